@@ -1,0 +1,57 @@
+// Lint rules that encode the architecture (../shared/ARCHITECTURE.md): the builder and the
+// services app never import each other, the orchestrator imports neither, and the protocol
+// and config layers stay free of I/O. Only entry points (src/cli.ts, src/cli/, src/index.ts)
+// wire concrete parts together.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { importX } from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+
+const ioModules = ['node:fs', 'node:fs/promises', 'node:net', 'node:http', 'node:https', 'node:child_process', 'dockerode', 'pg', 'docker-compose', 'fastify'];
+
+/** Zones for import-x/no-restricted-paths: `target` may not import from `from`. */
+const boundaries = [
+  { target: './src/builder', from: './src/services', message: 'The builder talks to services only through src/protocol.' },
+  { target: './src/services', from: './src/builder', message: 'The services app talks to builders only through src/protocol.' },
+  { target: './src/orchestrator', from: ['./src/services', './src/builder'], message: 'The orchestrator drives Gyre through Docker, Compose and the HTTP API, never its internals.' },
+  { target: './src/protocol', from: ['./src/services', './src/builder', './src/orchestrator', './src/docker', './src/render'], message: 'The protocol is a contract shared by both sides; it imports neither.' },
+  { target: './src/config', from: ['./src/services', './src/builder', './src/orchestrator', './src/docker', './src/render'], message: 'Settings are parsed and validated without knowing who uses them.' },
+  { target: './src/render', from: ['./src/services', './src/builder', './src/orchestrator', './src/docker'], message: 'Rendering is a pure function of Settings.' },
+  { target: './src/shared', from: ['./src/services', './src/builder', './src/orchestrator', './src/docker', './src/render', './src/config', './src/protocol'], message: 'src/shared holds leaf utilities only.' },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/', 'dist-check/', 'coverage/', 'node_modules/', 'test/fixtures/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
+    rules: {
+      'import-x/no-restricted-paths': ['error', { zones: boundaries }],
+      'import-x/no-default-export': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-empty': ['error', { allowEmptyCatch: false }],
+    },
+  },
+  {
+    files: ['src/protocol/**/*.ts', 'src/config/**/*.ts', 'src/render/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: ioModules.map((name) => ({ name, message: 'This layer does no I/O; take the data as an argument.' })) }],
+    },
+  },
+  {
+    files: ['*.config.js', 'eslint.config.js', 'jest.config.js'],
+    rules: { 'import-x/no-default-export': 'off' },
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: { '@typescript-eslint/unbound-method': 'off' },
+  },
+);

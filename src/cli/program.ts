@@ -1,0 +1,33 @@
+/**
+ * The `gyre` command line: one commander program, one module per command group.
+ */
+import { Command } from 'commander';
+import { registerInitCommand } from './commands/init.js';
+import { registerSettingsCommand } from './commands/settings.js';
+import { registerRenderCommand } from './commands/render.js';
+import { registerServeCommand } from './commands/serve.js';
+
+export const GYRE_VERSION = '0.1.0';
+
+export function createProgram(): Command {
+  const program = new Command('gyre')
+    .version(GYRE_VERSION)
+    .description('Gyre: self-hosted CI. Generates and runs the services stack and builders on Docker hosts.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Getting started:
+  $ gyre init                   write .env with generated secrets
+  $ gyre images build --offline build every image without a registry
+  $ gyre render --out compose   render the Compose stacks from .env
+
+Exit codes: 0 ok, 1 failed, 2 invalid input, 3 a host or service unreachable, 4 timed out, 70 internal error.`,
+    );
+  registerInitCommand(program);
+  registerSettingsCommand(program);
+  registerRenderCommand(program);
+  registerServeCommand(program);
+  return program;
+}

@@ -1,0 +1,46 @@
+/**
+ * Reading and writing `.env` text. Parsing uses dotenv's parser, which never touches
+ * `process.env`; writing produces the commented file that `gyre init` hands to users.
+ */
+import { parse } from 'dotenv';
+import { metaOf, settingNames, type SettingName } from './schema.js';
+
+/** Parses `.env` text into variables. */
+export function parseEnvFile(text: string): Record<string, string> {
+  return parse(text);
+}
+
+/** Random bytes source, injected so that tests can be deterministic. */
+export type RandomBytes = (size: number) => Buffer;
+
+/** Generates the secrets of a new installation, each strong enough for its use. */
+export function generateSecrets(randomBytes: RandomBytes): Partial<Record<SettingName, string>> {
+  return {
+    GYRE_JOIN_SECRET: randomBytes(32).toString('base64url'),
+    GYRE_ADMIN_PASSWORD: randomBytes(15).toString('base64url'),
+    GYRE_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    GYRE_SESSION_SECRET: randomBytes(48).toString('base64url'),
+    GYRE_DB_PASSWORD: randomBytes(24).toString('base64url'),
+  };
+}
+
+/**
+ * Renders a `.env` file: every setting with its description, set values uncommented and the
+ * rest commented out at their defaults, so the file documents itself.
+ */
+export function renderEnvFile(values: Partial<Record<SettingName, string>>): string {
+  const lines = ['# Gyre settings. `gyre settings` explains each one; `gyre settings check` validates this file.', ''];
+  for (const name of settingNames) {
+    const meta = metaOf(name);
+    lines.push(`# ${meta.description}${meta.secret ? ' (secret)' : ''}`);
+    const value = values[name];
+    if (value !== undefined) lines.push(`${name}=${quote(value)}`);
+    else lines.push(`# ${name}=${meta.default ?? ''}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+function quote(value: string): string {
+  return /^[A-Za-z0-9_./:@+=-]*$/.test(value) ? value : `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}

@@ -1,0 +1,84 @@
+/**
+ * The typed `Settings` object every part of Gyre receives, built from validated raw settings.
+ */
+import type { RawSettings } from './schema.js';
+
+/** Published ports and the address they are published on. */
+export interface ListenSettings {
+  readonly bindAddress: string;
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  readonly adminPort: number;
+}
+
+/** Settings shared by the generator, the services box and builders. */
+export interface Settings {
+  readonly hostname: string;
+  /** Base URL of the UI and webhooks, without a trailing slash. */
+  readonly publicUrl: string;
+  readonly listen: ListenSettings;
+  /** Present when HTTPS is on. Paths are on the services host. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  readonly extraCaCertsFile?: string;
+  readonly proxy: { readonly http?: string; readonly https?: string; readonly noProxy?: string };
+  /** An external database URL, or the bundled database. */
+  readonly database: { readonly kind: 'external'; readonly url: string } | { readonly kind: 'bundled'; readonly password?: string };
+  readonly secrets: {
+    readonly joinSecret?: string;
+    readonly adminPassword?: string;
+    readonly encryptionKey?: string;
+    readonly sessionSecret?: string;
+  };
+  readonly images: { readonly app: string; readonly db: string; readonly baseDebian: string; readonly baseNode: string };
+  readonly debianMirror: string;
+  readonly builder: BuilderSettings;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+}
+
+export interface BuilderSettings {
+  readonly servicesUrl?: string;
+  readonly name?: string;
+  /** Explicit slot count; computed from the host's capacity when undefined. */
+  readonly slots?: number;
+  /** CPUs per slot; 0 means no CPU limit. */
+  readonly slotCpus: number;
+  readonly slotMemoryBytes: number;
+  readonly drainTimeoutMs: number;
+}
+
+/** Builds the typed Settings from raw settings that have passed every rule. */
+export function toSettings(raw: RawSettings): Settings {
+  const listen = { bindAddress: raw.GYRE_BIND_ADDRESS!, httpPort: raw.GYRE_HTTP_PORT!, httpsPort: raw.GYRE_HTTPS_PORT!, adminPort: raw.GYRE_ADMIN_PORT! };
+  const tls = raw.GYRE_TLS_CERT_FILE && raw.GYRE_TLS_KEY_FILE ? { certFile: raw.GYRE_TLS_CERT_FILE, keyFile: raw.GYRE_TLS_KEY_FILE } : undefined;
+  return {
+    hostname: raw.GYRE_HOSTNAME!,
+    publicUrl: (raw.GYRE_PUBLIC_URL ?? derivePublicUrl(raw.GYRE_HOSTNAME!, listen, tls !== undefined)).replace(/\/+$/, ''),
+    listen,
+    ...(tls && { tls }),
+    ...(raw.GYRE_EXTRA_CA_CERTS_FILE && { extraCaCertsFile: raw.GYRE_EXTRA_CA_CERTS_FILE }),
+    proxy: { http: raw.GYRE_HTTP_PROXY, https: raw.GYRE_HTTPS_PROXY, noProxy: raw.GYRE_NO_PROXY },
+    database: raw.GYRE_DATABASE_URL ? { kind: 'external', url: raw.GYRE_DATABASE_URL } : { kind: 'bundled', password: raw.GYRE_DB_PASSWORD },
+    secrets: {
+      joinSecret: raw.GYRE_JOIN_SECRET,
+      adminPassword: raw.GYRE_ADMIN_PASSWORD,
+      encryptionKey: raw.GYRE_ENCRYPTION_KEY,
+      sessionSecret: raw.GYRE_SESSION_SECRET,
+    },
+    images: { app: raw.GYRE_APP_IMAGE!, db: raw.GYRE_DB_IMAGE!, baseDebian: raw.GYRE_BASE_DEBIAN_IMAGE!, baseNode: raw.GYRE_BASE_NODE_IMAGE! },
+    debianMirror: raw.GYRE_DEBIAN_MIRROR!,
+    builder: {
+      servicesUrl: raw.GYRE_SERVICES_URL?.replace(/\/+$/, ''),
+      name: raw.GYRE_BUILDER_NAME,
+      slots: raw.GYRE_BUILDER_SLOTS,
+      slotCpus: raw.GYRE_SLOT_CPUS!,
+      slotMemoryBytes: raw.GYRE_SLOT_MEMORY!,
+      drainTimeoutMs: raw.GYRE_DRAIN_TIMEOUT!,
+    },
+    logLevel: raw.GYRE_LOG_LEVEL!,
+  };
+}
+
+function derivePublicUrl(hostname: string, listen: ListenSettings, tlsOn: boolean): string {
+  const [scheme, port, standard] = tlsOn ? ['https', listen.httpsPort, 443] : ['http', listen.httpPort, 80];
+  return port === standard ? `${scheme}://${hostname}` : `${scheme}://${hostname}:${port}`;
+}

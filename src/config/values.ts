@@ -1,0 +1,103 @@
+/**
+ * Parsers for the value types that settings use. Each takes the raw text of an environment
+ * variable, as dotenv or Docker hands it over, and produces a typed value or a message that
+ * says what was expected.
+ */
+import { z } from 'zod';
+
+const BINARY_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** Parses a Docker-style memory size ("4G", "512m", "4GiB", "1073741824") into bytes. */
+export function parseMemorySize(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)(?:i?b)?$/i.exec(text.trim());
+  if (!match) return undefined;
+  const factor = BINARY_UNITS[match[2]!.toLowerCase()]!;
+  return Math.round(Number(match[1]) * factor);
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses "30m", "90s", "1h30m" or "0" into milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '0') return 0;
+  const parts = [...trimmed.matchAll(/(\d+)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) return undefined;
+  return parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0);
+}
+
+/** Formats milliseconds the way Compose accepts durations ("30m", "1h30m", "45s"). */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  const units: [string, number][] = [['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]];
+  let rest = ms;
+  let out = '';
+  for (const [unit, size] of units) {
+    const count = Math.floor(rest / size);
+    if (count > 0) out += `${count}${unit}`;
+    rest -= count * size;
+  }
+  return out;
+}
+
+export const port = z
+  .string()
+  .regex(/^\d+$/, { error: 'must be a port number (1-65535)' })
+  .transform(Number)
+  .pipe(z.number().int().min(1, { error: 'must be a port number (1-65535)' }).max(65535, { error: 'must be a port number (1-65535)' }));
+
+export const wholeNumber = (min: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { error: `must be a whole number of at least ${min}` })
+    .transform(Number)
+    .pipe(z.number().int().min(min, { error: `must be a whole number of at least ${min}` }));
+
+export const cpuCount = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, { error: 'must be a number of CPUs such as 2 or 1.5 (0 means no limit)' })
+  .transform(Number);
+
+export const memorySize = z.string().transform((text, ctx) => {
+  const bytes = parseMemorySize(text);
+  if (bytes === undefined || bytes <= 0) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a memory size; use a number with a unit such as 4G, 512M or 8GiB` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+export const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; use a number with a unit such as 30m, 90s or 1h` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export const httpUrl = z.string().refine((text) => /^https?:$/.test(URL.parse(text)?.protocol ?? ''), {
+  error: 'must be an http:// or https:// URL',
+});
+
+export const postgresUrl = z.string().refine((text) => /^postgres(ql)?:$/.test(URL.parse(text)?.protocol ?? ''), {
+  error: 'must be a postgres:// URL such as postgres://user:password@host:5432/gyre',
+});
+
+export const absolutePath = z.string().startsWith('/', { error: 'must be an absolute path' });
+
+export const hostname = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, { error: 'must be a host name or IP address, without scheme or port' });
+
+export const imageRef = z.string().regex(/^[a-z0-9]([a-z0-9._/:@-]*[a-z0-9])?$/i, { error: 'must be an image reference such as gyre/app:0.1.0' });
+
+export const builderName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, { error: 'must be 1-40 lower-case letters, digits or dashes, starting with a letter or digit' });
+
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { error: 'must be one of fatal, error, warn, info, debug, trace' });
+
+/** A secret of at least `minLength` characters, so a weak hand-written value is caught early. */
+export const secret = (minLength: number) => z.string().min(minLength, { error: `must be at least ${minLength} characters long` });
+
+/** 32 random bytes, base64-encoded: the key that encrypts project secrets at rest. */
+export const encryptionKey = z.string().refine((text) => /^[A-Za-z0-9+/]{43}=$/.test(text) && Buffer.from(text, 'base64').length === 32, {
+  error: 'must be 32 random bytes in base64 (44 characters)',
+});
