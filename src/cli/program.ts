@@ -6,8 +6,8 @@ import { registerInitCommand } from './commands/init.js';
 import { registerSettingsCommand } from './commands/settings.js';
 import { registerRenderCommand } from './commands/render.js';
 import { registerServeCommand } from './commands/serve.js';
-
-export const GYRE_VERSION = '0.1.0';
+import { registerHealthcheckCommand } from './commands/healthcheck.js';
+import { GYRE_VERSION } from './version.js';
 
 export function createProgram(): Command {
   const program = new Command('gyre')
@@ -29,5 +29,6 @@ Exit codes: 0 ok, 1 failed, 2 invalid input, 3 a host or service unreachable, 4 
   registerSettingsCommand(program);
   registerRenderCommand(program);
   registerServeCommand(program);
+  registerHealthcheckCommand(program);
   return program;
 }

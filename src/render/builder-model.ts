@@ -1,0 +1,58 @@
+/**
+ * The plain object the builder template renders, for one builder on one Docker host.
+ */
+import { formatDuration, formatMemorySize, type Settings } from '../config/index.js';
+import { composeFileMaps, outboundEnvironment, sortKeys, stackSecret, type StackSecret } from './stack-files.js';
+
+/** Port of the agent's local API (health and graceful shutdown) on the builder host. */
+export const AGENT_API_PORT = 7623;
+const EXTRA_CA_PATH = '/etc/gyre/extra-ca.pem';
+
+/** Name of the builder when the settings name none: the single-machine evaluation builder. */
+export const DEFAULT_BUILDER_NAME = 'local';
+
+export interface BuilderModel {
+  readonly model: object;
+  readonly secrets: readonly StackSecret[];
+}
+
+export function buildBuilderModel(settings: Settings, common: { version: string }): BuilderModel {
+  const builder = settings.builder;
+  const name = builder.name ?? DEFAULT_BUILDER_NAME;
+  const secrets = [stackSecret('gyre_join_secret', 'GYRE_JOIN_SECRET', settings.secrets.joinSecret)];
+  const configs: Record<string, string> = settings.extraCaCertsFile ? { gyre_extra_ca: settings.extraCaCertsFile } : {};
+
+  const environment: Record<string, string> = {
+    // With host networking, a builder on the services host reaches it on loopback.
+    GYRE_SERVICES_URL: builder.servicesUrl ?? `http://127.0.0.1:${settings.listen.httpPort}`,
+    GYRE_BUILDER_NAME: name,
+    GYRE_SLOT_CPUS: String(builder.slotCpus),
+    GYRE_SLOT_MEMORY: formatMemorySize(builder.slotMemoryBytes),
+    GYRE_DRAIN_TIMEOUT: formatDuration(builder.drainTimeoutMs),
+    GYRE_APP_IMAGE: settings.images.app,
+    GYRE_LOG_LEVEL: settings.logLevel,
+    GYRE_JOIN_SECRET_FILE: '/run/secrets/gyre_join_secret',
+    ...(builder.slots !== undefined && { GYRE_BUILDER_SLOTS: String(builder.slots) }),
+    ...outboundEnvironment(settings, settings.extraCaCertsFile ? EXTRA_CA_PATH : undefined),
+  };
+
+  const model = {
+    ...common,
+    stack: 'builder',
+    projectName: builderProjectName(name),
+    builderName: name,
+    images: settings.images,
+    agentEnvironment: sortKeys(environment),
+    agentSecrets: secrets.map((s) => s.name),
+    agentConfigs: Object.keys(configs).map((source) => ({ source, target: EXTRA_CA_PATH })),
+    stopGracePeriod: formatDuration(builder.drainTimeoutMs),
+    agentHealthUrl: `http://127.0.0.1:${AGENT_API_PORT}/healthz`,
+    ...composeFileMaps(secrets, configs),
+  };
+  return { model, secrets };
+}
+
+/** Compose project name of a builder's stack on its host. */
+export function builderProjectName(builderName: string): string {
+  return `gyre-builder-${builderName}`;
+}

@@ -1,0 +1,81 @@
+/**
+ * The plain object the services template renders: every decision about the services stack is
+ * made here, in code that tests can read, and the template only lays it out.
+ */
+import { BUNDLED_DATABASE, type Settings } from '../config/index.js';
+import { composeFileMaps, outboundEnvironment, sortKeys, stackSecret, type StackSecret } from './stack-files.js';
+
+/** Ports the app listens on inside its container; the published host ports are settings. */
+export const APP_CONTAINER_PORTS = { http: 80, https: 443, admin: 8800 } as const;
+const RUN_SECRETS = '/run/secrets';
+const EXTRA_CA_PATH = '/etc/gyre/extra-ca.pem';
+const TLS_CERT_PATH = '/etc/gyre/tls-cert.pem';
+
+export interface ServicesModel {
+  readonly model: object;
+  readonly secrets: readonly StackSecret[];
+}
+
+export function buildServicesModel(settings: Settings, common: { version: string; projectName: string }): ServicesModel {
+  const bundled = settings.database.kind === 'bundled';
+  const secrets = servicesSecrets(settings);
+  // Host files mounted read-only into the app: config name → [host path, container path].
+  const mounts: Record<string, [string, string]> = {};
+  if (settings.extraCaCertsFile) mounts['gyre_extra_ca'] = [settings.extraCaCertsFile, EXTRA_CA_PATH];
+  if (settings.tls) mounts['gyre_tls_cert'] = [settings.tls.certFile, TLS_CERT_PATH];
+  const configs = Object.fromEntries(Object.entries(mounts).map(([name, [host]]) => [name, host]));
+
+  const model = {
+    ...common,
+    stack: 'services',
+    images: settings.images,
+    bundledDb: bundled ? BUNDLED_DATABASE : null,
+    appEnvironment: sortKeys(appEnvironment(settings, secrets)),
+    appSecrets: secrets.filter((s) => s.name !== 'gyre_db_password' || bundled).map((s) => s.name),
+    appConfigs: Object.entries(mounts).map(([source, [, target]]) => ({ source, target })),
+    ports: publishedPorts(settings),
+    // The admin listener answers health checks too, and is never behind TLS.
+    appHealthUrl: `http://127.0.0.1:${APP_CONTAINER_PORTS.admin}/healthz`,
+    ...composeFileMaps(secrets, configs),
+  };
+  return { model, secrets };
+}
+
+function servicesSecrets(settings: Settings): StackSecret[] {
+  const s = settings.secrets;
+  const list = [
+    settings.database.kind === 'external'
+      ? stackSecret('gyre_database_url', 'GYRE_DATABASE_URL', settings.database.url)
+      : stackSecret('gyre_db_password', 'GYRE_DB_PASSWORD', settings.database.password),
+    stackSecret('gyre_join_secret', 'GYRE_JOIN_SECRET', s.joinSecret),
+    stackSecret('gyre_admin_password', 'GYRE_ADMIN_PASSWORD', s.adminPassword),
+    stackSecret('gyre_encryption_key', 'GYRE_ENCRYPTION_KEY', s.encryptionKey),
+    stackSecret('gyre_session_secret', 'GYRE_SESSION_SECRET', s.sessionSecret),
+  ];
+  if (settings.tls) list.push({ name: 'gyre_tls_key', file: settings.tls.keyFile, setting: 'GYRE_TLS_KEY_FILE', value: undefined });
+  return list;
+}
+
+function appEnvironment(settings: Settings, secrets: readonly StackSecret[]): Record<string, string> {
+  const env: Record<string, string> = {
+    GYRE_HOSTNAME: settings.hostname,
+    GYRE_PUBLIC_URL: settings.publicUrl,
+    GYRE_HTTP_PORT: String(APP_CONTAINER_PORTS.http),
+    GYRE_HTTPS_PORT: String(APP_CONTAINER_PORTS.https),
+    GYRE_ADMIN_PORT: String(APP_CONTAINER_PORTS.admin),
+    GYRE_LOG_LEVEL: settings.logLevel,
+  };
+  if (settings.tls) Object.assign(env, { GYRE_TLS_CERT_FILE: TLS_CERT_PATH, GYRE_TLS_KEY_FILE: `${RUN_SECRETS}/gyre_tls_key` });
+  for (const secret of secrets) {
+    if (secret.setting !== 'GYRE_TLS_KEY_FILE') env[`${secret.setting}_FILE`] = `${RUN_SECRETS}/${secret.name}`;
+  }
+  return { ...env, ...outboundEnvironment(settings, settings.extraCaCertsFile ? EXTRA_CA_PATH : undefined) };
+}
+
+function publishedPorts(settings: Settings): string[] {
+  const { bindAddress, httpPort, httpsPort, adminPort } = settings.listen;
+  const ports = [`${bindAddress}:${httpPort}:${APP_CONTAINER_PORTS.http}`];
+  if (settings.tls) ports.push(`${bindAddress}:${httpsPort}:${APP_CONTAINER_PORTS.https}`);
+  ports.push(`${bindAddress}:${adminPort}:${APP_CONTAINER_PORTS.admin}`);
+  return ports;
+}

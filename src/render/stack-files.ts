@@ -1,0 +1,49 @@
+/**
+ * The pieces of a stack that are not in the Compose file itself: secrets (written by the CLI as
+ * files beside it, mode 600) and host files mounted as configs. Keeping secrets out of the
+ * Compose file keeps them out of `docker inspect` and out of the committed default render.
+ */
+import type { Settings } from '../config/index.js';
+
+/** A secret the stack reads from `./secrets/<file>`; `value` is undefined when the setting is unset. */
+export interface StackSecret {
+  /** Compose secret name, also the file name under /run/secrets in the container. */
+  readonly name: string;
+  /** Path of the file relative to the Compose file's folder. */
+  readonly file: string;
+  /** The setting the value comes from. */
+  readonly setting: string;
+  readonly value: string | undefined;
+}
+
+export const SECRETS_DIR = 'secrets';
+
+export function stackSecret(name: string, setting: string, value: string | undefined): StackSecret {
+  return { name, file: `./${SECRETS_DIR}/${name}`, setting, value };
+}
+
+/** Environment for outbound traffic: proxies and extra CAs, in the spellings tools look for. */
+export function outboundEnvironment(settings: Settings, caPathInContainer: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  const { http, https, noProxy } = settings.proxy;
+  if (http) Object.assign(env, { HTTP_PROXY: http, http_proxy: http });
+  if (https) Object.assign(env, { HTTPS_PROXY: https, https_proxy: https });
+  if (noProxy) Object.assign(env, { NO_PROXY: noProxy, no_proxy: noProxy });
+  // Node's fetch honours the proxy variables only when asked to.
+  if (http || https) env['NODE_USE_ENV_PROXY'] = '1';
+  if (caPathInContainer) Object.assign(env, { NODE_EXTRA_CA_CERTS: caPathInContainer, GYRE_EXTRA_CA_CERTS_FILE: caPathInContainer });
+  return env;
+}
+
+/** Secrets and configs in the shape the templates iterate over. */
+export function composeFileMaps(secrets: readonly StackSecret[], configs: Readonly<Record<string, string>>) {
+  return {
+    secretFiles: Object.fromEntries(secrets.map((s) => [s.name, s.file])),
+    configFiles: Object.keys(configs).length > 0 ? configs : null,
+  };
+}
+
+/** Keys in a fixed order, so the rendered file does not depend on insertion order. */
+export function sortKeys(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+}

@@ -1,0 +1,49 @@
+/**
+ * Starts the services app (`gyre serve`): connects to PostgreSQL and opens the user and admin
+ * listeners. Later parts (API, webhooks, scheduler, UI) register their routes here.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { databaseUrlOf, type Settings } from '../config/index.js';
+import { InvalidInputError } from '../shared/errors.js';
+import { createDatabasePool } from './database/create-pool.js';
+import { registerHealthRoutes } from './health/health-routes.js';
+import { createListeners } from './http/create-listeners.js';
+
+export interface RunningServices {
+  /** Addresses the listeners are bound to, e.g. `http://0.0.0.0:80`. */
+  readonly addresses: { readonly user: string; readonly admin: string; readonly userTls?: string };
+  /** Stops accepting connections, lets in-flight requests finish and closes the pool. */
+  close(): Promise<void>;
+}
+
+export interface ServeOptions {
+  readonly version: string;
+  /** Listen host; all interfaces by default. */
+  readonly host?: string;
+}
+
+export async function startServices(settings: Settings, logger: Logger, options: ServeOptions): Promise<RunningServices> {
+  const url = databaseUrlOf(settings);
+  if (!url) throw new InvalidInputError('settings', [{ input: 'GYRE_DB_PASSWORD', message: 'is required to reach the bundled database', hint: 'set GYRE_DB_PASSWORD or GYRE_DATABASE_URL' }]);
+  const db = createDatabasePool(url, logger);
+  const listeners = createListeners(settings, logger);
+  const userApps = [listeners.user, ...(listeners.userTls ? [listeners.userTls] : [])];
+  for (const app of [...userApps, listeners.admin]) registerHealthRoutes(app, db, options.version);
+
+  const host = options.host ?? '0.0.0.0';
+  const listen = (app: FastifyInstance, port: number) => app.listen({ host, port });
+  const addresses = {
+    user: await listen(listeners.user, settings.listen.httpPort),
+    admin: await listen(listeners.admin, settings.listen.adminPort),
+    ...(listeners.userTls && { userTls: await listen(listeners.userTls, settings.listen.httpsPort) }),
+  };
+  logger.info({ addresses, publicUrl: settings.publicUrl }, 'gyre serve is listening');
+  return {
+    addresses,
+    close: async () => {
+      await Promise.all([...userApps, listeners.admin].map((app) => app.close()));
+      await db.end();
+    },
+  };
+}
