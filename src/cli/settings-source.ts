@@ -19,13 +19,23 @@ export function readSettingsSource(options: SettingsFileOptions, withProcessEnv:
   const explicit = options.env !== undefined;
   let values: Record<string, string | undefined> = {};
   if (existsSync(path)) {
-    values = parseEnvFile(readFileSync(path, 'utf8'));
+    values = parseEnvFile(readEnvFile(path));
   } else if (explicit) {
     throw new InvalidInputError('--env', [{ input: path, message: 'does not exist', hint: 'create it with `gyre init`, or pass the path of an existing .env file' }]);
   }
   if (withProcessEnv) values = { ...values, ...process.env };
   const name = withProcessEnv ? (existsSync(path) ? `${path} and the environment` : 'the environment') : path;
   return { name, values, readFile: (file) => readFileSync(file, 'utf8') };
+}
+
+function readEnvFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    const reason = code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (message ?? String(error));
+    throw new InvalidInputError('--env', [{ input: path, message: `cannot be read: ${reason}`, hint: 'pass the path of a readable .env file' }]);
+  }
 }
 
 /** Loads settings for a command, printing warnings, and throws with every problem listed. */

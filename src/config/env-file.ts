@@ -34,13 +34,21 @@ export function renderEnvFile(values: Partial<Record<SettingName, string>>): str
     const meta = metaOf(name);
     lines.push(`# ${meta.description}${meta.secret ? ' (secret)' : ''}`);
     const value = values[name];
-    if (value !== undefined) lines.push(`${name}=${quote(value)}`);
+    if (value !== undefined) lines.push(`${name}=${quote(name, value)}`);
     else lines.push(`# ${name}=${meta.default ?? ''}`);
     lines.push('');
   }
   return lines.join('\n');
 }
 
-function quote(value: string): string {
-  return /^[A-Za-z0-9_./:@+=-]*$/.test(value) ? value : `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/**
+ * Writes a value so that dotenv reads back exactly the same text. dotenv takes single-quoted
+ * values literally and unescapes nothing but \n and \r inside double quotes, so backslash
+ * escaping would not round-trip.
+ */
+function quote(name: string, value: string): string {
+  if (/^[A-Za-z0-9_./:@+=-]*$/.test(value)) return value;
+  if (!/['\r\n]/.test(value)) return `'${value}'`;
+  if (!/["\r\n]|\\[nr]/.test(value)) return `"${value}"`;
+  throw new Error(`${name} cannot be written to a .env file: its value has both quote characters, a line break or a literal \\n`);
 }

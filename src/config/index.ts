@@ -1,8 +1,8 @@
 export { loadSettings, checkSettings, type SettingsSource, type SettingsCheck } from './load-settings.js';
 export type { SettingsPurpose } from './rules.js';
-export type { Settings, BuilderSettings, ListenSettings } from './settings.js';
+export { BUNDLED_DATABASE, databaseUrlOf, type Settings, type BuilderSettings, type ListenSettings } from './settings.js';
 export { settingNames, secretSettingNames, metaOf, type SettingName, type SettingMeta } from './schema.js';
 export { settingAliases } from './aliases.js';
 export { parseEnvFile, renderEnvFile, generateSecrets, type RandomBytes } from './env-file.js';
 export { renderSettingsTable, replaceSettingsTable } from './settings-table.js';
-export { parseMemorySize, parseDuration, formatDuration } from './values.js';
+export { parseMemorySize, formatMemorySize, parseDuration, formatDuration } from './values.js';

@@ -12,7 +12,14 @@ export interface RuleResult {
   readonly warnings: string[];
 }
 
-const GENERATED_HINT = 'run `gyre init` to generate a .env with strong secrets, or set it (or NAME_FILE) yourself';
+/** What the rules may ask about the variables behind the parsed values. */
+export interface RuleContext {
+  /**
+   * Whether the user gave the setting in any form, even one that failed to parse (and so is
+   * absent from the raw settings). Keeps a bad value from also being reported as missing.
+   */
+  readonly isSet: (name: SettingName) => boolean;
+}
 
 const REQUIRED: Record<SettingsPurpose, readonly SettingName[]> = {
   serve: ['GYRE_JOIN_SECRET', 'GYRE_ADMIN_PASSWORD', 'GYRE_ENCRYPTION_KEY', 'GYRE_SESSION_SECRET'],
@@ -21,45 +28,59 @@ const REQUIRED: Record<SettingsPurpose, readonly SettingName[]> = {
 };
 
 /** Applies every cross-field rule and returns all problems at once. */
-export function checkRules(raw: RawSettings, purpose: SettingsPurpose, origin: (name: SettingName) => string): RuleResult {
+export function checkRules(raw: RawSettings, purpose: SettingsPurpose, context: RuleContext): RuleResult {
+  const { isSet } = context;
   const problems: InputProblem[] = [];
   const warnings: string[] = [];
 
   for (const name of REQUIRED[purpose]) {
-    if (raw[name] === undefined) problems.push(missing(origin(name), purpose));
+    if (!isSet(name)) problems.push(missing(name, purpose));
   }
-  if (purpose === 'serve' && raw.GYRE_DATABASE_URL === undefined && raw.GYRE_DB_PASSWORD === undefined) {
-    problems.push({ input: 'GYRE_DB_PASSWORD', message: 'is required for the bundled database (GYRE_DATABASE_URL is not set)', hint: GENERATED_HINT });
+  if (purpose === 'serve' && !isSet('GYRE_DATABASE_URL') && !isSet('GYRE_DB_PASSWORD')) {
+    problems.push({ input: 'GYRE_DB_PASSWORD', message: 'is required for the bundled database (GYRE_DATABASE_URL is not set)', hint: generatedHint('GYRE_DB_PASSWORD') });
   }
-  if (raw.GYRE_DATABASE_URL !== undefined && raw.GYRE_DB_PASSWORD !== undefined) {
+  if (isSet('GYRE_DATABASE_URL') && isSet('GYRE_DB_PASSWORD')) {
     warnings.push('GYRE_DB_PASSWORD is ignored because GYRE_DATABASE_URL points at an external database');
   }
 
-  if ((raw.GYRE_TLS_CERT_FILE === undefined) !== (raw.GYRE_TLS_KEY_FILE === undefined)) {
-    const [given, absent] = raw.GYRE_TLS_CERT_FILE === undefined ? ['GYRE_TLS_KEY_FILE', 'GYRE_TLS_CERT_FILE'] : ['GYRE_TLS_CERT_FILE', 'GYRE_TLS_KEY_FILE'];
+  const tlsOn = isSet('GYRE_TLS_CERT_FILE') && isSet('GYRE_TLS_KEY_FILE');
+  if (isSet('GYRE_TLS_CERT_FILE') !== isSet('GYRE_TLS_KEY_FILE')) {
+    const [given, absent] = isSet('GYRE_TLS_CERT_FILE') ? ['GYRE_TLS_CERT_FILE', 'GYRE_TLS_KEY_FILE'] : ['GYRE_TLS_KEY_FILE', 'GYRE_TLS_CERT_FILE'];
     problems.push({ input: absent, message: `is required because ${given} is set (TLS needs both a certificate and its key)`, hint: `set ${absent}, or unset ${given} to serve plain HTTP` });
+  } else if (!tlsOn && isSet('GYRE_HTTPS_PORT')) {
+    warnings.push('GYRE_HTTPS_PORT is ignored because TLS is off; set GYRE_TLS_CERT_FILE and GYRE_TLS_KEY_FILE to serve HTTPS');
   }
 
-  problems.push(...checkDistinctPorts(raw));
+  problems.push(...checkDistinctPorts(raw, tlsOn));
   return { problems, warnings };
 }
 
-function checkDistinctPorts(raw: RawSettings): InputProblem[] {
+function checkDistinctPorts(raw: RawSettings, tlsOn: boolean): InputProblem[] {
   const ports: [SettingName, number | undefined][] = [
     ['GYRE_HTTP_PORT', raw.GYRE_HTTP_PORT],
     ['GYRE_ADMIN_PORT', raw.GYRE_ADMIN_PORT],
   ];
-  if (raw.GYRE_TLS_CERT_FILE !== undefined) ports.push(['GYRE_HTTPS_PORT', raw.GYRE_HTTPS_PORT]);
+  if (tlsOn) ports.push(['GYRE_HTTPS_PORT', raw.GYRE_HTTPS_PORT]);
   const problems: InputProblem[] = [];
   ports.forEach(([name, port], i) => {
     const clash = ports.slice(0, i).find(([, other]) => other !== undefined && other === port);
-    if (clash) problems.push({ input: name, message: `uses port ${port}, which ${clash[0]} already uses`, hint: 'give every listener its own port' });
+    if (clash) problems.push({ input: name, message: `uses port ${port}, which ${clash[0]} already uses`, hint: `give ${name} a port of its own; every listener needs one` });
   });
   return problems;
 }
 
-function missing(input: string, purpose: SettingsPurpose): InputProblem {
+function missing(name: SettingName, purpose: SettingsPurpose): InputProblem {
   const who = purpose === 'serve' ? 'the services box' : 'a builder';
-  const hint = input === 'GYRE_SERVICES_URL' ? 'set it to the URL builders use to reach the services box, e.g. http://10.0.0.5 (or SERVICES_PRIVATE_IP=10.0.0.5)' : GENERATED_HINT;
-  return { input, message: `is required by ${who} but is not set`, hint };
+  return { input: name, message: `is required by ${who} but is not set`, hint: missingHint(name, purpose) };
+}
+
+function missingHint(name: SettingName, purpose: SettingsPurpose): string {
+  if (name === 'GYRE_SERVICES_URL') return 'set it to the URL builders use to reach the services box, e.g. GYRE_SERVICES_URL=http://10.0.0.5 (or SERVICES_PRIVATE_IP=10.0.0.5)';
+  // A builder must present the services box's secret; a freshly generated one would be rejected.
+  if (name === 'GYRE_JOIN_SECRET' && purpose === 'agent') return "copy GYRE_JOIN_SECRET from the services box's .env (or set CIRCLE_SECRET_PASSPHRASE, or GYRE_JOIN_SECRET_FILE)";
+  return generatedHint(name);
+}
+
+function generatedHint(name: SettingName): string {
+  return `run \`gyre init\` to generate a .env with strong secrets, or set ${name} (or ${name}_FILE) yourself`;
 }

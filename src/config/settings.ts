@@ -82,3 +82,15 @@ function derivePublicUrl(hostname: string, listen: ListenSettings, tlsOn: boolea
   const [scheme, port, standard] = tlsOn ? ['https', listen.httpsPort, 443] : ['http', listen.httpPort, 80];
   return port === standard ? `${scheme}://${hostname}` : `${scheme}://${hostname}:${port}`;
 }
+
+/** Where the bundled database of the services stack listens, and whom it serves. */
+export const BUNDLED_DATABASE = { host: 'db', port: 5432, user: 'gyre', database: 'gyre' } as const;
+
+/** The connection URL of the database the services box uses. */
+export function databaseUrlOf(settings: Settings): string | undefined {
+  const db = settings.database;
+  if (db.kind === 'external') return db.url;
+  if (db.password === undefined) return undefined;
+  const { host, port, user, database } = BUNDLED_DATABASE;
+  return `postgres://${user}:${encodeURIComponent(db.password)}@${host}:${port}/${database}`;
+}

@@ -9,10 +9,20 @@ const BINARY_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 
 
 /** Parses a Docker-style memory size ("4G", "512m", "4GiB", "1073741824") into bytes. */
 export function parseMemorySize(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)(?:i?b)?$/i.exec(text.trim());
+  const match = /^(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|b)?$/i.exec(text.trim());
   if (!match) return undefined;
-  const factor = BINARY_UNITS[match[2]!.toLowerCase()]!;
+  const factor = BINARY_UNITS[(match[2] ?? '').toLowerCase()];
   return Math.round(Number(match[1]) * factor);
+}
+
+/** Formats bytes in the largest binary unit that divides them exactly ("4G", "1536M"). */
+export function formatMemorySize(bytes: number): string {
+  if (bytes === 0) return '0';
+  for (const unit of ['t', 'g', 'm', 'k'] as const) {
+    const size = BINARY_UNITS[unit];
+    if (bytes % size === 0) return `${bytes / size}${unit.toUpperCase()}`;
+  }
+  return String(bytes);
 }
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -23,7 +33,7 @@ export function parseDuration(text: string): number | undefined {
   if (trimmed === '0') return 0;
   const parts = [...trimmed.matchAll(/(\d+)(ms|s|m|h)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) return undefined;
-  return parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0);
+  return parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]], 0);
 }
 
 /** Formats milliseconds the way Compose accepts durations ("30m", "1h30m", "45s"). */
@@ -58,10 +68,18 @@ export const cpuCount = z
   .regex(/^\d+(\.\d+)?$/, { error: 'must be a number of CPUs such as 2 or 1.5 (0 means no limit)' })
   .transform(Number);
 
+/** Docker refuses to start a container with a memory limit below 6 MiB. */
+export const MIN_CONTAINER_MEMORY_BYTES = 6 * 1024 ** 2;
+
 export const memorySize = z.string().transform((text, ctx) => {
   const bytes = parseMemorySize(text);
   if (bytes === undefined || bytes <= 0) {
     ctx.addIssue({ code: 'custom', message: `"${text}" is not a memory size; use a number with a unit such as 4G, 512M or 8GiB` });
+    return z.NEVER;
+  }
+  // A bare "4" means 4 bytes, as in Docker; it is almost always a forgotten unit.
+  if (bytes < MIN_CONTAINER_MEMORY_BYTES) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is ${bytes} bytes, below the 6M that Docker allows a container; add a unit such as 4G or 512M` });
     return z.NEVER;
   }
   return bytes;

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { generateSecrets, renderEnvFile } from '../../config/index.js';
-import { GyreError, ExitCode } from '../../shared/errors.js';
+import { checkSettings, generateSecrets, renderEnvFile } from '../../config/index.js';
+import { GyreError, ExitCode, InvalidInputError } from '../../shared/errors.js';
 import { createOutput } from '../output.js';
 
 interface InitOptions {
@@ -16,14 +16,41 @@ interface InitOptions {
 /** Writes a new `.env` with strong generated secrets, refusing to overwrite one without --force. */
 export function initSettingsFile(options: InitOptions): { path: string; adminPassword: string } {
   const path = resolve(options.env);
-  if (existsSync(path) && !options.force) {
-    throw new GyreError(`${path} already exists; it holds this installation's secrets. Pass --force to replace it.`, ExitCode.invalidInput);
-  }
   const secrets = generateSecrets(randomBytes);
-  const values = { ...secrets, ...(options.hostname && { GYRE_HOSTNAME: options.hostname }) };
-  // The file holds secrets: readable by its owner only.
-  writeFileSync(path, renderEnvFile(values), { mode: 0o600 });
+  const values = { ...secrets, ...(options.hostname !== undefined && { GYRE_HOSTNAME: options.hostname }) };
+  checkHostname(values);
+  writeSecretsFile(path, renderEnvFile(values), options.force === true);
   return { path, adminPassword: secrets.GYRE_ADMIN_PASSWORD! };
+}
+
+/** A bad --hostname would give a .env that fails every later command; refuse it before writing. */
+function checkHostname(values: Readonly<Record<string, string | undefined>>): void {
+  const problems = checkSettings({ name: 'gyre init', values, readFile: () => '' }, 'generate').problems.filter((p) => p.input === 'GYRE_HOSTNAME');
+  if (problems.length > 0) {
+    throw new InvalidInputError('--hostname', problems.map((p) => ({ ...p, input: '--hostname', hint: 'for example --hostname ci.example.com' })));
+  }
+}
+
+function writeSecretsFile(path: string, text: string, force: boolean): void {
+  try {
+    // 'wx' refuses an existing file atomically; `mode` applies only when the file is created.
+    writeFileSync(path, text, { mode: 0o600, flag: force ? 'w' : 'wx' });
+    // The file holds secrets: readable by its owner only, also when --force replaced a wider one.
+    chmodSync(path, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new GyreError(`${path} already exists; it holds this installation's secrets. Pass --force to replace it.`, ExitCode.invalidInput, { cause: error });
+    }
+    throw new GyreError(`cannot write ${path}: ${writeFailure(error)}. Pass --env with a path in a writable directory.`, ExitCode.invalidInput, { cause: error });
+  }
+}
+
+function writeFailure(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  if (code === 'ENOENT') return 'its directory does not exist';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  return message ?? String(error);
 }
 
 export function registerInitCommand(program: Command): void {

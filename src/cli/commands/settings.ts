@@ -34,7 +34,10 @@ export function registerSettingsCommand(program: Command): void {
     .option('--for <purpose>', `what the settings are for: ${PURPOSES.join(', ')}`, 'serve')
     .option('--json', 'print problems and warnings as JSON')
     .addHelpText('after', '\nExamples:\n  $ gyre settings check\n  $ gyre settings check --env builder.env --for agent')
-    .action((options: SettingsOptions) => {
+    .action((_options: SettingsOptions, command: Command) => {
+      // `settings` has a --json of its own, and commander gives a flag to the parent that knows it
+      // first: `gyre settings check --json` lands there. Read both levels.
+      const options = command.optsWithGlobals<SettingsOptions>();
       const output = createOutput(options.json === true);
       if (!PURPOSES.includes(options.for)) {
         throw new InvalidInputError('--for', [{ input: '--for', message: `"${options.for}" is not a purpose`, hint: `use one of ${PURPOSES.join(', ')}` }]);

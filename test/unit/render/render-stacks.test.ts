@@ -37,20 +37,20 @@ describe('renderServicesStack', () => {
   it('publishes HTTPS and mounts the certificate and key when TLS is on', () => {
     const rendered = services({ GYRE_TLS_CERT_FILE: '/etc/gyre/cert.pem', GYRE_TLS_KEY_FILE: '/etc/gyre/key.pem', GYRE_HOSTNAME: 'ci.example.com' });
     expectGolden('services-tls.yml', rendered.text);
-    const app = serviceOf(rendered.text, 'app')!;
+    const app = serviceOf(rendered.text, 'app');
     expect(app.ports).toEqual(['0.0.0.0:80:80', '0.0.0.0:443:443', '0.0.0.0:8800:8800']);
     expect(app.environment).toMatchObject({ GYRE_PUBLIC_URL: 'https://ci.example.com', GYRE_TLS_KEY_FILE: '/run/secrets/gyre_tls_key' });
     expect(rendered.secrets.find((s) => s.name === 'gyre_tls_key')?.file).toBe('/etc/gyre/key.pem');
   });
 
   it('does not publish 443 when TLS is off', () => {
-    expect(serviceOf(services({}).text, 'app')!.ports).toEqual(['0.0.0.0:80:80', '0.0.0.0:8800:8800']);
+    expect(serviceOf(services({}).text, 'app').ports).toEqual(['0.0.0.0:80:80', '0.0.0.0:8800:8800']);
   });
 
   it('trusts extra CA certificates at run time through NODE_EXTRA_CA_CERTS', () => {
     const rendered = services({ GYRE_EXTRA_CA_CERTS_FILE: '/etc/ssl/certs/corp.pem' });
     expectGolden('services-extra-ca.yml', rendered.text);
-    const app = serviceOf(rendered.text, 'app')!;
+    const app = serviceOf(rendered.text, 'app');
     expect(app.configs).toEqual([{ source: 'gyre_extra_ca', target: '/etc/gyre/extra-ca.pem' }]);
     expect(app.environment).toMatchObject({ NODE_EXTRA_CA_CERTS: '/etc/gyre/extra-ca.pem' });
   });
@@ -58,7 +58,7 @@ describe('renderServicesStack', () => {
   it('passes proxies in both spellings and turns on Node fetch proxy support', () => {
     const rendered = services({ GYRE_HTTP_PROXY: 'http://proxy:3128', GYRE_HTTPS_PROXY: 'http://proxy:3129', GYRE_NO_PROXY: 'localhost,.internal' });
     expectGolden('services-proxy.yml', rendered.text);
-    expect(serviceOf(rendered.text, 'app')!.environment).toMatchObject({
+    expect(serviceOf(rendered.text, 'app').environment).toMatchObject({
       HTTP_PROXY: 'http://proxy:3128', http_proxy: 'http://proxy:3128', HTTPS_PROXY: 'http://proxy:3129', NO_PROXY: 'localhost,.internal', NODE_USE_ENV_PROXY: '1',
     });
   });
@@ -69,21 +69,21 @@ describe('renderServicesStack', () => {
     const doc = parse(rendered.text) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
     expect(Object.keys(doc.services)).toEqual(['app']);
     expect(Object.keys(doc.volumes)).toEqual(['gyre-data']);
-    expect(doc.services['app']!.depends_on).toBeUndefined();
+    expect(doc.services['app'].depends_on).toBeUndefined();
     expect(rendered.text).not.toContain('db.internal');
     expect(rendered.secrets.find((s) => s.name === 'gyre_database_url')?.value).toBe('postgres://gyre:pw@db.internal:5432/gyre');
   });
 
   it('uses the configured image names', () => {
     const text = services({ GYRE_APP_IMAGE: 'registry.example.com/gyre/app:9', GYRE_DB_IMAGE: 'registry.example.com/pg:15' }).text;
-    expect(serviceOf(text, 'app')!.image).toBe('registry.example.com/gyre/app:9');
-    expect(serviceOf(text, 'db')!.image).toBe('registry.example.com/pg:15');
+    expect(serviceOf(text, 'app').image).toBe('registry.example.com/gyre/app:9');
+    expect(serviceOf(text, 'db').image).toBe('registry.example.com/pg:15');
   });
 
   it('publishes on the configured address and ports', () => {
     const text = services({ GYRE_BIND_ADDRESS: '127.0.0.1', GYRE_HTTP_PORT: '18080', GYRE_ADMIN_PORT: '18800' }).text;
-    expect(serviceOf(text, 'app')!.ports).toEqual(['127.0.0.1:18080:80', '127.0.0.1:18800:8800']);
-    expect(serviceOf(text, 'app')!.environment!['GYRE_PUBLIC_URL']).toBe('http://localhost:18080');
+    expect(serviceOf(text, 'app').ports).toEqual(['127.0.0.1:18080:80', '127.0.0.1:18800:8800']);
+    expect(serviceOf(text, 'app').environment!['GYRE_PUBLIC_URL']).toBe('http://localhost:18080');
   });
 
   it('keeps secret values out of the Compose file', () => {
@@ -102,19 +102,19 @@ describe('renderBuilderStack', () => {
   it('passes capacity overrides, including the CircleCI aliases, to the agent', () => {
     const rendered = builder({ CIRCLE_NUM_CONTAINERS: '3', CIRCLE_CONTAINER_CPUS: '0', CIRCLE_CONTAINER_MEMORY_LIMIT: '6G', SERVICES_PRIVATE_IP: '10.0.0.5', GYRE_BUILDER_NAME: 'b1' });
     expectGolden('builder-capacity.yml', rendered.text);
-    expect(serviceOf(rendered.text, 'agent')!.environment).toMatchObject({
+    expect(serviceOf(rendered.text, 'agent').environment).toMatchObject({
       GYRE_BUILDER_SLOTS: '3', GYRE_SLOT_CPUS: '0', GYRE_SLOT_MEMORY: '6G', GYRE_SERVICES_URL: 'http://10.0.0.5', GYRE_BUILDER_NAME: 'b1',
     });
     expect(rendered.projectName).toBe('gyre-builder-b1');
   });
 
   it('sets stop_grace_period to the drain deadline so `docker compose stop` drains', () => {
-    expect(serviceOf(builder({ GYRE_DRAIN_TIMEOUT: '1h30m' }).text, 'agent')!.stop_grace_period).toBe('1h30m');
+    expect(serviceOf(builder({ GYRE_DRAIN_TIMEOUT: '1h30m' }).text, 'agent').stop_grace_period).toBe('1h30m');
   });
 
   it('gives the agent the join secret as a file and the extra CA bundle', () => {
     const rendered = builder({ GYRE_EXTRA_CA_CERTS_FILE: '/etc/ca.pem' });
-    const agent = serviceOf(rendered.text, 'agent')!;
+    const agent = serviceOf(rendered.text, 'agent');
     expect(agent.secrets).toEqual(['gyre_join_secret']);
     expect(agent.environment).toMatchObject({ GYRE_JOIN_SECRET_FILE: '/run/secrets/gyre_join_secret', NODE_EXTRA_CA_CERTS: '/etc/gyre/extra-ca.pem' });
   });
