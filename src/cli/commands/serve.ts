@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { startServices } from '../../services/start-services.js';
-import { createLogger } from '../../shared/create-logger.js';
 import { createOutput } from '../output.js';
 import { loadCommandSettings } from '../settings-source.js';
 import { GYRE_VERSION } from '../version.js';
@@ -17,6 +15,8 @@ export function registerServeCommand(program: Command): void {
     .addHelpText('after', '\nSettings come from the environment (GYRE_*, and GYRE_*_FILE for secrets).\n\nExample:\n  $ GYRE_DATABASE_URL=postgres://gyre:pw@localhost/gyre gyre serve --env .env')
     .action(async (options: ServeOptions) => {
       const settings = loadCommandSettings({ env: options.env }, 'serve', createOutput(false, process.stderr), true);
+      // Loaded here so that other commands, health checks above all, start without fastify and pg.
+      const [{ startServices }, { createLogger }] = await Promise.all([import('../../services/start-services.js'), import('../../shared/create-logger.js')]);
       const logger = createLogger('serve', settings.logLevel);
       const services = await startServices(settings, logger, { version: GYRE_VERSION });
       await waitForStopSignal();
