@@ -1,14 +1,10 @@
 /**
- * Files that ship with the package (templates, Dockerfiles, compose/), located relative to the
- * running code so the CLI works from a git checkout and from an npm install alike.
+ * The stack templates that ship with the package.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { StackTemplates } from '../render/index.js';
-
-/** The package root: the folder holding package.json, two levels above src/cli or dist/cli. */
-export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+import { packageRoot } from '../shared/package-files.js';
 
 /** Reads the stack templates from `templates/`. */
 export function readStackTemplates(root: string = packageRoot): StackTemplates {

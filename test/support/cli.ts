@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/cli/package-root.js';
+import { packageRoot } from '../../src/shared/package-files.js';
 
 export interface CliResult {
   readonly status: number | null;

@@ -6,7 +6,7 @@ import { renderBuilderStack, renderServicesStack, SECRETS_DIR, type RenderedStac
 import { checkComposeFile } from '../../docker/compose-check.js';
 import { createOutput, type Output } from '../output.js';
 import { readStackTemplates } from '../package-root.js';
-import { GYRE_VERSION } from '../version.js';
+import { GYRE_VERSION } from '../../shared/package-files.js';
 import { loadCommandSettings } from '../settings-source.js';
 
 interface RenderCommandOptions {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createOutput } from '../output.js';
 import { loadCommandSettings } from '../settings-source.js';
-import { GYRE_VERSION } from '../version.js';
+import { GYRE_VERSION } from '../../shared/package-files.js';
 
 interface ServeOptions {
   readonly env?: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ESLint } from 'eslint';
-import { packageRoot } from '../../../src/cli/package-root.js';
+import { packageRoot } from '../../../src/shared/package-files.js';
 
 // The architecture's boundaries are lint rules; these cases prove the rules really fire, so a
 // config change that silently disables them fails here.

@@ -1,0 +1,64 @@
+/**
+ * `gyre images build`: the database image and the application image, and with `offline` first
+ * the base images they stand on, made from a Debian mirror and the npm registry.
+ */
+import type { Settings } from '../../config/index.js';
+import type { DockerClient, ProgressListener } from '../../docker/index.js';
+import { checkAppSources, ensureAppImage, ensureDbImage, ensureDebianBase, ensureNodeBase, type ImageResult, type StepContext } from './image-steps.js';
+import { GYRE_VERSION, packageRoot as gyrePackageRoot } from '../../shared/package-files.js';
+
+export type { ImageResult } from './image-steps.js';
+
+/** Options of `buildImages`. */
+export interface BuildImagesOptions {
+  readonly docker: DockerClient;
+  /** Build the base images from a Debian mirror and npm when missing, instead of pulling them. @default false */
+  readonly offline?: boolean;
+  /** Debian mirror for debootstrap and apt inside builds. @default settings.debianMirror */
+  readonly mirror?: string;
+  /** Build every image again, ignoring fingerprints and the layer cache. @default false */
+  readonly rebuild?: boolean;
+  /** Where Gyre's package.json, dist/ and images/ are. @default the installed package */
+  readonly packageRoot?: string;
+}
+
+/** One image's step, runnable on its own so a CLI can show each as a task. */
+export interface ImageBuildStep {
+  readonly title: string;
+  run(onLine: ProgressListener): Promise<ImageResult>;
+}
+
+/** The steps in dependency order. Checks the package's sources before anything slow starts. */
+export function planImageBuild(settings: Settings, options: BuildImagesOptions): ImageBuildStep[] {
+  const packageRoot = options.packageRoot ?? gyrePackageRoot;
+  checkAppSources(packageRoot);
+  const ctx: StepContext = {
+    settings,
+    docker: options.docker,
+    packageRoot,
+    version: GYRE_VERSION,
+    mirror: (options.mirror ?? settings.debianMirror).replace(/\/+$/, ''),
+    rebuild: options.rebuild === true,
+    offline: options.offline === true,
+  };
+  const steps: ImageBuildStep[] = [];
+  if (ctx.offline) {
+    steps.push({ title: `Debian base ${settings.images.baseDebian} (debootstrap from ${ctx.mirror})`, run: (onLine) => ensureDebianBase(ctx, onLine) });
+    steps.push({ title: `Node base ${settings.images.baseNode} (Node.js from the npm registry)`, run: (onLine) => ensureNodeBase(ctx, onLine) });
+  }
+  steps.push({ title: `Database image ${settings.images.db}`, run: (onLine) => ensureDbImage(ctx, onLine) });
+  steps.push({ title: `Application image ${settings.images.app}`, run: (onLine) => ensureAppImage(ctx, onLine) });
+  return steps;
+}
+
+/** Runs every step in order; `onLine` receives each step's title and output. */
+export async function buildImages(settings: Settings, options: BuildImagesOptions, onLine: ProgressListener = () => undefined): Promise<ImageResult[]> {
+  const results: ImageResult[] = [];
+  for (const step of planImageBuild(settings, options)) {
+    onLine(`==> ${step.title}`);
+    const result = await step.run(onLine);
+    onLine(`==> ${result.ref}: ${result.outcome} (${result.reason}) ${result.id}`);
+    results.push(result);
+  }
+  return results;
+}
