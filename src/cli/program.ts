@@ -6,6 +6,7 @@ import { registerInitCommand } from './commands/init.js';
 import { registerSettingsCommand } from './commands/settings.js';
 import { registerRenderCommand } from './commands/render.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { registerImagesCommand } from './commands/images.js';
 import { registerHealthcheckCommand } from './commands/healthcheck.js';
 import { GYRE_VERSION } from '../shared/package-files.js';
@@ -30,6 +31,7 @@ Exit codes: 0 ok, 1 failed, 2 invalid input, 3 a host or service unreachable, 4 
   registerSettingsCommand(program);
   registerRenderCommand(program);
   registerServeCommand(program);
+  registerMigrateCommand(program);
   registerImagesCommand(program);
   registerHealthcheckCommand(program);
   return program;

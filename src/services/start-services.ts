@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { databaseUrlOf, type Settings } from '../config/index.js';
 import { InvalidInputError } from '../shared/errors.js';
 import { createDatabasePool } from './database/create-pool.js';
+import { migrateDatabase } from './database/migrate.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { createListeners } from './http/create-listeners.js';
 
@@ -27,6 +28,8 @@ export async function startServices(settings: Settings, logger: Logger, options:
   const url = databaseUrlOf(settings);
   if (!url) throw new InvalidInputError('settings', [{ input: 'GYRE_DB_PASSWORD', message: 'is required to reach the bundled database', hint: 'set GYRE_DB_PASSWORD or GYRE_DATABASE_URL' }]);
   const db = createDatabasePool(url, logger);
+  const migration = await migrateDatabase(db, logger);
+  logger.info({ schema: migration.current, applied: migration.applied.length }, 'database schema is current');
   const listeners = createListeners(settings, logger);
   const userApps = [listeners.user, ...(listeners.userTls ? [listeners.userTls] : [])];
   for (const app of [...userApps, listeners.admin]) registerHealthRoutes(app, db, options.version);

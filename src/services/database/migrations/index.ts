@@ -1,0 +1,7 @@
+import { initialMigration } from './001-initial.js';
+import type { Migration } from './migration.js';
+
+export type { Migration } from './migration.js';
+
+/** Every migration, in order. */
+export const migrations: readonly Migration[] = [initialMigration];
