@@ -7,6 +7,7 @@ import { registerSettingsCommand } from './commands/settings.js';
 import { registerRenderCommand } from './commands/render.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerTokensCommand } from './commands/tokens.js';
 import { registerImagesCommand } from './commands/images.js';
 import { registerHealthcheckCommand } from './commands/healthcheck.js';
 import { GYRE_VERSION } from '../shared/package-files.js';
@@ -32,6 +33,7 @@ Exit codes: 0 ok, 1 failed, 2 invalid input, 3 a host or service unreachable, 4 
   registerRenderCommand(program);
   registerServeCommand(program);
   registerMigrateCommand(program);
+  registerTokensCommand(program);
   registerImagesCommand(program);
   registerHealthcheckCommand(program);
   return program;

@@ -10,6 +10,8 @@ import { createDatabasePool } from './database/create-pool.js';
 import { migrateDatabase } from './database/migrate.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { createListeners } from './http/create-listeners.js';
+import { registerApi } from './api/register-api.js';
+import { createSecretBox } from './security/secret-box.js';
 
 export interface RunningServices {
   /** Addresses the listeners are bound to, e.g. `http://0.0.0.0:80`. */
@@ -33,6 +35,8 @@ export async function startServices(settings: Settings, logger: Logger, options:
   const listeners = createListeners(settings, logger);
   const userApps = [listeners.user, ...(listeners.userTls ? [listeners.userTls] : [])];
   for (const app of [...userApps, listeners.admin]) registerHealthRoutes(app, db, options.version);
+  const box = createSecretBox(settings.secrets.encryptionKey!);
+  for (const app of userApps) registerApi(app, db, box);
 
   const host = options.host ?? '0.0.0.0';
   const listen = (app: FastifyInstance, port: number) => app.listen({ host, port });

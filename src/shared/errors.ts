@@ -73,3 +73,17 @@ function formatProblems(source: string, problems: readonly InputProblem[]): stri
 function formatDuration(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
+
+/** A named thing does not exist. The HTTP layer answers 404. */
+export class NotFoundError extends GyreError {
+  constructor(what: string) {
+    super(`${what} does not exist`, ExitCode.invalidInput);
+  }
+}
+
+/** The request clashes with the current state, e.g. a name that is taken. The HTTP layer answers 409. */
+export class ConflictError extends GyreError {
+  constructor(message: string) {
+    super(message, ExitCode.invalidInput);
+  }
+}

@@ -18,7 +18,12 @@ export interface Listeners {
 const BODY_LIMIT_BYTES = 25 * 1024 * 1024;
 
 export function createListeners(settings: Settings, logger: Logger): Listeners {
-  const options = { bodyLimit: BODY_LIMIT_BYTES, disableRequestLogging: true };
+  const options = {
+    bodyLimit: BODY_LIMIT_BYTES,
+    disableRequestLogging: true,
+    // Report every invalid field at once, and refuse unknown fields instead of silently dropping them.
+    ajv: { customOptions: { allErrors: true, removeAdditional: false } },
+  };
   // pino's Logger is what Fastify logs through; its declared type is narrower than pino's own.
   const log = (listener: string) => logger.child({ listener }) as FastifyBaseLogger;
   const user = Fastify({ ...options, loggerInstance: log('user') });

@@ -4,6 +4,7 @@
  * slow KDF) is enough because the token has 256 bits of entropy.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { Database } from '../database/create-pool.js';
 
 export const API_TOKEN_PREFIX = 'gyre_pat_';
 
@@ -27,4 +28,11 @@ export function hashApiToken(token: string): Buffer {
 /** Whether a string has the shape of a Gyre token, before any database look-up. */
 export function looksLikeApiToken(value: string): boolean {
   return value.startsWith(API_TOKEN_PREFIX) && /^[A-Za-z0-9_-]{43}$/.test(value.slice(API_TOKEN_PREFIX.length));
+}
+
+/** Stores a new token's hash and returns the token, to be shown once. */
+export async function createApiToken(db: Database, name: string): Promise<{ id: number; token: string }> {
+  const created = generateApiToken();
+  const result = await db.query<{ id: string }>('INSERT INTO api_tokens (name, token_hash, prefix) VALUES ($1, $2, $3) RETURNING id', [name, created.hash, created.displayPrefix]);
+  return { id: Number(result.rows[0].id), token: created.token };
 }

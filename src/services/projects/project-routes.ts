@@ -1,0 +1,77 @@
+/**
+ * `/api/v1/projects`: create, list, get, update and delete projects, and manage their
+ * variables. Route schemas validate input (answered with the one error shape) and document
+ * the API.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ProjectStore } from './project-store.js';
+
+const projectBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$', description: 'Unique name, usually owner/repository' },
+    gitUrl: { type: 'string', minLength: 1, maxLength: 2000, pattern: '^(https?|ssh|git)://|^[^@\\s]+@[^:\\s]+:', description: 'Clone URL (https://, ssh://, git:// or scp-like git@host:path)' },
+    defaultBranch: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\s~^:?*\\[\\\\]+$' },
+  },
+} as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
+const variableParams = {
+  type: 'object',
+  required: ['id', 'name'],
+  properties: { id: { type: 'integer', minimum: 1 }, name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' } },
+} as const;
+const pageQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, after: { type: 'integer', minimum: 0 } },
+} as const;
+
+export function registerProjectRoutes(app: FastifyInstance, projects: ProjectStore): void {
+  app.post<{ Body: { name: string; gitUrl: string; defaultBranch?: string } }>(
+    '/api/v1/projects',
+    { schema: { body: { ...projectBody, required: ['name', 'gitUrl'] } } },
+    async (request, reply) => {
+      const { project, webhookSecret } = await projects.create({ ...request.body, defaultBranch: request.body.defaultBranch ?? 'main' });
+      return reply.code(201).send({ ...project, webhookSecret });
+    },
+  );
+
+  app.get<{ Querystring: { limit: number; after?: number } }>('/api/v1/projects', { schema: { querystring: pageQuery } }, async (request) => {
+    // One more than asked tells whether another page exists, so the last page says so.
+    const found = await projects.list({ ...request.query, limit: request.query.limit + 1 });
+    const items = found.slice(0, request.query.limit);
+    return { items, nextCursor: found.length > items.length ? items.at(-1)!.id : null };
+  });
+
+  app.get<{ Params: { id: number } }>('/api/v1/projects/:id', { schema: { params: idParams } }, (request) => projects.get(request.params.id));
+
+  app.patch<{ Params: { id: number }; Body: { name?: string; gitUrl?: string; defaultBranch?: string } }>(
+    '/api/v1/projects/:id',
+    { schema: { params: idParams, body: { ...projectBody, minProperties: 1 } } },
+    (request) => projects.update(request.params.id, request.body),
+  );
+
+  app.delete<{ Params: { id: number } }>('/api/v1/projects/:id', { schema: { params: idParams } }, async (request, reply) => {
+    await projects.remove(request.params.id);
+    return reply.code(204).send();
+  });
+
+  app.get<{ Params: { id: number } }>('/api/v1/projects/:id/variables', { schema: { params: idParams } }, async (request) => ({
+    items: await projects.listVariables(request.params.id),
+  }));
+
+  app.put<{ Params: { id: number; name: string }; Body: { value: string } }>(
+    '/api/v1/projects/:id/variables/:name',
+    { schema: { params: variableParams, body: { type: 'object', required: ['value'], additionalProperties: false, properties: { value: { type: 'string', maxLength: 65536 } } } } },
+    async (request, reply) => {
+      await projects.setVariable(request.params.id, request.params.name, request.body.value);
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete<{ Params: { id: number; name: string } }>('/api/v1/projects/:id/variables/:name', { schema: { params: variableParams } }, async (request, reply) => {
+    await projects.removeVariable(request.params.id, request.params.name);
+    return reply.code(204).send();
+  });
+}
