@@ -1,0 +1,33 @@
+/** Reads reusable `commands:` (2.1). Their steps are validated where they are invoked. */
+import { childPath, type ErrorCollector } from './errors.js';
+import type { CommandDefinition } from './context.js';
+import { readParameterSpecs } from './parameters.js';
+import { checkKeys, expectMap } from './read-node.js';
+import { getValue, type YNode } from './yaml-node.js';
+
+/** Step names a command may not take, because they already mean a built-in step. */
+export const BUILT_IN_STEPS = ['checkout', 'run'] as const;
+
+/** Reads every command definition; broken ones are reported and left out. */
+export function readCommandDefinitions(node: YNode | undefined, errors: ErrorCollector): Map<string, CommandDefinition> {
+  const commands = new Map<string, CommandDefinition>();
+  const map = node === undefined ? undefined : expectMap(node, 'commands', errors, 'a map of command names to definitions');
+  for (const entry of map?.entries ?? []) {
+    const path = childPath('commands', entry.key);
+    if ((BUILT_IN_STEPS as readonly string[]).includes(entry.key)) {
+      errors.add(entry.keyPos, path, `a command cannot be named "${entry.key}": that is a built-in step; rename the command`);
+      continue;
+    }
+    const body = expectMap(entry.value, path, errors, 'a command definition with `steps`');
+    if (!body) continue;
+    checkKeys(body, path, ['steps', 'parameters', 'description'], errors, `command "${entry.key}"`);
+    const steps = getValue(body, 'steps');
+    if (!steps) {
+      errors.add(body.pos, path, `command "${entry.key}" needs \`steps\`: a list of steps`);
+      continue;
+    }
+    const parameters = readParameterSpecs(getValue(body, 'parameters'), childPath(path, 'parameters'), errors);
+    commands.set(entry.key, { name: entry.key, parameters, steps, path });
+  }
+  return commands;
+}

@@ -1,0 +1,100 @@
+/**
+ * `<< parameters.x >>` and `<< pipeline.parameters.x >>` substitution, done on the node tree so
+ * substituted values keep their types (a steps parameter splices its steps into a list) and
+ * their positions (an error in an argument points at the argument).
+ *
+ * Other `<< pipeline.* >>` values (`pipeline.number`, `pipeline.git.branch`, ...) are only known
+ * when a pipeline is created, so they are left in place as text and the pipeline creator
+ * substitutes them with {@link substitutePipelineValues}.
+ */
+import type { ErrorCollector } from './errors.js';
+import type { ParameterValues } from './parameters.js';
+import type { YEntry, YNode, YScalar } from './yaml-node.js';
+
+/** `<< pipeline.* >>` values that stay as text until the pipeline exists. */
+export const PIPELINE_VALUES = [
+  'pipeline.id',
+  'pipeline.number',
+  'pipeline.project.git_url',
+  'pipeline.project.type',
+  'pipeline.git.tag',
+  'pipeline.git.branch',
+  'pipeline.git.revision',
+  'pipeline.git.base_revision',
+  'pipeline.trigger_source',
+] as const;
+
+/** What `<< parameters.x >>` and `<< pipeline.parameters.x >>` resolve to, and who owns them. */
+export interface SubstitutionScope {
+  /** Values of the enclosing job, command or executor; `undefined` outside one. */
+  readonly parameters?: ParameterValues;
+  /** What the message calls the owner, e.g. `job "build"`. */
+  readonly owner: string;
+  readonly pipelineParameters: ParameterValues;
+}
+
+const REFERENCE = /<<\s*((?:parameters|pipeline|matrix)\.[A-Za-z0-9_.-]+?)\s*>>/g;
+
+/** Returns a copy of `node` with every reference substituted; bad references are reported. */
+export function substituteParameters(node: YNode, scope: SubstitutionScope, path: string, errors: ErrorCollector): YNode {
+  if (node.kind === 'map') {
+    const entries: YEntry[] = node.entries.map((e) => ({ ...e, value: substituteParameters(e.value, scope, path === '' ? e.key : `${path}.${e.key}`, errors) }));
+    return { ...node, entries };
+  }
+  if (node.kind === 'seq') {
+    const items = node.items.flatMap((item, i) => {
+      const result = substituteParameters(item, scope, `${path}[${i}]`, errors);
+      // A steps parameter used as a list item stands for all of its steps.
+      return item.kind === 'scalar' && result.kind === 'seq' ? result.items : [result];
+    });
+    return { ...node, items };
+  }
+  return typeof node.value === 'string' ? substituteScalar(node, node.value, scope, path, errors) : node;
+}
+
+function substituteScalar(node: YScalar, text: string, scope: SubstitutionScope, path: string, errors: ErrorCollector): YNode {
+  const whole = /^\s*<<\s*([A-Za-z0-9_.-]+?)\s*>>\s*$/.exec(text);
+  if (whole?.[1] !== undefined) {
+    const value = lookUp(whole[1], node, scope, path, errors);
+    if (value !== undefined) return value;
+  }
+  let changed = false;
+  const replaced = text.replace(REFERENCE, (match: string, name: string) => {
+    const value = whole ? undefined : lookUp(name, node, scope, path, errors);
+    if (value === undefined) return match;
+    if (value.kind !== 'scalar') {
+      errors.add(node.pos, path, `<< ${name} >> holds a list or map and must be the whole value, not part of a string`);
+      return match;
+    }
+    changed = true;
+    return typeof value.value === 'string' ? value.value : value.text;
+  });
+  return changed ? { kind: 'scalar', pos: node.pos, value: replaced, text: replaced } : node;
+}
+
+function lookUp(name: string, node: YScalar, scope: SubstitutionScope, path: string, errors: ErrorCollector): YNode | undefined {
+  if (name.startsWith('parameters.')) return lookUpIn(scope.parameters, name, 'parameters.', scope.owner, node, path, errors);
+  if (name.startsWith('pipeline.parameters.')) return lookUpIn(scope.pipelineParameters, name, 'pipeline.parameters.', 'the pipeline', node, path, errors);
+  if (name.startsWith('matrix.')) errors.add(node.pos, path, `<< ${name} >>: matrix jobs are not supported yet`);
+  else if (name.startsWith('pipeline.') && !(PIPELINE_VALUES as readonly string[]).includes(name)) {
+    errors.add(node.pos, path, `unknown pipeline value << ${name} >>; known: ${PIPELINE_VALUES.join(', ')}, pipeline.parameters.<name>`);
+  }
+  return undefined;
+}
+
+function lookUpIn(values: ParameterValues | undefined, name: string, prefix: string, owner: string, node: YScalar, path: string, errors: ErrorCollector): YNode | undefined {
+  const value = values?.get(name.slice(prefix.length));
+  if (value !== undefined) return value;
+  const known = values && values.size > 0 ? `; ${owner} declares: ${[...values.keys()].join(', ')}` : `; ${owner} declares no parameters`;
+  errors.add(node.pos, path, `unknown parameter << ${name} >>${values ? known : ': parameters can only be used inside a job, command or executor'}`);
+  return undefined;
+}
+
+/**
+ * Replaces `<< pipeline.number >>`, `<< pipeline.git.branch >>` and the other
+ * {@link PIPELINE_VALUES} in a string, for the pipeline creator once it knows them. Values it is
+ * not given stay as written.
+ */
+export function substitutePipelineValues(text: string, values: Readonly<Partial<Record<(typeof PIPELINE_VALUES)[number], string>>>): string {
+  return text.replace(REFERENCE, (match: string, name: string) => (values as Readonly<Record<string, string | undefined>>)[name] ?? match);
+}

@@ -1,0 +1,78 @@
+/**
+ * The pipeline config parser: `.circleci/config.yml` text in, a typed {@link PipelineConfig} or
+ * every problem (with line and column) out. Pure: no I/O, never throws on any input.
+ *
+ * Decisions that later work relies on:
+ * - `<< parameters.x >>` and `<< pipeline.parameters.x >>` (pipeline parameter defaults) are
+ *   substituted here. Other `<< pipeline.* >>` values are per-pipeline, so they stay in the model
+ *   as text; the pipeline creator applies {@link substitutePipelineValues}.
+ * - YAML anchors, aliases and `<<` merge keys work; errors inside aliased nodes point at the anchor.
+ * - Top-level `references`, `defaults`, `aliases` and `x-*` keys are tolerated as anchor holders.
+ */
+import { ErrorCollector, type ConfigError } from './errors.js';
+import type { ConfigContext } from './context.js';
+import { readCommandDefinitions } from './commands.js';
+import type { PipelineConfig, ResourceClassTable } from './model.js';
+import { bindArguments, readParameterSpecs, type ParameterValues } from './parameters.js';
+import { parseYamlWithPositions } from './parse-yaml-with-positions.js';
+import { readExecutorDefinitions } from './resolve-executors.js';
+import { readHeader } from './read-header.js';
+import { instantiateJob, readJobDefinitions } from './validate-jobs.js';
+import { readWorkflows } from './workflows.js';
+import { describeNode, getValue, type YMap } from './yaml-node.js';
+
+export type * from './model.js';
+export type { ConfigError, Position } from './errors.js';
+export { DEFAULT_RESOURCE_CLASSES } from './resource-classes.js';
+export { matchesRef, type GitRef } from './filters.js';
+export { selectJobsForRef } from './select-jobs.js';
+export { PIPELINE_VALUES, substitutePipelineValues } from './expand-parameters.js';
+export { MAX_CONFIG_BYTES } from './parse-yaml-with-positions.js';
+
+/** What the parser needs from the installation. */
+export interface ParseOptions {
+  /** The admin's resource class table; see `DEFAULT_RESOURCE_CLASSES`. */
+  readonly resourceClasses: ResourceClassTable;
+}
+
+/** A parsed config, or every problem found in it (sorted by position). */
+export type ParseResult = { readonly ok: true; readonly config: PipelineConfig } | { readonly ok: false; readonly errors: readonly ConfigError[] };
+
+/** Parses and validates `.circleci/config.yml` text. Never throws. */
+export function parsePipelineConfig(text: string, options: ParseOptions): ParseResult {
+  const yaml = parseYamlWithPositions(text);
+  if (!yaml.ok) return { ok: false, errors: yaml.errors };
+  const errors = new ErrorCollector();
+  if (yaml.root.kind !== 'map') {
+    errors.add(yaml.root.pos, '', `the config must be a map with \`version\`, \`jobs\` and \`workflows\`, got ${describeNode(yaml.root)}`);
+    return { ok: false, errors: errors.list() };
+  }
+  const config = validateRoot(yaml.root, errors, options);
+  return config && errors.count === 0 ? { ok: true, config } : { ok: false, errors: errors.list() };
+}
+
+function validateRoot(root: YMap, errors: ErrorCollector, options: ParseOptions): PipelineConfig | undefined {
+  const version = readHeader(root, errors);
+  if (version === undefined) return undefined;
+  const ctx: ConfigContext = {
+    errors,
+    version,
+    commands: readCommandDefinitions(getValue(root, 'commands'), errors),
+    executors: readExecutorDefinitions(getValue(root, 'executors'), errors),
+    resourceClasses: options.resourceClasses,
+    pipelineParameters: readPipelineParameters(root, errors),
+  };
+  const jobs = readJobDefinitions(getValue(root, 'jobs'), root.pos, ctx);
+  const workflows = readWorkflows(getValue(root, 'workflows'), root, jobs, ctx);
+  // Jobs no workflow runs are still checked, so mistakes show before someone wires them up.
+  for (const def of jobs.values()) {
+    if ([...def.parameters.values()].every((p) => p.default !== undefined)) instantiateJob(def, [], def.body.pos, def.path, ctx);
+  }
+  return { version, workflows };
+}
+
+function readPipelineParameters(root: YMap, errors: ErrorCollector): ParameterValues {
+  const specs = readParameterSpecs(getValue(root, 'parameters'), 'parameters', errors);
+  // Pipelines are triggered without arguments for now, so every pipeline parameter needs a default.
+  return bindArguments(specs, [], root.pos, 'parameters', 'the pipeline', errors) ?? new Map();
+}

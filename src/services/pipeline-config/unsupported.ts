@@ -1,0 +1,67 @@
+/**
+ * What Gyre refuses, and why. Security refusals are permanent: pipeline YAML can never reach
+ * the builder's host (ARCHITECTURE.md, "Running a job on a builder"). The rest are CircleCI
+ * features later issues may add, so their message says "not supported yet".
+ */
+
+const SECURITY_KEYS: Readonly<Record<string, string>> = {
+  privileged: 'privileged containers',
+  docker_layer_caching: 'Docker layer caching (it needs the host Docker daemon)',
+  volumes: 'volumes (host mounts)',
+  mounts: 'mounts (host mounts)',
+  network_mode: 'network_mode (the host network)',
+  cap_add: 'extra Linux capabilities',
+  devices: 'host devices',
+  security_opt: 'security options',
+  pid: 'the host PID namespace',
+  ipc: 'the host IPC namespace',
+  docker_socket: 'the Docker socket',
+};
+
+const ORBS_MESSAGE =
+  'orbs are not supported: they are fetched from the CircleCI orb registry, which a self-hosted Gyre cannot reach. ' +
+  "Inline the orb's commands and executors under `commands:` and `executors:` instead";
+
+const NOT_YET: Readonly<Record<string, string>> = {
+  orbs: ORBS_MESSAGE,
+  setup: 'dynamic configuration (`setup: true`) is not supported yet',
+  machine: 'the machine executor is not supported yet; use the docker executor',
+  macos: 'the macos executor is not supported yet; use the docker executor',
+  windows: 'the windows executor is not supported yet; use the docker executor',
+  auth: 'private registry credentials (`auth`) are not supported yet; use a public image or one your builders can already pull',
+  aws_auth: 'ECR credentials (`aws_auth`) are not supported yet; use a public image or one your builders can already pull',
+  parallelism: 'parallelism (test splitting) is not supported yet; remove it to run the job once',
+  circleci_ip_ranges: 'circleci_ip_ranges is not supported: Gyre runs on your own network',
+  context: 'contexts are not supported yet; use project environment variables instead',
+  matrix: 'matrix jobs are not supported yet; list each variant as its own workflow job with `name` and parameters',
+  triggers: 'scheduled workflows (`triggers`) are not supported yet',
+  when: 'conditional workflows (`when`) are not supported yet',
+  unless: 'conditional workflows (`unless`) are not supported yet',
+  type: 'approval jobs (`type: approval`) are not supported yet',
+  'pre-steps': '`pre-steps` are not supported yet; add the steps to the job itself',
+  'post-steps': '`post-steps` are not supported yet; add the steps to the job itself',
+};
+
+/** Step types CircleCI has that Gyre does not run yet. */
+export const UNSUPPORTED_STEPS: Readonly<Record<string, string>> = {
+  save_cache: 'the save_cache step is not supported yet',
+  restore_cache: 'the restore_cache step is not supported yet',
+  persist_to_workspace: 'the persist_to_workspace step is not supported yet',
+  attach_workspace: 'the attach_workspace step is not supported yet',
+  store_artifacts: 'the store_artifacts step is not supported yet',
+  store_test_results: 'the store_test_results step is not supported yet',
+  add_ssh_keys: 'the add_ssh_keys step is not supported yet',
+  setup_remote_docker: 'the setup_remote_docker step is not supported: builds cannot reach a Docker daemon',
+  deploy: 'the deploy step is not supported yet; use a run step',
+  when: 'conditional steps (`when`) are not supported yet; put the condition in a run step',
+  unless: 'conditional steps (`unless`) are not supported yet; put the condition in a run step',
+};
+
+/** A message for a key Gyre knows but refuses, or `undefined` for a key it does not know. */
+export function explainUnsupportedKey(key: string, where: string): string | undefined {
+  const security = SECURITY_KEYS[key];
+  if (security !== undefined) {
+    return `${where} may not request ${security}: pipeline configs can never use privileged mode, host mounts, the Docker socket or the host network`;
+  }
+  return Object.hasOwn(NOT_YET, key) ? NOT_YET[key] : undefined;
+}

@@ -1,0 +1,79 @@
+/**
+ * Turns a job's `steps:` into {@link Step}s: built-in steps are read, reusable commands are
+ * expanded in place (with their arguments substituted), and everything else is reported.
+ */
+import { childPath, itemPath } from './errors.js';
+import { substituteIn, type CommandDefinition, type ConfigContext } from './context.js';
+import type { Step } from './model.js';
+import { bindArguments } from './parameters.js';
+import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
+import { readRunStep } from './run-step.js';
+import { UNSUPPORTED_STEPS } from './unsupported.js';
+import { describeNode, getValue, type YEntry, type YNode } from './yaml-node.js';
+
+/** Reads a list of steps. `calling` holds the commands being expanded, to catch recursion. */
+export function readSteps(node: YNode, path: string, ctx: ConfigContext, calling: readonly string[] = []): Step[] {
+  if (node.kind !== 'seq') {
+    ctx.errors.add(node.pos, path, `expected a list of steps, got ${describeNode(node)}`);
+    return [];
+  }
+  return node.items.flatMap((item, i) => readStep(item, itemPath(path, i), ctx, calling));
+}
+
+function readStep(node: YNode, path: string, ctx: ConfigContext, calling: readonly string[]): Step[] {
+  if (node.kind === 'scalar' && typeof node.value === 'string') {
+    return readNamedStep({ key: node.value, keyPos: node.pos, value: { kind: 'scalar', pos: node.pos, value: null, text: '' } }, path, ctx, calling);
+  }
+  const map = expectMap(node, path, ctx.errors, 'a step: a step name, or a map with one key naming the step');
+  if (!map) return [];
+  const [first, second] = map.entries;
+  if (first === undefined || second !== undefined) {
+    const keys = map.entries.map((e) => e.key).join(', ');
+    ctx.errors.add(second?.keyPos ?? map.pos, path, `a step is a map with exactly one key, the step name; got ${map.entries.length} keys (${keys}). Check the indentation of the step's options`);
+    return [];
+  }
+  return readNamedStep(first, childPath(path, first.key), ctx, calling);
+}
+
+function readNamedStep(entry: YEntry, path: string, ctx: ConfigContext, calling: readonly string[]): Step[] {
+  const { key, value } = entry;
+  if (key === 'checkout') return readCheckout(value, path, ctx);
+  if (key === 'run') {
+    if (value.kind === 'scalar' && value.value === null) {
+      ctx.errors.add(entry.keyPos, path, 'a run step needs a command: `- run: make test` or a map with `command`');
+      return [];
+    }
+    const step = readRunStep(value, path, ctx.errors);
+    return step ? [step] : [];
+  }
+  const command = ctx.commands.get(key);
+  if (command) return expandCommand(command, entry, path, ctx, calling);
+  const unsupported = Object.hasOwn(UNSUPPORTED_STEPS, key) ? UNSUPPORTED_STEPS[key] : undefined;
+  const known = ['checkout', 'run', ...ctx.commands.keys()].join(', ');
+  ctx.errors.add(entry.keyPos, path, unsupported ?? `unknown step "${key}"; expected one of: ${known}`);
+  return [];
+}
+
+function readCheckout(value: YNode, path: string, ctx: ConfigContext): Step[] {
+  if (value.kind === 'scalar' && value.value === null) return [{ type: 'checkout' }];
+  const map = expectMap(value, path, ctx.errors, 'nothing, or a map with `path`');
+  if (!map) return [];
+  checkKeys(map, path, ['path'], ctx.errors, 'a checkout step');
+  const pathNode = getValue(map, 'path');
+  const target = pathNode && readNonEmptyString(pathNode, childPath(path, 'path'), ctx.errors);
+  return [target === undefined ? { type: 'checkout' } : { type: 'checkout', path: target }];
+}
+
+function expandCommand(command: CommandDefinition, entry: YEntry, path: string, ctx: ConfigContext, calling: readonly string[]): Step[] {
+  if (calling.includes(command.name)) {
+    ctx.errors.add(entry.keyPos, path, `command "${command.name}" calls itself (${[...calling, command.name].join(' → ')}); commands cannot be recursive`);
+    return [];
+  }
+  const isBare = entry.value.kind === 'scalar' && entry.value.value === null;
+  const args = isBare ? [] : expectMap(entry.value, path, ctx.errors, `the arguments of command "${command.name}" as a map`)?.entries;
+  if (!args) return [];
+  const values = bindArguments(command.parameters, args, entry.keyPos, path, `command "${command.name}"`, ctx.errors);
+  if (!values) return [];
+  const steps = substituteIn(ctx, command.steps, values, `command "${command.name}"`, childPath(command.path, 'steps'));
+  return readSteps(steps, childPath(command.path, 'steps'), ctx, [...calling, command.name]);
+}
