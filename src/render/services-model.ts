@@ -61,11 +61,10 @@ function appEnvironment(settings: Settings, secrets: readonly StackSecret[]): Re
     GYRE_HOSTNAME: settings.hostname,
     GYRE_PUBLIC_URL: settings.publicUrl,
     GYRE_HTTP_PORT: String(APP_CONTAINER_PORTS.http),
-    GYRE_HTTPS_PORT: String(APP_CONTAINER_PORTS.https),
     GYRE_ADMIN_PORT: String(APP_CONTAINER_PORTS.admin),
     GYRE_LOG_LEVEL: settings.logLevel,
   };
-  if (settings.tls) Object.assign(env, { GYRE_TLS_CERT_FILE: TLS_CERT_PATH, GYRE_TLS_KEY_FILE: `${RUN_SECRETS}/gyre_tls_key` });
+  if (settings.tls) Object.assign(env, { GYRE_HTTPS_PORT: String(APP_CONTAINER_PORTS.https), GYRE_TLS_CERT_FILE: TLS_CERT_PATH, GYRE_TLS_KEY_FILE: `${RUN_SECRETS}/gyre_tls_key` });
   for (const secret of secrets) {
     if (secret.setting !== 'GYRE_TLS_KEY_FILE') env[`${secret.setting}_FILE`] = `${RUN_SECRETS}/${secret.name}`;
   }
