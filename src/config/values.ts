@@ -4,6 +4,7 @@
  * says what was expected.
  */
 import { z } from 'zod';
+import { parseDuration } from '../shared/durations.js';
 
 const BINARY_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
@@ -25,30 +26,7 @@ export function formatMemorySize(bytes: number): string {
   return String(bytes);
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Parses "30m", "90s", "1h30m" or "0" into milliseconds. */
-export function parseDuration(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (trimmed === '0') return 0;
-  const parts = [...trimmed.matchAll(/(\d+)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) return undefined;
-  return parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]], 0);
-}
-
-/** Formats milliseconds the way Compose accepts durations ("30m", "1h30m", "45s"). */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  const units: [string, number][] = [['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]];
-  let rest = ms;
-  let out = '';
-  for (const [unit, size] of units) {
-    const count = Math.floor(rest / size);
-    if (count > 0) out += `${count}${unit}`;
-    rest -= count * size;
-  }
-  return out;
-}
+export { parseDuration, formatDuration } from '../shared/durations.js';
 
 export const port = z
   .string()

@@ -1,3 +1,5 @@
+import { formatDuration } from './durations.js';
+
 /**
  * The small set of error classes Gyre uses. Boundaries (the CLI handler, the HTTP layer and the
  * Docker adapter) map them to exit codes and status codes; everything else just throws.
@@ -68,10 +70,6 @@ function formatProblems(source: string, problems: readonly InputProblem[]): stri
   const lines = problems.map((p) => `  - ${p.input}: ${p.message}${p.hint ? `\n    fix: ${p.hint}` : ''}`);
   const noun = problems.length === 1 ? 'problem' : 'problems';
   return `${source} has ${problems.length} ${noun}:\n${lines.join('\n')}`;
-}
-
-function formatDuration(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 /** A named thing does not exist. The HTTP layer answers 404. */

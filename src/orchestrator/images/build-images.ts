@@ -50,15 +50,3 @@ export function planImageBuild(settings: Settings, options: BuildImagesOptions):
   steps.push({ title: `Application image ${settings.images.app}`, run: (onLine) => ensureAppImage(ctx, onLine) });
   return steps;
 }
-
-/** Runs every step in order; `onLine` receives each step's title and output. */
-export async function buildImages(settings: Settings, options: BuildImagesOptions, onLine: ProgressListener = () => undefined): Promise<ImageResult[]> {
-  const results: ImageResult[] = [];
-  for (const step of planImageBuild(settings, options)) {
-    onLine(`==> ${step.title}`);
-    const result = await step.run(onLine);
-    onLine(`==> ${result.ref}: ${result.outcome} (${result.reason}) ${result.id}`);
-    results.push(result);
-  }
-  return results;
-}

@@ -4,7 +4,7 @@
  * user port by accident.
  */
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Settings } from '../../config/index.js';
 
@@ -20,7 +20,9 @@ const BODY_LIMIT_BYTES = 25 * 1024 * 1024;
 export function createListeners(settings: Settings, logger: Logger): Listeners {
   const options = {
     bodyLimit: BODY_LIMIT_BYTES,
-    disableRequestLogging: true,
+    // Health checks arrive every few seconds from Compose and load balancers; logging each would
+    // bury the requests that matter.
+    logController: new LogController({ disableRequestLogging: (request) => request.url === '/healthz' }),
     // Report every invalid field at once, and refuse unknown fields instead of silently dropping them.
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   };

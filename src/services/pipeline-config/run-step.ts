@@ -1,6 +1,6 @@
 /** The `run` step, as a string or as a map. */
 import { childPath, type ErrorCollector } from './errors.js';
-import { parseDuration } from './durations.js';
+import { parseDuration } from '../../shared/durations.js';
 import type { RunStep, StepWhen } from './model.js';
 import { checkKeys, expectMap, readBoolean, readEnvironment, readNonEmptyString, readString } from './read-node.js';
 import { getValue, type YMap, type YNode } from './yaml-node.js';
@@ -61,7 +61,9 @@ function defined<K extends string, V>(key: K, value: V | undefined): Partial<Rec
 
 function readTimeout(node: YNode, path: string, errors: ErrorCollector): number | undefined {
   const text = node.kind === 'scalar' && node.value !== null ? node.text : undefined;
-  const ms = text === undefined ? undefined : parseDuration(text);
+  const parsed = text === undefined ? undefined : parseDuration(text);
+  // A zero timeout would kill every step at once; CircleCI refuses it too.
+  const ms = parsed !== undefined && parsed > 0 ? parsed : undefined;
   if (ms === undefined) errors.add(node.pos, path, 'expected a duration such as 30s, 10m, 1h or 1h30m');
   return ms;
 }

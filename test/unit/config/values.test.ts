@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatDuration, formatMemorySize, parseDuration, parseMemorySize } from '../../../src/config/index.js';
+import { formatMemorySize, parseMemorySize } from '../../../src/config/index.js';
 
 const KiB = 1024;
 const MiB = 1024 ** 2;
@@ -37,42 +37,3 @@ describe('formatMemorySize', () => {
   });
 });
 
-describe('parseDuration', () => {
-  it.each([
-    ['30m', 30 * 60_000],
-    ['90s', 90_000],
-    ['1h', 3_600_000],
-    ['1h30m', 5_400_000],
-    ['2h15m30s', 8_130_000],
-    ['250ms', 250],
-    ['1m500ms', 60_500],
-    [' 45s ', 45_000],
-    ['0', 0],
-    ['0s', 0],
-  ])('reads %j as %d ms', (text, ms) => {
-    expect(parseDuration(text)).toBe(ms);
-  });
-
-  it.each(['', '30', '1 h', '1h 30m', '1d', '-5m', '1.5h', 'm', 'soon'])('rejects %j', (text) => {
-    expect(parseDuration(text)).toBeUndefined();
-  });
-});
-
-describe('formatDuration', () => {
-  it.each([
-    [0, '0s'],
-    [45_000, '45s'],
-    [30 * 60_000, '30m'],
-    [5_400_000, '1h30m'],
-    [8_130_000, '2h15m30s'],
-    [60_500, '1m500ms'],
-    [26 * 3_600_000, '26h'],
-  ])('writes %d ms as %j, which Compose accepts', (ms, text) => {
-    expect(formatDuration(ms)).toBe(text);
-  });
-
-  it.each(['30m', '1h30m', '90s', '0', '2h15m30s', '1m500ms', '45m0s'])('round-trips %j through parse and format', (text) => {
-    const ms = parseDuration(text)!;
-    expect(parseDuration(formatDuration(ms))).toBe(ms);
-  });
-});

@@ -16,6 +16,16 @@ describe('steps', () => {
     ]);
   });
 
+  it.each(['0s', '0', '1.5x'])('refuses no_output_timeout %j at its position', (timeout) => {
+    const errors = parseErrors(withJob(`docker: [{ image: alpine }]\nsteps:\n  - run: { command: make, no_output_timeout: ${timeout} }`));
+    expect(errors).toEqual([expect.objectContaining({ line: 6, path: 'jobs.build.steps[0].run.no_output_timeout', message: 'expected a duration such as 30s, 10m, 1h or 1h30m' })]);
+  });
+
+  it('reads a fractional no_output_timeout', () => {
+    const [step] = steps('      - run: { command: make, no_output_timeout: 1.5h }');
+    expect(step).toMatchObject({ type: 'run', noOutputTimeoutMs: 5_400_000 });
+  });
+
   it('expands commands that call other commands, in order', () => {
     const commands = 'commands:\n  inner:\n    steps: [{ run: echo inner }]\n  outer:\n    steps: [{ run: echo outer }, inner]\n';
     expect(steps('      - outer\n      - inner', commands).map((s) => (s.type === 'run' ? s.command : s.type))).toEqual(['echo outer', 'echo inner', 'echo inner']);
