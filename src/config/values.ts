@@ -12,7 +12,7 @@ const BINARY_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 
 export function parseMemorySize(text: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|b)?$/i.exec(text.trim());
   if (!match) return undefined;
-  const factor = BINARY_UNITS[(match[2] ?? '').toLowerCase()];
+  const factor = BINARY_UNITS[(match[2] ?? '').toLowerCase()]!;
   return Math.round(Number(match[1]) * factor);
 }
 
@@ -20,7 +20,7 @@ export function parseMemorySize(text: string): number | undefined {
 export function formatMemorySize(bytes: number): string {
   if (bytes === 0) return '0';
   for (const unit of ['t', 'g', 'm', 'k'] as const) {
-    const size = BINARY_UNITS[unit];
+    const size = BINARY_UNITS[unit]!;
     if (bytes % size === 0) return `${bytes / size}${unit.toUpperCase()}`;
   }
   return String(bytes);

@@ -14,7 +14,7 @@ export function parseDuration(text: string): number | undefined {
   let total = 0;
   let consumed = 0;
   for (let match = PART.exec(trimmed); match !== null; match = PART.exec(trimmed)) {
-    total += Number(match[1]) * UNIT_MS[match[2]];
+    total += Number(match[1]) * UNIT_MS[match[2]!]!;
     consumed = PART.lastIndex;
   }
   if (consumed === 0 || consumed !== trimmed.length) return undefined;

@@ -121,7 +121,7 @@ async function queryUser(port: number, password: string): Promise<string> {
   await client.connect();
   try {
     const result = await client.query<{ user: string }>('SELECT current_user AS user');
-    return result.rows[0].user;
+    return result.rows[0]!.user;
   } finally {
     await client.end();
   }

@@ -98,8 +98,8 @@ describe('the projects API', () => {
       "SELECT string_agg(t::text, '|') AS t FROM (SELECT p::text AS t FROM projects p UNION ALL SELECT v::text FROM project_variables v UNION ALL SELECT encode(value, 'escape') FROM project_variables UNION ALL SELECT encode(webhook_secret, 'escape') FROM projects) x",
     );
     await pool.end();
-    expect(dump.rows[0].t).not.toContain(plaintext);
-    expect(dump.rows[0].t).not.toContain(created.webhookSecret);
+    expect(dump.rows[0]!.t).not.toContain(plaintext);
+    expect(dump.rows[0]!.t).not.toContain(created.webhookSecret);
   });
 
   it('deletes a project, after which it is gone', async () => {

@@ -56,7 +56,7 @@ export class ProjectStore {
         input.name, input.gitUrl, input.defaultBranch, this.box.seal(webhookSecret),
       ])
       .catch(rethrowNameTaken(input.name));
-    return { project: toProject(result.rows[0]), webhookSecret };
+    return { project: toProject(result.rows[0]!), webhookSecret };
   }
 
   async list(page: { limit: number; after?: number }): Promise<Project[]> {

@@ -34,5 +34,5 @@ export function looksLikeApiToken(value: string): boolean {
 export async function createApiToken(db: Database, name: string): Promise<{ id: number; token: string }> {
   const created = generateApiToken();
   const result = await db.query<{ id: string }>('INSERT INTO api_tokens (name, token_hash, prefix) VALUES ($1, $2, $3) RETURNING id', [name, created.hash, created.displayPrefix]);
-  return { id: Number(result.rows[0].id), token: created.token };
+  return { id: Number(result.rows[0]!.id), token: created.token };
 }

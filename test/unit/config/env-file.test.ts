@@ -42,7 +42,7 @@ describe('generateSecrets', () => {
     const requested: number[] = [];
     const secrets = generateSecrets((size) => (requested.push(size), randomBytes(size)));
     // Secrets are drawn in the order they are listed.
-    const bytes = requested[Object.keys(secrets).indexOf(name)];
+    const bytes = requested[Object.keys(secrets).indexOf(name)]!;
     expect(bytes * 8).toBeGreaterThanOrEqual(bits);
     // base64 carries 6 bits a character; padding carries none.
     expect(secrets[name]!.replace(/=+$/, '').length * 6).toBeGreaterThanOrEqual(bytes * 8);

@@ -103,9 +103,9 @@ describe('.env fixtures', () => {
   );
 
   it.each(Object.keys(BAD))('gives a fix for every problem of %s that names the variable to change', (file) => {
-    const result = checkFixture(file, BAD[file].purpose);
+    const result = checkFixture(file, BAD[file]!.purpose);
     for (const problem of result.problems) {
-      const variable = problem.input.split(' ')[0];
+      const variable = problem.input.split(' ')[0]!;
       const named = [variable, variable.replace(/_FILE$/, ''), ...(problem.message.match(/[A-Z][A-Z_]+_[A-Z]+/g) ?? [])];
       expect(problem.hint).toBeDefined();
       expect(named.some((name) => problem.hint!.includes(name) || problem.hint!.includes('gyre init'))).toBe(true);

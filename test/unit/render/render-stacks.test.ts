@@ -22,7 +22,11 @@ interface ComposeService {
   image?: string;
   depends_on?: unknown;
 }
-const serviceOf = (text: string, name: string) => (parse(text) as { services: Record<string, ComposeService> }).services[name];
+function serviceOf(text: string, name: string): ComposeService {
+  const service = (parse(text) as { services: Record<string, ComposeService> }).services[name];
+  if (!service) throw new Error(`the rendered file has no service ${name}`);
+  return service;
+}
 
 describe('renderServicesStack', () => {
   it('renders the default settings exactly as committed under compose/', () => {
@@ -70,7 +74,7 @@ describe('renderServicesStack', () => {
     const doc = parse(rendered.text) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
     expect(Object.keys(doc.services)).toEqual(['app']);
     expect(Object.keys(doc.volumes)).toEqual(['gyre-data']);
-    expect(doc.services['app'].depends_on).toBeUndefined();
+    expect(doc.services['app']!.depends_on).toBeUndefined();
     expect(rendered.text).not.toContain('db.internal');
     expect(rendered.secrets.find((s) => s.name === 'gyre_database_url')?.value).toBe('postgres://gyre:pw@db.internal:5432/gyre');
   });

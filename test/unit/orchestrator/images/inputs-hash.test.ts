@@ -18,9 +18,9 @@ describe('computeInputsHash', () => {
   });
 
   it.each([
-    { change: 'a file content', inputs: { ...base, files: [base.files[0], { ...base.files[1], sha256: 'cc' }] } },
-    { change: 'an executable bit', inputs: { ...base, files: [base.files[0], { ...base.files[1], executable: false }] } },
-    { change: 'a file name', inputs: { ...base, files: [base.files[0], { ...base.files[1], path: 'entrypoint.sh' }] } },
+    { change: 'a file content', inputs: { ...base, files: [base.files[0]!, { ...base.files[1]!, sha256: 'cc' }] } },
+    { change: 'an executable bit', inputs: { ...base, files: [base.files[0]!, { ...base.files[1]!, executable: false }] } },
+    { change: 'a file name', inputs: { ...base, files: [base.files[0]!, { ...base.files[1]!, path: 'entrypoint.sh' }] } },
     { change: 'an added file', inputs: { ...base, files: [...base.files, { path: 'x', sha256: 'dd', executable: false }] } },
     { change: 'a build argument', inputs: { ...base, args: { ...base.args, DEBIAN_SUITE: 'trixie' } } },
     { change: 'the base image', inputs: { ...base, baseImageId: 'sha256:0002' } },

@@ -20,7 +20,7 @@ describe('createSecretBox', () => {
 
   it('refuses a tampered value', () => {
     const sealed = createSecretBox(key).seal('secret');
-    sealed[sealed.length - 1] ^= 1;
+    sealed[sealed.length - 1]! ^= 1;
     expect(() => createSecretBox(key).open(sealed)).toThrow();
   });
 

@@ -29,7 +29,7 @@ describe('verifyGitHubSignature', () => {
 
   it.each([0, 1, Math.floor(body.length / 2), body.length - 1])('refuses a body with byte %i changed', (index) => {
     const tampered = Buffer.from(body);
-    tampered[index] ^= 0x01;
+    tampered[index]! ^= 0x01;
     expect(verifyGitHubSignature(tampered, goodHeader, secret)).toMatchObject({ ok: false, problem: 'mismatch' });
   });
 
