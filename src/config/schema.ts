@@ -61,6 +61,7 @@ export const rawSettingsSchema = z.object({
   GYRE_SLOT_CPUS: setting(v.cpuCount, { scope: 'builder', default: '2', example: '2', description: 'CPUs per job slot; 0 means no CPU limit. Alias: CIRCLE_CONTAINER_CPUS.' }),
   GYRE_SLOT_MEMORY: setting(v.memorySize, { scope: 'builder', default: '4G', example: '8G', description: 'Memory per job slot. Alias: CIRCLE_CONTAINER_MEMORY_LIMIT.' }),
   GYRE_DRAIN_TIMEOUT: setting(v.duration, { scope: 'builder', default: '30m', example: '1h', description: 'How long a draining builder lets running jobs finish before they are stopped and requeued. Also the builder stack\'s stop_grace_period.' }),
+  GYRE_DATA_DIR: setting(v.absolutePath, { scope: 'services', default: '/var/lib/gyre', example: '/srv/gyre', description: 'Folder of the services box for git mirrors, artifacts and caches; the services stack mounts the gyre-data volume there.' }),
   GYRE_LOG_LEVEL: setting(v.logLevel, { scope: 'all', default: 'info', example: 'debug', description: 'Log level of `gyre serve` and `gyre agent`.' }),
 });
 

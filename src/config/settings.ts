@@ -32,6 +32,8 @@ export interface Settings {
   readonly images: { readonly app: string; readonly db: string; readonly baseDebian: string; readonly baseNode: string };
   readonly debianMirror: string;
   readonly builder: BuilderSettings;
+  /** Folder for git mirrors, artifacts and caches. */
+  readonly dataDir: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 }
 
@@ -74,6 +76,7 @@ export function toSettings(raw: RawSettings): Settings {
       slotMemoryBytes: raw.GYRE_SLOT_MEMORY!,
       drainTimeoutMs: raw.GYRE_DRAIN_TIMEOUT!,
     },
+    dataDir: raw.GYRE_DATA_DIR!,
     logLevel: raw.GYRE_LOG_LEVEL!,
   };
 }

@@ -10,7 +10,13 @@ import { createDatabasePool } from './database/create-pool.js';
 import { migrateDatabase } from './database/migrate.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { createListeners } from './http/create-listeners.js';
+import { join } from 'node:path';
 import { registerApi } from './api/register-api.js';
+import { DeliveryStore } from './deliveries/delivery-store.js';
+import { GitMirror } from './git/index.js';
+import { PipelineBuilder } from './pipelines/pipeline-builder.js';
+import { PipelineStore } from './pipelines/pipeline-store.js';
+import { ProjectStore } from './projects/project-store.js';
 import { createSecretBox } from './security/secret-box.js';
 
 export interface RunningServices {
@@ -34,9 +40,15 @@ export async function startServices(settings: Settings, logger: Logger, options:
   logger.info({ schema: migration.current, applied: migration.applied.length }, 'database schema is current');
   const listeners = createListeners(settings, logger);
   const userApps = [listeners.user, ...(listeners.userTls ? [listeners.userTls] : [])];
+  const projects = new ProjectStore(db, createSecretBox(settings.secrets.encryptionKey!));
+  const pipelines = new PipelineStore(db);
+  const git = new GitMirror({ cacheDir: join(settings.dataDir, 'git-mirrors'), logger: logger.child({ part: 'git' }) });
+  const builder = new PipelineBuilder(pipelines, projects, git, logger.child({ part: 'pipelines' }));
+  const deps = { db, projects, pipelines, deliveries: new DeliveryStore(db), builder, branches: git, version: options.version, publicUrl: settings.publicUrl };
+  // The API first: its OpenAPI collector documents every route registered after it.
+  for (const app of userApps) registerApi(app, deps);
   for (const app of [...userApps, listeners.admin]) registerHealthRoutes(app, db, options.version);
-  const box = createSecretBox(settings.secrets.encryptionKey!);
-  for (const app of userApps) registerApi(app, db, box);
+  await builder.resumePending();
 
   const host = options.host ?? '0.0.0.0';
   const listen = (app: FastifyInstance, port: number) => app.listen({ host, port });
@@ -50,6 +62,7 @@ export async function startServices(settings: Settings, logger: Logger, options:
     addresses,
     close: async () => {
       await Promise.all([...userApps, listeners.admin].map((app) => app.close()));
+      await builder.idle();
       await db.end();
     },
   };

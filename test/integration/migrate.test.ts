@@ -5,6 +5,7 @@ import { migrateDatabase } from '../../src/services/database/migrate.js';
 import { migrations } from '../../src/services/database/migrations/index.js';
 import { runGyre } from '../support/cli.js';
 import { startTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { TEST_SECRETS } from '../support/services-under-test.js';
 
 const logger = pino({ level: 'silent' });
 let database: TestDatabase;
@@ -37,7 +38,7 @@ describe('database migrations', () => {
   }, 60_000);
 
   it('are safe to run again through `gyre migrate`, which reports the schema as current', () => {
-    const result = runGyre(['migrate', '--json'], { env: { ...process.env, ...migrateEnv(database.url) } });
+    const result = runGyre(['migrate', '--json'], { env: { ...process.env, ...TEST_SECRETS, GYRE_DATABASE_URL: database.url } });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ applied: [], current: migrations.at(-1)!.id });
@@ -50,13 +51,3 @@ describe('database migrations', () => {
     expect(leftovers.rows[0]).toEqual({ t: null });
   }, 60_000);
 });
-
-function migrateEnv(url: string): Record<string, string> {
-  return {
-    GYRE_DATABASE_URL: url,
-    GYRE_JOIN_SECRET: 'j'.repeat(40),
-    GYRE_ADMIN_PASSWORD: 'admin-password-123',
-    GYRE_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
-    GYRE_SESSION_SECRET: 's'.repeat(40),
-  };
-}

@@ -1,43 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { createDatabasePool } from '../../src/services/database/create-pool.js';
-import { startServices, type RunningServices } from '../../src/services/start-services.js';
-import { runGyre } from '../support/cli.js';
-import { freePort } from '../support/free-port.js';
-import { startTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { settingsFrom } from '../support/settings.js';
+import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
 
 // GIVEN the services app on a real PostgreSQL, with a token made by `gyre tokens create`.
-let database: TestDatabase;
-let services: RunningServices;
-let base: string;
-let token: string;
-
-const secrets = {
-  GYRE_JOIN_SECRET: 'j'.repeat(40),
-  GYRE_ADMIN_PASSWORD: 'admin-password-123',
-  GYRE_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
-  GYRE_SESSION_SECRET: 's'.repeat(40),
-};
+let gyre: ServicesUnderTest;
 
 beforeAll(async () => {
-  database = await startTestDatabase();
-  const [httpPort, adminPort] = [await freePort(), await freePort()];
-  const settings = settingsFrom({ ...secrets, GYRE_DATABASE_URL: database.url, GYRE_HTTP_PORT: String(httpPort), GYRE_ADMIN_PORT: String(adminPort) }, 'serve');
-  services = await startServices(settings, pino({ level: 'silent' }), { version: 'test', host: '127.0.0.1' });
-  base = `http://127.0.0.1:${httpPort}`;
-  const created = runGyre(['tokens', 'create', '--name', 'tests', '--json'], { env: { ...process.env, ...secrets, GYRE_DATABASE_URL: database.url } });
-  expect(created.status).toBe(0);
-  token = (JSON.parse(created.stdout) as { token: string }).token;
+  gyre = await startServicesUnderTest();
 }, 180_000);
 
 afterAll(async () => {
-  await services?.close();
-  await database?.stop();
+  await gyre?.stop();
 }, 60_000);
 
-const api = (path: string, init: RequestInit = {}) =>
-  fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.body !== undefined && { 'content-type': 'application/json' }), ...init.headers } });
+const api = (path: string, init: { method?: string; body?: string } = {}) =>
+  fetch(`${gyre.base}${path}`, { ...init, headers: { authorization: `Bearer ${gyre.token}`, ...(init.body !== undefined && { 'content-type': 'application/json' }) } });
 const post = (path: string, body: unknown) => api(path, { method: 'POST', body: JSON.stringify(body) });
 
 describe('the projects API', () => {
@@ -45,7 +23,7 @@ describe('the projects API', () => {
     const response = await post('/api/v1/projects', { name: 'acme/web', gitUrl: 'https://git.example.com/acme/web.git' });
     expect(response.status).toBe(201);
     const project = (await response.json()) as { id: number; webhookSecret: string };
-    expect(project).toMatchObject({ name: 'acme/web', defaultBranch: 'main', webhookSecret: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(project).toMatchObject({ name: 'acme/web', defaultBranch: 'main', webhookSecret: expect.stringMatching(/^[0-9a-f]{64}$/), webhookUrl: `http://localhost:${new URL(gyre.base).port}/webhooks/github?project=${project.id}` });
     const again = (await (await api(`/api/v1/projects/${project.id}`)).json()) as Record<string, unknown>;
     expect(again).toMatchObject({ id: project.id, name: 'acme/web' });
     expect(again).not.toHaveProperty('webhookSecret');
@@ -72,8 +50,8 @@ describe('the projects API', () => {
   });
 
   it('refuses requests without a valid token', async () => {
-    expect((await fetch(`${base}/api/v1/projects`)).status).toBe(401);
-    const forged = await fetch(`${base}/api/v1/projects`, { headers: { authorization: `Bearer gyre_pat_${'A'.repeat(43)}` } });
+    expect((await fetch(`${gyre.base}/api/v1/projects`)).status).toBe(401);
+    const forged = await fetch(`${gyre.base}/api/v1/projects`, { headers: { authorization: `Bearer gyre_pat_${'A'.repeat(43)}` } });
     expect(forged.status).toBe(401);
     expect(await forged.json()).toEqual({ error: { code: 'unauthenticated', message: 'the API token is unknown or revoked' } });
   });
@@ -93,7 +71,7 @@ describe('the projects API', () => {
     const listed = (await (await api(`/api/v1/projects/${created.id}/variables`)).json()) as { items: unknown[] };
     expect(listed.items).toEqual([{ name: 'STRIPE_KEY', last4: '9876', updatedAt: expect.any(String) }]);
 
-    const pool = createDatabasePool(database.url, pino({ level: 'silent' }));
+    const pool = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
     const dump = await pool.query<{ t: string }>(
       "SELECT string_agg(t::text, '|') AS t FROM (SELECT p::text AS t FROM projects p UNION ALL SELECT v::text FROM project_variables v UNION ALL SELECT encode(value, 'escape') FROM project_variables UNION ALL SELECT encode(webhook_secret, 'escape') FROM projects) x",
     );
@@ -102,11 +80,34 @@ describe('the projects API', () => {
     expect(dump.rows[0]!.t).not.toContain(created.webhookSecret);
   });
 
+  it('refuses a variable value holding a NUL character, which no shell could export', async () => {
+    const created = (await (await post('/api/v1/projects', { name: 'acme/nul', gitUrl: 'https://git.example.com/nul.git' })).json()) as { id: number };
+    const response = await api(`/api/v1/projects/${created.id}/variables/BAD`, { method: 'PUT', body: JSON.stringify({ value: 'a\u0000b' }) });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { details: { input: string }[] } }).error.details[0]!.input).toBe('body/value');
+  });
+
   it('deletes a project, after which it is gone', async () => {
     const created = (await (await post('/api/v1/projects', { name: 'acme/gone', gitUrl: 'https://git.example.com/gone.git' })).json()) as { id: number };
     expect((await api(`/api/v1/projects/${created.id}`, { method: 'DELETE' })).status).toBe(204);
     const response = await api(`/api/v1/projects/${created.id}`);
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ error: { code: 'not_found', message: `project ${created.id} does not exist` } });
+  });
+
+  it('publishes an OpenAPI document generated from the route schemas, covering every route', async () => {
+    const response = await fetch(`${gyre.base}/api/v1/openapi.json`);
+    expect(response.status).toBe(200);
+    const doc = (await response.json()) as { openapi: string; paths: Record<string, Record<string, { summary?: string; requestBody?: unknown }>> };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/v1/deliveries', '/api/v1/deliveries/{id}', '/api/v1/deliveries/{id}/redeliver', '/api/v1/jobs/{id}',
+      '/api/v1/pipelines/{id}', '/api/v1/pipelines/{id}/workflows', '/api/v1/projects', '/api/v1/projects/{id}',
+      '/api/v1/projects/{id}/pipelines', '/api/v1/projects/{id}/variables', '/api/v1/projects/{id}/variables/{name}',
+      '/api/v1/workflows/{id}/jobs', '/healthz', '/webhooks/github',
+    ]);
+    const operations = Object.values(doc.paths).flatMap((methods) => Object.values(methods));
+    expect(operations.filter((op) => op.summary === undefined)).toEqual([]);
+    expect(doc.paths['/api/v1/projects']!['post']!.requestBody).toBeDefined();
   });
 });

@@ -4,7 +4,7 @@
  * and answered with a 500 that reveals nothing internal.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../shared/errors.js';
+import { ConflictError, ExitCode, GyreError, InvalidInputError, NotFoundError } from '../../shared/errors.js';
 
 export interface ApiErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly details?: readonly unknown[] };
@@ -36,6 +36,7 @@ function describeError(error: FastifyError | Error): [number, ApiErrorBody] {
   if (error instanceof NotFoundError) return [404, { error: { code: 'not_found', message: error.message } }];
   if (error instanceof ConflictError) return [409, { error: { code: 'conflict', message: error.message } }];
   if (error instanceof AuthError) return [error.statusCode, { error: { code: error.statusCode === 401 ? 'unauthenticated' : 'forbidden', message: error.message } }];
+  if (error instanceof GyreError) return describeGyreError(error);
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     const details = fastifyError.validation.map((v) => ({ input: `${fastifyError.validationContext ?? 'body'}${v.instancePath}`, message: v.message ?? 'is invalid' }));
@@ -45,4 +46,18 @@ function describeError(error: FastifyError | Error): [number, ApiErrorBody] {
     return [fastifyError.statusCode, { error: { code: fastifyError.code?.toLowerCase() ?? 'bad_request', message: fastifyError.message } }];
   }
   return [500, { error: { code: 'internal', message: 'internal error; the services log has the details' } }];
+}
+
+/** Other expected failures by meaning: bad input, or something Gyre depends on (git, a host) failing. */
+function describeGyreError(error: GyreError): [number, ApiErrorBody] {
+  switch (error.exitCode) {
+    case ExitCode.invalidInput:
+      return [400, { error: { code: 'invalid_input', message: error.message } }];
+    case ExitCode.unavailable:
+      return [502, { error: { code: 'upstream_unavailable', message: error.message } }];
+    case ExitCode.timeout:
+      return [504, { error: { code: 'upstream_timeout', message: error.message } }];
+    default:
+      return [500, { error: { code: 'internal', message: error.message } }];
+  }
 }

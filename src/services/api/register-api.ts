@@ -1,20 +1,43 @@
 /**
- * The JSON API on the user listener: one error shape, token authentication, then the routes.
+ * The user listener's HTTP surface: one error shape, the GitHub webhook inbox (authenticated by
+ * signatures), then the JSON API (authenticated by tokens).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../database/create-pool.js';
+import { registerDeliveryRoutes } from '../deliveries/delivery-routes.js';
+import type { DeliveryStore } from '../deliveries/delivery-store.js';
+import { registerWebhookRoute } from '../deliveries/webhook-route.js';
+import type { PipelineBuilder } from '../pipelines/pipeline-builder.js';
+import { registerPipelineRoutes, type BranchResolver } from '../pipelines/pipeline-routes.js';
+import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import { registerProjectRoutes } from '../projects/project-routes.js';
-import { ProjectStore } from '../projects/project-store.js';
-import type { SecretBox } from '../security/secret-box.js';
+import type { ProjectStore } from '../projects/project-store.js';
 import { registerTokenAuth } from './authenticate.js';
 import { registerErrorShape } from './error-shape.js';
+import { registerOpenApi } from './openapi.js';
 
-export function registerApi(app: FastifyInstance, db: Database, box: SecretBox): void {
+export interface ApiDeps {
+  readonly db: Database;
+  readonly projects: ProjectStore;
+  readonly pipelines: PipelineStore;
+  readonly deliveries: DeliveryStore;
+  readonly builder: PipelineBuilder;
+  readonly branches: BranchResolver;
+  readonly version: string;
+  /** Base URL users and GitHub reach Gyre at, for the webhook URLs the API hands out. */
+  readonly publicUrl: string;
+}
+
+export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   registerErrorShape(app);
-  // Encapsulated: authentication applies to the API routes only, not to /healthz or webhooks.
+  registerOpenApi(app, deps.version);
+  registerWebhookRoute(app, deps);
+  // Encapsulated: token authentication applies to the API routes only, not to /healthz or webhooks.
   void app.register((api, _options, done) => {
-    registerTokenAuth(api, db);
-    registerProjectRoutes(api, new ProjectStore(db, box));
+    registerTokenAuth(api, deps.db);
+    registerProjectRoutes(api, deps.projects, deps.publicUrl);
+    registerPipelineRoutes(api, deps);
+    registerDeliveryRoutes(api, deps);
     done();
   });
 }

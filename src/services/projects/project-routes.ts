@@ -4,7 +4,7 @@
  * the API.
  */
 import type { FastifyInstance } from 'fastify';
-import type { ProjectStore } from './project-store.js';
+import type { Project, ProjectStore } from './project-store.js';
 
 const projectBody = {
   type: 'object',
@@ -27,50 +27,56 @@ const pageQuery = {
   properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, after: { type: 'integer', minimum: 0 } },
 } as const;
 
-export function registerProjectRoutes(app: FastifyInstance, projects: ProjectStore): void {
+/** The URL to paste into GitHub's webhook settings; `project` pins the secret to check. */
+export function webhookUrlOf(publicUrl: string, project: Project): string {
+  return `${publicUrl}/webhooks/github?project=${project.id}`;
+}
+
+export function registerProjectRoutes(app: FastifyInstance, projects: ProjectStore, publicUrl: string): void {
+  const withWebhookUrl = (project: Project) => ({ ...project, webhookUrl: webhookUrlOf(publicUrl, project) });
   app.post<{ Body: { name: string; gitUrl: string; defaultBranch?: string } }>(
     '/api/v1/projects',
-    { schema: { body: { ...projectBody, required: ['name', 'gitUrl'] } } },
+    { schema: { tags: ['projects'], summary: 'Create a project; the answer holds its webhook secret, shown this once', body: { ...projectBody, required: ['name', 'gitUrl'] } } },
     async (request, reply) => {
       const { project, webhookSecret } = await projects.create({ ...request.body, defaultBranch: request.body.defaultBranch ?? 'main' });
-      return reply.code(201).send({ ...project, webhookSecret });
+      return reply.code(201).send({ ...withWebhookUrl(project), webhookSecret });
     },
   );
 
-  app.get<{ Querystring: { limit: number; after?: number } }>('/api/v1/projects', { schema: { querystring: pageQuery } }, async (request) => {
+  app.get<{ Querystring: { limit: number; after?: number } }>('/api/v1/projects', { schema: { tags: ['projects'], summary: 'List projects', querystring: pageQuery } }, async (request) => {
     // One more than asked tells whether another page exists, so the last page says so.
     const found = await projects.list({ ...request.query, limit: request.query.limit + 1 });
     const items = found.slice(0, request.query.limit);
     return { items, nextCursor: found.length > items.length ? items.at(-1)!.id : null };
   });
 
-  app.get<{ Params: { id: number } }>('/api/v1/projects/:id', { schema: { params: idParams } }, (request) => projects.get(request.params.id));
+  app.get<{ Params: { id: number } }>('/api/v1/projects/:id', { schema: { tags: ['projects'], summary: 'Get a project', params: idParams } }, async (request) => withWebhookUrl(await projects.get(request.params.id)));
 
   app.patch<{ Params: { id: number }; Body: { name?: string; gitUrl?: string; defaultBranch?: string } }>(
     '/api/v1/projects/:id',
-    { schema: { params: idParams, body: { ...projectBody, minProperties: 1 } } },
+    { schema: { tags: ['projects'], summary: 'Change a project', params: idParams, body: { ...projectBody, minProperties: 1 } } },
     (request) => projects.update(request.params.id, request.body),
   );
 
-  app.delete<{ Params: { id: number } }>('/api/v1/projects/:id', { schema: { params: idParams } }, async (request, reply) => {
+  app.delete<{ Params: { id: number } }>('/api/v1/projects/:id', { schema: { tags: ['projects'], summary: 'Delete a project and its pipelines', params: idParams } }, async (request, reply) => {
     await projects.remove(request.params.id);
     return reply.code(204).send();
   });
 
-  app.get<{ Params: { id: number } }>('/api/v1/projects/:id/variables', { schema: { params: idParams } }, async (request) => ({
+  app.get<{ Params: { id: number } }>('/api/v1/projects/:id/variables', { schema: { tags: ['projects'], summary: 'List variable names and the last 4 characters of each value', params: idParams } }, async (request) => ({
     items: await projects.listVariables(request.params.id),
   }));
 
   app.put<{ Params: { id: number; name: string }; Body: { value: string } }>(
     '/api/v1/projects/:id/variables/:name',
-    { schema: { params: variableParams, body: { type: 'object', required: ['value'], additionalProperties: false, properties: { value: { type: 'string', maxLength: 65536 } } } } },
+    { schema: { tags: ['projects'], summary: 'Set a variable (encrypted at rest)', params: variableParams, body: { type: 'object', required: ['value'], additionalProperties: false, properties: { value: { type: 'string', maxLength: 65536, pattern: '^[^\\u0000]*$' } } } } },
     async (request, reply) => {
       await projects.setVariable(request.params.id, request.params.name, request.body.value);
       return reply.code(204).send();
     },
   );
 
-  app.delete<{ Params: { id: number; name: string } }>('/api/v1/projects/:id/variables/:name', { schema: { params: variableParams } }, async (request, reply) => {
+  app.delete<{ Params: { id: number; name: string } }>('/api/v1/projects/:id/variables/:name', { schema: { tags: ['projects'], summary: 'Remove a variable', params: variableParams } }, async (request, reply) => {
     await projects.removeVariable(request.params.id, request.params.name);
     return reply.code(204).send();
   });

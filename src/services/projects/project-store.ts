@@ -80,6 +80,12 @@ export class ProjectStore {
     return toProject(found(result.rows[0], id));
   }
 
+  /** Webhook secrets in clear, of one project or of all, for verifying a delivery's signature. */
+  async webhookSecrets(projectId?: number): Promise<{ projectId: number; secret: string }[]> {
+    const result = await this.db.query<{ id: string; webhook_secret: Buffer }>('SELECT id, webhook_secret FROM projects WHERE $1::bigint IS NULL OR id = $1 ORDER BY id', [projectId ?? null]);
+    return result.rows.map((row) => ({ projectId: Number(row.id), secret: this.box.open(row.webhook_secret) }));
+  }
+
   async remove(id: number): Promise<void> {
     const result = await this.db.query('DELETE FROM projects WHERE id = $1', [id]);
     if (result.rowCount === 0) throw new NotFoundError(`project ${id}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeDeliveryBody } from '../../../../src/services/webhooks/index.js';
-import { examplesOf } from './examples.js';
+import { examplesOf } from '../../../support/github-examples.js';
 
 const payload = examplesOf('ping')[0];
 const json = JSON.stringify(payload);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { interpretDelivery } from '../../../../src/services/webhooks/index.js';
-import { exampleEventNames, examplesOf } from './examples.js';
+import { exampleEventNames, examplesOf } from '../../../support/github-examples.js';
 
 describe('interpretDelivery("ping")', () => {
   it.each(examplesOf('ping').map((payload, index) => ({ payload, index })))('answers the real ping example #$index with its zen and hook id', ({ payload }) => {

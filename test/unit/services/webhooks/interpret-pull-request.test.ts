@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { PullRequestEvent } from '@octokit/webhooks-types';
 import { interpretDelivery } from '../../../../src/services/webhooks/index.js';
-import { examplesOf, pullRequestExample } from './examples.js';
+import { examplesOf, pullRequestExample } from '../../../support/github-examples.js';
 
 const locator = { fullName: 'Codertocat/Hello-World', cloneUrl: 'https://github.com/Codertocat/Hello-World.git' };
 const triggering = new Set(['opened', 'synchronize', 'reopened']);

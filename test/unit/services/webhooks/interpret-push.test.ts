@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { PushEvent } from '@octokit/webhooks-types';
 import { interpretDelivery, ZERO_SHA } from '../../../../src/services/webhooks/index.js';
-import { examplesOf, pushExample } from './examples.js';
+import { examplesOf, pushExample } from '../../../support/github-examples.js';
 
 const repository = {
   fullName: 'Codertocat/Hello-World',

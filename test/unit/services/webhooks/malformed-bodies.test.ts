@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { interpretDelivery } from '../../../../src/services/webhooks/index.js';
-import { pullRequestExample, pushExample } from './examples.js';
+import { pullRequestExample, pushExample } from '../../../support/github-examples.js';
 
 type Mutable = Record<string, unknown>;
 

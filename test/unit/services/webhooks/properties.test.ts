@@ -13,7 +13,7 @@ import {
   verifyGitHubSignature,
   type DeliveryOutcome,
 } from '../../../../src/services/webhooks/index.js';
-import { examplesOf } from './examples.js';
+import { examplesOf } from '../../../support/github-examples.js';
 
 const numRuns = process.env.CI === 'true' ? 10_000 : 500;
 const USED_EVENTS = ['push', 'pull_request', 'ping'] as const;

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { parseSignatureHeader, signGitHubBody, verifyGitHubSignature } from '../../../../src/services/webhooks/index.js';
-import { examplesOf } from './examples.js';
+import { examplesOf } from '../../../support/github-examples.js';
 
 const secret = 'It\'s a Secret to Everybody';
 const body = Buffer.from(JSON.stringify(examplesOf('push')[0]));

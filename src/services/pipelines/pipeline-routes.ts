@@ -1,0 +1,64 @@
+/**
+ * `/api/v1/.../pipelines`, workflows and jobs: list, get, and trigger a pipeline on a branch.
+ */
+import type { FastifyInstance } from 'fastify';
+import { InvalidInputError } from '../../shared/errors.js';
+import type { ProjectStore } from '../projects/project-store.js';
+import type { PipelineBuilder } from './pipeline-builder.js';
+import type { PipelineStore } from './pipeline-store.js';
+
+/** Resolves a branch to its head commit (`git ls-remote`); undefined when there is no such branch. */
+export interface BranchResolver {
+  resolveBranch(gitUrl: string, branch: string): Promise<string | undefined>;
+}
+
+export interface PipelineRouteDeps {
+  readonly pipelines: PipelineStore;
+  readonly projects: ProjectStore;
+  readonly builder: PipelineBuilder;
+  readonly branches: BranchResolver;
+}
+
+const id = { type: 'integer', minimum: 1 } as const;
+const idParams = { type: 'object', required: ['id'], properties: { id } } as const;
+const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, before: id, branch: { type: 'string', minLength: 1, maxLength: 255 } },
+} as const;
+
+export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRouteDeps): void {
+  app.get<{ Params: { id: number }; Querystring: { limit: number; before?: number; branch?: string } }>(
+    '/api/v1/projects/:id/pipelines',
+    { schema: { tags: ['pipelines'], summary: 'List a project\'s pipelines, newest first, optionally of one branch', params: idParams, querystring: listQuery } },
+    async (request) => {
+      await deps.projects.get(request.params.id);
+      const found = await deps.pipelines.list(request.params.id, { ...request.query, limit: request.query.limit + 1 });
+      const items = found.slice(0, request.query.limit);
+      return { items, nextCursor: found.length > items.length ? items.at(-1)!.id : null };
+    },
+  );
+
+  app.post<{ Params: { id: number }; Body: { branch?: string } }>(
+    '/api/v1/projects/:id/pipelines',
+    { schema: { tags: ['pipelines'], summary: 'Trigger a pipeline on a branch (default: the project\'s default branch)', params: idParams, body: { type: 'object', additionalProperties: false, properties: { branch: { type: 'string', minLength: 1, maxLength: 255 } } } } },
+    async (request, reply) => {
+      const project = await deps.projects.get(request.params.id);
+      const branch = request.body?.branch ?? project.defaultBranch;
+      const sha = await deps.branches.resolveBranch(project.gitUrl, branch);
+      if (sha === undefined) throw new InvalidInputError('request body', [{ input: 'branch', message: `${project.gitUrl} has no branch "${branch}"`, hint: 'push the branch first, or name an existing one' }]);
+      const pipeline = await deps.pipelines.createPending({ projectId: project.id, trigger: 'api', ref: `refs/heads/${branch}`, branch, sha, detail: { requestedBy: request.identity?.name ?? null } });
+      deps.builder.schedule(pipeline.id);
+      return reply.code(201).send(pipeline);
+    },
+  );
+
+  app.get<{ Params: { id: number } }>('/api/v1/pipelines/:id', { schema: { tags: ['pipelines'], summary: 'Get a pipeline', params: idParams } }, (request) => deps.pipelines.get(request.params.id));
+  app.get<{ Params: { id: number } }>('/api/v1/pipelines/:id/workflows', { schema: { tags: ['pipelines'], summary: 'List a pipeline\'s workflows with their jobs', params: idParams } }, async (request) => ({
+    items: await deps.pipelines.workflows(request.params.id),
+  }));
+  app.get<{ Params: { id: number } }>('/api/v1/workflows/:id/jobs', { schema: { tags: ['pipelines'], summary: 'List a workflow\'s jobs', params: idParams } }, async (request) => ({
+    items: await deps.pipelines.jobsOfWorkflow(request.params.id),
+  }));
+  app.get<{ Params: { id: number } }>('/api/v1/jobs/:id', { schema: { tags: ['pipelines'], summary: 'Get a job with its resolved spec', params: idParams } }, (request) => deps.pipelines.job(request.params.id));
+}

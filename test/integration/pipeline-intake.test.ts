@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { signGitHubBody } from '../../src/services/webhooks/index.js';
+import { startGitServer, type GitServer } from '../support/git-server.js';
+import { pushExample } from '../support/github-examples.js';
+import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
+
+// GIVEN the services app on a real PostgreSQL and a project whose repository lives on a real
+// git server; pushes reach Gyre as GitHub's own push payload, signed with the project's secret.
+let gyre: ServicesUnderTest;
+let git: GitServer;
+let project: { id: number; webhookSecret: string };
+
+const twoJobConfig = `version: 2.1
+jobs:
+  test:
+    docker:
+      - image: node:24
+      - image: postgres:15
+        name: db
+        environment: { POSTGRES_PASSWORD: pw }
+    steps:
+      - checkout
+      - run: npm test
+  deploy:
+    docker: [{ image: node:24 }]
+    steps: [{ run: echo deploying << pipeline.git.revision >> }]
+workflows:
+  build-and-deploy:
+    jobs:
+      - test
+      - deploy:
+          requires: [test]
+          filters: { branches: { only: main } }
+`;
+
+beforeAll(async () => {
+  [gyre, git] = await Promise.all([startServicesUnderTest(), startGitServer()]);
+  await git.createRepo('web');
+  const created = await gyre.api('/api/v1/projects', { body: { name: 'acme/web', gitUrl: git.url('web') } });
+  project = (await created.json()) as typeof project;
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.all([gyre?.stop(), git?.stop()]);
+}, 120_000);
+
+/** GitHub's push example, re-aimed at our commit and branch. */
+function pushPayload(sha: string, branch: string, message = 'change things'): Buffer {
+  const payload = pushExample('refs/heads/master', false);
+  Object.assign(payload, { ref: `refs/heads/${branch}`, after: sha });
+  if (payload.head_commit) Object.assign(payload.head_commit, { id: sha, message });
+  return Buffer.from(JSON.stringify(payload));
+}
+
+function deliver(body: Buffer, options: { deliveryId?: string; event?: string; secret?: string } = {}): Promise<Response> {
+  return fetch(`${gyre.base}/webhooks/github?project=${project.id}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'GitHub-Hookshot/test',
+      'x-github-event': options.event ?? 'push',
+      'x-github-delivery': options.deliveryId ?? randomUUID(),
+      'x-hub-signature-256': signGitHubBody(body, options.secret ?? project.webhookSecret),
+    },
+    body,
+  });
+}
+
+interface PipelineView { id: number; state: string; error: { kind: string; message: string; errors: { line: number; column: number }[] } | null }
+
+async function settledPipeline(id: number): Promise<PipelineView> {
+  for (let waited = 0; waited < 60_000; waited += 200) {
+    const pipeline = (await (await gyre.api(`/api/v1/pipelines/${id}`)).json()) as PipelineView;
+    if (pipeline.state !== 'pending') return pipeline;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`pipeline ${id} was still pending after 60s`);
+}
+
+describe('a signed push webhook', () => {
+  it('creates a pipeline whose workflows and jobs match the config at the pushed commit', async () => {
+    const { sha } = await git.push('web', { '.circleci/config.yml': twoJobConfig, 'package.json': '{}' });
+    const response = await deliver(pushPayload(sha, 'main'));
+    expect(response.status).toBe(202);
+    const { pipeline } = (await response.json()) as { pipeline: { id: number; number: number } };
+
+    expect(await settledPipeline(pipeline.id)).toMatchObject({ state: 'created', sha, branch: 'main', trigger: 'push', error: null });
+    const workflows = (await (await gyre.api(`/api/v1/pipelines/${pipeline.id}/workflows`)).json()) as { items: { name: string; jobs: { id: number; name: string; requires: string[]; state: string }[] }[] };
+    expect(workflows.items.map((w) => ({ name: w.name, jobs: w.jobs.map((j) => [j.name, j.requires, j.state]) }))).toEqual([
+      { name: 'build-and-deploy', jobs: [['test', [], 'queued'], ['deploy', ['test'], 'blocked']] },
+    ]);
+    const deploy = (await (await gyre.api(`/api/v1/jobs/${workflows.items[0]!.jobs[1]!.id}`)).json()) as { spec: unknown };
+    expect(JSON.stringify(deploy.spec)).toContain(`echo deploying ${sha}`);
+  }, 120_000);
+
+  it('creates exactly one pipeline when the same delivery arrives 100 times at once', async () => {
+    const { sha } = await git.push('web', { '.circleci/config.yml': twoJobConfig, 'src.txt': 'v2' });
+    const body = pushPayload(sha, 'main');
+    const deliveryId = randomUUID();
+    const before = await pipelineCount();
+    const responses = await Promise.all(Array.from({ length: 100 }, () => deliver(body, { deliveryId })));
+    expect(responses.map((r) => r.status).filter((s) => s < 200 || s >= 300)).toEqual([]);
+    expect(await pipelineCount()).toBe(before + 1);
+  }, 120_000);
+
+  it('gives an invalid config a pipeline in state error, with line and column', async () => {
+    const { sha } = await git.push('web', { '.circleci/config.yml': 'version: 2.1\njobs:\n  build:\n    machine: true\n    steps: [checkout]\nworkflows:\n  w:\n    jobs: [build]\n' });
+    const { pipeline } = (await (await deliver(pushPayload(sha, 'main'))).json()) as { pipeline: { id: number } };
+    const settled = await settledPipeline(pipeline.id);
+    expect(settled.state).toBe('error');
+    expect(settled.error).toMatchObject({ kind: 'config', message: expect.stringMatching(/line 4, column 5/) });
+    expect(settled.error!.errors[0]).toMatchObject({ line: 4, column: 5 });
+  }, 120_000);
+
+  it('skips a push whose head commit says [skip ci], and records why', async () => {
+    const { sha } = await git.push('web', { 'README.md': 'docs' });
+    const deliveryId = randomUUID();
+    const response = await deliver(pushPayload(sha, 'main', 'Fix typo [skip ci]'), { deliveryId });
+    expect(response.status).toBe(200);
+    const deliveries = (await (await gyre.api(`/api/v1/deliveries?project=${project.id}&limit=200`)).json()) as { items: { deliveryId: string; outcome: string; pipelineId: number | null }[] };
+    expect(deliveries.items.find((d) => d.deliveryId === deliveryId)).toMatchObject({ outcome: 'skipped', pipelineId: null });
+  }, 60_000);
+
+  it('refuses a delivery signed with another secret, and stores nothing', async () => {
+    const deliveryId = randomUUID();
+    const response = await deliver(pushPayload('b'.repeat(40), 'main'), { deliveryId, secret: 'not-the-project-secret' });
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('bad_signature');
+    const deliveries = (await (await gyre.api('/api/v1/deliveries?limit=200')).json()) as { items: { deliveryId: string }[] };
+    expect(deliveries.items.map((d) => d.deliveryId)).not.toContain(deliveryId);
+  });
+
+  it('answers a body over 25 MB with 413', async () => {
+    const response = await deliver(Buffer.alloc(25 * 1024 * 1024 + 1, 0x20));
+    expect(response.status).toBe(413);
+  }, 60_000);
+
+  it('can be triggered through the API on a branch, resolved with git', async () => {
+    const response = await gyre.api(`/api/v1/projects/${project.id}/pipelines`, { body: { branch: 'main' } });
+    expect(response.status).toBe(201);
+    const created = (await response.json()) as { id: number; trigger: string };
+    expect(created.trigger).toBe('api');
+    expect((await settledPipeline(created.id)).state).not.toBe('pending');
+    const missing = await gyre.api(`/api/v1/projects/${project.id}/pipelines`, { body: { branch: 'no-such-branch' } });
+    expect(missing.status).toBe(400);
+  }, 60_000);
+});
+
+async function pipelineCount(): Promise<number> {
+  const page = (await (await gyre.api(`/api/v1/projects/${project.id}/pipelines?limit=200`)).json()) as { items: unknown[] };
+  return page.items.length;
+}

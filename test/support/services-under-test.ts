@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { startServices, type RunningServices } from '../../src/services/start-services.js';
+import { runGyre } from './cli.js';
+import { freePort } from './free-port.js';
+import { startTestDatabase, type TestDatabase } from './postgres.js';
+import { settingsFrom } from './settings.js';
+
+/** Secrets of the services app under test; fixed, since the database is thrown away. */
+export const TEST_SECRETS = {
+  GYRE_JOIN_SECRET: 'j'.repeat(40),
+  GYRE_ADMIN_PASSWORD: 'admin-password-123',
+  GYRE_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  GYRE_SESSION_SECRET: 's'.repeat(40),
+};
+
+/** `gyre serve` in this process on a fresh PostgreSQL, with an API token made by `gyre tokens create`. */
+export interface ServicesUnderTest {
+  readonly base: string;
+  readonly token: string;
+  readonly database: TestDatabase;
+  readonly services: RunningServices;
+  /** Calls the API with the token; JSON bodies are sent as JSON. */
+  api(path: string, init?: { method?: string; body?: unknown }): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+export async function startServicesUnderTest(): Promise<ServicesUnderTest> {
+  const database = await startTestDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), 'gyre-data-'));
+  const [httpPort, adminPort] = [await freePort(), await freePort()];
+  const values = { ...TEST_SECRETS, GYRE_DATABASE_URL: database.url, GYRE_HTTP_PORT: String(httpPort), GYRE_ADMIN_PORT: String(adminPort), GYRE_DATA_DIR: dataDir };
+  const services = await startServices(settingsFrom(values, 'serve'), pino({ level: process.env['GYRE_TEST_LOG'] ?? 'silent' }), { version: 'test', host: '127.0.0.1' });
+  const created = runGyre(['tokens', 'create', '--name', 'tests', '--json'], { env: { ...process.env, ...values } });
+  if (created.status !== 0) throw new Error(`gyre tokens create failed: ${created.stderr}`);
+  const token = (JSON.parse(created.stdout) as { token: string }).token;
+  const base = `http://127.0.0.1:${httpPort}`;
+  return {
+    base,
+    token,
+    database,
+    services,
+    api: (path, init = {}) =>
+      fetch(`${base}${path}`, {
+        method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+        headers: { authorization: `Bearer ${token}`, ...(init.body !== undefined && { 'content-type': 'application/json' }) },
+        ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
+      }),
+    stop: async () => {
+      await services.close();
+      await database.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
