@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { signGitHubBody } from '../../src/services/webhooks/index.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
-import { pushExample } from '../support/github-examples.js';
+import { pullRequestExample, pushExample } from '../support/github-examples.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
 
 // GIVEN the services app on a real PostgreSQL and a project whose repository lives on a real
@@ -53,8 +53,8 @@ function pushPayload(sha: string, branch: string, message = 'change things'): Bu
   return Buffer.from(JSON.stringify(payload));
 }
 
-function deliver(body: Buffer, options: { deliveryId?: string; event?: string; secret?: string } = {}): Promise<Response> {
-  return fetch(`${gyre.base}/webhooks/github?project=${project.id}`, {
+function deliver(body: Buffer, options: { deliveryId?: string; event?: string; secret?: string; projectId?: number } = {}): Promise<Response> {
+  return fetch(`${gyre.base}/webhooks/github?project=${options.projectId ?? project.id}`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -135,6 +135,38 @@ describe('a signed push webhook', () => {
     const response = await deliver(Buffer.alloc(25 * 1024 * 1024 + 1, 0x20));
     expect(response.status).toBe(413);
   }, 60_000);
+
+  it('records an unreachable repository on the pipeline, and redelivery after the fix builds it', async () => {
+    const broken = (await (await gyre.api('/api/v1/projects', { body: { name: 'acme/moved', gitUrl: 'git://127.0.0.1:1/moved.git' } })).json()) as { id: number; webhookSecret: string };
+    const { sha } = await git.push('web', { '.circleci/config.yml': twoJobConfig, 'moved.txt': 'x' });
+    const deliveryId = randomUUID();
+    const first = (await (await deliver(pushPayload(sha, 'main'), { deliveryId, projectId: broken.id, secret: broken.webhookSecret })).json()) as { pipeline: { id: number } };
+    const failed = await settledPipeline(first.pipeline.id);
+    expect(failed).toMatchObject({ state: 'error', error: { kind: 'fetch', message: expect.stringContaining('127.0.0.1:1/moved.git') } });
+
+    expect((await gyre.api(`/api/v1/projects/${broken.id}`, { method: 'PATCH', body: { gitUrl: git.url('web') } })).status).toBe(200);
+    const delivery = ((await (await gyre.api(`/api/v1/deliveries?project=${broken.id}`)).json()) as { items: { id: number; deliveryId: string }[] }).items.find((d) => d.deliveryId === deliveryId)!;
+    const again = await gyre.api(`/api/v1/deliveries/${delivery.id}/redeliver`, { method: 'POST' });
+    expect(again.status).toBe(202);
+    const second = (await again.json()) as { pipeline: { id: number; number: number } };
+    expect(second.pipeline.number).toBe(2);
+    expect(await settledPipeline(second.pipeline.id)).toMatchObject({ state: 'created', sha });
+    expect(await (await gyre.api(`/api/v1/deliveries/${delivery.id}`)).json()).toMatchObject({ outcome: 'pipeline', pipelineId: second.pipeline.id });
+  }, 120_000);
+
+  it('builds an opened pull request at its head commit, with branch filters applied to the head branch', async () => {
+    const { sha } = await git.push('web', { '.circleci/config.yml': twoJobConfig }, { branch: 'feature/login' });
+    const payload = pullRequestExample('opened');
+    Object.assign(payload.pull_request.head, { sha, ref: 'feature/login' });
+    payload.pull_request.head.repo = structuredClone(payload.repository);
+    const response = await deliver(Buffer.from(JSON.stringify(payload)), { event: 'pull_request' });
+    expect(response.status).toBe(202);
+    const { pipeline } = (await response.json()) as { pipeline: { id: number } };
+    expect(await settledPipeline(pipeline.id)).toMatchObject({ state: 'created', trigger: 'pull_request', branch: 'feature/login', sha });
+    const workflows = (await (await gyre.api(`/api/v1/pipelines/${pipeline.id}/workflows`)).json()) as { items: { jobs: { name: string }[] }[] };
+    // deploy runs on main only.
+    expect(workflows.items[0]!.jobs.map((j) => j.name)).toEqual(['test']);
+  }, 120_000);
 
   it('can be triggered through the API on a branch, resolved with git', async () => {
     const response = await gyre.api(`/api/v1/projects/${project.id}/pipelines`, { body: { branch: 'main' } });

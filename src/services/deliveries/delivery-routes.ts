@@ -1,6 +1,7 @@
 /**
  * `/api/v1/deliveries`: what GitHub sent and what Gyre made of it, and redelivery of a stored
- * delivery (for example after fixing a project's config or git access).
+ * delivery, which acts on it again as if it had just arrived (for example after fixing a
+ * project's git access); the signature was checked when it first arrived.
  */
 import type { FastifyInstance } from 'fastify';
 import { ConflictError } from '../../shared/errors.js';
@@ -24,9 +25,8 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: InboxDeps): v
 
   app.get<{ Params: { id: number } }>('/api/v1/deliveries/:id', { schema: { tags: ['deliveries'], summary: 'Get a delivery and what Gyre made of it', params: idParams } }, (request) => deps.deliveries.get(request.params.id));
 
-  app.post<{ Params: { id: number } }>('/api/v1/deliveries/:id/redeliver', { schema: { tags: ['deliveries'], summary: 'Act on a stored delivery again (when it created no pipeline)', params: idParams } }, async (request, reply) => {
+  app.post<{ Params: { id: number } }>('/api/v1/deliveries/:id/redeliver', { schema: { tags: ['deliveries'], summary: 'Act on a stored delivery again; a push makes a new pipeline (e.g. after fixing the project\'s git URL)', params: idParams } }, async (request, reply) => {
     const delivery = await deps.deliveries.get(request.params.id);
-    if (delivery.pipelineId !== null) throw new ConflictError(`delivery ${delivery.id} already created pipeline ${delivery.pipelineId}; trigger a new pipeline instead`);
     const raw = await deps.deliveries.raw(delivery.id);
     if (raw.projectId === null) throw new ConflictError(`delivery ${delivery.id} belongs to a project that was deleted`);
     const headers = readDeliveryHeaders(raw.headers);

@@ -23,6 +23,7 @@ export interface DeliverySummary {
   readonly outcome: DeliveryOutcomeLabel;
   readonly outcomeDetail: string | null;
   readonly statusCode: number | null;
+  /** The newest pipeline it created (redelivery can create more). */
   readonly pipelineId: number | null;
   readonly receivedAt: string;
 }
@@ -40,7 +41,7 @@ interface DeliveryRow {
 }
 
 const COLUMNS = `d.id, d.delivery_id, d.event, d.project_id, d.outcome, d.outcome_detail, d.status_code, d.received_at,
-  (SELECT p.id FROM pipelines p WHERE p.delivery_id = d.id) AS pipeline_id`;
+  (SELECT max(p.id) FROM pipelines p WHERE p.delivery_id = d.id) AS pipeline_id`;
 
 export class DeliveryStore {
   constructor(private readonly db: Database) {}

@@ -56,7 +56,8 @@ CREATE TABLE pipelines (
   id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   project_id    bigint NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
   number        integer NOT NULL,
-  delivery_id   bigint UNIQUE REFERENCES webhook_deliveries(id) ON DELETE SET NULL,
+  -- Not unique: redelivering a stored delivery makes a new pipeline. Deliveries themselves are unique.
+  delivery_id   bigint REFERENCES webhook_deliveries(id) ON DELETE SET NULL,
   trigger       text NOT NULL,
   ref           text NOT NULL,
   branch        text,

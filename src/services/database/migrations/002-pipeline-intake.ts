@@ -16,6 +16,7 @@ CREATE INDEX pipelines_pending ON pipelines (id) WHERE state = 'pending';
 ALTER TABLE webhook_deliveries ADD COLUMN status_code integer;
 ALTER TABLE webhook_deliveries ADD COLUMN processed_at timestamptz;
 CREATE INDEX jobs_by_workflow ON jobs (workflow_id);
+CREATE INDEX pipelines_by_delivery ON pipelines (delivery_id);
 CREATE INDEX workflows_by_pipeline ON workflows (pipeline_id);
 `,
 };
