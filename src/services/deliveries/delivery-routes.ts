@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ConflictError } from '../../shared/errors.js';
+import { paginate } from '../api/paginate.js';
 import { readDeliveryHeaders } from '../webhooks/index.js';
 import { actOnDelivery, type InboxDeps } from './receive-delivery.js';
 
@@ -18,9 +19,7 @@ const listQuery = {
 export function registerDeliveryRoutes(app: FastifyInstance, deps: InboxDeps): void {
   app.get<{ Querystring: { limit: number; before?: number; project?: number } }>('/api/v1/deliveries', { schema: { tags: ['deliveries'], summary: 'List webhook deliveries, newest first', querystring: listQuery } }, async (request) => {
     const { limit, before, project } = request.query;
-    const found = await deps.deliveries.list({ limit: limit + 1, ...(before !== undefined && { before }), ...(project !== undefined && { projectId: project }) });
-    const items = found.slice(0, limit);
-    return { items, nextCursor: found.length > items.length ? items.at(-1)!.id : null };
+    return paginate(limit, (rows) => deps.deliveries.list({ limit: rows, ...(before !== undefined && { before }), ...(project !== undefined && { projectId: project }) }));
   });
 
   app.get<{ Params: { id: number } }>('/api/v1/deliveries/:id', { schema: { tags: ['deliveries'], summary: 'Get a delivery and what Gyre made of it', params: idParams } }, (request) => deps.deliveries.get(request.params.id));

@@ -3,6 +3,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { InvalidInputError } from '../../shared/errors.js';
+import { paginate } from '../api/paginate.js';
 import type { ProjectStore } from '../projects/project-store.js';
 import type { PipelineBuilder } from './pipeline-builder.js';
 import type { PipelineStore } from './pipeline-store.js';
@@ -33,9 +34,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
     { schema: { tags: ['pipelines'], summary: 'List a project\'s pipelines, newest first, optionally of one branch', params: idParams, querystring: listQuery } },
     async (request) => {
       await deps.projects.get(request.params.id);
-      const found = await deps.pipelines.list(request.params.id, { ...request.query, limit: request.query.limit + 1 });
-      const items = found.slice(0, request.query.limit);
-      return { items, nextCursor: found.length > items.length ? items.at(-1)!.id : null };
+      return paginate(request.query.limit, (limit) => deps.pipelines.list(request.params.id, { ...request.query, limit }));
     },
   );
 

@@ -4,6 +4,7 @@
  * the API.
  */
 import type { FastifyInstance } from 'fastify';
+import { paginate } from '../api/paginate.js';
 import type { Project, ProjectStore } from './project-store.js';
 
 const projectBody = {
@@ -44,10 +45,7 @@ export function registerProjectRoutes(app: FastifyInstance, projects: ProjectSto
   );
 
   app.get<{ Querystring: { limit: number; after?: number } }>('/api/v1/projects', { schema: { tags: ['projects'], summary: 'List projects', querystring: pageQuery } }, async (request) => {
-    // One more than asked tells whether another page exists, so the last page says so.
-    const found = await projects.list({ ...request.query, limit: request.query.limit + 1 });
-    const items = found.slice(0, request.query.limit);
-    return { items, nextCursor: found.length > items.length ? items.at(-1)!.id : null };
+    return paginate(request.query.limit, (limit) => projects.list({ ...request.query, limit }));
   });
 
   app.get<{ Params: { id: number } }>('/api/v1/projects/:id', { schema: { tags: ['projects'], summary: 'Get a project', params: idParams } }, async (request) => withWebhookUrl(await projects.get(request.params.id)));
