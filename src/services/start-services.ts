@@ -14,7 +14,12 @@ import { join } from 'node:path';
 import { registerApi } from './api/register-api.js';
 import { DeliveryStore } from './deliveries/delivery-store.js';
 import { GitMirror } from './git/index.js';
+import { BuilderStore } from './builders/builder-store.js';
+import { JoinSecrets } from './builders/join-secrets.js';
 import { PipelineBuilder } from './pipelines/pipeline-builder.js';
+import { JobWrites } from './scheduler/job-writes.js';
+import { LogStore } from './logs/index.js';
+import { startReaper } from './scheduler/reaper.js';
 import { PipelineStore } from './pipelines/pipeline-store.js';
 import { ProjectStore } from './projects/project-store.js';
 import { createSecretBox } from './security/secret-box.js';
@@ -30,6 +35,8 @@ export interface ServeOptions {
   readonly version: string;
   /** Listen host; all interfaces by default. */
   readonly host?: string;
+  /** How often expired leases and drain deadlines are handled. @default 5000 */
+  readonly reapIntervalMs?: number;
 }
 
 export async function startServices(settings: Settings, logger: Logger, options: ServeOptions): Promise<RunningServices> {
@@ -44,11 +51,15 @@ export async function startServices(settings: Settings, logger: Logger, options:
   const pipelines = new PipelineStore(db);
   const git = new GitMirror({ cacheDir: join(settings.dataDir, 'git-mirrors'), logger: logger.child({ part: 'git' }) });
   const builder = new PipelineBuilder(pipelines, projects, git, logger.child({ part: 'pipelines' }));
-  const deps = { db, projects, pipelines, deliveries: new DeliveryStore(db), builder, branches: git, version: options.version, publicUrl: settings.publicUrl };
+  const deps = { db, projects, pipelines, deliveries: new DeliveryStore(db), builder, branches: git, version: options.version, publicUrl: settings.publicUrl,
+    builders: new BuilderStore(db), joinSecrets: new JoinSecrets(db), jobs: new JobWrites(db), logs: new LogStore(db),
+  };
+  await deps.joinSecrets.seed(settings.secrets.joinSecret!);
   // The API first: its OpenAPI collector documents every route registered after it.
   for (const app of userApps) registerApi(app, deps);
   for (const app of [...userApps, listeners.admin]) registerHealthRoutes(app, db, options.version);
   await builder.resumePending();
+  const reaper = startReaper(db, logger.child({ part: 'reaper' }), options.reapIntervalMs);
 
   const host = options.host ?? '0.0.0.0';
   const listen = (app: FastifyInstance, port: number) => app.listen({ host, port });
@@ -62,6 +73,7 @@ export async function startServices(settings: Settings, logger: Logger, options:
     addresses,
     close: async () => {
       await Promise.all([...userApps, listeners.admin].map((app) => app.close()));
+      await reaper.stop();
       await builder.idle();
       await db.end();
     },

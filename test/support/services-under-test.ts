@@ -27,12 +27,12 @@ export interface ServicesUnderTest {
   stop(): Promise<void>;
 }
 
-export async function startServicesUnderTest(): Promise<ServicesUnderTest> {
+export async function startServicesUnderTest(options: { reapIntervalMs?: number } = {}): Promise<ServicesUnderTest> {
   const database = await startTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'gyre-data-'));
   const [httpPort, adminPort] = [await freePort(), await freePort()];
   const values = { ...TEST_SECRETS, GYRE_DATABASE_URL: database.url, GYRE_HTTP_PORT: String(httpPort), GYRE_ADMIN_PORT: String(adminPort), GYRE_DATA_DIR: dataDir };
-  const services = await startServices(settingsFrom(values, 'serve'), pino({ level: process.env['GYRE_TEST_LOG'] ?? 'silent' }), { version: 'test', host: '127.0.0.1' });
+  const services = await startServices(settingsFrom(values, 'serve'), pino({ level: process.env['GYRE_TEST_LOG'] ?? 'silent' }), { version: 'test', host: '127.0.0.1', ...options });
   const created = runGyre(['tokens', 'create', '--name', 'tests', '--json'], { env: { ...process.env, ...values } });
   if (created.status !== 0) throw new Error(`gyre tokens create failed: ${created.stderr}`);
   const token = (JSON.parse(created.stdout) as { token: string }).token;

@@ -1,6 +1,7 @@
 /**
  * The user listener's HTTP surface: one error shape, the GitHub webhook inbox (authenticated by
- * signatures), then the JSON API (authenticated by tokens).
+ * signatures), the builder protocol (join secret, then builder credentials), then the JSON API
+ * (authenticated by tokens).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../database/create-pool.js';
@@ -13,6 +14,12 @@ import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import { registerProjectRoutes } from '../projects/project-routes.js';
 import type { ProjectStore } from '../projects/project-store.js';
 import { registerTokenAuth } from './authenticate.js';
+import { registerFleetRoutes } from '../builders/fleet-routes.js';
+import { registerProtocolRoutes } from '../builders/protocol-routes.js';
+import type { BuilderStore } from '../builders/builder-store.js';
+import type { JoinSecrets } from '../builders/join-secrets.js';
+import type { JobWrites } from '../scheduler/job-writes.js';
+import { registerLogRoutes, type LogStore } from '../logs/index.js';
 import { registerErrorShape } from './error-shape.js';
 import { registerOpenApi } from './openapi.js';
 
@@ -26,18 +33,25 @@ export interface ApiDeps {
   readonly version: string;
   /** Base URL users and GitHub reach Gyre at, for the webhook URLs the API hands out. */
   readonly publicUrl: string;
+  readonly builders: BuilderStore;
+  readonly joinSecrets: JoinSecrets;
+  readonly jobs: JobWrites;
+  readonly logs: LogStore;
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   registerErrorShape(app);
   registerOpenApi(app, deps.version);
   registerWebhookRoute(app, deps);
+  registerProtocolRoutes(app, deps);
   // Encapsulated: token authentication applies to the API routes only, not to /healthz or webhooks.
   void app.register((api, _options, done) => {
     registerTokenAuth(api, deps.db);
     registerProjectRoutes(api, deps.projects, deps.publicUrl);
     registerPipelineRoutes(api, deps);
     registerDeliveryRoutes(api, deps);
+    registerFleetRoutes(api, deps);
+    registerLogRoutes(api, deps);
     done();
   });
 }

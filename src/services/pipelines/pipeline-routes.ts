@@ -53,6 +53,9 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
   );
 
   app.get<{ Params: { id: number } }>('/api/v1/pipelines/:id', { schema: { tags: ['pipelines'], summary: 'Get a pipeline', params: idParams } }, (request) => deps.pipelines.get(request.params.id));
+  app.post<{ Params: { id: number } }>('/api/v1/pipelines/:id/cancel', { schema: { tags: ['pipelines'], summary: 'Cancel a pipeline: queued jobs end, running ones are signalled to stop', params: idParams } }, (request) =>
+    deps.pipelines.cancel(request.params.id),
+  );
   app.get<{ Params: { id: number } }>('/api/v1/pipelines/:id/workflows', { schema: { tags: ['pipelines'], summary: 'List a pipeline\'s workflows with their jobs', params: idParams } }, async (request) => ({
     items: await deps.pipelines.workflows(request.params.id),
   }));

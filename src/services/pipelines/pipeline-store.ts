@@ -4,6 +4,7 @@
  */
 import type { Database } from '../database/create-pool.js';
 import { withTransaction } from '../database/with-transaction.js';
+import { advanceWorkflow } from '../scheduler/workflow-progress.js';
 import { NotFoundError } from '../../shared/errors.js';
 import type { JobSummary, PipelineError, PipelineRequest, PipelineSummary, WorkflowSummary } from './pipeline-model.js';
 import { toJobSummary, toPipelineSummary, type JobRow, type PipelineRow, PIPELINE_COLUMNS, JOB_COLUMNS } from './pipeline-rows.js';
@@ -11,7 +12,7 @@ import { toJobSummary, toPipelineSummary, type JobRow, type PipelineRow, PIPELIN
 /** A workflow to store: its jobs with their resolved specs. */
 export interface NewWorkflow {
   readonly name: string;
-  readonly jobs: readonly { readonly name: string; readonly requires: readonly string[]; readonly spec: unknown }[];
+  readonly jobs: readonly { readonly name: string; readonly requires: readonly string[]; readonly spec: unknown; readonly cpus: number; readonly memoryBytes: number }[];
 }
 
 export class PipelineStore {
@@ -46,8 +47,8 @@ export class PipelineStore {
         for (const job of workflow.jobs) {
           // Jobs without requirements are ready for the scheduler; the others wait for theirs.
           const ready = job.requires.length === 0;
-          await client.query('INSERT INTO jobs (workflow_id, name, requires, spec, state, queued_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-            inserted.rows[0]!.id, job.name, job.requires, JSON.stringify(job.spec), ready ? 'queued' : 'blocked', ready ? new Date() : null,
+          await client.query('INSERT INTO jobs (workflow_id, name, requires, spec, state, queued_at, cpus, memory_bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+            inserted.rows[0]!.id, job.name, job.requires, JSON.stringify(job.spec), ready ? 'queued' : 'blocked', ready ? new Date() : null, job.cpus, job.memoryBytes,
           ]);
         }
       }
@@ -56,6 +57,22 @@ export class PipelineStore {
 
   async fail(pipelineId: number, error: PipelineError): Promise<void> {
     await this.db.query("UPDATE pipelines SET state = 'error', error = $2, updated_at = now() WHERE id = $1 AND state = 'pending'", [pipelineId, JSON.stringify(error)]);
+  }
+
+  /**
+   * Cancels a pipeline: jobs not yet leased end as `canceled` (their dependents `not_run`), and
+   * leased or running ones are asked to stop through their next heartbeat.
+   */
+  async cancel(pipelineId: number): Promise<{ canceled: number; signalled: number }> {
+    await this.get(pipelineId);
+    return withTransaction(this.db, async (client) => {
+      const workflows = `SELECT id FROM workflows WHERE pipeline_id = $1`;
+      const canceled = await client.query(`UPDATE jobs SET state = 'canceled', finished_at = now() WHERE workflow_id IN (${workflows}) AND state IN ('queued', 'blocked')`, [pipelineId]);
+      const signalled = await client.query(`UPDATE jobs SET cancel_requested = true WHERE workflow_id IN (${workflows}) AND state IN ('leased', 'running')`, [pipelineId]);
+      const ids = await client.query<{ id: string }>(workflows, [pipelineId]);
+      for (const row of ids.rows) await advanceWorkflow(client, Number(row.id));
+      return { canceled: canceled.rowCount ?? 0, signalled: signalled.rowCount ?? 0 };
+    });
   }
 
   async pendingIds(): Promise<number[]> {

@@ -24,7 +24,13 @@ export function planWorkflows(configText: string, pipeline: PipelineSummary, git
   const values = pipelineValues(pipeline, gitUrl);
   const workflows = selectJobsForRef(parsed.config, refOf(pipeline)).map((workflow) => ({
     name: workflow.name,
-    jobs: workflow.jobs.map((job) => ({ name: job.name, requires: job.requires, spec: substituteStrings(job.job, values) })),
+    jobs: workflow.jobs.map((job) => ({
+      name: job.name,
+      requires: job.requires,
+      spec: substituteStrings(job.job, values),
+      cpus: job.job.resourceClass.cpus,
+      memoryBytes: job.job.resourceClass.memoryMiB * 1024 * 1024,
+    })),
   }));
   return { ok: true, workflows };
 }

@@ -1,0 +1,33 @@
+/**
+ * Authentication of builder protocol calls: `Authorization: Builder <id>.<credential>`.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AuthError } from '../api/error-shape.js';
+import type { Builder } from './builder-rows.js';
+import type { BuilderStore } from './builder-store.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    builder?: Builder;
+  }
+}
+
+export function registerBuilderAuth(app: FastifyInstance, builders: BuilderStore): void {
+  app.addHook('onRequest', async (request) => {
+    request.builder = await identifyBuilder(request, builders);
+  });
+}
+
+async function identifyBuilder(request: FastifyRequest, builders: BuilderStore): Promise<Builder> {
+  const match = /^Builder (\d+)\.([A-Za-z0-9_-]+)$/.exec(request.headers.authorization ?? '');
+  if (!match) throw new AuthError(401, 'send `Authorization: Builder <id>.<credential>` as returned by /register');
+  const builder = await builders.authenticate(Number(match[1]), match[2]!);
+  if (!builder) throw new AuthError(401, 'the builder credential is unknown or revoked; join again with the join secret');
+  return builder;
+}
+
+/** The authenticated builder of a request that passed {@link registerBuilderAuth}. */
+export function builderOf(request: FastifyRequest): Builder {
+  if (!request.builder) throw new AuthError(401, 'not authenticated as a builder');
+  return request.builder;
+}

@@ -1,0 +1,62 @@
+/**
+ * `/api/v1/builders`, the queue and the join secret: what the fleet is doing, why jobs wait, and
+ * the drain / cancel-drain / revoke / rotate actions. The admin console (issue 7) will call
+ * these; until then they need an API token.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Database } from '../database/create-pool.js';
+import { requeueWhere } from '../scheduler/reaper.js';
+import { describeWait } from '../scheduler/wait-reason.js';
+import type { BuilderStore } from './builder-store.js';
+import type { JoinSecrets } from './join-secrets.js';
+
+export interface FleetDeps {
+  readonly db: Database;
+  readonly builders: BuilderStore;
+  readonly joinSecrets: JoinSecrets;
+}
+
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
+const tags = ['fleet'];
+
+/** Who the audit log names: the API token's name. */
+const actorOf = (request: FastifyRequest) => `token:${request.identity?.name ?? 'unknown'}`;
+
+export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void {
+  app.get('/api/v1/builders', { schema: { tags, summary: 'Every builder with its state and slots' } }, async () => ({ items: await deps.builders.list() }));
+
+  app.post<{ Params: { id: number }; Body: { deadlineSeconds?: number } }>(
+    '/api/v1/builders/:id/drain',
+    { schema: { tags, summary: 'Drain a builder: no new jobs; at the deadline its jobs are stopped and requeued', params: idParams, body: { type: 'object', additionalProperties: false, properties: { deadlineSeconds: { type: 'integer', minimum: 0, maximum: 7 * 86_400 } } } } },
+    (request) => deps.builders.drain(request.params.id, (request.body?.deadlineSeconds ?? 1800) * 1000, actorOf(request)),
+  );
+
+  app.delete<{ Params: { id: number } }>('/api/v1/builders/:id/drain', { schema: { tags, summary: 'Cancel a drain', params: idParams } }, (request) => deps.builders.cancelDrain(request.params.id, actorOf(request)));
+
+  app.post<{ Params: { id: number } }>('/api/v1/builders/:id/revoke', { schema: { tags, summary: 'Revoke a builder\'s credential and requeue its jobs', params: idParams } }, async (request) => {
+    const builder = await deps.builders.revoke(request.params.id, actorOf(request));
+    const requeued = await requeueWhere(deps.db, "state IN ('leased', 'running') AND builder_id = $1", `builder ${builder.name} was revoked`, false, [builder.id]);
+    return { ...builder, requeued };
+  });
+
+  app.post<{ Body: { graceSeconds?: number } }>(
+    '/api/v1/join-secret/rotate',
+    { schema: { tags, summary: 'Issue a new join secret (shown once); the old one works for the grace period', body: { type: 'object', additionalProperties: false, properties: { graceSeconds: { type: 'integer', minimum: 0, maximum: 30 * 86_400 } } } } },
+    async (request, reply) => reply.code(201).send({ joinSecret: await deps.joinSecrets.rotate((request.body?.graceSeconds ?? 3600) * 1000) }),
+  );
+
+  app.get('/api/v1/queue', { schema: { tags, summary: 'Queued jobs, oldest first, each with the reason it waits' } }, async () => {
+    const fleet = await deps.builders.list();
+    const queued = await deps.db.query<{ id: string; name: string; cpus: string; memory_bytes: string; queued_at: Date }>(
+      "SELECT id, name, cpus, memory_bytes, queued_at FROM jobs WHERE state = 'queued' ORDER BY queue_priority, queued_at, id LIMIT 500",
+    );
+    const depth = await deps.db.query<{ n: number }>("SELECT count(*)::int AS n FROM jobs WHERE state = 'queued'");
+    const items = queued.rows.map((row) => ({
+      jobId: Number(row.id),
+      name: row.name,
+      queuedAt: row.queued_at.toISOString(),
+      waitingBecause: describeWait({ cpus: Number(row.cpus), memoryBytes: Number(row.memory_bytes) }, fleet),
+    }));
+    return { depth: depth.rows[0]?.n ?? 0, oldestQueuedAt: items[0]?.queuedAt ?? null, items };
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * The builder protocol over HTTP (see src/protocol/contract.ts for the contract): registration
+ * with the join secret, then leasing, acks, heartbeats, step reports and completion, each
+ * authenticated with the builder's own credential and fenced by its lease.
+ */
+import type { FastifyInstance } from 'fastify';
+import { BUILDER_API_PREFIX, MAX_LEASE_WAIT_S, type CompleteRequest, type LogChunkRequest, type LeaseResponse, type LeaseToken, type RegisterRequest, type RegisterResponse, type StepReport } from '../../protocol/index.js';
+import type { Database } from '../database/create-pool.js';
+import { AuthError } from '../api/error-shape.js';
+import { leaseJobs } from '../scheduler/lease-jobs.js';
+import type { JobWrites } from '../scheduler/job-writes.js';
+import type { LogStore } from '../logs/index.js';
+import { builderOf, registerBuilderAuth } from './builder-auth.js';
+import { statusOf, type BuilderStore } from './builder-store.js';
+import type { JoinSecrets } from './join-secrets.js';
+import { completeSchema, jobParams, leaseSchema, logChunkSchema, registerSchema, stepSchema, tokenSchema } from './protocol-schemas.js';
+
+export interface ProtocolDeps {
+  readonly db: Database;
+  readonly builders: BuilderStore;
+  readonly joinSecrets: JoinSecrets;
+  readonly jobs: JobWrites;
+  readonly logs: LogStore;
+}
+
+const POLL_INTERVAL_MS = 500;
+
+export function registerProtocolRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
+  void app.register(
+    (scope, _options, done) => {
+      scope.post<{ Body: RegisterRequest }>('/register', { schema: { tags: ['builder protocol'], summary: 'Join with the join secret', body: registerSchema, security: [] } }, async (request, reply) => {
+        const secret = /^Join (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
+        if (!secret || !(await deps.joinSecrets.isValid(secret))) throw new AuthError(401, 'the join secret is missing or wrong; copy GYRE_JOIN_SECRET from the services box');
+        const { builder, credential } = await deps.builders.register(request.body.facts, request.body.identity);
+        const answer: RegisterResponse = { builderId: builder.id, state: builder.state, ...(credential !== undefined && { credential }) };
+        return reply.code(credential ? 201 : 200).send(answer);
+      });
+      void scope.register((authed, _o, next) => {
+        registerBuilderAuth(authed, deps.builders);
+        registerAuthedRoutes(authed, deps);
+        next();
+      });
+      done();
+    },
+    { prefix: BUILDER_API_PREFIX },
+  );
+}
+
+function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
+  app.post<{ Body: { max: number; waitSeconds: number } }>('/lease', { schema: { tags: ['builder protocol'], summary: 'Long-poll for jobs', body: leaseSchema } }, async (request): Promise<LeaseResponse> => {
+    const builder = builderOf(request);
+    const deadline = Date.now() + Math.min(request.body.waitSeconds, MAX_LEASE_WAIT_S) * 1000;
+    for (;;) {
+      const leases = await leaseJobs(deps.db, builder.id, request.body.max);
+      const current = await deps.builders.get(builder.id);
+      if (leases.length > 0 || current.state !== 'active' || Date.now() >= deadline || request.raw.destroyed) return { leases, builder: statusOf(current) };
+      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    }
+  });
+
+  app.post('/heartbeat', { schema: { tags: ['builder protocol'], summary: 'Keep an idle builder active' } }, (request) => ({ builder: statusOf(builderOf(request)) }));
+
+  app.post<{ Params: { id: number }; Body: LeaseToken }>('/jobs/:id/ack', { schema: { tags: ['builder protocol'], params: jobParams, body: tokenSchema } }, async (request, reply) => {
+    await deps.jobs.ack(builderOf(request).id, request.params.id, request.body);
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: { id: number }; Body: LeaseToken }>('/jobs/:id/heartbeat', { schema: { tags: ['builder protocol'], params: jobParams, body: tokenSchema } }, async (request) => {
+    const builder = builderOf(request);
+    const renewed = await deps.jobs.heartbeat(builder.id, request.params.id, request.body);
+    return { ...renewed, builder: statusOf(builder) };
+  });
+
+  app.post<{ Params: { id: number }; Body: StepReport }>('/jobs/:id/steps', { schema: { tags: ['builder protocol'], params: jobParams, body: stepSchema } }, async (request, reply) => {
+    await deps.jobs.reportStep(builderOf(request).id, request.params.id, request.body);
+    return reply.code(204).send();
+  });
+
+  app.put<{ Params: { id: number }; Body: LogChunkRequest }>('/jobs/:id/logs', { schema: { tags: ['builder protocol'], summary: 'Send one log chunk (idempotent)', params: jobParams, body: logChunkSchema } }, async (request, reply) => {
+    const { attempt, leaseId, step, seq, data } = request.body;
+    await deps.jobs.checkLease(builderOf(request).id, request.params.id, { attempt, leaseId });
+    await deps.logs.append({ jobId: request.params.id, attempt, step, seq, data: Buffer.from(data, 'base64') });
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: { id: number }; Body: CompleteRequest }>('/jobs/:id/complete', { schema: { tags: ['builder protocol'], params: jobParams, body: completeSchema } }, async (request, reply) => {
+    await deps.jobs.complete(builderOf(request).id, request.params.id, request.body);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * `GET /api/v1/jobs/:id/log`: a job's log as plain text, streamed, with HTTP byte ranges so that
+ * a viewer can fetch the tail or resume a download.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ApiErrorBody } from '../api/error-shape.js';
+import { formatContentRange, parseByteRange } from './byte-range.js';
+import type { AttemptSelection, LogStore } from './log-store.js';
+
+/** What the log routes need. */
+export interface LogRouteDeps {
+  readonly logs: LogStore;
+}
+
+const logQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    attempt: { type: 'string', pattern: '^(latest|all|[0-9]{1,9})$', description: 'An attempt number, `latest` (the default) or `all` (every attempt, each after a `--- attempt N ---` line)' },
+  },
+} as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
+
+/** Registers the log read route; token authentication comes from the scope it is registered in. */
+export function registerLogRoutes(app: FastifyInstance, deps: LogRouteDeps): void {
+  app.get<{ Params: { id: number }; Querystring: { attempt?: string } }>(
+    '/api/v1/jobs/:id/log',
+    { schema: { tags: ['logs'], summary: 'Get a job\'s log as text, whole or a byte range (`Range: bytes=a-b`)', params: idParams, querystring: logQuery } },
+    async (request, reply) => {
+      const view = await deps.logs.open(request.params.id, toSelection(request.query.attempt));
+      const range = parseByteRange(request.headers.range, view.size);
+      // A running job's log grows, so no cache may keep an old copy.
+      void reply.header('accept-ranges', 'bytes').header('cache-control', 'no-store');
+      if (range.kind === 'unsatisfiable') {
+        const body: ApiErrorBody = { error: { code: 'range_not_satisfiable', message: `the log is ${view.size} bytes; ask for a range that starts before byte ${view.size}` } };
+        return reply.code(416).header('content-range', formatContentRange(range, view.size)).send(body);
+      }
+      const [start, end] = range.kind === 'partial' ? [range.start, range.end + 1] : [0, view.size];
+      if (range.kind === 'partial') void reply.code(206).header('content-range', formatContentRange(range, view.size));
+      return reply.type('text/plain; charset=utf-8').header('content-length', end - start).send(deps.logs.stream(view, { start, end }));
+    },
+  );
+}
+
+function toSelection(attempt: string | undefined): AttemptSelection {
+  if (attempt === undefined || attempt === 'latest' || attempt === 'all') return attempt ?? 'latest';
+  return Number(attempt);
+}

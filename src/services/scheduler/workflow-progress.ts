@@ -1,0 +1,42 @@
+/**
+ * The workflow DAG: when a job ends, queue the jobs whose requirements have all succeeded, mark
+ * `not_run` every job that (transitively) requires one that did not, and settle the workflow
+ * once all its jobs have ended. Runs inside the transaction that ended the job.
+ */
+import type pg from 'pg';
+
+const ENDED = ['success', 'failed', 'canceled', 'infrastructure_failed', 'not_run'];
+const UNSUCCESSFUL = ['failed', 'canceled', 'infrastructure_failed', 'not_run'];
+
+export async function advanceWorkflow(client: pg.PoolClient, workflowId: number): Promise<void> {
+  // Dependents of unsuccessful jobs can never run; repeat so the whole chain below is marked.
+  let marked: number;
+  do {
+    const result = await client.query(
+      `UPDATE jobs SET state = 'not_run', finished_at = now()
+       WHERE workflow_id = $1 AND state = 'blocked'
+         AND requires && ARRAY(SELECT name FROM jobs WHERE workflow_id = $1 AND state = ANY($2::text[]))`,
+      [workflowId, UNSUCCESSFUL],
+    );
+    marked = result.rowCount ?? 0;
+  } while (marked > 0);
+
+  await client.query(
+    `UPDATE jobs j SET state = 'queued', queued_at = now(), queue_priority = 1
+     WHERE j.workflow_id = $1 AND j.state = 'blocked'
+       AND NOT EXISTS (SELECT 1 FROM unnest(j.requires) AS r(name)
+                       WHERE NOT EXISTS (SELECT 1 FROM jobs d WHERE d.workflow_id = $1 AND d.name = r.name AND d.state = 'success'))`,
+    [workflowId],
+  );
+
+  await client.query(
+    `UPDATE workflows w SET state = CASE
+         WHEN bool_and_state.all_success THEN 'success'
+         WHEN bool_and_state.any_canceled THEN 'canceled'
+         ELSE 'failed' END
+     FROM (SELECT bool_and(state = 'success') AS all_success, bool_or(state = 'canceled') AS any_canceled, bool_and(state = ANY($2::text[])) AS all_ended
+           FROM jobs WHERE workflow_id = $1) AS bool_and_state
+     WHERE w.id = $1 AND bool_and_state.all_ended AND w.state = 'running'`,
+    [workflowId, ENDED],
+  );
+}

@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
+import { seedWorkflow } from '../support/seed-jobs.js';
+import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
+import { SimulatedBuilder } from '../support/simulated-builder.js';
+
+// GIVEN the services app on a real PostgreSQL, reaping every second, and builders that are real
+// HTTP clients of the protocol.
+let gyre: ServicesUnderTest;
+let db: Database;
+let projectId: number;
+let builderCount = 0;
+const join = (facts: Partial<Parameters<typeof SimulatedBuilder.join>[2]> = {}) => SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, { name: `b${++builderCount}`, ...facts });
+const jobState = async (id: number) => (await db.query<{ state: string; attempt: number }>('SELECT state, attempt FROM jobs WHERE id = $1', [id])).rows[0]!;
+
+beforeAll(async () => {
+  gyre = await startServicesUnderTest({ reapIntervalMs: 1_000 });
+  db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
+  const project = await gyre.api('/api/v1/projects', { body: { name: 'sched/p', gitUrl: 'https://git.example.com/p.git' } });
+  projectId = ((await project.json()) as { id: number }).id;
+}, 180_000);
+
+afterAll(async () => {
+  await db?.end();
+  await gyre?.stop();
+}, 60_000);
+
+describe('the builder protocol', () => {
+  it('gives 1,000 jobs to 20 racing builders with no job claimed twice', async () => {
+    const { workflowId } = await seedWorkflow(db, projectId, Array.from({ length: 1000 }, (_, i) => ({ name: `job-${i}` })));
+    const builders = await Promise.all(Array.from({ length: 20 }, () => join()));
+    const claims: number[] = [];
+    await Promise.all(
+      builders.map(async (builder) => {
+        for (;;) {
+          const { leases } = await builder.lease(4);
+          if (leases.length === 0) return;
+          for (const lease of leases) {
+            claims.push(lease.jobId);
+            await builder.run(lease);
+          }
+        }
+      }),
+    );
+    expect(claims.length).toBe(1000);
+    expect(new Set(claims).size).toBe(1000);
+    const states = await db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM jobs WHERE workflow_id = $1 GROUP BY state', [workflowId]);
+    expect(states.rows).toEqual([{ state: 'success', n: 1000 }]);
+  }, 300_000);
+
+  it('runs a workflow in dependency order and marks the dependents of a failure not_run', async () => {
+    const { workflowId } = await seedWorkflow(db, projectId, [
+      { name: 'build' },
+      { name: 'unit', requires: ['build'] },
+      { name: 'lint', requires: ['build'] },
+      { name: 'deploy', requires: ['unit', 'lint'] },
+      { name: 'notify', requires: ['deploy'] },
+    ]);
+    const builder = await join();
+    const order: string[] = [];
+    for (;;) {
+      const { leases } = await builder.lease(4);
+      if (leases.length === 0) break;
+      for (const lease of leases) {
+        order.push(lease.context.jobName);
+        await builder.run(lease, lease.context.jobName === 'lint' ? 'failed' : 'success');
+      }
+    }
+    expect(order[0]).toBe('build');
+    expect(order.slice(1).sort()).toEqual(['lint', 'unit']);
+    const states = await db.query<{ name: string; state: string }>('SELECT name, state FROM jobs WHERE workflow_id = $1 ORDER BY id', [workflowId]);
+    expect(Object.fromEntries(states.rows.map((r) => [r.name, r.state]))).toEqual({ build: 'success', unit: 'success', lint: 'failed', deploy: 'not_run', notify: 'not_run' });
+    expect((await db.query<{ state: string }>('SELECT state FROM workflows WHERE id = $1', [workflowId])).rows[0]!.state).toBe('failed');
+  }, 60_000);
+
+  it('requeues the job of a builder that stops heartbeating as the next attempt within 75 s, and refuses the stale writer with 409', async () => {
+    const [{ workflowId }, silent] = await Promise.all([seedWorkflow(db, projectId, [{ name: 'abandoned' }]), join()]);
+    const [lease] = (await silent.lease(1)).leases;
+    expect(lease?.context.workflowName).toBe('w');
+    expect((await silent.ack(lease!)).status).toBe(204);
+    const started = Date.now();
+    while ((await jobState(lease!.jobId)).state !== 'queued') {
+      expect(Date.now() - started).toBeLessThan(75_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const rescuer = await join();
+    const [second] = (await rescuer.lease(1)).leases;
+    expect(second).toMatchObject({ jobId: lease!.jobId, attempt: lease!.attempt + 1 });
+    const stale = [silent.ack(lease!), silent.heartbeat(lease!), silent.step(lease!, { index: 0, name: 'x', user: true, status: 'started' }), silent.log(lease!, 0, 0, 'late'), silent.complete(lease!, 'success')];
+    for (const write of stale) {
+      expect((await write).status).toBe(409);
+    }
+    await rescuer.run(second!);
+    expect(await jobState(lease!.jobId)).toEqual({ state: 'success', attempt: lease!.attempt + 1 });
+    expect(workflowId).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('never leases a job to a draining builder, over 1,000 drains racing long-polls', async () => {
+    const builders = await Promise.all(Array.from({ length: 5 }, () => join()));
+    let stop = false;
+    let leased = 0;
+    const pollers = builders.map(async (builder) => {
+      while (!stop) {
+        for (const lease of (await builder.lease(1, 0.2)).leases) {
+          leased++;
+          await builder.run(lease);
+        }
+      }
+    });
+    for (let i = 0; i < 1000; i++) {
+      const target = builders[i % builders.length]!;
+      await seedWorkflow(db, projectId, [{ name: `d${i}` }]);
+      expect((await gyre.api(`/api/v1/builders/${target.id}/drain`, { body: { deadlineSeconds: 600 } })).status).toBe(200);
+      expect((await gyre.api(`/api/v1/builders/${target.id}/drain`, { method: 'DELETE' })).status).toBe(200);
+    }
+    stop = true;
+    await Promise.all(pollers);
+    expect(leased).toBeGreaterThan(0);
+    // Every drain and its cancellation are in the audit log, timed under the builder's row lock,
+    // as every lease is: no lease may fall between a drain and the cancellation that followed it.
+    const violations = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM job_attempts a
+       JOIN audit_log d ON d.action = 'builder.drain' AND d.target = a.builder_id::text AND d.at < a.leased_at
+       WHERE NOT EXISTS (SELECT 1 FROM audit_log c WHERE c.action = 'builder.cancel_drain' AND c.target = d.target AND c.at > d.at AND c.at < a.leased_at)`,
+    );
+    expect(violations.rows[0]!.n).toBe(0);
+    const drains = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_log WHERE action = 'builder.drain'");
+    expect(drains.rows[0]!.n).toBe(1000);
+  }, 600_000);
+
+  it('stores log chunks sent by the lease holder once each, in order, whatever order and repeats they arrive in', async () => {
+    await seedWorkflow(db, projectId, [{ name: 'logger' }]);
+    const builder = await join();
+    const [lease] = (await builder.lease(1)).leases;
+    await builder.ack(lease!);
+    const sends = [[0, 1, 'two\n'], [0, 0, 'one\n'], [0, 1, 'two\n'], [1, 0, 'three\n']] as const;
+    for (const [step, seq, text] of sends) expect((await builder.log(lease!, step, seq, text)).status).toBe(204);
+    await builder.complete(lease!, 'success');
+    const log = await gyre.api(`/api/v1/jobs/${lease!.jobId}/log`);
+    expect(await log.text()).toBe('one\ntwo\nthree\n');
+  });
+});
