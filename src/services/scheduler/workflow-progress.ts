@@ -5,10 +5,15 @@
  */
 import type pg from 'pg';
 
-const ENDED = ['success', 'failed', 'canceled', 'infrastructure_failed', 'not_run'];
 const UNSUCCESSFUL = ['failed', 'canceled', 'infrastructure_failed', 'not_run'];
 
 export async function advanceWorkflow(client: pg.PoolClient, workflowId: number): Promise<void> {
+  const blocked = await client.query('SELECT 1 FROM jobs WHERE workflow_id = $1 AND state = $2 LIMIT 1', [workflowId, 'blocked']);
+  if ((blocked.rowCount ?? 0) > 0) await releaseBlockedJobs(client, workflowId);
+  await settleWorkflow(client, workflowId);
+}
+
+async function releaseBlockedJobs(client: pg.PoolClient, workflowId: number): Promise<void> {
   // Dependents of unsuccessful jobs can never run; repeat so the whole chain below is marked.
   let marked: number;
   do {
@@ -28,15 +33,17 @@ export async function advanceWorkflow(client: pg.PoolClient, workflowId: number)
                        WHERE NOT EXISTS (SELECT 1 FROM jobs d WHERE d.workflow_id = $1 AND d.name = r.name AND d.state = 'success'))`,
     [workflowId],
   );
+}
 
+/** Gives a workflow its final state once none of its jobs is unfinished. */
+async function settleWorkflow(client: pg.PoolClient, workflowId: number): Promise<void> {
   await client.query(
     `UPDATE workflows w SET state = CASE
-         WHEN bool_and_state.all_success THEN 'success'
-         WHEN bool_and_state.any_canceled THEN 'canceled'
+         WHEN NOT EXISTS (SELECT 1 FROM jobs WHERE workflow_id = $1 AND state <> 'success') THEN 'success'
+         WHEN EXISTS (SELECT 1 FROM jobs WHERE workflow_id = $1 AND state = 'canceled') THEN 'canceled'
          ELSE 'failed' END
-     FROM (SELECT bool_and(state = 'success') AS all_success, bool_or(state = 'canceled') AS any_canceled, bool_and(state = ANY($2::text[])) AS all_ended
-           FROM jobs WHERE workflow_id = $1) AS bool_and_state
-     WHERE w.id = $1 AND bool_and_state.all_ended AND w.state = 'running'`,
-    [workflowId, ENDED],
+     WHERE w.id = $1 AND w.state = 'running'
+       AND NOT EXISTS (SELECT 1 FROM jobs WHERE workflow_id = $1 AND state IN ('blocked', 'queued', 'leased', 'running'))`,
+    [workflowId],
   );
 }

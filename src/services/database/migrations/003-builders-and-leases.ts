@@ -53,6 +53,9 @@ DROP INDEX jobs_queued;
 CREATE INDEX jobs_queue ON jobs (queue_priority, queued_at, id) WHERE state = 'queued';
 CREATE INDEX jobs_leased ON jobs (lease_expires_at) WHERE state IN ('leased', 'running');
 CREATE INDEX jobs_by_builder ON jobs (builder_id) WHERE state IN ('leased', 'running');
+-- Ending a job touches only its workflow's unfinished jobs; these keep that cheap in big workflows.
+CREATE INDEX jobs_blocked_by_workflow ON jobs (workflow_id) WHERE state = 'blocked';
+CREATE INDEX jobs_unfinished_by_workflow ON jobs (workflow_id) WHERE state IN ('blocked', 'queued', 'leased', 'running');
 
 CREATE TABLE job_attempts (
   job_id      bigint NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
