@@ -1,28 +1,18 @@
 /**
- * Starts the services app (`gyre serve`): connects to PostgreSQL and opens the user and admin
- * listeners. Later parts (API, webhooks, scheduler, UI) register their routes here.
+ * Starts the services app (`gyre serve`): migrates PostgreSQL, opens the user and admin
+ * listeners, resumes pending pipelines and starts the reaper.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { databaseUrlOf, type Settings } from '../config/index.js';
 import { InvalidInputError } from '../shared/errors.js';
+import { registerApi } from './api/register-api.js';
+import { createServiceParts } from './create-service-parts.js';
 import { createDatabasePool } from './database/create-pool.js';
 import { migrateDatabase } from './database/migrate.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { createListeners } from './http/create-listeners.js';
-import { join } from 'node:path';
-import { registerApi } from './api/register-api.js';
-import { DeliveryStore } from './deliveries/delivery-store.js';
-import { GitMirror } from './git/index.js';
-import { BuilderStore } from './builders/builder-store.js';
-import { JoinSecrets } from './builders/join-secrets.js';
-import { PipelineBuilder } from './pipelines/pipeline-builder.js';
-import { JobWrites } from './scheduler/job-writes.js';
-import { LogStore } from './logs/index.js';
 import { startReaper } from './scheduler/reaper.js';
-import { PipelineStore } from './pipelines/pipeline-store.js';
-import { ProjectStore } from './projects/project-store.js';
-import { createSecretBox } from './security/secret-box.js';
 
 export interface RunningServices {
   /** Addresses the listeners are bound to, e.g. `http://0.0.0.0:80`. */
@@ -47,18 +37,12 @@ export async function startServices(settings: Settings, logger: Logger, options:
   logger.info({ schema: migration.current, applied: migration.applied.length }, 'database schema is current');
   const listeners = createListeners(settings, logger);
   const userApps = [listeners.user, ...(listeners.userTls ? [listeners.userTls] : [])];
-  const projects = new ProjectStore(db, createSecretBox(settings.secrets.encryptionKey!));
-  const pipelines = new PipelineStore(db);
-  const git = new GitMirror({ cacheDir: join(settings.dataDir, 'git-mirrors'), logger: logger.child({ part: 'git' }) });
-  const builder = new PipelineBuilder(pipelines, projects, git, logger.child({ part: 'pipelines' }));
-  const deps = { db, projects, pipelines, deliveries: new DeliveryStore(db), builder, branches: git, version: options.version, publicUrl: settings.publicUrl,
-    builders: new BuilderStore(db), joinSecrets: new JoinSecrets(db), jobs: new JobWrites(db), logs: new LogStore(db),
-  };
-  await deps.joinSecrets.seed(settings.secrets.joinSecret!);
+  const parts = createServiceParts(settings, db, logger, options.version);
+  await parts.joinSecrets.seed(settings.secrets.joinSecret!);
   // The API first: its OpenAPI collector documents every route registered after it.
-  for (const app of userApps) registerApi(app, deps);
+  for (const app of userApps) registerApi(app, parts);
   for (const app of [...userApps, listeners.admin]) registerHealthRoutes(app, db, options.version);
-  await builder.resumePending();
+  await parts.builder.resumePending();
   const reaper = startReaper(db, logger.child({ part: 'reaper' }), options.reapIntervalMs);
 
   const host = options.host ?? '0.0.0.0';
@@ -74,7 +58,7 @@ export async function startServices(settings: Settings, logger: Logger, options:
     close: async () => {
       await Promise.all([...userApps, listeners.admin].map((app) => app.close()));
       await reaper.stop();
-      await builder.idle();
+      await parts.builder.idle();
       await db.end();
     },
   };

@@ -60,18 +60,18 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
 
   app.post('/heartbeat', { schema: { tags: ['builder protocol'], summary: 'Keep an idle builder active' } }, (request) => ({ builder: statusOf(builderOf(request)) }));
 
-  app.post<{ Params: { id: number }; Body: LeaseToken }>('/jobs/:id/ack', { schema: { tags: ['builder protocol'], params: jobParams, body: tokenSchema } }, async (request, reply) => {
+  app.post<{ Params: { id: number }; Body: LeaseToken }>('/jobs/:id/ack', { schema: { tags: ['builder protocol'], summary: 'Acknowledge a lease: the job is running', params: jobParams, body: tokenSchema } }, async (request, reply) => {
     await deps.jobs.ack(builderOf(request).id, request.params.id, request.body);
     return reply.code(204).send();
   });
 
-  app.post<{ Params: { id: number }; Body: LeaseToken }>('/jobs/:id/heartbeat', { schema: { tags: ['builder protocol'], params: jobParams, body: tokenSchema } }, async (request) => {
+  app.post<{ Params: { id: number }; Body: LeaseToken }>('/jobs/:id/heartbeat', { schema: { tags: ['builder protocol'], summary: 'Renew a lease; learn whether to cancel', params: jobParams, body: tokenSchema } }, async (request) => {
     const builder = builderOf(request);
     const renewed = await deps.jobs.heartbeat(builder.id, request.params.id, request.body);
     return { ...renewed, builder: statusOf(builder) };
   });
 
-  app.post<{ Params: { id: number }; Body: StepReport }>('/jobs/:id/steps', { schema: { tags: ['builder protocol'], params: jobParams, body: stepSchema } }, async (request, reply) => {
+  app.post<{ Params: { id: number }; Body: StepReport }>('/jobs/:id/steps', { schema: { tags: ['builder protocol'], summary: 'Report a step\'s start or end', params: jobParams, body: stepSchema } }, async (request, reply) => {
     await deps.jobs.reportStep(builderOf(request).id, request.params.id, request.body);
     return reply.code(204).send();
   });
@@ -83,7 +83,7 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
     return reply.code(204).send();
   });
 
-  app.post<{ Params: { id: number }; Body: CompleteRequest }>('/jobs/:id/complete', { schema: { tags: ['builder protocol'], params: jobParams, body: completeSchema } }, async (request, reply) => {
+  app.post<{ Params: { id: number }; Body: CompleteRequest }>('/jobs/:id/complete', { schema: { tags: ['builder protocol'], summary: 'End the attempt with its outcome', params: jobParams, body: completeSchema } }, async (request, reply) => {
     await deps.jobs.complete(builderOf(request).id, request.params.id, request.body);
     return reply.code(204).send();
   });
