@@ -155,6 +155,11 @@ export type JobOutcome = 'success' | 'failed' | 'canceled' | 'infrastructure_fai
 
 export interface CompleteRequest extends LeaseToken {
   readonly outcome: JobOutcome;
+  /**
+   * The agent's statement that every log chunk of the attempt got a 2xx. A job is complete only
+   * after it; an agent with unacknowledged chunks keeps resending them first.
+   */
+  readonly logsAcknowledged: true;
   /** A human-readable reason for anything but success, e.g. "step 3 exited with 3". */
   readonly message?: string;
 }

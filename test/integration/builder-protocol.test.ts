@@ -140,4 +140,33 @@ describe('the builder protocol', () => {
     const log = await gyre.api(`/api/v1/jobs/${lease!.jobId}/log`);
     expect(await log.text()).toBe('one\ntwo\nthree\n');
   });
+
+  it('shows each attempt with its builder, outcome and steps (status, exit code, timing) in the job API', async () => {
+    await seedWorkflow(db, projectId, [{ name: 'reported' }]);
+    const builder = await join();
+    const [lease] = (await builder.lease(1)).leases;
+    await builder.ack(lease!);
+    await builder.step(lease!, { index: 0, name: 'Checkout code', user: true, status: 'started' });
+    await builder.step(lease!, { index: 0, name: 'Checkout code', user: true, status: 'finished', exitCode: 0 });
+    await builder.step(lease!, { index: 1, name: 'npm test', user: true, status: 'started' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await builder.step(lease!, { index: 1, name: 'npm test', user: true, status: 'finished', exitCode: 3 });
+    expect((await builder.complete(lease!, 'failed', 'step npm test exited with 3')).status).toBe(204);
+    const job = (await (await gyre.api(`/api/v1/jobs/${lease!.jobId}`)).json()) as { state: string; message: string; attempts: { builder: string; outcome: string; steps: { name: string; exitCode: number; durationMs: number }[] }[] };
+    expect(job).toMatchObject({ state: 'failed', message: 'step npm test exited with 3' });
+    expect(job.attempts).toHaveLength(1);
+    expect(job.attempts[0]).toMatchObject({ outcome: 'failed', builder: expect.stringMatching(/^b\d+$/) });
+    expect(job.attempts[0]!.steps.map((s) => [s.name, s.exitCode])).toEqual([['Checkout code', 0], ['npm test', 3]]);
+    expect(job.attempts[0]!.steps[1]!.durationMs).toBeGreaterThanOrEqual(40);
+  });
+
+  it('refuses a completion without the agent\'s statement that its logs were acknowledged', async () => {
+    await seedWorkflow(db, projectId, [{ name: 'unacknowledged' }]);
+    const builder = await join();
+    const [lease] = (await builder.lease(1)).leases;
+    await builder.ack(lease!);
+    const answer = await builder.call(`/jobs/${lease!.jobId}/complete`, { attempt: lease!.attempt, leaseId: lease!.leaseId, outcome: 'success' });
+    expect(answer.status).toBe(400);
+    expect(JSON.stringify(answer.body)).toContain('logsAcknowledged');
+  });
 });

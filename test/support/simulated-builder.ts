@@ -56,7 +56,7 @@ export class SimulatedBuilder {
   }
 
   complete(lease: JobLease, outcome: CompleteRequest['outcome'], message?: string) {
-    return this.call(`/jobs/${lease.jobId}/complete`, { ...token(lease), outcome, ...(message !== undefined && { message }) });
+    return this.call(`/jobs/${lease.jobId}/complete`, { ...token(lease), outcome, logsAcknowledged: true, ...(message !== undefined && { message }) });
   }
 
   /** Runs a leased job to the given outcome: ack, one user step, complete. */

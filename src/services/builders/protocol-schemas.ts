@@ -61,8 +61,13 @@ export const stepSchema = {
 export const completeSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['attempt', 'leaseId', 'outcome'],
-  properties: { ...tokenProperties, outcome: { enum: ['success', 'failed', 'canceled', 'infrastructure_failed'] }, message: { type: 'string', maxLength: 10_000 } },
+  required: ['attempt', 'leaseId', 'outcome', 'logsAcknowledged'],
+  properties: {
+    ...tokenProperties,
+    outcome: { enum: ['success', 'failed', 'canceled', 'infrastructure_failed'] },
+    message: { type: 'string', maxLength: 10_000 },
+    logsAcknowledged: { const: true },
+  },
 } as const;
 
 export const logChunkSchema = {

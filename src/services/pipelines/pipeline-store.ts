@@ -7,7 +7,7 @@ import { withTransaction } from '../database/with-transaction.js';
 import { advanceWorkflow } from '../scheduler/workflow-progress.js';
 import { NotFoundError } from '../../shared/errors.js';
 import type { JobSummary, PipelineError, PipelineRequest, PipelineSummary, WorkflowSummary } from './pipeline-model.js';
-import { toJobSummary, toPipelineSummary, type JobRow, type PipelineRow, PIPELINE_COLUMNS, JOB_COLUMNS } from './pipeline-rows.js';
+import { toAttempt, toJobSummary, toPipelineSummary, type AttemptRow, type JobDetail, type JobRow, type PipelineRow, type StepRow, PIPELINE_COLUMNS, JOB_COLUMNS } from './pipeline-rows.js';
 
 /** A workflow to store: its jobs with their resolved specs. */
 export interface NewWorkflow {
@@ -111,10 +111,27 @@ export class PipelineStore {
     return jobs.rows.map(toJobSummary);
   }
 
-  async job(id: number): Promise<JobSummary & { readonly spec: unknown }> {
-    const result = await this.db.query<JobRow & { spec: unknown }>(`SELECT ${JOB_COLUMNS}, j.spec FROM jobs j WHERE j.id = $1`, [id]);
+  /** A job with its spec, every attempt (which builder, how it ended) and the steps of each attempt. */
+  async job(id: number): Promise<JobDetail> {
+    const result = await this.db.query<JobRow & { spec: unknown; message: string | null; started_at: Date | null; finished_at: Date | null }>(
+      `SELECT ${JOB_COLUMNS}, j.spec, j.message, j.started_at, j.finished_at FROM jobs j WHERE j.id = $1`,
+      [id],
+    );
     const row = result.rows[0];
     if (!row) throw new NotFoundError(`job ${id}`);
-    return { ...toJobSummary(row), spec: row.spec };
+    const attempts = await this.db.query<AttemptRow>(
+      `SELECT a.attempt, b.name AS builder, a.outcome, a.message, a.leased_at, a.finished_at FROM job_attempts a LEFT JOIN builders b ON b.id = a.builder_id
+       WHERE a.job_id = $1 ORDER BY a.attempt`,
+      [id],
+    );
+    const steps = await this.db.query<StepRow>('SELECT attempt, index, name, user_step, status, exit_code, started_at, finished_at FROM job_steps WHERE job_id = $1 ORDER BY attempt, index', [id]);
+    return {
+      ...toJobSummary(row),
+      spec: row.spec,
+      message: row.message,
+      startedAt: row.started_at?.toISOString() ?? null,
+      finishedAt: row.finished_at?.toISOString() ?? null,
+      attempts: attempts.rows.map((a) => toAttempt(a, steps.rows.filter((s) => s.attempt === a.attempt))),
+    };
   }
 }
