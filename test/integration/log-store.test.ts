@@ -18,7 +18,8 @@ beforeAll(async () => {
   database = await startTestDatabase();
   db = createDatabasePool(database.url, pino({ level: 'silent' }));
   await migrateDatabase(db, pino({ level: 'silent' }));
-  logs = new LogStore(db);
+  // Above the 64 MiB default cap, so that the 100 MiB log below is stored whole.
+  logs = new LogStore(db, { maxAttemptBytes: 128 * MiB });
 }, 180_000);
 
 afterAll(async () => {

@@ -35,7 +35,8 @@ export function validateLogChunk(chunk: LogChunk): void {
   const problems: InputProblem[] = [
     ...checkInteger('jobId', chunk.jobId, 1, Number.MAX_SAFE_INTEGER),
     ...checkInteger('attempt', chunk.attempt, 0, MAX_INT32),
-    ...checkInteger('step', chunk.step, 0, MAX_INT32),
+    // The largest step is reserved for the truncation marker (see log-cap.ts).
+    ...checkInteger('step', chunk.step, 0, MAX_INT32 - 1),
     ...checkInteger('seq', chunk.seq, 0, MAX_INT32),
   ];
   if (!Buffer.isBuffer(chunk.data)) {

@@ -1,15 +1,22 @@
 /**
  * `GET /api/v1/jobs/:id/log`: a job's log as plain text, streamed, with HTTP byte ranges so that
- * a viewer can fetch the tail or resume a download.
+ * a viewer can fetch the tail or resume a download; and its live stream (log-stream-route.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { ApiErrorBody } from '../api/error-shape.js';
 import { formatContentRange, parseByteRange } from './byte-range.js';
+import type { LiveLogHub } from './live-log-hub.js';
 import type { AttemptSelection, LogStore } from './log-store.js';
+import { registerLogStreamRoute } from './log-stream-route.js';
 
 /** What the log routes need. */
 export interface LogRouteDeps {
   readonly logs: LogStore;
+  /**
+   * Live streams of this process; tests pass their own to watch its pollers.
+   * @default a hub over `logs` that reports failed polls to the app's logger
+   */
+  readonly live?: LiveLogHub;
 }
 
 const logQuery = {
@@ -21,8 +28,10 @@ const logQuery = {
 } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
 
-/** Registers the log read route; token authentication comes from the scope it is registered in. */
+/** Registers the log read and live stream routes; token authentication comes from the scope they are registered in. */
 export function registerLogRoutes(app: FastifyInstance, deps: LogRouteDeps): void {
+  const live = deps.live ?? deps.logs.createLiveHub({ onError: (error, at) => app.log.warn({ err: error, ...at }, 'live log poll failed') });
+  registerLogStreamRoute(app, deps.logs, live);
   app.get<{ Params: { id: number }; Querystring: { attempt?: string } }>(
     '/api/v1/jobs/:id/log',
     { schema: { tags: ['logs'], summary: 'Get a job\'s log as text, whole or a byte range (`Range: bytes=a-b`)', params: idParams, querystring: logQuery } },

@@ -3,12 +3,18 @@
  * whole log or a byte range of it, streamed in batches.
  */
 import { Readable } from 'node:stream';
-import { ConflictError, NotFoundError } from '../../shared/errors.js';
+import { NotFoundError } from '../../shared/errors.js';
 import type { Database } from '../database/create-pool.js';
 import { checkCompleteness, type FinalSeqs, type LogCompleteness } from './log-completeness.js';
-import { describeChunkKey, validateLogChunk, type LogChunk } from './log-chunk.js';
+import { appendCapped, type AppendResult } from './append-chunk.js';
+import { checkMaxAttemptBytes, DEFAULT_MAX_ATTEMPT_BYTES } from './log-cap.js';
+import { validateLogChunk, type LogChunk } from './log-chunk.js';
+import { LiveLogHub, type LiveLogOptions } from './live-log-hub.js';
 import { layoutAttempt, layoutAttempts, logLength, sliceLog, type AttemptExtent, type LogSegment } from './log-layout.js';
 import { readAttemptBytes } from './read-chunks.js';
+
+/** What became of an appended chunk; see append-chunk.ts. */
+export type { AppendResult };
 
 /** Which attempt's log to read: one by number, the job's latest, or all of them separated. */
 export type AttemptSelection = number | 'latest' | 'all';
@@ -31,12 +37,15 @@ export interface LogRange {
   readonly end: number;
 }
 
-export interface AppendResult {
-  /** False when the same chunk was stored before: a resend, which the agent may treat as acknowledged. */
-  readonly stored: boolean;
+/** Options of a LogStore. */
+export interface LogStoreOptions {
+  /**
+   * Most bytes one attempt's log stores; past it a truncation marker is stored and later output
+   * is dropped (see log-cap.ts). The marker itself and chunks racing at the cap may exceed it.
+   * @default 64 MiB
+   */
+  readonly maxAttemptBytes?: number;
 }
-
-const FOREIGN_KEY_VIOLATION = '23503';
 
 const EXTENTS_SQL = `
   SELECT attempt, sum(byte_length) AS bytes,
@@ -46,30 +55,25 @@ const EXTENTS_SQL = `
 
 /** Stores and reads job logs. */
 export class LogStore {
-  constructor(private readonly db: Database) {}
+  private readonly maxAttemptBytes: number;
+
+  constructor(
+    private readonly db: Database,
+    options: LogStoreOptions = {},
+  ) {
+    this.maxAttemptBytes = options.maxAttemptBytes ?? DEFAULT_MAX_ATTEMPT_BYTES;
+    checkMaxAttemptBytes(this.maxAttemptBytes);
+  }
 
   /**
    * Stores a chunk once. A resend of the same bytes is harmless; the same key with other bytes
-   * is a protocol violation (ConflictError), since acknowledged output must never change.
+   * is a protocol violation (ConflictError), since acknowledged output must never change. Past
+   * the attempt's cap the chunk is dropped but still acknowledged (`truncated: true`), so the
+   * job keeps running; a resend of a dropped chunk is acknowledged the same way.
    */
   async append(chunk: LogChunk): Promise<AppendResult> {
     validateLogChunk(chunk);
-    const key = [chunk.jobId, chunk.attempt, chunk.step, chunk.seq];
-    const inserted = await this.db
-      .query('INSERT INTO log_chunks (job_id, attempt, step, seq, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [...key, chunk.data])
-      .catch((error: unknown) => {
-        if ((error as { code?: string }).code === FOREIGN_KEY_VIOLATION) throw new NotFoundError(`job ${chunk.jobId}`);
-        throw error;
-      });
-    if (inserted.rowCount === 1) return { stored: true };
-    const existing = await this.db.query<{ data: Buffer }>('SELECT data FROM log_chunks WHERE job_id = $1 AND attempt = $2 AND step = $3 AND seq = $4', key);
-    const row = existing.rows[0];
-    // The conflicting row is gone again only if its job was deleted in between.
-    if (!row) throw new NotFoundError(`job ${chunk.jobId}`);
-    if (!row.data.equals(chunk.data)) {
-      throw new ConflictError(`${describeChunkKey(chunk)} is already stored with different bytes (${row.data.length} stored, ${chunk.data.length} sent); a resent chunk must be identical`);
-    }
-    return { stored: false };
+    return appendCapped(this.db, chunk, this.maxAttemptBytes);
   }
 
   /**
@@ -97,6 +101,11 @@ export class LogStore {
    */
   stream(view: LogView, range: LogRange = { start: 0, end: view.size }): Readable {
     return Readable.from(this.generate(view, range), { objectMode: false });
+  }
+
+  /** A hub of live streams over this store's database; one per process, see LiveLogHub. */
+  createLiveHub(options?: LiveLogOptions): LiveLogHub {
+    return new LiveLogHub(this.db, options);
   }
 
   /** Whether an attempt's log has every chunk; see LogCompleteness. */

@@ -1,0 +1,134 @@
+/**
+ * The live log stream over real HTTP on a real PostgreSQL: many SSE readers follow one job while
+ * its chunks arrive out of order, through one shared poller. The app is a bare Fastify with the
+ * API's error shape and the log routes, as in log-routes.test.ts.
+ */
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { registerErrorShape } from '../../src/services/api/error-shape.js';
+import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
+import { migrateDatabase } from '../../src/services/database/migrate.js';
+import { LogStore, registerLogRoutes, type LiveLogHub, type LogChunk } from '../../src/services/logs/index.js';
+import { startTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { insertTestJob } from '../support/test-jobs.js';
+
+let database: TestDatabase;
+let db: Database;
+let app: FastifyInstance;
+let logs: LogStore;
+let live: LiveLogHub;
+let base: string;
+
+beforeAll(async () => {
+  database = await startTestDatabase();
+  db = createDatabasePool(database.url, pino({ level: 'silent' }));
+  await migrateDatabase(db, pino({ level: 'silent' }));
+  logs = new LogStore(db);
+  live = logs.createLiveHub({ pollIntervalMs: 300 });
+  app = Fastify();
+  registerErrorShape(app);
+  registerLogRoutes(app, { logs, live });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+}, 180_000);
+
+afterAll(async () => {
+  await app?.close();
+  await db?.end();
+  await database?.stop();
+}, 60_000);
+
+interface SseEvent {
+  readonly event: string;
+  readonly data: string;
+  readonly id?: string;
+}
+
+/** A minimal SSE client: the events of one response, resolved when the server ends it. */
+async function followLog(jobId: number, options: { readonly lastEventId?: string; readonly signal?: AbortSignal; readonly onOpen?: () => void } = {}): Promise<SseEvent[]> {
+  const headers: Record<string, string> = options.lastEventId === undefined ? {} : { 'last-event-id': options.lastEventId };
+  const response = await fetch(`${base}/api/v1/jobs/${jobId}/log/stream`, { headers, signal: options.signal });
+  expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+  options.onOpen?.();
+  const text = await response.text();
+  return text.split('\n\n').filter((block) => block.trim() !== '' && !block.startsWith(':')).map(parseEvent);
+}
+
+function parseEvent(block: string): SseEvent {
+  const fields = new Map(block.split('\n').map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)]));
+  return { event: fields.get('event') ?? 'message', data: fields.get('data') ?? '', id: fields.get('id') };
+}
+
+const textOf = (events: readonly SseEvent[]) => events.filter((e) => e.event === 'log').map((e) => (JSON.parse(e.data) as { text: string }).text).join('');
+
+/** Three steps of numbered lines with multi-byte characters, cut at byte positions (inside characters too). */
+function makeChunks(jobId: number): { full: Buffer; chunks: LogChunk[] } {
+  const steps = [0, 1, 2].map((step) => Buffer.from(Array.from({ length: 200 }, (_, line) => `step ${step} line ${line} ✓ é\n`).join(''), 'utf8'));
+  const chunks = steps.flatMap((bytes, step) => Array.from({ length: Math.ceil(bytes.length / 333) }, (_, seq) => ({ jobId, attempt: 1, step, seq, data: bytes.subarray(seq * 333, (seq + 1) * 333) })));
+  return { full: Buffer.concat(steps), chunks };
+}
+
+/** Reorders chunks within windows of 5, so they arrive out of order as retried sends do. */
+function reorder<T>(items: readonly T[]): T[] {
+  const windows = Array.from({ length: Math.ceil(items.length / 5) }, (_, i) => items.slice(i * 5, i * 5 + 5).reverse());
+  return windows.flat();
+}
+
+describe('GET /api/v1/jobs/:id/log/stream', () => {
+  let jobId: number;
+  let full: Buffer;
+  let followed: SseEvent[][];
+
+  it('sends 20 readers the whole log in order, then end, from one poller', async () => {
+    jobId = await insertTestJob(db);
+    const made = makeChunks(jobId);
+    full = made.full;
+    const [stored, later] = [made.chunks.slice(0, 10), reorder(made.chunks.slice(10))];
+    for (const chunk of stored) await logs.append(chunk);
+    let open = 0;
+    const readers = Array.from({ length: 20 }, () => followLog(jobId, { onOpen: () => open++ }));
+    while (open < 20) await sleep(20);
+    expect(live.pollerCount).toBe(1);
+    for (const chunk of later) {
+      await logs.append(chunk);
+      await sleep(2_000 / later.length);
+    }
+    expect(live.pollerCount).toBe(1);
+    await db.query(`UPDATE jobs SET state = 'success' WHERE id = $1`, [jobId]);
+    followed = await Promise.all(readers);
+    for (const events of followed) {
+      expect(textOf(events)).toBe(full.toString('utf8'));
+      expect(events.at(-1)).toEqual({ event: 'end', data: JSON.stringify({ offset: full.length }), id: undefined });
+    }
+    expect(live.pollerCount).toBe(0);
+  }, 60_000);
+
+  it('resumes after Last-Event-ID with only the rest of the log', async () => {
+    const middle = followed[0]!.filter((e) => e.event === 'log')[20]!;
+    const events = await followLog(jobId, { lastEventId: middle.id });
+    expect(textOf(events)).toBe(full.subarray(Number(middle.id)).toString('utf8'));
+    expect(JSON.parse(events[0]!.data)).toMatchObject({ offset: Number(middle.id) });
+    expect(events.at(-1)?.event).toBe('end');
+  });
+
+  it('stops polling when the last reader of a running job disconnects', async () => {
+    const running = await insertTestJob(db);
+    const controller = new AbortController();
+    let opened = false;
+    const reading = followLog(running, { signal: controller.signal, onOpen: () => (opened = true) }).catch((error: unknown) => error);
+    while (!opened) await sleep(20);
+    expect(live.pollerCount).toBe(1);
+    controller.abort();
+    await reading;
+    for (let waited = 0; live.pollerCount > 0 && waited < 5_000; waited += 50) await sleep(50);
+    expect(live.pollerCount).toBe(0);
+  });
+
+  it('answers 404 for an unknown job and 400 for attempt=all', async () => {
+    expect((await fetch(`${base}/api/v1/jobs/999999/log/stream`)).status).toBe(404);
+    expect((await fetch(`${base}/api/v1/jobs/1/log/stream?attempt=all`)).status).toBe(400);
+  });
+});
