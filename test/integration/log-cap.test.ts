@@ -3,28 +3,24 @@
  * agent's later chunks are acknowledged but dropped, and reads end with the marker.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { pino } from 'pino';
-import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
-import { migrateDatabase } from '../../src/services/database/migrate.js';
+import type { Database } from '../../src/services/database/create-pool.js';
 import { LogStore, TRUNCATION_STEP } from '../../src/services/logs/index.js';
 import { ConflictError } from '../../src/shared/errors.js';
-import { startTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { startMigratedDatabase, type MigratedDatabase } from '../support/postgres.js';
 import { insertTestJob } from '../support/test-jobs.js';
 
-let database: TestDatabase;
+let database: MigratedDatabase;
 let db: Database;
 let logs: LogStore;
 const marker = '\n[gyre] log truncated at 1 KiB; the job kept running\n';
 
 beforeAll(async () => {
-  database = await startTestDatabase();
-  db = createDatabasePool(database.url, pino({ level: 'silent' }));
-  await migrateDatabase(db, pino({ level: 'silent' }));
+  database = await startMigratedDatabase();
+  db = database.db;
   logs = new LogStore(db, { maxAttemptBytes: 1024 });
 }, 180_000);
 
 afterAll(async () => {
-  await db?.end();
   await database?.stop();
 }, 60_000);
 

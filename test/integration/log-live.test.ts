@@ -3,19 +3,16 @@
  * its chunks arrive out of order, through one shared poller. The app is a bare Fastify with the
  * API's error shape and the log routes, as in log-routes.test.ts.
  */
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { pino } from 'pino';
-import { registerErrorShape } from '../../src/services/api/error-shape.js';
-import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
-import { migrateDatabase } from '../../src/services/database/migrate.js';
-import { LogStore, registerLogRoutes, type LiveLogHub, type LogChunk } from '../../src/services/logs/index.js';
-import { startTestDatabase, type TestDatabase } from '../support/postgres.js';
+import type { FastifyInstance } from 'fastify';
+import type { Database } from '../../src/services/database/create-pool.js';
+import { LogStore, type LiveLogHub, type LogChunk } from '../../src/services/logs/index.js';
+import { serveLogRoutes } from '../support/log-app.js';
+import { startMigratedDatabase, type MigratedDatabase } from '../support/postgres.js';
 import { insertTestJob } from '../support/test-jobs.js';
 
-let database: TestDatabase;
+let database: MigratedDatabase;
 let db: Database;
 let app: FastifyInstance;
 let logs: LogStore;
@@ -23,21 +20,15 @@ let live: LiveLogHub;
 let base: string;
 
 beforeAll(async () => {
-  database = await startTestDatabase();
-  db = createDatabasePool(database.url, pino({ level: 'silent' }));
-  await migrateDatabase(db, pino({ level: 'silent' }));
+  database = await startMigratedDatabase();
+  db = database.db;
   logs = new LogStore(db);
   live = logs.createLiveHub({ pollIntervalMs: 300 });
-  app = Fastify();
-  registerErrorShape(app);
-  registerLogRoutes(app, { logs, live });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  ({ app, base } = await serveLogRoutes({ logs, live }));
 }, 180_000);
 
 afterAll(async () => {
   await app?.close();
-  await db?.end();
   await database?.stop();
 }, 60_000);
 

@@ -4,18 +4,15 @@
  * register-api.ts around every API route and is tested there, so it is left out on purpose.
  */
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { pino } from 'pino';
-import { registerErrorShape } from '../../src/services/api/error-shape.js';
-import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
-import { migrateDatabase } from '../../src/services/database/migrate.js';
-import { LogStore, registerLogRoutes } from '../../src/services/logs/index.js';
-import { startTestDatabase, type TestDatabase } from '../support/postgres.js';
+import type { FastifyInstance } from 'fastify';
+import type { Database } from '../../src/services/database/create-pool.js';
+import { LogStore } from '../../src/services/logs/index.js';
+import { serveLogRoutes } from '../support/log-app.js';
+import { startMigratedDatabase, type MigratedDatabase } from '../support/postgres.js';
 import { insertTestJob } from '../support/test-jobs.js';
 
-let database: TestDatabase;
+let database: MigratedDatabase;
 let db: Database;
 let app: FastifyInstance;
 let base: string;
@@ -24,9 +21,8 @@ let jobId: number;
 const output = randomBytes(3 * 1024 * 1024);
 
 beforeAll(async () => {
-  database = await startTestDatabase();
-  db = createDatabasePool(database.url, pino({ level: 'silent' }));
-  await migrateDatabase(db, pino({ level: 'silent' }));
+  database = await startMigratedDatabase();
+  db = database.db;
   const logs = new LogStore(db);
   jobId = await insertTestJob(db, { attempt: 2 });
   await logs.append({ jobId, attempt: 1, step: 0, seq: 0, data: Buffer.from('lost the builder') });
@@ -36,16 +32,11 @@ beforeAll(async () => {
       await logs.append({ jobId, attempt: 2, step, seq, data: bytes.subarray(offset, offset + 100 * 1024) });
     }
   }
-  app = Fastify();
-  registerErrorShape(app);
-  registerLogRoutes(app, { logs });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  ({ app, base } = await serveLogRoutes({ logs }));
 }, 180_000);
 
 afterAll(async () => {
   await app?.close();
-  await db?.end();
   await database?.stop();
 }, 60_000);
 

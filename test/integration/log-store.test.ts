@@ -1,29 +1,25 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { pino } from 'pino';
-import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
-import { migrateDatabase } from '../../src/services/database/migrate.js';
+import type { Database } from '../../src/services/database/create-pool.js';
 import { LogStore, type LogChunk } from '../../src/services/logs/index.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../src/shared/errors.js';
-import { startTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { startMigratedDatabase, type MigratedDatabase } from '../support/postgres.js';
 import { insertTestJob } from '../support/test-jobs.js';
 
 const MiB = 1024 * 1024;
-let database: TestDatabase;
+let database: MigratedDatabase;
 let db: Database;
 let logs: LogStore;
 
 beforeAll(async () => {
-  database = await startTestDatabase();
-  db = createDatabasePool(database.url, pino({ level: 'silent' }));
-  await migrateDatabase(db, pino({ level: 'silent' }));
+  database = await startMigratedDatabase();
+  db = database.db;
   // Above the 64 MiB default cap, so that the 100 MiB log below is stored whole.
   logs = new LogStore(db, { maxAttemptBytes: 128 * MiB });
 }, 180_000);
 
 afterAll(async () => {
-  await db?.end();
   await database?.stop();
 }, 60_000);
 

@@ -1,4 +1,7 @@
+import { pino } from 'pino';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
+import { migrateDatabase } from '../../src/services/database/migrate.js';
 import { settingsFrom } from './settings.js';
 
 /** The database image that `gyre images build` makes; tests use the real thing. */
@@ -21,4 +24,25 @@ export async function startTestDatabase(): Promise<TestDatabase> {
     .start();
   const url = `postgres://gyre:test-password@${container.getHost()}:${container.getMappedPort(5432)}/gyre`;
   return { url, container, stop: async () => void (await container.stop({ remove: true, removeVolumes: true })) };
+}
+
+/** Gyre's PostgreSQL with the schema migrated and a pool on it; `stop` closes both. */
+export interface MigratedDatabase {
+  readonly db: Database;
+  readonly database: TestDatabase;
+  stop(): Promise<void>;
+}
+
+export async function startMigratedDatabase(): Promise<MigratedDatabase> {
+  const database = await startTestDatabase();
+  const db = createDatabasePool(database.url, pino({ level: 'silent' }));
+  await migrateDatabase(db, pino({ level: 'silent' }));
+  return {
+    db,
+    database,
+    stop: async () => {
+      await db.end();
+      await database.stop();
+    },
+  };
 }
