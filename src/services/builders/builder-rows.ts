@@ -1,7 +1,7 @@
 /**
  * Row shape of `builders` and its API form, with the slots in use.
  */
-import type { BuilderState } from '../../protocol/index.js';
+import type { BuilderFacts, BuilderState } from '../../protocol/index.js';
 
 export const builderColumns = `b.id, b.name, b.host, b.cpus, b.memory_bytes, b.docker_version, b.version, b.slots, b.slot_cpus, b.slot_memory_bytes,
   b.state, b.drain_deadline, b.registered_at, b.last_seen_at,
@@ -25,18 +25,10 @@ export interface BuilderRow {
   slots_used: number;
 }
 
-export interface Builder {
+/** A registered builder: the facts it reported, plus what the services box knows of it. */
+export interface Builder extends BuilderFacts {
   readonly id: number;
-  readonly name: string;
-  readonly host: string;
-  readonly cpus: number;
-  readonly memoryBytes: number;
-  readonly dockerVersion: string;
-  readonly version: string;
-  readonly slots: number;
   readonly slotsUsed: number;
-  readonly slotCpus: number;
-  readonly slotMemoryBytes: number;
   readonly state: BuilderState;
   readonly drainDeadline: string | null;
   readonly registeredAt: string;
