@@ -43,6 +43,12 @@ export function toDockerError(error: unknown, host: DockerHost, action: string):
   return new GyreError(`Docker host ${where}: ${action} failed: ${detail}`, undefined, { cause: error });
 }
 
+/** The engine's own explanation of a failed call, for messages that name no host. */
+export function engineErrorMessage(error: unknown): string {
+  const fields: ErrorFields = typeof error === 'object' && error !== null ? error : { message: String(error) };
+  return engineMessage(fields);
+}
+
 /** The engine puts its own explanation in the JSON body; prefer it over modem's summary. */
 function engineMessage(fields: ErrorFields): string {
   const json = fields.json as { message?: unknown } | string | null | undefined;

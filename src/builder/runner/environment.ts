@@ -1,0 +1,47 @@
+/**
+ * The variables a step sees, in CircleCI's order of precedence (later wins): built-in CIRCLE_*
+ * and GYRE_* variables, project variables, job environment, step environment.
+ */
+import type { RunnerJob, RunnerRunStep } from './types.js';
+
+/** The built-in variables of a job: CircleCI's names, so existing configs work, and Gyre's own. */
+export function builtInEnvironment(job: RunnerJob): Record<string, string> {
+  const { context } = job;
+  const [owner, repo] = splitProjectName(context.projectName);
+  const shared: Record<string, string> = {
+    SHA1: context.sha,
+    BUILD_NUM: String(job.jobId),
+    JOB: context.jobName,
+    PROJECT_USERNAME: owner,
+    PROJECT_REPONAME: repo,
+    REPOSITORY_URL: context.gitUrl,
+    WORKING_DIRECTORY: job.spec.workingDirectory,
+    BUILD_URL: job.buildUrl,
+    PIPELINE_NUMBER: String(context.pipelineNumber),
+    WORKFLOW_NAME: context.workflowName,
+    ...(context.branch !== null && { BRANCH: context.branch }),
+    ...(context.tag !== null && { TAG: context.tag }),
+  };
+  const env: Record<string, string> = { CI: 'true', CIRCLECI: 'true', GYRE: 'true', GYRE_ATTEMPT: String(job.attempt) };
+  for (const [key, value] of Object.entries(shared)) {
+    env[`CIRCLE_${key}`] = value;
+    env[`GYRE_${key}`] = value;
+  }
+  return env;
+}
+
+/** Everything a `run` step sees, on top of the primary image's own environment. */
+export function stepEnvironment(job: RunnerJob, step: RunnerRunStep): Record<string, string> {
+  return { ...builtInEnvironment(job), ...job.projectVariables, ...job.spec.environment, ...step.environment };
+}
+
+/** `KEY=value` pairs as the engine's exec API takes them. */
+export function toEnvList(env: Readonly<Record<string, string>>): string[] {
+  return Object.entries(env).map(([key, value]) => `${key}=${value}`);
+}
+
+/** `owner/repo` → [owner, repo]; a name without an owner keeps an empty owner. */
+function splitProjectName(name: string): [string, string] {
+  const slash = name.lastIndexOf('/');
+  return slash < 0 ? ['', name] : [name.slice(0, slash), name.slice(slash + 1)];
+}

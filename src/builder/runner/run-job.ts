@@ -1,0 +1,104 @@
+/**
+ * Runs one job attempt on the local Docker Engine: set-up (images, network, volume, services,
+ * primary), steps, then cleanup by label, whatever happened. Step output and events go to the
+ * sink as they happen; the result says how the attempt ended.
+ */
+import type Dockerode from 'dockerode';
+import { formatDuration } from '../../shared/durations.js';
+import { cleanupJob } from './cleanup.js';
+import { createJobResources, ensureImage, ImageUnavailableError, startPrimary, startService, type JobResources } from './environment-setup.js';
+import { execInContainer, execOutput } from './exec.js';
+import { JobStop } from './job-stop.js';
+import { jobLabels } from './labels.js';
+import { killAllArgv, parseToolsProbe, PROBE_TOOLS_ARGV } from './shell.js';
+import { note, runSteps, type StepContext } from './step-runner.js';
+import type { JobResult, RunJobOptions, RunnerJob, RunnerSink } from './types.js';
+
+/** Step index of the runner's own output (set-up, cancel, cleanup). */
+export const SETUP_STEP_INDEX = 0;
+/** How long background steps get to end after being killed at the end of the job. */
+const BACKGROUND_WAIT_MS = 5_000;
+
+/** Runs a job and always removes what it created. Never throws for a failure of the job itself. */
+export async function runJob(docker: Dockerode, job: RunnerJob, sink: RunnerSink, options: RunJobOptions): Promise<JobResult> {
+  const log = (line: string): void => note({ sink }, SETUP_STEP_INDEX, line);
+  const stop = new JobStop(options, log);
+  const background: Promise<void>[] = [];
+  let primary: Dockerode.Container | undefined;
+  let result: JobResult;
+  try {
+    const resources = await setUp(docker, job, options, log, stop);
+    primary = resources.primary;
+    stop.attach(primary);
+    const tools = parseToolsProbe((await execOutput(primary, PROBE_TOOLS_ARGV)).output);
+    const ctx: StepContext = { job, sink, options, docker, primary, resources, tools, stop, background };
+    const { failed } = await runSteps(ctx);
+    result = stopResult(stop, options) ?? (failed ? { outcome: 'failed', message: failed.message, failedStep: failed } : { outcome: 'success' });
+  } catch (error) {
+    result = stopResult(stop, options) ?? setUpFailure(error, log);
+  }
+  await stop.dispose();
+  await endBackground(primary, background, log);
+  return await cleanUp(docker, job.jobId, result, log);
+}
+
+/** Pulls the images and starts the services, then the primary; checks for a stop in between. */
+async function setUp(docker: Dockerode, job: RunnerJob, options: RunJobOptions, log: (line: string) => void, stop: JobStop): Promise<JobResources & { primary: Dockerode.Container }> {
+  const { primary, services } = job.spec.docker;
+  const needsHelper = options.helperImage !== undefined && job.spec.steps.some((step) => step.type === 'checkout');
+  for (const image of [primary.image, ...services.map((s) => s.image), ...(needsHelper && options.helperImage ? [options.helperImage] : [])]) {
+    throwIfStopped(stop);
+    await ensureImage(docker, image, log);
+  }
+  const labels = jobLabels(job.jobId, job.attempt, options.builderName);
+  const resources = await createJobResources(docker, labels, options.slot);
+  for (const service of services) {
+    throwIfStopped(stop);
+    await startService(docker, resources, service);
+  }
+  throwIfStopped(stop);
+  return { ...resources, primary: await startPrimary(docker, resources, primary) };
+}
+
+class StoppedError extends Error {}
+
+function throwIfStopped(stop: JobStop): void {
+  if (stop.reason !== undefined) throw new StoppedError(stop.reason);
+}
+
+function stopResult(stop: JobStop, options: RunJobOptions): JobResult | undefined {
+  if (stop.reason === 'canceled') return { outcome: 'canceled', message: 'the job was canceled' };
+  if (stop.reason === 'timeout') return { outcome: 'failed', message: `the job exceeded its time limit of ${formatDuration(options.jobTimeoutMs ?? 0)}` };
+  return undefined;
+}
+
+/** A missing image is the job's fault (failed); any other set-up failure is the builder's. */
+function setUpFailure(error: unknown, log: (line: string) => void): JobResult {
+  const message = error instanceof Error ? error.message : String(error);
+  log(message);
+  return { outcome: error instanceof ImageUnavailableError ? 'failed' : 'infrastructure_failed', message };
+}
+
+/** Background steps are killed at the end of the job, as in CircleCI. */
+async function endBackground(primary: Dockerode.Container | undefined, background: readonly Promise<void>[], log: (line: string) => void): Promise<void> {
+  if (primary === undefined || background.length === 0) return;
+  try {
+    await execInContainer(primary, { cmd: killAllArgv('KILL') });
+  } catch (error) {
+    log(`Could not kill the background steps: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const timeout = new Promise<void>((resolve) => setTimeout(resolve, BACKGROUND_WAIT_MS).unref());
+  await Promise.race([Promise.all(background), timeout]);
+}
+
+/** Cleanup failures do not change the outcome of the job, but they are reported with it. */
+async function cleanUp(docker: Dockerode, jobId: number, result: JobResult, log: (line: string) => void): Promise<JobResult> {
+  try {
+    await cleanupJob(docker, jobId);
+    return result;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(message);
+    return { ...result, cleanupError: message };
+  }
+}

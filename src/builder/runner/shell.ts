@@ -1,0 +1,73 @@
+/**
+ * How a `run` step becomes a process in the primary container. The step runs in a session of its
+ * own (setsid), whose id is written to a file, so the runner can kill the step's whole process
+ * tree later; `docker exec` has no kill of its own.
+ */
+
+/** The default working directory of a job. */
+export const DEFAULT_WORKING_DIRECTORY = '~/project';
+
+/** What the runner learned about the primary image once per job. */
+export interface ImageTools {
+  readonly hasBash: boolean;
+  readonly hasSetsid: boolean;
+}
+
+/** The shell's argv: the step's shell, else the job's, else CircleCI's default for the image. */
+export function shellArgv(tools: ImageTools, stepShell?: string, jobShell?: string): string[] {
+  const chosen = stepShell ?? jobShell;
+  if (chosen !== undefined && chosen.trim() !== '') return chosen.trim().split(/\s+/);
+  return [tools.hasBash ? '/bin/bash' : '/bin/sh', '-eo', 'pipefail'];
+}
+
+/** Quotes a word for POSIX sh. */
+export function quoteShell(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A directory as a sh expression. A leading `~` becomes `$HOME` so it is the home of the
+ * container's user, which the runner does not know in advance.
+ */
+export function directoryExpression(dir: string): string {
+  if (dir === '~') return '"$HOME"';
+  if (dir.startsWith('~/')) return `"$HOME"${quoteShell(dir.slice(1))}`;
+  return quoteShell(dir);
+}
+
+/** Where a step's session id is kept inside the primary container. */
+export function stepPidFile(stepIndex: number): string {
+  return `/tmp/.gyre-step-${stepIndex}.pid`;
+}
+
+/**
+ * The exec argv of a step: create and enter the working directory, then run the script with the
+ * shell. The script is passed as an argument, never spliced into shell text. stderr joins stdout
+ * in one pipe because the engine reads two pipes independently and would reorder their lines.
+ */
+export function stepExecArgv(tools: ImageTools, shell: readonly string[], script: string, dir: string, stepIndex: number): string[] {
+  const where = directoryExpression(dir);
+  const inner = `echo $$ > ${stepPidFile(stepIndex)} && mkdir -p -- ${where} && cd -- ${where} && exec "$@" 2>&1`;
+  const prefix = tools.hasSetsid ? ['setsid', '-w'] : [];
+  return [...prefix, '/bin/sh', '-c', inner, 'gyre-step', ...shell, '-c', script];
+}
+
+/** Signals a step's session (or, without setsid, its shell) from inside the container. */
+export function killStepArgv(tools: ImageTools, stepIndex: number, signal: 'TERM' | 'KILL'): string[] {
+  const target = tools.hasSetsid ? `-$(cat ${stepPidFile(stepIndex)})` : `$(cat ${stepPidFile(stepIndex)})`;
+  return ['/bin/sh', '-c', `kill -s ${signal} -- ${target}`];
+}
+
+/** Signals every process of the container but its init (dash needs `-s` and `--` for this). */
+export function killAllArgv(signal: 'TERM' | 'KILL'): string[] {
+  return ['/bin/sh', '-c', `kill -s ${signal} -- -1`];
+}
+
+/** Probes the image once per job; prints one word per tool found. */
+export const PROBE_TOOLS_ARGV = ['/bin/sh', '-c', 'command -v bash >/dev/null 2>&1 && echo bash; command -v setsid >/dev/null 2>&1 && echo setsid; true'];
+
+/** Reads the probe's output. */
+export function parseToolsProbe(output: string): ImageTools {
+  const words = new Set(output.split(/\s+/));
+  return { hasBash: words.has('bash'), hasSetsid: words.has('setsid') };
+}

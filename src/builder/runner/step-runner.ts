@@ -1,0 +1,132 @@
+/**
+ * Runs a job's steps in its primary container, in order, with CircleCI's `when` rules,
+ * background steps and the no-output timeout.
+ */
+import type Dockerode from 'dockerode';
+import { formatDuration } from '../../shared/durations.js';
+import { stepEnvironment, toEnvList } from './environment.js';
+import { runCheckout } from './checkout.js';
+import type { JobResources } from './environment-setup.js';
+import { execInContainer } from './exec.js';
+import type { JobStop } from './job-stop.js';
+import { DEFAULT_WORKING_DIRECTORY, killStepArgv, shellArgv, stepExecArgv, type ImageTools } from './shell.js';
+import { shouldRunStep, stepName } from './steps.js';
+import type { FailedStep, RunJobOptions, RunnerCheckoutStep, RunnerJob, RunnerRunStep, RunnerSink, RunnerStep } from './types.js';
+
+/** Everything the steps of one job share. */
+export interface StepContext {
+  readonly job: RunnerJob;
+  readonly sink: RunnerSink;
+  readonly options: RunJobOptions;
+  readonly docker: Dockerode;
+  readonly primary: Dockerode.Container;
+  /** The job's workspace volume and labels, for helper containers. */
+  readonly resources: JobResources;
+  readonly tools: ImageTools;
+  readonly stop: JobStop;
+  /** Background steps still running; the job waits for them after killing them. */
+  readonly background: Promise<void>[];
+}
+
+/** How one step ended. */
+interface StepEnd {
+  readonly exitCode: number;
+  /** Why the step failed, when its exit code alone does not say. */
+  readonly reason?: string;
+}
+
+/** The first failing step and why, if any. */
+export interface StepsOutcome {
+  readonly failed?: FailedStep & { readonly message: string };
+}
+
+/** Runs the steps until the end or a stop; returns the step that failed the job. */
+export async function runSteps(ctx: StepContext): Promise<StepsOutcome> {
+  let failed: StepsOutcome['failed'];
+  for (const [position, step] of ctx.job.spec.steps.entries()) {
+    if (ctx.stop.reason !== undefined) break;
+    const when = step.type === 'run' ? step.when : 'on_success';
+    if (!shouldRunStep(when, failed !== undefined)) continue;
+    const index = position + 1;
+    const name = stepName(step);
+    ctx.sink.step({ index, name, status: 'started' });
+    const end = await runStep(ctx, step, index);
+    if (end === undefined) continue;
+    ctx.sink.step({ index, name, status: 'finished', exitCode: end.exitCode });
+    if (end.exitCode !== 0 && failed === undefined && ctx.stop.reason === undefined) {
+      const why = end.reason ?? `exited with ${end.exitCode}`;
+      failed = { index, name, exitCode: end.exitCode, message: `step ${index} \`${name}\` ${why}` };
+    }
+  }
+  return { failed };
+}
+
+/** Runs one step; `undefined` for a background step, which reports its own end. */
+async function runStep(ctx: StepContext, step: RunnerStep, index: number): Promise<StepEnd | undefined> {
+  if (step.type === 'checkout') return checkout(ctx, step, index);
+  if (!step.background) return runProcess(ctx, step, index);
+  const done = runProcess(ctx, step, index).then(
+    (end) => ctx.sink.step({ index, name: step.name, status: 'finished', exitCode: end.exitCode }),
+    (error: unknown) => note(ctx, index, `background step failed to run: ${error instanceof Error ? error.message : String(error)}`),
+  );
+  ctx.background.push(done);
+  return undefined;
+}
+
+/** Checkout runs git in the agent's image (ARCHITECTURE), so it cannot run without one. */
+async function checkout(ctx: StepContext, step: RunnerCheckoutStep, index: number): Promise<StepEnd> {
+  const helperImage = ctx.options.helperImage;
+  if (helperImage === undefined) {
+    const reason = 'failed: checkout needs the helper image (RunJobOptions.helperImage), and none was given';
+    note(ctx, index, reason);
+    return { exitCode: 1, reason };
+  }
+  const request = { docker: ctx.docker, primary: ctx.primary, helperImage, volume: ctx.resources.volume, labels: ctx.resources.labels, sink: ctx.sink };
+  return { exitCode: await runCheckout(request, ctx.job, step, index) };
+}
+
+/** Runs a `run` step's process, killing its session when it is silent for too long. */
+async function runProcess(ctx: StepContext, step: RunnerRunStep, index: number): Promise<StepEnd> {
+  const shell = shellArgv(ctx.tools, step.shell, ctx.job.spec.shell);
+  const dir = step.workingDirectory ?? (ctx.job.spec.workingDirectory || DEFAULT_WORKING_DIRECTORY);
+  let silentFor: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      silentFor = step.noOutputTimeoutMs;
+      void killSilentStep(ctx, index);
+    }, step.noOutputTimeoutMs);
+  };
+  arm();
+  try {
+    const exitCode = await execInContainer(ctx.primary, {
+      cmd: stepExecArgv(ctx.tools, shell, step.command, dir, index),
+      env: toEnvList(stepEnvironment(ctx.job, step)),
+      onOutput: (data) => {
+        arm();
+        ctx.sink.log(index, data);
+      },
+    });
+    if (silentFor === undefined) return { exitCode };
+    const reason = `was killed after ${formatDuration(silentFor)} without output (no_output_timeout)`;
+    note(ctx, index, `Too long with no output: the step ${reason}`);
+    return { exitCode: exitCode === 0 ? 137 : exitCode, reason };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A failed kill is logged: the step then runs on until the job's own limit or cancel. */
+async function killSilentStep(ctx: StepContext, index: number): Promise<void> {
+  try {
+    await execInContainer(ctx.primary, { cmd: killStepArgv(ctx.tools, index, 'KILL') });
+  } catch (error) {
+    note(ctx, index, `could not kill the silent step: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** A line from the runner itself in a step's log. */
+export function note(ctx: Pick<StepContext, 'sink'>, index: number, line: string): void {
+  ctx.sink.log(index, Buffer.from(`${line}\n`));
+}

@@ -1,0 +1,128 @@
+/**
+ * The runner's input and output. The input is the protocol's job payload (`JobLease.spec`), which
+ * has the shape of the pipeline config's `Job`; it is declared again here because the builder may
+ * not import the services app.
+ */
+import type { JobContext } from '../../protocol/contract.js';
+
+/** One container image of the job's docker executor. */
+export interface RunnerImage {
+  readonly image: string;
+  /** Network alias on the job network. @default the image's short name (`gyre/postgres:15` → `postgres`) */
+  readonly name?: string;
+  readonly environment: Readonly<Record<string, string>>;
+  /** @default undefined: the image's own entrypoint (ignored for the primary, which is kept alive by the runner) */
+  readonly entrypoint?: readonly string[];
+  /** @default undefined: the image's own command */
+  readonly command?: readonly string[];
+  /** @default undefined: the image's own user */
+  readonly user?: string;
+}
+
+/** When a step runs, given whether an earlier step failed. */
+export type RunnerStepWhen = 'on_success' | 'on_fail' | 'always';
+
+/** Clones the job's commit into the workspace. */
+export interface RunnerCheckoutStep {
+  readonly type: 'checkout';
+  /** @default undefined: the job's working directory */
+  readonly path?: string;
+}
+
+/** Runs a shell command in the primary container. */
+export interface RunnerRunStep {
+  readonly type: 'run';
+  readonly name: string;
+  readonly command: string;
+  /** @default undefined: the job's shell */
+  readonly shell?: string;
+  readonly environment: Readonly<Record<string, string>>;
+  /** @default undefined: the job's working directory */
+  readonly workingDirectory?: string;
+  readonly background: boolean;
+  readonly noOutputTimeoutMs: number;
+  readonly when: RunnerStepWhen;
+}
+
+export type RunnerStep = RunnerCheckoutStep | RunnerRunStep;
+
+/** The resolved job, as the lease carries it. */
+export interface RunnerJobSpec {
+  readonly docker: { readonly primary: RunnerImage; readonly services: readonly RunnerImage[] };
+  readonly resourceClass: { readonly name: string; readonly cpus: number; readonly memoryMiB: number };
+  /** @default '~/project' */
+  readonly workingDirectory: string;
+  readonly environment: Readonly<Record<string, string>>;
+  /** @default undefined: `/bin/bash -eo pipefail` when the image has bash, else `/bin/sh -eo pipefail` */
+  readonly shell?: string;
+  readonly steps: readonly RunnerStep[];
+}
+
+/** One job attempt to run. */
+export interface RunnerJob {
+  readonly jobId: number;
+  readonly attempt: number;
+  readonly spec: RunnerJobSpec;
+  readonly context: JobContext;
+  /** The project's variables (already decrypted); job and step environment override them. */
+  readonly projectVariables: Readonly<Record<string, string>>;
+  /** The job's page in the web UI, exported as CIRCLE_BUILD_URL. */
+  readonly buildUrl: string;
+}
+
+/** A step's start or end. Steps are numbered from 1; index 0 is the runner's own set-up output. */
+export interface StepEvent {
+  readonly index: number;
+  readonly name: string;
+  readonly status: 'started' | 'finished';
+  /** With `finished`: the step's exit code (137 after a kill). */
+  readonly exitCode?: number;
+}
+
+/** Where the runner sends output and step events, in the order they happen. */
+export interface RunnerSink {
+  /** Output of step `stepIndex` (stdout and stderr interleaved as they arrived). */
+  log(stepIndex: number, data: Buffer): void;
+  step(event: StepEvent): void;
+}
+
+/** The slot a job runs in. */
+export interface SlotLimits {
+  /** CPUs; 0 means no CPU limit. */
+  readonly cpus: number;
+  readonly memoryBytes: number;
+  /** @default 4096 */
+  readonly pids?: number;
+}
+
+/** How to run a job. */
+export interface RunJobOptions {
+  /** The builder's name, put in the `io.gyre.builder` label. */
+  readonly builderName: string;
+  readonly slot: SlotLimits;
+  /** Aborting cancels the job: SIGTERM to the primary's processes, SIGKILL after `killGraceMs`. */
+  readonly signal?: AbortSignal;
+  /** @default 10000 */
+  readonly killGraceMs?: number;
+  /** The whole job's time limit. @default undefined: none */
+  readonly jobTimeoutMs?: number;
+  /** The agent's own image, for `checkout`. @default undefined: `checkout` steps fail */
+  readonly helperImage?: string;
+}
+
+/** The step that decided a failed job. */
+export interface FailedStep {
+  readonly index: number;
+  readonly name: string;
+  readonly exitCode: number;
+}
+
+/** How a job attempt ended. */
+export interface JobResult {
+  readonly outcome: 'success' | 'failed' | 'canceled' | 'infrastructure_failed';
+  /** A human-readable reason for anything but success, e.g. "step 2 `npm test` exited with 3". */
+  readonly message?: string;
+  readonly failedStep?: FailedStep;
+  /** Set when removing the job's containers, network or volume failed (they are left for `cleanupBuilder`). */
+  readonly cleanupError?: string;
+}

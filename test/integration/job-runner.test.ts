@@ -1,0 +1,207 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import Docker from 'dockerode';
+import { startGitServer, type GitServer } from '../support/git-server.js';
+import { cleanupBuilder, jobLabels, LABEL_BUILDER, LABEL_JOB, runJob } from '../../src/builder/runner/index.js';
+import type { JobResult, RunJobOptions, RunnerImage, RunnerJob, RunnerRunStep, RunnerSink, StepEvent } from '../../src/builder/runner/index.js';
+
+// GIVEN the local engine and only local images: no registry is reachable here.
+const docker = new Docker();
+const IMAGE = 'debian:bookworm-slim';
+const BUILDER = `runner-test-${process.pid}`;
+let nextJobId = 900_000 + (process.pid % 10_000) * 10;
+
+function image(overrides: Partial<RunnerImage> = {}): RunnerImage {
+  return { image: IMAGE, environment: {}, ...overrides };
+}
+
+function run(command: string, overrides: Partial<RunnerRunStep> = {}): RunnerRunStep {
+  return { type: 'run', name: command, command, environment: {}, background: false, noOutputTimeoutMs: 600_000, when: 'on_success', ...overrides };
+}
+
+function makeJob(steps: RunnerJob['spec']['steps'], overrides: Partial<RunnerJob['spec']> = {}): RunnerJob {
+  nextJobId += 1;
+  return {
+    jobId: nextJobId,
+    attempt: 1,
+    spec: { docker: { primary: image(), services: [] }, resourceClass: { name: 'small', cpus: 1, memoryMiB: 512 }, workingDirectory: '~/project', environment: {}, steps, ...overrides },
+    context: { projectId: 1, projectName: 'acme/widgets', gitUrl: 'https://git.example/acme/widgets.git', sha: 'abc123', branch: 'main', tag: null, pipelineNumber: 7, workflowName: 'build', jobName: 'test' },
+    projectVariables: { PROJECT_VAR: 'from-project' },
+    buildUrl: 'https://gyre.example/jobs/1',
+  };
+}
+
+/** A sink that keeps what a user would see: each step's text and the step events. */
+class RecordingSink implements RunnerSink {
+  readonly chunks: { step: number; text: string }[] = [];
+  readonly events: StepEvent[] = [];
+  onLog: (step: number, text: string) => void = () => undefined;
+  log(step: number, data: Buffer): void {
+    this.chunks.push({ step, text: data.toString('utf8') });
+    this.onLog(step, data.toString('utf8'));
+  }
+  step(event: StepEvent): void {
+    this.events.push(event);
+  }
+  text(step: number): string {
+    return this.chunks.filter((c) => c.step === step).map((c) => c.text).join('');
+  }
+}
+
+const options: RunJobOptions = { builderName: BUILDER, slot: { cpus: 1, memoryBytes: 256 * 1024 ** 2 }, killGraceMs: 500 };
+
+async function leftovers(label: string): Promise<number> {
+  const filters = JSON.stringify({ label: [label] });
+  const [containers, networks, volumes] = await Promise.all([docker.listContainers({ all: true, filters }), docker.listNetworks({ filters }), docker.listVolumes({ filters })]);
+  return containers.length + networks.length + (volumes.Volumes ?? []).length;
+}
+
+async function runAndCheckCleanup(job: RunnerJob, sink: RunnerSink, extra: Partial<RunJobOptions> = {}): Promise<JobResult> {
+  const result = await runJob(docker, job, sink, { ...options, ...extra });
+  expect(await leftovers(`${LABEL_JOB}=${job.jobId}`)).toBe(0);
+  return result;
+}
+
+let gitServer: GitServer | undefined;
+
+afterAll(async () => {
+  await gitServer?.stop();
+  await cleanupBuilder(docker, BUILDER);
+});
+
+describe('runJob on the local Docker Engine', () => {
+  it('runs steps with the CircleCI environment, a reachable service and output in order', async () => {
+    // GIVEN a job with a service named db, job and step variables
+    const job = makeJob(
+      [
+        run('echo one; echo two >&2; echo three'),
+        run('getent hosts db >/dev/null && echo db-resolves; pwd; echo "$0"'),
+        run('echo "$CI $CIRCLECI $CIRCLE_SHA1 $GYRE_SHA1 $CIRCLE_BRANCH $CIRCLE_PROJECT_REPONAME $PROJECT_VAR $JOB_VAR $STEP_VAR"', { environment: { STEP_VAR: 'step', JOB_VAR: 'step-wins' } }),
+      ],
+      { environment: { JOB_VAR: 'job' }, docker: { primary: image(), services: [image({ name: 'db', command: ['sleep', 'infinity'] })] } },
+    );
+    const sink = new RecordingSink();
+    let hostConfig: Promise<Docker.ContainerInspectInfo[]> | undefined;
+    sink.onLog = (step) => {
+      // WHILE the job runs, look at what it created
+      hostConfig ??= step === 1 ? inspectJobContainers(job.jobId) : undefined;
+    };
+    // WHEN it runs
+    const result = await runAndCheckCleanup(job, sink);
+    // THEN it succeeds, with each step's output as a user would read it
+    expect(result).toEqual({ outcome: 'success' });
+    expect(sink.text(1)).toBe('one\ntwo\nthree\n');
+    expect(sink.text(2)).toBe('db-resolves\n/root/project\n/bin/bash\n');
+    expect(sink.text(3)).toBe('true true abc123 abc123 main widgets from-project step-wins step\n');
+    expect(sink.events.map((e) => `${e.index}:${e.status}:${e.exitCode ?? ''}`)).toEqual(['1:started:', '1:finished:0', '2:started:', '2:finished:0', '3:started:', '3:finished:0']);
+    const containers = await hostConfig;
+    expect(containers).toHaveLength(2);
+    for (const c of containers ?? []) {
+      expect(c.Config.Labels).toMatchObject(jobLabels(job.jobId, 1, BUILDER));
+      expect(c.HostConfig).toMatchObject({ Privileged: false, NanoCpus: 1e9, Memory: 256 * 1024 ** 2, PidsLimit: 4096 });
+      expect(c.HostConfig.Binds ?? []).toEqual([]);
+      expect(c.HostConfig.NetworkMode).toMatch(/^gyre-job-/);
+    }
+  }, 30_000);
+
+  it('fails on the first failing step, skips on_success steps and still runs always and on_fail steps', async () => {
+    const job = makeJob([run('echo ok'), run('exit 3', { name: 'npm test' }), run('echo skipped'), run('echo always', { when: 'always' }), run('echo on-fail', { when: 'on_fail' })]);
+    const sink = new RecordingSink();
+    const result = await runAndCheckCleanup(job, sink);
+    expect(result).toMatchObject({ outcome: 'failed', message: 'step 2 `npm test` exited with 3', failedStep: { index: 2, name: 'npm test', exitCode: 3 } });
+    expect(sink.events.filter((e) => e.status === 'started').map((e) => e.index)).toEqual([1, 2, 4, 5]);
+    expect(sink.text(4)).toBe('always\n');
+    expect(sink.text(5)).toBe('on-fail\n');
+  }, 30_000);
+
+  it('runs a background step alongside later steps and kills a step that is silent for too long', async () => {
+    const job = makeJob([
+      run('echo bg-started; sleep 600', { background: true }),
+      run('sleep 1; echo foreground'),
+      run('echo going-quiet; sleep 60', { name: 'quiet', noOutputTimeoutMs: 1_500 }),
+    ]);
+    const sink = new RecordingSink();
+    const started = Date.now();
+    const result = await runAndCheckCleanup(job, sink);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(result).toMatchObject({ outcome: 'failed', failedStep: { index: 3, name: 'quiet' } });
+    expect(result.message).toMatch(/^step 3 `quiet` was killed after .* without output \(no_output_timeout\)$/);
+    expect(sink.text(1)).toBe('bg-started\n');
+    expect(sink.text(2)).toBe('foreground\n');
+    expect(sink.events.filter((e) => e.index === 1).map((e) => e.status)).toEqual(['started', 'finished']);
+  }, 30_000);
+
+  it('cancels a running job when its signal is aborted', async () => {
+    const job = makeJob([run('echo running; sleep 60'), run('echo never', { when: 'always' })]);
+    const sink = new RecordingSink();
+    const controller = new AbortController();
+    sink.onLog = (step, text) => {
+      if (step === 1 && text.includes('running')) controller.abort();
+    };
+    const started = Date.now();
+    const result = await runAndCheckCleanup(job, sink, { signal: controller.signal });
+    expect(result).toMatchObject({ outcome: 'canceled' });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(sink.text(2)).toBe('');
+  }, 30_000);
+
+  it('fails a job that runs past its time limit', async () => {
+    const job = makeJob([run('sleep 60')]);
+    const result = await runAndCheckCleanup(job, new RecordingSink(), { jobTimeoutMs: 2_000 });
+    expect(result.outcome).toBe('failed');
+    expect(result.message).toBe('the job exceeded its time limit of 2s');
+  }, 30_000);
+
+  it('fails with a clear message when an image is neither present nor pullable', async () => {
+    const job = makeJob([run('true')], { docker: { primary: image({ image: 'gyre/does-not-exist:1' }), services: [] } });
+    const sink = new RecordingSink();
+    const result = await runAndCheckCleanup(job, sink);
+    expect(result.outcome).toBe('failed');
+    expect(result.message).toMatch(/^Image gyre\/does-not-exist:1 is not on this builder and could not be pulled: .+/);
+    expect(sink.text(0)).toContain('gyre/does-not-exist:1');
+    expect(sink.events).toEqual([]);
+  }, 60_000);
+
+  it('fails a checkout step with a clear message when no helper image is given', async () => {
+    const job = makeJob([{ type: 'checkout' }, run('echo after')]);
+    const result = await runAndCheckCleanup(job, new RecordingSink());
+    expect(result).toMatchObject({ outcome: 'failed', failedStep: { index: 1, name: 'Checkout code', exitCode: 1 } });
+    expect(result.message).toMatch(/checkout needs the helper image/);
+  }, 30_000);
+
+  it('checks out the commit with the helper image into the working directory, without git in the job image', async () => {
+    // GIVEN a pushed commit on a git server on the default bridge, where helper containers run
+    gitServer = await startGitServer();
+    await gitServer.createRepo('widgets');
+    const { sha } = await gitServer.push('widgets', { 'hello.txt': 'hello from git\n' });
+    const base = makeJob([{ type: 'checkout' }, run('cat hello.txt; command -v git || echo no-git-here; pwd')]);
+    const gitUrl = `git://${gitServer.container.getIpAddress('bridge')}:9418/widgets.git`;
+    const job = { ...base, context: { ...base.context, gitUrl, sha } };
+    const sink = new RecordingSink();
+    // WHEN the job runs with the agent's image as helper
+    const result = await runAndCheckCleanup(job, sink, { helperImage: 'gyre/app:0.1.0' });
+    // THEN the step sees the files at the commit
+    expect(result).toEqual({ outcome: 'success' });
+    expect(sink.text(1)).toContain(`Checked out ${sha}`);
+    expect(sink.text(2)).toBe('hello from git\nno-git-here\n/root/project\n');
+  }, 60_000);
+
+  it('removes what a crashed builder left behind, and does it again harmlessly', async () => {
+    // GIVEN objects of a builder that crashed mid-job
+    const crashed = `${BUILDER}-crashed`;
+    const labels = jobLabels(1, 1, crashed);
+    await docker.createNetwork({ Name: `gyre-crash-${process.pid}`, Labels: labels });
+    await docker.createVolume({ Name: `gyre-crash-${process.pid}`, Labels: labels });
+    const container = await docker.createContainer({ Image: IMAGE, Cmd: ['sleep', 'infinity'], Labels: labels });
+    await container.start();
+    // WHEN the builder starts again
+    await cleanupBuilder(docker, crashed);
+    await cleanupBuilder(docker, crashed);
+    // THEN nothing of it is left
+    expect(await leftovers(`${LABEL_BUILDER}=${crashed}`)).toBe(0);
+  }, 30_000);
+});
+
+async function inspectJobContainers(jobId: number): Promise<Docker.ContainerInspectInfo[]> {
+  const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABEL_JOB}=${jobId}`] }) });
+  return Promise.all(list.map((c) => docker.getContainer(c.Id).inspect()));
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from '@jest/globals';
+import { builtInEnvironment, stepEnvironment, toEnvList } from '../../../../src/builder/runner/environment.js';
+import type { RunnerJob, RunnerRunStep } from '../../../../src/builder/runner/types.js';
+
+const job: RunnerJob = {
+  jobId: 42,
+  attempt: 2,
+  spec: { docker: { primary: { image: 'node:24', environment: {} }, services: [] }, resourceClass: { name: 'medium', cpus: 2, memoryMiB: 4096 }, workingDirectory: '~/project', environment: { SHARED: 'job', JOB_ONLY: 'job' }, steps: [] },
+  context: { projectId: 1, projectName: 'acme/widgets', gitUrl: 'https://git.example/acme/widgets.git', sha: 'abc123', branch: 'main', tag: null, pipelineNumber: 7, workflowName: 'build', jobName: 'test' },
+  projectVariables: { SHARED: 'project', PROJECT_ONLY: 'project', CIRCLE_BRANCH: 'overridden' },
+  buildUrl: 'https://gyre.example/jobs/42',
+};
+
+const step: RunnerRunStep = { type: 'run', name: 'x', command: 'x', environment: { SHARED: 'step' }, background: false, noOutputTimeoutMs: 1000, when: 'on_success' };
+
+describe('builtInEnvironment', () => {
+  it('exports the CircleCI variables and their GYRE_ equivalents', () => {
+    const env = builtInEnvironment(job);
+    expect(env).toMatchObject({
+      CI: 'true',
+      CIRCLECI: 'true',
+      CIRCLE_SHA1: 'abc123',
+      GYRE_SHA1: 'abc123',
+      CIRCLE_BRANCH: 'main',
+      CIRCLE_BUILD_NUM: '42',
+      CIRCLE_JOB: 'test',
+      CIRCLE_PROJECT_USERNAME: 'acme',
+      CIRCLE_PROJECT_REPONAME: 'widgets',
+      CIRCLE_REPOSITORY_URL: 'https://git.example/acme/widgets.git',
+      CIRCLE_WORKING_DIRECTORY: '~/project',
+      CIRCLE_BUILD_URL: 'https://gyre.example/jobs/42',
+      GYRE_BUILD_URL: 'https://gyre.example/jobs/42',
+      GYRE_ATTEMPT: '2',
+    });
+  });
+
+  it('leaves out CIRCLE_TAG for a branch build and CIRCLE_BRANCH for a tag build', () => {
+    expect(builtInEnvironment(job)).not.toHaveProperty('CIRCLE_TAG');
+    const tagged = builtInEnvironment({ ...job, context: { ...job.context, branch: null, tag: 'v1.0.0' } });
+    expect(tagged).not.toHaveProperty('CIRCLE_BRANCH');
+    expect(tagged['CIRCLE_TAG']).toBe('v1.0.0');
+  });
+});
+
+describe('stepEnvironment', () => {
+  it('lets the step win over the job, the job over the project, and the project over built-ins', () => {
+    const env = stepEnvironment(job, step);
+    expect(env).toMatchObject({ SHARED: 'step', JOB_ONLY: 'job', PROJECT_ONLY: 'project', CIRCLE_BRANCH: 'overridden' });
+  });
+
+  it('renders KEY=value pairs for the exec API', () => {
+    expect(toEnvList({ A: '1', B: 'x=y' })).toEqual(['A=1', 'B=x=y']);
+  });
+});
