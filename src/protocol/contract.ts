@@ -16,7 +16,10 @@
  * 5. `POST /jobs/:id/steps` reports each step's start and end (exit code); `PUT /jobs/:id/logs`
  *    sends sequence-numbered log chunks; `POST /jobs/:id/complete` ends the attempt.
  * 6. `POST /heartbeat` keeps an idle builder `active` (a builder silent for
- *    {@link BUILDER_LOST_AFTER_MS} becomes `lost`).
+ *    {@link BUILDER_LOST_AFTER_MS} becomes `lost`). A draining builder with no jobs left becomes
+ *    `drained` on its next heartbeat, and the agent exits.
+ * 7. `POST /drain` is the builder draining itself (SIGTERM, `gyre agent drain`): the same state as
+ *    a drain set through the API, with the builder's own deadline.
  *
  * ## Fencing: what each status code means
  * - Every job write carries `(attempt, leaseId)`. **409** means the lease is stale (expired and
@@ -86,6 +89,12 @@ export interface BuilderStatus {
   readonly drainDeadline: string | null;
 }
 
+/** A builder asking to be drained (`POST /drain`). */
+export interface DrainRequest {
+  /** Seconds until remaining jobs are stopped and requeued. */
+  readonly deadlineSeconds: number;
+}
+
 export interface LeaseRequest {
   /** How many jobs the builder can take now (its free slots). */
   readonly max: number;
@@ -105,6 +114,8 @@ export interface JobLease extends LeaseToken {
   /** The job as the pipeline config resolved it (images, steps, environment, resources). */
   readonly spec: unknown;
   readonly context: JobContext;
+  /** The project's variables, decrypted for this job only; never logged. */
+  readonly variables: Readonly<Record<string, string>>;
 }
 
 /** Facts about the job's pipeline that the agent turns into CIRCLE_* and GYRE_* variables. */
@@ -118,6 +129,8 @@ export interface JobContext {
   readonly pipelineNumber: number;
   readonly workflowName: string;
   readonly jobName: string;
+  /** The job's page in the web UI (CIRCLE_BUILD_URL). */
+  readonly buildUrl: string;
 }
 
 export interface LeaseResponse {

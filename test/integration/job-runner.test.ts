@@ -24,9 +24,8 @@ function makeJob(steps: RunnerJob['spec']['steps'], overrides: Partial<RunnerJob
     jobId: nextJobId,
     attempt: 1,
     spec: { docker: { primary: image(), services: [] }, resourceClass: { name: 'small', cpus: 1, memoryMiB: 512 }, workingDirectory: '~/project', environment: {}, steps, ...overrides },
-    context: { projectId: 1, projectName: 'acme/widgets', gitUrl: 'https://git.example/acme/widgets.git', sha: 'abc123', branch: 'main', tag: null, pipelineNumber: 7, workflowName: 'build', jobName: 'test' },
+    context: { projectId: 1, projectName: 'acme/widgets', gitUrl: 'https://git.example/acme/widgets.git', sha: 'abc123', branch: 'main', tag: null, pipelineNumber: 7, workflowName: 'build', jobName: 'test', buildUrl: 'https://gyre.example/jobs/1' },
     projectVariables: { PROJECT_VAR: 'from-project' },
-    buildUrl: 'https://gyre.example/jobs/1',
   };
 }
 

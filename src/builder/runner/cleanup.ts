@@ -8,14 +8,17 @@ import { engineErrorMessage, statusCodeOf } from '../../docker/index.js';
 import { GyreError } from '../../shared/errors.js';
 import { LABEL_BUILDER, LABEL_JOB, managedFilter } from './labels.js';
 
-/** Removes every container, network and volume of a job (all its attempts). */
-export async function cleanupJob(docker: Dockerode, jobId: number): Promise<void> {
-  await cleanupByLabel(docker, managedFilter(LABEL_JOB, String(jobId)), `job ${jobId}`);
+/**
+ * Removes every container, network and volume this builder made for a job (all its attempts).
+ * Another builder's attempt of the same job on the same host is left alone.
+ */
+export async function cleanupJob(docker: Dockerode, jobId: number, builderName: string): Promise<void> {
+  await cleanupByLabel(docker, managedFilter({ [LABEL_JOB]: String(jobId), [LABEL_BUILDER]: builderName }), `job ${jobId}`);
 }
 
 /** Removes everything a builder created; run at start-up, after a crash left objects behind. */
 export async function cleanupBuilder(docker: Dockerode, builderName: string): Promise<void> {
-  await cleanupByLabel(docker, managedFilter(LABEL_BUILDER, builderName), `builder ${builderName}`);
+  await cleanupByLabel(docker, managedFilter({ [LABEL_BUILDER]: builderName }), `builder ${builderName}`);
 }
 
 async function cleanupByLabel(docker: Dockerode, filters: string, owner: string): Promise<void> {

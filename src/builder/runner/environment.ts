@@ -16,7 +16,7 @@ export function builtInEnvironment(job: RunnerJob): Record<string, string> {
     PROJECT_REPONAME: repo,
     REPOSITORY_URL: context.gitUrl,
     WORKING_DIRECTORY: job.spec.workingDirectory,
-    BUILD_URL: job.buildUrl,
+    BUILD_URL: job.context.buildUrl,
     PIPELINE_NUMBER: String(context.pipelineNumber),
     WORKFLOW_NAME: context.workflowName,
     ...(context.branch !== null && { BRANCH: context.branch }),

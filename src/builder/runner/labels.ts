@@ -17,7 +17,7 @@ export function jobLabels(jobId: number, attempt: number, builderName: string): 
   return { [LABEL_JOB]: String(jobId), [LABEL_ATTEMPT]: String(attempt), [LABEL_BUILDER]: builderName, [LABEL_MANAGED]: 'true' };
 }
 
-/** A Docker list filter that matches Gyre's objects carrying `label=value`. */
-export function managedFilter(label: string, value: string): string {
-  return JSON.stringify({ label: [`${LABEL_MANAGED}=true`, `${label}=${value}`] });
+/** A Docker list filter that matches Gyre's objects carrying every `label=value`. */
+export function managedFilter(labels: Readonly<Record<string, string>>): string {
+  return JSON.stringify({ label: [`${LABEL_MANAGED}=true`, ...Object.entries(labels).map(([label, value]) => `${label}=${value}`)] });
 }

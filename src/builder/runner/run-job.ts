@@ -39,7 +39,7 @@ export async function runJob(docker: Dockerode, job: RunnerJob, sink: RunnerSink
   }
   await stop.dispose();
   await endBackground(primary, background, log);
-  return await cleanUp(docker, job.jobId, result, log);
+  return await cleanUp(docker, job.jobId, options.builderName, result, log);
 }
 
 /** Pulls the images and starts the services, then the primary; checks for a stop in between. */
@@ -92,9 +92,9 @@ async function endBackground(primary: Dockerode.Container | undefined, backgroun
 }
 
 /** Cleanup failures do not change the outcome of the job, but they are reported with it. */
-async function cleanUp(docker: Dockerode, jobId: number, result: JobResult, log: (line: string) => void): Promise<JobResult> {
+async function cleanUp(docker: Dockerode, jobId: number, builderName: string, result: JobResult, log: (line: string) => void): Promise<JobResult> {
   try {
-    await cleanupJob(docker, jobId);
+    await cleanupJob(docker, jobId, builderName);
     return result;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

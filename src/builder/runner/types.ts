@@ -66,8 +66,6 @@ export interface RunnerJob {
   readonly context: JobContext;
   /** The project's variables (already decrypted); job and step environment override them. */
   readonly projectVariables: Readonly<Record<string, string>>;
-  /** The job's page in the web UI, exported as CIRCLE_BUILD_URL. */
-  readonly buildUrl: string;
 }
 
 /** A step's start or end. Steps are numbered from 1; index 0 is the runner's own set-up output. */

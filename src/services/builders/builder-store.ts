@@ -79,6 +79,16 @@ export class BuilderStore {
     return result.rows[0] ? toBuilder(result.rows[0]) : this.refuse(id, 'drain');
   }
 
+  /** Marks a draining builder without jobs `drained` (the one builder, or every builder). */
+  async settleDrains(id?: number): Promise<number> {
+    const result = await this.db.query(
+      `UPDATE builders b SET state = 'drained' WHERE state = 'draining' AND ($1::bigint IS NULL OR id = $1)
+         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.builder_id = b.id AND j.state IN ('leased', 'running'))`,
+      [id ?? null],
+    );
+    return result.rowCount ?? 0;
+  }
+
   /** Makes a draining or drained builder active again; a drained agent that already exited shows up as lost. */
   async cancelDrain(id: number, actor: string): Promise<Builder> {
     const result = await this.db.query<BuilderRow>(

@@ -4,19 +4,24 @@
  * authenticated with the builder's own credential and fenced by its lease.
  */
 import type { FastifyInstance } from 'fastify';
-import { BUILDER_API_PREFIX, MAX_LEASE_WAIT_S, type CompleteRequest, type LogChunkRequest, type LeaseResponse, type LeaseToken, type RegisterRequest, type RegisterResponse, type StepReport } from '../../protocol/index.js';
+import { BUILDER_API_PREFIX, MAX_LEASE_WAIT_S, type CompleteRequest, type DrainRequest, type JobLease, type LogChunkRequest, type LeaseResponse, type LeaseToken, type RegisterRequest, type RegisterResponse, type StepReport } from '../../protocol/index.js';
 import type { Database } from '../database/create-pool.js';
 import { AuthError } from '../api/error-shape.js';
-import { leaseJobs } from '../scheduler/lease-jobs.js';
+import { leaseJobs, type ClaimedLease } from '../scheduler/lease-jobs.js';
+import { requeueWhere } from '../scheduler/reaper.js';
 import type { JobWrites } from '../scheduler/job-writes.js';
 import type { LogStore } from '../logs/index.js';
 import { builderOf, registerBuilderAuth } from './builder-auth.js';
 import { statusOf, type BuilderStore } from './builder-store.js';
 import type { JoinSecrets } from './join-secrets.js';
-import { completeSchema, jobParams, leaseSchema, logChunkSchema, registerSchema, stepSchema, tokenSchema } from './protocol-schemas.js';
+import type { ProjectStore } from '../projects/project-store.js';
+import { completeSchema, drainSchema, jobParams, leaseSchema, logChunkSchema, registerSchema, stepSchema, tokenSchema } from './protocol-schemas.js';
 
 export interface ProtocolDeps {
   readonly db: Database;
+  readonly projects: ProjectStore;
+  /** Base URL of the web UI, for each job's CIRCLE_BUILD_URL. */
+  readonly publicUrl: string;
   readonly builders: BuilderStore;
   readonly joinSecrets: JoinSecrets;
   readonly jobs: JobWrites;
@@ -32,6 +37,8 @@ export function registerProtocolRoutes(app: FastifyInstance, deps: ProtocolDeps)
         const secret = /^Join (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
         if (!secret || !(await deps.joinSecrets.isValid(secret))) throw new AuthError(401, 'the join secret is missing or wrong; copy GYRE_JOIN_SECRET from the services box');
         const { builder, credential } = await deps.builders.register(request.body.facts, request.body.identity);
+        // A builder that registers again with its identity has restarted: whatever it ran is gone.
+        if (credential === undefined) await requeueWhere(deps.db, "state IN ('leased', 'running') AND builder_id = $1", `builder ${builder.name} restarted while the job ran`, true, [builder.id]);
         const answer: RegisterResponse = { builderId: builder.id, state: builder.state, ...(credential !== undefined && { credential }) };
         return reply.code(credential ? 201 : 200).send(answer);
       });
@@ -53,12 +60,22 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
     for (;;) {
       const leases = await leaseJobs(deps.db, builder.id, request.body.max);
       const current = await deps.builders.get(builder.id);
-      if (leases.length > 0 || current.state !== 'active' || Date.now() >= deadline || request.raw.destroyed) return { leases, builder: statusOf(current) };
+      if (leases.length > 0 || current.state !== 'active' || Date.now() >= deadline || request.raw.destroyed) return { leases: await Promise.all(leases.map((lease) => withVariables(lease, deps))), builder: statusOf(current) };
       await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
     }
   });
 
-  app.post('/heartbeat', { schema: { tags: ['builder protocol'], summary: 'Keep an idle builder active' } }, (request) => ({ builder: statusOf(builderOf(request)) }));
+  app.post('/heartbeat', { schema: { tags: ['builder protocol'], summary: 'Keep an idle builder active; a draining builder without jobs becomes drained' } }, async (request) => {
+    const builder = builderOf(request);
+    if (builder.state !== 'draining') return { builder: statusOf(builder) };
+    await deps.builders.settleDrains(builder.id);
+    return { builder: statusOf(await deps.builders.get(builder.id)) };
+  });
+
+  app.post<{ Body: DrainRequest }>('/drain', { schema: { tags: ['builder protocol'], summary: 'Drain this builder (SIGTERM or `gyre agent drain` on the box)', body: drainSchema } }, async (request) => {
+    const builder = builderOf(request);
+    return { builder: statusOf(await deps.builders.drain(builder.id, request.body.deadlineSeconds * 1000, `builder:${builder.name}`)) };
+  });
 
   app.post<{ Params: { id: number }; Body: LeaseToken }>('/jobs/:id/ack', { schema: { tags: ['builder protocol'], summary: 'Acknowledge a lease: the job is running', params: jobParams, body: tokenSchema } }, async (request, reply) => {
     await deps.jobs.ack(builderOf(request).id, request.params.id, request.body);
@@ -87,4 +104,10 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
     await deps.jobs.complete(builderOf(request).id, request.params.id, request.body);
     return reply.code(204).send();
   });
+}
+
+/** The lease as the agent needs it: with the project's variables and the job's page. */
+async function withVariables(lease: ClaimedLease, deps: ProtocolDeps): Promise<JobLease> {
+  const variables = await deps.projects.variableValues(lease.context.projectId);
+  return { ...lease, context: { ...lease.context, buildUrl: `${deps.publicUrl}/jobs/${lease.jobId}` }, variables };
 }

@@ -44,6 +44,13 @@ export const leaseSchema = {
   properties: { max: { type: 'integer', minimum: 0, maximum: 64 }, waitSeconds: { type: 'number', minimum: 0, maximum: MAX_LEASE_WAIT_S } },
 } as const;
 
+export const drainSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['deadlineSeconds'],
+  properties: { deadlineSeconds: { type: 'integer', minimum: 0, maximum: 7 * 86_400 } },
+} as const;
+
 export const stepSchema = {
   type: 'object',
   additionalProperties: false,

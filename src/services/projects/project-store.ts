@@ -106,6 +106,12 @@ export class ProjectStore {
     return result.rows.map((r) => ({ name: r.name, last4: r.last4, updatedAt: r.updated_at.toISOString() }));
   }
 
+  /** Every variable of a project in clear, for the job that runs with them. */
+  async variableValues(id: number): Promise<Record<string, string>> {
+    const result = await this.db.query<{ name: string; value: Buffer }>('SELECT name, value FROM project_variables WHERE project_id = $1 ORDER BY name', [id]);
+    return Object.fromEntries(result.rows.map((row) => [row.name, this.box.open(row.value)]));
+  }
+
   async removeVariable(id: number, name: string): Promise<void> {
     const result = await this.db.query('DELETE FROM project_variables WHERE project_id = $1 AND name = $2', [id, name]);
     if (result.rowCount === 0) throw new NotFoundError(`variable ${name} of project ${id}`);

@@ -3,7 +3,10 @@
  * drain recorded after it waits), counts the builder's free slots, and claims queued jobs that
  * fit its slot with `FOR UPDATE SKIP LOCKED`, so racing builders never claim the same job.
  */
-import type { JobLease } from '../../protocol/index.js';
+import type { JobContext, JobLease } from '../../protocol/index.js';
+
+/** A lease as the database gives it; the protocol route adds the variables and the job's URL. */
+export type ClaimedLease = Omit<JobLease, 'variables' | 'context'> & { readonly context: Omit<JobContext, 'buildUrl'> };
 import { LEASE_TTL_MS } from '../../protocol/index.js';
 import type { Database } from '../database/create-pool.js';
 import { withTransaction } from '../database/with-transaction.js';
@@ -26,7 +29,7 @@ interface ClaimedRow {
 }
 
 /** Leases up to `max` jobs to an active builder; none to a builder in any other state. */
-export async function leaseJobs(db: Database, builderId: number, max: number): Promise<JobLease[]> {
+export async function leaseJobs(db: Database, builderId: number, max: number): Promise<ClaimedLease[]> {
   return withTransaction(db, async (client) => {
     const builder = await client.query<{ state: string; slots: number; slot_cpus: string; slot_memory_bytes: string }>(
       'SELECT state, slots, slot_cpus, slot_memory_bytes FROM builders WHERE id = $1 FOR SHARE',
@@ -69,7 +72,7 @@ SELECT l.id, l.attempt, l.lease_id, l.lease_expires_at, l.spec, l.name AS job_na
 FROM leased l JOIN workflows w ON w.id = l.workflow_id JOIN pipelines p ON p.id = w.pipeline_id JOIN projects pr ON pr.id = p.project_id
 ORDER BY l.id`;
 
-function toLease(row: ClaimedRow): JobLease {
+function toLease(row: ClaimedRow): ClaimedLease {
   return {
     jobId: Number(row.id),
     attempt: row.attempt,

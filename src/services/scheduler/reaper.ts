@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { BUILDER_LOST_AFTER_MS } from '../../protocol/index.js';
+import { BuilderStore } from '../builders/builder-store.js';
 import type { Database } from '../database/create-pool.js';
 import { withTransaction } from '../database/with-transaction.js';
 import { requeueLostAttempt, toLeasedJob, LEASED_JOB_COLUMNS } from './requeue.js';
@@ -25,11 +26,9 @@ export async function reapOnce(db: Database): Promise<ReapReport> {
     "state IN ('leased', 'running') AND builder_id IN (SELECT id FROM builders WHERE state = 'draining' AND drain_deadline <= now())",
     'stopped at the builder\'s drain deadline', false,
   );
-  const drained = await db.query(
-    "UPDATE builders b SET state = 'drained' WHERE state = 'draining' AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.builder_id = b.id AND j.state IN ('leased', 'running'))",
-  );
+  const drained = await new BuilderStore(db).settleDrains();
   const lost = await db.query("UPDATE builders SET state = 'lost' WHERE state = 'active' AND last_seen_at < now() - make_interval(secs => $1::double precision / 1000)", [BUILDER_LOST_AFTER_MS]);
-  return { expired, drainedByDeadline, drained: drained.rowCount ?? 0, lost: lost.rowCount ?? 0 };
+  return { expired, drainedByDeadline, drained, lost: lost.rowCount ?? 0 };
 }
 
 /** Requeues (or fails, per the retry rules) every job matching `where`, as its own transaction. */

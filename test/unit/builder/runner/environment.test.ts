@@ -6,9 +6,8 @@ const job: RunnerJob = {
   jobId: 42,
   attempt: 2,
   spec: { docker: { primary: { image: 'node:24', environment: {} }, services: [] }, resourceClass: { name: 'medium', cpus: 2, memoryMiB: 4096 }, workingDirectory: '~/project', environment: { SHARED: 'job', JOB_ONLY: 'job' }, steps: [] },
-  context: { projectId: 1, projectName: 'acme/widgets', gitUrl: 'https://git.example/acme/widgets.git', sha: 'abc123', branch: 'main', tag: null, pipelineNumber: 7, workflowName: 'build', jobName: 'test' },
+  context: { projectId: 1, projectName: 'acme/widgets', gitUrl: 'https://git.example/acme/widgets.git', sha: 'abc123', branch: 'main', tag: null, pipelineNumber: 7, workflowName: 'build', jobName: 'test', buildUrl: 'https://gyre.example/jobs/42' },
   projectVariables: { SHARED: 'project', PROJECT_ONLY: 'project', CIRCLE_BRANCH: 'overridden' },
-  buildUrl: 'https://gyre.example/jobs/42',
 };
 
 const step: RunnerRunStep = { type: 'run', name: 'x', command: 'x', environment: { SHARED: 'step' }, background: false, noOutputTimeoutMs: 1000, when: 'on_success' };
