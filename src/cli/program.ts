@@ -10,6 +10,7 @@ import { registerMigrateCommand } from './commands/migrate.js';
 import { registerTokensCommand } from './commands/tokens.js';
 import { registerImagesCommand } from './commands/images.js';
 import { registerHealthcheckCommand } from './commands/healthcheck.js';
+import { registerAgentCommand } from './commands/agent.js';
 import { GYRE_VERSION } from '../shared/package-files.js';
 
 export function createProgram(): Command {
@@ -32,6 +33,7 @@ Exit codes: 0 ok, 1 failed, 2 invalid input, 3 a host or service unreachable, 4 
   registerSettingsCommand(program);
   registerRenderCommand(program);
   registerServeCommand(program);
+  registerAgentCommand(program);
   registerMigrateCommand(program);
   registerTokensCommand(program);
   registerImagesCommand(program);

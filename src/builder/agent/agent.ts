@@ -1,0 +1,253 @@
+/**
+ * `gyre agent`: one builder. It measures the host's Docker Engine, removes what an earlier run
+ * left behind, registers (keeping its identity in its volume), then leases jobs up to its free
+ * slots and runs each in a {@link JobSession} until it is drained.
+ *
+ * Drain has three doors that lead to the same room: SIGTERM, `gyre agent drain` (the local API)
+ * and a drain set through the services API. In each case the agent takes no new job, lets the
+ * running ones finish, sees the services box report `drained`, and exits 0. At the drain deadline
+ * the remaining jobs are killed (the services box requeues them); a second SIGTERM stops them at
+ * once, completed as infrastructure failures.
+ */
+import type Dockerode from 'dockerode';
+import type { Logger } from 'pino';
+import { MAX_LEASE_WAIT_S, type BuilderFacts, type BuilderState, type BuilderStatus, type JobLease } from '../../protocol/index.js';
+import { ExitCode, GyreError } from '../../shared/errors.js';
+import { computeCapacity, type Capacity, type SlotSettings } from '../capacity.js';
+import { cleanupBuilder } from '../runner/index.js';
+import { IdentityFile } from './identity-file.js';
+import { JobSession } from './job-session.js';
+import { CredentialRefusedError, ProtocolClient, StaleLeaseError } from './protocol-client.js';
+import { retryWhileUnavailable } from './retry.js';
+import { Wakeup } from './wakeup.js';
+
+export interface AgentConfig {
+  readonly servicesUrl: string;
+  readonly joinSecret: string;
+  /** @default the Docker host's name, made into a valid builder name */
+  readonly name?: string;
+  /** Where the identity is kept (the builder stack's volume). */
+  readonly stateDir: string;
+  readonly slots: SlotSettings;
+  readonly drainTimeoutMs: number;
+  /** The agent's own image, for checkout steps. */
+  readonly helperImage: string;
+  readonly version: string;
+  /** @default HEARTBEAT_INTERVAL_MS */
+  readonly heartbeatIntervalMs?: number;
+  /** @default the runner's 10 s */
+  readonly killGraceMs?: number;
+  /** @default 5 hours */
+  readonly jobTimeoutMs?: number;
+}
+
+/** What the agent reports on its local API and in its logs. */
+export interface AgentStatus {
+  readonly name: string;
+  readonly builderId: number;
+  readonly state: BuilderState;
+  readonly localDrain: boolean;
+  readonly capacity: Capacity;
+  readonly runningJobs: readonly number[];
+}
+
+/** How the agent ended: 0 drained, 1 revoked or failed, 143 stopped at once. */
+export interface AgentExit {
+  readonly code: number;
+  readonly reason: string;
+}
+
+const DEFAULT_JOB_TIMEOUT_MS = 5 * 3_600_000;
+/** How often an idle, draining agent asks whether it is drained yet. */
+const DRAIN_POLL_MS = 1_000;
+
+export class Agent {
+  private readonly sessions = new Map<number, JobSession>();
+  private readonly wakeup = new Wakeup();
+  private state: BuilderState = 'active';
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private localDrain = false;
+  private drainReported = false;
+  private stoppingNow = false;
+  private refused: CredentialRefusedError | undefined;
+  private leaseAbort = new AbortController();
+  /** Resolves when the agent has stopped; the CLI exits with its code. */
+  readonly done: Promise<AgentExit>;
+
+  private constructor(
+    private readonly docker: Dockerode,
+    private readonly client: ProtocolClient,
+    private readonly config: AgentConfig,
+    private readonly logger: Logger,
+    readonly name: string,
+    readonly builderId: number,
+    readonly capacity: Capacity,
+  ) {
+    this.done = this.loop().catch((error: unknown) => {
+      this.logger.error({ err: error }, 'the agent stopped on an error');
+      return { code: 1, reason: error instanceof Error ? error.message : String(error) };
+    });
+  }
+
+  /** Measures, cleans up, registers and starts leasing. Throws when the host or the services box refuses. */
+  static async start(docker: Dockerode, config: AgentConfig, logger: Logger): Promise<Agent> {
+    const info = (await docker.info()) as { NCPU: number; MemTotal: number; Name: string; ServerVersion: string };
+    const name = config.name ?? builderNameOf(info.Name);
+    const capacity = computeCapacity({ cpus: info.NCPU, memoryBytes: info.MemTotal }, config.slots);
+    const log = logger.child({ builder: name });
+    log.info({ cpus: info.NCPU, memoryBytes: info.MemTotal, slots: capacity.slots, slotCpus: capacity.slotCpus, slotMemoryBytes: capacity.slotMemoryBytes, explicit: capacity.explicit }, 'capacity');
+    await cleanupBuilder(docker, name).catch((error: unknown) => log.warn({ err: error }, 'could not remove everything an earlier run left behind'));
+
+    const client = new ProtocolClient(config.servicesUrl);
+    const identities = new IdentityFile(config.stateDir);
+    const identity = await identities.load(config.servicesUrl, name);
+    const facts: BuilderFacts = { name, host: info.Name, cpus: info.NCPU, memoryBytes: info.MemTotal, dockerVersion: info.ServerVersion, version: config.version, slots: capacity.slots, slotCpus: capacity.slotCpus, slotMemoryBytes: capacity.slotMemoryBytes };
+    const registered = await retryWhileUnavailable(() => client.register(config.joinSecret, { facts, ...(identity && { identity }) }), {
+      onRetry: (error, waitMs) => log.warn({ err: error.message, retryInMs: waitMs }, 'waiting for the services box'),
+    }).catch((error: unknown) => {
+      throw registrationError(error, config.servicesUrl);
+    });
+    if (registered.credential !== undefined) await identities.save(config.servicesUrl, name, client.currentIdentity!);
+    log.info({ builderId: registered.builderId, state: registered.state, kept: registered.credential === undefined }, 'registered');
+    const agent = new Agent(docker, client, config, log, name, registered.builderId, capacity);
+    agent.updateStatus({ state: registered.state, drainDeadline: null });
+    return agent;
+  }
+
+  status(): AgentStatus {
+    return { name: this.name, builderId: this.builderId, state: this.state, localDrain: this.localDrain, capacity: this.capacity, runningJobs: [...this.sessions.keys()] };
+  }
+
+  /** SIGTERM or `gyre agent drain`: take no new jobs and exit once the running ones are done. */
+  drain(): void {
+    if (this.localDrain) return;
+    this.localDrain = true;
+    this.logger.info({ running: this.sessions.size }, 'draining: no new jobs; waiting for the running ones');
+    this.leaseAbort.abort();
+    this.wakeup.wake();
+  }
+
+  /** A second SIGTERM: stop the running jobs now; they are requeued as infrastructure failures. */
+  stopNow(): void {
+    if (this.stoppingNow) return;
+    this.stoppingNow = true;
+    this.logger.warn({ running: this.sessions.size }, 'stopping now: the running jobs are stopped and requeued');
+    for (const session of this.sessions.values()) session.stopNow();
+    this.leaseAbort.abort();
+    this.wakeup.wake();
+  }
+
+  private async loop(): Promise<AgentExit> {
+    for (;;) {
+      if (this.refused) return await this.endAll({ code: 1, reason: `the services box refused this builder's credential (${this.refused.message}); join it again` });
+      if (this.stoppingNow) return await this.endAll({ code: 143, reason: 'stopped at once' });
+      if (this.state === 'active' && !this.localDrain) {
+        await this.leaseMore();
+        continue;
+      }
+      if (this.state === 'drained' && this.sessions.size === 0) return { code: 0, reason: 'drained' };
+      if (this.localDrain && !this.drainReported) {
+        await this.reportDrain();
+        continue;
+      }
+      if (this.sessions.size === 0) {
+        this.updateStatus((await retryWhileUnavailable(() => this.client.heartbeat(), this.retryLog())).builder);
+        if (this.state !== 'drained') await this.wakeup.wait(DRAIN_POLL_MS);
+        continue;
+      }
+      await this.wakeup.wait(this.config.heartbeatIntervalMs);
+    }
+  }
+
+  /** Leases up to the free slots (long-polling), or waits for a slot to free up. */
+  private async leaseMore(): Promise<void> {
+    const free = this.capacity.slots - this.sessions.size;
+    if (free <= 0) return await this.wakeup.wait();
+    this.leaseAbort = new AbortController();
+    try {
+      const answer = await retryWhileUnavailable(() => this.client.lease({ max: free, waitSeconds: MAX_LEASE_WAIT_S }, this.leaseAbort.signal), { ...this.retryLog(), signal: this.leaseAbort.signal });
+      this.updateStatus(answer.builder);
+      for (const lease of answer.leases) this.startSession(lease);
+    } catch (error) {
+      if (this.leaseAbort.signal.aborted) return;
+      if (error instanceof CredentialRefusedError) this.refused = error;
+      else throw error;
+    }
+  }
+
+  private startSession(lease: JobLease): void {
+    const session = new JobSession(lease, {
+      client: this.client,
+      docker: this.docker,
+      logger: this.logger,
+      run: { builderName: this.name, slot: { cpus: this.capacity.slotCpus, memoryBytes: this.capacity.slotMemoryBytes }, helperImage: this.config.helperImage, jobTimeoutMs: this.config.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS, ...(this.config.killGraceMs !== undefined && { killGraceMs: this.config.killGraceMs }) },
+      ...(this.config.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: this.config.heartbeatIntervalMs }),
+      onBuilderStatus: (status) => this.updateStatus(status),
+      onCredentialRefused: (error) => {
+        this.refused = error;
+        this.wakeup.wake();
+      },
+    });
+    this.sessions.set(lease.jobId, session);
+    void session.run().then((end) => {
+      this.sessions.delete(lease.jobId);
+      if (end.kind === 'abandoned') this.logger.warn({ jobId: lease.jobId, reason: end.reason }, 'job abandoned');
+      this.wakeup.wake();
+    });
+  }
+
+  private async reportDrain(): Promise<void> {
+    const deadlineSeconds = Math.round(this.config.drainTimeoutMs / 1000);
+    try {
+      this.updateStatus((await retryWhileUnavailable(() => this.client.drain({ deadlineSeconds }), this.retryLog())).builder);
+      this.drainReported = true;
+    } catch (error) {
+      if (!(error instanceof CredentialRefusedError)) throw error;
+      this.refused = error;
+    }
+  }
+
+  /** Follows the state the services box reports; a drain deadline kills what still runs when it comes. */
+  private updateStatus(status: BuilderStatus): void {
+    if (status.state !== this.state) {
+      this.logger.info({ from: this.state, to: status.state, drainDeadline: status.drainDeadline }, 'builder state changed');
+      this.state = status.state;
+      if (status.state !== 'active') this.leaseAbort.abort();
+      this.wakeup.wake();
+    }
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    if (status.state === 'draining' && status.drainDeadline !== null) {
+      const inMs = Math.max(0, Date.parse(status.drainDeadline) - Date.now());
+      this.deadlineTimer = setTimeout(() => {
+        for (const session of this.sessions.values()) session.abandon('the drain deadline passed; the services box requeues the job');
+      }, inMs);
+      this.deadlineTimer.unref();
+    }
+  }
+
+  /** Ends every session (they were told to stop or the lease is gone) and waits for them. */
+  private async endAll(exit: AgentExit): Promise<AgentExit> {
+    if (this.refused) for (const session of this.sessions.values()) session.abandon('the builder was revoked');
+    while (this.sessions.size > 0) await this.wakeup.wait();
+    clearTimeout(this.deadlineTimer);
+    return exit;
+  }
+
+  private retryLog() {
+    return { onRetry: (error: Error, waitMs: number) => this.logger.warn({ err: error.message, retryInMs: waitMs }, 'services box unavailable; retrying') };
+  }
+}
+
+/** Docker host names may hold dots and capitals; builder names are `[a-z0-9-]`, at most 40. */
+export function builderNameOf(hostName: string): string {
+  const name = hostName.toLowerCase().split('.')[0]!.replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '').slice(0, 40).replace(/-+$/, '');
+  return name || 'builder';
+}
+
+function registrationError(error: unknown, servicesUrl: string): unknown {
+  if (error instanceof CredentialRefusedError) return new GyreError(`the services box at ${servicesUrl} refused the join secret; copy GYRE_JOIN_SECRET from the services box's .env (or rotate it and use the new one)`, ExitCode.invalidInput);
+  // At registration a 409 means the name is taken by another builder.
+  if (error instanceof StaleLeaseError) return new GyreError(`the services box at ${servicesUrl} refused to register: ${error.message}`, ExitCode.invalidInput);
+  return error;
+}

@@ -1,0 +1,166 @@
+/**
+ * One leased job from ack to completion: acks the lease, runs the job with the runner, renews the
+ * lease every heartbeat (learning of a cancel there), ships output and step reports in order, and
+ * completes the attempt once every log chunk is acknowledged.
+ *
+ * A stale lease (409) at any point kills the job's containers at once and ends the session without
+ * another write: the services box has already requeued the job.
+ */
+import type Dockerode from 'dockerode';
+import type { Logger } from 'pino';
+import { HEARTBEAT_INTERVAL_MS, type BuilderStatus, type JobLease, type JobOutcome, type LeaseToken } from '../../protocol/index.js';
+import { cleanupJob, runJob, type JobResult, type RunJobOptions, type RunnerJobSpec, type RunnerSink, type StepEvent } from '../runner/index.js';
+import { LogChunker } from './log-chunker.js';
+import { OrderedWrites } from './ordered-writes.js';
+import { CredentialRefusedError, StaleLeaseError, type ProtocolClient } from './protocol-client.js';
+import { retryWhileUnavailable } from './retry.js';
+import { UnavailableError } from '../../shared/errors.js';
+
+export interface JobSessionDeps {
+  readonly client: ProtocolClient;
+  readonly docker: Dockerode;
+  readonly logger: Logger;
+  /** How to run jobs on this builder; the session adds the cancel signal. */
+  readonly run: Omit<RunJobOptions, 'signal'>;
+  /** @default HEARTBEAT_INTERVAL_MS */
+  readonly heartbeatIntervalMs?: number;
+  /** Every builder status the services box reports with a heartbeat. */
+  readonly onBuilderStatus: (status: BuilderStatus) => void;
+  /** The credential was refused: the builder was revoked. */
+  readonly onCredentialRefused: (error: CredentialRefusedError) => void;
+}
+
+/** How the session ended, as far as this builder is concerned. */
+export type SessionEnd =
+  /** The attempt was completed with this outcome. */
+  | { readonly kind: 'completed'; readonly outcome: JobOutcome }
+  /** The lease was lost (stale, revoked, or given up at a drain deadline); the job was killed. */
+  | { readonly kind: 'abandoned'; readonly reason: string };
+
+/** How long a builder that is stopping now waits for its last writes. */
+const STOP_NOW_WRITE_WINDOW_MS = 10_000;
+
+export class JobSession {
+  private readonly cancel = new AbortController();
+  /** Aborts retries of writes when the session is over for good. */
+  private readonly giveUp = new AbortController();
+  private readonly writes: OrderedWrites;
+  private readonly chunker: LogChunker;
+  private readonly logger: Logger;
+  private abandoned: string | undefined;
+  private stoppingNow = false;
+  private killing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly lease: JobLease,
+    private readonly deps: JobSessionDeps,
+  ) {
+    this.logger = deps.logger.child({ jobId: lease.jobId, attempt: lease.attempt, job: lease.context.jobName, project: lease.context.projectName });
+    const retry = { signal: this.giveUp.signal, onRetry: (error: Error, waitMs: number) => this.logger.warn({ err: error.message, retryInMs: waitMs }, 'services box unavailable; keeping the write to retry') };
+    this.writes = new OrderedWrites(retry, (error) => this.onWriteFailure(error));
+    this.chunker = new LogChunker((chunk) => this.writes.push(() => deps.client.log(lease.jobId, { ...this.token, step: chunk.step, seq: chunk.seq, data: chunk.data.toString('base64') })));
+  }
+
+  get jobId(): number {
+    return this.lease.jobId;
+  }
+
+  private get token(): LeaseToken {
+    return { attempt: this.lease.attempt, leaseId: this.lease.leaseId };
+  }
+
+  /** Runs the job to its end. Never throws. */
+  async run(): Promise<SessionEnd> {
+    try {
+      await retryWhileUnavailable(() => this.deps.client.ack(this.jobId, this.token), { signal: this.giveUp.signal });
+    } catch (error) {
+      this.onWriteFailure(error);
+      return { kind: 'abandoned', reason: this.abandoned ?? String(error) };
+    }
+    this.logger.info({ image: (this.lease.spec as RunnerJobSpec).docker?.primary?.image }, 'job started');
+    const heartbeat = setInterval(() => void this.heartbeat(), this.deps.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS);
+    let result: JobResult;
+    try {
+      result = await runJob(this.deps.docker, this.runnerJob(), this.sink(), { ...this.deps.run, signal: this.cancel.signal });
+    } finally {
+      clearInterval(heartbeat);
+    }
+    await this.killing;
+    if (this.abandoned !== undefined) return { kind: 'abandoned', reason: this.abandoned };
+    return await this.complete(result);
+  }
+
+  /** Stops the job now (a second SIGTERM): it is completed as an infrastructure failure, so it is retried elsewhere. */
+  stopNow(): void {
+    this.stoppingNow = true;
+    this.cancel.abort();
+    setTimeout(() => this.giveUp.abort(), STOP_NOW_WRITE_WINDOW_MS).unref();
+  }
+
+  /** Kills the job without another write, e.g. at the drain deadline, when the services box requeues it. */
+  abandon(reason: string): void {
+    if (this.abandoned !== undefined) return;
+    this.abandoned = reason;
+    this.logger.warn({ reason }, 'abandoning the job: killing its containers');
+    this.giveUp.abort();
+    this.cancel.abort();
+    this.killing = cleanupJob(this.deps.docker, this.jobId, this.deps.run.builderName).catch((error: unknown) => this.logger.error({ err: error }, 'could not remove the job\'s containers'));
+  }
+
+  private runnerJob() {
+    return { jobId: this.jobId, attempt: this.lease.attempt, spec: this.lease.spec as RunnerJobSpec, context: this.lease.context, projectVariables: this.lease.variables };
+  }
+
+  private sink(): RunnerSink {
+    return {
+      log: (step, data) => this.chunker.write(step, data),
+      step: (event: StepEvent) => {
+        // A step's report follows its output, so the UI never shows a finished step with output still to come.
+        this.chunker.flush();
+        const report = { ...this.token, index: event.index, name: event.name, user: event.index > 0, status: event.status, ...(event.exitCode !== undefined && { exitCode: event.exitCode }) };
+        this.writes.push(() => this.deps.client.step(this.jobId, report));
+      },
+    };
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      const answer = await this.deps.client.jobHeartbeat(this.jobId, this.token);
+      this.deps.onBuilderStatus(answer.builder);
+      if (answer.cancel && !this.cancel.signal.aborted) {
+        this.logger.info('job canceled by a user');
+        this.cancel.abort();
+      }
+    } catch (error) {
+      this.onWriteFailure(error);
+    }
+  }
+
+  private async complete(result: JobResult): Promise<SessionEnd> {
+    const outcome: JobOutcome = this.stoppingNow ? 'infrastructure_failed' : result.outcome;
+    const message = this.stoppingNow ? 'the builder was stopped before the job ended' : result.message;
+    try {
+      this.chunker.flush();
+      await this.writes.settled();
+      await retryWhileUnavailable(() => this.deps.client.complete(this.jobId, { ...this.token, outcome, logsAcknowledged: true, ...(message !== undefined && { message }) }), { signal: this.giveUp.signal });
+      this.logger.info({ outcome, message }, 'job completed');
+      return { kind: 'completed', outcome };
+    } catch (error) {
+      this.onWriteFailure(error);
+      return { kind: 'abandoned', reason: this.abandoned ?? `could not complete the job: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
+  /** Writes retry "no answer" by themselves; anything that reaches here ends the lease for this builder. */
+  private onWriteFailure(error: unknown): void {
+    if (error instanceof UnavailableError) {
+      this.logger.warn({ err: error.message }, 'services box unavailable');
+      return;
+    }
+    if (this.giveUp.signal.aborted && this.abandoned !== undefined) return;
+    if (error instanceof CredentialRefusedError) this.deps.onCredentialRefused(error);
+    const why = error instanceof StaleLeaseError ? `the lease is stale: ${error.message}` : error instanceof Error ? error.message : String(error);
+    if (!(error instanceof StaleLeaseError)) this.logger.error({ err: error }, 'a job write was refused');
+    this.abandon(why);
+  }
+}

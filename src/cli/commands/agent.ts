@@ -1,0 +1,122 @@
+import type { Command } from 'commander';
+import { createOutput } from '../output.js';
+import { loadCommandSettings } from '../settings-source.js';
+import { ExitCode, GyreError } from '../../shared/errors.js';
+import { GYRE_VERSION } from '../../shared/package-files.js';
+import { AGENT_API_PORT } from '../../render/index.js';
+
+interface AgentOptions {
+  readonly env?: string;
+  readonly stateDir: string;
+  readonly apiPort: string;
+}
+
+interface DrainOptions {
+  readonly apiPort: string;
+  readonly wait: boolean;
+  readonly json?: boolean;
+}
+
+export function registerAgentCommand(program: Command): void {
+  const agent = program
+    .command('agent')
+    .description('Run a builder: join the services box and run jobs in containers on this host\'s Docker Engine (used inside the builder stack)')
+    .option('--env <file>', '.env file to read under the process environment')
+    .option('--state-dir <dir>', 'where the builder keeps its identity (the builder stack\'s volume)', '/var/lib/gyre')
+    .option('--api-port <port>', 'port of the local API on 127.0.0.1 (health check, drain); 0 picks one', String(AGENT_API_PORT))
+    .addHelpText(
+      'after',
+      `
+Settings come from the environment: GYRE_SERVICES_URL (or SERVICES_PRIVATE_IP), GYRE_JOIN_SECRET
+(or CIRCLE_SECRET_PASSPHRASE), and optionally GYRE_BUILDER_NAME, GYRE_BUILDER_SLOTS
+(CIRCLE_NUM_CONTAINERS), GYRE_SLOT_CPUS, GYRE_SLOT_MEMORY, GYRE_DRAIN_TIMEOUT.
+
+Signals: SIGTERM drains (no new jobs, running ones finish, exit 0 once drained);
+a second SIGTERM stops the running jobs at once, and they are retried on another builder.
+
+Examples:
+  $ GYRE_SERVICES_URL=http://10.0.0.5 GYRE_JOIN_SECRET=... gyre agent
+  $ gyre agent drain          # on the builder box: drain and wait until it is drained`,
+    )
+    .action(async (options: AgentOptions) => {
+      const settings = loadCommandSettings({ env: options.env }, 'agent', createOutput(false, process.stderr), true);
+      const [{ default: Dockerode }, { Agent }, { startLocalApi }, { createLogger }] = await Promise.all([
+        import('dockerode'),
+        import('../../builder/agent/agent.js'),
+        import('../../builder/agent/local-api.js'),
+        import('../../shared/create-logger.js'),
+      ]);
+      const logger = createLogger('agent', settings.logLevel);
+      const builder = settings.builder;
+      const running = await Agent.start(
+        new Dockerode(),
+        {
+          servicesUrl: builder.servicesUrl!,
+          joinSecret: settings.secrets.joinSecret!,
+          ...(builder.name !== undefined && { name: builder.name }),
+          stateDir: options.stateDir,
+          slots: { ...(builder.slots !== undefined && { slots: builder.slots }), slotCpus: builder.slotCpus, slotMemoryBytes: builder.slotMemoryBytes },
+          drainTimeoutMs: builder.drainTimeoutMs,
+          helperImage: settings.images.app,
+          version: GYRE_VERSION,
+        },
+        logger,
+      );
+      const api = await startLocalApi(running, Number(options.apiPort));
+      logger.info({ localApi: api.url }, 'local API listening');
+      process.once('SIGTERM', onFirstSignal);
+      process.once('SIGINT', onFirstSignal);
+      function onFirstSignal(): void {
+        running.drain();
+        process.once('SIGTERM', () => running.stopNow());
+        process.once('SIGINT', () => running.stopNow());
+      }
+      const exit = await running.done;
+      await api.close();
+      logger.info({ code: exit.code, reason: exit.reason }, exit.code === 0 ? 'drained; exiting' : 'exiting');
+      process.exitCode = exit.code;
+    });
+
+  agent
+    .command('drain')
+    .description('Drain the builder on this box: no new jobs; running ones finish; the agent exits once drained')
+    .option('--api-port <port>', 'port of the agent\'s local API', String(AGENT_API_PORT))
+    .option('--no-wait', 'return once the drain is requested')
+    .option('--json', 'print the agent\'s status as JSON')
+    .addHelpText('after', '\nExit codes: 0 drained (or requested, with --no-wait), 3 no agent answers on the port.\n\nExample:\n  $ docker compose exec agent gyre agent drain')
+    .action(async (options: DrainOptions) => {
+      const output = createOutput(options.json === true);
+      const base = `http://127.0.0.1:${options.apiPort}`;
+      const status = await callAgent(`${base}/drain`, 'POST');
+      output.info(`Draining builder ${status.name}: ${status.runningJobs.length} job(s) still running`);
+      if (!options.wait) return output.jsonMode ? output.json(status) : undefined;
+      let last = status.runningJobs.length;
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const now = await callAgent(`${base}/healthz`, 'GET').catch(() => undefined);
+        // The agent exits once drained, so a closed port after a drain request means done.
+        if (now === undefined) break;
+        if (now.runningJobs.length !== last) output.info(`${now.runningJobs.length} job(s) still running`);
+        last = now.runningJobs.length;
+      }
+      output.info(`Builder ${status.name} is drained`);
+      if (output.jsonMode) output.json({ ...status, state: 'drained', runningJobs: [] });
+    });
+}
+
+interface AgentStatusBody {
+  readonly name: string;
+  readonly state: string;
+  readonly runningJobs: readonly number[];
+}
+
+async function callAgent(url: string, method: 'GET' | 'POST'): Promise<AgentStatusBody> {
+  let response: Response;
+  try {
+    response = await fetch(url, { method, signal: AbortSignal.timeout(5000) });
+  } catch (error) {
+    throw new GyreError(`no builder agent answers at ${url} (${(error as Error).message}); is the builder stack running on this box, and is --api-port right?`, ExitCode.unavailable, { cause: error });
+  }
+  if (!response.ok) throw new GyreError(`the agent at ${url} answered ${response.status}: ${await response.text()}`, ExitCode.unavailable);
+  return (await response.json()) as AgentStatusBody;
+}

@@ -1,0 +1,248 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Agent } from '../../src/builder/agent/agent.js';
+import { leftoversOf, spawnAgent, startAgent } from '../support/agent-under-test.js';
+import { startGitServer, type GitServer } from '../support/git-server.js';
+import { byName, jobDetail, jobLog, pushAndTrigger, waitForJobs } from '../support/pipeline-runs.js';
+import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
+
+// GIVEN the real services app on a real PostgreSQL, a real git server, and `gyre agent` running
+// jobs in containers on this machine's Docker Engine with locally built images only.
+let gyre: ServicesUnderTest;
+let git: GitServer;
+let project: { repo: string; projectId: number };
+
+beforeAll(async () => {
+  [gyre, git] = await Promise.all([startServicesUnderTest({ reapIntervalMs: 500 }), startGitServer()]);
+  await git.createRepo('app');
+  // The job containers reach the git server at its bridge address, as the services app does.
+  const gitUrl = `git://${git.container.getIpAddress('bridge')}:9418/app.git`;
+  const created = (await (await gyre.api('/api/v1/projects', { body: { name: 'acme/app', gitUrl } })).json()) as { id: number };
+  project = { repo: 'app', projectId: created.id };
+  await gyre.api(`/api/v1/projects/${created.id}/variables/PROJECT_TOKEN`, { method: 'PUT', body: { value: 's3cret' } });
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.all([gyre?.stop(), git?.stop()]);
+}, 120_000);
+
+const run = (config: string, files: Readonly<Record<string, string>> = {}) => pushAndTrigger(gyre, git, project, config, files);
+
+describe('an agent running real jobs', () => {
+  let agent: Agent;
+
+  beforeAll(async () => {
+    agent = await startAgent(gyre.base, 'agent-main');
+  }, 60_000);
+
+  afterAll(async () => {
+    agent?.drain();
+    await agent?.done;
+  }, 120_000);
+
+  it('runs a two-job workflow whose primary reaches its database service by name, with checkout and project variables', async () => {
+    const pipeline = await run(
+      `version: 2.1
+jobs:
+  test:
+    docker:
+      - image: gyre/postgres:15
+      - image: gyre/postgres:15
+        name: db
+        environment: { POSTGRES_PASSWORD: pw }
+    steps:
+      - checkout
+      - run:
+          name: query db by name
+          command: |
+            for i in $(seq 1 120); do pg_isready -q -h db -U postgres && break; sleep 0.5; done
+            PGPASSWORD=pw psql -h db -U postgres -tAc "select 40 + 2"
+      - run: cat greeting.txt && echo "job=$CIRCLE_JOB branch=$CIRCLE_BRANCH" && [ "$PROJECT_TOKEN" = s3cret ] && echo project-variable-ok
+  deploy:
+    docker: [{ image: debian:bookworm-slim }]
+    steps: [{ run: echo "deploying $CIRCLE_SHA1" }]
+workflows:
+  main:
+    jobs: [test, { deploy: { requires: [test] } }]
+`,
+      { 'greeting.txt': 'hello from the repository\n' },
+    );
+    const jobs = await waitForJobs(gyre, pipeline);
+    const test = byName(jobs, 'test');
+    expect(jobs.map((j) => [j.name, j.state])).toEqual([['test', 'success'], ['deploy', 'success']]);
+    const log = await jobLog(gyre, test.id);
+    expect(log).toMatch(/^42$/m);
+    expect(log).toContain('hello from the repository');
+    expect(log).toContain('job=test branch=main');
+    expect(log).toContain('project-variable-ok');
+    expect(log).not.toContain('s3cret');
+    const detail = await jobDetail(gyre, test.id);
+    expect(detail.attempts).toHaveLength(1);
+    expect(detail.attempts[0]!.builder).toBe('agent-main');
+    expect(detail.attempts[0]!.steps.filter((s) => s.index > 0).map((s) => [s.name, s.status, s.exitCode])).toEqual([
+      ['Checkout code', 'finished', 0],
+      ['query db by name', 'finished', 0],
+      [expect.stringContaining('cat greeting.txt'), 'finished', 0],
+    ]);
+    expect(await jobLog(gyre, byName(jobs, 'deploy').id)).toMatch(/deploying [0-9a-f]{40}/);
+    expect(await leftoversOf('agent-main')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  }, 180_000);
+
+  it('fails a job on a failing step with its exit code, skips the next step and still runs `when: always`', async () => {
+    const pipeline = await run(`version: 2.1
+jobs:
+  build:
+    docker: [{ image: debian:bookworm-slim }]
+    steps:
+      - run: echo before
+      - run: { name: tests, command: "echo failing on purpose; exit 3" }
+      - run: echo should-not-run
+      - run: { name: always, command: echo cleanup-ran, when: always }
+workflows:
+  main: { jobs: [build] }
+`);
+    const [build] = await waitForJobs(gyre, pipeline);
+    expect(build!.state).toBe('failed');
+    const detail = await jobDetail(gyre, build!.id);
+    expect(detail.message).toBe('step 2 `tests` exited with 3');
+    const steps = detail.attempts[0]!.steps.filter((s) => s.index > 0).map((s) => [s.name, s.exitCode]);
+    expect(steps).toEqual([['echo before', 0], ['tests', 3], ['always', 0]]);
+    const log = await jobLog(gyre, build!.id);
+    expect(log).toContain('failing on purpose');
+    expect(log).toContain('cleanup-ran');
+    expect(log).not.toContain('should-not-run');
+  }, 120_000);
+
+  it('runs background steps alongside, fails a silent step at no_output_timeout, and cancels a running job', async () => {
+    const pipeline = await run(`version: 2.1
+jobs:
+  background:
+    docker: [{ image: debian:bookworm-slim }]
+    steps:
+      - run: { name: server, command: "sleep 1; echo ready > /tmp/ready; sleep 600", background: true }
+      - run: for i in $(seq 1 40); do [ -f /tmp/ready ] && break; sleep 0.25; done; cat /tmp/ready
+  silent:
+    docker: [{ image: debian:bookworm-slim }]
+    steps:
+      - run: { name: hangs, command: "echo start; sleep 60", no_output_timeout: 2s }
+  long:
+    docker: [{ image: debian:bookworm-slim }]
+    steps:
+      - run: echo long-started; sleep 600
+workflows:
+  main: { jobs: [background, silent, long] }
+`);
+    await waitForJobs(gyre, pipeline, (jobs) => jobs.some((j) => j.name === 'long' && j.state === 'running'), 120_000);
+    const longId = byName(await waitForJobs(gyre, pipeline, () => true), 'long').id;
+    await waitFor(async () => (await jobLog(gyre, longId)).includes('long-started'));
+    expect((await gyre.api(`/api/v1/pipelines/${pipeline}/cancel`, { method: 'POST' })).status).toBe(200);
+    const jobs = await waitForJobs(gyre, pipeline);
+    expect(byName(jobs, 'background').state).toBe('success');
+    expect(await jobLog(gyre, byName(jobs, 'background').id)).toMatch(/^ready$/m);
+    expect(byName(jobs, 'silent').state).toBe('failed');
+    expect((await jobDetail(gyre, byName(jobs, 'silent').id)).message).toBe('step 1 `hangs` was killed after 2s without output (no_output_timeout)');
+    expect(byName(jobs, 'long').state).toBe('canceled');
+    expect(await leftoversOf('agent-main')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  }, 180_000);
+
+  it('refuses pipeline YAML that asks for privileged mode or host mounts, naming the line', async () => {
+    const pipeline = await run(`version: 2.1
+jobs:
+  escape:
+    docker: [{ image: debian:bookworm-slim }]
+    privileged: true
+    volumes: ["/:/host"]
+    steps: [{ run: ls /host }]
+workflows:
+  main: { jobs: [escape] }
+`);
+    const view = await waitFor(async () => {
+      const p = (await (await gyre.api(`/api/v1/pipelines/${pipeline}`)).json()) as { state: string; error: { errors: { line: number; message: string }[] } | null };
+      return p.state === 'pending' ? undefined : p;
+    });
+    expect(view.state).toBe('error');
+    const messages = view.error!.errors.map((e) => `${e.line}: ${e.message}`);
+    expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/^5: .*privileged/), expect.stringMatching(/^6: .*host mounts/)]));
+  }, 60_000);
+});
+
+describe('draining', () => {
+  it('SIGTERM while 2 jobs run: both finish, no new job is taken, the builder is drained and the agent exits 0', async () => {
+    const agent = await spawnAgent(gyre.base, 'agent-drain', mkdtempSync(join(tmpdir(), 'gyre-agent-')));
+    const pipeline = await run(`version: 2.1
+jobs:
+  one: { docker: [{ image: debian:bookworm-slim }], steps: [{ run: sleep 4; echo one-done }] }
+  two: { docker: [{ image: debian:bookworm-slim }], steps: [{ run: sleep 4; echo two-done }] }
+  three: { docker: [{ image: debian:bookworm-slim }], steps: [{ run: echo three-done }] }
+workflows:
+  main: { jobs: [one, two, three] }
+`);
+    const running = await waitForJobs(gyre, pipeline, (jobs) => jobs.filter((j) => j.state === 'running').length === 2, 120_000);
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+    const after = await waitForJobs(gyre, pipeline, () => true);
+    const ran = running.filter((j) => j.state === 'running').map((j) => j.name);
+    for (const name of ran) expect(byName(after, name).state).toBe('success');
+    const left = after.filter((j) => !ran.includes(j.name));
+    expect(left.map((j) => j.state)).toEqual(['queued']);
+    const builders = (await (await gyre.api('/api/v1/builders')).json()) as { items: { name: string; state: string }[] };
+    expect(builders.items.find((b) => b.name === 'agent-drain')?.state).toBe('drained');
+    expect(agent.output()).toContain('drained; exiting');
+    // Another builder takes the job the drained one left.
+    const helper = await startAgent(gyre.base, 'agent-after-drain');
+    expect((await waitForJobs(gyre, pipeline)).map((j) => j.state)).toEqual(['success', 'success', 'success']);
+    helper.drain();
+    expect((await helper.done).code).toBe(0);
+  }, 180_000);
+});
+
+describe('a crash', () => {
+  it('kill -9 mid-job: the job completes on a second builder, the first log is kept, and the restarted agent leaves nothing behind', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'gyre-agent-'));
+    const first = await spawnAgent(gyre.base, 'agent-crash', stateDir);
+    const pipeline = await run(`version: 2.1
+jobs:
+  slow: { docker: [{ image: debian:bookworm-slim }], steps: [{ run: "echo attempt-output; sleep 3; echo finished-ok" }] }
+workflows:
+  main: { jobs: [slow] }
+`);
+    const [slow] = await waitForJobs(gyre, pipeline, (jobs) => jobs[0]?.state === 'running', 120_000);
+    await waitFor(async () => (await jobLog(gyre, slow!.id)).includes('attempt-output'));
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect((await leftoversOf('agent-crash')).containers).toBeGreaterThan(0);
+
+    const second = await startAgent(gyre.base, 'agent-second');
+    const [done] = await waitForJobs(gyre, pipeline, undefined, 150_000);
+    expect(done!.state).toBe('success');
+    const detail = await jobDetail(gyre, slow!.id);
+    expect(detail.attempts.map((a) => [a.attempt, a.builder, a.outcome])).toEqual([
+      [1, 'agent-crash', 'infrastructure_failed'],
+      [2, 'agent-second', 'success'],
+    ]);
+    const all = await jobLog(gyre, slow!.id, 'all');
+    expect(all).toMatch(/--- attempt 1 ---[\s\S]*attempt-output[\s\S]*--- attempt 2 ---[\s\S]*attempt-output[\s\S]*finished-ok/);
+
+    const restarted = await spawnAgent(gyre.base, 'agent-crash', stateDir);
+    await waitFor(() => restarted.output().includes('local API listening'));
+    expect(await leftoversOf('agent-crash')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    const builders = (await (await gyre.api('/api/v1/builders')).json()) as { items: { name: string }[] };
+    expect(builders.items.filter((b) => b.name === 'agent-crash')).toHaveLength(1);
+    restarted.child.kill('SIGTERM');
+    second.drain();
+    expect(await restarted.exited).toBe(0);
+    expect((await second.done).code).toBe(0);
+  }, 240_000);
+});
+
+/** Polls until `check` gives something truthy. */
+async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
+    const value = await check();
+    if (value) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}

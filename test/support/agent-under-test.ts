@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import { pino } from 'pino';
+import { Agent, type AgentConfig } from '../../src/builder/agent/agent.js';
+import { LABEL_BUILDER } from '../../src/builder/runner/index.js';
+import { packageRoot } from '../../src/shared/package-files.js';
+import { freePort } from './free-port.js';
+import { TEST_SECRETS } from './services-under-test.js';
+
+export const docker = new Dockerode();
+
+/** 2 slots without a CPU limit and 4 GiB each: fits the default `medium` class on a 2-CPU machine. */
+const TEST_SLOTS = { slots: 2, slotCpus: 0, slotMemoryBytes: 4 * 1024 ** 3 };
+
+/** `gyre agent` in this process, against the services app under test. */
+export async function startAgent(servicesUrl: string, name: string, overrides: Partial<AgentConfig> = {}): Promise<Agent> {
+  const config: AgentConfig = {
+    servicesUrl,
+    joinSecret: TEST_SECRETS.GYRE_JOIN_SECRET,
+    name,
+    stateDir: mkdtempSync(join(tmpdir(), 'gyre-agent-')),
+    slots: TEST_SLOTS,
+    drainTimeoutMs: 600_000,
+    helperImage: 'gyre/app:0.1.0',
+    version: 'test',
+    heartbeatIntervalMs: 1_000,
+    killGraceMs: 2_000,
+    ...overrides,
+  };
+  return Agent.start(docker, config, pino({ level: process.env['GYRE_TEST_LOG'] ?? 'silent' }));
+}
+
+/** `gyre agent` as its own process (dist/cli.js), for signals and `kill -9`. */
+export interface AgentProcess {
+  readonly child: ChildProcess;
+  readonly apiPort: number;
+  /** Everything it wrote, stdout and stderr. */
+  output(): string;
+  /** Resolves with the exit code, or the signal's name. */
+  readonly exited: Promise<number | string>;
+}
+
+export async function spawnAgent(servicesUrl: string, name: string, stateDir: string, env: Readonly<Record<string, string>> = {}): Promise<AgentProcess> {
+  const apiPort = await freePort();
+  const child = spawn(process.execPath, [join(packageRoot, 'dist/cli.js'), 'agent', '--state-dir', stateDir, '--api-port', String(apiPort)], {
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      GYRE_SERVICES_URL: servicesUrl,
+      GYRE_JOIN_SECRET: TEST_SECRETS.GYRE_JOIN_SECRET,
+      GYRE_BUILDER_NAME: name,
+      GYRE_BUILDER_SLOTS: String(TEST_SLOTS.slots),
+      GYRE_SLOT_CPUS: '0',
+      GYRE_SLOT_MEMORY: '4G',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (data: Buffer) => (output += data.toString()));
+  child.stderr.on('data', (data: Buffer) => (output += data.toString()));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  return { child, apiPort, output: () => output, exited };
+}
+
+/** Containers, networks and volumes labelled as this builder's. */
+export async function leftoversOf(builderName: string): Promise<{ containers: number; networks: number; volumes: number }> {
+  const filters = JSON.stringify({ label: [`${LABEL_BUILDER}=${builderName}`] });
+  const [containers, networks, volumes] = await Promise.all([docker.listContainers({ all: true, filters }), docker.listNetworks({ filters }), docker.listVolumes({ filters })]);
+  return { containers: containers.length, networks: networks.length, volumes: volumes.Volumes?.length ?? 0 };
+}

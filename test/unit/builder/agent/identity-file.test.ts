@@ -1,0 +1,40 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { builderNameOf } from '../../../../src/builder/agent/agent.js';
+import { IdentityFile } from '../../../../src/builder/agent/identity-file.js';
+
+describe('IdentityFile', () => {
+  it('keeps the identity for the same services box and name, readable by its owner only', async () => {
+    const file = new IdentityFile(join(mkdtempSync(join(tmpdir(), 'gyre-id-')), 'state'));
+    await file.save('http://10.0.0.5', 'b1', { builderId: 7, credential: 'secret' });
+    expect(await file.load('http://10.0.0.5', 'b1')).toEqual({ builderId: 7, credential: 'secret' });
+    expect(statSync(file.path).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file.path, 'utf8'))).toMatchObject({ servicesUrl: 'http://10.0.0.5', name: 'b1' });
+  });
+
+  it('does not hand one box\'s identity to another box or name', async () => {
+    const file = new IdentityFile(mkdtempSync(join(tmpdir(), 'gyre-id-')));
+    await file.save('http://10.0.0.5', 'b1', { builderId: 7, credential: 'secret' });
+    expect(await file.load('http://10.0.0.6', 'b1')).toBeUndefined();
+    expect(await file.load('http://10.0.0.5', 'b2')).toBeUndefined();
+  });
+
+  it('treats a missing or damaged file as no identity', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gyre-id-'));
+    const file = new IdentityFile(dir);
+    expect(await file.load('http://x', 'b1')).toBeUndefined();
+    writeFileSync(file.path, '{not json');
+    expect(await file.load('http://x', 'b1')).toBeUndefined();
+  });
+});
+
+describe('builderNameOf', () => {
+  it('turns a Docker host name into a valid builder name', () => {
+    expect(builderNameOf('Build-Host-7.corp.example.com')).toBe('build-host-7');
+    expect(builderNameOf('ip_10_0_0_5')).toBe('ip-10-0-0-5');
+    expect(builderNameOf('x'.repeat(60))).toHaveLength(40);
+    expect(builderNameOf('...')).toBe('builder');
+  });
+});
