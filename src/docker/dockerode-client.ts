@@ -5,29 +5,37 @@
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { GyreError } from '../shared/errors.js';
+import { connectionOptions } from './connection.js';
+import type { Environment } from './docker-config.js';
 import { toDockerError, statusCodeOf } from './errors.js';
 import { describeDockerHost, type DockerHost } from './host.js';
 import { messageError, messageText, readJsonMessages, type JsonMessage } from './json-messages.js';
-import type { BuildRequest, DockerClient, EngineVersion, ImageDetails, ImportRequest, ProgressListener } from './types.js';
+import type { BuildRequest, DockerClient, EngineInfo, EngineVersion, ImageDetails, ImportRequest, ProgressListener } from './types.js';
 
 /** dockerode implements GET /images/get for several names, but its typings omit it. */
 interface SaveCapable {
   getImages(options: { names: string[] }): Promise<NodeJS.ReadableStream>;
 }
 
-/** Connection options for dockerode. Exhaustive over host kinds so a new kind fails to compile here. */
-function dockerOptions(host: DockerHost): Docker.DockerOptions {
-  switch (host.kind) {
-    case 'unix':
-      return { socketPath: host.socketPath };
-    case 'tcp':
-      return { host: host.address, port: host.port, protocol: 'http' };
-  }
+/** dockerode's ping takes an abort signal, but its typings omit it. */
+interface AbortablePing {
+  ping(options: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
 
-/** Creates the client for one Docker host. */
-export function createDockerClient(host: DockerHost): DockerClient {
-  return new DockerodeClient(host, new Docker(dockerOptions(host)));
+/**
+ * Creates the client for one Docker host. Reads TLS files and ssh keys now, so a missing file
+ * fails here; nothing connects until the first call.
+ * @param env where ssh finds SSH_AUTH_SOCK and the home folder @default process.env
+ */
+export function createDockerClient(host: DockerHost, env: Environment = process.env): DockerClient {
+  const options = connectionOptions(host, env);
+  try {
+    return new DockerodeClient(host, new Docker(options));
+  } catch (error) {
+    // docker-modem reads DOCKER_HOST and DOCKER_CERT_PATH on its own and fails on files that are not there.
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new GyreError(`Cannot set up the client for Docker host ${describeDockerHost(host)}: ${detail}. Check DOCKER_HOST and DOCKER_CERT_PATH, or unset them.`, undefined, { cause: error });
+  }
 }
 
 class DockerodeClient implements DockerClient {
@@ -36,13 +44,18 @@ class DockerodeClient implements DockerClient {
     private readonly docker: Docker,
   ) {}
 
-  async ping(): Promise<void> {
-    await this.call('connecting', () => this.docker.ping());
+  async ping(signal?: AbortSignal): Promise<void> {
+    await this.call('connecting', () => (this.docker as unknown as AbortablePing).ping({ abortSignal: signal }));
   }
 
   async version(): Promise<EngineVersion> {
     const v = await this.call('reading the engine version', () => this.docker.version());
     return { version: v.Version, apiVersion: v.ApiVersion, os: v.Os, arch: v.Arch };
+  }
+
+  async info(): Promise<EngineInfo> {
+    const info = (await this.call('reading the engine info', () => this.docker.info())) as { NCPU?: unknown; MemTotal?: unknown; Name?: unknown; ServerVersion?: unknown };
+    return { cpus: Number(info.NCPU), memoryBytes: Number(info.MemTotal), name: String(info.Name), serverVersion: String(info.ServerVersion) };
   }
 
   async inspectImage(ref: string): Promise<ImageDetails | undefined> {

@@ -1,7 +1,24 @@
 /**
- * The Docker adapter: host parsing and the client interfaces with their dockerode implementation.
+ * The Docker adapter: host resolution, the preflight, and the client interfaces with their
+ * dockerode implementation.
  */
-export { parseDockerHost, resolveDockerHost, describeDockerHost, DEFAULT_DOCKER_SOCKET, type DockerHost, type UnixDockerHost, type TcpDockerHost } from './host.js';
+export {
+  parseDockerHost,
+  resolveDockerHost,
+  describeDockerHost,
+  DEFAULT_DOCKER_SOCKET,
+  ACCEPTED_HOSTS,
+  type DockerHost,
+  type EndpointDockerHost,
+  type UnixDockerHost,
+  type TcpDockerHost,
+  type SshDockerHost,
+  type ContextDockerHost,
+  type TlsFiles,
+} from './host.js';
+export type { DockerHostOptions } from './tls-files.js';
+export type { Environment } from './docker-config.js';
+export { preflightDockerHost, MIN_ENGINE_API_VERSION, DEFAULT_PREFLIGHT_TIMEOUT_MS, type EngineFacts, type PreflightOptions } from './preflight.js';
 export { createDockerClient, splitTag } from './dockerode-client.js';
 export { toDockerError, statusCodeOf, engineErrorMessage } from './errors.js';
-export type { DockerClient, EngineClient, ImageClient, ImageDetails, EngineVersion, BuildRequest, ImportRequest, ProgressListener } from './types.js';
+export type { DockerClient, EngineClient, ImageClient, ImageDetails, EngineInfo, EngineVersion, BuildRequest, ImportRequest, ProgressListener } from './types.js';

@@ -1,7 +1,7 @@
 /**
  * The small interfaces every Docker call goes through. Callers depend on these; only entry
- * points create the one implementation (`createDockerClient`), so tests and later hosts
- * (TLS, ssh) plug in without touching the callers.
+ * points create the one implementation (`createDockerClient`), so tests and every host kind
+ * (unix, tcp with or without TLS, ssh, contexts) plug in without touching the callers.
  */
 import type { Readable } from 'node:stream';
 import type { DockerHost } from './host.js';
@@ -12,6 +12,15 @@ export interface EngineVersion {
   readonly apiVersion: string;
   readonly os: string;
   readonly arch: string;
+}
+
+/** What `docker info` says about the machine behind the engine. */
+export interface EngineInfo {
+  readonly cpus: number;
+  readonly memoryBytes: number;
+  /** The engine's host name. */
+  readonly name: string;
+  readonly serverVersion: string;
 }
 
 /** An image as Gyre needs to see it. */
@@ -51,9 +60,13 @@ export interface ImportRequest {
 /** Engine-level calls. */
 export interface EngineClient {
   readonly host: DockerHost;
-  /** Resolves when the engine answers; throws UnavailableError naming the host otherwise. */
-  ping(): Promise<void>;
+  /**
+   * Resolves when the engine answers; throws UnavailableError naming the host otherwise.
+   * @param signal aborts a ping that waits too long
+   */
+  ping(signal?: AbortSignal): Promise<void>;
   version(): Promise<EngineVersion>;
+  info(): Promise<EngineInfo>;
 }
 
 /** Image calls. Every method throws a GyreError that names the host and the image. */
