@@ -11,13 +11,14 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { packageRoot } from '../../src/shared/package-files.js';
 
 const run = promisify(execFile);
 const IMAGE = 'gyre/test-git-server:1';
-const CONTEXT = join(dirname(fileURLToPath(import.meta.url)), 'git-server');
+// From the package root, so the compiled benchmarks (dist-bench/) find the same build context.
+const CONTEXT = join(packageRoot, 'test/support/git-server');
 const GIT_PORT = 9418;
 const REPO_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const AUTHOR = ['-c', 'user.name=Gyre Test', '-c', 'user.email=test@gyre.invalid'];
