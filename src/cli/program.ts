@@ -11,6 +11,8 @@ import { registerTokensCommand } from './commands/tokens.js';
 import { registerImagesCommand } from './commands/images.js';
 import { registerHealthcheckCommand } from './commands/healthcheck.js';
 import { registerAgentCommand } from './commands/agent.js';
+import { registerStackCommands } from './commands/stack.js';
+import { registerBuilderCommands } from './commands/builder.js';
 import { GYRE_VERSION } from '../shared/package-files.js';
 
 export function createProgram(): Command {
@@ -24,12 +26,15 @@ export function createProgram(): Command {
       `
 Getting started:
   $ gyre init                   write .env with generated secrets
-  $ gyre images build --offline build every image without a registry
-  $ gyre render --out compose   render the Compose stacks from .env
+  $ gyre up --with-builder      images, services stack and a local builder; prints where to log in
+  $ gyre builder join --host ssh://ops@build-1 --services-url http://10.0.0.5
+  $ gyre status
 
 Exit codes: 0 ok, 1 failed, 2 invalid input, 3 a host or service unreachable, 4 timed out, 70 internal error.`,
     );
   registerInitCommand(program);
+  registerStackCommands(program);
+  registerBuilderCommands(program);
   registerSettingsCommand(program);
   registerRenderCommand(program);
   registerServeCommand(program);

@@ -18,6 +18,7 @@ export {
 } from './host.js';
 export type { DockerHostOptions } from './tls-files.js';
 export type { Environment } from './docker-config.js';
+export { composeEnvironment, DOCKER_CLI_VARIABLES, type ComposeEnvironment } from './compose-environment.js';
 export { preflightDockerHost, MIN_ENGINE_API_VERSION, DEFAULT_PREFLIGHT_TIMEOUT_MS, type EngineFacts, type PreflightOptions } from './preflight.js';
 export { createDockerClient, splitTag } from './dockerode-client.js';
 export { toDockerError, statusCodeOf, engineErrorMessage } from './errors.js';

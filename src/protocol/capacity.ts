@@ -1,6 +1,8 @@
 /**
- * How many jobs a builder runs at once. A builder keeps 2 CPUs and 4 GiB for coordinating
- * builds and splits the rest into slots of `slotCpus` and `slotMemoryBytes` each:
+ * How many jobs a builder runs at once: the agent computes it from its host, and the orchestrator
+ * computes it first, so a host too small for one slot is refused before anything changes.
+ * A builder keeps 2 CPUs and 4 GiB for coordinating builds and splits the rest into slots of
+ * `slotCpus` and `slotMemoryBytes` each:
  * `slots = min(floor((cpus - 2) / slotCpus), floor((memGiB - 4) / slotMemGiB))`.
  */
 import { InvalidInputError } from '../shared/errors.js';

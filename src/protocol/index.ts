@@ -1,1 +1,3 @@
 export * from './contract.js';
+export * from './capacity.js';
+export { builderNameOf } from './builder-name.js';

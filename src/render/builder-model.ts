@@ -16,7 +16,23 @@ export interface BuilderModel {
   readonly secrets: readonly StackSecret[];
 }
 
-export function buildBuilderModel(settings: Settings, common: { version: string }): BuilderModel {
+/**
+ * Where the builder stack reads the join secret from. `file`: a file beside the Compose file, for
+ * a stack brought up on the machine it was rendered on. `environment`: the GYRE_JOIN_SECRET
+ * variable of the `docker compose` process, which Compose copies into the container, for a stack
+ * brought up on a remote Docker host, where a file would have to exist on that host.
+ */
+export type JoinSecretSource = 'file' | 'environment';
+
+export interface BuilderRenderOptions {
+  readonly version: string;
+  /** @default 'file' */
+  readonly joinSecretSource?: JoinSecretSource;
+  /** Port of the agent's local API; two builders on one host (during a roll) need two. @default AGENT_API_PORT */
+  readonly agentApiPort?: number;
+}
+
+export function buildBuilderModel(settings: Settings, common: BuilderRenderOptions): BuilderModel {
   const builder = settings.builder;
   const name = builder.name ?? DEFAULT_BUILDER_NAME;
   const secrets = [stackSecret('gyre_join_secret', 'GYRE_JOIN_SECRET', settings.secrets.joinSecret)];
@@ -36,8 +52,9 @@ export function buildBuilderModel(settings: Settings, common: { version: string 
     ...outboundEnvironment(settings, settings.extraCaCertsFile ? EXTRA_CA_PATH : undefined),
   };
 
+  const fromEnvironment = common.joinSecretSource === 'environment';
   const model = {
-    ...common,
+    version: common.version,
     stack: 'builder',
     projectName: builderProjectName(name),
     builderName: name,
@@ -46,10 +63,12 @@ export function buildBuilderModel(settings: Settings, common: { version: string 
     agentSecrets: secrets.map((s) => s.name),
     agentConfigs: Object.keys(configs).map((source) => ({ source, target: EXTRA_CA_PATH })),
     stopGracePeriod: formatDuration(builder.drainTimeoutMs),
-    agentHealthUrl: `http://127.0.0.1:${AGENT_API_PORT}/healthz`,
-    ...composeFileMaps(secrets, configs),
+    agentApiPort: String(common.agentApiPort ?? AGENT_API_PORT),
+    agentHealthUrl: `http://127.0.0.1:${common.agentApiPort ?? AGENT_API_PORT}/healthz`,
+    ...composeFileMaps(fromEnvironment ? [] : secrets, configs),
+    secretEnvironment: fromEnvironment ? Object.fromEntries(secrets.map((s) => [s.name, s.setting])) : {},
   };
-  return { model, secrets };
+  return { model, secrets: fromEnvironment ? [] : secrets };
 }
 
 /** Compose project name of a builder's stack on its host. */

@@ -6,7 +6,7 @@
 import { parse } from 'yaml';
 import type { Settings } from '../config/index.js';
 import { InvalidInputError } from '../shared/errors.js';
-import { buildBuilderModel } from './builder-model.js';
+import { buildBuilderModel, type JoinSecretSource } from './builder-model.js';
 import { compileTemplate } from './compile-template.js';
 import { buildServicesModel } from './services-model.js';
 import type { StackSecret } from './stack-files.js';
@@ -35,6 +35,10 @@ export const SERVICES_PROJECT_NAME = 'gyre-services';
 export interface RenderOptions {
   /** Gyre's version, written into labels. */
   readonly version: string;
+  /** Builder stack only. @default 'file' */
+  readonly joinSecretSource?: JoinSecretSource;
+  /** Builder stack only. @default AGENT_API_PORT */
+  readonly agentApiPort?: number;
 }
 
 export function renderServicesStack(settings: Settings, templates: StackTemplates, options: RenderOptions): RenderedStack {
@@ -44,7 +48,7 @@ export function renderServicesStack(settings: Settings, templates: StackTemplate
 }
 
 export function renderBuilderStack(settings: Settings, templates: StackTemplates, options: RenderOptions): RenderedStack {
-  const { model, secrets } = buildBuilderModel(settings, { version: options.version });
+  const { model, secrets } = buildBuilderModel(settings, options);
   const text = renderValidated('builder.yml', templates.builder, templates.partials, model);
   return { fileName: 'builder.yml', projectName: (model as { projectName: string }).projectName, text, secrets };
 }

@@ -13,7 +13,7 @@ import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { MAX_LEASE_WAIT_S, type BuilderFacts, type BuilderState, type BuilderStatus, type JobLease } from '../../protocol/index.js';
 import { ExitCode, GyreError } from '../../shared/errors.js';
-import { computeCapacity, type Capacity, type SlotSettings } from '../capacity.js';
+import { builderNameOf, computeCapacity, type Capacity, type SlotSettings } from '../../protocol/index.js';
 import { cleanupBuilder } from '../runner/index.js';
 import { IdentityFile } from './identity-file.js';
 import { JobSession } from './job-session.js';
@@ -237,12 +237,6 @@ export class Agent {
   private retryLog() {
     return { onRetry: (error: Error, waitMs: number) => this.logger.warn({ err: error.message, retryInMs: waitMs }, 'services box unavailable; retrying') };
   }
-}
-
-/** Docker host names may hold dots and capitals; builder names are `[a-z0-9-]`, at most 40. */
-export function builderNameOf(hostName: string): string {
-  const name = hostName.toLowerCase().split('.')[0]!.replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '').slice(0, 40).replace(/-+$/, '');
-  return name || 'builder';
 }
 
 function registrationError(error: unknown, servicesUrl: string): unknown {

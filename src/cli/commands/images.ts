@@ -11,6 +11,7 @@ import { InvalidInputError } from '../../shared/errors.js';
 import { createOutput, type Output } from '../output.js';
 import { loadCommandSettings } from '../settings-source.js';
 import { runSteps } from '../step-runner.js';
+import { warnAboutMissingCa } from '../orchestrator-options.js';
 
 interface HostOptions {
   readonly host?: string;
@@ -45,9 +46,7 @@ async function connect(host: DockerHost): Promise<DockerClient> {
 /** Image builds run where the operator is, so GYRE_* variables of the shell count, as for `serve`. */
 function loadImageSettings(options: SettingsHostOptions, output: Output): Settings {
   const settings = loadCommandSettings(options, 'generate', output, true);
-  if (settings.extraCaCertsFile === undefined && process.env['NODE_EXTRA_CA_CERTS']) {
-    output.warn(`NODE_EXTRA_CA_CERTS is set on this machine but GYRE_EXTRA_CA_CERTS_FILE is not; if npm or apt inside image builds fail with certificate errors, set GYRE_EXTRA_CA_CERTS_FILE=${process.env['NODE_EXTRA_CA_CERTS']}`);
-  }
+  warnAboutMissingCa(settings, output);
   return settings;
 }
 

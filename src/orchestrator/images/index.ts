@@ -3,6 +3,7 @@
  */
 export { planImageBuild, type BuildImagesOptions, type ImageBuildStep, type ImageResult } from './build-images.js';
 export { saveImages, loadImages, runtimeImageRefs } from './bundle.js';
+export { shipImages, type ShipResult } from './ship-images.js';
 export { OFFLINE_BASE_LABEL } from './debian-base.js';
 export { INPUTS_LABEL } from './inputs-hash.js';
 export type { ImageKind } from './build-args.js';

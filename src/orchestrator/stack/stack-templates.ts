@@ -3,8 +3,8 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { StackTemplates } from '../render/index.js';
-import { packageRoot } from '../shared/package-files.js';
+import type { StackTemplates } from '../../render/index.js';
+import { packageRoot } from '../../shared/package-files.js';
 
 /** Reads the stack templates from `templates/`. */
 export function readStackTemplates(root: string = packageRoot): StackTemplates {

@@ -14,8 +14,8 @@ async function boundaryErrors(filePath: string, code: string): Promise<string[]>
 describe('import boundaries', () => {
   it.each([
     ['src/builder/__lint_probe__.ts', "export { startServices } from '../services/start-services.js';", /only through src\/protocol/],
-    ['src/services/__lint_probe__.ts', "export { computeCapacity } from '../builder/capacity.js';", /only through src\/protocol/],
-    ['src/orchestrator/__lint_probe__.ts', "export { computeCapacity } from '../builder/capacity.js';", /never its internals/],
+    ['src/services/__lint_probe__.ts', "export { runJob } from '../builder/runner/index.js';", /only through src\/protocol/],
+    ['src/orchestrator/__lint_probe__.ts', "export { runJob } from '../builder/runner/index.js';", /never its internals/],
     ['src/orchestrator/__lint_probe__.ts', "export { startServices } from '../services/start-services.js';", /never its internals/],
     ['src/config/__lint_probe__.ts', "export { readFileSync } from 'node:fs';", /does no I\/O/],
     ['src/render/__lint_probe__.ts', "export { default } from 'dockerode';", /does no I\/O/],
@@ -23,7 +23,7 @@ describe('import boundaries', () => {
     expect(await boundaryErrors(file, code)).toEqual([expect.stringMatching(message)]);
   }, 60_000);
 
-  it('allows the builder to import the shared capacity of its own tree', async () => {
-    expect(await boundaryErrors('src/builder/__lint_probe__.ts', "export { computeCapacity } from './capacity.js';")).toEqual([]);
+  it('allows the builder to import its own modules', async () => {
+    expect(await boundaryErrors('src/builder/__lint_probe__.ts', "export { runJob } from './runner/index.js';")).toEqual([]);
   }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { computeCapacity } from '../../../src/builder/capacity.js';
+import { computeCapacity } from '../../../src/protocol/capacity.js';
 import { InvalidInputError } from '../../../src/shared/errors.js';
 
 const GiB = 1024 ** 3;

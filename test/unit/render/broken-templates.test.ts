@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { readStackTemplates } from '../../../src/cli/package-root.js';
+import { readStackTemplates } from '../../../src/orchestrator/stack/stack-templates.js';
 import { renderServicesStack } from '../../../src/render/index.js';
 import { InvalidInputError } from '../../../src/shared/errors.js';
 import { settingsFrom } from '../../support/settings.js';

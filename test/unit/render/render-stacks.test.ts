@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
-import { readStackTemplates } from '../../../src/cli/package-root.js';
+import { readStackTemplates } from '../../../src/orchestrator/stack/stack-templates.js';
 import { packageRoot } from '../../../src/shared/package-files.js';
 import { renderBuilderStack, renderServicesStack } from '../../../src/render/index.js';
 import { settingsFrom } from '../../support/settings.js';
@@ -122,5 +122,19 @@ describe('renderBuilderStack', () => {
     const agent = serviceOf(rendered.text, 'agent');
     expect(agent.secrets).toEqual(['gyre_join_secret']);
     expect(agent.environment).toMatchObject({ GYRE_JOIN_SECRET_FILE: '/run/secrets/gyre_join_secret', NODE_EXTRA_CA_CERTS: '/etc/gyre/extra-ca.pem' });
+  });
+
+  it('for a remote host, reads the join secret from Compose\'s environment and writes no secret file', () => {
+    const rendered = renderBuilderStack(settingsFrom({ GYRE_JOIN_SECRET: 'j'.repeat(40) }), templates, { ...options, joinSecretSource: 'environment' });
+    const document = parse(rendered.text) as { secrets: Record<string, unknown> };
+    expect(document.secrets).toEqual({ gyre_join_secret: { environment: 'GYRE_JOIN_SECRET' } });
+    expect(rendered.secrets).toEqual([]);
+    expect(rendered.text).not.toContain('j'.repeat(40));
+  });
+
+  it('gives a second builder on the same host its own local API port, in the command and the health check', () => {
+    const agent = serviceOf(renderBuilderStack(settingsFrom({}), templates, { ...options, agentApiPort: 7624 }).text, 'agent') as ComposeService & { command: string[]; healthcheck: { test: string[] } };
+    expect(agent.command).toEqual(['agent', '--api-port', '7624']);
+    expect(agent.healthcheck.test).toContain('http://127.0.0.1:7624/healthz');
   });
 });

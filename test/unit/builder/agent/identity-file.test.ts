@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { builderNameOf } from '../../../../src/builder/agent/agent.js';
 import { IdentityFile } from '../../../../src/builder/agent/identity-file.js';
 
 describe('IdentityFile', () => {
@@ -27,14 +26,5 @@ describe('IdentityFile', () => {
     expect(await file.load('http://x', 'b1')).toBeUndefined();
     writeFileSync(file.path, '{not json');
     expect(await file.load('http://x', 'b1')).toBeUndefined();
-  });
-});
-
-describe('builderNameOf', () => {
-  it('turns a Docker host name into a valid builder name', () => {
-    expect(builderNameOf('Build-Host-7.corp.example.com')).toBe('build-host-7');
-    expect(builderNameOf('ip_10_0_0_5')).toBe('ip-10-0-0-5');
-    expect(builderNameOf('x'.repeat(60))).toHaveLength(40);
-    expect(builderNameOf('...')).toBe('builder');
   });
 });

@@ -1,0 +1,134 @@
+/**
+ * `gyre builder join|list|drain|remove|roll`: builders on any Docker host.
+ */
+import type { Command } from 'commander';
+import { parseDuration, parseMemorySize } from '../../config/index.js';
+import { drainBuilder, planRemove, planRoll, waitUntilDrained } from '../../orchestrator/builders/fleet-actions.js';
+import { planJoin } from '../../orchestrator/builders/join-builder.js';
+import { InvalidInputError } from '../../shared/errors.js';
+import { apiOf, orchestratorSettings, tlsOf, withHostOptions, withWorkspaceOptions, workspaceOf, type HostFlags, type OrchestratorOptions } from '../orchestrator-options.js';
+import { createOutput } from '../output.js';
+import { runSteps } from '../step-runner.js';
+
+interface JoinFlags extends OrchestratorOptions, HostFlags {
+  readonly name?: string;
+  readonly slots?: string;
+  readonly slotCpus?: string;
+  readonly slotMemory?: string;
+  readonly servicesUrl?: string;
+  readonly timeout: string;
+}
+
+export function registerBuilderCommands(program: Command): void {
+  const builder = program.command('builder').description('Join, list, drain, remove and roll builders on any Docker host');
+
+  withHostOptions(withWorkspaceOptions(builder.command('join')), 'to run the builder on')
+    .description('Join a builder on a Docker host: ship the Gyre image, bring up the builder stack, wait for it to register')
+    .option('--name <name>', 'builder name (default: the Docker host\'s name)')
+    .option('--slots <n>', 'concurrent jobs (default: computed from the host\'s CPUs and memory)')
+    .option('--slot-cpus <n>', 'CPUs per job; 0 for no limit')
+    .option('--slot-memory <size>', 'memory per job, e.g. 4G')
+    .option('--services-url <url>', 'where the builder reaches the services box (default: GYRE_SERVICES_URL, or loopback on the local host)')
+    .option('--timeout <duration>', 'how long to wait for the registration', '3m')
+    .addHelpText('after', `
+Joining the same name on the same host again changes nothing and shows the builder.
+
+Examples:
+  $ gyre builder join --host ssh://ops@build-1.example.com --services-url http://10.0.0.5
+  $ gyre builder join --host tcp://10.0.0.7:2376 --tls-cert cert.pem --tls-key key.pem --tls-ca ca.pem --slots 4`)
+    .action(async (flags: JoinFlags) => {
+      const output = createOutput(flags.json === true);
+      const settings = orchestratorSettings(flags, output);
+      const workspace = workspaceOf(flags);
+      const join = planJoin({
+        settings,
+        workspace,
+        api: () => apiOf(workspace),
+        ...(flags.host && { hostText: flags.host }),
+        tls: tlsOf(flags),
+        ...(flags.name && { name: flags.name }),
+        ...numberFlag('--slots', flags.slots, 'slots', 1),
+        ...numberFlag('--slot-cpus', flags.slotCpus, 'slotCpus', 0),
+        ...(flags.slotMemory && { slotMemoryBytes: parseFlag('--slot-memory', () => parseMemorySize(flags.slotMemory!)) }),
+        ...(flags.servicesUrl && { servicesUrl: flags.servicesUrl.replace(/\/+$/, '') }),
+        timeoutMs: parseFlag('--timeout', () => parseDuration(flags.timeout)),
+      });
+      await runSteps(join.steps, output, (line) => line);
+      const result = join.result();
+      if (output.jsonMode) return output.json(result);
+      output.info(`Builder ${result.name} is ${result.builder.state} on ${result.host} with ${result.builder.slots} slot(s).`);
+    });
+
+  withWorkspaceOptions(builder.command('list'))
+    .description('Every builder: name, host, state, slots used/total, version, last seen')
+    .addHelpText('after', '\nExample:\n  $ gyre builder list --json | jq \'.[] | select(.state == "active") | .name\'')
+    .action(async (flags: OrchestratorOptions) => {
+      const output = createOutput(flags.json === true);
+      const workspace = workspaceOf(flags);
+      const builders = (await apiOf(workspace).builders()).filter((b) => b.state !== 'revoked');
+      const rows = builders.map((b) => ({ ...b, dockerHost: workspace.builderHost(b.name)?.host ?? null }));
+      if (output.jsonMode) return output.json(rows);
+      if (rows.length === 0) return output.info('No builders. Join one with `gyre builder join --host <docker-host>`.');
+      const table = [['NAME', 'HOST', 'STATE', 'SLOTS', 'RUNNING', 'VERSION', 'LAST SEEN'], ...rows.map((b) => [b.name, b.dockerHost || b.host, b.state, `${b.slotsUsed}/${b.slots}`, String(b.slotsUsed), b.version, b.lastSeenAt])];
+      const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+      for (const row of table) output.info(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+    });
+
+  withWorkspaceOptions(builder.command('drain'))
+    .argument('<name>', 'the builder')
+    .description('Drain a builder: no new jobs; running ones finish; at the deadline they are stopped and requeued')
+    .option('--deadline <duration>', 'how long running jobs may take', '30m')
+    .option('--wait', 'show progress until the builder is drained')
+    .addHelpText('after', '\nDraining again keeps the earlier deadline unless the new one is sooner.\n\nExample:\n  $ gyre builder drain build-1 --deadline 1h --wait')
+    .action(async (name: string, flags: OrchestratorOptions & { deadline: string; wait?: boolean }) => {
+      const output = createOutput(flags.json === true);
+      const deadlineMs = parseFlag('--deadline', () => parseDuration(flags.deadline));
+      const api = apiOf(workspaceOf(flags));
+      let result = await drainBuilder(api, name, Math.round(deadlineMs / 1000));
+      output.info(`${name} is ${result.state} (deadline ${result.drainDeadline ?? 'none'})`);
+      if (flags.wait) result = await waitUntilDrained(api, name, (line) => output.info(line));
+      if (output.jsonMode) output.json(result);
+    });
+
+  withWorkspaceOptions(builder.command('remove'))
+    .argument('<name>', 'the builder')
+    .description('Remove a drained builder: its stack comes down on its host and its credential is revoked')
+    .option('--force', 'drain it with a zero deadline first (its jobs are requeued)')
+    .addHelpText('after', '\nExample:\n  $ gyre builder drain build-1 --wait && gyre builder remove build-1')
+    .action(async (name: string, flags: OrchestratorOptions & { force?: boolean }) => {
+      const output = createOutput(flags.json === true);
+      const workspace = workspaceOf(flags);
+      await runSteps(planRemove({ api: apiOf(workspace), workspace, name, force: flags.force === true }), output, (line) => line);
+      if (output.jsonMode) output.json({ removed: name });
+    });
+
+  withWorkspaceOptions(builder.command('roll'))
+    .description('Replace builders with new ones on the current image: join the successor, drain the old one, remove it')
+    .option('--host <host...>', 'only the builders on these Docker hosts (as given to join)')
+    .option('--deadline <duration>', 'drain deadline of the old builders', '30m')
+    .addHelpText('after', '\nCapacity never drops: each successor joins before its predecessor drains.\n\nExample:\n  $ gyre images build --offline && gyre builder roll')
+    .action(async (flags: OrchestratorOptions & { host?: string[]; deadline: string }) => {
+      const output = createOutput(flags.json === true);
+      const settings = orchestratorSettings(flags, output);
+      const workspace = workspaceOf(flags);
+      const roll = planRoll({ settings, workspace, api: () => apiOf(workspace), hosts: flags.host ?? [], drainDeadlineSeconds: Math.round(parseFlag('--deadline', () => parseDuration(flags.deadline)) / 1000) });
+      await runSteps(roll.steps, output, (line) => line);
+      if (output.jsonMode) output.json({ replaced: roll.replaced() });
+    });
+}
+
+function numberFlag<K extends string>(flag: string, text: string | undefined, key: K, min: number): Partial<Record<K, number>> {
+  if (text === undefined) return {};
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min || (key === 'slots' && !Number.isInteger(value))) {
+    throw new InvalidInputError(flag, [{ input: `${flag}=${text}`, message: `must be a number of at least ${min}`, hint: `for example ${flag} ${min + 1}` }]);
+  }
+  return { [key]: value } as Partial<Record<K, number>>;
+}
+
+/** A duration (`30m`, `1h`) or size (`4G`) flag; undefined from the parser means it is malformed. */
+function parseFlag(flag: string, parse: () => number | undefined): number {
+  const value = parse();
+  if (value === undefined) throw new InvalidInputError(flag, [{ input: flag, message: 'is not a valid value', hint: flag === '--slot-memory' ? 'use a size such as 4G or 8192M' : 'use a duration such as 90s, 30m or 1h' }]);
+  return value;
+}

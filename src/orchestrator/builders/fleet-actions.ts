@@ -1,0 +1,130 @@
+/**
+ * Drain, remove and roll: what an operator does to builders that are already joined. Drains go
+ * through the services API (the agent sees them on its next lease or heartbeat); stacks come down
+ * through Compose on the builder's own Docker host, found in the workspace.
+ */
+import { builderProjectName } from '../../render/index.js';
+import { ConflictError, InvalidInputError, NotFoundError, TimeoutError } from '../../shared/errors.js';
+import type { FleetBuilder, GyreApi } from '../api/gyre-api.js';
+import { ComposeProject } from '../compose/compose-project.js';
+import { connectHost } from '../hosts.js';
+import type { Step } from '../steps.js';
+import type { Workspace } from '../workspace.js';
+import { planJoin, type JoinOptions, type JoinResult } from './join-builder.js';
+
+const POLL_MS = 1000;
+
+/** Starts a drain (idempotent); an unknown or revoked builder is a NotFoundError naming the known ones. */
+export async function drainBuilder(api: GyreApi, name: string, deadlineSeconds: number): Promise<FleetBuilder> {
+  const builder = await api.builderNamed(name);
+  return api.drain(builder.id, deadlineSeconds);
+}
+
+/** Polls until the builder is `drained`, reporting each change of its running jobs. */
+export async function waitUntilDrained(api: GyreApi, name: string, onLine: (line: string) => void, timeoutMs = 24 * 3_600_000): Promise<FleetBuilder> {
+  let last = '';
+  for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
+    const builder = await api.builderNamed(name);
+    const now = `${name}: ${builder.state}, ${builder.slotsUsed} job(s) running${builder.drainDeadline ? `, deadline ${builder.drainDeadline}` : ''}`;
+    if (now !== last) onLine((last = now));
+    if (builder.state === 'drained') return builder;
+    if (builder.state === 'active') throw new ConflictError(`the drain of ${name} was cancelled while waiting`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  throw new TimeoutError(`builder ${name} to be drained`, timeoutMs);
+}
+
+export interface RemoveOptions {
+  readonly api: GyreApi;
+  readonly workspace: Workspace;
+  readonly name: string;
+  readonly force: boolean;
+}
+
+/**
+ * Removes a drained builder: its stack (and identity volume) on its host, then its credential.
+ * `force` drains it with a zero deadline first, so its jobs are requeued.
+ */
+export function planRemove(options: RemoveOptions): Step[] {
+  const { api, workspace, name } = options;
+  let builder: FleetBuilder | undefined;
+  return [
+    {
+      title: `Check builder ${name}`,
+      run: async (onLine) => {
+        builder = await api.builderNamed(name);
+        const record = workspace.builderHost(name);
+        if (!record) throw new NotFoundError(`the Docker host of builder ${name} in ${workspace.dir} (it was not joined from here); remove its stack on its host with \`docker compose -p ${builderProjectName(name)} down --volumes\`, then revoke it`);
+        if (!['drained', 'lost'].includes(builder.state)) {
+          if (!options.force) throw new ConflictError(`builder ${name} is ${builder.state} with ${builder.slotsUsed} job(s); drain it first (\`gyre builder drain ${name} --wait\`) or pass --force to stop its jobs now (they are requeued)`);
+          await api.drain(builder.id, 0);
+          builder = await waitUntilDrained(api, name, onLine, 120_000);
+        }
+        return `${name} is ${builder.state} on ${record.host || 'the local host'}`;
+      },
+    },
+    {
+      title: 'Bring its stack down',
+      run: async () => {
+        const record = workspace.builderHost(name)!;
+        const target = await connectHost(record.host || undefined, record.tls);
+        await new ComposeProject({ host: target.host, dir: workspace.builderDir(name), file: 'builder.yml', projectName: builderProjectName(name), env: { GYRE_JOIN_SECRET: '' } }).down(true);
+        return `${builderProjectName(name)} removed from ${target.description}`;
+      },
+    },
+    {
+      title: 'Revoke its credential',
+      run: async () => {
+        await api.revoke(builder!.id);
+        workspace.forgetBuilder(name);
+        return `${name} revoked`;
+      },
+    },
+  ];
+}
+
+export interface RollOptions extends Omit<JoinOptions, 'hostText' | 'tls' | 'name' | 'agentApiPort'> {
+  /** Only the builders on these hosts (as given to `join`); all when empty. */
+  readonly hosts: readonly string[];
+  readonly drainDeadlineSeconds: number;
+}
+
+/**
+ * Replaces every builder: joins its successor on the same host first, then drains the old one and
+ * removes it once drained, so capacity never drops below what it was.
+ */
+export function planRoll(options: RollOptions): { steps: Step[]; replaced: () => { old: string; successor: string }[] } {
+  const records = options.workspace.builderHosts().filter((r) => options.hosts.length === 0 || options.hosts.includes(r.host));
+  if (records.length === 0) throw new InvalidInputError('gyre builder roll', [{ input: options.hosts.length > 0 ? `--host ${options.hosts.join(' --host ')}` : 'builders', message: `no builder joined from ${options.workspace.dir} matches`, hint: 'see `gyre builder list`; roll only builders joined with `gyre builder join` from this folder' }]);
+  const replaced: { old: string; successor: string }[] = [];
+  const steps: Step[] = [];
+  for (const record of records) {
+    const successor = successorName(record.name);
+    const join = planJoin({ ...options, hostText: record.host || undefined, ...(record.tls && { tls: record.tls }), name: successor, agentApiPort: otherPort(record.apiPort) });
+    steps.push(...join.steps.map((step) => ({ ...step, title: `${successor}: ${step.title}` })));
+    steps.push({
+      title: `${record.name}: drain`,
+      run: async (onLine) => {
+        const joined: JoinResult = join.result();
+        await drainBuilder(options.api(), record.name, options.drainDeadlineSeconds);
+        await waitUntilDrained(options.api(), record.name, onLine);
+        replaced.push({ old: record.name, successor: joined.name });
+        return `${record.name} drained; ${joined.name} took its place`;
+      },
+    });
+    steps.push(...planRemove({ api: options.api(), workspace: options.workspace, name: record.name, force: false }).map((step) => ({ ...step, title: `${record.name}: ${step.title}` })));
+  }
+  return { steps, replaced: () => replaced };
+}
+
+/** `b1` → `b1-r1`, `b1-r1` → `b1-r2`: a new name, since a name belongs to one builder. */
+export function successorName(name: string): string {
+  const match = /^(.*)-r(\d+)$/.exec(name);
+  const next = match ? `${match[1]}-r${Number(match[2]) + 1}` : `${name}-r1`;
+  return next.length <= 40 ? next : `${name.slice(0, 34)}-r${Date.now() % 10_000}`;
+}
+
+/** The successor runs beside its predecessor on the same host, so its local API needs another port. */
+function otherPort(port: number): number {
+  return port % 2 === 1 ? port + 1 : port - 1;
+}

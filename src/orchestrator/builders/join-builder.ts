@@ -1,0 +1,152 @@
+/**
+ * `gyre builder join`: a builder stack on a Docker host. Nothing changes on the host until the
+ * preflight, the capacity and the name have passed; then the Gyre image is shipped when the host
+ * lacks it, the stack is rendered (the join secret travels in Compose's environment, never in a
+ * file on the host) and brought up, and the registration is awaited. Joining the same name on the
+ * same host again is a no-op that shows the builder.
+ */
+import type { Settings } from '../../config/index.js';
+import { createDockerClient, resolveDockerHost, type DockerHostOptions } from '../../docker/index.js';
+import { builderNameOf, computeCapacity, type Capacity } from '../../protocol/index.js';
+import { AGENT_API_PORT, builderProjectName, renderBuilderStack } from '../../render/index.js';
+import { ConflictError, InvalidInputError, TimeoutError } from '../../shared/errors.js';
+import { GYRE_VERSION } from '../../shared/package-files.js';
+import type { FleetBuilder, GyreApi } from '../api/gyre-api.js';
+import { ComposeProject } from '../compose/compose-project.js';
+import { connectHost, isLocalHost, type ConnectedHost } from '../hosts.js';
+import { shipImages } from '../images/index.js';
+import { readStackTemplates } from '../stack/stack-templates.js';
+import { writeStacks } from '../stack/write-stacks.js';
+import type { Step } from '../steps.js';
+import type { Workspace } from '../workspace.js';
+
+export interface JoinOptions {
+  readonly settings: Settings;
+  readonly workspace: Workspace;
+  readonly api: () => GyreApi;
+  readonly hostText?: string;
+  readonly tls?: DockerHostOptions;
+  /** @default the host's name, made into a builder name */
+  readonly name?: string;
+  readonly slots?: number;
+  readonly slotCpus?: number;
+  readonly slotMemoryBytes?: number;
+  /** Where the builder reaches the services box. @default GYRE_SERVICES_URL, or loopback on the local host */
+  readonly servicesUrl?: string;
+  /** Port of the agent's local API on the host. @default what this builder had, else AGENT_API_PORT */
+  readonly agentApiPort?: number;
+  /** How long to wait for the registration. @default 180000 */
+  readonly timeoutMs?: number;
+}
+
+export interface JoinResult {
+  readonly name: string;
+  readonly host: string;
+  readonly capacity: Capacity;
+  readonly builder: FleetBuilder;
+  /** False when the builder was already there and running. */
+  readonly changed: boolean;
+}
+
+export interface BuilderJoin {
+  readonly steps: Step[];
+  result(): JoinResult;
+}
+
+export function planJoin(options: JoinOptions): BuilderJoin {
+  const { settings, workspace } = options;
+  let target: ConnectedHost | undefined;
+  let name = options.name;
+  let capacity: Capacity | undefined;
+  let servicesUrl: string | undefined;
+  let existing: FleetBuilder | undefined;
+  let builder: FleetBuilder | undefined;
+  const connected = () => target!;
+  const builderName = () => name!;
+  const stack = () =>
+    new ComposeProject({ host: connected().host, dir: workspace.builderDir(builderName()), file: 'builder.yml', projectName: builderProjectName(builderName()), env: { GYRE_JOIN_SECRET: settings.secrets.joinSecret ?? '' } });
+  const slots = { ...(options.slots !== undefined || settings.builder.slots !== undefined ? { slots: options.slots ?? settings.builder.slots } : {}), slotCpus: options.slotCpus ?? settings.builder.slotCpus, slotMemoryBytes: options.slotMemoryBytes ?? settings.builder.slotMemoryBytes };
+
+  const steps: Step[] = [
+    {
+      title: `Check the Docker host ${options.hostText ?? '(local)'}`,
+      run: async () => {
+        target = await connectHost(options.hostText, options.tls);
+        name ??= builderNameOf(target.facts.name);
+        capacity = computeCapacity({ cpus: target.facts.cpus, memoryBytes: target.facts.memoryBytes }, slots);
+        servicesUrl = options.servicesUrl ?? settings.builder.servicesUrl ?? (isLocalHost(target.host) ? `http://127.0.0.1:${settings.listen.httpPort}` : undefined);
+        if (servicesUrl === undefined) {
+          throw new InvalidInputError('gyre builder join', [{ input: '--services-url', message: `is needed: a builder on ${target.description} cannot reach the services box on loopback`, hint: 'pass --services-url http://<services-host-address>:<port>, or set GYRE_SERVICES_URL in .env' }]);
+        }
+        return `${target.description}: Docker ${target.facts.version}, ${target.facts.cpus} CPUs, ${Math.round(target.facts.memoryBytes / 1024 ** 3)} GiB → ${describeCapacity(capacity)}`;
+      },
+    },
+    {
+      title: 'Check the builder name',
+      run: async () => {
+        existing = (await options.api().builders()).find((b) => b.name === builderName() && b.state !== 'revoked');
+        const record = workspace.builderHost(builderName());
+        if (existing && record?.host !== (connected().text ?? '')) {
+          throw new ConflictError(`a builder named "${builderName()}" is already registered (on ${record ? record.host : `Docker host ${existing.host}`}); choose another --name, or remove that builder first with \`gyre builder remove ${builderName()}\``);
+        }
+        return existing ? `${builderName()} is known on this host (${existing.state}); joining again` : `${builderName()} is free`;
+      },
+    },
+    {
+      title: 'Gyre image on the host',
+      run: async (onLine) => {
+        const local = createDockerClient(resolveDockerHost(undefined, process.env));
+        const shipped = await shipImages(local, connected().docker, [settings.images.app], onLine);
+        return shipped.shipped.length > 0 ? `shipped ${settings.images.app}` : `${settings.images.app} is already there`;
+      },
+    },
+    {
+      title: 'Render the builder stack',
+      run: () => {
+        const builderSettings: Settings = { ...settings, builder: { ...settings.builder, name: builderName(), servicesUrl: servicesUrl!, slots: capacity!.slots, slotCpus: capacity!.slotCpus, slotMemoryBytes: capacity!.slotMemoryBytes } };
+        const apiPort = options.agentApiPort ?? workspace.builderHost(builderName())?.apiPort ?? AGENT_API_PORT;
+        const rendered = renderBuilderStack(builderSettings, readStackTemplates(), { version: GYRE_VERSION, joinSecretSource: 'environment', agentApiPort: apiPort });
+        const [file] = writeStacks(workspace.builderDir(builderName()), [rendered], { warn: () => undefined });
+        workspace.saveBuilderHost({ name: builderName(), host: connected().text ?? '', apiPort, ...(Object.keys(options.tls ?? {}).length > 0 && { tls: options.tls }) });
+        return Promise.resolve(`wrote ${file}`);
+      },
+    },
+    {
+      title: 'Start the builder stack',
+      run: async (onLine) => {
+        await stack().up(onLine, Math.ceil((options.timeoutMs ?? 180_000) / 1000));
+        return `${builderProjectName(builderName())} is up on ${connected().description}`;
+      },
+    },
+    {
+      title: 'Wait for the registration',
+      run: async (onLine) => {
+        builder = await waitForRegistration(options.api(), builderName(), options.timeoutMs ?? 180_000, onLine);
+        return `${builder.name} is ${builder.state}: ${builder.slots} slot(s) of ${builder.slotCpus || 'unlimited'} CPU / ${Math.round(builder.slotMemoryBytes / 1024 ** 3)} GiB`;
+      },
+    },
+  ];
+  return {
+    steps,
+    result: () => ({ name: builderName(), host: connected().description, capacity: capacity!, builder: builder!, changed: existing?.state !== 'active' }),
+  };
+}
+
+/** The builder once it is registered and active. */
+async function waitForRegistration(api: GyreApi, name: string, timeoutMs: number, onLine: (line: string) => void): Promise<FleetBuilder> {
+  const started = Date.now();
+  let last = '';
+  while (Date.now() - started < timeoutMs) {
+    const builder = (await api.builders()).find((b) => b.name === name && b.state !== 'revoked');
+    const now = builder ? `${name} is ${builder.state}` : `waiting for ${name} to register`;
+    if (now !== last) onLine((last = now));
+    if (builder?.state === 'active') return builder;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw new TimeoutError(`builder ${name} to register and be active (check the agent's log: docker compose -p ${builderProjectName(name)} logs agent, on its host)`, timeoutMs);
+}
+
+export function describeCapacity(capacity: Capacity): string {
+  const cpu = capacity.slotCpus === 0 ? 'no CPU limit' : `${capacity.slotCpus} CPU`;
+  return `${capacity.slots} slot(s) of ${cpu} / ${Math.round((capacity.slotMemoryBytes / 1024 ** 3) * 10) / 10} GiB${capacity.explicit ? ' (set explicitly)' : ''}`;
+}

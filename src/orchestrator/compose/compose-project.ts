@@ -1,0 +1,90 @@
+/**
+ * One rendered Compose stack on one Docker host, driven through the `docker-compose` npm package
+ * (which runs the real `docker compose` v2 CLI). Every failure names the stack, the host and
+ * Compose's own last words.
+ */
+import * as compose from 'docker-compose';
+import { composeEnvironment, describeDockerHost, DOCKER_CLI_VARIABLES, type DockerHost } from '../../docker/index.js';
+import { GyreError, UnavailableError } from '../../shared/errors.js';
+
+/** A service of a running stack, as `docker compose ps` reports it. */
+export interface ComposeService {
+  readonly service: string;
+  readonly state: string;
+  /** `healthy`, `unhealthy`, `starting`, or '' without a health check. */
+  readonly health: string;
+}
+
+export interface ComposeProjectOptions {
+  readonly host: DockerHost;
+  /** The folder holding the Compose file (and its `secrets/`). */
+  readonly dir: string;
+  readonly file: string;
+  readonly projectName: string;
+  /** Variables Compose needs besides the host's, e.g. a secret read from the environment. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export class ComposeProject {
+  constructor(readonly options: ComposeProjectOptions) {}
+
+  get description(): string {
+    return `stack ${this.options.projectName} on ${describeDockerHost(this.options.host)}`;
+  }
+
+  /** `up -d --wait`: resolves once every service is healthy. */
+  async up(onLine: (line: string) => void, waitTimeoutSeconds = 300): Promise<void> {
+    await this.run('up', (options) => compose.upAll({ ...options, commandOptions: ['--wait', '--wait-timeout', String(waitTimeoutSeconds), '--remove-orphans'], callback: lines(onLine) }));
+  }
+
+  async down(removeVolumes: boolean): Promise<void> {
+    await this.run('down', (options) => compose.downAll({ ...options, commandOptions: ['--remove-orphans', ...(removeVolumes ? ['--volumes'] : [])] }));
+  }
+
+  async ps(): Promise<ComposeService[]> {
+    const result = await this.run('ps', (options) => compose.execCompose('ps', ['--all', '--format', 'json'], options));
+    return parsePs(result.out);
+  }
+
+  /** Runs a command in a service's container and returns its stdout. */
+  async exec(service: string, argv: readonly string[]): Promise<string> {
+    const result = await this.run(`exec ${service} ${argv.join(' ')}`, (options) => compose.exec(service, [...argv], { ...options, commandOptions: ['-T'] }));
+    return result.out;
+  }
+
+  private async run<T extends compose.IDockerComposeResult>(what: string, call: (options: compose.IDockerComposeOptions) => Promise<T>): Promise<T> {
+    const target = composeEnvironment(this.options.host);
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(DOCKER_CLI_VARIABLES as readonly string[]).includes(name)));
+    try {
+      return await call({ cwd: this.options.dir, config: this.options.file, composeOptions: ['-p', this.options.projectName], log: false, env: { ...inherited, ...target.env, ...this.options.env } });
+    } catch (error) {
+      throw this.failure(what, error);
+    } finally {
+      target.dispose();
+    }
+  }
+
+  private failure(what: string, error: unknown): GyreError {
+    const result = error as Partial<compose.IDockerComposeResult> | Error;
+    const said = 'err' in result && typeof result.err === 'string' ? result.err.trim().split('\n').slice(-8).join('\n') : error instanceof Error ? error.message : String(error);
+    const message = `docker compose ${what} failed for the ${this.description}:\n${said}`;
+    // Compose cannot reach the engine: the host is the problem, not the stack.
+    if (/Cannot connect to the Docker daemon|connection refused|no such host|dial-stdio/i.test(said)) return new UnavailableError(`${message}\ncheck that the Docker Engine on ${describeDockerHost(this.options.host)} is running and reachable`);
+    return new GyreError(message, undefined, { cause: error });
+  }
+}
+
+function lines(onLine: (line: string) => void): (chunk: Buffer) => void {
+  return (chunk) => {
+    for (const line of chunk.toString('utf8').split(/\r?\n/)) if (line.trim() !== '') onLine(line.trim());
+  };
+}
+
+/** Compose prints one JSON object per line (v2.21+) or one array (older v2). */
+export function parsePs(out: string): ComposeService[] {
+  const text = out.trim();
+  if (text === '') return [];
+  type Row = { Service: string; State: string; Health?: string };
+  const rows: Row[] = text.startsWith('[') ? (JSON.parse(text) as Row[]) : text.split('\n').map((line) => JSON.parse(line) as Row);
+  return rows.map((row) => ({ service: row.Service, state: row.State, health: row.Health ?? '' }));
+}

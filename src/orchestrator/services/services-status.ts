@@ -1,0 +1,60 @@
+/**
+ * `gyre status`: one view of the whole install, from Compose (are the services healthy?) and from
+ * the API (builders, slots, queue). Each source that cannot be reached is reported as such, so
+ * the status of a broken install is still a status.
+ */
+import { SERVICES_PROJECT_NAME } from '../../render/index.js';
+import type { GyreApi } from '../api/gyre-api.js';
+import { ComposeProject, type ComposeService } from '../compose/compose-project.js';
+import type { ConnectedHost } from '../hosts.js';
+import type { Workspace } from '../workspace.js';
+
+export interface InstallStatus {
+  readonly host: string;
+  readonly services: readonly ComposeService[] | { readonly error: string };
+  readonly health: { readonly status: string; readonly database?: string };
+  readonly builders:
+    | {
+        readonly total: number;
+        readonly byState: Readonly<Record<string, number>>;
+        readonly healthy: number;
+        readonly slots: { readonly total: number; readonly used: number };
+      }
+    | { readonly error: string };
+  readonly queue: { readonly depth: number; readonly oldestQueuedAt: string | null; readonly oldestJob: { readonly jobId: number; readonly name: string; readonly waitingBecause: string } | null } | { readonly error: string };
+}
+
+export async function readStatus(target: ConnectedHost, workspace: Workspace, api: GyreApi | undefined): Promise<InstallStatus> {
+  const stack = new ComposeProject({ host: target.host, dir: workspace.dir, file: 'services.yml', projectName: SERVICES_PROJECT_NAME });
+  const noApi = { error: `no API token: run \`gyre up\` first (it writes ${workspace.dir}/api.json), or set GYRE_API_URL and GYRE_API_TOKEN` };
+  const [services, health, builders, queue] = await Promise.all([
+    stack.ps().catch((error: unknown) => ({ error: messageOf(error) })),
+    api ? api.health() : Promise.resolve({ status: 'unknown' }),
+    api ? api.builders().catch((error: unknown) => ({ error: messageOf(error) })) : Promise.resolve(noApi),
+    api ? api.queue().catch((error: unknown) => ({ error: messageOf(error) })) : Promise.resolve(noApi),
+  ]);
+  return {
+    host: target.description,
+    services,
+    health: { status: health.status, ...('database' in health && health.database && { database: health.database.state }) },
+    builders: 'error' in builders ? builders : summariseBuilders(builders),
+    queue: 'error' in queue ? queue : { depth: queue.depth, oldestQueuedAt: queue.oldestQueuedAt, oldestJob: queue.items[0] ? { jobId: queue.items[0].jobId, name: queue.items[0].name, waitingBecause: queue.items[0].waitingBecause } : null },
+  };
+}
+
+function summariseBuilders(builders: readonly { state: string; slots: number; slotsUsed: number }[]) {
+  const live = builders.filter((b) => b.state !== 'revoked');
+  const byState: Record<string, number> = {};
+  for (const b of live) byState[b.state] = (byState[b.state] ?? 0) + 1;
+  const taking = live.filter((b) => b.state === 'active');
+  return {
+    total: live.length,
+    byState,
+    healthy: taking.length,
+    slots: { total: taking.reduce((n, b) => n + b.slots, 0), used: live.reduce((n, b) => n + b.slotsUsed, 0) },
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,135 @@
+/**
+ * `gyre up`: the services stack on a Docker host, from settings to a healthy, migrated stack with
+ * an API token for the orchestrator. Each step is safe to run again: images that exist are kept,
+ * a healthy stack is left as it is, and a working API token is reused.
+ */
+import type { Settings } from '../../config/index.js';
+import { createDockerClient, resolveDockerHost, type DockerHostOptions } from '../../docker/index.js';
+import { renderServicesStack, SERVICES_PROJECT_NAME } from '../../render/index.js';
+import { GYRE_VERSION } from '../../shared/package-files.js';
+import { GyreApi } from '../api/gyre-api.js';
+import { ComposeProject } from '../compose/compose-project.js';
+import { addressOf, connectHost, type ConnectedHost } from '../hosts.js';
+import { planImageBuild, shipImages } from '../images/index.js';
+import { readStackTemplates } from '../stack/stack-templates.js';
+import { writeStacks } from '../stack/write-stacks.js';
+import type { Step } from '../steps.js';
+import type { Workspace } from '../workspace.js';
+
+/** The command inside the app container. */
+export const APP_CLI = ['node', '/opt/gyre/dist/cli.js'];
+
+export interface UpOptions {
+  readonly settings: Settings;
+  readonly workspace: Workspace;
+  readonly hostText?: string;
+  readonly tls?: DockerHostOptions;
+  /** How long Compose waits for the services to be healthy. @default 300 */
+  readonly waitTimeoutSeconds?: number;
+}
+
+/** Where to go once the stack is up. */
+export interface UpResult {
+  readonly host: string;
+  readonly uiUrl: string;
+  readonly adminUrl: string;
+  readonly apiUrl: string;
+  readonly admin: { readonly user: string; readonly password: string | undefined };
+}
+
+export interface ServicesUp {
+  readonly steps: Step[];
+  result(): UpResult;
+  /** The API, once the token step has run. */
+  api(): GyreApi;
+  /** The connected host, once the first step has run. */
+  host(): ConnectedHost;
+}
+
+export function planServicesUp(options: UpOptions): ServicesUp {
+  const { settings, workspace } = options;
+  let target: ConnectedHost | undefined;
+  let api: GyreApi | undefined;
+  const connected = () => target ?? fail('the host was not checked yet');
+  const stack = () => new ComposeProject({ host: connected().host, dir: workspace.dir, file: 'services.yml', projectName: SERVICES_PROJECT_NAME });
+  const address = () => addressOf(connected().host) ?? '127.0.0.1';
+  const apiUrl = () => `http://${address()}:${settings.listen.httpPort}`;
+
+  const steps: Step[] = [
+    {
+      title: `Check the Docker host ${options.hostText ?? '(local)'}`,
+      run: async () => {
+        target = await connectHost(options.hostText, options.tls);
+        return `${target.description}: Docker ${target.facts.version}, ${target.facts.cpus} CPUs, ${Math.round(target.facts.memoryBytes / 1024 ** 3)} GiB`;
+      },
+    },
+    {
+      title: 'Gyre images',
+      run: async (onLine) => {
+        const local = createDockerClient(resolveDockerHost(undefined, process.env));
+        const refs = [settings.images.app, settings.images.db];
+        // Every build step compares its inputs' hash with the image's label, so images that match
+        // this version of Gyre are kept and only missing or stale ones are built.
+        for (const step of planImageBuild(settings, { docker: local, offline: true })) {
+          const built = await step.run(onLine);
+          if (built.outcome === 'built') onLine(`${built.ref}: built (${built.reason})`);
+        }
+        const shipped = await shipImages(local, connected().docker, refs, onLine);
+        return shipped.shipped.length > 0 ? `shipped ${shipped.shipped.join(', ')} to ${connected().description}` : `present: ${refs.join(', ')}`;
+      },
+    },
+    {
+      title: 'Render the services stack',
+      run: () => {
+        const [file] = writeStacks(workspace.dir, [renderServicesStack(settings, readStackTemplates(), { version: GYRE_VERSION })], { warn: () => undefined });
+        return Promise.resolve(`wrote ${file}`);
+      },
+    },
+    {
+      title: 'Start the services stack',
+      run: async (onLine) => {
+        await stack().up(onLine, options.waitTimeoutSeconds ?? 300);
+        const services = await stack().ps();
+        return `healthy: ${services.map((s) => s.service).join(', ')}`;
+      },
+    },
+    {
+      title: 'Migrate the database',
+      run: async () => {
+        const report = JSON.parse(await stack().exec('app', [...APP_CLI, 'migrate', '--json'])) as { current?: number; applied?: unknown[] };
+        return `schema ${report.current ?? '?'} (${report.applied?.length ?? 0} applied now)`;
+      },
+    },
+    {
+      title: 'API token for the gyre command',
+      run: async () => {
+        const saved = workspace.loadApi();
+        if (saved && (await new GyreApi(saved.url, saved.token).builders().then(() => true, () => false))) {
+          api = new GyreApi(saved.url, saved.token);
+          return `reusing the token in ${workspace.dir}/api.json`;
+        }
+        const created = JSON.parse(await stack().exec('app', [...APP_CLI, 'tokens', 'create', '--name', `gyre-cli-${Date.now()}`, '--json'])) as { token: string };
+        workspace.saveApi({ url: apiUrl(), token: created.token });
+        api = new GyreApi(apiUrl(), created.token);
+        return `saved to ${workspace.dir}/api.json`;
+      },
+    },
+  ];
+
+  return {
+    steps,
+    api: () => api ?? fail('the API token step has not run'),
+    host: connected,
+    result: () => ({
+      host: connected().description,
+      uiUrl: settings.publicUrl,
+      adminUrl: `http://${settings.hostname}:${settings.listen.adminPort}`,
+      apiUrl: apiUrl(),
+      admin: { user: 'admin', password: settings.secrets.adminPassword },
+    }),
+  };
+}
+
+function fail(message: string): never {
+  throw new Error(`internal: ${message}`);
+}
