@@ -4,9 +4,10 @@
  * API address and token `gyre up` made. Nothing in it is needed by the services box or builders;
  * losing it loses only the orchestrator's memory of where each builder runs.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DockerHostOptions } from '../docker/index.js';
+import type { SlotSettings } from '../protocol/index.js';
 import { GyreError } from '../shared/errors.js';
 
 /** How to reach a builder's Docker host again, as the operator gave it. */
@@ -17,6 +18,10 @@ export interface BuilderHostRecord {
   readonly tls?: DockerHostOptions;
   /** Port of the agent's local API on that host. */
   readonly apiPort: number;
+  /** Where the builder reaches the services box. */
+  readonly servicesUrl: string;
+  /** The slot settings it was joined with (a roll joins its successor with the same). */
+  readonly slots: SlotSettings;
 }
 
 export interface ApiRecord {
@@ -33,14 +38,18 @@ export class Workspace {
 
   saveApi(record: ApiRecord): void {
     mkdirSync(this.dir, { recursive: true });
-    writeFileSync(join(this.dir, 'api.json'), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+    // Written beside and renamed, so the token is never readable by others, even over an older file.
+    const path = join(this.dir, 'api.json');
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+    renameSync(`${path}.tmp`, path);
   }
 
   /** The API record, with GYRE_API_URL / GYRE_API_TOKEN taking precedence. */
   loadApi(env: Readonly<Record<string, string | undefined>> = process.env): ApiRecord | undefined {
     const stored = readJson<ApiRecord>(join(this.dir, 'api.json'));
-    const url = env['GYRE_API_URL'] ?? stored?.url;
-    const token = env['GYRE_API_TOKEN'] ?? stored?.token;
+    // An empty variable counts as unset, as the Docker CLI treats an empty DOCKER_HOST.
+    const url = env['GYRE_API_URL'] || stored?.url;
+    const token = env['GYRE_API_TOKEN'] || stored?.token;
     return url && token ? { url: url.replace(/\/+$/, ''), token } : undefined;
   }
 
@@ -50,7 +59,7 @@ export class Workspace {
   }
 
   builderHost(name: string): BuilderHostRecord | undefined {
-    return readJson<BuilderHostRecord>(join(this.builderDir(name), 'host.json'));
+    return readJson<BuilderHostRecord>(join(this.builderDir(name), 'host.json'), `join the builder again with \`gyre builder join --name ${name}\`, or remove its stack on its host by hand`);
   }
 
   builderHosts(): BuilderHostRecord[] {
@@ -64,11 +73,11 @@ export class Workspace {
   }
 }
 
-function readJson<T>(path: string): T | undefined {
+function readJson<T>(path: string, fix = 'run `gyre up` again'): T | undefined {
   if (!existsSync(path)) return undefined;
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch (error) {
-    throw new GyreError(`${path} is damaged (${error instanceof Error ? error.message : String(error)}); delete it and run \`gyre up\` again`);
+    throw new GyreError(`${path} is damaged (${error instanceof Error ? error.message : String(error)}); delete it, then ${fix}`);
   }
 }

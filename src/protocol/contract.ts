@@ -4,6 +4,8 @@
  * internals. All routes are JSON over HTTP(S) under {@link BUILDER_API_PREFIX}.
  *
  * ## Lifecycle, in order
+ * 0. `POST /join-secret/check` (same header as `/register`) answers 204 or 401 and changes nothing;
+ *    the orchestrator checks a secret with it before it starts a builder.
  * 1. `POST /register` with the join secret (header `Authorization: Join <secret>`) and the
  *    builder's facts. Answer: its id and a credential of its own, shown once, stored hashed.
  *    Re-registering with `identity` (id + credential kept in the builder's volume) keeps the same

@@ -107,7 +107,7 @@ describe('the projects API', () => {
       '/api/v1/projects', '/api/v1/projects/{id}', '/api/v1/projects/{id}/pipelines', '/api/v1/projects/{id}/variables',
       '/api/v1/projects/{id}/variables/{name}', '/api/v1/queue', '/api/v1/workflows/{id}/jobs',
       '/builder/v1/drain', '/builder/v1/heartbeat', '/builder/v1/jobs/{id}/ack', '/builder/v1/jobs/{id}/complete', '/builder/v1/jobs/{id}/heartbeat',
-      '/builder/v1/jobs/{id}/logs', '/builder/v1/jobs/{id}/steps', '/builder/v1/lease', '/builder/v1/register',
+      '/builder/v1/jobs/{id}/logs', '/builder/v1/jobs/{id}/steps', '/builder/v1/join-secret/check', '/builder/v1/lease', '/builder/v1/register',
       '/healthz', '/webhooks/github',
     ]);
     const operations = Object.values(doc.paths).flatMap((methods) => Object.values(methods));

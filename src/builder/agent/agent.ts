@@ -58,6 +58,8 @@ export interface AgentExit {
 }
 
 const DEFAULT_JOB_TIMEOUT_MS = 5 * 3_600_000;
+/** How long an idle agent asked to drain tries to tell the services box before it exits anyway. */
+const IDLE_DRAIN_REPORT_MS = 15_000;
 /** How often an idle, draining agent asks whether it is drained yet. */
 const DRAIN_POLL_MS = 1_000;
 
@@ -147,7 +149,9 @@ export class Agent {
       }
       if (this.state === 'drained' && this.sessions.size === 0) return { code: 0, reason: 'drained' };
       if (this.localDrain && !this.drainReported) {
-        await this.reportDrain();
+        // Idle and asked to stop: telling the services box is a courtesy, not a reason to stay up.
+        if (this.sessions.size === 0 && !(await this.reportDrain(IDLE_DRAIN_REPORT_MS))) return { code: 0, reason: 'drained (the services box could not be told; it will see this builder as lost)' };
+        if (this.sessions.size > 0) await this.reportDrain();
         continue;
       }
       if (this.sessions.size === 0) {
@@ -196,14 +200,19 @@ export class Agent {
     });
   }
 
-  private async reportDrain(): Promise<void> {
+  /** Tells the services box this builder drains; resolves false when it did not answer within `withinMs`. */
+  private async reportDrain(withinMs?: number): Promise<boolean> {
     const deadlineSeconds = Math.round(this.config.drainTimeoutMs / 1000);
+    const signal = withinMs === undefined ? undefined : AbortSignal.timeout(withinMs);
     try {
-      this.updateStatus((await retryWhileUnavailable(() => this.client.drain({ deadlineSeconds }), this.retryLog())).builder);
+      this.updateStatus((await retryWhileUnavailable(() => this.client.drain({ deadlineSeconds }), { ...this.retryLog(), ...(signal && { signal }) })).builder);
       this.drainReported = true;
+      return true;
     } catch (error) {
+      if (signal?.aborted) return false;
       if (!(error instanceof CredentialRefusedError)) throw error;
       this.refused = error;
+      return true;
     }
   }
 

@@ -9,7 +9,7 @@ import { ComposeProject } from '../../orchestrator/compose/compose-project.js';
 import { connectHost } from '../../orchestrator/hosts.js';
 import { planServicesUp } from '../../orchestrator/services/services-up.js';
 import { readStatus } from '../../orchestrator/services/services-status.js';
-import { SERVICES_PROJECT_NAME } from '../../render/index.js';
+import { builderProjectName, SERVICES_PROJECT_NAME } from '../../render/index.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import { apiOf, orchestratorSettings, tlsOf, withHostOptions, withWorkspaceOptions, workspaceOf, type HostFlags, type OrchestratorOptions } from '../orchestrator-options.js';
 import { createOutput, type Output } from '../output.js';
@@ -49,7 +49,7 @@ Next: \`gyre status\`, or \`gyre builder join --host <docker-host>\` to add buil
     });
 
   withHostOptions(withWorkspaceOptions(program.command('down')), 'of the services stack')
-    .description('Stop and remove the services stack; its data stays unless --volumes')
+    .description('Stop and remove the services stack (and builders joined on the same host); data stays unless --volumes')
     .option('--volumes', 'also delete the data volumes (database, git mirrors): asks for confirmation unless --yes')
     .option('--yes', 'do not ask')
     .addHelpText('after', '\nExamples:\n  $ gyre down                    # keeps the data\n  $ gyre down --volumes --yes    # deletes everything')
@@ -58,9 +58,16 @@ Next: \`gyre status\`, or \`gyre builder join --host <docker-host>\` to add buil
       const workspace = workspaceOf(options);
       const target = await connectHost(options.host, tlsOf(options));
       if (options.volumes && !options.yes) await confirmDataLoss(describeDockerHost(target.host), output);
+      // Builders joined on the same host (the evaluation install's `local`) go down with the services.
+      const sameHost = workspace.builderHosts().filter((record) => record.host === (options.host ?? ''));
+      for (const record of sameHost) {
+        await new ComposeProject({ host: target.host, dir: workspace.builderDir(record.name), file: 'builder.yml', projectName: builderProjectName(record.name), env: { GYRE_JOIN_SECRET: '' } }).down(options.volumes === true);
+        if (options.volumes) workspace.forgetBuilder(record.name);
+      }
       await new ComposeProject({ host: target.host, dir: workspace.dir, file: 'services.yml', projectName: SERVICES_PROJECT_NAME }).down(options.volumes === true);
-      if (output.jsonMode) return output.json({ host: target.description, removedVolumes: options.volumes === true });
-      output.info(`The services stack is down on ${target.description}${options.volumes ? '; its data volumes are deleted' : '; its data volumes are kept'}.`);
+      const builders = sameHost.map((record) => record.name);
+      if (output.jsonMode) return output.json({ host: target.description, builders, removedVolumes: options.volumes === true });
+      output.info(`The services stack${builders.length > 0 ? ` and builder(s) ${builders.join(', ')} are` : ' is'} down on ${target.description}${options.volumes ? '; their data volumes are deleted' : '; their data volumes are kept'}.`);
     });
 
   withHostOptions(withWorkspaceOptions(program.command('status')), 'of the services stack')

@@ -62,6 +62,17 @@ export class GyreApi {
     return this.call('POST', `/api/v1/builders/${id}/revoke`, {});
   }
 
+  /** Whether the services box accepts this join secret; registers nothing. */
+  async joinSecretAccepted(joinSecret: string): Promise<boolean> {
+    try {
+      await this.call('POST', '/builder/v1/join-secret/check', undefined, `Join ${joinSecret}`);
+      return true;
+    } catch (error) {
+      if (error instanceof CredentialRefused) return false;
+      throw error;
+    }
+  }
+
   queue(): Promise<QueueView> {
     return this.call('GET', '/api/v1/queue');
   }
@@ -76,12 +87,12 @@ export class GyreApi {
     }
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async call<T>(method: string, path: string, body?: unknown, authorization = `Bearer ${this.token}`): Promise<T> {
     let response: Response;
     try {
       response = await fetch(`${this.url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        headers: { authorization, ...(body !== undefined && { 'content-type': 'application/json' }) },
         ...(body !== undefined && { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(30_000),
       });
@@ -89,9 +100,9 @@ export class GyreApi {
       throw new UnavailableError(`the Gyre API at ${this.url} did not answer ${method} ${path} (${error instanceof Error ? error.message : String(error)}); is the services stack up (\`gyre status\`)?`, { cause: error });
     }
     const text = await response.text();
-    if (response.ok) return JSON.parse(text) as T;
+    if (response.ok) return (text ? JSON.parse(text) : undefined) as T;
     const message = errorMessageOf(text);
-    if (response.status === 401) throw new GyreError(`the Gyre API at ${this.url} refused the API token: ${message}; run \`gyre up\` again to make a new one, or set GYRE_API_TOKEN`);
+    if (response.status === 401) throw new CredentialRefused(`the Gyre API at ${this.url} refused the API token: ${message}; run \`gyre up\` again to make a new one, or set GYRE_API_TOKEN`);
     if (response.status === 404) throw new NotFoundError(`${method} ${path} on ${this.url}: ${message}`);
     if (response.status >= 500) throw new UnavailableError(`the Gyre API at ${this.url} answered ${response.status} to ${method} ${path}: ${message}`);
     throw new GyreError(`the Gyre API at ${this.url} refused ${method} ${path} (${response.status}): ${message}`);
@@ -105,3 +116,6 @@ function errorMessageOf(text: string): string {
     return text;
   }
 }
+
+/** 401: the token (or the join secret being checked) was refused. */
+class CredentialRefused extends GyreError {}

@@ -100,7 +100,17 @@ export function planRoll(options: RollOptions): { steps: Step[]; replaced: () =>
   const steps: Step[] = [];
   for (const record of records) {
     const successor = successorName(record.name);
-    const join = planJoin({ ...options, hostText: record.host || undefined, ...(record.tls && { tls: record.tls }), name: successor, agentApiPort: otherPort(record.apiPort) });
+    const join = planJoin({
+      ...options,
+      ...(record.host && { hostText: record.host }),
+      ...(record.tls && { tls: record.tls }),
+      name: successor,
+      agentApiPort: otherPort(record.apiPort),
+      servicesUrl: record.servicesUrl,
+      ...(record.slots.slots !== undefined && { slots: record.slots.slots }),
+      slotCpus: record.slots.slotCpus,
+      slotMemoryBytes: record.slots.slotMemoryBytes,
+    });
     steps.push(...join.steps.map((step) => ({ ...step, title: `${successor}: ${step.title}` })));
     steps.push({
       title: `${record.name}: drain`,
@@ -120,8 +130,10 @@ export function planRoll(options: RollOptions): { steps: Step[]; replaced: () =>
 /** `b1` → `b1-r1`, `b1-r1` → `b1-r2`: a new name, since a name belongs to one builder. */
 export function successorName(name: string): string {
   const match = /^(.*)-r(\d+)$/.exec(name);
-  const next = match ? `${match[1]}-r${Number(match[2]) + 1}` : `${name}-r1`;
-  return next.length <= 40 ? next : `${name.slice(0, 34)}-r${Date.now() % 10_000}`;
+  const suffix = `-r${match ? Number(match[2]) + 1 : 1}`;
+  // The number always changes, so the result differs from the input even when the base is cut to fit 40.
+  const base = (match ? match[1]! : name).slice(0, 40 - suffix.length).replace(/-+$/, '');
+  return `${base}${suffix}`;
 }
 
 /** The successor runs beside its predecessor on the same host, so its local API needs another port. */

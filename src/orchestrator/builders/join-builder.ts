@@ -82,8 +82,11 @@ export function planJoin(options: JoinOptions): BuilderJoin {
       },
     },
     {
-      title: 'Check the builder name',
+      title: 'Check the join secret and the builder name',
       run: async () => {
+        if (!(await options.api().joinSecretAccepted(settings.secrets.joinSecret ?? ''))) {
+          throw new InvalidInputError('gyre builder join', [{ input: 'GYRE_JOIN_SECRET', message: `is not accepted by the services box at ${options.api().url}`, hint: "use the services box's GYRE_JOIN_SECRET (its .env), or the new one if it was rotated" }]);
+        }
         existing = (await options.api().builders()).find((b) => b.name === builderName() && b.state !== 'revoked');
         const record = workspace.builderHost(builderName());
         if (existing && record?.host !== (connected().text ?? '')) {
@@ -107,7 +110,7 @@ export function planJoin(options: JoinOptions): BuilderJoin {
         const apiPort = options.agentApiPort ?? workspace.builderHost(builderName())?.apiPort ?? AGENT_API_PORT;
         const rendered = renderBuilderStack(builderSettings, readStackTemplates(), { version: GYRE_VERSION, joinSecretSource: 'environment', agentApiPort: apiPort });
         const [file] = writeStacks(workspace.builderDir(builderName()), [rendered], { warn: () => undefined });
-        workspace.saveBuilderHost({ name: builderName(), host: connected().text ?? '', apiPort, ...(Object.keys(options.tls ?? {}).length > 0 && { tls: options.tls }) });
+        workspace.saveBuilderHost({ name: builderName(), host: connected().text ?? '', apiPort, servicesUrl: servicesUrl!, slots, ...(Object.keys(options.tls ?? {}).length > 0 && { tls: options.tls }) });
         return Promise.resolve(`wrote ${file}`);
       },
     },

@@ -34,13 +34,17 @@ export function registerProtocolRoutes(app: FastifyInstance, deps: ProtocolDeps)
   void app.register(
     (scope, _options, done) => {
       scope.post<{ Body: RegisterRequest }>('/register', { schema: { tags: ['builder protocol'], summary: 'Join with the join secret', body: registerSchema, security: [] } }, async (request, reply) => {
-        const secret = /^Join (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
-        if (!secret || !(await deps.joinSecrets.isValid(secret))) throw new AuthError(401, 'the join secret is missing or wrong; copy GYRE_JOIN_SECRET from the services box');
+        await checkJoinSecret(request.headers.authorization, deps.joinSecrets);
         const { builder, credential } = await deps.builders.register(request.body.facts, request.body.identity);
         // A builder that registers again with its identity has restarted: whatever it ran is gone.
         if (credential === undefined) await requeueWhere(deps.db, "state IN ('leased', 'running') AND builder_id = $1", `builder ${builder.name} restarted while the job ran`, true, [builder.id]);
         const answer: RegisterResponse = { builderId: builder.id, state: builder.state, ...(credential !== undefined && { credential }) };
         return reply.code(credential ? 201 : 200).send(answer);
+      });
+      // Lets `gyre builder join` refuse a wrong secret before it starts anything on a host.
+      scope.post('/join-secret/check', { schema: { tags: ['builder protocol'], summary: 'Check a join secret without registering', security: [] } }, async (request, reply) => {
+        await checkJoinSecret(request.headers.authorization, deps.joinSecrets);
+        return reply.code(204).send();
       });
       void scope.register((authed, _o, next) => {
         registerBuilderAuth(authed, deps.builders);
@@ -110,4 +114,9 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
 async function withVariables(lease: ClaimedLease, deps: ProtocolDeps): Promise<JobLease> {
   const variables = await deps.projects.variableValues(lease.context.projectId);
   return { ...lease, context: { ...lease.context, buildUrl: `${deps.publicUrl}/jobs/${lease.jobId}` }, variables };
+}
+
+async function checkJoinSecret(authorization: string | undefined, joinSecrets: JoinSecrets): Promise<void> {
+  const secret = /^Join (\S+)$/.exec(authorization ?? '')?.[1];
+  if (!secret || !(await joinSecrets.isValid(secret))) throw new AuthError(401, 'the join secret is missing or wrong; copy GYRE_JOIN_SECRET from the services box');
 }
