@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up of what Gyre's tests and installs need on a Debian 12 host:
-# Node 24, Docker Engine (started without systemd), Compose v2, buildx and debootstrap.
+# Node 24, Docker Engine (started without systemd), Compose v2, buildx, debootstrap and chromium.
 # Each step checks first and does nothing when the piece is already there, so a reused
 # machine pays nothing and a brand-new one gets everything. Sourced by scripts/*.
 
@@ -76,4 +76,10 @@ ensure_debootstrap() {
 
 ensure_git() {
   command -v git >/dev/null || { log "installing git"; apt_install git; }
+}
+
+# Debian's chromium drives the browser tests through playwright-core: Playwright's own
+# browser download is not reachable from these machines.
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] || { log "installing chromium"; apt_install chromium; }
 }

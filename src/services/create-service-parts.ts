@@ -17,8 +17,21 @@ import { PipelineStore } from './pipelines/pipeline-store.js';
 import { ProjectStore } from './projects/project-store.js';
 import { JobWrites } from './scheduler/job-writes.js';
 import { createSecretBox } from './security/secret-box.js';
+import { LoginLimiter } from './auth/login-limiter.js';
+import { SessionStore } from './auth/session-store.js';
+import { UserStore } from './auth/user-store.js';
+import { createViews, type RenderView } from './web/views.js';
 
-export function createServiceParts(settings: Settings, db: Database, logger: Logger, version: string): ApiDeps {
+/** Everything the listeners serve: the API's parts plus the web UI's. */
+export interface ServiceParts extends ApiDeps {
+  readonly users: UserStore;
+  readonly sessions: SessionStore;
+  readonly limiter: LoginLimiter;
+  readonly views: RenderView;
+  readonly secureCookies: boolean;
+}
+
+export function createServiceParts(settings: Settings, db: Database, logger: Logger, version: string): ServiceParts {
   const projects = new ProjectStore(db, createSecretBox(settings.secrets.encryptionKey!));
   const pipelines = new PipelineStore(db);
   const git = new GitMirror({ cacheDir: join(settings.dataDir, 'git-mirrors'), logger: logger.child({ part: 'git' }) });
@@ -35,5 +48,10 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
     joinSecrets: new JoinSecrets(db),
     jobs: new JobWrites(db),
     logs: new LogStore(db),
+    users: new UserStore(db),
+    sessions: new SessionStore(db),
+    limiter: new LoginLimiter(),
+    views: createViews(),
+    secureCookies: settings.publicUrl.startsWith('https:'),
   };
 }

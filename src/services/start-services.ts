@@ -13,6 +13,8 @@ import { migrateDatabase } from './database/migrate.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { createListeners } from './http/create-listeners.js';
 import { startReaper } from './scheduler/reaper.js';
+import { registerUserUi } from './web/user-ui.js';
+import { userPages } from './web/user-pages.js';
 
 export interface RunningServices {
   /** Addresses the listeners are bound to, e.g. `http://0.0.0.0:80`. */
@@ -42,6 +44,7 @@ export async function startServices(settings: Settings, logger: Logger, options:
   // The API first: its OpenAPI collector documents every route registered after it.
   for (const app of userApps) registerApi(app, parts);
   for (const app of [...userApps, listeners.admin]) registerHealthRoutes(app, db, options.version);
+  for (const app of userApps) registerUserUi(app, parts, userPages);
   await parts.builder.resumePending();
   const reaper = startReaper(db, logger.child({ part: 'reaper' }), options.reapIntervalMs);
 

@@ -31,7 +31,7 @@ export function registerErrorShape(app: FastifyInstance): void {
   );
 }
 
-function describeError(error: FastifyError | Error): [number, ApiErrorBody] {
+export function describeError(error: FastifyError | Error): [number, ApiErrorBody] {
   if (error instanceof InvalidInputError) return [400, { error: { code: 'invalid_input', message: error.message, details: error.problems } }];
   if (error instanceof NotFoundError) return [404, { error: { code: 'not_found', message: error.message } }];
   if (error instanceof ConflictError) return [409, { error: { code: 'conflict', message: error.message } }];

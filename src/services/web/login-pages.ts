@@ -1,0 +1,119 @@
+/**
+ * Sign-in, sign-up and sign-out pages, for the user UI and the admin console alike: each listener
+ * brings its own policy (who may sign in, whether accounts can be made there). Wrong passwords are
+ * rate limited per login and per address; a form without its CSRF token is refused.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { LoginLimiter } from '../auth/login-limiter.js';
+import type { SessionScope } from '../auth/session-store.js';
+import { SESSION_TTL_MS } from '../auth/session-store.js';
+import type { UserStore } from '../auth/user-store.js';
+import { verifyPassword } from '../auth/passwords.js';
+import { GyreError, InvalidInputError } from '../../shared/errors.js';
+import { checkCsrf, COOKIE_OF, cookieOptions, csrfTokenFor } from './session-auth.js';
+import { sendPage, type WebDeps } from './web-scope.js';
+
+/** Who may sign in on a listener. */
+export interface LoginPolicy {
+  readonly scope: SessionScope;
+  /** Shown on the page, e.g. "Gyre" or "Gyre admin console". */
+  readonly title: string;
+  /** The account to sign in, `null` for a built-in account without a user row, or why not. */
+  authenticate(login: string, password: string): Promise<{ readonly userId: number | null } | { readonly refused: string }>;
+  /** Whether the page offers to make an account (the user UI does; the admin console does not). */
+  readonly signup: boolean;
+}
+
+export interface LoginDeps extends WebDeps {
+  readonly users: UserStore;
+  readonly limiter: LoginLimiter;
+}
+
+interface LoginBody {
+  login?: string;
+  password?: string;
+  next?: string;
+  _csrf?: string;
+}
+
+/** The policy of the user UI: any account with a password. */
+export function userLoginPolicy(users: UserStore): LoginPolicy {
+  return {
+    scope: 'user',
+    title: 'Gyre',
+    signup: true,
+    authenticate: async (login, password) => {
+      const found = await users.withPassword(login);
+      if (!found?.passwordHash || !(await verifyPassword(password, found.passwordHash))) return { refused: 'wrong login or password' };
+      return { userId: found.user.id };
+    },
+  };
+}
+
+export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, deps: LoginDeps): void {
+  const form = async (request: FastifyRequest, reply: FastifyReply, extra: object = {}) =>
+    sendPage(reply, deps, 'login', {
+      title: `Sign in to ${policy.title}`,
+      heading: policy.title,
+      csrf: csrfTokenFor(request, reply, deps.secureCookies),
+      next: safeNext((request.query as { next?: string }).next ?? (request.body as LoginBody | undefined)?.next),
+      signup: policy.signup,
+      firstAccount: policy.signup && (await deps.users.count()) === 0,
+      login: '',
+      error: null,
+      signedIn: undefined,
+      ...extra,
+    });
+
+  web.get('/login', (request, reply) => form(request, reply));
+
+  web.post<{ Body: LoginBody }>('/login', async (request, reply) => {
+    checkCsrf(request);
+    const login = String(request.body.login ?? '').trim();
+    const address = request.ip;
+    if (!deps.limiter.allows(login, address)) {
+      return form(request, reply.code(429).header('retry-after', String(deps.limiter.retryAfterSeconds(login, address))), { login, error: `Too many wrong passwords. Wait ${deps.limiter.retryAfterSeconds(login, address)} seconds and try again.` });
+    }
+    const outcome = await policy.authenticate(login, String(request.body.password ?? ''));
+    if ('refused' in outcome) {
+      deps.limiter.recordFailure(login, address);
+      request.log.warn({ login, address, scope: policy.scope }, 'sign-in refused');
+      return form(request, reply.code(401), { login, error: `Could not sign in: ${outcome.refused}.` });
+    }
+    return startSession(reply, deps, policy.scope, outcome.userId, safeNext(request.body.next));
+  });
+
+  if (policy.signup) {
+    web.get('/signup', async (request, reply) => sendPage(reply, deps, 'signup', { title: 'Create an account', csrf: csrfTokenFor(request, reply, deps.secureCookies), firstAccount: (await deps.users.count()) === 0, login: '', errors: [], signedIn: undefined }));
+    web.post<{ Body: LoginBody }>('/signup', async (request, reply) => {
+      checkCsrf(request);
+      const login = String(request.body.login ?? '').trim();
+      try {
+        const user = await deps.users.createLocal(login, String(request.body.password ?? ''));
+        request.log.info({ login: user.login, admin: user.isAdmin }, 'account created');
+        return await startSession(reply, deps, 'user', user.id, '/');
+      } catch (error) {
+        if (!(error instanceof GyreError)) throw error;
+        const errors = error instanceof InvalidInputError ? error.problems.map((p) => `${p.input} ${p.message}`) : [error.message];
+        return sendPage(reply.code(400), deps, 'signup', { title: 'Create an account', csrf: csrfTokenFor(request, reply, deps.secureCookies), firstAccount: (await deps.users.count()) === 0, login, errors, signedIn: undefined });
+      }
+    });
+  }
+
+  web.post('/logout', async (request, reply) => {
+    checkCsrf(request);
+    const cookie = request.cookies[COOKIE_OF[policy.scope]];
+    if (cookie) await deps.sessions.end(cookie);
+    return reply.clearCookie(COOKIE_OF[policy.scope], { path: '/' }).redirect('/login');
+  });
+}
+
+async function startSession(reply: FastifyReply, deps: LoginDeps, scope: SessionScope, userId: number | null, next: string): Promise<FastifyReply> {
+  const { cookie } = await deps.sessions.create(scope, userId);
+  return reply.setCookie(COOKIE_OF[scope], cookie, cookieOptions(deps.secureCookies, SESSION_TTL_MS / 1000)).redirect(next);
+}
+
+/** Only a path on this site: `next=https://evil.example` must not turn sign-in into a redirector. */
+function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
+}

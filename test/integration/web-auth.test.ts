@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
+import { WebClient } from '../support/web-client.js';
+
+// GIVEN the real services app on a real PostgreSQL with no account yet, reached over HTTP like a
+// browser would: cookies kept, forms posted as application/x-www-form-urlencoded.
+let gyre: ServicesUnderTest;
+
+beforeAll(async () => {
+  gyre = await startServicesUnderTest();
+}, 300_000);
+
+afterAll(async () => {
+  await gyre?.stop();
+}, 120_000);
+
+describe('signing in to the user UI', () => {
+  it('sends a stranger to the sign-in page, which offers to create the first account', async () => {
+    const browser = new WebClient(gyre.base);
+    const home = await browser.get('/');
+    expect(home.status).toBe(302);
+    expect(home.headers.get('location')).toBe('/login?next=%2F');
+    const login = await browser.get('/login');
+    expect(login.status).toBe(200);
+    expect(await login.text()).toContain('Create the first account');
+  });
+
+  it('makes the first account an administrator, and the next one a regular user', async () => {
+    const first = new WebClient(gyre.base);
+    expect((await first.submit('/signup', '/signup', { login: 'ada', password: 'correct horse battery' })).headers.get('location')).toBe('/');
+    expect(await (await first.get('/')).text()).toContain('ada (admin)');
+
+    const second = new WebClient(gyre.base);
+    await second.submit('/signup', '/signup', { login: 'bob', password: 'another long password' });
+    const page = await (await second.get('/')).text();
+    expect(page).toContain('bob');
+    expect(page).not.toContain('bob (admin)');
+  });
+
+  it('refuses a form posted without its CSRF token, even with a valid session', async () => {
+    const browser = new WebClient(gyre.base);
+    await browser.submit('/login', '/login', { login: 'ada', password: 'correct horse battery' });
+    const forged = await browser.post('/logout', {});
+    expect(forged.status).toBe(403);
+    expect(await forged.text()).toContain('security token');
+    // The session survived the forged post.
+    expect((await browser.get('/')).status).toBe(200);
+    const noToken = await new WebClient(gyre.base).post('/login', { login: 'ada', password: 'correct horse battery' });
+    expect(noToken.status).toBe(403);
+  });
+
+  it('refuses the 11th wrong password within a minute, and then even the right one', async () => {
+    const browser = new WebClient(gyre.base);
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      const wrong = await browser.submit('/login', '/login', { login: 'bob', password: `wrong-${attempt}` });
+      expect(wrong.status).toBe(401);
+    }
+    const eleventh = await browser.submit('/login', '/login', { login: 'bob', password: 'wrong-11' });
+    expect(eleventh.status).toBe(429);
+    expect(Number(eleventh.headers.get('retry-after'))).toBeGreaterThan(0);
+    const right = await browser.submit('/login', '/login', { login: 'bob', password: 'another long password' });
+    expect(right.status).toBe(429);
+  });
+
+  it('keeps the session cookie away from scripts and refuses a redirect to another site after sign-in', async () => {
+    const browser = new WebClient(gyre.base);
+    const signedIn = await browser.submit('/login?next=https%3A%2F%2Fevil.example%2F', '/login', { login: 'ada', password: 'correct horse battery', next: 'https://evil.example/' });
+    expect(signedIn.headers.get('location')).toBe('/');
+    expect(signedIn.headers.get('set-cookie')).toMatch(/gyre_session=[^;]+;.*HttpOnly/i);
+    expect(signedIn.headers.get('set-cookie')).toMatch(/SameSite=Lax/i);
+  });
+
+  it('serves its own assets with a policy that allows no other origin', async () => {
+    const css = await fetch(`${gyre.base}/assets/gyre.css`);
+    expect(css.status).toBe(200);
+    expect(css.headers.get('content-type')).toContain('text/css');
+    const page = await new WebClient(gyre.base).get('/login');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * A browser without a browser, for HTTP-level tests of the web UI: it keeps cookies, posts forms
+ * as `application/x-www-form-urlencoded`, never follows redirects (tests look at them), and can
+ * fill in a form's hidden CSRF field from the page that holds the form.
+ */
+export class WebClient {
+  private readonly cookies = new Map<string, string>();
+
+  constructor(private readonly base: string) {}
+
+  get(path: string): Promise<Response> {
+    return this.send(path, { method: 'GET' });
+  }
+
+  post(path: string, fields: Readonly<Record<string, string>>): Promise<Response> {
+    return this.send(path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+  }
+
+  /** Opens `page`, takes the `_csrf` of its form, and posts `fields` with it to `action`. */
+  async submit(page: string, action: string, fields: Readonly<Record<string, string>>): Promise<Response> {
+    const html = await (await this.get(page)).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+    if (!csrf) throw new Error(`${page} has no form with a CSRF field`);
+    return this.post(action, { ...fields, _csrf: csrf });
+  }
+
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  private async send(path: string, init: RequestInit): Promise<Response> {
+    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const response = await fetch(`${this.base}${path}`, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string> | undefined), ...(cookie && { cookie }) } });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const [name, ...value] = pair!.split('=');
+      if (/max-age=0|expires=thu, 01 jan 1970/i.test(line)) this.cookies.delete(name!.trim());
+      else this.cookies.set(name!.trim(), value.join('='));
+    }
+    return response;
+  }
+}
