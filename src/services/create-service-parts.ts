@@ -5,6 +5,10 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Settings } from '../config/index.js';
+import { AuditLog } from './admin/audit-log.js';
+import type { GitHubAppConfig } from './auth/github-oauth.js';
+import { DEFAULT_RESOURCE_CLASSES } from './pipeline-config/index.js';
+import { RuntimeSettings } from './admin/runtime-settings.js';
 import type { ApiDeps } from './api/register-api.js';
 import { BuilderStore } from './builders/builder-store.js';
 import { JoinSecrets } from './builders/join-secrets.js';
@@ -29,12 +33,23 @@ export interface ServiceParts extends ApiDeps {
   readonly limiter: LoginLimiter;
   readonly views: RenderView;
   readonly secureCookies: boolean;
+  /** Settings administrators change in the admin console. */
+  readonly runtimeSettings: RuntimeSettings;
+  /** The GitHub OAuth app for sign-in, once an administrator has set it. */
+  githubApp(): Promise<GitHubAppConfig | undefined>;
+  readonly audit: AuditLog;
+  /** GYRE_ADMIN_PASSWORD, for the admin console's built-in `admin` account. */
+  readonly adminPassword: string | undefined;
 }
 
 export function createServiceParts(settings: Settings, db: Database, logger: Logger, version: string): ServiceParts {
-  const projects = new ProjectStore(db, createSecretBox(settings.secrets.encryptionKey!));
+  const box = createSecretBox(settings.secrets.encryptionKey!);
+  const projects = new ProjectStore(db, box);
   const pipelines = new PipelineStore(db);
   const git = new GitMirror({ cacheDir: join(settings.dataDir, 'git-mirrors'), logger: logger.child({ part: 'git' }) });
+  const runtimeSettings = new RuntimeSettings(db, box);
+  // The admin console's table, read per pipeline, so a change applies to the next push.
+  const resourceClasses = async () => (await runtimeSettings.get('resourceClasses')) ?? DEFAULT_RESOURCE_CLASSES;
   return {
     db,
     version,
@@ -42,7 +57,7 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
     projects,
     pipelines,
     deliveries: new DeliveryStore(db),
-    builder: new PipelineBuilder(pipelines, projects, git, logger.child({ part: 'pipelines' })),
+    builder: new PipelineBuilder(pipelines, projects, git, logger.child({ part: 'pipelines' }), resourceClasses),
     branches: git,
     builders: new BuilderStore(db),
     joinSecrets: new JoinSecrets(db),
@@ -53,5 +68,9 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
     limiter: new LoginLimiter(),
     views: createViews(),
     secureCookies: settings.publicUrl.startsWith('https:'),
+    runtimeSettings,
+    githubApp: () => runtimeSettings.gitHubApp(),
+    audit: new AuditLog(db),
+    adminPassword: settings.secrets.adminPassword,
   };
 }

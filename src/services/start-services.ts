@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { databaseUrlOf, type Settings } from '../config/index.js';
 import { InvalidInputError } from '../shared/errors.js';
+import { registerAdminConsole } from './admin/admin-console.js';
 import { registerApi } from './api/register-api.js';
 import { createServiceParts } from './create-service-parts.js';
 import { createDatabasePool } from './database/create-pool.js';
@@ -45,6 +46,7 @@ export async function startServices(settings: Settings, logger: Logger, options:
   for (const app of userApps) registerApi(app, parts);
   for (const app of [...userApps, listeners.admin]) registerHealthRoutes(app, db, options.version);
   for (const app of userApps) registerUserUi(app, parts, userPages);
+  registerAdminConsole(listeners.admin, parts);
   await parts.builder.resumePending();
   const reaper = startReaper(db, logger.child({ part: 'reaper' }), options.reapIntervalMs);
 

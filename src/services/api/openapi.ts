@@ -7,6 +7,9 @@ import type { FastifyInstance } from 'fastify';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 
+/** What the document covers: the API, the builder protocol, the health check and the webhook inbox. */
+const DOCUMENTED_PREFIXES = ['/api/', '/builder/', '/healthz', '/webhooks/'];
+
 /** Registers the collector; must run before the routes it documents are added. */
 export function registerOpenApi(app: FastifyInstance, version: string): void {
   void app.register(fastifySwagger, {
@@ -15,6 +18,8 @@ export function registerOpenApi(app: FastifyInstance, version: string): void {
       components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' } } },
       security: [{ token: [] }],
     },
+    // The web UI's pages share the listener but are not part of the API a client can program against.
+    transform: ({ schema, url }) => ({ schema: { ...schema, hide: schema?.hide === true || !DOCUMENTED_PREFIXES.some((prefix) => url.startsWith(prefix)) }, url }),
   });
   app.get(OPENAPI_PATH, { schema: { hide: true } }, () => app.swagger());
 }

@@ -6,9 +6,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Database } from '../database/create-pool.js';
 import { requeueWhere } from '../scheduler/reaper.js';
-import { describeWait } from '../scheduler/wait-reason.js';
 import type { BuilderStore } from './builder-store.js';
 import type { JoinSecrets } from './join-secrets.js';
+import { readQueue } from './queue-view.js';
 
 export interface FleetDeps {
   readonly db: Database;
@@ -45,18 +45,5 @@ export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void
     async (request, reply) => reply.code(201).send({ joinSecret: await deps.joinSecrets.rotate((request.body?.graceSeconds ?? 3600) * 1000) }),
   );
 
-  app.get('/api/v1/queue', { schema: { tags, summary: 'Queued jobs, oldest first, each with the reason it waits' } }, async () => {
-    const fleet = await deps.builders.list();
-    const queued = await deps.db.query<{ id: string; name: string; cpus: string; memory_bytes: string; queued_at: Date }>(
-      "SELECT id, name, cpus, memory_bytes, queued_at FROM jobs WHERE state = 'queued' ORDER BY queue_priority, queued_at, id LIMIT 500",
-    );
-    const depth = await deps.db.query<{ n: number }>("SELECT count(*)::int AS n FROM jobs WHERE state = 'queued'");
-    const items = queued.rows.map((row) => ({
-      jobId: Number(row.id),
-      name: row.name,
-      queuedAt: row.queued_at.toISOString(),
-      waitingBecause: describeWait({ cpus: Number(row.cpus), memoryBytes: Number(row.memory_bytes) }, fleet),
-    }));
-    return { depth: depth.rows[0]?.n ?? 0, oldestQueuedAt: items[0]?.queuedAt ?? null, items };
-  });
+  app.get('/api/v1/queue', { schema: { tags, summary: 'Queued jobs, oldest first, each with the reason it waits' } }, async () => readQueue(deps.db, await deps.builders.list()));
 }

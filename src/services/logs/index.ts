@@ -7,4 +7,5 @@ export { DEFAULT_MAX_ATTEMPT_BYTES, TRUNCATION_STEP } from './log-cap.js';
 export { LiveLogHub, type LiveLogOptions } from './live-log-hub.js';
 export { MAX_CHUNK_BYTES, type LogChunk, type LogChunkKey } from './log-chunk.js';
 export type { FinalSeqs, LogCompleteness, StepCompleteness } from './log-completeness.js';
-export { registerLogRoutes, type LogRouteDeps } from './log-routes.js';
+export { registerLogRoutes, toSelection, type LogRouteDeps } from './log-routes.js';
+export { closeStreamsOnClose, liveLogSchema, sendLiveLog, type LiveLogRequest } from './log-stream-route.js';

@@ -51,7 +51,8 @@ export function registerLogRoutes(app: FastifyInstance, deps: LogRouteDeps): voi
   );
 }
 
-function toSelection(attempt: string | undefined): AttemptSelection {
+/** The attempt a `?attempt=` query asks for. */
+export function toSelection(attempt: string | undefined): AttemptSelection {
   if (attempt === undefined || attempt === 'latest' || attempt === 'all') return attempt ?? 'latest';
   return Number(attempt);
 }

@@ -4,7 +4,7 @@
  * until this succeeds or fails for good, so pipelines left pending by a restart are resumed.
  */
 import type { Logger } from 'pino';
-import { DEFAULT_RESOURCE_CLASSES } from '../pipeline-config/index.js';
+import { DEFAULT_RESOURCE_CLASSES, type ResourceClassTable } from '../pipeline-config/index.js';
 import type { ProjectStore } from '../projects/project-store.js';
 import { GyreError } from '../../shared/errors.js';
 import { CONFIG_PATH, planWorkflows } from './plan-workflows.js';
@@ -25,6 +25,8 @@ export class PipelineBuilder {
     private readonly projects: ProjectStore,
     private readonly source: ConfigSource,
     private readonly logger: Logger,
+    /** The resource class table jobs are planned with. @default the built-in table */
+    private readonly resourceClasses: () => Promise<ResourceClassTable> = () => Promise.resolve(DEFAULT_RESOURCE_CLASSES),
   ) {}
 
   /** Queues a pending pipeline; returns at once. */
@@ -62,7 +64,7 @@ export class PipelineBuilder {
         await this.pipelines.fail(pipelineId, { kind: 'config', message: `no ${CONFIG_PATH} at commit ${pipeline.sha}; add one to build this project`, errors: [] });
         return;
       }
-      const plan = planWorkflows(text, pipeline, project.gitUrl, DEFAULT_RESOURCE_CLASSES);
+      const plan = planWorkflows(text, pipeline, project.gitUrl, await this.resourceClasses());
       if (plan.ok) await this.pipelines.fill(pipelineId, plan.workflows);
       else await this.pipelines.fail(pipelineId, plan.error);
       log.info({ state: plan.ok ? 'created' : 'error', workflows: plan.ok ? plan.workflows.length : 0 }, 'pipeline planned');

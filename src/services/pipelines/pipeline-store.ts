@@ -75,6 +75,30 @@ export class PipelineStore {
     });
   }
 
+  /**
+   * Cancels one job the way `cancel` does a whole pipeline: not yet leased, it ends as
+   * `canceled` (its dependents `not_run`); leased or running, it is asked to stop.
+   */
+  async cancelJob(jobId: number): Promise<{ canceled: number; signalled: number }> {
+    return withTransaction(this.db, async (client) => {
+      const job = await client.query<{ workflow_id: string }>('SELECT workflow_id FROM jobs WHERE id = $1', [jobId]);
+      const workflowId = job.rows[0]?.workflow_id;
+      if (workflowId === undefined) throw new NotFoundError(`job ${jobId}`);
+      const canceled = await client.query("UPDATE jobs SET state = 'canceled', finished_at = now() WHERE id = $1 AND state IN ('queued', 'blocked')", [jobId]);
+      const signalled = await client.query("UPDATE jobs SET cancel_requested = true WHERE id = $1 AND state IN ('leased', 'running')", [jobId]);
+      await advanceWorkflow(client, Number(workflowId));
+      return { canceled: canceled.rowCount ?? 0, signalled: signalled.rowCount ?? 0 };
+    });
+  }
+
+  /** The workflow a job belongs to, to find its pipeline. */
+  async workflow(id: number): Promise<Omit<WorkflowSummary, 'jobs'>> {
+    const result = await this.db.query<{ id: string; pipeline_id: string; name: string; state: string }>('SELECT id, pipeline_id, name, state FROM workflows WHERE id = $1', [id]);
+    const row = result.rows[0];
+    if (!row) throw new NotFoundError(`workflow ${id}`);
+    return { id: Number(row.id), pipelineId: Number(row.pipeline_id), name: row.name, state: row.state };
+  }
+
   async pendingIds(): Promise<number[]> {
     const result = await this.db.query<{ id: string }>("SELECT id FROM pipelines WHERE state = 'pending' ORDER BY id");
     return result.rows.map((r) => Number(r.id));

@@ -7,15 +7,14 @@ import type { FastifyInstance } from 'fastify';
 import { paginate } from '../api/paginate.js';
 import type { Project, ProjectStore } from './project-store.js';
 
-const projectBody = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$', description: 'Unique name, usually owner/repository' },
-    gitUrl: { type: 'string', minLength: 1, maxLength: 2000, pattern: '^(https?|ssh|git)://|^[^@\\s]+@[^:\\s]+:', description: 'Clone URL (https://, ssh://, git:// or scp-like git@host:path)' },
-    defaultBranch: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\s~^:?*\\[\\\\]+$' },
-  },
+/** What a project's fields must look like; the API's schema and the user UI's form both check these. */
+export const PROJECT_FIELDS = {
+  name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$', description: 'Unique name, usually owner/repository' },
+  gitUrl: { type: 'string', minLength: 1, maxLength: 2000, pattern: '^(https?|ssh|git)://|^[^@\\s]+@[^:\\s]+:', description: 'Clone URL (https://, ssh://, git:// or scp-like git@host:path)' },
+  defaultBranch: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\s~^:?*\\[\\\\]+$', description: 'Branch name without refs/heads/' },
 } as const;
+
+const projectBody = { type: 'object', additionalProperties: false, properties: PROJECT_FIELDS } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
 const variableParams = {
   type: 'object',

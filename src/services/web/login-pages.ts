@@ -22,6 +22,8 @@ export interface LoginPolicy {
   authenticate(login: string, password: string): Promise<{ readonly userId: number | null } | { readonly refused: string }>;
   /** Whether the page offers to make an account (the user UI does; the admin console does not). */
   readonly signup: boolean;
+  /** Whether to offer "Sign in with GitHub" (once the GitHub app is set). @default never */
+  readonly offersGitHub?: () => Promise<boolean>;
 }
 
 export interface LoginDeps extends WebDeps {
@@ -37,11 +39,12 @@ interface LoginBody {
 }
 
 /** The policy of the user UI: any account with a password. */
-export function userLoginPolicy(users: UserStore): LoginPolicy {
+export function userLoginPolicy(users: UserStore, githubApp: () => Promise<unknown>): LoginPolicy {
   return {
     scope: 'user',
     title: 'Gyre',
     signup: true,
+    offersGitHub: async () => (await githubApp()) !== undefined,
     authenticate: async (login, password) => {
       const found = await users.withPassword(login);
       if (!found?.passwordHash || !(await verifyPassword(password, found.passwordHash))) return { refused: 'wrong login or password' };
@@ -59,6 +62,7 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
       next: safeNext((request.query as { next?: string }).next ?? (request.body as LoginBody | undefined)?.next),
       signup: policy.signup,
       firstAccount: policy.signup && (await deps.users.count()) === 0,
+      githubLogin: (await policy.offersGitHub?.()) ?? false,
       login: '',
       error: null,
       signedIn: undefined,

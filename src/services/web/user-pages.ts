@@ -2,6 +2,12 @@
  * The user UI's pages beyond sign-in and the project list, each module registering its own
  * routes in the user scope.
  */
+import { builderPages } from './pages/builder-pages.js';
+import { jobLogRoutes } from './pages/job-log-routes.js';
+import { jobPages } from './pages/job-pages.js';
+import { pipelinePages } from './pages/pipeline-pages.js';
+import { projectPages } from './pages/project-pages.js';
+import { tokenPages } from './pages/token-pages.js';
 import type { UserPages } from './user-ui.js';
 
-export const userPages: readonly UserPages[] = [];
+export const userPages: readonly UserPages[] = [projectPages, pipelinePages, jobPages, jobLogRoutes, builderPages, tokenPages];

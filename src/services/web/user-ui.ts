@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServiceParts } from '../create-service-parts.js';
+import { registerGitHubLogin } from './github-login-routes.js';
 import { registerLoginPages, userLoginPolicy } from './login-pages.js';
 import { requireSignedIn } from './session-auth.js';
 import { registerWebScope, sendPage } from './web-scope.js';
@@ -24,7 +25,8 @@ export function userNav(request: FastifyRequest): { href: string; label: string;
 
 export function registerUserUi(app: FastifyInstance, deps: ServiceParts, pages: readonly UserPages[]): void {
   registerWebScope(app, 'user', deps, (web) => {
-    registerLoginPages(web, userLoginPolicy(deps.users), deps);
+    registerLoginPages(web, userLoginPolicy(deps.users, () => deps.githubApp()), deps);
+    registerGitHubLogin(web, deps);
     web.get('/', { preHandler: requireSignedIn }, async (request, reply) => {
       const projects = await deps.projects.list({ limit: 500 });
       return sendPage(reply, deps, 'projects', { title: 'Projects', signedIn: request.signedIn, nav: userNav(request), projects });

@@ -1,0 +1,40 @@
+/**
+ * What every page of the admin console shares: the guard in front of it, its navigation, the
+ * actor named in the audit log, and the page model the layout expects.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthError } from '../api/error-shape.js';
+import { requireSignedIn } from '../web/session-auth.js';
+import { BUILT_IN_ADMIN } from './admin-login-policy.js';
+
+const NAV = [
+  { href: '/fleet', label: 'Fleet' },
+  { href: '/queue', label: 'Queue' },
+  { href: '/settings', label: 'Settings' },
+  { href: '/audit', label: 'Audit log' },
+];
+
+/** An account that stopped being an administrator loses the console at once, session or not. */
+function refuseFormerAdmin(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
+  const user = request.signedIn?.user;
+  done(user && !user.isAdmin ? new AuthError(403, `${user.login} is no longer an administrator`) : undefined);
+}
+
+/** The preHandlers of every console page except sign-in. */
+export const adminOnly = [requireSignedIn, refuseFormerAdmin];
+
+/** The navigation of the admin console, with the current page marked. */
+export function adminNav(request: FastifyRequest): { href: string; label: string; current: boolean }[] {
+  const path = request.url.split('?')[0] ?? '/';
+  return NAV.map((item) => ({ ...item, current: path.startsWith(item.href) }));
+}
+
+/** Who the audit log names: `admin:<login>`, or `admin:admin` for the built-in account. */
+export function actorOf(request: FastifyRequest): string {
+  return `admin:${request.signedIn?.user?.login ?? BUILT_IN_ADMIN}`;
+}
+
+/** The layout's part of a page model, plus the CSRF token the page's forms carry. */
+export function adminPageModel(request: FastifyRequest, title: string) {
+  return { title, signedIn: request.signedIn, nav: adminNav(request), csrf: request.signedIn?.session.csrfToken ?? '' };
+}

@@ -1,0 +1,219 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
+import { seedWorkflow } from '../support/seed-jobs.js';
+import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
+import { SimulatedBuilder } from '../support/simulated-builder.js';
+import { WebClient } from '../support/web-client.js';
+
+// GIVEN the real services app on a real PostgreSQL: the user UI on one port, the admin console on
+// the other, an administrator account (ada, the first account) and a regular one (bob).
+let gyre: ServicesUnderTest;
+let db: Database;
+let adminBase: string;
+let count = 0;
+
+const join = (secret: string = TEST_SECRETS.GYRE_JOIN_SECRET) => SimulatedBuilder.join(gyre.base, secret, { name: `admin-test-${++count}` });
+const builderState = async (id: number) => (await db.query<{ state: string }>('SELECT state FROM builders WHERE id = $1', [id])).rows[0]!.state;
+
+async function signIn(login: string, password: string): Promise<{ browser: WebClient; answer: Response }> {
+  const browser = new WebClient(adminBase);
+  const answer = await browser.submit('/login', '/login', { login, password });
+  return { browser, answer };
+}
+
+async function asBuiltInAdmin(): Promise<WebClient> {
+  const { browser, answer } = await signIn('admin', TEST_SECRETS.GYRE_ADMIN_PASSWORD);
+  expect(answer.status).toBe(302);
+  return browser;
+}
+
+beforeAll(async () => {
+  gyre = await startServicesUnderTest();
+  adminBase = gyre.services.addresses.admin;
+  db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
+  await new WebClient(gyre.base).submit('/signup', '/signup', { login: 'ada', password: 'correct horse battery' });
+  await new WebClient(gyre.base).submit('/signup', '/signup', { login: 'bob', password: 'another long password' });
+}, 300_000);
+
+afterAll(async () => {
+  await db?.end();
+  await gyre?.stop();
+}, 120_000);
+
+describe('signing in to the admin console', () => {
+  it('sends a stranger to its own sign-in page, which offers no sign-up', async () => {
+    const browser = new WebClient(adminBase);
+    const fleet = await browser.get('/fleet');
+    expect(fleet.status).toBe(302);
+    expect(fleet.headers.get('location')).toBe('/login?next=%2Ffleet');
+    const login = await (await browser.get('/login')).text();
+    expect(login).toContain('Sign in to Gyre admin console');
+    expect(login).not.toContain('/signup');
+    expect((await browser.get('/signup')).status).toBe(404);
+  });
+
+  it('lets the built-in admin in with GYRE_ADMIN_PASSWORD, under its own cookie', async () => {
+    const { browser, answer } = await signIn('admin', TEST_SECRETS.GYRE_ADMIN_PASSWORD);
+    expect(answer.headers.get('location')).toBe('/');
+    expect(answer.headers.get('set-cookie')).toMatch(/gyre_admin=[^;]+;.*HttpOnly/i);
+    expect((await browser.get('/')).headers.get('location')).toBe('/fleet');
+    const fleet = await browser.get('/fleet');
+    expect(fleet.status).toBe(200);
+    expect(await fleet.text()).toContain('<span class="who">admin</span>');
+    expect((await signIn('admin', 'not-the-password')).answer.status).toBe(401);
+  });
+
+  it('lets an administrator account in and refuses a regular one', async () => {
+    const ada = await signIn('ada', 'correct horse battery');
+    expect(ada.answer.status).toBe(302);
+    expect(await (await ada.browser.get('/fleet')).text()).toContain('ada (admin)');
+    const bob = await signIn('bob', 'another long password');
+    expect(bob.answer.status).toBe(401);
+    expect(await bob.answer.text()).toContain('bob is not an administrator');
+    expect((await bob.browser.get('/fleet')).status).toBe(302);
+  });
+
+  it('does not accept a user UI session on the admin port', async () => {
+    const user = new WebClient(gyre.base);
+    await user.submit('/login', '/login', { login: 'ada', password: 'correct horse battery' });
+    const session = user.cookie('gyre_session')!;
+    const answer = await fetch(`${adminBase}/fleet`, { redirect: 'manual', headers: { cookie: `gyre_session=${session}; gyre_admin=${session}` } });
+    expect(answer.status).toBe(302);
+  });
+});
+
+describe('the user port', () => {
+  it('serves none of the admin pages or actions', async () => {
+    const user = new WebClient(gyre.base);
+    await user.submit('/login', '/login', { login: 'ada', password: 'correct horse battery' });
+    for (const path of ['/fleet', '/queue', '/settings', '/audit']) expect([path, (await user.get(path)).status]).toEqual([path, 404]);
+    for (const path of ['/fleet/1/drain', '/fleet/1/cancel-drain', '/fleet/1/revoke', '/settings/join-secret', '/settings/webhooks', '/settings/resource-classes', '/settings/github']) {
+      expect([path, (await user.post(path, {})).status]).toEqual([path, 404]);
+    }
+  });
+});
+
+describe('the fleet page', () => {
+  it('drains, cancels the drain and revokes a builder, each landing in the audit log', async () => {
+    const admin = await asBuiltInAdmin();
+    const builder = await join();
+    const page = await (await admin.get('/fleet')).text();
+    expect(page).toContain(`admin-test-${count}`);
+    expect(page).toContain('0 / 4');
+    expect(page).toContain('value="30m"');
+
+    const drained = await admin.submit('/fleet', `/fleet/${builder.id}/drain`, { deadline: '10m' });
+    expect([drained.status, drained.headers.get('location')]).toEqual([303, '/fleet']);
+    expect(await builderState(builder.id)).toBe('draining');
+    expect(await (await admin.get('/fleet')).text()).toContain('state-draining');
+
+    expect((await admin.submit('/fleet', `/fleet/${builder.id}/cancel-drain`, {})).status).toBe(303);
+    expect(await builderState(builder.id)).toBe('active');
+
+    expect((await admin.submit('/fleet', `/fleet/${builder.id}/revoke`, {})).status).toBe(303);
+    expect(await builderState(builder.id)).toBe('revoked');
+    expect((await builder.lease(1).catch((error: Error) => error)) instanceof Error).toBe(true);
+
+    const audit = await (await admin.get('/audit')).text();
+    const rows = audit.split('<tr>').filter((row) => row.includes(`<td>${builder.id}</td>`));
+    // Newest first.
+    expect(rows.map((row) => /<code>(builder\.[a-z_]+)<\/code>/.exec(row)?.[1])).toEqual(['builder.revoke', 'builder.cancel_drain', 'builder.drain']);
+    for (const row of rows) expect(row).toContain('<td>admin:admin</td>');
+  });
+
+  it('names the administrator account in the audit log, and shows a refused action on the page', async () => {
+    const { browser: ada } = await signIn('ada', 'correct horse battery');
+    const builder = await join();
+    const bad = await ada.submit('/fleet', `/fleet/${builder.id}/drain`, { deadline: 'soon' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('is not a duration');
+    expect(await builderState(builder.id)).toBe('active');
+    expect((await ada.submit('/fleet', `/fleet/${builder.id}/cancel-drain`, {})).status).toBe(409);
+    expect((await ada.submit('/fleet', `/fleet/${builder.id}/drain`, { deadline: '1h' })).status).toBe(303);
+    const audit = await (await ada.get('/audit')).text();
+    expect(audit).toMatch(new RegExp(`<td>admin:ada</td><td><code>builder.drain</code></td><td>${builder.id}</td>`));
+  });
+
+  it('refuses actions posted without the CSRF token', async () => {
+    const admin = await asBuiltInAdmin();
+    const builder = await join();
+    for (const action of ['drain', 'revoke']) expect((await admin.post(`/fleet/${builder.id}/${action}`, { deadline: '1m' })).status).toBe(403);
+    expect(await builderState(builder.id)).toBe('active');
+    expect((await admin.post('/settings/join-secret', { grace: '1h' })).status).toBe(403);
+    expect((await admin.post('/settings/webhooks', { webhookBaseUrl: 'https://evil.example' })).status).toBe(403);
+  });
+});
+
+describe('the queue page', () => {
+  it('shows the depth, the oldest job and why each job waits', async () => {
+    const project = (await (await gyre.api('/api/v1/projects', { body: { name: 'admin/q', gitUrl: 'https://git.example.com/q.git' } })).json()) as { id: number };
+    await seedWorkflow(db, project.id, [{ name: 'too-big', cpus: 64, memoryGiB: 4 }]);
+    const page = await (await (await asBuiltInAdmin()).get('/queue')).text();
+    expect(page).toMatch(/Depth: <strong>[1-9]\d*<\/strong>/);
+    expect(page).toContain('oldest queued at');
+    expect(page).toContain('too-big');
+    expect(page).toContain('needs 64 CPU / 4 GiB; largest builder slot is 2 CPU / 4 GiB');
+  });
+});
+
+describe('the settings page', () => {
+  it('shows a rotated join secret once, and the old secret keeps working for the grace period', async () => {
+    const admin = await asBuiltInAdmin();
+    const rotated = await admin.submit('/settings', '/settings/join-secret', { grace: '1h' });
+    expect(rotated.status).toBe(200);
+    expect(rotated.headers.get('cache-control')).toBe('no-store');
+    const secret = /data-testid="new-join-secret">([^<]+)</.exec(await rotated.text())?.[1];
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await (await admin.get('/settings')).text()).not.toContain(secret!);
+    await expect(join(secret)).resolves.toBeInstanceOf(SimulatedBuilder);
+    await expect(join(TEST_SECRETS.GYRE_JOIN_SECRET)).resolves.toBeInstanceOf(SimulatedBuilder);
+    expect(await (await admin.get('/audit')).text()).toContain('join_secret.rotate');
+  });
+
+  it('lists every problem with a form at once and keeps what was entered', async () => {
+    const admin = await asBuiltInAdmin();
+    const bad = await admin.submit('/settings', '/settings/resource-classes', { classes: 'small 1 2048\nBIG x 10\nsmall 2', defaultClass: 'nope' });
+    expect(bad.status).toBe(400);
+    const html = await bad.text();
+    const problems = /<section class="card" id="resource-classes">[\s\S]*?<ul class="error" role="alert">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? '';
+    expect(problems.match(/<li>/g)).toHaveLength(4);
+    expect(problems).toContain('classes line 2: CPUs');
+    expect(problems).toContain('defaultClass');
+    expect(html).toContain('BIG x 10');
+    const webhooks = await admin.submit('/settings', '/settings/webhooks', { webhookBaseUrl: 'ftp://ci.example.com/?a=1' });
+    expect(webhooks.status).toBe(400);
+    expect((await webhooks.text()).match(/<li>webhookBaseUrl/g)).toHaveLength(2);
+  });
+
+  it('stores the webhook base URL, resource classes and GitHub app, never showing the client secret', async () => {
+    const admin = await asBuiltInAdmin();
+    const saved = [
+      await admin.submit('/settings', '/settings/webhooks', { webhookBaseUrl: 'https://hooks.example.com/' }),
+      await admin.submit('/settings', '/settings/resource-classes', { classes: 'small 1 2048\ngpu 8 32768', defaultClass: 'small' }),
+      await admin.submit('/settings', '/settings/github', { baseUrl: 'https://ghe.example.com', apiUrl: '', clientId: 'Iv1.0123', clientSecret: 'very-secret-value-42' }),
+    ];
+    expect(saved.map((answer) => [answer.status, answer.headers.get('location')?.split('?')[0]])).toEqual([[303, '/settings'], [303, '/settings'], [303, '/settings']]);
+    const page = await (await admin.get('/settings')).text();
+    expect(page).toContain('https://hooks.example.com/webhooks/github');
+    expect(page).toContain('<td><code>gpu</code></td><td>8</td><td>32768</td>');
+    expect(page).toContain('value="https://ghe.example.com/api/v3"');
+    expect(page).toContain('(set; leave empty to keep it)');
+    expect(page).not.toContain('very-secret-value-42');
+    const stored = await db.query<{ value: { clientSecretSealed: string } }>("SELECT value FROM runtime_settings WHERE key = 'github.app'");
+    expect(JSON.stringify(stored.rows[0]!.value)).not.toContain('very-secret-value-42');
+
+    // Saving again without a secret keeps the stored one.
+    await admin.submit('/settings', '/settings/github', { baseUrl: 'https://ghe.example.com', apiUrl: '', clientId: 'Iv1.4567', clientSecret: '' });
+    expect(await (await admin.get('/settings')).text()).toContain('(set; leave empty to keep it)');
+    const audit = await (await admin.get('/audit')).text();
+    expect(audit).toContain('settings.update');
+    expect(audit).toContain('github.app');
+    expect(audit).not.toContain('very-secret-value-42');
+
+    // An empty webhook base URL goes back to GYRE_PUBLIC_URL.
+    expect((await admin.submit('/settings', '/settings/webhooks', { webhookBaseUrl: '' })).status).toBe(303);
+    expect(await (await admin.get('/settings')).text()).not.toContain('https://hooks.example.com/webhooks/github');
+    expect(await (await admin.get('/audit')).text()).toContain('settings.reset');
+  });
+});

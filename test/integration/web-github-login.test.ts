@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { startGitHubDouble, type GitHubDouble } from '../support/github-double.js';
+import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
+import { WebClient } from '../support/web-client.js';
+
+// GIVEN the real services app with no account yet, and a test double of GitHub's OAuth and REST
+// endpoints (GitHub Enterprise layout: the API under /api/v3), set as the GitHub app by the
+// built-in administrator in the admin console.
+let gyre: ServicesUnderTest;
+let github: GitHubDouble;
+
+beforeAll(async () => {
+  [gyre, github] = await Promise.all([startServicesUnderTest(), startGitHubDouble()]);
+  const admin = new WebClient(gyre.services.addresses.admin.replace('0.0.0.0', '127.0.0.1'));
+  await admin.submit('/login', '/login', { login: 'admin', password: TEST_SECRETS.GYRE_ADMIN_PASSWORD });
+  const saved = await admin.submit('/settings', '/settings/github', { baseUrl: github.baseUrl, apiUrl: github.apiUrl, clientId: github.clientId, clientSecret: github.clientSecret });
+  expect(saved.status).toBe(303);
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.all([gyre?.stop(), github?.stop()]);
+}, 120_000);
+
+/** Follows the OAuth round trip as a browser would: Gyre → GitHub's authorize → Gyre's callback. */
+async function signInWithGitHub(browser: WebClient): Promise<Response> {
+  const start = await browser.get('/auth/github/start?next=%2Fbuilders');
+  expect(start.status).toBe(302);
+  const authorize = new URL(start.headers.get('location')!);
+  expect(authorize.origin + authorize.pathname).toBe(`${github.baseUrl}/login/oauth/authorize`);
+  expect(authorize.searchParams.get('redirect_uri')).toMatch(/\/auth\/github$/);
+  const approved = await fetch(authorize, { redirect: 'manual' });
+  const callback = new URL(approved.headers.get('location')!);
+  return browser.get(`${callback.pathname}${callback.search}`);
+}
+
+describe('signing in with GitHub', () => {
+  it('offers GitHub on the sign-in page once the GitHub app is set', async () => {
+    expect(await (await new WebClient(gyre.base).get('/login')).text()).toContain('Sign in with GitHub');
+  });
+
+  it('signs the first GitHub user in as the administrator and sends them where they were going', async () => {
+    const browser = new WebClient(gyre.base);
+    const done = await signInWithGitHub(browser);
+    expect(done.status).toBe(302);
+    expect(done.headers.get('location')).toBe('/builders');
+    expect(await (await browser.get('/')).text()).toContain('octocat (admin)');
+  });
+
+  it('signs a second GitHub user in as a regular user, and the same user again into the same account', async () => {
+    github.user = { id: 9_000_001, login: 'hubot' };
+    const browser = new WebClient(gyre.base);
+    await signInWithGitHub(browser);
+    const page = await (await browser.get('/')).text();
+    expect(page).toContain('hubot');
+    expect(page).not.toContain('hubot (admin)');
+    await signInWithGitHub(new WebClient(gyre.base));
+    const db = new pg.Client({ connectionString: gyre.database.url });
+    await db.connect();
+    try {
+      const users = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM users WHERE login = 'hubot'");
+      expect(users.rows[0]!.n).toBe(1);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('refuses a callback whose state was not issued to this browser', async () => {
+    const browser = new WebClient(gyre.base);
+    const start = await browser.get('/auth/github/start');
+    const approved = await fetch(new URL(start.headers.get('location')!), { redirect: 'manual' });
+    const callback = new URL(approved.headers.get('location')!);
+    const stranger = new WebClient(gyre.base);
+    const answer = await stranger.get(`${callback.pathname}${callback.search}`);
+    expect(answer.status).toBe(500 > answer.status ? answer.status : 0);
+    expect(await answer.text()).toContain('did not start here');
+    expect(stranger.cookie('gyre_session')).toBeUndefined();
+  });
+
+  it('shows GitHub\'s own reason when the code is refused', async () => {
+    const browser = new WebClient(gyre.base);
+    const start = await browser.get('/auth/github/start');
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const answer = await browser.get(`/auth/github?code=not-a-code&state=${state}`);
+    expect(await answer.text()).toContain('The code passed is incorrect or expired.');
+    expect(browser.cookie('gyre_session')).toBeUndefined();
+  });
+});
