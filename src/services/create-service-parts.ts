@@ -70,6 +70,7 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
     secureCookies: settings.publicUrl.startsWith('https:'),
     runtimeSettings,
     githubApp: () => runtimeSettings.gitHubApp(),
+    webhookBaseUrl: async () => (await runtimeSettings.get('webhooks.baseUrl')) ?? settings.publicUrl,
     audit: new AuditLog(db),
     adminPassword: settings.secrets.adminPassword,
   };

@@ -196,6 +196,9 @@ describe('the settings page', () => {
     expect(saved.map((answer) => [answer.status, answer.headers.get('location')?.split('?')[0]])).toEqual([[303, '/settings'], [303, '/settings'], [303, '/settings']]);
     const page = await (await admin.get('/settings')).text();
     expect(page).toContain('https://hooks.example.com/webhooks/github');
+    // The API hands out webhook URLs on the override from then on.
+    const created = (await (await gyre.api('/api/v1/projects', { body: { name: 'acme/hooks', gitUrl: 'https://git.example.com/acme/hooks.git' } })).json()) as { id: number; webhookUrl: string };
+    expect(created.webhookUrl).toBe(`https://hooks.example.com/webhooks/github?project=${created.id}`);
     expect(page).toContain('<td><code>gpu</code></td><td>8</td><td>32768</td>');
     expect(page).toContain('value="https://ghe.example.com/api/v3"');
     expect(page).toContain('(set; leave empty to keep it)');
@@ -214,6 +217,7 @@ describe('the settings page', () => {
     // An empty webhook base URL goes back to GYRE_PUBLIC_URL.
     expect((await admin.submit('/settings', '/settings/webhooks', { webhookBaseUrl: '' })).status).toBe(303);
     expect(await (await admin.get('/settings')).text()).not.toContain('https://hooks.example.com/webhooks/github');
+    expect(((await (await gyre.api(`/api/v1/projects/${created.id}`)).json()) as { webhookUrl: string }).webhookUrl).toBe(`${gyre.base.replace('127.0.0.1', 'localhost')}/webhooks/github?project=${created.id}`);
     expect(await (await admin.get('/audit')).text()).toContain('settings.reset');
   });
 });

@@ -33,6 +33,8 @@ export interface ApiDeps {
   readonly version: string;
   /** Base URL users and GitHub reach Gyre at, for the webhook URLs the API hands out. */
   readonly publicUrl: string;
+  /** Where GitHub reaches Gyre's webhooks: the admin console's override, else `publicUrl`. */
+  webhookBaseUrl(): Promise<string>;
   readonly builders: BuilderStore;
   readonly joinSecrets: JoinSecrets;
   readonly jobs: JobWrites;
@@ -47,7 +49,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   // Encapsulated: token authentication applies to the API routes only, not to /healthz or webhooks.
   void app.register((api, _options, done) => {
     registerTokenAuth(api, deps.db);
-    registerProjectRoutes(api, deps.projects, deps.publicUrl);
+    registerProjectRoutes(api, deps.projects, () => deps.webhookBaseUrl());
     registerPipelineRoutes(api, deps);
     registerDeliveryRoutes(api, deps);
     registerFleetRoutes(api, deps);

@@ -28,18 +28,21 @@ const pageQuery = {
 } as const;
 
 /** The URL to paste into GitHub's webhook settings; `project` pins the secret to check. */
-export function webhookUrlOf(publicUrl: string, project: Project): string {
-  return `${publicUrl}/webhooks/github?project=${project.id}`;
+export function webhookUrlOf(baseUrl: string, project: Project): string {
+  return `${baseUrl}/webhooks/github?project=${project.id}`;
 }
 
-export function registerProjectRoutes(app: FastifyInstance, projects: ProjectStore, publicUrl: string): void {
-  const withWebhookUrl = (project: Project) => ({ ...project, webhookUrl: webhookUrlOf(publicUrl, project) });
+/**
+ * @param webhookBaseUrl where GitHub reaches Gyre: the admin console's override, else GYRE_PUBLIC_URL
+ */
+export function registerProjectRoutes(app: FastifyInstance, projects: ProjectStore, webhookBaseUrl: () => Promise<string>): void {
+  const withWebhookUrl = async (project: Project) => ({ ...project, webhookUrl: webhookUrlOf(await webhookBaseUrl(), project) });
   app.post<{ Body: { name: string; gitUrl: string; defaultBranch?: string } }>(
     '/api/v1/projects',
     { schema: { tags: ['projects'], summary: 'Create a project; the answer holds its webhook secret, shown this once', body: { ...projectBody, required: ['name', 'gitUrl'] } } },
     async (request, reply) => {
       const { project, webhookSecret } = await projects.create({ ...request.body, defaultBranch: request.body.defaultBranch ?? 'main' });
-      return reply.code(201).send({ ...withWebhookUrl(project), webhookSecret });
+      return reply.code(201).send({ ...(await withWebhookUrl(project)), webhookSecret });
     },
   );
 

@@ -26,7 +26,7 @@ export const projectPages: UserPages = (web, parts) => {
     if (problems.length > 0) return again(400, problems);
     try {
       const { project, webhookSecret } = await parts.projects.create(form);
-      return sendPage(reply.code(201), parts, 'project-created', pageModel(request, `Added ${project.name}`, { project, webhookUrl: webhookUrlOf(parts.publicUrl, project), webhookSecret }));
+      return sendPage(reply.code(201), parts, 'project-created', pageModel(request, `Added ${project.name}`, { project, webhookUrl: webhookUrlOf(await parts.webhookBaseUrl(), project), webhookSecret }));
     } catch (error) {
       // A taken name is the user's to fix: show the form again with what they typed.
       const [status, body] = describeError(error as Error);
@@ -41,7 +41,7 @@ export const projectPages: UserPages = (web, parts) => {
     const pipelines = await parts.pipelines.list(project.id, { limit: 100, ...(branch !== undefined && { branch }) });
     return sendPage(reply, parts, 'project', pageModel(request, project.name, {
       project,
-      webhookUrl: webhookUrlOf(parts.publicUrl, project),
+      webhookUrl: webhookUrlOf(await parts.webhookBaseUrl(), project),
       branch,
       pipelines: pipelines.map((p) => ({ ...p, shortSha: shortSha(p.sha) })),
       csrf: request.signedIn?.session.csrfToken,
