@@ -6,7 +6,8 @@ const transform = {
 const shared = {
   transform,
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // `gyre-ci` is the package's own entry (src/index.ts), so tests can import it by name as users do.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^gyre-ci$': '<rootDir>/src/index.ts' },
   testEnvironment: 'node',
 };
 
