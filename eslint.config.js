@@ -17,6 +17,7 @@ const boundaries = [
   { target: './src/protocol', from: ['./src/services', './src/builder', './src/orchestrator', './src/docker', './src/render'], message: 'The protocol is a contract shared by both sides; it imports neither.' },
   { target: './src/config', from: ['./src/services', './src/builder', './src/orchestrator', './src/docker', './src/render'], message: 'Settings are parsed and validated without knowing who uses them.' },
   { target: './src/render', from: ['./src/services', './src/builder', './src/orchestrator', './src/docker'], message: 'Rendering is a pure function of Settings.' },
+  { target: './src/testing', from: ['./src/services', './src/builder'], message: 'The testing module drives Gyre as a user would: through Docker, Compose and the HTTP API.' },
   { target: './src/shared', from: ['./src/services', './src/builder', './src/orchestrator', './src/docker', './src/render', './src/config', './src/protocol'], message: 'src/shared holds leaf utilities only.' },
 ];
 

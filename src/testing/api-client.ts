@@ -1,0 +1,87 @@
+/**
+ * The environment's HTTP API client: fetch with the admin token, JSON in and out, and errors
+ * that name the request that failed.
+ */
+import { GyreEnvironmentError, messageOf } from './errors.js';
+import type { JobView, PipelineResult, PipelineView, WorkflowView } from './types.js';
+
+/** `fetch` options, plus `json`: a value sent as the JSON body (the method then defaults to POST). */
+export interface ApiInit extends RequestInit {
+  readonly json?: unknown;
+}
+
+const FINISHED = new Set<string>(['success', 'failed', 'canceled', 'infrastructure_failed', 'not_run']);
+
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  /** Calls the API with the admin token; `path` starts with `/api/v1/`. */
+  async fetch(path: string, init: ApiInit = {}): Promise<Response> {
+    const { json, headers, ...rest } = init;
+    const merged = new Headers(headers);
+    if (!merged.has('authorization')) merged.set('authorization', `Bearer ${this.token}`);
+    if (json !== undefined && !merged.has('content-type')) merged.set('content-type', 'application/json');
+    const method = init.method ?? (json === undefined ? 'GET' : 'POST');
+    try {
+      return await fetch(new URL(path, this.baseUrl), { ...rest, method, headers: merged, ...(json !== undefined && { body: JSON.stringify(json) }) });
+    } catch (error) {
+      throw new GyreEnvironmentError(`${method} ${path}`, messageOf(error), `is the environment still running? The services box should answer at ${this.baseUrl}`, { cause: error });
+    }
+  }
+
+  /** Calls the API and parses the JSON answer; throws when the status is not 2xx. */
+  async json<T>(path: string, init: ApiInit = {}): Promise<T> {
+    const response = await this.fetch(path, init);
+    const text = await response.text();
+    const method = init.method ?? (init.json === undefined ? 'GET' : 'POST');
+    if (!response.ok) throw new GyreEnvironmentError(`${method} ${path}`, `the API answered ${response.status}: ${text}`);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+
+  /** Polls the pipeline until every job has finished or the pipeline is in `error` or `skipped`. */
+  async waitForPipeline(pipelineId: number, timeoutMs: number, pollIntervalMs: number): Promise<PipelineResult> {
+    const started = Date.now();
+    let last: { pipeline?: PipelineView; jobs: readonly JobView[] } = { jobs: [] };
+    while (Date.now() - started < timeoutMs) {
+      const pipeline = await this.json<PipelineView>(`/api/v1/pipelines/${pipelineId}`);
+      last = { pipeline, jobs: last.jobs };
+      if (pipeline.state === 'error' || pipeline.state === 'skipped') return resultOf(pipeline, []);
+      if (pipeline.state === 'created') {
+        const { items } = await this.json<{ items: WorkflowView[] }>(`/api/v1/pipelines/${pipelineId}/workflows`);
+        const jobs = items.flatMap((w) => w.jobs);
+        last = { pipeline, jobs };
+        if (jobs.length > 0 && jobs.every((j) => FINISHED.has(j.state))) {
+          // Workflow states follow their jobs in the same transaction, so one more read shows them final.
+          return resultOf(pipeline, items);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+    }
+    const jobs = last.jobs.map((j) => `${j.name}: ${j.state}`).join(', ') || 'none yet';
+    const waiting = last.jobs.some((j) => j.state === 'queued');
+    throw new GyreEnvironmentError(
+      `waiting for pipeline ${pipelineId}`,
+      `it did not finish within ${timeoutMs} ms (pipeline state: ${last.pipeline?.state ?? 'unknown'}; jobs: ${jobs})`,
+      waiting
+        ? `jobs are still queued: check that a builder is up (GET /api/v1/builders) and has a slot big enough for the job's resource class (withBuilders(n, { slotMemory }))`
+        : 'give waitForPipeline a longer timeoutMs, or look at the job logs (GET /api/v1/jobs/:id/log)',
+    );
+  }
+}
+
+function resultOf(pipeline: PipelineView, workflows: readonly WorkflowView[]): PipelineResult {
+  const jobs = workflows.flatMap((w) => w.jobs);
+  return {
+    pipeline,
+    workflows,
+    jobs,
+    job: (name) => {
+      const job = jobs.find((j) => j.name === name);
+      if (!job) throw new GyreEnvironmentError(`finding job ${name} of pipeline ${pipeline.id}`, `the pipeline has ${jobs.length === 0 ? 'no jobs' : `only ${jobs.map((j) => j.name).join(', ')}`}`);
+      return job;
+    },
+  };
+}
