@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, Locator, Page } from 'playwright-core';
+import type { Agent } from '../../src/builder/agent/agent.js';
+import { signGitHubBody } from '../../src/services/webhooks/index.js';
+import { startAgent } from '../support/agent-under-test.js';
+import { launchBrowser, newPage, saveScreenshot, VIEWPORTS } from '../support/browser.js';
+import { startGitServer, type GitServer } from '../support/git-server.js';
+import { pushExample } from '../support/github-examples.js';
+import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
+
+// GIVEN the real services app on a real PostgreSQL, a real git server, a real builder agent that
+// runs jobs in containers on this Docker Engine, and Debian's Chromium driving the user UI and
+// the admin console as a person would: every step is a form filled or a link or button clicked.
+// The only request made outside the browser is the webhook delivery, which GitHub would send.
+
+const REPO = 'webapp';
+const BUILDER = 'browser-builder';
+const USER = { login: 'alice', password: 'correct-horse-battery' };
+const PROJECT_NAME = 'acme/webapp';
+
+/** One job whose step prints a numbered line every second, so the live log can be watched. */
+const slowConfig = (lines: number) => `version: 2.1
+jobs:
+  slow:
+    docker: [{ image: debian:bookworm-slim }]
+    steps:
+      - checkout
+      - run:
+          name: count slowly
+          command: for i in $(seq 1 ${lines}); do echo "line $i"; sleep 1; done
+workflows:
+  main: { jobs: [slow] }
+`;
+
+let gyre: ServicesUnderTest;
+let git: GitServer;
+let agent: Agent | undefined;
+let browser: Browser;
+let adminBase: string;
+/** The signed-in user's page on the user UI (wide); later steps continue where earlier ones left it. */
+let user: Page;
+/** What the add-project page showed, once. */
+let webhook: { url: string; secret: string };
+let projectPath: string;
+let firstJobPath: string;
+
+beforeAll(async () => {
+  [gyre, git, browser] = await Promise.all([startServicesUnderTest({ reapIntervalMs: 500 }), startGitServer(), launchBrowser()]);
+  adminBase = gyre.services.addresses.admin.replace('0.0.0.0', '127.0.0.1');
+  await git.createRepo(REPO);
+  agent = await startAgent(gyre.base, BUILDER);
+  user = await newPage(browser, gyre.base, 'wide');
+}, 300_000);
+
+afterAll(async () => {
+  if (agent) {
+    agent.drain();
+    await agent.done;
+  }
+  await browser?.close();
+  await Promise.all([gyre?.stop(), git?.stop()]);
+}, 180_000);
+
+/** The URL job containers (and the services app) clone from: the git server's bridge address. */
+const gitUrl = () => `git://${git.container.getIpAddress('bridge')}:9418/${REPO}.git`;
+
+/** GitHub's push example re-aimed at our commit on main, signed with the secret the page showed, sent to the URL it showed. */
+async function deliverPush(sha: string, message: string): Promise<Response> {
+  const payload = pushExample('refs/heads/master', false);
+  Object.assign(payload, { ref: 'refs/heads/main', after: sha });
+  if (payload.head_commit) Object.assign(payload.head_commit, { id: sha, message });
+  const body = Buffer.from(JSON.stringify(payload));
+  return fetch(webhook.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'GitHub-Hookshot/test',
+      'x-github-event': 'push',
+      'x-github-delivery': randomUUID(),
+      'x-hub-signature-256': signGitHubBody(body, webhook.secret),
+    },
+    body,
+  });
+}
+
+/** Reloads a page until `locator` is visible: for pages that do not update by themselves. */
+async function reloadUntilVisible(page: Page, locator: Locator, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    if (await locator.isVisible()) return;
+    if (Date.now() - started > timeoutMs) throw new Error(`${locator.toString()} did not show on ${page.url()} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await page.reload();
+  }
+}
+
+/** The document's width and the viewport's: a wider document means a horizontal scroll bar on a phone. */
+async function overflow(page: Page): Promise<{ scrollWidth: number; viewportWidth: number }> {
+  const scrollWidth = await page.evaluate<number>('document.documentElement.scrollWidth');
+  const viewportWidth = await page.evaluate<number>('window.innerWidth');
+  return { scrollWidth, viewportWidth };
+}
+
+/** The state badge in the builder's row of the admin fleet page (the row's second cell). */
+const fleetState = (page: Page) => page.locator('tr', { hasText: BUILDER }).locator('td').nth(1).locator('.state');
+
+describe('Gyre in a real browser: sign-up to a drained builder', () => {
+  it('1. the first account signed up becomes the administrator', async () => {
+    await user.goto('/signup');
+    await user.getByText('This is the first account: it becomes the administrator.').waitFor();
+    await user.getByLabel('Login').fill(USER.login);
+    await user.getByLabel(/^Password/).fill(USER.password);
+    await user.getByRole('button', { name: 'Create account' }).click();
+    await user.waitForURL((url) => url.pathname === '/');
+    await user.getByRole('heading', { name: 'Projects' }).waitFor();
+    expect((await user.locator('header .who').textContent())?.trim()).toBe(`${USER.login} (admin)`);
+    await saveScreenshot(user, 'web-01-signed-up-admin');
+  }, 60_000);
+
+  it('2. adds a project through the form and is shown its webhook URL and secret once', async () => {
+    await user.getByRole('link', { name: 'Add project' }).click();
+    await user.waitForURL('**/projects/new');
+    await user.getByLabel('Name').fill(PROJECT_NAME);
+    await user.getByLabel('Git URL').fill(gitUrl());
+    await user.getByLabel('Default branch').fill('main');
+    await user.getByRole('button', { name: 'Add project' }).click();
+    await user.getByRole('heading', { name: `Added ${PROJECT_NAME}` }).waitFor();
+    const url = (await user.locator('dt:text-is("Payload URL") + dd').textContent())?.trim() ?? '';
+    const secret = (await user.locator('dt:text-is("Secret") + dd').textContent())?.trim() ?? '';
+    expect(url).toMatch(/^http:\/\/[^/]+\/webhooks\/github\?project=\d+$/);
+    expect(secret.length).toBeGreaterThanOrEqual(20);
+    webhook = { url, secret };
+    await saveScreenshot(user, 'web-02-project-created');
+    await user.getByRole('link', { name: 'Go to the project' }).click();
+    await user.getByRole('heading', { name: PROJECT_NAME }).waitFor();
+    projectPath = new URL(user.url()).pathname;
+    expect(projectPath).toMatch(/^\/projects\/\d+$/);
+    await expect(user.locator('dt:text-is("Webhook URL") + dd').textContent()).resolves.toBe(webhook.url);
+  }, 60_000);
+
+  it('3. a signed push webhook starts a pipeline that the project page lists; its pipeline and job pages open', async () => {
+    const { sha } = await git.push(REPO, { '.circleci/config.yml': slowConfig(15) }, { message: 'count slowly' });
+    const delivered = await deliverPush(sha, 'count slowly');
+    expect({ status: delivered.status, ok: delivered.ok }).toEqual({ status: expect.any(Number), ok: true });
+
+    await user.goto(projectPath);
+    const pipelineLink = user.getByRole('link', { name: '#1', exact: true });
+    await reloadUntilVisible(user, pipelineLink, 30_000);
+    await expect(user.locator('tbody tr').first().locator('code').textContent()).resolves.toBe(sha.slice(0, 7));
+    await pipelineLink.click();
+    await user.getByRole('heading', { name: /^Pipeline #1/ }).waitFor();
+    const jobLink = user.locator('a.job-box', { hasText: 'slow' });
+    // The page draws again by itself once the config is read and the pipeline has its graph.
+    await jobLink.waitFor({ timeout: 60_000 });
+    await expect(user.locator('dt:text-is("Commit") + dd code').textContent()).resolves.toBe(sha.slice(0, 7));
+    await saveScreenshot(user, 'web-03-pipeline');
+    await jobLink.click();
+    await user.getByRole('heading', { name: /^slow/ }).waitFor();
+    firstJobPath = new URL(user.url()).pathname;
+    expect(firstJobPath).toMatch(/^\/jobs\/\d+$/);
+  }, 120_000);
+
+  it('4. the job page follows the log live while the job runs, then shows success', async () => {
+    const badge = user.locator('h1 .state');
+    // The page reloads itself when the job leaves the queue, and its badge follows the job's state.
+    await badge.filter({ hasText: /^running$/ }).waitFor({ timeout: 120_000 });
+    await user.locator('#log').filter({ hasText: 'line 1' }).waitFor({ timeout: 60_000 });
+    // At this moment the job is still running, both on the page and as the API sees it.
+    const jobId = Number(firstJobPath.split('/').pop());
+    const asApiSeesIt = (await (await gyre.api(`/api/v1/jobs/${jobId}`)).json()) as { state: string };
+    expect(asApiSeesIt.state).toBe('running');
+    expect(await badge.textContent()).toBe('running');
+    expect(await user.locator('#log').textContent()).not.toContain('line 15');
+    await expect(user.locator('#log-status').textContent()).resolves.toBe('Following the log live…');
+    await user.locator('#log').filter({ hasText: 'line 3' }).waitFor({ timeout: 30_000 });
+    await saveScreenshot(user, 'web-04-job-running-live-log');
+
+    await badge.filter({ hasText: /^success$/ }).waitFor({ timeout: 120_000 });
+    await user.locator('#log-status').filter({ hasText: 'The job has finished.' }).waitFor({ timeout: 30_000 });
+    const log = (await user.locator('#log').textContent()) ?? '';
+    expect(log).toContain('line 15');
+    // Streamed once: the server-rendered text made way for the live copy, nothing doubled.
+    expect(log.match(/^line 1$/gm)).toHaveLength(1);
+    await saveScreenshot(user, 'web-05-job-success');
+  }, 240_000);
+
+  it('5. the built-in admin drains the builder from the admin console: draining while a job runs, then drained', async () => {
+    // A second slow job gives the builder something to finish while it drains.
+    const { sha } = await git.push(REPO, { '.circleci/config.yml': slowConfig(25) }, { message: 'count slowly again' });
+    const delivered = await deliverPush(sha, 'count slowly again');
+    expect({ status: delivered.status, ok: delivered.ok }).toEqual({ status: expect.any(Number), ok: true });
+
+    const admin = await newPage(browser, adminBase, 'wide');
+    try {
+      await admin.goto('/login');
+      await admin.getByRole('heading', { name: 'Sign in to Gyre admin console' }).waitFor();
+      await admin.getByLabel('Login').fill('admin');
+      await admin.getByLabel('Password').fill(TEST_SECRETS.GYRE_ADMIN_PASSWORD);
+      await admin.getByRole('button', { name: 'Sign in' }).click();
+      await admin.getByRole('heading', { name: 'Fleet' }).waitFor();
+      expect((await admin.locator('header .who').textContent())?.trim()).toBe('admin');
+
+      await admin.getByRole('link', { name: 'Fleet' }).click();
+      const row = admin.locator('tr', { hasText: BUILDER });
+      await row.waitFor();
+      // Wait until the builder runs the second job, as the fleet page lists it.
+      await reloadUntilVisible(admin, row.locator('td').nth(3).getByText('running', { exact: true }), 120_000);
+      expect(await fleetState(admin).textContent()).toBe('active');
+
+      await row.getByRole('button', { name: 'Drain', exact: true }).click();
+      await admin.waitForURL((url) => url.pathname === '/fleet');
+      await expect(fleetState(admin).textContent()).resolves.toBe('draining');
+      await expect(row.locator('td').nth(3).textContent()).resolves.toMatch(/slow\s+running/);
+      await row.getByRole('button', { name: 'Cancel drain' }).waitFor();
+      await saveScreenshot(admin, 'web-06-admin-fleet-draining');
+
+      await reloadUntilVisible(admin, fleetState(admin).filter({ hasText: /^drained$/ }), 120_000);
+      await expect(row.locator('td').nth(3).textContent()).resolves.toBe('none');
+      await saveScreenshot(admin, 'web-07-admin-fleet-drained');
+      // A drained agent exits by itself.
+      await expect(agent!.done).resolves.toMatchObject({ code: 0 });
+      agent = undefined;
+
+      await admin.getByRole('link', { name: 'Queue' }).click();
+      await admin.getByRole('heading', { name: 'Queue' }).waitFor();
+      await admin.getByText('No job is waiting.').waitFor();
+      await saveScreenshot(admin, 'web-08-admin-queue');
+
+      await admin.getByRole('link', { name: 'Settings' }).click();
+      await admin.getByRole('heading', { name: 'Settings' }).waitFor();
+      await admin.getByRole('heading', { name: 'Join secret' }).waitFor();
+      await saveScreenshot(admin, 'web-09-admin-settings');
+
+      await admin.getByRole('link', { name: 'Audit log' }).click();
+      await admin.getByRole('heading', { name: 'Audit log' }).waitFor();
+      const drainEntry = admin.locator('tbody tr', { hasText: 'admin:admin' }).filter({ hasText: BUILDER }).filter({ hasText: /drain/ });
+      await expect(drainEntry.count()).resolves.toBeGreaterThanOrEqual(1);
+      await saveScreenshot(admin, 'web-10-admin-audit');
+    } finally {
+      await admin.context().close();
+    }
+  }, 300_000);
+
+  it('6. the builders and tokens pages of the user UI, and the job page on a narrow screen', async () => {
+    await user.getByRole('link', { name: 'Builders' }).click();
+    await user.getByRole('heading', { name: 'Builders' }).waitFor();
+    await expect(user.locator('tr', { hasText: BUILDER }).locator('.state').textContent()).resolves.toBe('drained');
+    await saveScreenshot(user, 'web-11-builders');
+
+    await user.getByRole('link', { name: 'API tokens' }).click();
+    await user.getByRole('heading', { name: 'API tokens' }).waitFor();
+    await user.getByLabel('Name').fill('deploy script');
+    await user.getByRole('button', { name: 'Create token' }).click();
+    await user.getByRole('heading', { name: 'Token "deploy script" created' }).waitFor();
+    await expect(user.locator('[role=status] .secret').textContent()).resolves.toMatch(/^gyre_pat_/);
+    await saveScreenshot(user, 'web-12-tokens');
+
+    const phone = await newPage(browser, gyre.base, 'narrow');
+    try {
+      await phone.goto(firstJobPath);
+      // Signed out in this new context: the sign-in page sends the reader back to the job.
+      await phone.getByLabel('Login').fill(USER.login);
+      await phone.getByLabel('Password').fill(USER.password);
+      await phone.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await phone.getByRole('heading', { name: /^slow/ }).waitFor();
+      await phone.locator('#log').filter({ hasText: 'line 15' }).waitFor({ timeout: 30_000 });
+      const measured = await overflow(phone);
+      expect(measured.viewportWidth).toBe(VIEWPORTS.narrow.width);
+      expect(measured.scrollWidth).toBeLessThanOrEqual(measured.viewportWidth);
+      await saveScreenshot(phone, 'web-13-job-narrow');
+
+      // The other pages a phone reader reaches from the job page fit too.
+      const others: Record<string, number> = {};
+      for (const path of [projectPath, '/builders', '/tokens']) {
+        await phone.goto(path);
+        others[path] = (await overflow(phone)).scrollWidth;
+      }
+      expect(Object.entries(others).filter(([, width]) => width > VIEWPORTS.narrow.width)).toEqual([]);
+    } finally {
+      await phone.context().close();
+    }
+  }, 120_000);
+});
