@@ -29,7 +29,7 @@ export function registerFleetPages(web: FastifyInstance, deps: AdminDeps): void 
     const rows = builders.map((builder) => ({
       ...builder,
       jobs: running.get(builder.id) ?? [],
-      canDrain: ['active', 'draining', 'drained', 'lost'].includes(builder.state),
+      canDrain: ['active', 'draining', 'lost'].includes(builder.state),
       canCancelDrain: builder.state === 'draining' || builder.state === 'drained',
       canRevoke: builder.state !== 'revoked',
     }));
