@@ -1,6 +1,6 @@
 /**
  * Starts the services app (`gyre serve`): migrates PostgreSQL, opens the user and admin
- * listeners, resumes pending pipelines and starts the reaper.
+ * listeners, resumes pending pipelines and starts the reaper and the commit status poster.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -12,6 +12,7 @@ import { createServiceParts } from './create-service-parts.js';
 import { createDatabasePool } from './database/create-pool.js';
 import { migrateDatabase } from './database/migrate.js';
 import { registerHealthRoutes } from './health/health-routes.js';
+import { startStatusPoster, type StatusPosterOptions } from './github/status-poster.js';
 import { createListeners } from './http/create-listeners.js';
 import { startReaper } from './scheduler/reaper.js';
 import { registerUserUi } from './web/user-ui.js';
@@ -30,6 +31,8 @@ export interface ServeOptions {
   readonly host?: string;
   /** How often expired leases and drain deadlines are handled. @default 5000 */
   readonly reapIntervalMs?: number;
+  /** Polling and retry timings of the GitHub commit status poster. */
+  readonly statusPoster?: StatusPosterOptions;
 }
 
 export async function startServices(settings: Settings, logger: Logger, options: ServeOptions): Promise<RunningServices> {
@@ -49,6 +52,7 @@ export async function startServices(settings: Settings, logger: Logger, options:
   registerAdminConsole(listeners.admin, parts);
   await parts.builder.resumePending();
   const reaper = startReaper(db, logger.child({ part: 'reaper' }), options.reapIntervalMs);
+  const statusPoster = startStatusPoster({ db, runtimeSettings: parts.runtimeSettings, publicUrl: settings.publicUrl, logger: logger.child({ part: 'commit-statuses' }) }, options.statusPoster);
 
   const host = options.host ?? '0.0.0.0';
   const listen = (app: FastifyInstance, port: number) => app.listen({ host, port });
@@ -64,6 +68,7 @@ export async function startServices(settings: Settings, logger: Logger, options:
       await Promise.all([...userApps, listeners.admin].map((app) => app.close()));
       await reaper.stop();
       await parts.builder.idle();
+      await statusPoster.stop();
       await db.end();
     },
   };

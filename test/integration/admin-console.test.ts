@@ -214,6 +214,22 @@ describe('the settings page', () => {
     expect(audit).toContain('github.app');
     expect(audit).not.toContain('very-secret-value-42');
 
+    // The commit status token is sealed the same way, never shown back, kept when left empty, and removable.
+    const token = 'ghp_status0token0value0123456789abcd';
+    expect(page).toContain('(not set: no commit statuses are posted)');
+    await admin.submit('/settings', '/settings/github', { baseUrl: 'https://ghe.example.com', apiUrl: '', clientId: 'Iv1.4567', clientSecret: '', statusToken: token });
+    await admin.submit('/settings', '/settings/github', { baseUrl: 'https://ghe.example.com', apiUrl: '', clientId: 'Iv1.4567', clientSecret: '', statusToken: '' });
+    const withToken = await (await admin.get('/settings')).text();
+    expect(withToken).toContain('Remove the status token');
+    expect(withToken).not.toContain(token);
+    const sealed = await db.query<{ value: { statusTokenSealed?: string } }>("SELECT value FROM runtime_settings WHERE key = 'github.app'");
+    expect(sealed.rows[0]!.value.statusTokenSealed).toEqual(expect.any(String));
+    expect(JSON.stringify(sealed.rows[0]!.value)).not.toContain(token);
+    expect(await (await admin.get('/audit')).text()).not.toContain(token);
+    await admin.submit('/settings', '/settings/github', { baseUrl: 'https://ghe.example.com', apiUrl: '', clientId: 'Iv1.4567', clientSecret: '', statusToken: '', removeStatusToken: 'on' });
+    expect(await (await admin.get('/settings')).text()).toContain('(not set: no commit statuses are posted)');
+    expect(await (await admin.get('/settings')).text()).toContain('(set; leave empty to keep it)');
+
     // An empty webhook base URL goes back to GYRE_PUBLIC_URL.
     expect((await admin.submit('/settings', '/settings/webhooks', { webhookBaseUrl: '' })).status).toBe(303);
     expect(await (await admin.get('/settings')).text()).not.toContain('https://hooks.example.com/webhooks/github');

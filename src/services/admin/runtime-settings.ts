@@ -1,19 +1,22 @@
 /**
  * Settings administrators change at run time, in `runtime_settings` (one jsonb value per key).
  * Every change writes its audit entry in the same statement, so the log cannot miss one. The
- * GitHub client secret is sealed with the installation key and never read back by the console.
+ * GitHub client secret and commit status token are sealed with the installation key and never
+ * read back by the console.
  */
 import type { Database } from '../database/create-pool.js';
 import type { ResourceClassTable } from '../pipeline-config/model.js';
 import type { SecretBox } from '../security/secret-box.js';
 import type { GitHubAppInput } from './settings-input.js';
 
-/** The GitHub connection as stored: the client secret sealed (base64), or absent. */
+/** The GitHub connection as stored: the client secret and the status token sealed (base64), or absent. */
 export interface StoredGitHubApp {
   readonly baseUrl: string;
   readonly apiUrl: string;
   readonly clientId: string;
   readonly clientSecretSealed?: string;
+  /** The token commit statuses are posted with; while absent, no status is queued. */
+  readonly statusTokenSealed?: string;
 }
 
 /** What each key holds. */
@@ -55,12 +58,20 @@ export class RuntimeSettings {
     );
   }
 
-  /** Stores the GitHub connection, sealing a new client secret or keeping the stored one. */
+  /** Stores the GitHub connection, sealing a new client secret and status token or keeping the stored ones. */
   async putGitHubApp(input: GitHubAppInput, actor: string): Promise<void> {
     const stored = await this.get('github.app');
     const sealed = input.clientSecret === undefined ? stored?.clientSecretSealed : this.box.seal(input.clientSecret).toString('base64');
-    const value: StoredGitHubApp = { baseUrl: input.baseUrl, apiUrl: input.apiUrl, clientId: input.clientId, ...(sealed !== undefined && { clientSecretSealed: sealed }) };
-    await this.put('github.app', value, actor, { baseUrl: value.baseUrl, apiUrl: value.apiUrl, clientId: value.clientId, clientSecretChanged: input.clientSecret !== undefined });
+    const token = input.statusToken === undefined ? stored?.statusTokenSealed : input.statusToken === null ? undefined : this.box.seal(input.statusToken).toString('base64');
+    const value: StoredGitHubApp = {
+      baseUrl: input.baseUrl,
+      apiUrl: input.apiUrl,
+      clientId: input.clientId,
+      ...(sealed !== undefined && { clientSecretSealed: sealed }),
+      ...(token !== undefined && { statusTokenSealed: token }),
+    };
+    const statusToken = input.statusToken === undefined ? 'kept' : input.statusToken === null ? 'removed' : 'changed';
+    await this.put('github.app', value, actor, { baseUrl: value.baseUrl, apiUrl: value.apiUrl, clientId: value.clientId, clientSecretChanged: input.clientSecret !== undefined, statusToken });
   }
 
   /** The GitHub connection with its client secret in the clear, for the sign-in flow; undefined until fully set. */
@@ -68,5 +79,12 @@ export class RuntimeSettings {
     const stored = await this.get('github.app');
     if (stored?.clientSecretSealed === undefined) return undefined;
     return { baseUrl: stored.baseUrl, apiUrl: stored.apiUrl, clientId: stored.clientId, clientSecret: this.box.open(Buffer.from(stored.clientSecretSealed, 'base64')) };
+  }
+
+  /** Where and as whom commit statuses are posted: the API URL and the status token in the clear; undefined without a token. */
+  async statusTarget(): Promise<{ apiUrl: string; token: string } | undefined> {
+    const stored = await this.get('github.app');
+    if (stored?.statusTokenSealed === undefined) return undefined;
+    return { apiUrl: stored.apiUrl, token: this.box.open(Buffer.from(stored.statusTokenSealed, 'base64')) };
   }
 }

@@ -8,13 +8,18 @@ import type { ResourceClassTable } from '../pipeline-config/model.js';
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: readonly InputProblem[] };
 
-/** The GitHub connection as an administrator enters it; the client secret only when it changes. */
+/** The GitHub connection as an administrator enters it; the client secret and status token only when they change. */
 export interface GitHubAppInput {
   readonly baseUrl: string;
   readonly apiUrl: string;
   readonly clientId: string;
   /** Undefined keeps the stored secret. */
   readonly clientSecret: string | undefined;
+  /**
+   * A GitHub token allowed to create commit statuses (repo:status, or "Commit statuses: write").
+   * Undefined (or absent) keeps the stored token; null removes it, which stops commit statuses.
+   */
+  readonly statusToken?: string | null;
 }
 
 export const GITHUB_DOTCOM = 'https://github.com';
@@ -96,8 +101,14 @@ export function defaultGitHubApiUrl(baseUrl: string): string {
   return baseUrl === GITHUB_DOTCOM ? 'https://api.github.com' : `${baseUrl}/api/v3`;
 }
 
-/** The GitHub connection form; blank base URL means github.com, blank API URL is derived from it, blank secret keeps the stored one. */
-export function parseGitHubApp(fields: { baseUrl: string; apiUrl: string; clientId: string; clientSecret: string }): Parsed<GitHubAppInput> {
+/** A GitHub token as it may appear in an Authorization header: ghp_…, github_pat_…, ghs_…, or a classic 40-hex token. */
+const GITHUB_TOKEN = /^[A-Za-z0-9_.-]{8,255}$/;
+
+/**
+ * The GitHub connection form; blank base URL means github.com, blank API URL is derived from it,
+ * blank secret or status token keeps the stored one, and `removeStatusToken` (a checkbox) removes the token.
+ */
+export function parseGitHubApp(fields: { baseUrl: string; apiUrl: string; clientId: string; clientSecret: string; statusToken?: string; removeStatusToken?: boolean }): Parsed<GitHubAppInput> {
   const base = fields.baseUrl.trim() === '' ? { ok: true as const, value: GITHUB_DOTCOM } : parseBaseUrl('baseUrl', fields.baseUrl);
   const api = fields.apiUrl.trim() === '' ? { ok: true as const, value: base.ok ? defaultGitHubApiUrl(base.value) : '' } : parseBaseUrl('apiUrl', fields.apiUrl);
   const clientId = fields.clientId.trim();
@@ -105,6 +116,10 @@ export function parseGitHubApp(fields: { baseUrl: string; apiUrl: string; client
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(clientId)) problems.push({ input: 'clientId', message: clientId === '' ? 'is required' : 'must be letters, digits, ".", "_" or "-"', hint: "copy the Client ID from the OAuth app's settings page on GitHub" });
   const secret = fields.clientSecret.trim();
   if (secret !== '' && (secret.length < 8 || secret.length > 200)) problems.push({ input: 'clientSecret', message: 'must be 8 to 200 characters', hint: 'generate a client secret on the OAuth app settings page on GitHub' });
+  const token = (fields.statusToken ?? '').trim();
+  if (token !== '' && !GITHUB_TOKEN.test(token)) problems.push({ input: 'statusToken', message: 'must be 8 to 255 letters, digits, "_", "." or "-"', hint: 'paste a GitHub token that may write commit statuses, e.g. a fine-grained token with "Commit statuses: write"' });
+  if (token !== '' && fields.removeStatusToken === true) problems.push({ input: 'statusToken', message: 'cannot be entered and removed at once', hint: 'either paste a new token or tick "remove", not both' });
   if (!base.ok || !api.ok) return fail(problems);
-  return done({ baseUrl: base.value, apiUrl: api.value, clientId, clientSecret: secret === '' ? undefined : secret }, problems);
+  const statusToken = fields.removeStatusToken === true ? null : token === '' ? undefined : token;
+  return done({ baseUrl: base.value, apiUrl: api.value, clientId, clientSecret: secret === '' ? undefined : secret, ...(statusToken !== undefined && { statusToken }) }, problems);
 }

@@ -53,6 +53,7 @@ async function showSettings(request: FastifyRequest, reply: FastifyReply, deps: 
       apiUrl: entered('github')?.['apiUrl'] ?? github?.apiUrl ?? '',
       clientId: entered('github')?.['clientId'] ?? github?.clientId ?? '',
       secretSet: github?.clientSecretSealed !== undefined,
+      statusTokenSet: github?.statusTokenSealed !== undefined,
       errors: errors('github'),
     },
   });
@@ -92,7 +93,14 @@ export function registerSettingsPages(web: FastifyInstance, deps: AdminDeps): vo
     deps.runtimeSettings.put('resourceClasses', table, actorOf(request), table),
   ));
 
-  web.post<{ Body: Form }>('/settings/github', { preHandler: adminOnly }, save('github', (form) => parseGitHubApp({ baseUrl: form['baseUrl'] ?? '', apiUrl: form['apiUrl'] ?? '', clientId: form['clientId'] ?? '', clientSecret: form['clientSecret'] ?? '' }), (input, request) =>
+  web.post<{ Body: Form }>('/settings/github', { preHandler: adminOnly }, save('github', (form) => parseGitHubApp({
+      baseUrl: form['baseUrl'] ?? '',
+      apiUrl: form['apiUrl'] ?? '',
+      clientId: form['clientId'] ?? '',
+      clientSecret: form['clientSecret'] ?? '',
+      statusToken: form['statusToken'] ?? '',
+      removeStatusToken: form['removeStatusToken'] !== undefined,
+    }), (input, request) =>
     deps.runtimeSettings.putGitHubApp(input, actorOf(request)),
   ));
 }

@@ -83,7 +83,11 @@ export async function actOnDelivery(deps: InboxDeps, rowId: number, projectId: n
 }
 
 function pipelineRequest(projectId: number, deliveryRowId: number, trigger: Trigger): PipelineRequest {
-  const detail = trigger.source === 'push' ? { sender: trigger.sender, headCommit: trigger.headCommit, compareUrl: trigger.compareUrl } : { sender: trigger.sender, pullRequest: trigger.pullRequest };
+  // `repository` (GitHub's `owner/name`) is where the pipeline's commit statuses are posted.
+  const repository = trigger.repository.fullName;
+  const detail = trigger.source === 'push'
+    ? { sender: trigger.sender, repository, headCommit: trigger.headCommit, compareUrl: trigger.compareUrl }
+    : { sender: trigger.sender, repository, pullRequest: trigger.pullRequest };
   const tag = trigger.source === 'push' ? trigger.tag : undefined;
   return { projectId, deliveryRowId, trigger: trigger.source, ref: trigger.ref, sha: trigger.sha, detail, ...(trigger.branch !== undefined && { branch: trigger.branch }), ...(tag !== undefined && { tag }) };
 }

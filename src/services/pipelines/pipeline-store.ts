@@ -5,6 +5,8 @@
 import type { Database } from '../database/create-pool.js';
 import { withTransaction } from '../database/with-transaction.js';
 import { advanceWorkflow } from '../scheduler/workflow-progress.js';
+import { pendingStatus, pipelineErrorStatus } from '../github/commit-status.js';
+import { queueCommitStatuses } from '../github/status-outbox.js';
 import { NotFoundError } from '../../shared/errors.js';
 import type { JobSummary, PipelineError, PipelineRequest, PipelineSummary, WorkflowSummary } from './pipeline-model.js';
 import { toAttempt, toJobSummary, toPipelineSummary, type AttemptRow, type JobDetail, type JobRow, type PipelineRow, type StepRow, PIPELINE_COLUMNS, JOB_COLUMNS } from './pipeline-rows.js';
@@ -36,7 +38,10 @@ export class PipelineStore {
     });
   }
 
-  /** Stores the workflows and jobs of a pending pipeline and marks it created (or skipped). */
+  /**
+   * Stores the workflows and jobs of a pending pipeline and marks it created (or skipped), queueing
+   * a `pending` commit status per workflow in the same transaction.
+   */
   async fill(pipelineId: number, workflows: readonly NewWorkflow[]): Promise<void> {
     await withTransaction(this.db, async (client) => {
       const claimed = await client.query("UPDATE pipelines SET state = $2, updated_at = now() WHERE id = $1 AND state = 'pending'", [pipelineId, workflows.length > 0 ? 'created' : 'skipped']);
@@ -52,11 +57,16 @@ export class PipelineStore {
           ]);
         }
       }
+      await queueCommitStatuses(client, pipelineId, workflows.map((w) => pendingStatus(w.name)));
     });
   }
 
+  /** Marks a pending pipeline `error`, queueing an `error` commit status that names the problem. */
   async fail(pipelineId: number, error: PipelineError): Promise<void> {
-    await this.db.query("UPDATE pipelines SET state = 'error', error = $2, updated_at = now() WHERE id = $1 AND state = 'pending'", [pipelineId, JSON.stringify(error)]);
+    await withTransaction(this.db, async (client) => {
+      const failed = await client.query("UPDATE pipelines SET state = 'error', error = $2, updated_at = now() WHERE id = $1 AND state = 'pending'", [pipelineId, JSON.stringify(error)]);
+      if ((failed.rowCount ?? 0) > 0) await queueCommitStatuses(client, pipelineId, [pipelineErrorStatus(error)]);
+    });
   }
 
   /**

@@ -1,9 +1,11 @@
 /**
  * The workflow DAG: when a job ends, queue the jobs whose requirements have all succeeded, mark
  * `not_run` every job that (transitively) requires one that did not, and settle the workflow
- * once all its jobs have ended. Runs inside the transaction that ended the job.
+ * once all its jobs have ended. Runs inside the transaction that ended the job, which also
+ * queues the settled workflow's GitHub commit status.
  */
 import type pg from 'pg';
+import { queueWorkflowOutcome } from '../github/status-outbox.js';
 
 const UNSUCCESSFUL = ['failed', 'canceled', 'infrastructure_failed', 'not_run'];
 
@@ -35,15 +37,18 @@ async function releaseBlockedJobs(client: pg.PoolClient, workflowId: number): Pr
   );
 }
 
-/** Gives a workflow its final state once none of its jobs is unfinished. */
+/** Gives a workflow its final state once none of its jobs is unfinished, and queues its commit status. */
 async function settleWorkflow(client: pg.PoolClient, workflowId: number): Promise<void> {
-  await client.query(
+  const settled = await client.query<{ pipeline_id: string; name: string; state: string }>(
     `UPDATE workflows w SET state = CASE
          WHEN NOT EXISTS (SELECT 1 FROM jobs WHERE workflow_id = $1 AND state <> 'success') THEN 'success'
          WHEN EXISTS (SELECT 1 FROM jobs WHERE workflow_id = $1 AND state = 'canceled') THEN 'canceled'
          ELSE 'failed' END
      WHERE w.id = $1 AND w.state = 'running'
-       AND NOT EXISTS (SELECT 1 FROM jobs WHERE workflow_id = $1 AND state IN ('blocked', 'queued', 'leased', 'running'))`,
+       AND NOT EXISTS (SELECT 1 FROM jobs WHERE workflow_id = $1 AND state IN ('blocked', 'queued', 'leased', 'running'))
+     RETURNING w.pipeline_id, w.name, w.state`,
     [workflowId],
   );
+  const row = settled.rows[0];
+  if (row) await queueWorkflowOutcome(client, { id: workflowId, pipelineId: Number(row.pipeline_id), name: row.name, state: row.state });
 }

@@ -3,9 +3,10 @@ import { pipelineIntakeMigration } from './002-pipeline-intake.js';
 import { buildersAndLeasesMigration } from './003-builders-and-leases.js';
 import { logChunksMigration } from './004-log-chunks.js';
 import { usersAndSessionsMigration } from './005-users-and-sessions.js';
+import { commitStatusesMigration } from './006-commit-statuses.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
 /** Every migration, in order. */
-export const migrations: readonly Migration[] = [initialMigration, pipelineIntakeMigration, buildersAndLeasesMigration, logChunksMigration, usersAndSessionsMigration];
+export const migrations: readonly Migration[] = [initialMigration, pipelineIntakeMigration, buildersAndLeasesMigration, logChunksMigration, usersAndSessionsMigration, commitStatusesMigration];

@@ -42,6 +42,21 @@ describe('parseGitHubApp', () => {
   it('lists every problem at once', () => {
     expect(inputsOf(parseGitHubApp({ baseUrl: 'nope', apiUrl: 'ftp://x', clientId: '', clientSecret: 'short' }))).toEqual(['baseUrl', 'apiUrl', 'clientId', 'clientSecret']);
   });
+
+  it('takes a status token to set, keeps the stored one when blank, and removes it when asked', () => {
+    const fields = { baseUrl: '', apiUrl: '', clientId: 'Iv1.abc', clientSecret: '' };
+    expect(parseGitHubApp({ ...fields, statusToken: ' ghp_abcdefghijklmnop0123456789 ' })).toMatchObject({ ok: true, value: { statusToken: 'ghp_abcdefghijklmnop0123456789' } });
+    const kept = parseGitHubApp({ ...fields, statusToken: '' });
+    expect(kept.ok && kept.value.statusToken).toBeUndefined();
+    expect(parseGitHubApp({ ...fields, statusToken: '', removeStatusToken: true })).toMatchObject({ ok: true, value: { statusToken: null } });
+  });
+
+  it('refuses a status token that is not one, or one entered and removed at once', () => {
+    const fields = { baseUrl: '', apiUrl: '', clientId: 'Iv1.abc', clientSecret: '' };
+    expect(inputsOf(parseGitHubApp({ ...fields, statusToken: 'short' }))).toEqual(['statusToken']);
+    expect(inputsOf(parseGitHubApp({ ...fields, statusToken: 'ghp_has a space in it' }))).toEqual(['statusToken']);
+    expect(inputsOf(parseGitHubApp({ ...fields, statusToken: 'ghp_abcdefghijklmnop', removeStatusToken: true }))).toEqual(['statusToken']);
+  });
 });
 
 describe('durations', () => {

@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
+import { signGitHubBody } from '../../src/services/webhooks/index.js';
+import { startGitServer, type GitServer } from '../support/git-server.js';
+import { startGitHubDouble, type GitHubDouble, type RecordedStatus } from '../support/github-double.js';
+import { startFlakyGitHub, type FlakyGitHub } from '../support/github-double-faults.js';
+import { pushExample } from '../support/github-examples.js';
+import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
+import { SimulatedBuilder } from '../support/simulated-builder.js';
+import { WebClient } from '../support/web-client.js';
+
+// GIVEN the real services app on a real PostgreSQL, a project whose repository lives on a real git
+// server, and the GitHub double (behind a proxy that can answer 500) as the GitHub API, configured
+// through the admin console with a status token. Pushes reach Gyre as GitHub's own push payload
+// naming the repository REPOSITORY; a simulated builder runs the jobs to the outcome each test wants.
+const REPOSITORY = 'octo-org/status-app';
+let gyre: ServicesUnderTest;
+let git: GitServer;
+let github: GitHubDouble;
+let flaky: FlakyGitHub;
+let db: Database;
+let admin: WebClient;
+let builder: SimulatedBuilder;
+let project: { id: number; webhookSecret: string };
+
+const oneJob = `version: 2.1
+jobs:
+  build:
+    docker: [{ image: node:24 }]
+    steps: [checkout, { run: npm test }]
+workflows:
+  ci:
+    jobs: [build]
+`;
+
+const testThenDeploy = `version: 2.1
+jobs:
+  test:
+    docker: [{ image: node:24 }]
+    steps: [{ run: npm test }]
+  deploy:
+    docker: [{ image: node:24 }]
+    steps: [{ run: ./deploy }]
+workflows:
+  release:
+    jobs:
+      - test
+      - deploy: { requires: [test] }
+`;
+
+/** Saves the GitHub connection in the admin console; `statusToken: ''` keeps the stored token. */
+async function saveGitHubSettings(fields: { statusToken?: string; removeStatusToken?: 'on' } = {}): Promise<Response> {
+  return admin.submit('/settings', '/settings/github', {
+    baseUrl: github.baseUrl,
+    apiUrl: flaky.apiUrl,
+    clientId: github.clientId,
+    clientSecret: '',
+    statusToken: fields.statusToken ?? '',
+    ...(fields.removeStatusToken && { removeStatusToken: fields.removeStatusToken }),
+  });
+}
+
+beforeAll(async () => {
+  [gyre, git, github] = await Promise.all([startServicesUnderTest(), startGitServer(), startGitHubDouble()]);
+  flaky = await startFlakyGitHub(github);
+  db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
+  await git.createRepo('status-app');
+  project = (await (await gyre.api('/api/v1/projects', { body: { name: 'octo-org/status-app', gitUrl: git.url('status-app') } })).json()) as typeof project;
+  builder = await SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, { name: 'status-builder' });
+
+  admin = new WebClient(gyre.services.addresses.admin);
+  expect((await admin.submit('/login', '/login', { login: 'admin', password: TEST_SECRETS.GYRE_ADMIN_PASSWORD })).status).toBe(302);
+  const saved = await admin.submit('/settings', '/settings/github', { baseUrl: github.baseUrl, apiUrl: flaky.apiUrl, clientId: github.clientId, clientSecret: github.clientSecret, statusToken: github.apiToken });
+  expect(saved.status).toBe(303);
+}, 300_000);
+
+afterAll(async () => {
+  await db?.end();
+  await Promise.all([gyre?.stop(), git?.stop()]);
+  await Promise.all([flaky?.stop(), github?.stop()]);
+}, 120_000);
+
+/** GitHub's push example, re-aimed at our commit, branch and repository name. */
+function pushPayload(sha: string, branch = 'main'): Buffer {
+  const payload = pushExample('refs/heads/master', false);
+  Object.assign(payload, { ref: `refs/heads/${branch}`, after: sha });
+  Object.assign(payload.repository, { full_name: REPOSITORY, name: 'status-app' });
+  if (payload.head_commit) Object.assign(payload.head_commit, { id: sha, message: 'change things' });
+  return Buffer.from(JSON.stringify(payload));
+}
+
+/** Pushes `config` as the repository's CircleCI config and delivers the signed push webhook; returns the pipeline and commit. */
+async function pushAndDeliver(config: string): Promise<{ pipelineId: number; sha: string }> {
+  const { sha } = await git.push('status-app', { '.circleci/config.yml': config, 'change.txt': randomUUID() });
+  const body = pushPayload(sha);
+  const response = await fetch(`${gyre.base}/webhooks/github?project=${project.id}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'GitHub-Hookshot/test',
+      'x-github-event': 'push',
+      'x-github-delivery': randomUUID(),
+      'x-hub-signature-256': signGitHubBody(body, project.webhookSecret),
+    },
+    body,
+  });
+  expect(response.status).toBe(202);
+  return { pipelineId: ((await response.json()) as { pipeline: { id: number } }).pipeline.id, sha };
+}
+
+async function until<T>(what: string, read: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
+  for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
+    const value = await read();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+interface WorkflowsView { items: { state: string; jobs: { name: string; state: string }[] }[] }
+
+/** Leases and runs jobs (ours to `outcomeOf(job)`, any other to success) until every workflow of the pipeline has settled. */
+async function runPipeline(pipelineId: number, sha: string, outcomeOf: (job: string) => 'success' | 'failed' = () => 'success'): Promise<void> {
+  await until(`pipeline ${pipelineId} to settle`, async () => {
+    const pipeline = (await (await gyre.api(`/api/v1/pipelines/${pipelineId}`)).json()) as { state: string };
+    if (pipeline.state === 'created') {
+      const workflows = (await (await gyre.api(`/api/v1/pipelines/${pipelineId}/workflows`)).json()) as WorkflowsView;
+      if (workflows.items.every((w) => w.state !== 'running')) return true;
+    } else if (pipeline.state !== 'pending') throw new Error(`pipeline ${pipelineId} is ${pipeline.state}`);
+    const { leases } = await builder.lease(4, 1);
+    for (const lease of leases) await builder.run(lease, lease.context.sha === sha ? outcomeOf(lease.context.jobName) : 'success');
+    return undefined;
+  }, 120_000);
+}
+
+const statusesOf = (sha: string): RecordedStatus[] => github.statuses.filter((s) => s.sha === sha);
+const targetUrl = (pipelineId: number) => `${gyre.base.replace('127.0.0.1', 'localhost')}/pipelines/${pipelineId}`;
+
+describe('GitHub commit statuses', () => {
+  it('reports pending when the pipeline is planned, then success when its workflow succeeds, on the pushed commit', async () => {
+    const { pipelineId, sha } = await pushAndDeliver(oneJob);
+    const pending = await until('the pending status', () => statusesOf(sha)[0]);
+    expect(pending).toEqual({ repo: REPOSITORY, sha, state: 'pending', context: 'gyre/ci', description: 'Workflow ci is running', targetUrl: targetUrl(pipelineId) });
+
+    await runPipeline(pipelineId, sha);
+    await until('the final status', () => statusesOf(sha)[1]);
+    expect(statusesOf(sha)).toEqual([
+      pending,
+      { repo: REPOSITORY, sha, state: 'success', context: 'gyre/ci', description: 'Workflow ci succeeded: 1 job passed', targetUrl: targetUrl(pipelineId) },
+    ]);
+    const rows = await db.query<{ state: string; attempts: number; posted: boolean; last_error: string | null }>(
+      'SELECT state, attempts, posted_at IS NOT NULL AS posted, last_error FROM commit_statuses WHERE pipeline_id = $1 ORDER BY id',
+      [pipelineId],
+    );
+    expect(rows.rows).toEqual([{ state: 'pending', attempts: 1, posted: true, last_error: null }, { state: 'success', attempts: 1, posted: true, last_error: null }]);
+  }, 180_000);
+
+  it('reports failure naming the failed job and the jobs that did not run', async () => {
+    const { pipelineId, sha } = await pushAndDeliver(testThenDeploy);
+    await runPipeline(pipelineId, sha, (job) => (job === 'test' ? 'failed' : 'success'));
+    await until('the final status', () => statusesOf(sha)[1]);
+    expect(statusesOf(sha).map((s) => [s.state, s.context, s.description])).toEqual([
+      ['pending', 'gyre/release', 'Workflow release is running'],
+      ['failure', 'gyre/release', 'Workflow release failed: test failed; deploy not run'],
+    ]);
+  }, 180_000);
+
+  it('reports error for an invalid config, naming the problem', async () => {
+    const { pipelineId, sha } = await pushAndDeliver('version: 2.1\njobs:\n  build:\n    machine: true\n    steps: [checkout]\nworkflows:\n  w:\n    jobs: [build]\n');
+    const status = await until('the error status', () => statusesOf(sha)[0]);
+    expect(status).toMatchObject({ repo: REPOSITORY, state: 'error', context: 'gyre', targetUrl: targetUrl(pipelineId) });
+    expect(status.description).toMatch(/^Invalid config: \.circleci\/config\.yml has 1 error \(first at line 4, column 5/);
+    expect(status.description!.length).toBeLessThanOrEqual(140);
+    expect(statusesOf(sha)).toHaveLength(1);
+  }, 120_000);
+
+  it('keeps retrying while GitHub answers 500, then delivers the statuses in order', async () => {
+    const refusedBefore = flaky.refused;
+    flaky.failNext(3);
+    const { pipelineId, sha } = await pushAndDeliver(oneJob);
+    await runPipeline(pipelineId, sha);
+    await until('both statuses', () => statusesOf(sha)[1], 90_000);
+    expect(flaky.refused - refusedBefore).toBe(3);
+    expect(statusesOf(sha).map((s) => s.state)).toEqual(['pending', 'success']);
+    const rows = await db.query<{ state: string; attempts: number; last_error: string | null; posted: boolean }>(
+      'SELECT state, attempts, last_error, posted_at IS NOT NULL AS posted FROM commit_statuses WHERE pipeline_id = $1 ORDER BY id',
+      [pipelineId],
+    );
+    expect(rows.rows).toEqual([{ state: 'pending', attempts: 4, last_error: null, posted: true }, { state: 'success', attempts: 1, last_error: null, posted: true }]);
+  }, 180_000);
+
+  it('posts nothing for a pipeline triggered through the API', async () => {
+    const { sha } = await git.push('status-app', { '.circleci/config.yml': oneJob, 'change.txt': randomUUID() });
+    const created = await gyre.api(`/api/v1/projects/${project.id}/pipelines`, { body: { branch: 'main' } });
+    expect(created.status).toBe(201);
+    const pipelineId = ((await created.json()) as { id: number }).id;
+    await runPipeline(pipelineId, sha);
+    expect((await db.query('SELECT 1 FROM commit_statuses WHERE pipeline_id = $1', [pipelineId])).rowCount).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(statusesOf(sha)).toEqual([]);
+  }, 180_000);
+
+  it('queues nothing once the status token is removed, and resumes when one is set again', async () => {
+    expect((await saveGitHubSettings({ removeStatusToken: 'on' })).status).toBe(303);
+    const page = await (await admin.get('/settings')).text();
+    expect(page).toContain('(not set: no commit statuses are posted)');
+    const without = await pushAndDeliver(oneJob);
+    await runPipeline(without.pipelineId, without.sha);
+    expect((await db.query('SELECT 1 FROM commit_statuses WHERE pipeline_id = $1', [without.pipelineId])).rowCount).toBe(0);
+
+    expect((await saveGitHubSettings({ statusToken: github.apiToken })).status).toBe(303);
+    const again = await pushAndDeliver(oneJob);
+    await until('the pending status', () => statusesOf(again.sha)[0]);
+    await runPipeline(again.pipelineId, again.sha);
+    await until('the final status', () => statusesOf(again.sha)[1]);
+    expect(statusesOf(without.sha)).toEqual([]);
+  }, 180_000);
+});
