@@ -90,6 +90,11 @@ export class GitServer {
     }
   }
 
+  /** The host's address on Docker's default bridge, where the daemon listens: every container on this Docker host reaches it. */
+  get hostAddress(): string {
+    return this.address;
+  }
+
   /** The URL every container on this Docker host clones the repository from. */
   url(repo: string): string {
     return `git://${this.address}:${this.port}/${repo}.git`;

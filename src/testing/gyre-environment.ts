@@ -15,6 +15,7 @@ import { basename, join, resolve } from 'node:path';
 import Dockerode from 'dockerode';
 import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
 import { APP_CLI } from '../orchestrator/services/services-up.js';
+import { AdminConsole, type GitHubSettings } from './admin-console.js';
 import { ApiClient, type ApiInit } from './api-client.js';
 import { writeEnvironmentStacks, type BuilderSize, type StackOnDisk } from './environment-stacks.js';
 import { GyreEnvironmentError, messageOf } from './errors.js';
@@ -23,6 +24,7 @@ import { GitServer } from './git-server.js';
 import type { GyreProject, PipelineResult, PipelineView } from './types.js';
 
 export type { ApiInit } from './api-client.js';
+export type { GitHubSettings } from './admin-console.js';
 export type { BuilderSize } from './environment-stacks.js';
 
 /** Label on every container the environment starts outside Compose, with the environment's id. */
@@ -52,6 +54,13 @@ export interface WaitForPipelineOptions {
   readonly timeoutMs?: number;
   /** @default 500 */
   readonly pollIntervalMs?: number;
+}
+
+export interface RestartServicesOptions {
+  /** Seconds the app gets to shut down after SIGTERM before Docker kills it. @default 10 */
+  readonly stopTimeoutSeconds?: number;
+  /** How long the app may take to answer again after the restart. @default 120_000 */
+  readonly timeoutMs?: number;
 }
 
 /** Configures and starts a Gyre environment: the services box, builders and a git server. */
@@ -123,6 +132,8 @@ export class GyreEnvironment {
         adminUrl: `http://127.0.0.1:${adminPort}`,
         adminToken,
         admin: { user: 'admin', password: settings.secrets.adminPassword ?? '' },
+        hostAddress: git.hostAddress,
+        servicesProject: stacks.services.projectName,
         builders: parts.builderNames,
         api,
         git,
@@ -160,6 +171,8 @@ interface StartedParts {
   readonly adminUrl: string;
   readonly adminToken: string;
   readonly admin: { readonly user: string; readonly password: string };
+  readonly hostAddress: string;
+  readonly servicesProject: string;
   readonly builders: readonly string[];
   readonly api: ApiClient;
   readonly git: GitServer;
@@ -178,6 +191,12 @@ export class StartedGyreEnvironment implements AsyncDisposable {
   readonly adminToken: string;
   /** The first administrator's login for the web UI and the admin console. */
   readonly admin: { readonly user: string; readonly password: string };
+  /**
+   * The host's address on Docker's default bridge (e.g. 172.17.0.1), which the services box and
+   * every job container reach: a server the test runs on the host for Gyre to call (say, a GitHub
+   * API double) listens on it, or on 0.0.0.0, and is given to Gyre as `http://${hostAddress}:port`.
+   */
+  readonly hostAddress: string;
   /** Names of the builders, as `GET /api/v1/builders` shows them. */
   readonly builders: readonly string[];
   /** Random id in every Compose project name (`gyre-env-<id>`) and builder name (`env-<id>-<n>`). */
@@ -185,12 +204,14 @@ export class StartedGyreEnvironment implements AsyncDisposable {
   private readonly client: ApiClient;
   private readonly git: GitServer;
   private readonly parts: Parts;
+  private readonly servicesProject: string;
   private readonly repos = new Map<number, { repo: string; defaultBranch: string }>();
   private repoCount = 0;
 
   /** @internal Made by `GyreEnvironment.start()`. */
   constructor(started: StartedParts) {
-    ({ id: this.id, uiUrl: this.uiUrl, apiUrl: this.apiUrl, adminUrl: this.adminUrl, adminToken: this.adminToken, admin: this.admin, builders: this.builders } = started);
+    ({ id: this.id, uiUrl: this.uiUrl, apiUrl: this.apiUrl, adminUrl: this.adminUrl, adminToken: this.adminToken, admin: this.admin, hostAddress: this.hostAddress, builders: this.builders } = started);
+    this.servicesProject = started.servicesProject;
     this.client = started.api;
     this.git = started.git;
     this.parts = started.parts;
@@ -249,6 +270,53 @@ export class StartedGyreEnvironment implements AsyncDisposable {
     return response.text();
   }
 
+  /**
+   * Saves the GitHub connection in the admin console, as an administrator would: signs in to
+   * `adminUrl` as the built-in admin and submits the settings page's GitHub form. With a
+   * `statusToken`, pipelines started by GitHub webhooks post commit statuses to `apiUrl`. Gyre
+   * calls these URLs from its container: for a server on this host use `hostAddress`, not 127.0.0.1.
+   */
+  async configureGitHub(settings: GitHubSettings): Promise<void> {
+    const session = await AdminConsole.signIn(this.adminUrl, this.admin.user, this.admin.password);
+    await session.saveGitHub(settings);
+  }
+
+  /**
+   * Restarts the services box's app container (`docker restart`), as an operator or an upgrade
+   * would: the app gets SIGTERM, then SIGKILL after `stopTimeoutSeconds`. Its database, the
+   * builders and their running jobs keep going. Resolves once the API's `/healthz` answers 200 again.
+   */
+  async restartServices(options: RestartServicesOptions = {}): Promise<void> {
+    const step = 'restarting the services app';
+    const docker = this.parts.docker;
+    const filters = JSON.stringify({ label: [`com.docker.compose.project=${this.servicesProject}`, 'com.docker.compose.service=app'] });
+    const found = await docker.listContainers({ all: true, filters });
+    if (found.length !== 1) throw new GyreEnvironmentError(step, `Compose project ${this.servicesProject} has ${found.length} app containers, not 1`, 'was the environment stopped, or its containers removed by hand?');
+    const container = docker.getContainer(found[0]!.Id);
+    try {
+      const before = (await container.inspect()).State.StartedAt;
+      await container.restart({ t: options.stopTimeoutSeconds ?? 10 });
+      const after = (await container.inspect()).State.StartedAt;
+      if (after === before) throw new Error(`the container's start time is still ${before}`);
+    } catch (error) {
+      throw new GyreEnvironmentError(step, messageOf(error), undefined, { cause: error });
+    }
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    const started = Date.now();
+    let last = 'no answer yet';
+    while (Date.now() - started < timeoutMs) {
+      try {
+        const health = await fetch(new URL('/healthz', this.apiUrl), { signal: AbortSignal.timeout(5_000) });
+        if (health.ok) return;
+        last = `/healthz answered ${health.status}: ${await health.text()}`;
+      } catch (error) {
+        last = messageOf(error);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new GyreEnvironmentError(step, `the app did not answer within ${timeoutMs} ms of the restart (${last})`, `look at its log: docker compose -p ${this.servicesProject} logs app`);
+  }
+
   /** Removes everything: the stacks with their volumes, the builders' job containers, the git server and the temporary folder. Safe to call twice. */
   stop(): Promise<void> {
     return this.parts.remove();
@@ -268,7 +336,7 @@ class Parts {
   private removal: Promise<void> | undefined;
 
   constructor(
-    private readonly docker: Dockerode,
+    readonly docker: Dockerode,
     private readonly dir: string,
   ) {}
 

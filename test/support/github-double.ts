@@ -36,7 +36,18 @@ export interface GitHubDouble {
   stop(): Promise<void>;
 }
 
-export async function startGitHubDouble(): Promise<GitHubDouble> {
+export interface GitHubDoubleOptions {
+  /** The address to listen on, e.g. 0.0.0.0 so that containers can call it. @default '127.0.0.1' */
+  readonly host?: string;
+  /**
+   * The host name in `baseUrl` and `apiUrl`, e.g. a GyreEnvironment's `hostAddress` (Docker's
+   * bridge gateway), where the services app's container reaches this host. @default `host`
+   */
+  readonly urlHost?: string;
+}
+
+export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Promise<GitHubDouble> {
+  const host = options.host ?? '127.0.0.1';
   const codes = new Map<string, { user: GitHubUser; redirectUri: string }>();
   const tokens = new Map<string, GitHubUser>();
   const apiToken = `ghs_${randomBytes(12).toString('hex')}`;
@@ -94,10 +105,10 @@ export async function startGitHubDouble(): Promise<GitHubDouble> {
     return send(response, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('the GitHub double did not get a TCP port');
-  double.baseUrl = `http://127.0.0.1:${address.port}`;
+  double.baseUrl = `http://${options.urlHost ?? host}:${address.port}`;
   double.apiUrl = `${double.baseUrl}/api/v3`;
   // The same object the handlers read, so a test can change `user` between sign-ins.
   return Object.assign(double, { stop: () => new Promise<void>((resolve) => server.close(() => resolve())) });
