@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Agent } from '../../src/builder/agent/agent.js';
 import { leftoversOf, spawnAgent, startAgent } from '../support/agent-under-test.js';
+import { runGyreAsync } from '../support/cli.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { byName, jobDetail, jobLog, pushAndTrigger, waitForJobs } from '../support/pipeline-runs.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
@@ -196,6 +197,45 @@ workflows:
     helper.drain();
     expect((await helper.done).code).toBe(0);
   }, 180_000);
+});
+
+describe('draining on the box and stopping at once', () => {
+  it('`gyre agent drain` on the box drains an idle agent: exit 0 for both, state drained', async () => {
+    const agent = await spawnAgent(gyre.base, 'agent-local-drain', mkdtempSync(join(tmpdir(), 'gyre-agent-')));
+    await waitFor(() => agent.output().includes('local API listening'));
+    const drain = await runGyreAsync(['agent', 'drain', '--api-port', String(agent.apiPort)]);
+    expect(drain.stderr).toBe('');
+    expect(drain.status).toBe(0);
+    expect(drain.stdout).toContain('Builder agent-local-drain is drained');
+    expect(await agent.exited).toBe(0);
+    const builders = (await (await gyre.api('/api/v1/builders')).json()) as { items: { name: string; state: string }[] };
+    expect(builders.items.find((b) => b.name === 'agent-local-drain')?.state).toBe('drained');
+    // Nothing answers on the port any more: a clear error and the "unreachable" exit code.
+    const again = await runGyreAsync(['agent', 'drain', '--api-port', String(agent.apiPort)]);
+    expect(again.status).toBe(3);
+    expect(again.stderr).toContain('no builder agent answers');
+  }, 120_000);
+
+  it('a second SIGTERM stops the running job at once; it is retried as an infrastructure failure', async () => {
+    const agent = await spawnAgent(gyre.base, 'agent-stop-now', mkdtempSync(join(tmpdir(), 'gyre-agent-')));
+    const pipeline = await run(`version: 2.1
+jobs:
+  long: { docker: [{ image: debian:bookworm-slim }], steps: [{ run: "echo started; sleep 300" }] }
+workflows:
+  main: { jobs: [long] }
+`);
+    const [long] = await waitForJobs(gyre, pipeline, (jobs) => jobs[0]?.state === 'running', 120_000);
+    await waitFor(async () => (await jobLog(gyre, long!.id)).includes('started'));
+    agent.child.kill('SIGTERM');
+    await waitFor(() => agent.output().includes('draining: no new jobs'));
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(143);
+    const detail = await jobDetail(gyre, long!.id);
+    expect(detail.attempts[0]).toMatchObject({ attempt: 1, builder: 'agent-stop-now', outcome: 'infrastructure_failed', message: 'the builder was stopped before the job ended' });
+    expect(detail.state).toBe('queued');
+    expect(await leftoversOf('agent-stop-now')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    expect((await gyre.api(`/api/v1/pipelines/${pipeline}/cancel`, { method: 'POST' })).status).toBe(200);
+  }, 120_000);
 });
 
 describe('a crash', () => {

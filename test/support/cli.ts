@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/shared/package-files.js';
 
@@ -17,4 +17,19 @@ export function runGyre(args: readonly string[], options: { cwd?: string; env?: 
     timeout: options.timeoutMs ?? 60_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * The CLI without blocking this process: needed when the command talks to a server that runs in
+ * the test's own process (spawnSync would stop that server from answering).
+ */
+export function runGyreAsync(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(packageRoot, 'dist/cli.js'), ...args], { cwd: packageRoot, env: options.env ?? process.env, timeout: options.timeoutMs ?? 60_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
+    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }

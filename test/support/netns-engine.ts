@@ -112,12 +112,23 @@ async function teardown(name: string, daemon: ChildProcess | undefined): Promise
       errors.push(new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
     }
   };
+  // Containers first: dockerd would wait each one's stop timeout (a builder's is its drain
+  // timeout, 30 minutes), and a daemon killed before then leaves their processes running.
+  await attempt('removing containers', () => removeAllContainers(p.socketPath));
   await attempt('stopping dockerd', () => stopDaemon(daemon, p.pidFile));
   await attempt('unmounting', () => unmountUnder([p.dataRoot, p.execRoot]));
   await attempt('deleting the namespace', () => ignoreMissing(exec('ip', ['netns', 'delete', p.netns])));
   await attempt('deleting the veth', () => ignoreMissing(exec('ip', ['link', 'delete', p.hostVeth])));
   for (const path of [p.dataRoot, p.execRoot, p.socketPath, p.pidFile]) await attempt(`removing ${path}`, () => rm(path, { recursive: true, force: true }));
   if (errors.length > 0) throw new AggregateError(errors, `tearing down engine ${name} left ${errors.length} problem(s)`);
+}
+
+async function removeAllContainers(socketPath: string): Promise<void> {
+  if (!existsSync(socketPath)) return;
+  const host = ['-H', `unix://${socketPath}`];
+  const listed = await exec('docker', [...host, 'ps', '-aq']).catch(() => ({ stdout: '' }));
+  const ids = listed.stdout.split('\n').filter((id) => id.trim() !== '');
+  if (ids.length > 0) await exec('docker', [...host, 'rm', '-f', ...ids]);
 }
 
 async function stopDaemon(daemon: ChildProcess | undefined, pidFile: string): Promise<void> {

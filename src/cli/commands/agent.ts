@@ -12,7 +12,6 @@ interface AgentOptions {
 }
 
 interface DrainOptions {
-  readonly apiPort: string;
   readonly wait: boolean;
   readonly json?: boolean;
 }
@@ -80,11 +79,13 @@ Examples:
   agent
     .command('drain')
     .description('Drain the builder on this box: no new jobs; running ones finish; the agent exits once drained')
-    .option('--api-port <port>', 'port of the agent\'s local API', String(AGENT_API_PORT))
+    // `--api-port` is the parent command's option (commander gives it to `agent`, before or after
+    // `drain`), so it is read from there; its default is the stack's port.
     .option('--no-wait', 'return once the drain is requested')
     .option('--json', 'print the agent\'s status as JSON')
-    .addHelpText('after', '\nExit codes: 0 drained (or requested, with --no-wait), 3 no agent answers on the port.\n\nExample:\n  $ docker compose exec agent gyre agent drain')
-    .action(async (options: DrainOptions) => {
+    .addHelpText('after', `\n--api-port <port> (an option of \`gyre agent\`, default ${AGENT_API_PORT}) names the agent's local API port.\nExit codes: 0 drained (or requested, with --no-wait), 3 no agent answers on the port.\n\nExample:\n  $ docker compose exec agent gyre agent drain\n  $ gyre agent drain --api-port 7624    # the second builder on this box during a roll`)
+    .action(async (_options: DrainOptions, command: Command) => {
+      const options = command.optsWithGlobals<DrainOptions & { apiPort: string }>();
       const output = createOutput(options.json === true);
       const base = `http://127.0.0.1:${options.apiPort}`;
       const status = await callAgent(`${base}/drain`, 'POST');
