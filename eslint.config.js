@@ -53,6 +53,18 @@ export default tseslint.config(
     rules: { 'import-x/no-default-export': 'off' },
   },
   {
+    // The web UI's one browser script: plain JS served as-is, outside the TypeScript project.
+    files: ['templates/web/assets/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', location: 'readonly', fetch: 'readonly', EventSource: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' },
+      parserOptions: { projectService: false, project: null },
+    },
+    // The log view parses ANSI escape sequences, which start with the ESC control character.
+    rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-control-regex': 'off' },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/unbound-method': 'off' },
   },
