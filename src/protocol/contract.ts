@@ -45,6 +45,7 @@
  * `FOR UPDATE SKIP LOCKED`). Drain is checked at assignment time in the same transaction, so no
  * job is ever leased to a builder whose drain has been recorded.
  */
+import type { JobSpec } from './job-spec.js';
 
 export const BUILDER_API_PREFIX = '/builder/v1';
 export const LEASE_TTL_MS = 60_000;
@@ -114,7 +115,7 @@ export interface JobLease extends LeaseToken {
   readonly jobId: number;
   readonly expiresAt: string;
   /** The job as the pipeline config resolved it (images, steps, environment, resources). */
-  readonly spec: unknown;
+  readonly spec: JobSpec;
   readonly context: JobContext;
   /** The project's variables, decrypted for this job only; never logged. */
   readonly variables: Readonly<Record<string, string>>;

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { cleanupBuilder, jobLabels, LABEL_BUILDER, LABEL_JOB, runJob } from '../../src/builder/runner/index.js';
-import type { JobResult, RunJobOptions, RunnerImage, RunnerJob, RunnerRunStep, RunnerSink, StepEvent } from '../../src/builder/runner/index.js';
+import type { JobResult, RunJobOptions, DockerImage, RunnerJob, RunStep, RunnerSink, StepEvent } from '../../src/builder/runner/index.js';
 
 // GIVEN the local engine and only local images: no registry is reachable here.
 const docker = new Docker();
@@ -10,11 +10,11 @@ const IMAGE = 'debian:bookworm-slim';
 const BUILDER = `runner-test-${process.pid}`;
 let nextJobId = 900_000 + (process.pid % 10_000) * 10;
 
-function image(overrides: Partial<RunnerImage> = {}): RunnerImage {
+function image(overrides: Partial<DockerImage> = {}): DockerImage {
   return { image: IMAGE, environment: {}, ...overrides };
 }
 
-function run(command: string, overrides: Partial<RunnerRunStep> = {}): RunnerRunStep {
+function run(command: string, overrides: Partial<RunStep> = {}): RunStep {
   return { type: 'run', name: command, command, environment: {}, background: false, noOutputTimeoutMs: 600_000, when: 'on_success', ...overrides };
 }
 

@@ -9,7 +9,7 @@
 import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { HEARTBEAT_INTERVAL_MS, type BuilderStatus, type JobLease, type JobOutcome, type LeaseToken } from '../../protocol/index.js';
-import { cleanupJob, runJob, type JobResult, type RunJobOptions, type RunnerJobSpec, type RunnerSink, type StepEvent } from '../runner/index.js';
+import { cleanupJob, runJob, type JobResult, type RunJobOptions, type RunnerSink, type StepEvent } from '../runner/index.js';
 import { LogChunker } from './log-chunker.js';
 import { OrderedWrites } from './ordered-writes.js';
 import { CredentialRefusedError, StaleLeaseError, type ProtocolClient } from './protocol-client.js';
@@ -77,7 +77,7 @@ export class JobSession {
       this.onWriteFailure(error);
       return { kind: 'abandoned', reason: this.abandoned ?? String(error) };
     }
-    this.logger.info({ image: (this.lease.spec as RunnerJobSpec).docker?.primary?.image }, 'job started');
+    this.logger.info({ image: this.lease.spec.docker.primary.image }, 'job started');
     const heartbeat = setInterval(() => void this.heartbeat(), this.deps.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS);
     let result: JobResult;
     try {
@@ -108,7 +108,7 @@ export class JobSession {
   }
 
   private runnerJob() {
-    return { jobId: this.jobId, attempt: this.lease.attempt, spec: this.lease.spec as RunnerJobSpec, context: this.lease.context, projectVariables: this.lease.variables };
+    return { jobId: this.jobId, attempt: this.lease.attempt, spec: this.lease.spec, context: this.lease.context, projectVariables: this.lease.variables };
   }
 
   private sink(): RunnerSink {

@@ -7,7 +7,7 @@ import type Dockerode from 'dockerode';
 import { WORKSPACE_MOUNT } from './environment-setup.js';
 import { demuxOutput, execInContainer } from './exec.js';
 import { directoryExpression } from './shell.js';
-import type { RunnerCheckoutStep, RunnerJob, RunnerSink } from './types.js';
+import type { CheckoutStep, RunnerJob, RunnerSink } from './types.js';
 
 /** Where the helper leaves the clone inside the workspace volume. */
 const CHECKOUT_DIR = `${WORKSPACE_MOUNT}/checkout`;
@@ -31,7 +31,7 @@ export interface CheckoutRequest {
 }
 
 /** Clones the job's commit and copies it into the checkout path; returns the exit code. */
-export async function runCheckout(request: CheckoutRequest, job: RunnerJob, step: RunnerCheckoutStep, index: number): Promise<number> {
+export async function runCheckout(request: CheckoutRequest, job: RunnerJob, step: CheckoutStep, index: number): Promise<number> {
   const cloned = await cloneInHelper(request, job, index);
   if (cloned !== 0) return cloned;
   const where = directoryExpression(step.path ?? job.spec.workingDirectory);

@@ -8,7 +8,7 @@ import { engineErrorMessage, statusCodeOf } from '../../docker/index.js';
 import { GyreError } from '../../shared/errors.js';
 import { serviceAlias } from './steps.js';
 import { toEnvList } from './environment.js';
-import type { RunnerImage, SlotLimits } from './types.js';
+import type { DockerImage, SlotLimits } from './types.js';
 
 /** Where the workspace volume is mounted in the primary container. */
 export const WORKSPACE_MOUNT = '/gyre/workspace';
@@ -53,7 +53,7 @@ export async function createJobResources(docker: Dockerode, labels: Record<strin
 }
 
 /** Starts a service container, reachable on the job network by its alias. */
-export async function startService(docker: Dockerode, res: JobResources, image: RunnerImage): Promise<void> {
+export async function startService(docker: Dockerode, res: JobResources, image: DockerImage): Promise<void> {
   const container = await docker.createContainer({
     Image: image.image,
     Env: toEnvList(image.environment),
@@ -68,7 +68,7 @@ export async function startService(docker: Dockerode, res: JobResources, image: 
 }
 
 /** Starts the primary container, kept alive, with the workspace volume mounted. */
-export async function startPrimary(docker: Dockerode, res: JobResources, image: RunnerImage): Promise<Dockerode.Container> {
+export async function startPrimary(docker: Dockerode, res: JobResources, image: DockerImage): Promise<Dockerode.Container> {
   const container = await docker.createContainer({
     Image: image.image,
     Env: toEnvList(image.environment),

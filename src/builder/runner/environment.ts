@@ -2,7 +2,7 @@
  * The variables a step sees, in CircleCI's order of precedence (later wins): built-in CIRCLE_*
  * and GYRE_* variables, project variables, job environment, step environment.
  */
-import type { RunnerJob, RunnerRunStep } from './types.js';
+import type { RunnerJob, RunStep } from './types.js';
 
 /** The built-in variables of a job: CircleCI's names, so existing configs work, and Gyre's own. */
 export function builtInEnvironment(job: RunnerJob): Record<string, string> {
@@ -31,7 +31,7 @@ export function builtInEnvironment(job: RunnerJob): Record<string, string> {
 }
 
 /** Everything a `run` step sees, on top of the primary image's own environment. */
-export function stepEnvironment(job: RunnerJob, step: RunnerRunStep): Record<string, string> {
+export function stepEnvironment(job: RunnerJob, step: RunStep): Record<string, string> {
   return { ...builtInEnvironment(job), ...job.projectVariables, ...job.spec.environment, ...step.environment };
 }
 

@@ -11,7 +11,7 @@ import { execInContainer } from './exec.js';
 import type { JobStop } from './job-stop.js';
 import { DEFAULT_WORKING_DIRECTORY, killStepArgv, shellArgv, stepExecArgv, type ImageTools } from './shell.js';
 import { shouldRunStep, stepName } from './steps.js';
-import type { FailedStep, RunJobOptions, RunnerCheckoutStep, RunnerJob, RunnerRunStep, RunnerSink, RunnerStep } from './types.js';
+import type { FailedStep, RunJobOptions, CheckoutStep, RunnerJob, RunStep, RunnerSink, Step } from './types.js';
 
 /** Everything the steps of one job share. */
 export interface StepContext {
@@ -62,7 +62,7 @@ export async function runSteps(ctx: StepContext): Promise<StepsOutcome> {
 }
 
 /** Runs one step; `undefined` for a background step, which reports its own end. */
-async function runStep(ctx: StepContext, step: RunnerStep, index: number): Promise<StepEnd | undefined> {
+async function runStep(ctx: StepContext, step: Step, index: number): Promise<StepEnd | undefined> {
   if (step.type === 'checkout') return checkout(ctx, step, index);
   if (!step.background) return runProcess(ctx, step, index);
   const done = runProcess(ctx, step, index).then(
@@ -74,7 +74,7 @@ async function runStep(ctx: StepContext, step: RunnerStep, index: number): Promi
 }
 
 /** Checkout runs git in the agent's image (ARCHITECTURE), so it cannot run without one. */
-async function checkout(ctx: StepContext, step: RunnerCheckoutStep, index: number): Promise<StepEnd> {
+async function checkout(ctx: StepContext, step: CheckoutStep, index: number): Promise<StepEnd> {
   const helperImage = ctx.options.helperImage;
   if (helperImage === undefined) {
     const reason = 'failed: checkout needs the helper image (RunJobOptions.helperImage), and none was given';
@@ -86,7 +86,7 @@ async function checkout(ctx: StepContext, step: RunnerCheckoutStep, index: numbe
 }
 
 /** Runs a `run` step's process, killing its session when it is silent for too long. */
-async function runProcess(ctx: StepContext, step: RunnerRunStep, index: number): Promise<StepEnd> {
+async function runProcess(ctx: StepContext, step: RunStep, index: number): Promise<StepEnd> {
   const shell = shellArgv(ctx.tools, step.shell, ctx.job.spec.shell);
   const dir = step.workingDirectory ?? (ctx.job.spec.workingDirectory || DEFAULT_WORKING_DIRECTORY);
   let silentFor: number | undefined;

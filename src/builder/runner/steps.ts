@@ -2,10 +2,10 @@
  * Which steps run, CircleCI's way: a failed step makes later `on_success` steps skip and lets
  * `on_fail` steps run; `always` steps run either way.
  */
-import type { RunnerStep, RunnerStepWhen } from './types.js';
+import type { Step, StepWhen } from './types.js';
 
 /** Whether a step with `when` runs after earlier steps did (not) fail. */
-export function shouldRunStep(when: RunnerStepWhen, failed: boolean): boolean {
+export function shouldRunStep(when: StepWhen, failed: boolean): boolean {
   switch (when) {
     case 'always':
       return true;
@@ -17,7 +17,7 @@ export function shouldRunStep(when: RunnerStepWhen, failed: boolean): boolean {
 }
 
 /** A step's name in the UI and in messages. */
-export function stepName(step: RunnerStep): string {
+export function stepName(step: Step): string {
   return step.type === 'checkout' ? 'Checkout code' : step.name;
 }
 

@@ -1,68 +1,16 @@
 /**
- * The runner's input and output. The input is the protocol's job payload (`JobLease.spec`), which
- * has the shape of the pipeline config's `Job`; it is declared again here because the builder may
- * not import the services app.
+ * The runner's input and output. The input is the protocol's job spec (`JobLease.spec`).
  */
 import type { JobContext } from '../../protocol/contract.js';
+import type { JobSpec } from '../../protocol/job-spec.js';
 
-/** One container image of the job's docker executor. */
-export interface RunnerImage {
-  readonly image: string;
-  /** Network alias on the job network. @default the image's short name (`gyre/postgres:15` → `postgres`) */
-  readonly name?: string;
-  readonly environment: Readonly<Record<string, string>>;
-  /** @default undefined: the image's own entrypoint (ignored for the primary, which is kept alive by the runner) */
-  readonly entrypoint?: readonly string[];
-  /** @default undefined: the image's own command */
-  readonly command?: readonly string[];
-  /** @default undefined: the image's own user */
-  readonly user?: string;
-}
-
-/** When a step runs, given whether an earlier step failed. */
-export type RunnerStepWhen = 'on_success' | 'on_fail' | 'always';
-
-/** Clones the job's commit into the workspace. */
-export interface RunnerCheckoutStep {
-  readonly type: 'checkout';
-  /** @default undefined: the job's working directory */
-  readonly path?: string;
-}
-
-/** Runs a shell command in the primary container. */
-export interface RunnerRunStep {
-  readonly type: 'run';
-  readonly name: string;
-  readonly command: string;
-  /** @default undefined: the job's shell */
-  readonly shell?: string;
-  readonly environment: Readonly<Record<string, string>>;
-  /** @default undefined: the job's working directory */
-  readonly workingDirectory?: string;
-  readonly background: boolean;
-  readonly noOutputTimeoutMs: number;
-  readonly when: RunnerStepWhen;
-}
-
-export type RunnerStep = RunnerCheckoutStep | RunnerRunStep;
-
-/** The resolved job, as the lease carries it. */
-export interface RunnerJobSpec {
-  readonly docker: { readonly primary: RunnerImage; readonly services: readonly RunnerImage[] };
-  readonly resourceClass: { readonly name: string; readonly cpus: number; readonly memoryMiB: number };
-  /** @default '~/project' */
-  readonly workingDirectory: string;
-  readonly environment: Readonly<Record<string, string>>;
-  /** @default undefined: `/bin/bash -eo pipefail` when the image has bash, else `/bin/sh -eo pipefail` */
-  readonly shell?: string;
-  readonly steps: readonly RunnerStep[];
-}
+export type { CheckoutStep, DockerImage, JobSpec, RunStep, Step, StepWhen } from '../../protocol/job-spec.js';
 
 /** One job attempt to run. */
 export interface RunnerJob {
   readonly jobId: number;
   readonly attempt: number;
-  readonly spec: RunnerJobSpec;
+  readonly spec: JobSpec;
   readonly context: JobContext;
   /** The project's variables (already decrypted); job and step environment override them. */
   readonly projectVariables: Readonly<Record<string, string>>;

@@ -3,6 +3,9 @@
  * substituted, commands expanded into steps, executors merged into jobs and resource classes
  * mapped to CPU and memory. The scheduler and the builder never see YAML.
  */
+import type { JobSpec } from '../../protocol/job-spec.js';
+
+export type { CheckoutStep, DockerExecutor, DockerImage, ResourceClass, RunStep, Step, StepWhen } from '../../protocol/job-spec.js';
 
 /** The config `version` the file declared. */
 export type ConfigVersion = '2' | '2.1';
@@ -53,78 +56,8 @@ export interface RefFilter {
 /** A filter pattern: an exact name, or a `/regex/` that must match the whole ref name. */
 export type RefPattern = { readonly kind: 'exact'; readonly value: string } | { readonly kind: 'regex'; readonly source: string };
 
-/** A concrete job, ready to be scheduled. */
-export interface Job {
-  readonly docker: DockerExecutor;
-  readonly resourceClass: ResourceClass;
-  /** @default '~/project' */
-  readonly workingDirectory: string;
-  /** Job-level environment, already merged over the executor's. */
-  readonly environment: Readonly<Record<string, string>>;
-  /** Default shell for `run` steps. @default undefined: the image's `/bin/bash` or `/bin/sh` */
-  readonly shell?: string;
-  readonly steps: readonly Step[];
-}
-
-/** The docker executor: the first image is where steps run, the rest are services. */
-export interface DockerExecutor {
-  readonly primary: DockerImage;
-  /** Service containers, reachable on the job network by `name` (or by the image's short name). */
-  readonly services: readonly DockerImage[];
-}
-
-/** One container image of a docker executor. */
-export interface DockerImage {
-  readonly image: string;
-  /** Network alias on the job network. @default undefined */
-  readonly name?: string;
-  readonly environment: Readonly<Record<string, string>>;
-  /** @default undefined: the image's own entrypoint */
-  readonly entrypoint?: readonly string[];
-  /** @default undefined: the image's own command */
-  readonly command?: readonly string[];
-  /** @default undefined: the image's own user */
-  readonly user?: string;
-}
-
-/** A resource class resolved through the admin's table. */
-export interface ResourceClass {
-  readonly name: string;
-  readonly cpus: number;
-  readonly memoryMiB: number;
-}
-
-/** A step of a job, after command expansion. */
-export type Step = CheckoutStep | RunStep;
-
-/** Clones the pushed commit into the working directory (or `path`). */
-export interface CheckoutStep {
-  readonly type: 'checkout';
-  /** @default undefined: the job's working directory */
-  readonly path?: string;
-}
-
-/** Runs a shell command. */
-export interface RunStep {
-  readonly type: 'run';
-  /** Shown in the UI. @default the first line of `command` */
-  readonly name: string;
-  readonly command: string;
-  /** @default undefined: the job's shell */
-  readonly shell?: string;
-  readonly environment: Readonly<Record<string, string>>;
-  /** @default undefined: the job's working directory */
-  readonly workingDirectory?: string;
-  /** Runs without blocking later steps. @default false */
-  readonly background: boolean;
-  /** Fails the step after this long without output. @default 600000 (10 minutes) */
-  readonly noOutputTimeoutMs: number;
-  /** @default 'on_success' */
-  readonly when: StepWhen;
-}
-
-/** When a step runs, given how the earlier steps went. */
-export type StepWhen = 'on_success' | 'on_fail' | 'always';
+/** A concrete job, ready to be scheduled: the protocol's job spec, which the lease carries to the builder. */
+export type Job = JobSpec;
 
 /** CPU and memory of one resource class. */
 export interface ResourceClassSpec {

@@ -3,7 +3,7 @@
  * drain recorded after it waits), counts the builder's free slots, and claims queued jobs that
  * fit its slot with `FOR UPDATE SKIP LOCKED`, so racing builders never claim the same job.
  */
-import type { JobContext, JobLease } from '../../protocol/index.js';
+import type { JobContext, JobLease, JobSpec } from '../../protocol/index.js';
 
 /** A lease as the database gives it; the protocol route adds the variables and the job's URL. */
 export type ClaimedLease = Omit<JobLease, 'variables' | 'context'> & { readonly context: Omit<JobContext, 'buildUrl'> };
@@ -16,7 +16,8 @@ interface ClaimedRow {
   attempt: number;
   lease_id: string;
   lease_expires_at: Date;
-  spec: unknown;
+  /** jsonb written from the planned pipeline config's Job. */
+  spec: JobSpec;
   project_id: string;
   project_name: string;
   git_url: string;

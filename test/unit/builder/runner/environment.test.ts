@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { builtInEnvironment, stepEnvironment, toEnvList } from '../../../../src/builder/runner/environment.js';
-import type { RunnerJob, RunnerRunStep } from '../../../../src/builder/runner/types.js';
+import type { RunnerJob, RunStep } from '../../../../src/builder/runner/types.js';
 
 const job: RunnerJob = {
   jobId: 42,
@@ -10,7 +10,7 @@ const job: RunnerJob = {
   projectVariables: { SHARED: 'project', PROJECT_ONLY: 'project', CIRCLE_BRANCH: 'overridden' },
 };
 
-const step: RunnerRunStep = { type: 'run', name: 'x', command: 'x', environment: { SHARED: 'step' }, background: false, noOutputTimeoutMs: 1000, when: 'on_success' };
+const step: RunStep = { type: 'run', name: 'x', command: 'x', environment: { SHARED: 'step' }, background: false, noOutputTimeoutMs: 1000, when: 'on_success' };
 
 describe('builtInEnvironment', () => {
   it('exports the CircleCI variables and their GYRE_ equivalents', () => {
