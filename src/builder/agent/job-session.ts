@@ -10,6 +10,7 @@ import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { HEARTBEAT_INTERVAL_MS, type BuilderStatus, type JobLease, type JobOutcome, type LeaseToken } from '../../protocol/index.js';
 import { cleanupJob, runJob, type JobResult, type RunJobOptions, type RunnerSink, type StepEvent } from '../runner/index.js';
+import { LogBuffer } from './log-buffer.js';
 import { LogChunker } from './log-chunker.js';
 import { OrderedWrites } from './ordered-writes.js';
 import { CredentialRefusedError, StaleLeaseError, type ProtocolClient } from './protocol-client.js';
@@ -24,6 +25,8 @@ export interface JobSessionDeps {
   readonly run: Omit<RunJobOptions, 'signal'>;
   /** @default HEARTBEAT_INTERVAL_MS */
   readonly heartbeatIntervalMs?: number;
+  /** Output held while the services box does not acknowledge it; the rest is dropped with a note. @default DEFAULT_LOG_BUFFER_BYTES */
+  readonly maxBufferedLogBytes?: number;
   /** Every builder status the services box reports with a heartbeat. */
   readonly onBuilderStatus: (status: BuilderStatus) => void;
   /** The credential was refused: the builder was revoked. */
@@ -46,6 +49,7 @@ export class JobSession {
   private readonly giveUp = new AbortController();
   private readonly writes: OrderedWrites;
   private readonly chunker: LogChunker;
+  private readonly output: LogBuffer;
   private readonly logger: Logger;
   private abandoned: string | undefined;
   private stoppingNow = false;
@@ -58,7 +62,13 @@ export class JobSession {
     this.logger = deps.logger.child({ jobId: lease.jobId, attempt: lease.attempt, job: lease.context.jobName, project: lease.context.projectName });
     const retry = { signal: this.giveUp.signal, onRetry: (error: Error, waitMs: number) => this.logger.warn({ err: error.message, retryInMs: waitMs }, 'services box unavailable; keeping the write to retry') };
     this.writes = new OrderedWrites(retry, (error) => this.onWriteFailure(error));
-    this.chunker = new LogChunker((chunk) => this.writes.push(() => deps.client.log(lease.jobId, { ...this.token, step: chunk.step, seq: chunk.seq, data: chunk.data.toString('base64') })));
+    this.chunker = new LogChunker((chunk) =>
+      this.writes.push(async () => {
+        await deps.client.log(lease.jobId, { ...this.token, step: chunk.step, seq: chunk.seq, data: chunk.data.toString('base64') });
+        this.output.acknowledged(chunk.data.length);
+      }),
+    );
+    this.output = new LogBuffer(this.chunker, deps.maxBufferedLogBytes);
   }
 
   get jobId(): number {
@@ -113,8 +123,9 @@ export class JobSession {
 
   private sink(): RunnerSink {
     return {
-      log: (step, data) => this.chunker.write(step, data),
+      log: (step, data) => this.output.write(step, data),
       step: (event: StepEvent) => {
+        if (event.status === 'finished') this.output.endStep(event.index);
         // A step's report follows its output, so the UI never shows a finished step with output still to come.
         this.chunker.flush();
         const report = { ...this.token, index: event.index, name: event.name, user: event.index > 0, status: event.status, ...(event.exitCode !== undefined && { exitCode: event.exitCode }) };
@@ -140,6 +151,7 @@ export class JobSession {
     const outcome: JobOutcome = this.stoppingNow ? 'infrastructure_failed' : result.outcome;
     const message = this.stoppingNow ? 'the builder was stopped before the job ended' : result.message;
     try {
+      this.output.end();
       this.chunker.flush();
       await this.writes.settled();
       await retryWhileUnavailable(() => this.deps.client.complete(this.jobId, { ...this.token, outcome, logsAcknowledged: true, ...(message !== undefined && { message }) }), { signal: this.giveUp.signal });

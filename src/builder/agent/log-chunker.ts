@@ -39,7 +39,9 @@ export class LogChunker {
       const room = this.maxBytes - (this.openBytes.get(step) ?? 0);
       const piece = data.subarray(offset, offset + room);
       offset += piece.length;
-      this.open.set(step, [...(this.open.get(step) ?? []), piece]);
+      const parts = this.open.get(step);
+      if (parts) parts.push(piece);
+      else this.open.set(step, [piece]);
       this.openBytes.set(step, (this.openBytes.get(step) ?? 0) + piece.length);
       if (this.openBytes.get(step) === this.maxBytes) this.seal(step);
     }

@@ -3,6 +3,7 @@
  * step that sorts after every real step, so every reader (whole, range, live) sees it as the
  * last line of the attempt; later output is acknowledged but dropped, so the job keeps running.
  */
+import { formatByteSize } from '../../shared/byte-size.js';
 
 /** Default cap of one attempt's stored output: 64 MiB. */
 export const DEFAULT_MAX_ATTEMPT_BYTES = 64 * 1024 * 1024;
@@ -12,16 +13,6 @@ export const DEFAULT_MAX_ATTEMPT_BYTES = 64 * 1024 * 1024;
  * steps are validated to be below it, so the marker always sorts last in (step, seq) order.
  */
 export const TRUNCATION_STEP = 2 ** 31 - 1;
-
-const KiB = 1024;
-const MiB = 1024 * KiB;
-
-/** A size for humans: whole MiB or KiB when it is one, bytes otherwise ("64 MiB", "1 KiB", "1500 bytes"). */
-export function formatByteSize(bytes: number): string {
-  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
-  if (bytes >= KiB && bytes % KiB === 0) return `${bytes / KiB} KiB`;
-  return `${bytes} bytes`;
-}
 
 /**
  * The marker's bytes. It starts with a newline so it is visible even when the output stopped

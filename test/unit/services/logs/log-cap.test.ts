@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkMaxAttemptBytes, DEFAULT_MAX_ATTEMPT_BYTES, formatByteSize, truncationMarker } from '../../../../src/services/logs/log-cap.js';
+import { checkMaxAttemptBytes, DEFAULT_MAX_ATTEMPT_BYTES, truncationMarker } from '../../../../src/services/logs/log-cap.js';
+import { formatByteSize } from '../../../../src/shared/byte-size.js';
 
 describe('truncationMarker', () => {
   it('names the cap on a line of its own', () => {
