@@ -85,3 +85,10 @@ export class ConflictError extends GyreError {
     super(message, ExitCode.invalidInput);
   }
 }
+
+/** The request is understood but not allowed, e.g. sign-up while it is closed. The HTTP layer answers 403. */
+export class ForbiddenError extends GyreError {
+  constructor(message: string) {
+    super(message, ExitCode.invalidInput);
+  }
+}

@@ -9,10 +9,11 @@ import { WebClient } from '../support/web-client.js';
 // built-in administrator in the admin console.
 let gyre: ServicesUnderTest;
 let github: GitHubDouble;
+let admin: WebClient;
 
 beforeAll(async () => {
   [gyre, github] = await Promise.all([startServicesUnderTest(), startGitHubDouble()]);
-  const admin = new WebClient(gyre.services.addresses.admin.replace('0.0.0.0', '127.0.0.1'));
+  admin = new WebClient(gyre.services.addresses.admin.replace('0.0.0.0', '127.0.0.1'));
   await admin.submit('/login', '/login', { login: 'admin', password: TEST_SECRETS.GYRE_ADMIN_PASSWORD });
   const saved = await admin.submit('/settings', '/settings/github', { baseUrl: github.baseUrl, apiUrl: github.apiUrl, clientId: github.clientId, clientSecret: github.clientSecret });
   expect(saved.status).toBe(303);
@@ -72,7 +73,7 @@ describe('signing in with GitHub', () => {
     const callback = new URL(approved.headers.get('location')!);
     const stranger = new WebClient(gyre.base);
     const answer = await stranger.get(`${callback.pathname}${callback.search}`);
-    expect(answer.status).toBe(500 > answer.status ? answer.status : 0);
+    expect(answer.status).toBe(400);
     expect(await answer.text()).toContain('did not start here');
     expect(stranger.cookie('gyre_session')).toBeUndefined();
   });
@@ -84,5 +85,30 @@ describe('signing in with GitHub', () => {
     const answer = await browser.get(`/auth/github?code=not-a-code&state=${state}`);
     expect(await answer.text()).toContain('The code passed is incorrect or expired.');
     expect(browser.cookie('gyre_session')).toBeUndefined();
+  });
+
+  it('gives a GitHub user whose login a local account already holds an account of their own', async () => {
+    const local = await new WebClient(gyre.base).submit('/signup', '/signup', { login: 'monalisa', password: 'a long local password' });
+    expect(local.status).toBe(302);
+    github.user = { id: 9_000_002, login: 'monalisa' };
+    const browser = new WebClient(gyre.base);
+    expect((await signInWithGitHub(browser)).status).toBe(302);
+    expect(await (await browser.get('/')).text()).toContain('<span class="who">monalisa-github</span>');
+  });
+
+  it('refuses a GitHub user without an account while sign-up is closed, and still lets known ones in', async () => {
+    expect((await admin.submit('/accounts', '/accounts/signup', { signup: 'closed' })).status).toBe(303);
+    try {
+      github.user = { id: 9_000_003, login: 'newcomer' };
+      const stranger = new WebClient(gyre.base);
+      const refused = await signInWithGitHub(stranger);
+      expect(refused.status).toBe(403);
+      expect(await refused.text()).toContain('sign-up is closed');
+      expect(stranger.cookie('gyre_session')).toBeUndefined();
+      github.user = { id: 9_000_001, login: 'hubot' };
+      expect((await signInWithGitHub(new WebClient(gyre.base))).status).toBe(302);
+    } finally {
+      await admin.submit('/accounts', '/accounts/signup', { signup: 'open' });
+    }
   });
 });

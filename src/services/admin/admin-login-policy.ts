@@ -15,7 +15,6 @@ export function adminLoginPolicy(users: UserStore, adminPassword: string | undef
   return {
     scope: 'admin',
     title: 'Gyre admin console',
-    signup: false,
     authenticate: async (login, password) => {
       // The built-in account wins over a user row named "admin", which might not be an administrator.
       if (login.toLowerCase() === BUILT_IN_ADMIN && adminPassword) {

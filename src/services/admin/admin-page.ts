@@ -2,14 +2,16 @@
  * What every page of the admin console shares: the guard in front of it, its navigation, the
  * actor named in the audit log, and the page model the layout expects.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, RouteGenericInterface } from 'fastify';
+import { ForbiddenError, GyreError, InvalidInputError, NotFoundError } from '../../shared/errors.js';
 import { AuthError } from '../api/error-shape.js';
-import { requireSignedIn } from '../web/session-auth.js';
+import { checkCsrf, requireSignedIn } from '../web/session-auth.js';
 import { BUILT_IN_ADMIN } from './admin-login-policy.js';
 
 const NAV = [
   { href: '/fleet', label: 'Fleet' },
   { href: '/queue', label: 'Queue' },
+  { href: '/accounts', label: 'Accounts' },
   { href: '/settings', label: 'Settings' },
   { href: '/audit', label: 'Audit log' },
 ];
@@ -37,4 +39,33 @@ export function actorOf(request: FastifyRequest): string {
 /** The layout's part of a page model, plus the CSRF token the page's forms carry. */
 export function adminPageModel(request: FastifyRequest, title: string) {
   return { title, signedIn: request.signedIn, nav: adminNav(request), csrf: request.signedIn?.session.csrfToken ?? '' };
+}
+
+/** Renders a console page with refusals listed on it. */
+export type ShowPage = (request: FastifyRequest, reply: FastifyReply, errors: readonly string[]) => Promise<FastifyReply>;
+
+/**
+ * A console form's handler: checks the CSRF token, runs `action`, and sends the browser back to
+ * `back`. A refusal (bad input, a forbidden or conflicting change) is listed on the page `show`
+ * renders, with a status that says which; anything else is a bug and reaches the error handler.
+ */
+export function adminAction<R extends RouteGenericInterface>(show: ShowPage, back: string, action: (request: FastifyRequest<R>) => Promise<unknown>) {
+  return async (request: FastifyRequest<R>, reply: FastifyReply): Promise<FastifyReply> => {
+    checkCsrf(request);
+    try {
+      await action(request);
+    } catch (error) {
+      if (!(error instanceof GyreError)) throw error;
+      const errors = error instanceof InvalidInputError ? error.problems.map((p) => `${p.input}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`) : [error.message];
+      return show(request, reply.code(refusalStatus(error)), errors);
+    }
+    return reply.redirect(back, 303);
+  };
+}
+
+function refusalStatus(error: GyreError): number {
+  if (error instanceof InvalidInputError) return 400;
+  if (error instanceof ForbiddenError) return 403;
+  if (error instanceof NotFoundError) return 404;
+  return 409;
 }

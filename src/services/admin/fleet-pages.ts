@@ -4,14 +4,13 @@
  * audited by BuilderStore under the administrator's name.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GyreError, InvalidInputError } from '../../shared/errors.js';
+import { InvalidInputError } from '../../shared/errors.js';
 import { formatDuration } from '../../shared/durations.js';
 import { readQueue } from '../builders/queue-view.js';
 import { requeueWhere } from '../scheduler/reaper.js';
-import { checkCsrf } from '../web/session-auth.js';
 import { sendPage } from '../web/web-scope.js';
 import type { AdminDeps } from './admin-deps.js';
-import { actorOf, adminOnly, adminPageModel } from './admin-page.js';
+import { actorOf, adminAction, adminOnly, adminPageModel } from './admin-page.js';
 import { readRunningJobs } from './fleet-reads.js';
 import { parseDrainDeadline } from './settings-input.js';
 
@@ -36,18 +35,7 @@ export function registerFleetPages(web: FastifyInstance, deps: AdminDeps): void 
     return sendPage(reply, deps, 'admin-fleet', { ...adminPageModel(request, 'Fleet'), builders: rows, errors, defaultDeadline: DEFAULT_DRAIN_DEADLINE });
   };
 
-  /** Runs an action; a refusal (e.g. draining a revoked builder) is shown on the fleet page. */
-  const act = (action: (request: FastifyRequest<IdRequest>) => Promise<unknown>) => async (request: FastifyRequest<IdRequest>, reply: FastifyReply) => {
-    checkCsrf(request);
-    try {
-      await action(request);
-    } catch (error) {
-      if (!(error instanceof GyreError)) throw error;
-      const errors = error instanceof InvalidInputError ? error.problems.map((p) => `${p.input}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`) : [error.message];
-      return showFleet(request, reply.code(error instanceof InvalidInputError ? 400 : 409), errors);
-    }
-    return reply.redirect('/fleet', 303);
-  };
+  const act = (action: (request: FastifyRequest<IdRequest>) => Promise<unknown>) => adminAction<IdRequest>(showFleet, '/fleet', action);
 
   web.get('/fleet', { preHandler: adminOnly }, (request, reply) => showFleet(request, reply));
 

@@ -24,6 +24,8 @@ export interface RuntimeSettingValues {
   readonly 'webhooks.baseUrl': string;
   readonly resourceClasses: ResourceClassTable;
   readonly 'github.app': StoredGitHubApp;
+  /** Whether people may make their own accounts (sign-up and first GitHub sign-in). @default 'open' */
+  readonly 'accounts.signup': 'open' | 'closed';
 }
 
 export type RuntimeSettingKey = keyof RuntimeSettingValues;
@@ -37,6 +39,11 @@ export class RuntimeSettings {
   async get<K extends RuntimeSettingKey>(key: K): Promise<RuntimeSettingValues[K] | undefined> {
     const result = await this.db.query<{ value: RuntimeSettingValues[K] }>('SELECT value FROM runtime_settings WHERE key = $1', [key]);
     return result.rows[0]?.value;
+  }
+
+  /** Whether people may make their own accounts; until an administrator closes it, they may. */
+  async signupOpen(): Promise<boolean> {
+    return (await this.get('accounts.signup')) !== 'closed';
   }
 
   /** Stores a value; the audit entry gets `detail` (never a secret). */

@@ -4,7 +4,7 @@
  * and answered with a 500 that reveals nothing internal.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { ConflictError, ExitCode, GyreError, InvalidInputError, NotFoundError } from '../../shared/errors.js';
+import { ConflictError, ExitCode, ForbiddenError, GyreError, InvalidInputError, NotFoundError } from '../../shared/errors.js';
 
 export interface ApiErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly details?: readonly unknown[] };
@@ -35,6 +35,7 @@ export function describeError(error: FastifyError | Error): [number, ApiErrorBod
   if (error instanceof InvalidInputError) return [400, { error: { code: 'invalid_input', message: error.message, details: error.problems } }];
   if (error instanceof NotFoundError) return [404, { error: { code: 'not_found', message: error.message } }];
   if (error instanceof ConflictError) return [409, { error: { code: 'conflict', message: error.message } }];
+  if (error instanceof ForbiddenError) return [403, { error: { code: 'forbidden', message: error.message } }];
   if (error instanceof AuthError) return [error.statusCode, { error: { code: error.statusCode === 401 ? 'unauthenticated' : 'forbidden', message: error.message } }];
   if (error instanceof GyreError) return describeGyreError(error);
   const fastifyError = error as FastifyError;

@@ -16,6 +16,8 @@ export interface GitHubLoginDeps extends WebDeps {
   readonly publicUrl: string;
   /** The GitHub app, or undefined while none is set. */
   githubApp(): Promise<GitHubAppConfig | undefined>;
+  /** Whether a GitHub user without an account may make one by signing in. */
+  readonly runtimeSettings: { signupOpen(): Promise<boolean> };
 }
 
 export function registerGitHubLogin(web: FastifyInstance, deps: GitHubLoginDeps): void {
@@ -37,7 +39,7 @@ export function registerGitHubLogin(web: FastifyInstance, deps: GitHubLoginDeps)
     const [state, next] = (request.cookies[OAUTH_STATE_COOKIE] ?? '').split('.');
     if (!stateMatches(state, request.query.state) || typeof request.query.code !== 'string') throw new GyreError('this GitHub sign-in did not start here or took too long; start again from the sign-in page', ExitCode.invalidInput);
     const identity = await identifyGitHubUser(await configured(), request.query.code, callbackUrl);
-    const user = await deps.users.upsertGitHub(identity.id, identity.login);
+    const user = await deps.users.upsertGitHub(identity.id, identity.login, await deps.runtimeSettings.signupOpen());
     request.log.info({ login: user.login, githubId: identity.id, admin: user.isAdmin }, 'signed in with GitHub');
     const { cookie } = await deps.sessions.create('user', user.id);
     return reply

@@ -7,9 +7,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LoginLimiter } from '../auth/login-limiter.js';
 import type { SessionScope } from '../auth/session-store.js';
 import { SESSION_TTL_MS } from '../auth/session-store.js';
-import type { UserStore } from '../auth/user-store.js';
+import { SIGNUP_CLOSED, type UserStore } from '../auth/user-store.js';
 import { verifyPassword } from '../auth/passwords.js';
-import { GyreError, InvalidInputError } from '../../shared/errors.js';
+import { ForbiddenError, GyreError, InvalidInputError } from '../../shared/errors.js';
 import { checkCsrf, COOKIE_OF, cookieOptions, csrfTokenFor } from './session-auth.js';
 import { sendPage, type WebDeps } from './web-scope.js';
 
@@ -20,8 +20,11 @@ export interface LoginPolicy {
   readonly title: string;
   /** The account to sign in, `null` for a built-in account without a user row, or why not. */
   authenticate(login: string, password: string): Promise<{ readonly userId: number | null } | { readonly refused: string }>;
-  /** Whether the page offers to make an account (the user UI does; the admin console does not). */
-  readonly signup: boolean;
+  /**
+   * Whether people may make their own accounts right now; absent where there is no sign-up at all
+   * (the admin console). The very first account can always be made.
+   */
+  readonly signupOpen?: () => Promise<boolean>;
   /** Whether to offer "Sign in with GitHub" (once the GitHub app is set). @default never */
   readonly offersGitHub?: () => Promise<boolean>;
 }
@@ -38,12 +41,12 @@ interface LoginBody {
   _csrf?: string;
 }
 
-/** The policy of the user UI: any account with a password. */
-export function userLoginPolicy(users: UserStore, githubApp: () => Promise<unknown>): LoginPolicy {
+/** The policy of the user UI: any account with a password; sign-up as the admin console sets it. */
+export function userLoginPolicy(users: UserStore, githubApp: () => Promise<unknown>, signupOpen: () => Promise<boolean>): LoginPolicy {
   return {
     scope: 'user',
     title: 'Gyre',
-    signup: true,
+    signupOpen,
     offersGitHub: async () => (await githubApp()) !== undefined,
     authenticate: async (login, password) => {
       const found = await users.withPassword(login);
@@ -60,8 +63,7 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
       heading: policy.title,
       csrf: csrfTokenFor(request, reply, deps.secureCookies),
       next: safeNext((request.query as { next?: string }).next ?? (request.body as LoginBody | undefined)?.next),
-      signup: policy.signup,
-      firstAccount: policy.signup && (await deps.users.count()) === 0,
+      ...(await signupState(policy, deps.users)),
       githubLogin: (await policy.offersGitHub?.()) ?? false,
       login: '',
       error: null,
@@ -87,19 +89,25 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
     return startSession(reply, deps, policy.scope, outcome.userId, safeNext(request.body.next));
   });
 
-  if (policy.signup) {
-    web.get('/signup', async (request, reply) => sendPage(reply, deps, 'signup', { title: 'Create an account', csrf: csrfTokenFor(request, reply, deps.secureCookies), firstAccount: (await deps.users.count()) === 0, login: '', errors: [], signedIn: undefined }));
+  const signupOpen = policy.signupOpen;
+  if (signupOpen) {
+    const page = async (request: FastifyRequest, reply: FastifyReply, login: string, errors: readonly string[]) =>
+      sendPage(reply, deps, 'signup', { title: 'Create an account', csrf: csrfTokenFor(request, reply, deps.secureCookies), ...(await signupState(policy, deps.users)), closedMessage: SIGNUP_CLOSED, login, errors, signedIn: undefined });
+    web.get('/signup', async (request, reply) => {
+      const { signup } = await signupState(policy, deps.users);
+      return page(request, signup ? reply : reply.code(403), '', []);
+    });
     web.post<{ Body: LoginBody }>('/signup', async (request, reply) => {
       checkCsrf(request);
       const login = String(request.body.login ?? '').trim();
       try {
-        const user = await deps.users.createLocal(login, String(request.body.password ?? ''));
+        const user = await deps.users.createLocal(login, String(request.body.password ?? ''), { by: 'self', signupOpen: await signupOpen() });
         request.log.info({ login: user.login, admin: user.isAdmin }, 'account created');
         return await startSession(reply, deps, 'user', user.id, '/');
       } catch (error) {
         if (!(error instanceof GyreError)) throw error;
         const errors = error instanceof InvalidInputError ? error.problems.map((p) => `${p.input} ${p.message}`) : [error.message];
-        return sendPage(reply.code(400), deps, 'signup', { title: 'Create an account', csrf: csrfTokenFor(request, reply, deps.secureCookies), firstAccount: (await deps.users.count()) === 0, login, errors, signedIn: undefined });
+        return page(request, reply.code(error instanceof ForbiddenError ? 403 : 400), login, errors);
       }
     });
   }
@@ -110,6 +118,13 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
     if (cookie) await deps.sessions.end(cookie);
     return reply.clearCookie(COOKIE_OF[policy.scope], { path: '/' }).redirect('/login');
   });
+}
+
+/** What the sign-in and sign-up pages say about making an account. */
+async function signupState(policy: LoginPolicy, users: UserStore): Promise<{ signup: boolean; firstAccount: boolean }> {
+  if (!policy.signupOpen) return { signup: false, firstAccount: false };
+  const firstAccount = (await users.count()) === 0;
+  return { signup: firstAccount || (await policy.signupOpen()), firstAccount };
 }
 
 async function startSession(reply: FastifyReply, deps: LoginDeps, scope: SessionScope, userId: number | null, next: string): Promise<FastifyReply> {

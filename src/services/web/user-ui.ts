@@ -25,7 +25,7 @@ export function userNav(request: FastifyRequest): { href: string; label: string;
 
 export function registerUserUi(app: FastifyInstance, deps: ServiceParts, pages: readonly UserPages[]): void {
   registerWebScope(app, 'user', deps, (web) => {
-    registerLoginPages(web, userLoginPolicy(deps.users, () => deps.githubApp()), deps);
+    registerLoginPages(web, userLoginPolicy(deps.users, () => deps.githubApp(), () => deps.runtimeSettings.signupOpen()), deps);
     registerGitHubLogin(web, deps);
     web.get('/', { preHandler: requireSignedIn }, async (request, reply) => {
       const projects = await deps.projects.list({ limit: 500 });
