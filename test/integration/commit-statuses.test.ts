@@ -167,6 +167,26 @@ describe('GitHub commit statuses', () => {
     ]);
   }, 180_000);
 
+  it('reports a rerun on the same commit, linking to the rerun', async () => {
+    const { pipelineId, sha } = await pushAndDeliver(oneJob);
+    await runPipeline(pipelineId, sha);
+    await until('the first run\'s final status', () => statusesOf(sha)[1]);
+    const person = new WebClient(gyre.base);
+    expect((await person.submit('/signup', '/signup', { login: 'rerunner', password: 'a long enough password' })).status).toBe(302);
+    const rerun = await person.submit(`/pipelines/${pipelineId}`, `/pipelines/${pipelineId}/rerun`, {});
+    expect(rerun.status).toBe(303);
+    const rerunId = Number(/^\/pipelines\/(\d+)$/.exec(rerun.headers.get('location') ?? '')?.[1]);
+    expect(rerunId).toBeGreaterThan(pipelineId);
+    await runPipeline(rerunId, sha, () => 'failed');
+    await until('the rerun\'s final status', () => statusesOf(sha)[3]);
+    expect(statusesOf(sha).map((s) => [s.state, s.targetUrl])).toEqual([
+      ['pending', targetUrl(pipelineId)],
+      ['success', targetUrl(pipelineId)],
+      ['pending', targetUrl(rerunId)],
+      ['failure', targetUrl(rerunId)],
+    ]);
+  }, 180_000);
+
   it('reports error for an invalid config, naming the problem', async () => {
     const { pipelineId, sha } = await pushAndDeliver('version: 2.1\njobs:\n  build:\n    machine: true\n    steps: [checkout]\nworkflows:\n  w:\n    jobs: [build]\n');
     const status = await until('the error status', () => statusesOf(sha)[0]);

@@ -62,7 +62,8 @@ export async function rerunPipeline(parts: ServiceParts, pipelineId: number, log
     ...(old.branch !== null && { branch: old.branch }),
     ...(old.tag !== null && { tag: old.tag }),
     sha: old.sha,
-    detail: { requestedBy: login, rerunOf: old.id },
+    // The GitHub repository a webhook named comes along, so the rerun reports its commit status too.
+    detail: { requestedBy: login, rerunOf: old.id, ...(typeof old.detail['repository'] === 'string' && { repository: old.detail['repository'] }) },
   });
   parts.builder.schedule(pipeline.id);
   return pipeline.id;
