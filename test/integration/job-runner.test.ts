@@ -136,12 +136,39 @@ describe('runJob on the local Docker Engine', () => {
     sink.onLog = (step, text) => {
       if (step === 1 && text.includes('running')) controller.abort();
     };
-    const started = Date.now();
-    const result = await runAndCheckCleanup(job, sink, { signal: controller.signal });
+    // A grace period longer than the test's own time limit: the job must end when its processes do.
+    const result = await runAndCheckCleanup(job, sink, { signal: controller.signal, killGraceMs: 120_000 });
     expect(result).toMatchObject({ outcome: 'canceled' });
-    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(sink.text(0)).toContain('Every step ended after SIGTERM');
+    expect(sink.text(0)).not.toContain('SIGKILL');
     expect(sink.text(2)).toBe('');
-  }, 30_000);
+  }, 60_000);
+
+  it('gives a step that handles SIGTERM its grace period to clean up', async () => {
+    const job = makeJob([run("trap 'echo cleaning; sleep 2; echo cleaned; exit 0' TERM; echo running; sleep 60 & wait")]);
+    const sink = new RecordingSink();
+    const controller = new AbortController();
+    sink.onLog = (step, text) => {
+      if (step === 1 && text.includes('running')) controller.abort();
+    };
+    const result = await runAndCheckCleanup(job, sink, { signal: controller.signal, killGraceMs: 20_000 });
+    expect(result).toMatchObject({ outcome: 'canceled' });
+    expect(sink.text(1)).toBe('running\ncleaning\ncleaned\n');
+    expect(sink.text(0)).toContain('Every step ended after SIGTERM');
+  }, 60_000);
+
+  it('kills what ignores SIGTERM once the grace period is over', async () => {
+    // An ignored signal stays ignored across exec, so `sleep` ignores SIGTERM too.
+    const job = makeJob([run("trap '' TERM; echo running; sleep 60")]);
+    const sink = new RecordingSink();
+    const controller = new AbortController();
+    sink.onLog = (step, text) => {
+      if (step === 1 && text.includes('running')) controller.abort();
+    };
+    const result = await runAndCheckCleanup(job, sink, { signal: controller.signal, killGraceMs: 1_000 });
+    expect(result).toMatchObject({ outcome: 'canceled' });
+    expect(sink.text(0)).toContain('Steps still running 1s after SIGTERM: sending SIGKILL');
+  }, 60_000);
 
   it('fails a job that runs past its time limit', async () => {
     const job = makeJob([run('sleep 60')]);

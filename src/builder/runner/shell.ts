@@ -36,7 +36,7 @@ export function directoryExpression(dir: string): string {
 }
 
 /** Where a step's session id is kept inside the primary container. */
-export function stepPidFile(stepIndex: number): string {
+export function stepPidFile(stepIndex: number | '*'): string {
   return `/tmp/.gyre-step-${stepIndex}.pid`;
 }
 
@@ -54,8 +54,21 @@ export function stepExecArgv(tools: ImageTools, shell: readonly string[], script
 
 /** Signals a step's session (or, without setsid, its shell) from inside the container. */
 export function killStepArgv(tools: ImageTools, stepIndex: number, signal: 'TERM' | 'KILL'): string[] {
-  const target = tools.hasSetsid ? `-$(cat ${stepPidFile(stepIndex)})` : `$(cat ${stepPidFile(stepIndex)})`;
-  return ['/bin/sh', '-c', `kill -s ${signal} -- ${target}`];
+  return signalSessionsArgv(tools, stepPidFile(stepIndex), signal);
+}
+
+/**
+ * Signals every step's session (or shell), leaving the `setsid -w` that each `docker exec` started
+ * alone, so a step's output keeps flowing while it handles the signal. Exits 0 when any step was
+ * there to receive it: with signal `0` it only asks whether any step is left.
+ */
+export function signalStepsArgv(tools: ImageTools, signal: 'TERM' | '0'): string[] {
+  return signalSessionsArgv(tools, stepPidFile('*'), signal);
+}
+
+function signalSessionsArgv(tools: ImageTools, pidFiles: string, signal: 'TERM' | 'KILL' | '0'): string[] {
+  const target = tools.hasSetsid ? '-$(cat "$f")' : '$(cat "$f")';
+  return ['/bin/sh', '-c', `found=1; for f in ${pidFiles}; do [ -f "$f" ] && kill -s ${signal} -- ${target} 2>/dev/null && found=0; done; exit $found`];
 }
 
 /** Signals every process of the container but its init (dash needs `-s` and `--` for this). */
