@@ -67,7 +67,7 @@ function deliver(body: Buffer, options: { deliveryId?: string; event?: string; s
   });
 }
 
-interface PipelineView { id: number; state: string; error: { kind: string; message: string; errors: { line: number; column: number }[] } | null }
+interface PipelineView { id: number; number: number; ref: string; state: string; detail: Record<string, unknown>; error: { kind: string; message: string; errors: { line: number; column: number }[] } | null }
 
 async function settledPipeline(id: number): Promise<PipelineView> {
   for (let waited = 0; waited < 60_000; waited += 200) {
@@ -176,6 +176,19 @@ describe('a signed push webhook', () => {
     expect((await settledPipeline(created.id)).state).not.toBe('pending');
     const missing = await gyre.api(`/api/v1/projects/${project.id}/pipelines`, { body: { branch: 'no-such-branch' } });
     expect(missing.status).toBe(400);
+  }, 60_000);
+
+  it('reruns a pushed pipeline through the API: same commit and ref, planned again, keeping the repository for statuses', async () => {
+    const { sha } = await git.push('web', { '.circleci/config.yml': twoJobConfig, 'rerun.txt': 'again' });
+    const { pipeline } = (await (await deliver(pushPayload(sha, 'main'))).json()) as { pipeline: { id: number } };
+    const first = await settledPipeline(pipeline.id);
+    const response = await gyre.api(`/api/v1/pipelines/${pipeline.id}/rerun`, { method: 'POST' });
+    expect(response.status).toBe(201);
+    const rerun = (await response.json()) as PipelineView;
+    expect(rerun).toMatchObject({ sha, ref: first.ref, branch: 'main', trigger: 'api', detail: { rerunOf: pipeline.id, repository: first.detail['repository'] } });
+    expect(rerun.number).toBeGreaterThan(first.number);
+    expect(await settledPipeline(rerun.id)).toMatchObject({ state: 'created' });
+    expect((await gyre.api('/api/v1/pipelines/999999/rerun', { method: 'POST' })).status).toBe(404);
   }, 60_000);
 });
 

@@ -1,5 +1,5 @@
 /**
- * `/api/v1/.../pipelines`, workflows and jobs: list, get, and trigger a pipeline on a branch.
+ * `/api/v1/.../pipelines`, workflows and jobs: list, get, trigger a pipeline on a branch, cancel and rerun.
  */
 import type { FastifyInstance } from 'fastify';
 import { InvalidInputError } from '../../shared/errors.js';
@@ -7,6 +7,7 @@ import { paginate } from '../api/paginate.js';
 import type { ProjectStore } from '../projects/project-store.js';
 import type { PipelineBuilder } from './pipeline-builder.js';
 import type { PipelineStore } from './pipeline-store.js';
+import { rerunPipeline } from './rerun-pipeline.js';
 
 /** Resolves a branch to its head commit (`git ls-remote`); undefined when there is no such branch. */
 export interface BranchResolver {
@@ -55,6 +56,11 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
   app.get<{ Params: { id: number } }>('/api/v1/pipelines/:id', { schema: { tags: ['pipelines'], summary: 'Get a pipeline', params: idParams } }, (request) => deps.pipelines.get(request.params.id));
   app.post<{ Params: { id: number } }>('/api/v1/pipelines/:id/cancel', { schema: { tags: ['pipelines'], summary: 'Cancel a pipeline: queued jobs end, running ones are signalled to stop', params: idParams } }, (request) =>
     deps.pipelines.cancel(request.params.id),
+  );
+  app.post<{ Params: { id: number } }>(
+    '/api/v1/pipelines/:id/rerun',
+    { schema: { tags: ['pipelines'], summary: 'Rerun a pipeline: a new pipeline for the same commit and ref, planned again from its config', params: idParams } },
+    async (request, reply) => reply.code(201).send(await rerunPipeline(deps, request.params.id, request.identity?.name ?? null)),
   );
   app.get<{ Params: { id: number } }>('/api/v1/pipelines/:id/workflows', { schema: { tags: ['pipelines'], summary: 'List a pipeline\'s workflows with their jobs', params: idParams } }, async (request) => ({
     items: await deps.pipelines.workflows(request.params.id),

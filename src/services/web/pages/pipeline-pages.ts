@@ -2,7 +2,7 @@
  * A pipeline in the user UI: its workflows, each drawn as columns of jobs by dependency depth,
  * a small JSON status the page polls for live states, and cancel and rerun.
  */
-import type { ServiceParts } from '../../create-service-parts.js';
+import { rerunPipeline } from '../../pipelines/rerun-pipeline.js';
 import { checkCsrf, requireSignedIn } from '../session-auth.js';
 import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../web-scope.js';
@@ -47,24 +47,6 @@ export const pipelinePages: UserPages = (web, parts) => {
   web.post<IdRequest>('/pipelines/:id/rerun', { preHandler: requireSignedIn, schema: { params: idParams } }, async (request, reply) => {
     checkCsrf(request);
     const rerun = await rerunPipeline(parts, request.params.id, signedInUser(request).login);
-    return reply.redirect(`/pipelines/${rerun}`, 303);
+    return reply.redirect(`/pipelines/${rerun.id}`, 303);
   });
 };
-
-/** Triggers a new pipeline for the same project, ref and commit; returns its id. */
-export async function rerunPipeline(parts: ServiceParts, pipelineId: number, login: string): Promise<number> {
-  const old = await parts.pipelines.get(pipelineId);
-  const pipeline = await parts.pipelines.createPending({
-    projectId: old.projectId,
-    // Pipelines know no 'rerun' trigger; a rerun is a person's request, as through the API.
-    trigger: 'api',
-    ref: old.ref,
-    ...(old.branch !== null && { branch: old.branch }),
-    ...(old.tag !== null && { tag: old.tag }),
-    sha: old.sha,
-    // The GitHub repository a webhook named comes along, so the rerun reports its commit status too.
-    detail: { requestedBy: login, rerunOf: old.id, ...(typeof old.detail['repository'] === 'string' && { repository: old.detail['repository'] }) },
-  });
-  parts.builder.schedule(pipeline.id);
-  return pipeline.id;
-}

@@ -1,0 +1,25 @@
+/**
+ * A rerun: a new pipeline for the same project, ref and commit, planned again from the commit's
+ * config. The web UI and the API both start reruns here.
+ */
+import type { PipelineBuilder } from './pipeline-builder.js';
+import type { PipelineSummary } from './pipeline-model.js';
+import type { PipelineStore } from './pipeline-store.js';
+
+export async function rerunPipeline(deps: { readonly pipelines: PipelineStore; readonly builder: PipelineBuilder }, pipelineId: number, requestedBy: string | null): Promise<PipelineSummary> {
+  const old = await deps.pipelines.get(pipelineId);
+  const repository = old.detail['repository'];
+  const pipeline = await deps.pipelines.createPending({
+    projectId: old.projectId,
+    // Pipelines know no 'rerun' trigger; a rerun is a person's request, as through the API.
+    trigger: 'api',
+    ref: old.ref,
+    ...(old.branch !== null && { branch: old.branch }),
+    ...(old.tag !== null && { tag: old.tag }),
+    sha: old.sha,
+    // The GitHub repository a webhook named comes along, so the rerun reports its commit status too.
+    detail: { requestedBy, rerunOf: old.id, ...(typeof repository === 'string' && { repository }) },
+  });
+  deps.builder.schedule(pipeline.id);
+  return pipeline;
+}
