@@ -20,6 +20,7 @@ import { PipelineBuilder } from './pipelines/pipeline-builder.js';
 import { PipelineStore } from './pipelines/pipeline-store.js';
 import { ProjectStore } from './projects/project-store.js';
 import { JobWrites } from './scheduler/job-writes.js';
+import { QueuedJobsSignal } from './scheduler/queued-jobs-signal.js';
 import { createSecretBox } from './security/secret-box.js';
 import { LoginLimiter } from './auth/login-limiter.js';
 import { SessionStore } from './auth/session-store.js';
@@ -63,6 +64,7 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
     joinSecrets: new JoinSecrets(db),
     jobs: new JobWrites(db),
     logs: new LogStore(db),
+    queuedJobs: new QueuedJobsSignal(db, logger.child({ part: 'lease-signal' })),
     users: new UserStore(db),
     sessions: new SessionStore(db),
     limiter: new LoginLimiter(),

@@ -1,6 +1,7 @@
 /**
  * Starts the services app (`gyre serve`): migrates PostgreSQL, opens the user and admin
- * listeners, resumes pending pipelines and starts the reaper and the commit status poster.
+ * listeners, resumes pending pipelines and starts the reaper, the commit status poster and the
+ * listener that wakes builders' lease long-polls when jobs are queued.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -50,6 +51,7 @@ export async function startServices(settings: Settings, logger: Logger, options:
   for (const app of [...userApps, listeners.admin]) registerHealthRoutes(app, db, options.version);
   for (const app of userApps) registerUserUi(app, parts, userPages);
   registerAdminConsole(listeners.admin, parts);
+  parts.queuedJobs.start();
   await parts.builder.resumePending();
   const reaper = startReaper(db, logger.child({ part: 'reaper' }), options.reapIntervalMs);
   const statusPoster = startStatusPoster({ db, runtimeSettings: parts.runtimeSettings, publicUrl: settings.publicUrl, logger: logger.child({ part: 'commit-statuses' }) }, options.statusPoster);
@@ -66,6 +68,7 @@ export async function startServices(settings: Settings, logger: Logger, options:
     addresses,
     close: async () => {
       await Promise.all([...userApps, listeners.admin].map((app) => app.close()));
+      await parts.queuedJobs.stop();
       await reaper.stop();
       await parts.builder.idle();
       await statusPoster.stop();

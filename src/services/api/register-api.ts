@@ -19,6 +19,7 @@ import { registerProtocolRoutes } from '../builders/protocol-routes.js';
 import type { BuilderStore } from '../builders/builder-store.js';
 import type { JoinSecrets } from '../builders/join-secrets.js';
 import type { JobWrites } from '../scheduler/job-writes.js';
+import type { QueuedJobsSignal } from '../scheduler/queued-jobs-signal.js';
 import { registerLogRoutes, type LogStore } from '../logs/index.js';
 import { registerErrorShape } from './error-shape.js';
 import { registerOpenApi } from './openapi.js';
@@ -39,6 +40,7 @@ export interface ApiDeps {
   readonly joinSecrets: JoinSecrets;
   readonly jobs: JobWrites;
   readonly logs: LogStore;
+  readonly queuedJobs: QueuedJobsSignal;
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {

@@ -14,6 +14,7 @@ import type { LogStore } from '../logs/index.js';
 import { builderOf, registerBuilderAuth } from './builder-auth.js';
 import { statusOf, type BuilderStore } from './builder-store.js';
 import type { JoinSecrets } from './join-secrets.js';
+import type { QueuedJobsSignal } from '../scheduler/queued-jobs-signal.js';
 import type { ProjectStore } from '../projects/project-store.js';
 import { completeSchema, drainSchema, jobParams, leaseSchema, logChunkSchema, registerSchema, stepSchema, tokenSchema } from './protocol-schemas.js';
 
@@ -26,9 +27,14 @@ export interface ProtocolDeps {
   readonly joinSecrets: JoinSecrets;
   readonly jobs: JobWrites;
   readonly logs: LogStore;
+  /** Wakes lease long-polls when jobs are queued. */
+  readonly queuedJobs: Pick<QueuedJobsSignal, 'wait' | 'listening'>;
 }
 
+/** How often a lease long-poll looks for jobs while no notification arrives: the listening connection is down. */
 const POLL_INTERVAL_MS = 500;
+/** How often it looks anyway while notifications arrive, to notice its builder's drain and slots freed elsewhere. */
+const NOTIFIED_POLL_INTERVAL_MS = 2_000;
 
 export function registerProtocolRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
   void app.register(
@@ -65,7 +71,7 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
       const leases = await leaseJobs(deps.db, builder.id, request.body.max);
       const current = await deps.builders.get(builder.id);
       if (leases.length > 0 || current.state !== 'active' || Date.now() >= deadline || request.raw.destroyed) return { leases: await Promise.all(leases.map((lease) => withVariables(lease, deps))), builder: statusOf(current) };
-      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+      await deps.queuedJobs.wait(Math.min(deadline - Date.now(), deps.queuedJobs.listening ? NOTIFIED_POLL_INTERVAL_MS : POLL_INTERVAL_MS));
     }
   });
 

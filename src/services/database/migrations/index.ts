@@ -4,9 +4,10 @@ import { buildersAndLeasesMigration } from './003-builders-and-leases.js';
 import { logChunksMigration } from './004-log-chunks.js';
 import { usersAndSessionsMigration } from './005-users-and-sessions.js';
 import { commitStatusesMigration } from './006-commit-statuses.js';
+import { jobsQueuedNotifyMigration } from './007-jobs-queued-notify.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
 /** Every migration, in order. */
-export const migrations: readonly Migration[] = [initialMigration, pipelineIntakeMigration, buildersAndLeasesMigration, logChunksMigration, usersAndSessionsMigration, commitStatusesMigration];
+export const migrations: readonly Migration[] = [initialMigration, pipelineIntakeMigration, buildersAndLeasesMigration, logChunksMigration, usersAndSessionsMigration, commitStatusesMigration, jobsQueuedNotifyMigration];
