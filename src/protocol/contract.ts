@@ -27,7 +27,10 @@
  * - Every job write carries `(attempt, leaseId)`. **409** means the lease is stale (expired and
  *   requeued, drained at the deadline, or revoked): the agent must kill that job's containers at
  *   once and never retry the write.
- * - **401**: the credential is unknown or revoked; the builder must stop and re-join.
+ * - **401**: the credential is unknown (e.g. the services box's database was replaced); the
+ *   builder must stop and join again.
+ * - **403**: an administrator revoked this builder, on any call or on `/register` with its
+ *   identity; the builder must stop for good (its stack exits 0, so no restart policy brings it back).
  * - **400**: the request is malformed (a bug in the agent); not retried.
  * - **5xx or no answer**: the services box is unavailable; the agent retries with backoff capped
  *   at {@link MAX_RETRY_BACKOFF_MS}, keeping unacknowledged log chunks in a buffer.

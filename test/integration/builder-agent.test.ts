@@ -238,6 +238,24 @@ workflows:
   }, 120_000);
 });
 
+describe('revocation', () => {
+  it('a revoked builder exits 0 and, restarted with its identity, refuses to start: no restart loop', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'gyre-agent-'));
+    const agent = await spawnAgent(gyre.base, 'agent-revoked', stateDir);
+    await waitFor(() => agent.output().includes('local API listening'));
+    const builders = (await (await gyre.api('/api/v1/builders')).json()) as { items: { id: number; name: string }[] };
+    const id = builders.items.find((b) => b.name === 'agent-revoked')!.id;
+    expect((await gyre.api(`/api/v1/builders/${id}/revoke`, { method: 'POST' })).status).toBe(200);
+    expect(await agent.exited).toBe(0);
+    expect(agent.output()).toContain('revoked: builder agent-revoked was revoked by an administrator');
+
+    const restarted = await spawnAgent(gyre.base, 'agent-revoked', stateDir);
+    expect(await restarted.exited).toBe(0);
+    expect(restarted.output()).toContain('this builder was revoked by an administrator; not starting');
+    expect(restarted.output()).toContain('gyre builder remove agent-revoked');
+  }, 120_000);
+});
+
 describe('a crash', () => {
   it('kill -9 mid-job: the job completes on a second builder, the first log is kept, and the restarted agent leaves nothing behind', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'gyre-agent-'));

@@ -1,5 +1,7 @@
 import { BUILDER_API_PREFIX, type BuilderFacts, type CompleteRequest, type JobLease, type LeaseResponse, type LeaseToken, type RegisterResponse, type StepReport } from '../../src/protocol/index.js';
 
+const SIMULATED_FACTS = { name: 'simulated', host: 'sim', cpus: 8, memoryBytes: 16 * 1024 ** 3, dockerVersion: '20.10', version: 'test', slots: 4, slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 };
+
 /**
  * A builder that speaks the real protocol over HTTP, without running anything: tests drive it
  * step by step to put the services side through every state.
@@ -15,11 +17,21 @@ export class SimulatedBuilder {
     const response = await fetch(`${base}${BUILDER_API_PREFIX}/register`, {
       method: 'POST',
       headers: { authorization: `Join ${joinSecret}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ facts: { host: 'sim', cpus: 8, memoryBytes: 16 * 1024 ** 3, dockerVersion: '20.10', version: 'test', slots: 4, slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3, ...facts } }),
+      body: JSON.stringify({ facts: { ...SIMULATED_FACTS, ...facts } }),
     });
     if (response.status !== 201) throw new Error(`register failed: ${response.status} ${await response.text()}`);
     const body = (await response.json()) as RegisterResponse;
     return new SimulatedBuilder(base, body.builderId, body.credential!);
+  }
+
+  /** Registers again with its identity, as a restarted agent does; returns the status. */
+  async registerAgain(joinSecret: string): Promise<{ status: number; body: unknown }> {
+    const response = await fetch(`${this.base}${BUILDER_API_PREFIX}/register`, {
+      method: 'POST',
+      headers: { authorization: `Join ${joinSecret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ facts: SIMULATED_FACTS, identity: { builderId: this.id, credential: this.credential } }),
+    });
+    return { status: response.status, body: await response.json() };
   }
 
   /** Sends a protocol request and returns the status and parsed body. */

@@ -17,7 +17,7 @@ import { builderNameOf, computeCapacity, type Capacity, type SlotSettings } from
 import { cleanupBuilder } from '../runner/index.js';
 import { IdentityFile } from './identity-file.js';
 import { JobSession } from './job-session.js';
-import { CredentialRefusedError, ProtocolClient, StaleLeaseError } from './protocol-client.js';
+import { BuilderRevokedError, CredentialRefusedError, ProtocolClient, StaleLeaseError } from './protocol-client.js';
 import { retryWhileUnavailable } from './retry.js';
 import { Wakeup } from './wakeup.js';
 
@@ -51,7 +51,11 @@ export interface AgentStatus {
   readonly runningJobs: readonly number[];
 }
 
-/** How the agent ended: 0 drained, 1 revoked or failed, 143 stopped at once. */
+/**
+ * How the agent ended: 0 drained, or revoked by an administrator (so the stack's `on-failure`
+ * restart policy leaves it stopped: restarting cannot help); 1 failed or its credential is
+ * unknown (a restart joins again); 143 stopped at once.
+ */
 export interface AgentExit {
   readonly code: number;
   readonly reason: string;
@@ -86,6 +90,7 @@ export class Agent {
     readonly capacity: Capacity,
   ) {
     this.done = this.loop().catch((error: unknown) => {
+      if (error instanceof BuilderRevokedError) return revokedExit(error);
       this.logger.error({ err: error }, 'the agent stopped on an error');
       return { code: 1, reason: error instanceof Error ? error.message : String(error) };
     });
@@ -141,6 +146,7 @@ export class Agent {
 
   private async loop(): Promise<AgentExit> {
     for (;;) {
+      if (this.refused instanceof BuilderRevokedError) return await this.endAll(revokedExit(this.refused));
       if (this.refused) return await this.endAll({ code: 1, reason: `the services box refused this builder's credential (${this.refused.message}); join it again` });
       if (this.stoppingNow) return await this.endAll({ code: 143, reason: 'stopped at once' });
       if (this.state === 'active' && !this.localDrain) {
@@ -248,7 +254,15 @@ export class Agent {
   }
 }
 
+export { BuilderRevokedError } from './protocol-client.js';
+
+/** The exit of a revoked builder. */
+function revokedExit(error: BuilderRevokedError): AgentExit {
+  return { code: 0, reason: `revoked: ${error.message}` };
+}
+
 function registrationError(error: unknown, servicesUrl: string): unknown {
+  if (error instanceof BuilderRevokedError) return error;
   if (error instanceof CredentialRefusedError) return new GyreError(`the services box at ${servicesUrl} refused the join secret; copy GYRE_JOIN_SECRET from the services box's .env (or rotate it and use the new one)`, ExitCode.invalidInput);
   // At registration a 409 means the name is taken by another builder.
   if (error instanceof StaleLeaseError) return new GyreError(`the services box at ${servicesUrl} refused to register: ${error.message}`, ExitCode.invalidInput);

@@ -24,6 +24,9 @@ export class StaleLeaseError extends GyreError {}
 /** 401: the join secret or the builder's credential was refused. */
 export class CredentialRefusedError extends GyreError {}
 
+/** 403: an administrator revoked this builder; it must stop for good. A refusal like a 401, for every caller that only needs to stop. */
+export class BuilderRevokedError extends CredentialRefusedError {}
+
 /** Any other 4xx: the request itself is wrong, so sending it again cannot help. */
 export class RequestRefusedError extends GyreError {}
 
@@ -110,6 +113,7 @@ export class ProtocolClient {
     const message = `${method} ${path} was answered ${response.status}: ${errorMessageOf(text)}`;
     if (response.status === 409) throw new StaleLeaseError(message);
     if (response.status === 401) throw new CredentialRefusedError(message);
+    if (response.status === 403) throw new BuilderRevokedError(errorMessageOf(text));
     if (response.status >= 400 && response.status < 500) throw new RequestRefusedError(message);
     throw new UnavailableError(`the services box at ${this.servicesUrl}: ${message}`);
   }

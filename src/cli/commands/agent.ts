@@ -33,13 +33,17 @@ Settings come from the environment: GYRE_SERVICES_URL (or SERVICES_PRIVATE_IP), 
 Signals: SIGTERM drains (no new jobs, running ones finish, exit 0 once drained);
 a second SIGTERM stops the running jobs at once, and they are retried on another builder.
 
+Exit codes: 0 drained, or revoked by an administrator (the stack's restart policy then leaves
+it stopped); 1 failed, or the services box no longer knows its credential (a restart joins
+again); 2 bad settings, or registration refused (join secret, name taken); 143 stopped at once.
+
 Examples:
   $ GYRE_SERVICES_URL=http://10.0.0.5 GYRE_JOIN_SECRET=... gyre agent
   $ gyre agent drain          # on the builder box: drain and wait until it is drained`,
     )
     .action(async (options: AgentOptions) => {
       const settings = loadCommandSettings({ env: options.env }, 'agent', createOutput(false, process.stderr), true);
-      const [{ default: Dockerode }, { Agent }, { startLocalApi }, { createLogger }] = await Promise.all([
+      const [{ default: Dockerode }, { Agent, BuilderRevokedError }, { startLocalApi }, { createLogger }] = await Promise.all([
         import('dockerode'),
         import('../../builder/agent/agent.js'),
         import('../../builder/agent/local-api.js'),
@@ -47,20 +51,28 @@ Examples:
       ]);
       const logger = createLogger('agent', settings.logLevel);
       const builder = settings.builder;
-      const running = await Agent.start(
-        new Dockerode(),
-        {
-          servicesUrl: builder.servicesUrl!,
-          joinSecret: settings.secrets.joinSecret!,
-          ...(builder.name !== undefined && { name: builder.name }),
-          stateDir: options.stateDir,
-          slots: { ...(builder.slots !== undefined && { slots: builder.slots }), slotCpus: builder.slotCpus, slotMemoryBytes: builder.slotMemoryBytes },
-          drainTimeoutMs: builder.drainTimeoutMs,
-          helperImage: settings.images.app,
-          version: GYRE_VERSION,
-        },
-        logger,
-      );
+      let running: Awaited<ReturnType<typeof Agent.start>>;
+      try {
+        running = await Agent.start(
+          new Dockerode(),
+          {
+            servicesUrl: builder.servicesUrl!,
+            joinSecret: settings.secrets.joinSecret!,
+            ...(builder.name !== undefined && { name: builder.name }),
+            stateDir: options.stateDir,
+            slots: { ...(builder.slots !== undefined && { slots: builder.slots }), slotCpus: builder.slotCpus, slotMemoryBytes: builder.slotMemoryBytes },
+            drainTimeoutMs: builder.drainTimeoutMs,
+            helperImage: settings.images.app,
+            version: GYRE_VERSION,
+          },
+          logger,
+        );
+      } catch (error) {
+        if (!(error instanceof BuilderRevokedError)) throw error;
+        // Exit 0: the stack's on-failure restart policy must not bring a revoked builder back.
+        logger.error({ reason: error.message }, 'this builder was revoked by an administrator; not starting');
+        return;
+      }
       const api = await startLocalApi(running, Number(options.apiPort));
       logger.info({ localApi: api.url }, 'local API listening');
       process.once('SIGTERM', onFirstSignal);
@@ -72,7 +84,7 @@ Examples:
       }
       const exit = await running.done;
       await api.close();
-      logger.info({ code: exit.code, reason: exit.reason }, exit.code === 0 ? 'drained; exiting' : 'exiting');
+      logger.info({ code: exit.code, reason: exit.reason }, exit.code === 0 ? `${exit.reason}; exiting` : 'exiting');
       process.exitCode = exit.code;
     });
 

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthError } from '../api/error-shape.js';
 import type { Builder } from './builder-rows.js';
-import type { BuilderStore } from './builder-store.js';
+import { revokedMessage, type BuilderStore } from './builder-store.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -21,9 +21,11 @@ export function registerBuilderAuth(app: FastifyInstance, builders: BuilderStore
 async function identifyBuilder(request: FastifyRequest, builders: BuilderStore): Promise<Builder> {
   const match = /^Builder (\d+)\.([A-Za-z0-9_-]+)$/.exec(request.headers.authorization ?? '');
   if (!match) throw new AuthError(401, 'send `Authorization: Builder <id>.<credential>` as returned by /register');
-  const builder = await builders.authenticate(Number(match[1]), match[2]!);
-  if (!builder) throw new AuthError(401, 'the builder credential is unknown or revoked; join again with the join secret');
-  return builder;
+  const [id, credential] = [Number(match[1]), match[2]!];
+  const builder = await builders.authenticate(id, credential);
+  if (builder) return builder;
+  const revoked = await builders.revokedName(id, credential);
+  throw revoked === undefined ? new AuthError(401, 'the builder credential is unknown; join again with the join secret') : new AuthError(403, revokedMessage(revoked));
 }
 
 /** The authenticated builder of a request that passed {@link registerBuilderAuth}. */

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { BuilderFacts, BuilderState, BuilderStatus } from '../../protocol/index.js';
 import type { Database } from '../database/create-pool.js';
-import { ConflictError, NotFoundError } from '../../shared/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../shared/errors.js';
 import { builderColumns, toBuilder, type Builder, type BuilderRow } from './builder-rows.js';
 
 const hashCredential = (credential: string) => createHash('sha256').update(credential, 'utf8').digest();
@@ -22,6 +22,8 @@ export class BuilderStore {
     if (identity) {
       const known = await this.authenticate(identity.builderId, identity.credential);
       if (known) return { builder: await this.updateFacts(known.id, facts) };
+      const revoked = await this.revokedName(identity.builderId, identity.credential);
+      if (revoked !== undefined) throw new ForbiddenError(revokedMessage(revoked));
     }
     const credential = randomBytes(32).toString('base64url');
     const result = await this.db.query<BuilderRow>(
@@ -32,6 +34,12 @@ export class BuilderStore {
     const row = result.rows[0];
     if (!row) throw new ConflictError(`a builder named "${facts.name}" is already registered; choose another name (GYRE_BUILDER_NAME), or remove the old builder first`);
     return { builder: toBuilder(row), credential };
+  }
+
+  /** The name of the builder this identity belonged to, when an administrator revoked it. */
+  async revokedName(builderId: number, credential: string): Promise<string | undefined> {
+    const result = await this.db.query<{ name: string }>("SELECT name FROM builders WHERE id = $1 AND credential_hash = $2 AND state = 'revoked'", [builderId, hashCredential(credential)]);
+    return result.rows[0]?.name;
   }
 
   /** The builder for a credential, unless it is unknown or revoked; marks it seen. */
@@ -125,4 +133,9 @@ function audited(update: string, action: string, actorParam = '$3'): string {
 /** The part of a builder the protocol returns on every lease and heartbeat. */
 export function statusOf(builder: { state: BuilderState; drainDeadline: string | null }): BuilderStatus {
   return { state: builder.state, drainDeadline: builder.drainDeadline };
+}
+
+/** What a revoked builder is told, on any call: why it must stop, and what its operator can do. */
+export function revokedMessage(name: string): string {
+  return `builder ${name} was revoked by an administrator; remove it on its host with \`gyre builder remove ${name}\`, or join the host again under another name`;
 }
