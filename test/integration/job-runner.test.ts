@@ -129,44 +129,35 @@ describe('runJob on the local Docker Engine', () => {
     expect(sink.events.filter((e) => e.index === 1).map((e) => e.status)).toEqual(['started', 'finished']);
   }, 30_000);
 
-  it('cancels a running job when its signal is aborted', async () => {
-    const job = makeJob([run('echo running; sleep 60'), run('echo never', { when: 'always' })]);
+  /** Runs `job`, cancels it once step 1 has printed `running`, checks it ended canceled, and returns its output. */
+  async function cancelOnceRunning(job: RunnerJob, killGraceMs: number): Promise<RecordingSink> {
     const sink = new RecordingSink();
     const controller = new AbortController();
     sink.onLog = (step, text) => {
       if (step === 1 && text.includes('running')) controller.abort();
     };
-    // A grace period longer than the test's own time limit: the job must end when its processes do.
-    const result = await runAndCheckCleanup(job, sink, { signal: controller.signal, killGraceMs: 120_000 });
+    const result = await runAndCheckCleanup(job, sink, { signal: controller.signal, killGraceMs });
     expect(result).toMatchObject({ outcome: 'canceled' });
+    return sink;
+  }
+
+  it('cancels a running job when its signal is aborted', async () => {
+    // A grace period longer than the test's own time limit: the job must end when its processes do.
+    const sink = await cancelOnceRunning(makeJob([run('echo running; sleep 60'), run('echo never', { when: 'always' })]), 120_000);
     expect(sink.text(0)).toContain('Every step ended after SIGTERM');
     expect(sink.text(0)).not.toContain('SIGKILL');
     expect(sink.text(2)).toBe('');
   }, 60_000);
 
   it('gives a step that handles SIGTERM its grace period to clean up', async () => {
-    const job = makeJob([run("trap 'echo cleaning; sleep 2; echo cleaned; exit 0' TERM; echo running; sleep 60 & wait")]);
-    const sink = new RecordingSink();
-    const controller = new AbortController();
-    sink.onLog = (step, text) => {
-      if (step === 1 && text.includes('running')) controller.abort();
-    };
-    const result = await runAndCheckCleanup(job, sink, { signal: controller.signal, killGraceMs: 20_000 });
-    expect(result).toMatchObject({ outcome: 'canceled' });
+    const sink = await cancelOnceRunning(makeJob([run("trap 'echo cleaning; sleep 2; echo cleaned; exit 0' TERM; echo running; sleep 60 & wait")]), 20_000);
     expect(sink.text(1)).toBe('running\ncleaning\ncleaned\n');
     expect(sink.text(0)).toContain('Every step ended after SIGTERM');
   }, 60_000);
 
   it('kills what ignores SIGTERM once the grace period is over', async () => {
     // An ignored signal stays ignored across exec, so `sleep` ignores SIGTERM too.
-    const job = makeJob([run("trap '' TERM; echo running; sleep 60")]);
-    const sink = new RecordingSink();
-    const controller = new AbortController();
-    sink.onLog = (step, text) => {
-      if (step === 1 && text.includes('running')) controller.abort();
-    };
-    const result = await runAndCheckCleanup(job, sink, { signal: controller.signal, killGraceMs: 1_000 });
-    expect(result).toMatchObject({ outcome: 'canceled' });
+    const sink = await cancelOnceRunning(makeJob([run("trap '' TERM; echo running; sleep 60")]), 1_000);
     expect(sink.text(0)).toContain('Steps still running 1s after SIGTERM: sending SIGKILL');
   }, 60_000);
 
