@@ -67,8 +67,9 @@ export async function startServices(settings: Settings, logger: Logger, options:
   return {
     addresses,
     close: async () => {
-      await Promise.all([...userApps, listeners.admin].map((app) => app.close()));
+      // First, so waiting lease long-polls answer now rather than holding the close for up to 30 s.
       await parts.queuedJobs.stop();
+      await Promise.all([...userApps, listeners.admin].map((app) => app.close()));
       await reaper.stop();
       await parts.builder.idle();
       await statusPoster.stop();

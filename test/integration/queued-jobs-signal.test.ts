@@ -51,6 +51,15 @@ describe('QueuedJobsSignal on a real PostgreSQL', () => {
     expect(await wokeDuring(() => database.db.query("UPDATE jobs SET state = 'queued', queued_at = now() WHERE workflow_id = $1 AND state = 'blocked'", [workflowId]))).toBe(true);
   });
 
+  it('does not miss a notification that arrives between a look for jobs and the wait', async () => {
+    const mark = signal.mark;
+    await seedWorkflow(database.db, projectId, [{ name: 'in-between' }]);
+    await until('the notification', () => signal.mark !== mark);
+    const waited = signal.wait(60_000, mark).then(() => 'woken');
+    const later = new Promise((resolve) => setTimeout(resolve, 5_000, 'still waiting'));
+    expect(await Promise.race([waited, later])).toBe('woken');
+  });
+
   it('listens again after its connection is killed, and wakes waiters once it is back', async () => {
     const terminated = await database.db.query<{ n: number }>(
       "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN gyre_jobs_queued%' AND pid <> pg_backend_pid()",
@@ -70,5 +79,8 @@ describe('QueuedJobsSignal on a real PostgreSQL', () => {
     const later = new Promise((resolve) => setTimeout(resolve, 5_000, 'still waiting'));
     expect(await Promise.race([waiting, later])).toBe('woken');
     expect(other.listening).toBe(false);
+    // A stopped signal keeps nobody waiting: long-polls answer a closing server at once.
+    const afterStop = other.wait(60_000).then(() => 'woken');
+    expect(await Promise.race([afterStop, new Promise((resolve) => setTimeout(resolve, 5_000, 'still waiting'))])).toBe('woken');
   });
 });

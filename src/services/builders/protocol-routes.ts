@@ -28,7 +28,7 @@ export interface ProtocolDeps {
   readonly jobs: JobWrites;
   readonly logs: LogStore;
   /** Wakes lease long-polls when jobs are queued. */
-  readonly queuedJobs: Pick<QueuedJobsSignal, 'wait' | 'listening'>;
+  readonly queuedJobs: Pick<QueuedJobsSignal, 'wait' | 'mark' | 'listening' | 'isStopped'>;
 }
 
 /** How often a lease long-poll looks for jobs while no notification arrives: the listening connection is down. */
@@ -68,10 +68,12 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
     const builder = builderOf(request);
     const deadline = Date.now() + Math.min(request.body.waitSeconds, MAX_LEASE_WAIT_S) * 1000;
     for (;;) {
+      const mark = deps.queuedJobs.mark;
       const leases = await leaseJobs(deps.db, builder.id, request.body.max);
       const current = await deps.builders.get(builder.id);
-      if (leases.length > 0 || current.state !== 'active' || Date.now() >= deadline || request.raw.destroyed) return { leases: await Promise.all(leases.map((lease) => withVariables(lease, deps))), builder: statusOf(current) };
-      await deps.queuedJobs.wait(Math.min(deadline - Date.now(), deps.queuedJobs.listening ? NOTIFIED_POLL_INTERVAL_MS : POLL_INTERVAL_MS));
+      const done = leases.length > 0 || current.state !== 'active' || Date.now() >= deadline || request.raw.destroyed || deps.queuedJobs.isStopped;
+      if (done) return { leases: await Promise.all(leases.map((lease) => withVariables(lease, deps))), builder: statusOf(current) };
+      await deps.queuedJobs.wait(Math.min(deadline - Date.now(), deps.queuedJobs.listening ? NOTIFIED_POLL_INTERVAL_MS : POLL_INTERVAL_MS), mark);
     }
   });
 

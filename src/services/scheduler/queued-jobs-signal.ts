@@ -17,6 +17,7 @@ export class QueuedJobsSignal {
   private client: pg.PoolClient | undefined;
   private reconnect: NodeJS.Timeout | undefined;
   private stopped = false;
+  private generation = 0;
 
   constructor(
     private readonly db: Database,
@@ -33,8 +34,17 @@ export class QueuedJobsSignal {
     void this.connect();
   }
 
-  /** Resolves when jobs may have been queued, or after `timeoutMs` at the latest. */
-  wait(timeoutMs: number): Promise<void> {
+  /** Counts wake-ups; a waiter that read it before looking for jobs misses none that came in between. */
+  get mark(): number {
+    return this.generation;
+  }
+
+  /**
+   * Resolves when jobs may have been queued since `since` (a {@link mark} read before the last
+   * look for jobs), or after `timeoutMs` at the latest; at once when the signal is stopped.
+   */
+  wait(timeoutMs: number, since: number = this.generation): Promise<void> {
+    if (this.stopped || since !== this.generation) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
@@ -46,7 +56,7 @@ export class QueuedJobsSignal {
     });
   }
 
-  /** Stops listening and wakes every waiter, so nothing waits on a closing server. */
+  /** Stops listening and wakes every waiter; later waits end at once, so long-polls answer a closing server. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnect);
@@ -54,7 +64,7 @@ export class QueuedJobsSignal {
     const client = this.client;
     this.client = undefined;
     if (!client) return;
-    client.removeAllListeners('notification');
+    detach(client);
     try {
       await client.query(`UNLISTEN ${JOBS_QUEUED_CHANNEL}`);
       client.release();
@@ -63,32 +73,48 @@ export class QueuedJobsSignal {
     }
   }
 
-  private async connect(): Promise<void> {
-    if (this.stopped) return;
-    let client: pg.PoolClient | undefined;
-    try {
-      client = await this.db.connect();
-      client.on('notification', () => this.wakeAll());
-      client.on('error', (error) => this.lost(client!, error));
-      await client.query(`LISTEN ${JOBS_QUEUED_CHANNEL}`);
-      if (this.stopped) {
-        client.release();
-        return;
-      }
-      this.client = client;
-      // Jobs queued while nobody listened are found by the waiters' next look.
-      this.wakeAll();
-    } catch (error) {
-      if (client) this.lost(client, error);
-      else this.retryLater(error);
-    }
+  /** Whether the server is stopping: waiters should give up waiting. */
+  get isStopped(): boolean {
+    return this.stopped;
   }
 
-  private lost(client: pg.PoolClient, error: unknown): void {
-    if (this.client === client) this.client = undefined;
-    client.removeAllListeners('notification');
-    client.release(error instanceof Error ? error : true);
-    this.retryLater(error);
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    let client: pg.PoolClient;
+    try {
+      client = await this.db.connect();
+    } catch (error) {
+      this.retryLater(error);
+      return;
+    }
+    // An 'error' event and the failing query can both report one broken connection: release once.
+    let released = false;
+    const lose = (error: unknown): void => {
+      if (released) return;
+      released = true;
+      if (this.client === client) this.client = undefined;
+      detach(client);
+      client.release(error instanceof Error ? error : true);
+      this.retryLater(error);
+    };
+    client.on('notification', () => this.wakeAll());
+    client.on('error', lose);
+    try {
+      await client.query(`LISTEN ${JOBS_QUEUED_CHANNEL}`);
+    } catch (error) {
+      lose(error);
+      return;
+    }
+    if (released) return;
+    if (this.stopped) {
+      released = true;
+      detach(client);
+      client.release(true);
+      return;
+    }
+    this.client = client;
+    // Jobs queued while nobody listened are found by the waiters' next look.
+    this.wakeAll();
   }
 
   private retryLater(error: unknown): void {
@@ -99,6 +125,13 @@ export class QueuedJobsSignal {
   }
 
   private wakeAll(): void {
+    this.generation += 1;
     for (const wake of [...this.waiters]) wake();
   }
+}
+
+/** A client goes back to the pool without this signal's listeners (released with `true`, it is closed, not reused). */
+function detach(client: pg.PoolClient): void {
+  client.removeAllListeners('notification');
+  client.removeAllListeners('error');
 }
