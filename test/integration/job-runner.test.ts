@@ -144,7 +144,7 @@ describe('runJob on the local Docker Engine', () => {
   it('cancels a running job when its signal is aborted', async () => {
     // A grace period longer than the test's own time limit: the job must end when its processes do.
     const sink = await cancelOnceRunning(makeJob([run('echo running; sleep 60'), run('echo never', { when: 'always' })]), 120_000);
-    expect(sink.text(0)).toContain('Every step ended after SIGTERM');
+    expect(sink.text(0)).toContain('Every process of the job ended after SIGTERM');
     expect(sink.text(0)).not.toContain('SIGKILL');
     expect(sink.text(2)).toBe('');
   }, 60_000);
@@ -152,13 +152,20 @@ describe('runJob on the local Docker Engine', () => {
   it('gives a step that handles SIGTERM its grace period to clean up', async () => {
     const sink = await cancelOnceRunning(makeJob([run("trap 'echo cleaning; sleep 2; echo cleaned; exit 0' TERM; echo running; sleep 60 & wait")]), 20_000);
     expect(sink.text(1)).toBe('running\ncleaning\ncleaned\n');
-    expect(sink.text(0)).toContain('Every step ended after SIGTERM');
+    expect(sink.text(0)).toContain('Every process of the job ended after SIGTERM');
   }, 60_000);
 
   it('kills what ignores SIGTERM once the grace period is over', async () => {
     // An ignored signal stays ignored across exec, so `sleep` ignores SIGTERM too.
     const sink = await cancelOnceRunning(makeJob([run("trap '' TERM; echo running; sleep 60")]), 1_000);
-    expect(sink.text(0)).toContain('Steps still running 1s after SIGTERM: sending SIGKILL');
+    expect(sink.text(0)).toContain('Processes still running 1s after SIGTERM: sending SIGKILL');
+  }, 60_000);
+
+  it('waits for processes that left the step\'s process group, as `timeout` does', async () => {
+    // The trailing echo keeps bash from exec-ing `timeout`, which then makes a process group of its
+    // own; the shell dies on SIGTERM at once, but what runs under `timeout` ignores it.
+    const sink = await cancelOnceRunning(makeJob([run(`echo running; timeout 60 sh -c "trap '' TERM; sleep 50"; echo after`)]), 1_000);
+    expect(sink.text(0)).toContain('Processes still running 1s after SIGTERM: sending SIGKILL');
   }, 60_000);
 
   it('fails a job that runs past its time limit', async () => {

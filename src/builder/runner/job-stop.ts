@@ -1,17 +1,18 @@
 /**
- * Stopping a running job, for a cancel or the job's time limit: SIGTERM to every step's session,
- * then, once the steps have ended or after a grace period, SIGKILL to every process of the primary
- * container. A job whose steps end on SIGTERM stops at once; one that cleans up on SIGTERM gets the
- * grace period, with its output still flowing. The keep-alive init survives, and the containers are
- * removed by the cleanup that follows.
+ * Stopping a running job, for a cancel or the job's time limit: SIGTERM to every process of the
+ * job, then, once none is left or after a grace period, SIGKILL to every process of the primary
+ * container. A job whose processes end on SIGTERM stops at once; one that cleans up on SIGTERM
+ * gets the grace period, with its output still flowing (the `setsid -w` holding each step's
+ * output stream is spared). The keep-alive init survives, and the containers are removed by the
+ * cleanup that follows.
  */
 import type Dockerode from 'dockerode';
 import { formatDuration } from '../../shared/durations.js';
 import { execInContainer } from './exec.js';
-import { killAllArgv, signalStepsArgv, type ImageTools } from './shell.js';
+import { killAllArgv, signalJobProcessesArgv } from './shell.js';
 
 export const DEFAULT_KILL_GRACE_MS = 10_000;
-/** How often a stop looks for steps left during the grace period. */
+/** How often a stop looks for processes left during the grace period. */
 const STOP_POLL_MS = 250;
 
 /** Why a job was stopped before its steps were done. */
@@ -20,7 +21,7 @@ export type StopReason = 'canceled' | 'timeout';
 /** Watches the cancel signal and the time limit, and stops the primary's processes once. */
 export class JobStop {
   reason: StopReason | undefined;
-  private primary: { readonly container: Dockerode.Container; readonly tools: ImageTools } | undefined;
+  private primary: Dockerode.Container | undefined;
   private killing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly onAbort = (): void => this.stop('canceled');
@@ -34,9 +35,9 @@ export class JobStop {
     if (options.signal?.aborted) this.reason = 'canceled';
   }
 
-  /** The container to stop, once it exists and its tools are known. */
-  attach(container: Dockerode.Container, tools: ImageTools): void {
-    this.primary = { container, tools };
+  /** The container to stop, once it exists. */
+  attach(primary: Dockerode.Container): void {
+    this.primary = primary;
   }
 
   /** Stops the job; later calls do nothing. */
@@ -55,27 +56,27 @@ export class JobStop {
   }
 
   private async killProcesses(): Promise<void> {
-    if (this.primary === undefined) return;
-    const { container, tools } = this.primary;
+    const container = this.primary;
+    if (container === undefined) return;
     const graceMs = this.options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-    await this.signal(container, signalStepsArgv(tools, 'TERM'), 'SIGTERM to the steps');
+    await this.signal(container, signalJobProcessesArgv('TERM'), 'SIGTERM to the job\'s processes');
     const deadline = Date.now() + graceMs;
-    while (await this.anyStepLeft(container, tools)) {
+    while (await this.anyProcessLeft(container)) {
       if (Date.now() >= deadline) {
-        this.log(`Steps still running ${formatDuration(graceMs)} after SIGTERM: sending SIGKILL`);
+        this.log(`Processes still running ${formatDuration(graceMs)} after SIGTERM: sending SIGKILL`);
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, Math.min(STOP_POLL_MS, deadline - Date.now())));
     }
-    if (Date.now() < deadline) this.log('Every step ended after SIGTERM');
+    if (Date.now() < deadline) this.log('Every process of the job ended after SIGTERM');
     // Whatever left the steps' sessions goes too.
     await this.signal(container, killAllArgv('KILL'), 'SIGKILL to the job\'s processes');
   }
 
-  /** When the check itself fails, steps are assumed left, so the grace period and SIGKILL still apply. */
-  private async anyStepLeft(container: Dockerode.Container, tools: ImageTools): Promise<boolean> {
+  /** When the check itself fails, processes are assumed left, so the grace period and SIGKILL still apply. */
+  private async anyProcessLeft(container: Dockerode.Container): Promise<boolean> {
     try {
-      return (await execInContainer(container, { cmd: signalStepsArgv(tools, '0') })) === 0;
+      return (await execInContainer(container, { cmd: signalJobProcessesArgv('0') })) === 0;
     } catch {
       return true;
     }

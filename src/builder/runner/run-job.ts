@@ -29,8 +29,8 @@ export async function runJob(docker: Dockerode, job: RunnerJob, sink: RunnerSink
   try {
     const resources = await setUp(docker, job, options, log, stop);
     primary = resources.primary;
+    stop.attach(primary);
     const tools = parseToolsProbe((await execOutput(primary, PROBE_TOOLS_ARGV)).output);
-    stop.attach(primary, tools);
     const ctx: StepContext = { job, sink, options, docker, primary, resources, tools, stop, background };
     const { failed } = await runSteps(ctx);
     result = stopResult(stop, options) ?? (failed ? { outcome: 'failed', message: failed.message, failedStep: failed } : { outcome: 'success' });

@@ -36,7 +36,7 @@ export function directoryExpression(dir: string): string {
 }
 
 /** Where a step's session id is kept inside the primary container. */
-export function stepPidFile(stepIndex: number | '*'): string {
+export function stepPidFile(stepIndex: number): string {
   return `/tmp/.gyre-step-${stepIndex}.pid`;
 }
 
@@ -54,21 +54,32 @@ export function stepExecArgv(tools: ImageTools, shell: readonly string[], script
 
 /** Signals a step's session (or, without setsid, its shell) from inside the container. */
 export function killStepArgv(tools: ImageTools, stepIndex: number, signal: 'TERM' | 'KILL'): string[] {
-  return signalSessionsArgv(tools, stepPidFile(stepIndex), signal);
+  const target = tools.hasSetsid ? `-$(cat ${stepPidFile(stepIndex)})` : `$(cat ${stepPidFile(stepIndex)})`;
+  return ['/bin/sh', '-c', `kill -s ${signal} -- ${target}`];
 }
 
 /**
- * Signals every step's session (or shell), leaving the `setsid -w` that each `docker exec` started
- * alone, so a step's output keeps flowing while it handles the signal. Exits 0 when any step was
- * there to receive it: with signal `0` it only asks whether any step is left.
+ * Sends `signal` to every process of the job in the primary container, one by one: all but the
+ * keep-alive (pid 1 and the `sleep` it runs), the `setsid -w` that holds each step's output stream
+ * open (so a step's output keeps flowing while it handles the signal) and this shell itself.
+ * Zombies are skipped. Exits 0 when there was any: with signal `0` it only asks whether any job
+ * process is left, whichever process group it moved to (`timeout`, say, makes its own).
  */
-export function signalStepsArgv(tools: ImageTools, signal: 'TERM' | '0'): string[] {
-  return signalSessionsArgv(tools, stepPidFile('*'), signal);
-}
-
-function signalSessionsArgv(tools: ImageTools, pidFiles: string, signal: 'TERM' | 'KILL' | '0'): string[] {
-  const target = tools.hasSetsid ? '-$(cat "$f")' : '$(cat "$f")';
-  return ['/bin/sh', '-c', `found=1; for f in ${pidFiles}; do [ -f "$f" ] && kill -s ${signal} -- ${target} 2>/dev/null && found=0; done; exit $found`];
+export function signalJobProcessesArgv(signal: 'TERM' | '0'): string[] {
+  const script = [
+    'found=1',
+    'for d in /proc/[0-9]*; do',
+    '  p=${d#/proc/}',
+    '  if [ "$p" = 1 ] || [ "$p" = $$ ]; then continue; fi',
+    '  read -r l 2>/dev/null < "$d/stat" || continue',
+    // stat is "pid (comm) state ppid ...", and comm may hold spaces and parentheses.
+    '  c=${l#*(}; c=${c%)*}; set -- ${l##*) }',
+    '  if [ "$1" = Z ] || [ "$c" = setsid ] || { [ "$2" = 1 ] && [ "$c" = sleep ]; }; then continue; fi',
+    `  kill -s ${signal} "$p" 2>/dev/null && found=0`,
+    'done',
+    'exit $found',
+  ].join('\n');
+  return ['/bin/sh', '-c', script];
 }
 
 /** Signals every process of the container but its init (dash needs `-s` and `--` for this). */
