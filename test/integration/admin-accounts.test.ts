@@ -72,7 +72,10 @@ describe('the accounts page of the admin console', () => {
 
     expect((await ada.submit('/accounts', '/accounts', { login: 'carol', password: 'carols first password' })).status).toBe(303);
     await signIn(gyre.base, 'carol', 'carols first password');
-    expect(await audited('account.create')).toEqual([{ actor: 'admin:ada', target: 'carol' }]);
+    expect(await isAdmin('carol')).toBe(false);
+    expect((await ada.submit('/accounts', '/accounts', { login: 'erin', password: 'erins first password', admin: 'on' })).status).toBe(303);
+    expect(await isAdmin('erin')).toBe(true);
+    expect(await audited('account.create')).toEqual([{ actor: 'admin:ada', target: 'carol' }, { actor: 'admin:ada', target: 'erin' }]);
     const taken = await ada.submit('/accounts', '/accounts', { login: 'Carol', password: 'another password!' });
     expect(taken.status).toBe(409);
     expect(await taken.text()).toContain('the login &quot;Carol&quot; is taken');
@@ -99,6 +102,8 @@ describe('the accounts page of the admin console', () => {
     expect(await self.text()).toContain('you cannot revoke your own administrator rights');
     expect((await ada.submit('/accounts', `/accounts/${adaId}/remove`, {})).status).toBe(409);
 
+    // Ada becomes the last administrator account again.
+    expect((await ada.submit('/accounts', `/accounts/${await userId('erin')}/remove`, {})).status).toBe(303);
     const builtIn = await signIn(gyre.services.addresses.admin, 'admin', TEST_SECRETS.GYRE_ADMIN_PASSWORD);
     const last = await builtIn.submit('/accounts', `/accounts/${adaId}/admin`, { admin: 'revoke' });
     expect(last.status).toBe(409);
@@ -114,7 +119,7 @@ describe('the accounts page of the admin console', () => {
     expect((await ada.submit('/accounts', `/accounts/${carolId}/remove`, {})).status).toBe(303);
     expect(await userId('carol')).toBeUndefined();
     expect((await carol.get('/')).status).toBe(302);
-    expect(await audited('account.remove')).toEqual([{ actor: 'admin:ada', target: 'carol' }]);
+    expect(await audited('account.remove')).toEqual([{ actor: 'admin:ada', target: 'erin' }, { actor: 'admin:ada', target: 'carol' }]);
     const again = await ada.submit('/accounts', `/accounts/${carolId}/remove`, {});
     expect(again.status).toBe(404);
     expect(await again.text()).toContain(`account ${carolId} does not exist`);

@@ -13,7 +13,7 @@ import { actorOf, adminAction, adminOnly, adminPageModel } from './admin-page.js
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
 
 interface AccountForm {
-  Body: { login?: string; password?: string; signup?: string; _csrf?: string };
+  Body: { login?: string; password?: string; admin?: string; signup?: string; _csrf?: string };
 }
 
 interface AccountRequest {
@@ -33,7 +33,7 @@ export function registerAccountsPages(web: FastifyInstance, deps: AdminDeps): vo
   web.get('/accounts', { preHandler: adminOnly }, (request, reply) => showAccounts(request, reply));
 
   web.post<AccountForm>('/accounts', { preHandler: adminOnly }, act<AccountForm>(async (request) => {
-    const user = await deps.users.createLocal(String(request.body.login ?? '').trim(), String(request.body.password ?? ''), { by: 'admin' });
+    const user = await deps.users.createLocal(String(request.body.login ?? '').trim(), String(request.body.password ?? ''), { by: 'admin', admin: request.body.admin === 'on' });
     await deps.audit.record(actorOf(request), 'account.create', user.login, { admin: user.isAdmin });
     request.log.info({ login: user.login, actor: actorOf(request) }, 'account created by an administrator');
   }));

@@ -1,6 +1,6 @@
 /**
- * Accounts. The first account ever made (local or GitHub) becomes an administrator, as in the
- * product Gyre replaces. Every change of who exists or who is an administrator runs under one
+ * Accounts. The first account anyone makes for themselves (local or GitHub) becomes an
+ * administrator, as in the product Gyre replaces. Every change of who exists or who is an administrator runs under one
  * lock, so two first sign-ins at once cannot both become admin or both miss out, and two
  * administrators demoting each other at once cannot leave the console without one.
  */
@@ -24,10 +24,10 @@ export interface Account extends User {
 }
 
 /**
- * Who makes an account: the person, signing up (refused while sign-up is closed, except for the
- * very first account, which has no administrator to ask), or an administrator.
+ * Who makes an account: the person, signing up (refused while sign-up is closed; the first such
+ * account becomes an administrator), or an administrator, who says whether it is one.
  */
-export type AccountCreator = { readonly by: 'self'; readonly signupOpen: boolean } | { readonly by: 'admin' };
+export type AccountCreator = { readonly by: 'self'; readonly signupOpen: boolean } | { readonly by: 'admin'; readonly admin: boolean };
 
 interface UserRow {
   id: string;
@@ -127,15 +127,14 @@ export class UserStore {
   private async insert(logins: readonly string[], passwordHash: string | null, githubId: number | null, creator: AccountCreator): Promise<User> {
     return withTransaction(this.db, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [ACCOUNTS_LOCK]);
-      const any = await client.query('SELECT 1 FROM users LIMIT 1');
-      if (creator.by === 'self' && !creator.signupOpen && any.rowCount) throw new ForbiddenError(SIGNUP_CLOSED);
+      if (creator.by === 'self' && !creator.signupOpen) throw new ForbiddenError(SIGNUP_CLOSED);
       const clashes = await client.query<{ login: string }>('SELECT lower(login) AS login FROM users WHERE lower(login) = ANY($1::text[])', [logins.map((l) => l.toLowerCase())]);
       const taken = new Set(clashes.rows.map((row) => row.login));
       const login = logins.find((candidate) => !taken.has(candidate.toLowerCase()));
       if (login === undefined) throw new ConflictError(`the login "${logins[0]}" is taken; choose another`);
       const result = await client.query<UserRow>(
-        `INSERT INTO users (login, password_hash, github_id, is_admin) VALUES ($1, $2, $3, NOT EXISTS (SELECT 1 FROM users)) RETURNING ${COLUMNS}`,
-        [login, passwordHash, githubId],
+        `INSERT INTO users (login, password_hash, github_id, is_admin) VALUES ($1, $2, $3, coalesce($4, NOT EXISTS (SELECT 1 FROM users))) RETURNING ${COLUMNS}`,
+        [login, passwordHash, githubId, creator.by === 'admin' ? creator.admin : null],
       );
       return toUser(result.rows[0]!);
     });

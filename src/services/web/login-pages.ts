@@ -20,10 +20,7 @@ export interface LoginPolicy {
   readonly title: string;
   /** The account to sign in, `null` for a built-in account without a user row, or why not. */
   authenticate(login: string, password: string): Promise<{ readonly userId: number | null } | { readonly refused: string }>;
-  /**
-   * Whether people may make their own accounts right now; absent where there is no sign-up at all
-   * (the admin console). The very first account can always be made.
-   */
+  /** Whether people may make their own accounts right now; absent where there is no sign-up at all (the admin console). */
   readonly signupOpen?: () => Promise<boolean>;
   /** Whether to offer "Sign in with GitHub" (once the GitHub app is set). @default never */
   readonly offersGitHub?: () => Promise<boolean>;
@@ -122,9 +119,8 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
 
 /** What the sign-in and sign-up pages say about making an account. */
 async function signupState(policy: LoginPolicy, users: UserStore): Promise<{ signup: boolean; firstAccount: boolean }> {
-  if (!policy.signupOpen) return { signup: false, firstAccount: false };
-  const firstAccount = (await users.count()) === 0;
-  return { signup: firstAccount || (await policy.signupOpen()), firstAccount };
+  if (!policy.signupOpen || !(await policy.signupOpen())) return { signup: false, firstAccount: false };
+  return { signup: true, firstAccount: (await users.count()) === 0 };
 }
 
 async function startSession(reply: FastifyReply, deps: LoginDeps, scope: SessionScope, userId: number | null, next: string): Promise<FastifyReply> {
