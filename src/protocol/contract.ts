@@ -29,8 +29,9 @@
  *   once and never retry the write.
  * - **401**: the credential is unknown (e.g. the services box's database was replaced); the
  *   builder must stop and join again.
- * - **403**: an administrator revoked this builder, on any call or on `/register` with its
- *   identity; the builder must stop for good (its stack exits 0, so no restart policy brings it back).
+ * - **403** with `error.code` {@link BUILDER_REVOKED_CODE}: an administrator revoked this builder,
+ *   on any call or on `/register` with its identity; the builder must stop for good (its stack
+ *   exits 0, so no restart policy brings it back).
  * - **400**: the request is malformed (a bug in the agent); not retried.
  * - **5xx or no answer**: the services box is unavailable; the agent retries with backoff capped
  *   at {@link MAX_RETRY_BACKOFF_MS}, keeping unacknowledged log chunks in a buffer.
@@ -57,6 +58,8 @@ export const MAX_LEASE_WAIT_S = 30;
 export const BUILDER_LOST_AFTER_MS = 90_000;
 export const MAX_INFRASTRUCTURE_RETRIES = 2;
 export const MAX_RETRY_BACKOFF_MS = 10_000;
+/** The `error.code` of the 403 a revoked builder gets; a 403 without it (a proxy's, say) is not a revocation. */
+export const BUILDER_REVOKED_CODE = 'builder_revoked';
 
 /** `active → draining(deadline) → drained`, plus `lost` (silent) and `revoked`. */
 export type BuilderState = 'active' | 'draining' | 'drained' | 'lost' | 'revoked';

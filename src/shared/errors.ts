@@ -86,9 +86,12 @@ export class ConflictError extends GyreError {
   }
 }
 
-/** The request is understood but not allowed, e.g. sign-up while it is closed. The HTTP layer answers 403. */
+/** The request is understood but not allowed, e.g. sign-up while it is closed. The HTTP layer answers 403 with `code`. */
 export class ForbiddenError extends GyreError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly code: string = 'forbidden',
+  ) {
     super(message, ExitCode.invalidInput);
   }
 }

@@ -101,8 +101,9 @@ describe('draining and revoking', () => {
     const revoked = (await (await gyre.api(`/api/v1/builders/${builder.id}/revoke`, { method: 'POST' })).json()) as { state: string; requeued: number };
     expect(revoked).toMatchObject({ state: 'revoked', requeued: 1 });
     expect((await stateOf(lease.jobId)).state).toBe('queued');
-    const refused = await builder.call<{ error: { message: string } }>('/lease', { max: 1, waitSeconds: 0 });
+    const refused = await builder.call<{ error: { code: string; message: string } }>('/lease', { max: 1, waitSeconds: 0 });
     expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('builder_revoked');
     expect(refused.body.error.message).toMatch(/^builder f\d+ was revoked by an administrator; remove it on its host with `gyre builder remove f\d+`/);
     expect((await builder.registerAgain(joinSecret)).status).toBe(403);
     expect((await builder.call('/heartbeat')).status).toBe(403);

@@ -4,6 +4,7 @@
  */
 import {
   BUILDER_API_PREFIX,
+  BUILDER_REVOKED_CODE,
   type BuilderStatus,
   type CompleteRequest,
   type DrainRequest,
@@ -113,17 +114,26 @@ export class ProtocolClient {
     const message = `${method} ${path} was answered ${response.status}: ${errorMessageOf(text)}`;
     if (response.status === 409) throw new StaleLeaseError(message);
     if (response.status === 401) throw new CredentialRefusedError(message);
-    if (response.status === 403) throw new BuilderRevokedError(errorMessageOf(text));
+    if (response.status === 403 && errorCodeOf(text) === BUILDER_REVOKED_CODE) throw new BuilderRevokedError(errorMessageOf(text));
     if (response.status >= 400 && response.status < 500) throw new RequestRefusedError(message);
     throw new UnavailableError(`the services box at ${this.servicesUrl}: ${message}`);
   }
 }
 
 function errorMessageOf(text: string): string {
+  return errorOf(text)?.message ?? (text || '(no body)');
+}
+
+function errorCodeOf(text: string): string | undefined {
+  return errorOf(text)?.code;
+}
+
+/** The services box's error shape, `{ error: { code, message } }`; undefined for anything else (a proxy's page, say). */
+function errorOf(text: string): { code?: string; message?: string } | undefined {
   try {
-    return (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
+    return (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
   } catch {
-    return text || '(no body)';
+    return undefined;
   }
 }
 

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthError } from '../api/error-shape.js';
 import type { Builder } from './builder-rows.js';
-import { revokedMessage, type BuilderStore } from './builder-store.js';
+import { BuilderRevokedError, type BuilderStore } from './builder-store.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,7 +25,7 @@ async function identifyBuilder(request: FastifyRequest, builders: BuilderStore):
   const builder = await builders.authenticate(id, credential);
   if (builder) return builder;
   const revoked = await builders.revokedName(id, credential);
-  throw revoked === undefined ? new AuthError(401, 'the builder credential is unknown; join again with the join secret') : new AuthError(403, revokedMessage(revoked));
+  throw revoked === undefined ? new AuthError(401, 'the builder credential is unknown; join again with the join secret') : new BuilderRevokedError(revoked);
 }
 
 /** The authenticated builder of a request that passed {@link registerBuilderAuth}. */

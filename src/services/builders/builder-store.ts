@@ -3,7 +3,7 @@
  * authentication, the drain state machine and revocation.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { BuilderFacts, BuilderState, BuilderStatus } from '../../protocol/index.js';
+import { BUILDER_REVOKED_CODE, type BuilderFacts, type BuilderState, type BuilderStatus } from '../../protocol/index.js';
 import type { Database } from '../database/create-pool.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../shared/errors.js';
 import { builderColumns, toBuilder, type Builder, type BuilderRow } from './builder-rows.js';
@@ -23,7 +23,7 @@ export class BuilderStore {
       const known = await this.authenticate(identity.builderId, identity.credential);
       if (known) return { builder: await this.updateFacts(known.id, facts) };
       const revoked = await this.revokedName(identity.builderId, identity.credential);
-      if (revoked !== undefined) throw new ForbiddenError(revokedMessage(revoked));
+      if (revoked !== undefined) throw new BuilderRevokedError(revoked);
     }
     const credential = randomBytes(32).toString('base64url');
     const result = await this.db.query<BuilderRow>(
@@ -136,6 +136,8 @@ export function statusOf(builder: { state: BuilderState; drainDeadline: string |
 }
 
 /** What a revoked builder is told, on any call: why it must stop, and what its operator can do. */
-export function revokedMessage(name: string): string {
-  return `builder ${name} was revoked by an administrator; remove it on its host with \`gyre builder remove ${name}\`, or join the host again under another name`;
+export class BuilderRevokedError extends ForbiddenError {
+  constructor(name: string) {
+    super(`builder ${name} was revoked by an administrator; remove it on its host with \`gyre builder remove ${name}\` (or stop its agent), or join the host again under another name`, BUILDER_REVOKED_CODE);
+  }
 }
