@@ -112,6 +112,24 @@ describe('the accounts page of the admin console', () => {
     expect(await isAdmin('ada')).toBe(true);
   });
 
+  it('gives fleet actions through the API to administrators\' tokens only, checked at each request', async () => {
+    const bob = await signIn(gyre.base, 'bob', 'another long password');
+    const created = await (await bob.submit('/tokens', '/tokens', { name: 'bobs script' })).text();
+    const token = /gyre_pat_[A-Za-z0-9_-]{43}/.exec(created)![0];
+    const api = (path: string, method = 'GET') => fetch(`${gyre.base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(method === 'POST' && { body: '{}' }) });
+    expect((await api('/api/v1/builders')).status).toBe(200);
+    const refused = await api('/api/v1/join-secret/rotate', 'POST');
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('the API token "bobs script" belongs to an account that is not an administrator');
+    expect((await api('/api/v1/builders/1/revoke', 'POST')).status).toBe(403);
+
+    const bobId = await userId('bob');
+    expect((await ada.submit('/accounts', `/accounts/${bobId}/admin`, { admin: 'grant' })).status).toBe(303);
+    expect((await api('/api/v1/join-secret/rotate', 'POST')).status).toBe(201);
+    expect((await ada.submit('/accounts', `/accounts/${bobId}/admin`, { admin: 'revoke' })).status).toBe(303);
+    expect((await api('/api/v1/join-secret/rotate', 'POST')).status).toBe(403);
+  });
+
   it('removes an account: its sessions end and its login is free again', async () => {
     const carol = await signIn(gyre.base, 'carol', 'carols first password');
     expect((await carol.get('/')).status).toBe(200);
