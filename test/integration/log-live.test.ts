@@ -62,7 +62,27 @@ function makeChunks(jobId: number): { full: Buffer; chunks: LogChunk[] } {
   return { full: Buffer.concat(steps), chunks };
 }
 
-/** Reorders chunks within windows of 5, so they arrive out of order as retried sends do. */
+/**
+ * Reports steps as the protocol orders them while chunks arrive in any order: a user step is
+ * reported started once every chunk of the steps before it is stored, and finished once its own
+ * are (step 0 is the runner's set-up output, which has no reports).
+ */
+async function reportSteps(jobId: number, chunks: readonly LogChunk[], stored: ReadonlySet<LogChunk>, reported: Map<number, 'started' | 'finished'>): Promise<void> {
+  const steps = [...new Set(chunks.map((c) => c.step))].sort((a, b) => a - b);
+  const allStored = (step: number) => chunks.filter((c) => c.step === step).every((c) => stored.has(c));
+  for (const step of steps.filter((s) => s > 0)) {
+    if (!reported.has(step) && steps.filter((s) => s < step).every(allStored)) {
+      await db.query("INSERT INTO job_steps (job_id, attempt, index, name, user_step, status, started_at) VALUES ($1, 1, $2, $3, true, 'started', now())", [jobId, step, `step ${step}`]);
+      reported.set(step, 'started');
+    }
+    if (reported.get(step) === 'started' && allStored(step)) {
+      await db.query("UPDATE job_steps SET status = 'finished', exit_code = 0, finished_at = now() WHERE job_id = $1 AND attempt = 1 AND index = $2", [jobId, step]);
+      reported.set(step, 'finished');
+    }
+  }
+}
+
+/** Reorders chunks within windows of 5 (across step boundaries too), so they arrive out of order as concurrent sends would. */
 function reorder<T>(items: readonly T[]): T[] {
   const windows = Array.from({ length: Math.ceil(items.length / 5) }, (_, i) => items.slice(i * 5, i * 5 + 5).reverse());
   return windows.flat();
@@ -77,16 +97,24 @@ describe('GET /api/v1/jobs/:id/log/stream', () => {
     jobId = await insertTestJob(db);
     const made = makeChunks(jobId);
     full = made.full;
-    const [stored, later] = [made.chunks.slice(0, 10), reorder(made.chunks.slice(10))];
-    for (const chunk of stored) await logs.append(chunk);
+    const [first, later] = [made.chunks.slice(0, 10), reorder(made.chunks.slice(10))];
+    const stored = new Set<LogChunk>();
+    const reported = new Map<number, 'started' | 'finished'>();
+    for (const chunk of first) {
+      await logs.append(chunk);
+      stored.add(chunk);
+    }
     let open = 0;
     const readers = Array.from({ length: 20 }, () => followLog(jobId, { onOpen: () => open++ }));
     while (open < 20) await sleep(20);
     expect(live.pollerCount).toBe(1);
     for (const chunk of later) {
       await logs.append(chunk);
+      stored.add(chunk);
+      await reportSteps(jobId, made.chunks, stored, reported);
       await sleep(2_000 / later.length);
     }
+    expect([...reported.values()]).toEqual(['finished', 'finished']);
     expect(live.pollerCount).toBe(1);
     await db.query(`UPDATE jobs SET state = 'success' WHERE id = $1`, [jobId]);
     followed = await Promise.all(readers);

@@ -24,6 +24,16 @@ const KEYS_PER_POLL = 1000;
 const BYTES_PER_POLL = 4 * 1024 * 1024;
 
 const KEYS_SQL = `SELECT step, seq, byte_length FROM log_chunks WHERE job_id = $1 AND attempt = $2 AND (step, seq) >= ($3, $4) ORDER BY step, seq LIMIT $5`;
+/**
+ * Steps whose output may still come: user steps started and not reported finished, except
+ * background ones (their output runs alongside later steps; waiting for them would hold the live
+ * view until they end), and the runner's set-up output (step 0) until the first user step starts.
+ */
+const OPEN_STEPS_SQL = `SELECT s.index FROM job_steps s JOIN jobs j ON j.id = s.job_id
+  WHERE s.job_id = $1 AND s.attempt = $2 AND s.status = 'started'
+    AND coalesce((j.spec->'steps'->(s.index - 1)->>'background')::boolean, false) = false
+  UNION ALL
+  SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM job_steps WHERE job_id = $1 AND attempt = $2)`;
 const DATA_SQL = `SELECT step, seq, data FROM log_chunks WHERE job_id = $1 AND attempt = $2 AND (step, seq) >= ($3, $4) AND (step, seq) <= ($5, $6) ORDER BY step, seq`;
 
 /** How a poller reports to its hub. */
@@ -94,8 +104,10 @@ export class AttemptPoller {
     const job = await this.db.query<{ state: string; attempt: number }>('SELECT state, attempt FROM jobs WHERE id = $1', [this.jobId]);
     const row = job.rows[0];
     const finished = !row || FINISHED_STATES.has(row.state) || row.attempt > this.attempt;
+    const open = await this.db.query<{ index: number }>(OPEN_STEPS_SQL, [this.jobId, this.attempt]);
     const keys = await this.db.query<{ step: number; seq: number; byte_length: number }>(KEYS_SQL, [this.jobId, this.attempt, this.cursor.step, this.cursor.seq, KEYS_PER_POLL]);
-    const run = takeContiguous(this.cursor, keys.rows.map((k): StoredChunkKey => ({ step: k.step, seq: k.seq, bytes: k.byte_length })), BYTES_PER_POLL);
+    const openSteps = finished ? [] : open.rows.map((row) => row.index);
+    const run = takeContiguous(this.cursor, keys.rows.map((k): StoredChunkKey => ({ step: k.step, seq: k.seq, bytes: k.byte_length })), BYTES_PER_POLL, openSteps);
     if (run.chunks.length > 0) {
       await this.sendRun(run.chunks);
       this.cursor = run.cursor;

@@ -1,12 +1,15 @@
 /**
  * Which stored chunks a live reader may be sent. Chunks can arrive out of order, and the log's
  * bytes are in (step, seq) order, so a step's chunks are sent only once there is no gap before
- * them. The stream moves on to a later step when that step's seq 0 is stored and the current
- * step has no stored chunk after a gap.
+ * them. The stream moves on to a later step when that step's seq 0 is stored, the current step
+ * has no stored chunk after a gap, and no step it would leave is still open: started and not yet
+ * reported finished (the agent reports a step finished only after all of its output was
+ * acknowledged, so a finished step has no chunk still to come).
  *
  * Limitation: a chunk of a step that arrives after the stream has moved past that step is
- * stored (and served by `GET /log`) but is not sent live; the agent sends a step's output
- * before the next step's, so only a chunk resent late across a step boundary can be missed.
+ * stored (and served by `GET /log`) but is not sent live. That happens only to steps the caller
+ * does not count as open although they run on: background steps, whose output runs alongside
+ * later steps, and the runner's own step 0, which also notes a cancel or cleanup at the end.
  */
 
 /** The next chunk a live stream waits for. */
@@ -28,15 +31,17 @@ export interface ContiguousRun {
 
 /**
  * Takes the contiguous chunks from `keys` (stored at or after `cursor`, in (step, seq) order),
- * stopping at the first gap or once `maxBytes` is reached (at least one chunk is always taken).
+ * stopping at the first gap, before a later step while a step on the way is in `openSteps`, or
+ * once `maxBytes` is reached (at least one chunk is always taken).
  */
-export function takeContiguous(cursor: LogCursor, keys: readonly StoredChunkKey[], maxBytes: number): ContiguousRun {
+export function takeContiguous(cursor: LogCursor, keys: readonly StoredChunkKey[], maxBytes: number, openSteps: readonly number[]): ContiguousRun {
   const chunks: StoredChunkKey[] = [];
   let next = cursor;
   let bytes = 0;
   for (const key of keys) {
     const continues = key.step === next.step && key.seq === next.seq;
-    const startsLaterStep = key.step > next.step && key.seq === 0;
+    const from = next.step;
+    const startsLaterStep = key.step > from && key.seq === 0 && !openSteps.some((step) => step >= from && step < key.step);
     if (!continues && !startsLaterStep) break;
     if (chunks.length > 0 && bytes + key.bytes > maxBytes) break;
     chunks.push(key);
@@ -45,3 +50,4 @@ export function takeContiguous(cursor: LogCursor, keys: readonly StoredChunkKey[
   }
   return { chunks, cursor: next };
 }
+
