@@ -128,6 +128,8 @@ describe('the accounts page of the admin console', () => {
     expect((await api('/api/v1/join-secret/rotate', 'POST')).status).toBe(201);
     expect((await ada.submit('/accounts', `/accounts/${bobId}/admin`, { admin: 'revoke' })).status).toBe(303);
     expect((await api('/api/v1/join-secret/rotate', 'POST')).status).toBe(403);
+    // The one rotation that happened is in the audit log, under the token's name.
+    expect(await audited('join_secret.rotate')).toEqual([{ actor: 'token:bobs script', target: null }]);
   });
 
   it('removes an account: its sessions end and its login is free again', async () => {

@@ -77,8 +77,7 @@ export function registerSettingsPages(web: FastifyInstance, deps: AdminDeps): vo
     checkCsrf(request);
     const grace = parseGracePeriod(request.body?.['grace'] ?? DEFAULT_GRACE);
     if (!grace.ok) return showSettings(request, reply.code(400), deps, { section: 'joinSecret', entered: request.body, problems: grace.problems });
-    const secret = await deps.joinSecrets.rotate(grace.value);
-    await deps.audit.record(actorOf(request), 'join_secret.rotate', null, { graceSeconds: grace.value / 1000 });
+    const secret = await deps.joinSecrets.rotate(grace.value, actorOf(request));
     request.log.info({ actor: actorOf(request), grace: formatDuration(grace.value) }, 'join secret rotated');
     // Shown on this answer only: the page is not cached and the secret is stored hashed.
     return showSettings(request, reply.header('cache-control', 'no-store'), deps, { newSecret: { secret, grace: formatDuration(grace.value) } });

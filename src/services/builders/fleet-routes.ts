@@ -43,7 +43,7 @@ export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void
   app.post<{ Body: { graceSeconds?: number } }>(
     '/api/v1/join-secret/rotate',
     { ...adminOnly, schema: { tags, summary: 'Issue a new join secret (shown once); the old one works for the grace period', body: { type: 'object', additionalProperties: false, properties: { graceSeconds: { type: 'integer', minimum: 0, maximum: 30 * 86_400 } } } } },
-    async (request, reply) => reply.code(201).send({ joinSecret: await deps.joinSecrets.rotate((request.body?.graceSeconds ?? 3600) * 1000) }),
+    async (request, reply) => reply.code(201).send({ joinSecret: await deps.joinSecrets.rotate((request.body?.graceSeconds ?? 3600) * 1000, actorOf(request)) }),
   );
 
   app.get('/api/v1/queue', { schema: { tags, summary: 'Queued jobs, oldest first, each with the reason it waits' } }, async () => readQueue(deps.db, await deps.builders.list()));

@@ -23,13 +23,17 @@ export class JoinSecrets {
     return result.rows.map((row) => timingSafeEqual(row.secret_hash, presented)).includes(true);
   }
 
-  /** Issues a new current secret; the previous ones stop working after `graceMs`. Returns it once. */
-  async rotate(graceMs: number): Promise<string> {
+  /**
+   * Issues a new current secret; the previous ones stop working after `graceMs`. Returns it once.
+   * The audit entry naming `actor` is written by the same statement, so the log cannot miss one.
+   */
+  async rotate(graceMs: number, actor: string): Promise<string> {
     const secret = randomBytes(32).toString('base64url');
     await this.db.query(
-      `WITH retired AS (UPDATE join_secrets SET expires_at = now() + make_interval(secs => $2::double precision / 1000) WHERE expires_at IS NULL)
-       INSERT INTO join_secrets (secret_hash) VALUES ($1)`,
-      [hash(secret), graceMs],
+      `WITH retired AS (UPDATE join_secrets SET expires_at = now() + make_interval(secs => $2::double precision / 1000) WHERE expires_at IS NULL),
+            issued AS (INSERT INTO join_secrets (secret_hash) VALUES ($1) RETURNING id)
+       INSERT INTO audit_log (actor, action, target, detail) SELECT $3, 'join_secret.rotate', NULL, jsonb_build_object('graceSeconds', $2::double precision / 1000) FROM issued`,
+      [hash(secret), graceMs, actor],
     );
     return secret;
   }
