@@ -2,7 +2,7 @@
  * The accounts page: every account with how it signs in, whether people may sign up by
  * themselves, and the administrator's actions: create an account (whatever the sign-up setting),
  * grant or revoke administrator rights, remove an account (its sessions and API tokens go with
- * it). Every action is audited; the last administrator account can neither be demoted nor removed.
+ * it). Every action is audited in the transaction that makes it (UserStore); the last administrator account can neither be demoted nor removed.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError } from '../../shared/errors.js';
@@ -33,8 +33,7 @@ export function registerAccountsPages(web: FastifyInstance, deps: AdminDeps): vo
   web.get('/accounts', { preHandler: adminOnly }, (request, reply) => showAccounts(request, reply));
 
   web.post<AccountForm>('/accounts', { preHandler: adminOnly }, act<AccountForm>(async (request) => {
-    const user = await deps.users.createLocal(String(request.body.login ?? '').trim(), String(request.body.password ?? ''), { by: 'admin', admin: request.body.admin === 'on' });
-    await deps.audit.record(actorOf(request), 'account.create', user.login, { admin: user.isAdmin });
+    const user = await deps.users.createLocal(String(request.body.login ?? '').trim(), String(request.body.password ?? ''), { by: 'admin', admin: request.body.admin === 'on', actor: actorOf(request) });
     request.log.info({ login: user.login, actor: actorOf(request) }, 'account created by an administrator');
   }));
 
@@ -47,16 +46,14 @@ export function registerAccountsPages(web: FastifyInstance, deps: AdminDeps): vo
   web.post<AccountRequest>('/accounts/:id/admin', { preHandler: adminOnly, schema: { params: idParams } }, act<AccountRequest>(async (request) => {
     const grant = request.body.admin === 'grant';
     if (!grant && request.params.id === request.signedIn?.user?.id) throw new ConflictError('you cannot revoke your own administrator rights; another administrator can');
-    const user = await deps.users.setAdmin(request.params.id, grant);
-    await deps.audit.record(actorOf(request), grant ? 'account.grant_admin' : 'account.revoke_admin', user.login, null);
+    const user = await deps.users.setAdmin(request.params.id, grant, actorOf(request));
     // Revoked rights take effect at once: the console checks them on every request.
     request.log.info({ login: user.login, admin: grant, actor: actorOf(request) }, 'administrator rights changed');
   }));
 
   web.post<AccountRequest>('/accounts/:id/remove', { preHandler: adminOnly, schema: { params: idParams } }, act<AccountRequest>(async (request) => {
     if (request.params.id === request.signedIn?.user?.id) throw new ConflictError('you cannot remove your own account; another administrator can');
-    const user = await deps.users.remove(request.params.id);
-    await deps.audit.record(actorOf(request), 'account.remove', user.login, null);
+    const user = await deps.users.remove(request.params.id, actorOf(request));
     request.log.info({ login: user.login, actor: actorOf(request) }, 'account removed');
   }));
 }

@@ -27,7 +27,7 @@ export interface Account extends User {
  * Who makes an account: the person, signing up (refused while sign-up is closed; the first such
  * account becomes an administrator), or an administrator, who says whether it is one.
  */
-export type AccountCreator = { readonly by: 'self'; readonly signupOpen: boolean } | { readonly by: 'admin'; readonly admin: boolean };
+export type AccountCreator = { readonly by: 'self'; readonly signupOpen: boolean } | { readonly by: 'admin'; readonly admin: boolean; readonly actor: string };
 
 interface UserRow {
   id: string;
@@ -95,19 +95,23 @@ export class UserStore {
     return result.rows.map((row) => ({ ...toUser(row), hasPassword: row.password_hash !== null, createdAt: row.created_at.toISOString() }));
   }
 
-  /** Grants or revokes administrator rights; the last administrator account cannot lose them. */
-  async setAdmin(id: number, isAdmin: boolean): Promise<User> {
+  /** Grants or revokes administrator rights, audited as `actor`'s; the last administrator account cannot lose them. */
+  async setAdmin(id: number, isAdmin: boolean, actor: string): Promise<User> {
     return this.changeAccount(id, isAdmin ? undefined : 'revoke the administrator rights of', async (client) => {
       const result = await client.query<UserRow>(`UPDATE users SET is_admin = $2 WHERE id = $1 RETURNING ${COLUMNS}`, [id, isAdmin]);
-      return toUser(result.rows[0]!);
+      const user = toUser(result.rows[0]!);
+      await audit(client, actor, isAdmin ? 'account.grant_admin' : 'account.revoke_admin', user.login, null);
+      return user;
     });
   }
 
-  /** Removes an account with its sessions and API tokens; the last administrator account cannot be removed. */
-  async remove(id: number): Promise<User> {
+  /** Removes an account with its sessions and API tokens, audited as `actor`'s; the last administrator account cannot be removed. */
+  async remove(id: number, actor: string): Promise<User> {
     return this.changeAccount(id, 'remove', async (client) => {
       const result = await client.query<UserRow>(`DELETE FROM users WHERE id = $1 RETURNING ${COLUMNS}`, [id]);
-      return toUser(result.rows[0]!);
+      const user = toUser(result.rows[0]!);
+      await audit(client, actor, 'account.remove', user.login, null);
+      return user;
     });
   }
 
@@ -136,7 +140,14 @@ export class UserStore {
         `INSERT INTO users (login, password_hash, github_id, is_admin) VALUES ($1, $2, $3, coalesce($4, NOT EXISTS (SELECT 1 FROM users))) RETURNING ${COLUMNS}`,
         [login, passwordHash, githubId, creator.by === 'admin' ? creator.admin : null],
       );
-      return toUser(result.rows[0]!);
+      const user = toUser(result.rows[0]!);
+      if (creator.by === 'admin') await audit(client, creator.actor, 'account.create', user.login, { admin: user.isAdmin });
+      return user;
     });
   }
+}
+
+/** An audit entry written in the transaction of the change it records, so the log cannot miss one. */
+async function audit(client: pg.PoolClient, actor: string, action: string, target: string, detail: object | null): Promise<void> {
+  await client.query('INSERT INTO audit_log (actor, action, target, detail) VALUES ($1, $2, $3, $4)', [actor, action, target, detail === null ? null : JSON.stringify(detail)]);
 }
