@@ -40,7 +40,7 @@ export function connectionOptions(host: DockerHost, env: Environment): Connectio
         algorithms: { serverHostKey: [...login.serverHostKeys] as NonNullable<NonNullable<SshOptions['algorithms']>['serverHostKey']> },
         readyTimeout: SSH_READY_TIMEOUT_MS,
       };
-      return { ...UNSET, protocol: 'ssh', host: host.address, port: host.port, username: login.username, sshOptions };
+      return { ...UNSET, protocol: 'ssh', host: login.address, port: login.port, username: login.username, sshOptions };
     }
     case 'context':
       return connectionOptions(host.endpoint, env);

@@ -1,8 +1,9 @@
 /**
  * How an ssh:// host logs in and whom it trusts. ssh2 (inside docker-modem) reads neither
  * ~/.ssh/config nor known_hosts, and by default accepts any host key; for an engine that gives
- * root on its machine we check the host key against known_hosts as `ssh` would, and use the
- * ssh-agent and the default key files as `ssh` would.
+ * root on its machine we check the host key against known_hosts as `ssh` would, and use
+ * ~/.ssh/config's HostName, User, Port and IdentityFile, the ssh-agent and the default key
+ * files as `ssh` would.
  */
 import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,9 +13,13 @@ import { InvalidInputError } from '../shared/errors.js';
 import type { Environment } from './docker-config.js';
 import { describeDockerHost, DEFAULT_SSH_PORT, type SshDockerHost } from './host.js';
 import { sshArguments } from './host-hints.js';
+import { matchesPatterns, readSshConfig, type SshConfigEntry } from './ssh-config.js';
 
 /** What ssh2 needs to reach one host. */
 export interface SshLogin {
+  /** Where to connect: the URL's host, or its HostName in ~/.ssh/config. */
+  readonly address: string;
+  readonly port: number;
   readonly username: string;
   readonly agent?: string;
   readonly privateKey?: Buffer;
@@ -36,24 +41,30 @@ const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 const RSA_ALGORITHMS = ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 
 /**
- * The login for an ssh:// host: the user, SSH_AUTH_SOCK's agent and the first default key
- * without a passphrase, and a verifier built from the known_hosts files.
+ * The login for an ssh:// host: where it is and the user (the URL's, else ~/.ssh/config's for
+ * that name; a port in the URL other than 22 wins over the config's), SSH_AUTH_SOCK's agent and
+ * the first key without a passphrase (the config's IdentityFile, then the default ones), and a
+ * verifier built from the known_hosts files for the real host name.
  * @param knownHostsFiles @default ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts
  */
 export function sshLoginFor(host: SshDockerHost, env: Environment, knownHostsFiles?: readonly string[]): SshLogin {
   const home = env['HOME'] || homedir();
+  const configFile = join(home, '.ssh', 'config');
+  const config: SshConfigEntry = existsSync(configFile) ? readSshConfig(readFileSync(configFile, 'utf8'), host.address) : { identityFiles: [] };
+  const address = config.hostName ?? host.address;
+  const port = host.port !== DEFAULT_SSH_PORT ? host.port : (config.port ?? DEFAULT_SSH_PORT);
   const files = knownHostsFiles ?? [join(home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'];
   const where = `Docker host ${describeDockerHost(host)}`;
-  const keys = files.filter((file) => existsSync(file)).flatMap((file) => findKnownHostKeys(readFileSync(file, 'utf8'), host.address, host.port));
+  const keys = files.filter((file) => existsSync(file)).flatMap((file) => findKnownHostKeys(readFileSync(file, 'utf8'), address, port));
   const trusted = keys.filter((k) => !k.revoked);
-  const name = knownHostsName(host.address, host.port);
+  const name = knownHostsName(address, port);
   if (trusted.length === 0) {
     throw new InvalidInputError(where, [
       { input: files.join(', '), message: `list no host key for ${name}, so Gyre cannot tell the real host from an impostor`, hint: `run \`ssh ${sshArguments(host)} true\` once and accept the key after checking its fingerprint` },
     ]);
   }
   const agent = env['SSH_AUTH_SOCK'] || undefined;
-  const privateKey = findDefaultKey(join(home, '.ssh'));
+  const privateKey = findUsableKey([...config.identityFiles.map((file) => file.replace(/^~(?=\/)/, home)), ...DEFAULT_KEYS.map((key) => join(home, '.ssh', key))]);
   if (agent === undefined && privateKey === undefined) {
     throw new InvalidInputError(where, [
       { input: 'SSH_AUTH_SOCK', message: `is not set, and ${join(home, '.ssh')} holds no ${DEFAULT_KEYS.join(', ')} without a passphrase`, hint: 'start ssh-agent and `ssh-add` your key, then run Gyre from that shell' },
@@ -61,7 +72,9 @@ export function sshLoginFor(host: SshDockerHost, env: Environment, knownHostsFil
   }
   const types = [...new Set(trusted.map((k) => k.type))];
   return {
-    username: host.user ?? (env['USER'] || userInfo().username),
+    address,
+    port,
+    username: host.user ?? config.user ?? (env['USER'] || userInfo().username),
     agent,
     privateKey,
     hostVerifier: (key) => trusted.some((k) => k.key.equals(key)) && !keys.some((k) => k.revoked && k.key.equals(key)),
@@ -90,17 +103,10 @@ export function findKnownHostKeys(text: string, address: string, port: number): 
   return keys;
 }
 
-/** A comma-separated pattern list matches when some pattern does and no `!pattern` does. */
+/** A hashed entry, or a comma-separated pattern list. */
 function matchesHost(patterns: string, name: string): boolean {
   if (patterns.startsWith('|1|')) return matchesHashed(patterns, name);
-  let matched = false;
-  for (const pattern of patterns.toLowerCase().split(',')) {
-    const negated = pattern.startsWith('!');
-    if (!wildcard(negated ? pattern.slice(1) : pattern).test(name)) continue;
-    if (negated) return false;
-    matched = true;
-  }
-  return matched;
+  return matchesPatterns(patterns.split(','), name);
 }
 
 function matchesHashed(entry: string, name: string): boolean {
@@ -109,15 +115,9 @@ function matchesHashed(entry: string, name: string): boolean {
   return createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
 }
 
-function wildcard(pattern: string): RegExp {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`);
-}
-
-/** The first of ~/.ssh/id_ed25519, id_ecdsa and id_rsa that ssh2 can use without a passphrase. */
-function findDefaultKey(sshDir: string): Buffer | undefined {
-  for (const name of DEFAULT_KEYS) {
-    const file = join(sshDir, name);
+/** The first of `files` that exists and that ssh2 can use without a passphrase. */
+function findUsableKey(files: readonly string[]): Buffer | undefined {
+  for (const file of files) {
     if (!existsSync(file)) continue;
     const key = readFileSync(file);
     if (!isEncryptedKey(key)) return key;

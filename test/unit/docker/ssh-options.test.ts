@@ -104,6 +104,18 @@ describe('sshLoginFor', () => {
     expect(login).toThrow(/list no host key for \[builder-9\]:2222.*\n.*fix: run `ssh -p 2222 ci@builder-9 true` once/);
   });
 
+  it('goes where ~/.ssh/config sends the alias, as its user, with its IdentityFile, checking the real host\'s key', () => {
+    const key = temp.write('home/.ssh/ci_ed25519', opensshKey('none'));
+    temp.write('home/.ssh/config', 'Host farm-*\n  HostName builder-1\n  User ci-user\n  Port 2200\n  IdentityFile ~/.ssh/ci_ed25519\n');
+    const file = temp.write('farm_known_hosts', `[builder-1]:2200 ssh-ed25519 ${b64(builderKey)}\n`);
+    const login = sshLoginFor({ kind: 'ssh', address: 'farm-1', port: 22 }, { HOME: home(), USER: 'operator' }, [file]);
+    expect(login).toEqual(expect.objectContaining({ address: 'builder-1', port: 2200, username: 'ci-user', privateKey: readFileSync(key) }));
+    expect(login.hostVerifier(builderKey)).toBe(true);
+    // What the URL says wins over the config: its user, and a port other than 22.
+    const explicit = sshLoginFor({ kind: 'ssh', user: 'root', address: 'farm-1', port: 2200 }, { HOME: home() }, [file]);
+    expect(explicit).toEqual(expect.objectContaining({ address: 'builder-1', port: 2200, username: 'root' }));
+  });
+
   it('says how to log in when there is neither an agent nor a usable key', () => {
     temp.write('home/.ssh/id_rsa', Buffer.from('-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n'));
     expect(() => sshLoginFor(host, { HOME: home() }, [knownHosts])).toThrow(/SSH_AUTH_SOCK: is not set, and .*\.ssh holds no id_ed25519, id_ecdsa, id_rsa without a passphrase\n.*fix: start ssh-agent/);
