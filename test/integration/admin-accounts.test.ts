@@ -151,3 +151,51 @@ describe('the accounts page of the admin console', () => {
     expect((await new WebClient(gyre.base).submit('/signup', '/signup', { login: 'dave', password: 'daves long password' })).status).toBe(302);
   });
 });
+
+describe('the accounts API', () => {
+  let call: (path: string, method?: string, body?: unknown) => Promise<Response>;
+
+  beforeAll(async () => {
+    const page = await (await (await signIn(gyre.base, 'ada', 'correct horse battery')).submit('/tokens', '/tokens', { name: 'ada ops' })).text();
+    const token = /gyre_pat_[A-Za-z0-9_-]{43}/.exec(page)![0];
+    call = (path, method = 'GET', body) =>
+      fetch(`${gyre.base}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+  });
+
+  it('lists, creates, promotes and removes accounts as the console does, audited under the token', async () => {
+    const listed = (await (await call('/api/v1/accounts')).json()) as { items: { login: string; isAdmin: boolean; hasPassword: boolean }[] };
+    expect(listed.items.find((a) => a.login === 'ada')).toMatchObject({ isAdmin: true, hasPassword: true });
+
+    const bad = await call('/api/v1/accounts', 'POST', { login: '-frank', password: 'short' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { details: { input: string }[] } }).error.details.map((d) => d.input)).toEqual(['login', 'password']);
+    const created = await call('/api/v1/accounts', 'POST', { login: 'frank', password: 'franks long password' });
+    expect(created.status).toBe(201);
+    const frank = (await created.json()) as { id: number; isAdmin: boolean };
+    expect(frank.isAdmin).toBe(false);
+
+    expect(((await (await call(`/api/v1/accounts/${frank.id}/admin`, 'PUT', { admin: true })).json()) as { isAdmin: boolean }).isAdmin).toBe(true);
+    const self = await call(`/api/v1/accounts/${await userId('ada')}/admin`, 'PUT', { admin: false });
+    expect(self.status).toBe(409);
+    expect(await self.json()).toMatchObject({ error: { message: 'a token cannot revoke the administrator rights of its own account; another administrator can' } });
+
+    expect((await call(`/api/v1/accounts/${frank.id}`, 'DELETE')).status).toBe(200);
+    expect((await call(`/api/v1/accounts/${frank.id}`, 'DELETE')).status).toBe(404);
+    const entries = await db.query<{ action: string }>("SELECT action FROM audit_log WHERE actor = 'token:ada ops' ORDER BY id");
+    expect(entries.rows.map((r) => r.action)).toEqual(['account.create', 'account.grant_admin', 'account.remove']);
+  });
+
+  it('opens and closes sign-up', async () => {
+    expect(await (await call('/api/v1/settings/signup', 'PUT', { signup: 'closed' })).json()).toEqual({ signup: 'closed' });
+    expect(await (await call('/api/v1/settings/signup')).json()).toEqual({ signup: 'closed' });
+    expect((await new WebClient(gyre.base).get('/signup')).status).toBe(403);
+    expect((await call('/api/v1/settings/signup', 'PUT', { signup: 'ajar' })).status).toBe(400);
+    expect(await (await call('/api/v1/settings/signup', 'PUT', { signup: 'open' })).json()).toEqual({ signup: 'open' });
+  });
+
+  it('refuses a token of an account that is not an administrator', async () => {
+    const page = await (await (await signIn(gyre.base, 'bob', 'another long password')).submit('/tokens', '/tokens', { name: 'bob reads' })).text();
+    const token = /gyre_pat_[A-Za-z0-9_-]{43}/.exec(page)![0];
+    expect((await fetch(`${gyre.base}/api/v1/accounts`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
+  });
+});

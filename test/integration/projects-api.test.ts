@@ -101,11 +101,11 @@ describe('the projects API', () => {
     const doc = (await response.json()) as { openapi: string; paths: Record<string, Record<string, { summary?: string; requestBody?: unknown }>> };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/api/v1/builders', '/api/v1/builders/{id}/drain', '/api/v1/builders/{id}/revoke',
+      '/api/v1/accounts', '/api/v1/accounts/{id}', '/api/v1/accounts/{id}/admin', '/api/v1/builders', '/api/v1/builders/{id}/drain', '/api/v1/builders/{id}/revoke',
       '/api/v1/deliveries', '/api/v1/deliveries/{id}', '/api/v1/deliveries/{id}/redeliver', '/api/v1/jobs/{id}', '/api/v1/jobs/{id}/log', '/api/v1/jobs/{id}/log/stream',
       '/api/v1/join-secret/rotate', '/api/v1/pipelines/{id}', '/api/v1/pipelines/{id}/cancel', '/api/v1/pipelines/{id}/rerun', '/api/v1/pipelines/{id}/workflows',
       '/api/v1/projects', '/api/v1/projects/{id}', '/api/v1/projects/{id}/pipelines', '/api/v1/projects/{id}/variables',
-      '/api/v1/projects/{id}/variables/{name}', '/api/v1/queue', '/api/v1/workflows/{id}/jobs',
+      '/api/v1/projects/{id}/variables/{name}', '/api/v1/queue', '/api/v1/settings/signup', '/api/v1/workflows/{id}/jobs',
       '/builder/v1/drain', '/builder/v1/heartbeat', '/builder/v1/jobs/{id}/ack', '/builder/v1/jobs/{id}/complete', '/builder/v1/jobs/{id}/heartbeat',
       '/builder/v1/jobs/{id}/logs', '/builder/v1/jobs/{id}/steps', '/builder/v1/join-secret/check', '/builder/v1/lease', '/builder/v1/register',
       '/healthz', '/webhooks/github',

@@ -15,6 +15,9 @@ import { registerProjectRoutes } from '../projects/project-routes.js';
 import type { ProjectStore } from '../projects/project-store.js';
 import { registerTokenAuth } from './authenticate.js';
 import { registerFleetRoutes } from '../builders/fleet-routes.js';
+import { registerAccountRoutes } from '../auth/account-routes.js';
+import type { UserStore } from '../auth/user-store.js';
+import type { RuntimeSettings } from '../admin/runtime-settings.js';
 import { registerProtocolRoutes } from '../builders/protocol-routes.js';
 import type { BuilderStore } from '../builders/builder-store.js';
 import type { JoinSecrets } from '../builders/join-secrets.js';
@@ -41,6 +44,8 @@ export interface ApiDeps {
   readonly jobs: JobWrites;
   readonly logs: LogStore;
   readonly queuedJobs: QueuedJobsSignal;
+  readonly users: UserStore;
+  readonly runtimeSettings: RuntimeSettings;
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
@@ -55,6 +60,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     registerPipelineRoutes(api, deps);
     registerDeliveryRoutes(api, deps);
     registerFleetRoutes(api, deps);
+    registerAccountRoutes(api, deps);
     registerLogRoutes(api, deps);
     done();
   });
