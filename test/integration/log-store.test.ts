@@ -102,6 +102,11 @@ describe('LogStore with 100 MB sent in shuffled chunks with duplicates', () => {
     expect(Number(stored.rows[0]!.n)).toBe(chunks.length);
   });
 
+  it('counts every stored byte once in the attempt\'s usage, resends and concurrency notwithstanding', async () => {
+    const usage = await db.query<{ bytes: string }>('SELECT bytes FROM log_usage WHERE job_id = $1 AND attempt = 1', [jobId]);
+    expect(Number(usage.rows[0]!.bytes)).toBe(original.length);
+  });
+
   it('streams the whole log back byte-exact', async () => {
     const view = await logs.open(jobId);
     expect(view).toMatchObject({ jobId, attempt: 1, attempts: [1], size: original.length });

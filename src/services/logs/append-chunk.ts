@@ -1,6 +1,7 @@
 /**
- * Storing one chunk under the attempt's size cap. Sizes come from the stored `byte_length`
- * column, which the primary key's index includes, so the sum is an index-only scan.
+ * Storing one chunk under the attempt's size cap. The attempt's size is one row of `log_usage`,
+ * added to by the statement that stores each chunk (a resend that stores nothing adds nothing),
+ * so the check costs the same for the first chunk and the ten-thousandth.
  *
  * Concurrency: the cap is checked before the insert without a lock, so appends racing at the cap
  * may all pass the check; the attempt then overshoots the cap by at most the chunks in flight
@@ -23,8 +24,17 @@ export interface AppendResult {
 const FOREIGN_KEY_VIOLATION = '23503';
 
 const USAGE_SQL = `
-  SELECT coalesce(sum(byte_length), 0) AS bytes, coalesce(bool_or(step = $3), false) AS truncated
-  FROM log_chunks WHERE job_id = $1 AND attempt = $2`;
+  SELECT coalesce((SELECT bytes FROM log_usage WHERE job_id = $1 AND attempt = $2), 0) AS bytes,
+    EXISTS (SELECT 1 FROM log_chunks WHERE job_id = $1 AND attempt = $2 AND step = $3 AND seq = 0) AS truncated`;
+
+/** Stores a chunk and counts its bytes in the same statement; stores (and counts) nothing for a key already stored. */
+const INSERT_SQL = `
+  WITH stored AS (
+    INSERT INTO log_chunks (job_id, attempt, step, seq, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING byte_length
+  )
+  INSERT INTO log_usage (job_id, attempt, bytes) SELECT $1, $2, byte_length FROM stored
+  ON CONFLICT (job_id, attempt) DO UPDATE SET bytes = log_usage.bytes + EXCLUDED.bytes
+  RETURNING 1`;
 
 /** Stores a validated chunk unless that would take the attempt past `maxAttemptBytes`. */
 export async function appendCapped(db: Database, chunk: LogChunk, maxAttemptBytes: number): Promise<AppendResult> {
@@ -41,7 +51,7 @@ export async function appendCapped(db: Database, chunk: LogChunk, maxAttemptByte
 
 async function insertChunk(db: Database, chunk: LogChunk): Promise<AppendResult> {
   const inserted = await db
-    .query('INSERT INTO log_chunks (job_id, attempt, step, seq, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [chunk.jobId, chunk.attempt, chunk.step, chunk.seq, chunk.data])
+    .query(INSERT_SQL, [chunk.jobId, chunk.attempt, chunk.step, chunk.seq, chunk.data])
     .catch((error: unknown) => rethrowMissingJob(error, chunk.jobId));
   if (inserted.rowCount === 1) return { stored: true, truncated: false };
   const existing = await findChunkData(db, chunk);

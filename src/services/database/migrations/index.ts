@@ -5,9 +5,10 @@ import { logChunksMigration } from './004-log-chunks.js';
 import { usersAndSessionsMigration } from './005-users-and-sessions.js';
 import { commitStatusesMigration } from './006-commit-statuses.js';
 import { jobsQueuedNotifyMigration } from './007-jobs-queued-notify.js';
+import { logUsageMigration } from './008-log-usage.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
 /** Every migration, in order. */
-export const migrations: readonly Migration[] = [initialMigration, pipelineIntakeMigration, buildersAndLeasesMigration, logChunksMigration, usersAndSessionsMigration, commitStatusesMigration, jobsQueuedNotifyMigration];
+export const migrations: readonly Migration[] = [initialMigration, pipelineIntakeMigration, buildersAndLeasesMigration, logChunksMigration, usersAndSessionsMigration, commitStatusesMigration, jobsQueuedNotifyMigration, logUsageMigration];
