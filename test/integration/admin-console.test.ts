@@ -113,7 +113,8 @@ describe('the fleet page', () => {
 
     expect((await admin.submit('/fleet', `/fleet/${builder.id}/revoke`, {})).status).toBe(303);
     expect(await builderState(builder.id)).toBe('revoked');
-    expect((await builder.lease(1).catch((error: Error) => error)) instanceof Error).toBe(true);
+    const refused = await builder.call<{ error: { code: string } }>('/lease', { max: 1, waitSeconds: 0 });
+    expect({ status: refused.status, code: refused.body.error.code }).toEqual({ status: 403, code: 'builder_revoked' });
 
     const audit = await (await admin.get('/audit')).text();
     const rows = audit.split('<tr>').filter((row) => row.includes(`<td>${builder.id}</td>`));

@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
-import { signGitHubBody } from '../../src/services/webhooks/index.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { startGitHubDouble, type GitHubDouble, type RecordedStatus } from '../support/github-double.js';
 import { startFlakyGitHub, type FlakyGitHub } from '../support/github-double-faults.js';
-import { pushExample } from '../support/github-examples.js';
+import { deliverWebhook, pushPayloadFor } from '../support/github-examples.js';
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
 import { SimulatedBuilder } from '../support/simulated-builder.js';
 import { WebClient } from '../support/web-client.js';
@@ -82,30 +81,11 @@ afterAll(async () => {
   await Promise.all([flaky?.stop(), github?.stop()]);
 }, 120_000);
 
-/** GitHub's push example, re-aimed at our commit, branch and repository name. */
-function pushPayload(sha: string, branch = 'main'): Buffer {
-  const payload = pushExample('refs/heads/master', false);
-  Object.assign(payload, { ref: `refs/heads/${branch}`, after: sha });
-  Object.assign(payload.repository, { full_name: REPOSITORY, name: 'status-app' });
-  if (payload.head_commit) Object.assign(payload.head_commit, { id: sha, message: 'change things' });
-  return Buffer.from(JSON.stringify(payload));
-}
-
 /** Pushes `config` as the repository's CircleCI config and delivers the signed push webhook; returns the pipeline and commit. */
 async function pushAndDeliver(config: string): Promise<{ pipelineId: number; sha: string }> {
   const { sha } = await git.push('status-app', { '.circleci/config.yml': config, 'change.txt': randomUUID() });
-  const body = pushPayload(sha);
-  const response = await fetch(`${gyre.base}/webhooks/github?project=${project.id}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'user-agent': 'GitHub-Hookshot/test',
-      'x-github-event': 'push',
-      'x-github-delivery': randomUUID(),
-      'x-hub-signature-256': signGitHubBody(body, project.webhookSecret),
-    },
-    body,
-  });
+  const body = pushPayloadFor(sha, { repository: { full_name: REPOSITORY, name: 'status-app' } });
+  const response = await deliverWebhook(`${gyre.base}/webhooks/github?project=${project.id}`, body, project.webhookSecret);
   expect(response.status).toBe(202);
   return { pipelineId: ((await response.json()) as { pipeline: { id: number } }).pipeline.id, sha };
 }

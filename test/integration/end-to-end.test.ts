@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GyreEnvironment, type GyreProject, type JobView, type StartedGyreEnvironment } from '../../src/index.js';
-import { signGitHubBody } from '../../src/services/webhooks/index.js';
 import { startGitHubDouble, type GitHubDouble, type RecordedStatus } from '../support/github-double.js';
-import { pushExample } from '../support/github-examples.js';
+import { deliverWebhook, pushPayloadFor } from '../support/github-examples.js';
 
 // GIVEN the whole platform from the package's own testcontainers module: the services stack (app
 // and PostgreSQL) and one builder on real Docker, and a real git server holding the project's
@@ -98,30 +97,11 @@ afterAll(async () => {
   if (folder) await rm(folder, { recursive: true, force: true });
 }, 120_000);
 
-/** GitHub's push example, re-aimed at our commit, branch and repository. */
-function pushPayload(sha: string, branch: string): Buffer {
-  const payload = pushExample('refs/heads/master', false);
-  Object.assign(payload, { ref: `refs/heads/${branch}`, after: sha });
-  Object.assign(payload.repository, { full_name: REPOSITORY, name: 'shop', default_branch: project.defaultBranch });
-  if (payload.head_commit) Object.assign(payload.head_commit, { id: sha, message: `commit ${sha.slice(0, 7)}` });
-  return Buffer.from(JSON.stringify(payload));
-}
-
 /** Commits `files` to `branch` on the git server, then delivers GitHub's signed push webhook for it; returns the pipeline and commit. */
 async function pushAndDeliver(files: Readonly<Record<string, string>>, branch: string): Promise<{ pipelineId: number; sha: string }> {
   const sha = await gyre.push(project, { ...files, 'change.txt': randomUUID() }, { branch, message: `change on ${branch}` });
-  const body = pushPayload(sha, branch);
-  const response = await fetch(project.webhookUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'user-agent': 'GitHub-Hookshot/e2e',
-      'x-github-event': 'push',
-      'x-github-delivery': randomUUID(),
-      'x-hub-signature-256': signGitHubBody(body, project.webhookSecret),
-    },
-    body,
-  });
+  const body = pushPayloadFor(sha, { branch, message: `commit ${sha.slice(0, 7)}`, repository: { full_name: REPOSITORY, name: 'shop', default_branch: project.defaultBranch } });
+  const response = await deliverWebhook(project.webhookUrl, body, project.webhookSecret);
   const answer = (await response.json()) as { pipeline?: { id: number } };
   expect({ status: response.status, answer }).toEqual({ status: 202, answer: { pipeline: expect.objectContaining({ id: expect.any(Number) }) } });
   return { pipelineId: answer.pipeline!.id, sha };

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { signGitHubBody } from '../../src/services/webhooks/index.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
-import { pullRequestExample, pushExample } from '../support/github-examples.js';
+import { deliverWebhook, pullRequestExample, pushPayloadFor } from '../support/github-examples.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
 
 // GIVEN the services app on a real PostgreSQL and a project whose repository lives on a real
@@ -46,26 +45,10 @@ afterAll(async () => {
 }, 120_000);
 
 /** GitHub's push example, re-aimed at our commit and branch. */
-function pushPayload(sha: string, branch: string, message = 'change things'): Buffer {
-  const payload = pushExample('refs/heads/master', false);
-  Object.assign(payload, { ref: `refs/heads/${branch}`, after: sha });
-  if (payload.head_commit) Object.assign(payload.head_commit, { id: sha, message });
-  return Buffer.from(JSON.stringify(payload));
-}
+const pushPayload = (sha: string, branch: string, message?: string): Buffer => pushPayloadFor(sha, { branch, ...(message !== undefined && { message }) });
 
-function deliver(body: Buffer, options: { deliveryId?: string; event?: string; secret?: string; projectId?: number } = {}): Promise<Response> {
-  return fetch(`${gyre.base}/webhooks/github?project=${options.projectId ?? project.id}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'user-agent': 'GitHub-Hookshot/test',
-      'x-github-event': options.event ?? 'push',
-      'x-github-delivery': options.deliveryId ?? randomUUID(),
-      'x-hub-signature-256': signGitHubBody(body, options.secret ?? project.webhookSecret),
-    },
-    body,
-  });
-}
+const deliver = (body: Buffer, options: { deliveryId?: string; event?: string; secret?: string; projectId?: number } = {}): Promise<Response> =>
+  deliverWebhook(`${gyre.base}/webhooks/github?project=${options.projectId ?? project.id}`, body, options.secret ?? project.webhookSecret, options);
 
 interface PipelineView { id: number; number: number; ref: string; state: string; detail: Record<string, unknown>; error: { kind: string; message: string; errors: { line: number; column: number }[] } | null }
 

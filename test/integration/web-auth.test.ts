@@ -37,6 +37,25 @@ describe('signing in to the user UI', () => {
     expect(page).not.toContain('bob (admin)');
   });
 
+  it('refuses a bad new account with every problem (400) and a taken login as a conflict (409), creating nothing', async () => {
+    const bad = await new WebClient(gyre.base).submit('/signup', '/signup', { login: '-x', password: 'short' });
+    expect(bad.status).toBe(400);
+    const page = await bad.text();
+    expect(page).toContain('login must be 1-39 letters');
+    expect(page).toContain('password must be at least 10 characters');
+    const taken = await new WebClient(gyre.base).submit('/signup', '/signup', { login: 'ADA', password: 'someone elses password' });
+    expect(taken.status).toBe(409);
+    expect(await taken.text()).toContain('the login &quot;ADA&quot; is taken');
+  });
+
+  it('reads a repeated form field as its last value, not as a list the handler cannot use', async () => {
+    const browser = new WebClient(gyre.base);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await (await browser.get('/signup')).text())![1]!;
+    const answer = await browser.post('/signup', new URLSearchParams([['login', 'first-try'], ['login', 'carl'], ['password', 'carls long password'], ['_csrf', csrf]]));
+    expect(answer.status).toBe(302);
+    expect(await (await browser.get('/')).text()).toContain('<span class="who">carl</span>');
+  });
+
   it('refuses a form posted without its CSRF token, even with a valid session', async () => {
     const browser = new WebClient(gyre.base);
     await browser.submit('/login', '/login', { login: 'ada', password: 'correct horse battery' });

@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Locator, Page } from 'playwright-core';
 import type { Agent } from '../../src/builder/agent/agent.js';
-import { signGitHubBody } from '../../src/services/webhooks/index.js';
 import { startAgent } from '../support/agent-under-test.js';
 import { launchBrowser, newPage, saveScreenshot, VIEWPORTS } from '../support/browser.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
-import { pushExample } from '../support/github-examples.js';
+import { deliverWebhook, pushPayloadFor } from '../support/github-examples.js';
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
 
 // GIVEN the real services app on a real PostgreSQL, a real git server, a real builder agent that
@@ -66,23 +64,7 @@ afterAll(async () => {
 const gitUrl = () => `git://${git.container.getIpAddress('bridge')}:9418/${REPO}.git`;
 
 /** GitHub's push example re-aimed at our commit on main, signed with the secret the page showed, sent to the URL it showed. */
-async function deliverPush(sha: string, message: string): Promise<Response> {
-  const payload = pushExample('refs/heads/master', false);
-  Object.assign(payload, { ref: 'refs/heads/main', after: sha });
-  if (payload.head_commit) Object.assign(payload.head_commit, { id: sha, message });
-  const body = Buffer.from(JSON.stringify(payload));
-  return fetch(webhook.url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'user-agent': 'GitHub-Hookshot/test',
-      'x-github-event': 'push',
-      'x-github-delivery': randomUUID(),
-      'x-hub-signature-256': signGitHubBody(body, webhook.secret),
-    },
-    body,
-  });
-}
+const deliverPush = (sha: string, message: string): Promise<Response> => deliverWebhook(webhook.url, pushPayloadFor(sha, { message }), webhook.secret);
 
 /** Reloads a page until `locator` is visible: for pages that do not update by themselves. */
 async function reloadUntilVisible(page: Page, locator: Locator, timeoutMs: number): Promise<void> {
@@ -142,7 +124,7 @@ describe('Gyre in a real browser: sign-up to a drained builder', () => {
   it('3. a signed push webhook starts a pipeline that the project page lists; its pipeline and job pages open', async () => {
     const { sha } = await git.push(REPO, { '.circleci/config.yml': slowConfig(15) }, { message: 'count slowly' });
     const delivered = await deliverPush(sha, 'count slowly');
-    expect({ status: delivered.status, ok: delivered.ok }).toEqual({ status: expect.any(Number), ok: true });
+    expect(delivered.status).toBe(202);
 
     await user.goto(projectPath);
     const pipelineLink = user.getByRole('link', { name: '#1', exact: true });
@@ -189,7 +171,7 @@ describe('Gyre in a real browser: sign-up to a drained builder', () => {
     // A second slow job gives the builder something to finish while it drains.
     const { sha } = await git.push(REPO, { '.circleci/config.yml': slowConfig(25) }, { message: 'count slowly again' });
     const delivered = await deliverPush(sha, 'count slowly again');
-    expect({ status: delivered.status, ok: delivered.ok }).toEqual({ status: expect.any(Number), ok: true });
+    expect(delivered.status).toBe(202);
 
     const admin = await newPage(browser, adminBase, 'wide');
     try {

@@ -2,9 +2,11 @@
  * The real payloads from `@octokit/webhooks-examples` (api.github.com), loaded once. The package
  * ships one JSON file, so it is read with require: jest's ESM mode has no JSON import attributes.
  */
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { WebhookDefinition } from '@octokit/webhooks-examples';
 import type { PullRequestEvent, PushEvent } from '@octokit/webhooks-types';
+import { signGitHubBody } from '../../src/services/webhooks/index.js';
 
 const require = createRequire(import.meta.url);
 const definitions = require('@octokit/webhooks-examples/api.github.com/index.json') as WebhookDefinition[];
@@ -33,4 +35,28 @@ export function pullRequestExample(action: string): PullRequestEvent {
   const found = (examplesOf('pull_request') as PullRequestEvent[]).find((e) => e.action === action);
   if (!found) throw new Error(`no pull_request example with action ${action}`);
   return structuredClone(found);
+}
+
+/** GitHub's push example re-aimed at a commit: its branch, sha, head commit message and (optionally) repository. */
+export function pushPayloadFor(sha: string, options: { branch?: string; message?: string; repository?: { full_name: string; name: string; default_branch?: string } } = {}): Buffer {
+  const payload = pushExample('refs/heads/master', false);
+  Object.assign(payload, { ref: `refs/heads/${options.branch ?? 'main'}`, after: sha });
+  if (options.repository) Object.assign(payload.repository, options.repository);
+  if (payload.head_commit) Object.assign(payload.head_commit, { id: sha, message: options.message ?? 'change things' });
+  return Buffer.from(JSON.stringify(payload));
+}
+
+/** Posts `body` to a webhook URL as GitHub does: its headers, a fresh delivery id unless given, signed with `secret`. */
+export function deliverWebhook(url: string, body: Buffer, secret: string, options: { event?: string; deliveryId?: string } = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'GitHub-Hookshot/test',
+      'x-github-event': options.event ?? 'push',
+      'x-github-delivery': options.deliveryId ?? randomUUID(),
+      'x-hub-signature-256': signGitHubBody(body, secret),
+    },
+    body,
+  });
 }

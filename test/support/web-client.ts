@@ -12,7 +12,8 @@ export class WebClient {
     return this.send(path, { method: 'GET' });
   }
 
-  post(path: string, fields: Readonly<Record<string, string>>): Promise<Response> {
+  /** Posts a form; a URLSearchParams may repeat a field, as a hand-made request can. */
+  post(path: string, fields: Readonly<Record<string, string>> | URLSearchParams): Promise<Response> {
     return this.send(path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
   }
 

@@ -232,8 +232,11 @@ export class Agent {
     }
     clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
-    if (status.state === 'draining' && status.drainDeadline !== null) {
-      const inMs = Math.max(0, Date.parse(status.drainDeadline) - Date.now());
+    const deadline = status.drainDeadline === null ? NaN : Date.parse(status.drainDeadline);
+    if (status.state === 'draining' && status.drainDeadline !== null && !Number.isFinite(deadline)) {
+      this.logger.warn({ drainDeadline: status.drainDeadline }, 'the services box sent a drain deadline that is not a date; waiting for the running jobs without one');
+    } else if (status.state === 'draining' && Number.isFinite(deadline)) {
+      const inMs = Math.max(0, deadline - Date.now());
       this.deadlineTimer = setTimeout(() => {
         for (const session of this.sessions.values()) session.abandon('the drain deadline passed; the services box requeues the job');
       }, inMs);

@@ -110,13 +110,23 @@ export class ProtocolClient {
       throw new UnavailableError(`the services box at ${this.servicesUrl} did not answer ${method} ${path}: ${causeOf(error)}`, { cause: error });
     }
     const text = await response.text().catch(() => '');
-    if (response.ok) return (text ? JSON.parse(text) : undefined) as T;
+    if (response.ok) return parseAnswer<T>(text, () => `the services box at ${this.servicesUrl} answered ${method} ${path} with ${response.status} but not JSON (${text.slice(0, 80)}); is a proxy in the way?`);
     const message = `${method} ${path} was answered ${response.status}: ${errorMessageOf(text)}`;
     if (response.status === 409) throw new StaleLeaseError(message);
     if (response.status === 401) throw new CredentialRefusedError(message);
     if (response.status === 403 && errorCodeOf(text) === BUILDER_REVOKED_CODE) throw new BuilderRevokedError(errorMessageOf(text));
     if (response.status >= 400 && response.status < 500) throw new RequestRefusedError(message);
     throw new UnavailableError(`the services box at ${this.servicesUrl}: ${message}`);
+  }
+}
+
+/** A 2xx body: JSON, or nothing. Anything else is treated as no answer, so the call is retried. */
+function parseAnswer<T>(text: string, describe: () => string): T {
+  if (text === '') return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new UnavailableError(describe(), { cause: error });
   }
 }
 

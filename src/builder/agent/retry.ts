@@ -10,7 +10,7 @@ import { UnavailableError } from '../../shared/errors.js';
 const FIRST_BACKOFF_MS = 250;
 
 export interface RetryOptions {
-  /** Stops retrying: the pending wait rejects with the signal's reason. */
+  /** Stops retrying: the last "no answer" error is thrown, or, while waiting, the wait's AbortError. */
   readonly signal?: AbortSignal;
   /** Told about each failed try, with the wait before the next one. */
   readonly onRetry?: (error: UnavailableError, waitMs: number) => void;

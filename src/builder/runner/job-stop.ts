@@ -7,6 +7,7 @@
  * cleanup that follows.
  */
 import type Dockerode from 'dockerode';
+import { statusCodeOf } from '../../docker/errors.js';
 import { formatDuration } from '../../shared/durations.js';
 import { execInContainer } from './exec.js';
 import { killAllArgv, signalJobProcessesArgv } from './shell.js';
@@ -73,12 +74,16 @@ export class JobStop {
     await this.signal(container, killAllArgv('KILL'), 'SIGKILL to the job\'s processes');
   }
 
-  /** When the check itself fails, processes are assumed left, so the grace period and SIGKILL still apply. */
+  /**
+   * When the check itself fails, processes are assumed left, so the grace period and SIGKILL
+   * still apply; a container that is gone or stopped (404, 409) has none left.
+   */
   private async anyProcessLeft(container: Dockerode.Container): Promise<boolean> {
     try {
       return (await execInContainer(container, { cmd: signalJobProcessesArgv('0') })) === 0;
-    } catch {
-      return true;
+    } catch (error) {
+      const status = statusCodeOf(error);
+      return status !== 404 && status !== 409;
     }
   }
 

@@ -3,8 +3,8 @@
  * actor named in the audit log, and the page model the layout expects.
  */
 import type { FastifyReply, FastifyRequest, RouteGenericInterface } from 'fastify';
-import { ForbiddenError, GyreError, InvalidInputError, NotFoundError } from '../../shared/errors.js';
-import { AuthError } from '../api/error-shape.js';
+import { GyreError, InvalidInputError } from '../../shared/errors.js';
+import { AuthError, describeError } from '../api/error-shape.js';
 import { checkCsrf, requireSignedIn } from '../web/session-auth.js';
 import { BUILT_IN_ADMIN } from './admin-login-policy.js';
 
@@ -57,15 +57,8 @@ export function adminAction<R extends RouteGenericInterface>(show: ShowPage, bac
     } catch (error) {
       if (!(error instanceof GyreError)) throw error;
       const errors = error instanceof InvalidInputError ? error.problems.map((p) => `${p.input}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`) : [error.message];
-      return show(request, reply.code(refusalStatus(error)), errors);
+      return show(request, reply.code(describeError(error)[0]), errors);
     }
     return reply.redirect(back, 303);
   };
-}
-
-function refusalStatus(error: GyreError): number {
-  if (error instanceof InvalidInputError) return 400;
-  if (error instanceof ForbiddenError) return 403;
-  if (error instanceof NotFoundError) return 404;
-  return 409;
 }

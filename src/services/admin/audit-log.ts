@@ -1,6 +1,7 @@
 /**
- * The audit log: who changed what in the fleet and the settings. Builder state changes write
- * their own entries (BuilderStore); this records the console's other actions and reads the log.
+ * The audit log: who changed what in the fleet, the accounts and the settings. Each change writes
+ * its own entry in the statement or transaction that makes it (BuilderStore, UserStore,
+ * JoinSecrets, RuntimeSettings); this reads the log.
  */
 import type { Database } from '../database/create-pool.js';
 
@@ -16,10 +17,6 @@ export interface AuditEntry {
 
 export class AuditLog {
   constructor(private readonly db: Database) {}
-
-  async record(actor: string, action: string, target: string | null, detail: object | null): Promise<void> {
-    await this.db.query('INSERT INTO audit_log (actor, action, target, detail) VALUES ($1, $2, $3, $4)', [actor, action, target, detail === null ? null : JSON.stringify(detail)]);
-  }
 
   /** The newest entries first. */
   async newest(limit: number): Promise<AuditEntry[]> {

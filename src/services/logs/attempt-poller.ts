@@ -4,6 +4,7 @@
  * job cost one query loop, not N. It stops when its last reader leaves or the log ends.
  */
 import type { Database } from '../database/create-pool.js';
+import { FINAL_JOB_STATES } from '../pipelines/pipeline-model.js';
 import { takeContiguous, type LogCursor, type StoredChunkKey } from './contiguous-run.js';
 
 /** What a poller sends its readers. Data events are in log order and without gaps. */
@@ -17,8 +18,6 @@ export interface LiveLogReader {
   accept(event: LiveLogEvent): void;
 }
 
-/** Job states after which no more output comes. */
-const FINISHED_STATES: ReadonlySet<string> = new Set(['success', 'failed', 'canceled', 'infrastructure_failed', 'not_run']);
 /** Keys looked at per poll, and bytes fetched per poll; a longer backlog is read in quick successive polls. */
 const KEYS_PER_POLL = 1000;
 const BYTES_PER_POLL = 4 * 1024 * 1024;
@@ -103,10 +102,10 @@ export class AttemptPoller {
     // The job's state is read before the chunks, so every chunk stored before it finished is seen.
     const job = await this.db.query<{ state: string; attempt: number }>('SELECT state, attempt FROM jobs WHERE id = $1', [this.jobId]);
     const row = job.rows[0];
-    const finished = !row || FINISHED_STATES.has(row.state) || row.attempt > this.attempt;
-    const open = await this.db.query<{ index: number }>(OPEN_STEPS_SQL, [this.jobId, this.attempt]);
+    const finished = !row || FINAL_JOB_STATES.includes(row.state) || row.attempt > this.attempt;
+    // Read before the chunks, like the job's state: a step reported finished has all its chunks stored.
+    const openSteps = finished ? [] : (await this.db.query<{ index: number }>(OPEN_STEPS_SQL, [this.jobId, this.attempt])).rows.map((row) => row.index);
     const keys = await this.db.query<{ step: number; seq: number; byte_length: number }>(KEYS_SQL, [this.jobId, this.attempt, this.cursor.step, this.cursor.seq, KEYS_PER_POLL]);
-    const openSteps = finished ? [] : open.rows.map((row) => row.index);
     const run = takeContiguous(this.cursor, keys.rows.map((k): StoredChunkKey => ({ step: k.step, seq: k.seq, bytes: k.byte_length })), BYTES_PER_POLL, openSteps);
     if (run.chunks.length > 0) {
       await this.sendRun(run.chunks);

@@ -65,3 +65,6 @@ export interface WorkflowSummary {
   readonly state: string;
   readonly jobs: readonly JobSummary[];
 }
+
+/** Job states after which nothing changes: no more output, no more state. */
+export const FINAL_JOB_STATES: readonly string[] = ['success', 'failed', 'canceled', 'infrastructure_failed', 'not_run'];

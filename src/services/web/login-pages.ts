@@ -9,7 +9,8 @@ import type { SessionScope } from '../auth/session-store.js';
 import { SESSION_TTL_MS } from '../auth/session-store.js';
 import { SIGNUP_CLOSED, type UserStore } from '../auth/user-store.js';
 import { verifyPassword } from '../auth/passwords.js';
-import { ForbiddenError, GyreError, InvalidInputError } from '../../shared/errors.js';
+import { GyreError, InvalidInputError } from '../../shared/errors.js';
+import { describeError } from '../api/error-shape.js';
 import { checkCsrf, COOKIE_OF, cookieOptions, csrfTokenFor } from './session-auth.js';
 import { sendPage, type WebDeps } from './web-scope.js';
 
@@ -104,7 +105,7 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
       } catch (error) {
         if (!(error instanceof GyreError)) throw error;
         const errors = error instanceof InvalidInputError ? error.problems.map((p) => `${p.input} ${p.message}`) : [error.message];
-        return page(request, reply.code(error instanceof ForbiddenError ? 403 : 400), login, errors);
+        return page(request, reply.code(describeError(error)[0]), login, errors);
       }
     });
   }

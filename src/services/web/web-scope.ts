@@ -25,7 +25,8 @@ const ASSETS: Readonly<Record<string, string>> = { 'gyre.css': 'text/css; charse
 export function registerWebScope(app: FastifyInstance, scope: SessionScope, deps: WebDeps, routes: (web: FastifyInstance) => void): void {
   void app.register(async (web) => {
     await web.register(fastifyCookie);
-    await web.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
+    // One string per field (the last, when a field is repeated), so no form handler meets an array.
+    await web.register(fastifyFormbody, { bodyLimit: 64 * 1024, parser: (body) => Object.fromEntries(new URLSearchParams(body)) });
     registerSessionAuth(web, scope, deps);
     web.addHook('onSend', async (_request, reply) => {
       // Pages load only Gyre's own scripts and styles, and cannot be framed by another site.

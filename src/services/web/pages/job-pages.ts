@@ -9,7 +9,7 @@ import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../web-scope.js';
 import { readLogPreview } from './job-log-routes.js';
 import { idParams, pageModel, shortSha, type IdRequest } from './page-common.js';
-import { FINAL_JOB_STATES } from './pipeline-pages.js';
+import { FINAL_JOB_STATES } from '../../pipelines/pipeline-model.js';
 
 /** States before a job has a log; its page reloads when the job leaves them, to start the log. */
 const NOT_STARTED = ['queued', 'blocked'];

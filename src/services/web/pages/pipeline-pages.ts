@@ -2,6 +2,7 @@
  * A pipeline in the user UI: its workflows, each drawn as columns of jobs by dependency depth,
  * a small JSON status the page polls for live states, and cancel and rerun.
  */
+import { FINAL_JOB_STATES } from '../../pipelines/pipeline-model.js';
 import { rerunPipeline } from '../../pipelines/rerun-pipeline.js';
 import { checkCsrf, requireSignedIn } from '../session-auth.js';
 import type { UserPages } from '../user-ui.js';
@@ -9,8 +10,6 @@ import { sendPage } from '../web-scope.js';
 import { layoutByDepth } from './job-graph.js';
 import { idParams, pageModel, requireSessionForData, shortSha, signedInUser, type IdRequest } from './page-common.js';
 
-/** Job states after which nothing changes; the page stops polling when every job is in one. */
-export const FINAL_JOB_STATES: readonly string[] = ['success', 'failed', 'canceled', 'infrastructure_failed', 'not_run'];
 
 export const pipelinePages: UserPages = (web, parts) => {
   web.get<IdRequest>('/pipelines/:id', { preHandler: requireSignedIn, schema: { params: idParams } }, async (request, reply) => {
