@@ -1,9 +1,19 @@
 import type { Command } from 'commander';
+import { z } from 'zod';
+import { port } from '../../config/values.js';
+import { flagValue } from '../flag-value.js';
 import { createOutput } from '../output.js';
 import { loadCommandSettings } from '../settings-source.js';
 import { ExitCode, GyreError } from '../../shared/errors.js';
 import { GYRE_VERSION } from '../../shared/package-files.js';
 import { AGENT_API_PORT } from '../../render/index.js';
+
+/** A port, or 0 for one the system picks. */
+const LOCAL_API_PORT = z
+  .string()
+  .regex(/^\d+$/, { error: 'must be a port number (1-65535), or 0 for any free port' })
+  .transform(Number)
+  .pipe(z.number().max(65535, { error: 'must be a port number (1-65535), or 0 for any free port' }));
 
 interface AgentOptions {
   readonly env?: string;
@@ -42,6 +52,8 @@ Examples:
   $ gyre agent drain          # on the builder box: drain and wait until it is drained`,
     )
     .action(async (options: AgentOptions) => {
+      // Checked before anything starts, so a bad port never leaves a registered builder behind.
+      const apiPort = flagValue('--api-port', options.apiPort, LOCAL_API_PORT, String(AGENT_API_PORT));
       const settings = loadCommandSettings({ env: options.env }, 'agent', createOutput(false, process.stderr), true);
       const [{ default: Dockerode }, { Agent, BuilderRevokedError }, { startLocalApi }, { createLogger }] = await Promise.all([
         import('dockerode'),
@@ -73,7 +85,7 @@ Examples:
         logger.error({ reason: error.message }, 'this builder was revoked by an administrator; not starting');
         return;
       }
-      const api = await startLocalApi(running, Number(options.apiPort));
+      const api = await startLocalApi(running, apiPort);
       logger.info({ localApi: api.url }, 'local API listening');
       process.once('SIGTERM', onFirstSignal);
       process.once('SIGINT', onFirstSignal);
@@ -99,7 +111,7 @@ Examples:
     .action(async (_options: DrainOptions, command: Command) => {
       const options = command.optsWithGlobals<DrainOptions & { apiPort: string }>();
       const output = createOutput(options.json === true);
-      const base = `http://127.0.0.1:${options.apiPort}`;
+      const base = `http://127.0.0.1:${flagValue('--api-port', options.apiPort, port, String(AGENT_API_PORT))}`;
       const status = await callAgent(`${base}/drain`, 'POST');
       output.info(`Draining builder ${status.name}: ${status.runningJobs.length} job(s) still running`);
       if (!options.wait) return output.jsonMode ? output.json(status) : undefined;

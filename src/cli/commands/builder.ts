@@ -2,11 +2,11 @@
  * `gyre builder join|list|drain|remove|roll`: builders on any Docker host.
  */
 import type { Command } from 'commander';
-import { parseDuration, parseMemorySize } from '../../config/index.js';
+import { cpuCount, duration, httpUrl, memorySize, wholeNumber } from '../../config/values.js';
 import { drainBuilder, planRemove, planRoll, waitUntilDrained } from '../../orchestrator/builders/fleet-actions.js';
 import { planJoin } from '../../orchestrator/builders/join-builder.js';
-import { InvalidInputError } from '../../shared/errors.js';
 import { apiOf, orchestratorSettings, tlsOf, withHostOptions, withWorkspaceOptions, workspaceOf, type HostFlags, type OrchestratorOptions } from '../orchestrator-options.js';
+import { flagValue } from '../flag-value.js';
 import { createOutput } from '../output.js';
 import { runSteps } from '../step-runner.js';
 
@@ -47,11 +47,11 @@ Examples:
         ...(flags.host && { hostText: flags.host }),
         tls: tlsOf(flags),
         ...(flags.name && { name: flags.name }),
-        ...numberFlag('--slots', flags.slots, 'slots', 1),
-        ...numberFlag('--slot-cpus', flags.slotCpus, 'slotCpus', 0),
-        ...(flags.slotMemory && { slotMemoryBytes: parseFlag('--slot-memory', () => parseMemorySize(flags.slotMemory!)) }),
-        ...(flags.servicesUrl && { servicesUrl: flags.servicesUrl.replace(/\/+$/, '') }),
-        timeoutMs: parseFlag('--timeout', () => parseDuration(flags.timeout)),
+        ...(flags.slots !== undefined && { slots: flagValue('--slots', flags.slots, wholeNumber(1), '4') }),
+        ...(flags.slotCpus !== undefined && { slotCpus: flagValue('--slot-cpus', flags.slotCpus, cpuCount, '2') }),
+        ...(flags.slotMemory !== undefined && { slotMemoryBytes: flagValue('--slot-memory', flags.slotMemory, memorySize, '4G') }),
+        ...(flags.servicesUrl !== undefined && { servicesUrl: flagValue('--services-url', flags.servicesUrl, httpUrl, 'http://10.0.0.5').replace(/\/+$/, '') }),
+        timeoutMs: flagValue('--timeout', flags.timeout, duration, '3m'),
       });
       await runSteps(join.steps, output, (line) => line);
       const result = join.result();
@@ -82,7 +82,7 @@ Examples:
     .addHelpText('after', '\nDraining again keeps the earlier deadline unless the new one is sooner.\n\nExample:\n  $ gyre builder drain build-1 --deadline 1h --wait')
     .action(async (name: string, flags: OrchestratorOptions & { deadline: string; wait?: boolean }) => {
       const output = createOutput(flags.json === true);
-      const deadlineMs = parseFlag('--deadline', () => parseDuration(flags.deadline));
+      const deadlineMs = flagValue('--deadline', flags.deadline, duration, '30m');
       const api = apiOf(workspaceOf(flags));
       let result = await drainBuilder(api, name, Math.round(deadlineMs / 1000));
       output.info(`${name} is ${result.state} (deadline ${result.drainDeadline ?? 'none'})`);
@@ -111,24 +111,8 @@ Examples:
       const output = createOutput(flags.json === true);
       const settings = orchestratorSettings(flags, output);
       const workspace = workspaceOf(flags);
-      const roll = planRoll({ settings, workspace, api: () => apiOf(workspace), hosts: flags.host ?? [], drainDeadlineSeconds: Math.round(parseFlag('--deadline', () => parseDuration(flags.deadline)) / 1000) });
+      const roll = planRoll({ settings, workspace, api: () => apiOf(workspace), hosts: flags.host ?? [], drainDeadlineSeconds: Math.round(flagValue('--deadline', flags.deadline, duration, '30m') / 1000) });
       await runSteps(roll.steps, output, (line) => line);
       if (output.jsonMode) output.json({ replaced: roll.replaced() });
     });
-}
-
-function numberFlag<K extends string>(flag: string, text: string | undefined, key: K, min: number): Partial<Record<K, number>> {
-  if (text === undefined) return {};
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min || (key === 'slots' && !Number.isInteger(value))) {
-    throw new InvalidInputError(flag, [{ input: `${flag}=${text}`, message: `must be a number of at least ${min}`, hint: `for example ${flag} ${min + 1}` }]);
-  }
-  return { [key]: value } as Partial<Record<K, number>>;
-}
-
-/** A duration (`30m`, `1h`) or size (`4G`) flag; undefined from the parser means it is malformed. */
-function parseFlag(flag: string, parse: () => number | undefined): number {
-  const value = parse();
-  if (value === undefined) throw new InvalidInputError(flag, [{ input: flag, message: 'is not a valid value', hint: flag === '--slot-memory' ? 'use a size such as 4G or 8192M' : 'use a duration such as 90s, 30m or 1h' }]);
-  return value;
 }
