@@ -18,6 +18,7 @@ import {
   type StepReport,
 } from '../../protocol/index.js';
 import { GyreError, UnavailableError } from '../../shared/errors.js';
+import { parseJsonFrom } from '../../shared/parse-json.js';
 
 /** 409: the lease is stale. The job's containers must be killed and no write retried. */
 export class StaleLeaseError extends GyreError {}
@@ -110,23 +111,14 @@ export class ProtocolClient {
       throw new UnavailableError(`the services box at ${this.servicesUrl} did not answer ${method} ${path}: ${causeOf(error)}`, { cause: error });
     }
     const text = await response.text().catch(() => '');
-    if (response.ok) return parseAnswer<T>(text, () => `the services box at ${this.servicesUrl} answered ${method} ${path} with ${response.status} but not JSON (${text.slice(0, 80)}); is a proxy in the way?`);
+    // A 2xx that is not JSON (a proxy's page) counts as no answer, so the call is retried.
+    if (response.ok) return (text === '' ? undefined : parseJsonFrom(text, `the services box at ${this.servicesUrl}, asked ${method} ${path},`)) as T;
     const message = `${method} ${path} was answered ${response.status}: ${errorMessageOf(text)}`;
     if (response.status === 409) throw new StaleLeaseError(message);
     if (response.status === 401) throw new CredentialRefusedError(message);
     if (response.status === 403 && errorCodeOf(text) === BUILDER_REVOKED_CODE) throw new BuilderRevokedError(errorMessageOf(text));
     if (response.status >= 400 && response.status < 500) throw new RequestRefusedError(message);
     throw new UnavailableError(`the services box at ${this.servicesUrl}: ${message}`);
-  }
-}
-
-/** A 2xx body: JSON, or nothing. Anything else is treated as no answer, so the call is retried. */
-function parseAnswer<T>(text: string, describe: () => string): T {
-  if (text === '') return undefined as T;
-  try {
-    return JSON.parse(text) as T;
-  } catch (error) {
-    throw new UnavailableError(describe(), { cause: error });
   }
 }
 

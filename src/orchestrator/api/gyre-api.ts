@@ -3,6 +3,7 @@
  * with the API token `gyre up` created. Every error names the URL and what to check.
  */
 import { GyreError, NotFoundError, UnavailableError } from '../../shared/errors.js';
+import { parseJsonFrom } from '../../shared/parse-json.js';
 
 /** A builder as `/api/v1/builders` lists it. */
 export interface FleetBuilder {
@@ -100,7 +101,7 @@ export class GyreApi {
       throw new UnavailableError(`the Gyre API at ${this.url} did not answer ${method} ${path} (${error instanceof Error ? error.message : String(error)}); is the services stack up (\`gyre status\`)?`, { cause: error });
     }
     const text = await response.text();
-    if (response.ok) return (text ? JSON.parse(text) : undefined) as T;
+    if (response.ok) return (text ? parseJsonFrom(text, `the Gyre API at ${this.url}, asked ${method} ${path},`) : undefined) as T;
     const message = errorMessageOf(text);
     if (response.status === 401) throw new CredentialRefused(`the Gyre API at ${this.url} refused the API token: ${message}; run \`gyre up\` again to make a new one, or set GYRE_API_TOKEN`);
     if (response.status === 404) throw new NotFoundError(`${method} ${path} on ${this.url}: ${message}`);

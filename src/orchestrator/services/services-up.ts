@@ -6,6 +6,7 @@
 import type { Settings } from '../../config/index.js';
 import { createDockerClient, resolveDockerHost, type DockerHostOptions } from '../../docker/index.js';
 import { renderServicesStack, SERVICES_PROJECT_NAME } from '../../render/index.js';
+import { parseJsonFrom } from '../../shared/parse-json.js';
 import { GYRE_VERSION } from '../../shared/package-files.js';
 import { GyreApi } from '../api/gyre-api.js';
 import { ComposeProject } from '../compose/compose-project.js';
@@ -96,7 +97,7 @@ export function planServicesUp(options: UpOptions): ServicesUp {
     {
       title: 'Migrate the database',
       run: async () => {
-        const report = JSON.parse(await stack().exec('app', [...APP_CLI, 'migrate', '--json'])) as { current?: number; applied?: unknown[] };
+        const report = parseJsonFrom<{ current?: number; applied?: unknown[] }>(await stack().exec('app', [...APP_CLI, 'migrate', '--json']), '`gyre migrate --json` in the app container');
         return `schema ${report.current ?? '?'} (${report.applied?.length ?? 0} applied now)`;
       },
     },
@@ -108,7 +109,7 @@ export function planServicesUp(options: UpOptions): ServicesUp {
           api = new GyreApi(saved.url, saved.token);
           return `reusing the token in ${workspace.dir}/api.json`;
         }
-        const created = JSON.parse(await stack().exec('app', [...APP_CLI, 'tokens', 'create', '--name', `gyre-cli-${Date.now()}`, '--json'])) as { token: string };
+        const created = parseJsonFrom<{ token: string }>(await stack().exec('app', [...APP_CLI, 'tokens', 'create', '--name', `gyre-cli-${Date.now()}`, '--json']), '`gyre tokens create --json` in the app container');
         workspace.saveApi({ url: apiUrl(), token: created.token });
         api = new GyreApi(apiUrl(), created.token);
         return `saved to ${workspace.dir}/api.json`;

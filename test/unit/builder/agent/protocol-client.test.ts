@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { BuilderRevokedError, CredentialRefusedError, ProtocolClient, RequestRefusedError, StaleLeaseError } from '../../../../src/builder/agent/protocol-client.js';
 import { BUILDER_REVOKED_CODE, type RegisterRequest } from '../../../../src/protocol/index.js';
+import { UnavailableError } from '../../../../src/shared/errors.js';
 
 // A stand-in for the services box (or for a proxy in front of it) answering every request alike.
 let server: Server | undefined;
@@ -33,6 +34,13 @@ describe('ProtocolClient: what a refusal means', () => {
     const refusal = client.register('secret', request);
     await expect(refusal).rejects.toBeInstanceOf(RequestRefusedError);
     await expect(refusal).rejects.not.toBeInstanceOf(CredentialRefusedError);
+  });
+
+  it('takes a 2xx that is not JSON (a proxy\'s page) for no answer, so the call is retried', async () => {
+    const client = await answering(200, '<html>Welcome</html>');
+    const refusal = client.register('secret', request);
+    await expect(refusal).rejects.toBeInstanceOf(UnavailableError);
+    await expect(refusal).rejects.toThrow(/asked POST \/register, did not answer with JSON but with "<html>Welcome<\/html>"/);
   });
 
   it('maps 401 to a refused credential', async () => {
