@@ -52,3 +52,8 @@ export function requireAdminToken(request: FastifyRequest, _reply: FastifyReply,
   const why = `the API token "${request.identity?.name ?? ''}" belongs to an account that is not an administrator`;
   done(new AuthError(403, `${why}; use a token of an administrator account, or one made with \`gyre tokens create\` on the services box`));
 }
+
+/** Who the audit log names for a token's action: `token:<its name>`. */
+export function tokenActorOf(request: FastifyRequest): string {
+  return `token:${request.identity?.name ?? 'unknown'}`;
+}

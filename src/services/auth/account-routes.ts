@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConflictError } from '../../shared/errors.js';
 import type { RuntimeSettings } from '../admin/runtime-settings.js';
-import { requireAdminToken } from '../api/authenticate.js';
+import { requireAdminToken, tokenActorOf } from '../api/authenticate.js';
 import type { UserStore } from './user-store.js';
 
 export interface AccountRouteDeps {
@@ -17,7 +17,6 @@ export interface AccountRouteDeps {
 
 const tags = ['accounts'];
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
-const actorOf = (request: FastifyRequest) => `token:${request.identity?.name ?? 'unknown'}`;
 
 function refuseSelf(request: FastifyRequest<{ Params: { id: number } }>, what: string): void {
   if (request.identity?.userId === request.params.id) throw new ConflictError(`a token cannot ${what} its own account; another administrator can`);
@@ -38,7 +37,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
         body: { type: 'object', additionalProperties: false, required: ['login', 'password'], properties: { login: { type: 'string' }, password: { type: 'string' }, admin: { type: 'boolean', default: false } } },
       },
     },
-    async (request, reply) => reply.code(201).send(await deps.users.createLocal(request.body.login.trim(), request.body.password, { by: 'admin', admin: request.body.admin === true, actor: actorOf(request) })),
+    async (request, reply) => reply.code(201).send(await deps.users.createLocal(request.body.login.trim(), request.body.password, { by: 'admin', admin: request.body.admin === true, actor: tokenActorOf(request) })),
   );
 
   app.put<{ Params: { id: number }; Body: { admin: boolean } }>(
@@ -46,13 +45,13 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
     { ...adminOnly, schema: { tags, summary: 'Grant (true) or revoke (false) administrator rights', params: idParams, body: { type: 'object', additionalProperties: false, required: ['admin'], properties: { admin: { type: 'boolean' } } } } },
     async (request) => {
       if (!request.body.admin) refuseSelf(request, 'revoke the administrator rights of');
-      return deps.users.setAdmin(request.params.id, request.body.admin, actorOf(request));
+      return deps.users.setAdmin(request.params.id, request.body.admin, tokenActorOf(request));
     },
   );
 
   app.delete<{ Params: { id: number } }>('/api/v1/accounts/:id', { ...adminOnly, schema: { tags, summary: 'Remove an account with its sessions and API tokens', params: idParams } }, async (request) => {
     refuseSelf(request, 'remove');
-    return deps.users.remove(request.params.id, actorOf(request));
+    return deps.users.remove(request.params.id, tokenActorOf(request));
   });
 
   app.get('/api/v1/settings/signup', { ...adminOnly, schema: { tags, summary: 'Whether people may make their own accounts' } }, async () => ({ signup: (await deps.runtimeSettings.signupOpen()) ? 'open' : 'closed' }));
@@ -61,7 +60,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
     '/api/v1/settings/signup',
     { ...adminOnly, schema: { tags, summary: 'Open or close sign-up (closed: no sign-up, new GitHub users refused)', body: { type: 'object', additionalProperties: false, required: ['signup'], properties: { signup: { type: 'string', enum: ['open', 'closed'] } } } } },
     async (request) => {
-      await deps.runtimeSettings.put('accounts.signup', request.body.signup, actorOf(request), { value: request.body.signup });
+      await deps.runtimeSettings.put('accounts.signup', request.body.signup, tokenActorOf(request), { value: request.body.signup });
       return { signup: request.body.signup };
     },
   );

@@ -2,12 +2,12 @@
  * `/api/v1/.../pipelines`, workflows and jobs: list, get, trigger a pipeline on a branch, cancel and rerun.
  */
 import type { FastifyInstance } from 'fastify';
-import { InvalidInputError } from '../../shared/errors.js';
 import { paginate } from '../api/paginate.js';
 import type { ProjectStore } from '../projects/project-store.js';
 import type { PipelineBuilder } from './pipeline-builder.js';
 import type { PipelineStore } from './pipeline-store.js';
 import { rerunPipeline } from './rerun-pipeline.js';
+import { triggerPipeline } from './trigger-pipeline.js';
 
 /** Resolves a branch to its head commit (`git ls-remote`); undefined when there is no such branch. */
 export interface BranchResolver {
@@ -42,15 +42,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
   app.post<{ Params: { id: number }; Body: { branch?: string } }>(
     '/api/v1/projects/:id/pipelines',
     { schema: { tags: ['pipelines'], summary: 'Trigger a pipeline on a branch (default: the project\'s default branch)', params: idParams, body: { type: 'object', additionalProperties: false, properties: { branch: { type: 'string', minLength: 1, maxLength: 255 } } } } },
-    async (request, reply) => {
-      const project = await deps.projects.get(request.params.id);
-      const branch = request.body?.branch ?? project.defaultBranch;
-      const sha = await deps.branches.resolveBranch(project.gitUrl, branch);
-      if (sha === undefined) throw new InvalidInputError('request body', [{ input: 'branch', message: `${project.gitUrl} has no branch "${branch}"`, hint: 'push the branch first, or name an existing one' }]);
-      const pipeline = await deps.pipelines.createPending({ projectId: project.id, trigger: 'api', ref: `refs/heads/${branch}`, branch, sha, detail: { requestedBy: request.identity?.name ?? null } });
-      deps.builder.schedule(pipeline.id);
-      return reply.code(201).send(pipeline);
-    },
+    async (request, reply) => reply.code(201).send(await triggerPipeline(deps, request.params.id, request.body?.branch, request.identity?.name ?? null, 'request body')),
   );
 
   app.get<{ Params: { id: number } }>('/api/v1/pipelines/:id', { schema: { tags: ['pipelines'], summary: 'Get a pipeline', params: idParams } }, (request) => deps.pipelines.get(request.params.id));

@@ -89,11 +89,11 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
 
   const signupOpen = policy.signupOpen;
   if (signupOpen) {
-    const page = async (request: FastifyRequest, reply: FastifyReply, login: string, errors: readonly string[]) =>
-      sendPage(reply, deps, 'signup', { title: 'Create an account', csrf: csrfTokenFor(request, reply, deps.secureCookies), ...(await signupState(policy, deps.users)), closedMessage: SIGNUP_CLOSED, login, errors, signedIn: undefined });
+    const page = (request: FastifyRequest, reply: FastifyReply, state: SignupState, login: string, errors: readonly string[]) =>
+      sendPage(reply, deps, 'signup', { title: 'Create an account', csrf: csrfTokenFor(request, reply, deps.secureCookies), ...state, closedMessage: SIGNUP_CLOSED, login, errors, signedIn: undefined });
     web.get('/signup', async (request, reply) => {
-      const { signup } = await signupState(policy, deps.users);
-      return page(request, signup ? reply : reply.code(403), '', []);
+      const state = await signupState(policy, deps.users);
+      return page(request, state.signup ? reply : reply.code(403), state, '', []);
     });
     web.post<{ Body: LoginBody }>('/signup', async (request, reply) => {
       checkCsrf(request);
@@ -105,7 +105,7 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
       } catch (error) {
         if (!(error instanceof GyreError)) throw error;
         const errors = error instanceof InvalidInputError ? error.problems.map((p) => `${p.input} ${p.message}`) : [error.message];
-        return page(request, reply.code(describeError(error)[0]), login, errors);
+        return page(request, reply.code(describeError(error)[0]), await signupState(policy, deps.users), login, errors);
       }
     });
   }
@@ -119,7 +119,12 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
 }
 
 /** What the sign-in and sign-up pages say about making an account. */
-async function signupState(policy: LoginPolicy, users: UserStore): Promise<{ signup: boolean; firstAccount: boolean }> {
+interface SignupState {
+  readonly signup: boolean;
+  readonly firstAccount: boolean;
+}
+
+async function signupState(policy: LoginPolicy, users: UserStore): Promise<SignupState> {
   if (!policy.signupOpen || !(await policy.signupOpen())) return { signup: false, firstAccount: false };
   return { signup: true, firstAccount: (await users.count()) === 0 };
 }

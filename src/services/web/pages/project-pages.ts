@@ -2,8 +2,8 @@
  * Projects in the user UI: add one (its webhook URL and secret shown once, to paste into
  * GitHub), and a project's pipelines, filterable by branch, with a form to trigger one.
  */
-import { InvalidInputError } from '../../../shared/errors.js';
 import { describeError } from '../../api/error-shape.js';
+import { triggerPipeline } from '../../pipelines/trigger-pipeline.js';
 import { webhookUrlOf } from '../../projects/project-routes.js';
 import { checkCsrf, requireSignedIn } from '../session-auth.js';
 import type { UserPages } from '../user-ui.js';
@@ -50,13 +50,9 @@ export const projectPages: UserPages = (web, parts) => {
 
   web.post<IdRequest>('/projects/:id/pipelines', { preHandler: requireSignedIn, schema: { params: idParams } }, async (request, reply) => {
     checkCsrf(request);
-    const project = await parts.projects.get(request.params.id);
     const posted = (request.body as { branch?: unknown } | undefined)?.branch;
-    const branch = (typeof posted === 'string' && posted.trim()) || project.defaultBranch;
-    const sha = await parts.branches.resolveBranch(project.gitUrl, branch);
-    if (sha === undefined) throw new InvalidInputError('trigger form', [{ input: 'branch', message: `${project.gitUrl} has no branch "${branch}"`, hint: 'push the branch first, or name an existing one' }]);
-    const pipeline = await parts.pipelines.createPending({ projectId: project.id, trigger: 'api', ref: `refs/heads/${branch}`, branch, sha, detail: { requestedBy: signedInUser(request).login } });
-    parts.builder.schedule(pipeline.id);
+    const branch = (typeof posted === 'string' && posted.trim()) || undefined;
+    const pipeline = await triggerPipeline(parts, request.params.id, branch, signedInUser(request).login, 'trigger form');
     return reply.redirect(`/pipelines/${pipeline.id}`, 303);
   });
 };
