@@ -10,7 +10,7 @@ import type Dockerode from 'dockerode';
 import { statusCodeOf } from '../../docker/errors.js';
 import { formatDuration } from '../../shared/durations.js';
 import { execInContainer } from './exec.js';
-import { killAllArgv, signalJobProcessesArgv } from './shell.js';
+import { KILL_ALL_ARGV, signalJobProcessesArgv } from './shell.js';
 
 export const DEFAULT_KILL_GRACE_MS = 10_000;
 /** How often a stop looks for processes left during the grace period. */
@@ -71,7 +71,7 @@ export class JobStop {
     }
     if (Date.now() < deadline) this.log('Every process of the job ended after SIGTERM');
     // Whatever left the steps' sessions goes too.
-    await this.signal(container, killAllArgv('KILL'), 'SIGKILL to the job\'s processes');
+    await this.signal(container, KILL_ALL_ARGV, 'SIGKILL to the job\'s processes');
   }
 
   /**

@@ -10,7 +10,7 @@ import { createJobResources, ensureImage, ImageUnavailableError, startPrimary, s
 import { execInContainer, execOutput } from './exec.js';
 import { JobStop } from './job-stop.js';
 import { jobLabels } from './labels.js';
-import { killAllArgv, parseToolsProbe, PROBE_TOOLS_ARGV } from './shell.js';
+import { KILL_ALL_ARGV, parseToolsProbe, PROBE_TOOLS_ARGV } from './shell.js';
 import { note, runSteps, type StepContext } from './step-runner.js';
 import type { JobResult, RunJobOptions, RunnerJob, RunnerSink } from './types.js';
 
@@ -83,7 +83,7 @@ function setUpFailure(error: unknown, log: (line: string) => void): JobResult {
 async function endBackground(primary: Dockerode.Container | undefined, background: readonly Promise<void>[], log: (line: string) => void): Promise<void> {
   if (primary === undefined || background.length === 0) return;
   try {
-    await execInContainer(primary, { cmd: killAllArgv('KILL') });
+    await execInContainer(primary, { cmd: KILL_ALL_ARGV });
   } catch (error) {
     log(`Could not kill the background steps: ${error instanceof Error ? error.message : String(error)}`);
   }

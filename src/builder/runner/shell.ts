@@ -82,10 +82,8 @@ export function signalJobProcessesArgv(signal: 'TERM' | '0'): string[] {
   return ['/bin/sh', '-c', script];
 }
 
-/** Signals every process of the container but its init (dash needs `-s` and `--` for this). */
-export function killAllArgv(signal: 'TERM' | 'KILL'): string[] {
-  return ['/bin/sh', '-c', `kill -s ${signal} -- -1`];
-}
+/** SIGKILL to every process of the container but its init (dash needs `-s` and `--` for this). */
+export const KILL_ALL_ARGV: readonly string[] = ['/bin/sh', '-c', 'kill -s KILL -- -1'];
 
 /** Probes the image once per job; prints one word per tool found. */
 export const PROBE_TOOLS_ARGV = ['/bin/sh', '-c', 'command -v bash >/dev/null 2>&1 && echo bash; command -v setsid >/dev/null 2>&1 && echo setsid; true'];
