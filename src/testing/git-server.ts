@@ -6,13 +6,15 @@
  *
  * Which network: the services app runs on its Compose project's network and the checkout helper
  * of every job on Docker's default bridge, and Docker keeps bridges apart. Both can reach the host
- * at the default bridge's gateway address, so the daemon runs with host networking and listens on
- * that address only: reachable from every container on this Docker host, not from the outside.
+ * at its address on the default bridge (bridge-host-address.ts), so the daemon runs with host
+ * networking and listens on that address only: reachable from every container on this Docker
+ * host, not from the outside.
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type Dockerode from 'dockerode';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { bridgeHostAddress } from './bridge-host-address.js';
 import { GyreEnvironmentError, messageOf } from './errors.js';
 import { freePort } from './free-port.js';
 
@@ -71,7 +73,7 @@ export class GitServer {
   ) {}
 
   static async start(docker: Dockerode, options: GitServerOptions): Promise<GitServer> {
-    const address = await bridgeGateway(docker);
+    const address = await bridgeHostAddress(docker, options.image, options.labels);
     const port = await freePort();
     const daemon = ['git', 'daemon', '--verbose', '--reuseaddr', '--informative-errors', '--export-all', '--enable=receive-pack', `--listen=${address}`, `--port=${port}`, `--base-path=${BARE_ROOT}`, BARE_ROOT];
     try {
@@ -140,19 +142,6 @@ export class GitServer {
     if (result.exitCode !== 0) throw new GyreEnvironmentError(step, `exit code ${result.exitCode}: ${result.output.trim()}`);
     return result.stdout;
   }
-}
-
-/** The host's address on Docker's default bridge, which every container can reach. */
-async function bridgeGateway(docker: Dockerode): Promise<string> {
-  let gateway: string | undefined;
-  try {
-    const bridge = (await docker.getNetwork('bridge').inspect()) as { IPAM?: { Config?: { Gateway?: string }[] } };
-    gateway = bridge.IPAM?.Config?.map((c) => c.Gateway).find((g) => g !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(g));
-  } catch (error) {
-    throw new GyreEnvironmentError('finding Docker\'s default bridge network', messageOf(error), 'GyreEnvironment needs a Linux Docker Engine with its default `bridge` network', { cause: error });
-  }
-  if (gateway === undefined) throw new GyreEnvironmentError('finding Docker\'s default bridge network', 'the `bridge` network has no IPv4 gateway', 'GyreEnvironment needs a Linux Docker Engine whose default bridge has an IPv4 gateway (docker0)');
-  return gateway;
 }
 
 async function isEmpty(folder: string): Promise<boolean> {

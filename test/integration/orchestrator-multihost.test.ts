@@ -7,12 +7,11 @@ import Docker from 'dockerode';
 import { packageRoot } from '../../src/shared/package-files.js';
 import { freePort } from '../support/free-port.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
-import { startNetnsEngine, type NetnsEngine } from '../support/netns-engine.js';
+import { shipImage, startNetnsEngine, type NetnsEngine } from '../support/netns-engine.js';
 
 // GIVEN the services stack brought up by `gyre up` on this machine's Docker Engine, and two more
 // Docker Engines (hosts B and C), each in its own network namespace with its own address. Builders
 // on B and C reach the services box at the host side of their veth, as a remote builder would.
-const local = new Docker();
 const JOB_IMAGE = 'debian:bookworm-slim';
 const B = { name: 'orchb', subnet: '10.250.31', bip: '172.31.31.1/24' };
 const C = { name: 'orchc', subnet: '10.250.32', bip: '172.31.32.1/24' };
@@ -89,23 +88,10 @@ async function attemptsOf(job: Job): Promise<Attempt[]> {
   return (await json<{ attempts: Attempt[] }>(`/api/v1/jobs/${job.id}`)).attempts;
 }
 
-async function shipJobImage(engine: NetnsEngine): Promise<void> {
-  const remote = new Docker({ socketPath: engine.socketPath });
-  const stream = await local.getImage(JOB_IMAGE).get();
-  await new Promise<void>((resolve, reject) => {
-    void remote.loadImage(stream, {}, (error, output?: NodeJS.ReadableStream) => {
-      if (error) return reject(error instanceof Error ? error : new Error(String(error)));
-      output!.on('data', () => undefined);
-      output!.once('end', () => resolve());
-      output!.once('error', reject);
-    });
-  });
-}
-
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'gyre-fleet-'));
   [hostB, hostC, git] = await Promise.all([startNetnsEngine(B), startNetnsEngine(C), startGitServer()]);
-  await Promise.all([shipJobImage(hostB), shipJobImage(hostC)]);
+  await Promise.all([shipImage(hostB, JOB_IMAGE), shipImage(hostC, JOB_IMAGE)]);
   httpPort = await freePort();
   expect(gyre(['init', '--env', '.env']).code).toBe(0);
   writeFileSync(join(work, '.env'), `\nGYRE_HTTP_PORT=${httpPort}\nGYRE_ADMIN_PORT=${await freePort()}\n`, { flag: 'a' });

@@ -8,6 +8,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { rm, mkdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import Docker from 'dockerode';
 
 const exec = promisify(execFile);
 
@@ -17,8 +18,12 @@ export interface NetnsEngineOptions {
   readonly name: string;
   /** First three octets of the veth /24, such as `10.250.9`: the host side is .1, the engine .2. */
   readonly subnet: string;
-  /** The engine's container bridge, such as `172.31.9.1/24`. */
-  readonly bip: string;
+  /**
+   * The engine's container bridge, such as `172.31.9.1/24`. Without it the engine picks its own
+   * (172.17.0.0/16, private to the namespace), and, like every freshly installed engine, lists no
+   * `Gateway` in the default bridge's IPAM.
+   */
+  readonly bip?: string;
   /** How long to wait for the engine to answer. @default 60_000 */
   readonly startTimeoutMs?: number;
 }
@@ -57,7 +62,7 @@ export async function startNetnsEngine(options: NetnsEngineOptions): Promise<Net
   await mkdir(p.execRoot, { recursive: true });
   const log = createWriteStream(p.logFile, { flags: 'a' });
   const daemon = spawn('nsenter', [`--net=/var/run/netns/${p.netns}`, 'dockerd', '--data-root', p.dataRoot, '--exec-root', p.execRoot, '--pidfile', p.pidFile,
-    '-H', `unix://${p.socketPath}`, '-H', `tcp://${options.subnet}.2:2375`, '--bip', options.bip], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '-H', `unix://${p.socketPath}`, '-H', `tcp://${options.subnet}.2:2375`, ...(options.bip ? ['--bip', options.bip] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   daemon.stdout.pipe(log);
   daemon.stderr.pipe(log);
   const engine: NetnsEngine = {
@@ -74,6 +79,19 @@ export async function startNetnsEngine(options: NetnsEngineOptions): Promise<Net
     throw error;
   }
   return engine;
+}
+
+/** Copies an image of the root engine to `engine` (images do not travel by themselves). */
+export async function shipImage(engine: NetnsEngine, ref: string): Promise<void> {
+  const stream = await new Docker().getImage(ref).get();
+  await new Promise<void>((resolve, reject) => {
+    void new Docker({ socketPath: engine.socketPath }).loadImage(stream, {}, (error, output?: NodeJS.ReadableStream) => {
+      if (error) return reject(error instanceof Error ? error : new Error(String(error)));
+      output!.on('data', () => undefined);
+      output!.once('end', () => resolve());
+      output!.once('error', reject);
+    });
+  });
 }
 
 async function setUpNamespace({ name, subnet }: NetnsEngineOptions): Promise<void> {
