@@ -13,6 +13,8 @@ import type { ApiDeps } from './api/register-api.js';
 import { BuilderStore } from './builders/builder-store.js';
 import { JoinSecrets } from './builders/join-secrets.js';
 import type { Database } from './database/create-pool.js';
+import { NOTIFY_CHANNELS } from './database/notification-channels.js';
+import { DatabaseNotifications, type ChangeSignal } from './database/notifications.js';
 import { DeliveryStore } from './deliveries/delivery-store.js';
 import { GitMirror } from './git/index.js';
 import { LogStore } from './logs/index.js';
@@ -20,7 +22,6 @@ import { PipelineBuilder } from './pipelines/pipeline-builder.js';
 import { PipelineStore } from './pipelines/pipeline-store.js';
 import { ProjectStore } from './projects/project-store.js';
 import { JobWrites } from './scheduler/job-writes.js';
-import { QueuedJobsSignal } from './scheduler/queued-jobs-signal.js';
 import { createSecretBox } from './security/secret-box.js';
 import { LoginLimiter } from './auth/login-limiter.js';
 import { SessionStore } from './auth/session-store.js';
@@ -41,6 +42,10 @@ export interface ServiceParts extends ApiDeps {
   readonly audit: AuditLog;
   /** GYRE_ADMIN_PASSWORD, for the admin console's built-in `admin` account. */
   readonly adminPassword: string | undefined;
+  /** The listening connection behind the wake-up signals; started and stopped with the app. */
+  readonly notifications: DatabaseNotifications;
+  /** Wakes the commit status poster when statuses are queued. */
+  readonly statusWakeups: ChangeSignal;
 }
 
 export function createServiceParts(settings: Settings, db: Database, logger: Logger, version: string): ServiceParts {
@@ -50,6 +55,7 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
   const git = new GitMirror({ cacheDir: join(settings.dataDir, 'git-mirrors'), logger: logger.child({ part: 'git' }) });
   const runtimeSettings = new RuntimeSettings(db, box);
   // The admin console's table, read per pipeline, so a change applies to the next push.
+  const notifications = new DatabaseNotifications(db, logger.child({ part: 'notifications' }));
   const resourceClasses = async () => (await runtimeSettings.get('resourceClasses')) ?? DEFAULT_RESOURCE_CLASSES;
   return {
     db,
@@ -64,7 +70,9 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
     joinSecrets: new JoinSecrets(db),
     jobs: new JobWrites(db),
     logs: new LogStore(db),
-    queuedJobs: new QueuedJobsSignal(db, logger.child({ part: 'lease-signal' })),
+    notifications,
+    leaseWakeups: notifications.signal([NOTIFY_CHANNELS.jobsQueued, NOTIFY_CHANNELS.buildersChanged]),
+    statusWakeups: notifications.signal([NOTIFY_CHANNELS.statusesQueued]),
     users: new UserStore(db),
     sessions: new SessionStore(db),
     limiter: new LoginLimiter(),

@@ -12,6 +12,7 @@ import { registerApi } from './api/register-api.js';
 import { createServiceParts } from './create-service-parts.js';
 import { createDatabasePool } from './database/create-pool.js';
 import { migrateDatabase } from './database/migrate.js';
+import { waitForDatabase } from './database/wait-for-database.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { startStatusPoster, type StatusPosterOptions } from './github/status-poster.js';
 import { createListeners } from './http/create-listeners.js';
@@ -34,12 +35,18 @@ export interface ServeOptions {
   readonly reapIntervalMs?: number;
   /** Polling and retry timings of the GitHub commit status poster. */
   readonly statusPoster?: StatusPosterOptions;
+  /** How long to wait for the database to answer at start. @default 180000 */
+  readonly databaseWaitMs?: number;
 }
+
+/** Long enough for the bundled PostgreSQL to initialise its data folder on a slow disk. */
+const DATABASE_WAIT_MS = 180_000;
 
 export async function startServices(settings: Settings, logger: Logger, options: ServeOptions): Promise<RunningServices> {
   const url = databaseUrlOf(settings);
   if (!url) throw new InvalidInputError('settings', [{ input: 'GYRE_DB_PASSWORD', message: 'is required to reach the bundled database', hint: 'set GYRE_DB_PASSWORD or GYRE_DATABASE_URL' }]);
   const db = createDatabasePool(url, logger);
+  await waitForDatabase(db, logger, options.databaseWaitMs ?? DATABASE_WAIT_MS);
   const migration = await migrateDatabase(db, logger);
   logger.info({ schema: migration.current, applied: migration.applied.length }, 'database schema is current');
   const listeners = createListeners(settings, logger);
@@ -51,10 +58,10 @@ export async function startServices(settings: Settings, logger: Logger, options:
   for (const app of [...userApps, listeners.admin]) registerHealthRoutes(app, db, options.version);
   for (const app of userApps) registerUserUi(app, parts, userPages);
   registerAdminConsole(listeners.admin, parts);
-  parts.queuedJobs.start();
+  parts.notifications.start();
   await parts.builder.resumePending();
   const reaper = startReaper(db, logger.child({ part: 'reaper' }), options.reapIntervalMs);
-  const statusPoster = startStatusPoster({ db, runtimeSettings: parts.runtimeSettings, publicUrl: settings.publicUrl, logger: logger.child({ part: 'commit-statuses' }) }, options.statusPoster);
+  const statusPoster = startStatusPoster({ db, runtimeSettings: parts.runtimeSettings, publicUrl: settings.publicUrl, wakeups: parts.statusWakeups, logger: logger.child({ part: 'commit-statuses' }) }, options.statusPoster);
 
   const host = options.host ?? '0.0.0.0';
   const listen = (app: FastifyInstance, port: number) => app.listen({ host, port });
@@ -68,7 +75,7 @@ export async function startServices(settings: Settings, logger: Logger, options:
     addresses,
     close: async () => {
       // First, so waiting lease long-polls answer now rather than holding the close for up to 30 s.
-      await parts.queuedJobs.stop();
+      await parts.notifications.stop();
       await Promise.all([...userApps, listeners.admin].map((app) => app.close()));
       await reaper.stop();
       await parts.builder.idle();

@@ -1,3 +1,4 @@
+import Docker from 'dockerode';
 import { pino } from 'pino';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
@@ -45,4 +46,28 @@ export async function startMigratedDatabase(): Promise<MigratedDatabase> {
       await database.stop();
     },
   };
+}
+
+/**
+ * The SQL statements that clients ran while `window` ran, as PostgreSQL itself logged them
+ * (log_statement = all, turned on for the window; autovacuum and other background work log none).
+ * Marker statements before and after bound the window in the server's log.
+ */
+export async function statementsDuring(database: TestDatabase, db: Database, window: () => Promise<void>): Promise<string[]> {
+  const marker = `gyre-window-${Date.now()}`;
+  await db.query("ALTER SYSTEM SET log_statement = 'all'");
+  await db.query('SELECT pg_reload_conf()');
+  try {
+    await db.query(`SELECT '${marker}-start'`);
+    await window();
+    await db.query(`SELECT '${marker}-end'`);
+  } finally {
+    await db.query('ALTER SYSTEM RESET log_statement');
+    await db.query('SELECT pg_reload_conf()');
+  }
+  const log = (await new Docker().getContainer(database.container.getId()).logs({ stdout: true, stderr: true, follow: false })).toString('utf8');
+  const lines = log.split('\n');
+  const start = lines.findIndex((line) => line.includes(`'${marker}-start'`));
+  const end = lines.findIndex((line) => line.includes(`'${marker}-end'`));
+  return lines.slice(start + 1, end).filter((line) => / LOG: {2}(statement|execute [^:]*): /.test(line)).map((line) => line.replace(/^.* LOG: {2}(statement|execute [^:]*): /, ''));
 }

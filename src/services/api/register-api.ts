@@ -22,7 +22,7 @@ import { registerProtocolRoutes } from '../builders/protocol-routes.js';
 import type { BuilderStore } from '../builders/builder-store.js';
 import type { JoinSecrets } from '../builders/join-secrets.js';
 import type { JobWrites } from '../scheduler/job-writes.js';
-import type { QueuedJobsSignal } from '../scheduler/queued-jobs-signal.js';
+import type { ChangeSignal } from '../database/notifications.js';
 import { registerLogRoutes, type LogStore } from '../logs/index.js';
 import { registerErrorShape } from './error-shape.js';
 import { registerOpenApi } from './openapi.js';
@@ -43,7 +43,7 @@ export interface ApiDeps {
   readonly joinSecrets: JoinSecrets;
   readonly jobs: JobWrites;
   readonly logs: LogStore;
-  readonly queuedJobs: QueuedJobsSignal;
+  readonly leaseWakeups: ChangeSignal;
   readonly users: UserStore;
   readonly runtimeSettings: RuntimeSettings;
 }

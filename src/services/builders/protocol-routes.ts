@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { BUILDER_API_PREFIX, MAX_LEASE_WAIT_S, type CompleteRequest, type DrainRequest, type JobLease, type LogChunkRequest, type LeaseResponse, type LeaseToken, type RegisterRequest, type RegisterResponse, type StepReport } from '../../protocol/index.js';
 import type { Database } from '../database/create-pool.js';
 import { AuthError } from '../api/error-shape.js';
+import { clientGoneSignal } from '../http/client-gone.js';
+import { ROUTINE } from '../http/request-log.js';
 import { leaseJobs, type ClaimedLease } from '../scheduler/lease-jobs.js';
 import { requeueWhere } from '../scheduler/reaper.js';
 import type { JobWrites } from '../scheduler/job-writes.js';
@@ -14,7 +16,7 @@ import type { LogStore } from '../logs/index.js';
 import { builderOf, registerBuilderAuth } from './builder-auth.js';
 import { statusOf, type BuilderStore } from './builder-store.js';
 import type { JoinSecrets } from './join-secrets.js';
-import type { QueuedJobsSignal } from '../scheduler/queued-jobs-signal.js';
+import type { ChangeSignal } from '../database/notifications.js';
 import type { ProjectStore } from '../projects/project-store.js';
 import { completeSchema, drainSchema, jobParams, leaseSchema, logChunkSchema, registerSchema, stepSchema, tokenSchema } from './protocol-schemas.js';
 
@@ -27,14 +29,16 @@ export interface ProtocolDeps {
   readonly joinSecrets: JoinSecrets;
   readonly jobs: JobWrites;
   readonly logs: LogStore;
-  /** Wakes lease long-polls when jobs are queued. */
-  readonly queuedJobs: Pick<QueuedJobsSignal, 'wait' | 'mark' | 'listening' | 'isStopped'>;
+  /** Wakes lease long-polls when jobs are queued or a builder's state changes. */
+  readonly leaseWakeups: Pick<ChangeSignal, 'wait' | 'mark' | 'listening' | 'isStopped'>;
 }
 
-/** How often a lease long-poll looks for jobs while no notification arrives: the listening connection is down. */
+/**
+ * How often a lease long-poll looks for jobs while notifications do not arrive (the listening
+ * connection is down). While they arrive it looks only when woken: queued jobs and a change of
+ * its builder's state are both notified, so an idle builder costs one request per wait.
+ */
 const POLL_INTERVAL_MS = 500;
-/** How often it looks anyway while notifications arrive, to notice its builder's drain and slots freed elsewhere. */
-const NOTIFIED_POLL_INTERVAL_MS = 2_000;
 
 export function registerProtocolRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
   void app.register(
@@ -64,20 +68,23 @@ export function registerProtocolRoutes(app: FastifyInstance, deps: ProtocolDeps)
 }
 
 function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
-  app.post<{ Body: { max: number; waitSeconds: number } }>('/lease', { schema: { tags: ['builder protocol'], summary: 'Long-poll for jobs', body: leaseSchema } }, async (request): Promise<LeaseResponse> => {
+  app.post<{ Body: { max: number; waitSeconds: number } }>('/lease', { ...ROUTINE, schema: { tags: ['builder protocol'], summary: 'Long-poll for jobs', body: leaseSchema } }, async (request, reply): Promise<LeaseResponse> => {
     const builder = builderOf(request);
     const deadline = Date.now() + Math.min(request.body.waitSeconds, MAX_LEASE_WAIT_S) * 1000;
+    // A client that hung up must not be leased jobs it will never acknowledge.
+    const gone = clientGoneSignal(reply.raw);
     for (;;) {
-      const mark = deps.queuedJobs.mark;
-      const leases = await leaseJobs(deps.db, builder.id, request.body.max);
+      const mark = deps.leaseWakeups.mark;
+      const leases = gone.aborted ? [] : await leaseJobs(deps.db, builder.id, request.body.max);
       const current = await deps.builders.get(builder.id);
-      const done = leases.length > 0 || current.state !== 'active' || Date.now() >= deadline || request.raw.destroyed || deps.queuedJobs.isStopped;
+      const done = leases.length > 0 || current.state !== 'active' || Date.now() >= deadline || gone.aborted || deps.leaseWakeups.isStopped;
       if (done) return { leases: await Promise.all(leases.map((lease) => withVariables(lease, deps))), builder: statusOf(current) };
-      await deps.queuedJobs.wait(Math.min(deadline - Date.now(), deps.queuedJobs.listening ? NOTIFIED_POLL_INTERVAL_MS : POLL_INTERVAL_MS), mark);
+      const left = deadline - Date.now();
+      await deps.leaseWakeups.wait(deps.leaseWakeups.listening ? left : Math.min(left, POLL_INTERVAL_MS), mark, gone);
     }
   });
 
-  app.post('/heartbeat', { schema: { tags: ['builder protocol'], summary: 'Keep an idle builder active; a draining builder without jobs becomes drained' } }, async (request) => {
+  app.post('/heartbeat', { ...ROUTINE, schema: { tags: ['builder protocol'], summary: 'Keep an idle builder active; a draining builder without jobs becomes drained' } }, async (request) => {
     const builder = builderOf(request);
     if (builder.state !== 'draining') return { builder: statusOf(builder) };
     await deps.builders.settleDrains(builder.id);
@@ -94,18 +101,18 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
     return reply.code(204).send();
   });
 
-  app.post<{ Params: { id: number }; Body: LeaseToken }>('/jobs/:id/heartbeat', { schema: { tags: ['builder protocol'], summary: 'Renew a lease; learn whether to cancel', params: jobParams, body: tokenSchema } }, async (request) => {
+  app.post<{ Params: { id: number }; Body: LeaseToken }>('/jobs/:id/heartbeat', { ...ROUTINE, schema: { tags: ['builder protocol'], summary: 'Renew a lease; learn whether to cancel', params: jobParams, body: tokenSchema } }, async (request) => {
     const builder = builderOf(request);
     const renewed = await deps.jobs.heartbeat(builder.id, request.params.id, request.body);
     return { ...renewed, builder: statusOf(builder) };
   });
 
-  app.post<{ Params: { id: number }; Body: StepReport }>('/jobs/:id/steps', { schema: { tags: ['builder protocol'], summary: 'Report a step\'s start or end', params: jobParams, body: stepSchema } }, async (request, reply) => {
+  app.post<{ Params: { id: number }; Body: StepReport }>('/jobs/:id/steps', { ...ROUTINE, schema: { tags: ['builder protocol'], summary: 'Report a step\'s start or end', params: jobParams, body: stepSchema } }, async (request, reply) => {
     await deps.jobs.reportStep(builderOf(request).id, request.params.id, request.body);
     return reply.code(204).send();
   });
 
-  app.put<{ Params: { id: number }; Body: LogChunkRequest }>('/jobs/:id/logs', { schema: { tags: ['builder protocol'], summary: 'Send one log chunk (idempotent)', params: jobParams, body: logChunkSchema } }, async (request, reply) => {
+  app.put<{ Params: { id: number }; Body: LogChunkRequest }>('/jobs/:id/logs', { ...ROUTINE, schema: { tags: ['builder protocol'], summary: 'Send one log chunk (idempotent)', params: jobParams, body: logChunkSchema } }, async (request, reply) => {
     const { attempt, leaseId, step, seq, data } = request.body;
     await deps.jobs.checkLease(builderOf(request).id, request.params.id, { attempt, leaseId });
     await deps.logs.append({ jobId: request.params.id, attempt, step, seq, data: Buffer.from(data, 'base64') });

@@ -10,11 +10,14 @@
 import type { Logger } from 'pino';
 import type { RuntimeSettings } from '../admin/runtime-settings.js';
 import type { Database } from '../database/create-pool.js';
+import type { ChangeSignal } from '../database/notifications.js';
 import { commitStatusEndpoint, isRetryable, parseRepositoryFullName, pipelineUrl, retryDelayMs } from './commit-status.js';
 
 export interface StatusPosterOptions {
-  /** How often the outbox is polled when it was empty. @default 1000 */
+  /** How often the outbox is polled while notifications do not arrive. @default 1000 */
   readonly intervalMs?: number;
+  /** The longest wait between passes while they do. @default 60000 */
+  readonly idleMs?: number;
   /** Posts per row before it is abandoned. @default 12 (about 18 minutes of retries) */
   readonly maxAttempts?: number;
   /** The first retry delay; each next one doubles, up to 5 minutes. @default 1000 */
@@ -30,6 +33,8 @@ export interface StatusPosterDeps {
   readonly runtimeSettings: Pick<RuntimeSettings, 'statusTarget'>;
   /** GYRE_PUBLIC_URL, for the statuses' target URLs. */
   readonly publicUrl: string;
+  /** Woken when statuses are queued. */
+  readonly wakeups: Pick<ChangeSignal, 'wait' | 'mark' | 'listening'>;
   readonly logger: Logger;
 }
 
@@ -43,6 +48,13 @@ interface ClaimedRow {
   sha: string;
   repository: string | null;
 }
+
+/** A row of the outbox `c` that is neither posted nor abandoned, with no such row before it in its pipeline. */
+const NEXT_OF_ITS_PIPELINE = `c.posted_at IS NULL AND c.abandoned_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM commit_statuses e WHERE e.pipeline_id = c.pipeline_id AND e.id < c.id AND e.posted_at IS NULL AND e.abandoned_at IS NULL)`;
+
+/** The shortest pause between passes that claimed nothing. */
+const MIN_WAIT_MS = 100;
 
 type PostResult = { readonly ok: true } | { readonly ok: false; readonly error: string; readonly retry: boolean };
 
@@ -78,6 +90,19 @@ export class StatusPoster {
     return claimed.length;
   }
 
+  /**
+   * Milliseconds until the earliest row that a claim could take is due (0 when one is due now);
+   * undefined when none waits. Rows behind an earlier waiting row of their pipeline do not count.
+   */
+  async msUntilNextDue(): Promise<number | undefined> {
+    // NULL when no row waits (not 0: PostgreSQL's greatest() would skip the NULL), so clamp here.
+    const result = await this.deps.db.query<{ ms: number | null }>(
+      `SELECT (extract(epoch FROM min(c.next_attempt_at) - now()) * 1000)::float8 AS ms FROM commit_statuses c WHERE ${NEXT_OF_ITS_PIPELINE}`,
+    );
+    const ms = result.rows[0]?.ms;
+    return ms === null || ms === undefined ? undefined : Math.max(0, Math.ceil(ms));
+  }
+
   /** Claims up to a batch of due rows, the oldest waiting row of each pipeline, counting the attempt. */
   private async claim(): Promise<ClaimedRow[]> {
     // The claim lasts past the request timeout; a process that dies mid-post leaves the row to be retried then.
@@ -85,8 +110,7 @@ export class StatusPoster {
     const result = await this.deps.db.query<ClaimedRow>(
       `WITH due AS (
          SELECT c.id FROM commit_statuses c
-         WHERE c.posted_at IS NULL AND c.abandoned_at IS NULL AND c.next_attempt_at <= now()
-           AND NOT EXISTS (SELECT 1 FROM commit_statuses e WHERE e.pipeline_id = c.pipeline_id AND e.id < c.id AND e.posted_at IS NULL AND e.abandoned_at IS NULL)
+         WHERE ${NEXT_OF_ITS_PIPELINE} AND c.next_attempt_at <= now()
          ORDER BY c.id LIMIT $1 FOR UPDATE SKIP LOCKED)
        UPDATE commit_statuses c SET attempts = c.attempts + 1, next_attempt_at = now() + make_interval(secs => $2::double precision)
        FROM due, pipelines p WHERE c.id = due.id AND p.id = c.pipeline_id
@@ -149,31 +173,40 @@ export class StatusPoster {
   }
 }
 
-/** Runs the poster every `intervalMs` (at once again while rows keep coming) until stopped; failures are logged and retried. */
+/**
+ * Runs the poster until stopped: a pass whenever statuses are queued (a notification), when the
+ * earliest retry is due, or at the latest every `idleMs`; passes repeat at once while rows keep
+ * coming. While notifications do not arrive (the listening connection is down) it polls every
+ * `intervalMs`. Failures are logged and retried.
+ */
 export function startStatusPoster(deps: StatusPosterDeps, options: StatusPosterOptions = {}): { stop(): Promise<void> } {
   const poster = new StatusPoster(deps, options);
   const intervalMs = options.intervalMs ?? 1_000;
+  const idleMs = options.idleMs ?? 60_000;
   let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> = Promise.resolve();
-  const tick = () => {
-    current = (async () => {
+  const run = async (): Promise<void> => {
+    while (!stopped) {
+      const mark = deps.wakeups.mark;
+      let nextDueMs: number | undefined;
       try {
         let claimed: number;
         do claimed = await poster.postDue();
         while (!stopped && claimed > 0);
+        nextDueMs = await poster.msUntilNextDue();
       } catch (error) {
         deps.logger.error({ err: error }, 'commit status pass failed; retrying on the next tick');
+        nextDueMs = intervalMs;
       }
-      if (!stopped) timer = setTimeout(tick, intervalMs);
-    })();
+      const ceiling = deps.wakeups.listening ? idleMs : intervalMs;
+      // A row due now that another process holds locked is claimable again in moments, not at once.
+      await deps.wakeups.wait(Math.max(MIN_WAIT_MS, Math.min(nextDueMs ?? ceiling, ceiling)), mark);
+    }
   };
-  timer = setTimeout(tick, intervalMs);
+  const running = run();
   return {
     stop: async () => {
       stopped = true;
-      clearTimeout(timer);
-      await current;
+      await running;
     },
   };
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Settings } from '../../config/index.js';
+import { registerRequestLog } from './request-log.js';
 
 export interface Listeners {
   readonly user: FastifyInstance;
@@ -20,18 +21,22 @@ const BODY_LIMIT_BYTES = 25 * 1024 * 1024;
 export function createListeners(settings: Settings, logger: Logger): Listeners {
   const options = {
     bodyLimit: BODY_LIMIT_BYTES,
-    // Health checks arrive every few seconds from Compose and load balancers; logging each would
-    // bury the requests that matter.
-    logController: new LogController({ disableRequestLogging: (request) => request.url === '/healthz' }),
+    // Each request is logged once, by registerRequestLog, at a level that fits its route.
+    logController: new LogController({ disableRequestLogging: true }),
     // Report every invalid field at once, and refuse unknown fields instead of silently dropping them.
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   };
   // pino's Logger is what Fastify logs through; its declared type is narrower than pino's own.
   const log = (listener: string) => logger.child({ listener }) as FastifyBaseLogger;
-  const user = Fastify({ ...options, loggerInstance: log('user') });
-  const admin = Fastify({ ...options, loggerInstance: log('admin') });
+  const user = withRequestLog(Fastify({ ...options, loggerInstance: log('user') }));
+  const admin = withRequestLog(Fastify({ ...options, loggerInstance: log('admin') }));
   if (!settings.tls) return { user, admin };
   const https = { cert: readFileSync(settings.tls.certFile), key: readFileSync(settings.tls.keyFile) };
-  const userTls = Fastify({ ...options, https, loggerInstance: log('user-tls') });
+  const userTls = withRequestLog(Fastify({ ...options, https, loggerInstance: log('user-tls') }));
   return { user, admin, userTls };
+}
+
+function withRequestLog<T extends FastifyInstance>(app: T): T {
+  registerRequestLog(app);
+  return app;
 }

@@ -19,7 +19,18 @@ export interface ReapReport {
   readonly lost: number;
 }
 
+/**
+ * Whether a pass would change anything: one cheap read, so an idle install does not run the
+ * pass's four writes every few seconds.
+ */
+const ANYTHING_TO_REAP_SQL = `SELECT
+  EXISTS (SELECT 1 FROM jobs WHERE state IN ('leased', 'running') AND lease_expires_at < now())
+  OR EXISTS (SELECT 1 FROM builders WHERE state = 'draining')
+  OR EXISTS (SELECT 1 FROM builders WHERE state = 'active' AND last_seen_at < now() - make_interval(secs => $1::double precision / 1000)) AS due`;
+
 export async function reapOnce(db: Database): Promise<ReapReport> {
+  const check = await db.query<{ due: boolean }>(ANYTHING_TO_REAP_SQL, [BUILDER_LOST_AFTER_MS]);
+  if (!check.rows[0]?.due) return { expired: 0, drainedByDeadline: 0, drained: 0, lost: 0 };
   const expired = await requeueWhere(db, "state IN ('leased', 'running') AND lease_expires_at < now()", 'the lease expired: the builder stopped renewing it', true);
   const drainedByDeadline = await requeueWhere(
     db,

@@ -1,3 +1,4 @@
+import { NOTIFY_CHANNELS } from '../notification-channels.js';
 import type { Migration } from './migration.js';
 
 /**
@@ -13,7 +14,7 @@ export const jobsQueuedNotifyMigration: Migration = {
 CREATE FUNCTION gyre_notify_jobs_queued() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF EXISTS (SELECT 1 FROM changed WHERE state = 'queued') THEN
-    PERFORM pg_notify('gyre_jobs_queued', '');
+    PERFORM pg_notify('${NOTIFY_CHANNELS.jobsQueued}', '');
   END IF;
   RETURN NULL;
 END

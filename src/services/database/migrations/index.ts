@@ -6,9 +6,10 @@ import { usersAndSessionsMigration } from './005-users-and-sessions.js';
 import { commitStatusesMigration } from './006-commit-statuses.js';
 import { jobsQueuedNotifyMigration } from './007-jobs-queued-notify.js';
 import { logUsageMigration } from './008-log-usage.js';
+import { builderAndStatusNotifyMigration } from './009-builder-and-status-notify.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
 /** Every migration, in order. */
-export const migrations: readonly Migration[] = [initialMigration, pipelineIntakeMigration, buildersAndLeasesMigration, logChunksMigration, usersAndSessionsMigration, commitStatusesMigration, jobsQueuedNotifyMigration, logUsageMigration];
+export const migrations: readonly Migration[] = [initialMigration, pipelineIntakeMigration, buildersAndLeasesMigration, logChunksMigration, usersAndSessionsMigration, commitStatusesMigration, jobsQueuedNotifyMigration, logUsageMigration, builderAndStatusNotifyMigration];

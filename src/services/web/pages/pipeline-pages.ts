@@ -2,6 +2,7 @@
  * A pipeline in the user UI: its workflows, each drawn as columns of jobs by dependency depth,
  * a small JSON status the page polls for live states, and cancel and rerun.
  */
+import { ROUTINE } from '../../http/request-log.js';
 import { FINAL_JOB_STATES } from '../../pipelines/pipeline-model.js';
 import { rerunPipeline } from '../../pipelines/rerun-pipeline.js';
 import { checkCsrf, requireSignedIn } from '../session-auth.js';
@@ -23,7 +24,7 @@ export const pipelinePages: UserPages = (web, parts) => {
     }));
   });
 
-  web.get<IdRequest>('/pipelines/:id/status.json', { preHandler: requireSessionForData, schema: { params: idParams } }, async (request, reply) => {
+  web.get<IdRequest>('/pipelines/:id/status.json', { ...ROUTINE, preHandler: requireSessionForData, schema: { params: idParams } }, async (request, reply) => {
     const pipeline = await parts.pipelines.get(request.params.id);
     const workflows = await parts.pipelines.workflows(pipeline.id);
     const jobs = workflows.flatMap((w) => w.jobs.map((j) => ({ id: j.id, state: j.state })));

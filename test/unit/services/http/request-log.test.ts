@@ -1,0 +1,48 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from '@jest/globals';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import { pino } from 'pino';
+import { registerRequestLog, ROUTINE } from '../../../../src/services/http/request-log.js';
+
+/** A listener like the services app's, logging at `level` into an array of parsed lines. */
+function appLoggingAt(level: string) {
+  type Line = { level: number; msg: string; url?: string; statusCode?: number };
+  const lines: Line[] = [];
+  const sink = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      lines.push(JSON.parse(chunk.toString()) as Line);
+      done();
+    },
+  });
+  const logger: FastifyBaseLogger = pino({ level }, sink);
+  const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) });
+  registerRequestLog(app);
+  app.post('/lease', ROUTINE, () => ({ leases: [] }));
+  app.post('/stale', ROUTINE, (_request, reply) => reply.code(409).send({ error: 'stale' }));
+  app.post('/projects', () => ({ id: 1 }));
+  return { app, lines };
+}
+
+describe('request logging', () => {
+  it('writes nothing at info for routine traffic that succeeds', async () => {
+    const { app, lines } = appLoggingAt('info');
+    for (let i = 0; i < 5; i++) expect((await app.inject({ method: 'POST', url: '/lease' })).statusCode).toBe(200);
+    expect(lines).toEqual([]);
+  });
+
+  it('logs routine traffic at debug, one line per request', async () => {
+    const { app, lines } = appLoggingAt('debug');
+    await app.inject({ method: 'POST', url: '/lease' });
+    expect(lines).toEqual([expect.objectContaining({ level: 20, msg: 'request answered', url: '/lease', statusCode: 200 })]);
+  });
+
+  it('logs a refused routine request and every other request at info', async () => {
+    const { app, lines } = appLoggingAt('info');
+    await app.inject({ method: 'POST', url: '/stale' });
+    await app.inject({ method: 'POST', url: '/projects' });
+    expect(lines.map((line) => [line.level, line.url, line.statusCode])).toEqual([
+      [30, '/stale', 409],
+      [30, '/projects', 200],
+    ]);
+  });
+});
