@@ -9,7 +9,6 @@ import { registerServeCommand } from './commands/serve.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerTokensCommand } from './commands/tokens.js';
 import { registerImagesCommand } from './commands/images.js';
-import { registerHealthcheckCommand } from './commands/healthcheck.js';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerStackCommands } from './commands/stack.js';
 import { registerBuilderCommands } from './commands/builder.js';
@@ -42,6 +41,5 @@ Exit codes: 0 ok, 1 failed, 2 invalid input, 3 a host or service unreachable, 4 
   registerMigrateCommand(program);
   registerTokensCommand(program);
   registerImagesCommand(program);
-  registerHealthcheckCommand(program);
   return program;
 }

@@ -62,6 +62,8 @@ export const rawSettingsSchema = z.object({
   GYRE_SLOT_MEMORY: setting(v.memorySize, { scope: 'builder', default: '4G', example: '8G', description: 'Memory per job slot. Alias: CIRCLE_CONTAINER_MEMORY_LIMIT.' }),
   GYRE_DRAIN_TIMEOUT: setting(v.duration, { scope: 'builder', default: '30m', example: '1h', description: 'How long a draining builder lets running jobs finish before they are stopped and requeued. Also the builder stack\'s stop_grace_period.' }),
   GYRE_DATA_DIR: setting(v.absolutePath, { scope: 'services', default: '/var/lib/gyre', example: '/srv/gyre', description: 'Folder of the services box for git mirrors, artifacts and caches; the services stack mounts the gyre-data volume there.' }),
+  GYRE_LOG_MAX_SIZE: setting(v.fileSize, { scope: 'all', default: '10M', example: '50M', description: 'Size at which Docker rotates the log file of each Gyre container (json-file `max-size`).' }),
+  GYRE_LOG_MAX_FILES: setting(v.wholeNumber(1), { scope: 'all', default: '5', example: '10', description: 'Rotated log files Docker keeps per Gyre container (json-file `max-file`); with GYRE_LOG_MAX_SIZE it bounds the disk a container\'s logs use.' }),
   GYRE_LOG_LEVEL: setting(v.logLevel, { scope: 'all', default: 'info', example: 'debug', description: 'Log level of `gyre serve` and `gyre agent`.' }),
 });
 

@@ -35,6 +35,8 @@ export interface Settings {
   /** Folder for git mirrors, artifacts and caches. */
   readonly dataDir: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Docker's log rotation for every container of the stacks. */
+  readonly containerLogs: { readonly maxSizeBytes: number; readonly maxFiles: number };
 }
 
 export interface BuilderSettings {
@@ -78,6 +80,7 @@ export function toSettings(raw: RawSettings): Settings {
     },
     dataDir: raw.GYRE_DATA_DIR!,
     logLevel: raw.GYRE_LOG_LEVEL!,
+    containerLogs: { maxSizeBytes: raw.GYRE_LOG_MAX_SIZE!, maxFiles: raw.GYRE_LOG_MAX_FILES! },
   };
 }
 

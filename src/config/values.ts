@@ -63,6 +63,16 @@ export const memorySize = z.string().transform((text, ctx) => {
   return bytes;
 });
 
+/** A size of files on disk, such as a log file's: "10M", "1G", or plain bytes. At least 1 KiB. */
+export const fileSize = z.string().transform((text, ctx) => {
+  const bytes = parseMemorySize(text);
+  if (bytes === undefined || bytes < 1024) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a file size of at least 1K; use a number with a unit such as 10M or 1G` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
 export const duration = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined) {

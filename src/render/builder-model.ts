@@ -2,7 +2,7 @@
  * The plain object the builder template renders, for one builder on one Docker host.
  */
 import { formatDuration, formatMemorySize, type Settings } from '../config/index.js';
-import { composeFileMaps, outboundEnvironment, sortKeys, stackSecret, type StackSecret } from './stack-files.js';
+import { composeFileMaps, containerLogging, httpHealthTest, outboundEnvironment, sortKeys, stackSecret, type StackSecret } from './stack-files.js';
 
 /** Port of the agent's local API (health and graceful shutdown) on the builder host. */
 export const AGENT_API_PORT = 7623;
@@ -59,12 +59,13 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     projectName: builderProjectName(name),
     builderName: name,
     images: settings.images,
+    logging: containerLogging(settings),
     agentEnvironment: sortKeys(environment),
     agentSecrets: secrets.map((s) => s.name),
     agentConfigs: Object.keys(configs).map((source) => ({ source, target: EXTRA_CA_PATH })),
     stopGracePeriod: formatDuration(builder.drainTimeoutMs),
     agentApiPort: String(common.agentApiPort ?? AGENT_API_PORT),
-    agentHealthUrl: `http://127.0.0.1:${common.agentApiPort ?? AGENT_API_PORT}/healthz`,
+    agentHealthTest: httpHealthTest(common.agentApiPort ?? AGENT_API_PORT, '/healthz'),
     ...composeFileMaps(fromEnvironment ? [] : secrets, configs),
     secretEnvironment: fromEnvironment ? Object.fromEntries(secrets.map((s) => [s.name, s.setting])) : {},
   };

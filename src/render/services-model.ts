@@ -3,7 +3,7 @@
  * made here, in code that tests can read, and the template only lays it out.
  */
 import { BUNDLED_DATABASE, type Settings } from '../config/index.js';
-import { composeFileMaps, outboundEnvironment, sortKeys, stackSecret, type StackSecret } from './stack-files.js';
+import { composeFileMaps, containerLogging, httpHealthTest, outboundEnvironment, sortKeys, stackSecret, type StackSecret } from './stack-files.js';
 
 /** Ports the app listens on inside its container; the published host ports are settings. */
 export const APP_CONTAINER_PORTS = { http: 80, https: 443, admin: 8800 } as const;
@@ -29,13 +29,14 @@ export function buildServicesModel(settings: Settings, common: { version: string
     ...common,
     stack: 'services',
     images: settings.images,
+    logging: containerLogging(settings),
     bundledDb: bundled ? BUNDLED_DATABASE : null,
     appEnvironment: sortKeys(appEnvironment(settings, secrets)),
     appSecrets: secrets.filter((s) => s.name !== 'gyre_db_password' || bundled).map((s) => s.name),
     appConfigs: Object.entries(mounts).map(([source, [, target]]) => ({ source, target })),
     ports: publishedPorts(settings),
     // The admin listener answers health checks too, and is never behind TLS.
-    appHealthUrl: `http://127.0.0.1:${APP_CONTAINER_PORTS.admin}/healthz`,
+    appHealthTest: httpHealthTest(APP_CONTAINER_PORTS.admin, '/healthz'),
     ...composeFileMaps(secrets, configs),
   };
   return { model, secrets };

@@ -13,8 +13,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import Dockerode from 'dockerode';
-import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
+import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment, type WaitStrategy } from 'testcontainers';
 import { APP_CLI } from '../orchestrator/services/services-up.js';
+import { APP_CONTAINER_PORTS } from '../render/index.js';
 import { AdminConsole, type GitHubSettings } from './admin-console.js';
 import { ApiClient, type ApiInit } from './api-client.js';
 import { writeEnvironmentStacks, type BuilderSize, type StackOnDisk } from './environment-stacks.js';
@@ -34,6 +35,13 @@ const BUILDER_LABEL = 'io.gyre.builder';
 const DEFAULT_STARTUP_TIMEOUT_MS = 300_000;
 const BUILD_IMAGES_HINT = 'build Gyre\'s images on this Docker host first: run `gyre images build --offline` (or `npx gyre images build --offline`)';
 const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/;
+/** Ready: the app answers /healthz on its admin port, which it does once its database answers. */
+const SERVICES_READY = {
+  'db-1': Wait.forLogMessage(/database system is ready to accept connections/),
+  'app-1': Wait.forHttp('/healthz', APP_CONTAINER_PORTS.admin),
+};
+/** Ready: the agent registered with the services box (waitForBuilders then sees it active). */
+const BUILDER_READY = { 'agent-1': Wait.forLogMessage(/"msg":"registered"/) };
 
 export interface CreateProjectOptions {
   /** Project name, usually owner/repository. @default the folder's name */
@@ -114,7 +122,7 @@ export class GyreEnvironment {
       await checkImages(docker, settings.database.kind === 'bundled' ? [settings.images.app, settings.images.db] : [settings.images.app]);
 
       const [services, git] = await allStarted([
-        this.up(stacks.services, 'the services stack').then((started) => (parts.services = started)),
+        this.up(stacks.services, 'the services stack', SERVICES_READY).then((started) => (parts.services = started)),
         GitServer.start(docker, { image: settings.images.app, labels: { [ENVIRONMENT_LABEL]: id } }).then((started) => (parts.git = started)),
       ] as const);
       const adminToken = await createToken(services, id);
@@ -122,7 +130,7 @@ export class GyreEnvironment {
       const api = new ApiClient(baseUrl, adminToken);
 
       parts.builderNames = stacks.builders.map((b) => b.builderName);
-      await allStarted(stacks.builders.map((builder) => this.up(builder, `builder stack ${builder.builderName}`).then((started) => parts.builders.push(started))));
+      await allStarted(stacks.builders.map((builder) => this.up(builder, `builder stack ${builder.builderName}`, BUILDER_READY).then((started) => parts.builders.push(started))));
       await waitForBuilders(api, parts.builderNames, this.startupTimeoutMs);
 
       return new StartedGyreEnvironment({
@@ -145,13 +153,15 @@ export class GyreEnvironment {
     }
   }
 
-  private async up(stack: StackOnDisk, what: string): Promise<StartedDockerComposeEnvironment> {
+  /**
+   * Brings a stack up and waits for each container's sign of readiness. Not Docker's health
+   * status: the stacks probe only every 30 s, so waiting for it would cost up to 30 s a stack.
+   */
+  private async up(stack: StackOnDisk, what: string, readiness: Readonly<Record<string, WaitStrategy>>): Promise<StartedDockerComposeEnvironment> {
     try {
-      return await new DockerComposeEnvironment(stack.dir, stack.file)
-        .withProjectName(stack.projectName)
-        .withDefaultWaitStrategy(Wait.forHealthCheck())
-        .withStartupTimeout(this.startupTimeoutMs)
-        .up();
+      let environment = new DockerComposeEnvironment(stack.dir, stack.file).withProjectName(stack.projectName).withStartupTimeout(this.startupTimeoutMs);
+      for (const [container, strategy] of Object.entries(readiness)) environment = environment.withWaitStrategy(container, strategy);
+      return await environment.up();
     } catch (error) {
       const reason = messageOf(error);
       const hint = /compose is not installed/i.test(reason)

@@ -117,7 +117,7 @@ export function planJoin(options: JoinOptions): BuilderJoin {
     {
       title: 'Start the builder stack',
       run: async (onLine) => {
-        await stack().up(onLine, Math.ceil((options.timeoutMs ?? 180_000) / 1000));
+        await stack().up(onLine);
         return `${builderProjectName(builderName())} is up on ${connected().description}`;
       },
     },

@@ -5,7 +5,7 @@
  */
 import * as compose from 'docker-compose';
 import { composeEnvironment, describeDockerHost, DOCKER_CLI_VARIABLES, type DockerHost } from '../../docker/index.js';
-import { GyreError, UnavailableError } from '../../shared/errors.js';
+import { GyreError, TimeoutError, UnavailableError } from '../../shared/errors.js';
 
 /** A service of a running stack, as `docker compose ps` reports it. */
 export interface ComposeService {
@@ -32,9 +32,33 @@ export class ComposeProject {
     return `stack ${this.options.projectName} on ${describeDockerHost(this.options.host)}`;
   }
 
-  /** `up -d --wait`: resolves once every service is healthy. */
-  async up(onLine: (line: string) => void, waitTimeoutSeconds = 300): Promise<void> {
-    await this.run('up', (options) => compose.upAll({ ...options, commandOptions: ['--wait', '--wait-timeout', String(waitTimeoutSeconds), '--remove-orphans'], callback: lines(onLine) }));
+  /**
+   * `up -d`: resolves once every container runs. Not `--wait`: that would wait for the health
+   * checks' first probe, which the stacks run only every 30 s; {@link waitUntil} checks readiness.
+   */
+  async up(onLine: (line: string) => void): Promise<void> {
+    await this.run('up', (options) => compose.upAll({ ...options, commandOptions: ['--remove-orphans'], callback: lines(onLine) }));
+  }
+
+  /**
+   * Runs `probe` in the service's container every half second until it exits 0. Fails at once
+   * when the container stops running, and after `timeoutMs` with the probe's last failure.
+   */
+  async waitUntil(service: string, probe: readonly string[], what: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const state = (await this.ps()).find((s) => s.service === service)?.state ?? 'missing';
+      if (state !== 'running') throw new GyreError(`${service} of the ${this.description} is ${state}, not running; see its log: docker compose -p ${this.options.projectName} logs ${service}`);
+      let last: string;
+      try {
+        await this.exec(service, probe);
+        return;
+      } catch (error) {
+        last = error instanceof Error ? error.message.split('\n').slice(-1)[0]! : String(error);
+      }
+      if (Date.now() >= deadline) throw new TimeoutError(`${what} (${last}); see the log: docker compose -p ${this.options.projectName} logs ${service}`, timeoutMs);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 
   async down(removeVolumes: boolean): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import type { Settings } from '../../config/index.js';
 import { createDockerClient, resolveDockerHost, type DockerHostOptions } from '../../docker/index.js';
-import { renderServicesStack, SERVICES_PROJECT_NAME } from '../../render/index.js';
+import { APP_CONTAINER_PORTS, httpProbeArgv, renderServicesStack, SERVICES_PROJECT_NAME } from '../../render/index.js';
 import { parseJsonFrom } from '../../shared/parse-json.js';
 import { GYRE_VERSION } from '../../shared/package-files.js';
 import { GyreApi } from '../api/gyre-api.js';
@@ -25,8 +25,8 @@ export interface UpOptions {
   readonly workspace: Workspace;
   readonly hostText?: string;
   readonly tls?: DockerHostOptions;
-  /** How long Compose waits for the services to be healthy. @default 300 */
-  readonly waitTimeoutSeconds?: number;
+  /** How long to wait for the app to answer, its database up. @default 300000 */
+  readonly waitTimeoutMs?: number;
 }
 
 /** Where to go once the stack is up. */
@@ -89,9 +89,11 @@ export function planServicesUp(options: UpOptions): ServicesUp {
     {
       title: 'Start the services stack',
       run: async (onLine) => {
-        await stack().up(onLine, options.waitTimeoutSeconds ?? 300);
+        await stack().up(onLine);
+        onLine('waiting for the app to answer (it waits for the database first)');
+        await stack().waitUntil('app', httpProbeArgv(APP_CONTAINER_PORTS.admin, '/healthz'), 'the app to answer /healthz with its database up', options.waitTimeoutMs ?? 300_000);
         const services = await stack().ps();
-        return `healthy: ${services.map((s) => s.service).join(', ')}`;
+        return `running: ${services.map((s) => s.service).join(', ')}; the app answers`;
       },
     },
     {
