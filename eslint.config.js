@@ -6,19 +6,71 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { importX } from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import jest from 'eslint-plugin-jest';
 
-const ioModules = ['node:fs', 'node:fs/promises', 'node:net', 'node:http', 'node:https', 'node:child_process', 'dockerode', 'pg', 'docker-compose', 'fastify'];
+const ioModules = [
+  'node:fs',
+  'node:fs/promises',
+  'node:net',
+  'node:http',
+  'node:https',
+  'node:child_process',
+  'dockerode',
+  'pg',
+  'docker-compose',
+  'fastify',
+];
 
 /** Zones for import-x/no-restricted-paths: `target` may not import from `from`. */
 const boundaries = [
-  { target: './src/builder', from: './src/services', message: 'The builder talks to services only through src/protocol.' },
-  { target: './src/services', from: './src/builder', message: 'The services app talks to builders only through src/protocol.' },
-  { target: './src/orchestrator', from: ['./src/services', './src/builder'], message: 'The orchestrator drives Gyre through Docker, Compose and the HTTP API, never its internals.' },
-  { target: './src/protocol', from: ['./src/services', './src/builder', './src/orchestrator', './src/docker', './src/render'], message: 'The protocol is a contract shared by both sides; it imports neither.' },
-  { target: './src/config', from: ['./src/services', './src/builder', './src/orchestrator', './src/docker', './src/render'], message: 'Settings are parsed and validated without knowing who uses them.' },
-  { target: './src/render', from: ['./src/services', './src/builder', './src/orchestrator', './src/docker'], message: 'Rendering is a pure function of Settings.' },
-  { target: './src/testing', from: ['./src/services', './src/builder'], message: 'The testing module drives Gyre as a user would: through Docker, Compose and the HTTP API.' },
-  { target: './src/shared', from: ['./src/services', './src/builder', './src/orchestrator', './src/docker', './src/render', './src/config', './src/protocol'], message: 'src/shared holds leaf utilities only.' },
+  {
+    target: './src/builder',
+    from: './src/services',
+    message: 'The builder talks to services only through src/protocol.',
+  },
+  {
+    target: './src/services',
+    from: './src/builder',
+    message: 'The services app talks to builders only through src/protocol.',
+  },
+  {
+    target: './src/orchestrator',
+    from: ['./src/services', './src/builder'],
+    message: 'The orchestrator drives Gyre through Docker, Compose and the HTTP API, never its internals.',
+  },
+  {
+    target: './src/protocol',
+    from: ['./src/services', './src/builder', './src/orchestrator', './src/docker', './src/render'],
+    message: 'The protocol is a contract shared by both sides; it imports neither.',
+  },
+  {
+    target: './src/config',
+    from: ['./src/services', './src/builder', './src/orchestrator', './src/docker', './src/render'],
+    message: 'Settings are parsed and validated without knowing who uses them.',
+  },
+  {
+    target: './src/render',
+    from: ['./src/services', './src/builder', './src/orchestrator', './src/docker'],
+    message: 'Rendering is a pure function of Settings.',
+  },
+  {
+    target: './src/testing',
+    from: ['./src/services', './src/builder'],
+    message: 'The testing module drives Gyre as a user would: through Docker, Compose and the HTTP API.',
+  },
+  {
+    target: './src/shared',
+    from: [
+      './src/services',
+      './src/builder',
+      './src/orchestrator',
+      './src/docker',
+      './src/render',
+      './src/config',
+      './src/protocol',
+    ],
+    message: 'src/shared holds leaf utilities only.',
+  },
 ];
 
 export default tseslint.config(
@@ -27,8 +79,11 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      // src/*/__lint_probe__.ts: virtual files through which test/unit/architecture proves these rules fire.
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'src/*/__lint_probe__.ts'] }, tsconfigRootDir: import.meta.dirname },
+      // src/*/__lint_probe__.ts, test/__lint_probe__.test.ts: virtual files through which test/unit/architecture proves these rules fire.
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'src/*/__lint_probe__.ts', 'test/__lint_probe__.test.ts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     plugins: { 'import-x': importX },
     settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
@@ -45,7 +100,12 @@ export default tseslint.config(
   {
     files: ['src/protocol/**/*.ts', 'src/config/**/*.ts', 'src/render/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: ioModules.map((name) => ({ name, message: 'This layer does no I/O; take the data as an argument.' })) }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ioModules.map((name) => ({ name, message: 'This layer does no I/O; take the data as an argument.' })),
+        },
+      ],
     },
   },
   {
@@ -58,7 +118,15 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       sourceType: 'script',
-      globals: { window: 'readonly', document: 'readonly', location: 'readonly', fetch: 'readonly', EventSource: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' },
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        fetch: 'readonly',
+        EventSource: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
       parserOptions: { projectService: false, project: null },
     },
     // The log view parses ANSI escape sequences, which start with the ESC control character.
@@ -66,6 +134,12 @@ export default tseslint.config(
   },
   {
     files: ['test/**/*.ts'],
-    rules: { '@typescript-eslint/unbound-method': 'off' },
+    plugins: { jest },
+    rules: {
+      '@typescript-eslint/unbound-method': 'off',
+      // A focused or skipped test silently drops the others from a green run.
+      'jest/no-focused-tests': 'error',
+      'jest/no-disabled-tests': 'error',
+    },
   },
 );

@@ -29,14 +29,20 @@ async function throughGyre(): Promise<number> {
   const [gyre, git] = await Promise.all([startServicesUnderTest({ reapIntervalMs: 1000 }), startGitServer()]);
   try {
     await git.createRepo('bench');
-    const created = (await (await gyre.api('/api/v1/projects', { body: { name: 'bench/noop', gitUrl: git.url('bench') } })).json()) as { id: number };
-    const agent = await startAgent(gyre.base, 'bench-builder', { slots: { slots: SLOTS, slotCpus: 0, slotMemoryBytes: 4 * 1024 ** 3 }, heartbeatIntervalMs: 15_000 });
+    const created = (await (
+      await gyre.api('/api/v1/projects', { body: { name: 'bench/noop', gitUrl: git.url('bench') } })
+    ).json()) as { id: number };
+    const agent = await startAgent(gyre.base, 'bench-builder', {
+      slots: { slots: SLOTS, slotCpus: 0, slotMemoryBytes: 4 * 1024 ** 3 },
+      heartbeatIntervalMs: 15_000,
+    });
     const started = performance.now();
     const pipeline = await pushAndTrigger(gyre, git, { repo: 'bench', projectId: created.id }, noOpConfig());
     const jobs = await waitForJobs(gyre, pipeline, undefined, 1_800_000);
     const elapsed = performance.now() - started;
     const failed = jobs.filter((j) => j.state !== 'success');
-    if (failed.length > 0) throw new Error(`${failed.length} no-op jobs did not succeed: ${JSON.stringify(failed.slice(0, 3))}`);
+    if (failed.length > 0)
+      throw new Error(`${failed.length} no-op jobs did not succeed: ${JSON.stringify(failed.slice(0, 3))}`);
     agent.drain();
     await agent.done;
     return elapsed;

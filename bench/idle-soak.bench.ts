@@ -39,16 +39,26 @@ interface Sample {
 /** Runs the CLI in `work` (so `.env` and `.gyre` are that folder's), without blocking this process: the counting proxy lives in it. */
 function gyre(work: string, args: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'], timeout: 20 * 60_000 });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: work,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 20 * 60_000,
+    });
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`gyre ${args.join(' ')} exited with ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`gyre ${args.join(' ')} exited with ${code}`)),
+    );
   });
 }
 
 /** Gyre's containers: the services stack and the soak builder, by Compose service. */
 async function containers(): Promise<Map<string, Docker.Container>> {
   const listed = await docker.listContainers({ filters: JSON.stringify({ label: ['io.gyre.service'] }) });
-  const ours = listed.filter((c) => c.Labels['com.docker.compose.project'] === 'gyre-services' || c.Labels['com.docker.compose.project'] === `gyre-builder-${BUILDER}`);
+  const ours = listed.filter(
+    (c) =>
+      c.Labels['com.docker.compose.project'] === 'gyre-services' ||
+      c.Labels['com.docker.compose.project'] === `gyre-builder-${BUILDER}`,
+  );
   return new Map(ours.map((c) => [c.Labels['io.gyre.service']!, docker.getContainer(c.Id)]));
 }
 
@@ -56,7 +66,11 @@ async function sample(container: Docker.Container): Promise<Sample> {
   const [stats, details] = await Promise.all([container.stats({ stream: false }), container.inspect()]);
   const memory = stats.memory_stats.stats as Record<string, number | undefined>;
   // cgroup v1 reports `rss`, v2 `anon`: the process's own memory, without the page cache.
-  return { cpuNs: stats.cpu_stats.cpu_usage.total_usage, rssBytes: memory['rss'] ?? memory['anon'] ?? 0, logBytes: logSize(details.LogPath) };
+  return {
+    cpuNs: stats.cpu_stats.cpu_usage.total_usage,
+    rssBytes: memory['rss'] ?? memory['anon'] ?? 0,
+    logBytes: logSize(details.LogPath),
+  };
 }
 
 function logSize(path: string): number {
@@ -76,30 +90,56 @@ async function soak(): Promise<object> {
     const [httpPort, adminPort] = [await freePort(), await freePort()];
     await gyre(work, ['init']);
     const ca = process.env['GYRE_EXTRA_CA_CERTS_FILE'];
-    appendFileSync(join(work, '.env'), `GYRE_BIND_ADDRESS=127.0.0.1\nGYRE_HTTP_PORT=${httpPort}\nGYRE_ADMIN_PORT=${adminPort}\n${ca ? `GYRE_EXTRA_CA_CERTS_FILE=${ca}\n` : ''}`);
+    appendFileSync(
+      join(work, '.env'),
+      `GYRE_BIND_ADDRESS=127.0.0.1\nGYRE_HTTP_PORT=${httpPort}\nGYRE_ADMIN_PORT=${adminPort}\n${ca ? `GYRE_EXTRA_CA_CERTS_FILE=${ca}\n` : ''}`,
+    );
     await gyre(work, ['up']);
     proxy = await CountingProxy.start(`http://127.0.0.1:${httpPort}`);
-    await gyre(work, ['builder', 'join', '--name', BUILDER, '--slots', '1', '--slot-cpus', '0', '--services-url', proxy.url]);
+    await gyre(work, [
+      'builder',
+      'join',
+      '--name',
+      BUILDER,
+      '--slots',
+      '1',
+      '--slot-cpus',
+      '0',
+      '--services-url',
+      proxy.url,
+    ]);
 
     await new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000));
     const parts = await containers();
     const names = [...parts.keys()].sort();
-    const before = new Map(await Promise.all(names.map(async (name) => [name, await sample(parts.get(name)!)] as const)));
+    const before = new Map(
+      await Promise.all(names.map(async (name) => [name, await sample(parts.get(name)!)] as const)),
+    );
     const requestsBefore = proxy.total();
     const leasesBefore = proxy.count(`${BUILDER_API_PREFIX}/lease`);
     const started = performance.now();
     // The measuring window itself: what an idle install does in it is the result.
     await new Promise((resolve) => setTimeout(resolve, MINUTES * 60_000));
     const seconds = (performance.now() - started) / 1000;
-    const after = new Map(await Promise.all(names.map(async (name) => [name, await sample(parts.get(name)!)] as const)));
+    const after = new Map(
+      await Promise.all(names.map(async (name) => [name, await sample(parts.get(name)!)] as const)),
+    );
 
     const perContainer = Object.fromEntries(
       names.map((name) => {
         const [b, a] = [before.get(name)!, after.get(name)!];
-        return [name, { cpuPercentOfCore: round(((a.cpuNs - b.cpuNs) / 1e9 / seconds) * 100), logBytesPerMinute: round(Math.max(0, a.logBytes - b.logBytes) / (seconds / 60)), rssMiB: { start: mib(b.rssBytes), end: mib(a.rssBytes) } }];
+        return [
+          name,
+          {
+            cpuPercentOfCore: round(((a.cpuNs - b.cpuNs) / 1e9 / seconds) * 100),
+            logBytesPerMinute: round(Math.max(0, a.logBytes - b.logBytes) / (seconds / 60)),
+            rssMiB: { start: mib(b.rssBytes), end: mib(a.rssBytes) },
+          },
+        ];
       }),
     );
-    const sum = (pick: (c: { cpuPercentOfCore: number; logBytesPerMinute: number }) => number) => round(Object.values(perContainer).reduce((total, c) => total + pick(c), 0));
+    const sum = (pick: (c: { cpuPercentOfCore: number; logBytesPerMinute: number }) => number) =>
+      round(Object.values(perContainer).reduce((total, c) => total + pick(c), 0));
     return {
       benchmark: `idle install (services, PostgreSQL, 1 builder) for ${MINUTES} min`,
       cli: CLI,
@@ -108,7 +148,12 @@ async function soak(): Promise<object> {
       cpuPercentOfCore: sum((c) => c.cpuPercentOfCore),
       logBytesPerMinute: sum((c) => c.logBytesPerMinute),
       containers: perContainer,
-      goals: { requestsPerSecond: '< 1 per builder', cpuPercentOfCore: '< 2 in all', logBytesPerMinute: '< 10240', rss: 'flat' },
+      goals: {
+        requestsPerSecond: '< 1 per builder',
+        cpuPercentOfCore: '< 2 in all',
+        logBytesPerMinute: '< 10240',
+        rss: 'flat',
+      },
     };
   } finally {
     await proxy?.stop();

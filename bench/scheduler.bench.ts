@@ -27,7 +27,11 @@ async function seedQueue(db: Database, projectId: number): Promise<void> {
 }
 
 async function runProtocol(base: string): Promise<Summary> {
-  const builders = await Promise.all(Array.from({ length: BUILDERS }, (_, i) => SimulatedBuilder.join(base, TEST_SECRETS.GYRE_JOIN_SECRET, { name: `bench-${i}`, slots: 4 })));
+  const builders = await Promise.all(
+    Array.from({ length: BUILDERS }, (_, i) =>
+      SimulatedBuilder.join(base, TEST_SECRETS.GYRE_JOIN_SECRET, { name: `bench-${i}`, slots: 4 }),
+    ),
+  );
   const latencies: number[] = [];
   let completed = 0;
   const started = performance.now();
@@ -76,7 +80,9 @@ async function main(): Promise<void> {
   const gyre = await startServicesUnderTest();
   const db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
   try {
-    const project = (await (await gyre.api('/api/v1/projects', { body: { name: 'bench/p', gitUrl: 'https://git.example.com/p.git' } })).json()) as { id: number };
+    const project = (await (
+      await gyre.api('/api/v1/projects', { body: { name: 'bench/p', gitUrl: 'https://git.example.com/p.git' } })
+    ).json()) as { id: number };
     await seedQueue(db, project.id);
     const protocol = await runProtocol(gyre.base);
     await db.query("UPDATE jobs SET state = 'queued', builder_id = NULL WHERE state <> 'queued'");
@@ -84,10 +90,18 @@ async function main(): Promise<void> {
     const rows = [
       { run: `gyre protocol (HTTP, ${BUILDERS} builders)`, ...protocol },
       { run: `baseline: bare SQL claim (${BUILDERS} clients)`, ...raw },
-    ].map((r) => ({ run: r.run, jobs: r.count, 'claim p50 ms': round(r.p50), 'claim p99 ms': round(r.p99), 'jobs/s': round(r.perSecond) }));
+    ].map((r) => ({
+      run: r.run,
+      jobs: r.count,
+      'claim p50 ms': round(r.p50),
+      'claim p99 ms': round(r.p99),
+      'jobs/s': round(r.perSecond),
+    }));
     console.log(`\nScheduler: ${JOBS} queued jobs, ${SECONDS}s per run\n`);
     console.table(rows);
-    console.log(`throughput ratio gyre/baseline: ${round(protocol.perSecond / raw.perSecond)}; claim p50 ratio: ${round(protocol.p50 / raw.p50)}`);
+    console.log(
+      `throughput ratio gyre/baseline: ${round(protocol.perSecond / raw.perSecond)}; claim p50 ratio: ${round(protocol.p50 / raw.p50)}`,
+    );
   } finally {
     await db.end();
     await gyre.stop();

@@ -13,7 +13,12 @@ export interface Summary {
 
 export function summarise(latenciesMs: readonly number[], completed: number, elapsedMs: number): Summary {
   const sorted = [...latenciesMs].sort((a, b) => a - b);
-  return { count: completed, p50: percentile(sorted, 50), p99: percentile(sorted, 99), perSecond: (completed / elapsedMs) * 1000 };
+  return {
+    count: completed,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    perSecond: (completed / elapsedMs) * 1000,
+  };
 }
 
 export const round = (n: number) => Math.round(n * 100) / 100;

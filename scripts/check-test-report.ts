@@ -29,7 +29,8 @@ function filesUnder(dir: string): string[] {
 
 function problemsOf(project: string): string[] {
   const reportPath = join(root, 'test-results', `${project}.json`);
-  if (!existsSync(reportPath)) return [`${relative(root, reportPath)} is missing: run \`npm run test:${project}\` first`];
+  if (!existsSync(reportPath))
+    return [`${relative(root, reportPath)} is missing: run \`npm run test:${project}\` first`];
   const report = JSON.parse(readFileSync(reportPath, 'utf8')) as JestReport;
   const problems: string[] = [];
   const ran = new Map(report.testResults.map((result) => [resolve(result.name), result]));
@@ -38,7 +39,8 @@ function problemsOf(project: string): string[] {
     const result = ran.get(file);
     if (!result) {
       if (file.endsWith('.test.ts')) problems.push(`${name}: never ran`);
-      else if (TEST_CALL.test(readFileSync(file, 'utf8'))) problems.push(`${name}: holds tests but is not named *.test.ts, so jest never runs it`);
+      else if (TEST_CALL.test(readFileSync(file, 'utf8')))
+        problems.push(`${name}: holds tests but is not named *.test.ts, so jest never runs it`);
       continue;
     }
     if (result.testExecError || result.failureMessage) {

@@ -8,5 +8,12 @@ import { InvalidInputError } from '../shared/errors.js';
 export function flagValue<T>(flag: string, text: string, schema: z.ZodType<T, string>, example: string): T {
   const parsed = schema.safeParse(text);
   if (parsed.success) return parsed.data;
-  throw new InvalidInputError(flag, parsed.error.issues.map((issue) => ({ input: `${flag} ${text}`, message: issue.message, hint: `for example ${flag} ${example}` })));
+  throw new InvalidInputError(
+    flag,
+    parsed.error.issues.map((issue) => ({
+      input: `${flag} ${text}`,
+      message: issue.message,
+      hint: `for example ${flag} ${example}`,
+    })),
+  );
 }

@@ -14,6 +14,8 @@ export function exitCodeFor(error: unknown, stderr: NodeJS.WritableStream = proc
     return error.exitCode;
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  stderr.write(`internal error: ${stack}\nThis is a bug in Gyre. Please report it with the command you ran and the output above.\n`);
+  stderr.write(
+    `internal error: ${stack}\nThis is a bug in Gyre. Please report it with the command you ran and the output above.\n`,
+  );
   return ExitCode.internal;
 }

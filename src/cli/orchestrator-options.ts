@@ -34,14 +34,21 @@ export function withWorkspaceOptions(command: Command): Command {
 
 export function withHostOptions(command: Command, what: string): Command {
   return command
-    .option('--host <host>', `Docker host ${what}: ${ACCEPTED_HOSTS} (default: DOCKER_HOST, then the current context, then the local socket)`)
+    .option(
+      '--host <host>',
+      `Docker host ${what}: ${ACCEPTED_HOSTS} (default: DOCKER_HOST, then the current context, then the local socket)`,
+    )
     .option('--tls-cert <file>', 'client certificate for a tcp:// host with TLS (or DOCKER_CERT_PATH)')
     .option('--tls-key <file>', 'key of --tls-cert')
-    .option('--tls-ca <file>', 'CA bundle the engine\'s certificate must chain to');
+    .option('--tls-ca <file>', "CA bundle the engine's certificate must chain to");
 }
 
 export function tlsOf(flags: HostFlags): DockerHostOptions {
-  return { ...(flags.tlsCert && { tlsCert: flags.tlsCert }), ...(flags.tlsKey && { tlsKey: flags.tlsKey }), ...(flags.tlsCa && { tlsCa: flags.tlsCa }) };
+  return {
+    ...(flags.tlsCert && { tlsCert: flags.tlsCert }),
+    ...(flags.tlsKey && { tlsKey: flags.tlsKey }),
+    ...(flags.tlsCa && { tlsCa: flags.tlsCa }),
+  };
 }
 
 export function workspaceOf(options: OrchestratorOptions): Workspace {
@@ -58,13 +65,18 @@ export function orchestratorSettings(options: OrchestratorOptions, output: Outpu
 /** Image builds fetch from npm and Debian; behind a TLS-inspecting proxy they need its CA too. */
 export function warnAboutMissingCa(settings: Settings, output: Output): void {
   if (settings.extraCaCertsFile === undefined && process.env['NODE_EXTRA_CA_CERTS']) {
-    output.warn(`NODE_EXTRA_CA_CERTS is set on this machine but GYRE_EXTRA_CA_CERTS_FILE is not; if npm or apt inside image builds fail with certificate errors, set GYRE_EXTRA_CA_CERTS_FILE=${process.env['NODE_EXTRA_CA_CERTS']}`);
+    output.warn(
+      `NODE_EXTRA_CA_CERTS is set on this machine but GYRE_EXTRA_CA_CERTS_FILE is not; if npm or apt inside image builds fail with certificate errors, set GYRE_EXTRA_CA_CERTS_FILE=${process.env['NODE_EXTRA_CA_CERTS']}`,
+    );
   }
 }
 
 /** The API `gyre up` left in the workspace, or a clear error saying how to get one. */
 export function apiOf(workspace: Workspace): GyreApi {
   const record = workspace.loadApi();
-  if (!record) throw new GyreError(`no API address and token in ${workspace.dir}/api.json; run \`gyre up\` first, or set GYRE_API_URL and GYRE_API_TOKEN (a token from \`gyre tokens create\`)`);
+  if (!record)
+    throw new GyreError(
+      `no API address and token in ${workspace.dir}/api.json; run \`gyre up\` first, or set GYRE_API_URL and GYRE_API_TOKEN (a token from \`gyre tokens create\`)`,
+    );
   return new GyreApi(record.url, record.token);
 }

@@ -12,7 +12,11 @@ export interface Output {
   readonly jsonMode: boolean;
 }
 
-export function createOutput(jsonMode: boolean, stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Output {
+export function createOutput(
+  jsonMode: boolean,
+  stdout: NodeJS.WritableStream = process.stdout,
+  stderr: NodeJS.WritableStream = process.stderr,
+): Output {
   return {
     jsonMode,
     info: (line) => {

@@ -4,7 +4,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { checkSettings, parseEnvFile, type Settings, type SettingsPurpose, type SettingsSource } from '../config/index.js';
+import {
+  checkSettings,
+  parseEnvFile,
+  type Settings,
+  type SettingsPurpose,
+  type SettingsSource,
+} from '../config/index.js';
 import { InvalidInputError } from '../shared/errors.js';
 import type { Output } from './output.js';
 
@@ -21,7 +27,13 @@ export function readSettingsSource(options: SettingsFileOptions, withProcessEnv:
   if (existsSync(path)) {
     values = parseEnvFile(readEnvFile(path));
   } else if (explicit) {
-    throw new InvalidInputError('--env', [{ input: path, message: 'does not exist', hint: 'create it with `gyre init`, or pass the path of an existing .env file' }]);
+    throw new InvalidInputError('--env', [
+      {
+        input: path,
+        message: 'does not exist',
+        hint: 'create it with `gyre init`, or pass the path of an existing .env file',
+      },
+    ]);
   }
   if (withProcessEnv) values = { ...values, ...process.env };
   const name = withProcessEnv ? (existsSync(path) ? `${path} and the environment` : 'the environment') : path;
@@ -33,13 +45,21 @@ function readEnvFile(path: string): string {
     return readFileSync(path, 'utf8');
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
-    const reason = code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (message ?? String(error));
-    throw new InvalidInputError('--env', [{ input: path, message: `cannot be read: ${reason}`, hint: 'pass the path of a readable .env file' }]);
+    const reason =
+      code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (message ?? String(error));
+    throw new InvalidInputError('--env', [
+      { input: path, message: `cannot be read: ${reason}`, hint: 'pass the path of a readable .env file' },
+    ]);
   }
 }
 
 /** Loads settings for a command, printing warnings, and throws with every problem listed. */
-export function loadCommandSettings(options: SettingsFileOptions, purpose: SettingsPurpose, output: Output, withProcessEnv = false): Settings {
+export function loadCommandSettings(
+  options: SettingsFileOptions,
+  purpose: SettingsPurpose,
+  output: Output,
+  withProcessEnv = false,
+): Settings {
   const source = readSettingsSource(options, withProcessEnv);
   const check = checkSettings(source, purpose);
   check.warnings.forEach((w) => output.warn(w));

@@ -15,7 +15,11 @@ export interface Step<T> {
  * Runs steps in order and resolves to their results.
  * @param describe the title to show once a step has finished
  */
-export async function runSteps<T>(steps: readonly Step<T>[], output: Output, describe: (result: T) => string): Promise<T[]> {
+export async function runSteps<T>(
+  steps: readonly Step<T>[],
+  output: Output,
+  describe: (result: T) => string,
+): Promise<T[]> {
   if (!output.jsonMode && process.stdout.isTTY === true) return runWithListr(steps, describe);
   const results: T[] = [];
   for (const [index, step] of steps.entries()) {

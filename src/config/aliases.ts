@@ -31,10 +31,18 @@ export const settingAliases: readonly SettingAlias[] = [
     target: 'GYRE_SERVICES_URL',
     convert: (raw) => `http://${raw.trim()}`,
     // "http://10.0.0.5" would otherwise become http://http://10.0.0.5, a valid URL of host "http".
-    check: (raw) => (HOST_OR_IP.test(raw.trim()) ? undefined : 'must be the IP address or host name of the services box, without scheme or port (use GYRE_SERVICES_URL for a full URL)'),
+    check: (raw) =>
+      HOST_OR_IP.test(raw.trim())
+        ? undefined
+        : 'must be the IP address or host name of the services box, without scheme or port (use GYRE_SERVICES_URL for a full URL)',
     example: '10.0.0.5',
   },
-  { alias: 'CIRCLE_SECRET_PASSPHRASE', target: 'GYRE_JOIN_SECRET', convert: same, example: '<the GYRE_JOIN_SECRET of the services box>' },
+  {
+    alias: 'CIRCLE_SECRET_PASSPHRASE',
+    target: 'GYRE_JOIN_SECRET',
+    convert: same,
+    example: '<the GYRE_JOIN_SECRET of the services box>',
+  },
   { alias: 'CIRCLE_NUM_CONTAINERS', target: 'GYRE_BUILDER_SLOTS', convert: same, example: '4' },
   { alias: 'CIRCLE_CONTAINER_CPUS', target: 'GYRE_SLOT_CPUS', convert: same, example: '2' },
   { alias: 'CIRCLE_CONTAINER_MEMORY_LIMIT', target: 'GYRE_SLOT_MEMORY', convert: same, example: '4G' },

@@ -50,5 +50,7 @@ function quote(name: string, value: string): string {
   if (/^[A-Za-z0-9_./:@+=-]*$/.test(value)) return value;
   if (!/['\r\n]/.test(value)) return `'${value}'`;
   if (!/["\r\n]|\\[nr]/.test(value)) return `"${value}"`;
-  throw new Error(`${name} cannot be written to a .env file: its value has both quote characters, a line break or a literal \\n`);
+  throw new Error(
+    `${name} cannot be written to a .env file: its value has both quote characters, a line break or a literal \\n`,
+  );
 }

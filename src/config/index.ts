@@ -1,6 +1,12 @@
 export { loadSettings, checkSettings, type SettingsSource, type SettingsCheck } from './load-settings.js';
 export type { SettingsPurpose } from './rules.js';
-export { BUNDLED_DATABASE, databaseUrlOf, type Settings, type BuilderSettings, type ListenSettings } from './settings.js';
+export {
+  BUNDLED_DATABASE,
+  databaseUrlOf,
+  type Settings,
+  type BuilderSettings,
+  type ListenSettings,
+} from './settings.js';
 export { settingNames, secretSettingNames, metaOf, type SettingName, type SettingMeta } from './schema.js';
 export { settingAliases } from './aliases.js';
 export { parseEnvFile, renderEnvFile, generateSecrets, type RandomBytes } from './env-file.js';

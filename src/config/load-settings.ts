@@ -43,7 +43,14 @@ export function checkSettings(source: SettingsSource, purpose: SettingsPurpose):
     const text = texts.get(name);
     const parsed = rawSettingsSchema.shape[name].safeParse(text?.text ?? metaOf(name).default);
     if (parsed.success) raw[name] = parsed.data;
-    else problems.push(...parsed.error.issues.map((issue) => ({ input: text?.origin ?? `${name} (default)`, message: issue.message, hint: hintFor(name, text?.alias) })));
+    else
+      problems.push(
+        ...parsed.error.issues.map((issue) => ({
+          input: text?.origin ?? `${name} (default)`,
+          message: issue.message,
+          hint: hintFor(name, text?.alias),
+        })),
+      );
   }
 
   const rules = checkRules(raw, purpose, { isSet: (name) => given.has(name) });
@@ -77,7 +84,11 @@ function resolveRawTexts(source: SettingsSource, problems: InputProblem[]): RawT
     const file = metaOf(name).secret ? value(`${name}_FILE`) : undefined;
     if (direct !== undefined || file !== undefined) given.add(name);
     if (direct !== undefined && file !== undefined) {
-      problems.push({ input: name, message: `is set both directly and through ${name}_FILE`, hint: `keep only one of ${name} and ${name}_FILE` });
+      problems.push({
+        input: name,
+        message: `is set both directly and through ${name}_FILE`,
+        hint: `keep only one of ${name} and ${name}_FILE`,
+      });
     } else if (file !== undefined) {
       const secret = readSecretFile(source, name, file, problems);
       if (secret !== undefined) texts.set(name, { text: secret, origin: `${name}_FILE (${file})` });
@@ -93,7 +104,11 @@ function resolveRawTexts(source: SettingsSource, problems: InputProblem[]): RawT
     const existing = texts.get(target);
     const wrong = alias.check?.(aliased);
     if (existing && !sameValue(target, existing.text, alias.convert(aliased))) {
-      problems.push({ input: alias.alias, message: `conflicts with ${existing.origin}, which it is an alias of`, hint: `keep only ${target}, or give both the same value` });
+      problems.push({
+        input: alias.alias,
+        message: `conflicts with ${existing.origin}, which it is an alias of`,
+        hint: `keep only ${target}, or give both the same value`,
+      });
     } else if (!existing && !given.has(target) && wrong !== undefined) {
       problems.push({ input: alias.alias, message: wrong, hint: hintFor(target, alias) });
     } else if (!existing && !given.has(target)) {
@@ -117,7 +132,12 @@ const FILE_ERRORS: Readonly<Record<string, string>> = {
   EISDIR: 'it is a directory, not a file',
 };
 
-function readSecretFile(source: SettingsSource, name: string, path: string, problems: InputProblem[]): string | undefined {
+function readSecretFile(
+  source: SettingsSource,
+  name: string,
+  path: string,
+  problems: InputProblem[],
+): string | undefined {
   let content: string;
   try {
     content = source.readFile(path);
@@ -125,12 +145,21 @@ function readSecretFile(source: SettingsSource, name: string, path: string, prob
     // Read errors are Node system errors; classify them by code, never by their text.
     const { code, message } = (error ?? {}) as Partial<NodeJS.ErrnoException>;
     const reason = (code && FILE_ERRORS[code]) ?? message ?? String(error);
-    problems.push({ input: `${name}_FILE`, message: `cannot read ${path}: ${reason}`, hint: 'point it at a readable file that holds only the secret' });
+    problems.push({
+      input: `${name}_FILE`,
+      message: `cannot read ${path}: ${reason}`,
+      hint: 'point it at a readable file that holds only the secret',
+    });
     return undefined;
   }
   // Files written by editors and `echo` end in a newline that is not part of the secret.
   const secret = nonEmpty(content.replace(/\r?\n$/, ''));
-  if (secret === undefined) problems.push({ input: `${name}_FILE`, message: `${path} is empty`, hint: `write the secret into the file, or unset ${name}_FILE` });
+  if (secret === undefined)
+    problems.push({
+      input: `${name}_FILE`,
+      message: `${path} is empty`,
+      hint: `write the secret into the file, or unset ${name}_FILE`,
+    });
   return secret;
 }
 
@@ -138,10 +167,12 @@ function readSecretFile(source: SettingsSource, name: string, path: string, prob
 function hintFor(name: SettingName, alias: SettingAlias | undefined): string {
   const variable = alias?.alias ?? name;
   const example = alias?.example ?? metaOf(name).example;
-  if (name === 'GYRE_JOIN_SECRET') return `copy GYRE_JOIN_SECRET from the services box's .env into ${variable}; on the services box, \`gyre init\` generates one`;
+  if (name === 'GYRE_JOIN_SECRET')
+    return `copy GYRE_JOIN_SECRET from the services box's .env into ${variable}; on the services box, \`gyre init\` generates one`;
   // An encryption key must be base64; other secrets may end up in URLs, where hex needs no escaping.
   const command = name === 'GYRE_ENCRYPTION_KEY' ? 'openssl rand -base64 32' : 'openssl rand -hex 32';
-  if (example.startsWith('<')) return `generate one with \`${command}\`, or run \`gyre init\` to write a new .env with every secret`;
+  if (example.startsWith('<'))
+    return `generate one with \`${command}\`, or run \`gyre init\` to write a new .env with every secret`;
   return `for example ${variable}=${example}`;
 }
 

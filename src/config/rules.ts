@@ -37,7 +37,11 @@ export function checkRules(raw: RawSettings, purpose: SettingsPurpose, context: 
     if (!isSet(name)) problems.push(missing(name, purpose));
   }
   if (purpose === 'serve' && !isSet('GYRE_DATABASE_URL') && !isSet('GYRE_DB_PASSWORD')) {
-    problems.push({ input: 'GYRE_DB_PASSWORD', message: 'is required for the bundled database (GYRE_DATABASE_URL is not set)', hint: generatedHint('GYRE_DB_PASSWORD') });
+    problems.push({
+      input: 'GYRE_DB_PASSWORD',
+      message: 'is required for the bundled database (GYRE_DATABASE_URL is not set)',
+      hint: generatedHint('GYRE_DB_PASSWORD'),
+    });
   }
   if (isSet('GYRE_DATABASE_URL') && isSet('GYRE_DB_PASSWORD')) {
     warnings.push('GYRE_DB_PASSWORD is ignored because GYRE_DATABASE_URL points at an external database');
@@ -45,10 +49,18 @@ export function checkRules(raw: RawSettings, purpose: SettingsPurpose, context: 
 
   const tlsOn = isSet('GYRE_TLS_CERT_FILE') && isSet('GYRE_TLS_KEY_FILE');
   if (isSet('GYRE_TLS_CERT_FILE') !== isSet('GYRE_TLS_KEY_FILE')) {
-    const [given, absent] = isSet('GYRE_TLS_CERT_FILE') ? ['GYRE_TLS_CERT_FILE', 'GYRE_TLS_KEY_FILE'] : ['GYRE_TLS_KEY_FILE', 'GYRE_TLS_CERT_FILE'];
-    problems.push({ input: absent, message: `is required because ${given} is set (TLS needs both a certificate and its key)`, hint: `set ${absent}, or unset ${given} to serve plain HTTP` });
+    const [given, absent] = isSet('GYRE_TLS_CERT_FILE')
+      ? ['GYRE_TLS_CERT_FILE', 'GYRE_TLS_KEY_FILE']
+      : ['GYRE_TLS_KEY_FILE', 'GYRE_TLS_CERT_FILE'];
+    problems.push({
+      input: absent,
+      message: `is required because ${given} is set (TLS needs both a certificate and its key)`,
+      hint: `set ${absent}, or unset ${given} to serve plain HTTP`,
+    });
   } else if (!tlsOn && isSet('GYRE_HTTPS_PORT')) {
-    warnings.push('GYRE_HTTPS_PORT is ignored because TLS is off; set GYRE_TLS_CERT_FILE and GYRE_TLS_KEY_FILE to serve HTTPS');
+    warnings.push(
+      'GYRE_HTTPS_PORT is ignored because TLS is off; set GYRE_TLS_CERT_FILE and GYRE_TLS_KEY_FILE to serve HTTPS',
+    );
   }
 
   problems.push(...checkDistinctPorts(raw, tlsOn));
@@ -64,7 +76,12 @@ function checkDistinctPorts(raw: RawSettings, tlsOn: boolean): InputProblem[] {
   const problems: InputProblem[] = [];
   ports.forEach(([name, port], i) => {
     const clash = ports.slice(0, i).find(([, other]) => other !== undefined && other === port);
-    if (clash) problems.push({ input: name, message: `uses port ${port}, which ${clash[0]} already uses`, hint: `give ${name} a port of its own; every listener needs one` });
+    if (clash)
+      problems.push({
+        input: name,
+        message: `uses port ${port}, which ${clash[0]} already uses`,
+        hint: `give ${name} a port of its own; every listener needs one`,
+      });
   });
   return problems;
 }
@@ -75,9 +92,11 @@ function missing(name: SettingName, purpose: SettingsPurpose): InputProblem {
 }
 
 function missingHint(name: SettingName, purpose: SettingsPurpose): string {
-  if (name === 'GYRE_SERVICES_URL') return 'set it to the URL builders use to reach the services box, e.g. GYRE_SERVICES_URL=http://10.0.0.5 (or SERVICES_PRIVATE_IP=10.0.0.5)';
+  if (name === 'GYRE_SERVICES_URL')
+    return 'set it to the URL builders use to reach the services box, e.g. GYRE_SERVICES_URL=http://10.0.0.5 (or SERVICES_PRIVATE_IP=10.0.0.5)';
   // A builder must present the services box's secret; a freshly generated one would be rejected.
-  if (name === 'GYRE_JOIN_SECRET' && purpose === 'agent') return "copy GYRE_JOIN_SECRET from the services box's .env (or set CIRCLE_SECRET_PASSPHRASE, or GYRE_JOIN_SECRET_FILE)";
+  if (name === 'GYRE_JOIN_SECRET' && purpose === 'agent')
+    return "copy GYRE_JOIN_SECRET from the services box's .env (or set CIRCLE_SECRET_PASSPHRASE, or GYRE_JOIN_SECRET_FILE)";
   return generatedHint(name);
 }
 

@@ -22,14 +22,20 @@ export interface Settings {
   readonly extraCaCertsFile?: string;
   readonly proxy: { readonly http?: string; readonly https?: string; readonly noProxy?: string };
   /** An external database URL, or the bundled database. */
-  readonly database: { readonly kind: 'external'; readonly url: string } | { readonly kind: 'bundled'; readonly password?: string };
+  readonly database:
+    { readonly kind: 'external'; readonly url: string } | { readonly kind: 'bundled'; readonly password?: string };
   readonly secrets: {
     readonly joinSecret?: string;
     readonly adminPassword?: string;
     readonly encryptionKey?: string;
     readonly sessionSecret?: string;
   };
-  readonly images: { readonly app: string; readonly db: string; readonly baseDebian: string; readonly baseNode: string };
+  readonly images: {
+    readonly app: string;
+    readonly db: string;
+    readonly baseDebian: string;
+    readonly baseNode: string;
+  };
   readonly debianMirror: string;
   readonly builder: BuilderSettings;
   /** Folder for git mirrors, artifacts and caches. */
@@ -52,23 +58,41 @@ export interface BuilderSettings {
 
 /** Builds the typed Settings from raw settings that have passed every rule. */
 export function toSettings(raw: RawSettings): Settings {
-  const listen = { bindAddress: raw.GYRE_BIND_ADDRESS!, httpPort: raw.GYRE_HTTP_PORT!, httpsPort: raw.GYRE_HTTPS_PORT!, adminPort: raw.GYRE_ADMIN_PORT! };
-  const tls = raw.GYRE_TLS_CERT_FILE && raw.GYRE_TLS_KEY_FILE ? { certFile: raw.GYRE_TLS_CERT_FILE, keyFile: raw.GYRE_TLS_KEY_FILE } : undefined;
+  const listen = {
+    bindAddress: raw.GYRE_BIND_ADDRESS!,
+    httpPort: raw.GYRE_HTTP_PORT!,
+    httpsPort: raw.GYRE_HTTPS_PORT!,
+    adminPort: raw.GYRE_ADMIN_PORT!,
+  };
+  const tls =
+    raw.GYRE_TLS_CERT_FILE && raw.GYRE_TLS_KEY_FILE
+      ? { certFile: raw.GYRE_TLS_CERT_FILE, keyFile: raw.GYRE_TLS_KEY_FILE }
+      : undefined;
   return {
     hostname: raw.GYRE_HOSTNAME!,
-    publicUrl: (raw.GYRE_PUBLIC_URL ?? derivePublicUrl(raw.GYRE_HOSTNAME!, listen, tls !== undefined)).replace(/\/+$/, ''),
+    publicUrl: (raw.GYRE_PUBLIC_URL ?? derivePublicUrl(raw.GYRE_HOSTNAME!, listen, tls !== undefined)).replace(
+      /\/+$/,
+      '',
+    ),
     listen,
     ...(tls && { tls }),
     ...(raw.GYRE_EXTRA_CA_CERTS_FILE && { extraCaCertsFile: raw.GYRE_EXTRA_CA_CERTS_FILE }),
     proxy: { http: raw.GYRE_HTTP_PROXY, https: raw.GYRE_HTTPS_PROXY, noProxy: raw.GYRE_NO_PROXY },
-    database: raw.GYRE_DATABASE_URL ? { kind: 'external', url: raw.GYRE_DATABASE_URL } : { kind: 'bundled', password: raw.GYRE_DB_PASSWORD },
+    database: raw.GYRE_DATABASE_URL
+      ? { kind: 'external', url: raw.GYRE_DATABASE_URL }
+      : { kind: 'bundled', password: raw.GYRE_DB_PASSWORD },
     secrets: {
       joinSecret: raw.GYRE_JOIN_SECRET,
       adminPassword: raw.GYRE_ADMIN_PASSWORD,
       encryptionKey: raw.GYRE_ENCRYPTION_KEY,
       sessionSecret: raw.GYRE_SESSION_SECRET,
     },
-    images: { app: raw.GYRE_APP_IMAGE!, db: raw.GYRE_DB_IMAGE!, baseDebian: raw.GYRE_BASE_DEBIAN_IMAGE!, baseNode: raw.GYRE_BASE_NODE_IMAGE! },
+    images: {
+      app: raw.GYRE_APP_IMAGE!,
+      db: raw.GYRE_DB_IMAGE!,
+      baseDebian: raw.GYRE_BASE_DEBIAN_IMAGE!,
+      baseNode: raw.GYRE_BASE_NODE_IMAGE!,
+    },
     debianMirror: raw.GYRE_DEBIAN_MIRROR!,
     builder: {
       servicesUrl: raw.GYRE_SERVICES_URL?.replace(/\/+$/, ''),

@@ -11,7 +11,11 @@ const FILE_SUFFIX = '_FILE';
 
 /** Returns one warning per `GYRE_` variable that is not a setting, in the order given. */
 export function findUnknownVariables(values: Readonly<Record<string, string | undefined>>): string[] {
-  const known = new Set<string>([...settingNames, ...secretSettingNames.map((n) => `${n}${FILE_SUFFIX}`), ...NON_SETTING_VARIABLES]);
+  const known = new Set<string>([
+    ...settingNames,
+    ...secretSettingNames.map((n) => `${n}${FILE_SUFFIX}`),
+    ...NON_SETTING_VARIABLES,
+  ]);
   return Object.keys(values)
     .filter((key) => key.startsWith('GYRE_') && !known.has(key))
     .map(describeUnknown);

@@ -32,14 +32,25 @@ export const port = z
   .string()
   .regex(/^\d+$/, { error: 'must be a port number (1-65535)' })
   .transform(Number)
-  .pipe(z.number().int().min(1, { error: 'must be a port number (1-65535)' }).max(65535, { error: 'must be a port number (1-65535)' }));
+  .pipe(
+    z
+      .number()
+      .int()
+      .min(1, { error: 'must be a port number (1-65535)' })
+      .max(65535, { error: 'must be a port number (1-65535)' }),
+  );
 
 export const wholeNumber = (min: number) =>
   z
     .string()
     .regex(/^\d+$/, { error: `must be a whole number of at least ${min}` })
     .transform(Number)
-    .pipe(z.number().int().min(min, { error: `must be a whole number of at least ${min}` }));
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { error: `must be a whole number of at least ${min}` }),
+    );
 
 export const cpuCount = z
   .string()
@@ -52,12 +63,18 @@ export const MIN_CONTAINER_MEMORY_BYTES = 6 * 1024 ** 2;
 export const memorySize = z.string().transform((text, ctx) => {
   const bytes = parseMemorySize(text);
   if (bytes === undefined || bytes <= 0) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a memory size; use a number with a unit such as 4G, 512M or 8GiB` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" is not a memory size; use a number with a unit such as 4G, 512M or 8GiB`,
+    });
     return z.NEVER;
   }
   // A bare "4" means 4 bytes, as in Docker; it is almost always a forgotten unit.
   if (bytes < MIN_CONTAINER_MEMORY_BYTES) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is ${bytes} bytes, below the 6M that Docker allows a container; add a unit such as 4G or 512M` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" is ${bytes} bytes, below the 6M that Docker allows a container; add a unit such as 4G or 512M`,
+    });
     return z.NEVER;
   }
   return bytes;
@@ -67,7 +84,10 @@ export const memorySize = z.string().transform((text, ctx) => {
 export const fileSize = z.string().transform((text, ctx) => {
   const bytes = parseMemorySize(text);
   if (bytes === undefined || bytes < 1024) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a file size of at least 1K; use a number with a unit such as 10M or 1G` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" is not a file size of at least 1K; use a number with a unit such as 10M or 1G`,
+    });
     return z.NEVER;
   }
   return bytes;
@@ -76,7 +96,10 @@ export const fileSize = z.string().transform((text, ctx) => {
 export const duration = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; use a number with a unit such as 30m, 90s or 1h` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" is not a duration; use a number with a unit such as 30m, 90s or 1h`,
+    });
     return z.NEVER;
   }
   return ms;
@@ -92,18 +115,29 @@ export const postgresUrl = z.string().refine((text) => /^postgres(ql)?:$/.test(U
 
 export const absolutePath = z.string().startsWith('/', { error: 'must be an absolute path' });
 
-export const hostname = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, { error: 'must be a host name or IP address, without scheme or port' });
+export const hostname = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, {
+  error: 'must be a host name or IP address, without scheme or port',
+});
 
-export const imageRef = z.string().regex(/^[a-z0-9]([a-z0-9._/:@-]*[a-z0-9])?$/i, { error: 'must be an image reference such as gyre/app:0.1.0' });
+export const imageRef = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9._/:@-]*[a-z0-9])?$/i, { error: 'must be an image reference such as gyre/app:0.1.0' });
 
-export const builderName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, { error: 'must be 1-40 lower-case letters, digits or dashes, starting with a letter or digit' });
+export const builderName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, {
+  error: 'must be 1-40 lower-case letters, digits or dashes, starting with a letter or digit',
+});
 
-export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { error: 'must be one of fatal, error, warn, info, debug, trace' });
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], {
+  error: 'must be one of fatal, error, warn, info, debug, trace',
+});
 
 /** A secret of at least `minLength` characters, so a weak hand-written value is caught early. */
-export const secret = (minLength: number) => z.string().min(minLength, { error: `must be at least ${minLength} characters long` });
+export const secret = (minLength: number) =>
+  z.string().min(minLength, { error: `must be at least ${minLength} characters long` });
 
 /** 32 random bytes, base64-encoded: the key that encrypts project secrets at rest. */
-export const encryptionKey = z.string().refine((text) => /^[A-Za-z0-9+/]{43}=$/.test(text) && Buffer.from(text, 'base64').length === 32, {
-  error: 'must be 32 random bytes in base64 (44 characters)',
-});
+export const encryptionKey = z
+  .string()
+  .refine((text) => /^[A-Za-z0-9+/]{43}=$/.test(text) && Buffer.from(text, 'base64').length === 32, {
+    error: 'must be 32 random bytes in base64 (44 characters)',
+  });

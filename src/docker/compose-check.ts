@@ -25,6 +25,12 @@ export async function checkComposeFile(file: string, output: Warner): Promise<vo
       output.warn(`skipped \`docker compose config\` for ${file}: Compose v2 is not installed`);
       return;
     }
-    throw new InvalidInputError(file, [{ input: file, message: `docker compose config rejected it: ${message}`, hint: 'check the settings it was rendered from; run `gyre settings check`' }]);
+    throw new InvalidInputError(file, [
+      {
+        input: file,
+        message: `docker compose config rejected it: ${message}`,
+        hint: 'check the settings it was rendered from; run `gyre settings check`',
+      },
+    ]);
   }
 }

@@ -19,7 +19,16 @@ type SshOptions = NonNullable<Docker.DockerOptions['sshOptions']>;
 /** How long an ssh handshake may take before the connection fails. */
 export const SSH_READY_TIMEOUT_MS = 20_000;
 
-const UNSET = { socketPath: undefined, host: undefined, port: undefined, protocol: undefined, username: undefined, ca: undefined, cert: undefined, key: undefined } as const;
+const UNSET = {
+  socketPath: undefined,
+  host: undefined,
+  port: undefined,
+  protocol: undefined,
+  username: undefined,
+  ca: undefined,
+  cert: undefined,
+  key: undefined,
+} as const;
 
 /**
  * The options that reach one host. Exhaustive over host kinds so a new kind fails to compile here.
@@ -37,7 +46,11 @@ export function connectionOptions(host: DockerHost, env: Environment): Connectio
         agent: login.agent,
         privateKey: login.privateKey,
         hostVerifier: login.hostVerifier,
-        algorithms: { serverHostKey: [...login.serverHostKeys] as NonNullable<NonNullable<SshOptions['algorithms']>['serverHostKey']> },
+        algorithms: {
+          serverHostKey: [...login.serverHostKeys] as NonNullable<
+            NonNullable<SshOptions['algorithms']>['serverHostKey']
+          >,
+        },
         readyTimeout: SSH_READY_TIMEOUT_MS,
       };
       return { ...UNSET, protocol: 'ssh', host: login.address, port: login.port, username: login.username, sshOptions };

@@ -54,7 +54,8 @@ export function readDockerContext(configDir: string, name: string): DockerContex
   if (meta === undefined) return undefined;
   const docker = meta.Endpoints?.docker;
   const tlsDir = join(configDir, 'contexts', 'tls', id, 'docker');
-  const present = (file: string): string | undefined => (existsSync(join(tlsDir, file)) ? join(tlsDir, file) : undefined);
+  const present = (file: string): string | undefined =>
+    existsSync(join(tlsDir, file)) ? join(tlsDir, file) : undefined;
   return {
     name,
     host: typeof docker?.Host === 'string' ? docker.Host : '',
@@ -70,7 +71,9 @@ export function readDockerContext(configDir: string, name: string): DockerContex
 export function listDockerContexts(configDir: string): string[] {
   const metaDir = join(configDir, 'contexts', 'meta');
   const ids = existsSync(metaDir) ? readdirSync(metaDir) : [];
-  const names = ids.map((id) => readContextName(join(metaDir, id, 'meta.json'))).filter((name): name is string => name !== undefined);
+  const names = ids
+    .map((id) => readContextName(join(metaDir, id, 'meta.json')))
+    .filter((name): name is string => name !== undefined);
   return ['default', ...names.filter((name) => name !== 'default').sort()];
 }
 
@@ -89,7 +92,11 @@ function readJson(file: string): unknown {
     return JSON.parse(text) as unknown;
   } catch (error) {
     throw new InvalidInputError(file, [
-      { input: file, message: `is not valid JSON (${error instanceof Error ? error.message : String(error)})`, hint: 'fix or remove it; `docker context ls` shows what the Docker CLI makes of it' },
+      {
+        input: file,
+        message: `is not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+        hint: 'fix or remove it; `docker context ls` shows what the Docker CLI makes of it',
+      },
     ]);
   }
 }

@@ -10,7 +10,15 @@ import type { Environment } from './docker-config.js';
 import { toDockerError, statusCodeOf } from './errors.js';
 import { describeDockerHost, type DockerHost } from './host.js';
 import { messageError, messageText, readJsonMessages, type JsonMessage } from './json-messages.js';
-import type { BuildRequest, DockerClient, EngineInfo, EngineVersion, ImageDetails, ImportRequest, ProgressListener } from './types.js';
+import type {
+  BuildRequest,
+  DockerClient,
+  EngineInfo,
+  EngineVersion,
+  ImageDetails,
+  ImportRequest,
+  ProgressListener,
+} from './types.js';
 
 /** dockerode implements GET /images/get for several names, but its typings omit it. */
 interface SaveCapable {
@@ -34,7 +42,11 @@ export function createDockerClient(host: DockerHost, env: Environment = process.
   } catch (error) {
     // docker-modem reads DOCKER_HOST and DOCKER_CERT_PATH on its own and fails on files that are not there.
     const detail = error instanceof Error ? error.message : String(error);
-    throw new GyreError(`Cannot set up the client for Docker host ${describeDockerHost(host)}: ${detail}. Check DOCKER_HOST and DOCKER_CERT_PATH, or unset them.`, undefined, { cause: error });
+    throw new GyreError(
+      `Cannot set up the client for Docker host ${describeDockerHost(host)}: ${detail}. Check DOCKER_HOST and DOCKER_CERT_PATH, or unset them.`,
+      undefined,
+      { cause: error },
+    );
   }
 }
 
@@ -54,14 +66,30 @@ class DockerodeClient implements DockerClient {
   }
 
   async info(): Promise<EngineInfo> {
-    const info = (await this.call('reading the engine info', () => this.docker.info())) as { NCPU?: unknown; MemTotal?: unknown; Name?: unknown; ServerVersion?: unknown };
-    return { cpus: Number(info.NCPU), memoryBytes: Number(info.MemTotal), name: String(info.Name), serverVersion: String(info.ServerVersion) };
+    const info = (await this.call('reading the engine info', () => this.docker.info())) as {
+      NCPU?: unknown;
+      MemTotal?: unknown;
+      Name?: unknown;
+      ServerVersion?: unknown;
+    };
+    return {
+      cpus: Number(info.NCPU),
+      memoryBytes: Number(info.MemTotal),
+      name: String(info.Name),
+      serverVersion: String(info.ServerVersion),
+    };
   }
 
   async inspectImage(ref: string): Promise<ImageDetails | undefined> {
     try {
       const info = await this.docker.getImage(ref).inspect();
-      return { id: info.Id, tags: info.RepoTags ?? [], labels: info.Config?.Labels ?? {}, createdAt: info.Created, sizeBytes: info.Size };
+      return {
+        id: info.Id,
+        tags: info.RepoTags ?? [],
+        labels: info.Config?.Labels ?? {},
+        createdAt: info.Created,
+        sizeBytes: info.Size,
+      };
     } catch (error) {
       // A missing image is an answer, not a failure: callers decide whether to build it.
       if (statusCodeOf(error) === 404) return undefined;
@@ -70,7 +98,9 @@ class DockerodeClient implements DockerClient {
   }
 
   async listImages(label: string): Promise<ImageDetails[]> {
-    const images = await this.call(`listing images labelled ${label}`, () => this.docker.listImages({ filters: JSON.stringify({ label: [label] }) }));
+    const images = await this.call(`listing images labelled ${label}`, () =>
+      this.docker.listImages({ filters: JSON.stringify({ label: [label] }) }),
+    );
     return images.map((image) => ({
       id: image.Id,
       tags: image.RepoTags?.filter((tag) => tag !== '<none>:<none>') ?? [],
@@ -91,7 +121,14 @@ class DockerodeClient implements DockerClient {
     const stream = await this.call(action, () =>
       this.docker.buildImage(
         { context: request.contextDir, src: [...request.entries] },
-        { t: request.tag, buildargs: { ...request.buildArgs }, labels: { ...request.labels }, nocache: request.noCache === true, rm: true, forcerm: true },
+        {
+          t: request.tag,
+          buildargs: { ...request.buildArgs },
+          labels: { ...request.labels },
+          nocache: request.noCache === true,
+          rm: true,
+          forcerm: true,
+        },
       ),
     );
     const messages = await this.follow(stream, action, onProgress);
@@ -102,7 +139,9 @@ class DockerodeClient implements DockerClient {
   async importImage(request: ImportRequest, onProgress: ProgressListener): Promise<string> {
     const action = `importing ${request.tag}`;
     const [repo, tag] = splitTag(request.tag);
-    const stream = await this.call(action, () => this.docker.importImage(request.rootfs, { repo, tag, changes: [...request.changes] }));
+    const stream = await this.call(action, () =>
+      this.docker.importImage(request.rootfs, { repo, tag, changes: [...request.changes] }),
+    );
     await this.follow(stream, action, onProgress);
     return (await this.requireImage(request.tag, action)).id;
   }
@@ -130,7 +169,9 @@ class DockerodeClient implements DockerClient {
     const action = 'loading an image bundle';
     const stream = await this.call(action, () => this.docker.loadImage(bundle, { quiet: true }));
     const messages = await this.follow(stream, action, onProgress);
-    return messages.map((m) => /^Loaded image(?: ID)?: (.+)$/.exec(messageText(m) ?? '')?.[1]).filter((ref): ref is string => ref !== undefined);
+    return messages
+      .map((m) => /^Loaded image(?: ID)?: (.+)$/.exec(messageText(m) ?? '')?.[1])
+      .filter((ref): ref is string => ref !== undefined);
   }
 
   /** Runs one engine call and wraps its failure. */
@@ -143,7 +184,11 @@ class DockerodeClient implements DockerClient {
   }
 
   /** Reads a streamed response to its end and fails with the first error the engine reported in it. */
-  private async follow(stream: NodeJS.ReadableStream, action: string, onProgress: ProgressListener): Promise<JsonMessage[]> {
+  private async follow(
+    stream: NodeJS.ReadableStream,
+    action: string,
+    onProgress: ProgressListener,
+  ): Promise<JsonMessage[]> {
     const messages = await this.call(action, () =>
       readJsonMessages(toReadable(stream), (message) => {
         const text = messageText(message);
@@ -151,13 +196,17 @@ class DockerodeClient implements DockerClient {
       }),
     );
     const failure = messages.map(messageError).find((error) => error !== undefined);
-    if (failure !== undefined) throw new GyreError(`Docker host ${describeDockerHost(this.host)}: ${action} failed: ${failure.trim()}`);
+    if (failure !== undefined)
+      throw new GyreError(`Docker host ${describeDockerHost(this.host)}: ${action} failed: ${failure.trim()}`);
     return messages;
   }
 
   private async requireImage(ref: string, action: string): Promise<ImageDetails> {
     const image = await this.inspectImage(ref);
-    if (!image) throw new GyreError(`Docker host ${describeDockerHost(this.host)}: ${action} finished, but the engine has no image ${ref}`);
+    if (!image)
+      throw new GyreError(
+        `Docker host ${describeDockerHost(this.host)}: ${action} finished, but the engine has no image ${ref}`,
+      );
     return image;
   }
 }

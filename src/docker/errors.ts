@@ -7,7 +7,18 @@ import { GyreError, UnavailableError } from '../shared/errors.js';
 import { describeDockerHost, type DockerHost } from './host.js';
 import { unreachableHints, type FailureStage } from './host-hints.js';
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOENT',
+  'EACCES',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 /** Node's TLS failures (`ERR_TLS_*`, `ERR_SSL_*`, `EPROTO`) and OpenSSL's certificate codes. */
 const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|EPROTO$)|CERT|SELF_SIGNED|UNABLE_TO_/;
 
@@ -36,14 +47,21 @@ export function toDockerError(error: unknown, host: DockerHost, action: string):
   const fields = (error ?? {}) as ErrorFields;
   const failure = connectionFailure(fields);
   if (failure !== undefined) {
-    return new UnavailableError(`Docker host ${where} ${failure.verb} while ${action} (${failure.detail}). ${unreachableHints(host, failure.stage)} Pick another host with --host or DOCKER_HOST.`, {
-      cause: error,
-    });
+    return new UnavailableError(
+      `Docker host ${where} ${failure.verb} while ${action} (${failure.detail}). ${unreachableHints(host, failure.stage)} Pick another host with --host or DOCKER_HOST.`,
+      {
+        cause: error,
+      },
+    );
   }
   const status = statusCodeOf(error);
   const detail = engineMessage(fields);
-  if (status === 404) return new GyreError(`Docker host ${where}: not found while ${action}: ${detail}`, undefined, { cause: error });
-  if (status !== undefined) return new GyreError(`Docker host ${where} refused ${action} (HTTP ${status}): ${detail}`, undefined, { cause: error });
+  if (status === 404)
+    return new GyreError(`Docker host ${where}: not found while ${action}: ${detail}`, undefined, { cause: error });
+  if (status !== undefined)
+    return new GyreError(`Docker host ${where} refused ${action} (HTTP ${status}): ${detail}`, undefined, {
+      cause: error,
+    });
   return new GyreError(`Docker host ${where}: ${action} failed: ${detail}`, undefined, { cause: error });
 }
 
@@ -51,11 +69,17 @@ export function toDockerError(error: unknown, host: DockerHost, action: string):
 function connectionFailure(fields: ErrorFields): { verb: string; detail: string; stage: FailureStage } | undefined {
   const code = typeof fields.code === 'string' ? fields.code : undefined;
   const message = typeof fields.message === 'string' ? (fields.message.split('\n')[0] ?? '') : '';
-  if (typeof fields.level === 'string' && fields.level !== 'client-socket') return { verb: 'could not be reached over ssh', detail: `${fields.level}: ${message}`, stage: 'connect' };
+  if (typeof fields.level === 'string' && fields.level !== 'client-socket')
+    return { verb: 'could not be reached over ssh', detail: `${fields.level}: ${message}`, stage: 'connect' };
   if (code === undefined) return undefined;
   if (UNREACHABLE_CODES.has(code)) return { verb: 'did not answer', detail: code, stage: 'connect' };
   // OpenSSL's own lines (`...:error:0A00045C:SSL routines:...`) add nothing to the code.
-  if (TLS_CODE.test(code)) return { verb: 'failed the TLS handshake', detail: message === '' || message.includes(':error:') ? code : `${code}: ${message}`, stage: 'tls' };
+  if (TLS_CODE.test(code))
+    return {
+      verb: 'failed the TLS handshake',
+      detail: message === '' || message.includes(':error:') ? code : `${code}: ${message}`,
+      stage: 'tls',
+    };
   return undefined;
 }
 

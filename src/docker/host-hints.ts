@@ -2,7 +2,13 @@
  * What to check when a Docker host cannot be reached, by kind of host: the one place that
  * knows how each kind fails, shared by the adapter's errors and the preflight.
  */
-import { describeDockerHost, DEFAULT_SSH_PORT, type DockerHost, type SshDockerHost, type TcpDockerHost } from './host.js';
+import {
+  describeDockerHost,
+  DEFAULT_SSH_PORT,
+  type DockerHost,
+  type SshDockerHost,
+  type TcpDockerHost,
+} from './host.js';
 
 /** Where a connection broke: before anything answered, or in the TLS handshake. */
 export type FailureStage = 'connect' | 'tls';
@@ -27,7 +33,9 @@ function tcpHints(host: TcpDockerHost, stage: FailureStage): string {
     return `${reach} If the engine expects TLS (usually on port 2376), pass --tls-ca, --tls-cert and --tls-key, or set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH.`;
   }
   const files = [host.tls.caFile, host.tls.certFile, host.tls.keyFile].filter((file) => file !== undefined);
-  const verify = host.tls.verify ? ` Was the engine's certificate signed by ${host.tls.caFile ?? 'a CA this system trusts'}, is it still valid, and does it name ${host.address}?` : '';
+  const verify = host.tls.verify
+    ? ` Was the engine's certificate signed by ${host.tls.caFile ?? 'a CA this system trusts'}, is it still valid, and does it name ${host.address}?`
+    : '';
   const tls = `Do the TLS files (${files.length > 0 ? files.join(', ') : 'none'}) belong to this engine?${verify} ${host.tls.certFile === undefined ? 'If the engine asks for a client certificate (dockerd --tlsverify), give --tls-cert and --tls-key.' : 'Does the engine trust the client certificate (dockerd --tlsverify --tlscacert)?'}`;
   return stage === 'tls' ? tls : `${reach} ${tls}`;
 }

@@ -6,8 +6,20 @@
  */
 import { join } from 'node:path';
 import { InvalidInputError } from '../shared/errors.js';
-import { dockerConfigDir, listDockerContexts, readCurrentContext, readDockerContext, type Environment } from './docker-config.js';
-import { hasTlsFlags, tlsFilesFromCertPath, tlsFilesFromFlags, tlsFilesOfContext, type DockerHostOptions } from './tls-files.js';
+import {
+  dockerConfigDir,
+  listDockerContexts,
+  readCurrentContext,
+  readDockerContext,
+  type Environment,
+} from './docker-config.js';
+import {
+  hasTlsFlags,
+  tlsFilesFromCertPath,
+  tlsFilesFromFlags,
+  tlsFilesOfContext,
+  type DockerHostOptions,
+} from './tls-files.js';
 
 /** The engine's local Unix socket. */
 export interface UnixDockerHost {
@@ -64,7 +76,8 @@ export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 export const DEFAULT_SSH_PORT = 22;
 
 /** The forms `--host` accepts, for hints. */
-export const ACCEPTED_HOSTS = 'unix:///path/to/docker.sock, tcp://address:port, ssh://user@host[:port] or the name of a Docker context';
+export const ACCEPTED_HOSTS =
+  'unix:///path/to/docker.sock, tcp://address:port, ssh://user@host[:port] or the name of a Docker context';
 const ACCEPTED_URLS = 'a URL: unix:///path/to/docker.sock, tcp://address:port or ssh://user@host[:port]';
 
 /** Docker CLI's rule for context names (`docker context create`). */
@@ -101,7 +114,11 @@ export function parseDockerHost(text: string, input = '--host'): EndpointDockerH
     throw invalidHost(input, text, `the ${scheme}:// scheme is not one Gyre can use`);
   }
   if (input === '--host') throw invalidHost(input, text, 'it is neither a URL with a scheme nor a Docker context name');
-  throw invalidHost(input, text, input === 'DOCKER_HOST' ? 'it has no scheme (a Docker context name belongs in DOCKER_CONTEXT)' : 'it has no scheme');
+  throw invalidHost(
+    input,
+    text,
+    input === 'DOCKER_HOST' ? 'it has no scheme (a Docker context name belongs in DOCKER_CONTEXT)' : 'it has no scheme',
+  );
 }
 
 /**
@@ -116,7 +133,11 @@ export function parseDockerHost(text: string, input = '--host'): EndpointDockerH
  * @param env the environment, usually `process.env`
  * @param options the TLS flags
  */
-export function resolveDockerHost(flag: string | undefined, env: Environment, options: DockerHostOptions = {}): DockerHost {
+export function resolveDockerHost(
+  flag: string | undefined,
+  env: Environment,
+  options: DockerHostOptions = {},
+): DockerHost {
   const configDir = dockerConfigDir(env);
   const host = pickHost(flag, env, configDir);
   if (hasTlsFlags(options)) {
@@ -124,7 +145,8 @@ export function resolveDockerHost(flag: string | undefined, env: Environment, op
     return { ...host, tls: tlsFilesFromFlags(options) };
   }
   const verify = env['DOCKER_TLS_VERIFY'];
-  if (host.kind === 'tcp' && verify !== undefined && verify !== '') return { ...host, tls: tlsFilesFromCertPath(env, configDir) };
+  if (host.kind === 'tcp' && verify !== undefined && verify !== '')
+    return { ...host, tls: tlsFilesFromCertPath(env, configDir) };
   return host;
 }
 
@@ -143,21 +165,31 @@ export function describeDockerHost(host: DockerHost): string {
 }
 
 /** The error for a host text that cannot be used, naming the input and the accepted forms. */
-function invalidHost(input: string, text: string, why: string, hint = `use ${input === '--host' ? ACCEPTED_HOSTS : ACCEPTED_URLS}`): InvalidInputError {
-  return new InvalidInputError(input, [{ input: `${input}=${text}`, message: `is not a Docker host we can use: ${why}`, hint }]);
+function invalidHost(
+  input: string,
+  text: string,
+  why: string,
+  hint = `use ${input === '--host' ? ACCEPTED_HOSTS : ACCEPTED_URLS}`,
+): InvalidInputError {
+  return new InvalidInputError(input, [
+    { input: `${input}=${text}`, message: `is not a Docker host we can use: ${why}`, hint },
+  ]);
 }
 
 function pickHost(flag: string | undefined, env: Environment, configDir: string): DockerHost {
   if (flag !== undefined) {
     const value = flag.trim();
-    return hasScheme(value) || !isContextName(value) ? parseDockerHost(flag, '--host') : contextHost(value, '--host', configDir);
+    return hasScheme(value) || !isContextName(value)
+      ? parseDockerHost(flag, '--host')
+      : contextHost(value, '--host', configDir);
   }
   const fromEnv = env['DOCKER_HOST'];
   if (fromEnv !== undefined && fromEnv.trim() !== '') return parseDockerHost(fromEnv, 'DOCKER_HOST');
   const fromContextEnv = env['DOCKER_CONTEXT']?.trim();
   if (fromContextEnv) return contextHost(fromContextEnv, 'DOCKER_CONTEXT', configDir);
   const current = readCurrentContext(configDir);
-  if (current !== undefined) return contextHost(current, `currentContext of ${join(configDir, 'config.json')}`, configDir);
+  if (current !== undefined)
+    return contextHost(current, `currentContext of ${join(configDir, 'config.json')}`, configDir);
   return { kind: 'unix', socketPath: DEFAULT_DOCKER_SOCKET };
 }
 
@@ -168,11 +200,21 @@ function contextHost(name: string, input: string, configDir: string): DockerHost
   if (context === undefined) {
     const known = listDockerContexts(configDir).join(', ');
     throw new InvalidInputError(input, [
-      { input: `${input}=${name}`, message: `names no Docker context; the contexts in ${configDir} are: ${known}`, hint: `use one of them (see \`docker context ls\`), or ${ACCEPTED_URLS}` },
+      {
+        input: `${input}=${name}`,
+        message: `names no Docker context; the contexts in ${configDir} are: ${known}`,
+        hint: `use one of them (see \`docker context ls\`), or ${ACCEPTED_URLS}`,
+      },
     ]);
   }
   if (context.host === '') {
-    throw new InvalidInputError(input, [{ input: context.metaFile, message: `context ${name} has no Endpoints.docker.Host`, hint: `recreate it with \`docker context create ${name} --docker host=...\`` }]);
+    throw new InvalidInputError(input, [
+      {
+        input: context.metaFile,
+        message: `context ${name} has no Endpoints.docker.Host`,
+        hint: `recreate it with \`docker context create ${name} --docker host=...\``,
+      },
+    ]);
   }
   const endpoint = parseDockerHost(context.host, `Endpoints.docker.Host of context ${name} (${context.metaFile})`);
   const tls = endpoint.kind === 'tcp' ? tlsFilesOfContext(context) : undefined;
@@ -181,27 +223,44 @@ function contextHost(name: string, input: string, configDir: string): DockerHost
 }
 
 function tlsNeedsTcp(host: DockerHost): InvalidInputError {
-  const why = host.kind === 'context' ? 'a Docker context brings its own TLS files' : `${describeDockerHost(host)} is not a tcp:// host`;
+  const why =
+    host.kind === 'context'
+      ? 'a Docker context brings its own TLS files'
+      : `${describeDockerHost(host)} is not a tcp:// host`;
   return new InvalidInputError('TLS flags', [
-    { input: '--tls-ca/--tls-cert/--tls-key', message: `apply only to a tcp:// host given as a URL, and ${why}`, hint: 'drop the TLS flags, or pass --host tcp://address:2376' },
+    {
+      input: '--tls-ca/--tls-cert/--tls-key',
+      message: `apply only to a tcp:// host given as a URL, and ${why}`,
+      hint: 'drop the TLS flags, or pass --host tcp://address:2376',
+    },
   ]);
 }
 
 function parseTcpHost(value: string, original: string, input: string): TcpDockerHost {
   const url = parseUrl(value, original, input);
-  if (url.port === '') throw invalidHost(input, original, 'it has no port (the Docker CLI uses 2375 for plain TCP, 2376 for TLS)');
+  if (url.port === '')
+    throw invalidHost(input, original, 'it has no port (the Docker CLI uses 2375 for plain TCP, 2376 for TLS)');
   if (url.username !== '') throw invalidHost(input, original, 'a tcp:// host takes no user');
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '') throw invalidHost(input, original, 'a tcp:// host takes no path');
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '')
+    throw invalidHost(input, original, 'a tcp:// host takes no path');
   return { kind: 'tcp', address: unbracketed(url.hostname), port: Number(url.port) };
 }
 
 function parseSshHost(value: string, original: string, input: string): SshDockerHost {
   const url = parseUrl(value, original, input);
-  if (url.password !== '') throw invalidHost(input, original, 'a password in the URL is not supported', 'use ssh://user@host and an ssh key (ssh-agent or ~/.ssh/id_*)');
+  if (url.password !== '')
+    throw invalidHost(
+      input,
+      original,
+      'a password in the URL is not supported',
+      'use ssh://user@host and an ssh key (ssh-agent or ~/.ssh/id_*)',
+    );
   if (url.pathname !== '' || url.search !== '') throw invalidHost(input, original, 'an ssh:// host takes no path');
   const port = url.port === '' ? DEFAULT_SSH_PORT : Number(url.port);
   const address = unbracketed(url.hostname);
-  return url.username === '' ? { kind: 'ssh', address, port } : { kind: 'ssh', user: decodeURIComponent(url.username), address, port };
+  return url.username === ''
+    ? { kind: 'ssh', address, port }
+    : { kind: 'ssh', user: decodeURIComponent(url.username), address, port };
 }
 
 function parseUrl(value: string, original: string, input: string): URL {
@@ -209,7 +268,11 @@ function parseUrl(value: string, original: string, input: string): URL {
   try {
     url = new URL(value);
   } catch (error) {
-    throw invalidHost(input, original, `it is not a valid URL (${error instanceof Error ? error.message : String(error)})`);
+    throw invalidHost(
+      input,
+      original,
+      `it is not a valid URL (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
   if (url.hostname === '') throw invalidHost(input, original, 'it has no address');
   if (url.port === '0') throw invalidHost(input, original, 'port 0 is not a port an engine listens on');

@@ -19,7 +19,23 @@ export {
 export type { DockerHostOptions } from './tls-files.js';
 export type { Environment } from './docker-config.js';
 export { composeEnvironment, DOCKER_CLI_VARIABLES, type ComposeEnvironment } from './compose-environment.js';
-export { preflightDockerHost, MIN_ENGINE_API_VERSION, DEFAULT_PREFLIGHT_TIMEOUT_MS, type EngineFacts, type PreflightOptions } from './preflight.js';
+export {
+  preflightDockerHost,
+  MIN_ENGINE_API_VERSION,
+  DEFAULT_PREFLIGHT_TIMEOUT_MS,
+  type EngineFacts,
+  type PreflightOptions,
+} from './preflight.js';
 export { createDockerClient, splitTag } from './dockerode-client.js';
 export { toDockerError, statusCodeOf, engineErrorMessage } from './errors.js';
-export type { DockerClient, EngineClient, ImageClient, ImageDetails, EngineInfo, EngineVersion, BuildRequest, ImportRequest, ProgressListener } from './types.js';
+export type {
+  DockerClient,
+  EngineClient,
+  ImageClient,
+  ImageDetails,
+  EngineInfo,
+  EngineVersion,
+  BuildRequest,
+  ImportRequest,
+  ProgressListener,
+} from './types.js';

@@ -26,7 +26,7 @@ export function splitLines(buffer: string): { lines: string[]; rest: string } {
 export function parseJsonMessage(line: string): JsonMessage {
   try {
     const parsed: unknown = JSON.parse(line);
-    return typeof parsed === 'object' && parsed !== null ? (parsed) : { stream: line };
+    return typeof parsed === 'object' && parsed !== null ? parsed : { stream: line };
   } catch (error) {
     if (error instanceof SyntaxError) return { stream: line };
     throw error;
@@ -35,7 +35,9 @@ export function parseJsonMessage(line: string): JsonMessage {
 
 /** The human-readable lines of a message, without the engine's trailing newlines. */
 export function messageText(message: JsonMessage): string | undefined {
-  const text = message.stream ?? (message.status ? [message.id, message.status, message.progress].filter(Boolean).join(' ') : undefined);
+  const text =
+    message.stream ??
+    (message.status ? [message.id, message.status, message.progress].filter(Boolean).join(' ') : undefined);
   // Build output relays the container's terminal colours (stderr is shown in red); logs want plain text.
   // eslint-disable-next-line no-control-regex
   const trimmed = text?.replace(/\x1b\[[0-9;]*m/g, '').replace(/\s+$/, '');
@@ -48,7 +50,10 @@ export function messageError(message: JsonMessage): string | undefined {
 }
 
 /** Reads a whole response stream, calling `onMessage` for each message in order. */
-export async function readJsonMessages(stream: Readable, onMessage: (message: JsonMessage) => void): Promise<JsonMessage[]> {
+export async function readJsonMessages(
+  stream: Readable,
+  onMessage: (message: JsonMessage) => void,
+): Promise<JsonMessage[]> {
   const messages: JsonMessage[] = [];
   let buffer = '';
   for await (const chunk of stream) {

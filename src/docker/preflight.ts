@@ -51,12 +51,24 @@ export function engineProblems(host: DockerHost, version: EngineVersion): InputP
   const minimum = parseApiVersion(MIN_ENGINE_API_VERSION)!;
   const engine = `Docker ${version.version} (Engine API ${version.apiVersion})`;
   if (api === undefined) {
-    problems.push({ input: engine, message: 'is an Engine API version Gyre cannot read; is this a Docker Engine?', hint: `point --host at a Docker Engine 20.10 or newer instead of ${where}` });
+    problems.push({
+      input: engine,
+      message: 'is an Engine API version Gyre cannot read; is this a Docker Engine?',
+      hint: `point --host at a Docker Engine 20.10 or newer instead of ${where}`,
+    });
   } else if (api[0] < minimum[0] || (api[0] === minimum[0] && api[1] < minimum[1])) {
-    problems.push({ input: engine, message: `is too old: Gyre needs Docker 20.10 or newer (Engine API ${MIN_ENGINE_API_VERSION} or later)`, hint: `upgrade Docker Engine on ${where}, or pick another host with --host` });
+    problems.push({
+      input: engine,
+      message: `is too old: Gyre needs Docker 20.10 or newer (Engine API ${MIN_ENGINE_API_VERSION} or later)`,
+      hint: `upgrade Docker Engine on ${where}, or pick another host with --host`,
+    });
   }
   if (version.os !== 'linux') {
-    problems.push({ input: `engine OS ${version.os}`, message: 'is not linux: Gyre runs Linux containers only', hint: `pick a host whose engine runs Linux containers (Docker Desktop: "Switch to Linux containers")` });
+    problems.push({
+      input: `engine OS ${version.os}`,
+      message: 'is not linux: Gyre runs Linux containers only',
+      hint: `pick a host whose engine runs Linux containers (Docker Desktop: "Switch to Linux containers")`,
+    });
   }
   return problems;
 }
@@ -72,7 +84,11 @@ async function pingWithin(client: EngineClient, timeoutMs: number): Promise<void
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const timedOut = new Promise<never>((_resolve, reject) => {
-    controller.signal.addEventListener('abort', () => reject(new Error(`no answer within ${formatDuration(timeoutMs)}`)), { once: true });
+    controller.signal.addEventListener(
+      'abort',
+      () => reject(new Error(`no answer within ${formatDuration(timeoutMs)}`)),
+      { once: true },
+    );
   });
   try {
     await Promise.race([client.ping(controller.signal), timedOut]);
@@ -86,11 +102,18 @@ async function pingWithin(client: EngineClient, timeoutMs: number): Promise<void
 function unreachable(host: DockerHost, error: unknown, timeoutMs: number | undefined): UnavailableError {
   const where = describeDockerHost(host);
   const hints = unreachableHints(host);
-  if (timeoutMs !== undefined) return new UnavailableError(`Docker host ${where} did not answer a ping within ${formatDuration(timeoutMs)}. ${hints}`, { cause: error });
+  if (timeoutMs !== undefined)
+    return new UnavailableError(
+      `Docker host ${where} did not answer a ping within ${formatDuration(timeoutMs)}. ${hints}`,
+      { cause: error },
+    );
   if (error instanceof UnavailableError) return error;
   // The adapter's message names the host too; quote only what went wrong.
   const cause = error instanceof GyreError && error.cause !== undefined ? error.cause : error;
   const status = statusCodeOf(cause);
   const detail = `${status === undefined ? '' : `HTTP ${status}: `}${engineErrorMessage(cause)}`;
-  return new UnavailableError(`Docker host ${where} did not answer a ping as a Docker Engine does: ${detail}. ${hints}`, { cause: error });
+  return new UnavailableError(
+    `Docker host ${where} did not answer a ping as a Docker Engine does: ${detail}. ${hints}`,
+    { cause: error },
+  );
 }

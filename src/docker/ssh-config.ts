@@ -34,7 +34,12 @@ export function readSshConfig(text: string, alias: string): SshConfigEntry {
   return found;
 }
 
-function take(found: { hostName?: string; user?: string; port?: number; identityFiles: string[] }, keyword: string, value: string, alias: string): void {
+function take(
+  found: { hostName?: string; user?: string; port?: number; identityFiles: string[] },
+  keyword: string,
+  value: string,
+  alias: string,
+): void {
   if (keyword === 'hostname') found.hostName ??= value.replaceAll('%h', alias);
   else if (keyword === 'user') found.user ??= value;
   else if (keyword === 'port' && /^\d+$/.test(value)) found.port ??= Number(value);
@@ -61,6 +66,9 @@ export function matchesPatterns(patterns: readonly string[], name: string): bool
 }
 
 function wildcard(pattern: string): RegExp {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`);
 }

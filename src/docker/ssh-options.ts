@@ -50,24 +50,39 @@ const RSA_ALGORITHMS = ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 export function sshLoginFor(host: SshDockerHost, env: Environment, knownHostsFiles?: readonly string[]): SshLogin {
   const home = env['HOME'] || homedir();
   const configFile = join(home, '.ssh', 'config');
-  const config: SshConfigEntry = existsSync(configFile) ? readSshConfig(readFileSync(configFile, 'utf8'), host.address) : { identityFiles: [] };
+  const config: SshConfigEntry = existsSync(configFile)
+    ? readSshConfig(readFileSync(configFile, 'utf8'), host.address)
+    : { identityFiles: [] };
   const address = config.hostName ?? host.address;
   const port = host.port !== DEFAULT_SSH_PORT ? host.port : (config.port ?? DEFAULT_SSH_PORT);
   const files = knownHostsFiles ?? [join(home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'];
   const where = `Docker host ${describeDockerHost(host)}`;
-  const keys = files.filter((file) => existsSync(file)).flatMap((file) => findKnownHostKeys(readFileSync(file, 'utf8'), address, port));
+  const keys = files
+    .filter((file) => existsSync(file))
+    .flatMap((file) => findKnownHostKeys(readFileSync(file, 'utf8'), address, port));
   const trusted = keys.filter((k) => !k.revoked);
   const name = knownHostsName(address, port);
   if (trusted.length === 0) {
     throw new InvalidInputError(where, [
-      { input: files.join(', '), message: `list no host key for ${name}, so Gyre cannot tell the real host from an impostor`, hint: `run \`ssh ${sshArguments(host)} true\` once and accept the key after checking its fingerprint` },
+      {
+        input: files.join(', '),
+        message: `list no host key for ${name}, so Gyre cannot tell the real host from an impostor`,
+        hint: `run \`ssh ${sshArguments(host)} true\` once and accept the key after checking its fingerprint`,
+      },
     ]);
   }
   const agent = env['SSH_AUTH_SOCK'] || undefined;
-  const privateKey = findUsableKey([...config.identityFiles.map((file) => file.replace(/^~(?=\/)/, home)), ...DEFAULT_KEYS.map((key) => join(home, '.ssh', key))]);
+  const privateKey = findUsableKey([
+    ...config.identityFiles.map((file) => file.replace(/^~(?=\/)/, home)),
+    ...DEFAULT_KEYS.map((key) => join(home, '.ssh', key)),
+  ]);
   if (agent === undefined && privateKey === undefined) {
     throw new InvalidInputError(where, [
-      { input: 'SSH_AUTH_SOCK', message: `is not set, and ${join(home, '.ssh')} holds no ${DEFAULT_KEYS.join(', ')} without a passphrase`, hint: 'start ssh-agent and `ssh-add` your key, then run Gyre from that shell' },
+      {
+        input: 'SSH_AUTH_SOCK',
+        message: `is not set, and ${join(home, '.ssh')} holds no ${DEFAULT_KEYS.join(', ')} without a passphrase`,
+        hint: 'start ssh-agent and `ssh-add` your key, then run Gyre from that shell',
+      },
     ]);
   }
   const types = [...new Set(trusted.map((k) => k.type))];
@@ -98,7 +113,8 @@ export function findKnownHostKeys(text: string, address: string, port: number): 
     const marker = fields[0].startsWith('@') ? fields.shift() : undefined;
     const [patterns, type, key] = fields;
     if (marker === '@cert-authority' || patterns === undefined || type === undefined || key === undefined) continue;
-    if (matchesHost(patterns, name)) keys.push({ type, key: Buffer.from(key, 'base64'), revoked: marker === '@revoked' });
+    if (matchesHost(patterns, name))
+      keys.push({ type, key: Buffer.from(key, 'base64'), revoked: marker === '@revoked' });
   }
   return keys;
 }

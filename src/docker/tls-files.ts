@@ -52,11 +52,16 @@ export function tlsFilesFromCertPath(env: Environment, configDir: string): TlsFi
   const certPath = env['DOCKER_CERT_PATH'] || undefined;
   const dir = certPath ?? configDir;
   const input = certPath === undefined ? `DOCKER_TLS_VERIFY (files in ${dir})` : `DOCKER_CERT_PATH=${dir}`;
-  const hint = 'point DOCKER_CERT_PATH at the folder that holds ca.pem, cert.pem and key.pem, or pass --tls-ca, --tls-cert and --tls-key';
+  const hint =
+    'point DOCKER_CERT_PATH at the folder that holds ca.pem, cert.pem and key.pem, or pass --tls-ca, --tls-cert and --tls-key';
   if (!isDirectory(dir)) throw new InvalidInputError('DOCKER_CERT_PATH', [{ input, message: 'is not a folder', hint }]);
-  const [caFile, certFile, keyFile] = ['ca.pem', 'cert.pem', 'key.pem'].map((name) => (isFile(join(dir, name)) ? join(dir, name) : undefined));
+  const [caFile, certFile, keyFile] = ['ca.pem', 'cert.pem', 'key.pem'].map((name) =>
+    isFile(join(dir, name)) ? join(dir, name) : undefined,
+  );
   if (caFile === undefined && certFile === undefined && keyFile === undefined) {
-    throw new InvalidInputError('DOCKER_CERT_PATH', [{ input, message: 'holds none of ca.pem, cert.pem and key.pem', hint }]);
+    throw new InvalidInputError('DOCKER_CERT_PATH', [
+      { input, message: 'holds none of ca.pem, cert.pem and key.pem', hint },
+    ]);
   }
   const problems = pairProblems(certFile, keyFile, join(dir, 'cert.pem'), join(dir, 'key.pem'));
   if (problems.length > 0) throw new InvalidInputError('DOCKER_CERT_PATH', problems);
@@ -67,7 +72,12 @@ export function tlsFilesFromCertPath(env: Environment, configDir: string): TlsFi
 export function tlsFilesOfContext(context: DockerContextEndpoint): TlsFiles | undefined {
   const { caFile, certFile, keyFile, skipTlsVerify } = context;
   if (caFile === undefined && certFile === undefined && keyFile === undefined && !skipTlsVerify) return undefined;
-  const problems = pairProblems(certFile, keyFile, `context ${context.name} cert.pem`, `context ${context.name} key.pem`);
+  const problems = pairProblems(
+    certFile,
+    keyFile,
+    `context ${context.name} cert.pem`,
+    `context ${context.name} key.pem`,
+  );
   if (problems.length > 0) throw new InvalidInputError(`Docker context ${context.name}`, problems);
   return { caFile, certFile, keyFile, verify: !skipTlsVerify };
 }
@@ -79,7 +89,11 @@ export function readTlsMaterial(tls: TlsFiles): TlsMaterial {
     try {
       return readFileSync(file);
     } catch (error) {
-      throw new GyreError(`Cannot read the TLS file ${file}: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
+      throw new GyreError(
+        `Cannot read the TLS file ${file}: ${error instanceof Error ? error.message : String(error)}`,
+        undefined,
+        { cause: error },
+      );
     }
   };
   return { ca: read(tls.caFile), cert: read(tls.certFile), key: read(tls.keyFile) };
@@ -91,14 +105,39 @@ function fileProblems(input: string, file: string): InputProblem[] {
     accessSync(file, constants.R_OK);
     return [];
   } catch (error) {
-    return [{ input, message: `cannot be read (${error instanceof Error ? error.message : String(error)})`, hint: 'make it readable by this user' }];
+    return [
+      {
+        input,
+        message: `cannot be read (${error instanceof Error ? error.message : String(error)})`,
+        hint: 'make it readable by this user',
+      },
+    ];
   }
 }
 
 /** A client certificate is useless without its key, and the other way round. */
-function pairProblems(cert: string | undefined, key: string | undefined, certName: string, keyName: string): InputProblem[] {
-  if (cert !== undefined && key === undefined) return [{ input: keyName, message: `is missing, but ${certName} needs its private key`, hint: `give both ${certName} and ${keyName}, or neither` }];
-  if (key !== undefined && cert === undefined) return [{ input: certName, message: `is missing, but ${keyName} needs its certificate`, hint: `give both ${certName} and ${keyName}, or neither` }];
+function pairProblems(
+  cert: string | undefined,
+  key: string | undefined,
+  certName: string,
+  keyName: string,
+): InputProblem[] {
+  if (cert !== undefined && key === undefined)
+    return [
+      {
+        input: keyName,
+        message: `is missing, but ${certName} needs its private key`,
+        hint: `give both ${certName} and ${keyName}, or neither`,
+      },
+    ];
+  if (key !== undefined && cert === undefined)
+    return [
+      {
+        input: certName,
+        message: `is missing, but ${keyName} needs its certificate`,
+        hint: `give both ${certName} and ${keyName}, or neither`,
+      },
+    ];
   return [];
 }
 

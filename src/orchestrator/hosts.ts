@@ -1,7 +1,16 @@
 /**
  * Connecting to the Docker host a command names, with the preflight run before anything changes.
  */
-import { createDockerClient, describeDockerHost, preflightDockerHost, resolveDockerHost, type DockerClient, type DockerHost, type DockerHostOptions, type EngineFacts } from '../docker/index.js';
+import {
+  createDockerClient,
+  describeDockerHost,
+  preflightDockerHost,
+  resolveDockerHost,
+  type DockerClient,
+  type DockerHost,
+  type DockerHostOptions,
+  type EngineFacts,
+} from '../docker/index.js';
 
 export interface ConnectedHost {
   /** `--host` as typed (undefined: DOCKER_HOST, a context, or the local socket). */
@@ -13,7 +22,11 @@ export interface ConnectedHost {
   readonly description: string;
 }
 
-export async function connectHost(text: string | undefined, tls: DockerHostOptions = {}, env: Readonly<Record<string, string | undefined>> = process.env): Promise<ConnectedHost> {
+export async function connectHost(
+  text: string | undefined,
+  tls: DockerHostOptions = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<ConnectedHost> {
   const host = resolveDockerHost(text, env, tls);
   const docker = createDockerClient(host, env);
   const facts = await preflightDockerHost(docker);

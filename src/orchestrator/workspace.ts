@@ -59,7 +59,10 @@ export class Workspace {
   }
 
   builderHost(name: string): BuilderHostRecord | undefined {
-    return readJson<BuilderHostRecord>(join(this.builderDir(name), 'host.json'), `join the builder again with \`gyre builder join --name ${name}\`, or remove its stack on its host by hand`);
+    return readJson<BuilderHostRecord>(
+      join(this.builderDir(name), 'host.json'),
+      `join the builder again with \`gyre builder join --name ${name}\`, or remove its stack on its host by hand`,
+    );
   }
 
   builderHosts(): BuilderHostRecord[] {
@@ -78,6 +81,8 @@ function readJson<T>(path: string, fix = 'run `gyre up` again'): T | undefined {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch (error) {
-    throw new GyreError(`${path} is damaged (${error instanceof Error ? error.message : String(error)}); delete it, then ${fix}`);
+    throw new GyreError(
+      `${path} is damaged (${error instanceof Error ? error.message : String(error)}); delete it, then ${fix}`,
+    );
   }
 }

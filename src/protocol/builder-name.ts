@@ -5,6 +5,12 @@
 
 /** Docker host names may hold dots and capitals; builder names are `[a-z0-9-]`, at most 40. */
 export function builderNameOf(hostName: string): string {
-  const name = hostName.toLowerCase().split('.')[0]!.replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '').slice(0, 40).replace(/-+$/, '');
+  const name = hostName
+    .toLowerCase()
+    .split('.')[0]!
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+/, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
   return name || 'builder';
 }

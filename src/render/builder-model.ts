@@ -2,7 +2,15 @@
  * The plain object the builder template renders, for one builder on one Docker host.
  */
 import { formatDuration, formatMemorySize, type Settings } from '../config/index.js';
-import { composeFileMaps, containerLogging, httpHealthTest, outboundEnvironment, sortKeys, stackSecret, type StackSecret } from './stack-files.js';
+import {
+  composeFileMaps,
+  containerLogging,
+  httpHealthTest,
+  outboundEnvironment,
+  sortKeys,
+  stackSecret,
+  type StackSecret,
+} from './stack-files.js';
 
 /** Port of the agent's local API (health and graceful shutdown) on the builder host. */
 export const AGENT_API_PORT = 7623;

@@ -41,19 +41,35 @@ export interface RenderOptions {
   readonly agentApiPort?: number;
 }
 
-export function renderServicesStack(settings: Settings, templates: StackTemplates, options: RenderOptions): RenderedStack {
-  const { model, secrets } = buildServicesModel(settings, { version: options.version, projectName: SERVICES_PROJECT_NAME });
+export function renderServicesStack(
+  settings: Settings,
+  templates: StackTemplates,
+  options: RenderOptions,
+): RenderedStack {
+  const { model, secrets } = buildServicesModel(settings, {
+    version: options.version,
+    projectName: SERVICES_PROJECT_NAME,
+  });
   const text = renderValidated('services.yml', templates.services, templates.partials, model);
   return { fileName: 'services.yml', projectName: SERVICES_PROJECT_NAME, text, secrets };
 }
 
-export function renderBuilderStack(settings: Settings, templates: StackTemplates, options: RenderOptions): RenderedStack {
+export function renderBuilderStack(
+  settings: Settings,
+  templates: StackTemplates,
+  options: RenderOptions,
+): RenderedStack {
   const { model, secrets } = buildBuilderModel(settings, options);
   const text = renderValidated('builder.yml', templates.builder, templates.partials, model);
   return { fileName: 'builder.yml', projectName: (model as { projectName: string }).projectName, text, secrets };
 }
 
-function renderValidated(fileName: string, source: string, partials: StackTemplates['partials'], model: object): string {
+function renderValidated(
+  fileName: string,
+  source: string,
+  partials: StackTemplates['partials'],
+  model: object,
+): string {
   let text: string;
   try {
     text = compileTemplate(source, partials)(model).trimEnd() + '\n';
@@ -65,7 +81,14 @@ function renderValidated(fileName: string, source: string, partials: StackTempla
   const document: unknown = parse(text);
   const problems = validateComposeDocument(document);
   if (problems.length > 0) {
-    throw new InvalidInputError(`rendered ${fileName}`, problems.map((message) => ({ input: fileName, message, hint: 'the template produced a file that is not valid Compose; check templates/ and your settings' })));
+    throw new InvalidInputError(
+      `rendered ${fileName}`,
+      problems.map((message) => ({
+        input: fileName,
+        message,
+        hint: 'the template produced a file that is not valid Compose; check templates/ and your settings',
+      })),
+    );
   }
   return text;
 }

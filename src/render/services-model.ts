@@ -3,7 +3,15 @@
  * made here, in code that tests can read, and the template only lays it out.
  */
 import { BUNDLED_DATABASE, type Settings } from '../config/index.js';
-import { composeFileMaps, containerLogging, httpHealthTest, outboundEnvironment, sortKeys, stackSecret, type StackSecret } from './stack-files.js';
+import {
+  composeFileMaps,
+  containerLogging,
+  httpHealthTest,
+  outboundEnvironment,
+  sortKeys,
+  stackSecret,
+  type StackSecret,
+} from './stack-files.js';
 
 /** Ports the app listens on inside its container; the published host ports are settings. */
 export const APP_CONTAINER_PORTS = { http: 80, https: 443, admin: 8800 } as const;
@@ -16,7 +24,10 @@ export interface ServicesModel {
   readonly secrets: readonly StackSecret[];
 }
 
-export function buildServicesModel(settings: Settings, common: { version: string; projectName: string }): ServicesModel {
+export function buildServicesModel(
+  settings: Settings,
+  common: { version: string; projectName: string },
+): ServicesModel {
   const bundled = settings.database.kind === 'bundled';
   const secrets = servicesSecrets(settings);
   // Host files mounted read-only into the app: config name → [host path, container path].
@@ -53,7 +64,8 @@ function servicesSecrets(settings: Settings): StackSecret[] {
     stackSecret('gyre_encryption_key', 'GYRE_ENCRYPTION_KEY', s.encryptionKey),
     stackSecret('gyre_session_secret', 'GYRE_SESSION_SECRET', s.sessionSecret),
   ];
-  if (settings.tls) list.push({ name: 'gyre_tls_key', file: settings.tls.keyFile, setting: 'GYRE_TLS_KEY_FILE', value: undefined });
+  if (settings.tls)
+    list.push({ name: 'gyre_tls_key', file: settings.tls.keyFile, setting: 'GYRE_TLS_KEY_FILE', value: undefined });
   return list;
 }
 
@@ -65,7 +77,12 @@ function appEnvironment(settings: Settings, secrets: readonly StackSecret[]): Re
     GYRE_ADMIN_PORT: String(APP_CONTAINER_PORTS.admin),
     GYRE_LOG_LEVEL: settings.logLevel,
   };
-  if (settings.tls) Object.assign(env, { GYRE_HTTPS_PORT: String(APP_CONTAINER_PORTS.https), GYRE_TLS_CERT_FILE: TLS_CERT_PATH, GYRE_TLS_KEY_FILE: `${RUN_SECRETS}/gyre_tls_key` });
+  if (settings.tls)
+    Object.assign(env, {
+      GYRE_HTTPS_PORT: String(APP_CONTAINER_PORTS.https),
+      GYRE_TLS_CERT_FILE: TLS_CERT_PATH,
+      GYRE_TLS_KEY_FILE: `${RUN_SECRETS}/gyre_tls_key`,
+    });
   for (const secret of secrets) {
     if (secret.setting !== 'GYRE_TLS_KEY_FILE') env[`${secret.setting}_FILE`] = `${RUN_SECRETS}/${secret.name}`;
   }

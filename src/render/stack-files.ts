@@ -31,7 +31,8 @@ export function outboundEnvironment(settings: Settings, caPathInContainer: strin
   if (noProxy) Object.assign(env, { NO_PROXY: noProxy, no_proxy: noProxy });
   // Node's fetch honours the proxy variables only when asked to.
   if (http || https) env['NODE_USE_ENV_PROXY'] = '1';
-  if (caPathInContainer) Object.assign(env, { NODE_EXTRA_CA_CERTS: caPathInContainer, GYRE_EXTRA_CA_CERTS_FILE: caPathInContainer });
+  if (caPathInContainer)
+    Object.assign(env, { NODE_EXTRA_CA_CERTS: caPathInContainer, GYRE_EXTRA_CA_CERTS_FILE: caPathInContainer });
   return env;
 }
 
@@ -40,7 +41,10 @@ export function outboundEnvironment(settings: Settings, caPathInContainer: strin
  * it a container's log grows until the disk is full.
  */
 export function containerLogging(settings: Settings): { readonly maxSize: string; readonly maxFile: string } {
-  return { maxSize: formatMemorySize(settings.containerLogs.maxSizeBytes), maxFile: String(settings.containerLogs.maxFiles) };
+  return {
+    maxSize: formatMemorySize(settings.containerLogs.maxSizeBytes),
+    maxFile: String(settings.containerLogs.maxFiles),
+  };
 }
 
 /**
@@ -49,7 +53,8 @@ export function containerLogging(settings: Settings): { readonly maxSize: string
  * seconds for as long as the stack is up: a Node process per probe cost
  * about 0.8 s of CPU, 8% of a core at one probe every 10 s, on an install that does nothing else.
  */
-const HTTP_PROBE = 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf \'GET %s HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n\' "$2" >&3 && read -r _ status _ <&3 && [ "$status" = 200 ]';
+const HTTP_PROBE =
+  'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf \'GET %s HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n\' "$2" >&3 && read -r _ status _ <&3 && [ "$status" = 200 ]';
 
 /** The command that probes a local HTTP endpoint inside a container (for `docker exec`). */
 export function httpProbeArgv(port: number, path: string): readonly string[] {

@@ -42,9 +42,20 @@ export interface ServeOptions {
 /** Long enough for the bundled PostgreSQL to initialise its data folder on a slow disk. */
 const DATABASE_WAIT_MS = 180_000;
 
-export async function startServices(settings: Settings, logger: Logger, options: ServeOptions): Promise<RunningServices> {
+export async function startServices(
+  settings: Settings,
+  logger: Logger,
+  options: ServeOptions,
+): Promise<RunningServices> {
   const url = databaseUrlOf(settings);
-  if (!url) throw new InvalidInputError('settings', [{ input: 'GYRE_DB_PASSWORD', message: 'is required to reach the bundled database', hint: 'set GYRE_DB_PASSWORD or GYRE_DATABASE_URL' }]);
+  if (!url)
+    throw new InvalidInputError('settings', [
+      {
+        input: 'GYRE_DB_PASSWORD',
+        message: 'is required to reach the bundled database',
+        hint: 'set GYRE_DB_PASSWORD or GYRE_DATABASE_URL',
+      },
+    ]);
   const db = createDatabasePool(url, logger);
   await waitForDatabase(db, logger, options.databaseWaitMs ?? DATABASE_WAIT_MS);
   const migration = await migrateDatabase(db, logger);
@@ -61,7 +72,16 @@ export async function startServices(settings: Settings, logger: Logger, options:
   parts.notifications.start();
   await parts.builder.resumePending();
   const reaper = startReaper(db, logger.child({ part: 'reaper' }), options.reapIntervalMs);
-  const statusPoster = startStatusPoster({ db, runtimeSettings: parts.runtimeSettings, publicUrl: settings.publicUrl, wakeups: parts.statusWakeups, logger: logger.child({ part: 'commit-statuses' }) }, options.statusPoster);
+  const statusPoster = startStatusPoster(
+    {
+      db,
+      runtimeSettings: parts.runtimeSettings,
+      publicUrl: settings.publicUrl,
+      wakeups: parts.statusWakeups,
+      logger: logger.child({ part: 'commit-statuses' }),
+    },
+    options.statusPoster,
+  );
 
   const host = options.host ?? '0.0.0.0';
   const listen = (app: FastifyInstance, port: number) => app.listen({ host, port });

@@ -16,7 +16,8 @@ function findPackageRoot(from: string): { root: string; version: string } {
       const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
       if (parsed.name === PACKAGE_NAME && parsed.version) return { root: `${dir}/`, version: parsed.version };
     }
-    if (dirname(dir) === dir) throw new Error(`cannot find ${PACKAGE_NAME}'s package.json above ${from}; reinstall Gyre`);
+    if (dirname(dir) === dir)
+      throw new Error(`cannot find ${PACKAGE_NAME}'s package.json above ${from}; reinstall Gyre`);
   }
 }
 

@@ -9,6 +9,8 @@ export function parseJsonFrom<T>(text: string, source: string): T {
   try {
     return JSON.parse(text) as T;
   } catch (error) {
-    throw new UnavailableError(`${source} did not answer with JSON but with ${JSON.stringify(text.slice(0, 120))}`, { cause: error });
+    throw new UnavailableError(`${source} did not answer with JSON but with ${JSON.stringify(text.slice(0, 120))}`, {
+      cause: error,
+    });
   }
 }

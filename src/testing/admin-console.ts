@@ -31,7 +31,11 @@ export class AdminConsole {
     const session = new AdminConsole(base);
     const answer = await session.submit('/login', '/login', { login, password });
     if (answer.status !== 302 && answer.status !== 303) {
-      throw new GyreEnvironmentError(`signing in to the admin console as ${login}`, `the console answered ${answer.status}: ${problemsOf(await answer.text()) || 'no reason shown'}`, 'the environment signs in as its built-in admin; was GYRE_ADMIN_PASSWORD changed with withSettings()?');
+      throw new GyreEnvironmentError(
+        `signing in to the admin console as ${login}`,
+        `the console answered ${answer.status}: ${problemsOf(await answer.text()) || 'no reason shown'}`,
+        'the environment signs in as its built-in admin; was GYRE_ADMIN_PASSWORD changed with withSettings()?',
+      );
     }
     return session;
   }
@@ -46,7 +50,11 @@ export class AdminConsole {
       statusToken: settings.statusToken ?? '',
     });
     if (answer.status !== 303) {
-      throw new GyreEnvironmentError('saving the GitHub connection in the admin console', `the console answered ${answer.status}: ${problemsOf(await answer.text()) || 'no reason shown'}`, 'correct the values given to configureGitHub()');
+      throw new GyreEnvironmentError(
+        'saving the GitHub connection in the admin console',
+        `the console answered ${answer.status}: ${problemsOf(await answer.text()) || 'no reason shown'}`,
+        'correct the values given to configureGitHub()',
+      );
     }
   }
 
@@ -55,17 +63,35 @@ export class AdminConsole {
     const opened = await this.send(page, { method: 'GET' });
     const html = await opened.text();
     const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-    if (!csrf) throw new GyreEnvironmentError(`opening ${page} of the admin console`, `the page (answered ${opened.status}) has no form with a CSRF field`, 'the app image may be older than this package; rebuild it with `gyre images build --offline`');
-    return this.send(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields, _csrf: csrf }).toString() });
+    if (!csrf)
+      throw new GyreEnvironmentError(
+        `opening ${page} of the admin console`,
+        `the page (answered ${opened.status}) has no form with a CSRF field`,
+        'the app image may be older than this package; rebuild it with `gyre images build --offline`',
+      );
+    return this.send(action, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...fields, _csrf: csrf }).toString(),
+    });
   }
 
   private async send(path: string, init: RequestInit): Promise<Response> {
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     let response: Response;
     try {
-      response = await fetch(new URL(path, this.base), { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string> | undefined), ...(cookie && { cookie }) } });
+      response = await fetch(new URL(path, this.base), {
+        ...init,
+        redirect: 'manual',
+        headers: { ...(init.headers as Record<string, string> | undefined), ...(cookie && { cookie }) },
+      });
     } catch (error) {
-      throw new GyreEnvironmentError(`${init.method ?? 'GET'} ${path} on the admin console`, messageOf(error), `is the environment still running? The admin console should answer at ${this.base}`, { cause: error });
+      throw new GyreEnvironmentError(
+        `${init.method ?? 'GET'} ${path} on the admin console`,
+        messageOf(error),
+        `is the environment still running? The admin console should answer at ${this.base}`,
+        { cause: error },
+      );
     }
     for (const line of response.headers.getSetCookie()) {
       const [pair = ''] = line.split(';');
@@ -79,10 +105,21 @@ export class AdminConsole {
 
 /** The problems a refused form lists (`<ul class="error">`), as one line of text. */
 function problemsOf(html: string): string {
-  const list = /<ul class="error"[^>]*>([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? /<p class="error"[^>]*>([\s\S]*?)<\/p>/.exec(html)?.[1] ?? '';
-  return [...list.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((m) => unescape(m[1]!.trim())).join('; ') || unescape(list.replace(/<[^>]+>/g, '').trim());
+  const list =
+    /<ul class="error"[^>]*>([\s\S]*?)<\/ul>/.exec(html)?.[1] ??
+    /<p class="error"[^>]*>([\s\S]*?)<\/p>/.exec(html)?.[1] ??
+    '';
+  return (
+    [...list.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((m) => unescape(m[1]!.trim())).join('; ') ||
+    unescape(list.replace(/<[^>]+>/g, '').trim())
+  );
 }
 
 function unescape(text: string): string {
-  return text.replace(/&quot;/g, '"').replace(/&#x27;|&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return text
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;|&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }

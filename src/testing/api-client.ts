@@ -26,9 +26,19 @@ export class ApiClient {
     if (json !== undefined && !merged.has('content-type')) merged.set('content-type', 'application/json');
     const method = init.method ?? (json === undefined ? 'GET' : 'POST');
     try {
-      return await fetch(new URL(path, this.baseUrl), { ...rest, method, headers: merged, ...(json !== undefined && { body: JSON.stringify(json) }) });
+      return await fetch(new URL(path, this.baseUrl), {
+        ...rest,
+        method,
+        headers: merged,
+        ...(json !== undefined && { body: JSON.stringify(json) }),
+      });
     } catch (error) {
-      throw new GyreEnvironmentError(`${method} ${path}`, messageOf(error), `is the environment still running? The services box should answer at ${this.baseUrl}`, { cause: error });
+      throw new GyreEnvironmentError(
+        `${method} ${path}`,
+        messageOf(error),
+        `is the environment still running? The services box should answer at ${this.baseUrl}`,
+        { cause: error },
+      );
     }
   }
 
@@ -37,7 +47,8 @@ export class ApiClient {
     const response = await this.fetch(path, init);
     const text = await response.text();
     const method = init.method ?? (init.json === undefined ? 'GET' : 'POST');
-    if (!response.ok) throw new GyreEnvironmentError(`${method} ${path}`, `the API answered ${response.status}: ${text}`);
+    if (!response.ok)
+      throw new GyreEnvironmentError(`${method} ${path}`, `the API answered ${response.status}: ${text}`);
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
@@ -80,7 +91,11 @@ function resultOf(pipeline: PipelineView, workflows: readonly WorkflowView[]): P
     jobs,
     job: (name) => {
       const job = jobs.find((j) => j.name === name);
-      if (!job) throw new GyreEnvironmentError(`finding job ${name} of pipeline ${pipeline.id}`, `the pipeline has ${jobs.length === 0 ? 'no jobs' : `only ${jobs.map((j) => j.name).join(', ')}`}`);
+      if (!job)
+        throw new GyreEnvironmentError(
+          `finding job ${name} of pipeline ${pipeline.id}`,
+          `the pipeline has ${jobs.length === 0 ? 'no jobs' : `only ${jobs.map((j) => j.name).join(', ')}`}`,
+        );
       return job;
     },
   };

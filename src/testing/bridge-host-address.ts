@@ -10,21 +10,42 @@
 import type Dockerode from 'dockerode';
 import { GyreEnvironmentError, messageOf } from './errors.js';
 
-const STEP = 'finding the Docker host\'s address on the default bridge';
+const STEP = "finding the Docker host's address on the default bridge";
 
 /**
  * Runs a throwaway container of `image` (any image with `cat`) on the default bridge and reads
  * its default route. The container carries `labels` and is removed, whatever happens.
  */
-export async function bridgeHostAddress(docker: Dockerode, image: string, labels: Readonly<Record<string, string>>): Promise<string> {
+export async function bridgeHostAddress(
+  docker: Dockerode,
+  image: string,
+  labels: Readonly<Record<string, string>>,
+): Promise<string> {
   let routes: string;
   try {
-    routes = await printedBy(docker, { Image: image, Entrypoint: ['cat'], Cmd: ['/proc/net/route'], Tty: true, Labels: { ...labels }, HostConfig: { NetworkMode: 'bridge' } });
+    routes = await printedBy(docker, {
+      Image: image,
+      Entrypoint: ['cat'],
+      Cmd: ['/proc/net/route'],
+      Tty: true,
+      Labels: { ...labels },
+      HostConfig: { NetworkMode: 'bridge' },
+    });
   } catch (error) {
-    throw new GyreEnvironmentError(STEP, messageOf(error), `check that ${image} runs on this Docker host with the default bridge network`, { cause: error });
+    throw new GyreEnvironmentError(
+      STEP,
+      messageOf(error),
+      `check that ${image} runs on this Docker host with the default bridge network`,
+      { cause: error },
+    );
   }
   const gateway = defaultGatewayOf(routes);
-  if (gateway === undefined) throw new GyreEnvironmentError(STEP, `a container on the default bridge has no default route (its route table: ${routes.trim() || 'empty'})`, 'GyreEnvironment needs a Linux Docker Engine whose default `bridge` network routes containers through the host');
+  if (gateway === undefined)
+    throw new GyreEnvironmentError(
+      STEP,
+      `a container on the default bridge has no default route (its route table: ${routes.trim() || 'empty'})`,
+      'GyreEnvironment needs a Linux Docker Engine whose default `bridge` network routes containers through the host',
+    );
   return gateway;
 }
 
@@ -37,7 +58,10 @@ async function printedBy(docker: Dockerode, options: Dockerode.ContainerCreateOp
     await container.start();
     const exit = (await container.wait()) as { StatusCode: number };
     output = (await container.logs({ stdout: true, stderr: true })).toString('utf8');
-    if (exit.StatusCode !== 0) failure = new Error(`${[...(options.Entrypoint ?? []), ...(options.Cmd ?? [])].join(' ')} exited with ${exit.StatusCode}: ${output.trim()}`);
+    if (exit.StatusCode !== 0)
+      failure = new Error(
+        `${[...(options.Entrypoint ?? []), ...(options.Cmd ?? [])].join(' ')} exited with ${exit.StatusCode}: ${output.trim()}`,
+      );
   } catch (error) {
     failure = error;
   }
@@ -58,7 +82,13 @@ async function printedBy(docker: Dockerode, options: Dockerode.ContainerCreateOp
 export function defaultGatewayOf(routeTable: string): string | undefined {
   for (const line of routeTable.split(/\r?\n/).slice(1)) {
     const [, destination, gateway] = line.trim().split(/\s+/);
-    if (destination !== '00000000' || gateway === undefined || !/^[0-9A-Fa-f]{8}$/.test(gateway) || gateway === '00000000') continue;
+    if (
+      destination !== '00000000' ||
+      gateway === undefined ||
+      !/^[0-9A-Fa-f]{8}$/.test(gateway) ||
+      gateway === '00000000'
+    )
+      continue;
     const bytes = Buffer.from(gateway, 'hex').reverse();
     return [...bytes].join('.');
   }

@@ -84,13 +84,25 @@ export function writeEnvironmentStacks(request: StacksRequest): EnvironmentStack
     return { dir, file: stack.fileName, projectName: `gyre-env-${request.id}-builder-${index + 1}`, builderName };
   });
 
-  return { settings, services: { dir: servicesDir, file: services.fileName, projectName: `gyre-env-${request.id}` }, builders };
+  return {
+    settings,
+    services: { dir: servicesDir, file: services.fileName, projectName: `gyre-env-${request.id}` },
+    builders,
+  };
 }
 
 function settingsOf(values: Record<string, string>, purpose: SettingsPurpose): Settings {
   try {
-    return loadSettings({ name: 'the GyreEnvironment settings', values, readFile: (path) => readFileSync(path, 'utf8') }, purpose);
+    return loadSettings(
+      { name: 'the GyreEnvironment settings', values, readFile: (path) => readFileSync(path, 'utf8') },
+      purpose,
+    );
   } catch (error) {
-    throw new GyreEnvironmentError('reading the settings', messageOf(error), 'correct the values given to withSettings()', { cause: error });
+    throw new GyreEnvironmentError(
+      'reading the settings',
+      messageOf(error),
+      'correct the values given to withSettings()',
+      { cause: error },
+    );
   }
 }

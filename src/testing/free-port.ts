@@ -13,7 +13,11 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '0.0.0.0', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('the operating system gave no free TCP port'))));
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('the operating system gave no free TCP port')),
+      );
     });
   });
 }

@@ -75,7 +75,19 @@ export class GitServer {
   static async start(docker: Dockerode, options: GitServerOptions): Promise<GitServer> {
     const address = await bridgeHostAddress(docker, options.image, options.labels);
     const port = await freePort();
-    const daemon = ['git', 'daemon', '--verbose', '--reuseaddr', '--informative-errors', '--export-all', '--enable=receive-pack', `--listen=${address}`, `--port=${port}`, `--base-path=${BARE_ROOT}`, BARE_ROOT];
+    const daemon = [
+      'git',
+      'daemon',
+      '--verbose',
+      '--reuseaddr',
+      '--informative-errors',
+      '--export-all',
+      '--enable=receive-pack',
+      `--listen=${address}`,
+      `--port=${port}`,
+      `--base-path=${BARE_ROOT}`,
+      BARE_ROOT,
+    ];
     try {
       const container = await new GenericContainer(options.image)
         .withNetworkMode('host')
@@ -88,7 +100,12 @@ export class GitServer {
         .start();
       return new GitServer(container, address, port);
     } catch (error) {
-      throw new GyreEnvironmentError('starting the git server', messageOf(error), `check that ${options.image} runs on this Docker host and that port ${port} on ${address} is free`, { cause: error });
+      throw new GyreEnvironmentError(
+        'starting the git server',
+        messageOf(error),
+        `check that ${options.image} runs on this Docker host and that port ${port} on ${address} is free`,
+        { cause: error },
+      );
     }
   }
 
@@ -105,24 +122,42 @@ export class GitServer {
   /** Makes a repository of the folder's files (as `git add --all` sees them) on `branch`. Returns the commit. */
   async createFromFolder(repo: string, folder: string, branch: string): Promise<string> {
     checkBranch(branch);
-    if (!(await lstat(folder).then((s) => s.isDirectory(), () => false))) {
-      throw new GyreEnvironmentError(`creating repository ${repo}`, `${folder} is not a folder`, 'pass the path of a folder that holds the project\'s files, e.g. one with .circleci/config.yml');
+    if (
+      !(await lstat(folder).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    ) {
+      throw new GyreEnvironmentError(
+        `creating repository ${repo}`,
+        `${folder} is not a folder`,
+        "pass the path of a folder that holds the project's files, e.g. one with .circleci/config.yml",
+      );
     }
     const work = `${WORK_ROOT}/${repo}`;
     try {
       if (await isEmpty(folder)) await this.run(['mkdir', '-p', work]);
       else await this.container.copyDirectoriesToContainer([{ source: folder, target: work }]);
     } catch (error) {
-      throw new GyreEnvironmentError(`copying ${folder} into the git server`, messageOf(error), undefined, { cause: error });
+      throw new GyreEnvironmentError(`copying ${folder} into the git server`, messageOf(error), undefined, {
+        cause: error,
+      });
     }
     return this.script(`creating repository ${repo}`, CREATE_SCRIPT, [repo, branch, `Files of ${folder}`]);
   }
 
   /** Writes `files` over the branch's tree (starting from `base` when the branch is new), commits and pushes. */
-  async push(repo: string, files: Readonly<Record<string, string>>, options: { branch: string; base: string; message: string }): Promise<string> {
+  async push(
+    repo: string,
+    files: Readonly<Record<string, string>>,
+    options: { branch: string; base: string; message: string },
+  ): Promise<string> {
     checkBranch(options.branch);
     const stage = `${STAGE_ROOT}/${++this.stages}`;
-    const contents = Object.entries(files).map(([path, content]) => ({ content, target: `${stage}/${checkPath(path)}` }));
+    const contents = Object.entries(files).map(([path, content]) => ({
+      content,
+      target: `${stage}/${checkPath(path)}`,
+    }));
     await this.run(['mkdir', '-p', stage]);
     if (contents.length > 0) await this.container.copyContentToContainer(contents);
     return this.script(`pushing to ${repo}`, PUSH_SCRIPT, [repo, options.branch, options.base, options.message, stage]);
@@ -139,7 +174,8 @@ export class GitServer {
 
   private async run(command: string[], step = 'running git'): Promise<string> {
     const result = await this.container.exec(command, { env: GIT_ENVIRONMENT });
-    if (result.exitCode !== 0) throw new GyreEnvironmentError(step, `exit code ${result.exitCode}: ${result.output.trim()}`);
+    if (result.exitCode !== 0)
+      throw new GyreEnvironmentError(step, `exit code ${result.exitCode}: ${result.output.trim()}`);
     return result.stdout;
   }
 }
@@ -149,14 +185,30 @@ async function isEmpty(folder: string): Promise<boolean> {
 }
 
 function checkBranch(branch: string): void {
-  if (!BRANCH.test(branch)) throw new GyreEnvironmentError('checking the branch name', `${JSON.stringify(branch)} is not a branch name this helper accepts`, 'use letters, digits, dots, dashes, underscores and slashes, e.g. feature/x');
+  if (!BRANCH.test(branch))
+    throw new GyreEnvironmentError(
+      'checking the branch name',
+      `${JSON.stringify(branch)} is not a branch name this helper accepts`,
+      'use letters, digits, dots, dashes, underscores and slashes, e.g. feature/x',
+    );
 }
 
 /** A file path inside the repository: relative, and never leaving it. */
 function checkPath(path: string): string {
   const normal = posix.normalize(path);
-  if (path === '' || posix.isAbsolute(path) || normal === '.' || normal.startsWith('../') || normal === '..' || normal.split('/').includes('.git')) {
-    throw new GyreEnvironmentError('pushing files', `${JSON.stringify(path)} is not a file path inside the repository`, 'give paths relative to the repository root, such as .circleci/config.yml');
+  if (
+    path === '' ||
+    posix.isAbsolute(path) ||
+    normal === '.' ||
+    normal.startsWith('../') ||
+    normal === '..' ||
+    normal.split('/').includes('.git')
+  ) {
+    throw new GyreEnvironmentError(
+      'pushing files',
+      `${JSON.stringify(path)} is not a file path inside the repository`,
+      'give paths relative to the repository root, such as .circleci/config.yml',
+    );
   }
   return normal;
 }

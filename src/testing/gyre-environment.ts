@@ -13,7 +13,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import Dockerode from 'dockerode';
-import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment, type WaitStrategy } from 'testcontainers';
+import {
+  DockerComposeEnvironment,
+  Wait,
+  type StartedDockerComposeEnvironment,
+  type WaitStrategy,
+} from 'testcontainers';
 import { APP_CLI } from '../orchestrator/services/services-up.js';
 import { APP_CONTAINER_PORTS } from '../render/index.js';
 import { AdminConsole, type GitHubSettings } from './admin-console.js';
@@ -33,7 +38,8 @@ export const ENVIRONMENT_LABEL = 'io.gyre.test-environment';
 /** The label the builder puts on its job containers, networks and volumes (src/builder/runner/labels.ts). */
 const BUILDER_LABEL = 'io.gyre.builder';
 const DEFAULT_STARTUP_TIMEOUT_MS = 300_000;
-const BUILD_IMAGES_HINT = 'build Gyre\'s images on this Docker host first: run `gyre images build --offline` (or `npx gyre images build --offline`)';
+const BUILD_IMAGES_HINT =
+  "build Gyre's images on this Docker host first: run `gyre images build --offline` (or `npx gyre images build --offline`)";
 const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/;
 /** Ready: the app answers /healthz on its admin port, which it does once its database answers. */
 const SERVICES_READY = {
@@ -82,7 +88,12 @@ export class GyreEnvironment {
    * and 4G of memory per slot.
    */
   withBuilders(count: number, size: BuilderSize = {}): this {
-    if (!Number.isInteger(count) || count < 0 || count > 20) throw new GyreEnvironmentError('withBuilders()', `${count} is not a number of builders`, 'give a whole number from 0 to 20');
+    if (!Number.isInteger(count) || count < 0 || count > 20)
+      throw new GyreEnvironmentError(
+        'withBuilders()',
+        `${count} is not a number of builders`,
+        'give a whole number from 0 to 20',
+      );
     this.builders = Array.from({ length: count }, () => ({ ...size }));
     return this;
   }
@@ -119,18 +130,29 @@ export class GyreEnvironment {
         settings: this.settings,
       });
       const { settings } = stacks;
-      await checkImages(docker, settings.database.kind === 'bundled' ? [settings.images.app, settings.images.db] : [settings.images.app]);
+      await checkImages(
+        docker,
+        settings.database.kind === 'bundled' ? [settings.images.app, settings.images.db] : [settings.images.app],
+      );
 
       const [services, git] = await allStarted([
         this.up(stacks.services, 'the services stack', SERVICES_READY).then((started) => (parts.services = started)),
-        GitServer.start(docker, { image: settings.images.app, labels: { [ENVIRONMENT_LABEL]: id } }).then((started) => (parts.git = started)),
+        GitServer.start(docker, { image: settings.images.app, labels: { [ENVIRONMENT_LABEL]: id } }).then(
+          (started) => (parts.git = started),
+        ),
       ] as const);
       const adminToken = await createToken(services, id);
       const baseUrl = `http://127.0.0.1:${httpPort}`;
       const api = new ApiClient(baseUrl, adminToken);
 
       parts.builderNames = stacks.builders.map((b) => b.builderName);
-      await allStarted(stacks.builders.map((builder) => this.up(builder, `builder stack ${builder.builderName}`, BUILDER_READY).then((started) => parts.builders.push(started))));
+      await allStarted(
+        stacks.builders.map((builder) =>
+          this.up(builder, `builder stack ${builder.builderName}`, BUILDER_READY).then((started) =>
+            parts.builders.push(started),
+          ),
+        ),
+      );
       await waitForBuilders(api, parts.builderNames, this.startupTimeoutMs);
 
       return new StartedGyreEnvironment({
@@ -157,10 +179,17 @@ export class GyreEnvironment {
    * Brings a stack up and waits for each container's sign of readiness. Not Docker's health
    * status: the stacks probe only every 30 s, so waiting for it would cost up to 30 s a stack.
    */
-  private async up(stack: StackOnDisk, what: string, readiness: Readonly<Record<string, WaitStrategy>>): Promise<StartedDockerComposeEnvironment> {
+  private async up(
+    stack: StackOnDisk,
+    what: string,
+    readiness: Readonly<Record<string, WaitStrategy>>,
+  ): Promise<StartedDockerComposeEnvironment> {
     try {
-      let environment = new DockerComposeEnvironment(stack.dir, stack.file).withProjectName(stack.projectName).withStartupTimeout(this.startupTimeoutMs);
-      for (const [container, strategy] of Object.entries(readiness)) environment = environment.withWaitStrategy(container, strategy);
+      let environment = new DockerComposeEnvironment(stack.dir, stack.file)
+        .withProjectName(stack.projectName)
+        .withStartupTimeout(this.startupTimeoutMs);
+      for (const [container, strategy] of Object.entries(readiness))
+        environment = environment.withWaitStrategy(container, strategy);
       return await environment.up();
     } catch (error) {
       const reason = messageOf(error);
@@ -220,7 +249,16 @@ export class StartedGyreEnvironment implements AsyncDisposable {
 
   /** @internal Made by `GyreEnvironment.start()`. */
   constructor(started: StartedParts) {
-    ({ id: this.id, uiUrl: this.uiUrl, apiUrl: this.apiUrl, adminUrl: this.adminUrl, adminToken: this.adminToken, admin: this.admin, hostAddress: this.hostAddress, builders: this.builders } = started);
+    ({
+      id: this.id,
+      uiUrl: this.uiUrl,
+      apiUrl: this.apiUrl,
+      adminUrl: this.adminUrl,
+      adminToken: this.adminToken,
+      admin: this.admin,
+      hostAddress: this.hostAddress,
+      builders: this.builders,
+    } = started);
     this.servicesProject = started.servicesProject;
     this.client = started.api;
     this.git = started.git;
@@ -238,16 +276,40 @@ export class StartedGyreEnvironment implements AsyncDisposable {
    */
   async createProject(folder: string, options: CreateProjectOptions = {}): Promise<GyreProject> {
     const path = resolve(folder);
-    const name = options.name ?? basename(path).replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
-    if (!PROJECT_NAME.test(name)) throw new GyreEnvironmentError('createProject()', `${JSON.stringify(name)} is not a project name`, 'pass { name: "owner/repository" }: letters, digits, dots, dashes, underscores and slashes, up to 100');
+    const name =
+      options.name ??
+      basename(path)
+        .replace(/[^A-Za-z0-9._-]/g, '-')
+        .replace(/^[^A-Za-z0-9]+/, '');
+    if (!PROJECT_NAME.test(name))
+      throw new GyreEnvironmentError(
+        'createProject()',
+        `${JSON.stringify(name)} is not a project name`,
+        'pass { name: "owner/repository" }: letters, digits, dots, dashes, underscores and slashes, up to 100',
+      );
     const branch = options.branch ?? 'main';
     const repo = `${name.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 60)}-${++this.repoCount}`;
     const sha = await this.git.createFromFolder(repo, path, branch);
-    const created = await this.client.json<{ id: number; name: string; gitUrl: string; defaultBranch: string; webhookUrl: string; webhookSecret: string }>('/api/v1/projects', {
+    const created = await this.client.json<{
+      id: number;
+      name: string;
+      gitUrl: string;
+      defaultBranch: string;
+      webhookUrl: string;
+      webhookSecret: string;
+    }>('/api/v1/projects', {
       json: { name, gitUrl: this.git.url(repo), defaultBranch: branch },
     });
     this.repos.set(created.id, { repo, defaultBranch: branch });
-    return { id: created.id, name: created.name, defaultBranch: created.defaultBranch, gitUrl: created.gitUrl, webhookUrl: created.webhookUrl, webhookSecret: created.webhookSecret, sha };
+    return {
+      id: created.id,
+      name: created.name,
+      defaultBranch: created.defaultBranch,
+      gitUrl: created.gitUrl,
+      webhookUrl: created.webhookUrl,
+      webhookSecret: created.webhookSecret,
+      sha,
+    };
   }
 
   /**
@@ -255,19 +317,37 @@ export class StartedGyreEnvironment implements AsyncDisposable {
    * stay as they were. Returns the new commit's sha. Pushing does not trigger a pipeline (there
    * is no GitHub here); call `triggerPipeline`.
    */
-  async push(project: Pick<GyreProject, 'id'>, files: Readonly<Record<string, string>>, options: PushOptions = {}): Promise<string> {
+  async push(
+    project: Pick<GyreProject, 'id'>,
+    files: Readonly<Record<string, string>>,
+    options: PushOptions = {},
+  ): Promise<string> {
     const known = this.repos.get(project.id);
-    if (!known) throw new GyreEnvironmentError('push()', `project ${project.id} was not made by createProject() of this environment`, 'push only to projects that this environment\'s createProject() returned');
-    return this.git.push(known.repo, files, { branch: options.branch ?? known.defaultBranch, base: known.defaultBranch, message: options.message ?? 'Update from test' });
+    if (!known)
+      throw new GyreEnvironmentError(
+        'push()',
+        `project ${project.id} was not made by createProject() of this environment`,
+        "push only to projects that this environment's createProject() returned",
+      );
+    return this.git.push(known.repo, files, {
+      branch: options.branch ?? known.defaultBranch,
+      base: known.defaultBranch,
+      message: options.message ?? 'Update from test',
+    });
   }
 
   /** Triggers a pipeline on the branch's head, as the API's "run pipeline" does. @default the project's default branch */
   triggerPipeline(project: Pick<GyreProject, 'id'>, branch?: string): Promise<PipelineView> {
-    return this.client.json<PipelineView>(`/api/v1/projects/${project.id}/pipelines`, { json: branch === undefined ? {} : { branch } });
+    return this.client.json<PipelineView>(`/api/v1/projects/${project.id}/pipelines`, {
+      json: branch === undefined ? {} : { branch },
+    });
   }
 
   /** Resolves once every job of the pipeline has finished, or the pipeline is in `error` or `skipped`. */
-  waitForPipeline(pipeline: number | Pick<PipelineView, 'id'>, options: WaitForPipelineOptions = {}): Promise<PipelineResult> {
+  waitForPipeline(
+    pipeline: number | Pick<PipelineView, 'id'>,
+    options: WaitForPipelineOptions = {},
+  ): Promise<PipelineResult> {
     const id = typeof pipeline === 'number' ? pipeline : pipeline.id;
     return this.client.waitForPipeline(id, options.timeoutMs ?? 300_000, options.pollIntervalMs ?? 500);
   }
@@ -276,7 +356,11 @@ export class StartedGyreEnvironment implements AsyncDisposable {
   async jobLog(job: number | { readonly id: number }): Promise<string> {
     const id = typeof job === 'number' ? job : job.id;
     const response = await this.client.fetch(`/api/v1/jobs/${id}/log`);
-    if (!response.ok) throw new GyreEnvironmentError(`reading the log of job ${id}`, `the API answered ${response.status}: ${await response.text()}`);
+    if (!response.ok)
+      throw new GyreEnvironmentError(
+        `reading the log of job ${id}`,
+        `the API answered ${response.status}: ${await response.text()}`,
+      );
     return response.text();
   }
 
@@ -299,9 +383,16 @@ export class StartedGyreEnvironment implements AsyncDisposable {
   async restartServices(options: RestartServicesOptions = {}): Promise<void> {
     const step = 'restarting the services app';
     const docker = this.parts.docker;
-    const filters = JSON.stringify({ label: [`com.docker.compose.project=${this.servicesProject}`, 'com.docker.compose.service=app'] });
+    const filters = JSON.stringify({
+      label: [`com.docker.compose.project=${this.servicesProject}`, 'com.docker.compose.service=app'],
+    });
     const found = await docker.listContainers({ all: true, filters });
-    if (found.length !== 1) throw new GyreEnvironmentError(step, `Compose project ${this.servicesProject} has ${found.length} app containers, not 1`, 'was the environment stopped, or its containers removed by hand?');
+    if (found.length !== 1)
+      throw new GyreEnvironmentError(
+        step,
+        `Compose project ${this.servicesProject} has ${found.length} app containers, not 1`,
+        'was the environment stopped, or its containers removed by hand?',
+      );
     const container = docker.getContainer(found[0]!.Id);
     try {
       const before = (await container.inspect()).State.StartedAt;
@@ -324,7 +415,11 @@ export class StartedGyreEnvironment implements AsyncDisposable {
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    throw new GyreEnvironmentError(step, `the app did not answer within ${timeoutMs} ms of the restart (${last})`, `look at its log: docker compose -p ${this.servicesProject} logs app`);
+    throw new GyreEnvironmentError(
+      step,
+      `the app did not answer within ${timeoutMs} ms of the restart (${last})`,
+      `look at its log: docker compose -p ${this.servicesProject} logs app`,
+    );
   }
 
   /** Removes everything: the stacks with their volumes, the builders' job containers, the git server and the temporary folder. Safe to call twice. */
@@ -366,19 +461,30 @@ class Parts {
     };
     // Builders first, so no agent starts a job on a services box that is going away. A drain
     // without jobs ends at once; 10 s covers one that is mid-job before SIGKILL.
-    await Promise.all(this.builders.map((b) => settle('removing a builder stack', b.down({ removeVolumes: true, timeout: 10 }))));
+    await Promise.all(
+      this.builders.map((b) => settle('removing a builder stack', b.down({ removeVolumes: true, timeout: 10 }))),
+    );
     await settle('removing job containers', removeJobLeftovers(this.docker, this.builderNames));
     await Promise.all([
-      ...(this.services ? [settle('removing the services stack', this.services.down({ removeVolumes: true, timeout: 5 }))] : []),
+      ...(this.services
+        ? [settle('removing the services stack', this.services.down({ removeVolumes: true, timeout: 5 }))]
+        : []),
       ...(this.git ? [settle('removing the git server', this.git.stop())] : []),
     ]);
     await settle('removing the temporary folder', rm(this.dir, { recursive: true, force: true }));
-    if (failures.length > 0) throw new GyreEnvironmentError('stopping the environment', failures.join('; '), 'remove what is left with `docker ps -a` and `docker compose ls`: every project is named gyre-env-<id>');
+    if (failures.length > 0)
+      throw new GyreEnvironmentError(
+        'stopping the environment',
+        failures.join('; '),
+        'remove what is left with `docker ps -a` and `docker compose ls`: every project is named gyre-env-<id>',
+      );
   }
 }
 
 /** Like Promise.all, but waits for every start to settle, so that a failure leaves nothing half-started behind. */
-async function allStarted<T extends readonly unknown[]>(starts: { readonly [K in keyof T]: Promise<T[K]> }): Promise<T> {
+async function allStarted<T extends readonly unknown[]>(starts: {
+  readonly [K in keyof T]: Promise<T[K]>;
+}): Promise<T> {
   const settled = await Promise.allSettled(starts);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
@@ -402,7 +508,12 @@ async function checkDocker(docker: Dockerode): Promise<void> {
   try {
     await docker.ping();
   } catch (error) {
-    throw new GyreEnvironmentError('connecting to Docker', messageOf(error), 'start the Docker Engine, or point DOCKER_HOST at it', { cause: error });
+    throw new GyreEnvironmentError(
+      'connecting to Docker',
+      messageOf(error),
+      'start the Docker Engine, or point DOCKER_HOST at it',
+      { cause: error },
+    );
   }
 }
 
@@ -412,21 +523,39 @@ async function checkImages(docker: Dockerode, refs: readonly string[]): Promise<
     try {
       await docker.getImage(ref).inspect();
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode !== 404) throw new GyreEnvironmentError(`looking for image ${ref}`, messageOf(error), undefined, { cause: error });
+      if ((error as { statusCode?: number }).statusCode !== 404)
+        throw new GyreEnvironmentError(`looking for image ${ref}`, messageOf(error), undefined, { cause: error });
       missing.push(ref);
     }
   }
-  if (missing.length > 0) throw new GyreEnvironmentError('checking Gyre\'s images', `${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not on this Docker host, and the environment never pulls`, BUILD_IMAGES_HINT);
+  if (missing.length > 0)
+    throw new GyreEnvironmentError(
+      "checking Gyre's images",
+      `${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not on this Docker host, and the environment never pulls`,
+      BUILD_IMAGES_HINT,
+    );
 }
 
 /** An API token of the administrator, made in the app container as `gyre up` makes one. */
 async function createToken(services: StartedDockerComposeEnvironment, id: string): Promise<string> {
-  const result = await services.getContainer('app-1').exec([...APP_CLI, 'tokens', 'create', '--name', `gyre-environment-${id}`, '--json']);
-  if (result.exitCode !== 0) throw new GyreEnvironmentError('creating an API token in the app container', `exit code ${result.exitCode}: ${result.output.trim()}`, 'the app image may be older than this package; rebuild it with `gyre images build --offline`');
+  const result = await services
+    .getContainer('app-1')
+    .exec([...APP_CLI, 'tokens', 'create', '--name', `gyre-environment-${id}`, '--json']);
+  if (result.exitCode !== 0)
+    throw new GyreEnvironmentError(
+      'creating an API token in the app container',
+      `exit code ${result.exitCode}: ${result.output.trim()}`,
+      'the app image may be older than this package; rebuild it with `gyre images build --offline`',
+    );
   try {
     return (JSON.parse(result.stdout) as { token: string }).token;
   } catch (error) {
-    throw new GyreEnvironmentError('creating an API token in the app container', `\`gyre tokens create --json\` printed no JSON: ${result.stdout.trim()}`, 'the app image may be older than this package; rebuild it with `gyre images build --offline`', { cause: error });
+    throw new GyreEnvironmentError(
+      'creating an API token in the app container',
+      `\`gyre tokens create --json\` printed no JSON: ${result.stdout.trim()}`,
+      'the app image may be older than this package; rebuild it with `gyre images build --offline`',
+      { cause: error },
+    );
   }
 }
 
@@ -441,5 +570,9 @@ async function waitForBuilders(api: ApiClient, names: readonly string[], timeout
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   const states = seen.map((b) => `${b.name}: ${b.state}`).join(', ') || 'none';
-  throw new GyreEnvironmentError('waiting for the builders to join', `after ${timeoutMs} ms the services box lists ${states}; expected ${names.join(', ')}`, `run again with DEBUG='testcontainers*' to see the agents' logs`);
+  throw new GyreEnvironmentError(
+    'waiting for the builders to join',
+    `after ${timeoutMs} ms the services box lists ${states}; expected ${names.join(', ')}`,
+    `run again with DEBUG='testcontainers*' to see the agents' logs`,
+  );
 }

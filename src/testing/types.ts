@@ -31,7 +31,11 @@ export interface PipelineView {
   readonly sha: string;
   readonly state: PipelineState;
   /** Why the pipeline is in state `error`; config errors list each problem with its line. */
-  readonly error: { readonly kind: string; readonly message: string; readonly errors?: readonly { line: number; column: number; path: string; message: string }[] } | null;
+  readonly error: {
+    readonly kind: string;
+    readonly message: string;
+    readonly errors?: readonly { line: number; column: number; path: string; message: string }[];
+  } | null;
   readonly [field: string]: unknown;
 }
 
@@ -39,7 +43,8 @@ export interface PipelineView {
  * A job's state. Finished states: `success`, `failed`, `canceled`, `infrastructure_failed` and
  * `not_run` (a job it requires did not succeed).
  */
-export type JobState = 'blocked' | 'queued' | 'leased' | 'running' | 'success' | 'failed' | 'canceled' | 'infrastructure_failed' | 'not_run';
+export type JobState =
+  'blocked' | 'queued' | 'leased' | 'running' | 'success' | 'failed' | 'canceled' | 'infrastructure_failed' | 'not_run';
 
 /** A job as `GET /api/v1/pipelines/:id/workflows` lists it. */
 export interface JobView {

@@ -10,9 +10,17 @@ let gyre: ServicesUnderTest;
 let db: Database;
 let ada: WebClient;
 
-const userId = async (login: string) => (await db.query<{ id: string }>('SELECT id FROM users WHERE login = $1', [login])).rows[0]?.id;
-const isAdmin = async (login: string) => (await db.query<{ is_admin: boolean }>('SELECT is_admin FROM users WHERE login = $1', [login])).rows[0]?.is_admin;
-const audited = async (action: string) => (await db.query<{ actor: string; target: string }>('SELECT actor, target FROM audit_log WHERE action = $1 ORDER BY id', [action])).rows;
+const userId = async (login: string) =>
+  (await db.query<{ id: string }>('SELECT id FROM users WHERE login = $1', [login])).rows[0]?.id;
+const isAdmin = async (login: string) =>
+  (await db.query<{ is_admin: boolean }>('SELECT is_admin FROM users WHERE login = $1', [login])).rows[0]?.is_admin;
+const audited = async (action: string) =>
+  (
+    await db.query<{ actor: string; target: string }>(
+      'SELECT actor, target FROM audit_log WHERE action = $1 ORDER BY id',
+      [action],
+    )
+  ).rows;
 
 async function signIn(base: string, login: string, password: string): Promise<WebClient> {
   const browser = new WebClient(base);
@@ -24,8 +32,13 @@ async function signIn(base: string, login: string, password: string): Promise<We
 beforeAll(async () => {
   gyre = await startServicesUnderTest();
   db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
-  for (const [login, password] of [['ada', 'correct horse battery'], ['bob', 'another long password']]) {
-    expect((await new WebClient(gyre.base).submit('/signup', '/signup', { login: login!, password: password! })).status).toBe(302);
+  for (const [login, password] of [
+    ['ada', 'correct horse battery'],
+    ['bob', 'another long password'],
+  ]) {
+    expect(
+      (await new WebClient(gyre.base).submit('/signup', '/signup', { login: login!, password: password! })).status,
+    ).toBe(302);
   }
   ada = await signIn(gyre.services.addresses.admin, 'ada', 'correct horse battery');
 }, 300_000);
@@ -38,7 +51,9 @@ afterAll(async () => {
 describe('the accounts page of the admin console', () => {
   it('lists every account with how it signs in and its role, and is not on the user port', async () => {
     const page = await (await ada.get('/accounts')).text();
-    expect(page).toMatch(/ada <span class="muted">\(you\)<\/span><\/td>\s*<td>password<\/td>\s*<td>administrator<\/td>/);
+    expect(page).toMatch(
+      /ada <span class="muted">\(you\)<\/span><\/td>\s*<td>password<\/td>\s*<td>administrator<\/td>/,
+    );
     expect(page).toMatch(/bob<\/td>\s*<td>password<\/td>\s*<td>user<\/td>/);
     expect(page).toContain('data-testid="signup-state">open<');
     expect((await new WebClient(gyre.base).get('/accounts')).status).toBe(404);
@@ -55,7 +70,10 @@ describe('the accounts page of the admin console', () => {
     expect(form.status).toBe(403);
     expect(await form.text()).toContain('ask an administrator to create your account');
     const before = await db.query('SELECT count(*)::int AS n FROM users');
-    const refused = await stranger.submit('/login', '/signup', { login: 'mallory', password: 'a long enough password' });
+    const refused = await stranger.submit('/login', '/signup', {
+      login: 'mallory',
+      password: 'a long enough password',
+    });
     expect(refused.status).toBe(403);
     expect(await refused.text()).toContain('sign-up is closed');
     expect(stranger.cookie('gyre_session')).toBeUndefined();
@@ -70,12 +88,20 @@ describe('the accounts page of the admin console', () => {
     expect(problems).toContain('password: must be at least 10 characters');
     expect(problems).toContain('value="-carol"');
 
-    expect((await ada.submit('/accounts', '/accounts', { login: 'carol', password: 'carols first password' })).status).toBe(303);
+    expect(
+      (await ada.submit('/accounts', '/accounts', { login: 'carol', password: 'carols first password' })).status,
+    ).toBe(303);
     await signIn(gyre.base, 'carol', 'carols first password');
     expect(await isAdmin('carol')).toBe(false);
-    expect((await ada.submit('/accounts', '/accounts', { login: 'erin', password: 'erins first password', admin: 'on' })).status).toBe(303);
+    expect(
+      (await ada.submit('/accounts', '/accounts', { login: 'erin', password: 'erins first password', admin: 'on' }))
+        .status,
+    ).toBe(303);
     expect(await isAdmin('erin')).toBe(true);
-    expect(await audited('account.create')).toEqual([{ actor: 'admin:ada', target: 'carol' }, { actor: 'admin:ada', target: 'erin' }]);
+    expect(await audited('account.create')).toEqual([
+      { actor: 'admin:ada', target: 'carol' },
+      { actor: 'admin:ada', target: 'erin' },
+    ]);
     const taken = await ada.submit('/accounts', '/accounts', { login: 'Carol', password: 'another password!' });
     expect(taken.status).toBe(409);
     expect(await taken.text()).toContain('the login &quot;Carol&quot; is taken');
@@ -112,15 +138,22 @@ describe('the accounts page of the admin console', () => {
     expect(await isAdmin('ada')).toBe(true);
   });
 
-  it('gives fleet actions through the API to administrators\' tokens only, checked at each request', async () => {
+  it("gives fleet actions through the API to administrators' tokens only, checked at each request", async () => {
     const bob = await signIn(gyre.base, 'bob', 'another long password');
     const created = await (await bob.submit('/tokens', '/tokens', { name: 'bobs script' })).text();
     const token = /gyre_pat_[A-Za-z0-9_-]{43}/.exec(created)![0];
-    const api = (path: string, method = 'GET') => fetch(`${gyre.base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(method === 'POST' && { body: '{}' }) });
+    const api = (path: string, method = 'GET') =>
+      fetch(`${gyre.base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(method === 'POST' && { body: '{}' }),
+      });
     expect((await api('/api/v1/builders')).status).toBe(200);
     const refused = await api('/api/v1/join-secret/rotate', 'POST');
     expect(refused.status).toBe(403);
-    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('the API token "bobs script" belongs to an account that is not an administrator');
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain(
+      'the API token "bobs script" belongs to an account that is not an administrator',
+    );
     expect((await api('/api/v1/builders/1/revoke', 'POST')).status).toBe(403);
 
     const bobId = await userId('bob');
@@ -139,7 +172,10 @@ describe('the accounts page of the admin console', () => {
     expect((await ada.submit('/accounts', `/accounts/${carolId}/remove`, {})).status).toBe(303);
     expect(await userId('carol')).toBeUndefined();
     expect((await carol.get('/')).status).toBe(302);
-    expect(await audited('account.remove')).toEqual([{ actor: 'admin:ada', target: 'erin' }, { actor: 'admin:ada', target: 'carol' }]);
+    expect(await audited('account.remove')).toEqual([
+      { actor: 'admin:ada', target: 'erin' },
+      { actor: 'admin:ada', target: 'carol' },
+    ]);
     const again = await ada.submit('/accounts', `/accounts/${carolId}/remove`, {});
     expect(again.status).toBe(404);
     expect(await again.text()).toContain(`account ${carolId} does not exist`);
@@ -148,7 +184,10 @@ describe('the accounts page of the admin console', () => {
   it('opens sign-up again', async () => {
     expect((await ada.submit('/accounts', '/accounts/signup', { signup: 'open' })).status).toBe(303);
     expect(await (await new WebClient(gyre.base).get('/login')).text()).toContain('href="/signup"');
-    expect((await new WebClient(gyre.base).submit('/signup', '/signup', { login: 'dave', password: 'daves long password' })).status).toBe(302);
+    expect(
+      (await new WebClient(gyre.base).submit('/signup', '/signup', { login: 'dave', password: 'daves long password' }))
+        .status,
+    ).toBe(302);
   });
 });
 
@@ -156,37 +195,64 @@ describe('the accounts API', () => {
   let call: (path: string, method?: string, body?: unknown) => Promise<Response>;
 
   beforeAll(async () => {
-    const page = await (await (await signIn(gyre.base, 'ada', 'correct horse battery')).submit('/tokens', '/tokens', { name: 'ada ops' })).text();
+    const page = await (
+      await (await signIn(gyre.base, 'ada', 'correct horse battery')).submit('/tokens', '/tokens', { name: 'ada ops' })
+    ).text();
     const token = /gyre_pat_[A-Za-z0-9_-]{43}/.exec(page)![0];
     call = (path, method = 'GET', body) =>
-      fetch(`${gyre.base}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+      fetch(`${gyre.base}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
   });
 
   it('lists, creates, promotes and removes accounts as the console does, audited under the token', async () => {
-    const listed = (await (await call('/api/v1/accounts')).json()) as { items: { login: string; isAdmin: boolean; hasPassword: boolean }[] };
+    const listed = (await (await call('/api/v1/accounts')).json()) as {
+      items: { login: string; isAdmin: boolean; hasPassword: boolean }[];
+    };
     expect(listed.items.find((a) => a.login === 'ada')).toMatchObject({ isAdmin: true, hasPassword: true });
 
     const bad = await call('/api/v1/accounts', 'POST', { login: '-frank', password: 'short' });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { details: { input: string }[] } }).error.details.map((d) => d.input)).toEqual(['login', 'password']);
+    expect(
+      ((await bad.json()) as { error: { details: { input: string }[] } }).error.details.map((d) => d.input),
+    ).toEqual(['login', 'password']);
     const created = await call('/api/v1/accounts', 'POST', { login: 'frank', password: 'franks long password' });
     expect(created.status).toBe(201);
     const frank = (await created.json()) as { id: number; isAdmin: boolean };
     expect(frank.isAdmin).toBe(false);
 
-    expect(((await (await call(`/api/v1/accounts/${frank.id}/admin`, 'PUT', { admin: true })).json()) as { isAdmin: boolean }).isAdmin).toBe(true);
+    expect(
+      (
+        (await (await call(`/api/v1/accounts/${frank.id}/admin`, 'PUT', { admin: true })).json()) as {
+          isAdmin: boolean;
+        }
+      ).isAdmin,
+    ).toBe(true);
     const self = await call(`/api/v1/accounts/${await userId('ada')}/admin`, 'PUT', { admin: false });
     expect(self.status).toBe(409);
-    expect(await self.json()).toMatchObject({ error: { message: 'a token cannot revoke the administrator rights of its own account; another administrator can' } });
+    expect(await self.json()).toMatchObject({
+      error: {
+        message: 'a token cannot revoke the administrator rights of its own account; another administrator can',
+      },
+    });
 
     expect((await call(`/api/v1/accounts/${frank.id}`, 'DELETE')).status).toBe(200);
     expect((await call(`/api/v1/accounts/${frank.id}`, 'DELETE')).status).toBe(404);
-    const entries = await db.query<{ action: string }>("SELECT action FROM audit_log WHERE actor = 'token:ada ops' ORDER BY id");
+    const entries = await db.query<{ action: string }>(
+      "SELECT action FROM audit_log WHERE actor = 'token:ada ops' ORDER BY id",
+    );
     expect(entries.rows.map((r) => r.action)).toEqual(['account.create', 'account.grant_admin', 'account.remove']);
   });
 
   it('opens and closes sign-up', async () => {
-    expect(await (await call('/api/v1/settings/signup', 'PUT', { signup: 'closed' })).json()).toEqual({ signup: 'closed' });
+    expect(await (await call('/api/v1/settings/signup', 'PUT', { signup: 'closed' })).json()).toEqual({
+      signup: 'closed',
+    });
     expect(await (await call('/api/v1/settings/signup')).json()).toEqual({ signup: 'closed' });
     expect((await new WebClient(gyre.base).get('/signup')).status).toBe(403);
     expect((await call('/api/v1/settings/signup', 'PUT', { signup: 'ajar' })).status).toBe(400);
@@ -194,8 +260,14 @@ describe('the accounts API', () => {
   });
 
   it('refuses a token of an account that is not an administrator', async () => {
-    const page = await (await (await signIn(gyre.base, 'bob', 'another long password')).submit('/tokens', '/tokens', { name: 'bob reads' })).text();
+    const page = await (
+      await (
+        await signIn(gyre.base, 'bob', 'another long password')
+      ).submit('/tokens', '/tokens', { name: 'bob reads' })
+    ).text();
     const token = /gyre_pat_[A-Za-z0-9_-]{43}/.exec(page)![0];
-    expect((await fetch(`${gyre.base}/api/v1/accounts`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
+    expect(
+      (await fetch(`${gyre.base}/api/v1/accounts`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(403);
   });
 });

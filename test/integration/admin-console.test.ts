@@ -13,8 +13,10 @@ let db: Database;
 let adminBase: string;
 let count = 0;
 
-const join = (secret: string = TEST_SECRETS.GYRE_JOIN_SECRET) => SimulatedBuilder.join(gyre.base, secret, { name: `admin-test-${++count}` });
-const builderState = async (id: number) => (await db.query<{ state: string }>('SELECT state FROM builders WHERE id = $1', [id])).rows[0]!.state;
+const join = (secret: string = TEST_SECRETS.GYRE_JOIN_SECRET) =>
+  SimulatedBuilder.join(gyre.base, secret, { name: `admin-test-${++count}` });
+const builderState = async (id: number) =>
+  (await db.query<{ state: string }>('SELECT state FROM builders WHERE id = $1', [id])).rows[0]!.state;
 
 async function signIn(login: string, password: string): Promise<{ browser: WebClient; answer: Response }> {
   const browser = new WebClient(adminBase);
@@ -78,7 +80,10 @@ describe('signing in to the admin console', () => {
     const user = new WebClient(gyre.base);
     await user.submit('/login', '/login', { login: 'ada', password: 'correct horse battery' });
     const session = user.cookie('gyre_session')!;
-    const answer = await fetch(`${adminBase}/fleet`, { redirect: 'manual', headers: { cookie: `gyre_session=${session}; gyre_admin=${session}` } });
+    const answer = await fetch(`${adminBase}/fleet`, {
+      redirect: 'manual',
+      headers: { cookie: `gyre_session=${session}; gyre_admin=${session}` },
+    });
     expect(answer.status).toBe(302);
   });
 });
@@ -87,8 +92,17 @@ describe('the user port', () => {
   it('serves none of the admin pages or actions', async () => {
     const user = new WebClient(gyre.base);
     await user.submit('/login', '/login', { login: 'ada', password: 'correct horse battery' });
-    for (const path of ['/fleet', '/queue', '/settings', '/audit']) expect([path, (await user.get(path)).status]).toEqual([path, 404]);
-    for (const path of ['/fleet/1/drain', '/fleet/1/cancel-drain', '/fleet/1/revoke', '/settings/join-secret', '/settings/webhooks', '/settings/resource-classes', '/settings/github']) {
+    for (const path of ['/fleet', '/queue', '/settings', '/audit'])
+      expect([path, (await user.get(path)).status]).toEqual([path, 404]);
+    for (const path of [
+      '/fleet/1/drain',
+      '/fleet/1/cancel-drain',
+      '/fleet/1/revoke',
+      '/settings/join-secret',
+      '/settings/webhooks',
+      '/settings/resource-classes',
+      '/settings/github',
+    ]) {
       expect([path, (await user.post(path, {})).status]).toEqual([path, 404]);
     }
   });
@@ -119,7 +133,11 @@ describe('the fleet page', () => {
     const audit = await (await admin.get('/audit')).text();
     const rows = audit.split('<tr>').filter((row) => row.includes(`<td>${builder.id}</td>`));
     // Newest first.
-    expect(rows.map((row) => /<code>(builder\.[a-z_]+)<\/code>/.exec(row)?.[1])).toEqual(['builder.revoke', 'builder.cancel_drain', 'builder.drain']);
+    expect(rows.map((row) => /<code>(builder\.[a-z_]+)<\/code>/.exec(row)?.[1])).toEqual([
+      'builder.revoke',
+      'builder.cancel_drain',
+      'builder.drain',
+    ]);
     for (const row of rows) expect(row).toContain('<td>admin:admin</td>');
   });
 
@@ -139,7 +157,8 @@ describe('the fleet page', () => {
   it('refuses actions posted without the CSRF token', async () => {
     const admin = await asBuiltInAdmin();
     const builder = await join();
-    for (const action of ['drain', 'revoke']) expect((await admin.post(`/fleet/${builder.id}/${action}`, { deadline: '1m' })).status).toBe(403);
+    for (const action of ['drain', 'revoke'])
+      expect((await admin.post(`/fleet/${builder.id}/${action}`, { deadline: '1m' })).status).toBe(403);
     expect(await builderState(builder.id)).toBe('active');
     expect((await admin.post('/settings/join-secret', { grace: '1h' })).status).toBe(403);
     expect((await admin.post('/settings/webhooks', { webhookBaseUrl: 'https://evil.example' })).status).toBe(403);
@@ -148,7 +167,9 @@ describe('the fleet page', () => {
 
 describe('the queue page', () => {
   it('shows the depth, the oldest job and why each job waits', async () => {
-    const project = (await (await gyre.api('/api/v1/projects', { body: { name: 'admin/q', gitUrl: 'https://git.example.com/q.git' } })).json()) as { id: number };
+    const project = (await (
+      await gyre.api('/api/v1/projects', { body: { name: 'admin/q', gitUrl: 'https://git.example.com/q.git' } })
+    ).json()) as { id: number };
     await seedWorkflow(db, project.id, [{ name: 'too-big', cpus: 64, memoryGiB: 4 }]);
     const page = await (await (await asBuiltInAdmin()).get('/queue')).text();
     expect(page).toMatch(/Depth: <strong>[1-9]\d*<\/strong>/);
@@ -174,15 +195,23 @@ describe('the settings page', () => {
 
   it('lists every problem with a form at once and keeps what was entered', async () => {
     const admin = await asBuiltInAdmin();
-    const bad = await admin.submit('/settings', '/settings/resource-classes', { classes: 'small 1 2048\nBIG x 10\nsmall 2', defaultClass: 'nope' });
+    const bad = await admin.submit('/settings', '/settings/resource-classes', {
+      classes: 'small 1 2048\nBIG x 10\nsmall 2',
+      defaultClass: 'nope',
+    });
     expect(bad.status).toBe(400);
     const html = await bad.text();
-    const problems = /<section class="card" id="resource-classes">[\s\S]*?<ul class="error" role="alert">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? '';
+    const problems =
+      /<section class="card" id="resource-classes">[\s\S]*?<ul class="error" role="alert">([\s\S]*?)<\/ul>/.exec(
+        html,
+      )?.[1] ?? '';
     expect(problems.match(/<li>/g)).toHaveLength(4);
     expect(problems).toContain('classes line 2: CPUs');
     expect(problems).toContain('defaultClass');
     expect(html).toContain('BIG x 10');
-    const webhooks = await admin.submit('/settings', '/settings/webhooks', { webhookBaseUrl: 'ftp://ci.example.com/?a=1' });
+    const webhooks = await admin.submit('/settings', '/settings/webhooks', {
+      webhookBaseUrl: 'ftp://ci.example.com/?a=1',
+    });
     expect(webhooks.status).toBe(400);
     expect((await webhooks.text()).match(/<li>webhookBaseUrl/g)).toHaveLength(2);
   });
@@ -191,24 +220,47 @@ describe('the settings page', () => {
     const admin = await asBuiltInAdmin();
     const saved = [
       await admin.submit('/settings', '/settings/webhooks', { webhookBaseUrl: 'https://hooks.example.com/' }),
-      await admin.submit('/settings', '/settings/resource-classes', { classes: 'small 1 2048\ngpu 8 32768', defaultClass: 'small' }),
-      await admin.submit('/settings', '/settings/github', { baseUrl: 'https://ghe.example.com', apiUrl: '', clientId: 'Iv1.0123', clientSecret: 'very-secret-value-42' }),
+      await admin.submit('/settings', '/settings/resource-classes', {
+        classes: 'small 1 2048\ngpu 8 32768',
+        defaultClass: 'small',
+      }),
+      await admin.submit('/settings', '/settings/github', {
+        baseUrl: 'https://ghe.example.com',
+        apiUrl: '',
+        clientId: 'Iv1.0123',
+        clientSecret: 'very-secret-value-42',
+      }),
     ];
-    expect(saved.map((answer) => [answer.status, answer.headers.get('location')?.split('?')[0]])).toEqual([[303, '/settings'], [303, '/settings'], [303, '/settings']]);
+    expect(saved.map((answer) => [answer.status, answer.headers.get('location')?.split('?')[0]])).toEqual([
+      [303, '/settings'],
+      [303, '/settings'],
+      [303, '/settings'],
+    ]);
     const page = await (await admin.get('/settings')).text();
     expect(page).toContain('https://hooks.example.com/webhooks/github');
     // The API hands out webhook URLs on the override from then on.
-    const created = (await (await gyre.api('/api/v1/projects', { body: { name: 'acme/hooks', gitUrl: 'https://git.example.com/acme/hooks.git' } })).json()) as { id: number; webhookUrl: string };
+    const created = (await (
+      await gyre.api('/api/v1/projects', {
+        body: { name: 'acme/hooks', gitUrl: 'https://git.example.com/acme/hooks.git' },
+      })
+    ).json()) as { id: number; webhookUrl: string };
     expect(created.webhookUrl).toBe(`https://hooks.example.com/webhooks/github?project=${created.id}`);
     expect(page).toContain('<td><code>gpu</code></td><td>8</td><td>32768</td>');
     expect(page).toContain('value="https://ghe.example.com/api/v3"');
     expect(page).toContain('(set; leave empty to keep it)');
     expect(page).not.toContain('very-secret-value-42');
-    const stored = await db.query<{ value: { clientSecretSealed: string } }>("SELECT value FROM runtime_settings WHERE key = 'github.app'");
+    const stored = await db.query<{ value: { clientSecretSealed: string } }>(
+      "SELECT value FROM runtime_settings WHERE key = 'github.app'",
+    );
     expect(JSON.stringify(stored.rows[0]!.value)).not.toContain('very-secret-value-42');
 
     // Saving again without a secret keeps the stored one.
-    await admin.submit('/settings', '/settings/github', { baseUrl: 'https://ghe.example.com', apiUrl: '', clientId: 'Iv1.4567', clientSecret: '' });
+    await admin.submit('/settings', '/settings/github', {
+      baseUrl: 'https://ghe.example.com',
+      apiUrl: '',
+      clientId: 'Iv1.4567',
+      clientSecret: '',
+    });
     expect(await (await admin.get('/settings')).text()).toContain('(set; leave empty to keep it)');
     const audit = await (await admin.get('/audit')).text();
     expect(audit).toContain('settings.update');
@@ -218,23 +270,46 @@ describe('the settings page', () => {
     // The commit status token is sealed the same way, never shown back, kept when left empty, and removable.
     const token = 'ghp_status0token0value0123456789abcd';
     expect(page).toContain('(not set: no commit statuses are posted)');
-    await admin.submit('/settings', '/settings/github', { baseUrl: 'https://ghe.example.com', apiUrl: '', clientId: 'Iv1.4567', clientSecret: '', statusToken: token });
-    await admin.submit('/settings', '/settings/github', { baseUrl: 'https://ghe.example.com', apiUrl: '', clientId: 'Iv1.4567', clientSecret: '', statusToken: '' });
+    await admin.submit('/settings', '/settings/github', {
+      baseUrl: 'https://ghe.example.com',
+      apiUrl: '',
+      clientId: 'Iv1.4567',
+      clientSecret: '',
+      statusToken: token,
+    });
+    await admin.submit('/settings', '/settings/github', {
+      baseUrl: 'https://ghe.example.com',
+      apiUrl: '',
+      clientId: 'Iv1.4567',
+      clientSecret: '',
+      statusToken: '',
+    });
     const withToken = await (await admin.get('/settings')).text();
     expect(withToken).toContain('Remove the status token');
     expect(withToken).not.toContain(token);
-    const sealed = await db.query<{ value: { statusTokenSealed?: string } }>("SELECT value FROM runtime_settings WHERE key = 'github.app'");
+    const sealed = await db.query<{ value: { statusTokenSealed?: string } }>(
+      "SELECT value FROM runtime_settings WHERE key = 'github.app'",
+    );
     expect(sealed.rows[0]!.value.statusTokenSealed).toEqual(expect.any(String));
     expect(JSON.stringify(sealed.rows[0]!.value)).not.toContain(token);
     expect(await (await admin.get('/audit')).text()).not.toContain(token);
-    await admin.submit('/settings', '/settings/github', { baseUrl: 'https://ghe.example.com', apiUrl: '', clientId: 'Iv1.4567', clientSecret: '', statusToken: '', removeStatusToken: 'on' });
+    await admin.submit('/settings', '/settings/github', {
+      baseUrl: 'https://ghe.example.com',
+      apiUrl: '',
+      clientId: 'Iv1.4567',
+      clientSecret: '',
+      statusToken: '',
+      removeStatusToken: 'on',
+    });
     expect(await (await admin.get('/settings')).text()).toContain('(not set: no commit statuses are posted)');
     expect(await (await admin.get('/settings')).text()).toContain('(set; leave empty to keep it)');
 
     // An empty webhook base URL goes back to GYRE_PUBLIC_URL.
     expect((await admin.submit('/settings', '/settings/webhooks', { webhookBaseUrl: '' })).status).toBe(303);
     expect(await (await admin.get('/settings')).text()).not.toContain('https://hooks.example.com/webhooks/github');
-    expect(((await (await gyre.api(`/api/v1/projects/${created.id}`)).json()) as { webhookUrl: string }).webhookUrl).toBe(`${gyre.base.replace('127.0.0.1', 'localhost')}/webhooks/github?project=${created.id}`);
+    expect(
+      ((await (await gyre.api(`/api/v1/projects/${created.id}`)).json()) as { webhookUrl: string }).webhookUrl,
+    ).toBe(`${gyre.base.replace('127.0.0.1', 'localhost')}/webhooks/github?project=${created.id}`);
     expect(await (await admin.get('/audit')).text()).toContain('settings.reset');
   });
 });

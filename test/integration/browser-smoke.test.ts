@@ -46,22 +46,26 @@ afterAll(async () => {
 });
 
 describe('chromium through playwright-core', () => {
-  it.each<ViewportName>(['narrow', 'wide'])('runs the page script, clicks and saves a %s screenshot', async (viewport) => {
-    const page = await newPage(browser, base, viewport);
-    try {
-      await page.goto('/');
-      const status = page.locator('#status');
-      expect(await status.textContent()).toBe('waiting');
+  it.each<ViewportName>(['narrow', 'wide'])(
+    'runs the page script, clicks and saves a %s screenshot',
+    async (viewport) => {
+      const page = await newPage(browser, base, viewport);
+      try {
+        await page.goto('/');
+        const status = page.locator('#status');
+        expect(await status.textContent()).toBe('waiting');
 
-      await page.locator('#go').click();
-      // Waits on the locator rather than a DOM callback: tsconfig has no DOM lib.
-      await status.filter({ hasText: /^clicked$/ }).waitFor({ timeout: 5_000 });
-      expect(await status.textContent()).toBe('clicked');
+        await page.locator('#go').click();
+        // Waits on the locator rather than a DOM callback: tsconfig has no DOM lib.
+        await status.filter({ hasText: /^clicked$/ }).waitFor({ timeout: 5_000 });
+        expect(await status.textContent()).toBe('clicked');
 
-      const file = await saveScreenshot(page, `browser-smoke-${viewport}`);
-      expect((await stat(file)).size).toBeGreaterThan(0);
-    } finally {
-      await page.context().close();
-    }
-  }, 30_000);
+        const file = await saveScreenshot(page, `browser-smoke-${viewport}`);
+        expect((await stat(file)).size).toBeGreaterThan(0);
+      } finally {
+        await page.context().close();
+      }
+    },
+    30_000,
+  );
 });

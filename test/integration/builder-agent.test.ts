@@ -20,16 +20,22 @@ beforeAll(async () => {
   await git.createRepo('app');
   // The job containers reach the git server at its bridge address, as the services app does.
   const gitUrl = `git://${git.container.getIpAddress('bridge')}:9418/app.git`;
-  const created = (await (await gyre.api('/api/v1/projects', { body: { name: 'acme/app', gitUrl } })).json()) as { id: number };
+  const created = (await (await gyre.api('/api/v1/projects', { body: { name: 'acme/app', gitUrl } })).json()) as {
+    id: number;
+  };
   project = { repo: 'app', projectId: created.id };
-  await gyre.api(`/api/v1/projects/${created.id}/variables/PROJECT_TOKEN`, { method: 'PUT', body: { value: 's3cret' } });
+  await gyre.api(`/api/v1/projects/${created.id}/variables/PROJECT_TOKEN`, {
+    method: 'PUT',
+    body: { value: 's3cret' },
+  });
 }, 300_000);
 
 afterAll(async () => {
   await Promise.all([gyre?.stop(), git?.stop()]);
 }, 120_000);
 
-const run = (config: string, files: Readonly<Record<string, string>> = {}) => pushAndTrigger(gyre, git, project, config, files);
+const run = (config: string, files: Readonly<Record<string, string>> = {}) =>
+  pushAndTrigger(gyre, git, project, config, files);
 
 describe('an agent running real jobs', () => {
   let agent: Agent;
@@ -72,7 +78,10 @@ workflows:
     );
     const jobs = await waitForJobs(gyre, pipeline);
     const test = byName(jobs, 'test');
-    expect(jobs.map((j) => [j.name, j.state])).toEqual([['test', 'success'], ['deploy', 'success']]);
+    expect(jobs.map((j) => [j.name, j.state])).toEqual([
+      ['test', 'success'],
+      ['deploy', 'success'],
+    ]);
     const log = await jobLog(gyre, test.id);
     expect(log).toMatch(/^42$/m);
     expect(log).toContain('hello from the repository');
@@ -109,7 +118,11 @@ workflows:
     const detail = await jobDetail(gyre, build!.id);
     expect(detail.message).toBe('step 2 `tests` exited with 3');
     const steps = detail.attempts[0]!.steps.filter((s) => s.index > 0).map((s) => [s.name, s.exitCode]);
-    expect(steps).toEqual([['echo before', 0], ['tests', 3], ['always', 0]]);
+    expect(steps).toEqual([
+      ['echo before', 0],
+      ['tests', 3],
+      ['always', 0],
+    ]);
     const log = await jobLog(gyre, build!.id);
     expect(log).toContain('failing on purpose');
     expect(log).toContain('cleanup-ran');
@@ -143,7 +156,9 @@ workflows:
     expect(byName(jobs, 'background').state).toBe('success');
     expect(await jobLog(gyre, byName(jobs, 'background').id)).toMatch(/^ready$/m);
     expect(byName(jobs, 'silent').state).toBe('failed');
-    expect((await jobDetail(gyre, byName(jobs, 'silent').id)).message).toBe('step 1 `hangs` was killed after 2s without output (no_output_timeout)');
+    expect((await jobDetail(gyre, byName(jobs, 'silent').id)).message).toBe(
+      'step 1 `hangs` was killed after 2s without output (no_output_timeout)',
+    );
     expect(byName(jobs, 'long').state).toBe('canceled');
     expect(await leftoversOf('agent-main')).toEqual({ containers: 0, networks: 0, volumes: 0 });
   }, 180_000);
@@ -160,12 +175,17 @@ workflows:
   main: { jobs: [escape] }
 `);
     const view = await waitFor(async () => {
-      const p = (await (await gyre.api(`/api/v1/pipelines/${pipeline}`)).json()) as { state: string; error: { errors: { line: number; message: string }[] } | null };
+      const p = (await (await gyre.api(`/api/v1/pipelines/${pipeline}`)).json()) as {
+        state: string;
+        error: { errors: { line: number; message: string }[] } | null;
+      };
       return p.state === 'pending' ? undefined : p;
     });
     expect(view.state).toBe('error');
     const messages = view.error!.errors.map((e) => `${e.line}: ${e.message}`);
-    expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/^5: .*privileged/), expect.stringMatching(/^6: .*host mounts/)]));
+    expect(messages).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^5: .*privileged/), expect.stringMatching(/^6: .*host mounts/)]),
+    );
   }, 60_000);
 });
 
@@ -180,7 +200,12 @@ jobs:
 workflows:
   main: { jobs: [one, two, three] }
 `);
-    const running = await waitForJobs(gyre, pipeline, (jobs) => jobs.filter((j) => j.state === 'running').length === 2, 120_000);
+    const running = await waitForJobs(
+      gyre,
+      pipeline,
+      (jobs) => jobs.filter((j) => j.state === 'running').length === 2,
+      120_000,
+    );
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
     const after = await waitForJobs(gyre, pipeline, () => true);
@@ -188,7 +213,9 @@ workflows:
     for (const name of ran) expect(byName(after, name).state).toBe('success');
     const left = after.filter((j) => !ran.includes(j.name));
     expect(left.map((j) => j.state)).toEqual(['queued']);
-    const builders = (await (await gyre.api('/api/v1/builders')).json()) as { items: { name: string; state: string }[] };
+    const builders = (await (await gyre.api('/api/v1/builders')).json()) as {
+      items: { name: string; state: string }[];
+    };
     expect(builders.items.find((b) => b.name === 'agent-drain')?.state).toBe('drained');
     expect(agent.output()).toContain('drained; exiting');
     // Another builder takes the job the drained one left.
@@ -208,7 +235,9 @@ describe('draining on the box and stopping at once', () => {
     expect(drain.status).toBe(0);
     expect(drain.stdout).toContain('Builder agent-local-drain is drained');
     expect(await agent.exited).toBe(0);
-    const builders = (await (await gyre.api('/api/v1/builders')).json()) as { items: { name: string; state: string }[] };
+    const builders = (await (await gyre.api('/api/v1/builders')).json()) as {
+      items: { name: string; state: string }[];
+    };
     expect(builders.items.find((b) => b.name === 'agent-local-drain')?.state).toBe('drained');
     // Nothing answers on the port any more: a clear error and the "unreachable" exit code.
     const again = await runGyreAsync(['agent', 'drain', '--api-port', String(agent.apiPort)]);
@@ -231,7 +260,12 @@ workflows:
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(143);
     const detail = await jobDetail(gyre, long!.id);
-    expect(detail.attempts[0]).toMatchObject({ attempt: 1, builder: 'agent-stop-now', outcome: 'infrastructure_failed', message: 'the builder was stopped before the job ended' });
+    expect(detail.attempts[0]).toMatchObject({
+      attempt: 1,
+      builder: 'agent-stop-now',
+      outcome: 'infrastructure_failed',
+      message: 'the builder was stopped before the job ended',
+    });
     expect(detail.state).toBe('queued');
     expect(await leftoversOf('agent-stop-now')).toEqual({ containers: 0, networks: 0, volumes: 0 });
     expect((await gyre.api(`/api/v1/pipelines/${pipeline}/cancel`, { method: 'POST' })).status).toBe(200);
@@ -281,7 +315,9 @@ workflows:
       [2, 'agent-second', 'success'],
     ]);
     const all = await jobLog(gyre, slow!.id, 'all');
-    expect(all).toMatch(/--- attempt 1 ---[\s\S]*attempt-output[\s\S]*--- attempt 2 ---[\s\S]*attempt-output[\s\S]*finished-ok/);
+    expect(all).toMatch(
+      /--- attempt 1 ---[\s\S]*attempt-output[\s\S]*--- attempt 2 ---[\s\S]*attempt-output[\s\S]*finished-ok/,
+    );
 
     const restarted = await spawnAgent(gyre.base, 'agent-crash', stateDir);
     await waitFor(() => restarted.output().includes('local API listening'));
@@ -296,8 +332,11 @@ workflows:
 });
 
 /** Polls until `check` gives something truthy. */
-async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
+async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  for (const started = Date.now(); Date.now() - started < timeoutMs;) {
     const value = await check();
     if (value) return value;
     await new Promise((resolve) => setTimeout(resolve, 200));

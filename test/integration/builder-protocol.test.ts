@@ -11,13 +11,17 @@ let gyre: ServicesUnderTest;
 let db: Database;
 let projectId: number;
 let builderCount = 0;
-const join = (facts: Partial<Parameters<typeof SimulatedBuilder.join>[2]> = {}) => SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, { name: `b${++builderCount}`, ...facts });
-const jobState = async (id: number) => (await db.query<{ state: string; attempt: number }>('SELECT state, attempt FROM jobs WHERE id = $1', [id])).rows[0]!;
+const join = (facts: Partial<Parameters<typeof SimulatedBuilder.join>[2]> = {}) =>
+  SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, { name: `b${++builderCount}`, ...facts });
+const jobState = async (id: number) =>
+  (await db.query<{ state: string; attempt: number }>('SELECT state, attempt FROM jobs WHERE id = $1', [id])).rows[0]!;
 
 beforeAll(async () => {
   gyre = await startServicesUnderTest({ reapIntervalMs: 1_000 });
   db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
-  const project = await gyre.api('/api/v1/projects', { body: { name: 'sched/p', gitUrl: 'https://git.example.com/p.git' } });
+  const project = await gyre.api('/api/v1/projects', {
+    body: { name: 'sched/p', gitUrl: 'https://git.example.com/p.git' },
+  });
   projectId = ((await project.json()) as { id: number }).id;
 }, 180_000);
 
@@ -28,7 +32,11 @@ afterAll(async () => {
 
 describe('the builder protocol', () => {
   it('gives 1,000 jobs to 20 racing builders with no job claimed twice', async () => {
-    const { workflowId } = await seedWorkflow(db, projectId, Array.from({ length: 1000 }, (_, i) => ({ name: `job-${i}` })));
+    const { workflowId } = await seedWorkflow(
+      db,
+      projectId,
+      Array.from({ length: 1000 }, (_, i) => ({ name: `job-${i}` })),
+    );
     const builders = await Promise.all(Array.from({ length: 20 }, () => join()));
     const claims: number[] = [];
     await Promise.all(
@@ -45,7 +53,10 @@ describe('the builder protocol', () => {
     );
     expect(claims.length).toBe(1000);
     expect(new Set(claims).size).toBe(1000);
-    const states = await db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM jobs WHERE workflow_id = $1 GROUP BY state', [workflowId]);
+    const states = await db.query<{ state: string; n: number }>(
+      'SELECT state, count(*)::int AS n FROM jobs WHERE workflow_id = $1 GROUP BY state',
+      [workflowId],
+    );
     expect(states.rows).toEqual([{ state: 'success', n: 1000 }]);
   }, 300_000);
 
@@ -69,9 +80,20 @@ describe('the builder protocol', () => {
     }
     expect(order[0]).toBe('build');
     expect(order.slice(1).sort()).toEqual(['lint', 'unit']);
-    const states = await db.query<{ name: string; state: string }>('SELECT name, state FROM jobs WHERE workflow_id = $1 ORDER BY id', [workflowId]);
-    expect(Object.fromEntries(states.rows.map((r) => [r.name, r.state]))).toEqual({ build: 'success', unit: 'success', lint: 'failed', deploy: 'not_run', notify: 'not_run' });
-    expect((await db.query<{ state: string }>('SELECT state FROM workflows WHERE id = $1', [workflowId])).rows[0]!.state).toBe('failed');
+    const states = await db.query<{ name: string; state: string }>(
+      'SELECT name, state FROM jobs WHERE workflow_id = $1 ORDER BY id',
+      [workflowId],
+    );
+    expect(Object.fromEntries(states.rows.map((r) => [r.name, r.state]))).toEqual({
+      build: 'success',
+      unit: 'success',
+      lint: 'failed',
+      deploy: 'not_run',
+      notify: 'not_run',
+    });
+    expect(
+      (await db.query<{ state: string }>('SELECT state FROM workflows WHERE id = $1', [workflowId])).rows[0]!.state,
+    ).toBe('failed');
   }, 60_000);
 
   it('requeues the job of a builder that stops heartbeating as the next attempt within 75 s, and refuses the stale writer with 409', async () => {
@@ -87,7 +109,13 @@ describe('the builder protocol', () => {
     const rescuer = await join();
     const [second] = (await rescuer.lease(1)).leases;
     expect(second).toMatchObject({ jobId: lease!.jobId, attempt: lease!.attempt + 1 });
-    const stale = [silent.ack(lease!), silent.heartbeat(lease!), silent.step(lease!, { index: 0, name: 'x', user: true, status: 'started' }), silent.log(lease!, 0, 0, 'late'), silent.complete(lease!, 'success')];
+    const stale = [
+      silent.ack(lease!),
+      silent.heartbeat(lease!),
+      silent.step(lease!, { index: 0, name: 'x', user: true, status: 'started' }),
+      silent.log(lease!, 0, 0, 'late'),
+      silent.complete(lease!, 'success'),
+    ];
     for (const write of stale) {
       expect((await write).status).toBe(409);
     }
@@ -111,7 +139,9 @@ describe('the builder protocol', () => {
     for (let i = 0; i < 1000; i++) {
       const target = builders[i % builders.length]!;
       await seedWorkflow(db, projectId, [{ name: `d${i}` }]);
-      expect((await gyre.api(`/api/v1/builders/${target.id}/drain`, { body: { deadlineSeconds: 600 } })).status).toBe(200);
+      expect((await gyre.api(`/api/v1/builders/${target.id}/drain`, { body: { deadlineSeconds: 600 } })).status).toBe(
+        200,
+      );
       expect((await gyre.api(`/api/v1/builders/${target.id}/drain`, { method: 'DELETE' })).status).toBe(200);
     }
     stop = true;
@@ -125,7 +155,9 @@ describe('the builder protocol', () => {
        WHERE NOT EXISTS (SELECT 1 FROM audit_log c WHERE c.action = 'builder.cancel_drain' AND c.target = d.target AND c.at > d.at AND c.at < a.leased_at)`,
     );
     expect(violations.rows[0]!.n).toBe(0);
-    const drains = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_log WHERE action = 'builder.drain'");
+    const drains = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM audit_log WHERE action = 'builder.drain'",
+    );
     expect(drains.rows[0]!.n).toBe(1000);
   }, 600_000);
 
@@ -134,7 +166,12 @@ describe('the builder protocol', () => {
     const builder = await join();
     const [lease] = (await builder.lease(1)).leases;
     await builder.ack(lease!);
-    const sends = [[0, 1, 'two\n'], [0, 0, 'one\n'], [0, 1, 'two\n'], [1, 0, 'three\n']] as const;
+    const sends = [
+      [0, 1, 'two\n'],
+      [0, 0, 'one\n'],
+      [0, 1, 'two\n'],
+      [1, 0, 'three\n'],
+    ] as const;
     for (const [step, seq, text] of sends) expect((await builder.log(lease!, step, seq, text)).status).toBe(204);
     await builder.complete(lease!, 'success');
     const log = await gyre.api(`/api/v1/jobs/${lease!.jobId}/log`);
@@ -152,20 +189,31 @@ describe('the builder protocol', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     await builder.step(lease!, { index: 1, name: 'npm test', user: true, status: 'finished', exitCode: 3 });
     expect((await builder.complete(lease!, 'failed', 'step npm test exited with 3')).status).toBe(204);
-    const job = (await (await gyre.api(`/api/v1/jobs/${lease!.jobId}`)).json()) as { state: string; message: string; attempts: { builder: string; outcome: string; steps: { name: string; exitCode: number; durationMs: number }[] }[] };
+    const job = (await (await gyre.api(`/api/v1/jobs/${lease!.jobId}`)).json()) as {
+      state: string;
+      message: string;
+      attempts: { builder: string; outcome: string; steps: { name: string; exitCode: number; durationMs: number }[] }[];
+    };
     expect(job).toMatchObject({ state: 'failed', message: 'step npm test exited with 3' });
     expect(job.attempts).toHaveLength(1);
     expect(job.attempts[0]).toMatchObject({ outcome: 'failed', builder: expect.stringMatching(/^b\d+$/) });
-    expect(job.attempts[0]!.steps.map((s) => [s.name, s.exitCode])).toEqual([['Checkout code', 0], ['npm test', 3]]);
+    expect(job.attempts[0]!.steps.map((s) => [s.name, s.exitCode])).toEqual([
+      ['Checkout code', 0],
+      ['npm test', 3],
+    ]);
     expect(job.attempts[0]!.steps[1]!.durationMs).toBeGreaterThanOrEqual(40);
   });
 
-  it('refuses a completion without the agent\'s statement that its logs were acknowledged', async () => {
+  it("refuses a completion without the agent's statement that its logs were acknowledged", async () => {
     await seedWorkflow(db, projectId, [{ name: 'unacknowledged' }]);
     const builder = await join();
     const [lease] = (await builder.lease(1)).leases;
     await builder.ack(lease!);
-    const answer = await builder.call(`/jobs/${lease!.jobId}/complete`, { attempt: lease!.attempt, leaseId: lease!.leaseId, outcome: 'success' });
+    const answer = await builder.call(`/jobs/${lease!.jobId}/complete`, {
+      attempt: lease!.attempt,
+      leaseId: lease!.leaseId,
+      outcome: 'success',
+    });
     expect(answer.status).toBe(400);
     expect(JSON.stringify(answer.body)).toContain('logsAcknowledged');
   });

@@ -66,12 +66,22 @@ beforeAll(async () => {
   flaky = await startFlakyGitHub(github);
   db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
   await git.createRepo('status-app');
-  project = (await (await gyre.api('/api/v1/projects', { body: { name: 'octo-org/status-app', gitUrl: git.url('status-app') } })).json()) as typeof project;
+  project = (await (
+    await gyre.api('/api/v1/projects', { body: { name: 'octo-org/status-app', gitUrl: git.url('status-app') } })
+  ).json()) as typeof project;
   builder = await SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, { name: 'status-builder' });
 
   admin = new WebClient(gyre.services.addresses.admin);
-  expect((await admin.submit('/login', '/login', { login: 'admin', password: TEST_SECRETS.GYRE_ADMIN_PASSWORD })).status).toBe(302);
-  const saved = await admin.submit('/settings', '/settings/github', { baseUrl: github.baseUrl, apiUrl: flaky.apiUrl, clientId: github.clientId, clientSecret: github.clientSecret, statusToken: github.apiToken });
+  expect(
+    (await admin.submit('/login', '/login', { login: 'admin', password: TEST_SECRETS.GYRE_ADMIN_PASSWORD })).status,
+  ).toBe(302);
+  const saved = await admin.submit('/settings', '/settings/github', {
+    baseUrl: github.baseUrl,
+    apiUrl: flaky.apiUrl,
+    clientId: github.clientId,
+    clientSecret: github.clientSecret,
+    statusToken: github.apiToken,
+  });
   expect(saved.status).toBe(303);
 }, 300_000);
 
@@ -85,13 +95,21 @@ afterAll(async () => {
 async function pushAndDeliver(config: string): Promise<{ pipelineId: number; sha: string }> {
   const { sha } = await git.push('status-app', { '.circleci/config.yml': config, 'change.txt': randomUUID() });
   const body = pushPayloadFor(sha, { repository: { full_name: REPOSITORY, name: 'status-app' } });
-  const response = await deliverWebhook(`${gyre.base}/webhooks/github?project=${project.id}`, body, project.webhookSecret);
+  const response = await deliverWebhook(
+    `${gyre.base}/webhooks/github?project=${project.id}`,
+    body,
+    project.webhookSecret,
+  );
   expect(response.status).toBe(202);
   return { pipelineId: ((await response.json()) as { pipeline: { id: number } }).pipeline.id, sha };
 }
 
-async function until<T>(what: string, read: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
+async function until<T>(
+  what: string,
+  read: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 60_000,
+): Promise<T> {
+  for (const started = Date.now(); Date.now() - started < timeoutMs;) {
     const value = await read();
     if (value !== undefined) return value;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -99,20 +117,31 @@ async function until<T>(what: string, read: () => Promise<T | undefined> | T | u
   throw new Error(`timed out waiting for ${what}`);
 }
 
-interface WorkflowsView { items: { state: string; jobs: { name: string; state: string }[] }[] }
+interface WorkflowsView {
+  items: { state: string; jobs: { name: string; state: string }[] }[];
+}
 
 /** Leases and runs jobs (ours to `outcomeOf(job)`, any other to success) until every workflow of the pipeline has settled. */
-async function runPipeline(pipelineId: number, sha: string, outcomeOf: (job: string) => 'success' | 'failed' = () => 'success'): Promise<void> {
-  await until(`pipeline ${pipelineId} to settle`, async () => {
-    const pipeline = (await (await gyre.api(`/api/v1/pipelines/${pipelineId}`)).json()) as { state: string };
-    if (pipeline.state === 'created') {
-      const workflows = (await (await gyre.api(`/api/v1/pipelines/${pipelineId}/workflows`)).json()) as WorkflowsView;
-      if (workflows.items.every((w) => w.state !== 'running')) return true;
-    } else if (pipeline.state !== 'pending') throw new Error(`pipeline ${pipelineId} is ${pipeline.state}`);
-    const { leases } = await builder.lease(4, 1);
-    for (const lease of leases) await builder.run(lease, lease.context.sha === sha ? outcomeOf(lease.context.jobName) : 'success');
-    return undefined;
-  }, 120_000);
+async function runPipeline(
+  pipelineId: number,
+  sha: string,
+  outcomeOf: (job: string) => 'success' | 'failed' = () => 'success',
+): Promise<void> {
+  await until(
+    `pipeline ${pipelineId} to settle`,
+    async () => {
+      const pipeline = (await (await gyre.api(`/api/v1/pipelines/${pipelineId}`)).json()) as { state: string };
+      if (pipeline.state === 'created') {
+        const workflows = (await (await gyre.api(`/api/v1/pipelines/${pipelineId}/workflows`)).json()) as WorkflowsView;
+        if (workflows.items.every((w) => w.state !== 'running')) return true;
+      } else if (pipeline.state !== 'pending') throw new Error(`pipeline ${pipelineId} is ${pipeline.state}`);
+      const { leases } = await builder.lease(4, 1);
+      for (const lease of leases)
+        await builder.run(lease, lease.context.sha === sha ? outcomeOf(lease.context.jobName) : 'success');
+      return undefined;
+    },
+    120_000,
+  );
 }
 
 const statusesOf = (sha: string): RecordedStatus[] => github.statuses.filter((s) => s.sha === sha);
@@ -122,19 +151,36 @@ describe('GitHub commit statuses', () => {
   it('reports pending when the pipeline is planned, then success when its workflow succeeds, on the pushed commit', async () => {
     const { pipelineId, sha } = await pushAndDeliver(oneJob);
     const pending = await until('the pending status', () => statusesOf(sha)[0]);
-    expect(pending).toEqual({ repo: REPOSITORY, sha, state: 'pending', context: 'gyre/ci', description: 'Workflow ci is running', targetUrl: targetUrl(pipelineId) });
+    expect(pending).toEqual({
+      repo: REPOSITORY,
+      sha,
+      state: 'pending',
+      context: 'gyre/ci',
+      description: 'Workflow ci is running',
+      targetUrl: targetUrl(pipelineId),
+    });
 
     await runPipeline(pipelineId, sha);
     await until('the final status', () => statusesOf(sha)[1]);
     expect(statusesOf(sha)).toEqual([
       pending,
-      { repo: REPOSITORY, sha, state: 'success', context: 'gyre/ci', description: 'Workflow ci succeeded: 1 job passed', targetUrl: targetUrl(pipelineId) },
+      {
+        repo: REPOSITORY,
+        sha,
+        state: 'success',
+        context: 'gyre/ci',
+        description: 'Workflow ci succeeded: 1 job passed',
+        targetUrl: targetUrl(pipelineId),
+      },
     ]);
     const rows = await db.query<{ state: string; attempts: number; posted: boolean; last_error: string | null }>(
       'SELECT state, attempts, posted_at IS NOT NULL AS posted, last_error FROM commit_statuses WHERE pipeline_id = $1 ORDER BY id',
       [pipelineId],
     );
-    expect(rows.rows).toEqual([{ state: 'pending', attempts: 1, posted: true, last_error: null }, { state: 'success', attempts: 1, posted: true, last_error: null }]);
+    expect(rows.rows).toEqual([
+      { state: 'pending', attempts: 1, posted: true, last_error: null },
+      { state: 'success', attempts: 1, posted: true, last_error: null },
+    ]);
   }, 180_000);
 
   it('reports failure naming the failed job and the jobs that did not run', async () => {
@@ -150,15 +196,17 @@ describe('GitHub commit statuses', () => {
   it('reports a rerun on the same commit, linking to the rerun', async () => {
     const { pipelineId, sha } = await pushAndDeliver(oneJob);
     await runPipeline(pipelineId, sha);
-    await until('the first run\'s final status', () => statusesOf(sha)[1]);
+    await until("the first run's final status", () => statusesOf(sha)[1]);
     const person = new WebClient(gyre.base);
-    expect((await person.submit('/signup', '/signup', { login: 'rerunner', password: 'a long enough password' })).status).toBe(302);
+    expect(
+      (await person.submit('/signup', '/signup', { login: 'rerunner', password: 'a long enough password' })).status,
+    ).toBe(302);
     const rerun = await person.submit(`/pipelines/${pipelineId}`, `/pipelines/${pipelineId}/rerun`, {});
     expect(rerun.status).toBe(303);
     const rerunId = Number(/^\/pipelines\/(\d+)$/.exec(rerun.headers.get('location') ?? '')?.[1]);
     expect(rerunId).toBeGreaterThan(pipelineId);
     await runPipeline(rerunId, sha, () => 'failed');
-    await until('the rerun\'s final status', () => statusesOf(sha)[3]);
+    await until("the rerun's final status", () => statusesOf(sha)[3]);
     expect(statusesOf(sha).map((s) => [s.state, s.targetUrl])).toEqual([
       ['pending', targetUrl(pipelineId)],
       ['success', targetUrl(pipelineId)],
@@ -168,10 +216,19 @@ describe('GitHub commit statuses', () => {
   }, 180_000);
 
   it('reports error for an invalid config, naming the problem', async () => {
-    const { pipelineId, sha } = await pushAndDeliver('version: 2.1\njobs:\n  build:\n    machine: true\n    steps: [checkout]\nworkflows:\n  w:\n    jobs: [build]\n');
+    const { pipelineId, sha } = await pushAndDeliver(
+      'version: 2.1\njobs:\n  build:\n    machine: true\n    steps: [checkout]\nworkflows:\n  w:\n    jobs: [build]\n',
+    );
     const status = await until('the error status', () => statusesOf(sha)[0]);
-    expect(status).toMatchObject({ repo: REPOSITORY, state: 'error', context: 'gyre', targetUrl: targetUrl(pipelineId) });
-    expect(status.description).toMatch(/^Invalid config: \.circleci\/config\.yml has 1 error \(first at line 4, column 5/);
+    expect(status).toMatchObject({
+      repo: REPOSITORY,
+      state: 'error',
+      context: 'gyre',
+      targetUrl: targetUrl(pipelineId),
+    });
+    expect(status.description).toMatch(
+      /^Invalid config: \.circleci\/config\.yml has 1 error \(first at line 4, column 5/,
+    );
     expect(status.description!.length).toBeLessThanOrEqual(140);
     expect(statusesOf(sha)).toHaveLength(1);
   }, 120_000);
@@ -188,7 +245,10 @@ describe('GitHub commit statuses', () => {
       'SELECT state, attempts, last_error, posted_at IS NOT NULL AS posted FROM commit_statuses WHERE pipeline_id = $1 ORDER BY id',
       [pipelineId],
     );
-    expect(rows.rows).toEqual([{ state: 'pending', attempts: 4, last_error: null, posted: true }, { state: 'success', attempts: 1, last_error: null, posted: true }]);
+    expect(rows.rows).toEqual([
+      { state: 'pending', attempts: 4, last_error: null, posted: true },
+      { state: 'success', attempts: 1, last_error: null, posted: true },
+    ]);
   }, 180_000);
 
   it('posts nothing for a pipeline triggered through the API', async () => {
@@ -208,7 +268,9 @@ describe('GitHub commit statuses', () => {
     expect(page).toContain('(not set: no commit statuses are posted)');
     const without = await pushAndDeliver(oneJob);
     await runPipeline(without.pipelineId, without.sha);
-    expect((await db.query('SELECT 1 FROM commit_statuses WHERE pipeline_id = $1', [without.pipelineId])).rowCount).toBe(0);
+    expect(
+      (await db.query('SELECT 1 FROM commit_statuses WHERE pipeline_id = $1', [without.pipelineId])).rowCount,
+    ).toBe(0);
 
     expect((await saveGitHubSettings({ statusToken: github.apiToken })).status).toBe(303);
     const again = await pushAndDeliver(oneJob);

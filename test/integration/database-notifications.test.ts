@@ -57,11 +57,14 @@ class TriggerProbe {
 
 /** Resolves 'woken' when the signal wakes a waiter, 'not woken' when `timeoutMs` passes first. */
 function wakeOf(waiting: Promise<void>, timeoutMs = 10_000): Promise<string> {
-  return Promise.race([waiting.then(() => 'woken'), new Promise<string>((resolve) => setTimeout(resolve, timeoutMs, 'not woken'))]);
+  return Promise.race([
+    waiting.then(() => 'woken'),
+    new Promise<string>((resolve) => setTimeout(resolve, timeoutMs, 'not woken')),
+  ]);
 }
 
 async function until(what: string, check: () => boolean): Promise<void> {
-  for (const started = Date.now(); !check(); ) {
+  for (const started = Date.now(); !check();) {
     if (Date.now() - started > 30_000) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -69,7 +72,13 @@ async function until(what: string, check: () => boolean): Promise<void> {
 
 beforeAll(async () => {
   database = await startMigratedDatabase();
-  projectId = Number((await database.db.query<{ id: string }>("INSERT INTO projects (name, git_url, webhook_secret) VALUES ('signal/p', 'https://git.example.com/p.git', '\\x00') RETURNING id")).rows[0]!.id);
+  projectId = Number(
+    (
+      await database.db.query<{ id: string }>(
+        "INSERT INTO projects (name, git_url, webhook_secret) VALUES ('signal/p', 'https://git.example.com/p.git', '\\x00') RETURNING id",
+      )
+    ).rows[0]!.id,
+  );
   builderId = Number(
     (
       await database.db.query<{ id: string }>(
@@ -93,26 +102,57 @@ afterAll(async () => {
 describe('the notifying triggers', () => {
   it('notify gyre_jobs_queued once for a statement that queues jobs, and not for one that queues none', async () => {
     let workflowId = 0;
-    const seeded = await probe.channelsNotifiedBy(async () => ({ workflowId } = await seedWorkflow(database.db, projectId, [{ name: 'first' }, { name: 'second' }, { name: 'then', requires: ['first'] }])));
+    const seeded = await probe.channelsNotifiedBy(
+      async () =>
+        ({ workflowId } = await seedWorkflow(database.db, projectId, [
+          { name: 'first' },
+          { name: 'second' },
+          { name: 'then', requires: ['first'] },
+        ])),
+    );
     expect(seeded).toEqual([NOTIFY_CHANNELS.jobsQueued]);
-    const started = await probe.channelsNotifiedBy(() => database.db.query("UPDATE jobs SET state = 'running' WHERE workflow_id = $1 AND state = 'queued'", [workflowId]));
+    const started = await probe.channelsNotifiedBy(() =>
+      database.db.query("UPDATE jobs SET state = 'running' WHERE workflow_id = $1 AND state = 'queued'", [workflowId]),
+    );
     expect(started).toEqual([]);
-    const released = await probe.channelsNotifiedBy(() => database.db.query("UPDATE jobs SET state = 'queued', queued_at = now() WHERE workflow_id = $1 AND state = 'blocked'", [workflowId]));
+    const released = await probe.channelsNotifiedBy(() =>
+      database.db.query(
+        "UPDATE jobs SET state = 'queued', queued_at = now() WHERE workflow_id = $1 AND state = 'blocked'",
+        [workflowId],
+      ),
+    );
     expect(released).toEqual([NOTIFY_CHANNELS.jobsQueued]);
   });
 
-  it('notify gyre_builders_changed when a builder\'s state changes, not when it is merely seen', async () => {
-    expect(await probe.channelsNotifiedBy(() => database.db.query('UPDATE builders SET last_seen_at = now() WHERE id = $1', [builderId]))).toEqual([]);
-    expect(await probe.channelsNotifiedBy(() => database.db.query("UPDATE builders SET state = 'draining' WHERE id = $1", [builderId]))).toEqual([NOTIFY_CHANNELS.buildersChanged]);
-    expect(await probe.channelsNotifiedBy(() => database.db.query("UPDATE builders SET state = 'draining', last_seen_at = now() WHERE id = $1", [builderId]))).toEqual([]);
+  it("notify gyre_builders_changed when a builder's state changes, not when it is merely seen", async () => {
+    expect(
+      await probe.channelsNotifiedBy(() =>
+        database.db.query('UPDATE builders SET last_seen_at = now() WHERE id = $1', [builderId]),
+      ),
+    ).toEqual([]);
+    expect(
+      await probe.channelsNotifiedBy(() =>
+        database.db.query("UPDATE builders SET state = 'draining' WHERE id = $1", [builderId]),
+      ),
+    ).toEqual([NOTIFY_CHANNELS.buildersChanged]);
+    expect(
+      await probe.channelsNotifiedBy(() =>
+        database.db.query("UPDATE builders SET state = 'draining', last_seen_at = now() WHERE id = $1", [builderId]),
+      ),
+    ).toEqual([]);
   });
 
   it('notify gyre_statuses_queued when commit statuses are queued', async () => {
     let pipelineId = 0;
     // Seeded through the probe, so the seed's own notification is not counted as the statuses'.
-    await probe.channelsNotifiedBy(async () => ({ pipelineId } = await seedWorkflow(database.db, projectId, [{ name: 'status' }])));
+    await probe.channelsNotifiedBy(
+      async () => ({ pipelineId } = await seedWorkflow(database.db, projectId, [{ name: 'status' }])),
+    );
     const queued = await probe.channelsNotifiedBy(() =>
-      database.db.query("INSERT INTO commit_statuses (pipeline_id, state, description, context) VALUES ($1, 'pending', 'd', 'gyre/w'), ($1, 'success', 'd', 'gyre/w')", [pipelineId]),
+      database.db.query(
+        "INSERT INTO commit_statuses (pipeline_id, state, description, context) VALUES ($1, 'pending', 'd', 'gyre/w'), ($1, 'success', 'd', 'gyre/w')",
+        [pipelineId],
+      ),
     );
     expect(queued).toEqual([NOTIFY_CHANNELS.statusesQueued]);
   });

@@ -87,7 +87,13 @@ beforeAll(async () => {
   await writeFile(join(folder, 'greeting.txt'), 'hello from acme/shop\n');
   gyre = await new GyreEnvironment().withBuilders(1).start();
   github = await startGitHubDouble({ host: '0.0.0.0', urlHost: gyre.hostAddress });
-  await gyre.configureGitHub({ baseUrl: github.baseUrl, apiUrl: github.apiUrl, clientId: github.clientId, clientSecret: github.clientSecret, statusToken: github.apiToken });
+  await gyre.configureGitHub({
+    baseUrl: github.baseUrl,
+    apiUrl: github.apiUrl,
+    clientId: github.clientId,
+    clientSecret: github.clientSecret,
+    statusToken: github.apiToken,
+  });
   project = await gyre.createProject(folder, { name: REPOSITORY });
 }, 400_000);
 
@@ -98,17 +104,35 @@ afterAll(async () => {
 }, 120_000);
 
 /** Commits `files` to `branch` on the git server, then delivers GitHub's signed push webhook for it; returns the pipeline and commit. */
-async function pushAndDeliver(files: Readonly<Record<string, string>>, branch: string): Promise<{ pipelineId: number; sha: string }> {
-  const sha = await gyre.push(project, { ...files, 'change.txt': randomUUID() }, { branch, message: `change on ${branch}` });
-  const body = pushPayloadFor(sha, { branch, message: `commit ${sha.slice(0, 7)}`, repository: { full_name: REPOSITORY, name: 'shop', default_branch: project.defaultBranch } });
+async function pushAndDeliver(
+  files: Readonly<Record<string, string>>,
+  branch: string,
+): Promise<{ pipelineId: number; sha: string }> {
+  const sha = await gyre.push(
+    project,
+    { ...files, 'change.txt': randomUUID() },
+    { branch, message: `change on ${branch}` },
+  );
+  const body = pushPayloadFor(sha, {
+    branch,
+    message: `commit ${sha.slice(0, 7)}`,
+    repository: { full_name: REPOSITORY, name: 'shop', default_branch: project.defaultBranch },
+  });
   const response = await deliverWebhook(project.webhookUrl, body, project.webhookSecret);
   const answer = (await response.json()) as { pipeline?: { id: number } };
-  expect({ status: response.status, answer }).toEqual({ status: 202, answer: { pipeline: expect.objectContaining({ id: expect.any(Number) }) } });
+  expect({ status: response.status, answer }).toEqual({
+    status: 202,
+    answer: { pipeline: expect.objectContaining({ id: expect.any(Number) }) },
+  });
   return { pipelineId: answer.pipeline!.id, sha };
 }
 
-async function until<T>(what: string, read: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
+async function until<T>(
+  what: string,
+  read: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 60_000,
+): Promise<T> {
+  for (const started = Date.now(); Date.now() - started < timeoutMs;) {
     const value = await read();
     if (value !== undefined) return value;
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -119,34 +143,59 @@ async function until<T>(what: string, read: () => Promise<T | undefined> | T | u
 const statusesOf = (sha: string): RecordedStatus[] => github.statuses.filter((s) => s.sha === sha);
 /** The commit's statuses once `count` have arrived, as [state, context] pairs. */
 const settledStatuses = async (sha: string, count: number) =>
-  (await until(`${count} commit statuses on ${sha}`, () => (statusesOf(sha).length >= count ? statusesOf(sha) : undefined))).map((s) => [s.state, s.context]);
+  (
+    await until(`${count} commit statuses on ${sha}`, () =>
+      statusesOf(sha).length >= count ? statusesOf(sha) : undefined,
+    )
+  ).map((s) => [s.state, s.context]);
 
 interface JobDetail {
   readonly state: string;
   readonly message: string | null;
-  readonly attempts: readonly { readonly steps: readonly { readonly index: number; readonly name: string; readonly status: string; readonly exitCode: number | null }[] }[];
+  readonly attempts: readonly {
+    readonly steps: readonly {
+      readonly index: number;
+      readonly name: string;
+      readonly status: string;
+      readonly exitCode: number | null;
+    }[];
+  }[];
 }
-const jobDetail = async (job: JobView): Promise<JobDetail> => (await (await gyre.api(`/api/v1/jobs/${job.id}`)).json()) as JobDetail;
+const jobDetail = async (job: JobView): Promise<JobDetail> =>
+  (await (await gyre.api(`/api/v1/jobs/${job.id}`)).json()) as JobDetail;
 
 describe('Gyre end to end, from a GitHub push to a commit status', () => {
-  it('delivers webhooks to the environment\'s own UI URL', () => {
+  it("delivers webhooks to the environment's own UI URL", () => {
     expect(project.webhookUrl).toBe(`${gyre.uiUrl}/webhooks/github?project=${project.id}`);
   });
 
   it('green: runs a two-job workflow whose first job talks to a PostgreSQL service by name, and reports pending then success', async () => {
     const { pipelineId, sha } = await pushAndDeliver({}, 'main');
     const pending = await until('the pending status', () => statusesOf(sha)[0]);
-    expect(pending).toEqual({ repo: REPOSITORY, sha, state: 'pending', context: 'gyre/ci', description: 'Workflow ci is running', targetUrl: `${gyre.uiUrl}/pipelines/${pipelineId}` });
+    expect(pending).toEqual({
+      repo: REPOSITORY,
+      sha,
+      state: 'pending',
+      context: 'gyre/ci',
+      description: 'Workflow ci is running',
+      targetUrl: `${gyre.uiUrl}/pipelines/${pipelineId}`,
+    });
 
     const result = await gyre.waitForPipeline(pipelineId, { timeoutMs: 180_000 });
     expect(result.pipeline).toMatchObject({ state: 'created', sha, branch: 'main', trigger: 'push' });
-    expect(result.jobs.map((j) => [j.name, j.state])).toEqual([['test', 'success'], ['deploy', 'success']]);
+    expect(result.jobs.map((j) => [j.name, j.state])).toEqual([
+      ['test', 'success'],
+      ['deploy', 'success'],
+    ]);
     const log = await gyre.jobLog(result.job('test'));
     expect(log).toMatch(/^1$/m);
     expect(log).toContain('hello from acme/shop');
     expect(await gyre.jobLog(result.job('deploy'))).toContain(`deploying ${sha}`);
 
-    expect(await settledStatuses(sha, 2)).toEqual([['pending', 'gyre/ci'], ['success', 'gyre/ci']]);
+    expect(await settledStatuses(sha, 2)).toEqual([
+      ['pending', 'gyre/ci'],
+      ['success', 'gyre/ci'],
+    ]);
     expect(statusesOf(sha)[1]!.description).toBe('Workflow ci succeeded: 2 jobs passed');
   }, 240_000);
 
@@ -157,12 +206,23 @@ describe('Gyre end to end, from a GitHub push to a commit status', () => {
     expect(test.state).toBe('failed');
     const detail = await jobDetail(test);
     expect(detail.message).toBe('step 2 `tests` exited with 3');
-    expect(detail.attempts.at(-1)!.steps.filter((s) => s.index > 0).map((s) => [s.name, s.exitCode])).toEqual([['echo before', 0], ['tests', 3]]);
+    expect(
+      detail.attempts
+        .at(-1)!
+        .steps.filter((s) => s.index > 0)
+        .map((s) => [s.name, s.exitCode]),
+    ).toEqual([
+      ['echo before', 0],
+      ['tests', 3],
+    ]);
     const log = await gyre.jobLog(test);
     expect(log).toContain('before');
     expect(log).toContain('3 examples, 1 failure');
 
-    expect(await settledStatuses(sha, 2)).toEqual([['pending', 'gyre/ci'], ['failure', 'gyre/ci']]);
+    expect(await settledStatuses(sha, 2)).toEqual([
+      ['pending', 'gyre/ci'],
+      ['failure', 'gyre/ci'],
+    ]);
     expect(statusesOf(sha)[1]!.description).toBe('Workflow ci failed: test failed');
   }, 180_000);
 
@@ -171,21 +231,34 @@ describe('Gyre end to end, from a GitHub push to a commit status', () => {
     const result = await gyre.waitForPipeline(pipelineId, { timeoutMs: 60_000 });
     expect(result.pipeline.state).toBe('error');
     expect(result.jobs).toEqual([]);
-    expect(result.pipeline.error).toMatchObject({ kind: 'config', errors: [expect.objectContaining({ line: 4, column: 5 })] });
+    expect(result.pipeline.error).toMatchObject({
+      kind: 'config',
+      errors: [expect.objectContaining({ line: 4, column: 5 })],
+    });
     expect(result.pipeline.error!.message).toMatch(/line 4, column 5/);
 
     const [status] = await until('the error status', () => (statusesOf(sha).length > 0 ? statusesOf(sha) : undefined));
-    expect(status).toMatchObject({ state: 'error', context: 'gyre', targetUrl: `${gyre.uiUrl}/pipelines/${pipelineId}` });
+    expect(status).toMatchObject({
+      state: 'error',
+      context: 'gyre',
+      targetUrl: `${gyre.uiUrl}/pipelines/${pipelineId}`,
+    });
     expect(status!.description).toMatch(/^Invalid config: .*line 4, column 5/);
   }, 120_000);
 
   it('restart: restarting the services app while a job runs loses nothing; the build succeeds with every log line exactly once', async () => {
     const { pipelineId, sha } = await pushAndDeliver({ '.circleci/config.yml': SLOW }, 'slow');
-    const job = await until('the job to print its first lines', async () => {
-      const { items } = (await (await gyre.api(`/api/v1/pipelines/${pipelineId}/workflows`)).json()) as { items: { jobs: JobView[] }[] };
-      const count = items[0]?.jobs[0];
-      return count?.state === 'running' && /^line 8$/m.test(await gyre.jobLog(count)) ? count : undefined;
-    }, 120_000);
+    const job = await until(
+      'the job to print its first lines',
+      async () => {
+        const { items } = (await (await gyre.api(`/api/v1/pipelines/${pipelineId}/workflows`)).json()) as {
+          items: { jobs: JobView[] }[];
+        };
+        const count = items[0]?.jobs[0];
+        return count?.state === 'running' && /^line 8$/m.test(await gyre.jobLog(count)) ? count : undefined;
+      },
+      120_000,
+    );
 
     await gyre.restartServices();
     // The job is still running after the restart: the restart really happened mid-build.
@@ -196,6 +269,9 @@ describe('Gyre end to end, from a GitHub push to a commit status', () => {
     const numbered = (await gyre.jobLog(job)).split(/\r?\n/).filter((line) => /^line \d+$/.test(line));
     expect(numbered).toEqual(Array.from({ length: LINES }, (_, i) => `line ${i + 1}`));
 
-    expect(await settledStatuses(sha, 2)).toEqual([['pending', 'gyre/ci'], ['success', 'gyre/ci']]);
+    expect(await settledStatuses(sha, 2)).toEqual([
+      ['pending', 'gyre/ci'],
+      ['success', 'gyre/ci'],
+    ]);
   }, 300_000);
 });

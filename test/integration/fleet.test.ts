@@ -15,10 +15,30 @@ let count = 0;
 let joinSecret = TEST_SECRETS.GYRE_JOIN_SECRET;
 const join = (secret = joinSecret, facts: Partial<Parameters<typeof SimulatedBuilder.join>[2]> = {}) =>
   SimulatedBuilder.join(gyre.base, secret, { name: `f${++count}`, ...facts });
-const stateOf = async (jobId: number) => (await db.query<{ state: string; cancel_requested: boolean }>('SELECT state, cancel_requested FROM jobs WHERE id = $1', [jobId])).rows[0]!;
+const stateOf = async (jobId: number) =>
+  (
+    await db.query<{ state: string; cancel_requested: boolean }>(
+      'SELECT state, cancel_requested FROM jobs WHERE id = $1',
+      [jobId],
+    )
+  ).rows[0]!;
 const register = (authorization: string, body: unknown) =>
-  fetch(`${gyre.base}${BUILDER_API_PREFIX}/register`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const facts = (name: string) => ({ name, host: 'h', cpus: 4, memoryBytes: 8 * 1024 ** 3, dockerVersion: '20.10', version: 't', slots: 1, slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 });
+  fetch(`${gyre.base}${BUILDER_API_PREFIX}/register`, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+const facts = (name: string) => ({
+  name,
+  host: 'h',
+  cpus: 4,
+  memoryBytes: 8 * 1024 ** 3,
+  dockerVersion: '20.10',
+  version: 't',
+  slots: 1,
+  slotCpus: 2,
+  slotMemoryBytes: 4 * 1024 ** 3,
+});
 
 /** Leases jobs one by one until it gets `name`, finishing any job earlier tests left queued. */
 async function leaseNamed(builder: SimulatedBuilder, name: string) {
@@ -41,7 +61,11 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15
 beforeAll(async () => {
   gyre = await startServicesUnderTest({ reapIntervalMs: 1_000 });
   db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
-  projectId = ((await (await gyre.api('/api/v1/projects', { body: { name: 'fleet/p', gitUrl: 'https://git.example.com/p.git' } })).json()) as { id: number }).id;
+  projectId = (
+    (await (
+      await gyre.api('/api/v1/projects', { body: { name: 'fleet/p', gitUrl: 'https://git.example.com/p.git' } })
+    ).json()) as { id: number }
+  ).id;
 }, 180_000);
 
 afterAll(async () => {
@@ -53,7 +77,9 @@ describe('joining', () => {
   it('refuses a wrong join secret with 401 and a taken name with 409', async () => {
     const wrong = await register('Join not-the-secret', { facts: facts('nobody') });
     expect(wrong.status).toBe(401);
-    expect(((await wrong.json()) as { error: { message: string } }).error.message).toMatch(/join secret is missing or wrong/);
+    expect(((await wrong.json()) as { error: { message: string } }).error.message).toMatch(
+      /join secret is missing or wrong/,
+    );
     await join(undefined, { name: 'taken' });
     const clash = await register(`Join ${joinSecret}`, { facts: facts('taken') });
     expect(clash.status).toBe(409);
@@ -62,13 +88,18 @@ describe('joining', () => {
   it('keeps the same builder when it re-registers with its identity after a restart', async () => {
     const first = await register(`Join ${TEST_SECRETS.GYRE_JOIN_SECRET}`, { facts: facts('restarts') });
     const identity = (await first.json()) as { builderId: number; credential: string };
-    const again = await register(`Join ${TEST_SECRETS.GYRE_JOIN_SECRET}`, { facts: { ...facts('restarts'), slots: 3 }, identity: { builderId: identity.builderId, credential: identity.credential } });
+    const again = await register(`Join ${TEST_SECRETS.GYRE_JOIN_SECRET}`, {
+      facts: { ...facts('restarts'), slots: 3 },
+      identity: { builderId: identity.builderId, credential: identity.credential },
+    });
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual({ builderId: identity.builderId, state: 'active' });
   });
 
   it('accepts a rotated join secret at once and the old one only during the grace period', async () => {
-    const rotated = (await (await gyre.api('/api/v1/join-secret/rotate', { body: { graceSeconds: 2 } })).json()) as { joinSecret: string };
+    const rotated = (await (await gyre.api('/api/v1/join-secret/rotate', { body: { graceSeconds: 2 } })).json()) as {
+      joinSecret: string;
+    };
     await join(rotated.joinSecret);
     await join(TEST_SECRETS.GYRE_JOIN_SECRET);
     await new Promise((resolve) => setTimeout(resolve, 2_500));
@@ -89,7 +120,13 @@ describe('draining and revoking', () => {
     expect((await builder.heartbeat(lease)).body).toMatchObject({ builder: { state: 'draining' } });
     await until('the job to be requeued', async () => (await stateOf(lease.jobId)).state === 'queued');
     expect((await builder.heartbeat(lease)).status).toBe(409);
-    await until('the builder to be drained', async () => ((await (await gyre.api('/api/v1/builders')).json()) as { items: { id: number; state: string }[] }).items.find((b) => b.id === builder.id)?.state === 'drained');
+    await until(
+      'the builder to be drained',
+      async () =>
+        ((await (await gyre.api('/api/v1/builders')).json()) as { items: { id: number; state: string }[] }).items.find(
+          (b) => b.id === builder.id,
+        )?.state === 'drained',
+    );
     expect((await builder.lease(1)).leases).toEqual([]);
   }, 30_000);
 
@@ -98,13 +135,21 @@ describe('draining and revoking', () => {
     const builder = await join();
     const lease = await leaseNamed(builder, 'revoked-job');
     await builder.ack(lease);
-    const revoked = (await (await gyre.api(`/api/v1/builders/${builder.id}/revoke`, { method: 'POST' })).json()) as { state: string; requeued: number };
+    const revoked = (await (await gyre.api(`/api/v1/builders/${builder.id}/revoke`, { method: 'POST' })).json()) as {
+      state: string;
+      requeued: number;
+    };
     expect(revoked).toMatchObject({ state: 'revoked', requeued: 1 });
     expect((await stateOf(lease.jobId)).state).toBe('queued');
-    const refused = await builder.call<{ error: { code: string; message: string } }>('/lease', { max: 1, waitSeconds: 0 });
+    const refused = await builder.call<{ error: { code: string; message: string } }>('/lease', {
+      max: 1,
+      waitSeconds: 0,
+    });
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe('builder_revoked');
-    expect(refused.body.error.message).toMatch(/^builder f\d+ was revoked by an administrator; remove it on its host with `gyre builder remove f\d+`/);
+    expect(refused.body.error.message).toMatch(
+      /^builder f\d+ was revoked by an administrator; remove it on its host with `gyre builder remove f\d+`/,
+    );
     expect((await builder.registerAgain(joinSecret)).status).toBe(403);
     expect((await builder.call('/heartbeat')).status).toBe(403);
   });
@@ -112,11 +157,17 @@ describe('draining and revoking', () => {
 
 describe('cancel and capacity', () => {
   it('cancels queued jobs at once and signals running ones through their heartbeat', async () => {
-    const { pipelineId } = await seedWorkflow(db, projectId, [{ name: 'running' }, { name: 'after', requires: ['running'] }]);
+    const { pipelineId } = await seedWorkflow(db, projectId, [
+      { name: 'running' },
+      { name: 'after', requires: ['running'] },
+    ]);
     const builder = await join();
     const lease = await leaseNamed(builder, 'running');
     await builder.ack(lease);
-    expect(await (await gyre.api(`/api/v1/pipelines/${pipelineId}/cancel`, { method: 'POST' })).json()).toEqual({ canceled: 1, signalled: 1 });
+    expect(await (await gyre.api(`/api/v1/pipelines/${pipelineId}/cancel`, { method: 'POST' })).json()).toEqual({
+      canceled: 1,
+      signalled: 1,
+    });
     expect((await builder.heartbeat(lease)).body).toMatchObject({ cancel: true });
     expect((await builder.complete(lease, 'canceled')).status).toBe(204);
     expect(await stateOf(lease.jobId)).toMatchObject({ state: 'canceled' });
@@ -124,8 +175,13 @@ describe('cancel and capacity', () => {
 
   it('keeps a job no builder can fit queued, with the reason visible in the queue', async () => {
     await seedWorkflow(db, projectId, [{ name: 'huge', cpus: 64, memoryGiB: 256 }]);
-    const queue = (await (await gyre.api('/api/v1/queue')).json()) as { depth: number; items: { name: string; waitingBecause: string }[] };
-    expect(queue.items.find((i) => i.name === 'huge')?.waitingBecause).toBe('needs 64 CPU / 256 GiB; largest builder slot is 2 CPU / 4 GiB');
+    const queue = (await (await gyre.api('/api/v1/queue')).json()) as {
+      depth: number;
+      items: { name: string; waitingBecause: string }[];
+    };
+    expect(queue.items.find((i) => i.name === 'huge')?.waitingBecause).toBe(
+      'needs 64 CPU / 256 GiB; largest builder slot is 2 CPU / 4 GiB',
+    );
     const builder = await join();
     expect((await builder.lease(4)).leases.map((l) => l.context.jobName)).not.toContain('huge');
   });

@@ -12,12 +12,20 @@ import { startGitServer, type GitServer } from '../support/git-server.js';
 
 const run = promisify(execFile);
 const CONFIG = '.circleci/config.yml';
-const configText = (job: string) => `version: 2.1\njobs:\n  ${job}:\n    docker: [{ image: node:24 }]\n    steps: [checkout]\n`;
+const configText = (job: string) =>
+  `version: 2.1\njobs:\n  ${job}:\n    docker: [{ image: node:24 }]\n    steps: [checkout]\n`;
 
-interface LogLine { readonly msg: string; readonly repository?: string }
+interface LogLine {
+  readonly msg: string;
+  readonly repository?: string;
+}
 const logLines: LogLine[] = [];
-const logger: Logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(JSON.parse(line) as LogLine) });
-const fetchesOf = (url: string) => logLines.filter((l) => l.msg === 'fetched into git mirror' && l.repository === url).length;
+const logger: Logger = pino(
+  { level: 'debug' },
+  { write: (line: string) => void logLines.push(JSON.parse(line) as LogLine) },
+);
+const fetchesOf = (url: string) =>
+  logLines.filter((l) => l.msg === 'fetched into git mirror' && l.repository === url).length;
 
 let server: GitServer;
 let cacheDir: string;
@@ -36,7 +44,10 @@ afterAll(async () => {
 
 /** The rejection of `promise` as a GitError, failing the test if it resolves. */
 async function gitErrorOf(promise: Promise<unknown>): Promise<GitError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(GitError);
   return error as GitError;
 }
@@ -115,7 +126,11 @@ describe('GitMirror against a real git server', () => {
 
     expect(await oldServerMirror.readFile(server.url('pull-refs'), sha, CONFIG)).toBe(configText('earlier'));
     expect(await mirrorRefs('pull-refs')).toContain(' refs/pull/7/head');
-    expect(logLines.filter((l) => l.msg === 'git fetch of an unadvertised commit was refused' && l.repository === server.url('pull-refs'))).toHaveLength(1);
+    expect(
+      logLines.filter(
+        (l) => l.msg === 'git fetch of an unadvertised commit was refused' && l.repository === server.url('pull-refs'),
+      ),
+    ).toHaveLength(1);
   }, 120_000);
 
   it('returns undefined for a file the commit does not have', async () => {
@@ -164,7 +179,9 @@ describe('GitMirror against a real git server', () => {
     await server.createRepo('concurrent');
     const { sha } = await server.push('concurrent', { [CONFIG]: configText('build') });
 
-    const texts = await Promise.all(Array.from({ length: 10 }, () => mirror.readFile(server.url('concurrent'), sha, CONFIG)));
+    const texts = await Promise.all(
+      Array.from({ length: 10 }, () => mirror.readFile(server.url('concurrent'), sha, CONFIG)),
+    );
     expect(texts).toEqual(Array.from({ length: 10 }, () => configText('build')));
     expect(fetchesOf(server.url('concurrent'))).toBe(1);
     const dir = join(cacheDir, mirrorDirectoryName(parseRepositoryUrl(server.url('concurrent'))));
@@ -176,7 +193,12 @@ describe('GitMirror against a real git server', () => {
     // Separate instances have separate in-process locks, so only git's own locking is between them.
     const processes = [mirror, new GitMirror({ cacheDir, logger }), new GitMirror({ cacheDir, logger })];
 
-    const texts = await Promise.all(processes.flatMap((p) => [p.readFile(server.url('two-processes'), sha, CONFIG), p.readFile(server.url('two-processes'), sha, CONFIG)]));
+    const texts = await Promise.all(
+      processes.flatMap((p) => [
+        p.readFile(server.url('two-processes'), sha, CONFIG),
+        p.readFile(server.url('two-processes'), sha, CONFIG),
+      ]),
+    );
     expect(new Set(texts)).toEqual(new Set([configText('build')]));
     const dir = join(cacheDir, mirrorDirectoryName(parseRepositoryUrl(server.url('two-processes'))));
     await expect(run('git', ['fsck', '--full', '--strict'], { cwd: dir })).resolves.toBeDefined();
@@ -208,7 +230,9 @@ describe('GitMirror when the remote does not answer', () => {
       const startedAt = Date.now();
       const error = await gitErrorOf(impatient.readFile(url, 'b'.repeat(40), CONFIG));
       expect(error.kind).toBe('timeout');
-      expect(error.message).toBe(`Timed out after 1s500ms waiting for \`git fetch\` on repository ${url}. Check that the services box can reach the git host (DNS, proxy, firewall), or raise the git timeout for very large repositories`);
+      expect(error.message).toBe(
+        `Timed out after 1s500ms waiting for \`git fetch\` on repository ${url}. Check that the services box can reach the git host (DNS, proxy, firewall), or raise the git timeout for very large repositories`,
+      );
       expect(Date.now() - startedAt).toBeLessThan(10_000);
       expect(await processesMentioning(url)).toEqual([]);
     } finally {

@@ -31,7 +31,9 @@ afterAll(async () => {
 
 describe('the git server of GyreEnvironment on a freshly installed engine', () => {
   it('serves a repository that a container on the default bridge clones', async () => {
-    const ipam = (await remote.getNetwork('bridge').inspect()) as { IPAM: { Config: { Subnet?: string; Gateway?: string }[] } };
+    const ipam = (await remote.getNetwork('bridge').inspect()) as {
+      IPAM: { Config: { Subnet?: string; Gateway?: string }[] };
+    };
     expect(ipam.IPAM.Config).toEqual([{ Subnet: '172.17.0.0/16' }]);
 
     const git = await GitServer.start(remote, { image: APP_IMAGE, labels: LABELS });
@@ -45,7 +47,12 @@ describe('the git server of GyreEnvironment on a freshly installed engine', () =
       // WHEN a container on the default bridge, as a job's checkout is, clones it.
       const clone = await remote.createContainer({
         Image: APP_IMAGE,
-        Entrypoint: ['/bin/sh', '-c', 'git clone --quiet "$0" /tmp/r && git -C /tmp/r rev-parse HEAD && cat /tmp/r/README', git.url('fresh')],
+        Entrypoint: [
+          '/bin/sh',
+          '-c',
+          'git clone --quiet "$0" /tmp/r && git -C /tmp/r rev-parse HEAD && cat /tmp/r/README',
+          git.url('fresh'),
+        ],
         Tty: true,
         Labels: LABELS,
         HostConfig: { NetworkMode: 'bridge' },
@@ -54,7 +61,10 @@ describe('the git server of GyreEnvironment on a freshly installed engine', () =
         await clone.start();
         const exit = (await clone.wait()) as { StatusCode: number };
         const output = (await clone.logs({ stdout: true, stderr: true })).toString();
-        expect({ exit: exit.StatusCode, output: output.replace(/\r/g, '') }).toEqual({ exit: 0, output: `${sha}\nhello from a fresh engine\n` });
+        expect({ exit: exit.StatusCode, output: output.replace(/\r/g, '') }).toEqual({
+          exit: 0,
+          output: `${sha}\nhello from a fresh engine\n`,
+        });
       } finally {
         await clone.remove({ force: true });
       }

@@ -15,14 +15,17 @@ afterAll(() => gyre?.stop(), 120_000);
 test('my pipeline runs on Gyre', async () => {
   const folder = await mkdtemp(join(tmpdir(), 'my-project-'));
   await mkdir(join(folder, '.circleci'));
-  await writeFile(join(folder, '.circleci/config.yml'), `version: 2.1
+  await writeFile(
+    join(folder, '.circleci/config.yml'),
+    `version: 2.1
 jobs:
   build:
     docker: [{ image: debian:bookworm-slim }]
     steps: [checkout, { run: echo built }]
 workflows:
   main: { jobs: [build] }
-`);
+`,
+  );
   const project = await gyre.createProject(folder);
   const result = await gyre.waitForPipeline(await gyre.triggerPipeline(project));
   expect(result.job('build').state).toBe('success');

@@ -45,9 +45,16 @@ describe('GyreEnvironment', () => {
     expect((await fetch(gyre.uiUrl)).status).toBeLessThan(500);
     expect((await fetch(`${gyre.adminUrl}/healthz`)).ok).toBe(true);
     expect((await fetch(`${gyre.apiUrl}/api/v1/projects`)).status).toBe(401);
-    const builders = (await (await gyre.api('/api/v1/builders')).json()) as { items: { name: string; state: string }[] };
+    const builders = (await (await gyre.api('/api/v1/builders')).json()) as {
+      items: { name: string; state: string }[];
+    };
     expect(builders.items.map((b) => [b.name, b.state])).toEqual([[gyre.builders[0], 'active']]);
-    expect(project).toMatchObject({ name: 'acme/hello', defaultBranch: 'main', gitUrl: expect.stringMatching(/^git:\/\//), sha: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect(project).toMatchObject({
+      name: 'acme/hello',
+      defaultBranch: 'main',
+      gitUrl: expect.stringMatching(/^git:\/\//),
+      sha: expect.stringMatching(/^[0-9a-f]{40}$/),
+    });
     expect(project.webhookUrl).toMatch(new RegExp(`^http://.*/webhooks/github\\?project=${project.id}$`));
     expect(project.webhookSecret).toEqual(expect.any(String));
   });
@@ -57,13 +64,20 @@ describe('GyreEnvironment', () => {
     expect(pipeline.sha).toBe(project.sha);
     const result = await gyre.waitForPipeline(pipeline.id, { timeoutMs: 240_000 });
     expect(result.pipeline.state).toBe('created');
-    expect(result.jobs.map((j) => [j.name, j.state])).toEqual([['a', 'success'], ['b', 'success']]);
+    expect(result.jobs.map((j) => [j.name, j.state])).toEqual([
+      ['a', 'success'],
+      ['b', 'success'],
+    ]);
     const log = await (await gyre.api(`/api/v1/jobs/${result.job('a').id}/log`)).text();
     expect(log).toContain('hello from the test folder');
   }, 300_000);
 
   it('pushes a change to a new branch and runs it there', async () => {
-    const sha = await gyre.push(project, { 'hello.txt': 'hello from a pushed branch\n' }, { branch: 'feature/x', message: 'change greeting' });
+    const sha = await gyre.push(
+      project,
+      { 'hello.txt': 'hello from a pushed branch\n' },
+      { branch: 'feature/x', message: 'change greeting' },
+    );
     const pipeline = await gyre.triggerPipeline(project, 'feature/x');
     expect(pipeline.sha).toBe(sha);
     const result = await gyre.waitForPipeline(pipeline, { timeoutMs: 240_000 });
@@ -72,7 +86,11 @@ describe('GyreEnvironment', () => {
   }, 300_000);
 
   it('reports a pipeline whose config is invalid as finished in state error', async () => {
-    await gyre.push(project, { '.circleci/config.yml': 'version: 2.1\njobs: {}\nworkflows:\n  main:\n    jobs: [missing]\n' }, { branch: 'broken' });
+    await gyre.push(
+      project,
+      { '.circleci/config.yml': 'version: 2.1\njobs: {}\nworkflows:\n  main:\n    jobs: [missing]\n' },
+      { branch: 'broken' },
+    );
     const result = await gyre.waitForPipeline(await gyre.triggerPipeline(project, 'broken'), { timeoutMs: 60_000 });
     expect(result.pipeline.state).toBe('error');
     expect(result.jobs).toEqual([]);

@@ -2,7 +2,15 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { cleanupBuilder, jobLabels, LABEL_BUILDER, LABEL_JOB, runJob } from '../../src/builder/runner/index.js';
-import type { JobResult, RunJobOptions, DockerImage, RunnerJob, RunStep, RunnerSink, StepEvent } from '../../src/builder/runner/index.js';
+import type {
+  JobResult,
+  RunJobOptions,
+  DockerImage,
+  RunnerJob,
+  RunStep,
+  RunnerSink,
+  StepEvent,
+} from '../../src/builder/runner/index.js';
 
 // GIVEN the local engine and only local images: no registry is reachable here.
 const docker = new Docker();
@@ -15,7 +23,16 @@ function image(overrides: Partial<DockerImage> = {}): DockerImage {
 }
 
 function run(command: string, overrides: Partial<RunStep> = {}): RunStep {
-  return { type: 'run', name: command, command, environment: {}, background: false, noOutputTimeoutMs: 600_000, when: 'on_success', ...overrides };
+  return {
+    type: 'run',
+    name: command,
+    command,
+    environment: {},
+    background: false,
+    noOutputTimeoutMs: 600_000,
+    when: 'on_success',
+    ...overrides,
+  };
 }
 
 function makeJob(steps: RunnerJob['spec']['steps'], overrides: Partial<RunnerJob['spec']> = {}): RunnerJob {
@@ -23,8 +40,26 @@ function makeJob(steps: RunnerJob['spec']['steps'], overrides: Partial<RunnerJob
   return {
     jobId: nextJobId,
     attempt: 1,
-    spec: { docker: { primary: image(), services: [] }, resourceClass: { name: 'small', cpus: 1, memoryMiB: 512 }, workingDirectory: '~/project', environment: {}, steps, ...overrides },
-    context: { projectId: 1, projectName: 'acme/widgets', gitUrl: 'https://git.example/acme/widgets.git', sha: 'abc123', branch: 'main', tag: null, pipelineNumber: 7, workflowName: 'build', jobName: 'test', buildUrl: 'https://gyre.example/jobs/1' },
+    spec: {
+      docker: { primary: image(), services: [] },
+      resourceClass: { name: 'small', cpus: 1, memoryMiB: 512 },
+      workingDirectory: '~/project',
+      environment: {},
+      steps,
+      ...overrides,
+    },
+    context: {
+      projectId: 1,
+      projectName: 'acme/widgets',
+      gitUrl: 'https://git.example/acme/widgets.git',
+      sha: 'abc123',
+      branch: 'main',
+      tag: null,
+      pipelineNumber: 7,
+      workflowName: 'build',
+      jobName: 'test',
+      buildUrl: 'https://gyre.example/jobs/1',
+    },
     projectVariables: { PROJECT_VAR: 'from-project' },
   };
 }
@@ -42,19 +77,34 @@ class RecordingSink implements RunnerSink {
     this.events.push(event);
   }
   text(step: number): string {
-    return this.chunks.filter((c) => c.step === step).map((c) => c.text).join('');
+    return this.chunks
+      .filter((c) => c.step === step)
+      .map((c) => c.text)
+      .join('');
   }
 }
 
-const options: RunJobOptions = { builderName: BUILDER, slot: { cpus: 1, memoryBytes: 256 * 1024 ** 2 }, killGraceMs: 500 };
+const options: RunJobOptions = {
+  builderName: BUILDER,
+  slot: { cpus: 1, memoryBytes: 256 * 1024 ** 2 },
+  killGraceMs: 500,
+};
 
 async function leftovers(label: string): Promise<number> {
   const filters = JSON.stringify({ label: [label] });
-  const [containers, networks, volumes] = await Promise.all([docker.listContainers({ all: true, filters }), docker.listNetworks({ filters }), docker.listVolumes({ filters })]);
+  const [containers, networks, volumes] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+    docker.listVolumes({ filters }),
+  ]);
   return containers.length + networks.length + (volumes.Volumes ?? []).length;
 }
 
-async function runAndCheckCleanup(job: RunnerJob, sink: RunnerSink, extra: Partial<RunJobOptions> = {}): Promise<JobResult> {
+async function runAndCheckCleanup(
+  job: RunnerJob,
+  sink: RunnerSink,
+  extra: Partial<RunJobOptions> = {},
+): Promise<JobResult> {
   const result = await runJob(docker, job, sink, { ...options, ...extra });
   expect(await leftovers(`${LABEL_JOB}=${job.jobId}`)).toBe(0);
   return result;
@@ -74,9 +124,15 @@ describe('runJob on the local Docker Engine', () => {
       [
         run('echo one; echo two >&2; echo three'),
         run('getent hosts db >/dev/null && echo db-resolves; pwd; echo "$0"'),
-        run('echo "$CI $CIRCLECI $CIRCLE_SHA1 $GYRE_SHA1 $CIRCLE_BRANCH $CIRCLE_PROJECT_REPONAME $PROJECT_VAR $JOB_VAR $STEP_VAR"', { environment: { STEP_VAR: 'step', JOB_VAR: 'step-wins' } }),
+        run(
+          'echo "$CI $CIRCLECI $CIRCLE_SHA1 $GYRE_SHA1 $CIRCLE_BRANCH $CIRCLE_PROJECT_REPONAME $PROJECT_VAR $JOB_VAR $STEP_VAR"',
+          { environment: { STEP_VAR: 'step', JOB_VAR: 'step-wins' } },
+        ),
       ],
-      { environment: { JOB_VAR: 'job' }, docker: { primary: image(), services: [image({ name: 'db', command: ['sleep', 'infinity'] })] } },
+      {
+        environment: { JOB_VAR: 'job' },
+        docker: { primary: image(), services: [image({ name: 'db', command: ['sleep', 'infinity'] })] },
+      },
     );
     const sink = new RecordingSink();
     let hostConfig: Promise<Docker.ContainerInspectInfo[]> | undefined;
@@ -91,22 +147,44 @@ describe('runJob on the local Docker Engine', () => {
     expect(sink.text(1)).toBe('one\ntwo\nthree\n');
     expect(sink.text(2)).toBe('db-resolves\n/root/project\n/bin/bash\n');
     expect(sink.text(3)).toBe('true true abc123 abc123 main widgets from-project step-wins step\n');
-    expect(sink.events.map((e) => `${e.index}:${e.status}:${e.exitCode ?? ''}`)).toEqual(['1:started:', '1:finished:0', '2:started:', '2:finished:0', '3:started:', '3:finished:0']);
+    expect(sink.events.map((e) => `${e.index}:${e.status}:${e.exitCode ?? ''}`)).toEqual([
+      '1:started:',
+      '1:finished:0',
+      '2:started:',
+      '2:finished:0',
+      '3:started:',
+      '3:finished:0',
+    ]);
     const containers = await hostConfig;
     expect(containers).toHaveLength(2);
     for (const c of containers ?? []) {
       expect(c.Config.Labels).toMatchObject(jobLabels(job.jobId, 1, BUILDER));
-      expect(c.HostConfig).toMatchObject({ Privileged: false, NanoCpus: 1e9, Memory: 256 * 1024 ** 2, PidsLimit: 4096 });
+      expect(c.HostConfig).toMatchObject({
+        Privileged: false,
+        NanoCpus: 1e9,
+        Memory: 256 * 1024 ** 2,
+        PidsLimit: 4096,
+      });
       expect(c.HostConfig.Binds ?? []).toEqual([]);
       expect(c.HostConfig.NetworkMode).toMatch(/^gyre-job-/);
     }
   }, 30_000);
 
   it('fails on the first failing step, skips on_success steps and still runs always and on_fail steps', async () => {
-    const job = makeJob([run('echo ok'), run('exit 3', { name: 'npm test' }), run('echo skipped'), run('echo always', { when: 'always' }), run('echo on-fail', { when: 'on_fail' })]);
+    const job = makeJob([
+      run('echo ok'),
+      run('exit 3', { name: 'npm test' }),
+      run('echo skipped'),
+      run('echo always', { when: 'always' }),
+      run('echo on-fail', { when: 'on_fail' }),
+    ]);
     const sink = new RecordingSink();
     const result = await runAndCheckCleanup(job, sink);
-    expect(result).toMatchObject({ outcome: 'failed', message: 'step 2 `npm test` exited with 3', failedStep: { index: 2, name: 'npm test', exitCode: 3 } });
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      message: 'step 2 `npm test` exited with 3',
+      failedStep: { index: 2, name: 'npm test', exitCode: 3 },
+    });
     expect(sink.events.filter((e) => e.status === 'started').map((e) => e.index)).toEqual([1, 2, 4, 5]);
     expect(sink.text(4)).toBe('always\n');
     expect(sink.text(5)).toBe('on-fail\n');
@@ -143,14 +221,20 @@ describe('runJob on the local Docker Engine', () => {
 
   it('cancels a running job when its signal is aborted', async () => {
     // A grace period longer than the test's own time limit: the job must end when its processes do.
-    const sink = await cancelOnceRunning(makeJob([run('echo running; sleep 60'), run('echo never', { when: 'always' })]), 120_000);
+    const sink = await cancelOnceRunning(
+      makeJob([run('echo running; sleep 60'), run('echo never', { when: 'always' })]),
+      120_000,
+    );
     expect(sink.text(0)).toContain('Every process of the job ended after SIGTERM');
     expect(sink.text(0)).not.toContain('SIGKILL');
     expect(sink.text(2)).toBe('');
   }, 60_000);
 
   it('gives a step that handles SIGTERM its grace period to clean up', async () => {
-    const sink = await cancelOnceRunning(makeJob([run("trap 'echo cleaning; sleep 2; echo cleaned; exit 0' TERM; echo running; sleep 60 & wait")]), 20_000);
+    const sink = await cancelOnceRunning(
+      makeJob([run("trap 'echo cleaning; sleep 2; echo cleaned; exit 0' TERM; echo running; sleep 60 & wait")]),
+      20_000,
+    );
     expect(sink.text(1)).toBe('running\ncleaning\ncleaned\n');
     expect(sink.text(0)).toContain('Every process of the job ended after SIGTERM');
   }, 60_000);
@@ -161,10 +245,13 @@ describe('runJob on the local Docker Engine', () => {
     expect(sink.text(0)).toContain('Processes still running 1s after SIGTERM: sending SIGKILL');
   }, 60_000);
 
-  it('waits for processes that left the step\'s process group, as `timeout` does', async () => {
+  it("waits for processes that left the step's process group, as `timeout` does", async () => {
     // The trailing echo keeps bash from exec-ing `timeout`, which then makes a process group of its
     // own; the shell dies on SIGTERM at once, but what runs under `timeout` ignores it.
-    const sink = await cancelOnceRunning(makeJob([run(`echo running; timeout 60 sh -c "trap '' TERM; sleep 50"; echo after`)]), 1_000);
+    const sink = await cancelOnceRunning(
+      makeJob([run(`echo running; timeout 60 sh -c "trap '' TERM; sleep 50"; echo after`)]),
+      1_000,
+    );
     expect(sink.text(0)).toContain('Processes still running 1s after SIGTERM: sending SIGKILL');
   }, 60_000);
 
@@ -176,7 +263,9 @@ describe('runJob on the local Docker Engine', () => {
   }, 30_000);
 
   it('fails with a clear message when an image is neither present nor pullable', async () => {
-    const job = makeJob([run('true')], { docker: { primary: image({ image: 'gyre/does-not-exist:1' }), services: [] } });
+    const job = makeJob([run('true')], {
+      docker: { primary: image({ image: 'gyre/does-not-exist:1' }), services: [] },
+    });
     const sink = new RecordingSink();
     const result = await runAndCheckCleanup(job, sink);
     expect(result.outcome).toBe('failed');
@@ -226,6 +315,9 @@ describe('runJob on the local Docker Engine', () => {
 });
 
 async function inspectJobContainers(jobId: number): Promise<Docker.ContainerInspectInfo[]> {
-  const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABEL_JOB}=${jobId}`] }) });
+  const list = await docker.listContainers({
+    all: true,
+    filters: JSON.stringify({ label: [`${LABEL_JOB}=${jobId}`] }),
+  });
   return Promise.all(list.map((c) => docker.getContainer(c.Id).inspect()));
 }

@@ -18,7 +18,9 @@ let projectId: number;
 beforeAll(async () => {
   gyre = await startServicesUnderTest();
   db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
-  const project = await gyre.api('/api/v1/projects', { body: { name: 'idle/p', gitUrl: 'https://git.example.com/p.git' } });
+  const project = await gyre.api('/api/v1/projects', {
+    body: { name: 'idle/p', gitUrl: 'https://git.example.com/p.git' },
+  });
   projectId = ((await project.json()) as { id: number }).id;
 }, 180_000);
 
@@ -58,7 +60,9 @@ describe('an idle lease long-poll', () => {
   }, 30_000);
 
   it('answers a waiting poll as soon as its builder is drained', async () => {
-    const builder = await SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, { name: 'drained-while-waiting' });
+    const builder = await SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, {
+      name: 'drained-while-waiting',
+    });
     let answeredAt = 0;
     const leasing = builder.lease(1, 20).then((answer) => ((answeredAt = performance.now()), answer));
     await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -77,13 +81,17 @@ describe('an idle lease long-poll', () => {
     try {
       agent = await startAgent(proxy.url, 'idle-agent');
       const lease = `${BUILDER_API_PREFIX}/lease`;
-      for (const started = Date.now(); proxy.count(lease) === 0; ) {
+      for (const started = Date.now(); proxy.count(lease) === 0;) {
         if (Date.now() - started > 30_000) throw new Error('the agent never asked for a lease');
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const before = proxy.count(lease);
       // A measuring window, not a wait for an event: what one idle minute costs is the result.
-      const statements = await statementsDuring(gyre.database, db, () => new Promise((resolve) => setTimeout(resolve, 60_000)));
+      const statements = await statementsDuring(
+        gyre.database,
+        db,
+        () => new Promise((resolve) => setTimeout(resolve, 60_000)),
+      );
       const calls = proxy.count(lease) - before;
       expect(calls).toBeLessThanOrEqual(60 / MAX_LEASE_WAIT_S + 2);
       expect(calls).toBeGreaterThanOrEqual(1);

@@ -29,7 +29,13 @@ const readAll = async (jobId: number) => {
   for await (const part of logs.stream(await logs.open(jobId))) parts.push(part as Buffer);
   return Buffer.concat(parts).toString('utf8');
 };
-const chunk = (jobId: number, step: number, seq: number, fill: string) => ({ jobId, attempt: 1, step, seq, data: Buffer.from(fill.repeat(400)) });
+const chunk = (jobId: number, step: number, seq: number, fill: string) => ({
+  jobId,
+  attempt: 1,
+  step,
+  seq,
+  data: Buffer.from(fill.repeat(400)),
+});
 
 describe('the size cap of an attempt', () => {
   it('stores one marker at the cap, acknowledges later chunks without storing them, and reads end with the marker', async () => {
@@ -39,7 +45,10 @@ describe('the size cap of an attempt', () => {
     expect(await logs.append(chunk(jobId, 0, 2, 'c'))).toEqual({ stored: false, truncated: true });
     expect(await logs.append(chunk(jobId, 1, 0, 'd'))).toEqual({ stored: false, truncated: true });
     expect(await readAll(jobId)).toBe('a'.repeat(400) + 'b'.repeat(400) + marker);
-    const markers = await db.query('SELECT 1 FROM log_chunks WHERE job_id = $1 AND step = $2', [jobId, TRUNCATION_STEP]);
+    const markers = await db.query('SELECT 1 FROM log_chunks WHERE job_id = $1 AND step = $2', [
+      jobId,
+      TRUNCATION_STEP,
+    ]);
     expect(markers.rowCount).toBe(1);
   });
 
@@ -57,7 +66,10 @@ describe('the size cap of an attempt', () => {
     const jobId = await insertTestJob(db);
     const results = await Promise.all(Array.from({ length: 20 }, (_, seq) => logs.append(chunk(jobId, 0, seq, 'z'))));
     expect(results.some((r) => r.truncated)).toBe(true);
-    const markers = await db.query('SELECT 1 FROM log_chunks WHERE job_id = $1 AND step = $2', [jobId, TRUNCATION_STEP]);
+    const markers = await db.query('SELECT 1 FROM log_chunks WHERE job_id = $1 AND step = $2', [
+      jobId,
+      TRUNCATION_STEP,
+    ]);
     expect(markers.rowCount).toBe(1);
     expect((await readAll(jobId)).endsWith(marker)).toBe(true);
   });

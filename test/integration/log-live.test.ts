@@ -39,26 +39,49 @@ interface SseEvent {
 }
 
 /** A minimal SSE client: the events of one response, resolved when the server ends it. */
-async function followLog(jobId: number, options: { readonly lastEventId?: string; readonly signal?: AbortSignal; readonly onOpen?: () => void } = {}): Promise<SseEvent[]> {
-  const headers: Record<string, string> = options.lastEventId === undefined ? {} : { 'last-event-id': options.lastEventId };
+async function followLog(
+  jobId: number,
+  options: { readonly lastEventId?: string; readonly signal?: AbortSignal; readonly onOpen?: () => void } = {},
+): Promise<SseEvent[]> {
+  const headers: Record<string, string> =
+    options.lastEventId === undefined ? {} : { 'last-event-id': options.lastEventId };
   const response = await fetch(`${base}/api/v1/jobs/${jobId}/log/stream`, { headers, signal: options.signal });
   expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
   options.onOpen?.();
   const text = await response.text();
-  return text.split('\n\n').filter((block) => block.trim() !== '' && !block.startsWith(':')).map(parseEvent);
+  return text
+    .split('\n\n')
+    .filter((block) => block.trim() !== '' && !block.startsWith(':'))
+    .map(parseEvent);
 }
 
 function parseEvent(block: string): SseEvent {
-  const fields = new Map(block.split('\n').map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)]));
+  const fields = new Map(
+    block.split('\n').map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)]),
+  );
   return { event: fields.get('event') ?? 'message', data: fields.get('data') ?? '', id: fields.get('id') };
 }
 
-const textOf = (events: readonly SseEvent[]) => events.filter((e) => e.event === 'log').map((e) => (JSON.parse(e.data) as { text: string }).text).join('');
+const textOf = (events: readonly SseEvent[]) =>
+  events
+    .filter((e) => e.event === 'log')
+    .map((e) => (JSON.parse(e.data) as { text: string }).text)
+    .join('');
 
 /** Three steps of numbered lines with multi-byte characters, cut at byte positions (inside characters too). */
 function makeChunks(jobId: number): { full: Buffer; chunks: LogChunk[] } {
-  const steps = [0, 1, 2].map((step) => Buffer.from(Array.from({ length: 200 }, (_, line) => `step ${step} line ${line} ✓ é\n`).join(''), 'utf8'));
-  const chunks = steps.flatMap((bytes, step) => Array.from({ length: Math.ceil(bytes.length / 333) }, (_, seq) => ({ jobId, attempt: 1, step, seq, data: bytes.subarray(seq * 333, (seq + 1) * 333) })));
+  const steps = [0, 1, 2].map((step) =>
+    Buffer.from(Array.from({ length: 200 }, (_, line) => `step ${step} line ${line} ✓ é\n`).join(''), 'utf8'),
+  );
+  const chunks = steps.flatMap((bytes, step) =>
+    Array.from({ length: Math.ceil(bytes.length / 333) }, (_, seq) => ({
+      jobId,
+      attempt: 1,
+      step,
+      seq,
+      data: bytes.subarray(seq * 333, (seq + 1) * 333),
+    })),
+  );
   return { full: Buffer.concat(steps), chunks };
 }
 
@@ -67,16 +90,27 @@ function makeChunks(jobId: number): { full: Buffer; chunks: LogChunk[] } {
  * reported started once every chunk of the steps before it is stored, and finished once its own
  * are (step 0 is the runner's set-up output, which has no reports).
  */
-async function reportSteps(jobId: number, chunks: readonly LogChunk[], stored: ReadonlySet<LogChunk>, reported: Map<number, 'started' | 'finished'>): Promise<void> {
+async function reportSteps(
+  jobId: number,
+  chunks: readonly LogChunk[],
+  stored: ReadonlySet<LogChunk>,
+  reported: Map<number, 'started' | 'finished'>,
+): Promise<void> {
   const steps = [...new Set(chunks.map((c) => c.step))].sort((a, b) => a - b);
   const allStored = (step: number) => chunks.filter((c) => c.step === step).every((c) => stored.has(c));
   for (const step of steps.filter((s) => s > 0)) {
     if (!reported.has(step) && steps.filter((s) => s < step).every(allStored)) {
-      await db.query("INSERT INTO job_steps (job_id, attempt, index, name, user_step, status, started_at) VALUES ($1, 1, $2, $3, true, 'started', now())", [jobId, step, `step ${step}`]);
+      await db.query(
+        "INSERT INTO job_steps (job_id, attempt, index, name, user_step, status, started_at) VALUES ($1, 1, $2, $3, true, 'started', now())",
+        [jobId, step, `step ${step}`],
+      );
       reported.set(step, 'started');
     }
     if (reported.get(step) === 'started' && allStored(step)) {
-      await db.query("UPDATE job_steps SET status = 'finished', exit_code = 0, finished_at = now() WHERE job_id = $1 AND attempt = 1 AND index = $2", [jobId, step]);
+      await db.query(
+        "UPDATE job_steps SET status = 'finished', exit_code = 0, finished_at = now() WHERE job_id = $1 AND attempt = 1 AND index = $2",
+        [jobId, step],
+      );
       reported.set(step, 'finished');
     }
   }
@@ -84,7 +118,9 @@ async function reportSteps(jobId: number, chunks: readonly LogChunk[], stored: R
 
 /** Reorders chunks within windows of 5 (across step boundaries too), so they arrive out of order as concurrent sends would. */
 function reorder<T>(items: readonly T[]): T[] {
-  const windows = Array.from({ length: Math.ceil(items.length / 5) }, (_, i) => items.slice(i * 5, i * 5 + 5).reverse());
+  const windows = Array.from({ length: Math.ceil(items.length / 5) }, (_, i) =>
+    items.slice(i * 5, i * 5 + 5).reverse(),
+  );
   return windows.flat();
 }
 
@@ -137,7 +173,9 @@ describe('GET /api/v1/jobs/:id/log/stream', () => {
     const running = await insertTestJob(db);
     const controller = new AbortController();
     let opened = false;
-    const reading = followLog(running, { signal: controller.signal, onOpen: () => (opened = true) }).catch((error: unknown) => error);
+    const reading = followLog(running, { signal: controller.signal, onOpen: () => (opened = true) }).catch(
+      (error: unknown) => error,
+    );
     while (!opened) await sleep(20);
     expect(live.pollerCount).toBe(1);
     controller.abort();

@@ -40,7 +40,8 @@ afterAll(async () => {
   await database?.stop();
 }, 60_000);
 
-const getLog = (query = '', headers: Record<string, string> = {}) => fetch(`${base}/api/v1/jobs/${jobId}/log${query}`, { headers });
+const getLog = (query = '', headers: Record<string, string> = {}) =>
+  fetch(`${base}/api/v1/jobs/${jobId}/log${query}`, { headers });
 const bytesOf = async (response: Response) => Buffer.from(await response.arrayBuffer());
 
 describe('GET /api/v1/jobs/:id/log', () => {
@@ -90,7 +91,9 @@ describe('GET /api/v1/jobs/:id/log', () => {
 
   it('answers 404 for an unknown job or attempt and 400 for a malformed attempt', async () => {
     expect((await fetch(`${base}/api/v1/jobs/999999/log`)).status).toBe(404);
-    expect(await (await getLog('?attempt=3')).json()).toMatchObject({ error: { code: 'not_found', message: `attempt 3 of job ${jobId} does not exist` } });
+    expect(await (await getLog('?attempt=3')).json()).toMatchObject({
+      error: { code: 'not_found', message: `attempt 3 of job ${jobId} does not exist` },
+    });
     expect((await getLog('?attempt=first')).status).toBe(400);
   });
 });

@@ -102,8 +102,10 @@ describe('LogStore with 100 MB sent in shuffled chunks with duplicates', () => {
     expect(Number(stored.rows[0]!.n)).toBe(chunks.length);
   });
 
-  it('counts every stored byte once in the attempt\'s usage, resends and concurrency notwithstanding', async () => {
-    const usage = await db.query<{ bytes: string }>('SELECT bytes FROM log_usage WHERE job_id = $1 AND attempt = 1', [jobId]);
+  it("counts every stored byte once in the attempt's usage, resends and concurrency notwithstanding", async () => {
+    const usage = await db.query<{ bytes: string }>('SELECT bytes FROM log_usage WHERE job_id = $1 AND attempt = 1', [
+      jobId,
+    ]);
     expect(Number(usage.rows[0]!.bytes)).toBe(original.length);
   });
 
@@ -117,7 +119,9 @@ describe('LogStore with 100 MB sent in shuffled chunks with duplicates', () => {
     const view = await logs.open(jobId, 1);
     const stepBoundary = Math.ceil(original.length / 4);
     const ranges = [
-      { start: 0, end: 1 }, { start: original.length - 1, end: original.length }, { start: stepBoundary - 5, end: stepBoundary + 5 },
+      { start: 0, end: 1 },
+      { start: original.length - 1, end: original.length },
+      { start: stepBoundary - 5, end: stepBoundary + 5 },
       ...Array.from({ length: 25 }, () => {
         const start = random(original.length);
         return { start, end: Math.min(start + 1 + random(3 * MiB), original.length) };
@@ -138,7 +142,14 @@ describe('LogStore with 100 MB sent in shuffled chunks with duplicates', () => {
 });
 
 describe('LogStore', () => {
-  const chunk = (jobId: number, key: Partial<LogChunk> & { text: string }): LogChunk => ({ jobId, attempt: 1, step: 0, seq: 0, ...key, data: Buffer.from(key.text) });
+  const chunk = (jobId: number, key: Partial<LogChunk> & { text: string }): LogChunk => ({
+    jobId,
+    attempt: 1,
+    step: 0,
+    seq: 0,
+    ...key,
+    data: Buffer.from(key.text),
+  });
 
   it('rejects the same key with different bytes as a protocol violation that names the key', async () => {
     const jobId = await insertTestJob(db);
@@ -151,7 +162,11 @@ describe('LogStore', () => {
 
   it('shows the latest attempt by default, and every attempt after its own separator line on request', async () => {
     const jobId = await insertTestJob(db, { attempt: 2 });
-    for (const piece of [chunk(jobId, { text: 'cloning' }), chunk(jobId, { attempt: 2, text: 'cloning\n' }), chunk(jobId, { attempt: 2, step: 1, text: 'ok\n' })]) {
+    for (const piece of [
+      chunk(jobId, { text: 'cloning' }),
+      chunk(jobId, { attempt: 2, text: 'cloning\n' }),
+      chunk(jobId, { attempt: 2, step: 1, text: 'ok\n' }),
+    ]) {
       await logs.append(piece);
     }
     expect((await readAll(logs.stream(await logs.open(jobId)))).toString()).toBe('cloning\nok\n');
@@ -175,11 +190,17 @@ describe('LogStore', () => {
     const jobId = await insertTestJob(db);
     for (const seq of [0, 1, 3]) await logs.append(chunk(jobId, { seq, text: `line ${seq}\n` }));
     const report = await logs.completeness(jobId, 1);
-    expect(report).toMatchObject({ complete: false, steps: [{ step: 0, chunks: 3, highestSeq: 3, missingCount: 1, missingSeqs: [2] }] });
+    expect(report).toMatchObject({
+      complete: false,
+      steps: [{ step: 0, chunks: 3, highestSeq: 3, missingCount: 1, missingSeqs: [2] }],
+    });
     await logs.append(chunk(jobId, { seq: 2, text: 'line 2\n' }));
     expect((await logs.completeness(jobId, 1)).complete).toBe(true);
     const expected = await logs.completeness(jobId, 1, { 0: 4, 1: 0 });
-    expect(expected.steps).toMatchObject([{ step: 0, missingCount: 1, missingSeqs: [4] }, { step: 1, chunks: 0, highestSeq: -1, missingCount: 1, missingSeqs: [0] }]);
+    expect(expected.steps).toMatchObject([
+      { step: 0, missingCount: 1, missingSeqs: [4] },
+      { step: 1, chunks: 0, highestSeq: -1, missingCount: 1, missingSeqs: [0] },
+    ]);
     expect(expected.complete).toBe(false);
   });
 
@@ -187,10 +208,14 @@ describe('LogStore', () => {
     const bad = { jobId: 0, attempt: -1, step: 1.5, seq: 2 ** 31, data: Buffer.alloc(MiB + 1) };
     const appended = logs.append(bad);
     await expect(appended).rejects.toThrow(InvalidInputError);
-    await expect(appended).rejects.toMatchObject({ problems: ['jobId', 'attempt', 'step', 'seq', 'data'].map((input) => expect.objectContaining({ input })) });
+    await expect(appended).rejects.toMatchObject({
+      problems: ['jobId', 'attempt', 'step', 'seq', 'data'].map((input) => expect.objectContaining({ input })),
+    });
   });
 
   it('rejects a chunk of a job that does not exist as not found', async () => {
-    await expect(logs.append({ jobId: 999_999, attempt: 1, step: 0, seq: 0, data: Buffer.from('x') })).rejects.toThrow(new NotFoundError('job 999999'));
+    await expect(logs.append({ jobId: 999_999, attempt: 1, step: 0, seq: 0, data: Buffer.from('x') })).rejects.toThrow(
+      new NotFoundError('job 999999'),
+    );
   });
 });

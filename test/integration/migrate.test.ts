@@ -38,15 +38,22 @@ describe('database migrations', () => {
   }, 60_000);
 
   it('are safe to run again through `gyre migrate`, which reports the schema as current', () => {
-    const result = runGyre(['migrate', '--json'], { env: { ...process.env, ...TEST_SECRETS, GYRE_DATABASE_URL: database.url } });
+    const result = runGyre(['migrate', '--json'], {
+      env: { ...process.env, ...TEST_SECRETS, GYRE_DATABASE_URL: database.url },
+    });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ applied: [], current: migrations.at(-1)!.id });
   }, 60_000);
 
   it('roll a failing migration back completely and name it', async () => {
-    const broken = [...migrations, { id: 999, name: 'broken', sql: 'CREATE TABLE half_done (id int); SELECT no_such_function();' }];
-    await expect(migrateDatabase(newPool(), logger, broken)).rejects.toThrow(/migration 999 \(broken\) failed: function no_such_function\(\) does not exist/);
+    const broken = [
+      ...migrations,
+      { id: 999, name: 'broken', sql: 'CREATE TABLE half_done (id int); SELECT no_such_function();' },
+    ];
+    await expect(migrateDatabase(newPool(), logger, broken)).rejects.toThrow(
+      /migration 999 \(broken\) failed: function no_such_function\(\) does not exist/,
+    );
     const leftovers = await newPool().query("SELECT to_regclass('half_done') AS t");
     expect(leftovers.rows[0]).toEqual({ t: null });
   }, 60_000);

@@ -30,15 +30,26 @@ interface CliRun {
 
 /** The built CLI, as an operator runs it, in the test's folder (`.env` and `.gyre` live there). */
 function gyre(args: readonly string[], timeoutMs = 600_000, env: Readonly<Record<string, string>> = {}): CliRun {
-  const result = spawnSync(process.execPath, [join(packageRoot, 'dist/cli.js'), ...args], { cwd: work, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, CI: 'true', ...env } });
+  const result = spawnSync(process.execPath, [join(packageRoot, 'dist/cli.js'), ...args], {
+    cwd: work,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, CI: 'true', ...env },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 function api(path: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
-  const { url, token } = JSON.parse(readFileSync(join(work, '.gyre/api.json'), 'utf8')) as { url: string; token: string };
+  const { url, token } = JSON.parse(readFileSync(join(work, '.gyre/api.json'), 'utf8')) as {
+    url: string;
+    token: string;
+  };
   return fetch(`${url}${path}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    headers: { authorization: `Bearer ${token}`, ...(init.body !== undefined && { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(init.body !== undefined && { 'content-type': 'application/json' }),
+    },
     ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
   });
 }
@@ -61,8 +72,15 @@ interface Attempt {
 /** Pushes a workflow of `count` jobs that each sleep, and triggers it. */
 async function startPipeline(count: number, sleepSeconds: number): Promise<number> {
   const names = Array.from({ length: count }, (_, i) => `job-${i + 1}`);
-  const jobs = names.map((name) => `  ${name}: { docker: [{ image: ${JOB_IMAGE} }], steps: [{ run: "sleep ${sleepSeconds}; echo ${name} done" }] }`).join('\n');
-  await git.push('fleet', { '.circleci/config.yml': `version: 2.1\njobs:\n${jobs}\nworkflows:\n  main:\n    jobs: [${names.join(', ')}]\n` });
+  const jobs = names
+    .map(
+      (name) =>
+        `  ${name}: { docker: [{ image: ${JOB_IMAGE} }], steps: [{ run: "sleep ${sleepSeconds}; echo ${name} done" }] }`,
+    )
+    .join('\n');
+  await git.push('fleet', {
+    '.circleci/config.yml': `version: 2.1\njobs:\n${jobs}\nworkflows:\n  main:\n    jobs: [${names.join(', ')}]\n`,
+  });
   const response = await api(`/api/v1/projects/${projectId}/pipelines`, { body: { branch: 'main' } });
   expect(response.status).toBe(201);
   return ((await response.json()) as { id: number }).id;
@@ -73,8 +91,12 @@ async function jobsOf(pipeline: number): Promise<Job[]> {
   return (answer.items ?? []).flatMap((w) => w.jobs);
 }
 
-async function waitForJobs(pipeline: number, until: (jobs: Job[]) => boolean | Promise<boolean>, timeoutMs = 300_000): Promise<Job[]> {
-  for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
+async function waitForJobs(
+  pipeline: number,
+  until: (jobs: Job[]) => boolean | Promise<boolean>,
+  timeoutMs = 300_000,
+): Promise<Job[]> {
+  for (const started = Date.now(); Date.now() - started < timeoutMs;) {
     const jobs = await jobsOf(pipeline);
     if (jobs.length > 0 && (await until(jobs))) return jobs;
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -82,7 +104,8 @@ async function waitForJobs(pipeline: number, until: (jobs: Job[]) => boolean | P
   throw new Error(`pipeline ${pipeline} did not get there: ${JSON.stringify(await jobsOf(pipeline))}`);
 }
 
-const allFinished = (jobs: Job[]) => jobs.every((j) => ['success', 'failed', 'canceled', 'infrastructure_failed', 'not_run'].includes(j.state));
+const allFinished = (jobs: Job[]) =>
+  jobs.every((j) => ['success', 'failed', 'canceled', 'infrastructure_failed', 'not_run'].includes(j.state));
 
 async function attemptsOf(job: Job): Promise<Attempt[]> {
   return (await json<{ attempts: Attempt[] }>(`/api/v1/jobs/${job.id}`)).attempts;
@@ -94,7 +117,9 @@ beforeAll(async () => {
   await Promise.all([shipImage(hostB, JOB_IMAGE), shipImage(hostC, JOB_IMAGE)]);
   httpPort = await freePort();
   expect(gyre(['init', '--env', '.env']).code).toBe(0);
-  writeFileSync(join(work, '.env'), `\nGYRE_HTTP_PORT=${httpPort}\nGYRE_ADMIN_PORT=${await freePort()}\n`, { flag: 'a' });
+  writeFileSync(join(work, '.env'), `\nGYRE_HTTP_PORT=${httpPort}\nGYRE_ADMIN_PORT=${await freePort()}\n`, {
+    flag: 'a',
+  });
 }, 600_000);
 
 afterAll(async () => {
@@ -119,12 +144,38 @@ describe('gyre up, builders on two more hosts, drain, remove and roll', () => {
   }, 900_000);
 
   it('refuses bad input before it changes anything', () => {
-    const unreachable = gyre(['builder', 'join', '--host', 'tcp://10.250.99.2:2375', '--name', 'nowhere', '--services-url', 'http://10.250.99.1']);
+    const unreachable = gyre([
+      'builder',
+      'join',
+      '--host',
+      'tcp://10.250.99.2:2375',
+      '--name',
+      'nowhere',
+      '--services-url',
+      'http://10.250.99.1',
+    ]);
     expect(unreachable.code).toBe(3);
     expect(unreachable.stderr).toContain('tcp://10.250.99.2:2375');
     expect(existsSync(join(work, '.gyre/builders/nowhere'))).toBe(false);
 
-    const wrongSecret = gyre(['builder', 'join', '--host', hostB.tcpUrl, '--name', 'host-b', '--slots', '2', '--slot-cpus', '0', '--services-url', `http://${B.subnet}.1:${httpPort}`], 120_000, { GYRE_JOIN_SECRET: 'w'.repeat(40) });
+    const wrongSecret = gyre(
+      [
+        'builder',
+        'join',
+        '--host',
+        hostB.tcpUrl,
+        '--name',
+        'host-b',
+        '--slots',
+        '2',
+        '--slot-cpus',
+        '0',
+        '--services-url',
+        `http://${B.subnet}.1:${httpPort}`,
+      ],
+      120_000,
+      { GYRE_JOIN_SECRET: 'w'.repeat(40) },
+    );
     expect(wrongSecret.code).toBe(2);
     expect(wrongSecret.stderr).toContain('GYRE_JOIN_SECRET: is not accepted by the services box');
     expect(existsSync(join(work, '.gyre/builders/host-b'))).toBe(false);
@@ -135,21 +186,71 @@ describe('gyre up, builders on two more hosts, drain, remove and roll', () => {
   }, 300_000);
 
   it('joins builders on B and C: the image is shipped and both show with their capacity', () => {
-    const joinB = gyre(['builder', 'join', '--host', hostB.tcpUrl, '--name', 'host-b', '--slots', '2', '--slot-cpus', '0', '--services-url', `http://${B.subnet}.1:${httpPort}`]);
+    const joinB = gyre([
+      'builder',
+      'join',
+      '--host',
+      hostB.tcpUrl,
+      '--name',
+      'host-b',
+      '--slots',
+      '2',
+      '--slot-cpus',
+      '0',
+      '--services-url',
+      `http://${B.subnet}.1:${httpPort}`,
+    ]);
     expect(joinB.stderr).toBe('');
     expect(joinB.code).toBe(0);
     expect(joinB.stdout).toMatch(/host-b is active: 2 slot\(s\)/);
-    const joinC = gyre(['builder', 'join', '--host', hostC.tcpUrl, '--name', 'host-c', '--slots', '2', '--slot-cpus', '0', '--services-url', `http://${C.subnet}.1:${httpPort}`]);
+    const joinC = gyre([
+      'builder',
+      'join',
+      '--host',
+      hostC.tcpUrl,
+      '--name',
+      'host-c',
+      '--slots',
+      '2',
+      '--slot-cpus',
+      '0',
+      '--services-url',
+      `http://${C.subnet}.1:${httpPort}`,
+    ]);
     expect(joinC.stderr).toBe('');
     expect(joinC.code).toBe(0);
     expect(joinC.stdout).toContain('shipped gyre/app:0.1.0');
     expect(joinC.stdout).toMatch(/host-c is active: 2 slot\(s\)/);
 
-    const again = gyre(['builder', 'join', '--host', hostC.tcpUrl, '--name', 'host-c', '--slots', '2', '--slot-cpus', '0', '--services-url', `http://${C.subnet}.1:${httpPort}`]);
+    const again = gyre([
+      'builder',
+      'join',
+      '--host',
+      hostC.tcpUrl,
+      '--name',
+      'host-c',
+      '--slots',
+      '2',
+      '--slot-cpus',
+      '0',
+      '--services-url',
+      `http://${C.subnet}.1:${httpPort}`,
+    ]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('already there');
 
-    const taken = gyre(['builder', 'join', '--host', hostB.tcpUrl, '--name', 'host-c', '--slots', '2', '--services-url', `http://${B.subnet}.1:${httpPort}`]);
+    const taken = gyre([
+      'builder',
+      'join',
+      '--host',
+      hostB.tcpUrl,
+      '--name',
+      'host-c',
+      '--slots',
+      '2',
+      '--services-url',
+      `http://${B.subnet}.1:${httpPort}`,
+    ]);
     expect(taken.code).toBe(2);
     expect(taken.stderr).toContain('a builder named "host-c" is already registered');
 
@@ -172,7 +273,11 @@ describe('gyre up, builders on two more hosts, drain, remove and roll', () => {
 
   it('drain --wait on B while its jobs run: they finish, new jobs go to C, nothing is lost', async () => {
     const pipeline = await startPipeline(6, 8);
-    await waitForJobs(pipeline, async () => (await json<{ items: { name: string; slotsUsed: number }[] }>('/api/v1/builders')).items.some((b) => b.name === 'host-b' && b.slotsUsed === 2));
+    await waitForJobs(pipeline, async () =>
+      (await json<{ items: { name: string; slotsUsed: number }[] }>('/api/v1/builders')).items.some(
+        (b) => b.name === 'host-b' && b.slotsUsed === 2,
+      ),
+    );
     const drain = gyre(['builder', 'drain', 'host-b', '--deadline', '10m', '--wait']);
     expect(drain.stderr).toBe('');
     expect(drain.code).toBe(0);
@@ -208,7 +313,9 @@ describe('gyre up, builders on two more hosts, drain, remove and roll', () => {
     const attempts = (await Promise.all(jobs.map(attemptsOf))).flat();
     expect(attempts.every((a) => a.outcome === 'success')).toBe(true);
     const remote = new Docker({ socketPath: hostC.socketPath });
-    const stacks = new Set((await remote.listContainers({ all: true })).map((c) => c.Labels['com.docker.compose.project']));
+    const stacks = new Set(
+      (await remote.listContainers({ all: true })).map((c) => c.Labels['com.docker.compose.project']),
+    );
     expect([...stacks]).toEqual(['gyre-builder-host-c-r1']);
   }, 900_000);
 
@@ -217,7 +324,10 @@ describe('gyre up, builders on two more hosts, drain, remove and roll', () => {
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({
       healthy: true,
-      services: [expect.objectContaining({ service: 'app', health: 'healthy' }), expect.objectContaining({ service: 'db', health: 'healthy' })],
+      services: [
+        expect.objectContaining({ service: 'app', health: 'healthy' }),
+        expect.objectContaining({ service: 'db', health: 'healthy' }),
+      ],
       builders: { total: 1, byState: { active: 1 }, healthy: 1, slots: { total: 2, used: 0 } },
       queue: { depth: 0, oldestJob: null },
     });

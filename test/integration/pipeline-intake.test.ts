@@ -45,12 +45,28 @@ afterAll(async () => {
 }, 120_000);
 
 /** GitHub's push example, re-aimed at our commit and branch. */
-const pushPayload = (sha: string, branch: string, message?: string): Buffer => pushPayloadFor(sha, { branch, ...(message !== undefined && { message }) });
+const pushPayload = (sha: string, branch: string, message?: string): Buffer =>
+  pushPayloadFor(sha, { branch, ...(message !== undefined && { message }) });
 
-const deliver = (body: Buffer, options: { deliveryId?: string; event?: string; secret?: string; projectId?: number } = {}): Promise<Response> =>
-  deliverWebhook(`${gyre.base}/webhooks/github?project=${options.projectId ?? project.id}`, body, options.secret ?? project.webhookSecret, options);
+const deliver = (
+  body: Buffer,
+  options: { deliveryId?: string; event?: string; secret?: string; projectId?: number } = {},
+): Promise<Response> =>
+  deliverWebhook(
+    `${gyre.base}/webhooks/github?project=${options.projectId ?? project.id}`,
+    body,
+    options.secret ?? project.webhookSecret,
+    options,
+  );
 
-interface PipelineView { id: number; number: number; ref: string; state: string; detail: Record<string, unknown>; error: { kind: string; message: string; errors: { line: number; column: number }[] } | null }
+interface PipelineView {
+  id: number;
+  number: number;
+  ref: string;
+  state: string;
+  detail: Record<string, unknown>;
+  error: { kind: string; message: string; errors: { line: number; column: number }[] } | null;
+}
 
 async function settledPipeline(id: number): Promise<PipelineView> {
   for (let waited = 0; waited < 60_000; waited += 200) {
@@ -68,12 +84,30 @@ describe('a signed push webhook', () => {
     expect(response.status).toBe(202);
     const { pipeline } = (await response.json()) as { pipeline: { id: number; number: number } };
 
-    expect(await settledPipeline(pipeline.id)).toMatchObject({ state: 'created', sha, branch: 'main', trigger: 'push', error: null });
-    const workflows = (await (await gyre.api(`/api/v1/pipelines/${pipeline.id}/workflows`)).json()) as { items: { name: string; jobs: { id: number; name: string; requires: string[]; state: string }[] }[] };
-    expect(workflows.items.map((w) => ({ name: w.name, jobs: w.jobs.map((j) => [j.name, j.requires, j.state]) }))).toEqual([
-      { name: 'build-and-deploy', jobs: [['test', [], 'queued'], ['deploy', ['test'], 'blocked']] },
+    expect(await settledPipeline(pipeline.id)).toMatchObject({
+      state: 'created',
+      sha,
+      branch: 'main',
+      trigger: 'push',
+      error: null,
+    });
+    const workflows = (await (await gyre.api(`/api/v1/pipelines/${pipeline.id}/workflows`)).json()) as {
+      items: { name: string; jobs: { id: number; name: string; requires: string[]; state: string }[] }[];
+    };
+    expect(
+      workflows.items.map((w) => ({ name: w.name, jobs: w.jobs.map((j) => [j.name, j.requires, j.state]) })),
+    ).toEqual([
+      {
+        name: 'build-and-deploy',
+        jobs: [
+          ['test', [], 'queued'],
+          ['deploy', ['test'], 'blocked'],
+        ],
+      },
     ]);
-    const deploy = (await (await gyre.api(`/api/v1/jobs/${workflows.items[0]!.jobs[1]!.id}`)).json()) as { spec: unknown };
+    const deploy = (await (await gyre.api(`/api/v1/jobs/${workflows.items[0]!.jobs[1]!.id}`)).json()) as {
+      spec: unknown;
+    };
     expect(JSON.stringify(deploy.spec)).toContain(`echo deploying ${sha}`);
   }, 120_000);
 
@@ -88,7 +122,10 @@ describe('a signed push webhook', () => {
   }, 120_000);
 
   it('gives an invalid config a pipeline in state error, with line and column', async () => {
-    const { sha } = await git.push('web', { '.circleci/config.yml': 'version: 2.1\njobs:\n  build:\n    machine: true\n    steps: [checkout]\nworkflows:\n  w:\n    jobs: [build]\n' });
+    const { sha } = await git.push('web', {
+      '.circleci/config.yml':
+        'version: 2.1\njobs:\n  build:\n    machine: true\n    steps: [checkout]\nworkflows:\n  w:\n    jobs: [build]\n',
+    });
     const { pipeline } = (await (await deliver(pushPayload(sha, 'main'))).json()) as { pipeline: { id: number } };
     const settled = await settledPipeline(pipeline.id);
     expect(settled.state).toBe('error');
@@ -101,16 +138,26 @@ describe('a signed push webhook', () => {
     const deliveryId = randomUUID();
     const response = await deliver(pushPayload(sha, 'main', 'Fix typo [skip ci]'), { deliveryId });
     expect(response.status).toBe(200);
-    const deliveries = (await (await gyre.api(`/api/v1/deliveries?project=${project.id}&limit=200`)).json()) as { items: { deliveryId: string; outcome: string; pipelineId: number | null }[] };
-    expect(deliveries.items.find((d) => d.deliveryId === deliveryId)).toMatchObject({ outcome: 'skipped', pipelineId: null });
+    const deliveries = (await (await gyre.api(`/api/v1/deliveries?project=${project.id}&limit=200`)).json()) as {
+      items: { deliveryId: string; outcome: string; pipelineId: number | null }[];
+    };
+    expect(deliveries.items.find((d) => d.deliveryId === deliveryId)).toMatchObject({
+      outcome: 'skipped',
+      pipelineId: null,
+    });
   }, 60_000);
 
   it('refuses a delivery signed with another secret, and stores nothing', async () => {
     const deliveryId = randomUUID();
-    const response = await deliver(pushPayload('b'.repeat(40), 'main'), { deliveryId, secret: 'not-the-project-secret' });
+    const response = await deliver(pushPayload('b'.repeat(40), 'main'), {
+      deliveryId,
+      secret: 'not-the-project-secret',
+    });
     expect(response.status).toBe(401);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('bad_signature');
-    const deliveries = (await (await gyre.api('/api/v1/deliveries?limit=200')).json()) as { items: { deliveryId: string }[] };
+    const deliveries = (await (await gyre.api('/api/v1/deliveries?limit=200')).json()) as {
+      items: { deliveryId: string }[];
+    };
     expect(deliveries.items.map((d) => d.deliveryId)).not.toContain(deliveryId);
   });
 
@@ -120,21 +167,37 @@ describe('a signed push webhook', () => {
   }, 60_000);
 
   it('records an unreachable repository on the pipeline, and redelivery after the fix builds it', async () => {
-    const broken = (await (await gyre.api('/api/v1/projects', { body: { name: 'acme/moved', gitUrl: 'git://127.0.0.1:1/moved.git' } })).json()) as { id: number; webhookSecret: string };
+    const broken = (await (
+      await gyre.api('/api/v1/projects', { body: { name: 'acme/moved', gitUrl: 'git://127.0.0.1:1/moved.git' } })
+    ).json()) as { id: number; webhookSecret: string };
     const { sha } = await git.push('web', { '.circleci/config.yml': twoJobConfig, 'moved.txt': 'x' });
     const deliveryId = randomUUID();
-    const first = (await (await deliver(pushPayload(sha, 'main'), { deliveryId, projectId: broken.id, secret: broken.webhookSecret })).json()) as { pipeline: { id: number } };
+    const first = (await (
+      await deliver(pushPayload(sha, 'main'), { deliveryId, projectId: broken.id, secret: broken.webhookSecret })
+    ).json()) as { pipeline: { id: number } };
     const failed = await settledPipeline(first.pipeline.id);
-    expect(failed).toMatchObject({ state: 'error', error: { kind: 'fetch', message: expect.stringContaining('127.0.0.1:1/moved.git') } });
+    expect(failed).toMatchObject({
+      state: 'error',
+      error: { kind: 'fetch', message: expect.stringContaining('127.0.0.1:1/moved.git') },
+    });
 
-    expect((await gyre.api(`/api/v1/projects/${broken.id}`, { method: 'PATCH', body: { gitUrl: git.url('web') } })).status).toBe(200);
-    const delivery = ((await (await gyre.api(`/api/v1/deliveries?project=${broken.id}`)).json()) as { items: { id: number; deliveryId: string }[] }).items.find((d) => d.deliveryId === deliveryId)!;
+    expect(
+      (await gyre.api(`/api/v1/projects/${broken.id}`, { method: 'PATCH', body: { gitUrl: git.url('web') } })).status,
+    ).toBe(200);
+    const delivery = (
+      (await (await gyre.api(`/api/v1/deliveries?project=${broken.id}`)).json()) as {
+        items: { id: number; deliveryId: string }[];
+      }
+    ).items.find((d) => d.deliveryId === deliveryId)!;
     const again = await gyre.api(`/api/v1/deliveries/${delivery.id}/redeliver`, { method: 'POST' });
     expect(again.status).toBe(202);
     const second = (await again.json()) as { pipeline: { id: number; number: number } };
     expect(second.pipeline.number).toBe(2);
     expect(await settledPipeline(second.pipeline.id)).toMatchObject({ state: 'created', sha });
-    expect(await (await gyre.api(`/api/v1/deliveries/${delivery.id}`)).json()).toMatchObject({ outcome: 'pipeline', pipelineId: second.pipeline.id });
+    expect(await (await gyre.api(`/api/v1/deliveries/${delivery.id}`)).json()).toMatchObject({
+      outcome: 'pipeline',
+      pipelineId: second.pipeline.id,
+    });
   }, 120_000);
 
   it('builds an opened pull request at its head commit, with branch filters applied to the head branch', async () => {
@@ -145,8 +208,15 @@ describe('a signed push webhook', () => {
     const response = await deliver(Buffer.from(JSON.stringify(payload)), { event: 'pull_request' });
     expect(response.status).toBe(202);
     const { pipeline } = (await response.json()) as { pipeline: { id: number } };
-    expect(await settledPipeline(pipeline.id)).toMatchObject({ state: 'created', trigger: 'pull_request', branch: 'feature/login', sha });
-    const workflows = (await (await gyre.api(`/api/v1/pipelines/${pipeline.id}/workflows`)).json()) as { items: { jobs: { name: string }[] }[] };
+    expect(await settledPipeline(pipeline.id)).toMatchObject({
+      state: 'created',
+      trigger: 'pull_request',
+      branch: 'feature/login',
+      sha,
+    });
+    const workflows = (await (await gyre.api(`/api/v1/pipelines/${pipeline.id}/workflows`)).json()) as {
+      items: { jobs: { name: string }[] }[];
+    };
     // deploy runs on main only.
     expect(workflows.items[0]!.jobs.map((j) => j.name)).toEqual(['test']);
   }, 120_000);
@@ -168,7 +238,13 @@ describe('a signed push webhook', () => {
     const response = await gyre.api(`/api/v1/pipelines/${pipeline.id}/rerun`, { method: 'POST' });
     expect(response.status).toBe(201);
     const rerun = (await response.json()) as PipelineView;
-    expect(rerun).toMatchObject({ sha, ref: first.ref, branch: 'main', trigger: 'api', detail: { rerunOf: pipeline.id, repository: first.detail['repository'] } });
+    expect(rerun).toMatchObject({
+      sha,
+      ref: first.ref,
+      branch: 'main',
+      trigger: 'api',
+      detail: { rerunOf: pipeline.id, repository: first.detail['repository'] },
+    });
     expect(rerun.number).toBeGreaterThan(first.number);
     expect(await settledPipeline(rerun.id)).toMatchObject({ state: 'created' });
     expect((await gyre.api('/api/v1/pipelines/999999/rerun', { method: 'POST' })).status).toBe(404);
@@ -176,6 +252,8 @@ describe('a signed push webhook', () => {
 });
 
 async function pipelineCount(): Promise<number> {
-  const page = (await (await gyre.api(`/api/v1/projects/${project.id}/pipelines?limit=200`)).json()) as { items: unknown[] };
+  const page = (await (await gyre.api(`/api/v1/projects/${project.id}/pipelines?limit=200`)).json()) as {
+    items: unknown[];
+  };
   return page.items.length;
 }

@@ -15,15 +15,29 @@ afterAll(async () => {
 }, 60_000);
 
 const api = (path: string, init: { method?: string; body?: string } = {}) =>
-  fetch(`${gyre.base}${path}`, { ...init, headers: { authorization: `Bearer ${gyre.token}`, ...(init.body !== undefined && { 'content-type': 'application/json' }) } });
+  fetch(`${gyre.base}${path}`, {
+    ...init,
+    headers: {
+      authorization: `Bearer ${gyre.token}`,
+      ...(init.body !== undefined && { 'content-type': 'application/json' }),
+    },
+  });
 const post = (path: string, body: unknown) => api(path, { method: 'POST', body: JSON.stringify(body) });
 
 describe('the projects API', () => {
   it('creates a project and shows its webhook secret once', async () => {
-    const response = await post('/api/v1/projects', { name: 'acme/web', gitUrl: 'https://git.example.com/acme/web.git' });
+    const response = await post('/api/v1/projects', {
+      name: 'acme/web',
+      gitUrl: 'https://git.example.com/acme/web.git',
+    });
     expect(response.status).toBe(201);
     const project = (await response.json()) as { id: number; webhookSecret: string };
-    expect(project).toMatchObject({ name: 'acme/web', defaultBranch: 'main', webhookSecret: expect.stringMatching(/^[0-9a-f]{64}$/), webhookUrl: `http://localhost:${new URL(gyre.base).port}/webhooks/github?project=${project.id}` });
+    expect(project).toMatchObject({
+      name: 'acme/web',
+      defaultBranch: 'main',
+      webhookSecret: expect.stringMatching(/^[0-9a-f]{64}$/),
+      webhookUrl: `http://localhost:${new URL(gyre.base).port}/webhooks/github?project=${project.id}`,
+    });
     const again = (await (await api(`/api/v1/projects/${project.id}`)).json()) as Record<string, unknown>;
     expect(again).toMatchObject({ id: project.id, name: 'acme/web' });
     expect(again).not.toHaveProperty('webhookSecret');
@@ -32,7 +46,9 @@ describe('the projects API', () => {
   it('refuses a taken name with 409', async () => {
     const response = await post('/api/v1/projects', { name: 'acme/web', gitUrl: 'https://git.example.com/other.git' });
     expect(response.status).toBe(409);
-    expect(await response.json()).toEqual({ error: { code: 'conflict', message: 'a project named "acme/web" already exists; choose another name' } });
+    expect(await response.json()).toEqual({
+      error: { code: 'conflict', message: 'a project named "acme/web" already exists; choose another name' },
+    });
   });
 
   it('names every bad field of a request in one 400', async () => {
@@ -40,7 +56,9 @@ describe('the projects API', () => {
     expect(response.status).toBe(400);
     const body = (await response.json()) as { error: { code: string; details: { input: string }[] } };
     expect(body.error.code).toBe('invalid_input');
-    expect(body.error.details.map((d) => d.input)).toEqual(expect.arrayContaining(['body', 'body/name', 'body/gitUrl']));
+    expect(body.error.details.map((d) => d.input)).toEqual(
+      expect.arrayContaining(['body', 'body/name', 'body/gitUrl']),
+    );
   });
 
   it('answers malformed JSON with 400, not 500', async () => {
@@ -51,23 +69,43 @@ describe('the projects API', () => {
 
   it('refuses requests without a valid token', async () => {
     expect((await fetch(`${gyre.base}/api/v1/projects`)).status).toBe(401);
-    const forged = await fetch(`${gyre.base}/api/v1/projects`, { headers: { authorization: `Bearer gyre_pat_${'A'.repeat(43)}` } });
+    const forged = await fetch(`${gyre.base}/api/v1/projects`, {
+      headers: { authorization: `Bearer gyre_pat_${'A'.repeat(43)}` },
+    });
     expect(forged.status).toBe(401);
-    expect(await forged.json()).toEqual({ error: { code: 'unauthenticated', message: 'the API token is unknown or revoked' } });
+    expect(await forged.json()).toEqual({
+      error: { code: 'unauthenticated', message: 'the API token is unknown or revoked' },
+    });
   });
 
   it('pages through projects with a cursor', async () => {
-    for (const n of [1, 2, 3]) await post('/api/v1/projects', { name: `page/p${n}`, gitUrl: 'git@example.com:page.git' });
-    const first = (await (await api('/api/v1/projects?limit=2')).json()) as { items: { name: string }[]; nextCursor: number };
-    const second = (await (await api(`/api/v1/projects?limit=2&after=${first.nextCursor}`)).json()) as { items: { name: string }[]; nextCursor: number | null };
+    for (const n of [1, 2, 3])
+      await post('/api/v1/projects', { name: `page/p${n}`, gitUrl: 'git@example.com:page.git' });
+    const first = (await (await api('/api/v1/projects?limit=2')).json()) as {
+      items: { name: string }[];
+      nextCursor: number;
+    };
+    const second = (await (await api(`/api/v1/projects?limit=2&after=${first.nextCursor}`)).json()) as {
+      items: { name: string }[];
+      nextCursor: number | null;
+    };
     expect([...first.items, ...second.items].map((p) => p.name)).toEqual(['acme/web', 'page/p1', 'page/p2', 'page/p3']);
     expect(second.nextCursor).toBeNull();
   });
 
   it('keeps project variables encrypted: the API shows names and last 4 characters, the database no plaintext', async () => {
     const plaintext = 'sk_live_51HyperSecretValue9876';
-    const created = (await (await post('/api/v1/projects', { name: 'acme/vars', gitUrl: 'https://git.example.com/vars.git' })).json()) as { id: number; webhookSecret: string };
-    expect((await api(`/api/v1/projects/${created.id}/variables/STRIPE_KEY`, { method: 'PUT', body: JSON.stringify({ value: plaintext }) })).status).toBe(204);
+    const created = (await (
+      await post('/api/v1/projects', { name: 'acme/vars', gitUrl: 'https://git.example.com/vars.git' })
+    ).json()) as { id: number; webhookSecret: string };
+    expect(
+      (
+        await api(`/api/v1/projects/${created.id}/variables/STRIPE_KEY`, {
+          method: 'PUT',
+          body: JSON.stringify({ value: plaintext }),
+        })
+      ).status,
+    ).toBe(204);
     const listed = (await (await api(`/api/v1/projects/${created.id}/variables`)).json()) as { items: unknown[] };
     expect(listed.items).toEqual([{ name: 'STRIPE_KEY', last4: '9876', updatedAt: expect.any(String) }]);
 
@@ -81,34 +119,77 @@ describe('the projects API', () => {
   });
 
   it('refuses a variable value holding a NUL character, which no shell could export', async () => {
-    const created = (await (await post('/api/v1/projects', { name: 'acme/nul', gitUrl: 'https://git.example.com/nul.git' })).json()) as { id: number };
-    const response = await api(`/api/v1/projects/${created.id}/variables/BAD`, { method: 'PUT', body: JSON.stringify({ value: 'a\u0000b' }) });
+    const created = (await (
+      await post('/api/v1/projects', { name: 'acme/nul', gitUrl: 'https://git.example.com/nul.git' })
+    ).json()) as { id: number };
+    const response = await api(`/api/v1/projects/${created.id}/variables/BAD`, {
+      method: 'PUT',
+      body: JSON.stringify({ value: 'a\u0000b' }),
+    });
     expect(response.status).toBe(400);
-    expect(((await response.json()) as { error: { details: { input: string }[] } }).error.details[0]!.input).toBe('body/value');
+    expect(((await response.json()) as { error: { details: { input: string }[] } }).error.details[0]!.input).toBe(
+      'body/value',
+    );
   });
 
   it('deletes a project, after which it is gone', async () => {
-    const created = (await (await post('/api/v1/projects', { name: 'acme/gone', gitUrl: 'https://git.example.com/gone.git' })).json()) as { id: number };
+    const created = (await (
+      await post('/api/v1/projects', { name: 'acme/gone', gitUrl: 'https://git.example.com/gone.git' })
+    ).json()) as { id: number };
     expect((await api(`/api/v1/projects/${created.id}`, { method: 'DELETE' })).status).toBe(204);
     const response = await api(`/api/v1/projects/${created.id}`);
     expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ error: { code: 'not_found', message: `project ${created.id} does not exist` } });
+    expect(await response.json()).toEqual({
+      error: { code: 'not_found', message: `project ${created.id} does not exist` },
+    });
   });
 
   it('publishes an OpenAPI document generated from the route schemas, covering every route', async () => {
     const response = await fetch(`${gyre.base}/api/v1/openapi.json`);
     expect(response.status).toBe(200);
-    const doc = (await response.json()) as { openapi: string; paths: Record<string, Record<string, { summary?: string; requestBody?: unknown }>> };
+    const doc = (await response.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { summary?: string; requestBody?: unknown }>>;
+    };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/api/v1/accounts', '/api/v1/accounts/{id}', '/api/v1/accounts/{id}/admin', '/api/v1/builders', '/api/v1/builders/{id}/drain', '/api/v1/builders/{id}/revoke',
-      '/api/v1/deliveries', '/api/v1/deliveries/{id}', '/api/v1/deliveries/{id}/redeliver', '/api/v1/jobs/{id}', '/api/v1/jobs/{id}/log', '/api/v1/jobs/{id}/log/stream',
-      '/api/v1/join-secret/rotate', '/api/v1/pipelines/{id}', '/api/v1/pipelines/{id}/cancel', '/api/v1/pipelines/{id}/rerun', '/api/v1/pipelines/{id}/workflows',
-      '/api/v1/projects', '/api/v1/projects/{id}', '/api/v1/projects/{id}/pipelines', '/api/v1/projects/{id}/variables',
-      '/api/v1/projects/{id}/variables/{name}', '/api/v1/queue', '/api/v1/settings/signup', '/api/v1/workflows/{id}/jobs',
-      '/builder/v1/drain', '/builder/v1/heartbeat', '/builder/v1/jobs/{id}/ack', '/builder/v1/jobs/{id}/complete', '/builder/v1/jobs/{id}/heartbeat',
-      '/builder/v1/jobs/{id}/logs', '/builder/v1/jobs/{id}/steps', '/builder/v1/join-secret/check', '/builder/v1/lease', '/builder/v1/register',
-      '/healthz', '/webhooks/github',
+      '/api/v1/accounts',
+      '/api/v1/accounts/{id}',
+      '/api/v1/accounts/{id}/admin',
+      '/api/v1/builders',
+      '/api/v1/builders/{id}/drain',
+      '/api/v1/builders/{id}/revoke',
+      '/api/v1/deliveries',
+      '/api/v1/deliveries/{id}',
+      '/api/v1/deliveries/{id}/redeliver',
+      '/api/v1/jobs/{id}',
+      '/api/v1/jobs/{id}/log',
+      '/api/v1/jobs/{id}/log/stream',
+      '/api/v1/join-secret/rotate',
+      '/api/v1/pipelines/{id}',
+      '/api/v1/pipelines/{id}/cancel',
+      '/api/v1/pipelines/{id}/rerun',
+      '/api/v1/pipelines/{id}/workflows',
+      '/api/v1/projects',
+      '/api/v1/projects/{id}',
+      '/api/v1/projects/{id}/pipelines',
+      '/api/v1/projects/{id}/variables',
+      '/api/v1/projects/{id}/variables/{name}',
+      '/api/v1/queue',
+      '/api/v1/settings/signup',
+      '/api/v1/workflows/{id}/jobs',
+      '/builder/v1/drain',
+      '/builder/v1/heartbeat',
+      '/builder/v1/jobs/{id}/ack',
+      '/builder/v1/jobs/{id}/complete',
+      '/builder/v1/jobs/{id}/heartbeat',
+      '/builder/v1/jobs/{id}/logs',
+      '/builder/v1/jobs/{id}/steps',
+      '/builder/v1/join-secret/check',
+      '/builder/v1/lease',
+      '/builder/v1/register',
+      '/healthz',
+      '/webhooks/github',
     ]);
     const operations = Object.values(doc.paths).flatMap((methods) => Object.values(methods));
     expect(operations.filter((op) => op.summary === undefined)).toEqual([]);

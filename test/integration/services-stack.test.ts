@@ -24,7 +24,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gyre-stack-'));
   [httpPort, adminPort] = [await freePort(), await freePort()];
   expect(runGyre(['init', '--env', join(dir, '.env')]).status).toBe(0);
-  writeFileSync(join(dir, '.env'), `\nGYRE_BIND_ADDRESS=127.0.0.1\nGYRE_HTTP_PORT=${httpPort}\nGYRE_ADMIN_PORT=${adminPort}\n`, { flag: 'a' });
+  writeFileSync(
+    join(dir, '.env'),
+    `\nGYRE_BIND_ADDRESS=127.0.0.1\nGYRE_HTTP_PORT=${httpPort}\nGYRE_ADMIN_PORT=${adminPort}\n`,
+    { flag: 'a' },
+  );
   const rendered = runGyre(['render', '--env', join(dir, '.env'), '--out', dir]);
   expect(rendered.stderr).toBe('');
   expect(rendered.status).toBe(0);
@@ -32,7 +36,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // The last test already took the stack down; this is the safety net when an earlier one failed.
-  await compose.downAll({ ...composeOptions(), commandOptions: ['--volumes', '--remove-orphans'] }).catch((error: unknown) => console.warn(`cleanup of ${project} failed`, error));
+  await compose
+    .downAll({ ...composeOptions(), commandOptions: ['--volumes', '--remove-orphans'] })
+    .catch((error: unknown) => console.warn(`cleanup of ${project} failed`, error));
   rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
@@ -47,7 +53,10 @@ describe('the rendered default services stack', () => {
     for (const port of [httpPort, adminPort]) {
       const response = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(response.status).toBe(200);
-      expect(await response.json()).toMatchObject({ status: 'ok', database: { state: 'up', serverVersion: expect.stringMatching(/^15\./) } });
+      expect(await response.json()).toMatchObject({
+        status: 'ok',
+        database: { state: 'up', serverVersion: expect.stringMatching(/^15\./) },
+      });
     }
   }, 300_000);
 
@@ -55,7 +64,10 @@ describe('the rendered default services stack', () => {
     await compose.stopOne('db', composeOptions());
     const response = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
     expect(response.status).toBe(503);
-    expect(await response.json()).toMatchObject({ status: 'unavailable', database: { state: 'down', error: expect.any(String) } });
+    expect(await response.json()).toMatchObject({
+      status: 'unavailable',
+      database: { state: 'down', error: expect.any(String) },
+    });
   }, 120_000);
 
   it('comes down clean, leaving no containers behind', async () => {

@@ -27,7 +27,11 @@ describe('signing in to the user UI', () => {
 
   it('makes the first account an administrator, and the next one a regular user', async () => {
     const first = new WebClient(gyre.base);
-    expect((await first.submit('/signup', '/signup', { login: 'ada', password: 'correct horse battery' })).headers.get('location')).toBe('/');
+    expect(
+      (await first.submit('/signup', '/signup', { login: 'ada', password: 'correct horse battery' })).headers.get(
+        'location',
+      ),
+    ).toBe('/');
     expect(await (await first.get('/')).text()).toContain('ada (admin)');
 
     const second = new WebClient(gyre.base);
@@ -43,7 +47,10 @@ describe('signing in to the user UI', () => {
     const page = await bad.text();
     expect(page).toContain('login must be 1-39 letters');
     expect(page).toContain('password must be at least 10 characters');
-    const taken = await new WebClient(gyre.base).submit('/signup', '/signup', { login: 'ADA', password: 'someone elses password' });
+    const taken = await new WebClient(gyre.base).submit('/signup', '/signup', {
+      login: 'ADA',
+      password: 'someone elses password',
+    });
     expect(taken.status).toBe(409);
     expect(await taken.text()).toContain('the login &quot;ADA&quot; is taken');
   });
@@ -51,7 +58,15 @@ describe('signing in to the user UI', () => {
   it('reads a repeated form field as its last value, not as a list the handler cannot use', async () => {
     const browser = new WebClient(gyre.base);
     const csrf = /name="_csrf" value="([^"]+)"/.exec(await (await browser.get('/signup')).text())![1]!;
-    const answer = await browser.post('/signup', new URLSearchParams([['login', 'first-try'], ['login', 'carl'], ['password', 'carls long password'], ['_csrf', csrf]]));
+    const answer = await browser.post(
+      '/signup',
+      new URLSearchParams([
+        ['login', 'first-try'],
+        ['login', 'carl'],
+        ['password', 'carls long password'],
+        ['_csrf', csrf],
+      ]),
+    );
     expect(answer.status).toBe(302);
     expect(await (await browser.get('/')).text()).toContain('<span class="who">carl</span>');
   });
@@ -83,7 +98,11 @@ describe('signing in to the user UI', () => {
 
   it('keeps the session cookie away from scripts and refuses a redirect to another site after sign-in', async () => {
     const browser = new WebClient(gyre.base);
-    const signedIn = await browser.submit('/login?next=https%3A%2F%2Fevil.example%2F', '/login', { login: 'ada', password: 'correct horse battery', next: 'https://evil.example/' });
+    const signedIn = await browser.submit('/login?next=https%3A%2F%2Fevil.example%2F', '/login', {
+      login: 'ada',
+      password: 'correct horse battery',
+      next: 'https://evil.example/',
+    });
     expect(signedIn.headers.get('location')).toBe('/');
     expect(signedIn.headers.get('set-cookie')).toMatch(/gyre_session=[^;]+;.*HttpOnly/i);
     expect(signedIn.headers.get('set-cookie')).toMatch(/SameSite=Lax/i);

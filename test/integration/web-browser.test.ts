@@ -44,7 +44,11 @@ let projectPath: string;
 let firstJobPath: string;
 
 beforeAll(async () => {
-  [gyre, git, browser] = await Promise.all([startServicesUnderTest({ reapIntervalMs: 500 }), startGitServer(), launchBrowser()]);
+  [gyre, git, browser] = await Promise.all([
+    startServicesUnderTest({ reapIntervalMs: 500 }),
+    startGitServer(),
+    launchBrowser(),
+  ]);
   adminBase = gyre.services.addresses.admin.replace('0.0.0.0', '127.0.0.1');
   await git.createRepo(REPO);
   agent = await startAgent(gyre.base, BUILDER);
@@ -64,14 +68,16 @@ afterAll(async () => {
 const gitUrl = () => `git://${git.container.getIpAddress('bridge')}:9418/${REPO}.git`;
 
 /** GitHub's push example re-aimed at our commit on main, signed with the secret the page showed, sent to the URL it showed. */
-const deliverPush = (sha: string, message: string): Promise<Response> => deliverWebhook(webhook.url, pushPayloadFor(sha, { message }), webhook.secret);
+const deliverPush = (sha: string, message: string): Promise<Response> =>
+  deliverWebhook(webhook.url, pushPayloadFor(sha, { message }), webhook.secret);
 
 /** Reloads a page until `locator` is visible: for pages that do not update by themselves. */
 async function reloadUntilVisible(page: Page, locator: Locator, timeoutMs: number): Promise<void> {
   const started = Date.now();
   for (;;) {
     if (await locator.isVisible()) return;
-    if (Date.now() - started > timeoutMs) throw new Error(`${locator.toString()} did not show on ${page.url()} within ${timeoutMs} ms`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`${locator.toString()} did not show on ${page.url()} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await page.reload();
   }
@@ -216,7 +222,10 @@ describe('Gyre in a real browser: sign-up to a drained builder', () => {
 
       await admin.getByRole('link', { name: 'Audit log' }).click();
       await admin.getByRole('heading', { name: 'Audit log' }).waitFor();
-      const drainEntry = admin.locator('tbody tr', { hasText: 'admin:admin' }).filter({ hasText: BUILDER }).filter({ hasText: /drain/ });
+      const drainEntry = admin
+        .locator('tbody tr', { hasText: 'admin:admin' })
+        .filter({ hasText: BUILDER })
+        .filter({ hasText: /drain/ });
       await expect(drainEntry.count()).resolves.toBeGreaterThanOrEqual(1);
       await saveScreenshot(admin, 'web-10-admin-audit');
     } finally {

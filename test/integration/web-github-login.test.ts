@@ -15,7 +15,12 @@ beforeAll(async () => {
   [gyre, github] = await Promise.all([startServicesUnderTest(), startGitHubDouble()]);
   admin = new WebClient(gyre.services.addresses.admin.replace('0.0.0.0', '127.0.0.1'));
   await admin.submit('/login', '/login', { login: 'admin', password: TEST_SECRETS.GYRE_ADMIN_PASSWORD });
-  const saved = await admin.submit('/settings', '/settings/github', { baseUrl: github.baseUrl, apiUrl: github.apiUrl, clientId: github.clientId, clientSecret: github.clientSecret });
+  const saved = await admin.submit('/settings', '/settings/github', {
+    baseUrl: github.baseUrl,
+    apiUrl: github.apiUrl,
+    clientId: github.clientId,
+    clientSecret: github.clientSecret,
+  });
   expect(saved.status).toBe(303);
 }, 300_000);
 
@@ -78,7 +83,7 @@ describe('signing in with GitHub', () => {
     expect(stranger.cookie('gyre_session')).toBeUndefined();
   });
 
-  it('shows GitHub\'s own reason when the code is refused', async () => {
+  it("shows GitHub's own reason when the code is refused", async () => {
     const browser = new WebClient(gyre.base);
     const start = await browser.get('/auth/github/start');
     const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
@@ -88,7 +93,10 @@ describe('signing in with GitHub', () => {
   });
 
   it('gives a GitHub user whose login a local account already holds an account of their own', async () => {
-    const local = await new WebClient(gyre.base).submit('/signup', '/signup', { login: 'monalisa', password: 'a long local password' });
+    const local = await new WebClient(gyre.base).submit('/signup', '/signup', {
+      login: 'monalisa',
+      password: 'a long local password',
+    });
     expect(local.status).toBe(302);
     github.user = { id: 9_000_002, login: 'monalisa' };
     const browser = new WebClient(gyre.base);

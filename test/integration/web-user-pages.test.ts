@@ -12,7 +12,8 @@ import { WebClient } from '../support/web-client.js';
 // reaching the pages like a browser, and a simulated builder that runs jobs step by step.
 const XSS_SCRIPT = '<script>alert(1)</script>';
 const XSS_IMG = '<img src=x onerror=alert(1)>';
-const oneJobConfig = 'version: 2.1\njobs:\n  build:\n    docker: [{image: alpine}]\n    steps: [checkout]\nworkflows:\n  main:\n    jobs: [build]\n';
+const oneJobConfig =
+  'version: 2.1\njobs:\n  build:\n    docker: [{image: alpine}]\n    steps: [checkout]\nworkflows:\n  main:\n    jobs: [build]\n';
 
 let gyre: ServicesUnderTest;
 let git: GitServer;
@@ -48,7 +49,11 @@ afterAll(async () => {
 
 describe('adding a project', () => {
   it('names every problem of a bad form and keeps what was typed', async () => {
-    const answer = await browser.submit('/projects/new', '/projects/new', { name: '-bad name', gitUrl: 'not a url', defaultBranch: 'main' });
+    const answer = await browser.submit('/projects/new', '/projects/new', {
+      name: '-bad name',
+      gitUrl: 'not a url',
+      defaultBranch: 'main',
+    });
     expect(answer.status).toBe(400);
     const page = await answer.text();
     expect(page).toContain('Name: letters, digits');
@@ -57,7 +62,11 @@ describe('adding a project', () => {
   });
 
   it('shows the webhook URL and secret once, and never on the project page', async () => {
-    const answer = await browser.submit('/projects/new', '/projects/new', { name: 'acme/web', gitUrl: git.url('web'), defaultBranch: 'main' });
+    const answer = await browser.submit('/projects/new', '/projects/new', {
+      name: 'acme/web',
+      gitUrl: git.url('web'),
+      defaultBranch: 'main',
+    });
     expect(answer.status).toBe(201);
     const page = await answer.text();
     projectId = Number(/href="\/projects\/(\d+)"/.exec(page)?.[1]);
@@ -66,7 +75,11 @@ describe('adding a project', () => {
     const secret = /<span class="secret" data-copy>([0-9a-f]{64})<\/span>/.exec(page)?.[1];
     expect(secret).toBeDefined();
     expect(await text(`/projects/${projectId}`)).not.toContain(secret!);
-    const again = await browser.submit('/projects/new', '/projects/new', { name: 'acme/web', gitUrl: git.url('web'), defaultBranch: 'main' });
+    const again = await browser.submit('/projects/new', '/projects/new', {
+      name: 'acme/web',
+      gitUrl: git.url('web'),
+      defaultBranch: 'main',
+    });
     expect(again.status).toBe(409);
   });
 });
@@ -87,12 +100,16 @@ describe('a project page', () => {
 
   it('triggers a pipeline on a branch and sends the user to it', async () => {
     const { sha } = await git.push('web', { '.circleci/config.yml': oneJobConfig });
-    const answer = await browser.submit(`/projects/${projectId}`, `/projects/${projectId}/pipelines`, { branch: 'main' });
+    const answer = await browser.submit(`/projects/${projectId}`, `/projects/${projectId}/pipelines`, {
+      branch: 'main',
+    });
     expect(answer.status).toBe(303);
     const location = answer.headers.get('location')!;
     expect(location).toMatch(/^\/pipelines\/\d+$/);
     expect(await text(location)).toContain(sha.slice(0, 7));
-    const missing = await browser.submit(`/projects/${projectId}`, `/projects/${projectId}/pipelines`, { branch: 'no-such-branch' });
+    const missing = await browser.submit(`/projects/${projectId}`, `/projects/${projectId}/pipelines`, {
+      branch: 'no-such-branch',
+    });
     expect(missing.status).toBe(400);
     expect(await missing.text()).toContain('no branch');
   });
@@ -100,12 +117,19 @@ describe('a project page', () => {
 
 describe('a pipeline page', () => {
   it('draws jobs in columns by dependency depth and serves their live states as JSON', async () => {
-    const { pipelineId } = await seedWorkflow(db(), projectId, [{ name: 'deploy', requires: ['test'] }, { name: 'build', cpus: 64 }, { name: 'test', requires: ['build'] }]);
+    const { pipelineId } = await seedWorkflow(db(), projectId, [
+      { name: 'deploy', requires: ['test'] },
+      { name: 'build', cpus: 64 },
+      { name: 'test', requires: ['build'] },
+    ]);
     const page = await text(`/pipelines/${pipelineId}`);
     const columns = page.split('<ol class="graph-column">').slice(1);
     expect(columns.map((column) => /class="job-name">([^<]+)</.exec(column)?.[1])).toEqual(['build', 'test', 'deploy']);
     expect(page).toContain(`data-poll="/pipelines/${pipelineId}/status.json"`);
-    const status = (await (await browser.get(`/pipelines/${pipelineId}/status.json`)).json()) as { jobs: { state: string }[]; settled: boolean };
+    const status = (await (await browser.get(`/pipelines/${pipelineId}/status.json`)).json()) as {
+      jobs: { state: string }[];
+      settled: boolean;
+    };
     expect(status.jobs.map((j) => j.state).sort()).toEqual(['blocked', 'blocked', 'queued']);
     expect(status.settled).toBe(false);
     expect((await new WebClient(gyre.base).get(`/pipelines/${pipelineId}/status.json`)).status).toBe(401);
@@ -115,7 +139,14 @@ describe('a pipeline page', () => {
 describe('a job page', () => {
   it('shows steps with exit code and duration, the stored log, the live stream and the download', async () => {
     const { pipelineId } = await seedWorkflow(db(), projectId, [{ name: 'unit' }]);
-    const jobId = Number((await db().query<{ id: string }>('SELECT j.id FROM jobs j JOIN workflows w ON w.id = j.workflow_id WHERE w.pipeline_id = $1', [pipelineId])).rows[0]!.id);
+    const jobId = Number(
+      (
+        await db().query<{ id: string }>(
+          'SELECT j.id FROM jobs j JOIN workflows w ON w.id = j.workflow_id WHERE w.pipeline_id = $1',
+          [pipelineId],
+        )
+      ).rows[0]!.id,
+    );
     const lease = await leaseJob(jobId);
     await builder.ack(lease);
     await builder.step(lease, { index: 0, name: 'npm test', user: true, status: 'started' });
@@ -142,7 +173,14 @@ describe('a job page', () => {
 
   it('cancels a queued job and reruns its pipeline on the same commit', async () => {
     const { pipelineId } = await seedWorkflow(db(), projectId, [{ name: 'slow', cpus: 64 }]);
-    const jobId = Number((await db().query<{ id: string }>('SELECT j.id FROM jobs j JOIN workflows w ON w.id = j.workflow_id WHERE w.pipeline_id = $1', [pipelineId])).rows[0]!.id);
+    const jobId = Number(
+      (
+        await db().query<{ id: string }>(
+          'SELECT j.id FROM jobs j JOIN workflows w ON w.id = j.workflow_id WHERE w.pipeline_id = $1',
+          [pipelineId],
+        )
+      ).rows[0]!.id,
+    );
     const page = await text(`/jobs/${jobId}`);
     // A job too big for every builder says why it waits, and where to look.
     expect(page).toContain('needs 64 CPU / 4 GiB; largest builder slot is 2 CPU / 4 GiB');
@@ -155,13 +193,22 @@ describe('a job page', () => {
 
     const canceled = await browser.submit(`/jobs/${jobId}`, `/jobs/${jobId}/cancel`, {});
     expect(canceled.status).toBe(303);
-    expect(await text(`/jobs/${jobId}`)).toContain(`<span class="state state-canceled" data-job-id="${jobId}">canceled</span>`);
+    expect(await text(`/jobs/${jobId}`)).toContain(
+      `<span class="state state-canceled" data-job-id="${jobId}">canceled</span>`,
+    );
 
     const rerun = await browser.submit(`/jobs/${jobId}`, `/pipelines/${pipelineId}/rerun`, {});
     expect(rerun.status).toBe(303);
     const newId = Number(/\/pipelines\/(\d+)$/.exec(rerun.headers.get('location')!)?.[1]);
-    const fresh = await pool.query<{ sha: string; trigger: string; trigger_detail: { rerunOf: number } }>('SELECT sha, trigger, trigger_detail FROM pipelines WHERE id = $1', [newId]);
-    expect(fresh.rows[0]).toMatchObject({ sha: 'c'.repeat(40), trigger: 'api', trigger_detail: { rerunOf: pipelineId } });
+    const fresh = await pool.query<{ sha: string; trigger: string; trigger_detail: { rerunOf: number } }>(
+      'SELECT sha, trigger, trigger_detail FROM pipelines WHERE id = $1',
+      [newId],
+    );
+    expect(fresh.rows[0]).toMatchObject({
+      sha: 'c'.repeat(40),
+      trigger: 'api',
+      trigger_detail: { rerunOf: pipelineId },
+    });
   });
 });
 
@@ -183,7 +230,7 @@ describe('API tokens', () => {
     expect(await text('/tokens')).toContain('revoked');
   });
 
-  it('does not let one user revoke another user\'s token', async () => {
+  it("does not let one user revoke another user's token", async () => {
     const other = new WebClient(gyre.base);
     await other.submit('/signup', '/signup', { login: 'bob', password: 'another long password' });
     await other.submit('/tokens', '/tokens', { name: 'bob token' });
@@ -195,8 +242,18 @@ describe('API tokens', () => {
 
 describe('security', () => {
   it('shows markup in job names, step names and log lines as text on the job and pipeline pages', async () => {
-    const { pipelineId } = await seedWorkflow(db(), projectId, [{ name: XSS_SCRIPT }, { name: XSS_IMG, requires: [XSS_SCRIPT] }]);
-    const jobId = Number((await db().query<{ id: string }>('SELECT j.id FROM jobs j JOIN workflows w ON w.id = j.workflow_id WHERE w.pipeline_id = $1 AND j.name = $2', [pipelineId, XSS_SCRIPT])).rows[0]!.id);
+    const { pipelineId } = await seedWorkflow(db(), projectId, [
+      { name: XSS_SCRIPT },
+      { name: XSS_IMG, requires: [XSS_SCRIPT] },
+    ]);
+    const jobId = Number(
+      (
+        await db().query<{ id: string }>(
+          'SELECT j.id FROM jobs j JOIN workflows w ON w.id = j.workflow_id WHERE w.pipeline_id = $1 AND j.name = $2',
+          [pipelineId, XSS_SCRIPT],
+        )
+      ).rows[0]!.id,
+    );
     const lease = await leaseJob(jobId);
     await builder.ack(lease);
     await builder.step(lease, { index: 0, name: XSS_IMG, user: true, status: 'started' });
@@ -213,11 +270,22 @@ describe('security', () => {
 
   it('refuses every form posted without its CSRF token', async () => {
     const { pipelineId } = await seedWorkflow(db(), projectId, [{ name: 'guarded', cpus: 64 }]);
-    for (const action of ['/projects/new', `/projects/${projectId}/pipelines`, `/pipelines/${pipelineId}/cancel`, `/pipelines/${pipelineId}/rerun`, '/tokens']) {
+    for (const action of [
+      '/projects/new',
+      `/projects/${projectId}/pipelines`,
+      `/pipelines/${pipelineId}/cancel`,
+      `/pipelines/${pipelineId}/rerun`,
+      '/tokens',
+    ]) {
       const forged = await browser.post(action, { name: 'x', branch: 'main' });
       expect([action, forged.status]).toEqual([action, 403]);
     }
-    const still = (await pool.query<{ state: string }>('SELECT j.state FROM jobs j JOIN workflows w ON w.id = j.workflow_id WHERE w.pipeline_id = $1', [pipelineId])).rows[0];
+    const still = (
+      await pool.query<{ state: string }>(
+        'SELECT j.state FROM jobs j JOIN workflows w ON w.id = j.workflow_id WHERE w.pipeline_id = $1',
+        [pipelineId],
+      )
+    ).rows[0];
     expect(still?.state).toBe('queued');
   });
 });

@@ -13,7 +13,9 @@ let project: { id: number; webhookSecret: string };
 beforeAll(async () => {
   gyre = await startServicesUnderTest();
   // Nothing listens on port 1, so pipelines that do get created fail fast at fetching.
-  const created = await gyre.api('/api/v1/projects', { body: { name: 'fuzz/target', gitUrl: 'git://127.0.0.1:1/none.git' } });
+  const created = await gyre.api('/api/v1/projects', {
+    body: { name: 'fuzz/target', gitUrl: 'git://127.0.0.1:1/none.git' },
+  });
   project = (await created.json()) as typeof project;
 }, 300_000);
 
@@ -21,16 +23,21 @@ afterAll(async () => {
   await gyre?.stop();
 }, 120_000);
 
-const events = fc.oneof(fc.constantFrom('push', 'pull_request', 'ping', 'issues', 'create', 'delete'), fc.string({ maxLength: 30 }));
+const events = fc.oneof(
+  fc.constantFrom('push', 'pull_request', 'ping', 'issues', 'create', 'delete'),
+  fc.string({ maxLength: 30 }),
+);
 const realPayloads = [...examplesOf('push'), ...examplesOf('pull_request'), ...examplesOf('ping')];
 
 /** A real payload with one value replaced by anything JSON can hold. */
-const mutatedPayload = fc.tuple(fc.constantFrom(...realPayloads), fc.nat(), fc.jsonValue()).map(([payload, pick, value]) => {
-  const copy = structuredClone(payload) as Record<string, unknown>;
-  const keys = Object.keys(copy);
-  copy[keys[pick % keys.length]!] = value;
-  return copy;
-});
+const mutatedPayload = fc
+  .tuple(fc.constantFrom(...realPayloads), fc.nat(), fc.jsonValue())
+  .map(([payload, pick, value]) => {
+    const copy = structuredClone(payload) as Record<string, unknown>;
+    const keys = Object.keys(copy);
+    copy[keys[pick % keys.length]!] = value;
+    return copy;
+  });
 
 const body = fc.oneof(
   fc.uint8Array({ maxLength: 2000 }).map((bytes) => Buffer.from(bytes)),
@@ -39,32 +46,63 @@ const body = fc.oneof(
 );
 
 async function post(headers: Record<string, string>, payload: Buffer): Promise<number> {
-  const response = await fetch(`${gyre.base}/webhooks/github?project=${project.id}`, { method: 'POST', headers, body: payload });
-  const answer = (await response.json());
-  if (response.status >= 400) expect(answer).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
+  const response = await fetch(`${gyre.base}/webhooks/github?project=${project.id}`, {
+    method: 'POST',
+    headers,
+    body: payload,
+  });
+  const answer = await response.json();
+  if (response.status >= 400)
+    expect(answer).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
   return response.status;
 }
 
 describe('the webhook endpoint under fuzzing', () => {
   it('never answers 5xx to correctly signed deliveries of any event and body', async () => {
     await fc.assert(
-      fc.asyncProperty(events, body, fc.uuid(), fc.constantFrom('application/json', 'application/x-www-form-urlencoded'), async (event, payload, deliveryId, contentType) => {
-        const signed = { 'content-type': contentType, 'x-github-event': event, 'x-github-delivery': deliveryId, 'x-hub-signature-256': signGitHubBody(payload, project.webhookSecret) };
-        expect(await post(signed, payload)).toBeLessThan(500);
-      }),
+      fc.asyncProperty(
+        events,
+        body,
+        fc.uuid(),
+        fc.constantFrom('application/json', 'application/x-www-form-urlencoded'),
+        async (event, payload, deliveryId, contentType) => {
+          const signed = {
+            'content-type': contentType,
+            'x-github-event': event,
+            'x-github-delivery': deliveryId,
+            'x-hub-signature-256': signGitHubBody(payload, project.webhookSecret),
+          };
+          expect(await post(signed, payload)).toBeLessThan(500);
+        },
+      ),
       { numRuns: runs },
     );
   }, 600_000);
 
   it('never answers 5xx to arbitrary headers', async () => {
-    const header = fc.oneof(fc.constant(undefined), fc.string({ maxLength: 80 }).filter((s) => /^[\x20-\x7e]*$/.test(s)));
+    const header = fc.oneof(
+      fc.constant(undefined),
+      fc.string({ maxLength: 80 }).filter((s) => /^[\x20-\x7e]*$/.test(s)),
+    );
     await fc.assert(
-      fc.asyncProperty(header, header, header, header, body, async (event, deliveryId, signature, contentType, payload) => {
-        const headers = Object.fromEntries(
-          Object.entries({ 'x-github-event': event, 'x-github-delivery': deliveryId, 'x-hub-signature-256': signature, 'content-type': contentType }).filter((e): e is [string, string] => e[1] !== undefined),
-        );
-        expect(await post(headers, payload)).toBeLessThan(500);
-      }),
+      fc.asyncProperty(
+        header,
+        header,
+        header,
+        header,
+        body,
+        async (event, deliveryId, signature, contentType, payload) => {
+          const headers = Object.fromEntries(
+            Object.entries({
+              'x-github-event': event,
+              'x-github-delivery': deliveryId,
+              'x-hub-signature-256': signature,
+              'content-type': contentType,
+            }).filter((e): e is [string, string] => e[1] !== undefined),
+          );
+          expect(await post(headers, payload)).toBeLessThan(500);
+        },
+      ),
       { numRuns: Math.ceil(runs / 5) },
     );
   }, 600_000);

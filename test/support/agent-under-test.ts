@@ -16,7 +16,11 @@ export const docker = new Dockerode();
 const TEST_SLOTS = { slots: 2, slotCpus: 0, slotMemoryBytes: 4 * 1024 ** 3 };
 
 /** `gyre agent` in this process, against the services app under test. */
-export async function startAgent(servicesUrl: string, name: string, overrides: Partial<AgentConfig> = {}): Promise<Agent> {
+export async function startAgent(
+  servicesUrl: string,
+  name: string,
+  overrides: Partial<AgentConfig> = {},
+): Promise<Agent> {
   const config: AgentConfig = {
     servicesUrl,
     joinSecret: TEST_SECRETS.GYRE_JOIN_SECRET,
@@ -43,31 +47,48 @@ export interface AgentProcess {
   readonly exited: Promise<number | string>;
 }
 
-export async function spawnAgent(servicesUrl: string, name: string, stateDir: string, env: Readonly<Record<string, string>> = {}): Promise<AgentProcess> {
+export async function spawnAgent(
+  servicesUrl: string,
+  name: string,
+  stateDir: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<AgentProcess> {
   const apiPort = await freePort();
-  const child = spawn(process.execPath, [join(packageRoot, 'dist/cli.js'), 'agent', '--state-dir', stateDir, '--api-port', String(apiPort)], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      GYRE_SERVICES_URL: servicesUrl,
-      GYRE_JOIN_SECRET: TEST_SECRETS.GYRE_JOIN_SECRET,
-      GYRE_BUILDER_NAME: name,
-      GYRE_BUILDER_SLOTS: String(TEST_SLOTS.slots),
-      GYRE_SLOT_CPUS: '0',
-      GYRE_SLOT_MEMORY: '4G',
-      ...env,
+  const child = spawn(
+    process.execPath,
+    [join(packageRoot, 'dist/cli.js'), 'agent', '--state-dir', stateDir, '--api-port', String(apiPort)],
+    {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        GYRE_SERVICES_URL: servicesUrl,
+        GYRE_JOIN_SECRET: TEST_SECRETS.GYRE_JOIN_SECRET,
+        GYRE_BUILDER_NAME: name,
+        GYRE_BUILDER_SLOTS: String(TEST_SLOTS.slots),
+        GYRE_SLOT_CPUS: '0',
+        GYRE_SLOT_MEMORY: '4G',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let output = '';
   child.stdout.on('data', (data: Buffer) => (output += data.toString()));
   child.stderr.on('data', (data: Buffer) => (output += data.toString()));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
   return { child, apiPort, output: () => output, exited };
 }
 
 /** Containers, networks and volumes labelled as this builder's. */
-export async function leftoversOf(builderName: string): Promise<{ containers: number; networks: number; volumes: number }> {
+export async function leftoversOf(
+  builderName: string,
+): Promise<{ containers: number; networks: number; volumes: number }> {
   const filters = JSON.stringify({ label: [`${LABEL_BUILDER}=${builderName}`] });
-  const [containers, networks, volumes] = await Promise.all([docker.listContainers({ all: true, filters }), docker.listNetworks({ filters }), docker.listVolumes({ filters })]);
+  const [containers, networks, volumes] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+    docker.listVolumes({ filters }),
+  ]);
   return { containers: containers.length, networks: networks.length, volumes: volumes.Volumes?.length ?? 0 };
 }

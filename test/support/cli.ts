@@ -9,7 +9,10 @@ export interface CliResult {
 }
 
 /** Runs the built `gyre` CLI (dist/cli.js) as a user would. */
-export function runGyre(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): CliResult {
+export function runGyre(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): CliResult {
   const result = spawnSync(process.execPath, [join(packageRoot, 'dist/cli.js'), ...args], {
     cwd: options.cwd ?? packageRoot,
     env: options.env ?? process.env,
@@ -23,9 +26,16 @@ export function runGyre(args: readonly string[], options: { cwd?: string; env?: 
  * The CLI without blocking this process: needed when the command talks to a server that runs in
  * the test's own process (spawnSync would stop that server from answering).
  */
-export function runGyreAsync(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runGyreAsync(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(packageRoot, 'dist/cli.js'), ...args], { cwd: packageRoot, env: options.env ?? process.env, timeout: options.timeoutMs ?? 60_000 });
+    const child = spawn(process.execPath, [join(packageRoot, 'dist/cli.js'), ...args], {
+      cwd: packageRoot,
+      env: options.env ?? process.env,
+      timeout: options.timeoutMs ?? 60_000,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));

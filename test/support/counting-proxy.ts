@@ -17,10 +17,19 @@ export class CountingProxy {
     const server = createServer((incoming, outgoing) => {
       const path = (incoming.url ?? '/').split('?')[0]!;
       counts.set(path, (counts.get(path) ?? 0) + 1);
-      const out = forward({ host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      });
+      const out = forward(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: incoming.method,
+          path: incoming.url,
+          headers: incoming.headers,
+        },
+        (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        },
+      );
       out.on('error', () => outgoing.destroy());
       incoming.pipe(out);
     });

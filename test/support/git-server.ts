@@ -57,29 +57,53 @@ export async function startGitServer(): Promise<GitServer> {
     .withWaitStrategy(Wait.forLogMessage('Ready to rumble'))
     .start();
   const workRoot = await mkdtemp(join(tmpdir(), 'gyre-git-server-'));
-  const url = (repo: string) => `git://${container.getHost()}:${container.getMappedPort(GIT_PORT)}/${checkName(repo)}.git`;
+  const url = (repo: string) =>
+    `git://${container.getHost()}:${container.getMappedPort(GIT_PORT)}/${checkName(repo)}.git`;
   let stopped = false;
   return {
     container,
     url,
     createRepo: async (name) => {
-      const result = await container.exec(['git', 'init', '--bare', '--quiet', '--initial-branch=main', `/srv/git/${checkName(name)}.git`]);
+      const result = await container.exec([
+        'git',
+        'init',
+        '--bare',
+        '--quiet',
+        '--initial-branch=main',
+        `/srv/git/${checkName(name)}.git`,
+      ]);
       if (result.exitCode !== 0) throw new Error(`git init of test repository ${name} failed: ${result.output}`);
     },
     deleteBranch: async (repo, branch) => {
-      const result = await container.exec(['git', '-C', `/srv/git/${checkName(repo)}.git`, 'update-ref', '-d', `refs/heads/${branch}`]);
-      if (result.exitCode !== 0) throw new Error(`deleting branch ${branch} of test repository ${repo} failed: ${result.output}`);
+      const result = await container.exec([
+        'git',
+        '-C',
+        `/srv/git/${checkName(repo)}.git`,
+        'update-ref',
+        '-d',
+        `refs/heads/${branch}`,
+      ]);
+      if (result.exitCode !== 0)
+        throw new Error(`deleting branch ${branch} of test repository ${repo} failed: ${result.output}`);
     },
     push: (repo, files, options = {}) => pushFiles(join(workRoot, checkName(repo)), url(repo), files, options),
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      await Promise.all([container.stop({ remove: true, removeVolumes: true }), rm(workRoot, { recursive: true, force: true })]);
+      await Promise.all([
+        container.stop({ remove: true, removeVolumes: true }),
+        rm(workRoot, { recursive: true, force: true }),
+      ]);
     },
   };
 }
 
-async function pushFiles(work: string, remote: string, files: Readonly<Record<string, string>>, options: PushOptions): Promise<{ sha: string }> {
+async function pushFiles(
+  work: string,
+  remote: string,
+  files: Readonly<Record<string, string>>,
+  options: PushOptions,
+): Promise<{ sha: string }> {
   const branch = options.branch ?? 'main';
   await mkdir(work, { recursive: true });
   await git(work, 'init', '--quiet');
@@ -101,7 +125,11 @@ async function pushFiles(work: string, remote: string, files: Readonly<Record<st
 }
 
 async function git(cwd: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run('git', args, { cwd, timeout: 60_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+  const { stdout } = await run('git', args, {
+    cwd,
+    timeout: 60_000,
+    env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+  });
   return stdout;
 }
 

@@ -29,13 +29,23 @@ export async function startFlakyGitHub(double: GitHubDouble): Promise<FlakyGitHu
       if (request.method === 'POST' && STATUS_POST.test(path) && failures > 0) {
         failures -= 1;
         refused += 1;
-        response.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ message: 'Server Error' }));
+        response
+          .writeHead(500, { 'content-type': 'application/json; charset=utf-8' })
+          .end(JSON.stringify({ message: 'Server Error' }));
         return;
       }
       const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(request.headers)) if (typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name)) headers[name] = value;
-      const answer = await fetch(`${double.baseUrl}${request.url ?? '/'}`, { method: request.method ?? 'GET', headers, ...(body.length > 0 && { body }) });
-      response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
+      for (const [name, value] of Object.entries(request.headers))
+        if (typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name))
+          headers[name] = value;
+      const answer = await fetch(`${double.baseUrl}${request.url ?? '/'}`, {
+        method: request.method ?? 'GET',
+        headers,
+        ...(body.length > 0 && { body }),
+      });
+      response
+        .writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' })
+        .end(Buffer.from(await answer.arrayBuffer()));
     })().catch((error: unknown) => response.writeHead(502).end(String(error)));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -70,7 +70,8 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     const url = new URL(request.url ?? '/', double.baseUrl);
     if (request.method === 'GET' && url.pathname === '/login/oauth/authorize') {
       const redirectUri = url.searchParams.get('redirect_uri');
-      if (url.searchParams.get('client_id') !== double.clientId || !redirectUri) return send(response, 404, { message: 'Not Found' });
+      if (url.searchParams.get('client_id') !== double.clientId || !redirectUri)
+        return send(response, 404, { message: 'Not Found' });
       const code = randomBytes(10).toString('hex');
       codes.set(code, { user: double.user, redirectUri });
       const back = new URL(redirectUri);
@@ -82,8 +83,16 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     if (request.method === 'POST' && url.pathname === '/login/oauth/access_token') {
       const body = parseBody(await readBody(request), request.headers['content-type']);
       const grant = codes.get(String(body['code']));
-      if (body['client_id'] !== double.clientId || body['client_secret'] !== double.clientSecret) return send(response, 200, { error: 'incorrect_client_credentials', error_description: 'The client_id and/or client_secret passed are incorrect.' });
-      if (!grant) return send(response, 200, { error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' });
+      if (body['client_id'] !== double.clientId || body['client_secret'] !== double.clientSecret)
+        return send(response, 200, {
+          error: 'incorrect_client_credentials',
+          error_description: 'The client_id and/or client_secret passed are incorrect.',
+        });
+      if (!grant)
+        return send(response, 200, {
+          error: 'bad_verification_code',
+          error_description: 'The code passed is incorrect or expired.',
+        });
       codes.delete(String(body['code']));
       const token = `gho_${randomBytes(16).toString('hex')}`;
       tokens.set(token, grant.user);
@@ -92,15 +101,38 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     if (!url.pathname.startsWith('/api/v3/')) return send(response, 404, { message: 'Not Found' });
     const token = /^(?:Bearer|token) (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
     const caller = token ? tokens.get(token) : undefined;
-    if (!caller) return send(response, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+    if (!caller)
+      return send(response, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
     const path = url.pathname.slice('/api/v3'.length);
-    if (request.method === 'GET' && path === '/user') return send(response, 200, { login: caller.login, id: caller.id, type: 'User', site_admin: false });
+    if (request.method === 'GET' && path === '/user')
+      return send(response, 200, { login: caller.login, id: caller.id, type: 'User', site_admin: false });
     const status = /^\/repos\/([^/]+\/[^/]+)\/statuses\/([0-9a-f]{40})$/.exec(path);
     if (request.method === 'POST' && status) {
-      const body = JSON.parse(await readBody(request)) as { state?: string; context?: string; description?: string; target_url?: string };
-      if (!['error', 'failure', 'pending', 'success'].includes(body.state ?? '')) return send(response, 422, { message: 'Validation Failed', errors: [{ resource: 'Status', field: 'state', code: 'invalid' }] });
-      double.statuses.push({ repo: status[1]!, sha: status[2]!, state: body.state!, context: body.context ?? 'default', description: body.description, targetUrl: body.target_url });
-      return send(response, 201, { state: body.state, context: body.context ?? 'default', description: body.description ?? null, target_url: body.target_url ?? null });
+      const body = JSON.parse(await readBody(request)) as {
+        state?: string;
+        context?: string;
+        description?: string;
+        target_url?: string;
+      };
+      if (!['error', 'failure', 'pending', 'success'].includes(body.state ?? ''))
+        return send(response, 422, {
+          message: 'Validation Failed',
+          errors: [{ resource: 'Status', field: 'state', code: 'invalid' }],
+        });
+      double.statuses.push({
+        repo: status[1]!,
+        sha: status[2]!,
+        state: body.state!,
+        context: body.context ?? 'default',
+        description: body.description,
+        targetUrl: body.target_url,
+      });
+      return send(response, 201, {
+        state: body.state,
+        context: body.context ?? 'default',
+        description: body.description ?? null,
+        target_url: body.target_url ?? null,
+      });
     }
     return send(response, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
   }

@@ -38,7 +38,14 @@ export function pullRequestExample(action: string): PullRequestEvent {
 }
 
 /** GitHub's push example re-aimed at a commit: its branch, sha, head commit message and (optionally) repository. */
-export function pushPayloadFor(sha: string, options: { branch?: string; message?: string; repository?: { full_name: string; name: string; default_branch?: string } } = {}): Buffer {
+export function pushPayloadFor(
+  sha: string,
+  options: {
+    branch?: string;
+    message?: string;
+    repository?: { full_name: string; name: string; default_branch?: string };
+  } = {},
+): Buffer {
   const payload = pushExample('refs/heads/master', false);
   Object.assign(payload, { ref: `refs/heads/${options.branch ?? 'main'}`, after: sha });
   if (options.repository) Object.assign(payload.repository, options.repository);
@@ -47,7 +54,12 @@ export function pushPayloadFor(sha: string, options: { branch?: string; message?
 }
 
 /** Posts `body` to a webhook URL as GitHub does: its headers, a fresh delivery id unless given, signed with `secret`. */
-export function deliverWebhook(url: string, body: Buffer, secret: string, options: { event?: string; deliveryId?: string } = {}): Promise<Response> {
+export function deliverWebhook(
+  url: string,
+  body: Buffer,
+  secret: string,
+  options: { event?: string; deliveryId?: string } = {},
+): Promise<Response> {
   return fetch(url, {
     method: 'POST',
     headers: {

@@ -54,15 +54,33 @@ function pathsOf(name: string) {
 
 /** Starts the engine, first removing what a crashed earlier run with the same name left behind. */
 export async function startNetnsEngine(options: NetnsEngineOptions): Promise<NetnsEngine> {
-  if (!/^[a-z0-9]{1,10}$/.test(options.name)) throw new Error(`engine name ${options.name} must match [a-z0-9]{1,10} (veth names are limited to 15 characters)`);
+  if (!/^[a-z0-9]{1,10}$/.test(options.name))
+    throw new Error(`engine name ${options.name} must match [a-z0-9]{1,10} (veth names are limited to 15 characters)`);
   const p = pathsOf(options.name);
   await teardown(options.name, undefined);
   await setUpNamespace(options);
   await mkdir(p.dataRoot, { recursive: true });
   await mkdir(p.execRoot, { recursive: true });
   const log = createWriteStream(p.logFile, { flags: 'a' });
-  const daemon = spawn('nsenter', [`--net=/var/run/netns/${p.netns}`, 'dockerd', '--data-root', p.dataRoot, '--exec-root', p.execRoot, '--pidfile', p.pidFile,
-    '-H', `unix://${p.socketPath}`, '-H', `tcp://${options.subnet}.2:2375`, ...(options.bip ? ['--bip', options.bip] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const daemon = spawn(
+    'nsenter',
+    [
+      `--net=/var/run/netns/${p.netns}`,
+      'dockerd',
+      '--data-root',
+      p.dataRoot,
+      '--exec-root',
+      p.execRoot,
+      '--pidfile',
+      p.pidFile,
+      '-H',
+      `unix://${p.socketPath}`,
+      '-H',
+      `tcp://${options.subnet}.2:2375`,
+      ...(options.bip ? ['--bip', options.bip] : []),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   daemon.stdout.pipe(log);
   daemon.stderr.pipe(log);
   const engine: NetnsEngine = {
@@ -85,12 +103,16 @@ export async function startNetnsEngine(options: NetnsEngineOptions): Promise<Net
 export async function shipImage(engine: NetnsEngine, ref: string): Promise<void> {
   const stream = await new Docker().getImage(ref).get();
   await new Promise<void>((resolve, reject) => {
-    void new Docker({ socketPath: engine.socketPath }).loadImage(stream, {}, (error, output?: NodeJS.ReadableStream) => {
-      if (error) return reject(error instanceof Error ? error : new Error(String(error)));
-      output!.on('data', () => undefined);
-      output!.once('end', () => resolve());
-      output!.once('error', reject);
-    });
+    void new Docker({ socketPath: engine.socketPath }).loadImage(
+      stream,
+      {},
+      (error, output?: NodeJS.ReadableStream) => {
+        if (error) return reject(error instanceof Error ? error : new Error(String(error)));
+        output!.on('data', () => undefined);
+        output!.once('end', () => resolve());
+        output!.once('error', reject);
+      },
+    );
   });
 }
 
@@ -108,7 +130,8 @@ async function setUpNamespace({ name, subnet }: NetnsEngineOptions): Promise<voi
 async function waitForEngine(engine: NetnsEngine, daemon: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (daemon.exitCode !== null) throw new Error(`dockerd ${engine.name} exited with ${daemon.exitCode}; see /var/log/dockerd-${engine.name}.log`);
+    if (daemon.exitCode !== null)
+      throw new Error(`dockerd ${engine.name} exited with ${daemon.exitCode}; see /var/log/dockerd-${engine.name}.log`);
     try {
       await exec('docker', ['-H', engine.socketUrl, 'version', '--format', '{{.Server.Version}}']);
       return;
@@ -116,7 +139,9 @@ async function waitForEngine(engine: NetnsEngine, daemon: ChildProcess, timeoutM
       await new Promise((resolve) => setTimeout(resolve, 500)); // not up yet
     }
   }
-  throw new Error(`dockerd ${engine.name} did not answer on ${engine.socketUrl} within ${timeoutMs / 1000}s; see /var/log/dockerd-${engine.name}.log`);
+  throw new Error(
+    `dockerd ${engine.name} did not answer on ${engine.socketUrl} within ${timeoutMs / 1000}s; see /var/log/dockerd-${engine.name}.log`,
+  );
 }
 
 /** Stops dockerd and removes the namespace, veth, mounts and data; keeps going after a failure. */
@@ -137,8 +162,10 @@ async function teardown(name: string, daemon: ChildProcess | undefined): Promise
   await attempt('unmounting', () => unmountUnder([p.dataRoot, p.execRoot]));
   await attempt('deleting the namespace', () => ignoreMissing(exec('ip', ['netns', 'delete', p.netns])));
   await attempt('deleting the veth', () => ignoreMissing(exec('ip', ['link', 'delete', p.hostVeth])));
-  for (const path of [p.dataRoot, p.execRoot, p.socketPath, p.pidFile]) await attempt(`removing ${path}`, () => rm(path, { recursive: true, force: true }));
-  if (errors.length > 0) throw new AggregateError(errors, `tearing down engine ${name} left ${errors.length} problem(s)`);
+  for (const path of [p.dataRoot, p.execRoot, p.socketPath, p.pidFile])
+    await attempt(`removing ${path}`, () => rm(path, { recursive: true, force: true }));
+  if (errors.length > 0)
+    throw new AggregateError(errors, `tearing down engine ${name} left ${errors.length} problem(s)`);
 }
 
 async function removeAllContainers(socketPath: string): Promise<void> {
@@ -154,7 +181,8 @@ async function stopDaemon(daemon: ChildProcess | undefined, pidFile: string): Pr
   const pid = daemon?.pid ?? (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : undefined);
   if (pid === undefined || !isAlive(pid)) return;
   process.kill(pid, 'SIGTERM');
-  for (let waited = 0; waited < 30_000 && isAlive(pid); waited += 200) await new Promise((resolve) => setTimeout(resolve, 200));
+  for (let waited = 0; waited < 30_000 && isAlive(pid); waited += 200)
+    await new Promise((resolve) => setTimeout(resolve, 200));
   if (isAlive(pid)) process.kill(pid, 'SIGKILL');
 }
 
@@ -169,8 +197,13 @@ function isAlive(pid: number): boolean {
 }
 
 async function unmountUnder(dirs: readonly string[]): Promise<void> {
-  const points = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((line) => line.split(' ')[1] ?? '');
-  const inside = points.filter((point) => dirs.some((dir) => point === dir || point.startsWith(`${dir}/`))).sort().reverse();
+  const points = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1] ?? '');
+  const inside = points
+    .filter((point) => dirs.some((dir) => point === dir || point.startsWith(`${dir}/`)))
+    .sort()
+    .reverse();
   for (const point of inside) await exec('umount', ['-l', point]);
 }
 

@@ -17,14 +17,25 @@ export interface JobDetailView extends JobSummaryView {
     readonly builder: string | null;
     readonly outcome: string | null;
     readonly message: string | null;
-    readonly steps: readonly { readonly index: number; readonly name: string; readonly status: string; readonly exitCode: number | null }[];
+    readonly steps: readonly {
+      readonly index: number;
+      readonly name: string;
+      readonly status: string;
+      readonly exitCode: number | null;
+    }[];
   }[];
 }
 
 const FINISHED = new Set(['success', 'failed', 'canceled', 'infrastructure_failed', 'not_run']);
 
 /** Pushes `.circleci/config.yml` (and any other files) to the repository and triggers a pipeline on main. */
-export async function pushAndTrigger(gyre: ServicesUnderTest, git: GitServer, target: { repo: string; projectId: number }, config: string, files: Readonly<Record<string, string>> = {}): Promise<number> {
+export async function pushAndTrigger(
+  gyre: ServicesUnderTest,
+  git: GitServer,
+  target: { repo: string; projectId: number },
+  config: string,
+  files: Readonly<Record<string, string>> = {},
+): Promise<number> {
   await git.push(target.repo, { '.circleci/config.yml': config, ...files });
   const response = await gyre.api(`/api/v1/projects/${target.projectId}/pipelines`, { body: { branch: 'main' } });
   if (response.status !== 201) throw new Error(`trigger failed: ${response.status} ${await response.text()}`);
@@ -32,10 +43,17 @@ export async function pushAndTrigger(gyre: ServicesUnderTest, git: GitServer, ta
 }
 
 /** The pipeline's jobs, once `until` holds for them (by default: every job finished). */
-export async function waitForJobs(gyre: ServicesUnderTest, pipelineId: number, until: (jobs: JobSummaryView[]) => boolean = (jobs) => jobs.length > 0 && jobs.every((j) => FINISHED.has(j.state)), timeoutMs = 120_000): Promise<JobSummaryView[]> {
+export async function waitForJobs(
+  gyre: ServicesUnderTest,
+  pipelineId: number,
+  until: (jobs: JobSummaryView[]) => boolean = (jobs) => jobs.length > 0 && jobs.every((j) => FINISHED.has(j.state)),
+  timeoutMs = 120_000,
+): Promise<JobSummaryView[]> {
   let jobs: JobSummaryView[] = [];
-  for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
-    const answer = (await (await gyre.api(`/api/v1/pipelines/${pipelineId}/workflows`)).json()) as { items?: { jobs: JobSummaryView[] }[] };
+  for (const started = Date.now(); Date.now() - started < timeoutMs;) {
+    const answer = (await (await gyre.api(`/api/v1/pipelines/${pipelineId}/workflows`)).json()) as {
+      items?: { jobs: JobSummaryView[] }[];
+    };
     jobs = (answer.items ?? []).flatMap((w) => w.jobs);
     if (until(jobs)) return jobs;
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -48,7 +66,11 @@ export async function jobDetail(gyre: ServicesUnderTest, jobId: number): Promise
 }
 
 /** The job's log as text; `all` puts every attempt after a `--- attempt N ---` line. */
-export async function jobLog(gyre: ServicesUnderTest, jobId: number, attempt: 'latest' | 'all' | number = 'latest'): Promise<string> {
+export async function jobLog(
+  gyre: ServicesUnderTest,
+  jobId: number,
+  attempt: 'latest' | 'all' | number = 'latest',
+): Promise<string> {
   return (await gyre.api(`/api/v1/jobs/${jobId}/log?attempt=${attempt}`)).text();
 }
 

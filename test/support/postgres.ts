@@ -20,7 +20,13 @@ export async function startTestDatabase(): Promise<TestDatabase> {
     .withEnvironment({ POSTGRES_USER: 'gyre', POSTGRES_PASSWORD: 'test-password', POSTGRES_DB: 'gyre' })
     .withLabels({ 'io.gyre.test': 'true' })
     .withExposedPorts(5432)
-    .withHealthCheck({ test: ['CMD', 'pg_isready', '-h', '127.0.0.1', '-U', 'gyre', '-d', 'gyre'], interval: 1_000, timeout: 3_000, retries: 60, startPeriod: 1_000 })
+    .withHealthCheck({
+      test: ['CMD', 'pg_isready', '-h', '127.0.0.1', '-U', 'gyre', '-d', 'gyre'],
+      interval: 1_000,
+      timeout: 3_000,
+      retries: 60,
+      startPeriod: 1_000,
+    })
     .withWaitStrategy(Wait.forHealthCheck())
     .start();
   const url = `postgres://gyre:test-password@${container.getHost()}:${container.getMappedPort(5432)}/gyre`;
@@ -53,7 +59,11 @@ export async function startMigratedDatabase(): Promise<MigratedDatabase> {
  * (log_statement = all, turned on for the window; autovacuum and other background work log none).
  * Marker statements before and after bound the window in the server's log.
  */
-export async function statementsDuring(database: TestDatabase, db: Database, window: () => Promise<void>): Promise<string[]> {
+export async function statementsDuring(
+  database: TestDatabase,
+  db: Database,
+  window: () => Promise<void>,
+): Promise<string[]> {
   const marker = `gyre-window-${Date.now()}`;
   await db.query("ALTER SYSTEM SET log_statement = 'all'");
   await db.query('SELECT pg_reload_conf()');
@@ -65,9 +75,14 @@ export async function statementsDuring(database: TestDatabase, db: Database, win
     await db.query('ALTER SYSTEM RESET log_statement');
     await db.query('SELECT pg_reload_conf()');
   }
-  const log = (await new Docker().getContainer(database.container.getId()).logs({ stdout: true, stderr: true, follow: false })).toString('utf8');
+  const log = (
+    await new Docker().getContainer(database.container.getId()).logs({ stdout: true, stderr: true, follow: false })
+  ).toString('utf8');
   const lines = log.split('\n');
   const start = lines.findIndex((line) => line.includes(`'${marker}-start'`));
   const end = lines.findIndex((line) => line.includes(`'${marker}-end'`));
-  return lines.slice(start + 1, end).filter((line) => / LOG: {2}(statement|execute [^:]*): /.test(line)).map((line) => line.replace(/^.* LOG: {2}(statement|execute [^:]*): /, ''));
+  return lines
+    .slice(start + 1, end)
+    .filter((line) => / LOG: {2}(statement|execute [^:]*): /.test(line))
+    .map((line) => line.replace(/^.* LOG: {2}(statement|execute [^:]*): /, ''));
 }

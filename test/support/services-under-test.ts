@@ -31,8 +31,18 @@ export async function startServicesUnderTest(options: { reapIntervalMs?: number 
   const database = await startTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'gyre-data-'));
   const [httpPort, adminPort] = [await freePort(), await freePort()];
-  const values = { ...TEST_SECRETS, GYRE_DATABASE_URL: database.url, GYRE_HTTP_PORT: String(httpPort), GYRE_ADMIN_PORT: String(adminPort), GYRE_DATA_DIR: dataDir };
-  const services = await startServices(settingsFrom(values, 'serve'), pino({ level: process.env['GYRE_TEST_LOG'] ?? 'silent' }), { version: 'test', host: '127.0.0.1', ...options });
+  const values = {
+    ...TEST_SECRETS,
+    GYRE_DATABASE_URL: database.url,
+    GYRE_HTTP_PORT: String(httpPort),
+    GYRE_ADMIN_PORT: String(adminPort),
+    GYRE_DATA_DIR: dataDir,
+  };
+  const services = await startServices(
+    settingsFrom(values, 'serve'),
+    pino({ level: process.env['GYRE_TEST_LOG'] ?? 'silent' }),
+    { version: 'test', host: '127.0.0.1', ...options },
+  );
   const created = runGyre(['tokens', 'create', '--name', 'tests', '--json'], { env: { ...process.env, ...values } });
   if (created.status !== 0) throw new Error(`gyre tokens create failed: ${created.stderr}`);
   const token = (JSON.parse(created.stdout) as { token: string }).token;
@@ -45,7 +55,10 @@ export async function startServicesUnderTest(options: { reapIntervalMs?: number 
     api: (path, init = {}) =>
       fetch(`${base}${path}`, {
         method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-        headers: { authorization: `Bearer ${token}`, ...(init.body !== undefined && { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(init.body !== undefined && { 'content-type': 'application/json' }),
+        },
         ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
       }),
     stop: async () => {

@@ -1,7 +1,11 @@
 import { loadSettings, type Settings, type SettingsPurpose } from '../../src/config/index.js';
 
 /** Settings from a literal set of variables, as if read from a `.env` file. */
-export function settingsFrom(values: Record<string, string>, purpose: SettingsPurpose = 'generate', files: Record<string, string> = {}): Settings {
+export function settingsFrom(
+  values: Record<string, string>,
+  purpose: SettingsPurpose = 'generate',
+  files: Record<string, string> = {},
+): Settings {
   return loadSettings(
     {
       name: 'test.env',

@@ -1,6 +1,25 @@
-import { BUILDER_API_PREFIX, type BuilderFacts, type CompleteRequest, type JobLease, type LeaseResponse, type LeaseToken, type RegisterResponse, type StepReport } from '../../src/protocol/index.js';
+import {
+  BUILDER_API_PREFIX,
+  type BuilderFacts,
+  type CompleteRequest,
+  type JobLease,
+  type LeaseResponse,
+  type LeaseToken,
+  type RegisterResponse,
+  type StepReport,
+} from '../../src/protocol/index.js';
 
-const SIMULATED_FACTS = { name: 'simulated', host: 'sim', cpus: 8, memoryBytes: 16 * 1024 ** 3, dockerVersion: '20.10', version: 'test', slots: 4, slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 };
+const SIMULATED_FACTS = {
+  name: 'simulated',
+  host: 'sim',
+  cpus: 8,
+  memoryBytes: 16 * 1024 ** 3,
+  dockerVersion: '20.10',
+  version: 'test',
+  slots: 4,
+  slotCpus: 2,
+  slotMemoryBytes: 4 * 1024 ** 3,
+};
 
 /**
  * A builder that speaks the real protocol over HTTP, without running anything: tests drive it
@@ -13,7 +32,11 @@ export class SimulatedBuilder {
     private readonly credential: string,
   ) {}
 
-  static async join(base: string, joinSecret: string, facts: Partial<BuilderFacts> & { name: string }): Promise<SimulatedBuilder> {
+  static async join(
+    base: string,
+    joinSecret: string,
+    facts: Partial<BuilderFacts> & { name: string },
+  ): Promise<SimulatedBuilder> {
     const response = await fetch(`${base}${BUILDER_API_PREFIX}/register`, {
       method: 'POST',
       headers: { authorization: `Join ${joinSecret}`, 'content-type': 'application/json' },
@@ -64,17 +87,31 @@ export class SimulatedBuilder {
   }
 
   log(lease: JobLease, step: number, seq: number, text: string) {
-    return this.call(`/jobs/${lease.jobId}/logs`, { ...token(lease), step, seq, data: Buffer.from(text).toString('base64') }, 'PUT');
+    return this.call(
+      `/jobs/${lease.jobId}/logs`,
+      { ...token(lease), step, seq, data: Buffer.from(text).toString('base64') },
+      'PUT',
+    );
   }
 
   complete(lease: JobLease, outcome: CompleteRequest['outcome'], message?: string) {
-    return this.call(`/jobs/${lease.jobId}/complete`, { ...token(lease), outcome, logsAcknowledged: true, ...(message !== undefined && { message }) });
+    return this.call(`/jobs/${lease.jobId}/complete`, {
+      ...token(lease),
+      outcome,
+      logsAcknowledged: true,
+      ...(message !== undefined && { message }),
+    });
   }
 
   /** Runs a leased job to the given outcome: ack, one user step, complete. */
   async run(lease: JobLease, outcome: CompleteRequest['outcome'] = 'success'): Promise<void> {
-    for (const answer of [await this.ack(lease), await this.step(lease, { index: 0, name: 'run', user: true, status: 'started' }), await this.complete(lease, outcome)]) {
-      if (answer.status >= 300) throw new Error(`job ${lease.jobId} write failed: ${answer.status} ${JSON.stringify(answer.body)}`);
+    for (const answer of [
+      await this.ack(lease),
+      await this.step(lease, { index: 0, name: 'run', user: true, status: 'started' }),
+      await this.complete(lease, outcome),
+    ]) {
+      if (answer.status >= 300)
+        throw new Error(`job ${lease.jobId} write failed: ${answer.status} ${JSON.stringify(answer.body)}`);
     }
   }
 }

@@ -14,7 +14,11 @@ export class WebClient {
 
   /** Posts a form; a URLSearchParams may repeat a field, as a hand-made request can. */
   post(path: string, fields: Readonly<Record<string, string>> | URLSearchParams): Promise<Response> {
-    return this.send(path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+    return this.send(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    });
   }
 
   /** Opens `page`, takes the `_csrf` of its form, and posts `fields` with it to `action`. */
@@ -31,7 +35,11 @@ export class WebClient {
 
   private async send(path: string, init: RequestInit): Promise<Response> {
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await fetch(`${this.base}${path}`, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string> | undefined), ...(cookie && { cookie }) } });
+    const response = await fetch(`${this.base}${path}`, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...(init.headers as Record<string, string> | undefined), ...(cookie && { cookie }) },
+    });
     for (const line of response.headers.getSetCookie()) {
       const [pair] = line.split(';');
       const [name, ...value] = pair!.split('=');

@@ -11,7 +11,13 @@
  */
 import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
-import { MAX_LEASE_WAIT_S, type BuilderFacts, type BuilderState, type BuilderStatus, type JobLease } from '../../protocol/index.js';
+import {
+  MAX_LEASE_WAIT_S,
+  type BuilderFacts,
+  type BuilderState,
+  type BuilderStatus,
+  type JobLease,
+} from '../../protocol/index.js';
 import { ExitCode, GyreError } from '../../shared/errors.js';
 import { builderNameOf, computeCapacity, type Capacity, type SlotSettings } from '../../protocol/index.js';
 import { cleanupBuilder } from '../runner/index.js';
@@ -102,27 +108,62 @@ export class Agent {
     const name = config.name ?? builderNameOf(info.Name);
     const capacity = computeCapacity({ cpus: info.NCPU, memoryBytes: info.MemTotal }, config.slots);
     const log = logger.child({ builder: name });
-    log.info({ cpus: info.NCPU, memoryBytes: info.MemTotal, slots: capacity.slots, slotCpus: capacity.slotCpus, slotMemoryBytes: capacity.slotMemoryBytes, explicit: capacity.explicit }, 'capacity');
-    await cleanupBuilder(docker, name).catch((error: unknown) => log.warn({ err: error }, 'could not remove everything an earlier run left behind'));
+    log.info(
+      {
+        cpus: info.NCPU,
+        memoryBytes: info.MemTotal,
+        slots: capacity.slots,
+        slotCpus: capacity.slotCpus,
+        slotMemoryBytes: capacity.slotMemoryBytes,
+        explicit: capacity.explicit,
+      },
+      'capacity',
+    );
+    await cleanupBuilder(docker, name).catch((error: unknown) =>
+      log.warn({ err: error }, 'could not remove everything an earlier run left behind'),
+    );
 
     const client = new ProtocolClient(config.servicesUrl);
     const identities = new IdentityFile(config.stateDir);
     const identity = await identities.load(config.servicesUrl, name);
-    const facts: BuilderFacts = { name, host: info.Name, cpus: info.NCPU, memoryBytes: info.MemTotal, dockerVersion: info.ServerVersion, version: config.version, slots: capacity.slots, slotCpus: capacity.slotCpus, slotMemoryBytes: capacity.slotMemoryBytes };
-    const registered = await retryWhileUnavailable(() => client.register(config.joinSecret, { facts, ...(identity && { identity }) }), {
-      onRetry: (error, waitMs) => log.warn({ err: error.message, retryInMs: waitMs }, 'waiting for the services box'),
-    }).catch((error: unknown) => {
+    const facts: BuilderFacts = {
+      name,
+      host: info.Name,
+      cpus: info.NCPU,
+      memoryBytes: info.MemTotal,
+      dockerVersion: info.ServerVersion,
+      version: config.version,
+      slots: capacity.slots,
+      slotCpus: capacity.slotCpus,
+      slotMemoryBytes: capacity.slotMemoryBytes,
+    };
+    const registered = await retryWhileUnavailable(
+      () => client.register(config.joinSecret, { facts, ...(identity && { identity }) }),
+      {
+        onRetry: (error, waitMs) => log.warn({ err: error.message, retryInMs: waitMs }, 'waiting for the services box'),
+      },
+    ).catch((error: unknown) => {
       throw registrationError(error, config.servicesUrl);
     });
     if (registered.credential !== undefined) await identities.save(config.servicesUrl, name, client.currentIdentity!);
-    log.info({ builderId: registered.builderId, state: registered.state, kept: registered.credential === undefined }, 'registered');
+    log.info(
+      { builderId: registered.builderId, state: registered.state, kept: registered.credential === undefined },
+      'registered',
+    );
     const agent = new Agent(docker, client, config, log, name, registered.builderId, capacity);
     agent.updateStatus({ state: registered.state, drainDeadline: null });
     return agent;
   }
 
   status(): AgentStatus {
-    return { name: this.name, builderId: this.builderId, state: this.state, localDrain: this.localDrain, capacity: this.capacity, runningJobs: [...this.sessions.keys()] };
+    return {
+      name: this.name,
+      builderId: this.builderId,
+      state: this.state,
+      localDrain: this.localDrain,
+      capacity: this.capacity,
+      runningJobs: [...this.sessions.keys()],
+    };
   }
 
   /** SIGTERM or `gyre agent drain`: take no new jobs and exit once the running ones are done. */
@@ -147,7 +188,11 @@ export class Agent {
   private async loop(): Promise<AgentExit> {
     for (;;) {
       if (this.refused instanceof BuilderRevokedError) return await this.endAll(revokedExit(this.refused));
-      if (this.refused) return await this.endAll({ code: 1, reason: `the services box refused this builder's credential (${this.refused.message}); join it again` });
+      if (this.refused)
+        return await this.endAll({
+          code: 1,
+          reason: `the services box refused this builder's credential (${this.refused.message}); join it again`,
+        });
       if (this.stoppingNow) return await this.endAll({ code: 143, reason: 'stopped at once' });
       if (this.state === 'active' && !this.localDrain) {
         await this.leaseMore();
@@ -156,7 +201,8 @@ export class Agent {
       if (this.state === 'drained' && this.sessions.size === 0) return { code: 0, reason: 'drained' };
       if (this.localDrain && !this.drainReported) {
         // Idle and asked to stop: telling the services box is a courtesy, not a reason to stay up.
-        if (this.sessions.size === 0 && !(await this.reportDrain(IDLE_DRAIN_REPORT_MS))) return { code: 0, reason: 'drained (the services box could not be told; it will see this builder as lost)' };
+        if (this.sessions.size === 0 && !(await this.reportDrain(IDLE_DRAIN_REPORT_MS)))
+          return { code: 0, reason: 'drained (the services box could not be told; it will see this builder as lost)' };
         if (this.sessions.size > 0) await this.reportDrain();
         continue;
       }
@@ -175,7 +221,10 @@ export class Agent {
     if (free <= 0) return await this.wakeup.wait();
     this.leaseAbort = new AbortController();
     try {
-      const answer = await retryWhileUnavailable(() => this.client.lease({ max: free, waitSeconds: MAX_LEASE_WAIT_S }, this.leaseAbort.signal), { ...this.retryLog(), signal: this.leaseAbort.signal });
+      const answer = await retryWhileUnavailable(
+        () => this.client.lease({ max: free, waitSeconds: MAX_LEASE_WAIT_S }, this.leaseAbort.signal),
+        { ...this.retryLog(), signal: this.leaseAbort.signal },
+      );
       this.updateStatus(answer.builder);
       for (const lease of answer.leases) this.startSession(lease);
     } catch (error) {
@@ -190,7 +239,13 @@ export class Agent {
       client: this.client,
       docker: this.docker,
       logger: this.logger,
-      run: { builderName: this.name, slot: { cpus: this.capacity.slotCpus, memoryBytes: this.capacity.slotMemoryBytes }, helperImage: this.config.helperImage, jobTimeoutMs: this.config.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS, ...(this.config.killGraceMs !== undefined && { killGraceMs: this.config.killGraceMs }) },
+      run: {
+        builderName: this.name,
+        slot: { cpus: this.capacity.slotCpus, memoryBytes: this.capacity.slotMemoryBytes },
+        helperImage: this.config.helperImage,
+        jobTimeoutMs: this.config.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
+        ...(this.config.killGraceMs !== undefined && { killGraceMs: this.config.killGraceMs }),
+      },
       ...(this.config.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: this.config.heartbeatIntervalMs }),
       onBuilderStatus: (status) => this.updateStatus(status),
       onCredentialRefused: (error) => {
@@ -211,7 +266,14 @@ export class Agent {
     const deadlineSeconds = Math.round(this.config.drainTimeoutMs / 1000);
     const signal = withinMs === undefined ? undefined : AbortSignal.timeout(withinMs);
     try {
-      this.updateStatus((await retryWhileUnavailable(() => this.client.drain({ deadlineSeconds }), { ...this.retryLog(), ...(signal && { signal }) })).builder);
+      this.updateStatus(
+        (
+          await retryWhileUnavailable(() => this.client.drain({ deadlineSeconds }), {
+            ...this.retryLog(),
+            ...(signal && { signal }),
+          })
+        ).builder,
+      );
       this.drainReported = true;
       return true;
     } catch (error) {
@@ -225,7 +287,10 @@ export class Agent {
   /** Follows the state the services box reports; a drain deadline kills what still runs when it comes. */
   private updateStatus(status: BuilderStatus): void {
     if (status.state !== this.state) {
-      this.logger.info({ from: this.state, to: status.state, drainDeadline: status.drainDeadline }, 'builder state changed');
+      this.logger.info(
+        { from: this.state, to: status.state, drainDeadline: status.drainDeadline },
+        'builder state changed',
+      );
       this.state = status.state;
       if (status.state !== 'active') this.leaseAbort.abort();
       this.wakeup.wake();
@@ -234,11 +299,15 @@ export class Agent {
     this.deadlineTimer = undefined;
     const deadline = status.drainDeadline === null ? NaN : Date.parse(status.drainDeadline);
     if (status.state === 'draining' && status.drainDeadline !== null && !Number.isFinite(deadline)) {
-      this.logger.warn({ drainDeadline: status.drainDeadline }, 'the services box sent a drain deadline that is not a date; waiting for the running jobs without one');
+      this.logger.warn(
+        { drainDeadline: status.drainDeadline },
+        'the services box sent a drain deadline that is not a date; waiting for the running jobs without one',
+      );
     } else if (status.state === 'draining' && Number.isFinite(deadline)) {
       const inMs = Math.max(0, deadline - Date.now());
       this.deadlineTimer = setTimeout(() => {
-        for (const session of this.sessions.values()) session.abandon('the drain deadline passed; the services box requeues the job');
+        for (const session of this.sessions.values())
+          session.abandon('the drain deadline passed; the services box requeues the job');
       }, inMs);
       this.deadlineTimer.unref();
     }
@@ -253,7 +322,10 @@ export class Agent {
   }
 
   private retryLog() {
-    return { onRetry: (error: Error, waitMs: number) => this.logger.warn({ err: error.message, retryInMs: waitMs }, 'services box unavailable; retrying') };
+    return {
+      onRetry: (error: Error, waitMs: number) =>
+        this.logger.warn({ err: error.message, retryInMs: waitMs }, 'services box unavailable; retrying'),
+    };
   }
 }
 
@@ -266,8 +338,16 @@ function revokedExit(error: BuilderRevokedError): AgentExit {
 
 function registrationError(error: unknown, servicesUrl: string): unknown {
   if (error instanceof BuilderRevokedError) return error;
-  if (error instanceof CredentialRefusedError) return new GyreError(`the services box at ${servicesUrl} refused the join secret; copy GYRE_JOIN_SECRET from the services box's .env (or rotate it and use the new one)`, ExitCode.invalidInput);
+  if (error instanceof CredentialRefusedError)
+    return new GyreError(
+      `the services box at ${servicesUrl} refused the join secret; copy GYRE_JOIN_SECRET from the services box's .env (or rotate it and use the new one)`,
+      ExitCode.invalidInput,
+    );
   // At registration a 409 means the name is taken by another builder.
-  if (error instanceof StaleLeaseError) return new GyreError(`the services box at ${servicesUrl} refused to register: ${error.message}`, ExitCode.invalidInput);
+  if (error instanceof StaleLeaseError)
+    return new GyreError(
+      `the services box at ${servicesUrl} refused to register: ${error.message}`,
+      ExitCode.invalidInput,
+    );
   return error;
 }

@@ -29,7 +29,9 @@ export class IdentityFile {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new GyreError(`cannot read the builder identity ${this.path}: ${(error as Error).message}`, undefined, { cause: error });
+      throw new GyreError(`cannot read the builder identity ${this.path}: ${(error as Error).message}`, undefined, {
+        cause: error,
+      });
     }
     const stored = parseStored(text);
     if (!stored || stored.servicesUrl !== servicesUrl || stored.name !== name) return undefined;
@@ -40,7 +42,12 @@ export class IdentityFile {
     const dir = join(this.path, '..');
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const temporary = `${this.path}.${process.pid}.tmp`;
-    const stored: StoredIdentity = { servicesUrl, name, builderId: identity.builderId, credential: identity.credential };
+    const stored: StoredIdentity = {
+      servicesUrl,
+      name,
+      builderId: identity.builderId,
+      credential: identity.credential,
+    };
     await writeFile(temporary, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
     await rename(temporary, this.path);
   }
@@ -50,7 +57,13 @@ export class IdentityFile {
 function parseStored(text: string): StoredIdentity | undefined {
   try {
     const value = JSON.parse(text) as Partial<StoredIdentity>;
-    if (typeof value.builderId === 'number' && typeof value.credential === 'string' && typeof value.servicesUrl === 'string' && typeof value.name === 'string') return value as StoredIdentity;
+    if (
+      typeof value.builderId === 'number' &&
+      typeof value.credential === 'string' &&
+      typeof value.servicesUrl === 'string' &&
+      typeof value.name === 'string'
+    )
+      return value as StoredIdentity;
   } catch {
     // fall through: unreadable JSON
   }

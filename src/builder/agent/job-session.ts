@@ -8,8 +8,21 @@
  */
 import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
-import { HEARTBEAT_INTERVAL_MS, type BuilderStatus, type JobLease, type JobOutcome, type LeaseToken } from '../../protocol/index.js';
-import { cleanupJob, runJob, type JobResult, type RunJobOptions, type RunnerSink, type StepEvent } from '../runner/index.js';
+import {
+  HEARTBEAT_INTERVAL_MS,
+  type BuilderStatus,
+  type JobLease,
+  type JobOutcome,
+  type LeaseToken,
+} from '../../protocol/index.js';
+import {
+  cleanupJob,
+  runJob,
+  type JobResult,
+  type RunJobOptions,
+  type RunnerSink,
+  type StepEvent,
+} from '../runner/index.js';
 import { LogBuffer } from './log-buffer.js';
 import { LogChunker } from './log-chunker.js';
 import { OrderedWrites } from './ordered-writes.js';
@@ -59,12 +72,29 @@ export class JobSession {
     private readonly lease: JobLease,
     private readonly deps: JobSessionDeps,
   ) {
-    this.logger = deps.logger.child({ jobId: lease.jobId, attempt: lease.attempt, job: lease.context.jobName, project: lease.context.projectName });
-    const retry = { signal: this.giveUp.signal, onRetry: (error: Error, waitMs: number) => this.logger.warn({ err: error.message, retryInMs: waitMs }, 'services box unavailable; keeping the write to retry') };
+    this.logger = deps.logger.child({
+      jobId: lease.jobId,
+      attempt: lease.attempt,
+      job: lease.context.jobName,
+      project: lease.context.projectName,
+    });
+    const retry = {
+      signal: this.giveUp.signal,
+      onRetry: (error: Error, waitMs: number) =>
+        this.logger.warn(
+          { err: error.message, retryInMs: waitMs },
+          'services box unavailable; keeping the write to retry',
+        ),
+    };
     this.writes = new OrderedWrites(retry, (error) => this.onWriteFailure(error));
     this.chunker = new LogChunker((chunk) =>
       this.writes.push(async () => {
-        await deps.client.log(lease.jobId, { ...this.token, step: chunk.step, seq: chunk.seq, data: chunk.data.toString('base64') });
+        await deps.client.log(lease.jobId, {
+          ...this.token,
+          step: chunk.step,
+          seq: chunk.seq,
+          data: chunk.data.toString('base64'),
+        });
         this.output.acknowledged(chunk.data.length);
       }),
     );
@@ -91,7 +121,10 @@ export class JobSession {
     const heartbeat = setInterval(() => void this.heartbeat(), this.deps.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS);
     let result: JobResult;
     try {
-      result = await runJob(this.deps.docker, this.runnerJob(), this.sink(), { ...this.deps.run, signal: this.cancel.signal });
+      result = await runJob(this.deps.docker, this.runnerJob(), this.sink(), {
+        ...this.deps.run,
+        signal: this.cancel.signal,
+      });
     } finally {
       clearInterval(heartbeat);
     }
@@ -114,11 +147,19 @@ export class JobSession {
     this.logger.warn({ reason }, 'abandoning the job: killing its containers');
     this.giveUp.abort();
     this.cancel.abort();
-    this.killing = cleanupJob(this.deps.docker, this.jobId, this.deps.run.builderName).catch((error: unknown) => this.logger.error({ err: error }, 'could not remove the job\'s containers'));
+    this.killing = cleanupJob(this.deps.docker, this.jobId, this.deps.run.builderName).catch((error: unknown) =>
+      this.logger.error({ err: error }, "could not remove the job's containers"),
+    );
   }
 
   private runnerJob() {
-    return { jobId: this.jobId, attempt: this.lease.attempt, spec: this.lease.spec, context: this.lease.context, projectVariables: this.lease.variables };
+    return {
+      jobId: this.jobId,
+      attempt: this.lease.attempt,
+      spec: this.lease.spec,
+      context: this.lease.context,
+      projectVariables: this.lease.variables,
+    };
   }
 
   private sink(): RunnerSink {
@@ -128,7 +169,14 @@ export class JobSession {
         if (event.status === 'finished') this.output.endStep(event.index);
         // A step's report follows its output, so the UI never shows a finished step with output still to come.
         this.chunker.flush();
-        const report = { ...this.token, index: event.index, name: event.name, user: event.index > 0, status: event.status, ...(event.exitCode !== undefined && { exitCode: event.exitCode }) };
+        const report = {
+          ...this.token,
+          index: event.index,
+          name: event.name,
+          user: event.index > 0,
+          status: event.status,
+          ...(event.exitCode !== undefined && { exitCode: event.exitCode }),
+        };
         this.writes.push(() => this.deps.client.step(this.jobId, report));
       },
     };
@@ -154,12 +202,25 @@ export class JobSession {
       this.output.end();
       this.chunker.flush();
       await this.writes.settled();
-      await retryWhileUnavailable(() => this.deps.client.complete(this.jobId, { ...this.token, outcome, logsAcknowledged: true, ...(message !== undefined && { message }) }), { signal: this.giveUp.signal });
+      await retryWhileUnavailable(
+        () =>
+          this.deps.client.complete(this.jobId, {
+            ...this.token,
+            outcome,
+            logsAcknowledged: true,
+            ...(message !== undefined && { message }),
+          }),
+        { signal: this.giveUp.signal },
+      );
       this.logger.info({ outcome, message }, 'job completed');
       return { kind: 'completed', outcome };
     } catch (error) {
       this.onWriteFailure(error);
-      return { kind: 'abandoned', reason: this.abandoned ?? `could not complete the job: ${error instanceof Error ? error.message : String(error)}` };
+      return {
+        kind: 'abandoned',
+        reason:
+          this.abandoned ?? `could not complete the job: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
   }
 
@@ -171,7 +232,12 @@ export class JobSession {
     }
     if (this.giveUp.signal.aborted && this.abandoned !== undefined) return;
     if (error instanceof CredentialRefusedError) this.deps.onCredentialRefused(error);
-    const why = error instanceof StaleLeaseError ? `the lease is stale: ${error.message}` : error instanceof Error ? error.message : String(error);
+    const why =
+      error instanceof StaleLeaseError
+        ? `the lease is stale: ${error.message}`
+        : error instanceof Error
+          ? error.message
+          : String(error);
     if (!(error instanceof StaleLeaseError)) this.logger.error({ err: error }, 'a job write was refused');
     this.abandon(why);
   }

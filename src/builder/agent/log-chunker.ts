@@ -35,7 +35,7 @@ export class LogChunker {
   }
 
   write(step: number, data: Buffer): void {
-    for (let offset = 0; offset < data.length; ) {
+    for (let offset = 0; offset < data.length;) {
       const room = this.maxBytes - (this.openBytes.get(step) ?? 0);
       const piece = data.subarray(offset, offset + room);
       offset += piece.length;

@@ -49,7 +49,10 @@ export class ProtocolClient {
 
   async register(joinSecret: string, request: RegisterRequest): Promise<RegisterResponse> {
     const answer = await this.send<RegisterResponse>('POST', '/register', request, `Join ${joinSecret}`);
-    this.identity = { builderId: answer.builderId, credential: answer.credential ?? request.identity?.credential ?? '' };
+    this.identity = {
+      builderId: answer.builderId,
+      credential: answer.credential ?? request.identity?.credential ?? '',
+    };
     return answer;
   }
 
@@ -92,10 +95,24 @@ export class ProtocolClient {
 
   private authed<T>(method: string, path: string, body: unknown, extraWaitMs = 0, signal?: AbortSignal): Promise<T> {
     if (!this.identity) throw new GyreError('the builder has not registered yet');
-    return this.send<T>(method, path, body, `Builder ${this.identity.builderId}.${this.identity.credential}`, extraWaitMs, signal);
+    return this.send<T>(
+      method,
+      path,
+      body,
+      `Builder ${this.identity.builderId}.${this.identity.credential}`,
+      extraWaitMs,
+      signal,
+    );
   }
 
-  private async send<T>(method: string, path: string, body: unknown, authorization: string, extraWaitMs = 0, signal?: AbortSignal): Promise<T> {
+  private async send<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    authorization: string,
+    extraWaitMs = 0,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const url = `${this.servicesUrl}${BUILDER_API_PREFIX}${path}`;
     const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS + extraWaitMs);
     let response: Response;
@@ -108,15 +125,24 @@ export class ProtocolClient {
       });
     } catch (error) {
       if (signal?.aborted) throw error;
-      throw new UnavailableError(`the services box at ${this.servicesUrl} did not answer ${method} ${path}: ${causeOf(error)}`, { cause: error });
+      throw new UnavailableError(
+        `the services box at ${this.servicesUrl} did not answer ${method} ${path}: ${causeOf(error)}`,
+        { cause: error },
+      );
     }
     const text = await response.text().catch(() => '');
     // A 2xx that is not JSON (a proxy's page) counts as no answer, so the call is retried.
-    if (response.ok) return (text === '' ? undefined : parseJsonFrom(text, `the services box at ${this.servicesUrl}, asked ${method} ${path},`)) as T;
+    if (response.ok)
+      return (
+        text === ''
+          ? undefined
+          : parseJsonFrom(text, `the services box at ${this.servicesUrl}, asked ${method} ${path},`)
+      ) as T;
     const message = `${method} ${path} was answered ${response.status}: ${errorMessageOf(text)}`;
     if (response.status === 409) throw new StaleLeaseError(message);
     if (response.status === 401) throw new CredentialRefusedError(message);
-    if (response.status === 403 && errorCodeOf(text) === BUILDER_REVOKED_CODE) throw new BuilderRevokedError(errorMessageOf(text));
+    if (response.status === 403 && errorCodeOf(text) === BUILDER_REVOKED_CODE)
+      throw new BuilderRevokedError(errorMessageOf(text));
     if (response.status >= 400 && response.status < 500) throw new RequestRefusedError(message);
     throw new UnavailableError(`the services box at ${this.servicesUrl}: ${message}`);
   }

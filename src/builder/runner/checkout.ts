@@ -31,7 +31,12 @@ export interface CheckoutRequest {
 }
 
 /** Clones the job's commit and copies it into the checkout path; returns the exit code. */
-export async function runCheckout(request: CheckoutRequest, job: RunnerJob, step: CheckoutStep, index: number): Promise<number> {
+export async function runCheckout(
+  request: CheckoutRequest,
+  job: RunnerJob,
+  step: CheckoutStep,
+  index: number,
+): Promise<number> {
   const cloned = await cloneInHelper(request, job, index);
   if (cloned !== 0) return cloned;
   const where = directoryExpression(step.path ?? job.spec.workingDirectory);

@@ -33,19 +33,32 @@ export async function ensureImage(docker: Dockerode, ref: string, log: (line: st
     await docker.getImage(ref).inspect();
     return;
   } catch (error) {
-    if (statusCodeOf(error) !== 404) throw new ImageUnavailableError(`Image ${ref} could not be inspected: ${engineErrorMessage(error)}`, undefined, { cause: error });
+    if (statusCodeOf(error) !== 404)
+      throw new ImageUnavailableError(`Image ${ref} could not be inspected: ${engineErrorMessage(error)}`, undefined, {
+        cause: error,
+      });
   }
   log(`Pulling image ${ref}`);
   try {
     const stream = await docker.pull(ref);
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
+    );
   } catch (error) {
-    throw new ImageUnavailableError(`Image ${ref} is not on this builder and could not be pulled: ${engineErrorMessage(error)}`, undefined, { cause: error });
+    throw new ImageUnavailableError(
+      `Image ${ref} is not on this builder and could not be pulled: ${engineErrorMessage(error)}`,
+      undefined,
+      { cause: error },
+    );
   }
 }
 
 /** Creates the job's network and workspace volume; names are unique, cleanup uses the labels. */
-export async function createJobResources(docker: Dockerode, labels: Record<string, string>, slot: SlotLimits): Promise<JobResources> {
+export async function createJobResources(
+  docker: Dockerode,
+  labels: Record<string, string>,
+  slot: SlotLimits,
+): Promise<JobResources> {
   const base = `gyre-job-${labels['io.gyre.job']}-${labels['io.gyre.attempt']}-${Math.random().toString(36).slice(2, 8)}`;
   await docker.createNetwork({ Name: base, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
   await docker.createVolume({ Name: base, Labels: labels });
@@ -68,14 +81,22 @@ export async function startService(docker: Dockerode, res: JobResources, image: 
 }
 
 /** Starts the primary container, kept alive, with the workspace volume mounted. */
-export async function startPrimary(docker: Dockerode, res: JobResources, image: DockerImage): Promise<Dockerode.Container> {
+export async function startPrimary(
+  docker: Dockerode,
+  res: JobResources,
+  image: DockerImage,
+): Promise<Dockerode.Container> {
   const container = await docker.createContainer({
     Image: image.image,
     Env: toEnvList(image.environment),
     Entrypoint: KEEP_ALIVE_ENTRYPOINT,
     ...(image.user !== undefined && { User: image.user }),
     Labels: { ...res.labels },
-    HostConfig: { NetworkMode: res.network, Mounts: [{ Type: 'volume', Source: res.volume, Target: WORKSPACE_MOUNT }], ...limits(res.slot) },
+    HostConfig: {
+      NetworkMode: res.network,
+      Mounts: [{ Type: 'volume', Source: res.volume, Target: WORKSPACE_MOUNT }],
+      ...limits(res.slot),
+    },
   });
   await container.start();
   return container;

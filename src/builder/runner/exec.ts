@@ -19,14 +19,24 @@ export interface ExecRequest {
 
 /** Runs a process to its end and returns its exit code. */
 export async function execInContainer(container: Dockerode.Container, request: ExecRequest): Promise<number> {
-  const exec = await container.exec({ Cmd: [...request.cmd], Env: [...(request.env ?? [])], AttachStdout: true, AttachStderr: true, Tty: false });
+  const exec = await container.exec({
+    Cmd: [...request.cmd],
+    Env: [...(request.env ?? [])],
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+  });
   const stream = await exec.start({ hijack: true, stdin: false });
   await demuxOutput(container, stream, request.onOutput ?? (() => undefined));
   return await exitCodeOf(exec);
 }
 
 /** Reads a multiplexed attach or exec stream to its end, passing on stdout and stderr as they come. */
-export async function demuxOutput(container: Dockerode.Container, stream: NodeJS.ReadableStream, onOutput: (data: Buffer) => void): Promise<void> {
+export async function demuxOutput(
+  container: Dockerode.Container,
+  stream: NodeJS.ReadableStream,
+  onOutput: (data: Buffer) => void,
+): Promise<void> {
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       onOutput(chunk);
@@ -51,7 +61,10 @@ async function exitCodeOf(exec: Dockerode.Exec): Promise<number> {
 }
 
 /** Runs a process and returns its output, for short probes. */
-export async function execOutput(container: Dockerode.Container, cmd: readonly string[]): Promise<{ exitCode: number; output: string }> {
+export async function execOutput(
+  container: Dockerode.Container,
+  cmd: readonly string[],
+): Promise<{ exitCode: number; output: string }> {
   const chunks: Buffer[] = [];
   const exitCode = await execInContainer(container, { cmd, onOutput: (data) => chunks.push(data) });
   return { exitCode, output: Buffer.concat(chunks).toString('utf8') };

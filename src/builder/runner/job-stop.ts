@@ -28,7 +28,11 @@ export class JobStop {
   private readonly onAbort = (): void => this.stop('canceled');
 
   constructor(
-    private readonly options: { readonly signal?: AbortSignal; readonly jobTimeoutMs?: number; readonly killGraceMs?: number },
+    private readonly options: {
+      readonly signal?: AbortSignal;
+      readonly jobTimeoutMs?: number;
+      readonly killGraceMs?: number;
+    },
     private readonly log: (line: string) => void,
   ) {
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -45,7 +49,11 @@ export class JobStop {
   stop(reason: StopReason): void {
     if (this.reason !== undefined) return;
     this.reason = reason;
-    this.log(reason === 'canceled' ? 'Job canceled: stopping its processes' : `Job exceeded its time limit of ${formatDuration(this.options.jobTimeoutMs ?? 0)}: stopping its processes`);
+    this.log(
+      reason === 'canceled'
+        ? 'Job canceled: stopping its processes'
+        : `Job exceeded its time limit of ${formatDuration(this.options.jobTimeoutMs ?? 0)}: stopping its processes`,
+    );
     this.killing = this.killProcesses();
   }
 
@@ -60,7 +68,7 @@ export class JobStop {
     const container = this.primary;
     if (container === undefined) return;
     const graceMs = this.options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-    await this.signal(container, signalJobProcessesArgv('TERM'), 'SIGTERM to the job\'s processes');
+    await this.signal(container, signalJobProcessesArgv('TERM'), "SIGTERM to the job's processes");
     const deadline = Date.now() + graceMs;
     while (await this.anyProcessLeft(container)) {
       if (Date.now() >= deadline) {
@@ -71,7 +79,7 @@ export class JobStop {
     }
     if (Date.now() < deadline) this.log('Every process of the job ended after SIGTERM');
     // Whatever left the steps' sessions goes too.
-    await this.signal(container, KILL_ALL_ARGV, 'SIGKILL to the job\'s processes');
+    await this.signal(container, KILL_ALL_ARGV, "SIGKILL to the job's processes");
   }
 
   /**

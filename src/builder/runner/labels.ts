@@ -14,10 +14,17 @@ export const LABEL_MANAGED = 'io.gyre.managed';
 
 /** The labels of one job attempt's objects. */
 export function jobLabels(jobId: number, attempt: number, builderName: string): Record<string, string> {
-  return { [LABEL_JOB]: String(jobId), [LABEL_ATTEMPT]: String(attempt), [LABEL_BUILDER]: builderName, [LABEL_MANAGED]: 'true' };
+  return {
+    [LABEL_JOB]: String(jobId),
+    [LABEL_ATTEMPT]: String(attempt),
+    [LABEL_BUILDER]: builderName,
+    [LABEL_MANAGED]: 'true',
+  };
 }
 
 /** A Docker list filter that matches Gyre's objects carrying every `label=value`. */
 export function managedFilter(labels: Readonly<Record<string, string>>): string {
-  return JSON.stringify({ label: [`${LABEL_MANAGED}=true`, ...Object.entries(labels).map(([label, value]) => `${label}=${value}`)] });
+  return JSON.stringify({
+    label: [`${LABEL_MANAGED}=true`, ...Object.entries(labels).map(([label, value]) => `${label}=${value}`)],
+  });
 }

@@ -6,7 +6,14 @@
 import type Dockerode from 'dockerode';
 import { formatDuration } from '../../shared/durations.js';
 import { cleanupJob } from './cleanup.js';
-import { createJobResources, ensureImage, ImageUnavailableError, startPrimary, startService, type JobResources } from './environment-setup.js';
+import {
+  createJobResources,
+  ensureImage,
+  ImageUnavailableError,
+  startPrimary,
+  startService,
+  type JobResources,
+} from './environment-setup.js';
 import { execInContainer, execOutput } from './exec.js';
 import { JobStop } from './job-stop.js';
 import { jobLabels } from './labels.js';
@@ -20,7 +27,12 @@ export const SETUP_STEP_INDEX = 0;
 const BACKGROUND_WAIT_MS = 5_000;
 
 /** Runs a job and always removes what it created. Never throws for a failure of the job itself. */
-export async function runJob(docker: Dockerode, job: RunnerJob, sink: RunnerSink, options: RunJobOptions): Promise<JobResult> {
+export async function runJob(
+  docker: Dockerode,
+  job: RunnerJob,
+  sink: RunnerSink,
+  options: RunJobOptions,
+): Promise<JobResult> {
   const log = (line: string): void => note({ sink }, SETUP_STEP_INDEX, line);
   const stop = new JobStop(options, log);
   const background: Promise<void>[] = [];
@@ -33,7 +45,9 @@ export async function runJob(docker: Dockerode, job: RunnerJob, sink: RunnerSink
     const tools = parseToolsProbe((await execOutput(primary, PROBE_TOOLS_ARGV)).output);
     const ctx: StepContext = { job, sink, options, docker, primary, resources, tools, stop, background };
     const { failed } = await runSteps(ctx);
-    result = stopResult(stop, options) ?? (failed ? { outcome: 'failed', message: failed.message, failedStep: failed } : { outcome: 'success' });
+    result =
+      stopResult(stop, options) ??
+      (failed ? { outcome: 'failed', message: failed.message, failedStep: failed } : { outcome: 'success' });
   } catch (error) {
     result = stopResult(stop, options) ?? setUpFailure(error, log);
   }
@@ -43,10 +57,20 @@ export async function runJob(docker: Dockerode, job: RunnerJob, sink: RunnerSink
 }
 
 /** Pulls the images and starts the services, then the primary; checks for a stop in between. */
-async function setUp(docker: Dockerode, job: RunnerJob, options: RunJobOptions, log: (line: string) => void, stop: JobStop): Promise<JobResources & { primary: Dockerode.Container }> {
+async function setUp(
+  docker: Dockerode,
+  job: RunnerJob,
+  options: RunJobOptions,
+  log: (line: string) => void,
+  stop: JobStop,
+): Promise<JobResources & { primary: Dockerode.Container }> {
   const { primary, services } = job.spec.docker;
   const needsHelper = options.helperImage !== undefined && job.spec.steps.some((step) => step.type === 'checkout');
-  for (const image of [primary.image, ...services.map((s) => s.image), ...(needsHelper && options.helperImage ? [options.helperImage] : [])]) {
+  for (const image of [
+    primary.image,
+    ...services.map((s) => s.image),
+    ...(needsHelper && options.helperImage ? [options.helperImage] : []),
+  ]) {
     throwIfStopped(stop);
     await ensureImage(docker, image, log);
   }
@@ -68,7 +92,11 @@ function throwIfStopped(stop: JobStop): void {
 
 function stopResult(stop: JobStop, options: RunJobOptions): JobResult | undefined {
   if (stop.reason === 'canceled') return { outcome: 'canceled', message: 'the job was canceled' };
-  if (stop.reason === 'timeout') return { outcome: 'failed', message: `the job exceeded its time limit of ${formatDuration(options.jobTimeoutMs ?? 0)}` };
+  if (stop.reason === 'timeout')
+    return {
+      outcome: 'failed',
+      message: `the job exceeded its time limit of ${formatDuration(options.jobTimeoutMs ?? 0)}`,
+    };
   return undefined;
 }
 
@@ -80,7 +108,11 @@ function setUpFailure(error: unknown, log: (line: string) => void): JobResult {
 }
 
 /** Background steps are killed at the end of the job, as in CircleCI. */
-async function endBackground(primary: Dockerode.Container | undefined, background: readonly Promise<void>[], log: (line: string) => void): Promise<void> {
+async function endBackground(
+  primary: Dockerode.Container | undefined,
+  background: readonly Promise<void>[],
+  log: (line: string) => void,
+): Promise<void> {
   if (primary === undefined || background.length === 0) return;
   try {
     await execInContainer(primary, { cmd: KILL_ALL_ARGV });
@@ -92,7 +124,13 @@ async function endBackground(primary: Dockerode.Container | undefined, backgroun
 }
 
 /** Cleanup failures do not change the outcome of the job, but they are reported with it. */
-async function cleanUp(docker: Dockerode, jobId: number, builderName: string, result: JobResult, log: (line: string) => void): Promise<JobResult> {
+async function cleanUp(
+  docker: Dockerode,
+  jobId: number,
+  builderName: string,
+  result: JobResult,
+  log: (line: string) => void,
+): Promise<JobResult> {
   try {
     await cleanupJob(docker, jobId, builderName);
     return result;

@@ -45,7 +45,13 @@ export function stepPidFile(stepIndex: number): string {
  * shell. The script is passed as an argument, never spliced into shell text. stderr joins stdout
  * in one pipe because the engine reads two pipes independently and would reorder their lines.
  */
-export function stepExecArgv(tools: ImageTools, shell: readonly string[], script: string, dir: string, stepIndex: number): string[] {
+export function stepExecArgv(
+  tools: ImageTools,
+  shell: readonly string[],
+  script: string,
+  dir: string,
+  stepIndex: number,
+): string[] {
   const where = directoryExpression(dir);
   const inner = `echo $$ > ${stepPidFile(stepIndex)} && mkdir -p -- ${where} && cd -- ${where} && exec "$@" 2>&1`;
   const prefix = tools.hasSetsid ? ['setsid', '-w'] : [];
@@ -86,7 +92,11 @@ export function signalJobProcessesArgv(signal: 'TERM' | '0'): string[] {
 export const KILL_ALL_ARGV: readonly string[] = ['/bin/sh', '-c', 'kill -s KILL -- -1'];
 
 /** Probes the image once per job; prints one word per tool found. */
-export const PROBE_TOOLS_ARGV = ['/bin/sh', '-c', 'command -v bash >/dev/null 2>&1 && echo bash; command -v setsid >/dev/null 2>&1 && echo setsid; true'];
+export const PROBE_TOOLS_ARGV = [
+  '/bin/sh',
+  '-c',
+  'command -v bash >/dev/null 2>&1 && echo bash; command -v setsid >/dev/null 2>&1 && echo setsid; true',
+];
 
 /** Reads the probe's output. */
 export function parseToolsProbe(output: string): ImageTools {

@@ -67,7 +67,8 @@ async function runStep(ctx: StepContext, step: Step, index: number): Promise<Ste
   if (!step.background) return runProcess(ctx, step, index);
   const done = runProcess(ctx, step, index).then(
     (end) => ctx.sink.step({ index, name: step.name, status: 'finished', exitCode: end.exitCode }),
-    (error: unknown) => note(ctx, index, `background step failed to run: ${error instanceof Error ? error.message : String(error)}`),
+    (error: unknown) =>
+      note(ctx, index, `background step failed to run: ${error instanceof Error ? error.message : String(error)}`),
   );
   ctx.background.push(done);
   return undefined;
@@ -81,7 +82,14 @@ async function checkout(ctx: StepContext, step: CheckoutStep, index: number): Pr
     note(ctx, index, reason);
     return { exitCode: 1, reason };
   }
-  const request = { docker: ctx.docker, primary: ctx.primary, helperImage, volume: ctx.resources.volume, labels: ctx.resources.labels, sink: ctx.sink };
+  const request = {
+    docker: ctx.docker,
+    primary: ctx.primary,
+    helperImage,
+    volume: ctx.resources.volume,
+    labels: ctx.resources.labels,
+    sink: ctx.sink,
+  };
   return { exitCode: await runCheckout(request, ctx.job, step, index) };
 }
 

@@ -29,10 +29,16 @@ interface DrainOptions {
 export function registerAgentCommand(program: Command): void {
   const agent = program
     .command('agent')
-    .description('Run a builder: join the services box and run jobs in containers on this host\'s Docker Engine (used inside the builder stack)')
+    .description(
+      "Run a builder: join the services box and run jobs in containers on this host's Docker Engine (used inside the builder stack)",
+    )
     .option('--env <file>', '.env file to read under the process environment')
-    .option('--state-dir <dir>', 'where the builder keeps its identity (the builder stack\'s volume)', '/var/lib/gyre')
-    .option('--api-port <port>', 'port of the local API on 127.0.0.1 (health check, drain); 0 picks one', String(AGENT_API_PORT))
+    .option('--state-dir <dir>', "where the builder keeps its identity (the builder stack's volume)", '/var/lib/gyre')
+    .option(
+      '--api-port <port>',
+      'port of the local API on 127.0.0.1 (health check, drain); 0 picks one',
+      String(AGENT_API_PORT),
+    )
     .addHelpText(
       'after',
       `
@@ -55,12 +61,13 @@ Examples:
       // Checked before anything starts, so a bad port never leaves a registered builder behind.
       const apiPort = flagValue('--api-port', options.apiPort, LOCAL_API_PORT, String(AGENT_API_PORT));
       const settings = loadCommandSettings({ env: options.env }, 'agent', createOutput(false, process.stderr), true);
-      const [{ default: Dockerode }, { Agent, BuilderRevokedError }, { startLocalApi }, { createLogger }] = await Promise.all([
-        import('dockerode'),
-        import('../../builder/agent/agent.js'),
-        import('../../builder/agent/local-api.js'),
-        import('../../shared/create-logger.js'),
-      ]);
+      const [{ default: Dockerode }, { Agent, BuilderRevokedError }, { startLocalApi }, { createLogger }] =
+        await Promise.all([
+          import('dockerode'),
+          import('../../builder/agent/agent.js'),
+          import('../../builder/agent/local-api.js'),
+          import('../../shared/create-logger.js'),
+        ]);
       const logger = createLogger('agent', settings.logLevel);
       const builder = settings.builder;
       let running: Awaited<ReturnType<typeof Agent.start>>;
@@ -72,7 +79,11 @@ Examples:
             joinSecret: settings.secrets.joinSecret!,
             ...(builder.name !== undefined && { name: builder.name }),
             stateDir: options.stateDir,
-            slots: { ...(builder.slots !== undefined && { slots: builder.slots }), slotCpus: builder.slotCpus, slotMemoryBytes: builder.slotMemoryBytes },
+            slots: {
+              ...(builder.slots !== undefined && { slots: builder.slots }),
+              slotCpus: builder.slotCpus,
+              slotMemoryBytes: builder.slotMemoryBytes,
+            },
             drainTimeoutMs: builder.drainTimeoutMs,
             helperImage: settings.images.app,
             version: GYRE_VERSION,
@@ -106,8 +117,11 @@ Examples:
     // `--api-port` is the parent command's option (commander gives it to `agent`, before or after
     // `drain`), so it is read from there; its default is the stack's port.
     .option('--no-wait', 'return once the drain is requested')
-    .option('--json', 'print the agent\'s status as JSON')
-    .addHelpText('after', `\n--api-port <port> (an option of \`gyre agent\`, default ${AGENT_API_PORT}) names the agent's local API port.\nExit codes: 0 drained (or requested, with --no-wait), 3 no agent answers on the port.\n\nExample:\n  $ docker compose exec agent gyre agent drain\n  $ gyre agent drain --api-port 7624    # the second builder on this box during a roll`)
+    .option('--json', "print the agent's status as JSON")
+    .addHelpText(
+      'after',
+      `\n--api-port <port> (an option of \`gyre agent\`, default ${AGENT_API_PORT}) names the agent's local API port.\nExit codes: 0 drained (or requested, with --no-wait), 3 no agent answers on the port.\n\nExample:\n  $ docker compose exec agent gyre agent drain\n  $ gyre agent drain --api-port 7624    # the second builder on this box during a roll`,
+    )
     .action(async (_options: DrainOptions, command: Command) => {
       const options = command.optsWithGlobals<DrainOptions & { apiPort: string }>();
       const output = createOutput(options.json === true);
@@ -140,8 +154,16 @@ async function callAgent(url: string, method: 'GET' | 'POST'): Promise<AgentStat
   try {
     response = await fetch(url, { method, signal: AbortSignal.timeout(5000) });
   } catch (error) {
-    throw new GyreError(`no builder agent answers at ${url} (${(error as Error).message}); is the builder stack running on this box, and is --api-port right?`, ExitCode.unavailable, { cause: error });
+    throw new GyreError(
+      `no builder agent answers at ${url} (${(error as Error).message}); is the builder stack running on this box, and is --api-port right?`,
+      ExitCode.unavailable,
+      { cause: error },
+    );
   }
-  if (!response.ok) throw new GyreError(`the agent at ${url} answered ${response.status}: ${await response.text()}`, ExitCode.unavailable);
+  if (!response.ok)
+    throw new GyreError(
+      `the agent at ${url} answered ${response.status}: ${await response.text()}`,
+      ExitCode.unavailable,
+    );
   return (await response.json()) as AgentStatusBody;
 }

@@ -5,7 +5,16 @@ import type { Command } from 'commander';
 import { cpuCount, duration, httpUrl, memorySize, wholeNumber } from '../../config/values.js';
 import { drainBuilder, planRemove, planRoll, waitUntilDrained } from '../../orchestrator/builders/fleet-actions.js';
 import { planJoin } from '../../orchestrator/builders/join-builder.js';
-import { apiOf, orchestratorSettings, tlsOf, withHostOptions, withWorkspaceOptions, workspaceOf, type HostFlags, type OrchestratorOptions } from '../orchestrator-options.js';
+import {
+  apiOf,
+  orchestratorSettings,
+  tlsOf,
+  withHostOptions,
+  withWorkspaceOptions,
+  workspaceOf,
+  type HostFlags,
+  type OrchestratorOptions,
+} from '../orchestrator-options.js';
 import { flagValue } from '../flag-value.js';
 import { createOutput } from '../output.js';
 import { runSteps } from '../step-runner.js';
@@ -20,22 +29,32 @@ interface JoinFlags extends OrchestratorOptions, HostFlags {
 }
 
 export function registerBuilderCommands(program: Command): void {
-  const builder = program.command('builder').description('Join, list, drain, remove and roll builders on any Docker host');
+  const builder = program
+    .command('builder')
+    .description('Join, list, drain, remove and roll builders on any Docker host');
 
   withHostOptions(withWorkspaceOptions(builder.command('join')), 'to run the builder on')
-    .description('Join a builder on a Docker host: ship the Gyre image, bring up the builder stack, wait for it to register')
-    .option('--name <name>', 'builder name (default: the Docker host\'s name)')
-    .option('--slots <n>', 'concurrent jobs (default: computed from the host\'s CPUs and memory)')
+    .description(
+      'Join a builder on a Docker host: ship the Gyre image, bring up the builder stack, wait for it to register',
+    )
+    .option('--name <name>', "builder name (default: the Docker host's name)")
+    .option('--slots <n>', "concurrent jobs (default: computed from the host's CPUs and memory)")
     .option('--slot-cpus <n>', 'CPUs per job; 0 for no limit')
     .option('--slot-memory <size>', 'memory per job, e.g. 4G')
-    .option('--services-url <url>', 'where the builder reaches the services box (default: GYRE_SERVICES_URL, or loopback on the local host)')
+    .option(
+      '--services-url <url>',
+      'where the builder reaches the services box (default: GYRE_SERVICES_URL, or loopback on the local host)',
+    )
     .option('--timeout <duration>', 'how long to wait for the registration', '3m')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Joining the same name on the same host again changes nothing and shows the builder.
 
 Examples:
   $ gyre builder join --host ssh://ops@build-1.example.com --services-url http://10.0.0.5
-  $ gyre builder join --host tcp://10.0.0.7:2376 --tls-cert cert.pem --tls-key key.pem --tls-ca ca.pem --slots 4`)
+  $ gyre builder join --host tcp://10.0.0.7:2376 --tls-cert cert.pem --tls-key key.pem --tls-ca ca.pem --slots 4`,
+    )
     .action(async (flags: JoinFlags) => {
       const output = createOutput(flags.json === true);
       const settings = orchestratorSettings(flags, output);
@@ -49,14 +68,20 @@ Examples:
         ...(flags.name && { name: flags.name }),
         ...(flags.slots !== undefined && { slots: flagValue('--slots', flags.slots, wholeNumber(1), '4') }),
         ...(flags.slotCpus !== undefined && { slotCpus: flagValue('--slot-cpus', flags.slotCpus, cpuCount, '2') }),
-        ...(flags.slotMemory !== undefined && { slotMemoryBytes: flagValue('--slot-memory', flags.slotMemory, memorySize, '4G') }),
-        ...(flags.servicesUrl !== undefined && { servicesUrl: flagValue('--services-url', flags.servicesUrl, httpUrl, 'http://10.0.0.5').replace(/\/+$/, '') }),
+        ...(flags.slotMemory !== undefined && {
+          slotMemoryBytes: flagValue('--slot-memory', flags.slotMemory, memorySize, '4G'),
+        }),
+        ...(flags.servicesUrl !== undefined && {
+          servicesUrl: flagValue('--services-url', flags.servicesUrl, httpUrl, 'http://10.0.0.5').replace(/\/+$/, ''),
+        }),
         timeoutMs: flagValue('--timeout', flags.timeout, duration, '3m'),
       });
       await runSteps(join.steps, output, (line) => line);
       const result = join.result();
       if (output.jsonMode) return output.json(result);
-      output.info(`Builder ${result.name} is ${result.builder.state} on ${result.host} with ${result.builder.slots} slot(s).`);
+      output.info(
+        `Builder ${result.name} is ${result.builder.state} on ${result.host} with ${result.builder.slots} slot(s).`,
+      );
     });
 
   withWorkspaceOptions(builder.command('list'))
@@ -69,9 +94,26 @@ Examples:
       const rows = builders.map((b) => ({ ...b, dockerHost: workspace.builderHost(b.name)?.host ?? null }));
       if (output.jsonMode) return output.json(rows);
       if (rows.length === 0) return output.info('No builders. Join one with `gyre builder join --host <docker-host>`.');
-      const table = [['NAME', 'HOST', 'STATE', 'SLOTS', 'RUNNING', 'VERSION', 'LAST SEEN'], ...rows.map((b) => [b.name, b.dockerHost || b.host, b.state, `${b.slotsUsed}/${b.slots}`, String(b.slotsUsed), b.version, b.lastSeenAt])];
+      const table = [
+        ['NAME', 'HOST', 'STATE', 'SLOTS', 'RUNNING', 'VERSION', 'LAST SEEN'],
+        ...rows.map((b) => [
+          b.name,
+          b.dockerHost || b.host,
+          b.state,
+          `${b.slotsUsed}/${b.slots}`,
+          String(b.slotsUsed),
+          b.version,
+          b.lastSeenAt,
+        ]),
+      ];
       const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-      for (const row of table) output.info(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+      for (const row of table)
+        output.info(
+          row
+            .map((cell, i) => cell.padEnd(widths[i]!))
+            .join('  ')
+            .trimEnd(),
+        );
     });
 
   withWorkspaceOptions(builder.command('drain'))
@@ -79,7 +121,10 @@ Examples:
     .description('Drain a builder: no new jobs; running ones finish; at the deadline they are stopped and requeued')
     .option('--deadline <duration>', 'how long running jobs may take', '30m')
     .option('--wait', 'show progress until the builder is drained')
-    .addHelpText('after', '\nDraining again keeps the earlier deadline unless the new one is sooner.\n\nExample:\n  $ gyre builder drain build-1 --deadline 1h --wait')
+    .addHelpText(
+      'after',
+      '\nDraining again keeps the earlier deadline unless the new one is sooner.\n\nExample:\n  $ gyre builder drain build-1 --deadline 1h --wait',
+    )
     .action(async (name: string, flags: OrchestratorOptions & { deadline: string; wait?: boolean }) => {
       const output = createOutput(flags.json === true);
       const deadlineMs = flagValue('--deadline', flags.deadline, duration, '30m');
@@ -98,20 +143,35 @@ Examples:
     .action(async (name: string, flags: OrchestratorOptions & { force?: boolean }) => {
       const output = createOutput(flags.json === true);
       const workspace = workspaceOf(flags);
-      await runSteps(planRemove({ api: apiOf(workspace), workspace, name, force: flags.force === true }), output, (line) => line);
+      await runSteps(
+        planRemove({ api: apiOf(workspace), workspace, name, force: flags.force === true }),
+        output,
+        (line) => line,
+      );
       if (output.jsonMode) output.json({ removed: name });
     });
 
   withWorkspaceOptions(builder.command('roll'))
-    .description('Replace builders with new ones on the current image: join the successor, drain the old one, remove it')
+    .description(
+      'Replace builders with new ones on the current image: join the successor, drain the old one, remove it',
+    )
     .option('--host <host...>', 'only the builders on these Docker hosts (as given to join)')
     .option('--deadline <duration>', 'drain deadline of the old builders', '30m')
-    .addHelpText('after', '\nCapacity never drops: each successor joins before its predecessor drains.\n\nExample:\n  $ gyre images build --offline && gyre builder roll')
+    .addHelpText(
+      'after',
+      '\nCapacity never drops: each successor joins before its predecessor drains.\n\nExample:\n  $ gyre images build --offline && gyre builder roll',
+    )
     .action(async (flags: OrchestratorOptions & { host?: string[]; deadline: string }) => {
       const output = createOutput(flags.json === true);
       const settings = orchestratorSettings(flags, output);
       const workspace = workspaceOf(flags);
-      const roll = planRoll({ settings, workspace, api: () => apiOf(workspace), hosts: flags.host ?? [], drainDeadlineSeconds: Math.round(flagValue('--deadline', flags.deadline, duration, '30m') / 1000) });
+      const roll = planRoll({
+        settings,
+        workspace,
+        api: () => apiOf(workspace),
+        hosts: flags.host ?? [],
+        drainDeadlineSeconds: Math.round(flagValue('--deadline', flags.deadline, duration, '30m') / 1000),
+      });
       await runSteps(roll.steps, output, (line) => line);
       if (output.jsonMode) output.json({ replaced: roll.replaced() });
     });

@@ -25,9 +25,14 @@ export function initSettingsFile(options: InitOptions): { path: string; adminPas
 
 /** A bad --hostname would give a .env that fails every later command; refuse it before writing. */
 function checkHostname(values: Readonly<Record<string, string | undefined>>): void {
-  const problems = checkSettings({ name: 'gyre init', values, readFile: () => '' }, 'generate').problems.filter((p) => p.input === 'GYRE_HOSTNAME');
+  const problems = checkSettings({ name: 'gyre init', values, readFile: () => '' }, 'generate').problems.filter(
+    (p) => p.input === 'GYRE_HOSTNAME',
+  );
   if (problems.length > 0) {
-    throw new InvalidInputError('--hostname', problems.map((p) => ({ ...p, input: '--hostname', hint: 'for example --hostname ci.example.com' })));
+    throw new InvalidInputError(
+      '--hostname',
+      problems.map((p) => ({ ...p, input: '--hostname', hint: 'for example --hostname ci.example.com' })),
+    );
   }
 }
 
@@ -39,9 +44,17 @@ function writeSecretsFile(path: string, text: string, force: boolean): void {
     chmodSync(path, 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new GyreError(`${path} already exists; it holds this installation's secrets. Pass --force to replace it.`, ExitCode.invalidInput, { cause: error });
+      throw new GyreError(
+        `${path} already exists; it holds this installation's secrets. Pass --force to replace it.`,
+        ExitCode.invalidInput,
+        { cause: error },
+      );
     }
-    throw new GyreError(`cannot write ${path}: ${writeFailure(error)}. Pass --env with a path in a writable directory.`, ExitCode.invalidInput, { cause: error });
+    throw new GyreError(
+      `cannot write ${path}: ${writeFailure(error)}. Pass --env with a path in a writable directory.`,
+      ExitCode.invalidInput,
+      { cause: error },
+    );
   }
 }
 
@@ -56,7 +69,9 @@ function writeFailure(error: unknown): string {
 export function registerInitCommand(program: Command): void {
   program
     .command('init')
-    .description('Write a .env with generated secrets (join secret, admin password, encryption key, session secret, database password)')
+    .description(
+      'Write a .env with generated secrets (join secret, admin password, encryption key, session secret, database password)',
+    )
     .option('--env <file>', 'where to write the settings', '.env')
     .option('--hostname <name>', 'host name users and builders reach the services box at (GYRE_HOSTNAME)')
     .option('-f, --force', 'replace an existing file (its secrets are lost)')

@@ -11,10 +11,15 @@ interface MigrateOptions {
 export function registerMigrateCommand(program: Command): void {
   program
     .command('migrate')
-    .description('Apply pending database migrations (`gyre serve` also does this on start); safe to run twice or concurrently')
+    .description(
+      'Apply pending database migrations (`gyre serve` also does this on start); safe to run twice or concurrently',
+    )
     .option('--env <file>', '.env file to read under the process environment')
     .option('--json', 'print the applied migrations as JSON')
-    .addHelpText('after', '\nExamples:\n  $ docker compose -f compose/services.yml exec app gyre migrate\n  $ GYRE_DATABASE_URL=postgres://gyre:pw@db.internal/gyre gyre migrate --env .env')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ docker compose -f compose/services.yml exec app gyre migrate\n  $ GYRE_DATABASE_URL=postgres://gyre:pw@db.internal/gyre gyre migrate --env .env',
+    )
     .action(async (options: MigrateOptions) => {
       const output = createOutput(options.json === true);
       const { migrateDatabase } = await import('../../services/database/migrate.js');
@@ -24,6 +29,10 @@ export function registerMigrateCommand(program: Command): void {
         }),
       );
       if (output.jsonMode) output.json(report);
-      output.info(report.applied.length === 0 ? `Schema is current (version ${report.current}).` : `Applied ${report.applied.map((m) => `${m.id} ${m.name}`).join(', ')}; schema version ${report.current}.`);
+      output.info(
+        report.applied.length === 0
+          ? `Schema is current (version ${report.current}).`
+          : `Applied ${report.applied.map((m) => `${m.id} ${m.name}`).join(', ')}; schema version ${report.current}.`,
+      );
     });
 }

@@ -22,10 +22,15 @@ export function registerRenderCommand(program: Command): void {
     .option('--defaults', 'render the default settings, ignoring any .env (what compose/ in the repository holds)')
     .option('--no-compose-check', 'skip validating the output with `docker compose config -q`')
     .option('--json', 'print the written files as JSON')
-    .addHelpText('after', '\nExamples:\n  $ gyre render --out compose\n  $ gyre render --env /etc/gyre/.env --out /etc/gyre/compose\n  $ docker compose -f compose/services.yml up -d --wait')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ gyre render --out compose\n  $ gyre render --env /etc/gyre/.env --out /etc/gyre/compose\n  $ docker compose -f compose/services.yml up -d --wait',
+    )
     .action(async (options: RenderCommandOptions) => {
       const output = createOutput(options.json === true);
-      const settings = options.defaults ? defaultSettings() : loadCommandSettings({ env: options.env }, 'generate', output);
+      const settings = options.defaults
+        ? defaultSettings()
+        : loadCommandSettings({ env: options.env }, 'generate', output);
       const outDir = resolve(options.out);
       const files = writeStacks(outDir, renderStacks(settings), output, !options.defaults);
       if (options.composeCheck) {

@@ -10,13 +10,21 @@ interface ServeOptions {
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('Run the services app: web UI, API, webhooks, builder protocol and the admin console (used inside the app container)')
+    .description(
+      'Run the services app: web UI, API, webhooks, builder protocol and the admin console (used inside the app container)',
+    )
     .option('--env <file>', '.env file to read under the process environment')
-    .addHelpText('after', '\nSettings come from the environment (GYRE_*, and GYRE_*_FILE for secrets).\n\nExample:\n  $ GYRE_DATABASE_URL=postgres://gyre:pw@localhost/gyre gyre serve --env .env')
+    .addHelpText(
+      'after',
+      '\nSettings come from the environment (GYRE_*, and GYRE_*_FILE for secrets).\n\nExample:\n  $ GYRE_DATABASE_URL=postgres://gyre:pw@localhost/gyre gyre serve --env .env',
+    )
     .action(async (options: ServeOptions) => {
       const settings = loadCommandSettings({ env: options.env }, 'serve', createOutput(false, process.stderr), true);
       // Loaded here so that other commands, health checks above all, start without fastify and pg.
-      const [{ startServices }, { createLogger }] = await Promise.all([import('../../services/start-services.js'), import('../../shared/create-logger.js')]);
+      const [{ startServices }, { createLogger }] = await Promise.all([
+        import('../../services/start-services.js'),
+        import('../../shared/create-logger.js'),
+      ]);
       const logger = createLogger('serve', settings.logLevel);
       const services = await startServices(settings, logger, { version: GYRE_VERSION });
       await waitForStopSignal();

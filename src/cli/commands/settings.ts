@@ -24,7 +24,10 @@ export function registerSettingsCommand(program: Command): void {
       if (options.markdown) return output.info(renderSettingsTable());
       const rows = settingNames.map((name) => ({ name, ...metaOf(name) }));
       if (output.jsonMode) return output.json(rows);
-      for (const row of rows) output.info(`${row.name}${row.default === undefined ? '' : `=${row.default}`}${row.secret ? '  (secret, or ' + row.name + '_FILE)' : ''}\n    ${row.description}`);
+      for (const row of rows)
+        output.info(
+          `${row.name}${row.default === undefined ? '' : `=${row.default}`}${row.secret ? '  (secret, or ' + row.name + '_FILE)' : ''}\n    ${row.description}`,
+        );
     });
 
   settings
@@ -40,11 +43,14 @@ export function registerSettingsCommand(program: Command): void {
       const options = command.optsWithGlobals<SettingsOptions>();
       const output = createOutput(options.json === true);
       if (!PURPOSES.includes(options.for)) {
-        throw new InvalidInputError('--for', [{ input: '--for', message: `"${options.for}" is not a purpose`, hint: `use one of ${PURPOSES.join(', ')}` }]);
+        throw new InvalidInputError('--for', [
+          { input: '--for', message: `"${options.for}" is not a purpose`, hint: `use one of ${PURPOSES.join(', ')}` },
+        ]);
       }
       const source = readSettingsSource({ env: options.env }, false);
       const check = checkSettings(source, options.for);
-      if (output.jsonMode) output.json({ valid: check.settings !== undefined, problems: check.problems, warnings: check.warnings });
+      if (output.jsonMode)
+        output.json({ valid: check.settings !== undefined, problems: check.problems, warnings: check.warnings });
       else check.warnings.forEach((w) => output.warn(w));
       if (!check.settings) {
         if (output.jsonMode) process.exitCode = 2;

@@ -9,14 +9,19 @@ interface TokenOptions {
 }
 
 export function registerTokensCommand(program: Command): void {
-  const tokens = program.command('tokens').description('Manage API tokens directly in the database (for the first token, or when locked out)');
+  const tokens = program
+    .command('tokens')
+    .description('Manage API tokens directly in the database (for the first token, or when locked out)');
   tokens
     .command('create')
     .description('Create an API token; it is printed once and stored only as a hash')
     .requiredOption('--name <name>', 'what the token is for, e.g. "ci-bot"')
     .option('--env <file>', '.env file to read under the process environment')
     .option('--json', 'print {id, name, token} as JSON')
-    .addHelpText('after', '\nExample:\n  $ docker compose -f compose/services.yml exec app gyre tokens create --name admin\n  $ curl -H "Authorization: Bearer gyre_pat_..." http://localhost/api/v1/projects')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ docker compose -f compose/services.yml exec app gyre tokens create --name admin\n  $ curl -H "Authorization: Bearer gyre_pat_..." http://localhost/api/v1/projects',
+    )
     .action(async (options: TokenOptions) => {
       const output = createOutput(options.json === true);
       const { createApiToken } = await import('../../services/security/api-tokens.js');

@@ -28,7 +28,12 @@ export interface FleetBuilder {
 export interface QueueView {
   readonly depth: number;
   readonly oldestQueuedAt: string | null;
-  readonly items: readonly { readonly jobId: number; readonly name: string; readonly queuedAt: string; readonly waitingBecause: string }[];
+  readonly items: readonly {
+    readonly jobId: number;
+    readonly name: string;
+    readonly queuedAt: string;
+    readonly waitingBecause: string;
+  }[];
 }
 
 export interface HealthView {
@@ -51,7 +56,15 @@ export class GyreApi {
   async builderNamed(name: string): Promise<FleetBuilder> {
     const builders = await this.builders();
     const found = builders.find((b) => b.name === name && b.state !== 'revoked');
-    if (!found) throw new NotFoundError(`builder "${name}" (known builders: ${builders.filter((b) => b.state !== 'revoked').map((b) => b.name).join(', ') || 'none'})`);
+    if (!found)
+      throw new NotFoundError(
+        `builder "${name}" (known builders: ${
+          builders
+            .filter((b) => b.state !== 'revoked')
+            .map((b) => b.name)
+            .join(', ') || 'none'
+        })`,
+      );
     return found;
   }
 
@@ -88,7 +101,12 @@ export class GyreApi {
     }
   }
 
-  private async call<T>(method: string, path: string, body?: unknown, authorization = `Bearer ${this.token}`): Promise<T> {
+  private async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    authorization = `Bearer ${this.token}`,
+  ): Promise<T> {
     let response: Response;
     try {
       response = await fetch(`${this.url}${path}`, {
@@ -98,14 +116,24 @@ export class GyreApi {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (error) {
-      throw new UnavailableError(`the Gyre API at ${this.url} did not answer ${method} ${path} (${error instanceof Error ? error.message : String(error)}); is the services stack up (\`gyre status\`)?`, { cause: error });
+      throw new UnavailableError(
+        `the Gyre API at ${this.url} did not answer ${method} ${path} (${error instanceof Error ? error.message : String(error)}); is the services stack up (\`gyre status\`)?`,
+        { cause: error },
+      );
     }
     const text = await response.text();
-    if (response.ok) return (text ? parseJsonFrom(text, `the Gyre API at ${this.url}, asked ${method} ${path},`) : undefined) as T;
+    if (response.ok)
+      return (text ? parseJsonFrom(text, `the Gyre API at ${this.url}, asked ${method} ${path},`) : undefined) as T;
     const message = errorMessageOf(text);
-    if (response.status === 401) throw new CredentialRefused(`the Gyre API at ${this.url} refused the API token: ${message}; run \`gyre up\` again to make a new one, or set GYRE_API_TOKEN`);
+    if (response.status === 401)
+      throw new CredentialRefused(
+        `the Gyre API at ${this.url} refused the API token: ${message}; run \`gyre up\` again to make a new one, or set GYRE_API_TOKEN`,
+      );
     if (response.status === 404) throw new NotFoundError(`${method} ${path} on ${this.url}: ${message}`);
-    if (response.status >= 500) throw new UnavailableError(`the Gyre API at ${this.url} answered ${response.status} to ${method} ${path}: ${message}`);
+    if (response.status >= 500)
+      throw new UnavailableError(
+        `the Gyre API at ${this.url} answered ${response.status} to ${method} ${path}: ${message}`,
+      );
     throw new GyreError(`the Gyre API at ${this.url} refused ${method} ${path} (${response.status}): ${message}`);
   }
 }

@@ -21,9 +21,14 @@ export async function drainBuilder(api: GyreApi, name: string, deadlineSeconds: 
 }
 
 /** Polls until the builder is `drained`, reporting each change of its running jobs. */
-export async function waitUntilDrained(api: GyreApi, name: string, onLine: (line: string) => void, timeoutMs = 24 * 3_600_000): Promise<FleetBuilder> {
+export async function waitUntilDrained(
+  api: GyreApi,
+  name: string,
+  onLine: (line: string) => void,
+  timeoutMs = 24 * 3_600_000,
+): Promise<FleetBuilder> {
   let last = '';
-  for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
+  for (const started = Date.now(); Date.now() - started < timeoutMs;) {
     const builder = await api.builderNamed(name);
     const now = `${name}: ${builder.state}, ${builder.slotsUsed} job(s) running${builder.drainDeadline ? `, deadline ${builder.drainDeadline}` : ''}`;
     if (now !== last) onLine((last = now));
@@ -54,9 +59,15 @@ export function planRemove(options: RemoveOptions): Step[] {
       run: async (onLine) => {
         builder = await api.builderNamed(name);
         const record = workspace.builderHost(name);
-        if (!record) throw new NotFoundError(`the Docker host of builder ${name} in ${workspace.dir} (it was not joined from here); remove its stack on its host with \`docker compose -p ${builderProjectName(name)} down --volumes\`, then revoke it`);
+        if (!record)
+          throw new NotFoundError(
+            `the Docker host of builder ${name} in ${workspace.dir} (it was not joined from here); remove its stack on its host with \`docker compose -p ${builderProjectName(name)} down --volumes\`, then revoke it`,
+          );
         if (!['drained', 'lost'].includes(builder.state)) {
-          if (!options.force) throw new ConflictError(`builder ${name} is ${builder.state} with ${builder.slotsUsed} job(s); drain it first (\`gyre builder drain ${name} --wait\`) or pass --force to stop its jobs now (they are requeued)`);
+          if (!options.force)
+            throw new ConflictError(
+              `builder ${name} is ${builder.state} with ${builder.slotsUsed} job(s); drain it first (\`gyre builder drain ${name} --wait\`) or pass --force to stop its jobs now (they are requeued)`,
+            );
           await api.drain(builder.id, 0);
           builder = await waitUntilDrained(api, name, onLine, 120_000);
         }
@@ -68,7 +79,13 @@ export function planRemove(options: RemoveOptions): Step[] {
       run: async () => {
         const record = workspace.builderHost(name)!;
         const target = await connectHost(record.host || undefined, record.tls);
-        await new ComposeProject({ host: target.host, dir: workspace.builderDir(name), file: 'builder.yml', projectName: builderProjectName(name), env: { GYRE_JOIN_SECRET: '' } }).down(true);
+        await new ComposeProject({
+          host: target.host,
+          dir: workspace.builderDir(name),
+          file: 'builder.yml',
+          projectName: builderProjectName(name),
+          env: { GYRE_JOIN_SECRET: '' },
+        }).down(true);
         return `${builderProjectName(name)} removed from ${target.description}`;
       },
     },
@@ -93,9 +110,21 @@ export interface RollOptions extends Omit<JoinOptions, 'hostText' | 'tls' | 'nam
  * Replaces every builder: joins its successor on the same host first, then drains the old one and
  * removes it once drained, so capacity never drops below what it was.
  */
-export function planRoll(options: RollOptions): { steps: Step[]; replaced: () => { old: string; successor: string }[] } {
-  const records = options.workspace.builderHosts().filter((r) => options.hosts.length === 0 || options.hosts.includes(r.host));
-  if (records.length === 0) throw new InvalidInputError('gyre builder roll', [{ input: options.hosts.length > 0 ? `--host ${options.hosts.join(' --host ')}` : 'builders', message: `no builder joined from ${options.workspace.dir} matches`, hint: 'see `gyre builder list`; roll only builders joined with `gyre builder join` from this folder' }]);
+export function planRoll(options: RollOptions): {
+  steps: Step[];
+  replaced: () => { old: string; successor: string }[];
+} {
+  const records = options.workspace
+    .builderHosts()
+    .filter((r) => options.hosts.length === 0 || options.hosts.includes(r.host));
+  if (records.length === 0)
+    throw new InvalidInputError('gyre builder roll', [
+      {
+        input: options.hosts.length > 0 ? `--host ${options.hosts.join(' --host ')}` : 'builders',
+        message: `no builder joined from ${options.workspace.dir} matches`,
+        hint: 'see `gyre builder list`; roll only builders joined with `gyre builder join` from this folder',
+      },
+    ]);
   const replaced: { old: string; successor: string }[] = [];
   const steps: Step[] = [];
   for (const record of records) {
@@ -122,7 +151,11 @@ export function planRoll(options: RollOptions): { steps: Step[]; replaced: () =>
         return `${record.name} drained; ${joined.name} took its place`;
       },
     });
-    steps.push(...planRemove({ api: options.api(), workspace: options.workspace, name: record.name, force: false }).map((step) => ({ ...step, title: `${record.name}: ${step.title}` })));
+    steps.push(
+      ...planRemove({ api: options.api(), workspace: options.workspace, name: record.name, force: false }).map(
+        (step) => ({ ...step, title: `${record.name}: ${step.title}` }),
+      ),
+    );
   }
   return { steps, replaced: () => replaced };
 }

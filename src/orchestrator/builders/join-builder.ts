@@ -64,8 +64,20 @@ export function planJoin(options: JoinOptions): BuilderJoin {
   const connected = () => target!;
   const builderName = () => name!;
   const stack = () =>
-    new ComposeProject({ host: connected().host, dir: workspace.builderDir(builderName()), file: 'builder.yml', projectName: builderProjectName(builderName()), env: { GYRE_JOIN_SECRET: settings.secrets.joinSecret ?? '' } });
-  const slots = { ...(options.slots !== undefined || settings.builder.slots !== undefined ? { slots: options.slots ?? settings.builder.slots } : {}), slotCpus: options.slotCpus ?? settings.builder.slotCpus, slotMemoryBytes: options.slotMemoryBytes ?? settings.builder.slotMemoryBytes };
+    new ComposeProject({
+      host: connected().host,
+      dir: workspace.builderDir(builderName()),
+      file: 'builder.yml',
+      projectName: builderProjectName(builderName()),
+      env: { GYRE_JOIN_SECRET: settings.secrets.joinSecret ?? '' },
+    });
+  const slots = {
+    ...(options.slots !== undefined || settings.builder.slots !== undefined
+      ? { slots: options.slots ?? settings.builder.slots }
+      : {}),
+    slotCpus: options.slotCpus ?? settings.builder.slotCpus,
+    slotMemoryBytes: options.slotMemoryBytes ?? settings.builder.slotMemoryBytes,
+  };
 
   const steps: Step[] = [
     {
@@ -74,9 +86,18 @@ export function planJoin(options: JoinOptions): BuilderJoin {
         target = await connectHost(options.hostText, options.tls);
         name ??= builderNameOf(target.facts.name);
         capacity = computeCapacity({ cpus: target.facts.cpus, memoryBytes: target.facts.memoryBytes }, slots);
-        servicesUrl = options.servicesUrl ?? settings.builder.servicesUrl ?? (isLocalHost(target.host) ? `http://127.0.0.1:${settings.listen.httpPort}` : undefined);
+        servicesUrl =
+          options.servicesUrl ??
+          settings.builder.servicesUrl ??
+          (isLocalHost(target.host) ? `http://127.0.0.1:${settings.listen.httpPort}` : undefined);
         if (servicesUrl === undefined) {
-          throw new InvalidInputError('gyre builder join', [{ input: '--services-url', message: `is needed: a builder on ${target.description} cannot reach the services box on loopback`, hint: 'pass --services-url http://<services-host-address>:<port>, or set GYRE_SERVICES_URL in .env' }]);
+          throw new InvalidInputError('gyre builder join', [
+            {
+              input: '--services-url',
+              message: `is needed: a builder on ${target.description} cannot reach the services box on loopback`,
+              hint: 'pass --services-url http://<services-host-address>:<port>, or set GYRE_SERVICES_URL in .env',
+            },
+          ]);
         }
         return `${target.description}: Docker ${target.facts.version}, ${target.facts.cpus} CPUs, ${Math.round(target.facts.memoryBytes / 1024 ** 3)} GiB → ${describeCapacity(capacity)}`;
       },
@@ -85,14 +106,24 @@ export function planJoin(options: JoinOptions): BuilderJoin {
       title: 'Check the join secret and the builder name',
       run: async () => {
         if (!(await options.api().joinSecretAccepted(settings.secrets.joinSecret ?? ''))) {
-          throw new InvalidInputError('gyre builder join', [{ input: 'GYRE_JOIN_SECRET', message: `is not accepted by the services box at ${options.api().url}`, hint: "use the services box's GYRE_JOIN_SECRET (its .env), or the new one if it was rotated" }]);
+          throw new InvalidInputError('gyre builder join', [
+            {
+              input: 'GYRE_JOIN_SECRET',
+              message: `is not accepted by the services box at ${options.api().url}`,
+              hint: "use the services box's GYRE_JOIN_SECRET (its .env), or the new one if it was rotated",
+            },
+          ]);
         }
         existing = (await options.api().builders()).find((b) => b.name === builderName() && b.state !== 'revoked');
         const record = workspace.builderHost(builderName());
         if (existing && record?.host !== (connected().text ?? '')) {
-          throw new ConflictError(`a builder named "${builderName()}" is already registered (on ${record ? record.host : `Docker host ${existing.host}`}); choose another --name, or remove that builder first with \`gyre builder remove ${builderName()}\``);
+          throw new ConflictError(
+            `a builder named "${builderName()}" is already registered (on ${record ? record.host : `Docker host ${existing.host}`}); choose another --name, or remove that builder first with \`gyre builder remove ${builderName()}\``,
+          );
         }
-        return existing ? `${builderName()} is known on this host (${existing.state}); joining again` : `${builderName()} is free`;
+        return existing
+          ? `${builderName()} is known on this host (${existing.state}); joining again`
+          : `${builderName()} is free`;
       },
     },
     {
@@ -100,17 +131,40 @@ export function planJoin(options: JoinOptions): BuilderJoin {
       run: async (onLine) => {
         const local = createDockerClient(resolveDockerHost(undefined, process.env));
         const shipped = await shipImages(local, connected().docker, [settings.images.app], onLine);
-        return shipped.shipped.length > 0 ? `shipped ${settings.images.app}` : `${settings.images.app} is already there`;
+        return shipped.shipped.length > 0
+          ? `shipped ${settings.images.app}`
+          : `${settings.images.app} is already there`;
       },
     },
     {
       title: 'Render the builder stack',
       run: () => {
-        const builderSettings: Settings = { ...settings, builder: { ...settings.builder, name: builderName(), servicesUrl: servicesUrl!, slots: capacity!.slots, slotCpus: capacity!.slotCpus, slotMemoryBytes: capacity!.slotMemoryBytes } };
+        const builderSettings: Settings = {
+          ...settings,
+          builder: {
+            ...settings.builder,
+            name: builderName(),
+            servicesUrl: servicesUrl!,
+            slots: capacity!.slots,
+            slotCpus: capacity!.slotCpus,
+            slotMemoryBytes: capacity!.slotMemoryBytes,
+          },
+        };
         const apiPort = options.agentApiPort ?? workspace.builderHost(builderName())?.apiPort ?? AGENT_API_PORT;
-        const rendered = renderBuilderStack(builderSettings, readStackTemplates(), { version: GYRE_VERSION, joinSecretSource: 'environment', agentApiPort: apiPort });
+        const rendered = renderBuilderStack(builderSettings, readStackTemplates(), {
+          version: GYRE_VERSION,
+          joinSecretSource: 'environment',
+          agentApiPort: apiPort,
+        });
         const [file] = writeStacks(workspace.builderDir(builderName()), [rendered], { warn: () => undefined });
-        workspace.saveBuilderHost({ name: builderName(), host: connected().text ?? '', apiPort, servicesUrl: servicesUrl!, slots, ...(Object.keys(options.tls ?? {}).length > 0 && { tls: options.tls }) });
+        workspace.saveBuilderHost({
+          name: builderName(),
+          host: connected().text ?? '',
+          apiPort,
+          servicesUrl: servicesUrl!,
+          slots,
+          ...(Object.keys(options.tls ?? {}).length > 0 && { tls: options.tls }),
+        });
         return Promise.resolve(`wrote ${file}`);
       },
     },
@@ -131,12 +185,23 @@ export function planJoin(options: JoinOptions): BuilderJoin {
   ];
   return {
     steps,
-    result: () => ({ name: builderName(), host: connected().description, capacity: capacity!, builder: builder!, changed: existing?.state !== 'active' }),
+    result: () => ({
+      name: builderName(),
+      host: connected().description,
+      capacity: capacity!,
+      builder: builder!,
+      changed: existing?.state !== 'active',
+    }),
   };
 }
 
 /** The builder once it is registered and active. */
-async function waitForRegistration(api: GyreApi, name: string, timeoutMs: number, onLine: (line: string) => void): Promise<FleetBuilder> {
+async function waitForRegistration(
+  api: GyreApi,
+  name: string,
+  timeoutMs: number,
+  onLine: (line: string) => void,
+): Promise<FleetBuilder> {
   const started = Date.now();
   let last = '';
   while (Date.now() - started < timeoutMs) {
@@ -146,7 +211,10 @@ async function waitForRegistration(api: GyreApi, name: string, timeoutMs: number
     if (builder?.state === 'active') return builder;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-  throw new TimeoutError(`builder ${name} to register and be active (check the agent's log: docker compose -p ${builderProjectName(name)} logs agent, on its host)`, timeoutMs);
+  throw new TimeoutError(
+    `builder ${name} to register and be active (check the agent's log: docker compose -p ${builderProjectName(name)} logs agent, on its host)`,
+    timeoutMs,
+  );
 }
 
 export function describeCapacity(capacity: Capacity): string {

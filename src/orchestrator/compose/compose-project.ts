@@ -37,7 +37,9 @@ export class ComposeProject {
    * checks' first probe, which the stacks run only every 30 s; {@link waitUntil} checks readiness.
    */
   async up(onLine: (line: string) => void): Promise<void> {
-    await this.run('up', (options) => compose.upAll({ ...options, commandOptions: ['--remove-orphans'], callback: lines(onLine) }));
+    await this.run('up', (options) =>
+      compose.upAll({ ...options, commandOptions: ['--remove-orphans'], callback: lines(onLine) }),
+    );
   }
 
   /**
@@ -48,7 +50,10 @@ export class ComposeProject {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const state = (await this.ps()).find((s) => s.service === service)?.state ?? 'missing';
-      if (state !== 'running') throw new GyreError(`${service} of the ${this.description} is ${state}, not running; see its log: docker compose -p ${this.options.projectName} logs ${service}`);
+      if (state !== 'running')
+        throw new GyreError(
+          `${service} of the ${this.description} is ${state}, not running; see its log: docker compose -p ${this.options.projectName} logs ${service}`,
+        );
       let last: string;
       try {
         await this.exec(service, probe);
@@ -56,13 +61,19 @@ export class ComposeProject {
       } catch (error) {
         last = error instanceof Error ? error.message.split('\n').slice(-1)[0]! : String(error);
       }
-      if (Date.now() >= deadline) throw new TimeoutError(`${what} (${last}); see the log: docker compose -p ${this.options.projectName} logs ${service}`, timeoutMs);
+      if (Date.now() >= deadline)
+        throw new TimeoutError(
+          `${what} (${last}); see the log: docker compose -p ${this.options.projectName} logs ${service}`,
+          timeoutMs,
+        );
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
 
   async down(removeVolumes: boolean): Promise<void> {
-    await this.run('down', (options) => compose.downAll({ ...options, commandOptions: ['--remove-orphans', ...(removeVolumes ? ['--volumes'] : [])] }));
+    await this.run('down', (options) =>
+      compose.downAll({ ...options, commandOptions: ['--remove-orphans', ...(removeVolumes ? ['--volumes'] : [])] }),
+    );
   }
 
   async ps(): Promise<ComposeService[]> {
@@ -72,15 +83,28 @@ export class ComposeProject {
 
   /** Runs a command in a service's container and returns its stdout. */
   async exec(service: string, argv: readonly string[]): Promise<string> {
-    const result = await this.run(`exec ${service} ${argv.join(' ')}`, (options) => compose.exec(service, [...argv], { ...options, commandOptions: ['-T'] }));
+    const result = await this.run(`exec ${service} ${argv.join(' ')}`, (options) =>
+      compose.exec(service, [...argv], { ...options, commandOptions: ['-T'] }),
+    );
     return result.out;
   }
 
-  private async run<T extends compose.IDockerComposeResult>(what: string, call: (options: compose.IDockerComposeOptions) => Promise<T>): Promise<T> {
+  private async run<T extends compose.IDockerComposeResult>(
+    what: string,
+    call: (options: compose.IDockerComposeOptions) => Promise<T>,
+  ): Promise<T> {
     const target = composeEnvironment(this.options.host);
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(DOCKER_CLI_VARIABLES as readonly string[]).includes(name)));
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !(DOCKER_CLI_VARIABLES as readonly string[]).includes(name)),
+    );
     try {
-      return await call({ cwd: this.options.dir, config: this.options.file, composeOptions: ['-p', this.options.projectName], log: false, env: { ...inherited, ...target.env, ...this.options.env } });
+      return await call({
+        cwd: this.options.dir,
+        config: this.options.file,
+        composeOptions: ['-p', this.options.projectName],
+        log: false,
+        env: { ...inherited, ...target.env, ...this.options.env },
+      });
     } catch (error) {
       throw this.failure(what, error);
     } finally {
@@ -90,10 +114,18 @@ export class ComposeProject {
 
   private failure(what: string, error: unknown): GyreError {
     const result = error as Partial<compose.IDockerComposeResult> | Error;
-    const said = 'err' in result && typeof result.err === 'string' ? result.err.trim().split('\n').slice(-8).join('\n') : error instanceof Error ? error.message : String(error);
+    const said =
+      'err' in result && typeof result.err === 'string'
+        ? result.err.trim().split('\n').slice(-8).join('\n')
+        : error instanceof Error
+          ? error.message
+          : String(error);
     const message = `docker compose ${what} failed for the ${this.description}:\n${said}`;
     // Compose cannot reach the engine: the host is the problem, not the stack.
-    if (/Cannot connect to the Docker daemon|connection refused|no such host|dial-stdio/i.test(said)) return new UnavailableError(`${message}\ncheck that the Docker Engine on ${describeDockerHost(this.options.host)} is running and reachable`);
+    if (/Cannot connect to the Docker daemon|connection refused|no such host|dial-stdio/i.test(said))
+      return new UnavailableError(
+        `${message}\ncheck that the Docker Engine on ${describeDockerHost(this.options.host)} is running and reachable`,
+      );
     return new GyreError(message, undefined, { cause: error });
   }
 }
@@ -109,6 +141,8 @@ export function parsePs(out: string): ComposeService[] {
   const text = out.trim();
   if (text === '') return [];
   type Row = { Service: string; State: string; Health?: string };
-  const rows: Row[] = text.startsWith('[') ? (JSON.parse(text) as Row[]) : text.split('\n').map((line) => JSON.parse(line) as Row);
+  const rows: Row[] = text.startsWith('[')
+    ? (JSON.parse(text) as Row[])
+    : text.split('\n').map((line) => JSON.parse(line) as Row);
   return rows.map((row) => ({ service: row.Service, state: row.State, health: row.Health ?? '' }));
 }

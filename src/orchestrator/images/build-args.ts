@@ -20,7 +20,10 @@ export const NPM_SPEC = 'npm@11';
 /** Which `node-linux-*` package holds the binary for an engine's architecture. */
 export function nodePackageSpec(engineArch: string): string {
   const arch = { amd64: 'x64', x86_64: 'x64', arm64: 'arm64', aarch64: 'arm64' }[engineArch];
-  if (arch === undefined) throw new GyreError(`no official Node.js ${NODE_MAJOR} binary package for the engine's architecture ${engineArch}; supported: amd64, arm64`);
+  if (arch === undefined)
+    throw new GyreError(
+      `no official Node.js ${NODE_MAJOR} binary package for the engine's architecture ${engineArch}; supported: amd64, arm64`,
+    );
   return `node-linux-${arch}@${NODE_MAJOR}`;
 }
 
@@ -39,7 +42,12 @@ export function baseImageOf(kind: ImageKind, settings: Settings): string | undef
 
 /** The tag a kind is built as. */
 export function imageRefOf(kind: ImageKind, settings: Settings): string {
-  return { 'base-debian': settings.images.baseDebian, 'base-node': settings.images.baseNode, db: settings.images.db, app: settings.images.app }[kind];
+  return {
+    'base-debian': settings.images.baseDebian,
+    'base-node': settings.images.baseNode,
+    db: settings.images.db,
+    app: settings.images.app,
+  }[kind];
 }
 
 /** Arguments that change what an image contains; they are part of its fingerprint. */

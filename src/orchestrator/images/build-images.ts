@@ -4,7 +4,15 @@
  */
 import type { Settings } from '../../config/index.js';
 import type { DockerClient, ProgressListener } from '../../docker/index.js';
-import { checkAppSources, ensureAppImage, ensureDbImage, ensureDebianBase, ensureNodeBase, type ImageResult, type StepContext } from './image-steps.js';
+import {
+  checkAppSources,
+  ensureAppImage,
+  ensureDbImage,
+  ensureDebianBase,
+  ensureNodeBase,
+  type ImageResult,
+  type StepContext,
+} from './image-steps.js';
 import { GYRE_VERSION, packageRoot as gyrePackageRoot } from '../../shared/package-files.js';
 
 export type { ImageResult } from './image-steps.js';
@@ -43,8 +51,14 @@ export function planImageBuild(settings: Settings, options: BuildImagesOptions):
   };
   const steps: ImageBuildStep[] = [];
   if (ctx.offline) {
-    steps.push({ title: `Debian base ${settings.images.baseDebian} (debootstrap from ${ctx.mirror})`, run: (onLine) => ensureDebianBase(ctx, onLine) });
-    steps.push({ title: `Node base ${settings.images.baseNode} (Node.js from the npm registry)`, run: (onLine) => ensureNodeBase(ctx, onLine) });
+    steps.push({
+      title: `Debian base ${settings.images.baseDebian} (debootstrap from ${ctx.mirror})`,
+      run: (onLine) => ensureDebianBase(ctx, onLine),
+    });
+    steps.push({
+      title: `Node base ${settings.images.baseNode} (Node.js from the npm registry)`,
+      run: (onLine) => ensureNodeBase(ctx, onLine),
+    });
   }
   steps.push({ title: `Database image ${settings.images.db}`, run: (onLine) => ensureDbImage(ctx, onLine) });
   steps.push({ title: `Application image ${settings.images.app}`, run: (onLine) => ensureAppImage(ctx, onLine) });

@@ -20,27 +20,56 @@ export async function saveImages(docker: DockerClient, file: string, refs: reado
   const images = await Promise.all(refs.map(async (ref) => ({ ref, image: await docker.inspectImage(ref) })));
   const missing = images.filter((entry) => entry.image === undefined).map((entry) => entry.ref);
   if (missing.length > 0) {
-    throw new InvalidInputError('gyre images save', missing.map((ref) => ({ input: ref, message: 'is not on the Docker host', hint: 'build it first: gyre images build --offline' })));
+    throw new InvalidInputError(
+      'gyre images save',
+      missing.map((ref) => ({
+        input: ref,
+        message: 'is not on the Docker host',
+        hint: 'build it first: gyre images build --offline',
+      })),
+    );
   }
   const partial = `${file}.partial`;
   try {
     const source = await docker.saveImages(refs);
-    await pipeline(file.endsWith('.gz') ? [source, createGzip(), createWriteStream(partial)] : [source, createWriteStream(partial)]);
+    await pipeline(
+      file.endsWith('.gz') ? [source, createGzip(), createWriteStream(partial)] : [source, createWriteStream(partial)],
+    );
     await rename(partial, file);
   } catch (error) {
     await rm(partial, { force: true });
-    throw error instanceof GyreError ? error : new GyreError(`Could not write the image bundle ${file}: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
+    throw error instanceof GyreError
+      ? error
+      : new GyreError(
+          `Could not write the image bundle ${file}: ${error instanceof Error ? error.message : String(error)}`,
+          undefined,
+          { cause: error },
+        );
   }
   return images.map((entry) => entry.image!);
 }
 
 /** Loads a bundle into a host; resolves to the image references the engine reports. */
-export async function loadImages(docker: DockerClient, file: string, onLine: ProgressListener = () => undefined): Promise<string[]> {
+export async function loadImages(
+  docker: DockerClient,
+  file: string,
+  onLine: ProgressListener = () => undefined,
+): Promise<string[]> {
   const stream = createReadStream(file);
   // Opening is asynchronous; surface a missing file as bad input rather than as a Docker failure.
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
-    stream.once('error', (error) => reject(new InvalidInputError('gyre images load', [{ input: file, message: `cannot be read: ${error.message}`, hint: 'pass the file written by `gyre images save`' }])));
+    stream.once('error', (error) =>
+      reject(
+        new InvalidInputError('gyre images load', [
+          {
+            input: file,
+            message: `cannot be read: ${error.message}`,
+            hint: 'pass the file written by `gyre images save`',
+          },
+        ]),
+      ),
+    );
   });
   return docker.loadImages(stream, onLine);
 }

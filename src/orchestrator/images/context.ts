@@ -35,7 +35,12 @@ export async function stageContext(name: string, sources: readonly ContextSource
       const target = join(dir, source.to);
       await mkdir(join(target, '..'), { recursive: true });
       if ('content' in source) await writeFile(target, source.content);
-      else await cp(source.copyFrom, target, { recursive: true, verbatimSymlinks: true, filter: source.filter ?? (() => true) });
+      else
+        await cp(source.copyFrom, target, {
+          recursive: true,
+          verbatimSymlinks: true,
+          filter: source.filter ?? (() => true),
+        });
     }
     return await openContext(dir);
   } catch (error) {

@@ -33,12 +33,21 @@ export async function runCommand(command: string, args: readonly string[], onLin
 }
 
 /** Starts a command whose stdout the caller consumes as a stream (such as `tar -c`). */
-export function startCommand(command: string, args: readonly string[], onLine: ProgressListener): { child: ChildProcess; done: Promise<string> } {
+export function startCommand(
+  command: string,
+  args: readonly string[],
+  onLine: ProgressListener,
+): { child: ChildProcess; done: Promise<string> } {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return { child, done: collectOutput(child, `${command} ${args.join(' ')}`, onLine, false) };
 }
 
-function collectOutput(child: ChildProcess, display: string, onLine: ProgressListener, readStdout = true): Promise<string> {
+function collectOutput(
+  child: ChildProcess,
+  display: string,
+  onLine: ProgressListener,
+  readStdout = true,
+): Promise<string> {
   const tail: string[] = [];
   let stdout = '';
   const record = (text: string) => {
@@ -48,13 +57,24 @@ function collectOutput(child: ChildProcess, display: string, onLine: ProgressLis
       if (tail.length > TAIL_LINES) tail.shift();
     }
   };
-  if (readStdout) child.stdout?.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); record(chunk.toString('utf8')); });
+  if (readStdout)
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      record(chunk.toString('utf8'));
+    });
   child.stderr?.on('data', (chunk: Buffer) => record(chunk.toString('utf8')));
   return new Promise((resolve, reject) => {
-    child.on('error', (error) => reject(new GyreError(`Could not run \`${display}\`: ${error.message}`, undefined, { cause: error })));
+    child.on('error', (error) =>
+      reject(new GyreError(`Could not run \`${display}\`: ${error.message}`, undefined, { cause: error })),
+    );
     child.on('close', (code, signal) => {
       if (code === 0) resolve(stdout);
-      else reject(new GyreError(`\`${display}\` failed (${signal ?? `exit code ${code}`}). Its last output:\n${tail.map((l) => `  ${l}`).join('\n')}`));
+      else
+        reject(
+          new GyreError(
+            `\`${display}\` failed (${signal ?? `exit code ${code}`}). Its last output:\n${tail.map((l) => `  ${l}`).join('\n')}`,
+          ),
+        );
     });
   });
 }

@@ -8,7 +8,16 @@ import { join } from 'node:path';
 import type { Settings } from '../../config/index.js';
 import type { DockerClient, ImageDetails, ProgressListener } from '../../docker/index.js';
 import { GyreError, InvalidInputError } from '../../shared/errors.js';
-import { baseImageOf, contentBuildArgs, imageLabels, imageRefOf, nodePackageSpec, NPM_SPEC, sourceBuildArgs, type ImageKind } from './build-args.js';
+import {
+  baseImageOf,
+  contentBuildArgs,
+  imageLabels,
+  imageRefOf,
+  nodePackageSpec,
+  NPM_SPEC,
+  sourceBuildArgs,
+  type ImageKind,
+} from './build-args.js';
 import { listContextFiles, stageContext, type ContextSource, type StagedContext } from './context.js';
 import { buildDebianBase } from './debian-base.js';
 import { computeInputsHash, INPUTS_LABEL } from './inputs-hash.js';
@@ -39,7 +48,8 @@ export interface StepContext {
 export async function ensureDebianBase(ctx: StepContext, onLine: ProgressListener): Promise<ImageResult> {
   const ref = ctx.settings.images.baseDebian;
   const existing = await ctx.docker.inspectImage(ref);
-  if (existing && !ctx.rebuild) return { kind: 'base-debian', ref, id: existing.id, outcome: 'reused', reason: 'already on the host' };
+  if (existing && !ctx.rebuild)
+    return { kind: 'base-debian', ref, id: existing.id, outcome: 'reused', reason: 'already on the host' };
   const id = await buildDebianBase(ctx.docker, ref, ctx.mirror, onLine);
   return { kind: 'base-debian', ref, id, outcome: 'built', reason: existing ? '--rebuild' : 'missing' };
 }
@@ -50,15 +60,35 @@ export async function ensureNodeBase(ctx: StepContext, onLine: ProgressListener)
   const nodeSpec = nodePackageSpec((await ctx.docker.version()).arch);
   const base = await requireBase(ctx, 'base-node', onLine);
   // The tarballs are not fetched just to fingerprint them: the package specs stand for them.
-  const files = [{ path: 'Dockerfile', sha256: createHash('sha256').update(readFileSync(dockerfile)).digest('hex'), executable: false }];
-  const inputs = computeInputsHash({ files, args: { ...contentBuildArgs('base-node', ctx.settings), NODE: nodeSpec, NPM: NPM_SPEC }, baseImageId: base.id, labels: { 'io.gyre.version': ctx.version } });
+  const files = [
+    {
+      path: 'Dockerfile',
+      sha256: createHash('sha256').update(readFileSync(dockerfile)).digest('hex'),
+      executable: false,
+    },
+  ];
+  const inputs = computeInputsHash({
+    files,
+    args: { ...contentBuildArgs('base-node', ctx.settings), NODE: nodeSpec, NPM: NPM_SPEC },
+    baseImageId: base.id,
+    labels: { 'io.gyre.version': ctx.version },
+  });
   return buildIfChanged(ctx, 'base-node', inputs, () => stageNodeBaseContext(dockerfile, nodeSpec, onLine), onLine);
 }
 
 /** Builds the database image unless a current one exists. */
 export async function ensureDbImage(ctx: StepContext, onLine: ProgressListener): Promise<ImageResult> {
   const dir = join(ctx.packageRoot, 'images/postgres');
-  return buildStaged(ctx, 'db', [{ to: 'Dockerfile', copyFrom: join(dir, 'Dockerfile') }, { to: 'docker-entrypoint.sh', copyFrom: join(dir, 'docker-entrypoint.sh') }, extraCaSource(ctx.settings)], onLine);
+  return buildStaged(
+    ctx,
+    'db',
+    [
+      { to: 'Dockerfile', copyFrom: join(dir, 'Dockerfile') },
+      { to: 'docker-entrypoint.sh', copyFrom: join(dir, 'docker-entrypoint.sh') },
+      extraCaSource(ctx.settings),
+    ],
+    onLine,
+  );
 }
 
 /** Builds the application image from the compiled dist/ unless a current one exists. */
@@ -78,40 +108,84 @@ export async function ensureAppImage(ctx: StepContext, onLine: ProgressListener)
 
 /** Fails before any slow step when the app image cannot be built from this package. */
 export function checkAppSources(packageRoot: string): void {
-  const missing = ['dist/cli.js', 'package-lock.json', 'templates'].filter((path) => !existsSync(join(packageRoot, path)));
+  const missing = ['dist/cli.js', 'package-lock.json', 'templates'].filter(
+    (path) => !existsSync(join(packageRoot, path)),
+  );
   if (missing.length === 0) return;
-  throw new InvalidInputError(`Gyre's package at ${packageRoot}`, missing.map((path) => ({
-    input: path,
-    message: 'is missing; the application image is built from it',
-    hint: path.startsWith('dist') ? 'compile first: npm run build' : 'run from a complete Gyre checkout or package',
-  })));
+  throw new InvalidInputError(
+    `Gyre's package at ${packageRoot}`,
+    missing.map((path) => ({
+      input: path,
+      message: 'is missing; the application image is built from it',
+      hint: path.startsWith('dist') ? 'compile first: npm run build' : 'run from a complete Gyre checkout or package',
+    })),
+  );
 }
 
-async function buildStaged(ctx: StepContext, kind: ImageKind, sources: ContextSource[], onLine: ProgressListener): Promise<ImageResult> {
+async function buildStaged(
+  ctx: StepContext,
+  kind: ImageKind,
+  sources: ContextSource[],
+  onLine: ProgressListener,
+): Promise<ImageResult> {
   const base = await requireBase(ctx, kind, onLine);
   const context = await stageContext(kind, sources);
   try {
-    const inputs = computeInputsHash({ files: await listContextFiles(context.dir), args: contentBuildArgs(kind, ctx.settings), baseImageId: base.id, labels: { 'io.gyre.version': ctx.version } });
+    const inputs = computeInputsHash({
+      files: await listContextFiles(context.dir),
+      args: contentBuildArgs(kind, ctx.settings),
+      baseImageId: base.id,
+      labels: { 'io.gyre.version': ctx.version },
+    });
     return await buildIfChanged(ctx, kind, inputs, () => Promise.resolve(context), onLine);
   } finally {
     await context.dispose();
   }
 }
 
-async function buildIfChanged(ctx: StepContext, kind: ImageKind, inputs: string, stage: () => Promise<StagedContext>, onLine: ProgressListener): Promise<ImageResult> {
+async function buildIfChanged(
+  ctx: StepContext,
+  kind: ImageKind,
+  inputs: string,
+  stage: () => Promise<StagedContext>,
+  onLine: ProgressListener,
+): Promise<ImageResult> {
   const ref = imageRefOf(kind, ctx.settings);
   const existing = await ctx.docker.inspectImage(ref);
   const current = existing?.labels[INPUTS_LABEL];
   if (existing && !ctx.rebuild && (current === inputs || (kind === 'base-node' && current === undefined))) {
-    return { kind, ref, id: existing.id, outcome: 'reused', reason: current === undefined ? 'already on the host (not built by Gyre)' : 'inputs unchanged' };
+    return {
+      kind,
+      ref,
+      id: existing.id,
+      outcome: 'reused',
+      reason: current === undefined ? 'already on the host (not built by Gyre)' : 'inputs unchanged',
+    };
   }
   const context = await stage();
   try {
     const buildArgs = { ...contentBuildArgs(kind, ctx.settings), ...sourceBuildArgs(kind, ctx.settings, ctx.mirror) };
-    const id = await ctx.docker.buildImage({ contextDir: context.dir, entries: context.entries, tag: ref, buildArgs, labels: imageLabels(ctx.version, inputs), noCache: ctx.rebuild }, onLine);
+    const id = await ctx.docker.buildImage(
+      {
+        contextDir: context.dir,
+        entries: context.entries,
+        tag: ref,
+        buildArgs,
+        labels: imageLabels(ctx.version, inputs),
+        noCache: ctx.rebuild,
+      },
+      onLine,
+    );
     // Reused CI machines would otherwise keep one stale copy per source change.
-    if (existing && existing.id !== id && (await ctx.docker.removeUntaggedImage(existing.id))) onLine(`removed the replaced image ${existing.id}`);
-    return { kind, ref, id, outcome: 'built', reason: !existing ? 'missing' : ctx.rebuild ? '--rebuild' : 'inputs changed' };
+    if (existing && existing.id !== id && (await ctx.docker.removeUntaggedImage(existing.id)))
+      onLine(`removed the replaced image ${existing.id}`);
+    return {
+      kind,
+      ref,
+      id,
+      outcome: 'built',
+      reason: !existing ? 'missing' : ctx.rebuild ? '--rebuild' : 'inputs changed',
+    };
   } finally {
     await context.dispose();
   }
@@ -125,7 +199,11 @@ async function requireBase(ctx: StepContext, kind: ImageKind, onLine: ProgressLi
   try {
     await ctx.docker.pullImage(ref, onLine);
   } catch (error) {
-    throw new GyreError(`The base image ${ref} of ${imageRefOf(kind, ctx.settings)} is not on the host and could not be pulled. Build the base images without a registry: gyre images build --offline`, undefined, { cause: error });
+    throw new GyreError(
+      `The base image ${ref} of ${imageRefOf(kind, ctx.settings)} is not on the host and could not be pulled. Build the base images without a registry: gyre images build --offline`,
+      undefined,
+      { cause: error },
+    );
   }
   return (await ctx.docker.inspectImage(ref))!;
 }
@@ -138,10 +216,22 @@ function extraCaSource(settings: Settings): ContextSource {
   try {
     content = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new InvalidInputError('GYRE_EXTRA_CA_CERTS_FILE', [{ input: file, message: `cannot be read: ${error instanceof Error ? error.message : String(error)}`, hint: 'point GYRE_EXTRA_CA_CERTS_FILE at a readable PEM bundle' }]);
+    throw new InvalidInputError('GYRE_EXTRA_CA_CERTS_FILE', [
+      {
+        input: file,
+        message: `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+        hint: 'point GYRE_EXTRA_CA_CERTS_FILE at a readable PEM bundle',
+      },
+    ]);
   }
   if (!content.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new InvalidInputError('GYRE_EXTRA_CA_CERTS_FILE', [{ input: file, message: 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)', hint: 'point it at a PEM bundle, such as /etc/ssl/certs/ca-certificates.crt' }]);
+    throw new InvalidInputError('GYRE_EXTRA_CA_CERTS_FILE', [
+      {
+        input: file,
+        message: 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)',
+        hint: 'point it at a PEM bundle, such as /etc/ssl/certs/ca-certificates.crt',
+      },
+    ]);
   }
   return { to: 'extra-ca/extra-ca.crt', content };
 }

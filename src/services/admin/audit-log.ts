@@ -20,10 +20,21 @@ export class AuditLog {
 
   /** The newest entries first. */
   async newest(limit: number): Promise<AuditEntry[]> {
-    const result = await this.db.query<{ id: string; actor: string; action: string; target: string | null; detail: unknown; at: Date }>(
-      'SELECT id, actor, action, target, detail, at FROM audit_log ORDER BY at DESC, id DESC LIMIT $1',
-      [limit],
-    );
-    return result.rows.map((row) => ({ id: Number(row.id), actor: row.actor, action: row.action, target: row.target, detail: row.detail === null ? '' : JSON.stringify(row.detail), at: row.at.toISOString() }));
+    const result = await this.db.query<{
+      id: string;
+      actor: string;
+      action: string;
+      target: string | null;
+      detail: unknown;
+      at: Date;
+    }>('SELECT id, actor, action, target, detail, at FROM audit_log ORDER BY at DESC, id DESC LIMIT $1', [limit]);
+    return result.rows.map((row) => ({
+      id: Number(row.id),
+      actor: row.actor,
+      action: row.action,
+      target: row.target,
+      detail: row.detail === null ? '' : JSON.stringify(row.detail),
+      at: row.at.toISOString(),
+    }));
   }
 }

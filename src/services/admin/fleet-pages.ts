@@ -32,30 +32,61 @@ export function registerFleetPages(web: FastifyInstance, deps: AdminDeps): void 
       canCancelDrain: builder.state === 'draining' || builder.state === 'drained',
       canRevoke: builder.state !== 'revoked',
     }));
-    return sendPage(reply, deps, 'admin-fleet', { ...adminPageModel(request, 'Fleet'), builders: rows, errors, defaultDeadline: DEFAULT_DRAIN_DEADLINE });
+    return sendPage(reply, deps, 'admin-fleet', {
+      ...adminPageModel(request, 'Fleet'),
+      builders: rows,
+      errors,
+      defaultDeadline: DEFAULT_DRAIN_DEADLINE,
+    });
   };
 
-  const act = (action: (request: FastifyRequest<IdRequest>) => Promise<unknown>) => adminAction<IdRequest>(showFleet, '/fleet', action);
+  const act = (action: (request: FastifyRequest<IdRequest>) => Promise<unknown>) =>
+    adminAction<IdRequest>(showFleet, '/fleet', action);
 
   web.get('/fleet', { preHandler: adminOnly }, (request, reply) => showFleet(request, reply));
 
-  web.post<IdRequest>('/fleet/:id/drain', { preHandler: adminOnly, schema: { params: idParams } }, act(async (request) => {
-    const deadline = parseDrainDeadline(request.body.deadline ?? DEFAULT_DRAIN_DEADLINE);
-    if (!deadline.ok) throw new InvalidInputError('the drain', deadline.problems);
-    const builder = await deps.builders.drain(request.params.id, deadline.value, actorOf(request));
-    request.log.info({ builder: builder.name, deadline: formatDuration(deadline.value), actor: actorOf(request) }, 'builder drain started');
-  }));
+  web.post<IdRequest>(
+    '/fleet/:id/drain',
+    { preHandler: adminOnly, schema: { params: idParams } },
+    act(async (request) => {
+      const deadline = parseDrainDeadline(request.body.deadline ?? DEFAULT_DRAIN_DEADLINE);
+      if (!deadline.ok) throw new InvalidInputError('the drain', deadline.problems);
+      const builder = await deps.builders.drain(request.params.id, deadline.value, actorOf(request));
+      request.log.info(
+        { builder: builder.name, deadline: formatDuration(deadline.value), actor: actorOf(request) },
+        'builder drain started',
+      );
+    }),
+  );
 
-  web.post<IdRequest>('/fleet/:id/cancel-drain', { preHandler: adminOnly, schema: { params: idParams } }, act((request) => deps.builders.cancelDrain(request.params.id, actorOf(request))));
+  web.post<IdRequest>(
+    '/fleet/:id/cancel-drain',
+    { preHandler: adminOnly, schema: { params: idParams } },
+    act((request) => deps.builders.cancelDrain(request.params.id, actorOf(request))),
+  );
 
-  web.post<IdRequest>('/fleet/:id/revoke', { preHandler: adminOnly, schema: { params: idParams } }, act(async (request) => {
-    const builder = await deps.builders.revoke(request.params.id, actorOf(request));
-    const requeued = await requeueWhere(deps.db, "state IN ('leased', 'running') AND builder_id = $1", `builder ${builder.name} was revoked`, false, [builder.id]);
-    request.log.info({ builder: builder.name, requeued, actor: actorOf(request) }, 'builder revoked');
-  }));
+  web.post<IdRequest>(
+    '/fleet/:id/revoke',
+    { preHandler: adminOnly, schema: { params: idParams } },
+    act(async (request) => {
+      const builder = await deps.builders.revoke(request.params.id, actorOf(request));
+      const requeued = await requeueWhere(
+        deps.db,
+        "state IN ('leased', 'running') AND builder_id = $1",
+        `builder ${builder.name} was revoked`,
+        false,
+        [builder.id],
+      );
+      request.log.info({ builder: builder.name, requeued, actor: actorOf(request) }, 'builder revoked');
+    }),
+  );
 
   web.get('/queue', { preHandler: adminOnly }, async (request, reply) => {
     const queue = await readQueue(deps.db, await deps.builders.list());
-    return sendPage(reply, deps, 'admin-queue', { ...adminPageModel(request, 'Queue'), queue, shown: queue.items.length });
+    return sendPage(reply, deps, 'admin-queue', {
+      ...adminPageModel(request, 'Queue'),
+      queue,
+      shown: queue.items.length,
+    });
   });
 }

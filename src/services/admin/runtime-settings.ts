@@ -37,7 +37,10 @@ export class RuntimeSettings {
   ) {}
 
   async get<K extends RuntimeSettingKey>(key: K): Promise<RuntimeSettingValues[K] | undefined> {
-    const result = await this.db.query<{ value: RuntimeSettingValues[K] }>('SELECT value FROM runtime_settings WHERE key = $1', [key]);
+    const result = await this.db.query<{ value: RuntimeSettingValues[K] }>(
+      'SELECT value FROM runtime_settings WHERE key = $1',
+      [key],
+    );
     return result.rows[0]?.value;
   }
 
@@ -47,7 +50,12 @@ export class RuntimeSettings {
   }
 
   /** Stores a value; the audit entry gets `detail` (never a secret). */
-  async put<K extends RuntimeSettingKey>(key: K, value: RuntimeSettingValues[K], actor: string, detail: object): Promise<void> {
+  async put<K extends RuntimeSettingKey>(
+    key: K,
+    value: RuntimeSettingValues[K],
+    actor: string,
+    detail: object,
+  ): Promise<void> {
     await this.db.query(
       `WITH saved AS (INSERT INTO runtime_settings (key, value, updated_at) VALUES ($1, $2, now())
                       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now() RETURNING key)
@@ -68,8 +76,16 @@ export class RuntimeSettings {
   /** Stores the GitHub connection, sealing a new client secret and status token or keeping the stored ones. */
   async putGitHubApp(input: GitHubAppInput, actor: string): Promise<void> {
     const stored = await this.get('github.app');
-    const sealed = input.clientSecret === undefined ? stored?.clientSecretSealed : this.box.seal(input.clientSecret).toString('base64');
-    const token = input.statusToken === undefined ? stored?.statusTokenSealed : input.statusToken === null ? undefined : this.box.seal(input.statusToken).toString('base64');
+    const sealed =
+      input.clientSecret === undefined
+        ? stored?.clientSecretSealed
+        : this.box.seal(input.clientSecret).toString('base64');
+    const token =
+      input.statusToken === undefined
+        ? stored?.statusTokenSealed
+        : input.statusToken === null
+          ? undefined
+          : this.box.seal(input.statusToken).toString('base64');
     const value: StoredGitHubApp = {
       baseUrl: input.baseUrl,
       apiUrl: input.apiUrl,
@@ -78,14 +94,25 @@ export class RuntimeSettings {
       ...(token !== undefined && { statusTokenSealed: token }),
     };
     const statusToken = input.statusToken === undefined ? 'kept' : input.statusToken === null ? 'removed' : 'changed';
-    await this.put('github.app', value, actor, { baseUrl: value.baseUrl, apiUrl: value.apiUrl, clientId: value.clientId, clientSecretChanged: input.clientSecret !== undefined, statusToken });
+    await this.put('github.app', value, actor, {
+      baseUrl: value.baseUrl,
+      apiUrl: value.apiUrl,
+      clientId: value.clientId,
+      clientSecretChanged: input.clientSecret !== undefined,
+      statusToken,
+    });
   }
 
   /** The GitHub connection with its client secret in the clear, for the sign-in flow; undefined until fully set. */
   async gitHubApp(): Promise<{ baseUrl: string; apiUrl: string; clientId: string; clientSecret: string } | undefined> {
     const stored = await this.get('github.app');
     if (stored?.clientSecretSealed === undefined) return undefined;
-    return { baseUrl: stored.baseUrl, apiUrl: stored.apiUrl, clientId: stored.clientId, clientSecret: this.box.open(Buffer.from(stored.clientSecretSealed, 'base64')) };
+    return {
+      baseUrl: stored.baseUrl,
+      apiUrl: stored.apiUrl,
+      clientId: stored.clientId,
+      clientSecret: this.box.open(Buffer.from(stored.clientSecretSealed, 'base64')),
+    };
   }
 
   /** Where and as whom commit statuses are posted: the API URL and the status token in the clear; undefined without a token. */

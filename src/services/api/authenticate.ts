@@ -34,8 +34,13 @@ export function registerTokenAuth(app: FastifyInstance, db: Database): void {
 async function identify(request: FastifyRequest, db: Database): Promise<TokenIdentity> {
   const header = request.headers.authorization;
   const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
-  if (!token) throw new AuthError(401, 'send an API token as `Authorization: Bearer gyre_pat_...`; create one with `gyre tokens create`');
-  if (!looksLikeApiToken(token)) throw new AuthError(401, 'the API token is malformed; Gyre tokens start with gyre_pat_');
+  if (!token)
+    throw new AuthError(
+      401,
+      'send an API token as `Authorization: Bearer gyre_pat_...`; create one with `gyre tokens create`',
+    );
+  if (!looksLikeApiToken(token))
+    throw new AuthError(401, 'the API token is malformed; Gyre tokens start with gyre_pat_');
   const result = await db.query<{ id: string; name: string; admin: boolean; user_id: string | null }>(
     `UPDATE api_tokens t SET last_used_at = now() WHERE token_hash = $1 AND revoked_at IS NULL
      RETURNING id, name, user_id, (user_id IS NULL OR coalesce((SELECT is_admin FROM users u WHERE u.id = t.user_id), false)) AS admin`,
@@ -43,14 +48,24 @@ async function identify(request: FastifyRequest, db: Database): Promise<TokenIde
   );
   const row = result.rows[0];
   if (!row) throw new AuthError(401, 'the API token is unknown or revoked');
-  return { tokenId: Number(row.id), name: row.name, admin: row.admin, userId: row.user_id === null ? null : Number(row.user_id) };
+  return {
+    tokenId: Number(row.id),
+    name: row.name,
+    admin: row.admin,
+    userId: row.user_id === null ? null : Number(row.user_id),
+  };
 }
 
 /** A preHandler for administrators' routes (fleet actions, accounts): other tokens get 403. */
 export function requireAdminToken(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
   if (request.identity?.admin) return done();
   const why = `the API token "${request.identity?.name ?? ''}" belongs to an account that is not an administrator`;
-  done(new AuthError(403, `${why}; use a token of an administrator account, or one made with \`gyre tokens create\` on the services box`));
+  done(
+    new AuthError(
+      403,
+      `${why}; use a token of an administrator account, or one made with \`gyre tokens create\` on the services box`,
+    ),
+  );
 }
 
 /** Who the audit log names for a token's action: `token:<its name>`. */

@@ -4,7 +4,14 @@
  * and answered with a 500 that reveals nothing internal.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { ConflictError, ExitCode, ForbiddenError, GyreError, InvalidInputError, NotFoundError } from '../../shared/errors.js';
+import {
+  ConflictError,
+  ExitCode,
+  ForbiddenError,
+  GyreError,
+  InvalidInputError,
+  NotFoundError,
+} from '../../shared/errors.js';
 
 export interface ApiErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly details?: readonly unknown[] };
@@ -27,24 +34,46 @@ export function registerErrorShape(app: FastifyInstance): void {
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` } } satisfies ApiErrorBody),
+    reply.code(404).send({
+      error: { code: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` },
+    } satisfies ApiErrorBody),
   );
 }
 
 export function describeError(error: FastifyError | Error): [number, ApiErrorBody] {
-  if (error instanceof InvalidInputError) return [400, { error: { code: 'invalid_input', message: error.message, details: error.problems } }];
+  if (error instanceof InvalidInputError)
+    return [400, { error: { code: 'invalid_input', message: error.message, details: error.problems } }];
   if (error instanceof NotFoundError) return [404, { error: { code: 'not_found', message: error.message } }];
   if (error instanceof ConflictError) return [409, { error: { code: 'conflict', message: error.message } }];
   if (error instanceof ForbiddenError) return [403, { error: { code: error.code, message: error.message } }];
-  if (error instanceof AuthError) return [error.statusCode, { error: { code: error.statusCode === 401 ? 'unauthenticated' : 'forbidden', message: error.message } }];
+  if (error instanceof AuthError)
+    return [
+      error.statusCode,
+      { error: { code: error.statusCode === 401 ? 'unauthenticated' : 'forbidden', message: error.message } },
+    ];
   if (error instanceof GyreError) return describeGyreError(error);
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
-    const details = fastifyError.validation.map((v) => ({ input: `${fastifyError.validationContext ?? 'body'}${v.instancePath}`, message: v.message ?? 'is invalid' }));
-    return [400, { error: { code: 'invalid_input', message: `invalid request ${fastifyError.validationContext ?? 'body'}: ${fastifyError.message}`, details } }];
+    const details = fastifyError.validation.map((v) => ({
+      input: `${fastifyError.validationContext ?? 'body'}${v.instancePath}`,
+      message: v.message ?? 'is invalid',
+    }));
+    return [
+      400,
+      {
+        error: {
+          code: 'invalid_input',
+          message: `invalid request ${fastifyError.validationContext ?? 'body'}: ${fastifyError.message}`,
+          details,
+        },
+      },
+    ];
   }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-    return [fastifyError.statusCode, { error: { code: fastifyError.code?.toLowerCase() ?? 'bad_request', message: fastifyError.message } }];
+    return [
+      fastifyError.statusCode,
+      { error: { code: fastifyError.code?.toLowerCase() ?? 'bad_request', message: fastifyError.message } },
+    ];
   }
   return [500, { error: { code: 'internal', message: 'internal error; the services log has the details' } }];
 }

@@ -14,12 +14,22 @@ const DOCUMENTED_PREFIXES = ['/api/', '/builder/', '/healthz', '/webhooks/'];
 export function registerOpenApi(app: FastifyInstance, version: string): void {
   void app.register(fastifySwagger, {
     openapi: {
-      info: { title: 'Gyre API', version, description: 'Self-hosted CI. Authenticate with `Authorization: Bearer gyre_pat_...`.' },
+      info: {
+        title: 'Gyre API',
+        version,
+        description: 'Self-hosted CI. Authenticate with `Authorization: Bearer gyre_pat_...`.',
+      },
       components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' } } },
       security: [{ token: [] }],
     },
     // The web UI's pages share the listener but are not part of the API a client can program against.
-    transform: ({ schema, url }) => ({ schema: { ...schema, hide: schema?.hide === true || !DOCUMENTED_PREFIXES.some((prefix) => url.startsWith(prefix)) }, url }),
+    transform: ({ schema, url }) => ({
+      schema: {
+        ...schema,
+        hide: schema?.hide === true || !DOCUMENTED_PREFIXES.some((prefix) => url.startsWith(prefix)),
+      },
+      url,
+    }),
   });
   app.get(OPENAPI_PATH, { schema: { hide: true } }, () => app.swagger());
 }

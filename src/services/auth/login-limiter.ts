@@ -17,7 +17,9 @@ export class LoginLimiter {
   /** Whether another attempt may be checked for this login from this address. */
   allows(login: string, address: string): boolean {
     const [byLogin, byAddress] = this.keys(login, address) as [string, string];
-    return this.recent(byLogin).length < MAX_FAILURES_PER_LOGIN && this.recent(byAddress).length < MAX_FAILURES_PER_ADDRESS;
+    return (
+      this.recent(byLogin).length < MAX_FAILURES_PER_LOGIN && this.recent(byAddress).length < MAX_FAILURES_PER_ADDRESS
+    );
   }
 
   recordFailure(login: string, address: string): void {

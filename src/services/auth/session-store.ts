@@ -28,15 +28,19 @@ export class SessionStore {
   async create(scope: SessionScope, userId: number | null): Promise<{ cookie: string; session: Session }> {
     const cookie = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(24).toString('base64url');
-    await this.db.query('INSERT INTO sessions (id_hash, user_id, scope, csrf_token, expires_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::double precision / 1000))', [
-      hashOf(cookie), userId, scope, csrfToken, SESSION_TTL_MS,
-    ]);
+    await this.db.query(
+      'INSERT INTO sessions (id_hash, user_id, scope, csrf_token, expires_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::double precision / 1000))',
+      [hashOf(cookie), userId, scope, csrfToken, SESSION_TTL_MS],
+    );
     return { cookie, session: { userId, scope, csrfToken } };
   }
 
   /** The live session of a cookie in a scope, or undefined. */
   async find(cookie: string, scope: SessionScope): Promise<Session | undefined> {
-    const result = await this.db.query<{ user_id: string | null; csrf_token: string }>('SELECT user_id, csrf_token FROM sessions WHERE id_hash = $1 AND scope = $2 AND expires_at > now()', [hashOf(cookie), scope]);
+    const result = await this.db.query<{ user_id: string | null; csrf_token: string }>(
+      'SELECT user_id, csrf_token FROM sessions WHERE id_hash = $1 AND scope = $2 AND expires_at > now()',
+      [hashOf(cookie), scope],
+    );
     const row = result.rows[0];
     return row && { userId: row.user_id === null ? null : Number(row.user_id), scope, csrfToken: row.csrf_token };
   }

@@ -25,7 +25,9 @@ async function identifyBuilder(request: FastifyRequest, builders: BuilderStore):
   const builder = await builders.authenticate(id, credential);
   if (builder) return builder;
   const revoked = await builders.revokedName(id, credential);
-  throw revoked === undefined ? new AuthError(401, 'the builder credential is unknown; join again with the join secret') : new BuilderRevokedError(revoked);
+  throw revoked === undefined
+    ? new AuthError(401, 'the builder credential is unknown; join again with the join secret')
+    : new BuilderRevokedError(revoked);
 }
 
 /** The authenticated builder of a request that passed {@link registerBuilderAuth}. */

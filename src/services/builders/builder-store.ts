@@ -3,7 +3,12 @@
  * authentication, the drain state machine and revocation.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { BUILDER_REVOKED_CODE, type BuilderFacts, type BuilderState, type BuilderStatus } from '../../protocol/index.js';
+import {
+  BUILDER_REVOKED_CODE,
+  type BuilderFacts,
+  type BuilderState,
+  type BuilderStatus,
+} from '../../protocol/index.js';
 import type { Database } from '../database/create-pool.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../shared/errors.js';
 import { builderColumns, toBuilder, type Builder, type BuilderRow } from './builder-rows.js';
@@ -18,7 +23,10 @@ export class BuilderStore {
    * `lost` or `drained`); a new name gets a new builder and credential; a taken name without its
    * credential is refused, so one host cannot take over another's jobs.
    */
-  async register(facts: BuilderFacts, identity?: { builderId: number; credential: string }): Promise<{ builder: Builder; credential?: string }> {
+  async register(
+    facts: BuilderFacts,
+    identity?: { builderId: number; credential: string },
+  ): Promise<{ builder: Builder; credential?: string }> {
     if (identity) {
       const known = await this.authenticate(identity.builderId, identity.credential);
       if (known) return { builder: await this.updateFacts(known.id, facts) };
@@ -29,16 +37,33 @@ export class BuilderStore {
     const result = await this.db.query<BuilderRow>(
       `INSERT INTO builders AS b (name, host, cpus, memory_bytes, docker_version, version, slots, slot_cpus, slot_memory_bytes, credential_hash)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name) DO NOTHING RETURNING ${builderColumns}`,
-      [facts.name, facts.host, facts.cpus, facts.memoryBytes, facts.dockerVersion, facts.version, facts.slots, facts.slotCpus, facts.slotMemoryBytes, hashCredential(credential)],
+      [
+        facts.name,
+        facts.host,
+        facts.cpus,
+        facts.memoryBytes,
+        facts.dockerVersion,
+        facts.version,
+        facts.slots,
+        facts.slotCpus,
+        facts.slotMemoryBytes,
+        hashCredential(credential),
+      ],
     );
     const row = result.rows[0];
-    if (!row) throw new ConflictError(`a builder named "${facts.name}" is already registered; choose another name (GYRE_BUILDER_NAME), or remove the old builder first`);
+    if (!row)
+      throw new ConflictError(
+        `a builder named "${facts.name}" is already registered; choose another name (GYRE_BUILDER_NAME), or remove the old builder first`,
+      );
     return { builder: toBuilder(row), credential };
   }
 
   /** The name of the builder this identity belonged to, when an administrator revoked it. */
   async revokedName(builderId: number, credential: string): Promise<string | undefined> {
-    const result = await this.db.query<{ name: string }>("SELECT name FROM builders WHERE id = $1 AND credential_hash = $2 AND state = 'revoked'", [builderId, hashCredential(credential)]);
+    const result = await this.db.query<{ name: string }>(
+      "SELECT name FROM builders WHERE id = $1 AND credential_hash = $2 AND state = 'revoked'",
+      [builderId, hashCredential(credential)],
+    );
     return result.rows[0]?.name;
   }
 
@@ -57,7 +82,17 @@ export class BuilderStore {
       `UPDATE builders b SET host = $2, cpus = $3, memory_bytes = $4, docker_version = $5, version = $6, slots = $7, slot_cpus = $8, slot_memory_bytes = $9,
          state = CASE WHEN state IN ('lost', 'drained') THEN 'active' ELSE state END, drain_deadline = CASE WHEN state = 'drained' THEN NULL ELSE drain_deadline END
        WHERE id = $1 RETURNING ${builderColumns}`,
-      [id, facts.host, facts.cpus, facts.memoryBytes, facts.dockerVersion, facts.version, facts.slots, facts.slotCpus, facts.slotMemoryBytes],
+      [
+        id,
+        facts.host,
+        facts.cpus,
+        facts.memoryBytes,
+        facts.dockerVersion,
+        facts.version,
+        facts.slots,
+        facts.slotCpus,
+        facts.slotMemoryBytes,
+      ],
     );
     return toBuilder(result.rows[0]!);
   }
@@ -100,7 +135,11 @@ export class BuilderStore {
   /** Makes a draining or drained builder active again; a drained agent that already exited shows up as lost. */
   async cancelDrain(id: number, actor: string): Promise<Builder> {
     const result = await this.db.query<BuilderRow>(
-      audited(`UPDATE builders b SET state = 'active', drain_deadline = NULL WHERE id = $1 AND state IN ('draining', 'drained') RETURNING ${builderColumns}`, 'builder.cancel_drain', '$2'),
+      audited(
+        `UPDATE builders b SET state = 'active', drain_deadline = NULL WHERE id = $1 AND state IN ('draining', 'drained') RETURNING ${builderColumns}`,
+        'builder.cancel_drain',
+        '$2',
+      ),
       [id, actor],
     );
     return result.rows[0] ? toBuilder(result.rows[0]) : this.refuse(id, 'cancel the drain of');
@@ -108,7 +147,14 @@ export class BuilderStore {
 
   /** Revokes the credential; the builder's jobs are requeued by the caller in the same step. */
   async revoke(id: number, actor: string): Promise<Builder> {
-    const result = await this.db.query<BuilderRow>(audited(`UPDATE builders b SET state = 'revoked' WHERE id = $1 RETURNING ${builderColumns}`, 'builder.revoke', '$2'), [id, actor]);
+    const result = await this.db.query<BuilderRow>(
+      audited(
+        `UPDATE builders b SET state = 'revoked' WHERE id = $1 RETURNING ${builderColumns}`,
+        'builder.revoke',
+        '$2',
+      ),
+      [id, actor],
+    );
     if (!result.rows[0]) throw new NotFoundError(`builder ${id}`);
     return toBuilder(result.rows[0]);
   }
@@ -138,6 +184,9 @@ export function statusOf(builder: { state: BuilderState; drainDeadline: string |
 /** What a revoked builder is told, on any call: why it must stop, and what its operator can do. */
 export class BuilderRevokedError extends ForbiddenError {
   constructor(name: string) {
-    super(`builder ${name} was revoked by an administrator; remove it on its host with \`gyre builder remove ${name}\` (or stop its agent), or join the host again under another name`, BUILDER_REVOKED_CODE);
+    super(
+      `builder ${name} was revoked by an administrator; remove it on its host with \`gyre builder remove ${name}\` (or stop its agent), or join the host again under another name`,
+      BUILDER_REVOKED_CODE,
+    );
   }
 }

@@ -20,29 +20,75 @@ const idParams = { type: 'object', required: ['id'], properties: { id: { type: '
 const tags = ['fleet'];
 const adminOnly = { preHandler: requireAdminToken };
 
-
 export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void {
-  app.get('/api/v1/builders', { schema: { tags, summary: 'Every builder with its state and slots' } }, async () => ({ items: await deps.builders.list() }));
+  app.get('/api/v1/builders', { schema: { tags, summary: 'Every builder with its state and slots' } }, async () => ({
+    items: await deps.builders.list(),
+  }));
 
   app.post<{ Params: { id: number }; Body: { deadlineSeconds?: number } }>(
     '/api/v1/builders/:id/drain',
-    { ...adminOnly, schema: { tags, summary: 'Drain a builder: no new jobs; at the deadline its jobs are stopped and requeued', params: idParams, body: { type: 'object', additionalProperties: false, properties: { deadlineSeconds: { type: 'integer', minimum: 0, maximum: 7 * 86_400 } } } } },
-    (request) => deps.builders.drain(request.params.id, (request.body?.deadlineSeconds ?? 1800) * 1000, tokenActorOf(request)),
+    {
+      ...adminOnly,
+      schema: {
+        tags,
+        summary: 'Drain a builder: no new jobs; at the deadline its jobs are stopped and requeued',
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { deadlineSeconds: { type: 'integer', minimum: 0, maximum: 7 * 86_400 } },
+        },
+      },
+    },
+    (request) =>
+      deps.builders.drain(request.params.id, (request.body?.deadlineSeconds ?? 1800) * 1000, tokenActorOf(request)),
   );
 
-  app.delete<{ Params: { id: number } }>('/api/v1/builders/:id/drain', { ...adminOnly, schema: { tags, summary: 'Cancel a drain', params: idParams } }, (request) => deps.builders.cancelDrain(request.params.id, tokenActorOf(request)));
+  app.delete<{ Params: { id: number } }>(
+    '/api/v1/builders/:id/drain',
+    { ...adminOnly, schema: { tags, summary: 'Cancel a drain', params: idParams } },
+    (request) => deps.builders.cancelDrain(request.params.id, tokenActorOf(request)),
+  );
 
-  app.post<{ Params: { id: number } }>('/api/v1/builders/:id/revoke', { ...adminOnly, schema: { tags, summary: 'Revoke a builder\'s credential and requeue its jobs', params: idParams } }, async (request) => {
-    const builder = await deps.builders.revoke(request.params.id, tokenActorOf(request));
-    const requeued = await requeueWhere(deps.db, "state IN ('leased', 'running') AND builder_id = $1", `builder ${builder.name} was revoked`, false, [builder.id]);
-    return { ...builder, requeued };
-  });
+  app.post<{ Params: { id: number } }>(
+    '/api/v1/builders/:id/revoke',
+    { ...adminOnly, schema: { tags, summary: "Revoke a builder's credential and requeue its jobs", params: idParams } },
+    async (request) => {
+      const builder = await deps.builders.revoke(request.params.id, tokenActorOf(request));
+      const requeued = await requeueWhere(
+        deps.db,
+        "state IN ('leased', 'running') AND builder_id = $1",
+        `builder ${builder.name} was revoked`,
+        false,
+        [builder.id],
+      );
+      return { ...builder, requeued };
+    },
+  );
 
   app.post<{ Body: { graceSeconds?: number } }>(
     '/api/v1/join-secret/rotate',
-    { ...adminOnly, schema: { tags, summary: 'Issue a new join secret (shown once); the old one works for the grace period', body: { type: 'object', additionalProperties: false, properties: { graceSeconds: { type: 'integer', minimum: 0, maximum: 30 * 86_400 } } } } },
-    async (request, reply) => reply.code(201).send({ joinSecret: await deps.joinSecrets.rotate((request.body?.graceSeconds ?? 3600) * 1000, tokenActorOf(request)) }),
+    {
+      ...adminOnly,
+      schema: {
+        tags,
+        summary: 'Issue a new join secret (shown once); the old one works for the grace period',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { graceSeconds: { type: 'integer', minimum: 0, maximum: 30 * 86_400 } },
+        },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send({
+        joinSecret: await deps.joinSecrets.rotate((request.body?.graceSeconds ?? 3600) * 1000, tokenActorOf(request)),
+      }),
   );
 
-  app.get('/api/v1/queue', { schema: { tags, summary: 'Queued jobs, oldest first, each with the reason it waits' } }, async () => readQueue(deps.db, await deps.builders.list()));
+  app.get(
+    '/api/v1/queue',
+    { schema: { tags, summary: 'Queued jobs, oldest first, each with the reason it waits' } },
+    async () => readQueue(deps.db, await deps.builders.list()),
+  );
 }

@@ -13,11 +13,16 @@ export class JoinSecrets {
 
   /** Makes the configured secret (GYRE_JOIN_SECRET) valid when no secret has been stored yet. */
   async seed(configured: string): Promise<void> {
-    await this.db.query('INSERT INTO join_secrets (secret_hash) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM join_secrets)', [hash(configured)]);
+    await this.db.query(
+      'INSERT INTO join_secrets (secret_hash) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM join_secrets)',
+      [hash(configured)],
+    );
   }
 
   async isValid(secret: string): Promise<boolean> {
-    const result = await this.db.query<{ secret_hash: Buffer }>('SELECT secret_hash FROM join_secrets WHERE expires_at IS NULL OR expires_at > now()');
+    const result = await this.db.query<{ secret_hash: Buffer }>(
+      'SELECT secret_hash FROM join_secrets WHERE expires_at IS NULL OR expires_at > now()',
+    );
     const presented = hash(secret);
     // Compare against every valid hash, so the time taken does not tell which one matched.
     return result.rows.map((row) => timingSafeEqual(row.secret_hash, presented)).includes(true);

@@ -10,7 +10,12 @@ const nonNegative = { type: 'number', minimum: 0 } as const;
 export const jobParams = { type: 'object', required: ['id'], properties: { id: positiveInt } } as const;
 
 const tokenProperties = { attempt: positiveInt, leaseId: { type: 'string', format: 'uuid' } } as const;
-export const tokenSchema = { type: 'object', additionalProperties: false, required: ['attempt', 'leaseId'], properties: tokenProperties } as const;
+export const tokenSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['attempt', 'leaseId'],
+  properties: tokenProperties,
+} as const;
 
 export const registerSchema = {
   type: 'object',
@@ -20,7 +25,17 @@ export const registerSchema = {
     facts: {
       type: 'object',
       additionalProperties: false,
-      required: ['name', 'host', 'cpus', 'memoryBytes', 'dockerVersion', 'version', 'slots', 'slotCpus', 'slotMemoryBytes'],
+      required: [
+        'name',
+        'host',
+        'cpus',
+        'memoryBytes',
+        'dockerVersion',
+        'version',
+        'slots',
+        'slotCpus',
+        'slotMemoryBytes',
+      ],
       properties: {
         name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,39}$' },
         host: { type: 'string', minLength: 1, maxLength: 255 },
@@ -33,7 +48,12 @@ export const registerSchema = {
         slotMemoryBytes: { type: 'integer', minimum: 1 },
       },
     },
-    identity: { type: 'object', additionalProperties: false, required: ['builderId', 'credential'], properties: { builderId: positiveInt, credential: { type: 'string', maxLength: 200 } } },
+    identity: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['builderId', 'credential'],
+      properties: { builderId: positiveInt, credential: { type: 'string', maxLength: 200 } },
+    },
   },
 } as const;
 
@@ -41,7 +61,10 @@ export const leaseSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['max', 'waitSeconds'],
-  properties: { max: { type: 'integer', minimum: 0, maximum: 64 }, waitSeconds: { type: 'number', minimum: 0, maximum: MAX_LEASE_WAIT_S } },
+  properties: {
+    max: { type: 'integer', minimum: 0, maximum: 64 },
+    waitSeconds: { type: 'number', minimum: 0, maximum: MAX_LEASE_WAIT_S },
+  },
 } as const;
 
 export const drainSchema = {

@@ -31,15 +31,23 @@ interface QueuedRow {
 const QUEUED_COLUMNS = 'id, name, cpus, memory_bytes, queued_at';
 
 export async function readQueue(db: Database, fleet: readonly SlotShape[]): Promise<QueueView> {
-  const queued = await db.query<QueuedRow>(`SELECT ${QUEUED_COLUMNS} FROM jobs WHERE state = 'queued' ORDER BY queue_priority, queued_at, id LIMIT 500`);
+  const queued = await db.query<QueuedRow>(
+    `SELECT ${QUEUED_COLUMNS} FROM jobs WHERE state = 'queued' ORDER BY queue_priority, queued_at, id LIMIT 500`,
+  );
   const depth = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM jobs WHERE state = 'queued'");
   const items = queued.rows.map((row) => toQueuedJob(row, fleet));
   return { depth: depth.rows[0]?.n ?? 0, oldestQueuedAt: items[0]?.queuedAt ?? null, items };
 }
 
 /** Why one job waits; undefined when it is not queued (any more). */
-export async function readWaitReason(db: Database, fleet: readonly SlotShape[], jobId: number): Promise<string | undefined> {
-  const result = await db.query<QueuedRow>(`SELECT ${QUEUED_COLUMNS} FROM jobs WHERE id = $1 AND state = 'queued'`, [jobId]);
+export async function readWaitReason(
+  db: Database,
+  fleet: readonly SlotShape[],
+  jobId: number,
+): Promise<string | undefined> {
+  const result = await db.query<QueuedRow>(`SELECT ${QUEUED_COLUMNS} FROM jobs WHERE id = $1 AND state = 'queued'`, [
+    jobId,
+  ]);
   const row = result.rows[0];
   return row && toQueuedJob(row, fleet).waitingBecause;
 }

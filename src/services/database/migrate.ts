@@ -15,13 +15,19 @@ export interface MigrationReport {
   readonly current: number;
 }
 
-export async function migrateDatabase(db: Database, logger: Logger, migrations: readonly Migration[] = allMigrations): Promise<MigrationReport> {
+export async function migrateDatabase(
+  db: Database,
+  logger: Logger,
+  migrations: readonly Migration[] = allMigrations,
+): Promise<MigrationReport> {
   const client = await db.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const done = new Set((await client.query<{ id: number }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
+    const done = new Set(
+      (await client.query<{ id: number }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id),
+    );
     const applied: { id: number; name: string }[] = [];
     for (const migration of [...migrations].sort((a, b) => a.id - b.id)) {
       if (done.has(migration.id)) continue;
@@ -33,7 +39,9 @@ export async function migrateDatabase(db: Database, logger: Logger, migrations: 
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${migration.id} (${migration.name}) failed: ${(error as Error).message}`, { cause: error });
+        throw new Error(`migration ${migration.id} (${migration.name}) failed: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
       applied.push({ id: migration.id, name: migration.name });
     }

@@ -166,7 +166,10 @@ export class DatabaseNotifications {
 
   private retryLater(error: unknown): void {
     if (this.stopped) return;
-    this.logger.warn({ err: error instanceof Error ? error.message : String(error), retryInMs: RECONNECT_DELAY_MS }, 'not listening for database notifications; waiting work polls until it is back');
+    this.logger.warn(
+      { err: error instanceof Error ? error.message : String(error), retryInMs: RECONNECT_DELAY_MS },
+      'not listening for database notifications; waiting work polls until it is back',
+    );
     clearTimeout(this.reconnect);
     this.reconnect = setTimeout(() => void this.connect(), RECONNECT_DELAY_MS);
   }

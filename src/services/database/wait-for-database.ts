@@ -19,7 +19,12 @@ export async function waitForDatabase(db: Database, logger: Logger, timeoutMs: n
       return;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      if (Date.now() + RETRY_DELAY_MS > deadline) throw new TimeoutError(`the database to answer (last error: ${reason}); check GYRE_DATABASE_URL or the db service's log`, timeoutMs, { cause: error });
+      if (Date.now() + RETRY_DELAY_MS > deadline)
+        throw new TimeoutError(
+          `the database to answer (last error: ${reason}); check GYRE_DATABASE_URL or the db service's log`,
+          timeoutMs,
+          { cause: error },
+        );
       logger.info({ attempt, err: reason }, 'waiting for the database');
       await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
     }

@@ -56,26 +56,42 @@ export class DeliveryStore {
     return result.rows[0] ? Number(result.rows[0].id) : undefined;
   }
 
-  async recordOutcome(id: number, outcome: DeliveryOutcomeLabel, detail: string | null, statusCode: number): Promise<void> {
+  async recordOutcome(
+    id: number,
+    outcome: DeliveryOutcomeLabel,
+    detail: string | null,
+    statusCode: number,
+  ): Promise<void> {
     // Details can quote the payload, and PostgreSQL text cannot hold NUL characters.
     const storable = detail?.replaceAll('\u0000', '\uFFFD') ?? null;
-    await this.db.query('UPDATE webhook_deliveries SET outcome = $2, outcome_detail = $3, status_code = $4, processed_at = now() WHERE id = $1', [id, outcome, storable, statusCode]);
+    await this.db.query(
+      'UPDATE webhook_deliveries SET outcome = $2, outcome_detail = $3, status_code = $4, processed_at = now() WHERE id = $1',
+      [id, outcome, storable, statusCode],
+    );
   }
 
   async findByDeliveryId(deliveryId: string): Promise<DeliverySummary | undefined> {
-    const result = await this.db.query<DeliveryRow>(`SELECT ${COLUMNS} FROM webhook_deliveries d WHERE d.delivery_id = $1`, [deliveryId]);
+    const result = await this.db.query<DeliveryRow>(
+      `SELECT ${COLUMNS} FROM webhook_deliveries d WHERE d.delivery_id = $1`,
+      [deliveryId],
+    );
     return result.rows[0] && toSummary(result.rows[0]);
   }
 
   async get(id: number): Promise<DeliverySummary> {
-    const result = await this.db.query<DeliveryRow>(`SELECT ${COLUMNS} FROM webhook_deliveries d WHERE d.id = $1`, [id]);
+    const result = await this.db.query<DeliveryRow>(`SELECT ${COLUMNS} FROM webhook_deliveries d WHERE d.id = $1`, [
+      id,
+    ]);
     if (!result.rows[0]) throw new NotFoundError(`delivery ${id}`);
     return toSummary(result.rows[0]);
   }
 
   /** The raw request as received, for redelivery. */
   async raw(id: number): Promise<{ headers: Record<string, string>; body: Buffer; projectId: number | null }> {
-    const result = await this.db.query<{ headers: Record<string, string>; body: Buffer; project_id: string | null }>('SELECT headers, body, project_id FROM webhook_deliveries WHERE id = $1', [id]);
+    const result = await this.db.query<{ headers: Record<string, string>; body: Buffer; project_id: string | null }>(
+      'SELECT headers, body, project_id FROM webhook_deliveries WHERE id = $1',
+      [id],
+    );
     const row = result.rows[0];
     if (!row) throw new NotFoundError(`delivery ${id}`);
     return { headers: row.headers, body: row.body, projectId: row.project_id === null ? null : Number(row.project_id) };

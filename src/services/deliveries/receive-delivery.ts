@@ -3,7 +3,14 @@
  * whose secret signed the raw bytes, store the delivery (once per delivery id), then act on it.
  * Every answer is one of the API's error or result bodies with its status code.
  */
-import { decodeDeliveryBody, interpretDelivery, readDeliveryHeaders, verifyGitHubSignature, type HeaderBag, type Trigger } from '../webhooks/index.js';
+import {
+  decodeDeliveryBody,
+  interpretDelivery,
+  readDeliveryHeaders,
+  verifyGitHubSignature,
+  type HeaderBag,
+  type Trigger,
+} from '../webhooks/index.js';
 import type { PipelineBuilder } from '../pipelines/pipeline-builder.js';
 import type { PipelineRequest } from '../pipelines/pipeline-model.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
@@ -22,33 +29,66 @@ export interface InboxAnswer {
   readonly body: unknown;
 }
 
-const fail = (status: number, code: string, message: string, details?: readonly unknown[]): InboxAnswer => ({ status, body: { error: { code, message, ...(details && { details }) } } });
+const fail = (status: number, code: string, message: string, details?: readonly unknown[]): InboxAnswer => ({
+  status,
+  body: { error: { code, message, ...(details && { details }) } },
+});
 
-export async function receiveDelivery(deps: InboxDeps, request: { headers: HeaderBag; rawBody: Buffer; projectId?: number }): Promise<InboxAnswer> {
+export async function receiveDelivery(
+  deps: InboxDeps,
+  request: { headers: HeaderBag; rawBody: Buffer; projectId?: number },
+): Promise<InboxAnswer> {
   const read = readDeliveryHeaders(request.headers);
   if (!read.ok) {
     const status = read.problems.some((p) => p.header.toLowerCase() === 'content-type') ? 415 : 400;
-    return fail(status, 'invalid_delivery', `the delivery's headers are not those GitHub sends: ${read.problems.map((p) => p.message).join('; ')}`, read.problems);
+    return fail(
+      status,
+      'invalid_delivery',
+      `the delivery's headers are not those GitHub sends: ${read.problems.map((p) => p.message).join('; ')}`,
+      read.problems,
+    );
   }
   const headers = read.headers;
   const candidates = await deps.projects.webhookSecrets(request.projectId);
   if (candidates.length === 0) {
-    return fail(404, 'not_found', request.projectId === undefined ? 'no project exists yet; create one and use its webhook URL' : `project ${request.projectId} does not exist; copy the webhook URL from the project's page`);
+    return fail(
+      404,
+      'not_found',
+      request.projectId === undefined
+        ? 'no project exists yet; create one and use its webhook URL'
+        : `project ${request.projectId} does not exist; copy the webhook URL from the project's page`,
+    );
   }
-  const checks = candidates.map((c) => ({ ...c, check: verifyGitHubSignature(request.rawBody, headers.signature, c.secret) }));
+  const checks = candidates.map((c) => ({
+    ...c,
+    check: verifyGitHubSignature(request.rawBody, headers.signature, c.secret),
+  }));
   const signer = checks.find((c) => c.check.ok);
   if (!signer) {
     const reason = checks[0]!.check;
-    const hint = 'check that the secret in the GitHub webhook settings is the project\'s webhook secret';
+    const hint = "check that the secret in the GitHub webhook settings is the project's webhook secret";
     return fail(401, 'bad_signature', `${reason.ok ? '' : reason.message}; ${hint}`);
   }
 
-  const rowId = await deps.deliveries.insert({ deliveryId: headers.deliveryId, event: headers.event, projectId: signer.projectId, headers: storedHeaders(request.headers), body: request.rawBody });
+  const rowId = await deps.deliveries.insert({
+    deliveryId: headers.deliveryId,
+    event: headers.event,
+    projectId: signer.projectId,
+    headers: storedHeaders(request.headers),
+    body: request.rawBody,
+  });
   if (rowId === undefined) {
     const earlier = await deps.deliveries.findByDeliveryId(headers.deliveryId);
     return { status: 200, body: { duplicate: true, delivery: earlier } };
   }
-  const answer = await actOnDelivery(deps, rowId, signer.projectId, headers.event, request.rawBody, headers.bodyEncoding);
+  const answer = await actOnDelivery(
+    deps,
+    rowId,
+    signer.projectId,
+    headers.event,
+    request.rawBody,
+    headers.bodyEncoding,
+  );
   await deps.deliveries.recordOutcome(rowId, answer.outcome, answer.detail, answer.status);
   return { status: answer.status, body: answer.body };
 }
@@ -59,9 +99,17 @@ interface Action extends InboxAnswer {
 }
 
 /** Acts on a stored delivery. Also used by redelivery. */
-export async function actOnDelivery(deps: InboxDeps, rowId: number, projectId: number, event: string, rawBody: Buffer, encoding: 'json' | 'form'): Promise<Action> {
+export async function actOnDelivery(
+  deps: InboxDeps,
+  rowId: number,
+  projectId: number,
+  event: string,
+  rawBody: Buffer,
+  encoding: 'json' | 'form',
+): Promise<Action> {
   const decoded = decodeDeliveryBody(rawBody, encoding);
-  if (!decoded.ok) return { ...fail(400, 'invalid_delivery', decoded.message), outcome: 'invalid', detail: decoded.message };
+  if (!decoded.ok)
+    return { ...fail(400, 'invalid_delivery', decoded.message), outcome: 'invalid', detail: decoded.message };
   const outcome = interpretDelivery(event, decoded.body);
   switch (outcome.kind) {
     case 'ping':
@@ -77,7 +125,12 @@ export async function actOnDelivery(deps: InboxDeps, rowId: number, projectId: n
     case 'trigger': {
       const pipeline = await deps.pipelines.createPending(pipelineRequest(projectId, rowId, outcome.trigger));
       deps.builder.schedule(pipeline.id);
-      return { status: 202, body: { pipeline: { id: pipeline.id, number: pipeline.number, state: pipeline.state } }, outcome: 'pipeline', detail: `pipeline ${pipeline.number}` };
+      return {
+        status: 202,
+        body: { pipeline: { id: pipeline.id, number: pipeline.number, state: pipeline.state } },
+        outcome: 'pipeline',
+        detail: `pipeline ${pipeline.number}`,
+      };
     }
   }
 }
@@ -85,11 +138,21 @@ export async function actOnDelivery(deps: InboxDeps, rowId: number, projectId: n
 function pipelineRequest(projectId: number, deliveryRowId: number, trigger: Trigger): PipelineRequest {
   // `repository` (GitHub's `owner/name`) is where the pipeline's commit statuses are posted.
   const repository = trigger.repository.fullName;
-  const detail = trigger.source === 'push'
-    ? { sender: trigger.sender, repository, headCommit: trigger.headCommit, compareUrl: trigger.compareUrl }
-    : { sender: trigger.sender, repository, pullRequest: trigger.pullRequest };
+  const detail =
+    trigger.source === 'push'
+      ? { sender: trigger.sender, repository, headCommit: trigger.headCommit, compareUrl: trigger.compareUrl }
+      : { sender: trigger.sender, repository, pullRequest: trigger.pullRequest };
   const tag = trigger.source === 'push' ? trigger.tag : undefined;
-  return { projectId, deliveryRowId, trigger: trigger.source, ref: trigger.ref, sha: trigger.sha, detail, ...(trigger.branch !== undefined && { branch: trigger.branch }), ...(tag !== undefined && { tag }) };
+  return {
+    projectId,
+    deliveryRowId,
+    trigger: trigger.source,
+    ref: trigger.ref,
+    sha: trigger.sha,
+    detail,
+    ...(trigger.branch !== undefined && { branch: trigger.branch }),
+    ...(tag !== undefined && { tag }),
+  };
 }
 
 /** The headers worth keeping for redelivery and support: GitHub's own and the content type. */
@@ -97,7 +160,14 @@ function storedHeaders(headers: HeaderBag): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
-    if ((lower.startsWith('x-github-') || lower.startsWith('x-hub-') || lower === 'content-type' || lower === 'user-agent') && typeof value === 'string') kept[lower] = value;
+    if (
+      (lower.startsWith('x-github-') ||
+        lower.startsWith('x-hub-') ||
+        lower === 'content-type' ||
+        lower === 'user-agent') &&
+      typeof value === 'string'
+    )
+      kept[lower] = value;
   }
   return kept;
 }

@@ -11,13 +11,26 @@ export function registerWebhookRoute(app: FastifyInstance, deps: InboxDeps): voi
   void app.register((scope, _options, done) => {
     // Parsing JSON here would lose the exact bytes GitHub signed.
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_DELIVERY_BYTES }, (_request, body, parsed) => parsed(null, body));
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_DELIVERY_BYTES }, (_request, body, parsed) =>
+      parsed(null, body),
+    );
     scope.post<{ Querystring: { project?: number } }>(
       '/webhooks/github',
-      { schema: { tags: ['webhooks'], summary: 'GitHub webhook inbox, authenticated by X-Hub-Signature-256', security: [], querystring: { type: 'object', properties: { project: { type: 'integer', minimum: 1 } } } } },
+      {
+        schema: {
+          tags: ['webhooks'],
+          summary: 'GitHub webhook inbox, authenticated by X-Hub-Signature-256',
+          security: [],
+          querystring: { type: 'object', properties: { project: { type: 'integer', minimum: 1 } } },
+        },
+      },
       async (request, reply) => {
         const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const answer = await receiveDelivery(deps, { headers: request.headers, rawBody, ...(request.query.project !== undefined && { projectId: request.query.project }) });
+        const answer = await receiveDelivery(deps, {
+          headers: request.headers,
+          rawBody,
+          ...(request.query.project !== undefined && { projectId: request.query.project }),
+        });
         return reply.code(answer.status).send(answer.body);
       },
     );

@@ -12,7 +12,12 @@ const MAX_BRANCH_LENGTH = 255;
 /** The commit sha in lowercase, or a {@link GitError} of kind `invalid-argument`. */
 export function validateCommitSha(sha: string): string {
   if (!SHA1.test(sha)) {
-    throw invalid('commit sha', sha, 'expected 40 hexadecimal characters (a full SHA-1 commit id)', 'pass the full id, as in `git rev-parse HEAD`');
+    throw invalid(
+      'commit sha',
+      sha,
+      'expected 40 hexadecimal characters (a full SHA-1 commit id)',
+      'pass the full id, as in `git rev-parse HEAD`',
+    );
   }
   return sha.toLowerCase();
 }
@@ -20,7 +25,8 @@ export function validateCommitSha(sha: string): string {
 /** A path relative to the repository root, such as `.circleci/config.yml`. */
 export function validateRepositoryPath(path: string): string {
   const fix = 'use a path relative to the repository root, such as .circleci/config.yml';
-  if (path === '' || path.length > MAX_PATH_LENGTH) throw invalid('path', path, `expected 1 to ${MAX_PATH_LENGTH} characters`, fix);
+  if (path === '' || path.length > MAX_PATH_LENGTH)
+    throw invalid('path', path, `expected 1 to ${MAX_PATH_LENGTH} characters`, fix);
   // Control characters (NUL above all) would change what git reads; `:` at the start is pathspec magic.
   if (/\p{Cc}/u.test(path)) throw invalid('path', path, 'contains control characters', fix);
   if (path.startsWith('/') || path.startsWith(':')) throw invalid('path', path, 'must not start with "/" or ":"', fix);

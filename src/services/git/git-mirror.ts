@@ -18,7 +18,15 @@ import { MAX_CONFIG_BYTES } from '../pipeline-config/index.js';
 import { validateBranchName, validateCommitSha, validateRepositoryPath } from './git-arguments.js';
 import { GitError } from './git-error.js';
 import { KeyedLock } from './keyed-lock.js';
-import { ensureMirrorExists, fetchBranchesAndTags, fetchUnadvertisedCommit, hasCommit, readBlob, readTreeEntry, type MirrorContext } from './mirror-repository.js';
+import {
+  ensureMirrorExists,
+  fetchBranchesAndTags,
+  fetchUnadvertisedCommit,
+  hasCommit,
+  readBlob,
+  readTreeEntry,
+  type MirrorContext,
+} from './mirror-repository.js';
 import { mirrorDirectoryName, parseRepositoryUrl, redactSecretsInText, type RepositoryUrl } from './repository-url.js';
 import { gitEnvironment, runGit, summariseStderr } from './run-git.js';
 
@@ -70,9 +78,16 @@ export class GitMirror {
     if (entry === undefined) return undefined;
     const where = `${filePath} at commit ${commit} in ${context.url.redacted}`;
     if (entry.type !== 'blob' || !REGULAR_FILE_MODES.has(entry.mode)) {
-      throw new GitError('not-a-file', `${where} is a ${describeMode(entry.mode)}, not a regular file. Commit the file itself at that path`);
+      throw new GitError(
+        'not-a-file',
+        `${where} is a ${describeMode(entry.mode)}, not a regular file. Commit the file itself at that path`,
+      );
     }
-    const tooLarge = () => new GitError('file-too-large', `${where} is ${entry.size ?? 'over'} bytes; the limit is ${this.maxFileBytes} bytes. Make the file smaller`);
+    const tooLarge = () =>
+      new GitError(
+        'file-too-large',
+        `${where} is ${entry.size ?? 'over'} bytes; the limit is ${this.maxFileBytes} bytes. Make the file smaller`,
+      );
     if (entry.size === undefined || entry.size > this.maxFileBytes) throw tooLarge();
     const bytes = await readBlob(context, entry.objectId, this.maxFileBytes);
     if (bytes === undefined) throw tooLarge();
@@ -97,12 +112,19 @@ export class GitMirror {
     const url = this.parseUrl(gitUrl);
     const ref = `refs/heads/${validateBranchName(branch)}`;
     // ls-remote needs no repository; `/` is a cwd that always exists, unlike the cache on first use.
-    const outcome = await runGit({ command: 'ls-remote', args: ['--heads', '--', url.original, ref], cwd: '/', env: this.env, timeoutMs: this.timeoutMs, repository: url.redacted });
+    const outcome = await runGit({
+      command: 'ls-remote',
+      args: ['--heads', '--', url.original, ref],
+      cwd: '/',
+      env: this.env,
+      timeoutMs: this.timeoutMs,
+      repository: url.redacted,
+    });
     if (outcome.exitCode !== 0) {
       throw new GitError(
         'unreachable',
         `Could not list branches of repository ${url.redacted}: ${redactSecretsInText(summariseStderr(outcome.stderr))}. ` +
-          'Check the project\'s git URL, that the services box can reach the host (DNS, proxy, firewall, CA certificates) and, for a private repository, that its credentials are valid',
+          "Check the project's git URL, that the services box can reach the host (DNS, proxy, firewall, CA certificates) and, for a private repository, that its credentials are valid",
       );
     }
     // ls-remote matches patterns by suffix, so `refs/heads/x/refs/heads/main` would match too.
@@ -122,12 +144,15 @@ export class GitMirror {
       const startedAt = Date.now();
       await fetchBranchesAndTags(context);
       if (!(await hasCommit(context, sha))) await fetchUnadvertisedCommit(context, sha);
-      context.logger.info({ repository: context.url.redacted, sha, durationMs: Date.now() - startedAt }, 'fetched into git mirror');
+      context.logger.info(
+        { repository: context.url.redacted, sha, durationMs: Date.now() - startedAt },
+        'fetched into git mirror',
+      );
       if (!(await hasCommit(context, sha))) {
         throw new GitError(
           'commit-not-found',
           `Commit ${sha} is not in repository ${context.url.redacted}, not even after fetching its branches, tags and pull-request refs. ` +
-            'Check that the commit was pushed and that the project\'s git URL points at the repository it was pushed to',
+            "Check that the commit was pushed and that the project's git URL points at the repository it was pushed to",
         );
       }
     });

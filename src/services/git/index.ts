@@ -4,5 +4,12 @@
  */
 export { GitMirror, type GitMirrorOptions } from './git-mirror.js';
 export { GitError, type GitErrorKind } from './git-error.js';
-export { parseRepositoryUrl, mirrorDirectoryName, redactSecretsInText, type RepositoryUrl, type GitTransport, type ParseRepositoryUrlOptions } from './repository-url.js';
+export {
+  parseRepositoryUrl,
+  mirrorDirectoryName,
+  redactSecretsInText,
+  type RepositoryUrl,
+  type GitTransport,
+  type ParseRepositoryUrlOptions,
+} from './repository-url.js';
 export { validateBranchName, validateCommitSha, validateRepositoryPath } from './git-arguments.js';

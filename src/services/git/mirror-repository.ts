@@ -37,8 +37,21 @@ export interface TreeEntry {
 const RETRY_DELAY_MS = 500;
 
 /** Runs git inside the mirror. */
-export function gitIn(context: MirrorContext, command: string, args: readonly string[], maxStdoutBytes?: number): Promise<GitOutcome> {
-  return runGit({ command, args, cwd: context.dir, env: context.env, timeoutMs: context.timeoutMs, repository: context.url.redacted, maxStdoutBytes });
+export function gitIn(
+  context: MirrorContext,
+  command: string,
+  args: readonly string[],
+  maxStdoutBytes?: number,
+): Promise<GitOutcome> {
+  return runGit({
+    command,
+    args,
+    cwd: context.dir,
+    env: context.env,
+    timeoutMs: context.timeoutMs,
+    repository: context.url.redacted,
+    maxStdoutBytes,
+  });
 }
 
 /**
@@ -51,7 +64,14 @@ export async function ensureMirrorExists(context: MirrorContext): Promise<void> 
   await mkdir(context.cacheDir, { recursive: true });
   const temporary = await mkdtemp(join(context.cacheDir, '.init-'));
   try {
-    const init = await runGit({ command: 'init', args: ['--bare', '--quiet', temporary], cwd: context.cacheDir, env: context.env, timeoutMs: context.timeoutMs, repository: context.url.redacted });
+    const init = await runGit({
+      command: 'init',
+      args: ['--bare', '--quiet', temporary],
+      cwd: context.cacheDir,
+      env: context.env,
+      timeoutMs: context.timeoutMs,
+      repository: context.url.redacted,
+    });
     if (init.exitCode !== 0) throw localFailure(context, 'init', init);
     // Always keep fetched objects as a pack, which appears atomically. Small fetches would
     // otherwise be unpacked object by object, and a fetch killed by its timeout could leave a
@@ -81,17 +101,28 @@ export async function hasCommit(context: MirrorContext, sha: string): Promise<bo
  * remote is unreachable. Timeouts are not retried.
  */
 export async function fetchBranchesAndTags(context: MirrorContext): Promise<void> {
-  const args = ['--prune', '--no-write-fetch-head', '--quiet', '--', context.url.original, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
+  const args = [
+    '--prune',
+    '--no-write-fetch-head',
+    '--quiet',
+    '--',
+    context.url.original,
+    '+refs/heads/*:refs/heads/*',
+    '+refs/tags/*:refs/tags/*',
+  ];
   const first = await gitIn(context, 'fetch', args);
   if (first.exitCode === 0) return;
-  context.logger.warn({ repository: context.url.redacted, stderr: redactSecretsInText(summariseStderr(first.stderr)) }, 'git fetch failed; retrying once');
+  context.logger.warn(
+    { repository: context.url.redacted, stderr: redactSecretsInText(summariseStderr(first.stderr)) },
+    'git fetch failed; retrying once',
+  );
   await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
   const second = await gitIn(context, 'fetch', args);
   if (second.exitCode === 0) return;
   throw new GitError(
     'unreachable',
     `Could not fetch from repository ${context.url.redacted}: ${redactSecretsInText(summariseStderr(second.stderr))}. ` +
-      'Check the project\'s git URL, that the services box can reach the host (DNS, proxy, firewall, CA certificates) and, for a private repository, that its credentials are valid',
+      "Check the project's git URL, that the services box can reach the host (DNS, proxy, firewall, CA certificates) and, for a private repository, that its credentials are valid",
   );
 }
 
@@ -103,10 +134,19 @@ export async function fetchBranchesAndTags(context: MirrorContext): Promise<void
 export async function fetchUnadvertisedCommit(context: MirrorContext, sha: string): Promise<void> {
   const attempts: readonly (readonly string[])[] = [[`+${sha}:refs/gyre/commits/${sha}`], ['+refs/pull/*:refs/pull/*']];
   for (const refspecs of attempts) {
-    const outcome = await gitIn(context, 'fetch', ['--no-write-fetch-head', '--quiet', '--', context.url.original, ...refspecs]);
+    const outcome = await gitIn(context, 'fetch', [
+      '--no-write-fetch-head',
+      '--quiet',
+      '--',
+      context.url.original,
+      ...refspecs,
+    ]);
     if (outcome.exitCode === 0 && (await hasCommit(context, sha))) return;
     if (outcome.exitCode !== 0) {
-      context.logger.debug({ repository: context.url.redacted, refspecs, stderr: redactSecretsInText(summariseStderr(outcome.stderr)) }, 'git fetch of an unadvertised commit was refused');
+      context.logger.debug(
+        { repository: context.url.redacted, refspecs, stderr: redactSecretsInText(summariseStderr(outcome.stderr)) },
+        'git fetch of an unadvertised commit was refused',
+      );
     }
   }
 }
@@ -126,7 +166,11 @@ export async function readTreeEntry(context: MirrorContext, sha: string, path: s
 }
 
 /** A blob's bytes; `maxBytes` guards against a blob that grew since its size was read. */
-export async function readBlob(context: MirrorContext, objectId: string, maxBytes: number): Promise<Buffer | undefined> {
+export async function readBlob(
+  context: MirrorContext,
+  objectId: string,
+  maxBytes: number,
+): Promise<Buffer | undefined> {
   const outcome = await gitIn(context, 'cat-file', ['blob', objectId], maxBytes);
   if (outcome.stdoutTruncated) return undefined;
   if (outcome.exitCode !== 0) throw localFailure(context, 'cat-file', outcome);

@@ -28,19 +28,24 @@ export interface ParseRepositoryUrlOptions {
 
 const MAX_URL_LENGTH = 2048;
 const DEFAULT_PORTS: Readonly<Record<string, string>> = { https: '443', http: '80', ssh: '22', git: '9418' };
-const ACCEPTED = 'https://host/owner/repo.git, http://…, ssh://user@host/owner/repo.git, user@host:owner/repo.git or git://host/owner/repo.git';
+const ACCEPTED =
+  'https://host/owner/repo.git, http://…, ssh://user@host/owner/repo.git, user@host:owner/repo.git or git://host/owner/repo.git';
 // git's scp-like syntax: `[user@]host:path`, recognised only when no `/` comes before the first `:`.
 const SCP_LIKE = /^(?:([^@/:]+)@)?([^@/:[\]]+|\[[^\]/]+\]):(.+)$/;
 
 /** Validates a repository URL given by a user; throws a {@link GitError} of kind `invalid-url`. */
 export function parseRepositoryUrl(input: string, options: ParseRepositoryUrlOptions = {}): RepositoryUrl {
   const reject = (problem: string): never => {
-    throw new GitError('invalid-url', `Git URL ${JSON.stringify(redactSecretsInText(input))} ${problem}. Use one of: ${ACCEPTED}`);
+    throw new GitError(
+      'invalid-url',
+      `Git URL ${JSON.stringify(redactSecretsInText(input))} ${problem}. Use one of: ${ACCEPTED}`,
+    );
   };
   if (input.length === 0) reject('is empty');
   if (input.length > MAX_URL_LENGTH) reject(`is longer than ${MAX_URL_LENGTH} characters`);
   if (input.startsWith('-')) reject('starts with "-", which git would read as an option');
-  if (/^[A-Za-z][A-Za-z0-9+.-]*::/.test(input)) reject('uses a git remote helper ("transport::address"), which could run arbitrary commands');
+  if (/^[A-Za-z][A-Za-z0-9+.-]*::/.test(input))
+    reject('uses a git remote helper ("transport::address"), which could run arbitrary commands');
   // Whitespace and control characters have no place in a URL and could split arguments downstream.
   if (/[\s\p{Cc}]/u.test(input)) reject('contains whitespace or control characters');
   if (input.includes('://')) return parseSchemeUrl(input, options, reject);
@@ -49,7 +54,11 @@ export function parseRepositoryUrl(input: string, options: ParseRepositoryUrlOpt
   return reject('is not a URL; local paths are not accepted');
 }
 
-function parseSchemeUrl(input: string, options: ParseRepositoryUrlOptions, reject: (problem: string) => never): RepositoryUrl {
+function parseSchemeUrl(
+  input: string,
+  options: ParseRepositoryUrlOptions,
+  reject: (problem: string) => never,
+): RepositoryUrl {
   let url: URL;
   try {
     url = new URL(input);
@@ -60,15 +69,25 @@ function parseSchemeUrl(input: string, options: ParseRepositoryUrlOptions, rejec
   const transport = toTransport(url.protocol.slice(0, -1), options, reject);
   const host = url.hostname.toLowerCase();
   if (transport !== 'file' && host === '') reject('has no host');
-  if (host.startsWith('-') || decodeURIComponent(url.username).startsWith('-')) reject('has a host or user name starting with "-"');
+  if (host.startsWith('-') || decodeURIComponent(url.username).startsWith('-'))
+    reject('has a host or user name starting with "-"');
   const path = url.pathname.replace(/\/+$/, '').replace(/\.git$/, '');
   if (path === '' || path === '/') reject('names no repository path');
   if (url.search !== '' || url.hash !== '') reject('has a query or fragment, which git does not use');
   const port = url.port === '' || url.port === DEFAULT_PORTS[transport] ? '' : `:${url.port}`;
-  return { original: input, redacted: redactUrl(url, transport), normalised: `${transport}://${host}${port}${path}`, transport };
+  return {
+    original: input,
+    redacted: redactUrl(url, transport),
+    normalised: `${transport}://${host}${port}${path}`,
+    transport,
+  };
 }
 
-function toTransport(scheme: string, options: ParseRepositoryUrlOptions, reject: (problem: string) => never): GitTransport {
+function toTransport(
+  scheme: string,
+  options: ParseRepositoryUrlOptions,
+  reject: (problem: string) => never,
+): GitTransport {
   switch (scheme.toLowerCase()) {
     case 'https':
     case 'http':
@@ -77,7 +96,7 @@ function toTransport(scheme: string, options: ParseRepositoryUrlOptions, reject:
       return scheme.toLowerCase() as GitTransport;
     case 'file':
       if (options.allowFileUrls === true) return 'file';
-      return reject('uses file://, which would read the services box\'s own disk');
+      return reject("uses file://, which would read the services box's own disk");
     default:
       return reject(`uses the unsupported transport "${scheme}"`);
   }
@@ -87,7 +106,10 @@ function parseScpLike(input: string, match: RegExpExecArray, reject: (problem: s
   const [, user, rawHost = '', rawPath = ''] = match;
   if (rawHost.startsWith('-') || user?.startsWith('-') === true) reject('has a host or user name starting with "-"');
   if (rawPath.startsWith('-')) reject('has a path starting with "-"');
-  const path = rawPath.replace(/\/+$/, '').replace(/\.git$/, '').replace(/^\/*/, '/');
+  const path = rawPath
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .replace(/^\/*/, '/');
   if (path === '/') reject('names no repository path');
   // `host:owner/repo` and `ssh://host/owner/repo` name the same repository on every forge Gyre targets.
   return { original: input, redacted: input, normalised: `ssh://${rawHost.toLowerCase()}${path}`, transport: 'ssh' };

@@ -69,14 +69,24 @@ export function runGit(invocation: GitInvocation): Promise<GitOutcome> {
     });
     child.once('error', (error) => {
       killProcessGroup(child);
-      settle(new GitError('git-failed', `Could not run \`git ${invocation.command}\` for ${invocation.repository}: ${error.message}. Check that git is installed and on PATH`, { cause: error }));
+      settle(
+        new GitError(
+          'git-failed',
+          `Could not run \`git ${invocation.command}\` for ${invocation.repository}: ${error.message}. Check that git is installed and on PATH`,
+          { cause: error },
+        ),
+      );
     });
     child.once('close', (code) => settle(output.outcome(code ?? -1, false)));
   });
 }
 
 /** Buffers stdout up to `maxStdout` bytes (calling `onOverflow` past it) and the tail of stderr. */
-function collectOutput(child: ChildProcessByStdio<null, Readable, Readable>, maxStdout: number, onOverflow: () => void) {
+function collectOutput(
+  child: ChildProcessByStdio<null, Readable, Readable>,
+  maxStdout: number,
+  onOverflow: () => void,
+) {
   const stdout: Buffer[] = [];
   let stdoutBytes = 0;
   let stderr = '';
@@ -89,7 +99,12 @@ function collectOutput(child: ChildProcessByStdio<null, Readable, Readable>, max
     stderr = (stderr + chunk.toString('utf8')).slice(-MAX_STDERR_BYTES);
   });
   return {
-    outcome: (exitCode: number, stdoutTruncated: boolean): GitOutcome => ({ exitCode, stdout: Buffer.concat(stdout), stderr, stdoutTruncated }),
+    outcome: (exitCode: number, stdoutTruncated: boolean): GitOutcome => ({
+      exitCode,
+      stdout: Buffer.concat(stdout),
+      stderr,
+      stdoutTruncated,
+    }),
   };
 }
 
@@ -114,7 +129,10 @@ function killProcessGroup(child: ChildProcess): void {
 
 /** The last few lines of git's stderr on one line without a final period, for error messages; the caller redacts them. */
 export function summariseStderr(stderr: string): string {
-  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   // Five lines keep ssh's own reason ("Connection refused") above git's generic advice.
   const summary = lines.slice(-5).join(' / ').replace(/\.+$/, '');
   return summary.length > 600 ? `…${summary.slice(-600)}` : summary || 'git printed no error message';

@@ -34,12 +34,21 @@ export const workflowContext = (workflowName: string): string => `${PIPELINE_CON
  */
 export function truncateDescription(text: string, max = MAX_DESCRIPTION): string {
   const chars = Array.from(text.replace(/\s+/g, ' ').trim());
-  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
+  return chars.length <= max
+    ? chars.join('')
+    : `${chars
+        .slice(0, max - 1)
+        .join('')
+        .trimEnd()}…`;
 }
 
 /** The status of a workflow that was just planned. */
 export function pendingStatus(workflowName: string): CommitStatus {
-  return { state: 'pending', description: truncateDescription(`Workflow ${workflowName} is running`), context: workflowContext(workflowName) };
+  return {
+    state: 'pending',
+    description: truncateDescription(`Workflow ${workflowName} is running`),
+    context: workflowContext(workflowName),
+  };
 }
 
 /** A job as the outcome of its workflow is described. */
@@ -52,29 +61,59 @@ export interface EndedJob {
  * The status of a settled workflow (state `success`, `failed` or `canceled`): success only when
  * every job succeeded; failed jobs make it a failure and a cancellation an error.
  */
-export function workflowOutcomeStatus(workflowName: string, workflowState: string, jobs: readonly EndedJob[]): CommitStatus {
+export function workflowOutcomeStatus(
+  workflowName: string,
+  workflowState: string,
+  jobs: readonly EndedJob[],
+): CommitStatus {
   const context = workflowContext(workflowName);
   const named = (states: readonly string[]) => jobs.filter((j) => states.includes(j.state)).map((j) => j.name);
   switch (workflowState) {
     case 'success':
-      return { state: 'success', description: truncateDescription(`Workflow ${workflowName} succeeded: ${jobs.length} job${jobs.length === 1 ? '' : 's'} passed`), context };
+      return {
+        state: 'success',
+        description: truncateDescription(
+          `Workflow ${workflowName} succeeded: ${jobs.length} job${jobs.length === 1 ? '' : 's'} passed`,
+        ),
+        context,
+      };
     case 'canceled': {
       const canceled = named(['canceled']);
-      return { state: 'error', description: truncateDescription(`Workflow ${workflowName} was canceled${canceled.length > 0 ? ` (${list(canceled)})` : ''}`), context };
+      return {
+        state: 'error',
+        description: truncateDescription(
+          `Workflow ${workflowName} was canceled${canceled.length > 0 ? ` (${list(canceled)})` : ''}`,
+        ),
+        context,
+      };
     }
     default: {
       const failed = named(['failed', 'infrastructure_failed']);
       const notRun = named(['not_run']);
-      const detail = [failed.length > 0 && `${list(failed)} failed`, notRun.length > 0 && `${list(notRun)} not run`].filter(Boolean).join('; ');
-      return { state: 'failure', description: truncateDescription(`Workflow ${workflowName} failed${detail ? `: ${detail}` : ''}`), context };
+      const detail = [failed.length > 0 && `${list(failed)} failed`, notRun.length > 0 && `${list(notRun)} not run`]
+        .filter(Boolean)
+        .join('; ');
+      return {
+        state: 'failure',
+        description: truncateDescription(`Workflow ${workflowName} failed${detail ? `: ${detail}` : ''}`),
+        context,
+      };
     }
   }
 }
 
 /** The status of a pipeline that could not be planned; the description names the problem. */
 export function pipelineErrorStatus(error: PipelineError): CommitStatus {
-  const lead = { config: 'Invalid config', fetch: 'Could not read the config', internal: 'Gyre could not plan the pipeline' }[error.kind];
-  return { state: 'error', description: truncateDescription(error.kind === 'internal' ? lead : `${lead}: ${error.message}`), context: PIPELINE_CONTEXT };
+  const lead = {
+    config: 'Invalid config',
+    fetch: 'Could not read the config',
+    internal: 'Gyre could not plan the pipeline',
+  }[error.kind];
+  return {
+    state: 'error',
+    description: truncateDescription(error.kind === 'internal' ? lead : `${lead}: ${error.message}`),
+    context: PIPELINE_CONTEXT,
+  };
 }
 
 /** A repository's owner and name, parsed from GitHub's `full_name`. */
@@ -101,7 +140,8 @@ export function commitStatusEndpoint(apiUrl: string, repository: RepositoryName,
 }
 
 /** The page a status links to. */
-export const pipelineUrl = (publicUrl: string, pipelineId: number): string => `${publicUrl.replace(/\/+$/, '')}/pipelines/${pipelineId}`;
+export const pipelineUrl = (publicUrl: string, pipelineId: number): string =>
+  `${publicUrl.replace(/\/+$/, '')}/pipelines/${pipelineId}`;
 
 /**
  * Whether posting again can help after GitHub answered `httpStatus`. 400 and 422 (e.g. the limit

@@ -12,7 +12,11 @@ import type pg from 'pg';
 import { workflowOutcomeStatus, type CommitStatus, type EndedJob } from './commit-status.js';
 
 /** Queues `statuses` (in order) for a pipeline when it qualifies; returns how many were queued. */
-export async function queueCommitStatuses(client: pg.PoolClient, pipelineId: number, statuses: readonly CommitStatus[]): Promise<number> {
+export async function queueCommitStatuses(
+  client: pg.PoolClient,
+  pipelineId: number,
+  statuses: readonly CommitStatus[],
+): Promise<number> {
   if (statuses.length === 0) return 0;
   const result = await client.query(
     `INSERT INTO commit_statuses (pipeline_id, state, description, context)
@@ -27,7 +31,14 @@ export async function queueCommitStatuses(client: pg.PoolClient, pipelineId: num
 }
 
 /** Queues the outcome of a workflow that has just settled, with its jobs' end states. */
-export async function queueWorkflowOutcome(client: pg.PoolClient, workflow: { id: number; pipelineId: number; name: string; state: string }): Promise<void> {
-  const jobs = await client.query<EndedJob>('SELECT name, state FROM jobs WHERE workflow_id = $1 ORDER BY id', [workflow.id]);
-  await queueCommitStatuses(client, workflow.pipelineId, [workflowOutcomeStatus(workflow.name, workflow.state, jobs.rows)]);
+export async function queueWorkflowOutcome(
+  client: pg.PoolClient,
+  workflow: { id: number; pipelineId: number; name: string; state: string },
+): Promise<void> {
+  const jobs = await client.query<EndedJob>('SELECT name, state FROM jobs WHERE workflow_id = $1 ORDER BY id', [
+    workflow.id,
+  ]);
+  await queueCommitStatuses(client, workflow.pipelineId, [
+    workflowOutcomeStatus(workflow.name, workflow.state, jobs.rows),
+  ]);
 }

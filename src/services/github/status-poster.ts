@@ -11,7 +11,13 @@ import type { Logger } from 'pino';
 import type { RuntimeSettings } from '../admin/runtime-settings.js';
 import type { Database } from '../database/create-pool.js';
 import type { ChangeSignal } from '../database/notifications.js';
-import { commitStatusEndpoint, isRetryable, parseRepositoryFullName, pipelineUrl, retryDelayMs } from './commit-status.js';
+import {
+  commitStatusEndpoint,
+  isRetryable,
+  parseRepositoryFullName,
+  pipelineUrl,
+  retryDelayMs,
+} from './commit-status.js';
 
 export interface StatusPosterOptions {
   /** How often the outbox is polled while notifications do not arrive. @default 1000 */
@@ -82,7 +88,11 @@ export class StatusPoster {
       const dropped = await this.deps.db.query(
         "UPDATE commit_statuses SET abandoned_at = now(), last_error = 'no status token is set in the admin console' WHERE posted_at IS NULL AND abandoned_at IS NULL",
       );
-      if ((dropped.rowCount ?? 0) > 0) this.deps.logger.warn({ rows: dropped.rowCount }, 'abandoned queued commit statuses: the status token was removed');
+      if ((dropped.rowCount ?? 0) > 0)
+        this.deps.logger.warn(
+          { rows: dropped.rowCount },
+          'abandoned queued commit statuses: the status token was removed',
+        );
       return 0;
     }
     const claimed = await this.claim();
@@ -122,7 +132,15 @@ export class StatusPoster {
 
   private async postRow(row: ClaimedRow, target: { apiUrl: string; token: string }): Promise<void> {
     const pipelineId = Number(row.pipeline_id);
-    const log = this.deps.logger.child({ statusId: Number(row.id), pipelineId, repository: row.repository, sha: row.sha, context: row.context, state: row.state, attempt: row.attempts });
+    const log = this.deps.logger.child({
+      statusId: Number(row.id),
+      pipelineId,
+      repository: row.repository,
+      sha: row.sha,
+      context: row.context,
+      state: row.state,
+      attempt: row.attempts,
+    });
     const repository = parseRepositoryFullName(row.repository ?? '');
     const result: PostResult = repository
       ? await this.send(commitStatusEndpoint(target.apiUrl, repository, row.sha), target.token, {
@@ -134,14 +152,27 @@ export class StatusPoster {
       : { ok: false, error: `"${row.repository ?? ''}" is not a GitHub repository name (owner/name)`, retry: false };
     try {
       if (result.ok) {
-        await this.deps.db.query('UPDATE commit_statuses SET posted_at = now(), last_error = NULL WHERE id = $1', [row.id]);
+        await this.deps.db.query('UPDATE commit_statuses SET posted_at = now(), last_error = NULL WHERE id = $1', [
+          row.id,
+        ]);
         log.info('commit status posted');
       } else if (!result.retry || row.attempts >= this.maxAttempts) {
-        await this.deps.db.query('UPDATE commit_statuses SET abandoned_at = now(), last_error = $2 WHERE id = $1', [row.id, result.error]);
-        log.error({ error: result.error }, result.retry ? `giving up on a commit status after ${row.attempts} attempts` : 'giving up on a commit status: GitHub refused it');
+        await this.deps.db.query('UPDATE commit_statuses SET abandoned_at = now(), last_error = $2 WHERE id = $1', [
+          row.id,
+          result.error,
+        ]);
+        log.error(
+          { error: result.error },
+          result.retry
+            ? `giving up on a commit status after ${row.attempts} attempts`
+            : 'giving up on a commit status: GitHub refused it',
+        );
       } else {
         const delayMs = retryDelayMs(row.attempts, this.retryBaseMs);
-        await this.deps.db.query('UPDATE commit_statuses SET next_attempt_at = now() + make_interval(secs => $2::double precision / 1000), last_error = $3 WHERE id = $1', [row.id, delayMs, result.error]);
+        await this.deps.db.query(
+          'UPDATE commit_statuses SET next_attempt_at = now() + make_interval(secs => $2::double precision / 1000), last_error = $3 WHERE id = $1',
+          [row.id, delayMs, result.error],
+        );
         log.warn({ error: result.error, retryInMs: delayMs }, 'posting a commit status failed; will retry');
       }
     } catch (error) {
@@ -166,9 +197,17 @@ export class StatusPoster {
       });
       const text = await response.text();
       if (response.ok) return { ok: true };
-      return { ok: false, error: `GitHub answered ${response.status}${gitHubMessage(text)}`, retry: isRetryable(response.status) };
+      return {
+        ok: false,
+        error: `GitHub answered ${response.status}${gitHubMessage(text)}`,
+        retry: isRetryable(response.status),
+      };
     } catch (error) {
-      return { ok: false, error: `could not reach GitHub at ${new URL(url).origin}: ${errorMessage(error)}`, retry: true };
+      return {
+        ok: false,
+        error: `could not reach GitHub at ${new URL(url).origin}: ${errorMessage(error)}`,
+        retry: true,
+      };
     }
   }
 }
@@ -179,7 +218,10 @@ export class StatusPoster {
  * coming. While notifications do not arrive (the listening connection is down) it polls every
  * `intervalMs`. Failures are logged and retried.
  */
-export function startStatusPoster(deps: StatusPosterDeps, options: StatusPosterOptions = {}): { stop(): Promise<void> } {
+export function startStatusPoster(
+  deps: StatusPosterDeps,
+  options: StatusPosterOptions = {},
+): { stop(): Promise<void> } {
   const poster = new StatusPoster(deps, options);
   const intervalMs = options.intervalMs ?? 1_000;
   const idleMs = options.idleMs ?? 60_000;

@@ -16,7 +16,11 @@ export async function checkDatabase(db: Database, timeoutMs: number): Promise<Da
   });
   try {
     const result = await Promise.race([db.query<{ server_version: string }>('SHOW server_version'), timeout]);
-    return { state: 'up', latencyMs: Math.round(performance.now() - started), serverVersion: result.rows[0]?.server_version ?? 'unknown' };
+    return {
+      state: 'up',
+      latencyMs: Math.round(performance.now() - started),
+      serverVersion: result.rows[0]?.server_version ?? 'unknown',
+    };
   } catch (error) {
     return { state: 'down', error: error instanceof Error ? error.message : String(error) };
   } finally {

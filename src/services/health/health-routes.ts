@@ -12,11 +12,18 @@ const DATABASE_TIMEOUT_MS = 2_000;
 export function registerHealthRoutes(app: FastifyInstance, db: Database, version: string): void {
   // As a plugin, so it loads after (and is documented by) an OpenAPI collector registered before it.
   void app.register((scope, _options, done) => {
-    scope.get('/healthz', { ...ROUTINE, schema: { summary: 'Health: 200 when the database answers, 503 with the reason when not', security: [] } }, async (_request, reply) => {
-      const database = await checkDatabase(db, DATABASE_TIMEOUT_MS);
-      const up = database.state === 'up';
-      return reply.code(up ? 200 : 503).send({ status: up ? 'ok' : 'unavailable', version, database });
-    });
+    scope.get(
+      '/healthz',
+      {
+        ...ROUTINE,
+        schema: { summary: 'Health: 200 when the database answers, 503 with the reason when not', security: [] },
+      },
+      async (_request, reply) => {
+        const database = await checkDatabase(db, DATABASE_TIMEOUT_MS);
+        const up = database.state === 'up';
+        return reply.code(up ? 200 : 503).send({ status: up ? 'ok' : 'unavailable', version, database });
+      },
+    );
     done();
   });
 }

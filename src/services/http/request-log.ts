@@ -20,7 +20,15 @@ export const ROUTINE = { config: { routine: true } } as const;
 
 export function registerRequestLog(app: FastifyInstance): void {
   app.addHook('onResponse', (request, reply, done) => {
-    request.log[levelOf(request, reply)]({ method: request.method, url: request.url, statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime) }, 'request answered');
+    request.log[levelOf(request, reply)](
+      {
+        method: request.method,
+        url: request.url,
+        statusCode: reply.statusCode,
+        responseTimeMs: Math.round(reply.elapsedTime),
+      },
+      'request answered',
+    );
     done();
   });
 }

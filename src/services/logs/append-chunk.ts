@@ -38,7 +38,11 @@ const INSERT_SQL = `
 
 /** Stores a validated chunk unless that would take the attempt past `maxAttemptBytes`. */
 export async function appendCapped(db: Database, chunk: LogChunk, maxAttemptBytes: number): Promise<AppendResult> {
-  const usage = await db.query<{ bytes: string; truncated: boolean }>(USAGE_SQL, [chunk.jobId, chunk.attempt, TRUNCATION_STEP]);
+  const usage = await db.query<{ bytes: string; truncated: boolean }>(USAGE_SQL, [
+    chunk.jobId,
+    chunk.attempt,
+    TRUNCATION_STEP,
+  ]);
   const truncated = usage.rows[0]?.truncated === true;
   const bytes = Number(usage.rows[0]?.bytes ?? 0);
   if (!truncated && bytes + chunk.data.length <= maxAttemptBytes) return insertChunk(db, chunk);
@@ -63,19 +67,27 @@ async function insertChunk(db: Database, chunk: LogChunk): Promise<AppendResult>
 /** Acknowledged output must never change, so the same key with other bytes is a protocol violation. */
 function compareResend(chunk: LogChunk, stored: Buffer, truncated: boolean): AppendResult {
   if (!stored.equals(chunk.data)) {
-    throw new ConflictError(`${describeChunkKey(chunk)} is already stored with different bytes (${stored.length} stored, ${chunk.data.length} sent); a resent chunk must be identical`);
+    throw new ConflictError(
+      `${describeChunkKey(chunk)} is already stored with different bytes (${stored.length} stored, ${chunk.data.length} sent); a resent chunk must be identical`,
+    );
   }
   return { stored: false, truncated };
 }
 
 async function findChunkData(db: Database, chunk: LogChunk): Promise<Buffer | undefined> {
-  const existing = await db.query<{ data: Buffer }>('SELECT data FROM log_chunks WHERE job_id = $1 AND attempt = $2 AND step = $3 AND seq = $4', [chunk.jobId, chunk.attempt, chunk.step, chunk.seq]);
+  const existing = await db.query<{ data: Buffer }>(
+    'SELECT data FROM log_chunks WHERE job_id = $1 AND attempt = $2 AND step = $3 AND seq = $4',
+    [chunk.jobId, chunk.attempt, chunk.step, chunk.seq],
+  );
   return existing.rows[0]?.data;
 }
 
 async function insertMarker(db: Database, jobId: number, attempt: number, maxAttemptBytes: number): Promise<void> {
   await db
-    .query('INSERT INTO log_chunks (job_id, attempt, step, seq, data) VALUES ($1, $2, $3, 0, $4) ON CONFLICT DO NOTHING', [jobId, attempt, TRUNCATION_STEP, truncationMarker(maxAttemptBytes)])
+    .query(
+      'INSERT INTO log_chunks (job_id, attempt, step, seq, data) VALUES ($1, $2, $3, 0, $4) ON CONFLICT DO NOTHING',
+      [jobId, attempt, TRUNCATION_STEP, truncationMarker(maxAttemptBytes)],
+    )
     .catch((error: unknown) => rethrowMissingJob(error, jobId));
 }
 

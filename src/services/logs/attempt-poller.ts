@@ -100,13 +100,31 @@ export class AttemptPoller {
   /** One poll; true when it sent something, so the next poll follows at once. */
   private async poll(): Promise<boolean> {
     // The job's state is read before the chunks, so every chunk stored before it finished is seen.
-    const job = await this.db.query<{ state: string; attempt: number }>('SELECT state, attempt FROM jobs WHERE id = $1', [this.jobId]);
+    const job = await this.db.query<{ state: string; attempt: number }>(
+      'SELECT state, attempt FROM jobs WHERE id = $1',
+      [this.jobId],
+    );
     const row = job.rows[0];
     const finished = !row || FINAL_JOB_STATES.includes(row.state) || row.attempt > this.attempt;
     // Read before the chunks, like the job's state: a step reported finished has all its chunks stored.
-    const openSteps = finished ? [] : (await this.db.query<{ index: number }>(OPEN_STEPS_SQL, [this.jobId, this.attempt])).rows.map((row) => row.index);
-    const keys = await this.db.query<{ step: number; seq: number; byte_length: number }>(KEYS_SQL, [this.jobId, this.attempt, this.cursor.step, this.cursor.seq, KEYS_PER_POLL]);
-    const run = takeContiguous(this.cursor, keys.rows.map((k): StoredChunkKey => ({ step: k.step, seq: k.seq, bytes: k.byte_length })), BYTES_PER_POLL, openSteps);
+    const openSteps = finished
+      ? []
+      : (await this.db.query<{ index: number }>(OPEN_STEPS_SQL, [this.jobId, this.attempt])).rows.map(
+          (row) => row.index,
+        );
+    const keys = await this.db.query<{ step: number; seq: number; byte_length: number }>(KEYS_SQL, [
+      this.jobId,
+      this.attempt,
+      this.cursor.step,
+      this.cursor.seq,
+      KEYS_PER_POLL,
+    ]);
+    const run = takeContiguous(
+      this.cursor,
+      keys.rows.map((k): StoredChunkKey => ({ step: k.step, seq: k.seq, bytes: k.byte_length })),
+      BYTES_PER_POLL,
+      openSteps,
+    );
     if (run.chunks.length > 0) {
       await this.sendRun(run.chunks);
       this.cursor = run.cursor;
@@ -121,7 +139,14 @@ export class AttemptPoller {
     const last = chunks.at(-1);
     if (!first || !last) return;
     const wanted = new Set(chunks.map((c) => `${c.step}:${c.seq}`));
-    const rows = await this.db.query<{ step: number; seq: number; data: Buffer }>(DATA_SQL, [this.jobId, this.attempt, this.cursor.step, this.cursor.seq, last.step, last.seq]);
+    const rows = await this.db.query<{ step: number; seq: number; data: Buffer }>(DATA_SQL, [
+      this.jobId,
+      this.attempt,
+      this.cursor.step,
+      this.cursor.seq,
+      last.step,
+      last.seq,
+    ]);
     if (this.stopped) return;
     // A chunk that arrived between the two queries inside the range is late for a passed step; see contiguous-run.ts.
     for (const row of rows.rows.filter((r) => wanted.has(`${r.step}:${r.seq}`))) {

@@ -34,14 +34,20 @@ export interface ContiguousRun {
  * stopping at the first gap, before a later step while a step on the way is in `openSteps`, or
  * once `maxBytes` is reached (at least one chunk is always taken).
  */
-export function takeContiguous(cursor: LogCursor, keys: readonly StoredChunkKey[], maxBytes: number, openSteps: readonly number[]): ContiguousRun {
+export function takeContiguous(
+  cursor: LogCursor,
+  keys: readonly StoredChunkKey[],
+  maxBytes: number,
+  openSteps: readonly number[],
+): ContiguousRun {
   const chunks: StoredChunkKey[] = [];
   let next = cursor;
   let bytes = 0;
   for (const key of keys) {
     const continues = key.step === next.step && key.seq === next.seq;
     const from = next.step;
-    const startsLaterStep = key.step > from && key.seq === 0 && !openSteps.some((step) => step >= from && step < key.step);
+    const startsLaterStep =
+      key.step > from && key.seq === 0 && !openSteps.some((step) => step >= from && step < key.step);
     if (!continues && !startsLaterStep) break;
     if (chunks.length > 0 && bytes + key.bytes > maxBytes) break;
     chunks.push(key);
@@ -50,4 +56,3 @@ export function takeContiguous(cursor: LogCursor, keys: readonly StoredChunkKey[
   }
   return { chunks, cursor: next };
 }
-

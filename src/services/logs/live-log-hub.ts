@@ -82,11 +82,15 @@ export class LiveLogHub {
 
   private async catchUp(reader: LiveReader, request: FollowRequest, until: number): Promise<void> {
     try {
-      for await (const bytes of readAttemptBytes(this.db, request.jobId, request.attempt, reader.offset, until)) reader.sendData(reader.offset, bytes);
+      for await (const bytes of readAttemptBytes(this.db, request.jobId, request.attempt, reader.offset, until))
+        reader.sendData(reader.offset, bytes);
       reader.finishCatchUp();
     } catch (error: unknown) {
       this.options.onError?.(error, request);
-      reader.accept({ kind: 'error', message: `reading the log of job ${request.jobId} attempt ${request.attempt} failed` });
+      reader.accept({
+        kind: 'error',
+        message: `reading the log of job ${request.jobId} attempt ${request.attempt} failed`,
+      });
     }
   }
 

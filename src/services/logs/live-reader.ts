@@ -70,7 +70,10 @@ export class LiveReader implements LiveLogReader {
   sendData(offset: number, data: Buffer): void {
     if (offset + data.length <= this.position) return;
     if (offset > this.position) {
-      return this.accept({ kind: 'error', message: `the live log skipped from byte ${this.position} to ${offset}; reconnect with Last-Event-ID to resume` });
+      return this.accept({
+        kind: 'error',
+        message: `the live log skipped from byte ${this.position} to ${offset}; reconnect with Last-Event-ID to resume`,
+      });
     }
     const bytes = Buffer.concat([this.carry, data.subarray(this.position - offset)]);
     const start = this.position - this.carry.length;

@@ -42,7 +42,11 @@ export function validateLogChunk(chunk: LogChunk): void {
   if (!Buffer.isBuffer(chunk.data)) {
     problems.push({ input: 'data', message: 'must be bytes (a Buffer)' });
   } else if (chunk.data.length > MAX_CHUNK_BYTES) {
-    problems.push({ input: 'data', message: `is ${chunk.data.length} bytes; a chunk holds at most ${MAX_CHUNK_BYTES}`, hint: 'split the output into smaller chunks with consecutive seq numbers' });
+    problems.push({
+      input: 'data',
+      message: `is ${chunk.data.length} bytes; a chunk holds at most ${MAX_CHUNK_BYTES}`,
+      hint: 'split the output into smaller chunks with consecutive seq numbers',
+    });
   }
   if (problems.length > 0) throw new InvalidInputError('log chunk', problems);
 }

@@ -38,21 +38,39 @@ const MISSING_SQL = `
   ORDER BY s.seq LIMIT ${MISSING_LISTED}`;
 
 /** Checks an attempt's stored chunks for gaps, and against the final seq numbers when given. */
-export async function checkCompleteness(db: Database, jobId: number, attempt: number, finalSeqs: FinalSeqs = {}): Promise<LogCompleteness> {
+export async function checkCompleteness(
+  db: Database,
+  jobId: number,
+  attempt: number,
+  finalSeqs: FinalSeqs = {},
+): Promise<LogCompleteness> {
   const stored = await db.query<{ step: number; chunks: string; bytes: string; highest: number }>(
     `SELECT step, count(*) AS chunks, sum(byte_length) AS bytes, max(seq) AS highest
      FROM log_chunks WHERE job_id = $1 AND attempt = $2 GROUP BY step ORDER BY step`,
     [jobId, attempt],
   );
-  const byStep = new Map(stored.rows.map((row) => [row.step, { chunks: Number(row.chunks), bytes: Number(row.bytes), highest: row.highest }]));
+  const byStep = new Map(
+    stored.rows.map((row) => [
+      row.step,
+      { chunks: Number(row.chunks), bytes: Number(row.bytes), highest: row.highest },
+    ]),
+  );
   const stepNumbers = [...new Set([...byStep.keys(), ...Object.keys(finalSeqs).map(Number)])].sort((a, b) => a - b);
   const steps: StepCompleteness[] = [];
   for (const step of stepNumbers) {
     const found = byStep.get(step) ?? { chunks: 0, bytes: 0, highest: -1 };
     const last = Math.max(found.highest, finalSeqs[step] ?? -1);
     const missingCount = last + 1 - found.chunks;
-    const missing = missingCount > 0 ? await db.query<{ seq: number }>(MISSING_SQL, [jobId, attempt, step, last]) : undefined;
-    steps.push({ step, chunks: found.chunks, bytes: found.bytes, highestSeq: found.highest, missingCount, missingSeqs: missing?.rows.map((r) => r.seq) ?? [] });
+    const missing =
+      missingCount > 0 ? await db.query<{ seq: number }>(MISSING_SQL, [jobId, attempt, step, last]) : undefined;
+    steps.push({
+      step,
+      chunks: found.chunks,
+      bytes: found.bytes,
+      highestSeq: found.highest,
+      missingCount,
+      missingSeqs: missing?.rows.map((r) => r.seq) ?? [],
+    });
   }
   return { jobId, attempt, complete: steps.every((s) => s.missingCount === 0), steps };
 }

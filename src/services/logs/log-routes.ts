@@ -23,30 +23,52 @@ const logQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    attempt: { type: 'string', pattern: '^(latest|all|[0-9]{1,9})$', description: 'An attempt number, `latest` (the default) or `all` (every attempt, each after a `--- attempt N ---` line)' },
+    attempt: {
+      type: 'string',
+      pattern: '^(latest|all|[0-9]{1,9})$',
+      description:
+        'An attempt number, `latest` (the default) or `all` (every attempt, each after a `--- attempt N ---` line)',
+    },
   },
 } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
 
 /** Registers the log read and live stream routes; token authentication comes from the scope they are registered in. */
 export function registerLogRoutes(app: FastifyInstance, deps: LogRouteDeps): void {
-  const live = deps.live ?? deps.logs.createLiveHub({ onError: (error, at) => app.log.warn({ err: error, ...at }, 'live log poll failed') });
+  const live =
+    deps.live ??
+    deps.logs.createLiveHub({ onError: (error, at) => app.log.warn({ err: error, ...at }, 'live log poll failed') });
   registerLogStreamRoute(app, deps.logs, live);
   app.get<{ Params: { id: number }; Querystring: { attempt?: string } }>(
     '/api/v1/jobs/:id/log',
-    { schema: { tags: ['logs'], summary: 'Get a job\'s log as text, whole or a byte range (`Range: bytes=a-b`)', params: idParams, querystring: logQuery } },
+    {
+      schema: {
+        tags: ['logs'],
+        summary: "Get a job's log as text, whole or a byte range (`Range: bytes=a-b`)",
+        params: idParams,
+        querystring: logQuery,
+      },
+    },
     async (request, reply) => {
       const view = await deps.logs.open(request.params.id, toSelection(request.query.attempt));
       const range = parseByteRange(request.headers.range, view.size);
       // A running job's log grows, so no cache may keep an old copy.
       void reply.header('accept-ranges', 'bytes').header('cache-control', 'no-store');
       if (range.kind === 'unsatisfiable') {
-        const body: ApiErrorBody = { error: { code: 'range_not_satisfiable', message: `the log is ${view.size} bytes; ask for a range that starts before byte ${view.size}` } };
+        const body: ApiErrorBody = {
+          error: {
+            code: 'range_not_satisfiable',
+            message: `the log is ${view.size} bytes; ask for a range that starts before byte ${view.size}`,
+          },
+        };
         return reply.code(416).header('content-range', formatContentRange(range, view.size)).send(body);
       }
       const [start, end] = range.kind === 'partial' ? [range.start, range.end + 1] : [0, view.size];
       if (range.kind === 'partial') void reply.code(206).header('content-range', formatContentRange(range, view.size));
-      return reply.type('text/plain; charset=utf-8').header('content-length', end - start).send(deps.logs.stream(view, { start, end }));
+      return reply
+        .type('text/plain; charset=utf-8')
+        .header('content-length', end - start)
+        .send(deps.logs.stream(view, { start, end }));
     },
   );
 }

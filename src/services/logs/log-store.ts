@@ -10,7 +10,14 @@ import { appendCapped, type AppendResult } from './append-chunk.js';
 import { checkMaxAttemptBytes, DEFAULT_MAX_ATTEMPT_BYTES } from './log-cap.js';
 import { validateLogChunk, type LogChunk } from './log-chunk.js';
 import { LiveLogHub, type LiveLogOptions } from './live-log-hub.js';
-import { layoutAttempt, layoutAttempts, logLength, sliceLog, type AttemptExtent, type LogSegment } from './log-layout.js';
+import {
+  layoutAttempt,
+  layoutAttempts,
+  logLength,
+  sliceLog,
+  type AttemptExtent,
+  type LogSegment,
+} from './log-layout.js';
 import { readAttemptBytes } from './read-chunks.js';
 
 /** What became of an appended chunk; see append-chunk.ts. */
@@ -121,11 +128,23 @@ export class LogStore {
   }
 
   private async extents(jobId: number): Promise<AttemptExtent[]> {
-    const result = await this.db.query<{ attempt: number; bytes: string; ends_with_newline: boolean | null }>(EXTENTS_SQL, [jobId]);
-    return result.rows.map((row) => ({ attempt: row.attempt, bytes: Number(row.bytes), endsWithNewline: row.ends_with_newline === true }));
+    const result = await this.db.query<{ attempt: number; bytes: string; ends_with_newline: boolean | null }>(
+      EXTENTS_SQL,
+      [jobId],
+    );
+    return result.rows.map((row) => ({
+      attempt: row.attempt,
+      bytes: Number(row.bytes),
+      endsWithNewline: row.ends_with_newline === true,
+    }));
   }
 
-  private view(jobId: number, attempt: number | 'all', attempts: readonly number[], segments: readonly LogSegment[]): LogView {
+  private view(
+    jobId: number,
+    attempt: number | 'all',
+    attempts: readonly number[],
+    segments: readonly LogSegment[],
+  ): LogView {
     return { jobId, attempt, attempts, size: logLength(segments), segments };
   }
 }

@@ -12,7 +12,11 @@ const streamQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    attempt: { type: 'string', pattern: '^(latest|[0-9]{1,9})$', description: 'An attempt number or `latest` (the default)' },
+    attempt: {
+      type: 'string',
+      pattern: '^(latest|[0-9]{1,9})$',
+      description: 'An attempt number or `latest` (the default)',
+    },
   },
 } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
@@ -22,7 +26,14 @@ export function registerLogStreamRoute(app: FastifyInstance, logs: LogStore, hub
   closeStreamsOnClose(app, hub);
   app.get<LiveLogRequest>(
     '/api/v1/jobs/:id/log/stream',
-    { schema: { tags: ['logs'], summary: 'Follow a job\'s log live as Server-Sent Events; resumes from `Last-Event-ID` (a byte offset)', params: idParams, querystring: streamQuery } },
+    {
+      schema: {
+        tags: ['logs'],
+        summary: "Follow a job's log live as Server-Sent Events; resumes from `Last-Event-ID` (a byte offset)",
+        params: idParams,
+        querystring: streamQuery,
+      },
+    },
     (request, reply) => sendLiveLog(logs, hub, request, reply),
   );
 }
@@ -48,14 +59,28 @@ export function closeStreamsOnClose(app: FastifyInstance, hub: LiveLogHub): void
  * Answers one live log request; the route that calls it decides who may ask (API token or
  * web session), so both follow logs with the same code.
  */
-export async function sendLiveLog(logs: LogStore, hub: LiveLogHub, request: FastifyRequest<LiveLogRequest>, reply: FastifyReply): Promise<void> {
+export async function sendLiveLog(
+  logs: LogStore,
+  hub: LiveLogHub,
+  request: FastifyRequest<LiveLogRequest>,
+  reply: FastifyReply,
+): Promise<void> {
   const { attempt: query } = request.query;
   const view = await logs.open(request.params.id, query === undefined || query === 'latest' ? 'latest' : Number(query));
   // The schema rules out 'all', so the view is of one attempt.
   const attempt = typeof view.attempt === 'number' ? view.attempt : 0;
   reply.hijack();
   // no-transform and X-Accel-Buffering keep proxies (nginx among them) from buffering the stream.
-  reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store, no-transform', 'x-accel-buffering': 'no' });
+  reply.raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store, no-transform',
+    'x-accel-buffering': 'no',
+  });
   reply.raw.flushHeaders();
-  await hub.follow({ jobId: view.jobId, attempt, from: parseLastEventId(request.headers['last-event-id']), response: reply.raw });
+  await hub.follow({
+    jobId: view.jobId,
+    attempt,
+    from: parseLastEventId(request.headers['last-event-id']),
+    response: reply.raw,
+  });
 }

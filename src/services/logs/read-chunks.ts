@@ -37,14 +37,33 @@ const LOCATE_SQL = `
  * order. Fails if the stored output ends early, e.g. because the job was deleted meanwhile, so
  * that an HTTP response with a promised length is aborted rather than cut short silently.
  */
-export async function* readAttemptBytes(db: Database, jobId: number, attempt: number, start: number, end: number): AsyncGenerator<Buffer> {
+export async function* readAttemptBytes(
+  db: Database,
+  jobId: number,
+  attempt: number,
+  start: number,
+  end: number,
+): AsyncGenerator<Buffer> {
   const located = await db.query<ChunkPosition & { before: string }>(LOCATE_SQL, [jobId, attempt, start]);
   const first = located.rows[0];
   let position = first ? Number(first.before) : start;
-  let next: { readonly key: ChunkPosition; readonly sql: string } | undefined = first && { key: first, sql: BATCH_FROM };
+  let next: { readonly key: ChunkPosition; readonly sql: string } | undefined = first && {
+    key: first,
+    sql: BATCH_FROM,
+  };
   while (position < end) {
-    if (!next) throw new Error(`the log of job ${jobId} attempt ${attempt} ended at byte ${position} of ${end}; was the job deleted while it was read?`);
-    const batch = await db.query<ChunkPosition & { data: Buffer }>(next.sql, [jobId, attempt, next.key.step, next.key.seq, BATCH_BYTES, BATCH_ROWS]);
+    if (!next)
+      throw new Error(
+        `the log of job ${jobId} attempt ${attempt} ended at byte ${position} of ${end}; was the job deleted while it was read?`,
+      );
+    const batch = await db.query<ChunkPosition & { data: Buffer }>(next.sql, [
+      jobId,
+      attempt,
+      next.key.step,
+      next.key.seq,
+      BATCH_BYTES,
+      BATCH_ROWS,
+    ]);
     for (const row of batch.rows) {
       const from = Math.max(start - position, 0);
       const to = Math.min(end - position, row.data.length);

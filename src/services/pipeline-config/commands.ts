@@ -9,13 +9,21 @@ import { getValue, type YNode } from './yaml-node.js';
 export const BUILT_IN_STEPS = ['checkout', 'run'] as const;
 
 /** Reads every command definition; broken ones are reported and left out. */
-export function readCommandDefinitions(node: YNode | undefined, errors: ErrorCollector): Map<string, CommandDefinition> {
+export function readCommandDefinitions(
+  node: YNode | undefined,
+  errors: ErrorCollector,
+): Map<string, CommandDefinition> {
   const commands = new Map<string, CommandDefinition>();
-  const map = node === undefined ? undefined : expectMap(node, 'commands', errors, 'a map of command names to definitions');
+  const map =
+    node === undefined ? undefined : expectMap(node, 'commands', errors, 'a map of command names to definitions');
   for (const entry of map?.entries ?? []) {
     const path = childPath('commands', entry.key);
     if ((BUILT_IN_STEPS as readonly string[]).includes(entry.key)) {
-      errors.add(entry.keyPos, path, `a command cannot be named "${entry.key}": that is a built-in step; rename the command`);
+      errors.add(
+        entry.keyPos,
+        path,
+        `a command cannot be named "${entry.key}": that is a built-in step; rename the command`,
+      );
       continue;
     }
     const body = expectMap(entry.value, path, errors, 'a command definition with `steps`');

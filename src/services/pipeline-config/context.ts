@@ -40,7 +40,18 @@ export interface ConfigContext {
 }
 
 /** Substitutes parameters in a 2.1 config; version 2 has no parameters, so its text stays literal. */
-export function substituteIn(ctx: ConfigContext, node: YNode, parameters: ParameterValues, owner: string, path: string): YNode {
+export function substituteIn(
+  ctx: ConfigContext,
+  node: YNode,
+  parameters: ParameterValues,
+  owner: string,
+  path: string,
+): YNode {
   if (ctx.version === '2') return node;
-  return substituteParameters(node, { parameters, owner, pipelineParameters: ctx.pipelineParameters }, path, ctx.errors);
+  return substituteParameters(
+    node,
+    { parameters, owner, pipelineParameters: ctx.pipelineParameters },
+    path,
+    ctx.errors,
+  );
 }

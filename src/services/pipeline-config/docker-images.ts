@@ -1,7 +1,14 @@
 /** The `docker:` executor: a list of images, the first primary and the rest services. */
 import { childPath, itemPath, type ErrorCollector } from './errors.js';
 import type { DockerExecutor, DockerImage } from './model.js';
-import { checkKeys, expectMap, readEnvironment, readNonEmptyString, readScalarText, readStringOrList } from './read-node.js';
+import {
+  checkKeys,
+  expectMap,
+  readEnvironment,
+  readNonEmptyString,
+  readScalarText,
+  readStringOrList,
+} from './read-node.js';
 import { getValue, type YMap, type YNode } from './yaml-node.js';
 
 const IMAGE_KEYS = ['image', 'name', 'environment', 'entrypoint', 'command', 'user'];
@@ -9,7 +16,11 @@ const IMAGE_KEYS = ['image', 'name', 'environment', 'entrypoint', 'command', 'us
 /** Reads a `docker:` list, or reports what is wrong with it. */
 export function readDockerExecutor(node: YNode, path: string, errors: ErrorCollector): DockerExecutor | undefined {
   if (node.kind !== 'seq' || node.items.length === 0) {
-    errors.add(node.pos, path, 'expected a non-empty list of images, e.g. `docker: [{ image: cimg/node:22.0 }]`; the first is where steps run, the rest are services');
+    errors.add(
+      node.pos,
+      path,
+      'expected a non-empty list of images, e.g. `docker: [{ image: cimg/node:22.0 }]`; the first is where steps run, the rest are services',
+    );
     return undefined;
   }
   const images = node.items.map((item, i) => readImage(item, itemPath(path, i), errors));
@@ -37,7 +48,13 @@ function readImage(node: YNode, path: string, errors: ErrorCollector): DockerIma
   return errors.count === before ? result : undefined;
 }
 
-function optional<T>(map: YMap, key: string, path: string, errors: ErrorCollector, read: (n: YNode, p: string, e: ErrorCollector) => T | undefined): T | undefined {
+function optional<T>(
+  map: YMap,
+  key: string,
+  path: string,
+  errors: ErrorCollector,
+  read: (n: YNode, p: string, e: ErrorCollector) => T | undefined,
+): T | undefined {
   const node = getValue(map, key);
   return node === undefined ? undefined : read(node, childPath(path, key), errors);
 }

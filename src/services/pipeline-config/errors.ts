@@ -45,7 +45,9 @@ export class ErrorCollector {
 
   /** Every problem, in document order. */
   list(): ConfigError[] {
-    return [...this.#errors.values()].sort((a, b) => a.line - b.line || a.column - b.column || a.path.localeCompare(b.path));
+    return [...this.#errors.values()].sort(
+      (a, b) => a.line - b.line || a.column - b.column || a.path.localeCompare(b.path),
+    );
   }
 }
 

@@ -36,9 +36,17 @@ export interface SubstitutionScope {
 const REFERENCE = /<<\s*((?:parameters|pipeline|matrix)\.[A-Za-z0-9_.-]+?)\s*>>/g;
 
 /** Returns a copy of `node` with every reference substituted; bad references are reported. */
-export function substituteParameters(node: YNode, scope: SubstitutionScope, path: string, errors: ErrorCollector): YNode {
+export function substituteParameters(
+  node: YNode,
+  scope: SubstitutionScope,
+  path: string,
+  errors: ErrorCollector,
+): YNode {
   if (node.kind === 'map') {
-    const entries: YEntry[] = node.entries.map((e) => ({ ...e, value: substituteParameters(e.value, scope, path === '' ? e.key : `${path}.${e.key}`, errors) }));
+    const entries: YEntry[] = node.entries.map((e) => ({
+      ...e,
+      value: substituteParameters(e.value, scope, path === '' ? e.key : `${path}.${e.key}`, errors),
+    }));
     return { ...node, entries };
   }
   if (node.kind === 'seq') {
@@ -52,7 +60,13 @@ export function substituteParameters(node: YNode, scope: SubstitutionScope, path
   return typeof node.value === 'string' ? substituteScalar(node, node.value, scope, path, errors) : node;
 }
 
-function substituteScalar(node: YScalar, text: string, scope: SubstitutionScope, path: string, errors: ErrorCollector): YNode {
+function substituteScalar(
+  node: YScalar,
+  text: string,
+  scope: SubstitutionScope,
+  path: string,
+  errors: ErrorCollector,
+): YNode {
   const whole = /^\s*<<\s*([A-Za-z0-9_.-]+?)\s*>>\s*$/.exec(text);
   if (whole?.[1] !== undefined) {
     const value = lookUp(whole[1], node, scope, path, errors);
@@ -72,21 +86,48 @@ function substituteScalar(node: YScalar, text: string, scope: SubstitutionScope,
   return changed ? { kind: 'scalar', pos: node.pos, value: replaced, text: replaced } : node;
 }
 
-function lookUp(name: string, node: YScalar, scope: SubstitutionScope, path: string, errors: ErrorCollector): YNode | undefined {
-  if (name.startsWith('parameters.')) return lookUpIn(scope.parameters, name, 'parameters.', scope.owner, node, path, errors);
-  if (name.startsWith('pipeline.parameters.')) return lookUpIn(scope.pipelineParameters, name, 'pipeline.parameters.', 'the pipeline', node, path, errors);
+function lookUp(
+  name: string,
+  node: YScalar,
+  scope: SubstitutionScope,
+  path: string,
+  errors: ErrorCollector,
+): YNode | undefined {
+  if (name.startsWith('parameters.'))
+    return lookUpIn(scope.parameters, name, 'parameters.', scope.owner, node, path, errors);
+  if (name.startsWith('pipeline.parameters.'))
+    return lookUpIn(scope.pipelineParameters, name, 'pipeline.parameters.', 'the pipeline', node, path, errors);
   if (name.startsWith('matrix.')) errors.add(node.pos, path, `<< ${name} >>: matrix jobs are not supported yet`);
   else if (name.startsWith('pipeline.') && !(PIPELINE_VALUES as readonly string[]).includes(name)) {
-    errors.add(node.pos, path, `unknown pipeline value << ${name} >>; known: ${PIPELINE_VALUES.join(', ')}, pipeline.parameters.<name>`);
+    errors.add(
+      node.pos,
+      path,
+      `unknown pipeline value << ${name} >>; known: ${PIPELINE_VALUES.join(', ')}, pipeline.parameters.<name>`,
+    );
   }
   return undefined;
 }
 
-function lookUpIn(values: ParameterValues | undefined, name: string, prefix: string, owner: string, node: YScalar, path: string, errors: ErrorCollector): YNode | undefined {
+function lookUpIn(
+  values: ParameterValues | undefined,
+  name: string,
+  prefix: string,
+  owner: string,
+  node: YScalar,
+  path: string,
+  errors: ErrorCollector,
+): YNode | undefined {
   const value = values?.get(name.slice(prefix.length));
   if (value !== undefined) return value;
-  const known = values && values.size > 0 ? `; ${owner} declares: ${[...values.keys()].join(', ')}` : `; ${owner} declares no parameters`;
-  errors.add(node.pos, path, `unknown parameter << ${name} >>${values ? known : ': parameters can only be used inside a job, command or executor'}`);
+  const known =
+    values && values.size > 0
+      ? `; ${owner} declares: ${[...values.keys()].join(', ')}`
+      : `; ${owner} declares no parameters`;
+  errors.add(
+    node.pos,
+    path,
+    `unknown parameter << ${name} >>${values ? known : ': parameters can only be used inside a job, command or executor'}`,
+  );
   return undefined;
 }
 
@@ -95,6 +136,12 @@ function lookUpIn(values: ParameterValues | undefined, name: string, prefix: str
  * {@link PIPELINE_VALUES} in a string, for the pipeline creator once it knows them. Values it is
  * not given stay as written.
  */
-export function substitutePipelineValues(text: string, values: Readonly<Partial<Record<(typeof PIPELINE_VALUES)[number], string>>>): string {
-  return text.replace(REFERENCE, (match: string, name: string) => (values as Readonly<Record<string, string | undefined>>)[name] ?? match);
+export function substitutePipelineValues(
+  text: string,
+  values: Readonly<Partial<Record<(typeof PIPELINE_VALUES)[number], string>>>,
+): string {
+  return text.replace(
+    REFERENCE,
+    (match: string, name: string) => (values as Readonly<Record<string, string | undefined>>)[name] ?? match,
+  );
 }

@@ -9,7 +9,8 @@ import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
 import { getValue, type YNode } from './yaml-node.js';
 
 /** The git ref a pipeline was created for. */
-export type GitRef = { readonly kind: 'branch'; readonly name: string } | { readonly kind: 'tag'; readonly name: string };
+export type GitRef =
+  { readonly kind: 'branch'; readonly name: string } | { readonly kind: 'tag'; readonly name: string };
 
 /** Reads `filters:` of a workflow job. */
 export function readFilters(node: YNode, path: string, errors: ErrorCollector): JobFilters | undefined {
@@ -38,10 +39,15 @@ function readRefFilter(node: YNode, path: string, errors: ErrorCollector): RefFi
 
 function readPatterns(node: YNode, path: string, errors: ErrorCollector): RefPattern[] | undefined {
   if (node.kind === 'seq' && node.items.length === 0) {
-    errors.add(node.pos, path, 'expected a branch or tag name, a /regex/, or a non-empty list of them; an empty list would match nothing');
+    errors.add(
+      node.pos,
+      path,
+      'expected a branch or tag name, a /regex/, or a non-empty list of them; an empty list would match nothing',
+    );
     return undefined;
   }
-  const items = node.kind === 'seq' ? node.items.map((item, i) => [item, itemPath(path, i)] as const) : [[node, path] as const];
+  const items =
+    node.kind === 'seq' ? node.items.map((item, i) => [item, itemPath(path, i)] as const) : [[node, path] as const];
   const patterns = items.map(([item, itemAt]) => {
     const text = readNonEmptyString(item, itemAt, errors);
     return text === undefined ? undefined : readPattern(text, item, itemAt, errors);
@@ -64,7 +70,9 @@ function regexProblem(source: string): string | undefined {
     return undefined;
   } catch (error) {
     // The RegExp constructor is the only validator there is; its message is the useful part.
-    return error instanceof SyntaxError ? error.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '') : String(error);
+    return error instanceof SyntaxError
+      ? error.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')
+      : String(error);
   }
 }
 

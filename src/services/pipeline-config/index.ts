@@ -36,7 +36,9 @@ export interface ParseOptions {
 }
 
 /** A parsed config, or every problem found in it (sorted by position). */
-export type ParseResult = { readonly ok: true; readonly config: PipelineConfig } | { readonly ok: false; readonly errors: readonly ConfigError[] };
+export type ParseResult =
+  | { readonly ok: true; readonly config: PipelineConfig }
+  | { readonly ok: false; readonly errors: readonly ConfigError[] };
 
 /** Parses and validates `.circleci/config.yml` text. Never throws. */
 export function parsePipelineConfig(text: string, options: ParseOptions): ParseResult {
@@ -44,7 +46,11 @@ export function parsePipelineConfig(text: string, options: ParseOptions): ParseR
   if (!yaml.ok) return { ok: false, errors: yaml.errors };
   const errors = new ErrorCollector();
   if (yaml.root.kind !== 'map') {
-    errors.add(yaml.root.pos, '', `the config must be a map with \`version\`, \`jobs\` and \`workflows\`, got ${describeNode(yaml.root)}`);
+    errors.add(
+      yaml.root.pos,
+      '',
+      `the config must be a map with \`version\`, \`jobs\` and \`workflows\`, got ${describeNode(yaml.root)}`,
+    );
     return { ok: false, errors: errors.list() };
   }
   const config = validateRoot(yaml.root, errors, options);
@@ -66,7 +72,8 @@ function validateRoot(root: YMap, errors: ErrorCollector, options: ParseOptions)
   const workflows = readWorkflows(getValue(root, 'workflows'), root, jobs, ctx);
   // Jobs no workflow runs are still checked, so mistakes show before someone wires them up.
   for (const def of jobs.values()) {
-    if ([...def.parameters.values()].every((p) => p.default !== undefined)) instantiateJob(def, [], def.body.pos, def.path, ctx);
+    if ([...def.parameters.values()].every((p) => p.default !== undefined))
+      instantiateJob(def, [], def.body.pos, def.path, ctx);
   }
   return { version, workflows };
 }

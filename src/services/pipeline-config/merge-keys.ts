@@ -14,7 +14,12 @@ export function resolveMergeKey(value: YNode, path: string, errors: ConfigError[
       entries.push(...source.entries);
       continue;
     }
-    errors.push({ line: source.pos.line, column: source.pos.column, path, message: 'a merge key `<<` takes a map (usually an alias such as *defaults) or a list of maps' });
+    errors.push({
+      line: source.pos.line,
+      column: source.pos.column,
+      path,
+      message: 'a merge key `<<` takes a map (usually an alias such as *defaults) or a list of maps',
+    });
   }
   return entries;
 }

@@ -5,7 +5,15 @@
  */
 import type { JobSpec } from '../../protocol/job-spec.js';
 
-export type { CheckoutStep, DockerExecutor, DockerImage, ResourceClass, RunStep, Step, StepWhen } from '../../protocol/job-spec.js';
+export type {
+  CheckoutStep,
+  DockerExecutor,
+  DockerImage,
+  ResourceClass,
+  RunStep,
+  Step,
+  StepWhen,
+} from '../../protocol/job-spec.js';
 
 /** The config `version` the file declared. */
 export type ConfigVersion = '2' | '2.1';
@@ -54,7 +62,8 @@ export interface RefFilter {
 }
 
 /** A filter pattern: an exact name, or a `/regex/` that must match the whole ref name. */
-export type RefPattern = { readonly kind: 'exact'; readonly value: string } | { readonly kind: 'regex'; readonly source: string };
+export type RefPattern =
+  { readonly kind: 'exact'; readonly value: string } | { readonly kind: 'regex'; readonly source: string };
 
 /** A concrete job, ready to be scheduled: the protocol's job spec, which the lease carries to the builder. */
 export type Job = JobSpec;

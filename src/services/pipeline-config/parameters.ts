@@ -38,7 +38,8 @@ export function readParameterSpecs(node: YNode | undefined, path: string, errors
 }
 
 function readParameterSpec(entry: YEntry, path: string, errors: ErrorCollector): ParameterSpec | undefined {
-  if (!/^[A-Za-z][\w-]*$/.test(entry.key)) errors.add(entry.keyPos, path, `"${entry.key}" is not a valid parameter name; use letters, digits, _ and -`);
+  if (!/^[A-Za-z][\w-]*$/.test(entry.key))
+    errors.add(entry.keyPos, path, `"${entry.key}" is not a valid parameter name; use letters, digits, _ and -`);
   const decl = expectMap(entry.value, path, errors, 'a parameter declaration with at least `type`');
   if (!decl) return undefined;
   checkKeys(decl, path, ['type', 'default', 'description', 'enum'], errors, 'a parameter declaration');
@@ -50,12 +51,22 @@ function readParameterSpec(entry: YEntry, path: string, errors: ErrorCollector):
   const type = readString(typeNode, childPath(path, 'type'), errors);
   if (type === undefined) return undefined;
   if (!isParameterType(type)) {
-    errors.add(typeNode.pos, childPath(path, 'type'), `unknown parameter type "${type}"; expected one of: ${PARAMETER_TYPES.join(', ')}`);
+    errors.add(
+      typeNode.pos,
+      childPath(path, 'type'),
+      `unknown parameter type "${type}"; expected one of: ${PARAMETER_TYPES.join(', ')}`,
+    );
     return undefined;
   }
-  const spec: ParameterSpec = { name: entry.key, type, default: getValue(decl, 'default'), enum: readEnumValues(decl.entries, type, path, errors) };
+  const spec: ParameterSpec = {
+    name: entry.key,
+    type,
+    default: getValue(decl, 'default'),
+    enum: readEnumValues(decl.entries, type, path, errors),
+  };
   if (type === 'enum' && spec.enum === undefined) return undefined;
-  if (spec.default !== undefined && !checkParameterValue(spec, spec.default, childPath(path, 'default'), errors)) return undefined;
+  if (spec.default !== undefined && !checkParameterValue(spec, spec.default, childPath(path, 'default'), errors))
+    return undefined;
   return spec;
 }
 
@@ -63,11 +74,20 @@ function isParameterType(type: string): type is ParameterType {
   return (PARAMETER_TYPES as readonly string[]).includes(type);
 }
 
-function readEnumValues(entries: readonly YEntry[], type: ParameterType, path: string, errors: ErrorCollector): string[] | undefined {
+function readEnumValues(
+  entries: readonly YEntry[],
+  type: ParameterType,
+  path: string,
+  errors: ErrorCollector,
+): string[] | undefined {
   const node = entries.find((e) => e.key === 'enum')?.value;
   if (type !== 'enum') return undefined;
   if (node?.kind !== 'seq' || node.items.length === 0) {
-    errors.add(node?.pos ?? entries[0]?.keyPos ?? { line: 1, column: 1 }, childPath(path, 'enum'), 'an enum parameter needs `enum:` with a non-empty list of allowed strings');
+    errors.add(
+      node?.pos ?? entries[0]?.keyPos ?? { line: 1, column: 1 },
+      childPath(path, 'enum'),
+      'an enum parameter needs `enum:` with a non-empty list of allowed strings',
+    );
     return undefined;
   }
   const values = node.items.map((item, i) => readString(item, `${path}.enum[${i}]`, errors));
@@ -92,13 +112,19 @@ function describeMismatch(spec: ParameterSpec, value: YNode): string | undefined
     case 'integer':
       return typeof scalar === 'number' && Number.isInteger(scalar) ? undefined : `is an integer, got ${got}`;
     case 'enum':
-      return typeof scalar === 'string' && (spec.enum ?? []).includes(scalar) ? undefined : `must be one of ${(spec.enum ?? []).join(', ')}, got ${got}`;
+      return typeof scalar === 'string' && (spec.enum ?? []).includes(scalar)
+        ? undefined
+        : `must be one of ${(spec.enum ?? []).join(', ')}, got ${got}`;
     case 'steps':
       return value.kind === 'seq' ? undefined : `is a list of steps, got ${got}`;
     case 'executor':
-      return typeof scalar === 'string' || value.kind === 'map' ? undefined : `is an executor name or a map with \`name\`, got ${got}`;
+      return typeof scalar === 'string' || value.kind === 'map'
+        ? undefined
+        : `is an executor name or a map with \`name\`, got ${got}`;
     case 'env_var_name':
-      return typeof scalar === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(scalar) ? undefined : `is an environment variable name, got ${got}`;
+      return typeof scalar === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(scalar)
+        ? undefined
+        : `is an environment variable name, got ${got}`;
   }
 }
 
@@ -106,13 +132,21 @@ function describeMismatch(spec: ParameterSpec, value: YNode): string | undefined
  * Binds the arguments of an invocation to the declared parameters: unknown arguments, missing
  * required ones and wrongly typed values are all reported. Returns `undefined` if any failed.
  */
-export function bindArguments(specs: ParameterSpecs, args: readonly YEntry[], at: Position, path: string, owner: string, errors: ErrorCollector): ParameterValues | undefined {
+export function bindArguments(
+  specs: ParameterSpecs,
+  args: readonly YEntry[],
+  at: Position,
+  path: string,
+  owner: string,
+  errors: ErrorCollector,
+): ParameterValues | undefined {
   const values = new Map<string, YNode>();
   let ok = true;
   for (const arg of args) {
     const spec = specs.get(arg.key);
     if (!spec) {
-      const declared = specs.size === 0 ? `${owner} declares no parameters` : `${owner} declares: ${[...specs.keys()].join(', ')}`;
+      const declared =
+        specs.size === 0 ? `${owner} declares no parameters` : `${owner} declares: ${[...specs.keys()].join(', ')}`;
       errors.add(arg.keyPos, childPath(path, arg.key), `unknown parameter "${arg.key}"; ${declared}`);
       ok = false;
     } else if (checkParameterValue(spec, arg.value, childPath(path, arg.key), errors)) values.set(arg.key, arg.value);

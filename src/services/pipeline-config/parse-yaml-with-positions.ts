@@ -18,18 +18,30 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 export const MAX_EXPANDED_NODES = 100_000;
 
 /** The outcome of reading the YAML layer only. */
-export type YamlParseResult = { readonly ok: true; readonly root: YNode } | { readonly ok: false; readonly errors: ConfigError[] };
+export type YamlParseResult =
+  { readonly ok: true; readonly root: YNode } | { readonly ok: false; readonly errors: ConfigError[] };
 
 /** Parses `text` as one YAML document and returns its positioned tree. */
 export function parseYamlWithPositions(text: string): YamlParseResult {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_CONFIG_BYTES) {
-    return fail(DOCUMENT_START, `the config is ${bytes} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB). Move large scripts into files in the repository and call them from run steps`);
+    return fail(
+      DOCUMENT_START,
+      `the config is ${bytes} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB). Move large scripts into files in the repository and call them from run steps`,
+    );
   }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true, strict: true, version: '1.2' });
   if (doc.errors.length > 0) {
-    return { ok: false, errors: doc.errors.map((e) => ({ line: e.linePos?.[0].line ?? 1, column: e.linePos?.[0].col ?? 1, path: '', message: describeYamlError(e, text) })) };
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => ({
+        line: e.linePos?.[0].line ?? 1,
+        column: e.linePos?.[0].col ?? 1,
+        path: '',
+        message: describeYamlError(e, text),
+      })),
+    };
   }
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     return fail(DOCUMENT_START, 'the config is empty; it needs at least `version` and `jobs`');
@@ -79,7 +91,8 @@ class Converter {
     const known = node as YamlNode;
     const done = this.#done.get(known);
     if (done) return done;
-    if (this.#inProgress.has(known)) return this.broken(known, path, 'this alias refers to a node that contains it; YAML anchors cannot be recursive');
+    if (this.#inProgress.has(known))
+      return this.broken(known, path, 'this alias refers to a node that contains it; YAML anchors cannot be recursive');
     this.#inProgress.add(known);
     const result = this.convertFresh(node, path);
     this.#inProgress.delete(known);
@@ -91,7 +104,12 @@ class Converter {
     const at = this.pos(node);
     this.firstAliasAt ??= at;
     const target = node.resolve(this.doc);
-    if (target === undefined) return this.broken(node, path, `alias *${node.source} refers to no anchor; define &${node.source} before using it`);
+    if (target === undefined)
+      return this.broken(
+        node,
+        path,
+        `alias *${node.source} refers to no anchor; define &${node.source} before using it`,
+      );
     return this.convert(target, path);
   }
 
@@ -99,11 +117,25 @@ class Converter {
     if (isScalar(node)) {
       const value = node.value;
       if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-        return { kind: 'scalar', pos: this.pos(node), value, text: node.source ?? (value === null ? '' : String(value)) };
+        return {
+          kind: 'scalar',
+          pos: this.pos(node),
+          value,
+          text: node.source ?? (value === null ? '' : String(value)),
+        };
       }
-      return this.broken(node, path, `unsupported YAML value${node.tag ? ` with tag ${node.tag}` : ''}; use a plain string, number or boolean`);
+      return this.broken(
+        node,
+        path,
+        `unsupported YAML value${node.tag ? ` with tag ${node.tag}` : ''}; use a plain string, number or boolean`,
+      );
     }
-    if (isSeq(node)) return { kind: 'seq', pos: this.pos(node), items: node.items.map((item, i) => this.convert(item, `${path}[${i}]`)) };
+    if (isSeq(node))
+      return {
+        kind: 'seq',
+        pos: this.pos(node),
+        items: node.items.map((item, i) => this.convert(item, `${path}[${i}]`)),
+      };
     if (isMap(node)) return { kind: 'map', pos: this.pos(node), entries: this.convertEntries(node.items, path) };
     return this.broken(node as YamlNode, path, 'unsupported YAML node');
   }
@@ -115,12 +147,21 @@ class Converter {
       const key = this.convert(pair.key, path);
       const keyText = key.kind === 'scalar' && key.value !== null ? key.text : undefined;
       if (keyText === undefined) {
-        this.errors.push({ line: key.pos.line, column: key.pos.column, path, message: 'map keys must be plain strings' });
+        this.errors.push({
+          line: key.pos.line,
+          column: key.pos.column,
+          path,
+          message: 'map keys must be plain strings',
+        });
         continue;
       }
       const entryPath = path === '' ? keyText : `${path}.${keyText}`;
-      const value = pair.value === null ? { kind: 'scalar' as const, pos: key.pos, value: null, text: '' } : this.convert(pair.value, entryPath);
-      if (keyText === '<<' && key.kind === 'scalar' && key.value === '<<') merged.push(resolveMergeKey(value, entryPath, this.errors));
+      const value =
+        pair.value === null
+          ? { kind: 'scalar' as const, pos: key.pos, value: null, text: '' }
+          : this.convert(pair.value, entryPath);
+      if (keyText === '<<' && key.kind === 'scalar' && key.value === '<<')
+        merged.push(resolveMergeKey(value, entryPath, this.errors));
       else explicit.push({ key: keyText, keyPos: key.pos, value });
     }
     return [...explicit, ...mergeInOrder(explicit, merged)];
@@ -157,5 +198,10 @@ function checkExpandedSize(root: YNode, aliasAt: Position): ConfigError | undefi
   };
   const total = sizeOf(root);
   if (total <= MAX_EXPANDED_NODES) return undefined;
-  return { line: aliasAt.line, column: aliasAt.column, path: '', message: `YAML aliases expand this config to more than ${MAX_EXPANDED_NODES} nodes; this looks like an alias bomb. Use fewer nested aliases` };
+  return {
+    line: aliasAt.line,
+    column: aliasAt.column,
+    path: '',
+    message: `YAML aliases expand this config to more than ${MAX_EXPANDED_NODES} nodes; this looks like an alias bomb. Use fewer nested aliases`,
+  };
 }

@@ -12,11 +12,18 @@ const ANCHOR_HOLDERS = ['references', 'defaults', 'aliases', 'anchors'];
 /** Checks the top-level keys and returns the config version, or `undefined` if it is unusable. */
 export function readHeader(root: YMap, errors: ErrorCollector): ConfigVersion | undefined {
   for (const entry of root.entries) {
-    if (TOP_LEVEL_KEYS.includes(entry.key) || ANCHOR_HOLDERS.includes(entry.key) || entry.key.startsWith('x-')) continue;
-    errors.add(entry.keyPos, entry.key, explainUnsupportedKey(entry.key, 'the config') ?? `unknown top-level key "${entry.key}"; expected one of: ${TOP_LEVEL_KEYS.join(', ')}`);
+    if (TOP_LEVEL_KEYS.includes(entry.key) || ANCHOR_HOLDERS.includes(entry.key) || entry.key.startsWith('x-'))
+      continue;
+    errors.add(
+      entry.keyPos,
+      entry.key,
+      explainUnsupportedKey(entry.key, 'the config') ??
+        `unknown top-level key "${entry.key}"; expected one of: ${TOP_LEVEL_KEYS.join(', ')}`,
+    );
   }
   const setup = findEntry(root, 'setup');
-  if (setup && !(setup.value.kind === 'scalar' && setup.value.value === false)) errors.add(setup.keyPos, 'setup', explainUnsupportedKey('setup', 'the config') ?? '');
+  if (setup && !(setup.value.kind === 'scalar' && setup.value.value === false))
+    errors.add(setup.keyPos, 'setup', explainUnsupportedKey('setup', 'the config') ?? '');
   const version = readVersion(root, errors);
   if (version === '2') {
     for (const key of NEEDS_2_1) {
@@ -30,12 +37,20 @@ export function readHeader(root: YMap, errors: ErrorCollector): ConfigVersion | 
 function readVersion(root: YMap, errors: ErrorCollector): ConfigVersion | undefined {
   const entry = findEntry(root, 'version');
   if (!entry) {
-    errors.add(root.pos.line > 0 ? root.pos : DOCUMENT_START, 'version', 'the config needs `version: 2.1` (or `version: 2`) at the top');
+    errors.add(
+      root.pos.line > 0 ? root.pos : DOCUMENT_START,
+      'version',
+      'the config needs `version: 2.1` (or `version: 2`) at the top',
+    );
     return undefined;
   }
   const { value } = entry;
   const text = value.kind === 'scalar' ? String(value.value) : undefined;
   if (text === '2' || text === '2.1') return text;
-  errors.add(value.pos, 'version', `unsupported version ${value.kind === 'scalar' ? value.text : describeNode(value)}; Gyre reads CircleCI config version 2 and 2.1`);
+  errors.add(
+    value.pos,
+    'version',
+    `unsupported version ${value.kind === 'scalar' ? value.text : describeNode(value)}; Gyre reads CircleCI config version 2 and 2.1`,
+  );
   return undefined;
 }

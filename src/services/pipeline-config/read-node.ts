@@ -69,7 +69,11 @@ export function readEnvironment(node: YNode, path: string, errors: ErrorCollecto
   for (const entry of map.entries) {
     const entryPath = childPath(path, entry.key);
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(entry.key)) {
-      errors.add(entry.keyPos, entryPath, `"${entry.key}" is not a valid environment variable name; use letters, digits and _ and do not start with a digit`);
+      errors.add(
+        entry.keyPos,
+        entryPath,
+        `"${entry.key}" is not a valid environment variable name; use letters, digits and _ and do not start with a digit`,
+      );
       ok = false;
       continue;
     }
@@ -84,7 +88,13 @@ export function readEnvironment(node: YNode, path: string, errors: ErrorCollecto
  * Reports every key of `map` outside `allowed`: keys Gyre refuses for security, features not
  * supported yet, and plain typos each get their own message.
  */
-export function checkKeys(map: YMap, path: string, allowed: readonly string[], errors: ErrorCollector, where: string): void {
+export function checkKeys(
+  map: YMap,
+  path: string,
+  allowed: readonly string[],
+  errors: ErrorCollector,
+  where: string,
+): void {
   for (const entry of map.entries) {
     if (allowed.includes(entry.key)) continue;
     const explained = explainUnsupportedKey(entry.key, where);

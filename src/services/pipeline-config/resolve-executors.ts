@@ -12,16 +12,21 @@ import { describeNode, findEntry, getValue, type YEntry, type YMap, type YNode }
 export const EXECUTOR_KEYS = ['docker', 'resource_class', 'working_directory', 'environment', 'shell'] as const;
 
 /** Reads every executor definition; broken ones are reported and left out. */
-export function readExecutorDefinitions(node: YNode | undefined, errors: ErrorCollector): Map<string, ExecutorDefinition> {
+export function readExecutorDefinitions(
+  node: YNode | undefined,
+  errors: ErrorCollector,
+): Map<string, ExecutorDefinition> {
   const executors = new Map<string, ExecutorDefinition>();
-  const map = node === undefined ? undefined : expectMap(node, 'executors', errors, 'a map of executor names to definitions');
+  const map =
+    node === undefined ? undefined : expectMap(node, 'executors', errors, 'a map of executor names to definitions');
   for (const entry of map?.entries ?? []) {
     const path = childPath('executors', entry.key);
     const body = expectMap(entry.value, path, errors, 'an executor definition with `docker`');
     if (!body) continue;
     checkKeys(body, path, [...EXECUTOR_KEYS, 'parameters', 'description'], errors, `executor "${entry.key}"`);
     if (!findEntry(body, 'docker')) {
-      if (!['machine', 'macos', 'windows'].some((k) => findEntry(body, k))) errors.add(body.pos, path, `executor "${entry.key}" needs \`docker:\`, a list of images`);
+      if (!['machine', 'macos', 'windows'].some((k) => findEntry(body, k)))
+        errors.add(body.pos, path, `executor "${entry.key}" needs \`docker:\`, a list of images`);
       continue;
     }
     const parameters = readParameterSpecs(getValue(body, 'parameters'), childPath(path, 'parameters'), errors);
@@ -35,23 +40,34 @@ export function resolveExecutorReference(job: YMap, path: string, ctx: ConfigCon
   const entry = findEntry(job, 'executor');
   if (!entry) return undefined;
   const refPath = childPath(path, 'executor');
-  if (findEntry(job, 'docker')) ctx.errors.add(entry.keyPos, refPath, 'a job uses either `executor` or `docker`, not both');
+  if (findEntry(job, 'docker'))
+    ctx.errors.add(entry.keyPos, refPath, 'a job uses either `executor` or `docker`, not both');
   const { name, args } = readReference(entry, refPath, ctx.errors) ?? {};
   if (name === undefined || args === undefined) return undefined;
   const executor = ctx.executors.get(name);
   if (!executor) {
-    const known = ctx.executors.size > 0 ? `known executors: ${[...ctx.executors.keys()].join(', ')}` : 'no executors are defined under `executors:`';
+    const known =
+      ctx.executors.size > 0
+        ? `known executors: ${[...ctx.executors.keys()].join(', ')}`
+        : 'no executors are defined under `executors:`';
     ctx.errors.add(entry.value.pos, refPath, `unknown executor "${name}"; ${known}`);
     return undefined;
   }
   const values = bindArguments(executor.parameters, args, entry.value.pos, refPath, `executor "${name}"`, ctx.errors);
   if (!values) return undefined;
-  const withoutDecl: YMap = { ...executor.body, entries: executor.body.entries.filter((e) => e.key !== 'parameters' && e.key !== 'description') };
+  const withoutDecl: YMap = {
+    ...executor.body,
+    entries: executor.body.entries.filter((e) => e.key !== 'parameters' && e.key !== 'description'),
+  };
   const body = substituteIn(ctx, withoutDecl, values, `executor "${name}"`, executor.path);
   return body.kind === 'map' ? body : undefined;
 }
 
-function readReference(entry: YEntry, path: string, errors: ErrorCollector): { name?: string; args?: readonly YEntry[] } | undefined {
+function readReference(
+  entry: YEntry,
+  path: string,
+  errors: ErrorCollector,
+): { name?: string; args?: readonly YEntry[] } | undefined {
   const { value } = entry;
   if (value.kind === 'scalar') return { name: readNonEmptyString(value, path, errors), args: [] };
   if (value.kind !== 'map') {
@@ -63,5 +79,8 @@ function readReference(entry: YEntry, path: string, errors: ErrorCollector): { n
     errors.add(value.pos, path, 'an executor map needs `name`: the executor to use');
     return undefined;
   }
-  return { name: readNonEmptyString(nameNode, childPath(path, 'name'), errors), args: value.entries.filter((e) => e.key !== 'name') };
+  return {
+    name: readNonEmptyString(nameNode, childPath(path, 'name'), errors),
+    args: value.entries.filter((e) => e.key !== 'name'),
+  };
 }

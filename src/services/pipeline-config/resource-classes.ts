@@ -17,12 +17,21 @@ export const DEFAULT_RESOURCE_CLASSES: ResourceClassTable = {
 };
 
 /** Maps a job's `resource_class` (or the table's default when it names none) to its limits. */
-export function resolveResourceClass(node: YNode | undefined, path: string, table: ResourceClassTable, errors: ErrorCollector): ResourceClass | undefined {
+export function resolveResourceClass(
+  node: YNode | undefined,
+  path: string,
+  table: ResourceClassTable,
+  errors: ErrorCollector,
+): ResourceClass | undefined {
   const name = node === undefined ? table.defaultClass : readString(node, path, errors);
   if (name === undefined) return undefined;
   const spec = Object.hasOwn(table.classes, name) ? table.classes[name] : undefined;
   if (spec) return { name, cpus: spec.cpus, memoryMiB: spec.memoryMiB };
   const known = Object.keys(table.classes).join(', ');
-  errors.add(node?.pos ?? { line: 1, column: 1 }, path, `unknown resource_class "${name}"; this Gyre installation offers: ${known}`);
+  errors.add(
+    node?.pos ?? { line: 1, column: 1 },
+    path,
+    `unknown resource_class "${name}"; this Gyre installation offers: ${known}`,
+  );
   return undefined;
 }

@@ -8,7 +8,16 @@ import { getValue, type YMap, type YNode } from './yaml-node.js';
 /** CircleCI's default `no_output_timeout`. */
 export const DEFAULT_NO_OUTPUT_TIMEOUT_MS = 10 * 60_000;
 const WHEN_VALUES: readonly StepWhen[] = ['on_success', 'on_fail', 'always'];
-const RUN_KEYS = ['command', 'name', 'shell', 'environment', 'working_directory', 'background', 'no_output_timeout', 'when'];
+const RUN_KEYS = [
+  'command',
+  'name',
+  'shell',
+  'environment',
+  'working_directory',
+  'background',
+  'no_output_timeout',
+  'when',
+];
 
 /** Reads a `run:` step's value. */
 export function readRunStep(node: YNode, path: string, errors: ErrorCollector): RunStep | undefined {
@@ -21,12 +30,25 @@ export function readRunStep(node: YNode, path: string, errors: ErrorCollector): 
 }
 
 function runDefaults(command: string): RunStep {
-  return { type: 'run', name: defaultName(command), command, environment: {}, background: false, noOutputTimeoutMs: DEFAULT_NO_OUTPUT_TIMEOUT_MS, when: 'on_success' };
+  return {
+    type: 'run',
+    name: defaultName(command),
+    command,
+    environment: {},
+    background: false,
+    noOutputTimeoutMs: DEFAULT_NO_OUTPUT_TIMEOUT_MS,
+    when: 'on_success',
+  };
 }
 
 // CircleCI shows an unnamed step by its command; the first line is enough to recognise it.
 function defaultName(command: string): string {
-  return command.split('\n').find((line) => line.trim() !== '')?.trim() ?? command;
+  return (
+    command
+      .split('\n')
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? command
+  );
 }
 
 function readRunMap(map: YMap, path: string, errors: ErrorCollector): RunStep | undefined {

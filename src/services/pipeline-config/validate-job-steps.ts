@@ -9,10 +9,15 @@ import type { YNode } from './yaml-node.js';
 export function validateSteps(node: YNode | undefined, at: Position, def: JobDefinition, ctx: ConfigContext): Step[] {
   const path = childPath(def.path, 'steps');
   if (node === undefined) {
-    ctx.errors.add(at, def.path, `job "${def.name}" needs \`steps:\`, a list of steps such as \`- checkout\` and \`- run: make test\``);
+    ctx.errors.add(
+      at,
+      def.path,
+      `job "${def.name}" needs \`steps:\`, a list of steps such as \`- checkout\` and \`- run: make test\``,
+    );
     return [];
   }
   const steps = readSteps(node, path, ctx);
-  if (node.kind === 'seq' && node.items.length === 0) ctx.errors.add(node.pos, path, `job "${def.name}" has no steps; add at least one`);
+  if (node.kind === 'seq' && node.items.length === 0)
+    ctx.errors.add(node.pos, path, `job "${def.name}" has no steps; add at least one`);
   return steps;
 }

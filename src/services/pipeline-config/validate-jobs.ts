@@ -18,7 +18,11 @@ export const DEFAULT_WORKING_DIRECTORY = '~/project';
 const JOB_KEYS = [...EXECUTOR_KEYS, 'executor', 'steps', 'parameters', 'description'];
 
 /** Reads every job definition under `jobs:`; their bodies are checked when instantiated. */
-export function readJobDefinitions(node: YNode | undefined, at: Position, ctx: Pick<ConfigContext, 'errors' | 'version'>): Map<string, JobDefinition> {
+export function readJobDefinitions(
+  node: YNode | undefined,
+  at: Position,
+  ctx: Pick<ConfigContext, 'errors' | 'version'>,
+): Map<string, JobDefinition> {
   const jobs = new Map<string, JobDefinition>();
   if (node === undefined) {
     ctx.errors.add(at, 'jobs', 'the config needs `jobs:`, a map of job names to jobs');
@@ -31,8 +35,14 @@ export function readJobDefinitions(node: YNode | undefined, at: Position, ctx: P
     const body = expectMap(entry.value, path, ctx.errors, 'a job definition with `docker` and `steps`');
     if (!body) continue;
     const declared = findEntry(body, 'parameters');
-    if (declared && ctx.version === '2') ctx.errors.add(declared.keyPos, childPath(path, 'parameters'), 'job parameters need `version: 2.1`');
-    jobs.set(entry.key, { name: entry.key, parameters: readParameterSpecs(declared?.value, childPath(path, 'parameters'), ctx.errors), body, path });
+    if (declared && ctx.version === '2')
+      ctx.errors.add(declared.keyPos, childPath(path, 'parameters'), 'job parameters need `version: 2.1`');
+    jobs.set(entry.key, {
+      name: entry.key,
+      parameters: readParameterSpecs(declared?.value, childPath(path, 'parameters'), ctx.errors),
+      body,
+      path,
+    });
   }
   return jobs;
 }
@@ -41,7 +51,13 @@ export function readJobDefinitions(node: YNode | undefined, at: Position, ctx: P
  * Builds the concrete job for one invocation; `undefined` once anything was reported. `at` and
  * `invocationPath` locate the invocation, where argument errors are reported.
  */
-export function instantiateJob(def: JobDefinition, args: readonly YEntry[], at: Position, invocationPath: string, ctx: ConfigContext): Job | undefined {
+export function instantiateJob(
+  def: JobDefinition,
+  args: readonly YEntry[],
+  at: Position,
+  invocationPath: string,
+  ctx: ConfigContext,
+): Job | undefined {
   const values = bindArguments(def.parameters, args, at, invocationPath, `job "${def.name}"`, ctx.errors);
   if (!values) return undefined;
   const withoutDecl: YMap = { ...def.body, entries: def.body.entries.filter((e) => e.key !== 'parameters') };
@@ -57,8 +73,15 @@ function buildJob(body: YMap, def: JobDefinition, ctx: ConfigContext): Job | und
   const base = resolveExecutorReference(body, def.path, ctx);
   const pick = (key: string): YNode | undefined => getValue(body, key) ?? (base && getValue(base, key));
   const docker = readDocker(pick('docker'), body, def, errors);
-  const resourceClass = resolveResourceClass(pick('resource_class'), childPath(def.path, 'resource_class'), ctx.resourceClasses, errors);
-  const workingDirectory = readOptionalString(pick('working_directory'), childPath(def.path, 'working_directory'), errors) ?? DEFAULT_WORKING_DIRECTORY;
+  const resourceClass = resolveResourceClass(
+    pick('resource_class'),
+    childPath(def.path, 'resource_class'),
+    ctx.resourceClasses,
+    errors,
+  );
+  const workingDirectory =
+    readOptionalString(pick('working_directory'), childPath(def.path, 'working_directory'), errors) ??
+    DEFAULT_WORKING_DIRECTORY;
   const shell = readOptionalString(pick('shell'), childPath(def.path, 'shell'), errors);
   const environment = { ...readEnv(base, def.path, errors), ...readEnv(body, def.path, errors) };
   const steps = validateSteps(getValue(body, 'steps'), body.pos, def, ctx);
@@ -66,11 +89,20 @@ function buildJob(body: YMap, def: JobDefinition, ctx: ConfigContext): Job | und
   return { docker, resourceClass, workingDirectory, environment, steps, ...(shell === undefined ? {} : { shell }) };
 }
 
-function readDocker(node: YNode | undefined, body: YMap, def: JobDefinition, errors: ErrorCollector): Job['docker'] | undefined {
+function readDocker(
+  node: YNode | undefined,
+  body: YMap,
+  def: JobDefinition,
+  errors: ErrorCollector,
+): Job['docker'] | undefined {
   if (node) return readDockerExecutor(node, childPath(def.path, 'docker'), errors);
   // A machine/macos/windows key has already been reported as not supported; do not pile on.
   if (!['machine', 'macos', 'windows', 'executor'].some((k) => findEntry(body, k))) {
-    errors.add(body.pos, def.path, `job "${def.name}" needs an executor: add \`docker:\` with a list of images, or \`executor:\` naming one under \`executors:\``);
+    errors.add(
+      body.pos,
+      def.path,
+      `job "${def.name}" needs an executor: add \`docker:\` with a list of images, or \`executor:\` naming one under \`executors:\``,
+    );
   }
   return undefined;
 }

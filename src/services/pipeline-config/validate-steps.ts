@@ -22,14 +22,23 @@ export function readSteps(node: YNode, path: string, ctx: ConfigContext, calling
 
 function readStep(node: YNode, path: string, ctx: ConfigContext, calling: readonly string[]): Step[] {
   if (node.kind === 'scalar' && typeof node.value === 'string') {
-    return readNamedStep({ key: node.value, keyPos: node.pos, value: { kind: 'scalar', pos: node.pos, value: null, text: '' } }, path, ctx, calling);
+    return readNamedStep(
+      { key: node.value, keyPos: node.pos, value: { kind: 'scalar', pos: node.pos, value: null, text: '' } },
+      path,
+      ctx,
+      calling,
+    );
   }
   const map = expectMap(node, path, ctx.errors, 'a step: a step name, or a map with one key naming the step');
   if (!map) return [];
   const [first, second] = map.entries;
   if (first === undefined || second !== undefined) {
     const keys = map.entries.map((e) => e.key).join(', ');
-    ctx.errors.add(second?.keyPos ?? map.pos, path, `a step is a map with exactly one key, the step name; got ${map.entries.length} keys (${keys}). Check the indentation of the step's options`);
+    ctx.errors.add(
+      second?.keyPos ?? map.pos,
+      path,
+      `a step is a map with exactly one key, the step name; got ${map.entries.length} keys (${keys}). Check the indentation of the step's options`,
+    );
     return [];
   }
   return readNamedStep(first, childPath(path, first.key), ctx, calling);
@@ -64,13 +73,25 @@ function readCheckout(value: YNode, path: string, ctx: ConfigContext): Step[] {
   return [target === undefined ? { type: 'checkout' } : { type: 'checkout', path: target }];
 }
 
-function expandCommand(command: CommandDefinition, entry: YEntry, path: string, ctx: ConfigContext, calling: readonly string[]): Step[] {
+function expandCommand(
+  command: CommandDefinition,
+  entry: YEntry,
+  path: string,
+  ctx: ConfigContext,
+  calling: readonly string[],
+): Step[] {
   if (calling.includes(command.name)) {
-    ctx.errors.add(entry.keyPos, path, `command "${command.name}" calls itself (${[...calling, command.name].join(' → ')}); commands cannot be recursive`);
+    ctx.errors.add(
+      entry.keyPos,
+      path,
+      `command "${command.name}" calls itself (${[...calling, command.name].join(' → ')}); commands cannot be recursive`,
+    );
     return [];
   }
   const isBare = entry.value.kind === 'scalar' && entry.value.value === null;
-  const args = isBare ? [] : expectMap(entry.value, path, ctx.errors, `the arguments of command "${command.name}" as a map`)?.entries;
+  const args = isBare
+    ? []
+    : expectMap(entry.value, path, ctx.errors, `the arguments of command "${command.name}" as a map`)?.entries;
   if (!args) return [];
   const values = bindArguments(command.parameters, args, entry.keyPos, path, `command "${command.name}"`, ctx.errors);
   if (!values) return [];

@@ -16,13 +16,22 @@ export function checkWorkflowGraph(jobs: readonly JobInvocation[], errors: Error
   const byName = new Map<string, JobInvocation>();
   for (const job of jobs) {
     if (byName.has(job.name)) {
-      errors.add(job.at, job.path, `duplicate job name "${job.name}" in this workflow; give one of them a different \`name:\``);
+      errors.add(
+        job.at,
+        job.path,
+        `duplicate job name "${job.name}" in this workflow; give one of them a different \`name:\``,
+      );
     } else byName.set(job.name, job);
   }
   for (const job of jobs) {
     for (const req of job.requires) {
       if (req.name === job.name) errors.add(req.at, req.path, `job "${job.name}" requires itself`);
-      else if (!byName.has(req.name)) errors.add(req.at, req.path, `"${req.name}" is not a job of this workflow; requires can name: ${[...byName.keys()].filter((n) => n !== job.name).join(', ') || '(no other jobs)'}`);
+      else if (!byName.has(req.name))
+        errors.add(
+          req.at,
+          req.path,
+          `"${req.name}" is not a job of this workflow; requires can name: ${[...byName.keys()].filter((n) => n !== job.name).join(', ') || '(no other jobs)'}`,
+        );
     }
   }
   reportCycles(byName, errors);

@@ -16,7 +16,12 @@ const INVOCATION_KEYS = ['requires', 'filters', 'name'];
 const RESERVED_KEYS = [...INVOCATION_KEYS, 'context', 'matrix', 'type', 'pre-steps', 'post-steps'];
 
 /** Reads every workflow. Without `workflows:`, CircleCI runs the job named `build`, and so does Gyre. */
-export function readWorkflows(node: YNode | undefined, root: YMap, jobs: ReadonlyMap<string, JobDefinition>, ctx: ConfigContext): Workflow[] {
+export function readWorkflows(
+  node: YNode | undefined,
+  root: YMap,
+  jobs: ReadonlyMap<string, JobDefinition>,
+  ctx: ConfigContext,
+): Workflow[] {
   if (node === undefined) return implicitWorkflow(root.pos, jobs, ctx);
   const map = expectMap(node, 'workflows', ctx.errors, 'a map of workflow names to workflows');
   const workflows: Workflow[] = [];
@@ -25,35 +30,61 @@ export function readWorkflows(node: YNode | undefined, root: YMap, jobs: Readonl
     const workflow = readWorkflow(entry, jobs, ctx);
     if (workflow) workflows.push(workflow);
   }
-  if (map && map.entries.every((e) => e.key === 'version')) ctx.errors.add(map.pos, 'workflows', '`workflows:` defines no workflow; add one with a `jobs:` list');
+  if (map && map.entries.every((e) => e.key === 'version'))
+    ctx.errors.add(map.pos, 'workflows', '`workflows:` defines no workflow; add one with a `jobs:` list');
   return workflows;
 }
 
 function implicitWorkflow(at: Position, jobs: ReadonlyMap<string, JobDefinition>, ctx: ConfigContext): Workflow[] {
   const build = jobs.get('build');
   if (!build) {
-    if (jobs.size > 0) ctx.errors.add(at, 'workflows', 'the config has no `workflows:` and no job named "build"; add a workflow listing the jobs to run');
+    if (jobs.size > 0)
+      ctx.errors.add(
+        at,
+        'workflows',
+        'the config has no `workflows:` and no job named "build"; add a workflow listing the jobs to run',
+      );
     return [];
   }
   const job = instantiateJob(build, [], at, 'workflows', ctx);
   return job ? [{ name: 'workflow', jobs: [{ name: 'build', jobName: 'build', requires: [], filters: {}, job }] }] : [];
 }
 
-function readWorkflow(entry: YEntry, jobs: ReadonlyMap<string, JobDefinition>, ctx: ConfigContext): Workflow | undefined {
+function readWorkflow(
+  entry: YEntry,
+  jobs: ReadonlyMap<string, JobDefinition>,
+  ctx: ConfigContext,
+): Workflow | undefined {
   const path = childPath('workflows', entry.key);
   const map = expectMap(entry.value, path, ctx.errors, 'a workflow with a `jobs:` list');
   if (!map) return undefined;
   checkKeys(map, path, ['jobs'], ctx.errors, `workflow "${entry.key}"`);
   const jobsNode = getValue(map, 'jobs');
   if (jobsNode?.kind !== 'seq' || jobsNode.items.length === 0) {
-    ctx.errors.add(jobsNode?.pos ?? map.pos, childPath(path, 'jobs'), `workflow "${entry.key}" needs \`jobs:\`, a non-empty list of job names`);
+    ctx.errors.add(
+      jobsNode?.pos ?? map.pos,
+      childPath(path, 'jobs'),
+      `workflow "${entry.key}" needs \`jobs:\`, a non-empty list of job names`,
+    );
     return undefined;
   }
-  const invocations = jobsNode.items.map((item, i) => readInvocation(item, itemPath(childPath(path, 'jobs'), i), jobs, ctx));
-  checkWorkflowGraph(invocations.filter((i) => i !== undefined), ctx.errors);
+  const invocations = jobsNode.items.map((item, i) =>
+    readInvocation(item, itemPath(childPath(path, 'jobs'), i), jobs, ctx),
+  );
+  checkWorkflowGraph(
+    invocations.filter((i) => i !== undefined),
+    ctx.errors,
+  );
   const built: WorkflowJob[] = [];
   for (const i of invocations) {
-    if (i?.job) built.push({ name: i.name, jobName: i.jobName, requires: i.requires.map((r) => r.name), filters: i.filters, job: i.job });
+    if (i?.job)
+      built.push({
+        name: i.name,
+        jobName: i.jobName,
+        requires: i.requires.map((r) => r.name),
+        filters: i.filters,
+        job: i.job,
+      });
   }
   return built.length === invocations.length ? { name: entry.key, jobs: built } : undefined;
 }
@@ -64,19 +95,34 @@ interface ParsedInvocation extends JobInvocation {
   readonly job: WorkflowJob['job'] | undefined;
 }
 
-function readInvocation(node: YNode, path: string, jobs: ReadonlyMap<string, JobDefinition>, ctx: ConfigContext): ParsedInvocation | undefined {
+function readInvocation(
+  node: YNode,
+  path: string,
+  jobs: ReadonlyMap<string, JobDefinition>,
+  ctx: ConfigContext,
+): ParsedInvocation | undefined {
   const entry = toEntry(node, path, ctx);
   if (!entry) return undefined;
   const def = jobs.get(entry.key);
   if (!def) {
-    ctx.errors.add(entry.keyPos, path, `unknown job "${entry.key}"; jobs defined under \`jobs:\`: ${[...jobs.keys()].join(', ') || '(none)'}`);
+    ctx.errors.add(
+      entry.keyPos,
+      path,
+      `unknown job "${entry.key}"; jobs defined under \`jobs:\`: ${[...jobs.keys()].join(', ') || '(none)'}`,
+    );
     return undefined;
   }
-  const options = entry.value.kind === 'scalar' && entry.value.value === null ? undefined : expectMap(entry.value, childPath(path, entry.key), ctx.errors);
+  const options =
+    entry.value.kind === 'scalar' && entry.value.value === null
+      ? undefined
+      : expectMap(entry.value, childPath(path, entry.key), ctx.errors);
   const optionPath = childPath(path, entry.key);
   const opts = options?.entries ?? [];
   for (const o of opts) {
-    const why = RESERVED_KEYS.includes(o.key) && !INVOCATION_KEYS.includes(o.key) ? explainUnsupportedKey(o.key, 'a workflow job') : undefined;
+    const why =
+      RESERVED_KEYS.includes(o.key) && !INVOCATION_KEYS.includes(o.key)
+        ? explainUnsupportedKey(o.key, 'a workflow job')
+        : undefined;
     if (why) ctx.errors.add(o.keyPos, childPath(optionPath, o.key), why);
   }
   const option = (key: string): YNode | undefined => opts.find((o) => o.key === key)?.value;
@@ -86,15 +132,28 @@ function readInvocation(node: YNode, path: string, jobs: ReadonlyMap<string, Job
   const filters = (filtersNode && readFilters(filtersNode, childPath(optionPath, 'filters'), ctx.errors)) ?? {};
   const args = opts.filter((o) => !RESERVED_KEYS.includes(o.key));
   const job = instantiateJob(def, args, entry.keyPos, optionPath, ctx);
-  return { name, at: nameNode?.pos ?? entry.keyPos, path, jobName: entry.key, filters, job, requires: readRequires(option('requires'), childPath(optionPath, 'requires'), ctx) };
+  return {
+    name,
+    at: nameNode?.pos ?? entry.keyPos,
+    path,
+    jobName: entry.key,
+    filters,
+    job,
+    requires: readRequires(option('requires'), childPath(optionPath, 'requires'), ctx),
+  };
 }
 
 function toEntry(node: YNode, path: string, ctx: ConfigContext): YEntry | undefined {
-  if (node.kind === 'scalar' && typeof node.value === 'string') return { key: node.value, keyPos: node.pos, value: makeScalar(node.pos, null) };
+  if (node.kind === 'scalar' && typeof node.value === 'string')
+    return { key: node.value, keyPos: node.pos, value: makeScalar(node.pos, null) };
   const map = expectMap(node, path, ctx.errors, 'a job name, or a map with one key (the job name) holding its options');
   if (!map) return undefined;
   if (map.entries.length === 1) return map.entries[0];
-  ctx.errors.add(map.entries[1]?.keyPos ?? map.pos, path, `a workflow job is a map with exactly one key, the job name; got ${map.entries.length} keys. Indent options such as requires under the job name`);
+  ctx.errors.add(
+    map.entries[1]?.keyPos ?? map.pos,
+    path,
+    `a workflow job is a map with exactly one key, the job name; got ${map.entries.length} keys. Indent options such as requires under the job name`,
+  );
   return undefined;
 }
 

@@ -26,7 +26,8 @@ export class PipelineBuilder {
     private readonly source: ConfigSource,
     private readonly logger: Logger,
     /** The resource class table jobs are planned with. @default the built-in table */
-    private readonly resourceClasses: () => Promise<ResourceClassTable> = () => Promise.resolve(DEFAULT_RESOURCE_CLASSES),
+    private readonly resourceClasses: () => Promise<ResourceClassTable> = () =>
+      Promise.resolve(DEFAULT_RESOURCE_CLASSES),
   ) {}
 
   /** Queues a pending pipeline; returns at once. */
@@ -61,19 +62,33 @@ export class PipelineBuilder {
       const project = await this.projects.get(pipeline.projectId);
       const text = await this.source.readFile(project.gitUrl, pipeline.sha, CONFIG_PATH);
       if (text === undefined) {
-        await this.pipelines.fail(pipelineId, { kind: 'config', message: `no ${CONFIG_PATH} at commit ${pipeline.sha}; add one to build this project`, errors: [] });
+        await this.pipelines.fail(pipelineId, {
+          kind: 'config',
+          message: `no ${CONFIG_PATH} at commit ${pipeline.sha}; add one to build this project`,
+          errors: [],
+        });
         return;
       }
       const plan = planWorkflows(text, pipeline, project.gitUrl, await this.resourceClasses());
       if (plan.ok) await this.pipelines.fill(pipelineId, plan.workflows);
       else await this.pipelines.fail(pipelineId, plan.error);
-      log.info({ state: plan.ok ? 'created' : 'error', workflows: plan.ok ? plan.workflows.length : 0 }, 'pipeline planned');
+      log.info(
+        { state: plan.ok ? 'created' : 'error', workflows: plan.ok ? plan.workflows.length : 0 },
+        'pipeline planned',
+      );
     } catch (error) {
       const fetchProblem = error instanceof GyreError;
       log.error({ err: error }, fetchProblem ? 'could not read the pipeline config' : 'planning the pipeline failed');
       await this.pipelines
-        .fail(pipelineId, fetchProblem ? { kind: 'fetch', message: error.message } : { kind: 'internal', message: 'planning failed; the services log has the details' })
-        .catch((failError: unknown) => log.error({ err: failError }, 'could not record the pipeline error; it stays pending until the next start'));
+        .fail(
+          pipelineId,
+          fetchProblem
+            ? { kind: 'fetch', message: error.message }
+            : { kind: 'internal', message: 'planning failed; the services log has the details' },
+        )
+        .catch((failError: unknown) =>
+          log.error({ err: failError }, 'could not record the pipeline error; it stays pending until the next start'),
+        );
     }
   }
 }

@@ -29,7 +29,11 @@ export interface PipelineRequest {
 
 /** Why a pipeline is in state `error`. Config errors carry their line and column. */
 export type PipelineError =
-  | { readonly kind: 'config'; readonly message: string; readonly errors: readonly { line: number; column: number; path: string; message: string }[] }
+  | {
+      readonly kind: 'config';
+      readonly message: string;
+      readonly errors: readonly { line: number; column: number; path: string; message: string }[];
+    }
   | { readonly kind: 'fetch'; readonly message: string }
   | { readonly kind: 'internal'; readonly message: string };
 
@@ -67,4 +71,10 @@ export interface WorkflowSummary {
 }
 
 /** Job states after which nothing changes: no more output, no more state. */
-export const FINAL_JOB_STATES: readonly string[] = ['success', 'failed', 'canceled', 'infrastructure_failed', 'not_run'];
+export const FINAL_JOB_STATES: readonly string[] = [
+  'success',
+  'failed',
+  'canceled',
+  'infrastructure_failed',
+  'not_run',
+];

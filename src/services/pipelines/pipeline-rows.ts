@@ -3,7 +3,8 @@
  */
 import type { JobSummary, PipelineError, PipelineState, PipelineSummary, PipelineTrigger } from './pipeline-model.js';
 
-export const PIPELINE_COLUMNS = 'id, project_id, number, trigger, ref, branch, tag, sha, state, error, trigger_detail, created_at, updated_at';
+export const PIPELINE_COLUMNS =
+  'id, project_id, number, trigger, ref, branch, tag, sha, state, error, trigger_detail, created_at, updated_at';
 export const JOB_COLUMNS = 'j.id, j.workflow_id, j.name, j.requires, j.state, j.attempt';
 
 export interface PipelineRow {
@@ -50,7 +51,14 @@ export function toPipelineSummary(row: PipelineRow): PipelineSummary {
 }
 
 export function toJobSummary(row: JobRow): JobSummary {
-  return { id: Number(row.id), workflowId: Number(row.workflow_id), name: row.name, requires: row.requires, state: row.state, attempt: row.attempt };
+  return {
+    id: Number(row.id),
+    workflowId: Number(row.workflow_id),
+    name: row.name,
+    requires: row.requires,
+    state: row.state,
+    attempt: row.attempt,
+  };
 }
 
 export interface AttemptRow {

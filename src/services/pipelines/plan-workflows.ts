@@ -3,23 +3,44 @@
  * ref, and fill in the per-pipeline `<< pipeline.* >>` values. Pure, so it is tested without a
  * database or git.
  */
-import { parsePipelineConfig, selectJobsForRef, substitutePipelineValues, type GitRef, type PIPELINE_VALUES, type ResourceClassTable } from '../pipeline-config/index.js';
+import {
+  parsePipelineConfig,
+  selectJobsForRef,
+  substitutePipelineValues,
+  type GitRef,
+  type PIPELINE_VALUES,
+  type ResourceClassTable,
+} from '../pipeline-config/index.js';
 import type { PipelineError, PipelineSummary } from './pipeline-model.js';
 import type { NewWorkflow } from './pipeline-store.js';
 
 export const CONFIG_PATH = '.circleci/config.yml';
 
-export type WorkflowPlan = { readonly ok: true; readonly workflows: readonly NewWorkflow[] } | { readonly ok: false; readonly error: PipelineError };
+export type WorkflowPlan =
+  | { readonly ok: true; readonly workflows: readonly NewWorkflow[] }
+  | { readonly ok: false; readonly error: PipelineError };
 
 type PipelineValues = Partial<Record<(typeof PIPELINE_VALUES)[number], string>>;
 
-export function planWorkflows(configText: string, pipeline: PipelineSummary, gitUrl: string, resourceClasses: ResourceClassTable): WorkflowPlan {
+export function planWorkflows(
+  configText: string,
+  pipeline: PipelineSummary,
+  gitUrl: string,
+  resourceClasses: ResourceClassTable,
+): WorkflowPlan {
   const parsed = parsePipelineConfig(configText, { resourceClasses });
   if (!parsed.ok) {
     const first = parsed.errors[0];
     const where = first ? ` (first at line ${first.line}, column ${first.column}: ${first.message})` : '';
     const message = `${CONFIG_PATH} has ${parsed.errors.length} error${parsed.errors.length === 1 ? '' : 's'}${where}`;
-    return { ok: false, error: { kind: 'config', message, errors: parsed.errors.map((e) => ({ line: e.line, column: e.column, path: e.path, message: e.message })) } };
+    return {
+      ok: false,
+      error: {
+        kind: 'config',
+        message,
+        errors: parsed.errors.map((e) => ({ line: e.line, column: e.column, path: e.path, message: e.message })),
+      },
+    };
   }
   const values = pipelineValues(pipeline, gitUrl);
   const workflows = selectJobsForRef(parsed.config, refOf(pipeline)).map((workflow) => ({
@@ -57,6 +78,7 @@ function pipelineValues(pipeline: PipelineSummary, gitUrl: string): PipelineValu
 function substituteStrings(value: unknown, values: PipelineValues): unknown {
   if (typeof value === 'string') return substitutePipelineValues(value, values);
   if (Array.isArray(value)) return value.map((item) => substituteStrings(item, values));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteStrings(v, values)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteStrings(v, values)]));
   return value;
 }

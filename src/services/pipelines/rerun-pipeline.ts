@@ -6,7 +6,11 @@ import type { PipelineBuilder } from './pipeline-builder.js';
 import type { PipelineSummary } from './pipeline-model.js';
 import type { PipelineStore } from './pipeline-store.js';
 
-export async function rerunPipeline(deps: { readonly pipelines: PipelineStore; readonly builder: PipelineBuilder }, pipelineId: number, requestedBy: string | null): Promise<PipelineSummary> {
+export async function rerunPipeline(
+  deps: { readonly pipelines: PipelineStore; readonly builder: PipelineBuilder },
+  pipelineId: number,
+  requestedBy: string | null,
+): Promise<PipelineSummary> {
   const old = await deps.pipelines.get(pipelineId);
   const repository = old.detail['repository'];
   const pipeline = await deps.pipelines.createPending({

@@ -17,12 +17,32 @@ export interface TriggerDeps {
 }
 
 /** `source` names the input in errors ("request body", "trigger form"); `branch` defaults to the project's default branch. */
-export async function triggerPipeline(deps: TriggerDeps, projectId: number, branch: string | undefined, requestedBy: string | null, source: string): Promise<PipelineSummary> {
+export async function triggerPipeline(
+  deps: TriggerDeps,
+  projectId: number,
+  branch: string | undefined,
+  requestedBy: string | null,
+  source: string,
+): Promise<PipelineSummary> {
   const project = await deps.projects.get(projectId);
   const name = branch ?? project.defaultBranch;
   const sha = await deps.branches.resolveBranch(project.gitUrl, name);
-  if (sha === undefined) throw new InvalidInputError(source, [{ input: 'branch', message: `${project.gitUrl} has no branch "${name}"`, hint: 'push the branch first, or name an existing one' }]);
-  const pipeline = await deps.pipelines.createPending({ projectId: project.id, trigger: 'api', ref: `refs/heads/${name}`, branch: name, sha, detail: { requestedBy } });
+  if (sha === undefined)
+    throw new InvalidInputError(source, [
+      {
+        input: 'branch',
+        message: `${project.gitUrl} has no branch "${name}"`,
+        hint: 'push the branch first, or name an existing one',
+      },
+    ]);
+  const pipeline = await deps.pipelines.createPending({
+    projectId: project.id,
+    trigger: 'api',
+    ref: `refs/heads/${name}`,
+    branch: name,
+    sha,
+    detail: { requestedBy },
+  });
   deps.builder.schedule(pipeline.id);
   return pipeline;
 }

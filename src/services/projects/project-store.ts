@@ -49,18 +49,26 @@ export class ProjectStore {
   ) {}
 
   /** Creates a project with a generated webhook secret, which is returned this once. */
-  async create(input: { name: string; gitUrl: string; defaultBranch: string }): Promise<{ project: Project; webhookSecret: string }> {
+  async create(input: {
+    name: string;
+    gitUrl: string;
+    defaultBranch: string;
+  }): Promise<{ project: Project; webhookSecret: string }> {
     const webhookSecret = randomBytes(32).toString('hex');
     const result = await this.db
-      .query<ProjectRow>(`INSERT INTO projects (name, git_url, default_branch, webhook_secret) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`, [
-        input.name, input.gitUrl, input.defaultBranch, this.box.seal(webhookSecret),
-      ])
+      .query<ProjectRow>(
+        `INSERT INTO projects (name, git_url, default_branch, webhook_secret) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+        [input.name, input.gitUrl, input.defaultBranch, this.box.seal(webhookSecret)],
+      )
       .catch(rethrowNameTaken(input.name));
     return { project: toProject(result.rows[0]!), webhookSecret };
   }
 
   async list(page: { limit: number; after?: number }): Promise<Project[]> {
-    const result = await this.db.query<ProjectRow>(`SELECT ${COLUMNS} FROM projects WHERE id > $1 ORDER BY id LIMIT $2`, [page.after ?? 0, page.limit]);
+    const result = await this.db.query<ProjectRow>(
+      `SELECT ${COLUMNS} FROM projects WHERE id > $1 ORDER BY id LIMIT $2`,
+      [page.after ?? 0, page.limit],
+    );
     return result.rows.map(toProject);
   }
 
@@ -82,7 +90,10 @@ export class ProjectStore {
 
   /** Webhook secrets in clear, of one project or of all, for verifying a delivery's signature. */
   async webhookSecrets(projectId?: number): Promise<{ projectId: number; secret: string }[]> {
-    const result = await this.db.query<{ id: string; webhook_secret: Buffer }>('SELECT id, webhook_secret FROM projects WHERE $1::bigint IS NULL OR id = $1 ORDER BY id', [projectId ?? null]);
+    const result = await this.db.query<{ id: string; webhook_secret: Buffer }>(
+      'SELECT id, webhook_secret FROM projects WHERE $1::bigint IS NULL OR id = $1 ORDER BY id',
+      [projectId ?? null],
+    );
     return result.rows.map((row) => ({ projectId: Number(row.id), secret: this.box.open(row.webhook_secret) }));
   }
 
@@ -102,13 +113,19 @@ export class ProjectStore {
 
   async listVariables(id: number): Promise<ProjectVariable[]> {
     await this.get(id);
-    const result = await this.db.query<{ name: string; last4: string; updated_at: Date }>('SELECT name, last4, updated_at FROM project_variables WHERE project_id = $1 ORDER BY name', [id]);
+    const result = await this.db.query<{ name: string; last4: string; updated_at: Date }>(
+      'SELECT name, last4, updated_at FROM project_variables WHERE project_id = $1 ORDER BY name',
+      [id],
+    );
     return result.rows.map((r) => ({ name: r.name, last4: r.last4, updatedAt: r.updated_at.toISOString() }));
   }
 
   /** Every variable of a project in clear, for the job that runs with them. */
   async variableValues(id: number): Promise<Record<string, string>> {
-    const result = await this.db.query<{ name: string; value: Buffer }>('SELECT name, value FROM project_variables WHERE project_id = $1 ORDER BY name', [id]);
+    const result = await this.db.query<{ name: string; value: Buffer }>(
+      'SELECT name, value FROM project_variables WHERE project_id = $1 ORDER BY name',
+      [id],
+    );
     return Object.fromEntries(result.rows.map((row) => [row.name, this.box.open(row.value)]));
   }
 
@@ -124,7 +141,14 @@ function lastFour(value: string): string {
 }
 
 function toProject(row: ProjectRow): Project {
-  return { id: Number(row.id), name: row.name, gitUrl: row.git_url, defaultBranch: row.default_branch, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() };
+  return {
+    id: Number(row.id),
+    name: row.name,
+    gitUrl: row.git_url,
+    defaultBranch: row.default_branch,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
 }
 
 function found(row: ProjectRow | undefined, id: number): ProjectRow {
@@ -134,7 +158,8 @@ function found(row: ProjectRow | undefined, id: number): ProjectRow {
 
 function rethrowNameTaken(name: string) {
   return (error: unknown): never => {
-    if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictError(`a project named "${name}" already exists; choose another name`);
+    if ((error as { code?: string }).code === UNIQUE_VIOLATION)
+      throw new ConflictError(`a project named "${name}" already exists; choose another name`);
     throw error;
   };
 }

@@ -24,20 +24,30 @@ export class JobWrites {
   constructor(private readonly db: Database) {}
 
   async ack(builderId: number, jobId: number, token: LeaseToken): Promise<void> {
-    const result = await this.db.query(`UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, now()) WHERE ${FENCE} AND state IN ('leased', 'running')`, [
-      jobId, token.attempt, token.leaseId, builderId,
-    ]);
+    const result = await this.db.query(
+      `UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, now()) WHERE ${FENCE} AND state IN ('leased', 'running')`,
+      [jobId, token.attempt, token.leaseId, builderId],
+    );
     if (result.rowCount === 0) throw new StaleLeaseError(jobId, token);
   }
 
   /** Throws StaleLeaseError unless the token is the job's current lease, held by this builder. */
   async checkLease(builderId: number, jobId: number, token: LeaseToken): Promise<void> {
-    const result = await this.db.query(`SELECT 1 FROM jobs WHERE ${FENCE} AND state IN ('leased', 'running')`, [jobId, token.attempt, token.leaseId, builderId]);
+    const result = await this.db.query(`SELECT 1 FROM jobs WHERE ${FENCE} AND state IN ('leased', 'running')`, [
+      jobId,
+      token.attempt,
+      token.leaseId,
+      builderId,
+    ]);
     if (result.rowCount === 0) throw new StaleLeaseError(jobId, token);
   }
 
   /** Renews the lease and tells whether the job was canceled. */
-  async heartbeat(builderId: number, jobId: number, token: LeaseToken): Promise<{ cancel: boolean; expiresAt: string }> {
+  async heartbeat(
+    builderId: number,
+    jobId: number,
+    token: LeaseToken,
+  ): Promise<{ cancel: boolean; expiresAt: string }> {
     const result = await this.db.query<{ cancel_requested: boolean; lease_expires_at: Date }>(
       `UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $5::double precision / 1000)
        WHERE ${FENCE} AND state IN ('leased', 'running') RETURNING cancel_requested, lease_expires_at`,
@@ -51,9 +61,10 @@ export class JobWrites {
   /** Records a step's start or end; a started user step means the job can no longer be silently requeued. */
   async reportStep(builderId: number, jobId: number, report: StepReport): Promise<void> {
     await withTransaction(this.db, async (client) => {
-      const fenced = await client.query(`UPDATE jobs SET user_step_started = user_step_started OR $5 WHERE ${FENCE} AND state = 'running'`, [
-        jobId, report.attempt, report.leaseId, builderId, report.user,
-      ]);
+      const fenced = await client.query(
+        `UPDATE jobs SET user_step_started = user_step_started OR $5 WHERE ${FENCE} AND state = 'running'`,
+        [jobId, report.attempt, report.leaseId, builderId, report.user],
+      );
       if (fenced.rowCount === 0) throw new StaleLeaseError(jobId, report);
       await client.query(
         `INSERT INTO job_steps (job_id, attempt, index, name, user_step, status, exit_code, started_at, finished_at)
@@ -76,11 +87,22 @@ export class JobWrites {
       if (row && row.state === request.outcome) return;
       if (!row || !['leased', 'running'].includes(row.state)) throw new StaleLeaseError(jobId, request);
       if (request.outcome === 'infrastructure_failed') {
-        await requeueLostAttempt(client, { ...toLeasedJob(row), userStepStarted: true }, request.message ?? 'the builder reported an infrastructure failure', true);
+        await requeueLostAttempt(
+          client,
+          { ...toLeasedJob(row), userStepStarted: true },
+          request.message ?? 'the builder reported an infrastructure failure',
+          true,
+        );
         return;
       }
-      await client.query('UPDATE jobs SET state = $2, finished_at = now(), message = $3, lease_expires_at = NULL WHERE id = $1', [jobId, request.outcome, request.message ?? null]);
-      await client.query('UPDATE job_attempts SET outcome = $3, message = $4, finished_at = now() WHERE job_id = $1 AND attempt = $2', [jobId, request.attempt, request.outcome, request.message ?? null]);
+      await client.query(
+        'UPDATE jobs SET state = $2, finished_at = now(), message = $3, lease_expires_at = NULL WHERE id = $1',
+        [jobId, request.outcome, request.message ?? null],
+      );
+      await client.query(
+        'UPDATE job_attempts SET outcome = $3, message = $4, finished_at = now() WHERE job_id = $1 AND attempt = $2',
+        [jobId, request.attempt, request.outcome, request.message ?? null],
+      );
       await advanceWorkflow(client, Number(row.workflow_id));
     });
   }

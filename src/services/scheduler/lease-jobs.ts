@@ -38,10 +38,19 @@ export async function leaseJobs(db: Database, builderId: number, max: number): P
     );
     const row = builder.rows[0];
     if (!row || row.state !== 'active') return [];
-    const used = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM jobs WHERE builder_id = $1 AND state IN ('leased', 'running')", [builderId]);
+    const used = await client.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM jobs WHERE builder_id = $1 AND state IN ('leased', 'running')",
+      [builderId],
+    );
     const room = Math.min(max, row.slots - (used.rows[0]?.n ?? 0));
     if (room <= 0) return [];
-    const claimed = await client.query<ClaimedRow>(CLAIM_SQL, [builderId, room, Number(row.slot_cpus), Number(row.slot_memory_bytes), LEASE_TTL_MS]);
+    const claimed = await client.query<ClaimedRow>(CLAIM_SQL, [
+      builderId,
+      room,
+      Number(row.slot_cpus),
+      Number(row.slot_memory_bytes),
+      LEASE_TTL_MS,
+    ]);
     if (claimed.rows.length > 0) {
       await client.query(
         // clock_timestamp(), not the transaction's start: taken while the builder row is locked,

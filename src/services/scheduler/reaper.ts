@@ -31,21 +31,39 @@ const ANYTHING_TO_REAP_SQL = `SELECT
 export async function reapOnce(db: Database): Promise<ReapReport> {
   const check = await db.query<{ due: boolean }>(ANYTHING_TO_REAP_SQL, [BUILDER_LOST_AFTER_MS]);
   if (!check.rows[0]?.due) return { expired: 0, drainedByDeadline: 0, drained: 0, lost: 0 };
-  const expired = await requeueWhere(db, "state IN ('leased', 'running') AND lease_expires_at < now()", 'the lease expired: the builder stopped renewing it', true);
+  const expired = await requeueWhere(
+    db,
+    "state IN ('leased', 'running') AND lease_expires_at < now()",
+    'the lease expired: the builder stopped renewing it',
+    true,
+  );
   const drainedByDeadline = await requeueWhere(
     db,
     "state IN ('leased', 'running') AND builder_id IN (SELECT id FROM builders WHERE state = 'draining' AND drain_deadline <= now())",
-    'stopped at the builder\'s drain deadline', false,
+    "stopped at the builder's drain deadline",
+    false,
   );
   const drained = await new BuilderStore(db).settleDrains();
-  const lost = await db.query("UPDATE builders SET state = 'lost' WHERE state = 'active' AND last_seen_at < now() - make_interval(secs => $1::double precision / 1000)", [BUILDER_LOST_AFTER_MS]);
+  const lost = await db.query(
+    "UPDATE builders SET state = 'lost' WHERE state = 'active' AND last_seen_at < now() - make_interval(secs => $1::double precision / 1000)",
+    [BUILDER_LOST_AFTER_MS],
+  );
   return { expired, drainedByDeadline, drained, lost: lost.rowCount ?? 0 };
 }
 
 /** Requeues (or fails, per the retry rules) every job matching `where`, as its own transaction. */
-export async function requeueWhere(db: Database, where: string, reason: string, countsAsFailure: boolean, params: readonly unknown[] = []): Promise<number> {
+export async function requeueWhere(
+  db: Database,
+  where: string,
+  reason: string,
+  countsAsFailure: boolean,
+  params: readonly unknown[] = [],
+): Promise<number> {
   return withTransaction(db, async (client) => {
-    const rows = await client.query<LeasedRow>(`SELECT ${LEASED_JOB_COLUMNS} FROM jobs WHERE ${where} FOR UPDATE SKIP LOCKED`, [...params]);
+    const rows = await client.query<LeasedRow>(
+      `SELECT ${LEASED_JOB_COLUMNS} FROM jobs WHERE ${where} FOR UPDATE SKIP LOCKED`,
+      [...params],
+    );
     for (const row of rows.rows) await requeueLostAttempt(client, toLeasedJob(row), reason, countsAsFailure);
     return rows.rows.length;
   });

@@ -15,10 +15,25 @@ export interface LeasedJob {
   readonly cancelRequested: boolean;
 }
 
-export const LEASED_JOB_COLUMNS = 'id, attempt, workflow_id, user_step_started, infrastructure_retries, cancel_requested';
+export const LEASED_JOB_COLUMNS =
+  'id, attempt, workflow_id, user_step_started, infrastructure_retries, cancel_requested';
 
-export function toLeasedJob(row: { id: string; attempt: number; workflow_id: string; user_step_started: boolean; infrastructure_retries: number; cancel_requested: boolean }): LeasedJob {
-  return { id: Number(row.id), attempt: row.attempt, workflowId: Number(row.workflow_id), userStepStarted: row.user_step_started, infrastructureRetries: row.infrastructure_retries, cancelRequested: row.cancel_requested };
+export function toLeasedJob(row: {
+  id: string;
+  attempt: number;
+  workflow_id: string;
+  user_step_started: boolean;
+  infrastructure_retries: number;
+  cancel_requested: boolean;
+}): LeasedJob {
+  return {
+    id: Number(row.id),
+    attempt: row.attempt,
+    workflowId: Number(row.workflow_id),
+    userStepStarted: row.user_step_started,
+    infrastructureRetries: row.infrastructure_retries,
+    cancelRequested: row.cancel_requested,
+  };
 }
 
 /**
@@ -27,15 +42,28 @@ export function toLeasedJob(row: { id: string; attempt: number; workflow_id: str
  * `infrastructure_failed` and the job is retried at most MAX_INFRASTRUCTURE_RETRIES times.
  * `countsAsFailure: false` (a drain deadline, a revoked builder) requeues without using a retry.
  */
-export async function requeueLostAttempt(client: pg.PoolClient, job: LeasedJob, reason: string, countsAsFailure: boolean): Promise<'requeued' | 'failed'> {
+export async function requeueLostAttempt(
+  client: pg.PoolClient,
+  job: LeasedJob,
+  reason: string,
+  countsAsFailure: boolean,
+): Promise<'requeued' | 'failed'> {
   const failed = countsAsFailure && job.userStepStarted;
-  await client.query('UPDATE job_attempts SET outcome = $3, message = $4, finished_at = now() WHERE job_id = $1 AND attempt = $2', [
-    job.id, job.attempt, failed ? 'infrastructure_failed' : 'requeued', reason,
-  ]);
+  await client.query(
+    'UPDATE job_attempts SET outcome = $3, message = $4, finished_at = now() WHERE job_id = $1 AND attempt = $2',
+    [job.id, job.attempt, failed ? 'infrastructure_failed' : 'requeued', reason],
+  );
   // A job someone canceled is not worth another attempt, whatever ended this one.
-  const final = job.cancelRequested ? 'canceled' : failed && job.infrastructureRetries >= MAX_INFRASTRUCTURE_RETRIES ? 'infrastructure_failed' : undefined;
+  const final = job.cancelRequested
+    ? 'canceled'
+    : failed && job.infrastructureRetries >= MAX_INFRASTRUCTURE_RETRIES
+      ? 'infrastructure_failed'
+      : undefined;
   if (final) {
-    await client.query('UPDATE jobs SET state = $2, finished_at = now(), message = $3, lease_expires_at = NULL WHERE id = $1', [job.id, final, reason]);
+    await client.query(
+      'UPDATE jobs SET state = $2, finished_at = now(), message = $3, lease_expires_at = NULL WHERE id = $1',
+      [job.id, final, reason],
+    );
     await advanceWorkflow(client, job.workflowId);
     return 'failed';
   }

@@ -17,13 +17,18 @@ const GiB = 1024 ** 3;
 const gib = (bytes: number) => `${Math.round((bytes / GiB) * 10) / 10} GiB`;
 const cpus = (n: number) => (n === 0 ? 'unlimited CPU' : `${n} CPU`);
 
-export function describeWait(job: { readonly cpus: number; readonly memoryBytes: number }, fleet: readonly SlotShape[]): string {
+export function describeWait(
+  job: { readonly cpus: number; readonly memoryBytes: number },
+  fleet: readonly SlotShape[],
+): string {
   const usable = fleet.filter((b) => b.state === 'active' || b.state === 'draining');
   if (usable.length === 0) return 'no builder is connected; join one with `gyre builder join`';
   const fits = (b: SlotShape) => (b.slotCpus === 0 || b.slotCpus >= job.cpus) && b.slotMemoryBytes >= job.memoryBytes;
   const fitting = usable.filter(fits);
   if (fitting.length === 0) {
-    const largest = [...usable].sort((a, b) => b.slotMemoryBytes - a.slotMemoryBytes || (b.slotCpus || Infinity) - (a.slotCpus || Infinity))[0]!;
+    const largest = [...usable].sort(
+      (a, b) => b.slotMemoryBytes - a.slotMemoryBytes || (b.slotCpus || Infinity) - (a.slotCpus || Infinity),
+    )[0]!;
     return `needs ${cpus(job.cpus)} / ${gib(job.memoryBytes)}; largest builder slot is ${cpus(largest.slotCpus)} / ${gib(largest.slotMemoryBytes)}`;
   }
   const active = fitting.filter((b) => b.state === 'active');

@@ -10,7 +10,10 @@ import { queueWorkflowOutcome } from '../github/status-outbox.js';
 const UNSUCCESSFUL = ['failed', 'canceled', 'infrastructure_failed', 'not_run'];
 
 export async function advanceWorkflow(client: pg.PoolClient, workflowId: number): Promise<void> {
-  const blocked = await client.query('SELECT 1 FROM jobs WHERE workflow_id = $1 AND state = $2 LIMIT 1', [workflowId, 'blocked']);
+  const blocked = await client.query('SELECT 1 FROM jobs WHERE workflow_id = $1 AND state = $2 LIMIT 1', [
+    workflowId,
+    'blocked',
+  ]);
   if ((blocked.rowCount ?? 0) > 0) await releaseBlockedJobs(client, workflowId);
   await settleWorkflow(client, workflowId);
 }
@@ -50,5 +53,11 @@ async function settleWorkflow(client: pg.PoolClient, workflowId: number): Promis
     [workflowId],
   );
   const row = settled.rows[0];
-  if (row) await queueWorkflowOutcome(client, { id: workflowId, pipelineId: Number(row.pipeline_id), name: row.name, state: row.state });
+  if (row)
+    await queueWorkflowOutcome(client, {
+      id: workflowId,
+      pipelineId: Number(row.pipeline_id),
+      name: row.name,
+      state: row.state,
+    });
 }

@@ -32,11 +32,16 @@ export function looksLikeApiToken(value: string): boolean {
 }
 
 /** Stores a new token's hash and returns the token, to be shown once; `userId` is who it acts for. */
-export async function createApiToken(db: Database, name: string, userId?: number): Promise<{ id: number; token: string }> {
+export async function createApiToken(
+  db: Database,
+  name: string,
+  userId?: number,
+): Promise<{ id: number; token: string }> {
   const created = generateApiToken();
-  const result = await db.query<{ id: string }>('INSERT INTO api_tokens (name, token_hash, prefix, user_id) VALUES ($1, $2, $3, $4) RETURNING id', [
-    name, created.hash, created.displayPrefix, userId ?? null,
-  ]);
+  const result = await db.query<{ id: string }>(
+    'INSERT INTO api_tokens (name, token_hash, prefix, user_id) VALUES ($1, $2, $3, $4) RETURNING id',
+    [name, created.hash, created.displayPrefix, userId ?? null],
+  );
   return { id: Number(result.rows[0]!.id), token: created.token };
 }
 
@@ -51,11 +56,25 @@ export interface ApiTokenListing {
 }
 
 export async function listUserTokens(db: Database, userId: number): Promise<ApiTokenListing[]> {
-  const result = await db.query<{ id: string; name: string; prefix: string; created_at: Date; last_used_at: Date | null; revoked_at: Date | null }>(
+  const result = await db.query<{
+    id: string;
+    name: string;
+    prefix: string;
+    created_at: Date;
+    last_used_at: Date | null;
+    revoked_at: Date | null;
+  }>(
     'SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC',
     [userId],
   );
-  return result.rows.map((r) => ({ id: Number(r.id), name: r.name, prefix: r.prefix, createdAt: r.created_at.toISOString(), lastUsedAt: r.last_used_at?.toISOString() ?? null, revokedAt: r.revoked_at?.toISOString() ?? null }));
+  return result.rows.map((r) => ({
+    id: Number(r.id),
+    name: r.name,
+    prefix: r.prefix,
+    createdAt: r.created_at.toISOString(),
+    lastUsedAt: r.last_used_at?.toISOString() ?? null,
+    revokedAt: r.revoked_at?.toISOString() ?? null,
+  }));
 }
 
 /**
@@ -63,6 +82,9 @@ export async function listUserTokens(db: Database, userId: number): Promise<ApiT
  * that users learn nothing about tokens that are not theirs.
  */
 export async function revokeUserToken(db: Database, userId: number, tokenId: number): Promise<void> {
-  const result = await db.query('UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND user_id = $2', [tokenId, userId]);
+  const result = await db.query(
+    'UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND user_id = $2',
+    [tokenId, userId],
+  );
   if (result.rowCount === 0) throw new NotFoundError(`API token ${tokenId}`);
 }

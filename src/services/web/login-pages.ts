@@ -20,7 +20,10 @@ export interface LoginPolicy {
   /** Shown on the page, e.g. "Gyre" or "Gyre admin console". */
   readonly title: string;
   /** The account to sign in, `null` for a built-in account without a user row, or why not. */
-  authenticate(login: string, password: string): Promise<{ readonly userId: number | null } | { readonly refused: string }>;
+  authenticate(
+    login: string,
+    password: string,
+  ): Promise<{ readonly userId: number | null } | { readonly refused: string }>;
   /** Whether people may make their own accounts right now; absent where there is no sign-up at all (the admin console). */
   readonly signupOpen?: () => Promise<boolean>;
   /** Whether to offer "Sign in with GitHub" (once the GitHub app is set). @default never */
@@ -40,7 +43,11 @@ interface LoginBody {
 }
 
 /** The policy of the user UI: any account with a password; sign-up as the admin console sets it. */
-export function userLoginPolicy(users: UserStore, githubApp: () => Promise<unknown>, signupOpen: () => Promise<boolean>): LoginPolicy {
+export function userLoginPolicy(
+  users: UserStore,
+  githubApp: () => Promise<unknown>,
+  signupOpen: () => Promise<boolean>,
+): LoginPolicy {
   return {
     scope: 'user',
     title: 'Gyre',
@@ -48,7 +55,8 @@ export function userLoginPolicy(users: UserStore, githubApp: () => Promise<unkno
     offersGitHub: async () => (await githubApp()) !== undefined,
     authenticate: async (login, password) => {
       const found = await users.withPassword(login);
-      if (!found?.passwordHash || !(await verifyPassword(password, found.passwordHash))) return { refused: 'wrong login or password' };
+      if (!found?.passwordHash || !(await verifyPassword(password, found.passwordHash)))
+        return { refused: 'wrong login or password' };
       return { userId: found.user.id };
     },
   };
@@ -76,7 +84,14 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
     const login = String(request.body.login ?? '').trim();
     const address = request.ip;
     if (!deps.limiter.allows(login, address)) {
-      return form(request, reply.code(429).header('retry-after', String(deps.limiter.retryAfterSeconds(login, address))), { login, error: `Too many wrong passwords. Wait ${deps.limiter.retryAfterSeconds(login, address)} seconds and try again.` });
+      return form(
+        request,
+        reply.code(429).header('retry-after', String(deps.limiter.retryAfterSeconds(login, address))),
+        {
+          login,
+          error: `Too many wrong passwords. Wait ${deps.limiter.retryAfterSeconds(login, address)} seconds and try again.`,
+        },
+      );
     }
     const outcome = await policy.authenticate(login, String(request.body.password ?? ''));
     if ('refused' in outcome) {
@@ -89,8 +104,22 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
 
   const signupOpen = policy.signupOpen;
   if (signupOpen) {
-    const page = (request: FastifyRequest, reply: FastifyReply, state: SignupState, login: string, errors: readonly string[]) =>
-      sendPage(reply, deps, 'signup', { title: 'Create an account', csrf: csrfTokenFor(request, reply, deps.secureCookies), ...state, closedMessage: SIGNUP_CLOSED, login, errors, signedIn: undefined });
+    const page = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      state: SignupState,
+      login: string,
+      errors: readonly string[],
+    ) =>
+      sendPage(reply, deps, 'signup', {
+        title: 'Create an account',
+        csrf: csrfTokenFor(request, reply, deps.secureCookies),
+        ...state,
+        closedMessage: SIGNUP_CLOSED,
+        login,
+        errors,
+        signedIn: undefined,
+      });
     web.get('/signup', async (request, reply) => {
       const state = await signupState(policy, deps.users);
       return page(request, state.signup ? reply : reply.code(403), state, '', []);
@@ -99,12 +128,16 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
       checkCsrf(request);
       const login = String(request.body.login ?? '').trim();
       try {
-        const user = await deps.users.createLocal(login, String(request.body.password ?? ''), { by: 'self', signupOpen: await signupOpen() });
+        const user = await deps.users.createLocal(login, String(request.body.password ?? ''), {
+          by: 'self',
+          signupOpen: await signupOpen(),
+        });
         request.log.info({ login: user.login, admin: user.isAdmin }, 'account created');
         return await startSession(reply, deps, 'user', user.id, '/');
       } catch (error) {
         if (!(error instanceof GyreError)) throw error;
-        const errors = error instanceof InvalidInputError ? error.problems.map((p) => `${p.input} ${p.message}`) : [error.message];
+        const errors =
+          error instanceof InvalidInputError ? error.problems.map((p) => `${p.input} ${p.message}`) : [error.message];
         return page(request, reply.code(describeError(error)[0]), await signupState(policy, deps.users), login, errors);
       }
     });
@@ -129,9 +162,17 @@ async function signupState(policy: LoginPolicy, users: UserStore): Promise<Signu
   return { signup: true, firstAccount: (await users.count()) === 0 };
 }
 
-async function startSession(reply: FastifyReply, deps: LoginDeps, scope: SessionScope, userId: number | null, next: string): Promise<FastifyReply> {
+async function startSession(
+  reply: FastifyReply,
+  deps: LoginDeps,
+  scope: SessionScope,
+  userId: number | null,
+  next: string,
+): Promise<FastifyReply> {
   const { cookie } = await deps.sessions.create(scope, userId);
-  return reply.setCookie(COOKIE_OF[scope], cookie, cookieOptions(deps.secureCookies, SESSION_TTL_MS / 1000)).redirect(next);
+  return reply
+    .setCookie(COOKIE_OF[scope], cookie, cookieOptions(deps.secureCookies, SESSION_TTL_MS / 1000))
+    .redirect(next);
 }
 
 /** Only a path on this site: `next=https://evil.example` must not turn sign-in into a redirector. */

@@ -52,7 +52,13 @@ export async function requireSignedIn(request: FastifyRequest, reply: FastifyRep
 }
 
 export function cookieOptions(secure: boolean, maxAgeSeconds?: number) {
-  return { path: '/', httpOnly: true, sameSite: 'lax' as const, secure, ...(maxAgeSeconds !== undefined && { maxAge: maxAgeSeconds }) };
+  return {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure,
+    ...(maxAgeSeconds !== undefined && { maxAge: maxAgeSeconds }),
+  };
 }
 
 /** The token a form on this page must carry: the session's, or a fresh pre-session one set as a cookie. */
@@ -69,7 +75,12 @@ export function csrfTokenFor(request: FastifyRequest, reply: FastifyReply, secur
 export function checkCsrf(request: FastifyRequest): void {
   const sent = (request.body as { _csrf?: unknown } | undefined)?._csrf;
   const expected = request.signedIn?.session.csrfToken ?? request.cookies[PRE_SESSION_CSRF_COOKIE];
-  if (typeof sent !== 'string' || !expected || sent.length !== expected.length || !timingSafeEqual(Buffer.from(sent), Buffer.from(expected))) {
+  if (
+    typeof sent !== 'string' ||
+    !expected ||
+    sent.length !== expected.length ||
+    !timingSafeEqual(Buffer.from(sent), Buffer.from(expected))
+  ) {
     throw new AuthError(403, 'the form is missing its security token or it has expired; reload the page and try again');
   }
 }

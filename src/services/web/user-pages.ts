@@ -10,4 +10,11 @@ import { projectPages } from './pages/project-pages.js';
 import { tokenPages } from './pages/token-pages.js';
 import type { UserPages } from './user-ui.js';
 
-export const userPages: readonly UserPages[] = [projectPages, pipelinePages, jobPages, jobLogRoutes, builderPages, tokenPages];
+export const userPages: readonly UserPages[] = [
+  projectPages,
+  pipelinePages,
+  jobPages,
+  jobLogRoutes,
+  builderPages,
+  tokenPages,
+];

@@ -20,16 +20,35 @@ export function userNav(request: FastifyRequest): { href: string; label: string;
     { href: '/builders', label: 'Builders' },
     { href: '/tokens', label: 'API tokens' },
   ];
-  return items.map((item) => ({ ...item, current: item.href === '/' ? path === '/' || path.startsWith('/projects') || path.startsWith('/pipelines') || path.startsWith('/jobs') : path.startsWith(item.href) }));
+  return items.map((item) => ({
+    ...item,
+    current:
+      item.href === '/'
+        ? path === '/' || path.startsWith('/projects') || path.startsWith('/pipelines') || path.startsWith('/jobs')
+        : path.startsWith(item.href),
+  }));
 }
 
 export function registerUserUi(app: FastifyInstance, deps: ServiceParts, pages: readonly UserPages[]): void {
   registerWebScope(app, 'user', deps, (web) => {
-    registerLoginPages(web, userLoginPolicy(deps.users, () => deps.githubApp(), () => deps.runtimeSettings.signupOpen()), deps);
+    registerLoginPages(
+      web,
+      userLoginPolicy(
+        deps.users,
+        () => deps.githubApp(),
+        () => deps.runtimeSettings.signupOpen(),
+      ),
+      deps,
+    );
     registerGitHubLogin(web, deps);
     web.get('/', { preHandler: requireSignedIn }, async (request, reply) => {
       const projects = await deps.projects.list({ limit: 500 });
-      return sendPage(reply, deps, 'projects', { title: 'Projects', signedIn: request.signedIn, nav: userNav(request), projects });
+      return sendPage(reply, deps, 'projects', {
+        title: 'Projects',
+        signedIn: request.signedIn,
+        nav: userNav(request),
+        projects,
+      });
     });
     for (const register of pages) register(web, deps);
   });

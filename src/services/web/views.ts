@@ -17,11 +17,15 @@ export type RenderView = (name: string, model: object) => string;
 export function createViews(dir = WEB_TEMPLATES_DIR): RenderView {
   const env = Handlebars.create();
   env.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-  env.registerHelper('time', (value: unknown) => (typeof value === 'string' ? value.replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : ''));
+  env.registerHelper('time', (value: unknown) =>
+    typeof value === 'string' ? value.replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '',
+  );
   env.registerHelper('duration', (from: unknown, to: unknown) => {
     if (typeof from !== 'string') return '';
     const ms = (typeof to === 'string' ? Date.parse(to) : Date.now()) - Date.parse(from);
-    return ms < 60_000 ? `${Math.round(ms / 1000)}s` : `${Math.floor(ms / 60_000)}m ${Math.round((ms % 60_000) / 1000)}s`;
+    return ms < 60_000
+      ? `${Math.round(ms / 1000)}s`
+      : `${Math.floor(ms / 60_000)}m ${Math.round((ms % 60_000) / 1000)}s`;
   });
   const pages = new Map<string, HandlebarsTemplateDelegate>();
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.hbs'))) {

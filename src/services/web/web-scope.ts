@@ -19,19 +19,34 @@ export interface WebDeps extends SessionAuthDeps {
   readonly version: string;
 }
 
-const ASSETS: Readonly<Record<string, string>> = { 'gyre.css': 'text/css; charset=utf-8', 'gyre.js': 'text/javascript; charset=utf-8', 'favicon.svg': 'image/svg+xml' };
+const ASSETS: Readonly<Record<string, string>> = {
+  'gyre.css': 'text/css; charset=utf-8',
+  'gyre.js': 'text/javascript; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
+};
 
 /** Registers a scope of pages; `routes` adds the pages themselves. */
-export function registerWebScope(app: FastifyInstance, scope: SessionScope, deps: WebDeps, routes: (web: FastifyInstance) => void): void {
+export function registerWebScope(
+  app: FastifyInstance,
+  scope: SessionScope,
+  deps: WebDeps,
+  routes: (web: FastifyInstance) => void,
+): void {
   void app.register(async (web) => {
     await web.register(fastifyCookie);
     // One string per field (the last, when a field is repeated), so no form handler meets an array.
-    await web.register(fastifyFormbody, { bodyLimit: 64 * 1024, parser: (body) => Object.fromEntries(new URLSearchParams(body)) });
+    await web.register(fastifyFormbody, {
+      bodyLimit: 64 * 1024,
+      parser: (body) => Object.fromEntries(new URLSearchParams(body)),
+    });
     registerSessionAuth(web, scope, deps);
     web.addHook('onSend', async (_request, reply) => {
       // Pages load only Gyre's own scripts and styles, and cannot be framed by another site.
       if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
-        void reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'");
+        void reply.header(
+          'content-security-policy',
+          "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        );
         void reply.header('x-content-type-options', 'nosniff');
         void reply.header('referrer-policy', 'same-origin');
       }
@@ -39,9 +54,16 @@ export function registerWebScope(app: FastifyInstance, scope: SessionScope, deps
     web.setErrorHandler((error: FastifyError, request, reply) => {
       const [status, body] = describeError(error);
       if (status >= 500) request.log.error({ err: error, url: request.url }, 'page failed');
-      return sendPage(reply.code(status), deps, 'error', { title: `Error ${status}`, status, message: body.error.message, signedIn: request.signedIn });
+      return sendPage(reply.code(status), deps, 'error', {
+        title: `Error ${status}`,
+        status,
+        message: body.error.message,
+        signedIn: request.signedIn,
+      });
     });
-    const assets = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(join(WEB_TEMPLATES_DIR, 'assets', name))]));
+    const assets = new Map(
+      Object.keys(ASSETS).map((name) => [name, readFileSync(join(WEB_TEMPLATES_DIR, 'assets', name))]),
+    );
     web.get<{ Params: { name: string } }>('/assets/:name', (request, reply) => {
       const body = assets.get(request.params.name);
       if (!body) return reply.code(404).type('text/plain').send('no such asset');

@@ -5,7 +5,8 @@ import { isUtf8 } from 'node:buffer';
 import type { BodyEncoding } from './delivery-headers.js';
 
 /** The decoded body, or a 400-worthy message saying why it could not be read. */
-export type DecodedBody = { readonly ok: true; readonly body: unknown } | { readonly ok: false; readonly message: string };
+export type DecodedBody =
+  { readonly ok: true; readonly body: unknown } | { readonly ok: false; readonly message: string };
 
 /**
  * Decodes a delivery body: UTF-8 JSON for `application/json`, or the JSON in the `payload` field of
@@ -19,7 +20,8 @@ export function decodeDeliveryBody(rawBody: Buffer, encoding: BodyEncoding): Dec
   if (payload === null) {
     return {
       ok: false,
-      message: 'the form-encoded body has no payload field; choose application/json as the "Content type" in the GitHub webhook settings',
+      message:
+        'the form-encoded body has no payload field; choose application/json as the "Content type" in the GitHub webhook settings',
     };
   }
   return parseJson(payload, 'the payload field');

@@ -76,7 +76,11 @@ function checkEvent(value: HeaderValue, problems: HeaderProblem[]): string | und
   if (value === null) return undefined;
   if (value === undefined) return fail(problems, header, `${header} header is missing: ${FROM_GITHUB}`);
   if (!EVENT_NAME.test(value)) {
-    return fail(problems, header, `${header} must be a GitHub event name such as push or pull_request (lowercase letters, digits and _, at most 64 characters)`);
+    return fail(
+      problems,
+      header,
+      `${header} must be a GitHub event name such as push or pull_request (lowercase letters, digits and _, at most 64 characters)`,
+    );
   }
   return value;
 }
@@ -86,7 +90,11 @@ function checkDeliveryId(value: HeaderValue, problems: HeaderProblem[]): string 
   if (value === null) return undefined;
   if (value === undefined) return fail(problems, header, `${header} header is missing: ${FROM_GITHUB}`);
   if (!GUID.test(value)) {
-    return fail(problems, header, `${header} must be a GUID like 72d3162e-cc78-11e3-81ab-4c9367dc0958, as GitHub sends it`);
+    return fail(
+      problems,
+      header,
+      `${header} must be a GUID like 72d3162e-cc78-11e3-81ab-4c9367dc0958, as GitHub sends it`,
+    );
   }
   return value.toLowerCase();
 }
@@ -112,7 +120,11 @@ function checkContentType(value: HeaderValue, problems: HeaderProblem[]): BodyEn
   const mediaType = (value.split(';')[0] ?? '').trim().toLowerCase();
   if (mediaType === 'application/json') return 'json';
   if (mediaType === 'application/x-www-form-urlencoded') return 'form';
-  return fail(problems, header, `${header} must be application/json or application/x-www-form-urlencoded, not ${JSON.stringify(mediaType.slice(0, 100))}: ${fix}`);
+  return fail(
+    problems,
+    header,
+    `${header} must be application/json or application/x-www-form-urlencoded, not ${JSON.stringify(mediaType.slice(0, 100))}: ${fix}`,
+  );
 }
 
 function fail(problems: HeaderProblem[], header: string, message: string): undefined {

@@ -17,7 +17,13 @@
 export { verifyGitHubSignature, parseSignatureHeader, signGitHubBody, SIGNATURE_HEADER } from './signature.js';
 export type { SignatureCheck, SignatureProblem, ParsedSignature } from './signature.js';
 export { readDeliveryHeaders } from './delivery-headers.js';
-export type { BodyEncoding, DeliveryHeaders, DeliveryHeadersResult, HeaderBag, HeaderProblem } from './delivery-headers.js';
+export type {
+  BodyEncoding,
+  DeliveryHeaders,
+  DeliveryHeadersResult,
+  HeaderBag,
+  HeaderProblem,
+} from './delivery-headers.js';
 export { decodeDeliveryBody, type DecodedBody } from './delivery-body.js';
 export { interpretDelivery } from './interpret-delivery.js';
 export { findSkipMarker } from './skip-ci.js';

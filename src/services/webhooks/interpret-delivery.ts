@@ -23,7 +23,10 @@ export function interpretDelivery(event: string, body: unknown): DeliveryOutcome
     case 'ping':
       return interpretPing(body);
     default:
-      return withPeekedRepository({ kind: 'ignored', reason: `event ${JSON.stringify(event.slice(0, 100))} is not used by Gyre` }, body);
+      return withPeekedRepository(
+        { kind: 'ignored', reason: `event ${JSON.stringify(event.slice(0, 100))} is not used by Gyre` },
+        body,
+      );
   }
 }
 

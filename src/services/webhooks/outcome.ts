@@ -99,9 +99,20 @@ export interface PayloadProblem {
 export type DeliveryOutcome =
   | { readonly kind: 'ping'; readonly zen: string; readonly hookId: number; readonly repository?: RepositoryLocator }
   | { readonly kind: 'trigger'; readonly trigger: Trigger; readonly repository: RepositoryLocator }
-  | { readonly kind: 'skipped'; readonly reason: string; readonly trigger: Trigger; readonly repository: RepositoryLocator }
+  | {
+      readonly kind: 'skipped';
+      readonly reason: string;
+      readonly trigger: Trigger;
+      readonly repository: RepositoryLocator;
+    }
   | { readonly kind: 'ignored'; readonly reason: string; readonly repository?: RepositoryLocator }
   | { readonly kind: 'invalid'; readonly problems: readonly PayloadProblem[]; readonly repository?: RepositoryLocator };
 
 /** Every value of `DeliveryOutcome['kind']`, for exhaustiveness checks and tests. */
-export const DELIVERY_OUTCOME_KINDS = ['ping', 'trigger', 'skipped', 'ignored', 'invalid'] as const satisfies readonly DeliveryOutcome['kind'][];
+export const DELIVERY_OUTCOME_KINDS = [
+  'ping',
+  'trigger',
+  'skipped',
+  'ignored',
+  'invalid',
+] as const satisfies readonly DeliveryOutcome['kind'][];

@@ -79,13 +79,17 @@ export const repositoryLocator = z.object({
 });
 
 /** The result of checking a payload: its typed fields or every problem with its path. */
-export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: readonly PayloadProblem[] };
+export type Checked<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: readonly PayloadProblem[] };
 
 /** Runs a schema and turns zod issues into problems with dotted paths. Never throws. */
 export function checkPayload<T>(schema: z.ZodType<T>, body: unknown): Checked<T> {
   const result = schema.safeParse(body, { error: describeMissing });
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, problems: result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })) };
+  return {
+    ok: false,
+    problems: result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+  };
 }
 
 /** Says "missing" for absent fields instead of zod's "received undefined". */
@@ -97,5 +101,7 @@ function describeMissing(issue: z.core.$ZodRawIssue): string | undefined {
 /** `['pull_request', 'head', 'sha']` → `pull_request.head.sha`; the root is `(body)`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(body)';
-  return path.map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`)).join('');
+  return path
+    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
+    .join('');
 }

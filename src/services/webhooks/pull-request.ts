@@ -32,7 +32,8 @@ function toPullRequestTrigger(payload: PullRequestPayload): PullRequestTrigger {
   const { head, base } = payload.pull_request;
   // Same repository (case-insensitively, as GitHub treats names) means a branch PR; anything
   // else, including a deleted head repository, is treated as a fork so secrets stay out.
-  const fromFork = head.repo === null || head.repo.full_name.toLowerCase() !== payload.repository.full_name.toLowerCase();
+  const fromFork =
+    head.repo === null || head.repo.full_name.toLowerCase() !== payload.repository.full_name.toLowerCase();
   return {
     source: 'pull_request',
     // GitHub keeps refs/pull/<n>/head in the base repository, so it is fetchable even for forks.
@@ -49,7 +50,9 @@ function toPullRequestTrigger(payload: PullRequestPayload): PullRequestTrigger {
       baseBranch: base.ref,
       baseSha: base.sha,
       fromFork,
-      ...(head.repo === null ? {} : { headRepository: { fullName: head.repo.full_name, cloneUrl: head.repo.clone_url } }),
+      ...(head.repo === null
+        ? {}
+        : { headRepository: { fullName: head.repo.full_name, cloneUrl: head.repo.clone_url } }),
     },
   };
 }

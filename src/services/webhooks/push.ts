@@ -25,14 +25,21 @@ export function interpretPush(body: unknown): DeliveryOutcome {
   }
   const marker = trigger.headCommit === undefined ? undefined : findSkipMarker(trigger.headCommit.message);
   if (marker !== undefined) {
-    return { kind: 'skipped', reason: `the head commit ${payload.after.slice(0, 12)} of ${refName} asks to skip CI with ${marker}`, trigger, repository };
+    return {
+      kind: 'skipped',
+      reason: `the head commit ${payload.after.slice(0, 12)} of ${refName} asks to skip CI with ${marker}`,
+      trigger,
+      repository,
+    };
   }
   return { kind: 'trigger', trigger, repository };
 }
 
 function toPushTrigger(payload: PushPayload): PushTrigger {
   const ref = payload.ref;
-  const refPart = ref.startsWith(BRANCH_PREFIX) ? { branch: ref.slice(BRANCH_PREFIX.length) } : { tag: ref.slice(TAG_PREFIX.length) };
+  const refPart = ref.startsWith(BRANCH_PREFIX)
+    ? { branch: ref.slice(BRANCH_PREFIX.length) }
+    : { tag: ref.slice(TAG_PREFIX.length) };
   const head = payload.head_commit;
   return {
     source: 'push',

@@ -30,7 +30,10 @@ export function peekRepository(body: unknown): RepositoryLocator | undefined {
 }
 
 /** Adds the body's repository, when it names one, to an outcome that could not read it strictly. */
-export function withPeekedRepository(outcome: Extract<DeliveryOutcome, { kind: 'ping' | 'ignored' | 'invalid' }>, body: unknown): DeliveryOutcome {
+export function withPeekedRepository(
+  outcome: Extract<DeliveryOutcome, { kind: 'ping' | 'ignored' | 'invalid' }>,
+  body: unknown,
+): DeliveryOutcome {
   const repository = peekRepository(body);
   return repository === undefined ? outcome : { ...outcome, repository };
 }

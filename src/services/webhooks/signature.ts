@@ -15,8 +15,7 @@ export type SignatureProblem = 'missing' | 'malformed' | 'mismatch' | 'no-secret
 
 /** The result of checking a delivery's signature. `message` names the header and says how to fix it. */
 export type SignatureCheck =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly problem: SignatureProblem; readonly message: string };
+  { readonly ok: true } | { readonly ok: false; readonly problem: SignatureProblem; readonly message: string };
 
 /** A signature header split into its digest, or the reason it cannot be read. */
 export type ParsedSignature =
@@ -34,7 +33,10 @@ export type ParsedSignature =
 export function verifyGitHubSignature(rawBody: Buffer, header: string | undefined, secret: string): SignatureCheck {
   if (secret.length === 0) {
     // An empty key makes every signature forgeable, so refuse rather than "verify".
-    return refuse('no-secret', 'the project has no webhook secret, so no delivery can be authenticated; generate one and enter it in the GitHub webhook settings');
+    return refuse(
+      'no-secret',
+      'the project has no webhook secret, so no delivery can be authenticated; generate one and enter it in the GitHub webhook settings',
+    );
   }
   const parsed = parseSignatureHeader(header);
   if (!parsed.ok) return parsed;
@@ -55,21 +57,34 @@ export function verifyGitHubSignature(rawBody: Buffer, header: string | undefine
  */
 export function parseSignatureHeader(header: string | undefined): ParsedSignature {
   if (header === undefined || header.trim() === '') {
-    return refuse('missing', `${SIGNATURE_HEADER} header is missing: set a secret in the GitHub webhook settings so GitHub signs every delivery`);
+    return refuse(
+      'missing',
+      `${SIGNATURE_HEADER} header is missing: set a secret in the GitHub webhook settings so GitHub signs every delivery`,
+    );
   }
   const value = header.trim();
   const separator = value.indexOf('=');
   const algorithm = separator === -1 ? '' : value.slice(0, separator).toLowerCase();
   const digest = value.slice(separator + 1);
   if (algorithm === 'sha1') {
-    return refuse('malformed', `${SIGNATURE_HEADER} holds a SHA-1 signature (sha1=...); expected sha256=<64 hex digits>. Gyre accepts only SHA-256 signatures, which GitHub sends in ${SIGNATURE_HEADER}`);
+    return refuse(
+      'malformed',
+      `${SIGNATURE_HEADER} holds a SHA-1 signature (sha1=...); expected sha256=<64 hex digits>. Gyre accepts only SHA-256 signatures, which GitHub sends in ${SIGNATURE_HEADER}`,
+    );
   }
   if (algorithm !== 'sha256') {
-    return refuse('malformed', `${SIGNATURE_HEADER} must look like sha256=<64 hex digits>; the value does not start with sha256=`);
+    return refuse(
+      'malformed',
+      `${SIGNATURE_HEADER} must look like sha256=<64 hex digits>; the value does not start with sha256=`,
+    );
   }
   if (!SHA256_HEX.test(digest)) {
-    const found = digest.length === 64 ? 'contains characters that are not hexadecimal' : `is ${digest.length} characters long`;
-    return refuse('malformed', `${SIGNATURE_HEADER} must look like sha256=<64 hex digits>; the part after sha256= ${found}`);
+    const found =
+      digest.length === 64 ? 'contains characters that are not hexadecimal' : `is ${digest.length} characters long`;
+    return refuse(
+      'malformed',
+      `${SIGNATURE_HEADER} must look like sha256=<64 hex digits>; the part after sha256= ${found}`,
+    );
   }
   return { ok: true, digest: Buffer.from(digest, 'hex') };
 }
@@ -82,6 +97,9 @@ export function signGitHubBody(rawBody: Buffer, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
 }
 
-function refuse<P extends SignatureProblem>(problem: P, message: string): { readonly ok: false; readonly problem: P; readonly message: string } {
+function refuse<P extends SignatureProblem>(
+  problem: P,
+  message: string,
+): { readonly ok: false; readonly problem: P; readonly message: string } {
   return { ok: false, problem, message };
 }

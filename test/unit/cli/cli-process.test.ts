@@ -22,7 +22,21 @@ beforeAll(() => {
   pkg = mkdtempSync(join(tmpdir(), 'gyre-cli-'));
   copyFileSync(join(REPO, 'package.json'), join(pkg, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(pkg, 'node_modules'));
-  const tsc = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist'), '--declaration', 'false', '--sourceMap', 'false'], { encoding: 'utf8' });
+  const tsc = spawnSync(
+    process.execPath,
+    [
+      join(REPO, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      join(REPO, 'tsconfig.build.json'),
+      '--outDir',
+      join(pkg, 'dist'),
+      '--declaration',
+      'false',
+      '--sourceMap',
+      'false',
+    ],
+    { encoding: 'utf8' },
+  );
   if (tsc.status !== 0) throw new Error(`the CLI does not compile:\n${tsc.stdout}${tsc.stderr}`);
 }, 120_000);
 
@@ -43,7 +57,11 @@ describe('the gyre binary', () => {
   it('accepts what `gyre init` wrote', () => {
     const env = join(pkg, 'checked.env');
     gyre('init', '--env', env);
-    expect(gyre('settings', 'check', '--env', env)).toEqual({ code: 0, stdout: `${env} is valid for serve.\n`, stderr: '' });
+    expect(gyre('settings', 'check', '--env', env)).toEqual({
+      code: 0,
+      stdout: `${env} is valid for serve.\n`,
+      stderr: '',
+    });
   });
 
   it('exits 2 from `gyre settings check` and prints every problem of a bad file', () => {

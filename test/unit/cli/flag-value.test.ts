@@ -17,6 +17,8 @@ describe('flags checked like the settings they stand for', () => {
     const run = await runGyre('agent', '--api-port', 'abc');
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--api-port abc: must be a port number (1-65535), or 0 for any free port');
-    expect((await runGyre('agent', 'drain', '--api-port', '70000')).stderr).toContain('--api-port 70000: must be a port number (1-65535)');
+    expect((await runGyre('agent', 'drain', '--api-port', '70000')).stderr).toContain(
+      '--api-port 70000: must be a port number (1-65535)',
+    );
   });
 });

@@ -20,14 +20,19 @@ describe('gyre init', () => {
     const init = await runGyre('init', '--env', envPath);
     expect(init).toEqual({ code: 0, stdout: expect.stringContaining(`Wrote ${envPath} (mode 600).`), stderr: '' });
     expect(modeOf(envPath)).toBe(0o600);
-    expect(await runGyre('settings', 'check', '--env', envPath)).toMatchObject({ code: 0, stdout: `${envPath} is valid for serve.\n` });
+    expect(await runGyre('settings', 'check', '--env', envPath)).toMatchObject({
+      code: 0,
+      stdout: `${envPath} is valid for serve.\n`,
+    });
   });
 
   it('refuses to overwrite an existing file without --force, leaving it untouched', async () => {
     writeFileSync(envPath, 'GYRE_HOSTNAME=precious\n');
     const run = await runGyre('init', '--env', envPath);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe(`error: ${envPath} already exists; it holds this installation's secrets. Pass --force to replace it.\n`);
+    expect(run.stderr).toBe(
+      `error: ${envPath} already exists; it holds this installation's secrets. Pass --force to replace it.\n`,
+    );
     expect(readFileSync(envPath, 'utf8')).toBe('GYRE_HOSTNAME=precious\n');
   });
 
@@ -50,14 +55,18 @@ describe('gyre init', () => {
   it('refuses a --hostname the settings would reject, before writing anything', async () => {
     const run = await runGyre('init', '--env', envPath, '--hostname', 'https://ci.example.com');
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe('error: --hostname has 1 problem:\n  - --hostname: must be a host name or IP address, without scheme or port\n    fix: for example --hostname ci.example.com\n');
+    expect(run.stderr).toBe(
+      'error: --hostname has 1 problem:\n  - --hostname: must be a host name or IP address, without scheme or port\n    fix: for example --hostname ci.example.com\n',
+    );
     expect(existsSync(envPath)).toBe(false);
   });
 
   it('explains a path it cannot write to instead of reporting an internal error', async () => {
     const run = await runGyre('init', '--env', join(dir, 'missing-dir', '.env'));
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe(`error: cannot write ${dir}/missing-dir/.env: its directory does not exist. Pass --env with a path in a writable directory.\n`);
+    expect(run.stderr).toBe(
+      `error: cannot write ${dir}/missing-dir/.env: its directory does not exist. Pass --env with a path in a writable directory.\n`,
+    );
   });
 
   it('prints only parseable JSON with --json', async () => {

@@ -15,7 +15,8 @@ export interface GyreRun {
 export async function runGyre(...args: string[]): Promise<GyreRun> {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const capture = (into: string[]) => ((chunk: string | Uint8Array) => (into.push(String(chunk)), true)) as typeof process.stdout.write;
+  const capture = (into: string[]) =>
+    ((chunk: string | Uint8Array) => (into.push(String(chunk)), true)) as typeof process.stdout.write;
   const outSpy = jest.spyOn(process.stdout, 'write').mockImplementation(capture(stdout));
   const errSpy = jest.spyOn(process.stderr, 'write').mockImplementation(capture(stderr));
   const previousExitCode = process.exitCode;

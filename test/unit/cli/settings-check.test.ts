@@ -43,9 +43,19 @@ describe('gyre settings check', () => {
     const run = await runGyre('settings', 'check', '--env', fixture('bad-missing-secrets.env'), '--json');
     expect(run.code).toBe(2);
     expect(run.stderr).toBe('');
-    const report = JSON.parse(run.stdout) as { valid: boolean; problems: { input: string; message: string; hint: string }[]; warnings: string[] };
+    const report = JSON.parse(run.stdout) as {
+      valid: boolean;
+      problems: { input: string; message: string; hint: string }[];
+      warnings: string[];
+    };
     expect(report.valid).toBe(false);
-    expect(report.problems.map((p) => p.input)).toEqual(['GYRE_JOIN_SECRET', 'GYRE_ADMIN_PASSWORD', 'GYRE_ENCRYPTION_KEY', 'GYRE_SESSION_SECRET', 'GYRE_DB_PASSWORD']);
+    expect(report.problems.map((p) => p.input)).toEqual([
+      'GYRE_JOIN_SECRET',
+      'GYRE_ADMIN_PASSWORD',
+      'GYRE_ENCRYPTION_KEY',
+      'GYRE_SESSION_SECRET',
+      'GYRE_DB_PASSWORD',
+    ]);
     expect(report.problems.every((p) => p.hint.length > 0)).toBe(true);
   });
 
@@ -61,7 +71,9 @@ describe('gyre settings check', () => {
     const run = await runGyre('settings', 'check', '--env', join(dir, '.env'), '--for', 'generate');
     rmSync(dir, { recursive: true, force: true });
     expect(run.code).toBe(0);
-    expect(run.stderr).toBe('warning: GYRE_LOGLEVEL is not a Gyre setting and is ignored; did you mean GYRE_LOG_LEVEL?\n');
+    expect(run.stderr).toBe(
+      'warning: GYRE_LOGLEVEL is not a Gyre setting and is ignored; did you mean GYRE_LOG_LEVEL?\n',
+    );
   });
 
   it('checks for serve by default, so a builder file fails with what the services box needs', async () => {
@@ -73,25 +85,35 @@ describe('gyre settings check', () => {
   it('refuses an unknown purpose and lists the accepted ones', async () => {
     const run = await runGyre('settings', 'check', '--env', fixture('good-serve.env'), '--for', 'builder');
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe('error: --for has 1 problem:\n  - --for: "builder" is not a purpose\n    fix: use one of serve, agent, generate\n');
+    expect(run.stderr).toBe(
+      'error: --for has 1 problem:\n  - --for: "builder" is not a purpose\n    fix: use one of serve, agent, generate\n',
+    );
   });
 
   it('says when the --env file does not exist and how to create one', async () => {
     const run = await runGyre('settings', 'check', '--env', '/nonexistent/gyre.env');
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe('error: --env has 1 problem:\n  - /nonexistent/gyre.env: does not exist\n    fix: create it with `gyre init`, or pass the path of an existing .env file\n');
+    expect(run.stderr).toBe(
+      'error: --env has 1 problem:\n  - /nonexistent/gyre.env: does not exist\n    fix: create it with `gyre init`, or pass the path of an existing .env file\n',
+    );
   });
 
   it('says when the --env path cannot be read instead of reporting an internal error', async () => {
     const run = await runGyre('settings', 'check', '--env', FIXTURES);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe(`error: --env has 1 problem:\n  - ${FIXTURES.replace(/\/$/, '')}: cannot be read: it is a directory\n    fix: pass the path of a readable .env file\n`);
+    expect(run.stderr).toBe(
+      `error: --env has 1 problem:\n  - ${FIXTURES.replace(/\/$/, '')}: cannot be read: it is a directory\n    fix: pass the path of a readable .env file\n`,
+    );
   });
 });
 
 describe('gyre settings', () => {
   it('prints the README settings table with --markdown', async () => {
-    expect(await runGyre('settings', '--markdown')).toEqual({ code: 0, stdout: `${renderSettingsTable()}\n`, stderr: '' });
+    expect(await runGyre('settings', '--markdown')).toEqual({
+      code: 0,
+      stdout: `${renderSettingsTable()}\n`,
+      stderr: '',
+    });
   });
 
   it('lists every setting as JSON with --json', async () => {

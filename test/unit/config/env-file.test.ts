@@ -1,13 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { checkSettings, generateSecrets, parseEnvFile, renderEnvFile, secretSettingNames, settingNames, type SettingName } from '../../../src/config/index.js';
+import {
+  checkSettings,
+  generateSecrets,
+  parseEnvFile,
+  renderEnvFile,
+  secretSettingNames,
+  settingNames,
+  type SettingName,
+} from '../../../src/config/index.js';
 
 /** What `gyre init` writes, read back the way every command reads it. */
 function initFile(extra: Partial<Record<SettingName, string>> = {}): Record<string, string> {
   return parseEnvFile(renderEnvFile({ ...generateSecrets(randomBytes), ...extra }));
 }
 
-const check = (values: Record<string, string>, purpose: 'serve' | 'agent' | 'generate') => checkSettings({ name: '.env', values, readFile: () => '' }, purpose);
+const check = (values: Record<string, string>, purpose: 'serve' | 'agent' | 'generate') =>
+  checkSettings({ name: '.env', values, readFile: () => '' }, purpose);
 
 describe('parseEnvFile', () => {
   it('reads variables without touching process.env', () => {
@@ -18,13 +27,24 @@ describe('parseEnvFile', () => {
   });
 
   it('handles comments, quotes and blank lines the way users write them', () => {
-    expect(parseEnvFile("# comment\n\nA=1 # trailing\nB='x # y'\nC=\"two words\"\nD=\n")).toEqual({ A: '1', B: 'x # y', C: 'two words', D: '' });
+    expect(parseEnvFile('# comment\n\nA=1 # trailing\nB=\'x # y\'\nC="two words"\nD=\n')).toEqual({
+      A: '1',
+      B: 'x # y',
+      C: 'two words',
+      D: '',
+    });
   });
 });
 
 describe('generateSecrets', () => {
   it('generates every secret gyre init promises: join secret, admin password, encryption key, session secret, database password', () => {
-    expect(Object.keys(generateSecrets(randomBytes)).sort()).toEqual(['GYRE_ADMIN_PASSWORD', 'GYRE_DB_PASSWORD', 'GYRE_ENCRYPTION_KEY', 'GYRE_JOIN_SECRET', 'GYRE_SESSION_SECRET']);
+    expect(Object.keys(generateSecrets(randomBytes)).sort()).toEqual([
+      'GYRE_ADMIN_PASSWORD',
+      'GYRE_DB_PASSWORD',
+      'GYRE_ENCRYPTION_KEY',
+      'GYRE_JOIN_SECRET',
+      'GYRE_SESSION_SECRET',
+    ]);
   });
 
   it('gives different secrets on every run', () => {
@@ -72,9 +92,12 @@ describe('renderEnvFile', () => {
     expect(parseEnvFile(renderEnvFile(secrets))).toEqual(secrets);
   });
 
-  it.each(['two words', 'has # hash', 'dollar $HOME', 'it\'s', 'say "hi"', 'back\\slash', ' padded '])('writes %j so that dotenv reads the same text back', (value) => {
-    expect(parseEnvFile(renderEnvFile({ GYRE_NO_PROXY: value }))['GYRE_NO_PROXY']).toBe(value);
-  });
+  it.each(['two words', 'has # hash', 'dollar $HOME', "it's", 'say "hi"', 'back\\slash', ' padded '])(
+    'writes %j so that dotenv reads the same text back',
+    (value) => {
+      expect(parseEnvFile(renderEnvFile({ GYRE_NO_PROXY: value }))['GYRE_NO_PROXY']).toBe(value);
+    },
+  );
 
   it('refuses a value that a .env file cannot hold rather than writing a different one', () => {
     expect(() => renderEnvFile({ GYRE_NO_PROXY: 'a\'b"c' })).toThrow(/GYRE_NO_PROXY cannot be written to a .env file/);

@@ -47,15 +47,23 @@ const BAD: Record<string, { purpose: SettingsPurpose; problems: RegExp[] }> = {
   },
   'bad-tls-half.env': {
     purpose: 'serve',
-    problems: [/^GYRE_TLS_KEY_FILE: is required because GYRE_TLS_CERT_FILE is set \(TLS needs both a certificate and its key\)$/],
+    problems: [
+      /^GYRE_TLS_KEY_FILE: is required because GYRE_TLS_CERT_FILE is set \(TLS needs both a certificate and its key\)$/,
+    ],
   },
   'bad-port-clash.env': {
     purpose: 'serve',
-    problems: [/^GYRE_ADMIN_PORT: uses port 8080, which GYRE_HTTP_PORT already uses$/, /^GYRE_HTTPS_PORT: uses port 8080, which GYRE_HTTP_PORT already uses$/],
+    problems: [
+      /^GYRE_ADMIN_PORT: uses port 8080, which GYRE_HTTP_PORT already uses$/,
+      /^GYRE_HTTPS_PORT: uses port 8080, which GYRE_HTTP_PORT already uses$/,
+    ],
   },
   'bad-agent-no-services-url.env': {
     purpose: 'agent',
-    problems: [/^GYRE_JOIN_SECRET: is required by a builder but is not set$/, /^GYRE_SERVICES_URL: is required by a builder but is not set$/],
+    problems: [
+      /^GYRE_JOIN_SECRET: is required by a builder but is not set$/,
+      /^GYRE_SERVICES_URL: is required by a builder but is not set$/,
+    ],
   },
   'bad-agent-aliases.env': {
     purpose: 'agent',
@@ -106,7 +114,11 @@ describe('.env fixtures', () => {
     const result = checkFixture(file, BAD[file]!.purpose);
     for (const problem of result.problems) {
       const variable = problem.input.split(' ')[0]!;
-      const named = [variable, variable.replace(/_FILE$/, ''), ...(problem.message.match(/[A-Z][A-Z_]+_[A-Z]+/g) ?? [])];
+      const named = [
+        variable,
+        variable.replace(/_FILE$/, ''),
+        ...(problem.message.match(/[A-Z][A-Z_]+_[A-Z]+/g) ?? []),
+      ];
       expect(problem.hint).toBeDefined();
       expect(named.some((name) => problem.hint!.includes(name) || problem.hint!.includes('gyre init'))).toBe(true);
     }

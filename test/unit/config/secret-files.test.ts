@@ -4,7 +4,8 @@ import { checkSettings } from '../../../src/config/index.js';
 import { check, sourceOf, VALID_SECRETS } from './settings-helpers.js';
 
 const DATABASE_URL = 'postgres://gyre:secret@db.internal:5432/gyre';
-const valueOf = (name: SettingName) => (name === 'GYRE_DATABASE_URL' ? DATABASE_URL : VALID_SECRETS[name as keyof typeof VALID_SECRETS]);
+const valueOf = (name: SettingName) =>
+  name === 'GYRE_DATABASE_URL' ? DATABASE_URL : VALID_SECRETS[name as keyof typeof VALID_SECRETS];
 
 /** Valid serve settings with one secret in `NAME_FILE` instead of its variable. */
 function withSecretInFile(name: SettingName, fileValue: string | undefined): ReturnType<typeof check> {
@@ -17,7 +18,14 @@ function withSecretInFile(name: SettingName, fileValue: string | undefined): Ret
 
 describe('NAME_FILE secrets', () => {
   it('covers exactly the secrets, including the external database URL', () => {
-    expect(secretSettingNames).toEqual(['GYRE_DATABASE_URL', 'GYRE_DB_PASSWORD', 'GYRE_JOIN_SECRET', 'GYRE_ADMIN_PASSWORD', 'GYRE_ENCRYPTION_KEY', 'GYRE_SESSION_SECRET']);
+    expect(secretSettingNames).toEqual([
+      'GYRE_DATABASE_URL',
+      'GYRE_DB_PASSWORD',
+      'GYRE_JOIN_SECRET',
+      'GYRE_ADMIN_PASSWORD',
+      'GYRE_ENCRYPTION_KEY',
+      'GYRE_SESSION_SECRET',
+    ]);
   });
 
   describe.each(secretSettingNames)('%s_FILE', (name) => {
@@ -30,19 +38,35 @@ describe('NAME_FILE secrets', () => {
 
     it('names the variable and the path when the file is missing', () => {
       expect(withSecretInFile(name, undefined).problems).toEqual([
-        { input: `${name}_FILE`, message: `cannot read /run/secrets/${name}: no such file`, hint: 'point it at a readable file that holds only the secret' },
+        {
+          input: `${name}_FILE`,
+          message: `cannot read /run/secrets/${name}: no such file`,
+          hint: 'point it at a readable file that holds only the secret',
+        },
       ]);
     });
 
     it('says the file is empty rather than that the secret is missing', () => {
       expect(withSecretInFile(name, '\n').problems).toEqual([
-        { input: `${name}_FILE`, message: `/run/secrets/${name} is empty`, hint: `write the secret into the file, or unset ${name}_FILE` },
+        {
+          input: `${name}_FILE`,
+          message: `/run/secrets/${name} is empty`,
+          hint: `write the secret into the file, or unset ${name}_FILE`,
+        },
       ]);
     });
 
     it('refuses the secret set both directly and through the file', () => {
-      const result = check({ ...VALID_SECRETS, [name]: valueOf(name), [`${name}_FILE`]: '/run/secrets/x' }, 'serve', { '/run/secrets/x': valueOf(name) });
-      expect(result.problems).toEqual([{ input: name, message: `is set both directly and through ${name}_FILE`, hint: `keep only one of ${name} and ${name}_FILE` }]);
+      const result = check({ ...VALID_SECRETS, [name]: valueOf(name), [`${name}_FILE`]: '/run/secrets/x' }, 'serve', {
+        '/run/secrets/x': valueOf(name),
+      });
+      expect(result.problems).toEqual([
+        {
+          input: name,
+          message: `is set both directly and through ${name}_FILE`,
+          hint: `keep only one of ${name} and ${name}_FILE`,
+        },
+      ]);
     });
   });
 
@@ -53,7 +77,11 @@ describe('NAME_FILE secrets', () => {
 
   it('reports a weak secret from a file under the file variable and its path', () => {
     expect(withSecretInFile('GYRE_SESSION_SECRET', 'short\n').problems).toEqual([
-      { input: 'GYRE_SESSION_SECRET_FILE (/run/secrets/GYRE_SESSION_SECRET)', message: 'must be at least 32 characters long', hint: expect.stringContaining('openssl rand') },
+      {
+        input: 'GYRE_SESSION_SECRET_FILE (/run/secrets/GYRE_SESSION_SECRET)',
+        message: 'must be at least 32 characters long',
+        hint: expect.stringContaining('openssl rand'),
+      },
     ]);
   });
 
@@ -62,20 +90,34 @@ describe('NAME_FILE secrets', () => {
       throw Object.assign(new Error(`${code}: raw text`), { code });
     };
     const messages = ['EACCES', 'EISDIR', 'EIO'].map((code) => {
-      const source = { ...sourceOf({ ...VALID_SECRETS, GYRE_JOIN_SECRET: '', GYRE_JOIN_SECRET_FILE: '/s' }), readFile: failing(code) };
+      const source = {
+        ...sourceOf({ ...VALID_SECRETS, GYRE_JOIN_SECRET: '', GYRE_JOIN_SECRET_FILE: '/s' }),
+        readFile: failing(code),
+      };
       return checkSettings(source, 'generate').problems[0]?.message;
     });
-    expect(messages).toEqual(['cannot read /s: permission denied', 'cannot read /s: it is a directory, not a file', 'cannot read /s: EIO: raw text']);
+    expect(messages).toEqual([
+      'cannot read /s: permission denied',
+      'cannot read /s: it is a directory, not a file',
+      'cannot read /s: EIO: raw text',
+    ]);
   });
 
   it('does not treat _FILE as special for a setting that is not a secret, and says so', () => {
-    const result = check({ ...VALID_SECRETS, GYRE_HOSTNAME_FILE: '/etc/hostname' }, 'serve', { '/etc/hostname': 'ci.example.com' });
+    const result = check({ ...VALID_SECRETS, GYRE_HOSTNAME_FILE: '/etc/hostname' }, 'serve', {
+      '/etc/hostname': 'ci.example.com',
+    });
     expect(result.settings?.hostname).toBe('localhost');
-    expect(result.warnings).toEqual(['GYRE_HOSTNAME_FILE is ignored: only secrets can be read from a file, and GYRE_HOSTNAME is not one; set GYRE_HOSTNAME directly']);
+    expect(result.warnings).toEqual([
+      'GYRE_HOSTNAME_FILE is ignored: only secrets can be read from a file, and GYRE_HOSTNAME is not one; set GYRE_HOSTNAME directly',
+    ]);
   });
 
   it('reads settings whose own name ends in _FILE as plain paths, never opening them', () => {
-    const result = check({ ...VALID_SECRETS, GYRE_TLS_CERT_FILE: '/etc/gyre/cert.pem', GYRE_TLS_KEY_FILE: '/etc/gyre/key.pem' }, 'serve');
+    const result = check(
+      { ...VALID_SECRETS, GYRE_TLS_CERT_FILE: '/etc/gyre/cert.pem', GYRE_TLS_KEY_FILE: '/etc/gyre/key.pem' },
+      'serve',
+    );
     expect(result.problems).toEqual([]);
     expect(result.settings?.tls).toEqual({ certFile: '/etc/gyre/cert.pem', keyFile: '/etc/gyre/key.pem' });
   });

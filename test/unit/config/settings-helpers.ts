@@ -4,7 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { checkSettings, parseEnvFile, type SettingsCheck, type SettingsPurpose, type SettingsSource } from '../../../src/config/index.js';
+import {
+  checkSettings,
+  parseEnvFile,
+  type SettingsCheck,
+  type SettingsPurpose,
+  type SettingsSource,
+} from '../../../src/config/index.js';
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/env/', import.meta.url));
 
@@ -18,7 +24,10 @@ export const VALID_SECRETS = {
 } as const;
 
 /** Settings a builder needs. */
-export const VALID_AGENT = { GYRE_JOIN_SECRET: VALID_SECRETS.GYRE_JOIN_SECRET, GYRE_SERVICES_URL: 'http://10.0.0.5' } as const;
+export const VALID_AGENT = {
+  GYRE_JOIN_SECRET: VALID_SECRETS.GYRE_JOIN_SECRET,
+  GYRE_SERVICES_URL: 'http://10.0.0.5',
+} as const;
 
 /** A source of inline variables; `files` answers `NAME_FILE` reads, any other path is ENOENT. */
 export function sourceOf(values: Record<string, string>, files: Record<string, string> = {}): SettingsSource {
@@ -27,14 +36,19 @@ export function sourceOf(values: Record<string, string>, files: Record<string, s
     values,
     readFile: (path) => {
       const content = files[path];
-      if (content === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
+      if (content === undefined)
+        throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
       return content;
     },
   };
 }
 
 /** Checks inline variables for a purpose. */
-export function check(values: Record<string, string>, purpose: SettingsPurpose, files?: Record<string, string>): SettingsCheck {
+export function check(
+  values: Record<string, string>,
+  purpose: SettingsPurpose,
+  files?: Record<string, string>,
+): SettingsCheck {
   return checkSettings(sourceOf(values, files), purpose);
 }
 

@@ -1,17 +1,28 @@
 import { describe, expect, it } from '@jest/globals';
-import { metaOf, renderSettingsTable, replaceSettingsTable, secretSettingNames, settingNames } from '../../../src/config/index.js';
+import {
+  metaOf,
+  renderSettingsTable,
+  replaceSettingsTable,
+  secretSettingNames,
+  settingNames,
+} from '../../../src/config/index.js';
 import { SETTINGS_TABLE_BEGIN, SETTINGS_TABLE_END } from '../../../src/config/settings-table.js';
 
 describe('the settings table', () => {
   it('has one row per setting, in schema order, with its default', () => {
-    const rows = renderSettingsTable().split('\n').filter((line) => line.startsWith('| `'));
+    const rows = renderSettingsTable()
+      .split('\n')
+      .filter((line) => line.startsWith('| `'));
     expect(rows.map((row) => /^\| `([A-Z_]+)`/.exec(row)?.[1])).toEqual(settingNames);
-    expect(rows[0]).toBe(`| \`GYRE_HOSTNAME\` | \`localhost\` | services |  | ${metaOf('GYRE_HOSTNAME').description} |`);
+    expect(rows[0]).toBe(
+      `| \`GYRE_HOSTNAME\` | \`localhost\` | services |  | ${metaOf('GYRE_HOSTNAME').description} |`,
+    );
   });
 
   it('marks every secret as readable from _FILE', () => {
     const table = renderSettingsTable();
-    for (const name of secretSettingNames) expect(table).toMatch(new RegExp(`\\| \`${name}\`[^|]* \\|[^\\n]*\\| yes \\(or \`_FILE\`\\) \\|`));
+    for (const name of secretSettingNames)
+      expect(table).toMatch(new RegExp(`\\| \`${name}\`[^|]* \\|[^\\n]*\\| yes \\(or \`_FILE\`\\) \\|`));
   });
 
   it('replaces only what lies between the markers', () => {

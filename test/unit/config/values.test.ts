@@ -28,12 +28,14 @@ describe('parseMemorySize', () => {
 });
 
 describe('formatMemorySize', () => {
-  it.each([4 * GiB, 1536 * MiB, 64 * KiB, 2 * 1024 * GiB, 1000])('writes %d bytes so that parseMemorySize reads them back', (bytes) => {
-    expect(parseMemorySize(formatMemorySize(bytes))).toBe(bytes);
-  });
+  it.each([4 * GiB, 1536 * MiB, 64 * KiB, 2 * 1024 * GiB, 1000])(
+    'writes %d bytes so that parseMemorySize reads them back',
+    (bytes) => {
+      expect(parseMemorySize(formatMemorySize(bytes))).toBe(bytes);
+    },
+  );
 
   it('uses the largest exact unit', () => {
     expect([4 * GiB, 1536 * MiB, 1000].map(formatMemorySize)).toEqual(['4G', '1536M', '1000']);
   });
 });
-

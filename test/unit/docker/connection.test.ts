@@ -14,7 +14,16 @@ beforeEach(() => {
 afterEach(() => temp.remove());
 
 // docker-modem merges DOCKER_HOST and friends under its options; every one must be set.
-const unset = { socketPath: undefined, host: undefined, port: undefined, protocol: undefined, username: undefined, ca: undefined, cert: undefined, key: undefined };
+const unset = {
+  socketPath: undefined,
+  host: undefined,
+  port: undefined,
+  protocol: undefined,
+  username: undefined,
+  ca: undefined,
+  cert: undefined,
+  key: undefined,
+};
 
 describe('connectionOptions', () => {
   it('connects to a unix socket and nothing else, whatever DOCKER_HOST says', () => {
@@ -24,24 +33,52 @@ describe('connectionOptions', () => {
   });
 
   it('speaks plain http to a tcp:// host without TLS', () => {
-    expect(connectionOptions({ kind: 'tcp', address: '10.0.0.5', port: 2375 }, {})).toEqual({ ...unset, host: '10.0.0.5', port: 2375, protocol: 'http' });
+    expect(connectionOptions({ kind: 'tcp', address: '10.0.0.5', port: 2375 }, {})).toEqual({
+      ...unset,
+      host: '10.0.0.5',
+      port: 2375,
+      protocol: 'http',
+    });
   });
 
   it('speaks https with the TLS files of a tcp:// host', () => {
     const [caFile, certFile, keyFile] = ['ca', 'cert', 'key'].map((name) => temp.write(`${name}.pem`, `${name} pem`));
-    const options = connectionOptions({ kind: 'tcp', address: '10.0.0.5', port: 2376, tls: { caFile, certFile, keyFile, verify: true } }, {});
-    expect(options).toEqual({ ...unset, host: '10.0.0.5', port: 2376, protocol: 'https', ca: Buffer.from('ca pem'), cert: Buffer.from('cert pem'), key: Buffer.from('key pem') });
+    const options = connectionOptions(
+      { kind: 'tcp', address: '10.0.0.5', port: 2376, tls: { caFile, certFile, keyFile, verify: true } },
+      {},
+    );
+    expect(options).toEqual({
+      ...unset,
+      host: '10.0.0.5',
+      port: 2376,
+      protocol: 'https',
+      ca: Buffer.from('ca pem'),
+      cert: Buffer.from('cert pem'),
+      key: Buffer.from('key pem'),
+    });
   });
 
   it("skips certificate checks only for a context's SkipTLSVerify, through an agent", () => {
-    const options = connectionOptions({ kind: 'context', name: 'lab', endpoint: { kind: 'tcp', address: 'lab.internal', port: 2376, tls: { verify: false } } }, {});
+    const options = connectionOptions(
+      {
+        kind: 'context',
+        name: 'lab',
+        endpoint: { kind: 'tcp', address: 'lab.internal', port: 2376, tls: { verify: false } },
+      },
+      {},
+    );
     expect(options.protocol).toBe('https');
     expect(options.agent).toBeInstanceOf(HttpsAgent);
     expect(options.agent?.options.rejectUnauthorized).toBe(false);
   });
 
   it('names a TLS file that vanished after the host was resolved', () => {
-    expect(() => connectionOptions({ kind: 'tcp', address: '10.0.0.5', port: 2376, tls: { caFile: '/nowhere/ca.pem', verify: true } }, {})).toThrow(/Cannot read the TLS file \/nowhere\/ca\.pem/);
+    expect(() =>
+      connectionOptions(
+        { kind: 'tcp', address: '10.0.0.5', port: 2376, tls: { caFile: '/nowhere/ca.pem', verify: true } },
+        {},
+      ),
+    ).toThrow(/Cannot read the TLS file \/nowhere\/ca\.pem/);
   });
 
   it('logs in over ssh with the agent, checking the host key against known_hosts', () => {
@@ -52,7 +89,17 @@ describe('connectionOptions', () => {
       { HOME: join(temp.path, 'home'), SSH_AUTH_SOCK: '/tmp/agent.sock' },
     );
     expect(options).toEqual(
-      expect.objectContaining({ ...unset, protocol: 'ssh', host: 'builder-1', port: 2222, username: 'ci', sshOptions: expect.objectContaining({ agent: '/tmp/agent.sock', algorithms: { serverHostKey: ['ssh-ed25519'] } }) }),
+      expect.objectContaining({
+        ...unset,
+        protocol: 'ssh',
+        host: 'builder-1',
+        port: 2222,
+        username: 'ci',
+        sshOptions: expect.objectContaining({
+          agent: '/tmp/agent.sock',
+          algorithms: { serverHostKey: ['ssh-ed25519'] },
+        }),
+      }),
     );
     const verify = options.sshOptions?.hostVerifier as (key: Buffer) => boolean;
     expect(verify(hostKey)).toBe(true);
@@ -76,7 +123,11 @@ describe('createDockerClient', () => {
   });
 
   it('fails before connecting when the ssh host is unknown', () => {
-    const create = () => createDockerClient({ kind: 'ssh', address: 'builder-9', port: 22 }, { HOME: join(temp.path, 'home'), SSH_AUTH_SOCK: '/tmp/agent.sock' });
+    const create = () =>
+      createDockerClient(
+        { kind: 'ssh', address: 'builder-9', port: 22 },
+        { HOME: join(temp.path, 'home'), SSH_AUTH_SOCK: '/tmp/agent.sock' },
+      );
     expect(create).toThrow(InvalidInputError);
     expect(create).toThrow(GyreError);
   });

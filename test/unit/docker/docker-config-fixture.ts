@@ -20,12 +20,23 @@ export class TempDir {
   dockerConfig(contexts: readonly ContextFixture[], currentContext?: string, relative = 'docker'): string {
     const dir = join(this.path, relative);
     mkdirSync(dir, { recursive: true });
-    if (currentContext !== undefined) writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: {}, currentContext }));
+    if (currentContext !== undefined)
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: {}, currentContext }));
     for (const context of contexts) {
       const id = createHash('sha256').update(context.name).digest('hex');
-      const meta = { Name: context.name, Metadata: {}, Endpoints: { docker: { ...(context.host !== undefined && { Host: context.host }), SkipTLSVerify: context.skipTlsVerify ?? false } } };
+      const meta = {
+        Name: context.name,
+        Metadata: {},
+        Endpoints: {
+          docker: {
+            ...(context.host !== undefined && { Host: context.host }),
+            SkipTLSVerify: context.skipTlsVerify ?? false,
+          },
+        },
+      };
       this.write(`${relative}/contexts/meta/${id}/meta.json`, JSON.stringify(meta));
-      for (const file of context.tls ?? []) this.write(`${relative}/contexts/tls/${id}/docker/${file}`, `${file} of ${context.name}\n`);
+      for (const file of context.tls ?? [])
+        this.write(`${relative}/contexts/tls/${id}/docker/${file}`, `${file} of ${context.name}\n`);
     }
     return dir;
   }

@@ -8,7 +8,11 @@ describe('engine JSON message streams', () => {
   });
 
   it('reads every message of a build, including the image id and the error', async () => {
-    const chunks = ['{"stream":"Step 1/2 : FROM x\\n"}\r\n{"aux":{"ID":"sha', '256:abc"}}\n', '{"errorDetail":{"message":"boom"},"error":"boom"}'];
+    const chunks = [
+      '{"stream":"Step 1/2 : FROM x\\n"}\r\n{"aux":{"ID":"sha',
+      '256:abc"}}\n',
+      '{"errorDetail":{"message":"boom"},"error":"boom"}',
+    ];
     const seen: string[] = [];
     const messages = await readJsonMessages(Readable.from(chunks), (m) => seen.push(messageText(m) ?? '-'));
     expect(messages.map((m) => m.aux?.ID).filter(Boolean)).toEqual(['sha256:abc']);

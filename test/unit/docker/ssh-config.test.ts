@@ -25,17 +25,29 @@ Host *
 
 describe('readSshConfig', () => {
   it('takes the first value of each keyword from every matching Host block, with %h as the alias', () => {
-    expect(readSshConfig(config, 'builder-1')).toEqual({ hostName: 'builder-1.ci.example.com', user: 'ci', port: 2222, identityFiles: ['~/.ssh/ci_ed25519', '~/.ssh/id_fallback'] });
+    expect(readSshConfig(config, 'builder-1')).toEqual({
+      hostName: 'builder-1.ci.example.com',
+      user: 'ci',
+      port: 2222,
+      identityFiles: ['~/.ssh/ci_ed25519', '~/.ssh/id_fallback'],
+    });
   });
 
   it('honours negated patterns, `key=value` and quotes, and never applies Match blocks', () => {
     expect(readSshConfig(config, 'builder-old')).toEqual({ port: 22, identityFiles: ['~/.ssh/id_fallback'] });
-    expect(readSshConfig(config, 'quoted')).toEqual({ hostName: '10.0.0.9', port: 22, identityFiles: ['~/.ssh/id_fallback'] });
+    expect(readSshConfig(config, 'quoted')).toEqual({
+      hostName: '10.0.0.9',
+      port: 22,
+      identityFiles: ['~/.ssh/id_fallback'],
+    });
     expect(readSshConfig(config, 'legacy').user).toBeUndefined();
   });
 
   it('applies lines before the first Host to every host, and says nothing for an empty file', () => {
-    expect(readSshConfig('User everyone\nHost x\n  User x-only\n', 'y')).toEqual({ user: 'everyone', identityFiles: [] });
+    expect(readSshConfig('User everyone\nHost x\n  User x-only\n', 'y')).toEqual({
+      user: 'everyone',
+      identityFiles: [],
+    });
     expect(readSshConfig('', 'y')).toEqual({ identityFiles: [] });
   });
 });

@@ -3,7 +3,16 @@ import { parsePs } from '../../../src/orchestrator/compose/compose-project.js';
 
 /** A row as `docker compose ps --format json` prints it, with the fields Gyre does not read. */
 function row(service: string, state: string, health?: string): Record<string, unknown> {
-  return { ID: `id-${service}`, Name: `gyre-${service}-1`, Project: 'gyre', Service: service, State: state, ...(health !== undefined && { Health: health }), ExitCode: 0, Publishers: [] };
+  return {
+    ID: `id-${service}`,
+    Name: `gyre-${service}-1`,
+    Project: 'gyre',
+    Service: service,
+    State: state,
+    ...(health !== undefined && { Health: health }),
+    ExitCode: 0,
+    Publishers: [],
+  };
 }
 
 describe('parsePs', () => {
@@ -27,7 +36,9 @@ describe('parsePs', () => {
   });
 
   it('reads a single service on a single line', () => {
-    expect(parsePs(JSON.stringify(row('agent', 'running', 'healthy')))).toEqual([{ service: 'agent', state: 'running', health: 'healthy' }]);
+    expect(parsePs(JSON.stringify(row('agent', 'running', 'healthy')))).toEqual([
+      { service: 'agent', state: 'running', health: 'healthy' },
+    ]);
   });
 
   it.each([

@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { drainBuilder, planRemove, successorName, waitUntilDrained } from '../../../src/orchestrator/builders/fleet-actions.js';
+import {
+  drainBuilder,
+  planRemove,
+  successorName,
+  waitUntilDrained,
+} from '../../../src/orchestrator/builders/fleet-actions.js';
 import { Workspace } from '../../../src/orchestrator/workspace.js';
 import { ConflictError, NotFoundError, TimeoutError } from '../../../src/shared/errors.js';
 import { FakeGyreApi, fleetBuilder } from './fake-gyre-api.js';
@@ -72,7 +77,13 @@ describe('drainBuilder', () => {
   });
 
   it('fails with a NotFoundError listing the known builders, revoked ones left out, and drains nothing', async () => {
-    const api = new FakeGyreApi([[fleetBuilder({ id: 1, name: 'b0' }), fleetBuilder({ id: 2, name: 'b2' }), fleetBuilder({ id: 3, name: 'old', state: 'revoked' })]]);
+    const api = new FakeGyreApi([
+      [
+        fleetBuilder({ id: 1, name: 'b0' }),
+        fleetBuilder({ id: 2, name: 'b2' }),
+        fleetBuilder({ id: 3, name: 'old', state: 'revoked' }),
+      ],
+    ]);
 
     const drain = drainBuilder(api, 'b9', 600);
 
@@ -110,7 +121,11 @@ describe('waitUntilDrained', () => {
     await jest.advanceTimersByTimeAsync(5_000);
 
     await expect(waiting).resolves.toMatchObject({ id: 7, state: 'drained' });
-    expect(lines).toEqual([`b1: draining, 2 job(s) running, deadline ${deadline}`, `b1: draining, 1 job(s) running, deadline ${deadline}`, 'b1: drained, 0 job(s) running']);
+    expect(lines).toEqual([
+      `b1: draining, 2 job(s) running, deadline ${deadline}`,
+      `b1: draining, 1 job(s) running, deadline ${deadline}`,
+      'b1: drained, 0 job(s) running',
+    ]);
     expect(api.calls).toEqual(['builders', 'builders', 'builders', 'builders']);
   });
 
@@ -124,7 +139,10 @@ describe('waitUntilDrained', () => {
   });
 
   it('fails with a ConflictError when the drain is cancelled (the builder is active again)', async () => {
-    const api = new FakeGyreApi([[fleetBuilder({ id: 7, name: 'b1', state: 'draining', slotsUsed: 1 })], [fleetBuilder({ id: 7, name: 'b1', state: 'active', slotsUsed: 1 })]]);
+    const api = new FakeGyreApi([
+      [fleetBuilder({ id: 7, name: 'b1', state: 'draining', slotsUsed: 1 })],
+      [fleetBuilder({ id: 7, name: 'b1', state: 'active', slotsUsed: 1 })],
+    ]);
 
     const waiting = waitUntilDrained(api, 'b1', () => undefined);
     const outcome = expect(waiting).rejects.toThrow(new ConflictError('the drain of b1 was cancelled while waiting'));
@@ -143,7 +161,10 @@ describe('waitUntilDrained', () => {
   });
 
   it('fails with a NotFoundError when the builder disappears while waiting', async () => {
-    const api = new FakeGyreApi([[fleetBuilder({ id: 7, name: 'b1', state: 'draining', slotsUsed: 1 })], [fleetBuilder({ id: 7, name: 'b1', state: 'revoked' })]]);
+    const api = new FakeGyreApi([
+      [fleetBuilder({ id: 7, name: 'b1', state: 'draining', slotsUsed: 1 })],
+      [fleetBuilder({ id: 7, name: 'b1', state: 'revoked' })],
+    ]);
 
     const waiting = waitUntilDrained(api, 'b1', () => undefined);
     const outcome = expect(waiting).rejects.toThrow(NotFoundError);
@@ -165,13 +186,24 @@ describe('planRemove: checking the builder', () => {
   });
 
   /** Runs only the first step (the check); the others need a Docker host. */
-  async function runCheck(api: FakeGyreApi, name: string, force: boolean, onLine: (line: string) => void = () => undefined): Promise<string> {
+  async function runCheck(
+    api: FakeGyreApi,
+    name: string,
+    force: boolean,
+    onLine: (line: string) => void = () => undefined,
+  ): Promise<string> {
     const [check] = planRemove({ api, workspace, name, force });
     return check!.run(onLine);
   }
 
   it('passes a drained builder whose host the workspace knows, without draining it again', async () => {
-    workspace.saveBuilderHost({ name: 'b1', host: 'tcp://10.0.0.5:2375', apiPort: 7001, servicesUrl: 'http://10.0.0.5', slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 } });
+    workspace.saveBuilderHost({
+      name: 'b1',
+      host: 'tcp://10.0.0.5:2375',
+      apiPort: 7001,
+      servicesUrl: 'http://10.0.0.5',
+      slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 },
+    });
     const api = new FakeGyreApi([[fleetBuilder({ id: 7, name: 'b1', state: 'drained' })]]);
 
     await expect(runCheck(api, 'b1', false)).resolves.toBe('b1 is drained on tcp://10.0.0.5:2375');
@@ -179,7 +211,13 @@ describe('planRemove: checking the builder', () => {
   });
 
   it('passes a lost builder, naming the local host when it was joined without --host', async () => {
-    workspace.saveBuilderHost({ name: 'b1', host: '', apiPort: 7001, servicesUrl: 'http://10.0.0.5', slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 } });
+    workspace.saveBuilderHost({
+      name: 'b1',
+      host: '',
+      apiPort: 7001,
+      servicesUrl: 'http://10.0.0.5',
+      slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 },
+    });
     const api = new FakeGyreApi([[fleetBuilder({ id: 7, name: 'b1', state: 'lost', slotsUsed: 1 })]]);
 
     await expect(runCheck(api, 'b1', false)).resolves.toBe('b1 is lost on the local host');
@@ -187,7 +225,13 @@ describe('planRemove: checking the builder', () => {
   });
 
   it('refuses an active builder without --force, saying how to drain it, and changes nothing', async () => {
-    workspace.saveBuilderHost({ name: 'b1', host: 'tcp://10.0.0.5:2375', apiPort: 7001, servicesUrl: 'http://10.0.0.5', slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 } });
+    workspace.saveBuilderHost({
+      name: 'b1',
+      host: 'tcp://10.0.0.5:2375',
+      apiPort: 7001,
+      servicesUrl: 'http://10.0.0.5',
+      slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 },
+    });
     const api = new FakeGyreApi([[fleetBuilder({ id: 7, name: 'b1', state: 'active', slotsUsed: 2 })]]);
 
     const check = runCheck(api, 'b1', false);
@@ -202,7 +246,13 @@ describe('planRemove: checking the builder', () => {
 
   it('with --force, drains an active builder with a zero deadline and waits until it is drained', async () => {
     jest.useFakeTimers({ now: new Date('2025-03-01T12:00:00.000Z') });
-    workspace.saveBuilderHost({ name: 'b1', host: 'tcp://10.0.0.5:2375', apiPort: 7001, servicesUrl: 'http://10.0.0.5', slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 } });
+    workspace.saveBuilderHost({
+      name: 'b1',
+      host: 'tcp://10.0.0.5:2375',
+      apiPort: 7001,
+      servicesUrl: 'http://10.0.0.5',
+      slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 },
+    });
     const api = new FakeGyreApi([
       [fleetBuilder({ id: 7, name: 'b1', state: 'active', slotsUsed: 2 })],
       [fleetBuilder({ id: 7, name: 'b1', state: 'draining', slotsUsed: 2, drainDeadline: '2025-03-01T12:00:00.000Z' })],
@@ -215,13 +265,25 @@ describe('planRemove: checking the builder', () => {
 
     await expect(check).resolves.toBe('b1 is drained on tcp://10.0.0.5:2375');
     expect(api.calls).toEqual(['builders', 'drain 7 0', 'builders', 'builders']);
-    expect(lines).toEqual(['b1: draining, 2 job(s) running, deadline 2025-03-01T12:00:00.000Z', 'b1: drained, 0 job(s) running']);
+    expect(lines).toEqual([
+      'b1: draining, 2 job(s) running, deadline 2025-03-01T12:00:00.000Z',
+      'b1: drained, 0 job(s) running',
+    ]);
   });
 
   it('with --force, gives up with a TimeoutError when the builder is not drained within two minutes', async () => {
     jest.useFakeTimers({ now: new Date('2025-03-01T12:00:00.000Z') });
-    workspace.saveBuilderHost({ name: 'b1', host: 'tcp://10.0.0.5:2375', apiPort: 7001, servicesUrl: 'http://10.0.0.5', slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 } });
-    const api = new FakeGyreApi([[fleetBuilder({ id: 7, name: 'b1', state: 'active', slotsUsed: 1 })], [fleetBuilder({ id: 7, name: 'b1', state: 'draining', slotsUsed: 1 })]]);
+    workspace.saveBuilderHost({
+      name: 'b1',
+      host: 'tcp://10.0.0.5:2375',
+      apiPort: 7001,
+      servicesUrl: 'http://10.0.0.5',
+      slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 },
+    });
+    const api = new FakeGyreApi([
+      [fleetBuilder({ id: 7, name: 'b1', state: 'active', slotsUsed: 1 })],
+      [fleetBuilder({ id: 7, name: 'b1', state: 'draining', slotsUsed: 1 })],
+    ]);
 
     const check = runCheck(api, 'b1', true);
     const outcome = expect(check).rejects.toThrow(TimeoutError);
@@ -230,7 +292,13 @@ describe('planRemove: checking the builder', () => {
   });
 
   it('fails with a NotFoundError listing the known builders when the name is unknown', async () => {
-    workspace.saveBuilderHost({ name: 'b9', host: '', apiPort: 7001, servicesUrl: 'http://10.0.0.5', slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 } });
+    workspace.saveBuilderHost({
+      name: 'b9',
+      host: '',
+      apiPort: 7001,
+      servicesUrl: 'http://10.0.0.5',
+      slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 },
+    });
     const api = new FakeGyreApi([[fleetBuilder({ id: 1, name: 'b0' }), fleetBuilder({ id: 2, name: 'b1' })]]);
 
     const check = runCheck(api, 'b9', true);
@@ -241,7 +309,13 @@ describe('planRemove: checking the builder', () => {
   });
 
   it('refuses a builder this workspace has no host record for, saying how to remove its stack by hand', async () => {
-    workspace.saveBuilderHost({ name: 'other', host: '', apiPort: 7001, servicesUrl: 'http://10.0.0.5', slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 } });
+    workspace.saveBuilderHost({
+      name: 'other',
+      host: '',
+      apiPort: 7001,
+      servicesUrl: 'http://10.0.0.5',
+      slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 },
+    });
     const api = new FakeGyreApi([[fleetBuilder({ id: 7, name: 'b1', state: 'drained' })]]);
 
     const check = runCheck(api, 'b1', true);

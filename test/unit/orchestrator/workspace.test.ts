@@ -37,7 +37,10 @@ describe('Workspace: the API record', () => {
   it('treats an empty GYRE_API_URL or GYRE_API_TOKEN as unset', () => {
     workspace.saveApi({ url: 'http://10.0.0.5:8080', token: 'gyre_secret' });
 
-    expect(workspace.loadApi({ GYRE_API_URL: '', GYRE_API_TOKEN: '' })).toEqual({ url: 'http://10.0.0.5:8080', token: 'gyre_secret' });
+    expect(workspace.loadApi({ GYRE_API_URL: '', GYRE_API_TOKEN: '' })).toEqual({
+      url: 'http://10.0.0.5:8080',
+      token: 'gyre_secret',
+    });
   });
 
   it('loads what it saved', () => {
@@ -60,13 +63,25 @@ describe('Workspace: the API record', () => {
   it('lets GYRE_API_URL and GYRE_API_TOKEN take precedence over the saved record', () => {
     workspace.saveApi({ url: 'http://10.0.0.5:8080', token: 'saved' });
 
-    expect(workspace.loadApi({ GYRE_API_URL: 'https://gyre.example.com', GYRE_API_TOKEN: 'from-env' })).toEqual({ url: 'https://gyre.example.com', token: 'from-env' });
-    expect(workspace.loadApi({ GYRE_API_TOKEN: 'from-env' })).toEqual({ url: 'http://10.0.0.5:8080', token: 'from-env' });
-    expect(workspace.loadApi({ GYRE_API_URL: 'https://gyre.example.com' })).toEqual({ url: 'https://gyre.example.com', token: 'saved' });
+    expect(workspace.loadApi({ GYRE_API_URL: 'https://gyre.example.com', GYRE_API_TOKEN: 'from-env' })).toEqual({
+      url: 'https://gyre.example.com',
+      token: 'from-env',
+    });
+    expect(workspace.loadApi({ GYRE_API_TOKEN: 'from-env' })).toEqual({
+      url: 'http://10.0.0.5:8080',
+      token: 'from-env',
+    });
+    expect(workspace.loadApi({ GYRE_API_URL: 'https://gyre.example.com' })).toEqual({
+      url: 'https://gyre.example.com',
+      token: 'saved',
+    });
   });
 
   it('needs no saved record when both variables are set', () => {
-    expect(workspace.loadApi({ GYRE_API_URL: 'https://gyre.example.com', GYRE_API_TOKEN: 'from-env' })).toEqual({ url: 'https://gyre.example.com', token: 'from-env' });
+    expect(workspace.loadApi({ GYRE_API_URL: 'https://gyre.example.com', GYRE_API_TOKEN: 'from-env' })).toEqual({
+      url: 'https://gyre.example.com',
+      token: 'from-env',
+    });
   });
 
   it('has no record when only one of the variables is set and nothing is saved', () => {
@@ -78,7 +93,9 @@ describe('Workspace: the API record', () => {
     workspace.saveApi({ url: 'http://10.0.0.5:8080/', token: 'saved' });
 
     expect(workspace.loadApi(noEnv)?.url).toBe('http://10.0.0.5:8080');
-    expect(workspace.loadApi({ GYRE_API_URL: 'https://gyre.example.com/gyre//' })?.url).toBe('https://gyre.example.com/gyre');
+    expect(workspace.loadApi({ GYRE_API_URL: 'https://gyre.example.com/gyre//' })?.url).toBe(
+      'https://gyre.example.com/gyre',
+    );
   });
 
   it('fails with a GyreError naming api.json when it is damaged', () => {
@@ -92,8 +109,21 @@ describe('Workspace: the API record', () => {
 });
 
 describe('Workspace: builder host records', () => {
-  const b1 = { name: 'b1', host: 'tcp://10.0.0.7:2376', tls: { tlsCa: '/certs/ca.pem', tlsCert: '/certs/cert.pem', tlsKey: '/certs/key.pem' }, apiPort: 7001, servicesUrl: 'http://10.0.0.5', slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 } };
-  const b2 = { name: 'b2', host: '', apiPort: 7002, servicesUrl: 'http://10.0.0.5', slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 } };
+  const b1 = {
+    name: 'b1',
+    host: 'tcp://10.0.0.7:2376',
+    tls: { tlsCa: '/certs/ca.pem', tlsCert: '/certs/cert.pem', tlsKey: '/certs/key.pem' },
+    apiPort: 7001,
+    servicesUrl: 'http://10.0.0.5',
+    slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 },
+  };
+  const b2 = {
+    name: 'b2',
+    host: '',
+    apiPort: 7002,
+    servicesUrl: 'http://10.0.0.5',
+    slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 },
+  };
 
   it('keeps each builder in a folder of its own and reads its record back as saved', () => {
     workspace.saveBuilderHost(b1);
@@ -130,9 +160,23 @@ describe('Workspace: builder host records', () => {
 
   it('replaces the record when a builder is saved again', () => {
     workspace.saveBuilderHost(b2);
-    workspace.saveBuilderHost({ ...b2, host: 'ssh://ci@builder-2', apiPort: 7003, servicesUrl: 'http://10.0.0.5', slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 } });
+    workspace.saveBuilderHost({
+      ...b2,
+      host: 'ssh://ci@builder-2',
+      apiPort: 7003,
+      servicesUrl: 'http://10.0.0.5',
+      slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 },
+    });
 
-    expect(workspace.builderHosts()).toEqual([{ name: 'b2', host: 'ssh://ci@builder-2', apiPort: 7003, servicesUrl: 'http://10.0.0.5', slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 } }]);
+    expect(workspace.builderHosts()).toEqual([
+      {
+        name: 'b2',
+        host: 'ssh://ci@builder-2',
+        apiPort: 7003,
+        servicesUrl: 'http://10.0.0.5',
+        slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 },
+      },
+    ]);
   });
 
   it('forgets a builder: its record and its folder are gone, the others stay', () => {

@@ -13,15 +13,26 @@ describe('computeCapacity', () => {
     // The source docs' "6 CPUs / 10 GB" host: CPUs allow 2, memory only 1 (see README design notes).
     { cpus: 6, memGiB: 10, slots: 1 },
   ])('gives $slots slots on a host with $cpus CPUs and $memGiB GiB', ({ cpus, memGiB, slots }) => {
-    expect(computeCapacity({ cpus, memoryBytes: memGiB * GiB }, defaults)).toEqual({ ...defaults, slots, explicit: false });
+    expect(computeCapacity({ cpus, memoryBytes: memGiB * GiB }, defaults)).toEqual({
+      ...defaults,
+      slots,
+      explicit: false,
+    });
   });
 
   it('lets an explicit slot count win over the computed one', () => {
-    expect(computeCapacity({ cpus: 2, memoryBytes: 2 * GiB }, { ...defaults, slots: 1, slotCpus: 0 })).toEqual({ slots: 1, slotCpus: 0, slotMemoryBytes: 4 * GiB, explicit: true });
+    expect(computeCapacity({ cpus: 2, memoryBytes: 2 * GiB }, { ...defaults, slots: 1, slotCpus: 0 })).toEqual({
+      slots: 1,
+      slotCpus: 0,
+      slotMemoryBytes: 4 * GiB,
+      explicit: true,
+    });
   });
 
   it('bounds slots by memory alone when slots have no CPU limit', () => {
-    expect(computeCapacity({ cpus: 2, memoryBytes: 24 * GiB }, { slotCpus: 0, slotMemoryBytes: 4 * GiB }).slots).toBe(5);
+    expect(computeCapacity({ cpus: 2, memoryBytes: 24 * GiB }, { slotCpus: 0, slotMemoryBytes: 4 * GiB }).slots).toBe(
+      5,
+    );
   });
 
   it('explains why a host is too small for one slot and how to run anyway', () => {

@@ -10,12 +10,20 @@ const options = { version: '0.1.0' };
 
 describe('rendering broken templates', () => {
   it('fails, naming the template, when it refers to a value the model lacks (strict mode)', () => {
-    const broken = { ...templates, services: templates.services.replace('{{json images.app}}', '{{json images.missing}}') };
-    expect(() => renderServicesStack(settings, broken, options)).toThrow(/template for services.yml failed to render: json helper got an undefined value at line \d+/);
+    const broken = {
+      ...templates,
+      services: templates.services.replace('{{json images.app}}', '{{json images.missing}}'),
+    };
+    expect(() => renderServicesStack(settings, broken, options)).toThrow(
+      /template for services.yml failed to render: json helper got an undefined value at line \d+/,
+    );
   });
 
   it('rejects output that is not valid Compose, with the path of each problem', () => {
-    const broken = { ...templates, services: templates.services.replace('restart: unless-stopped', 'restart: unless-stopped\n    restrat: always') };
+    const broken = {
+      ...templates,
+      services: templates.services.replace('restart: unless-stopped', 'restart: unless-stopped\n    restrat: always'),
+    };
     const render = () => renderServicesStack(settings, broken, options);
     expect(render).toThrow(InvalidInputError);
     expect(render).toThrow(/\/services\/db: must NOT have additional properties "restrat"/);

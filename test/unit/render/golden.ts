@@ -11,7 +11,8 @@ const GOLDEN_DIR = join(import.meta.dirname, '../../fixtures/render');
 export function expectGolden(name: string, actual: string): void {
   const path = join(GOLDEN_DIR, name);
   if (process.env['UPDATE_GOLDEN'] === '1' || !existsSync(path)) {
-    if (process.env['CI'] === 'true') throw new Error(`golden file ${path} is missing; render it locally with UPDATE_GOLDEN=1 and commit it`);
+    if (process.env['CI'] === 'true')
+      throw new Error(`golden file ${path} is missing; render it locally with UPDATE_GOLDEN=1 and commit it`);
     writeFileSync(path, actual);
   }
   expect(actual).toBe(readFileSync(path, 'utf8'));

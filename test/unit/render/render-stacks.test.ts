@@ -35,16 +35,27 @@ describe('renderServicesStack', () => {
   });
 
   it('renders the same text for the same settings (deterministic)', () => {
-    const values = { GYRE_HTTP_PROXY: 'http://proxy:3128', GYRE_EXTRA_CA_CERTS_FILE: '/etc/ca.pem', GYRE_HOSTNAME: 'ci.example.com' };
+    const values = {
+      GYRE_HTTP_PROXY: 'http://proxy:3128',
+      GYRE_EXTRA_CA_CERTS_FILE: '/etc/ca.pem',
+      GYRE_HOSTNAME: 'ci.example.com',
+    };
     expect(services(values).text).toBe(services({ ...values }).text);
   });
 
   it('publishes HTTPS and mounts the certificate and key when TLS is on', () => {
-    const rendered = services({ GYRE_TLS_CERT_FILE: '/etc/gyre/cert.pem', GYRE_TLS_KEY_FILE: '/etc/gyre/key.pem', GYRE_HOSTNAME: 'ci.example.com' });
+    const rendered = services({
+      GYRE_TLS_CERT_FILE: '/etc/gyre/cert.pem',
+      GYRE_TLS_KEY_FILE: '/etc/gyre/key.pem',
+      GYRE_HOSTNAME: 'ci.example.com',
+    });
     expectGolden('services-tls.yml', rendered.text);
     const app = serviceOf(rendered.text, 'app');
     expect(app.ports).toEqual(['0.0.0.0:80:80', '0.0.0.0:443:443', '0.0.0.0:8800:8800']);
-    expect(app.environment).toMatchObject({ GYRE_PUBLIC_URL: 'https://ci.example.com', GYRE_TLS_KEY_FILE: '/run/secrets/gyre_tls_key' });
+    expect(app.environment).toMatchObject({
+      GYRE_PUBLIC_URL: 'https://ci.example.com',
+      GYRE_TLS_KEY_FILE: '/run/secrets/gyre_tls_key',
+    });
     expect(rendered.secrets.find((s) => s.name === 'gyre_tls_key')?.file).toBe('/etc/gyre/key.pem');
   });
 
@@ -61,10 +72,18 @@ describe('renderServicesStack', () => {
   });
 
   it('passes proxies in both spellings and turns on Node fetch proxy support', () => {
-    const rendered = services({ GYRE_HTTP_PROXY: 'http://proxy:3128', GYRE_HTTPS_PROXY: 'http://proxy:3129', GYRE_NO_PROXY: 'localhost,.internal' });
+    const rendered = services({
+      GYRE_HTTP_PROXY: 'http://proxy:3128',
+      GYRE_HTTPS_PROXY: 'http://proxy:3129',
+      GYRE_NO_PROXY: 'localhost,.internal',
+    });
     expectGolden('services-proxy.yml', rendered.text);
     expect(serviceOf(rendered.text, 'app').environment).toMatchObject({
-      HTTP_PROXY: 'http://proxy:3128', http_proxy: 'http://proxy:3128', HTTPS_PROXY: 'http://proxy:3129', NO_PROXY: 'localhost,.internal', NODE_USE_ENV_PROXY: '1',
+      HTTP_PROXY: 'http://proxy:3128',
+      http_proxy: 'http://proxy:3128',
+      HTTPS_PROXY: 'http://proxy:3129',
+      NO_PROXY: 'localhost,.internal',
+      NODE_USE_ENV_PROXY: '1',
     });
   });
 
@@ -76,11 +95,16 @@ describe('renderServicesStack', () => {
     expect(Object.keys(doc.volumes)).toEqual(['gyre-data']);
     expect(doc.services['app']!.depends_on).toBeUndefined();
     expect(rendered.text).not.toContain('db.internal');
-    expect(rendered.secrets.find((s) => s.name === 'gyre_database_url')?.value).toBe('postgres://gyre:pw@db.internal:5432/gyre');
+    expect(rendered.secrets.find((s) => s.name === 'gyre_database_url')?.value).toBe(
+      'postgres://gyre:pw@db.internal:5432/gyre',
+    );
   });
 
   it('uses the configured image names', () => {
-    const text = services({ GYRE_APP_IMAGE: 'registry.example.com/gyre/app:9', GYRE_DB_IMAGE: 'registry.example.com/pg:15' }).text;
+    const text = services({
+      GYRE_APP_IMAGE: 'registry.example.com/gyre/app:9',
+      GYRE_DB_IMAGE: 'registry.example.com/pg:15',
+    }).text;
     expect(serviceOf(text, 'app').image).toBe('registry.example.com/gyre/app:9');
     expect(serviceOf(text, 'db').image).toBe('registry.example.com/pg:15');
   });
@@ -93,9 +117,15 @@ describe('renderServicesStack', () => {
 
   it('keeps secret values out of the Compose file', () => {
     const secret = 'S3cret-value-that-must-not-leak-0123456789';
-    const rendered = services({ GYRE_JOIN_SECRET: secret, GYRE_DB_PASSWORD: `${secret}-db`, GYRE_SESSION_SECRET: `${secret}-session` });
+    const rendered = services({
+      GYRE_JOIN_SECRET: secret,
+      GYRE_DB_PASSWORD: `${secret}-db`,
+      GYRE_SESSION_SECRET: `${secret}-session`,
+    });
     expect(rendered.text).not.toContain(secret);
-    expect(rendered.secrets.map((s) => s.value)).toEqual(expect.arrayContaining([secret, `${secret}-db`, `${secret}-session`]));
+    expect(rendered.secrets.map((s) => s.value)).toEqual(
+      expect.arrayContaining([secret, `${secret}-db`, `${secret}-session`]),
+    );
   });
 });
 
@@ -105,10 +135,20 @@ describe('renderBuilderStack', () => {
   });
 
   it('passes capacity overrides, including the CircleCI aliases, to the agent', () => {
-    const rendered = builder({ CIRCLE_NUM_CONTAINERS: '3', CIRCLE_CONTAINER_CPUS: '0', CIRCLE_CONTAINER_MEMORY_LIMIT: '6G', SERVICES_PRIVATE_IP: '10.0.0.5', GYRE_BUILDER_NAME: 'b1' });
+    const rendered = builder({
+      CIRCLE_NUM_CONTAINERS: '3',
+      CIRCLE_CONTAINER_CPUS: '0',
+      CIRCLE_CONTAINER_MEMORY_LIMIT: '6G',
+      SERVICES_PRIVATE_IP: '10.0.0.5',
+      GYRE_BUILDER_NAME: 'b1',
+    });
     expectGolden('builder-capacity.yml', rendered.text);
     expect(serviceOf(rendered.text, 'agent').environment).toMatchObject({
-      GYRE_BUILDER_SLOTS: '3', GYRE_SLOT_CPUS: '0', GYRE_SLOT_MEMORY: '6G', GYRE_SERVICES_URL: 'http://10.0.0.5', GYRE_BUILDER_NAME: 'b1',
+      GYRE_BUILDER_SLOTS: '3',
+      GYRE_SLOT_CPUS: '0',
+      GYRE_SLOT_MEMORY: '6G',
+      GYRE_SERVICES_URL: 'http://10.0.0.5',
+      GYRE_BUILDER_NAME: 'b1',
     });
     expect(rendered.projectName).toBe('gyre-builder-b1');
   });
@@ -121,11 +161,17 @@ describe('renderBuilderStack', () => {
     const rendered = builder({ GYRE_EXTRA_CA_CERTS_FILE: '/etc/ca.pem' });
     const agent = serviceOf(rendered.text, 'agent');
     expect(agent.secrets).toEqual(['gyre_join_secret']);
-    expect(agent.environment).toMatchObject({ GYRE_JOIN_SECRET_FILE: '/run/secrets/gyre_join_secret', NODE_EXTRA_CA_CERTS: '/etc/gyre/extra-ca.pem' });
+    expect(agent.environment).toMatchObject({
+      GYRE_JOIN_SECRET_FILE: '/run/secrets/gyre_join_secret',
+      NODE_EXTRA_CA_CERTS: '/etc/gyre/extra-ca.pem',
+    });
   });
 
-  it('for a remote host, reads the join secret from Compose\'s environment and writes no secret file', () => {
-    const rendered = renderBuilderStack(settingsFrom({ GYRE_JOIN_SECRET: 'j'.repeat(40) }), templates, { ...options, joinSecretSource: 'environment' });
+  it("for a remote host, reads the join secret from Compose's environment and writes no secret file", () => {
+    const rendered = renderBuilderStack(settingsFrom({ GYRE_JOIN_SECRET: 'j'.repeat(40) }), templates, {
+      ...options,
+      joinSecretSource: 'environment',
+    });
     const document = parse(rendered.text) as { secrets: Record<string, unknown> };
     expect(document.secrets).toEqual({ gyre_join_secret: { environment: 'GYRE_JOIN_SECRET' } });
     expect(rendered.secrets).toEqual([]);
@@ -133,7 +179,10 @@ describe('renderBuilderStack', () => {
   });
 
   it('gives a second builder on the same host its own local API port, in the command and the health check', () => {
-    const agent = serviceOf(renderBuilderStack(settingsFrom({}), templates, { ...options, agentApiPort: 7624 }).text, 'agent') as ComposeService & { command: string[]; healthcheck: { test: string[] } };
+    const agent = serviceOf(
+      renderBuilderStack(settingsFrom({}), templates, { ...options, agentApiPort: 7624 }).text,
+      'agent',
+    ) as ComposeService & { command: string[]; healthcheck: { test: string[] } };
     expect(agent.command).toEqual(['agent', '--api-port', '7624']);
     expect(agent.healthcheck.test.slice(-2)).toEqual(['7624', '/healthz']);
   });

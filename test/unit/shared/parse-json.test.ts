@@ -8,8 +8,11 @@ describe('parseJsonFrom', () => {
   });
 
   it('says who answered with something else, and how it starts', () => {
-    const parse = () => parseJsonFrom('<html>Bad gateway</html>', 'the Gyre API at http://ci, asked GET /api/v1/builders,');
+    const parse = () =>
+      parseJsonFrom('<html>Bad gateway</html>', 'the Gyre API at http://ci, asked GET /api/v1/builders,');
     expect(parse).toThrow(UnavailableError);
-    expect(parse).toThrow('the Gyre API at http://ci, asked GET /api/v1/builders, did not answer with JSON but with "<html>Bad gateway</html>"');
+    expect(parse).toThrow(
+      'the Gyre API at http://ci, asked GET /api/v1/builders, did not answer with JSON but with "<html>Bad gateway</html>"',
+    );
   });
 });

@@ -12,13 +12,15 @@ const FRESH_BRIDGE = [
 ].join('\n');
 
 describe('defaultGatewayOf', () => {
-  it('reads the default route\'s gateway in host byte order', () => {
+  it("reads the default route's gateway in host byte order", () => {
     expect(defaultGatewayOf(FRESH_BRIDGE)).toBe('172.17.0.1');
   });
 
   it('finds the default route wherever it stands in the table', () => {
     const [header, defaultRoute, subnetRoute] = FRESH_BRIDGE.split('\n');
-    expect(defaultGatewayOf([header, subnetRoute, defaultRoute!.replace('010011AC', '01011FAC')].join('\n'))).toBe('172.31.1.1');
+    expect(defaultGatewayOf([header, subnetRoute, defaultRoute!.replace('010011AC', '01011FAC')].join('\n'))).toBe(
+      '172.31.1.1',
+    );
   });
 
   it('is undefined for a table without a default route or with an empty gateway', () => {

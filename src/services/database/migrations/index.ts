@@ -12,4 +12,14 @@ import type { Migration } from './migration.js';
 export type { Migration } from './migration.js';
 
 /** Every migration, in order. */
-export const migrations: readonly Migration[] = [initialMigration, pipelineIntakeMigration, buildersAndLeasesMigration, logChunksMigration, usersAndSessionsMigration, commitStatusesMigration, jobsQueuedNotifyMigration, logUsageMigration, builderAndStatusNotifyMigration];
+export const migrations: readonly Migration[] = [
+  initialMigration,
+  pipelineIntakeMigration,
+  buildersAndLeasesMigration,
+  logChunksMigration,
+  usersAndSessionsMigration,
+  commitStatusesMigration,
+  jobsQueuedNotifyMigration,
+  logUsageMigration,
+  builderAndStatusNotifyMigration,
+];

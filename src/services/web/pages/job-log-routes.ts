@@ -4,7 +4,14 @@
  * text the job page shows to readers without JavaScript.
  */
 import type { FastifyInstance } from 'fastify';
-import { closeStreamsOnClose, liveLogSchema, sendLiveLog, toSelection, type LiveLogRequest, type LogStore } from '../../logs/index.js';
+import {
+  closeStreamsOnClose,
+  liveLogSchema,
+  sendLiveLog,
+  toSelection,
+  type LiveLogRequest,
+  type LogStore,
+} from '../../logs/index.js';
 import type { UserPages } from '../user-ui.js';
 import { stripAnsi } from './ansi-text.js';
 import { idParams, requireSessionForData, type IdRequest } from './page-common.js';
@@ -12,31 +19,49 @@ import { idParams, requireSessionForData, type IdRequest } from './page-common.j
 /** The page shows at most this much of a log; the download has it all. */
 export const LOG_PREVIEW_BYTES = 512 * 1024;
 
-const downloadQuery = { type: 'object', additionalProperties: false, properties: { attempt: { type: 'string', pattern: '^(latest|all|[0-9]{1,9})$' } } } as const;
+const downloadQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { attempt: { type: 'string', pattern: '^(latest|all|[0-9]{1,9})$' } },
+} as const;
 
 export const jobLogRoutes: UserPages = (web, parts) => {
   // One hub per scope: it shares a poller among every reader of the same attempt.
-  const hub = parts.logs.createLiveHub({ onError: (error, at) => web.log.warn({ err: error, ...at }, 'live log poll failed') });
+  const hub = parts.logs.createLiveHub({
+    onError: (error, at) => web.log.warn({ err: error, ...at }, 'live log poll failed'),
+  });
   closeStreamsOnClose(web, hub);
-  web.get<LiveLogRequest>('/jobs/:id/log/stream', { preHandler: requireSessionForData, schema: liveLogSchema }, (request, reply) => sendLiveLog(parts.logs, hub, request, reply));
+  web.get<LiveLogRequest>(
+    '/jobs/:id/log/stream',
+    { preHandler: requireSessionForData, schema: liveLogSchema },
+    (request, reply) => sendLiveLog(parts.logs, hub, request, reply),
+  );
   registerDownload(web, parts.logs);
 };
 
 function registerDownload(web: FastifyInstance, logs: LogStore): void {
-  web.get<IdRequest & { Querystring: { attempt?: string } }>('/jobs/:id/log.txt', { preHandler: requireSessionForData, schema: { params: idParams, querystring: downloadQuery } }, async (request, reply) => {
-    const view = await logs.open(request.params.id, toSelection(request.query.attempt));
-    const suffix = view.attempt === 'all' ? 'all-attempts' : `attempt-${view.attempt}`;
-    return reply
-      .type('text/plain; charset=utf-8')
-      .header('content-disposition', `attachment; filename="job-${view.jobId}-${suffix}.log"`)
-      .header('cache-control', 'no-store')
-      .header('content-length', view.size)
-      .send(logs.stream(view));
-  });
+  web.get<IdRequest & { Querystring: { attempt?: string } }>(
+    '/jobs/:id/log.txt',
+    { preHandler: requireSessionForData, schema: { params: idParams, querystring: downloadQuery } },
+    async (request, reply) => {
+      const view = await logs.open(request.params.id, toSelection(request.query.attempt));
+      const suffix = view.attempt === 'all' ? 'all-attempts' : `attempt-${view.attempt}`;
+      return reply
+        .type('text/plain; charset=utf-8')
+        .header('content-disposition', `attachment; filename="job-${view.jobId}-${suffix}.log"`)
+        .header('cache-control', 'no-store')
+        .header('content-length', view.size)
+        .send(logs.stream(view));
+    },
+  );
 }
 
 /** The end of an attempt's stored log as plain text, and whether older output was left out. */
-export async function readLogPreview(logs: LogStore, jobId: number, attempt: number): Promise<{ text: string; cut: boolean }> {
+export async function readLogPreview(
+  logs: LogStore,
+  jobId: number,
+  attempt: number,
+): Promise<{ text: string; cut: boolean }> {
   const view = await logs.open(jobId, attempt);
   const start = Math.max(0, view.size - LOG_PREVIEW_BYTES);
   const chunks = (await logs.stream(view, { start, end: view.size }).toArray()) as Buffer[];

@@ -15,31 +15,45 @@ import { FINAL_JOB_STATES } from '../../pipelines/pipeline-model.js';
 const NOT_STARTED = ['queued', 'blocked'];
 
 export const jobPages: UserPages = (web, parts) => {
-  web.get<IdRequest>('/jobs/:id', { preHandler: requireSignedIn, schema: { params: idParams } }, async (request, reply) => {
-    const job = await parts.pipelines.job(request.params.id);
-    const workflow = await parts.pipelines.workflow(job.workflowId);
-    const pipeline = await parts.pipelines.get(workflow.pipelineId);
-    const project = await parts.projects.get(pipeline.projectId);
-    const waitingBecause = job.state === 'queued' ? await readWaitReason(parts.db, await parts.builders.list(), job.id) : undefined;
-    const log = job.attempt > 0 ? await readLogPreview(parts.logs, job.id, job.attempt) : undefined;
-    return sendPage(reply, parts, 'job', pageModel(request, `${job.name} · ${project.name} #${pipeline.number}`, {
-      job,
-      // Newest first: the attempt that matters is the one running or last run.
-      attempts: [...job.attempts].reverse(),
-      workflow,
-      pipeline: { ...pipeline, shortSha: shortSha(pipeline.sha) },
-      project,
-      waitingBecause,
-      log,
-      notStarted: NOT_STARTED.includes(job.state),
-      finished: FINAL_JOB_STATES.includes(job.state),
-      csrf: request.signedIn?.session.csrfToken,
-    }));
-  });
+  web.get<IdRequest>(
+    '/jobs/:id',
+    { preHandler: requireSignedIn, schema: { params: idParams } },
+    async (request, reply) => {
+      const job = await parts.pipelines.job(request.params.id);
+      const workflow = await parts.pipelines.workflow(job.workflowId);
+      const pipeline = await parts.pipelines.get(workflow.pipelineId);
+      const project = await parts.projects.get(pipeline.projectId);
+      const waitingBecause =
+        job.state === 'queued' ? await readWaitReason(parts.db, await parts.builders.list(), job.id) : undefined;
+      const log = job.attempt > 0 ? await readLogPreview(parts.logs, job.id, job.attempt) : undefined;
+      return sendPage(
+        reply,
+        parts,
+        'job',
+        pageModel(request, `${job.name} · ${project.name} #${pipeline.number}`, {
+          job,
+          // Newest first: the attempt that matters is the one running or last run.
+          attempts: [...job.attempts].reverse(),
+          workflow,
+          pipeline: { ...pipeline, shortSha: shortSha(pipeline.sha) },
+          project,
+          waitingBecause,
+          log,
+          notStarted: NOT_STARTED.includes(job.state),
+          finished: FINAL_JOB_STATES.includes(job.state),
+          csrf: request.signedIn?.session.csrfToken,
+        }),
+      );
+    },
+  );
 
-  web.post<IdRequest>('/jobs/:id/cancel', { preHandler: requireSignedIn, schema: { params: idParams } }, async (request, reply) => {
-    checkCsrf(request);
-    await parts.pipelines.cancelJob(request.params.id);
-    return reply.redirect(`/jobs/${request.params.id}`, 303);
-  });
+  web.post<IdRequest>(
+    '/jobs/:id/cancel',
+    { preHandler: requireSignedIn, schema: { params: idParams } },
+    async (request, reply) => {
+      checkCsrf(request);
+      await parts.pipelines.cancelJob(request.params.id);
+      return reply.redirect(`/jobs/${request.params.id}`, 303);
+    },
+  );
 };

@@ -7,7 +7,11 @@ import type { User } from '../../auth/user-store.js';
 import { AuthError } from '../../api/error-shape.js';
 import { userNav } from '../user-ui.js';
 
-export const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
+export const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'integer', minimum: 1 } },
+} as const;
 
 /** Route types of a page about one thing. */
 export interface IdRequest {
@@ -23,8 +27,16 @@ export function pageModel(request: FastifyRequest, title: string, model: object)
  * A preHandler for routes that scripts call (JSON, the live log): a missing session is a 401,
  * not a redirect to the sign-in page, which a script could not follow anyway.
  */
-export function requireSessionForData(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
-  done(request.signedIn ? undefined : new AuthError(401, 'sign in to Gyre first; this address is read by the pages of the user UI'));
+export function requireSessionForData(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  done: (error?: Error) => void,
+): void {
+  done(
+    request.signedIn
+      ? undefined
+      : new AuthError(401, 'sign in to Gyre first; this address is read by the pages of the user UI'),
+  );
 }
 
 /** The signed-in account; pages behind requireSignedIn always have one on the user port. */

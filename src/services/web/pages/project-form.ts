@@ -25,8 +25,10 @@ export function readProjectForm(body: unknown): ProjectForm {
 
 /** Every problem of the form at once, each naming its field and what it expects. */
 export function checkProjectForm(form: ProjectForm): string[] {
-  return (Object.keys(HINTS) as (keyof ProjectForm)[]).filter((key) => {
-    const rule: { readonly pattern: string; readonly maxLength?: number } = PROJECT_FIELDS[key];
-    return !new RegExp(rule.pattern).test(form[key]) || form[key].length > (rule.maxLength ?? Infinity);
-  }).map((key) => HINTS[key]);
+  return (Object.keys(HINTS) as (keyof ProjectForm)[])
+    .filter((key) => {
+      const rule: { readonly pattern: string; readonly maxLength?: number } = PROJECT_FIELDS[key];
+      return !new RegExp(rule.pattern).test(form[key]) || form[key].length > (rule.maxLength ?? Infinity);
+    })
+    .map((key) => HINTS[key]);
 }

@@ -22,11 +22,21 @@ export const projectPages: UserPages = (web, parts) => {
     checkCsrf(request);
     const form = readProjectForm(request.body);
     const problems = checkProjectForm(form);
-    const again = (status: number, errors: readonly string[]) => sendPage(reply.code(status), parts, 'project-new', pageModel(request, 'Add project', { form, errors }));
+    const again = (status: number, errors: readonly string[]) =>
+      sendPage(reply.code(status), parts, 'project-new', pageModel(request, 'Add project', { form, errors }));
     if (problems.length > 0) return again(400, problems);
     try {
       const { project, webhookSecret } = await parts.projects.create(form);
-      return sendPage(reply.code(201), parts, 'project-created', pageModel(request, `Added ${project.name}`, { project, webhookUrl: webhookUrlOf(await parts.webhookBaseUrl(), project), webhookSecret }));
+      return sendPage(
+        reply.code(201),
+        parts,
+        'project-created',
+        pageModel(request, `Added ${project.name}`, {
+          project,
+          webhookUrl: webhookUrlOf(await parts.webhookBaseUrl(), project),
+          webhookSecret,
+        }),
+      );
     } catch (error) {
       // A taken name is the user's to fix: show the form again with what they typed.
       const [status, body] = describeError(error as Error);
@@ -35,24 +45,43 @@ export const projectPages: UserPages = (web, parts) => {
     }
   });
 
-  web.get<IdRequest & { Querystring: { branch?: string } }>('/projects/:id', { preHandler: requireSignedIn, schema: { params: idParams, querystring: branchQuery } }, async (request, reply) => {
-    const project = await parts.projects.get(request.params.id);
-    const branch = request.query.branch?.trim() || undefined;
-    const pipelines = await parts.pipelines.list(project.id, { limit: 100, ...(branch !== undefined && { branch }) });
-    return sendPage(reply, parts, 'project', pageModel(request, project.name, {
-      project,
-      webhookUrl: webhookUrlOf(await parts.webhookBaseUrl(), project),
-      branch,
-      pipelines: pipelines.map((p) => ({ ...p, shortSha: shortSha(p.sha) })),
-      csrf: request.signedIn?.session.csrfToken,
-    }));
-  });
+  web.get<IdRequest & { Querystring: { branch?: string } }>(
+    '/projects/:id',
+    { preHandler: requireSignedIn, schema: { params: idParams, querystring: branchQuery } },
+    async (request, reply) => {
+      const project = await parts.projects.get(request.params.id);
+      const branch = request.query.branch?.trim() || undefined;
+      const pipelines = await parts.pipelines.list(project.id, { limit: 100, ...(branch !== undefined && { branch }) });
+      return sendPage(
+        reply,
+        parts,
+        'project',
+        pageModel(request, project.name, {
+          project,
+          webhookUrl: webhookUrlOf(await parts.webhookBaseUrl(), project),
+          branch,
+          pipelines: pipelines.map((p) => ({ ...p, shortSha: shortSha(p.sha) })),
+          csrf: request.signedIn?.session.csrfToken,
+        }),
+      );
+    },
+  );
 
-  web.post<IdRequest>('/projects/:id/pipelines', { preHandler: requireSignedIn, schema: { params: idParams } }, async (request, reply) => {
-    checkCsrf(request);
-    const posted = (request.body as { branch?: unknown } | undefined)?.branch;
-    const branch = (typeof posted === 'string' && posted.trim()) || undefined;
-    const pipeline = await triggerPipeline(parts, request.params.id, branch, signedInUser(request).login, 'trigger form');
-    return reply.redirect(`/pipelines/${pipeline.id}`, 303);
-  });
+  web.post<IdRequest>(
+    '/projects/:id/pipelines',
+    { preHandler: requireSignedIn, schema: { params: idParams } },
+    async (request, reply) => {
+      checkCsrf(request);
+      const posted = (request.body as { branch?: unknown } | undefined)?.branch;
+      const branch = (typeof posted === 'string' && posted.trim()) || undefined;
+      const pipeline = await triggerPipeline(
+        parts,
+        request.params.id,
+        branch,
+        signedInUser(request).login,
+        'trigger form',
+      );
+      return reply.redirect(`/pipelines/${pipeline.id}`, 303);
+    },
+  );
 };

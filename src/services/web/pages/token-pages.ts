@@ -16,7 +16,9 @@ export const tokenPages: UserPages = (web, parts) => {
     return pageModel(request, 'API tokens', { tokens, csrf: request.signedIn?.session.csrfToken, ...extra });
   };
 
-  web.get('/tokens', { preHandler: requireSignedIn }, async (request, reply) => sendPage(reply, parts, 'tokens', await show(request, {})));
+  web.get('/tokens', { preHandler: requireSignedIn }, async (request, reply) =>
+    sendPage(reply, parts, 'tokens', await show(request, {})),
+  );
 
   web.post('/tokens', { preHandler: requireSignedIn }, async (request, reply) => {
     checkCsrf(request);
@@ -24,15 +26,28 @@ export const tokenPages: UserPages = (web, parts) => {
     const posted = (request.body as { name?: unknown } | undefined)?.name;
     const name = typeof posted === 'string' ? posted.trim() : '';
     if (!NAME.test(name)) {
-      return sendPage(reply.code(400), parts, 'tokens', await show(request, { error: 'Name: 1 to 100 letters, digits, spaces and . _ -, saying what the token is for (e.g. "deploy script")', name }));
+      return sendPage(
+        reply.code(400),
+        parts,
+        'tokens',
+        await show(request, {
+          error:
+            'Name: 1 to 100 letters, digits, spaces and . _ -, saying what the token is for (e.g. "deploy script")',
+          name,
+        }),
+      );
     }
     const created = await createApiToken(parts.db, name, user.id);
     return sendPage(reply.code(201), parts, 'tokens', await show(request, { created: { ...created, name } }));
   });
 
-  web.post<IdRequest>('/tokens/:id/revoke', { preHandler: requireSignedIn, schema: { params: idParams } }, async (request, reply) => {
-    checkCsrf(request);
-    await revokeUserToken(parts.db, signedInUser(request).id, request.params.id);
-    return reply.redirect('/tokens', 303);
-  });
+  web.post<IdRequest>(
+    '/tokens/:id/revoke',
+    { preHandler: requireSignedIn, schema: { params: idParams } },
+    async (request, reply) => {
+      checkCsrf(request);
+      await revokeUserToken(parts.db, signedInUser(request).id, request.params.id);
+      return reply.redirect('/tokens', 303);
+    },
+  );
 };

@@ -13,7 +13,7 @@ describe('IdentityFile', () => {
     expect(JSON.parse(readFileSync(file.path, 'utf8'))).toMatchObject({ servicesUrl: 'http://10.0.0.5', name: 'b1' });
   });
 
-  it('does not hand one box\'s identity to another box or name', async () => {
+  it("does not hand one box's identity to another box or name", async () => {
     const file = new IdentityFile(mkdtempSync(join(tmpdir(), 'gyre-id-')));
     await file.save('http://10.0.0.5', 'b1', { builderId: 7, credential: 'secret' });
     expect(await file.load('http://10.0.0.6', 'b1')).toBeUndefined();

@@ -25,12 +25,16 @@ describe('LogBuffer', () => {
     expect(writes).toHaveLength(1);
     buffer.acknowledged(8);
     buffer.write(1, Buffer.from('next'));
-    expect(writes.map((w) => w.text)).toEqual(['12345678', expect.stringContaining('[gyre] 7 bytes of this step\'s output was dropped'), 'next']);
+    expect(writes.map((w) => w.text)).toEqual([
+      '12345678',
+      expect.stringContaining("[gyre] 7 bytes of this step's output was dropped"),
+      'next',
+    ]);
     expect(writes[1]!.text).toContain('holds at most 10 bytes');
     expect(buffer.heldBytes).toBe(writes[1]!.text.length + 4);
   });
 
-  it('reports a step\'s drops when the step ends, and every remaining one when the job ends', () => {
+  it("reports a step's drops when the step ends, and every remaining one when the job ends", () => {
     const { writes, sink } = recorder();
     const buffer = new LogBuffer(sink, 4);
     buffer.write(1, Buffer.from('full'));
@@ -45,5 +49,4 @@ describe('LogBuffer', () => {
     buffer.end();
     expect(writes).toHaveLength(3);
   });
-
 });

@@ -1,7 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { BuilderRevokedError, CredentialRefusedError, ProtocolClient, RequestRefusedError, StaleLeaseError } from '../../../../src/builder/agent/protocol-client.js';
+import {
+  BuilderRevokedError,
+  CredentialRefusedError,
+  ProtocolClient,
+  RequestRefusedError,
+  StaleLeaseError,
+} from '../../../../src/builder/agent/protocol-client.js';
 import { BUILDER_REVOKED_CODE, type RegisterRequest } from '../../../../src/protocol/index.js';
 import { UnavailableError } from '../../../../src/shared/errors.js';
 
@@ -9,12 +15,26 @@ import { UnavailableError } from '../../../../src/shared/errors.js';
 let server: Server | undefined;
 
 async function answering(status: number, body: string): Promise<ProtocolClient> {
-  server = createServer((_request, response) => response.writeHead(status, { 'content-type': 'application/json' }).end(body));
+  server = createServer((_request, response) =>
+    response.writeHead(status, { 'content-type': 'application/json' }).end(body),
+  );
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   return new ProtocolClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
 }
 
-const request: RegisterRequest = { facts: { name: 'b', host: 'h', cpus: 2, memoryBytes: 1, dockerVersion: '27', version: 't', slots: 1, slotCpus: 0, slotMemoryBytes: 1 } };
+const request: RegisterRequest = {
+  facts: {
+    name: 'b',
+    host: 'h',
+    cpus: 2,
+    memoryBytes: 1,
+    dockerVersion: '27',
+    version: 't',
+    slots: 1,
+    slotCpus: 0,
+    slotMemoryBytes: 1,
+  },
+};
 
 afterEach(async () => {
   await new Promise((resolve) => server?.close(resolve));
@@ -22,32 +42,41 @@ afterEach(async () => {
 });
 
 describe('ProtocolClient: what a refusal means', () => {
-  it('takes a 403 with the revoked code for a revocation, with the services box\'s message', async () => {
-    const client = await answering(403, JSON.stringify({ error: { code: BUILDER_REVOKED_CODE, message: 'builder b was revoked by an administrator' } }));
+  it("takes a 403 with the revoked code for a revocation, with the services box's message", async () => {
+    const client = await answering(
+      403,
+      JSON.stringify({ error: { code: BUILDER_REVOKED_CODE, message: 'builder b was revoked by an administrator' } }),
+    );
     const refusal = client.register('secret', request);
     await expect(refusal).rejects.toBeInstanceOf(BuilderRevokedError);
     await expect(refusal).rejects.toThrow(/^builder b was revoked by an administrator$/);
   });
 
-  it('does not take any other 403 (a proxy\'s, say) for a revocation', async () => {
+  it("does not take any other 403 (a proxy's, say) for a revocation", async () => {
     const client = await answering(403, '<html>Forbidden by policy</html>');
     const refusal = client.register('secret', request);
     await expect(refusal).rejects.toBeInstanceOf(RequestRefusedError);
     await expect(refusal).rejects.not.toBeInstanceOf(CredentialRefusedError);
   });
 
-  it('takes a 2xx that is not JSON (a proxy\'s page) for no answer, so the call is retried', async () => {
+  it("takes a 2xx that is not JSON (a proxy's page) for no answer, so the call is retried", async () => {
     const client = await answering(200, '<html>Welcome</html>');
     const refusal = client.register('secret', request);
     await expect(refusal).rejects.toBeInstanceOf(UnavailableError);
-    await expect(refusal).rejects.toThrow(/asked POST \/register, did not answer with JSON but with "<html>Welcome<\/html>"/);
+    await expect(refusal).rejects.toThrow(
+      /asked POST \/register, did not answer with JSON but with "<html>Welcome<\/html>"/,
+    );
   });
 
   it('maps 401 to a refused credential', async () => {
-    await expect((await answering(401, '{"error":{"code":"unauthenticated","message":"unknown"}}')).register('s', request)).rejects.toBeInstanceOf(CredentialRefusedError);
+    await expect(
+      (await answering(401, '{"error":{"code":"unauthenticated","message":"unknown"}}')).register('s', request),
+    ).rejects.toBeInstanceOf(CredentialRefusedError);
   });
 
   it('maps 409 to a stale lease', async () => {
-    await expect((await answering(409, '{"error":{"code":"conflict","message":"stale"}}')).register('s', request)).rejects.toBeInstanceOf(StaleLeaseError);
+    await expect(
+      (await answering(409, '{"error":{"code":"conflict","message":"stale"}}')).register('s', request),
+    ).rejects.toBeInstanceOf(StaleLeaseError);
   });
 });

@@ -33,14 +33,19 @@ describe('retryWhileUnavailable', () => {
 
   it('stops retrying once its signal is aborted, with the last "no answer"', async () => {
     const controller = new AbortController();
-    const pending = retryWhileUnavailable(() => Promise.reject(new UnavailableError('down')), { signal: controller.signal });
+    const pending = retryWhileUnavailable(() => Promise.reject(new UnavailableError('down')), {
+      signal: controller.signal,
+    });
     controller.abort(new Error('draining'));
     await expect(pending).rejects.toThrow(new UnavailableError('down'));
   });
 
   it('stops a wait in progress when its signal is aborted', async () => {
     const controller = new AbortController();
-    const pending = retryWhileUnavailable(() => Promise.reject(new UnavailableError('down')), { signal: controller.signal, onRetry: () => controller.abort(new Error('draining')) });
+    const pending = retryWhileUnavailable(() => Promise.reject(new UnavailableError('down')), {
+      signal: controller.signal,
+      onRetry: () => controller.abort(new Error('draining')),
+    });
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
   });
 });

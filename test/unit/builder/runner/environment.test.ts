@@ -5,12 +5,37 @@ import type { RunnerJob, RunStep } from '../../../../src/builder/runner/types.js
 const job: RunnerJob = {
   jobId: 42,
   attempt: 2,
-  spec: { docker: { primary: { image: 'node:24', environment: {} }, services: [] }, resourceClass: { name: 'medium', cpus: 2, memoryMiB: 4096 }, workingDirectory: '~/project', environment: { SHARED: 'job', JOB_ONLY: 'job' }, steps: [] },
-  context: { projectId: 1, projectName: 'acme/widgets', gitUrl: 'https://git.example/acme/widgets.git', sha: 'abc123', branch: 'main', tag: null, pipelineNumber: 7, workflowName: 'build', jobName: 'test', buildUrl: 'https://gyre.example/jobs/42' },
+  spec: {
+    docker: { primary: { image: 'node:24', environment: {} }, services: [] },
+    resourceClass: { name: 'medium', cpus: 2, memoryMiB: 4096 },
+    workingDirectory: '~/project',
+    environment: { SHARED: 'job', JOB_ONLY: 'job' },
+    steps: [],
+  },
+  context: {
+    projectId: 1,
+    projectName: 'acme/widgets',
+    gitUrl: 'https://git.example/acme/widgets.git',
+    sha: 'abc123',
+    branch: 'main',
+    tag: null,
+    pipelineNumber: 7,
+    workflowName: 'build',
+    jobName: 'test',
+    buildUrl: 'https://gyre.example/jobs/42',
+  },
   projectVariables: { SHARED: 'project', PROJECT_ONLY: 'project', CIRCLE_BRANCH: 'overridden' },
 };
 
-const step: RunStep = { type: 'run', name: 'x', command: 'x', environment: { SHARED: 'step' }, background: false, noOutputTimeoutMs: 1000, when: 'on_success' };
+const step: RunStep = {
+  type: 'run',
+  name: 'x',
+  command: 'x',
+  environment: { SHARED: 'step' },
+  background: false,
+  noOutputTimeoutMs: 1000,
+  when: 'on_success',
+};
 
 describe('builtInEnvironment', () => {
   it('exports the CircleCI variables and their GYRE_ equivalents', () => {
@@ -44,7 +69,12 @@ describe('builtInEnvironment', () => {
 describe('stepEnvironment', () => {
   it('lets the step win over the job, the job over the project, and the project over built-ins', () => {
     const env = stepEnvironment(job, step);
-    expect(env).toMatchObject({ SHARED: 'step', JOB_ONLY: 'job', PROJECT_ONLY: 'project', CIRCLE_BRANCH: 'overridden' });
+    expect(env).toMatchObject({
+      SHARED: 'step',
+      JOB_ONLY: 'job',
+      PROJECT_ONLY: 'project',
+      CIRCLE_BRANCH: 'overridden',
+    });
   });
 
   it('renders KEY=value pairs for the exec API', () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { directoryExpression, killStepArgv, parseToolsProbe, shellArgv, stepExecArgv } from '../../../../src/builder/runner/shell.js';
+import {
+  directoryExpression,
+  killStepArgv,
+  parseToolsProbe,
+  shellArgv,
+  stepExecArgv,
+} from '../../../../src/builder/runner/shell.js';
 
 const withBash = { hasBash: true, hasSetsid: true };
 const withoutBash = { hasBash: false, hasSetsid: false };

@@ -30,7 +30,14 @@ describe('serviceAlias', () => {
 
 describe('labels', () => {
   it('labels every object with the job, attempt, builder and the managed marker', () => {
-    expect(jobLabels(7, 2, 'b1')).toEqual({ 'io.gyre.job': '7', 'io.gyre.attempt': '2', 'io.gyre.builder': 'b1', 'io.gyre.managed': 'true' });
-    expect(JSON.parse(managedFilter({ 'io.gyre.job': '7', 'io.gyre.builder': 'b1' }))).toEqual({ label: ['io.gyre.managed=true', 'io.gyre.job=7', 'io.gyre.builder=b1'] });
+    expect(jobLabels(7, 2, 'b1')).toEqual({
+      'io.gyre.job': '7',
+      'io.gyre.attempt': '2',
+      'io.gyre.builder': 'b1',
+      'io.gyre.managed': 'true',
+    });
+    expect(JSON.parse(managedFilter({ 'io.gyre.job': '7', 'io.gyre.builder': 'b1' }))).toEqual({
+      label: ['io.gyre.managed=true', 'io.gyre.job=7', 'io.gyre.builder=b1'],
+    });
   });
 });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadSettings, type Settings } from '../../../../src/config/index.js';
-import { baseImageOf, contentBuildArgs, imageLabels, imageRefOf, nodePackageSpec, sourceBuildArgs } from '../../../../src/orchestrator/images/build-args.js';
+import {
+  baseImageOf,
+  contentBuildArgs,
+  imageLabels,
+  imageRefOf,
+  nodePackageSpec,
+  sourceBuildArgs,
+} from '../../../../src/orchestrator/images/build-args.js';
 
 function settingsFrom(values: Record<string, string>): Settings {
   return loadSettings({ name: 'test.env', values, readFile: () => '' }, 'generate');
@@ -10,12 +17,18 @@ describe('image build arguments', () => {
   const defaults = settingsFrom({});
 
   it('builds each image FROM the base image named in the settings', () => {
-    const custom = settingsFrom({ GYRE_BASE_DEBIAN_IMAGE: 'registry.example.com/debian:12', GYRE_BASE_NODE_IMAGE: 'registry.example.com/node:24' });
+    const custom = settingsFrom({
+      GYRE_BASE_DEBIAN_IMAGE: 'registry.example.com/debian:12',
+      GYRE_BASE_NODE_IMAGE: 'registry.example.com/node:24',
+    });
     expect(baseImageOf('db', custom)).toBe('registry.example.com/debian:12');
     expect(baseImageOf('base-node', custom)).toBe('registry.example.com/debian:12');
     expect(baseImageOf('app', custom)).toBe('registry.example.com/node:24');
     expect(baseImageOf('base-debian', custom)).toBeUndefined();
-    expect(contentBuildArgs('app', custom)).toEqual({ BASE_IMAGE: 'registry.example.com/node:24', DEBIAN_SUITE: 'bookworm' });
+    expect(contentBuildArgs('app', custom)).toEqual({
+      BASE_IMAGE: 'registry.example.com/node:24',
+      DEBIAN_SUITE: 'bookworm',
+    });
   });
 
   it('tags images with the names from the settings', () => {
@@ -25,7 +38,11 @@ describe('image build arguments', () => {
   });
 
   it('passes the mirror and proxies in both spellings, apart from the fingerprinted arguments', () => {
-    const proxied = settingsFrom({ GYRE_HTTP_PROXY: 'http://proxy:3128', GYRE_HTTPS_PROXY: 'http://proxy:3129', GYRE_NO_PROXY: 'localhost,.internal' });
+    const proxied = settingsFrom({
+      GYRE_HTTP_PROXY: 'http://proxy:3128',
+      GYRE_HTTPS_PROXY: 'http://proxy:3129',
+      GYRE_NO_PROXY: 'localhost,.internal',
+    });
     expect(sourceBuildArgs('db', proxied, 'http://mirror.internal/debian')).toEqual({
       DEBIAN_MIRROR: 'http://mirror.internal/debian',
       HTTP_PROXY: 'http://proxy:3128',

@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { LoginLimiter, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_LOGIN, WINDOW_MS } from '../../../../src/services/auth/login-limiter.js';
+import {
+  LoginLimiter,
+  MAX_FAILURES_PER_ADDRESS,
+  MAX_FAILURES_PER_LOGIN,
+  WINDOW_MS,
+} from '../../../../src/services/auth/login-limiter.js';
 
 describe('LoginLimiter', () => {
   it('allows 10 wrong passwords for a login within a minute and refuses the 11th attempt', () => {

@@ -11,7 +11,10 @@ const mirror = new GitMirror({ cacheDir, logger: pino({ level: 'silent' }) });
 const SHA = 'c'.repeat(40);
 
 async function kindOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(GitError);
   return (error as GitError).kind;
 }
@@ -31,7 +34,14 @@ describe('GitMirror input checks', () => {
 
 describe('gitEnvironment', () => {
   it('keeps the process environment (CA bundle, proxy) and forbids prompts and other transports', () => {
-    const env = gitEnvironment({ GIT_SSL_CAINFO: '/etc/ssl/certs/ca-certificates.crt', https_proxy: 'http://proxy:3128', GIT_TERMINAL_PROMPT: '1' }, false);
+    const env = gitEnvironment(
+      {
+        GIT_SSL_CAINFO: '/etc/ssl/certs/ca-certificates.crt',
+        https_proxy: 'http://proxy:3128',
+        GIT_TERMINAL_PROMPT: '1',
+      },
+      false,
+    );
     expect(env).toMatchObject({
       GIT_SSL_CAINFO: '/etc/ssl/certs/ca-certificates.crt',
       https_proxy: 'http://proxy:3128',
@@ -42,8 +52,10 @@ describe('gitEnvironment', () => {
     expect(gitEnvironment({}, true).GIT_ALLOW_PROTOCOL).toBe('https:http:ssh:git:file');
   });
 
-  it('leaves an admin\'s own ssh command alone', () => {
-    expect(gitEnvironment({ GIT_SSH_COMMAND: 'ssh -i /keys/deploy' }, false).GIT_SSH_COMMAND).toBe('ssh -i /keys/deploy');
+  it("leaves an admin's own ssh command alone", () => {
+    expect(gitEnvironment({ GIT_SSH_COMMAND: 'ssh -i /keys/deploy' }, false).GIT_SSH_COMMAND).toBe(
+      'ssh -i /keys/deploy',
+    );
     expect(gitEnvironment({ GIT_SSH: '/usr/local/bin/my-ssh' }, false).GIT_SSH_COMMAND).toBeUndefined();
   });
 });

@@ -13,7 +13,11 @@ describe('KeyedLock', () => {
       events.push(`end ${name}`);
       return name;
     };
-    const results = await Promise.all([lock.run('repo', task('a')), lock.run('repo', task('b')), lock.run('repo', task('c'))]);
+    const results = await Promise.all([
+      lock.run('repo', task('a')),
+      lock.run('repo', task('b')),
+      lock.run('repo', task('c')),
+    ]);
     expect(results).toEqual(['a', 'b', 'c']);
     expect(events).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
     expect(lock.activeKeys).toBe(0);

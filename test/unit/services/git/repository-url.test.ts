@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { GitError, mirrorDirectoryName, parseRepositoryUrl, redactSecretsInText } from '../../../../src/services/git/index.js';
+import {
+  GitError,
+  mirrorDirectoryName,
+  parseRepositoryUrl,
+  redactSecretsInText,
+} from '../../../../src/services/git/index.js';
 
 const rejection = (input: string, options = {}): GitError => {
   try {
@@ -64,7 +69,10 @@ describe('parseRepositoryUrl', () => {
   });
 
   it('accepts file:// only when the caller allows it', () => {
-    expect(parseRepositoryUrl('file:///srv/git/app.git', { allowFileUrls: true })).toMatchObject({ transport: 'file', normalised: 'file:///srv/git/app' });
+    expect(parseRepositoryUrl('file:///srv/git/app.git', { allowFileUrls: true })).toMatchObject({
+      transport: 'file',
+      normalised: 'file:///srv/git/app',
+    });
     expect(rejection('file:///srv/git/app.git').kind).toBe('invalid-url');
   });
 
@@ -85,7 +93,10 @@ describe('redaction', () => {
   });
 
   it('removes credentials from URLs inside git output', () => {
-    const stderr = "fatal: unable to access 'https://bot:tok3n@github.com/a/b.git/': Could not resolve host: github.com";
-    expect(redactSecretsInText(stderr)).toBe("fatal: unable to access 'https://***@github.com/a/b.git/': Could not resolve host: github.com");
+    const stderr =
+      "fatal: unable to access 'https://bot:tok3n@github.com/a/b.git/': Could not resolve host: github.com";
+    expect(redactSecretsInText(stderr)).toBe(
+      "fatal: unable to access 'https://***@github.com/a/b.git/': Could not resolve host: github.com",
+    );
   });
 });

@@ -32,17 +32,25 @@ describe('runGit', () => {
   });
 
   it('says which command failed to start and for which repository when git is missing', async () => {
-    const error = await runGit(invocation({ env: { PATH: '/nonexistent' } })).then(() => undefined, (e: unknown) => e);
+    const error = await runGit(invocation({ env: { PATH: '/nonexistent' } })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(GitError);
     expect((error as GitError).kind).toBe('git-failed');
-    expect((error as GitError).message).toMatch(/^Could not run `git version` for https:\/\/github.com\/gyre\/app.git: .*ENOENT.*Check that git is installed and on PATH$/);
+    expect((error as GitError).message).toMatch(
+      /^Could not run `git version` for https:\/\/github.com\/gyre\/app.git: .*ENOENT.*Check that git is installed and on PATH$/,
+    );
   });
 });
 
 describe('summariseStderr', () => {
   it('keeps the last five non-empty lines on one line, without a final period', () => {
-    const ssh = 'hint: x\nssh: connect to host h port 22: Connection refused\r\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n';
-    expect(summariseStderr(ssh)).toBe('hint: x / ssh: connect to host h port 22: Connection refused / fatal: Could not read from remote repository. / Please make sure you have the correct access rights / and the repository exists');
+    const ssh =
+      'hint: x\nssh: connect to host h port 22: Connection refused\r\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n';
+    expect(summariseStderr(ssh)).toBe(
+      'hint: x / ssh: connect to host h port 22: Connection refused / fatal: Could not read from remote repository. / Please make sure you have the correct access rights / and the repository exists',
+    );
     expect(summariseStderr('')).toBe('git printed no error message');
   });
 });

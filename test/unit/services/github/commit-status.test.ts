@@ -13,17 +13,38 @@ import {
 
 describe('workflowOutcomeStatus', () => {
   it('is success only when every job succeeded', () => {
-    expect(workflowOutcomeStatus('build', 'success', [{ name: 'a', state: 'success' }, { name: 'b', state: 'success' }])).toEqual({ state: 'success', context: 'gyre/build', description: 'Workflow build succeeded: 2 jobs passed' });
-    expect(workflowOutcomeStatus('build', 'success', [{ name: 'a', state: 'success' }]).description).toBe('Workflow build succeeded: 1 job passed');
+    expect(
+      workflowOutcomeStatus('build', 'success', [
+        { name: 'a', state: 'success' },
+        { name: 'b', state: 'success' },
+      ]),
+    ).toEqual({ state: 'success', context: 'gyre/build', description: 'Workflow build succeeded: 2 jobs passed' });
+    expect(workflowOutcomeStatus('build', 'success', [{ name: 'a', state: 'success' }]).description).toBe(
+      'Workflow build succeeded: 1 job passed',
+    );
   });
 
   it('is failure when a job failed or failed for infrastructure reasons, naming them and the jobs that did not run', () => {
-    const jobs = [{ name: 'lint', state: 'success' }, { name: 'test', state: 'failed' }, { name: 'e2e', state: 'infrastructure_failed' }, { name: 'deploy', state: 'not_run' }];
-    expect(workflowOutcomeStatus('release', 'failed', jobs)).toEqual({ state: 'failure', context: 'gyre/release', description: 'Workflow release failed: test, e2e failed; deploy not run' });
+    const jobs = [
+      { name: 'lint', state: 'success' },
+      { name: 'test', state: 'failed' },
+      { name: 'e2e', state: 'infrastructure_failed' },
+      { name: 'deploy', state: 'not_run' },
+    ];
+    expect(workflowOutcomeStatus('release', 'failed', jobs)).toEqual({
+      state: 'failure',
+      context: 'gyre/release',
+      description: 'Workflow release failed: test, e2e failed; deploy not run',
+    });
   });
 
   it('is error when the workflow was canceled', () => {
-    expect(workflowOutcomeStatus('ci', 'canceled', [{ name: 'test', state: 'canceled' }, { name: 'deploy', state: 'not_run' }])).toEqual({ state: 'error', context: 'gyre/ci', description: 'Workflow ci was canceled (test)' });
+    expect(
+      workflowOutcomeStatus('ci', 'canceled', [
+        { name: 'test', state: 'canceled' },
+        { name: 'deploy', state: 'not_run' },
+      ]),
+    ).toEqual({ state: 'error', context: 'gyre/ci', description: 'Workflow ci was canceled (test)' });
   });
 
   it('shortens long lists of jobs and keeps the description within 140 characters', () => {
@@ -36,17 +57,32 @@ describe('workflowOutcomeStatus', () => {
 
 describe('pendingStatus and pipelineErrorStatus', () => {
   it('marks each planned workflow pending under its own context', () => {
-    expect(pendingStatus('build-and-deploy')).toEqual({ state: 'pending', context: 'gyre/build-and-deploy', description: 'Workflow build-and-deploy is running' });
+    expect(pendingStatus('build-and-deploy')).toEqual({
+      state: 'pending',
+      context: 'gyre/build-and-deploy',
+      description: 'Workflow build-and-deploy is running',
+    });
   });
 
   it('reports a pipeline that could not be planned as error under `gyre`, naming the problem', () => {
-    expect(pipelineErrorStatus({ kind: 'config', message: '.circleci/config.yml has 1 error (first at line 4, column 5: unknown key)', errors: [] })).toEqual({
+    expect(
+      pipelineErrorStatus({
+        kind: 'config',
+        message: '.circleci/config.yml has 1 error (first at line 4, column 5: unknown key)',
+        errors: [],
+      }),
+    ).toEqual({
       state: 'error',
       context: 'gyre',
       description: 'Invalid config: .circleci/config.yml has 1 error (first at line 4, column 5: unknown key)',
     });
-    expect(pipelineErrorStatus({ kind: 'fetch', message: 'git fetch failed' }).description).toBe('Could not read the config: git fetch failed');
-    expect(pipelineErrorStatus({ kind: 'internal', message: 'planning failed; the services log has the details' }).description).toBe('Gyre could not plan the pipeline');
+    expect(pipelineErrorStatus({ kind: 'fetch', message: 'git fetch failed' }).description).toBe(
+      'Could not read the config: git fetch failed',
+    );
+    expect(
+      pipelineErrorStatus({ kind: 'internal', message: 'planning failed; the services log has the details' })
+        .description,
+    ).toBe('Gyre could not plan the pipeline');
   });
 });
 
@@ -74,7 +110,20 @@ describe('parseRepositoryFullName', () => {
     expect(parseRepositoryFullName('octo-org/hello.world_2')).toEqual({ owner: 'octo-org', repo: 'hello.world_2' });
   });
 
-  it.each(['', 'octo', 'a/b/c', '/repo', 'owner/', '-owner/repo', 'own er/repo', 'owner/re po', 'owner/..', 'owner/.', `${'o'.repeat(40)}/repo`, 'owner/repo?x=1'])('refuses %j', (name) => {
+  it.each([
+    '',
+    'octo',
+    'a/b/c',
+    '/repo',
+    'owner/',
+    '-owner/repo',
+    'own er/repo',
+    'owner/re po',
+    'owner/..',
+    'owner/.',
+    `${'o'.repeat(40)}/repo`,
+    'owner/repo?x=1',
+  ])('refuses %j', (name) => {
     expect(parseRepositoryFullName(name)).toBeUndefined();
   });
 });
@@ -82,8 +131,12 @@ describe('parseRepositoryFullName', () => {
 describe('commitStatusEndpoint and pipelineUrl', () => {
   const sha = 'a'.repeat(40);
   it('builds the REST path under the API URL, with or without a trailing slash', () => {
-    expect(commitStatusEndpoint('https://api.github.com', { owner: 'octo', repo: 'app' }, sha)).toBe(`https://api.github.com/repos/octo/app/statuses/${sha}`);
-    expect(commitStatusEndpoint('https://ghe.example.com/api/v3/', { owner: 'octo', repo: 'app' }, sha)).toBe(`https://ghe.example.com/api/v3/repos/octo/app/statuses/${sha}`);
+    expect(commitStatusEndpoint('https://api.github.com', { owner: 'octo', repo: 'app' }, sha)).toBe(
+      `https://api.github.com/repos/octo/app/statuses/${sha}`,
+    );
+    expect(commitStatusEndpoint('https://ghe.example.com/api/v3/', { owner: 'octo', repo: 'app' }, sha)).toBe(
+      `https://ghe.example.com/api/v3/repos/octo/app/statuses/${sha}`,
+    );
   });
 
   it('links to the pipeline page', () => {

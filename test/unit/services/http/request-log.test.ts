@@ -33,7 +33,9 @@ describe('request logging', () => {
   it('logs routine traffic at debug, one line per request', async () => {
     const { app, lines } = appLoggingAt('debug');
     await app.inject({ method: 'POST', url: '/lease' });
-    expect(lines).toEqual([expect.objectContaining({ level: 20, msg: 'request answered', url: '/lease', statusCode: 200 })]);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 20, msg: 'request answered', url: '/lease', statusCode: 200 }),
+    ]);
   });
 
   it('logs a refused routine request and every other request at info', async () => {

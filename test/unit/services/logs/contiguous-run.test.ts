@@ -25,7 +25,10 @@ describe('takeContiguous', () => {
     expect(takeContiguous({ step: 1, seq: 2 }, [key(3, 0)], 1000, [2]).chunks).toEqual([]);
     expect(takeContiguous({ step: 1, seq: 0 }, [key(1, 0), key(2, 0)], 1000, [1]).chunks).toEqual([key(1, 0)]);
     // Open steps at or after the one it moves to do not hold it back.
-    expect(takeContiguous({ step: 1, seq: 2 }, [key(2, 0), key(2, 1)], 1000, [2, 3]).cursor).toEqual({ step: 2, seq: 2 });
+    expect(takeContiguous({ step: 1, seq: 2 }, [key(2, 0), key(2, 1)], 1000, [2, 3]).cursor).toEqual({
+      step: 2,
+      seq: 2,
+    });
   });
 
   it('stops at the byte budget but always takes one chunk', () => {

@@ -1,10 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkMaxAttemptBytes, DEFAULT_MAX_ATTEMPT_BYTES, truncationMarker } from '../../../../src/services/logs/log-cap.js';
+import {
+  checkMaxAttemptBytes,
+  DEFAULT_MAX_ATTEMPT_BYTES,
+  truncationMarker,
+} from '../../../../src/services/logs/log-cap.js';
 import { formatByteSize } from '../../../../src/shared/byte-size.js';
 
 describe('truncationMarker', () => {
   it('names the cap on a line of its own', () => {
-    expect(truncationMarker(DEFAULT_MAX_ATTEMPT_BYTES).toString()).toBe('\n[gyre] log truncated at 64 MiB; the job kept running\n');
+    expect(truncationMarker(DEFAULT_MAX_ATTEMPT_BYTES).toString()).toBe(
+      '\n[gyre] log truncated at 64 MiB; the job kept running\n',
+    );
     expect(truncationMarker(1024).toString()).toBe('\n[gyre] log truncated at 1 KiB; the job kept running\n');
   });
 });

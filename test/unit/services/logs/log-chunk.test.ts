@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { describeChunkKey, MAX_CHUNK_BYTES, validateLogChunk, type LogChunk } from '../../../../src/services/logs/log-chunk.js';
+import {
+  describeChunkKey,
+  MAX_CHUNK_BYTES,
+  validateLogChunk,
+  type LogChunk,
+} from '../../../../src/services/logs/log-chunk.js';
 import { InvalidInputError } from '../../../../src/shared/errors.js';
 
 const good: LogChunk = { jobId: 7, attempt: 1, step: 0, seq: 0, data: Buffer.from('hello\n') };
@@ -12,7 +17,8 @@ describe('validateLogChunk', () => {
   });
 
   it('lists every bad input with what was expected', () => {
-    const attempt = () => validateLogChunk({ jobId: 0, attempt: -1, step: 0.5, seq: Number.NaN, data: Buffer.alloc(MAX_CHUNK_BYTES + 1) });
+    const attempt = () =>
+      validateLogChunk({ jobId: 0, attempt: -1, step: 0.5, seq: Number.NaN, data: Buffer.alloc(MAX_CHUNK_BYTES + 1) });
     expect(attempt).toThrow(InvalidInputError);
     expect(attempt).toThrow(/jobId: must be an integer from 1 to \d+, got 0/);
     expect(attempt).toThrow(/attempt: must be an integer from 0 to 2147483647, got -1/);
@@ -22,7 +28,9 @@ describe('validateLogChunk', () => {
   });
 
   it('rejects data that is not bytes', () => {
-    expect(() => validateLogChunk({ ...good, data: 'hello' as unknown as Buffer })).toThrow('data: must be bytes (a Buffer)');
+    expect(() => validateLogChunk({ ...good, data: 'hello' as unknown as Buffer })).toThrow(
+      'data: must be bytes (a Buffer)',
+    );
   });
 });
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { attemptSeparator, layoutAttempt, layoutAttempts, logLength, sliceLog, type LogSegment } from '../../../../src/services/logs/log-layout.js';
+import {
+  attemptSeparator,
+  layoutAttempt,
+  layoutAttempts,
+  logLength,
+  sliceLog,
+  type LogSegment,
+} from '../../../../src/services/logs/log-layout.js';
 
 /** Renders a layout with each attempt's bytes as letters, to compare against a plain string. */
 function render(segments: readonly LogSegment[]): string {
@@ -38,7 +45,9 @@ describe('log layout', () => {
     const whole = render(layout);
     for (let start = 0; start <= whole.length; start++) {
       for (let end = start; end <= whole.length + 2; end++) {
-        const sliced = sliceLog(layout, start, end).map(({ segment, from, to }) => render([segment]).slice(from, to)).join('');
+        const sliced = sliceLog(layout, start, end)
+          .map(({ segment, from, to }) => render([segment]).slice(from, to))
+          .join('');
         expect(sliced).toBe(whole.slice(start, end));
       }
     }

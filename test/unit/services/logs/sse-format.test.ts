@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { completeUtf8Length, formatLogEvent, formatSseEvent, parseLastEventId } from '../../../../src/services/logs/sse-format.js';
+import {
+  completeUtf8Length,
+  formatLogEvent,
+  formatSseEvent,
+  parseLastEventId,
+} from '../../../../src/services/logs/sse-format.js';
 
 describe('formatLogEvent', () => {
   it('sends text as JSON with its start offset and the offset after it as id', () => {

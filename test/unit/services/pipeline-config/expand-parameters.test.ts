@@ -65,7 +65,9 @@ workflows:
     jobs: [build]
 `);
     expect(steps[0]?.command).toBe('./deploy staging << pipeline.git.revision >> build-<< pipeline.number >>');
-    expect(substitutePipelineValues(steps[0]?.command ?? '', { 'pipeline.git.revision': 'abc123', 'pipeline.number': '42' })).toBe('./deploy staging abc123 build-42');
+    expect(
+      substitutePipelineValues(steps[0]?.command ?? '', { 'pipeline.git.revision': 'abc123', 'pipeline.number': '42' }),
+    ).toBe('./deploy staging abc123 build-42');
   });
 
   it('leaves shell heredocs and other << >> text alone', () => {
@@ -83,7 +85,9 @@ workflows:
   });
 
   it('does not substitute anything in a version 2 config, which has no parameters', () => {
-    const config = parseValid('version: 2\njobs:\n  build:\n    docker: [{ image: alpine }]\n    steps: [{ run: "echo << parameters.x >>" }]\n');
+    const config = parseValid(
+      'version: 2\njobs:\n  build:\n    docker: [{ image: alpine }]\n    steps: [{ run: "echo << parameters.x >>" }]\n',
+    );
     expect(config.workflows[0]?.jobs[0]?.job.steps[0]).toMatchObject({ command: 'echo << parameters.x >>' });
   });
 
@@ -104,7 +108,9 @@ workflows:
 `);
     expect(errors.map((e) => `${e.line}:${e.column} ${e.path}: ${e.message}`)).toEqual([
       '8:14 jobs.build.steps[0].run: unknown parameter << parameters.b >>; job "build" declares: a',
-      expect.stringMatching(/^9:14 jobs.build.steps\[1\].run: unknown pipeline value << pipeline.git.commit >>; known: pipeline.id, /),
+      expect.stringMatching(
+        /^9:14 jobs.build.steps\[1\].run: unknown pipeline value << pipeline.git.commit >>; known: pipeline.id, /,
+      ),
       '10:14 jobs.build.steps[2].run: << matrix.os >>: matrix jobs are not supported yet',
     ]);
   });
@@ -125,7 +131,11 @@ workflows:
   w:
     jobs: [build]
 `);
-    expect(errors[0]).toMatchObject({ line: 7, column: 14, message: '<< parameters.s >> holds a list or map and must be the whole value, not part of a string' });
+    expect(errors[0]).toMatchObject({
+      line: 7,
+      column: 14,
+      message: '<< parameters.s >> holds a list or map and must be the whole value, not part of a string',
+    });
   });
 
   it('checks argument types, unknown arguments and missing required parameters', () => {

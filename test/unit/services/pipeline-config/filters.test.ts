@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { matchesRef, selectJobsForRef, type GitRef, type JobFilters } from '../../../../src/services/pipeline-config/index.js';
+import {
+  matchesRef,
+  selectJobsForRef,
+  type GitRef,
+  type JobFilters,
+} from '../../../../src/services/pipeline-config/index.js';
 import { parseErrors, parseValid } from './helpers.js';
 
 const branch = (name: string): GitRef => ({ kind: 'branch', name });
@@ -27,7 +32,9 @@ describe('branch and tag filters', () => {
   });
 
   it('lets ignore win over only', () => {
-    const filters: JobFilters = { branches: { only: [{ kind: 'regex', source: 'release/.*' }], ignore: [{ kind: 'exact', value: 'release/old' }] } };
+    const filters: JobFilters = {
+      branches: { only: [{ kind: 'regex', source: 'release/.*' }], ignore: [{ kind: 'exact', value: 'release/old' }] },
+    };
     expect(matchesRef(filters, branch('release/new'))).toBe(true);
     expect(matchesRef(filters, branch('release/old'))).toBe(false);
   });
@@ -68,7 +75,8 @@ workflows:
           filters: { branches: { only: [main, develop] } }
 `);
 
-  const names = (ref: GitRef): Record<string, string[]> => Object.fromEntries(selectJobsForRef(config, ref).map((w) => [w.name, w.jobs.map((j) => j.name)]));
+  const names = (ref: GitRef): Record<string, string[]> =>
+    Object.fromEntries(selectJobsForRef(config, ref).map((w) => [w.name, w.jobs.map((j) => j.name)]));
 
   it('runs branch jobs on main, including docs downstream of build', () => {
     expect(names(branch('main'))).toEqual({ ci: ['test', 'build', 'docs'], nightly: ['docs'] });
@@ -100,7 +108,13 @@ workflows:
             branches: { only: main, ignore: [/wip-.*/, scratch] }
 `);
     expect(config.workflows[0]?.jobs[0]?.filters).toEqual({
-      branches: { only: [{ kind: 'exact', value: 'main' }], ignore: [{ kind: 'regex', source: 'wip-.*' }, { kind: 'exact', value: 'scratch' }] },
+      branches: {
+        only: [{ kind: 'exact', value: 'main' }],
+        ignore: [
+          { kind: 'regex', source: 'wip-.*' },
+          { kind: 'exact', value: 'scratch' },
+        ],
+      },
     });
   });
 

@@ -9,7 +9,9 @@ const ROOT = join(import.meta.dirname, '../../../fixtures/pipeline-configs');
 const update = process.env.GYRE_UPDATE_FIXTURES === '1';
 
 function fixtures(kind: 'good' | 'bad'): string[] {
-  return readdirSync(join(ROOT, kind)).filter((f) => f.endsWith('.yml')).sort();
+  return readdirSync(join(ROOT, kind))
+    .filter((f) => f.endsWith('.yml'))
+    .sort();
 }
 
 function compareGolden(file: string, actual: string): void {
@@ -28,7 +30,10 @@ describe('real-world style configs', () => {
   it.each(fixtures('good'))('parses good/%s into the expected model', (name) => {
     const result = parse(readFileSync(join(ROOT, 'good', name), 'utf8'));
     if (!result.ok) throw new Error(formatErrors(result.errors));
-    compareGolden(join(ROOT, 'good', name.replace(/\.yml$/, '.model.json')), `${JSON.stringify(result.config, null, 2)}\n`);
+    compareGolden(
+      join(ROOT, 'good', name.replace(/\.yml$/, '.model.json')),
+      `${JSON.stringify(result.config, null, 2)}\n`,
+    );
   });
 
   it.each(fixtures('bad'))('rejects bad/%s with every expected error at its line:column', (name) => {

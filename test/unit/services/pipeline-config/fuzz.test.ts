@@ -28,41 +28,136 @@ function expectPositionedResult(text: string): void {
 }
 
 const yamlTokens = fc.constantFrom(
-  'version: 2.1\n', 'version: 2\n', 'jobs:\n', '  build:\n', '    docker:\n', '      - image: alpine\n', '    steps:\n', '      - checkout\n',
-  '      - run: make\n', 'workflows:\n', '  main:\n', '    jobs: [build]\n', 'commands:\n', 'executors:\n', 'parameters:\n',
-  '<< parameters.x >>', '<<: *a\n', '&a ', '*a', '- ', ': ', '[', ']', '{', '}', ',', '"', "'", '|\n', '>-\n', '#', '\t', '  ', '\n', '---\n',
-  '!!binary ', '!!map ', '? ', 'requires: [', 'filters:\n', 'only: /[/\n', 'type: steps\n', 'default: ', '~', 'null', 'true', '1e9', '0x1F',
+  'version: 2.1\n',
+  'version: 2\n',
+  'jobs:\n',
+  '  build:\n',
+  '    docker:\n',
+  '      - image: alpine\n',
+  '    steps:\n',
+  '      - checkout\n',
+  '      - run: make\n',
+  'workflows:\n',
+  '  main:\n',
+  '    jobs: [build]\n',
+  'commands:\n',
+  'executors:\n',
+  'parameters:\n',
+  '<< parameters.x >>',
+  '<<: *a\n',
+  '&a ',
+  '*a',
+  '- ',
+  ': ',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '"',
+  "'",
+  '|\n',
+  '>-\n',
+  '#',
+  '\t',
+  '  ',
+  '\n',
+  '---\n',
+  '!!binary ',
+  '!!map ',
+  '? ',
+  'requires: [',
+  'filters:\n',
+  'only: /[/\n',
+  'type: steps\n',
+  'default: ',
+  '~',
+  'null',
+  'true',
+  '1e9',
+  '0x1F',
 );
 
 describe('fuzzing the config parser', () => {
-  it('never throws on arbitrary text, and every rejection has a line and column', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme-composite', maxLength: 300 }), expectPositionedResult), { numRuns });
-  }, timeout);
+  it(
+    'never throws on arbitrary text, and every rejection has a line and column',
+    () => {
+      fc.assert(fc.property(fc.string({ unit: 'grapheme-composite', maxLength: 300 }), expectPositionedResult), {
+        numRuns,
+      });
+    },
+    timeout,
+  );
 
-  it('never throws on arbitrary bytes decoded as UTF-8', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => expectPositionedResult(Buffer.from(bytes).toString('utf8'))), { numRuns });
-  }, timeout);
+  it(
+    'never throws on arbitrary bytes decoded as UTF-8',
+    () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) =>
+          expectPositionedResult(Buffer.from(bytes).toString('utf8')),
+        ),
+        { numRuns },
+      );
+    },
+    timeout,
+  );
 
-  it('never throws on YAML-shaped token soup', () => {
-    fc.assert(fc.property(fc.array(yamlTokens, { maxLength: 60 }), (tokens) => expectPositionedResult(tokens.join(''))), { numRuns });
-  }, timeout);
+  it(
+    'never throws on YAML-shaped token soup',
+    () => {
+      fc.assert(
+        fc.property(fc.array(yamlTokens, { maxLength: 60 }), (tokens) => expectPositionedResult(tokens.join(''))),
+        { numRuns },
+      );
+    },
+    timeout,
+  );
 
-  it('never throws when random values replace, add or remove keys anywhere in valid configs', () => {
-    const mutation = fc.record({
-      config: fc.constantFrom(...goodConfigs),
-      pathChoices: fc.array(fc.nat(), { minLength: 1, maxLength: 8 }),
-      action: fc.constantFrom('replace', 'delete', 'add'),
-      value: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom('<< parameters.nope >>', '<< pipeline.git.branch >>', 'checkout', 'run', '/(/', '10m', 'medium', 'privileged')),
-      key: fc.constantFrom('run', 'docker', 'steps', 'requires', 'filters', 'parameters', 'executor', 'volumes', 'orbs', 'when', 'name', 'x'),
-    });
-    fc.assert(
-      fc.property(mutation, ({ config, pathChoices, action, value, key }) => {
-        const mutated = mutate(structuredClone(config), pathChoices, action, key, value);
-        expectPositionedResult(stringify(mutated));
-      }),
-      { numRuns },
-    );
-  }, timeout);
+  it(
+    'never throws when random values replace, add or remove keys anywhere in valid configs',
+    () => {
+      const mutation = fc.record({
+        config: fc.constantFrom(...goodConfigs),
+        pathChoices: fc.array(fc.nat(), { minLength: 1, maxLength: 8 }),
+        action: fc.constantFrom('replace', 'delete', 'add'),
+        value: fc.oneof(
+          fc.jsonValue({ maxDepth: 3 }),
+          fc.constantFrom(
+            '<< parameters.nope >>',
+            '<< pipeline.git.branch >>',
+            'checkout',
+            'run',
+            '/(/',
+            '10m',
+            'medium',
+            'privileged',
+          ),
+        ),
+        key: fc.constantFrom(
+          'run',
+          'docker',
+          'steps',
+          'requires',
+          'filters',
+          'parameters',
+          'executor',
+          'volumes',
+          'orbs',
+          'when',
+          'name',
+          'x',
+        ),
+      });
+      fc.assert(
+        fc.property(mutation, ({ config, pathChoices, action, value, key }) => {
+          const mutated = mutate(structuredClone(config), pathChoices, action, key, value);
+          expectPositionedResult(stringify(mutated));
+        }),
+        { numRuns },
+      );
+    },
+    timeout,
+  );
 });
 
 /** Walks down `choices` (each picks a child by index, modulo their count) and edits the node reached. */

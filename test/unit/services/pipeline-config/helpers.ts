@@ -1,4 +1,10 @@
-import { DEFAULT_RESOURCE_CLASSES, parsePipelineConfig, type ConfigError, type ParseResult, type PipelineConfig } from '../../../../src/services/pipeline-config/index.js';
+import {
+  DEFAULT_RESOURCE_CLASSES,
+  parsePipelineConfig,
+  type ConfigError,
+  type ParseResult,
+  type PipelineConfig,
+} from '../../../../src/services/pipeline-config/index.js';
 
 /** Parses with the default resource class table. */
 export function parse(text: string): ParseResult {
@@ -26,6 +32,9 @@ export function formatErrors(errors: readonly ConfigError[]): string {
 
 /** A minimal valid 2.1 config with the given job body lines, for focused tests. */
 export function withJob(jobYaml: string): string {
-  const indented = jobYaml.split('\n').map((line) => (line === '' ? line : `    ${line}`)).join('\n');
+  const indented = jobYaml
+    .split('\n')
+    .map((line) => (line === '' ? line : `    ${line}`))
+    .join('\n');
   return `version: 2.1\njobs:\n  build:\n${indented}\nworkflows:\n  main:\n    jobs: [build]\n`;
 }

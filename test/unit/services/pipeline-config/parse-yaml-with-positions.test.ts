@@ -40,16 +40,34 @@ describe('YAML with positions', () => {
   });
 
   it('reports a merge key that is not a map', () => {
-    expect(parseYamlWithPositions('a:\n  <<: 3\n')).toEqual({ ok: false, errors: [{ line: 2, column: 7, path: 'a.<<', message: 'a merge key `<<` takes a map (usually an alias such as *defaults) or a list of maps' }] });
+    expect(parseYamlWithPositions('a:\n  <<: 3\n')).toEqual({
+      ok: false,
+      errors: [
+        {
+          line: 2,
+          column: 7,
+          path: 'a.<<',
+          message: 'a merge key `<<` takes a map (usually an alias such as *defaults) or a list of maps',
+        },
+      ],
+    });
   });
 
   it('names the duplicated key', () => {
     const result = parseYamlWithPositions('jobs:\n  a: 1\n  a: 2\n');
-    expect(!result.ok && result.errors[0]).toMatchObject({ line: 3, column: 3, message: expect.stringContaining('duplicate key "a"') as unknown });
+    expect(!result.ok && result.errors[0]).toMatchObject({
+      line: 3,
+      column: 3,
+      message: expect.stringContaining('duplicate key "a"') as unknown,
+    });
   });
 
   it('refuses complex keys', () => {
     const result = parseYamlWithPositions('? [a, b]\n: 1\n');
-    expect(!result.ok && result.errors[0]).toMatchObject({ line: 1, column: 3, message: 'map keys must be plain strings' });
+    expect(!result.ok && result.errors[0]).toMatchObject({
+      line: 1,
+      column: 3,
+      message: 'map keys must be plain strings',
+    });
   });
 });

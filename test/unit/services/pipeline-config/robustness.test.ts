@@ -8,7 +8,9 @@ describe('hostile and broken input', () => {
     ['only whitespace', '   \n\n'],
     ['a null document', '~\n'],
   ])('reports %s at 1:1 instead of throwing', (_name, text) => {
-    expect(parseErrors(text)).toEqual([{ line: 1, column: 1, path: '', message: 'the config is empty; it needs at least `version` and `jobs`' }]);
+    expect(parseErrors(text)).toEqual([
+      { line: 1, column: 1, path: '', message: 'the config is empty; it needs at least `version` and `jobs`' },
+    ]);
   });
 
   it('refuses configs over 1 MiB before parsing them', () => {
@@ -20,13 +22,26 @@ describe('hostile and broken input', () => {
 
   it('stops a billion-laughs alias bomb with an error at the first alias', () => {
     const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     const errors = parseErrors(`version: 2.1\n${levels.join('\n')}\n`);
-    expect(errors).toEqual([expect.objectContaining({ line: 3, column: 8, message: expect.stringMatching(/alias bomb/) as unknown })]);
+    expect(errors).toEqual([
+      expect.objectContaining({ line: 3, column: 8, message: expect.stringMatching(/alias bomb/) as unknown }),
+    ]);
   });
 
   it('reports an alias to an undefined anchor where the alias is', () => {
-    expect(parseErrors('version: 2.1\njobs:\n  build: *missing\n')).toEqual([expect.objectContaining({ line: 3, column: 10, message: expect.stringMatching(/alias \*missing refers to no anchor/) as unknown })]);
+    expect(parseErrors('version: 2.1\njobs:\n  build: *missing\n')).toEqual([
+      expect.objectContaining({
+        line: 3,
+        column: 10,
+        message: expect.stringMatching(/alias \*missing refers to no anchor/) as unknown,
+      }),
+    ]);
   });
 
   it('reports a second YAML document instead of ignoring it', () => {
@@ -35,7 +50,11 @@ describe('hostile and broken input', () => {
 
   it('rejects non-string values such as !!binary with their position', () => {
     const errors = parseErrors('version: 2.1\njobs:\n  build:\n    docker:\n      - image: !!binary aGVsbG8=\n');
-    expect(errors[0]).toMatchObject({ line: 5, column: 25, message: expect.stringMatching(/tag tag:yaml.org,2002:binary/) as unknown });
+    expect(errors[0]).toMatchObject({
+      line: 5,
+      column: 25,
+      message: expect.stringMatching(/tag tag:yaml.org,2002:binary/) as unknown,
+    });
   });
 
   it.each([
@@ -56,7 +75,17 @@ describe('hostile and broken input', () => {
 });
 
 function longRequiresChain(length: number): string {
-  const lines = ['version: 2.1', 'jobs:', '  j:', '    docker: [{ image: alpine }]', '    steps: [checkout]', 'workflows:', '  w:', '    jobs:'];
-  for (let i = 0; i < length; i++) lines.push(i === 0 ? '      - j: { name: j0 }' : `      - j: { name: j${i}, requires: [j${i - 1}] }`);
+  const lines = [
+    'version: 2.1',
+    'jobs:',
+    '  j:',
+    '    docker: [{ image: alpine }]',
+    '    steps: [checkout]',
+    'workflows:',
+    '  w:',
+    '    jobs:',
+  ];
+  for (let i = 0; i < length; i++)
+    lines.push(i === 0 ? '      - j: { name: j0 }' : `      - j: { name: j${i}, requires: [j${i - 1}] }`);
   return `${lines.join('\n')}\n`;
 }

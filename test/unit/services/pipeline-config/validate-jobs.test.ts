@@ -21,8 +21,14 @@ describe('jobs', () => {
 
   it('maps resource classes through the table the admin gives', () => {
     const text = withJob('docker: [{ image: alpine }]\nresource_class: gpu\nsteps: [checkout]');
-    const result = parsePipelineConfig(text, { resourceClasses: { defaultClass: 'gpu', classes: { gpu: { cpus: 16, memoryMiB: 65536 } } } });
-    expect(result.ok && result.config.workflows[0]?.jobs[0]?.job.resourceClass).toEqual({ name: 'gpu', cpus: 16, memoryMiB: 65536 });
+    const result = parsePipelineConfig(text, {
+      resourceClasses: { defaultClass: 'gpu', classes: { gpu: { cpus: 16, memoryMiB: 65536 } } },
+    });
+    expect(result.ok && result.config.workflows[0]?.jobs[0]?.job.resourceClass).toEqual({
+      name: 'gpu',
+      cpus: 16,
+      memoryMiB: 65536,
+    });
   });
 
   it('merges an executor under the job, the job winning and environments combined', () => {
@@ -44,11 +50,18 @@ workflows:
   w:
     jobs: [build]
 `);
-    expect(job).toMatchObject({ resourceClass: { name: 'large' }, workingDirectory: '~/app', shell: '/bin/bash -eo pipefail', environment: { A: 'from-executor', B: 'from-job' } });
+    expect(job).toMatchObject({
+      resourceClass: { name: 'large' },
+      workingDirectory: '~/app',
+      shell: '/bin/bash -eo pipefail',
+      environment: { A: 'from-executor', B: 'from-job' },
+    });
   });
 
   it('reads environment values written as numbers and booleans as their text', () => {
-    const job = onlyJob(withJob('docker: [{ image: alpine }]\nenvironment: { PORT: 5432, DEBUG: true, RATIO: 1.10 }\nsteps: [checkout]'));
+    const job = onlyJob(
+      withJob('docker: [{ image: alpine }]\nenvironment: { PORT: 5432, DEBUG: true, RATIO: 1.10 }\nsteps: [checkout]'),
+    );
     expect(job.environment).toEqual({ PORT: '5432', DEBUG: 'true', RATIO: '1.10' });
   });
 
@@ -63,7 +76,10 @@ workflows:
 
   it('refuses an unknown executor and a job with both executor and docker', () => {
     const errors = parseErrors(withJob('executor: nope\ndocker: [{ image: alpine }]\nsteps: [checkout]'));
-    expect(errors.map((e) => e.message)).toEqual(['a job uses either `executor` or `docker`, not both', 'unknown executor "nope"; no executors are defined under `executors:`']);
+    expect(errors.map((e) => e.message)).toEqual([
+      'a job uses either `executor` or `docker`, not both',
+      'unknown executor "nope"; no executors are defined under `executors:`',
+    ]);
   });
 });
 
@@ -82,7 +98,14 @@ steps: [checkout]`),
     );
     expect(job.docker).toEqual({
       primary: { image: 'cimg/node:22.11', user: '1000', entrypoint: ['/bin/sh', '-c'], environment: {} },
-      services: [{ image: 'postgres:16', name: 'db', command: ['postgres -c fsync=off'], environment: { POSTGRES_PASSWORD: 'pw' } }],
+      services: [
+        {
+          image: 'postgres:16',
+          name: 'db',
+          command: ['postgres -c fsync=off'],
+          environment: { POSTGRES_PASSWORD: 'pw' },
+        },
+      ],
     });
   });
 
@@ -95,13 +118,20 @@ steps: [checkout]`),
     ['aws_auth: { aws_access_key_id: x }', /`aws_auth`\) are not supported yet/],
   ])('refuses %s on an image at its line and column', (line, message) => {
     const errors = parseErrors(withJob(`docker:\n  - image: alpine\n    ${line}\nsteps: [checkout]`));
-    expect(errors).toEqual([expect.objectContaining({ line: 6, column: 9, message: expect.stringMatching(message) as unknown })]);
+    expect(errors).toEqual([
+      expect.objectContaining({ line: 6, column: 9, message: expect.stringMatching(message) as unknown }),
+    ]);
   });
 
-  it.each(['privileged: true', 'docker_layer_caching: true', 'volumes: [/:/host]', 'network_mode: host'])('refuses %s on a job', (line) => {
-    const errors = parseErrors(withJob(`docker: [{ image: alpine }]\n${line}\nsteps: [checkout]`));
-    expect(errors[0]?.message).toMatch(/pipeline configs can never use privileged mode, host mounts, the Docker socket or the host network/);
-  });
+  it.each(['privileged: true', 'docker_layer_caching: true', 'volumes: [/:/host]', 'network_mode: host'])(
+    'refuses %s on a job',
+    (line) => {
+      const errors = parseErrors(withJob(`docker: [{ image: alpine }]\n${line}\nsteps: [checkout]`));
+      expect(errors[0]?.message).toMatch(
+        /pipeline configs can never use privileged mode, host mounts, the Docker socket or the host network/,
+      );
+    },
+  );
 
   it('refuses an empty image list and an image without `image`', () => {
     expect(parseErrors(withJob('docker: []\nsteps: [checkout]'))[0]?.message).toMatch(/non-empty list of images/);

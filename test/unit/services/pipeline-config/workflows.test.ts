@@ -7,7 +7,9 @@ const JOBS = `jobs:
 `;
 
 function errorsOf(workflows: string): string[] {
-  return parseErrors(`version: 2.1\n${JOBS}workflows:\n${workflows}`).map((e) => `${e.line}:${e.column} ${e.path}: ${e.message}`);
+  return parseErrors(`version: 2.1\n${JOBS}workflows:\n${workflows}`).map(
+    (e) => `${e.line}:${e.column} ${e.path}: ${e.message}`,
+  );
 }
 
 describe('workflows', () => {
@@ -17,7 +19,9 @@ describe('workflows', () => {
   });
 
   it('tolerates the legacy `version: 2` key and lets `name` run one job twice', () => {
-    const config = parseValid(`version: 2.1\n${JOBS}workflows:\n  version: 2\n  ci:\n    jobs:\n      - build\n      - build: { name: build-again, requires: [build] }\n`);
+    const config = parseValid(
+      `version: 2.1\n${JOBS}workflows:\n  version: 2\n  ci:\n    jobs:\n      - build\n      - build: { name: build-again, requires: [build] }\n`,
+    );
     expect(config.workflows[0]?.jobs.map((j) => [j.name, j.jobName, j.requires])).toEqual([
       ['build', 'build', []],
       ['build-again', 'build', ['build']],
@@ -25,7 +29,9 @@ describe('workflows', () => {
   });
 
   it('reports duplicate names, unknown requires and unknown jobs where they are written', () => {
-    expect(errorsOf('  ci:\n    jobs:\n      - build\n      - build\n      - test: { requires: [lint] }\n      - deploy\n')).toEqual([
+    expect(
+      errorsOf('  ci:\n    jobs:\n      - build\n      - build\n      - test: { requires: [lint] }\n      - deploy\n'),
+    ).toEqual([
       '9:9 workflows.ci.jobs[1]: duplicate job name "build" in this workflow; give one of them a different `name:`',
       '10:28 workflows.ci.jobs[2].test.requires[0]: "lint" is not a job of this workflow; requires can name: build',
       '11:9 workflows.ci.jobs[3]: unknown job "deploy"; jobs defined under `jobs:`: build, test',
@@ -33,14 +39,22 @@ describe('workflows', () => {
   });
 
   it('reports a dependency cycle at the requires entry that closes it', () => {
-    expect(errorsOf('  ci:\n    jobs:\n      - build: { requires: [test] }\n      - test: { requires: [build] }\n')).toEqual([
+    expect(
+      errorsOf('  ci:\n    jobs:\n      - build: { requires: [test] }\n      - test: { requires: [build] }\n'),
+    ).toEqual([
       '9:28 workflows.ci.jobs[1].test.requires[0]: dependency cycle: build → test → build; a job cannot (indirectly) require itself',
     ]);
   });
 
   it.each([
-    ['      - build: { context: org-secrets }\n', 'contexts are not supported yet; use project environment variables instead'],
-    ['      - build: { matrix: { parameters: { v: [1, 2] } } }\n', 'matrix jobs are not supported yet; list each variant as its own workflow job with `name` and parameters'],
+    [
+      '      - build: { context: org-secrets }\n',
+      'contexts are not supported yet; use project environment variables instead',
+    ],
+    [
+      '      - build: { matrix: { parameters: { v: [1, 2] } } }\n',
+      'matrix jobs are not supported yet; list each variant as its own workflow job with `name` and parameters',
+    ],
     ['      - build: { type: approval }\n', 'approval jobs (`type: approval`) are not supported yet'],
   ])('refuses unsupported workflow job options: %s', (jobLine, message) => {
     expect(errorsOf(`  ci:\n    jobs:\n${jobLine}`)[0]).toMatch(message);
@@ -54,7 +68,9 @@ describe('workflows', () => {
   });
 
   it('requires a non-empty jobs list', () => {
-    expect(errorsOf('  ci:\n    jobs: []\n')).toEqual(['7:11 workflows.ci.jobs: workflow "ci" needs `jobs:`, a non-empty list of job names']);
+    expect(errorsOf('  ci:\n    jobs: []\n')).toEqual([
+      '7:11 workflows.ci.jobs: workflow "ci" needs `jobs:`, a non-empty list of job names',
+    ]);
   });
 });
 
@@ -63,7 +79,10 @@ describe('the top level', () => {
     ['version: 3\njobs: {}\n', '1:10 version: unsupported version 3; Gyre reads CircleCI config version 2 and 2.1'],
     ['jobs: {}\n', '1:1 version: the config needs `version: 2.1` (or `version: 2`) at the top'],
     ['version: 2.1\nsetup: true\n', '2:1 setup: dynamic configuration (`setup: true`) is not supported yet'],
-    ['version: 2.1\nworkflow: {}\n', '2:1 workflow: unknown top-level key "workflow"; expected one of: version, jobs, workflows, commands, executors, parameters, setup'],
+    [
+      'version: 2.1\nworkflow: {}\n',
+      '2:1 workflow: unknown top-level key "workflow"; expected one of: version, jobs, workflows, commands, executors, parameters, setup',
+    ],
     ['version: 2.1\n', '1:1 jobs: the config needs `jobs:`, a map of job names to jobs'],
     ['version: 2.1\njobs: {}\n', '2:7 jobs: `jobs:` defines no job; add at least one'],
   ])('explains %j', (text, expected) => {

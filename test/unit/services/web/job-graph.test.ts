@@ -15,7 +15,14 @@ describe('layoutByDepth', () => {
   });
 
   it('keeps the given order within a column', () => {
-    expect(names(layoutByDepth([{ name: 'z', requires: [] }, { name: 'a', requires: [] }]))).toEqual([['z', 'a']]);
+    expect(
+      names(
+        layoutByDepth([
+          { name: 'z', requires: [] },
+          { name: 'a', requires: [] },
+        ]),
+      ),
+    ).toEqual([['z', 'a']]);
   });
 
   it('ignores requirements that name no job of the workflow', () => {
@@ -23,8 +30,16 @@ describe('layoutByDepth', () => {
   });
 
   it('terminates on a cycle instead of looping', () => {
-    const columns = layoutByDepth([{ name: 'a', requires: ['b'] }, { name: 'b', requires: ['a'] }]);
-    expect(columns.flat().map((job) => job.name).sort()).toEqual(['a', 'b']);
+    const columns = layoutByDepth([
+      { name: 'a', requires: ['b'] },
+      { name: 'b', requires: ['a'] },
+    ]);
+    expect(
+      columns
+        .flat()
+        .map((job) => job.name)
+        .sort(),
+    ).toEqual(['a', 'b']);
   });
 
   it('draws nothing for a workflow without jobs', () => {

@@ -9,7 +9,9 @@ describe('the add-project form', () => {
   });
 
   it('names every bad field at once', () => {
-    const problems = checkProjectForm(readProjectForm({ name: '-x', gitUrl: 'ftp://host/repo', defaultBranch: 'has space' }));
+    const problems = checkProjectForm(
+      readProjectForm({ name: '-x', gitUrl: 'ftp://host/repo', defaultBranch: 'has space' }),
+    );
     expect(problems).toHaveLength(3);
     expect(problems.map((p) => p.split(':')[0])).toEqual(['Name', 'Git URL', 'Default branch']);
   });

@@ -47,7 +47,10 @@ describe('readDeliveryHeaders', () => {
       'X-GitHub-Delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958',
       'X-Hub-Signature-256': signature,
     });
-    expect(result).toEqual({ ok: true, headers: { event: 'ping', deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958', signature, bodyEncoding: 'json' } });
+    expect(result).toEqual({
+      ok: true,
+      headers: { event: 'ping', deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958', signature, bodyEncoding: 'json' },
+    });
   });
 
   it('accepts the form-encoded content type GitHub offers', () => {
@@ -56,37 +59,87 @@ describe('readDeliveryHeaders', () => {
   });
 
   it('leaves out informational headers that are missing or odd instead of refusing the delivery', () => {
-    const result = readDeliveryHeaders(githubHeaders({ 'x-github-hook-id': 'abc', 'x-github-hook-installation-target-id': undefined }));
+    const result = readDeliveryHeaders(
+      githubHeaders({ 'x-github-hook-id': 'abc', 'x-github-hook-installation-target-id': undefined }),
+    );
     expect(result.ok && result.headers).not.toHaveProperty('hookId');
     expect(result.ok && result.headers).not.toHaveProperty('target');
   });
 
   it.each([
-    { header: 'X-GitHub-Event', key: 'x-github-event', why: /X-GitHub-Event header is missing: send deliveries from a GitHub webhook/ },
+    {
+      header: 'X-GitHub-Event',
+      key: 'x-github-event',
+      why: /X-GitHub-Event header is missing: send deliveries from a GitHub webhook/,
+    },
     { header: 'X-GitHub-Delivery', key: 'x-github-delivery', why: /X-GitHub-Delivery header is missing/ },
-    { header: 'Content-Type', key: 'content-type', why: /Content-Type header is missing: choose application\/json as the "Content type" in the GitHub webhook settings/ },
+    {
+      header: 'Content-Type',
+      key: 'content-type',
+      why: /Content-Type header is missing: choose application\/json as the "Content type" in the GitHub webhook settings/,
+    },
   ])('names $header when it is missing and says how to fix it', ({ header, key, why }) => {
     expect(problemsOf(githubHeaders({ [key]: undefined }))).toEqual([{ header, message: expect.stringMatching(why) }]);
   });
 
   it('says a missing signature needs a secret in the webhook settings', () => {
     const problems = problemsOf(githubHeaders({ 'x-hub-signature-256': undefined, 'x-hub-signature': undefined }));
-    expect(problems).toEqual([{ header: 'X-Hub-Signature-256', message: expect.stringMatching(/missing: set a secret in the GitHub webhook settings/) }]);
+    expect(problems).toEqual([
+      {
+        header: 'X-Hub-Signature-256',
+        message: expect.stringMatching(/missing: set a secret in the GitHub webhook settings/),
+      },
+    ]);
   });
 
   it('explains a delivery signed only with SHA-1', () => {
     const problems = problemsOf(githubHeaders({ 'x-hub-signature-256': undefined }));
-    expect(problems).toEqual([{ header: 'X-Hub-Signature-256', message: expect.stringMatching(/only the SHA-1 X-Hub-Signature was sent; Gyre accepts only SHA-256/) }]);
+    expect(problems).toEqual([
+      {
+        header: 'X-Hub-Signature-256',
+        message: expect.stringMatching(/only the SHA-1 X-Hub-Signature was sent; Gyre accepts only SHA-256/),
+      },
+    ]);
   });
 
   it.each([
-    { key: 'x-github-event', value: 'Push Event', header: 'X-GitHub-Event', why: /must be a GitHub event name such as push/ },
+    {
+      key: 'x-github-event',
+      value: 'Push Event',
+      header: 'X-GitHub-Event',
+      why: /must be a GitHub event name such as push/,
+    },
     { key: 'x-github-event', value: 'x'.repeat(65), header: 'X-GitHub-Event', why: /at most 64 characters/ },
-    { key: 'x-github-delivery', value: '12345', header: 'X-GitHub-Delivery', why: /must be a GUID like 72d3162e-cc78-11e3-81ab-4c9367dc0958/ },
-    { key: 'x-github-delivery', value: '72d3162e-cc78-11e3-81ab-4c9367dc095g', header: 'X-GitHub-Delivery', why: /must be a GUID/ },
-    { key: 'x-hub-signature-256', value: 'sha256=xyz', header: 'X-Hub-Signature-256', why: /must look like sha256=<64 hex digits>/ },
-    { key: 'x-hub-signature-256', value: `sha1=${'a'.repeat(40)}`, header: 'X-Hub-Signature-256', why: /SHA-1 signature/ },
-    { key: 'content-type', value: 'text/plain', header: 'Content-Type', why: /must be application\/json or application\/x-www-form-urlencoded, not "text\/plain": choose application\/json/ },
+    {
+      key: 'x-github-delivery',
+      value: '12345',
+      header: 'X-GitHub-Delivery',
+      why: /must be a GUID like 72d3162e-cc78-11e3-81ab-4c9367dc0958/,
+    },
+    {
+      key: 'x-github-delivery',
+      value: '72d3162e-cc78-11e3-81ab-4c9367dc095g',
+      header: 'X-GitHub-Delivery',
+      why: /must be a GUID/,
+    },
+    {
+      key: 'x-hub-signature-256',
+      value: 'sha256=xyz',
+      header: 'X-Hub-Signature-256',
+      why: /must look like sha256=<64 hex digits>/,
+    },
+    {
+      key: 'x-hub-signature-256',
+      value: `sha1=${'a'.repeat(40)}`,
+      header: 'X-Hub-Signature-256',
+      why: /SHA-1 signature/,
+    },
+    {
+      key: 'content-type',
+      value: 'text/plain',
+      header: 'Content-Type',
+      why: /must be application\/json or application\/x-www-form-urlencoded, not "text\/plain": choose application\/json/,
+    },
   ])('refuses $header: $value', ({ key, value, header, why }) => {
     expect(problemsOf(githubHeaders({ [key]: value }))).toEqual([{ header, message: expect.stringMatching(why) }]);
   });
@@ -102,6 +155,11 @@ describe('readDeliveryHeaders', () => {
 
   it('reports every bad header at once', () => {
     const problems = problemsOf({ 'content-type': 'text/xml' });
-    expect(problems.map((p) => p.header)).toEqual(['X-GitHub-Event', 'X-GitHub-Delivery', 'X-Hub-Signature-256', 'Content-Type']);
+    expect(problems.map((p) => p.header)).toEqual([
+      'X-GitHub-Event',
+      'X-GitHub-Delivery',
+      'X-Hub-Signature-256',
+      'Content-Type',
+    ]);
   });
 });

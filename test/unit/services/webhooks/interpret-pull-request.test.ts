@@ -15,7 +15,10 @@ function fromFork(headRepo: { full_name: string; clone_url: string } | null): Pu
 }
 
 describe('interpretDelivery("pull_request")', () => {
-  const examples = (examplesOf('pull_request') as PullRequestEvent[]).map((payload) => ({ payload, action: payload.action }));
+  const examples = (examplesOf('pull_request') as PullRequestEvent[]).map((payload) => ({
+    payload,
+    action: payload.action,
+  }));
 
   it.each(examples)('turns the real "$action" example into a trigger only for new code', ({ payload, action }) => {
     const outcome = interpretDelivery('pull_request', payload);
@@ -32,7 +35,12 @@ describe('interpretDelivery("pull_request")', () => {
         ref: 'refs/pull/2/head',
         branch: 'changes',
         sha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
-        repository: { ...locator, htmlUrl: 'https://github.com/Codertocat/Hello-World', owner: 'Codertocat', name: 'Hello-World' },
+        repository: {
+          ...locator,
+          htmlUrl: 'https://github.com/Codertocat/Hello-World',
+          owner: 'Codertocat',
+          name: 'Hello-World',
+        },
         sender: 'Codertocat',
         pullRequest: {
           number: 2,
@@ -49,7 +57,10 @@ describe('interpretDelivery("pull_request")', () => {
   });
 
   it.each(['synchronize', 'reopened'])('triggers on %s with the action recorded', (action) => {
-    expect(interpretDelivery('pull_request', pullRequestExample(action))).toMatchObject({ kind: 'trigger', trigger: { pullRequest: { action } } });
+    expect(interpretDelivery('pull_request', pullRequestExample(action))).toMatchObject({
+      kind: 'trigger',
+      trigger: { pullRequest: { action } },
+    });
   });
 
   it.each(['closed', 'labeled', 'assigned', 'review_requested', 'ready_for_review', 'converted_to_draft', 'edited'])(
@@ -65,13 +76,22 @@ describe('interpretDelivery("pull_request")', () => {
   );
 
   it('flags a pull request from a fork and keeps where its head lives', () => {
-    const outcome = interpretDelivery('pull_request', fromFork({ full_name: 'contributor/Hello-World', clone_url: 'https://github.com/contributor/Hello-World.git' }));
+    const outcome = interpretDelivery(
+      'pull_request',
+      fromFork({ full_name: 'contributor/Hello-World', clone_url: 'https://github.com/contributor/Hello-World.git' }),
+    );
     expect(outcome).toMatchObject({
       kind: 'trigger',
       trigger: {
         ref: 'refs/pull/2/head',
         repository: { fullName: 'Codertocat/Hello-World' },
-        pullRequest: { fromFork: true, headRepository: { fullName: 'contributor/Hello-World', cloneUrl: 'https://github.com/contributor/Hello-World.git' } },
+        pullRequest: {
+          fromFork: true,
+          headRepository: {
+            fullName: 'contributor/Hello-World',
+            cloneUrl: 'https://github.com/contributor/Hello-World.git',
+          },
+        },
       },
     });
   });
@@ -79,11 +99,16 @@ describe('interpretDelivery("pull_request")', () => {
   it('treats a pull request whose head repository was deleted as a fork', () => {
     const outcome = interpretDelivery('pull_request', fromFork(null));
     expect(outcome).toMatchObject({ kind: 'trigger', trigger: { pullRequest: { fromFork: true } } });
-    expect(outcome.kind === 'trigger' && outcome.trigger.source === 'pull_request' && outcome.trigger.pullRequest).not.toHaveProperty('headRepository');
+    expect(
+      outcome.kind === 'trigger' && outcome.trigger.source === 'pull_request' && outcome.trigger.pullRequest,
+    ).not.toHaveProperty('headRepository');
   });
 
   it('does not call a branch of the same repository a fork when only the letter case differs', () => {
-    const outcome = interpretDelivery('pull_request', fromFork({ full_name: 'codertocat/hello-world', clone_url: 'https://github.com/codertocat/hello-world.git' }));
+    const outcome = interpretDelivery(
+      'pull_request',
+      fromFork({ full_name: 'codertocat/hello-world', clone_url: 'https://github.com/codertocat/hello-world.git' }),
+    );
     expect(outcome).toMatchObject({ trigger: { pullRequest: { fromFork: false } } });
   });
 
@@ -92,7 +117,9 @@ describe('interpretDelivery("pull_request")', () => {
     (broken.pull_request.head as unknown as Record<string, unknown>).sha = 'HEAD';
     expect(interpretDelivery('pull_request', broken)).toEqual({
       kind: 'invalid',
-      problems: [{ path: 'pull_request.head.sha', message: 'expected a 40-character lowercase hexadecimal commit SHA' }],
+      problems: [
+        { path: 'pull_request.head.sha', message: 'expected a 40-character lowercase hexadecimal commit SHA' },
+      ],
       repository: locator,
     });
     expect(interpretDelivery('pull_request', { ...broken, action: 'closed' }).kind).toBe('ignored');

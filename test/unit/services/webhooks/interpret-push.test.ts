@@ -23,7 +23,13 @@ function branchUpdate(message: string): PushEvent {
 }
 
 describe('interpretDelivery("push")', () => {
-  it.each(examplesOf('push').map((payload) => ({ payload, ref: (payload as PushEvent).ref, deleted: (payload as PushEvent).deleted })))(
+  it.each(
+    examplesOf('push').map((payload) => ({
+      payload,
+      ref: (payload as PushEvent).ref,
+      deleted: (payload as PushEvent).deleted,
+    })),
+  )(
     'turns the real example for $ref (deleted: $deleted) into a trigger, or ignores a deletion',
     ({ payload, deleted }) => {
       const outcome = interpretDelivery('push', payload);
@@ -52,12 +58,22 @@ describe('interpretDelivery("push")', () => {
 
   it('triggers on an update of a branch, with the previous commit', () => {
     const outcome = interpretDelivery('push', branchUpdate('Fix the build'));
-    expect(outcome).toMatchObject({ kind: 'trigger', trigger: { branch: 'master', before: 'f95f852bd8fca8fcc58a9a2d6c842781e32a215e', headCommit: { message: 'Fix the build' } } });
+    expect(outcome).toMatchObject({
+      kind: 'trigger',
+      trigger: {
+        branch: 'master',
+        before: 'f95f852bd8fca8fcc58a9a2d6c842781e32a215e',
+        headCommit: { message: 'Fix the build' },
+      },
+    });
   });
 
   it('triggers on a new tag, naming the tag and no branch', () => {
     const outcome = interpretDelivery('push', pushExample('refs/tags/simple-tag', false));
-    expect(outcome).toMatchObject({ kind: 'trigger', trigger: { ref: 'refs/tags/simple-tag', tag: 'simple-tag', sha: '6113728f27ae82c7b1a177c8d03f9e96e0adf246' } });
+    expect(outcome).toMatchObject({
+      kind: 'trigger',
+      trigger: { ref: 'refs/tags/simple-tag', tag: 'simple-tag', sha: '6113728f27ae82c7b1a177c8d03f9e96e0adf246' },
+    });
     expect(outcome.kind === 'trigger' && outcome.trigger).not.toHaveProperty('branch');
   });
 
@@ -80,10 +96,16 @@ describe('interpretDelivery("push")', () => {
   it('ignores the deletion of a branch, flagged by deleted or by an all-zero after', () => {
     const flagged = pushExample('refs/tags/simple-tag', true);
     flagged.ref = 'refs/heads/feature';
-    expect(interpretDelivery('push', flagged)).toMatchObject({ kind: 'ignored', reason: 'branch feature was deleted; deletions do not start pipelines' });
+    expect(interpretDelivery('push', flagged)).toMatchObject({
+      kind: 'ignored',
+      reason: 'branch feature was deleted; deletions do not start pipelines',
+    });
     const zeroOnly: Record<string, unknown> = { ...flagged };
     delete zeroOnly.deleted;
-    expect(interpretDelivery('push', zeroOnly)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/branch feature was deleted/) });
+    expect(interpretDelivery('push', zeroOnly)).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(/branch feature was deleted/),
+    });
   });
 
   it('triggers without a head commit when GitHub sends none', () => {
@@ -119,18 +141,33 @@ describe('skip markers in the head commit message', () => {
     });
   });
 
-  it.each(['skip ci', 'ci skip', '[skip-ci]', '[skip  ci]', '[ skip ci ]', '(skip ci)', '[skip ci', '[no ci]', '[skipci]'])('builds %j, which is not a marker CircleCI knows', (message) => {
+  it.each([
+    'skip ci',
+    'ci skip',
+    '[skip-ci]',
+    '[skip  ci]',
+    '[ skip ci ]',
+    '(skip ci)',
+    '[skip ci',
+    '[no ci]',
+    '[skipci]',
+  ])('builds %j, which is not a marker CircleCI knows', (message) => {
     expect(interpretDelivery('push', branchUpdate(message)).kind).toBe('trigger');
   });
 
   it('skips tags too', () => {
     const payload = pushExample('refs/tags/simple-tag', false);
     if (payload.head_commit) payload.head_commit.message = 'v1 [ci skip]';
-    expect(interpretDelivery('push', payload)).toMatchObject({ kind: 'skipped', reason: expect.stringMatching(/of tag simple-tag asks to skip CI/) });
+    expect(interpretDelivery('push', payload)).toMatchObject({
+      kind: 'skipped',
+      reason: expect.stringMatching(/of tag simple-tag asks to skip CI/),
+    });
   });
 
   it('does not skip a deletion: it is ignored whatever the message', () => {
     const payload = pushExample('refs/tags/simple-tag', true);
-    expect(interpretDelivery('push', { ...payload, head_commit: { ...branchUpdate('[skip ci]').head_commit } }).kind).toBe('ignored');
+    expect(
+      interpretDelivery('push', { ...payload, head_commit: { ...branchUpdate('[skip ci]').head_commit } }).kind,
+    ).toBe('ignored');
   });
 });

@@ -25,7 +25,8 @@ function expectWellFormed(outcome: DeliveryOutcome): void {
   expect(DELIVERY_OUTCOME_KINDS).toContain(outcome.kind);
   if (outcome.kind === 'invalid') {
     expect(outcome.problems.length).toBeGreaterThan(0);
-    for (const problem of outcome.problems) expect(typeof problem.path === 'string' && typeof problem.message === 'string').toBe(true);
+    for (const problem of outcome.problems)
+      expect(typeof problem.path === 'string' && typeof problem.message === 'string').toBe(true);
   }
   if (outcome.kind === 'trigger' || outcome.kind === 'skipped') {
     expect(outcome.trigger.sha).toMatch(/^[0-9a-f]{40}$/);
@@ -54,7 +55,9 @@ const mutatedPayloads = fc
   .tuple(fc.constantFrom(...mutationTargets), fc.option(fc.jsonValue({ maxDepth: 3 }), { nil: undefined }))
   .map(([target, replacement]) => {
     const body = structuredClone(target.body) as Record<string, unknown>;
-    const parent = target.path.slice(0, -1).reduce<Record<string, unknown>>((node, key) => node[key] as Record<string, unknown>, body);
+    const parent = target.path
+      .slice(0, -1)
+      .reduce<Record<string, unknown>>((node, key) => node[key] as Record<string, unknown>, body);
     const key = target.path[target.path.length - 1] ?? '';
     if (replacement === undefined) delete parent[key];
     else parent[key] = replacement;
@@ -82,13 +85,21 @@ describe('interpretDelivery properties', () => {
 });
 
 describe('clone URL property', () => {
-  const cloneUrls = fc.oneof(fc.webUrl(), fc.string().map((s) => `https:${s}`), fc.string().map((s) => `http://${s}`), fc.string());
+  const cloneUrls = fc.oneof(
+    fc.webUrl(),
+    fc.string().map((s) => `https:${s}`),
+    fc.string().map((s) => `http://${s}`),
+    fc.string(),
+  );
 
   it('hands git only http(s)://host URLs, whatever the payload says', () => {
     const payload = examplesOf('push')[0] as { repository: Record<string, unknown> };
     fc.assert(
       fc.property(cloneUrls, (cloneUrl) => {
-        const outcome = interpretDelivery('push', { ...payload, repository: { ...payload.repository, clone_url: cloneUrl } });
+        const outcome = interpretDelivery('push', {
+          ...payload,
+          repository: { ...payload.repository, clone_url: cloneUrl },
+        });
         expectWellFormed(outcome);
         if (outcome.kind === 'trigger') expect(outcome.trigger.repository.cloneUrl).toMatch(/^https?:\/\/[^\s/]\S*$/i);
       }),
@@ -128,15 +139,29 @@ describe('signature and header properties', () => {
 
   it('never throws on any header bag or body bytes', () => {
     const bag = fc.dictionary(
-      fc.oneof(fc.constantFrom('x-github-event', 'X-GitHub-Delivery', 'x-hub-signature-256', 'content-type', 'x-github-hook-id'), fc.string({ maxLength: 20 })),
+      fc.oneof(
+        fc.constantFrom(
+          'x-github-event',
+          'X-GitHub-Delivery',
+          'x-hub-signature-256',
+          'content-type',
+          'x-github-hook-id',
+        ),
+        fc.string({ maxLength: 20 }),
+      ),
       fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 }), fc.constant(undefined)),
     );
     fc.assert(
-      fc.property(bag, fc.uint8Array({ maxLength: 256 }), fc.constantFrom('json' as const, 'form' as const), (headerBag, bytes, encoding) => {
-        const result = readDeliveryHeaders(headerBag);
-        expect(result.ok || result.problems.length > 0).toBe(true);
-        expect(typeof decodeDeliveryBody(Buffer.from(bytes), encoding).ok).toBe('boolean');
-      }),
+      fc.property(
+        bag,
+        fc.uint8Array({ maxLength: 256 }),
+        fc.constantFrom('json' as const, 'form' as const),
+        (headerBag, bytes, encoding) => {
+          const result = readDeliveryHeaders(headerBag);
+          expect(result.ok || result.problems.length > 0).toBe(true);
+          expect(typeof decodeDeliveryBody(Buffer.from(bytes), encoding).ok).toBe('boolean');
+        },
+      ),
       { numRuns },
     );
   });

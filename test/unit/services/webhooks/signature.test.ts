@@ -1,14 +1,18 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { parseSignatureHeader, signGitHubBody, verifyGitHubSignature } from '../../../../src/services/webhooks/index.js';
+import {
+  parseSignatureHeader,
+  signGitHubBody,
+  verifyGitHubSignature,
+} from '../../../../src/services/webhooks/index.js';
 import { examplesOf } from '../../../support/github-examples.js';
 
-const secret = 'It\'s a Secret to Everybody';
+const secret = "It's a Secret to Everybody";
 const body = Buffer.from(JSON.stringify(examplesOf('push')[0]));
 const goodHeader = signGitHubBody(body, secret);
 
 describe('verifyGitHubSignature', () => {
-  it('accepts the example from GitHub\'s documentation', () => {
+  it("accepts the example from GitHub's documentation", () => {
     // docs.github.com "Validating webhook deliveries" test values.
     const header = 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17';
     expect(verifyGitHubSignature(Buffer.from('Hello, World!'), header, secret)).toEqual({ ok: true });
@@ -24,7 +28,13 @@ describe('verifyGitHubSignature', () => {
 
   it('refuses a signature made with another secret and says which secrets to compare', () => {
     const check = verifyGitHubSignature(body, signGitHubBody(body, 'another secret'), secret);
-    expect(check).toEqual({ ok: false, problem: 'mismatch', message: expect.stringMatching(/X-Hub-Signature-256 does not match the body: the secret in the GitHub webhook settings differs/) });
+    expect(check).toEqual({
+      ok: false,
+      problem: 'mismatch',
+      message: expect.stringMatching(
+        /X-Hub-Signature-256 does not match the body: the secret in the GitHub webhook settings differs/,
+      ),
+    });
   });
 
   it.each([0, 1, Math.floor(body.length / 2), body.length - 1])('refuses a body with byte %i changed', (index) => {
@@ -34,7 +44,9 @@ describe('verifyGitHubSignature', () => {
   });
 
   it('refuses a body with one byte added or removed', () => {
-    expect(verifyGitHubSignature(Buffer.concat([body, Buffer.from(' ')]), goodHeader, secret)).toMatchObject({ problem: 'mismatch' });
+    expect(verifyGitHubSignature(Buffer.concat([body, Buffer.from(' ')]), goodHeader, secret)).toMatchObject({
+      problem: 'mismatch',
+    });
     expect(verifyGitHubSignature(body.subarray(0, -1), goodHeader, secret)).toMatchObject({ problem: 'mismatch' });
   });
 
@@ -42,13 +54,19 @@ describe('verifyGitHubSignature', () => {
     expect(verifyGitHubSignature(body, header, secret)).toEqual({
       ok: false,
       problem: 'missing',
-      message: expect.stringMatching(/X-Hub-Signature-256 header is missing: set a secret in the GitHub webhook settings/),
+      message: expect.stringMatching(
+        /X-Hub-Signature-256 header is missing: set a secret in the GitHub webhook settings/,
+      ),
     });
   });
 
   it('names a SHA-1 signature as such instead of calling it a mismatch', () => {
     const sha1 = `sha1=${createHmac('sha1', secret).update(body).digest('hex')}`;
-    expect(verifyGitHubSignature(body, sha1, secret)).toEqual({ ok: false, problem: 'malformed', message: expect.stringMatching(/holds a SHA-1 signature .*accepts only SHA-256/) });
+    expect(verifyGitHubSignature(body, sha1, secret)).toEqual({
+      ok: false,
+      problem: 'malformed',
+      message: expect.stringMatching(/holds a SHA-1 signature .*accepts only SHA-256/),
+    });
   });
 
   it.each([
