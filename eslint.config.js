@@ -59,6 +59,76 @@ const boundaries = [
     message: 'The testing module drives Gyre as a user would: through Docker, Compose and the HTTP API.',
   },
   {
+    target: './src/services',
+    from: './src/docker',
+    message: 'The services app never drives Docker; builders and the orchestrator do.',
+  },
+  // Inside the services app: cores < stores < HTTP toolkit < feature routes < the wiring at its root.
+  {
+    target: './src/services/core',
+    from: [
+      './src/services/stores',
+      './src/services/database',
+      './src/services/git',
+      './src/services/http',
+      './src/services/features',
+      './src/services/start-services.ts',
+      './src/services/create-service-parts.ts',
+    ],
+    message: 'Services cores are pure: data in, data out. Stores and routes call them, never the other way.',
+  },
+  {
+    target: './src/services/stores',
+    from: [
+      './src/services/features',
+      './src/services/http',
+      './src/services/git',
+      './src/services/start-services.ts',
+      './src/services/create-service-parts.ts',
+    ],
+    message: 'Stores own tables; they know nothing of routes, HTTP or git.',
+  },
+  {
+    target: './src/services/database',
+    from: [
+      './src/services/core',
+      './src/services/stores',
+      './src/services/features',
+      './src/services/http',
+      './src/services/git',
+      './src/services/start-services.ts',
+      './src/services/create-service-parts.ts',
+    ],
+    message: 'The database layer (pool, migrations, notifications) sits below the stores.',
+  },
+  {
+    target: './src/services/http',
+    from: [
+      './src/services/features',
+      './src/services/git',
+      './src/services/start-services.ts',
+      './src/services/create-service-parts.ts',
+    ],
+    message: 'The HTTP toolkit sits below the feature routes.',
+  },
+  {
+    target: './src/services/git',
+    from: [
+      './src/services/stores',
+      './src/services/features',
+      './src/services/http',
+      './src/services/database',
+      './src/services/start-services.ts',
+      './src/services/create-service-parts.ts',
+    ],
+    message: 'The git mirror is a leaf: it reads repositories and knows nothing of the rest.',
+  },
+  {
+    target: './src/services/features',
+    from: ['./src/services/start-services.ts', './src/services/create-service-parts.ts'],
+    message: 'Feature routes do not reach into the wiring at the services root; take what you need as an argument.',
+  },
+  {
     target: './src/shared',
     from: [
       './src/services',
@@ -81,7 +151,14 @@ export default tseslint.config(
     languageOptions: {
       // src/*/__lint_probe__.ts, test/__lint_probe__.test.ts: virtual files through which test/unit/architecture proves these rules fire.
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'src/*/__lint_probe__.ts', 'test/__lint_probe__.test.ts'] },
+        projectService: {
+          allowDefaultProject: [
+            '*.js',
+            'src/*/__lint_probe__.ts',
+            'src/services/*/__lint_probe__.ts',
+            'test/__lint_probe__.test.ts',
+          ],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -98,7 +175,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/protocol/**/*.ts', 'src/config/**/*.ts', 'src/render/**/*.ts'],
+    files: ['src/protocol/**/*.ts', 'src/config/**/*.ts', 'src/render/**/*.ts', 'src/services/core/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -2,46 +2,34 @@
  * Builds the services app's parts from settings and a database pool: the stores, the git
  * mirror, the pipeline planner. One place that wires concrete implementations together.
  */
+import type { AdminDeps } from './features/admin/admin-deps.js';
+import type { UserUiDeps } from './features/web/user-ui.js';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Settings } from '../config/index.js';
-import { AuditLog } from './admin/audit-log.js';
-import type { GitHubAppConfig } from './auth/github-oauth.js';
-import { DEFAULT_RESOURCE_CLASSES } from './pipeline-config/index.js';
-import { RuntimeSettings } from './admin/runtime-settings.js';
-import type { ApiDeps } from './api/register-api.js';
-import { BuilderStore } from './builders/builder-store.js';
-import { JoinSecrets } from './builders/join-secrets.js';
+import { AuditLog } from './stores/audit/audit-log.js';
+import { DEFAULT_RESOURCE_CLASSES } from './core/pipeline-config/index.js';
+import { RuntimeSettings } from './stores/settings/runtime-settings.js';
+import { BuilderStore } from './stores/builders/builder-store.js';
+import { JoinSecrets } from './stores/builders/join-secrets.js';
 import type { Database } from './database/create-pool.js';
 import { NOTIFY_CHANNELS } from './database/notification-channels.js';
 import { DatabaseNotifications, type ChangeSignal } from './database/notifications.js';
-import { DeliveryStore } from './deliveries/delivery-store.js';
+import { DeliveryStore } from './stores/deliveries/delivery-store.js';
 import { GitMirror } from './git/index.js';
-import { LogStore } from './logs/index.js';
-import { PipelineBuilder } from './pipelines/pipeline-builder.js';
-import { PipelineStore } from './pipelines/pipeline-store.js';
-import { ProjectStore } from './projects/project-store.js';
-import { JobWrites } from './scheduler/job-writes.js';
-import { createSecretBox } from './security/secret-box.js';
-import { LoginLimiter } from './auth/login-limiter.js';
-import { SessionStore } from './auth/session-store.js';
-import { UserStore } from './auth/user-store.js';
-import { createViews, type RenderView } from './web/views.js';
+import { LogStore } from './stores/logs/log-store.js';
+import { PipelinePlanner } from './features/pipelines/pipeline-planner.js';
+import { PipelineStore } from './stores/pipelines/pipeline-store.js';
+import { ProjectStore } from './stores/projects/project-store.js';
+import { JobStore } from './stores/jobs/job-store.js';
+import { createSecretBox } from './core/security/secret-box.js';
+import { LoginLimiter } from './http/login-limiter.js';
+import { SessionStore } from './stores/accounts/session-store.js';
+import { UserStore } from './stores/accounts/user-store.js';
+import { createViews } from './http/views.js';
 
-/** Everything the listeners serve: the API's parts plus the web UI's. */
-export interface ServiceParts extends ApiDeps {
-  readonly users: UserStore;
-  readonly sessions: SessionStore;
-  readonly limiter: LoginLimiter;
-  readonly views: RenderView;
-  readonly secureCookies: boolean;
-  /** Settings administrators change in the admin console. */
-  readonly runtimeSettings: RuntimeSettings;
-  /** The GitHub OAuth app for sign-in, once an administrator has set it. */
-  githubApp(): Promise<GitHubAppConfig | undefined>;
-  readonly audit: AuditLog;
-  /** GYRE_ADMIN_PASSWORD, for the admin console's built-in `admin` account. */
-  readonly adminPassword: string | undefined;
+/** Everything the listeners serve: the API's parts, the web UI's and the admin console's. */
+export interface ServiceParts extends UserUiDeps, AdminDeps {
   /** The listening connection behind the wake-up signals; started and stopped with the app. */
   readonly notifications: DatabaseNotifications;
   /** Wakes the commit status poster when statuses are queued. */
@@ -51,7 +39,9 @@ export interface ServiceParts extends ApiDeps {
 export function createServiceParts(settings: Settings, db: Database, logger: Logger, version: string): ServiceParts {
   const box = createSecretBox(settings.secrets.encryptionKey!);
   const projects = new ProjectStore(db, box);
-  const pipelines = new PipelineStore(db);
+  // The jobs store calls back into the pipelines store, which owns workflows, to settle them.
+  const jobs: JobStore = new JobStore(db, (client, workflowId) => pipelines.settleWorkflow(client, workflowId));
+  const pipelines = new PipelineStore(db, jobs);
   const git = new GitMirror({ cacheDir: join(settings.dataDir, 'git-mirrors'), logger: logger.child({ part: 'git' }) });
   const runtimeSettings = new RuntimeSettings(db, box);
   // The admin console's table, read per pipeline, so a change applies to the next push.
@@ -64,11 +54,11 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
     projects,
     pipelines,
     deliveries: new DeliveryStore(db),
-    builder: new PipelineBuilder(pipelines, projects, git, logger.child({ part: 'pipelines' }), resourceClasses),
+    planner: new PipelinePlanner(pipelines, projects, git, logger.child({ part: 'pipelines' }), resourceClasses),
     branches: git,
     builders: new BuilderStore(db),
     joinSecrets: new JoinSecrets(db),
-    jobs: new JobWrites(db),
+    jobs,
     logs: new LogStore(db),
     notifications,
     leaseWakeups: notifications.signal([NOTIFY_CHANNELS.jobsQueued, NOTIFY_CHANNELS.buildersChanged]),

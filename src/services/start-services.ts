@@ -7,18 +7,18 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { databaseUrlOf, type Settings } from '../config/index.js';
 import { InvalidInputError } from '../shared/errors.js';
-import { registerAdminConsole } from './admin/admin-console.js';
-import { registerApi } from './api/register-api.js';
+import { registerAdminConsole } from './features/admin/admin-console.js';
+import { registerApi } from './features/api/register-api.js';
 import { createServiceParts } from './create-service-parts.js';
 import { createDatabasePool } from './database/create-pool.js';
 import { migrateDatabase } from './database/migrate.js';
 import { waitForDatabase } from './database/wait-for-database.js';
-import { registerHealthRoutes } from './health/health-routes.js';
-import { startStatusPoster, type StatusPosterOptions } from './github/status-poster.js';
+import { registerHealthRoutes } from './features/health/health-routes.js';
+import { startStatusPoster, type StatusPosterOptions } from './features/statuses/status-poster.js';
 import { createListeners } from './http/create-listeners.js';
-import { startReaper } from './scheduler/reaper.js';
-import { registerUserUi } from './web/user-ui.js';
-import { userPages } from './web/user-pages.js';
+import { startReaper } from './features/scheduler/reaper.js';
+import { registerUserUi } from './features/web/user-ui.js';
+import { userPages } from './features/web/user-pages.js';
 
 export interface RunningServices {
   /** Addresses the listeners are bound to, e.g. `http://0.0.0.0:80`. */
@@ -70,8 +70,11 @@ export async function startServices(
   for (const app of userApps) registerUserUi(app, parts, userPages);
   registerAdminConsole(listeners.admin, parts);
   parts.notifications.start();
-  await parts.builder.resumePending();
-  const reaper = startReaper(db, logger.child({ part: 'reaper' }), options.reapIntervalMs);
+  await parts.planner.resumePending();
+  const reaper = startReaper(
+    { db, jobs: parts.jobs, builders: parts.builders, logger: logger.child({ part: 'reaper' }) },
+    options.reapIntervalMs,
+  );
   const statusPoster = startStatusPoster(
     {
       db,
@@ -98,7 +101,7 @@ export async function startServices(
       await parts.notifications.stop();
       await Promise.all([...userApps, listeners.admin].map((app) => app.close()));
       await reaper.stop();
-      await parts.builder.idle();
+      await parts.planner.idle();
       await statusPoster.stop();
       await db.end();
     },

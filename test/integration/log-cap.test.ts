@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Database } from '../../src/services/database/create-pool.js';
-import { LogStore, TRUNCATION_STEP } from '../../src/services/logs/index.js';
+import { LogStore } from '../../src/services/stores/logs/log-store.js';
+import { TRUNCATION_STEP } from '../../src/services/core/logs/log-cap.js';
 import { ConflictError } from '../../src/shared/errors.js';
 import { startMigratedDatabase, type MigratedDatabase } from '../support/postgres.js';
 import { insertTestJob } from '../support/test-jobs.js';

@@ -7,7 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../src/services/database/create-pool.js';
-import { LogStore, type LiveLogHub, type LogChunk } from '../../src/services/logs/index.js';
+import { LogStore } from '../../src/services/stores/logs/log-store.js';
+import { LiveLogHub } from '../../src/services/features/logs/live-log-hub.js';
+import { type LogChunk } from '../../src/services/core/logs/log-chunk.js';
 import { serveLogRoutes } from '../support/log-app.js';
 import { startMigratedDatabase, type MigratedDatabase } from '../support/postgres.js';
 import { insertTestJob } from '../support/test-jobs.js';
@@ -23,8 +25,8 @@ beforeAll(async () => {
   database = await startMigratedDatabase();
   db = database.db;
   logs = new LogStore(db);
-  live = logs.createLiveHub({ pollIntervalMs: 300 });
-  ({ app, base } = await serveLogRoutes({ logs, live }));
+  live = new LiveLogHub(db, { pollIntervalMs: 300 });
+  ({ app, base } = await serveLogRoutes({ db, logs, live }));
 }, 180_000);
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../src/services/database/create-pool.js';
-import { LogStore } from '../../src/services/logs/index.js';
+import { LogStore } from '../../src/services/stores/logs/log-store.js';
 import { serveLogRoutes } from '../support/log-app.js';
 import { startMigratedDatabase, type MigratedDatabase } from '../support/postgres.js';
 import { insertTestJob } from '../support/test-jobs.js';
@@ -32,7 +32,7 @@ beforeAll(async () => {
       await logs.append({ jobId, attempt: 2, step, seq, data: bytes.subarray(offset, offset + 100 * 1024) });
     }
   }
-  ({ app, base } = await serveLogRoutes({ logs }));
+  ({ app, base } = await serveLogRoutes({ db, logs }));
 }, 180_000);
 
 afterAll(async () => {

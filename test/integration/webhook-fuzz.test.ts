@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { signGitHubBody } from '../../src/services/webhooks/index.js';
+import { signGitHubBody } from '../../src/services/core/webhooks/index.js';
 import { examplesOf } from '../support/github-examples.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { WebhookDefinition } from '@octokit/webhooks-examples';
 import type { PullRequestEvent, PushEvent } from '@octokit/webhooks-types';
-import { signGitHubBody } from '../../src/services/webhooks/index.js';
+import { signGitHubBody } from '../../src/services/core/webhooks/index.js';
 
 const require = createRequire(import.meta.url);
 const definitions = require('@octokit/webhooks-examples/api.github.com/index.json') as WebhookDefinition[];

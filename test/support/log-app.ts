@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { registerErrorShape } from '../../src/services/api/error-shape.js';
-import { registerLogRoutes, type LogRouteDeps } from '../../src/services/logs/index.js';
+import { registerErrorShape } from '../../src/services/http/error-shape.js';
+import { registerLogRoutes, type LogRouteDeps } from '../../src/services/features/logs/log-routes.js';
 
 /**
  * The log routes on a bare Fastify with the API's error shape, listening on loopback. Token

@@ -24,7 +24,7 @@ export function registerTokensCommand(program: Command): void {
     )
     .action(async (options: TokenOptions) => {
       const output = createOutput(options.json === true);
-      const { createApiToken } = await import('../../services/security/api-tokens.js');
+      const { createApiToken } = await import('../../services/stores/accounts/api-tokens.js');
       const { id, token } = await withDatabase(options, output, (db) => createApiToken(db, options.name));
       if (output.jsonMode) output.json({ id, name: options.name, token });
       output.info(`Created token ${id} (${options.name}). It is shown only now:\n${token}`);

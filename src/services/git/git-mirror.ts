@@ -14,7 +14,7 @@
  */
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { MAX_CONFIG_BYTES } from '../pipeline-config/index.js';
+import { MAX_CONFIG_BYTES } from '../core/pipeline-config/index.js';
 import { validateBranchName, validateCommitSha, validateRepositoryPath } from './git-arguments.js';
 import { GitError } from './git-error.js';
 import { KeyedLock } from './keyed-lock.js';

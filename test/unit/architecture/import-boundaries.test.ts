@@ -36,6 +36,27 @@ describe('import boundaries', () => {
       /never its internals/,
     ],
     ['src/config/__lint_probe__.ts', "export { readFileSync } from 'node:fs';", /does no I\/O/],
+    [
+      'src/services/core/__lint_probe__.ts',
+      "export { createDatabasePool } from '../database/create-pool.js';",
+      /Services cores are pure/,
+    ],
+    ['src/services/core/__lint_probe__.ts', "export { default } from 'pg';", /does no I\/O/],
+    [
+      'src/services/stores/__lint_probe__.ts',
+      "export { registerPipelineRoutes } from '../features/pipelines/pipeline-routes.js';",
+      /know nothing of routes/,
+    ],
+    [
+      'src/services/http/__lint_probe__.ts',
+      "export { registerProjectRoutes } from '../features/projects/project-routes.js';",
+      /below the feature routes/,
+    ],
+    [
+      'src/services/__lint_probe__.ts',
+      "export { createDockerClient } from '../docker/index.js';",
+      /never drives Docker/,
+    ],
     ['src/render/__lint_probe__.ts', "export { default } from 'dockerode';", /does no I\/O/],
   ])(
     'refuses %s importing across a boundary: %s',

@@ -1,0 +1,82 @@
+/**
+ * The typed model of a parsed `.circleci/config.yml`. Everything here is resolved: parameters
+ * substituted, commands expanded into steps, executors merged into jobs and resource classes
+ * mapped to CPU and memory. The scheduler and the builder never see YAML.
+ */
+import type { JobSpec } from '../../../protocol/job-spec.js';
+
+export type {
+  CheckoutStep,
+  DockerExecutor,
+  DockerImage,
+  ResourceClass,
+  RunStep,
+  Step,
+  StepWhen,
+} from '../../../protocol/job-spec.js';
+
+/** The config `version` the file declared. */
+export type ConfigVersion = '2' | '2.1';
+
+/** A parsed, validated config. */
+export interface PipelineConfig {
+  readonly version: ConfigVersion;
+  /** Workflows in file order. A config without `workflows` gets one named `workflow` running job `build`. */
+  readonly workflows: readonly Workflow[];
+}
+
+/** One workflow: a graph of jobs. */
+export interface Workflow {
+  readonly name: string;
+  /** Jobs in file order; `requires` always names jobs earlier or later in this list. */
+  readonly jobs: readonly WorkflowJob[];
+}
+
+/** A job as invoked by a workflow: its unique name there, its dependencies, filters and the concrete job. */
+export interface WorkflowJob {
+  /** Unique within the workflow: the `name` override, or else the job's key under `jobs`. */
+  readonly name: string;
+  /** The key of the job definition under `jobs`. */
+  readonly jobName: string;
+  /** Names (within this workflow) of the jobs that must succeed first. */
+  readonly requires: readonly string[];
+  readonly filters: JobFilters;
+  /** The job with this invocation's parameters applied. */
+  readonly job: Job;
+}
+
+/** Which refs a workflow job runs for (CircleCI semantics, see `filters.ts`). */
+export interface JobFilters {
+  /** @default undefined: every branch */
+  readonly branches?: RefFilter;
+  /** @default undefined: no tag at all */
+  readonly tags?: RefFilter;
+}
+
+/** `only` / `ignore` patterns for one kind of ref. */
+export interface RefFilter {
+  /** A ref matching none of these is skipped. @default undefined: every ref passes */
+  readonly only?: readonly RefPattern[];
+  /** A ref matching any of these is skipped, even if it matches `only`. @default undefined */
+  readonly ignore?: readonly RefPattern[];
+}
+
+/** A filter pattern: an exact name, or a `/regex/` that must match the whole ref name. */
+export type RefPattern =
+  { readonly kind: 'exact'; readonly value: string } | { readonly kind: 'regex'; readonly source: string };
+
+/** A concrete job, ready to be scheduled: the protocol's job spec, which the lease carries to the builder. */
+export type Job = JobSpec;
+
+/** CPU and memory of one resource class. */
+export interface ResourceClassSpec {
+  readonly cpus: number;
+  readonly memoryMiB: number;
+}
+
+/** The admin-editable mapping from `resource_class` names to limits. */
+export interface ResourceClassTable {
+  /** Used when a job names no class; must be a key of `classes`. */
+  readonly defaultClass: string;
+  readonly classes: Readonly<Record<string, ResourceClassSpec>>;
+}

@@ -1,0 +1,95 @@
+/**
+ * Pipelines as the API shows them, and what a new pipeline is asked for with.
+ */
+
+/** Where a pipeline comes from. */
+export type PipelineTrigger = 'push' | 'pull_request' | 'api';
+
+/**
+ * `pending`: waiting for its config to be fetched and parsed; `created`: workflows and jobs
+ * exist; `error`: the config could not be fetched or is invalid (see `error`); `skipped`: no
+ * workflow runs for this ref.
+ */
+export type PipelineState = 'pending' | 'created' | 'error' | 'skipped';
+
+/** Everything needed to create a pipeline; the commit is always an exact sha. */
+export interface PipelineRequest {
+  readonly projectId: number;
+  readonly trigger: PipelineTrigger;
+  /** `refs/heads/x`, `refs/tags/x` or `refs/pull/<n>/head`. */
+  readonly ref: string;
+  readonly branch?: string;
+  readonly tag?: string;
+  readonly sha: string;
+  /** Trigger-specific facts kept for display: sender, head commit, pull request. */
+  readonly detail: Readonly<Record<string, unknown>>;
+  /** The stored webhook delivery it came from, if any. */
+  readonly deliveryRowId?: number;
+}
+
+/** Why a pipeline is in state `error`. Config errors carry their line and column. */
+export type PipelineError =
+  | {
+      readonly kind: 'config';
+      readonly message: string;
+      readonly errors: readonly { line: number; column: number; path: string; message: string }[];
+    }
+  | { readonly kind: 'fetch'; readonly message: string }
+  | { readonly kind: 'internal'; readonly message: string };
+
+export interface PipelineSummary {
+  readonly id: number;
+  readonly projectId: number;
+  readonly number: number;
+  readonly trigger: PipelineTrigger;
+  readonly ref: string;
+  readonly branch: string | null;
+  readonly tag: string | null;
+  readonly sha: string;
+  readonly state: PipelineState;
+  readonly error: PipelineError | null;
+  readonly detail: Readonly<Record<string, unknown>>;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface JobSummary {
+  readonly id: number;
+  readonly workflowId: number;
+  readonly name: string;
+  readonly requires: readonly string[];
+  readonly state: string;
+  readonly attempt: number;
+}
+
+export interface WorkflowSummary {
+  readonly id: number;
+  readonly pipelineId: number;
+  readonly name: string;
+  readonly state: string;
+  readonly jobs: readonly JobSummary[];
+}
+
+/** Job states after which nothing changes: no more output, no more state. */
+export const FINAL_JOB_STATES: readonly string[] = [
+  'success',
+  'failed',
+  'canceled',
+  'infrastructure_failed',
+  'not_run',
+];
+
+/** A planned job, ready to store: its resolved spec and what it needs of a builder. */
+export interface NewJob {
+  readonly name: string;
+  readonly requires: readonly string[];
+  readonly spec: unknown;
+  readonly cpus: number;
+  readonly memoryBytes: number;
+}
+
+/** A planned workflow, ready to store. */
+export interface NewWorkflow {
+  readonly name: string;
+  readonly jobs: readonly NewJob[];
+}

@@ -1,0 +1,83 @@
+/**
+ * From config text to the workflows and jobs a pipeline runs: parse, pick what runs for the
+ * ref, and fill in the per-pipeline `<< pipeline.* >>` values. Pure, so it is tested without a
+ * database or git.
+ */
+import {
+  parsePipelineConfig,
+  selectJobsForRef,
+  substitutePipelineValues,
+  type GitRef,
+  type PIPELINE_VALUES,
+  type ResourceClassTable,
+} from '../pipeline-config/index.js';
+import type { NewWorkflow, PipelineError, PipelineSummary } from './pipeline-model.js';
+
+export const CONFIG_PATH = '.circleci/config.yml';
+
+export type WorkflowPlan =
+  | { readonly ok: true; readonly workflows: readonly NewWorkflow[] }
+  | { readonly ok: false; readonly error: PipelineError };
+
+type PipelineValues = Partial<Record<(typeof PIPELINE_VALUES)[number], string>>;
+
+export function planWorkflows(
+  configText: string,
+  pipeline: PipelineSummary,
+  gitUrl: string,
+  resourceClasses: ResourceClassTable,
+): WorkflowPlan {
+  const parsed = parsePipelineConfig(configText, { resourceClasses });
+  if (!parsed.ok) {
+    const first = parsed.errors[0];
+    const where = first ? ` (first at line ${first.line}, column ${first.column}: ${first.message})` : '';
+    const message = `${CONFIG_PATH} has ${parsed.errors.length} error${parsed.errors.length === 1 ? '' : 's'}${where}`;
+    return {
+      ok: false,
+      error: {
+        kind: 'config',
+        message,
+        errors: parsed.errors.map((e) => ({ line: e.line, column: e.column, path: e.path, message: e.message })),
+      },
+    };
+  }
+  const values = pipelineValues(pipeline, gitUrl);
+  const workflows = selectJobsForRef(parsed.config, refOf(pipeline)).map((workflow) => ({
+    name: workflow.name,
+    jobs: workflow.jobs.map((job) => ({
+      name: job.name,
+      requires: job.requires,
+      spec: substituteStrings(job.job, values),
+      cpus: job.job.resourceClass.cpus,
+      memoryBytes: job.job.resourceClass.memoryMiB * 1024 * 1024,
+    })),
+  }));
+  return { ok: true, workflows };
+}
+
+/** Pull requests build their head branch, so branch filters apply to it as CircleCI does. */
+function refOf(pipeline: PipelineSummary): GitRef {
+  return pipeline.tag !== null ? { kind: 'tag', name: pipeline.tag } : { kind: 'branch', name: pipeline.branch ?? '' };
+}
+
+function pipelineValues(pipeline: PipelineSummary, gitUrl: string): PipelineValues {
+  return {
+    'pipeline.id': String(pipeline.id),
+    'pipeline.number': String(pipeline.number),
+    'pipeline.project.git_url': gitUrl,
+    'pipeline.project.type': 'github',
+    'pipeline.git.revision': pipeline.sha,
+    'pipeline.git.branch': pipeline.branch ?? '',
+    'pipeline.git.tag': pipeline.tag ?? '',
+    'pipeline.trigger_source': pipeline.trigger === 'api' ? 'api' : 'webhook',
+  };
+}
+
+/** Substitutes in every string of a job, leaving its structure alone (values may hold quotes). */
+function substituteStrings(value: unknown, values: PipelineValues): unknown {
+  if (typeof value === 'string') return substitutePipelineValues(value, values);
+  if (Array.isArray(value)) return value.map((item) => substituteStrings(item, values));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteStrings(v, values)]));
+  return value;
+}

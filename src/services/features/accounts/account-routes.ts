@@ -1,0 +1,123 @@
+/**
+ * `/api/v1/accounts` and the sign-up setting: the admin console's Accounts page for scripts.
+ * Administrators' tokens only; every change is audited under the token's name, in the
+ * transaction that makes it, and the same rules hold as in the console (the last administrator
+ * account stays; nobody demotes or removes themselves).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ConflictError } from '../../../shared/errors.js';
+import type { RuntimeSettings } from '../../stores/settings/runtime-settings.js';
+import { requireAdminToken, tokenActorOf } from '../../http/token-auth.js';
+import type { UserStore } from '../../stores/accounts/user-store.js';
+
+export interface AccountRouteDeps {
+  readonly users: UserStore;
+  readonly runtimeSettings: RuntimeSettings;
+}
+
+const tags = ['accounts'];
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
+
+function refuseSelf(request: FastifyRequest<{ Params: { id: number } }>, what: string): void {
+  if (request.identity?.userId === request.params.id)
+    throw new ConflictError(`a token cannot ${what} its own account; another administrator can`);
+}
+
+export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDeps): void {
+  const adminOnly = { preHandler: requireAdminToken };
+
+  app.get(
+    '/api/v1/accounts',
+    { ...adminOnly, schema: { tags, summary: 'Every account, oldest first, with how it signs in and its role' } },
+    async () => ({ items: await deps.users.list() }),
+  );
+
+  app.post<{ Body: { login: string; password: string; admin?: boolean } }>(
+    '/api/v1/accounts',
+    {
+      ...adminOnly,
+      schema: {
+        tags,
+        summary: 'Create a local account (whether sign-up is open or not)',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['login', 'password'],
+          properties: {
+            login: { type: 'string' },
+            password: { type: 'string' },
+            admin: { type: 'boolean', default: false },
+          },
+        },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(
+        await deps.users.createLocal(request.body.login.trim(), request.body.password, {
+          by: 'admin',
+          admin: request.body.admin === true,
+          actor: tokenActorOf(request),
+        }),
+      ),
+  );
+
+  app.put<{ Params: { id: number }; Body: { admin: boolean } }>(
+    '/api/v1/accounts/:id/admin',
+    {
+      ...adminOnly,
+      schema: {
+        tags,
+        summary: 'Grant (true) or revoke (false) administrator rights',
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['admin'],
+          properties: { admin: { type: 'boolean' } },
+        },
+      },
+    },
+    async (request) => {
+      if (!request.body.admin) refuseSelf(request, 'revoke the administrator rights of');
+      return deps.users.setAdmin(request.params.id, request.body.admin, tokenActorOf(request));
+    },
+  );
+
+  app.delete<{ Params: { id: number } }>(
+    '/api/v1/accounts/:id',
+    { ...adminOnly, schema: { tags, summary: 'Remove an account with its sessions and API tokens', params: idParams } },
+    async (request) => {
+      refuseSelf(request, 'remove');
+      return deps.users.remove(request.params.id, tokenActorOf(request));
+    },
+  );
+
+  app.get(
+    '/api/v1/settings/signup',
+    { ...adminOnly, schema: { tags, summary: 'Whether people may make their own accounts' } },
+    async () => ({ signup: (await deps.runtimeSettings.signupOpen()) ? 'open' : 'closed' }),
+  );
+
+  app.put<{ Body: { signup: 'open' | 'closed' } }>(
+    '/api/v1/settings/signup',
+    {
+      ...adminOnly,
+      schema: {
+        tags,
+        summary: 'Open or close sign-up (closed: no sign-up, new GitHub users refused)',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['signup'],
+          properties: { signup: { type: 'string', enum: ['open', 'closed'] } },
+        },
+      },
+    },
+    async (request) => {
+      await deps.runtimeSettings.put('accounts.signup', request.body.signup, tokenActorOf(request), {
+        value: request.body.signup,
+      });
+      return { signup: request.body.signup };
+    },
+  );
+}

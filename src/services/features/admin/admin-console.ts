@@ -1,0 +1,26 @@
+/**
+ * The admin console, on the admin port only: sign-in for administrators (cookie `gyre_admin`,
+ * separate from the user UI's), then the fleet, the queue, the accounts, the settings and the audit log.
+ * Nothing here is registered on the user port, so none of it is reachable there.
+ */
+import type { FastifyInstance } from 'fastify';
+import { registerLoginPages } from '../web/login-pages.js';
+import { registerWebScope } from '../../http/web-scope.js';
+import { registerAccountsPages } from './accounts-pages.js';
+import type { AdminDeps } from './admin-deps.js';
+import { adminLoginPolicy } from './admin-login-policy.js';
+import { adminOnly } from './admin-page.js';
+import { registerAuditPage } from './audit-page.js';
+import { registerFleetPages } from './fleet-pages.js';
+import { registerSettingsPages } from './settings-pages.js';
+
+export function registerAdminConsole(app: FastifyInstance, deps: AdminDeps): void {
+  registerWebScope(app, 'admin', deps, (web) => {
+    registerLoginPages(web, adminLoginPolicy(deps.users, deps.adminPassword), deps);
+    web.get('/', { preHandler: adminOnly }, (_request, reply) => reply.redirect('/fleet'));
+    registerFleetPages(web, deps);
+    registerAccountsPages(web, deps);
+    registerSettingsPages(web, deps);
+    registerAuditPage(web, deps);
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * The user listener's HTTP surface: one error shape, the GitHub webhook inbox (authenticated by
+ * signatures), the builder protocol (join secret, then builder credentials), then the JSON API
+ * (authenticated by tokens).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Database } from '../../database/create-pool.js';
+import { registerDeliveryRoutes } from '../webhooks/delivery-routes.js';
+import type { DeliveryStore } from '../../stores/deliveries/delivery-store.js';
+import { registerWebhookRoute } from '../webhooks/webhook-route.js';
+import type { PipelinePlanner } from '../pipelines/pipeline-planner.js';
+import { registerPipelineRoutes, type BranchResolver } from '../pipelines/pipeline-routes.js';
+import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
+import { registerProjectRoutes } from '../projects/project-routes.js';
+import type { ProjectStore } from '../../stores/projects/project-store.js';
+import { registerTokenAuth } from '../../http/token-auth.js';
+import { registerFleetRoutes } from '../fleet/fleet-routes.js';
+import { registerAccountRoutes } from '../accounts/account-routes.js';
+import type { UserStore } from '../../stores/accounts/user-store.js';
+import type { RuntimeSettings } from '../../stores/settings/runtime-settings.js';
+import { registerProtocolRoutes } from '../protocol/protocol-routes.js';
+import type { BuilderStore } from '../../stores/builders/builder-store.js';
+import type { JoinSecrets } from '../../stores/builders/join-secrets.js';
+import type { JobStore } from '../../stores/jobs/job-store.js';
+import type { ChangeSignal } from '../../database/notifications.js';
+import { registerLogRoutes } from '../logs/log-routes.js';
+import { type LogStore } from '../../stores/logs/log-store.js';
+import { registerErrorShape } from '../../http/error-shape.js';
+import { registerOpenApi } from '../../http/openapi.js';
+
+export interface ApiDeps {
+  readonly db: Database;
+  readonly projects: ProjectStore;
+  readonly pipelines: PipelineStore;
+  readonly deliveries: DeliveryStore;
+  readonly planner: PipelinePlanner;
+  readonly branches: BranchResolver;
+  readonly version: string;
+  /** Base URL users and GitHub reach Gyre at, for the webhook URLs the API hands out. */
+  readonly publicUrl: string;
+  /** Where GitHub reaches Gyre's webhooks: the admin console's override, else `publicUrl`. */
+  webhookBaseUrl(): Promise<string>;
+  readonly builders: BuilderStore;
+  readonly joinSecrets: JoinSecrets;
+  readonly jobs: JobStore;
+  readonly logs: LogStore;
+  readonly leaseWakeups: ChangeSignal;
+  readonly users: UserStore;
+  readonly runtimeSettings: RuntimeSettings;
+}
+
+export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
+  registerErrorShape(app);
+  registerOpenApi(app, deps.version);
+  registerWebhookRoute(app, deps);
+  registerProtocolRoutes(app, deps);
+  // Encapsulated: token authentication applies to the API routes only, not to /healthz or webhooks.
+  void app.register((api, _options, done) => {
+    registerTokenAuth(api, deps.db);
+    registerProjectRoutes(api, deps.projects, () => deps.webhookBaseUrl());
+    registerPipelineRoutes(api, deps);
+    registerDeliveryRoutes(api, deps);
+    registerFleetRoutes(api, deps);
+    registerAccountRoutes(api, deps);
+    registerLogRoutes(api, deps);
+    done();
+  });
+}

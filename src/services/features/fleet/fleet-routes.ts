@@ -1,0 +1,93 @@
+/**
+ * `/api/v1/builders`, the queue and the join secret: what the fleet is doing and why jobs wait
+ * (any token), and the drain / cancel-drain / revoke / rotate actions (administrators' tokens).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { JobStore } from '../../stores/jobs/job-store.js';
+import type { Database } from '../../database/create-pool.js';
+import type { BuilderStore } from '../../stores/builders/builder-store.js';
+import type { JoinSecrets } from '../../stores/builders/join-secrets.js';
+import { readQueue } from '../../stores/jobs/queue-view.js';
+import { requireAdminToken, tokenActorOf } from '../../http/token-auth.js';
+
+export interface FleetDeps {
+  readonly db: Database;
+  readonly builders: BuilderStore;
+  readonly jobs: JobStore;
+  readonly joinSecrets: JoinSecrets;
+}
+
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
+const tags = ['fleet'];
+const adminOnly = { preHandler: requireAdminToken };
+
+export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void {
+  app.get('/api/v1/builders', { schema: { tags, summary: 'Every builder with its state and slots' } }, async () => ({
+    items: await deps.builders.list(),
+  }));
+
+  app.post<{ Params: { id: number }; Body: { deadlineSeconds?: number } }>(
+    '/api/v1/builders/:id/drain',
+    {
+      ...adminOnly,
+      schema: {
+        tags,
+        summary: 'Drain a builder: no new jobs; at the deadline its jobs are stopped and requeued',
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { deadlineSeconds: { type: 'integer', minimum: 0, maximum: 7 * 86_400 } },
+        },
+      },
+    },
+    (request) =>
+      deps.builders.drain(request.params.id, (request.body?.deadlineSeconds ?? 1800) * 1000, tokenActorOf(request)),
+  );
+
+  app.delete<{ Params: { id: number } }>(
+    '/api/v1/builders/:id/drain',
+    { ...adminOnly, schema: { tags, summary: 'Cancel a drain', params: idParams } },
+    (request) => deps.builders.cancelDrain(request.params.id, tokenActorOf(request)),
+  );
+
+  app.post<{ Params: { id: number } }>(
+    '/api/v1/builders/:id/revoke',
+    { ...adminOnly, schema: { tags, summary: "Revoke a builder's credential and requeue its jobs", params: idParams } },
+    async (request) => {
+      const builder = await deps.builders.revoke(request.params.id, tokenActorOf(request));
+      const requeued = await deps.jobs.requeue(
+        { kind: 'of-builder', builderId: builder.id },
+        `builder ${builder.name} was revoked`,
+        false,
+      );
+      return { ...builder, requeued };
+    },
+  );
+
+  app.post<{ Body: { graceSeconds?: number } }>(
+    '/api/v1/join-secret/rotate',
+    {
+      ...adminOnly,
+      schema: {
+        tags,
+        summary: 'Issue a new join secret (shown once); the old one works for the grace period',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { graceSeconds: { type: 'integer', minimum: 0, maximum: 30 * 86_400 } },
+        },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send({
+        joinSecret: await deps.joinSecrets.rotate((request.body?.graceSeconds ?? 3600) * 1000, tokenActorOf(request)),
+      }),
+  );
+
+  app.get(
+    '/api/v1/queue',
+    { schema: { tags, summary: 'Queued jobs, oldest first, each with the reason it waits' } },
+    async () => readQueue(deps.db, await deps.builders.list()),
+  );
+}

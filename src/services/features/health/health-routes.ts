@@ -1,0 +1,29 @@
+/**
+ * `GET /healthz`: 200 when the app can reach its database, 503 with the reason when it cannot.
+ * Compose health checks, load balancers and `gyre status` read it.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Database } from '../../database/create-pool.js';
+import { ROUTINE } from '../../http/request-log.js';
+import { checkDatabase } from './check-database.js';
+
+const DATABASE_TIMEOUT_MS = 2_000;
+
+export function registerHealthRoutes(app: FastifyInstance, db: Database, version: string): void {
+  // As a plugin, so it loads after (and is documented by) an OpenAPI collector registered before it.
+  void app.register((scope, _options, done) => {
+    scope.get(
+      '/healthz',
+      {
+        ...ROUTINE,
+        schema: { summary: 'Health: 200 when the database answers, 503 with the reason when not', security: [] },
+      },
+      async (_request, reply) => {
+        const database = await checkDatabase(db, DATABASE_TIMEOUT_MS);
+        const up = database.state === 'up';
+        return reply.code(up ? 200 : 503).send({ status: up ? 'ok' : 'unavailable', version, database });
+      },
+    );
+    done();
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * Fills pending pipelines in the background: fetch the config at the pipeline's commit, plan
+ * its workflows, store them. Webhook answers do not wait for git. A pipeline stays `pending`
+ * until this succeeds or fails for good, so pipelines left pending by a restart are resumed.
+ */
+import type { Logger } from 'pino';
+import { DEFAULT_RESOURCE_CLASSES, type ResourceClassTable } from '../../core/pipeline-config/index.js';
+import type { ProjectStore } from '../../stores/projects/project-store.js';
+import { GyreError } from '../../../shared/errors.js';
+import { CONFIG_PATH, planWorkflows } from '../../core/pipelines/plan-workflows.js';
+import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
+
+/** Where config files come from; rejects with a GyreError when the repository cannot be read. */
+export interface ConfigSource {
+  /** The file's text at `sha`, or undefined when the commit has no such file. */
+  readFile(gitUrl: string, sha: string, path: string): Promise<string | undefined>;
+}
+
+export class PipelinePlanner {
+  private readonly queue = new Set<number>();
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly pipelines: PipelineStore,
+    private readonly projects: ProjectStore,
+    private readonly source: ConfigSource,
+    private readonly logger: Logger,
+    /** The resource class table jobs are planned with. @default the built-in table */
+    private readonly resourceClasses: () => Promise<ResourceClassTable> = () =>
+      Promise.resolve(DEFAULT_RESOURCE_CLASSES),
+  ) {}
+
+  /** Queues a pending pipeline; returns at once. */
+  schedule(pipelineId: number): void {
+    this.queue.add(pipelineId);
+    this.running ??= this.drainQueue().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Queues every pipeline left pending, e.g. by a restart. */
+  async resumePending(): Promise<void> {
+    for (const id of await this.pipelines.pendingIds()) this.schedule(id);
+  }
+
+  /** Resolves when the queue is empty (for shutdown and tests). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drainQueue(): Promise<void> {
+    for (const id of this.queue) {
+      this.queue.delete(id);
+      await this.build(id);
+    }
+  }
+
+  private async build(pipelineId: number): Promise<void> {
+    const log = this.logger.child({ pipelineId });
+    try {
+      const pipeline = await this.pipelines.get(pipelineId);
+      const project = await this.projects.get(pipeline.projectId);
+      const text = await this.source.readFile(project.gitUrl, pipeline.sha, CONFIG_PATH);
+      if (text === undefined) {
+        await this.pipelines.fail(pipelineId, {
+          kind: 'config',
+          message: `no ${CONFIG_PATH} at commit ${pipeline.sha}; add one to build this project`,
+          errors: [],
+        });
+        return;
+      }
+      const plan = planWorkflows(text, pipeline, project.gitUrl, await this.resourceClasses());
+      if (plan.ok) await this.pipelines.fill(pipelineId, plan.workflows);
+      else await this.pipelines.fail(pipelineId, plan.error);
+      log.info(
+        { state: plan.ok ? 'created' : 'error', workflows: plan.ok ? plan.workflows.length : 0 },
+        'pipeline planned',
+      );
+    } catch (error) {
+      const fetchProblem = error instanceof GyreError;
+      log.error({ err: error }, fetchProblem ? 'could not read the pipeline config' : 'planning the pipeline failed');
+      await this.pipelines
+        .fail(
+          pipelineId,
+          fetchProblem
+            ? { kind: 'fetch', message: error.message }
+            : { kind: 'internal', message: 'planning failed; the services log has the details' },
+        )
+        .catch((failError: unknown) =>
+          log.error({ err: failError }, 'could not record the pipeline error; it stays pending until the next start'),
+        );
+    }
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * `/api/v1/.../pipelines`, workflows and jobs: list, get, trigger a pipeline on a branch, cancel and rerun.
+ */
+import type { FastifyInstance } from 'fastify';
+import { paginate } from '../../http/paginate.js';
+import type { ProjectStore } from '../../stores/projects/project-store.js';
+import type { PipelinePlanner } from './pipeline-planner.js';
+import type { JobStore } from '../../stores/jobs/job-store.js';
+import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
+import { rerunPipeline } from './rerun-pipeline.js';
+import { triggerPipeline } from './trigger-pipeline.js';
+
+/** Resolves a branch to its head commit (`git ls-remote`); undefined when there is no such branch. */
+export interface BranchResolver {
+  resolveBranch(gitUrl: string, branch: string): Promise<string | undefined>;
+}
+
+export interface PipelineRouteDeps {
+  readonly pipelines: PipelineStore;
+  readonly jobs: JobStore;
+  readonly projects: ProjectStore;
+  readonly planner: PipelinePlanner;
+  readonly branches: BranchResolver;
+}
+
+const id = { type: 'integer', minimum: 1 } as const;
+const idParams = { type: 'object', required: ['id'], properties: { id } } as const;
+const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+    before: id,
+    branch: { type: 'string', minLength: 1, maxLength: 255 },
+  },
+} as const;
+
+export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRouteDeps): void {
+  app.get<{ Params: { id: number }; Querystring: { limit: number; before?: number; branch?: string } }>(
+    '/api/v1/projects/:id/pipelines',
+    {
+      schema: {
+        tags: ['pipelines'],
+        summary: "List a project's pipelines, newest first, optionally of one branch",
+        params: idParams,
+        querystring: listQuery,
+      },
+    },
+    async (request) => {
+      await deps.projects.get(request.params.id);
+      return paginate(request.query.limit, (limit) =>
+        deps.pipelines.list(request.params.id, { ...request.query, limit }),
+      );
+    },
+  );
+
+  app.post<{ Params: { id: number }; Body: { branch?: string } }>(
+    '/api/v1/projects/:id/pipelines',
+    {
+      schema: {
+        tags: ['pipelines'],
+        summary: "Trigger a pipeline on a branch (default: the project's default branch)",
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { branch: { type: 'string', minLength: 1, maxLength: 255 } },
+        },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(
+          await triggerPipeline(
+            deps,
+            request.params.id,
+            request.body?.branch,
+            request.identity?.name ?? null,
+            'request body',
+          ),
+        ),
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/api/v1/pipelines/:id',
+    { schema: { tags: ['pipelines'], summary: 'Get a pipeline', params: idParams } },
+    (request) => deps.pipelines.get(request.params.id),
+  );
+  app.post<{ Params: { id: number } }>(
+    '/api/v1/pipelines/:id/cancel',
+    {
+      schema: {
+        tags: ['pipelines'],
+        summary: 'Cancel a pipeline: queued jobs end, running ones are signalled to stop',
+        params: idParams,
+      },
+    },
+    (request) => deps.pipelines.cancel(request.params.id),
+  );
+  app.post<{ Params: { id: number } }>(
+    '/api/v1/pipelines/:id/rerun',
+    {
+      schema: {
+        tags: ['pipelines'],
+        summary: 'Rerun a pipeline: a new pipeline for the same commit and ref, planned again from its config',
+        params: idParams,
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await rerunPipeline(deps, request.params.id, request.identity?.name ?? null)),
+  );
+  app.get<{ Params: { id: number } }>(
+    '/api/v1/pipelines/:id/workflows',
+    { schema: { tags: ['pipelines'], summary: "List a pipeline's workflows with their jobs", params: idParams } },
+    async (request) => ({
+      items: await deps.pipelines.workflows(request.params.id),
+    }),
+  );
+  app.get<{ Params: { id: number } }>(
+    '/api/v1/workflows/:id/jobs',
+    { schema: { tags: ['pipelines'], summary: "List a workflow's jobs", params: idParams } },
+    async (request) => ({
+      items: await deps.pipelines.jobsOfWorkflow(request.params.id),
+    }),
+  );
+  app.get<{ Params: { id: number } }>(
+    '/api/v1/jobs/:id',
+    { schema: { tags: ['pipelines'], summary: 'Get a job with its resolved spec', params: idParams } },
+    (request) => deps.jobs.detail(request.params.id),
+  );
+}

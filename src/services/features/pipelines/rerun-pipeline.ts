@@ -1,0 +1,29 @@
+/**
+ * A rerun: a new pipeline for the same project, ref and commit, planned again from the commit's
+ * config. The web UI and the API both start reruns here.
+ */
+import type { PipelinePlanner } from './pipeline-planner.js';
+import type { PipelineSummary } from '../../core/pipelines/pipeline-model.js';
+import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
+
+export async function rerunPipeline(
+  deps: { readonly pipelines: PipelineStore; readonly planner: PipelinePlanner },
+  pipelineId: number,
+  requestedBy: string | null,
+): Promise<PipelineSummary> {
+  const old = await deps.pipelines.get(pipelineId);
+  const repository = old.detail['repository'];
+  const pipeline = await deps.pipelines.createPending({
+    projectId: old.projectId,
+    // Pipelines know no 'rerun' trigger; a rerun is a person's request, as through the API.
+    trigger: 'api',
+    ref: old.ref,
+    ...(old.branch !== null && { branch: old.branch }),
+    ...(old.tag !== null && { tag: old.tag }),
+    sha: old.sha,
+    // The GitHub repository a webhook named comes along, so the rerun reports its commit status too.
+    detail: { requestedBy, rerunOf: old.id, ...(typeof repository === 'string' && { repository }) },
+  });
+  deps.planner.schedule(pipeline.id);
+  return pipeline;
+}

@@ -1,0 +1,166 @@
+/**
+ * `/api/v1/projects`: create, list, get, update and delete projects, and manage their
+ * variables. Route schemas validate input (answered with the one error shape) and document
+ * the API.
+ */
+import type { FastifyInstance } from 'fastify';
+import { paginate } from '../../http/paginate.js';
+import type { Project, ProjectStore } from '../../stores/projects/project-store.js';
+
+/** What a project's fields must look like; the API's schema and the user UI's form both check these. */
+export const PROJECT_FIELDS = {
+  name: {
+    type: 'string',
+    pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$',
+    description: 'Unique name, usually owner/repository',
+  },
+  gitUrl: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 2000,
+    pattern: '^(https?|ssh|git)://|^[^@\\s]+@[^:\\s]+:',
+    description: 'Clone URL (https://, ssh://, git:// or scp-like git@host:path)',
+  },
+  defaultBranch: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 255,
+    pattern: '^[^\\s~^:?*\\[\\\\]+$',
+    description: 'Branch name without refs/heads/',
+  },
+} as const;
+
+const projectBody = { type: 'object', additionalProperties: false, properties: PROJECT_FIELDS } as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
+const variableParams = {
+  type: 'object',
+  required: ['id', 'name'],
+  properties: {
+    id: { type: 'integer', minimum: 1 },
+    name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' },
+  },
+} as const;
+const pageQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+    after: { type: 'integer', minimum: 0 },
+  },
+} as const;
+
+/** The URL to paste into GitHub's webhook settings; `project` pins the secret to check. */
+export function webhookUrlOf(baseUrl: string, project: Project): string {
+  return `${baseUrl}/webhooks/github?project=${project.id}`;
+}
+
+/**
+ * @param webhookBaseUrl where GitHub reaches Gyre: the admin console's override, else GYRE_PUBLIC_URL
+ */
+export function registerProjectRoutes(
+  app: FastifyInstance,
+  projects: ProjectStore,
+  webhookBaseUrl: () => Promise<string>,
+): void {
+  const withWebhookUrl = async (project: Project) => ({
+    ...project,
+    webhookUrl: webhookUrlOf(await webhookBaseUrl(), project),
+  });
+  app.post<{ Body: { name: string; gitUrl: string; defaultBranch?: string } }>(
+    '/api/v1/projects',
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'Create a project; the answer holds its webhook secret, shown this once',
+        body: { ...projectBody, required: ['name', 'gitUrl'] },
+      },
+    },
+    async (request, reply) => {
+      const { project, webhookSecret } = await projects.create({
+        ...request.body,
+        defaultBranch: request.body.defaultBranch ?? 'main',
+      });
+      return reply.code(201).send({ ...(await withWebhookUrl(project)), webhookSecret });
+    },
+  );
+
+  app.get<{ Querystring: { limit: number; after?: number } }>(
+    '/api/v1/projects',
+    { schema: { tags: ['projects'], summary: 'List projects', querystring: pageQuery } },
+    async (request) => {
+      return paginate(request.query.limit, (limit) => projects.list({ ...request.query, limit }));
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/api/v1/projects/:id',
+    { schema: { tags: ['projects'], summary: 'Get a project', params: idParams } },
+    async (request) => withWebhookUrl(await projects.get(request.params.id)),
+  );
+
+  app.patch<{ Params: { id: number }; Body: { name?: string; gitUrl?: string; defaultBranch?: string } }>(
+    '/api/v1/projects/:id',
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'Change a project',
+        params: idParams,
+        body: { ...projectBody, minProperties: 1 },
+      },
+    },
+    (request) => projects.update(request.params.id, request.body),
+  );
+
+  app.delete<{ Params: { id: number } }>(
+    '/api/v1/projects/:id',
+    { schema: { tags: ['projects'], summary: 'Delete a project and its pipelines', params: idParams } },
+    async (request, reply) => {
+      await projects.remove(request.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/api/v1/projects/:id/variables',
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'List variable names and the last 4 characters of each value',
+        params: idParams,
+      },
+    },
+    async (request) => ({
+      items: await projects.listVariables(request.params.id),
+    }),
+  );
+
+  app.put<{ Params: { id: number; name: string }; Body: { value: string } }>(
+    '/api/v1/projects/:id/variables/:name',
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'Set a variable (encrypted at rest)',
+        params: variableParams,
+        body: {
+          type: 'object',
+          required: ['value'],
+          additionalProperties: false,
+          properties: { value: { type: 'string', maxLength: 65536, pattern: '^[^\\u0000]*$' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      await projects.setVariable(request.params.id, request.params.name, request.body.value);
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete<{ Params: { id: number; name: string } }>(
+    '/api/v1/projects/:id/variables/:name',
+    { schema: { tags: ['projects'], summary: 'Remove a variable', params: variableParams } },
+    async (request, reply) => {
+      await projects.removeVariable(request.params.id, request.params.name);
+      return reply.code(204).send();
+    },
+  );
+}

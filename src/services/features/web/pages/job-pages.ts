@@ -1,0 +1,59 @@
+/**
+ * A job in the user UI: its attempts with their steps (status, exit code, duration), its log
+ * (stored text, then live over SSE with JavaScript), why it waits when queued, and cancel and
+ * rerun. Rerun posts to the pipeline's rerun: a job runs within its pipeline.
+ */
+import { readWaitReason } from '../../../stores/jobs/queue-view.js';
+import { checkCsrf, requireSignedIn } from '../../../http/session-auth.js';
+import type { UserPages } from '../user-ui.js';
+import { sendPage } from '../../../http/web-scope.js';
+import { readLogPreview } from './job-log-routes.js';
+import { idParams, pageModel, shortSha, type IdRequest } from './page-common.js';
+import { FINAL_JOB_STATES } from '../../../core/pipelines/pipeline-model.js';
+
+/** States before a job has a log; its page reloads when the job leaves them, to start the log. */
+const NOT_STARTED = ['queued', 'blocked'];
+
+export const jobPages: UserPages = (web, parts) => {
+  web.get<IdRequest>(
+    '/jobs/:id',
+    { preHandler: requireSignedIn, schema: { params: idParams } },
+    async (request, reply) => {
+      const job = await parts.jobs.detail(request.params.id);
+      const workflow = await parts.pipelines.workflow(job.workflowId);
+      const pipeline = await parts.pipelines.get(workflow.pipelineId);
+      const project = await parts.projects.get(pipeline.projectId);
+      const waitingBecause =
+        job.state === 'queued' ? await readWaitReason(parts.db, await parts.builders.list(), job.id) : undefined;
+      const log = job.attempt > 0 ? await readLogPreview(parts.logs, job.id, job.attempt) : undefined;
+      return sendPage(
+        reply,
+        parts,
+        'job',
+        pageModel(request, `${job.name} · ${project.name} #${pipeline.number}`, {
+          job,
+          // Newest first: the attempt that matters is the one running or last run.
+          attempts: [...job.attempts].reverse(),
+          workflow,
+          pipeline: { ...pipeline, shortSha: shortSha(pipeline.sha) },
+          project,
+          waitingBecause,
+          log,
+          notStarted: NOT_STARTED.includes(job.state),
+          finished: FINAL_JOB_STATES.includes(job.state),
+          csrf: request.signedIn?.session.csrfToken,
+        }),
+      );
+    },
+  );
+
+  web.post<IdRequest>(
+    '/jobs/:id/cancel',
+    { preHandler: requireSignedIn, schema: { params: idParams } },
+    async (request, reply) => {
+      checkCsrf(request);
+      await parts.jobs.cancel({ jobId: request.params.id });
+      return reply.redirect(`/jobs/${request.params.id}`, 303);
+    },
+  );
+};

@@ -1,0 +1,75 @@
+/**
+ * A pipeline in the user UI: its workflows, each drawn as columns of jobs by dependency depth,
+ * a small JSON status the page polls for live states, and cancel and rerun.
+ */
+import { ROUTINE } from '../../../http/request-log.js';
+import { FINAL_JOB_STATES } from '../../../core/pipelines/pipeline-model.js';
+import { rerunPipeline } from '../../pipelines/rerun-pipeline.js';
+import { checkCsrf, requireSignedIn } from '../../../http/session-auth.js';
+import type { UserPages } from '../user-ui.js';
+import { sendPage } from '../../../http/web-scope.js';
+import { layoutByDepth } from './job-graph.js';
+import { idParams, pageModel, requireSessionForData, shortSha, signedInUser, type IdRequest } from './page-common.js';
+
+export const pipelinePages: UserPages = (web, parts) => {
+  web.get<IdRequest>(
+    '/pipelines/:id',
+    { preHandler: requireSignedIn, schema: { params: idParams } },
+    async (request, reply) => {
+      const pipeline = await parts.pipelines.get(request.params.id);
+      const [project, workflows] = await Promise.all([
+        parts.projects.get(pipeline.projectId),
+        parts.pipelines.workflows(pipeline.id),
+      ]);
+      return sendPage(
+        reply,
+        parts,
+        'pipeline',
+        pageModel(request, `${project.name} #${pipeline.number}`, {
+          project,
+          pipeline: { ...pipeline, shortSha: shortSha(pipeline.sha) },
+          workflows: workflows.map((w) => ({ ...w, columns: layoutByDepth(w.jobs) })),
+          csrf: request.signedIn?.session.csrfToken,
+        }),
+      );
+    },
+  );
+
+  web.get<IdRequest>(
+    '/pipelines/:id/status.json',
+    { ...ROUTINE, preHandler: requireSessionForData, schema: { params: idParams } },
+    async (request, reply) => {
+      const pipeline = await parts.pipelines.get(request.params.id);
+      const workflows = await parts.pipelines.workflows(pipeline.id);
+      const jobs = workflows.flatMap((w) => w.jobs.map((j) => ({ id: j.id, state: j.state })));
+      void reply.header('cache-control', 'no-store');
+      return {
+        state: pipeline.state,
+        workflows: workflows.map((w) => ({ id: w.id, state: w.state })),
+        jobs,
+        // Pending pipelines have no jobs yet but will; the page keeps polling until it has its graph.
+        settled: pipeline.state !== 'pending' && jobs.every((j) => FINAL_JOB_STATES.includes(j.state)),
+      };
+    },
+  );
+
+  web.post<IdRequest>(
+    '/pipelines/:id/cancel',
+    { preHandler: requireSignedIn, schema: { params: idParams } },
+    async (request, reply) => {
+      checkCsrf(request);
+      await parts.pipelines.cancel(request.params.id);
+      return reply.redirect(`/pipelines/${request.params.id}`, 303);
+    },
+  );
+
+  web.post<IdRequest>(
+    '/pipelines/:id/rerun',
+    { preHandler: requireSignedIn, schema: { params: idParams } },
+    async (request, reply) => {
+      checkCsrf(request);
+      const rerun = await rerunPipeline(parts, request.params.id, signedInUser(request).login);
+      return reply.redirect(`/pipelines/${rerun.id}`, 303);
+    },
+  );
+};

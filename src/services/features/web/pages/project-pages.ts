@@ -1,0 +1,87 @@
+/**
+ * Projects in the user UI: add one (its webhook URL and secret shown once, to paste into
+ * GitHub), and a project's pipelines, filterable by branch, with a form to trigger one.
+ */
+import { describeError } from '../../../http/error-shape.js';
+import { triggerPipeline } from '../../pipelines/trigger-pipeline.js';
+import { webhookUrlOf } from '../../projects/project-routes.js';
+import { checkCsrf, requireSignedIn } from '../../../http/session-auth.js';
+import type { UserPages } from '../user-ui.js';
+import { sendPage } from '../../../http/web-scope.js';
+import { idParams, pageModel, shortSha, signedInUser, type IdRequest } from './page-common.js';
+import { checkProjectForm, readProjectForm } from './project-form.js';
+
+const branchQuery = { type: 'object', properties: { branch: { type: 'string', maxLength: 255 } } } as const;
+
+export const projectPages: UserPages = (web, parts) => {
+  web.get('/projects/new', { preHandler: requireSignedIn }, async (request, reply) =>
+    sendPage(reply, parts, 'project-new', pageModel(request, 'Add project', { form: { defaultBranch: 'main' } })),
+  );
+
+  web.post('/projects/new', { preHandler: requireSignedIn }, async (request, reply) => {
+    checkCsrf(request);
+    const form = readProjectForm(request.body);
+    const problems = checkProjectForm(form);
+    const again = (status: number, errors: readonly string[]) =>
+      sendPage(reply.code(status), parts, 'project-new', pageModel(request, 'Add project', { form, errors }));
+    if (problems.length > 0) return again(400, problems);
+    try {
+      const { project, webhookSecret } = await parts.projects.create(form);
+      return sendPage(
+        reply.code(201),
+        parts,
+        'project-created',
+        pageModel(request, `Added ${project.name}`, {
+          project,
+          webhookUrl: webhookUrlOf(await parts.webhookBaseUrl(), project),
+          webhookSecret,
+        }),
+      );
+    } catch (error) {
+      // A taken name is the user's to fix: show the form again with what they typed.
+      const [status, body] = describeError(error as Error);
+      if (status !== 409) throw error;
+      return again(status, [body.error.message]);
+    }
+  });
+
+  web.get<IdRequest & { Querystring: { branch?: string } }>(
+    '/projects/:id',
+    { preHandler: requireSignedIn, schema: { params: idParams, querystring: branchQuery } },
+    async (request, reply) => {
+      const project = await parts.projects.get(request.params.id);
+      const branch = request.query.branch?.trim() || undefined;
+      const pipelines = await parts.pipelines.list(project.id, { limit: 100, ...(branch !== undefined && { branch }) });
+      return sendPage(
+        reply,
+        parts,
+        'project',
+        pageModel(request, project.name, {
+          project,
+          webhookUrl: webhookUrlOf(await parts.webhookBaseUrl(), project),
+          branch,
+          pipelines: pipelines.map((p) => ({ ...p, shortSha: shortSha(p.sha) })),
+          csrf: request.signedIn?.session.csrfToken,
+        }),
+      );
+    },
+  );
+
+  web.post<IdRequest>(
+    '/projects/:id/pipelines',
+    { preHandler: requireSignedIn, schema: { params: idParams } },
+    async (request, reply) => {
+      checkCsrf(request);
+      const posted = (request.body as { branch?: unknown } | undefined)?.branch;
+      const branch = (typeof posted === 'string' && posted.trim()) || undefined;
+      const pipeline = await triggerPipeline(
+        parts,
+        request.params.id,
+        branch,
+        signedInUser(request).login,
+        'trigger form',
+      );
+      return reply.redirect(`/pipelines/${pipeline.id}`, 303);
+    },
+  );
+};

@@ -1,0 +1,173 @@
+/**
+ * The GitHub webhook inbox, independent of the HTTP framework: check headers, find the project
+ * whose secret signed the raw bytes, store the delivery (once per delivery id), then act on it.
+ * Every answer is one of the API's error or result bodies with its status code.
+ */
+import {
+  decodeDeliveryBody,
+  interpretDelivery,
+  readDeliveryHeaders,
+  verifyGitHubSignature,
+  type HeaderBag,
+  type Trigger,
+} from '../../core/webhooks/index.js';
+import type { PipelinePlanner } from '../pipelines/pipeline-planner.js';
+import type { PipelineRequest } from '../../core/pipelines/pipeline-model.js';
+import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
+import type { ProjectStore } from '../../stores/projects/project-store.js';
+import type { DeliveryOutcomeLabel, DeliveryStore } from '../../stores/deliveries/delivery-store.js';
+
+export interface InboxDeps {
+  readonly deliveries: DeliveryStore;
+  readonly projects: ProjectStore;
+  readonly pipelines: PipelineStore;
+  readonly planner: PipelinePlanner;
+}
+
+export interface InboxAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+const fail = (status: number, code: string, message: string, details?: readonly unknown[]): InboxAnswer => ({
+  status,
+  body: { error: { code, message, ...(details && { details }) } },
+});
+
+export async function receiveDelivery(
+  deps: InboxDeps,
+  request: { headers: HeaderBag; rawBody: Buffer; projectId?: number },
+): Promise<InboxAnswer> {
+  const read = readDeliveryHeaders(request.headers);
+  if (!read.ok) {
+    const status = read.problems.some((p) => p.header.toLowerCase() === 'content-type') ? 415 : 400;
+    return fail(
+      status,
+      'invalid_delivery',
+      `the delivery's headers are not those GitHub sends: ${read.problems.map((p) => p.message).join('; ')}`,
+      read.problems,
+    );
+  }
+  const headers = read.headers;
+  const candidates = await deps.projects.webhookSecrets(request.projectId);
+  if (candidates.length === 0) {
+    return fail(
+      404,
+      'not_found',
+      request.projectId === undefined
+        ? 'no project exists yet; create one and use its webhook URL'
+        : `project ${request.projectId} does not exist; copy the webhook URL from the project's page`,
+    );
+  }
+  const checks = candidates.map((c) => ({
+    ...c,
+    check: verifyGitHubSignature(request.rawBody, headers.signature, c.secret),
+  }));
+  const signer = checks.find((c) => c.check.ok);
+  if (!signer) {
+    const reason = checks[0]!.check;
+    const hint = "check that the secret in the GitHub webhook settings is the project's webhook secret";
+    return fail(401, 'bad_signature', `${reason.ok ? '' : reason.message}; ${hint}`);
+  }
+
+  const rowId = await deps.deliveries.insert({
+    deliveryId: headers.deliveryId,
+    event: headers.event,
+    projectId: signer.projectId,
+    headers: storedHeaders(request.headers),
+    body: request.rawBody,
+  });
+  if (rowId === undefined) {
+    const earlier = await deps.deliveries.findByDeliveryId(headers.deliveryId);
+    return { status: 200, body: { duplicate: true, delivery: earlier } };
+  }
+  const answer = await actOnDelivery(
+    deps,
+    rowId,
+    signer.projectId,
+    headers.event,
+    request.rawBody,
+    headers.bodyEncoding,
+  );
+  await deps.deliveries.recordOutcome(rowId, answer.outcome, answer.detail, answer.status);
+  return { status: answer.status, body: answer.body };
+}
+
+interface Action extends InboxAnswer {
+  readonly outcome: DeliveryOutcomeLabel;
+  readonly detail: string | null;
+}
+
+/** Acts on a stored delivery. Also used by redelivery. */
+export async function actOnDelivery(
+  deps: InboxDeps,
+  rowId: number,
+  projectId: number,
+  event: string,
+  rawBody: Buffer,
+  encoding: 'json' | 'form',
+): Promise<Action> {
+  const decoded = decodeDeliveryBody(rawBody, encoding);
+  if (!decoded.ok)
+    return { ...fail(400, 'invalid_delivery', decoded.message), outcome: 'invalid', detail: decoded.message };
+  const outcome = interpretDelivery(event, decoded.body);
+  switch (outcome.kind) {
+    case 'ping':
+      return { status: 200, body: { ping: true, zen: outcome.zen }, outcome: 'ping', detail: null };
+    case 'skipped':
+      return { status: 200, body: { skipped: outcome.reason }, outcome: 'skipped', detail: outcome.reason };
+    case 'ignored':
+      return { status: 202, body: { ignored: outcome.reason }, outcome: 'ignored', detail: outcome.reason };
+    case 'invalid': {
+      const message = `the ${event} payload is not what GitHub sends: ${outcome.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
+      return { ...fail(400, 'invalid_delivery', message, outcome.problems), outcome: 'invalid', detail: message };
+    }
+    case 'trigger': {
+      const pipeline = await deps.pipelines.createPending(pipelineRequest(projectId, rowId, outcome.trigger));
+      deps.planner.schedule(pipeline.id);
+      return {
+        status: 202,
+        body: { pipeline: { id: pipeline.id, number: pipeline.number, state: pipeline.state } },
+        outcome: 'pipeline',
+        detail: `pipeline ${pipeline.number}`,
+      };
+    }
+  }
+}
+
+function pipelineRequest(projectId: number, deliveryRowId: number, trigger: Trigger): PipelineRequest {
+  // `repository` (GitHub's `owner/name`) is where the pipeline's commit statuses are posted.
+  const repository = trigger.repository.fullName;
+  const detail =
+    trigger.source === 'push'
+      ? { sender: trigger.sender, repository, headCommit: trigger.headCommit, compareUrl: trigger.compareUrl }
+      : { sender: trigger.sender, repository, pullRequest: trigger.pullRequest };
+  const tag = trigger.source === 'push' ? trigger.tag : undefined;
+  return {
+    projectId,
+    deliveryRowId,
+    trigger: trigger.source,
+    ref: trigger.ref,
+    sha: trigger.sha,
+    detail,
+    ...(trigger.branch !== undefined && { branch: trigger.branch }),
+    ...(tag !== undefined && { tag }),
+  };
+}
+
+/** The headers worth keeping for redelivery and support: GitHub's own and the content type. */
+function storedHeaders(headers: HeaderBag): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (
+      (lower.startsWith('x-github-') ||
+        lower.startsWith('x-hub-') ||
+        lower === 'content-type' ||
+        lower === 'user-agent') &&
+      typeof value === 'string'
+    )
+      kept[lower] = value;
+  }
+  return kept;
+}

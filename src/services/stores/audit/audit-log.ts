@@ -1,0 +1,40 @@
+/**
+ * The audit log: who changed what in the fleet, the accounts and the settings. Each change writes
+ * its own entry in the statement or transaction that makes it (BuilderStore, UserStore,
+ * JoinSecrets, RuntimeSettings); this reads the log.
+ */
+import type { Database } from '../../database/create-pool.js';
+
+export interface AuditEntry {
+  readonly id: number;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string | null;
+  /** The detail as compact JSON text, for display. */
+  readonly detail: string;
+  readonly at: string;
+}
+
+export class AuditLog {
+  constructor(private readonly db: Database) {}
+
+  /** The newest entries first. */
+  async newest(limit: number): Promise<AuditEntry[]> {
+    const result = await this.db.query<{
+      id: string;
+      actor: string;
+      action: string;
+      target: string | null;
+      detail: unknown;
+      at: Date;
+    }>('SELECT id, actor, action, target, detail, at FROM audit_log ORDER BY at DESC, id DESC LIMIT $1', [limit]);
+    return result.rows.map((row) => ({
+      id: Number(row.id),
+      actor: row.actor,
+      action: row.action,
+      target: row.target,
+      detail: row.detail === null ? '' : JSON.stringify(row.detail),
+      at: row.at.toISOString(),
+    }));
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Canceling: jobs not yet leased end as `canceled` at once (their dependents `not_run` through the
+ * DAG), and leased or running ones are asked to stop: their next lease renewal answers `cancel`.
+ */
+import type { Database } from '../../database/create-pool.js';
+import { withTransaction } from '../../database/with-transaction.js';
+import { NotFoundError } from '../../../shared/errors.js';
+import { advanceWorkflow, type SettleWorkflow } from './workflow-progress.js';
+
+/** Every job of a pipeline, or one job. */
+export type CancelScope = { readonly pipelineId: number } | { readonly jobId: number };
+
+export interface CancelResult {
+  /** Jobs that ended as `canceled` at once. */
+  readonly canceled: number;
+  /** Leased or running jobs told to stop. */
+  readonly signalled: number;
+}
+
+export async function cancelJobs(db: Database, scope: CancelScope, settle: SettleWorkflow): Promise<CancelResult> {
+  const [where, id] =
+    'jobId' in scope
+      ? ['id = $1', scope.jobId]
+      : ['workflow_id IN (SELECT id FROM workflows WHERE pipeline_id = $1)', scope.pipelineId];
+  return withTransaction(db, async (client) => {
+    const workflows = await client.query<{ workflow_id: string }>(
+      `SELECT DISTINCT workflow_id FROM jobs WHERE ${where}`,
+      [id],
+    );
+    if ('jobId' in scope && workflows.rows.length === 0) throw new NotFoundError(`job ${scope.jobId}`);
+    const canceled = await client.query(
+      `UPDATE jobs SET state = 'canceled', finished_at = now() WHERE ${where} AND state IN ('queued', 'blocked')`,
+      [id],
+    );
+    const signalled = await client.query(
+      `UPDATE jobs SET cancel_requested = true WHERE ${where} AND state IN ('leased', 'running')`,
+      [id],
+    );
+    for (const row of workflows.rows) await advanceWorkflow(client, Number(row.workflow_id), settle);
+    return { canceled: canceled.rowCount ?? 0, signalled: signalled.rowCount ?? 0 };
+  });
+}

@@ -1,0 +1,121 @@
+/**
+ * The jobs store: the one writer of `jobs`, `job_attempts` and `job_steps`. Every change of a
+ * job's state has a name here, and nothing else in Gyre writes these tables (a unit test checks).
+ *
+ *     blocked ──(its requirements succeeded)──▶ queued ──lease──▶ leased(attempt n) ──ack──▶ running
+ *        │                                         ▲                 │                       │
+ *        └──(a requirement did not)──▶ not_run     └────requeue──────┴───────────────────────┤
+ *                                                                                            ▼
+ *                              success | failed | canceled | infrastructure_failed ◀──complete
+ *
+ * - {@link create}: a planned workflow's jobs, `queued` without requirements, `blocked` with.
+ * - {@link lease}: `queued` → `leased`, the next attempt, to a builder with room (SKIP LOCKED).
+ * - {@link ack}, {@link heartbeat}, {@link reportStep}, {@link complete}: the builder's fenced
+ *   writes; a stale `(attempt, leaseId)` is a {@link StaleLeaseError}.
+ * - {@link requeue}: an attempt lost to the infrastructure goes back to the head of the queue, or
+ *   fails for good after the retries (see requeue.ts).
+ * - {@link cancel}: `queued`/`blocked` → `canceled` at once; leased or running jobs are told to stop.
+ * - `not_run` and `blocked` → `queued` follow from the DAG (workflow-progress.ts) whenever a job ends.
+ */
+import type pg from 'pg';
+import type { CompleteRequest, LeaseToken, StepReport } from '../../../protocol/index.js';
+import type { EndedJob } from '../../core/github/commit-status.js';
+import type { JobSummary, NewJob } from '../../core/pipelines/pipeline-model.js';
+import type { Database } from '../../database/create-pool.js';
+import { cancelJobs, type CancelResult, type CancelScope } from './cancel-jobs.js';
+import { ackLease, checkLease, completeAttempt, recordStep, renewLease } from './fenced-writes.js';
+import { endedJobsOf, jobDetail, jobsOfPipeline, jobsOfWorkflow } from './job-reads.js';
+import type { JobDetail } from './job-rows.js';
+import { leaseJobs, type ClaimedLease } from './lease-jobs.js';
+import { requeueLostAttempts, type LostAttempts } from './requeue.js';
+import type { SettleWorkflow } from './workflow-progress.js';
+
+export { StaleLeaseError } from './fenced-writes.js';
+export type { CancelResult, CancelScope } from './cancel-jobs.js';
+export type { ClaimedLease } from './lease-jobs.js';
+export type { LostAttempts } from './requeue.js';
+export type { SettleWorkflow } from './workflow-progress.js';
+
+export class JobStore {
+  constructor(
+    private readonly db: Database,
+    /** Called in each transaction that ended or released jobs of a workflow. */
+    private readonly settle: SettleWorkflow,
+  ) {}
+
+  /** Stores a planned workflow's jobs, in the transaction that stores the workflow. */
+  async create(client: pg.PoolClient, workflowId: number, jobs: readonly NewJob[]): Promise<void> {
+    for (const job of jobs) {
+      // Jobs without requirements are ready for the scheduler; the others wait for theirs.
+      const ready = job.requires.length === 0;
+      await client.query(
+        `INSERT INTO jobs (workflow_id, name, requires, spec, state, queued_at, cpus, memory_bytes)
+         VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 = 'queued' THEN now() END, $6, $7)`,
+        [
+          workflowId,
+          job.name,
+          job.requires,
+          JSON.stringify(job.spec),
+          ready ? 'queued' : 'blocked',
+          job.cpus,
+          job.memoryBytes,
+        ],
+      );
+    }
+  }
+
+  lease(builderId: number, max: number): Promise<ClaimedLease[]> {
+    return leaseJobs(this.db, builderId, max);
+  }
+
+  ack(builderId: number, jobId: number, token: LeaseToken): Promise<void> {
+    return ackLease(this.db, builderId, jobId, token);
+  }
+
+  /** Renews the lease; tells whether the job was canceled. */
+  heartbeat(builderId: number, jobId: number, token: LeaseToken): Promise<{ cancel: boolean; expiresAt: string }> {
+    return renewLease(this.db, builderId, jobId, token);
+  }
+
+  reportStep(builderId: number, jobId: number, report: StepReport): Promise<void> {
+    return recordStep(this.db, builderId, jobId, report);
+  }
+
+  /** Throws StaleLeaseError unless the token is the job's current lease, held by this builder. */
+  checkLease(builderId: number, jobId: number, token: LeaseToken): Promise<void> {
+    return checkLease(this.db, builderId, jobId, token);
+  }
+
+  complete(builderId: number, jobId: number, request: CompleteRequest): Promise<void> {
+    return completeAttempt(this.db, this.settle, builderId, jobId, request);
+  }
+
+  /**
+   * Ends the current attempts of `lost` jobs. `countsAsFailure: false` (a drain deadline, a
+   * revoked builder) requeues without using one of the job's retries. Returns how many.
+   */
+  requeue(lost: LostAttempts, reason: string, countsAsFailure: boolean): Promise<number> {
+    return requeueLostAttempts(this.db, lost, reason, countsAsFailure, this.settle);
+  }
+
+  cancel(scope: CancelScope): Promise<CancelResult> {
+    return cancelJobs(this.db, scope, this.settle);
+  }
+
+  ofPipeline(pipelineId: number): Promise<JobSummary[]> {
+    return jobsOfPipeline(this.db, pipelineId);
+  }
+
+  ofWorkflow(workflowId: number): Promise<JobSummary[]> {
+    return jobsOfWorkflow(this.db, workflowId);
+  }
+
+  /** The end state of each job of a workflow, read in the transaction that settles it. */
+  endedOf(client: pg.PoolClient, workflowId: number): Promise<EndedJob[]> {
+    return endedJobsOf(client, workflowId);
+  }
+
+  detail(jobId: number): Promise<JobDetail> {
+    return jobDetail(this.db, jobId);
+  }
+}

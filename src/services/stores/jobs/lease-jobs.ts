@@ -1,0 +1,104 @@
+/**
+ * Leasing: one transaction locks the builder row (so a drain recorded before it is seen, and a
+ * drain recorded after it waits), counts the builder's free slots, and claims queued jobs that
+ * fit its slot with `FOR UPDATE SKIP LOCKED`, so racing builders never claim the same job.
+ */
+import type { JobContext, JobLease, JobSpec } from '../../../protocol/index.js';
+
+/** A lease as the database gives it; the protocol route adds the variables and the job's URL. */
+export type ClaimedLease = Omit<JobLease, 'variables' | 'context'> & { readonly context: Omit<JobContext, 'buildUrl'> };
+import { LEASE_TTL_MS } from '../../../protocol/index.js';
+import type { Database } from '../../database/create-pool.js';
+import { withTransaction } from '../../database/with-transaction.js';
+
+interface ClaimedRow {
+  id: string;
+  attempt: number;
+  lease_id: string;
+  lease_expires_at: Date;
+  /** jsonb written from the planned pipeline config's Job. */
+  spec: JobSpec;
+  project_id: string;
+  project_name: string;
+  git_url: string;
+  sha: string;
+  branch: string | null;
+  tag: string | null;
+  pipeline_number: number;
+  workflow_name: string;
+  job_name: string;
+}
+
+/** Leases up to `max` jobs to an active builder; none to a builder in any other state. */
+export async function leaseJobs(db: Database, builderId: number, max: number): Promise<ClaimedLease[]> {
+  return withTransaction(db, async (client) => {
+    const builder = await client.query<{ state: string; slots: number; slot_cpus: string; slot_memory_bytes: string }>(
+      'SELECT state, slots, slot_cpus, slot_memory_bytes FROM builders WHERE id = $1 FOR SHARE',
+      [builderId],
+    );
+    const row = builder.rows[0];
+    if (!row || row.state !== 'active') return [];
+    const used = await client.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM jobs WHERE builder_id = $1 AND state IN ('leased', 'running')",
+      [builderId],
+    );
+    const room = Math.min(max, row.slots - (used.rows[0]?.n ?? 0));
+    if (room <= 0) return [];
+    const claimed = await client.query<ClaimedRow>(CLAIM_SQL, [
+      builderId,
+      room,
+      Number(row.slot_cpus),
+      Number(row.slot_memory_bytes),
+      LEASE_TTL_MS,
+    ]);
+    if (claimed.rows.length > 0) {
+      await client.query(
+        // clock_timestamp(), not the transaction's start: taken while the builder row is locked,
+        // it orders this lease against drains recorded in the audit log.
+        `INSERT INTO job_attempts (job_id, attempt, builder_id, leased_at) SELECT unnest($1::bigint[]), unnest($2::int[]), $3, clock_timestamp()
+         ON CONFLICT (job_id, attempt) DO UPDATE SET builder_id = EXCLUDED.builder_id, leased_at = EXCLUDED.leased_at`,
+        [claimed.rows.map((r) => r.id), claimed.rows.map((r) => r.attempt), builderId],
+      );
+    }
+    return claimed.rows.map(toLease);
+  });
+}
+
+const CLAIM_SQL = `
+WITH candidate AS (
+  SELECT j.id FROM jobs j
+  WHERE j.state = 'queued' AND ($3::numeric = 0 OR j.cpus <= $3) AND j.memory_bytes <= $4
+  ORDER BY j.queue_priority, j.queued_at, j.id
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED
+), leased AS (
+  UPDATE jobs j SET state = 'leased', attempt = j.attempt + 1, lease_id = gen_random_uuid(), builder_id = $1,
+    lease_expires_at = now() + make_interval(secs => $5::double precision / 1000), user_step_started = false
+  FROM candidate WHERE j.id = candidate.id
+  RETURNING j.id, j.attempt, j.lease_id, j.lease_expires_at, j.spec, j.name, j.workflow_id
+)
+SELECT l.id, l.attempt, l.lease_id, l.lease_expires_at, l.spec, l.name AS job_name, w.name AS workflow_name,
+  p.sha, p.branch, p.tag, p.number AS pipeline_number, pr.id AS project_id, pr.name AS project_name, pr.git_url
+FROM leased l JOIN workflows w ON w.id = l.workflow_id JOIN pipelines p ON p.id = w.pipeline_id JOIN projects pr ON pr.id = p.project_id
+ORDER BY l.id`;
+
+function toLease(row: ClaimedRow): ClaimedLease {
+  return {
+    jobId: Number(row.id),
+    attempt: row.attempt,
+    leaseId: row.lease_id,
+    expiresAt: row.lease_expires_at.toISOString(),
+    spec: row.spec,
+    context: {
+      projectId: Number(row.project_id),
+      projectName: row.project_name,
+      gitUrl: row.git_url,
+      sha: row.sha,
+      branch: row.branch,
+      tag: row.tag,
+      pipelineNumber: row.pipeline_number,
+      workflowName: row.workflow_name,
+      jobName: row.job_name,
+    },
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * Projects and their variables in PostgreSQL. Secrets (the webhook secret and variable values)
+ * are sealed with the installation key before they reach the database and are never returned
+ * in clear, except the webhook secret to whoever creates the project.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Database } from '../../database/create-pool.js';
+import type { SecretBox } from '../../core/security/secret-box.js';
+import { ConflictError, NotFoundError } from '../../../shared/errors.js';
+
+export interface Project {
+  readonly id: number;
+  readonly name: string;
+  readonly gitUrl: string;
+  readonly defaultBranch: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface ProjectVariable {
+  readonly name: string;
+  /** The last 4 characters of the value, so users can tell which value is set. */
+  readonly last4: string;
+  readonly updatedAt: string;
+}
+
+export interface ProjectChanges {
+  readonly name?: string;
+  readonly gitUrl?: string;
+  readonly defaultBranch?: string;
+}
+
+interface ProjectRow {
+  id: string;
+  name: string;
+  git_url: string;
+  default_branch: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = 'id, name, git_url, default_branch, created_at, updated_at';
+const UNIQUE_VIOLATION = '23505';
+
+export class ProjectStore {
+  constructor(
+    private readonly db: Database,
+    private readonly box: SecretBox,
+  ) {}
+
+  /** Creates a project with a generated webhook secret, which is returned this once. */
+  async create(input: {
+    name: string;
+    gitUrl: string;
+    defaultBranch: string;
+  }): Promise<{ project: Project; webhookSecret: string }> {
+    const webhookSecret = randomBytes(32).toString('hex');
+    const result = await this.db
+      .query<ProjectRow>(
+        `INSERT INTO projects (name, git_url, default_branch, webhook_secret) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+        [input.name, input.gitUrl, input.defaultBranch, this.box.seal(webhookSecret)],
+      )
+      .catch(rethrowNameTaken(input.name));
+    return { project: toProject(result.rows[0]!), webhookSecret };
+  }
+
+  async list(page: { limit: number; after?: number }): Promise<Project[]> {
+    const result = await this.db.query<ProjectRow>(
+      `SELECT ${COLUMNS} FROM projects WHERE id > $1 ORDER BY id LIMIT $2`,
+      [page.after ?? 0, page.limit],
+    );
+    return result.rows.map(toProject);
+  }
+
+  async get(id: number): Promise<Project> {
+    const result = await this.db.query<ProjectRow>(`SELECT ${COLUMNS} FROM projects WHERE id = $1`, [id]);
+    return toProject(found(result.rows[0], id));
+  }
+
+  async update(id: number, changes: ProjectChanges): Promise<Project> {
+    const result = await this.db
+      .query<ProjectRow>(
+        `UPDATE projects SET name = COALESCE($2, name), git_url = COALESCE($3, git_url), default_branch = COALESCE($4, default_branch), updated_at = now()
+         WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id, changes.name ?? null, changes.gitUrl ?? null, changes.defaultBranch ?? null],
+      )
+      .catch(rethrowNameTaken(changes.name ?? ''));
+    return toProject(found(result.rows[0], id));
+  }
+
+  /** Webhook secrets in clear, of one project or of all, for verifying a delivery's signature. */
+  async webhookSecrets(projectId?: number): Promise<{ projectId: number; secret: string }[]> {
+    const result = await this.db.query<{ id: string; webhook_secret: Buffer }>(
+      'SELECT id, webhook_secret FROM projects WHERE $1::bigint IS NULL OR id = $1 ORDER BY id',
+      [projectId ?? null],
+    );
+    return result.rows.map((row) => ({ projectId: Number(row.id), secret: this.box.open(row.webhook_secret) }));
+  }
+
+  async remove(id: number): Promise<void> {
+    const result = await this.db.query('DELETE FROM projects WHERE id = $1', [id]);
+    if (result.rowCount === 0) throw new NotFoundError(`project ${id}`);
+  }
+
+  async setVariable(id: number, name: string, value: string): Promise<void> {
+    await this.get(id);
+    await this.db.query(
+      `INSERT INTO project_variables (project_id, name, value, last4) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (project_id, name) DO UPDATE SET value = EXCLUDED.value, last4 = EXCLUDED.last4, updated_at = now()`,
+      [id, name, this.box.seal(value), lastFour(value)],
+    );
+  }
+
+  async listVariables(id: number): Promise<ProjectVariable[]> {
+    await this.get(id);
+    const result = await this.db.query<{ name: string; last4: string; updated_at: Date }>(
+      'SELECT name, last4, updated_at FROM project_variables WHERE project_id = $1 ORDER BY name',
+      [id],
+    );
+    return result.rows.map((r) => ({ name: r.name, last4: r.last4, updatedAt: r.updated_at.toISOString() }));
+  }
+
+  /** Every variable of a project in clear, for the job that runs with them. */
+  async variableValues(id: number): Promise<Record<string, string>> {
+    const result = await this.db.query<{ name: string; value: Buffer }>(
+      'SELECT name, value FROM project_variables WHERE project_id = $1 ORDER BY name',
+      [id],
+    );
+    return Object.fromEntries(result.rows.map((row) => [row.name, this.box.open(row.value)]));
+  }
+
+  async removeVariable(id: number, name: string): Promise<void> {
+    const result = await this.db.query('DELETE FROM project_variables WHERE project_id = $1 AND name = $2', [id, name]);
+    if (result.rowCount === 0) throw new NotFoundError(`variable ${name} of project ${id}`);
+  }
+}
+
+/** The last 4 characters, but none of a short value, where 4 characters would give most of it away. */
+function lastFour(value: string): string {
+  return value.length >= 8 ? value.slice(-4) : '';
+}
+
+function toProject(row: ProjectRow): Project {
+  return {
+    id: Number(row.id),
+    name: row.name,
+    gitUrl: row.git_url,
+    defaultBranch: row.default_branch,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+function found(row: ProjectRow | undefined, id: number): ProjectRow {
+  if (!row) throw new NotFoundError(`project ${id}`);
+  return row;
+}
+
+function rethrowNameTaken(name: string) {
+  return (error: unknown): never => {
+    if ((error as { code?: string }).code === UNIQUE_VIOLATION)
+      throw new ConflictError(`a project named "${name}" already exists; choose another name`);
+    throw error;
+  };
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from '@jest/globals';
+import { DEFAULT_RESOURCE_CLASSES } from '../../../../../src/services/core/pipeline-config/index.js';
+import type { PipelineSummary } from '../../../../../src/services/core/pipelines/pipeline-model.js';
+import { planWorkflows } from '../../../../../src/services/core/pipelines/plan-workflows.js';
+
+const pipeline = (overrides: Partial<PipelineSummary> = {}): PipelineSummary => ({
+  id: 7,
+  projectId: 1,
+  number: 3,
+  trigger: 'push',
+  ref: 'refs/heads/main',
+  branch: 'main',
+  tag: null,
+  sha: 'a'.repeat(40),
+  state: 'pending',
+  error: null,
+  detail: {},
+  createdAt: '',
+  updatedAt: '',
+  ...overrides,
+});
+const gitUrl = 'https://git.example.com/acme/web.git';
+
+const config = `version: 2.1
+jobs:
+  build:
+    docker: [{ image: node:24 }]
+    steps:
+      - checkout
+      - run: echo "building << pipeline.git.branch >> at << pipeline.git.revision >> (#<< pipeline.number >>)"
+  release:
+    docker: [{ image: node:24 }]
+    steps: [{ run: echo release }]
+workflows:
+  main:
+    jobs:
+      - build:
+          filters: { tags: { only: /^v.*/ } }
+      - release:
+          requires: [build]
+          filters: { branches: { ignore: /.*/ }, tags: { only: /^v.*/ } }
+`;
+
+describe('planWorkflows', () => {
+  it('plans the jobs that run on a branch, in dependency order, with pipeline values filled in', () => {
+    const plan = planWorkflows(config, pipeline(), gitUrl, DEFAULT_RESOURCE_CLASSES);
+    if (!plan.ok) throw new Error(plan.error.message);
+    expect(plan.workflows.map((w) => ({ name: w.name, jobs: w.jobs.map((j) => [j.name, j.requires]) }))).toEqual([
+      { name: 'main', jobs: [['build', []]] },
+    ]);
+    expect(JSON.stringify(plan.workflows[0]!.jobs[0]!.spec)).toContain(`building main at ${'a'.repeat(40)} (#3)`);
+  });
+
+  it('plans the release job too for a matching tag', () => {
+    const plan = planWorkflows(
+      config,
+      pipeline({ ref: 'refs/tags/v1.0.0', branch: null, tag: 'v1.0.0' }),
+      gitUrl,
+      DEFAULT_RESOURCE_CLASSES,
+    );
+    expect(plan.ok && plan.workflows[0]!.jobs.map((j) => [j.name, j.requires])).toEqual([
+      ['build', []],
+      ['release', ['build']],
+    ]);
+  });
+
+  it('plans nothing for a tag no filter accepts', () => {
+    const plan = planWorkflows(
+      config,
+      pipeline({ ref: 'refs/tags/nightly', branch: null, tag: 'nightly' }),
+      gitUrl,
+      DEFAULT_RESOURCE_CLASSES,
+    );
+    expect(plan).toEqual({ ok: true, workflows: [] });
+  });
+
+  it('keeps quotes in branch names as data', () => {
+    const plan = planWorkflows(config, pipeline({ branch: 'fix/"quoted"' }), gitUrl, DEFAULT_RESOURCE_CLASSES);
+    expect(plan.ok && JSON.stringify(plan.workflows[0]!.jobs[0]!.spec)).toContain('building fix/\\"quoted\\" at');
+  });
+
+  it('reports an invalid config with the line and column of every error', () => {
+    const plan = planWorkflows(
+      'version: 2.1\njobs:\n  build:\n    machine: true\n',
+      pipeline(),
+      gitUrl,
+      DEFAULT_RESOURCE_CLASSES,
+    );
+    expect(plan.ok).toBe(false);
+    if (plan.ok) return;
+    expect(plan.error.kind).toBe('config');
+    expect(plan.error.message).toMatch(/^\.circleci\/config\.yml has \d+ errors? \(first at line \d+, column \d+: /);
+    if (plan.error.kind !== 'config') return;
+    expect(plan.error.errors.length).toBeGreaterThan(0);
+    for (const e of plan.error.errors) expect(e.line).toBeGreaterThan(0);
+  });
+});
