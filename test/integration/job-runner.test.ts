@@ -1,88 +1,16 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import { startGitServer, type GitServer } from '../support/git-server.js';
-import { cleanupBuilder, jobLabels, LABEL_BUILDER, LABEL_JOB, runJob } from '../../src/builder/runner/index.js';
-import type {
-  JobResult,
-  RunJobOptions,
-  DockerImage,
-  RunnerJob,
-  RunStep,
-  RunnerSink,
-  StepEvent,
-} from '../../src/builder/runner/index.js';
+import { cleanupBuilder, runJob } from '../../src/builder/runner/index.js';
+import { DockerJobBackend } from '../../src/docker/index.js';
+import { jobLabels, LABELS } from '../../src/shared/labels.js';
+import type { JobResult, RunJobOptions, RunnerJob, RunnerSink } from '../../src/builder/runner/index.js';
+import { image, JOB_IMAGE, makeJob, RecordingSink, run } from '../support/runner-jobs.js';
 
 // GIVEN the local engine and only local images: no registry is reachable here.
 const docker = new Docker();
-const IMAGE = 'debian:bookworm-slim';
+const backend = new DockerJobBackend(docker);
 const BUILDER = `runner-test-${process.pid}`;
-let nextJobId = 900_000 + (process.pid % 10_000) * 10;
-
-function image(overrides: Partial<DockerImage> = {}): DockerImage {
-  return { image: IMAGE, environment: {}, ...overrides };
-}
-
-function run(command: string, overrides: Partial<RunStep> = {}): RunStep {
-  return {
-    type: 'run',
-    name: command,
-    command,
-    environment: {},
-    background: false,
-    noOutputTimeoutMs: 600_000,
-    when: 'on_success',
-    ...overrides,
-  };
-}
-
-function makeJob(steps: RunnerJob['spec']['steps'], overrides: Partial<RunnerJob['spec']> = {}): RunnerJob {
-  nextJobId += 1;
-  return {
-    jobId: nextJobId,
-    attempt: 1,
-    spec: {
-      docker: { primary: image(), services: [] },
-      resourceClass: { name: 'small', cpus: 1, memoryMiB: 512 },
-      workingDirectory: '~/project',
-      environment: {},
-      steps,
-      ...overrides,
-    },
-    context: {
-      projectId: 1,
-      projectName: 'acme/widgets',
-      gitUrl: 'https://git.example/acme/widgets.git',
-      sha: 'abc123',
-      branch: 'main',
-      tag: null,
-      pipelineNumber: 7,
-      workflowName: 'build',
-      jobName: 'test',
-      buildUrl: 'https://gyre.example/jobs/1',
-    },
-    projectVariables: { PROJECT_VAR: 'from-project' },
-  };
-}
-
-/** A sink that keeps what a user would see: each step's text and the step events. */
-class RecordingSink implements RunnerSink {
-  readonly chunks: { step: number; text: string }[] = [];
-  readonly events: StepEvent[] = [];
-  onLog: (step: number, text: string) => void = () => undefined;
-  log(step: number, data: Buffer): void {
-    this.chunks.push({ step, text: data.toString('utf8') });
-    this.onLog(step, data.toString('utf8'));
-  }
-  step(event: StepEvent): void {
-    this.events.push(event);
-  }
-  text(step: number): string {
-    return this.chunks
-      .filter((c) => c.step === step)
-      .map((c) => c.text)
-      .join('');
-  }
-}
 
 const options: RunJobOptions = {
   builderName: BUILDER,
@@ -105,8 +33,8 @@ async function runAndCheckCleanup(
   sink: RunnerSink,
   extra: Partial<RunJobOptions> = {},
 ): Promise<JobResult> {
-  const result = await runJob(docker, job, sink, { ...options, ...extra });
-  expect(await leftovers(`${LABEL_JOB}=${job.jobId}`)).toBe(0);
+  const result = await runJob(backend, job, sink, { ...options, ...extra });
+  expect(await leftovers(`${LABELS.job}=${job.jobId}`)).toBe(0);
   return result;
 }
 
@@ -114,7 +42,7 @@ let gitServer: GitServer | undefined;
 
 afterAll(async () => {
   await gitServer?.stop();
-  await cleanupBuilder(docker, BUILDER);
+  await cleanupBuilder(backend, BUILDER);
 });
 
 describe('runJob on the local Docker Engine', () => {
@@ -304,20 +232,20 @@ describe('runJob on the local Docker Engine', () => {
     const labels = jobLabels(1, 1, crashed);
     await docker.createNetwork({ Name: `gyre-crash-${process.pid}`, Labels: labels });
     await docker.createVolume({ Name: `gyre-crash-${process.pid}`, Labels: labels });
-    const container = await docker.createContainer({ Image: IMAGE, Cmd: ['sleep', 'infinity'], Labels: labels });
+    const container = await docker.createContainer({ Image: JOB_IMAGE, Cmd: ['sleep', 'infinity'], Labels: labels });
     await container.start();
     // WHEN the builder starts again
-    await cleanupBuilder(docker, crashed);
-    await cleanupBuilder(docker, crashed);
+    await cleanupBuilder(backend, crashed);
+    await cleanupBuilder(backend, crashed);
     // THEN nothing of it is left
-    expect(await leftovers(`${LABEL_BUILDER}=${crashed}`)).toBe(0);
+    expect(await leftovers(`${LABELS.builder}=${crashed}`)).toBe(0);
   }, 30_000);
 });
 
 async function inspectJobContainers(jobId: number): Promise<Docker.ContainerInspectInfo[]> {
   const list = await docker.listContainers({
     all: true,
-    filters: JSON.stringify({ label: [`${LABEL_JOB}=${jobId}`] }),
+    filters: JSON.stringify({ label: [`${LABELS.job}=${jobId}`] }),
   });
   return Promise.all(list.map((c) => docker.getContainer(c.Id).inspect()));
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { pino } from 'pino';
 import { Agent, type AgentConfig } from '../../src/builder/agent/agent.js';
-import { LABEL_BUILDER } from '../../src/builder/runner/index.js';
+import { DockerJobBackend } from '../../src/docker/index.js';
+import { LABELS } from '../../src/shared/labels.js';
 import { packageRoot } from '../../src/shared/package-files.js';
 import { freePort } from './free-port.js';
 import { TEST_SECRETS } from './services-under-test.js';
@@ -34,7 +35,7 @@ export async function startAgent(
     killGraceMs: 2_000,
     ...overrides,
   };
-  return Agent.start(docker, config, pino({ level: process.env['GYRE_TEST_LOG'] ?? 'silent' }));
+  return Agent.start(new DockerJobBackend(docker), config, pino({ level: process.env['GYRE_TEST_LOG'] ?? 'silent' }));
 }
 
 /** `gyre agent` as its own process (dist/cli.js), for signals and `kill -9`. */
@@ -84,7 +85,7 @@ export async function spawnAgent(
 export async function leftoversOf(
   builderName: string,
 ): Promise<{ containers: number; networks: number; volumes: number }> {
-  const filters = JSON.stringify({ label: [`${LABEL_BUILDER}=${builderName}`] });
+  const filters = JSON.stringify({ label: [`${LABELS.builder}=${builderName}`] });
   const [containers, networks, volumes] = await Promise.all([
     docker.listContainers({ all: true, filters }),
     docker.listNetworks({ filters }),

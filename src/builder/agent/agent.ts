@@ -9,7 +9,7 @@
  * the remaining jobs are killed (the services box requeues them); a second SIGTERM stops them at
  * once, completed as infrastructure failures.
  */
-import type Dockerode from 'dockerode';
+import type { JobBackend } from '../../docker/index.js';
 import type { Logger } from 'pino';
 import {
   MAX_LEASE_WAIT_S,
@@ -87,7 +87,7 @@ export class Agent {
   readonly done: Promise<AgentExit>;
 
   private constructor(
-    private readonly docker: Dockerode,
+    private readonly backend: JobBackend,
     private readonly client: ProtocolClient,
     private readonly config: AgentConfig,
     private readonly logger: Logger,
@@ -103,15 +103,15 @@ export class Agent {
   }
 
   /** Measures, cleans up, registers and starts leasing. Throws when the host or the services box refuses. */
-  static async start(docker: Dockerode, config: AgentConfig, logger: Logger): Promise<Agent> {
-    const info = (await docker.info()) as { NCPU: number; MemTotal: number; Name: string; ServerVersion: string };
-    const name = config.name ?? builderNameOf(info.Name);
-    const capacity = computeCapacity({ cpus: info.NCPU, memoryBytes: info.MemTotal }, config.slots);
+  static async start(backend: JobBackend, config: AgentConfig, logger: Logger): Promise<Agent> {
+    const info = await backend.info();
+    const name = config.name ?? builderNameOf(info.name);
+    const capacity = computeCapacity({ cpus: info.cpus, memoryBytes: info.memoryBytes }, config.slots);
     const log = logger.child({ builder: name });
     log.info(
       {
-        cpus: info.NCPU,
-        memoryBytes: info.MemTotal,
+        cpus: info.cpus,
+        memoryBytes: info.memoryBytes,
         slots: capacity.slots,
         slotCpus: capacity.slotCpus,
         slotMemoryBytes: capacity.slotMemoryBytes,
@@ -119,7 +119,7 @@ export class Agent {
       },
       'capacity',
     );
-    await cleanupBuilder(docker, name).catch((error: unknown) =>
+    await cleanupBuilder(backend, name).catch((error: unknown) =>
       log.warn({ err: error }, 'could not remove everything an earlier run left behind'),
     );
 
@@ -128,10 +128,10 @@ export class Agent {
     const identity = await identities.load(config.servicesUrl, name);
     const facts: BuilderFacts = {
       name,
-      host: info.Name,
-      cpus: info.NCPU,
-      memoryBytes: info.MemTotal,
-      dockerVersion: info.ServerVersion,
+      host: info.name,
+      cpus: info.cpus,
+      memoryBytes: info.memoryBytes,
+      dockerVersion: info.serverVersion,
       version: config.version,
       slots: capacity.slots,
       slotCpus: capacity.slotCpus,
@@ -150,7 +150,7 @@ export class Agent {
       { builderId: registered.builderId, state: registered.state, kept: registered.credential === undefined },
       'registered',
     );
-    const agent = new Agent(docker, client, config, log, name, registered.builderId, capacity);
+    const agent = new Agent(backend, client, config, log, name, registered.builderId, capacity);
     agent.updateStatus({ state: registered.state, drainDeadline: null });
     return agent;
   }
@@ -237,7 +237,7 @@ export class Agent {
   private startSession(lease: JobLease): void {
     const session = new JobSession(lease, {
       client: this.client,
-      docker: this.docker,
+      backend: this.backend,
       logger: this.logger,
       run: {
         builderName: this.name,

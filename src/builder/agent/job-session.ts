@@ -6,7 +6,7 @@
  * A stale lease (409) at any point kills the job's containers at once and ends the session without
  * another write: the services box has already requeued the job.
  */
-import type Dockerode from 'dockerode';
+import type { JobBackend } from '../../docker/index.js';
 import type { Logger } from 'pino';
 import {
   HEARTBEAT_INTERVAL_MS,
@@ -32,7 +32,7 @@ import { UnavailableError } from '../../shared/errors.js';
 
 export interface JobSessionDeps {
   readonly client: ProtocolClient;
-  readonly docker: Dockerode;
+  readonly backend: JobBackend;
   readonly logger: Logger;
   /** How to run jobs on this builder; the session adds the cancel signal. */
   readonly run: Omit<RunJobOptions, 'signal'>;
@@ -121,7 +121,7 @@ export class JobSession {
     const heartbeat = setInterval(() => void this.heartbeat(), this.deps.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS);
     let result: JobResult;
     try {
-      result = await runJob(this.deps.docker, this.runnerJob(), this.sink(), {
+      result = await runJob(this.deps.backend, this.runnerJob(), this.sink(), {
         ...this.deps.run,
         signal: this.cancel.signal,
       });
@@ -147,7 +147,7 @@ export class JobSession {
     this.logger.warn({ reason }, 'abandoning the job: killing its containers');
     this.giveUp.abort();
     this.cancel.abort();
-    this.killing = cleanupJob(this.deps.docker, this.jobId, this.deps.run.builderName).catch((error: unknown) =>
+    this.killing = cleanupJob(this.deps.backend, this.jobId, this.deps.run.builderName).catch((error: unknown) =>
       this.logger.error({ err: error }, "could not remove the job's containers"),
     );
   }

@@ -3,9 +3,8 @@
  * the job's workspace volume mounted (ARCHITECTURE: job images need no git); the primary then
  * copies the tree into the checkout path, so the files belong to the primary's user.
  */
-import type Dockerode from 'dockerode';
+import type { JobBackend } from '../../docker/index.js';
 import { WORKSPACE_MOUNT } from './environment-setup.js';
-import { demuxOutput, execInContainer } from './exec.js';
 import { directoryExpression } from './shell.js';
 import type { CheckoutStep, RunnerJob, RunnerSink } from './types.js';
 
@@ -22,8 +21,9 @@ const CLONE_SCRIPT = [
 
 /** What a checkout needs besides the job. */
 export interface CheckoutRequest {
-  readonly docker: Dockerode;
-  readonly primary: Dockerode.Container;
+  readonly backend: JobBackend;
+  /** The primary container's id. */
+  readonly primary: string;
   readonly helperImage: string;
   readonly volume: string;
   readonly labels: Readonly<Record<string, string>>;
@@ -41,7 +41,7 @@ export async function runCheckout(
   if (cloned !== 0) return cloned;
   const where = directoryExpression(step.path ?? job.spec.workingDirectory);
   // -R without -p: the copies belong to the primary's user, whoever the helper ran as.
-  return execInContainer(request.primary, {
+  return request.backend.exec(request.primary, {
     cmd: ['/bin/sh', '-c', `mkdir -p -- ${where} && cp -R ${CHECKOUT_DIR}/. ${where}/ 2>&1`],
     onOutput: (data) => request.sink.log(index, data),
   });
@@ -52,23 +52,16 @@ export async function runCheckout(
  * default bridge, where the services box is reachable; it has no job secrets.
  */
 async function cloneInHelper(request: CheckoutRequest, job: RunnerJob, index: number): Promise<number> {
-  const helper = await request.docker.createContainer({
-    Image: request.helperImage,
-    User: '0:0',
-    Entrypoint: ['/bin/sh', '-c', CLONE_SCRIPT],
-    Cmd: [],
-    Env: [`GYRE_GIT_URL=${job.context.gitUrl}`, `GYRE_SHA=${job.context.sha}`],
-    Labels: { ...request.labels },
-    HostConfig: { Mounts: [{ Type: 'volume', Source: request.volume, Target: WORKSPACE_MOUNT }] },
-  });
-  try {
-    const stream = await helper.attach({ stream: true, stdout: true, stderr: true });
-    const output = demuxOutput(helper, stream, (data) => request.sink.log(index, data));
-    await helper.start();
-    const { StatusCode } = (await helper.wait()) as { StatusCode: number };
-    await output;
-    return StatusCode;
-  } finally {
-    await helper.remove({ force: true });
-  }
+  return request.backend.runContainer(
+    {
+      image: request.helperImage,
+      user: '0:0',
+      entrypoint: ['/bin/sh', '-c', CLONE_SCRIPT],
+      cmd: [],
+      env: [`GYRE_GIT_URL=${job.context.gitUrl}`, `GYRE_SHA=${job.context.sha}`],
+      labels: request.labels,
+      volumes: [{ name: request.volume, target: WORKSPACE_MOUNT }],
+    },
+    (data) => request.sink.log(index, data),
+  );
 }

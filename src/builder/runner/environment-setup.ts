@@ -3,9 +3,9 @@
  * the primary container. Nothing here ever sets privileged mode, host mounts, the Docker socket or
  * the host network; only the job's own network and volume are attached.
  */
-import type Dockerode from 'dockerode';
-import { engineErrorMessage, statusCodeOf } from '../../docker/index.js';
+import { engineErrorMessage, type ContainerLimits, type JobBackend } from '../../docker/index.js';
 import { GyreError } from '../../shared/errors.js';
+import { LABELS } from '../../shared/labels.js';
 import { serviceAlias } from './steps.js';
 import { toEnvList } from './environment.js';
 import type { DockerImage, SlotLimits } from './types.js';
@@ -28,22 +28,19 @@ export interface JobResources {
 }
 
 /** Makes sure an image is present, pulling it when it is not. */
-export async function ensureImage(docker: Dockerode, ref: string, log: (line: string) => void): Promise<void> {
+export async function ensureImage(backend: JobBackend, ref: string, log: (line: string) => void): Promise<void> {
+  let present: boolean;
   try {
-    await docker.getImage(ref).inspect();
-    return;
+    present = await backend.hasImage(ref);
   } catch (error) {
-    if (statusCodeOf(error) !== 404)
-      throw new ImageUnavailableError(`Image ${ref} could not be inspected: ${engineErrorMessage(error)}`, undefined, {
-        cause: error,
-      });
+    throw new ImageUnavailableError(`Image ${ref} could not be inspected: ${engineErrorMessage(error)}`, undefined, {
+      cause: error,
+    });
   }
+  if (present) return;
   log(`Pulling image ${ref}`);
   try {
-    const stream = await docker.pull(ref);
-    await new Promise<void>((resolve, reject) =>
-      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
-    );
+    await backend.pullImage(ref);
   } catch (error) {
     throw new ImageUnavailableError(
       `Image ${ref} is not on this builder and could not be pulled: ${engineErrorMessage(error)}`,
@@ -55,61 +52,48 @@ export async function ensureImage(docker: Dockerode, ref: string, log: (line: st
 
 /** Creates the job's network and workspace volume; names are unique, cleanup uses the labels. */
 export async function createJobResources(
-  docker: Dockerode,
+  backend: JobBackend,
   labels: Record<string, string>,
   slot: SlotLimits,
 ): Promise<JobResources> {
-  const base = `gyre-job-${labels['io.gyre.job']}-${labels['io.gyre.attempt']}-${Math.random().toString(36).slice(2, 8)}`;
-  await docker.createNetwork({ Name: base, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
-  await docker.createVolume({ Name: base, Labels: labels });
+  const base = `gyre-job-${labels[LABELS.job]}-${labels[LABELS.attempt]}-${Math.random().toString(36).slice(2, 8)}`;
+  await backend.createNetwork(base, labels);
+  await backend.createVolume(base, labels);
   return { network: base, volume: base, labels, slot };
 }
 
 /** Starts a service container, reachable on the job network by its alias. */
-export async function startService(docker: Dockerode, res: JobResources, image: DockerImage): Promise<void> {
-  const container = await docker.createContainer({
-    Image: image.image,
-    Env: toEnvList(image.environment),
-    ...(image.entrypoint && { Entrypoint: [...image.entrypoint] }),
-    ...(image.command && { Cmd: [...image.command] }),
-    ...(image.user !== undefined && { User: image.user }),
-    Labels: { ...res.labels },
-    HostConfig: { NetworkMode: res.network, ...limits(res.slot) },
-    NetworkingConfig: { EndpointsConfig: { [res.network]: { Aliases: [serviceAlias(image.image, image.name)] } } },
+export async function startService(backend: JobBackend, res: JobResources, image: DockerImage): Promise<void> {
+  await backend.startContainer({
+    image: image.image,
+    env: toEnvList(image.environment),
+    ...(image.entrypoint && { entrypoint: image.entrypoint }),
+    ...(image.command && { cmd: image.command }),
+    ...(image.user !== undefined && { user: image.user }),
+    labels: res.labels,
+    network: { name: res.network, aliases: [serviceAlias(image.image, image.name)] },
+    limits: limitsOf(res.slot),
   });
-  await container.start();
 }
 
-/** Starts the primary container, kept alive, with the workspace volume mounted. */
-export async function startPrimary(
-  docker: Dockerode,
-  res: JobResources,
-  image: DockerImage,
-): Promise<Dockerode.Container> {
-  const container = await docker.createContainer({
-    Image: image.image,
-    Env: toEnvList(image.environment),
-    Entrypoint: KEEP_ALIVE_ENTRYPOINT,
-    ...(image.user !== undefined && { User: image.user }),
-    Labels: { ...res.labels },
-    HostConfig: {
-      NetworkMode: res.network,
-      Mounts: [{ Type: 'volume', Source: res.volume, Target: WORKSPACE_MOUNT }],
-      ...limits(res.slot),
-    },
+/** Starts the primary container, kept alive, with the workspace volume mounted; resolves to its id. */
+export async function startPrimary(backend: JobBackend, res: JobResources, image: DockerImage): Promise<string> {
+  return backend.startContainer({
+    image: image.image,
+    env: toEnvList(image.environment),
+    entrypoint: KEEP_ALIVE_ENTRYPOINT,
+    ...(image.user !== undefined && { user: image.user }),
+    labels: res.labels,
+    network: { name: res.network },
+    volumes: [{ name: res.volume, target: WORKSPACE_MOUNT }],
+    limits: limitsOf(res.slot),
   });
-  await container.start();
-  return container;
 }
 
 /**
  * The slot's limits. Each container gets the whole slot: Docker has no limit shared by several
  * containers without a cgroup parent of our own, which is a later step.
  */
-function limits(slot: SlotLimits): Dockerode.HostConfig {
-  return {
-    ...(slot.cpus > 0 && { NanoCpus: Math.round(slot.cpus * 1e9) }),
-    ...(slot.memoryBytes > 0 && { Memory: slot.memoryBytes }),
-    PidsLimit: slot.pids ?? DEFAULT_PIDS_LIMIT,
-  };
+function limitsOf(slot: SlotLimits): ContainerLimits {
+  return { cpus: slot.cpus, memoryBytes: slot.memoryBytes, pids: slot.pids ?? DEFAULT_PIDS_LIMIT };
 }

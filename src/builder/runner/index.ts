@@ -3,6 +3,5 @@
  */
 export { runJob, SETUP_STEP_INDEX } from './run-job.js';
 export { cleanupJob, cleanupBuilder } from './cleanup.js';
-export { LABEL_JOB, LABEL_ATTEMPT, LABEL_BUILDER, LABEL_MANAGED, jobLabels } from './labels.js';
 export { ImageUnavailableError } from './environment-setup.js';
 export type * from './types.js';

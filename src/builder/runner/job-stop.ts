@@ -6,10 +6,8 @@
  * output stream is spared). The keep-alive init survives, and the containers are removed by the
  * cleanup that follows.
  */
-import type Dockerode from 'dockerode';
-import { statusCodeOf } from '../../docker/errors.js';
+import { statusCodeOf, type JobBackend } from '../../docker/index.js';
 import { formatDuration } from '../../shared/durations.js';
-import { execInContainer } from './exec.js';
 import { KILL_ALL_ARGV, signalJobProcessesArgv } from './shell.js';
 
 export const DEFAULT_KILL_GRACE_MS = 10_000;
@@ -22,12 +20,13 @@ export type StopReason = 'canceled' | 'timeout';
 /** Watches the cancel signal and the time limit, and stops the primary's processes once. */
 export class JobStop {
   reason: StopReason | undefined;
-  private primary: Dockerode.Container | undefined;
+  private primary: string | undefined;
   private killing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly onAbort = (): void => this.stop('canceled');
 
   constructor(
+    private readonly backend: JobBackend,
     private readonly options: {
       readonly signal?: AbortSignal;
       readonly jobTimeoutMs?: number;
@@ -40,8 +39,8 @@ export class JobStop {
     if (options.signal?.aborted) this.reason = 'canceled';
   }
 
-  /** The container to stop, once it exists. */
-  attach(primary: Dockerode.Container): void {
+  /** The container to stop (its id), once it exists. */
+  attach(primary: string): void {
     this.primary = primary;
   }
 
@@ -86,9 +85,9 @@ export class JobStop {
    * When the check itself fails, processes are assumed left, so the grace period and SIGKILL
    * still apply; a container that is gone or stopped (404, 409) has none left.
    */
-  private async anyProcessLeft(container: Dockerode.Container): Promise<boolean> {
+  private async anyProcessLeft(container: string): Promise<boolean> {
     try {
-      return (await execInContainer(container, { cmd: signalJobProcessesArgv('0') })) === 0;
+      return (await this.backend.exec(container, { cmd: signalJobProcessesArgv('0') })) === 0;
     } catch (error) {
       const status = statusCodeOf(error);
       return status !== 404 && status !== 409;
@@ -96,9 +95,9 @@ export class JobStop {
   }
 
   /** A failed kill is logged, not thrown: the container removal that follows ends everything anyway. */
-  private async signal(container: Dockerode.Container, cmd: readonly string[], what: string): Promise<void> {
+  private async signal(container: string, cmd: readonly string[], what: string): Promise<void> {
     try {
-      await execInContainer(container, { cmd });
+      await this.backend.exec(container, { cmd });
     } catch (error) {
       this.log(`Could not send ${what}: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -3,7 +3,7 @@
  * primary), steps, then cleanup by label, whatever happened. Step output and events go to the
  * sink as they happen; the result says how the attempt ended.
  */
-import type Dockerode from 'dockerode';
+import type { JobBackend } from '../../docker/index.js';
 import { formatDuration } from '../../shared/durations.js';
 import { cleanupJob } from './cleanup.js';
 import {
@@ -14,11 +14,10 @@ import {
   startService,
   type JobResources,
 } from './environment-setup.js';
-import { execInContainer, execOutput } from './exec.js';
 import { JobStop } from './job-stop.js';
-import { jobLabels } from './labels.js';
+import { jobLabels } from '../../shared/labels.js';
 import { KILL_ALL_ARGV, parseToolsProbe, PROBE_TOOLS_ARGV } from './shell.js';
-import { note, runSteps, type StepContext } from './step-runner.js';
+import { note, runSteps, type StepContext, type StepsOutcome } from './step-runner.js';
 import type { JobResult, RunJobOptions, RunnerJob, RunnerSink } from './types.js';
 
 /** Step index of the runner's own output (set-up, cancel, cleanup). */
@@ -28,42 +27,40 @@ const BACKGROUND_WAIT_MS = 5_000;
 
 /** Runs a job and always removes what it created. Never throws for a failure of the job itself. */
 export async function runJob(
-  docker: Dockerode,
+  backend: JobBackend,
   job: RunnerJob,
   sink: RunnerSink,
   options: RunJobOptions,
 ): Promise<JobResult> {
   const log = (line: string): void => note({ sink }, SETUP_STEP_INDEX, line);
-  const stop = new JobStop(options, log);
+  const stop = new JobStop(backend, options, log);
   const background: Promise<void>[] = [];
-  let primary: Dockerode.Container | undefined;
+  let primary: string | undefined;
   let result: JobResult;
   try {
-    const resources = await setUp(docker, job, options, log, stop);
+    const resources = await setUp(backend, job, options, log, stop);
     primary = resources.primary;
     stop.attach(primary);
-    const tools = parseToolsProbe((await execOutput(primary, PROBE_TOOLS_ARGV)).output);
-    const ctx: StepContext = { job, sink, options, docker, primary, resources, tools, stop, background };
+    const tools = parseToolsProbe(await outputOf(backend, primary, PROBE_TOOLS_ARGV));
+    const ctx: StepContext = { job, sink, options, backend, primary, resources, tools, stop, background };
     const { failed } = await runSteps(ctx);
-    result =
-      stopResult(stop, options) ??
-      (failed ? { outcome: 'failed', message: failed.message, failedStep: failed } : { outcome: 'success' });
+    result = stopResult(stop, options) ?? (failed ? failedResult(failed) : { outcome: 'success' });
   } catch (error) {
     result = stopResult(stop, options) ?? setUpFailure(error, log);
   }
   await stop.dispose();
-  await endBackground(primary, background, log);
-  return await cleanUp(docker, job.jobId, options.builderName, result, log);
+  await endBackground(backend, primary, background, log);
+  return await cleanUp(backend, job.jobId, options.builderName, result, log);
 }
 
 /** Pulls the images and starts the services, then the primary; checks for a stop in between. */
 async function setUp(
-  docker: Dockerode,
+  backend: JobBackend,
   job: RunnerJob,
   options: RunJobOptions,
   log: (line: string) => void,
   stop: JobStop,
-): Promise<JobResources & { primary: Dockerode.Container }> {
+): Promise<JobResources & { primary: string }> {
   const { primary, services } = job.spec.docker;
   const needsHelper = options.helperImage !== undefined && job.spec.steps.some((step) => step.type === 'checkout');
   for (const image of [
@@ -72,16 +69,20 @@ async function setUp(
     ...(needsHelper && options.helperImage ? [options.helperImage] : []),
   ]) {
     throwIfStopped(stop);
-    await ensureImage(docker, image, log);
+    await ensureImage(backend, image, log);
   }
   const labels = jobLabels(job.jobId, job.attempt, options.builderName);
-  const resources = await createJobResources(docker, labels, options.slot);
+  const resources = await createJobResources(backend, labels, options.slot);
   for (const service of services) {
     throwIfStopped(stop);
-    await startService(docker, resources, service);
+    await startService(backend, resources, service);
   }
   throwIfStopped(stop);
-  return { ...resources, primary: await startPrimary(docker, resources, primary) };
+  return { ...resources, primary: await startPrimary(backend, resources, primary) };
+}
+
+function failedResult({ message, ...failedStep }: NonNullable<StepsOutcome['failed']>): JobResult {
+  return { outcome: 'failed', message, failedStep };
 }
 
 class StoppedError extends Error {}
@@ -109,13 +110,14 @@ function setUpFailure(error: unknown, log: (line: string) => void): JobResult {
 
 /** Background steps are killed at the end of the job, as in CircleCI. */
 async function endBackground(
-  primary: Dockerode.Container | undefined,
+  backend: JobBackend,
+  primary: string | undefined,
   background: readonly Promise<void>[],
   log: (line: string) => void,
 ): Promise<void> {
   if (primary === undefined || background.length === 0) return;
   try {
-    await execInContainer(primary, { cmd: KILL_ALL_ARGV });
+    await backend.exec(primary, { cmd: KILL_ALL_ARGV });
   } catch (error) {
     log(`Could not kill the background steps: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -125,18 +127,25 @@ async function endBackground(
 
 /** Cleanup failures do not change the outcome of the job, but they are reported with it. */
 async function cleanUp(
-  docker: Dockerode,
+  backend: JobBackend,
   jobId: number,
   builderName: string,
   result: JobResult,
   log: (line: string) => void,
 ): Promise<JobResult> {
   try {
-    await cleanupJob(docker, jobId, builderName);
+    await cleanupJob(backend, jobId, builderName);
     return result;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log(message);
     return { ...result, cleanupError: message };
   }
+}
+
+/** A short probe's output (stdout and stderr together). */
+async function outputOf(backend: JobBackend, container: string, cmd: readonly string[]): Promise<string> {
+  const chunks: Buffer[] = [];
+  await backend.exec(container, { cmd, onOutput: (data) => chunks.push(data) });
+  return Buffer.concat(chunks).toString('utf8');
 }

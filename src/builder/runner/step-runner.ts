@@ -2,12 +2,11 @@
  * Runs a job's steps in its primary container, in order, with CircleCI's `when` rules,
  * background steps and the no-output timeout.
  */
-import type Dockerode from 'dockerode';
+import type { JobBackend } from '../../docker/index.js';
 import { formatDuration } from '../../shared/durations.js';
 import { stepEnvironment, toEnvList } from './environment.js';
 import { runCheckout } from './checkout.js';
 import type { JobResources } from './environment-setup.js';
-import { execInContainer } from './exec.js';
 import type { JobStop } from './job-stop.js';
 import { DEFAULT_WORKING_DIRECTORY, killStepArgv, shellArgv, stepExecArgv, type ImageTools } from './shell.js';
 import { shouldRunStep, stepName } from './steps.js';
@@ -18,8 +17,9 @@ export interface StepContext {
   readonly job: RunnerJob;
   readonly sink: RunnerSink;
   readonly options: RunJobOptions;
-  readonly docker: Dockerode;
-  readonly primary: Dockerode.Container;
+  readonly backend: JobBackend;
+  /** The primary container's id. */
+  readonly primary: string;
   /** The job's workspace volume and labels, for helper containers. */
   readonly resources: JobResources;
   readonly tools: ImageTools;
@@ -83,7 +83,7 @@ async function checkout(ctx: StepContext, step: CheckoutStep, index: number): Pr
     return { exitCode: 1, reason };
   }
   const request = {
-    docker: ctx.docker,
+    backend: ctx.backend,
     primary: ctx.primary,
     helperImage,
     volume: ctx.resources.volume,
@@ -108,7 +108,7 @@ async function runProcess(ctx: StepContext, step: RunStep, index: number): Promi
   };
   arm();
   try {
-    const exitCode = await execInContainer(ctx.primary, {
+    const exitCode = await ctx.backend.exec(ctx.primary, {
       cmd: stepExecArgv(ctx.tools, shell, step.command, dir, index),
       env: toEnvList(stepEnvironment(ctx.job, step)),
       onOutput: (data) => {
@@ -128,7 +128,7 @@ async function runProcess(ctx: StepContext, step: RunStep, index: number): Promi
 /** A failed kill is logged: the step then runs on until the job's own limit or cancel. */
 async function killSilentStep(ctx: StepContext, index: number): Promise<void> {
   try {
-    await execInContainer(ctx.primary, { cmd: killStepArgv(ctx.tools, index, 'KILL') });
+    await ctx.backend.exec(ctx.primary, { cmd: killStepArgv(ctx.tools, index, 'KILL') });
   } catch (error) {
     note(ctx, index, `could not kill the silent step: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -1,6 +1,7 @@
 /**
  * The runner's input and output. The input is the protocol's job spec (`JobLease.spec`).
  */
+import type { JobOutcome } from '../../protocol/job-states.js';
 import type { JobContext } from '../../protocol/contract.js';
 import type { JobSpec } from '../../protocol/job-spec.js';
 
@@ -65,7 +66,7 @@ export interface FailedStep {
 
 /** How a job attempt ended. */
 export interface JobResult {
-  readonly outcome: 'success' | 'failed' | 'canceled' | 'infrastructure_failed';
+  readonly outcome: JobOutcome;
   /** A human-readable reason for anything but success, e.g. "step 2 `npm test` exited with 3". */
   readonly message?: string;
   readonly failedStep?: FailedStep;

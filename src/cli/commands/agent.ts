@@ -61,19 +61,25 @@ Examples:
       // Checked before anything starts, so a bad port never leaves a registered builder behind.
       const apiPort = flagValue('--api-port', options.apiPort, LOCAL_API_PORT, String(AGENT_API_PORT));
       const settings = loadCommandSettings({ env: options.env }, 'agent', createOutput(false, process.stderr), true);
-      const [{ default: Dockerode }, { Agent, BuilderRevokedError }, { startLocalApi }, { createLogger }] =
-        await Promise.all([
-          import('dockerode'),
-          import('../../builder/agent/agent.js'),
-          import('../../builder/agent/local-api.js'),
-          import('../../shared/create-logger.js'),
-        ]);
+      const [
+        { default: Dockerode },
+        { DockerJobBackend },
+        { Agent, BuilderRevokedError },
+        { startLocalApi },
+        { createLogger },
+      ] = await Promise.all([
+        import('dockerode'),
+        import('../../docker/docker-job-backend.js'),
+        import('../../builder/agent/agent.js'),
+        import('../../builder/agent/local-api.js'),
+        import('../../shared/create-logger.js'),
+      ]);
       const logger = createLogger('agent', settings.logLevel);
       const builder = settings.builder;
       let running: Awaited<ReturnType<typeof Agent.start>>;
       try {
         running = await Agent.start(
-          new Dockerode(),
+          new DockerJobBackend(new Dockerode()),
           {
             servicesUrl: builder.servicesUrl!,
             joinSecret: settings.secrets.joinSecret!,

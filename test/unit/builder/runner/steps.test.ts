@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { jobLabels, managedFilter } from '../../../../src/builder/runner/labels.js';
+import { builderObjectLabels, jobLabels } from '../../../../src/shared/labels.js';
 import { serviceAlias, shouldRunStep } from '../../../../src/builder/runner/steps.js';
 
 describe('shouldRunStep', () => {
@@ -36,8 +36,12 @@ describe('labels', () => {
       'io.gyre.builder': 'b1',
       'io.gyre.managed': 'true',
     });
-    expect(JSON.parse(managedFilter({ 'io.gyre.job': '7', 'io.gyre.builder': 'b1' }))).toEqual({
-      label: ['io.gyre.managed=true', 'io.gyre.job=7', 'io.gyre.builder=b1'],
+    // Cleanup selects by the managed marker and the builder, so a user's own containers never match.
+    expect(builderObjectLabels('b1', 7)).toEqual({
+      'io.gyre.managed': 'true',
+      'io.gyre.builder': 'b1',
+      'io.gyre.job': '7',
     });
+    expect(builderObjectLabels('b1')).toEqual({ 'io.gyre.managed': 'true', 'io.gyre.builder': 'b1' });
   });
 });

@@ -1,0 +1,166 @@
+/**
+ * The job backend on a Docker Engine, through dockerode. Errors are the engine's own, with their
+ * `statusCode`, so that the runner can tell "gone" (404) and "not running" (409) from failures.
+ */
+import { Writable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { GyreError } from '../shared/errors.js';
+import { engineErrorMessage, statusCodeOf } from './errors.js';
+import type { ContainerSpec, ExecRequest, JobBackend } from './job-backend.js';
+import type { EngineInfo } from './types.js';
+
+/** docker-modem's demultiplexer; dockerode types `container.modem` as `any`. */
+interface Demuxer {
+  demuxStream(stream: NodeJS.ReadableStream, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): void;
+}
+
+export class DockerJobBackend implements JobBackend {
+  constructor(private readonly docker: Dockerode) {}
+
+  async info(): Promise<EngineInfo> {
+    const info = (await this.docker.info()) as { NCPU: number; MemTotal: number; Name: string; ServerVersion: string };
+    return { cpus: info.NCPU, memoryBytes: info.MemTotal, name: info.Name, serverVersion: info.ServerVersion };
+  }
+
+  async hasImage(ref: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(ref).inspect();
+      return true;
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  async pullImage(ref: string): Promise<void> {
+    const stream = await this.docker.pull(ref);
+    await new Promise<void>((resolve, reject) =>
+      this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  async createNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
+    await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { ...labels }, CheckDuplicate: true });
+  }
+
+  async createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
+    await this.docker.createVolume({ Name: name, Labels: { ...labels } });
+  }
+
+  async startContainer(spec: ContainerSpec): Promise<string> {
+    const container = await this.docker.createContainer(createOptions(spec));
+    await container.start();
+    return container.id;
+  }
+
+  async runContainer(spec: ContainerSpec, onOutput: (data: Buffer) => void): Promise<number> {
+    const container = await this.docker.createContainer(createOptions(spec));
+    try {
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      const output = demux(container, stream, onOutput);
+      await container.start();
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      await output;
+      return StatusCode;
+    } finally {
+      await container.remove({ force: true });
+    }
+  }
+
+  async exec(containerId: string, request: ExecRequest): Promise<number> {
+    const container = this.docker.getContainer(containerId);
+    const exec = await container.exec({
+      Cmd: [...request.cmd],
+      Env: [...(request.env ?? [])],
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+    });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    await demux(container, stream, request.onOutput ?? (() => undefined));
+    return await exitCodeOf(exec);
+  }
+
+  async removeByLabels(labels: Readonly<Record<string, string>>, owner: string): Promise<void> {
+    const filters = JSON.stringify({ label: Object.entries(labels).map(([label, value]) => `${label}=${value}`) });
+    const errors: unknown[] = [];
+    const containers = await this.docker.listContainers({ all: true, filters });
+    for (const c of containers)
+      await removing(errors, `container ${c.Id.slice(0, 12)}`, () =>
+        this.docker.getContainer(c.Id).remove({ force: true, v: true }),
+      );
+    const networks = await this.docker.listNetworks({ filters });
+    for (const n of networks) await removing(errors, `network ${n.Name}`, () => this.docker.getNetwork(n.Id).remove());
+    const volumes = (await this.docker.listVolumes({ filters })).Volumes ?? [];
+    for (const v of volumes) await removing(errors, `volume ${v.Name}`, () => this.docker.getVolume(v.Name).remove());
+    if (errors.length > 0) {
+      const lines = errors.map((e) => `  - ${e instanceof Error ? e.message : String(e)}`).join('\n');
+      throw new GyreError(`Cleanup of ${owner} failed for ${errors.length} object(s):\n${lines}`, undefined, {
+        cause: new AggregateError(errors),
+      });
+    }
+  }
+}
+
+function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
+  const limits = spec.limits;
+  return {
+    Image: spec.image,
+    Env: [...(spec.env ?? [])],
+    ...(spec.entrypoint && { Entrypoint: [...spec.entrypoint] }),
+    ...(spec.cmd && { Cmd: [...spec.cmd] }),
+    ...(spec.user !== undefined && { User: spec.user }),
+    Labels: { ...spec.labels },
+    HostConfig: {
+      ...(spec.network && { NetworkMode: spec.network.name }),
+      ...(spec.volumes && {
+        Mounts: spec.volumes.map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.target })),
+      }),
+      ...(limits && limits.cpus > 0 && { NanoCpus: Math.round(limits.cpus * 1e9) }),
+      ...(limits && limits.memoryBytes > 0 && { Memory: limits.memoryBytes }),
+      ...(limits && { PidsLimit: limits.pids }),
+    },
+    ...(spec.network?.aliases && {
+      NetworkingConfig: { EndpointsConfig: { [spec.network.name]: { Aliases: [...spec.network.aliases] } } },
+    }),
+  };
+}
+
+/** Reads a multiplexed attach or exec stream to its end, passing on stdout and stderr as they come. */
+async function demux(
+  container: Dockerode.Container,
+  stream: NodeJS.ReadableStream,
+  onOutput: (data: Buffer) => void,
+): Promise<void> {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      onOutput(chunk);
+      done();
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    (container.modem as Demuxer).demuxStream(stream, sink, sink);
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', reject);
+  });
+}
+
+/** The stream can end a moment before the engine records the exit, so wait briefly for it. */
+async function exitCodeOf(exec: Dockerode.Exec): Promise<number> {
+  for (let tries = 0; ; tries += 1) {
+    const info = await exec.inspect();
+    if (!info.Running || tries >= 100) return info.ExitCode ?? -1;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Runs one removal; a 404 means someone else removed it already, which is the goal. */
+async function removing(errors: unknown[], what: string, remove: () => Promise<unknown>): Promise<void> {
+  try {
+    await remove();
+  } catch (error) {
+    if (statusCodeOf(error) === 404) return;
+    errors.push(new GyreError(`removing ${what}: ${engineErrorMessage(error)}`, undefined, { cause: error }));
+  }
+}

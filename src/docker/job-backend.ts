@@ -1,0 +1,64 @@
+/**
+ * The port through which a builder runs jobs: what the runner and the agent need from a Docker
+ * Engine, and nothing more. One implementation talks to Docker (docker-job-backend.ts); unit tests
+ * of the runner and the agent use a fake. Errors the engine answered carry its HTTP status, so
+ * callers classify them with `statusCodeOf` (404: gone, 409: not running).
+ */
+import type { EngineInfo } from './types.js';
+
+/** Limits of one container. */
+export interface ContainerLimits {
+  /** CPUs; 0 means no CPU limit. */
+  readonly cpus: number;
+  /** Bytes; 0 means no memory limit. */
+  readonly memoryBytes: number;
+  readonly pids: number;
+}
+
+/** A container to create. Nothing here can ask for privileged mode, host mounts or the host network. */
+export interface ContainerSpec {
+  readonly image: string;
+  /** `NAME=value` entries. */
+  readonly env?: readonly string[];
+  readonly entrypoint?: readonly string[];
+  readonly cmd?: readonly string[];
+  readonly user?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** The network to join, with aliases other containers reach it by. @default Docker's default bridge */
+  readonly network?: { readonly name: string; readonly aliases?: readonly string[] };
+  /** Named volumes to mount. */
+  readonly volumes?: readonly { readonly name: string; readonly target: string }[];
+  readonly limits?: ContainerLimits;
+}
+
+/** One process to run in a running container. */
+export interface ExecRequest {
+  readonly cmd: readonly string[];
+  /** `NAME=value` entries added to the container's environment. */
+  readonly env?: readonly string[];
+  /** Each piece of stdout or stderr, in the order the engine sent them. */
+  readonly onOutput?: (data: Buffer) => void;
+}
+
+export interface JobBackend {
+  /** What the machine behind the engine offers. */
+  info(): Promise<EngineInfo>;
+  /** Whether the image is present; false only when the engine says it is not (404). */
+  hasImage(ref: string): Promise<boolean>;
+  /** Pulls an image from its registry. */
+  pullImage(ref: string): Promise<void>;
+  createNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
+  createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
+  /** Creates and starts a container; resolves to its id. */
+  startContainer(spec: ContainerSpec): Promise<string>;
+  /** Runs a container to its end, streaming its output; removes it; resolves to its exit code. */
+  runContainer(spec: ContainerSpec, onOutput: (data: Buffer) => void): Promise<number>;
+  /** Runs a process in a running container to its end; resolves to its exit code. */
+  exec(containerId: string, request: ExecRequest): Promise<number>;
+  /**
+   * Removes every container, network and volume carrying all of `labels` (in that order, since
+   * containers hold the others). Idempotent: what is already gone counts as removed; one failure
+   * does not stop the rest, and every failure is reported together at the end, naming `owner`.
+   */
+  removeByLabels(labels: Readonly<Record<string, string>>, owner: string): Promise<void>;
+}

@@ -1,0 +1,138 @@
+import type { ContainerSpec, ExecRequest, JobBackend } from '../../src/docker/index.js';
+import type { EngineInfo } from '../../src/docker/index.js';
+import { PROBE_TOOLS_ARGV } from '../../src/builder/runner/shell.js';
+
+/** A failure the way the engine reports one: with its HTTP status. */
+export class FakeEngineError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What a scripted process does: its output and exit code. */
+export interface FakeProcess {
+  readonly output?: string;
+  readonly exitCode: number;
+}
+
+interface FakeObject {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+interface FakeContainer extends FakeObject {
+  readonly spec: ContainerSpec;
+}
+
+/**
+ * An in-memory Docker Engine behind the job backend port, for unit tests of the runner and the
+ * agent. It keeps the objects a job makes, answers the tools probe, and runs each step's script
+ * through `steps` (by default `exit N` exits N and `echo TEXT` prints TEXT). Failures can be
+ * injected per operation.
+ */
+export class FakeJobBackend implements JobBackend {
+  readonly images = new Set<string>();
+  readonly pullable = new Set<string>();
+  readonly networks = new Map<string, FakeObject>();
+  readonly volumes = new Map<string, FakeObject>();
+  readonly containers = new Map<string, FakeContainer>();
+  /** Every container started, in order, as it was asked for. */
+  readonly started: ContainerSpec[] = [];
+  /** Every step script, in the order the runner ran them. */
+  readonly scripts: string[] = [];
+  /** Every exec's argv, in order. */
+  readonly execs: (readonly string[])[] = [];
+  readonly removals: { labels: Readonly<Record<string, string>>; owner: string }[] = [];
+  /** Makes the named operation throw this error. */
+  readonly failures = new Map<'createNetwork' | 'removeByLabels' | 'pullImage', Error>();
+  /** The helper container's run (checkout). */
+  helperRun: FakeProcess = { exitCode: 0, output: 'Checked out\n' };
+  private nextId = 0;
+
+  constructor(readonly steps: (script: string) => FakeProcess = interpretScript) {}
+
+  info(): Promise<EngineInfo> {
+    return Promise.resolve({ cpus: 8, memoryBytes: 16 * 1024 ** 3, name: 'fake-host', serverVersion: '20.10.24' });
+  }
+
+  hasImage(ref: string): Promise<boolean> {
+    return Promise.resolve(this.images.has(ref));
+  }
+
+  pullImage(ref: string): Promise<void> {
+    const failure = this.failures.get('pullImage');
+    if (failure) return Promise.reject(failure);
+    if (!this.pullable.has(ref)) return Promise.reject(new FakeEngineError(404, `pull access denied for ${ref}`));
+    this.images.add(ref);
+    return Promise.resolve();
+  }
+
+  createNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
+    const failure = this.failures.get('createNetwork');
+    if (failure) return Promise.reject(failure);
+    this.networks.set(name, { name, labels });
+    return Promise.resolve();
+  }
+
+  createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
+    this.volumes.set(name, { name, labels });
+    return Promise.resolve();
+  }
+
+  startContainer(spec: ContainerSpec): Promise<string> {
+    if (!this.images.has(spec.image)) return Promise.reject(new FakeEngineError(404, `No such image: ${spec.image}`));
+    const id = `c${++this.nextId}`;
+    this.containers.set(id, { name: id, labels: spec.labels, spec });
+    this.started.push(spec);
+    return Promise.resolve(id);
+  }
+
+  runContainer(spec: ContainerSpec, onOutput: (data: Buffer) => void): Promise<number> {
+    if (!this.images.has(spec.image)) return Promise.reject(new FakeEngineError(404, `No such image: ${spec.image}`));
+    if (this.helperRun.output) onOutput(Buffer.from(this.helperRun.output));
+    return Promise.resolve(this.helperRun.exitCode);
+  }
+
+  exec(containerId: string, request: ExecRequest): Promise<number> {
+    if (!this.containers.has(containerId))
+      return Promise.reject(new FakeEngineError(404, `No such container: ${containerId}`));
+    this.execs.push(request.cmd);
+    const process = this.processOf(request.cmd);
+    if (process.output) request.onOutput?.(Buffer.from(process.output));
+    return Promise.resolve(process.exitCode);
+  }
+
+  removeByLabels(labels: Readonly<Record<string, string>>, owner: string): Promise<void> {
+    this.removals.push({ labels, owner });
+    const failure = this.failures.get('removeByLabels');
+    if (failure) return Promise.reject(failure);
+    const matches = (o: FakeObject) => Object.entries(labels).every(([k, v]) => o.labels[k] === v);
+    for (const objects of [this.containers, this.networks, this.volumes] as Map<string, FakeObject>[]) {
+      for (const [key, object] of objects) if (matches(object)) objects.delete(key);
+    }
+    return Promise.resolve();
+  }
+
+  private processOf(cmd: readonly string[]): FakeProcess {
+    if (cmd.join(' ') === PROBE_TOOLS_ARGV.join(' ')) return { exitCode: 0, output: 'bash\nsetsid\n' };
+    if (cmd.includes('gyre-step')) {
+      const script = cmd.at(-1)!;
+      this.scripts.push(script);
+      return this.steps(script);
+    }
+    // The runner's own probes and signals (kill, copy after checkout): nothing left to signal.
+    return { exitCode: cmd.some((arg) => arg.includes('cp -R')) ? 0 : 1 };
+  }
+}
+
+/** `exit N` exits with N; `echo TEXT` prints TEXT; anything else succeeds silently. */
+function interpretScript(script: string): FakeProcess {
+  const exit = /^exit (\d+)$/.exec(script);
+  if (exit) return { exitCode: Number(exit[1]) };
+  const echo = /^echo (.*)$/.exec(script);
+  if (echo) return { exitCode: 0, output: `${echo[1]}\n` };
+  return { exitCode: 0 };
+}

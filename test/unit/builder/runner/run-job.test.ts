@@ -1,0 +1,168 @@
+import { describe, expect, it } from '@jest/globals';
+import { runJob, type RunJobOptions } from '../../../../src/builder/runner/index.js';
+import { LABELS } from '../../../../src/shared/labels.js';
+import { FakeEngineError, FakeJobBackend } from '../../../support/fake-job-backend.js';
+import { image, JOB_IMAGE, makeJob, RecordingSink, run } from '../../../support/runner-jobs.js';
+
+// GIVEN the runner on an in-memory engine behind the job backend port: the runner's decisions
+// (which steps run, what a failure means, what is cleaned up) without Docker.
+const OPTIONS: RunJobOptions = {
+  builderName: 'unit-builder',
+  slot: { cpus: 2, memoryBytes: 1024 ** 3 },
+  helperImage: 'gyre/app:test',
+};
+
+function backendWith(images: readonly string[] = [JOB_IMAGE, 'gyre/app:test']): FakeJobBackend {
+  const backend = new FakeJobBackend();
+  for (const ref of images) backend.images.add(ref);
+  return backend;
+}
+
+/** What the job left on the engine once runJob returned. */
+function leftovers(backend: FakeJobBackend): number {
+  return backend.containers.size + backend.networks.size + backend.volumes.size;
+}
+
+describe('runJob', () => {
+  it('runs the steps in order in the primary, reports each, and removes everything it made', async () => {
+    const backend = backendWith();
+    const sink = new RecordingSink();
+    const result = await runJob(backend, makeJob([run('echo one'), run('echo two')]), sink, OPTIONS);
+    expect(result).toEqual({ outcome: 'success' });
+    expect(backend.scripts).toEqual(['echo one', 'echo two']);
+    expect(sink.events).toEqual([
+      { index: 1, name: 'echo one', status: 'started' },
+      { index: 1, name: 'echo one', status: 'finished', exitCode: 0 },
+      { index: 2, name: 'echo two', status: 'started' },
+      { index: 2, name: 'echo two', status: 'finished', exitCode: 0 },
+    ]);
+    expect([sink.text(1), sink.text(2)]).toEqual(['one\n', 'two\n']);
+    expect(leftovers(backend)).toBe(0);
+  });
+
+  it('fails on a failing step, skips later on_success steps and still runs on_fail and always steps', async () => {
+    const backend = backendWith();
+    const job = makeJob([
+      run('exit 3', { name: 'tests' }),
+      run('echo deploy'),
+      run('echo report', { when: 'on_fail' }),
+      run('echo tidy', { when: 'always' }),
+    ]);
+    const result = await runJob(backend, job, new RecordingSink(), OPTIONS);
+    expect(result).toEqual({
+      outcome: 'failed',
+      message: 'step 1 `tests` exited with 3',
+      failedStep: { index: 1, name: 'tests', exitCode: 3 },
+    });
+    expect(backend.scripts).toEqual(['exit 3', 'echo report', 'echo tidy']);
+  });
+
+  it('starts the services on the job network by their alias, then the primary with the workspace, all with the slot limits', async () => {
+    const backend = backendWith([JOB_IMAGE, 'gyre/postgres:15', 'gyre/app:test']);
+    const job = makeJob([run('echo hi')], {
+      docker: {
+        primary: image(),
+        services: [image({ image: 'gyre/postgres:15', environment: { POSTGRES_PASSWORD: 'x' } })],
+      },
+    });
+    expect((await runJob(backend, job, new RecordingSink(), OPTIONS)).outcome).toBe('success');
+    const network = backend.started[0]?.network?.name;
+    expect(network).toMatch(new RegExp(`^gyre-job-${job.jobId}-1-`));
+    const limits = { cpus: 2, memoryBytes: 1024 ** 3, pids: 4096 };
+    expect(backend.started).toEqual([
+      expect.objectContaining({
+        image: 'gyre/postgres:15',
+        env: ['POSTGRES_PASSWORD=x'],
+        network: { name: network, aliases: ['postgres'] },
+        limits,
+      }),
+      expect.objectContaining({
+        image: JOB_IMAGE,
+        network: { name: network },
+        volumes: [{ name: network, target: '/gyre/workspace' }],
+        limits,
+      }),
+    ]);
+  });
+
+  it('fails the job, not the builder, when an image is neither present nor pullable, and leaves nothing behind', async () => {
+    const backend = backendWith(['gyre/app:test']);
+    const sink = new RecordingSink();
+    const result = await runJob(backend, makeJob([run('echo never')]), sink, OPTIONS);
+    expect(result.outcome).toBe('failed');
+    expect(result.message).toBe(
+      `Image ${JOB_IMAGE} is not on this builder and could not be pulled: pull access denied for ${JOB_IMAGE}`,
+    );
+    expect(sink.text(0)).toContain(`Pulling image ${JOB_IMAGE}`);
+    expect(backend.scripts).toEqual([]);
+    expect(leftovers(backend)).toBe(0);
+  });
+
+  it('pulls a missing image that its registry has, then runs', async () => {
+    const backend = backendWith(['gyre/app:test']);
+    backend.pullable.add(JOB_IMAGE);
+    expect(await runJob(backend, makeJob([run('echo pulled')]), new RecordingSink(), OPTIONS)).toEqual({
+      outcome: 'success',
+    });
+    expect(backend.images.has(JOB_IMAGE)).toBe(true);
+  });
+
+  it('reports a set-up failure of the engine as an infrastructure failure, so the job is retried', async () => {
+    const backend = backendWith();
+    backend.failures.set('createNetwork', new FakeEngineError(500, 'could not find an available IPv4 address pool'));
+    const result = await runJob(backend, makeJob([run('echo never')]), new RecordingSink(), OPTIONS);
+    expect(result).toEqual({
+      outcome: 'infrastructure_failed',
+      message: 'could not find an available IPv4 address pool',
+    });
+  });
+
+  it('keeps the outcome when cleanup fails, and reports the cleanup failure with it', async () => {
+    const backend = backendWith();
+    backend.failures.set('removeByLabels', new Error('Cleanup of job 1 failed for 1 object(s)'));
+    const result = await runJob(backend, makeJob([run('echo ok')]), new RecordingSink(), OPTIONS);
+    expect(result).toEqual({ outcome: 'success', cleanupError: 'Cleanup of job 1 failed for 1 object(s)' });
+  });
+
+  it('removes only what this builder made for this job', async () => {
+    const backend = backendWith();
+    const job = makeJob([run('echo ok')]);
+    await runJob(backend, job, new RecordingSink(), OPTIONS);
+    expect(backend.removals).toEqual([
+      {
+        labels: { [LABELS.managed]: 'true', [LABELS.builder]: 'unit-builder', [LABELS.job]: String(job.jobId) },
+        owner: `job ${job.jobId}`,
+      },
+    ]);
+  });
+
+  it('ends a job canceled before it started as canceled, running no step', async () => {
+    const backend = backendWith();
+    const canceled = new AbortController();
+    canceled.abort();
+    const result = await runJob(backend, makeJob([run('echo never')]), new RecordingSink(), {
+      ...OPTIONS,
+      signal: canceled.signal,
+    });
+    expect(result).toEqual({ outcome: 'canceled', message: 'the job was canceled' });
+    expect(backend.scripts).toEqual([]);
+    expect(leftovers(backend)).toBe(0);
+  });
+
+  it("clones in the helper image and fails the checkout step with the helper's exit code", async () => {
+    const backend = backendWith();
+    backend.helperRun = { exitCode: 128, output: 'fatal: repository not found\n' };
+    const sink = new RecordingSink();
+    const result = await runJob(backend, makeJob([{ type: 'checkout' }, run('echo never')]), sink, OPTIONS);
+    expect(result.failedStep).toEqual({ index: 1, name: 'Checkout code', exitCode: 128 });
+    expect(sink.text(1)).toBe('fatal: repository not found\n');
+    expect(backend.scripts).toEqual([]);
+  });
+
+  it('fails a checkout step when no helper image was given', async () => {
+    const backend = backendWith();
+    const { helperImage: _none, ...withoutHelper } = OPTIONS;
+    const result = await runJob(backend, makeJob([{ type: 'checkout' }]), new RecordingSink(), withoutHelper);
+    expect(result.failedStep).toEqual({ index: 1, name: 'Checkout code', exitCode: 1 });
+  });
+});
