@@ -4,6 +4,7 @@
  * says what was expected.
  */
 import { z } from 'zod';
+import { BUILDER_NAME_PATTERN, BUILDER_NAME_RULE } from '../protocol/builder-name.js';
 import { parseDuration } from '../shared/durations.js';
 
 const BINARY_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -123,9 +124,7 @@ export const imageRef = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9._/:@-]*[a-z0-9])?$/i, { error: 'must be an image reference such as gyre/app:0.1.0' });
 
-export const builderName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, {
-  error: 'must be 1-40 lower-case letters, digits or dashes, starting with a letter or digit',
-});
+export const builderName = z.string().regex(BUILDER_NAME_PATTERN, { error: `must be ${BUILDER_NAME_RULE}` });
 
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], {
   error: 'must be one of fatal, error, warn, info, debug, trace',

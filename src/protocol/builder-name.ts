@@ -1,7 +1,14 @@
 /**
- * A builder's default name, from its Docker host's name: the agent and the orchestrator must
- * agree on it, so both take it from here.
+ * Builder names: the rule every part checks them by (settings, the protocol, the orchestrator),
+ * and the default name from a Docker host's name, which the agent and the orchestrator must agree
+ * on, so all take it from here.
  */
+
+/** 1-40 lower-case letters, digits or dashes, starting with a letter or digit: usable in Compose project names. */
+export const BUILDER_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+/** What {@link BUILDER_NAME_PATTERN} asks for, in words. */
+export const BUILDER_NAME_RULE = '1-40 lower-case letters, digits or dashes, starting with a letter or digit';
 
 /** Docker host names may hold dots and capitals; builder names are `[a-z0-9-]`, at most 40. */
 export function builderNameOf(hostName: string): string {

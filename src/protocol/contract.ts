@@ -49,6 +49,7 @@
  * `FOR UPDATE SKIP LOCKED`). Drain is checked at assignment time in the same transaction, so no
  * job is ever leased to a builder whose drain has been recorded.
  */
+import type { JobOutcome } from './job-states.js';
 import type { JobSpec } from './job-spec.js';
 
 export const BUILDER_API_PREFIX = '/builder/v1';
@@ -172,8 +173,6 @@ export interface LogChunkRequest extends LeaseToken {
   /** The bytes, base64-encoded; at most 1 MiB before encoding. */
   readonly data: string;
 }
-
-export type JobOutcome = 'success' | 'failed' | 'canceled' | 'infrastructure_failed';
 
 export interface CompleteRequest extends LeaseToken {
   readonly outcome: JobOutcome;

@@ -1,4 +1,5 @@
 export * from './contract.js';
 export * from './capacity.js';
-export { builderNameOf } from './builder-name.js';
+export * from './job-states.js';
+export { builderNameOf, BUILDER_NAME_PATTERN, BUILDER_NAME_RULE } from './builder-name.js';
 export type * from './job-spec.js';

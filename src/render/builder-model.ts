@@ -5,6 +5,7 @@ import { formatDuration, formatMemorySize, type Settings } from '../config/index
 import {
   composeFileMaps,
   containerLogging,
+  STACK_LABEL_NAMES,
   httpHealthTest,
   outboundEnvironment,
   sortKeys,
@@ -64,6 +65,7 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
   const model = {
     version: common.version,
     stack: 'builder',
+    labelNames: STACK_LABEL_NAMES,
     projectName: builderProjectName(name),
     builderName: name,
     images: settings.images,

@@ -6,6 +6,7 @@ import { BUNDLED_DATABASE, type Settings } from '../config/index.js';
 import {
   composeFileMaps,
   containerLogging,
+  STACK_LABEL_NAMES,
   httpHealthTest,
   outboundEnvironment,
   sortKeys,
@@ -39,6 +40,7 @@ export function buildServicesModel(
   const model = {
     ...common,
     stack: 'services',
+    labelNames: STACK_LABEL_NAMES,
     images: settings.images,
     logging: containerLogging(settings),
     bundledDb: bundled ? BUNDLED_DATABASE : null,

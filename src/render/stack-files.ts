@@ -4,6 +4,7 @@
  * Compose file keeps them out of `docker inspect` and out of the committed default render.
  */
 import { formatMemorySize, type Settings } from '../config/index.js';
+import { LABELS } from '../shared/labels.js';
 
 /** A secret the stack reads from `./secrets/<file>`; `value` is undefined when the setting is unset. */
 export interface StackSecret {
@@ -35,6 +36,9 @@ export function outboundEnvironment(settings: Settings, caPathInContainer: strin
     Object.assign(env, { NODE_EXTRA_CA_CERTS: caPathInContainer, GYRE_EXTRA_CA_CERTS_FILE: caPathInContainer });
   return env;
 }
+
+/** The labels every object of a stack carries (templates/labels.hbs). */
+export const STACK_LABEL_NAMES = { stack: LABELS.stack, service: LABELS.service, version: LABELS.version } as const;
 
 /**
  * Docker's log rotation for a stack's containers (json-file, which `docker logs` still reads). Without

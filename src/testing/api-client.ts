@@ -2,6 +2,7 @@
  * The environment's HTTP API client: fetch with the admin token, JSON in and out, and errors
  * that name the request that failed.
  */
+import { isFinalJobState } from '../protocol/job-states.js';
 import { GyreEnvironmentError, messageOf } from './errors.js';
 import type { JobView, PipelineResult, PipelineView, WorkflowView } from './types.js';
 
@@ -9,8 +10,6 @@ import type { JobView, PipelineResult, PipelineView, WorkflowView } from './type
 export interface ApiInit extends RequestInit {
   readonly json?: unknown;
 }
-
-const FINISHED = new Set<string>(['success', 'failed', 'canceled', 'infrastructure_failed', 'not_run']);
 
 export class ApiClient {
   constructor(
@@ -64,7 +63,7 @@ export class ApiClient {
         const { items } = await this.json<{ items: WorkflowView[] }>(`/api/v1/pipelines/${pipelineId}/workflows`);
         const jobs = items.flatMap((w) => w.jobs);
         last = { pipeline, jobs };
-        if (jobs.length > 0 && jobs.every((j) => FINISHED.has(j.state))) {
+        if (jobs.length > 0 && jobs.every((j) => isFinalJobState(j.state))) {
           // Workflow states follow their jobs in the same transaction, so one more read shows them final.
           return resultOf(pipeline, items);
         }

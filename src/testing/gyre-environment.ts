@@ -19,6 +19,8 @@ import {
   type StartedDockerComposeEnvironment,
   type WaitStrategy,
 } from 'testcontainers';
+import { DockerJobBackend } from '../docker/index.js';
+import { builderObjectLabels, LABELS } from '../shared/labels.js';
 import { APP_CLI } from '../orchestrator/services/services-up.js';
 import { APP_CONTAINER_PORTS } from '../render/index.js';
 import { AdminConsole, type GitHubSettings } from './admin-console.js';
@@ -33,10 +35,6 @@ export type { ApiInit } from './api-client.js';
 export type { GitHubSettings } from './admin-console.js';
 export type { BuilderSize } from './environment-stacks.js';
 
-/** Label on every container the environment starts outside Compose, with the environment's id. */
-export const ENVIRONMENT_LABEL = 'io.gyre.test-environment';
-/** The label the builder puts on its job containers, networks and volumes (src/builder/runner/labels.ts). */
-const BUILDER_LABEL = 'io.gyre.builder';
 const DEFAULT_STARTUP_TIMEOUT_MS = 300_000;
 const BUILD_IMAGES_HINT =
   "build Gyre's images on this Docker host first: run `gyre images build --offline` (or `npx gyre images build --offline`)";
@@ -137,7 +135,7 @@ export class GyreEnvironment {
 
       const [services, git] = await allStarted([
         this.up(stacks.services, 'the services stack', SERVICES_READY).then((started) => (parts.services = started)),
-        GitServer.start(docker, { image: settings.images.app, labels: { [ENVIRONMENT_LABEL]: id } }).then(
+        GitServer.start(docker, { image: settings.images.app, labels: { [LABELS.testEnvironment]: id } }).then(
           (started) => (parts.git = started),
         ),
       ] as const);
@@ -493,15 +491,8 @@ async function allStarted<T extends readonly unknown[]>(starts: {
 
 /** Containers, networks and volumes that a builder made for jobs and left when it was stopped mid-job. */
 async function removeJobLeftovers(docker: Dockerode, builderNames: readonly string[]): Promise<void> {
-  for (const name of builderNames) {
-    const filters = JSON.stringify({ label: [`${BUILDER_LABEL}=${name}`] });
-    const containers = await docker.listContainers({ all: true, filters });
-    await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
-    const networks = await docker.listNetworks({ filters });
-    await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove()));
-    const volumes = (await docker.listVolumes({ filters })).Volumes ?? [];
-    await Promise.all(volumes.map((v) => docker.getVolume(v.Name).remove()));
-  }
+  const backend = new DockerJobBackend(docker);
+  for (const name of builderNames) await backend.removeByLabels(builderObjectLabels(name), `builder ${name}`);
 }
 
 async function checkDocker(docker: Dockerode): Promise<void> {

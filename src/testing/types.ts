@@ -43,8 +43,9 @@ export interface PipelineView {
  * A job's state. Finished states: `success`, `failed`, `canceled`, `infrastructure_failed` and
  * `not_run` (a job it requires did not succeed).
  */
-export type JobState =
-  'blocked' | 'queued' | 'leased' | 'running' | 'success' | 'failed' | 'canceled' | 'infrastructure_failed' | 'not_run';
+import type { JobState } from '../protocol/job-states.js';
+
+export type { JobState };
 
 /** A job as `GET /api/v1/pipelines/:id/workflows` lists it. */
 export interface JobView {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { isFinalJobState } from '../../src/protocol/job-states.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,8 +105,7 @@ async function waitForJobs(
   throw new Error(`pipeline ${pipeline} did not get there: ${JSON.stringify(await jobsOf(pipeline))}`);
 }
 
-const allFinished = (jobs: Job[]) =>
-  jobs.every((j) => ['success', 'failed', 'canceled', 'infrastructure_failed', 'not_run'].includes(j.state));
+const allFinished = (jobs: Job[]) => jobs.every((j) => isFinalJobState(j.state));
 
 async function attemptsOf(job: Job): Promise<Attempt[]> {
   return (await json<{ attempts: Attempt[] }>(`/api/v1/jobs/${job.id}`)).attempts;

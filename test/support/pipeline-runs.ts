@@ -1,4 +1,5 @@
 import type { GitServer } from './git-server.js';
+import { isFinalJobState } from '../../src/protocol/job-states.js';
 import type { ServicesUnderTest } from './services-under-test.js';
 
 /** A job as `/api/v1/pipelines/:id/workflows` lists it. */
@@ -26,8 +27,6 @@ export interface JobDetailView extends JobSummaryView {
   }[];
 }
 
-const FINISHED = new Set(['success', 'failed', 'canceled', 'infrastructure_failed', 'not_run']);
-
 /** Pushes `.circleci/config.yml` (and any other files) to the repository and triggers a pipeline on main. */
 export async function pushAndTrigger(
   gyre: ServicesUnderTest,
@@ -46,7 +45,7 @@ export async function pushAndTrigger(
 export async function waitForJobs(
   gyre: ServicesUnderTest,
   pipelineId: number,
-  until: (jobs: JobSummaryView[]) => boolean = (jobs) => jobs.length > 0 && jobs.every((j) => FINISHED.has(j.state)),
+  until: (jobs: JobSummaryView[]) => boolean = (jobs) => jobs.length > 0 && jobs.every((j) => isFinalJobState(j.state)),
   timeoutMs = 120_000,
 ): Promise<JobSummaryView[]> {
   let jobs: JobSummaryView[] = [];

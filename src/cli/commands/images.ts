@@ -2,6 +2,7 @@
  * `gyre images`: build Gyre's images (optionally with no registry at all), and carry them to
  * other Docker hosts as a bundle file.
  */
+import { LABELS } from '../../shared/labels.js';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Settings } from '../../config/index.js';
@@ -122,12 +123,12 @@ async function loadCommand(file: string, options: HostOptions): Promise<void> {
 async function listCommand(options: HostOptions): Promise<void> {
   const output = createOutput(options.json === true);
   const docker = await connect(hostOf(options));
-  const images = await docker.listImages('io.gyre.image');
+  const images = await docker.listImages(LABELS.image);
   const rows = images.map((i) => ({
     tags: i.tags,
     id: i.id,
-    kind: i.labels['io.gyre.image'],
-    version: i.labels['io.gyre.version'],
+    kind: i.labels[LABELS.image],
+    version: i.labels[LABELS.version],
     inputs: i.labels[INPUTS_LABEL],
     createdAt: i.createdAt,
     sizeBytes: i.sizeBytes,

@@ -3,6 +3,7 @@
  * that decide content are fingerprinted; proxies and the mirror only decide where packages
  * come from, so they are passed to the build but left out of the fingerprint.
  */
+import { LABELS } from '../../shared/labels.js';
 import type { Settings } from '../../config/index.js';
 import { GyreError } from '../../shared/errors.js';
 import { INPUTS_LABEL } from './inputs-hash.js';
@@ -76,5 +77,5 @@ export function sourceBuildArgs(kind: ImageKind, settings: Settings, mirror: str
  * Dockerfile sets its own `io.gyre.image` (app, postgres, base-node).
  */
 export function imageLabels(version: string, inputs: string): Record<string, string> {
-  return { 'io.gyre.version': version, [INPUTS_LABEL]: inputs };
+  return { [LABELS.version]: version, [INPUTS_LABEL]: inputs };
 }

@@ -2,6 +2,7 @@
  * The offline Debian base: `debootstrap --variant=minbase` from a Debian mirror on this machine,
  * imported into the engine as a rootfs tarball. No container registry is involved.
  */
+import { LABELS } from '../../shared/labels.js';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -12,7 +13,7 @@ import { createStagingDir } from './context.js';
 import { findExecutable, runCommand, startCommand } from './host-commands.js';
 
 /** Label that marks a base image Gyre made itself, without a registry. */
-export const OFFLINE_BASE_LABEL = 'io.gyre.base';
+export const OFFLINE_BASE_LABEL = LABELS.base;
 
 /**
  * Files that make the minbase rootfs behave like `debian:*-slim`: no recommends, no docs,
@@ -84,7 +85,11 @@ async function importRootfs(docker: DockerClient, dir: string, tag: string, onLi
     ['--numeric-owner', '--exclude=./dev/*', '--exclude=./proc/*', '--exclude=./sys/*', '-C', dir, '-c', '.'],
     onLine,
   );
-  const changes = [`LABEL ${OFFLINE_BASE_LABEL}=offline io.gyre.image=base-debian`, 'ENV LANG=C.UTF-8', 'CMD ["bash"]'];
+  const changes = [
+    `LABEL ${OFFLINE_BASE_LABEL}=offline ${LABELS.image}=base-debian`,
+    'ENV LANG=C.UTF-8',
+    'CMD ["bash"]',
+  ];
   const [id] = await Promise.all([
     docker.importImage({ rootfs: tar.child.stdout as Readable, tag, changes }, onLine),
     tar.done,

@@ -2,6 +2,7 @@
  * One step per image: decide whether the image on the host is current, and build it if not.
  * "Current" means it carries the fingerprint of the inputs we would build it from now.
  */
+import { LABELS } from '../../shared/labels.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,7 +72,7 @@ export async function ensureNodeBase(ctx: StepContext, onLine: ProgressListener)
     files,
     args: { ...contentBuildArgs('base-node', ctx.settings), NODE: nodeSpec, NPM: NPM_SPEC },
     baseImageId: base.id,
-    labels: { 'io.gyre.version': ctx.version },
+    labels: { [LABELS.version]: ctx.version },
   });
   return buildIfChanged(ctx, 'base-node', inputs, () => stageNodeBaseContext(dockerfile, nodeSpec, onLine), onLine);
 }
@@ -135,7 +136,7 @@ async function buildStaged(
       files: await listContextFiles(context.dir),
       args: contentBuildArgs(kind, ctx.settings),
       baseImageId: base.id,
-      labels: { 'io.gyre.version': ctx.version },
+      labels: { [LABELS.version]: ctx.version },
     });
     return await buildIfChanged(ctx, kind, inputs, () => Promise.resolve(context), onLine);
   } finally {

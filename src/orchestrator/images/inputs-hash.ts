@@ -3,6 +3,7 @@
  * `gyre images build` can tell "same inputs, keep it" from "something changed, rebuild"
  * without trusting timestamps (CI machines are reused; clones have fresh mtimes).
  */
+import { LABELS } from '../../shared/labels.js';
 import { createHash } from 'node:crypto';
 
 /** One file of a build context, as far as its content matters to the image. */
@@ -27,7 +28,7 @@ export interface ImageInputs {
 }
 
 /** Label that holds the fingerprint on every image Gyre builds. */
-export const INPUTS_LABEL = 'io.gyre.inputs';
+export const INPUTS_LABEL = LABELS.inputs;
 
 /** A stable fingerprint: independent of file order, argument order and timestamps. */
 export function computeInputsHash(inputs: ImageInputs): string {

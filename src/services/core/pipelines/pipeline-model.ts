@@ -70,15 +70,6 @@ export interface WorkflowSummary {
   readonly jobs: readonly JobSummary[];
 }
 
-/** Job states after which nothing changes: no more output, no more state. */
-export const FINAL_JOB_STATES: readonly string[] = [
-  'success',
-  'failed',
-  'canceled',
-  'infrastructure_failed',
-  'not_run',
-];
-
 /** A planned job, ready to store: its resolved spec and what it needs of a builder. */
 export interface NewJob {
   readonly name: string;

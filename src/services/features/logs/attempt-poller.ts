@@ -3,8 +3,8 @@
  * readers and fans every new contiguous piece of the log out to all of them, so N readers of a
  * job cost one query loop, not N. It stops when its last reader leaves or the log ends.
  */
+import { isFinalJobState } from '../../../protocol/index.js';
 import type { Database } from '../../database/create-pool.js';
-import { FINAL_JOB_STATES } from '../../core/pipelines/pipeline-model.js';
 import { takeContiguous, type LogCursor, type StoredChunkKey } from '../../core/logs/contiguous-run.js';
 
 /** What a poller sends its readers. Data events are in log order and without gaps. */
@@ -105,7 +105,7 @@ export class AttemptPoller {
       [this.jobId],
     );
     const row = job.rows[0];
-    const finished = !row || FINAL_JOB_STATES.includes(row.state) || row.attempt > this.attempt;
+    const finished = !row || isFinalJobState(row.state) || row.attempt > this.attempt;
     // Read before the chunks, like the job's state: a step reported finished has all its chunks stored.
     const openSteps = finished
       ? []

@@ -2,7 +2,7 @@
  * JSON schemas of the builder protocol's request bodies (see src/protocol/contract.ts), which
  * validate requests and document them in the OpenAPI output.
  */
-import { MAX_LEASE_WAIT_S } from '../../../protocol/index.js';
+import { BUILDER_NAME_PATTERN, MAX_LEASE_WAIT_S } from '../../../protocol/index.js';
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 const nonNegative = { type: 'number', minimum: 0 } as const;
@@ -37,7 +37,7 @@ export const registerSchema = {
         'slotMemoryBytes',
       ],
       properties: {
-        name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,39}$' },
+        name: { type: 'string', pattern: BUILDER_NAME_PATTERN.source },
         host: { type: 'string', minLength: 1, maxLength: 255 },
         cpus: nonNegative,
         memoryBytes: nonNegative,

@@ -3,13 +3,13 @@
  * (stored text, then live over SSE with JavaScript), why it waits when queued, and cancel and
  * rerun. Rerun posts to the pipeline's rerun: a job runs within its pipeline.
  */
+import { isFinalJobState } from '../../../../protocol/index.js';
 import { readWaitReason } from '../../../stores/jobs/queue-view.js';
 import { checkCsrf, requireSignedIn } from '../../../http/session-auth.js';
 import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { readLogPreview } from './job-log-routes.js';
 import { idParams, pageModel, shortSha, type IdRequest } from './page-common.js';
-import { FINAL_JOB_STATES } from '../../../core/pipelines/pipeline-model.js';
 
 /** States before a job has a log; its page reloads when the job leaves them, to start the log. */
 const NOT_STARTED = ['queued', 'blocked'];
@@ -40,7 +40,7 @@ export const jobPages: UserPages = (web, parts) => {
           waitingBecause,
           log,
           notStarted: NOT_STARTED.includes(job.state),
-          finished: FINAL_JOB_STATES.includes(job.state),
+          finished: isFinalJobState(job.state),
           csrf: request.signedIn?.session.csrfToken,
         }),
       );

@@ -2,8 +2,8 @@
  * A pipeline in the user UI: its workflows, each drawn as columns of jobs by dependency depth,
  * a small JSON status the page polls for live states, and cancel and rerun.
  */
+import { isFinalJobState } from '../../../../protocol/index.js';
 import { ROUTINE } from '../../../http/request-log.js';
-import { FINAL_JOB_STATES } from '../../../core/pipelines/pipeline-model.js';
 import { rerunPipeline } from '../../pipelines/rerun-pipeline.js';
 import { checkCsrf, requireSignedIn } from '../../../http/session-auth.js';
 import type { UserPages } from '../user-ui.js';
@@ -48,7 +48,7 @@ export const pipelinePages: UserPages = (web, parts) => {
         workflows: workflows.map((w) => ({ id: w.id, state: w.state })),
         jobs,
         // Pending pipelines have no jobs yet but will; the page keeps polling until it has its graph.
-        settled: pipeline.state !== 'pending' && jobs.every((j) => FINAL_JOB_STATES.includes(j.state)),
+        settled: pipeline.state !== 'pending' && jobs.every((j) => isFinalJobState(j.state)),
       };
     },
   );

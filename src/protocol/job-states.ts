@@ -1,0 +1,31 @@
+/**
+ * A job's states, declared once for the services box, builders and every client (the API,
+ * GyreEnvironment, the CLI). See the jobs store (src/services/stores/jobs/job-store.ts) for the
+ * transitions between them.
+ */
+export const JOB_STATES = [
+  'blocked',
+  'queued',
+  'leased',
+  'running',
+  'success',
+  'failed',
+  'canceled',
+  'infrastructure_failed',
+  'not_run',
+] as const;
+
+export type JobState = (typeof JOB_STATES)[number];
+
+/** How an attempt can end, as a builder reports it. */
+export const JOB_OUTCOMES = ['success', 'failed', 'canceled', 'infrastructure_failed'] as const;
+
+export type JobOutcome = (typeof JOB_OUTCOMES)[number];
+
+/** States after which nothing changes: no more output, no more state. `not_run`: a required job did not succeed. */
+export const FINAL_JOB_STATES = [...JOB_OUTCOMES, 'not_run'] as const satisfies readonly JobState[];
+
+/** Whether a job in `state` is over. */
+export function isFinalJobState(state: string): boolean {
+  return (FINAL_JOB_STATES as readonly string[]).includes(state);
+}
