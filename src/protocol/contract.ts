@@ -1,6 +1,6 @@
 /**
  * The builder protocol: the contract between `gyre agent` (builders) and `gyre serve` (the
- * services box). Types and constants only, no I/O; both sides import it and neither side's
+ * services box). Schemas, types and constants only, no I/O; both sides import it and neither side's
  * internals. All routes are JSON over HTTP(S) under {@link BUILDER_API_PREFIX}.
  *
  * ## Lifecycle, in order
@@ -10,7 +10,7 @@
  *    builder's facts. Answer: its id and a credential of its own, shown once, stored hashed.
  *    Re-registering with `identity` (id + credential kept in the builder's volume) keeps the same
  *    builder. Every later call sends `Authorization: Builder <id>.<credential>`.
- * 2. `POST /lease` long-polls (at most {@link MAX_LEASE_WAIT_S} s) for up to `max` jobs that fit
+ * 2. `POST /lease` long-polls (at most `MAX_LEASE_WAIT_S` s, in messages.ts) for up to `max` jobs that fit
  *    the builder's slot. Each lease is `(jobId, attempt, leaseId)` and lasts {@link LEASE_TTL_MS}.
  * 3. `POST /jobs/:id/ack` turns a lease into a running job. Until then the job is not running.
  * 4. `POST /jobs/:id/heartbeat` every {@link HEARTBEAT_INTERVAL_MS} renews the lease; its answer
@@ -23,13 +23,18 @@
  * 7. `POST /drain` is the builder draining itself (SIGTERM, `gyre agent drain`): the same state as
  *    a drain set through the API, with the builder's own deadline.
  *
- * ## Fencing: what each status code means
- * - Every job write carries `(attempt, leaseId)`. **409** means the lease is stale (expired and
- *   requeued, drained at the deadline, or revoked): the agent must kill that job's containers at
- *   once and never retry the write.
+ * ## Messages
+ * Every request and reply is a schema in messages.ts; the types derive from them. The services box
+ * refuses a request that does not match (400, every problem listed) and the agent refuses a reply
+ * that does not match, naming the field (a services box of another version, or a proxy's page).
+ *
+ * ## Fencing: what each status code means (errors.ts holds the classes both sides use)
+ * - Every job write carries `(attempt, leaseId)`. **409** (`StaleLeaseError`) means the
+ *   lease is stale (expired and requeued, drained at the deadline, or revoked): the agent must kill
+ *   that job's containers at once and never retry the write.
  * - **401**: the credential is unknown (e.g. the services box's database was replaced); the
  *   builder must stop and join again.
- * - **403** with `error.code` {@link BUILDER_REVOKED_CODE}: an administrator revoked this builder,
+ * - **403** with `error.code` `builder_revoked` (`BuilderRevokedError`): an administrator revoked this builder,
  *   on any call or on `/register` with its identity; the builder must stop for good (its stack
  *   exits 0, so no restart policy brings it back).
  * - **400**: the request is malformed (a bug in the agent); not retried.
@@ -49,143 +54,9 @@
  * `FOR UPDATE SKIP LOCKED`). Drain is checked at assignment time in the same transaction, so no
  * job is ever leased to a builder whose drain has been recorded.
  */
-import type { JobOutcome } from './job-states.js';
-import type { JobSpec } from './job-spec.js';
-
 export const BUILDER_API_PREFIX = '/builder/v1';
 export const LEASE_TTL_MS = 60_000;
 export const HEARTBEAT_INTERVAL_MS = 15_000;
-export const MAX_LEASE_WAIT_S = 30;
 export const BUILDER_LOST_AFTER_MS = 90_000;
 export const MAX_INFRASTRUCTURE_RETRIES = 2;
 export const MAX_RETRY_BACKOFF_MS = 10_000;
-/** The `error.code` of the 403 a revoked builder gets; a 403 without it (a proxy's, say) is not a revocation. */
-export const BUILDER_REVOKED_CODE = 'builder_revoked';
-
-/** `active → draining(deadline) → drained`, plus `lost` (silent) and `revoked`. */
-export type BuilderState = 'active' | 'draining' | 'drained' | 'lost' | 'revoked';
-
-/** What a builder reports about itself when it registers. */
-export interface BuilderFacts {
-  readonly name: string;
-  readonly host: string;
-  readonly cpus: number;
-  readonly memoryBytes: number;
-  readonly dockerVersion: string;
-  readonly version: string;
-  readonly slots: number;
-  /** CPUs per slot; 0 means no CPU limit. */
-  readonly slotCpus: number;
-  readonly slotMemoryBytes: number;
-}
-
-export interface RegisterRequest {
-  readonly facts: BuilderFacts;
-  /** The identity a previous registration returned, to keep the same builder after a restart. */
-  readonly identity?: { readonly builderId: number; readonly credential: string };
-}
-
-export interface RegisterResponse {
-  readonly builderId: number;
-  /** Present only when a new credential was issued; keep it, it is not shown again. */
-  readonly credential?: string;
-  readonly state: BuilderState;
-}
-
-/** The builder's standing, returned by every lease and heartbeat. */
-export interface BuilderStatus {
-  readonly state: BuilderState;
-  /** ISO time at which remaining jobs are stopped and requeued; set while draining. */
-  readonly drainDeadline: string | null;
-}
-
-/** A builder asking to be drained (`POST /drain`). */
-export interface DrainRequest {
-  /** Seconds until remaining jobs are stopped and requeued. */
-  readonly deadlineSeconds: number;
-}
-
-export interface LeaseRequest {
-  /** How many jobs the builder can take now (its free slots). */
-  readonly max: number;
-  /** Seconds to wait for work; at most {@link MAX_LEASE_WAIT_S}. */
-  readonly waitSeconds: number;
-}
-
-/** The fencing token every job write carries. */
-export interface LeaseToken {
-  readonly attempt: number;
-  readonly leaseId: string;
-}
-
-export interface JobLease extends LeaseToken {
-  readonly jobId: number;
-  readonly expiresAt: string;
-  /** The job as the pipeline config resolved it (images, steps, environment, resources). */
-  readonly spec: JobSpec;
-  readonly context: JobContext;
-  /** The project's variables, decrypted for this job only; never logged. */
-  readonly variables: Readonly<Record<string, string>>;
-}
-
-/** Facts about the job's pipeline that the agent turns into CIRCLE_* and GYRE_* variables. */
-export interface JobContext {
-  readonly projectId: number;
-  readonly projectName: string;
-  readonly gitUrl: string;
-  readonly sha: string;
-  readonly branch: string | null;
-  readonly tag: string | null;
-  readonly pipelineNumber: number;
-  readonly workflowName: string;
-  readonly jobName: string;
-  /** The job's page in the web UI (CIRCLE_BUILD_URL). */
-  readonly buildUrl: string;
-}
-
-export interface LeaseResponse {
-  readonly leases: readonly JobLease[];
-  readonly builder: BuilderStatus;
-}
-
-export interface JobHeartbeatResponse {
-  /** True when the job was canceled: stop it (SIGTERM, then SIGKILL) and complete it as `canceled`. */
-  readonly cancel: boolean;
-  readonly expiresAt: string;
-  readonly builder: BuilderStatus;
-}
-
-export interface StepReport extends LeaseToken {
-  readonly index: number;
-  readonly name: string;
-  /** Steps Gyre runs for the job (checkout counts as a user step; helper set-up does not). */
-  readonly user: boolean;
-  readonly status: 'started' | 'finished';
-  /** With `finished`: the step's exit code. */
-  readonly exitCode?: number;
-}
-
-/** One sequence-numbered piece of a step's output. Resending the same chunk is harmless. */
-export interface LogChunkRequest extends LeaseToken {
-  readonly step: number;
-  /** 0, 1, 2, ... per (job, attempt, step), with no gaps. */
-  readonly seq: number;
-  /** The bytes, base64-encoded; at most 1 MiB before encoding. */
-  readonly data: string;
-}
-
-export interface CompleteRequest extends LeaseToken {
-  readonly outcome: JobOutcome;
-  /**
-   * The agent's statement that every log chunk of the attempt got a 2xx. A job is complete only
-   * after it; an agent with unacknowledged chunks keeps resending them first.
-   */
-  readonly logsAcknowledged: true;
-  /** A human-readable reason for anything but success, e.g. "step 3 exited with 3". */
-  readonly message?: string;
-}
-
-/** Every error answer, as in the rest of Gyre's API. */
-export interface ProtocolError {
-  readonly error: { readonly code: string; readonly message: string };
-}

@@ -1,79 +1,98 @@
 /**
  * The job as a lease carries it: what the services app resolved from `.circleci/config.yml`
  * (parameters substituted, commands expanded, executors merged, resource class mapped to limits)
- * and what the builder's runner executes. Both sides use these types, so they are declared once,
- * here in the contract.
+ * and what the builder's runner executes. Declared once, as schemas: the types derive from them,
+ * and the agent checks every lease against them before it runs anything.
  */
+import { z } from 'zod';
 
-/** A concrete job, ready to be scheduled and run. */
-export interface JobSpec {
-  readonly docker: DockerExecutor;
-  readonly resourceClass: ResourceClass;
-  /** @default '~/project' */
-  readonly workingDirectory: string;
-  /** Job-level environment, already merged over the executor's. */
-  readonly environment: Readonly<Record<string, string>>;
-  /** Default shell for `run` steps. @default undefined: the image's `/bin/bash` or `/bin/sh` */
-  readonly shell?: string;
-  readonly steps: readonly Step[];
-}
-
-/** The docker executor: the first image is where steps run, the rest are services. */
-export interface DockerExecutor {
-  readonly primary: DockerImage;
-  /** Service containers, reachable on the job network by `name` (or by the image's short name). */
-  readonly services: readonly DockerImage[];
-}
+const environment = z.record(z.string(), z.string()).readonly();
 
 /** One container image of a docker executor. */
-export interface DockerImage {
-  readonly image: string;
-  /** Network alias on the job network. @default undefined: the image's short name (`gyre/postgres:15` → `postgres`) */
-  readonly name?: string;
-  readonly environment: Readonly<Record<string, string>>;
-  /** @default undefined: the image's own entrypoint */
-  readonly entrypoint?: readonly string[];
-  /** @default undefined: the image's own command */
-  readonly command?: readonly string[];
-  /** @default undefined: the image's own user */
-  readonly user?: string;
-}
+export const dockerImageSchema = z
+  .object({
+    image: z.string().min(1),
+    /** Network alias on the job network. @default undefined: the image's short name (`gyre/postgres:15` → `postgres`) */
+    name: z.string().optional(),
+    environment,
+    /** @default undefined: the image's own entrypoint */
+    entrypoint: z.array(z.string()).readonly().optional(),
+    /** @default undefined: the image's own command */
+    command: z.array(z.string()).readonly().optional(),
+    /** @default undefined: the image's own user */
+    user: z.string().optional(),
+  })
+  .readonly();
+export type DockerImage = z.infer<typeof dockerImageSchema>;
+
+/** The docker executor: the first image is where steps run, the rest are services. */
+export const dockerExecutorSchema = z
+  .object({
+    primary: dockerImageSchema,
+    /** Service containers, reachable on the job network by `name` (or by the image's short name). */
+    services: z.array(dockerImageSchema).readonly(),
+  })
+  .readonly();
+export type DockerExecutor = z.infer<typeof dockerExecutorSchema>;
 
 /** A resource class resolved through the admin's table. */
-export interface ResourceClass {
-  readonly name: string;
-  readonly cpus: number;
-  readonly memoryMiB: number;
-}
-
-/** A step of a job, after command expansion. */
-export type Step = CheckoutStep | RunStep;
-
-/** Clones the pushed commit into the working directory (or `path`). */
-export interface CheckoutStep {
-  readonly type: 'checkout';
-  /** @default undefined: the job's working directory */
-  readonly path?: string;
-}
-
-/** Runs a shell command. */
-export interface RunStep {
-  readonly type: 'run';
-  /** Shown in the UI. @default the first line of `command` */
-  readonly name: string;
-  readonly command: string;
-  /** @default undefined: the job's shell */
-  readonly shell?: string;
-  readonly environment: Readonly<Record<string, string>>;
-  /** @default undefined: the job's working directory */
-  readonly workingDirectory?: string;
-  /** Runs without blocking later steps. @default false */
-  readonly background: boolean;
-  /** Fails the step after this long without output. @default 600000 (10 minutes) */
-  readonly noOutputTimeoutMs: number;
-  /** @default 'on_success' */
-  readonly when: StepWhen;
-}
+export const resourceClassSchema = z
+  .object({ name: z.string(), cpus: z.number().nonnegative(), memoryMiB: z.number().positive() })
+  .readonly();
+export type ResourceClass = z.infer<typeof resourceClassSchema>;
 
 /** When a step runs, given how the earlier steps went. */
-export type StepWhen = 'on_success' | 'on_fail' | 'always';
+export const stepWhenSchema = z.enum(['on_success', 'on_fail', 'always']);
+export type StepWhen = z.infer<typeof stepWhenSchema>;
+
+/** Clones the pushed commit into the working directory (or `path`). */
+export const checkoutStepSchema = z
+  .object({
+    type: z.literal('checkout'),
+    /** @default undefined: the job's working directory */
+    path: z.string().optional(),
+  })
+  .readonly();
+export type CheckoutStep = z.infer<typeof checkoutStepSchema>;
+
+/** Runs a shell command. */
+export const runStepSchema = z
+  .object({
+    type: z.literal('run'),
+    /** Shown in the UI. @default the first line of `command` */
+    name: z.string(),
+    command: z.string(),
+    /** @default undefined: the job's shell */
+    shell: z.string().optional(),
+    environment,
+    /** @default undefined: the job's working directory */
+    workingDirectory: z.string().optional(),
+    /** Runs without blocking later steps. @default false */
+    background: z.boolean(),
+    /** Fails the step after this long without output. @default 600000 (10 minutes) */
+    noOutputTimeoutMs: z.number().int().positive(),
+    /** @default 'on_success' */
+    when: stepWhenSchema,
+  })
+  .readonly();
+export type RunStep = z.infer<typeof runStepSchema>;
+
+/** A step of a job, after command expansion. */
+export const stepSchema = z.discriminatedUnion('type', [checkoutStepSchema, runStepSchema]);
+export type Step = z.infer<typeof stepSchema>;
+
+/** A concrete job, ready to be scheduled and run. */
+export const jobSpecSchema = z
+  .object({
+    docker: dockerExecutorSchema,
+    resourceClass: resourceClassSchema,
+    /** @default '~/project' */
+    workingDirectory: z.string(),
+    /** Job-level environment, already merged over the executor's. */
+    environment,
+    /** Default shell for `run` steps. @default undefined: the image's `/bin/bash` or `/bin/sh` */
+    shell: z.string().optional(),
+    steps: z.array(stepSchema).readonly(),
+  })
+  .readonly();
+export type JobSpec = z.infer<typeof jobSpecSchema>;

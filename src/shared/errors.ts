@@ -79,9 +79,12 @@ export class NotFoundError extends GyreError {
   }
 }
 
-/** The request clashes with the current state, e.g. a name that is taken. The HTTP layer answers 409. */
+/** The request clashes with the current state, e.g. a name that is taken. The HTTP layer answers 409 with `code`. */
 export class ConflictError extends GyreError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly code: string = 'conflict',
+  ) {
     super(message, ExitCode.invalidInput);
   }
 }

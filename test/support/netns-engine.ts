@@ -212,6 +212,7 @@ async function ignoreMissing(run: Promise<unknown>): Promise<void> {
     await run;
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
-    if (!/Cannot find device|No such file|does not exist|Cannot open network namespace/.test(stderr)) throw error;
+    if (!/Cannot find device|No such device|No such file|does not exist|Cannot open network namespace/.test(stderr))
+      throw error;
   }
 }

@@ -23,7 +23,14 @@ import { builderNameOf, computeCapacity, type Capacity, type SlotSettings } from
 import { cleanupBuilder } from '../runner/index.js';
 import { IdentityFile } from './identity-file.js';
 import { JobSession } from './job-session.js';
-import { BuilderRevokedError, CredentialRefusedError, ProtocolClient, StaleLeaseError } from './protocol-client.js';
+import {
+  BuilderRevokedError,
+  CredentialRefusedError,
+  isBuilderRefusal,
+  ProtocolClient,
+  StaleLeaseError,
+  type BuilderRefusal,
+} from './protocol-client.js';
 import { retryWhileUnavailable } from './retry.js';
 import { Wakeup } from './wakeup.js';
 
@@ -81,7 +88,7 @@ export class Agent {
   private localDrain = false;
   private drainReported = false;
   private stoppingNow = false;
-  private refused: CredentialRefusedError | undefined;
+  private refused: BuilderRefusal | undefined;
   private leaseAbort = new AbortController();
   /** Resolves when the agent has stopped; the CLI exits with its code. */
   readonly done: Promise<AgentExit>;
@@ -229,7 +236,7 @@ export class Agent {
       for (const lease of answer.leases) this.startSession(lease);
     } catch (error) {
       if (this.leaseAbort.signal.aborted) return;
-      if (error instanceof CredentialRefusedError) this.refused = error;
+      if (isBuilderRefusal(error)) this.refused = error;
       else throw error;
     }
   }
@@ -278,7 +285,7 @@ export class Agent {
       return true;
     } catch (error) {
       if (signal?.aborted) return false;
-      if (!(error instanceof CredentialRefusedError)) throw error;
+      if (!isBuilderRefusal(error)) throw error;
       this.refused = error;
       return true;
     }

@@ -26,7 +26,7 @@ import {
 import { LogBuffer } from './log-buffer.js';
 import { LogChunker } from './log-chunker.js';
 import { OrderedWrites } from './ordered-writes.js';
-import { CredentialRefusedError, StaleLeaseError, type ProtocolClient } from './protocol-client.js';
+import { isBuilderRefusal, StaleLeaseError, type BuilderRefusal, type ProtocolClient } from './protocol-client.js';
 import { retryWhileUnavailable } from './retry.js';
 import { UnavailableError } from '../../shared/errors.js';
 
@@ -43,7 +43,7 @@ export interface JobSessionDeps {
   /** Every builder status the services box reports with a heartbeat. */
   readonly onBuilderStatus: (status: BuilderStatus) => void;
   /** The credential was refused: the builder was revoked. */
-  readonly onCredentialRefused: (error: CredentialRefusedError) => void;
+  readonly onCredentialRefused: (error: BuilderRefusal) => void;
 }
 
 /** How the session ended, as far as this builder is concerned. */
@@ -231,7 +231,7 @@ export class JobSession {
       return;
     }
     if (this.giveUp.signal.aborted && this.abandoned !== undefined) return;
-    if (error instanceof CredentialRefusedError) this.deps.onCredentialRefused(error);
+    if (isBuilderRefusal(error)) this.deps.onCredentialRefused(error);
     const why =
       error instanceof StaleLeaseError
         ? `the lease is stale: ${error.message}`

@@ -1,10 +1,19 @@
 /**
- * The agent's side of the builder protocol: one typed method per route, and one error class
- * per meaning of an answer (see src/protocol/contract.ts, "Fencing: what each status code means").
+ * The agent's side of the builder protocol: one typed method per route, every reply checked
+ * against its schema (src/protocol/messages.ts), and one error class per meaning of an answer
+ * (see src/protocol/contract.ts, "Fencing: what each status code means").
  */
+import type { z } from 'zod';
 import {
   BUILDER_API_PREFIX,
   BUILDER_REVOKED_CODE,
+  BuilderRevokedError,
+  builderStatusResponseSchema,
+  errorBodySchema,
+  jobHeartbeatResponseSchema,
+  leaseResponseSchema,
+  registerResponseSchema,
+  StaleLeaseError,
   type BuilderStatus,
   type CompleteRequest,
   type DrainRequest,
@@ -20,17 +29,26 @@ import {
 import { GyreError, UnavailableError } from '../../shared/errors.js';
 import { parseJsonFrom } from '../../shared/parse-json.js';
 
-/** 409: the lease is stale. The job's containers must be killed and no write retried. */
-export class StaleLeaseError extends GyreError {}
+export { BuilderRevokedError, StaleLeaseError } from '../../protocol/index.js';
 
 /** 401: the join secret or the builder's credential was refused. */
 export class CredentialRefusedError extends GyreError {}
 
-/** 403: an administrator revoked this builder; it must stop for good. A refusal like a 401, for every caller that only needs to stop. */
-export class BuilderRevokedError extends CredentialRefusedError {}
-
 /** Any other 4xx: the request itself is wrong, so sending it again cannot help. */
 export class RequestRefusedError extends GyreError {}
+
+/**
+ * A 2xx whose body is not what the protocol says: a services box of another version. Running a
+ * job from a lease this agent cannot read would be worse than stopping, so it is not retried.
+ */
+export class MalformedReplyError extends GyreError {}
+
+/** Refusals after which the builder must stop: its credential is unknown, or it was revoked. */
+export type BuilderRefusal = CredentialRefusedError | BuilderRevokedError;
+
+export function isBuilderRefusal(error: unknown): error is BuilderRefusal {
+  return error instanceof CredentialRefusedError || error instanceof BuilderRevokedError;
+}
 
 /** The builder's identity, kept across restarts. */
 export interface BuilderIdentity {
@@ -41,6 +59,9 @@ export interface BuilderIdentity {
 /** How long a request without an answer is given, beyond a lease's own long-poll wait. */
 const REQUEST_TIMEOUT_MS = 20_000;
 
+/** Replies without a body: a 204, or a 2xx whose body the agent ignores. */
+type NoReply = undefined;
+
 export class ProtocolClient {
   private identity: BuilderIdentity | undefined;
 
@@ -48,7 +69,9 @@ export class ProtocolClient {
   constructor(private readonly servicesUrl: string) {}
 
   async register(joinSecret: string, request: RegisterRequest): Promise<RegisterResponse> {
-    const answer = await this.send<RegisterResponse>('POST', '/register', request, `Join ${joinSecret}`);
+    const answer = await this.send('POST', '/register', request, registerResponseSchema, {
+      authorization: `Join ${joinSecret}`,
+    });
     this.identity = {
       builderId: answer.builderId,
       credential: answer.credential ?? request.identity?.credential ?? '',
@@ -62,113 +85,114 @@ export class ProtocolClient {
   }
 
   lease(request: LeaseRequest, signal?: AbortSignal): Promise<LeaseResponse> {
-    return this.authed('POST', '/lease', request, request.waitSeconds * 1000, signal);
+    return this.authed('POST', '/lease', request, leaseResponseSchema, {
+      extraWaitMs: request.waitSeconds * 1000,
+      signal,
+    });
   }
 
   heartbeat(): Promise<{ builder: BuilderStatus }> {
-    return this.authed('POST', '/heartbeat', {});
+    return this.authed('POST', '/heartbeat', {}, builderStatusResponseSchema);
   }
 
   drain(request: DrainRequest): Promise<{ builder: BuilderStatus }> {
-    return this.authed('POST', '/drain', request);
+    return this.authed('POST', '/drain', request, builderStatusResponseSchema);
   }
 
-  ack(jobId: number, token: LeaseToken): Promise<void> {
+  ack(jobId: number, token: LeaseToken): Promise<NoReply> {
     return this.authed('POST', `/jobs/${jobId}/ack`, token);
   }
 
   jobHeartbeat(jobId: number, token: LeaseToken): Promise<JobHeartbeatResponse> {
-    return this.authed('POST', `/jobs/${jobId}/heartbeat`, token);
+    return this.authed('POST', `/jobs/${jobId}/heartbeat`, token, jobHeartbeatResponseSchema);
   }
 
-  step(jobId: number, report: StepReport): Promise<void> {
+  step(jobId: number, report: StepReport): Promise<NoReply> {
     return this.authed('POST', `/jobs/${jobId}/steps`, report);
   }
 
-  log(jobId: number, chunk: LogChunkRequest): Promise<void> {
+  log(jobId: number, chunk: LogChunkRequest): Promise<NoReply> {
     return this.authed('PUT', `/jobs/${jobId}/logs`, chunk);
   }
 
-  complete(jobId: number, request: CompleteRequest): Promise<void> {
+  complete(jobId: number, request: CompleteRequest): Promise<NoReply> {
     return this.authed('POST', `/jobs/${jobId}/complete`, request);
   }
 
-  private authed<T>(method: string, path: string, body: unknown, extraWaitMs = 0, signal?: AbortSignal): Promise<T> {
+  private authed<T = NoReply>(
+    method: string,
+    path: string,
+    body: unknown,
+    reply?: z.ZodType<T>,
+    options: { extraWaitMs?: number; signal?: AbortSignal | undefined } = {},
+  ): Promise<T> {
     if (!this.identity) throw new GyreError('the builder has not registered yet');
-    return this.send<T>(
-      method,
-      path,
-      body,
-      `Builder ${this.identity.builderId}.${this.identity.credential}`,
-      extraWaitMs,
-      signal,
-    );
+    const authorization = `Builder ${this.identity.builderId}.${this.identity.credential}`;
+    return this.send(method, path, body, reply, { ...options, authorization });
   }
 
   private async send<T>(
     method: string,
     path: string,
     body: unknown,
-    authorization: string,
-    extraWaitMs = 0,
-    signal?: AbortSignal,
+    reply: z.ZodType<T> | undefined,
+    options: { authorization: string; extraWaitMs?: number; signal?: AbortSignal | undefined },
   ): Promise<T> {
     const url = `${this.servicesUrl}${BUILDER_API_PREFIX}${path}`;
-    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS + extraWaitMs);
+    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS + (options.extraWaitMs ?? 0));
     let response: Response;
     try {
       response = await fetch(url, {
         method,
-        headers: { authorization, 'content-type': 'application/json' },
+        headers: { authorization: options.authorization, 'content-type': 'application/json' },
         body: JSON.stringify(body),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
       });
     } catch (error) {
-      if (signal?.aborted) throw error;
+      if (options.signal?.aborted) throw error;
       throw new UnavailableError(
         `the services box at ${this.servicesUrl} did not answer ${method} ${path}: ${causeOf(error)}`,
-        { cause: error },
+        {
+          cause: error,
+        },
       );
     }
     const text = await response.text().catch(() => '');
     // A 2xx that is not JSON (a proxy's page) counts as no answer, so the call is retried.
-    if (response.ok)
-      return (
-        text === ''
-          ? undefined
-          : parseJsonFrom(text, `the services box at ${this.servicesUrl}, asked ${method} ${path},`)
-      ) as T;
-    const message = `${method} ${path} was answered ${response.status}: ${errorMessageOf(text)}`;
+    if (response.ok) return this.readReply(method, path, text, reply);
+    const message = `${method} ${path} was answered ${response.status}: ${errorOf(text)?.message ?? (text || '(no body)')}`;
     if (response.status === 409) throw new StaleLeaseError(message);
     if (response.status === 401) throw new CredentialRefusedError(message);
-    if (response.status === 403 && errorCodeOf(text) === BUILDER_REVOKED_CODE)
-      throw new BuilderRevokedError(errorMessageOf(text));
+    if (response.status === 403 && errorOf(text)?.code === BUILDER_REVOKED_CODE)
+      throw new BuilderRevokedError(errorOf(text)!.message);
     if (response.status >= 400 && response.status < 500) throw new RequestRefusedError(message);
     throw new UnavailableError(`the services box at ${this.servicesUrl}: ${message}`);
   }
-}
 
-function errorMessageOf(text: string): string {
-  return errorOf(text)?.message ?? (text || '(no body)');
-}
-
-function errorCodeOf(text: string): string | undefined {
-  return errorOf(text)?.code;
+  private readReply<T>(method: string, path: string, text: string, reply: z.ZodType<T> | undefined): T {
+    const source = `the services box at ${this.servicesUrl}, asked ${method} ${path},`;
+    if (reply === undefined) return undefined as T;
+    const parsed = reply.safeParse(text === '' ? undefined : parseJsonFrom(text, source));
+    if (parsed.success) return parsed.data;
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(the body)'}: ${issue.message}`);
+    throw new MalformedReplyError(
+      `${source} answered with a reply this agent cannot read: ${problems.join('; ')}; check that the builder runs the same Gyre version as the services box`,
+    );
+  }
 }
 
 /** The services box's error shape, `{ error: { code, message } }`; undefined for anything else (a proxy's page, say). */
-function errorOf(text: string): { code?: string; message?: string } | undefined {
+function errorOf(text: string): { code: string; message: string } | undefined {
   try {
-    return (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+    const parsed = errorBodySchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data.error : undefined;
   } catch {
-    return undefined;
+    return undefined; // not JSON: not the services box's answer
   }
 }
 
 function causeOf(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return `${error.message}${cause}`;
-  }
-  return String(error);
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
 }

@@ -2,7 +2,7 @@
  * The runner's input and output. The input is the protocol's job spec (`JobLease.spec`).
  */
 import type { JobOutcome } from '../../protocol/job-states.js';
-import type { JobContext } from '../../protocol/contract.js';
+import type { JobContext } from '../../protocol/index.js';
 import type { JobSpec } from '../../protocol/job-spec.js';
 
 export type { CheckoutStep, DockerImage, JobSpec, RunStep, Step, StepWhen } from '../../protocol/job-spec.js';

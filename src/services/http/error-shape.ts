@@ -44,7 +44,7 @@ export function describeError(error: FastifyError | Error): [number, ApiErrorBod
   if (error instanceof InvalidInputError)
     return [400, { error: { code: 'invalid_input', message: error.message, details: error.problems } }];
   if (error instanceof NotFoundError) return [404, { error: { code: 'not_found', message: error.message } }];
-  if (error instanceof ConflictError) return [409, { error: { code: 'conflict', message: error.message } }];
+  if (error instanceof ConflictError) return [409, { error: { code: error.code, message: error.message } }];
   if (error instanceof ForbiddenError) return [403, { error: { code: error.code, message: error.message } }];
   if (error instanceof AuthError)
     return [

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthError } from '../../http/error-shape.js';
 import type { Builder } from '../../stores/builders/builder-rows.js';
-import { BuilderRevokedError, type BuilderStore } from '../../stores/builders/builder-store.js';
+import { revokedError, type BuilderStore } from '../../stores/builders/builder-store.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,7 +27,7 @@ async function identifyBuilder(request: FastifyRequest, builders: BuilderStore):
   const revoked = await builders.revokedName(id, credential);
   throw revoked === undefined
     ? new AuthError(401, 'the builder credential is unknown; join again with the join secret')
-    : new BuilderRevokedError(revoked);
+    : revokedError(revoked);
 }
 
 /** The authenticated builder of a request that passed {@link registerBuilderAuth}. */

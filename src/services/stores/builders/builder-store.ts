@@ -4,14 +4,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  BUILDER_REVOKED_CODE,
+  BuilderRevokedError,
   type BuilderFacts,
   type BuilderState,
   type BuilderStatus,
   BUILDER_LOST_AFTER_MS,
 } from '../../../protocol/index.js';
 import type { Database } from '../../database/create-pool.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../../shared/errors.js';
+import { ConflictError, NotFoundError } from '../../../shared/errors.js';
 import { builderColumns, toBuilder, type Builder, type BuilderRow } from './builder-rows.js';
 
 const hashCredential = (credential: string) => createHash('sha256').update(credential, 'utf8').digest();
@@ -32,7 +32,7 @@ export class BuilderStore {
       const known = await this.authenticate(identity.builderId, identity.credential);
       if (known) return { builder: await this.updateFacts(known.id, facts) };
       const revoked = await this.revokedName(identity.builderId, identity.credential);
-      if (revoked !== undefined) throw new BuilderRevokedError(revoked);
+      if (revoked !== undefined) throw revokedError(revoked);
     }
     const credential = randomBytes(32).toString('base64url');
     const result = await this.db.query<BuilderRow>(
@@ -192,11 +192,10 @@ export function statusOf(builder: { state: BuilderState; drainDeadline: string |
 }
 
 /** What a revoked builder is told, on any call: why it must stop, and what its operator can do. */
-export class BuilderRevokedError extends ForbiddenError {
-  constructor(name: string) {
-    super(
-      `builder ${name} was revoked by an administrator; remove it on its host with \`gyre builder remove ${name}\` (or stop its agent), or join the host again under another name`,
-      BUILDER_REVOKED_CODE,
-    );
-  }
+
+/** The refusal a revoked builder gets, on every call and when it registers again. */
+export function revokedError(name: string): BuilderRevokedError {
+  return new BuilderRevokedError(
+    `builder ${name} was revoked by an administrator; remove it on its host with \`gyre builder remove ${name}\` (or stop its agent), or join the host again under another name`,
+  );
 }

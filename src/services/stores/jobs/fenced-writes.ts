@@ -4,19 +4,11 @@
  * job's current one and belongs to the writing builder; otherwise it is a StaleLeaseError (409).
  */
 import type { CompleteRequest, LeaseToken, StepReport } from '../../../protocol/index.js';
-import { LEASE_TTL_MS } from '../../../protocol/index.js';
+import { LEASE_TTL_MS, StaleLeaseError } from '../../../protocol/index.js';
 import type { Database } from '../../database/create-pool.js';
 import { withTransaction } from '../../database/with-transaction.js';
-import { ConflictError } from '../../../shared/errors.js';
 import { requeueLostAttempt, toLeasedJob, LEASED_JOB_COLUMNS } from './requeue.js';
 import { advanceWorkflow, type SettleWorkflow } from './workflow-progress.js';
-
-/** The write's lease is not the job's current one: the builder must stop the job's containers. */
-export class StaleLeaseError extends ConflictError {
-  constructor(jobId: number, token: LeaseToken) {
-    super(`job ${jobId} attempt ${token.attempt} lease ${token.leaseId} is no longer current; stop its containers`);
-  }
-}
 
 const FENCE = 'id = $1 AND attempt = $2 AND lease_id = $3::uuid AND builder_id = $4';
 
@@ -26,7 +18,7 @@ export async function ackLease(db: Database, builderId: number, jobId: number, t
     `UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, now()) WHERE ${FENCE} AND state IN ('leased', 'running')`,
     [jobId, token.attempt, token.leaseId, builderId],
   );
-  if (result.rowCount === 0) throw new StaleLeaseError(jobId, token);
+  if (result.rowCount === 0) throw StaleLeaseError.of(jobId, token);
 }
 
 /** Throws StaleLeaseError unless the token is the job's current lease, held by this builder. */
@@ -37,7 +29,7 @@ export async function checkLease(db: Database, builderId: number, jobId: number,
     token.leaseId,
     builderId,
   ]);
-  if (result.rowCount === 0) throw new StaleLeaseError(jobId, token);
+  if (result.rowCount === 0) throw StaleLeaseError.of(jobId, token);
 }
 
 /** Renews the lease and tells whether the job was canceled. */
@@ -53,7 +45,7 @@ export async function renewLease(
     [jobId, token.attempt, token.leaseId, builderId, LEASE_TTL_MS],
   );
   const row = result.rows[0];
-  if (!row) throw new StaleLeaseError(jobId, token);
+  if (!row) throw StaleLeaseError.of(jobId, token);
   return { cancel: row.cancel_requested, expiresAt: row.lease_expires_at.toISOString() };
 }
 
@@ -64,7 +56,7 @@ export async function recordStep(db: Database, builderId: number, jobId: number,
       `UPDATE jobs SET user_step_started = user_step_started OR $5 WHERE ${FENCE} AND state = 'running'`,
       [jobId, report.attempt, report.leaseId, builderId, report.user],
     );
-    if (fenced.rowCount === 0) throw new StaleLeaseError(jobId, report);
+    if (fenced.rowCount === 0) throw StaleLeaseError.of(jobId, report);
     await client.query(
       `INSERT INTO job_steps (job_id, attempt, index, name, user_step, status, exit_code, started_at, finished_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, now(), CASE WHEN $6 = 'finished' THEN now() END)
@@ -93,7 +85,7 @@ export async function completeAttempt(
     );
     const row = current.rows[0];
     if (row && row.state === request.outcome) return;
-    if (!row || !['leased', 'running'].includes(row.state)) throw new StaleLeaseError(jobId, request);
+    if (!row || !['leased', 'running'].includes(row.state)) throw StaleLeaseError.of(jobId, request);
     if (request.outcome === 'infrastructure_failed') {
       await requeueLostAttempt(
         client,

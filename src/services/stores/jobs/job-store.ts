@@ -30,7 +30,6 @@ import { leaseJobs, type ClaimedLease } from './lease-jobs.js';
 import { requeueLostAttempts, type LostAttempts } from './requeue.js';
 import type { SettleWorkflow } from './workflow-progress.js';
 
-export { StaleLeaseError } from './fenced-writes.js';
 export type { CancelResult, CancelScope } from './cancel-jobs.js';
 export type { ClaimedLease } from './lease-jobs.js';
 export type { LostAttempts } from './requeue.js';

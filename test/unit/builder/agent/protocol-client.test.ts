@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import {
   BuilderRevokedError,
   CredentialRefusedError,
+  MalformedReplyError,
   ProtocolClient,
   RequestRefusedError,
   StaleLeaseError,
@@ -78,5 +79,72 @@ describe('ProtocolClient: what a refusal means', () => {
     await expect(
       (await answering(409, '{"error":{"code":"conflict","message":"stale"}}')).register('s', request),
     ).rejects.toBeInstanceOf(StaleLeaseError);
+  });
+});
+
+describe('ProtocolClient: what a reply must hold', () => {
+  /** A client registered against a server that answers registration, then `lease` with `leaseReply`. */
+  async function registeredClient(leaseReply: unknown): Promise<ProtocolClient> {
+    server = createServer((incoming, response) => {
+      const body = incoming.url?.endsWith('/register')
+        ? { builderId: 7, credential: 'c', state: 'active' }
+        : leaseReply;
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const client = new ProtocolClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    await client.register('secret', request);
+    return client;
+  }
+
+  const goodLease = {
+    jobId: 1,
+    attempt: 1,
+    leaseId: '9a3e3c6e-8f7c-4e8a-9b6f-2f3c2d1e0a11',
+    expiresAt: '2026-12-04T00:00:00.000Z',
+    spec: {
+      docker: { primary: { image: 'debian:bookworm-slim', environment: {} }, services: [] },
+      resourceClass: { name: 'medium', cpus: 2, memoryMiB: 4096 },
+      workingDirectory: '~/project',
+      environment: {},
+      steps: [{ type: 'checkout' }],
+    },
+    context: {
+      projectId: 1,
+      projectName: 'p',
+      gitUrl: 'https://git.example/p.git',
+      sha: 'a'.repeat(40),
+      branch: 'main',
+      tag: null,
+      pipelineNumber: 1,
+      workflowName: 'w',
+      jobName: 'j',
+      buildUrl: 'http://gyre/jobs/1',
+    },
+    variables: {},
+  };
+  const status = { state: 'active', drainDeadline: null };
+
+  it('reads a well-formed lease reply', async () => {
+    const client = await registeredClient({ leases: [goodLease], builder: status });
+    await expect(client.lease({ max: 1, waitSeconds: 0 })).resolves.toEqual({ leases: [goodLease], builder: status });
+  });
+
+  it('refuses a malformed lease reply with an error that names the field', async () => {
+    const broken = {
+      ...goodLease,
+      spec: { ...goodLease.spec, docker: { primary: { environment: {} }, services: [] } },
+    };
+    const client = await registeredClient({ leases: [broken], builder: status });
+    const refusal = client.lease({ max: 1, waitSeconds: 0 });
+    await expect(refusal).rejects.toBeInstanceOf(MalformedReplyError);
+    await expect(refusal).rejects.toThrow(
+      /asked POST \/lease, answered with a reply this agent cannot read: leases\.0\.spec\.docker\.primary\.image: .*expected string/,
+    );
+  });
+
+  it('ignores fields it does not know, so a newer services box may add some', async () => {
+    const client = await registeredClient({ leases: [], builder: { ...status, since: 'later' }, hint: 'new' });
+    await expect(client.lease({ max: 1, waitSeconds: 0 })).resolves.toEqual({ leases: [], builder: status });
   });
 });

@@ -1,0 +1,168 @@
+/**
+ * Every message of the builder protocol, as schemas (see contract.ts for the behaviour). The types
+ * derive from them; the services box validates requests with them (unknown fields refused) and the
+ * agent validates replies with them (unknown fields ignored, so a newer services box can add some).
+ */
+import { z } from 'zod';
+import { BUILDER_NAME_PATTERN } from './builder-name.js';
+import { jobSpecSchema } from './job-spec.js';
+import { JOB_OUTCOMES } from './job-states.js';
+
+/** The longest a lease long-poll waits for work, in seconds. */
+export const MAX_LEASE_WAIT_S = 30;
+
+const id = z.number().int().positive();
+
+/** `active → draining(deadline) → drained`, plus `lost` (silent) and `revoked`. */
+export const builderStateSchema = z.enum(['active', 'draining', 'drained', 'lost', 'revoked']);
+export type BuilderState = z.infer<typeof builderStateSchema>;
+
+/** What a builder reports about itself when it registers. */
+export const builderFactsSchema = z.strictObject({
+  name: z.string().regex(BUILDER_NAME_PATTERN),
+  host: z.string().min(1).max(255),
+  cpus: z.number().nonnegative(),
+  memoryBytes: z.number().nonnegative(),
+  dockerVersion: z.string().max(100),
+  version: z.string().max(100),
+  slots: id,
+  /** CPUs per slot; 0 means no CPU limit. */
+  slotCpus: z.number().nonnegative(),
+  slotMemoryBytes: id,
+});
+export type BuilderFacts = z.infer<typeof builderFactsSchema>;
+
+export const registerRequestSchema = z.strictObject({
+  facts: builderFactsSchema,
+  /** The identity a previous registration returned, to keep the same builder after a restart. */
+  identity: z.strictObject({ builderId: id, credential: z.string().max(200) }).optional(),
+});
+export type RegisterRequest = z.infer<typeof registerRequestSchema>;
+
+export const registerResponseSchema = z.object({
+  builderId: id,
+  /** Present only when a new credential was issued; keep it, it is not shown again. */
+  credential: z.string().optional(),
+  state: builderStateSchema,
+});
+export type RegisterResponse = z.infer<typeof registerResponseSchema>;
+
+/** The builder's standing, returned by every lease and heartbeat. */
+export const builderStatusSchema = z.object({
+  state: builderStateSchema,
+  /** ISO time at which remaining jobs are stopped and requeued; set while draining. */
+  drainDeadline: z.string().nullable(),
+});
+export type BuilderStatus = z.infer<typeof builderStatusSchema>;
+
+/** The answer of `/heartbeat` and `/drain`. */
+export const builderStatusResponseSchema = z.object({ builder: builderStatusSchema });
+
+/** A builder asking to be drained (`POST /drain`). */
+export const drainRequestSchema = z.strictObject({
+  /** Seconds until remaining jobs are stopped and requeued. */
+  deadlineSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400),
+});
+export type DrainRequest = z.infer<typeof drainRequestSchema>;
+
+export const leaseRequestSchema = z.strictObject({
+  /** How many jobs the builder can take now (its free slots). */
+  max: z.number().int().min(0).max(64),
+  /** Seconds to wait for work; at most {@link MAX_LEASE_WAIT_S}. */
+  waitSeconds: z.number().min(0).max(MAX_LEASE_WAIT_S),
+});
+export type LeaseRequest = z.infer<typeof leaseRequestSchema>;
+
+/** The fencing token every job write carries. */
+const leaseTokenShape = { attempt: id, leaseId: z.uuid() };
+export const leaseTokenSchema = z.strictObject(leaseTokenShape);
+export type LeaseToken = z.infer<typeof leaseTokenSchema>;
+
+/** Facts about the job's pipeline that the agent turns into CIRCLE_* and GYRE_* variables. */
+export const jobContextSchema = z.object({
+  projectId: id,
+  projectName: z.string(),
+  gitUrl: z.string(),
+  sha: z.string(),
+  branch: z.string().nullable(),
+  tag: z.string().nullable(),
+  pipelineNumber: id,
+  workflowName: z.string(),
+  jobName: z.string(),
+  /** The job's page in the web UI (CIRCLE_BUILD_URL). */
+  buildUrl: z.string(),
+});
+export type JobContext = z.infer<typeof jobContextSchema>;
+
+export const jobLeaseSchema = z.object({
+  ...leaseTokenShape,
+  jobId: id,
+  expiresAt: z.string(),
+  /** The job as the pipeline config resolved it (images, steps, environment, resources). */
+  spec: jobSpecSchema,
+  context: jobContextSchema,
+  /** The project's variables, decrypted for this job only; never logged. */
+  variables: z.record(z.string(), z.string()),
+});
+export type JobLease = z.infer<typeof jobLeaseSchema>;
+
+export const leaseResponseSchema = z.object({ leases: z.array(jobLeaseSchema), builder: builderStatusSchema });
+export type LeaseResponse = z.infer<typeof leaseResponseSchema>;
+
+export const jobHeartbeatResponseSchema = z.object({
+  /** True when the job was canceled: stop it (SIGTERM, then SIGKILL) and complete it as `canceled`. */
+  cancel: z.boolean(),
+  expiresAt: z.string(),
+  builder: builderStatusSchema,
+});
+export type JobHeartbeatResponse = z.infer<typeof jobHeartbeatResponseSchema>;
+
+export const stepReportSchema = z.strictObject({
+  ...leaseTokenShape,
+  index: z.number().int().min(0),
+  name: z.string().max(1000),
+  /** Steps Gyre runs for the job (checkout counts as a user step; helper set-up does not). */
+  user: z.boolean(),
+  status: z.enum(['started', 'finished']),
+  /** With `finished`: the step's exit code. */
+  exitCode: z.number().int().optional(),
+});
+export type StepReport = z.infer<typeof stepReportSchema>;
+
+/** One sequence-numbered piece of a step's output. Resending the same chunk is harmless. */
+export const logChunkRequestSchema = z.strictObject({
+  ...leaseTokenShape,
+  step: z.number().int().min(0),
+  /** 0, 1, 2, ... per (job, attempt, step), with no gaps. */
+  seq: z.number().int().min(0),
+  /** The bytes, base64-encoded; at most 1 MiB before encoding. */
+  data: z
+    .string()
+    .max(1_398_104)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/),
+});
+export type LogChunkRequest = z.infer<typeof logChunkRequestSchema>;
+
+export const completeRequestSchema = z.strictObject({
+  ...leaseTokenShape,
+  outcome: z.enum(JOB_OUTCOMES),
+  /**
+   * The agent's statement that every log chunk of the attempt got a 2xx. A job is complete only
+   * after it; an agent with unacknowledged chunks keeps resending them first.
+   */
+  logsAcknowledged: z.literal(true),
+  /** A human-readable reason for anything but success, e.g. "step 3 exited with 3". */
+  message: z.string().max(10_000).optional(),
+});
+export type CompleteRequest = z.infer<typeof completeRequestSchema>;
+
+/** The path parameter of the job routes. */
+export const jobParamsSchema = z.strictObject({ id: z.coerce.number().int().positive() });
+
+/** Every error answer, as in the rest of Gyre's API. */
+export const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export type ProtocolErrorBody = z.infer<typeof errorBodySchema>;
