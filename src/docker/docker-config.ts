@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidInputError } from '../shared/errors.js';
+import { InvalidInputError, messageOf } from '../shared/errors.js';
 
 /** Environment variables, as `process.env` holds them. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -94,7 +94,7 @@ function readJson(file: string): unknown {
     throw new InvalidInputError(file, [
       {
         input: file,
-        message: `is not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+        message: `is not valid JSON (${messageOf(error)})`,
         hint: 'fix or remove it; `docker context ls` shows what the Docker CLI makes of it',
       },
     ]);

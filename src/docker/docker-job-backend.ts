@@ -4,7 +4,7 @@
  */
 import { Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { GyreError } from '../shared/errors.js';
+import { GyreError, messageOf } from '../shared/errors.js';
 import { engineErrorMessage, statusCodeOf } from './errors.js';
 import type { ContainerSpec, ExecRequest, JobBackend } from './job-backend.js';
 import type { EngineInfo } from './types.js';
@@ -94,7 +94,7 @@ export class DockerJobBackend implements JobBackend {
     const volumes = (await this.docker.listVolumes({ filters })).Volumes ?? [];
     for (const v of volumes) await removing(errors, `volume ${v.Name}`, () => this.docker.getVolume(v.Name).remove());
     if (errors.length > 0) {
-      const lines = errors.map((e) => `  - ${e instanceof Error ? e.message : String(e)}`).join('\n');
+      const lines = errors.map((e) => `  - ${messageOf(e)}`).join('\n');
       throw new GyreError(`Cleanup of ${owner} failed for ${errors.length} object(s):\n${lines}`, undefined, {
         cause: new AggregateError(errors),
       });

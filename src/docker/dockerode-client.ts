@@ -4,7 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import { GyreError } from '../shared/errors.js';
+import { GyreError, messageOf } from '../shared/errors.js';
 import { connectionOptions } from './connection.js';
 import type { Environment } from './docker-config.js';
 import { toDockerError, statusCodeOf } from './errors.js';
@@ -41,7 +41,7 @@ export function createDockerClient(host: DockerHost, env: Environment = process.
     return new DockerodeClient(host, new Docker(options));
   } catch (error) {
     // docker-modem reads DOCKER_HOST and DOCKER_CERT_PATH on its own and fails on files that are not there.
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = messageOf(error);
     throw new GyreError(
       `Cannot set up the client for Docker host ${describeDockerHost(host)}: ${detail}. Check DOCKER_HOST and DOCKER_CERT_PATH, or unset them.`,
       undefined,

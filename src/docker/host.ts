@@ -5,7 +5,7 @@
  * and checks TLS files.
  */
 import { join } from 'node:path';
-import { InvalidInputError } from '../shared/errors.js';
+import { InvalidInputError, messageOf } from '../shared/errors.js';
 import {
   dockerConfigDir,
   listDockerContexts,
@@ -268,11 +268,7 @@ function parseUrl(value: string, original: string, input: string): URL {
   try {
     url = new URL(value);
   } catch (error) {
-    throw invalidHost(
-      input,
-      original,
-      `it is not a valid URL (${error instanceof Error ? error.message : String(error)})`,
-    );
+    throw invalidHost(input, original, `it is not a valid URL (${messageOf(error)})`);
   }
   if (url.hostname === '') throw invalidHost(input, original, 'it has no address');
   if (url.port === '0') throw invalidHost(input, original, 'port 0 is not a port an engine listens on');

@@ -4,7 +4,7 @@
  */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { GyreError, InvalidInputError, type InputProblem } from '../shared/errors.js';
+import { GyreError, type InputProblem, InvalidInputError, messageOf } from '../shared/errors.js';
 import type { DockerContextEndpoint, Environment } from './docker-config.js';
 import type { TlsFiles } from './host.js';
 
@@ -89,11 +89,7 @@ export function readTlsMaterial(tls: TlsFiles): TlsMaterial {
     try {
       return readFileSync(file);
     } catch (error) {
-      throw new GyreError(
-        `Cannot read the TLS file ${file}: ${error instanceof Error ? error.message : String(error)}`,
-        undefined,
-        { cause: error },
-      );
+      throw new GyreError(`Cannot read the TLS file ${file}: ${messageOf(error)}`, undefined, { cause: error });
     }
   };
   return { ca: read(tls.caFile), cert: read(tls.certFile), key: read(tls.keyFile) };
@@ -108,7 +104,7 @@ function fileProblems(input: string, file: string): InputProblem[] {
     return [
       {
         input,
-        message: `cannot be read (${error instanceof Error ? error.message : String(error)})`,
+        message: `cannot be read (${messageOf(error)})`,
         hint: 'make it readable by this user',
       },
     ];

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import type { DockerHostOptions } from '../docker/index.js';
 import type { SlotSettings } from '../protocol/index.js';
-import { GyreError } from '../shared/errors.js';
+import { GyreError, messageOf } from '../shared/errors.js';
 
 /** How to reach a builder's Docker host again, as the operator gave it. */
 export interface BuilderHostRecord {
@@ -81,8 +81,6 @@ function readJson<T>(path: string, fix = 'run `gyre up` again'): T | undefined {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch (error) {
-    throw new GyreError(
-      `${path} is damaged (${error instanceof Error ? error.message : String(error)}); delete it, then ${fix}`,
-    );
+    throw new GyreError(`${path} is damaged (${messageOf(error)}); delete it, then ${fix}`);
   }
 }

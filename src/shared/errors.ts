@@ -98,3 +98,14 @@ export class ForbiddenError extends GyreError {
     super(message, ExitCode.invalidInput);
   }
 }
+
+/** The message of anything thrown: an Error's own message, else its text. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Like {@link messageOf}, with the cause's message after it: fetch's "fetch failed (connect ECONNREFUSED ...)". */
+export function messageWithCauseOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message;
+}

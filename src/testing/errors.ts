@@ -17,7 +17,4 @@ export class GyreEnvironmentError extends Error {
   }
 }
 
-/** The message of anything thrown. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export { messageOf } from '../shared/errors.js';

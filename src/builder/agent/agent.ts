@@ -18,7 +18,7 @@ import {
   type BuilderStatus,
   type JobLease,
 } from '../../protocol/index.js';
-import { ExitCode, GyreError } from '../../shared/errors.js';
+import { ExitCode, GyreError, messageOf } from '../../shared/errors.js';
 import { builderNameOf, computeCapacity, type Capacity, type SlotSettings } from '../../protocol/index.js';
 import { cleanupBuilder } from '../runner/index.js';
 import { IdentityFile } from './identity-file.js';
@@ -105,7 +105,7 @@ export class Agent {
     this.done = this.loop().catch((error: unknown) => {
       if (error instanceof BuilderRevokedError) return revokedExit(error);
       this.logger.error({ err: error }, 'the agent stopped on an error');
-      return { code: 1, reason: error instanceof Error ? error.message : String(error) };
+      return { code: 1, reason: messageOf(error) };
     });
   }
 
@@ -131,7 +131,9 @@ export class Agent {
     );
 
     const client = new ProtocolClient(config.servicesUrl);
-    const identities = new IdentityFile(config.stateDir);
+    const identities = new IdentityFile(config.stateDir, (reason) =>
+      log.warn({ reason }, 'ignoring a damaged builder identity: joining as a new builder'),
+    );
     const identity = await identities.load(config.servicesUrl, name);
     const facts: BuilderFacts = {
       name,

@@ -4,21 +4,29 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GyreError } from '../../shared/errors.js';
+import { z } from 'zod';
+import { GyreError, messageOf } from '../../shared/errors.js';
 import type { BuilderIdentity } from './protocol-client.js';
 
 const FILE_NAME = 'builder-identity.json';
 
-interface StoredIdentity extends BuilderIdentity {
+const storedIdentitySchema = z.object({
+  builderId: z.number().int().positive(),
+  credential: z.string(),
   /** The services box this identity belongs to; another box's identity is not sent to it. */
-  readonly servicesUrl: string;
-  readonly name: string;
-}
+  servicesUrl: z.string(),
+  name: z.string(),
+});
+type StoredIdentity = z.infer<typeof storedIdentitySchema>;
 
 export class IdentityFile {
   readonly path: string;
 
-  constructor(stateDir: string) {
+  /** @param onDamaged told why a damaged file is ignored: the builder then joins as new (or is refused by name) */
+  constructor(
+    stateDir: string,
+    private readonly onDamaged: (reason: string) => void,
+  ) {
     this.path = join(stateDir, FILE_NAME);
   }
 
@@ -29,13 +37,27 @@ export class IdentityFile {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new GyreError(`cannot read the builder identity ${this.path}: ${(error as Error).message}`, undefined, {
+      throw new GyreError(`cannot read the builder identity ${this.path}: ${messageOf(error)}`, undefined, {
         cause: error,
       });
     }
-    const stored = parseStored(text);
+    const stored = this.parse(text);
     if (!stored || stored.servicesUrl !== servicesUrl || stored.name !== name) return undefined;
     return { builderId: stored.builderId, credential: stored.credential };
+  }
+
+  private parse(text: string): StoredIdentity | undefined {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      this.onDamaged(`${this.path} is not JSON (${messageOf(error)})`);
+      return undefined;
+    }
+    const stored = storedIdentitySchema.safeParse(value);
+    if (!stored.success)
+      this.onDamaged(`${this.path} does not hold an identity (${stored.error.issues[0]?.message ?? 'invalid'})`);
+    return stored.success ? stored.data : undefined;
   }
 
   async save(servicesUrl: string, name: string, identity: BuilderIdentity): Promise<void> {
@@ -51,21 +73,4 @@ export class IdentityFile {
     await writeFile(temporary, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
     await rename(temporary, this.path);
   }
-}
-
-/** A damaged file is treated as no identity: the builder joins again as new (or is refused by name). */
-function parseStored(text: string): StoredIdentity | undefined {
-  try {
-    const value = JSON.parse(text) as Partial<StoredIdentity>;
-    if (
-      typeof value.builderId === 'number' &&
-      typeof value.credential === 'string' &&
-      typeof value.servicesUrl === 'string' &&
-      typeof value.name === 'string'
-    )
-      return value as StoredIdentity;
-  } catch {
-    // fall through: unreadable JSON
-  }
-  return undefined;
 }

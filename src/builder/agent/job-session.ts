@@ -28,7 +28,7 @@ import { LogChunker } from './log-chunker.js';
 import { OrderedWrites } from './ordered-writes.js';
 import { isBuilderRefusal, StaleLeaseError, type BuilderRefusal, type ProtocolClient } from './protocol-client.js';
 import { retryWhileUnavailable } from './retry.js';
-import { UnavailableError } from '../../shared/errors.js';
+import { messageOf, UnavailableError } from '../../shared/errors.js';
 
 export interface JobSessionDeps {
   readonly client: ProtocolClient;
@@ -218,8 +218,7 @@ export class JobSession {
       this.onWriteFailure(error);
       return {
         kind: 'abandoned',
-        reason:
-          this.abandoned ?? `could not complete the job: ${error instanceof Error ? error.message : String(error)}`,
+        reason: this.abandoned ?? `could not complete the job: ${messageOf(error)}`,
       };
     }
   }

@@ -26,7 +26,7 @@ import {
   type RegisterResponse,
   type StepReport,
 } from '../../protocol/index.js';
-import { GyreError, UnavailableError } from '../../shared/errors.js';
+import { GyreError, messageWithCauseOf, UnavailableError } from '../../shared/errors.js';
 import { parseJsonFrom } from '../../shared/parse-json.js';
 
 export { BuilderRevokedError, StaleLeaseError } from '../../protocol/index.js';
@@ -151,7 +151,7 @@ export class ProtocolClient {
     } catch (error) {
       if (options.signal?.aborted) throw error;
       throw new UnavailableError(
-        `the services box at ${this.servicesUrl} did not answer ${method} ${path}: ${causeOf(error)}`,
+        `the services box at ${this.servicesUrl} did not answer ${method} ${path}: ${messageWithCauseOf(error)}`,
         {
           cause: error,
         },
@@ -189,10 +189,4 @@ function errorOf(text: string): { code: string; message: string } | undefined {
   } catch {
     return undefined; // not JSON: not the services box's answer
   }
-}
-
-function causeOf(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}`;
 }

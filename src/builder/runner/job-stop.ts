@@ -6,6 +6,7 @@
  * output stream is spared). The keep-alive init survives, and the containers are removed by the
  * cleanup that follows.
  */
+import { messageOf } from '../../shared/errors.js';
 import { statusCodeOf, type JobBackend } from '../../docker/index.js';
 import { formatDuration } from '../../shared/durations.js';
 import { KILL_ALL_ARGV, signalJobProcessesArgv } from './shell.js';
@@ -99,7 +100,7 @@ export class JobStop {
     try {
       await this.backend.exec(container, { cmd });
     } catch (error) {
-      this.log(`Could not send ${what}: ${error instanceof Error ? error.message : String(error)}`);
+      this.log(`Could not send ${what}: ${messageOf(error)}`);
     }
   }
 }

@@ -3,6 +3,7 @@
  * primary), steps, then cleanup by label, whatever happened. Step output and events go to the
  * sink as they happen; the result says how the attempt ended.
  */
+import { messageOf } from '../../shared/errors.js';
 import type { JobBackend } from '../../docker/index.js';
 import { formatDuration } from '../../shared/durations.js';
 import { cleanupJob } from './cleanup.js';
@@ -103,7 +104,7 @@ function stopResult(stop: JobStop, options: RunJobOptions): JobResult | undefine
 
 /** A missing image is the job's fault (failed); any other set-up failure is the builder's. */
 function setUpFailure(error: unknown, log: (line: string) => void): JobResult {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   log(message);
   return { outcome: error instanceof ImageUnavailableError ? 'failed' : 'infrastructure_failed', message };
 }
@@ -119,7 +120,7 @@ async function endBackground(
   try {
     await backend.exec(primary, { cmd: KILL_ALL_ARGV });
   } catch (error) {
-    log(`Could not kill the background steps: ${error instanceof Error ? error.message : String(error)}`);
+    log(`Could not kill the background steps: ${messageOf(error)}`);
   }
   const timeout = new Promise<void>((resolve) => setTimeout(resolve, BACKGROUND_WAIT_MS).unref());
   await Promise.race([Promise.all(background), timeout]);
@@ -137,7 +138,7 @@ async function cleanUp(
     await cleanupJob(backend, jobId, builderName);
     return result;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     log(message);
     return { ...result, cleanupError: message };
   }

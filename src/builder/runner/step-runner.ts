@@ -2,6 +2,7 @@
  * Runs a job's steps in its primary container, in order, with CircleCI's `when` rules,
  * background steps and the no-output timeout.
  */
+import { messageOf } from '../../shared/errors.js';
 import type { JobBackend } from '../../docker/index.js';
 import { formatDuration } from '../../shared/durations.js';
 import { stepEnvironment, toEnvList } from './environment.js';
@@ -67,8 +68,7 @@ async function runStep(ctx: StepContext, step: Step, index: number): Promise<Ste
   if (!step.background) return runProcess(ctx, step, index);
   const done = runProcess(ctx, step, index).then(
     (end) => ctx.sink.step({ index, name: step.name, status: 'finished', exitCode: end.exitCode }),
-    (error: unknown) =>
-      note(ctx, index, `background step failed to run: ${error instanceof Error ? error.message : String(error)}`),
+    (error: unknown) => note(ctx, index, `background step failed to run: ${messageOf(error)}`),
   );
   ctx.background.push(done);
   return undefined;
@@ -130,7 +130,7 @@ async function killSilentStep(ctx: StepContext, index: number): Promise<void> {
   try {
     await ctx.backend.exec(ctx.primary, { cmd: killStepArgv(ctx.tools, index, 'KILL') });
   } catch (error) {
-    note(ctx, index, `could not kill the silent step: ${error instanceof Error ? error.message : String(error)}`);
+    note(ctx, index, `could not kill the silent step: ${messageOf(error)}`);
   }
 }
 

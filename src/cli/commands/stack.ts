@@ -9,10 +9,10 @@ import { ComposeProject } from '../../orchestrator/compose/compose-project.js';
 import { connectHost } from '../../orchestrator/hosts.js';
 import { planServicesUp } from '../../orchestrator/services/services-up.js';
 import { readStatus } from '../../orchestrator/services/services-status.js';
+import { GyreApi } from '../../orchestrator/api/gyre-api.js';
 import { builderProjectName, SERVICES_PROJECT_NAME } from '../../render/index.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import {
-  apiOf,
   orchestratorSettings,
   tlsOf,
   withHostOptions,
@@ -128,13 +128,9 @@ Next: \`gyre status\`, or \`gyre builder join --host <docker-host>\` to add buil
       const output = createOutput(options.json === true);
       const workspace = workspaceOf(options);
       const target = await connectHost(options.host, tlsOf(options));
-      let api;
-      try {
-        api = apiOf(workspace);
-      } catch {
-        api = undefined;
-      }
-      const status = await readStatus(target, workspace, api);
+      // Without api.json, readStatus reports the services box's side as unknown, with the fix.
+      const record = workspace.loadApi();
+      const status = await readStatus(target, workspace, record && new GyreApi(record.url, record.token));
       const healthy =
         !('error' in status.services) &&
         status.services.length > 0 &&

@@ -2,7 +2,7 @@
  * The services API as the orchestrator uses it: the fleet, the queue and health, authenticated
  * with the API token `gyre up` created. Every error names the URL and what to check.
  */
-import { GyreError, NotFoundError, UnavailableError } from '../../shared/errors.js';
+import { GyreError, messageOf, NotFoundError, UnavailableError } from '../../shared/errors.js';
 import { parseJsonFrom } from '../../shared/parse-json.js';
 
 /** A builder as `/api/v1/builders` lists it. */
@@ -97,7 +97,7 @@ export class GyreApi {
       const response = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(10_000) });
       return (await response.json()) as HealthView;
     } catch (error) {
-      return { status: `unreachable (${error instanceof Error ? error.message : String(error)})` };
+      return { status: `unreachable (${messageOf(error)})` };
     }
   }
 
@@ -117,7 +117,7 @@ export class GyreApi {
       });
     } catch (error) {
       throw new UnavailableError(
-        `the Gyre API at ${this.url} did not answer ${method} ${path} (${error instanceof Error ? error.message : String(error)}); is the services stack up (\`gyre status\`)?`,
+        `the Gyre API at ${this.url} did not answer ${method} ${path} (${messageOf(error)}); is the services stack up (\`gyre status\`)?`,
         { cause: error },
       );
     }

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Settings } from '../../config/index.js';
 import type { DockerClient, ImageDetails, ProgressListener } from '../../docker/index.js';
-import { GyreError, InvalidInputError } from '../../shared/errors.js';
+import { GyreError, InvalidInputError, messageOf } from '../../shared/errors.js';
 
 /** The images a deployment runs, which is what a bundle carries by default. */
 export function runtimeImageRefs(settings: Settings): string[] {
@@ -40,11 +40,7 @@ export async function saveImages(docker: DockerClient, file: string, refs: reado
     await rm(partial, { force: true });
     throw error instanceof GyreError
       ? error
-      : new GyreError(
-          `Could not write the image bundle ${file}: ${error instanceof Error ? error.message : String(error)}`,
-          undefined,
-          { cause: error },
-        );
+      : new GyreError(`Could not write the image bundle ${file}: ${messageOf(error)}`, undefined, { cause: error });
   }
   return images.map((entry) => entry.image!);
 }

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from '../../config/index.js';
 import type { DockerClient, ImageDetails, ProgressListener } from '../../docker/index.js';
-import { GyreError, InvalidInputError } from '../../shared/errors.js';
+import { GyreError, InvalidInputError, messageOf } from '../../shared/errors.js';
 import {
   baseImageOf,
   contentBuildArgs,
@@ -220,7 +220,7 @@ function extraCaSource(settings: Settings): ContextSource {
     throw new InvalidInputError('GYRE_EXTRA_CA_CERTS_FILE', [
       {
         input: file,
-        message: `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+        message: `cannot be read: ${messageOf(error)}`,
         hint: 'point GYRE_EXTRA_CA_CERTS_FILE at a readable PEM bundle',
       },
     ]);

@@ -3,6 +3,7 @@
  * the API (builders, slots, queue). Each source that cannot be reached is reported as such, so
  * the status of a broken install is still a status.
  */
+import { messageOf } from '../../shared/errors.js';
 import { SERVICES_PROJECT_NAME } from '../../render/index.js';
 import type { GyreApi } from '../api/gyre-api.js';
 import { ComposeProject, type ComposeService } from '../compose/compose-project.js';
@@ -86,8 +87,4 @@ function summariseBuilders(builders: readonly { state: string; slots: number; sl
     healthy: taking.length,
     slots: { total: taking.reduce((n, b) => n + b.slots, 0), used: live.reduce((n, b) => n + b.slotsUsed, 0) },
   };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -8,6 +8,7 @@
  * told so ({@link ChangeSignal.listening}) and poll, and every signal wakes once it is back, so a
  * notification lost meanwhile costs latency, never work.
  */
+import { messageOf } from '../../shared/errors.js';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Database } from './create-pool.js';
@@ -167,7 +168,7 @@ export class DatabaseNotifications {
   private retryLater(error: unknown): void {
     if (this.stopped) return;
     this.logger.warn(
-      { err: error instanceof Error ? error.message : String(error), retryInMs: RECONNECT_DELAY_MS },
+      { err: messageOf(error), retryInMs: RECONNECT_DELAY_MS },
       'not listening for database notifications; waiting work polls until it is back',
     );
     clearTimeout(this.reconnect);

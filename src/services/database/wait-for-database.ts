@@ -5,7 +5,7 @@
  * start fails with the last one.
  */
 import type { Logger } from 'pino';
-import { TimeoutError } from '../../shared/errors.js';
+import { messageOf, TimeoutError } from '../../shared/errors.js';
 import type { Database } from './create-pool.js';
 
 const RETRY_DELAY_MS = 1_000;
@@ -18,7 +18,7 @@ export async function waitForDatabase(db: Database, logger: Logger, timeoutMs: n
       if (attempt > 1) logger.info({ attempts: attempt }, 'the database answers');
       return;
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = messageOf(error);
       if (Date.now() + RETRY_DELAY_MS > deadline)
         throw new TimeoutError(
           `the database to answer (last error: ${reason}); check GYRE_DATABASE_URL or the db service's log`,

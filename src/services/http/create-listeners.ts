@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { Settings } from '../../config/index.js';
 import { registerRequestLog } from './request-log.js';
@@ -23,8 +24,6 @@ export function createListeners(settings: Settings, logger: Logger): Listeners {
     bodyLimit: BODY_LIMIT_BYTES,
     // Each request is logged once, by registerRequestLog, at a level that fits its route.
     logController: new LogController({ disableRequestLogging: true }),
-    // Report every invalid field at once, and refuse unknown fields instead of silently dropping them.
-    ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   };
   // pino's Logger is what Fastify logs through; its declared type is narrower than pino's own.
   const log = (listener: string) => logger.child({ listener }) as FastifyBaseLogger;
@@ -37,6 +36,16 @@ export function createListeners(settings: Settings, logger: Logger): Listeners {
 }
 
 function withRequestLog<T extends FastifyInstance>(app: T): T {
+  useZodSchemas(app);
   registerRequestLog(app);
   return app;
+}
+
+/**
+ * Every route's schemas are zod schemas: zod validates requests (reporting every invalid field at
+ * once; strict objects refuse unknown fields) and serialises responses that declare a schema.
+ */
+export function useZodSchemas(app: FastifyInstance): void {
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
 }

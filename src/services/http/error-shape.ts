@@ -55,7 +55,8 @@ export function describeError(error: FastifyError | Error): [number, ApiErrorBod
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     const details = fastifyError.validation.map((v) => ({
-      input: `${fastifyError.validationContext ?? 'body'}${v.instancePath}`,
+      // A problem with the whole body (an unknown field, say) has the path `/`: it names the body itself.
+      input: `${fastifyError.validationContext ?? 'body'}${v.instancePath === '/' ? '' : v.instancePath}`,
       message: v.message ?? 'is invalid',
     }));
     return [

@@ -1,9 +1,10 @@
 /**
- * The OpenAPI document of the JSON API, generated from the same route schemas that validate
- * requests, so it cannot drift from what the server accepts. Served at /api/v1/openapi.json.
+ * The OpenAPI document of the JSON API, generated from the same zod route schemas that validate
+ * requests and serialise responses, so it cannot drift from what the server does. Served at /api/v1/openapi.json.
  */
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 
@@ -22,14 +23,14 @@ export function registerOpenApi(app: FastifyInstance, version: string): void {
       components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' } } },
       security: [{ token: [] }],
     },
-    // The web UI's pages share the listener but are not part of the API a client can program against.
-    transform: ({ schema, url }) => ({
-      schema: {
-        ...schema,
-        hide: schema?.hide === true || !DOCUMENTED_PREFIXES.some((prefix) => url.startsWith(prefix)),
-      },
-      url,
-    }),
+    // The zod schemas become JSON schemas; the web UI's pages share the listener but are not part
+    // of the API a client can program against.
+    transform: (route) => {
+      const documented = jsonSchemaTransform(route);
+      const hidden = route.schema?.hide === true || !DOCUMENTED_PREFIXES.some((prefix) => route.url.startsWith(prefix));
+      return { ...documented, schema: { ...documented.schema, hide: hidden } };
+    },
+    transformObject: jsonSchemaTransformObject,
   });
   app.get(OPENAPI_PATH, { schema: { hide: true } }, () => app.swagger());
 }

@@ -5,6 +5,7 @@
  * account stays; nobody demotes or removes themselves).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createAccountBody, idParams, setAdminBody, signupSettingBody } from '../../../api/requests.js';
 import { ConflictError } from '../../../shared/errors.js';
 import type { RuntimeSettings } from '../../stores/settings/runtime-settings.js';
 import { requireAdminToken, tokenActorOf } from '../../http/token-auth.js';
@@ -16,7 +17,6 @@ export interface AccountRouteDeps {
 }
 
 const tags = ['accounts'];
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
 
 function refuseSelf(request: FastifyRequest<{ Params: { id: number } }>, what: string): void {
   if (request.identity?.userId === request.params.id)
@@ -39,16 +39,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
       schema: {
         tags,
         summary: 'Create a local account (whether sign-up is open or not)',
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['login', 'password'],
-          properties: {
-            login: { type: 'string' },
-            password: { type: 'string' },
-            admin: { type: 'boolean', default: false },
-          },
-        },
+        body: createAccountBody,
       },
     },
     async (request, reply) =>
@@ -69,12 +60,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
         tags,
         summary: 'Grant (true) or revoke (false) administrator rights',
         params: idParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['admin'],
-          properties: { admin: { type: 'boolean' } },
-        },
+        body: setAdminBody,
       },
     },
     async (request) => {
@@ -105,12 +91,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
       schema: {
         tags,
         summary: 'Open or close sign-up (closed: no sign-up, new GitHub users refused)',
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['signup'],
-          properties: { signup: { type: 'string', enum: ['open', 'closed'] } },
-        },
+        body: signupSettingBody,
       },
     },
     async (request) => {

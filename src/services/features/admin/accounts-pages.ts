@@ -4,13 +4,12 @@
  * grant or revoke administrator rights, remove an account (its sessions and API tokens go with
  * it). Every action is audited in the transaction that makes it (UserStore); the last administrator account can neither be demoted nor removed.
  */
+import { idParams } from '../../../api/requests.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError } from '../../../shared/errors.js';
 import { sendPage } from '../../http/web-scope.js';
 import type { AdminDeps } from './admin-deps.js';
 import { actorOf, adminAction, adminOnly, adminPageModel } from './admin-page.js';
-
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
 
 interface AccountForm {
   Body: { login?: string; password?: string; admin?: string; signup?: string; _csrf?: string };

@@ -3,6 +3,7 @@
  * cancel-drain and revoke; and the queue with the reason each job waits. Builder changes are
  * audited by BuilderStore under the administrator's name.
  */
+import { idParams } from '../../../api/requests.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidInputError } from '../../../shared/errors.js';
 import { formatDuration } from '../../../shared/durations.js';
@@ -14,7 +15,6 @@ import { readRunningJobs } from '../../stores/jobs/jobs-by-builder.js';
 import { parseDrainDeadline } from '../../core/settings/settings-input.js';
 
 const DEFAULT_DRAIN_DEADLINE = '30m';
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
 
 interface IdRequest {
   Params: { id: number };

@@ -3,6 +3,7 @@
  * (any token), and the drain / cancel-drain / revoke / rotate actions (administrators' tokens).
  */
 import type { FastifyInstance } from 'fastify';
+import { drainBody, idParams, rotateJoinSecretBody } from '../../../api/requests.js';
 import type { JobStore } from '../../stores/jobs/job-store.js';
 import type { Database } from '../../database/create-pool.js';
 import type { BuilderStore } from '../../stores/builders/builder-store.js';
@@ -17,7 +18,6 @@ export interface FleetDeps {
   readonly joinSecrets: JoinSecrets;
 }
 
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
 const tags = ['fleet'];
 const adminOnly = { preHandler: requireAdminToken };
 
@@ -34,11 +34,7 @@ export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void
         tags,
         summary: 'Drain a builder: no new jobs; at the deadline its jobs are stopped and requeued',
         params: idParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { deadlineSeconds: { type: 'integer', minimum: 0, maximum: 7 * 86_400 } },
-        },
+        body: drainBody,
       },
     },
     (request) =>
@@ -72,11 +68,7 @@ export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void
       schema: {
         tags,
         summary: 'Issue a new join secret (shown once); the old one works for the grace period',
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { graceSeconds: { type: 'integer', minimum: 0, maximum: 30 * 86_400 } },
-        },
+        body: rotateJoinSecretBody,
       },
     },
     async (request, reply) =>

@@ -1,6 +1,7 @@
 /**
  * A real database health check: a round trip to PostgreSQL with a time limit.
  */
+import { messageOf } from '../../../shared/errors.js';
 import type { Database } from '../../database/create-pool.js';
 
 export type DatabaseHealth =
@@ -22,7 +23,7 @@ export async function checkDatabase(db: Database, timeoutMs: number): Promise<Da
       serverVersion: result.rows[0]?.server_version ?? 'unknown',
     };
   } catch (error) {
-    return { state: 'down', error: error instanceof Error ? error.message : String(error) };
+    return { state: 'down', error: messageOf(error) };
   } finally {
     clearTimeout(timer);
   }

@@ -3,6 +3,7 @@
  * readers and fans every new contiguous piece of the log out to all of them, so N readers of a
  * job cost one query loop, not N. It stops when its last reader leaves or the log ends.
  */
+import { messageOf } from '../../../shared/errors.js';
 import { isFinalJobState } from '../../../protocol/index.js';
 import type { Database } from '../../database/create-pool.js';
 import { takeContiguous, type LogCursor, type StoredChunkKey } from '../../core/logs/contiguous-run.js';
@@ -169,7 +170,7 @@ export class AttemptPoller {
   private fail(error: unknown): void {
     this.hooks.onError(error, this);
     if (this.stopped) return;
-    const message = `reading the log of job ${this.jobId} attempt ${this.attempt} failed: ${error instanceof Error ? error.message : String(error)}`;
+    const message = `reading the log of job ${this.jobId} attempt ${this.attempt} failed: ${messageOf(error)}`;
     this.finish({ kind: 'error', message });
   }
 }

@@ -3,6 +3,7 @@
  * a viewer can fetch the tail or resume a download; and its live stream (log-stream-route.ts).
  */
 import type { FastifyInstance } from 'fastify';
+import { idParams, logQuery } from '../../../api/requests.js';
 import type { ApiErrorBody } from '../../http/error-shape.js';
 import { formatContentRange, parseByteRange } from '../../core/logs/byte-range.js';
 import { LiveLogHub } from './live-log-hub.js';
@@ -20,20 +21,6 @@ export interface LogRouteDeps {
    */
   readonly live?: LiveLogHub;
 }
-
-const logQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    attempt: {
-      type: 'string',
-      pattern: '^(latest|all|[0-9]{1,9})$',
-      description:
-        'An attempt number, `latest` (the default) or `all` (every attempt, each after a `--- attempt N ---` line)',
-    },
-  },
-} as const;
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
 
 /** Registers the log read and live stream routes; token authentication comes from the scope they are registered in. */
 export function registerLogRoutes(app: FastifyInstance, deps: LogRouteDeps): void {

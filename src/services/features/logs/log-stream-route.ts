@@ -3,23 +3,11 @@
  * stored to the job's end (event format in sse-format.ts). Unknown jobs and attempts are
  * answered as errors before the stream starts, so they get the API's usual 404 body.
  */
+import { idParams, logStreamQuery } from '../../../api/requests.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LiveLogHub } from './live-log-hub.js';
 import type { LogStore } from '../../stores/logs/log-store.js';
 import { parseLastEventId } from '../../core/logs/sse-format.js';
-
-const streamQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    attempt: {
-      type: 'string',
-      pattern: '^(latest|[0-9]{1,9})$',
-      description: 'An attempt number or `latest` (the default)',
-    },
-  },
-} as const;
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
 
 /** Registers the live stream route; the hub's streams are closed when the app closes. */
 export function registerLogStreamRoute(app: FastifyInstance, logs: LogStore, hub: LiveLogHub): void {
@@ -31,7 +19,7 @@ export function registerLogStreamRoute(app: FastifyInstance, logs: LogStore, hub
         tags: ['logs'],
         summary: "Follow a job's log live as Server-Sent Events; resumes from `Last-Event-ID` (a byte offset)",
         params: idParams,
-        querystring: streamQuery,
+        querystring: logStreamQuery,
       },
     },
     (request, reply) => sendLiveLog(logs, hub, request, reply),
@@ -45,7 +33,7 @@ export interface LiveLogRequest {
 }
 
 /** The schemas a live log route validates with. */
-export const liveLogSchema = { params: idParams, querystring: streamQuery } as const;
+export const liveLogSchema = { params: idParams, querystring: logStreamQuery } as const;
 
 export function closeStreamsOnClose(app: FastifyInstance, hub: LiveLogHub): void {
   // Open streams would otherwise keep the server from closing.

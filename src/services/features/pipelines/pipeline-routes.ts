@@ -2,6 +2,7 @@
  * `/api/v1/.../pipelines`, workflows and jobs: list, get, trigger a pipeline on a branch, cancel and rerun.
  */
 import type { FastifyInstance } from 'fastify';
+import { idParams, pipelineListQuery, triggerBody } from '../../../api/requests.js';
 import { paginate } from '../../http/paginate.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { PipelinePlanner } from './pipeline-planner.js';
@@ -23,18 +24,6 @@ export interface PipelineRouteDeps {
   readonly branches: BranchResolver;
 }
 
-const id = { type: 'integer', minimum: 1 } as const;
-const idParams = { type: 'object', required: ['id'], properties: { id } } as const;
-const listQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-    before: id,
-    branch: { type: 'string', minLength: 1, maxLength: 255 },
-  },
-} as const;
-
 export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRouteDeps): void {
   app.get<{ Params: { id: number }; Querystring: { limit: number; before?: number; branch?: string } }>(
     '/api/v1/projects/:id/pipelines',
@@ -43,7 +32,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
         tags: ['pipelines'],
         summary: "List a project's pipelines, newest first, optionally of one branch",
         params: idParams,
-        querystring: listQuery,
+        querystring: pipelineListQuery,
       },
     },
     async (request) => {
@@ -61,11 +50,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
         tags: ['pipelines'],
         summary: "Trigger a pipeline on a branch (default: the project's default branch)",
         params: idParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { branch: { type: 'string', minLength: 1, maxLength: 255 } },
-        },
+        body: triggerBody,
       },
     },
     async (request, reply) =>

@@ -4,50 +4,16 @@
  * the API.
  */
 import type { FastifyInstance } from 'fastify';
+import {
+  createProjectBody,
+  idParams,
+  projectPageQuery,
+  updateProjectBody,
+  variableBody,
+  variableParams,
+} from '../../../api/requests.js';
 import { paginate } from '../../http/paginate.js';
 import type { Project, ProjectStore } from '../../stores/projects/project-store.js';
-
-/** What a project's fields must look like; the API's schema and the user UI's form both check these. */
-export const PROJECT_FIELDS = {
-  name: {
-    type: 'string',
-    pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$',
-    description: 'Unique name, usually owner/repository',
-  },
-  gitUrl: {
-    type: 'string',
-    minLength: 1,
-    maxLength: 2000,
-    pattern: '^(https?|ssh|git)://|^[^@\\s]+@[^:\\s]+:',
-    description: 'Clone URL (https://, ssh://, git:// or scp-like git@host:path)',
-  },
-  defaultBranch: {
-    type: 'string',
-    minLength: 1,
-    maxLength: 255,
-    pattern: '^[^\\s~^:?*\\[\\\\]+$',
-    description: 'Branch name without refs/heads/',
-  },
-} as const;
-
-const projectBody = { type: 'object', additionalProperties: false, properties: PROJECT_FIELDS } as const;
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
-const variableParams = {
-  type: 'object',
-  required: ['id', 'name'],
-  properties: {
-    id: { type: 'integer', minimum: 1 },
-    name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' },
-  },
-} as const;
-const pageQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-    after: { type: 'integer', minimum: 0 },
-  },
-} as const;
 
 /** The URL to paste into GitHub's webhook settings; `project` pins the secret to check. */
 export function webhookUrlOf(baseUrl: string, project: Project): string {
@@ -72,7 +38,7 @@ export function registerProjectRoutes(
       schema: {
         tags: ['projects'],
         summary: 'Create a project; the answer holds its webhook secret, shown this once',
-        body: { ...projectBody, required: ['name', 'gitUrl'] },
+        body: createProjectBody,
       },
     },
     async (request, reply) => {
@@ -86,7 +52,7 @@ export function registerProjectRoutes(
 
   app.get<{ Querystring: { limit: number; after?: number } }>(
     '/api/v1/projects',
-    { schema: { tags: ['projects'], summary: 'List projects', querystring: pageQuery } },
+    { schema: { tags: ['projects'], summary: 'List projects', querystring: projectPageQuery } },
     async (request) => {
       return paginate(request.query.limit, (limit) => projects.list({ ...request.query, limit }));
     },
@@ -105,7 +71,7 @@ export function registerProjectRoutes(
         tags: ['projects'],
         summary: 'Change a project',
         params: idParams,
-        body: { ...projectBody, minProperties: 1 },
+        body: updateProjectBody,
       },
     },
     (request) => projects.update(request.params.id, request.body),
@@ -141,12 +107,7 @@ export function registerProjectRoutes(
         tags: ['projects'],
         summary: 'Set a variable (encrypted at rest)',
         params: variableParams,
-        body: {
-          type: 'object',
-          required: ['value'],
-          additionalProperties: false,
-          properties: { value: { type: 'string', maxLength: 65536, pattern: '^[^\\u0000]*$' } },
-        },
+        body: variableBody,
       },
     },
     async (request, reply) => {

@@ -29,15 +29,15 @@ import type { JoinSecrets } from '../../stores/builders/join-secrets.js';
 import type { ChangeSignal } from '../../database/notifications.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
 import {
-  completeSchema,
-  drainSchema,
-  jobParams,
-  leaseSchema,
-  logChunkSchema,
-  registerSchema,
-  stepSchema,
-  tokenSchema,
-} from './protocol-schemas.js';
+  completeRequestSchema as completeSchema,
+  drainRequestSchema as drainSchema,
+  jobParamsSchema as jobParams,
+  leaseRequestSchema as leaseSchema,
+  logChunkRequestSchema as logChunkSchema,
+  registerRequestSchema as registerSchema,
+  stepReportSchema as stepSchema,
+  leaseTokenSchema as tokenSchema,
+} from '../../../protocol/index.js';
 
 export interface ProtocolDeps {
   readonly db: Database;

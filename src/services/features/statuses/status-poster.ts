@@ -7,6 +7,7 @@
  * abandoned with its last error. Rows are claimed with SKIP LOCKED and a claim deadline
  * (`next_attempt_at`), so several services processes can run the poster at once.
  */
+import { messageWithCauseOf } from '../../../shared/errors.js';
 import type { Logger } from 'pino';
 import type { RuntimeSettings } from '../../stores/settings/runtime-settings.js';
 import type { Database } from '../../database/create-pool.js';
@@ -205,7 +206,7 @@ export class StatusPoster {
     } catch (error) {
       return {
         ok: false,
-        error: `could not reach GitHub at ${new URL(url).origin}: ${errorMessage(error)}`,
+        error: `could not reach GitHub at ${new URL(url).origin}: ${messageWithCauseOf(error)}`,
         retry: true,
       };
     }
@@ -260,10 +261,4 @@ function gitHubMessage(text: string): string {
   } catch {
     return text.trim() === '' ? '' : `: ${text.trim().slice(0, 300)}`;
   }
-}
-
-function errorMessage(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-  return `${error.message}${cause}`;
 }

@@ -6,7 +6,7 @@
  * is. The first account ever made becomes the administrator, whichever way it signs in.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { ExitCode, GyreError } from '../../../shared/errors.js';
+import { ExitCode, GyreError, messageOf } from '../../../shared/errors.js';
 
 /** The GitHub OAuth app, as an administrator sets it in the admin console. */
 export interface GitHubAppConfig {
@@ -93,7 +93,7 @@ async function call(url: string, init: RequestInit): Promise<unknown> {
     response = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
   } catch (error) {
     throw new GyreError(
-      `GitHub at ${new URL(url).origin} did not answer (${error instanceof Error ? error.message : String(error)}); check the GitHub base URL in the admin console`,
+      `GitHub at ${new URL(url).origin} did not answer (${messageOf(error)}); check the GitHub base URL in the admin console`,
       ExitCode.unavailable,
     );
   }

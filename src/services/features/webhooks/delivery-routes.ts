@@ -4,26 +4,22 @@
  * project's git access); the signature was checked when it first arrived.
  */
 import type { FastifyInstance } from 'fastify';
+import { deliveryListQuery, idParams } from '../../../api/requests.js';
 import { ConflictError } from '../../../shared/errors.js';
 import { paginate } from '../../http/paginate.js';
 import { readDeliveryHeaders } from '../../core/webhooks/index.js';
 import { actOnDelivery, type InboxDeps } from './receive-delivery.js';
 
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
-const listQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-    before: { type: 'integer', minimum: 1 },
-    project: { type: 'integer', minimum: 1 },
-  },
-} as const;
-
 export function registerDeliveryRoutes(app: FastifyInstance, deps: InboxDeps): void {
   app.get<{ Querystring: { limit: number; before?: number; project?: number } }>(
     '/api/v1/deliveries',
-    { schema: { tags: ['deliveries'], summary: 'List webhook deliveries, newest first', querystring: listQuery } },
+    {
+      schema: {
+        tags: ['deliveries'],
+        summary: 'List webhook deliveries, newest first',
+        querystring: deliveryListQuery,
+      },
+    },
     async (request) => {
       const { limit, before, project } = request.query;
       return paginate(limit, (rows) =>

@@ -2,6 +2,7 @@
  * `POST /webhooks/github`: the raw bytes reach the inbox untouched (the signature covers them),
  * and a body over 25 MB is refused with 413 as soon as its length is known.
  */
+import { webhookQuery } from '../../../api/requests.js';
 import type { FastifyInstance } from 'fastify';
 import { receiveDelivery, type InboxDeps } from './receive-delivery.js';
 
@@ -21,7 +22,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: InboxDeps): voi
           tags: ['webhooks'],
           summary: 'GitHub webhook inbox, authenticated by X-Hub-Signature-256',
           security: [],
-          querystring: { type: 'object', properties: { project: { type: 'integer', minimum: 1 } } },
+          querystring: webhookQuery,
         },
       },
       async (request, reply) => {

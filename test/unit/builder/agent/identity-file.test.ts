@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { IdentityFile } from '../../../../src/builder/agent/identity-file.js';
 
+const ignoreDamage = (): void => undefined;
+
 describe('IdentityFile', () => {
   it('keeps the identity for the same services box and name, readable by its owner only', async () => {
-    const file = new IdentityFile(join(mkdtempSync(join(tmpdir(), 'gyre-id-')), 'state'));
+    const file = new IdentityFile(join(mkdtempSync(join(tmpdir(), 'gyre-id-')), 'state'), ignoreDamage);
     await file.save('http://10.0.0.5', 'b1', { builderId: 7, credential: 'secret' });
     expect(await file.load('http://10.0.0.5', 'b1')).toEqual({ builderId: 7, credential: 'secret' });
     expect(statSync(file.path).mode & 0o777).toBe(0o600);
@@ -14,17 +16,25 @@ describe('IdentityFile', () => {
   });
 
   it("does not hand one box's identity to another box or name", async () => {
-    const file = new IdentityFile(mkdtempSync(join(tmpdir(), 'gyre-id-')));
+    const file = new IdentityFile(mkdtempSync(join(tmpdir(), 'gyre-id-')), ignoreDamage);
     await file.save('http://10.0.0.5', 'b1', { builderId: 7, credential: 'secret' });
     expect(await file.load('http://10.0.0.6', 'b1')).toBeUndefined();
     expect(await file.load('http://10.0.0.5', 'b2')).toBeUndefined();
   });
 
-  it('treats a missing or damaged file as no identity', async () => {
+  it('treats a missing or damaged file as no identity, and says why a damaged one is ignored', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gyre-id-'));
-    const file = new IdentityFile(dir);
+    const reasons: string[] = [];
+    const file = new IdentityFile(dir, (reason) => reasons.push(reason));
     expect(await file.load('http://x', 'b1')).toBeUndefined();
+    expect(reasons).toEqual([]);
     writeFileSync(file.path, '{not json');
     expect(await file.load('http://x', 'b1')).toBeUndefined();
+    writeFileSync(file.path, '{"builderId": "seven"}');
+    expect(await file.load('http://x', 'b1')).toBeUndefined();
+    expect(reasons).toEqual([
+      expect.stringMatching(/builder-identity\.json is not JSON/),
+      expect.stringMatching(/builder-identity\.json does not hold an identity/),
+    ]);
   });
 });

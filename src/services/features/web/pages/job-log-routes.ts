@@ -9,17 +9,12 @@ import { closeStreamsOnClose, liveLogSchema, sendLiveLog, type LiveLogRequest } 
 import { toSelection } from '../../logs/log-routes.js';
 import { type LogStore } from '../../../stores/logs/log-store.js';
 import type { UserPages } from '../user-ui.js';
+import { logQuery } from '../../../../api/requests.js';
 import { stripAnsi } from './ansi-text.js';
 import { idParams, requireSessionForData, type IdRequest } from './page-common.js';
 
 /** The page shows at most this much of a log; the download has it all. */
 export const LOG_PREVIEW_BYTES = 512 * 1024;
-
-const downloadQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { attempt: { type: 'string', pattern: '^(latest|all|[0-9]{1,9})$' } },
-} as const;
 
 export const jobLogRoutes: UserPages = (web, parts) => {
   // One hub per scope: it shares a poller among every reader of the same attempt.
@@ -38,7 +33,7 @@ export const jobLogRoutes: UserPages = (web, parts) => {
 function registerDownload(web: FastifyInstance, logs: LogStore): void {
   web.get<IdRequest & { Querystring: { attempt?: string } }>(
     '/jobs/:id/log.txt',
-    { preHandler: requireSessionForData, schema: { params: idParams, querystring: downloadQuery } },
+    { preHandler: requireSessionForData, schema: { params: idParams, querystring: logQuery } },
     async (request, reply) => {
       const view = await logs.open(request.params.id, toSelection(request.query.attempt));
       const suffix = view.attempt === 'all' ? 'all-attempts' : `attempt-${view.attempt}`;

@@ -7,11 +7,7 @@ import type { User } from '../../../stores/accounts/user-store.js';
 import { AuthError } from '../../../http/error-shape.js';
 import { userNav } from '../user-ui.js';
 
-export const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1 } },
-} as const;
+export { idParams } from '../../../../api/requests.js';
 
 /** Route types of a page about one thing. */
 export interface IdRequest {

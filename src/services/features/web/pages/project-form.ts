@@ -1,8 +1,8 @@
 /**
- * The add-project form, checked against the same field rules as the API's schema, so the form
+ * The add-project form, checked against the same field rules as the API (src/api), so the form
  * can be shown again with every problem named next to what the user typed.
  */
-import { PROJECT_FIELDS } from '../../projects/project-routes.js';
+import { projectFields } from '../../../../api/requests.js';
 
 export interface ProjectForm {
   readonly name: string;
@@ -26,9 +26,6 @@ export function readProjectForm(body: unknown): ProjectForm {
 /** Every problem of the form at once, each naming its field and what it expects. */
 export function checkProjectForm(form: ProjectForm): string[] {
   return (Object.keys(HINTS) as (keyof ProjectForm)[])
-    .filter((key) => {
-      const rule: { readonly pattern: string; readonly maxLength?: number } = PROJECT_FIELDS[key];
-      return !new RegExp(rule.pattern).test(form[key]) || form[key].length > (rule.maxLength ?? Infinity);
-    })
+    .filter((key) => !projectFields[key].safeParse(form[key]).success)
     .map((key) => HINTS[key]);
 }

@@ -2,6 +2,7 @@
  * Projects in the user UI: add one (its webhook URL and secret shown once, to paste into
  * GitHub), and a project's pipelines, filterable by branch, with a form to trigger one.
  */
+import { z } from 'zod';
 import { describeError } from '../../../http/error-shape.js';
 import { triggerPipeline } from '../../pipelines/trigger-pipeline.js';
 import { webhookUrlOf } from '../../projects/project-routes.js';
@@ -11,7 +12,8 @@ import { sendPage } from '../../../http/web-scope.js';
 import { idParams, pageModel, shortSha, signedInUser, type IdRequest } from './page-common.js';
 import { checkProjectForm, readProjectForm } from './project-form.js';
 
-const branchQuery = { type: 'object', properties: { branch: { type: 'string', maxLength: 255 } } } as const;
+/** The branch filter of a project's page; other query fields are ignored. */
+const branchQuery = z.object({ branch: z.string().max(255).optional() });
 
 export const projectPages: UserPages = (web, parts) => {
   web.get('/projects/new', { preHandler: requireSignedIn }, async (request, reply) =>

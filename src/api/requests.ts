@@ -1,0 +1,142 @@
+/**
+ * The public HTTP API's requests, as schemas: path parameters, query strings and bodies of every
+ * `/api/v1` route. The services box validates with them (every problem at once; unknown fields
+ * refused), the OpenAPI document is generated from them, and clients build requests with them.
+ */
+import { z } from 'zod';
+
+/** A row id: path parameters and query values arrive as text. */
+export const idSchema = z.coerce.number().int().min(1);
+export const idParams = z.strictObject({ id: idSchema });
+
+const pageLimit = z.coerce.number().int().min(1).max(200).default(50).describe('Items per page (1-200)');
+
+/** The rules of a project's fields; the user UI's form checks the same ones. */
+export const projectFields = {
+  name: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/,
+      'must be letters, digits and . _ / -, starting with a letter or digit, at most 100',
+    )
+    .describe('Unique name, usually owner/repository'),
+  gitUrl: z
+    .string()
+    .min(1)
+    .max(2000)
+    .regex(
+      /^(https?|ssh|git):\/\/|^[^@\s]+@[^:\s]+:/,
+      'must be an https://, ssh://, git:// or scp-like git@host:path URL',
+    )
+    .describe('Clone URL (https://, ssh://, git:// or scp-like git@host:path)'),
+  defaultBranch: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[^\s~^:?*[\\]+$/, 'must be a branch name without spaces')
+    .describe('Branch name without refs/heads/'),
+} as const;
+
+export const createProjectBody = z.strictObject({
+  name: projectFields.name,
+  gitUrl: projectFields.gitUrl,
+  defaultBranch: projectFields.defaultBranch.optional(),
+});
+export type CreateProjectRequest = z.infer<typeof createProjectBody>;
+
+export const updateProjectBody = z
+  .strictObject({
+    name: projectFields.name.optional(),
+    gitUrl: projectFields.gitUrl.optional(),
+    defaultBranch: projectFields.defaultBranch.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'give at least one of name, gitUrl, defaultBranch');
+export type UpdateProjectRequest = z.infer<typeof updateProjectBody>;
+
+export const projectPageQuery = z.strictObject({
+  limit: pageLimit,
+  after: z.coerce.number().int().min(0).optional().describe('The last id of the previous page'),
+});
+
+export const variableParams = z.strictObject({
+  id: idSchema,
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be a variable name: letters, digits and _'),
+});
+export const variableBody = z.strictObject({
+  // PostgreSQL text cannot hold NUL.
+  value: z
+    .string()
+    .max(65_536)
+    .refine((value) => !value.includes('\0'), 'must hold no NUL character'),
+});
+
+export const pipelineListQuery = z.strictObject({
+  limit: pageLimit,
+  before: idSchema.optional().describe('The last id of the previous page'),
+  branch: z.string().min(1).max(255).optional(),
+});
+
+/** An empty body triggers the project's default branch. */
+export const triggerBody = z.strictObject({ branch: z.string().min(1).max(255).optional() }).optional();
+export type TriggerRequest = z.infer<typeof triggerBody>;
+
+export const deliveryListQuery = z.strictObject({
+  limit: pageLimit,
+  before: idSchema.optional(),
+  project: idSchema.optional(),
+});
+
+/** The webhook inbox's query: which project's secret signs the delivery. */
+export const webhookQuery = z.object({ project: idSchema.optional() });
+
+export const logQuery = z.strictObject({
+  attempt: z
+    .string()
+    .regex(/^(latest|all|[0-9]{1,9})$/, 'must be an attempt number, latest or all')
+    .optional()
+    .describe(
+      'An attempt number, `latest` (the default) or `all` (every attempt, each after a `--- attempt N ---` line)',
+    ),
+});
+
+export const logStreamQuery = z.strictObject({
+  attempt: z
+    .string()
+    .regex(/^(latest|[0-9]{1,9})$/, 'must be an attempt number or latest')
+    .optional()
+    .describe('An attempt number or `latest` (the default)'),
+});
+
+export const drainBody = z
+  .strictObject({
+    deadlineSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400)
+      .optional(),
+  })
+  .optional();
+export type DrainBuilderRequest = z.infer<typeof drainBody>;
+
+export const rotateJoinSecretBody = z
+  .strictObject({
+    graceSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86_400)
+      .optional(),
+  })
+  .optional();
+
+export const createAccountBody = z.strictObject({
+  login: z.string(),
+  password: z.string(),
+  admin: z.boolean().default(false),
+});
+export type CreateAccountRequest = z.input<typeof createAccountBody>;
+
+export const setAdminBody = z.strictObject({ admin: z.boolean() });
+
+export const signupSettingBody = z.strictObject({ signup: z.enum(['open', 'closed']) });
