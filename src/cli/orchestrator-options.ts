@@ -1,13 +1,13 @@
 /**
- * What every orchestrator command shares: the settings file, the workspace folder, the Docker
- * host with its TLS files, and the API the workspace remembers.
+ * What every orchestrator command shares: the settings file, the stateFolder folder, the Docker
+ * host with its TLS files, and the API the stateFolder remembers.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Settings } from '../config/index.js';
 import { ACCEPTED_HOSTS, type DockerHostOptions } from '../docker/index.js';
 import { GyreApi } from '../orchestrator/api/gyre-api.js';
-import { Workspace } from '../orchestrator/workspace.js';
+import { StateFolder } from '../orchestrator/state-folder.js';
 import { GyreError } from '../shared/errors.js';
 import type { Output } from './output.js';
 import { loadCommandSettings } from './settings-source.js';
@@ -25,7 +25,7 @@ export interface HostFlags {
   readonly tlsCa?: string;
 }
 
-export function withWorkspaceOptions(command: Command): Command {
+export function withStateFolderOptions(command: Command): Command {
   return command
     .option('--env <file>', 'settings file (default ./.env); GYRE_* environment variables override it')
     .option('--dir <dir>', 'where the orchestrator keeps rendered stacks, builder hosts and its API token', '.gyre')
@@ -51,8 +51,8 @@ export function tlsOf(flags: HostFlags): DockerHostOptions {
   };
 }
 
-export function workspaceOf(options: OrchestratorOptions): Workspace {
-  return new Workspace(resolve(options.dir));
+export function stateFolderOf(options: OrchestratorOptions): StateFolder {
+  return new StateFolder(resolve(options.dir));
 }
 
 /** Settings for the orchestrator: `.env` under the process environment, as for image builds. */
@@ -71,12 +71,12 @@ export function warnAboutMissingCa(settings: Settings, output: Output): void {
   }
 }
 
-/** The API `gyre up` left in the workspace, or a clear error saying how to get one. */
-export function apiOf(workspace: Workspace): GyreApi {
-  const record = workspace.loadApi();
+/** The API `gyre up` left in the stateFolder, or a clear error saying how to get one. */
+export function apiOf(stateFolder: StateFolder): GyreApi {
+  const record = stateFolder.loadApi();
   if (!record)
     throw new GyreError(
-      `no API address and token in ${workspace.dir}/api.json; run \`gyre up\` first, or set GYRE_API_URL and GYRE_API_TOKEN (a token from \`gyre tokens create\`)`,
+      `no API address and token in ${stateFolder.dir}/api.json; run \`gyre up\` first, or set GYRE_API_URL and GYRE_API_TOKEN (a token from \`gyre tokens create\`)`,
     );
   return new GyreApi(record.url, record.token);
 }

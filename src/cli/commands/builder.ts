@@ -10,14 +10,14 @@ import {
   orchestratorSettings,
   tlsOf,
   withHostOptions,
-  withWorkspaceOptions,
-  workspaceOf,
+  withStateFolderOptions,
+  stateFolderOf,
   type HostFlags,
   type OrchestratorOptions,
 } from '../orchestrator-options.js';
 import { flagValue } from '../flag-value.js';
 import { createOutput } from '../output.js';
-import { runSteps } from '../step-runner.js';
+import { runTasks } from '../task-runner.js';
 
 interface JoinFlags extends OrchestratorOptions, HostFlags {
   readonly name?: string;
@@ -33,7 +33,7 @@ export function registerBuilderCommands(program: Command): void {
     .command('builder')
     .description('Join, list, drain, remove and roll builders on any Docker host');
 
-  withHostOptions(withWorkspaceOptions(builder.command('join')), 'to run the builder on')
+  withHostOptions(withStateFolderOptions(builder.command('join')), 'to run the builder on')
     .description(
       'Join a builder on a Docker host: ship the Gyre image, bring up the builder stack, wait for it to register',
     )
@@ -58,11 +58,11 @@ Examples:
     .action(async (flags: JoinFlags) => {
       const output = createOutput(flags.json === true);
       const settings = orchestratorSettings(flags, output);
-      const workspace = workspaceOf(flags);
+      const stateFolder = stateFolderOf(flags);
       const join = planJoin({
         settings,
-        workspace,
-        api: () => apiOf(workspace),
+        stateFolder,
+        api: () => apiOf(stateFolder),
         ...(flags.host && { hostText: flags.host }),
         tls: tlsOf(flags),
         ...(flags.name && { name: flags.name }),
@@ -76,7 +76,7 @@ Examples:
         }),
         timeoutMs: flagValue('--timeout', flags.timeout, duration, '3m'),
       });
-      await runSteps(join.steps, output, (line) => line);
+      await runTasks(join.tasks, output, (line) => line);
       const result = join.result();
       if (output.jsonMode) return output.json(result);
       output.info(
@@ -84,14 +84,14 @@ Examples:
       );
     });
 
-  withWorkspaceOptions(builder.command('list'))
+  withStateFolderOptions(builder.command('list'))
     .description('Every builder: name, host, state, slots used/total, version, last seen')
     .addHelpText('after', '\nExample:\n  $ gyre builder list --json | jq \'.[] | select(.state == "active") | .name\'')
     .action(async (flags: OrchestratorOptions) => {
       const output = createOutput(flags.json === true);
-      const workspace = workspaceOf(flags);
-      const builders = (await apiOf(workspace).builders()).filter((b) => b.state !== 'revoked');
-      const rows = builders.map((b) => ({ ...b, dockerHost: workspace.builderHost(b.name)?.host ?? null }));
+      const stateFolder = stateFolderOf(flags);
+      const builders = (await apiOf(stateFolder).builders()).filter((b) => b.state !== 'revoked');
+      const rows = builders.map((b) => ({ ...b, dockerHost: stateFolder.builderHost(b.name)?.host ?? null }));
       if (output.jsonMode) return output.json(rows);
       if (rows.length === 0) return output.info('No builders. Join one with `gyre builder join --host <docker-host>`.');
       const table = [
@@ -116,7 +116,7 @@ Examples:
         );
     });
 
-  withWorkspaceOptions(builder.command('drain'))
+  withStateFolderOptions(builder.command('drain'))
     .argument('<name>', 'the builder')
     .description('Drain a builder: no new jobs; running ones finish; at the deadline they are stopped and requeued')
     .option('--deadline <duration>', 'how long running jobs may take', '30m')
@@ -128,30 +128,30 @@ Examples:
     .action(async (name: string, flags: OrchestratorOptions & { deadline: string; wait?: boolean }) => {
       const output = createOutput(flags.json === true);
       const deadlineMs = flagValue('--deadline', flags.deadline, duration, '30m');
-      const api = apiOf(workspaceOf(flags));
+      const api = apiOf(stateFolderOf(flags));
       let result = await drainBuilder(api, name, Math.round(deadlineMs / 1000));
       output.info(`${name} is ${result.state} (deadline ${result.drainDeadline ?? 'none'})`);
       if (flags.wait) result = await waitUntilDrained(api, name, (line) => output.info(line));
       if (output.jsonMode) output.json(result);
     });
 
-  withWorkspaceOptions(builder.command('remove'))
+  withStateFolderOptions(builder.command('remove'))
     .argument('<name>', 'the builder')
     .description('Remove a drained builder: its stack comes down on its host and its credential is revoked')
     .option('--force', 'drain it with a zero deadline first (its jobs are requeued)')
     .addHelpText('after', '\nExample:\n  $ gyre builder drain build-1 --wait && gyre builder remove build-1')
     .action(async (name: string, flags: OrchestratorOptions & { force?: boolean }) => {
       const output = createOutput(flags.json === true);
-      const workspace = workspaceOf(flags);
-      await runSteps(
-        planRemove({ api: apiOf(workspace), workspace, name, force: flags.force === true }),
+      const stateFolder = stateFolderOf(flags);
+      await runTasks(
+        planRemove({ api: apiOf(stateFolder), stateFolder, name, force: flags.force === true }),
         output,
         (line) => line,
       );
       if (output.jsonMode) output.json({ removed: name });
     });
 
-  withWorkspaceOptions(builder.command('roll'))
+  withStateFolderOptions(builder.command('roll'))
     .description(
       'Replace builders with new ones on the current image: join the successor, drain the old one, remove it',
     )
@@ -164,15 +164,15 @@ Examples:
     .action(async (flags: OrchestratorOptions & { host?: string[]; deadline: string }) => {
       const output = createOutput(flags.json === true);
       const settings = orchestratorSettings(flags, output);
-      const workspace = workspaceOf(flags);
+      const stateFolder = stateFolderOf(flags);
       const roll = planRoll({
         settings,
-        workspace,
-        api: () => apiOf(workspace),
+        stateFolder,
+        api: () => apiOf(stateFolder),
         hosts: flags.host ?? [],
         drainDeadlineSeconds: Math.round(flagValue('--deadline', flags.deadline, duration, '30m') / 1000),
       });
-      await runSteps(roll.steps, output, (line) => line);
+      await runTasks(roll.tasks, output, (line) => line);
       if (output.jsonMode) output.json({ replaced: roll.replaced() });
     });
 }

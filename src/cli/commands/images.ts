@@ -24,7 +24,7 @@ import {
 import { InvalidInputError } from '../../shared/errors.js';
 import { createOutput, type Output } from '../output.js';
 import { loadCommandSettings } from '../settings-source.js';
-import { runSteps } from '../step-runner.js';
+import { runTasks } from '../task-runner.js';
 import { warnAboutMissingCa } from '../orchestrator-options.js';
 
 interface HostOptions {
@@ -93,7 +93,7 @@ export async function buildImagesCommand(options: BuildOptions): Promise<ImageRe
     `Building Gyre's images on ${describeDockerHost(docker.host)}${options.offline ? ' without a registry' : ''}`,
   );
   const started = Date.now();
-  const results = await runSteps(steps, output, (r) => `${r.ref}: ${r.outcome} (${r.reason}) ${r.id.slice(0, 19)}`);
+  const results = await runTasks(steps, output, (r) => `${r.ref}: ${r.outcome} (${r.reason}) ${r.id.slice(0, 19)}`);
   if (output.jsonMode) output.json({ host: describeDockerHost(docker.host), images: results });
   output.info(`Done in ${Math.round((Date.now() - started) / 1000)}s.`);
   return results;

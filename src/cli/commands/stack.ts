@@ -16,18 +16,18 @@ import {
   orchestratorSettings,
   tlsOf,
   withHostOptions,
-  withWorkspaceOptions,
-  workspaceOf,
+  withStateFolderOptions,
+  stateFolderOf,
   type HostFlags,
   type OrchestratorOptions,
 } from '../orchestrator-options.js';
 import { createOutput, type Output } from '../output.js';
-import { runSteps } from '../step-runner.js';
+import { runTasks } from '../task-runner.js';
 
 type StackOptions = OrchestratorOptions & HostFlags;
 
 export function registerStackCommands(program: Command): void {
-  withHostOptions(withWorkspaceOptions(program.command('up')), 'for the services stack')
+  withHostOptions(withStateFolderOptions(program.command('up')), 'for the services stack')
     .description('Bring up the services stack (images, render, compose up --wait, migrate) and print where to log in')
     .option(
       '--with-builder',
@@ -46,17 +46,17 @@ Exit codes: 0 up, 2 invalid settings or flags, 3 a host unreachable, 4 timed out
     .action(async (options: StackOptions & { withBuilder?: boolean }) => {
       const output = createOutput(options.json === true);
       const settings = orchestratorSettings(options, output);
-      const workspace = workspaceOf(options);
+      const stateFolder = stateFolderOf(options);
       const up = planServicesUp({
         settings,
-        workspace,
+        stateFolder,
         ...(options.host && { hostText: options.host }),
         tls: tlsOf(options),
       });
       const join = options.withBuilder
         ? planJoin({
             settings,
-            workspace,
+            stateFolder,
             api: () => up.api(),
             ...(options.host && { hostText: options.host }),
             tls: tlsOf(options),
@@ -65,7 +65,7 @@ Exit codes: 0 up, 2 invalid settings or flags, 3 a host unreachable, 4 timed out
             slotCpus: settings.builder.slots === undefined ? 0 : settings.builder.slotCpus,
           })
         : undefined;
-      await runSteps([...up.steps, ...(join?.steps ?? [])], output, (line) => line);
+      await runTasks([...up.tasks, ...(join?.tasks ?? [])], output, (line) => line);
       const result = { ...up.result(), ...(join && { builder: join.result() }) };
       if (output.jsonMode) return output.json(result);
       output.info(`
@@ -73,11 +73,11 @@ Gyre is up on ${result.host}.
   Web UI:         ${result.uiUrl}
   Admin console:  ${result.adminUrl}
   First admin:    ${result.admin.user} / ${result.admin.password ?? '(GYRE_ADMIN_PASSWORD is not set)'}
-  API:            ${result.apiUrl}   (token in ${workspace.dir}/api.json)${join ? `\n  Builder:        ${join.result().name}, ${join.result().builder.slots} slot(s)` : ''}
+  API:            ${result.apiUrl}   (token in ${stateFolder.dir}/api.json)${join ? `\n  Builder:        ${join.result().name}, ${join.result().builder.slots} slot(s)` : ''}
 Next: \`gyre status\`, or \`gyre builder join --host <docker-host>\` to add builders.`);
     });
 
-  withHostOptions(withWorkspaceOptions(program.command('down')), 'of the services stack')
+  withHostOptions(withStateFolderOptions(program.command('down')), 'of the services stack')
     .description(
       'Stop and remove the services stack (and builders joined on the same host); data stays unless --volumes',
     )
@@ -89,24 +89,24 @@ Next: \`gyre status\`, or \`gyre builder join --host <docker-host>\` to add buil
     )
     .action(async (options: StackOptions & { volumes?: boolean; yes?: boolean }) => {
       const output = createOutput(options.json === true);
-      const workspace = workspaceOf(options);
+      const stateFolder = stateFolderOf(options);
       const target = await connectHost(options.host, tlsOf(options));
       if (options.volumes && !options.yes) await confirmDataLoss(describeDockerHost(target.host), output);
       // Builders joined on the same host (the evaluation install's `local`) go down with the services.
-      const sameHost = workspace.builderHosts().filter((record) => record.host === (options.host ?? ''));
+      const sameHost = stateFolder.builderHosts().filter((record) => record.host === (options.host ?? ''));
       for (const record of sameHost) {
         await new ComposeProject({
           host: target.host,
-          dir: workspace.builderDir(record.name),
+          dir: stateFolder.builderDir(record.name),
           file: 'builder.yml',
           projectName: builderProjectName(record.name),
           env: { GYRE_JOIN_SECRET: '' },
         }).down(options.volumes === true);
-        if (options.volumes) workspace.forgetBuilder(record.name);
+        if (options.volumes) stateFolder.forgetBuilder(record.name);
       }
       await new ComposeProject({
         host: target.host,
-        dir: workspace.dir,
+        dir: stateFolder.dir,
         file: 'services.yml',
         projectName: SERVICES_PROJECT_NAME,
       }).down(options.volumes === true);
@@ -118,7 +118,7 @@ Next: \`gyre status\`, or \`gyre builder join --host <docker-host>\` to add buil
       );
     });
 
-  withHostOptions(withWorkspaceOptions(program.command('status')), 'of the services stack')
+  withHostOptions(withStateFolderOptions(program.command('status')), 'of the services stack')
     .description('Service health, builders and their slots, queue depth and the oldest queued job')
     .addHelpText(
       'after',
@@ -126,11 +126,11 @@ Next: \`gyre status\`, or \`gyre builder join --host <docker-host>\` to add buil
     )
     .action(async (options: StackOptions) => {
       const output = createOutput(options.json === true);
-      const workspace = workspaceOf(options);
+      const stateFolder = stateFolderOf(options);
       const target = await connectHost(options.host, tlsOf(options));
       // Without api.json, readStatus reports the services box's side as unknown, with the fix.
-      const record = workspace.loadApi();
-      const status = await readStatus(target, workspace, record && new GyreApi(record.url, record.token));
+      const record = stateFolder.loadApi();
+      const status = await readStatus(target, stateFolder, record && new GyreApi(record.url, record.token));
       const healthy =
         !('error' in status.services) &&
         status.services.length > 0 &&

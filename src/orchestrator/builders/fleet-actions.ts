@@ -1,15 +1,15 @@
 /**
  * Drain, remove and roll: what an operator does to builders that are already joined. Drains go
  * through the services API (the agent sees them on its next lease or heartbeat); stacks come down
- * through Compose on the builder's own Docker host, found in the workspace.
+ * through Compose on the builder's own Docker host, found in the stateFolder.
  */
 import { builderProjectName } from '../../render/index.js';
 import { ConflictError, InvalidInputError, NotFoundError, TimeoutError } from '../../shared/errors.js';
 import type { FleetBuilder, GyreApi } from '../api/gyre-api.js';
 import { ComposeProject } from '../compose/compose-project.js';
 import { connectHost } from '../hosts.js';
-import type { Step } from '../steps.js';
-import type { Workspace } from '../workspace.js';
+import type { Task } from '../tasks.js';
+import type { StateFolder } from '../state-folder.js';
 import { planJoin, type JoinOptions, type JoinResult } from './join-builder.js';
 
 const POLL_MS = 1000;
@@ -41,7 +41,7 @@ export async function waitUntilDrained(
 
 export interface RemoveOptions {
   readonly api: GyreApi;
-  readonly workspace: Workspace;
+  readonly stateFolder: StateFolder;
   readonly name: string;
   readonly force: boolean;
 }
@@ -50,18 +50,18 @@ export interface RemoveOptions {
  * Removes a drained builder: its stack (and identity volume) on its host, then its credential.
  * `force` drains it with a zero deadline first, so its jobs are requeued.
  */
-export function planRemove(options: RemoveOptions): Step[] {
-  const { api, workspace, name } = options;
+export function planRemove(options: RemoveOptions): Task[] {
+  const { api, stateFolder, name } = options;
   let builder: FleetBuilder | undefined;
   return [
     {
       title: `Check builder ${name}`,
       run: async (onLine) => {
         builder = await api.builderNamed(name);
-        const record = workspace.builderHost(name);
+        const record = stateFolder.builderHost(name);
         if (!record)
           throw new NotFoundError(
-            `the Docker host of builder ${name} in ${workspace.dir} (it was not joined from here); remove its stack on its host with \`docker compose -p ${builderProjectName(name)} down --volumes\`, then revoke it`,
+            `the Docker host of builder ${name} in ${stateFolder.dir} (it was not joined from here); remove its stack on its host with \`docker compose -p ${builderProjectName(name)} down --volumes\`, then revoke it`,
           );
         if (!['drained', 'lost'].includes(builder.state)) {
           if (!options.force)
@@ -77,11 +77,11 @@ export function planRemove(options: RemoveOptions): Step[] {
     {
       title: 'Bring its stack down',
       run: async () => {
-        const record = workspace.builderHost(name)!;
+        const record = stateFolder.builderHost(name)!;
         const target = await connectHost(record.host || undefined, record.tls);
         await new ComposeProject({
           host: target.host,
-          dir: workspace.builderDir(name),
+          dir: stateFolder.builderDir(name),
           file: 'builder.yml',
           projectName: builderProjectName(name),
           env: { GYRE_JOIN_SECRET: '' },
@@ -93,7 +93,7 @@ export function planRemove(options: RemoveOptions): Step[] {
       title: 'Revoke its credential',
       run: async () => {
         await api.revoke(builder!.id);
-        workspace.forgetBuilder(name);
+        stateFolder.forgetBuilder(name);
         return `${name} revoked`;
       },
     },
@@ -111,22 +111,22 @@ export interface RollOptions extends Omit<JoinOptions, 'hostText' | 'tls' | 'nam
  * removes it once drained, so capacity never drops below what it was.
  */
 export function planRoll(options: RollOptions): {
-  steps: Step[];
+  tasks: Task[];
   replaced: () => { old: string; successor: string }[];
 } {
-  const records = options.workspace
+  const records = options.stateFolder
     .builderHosts()
     .filter((r) => options.hosts.length === 0 || options.hosts.includes(r.host));
   if (records.length === 0)
     throw new InvalidInputError('gyre builder roll', [
       {
         input: options.hosts.length > 0 ? `--host ${options.hosts.join(' --host ')}` : 'builders',
-        message: `no builder joined from ${options.workspace.dir} matches`,
+        message: `no builder joined from ${options.stateFolder.dir} matches`,
         hint: 'see `gyre builder list`; roll only builders joined with `gyre builder join` from this folder',
       },
     ]);
   const replaced: { old: string; successor: string }[] = [];
-  const steps: Step[] = [];
+  const tasks: Task[] = [];
   for (const record of records) {
     const successor = successorName(record.name);
     const join = planJoin({
@@ -140,8 +140,8 @@ export function planRoll(options: RollOptions): {
       slotCpus: record.slots.slotCpus,
       slotMemoryBytes: record.slots.slotMemoryBytes,
     });
-    steps.push(...join.steps.map((step) => ({ ...step, title: `${successor}: ${step.title}` })));
-    steps.push({
+    tasks.push(...join.tasks.map((task) => ({ ...task, title: `${successor}: ${task.title}` })));
+    tasks.push({
       title: `${record.name}: drain`,
       run: async (onLine) => {
         const joined: JoinResult = join.result();
@@ -151,13 +151,13 @@ export function planRoll(options: RollOptions): {
         return `${record.name} drained; ${joined.name} took its place`;
       },
     });
-    steps.push(
-      ...planRemove({ api: options.api(), workspace: options.workspace, name: record.name, force: false }).map(
-        (step) => ({ ...step, title: `${record.name}: ${step.title}` }),
+    tasks.push(
+      ...planRemove({ api: options.api(), stateFolder: options.stateFolder, name: record.name, force: false }).map(
+        (task) => ({ ...task, title: `${record.name}: ${task.title}` }),
       ),
     );
   }
-  return { steps, replaced: () => replaced };
+  return { tasks, replaced: () => replaced };
 }
 
 /** `b1` → `b1-r1`, `b1-r1` → `b1-r2`: a new name, since a name belongs to one builder. */

@@ -17,12 +17,12 @@ import { connectHost, isLocalHost, type ConnectedHost } from '../hosts.js';
 import { shipImages } from '../images/index.js';
 import { readStackTemplates } from '../stack/stack-templates.js';
 import { writeStacks } from '../stack/write-stacks.js';
-import type { Step } from '../steps.js';
-import type { Workspace } from '../workspace.js';
+import type { Task } from '../tasks.js';
+import type { StateFolder } from '../state-folder.js';
 
 export interface JoinOptions {
   readonly settings: Settings;
-  readonly workspace: Workspace;
+  readonly stateFolder: StateFolder;
   readonly api: () => GyreApi;
   readonly hostText?: string;
   readonly tls?: DockerHostOptions;
@@ -49,12 +49,12 @@ export interface JoinResult {
 }
 
 export interface BuilderJoin {
-  readonly steps: Step[];
+  readonly tasks: Task[];
   result(): JoinResult;
 }
 
 export function planJoin(options: JoinOptions): BuilderJoin {
-  const { settings, workspace } = options;
+  const { settings, stateFolder } = options;
   let target: ConnectedHost | undefined;
   let name = options.name;
   let capacity: Capacity | undefined;
@@ -66,7 +66,7 @@ export function planJoin(options: JoinOptions): BuilderJoin {
   const stack = () =>
     new ComposeProject({
       host: connected().host,
-      dir: workspace.builderDir(builderName()),
+      dir: stateFolder.builderDir(builderName()),
       file: 'builder.yml',
       projectName: builderProjectName(builderName()),
       env: { GYRE_JOIN_SECRET: settings.secrets.joinSecret ?? '' },
@@ -79,7 +79,7 @@ export function planJoin(options: JoinOptions): BuilderJoin {
     slotMemoryBytes: options.slotMemoryBytes ?? settings.builder.slotMemoryBytes,
   };
 
-  const steps: Step[] = [
+  const tasks: Task[] = [
     {
       title: `Check the Docker host ${options.hostText ?? '(local)'}`,
       run: async () => {
@@ -115,7 +115,7 @@ export function planJoin(options: JoinOptions): BuilderJoin {
           ]);
         }
         existing = (await options.api().builders()).find((b) => b.name === builderName() && b.state !== 'revoked');
-        const record = workspace.builderHost(builderName());
+        const record = stateFolder.builderHost(builderName());
         if (existing && record?.host !== (connected().text ?? '')) {
           throw new ConflictError(
             `a builder named "${builderName()}" is already registered (on ${record ? record.host : `Docker host ${existing.host}`}); choose another --name, or remove that builder first with \`gyre builder remove ${builderName()}\``,
@@ -150,14 +150,14 @@ export function planJoin(options: JoinOptions): BuilderJoin {
             slotMemoryBytes: capacity!.slotMemoryBytes,
           },
         };
-        const apiPort = options.agentApiPort ?? workspace.builderHost(builderName())?.apiPort ?? AGENT_API_PORT;
+        const apiPort = options.agentApiPort ?? stateFolder.builderHost(builderName())?.apiPort ?? AGENT_API_PORT;
         const rendered = renderBuilderStack(builderSettings, readStackTemplates(), {
           version: GYRE_VERSION,
           joinSecretSource: 'environment',
           agentApiPort: apiPort,
         });
-        const [file] = writeStacks(workspace.builderDir(builderName()), [rendered], { warn: () => undefined });
-        workspace.saveBuilderHost({
+        const [file] = writeStacks(stateFolder.builderDir(builderName()), [rendered], { warn: () => undefined });
+        stateFolder.saveBuilderHost({
           name: builderName(),
           host: connected().text ?? '',
           apiPort,
@@ -184,7 +184,7 @@ export function planJoin(options: JoinOptions): BuilderJoin {
     },
   ];
   return {
-    steps,
+    tasks,
     result: () => ({
       name: builderName(),
       host: connected().description,

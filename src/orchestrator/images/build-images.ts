@@ -2,8 +2,9 @@
  * `gyre images build`: the database image and the application image, and with `offline` first
  * the base images they stand on, made from a Debian mirror and the npm registry.
  */
+import type { Task } from '../tasks.js';
 import type { Settings } from '../../config/index.js';
-import type { DockerClient, ProgressListener } from '../../docker/index.js';
+import type { DockerClient } from '../../docker/index.js';
 import {
   checkAppSources,
   ensureAppImage,
@@ -30,14 +31,11 @@ export interface BuildImagesOptions {
   readonly packageRoot?: string;
 }
 
-/** One image's step, runnable on its own so a CLI can show each as a task. */
-export interface ImageBuildStep {
-  readonly title: string;
-  run(onLine: ProgressListener): Promise<ImageResult>;
-}
+/** One image's task, runnable on its own so a CLI can show each as a task. */
+export type ImageBuildTask = Task<ImageResult>;
 
 /** The steps in dependency order. Checks the package's sources before anything slow starts. */
-export function planImageBuild(settings: Settings, options: BuildImagesOptions): ImageBuildStep[] {
+export function planImageBuild(settings: Settings, options: BuildImagesOptions): ImageBuildTask[] {
   const packageRoot = options.packageRoot ?? gyrePackageRoot;
   checkAppSources(packageRoot);
   const ctx: StepContext = {
@@ -49,7 +47,7 @@ export function planImageBuild(settings: Settings, options: BuildImagesOptions):
     rebuild: options.rebuild === true,
     offline: options.offline === true,
   };
-  const steps: ImageBuildStep[] = [];
+  const steps: ImageBuildTask[] = [];
   if (ctx.offline) {
     steps.push({
       title: `Debian base ${settings.images.baseDebian} (debootstrap from ${ctx.mirror})`,

@@ -8,7 +8,7 @@ import { SERVICES_PROJECT_NAME } from '../../render/index.js';
 import type { GyreApi } from '../api/gyre-api.js';
 import { ComposeProject, type ComposeService } from '../compose/compose-project.js';
 import type { ConnectedHost } from '../hosts.js';
-import type { Workspace } from '../workspace.js';
+import type { StateFolder } from '../state-folder.js';
 
 export interface InstallStatus {
   readonly host: string;
@@ -33,17 +33,17 @@ export interface InstallStatus {
 
 export async function readStatus(
   target: ConnectedHost,
-  workspace: Workspace,
+  stateFolder: StateFolder,
   api: GyreApi | undefined,
 ): Promise<InstallStatus> {
   const stack = new ComposeProject({
     host: target.host,
-    dir: workspace.dir,
+    dir: stateFolder.dir,
     file: 'services.yml',
     projectName: SERVICES_PROJECT_NAME,
   });
   const noApi = {
-    error: `no API token: run \`gyre up\` first (it writes ${workspace.dir}/api.json), or set GYRE_API_URL and GYRE_API_TOKEN`,
+    error: `no API token: run \`gyre up\` first (it writes ${stateFolder.dir}/api.json), or set GYRE_API_URL and GYRE_API_TOKEN`,
   };
   const [services, health, builders, queue] = await Promise.all([
     stack.ps().catch((error: unknown) => ({ error: messageOf(error) })),

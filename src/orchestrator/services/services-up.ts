@@ -14,15 +14,15 @@ import { addressOf, connectHost, type ConnectedHost } from '../hosts.js';
 import { planImageBuild, shipImages } from '../images/index.js';
 import { readStackTemplates } from '../stack/stack-templates.js';
 import { writeStacks } from '../stack/write-stacks.js';
-import type { Step } from '../steps.js';
-import type { Workspace } from '../workspace.js';
+import type { Task } from '../tasks.js';
+import type { StateFolder } from '../state-folder.js';
 
 /** The command inside the app container. */
 export const APP_CLI = ['node', '/opt/gyre/dist/cli.js'];
 
 export interface UpOptions {
   readonly settings: Settings;
-  readonly workspace: Workspace;
+  readonly stateFolder: StateFolder;
   readonly hostText?: string;
   readonly tls?: DockerHostOptions;
   /** How long to wait for the app to answer, its database up. @default 300000 */
@@ -39,7 +39,7 @@ export interface UpResult {
 }
 
 export interface ServicesUp {
-  readonly steps: Step[];
+  readonly tasks: Task[];
   result(): UpResult;
   /** The API, once the token step has run. */
   api(): GyreApi;
@@ -48,21 +48,21 @@ export interface ServicesUp {
 }
 
 export function planServicesUp(options: UpOptions): ServicesUp {
-  const { settings, workspace } = options;
+  const { settings, stateFolder } = options;
   let target: ConnectedHost | undefined;
   let api: GyreApi | undefined;
   const connected = () => target ?? fail('the host was not checked yet');
   const stack = () =>
     new ComposeProject({
       host: connected().host,
-      dir: workspace.dir,
+      dir: stateFolder.dir,
       file: 'services.yml',
       projectName: SERVICES_PROJECT_NAME,
     });
   const address = () => addressOf(connected().host) ?? '127.0.0.1';
   const apiUrl = () => `http://${address()}:${settings.listen.httpPort}`;
 
-  const steps: Step[] = [
+  const tasks: Task[] = [
     {
       title: `Check the Docker host ${options.hostText ?? '(local)'}`,
       run: async () => {
@@ -91,7 +91,7 @@ export function planServicesUp(options: UpOptions): ServicesUp {
       title: 'Render the services stack',
       run: () => {
         const [file] = writeStacks(
-          workspace.dir,
+          stateFolder.dir,
           [renderServicesStack(settings, readStackTemplates(), { version: GYRE_VERSION })],
           { warn: () => undefined },
         );
@@ -126,7 +126,7 @@ export function planServicesUp(options: UpOptions): ServicesUp {
     {
       title: 'API token for the gyre command',
       run: async () => {
-        const saved = workspace.loadApi();
+        const saved = stateFolder.loadApi();
         if (
           saved &&
           (await new GyreApi(saved.url, saved.token).builders().then(
@@ -135,21 +135,21 @@ export function planServicesUp(options: UpOptions): ServicesUp {
           ))
         ) {
           api = new GyreApi(saved.url, saved.token);
-          return `reusing the token in ${workspace.dir}/api.json`;
+          return `reusing the token in ${stateFolder.dir}/api.json`;
         }
         const created = parseJsonFrom<{ token: string }>(
           await stack().exec('app', [...APP_CLI, 'tokens', 'create', '--name', `gyre-cli-${Date.now()}`, '--json']),
           '`gyre tokens create --json` in the app container',
         );
-        workspace.saveApi({ url: apiUrl(), token: created.token });
+        stateFolder.saveApi({ url: apiUrl(), token: created.token });
         api = new GyreApi(apiUrl(), created.token);
-        return `saved to ${workspace.dir}/api.json`;
+        return `saved to ${stateFolder.dir}/api.json`;
       },
     },
   ];
 
   return {
-    steps,
+    tasks,
     api: () => api ?? fail('the API token step has not run'),
     host: connected,
     result: () => ({

@@ -8,7 +8,7 @@ import {
   successorName,
   waitUntilDrained,
 } from '../../../src/orchestrator/builders/fleet-actions.js';
-import { Workspace } from '../../../src/orchestrator/workspace.js';
+import { StateFolder } from '../../../src/orchestrator/state-folder.js';
 import { ConflictError, NotFoundError, TimeoutError } from '../../../src/shared/errors.js';
 import { FakeGyreApi, fleetBuilder } from './fake-gyre-api.js';
 
@@ -175,10 +175,10 @@ describe('waitUntilDrained', () => {
 
 describe('planRemove: checking the builder', () => {
   let dir: string;
-  let workspace: Workspace;
+  let stateFolder: StateFolder;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'gyre-workspace-'));
-    workspace = new Workspace(dir);
+    dir = mkdtempSync(join(tmpdir(), 'gyre-stateFolder-'));
+    stateFolder = new StateFolder(dir);
   });
   afterEach(() => {
     jest.useRealTimers();
@@ -192,12 +192,12 @@ describe('planRemove: checking the builder', () => {
     force: boolean,
     onLine: (line: string) => void = () => undefined,
   ): Promise<string> {
-    const [check] = planRemove({ api, workspace, name, force });
+    const [check] = planRemove({ api, stateFolder, name, force });
     return check!.run(onLine);
   }
 
-  it('passes a drained builder whose host the workspace knows, without draining it again', async () => {
-    workspace.saveBuilderHost({
+  it('passes a drained builder whose host the stateFolder knows, without draining it again', async () => {
+    stateFolder.saveBuilderHost({
       name: 'b1',
       host: 'tcp://10.0.0.5:2375',
       apiPort: 7001,
@@ -211,7 +211,7 @@ describe('planRemove: checking the builder', () => {
   });
 
   it('passes a lost builder, naming the local host when it was joined without --host', async () => {
-    workspace.saveBuilderHost({
+    stateFolder.saveBuilderHost({
       name: 'b1',
       host: '',
       apiPort: 7001,
@@ -225,7 +225,7 @@ describe('planRemove: checking the builder', () => {
   });
 
   it('refuses an active builder without --force, saying how to drain it, and changes nothing', async () => {
-    workspace.saveBuilderHost({
+    stateFolder.saveBuilderHost({
       name: 'b1',
       host: 'tcp://10.0.0.5:2375',
       apiPort: 7001,
@@ -241,12 +241,12 @@ describe('planRemove: checking the builder', () => {
       'builder b1 is active with 2 job(s); drain it first (`gyre builder drain b1 --wait`) or pass --force to stop its jobs now (they are requeued)',
     );
     expect(api.calls.filter((call) => call !== 'builders')).toEqual([]);
-    expect(workspace.builderHost('b1')).toBeDefined();
+    expect(stateFolder.builderHost('b1')).toBeDefined();
   });
 
   it('with --force, drains an active builder with a zero deadline and waits until it is drained', async () => {
     jest.useFakeTimers({ now: new Date('2025-03-01T12:00:00.000Z') });
-    workspace.saveBuilderHost({
+    stateFolder.saveBuilderHost({
       name: 'b1',
       host: 'tcp://10.0.0.5:2375',
       apiPort: 7001,
@@ -273,7 +273,7 @@ describe('planRemove: checking the builder', () => {
 
   it('with --force, gives up with a TimeoutError when the builder is not drained within two minutes', async () => {
     jest.useFakeTimers({ now: new Date('2025-03-01T12:00:00.000Z') });
-    workspace.saveBuilderHost({
+    stateFolder.saveBuilderHost({
       name: 'b1',
       host: 'tcp://10.0.0.5:2375',
       apiPort: 7001,
@@ -292,7 +292,7 @@ describe('planRemove: checking the builder', () => {
   });
 
   it('fails with a NotFoundError listing the known builders when the name is unknown', async () => {
-    workspace.saveBuilderHost({
+    stateFolder.saveBuilderHost({
       name: 'b9',
       host: '',
       apiPort: 7001,
@@ -308,8 +308,8 @@ describe('planRemove: checking the builder', () => {
     expect(api.calls.filter((call) => call !== 'builders')).toEqual([]);
   });
 
-  it('refuses a builder this workspace has no host record for, saying how to remove its stack by hand', async () => {
-    workspace.saveBuilderHost({
+  it('refuses a builder this stateFolder has no host record for, saying how to remove its stack by hand', async () => {
+    stateFolder.saveBuilderHost({
       name: 'other',
       host: '',
       apiPort: 7001,

@@ -29,7 +29,7 @@ export interface ApiRecord {
   readonly token: string;
 }
 
-export class Workspace {
+export class StateFolder {
   constructor(readonly dir: string) {}
 
   builderDir(name: string): string {
