@@ -129,6 +129,19 @@ const boundaries = [
     message: 'Feature routes do not reach into the wiring at the services root; take what you need as an argument.',
   },
   {
+    target: './src/client',
+    from: [
+      './src/services',
+      './src/builder',
+      './src/orchestrator',
+      './src/docker',
+      './src/render',
+      './src/testing',
+      './src/cli',
+    ],
+    message: 'The API client speaks the public contract (src/api) over HTTP, nothing else.',
+  },
+  {
     target: './src/api',
     from: ['./src/services', './src/builder', './src/orchestrator', './src/docker', './src/render', './src/testing'],
     message: 'The public API contract is data: schemas shared by the server and its clients.',
@@ -180,7 +193,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/protocol/**/*.ts', 'src/api/**/*.ts', 'src/config/**/*.ts', 'src/render/**/*.ts', 'src/services/core/**/*.ts'],
+    files: [
+      'src/protocol/**/*.ts',
+      'src/api/**/*.ts',
+      'src/config/**/*.ts',
+      'src/render/**/*.ts',
+      'src/services/core/**/*.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Settings } from '../config/index.js';
 import { ACCEPTED_HOSTS, type DockerHostOptions } from '../docker/index.js';
-import { GyreApi } from '../orchestrator/api/gyre-api.js';
+import { GyreClient } from '../client/gyre-client.js';
 import { StateFolder } from '../orchestrator/state-folder.js';
 import { GyreError } from '../shared/errors.js';
 import type { Output } from './output.js';
@@ -72,11 +72,11 @@ export function warnAboutMissingCa(settings: Settings, output: Output): void {
 }
 
 /** The API `gyre up` left in the stateFolder, or a clear error saying how to get one. */
-export function apiOf(stateFolder: StateFolder): GyreApi {
+export function apiOf(stateFolder: StateFolder): GyreClient {
   const record = stateFolder.loadApi();
   if (!record)
     throw new GyreError(
       `no API address and token in ${stateFolder.dir}/api.json; run \`gyre up\` first, or set GYRE_API_URL and GYRE_API_TOKEN (a token from \`gyre tokens create\`)`,
     );
-  return new GyreApi(record.url, record.token);
+  return new GyreClient(record.url, record.token);
 }

@@ -1,7 +1,9 @@
 /**
- * The environment's HTTP API client: fetch with the admin token, JSON in and out, and errors
- * that name the request that failed.
+ * The environment's HTTP API client: Gyre's own API client (src/client) with the admin token,
+ * its errors turned into GyreEnvironmentErrors that name the request, plus raw `fetch` for tests
+ * that call what the typed client does not cover.
  */
+import { GyreClient } from '../client/gyre-client.js';
 import { isFinalJobState } from '../protocol/job-states.js';
 import { GyreEnvironmentError, messageOf } from './errors.js';
 import type { JobView, PipelineResult, PipelineView, WorkflowView } from './types.js';
@@ -12,10 +14,28 @@ export interface ApiInit extends RequestInit {
 }
 
 export class ApiClient {
+  private readonly typed: GyreClient;
+
   constructor(
     readonly baseUrl: string,
     private readonly token: string,
-  ) {}
+  ) {
+    this.typed = new GyreClient(baseUrl, token);
+  }
+
+  /** Runs a typed API call; a failure becomes a GyreEnvironmentError naming `step`. */
+  async call<T>(step: string, run: (client: GyreClient) => Promise<T>): Promise<T> {
+    try {
+      return await run(this.typed);
+    } catch (error) {
+      throw new GyreEnvironmentError(
+        step,
+        messageOf(error),
+        `is the environment still running? The services box should answer at ${this.baseUrl}`,
+        { cause: error },
+      );
+    }
+  }
 
   /** Calls the API with the admin token; `path` starts with `/api/v1/`. */
   async fetch(path: string, init: ApiInit = {}): Promise<Response> {
@@ -41,26 +61,18 @@ export class ApiClient {
     }
   }
 
-  /** Calls the API and parses the JSON answer; throws when the status is not 2xx. */
-  async json<T>(path: string, init: ApiInit = {}): Promise<T> {
-    const response = await this.fetch(path, init);
-    const text = await response.text();
-    const method = init.method ?? (init.json === undefined ? 'GET' : 'POST');
-    if (!response.ok)
-      throw new GyreEnvironmentError(`${method} ${path}`, `the API answered ${response.status}: ${text}`);
-    return (text === '' ? undefined : JSON.parse(text)) as T;
-  }
-
   /** Polls the pipeline until every job has finished or the pipeline is in `error` or `skipped`. */
   async waitForPipeline(pipelineId: number, timeoutMs: number, pollIntervalMs: number): Promise<PipelineResult> {
     const started = Date.now();
     let last: { pipeline?: PipelineView; jobs: readonly JobView[] } = { jobs: [] };
     while (Date.now() - started < timeoutMs) {
-      const pipeline = await this.json<PipelineView>(`/api/v1/pipelines/${pipelineId}`);
+      const pipeline = await this.call(`reading pipeline ${pipelineId}`, (client) => client.pipeline(pipelineId));
       last = { pipeline, jobs: last.jobs };
       if (pipeline.state === 'error' || pipeline.state === 'skipped') return resultOf(pipeline, []);
       if (pipeline.state === 'created') {
-        const { items } = await this.json<{ items: WorkflowView[] }>(`/api/v1/pipelines/${pipelineId}/workflows`);
+        const items = await this.call(`reading the workflows of pipeline ${pipelineId}`, (client) =>
+          client.workflows(pipelineId),
+        );
         const jobs = items.flatMap((w) => w.jobs);
         last = { pipeline, jobs };
         if (jobs.length > 0 && jobs.every((j) => isFinalJobState(j.state))) {

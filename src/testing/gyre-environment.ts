@@ -288,16 +288,9 @@ export class StartedGyreEnvironment implements AsyncDisposable {
     const branch = options.branch ?? 'main';
     const repo = `${name.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 60)}-${++this.repoCount}`;
     const sha = await this.git.createFromFolder(repo, path, branch);
-    const created = await this.client.json<{
-      id: number;
-      name: string;
-      gitUrl: string;
-      defaultBranch: string;
-      webhookUrl: string;
-      webhookSecret: string;
-    }>('/api/v1/projects', {
-      json: { name, gitUrl: this.git.url(repo), defaultBranch: branch },
-    });
+    const created = await this.client.call(`creating project ${name}`, (client) =>
+      client.createProject({ name, gitUrl: this.git.url(repo), defaultBranch: branch }),
+    );
     this.repos.set(created.id, { repo, defaultBranch: branch });
     return {
       id: created.id,
@@ -336,9 +329,9 @@ export class StartedGyreEnvironment implements AsyncDisposable {
 
   /** Triggers a pipeline on the branch's head, as the API's "run pipeline" does. @default the project's default branch */
   triggerPipeline(project: Pick<GyreProject, 'id'>, branch?: string): Promise<PipelineView> {
-    return this.client.json<PipelineView>(`/api/v1/projects/${project.id}/pipelines`, {
-      json: branch === undefined ? {} : { branch },
-    });
+    return this.client.call(`triggering a pipeline of project ${project.id}`, (client) =>
+      client.triggerPipeline(project.id, branch),
+    );
   }
 
   /** Resolves once every job of the pipeline has finished, or the pipeline is in `error` or `skipped`. */
@@ -556,7 +549,7 @@ async function waitForBuilders(api: ApiClient, names: readonly string[], timeout
   const started = Date.now();
   let seen: { name: string; state: string }[] = [];
   while (Date.now() - started < timeoutMs) {
-    seen = (await api.json<{ items: { name: string; state: string }[] }>('/api/v1/builders')).items;
+    seen = await api.call('listing the builders', (client) => client.builders());
     if (names.every((name) => seen.some((b) => b.name === name && b.state === 'active'))) return;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }

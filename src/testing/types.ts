@@ -1,6 +1,10 @@
 /**
- * What the testing module's helpers return: the API's answers, typed as far as tests need them.
+ * What the testing module's helpers return: the API's answers, as the API contract (src/api)
+ * declares them.
  */
+import type { z } from 'zod';
+import type { JobSummaryResponse, PipelineResponse, pipelineStateSchema, WorkflowResponse } from '../api/responses.js';
+import type { JobState } from '../protocol/job-states.js';
 
 /** A project made by `createProject`, with its repository on the environment's git server. */
 export interface GyreProject {
@@ -19,51 +23,22 @@ export interface GyreProject {
 }
 
 /** `pending`: its config is being read; `created`: it has workflows; `error`: see `error`; `skipped`: nothing to run. */
-export type PipelineState = 'pending' | 'created' | 'error' | 'skipped';
+export type PipelineState = z.infer<typeof pipelineStateSchema>;
 
-/** A pipeline as `GET /api/v1/pipelines/:id` shows it. */
-export interface PipelineView {
-  readonly id: number;
-  readonly projectId: number;
-  readonly number: number;
-  readonly ref: string;
-  readonly branch: string | null;
-  readonly sha: string;
-  readonly state: PipelineState;
-  /** Why the pipeline is in state `error`; config errors list each problem with its line. */
-  readonly error: {
-    readonly kind: string;
-    readonly message: string;
-    readonly errors?: readonly { line: number; column: number; path: string; message: string }[];
-  } | null;
-  readonly [field: string]: unknown;
-}
+/** A pipeline as `GET /api/v1/pipelines/:id` shows it (the API contract's type). */
+export type PipelineView = PipelineResponse;
 
 /**
  * A job's state. Finished states: `success`, `failed`, `canceled`, `infrastructure_failed` and
  * `not_run` (a job it requires did not succeed).
  */
-import type { JobState } from '../protocol/job-states.js';
-
 export type { JobState };
 
 /** A job as `GET /api/v1/pipelines/:id/workflows` lists it. */
-export interface JobView {
-  readonly id: number;
-  readonly workflowId: number;
-  readonly name: string;
-  readonly requires: readonly string[];
-  readonly state: JobState;
-  readonly attempt: number;
-}
+export type JobView = JobSummaryResponse;
 
-export interface WorkflowView {
-  readonly id: number;
-  readonly pipelineId: number;
-  readonly name: string;
-  readonly state: string;
-  readonly jobs: readonly JobView[];
-}
+/** A workflow with its jobs. */
+export type WorkflowView = WorkflowResponse;
 
 /** A pipeline that has finished: every job ended, or the pipeline is in `error` or `skipped`. */
 export interface PipelineResult {

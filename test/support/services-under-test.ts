@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { GyreClient } from '../../src/client/gyre-client.js';
 import { startServices, type RunningServices } from '../../src/services/start-services.js';
 import { runGyre } from './cli.js';
 import { freePort } from './free-port.js';
@@ -22,6 +23,8 @@ export interface ServicesUnderTest {
   readonly token: string;
   readonly database: TestDatabase;
   readonly services: RunningServices;
+  /** The API client of Gyre's own CLI, with the token. */
+  readonly client: GyreClient;
   /** Calls the API with the token; JSON bodies are sent as JSON. */
   api(path: string, init?: { method?: string; body?: unknown }): Promise<Response>;
   stop(): Promise<void>;
@@ -52,6 +55,7 @@ export async function startServicesUnderTest(options: { reapIntervalMs?: number 
     token,
     database,
     services,
+    client: new GyreClient(base, token),
     api: (path, init = {}) =>
       fetch(`${base}${path}`, {
         method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),

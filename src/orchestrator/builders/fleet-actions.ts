@@ -5,7 +5,8 @@
  */
 import { builderProjectName } from '../../render/index.js';
 import { ConflictError, InvalidInputError, NotFoundError, TimeoutError } from '../../shared/errors.js';
-import type { FleetBuilder, GyreApi } from '../api/gyre-api.js';
+import type { BuilderResponse as FleetBuilder } from '../../api/responses.js';
+import type { GyreClient } from '../../client/gyre-client.js';
 import { ComposeProject } from '../compose/compose-project.js';
 import { connectHost } from '../hosts.js';
 import type { Task } from '../tasks.js';
@@ -14,22 +15,31 @@ import { planJoin, type JoinOptions, type JoinResult } from './join-builder.js';
 
 const POLL_MS = 1000;
 
+/** The builder with this name, or a NotFoundError that lists the names there are. */
+export async function builderNamed(api: GyreClient, name: string): Promise<FleetBuilder> {
+  const live = (await api.builders()).filter((b) => b.state !== 'revoked');
+  const found = live.find((b) => b.name === name);
+  if (!found)
+    throw new NotFoundError(`builder "${name}" (known builders: ${live.map((b) => b.name).join(', ') || 'none'})`);
+  return found;
+}
+
 /** Starts a drain (idempotent); an unknown or revoked builder is a NotFoundError naming the known ones. */
-export async function drainBuilder(api: GyreApi, name: string, deadlineSeconds: number): Promise<FleetBuilder> {
-  const builder = await api.builderNamed(name);
-  return api.drain(builder.id, deadlineSeconds);
+export async function drainBuilder(api: GyreClient, name: string, deadlineSeconds: number): Promise<FleetBuilder> {
+  const builder = await builderNamed(api, name);
+  return api.drainBuilder(builder.id, deadlineSeconds);
 }
 
 /** Polls until the builder is `drained`, reporting each change of its running jobs. */
 export async function waitUntilDrained(
-  api: GyreApi,
+  api: GyreClient,
   name: string,
   onLine: (line: string) => void,
   timeoutMs = 24 * 3_600_000,
 ): Promise<FleetBuilder> {
   let last = '';
   for (const started = Date.now(); Date.now() - started < timeoutMs;) {
-    const builder = await api.builderNamed(name);
+    const builder = await builderNamed(api, name);
     const now = `${name}: ${builder.state}, ${builder.slotsUsed} job(s) running${builder.drainDeadline ? `, deadline ${builder.drainDeadline}` : ''}`;
     if (now !== last) onLine((last = now));
     if (builder.state === 'drained') return builder;
@@ -40,7 +50,7 @@ export async function waitUntilDrained(
 }
 
 export interface RemoveOptions {
-  readonly api: GyreApi;
+  readonly api: GyreClient;
   readonly stateFolder: StateFolder;
   readonly name: string;
   readonly force: boolean;
@@ -57,7 +67,7 @@ export function planRemove(options: RemoveOptions): Task[] {
     {
       title: `Check builder ${name}`,
       run: async (onLine) => {
-        builder = await api.builderNamed(name);
+        builder = await builderNamed(api, name);
         const record = stateFolder.builderHost(name);
         if (!record)
           throw new NotFoundError(
@@ -68,7 +78,7 @@ export function planRemove(options: RemoveOptions): Task[] {
             throw new ConflictError(
               `builder ${name} is ${builder.state} with ${builder.slotsUsed} job(s); drain it first (\`gyre builder drain ${name} --wait\`) or pass --force to stop its jobs now (they are requeued)`,
             );
-          await api.drain(builder.id, 0);
+          await api.drainBuilder(builder.id, 0);
           builder = await waitUntilDrained(api, name, onLine, 120_000);
         }
         return `${name} is ${builder.state} on ${record.host || 'the local host'}`;
@@ -92,7 +102,7 @@ export function planRemove(options: RemoveOptions): Task[] {
     {
       title: 'Revoke its credential',
       run: async () => {
-        await api.revoke(builder!.id);
+        await api.revokeBuilder(builder!.id);
         stateFolder.forgetBuilder(name);
         return `${name} revoked`;
       },

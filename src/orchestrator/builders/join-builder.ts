@@ -11,7 +11,8 @@ import { builderNameOf, computeCapacity, type Capacity } from '../../protocol/in
 import { AGENT_API_PORT, builderProjectName, renderBuilderStack } from '../../render/index.js';
 import { ConflictError, InvalidInputError, TimeoutError } from '../../shared/errors.js';
 import { GYRE_VERSION } from '../../shared/package-files.js';
-import type { FleetBuilder, GyreApi } from '../api/gyre-api.js';
+import type { BuilderResponse as FleetBuilder } from '../../api/responses.js';
+import type { GyreClient } from '../../client/gyre-client.js';
 import { ComposeProject } from '../compose/compose-project.js';
 import { connectHost, isLocalHost, type ConnectedHost } from '../hosts.js';
 import { shipImages } from '../images/index.js';
@@ -23,7 +24,7 @@ import type { StateFolder } from '../state-folder.js';
 export interface JoinOptions {
   readonly settings: Settings;
   readonly stateFolder: StateFolder;
-  readonly api: () => GyreApi;
+  readonly api: () => GyreClient;
   readonly hostText?: string;
   readonly tls?: DockerHostOptions;
   /** @default the host's name, made into a builder name */
@@ -197,7 +198,7 @@ export function planJoin(options: JoinOptions): BuilderJoin {
 
 /** The builder once it is registered and active. */
 async function waitForRegistration(
-  api: GyreApi,
+  api: GyreClient,
   name: string,
   timeoutMs: number,
   onLine: (line: string) => void,

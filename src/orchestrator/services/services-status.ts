@@ -5,7 +5,7 @@
  */
 import { messageOf } from '../../shared/errors.js';
 import { SERVICES_PROJECT_NAME } from '../../render/index.js';
-import type { GyreApi } from '../api/gyre-api.js';
+import type { GyreClient } from '../../client/gyre-client.js';
 import { ComposeProject, type ComposeService } from '../compose/compose-project.js';
 import type { ConnectedHost } from '../hosts.js';
 import type { StateFolder } from '../state-folder.js';
@@ -34,7 +34,7 @@ export interface InstallStatus {
 export async function readStatus(
   target: ConnectedHost,
   stateFolder: StateFolder,
-  api: GyreApi | undefined,
+  api: GyreClient | undefined,
 ): Promise<InstallStatus> {
   const stack = new ComposeProject({
     host: target.host,
@@ -47,7 +47,9 @@ export async function readStatus(
   };
   const [services, health, builders, queue] = await Promise.all([
     stack.ps().catch((error: unknown) => ({ error: messageOf(error) })),
-    api ? api.health() : Promise.resolve({ status: 'unknown' }),
+    api
+      ? api.health().catch((error: unknown) => ({ status: `unreachable (${messageOf(error)})` }))
+      : Promise.resolve({ status: 'unknown' }),
     api ? api.builders().catch((error: unknown) => ({ error: messageOf(error) })) : Promise.resolve(noApi),
     api ? api.queue().catch((error: unknown) => ({ error: messageOf(error) })) : Promise.resolve(noApi),
   ]);

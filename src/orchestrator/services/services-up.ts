@@ -8,7 +8,7 @@ import { createDockerClient, resolveDockerHost, type DockerHostOptions } from '.
 import { APP_CONTAINER_PORTS, httpProbeArgv, renderServicesStack, SERVICES_PROJECT_NAME } from '../../render/index.js';
 import { parseJsonFrom } from '../../shared/parse-json.js';
 import { GYRE_VERSION } from '../../shared/package-files.js';
-import { GyreApi } from '../api/gyre-api.js';
+import { GyreClient } from '../../client/gyre-client.js';
 import { ComposeProject } from '../compose/compose-project.js';
 import { addressOf, connectHost, type ConnectedHost } from '../hosts.js';
 import { planImageBuild, shipImages } from '../images/index.js';
@@ -42,7 +42,7 @@ export interface ServicesUp {
   readonly tasks: Task[];
   result(): UpResult;
   /** The API, once the token step has run. */
-  api(): GyreApi;
+  api(): GyreClient;
   /** The connected host, once the first step has run. */
   host(): ConnectedHost;
 }
@@ -50,7 +50,7 @@ export interface ServicesUp {
 export function planServicesUp(options: UpOptions): ServicesUp {
   const { settings, stateFolder } = options;
   let target: ConnectedHost | undefined;
-  let api: GyreApi | undefined;
+  let api: GyreClient | undefined;
   const connected = () => target ?? fail('the host was not checked yet');
   const stack = () =>
     new ComposeProject({
@@ -129,12 +129,12 @@ export function planServicesUp(options: UpOptions): ServicesUp {
         const saved = stateFolder.loadApi();
         if (
           saved &&
-          (await new GyreApi(saved.url, saved.token).builders().then(
+          (await new GyreClient(saved.url, saved.token).builders().then(
             () => true,
             () => false,
           ))
         ) {
-          api = new GyreApi(saved.url, saved.token);
+          api = new GyreClient(saved.url, saved.token);
           return `reusing the token in ${stateFolder.dir}/api.json`;
         }
         const created = parseJsonFrom<{ token: string }>(
@@ -142,7 +142,7 @@ export function planServicesUp(options: UpOptions): ServicesUp {
           '`gyre tokens create --json` in the app container',
         );
         stateFolder.saveApi({ url: apiUrl(), token: created.token });
-        api = new GyreApi(apiUrl(), created.token);
+        api = new GyreClient(apiUrl(), created.token);
         return `saved to ${stateFolder.dir}/api.json`;
       },
     },

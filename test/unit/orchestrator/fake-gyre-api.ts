@@ -1,4 +1,5 @@
-import { GyreApi, type FleetBuilder } from '../../../src/orchestrator/api/gyre-api.js';
+import type { BuilderResponse as FleetBuilder } from '../../../src/api/responses.js';
+import { GyreClient } from '../../../src/client/gyre-client.js';
 
 /** A builder as `/api/v1/builders` lists it, with plausible values for what a test does not set. */
 export function fleetBuilder(values: Partial<FleetBuilder> & Pick<FleetBuilder, 'name'>): FleetBuilder {
@@ -23,11 +24,11 @@ export function fleetBuilder(values: Partial<FleetBuilder> & Pick<FleetBuilder, 
 
 /**
  * The services API without HTTP: each call to `builders()` answers the next fleet in `fleets`
- * (the last one repeats), as the fleet would look on successive polls. `builderNamed` is the real
- * one, so unknown names fail as they do against the server. Drains and revokes are recorded, in
+ * (the last one repeats), as the fleet would look on successive polls; `builderNamed` reads it, so
+ * unknown names fail as they do against the server. Drains and revokes are recorded, in
  * order with the polls, in `calls`.
  */
-export class FakeGyreApi extends GyreApi {
+export class FakeGyreApi extends GyreClient {
   readonly calls: string[] = [];
   private polls = 0;
 
@@ -43,14 +44,14 @@ export class FakeGyreApi extends GyreApi {
     return Promise.resolve([...fleet]);
   }
 
-  override drain(id: number, deadlineSeconds: number): Promise<FleetBuilder> {
+  override drainBuilder(id: number, deadlineSeconds: number): Promise<FleetBuilder> {
     this.calls.push(`drain ${id} ${deadlineSeconds}`);
     return Promise.resolve({ ...this.current(id), state: 'draining' });
   }
 
-  override revoke(id: number): Promise<FleetBuilder> {
+  override revokeBuilder(id: number): Promise<FleetBuilder & { requeued: number }> {
     this.calls.push(`revoke ${id}`);
-    return Promise.resolve({ ...this.current(id), state: 'revoked' });
+    return Promise.resolve({ ...this.current(id), state: 'revoked', requeued: 0 });
   }
 
   private current(id: number): FleetBuilder {

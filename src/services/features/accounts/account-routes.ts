@@ -4,6 +4,7 @@
  * transaction that makes it, and the same rules hold as in the console (the last administrator
  * account stays; nobody demotes or removes themselves).
  */
+import { accountResponse, itemsOf, signupSettingResponse, userResponse } from '../../../api/responses.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createAccountBody, idParams, setAdminBody, signupSettingBody } from '../../../api/requests.js';
 import { ConflictError } from '../../../shared/errors.js';
@@ -28,7 +29,14 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
 
   app.get(
     '/api/v1/accounts',
-    { ...adminOnly, schema: { tags, summary: 'Every account, oldest first, with how it signs in and its role' } },
+    {
+      ...adminOnly,
+      schema: {
+        tags,
+        summary: 'Every account, oldest first, with how it signs in and its role',
+        response: { 200: itemsOf(accountResponse) },
+      },
+    },
     async () => ({ items: await deps.users.list() }),
   );
 
@@ -40,6 +48,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
         tags,
         summary: 'Create a local account (whether sign-up is open or not)',
         body: createAccountBody,
+        response: { 201: userResponse },
       },
     },
     async (request, reply) =>
@@ -61,6 +70,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
         summary: 'Grant (true) or revoke (false) administrator rights',
         params: idParams,
         body: setAdminBody,
+        response: { 200: userResponse },
       },
     },
     async (request) => {
@@ -71,7 +81,15 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
 
   app.delete<{ Params: { id: number } }>(
     '/api/v1/accounts/:id',
-    { ...adminOnly, schema: { tags, summary: 'Remove an account with its sessions and API tokens', params: idParams } },
+    {
+      ...adminOnly,
+      schema: {
+        tags,
+        summary: 'Remove an account with its sessions and API tokens',
+        params: idParams,
+        response: { 200: userResponse },
+      },
+    },
     async (request) => {
       refuseSelf(request, 'remove');
       return deps.users.remove(request.params.id, tokenActorOf(request));
@@ -80,7 +98,10 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
 
   app.get(
     '/api/v1/settings/signup',
-    { ...adminOnly, schema: { tags, summary: 'Whether people may make their own accounts' } },
+    {
+      ...adminOnly,
+      schema: { tags, summary: 'Whether people may make their own accounts', response: { 200: signupSettingResponse } },
+    },
     async () => ({ signup: (await deps.runtimeSettings.signupOpen()) ? 'open' : 'closed' }),
   );
 
@@ -92,6 +113,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
         tags,
         summary: 'Open or close sign-up (closed: no sign-up, new GitHub users refused)',
         body: signupSettingBody,
+        response: { 200: signupSettingResponse },
       },
     },
     async (request) => {

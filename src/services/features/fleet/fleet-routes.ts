@@ -2,6 +2,13 @@
  * `/api/v1/builders`, the queue and the join secret: what the fleet is doing and why jobs wait
  * (any token), and the drain / cancel-drain / revoke / rotate actions (administrators' tokens).
  */
+import {
+  builderResponse,
+  itemsOf,
+  joinSecretResponse,
+  queueResponse,
+  revokedBuilderResponse,
+} from '../../../api/responses.js';
 import type { FastifyInstance } from 'fastify';
 import { drainBody, idParams, rotateJoinSecretBody } from '../../../api/requests.js';
 import type { JobStore } from '../../stores/jobs/job-store.js';
@@ -22,9 +29,15 @@ const tags = ['fleet'];
 const adminOnly = { preHandler: requireAdminToken };
 
 export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void {
-  app.get('/api/v1/builders', { schema: { tags, summary: 'Every builder with its state and slots' } }, async () => ({
-    items: await deps.builders.list(),
-  }));
+  app.get(
+    '/api/v1/builders',
+    {
+      schema: { tags, summary: 'Every builder with its state and slots', response: { 200: itemsOf(builderResponse) } },
+    },
+    async () => ({
+      items: await deps.builders.list(),
+    }),
+  );
 
   app.post<{ Params: { id: number }; Body: { deadlineSeconds?: number } }>(
     '/api/v1/builders/:id/drain',
@@ -35,6 +48,7 @@ export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void
         summary: 'Drain a builder: no new jobs; at the deadline its jobs are stopped and requeued',
         params: idParams,
         body: drainBody,
+        response: { 200: builderResponse },
       },
     },
     (request) =>
@@ -43,13 +57,21 @@ export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void
 
   app.delete<{ Params: { id: number } }>(
     '/api/v1/builders/:id/drain',
-    { ...adminOnly, schema: { tags, summary: 'Cancel a drain', params: idParams } },
+    { ...adminOnly, schema: { tags, summary: 'Cancel a drain', params: idParams, response: { 200: builderResponse } } },
     (request) => deps.builders.cancelDrain(request.params.id, tokenActorOf(request)),
   );
 
   app.post<{ Params: { id: number } }>(
     '/api/v1/builders/:id/revoke',
-    { ...adminOnly, schema: { tags, summary: "Revoke a builder's credential and requeue its jobs", params: idParams } },
+    {
+      ...adminOnly,
+      schema: {
+        tags,
+        summary: "Revoke a builder's credential and requeue its jobs",
+        params: idParams,
+        response: { 200: revokedBuilderResponse },
+      },
+    },
     async (request) => {
       const builder = await deps.builders.revoke(request.params.id, tokenActorOf(request));
       const requeued = await deps.jobs.requeue(
@@ -69,6 +91,7 @@ export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void
         tags,
         summary: 'Issue a new join secret (shown once); the old one works for the grace period',
         body: rotateJoinSecretBody,
+        response: { 201: joinSecretResponse },
       },
     },
     async (request, reply) =>
@@ -79,7 +102,13 @@ export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void
 
   app.get(
     '/api/v1/queue',
-    { schema: { tags, summary: 'Queued jobs, oldest first, each with the reason it waits' } },
+    {
+      schema: {
+        tags,
+        summary: 'Queued jobs, oldest first, each with the reason it waits',
+        response: { 200: queueResponse },
+      },
+    },
     async () => readQueue(deps.db, await deps.builders.list()),
   );
 }

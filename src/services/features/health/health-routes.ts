@@ -2,6 +2,7 @@
  * `GET /healthz`: 200 when the app can reach its database, 503 with the reason when it cannot.
  * Compose health checks, load balancers and `gyre status` read it.
  */
+import { healthResponse } from '../../../api/responses.js';
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../database/create-pool.js';
 import { ROUTINE } from '../../http/request-log.js';
@@ -16,7 +17,11 @@ export function registerHealthRoutes(app: FastifyInstance, db: Database, version
       '/healthz',
       {
         ...ROUTINE,
-        schema: { summary: 'Health: 200 when the database answers, 503 with the reason when not', security: [] },
+        schema: {
+          summary: 'Health: 200 when the database answers, 503 with the reason when not',
+          security: [],
+          response: { 200: healthResponse, 503: healthResponse },
+        },
       },
       async (_request, reply) => {
         const database = await checkDatabase(db, DATABASE_TIMEOUT_MS);

@@ -1,6 +1,15 @@
 /**
  * `/api/v1/.../pipelines`, workflows and jobs: list, get, trigger a pipeline on a branch, cancel and rerun.
  */
+import {
+  cancelResponse,
+  itemsOf,
+  jobDetailResponse,
+  jobSummaryResponse,
+  pageOf,
+  pipelineResponse,
+  workflowResponse,
+} from '../../../api/responses.js';
 import type { FastifyInstance } from 'fastify';
 import { idParams, pipelineListQuery, triggerBody } from '../../../api/requests.js';
 import { paginate } from '../../http/paginate.js';
@@ -33,6 +42,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
         summary: "List a project's pipelines, newest first, optionally of one branch",
         params: idParams,
         querystring: pipelineListQuery,
+        response: { 200: pageOf(pipelineResponse) },
       },
     },
     async (request) => {
@@ -51,6 +61,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
         summary: "Trigger a pipeline on a branch (default: the project's default branch)",
         params: idParams,
         body: triggerBody,
+        response: { 201: pipelineResponse },
       },
     },
     async (request, reply) =>
@@ -69,7 +80,9 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
 
   app.get<{ Params: { id: number } }>(
     '/api/v1/pipelines/:id',
-    { schema: { tags: ['pipelines'], summary: 'Get a pipeline', params: idParams } },
+    {
+      schema: { tags: ['pipelines'], summary: 'Get a pipeline', params: idParams, response: { 200: pipelineResponse } },
+    },
     (request) => deps.pipelines.get(request.params.id),
   );
   app.post<{ Params: { id: number } }>(
@@ -79,6 +92,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
         tags: ['pipelines'],
         summary: 'Cancel a pipeline: queued jobs end, running ones are signalled to stop',
         params: idParams,
+        response: { 200: cancelResponse },
       },
     },
     (request) => deps.pipelines.cancel(request.params.id),
@@ -90,6 +104,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
         tags: ['pipelines'],
         summary: 'Rerun a pipeline: a new pipeline for the same commit and ref, planned again from its config',
         params: idParams,
+        response: { 201: pipelineResponse },
       },
     },
     async (request, reply) =>
@@ -97,21 +112,42 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
   );
   app.get<{ Params: { id: number } }>(
     '/api/v1/pipelines/:id/workflows',
-    { schema: { tags: ['pipelines'], summary: "List a pipeline's workflows with their jobs", params: idParams } },
+    {
+      schema: {
+        tags: ['pipelines'],
+        summary: "List a pipeline's workflows with their jobs",
+        params: idParams,
+        response: { 200: itemsOf(workflowResponse) },
+      },
+    },
     async (request) => ({
       items: await deps.pipelines.workflows(request.params.id),
     }),
   );
   app.get<{ Params: { id: number } }>(
     '/api/v1/workflows/:id/jobs',
-    { schema: { tags: ['pipelines'], summary: "List a workflow's jobs", params: idParams } },
+    {
+      schema: {
+        tags: ['pipelines'],
+        summary: "List a workflow's jobs",
+        params: idParams,
+        response: { 200: itemsOf(jobSummaryResponse) },
+      },
+    },
     async (request) => ({
       items: await deps.pipelines.jobsOfWorkflow(request.params.id),
     }),
   );
   app.get<{ Params: { id: number } }>(
     '/api/v1/jobs/:id',
-    { schema: { tags: ['pipelines'], summary: 'Get a job with its resolved spec', params: idParams } },
+    {
+      schema: {
+        tags: ['pipelines'],
+        summary: 'Get a job with its resolved spec',
+        params: idParams,
+        response: { 200: jobDetailResponse },
+      },
+    },
     (request) => deps.jobs.detail(request.params.id),
   );
 }

@@ -3,6 +3,14 @@
  * variables. Route schemas validate input (answered with the one error shape) and document
  * the API.
  */
+import {
+  createdProjectResponse,
+  itemsOf,
+  pageOf,
+  projectResponse,
+  projectWithWebhookResponse,
+  variableResponse,
+} from '../../../api/responses.js';
 import type { FastifyInstance } from 'fastify';
 import {
   createProjectBody,
@@ -39,6 +47,7 @@ export function registerProjectRoutes(
         tags: ['projects'],
         summary: 'Create a project; the answer holds its webhook secret, shown this once',
         body: createProjectBody,
+        response: { 201: createdProjectResponse },
       },
     },
     async (request, reply) => {
@@ -52,7 +61,14 @@ export function registerProjectRoutes(
 
   app.get<{ Querystring: { limit: number; after?: number } }>(
     '/api/v1/projects',
-    { schema: { tags: ['projects'], summary: 'List projects', querystring: projectPageQuery } },
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'List projects',
+        querystring: projectPageQuery,
+        response: { 200: pageOf(projectResponse) },
+      },
+    },
     async (request) => {
       return paginate(request.query.limit, (limit) => projects.list({ ...request.query, limit }));
     },
@@ -60,7 +76,14 @@ export function registerProjectRoutes(
 
   app.get<{ Params: { id: number } }>(
     '/api/v1/projects/:id',
-    { schema: { tags: ['projects'], summary: 'Get a project', params: idParams } },
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'Get a project',
+        params: idParams,
+        response: { 200: projectWithWebhookResponse },
+      },
+    },
     async (request) => withWebhookUrl(await projects.get(request.params.id)),
   );
 
@@ -72,6 +95,7 @@ export function registerProjectRoutes(
         summary: 'Change a project',
         params: idParams,
         body: updateProjectBody,
+        response: { 200: projectResponse },
       },
     },
     (request) => projects.update(request.params.id, request.body),
@@ -93,6 +117,7 @@ export function registerProjectRoutes(
         tags: ['projects'],
         summary: 'List variable names and the last 4 characters of each value',
         params: idParams,
+        response: { 200: itemsOf(variableResponse) },
       },
     },
     async (request) => ({

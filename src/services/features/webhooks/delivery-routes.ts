@@ -3,6 +3,7 @@
  * delivery, which acts on it again as if it had just arrived (for example after fixing a
  * project's git access); the signature was checked when it first arrived.
  */
+import { deliveryResponse, pageOf } from '../../../api/responses.js';
 import type { FastifyInstance } from 'fastify';
 import { deliveryListQuery, idParams } from '../../../api/requests.js';
 import { ConflictError } from '../../../shared/errors.js';
@@ -18,6 +19,7 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: InboxDeps): v
         tags: ['deliveries'],
         summary: 'List webhook deliveries, newest first',
         querystring: deliveryListQuery,
+        response: { 200: pageOf(deliveryResponse) },
       },
     },
     async (request) => {
@@ -34,7 +36,14 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: InboxDeps): v
 
   app.get<{ Params: { id: number } }>(
     '/api/v1/deliveries/:id',
-    { schema: { tags: ['deliveries'], summary: 'Get a delivery and what Gyre made of it', params: idParams } },
+    {
+      schema: {
+        tags: ['deliveries'],
+        summary: 'Get a delivery and what Gyre made of it',
+        params: idParams,
+        response: { 200: deliveryResponse },
+      },
+    },
     (request) => deps.deliveries.get(request.params.id),
   );
 

@@ -1,0 +1,213 @@
+/**
+ * The public HTTP API's answers, as schemas. The services box serialises every documented answer
+ * through them (an answer that does not match is a bug, a 500, never a silent change of the
+ * contract), the OpenAPI document shows them, and the client (src/client) parses with them.
+ * Objects keep fields they do not name, so the server may add fields without breaking clients.
+ */
+import { z } from 'zod';
+import { builderFactsSchema, builderStateSchema, JOB_STATES } from '../protocol/index.js';
+
+const timestamp = z.string().describe('ISO 8601 time');
+
+/** Every error answer: `{ error: { code, message, details? } }`. */
+export const errorResponse = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(z.looseObject({ input: z.string(), message: z.string() })).optional(),
+  }),
+});
+export type ErrorResponse = z.infer<typeof errorResponse>;
+
+/** A page of a list: `nextCursor` is the id to pass on, `null` on the last page. */
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.number().int().nullable() });
+}
+
+/** A list that is not paged. */
+export function itemsOf<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item) });
+}
+
+// --- Projects ----------------------------------------------------------------------------------
+
+export const projectResponse = z.looseObject({
+  id: z.number().int(),
+  name: z.string(),
+  gitUrl: z.string(),
+  defaultBranch: z.string(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type ProjectResponse = z.infer<typeof projectResponse>;
+
+/** A project with the URL GitHub posts its webhooks to. */
+export const projectWithWebhookResponse = projectResponse.extend({ webhookUrl: z.string() });
+
+/** A new project: the webhook secret is in this answer only. */
+export const createdProjectResponse = projectWithWebhookResponse.extend({ webhookSecret: z.string() });
+export type CreatedProjectResponse = z.infer<typeof createdProjectResponse>;
+
+export const variableResponse = z.looseObject({
+  name: z.string(),
+  last4: z.string().describe('The last 4 characters of the value; empty for values shorter than 8'),
+  updatedAt: timestamp,
+});
+
+// --- Pipelines, workflows, jobs ----------------------------------------------------------------
+
+export const pipelineStateSchema = z.enum(['pending', 'created', 'error', 'skipped']);
+
+export const pipelineResponse = z.looseObject({
+  id: z.number().int(),
+  projectId: z.number().int(),
+  number: z.number().int(),
+  trigger: z.enum(['push', 'pull_request', 'api']),
+  ref: z.string(),
+  branch: z.string().nullable(),
+  tag: z.string().nullable(),
+  sha: z.string(),
+  state: pipelineStateSchema,
+  error: z
+    .looseObject({
+      kind: z.enum(['config', 'fetch', 'internal']),
+      message: z.string(),
+      errors: z
+        .array(
+          z.looseObject({ line: z.number().int(), column: z.number().int(), path: z.string(), message: z.string() }),
+        )
+        .optional(),
+    })
+    .nullable()
+    .describe('Why the pipeline is in state `error`; config errors list each problem with its line and column'),
+  detail: z.record(z.string(), z.unknown()),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type PipelineResponse = z.infer<typeof pipelineResponse>;
+
+export const jobStateSchema = z.enum(JOB_STATES);
+
+export const jobSummaryResponse = z.looseObject({
+  id: z.number().int(),
+  workflowId: z.number().int(),
+  name: z.string(),
+  requires: z.array(z.string()),
+  state: jobStateSchema,
+  attempt: z.number().int(),
+});
+export type JobSummaryResponse = z.infer<typeof jobSummaryResponse>;
+
+export const workflowResponse = z.looseObject({
+  id: z.number().int(),
+  pipelineId: z.number().int(),
+  name: z.string(),
+  state: z.string(),
+  jobs: z.array(jobSummaryResponse),
+});
+export type WorkflowResponse = z.infer<typeof workflowResponse>;
+
+export const stepDetailResponse = z.looseObject({
+  index: z.number().int(),
+  name: z.string(),
+  user: z.boolean(),
+  status: z.string(),
+  exitCode: z.number().int().nullable(),
+  startedAt: timestamp.nullable(),
+  finishedAt: timestamp.nullable(),
+  durationMs: z.number().nullable(),
+});
+
+export const attemptDetailResponse = z.looseObject({
+  attempt: z.number().int(),
+  builder: z.string().nullable(),
+  outcome: z.string().nullable().describe('How the attempt ended; null while it runs'),
+  message: z.string().nullable(),
+  leasedAt: timestamp,
+  finishedAt: timestamp.nullable(),
+  steps: z.array(stepDetailResponse),
+});
+
+export const jobDetailResponse = jobSummaryResponse.extend({
+  spec: z.unknown(),
+  message: z.string().nullable(),
+  startedAt: timestamp.nullable(),
+  finishedAt: timestamp.nullable(),
+  attempts: z.array(attemptDetailResponse),
+});
+export type JobDetailResponse = z.infer<typeof jobDetailResponse>;
+
+export const cancelResponse = z.object({
+  canceled: z.number().int().describe('Jobs that ended as `canceled` at once'),
+  signalled: z.number().int().describe('Leased or running jobs told to stop'),
+});
+
+// --- Webhook deliveries ------------------------------------------------------------------------
+
+export const deliveryResponse = z.looseObject({
+  id: z.number().int(),
+  deliveryId: z.string(),
+  event: z.string(),
+  projectId: z.number().int().nullable(),
+  outcome: z.enum(['received', 'ping', 'pipeline', 'skipped', 'ignored', 'invalid']),
+  outcomeDetail: z.string().nullable(),
+  statusCode: z.number().int().nullable(),
+  pipelineId: z.number().int().nullable(),
+  receivedAt: timestamp,
+});
+
+// --- Fleet -------------------------------------------------------------------------------------
+
+export const builderResponse = builderFactsSchema
+  .extend({
+    id: z.number().int(),
+    slotsUsed: z.number().int().describe('Jobs leased to or running on it'),
+    state: builderStateSchema,
+    drainDeadline: timestamp.nullable(),
+    registeredAt: timestamp,
+    lastSeenAt: timestamp,
+  })
+  .loose();
+export type BuilderResponse = z.infer<typeof builderResponse>;
+
+export const revokedBuilderResponse = builderResponse.extend({ requeued: z.number().int() });
+
+export const queueResponse = z.object({
+  depth: z.number().int(),
+  oldestQueuedAt: timestamp.nullable(),
+  items: z.array(
+    z.looseObject({ jobId: z.number().int(), name: z.string(), queuedAt: timestamp, waitingBecause: z.string() }),
+  ),
+});
+export type QueueResponse = z.infer<typeof queueResponse>;
+
+export const joinSecretResponse = z.object({ joinSecret: z.string().describe('Shown this once') });
+
+// --- Accounts ----------------------------------------------------------------------------------
+
+export const accountResponse = z.looseObject({
+  id: z.number().int(),
+  login: z.string(),
+  isAdmin: z.boolean(),
+  githubId: z.number().int().nullable(),
+  hasPassword: z.boolean(),
+  createdAt: timestamp,
+});
+
+export const userResponse = z.looseObject({
+  id: z.number().int(),
+  login: z.string(),
+  isAdmin: z.boolean(),
+  githubId: z.number().int().nullable(),
+});
+
+export const signupSettingResponse = z.object({ signup: z.enum(['open', 'closed']) });
+
+// --- Health ------------------------------------------------------------------------------------
+
+export const healthResponse = z.looseObject({
+  status: z.enum(['ok', 'unavailable']),
+  version: z.string(),
+  database: z.looseObject({ state: z.enum(['up', 'down']) }),
+});
+export type HealthResponse = z.infer<typeof healthResponse>;
