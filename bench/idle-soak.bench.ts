@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { packageRoot } from '../src/shared/package-files.js';
 import { BUILDER_API_PREFIX } from '../src/protocol/index.js';
-import { CountingProxy } from '../test/support/counting-proxy.js';
+import { RecordingProxy } from '../test/support/recording-proxy.js';
 import { freePort } from '../test/support/free-port.js';
 import { round } from './stats.js';
 
@@ -85,7 +85,7 @@ function logSize(path: string): number {
 
 async function soak(): Promise<object> {
   const work = mkdtempSync(join(tmpdir(), 'gyre-soak-'));
-  let proxy: CountingProxy | undefined;
+  let proxy: RecordingProxy | undefined;
   try {
     const [httpPort, adminPort] = [await freePort(), await freePort()];
     await gyre(work, ['init']);
@@ -95,7 +95,7 @@ async function soak(): Promise<object> {
       `GYRE_BIND_ADDRESS=127.0.0.1\nGYRE_HTTP_PORT=${httpPort}\nGYRE_ADMIN_PORT=${adminPort}\n${ca ? `GYRE_EXTRA_CA_CERTS_FILE=${ca}\n` : ''}`,
     );
     await gyre(work, ['up']);
-    proxy = await CountingProxy.start(`http://127.0.0.1:${httpPort}`);
+    proxy = await RecordingProxy.start(`http://127.0.0.1:${httpPort}`);
     await gyre(work, [
       'builder',
       'join',

@@ -4,7 +4,7 @@ import type { Agent } from '../../src/builder/agent/agent.js';
 import { BUILDER_API_PREFIX, MAX_LEASE_WAIT_S } from '../../src/protocol/index.js';
 import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
 import { startAgent } from '../support/agent-under-test.js';
-import { CountingProxy } from '../support/counting-proxy.js';
+import { RecordingProxy } from '../support/recording-proxy.js';
 import { statementsDuring } from '../support/postgres.js';
 import { seedWorkflow } from '../support/seed-jobs.js';
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
@@ -76,7 +76,7 @@ describe('an idle lease long-poll', () => {
   }, 30_000);
 
   it('costs one idle agent at most 60 / waitSeconds + 2 lease calls, and the idle app at most 60 SQL statements, a minute', async () => {
-    const proxy = await CountingProxy.start(gyre.base);
+    const proxy = await RecordingProxy.start(gyre.base);
     let agent: Agent | undefined;
     try {
       agent = await startAgent(proxy.url, 'idle-agent');

@@ -1,0 +1,169 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import Docker from 'dockerode';
+import { SERVICES_PROJECT_NAME } from '../../src/render/index.js';
+import { packageRoot } from '../../src/shared/package-files.js';
+import { freePort } from '../support/free-port.js';
+
+// GIVEN the services stack brought up by `gyre up` on this machine's Docker Engine, from a folder
+// of its own (`.env` and `.gyre` live there) with free ports on the loopback address.
+//
+// The Compose project name (gyre-services) is fixed, so this file must not run while another one
+// uses it (orchestrator-multihost.test.ts): jest runs integration files one at a time here (one
+// worker on a 2-core machine). The stack is refused up front if one is already there, rather
+// than taken over or taken down.
+const docker = new Docker();
+const projectLabel = `com.docker.compose.project=${SERVICES_PROJECT_NAME}`;
+let work: string;
+let httpPort: number;
+
+interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * The CA bundle image builds trust, chosen as scripts/test chooses it. Without it, run on a
+ * machine behind a TLS-inspecting proxy, `gyre up` would see other image inputs than the suite's
+ * and rebuild the shared gyre/* images without the bundle.
+ */
+function extraCaCertsFile(): Record<string, string> {
+  if (process.env['GYRE_EXTRA_CA_CERTS_FILE']) return {};
+  for (const ca of [process.env['NODE_EXTRA_CA_CERTS'], '/etc/ssl/certs/ca-certificates.crt'])
+    if (ca && (statSync(ca, { throwIfNoEntry: false })?.size ?? 0) > 0) return { GYRE_EXTRA_CA_CERTS_FILE: ca };
+  return {};
+}
+
+/** The built CLI, as an operator runs it, in the test's folder; stdin is not a terminal. */
+function gyre(args: readonly string[], timeoutMs = 600_000): CliRun {
+  const result = spawnSync(process.execPath, [join(packageRoot, 'dist/cli.js'), ...args], {
+    cwd: work,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, CI: 'true', ...extraCaCertsFile() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The API with the address and token `gyre up` saved in .gyre/api.json. */
+function api(path: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
+  const { url, token } = JSON.parse(readFileSync(join(work, '.gyre/api.json'), 'utf8')) as {
+    url: string;
+    token: string;
+  };
+  return fetch(`${url}${path}`, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(init.body !== undefined && { 'content-type': 'application/json' }),
+    },
+    ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
+  });
+}
+
+/** The services stack's containers (any state) and volumes on this engine. */
+async function stackObjects(): Promise<{ containers: string[]; volumes: string[] }> {
+  const filters = JSON.stringify({ label: [projectLabel] });
+  const [containers, volumes] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listVolumes({ filters }),
+  ]);
+  return {
+    containers: containers.map((c) => c.Labels['com.docker.compose.service']!).sort(),
+    volumes: (volumes.Volumes ?? []).map((v) => v.Name).sort(),
+  };
+}
+
+function up(): CliRun {
+  const run = gyre(['up']);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  return run;
+}
+
+async function projectNames(): Promise<string[]> {
+  const listed = await api('/api/v1/projects');
+  expect(listed.status).toBe(200);
+  return ((await listed.json()) as { items: { name: string }[] }).items.map((p) => p.name);
+}
+
+beforeAll(async () => {
+  expect(await stackObjects()).toEqual({ containers: [], volumes: [] });
+  work = mkdtempSync(join(tmpdir(), 'gyre-down-'));
+  httpPort = await freePort();
+  expect(gyre(['init', '--env', '.env']).code).toBe(0);
+  writeFileSync(
+    join(work, '.env'),
+    `\nGYRE_BIND_ADDRESS=127.0.0.1\nGYRE_HTTP_PORT=${httpPort}\nGYRE_ADMIN_PORT=${await freePort()}\n`,
+    { flag: 'a' },
+  );
+}, 120_000);
+
+afterAll(async () => {
+  // The last test took the stack and its data down already; this is the safety net when one failed.
+  if (work === undefined) return;
+  const left = await stackObjects();
+  if (left.containers.length + left.volumes.length > 0) gyre(['down', '--volumes', '--yes'], 300_000);
+  rmSync(work, { recursive: true, force: true });
+}, 600_000);
+
+describe('gyre down', () => {
+  let projectId: number;
+
+  it('without --volumes keeps the data: a project made before it is there after `gyre up` again', async () => {
+    up();
+    const created = await api('/api/v1/projects', {
+      body: { name: 'acme/kept', gitUrl: 'https://git.example.com/acme/kept.git' },
+    });
+    expect(created.status).toBe(201);
+    projectId = ((await created.json()) as { id: number }).id;
+    const volumes = (await stackObjects()).volumes;
+    expect(volumes.length).toBeGreaterThan(0);
+
+    const down = gyre(['down'], 300_000);
+    expect(down.stderr).toBe('');
+    expect(down.code).toBe(0);
+    expect(down.stdout).toContain('The services stack is down on');
+    expect(down.stdout).toContain('their data volumes are kept');
+    expect(await stackObjects()).toEqual({ containers: [], volumes });
+
+    // The saved token still works: the database it lives in was kept.
+    expect(up().stdout).toContain('reusing the token in');
+    const project = await api(`/api/v1/projects/${projectId}`);
+    expect(project.status).toBe(200);
+    expect(await project.json()).toMatchObject({ id: projectId, name: 'acme/kept' });
+    expect(await projectNames()).toEqual(['acme/kept']);
+  }, 900_000);
+
+  it('--volumes asks for confirmation: without a terminal and without --yes it changes nothing', async () => {
+    const before = await stackObjects();
+    expect(before.containers).toEqual(['app', 'db']);
+    const refused = gyre(['down', '--volumes'], 120_000);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('add --yes to confirm');
+    expect(await stackObjects()).toEqual(before);
+    expect(await projectNames()).toEqual(['acme/kept']);
+  }, 300_000);
+
+  it('--volumes --yes deletes the data: after `gyre up` again the project is gone', async () => {
+    const down = gyre(['down', '--volumes', '--yes'], 300_000);
+    expect(down.stderr).toBe('');
+    expect(down.code).toBe(0);
+    expect(down.stdout).toContain('their data volumes are deleted');
+    expect(await stackObjects()).toEqual({ containers: [], volumes: [] });
+
+    // A fresh database: the saved token is unknown there, so `gyre up` makes a new one.
+    expect(up().stdout).toContain('saved to');
+    expect(await projectNames()).toEqual([]);
+    expect((await api(`/api/v1/projects/${projectId}`)).status).toBe(404);
+
+    const last = gyre(['down', '--volumes', '--yes'], 300_000);
+    expect(last.code).toBe(0);
+    expect(await stackObjects()).toEqual({ containers: [], volumes: [] });
+  }, 900_000);
+});
