@@ -22,7 +22,6 @@ import {
 import { DockerJobBackend } from '../docker/index.js';
 import { builderObjectLabels, LABELS } from '../shared/labels.js';
 import { APP_CLI } from '../orchestrator/services/services-up.js';
-import { APP_CONTAINER_PORTS } from '../render/index.js';
 import { AdminConsole, type GitHubSettings } from './admin-console.js';
 import { ApiClient, type ApiInit } from './api-client.js';
 import { writeEnvironmentStacks, type BuilderSize, type StackOnDisk } from './environment-stacks.js';
@@ -39,10 +38,14 @@ const DEFAULT_STARTUP_TIMEOUT_MS = 300_000;
 const BUILD_IMAGES_HINT =
   "build Gyre's images on this Docker host first: run `gyre images build --offline` (or `npx gyre images build --offline`)";
 const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/;
-/** Ready: the app answers /healthz on its admin port, which it does once its database answers. */
+/**
+ * Ready: the app listens, which it does once its database answers and its schema is current. Its
+ * log says so, not an HTTP probe: testcontainers would probe from the address it guesses for the
+ * host (inside a container, the bridge's gateway), but the environment publishes on 127.0.0.1 only.
+ */
 const SERVICES_READY = {
   'db-1': Wait.forLogMessage(/database system is ready to accept connections/),
-  'app-1': Wait.forHttp('/healthz', APP_CONTAINER_PORTS.admin),
+  'app-1': Wait.forLogMessage(/"msg":"gyre serve is listening"/),
 };
 /** Ready: the agent registered with the services box (waitForBuilders then sees it active). */
 const BUILDER_READY = { 'agent-1': Wait.forLogMessage(/"msg":"registered"/) };
