@@ -1,6 +1,8 @@
 /**
  * `gyre up`, `gyre down` and `gyre status`: the services stack on a Docker host.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { describeDockerHost } from '../../docker/index.js';
@@ -90,6 +92,15 @@ Next: \`gyre status\`, or \`gyre builder join --host <docker-host>\` to add buil
     .action(async (options: StackOptions & { volumes?: boolean; yes?: boolean }) => {
       const output = createOutput(options.json === true);
       const stateFolder = stateFolderOf(options);
+      const services = join(stateFolder.dir, 'services.yml');
+      if (!existsSync(services))
+        throw new InvalidInputError('gyre down', [
+          {
+            input: '--dir',
+            message: `no services stack was brought up from ${stateFolder.dir}: ${services} does not exist`,
+            hint: 'run `gyre down` in the folder where you ran `gyre up`, or pass its state folder with --dir',
+          },
+        ]);
       const target = await connectHost(options.host, tlsOf(options));
       if (options.volumes && !options.yes) await confirmDataLoss(describeDockerHost(target.host), output);
       // Builders joined on the same host (the evaluation install's `local`) go down with the services.

@@ -64,6 +64,15 @@ describe('the gyre binary', () => {
     });
   });
 
+  it('refuses `gyre down` in a folder that brought no stack up (exit 2), before it touches Docker', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'gyre-down-'));
+    const run = gyre('down', '--dir', join(empty, '.gyre'));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`no services stack was brought up from ${join(empty, '.gyre')}`);
+    expect(run.stderr).toContain('run `gyre down` in the folder where you ran `gyre up`');
+    rmSync(empty, { recursive: true, force: true });
+  });
+
   it('exits 2 from `gyre settings check` and prints every problem of a bad file', () => {
     const run = gyre('settings', 'check', '--env', join(FIXTURES, 'bad-five-problems.env'));
     expect(run.code).toBe(2);
