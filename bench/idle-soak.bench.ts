@@ -20,7 +20,7 @@ import Docker from 'dockerode';
 import { packageRoot } from '../src/shared/package-files.js';
 import { BUILDER_API_PREFIX } from '../src/protocol/index.js';
 import { RecordingProxy } from '../test/support/recording-proxy.js';
-import { freePort } from '../test/support/free-port.js';
+import { freePort } from '../src/testing/free-port.js';
 import { round } from './stats.js';
 
 const MINUTES = Number(process.env['BENCH_IDLE_MINUTES'] ?? 10);

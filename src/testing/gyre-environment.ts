@@ -323,11 +323,12 @@ export class StartedGyreEnvironment implements AsyncDisposable {
         `project ${project.id} was not made by createProject() of this environment`,
         "push only to projects that this environment's createProject() returned",
       );
-    return this.git.push(known.repo, files, {
+    const pushed = await this.git.push(known.repo, files, {
       branch: options.branch ?? known.defaultBranch,
       base: known.defaultBranch,
       message: options.message ?? 'Update from test',
     });
+    return pushed.sha;
   }
 
   /** Triggers a pipeline on the branch's head, as the API's "run pipeline" does. @default the project's default branch */

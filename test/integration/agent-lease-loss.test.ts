@@ -12,6 +12,7 @@ import { startGitServer, type GitServer } from '../support/git-server.js';
 import { jobDetail, jobLog, pushAndTrigger, waitForJobs } from '../support/pipeline-runs.js';
 import { RecordingProxy } from '../support/recording-proxy.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
+import { until } from '../support/until.js';
 
 // GIVEN the real services app on a real PostgreSQL (reaping every second), a real git server, and
 // `gyre agent` running jobs in containers on this machine's Docker Engine.
@@ -24,7 +25,7 @@ beforeAll(async () => {
   [gyre, git] = await Promise.all([startServicesUnderTest({ reapIntervalMs: 1_000 }), startGitServer()]);
   db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
   await git.createRepo('app');
-  const gitUrl = `git://${git.container.getIpAddress('bridge')}:9418/app.git`;
+  const gitUrl = git.url('app');
   const created = (await (await gyre.api('/api/v1/projects', { body: { name: 'acme/lease', gitUrl } })).json()) as {
     id: number;
   };
@@ -45,20 +46,6 @@ async function objectsOfJob(jobId: number): Promise<{ containers: number; networ
     docker.listVolumes({ filters }),
   ]);
   return { containers: containers.length, networks: networks.length, volumes: volumes.Volumes?.length ?? 0 };
-}
-
-/** Polls until `check` gives something truthy. */
-async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  for (const started = Date.now(); Date.now() - started < timeoutMs;) {
-    const value = await check();
-    if (value) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 describe('a 409 on a job write', () => {
@@ -110,7 +97,7 @@ workflows:
         );
         const [running] = await waitForJobs(gyre, pipeline, (jobs) => jobs[0]?.state === 'running', 120_000);
         const jobId = running!.id;
-        await waitFor('the first line of the job', async () => (await jobLog(gyre, jobId)).includes('job-started'));
+        await until('the first line of the job', async () => (await jobLog(gyre, jobId)).includes('job-started'));
         expect((await objectsOfJob(jobId)).containers).toBeGreaterThan(0);
 
         // WHEN the services box gives the job another lease, so the agent's one is stale
@@ -122,14 +109,14 @@ workflows:
         expect(rowCount).toBe(1);
 
         const jobPath = `${BUILDER_API_PREFIX}/jobs/${jobId}/`;
-        const first409 = await waitFor('the first 409', () =>
+        const first409 = await until('the first 409', () =>
           proxy.calls().find((c) => c.path.startsWith(jobPath) && c.status === 409),
         );
         expect(first409).toEqual({ method, path: `${jobPath}${write}`, status: 409 });
-        await waitFor('the job containers to be removed', async () => (await objectsOfJob(jobId)).containers === 0);
+        await until('the job containers to be removed', async () => (await objectsOfJob(jobId)).containers === 0);
         const removedAfterMs = Date.now() - staleAt;
         expect(removedAfterMs).toBeLessThan(30_000);
-        await waitFor('the agent to end the session', () => !agent.status().runningJobs.includes(jobId));
+        await until('the agent to end the session', () => !agent.status().runningJobs.includes(jobId));
         expect(await objectsOfJob(jobId)).toEqual({ containers: 0, networks: 0, volumes: 0 });
         // Nothing after the refusal succeeded, and the attempt was never completed.
         const jobCalls = proxy.calls().filter((c) => c.path.startsWith(jobPath));
@@ -175,7 +162,7 @@ workflows:
 `,
     );
     const [running] = await waitForJobs(gyre, pipeline, (jobs) => jobs[0]?.state === 'running', 120_000);
-    await waitFor('the first attempt to start', async () =>
+    await until('the first attempt to start', async () =>
       (await jobLog(gyre, running!.id)).includes('attempt 1 started'),
     );
 

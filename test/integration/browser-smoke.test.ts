@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, newPage, saveScreenshot, type ViewportName } from '../support/browser.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../src/testing/free-port.js';
 
 // Proves the browser set-up end to end: Debian's chromium starts under playwright-core, runs a
 // page's script, takes clicks and writes screenshots. If this fails, the other browser tests will.

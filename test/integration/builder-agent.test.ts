@@ -8,6 +8,7 @@ import { runGyreAsync } from '../support/cli.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { byName, jobDetail, jobLog, pushAndTrigger, waitForJobs } from '../support/pipeline-runs.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
+import { until } from '../support/until.js';
 
 // GIVEN the real services app on a real PostgreSQL, a real git server, and `gyre agent` running
 // jobs in containers on this machine's Docker Engine with locally built images only.
@@ -19,7 +20,7 @@ beforeAll(async () => {
   [gyre, git] = await Promise.all([startServicesUnderTest({ reapIntervalMs: 500 }), startGitServer()]);
   await git.createRepo('app');
   // The job containers reach the git server at its bridge address, as the services app does.
-  const gitUrl = `git://${git.container.getIpAddress('bridge')}:9418/app.git`;
+  const gitUrl = git.url('app');
   const created = (await (await gyre.api('/api/v1/projects', { body: { name: 'acme/app', gitUrl } })).json()) as {
     id: number;
   };
@@ -66,7 +67,13 @@ jobs:
           command: |
             for i in $(seq 1 120); do pg_isready -q -h db -U postgres && break; sleep 0.5; done
             PGPASSWORD=pw psql -h db -U postgres -tAc "select 40 + 2"
-      - run: cat greeting.txt && echo "job=$CIRCLE_JOB branch=$CIRCLE_BRANCH" && [ "$PROJECT_TOKEN" = s3cret ] && echo project-variable-ok
+      - run: cat greeting.txt && echo "job=$CIRCLE_JOB branch=$CIRCLE_BRANCH" && [ "$PROJECT_TOKEN" = "s3""cret" ] && echo project-variable-ok
+      - run:
+          name: show where the variable is
+          command: |
+            echo "step variables: $(env | cut -d= -f1 | sort | tr '\\n' ' ')"
+            echo "step command line: $(tr '\\0' ' ' < /proc/$$/cmdline)"
+            echo "container environment: $(tr '\\0' ' ' < /proc/1/environ)"
   deploy:
     docker: [{ image: debian:bookworm-slim }]
     steps: [{ run: echo "deploying $CIRCLE_SHA1" }]
@@ -87,6 +94,14 @@ workflows:
     expect(log).toContain('hello from the repository');
     expect(log).toContain('job=test branch=main');
     expect(log).toContain('project-variable-ok');
+    // The value is nowhere in the config (split as "s3""cret" above), and the job prints the names
+    // of its step's variables, its own command line and the container's environment: the value
+    // shows up in the log only if the agent mishandles it, say by writing variables into the step's
+    // script or the container's environment (readable with `docker inspect` on the builder), or
+    // by logging them itself.
+    expect(log).toMatch(/^step variables: .*\bPROJECT_TOKEN\b/m);
+    expect(log).toMatch(/^step command line: .* -c echo "step variables: /m);
+    expect(log).toMatch(/^container environment: .*\bPATH=/m);
     expect(log).not.toContain('s3cret');
     const detail = await jobDetail(gyre, test.id);
     expect(detail.attempts).toHaveLength(1);
@@ -95,6 +110,7 @@ workflows:
       ['Checkout code', 'finished', 0],
       ['query db by name', 'finished', 0],
       [expect.stringContaining('cat greeting.txt'), 'finished', 0],
+      ['show where the variable is', 'finished', 0],
     ]);
     expect(await jobLog(gyre, byName(jobs, 'deploy').id)).toMatch(/deploying [0-9a-f]{40}/);
     expect(await leftoversOf('agent-main')).toEqual({ containers: 0, networks: 0, volumes: 0 });
@@ -150,7 +166,9 @@ workflows:
 `);
     await waitForJobs(gyre, pipeline, (jobs) => jobs.some((j) => j.name === 'long' && j.state === 'running'), 120_000);
     const longId = byName(await waitForJobs(gyre, pipeline, () => true), 'long').id;
-    await waitFor(async () => (await jobLog(gyre, longId)).includes('long-started'));
+    await until('job long to print long-started', async () => (await jobLog(gyre, longId)).includes('long-started'), {
+      intervalMs: 200,
+    });
     expect((await gyre.api(`/api/v1/pipelines/${pipeline}/cancel`, { method: 'POST' })).status).toBe(200);
     const jobs = await waitForJobs(gyre, pipeline);
     expect(byName(jobs, 'background').state).toBe('success');
@@ -174,13 +192,17 @@ jobs:
 workflows:
   main: { jobs: [escape] }
 `);
-    const view = await waitFor(async () => {
-      const p = (await (await gyre.api(`/api/v1/pipelines/${pipeline}`)).json()) as {
-        state: string;
-        error: { errors: { line: number; message: string }[] } | null;
-      };
-      return p.state === 'pending' ? undefined : p;
-    });
+    const view = await until(
+      `pipeline ${pipeline} to leave pending`,
+      async () => {
+        const p = (await (await gyre.api(`/api/v1/pipelines/${pipeline}`)).json()) as {
+          state: string;
+          error: { errors: { line: number; message: string }[] } | null;
+        };
+        return p.state === 'pending' ? undefined : p;
+      },
+      { intervalMs: 200 },
+    );
     expect(view.state).toBe('error');
     const messages = view.error!.errors.map((e) => `${e.line}: ${e.message}`);
     expect(messages).toEqual(
@@ -229,7 +251,9 @@ workflows:
 describe('draining on the box and stopping at once', () => {
   it('`gyre agent drain` on the box drains an idle agent: exit 0 for both, state drained', async () => {
     const agent = await spawnAgent(gyre.base, 'agent-local-drain', mkdtempSync(join(tmpdir(), 'gyre-agent-')));
-    await waitFor(() => agent.output().includes('local API listening'));
+    await until('the agent to open its local API', () => agent.output().includes('local API listening'), {
+      intervalMs: 200,
+    });
     const drain = await runGyreAsync(['agent', 'drain', '--api-port', String(agent.apiPort)]);
     expect(drain.stderr).toBe('');
     expect(drain.status).toBe(0);
@@ -254,9 +278,13 @@ workflows:
   main: { jobs: [long] }
 `);
     const [long] = await waitForJobs(gyre, pipeline, (jobs) => jobs[0]?.state === 'running', 120_000);
-    await waitFor(async () => (await jobLog(gyre, long!.id)).includes('started'));
+    await until('the job to print started', async () => (await jobLog(gyre, long!.id)).includes('started'), {
+      intervalMs: 200,
+    });
     agent.child.kill('SIGTERM');
-    await waitFor(() => agent.output().includes('draining: no new jobs'));
+    await until('the agent to start draining', () => agent.output().includes('draining: no new jobs'), {
+      intervalMs: 200,
+    });
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(143);
     const detail = await jobDetail(gyre, long!.id);
@@ -276,7 +304,9 @@ describe('revocation', () => {
   it('a revoked builder exits 0 and, restarted with its identity, refuses to start: no restart loop', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'gyre-agent-'));
     const agent = await spawnAgent(gyre.base, 'agent-revoked', stateDir);
-    await waitFor(() => agent.output().includes('local API listening'));
+    await until('the agent to open its local API', () => agent.output().includes('local API listening'), {
+      intervalMs: 200,
+    });
     const builders = (await (await gyre.api('/api/v1/builders')).json()) as { items: { id: number; name: string }[] };
     const id = builders.items.find((b) => b.name === 'agent-revoked')!.id;
     expect((await gyre.api(`/api/v1/builders/${id}/revoke`, { method: 'POST' })).status).toBe(200);
@@ -301,10 +331,15 @@ workflows:
   main: { jobs: [slow] }
 `);
     const [slow] = await waitForJobs(gyre, pipeline, (jobs) => jobs[0]?.state === 'running', 120_000);
-    await waitFor(async () => (await jobLog(gyre, slow!.id)).includes('attempt-output'));
+    await until(
+      'the job to print attempt-output',
+      async () => (await jobLog(gyre, slow!.id)).includes('attempt-output'),
+      { intervalMs: 200 },
+    );
     first.child.kill('SIGKILL');
     await first.exited;
-    expect((await leftoversOf('agent-crash')).containers).toBeGreaterThan(0);
+    // The crash left the job's primary container, network and workspace volume behind.
+    expect(await leftoversOf('agent-crash')).toEqual({ containers: 1, networks: 1, volumes: 1 });
 
     const second = await startAgent(gyre.base, 'agent-second');
     const [done] = await waitForJobs(gyre, pipeline, undefined, 150_000);
@@ -320,7 +355,9 @@ workflows:
     );
 
     const restarted = await spawnAgent(gyre.base, 'agent-crash', stateDir);
-    await waitFor(() => restarted.output().includes('local API listening'));
+    await until('the restarted agent to open its local API', () => restarted.output().includes('local API listening'), {
+      intervalMs: 200,
+    });
     expect(await leftoversOf('agent-crash')).toEqual({ containers: 0, networks: 0, volumes: 0 });
     const builders = (await (await gyre.api('/api/v1/builders')).json()) as { items: { name: string }[] };
     expect(builders.items.filter((b) => b.name === 'agent-crash')).toHaveLength(1);
@@ -330,16 +367,3 @@ workflows:
     expect((await second.done).code).toBe(0);
   }, 240_000);
 });
-
-/** Polls until `check` gives something truthy. */
-async function waitFor<T>(
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  for (const started = Date.now(); Date.now() - started < timeoutMs;) {
-    const value = await check();
-    if (value) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}

@@ -4,6 +4,7 @@ import { createDatabasePool, type Database } from '../../src/services/database/c
 import { seedWorkflow } from '../support/seed-jobs.js';
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
 import { SimulatedBuilder } from '../support/simulated-builder.js';
+import { until } from '../support/until.js';
 
 // GIVEN the services app on a real PostgreSQL, reaping every second, and builders that are real
 // HTTP clients of the protocol.
@@ -101,11 +102,14 @@ describe('the builder protocol', () => {
     const [lease] = (await silent.lease(1)).leases;
     expect(lease?.context.workflowName).toBe('w');
     expect((await silent.ack(lease!)).status).toBe(204);
-    const started = Date.now();
-    while ((await jobState(lease!.jobId)).state !== 'queued') {
-      expect(Date.now() - started).toBeLessThan(75_000);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    await until(
+      'the job of the silent builder to be requeued',
+      async () => (await jobState(lease!.jobId)).state === 'queued',
+      {
+        timeoutMs: 75_000,
+        intervalMs: 500,
+      },
+    );
     const rescuer = await join();
     const [second] = (await rescuer.lease(1)).leases;
     expect(second).toMatchObject({ jobId: lease!.jobId, attempt: lease!.attempt + 1 });

@@ -8,6 +8,7 @@ import { startFlakyGitHub, type FlakyGitHub } from '../support/github-double-fau
 import { deliverWebhook, pushPayloadFor } from '../support/github-examples.js';
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
 import { SimulatedBuilder } from '../support/simulated-builder.js';
+import { until } from '../support/until.js';
 import { WebClient } from '../support/web-client.js';
 
 // GIVEN the real services app on a real PostgreSQL, a project whose repository lives on a real git
@@ -104,19 +105,6 @@ async function pushAndDeliver(config: string): Promise<{ pipelineId: number; sha
   return { pipelineId: ((await response.json()) as { pipeline: { id: number } }).pipeline.id, sha };
 }
 
-async function until<T>(
-  what: string,
-  read: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 60_000,
-): Promise<T> {
-  for (const started = Date.now(); Date.now() - started < timeoutMs;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 interface WorkflowsView {
   items: { state: string; jobs: { name: string; state: string }[] }[];
 }
@@ -140,7 +128,7 @@ async function runPipeline(
         await builder.run(lease, lease.context.sha === sha ? outcomeOf(lease.context.jobName) : 'success');
       return undefined;
     },
-    120_000,
+    { timeoutMs: 120_000 },
   );
 }
 
@@ -238,7 +226,7 @@ describe('GitHub commit statuses', () => {
     flaky.failNext(3);
     const { pipelineId, sha } = await pushAndDeliver(oneJob);
     await runPipeline(pipelineId, sha);
-    await until('both statuses', () => statusesOf(sha)[1], 90_000);
+    await until('both statuses', () => statusesOf(sha)[1], { timeoutMs: 90_000 });
     expect(flaky.refused - refusedBefore).toBe(3);
     expect(statusesOf(sha).map((s) => s.state)).toEqual(['pending', 'success']);
     const rows = await db.query<{ state: string; attempts: number; last_error: string | null; posted: boolean }>(
@@ -258,8 +246,24 @@ describe('GitHub commit statuses', () => {
     const pipelineId = ((await created.json()) as { id: number }).id;
     await runPipeline(pipelineId, sha);
     expect((await db.query('SELECT 1 FROM commit_statuses WHERE pipeline_id = $1', [pipelineId])).rowCount).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
-    expect(statusesOf(sha)).toEqual([]);
+    // Then a push of the same commit: its statuses are queued after anything the API pipeline could
+    // have queued, and the poster claims the outbox oldest first, so a status of the API pipeline
+    // would reach GitHub no later than the pushed pipeline's pending one, and before its final one.
+    const pushed = await deliverWebhook(
+      `${gyre.base}/webhooks/github?project=${project.id}`,
+      pushPayloadFor(sha, { repository: { full_name: REPOSITORY, name: 'status-app' } }),
+      project.webhookSecret,
+    );
+    expect(pushed.status).toBe(202);
+    const pushedId = ((await pushed.json()) as { pipeline: { id: number } }).pipeline.id;
+    await runPipeline(pushedId, sha);
+    await until("the pushed pipeline's final status", () =>
+      statusesOf(sha).find((s) => s.targetUrl === targetUrl(pushedId) && s.state !== 'pending'),
+    );
+    expect(statusesOf(sha).map((s) => [s.state, s.targetUrl])).toEqual([
+      ['pending', targetUrl(pushedId)],
+      ['success', targetUrl(pushedId)],
+    ]);
   }, 180_000);
 
   it('queues nothing once the status token is removed, and resumes when one is set again', async () => {

@@ -5,6 +5,7 @@ import { NOTIFY_CHANNELS } from '../../src/services/database/notification-channe
 import { DatabaseNotifications, type ChangeSignal } from '../../src/services/database/notifications.js';
 import { startMigratedDatabase, type MigratedDatabase } from '../support/postgres.js';
 import { seedWorkflow } from '../support/seed-jobs.js';
+import { until } from '../support/until.js';
 
 // GIVEN Gyre's PostgreSQL with the schema migrated (its notifying triggers included), a project,
 // a builder, and a queued-jobs signal listening on a connection of the pool.
@@ -63,12 +64,8 @@ function wakeOf(waiting: Promise<void>, timeoutMs = 10_000): Promise<string> {
   ]);
 }
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  for (const started = Date.now(); !check();) {
-    if (Date.now() - started > 30_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** How these tests wait for the signal's state: a look every 50 ms, for up to 30 s. */
+const POLL = { timeoutMs: 30_000, intervalMs: 50 };
 
 beforeAll(async () => {
   database = await startMigratedDatabase();
@@ -90,7 +87,7 @@ beforeAll(async () => {
   notifications = new DatabaseNotifications(database.db, pino({ level: 'silent' }));
   signal = notifications.signal([NOTIFY_CHANNELS.jobsQueued]);
   notifications.start();
-  await until('the signal to listen', () => signal.listening);
+  await until('the signal to listen', () => signal.listening, POLL);
 }, 120_000);
 
 afterAll(async () => {
@@ -168,7 +165,7 @@ describe('a signal of DatabaseNotifications on a real PostgreSQL', () => {
   it('does not miss a notification that arrives between a look for jobs and the wait', async () => {
     const mark = signal.mark;
     await seedWorkflow(database.db, projectId, [{ name: 'in-between' }]);
-    await until('the notification', () => signal.mark !== mark);
+    await until('the notification', () => signal.mark !== mark, POLL);
     expect(await wakeOf(signal.wait(60_000, mark), 5_000)).toBe('woken');
   });
 
@@ -184,8 +181,8 @@ describe('a signal of DatabaseNotifications on a real PostgreSQL', () => {
       "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN gyre_jobs_queued%' AND pid <> pg_backend_pid()",
     );
     expect(terminated.rows[0]!.n).toBe(1);
-    await until('the signal to notice', () => !signal.listening);
-    await until('the signal to listen again', () => signal.listening);
+    await until('the signal to notice', () => !signal.listening, POLL);
+    await until('the signal to listen again', () => signal.listening, POLL);
     const waiting = signal.wait(10 * 60_000);
     await seedWorkflow(database.db, projectId, [{ name: 'after-reconnect' }]);
     expect(await wakeOf(waiting)).toBe('woken');
@@ -195,7 +192,7 @@ describe('a signal of DatabaseNotifications on a real PostgreSQL', () => {
     const otherNotifications = new DatabaseNotifications(database.db, pino({ level: 'silent' }));
     const other = otherNotifications.signal([NOTIFY_CHANNELS.jobsQueued]);
     otherNotifications.start();
-    await until('the second signal to listen', () => other.listening);
+    await until('the second signal to listen', () => other.listening, POLL);
     const waiting = other.wait(60_000);
     await otherNotifications.stop();
     expect(await wakeOf(waiting, 5_000)).toBe('woken');

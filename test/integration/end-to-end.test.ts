@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GyreEnvironment, type GyreProject, type JobView, type StartedGyreEnvironment } from '../../src/index.js';
 import { startGitHubDouble, type GitHubDouble, type RecordedStatus } from '../support/github-double.js';
 import { deliverWebhook, pushPayloadFor } from '../support/github-examples.js';
+import { until } from '../support/until.js';
 
 // GIVEN the whole platform from the package's own testcontainers module: the services stack (app
 // and PostgreSQL) and one builder on real Docker, and a real git server holding the project's
@@ -122,30 +123,19 @@ async function pushAndDeliver(
   const answer = (await response.json()) as { pipeline?: { id: number } };
   expect({ status: response.status, answer }).toEqual({
     status: 202,
-    answer: { pipeline: expect.objectContaining({ id: expect.any(Number) }) },
+    answer: { pipeline: { id: expect.any(Number), number: expect.any(Number), state: 'pending' } },
   });
   return { pipelineId: answer.pipeline!.id, sha };
-}
-
-async function until<T>(
-  what: string,
-  read: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 60_000,
-): Promise<T> {
-  for (const started = Date.now(); Date.now() - started < timeoutMs;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 const statusesOf = (sha: string): RecordedStatus[] => github.statuses.filter((s) => s.sha === sha);
 /** The commit's statuses once `count` have arrived, as [state, context] pairs. */
 const settledStatuses = async (sha: string, count: number) =>
   (
-    await until(`${count} commit statuses on ${sha}`, () =>
-      statusesOf(sha).length >= count ? statusesOf(sha) : undefined,
+    await until(
+      `${count} commit statuses on ${sha}`,
+      () => (statusesOf(sha).length >= count ? statusesOf(sha) : undefined),
+      { intervalMs: 200 },
     )
   ).map((s) => [s.state, s.context]);
 
@@ -171,7 +161,7 @@ describe('Gyre end to end, from a GitHub push to a commit status', () => {
 
   it('green: runs a two-job workflow whose first job talks to a PostgreSQL service by name, and reports pending then success', async () => {
     const { pipelineId, sha } = await pushAndDeliver({}, 'main');
-    const pending = await until('the pending status', () => statusesOf(sha)[0]);
+    const pending = await until('the pending status', () => statusesOf(sha)[0], { intervalMs: 200 });
     expect(pending).toEqual({
       repo: REPOSITORY,
       sha,
@@ -237,7 +227,9 @@ describe('Gyre end to end, from a GitHub push to a commit status', () => {
     });
     expect(result.pipeline.error!.message).toMatch(/line 4, column 5/);
 
-    const [status] = await until('the error status', () => (statusesOf(sha).length > 0 ? statusesOf(sha) : undefined));
+    const [status] = await until('the error status', () => (statusesOf(sha).length > 0 ? statusesOf(sha) : undefined), {
+      intervalMs: 200,
+    });
     expect(status).toMatchObject({
       state: 'error',
       context: 'gyre',
@@ -257,7 +249,7 @@ describe('Gyre end to end, from a GitHub push to a commit status', () => {
         const count = items[0]?.jobs[0];
         return count?.state === 'running' && /^line 8$/m.test(await gyre.jobLog(count)) ? count : undefined;
       },
-      120_000,
+      { timeoutMs: 120_000, intervalMs: 200 },
     );
 
     await gyre.restartServices();

@@ -5,6 +5,7 @@ import { createDatabasePool, type Database } from '../../src/services/database/c
 import { seedWorkflow } from '../support/seed-jobs.js';
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
 import { SimulatedBuilder } from '../support/simulated-builder.js';
+import { until } from '../support/until.js';
 
 // GIVEN the services app on a real PostgreSQL, reaping every second, and simulated builders.
 let gyre: ServicesUnderTest;
@@ -50,13 +51,8 @@ async function leaseNamed(builder: SimulatedBuilder, name: string) {
   }
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+/** How these tests wait for what the services app does on its own: up to 15 s, a look every 200 ms. */
+const POLL = { timeoutMs: 15_000, intervalMs: 200 };
 
 beforeAll(async () => {
   gyre = await startServicesUnderTest({ reapIntervalMs: 1_000 });
@@ -118,7 +114,7 @@ describe('draining and revoking', () => {
     const drained = await gyre.api(`/api/v1/builders/${builder.id}/drain`, { body: { deadlineSeconds: 1 } });
     expect(await drained.json()).toMatchObject({ state: 'draining', drainDeadline: expect.any(String) });
     expect((await builder.heartbeat(lease)).body).toMatchObject({ builder: { state: 'draining' } });
-    await until('the job to be requeued', async () => (await stateOf(lease.jobId)).state === 'queued');
+    await until('the job to be requeued', async () => (await stateOf(lease.jobId)).state === 'queued', POLL);
     expect((await builder.heartbeat(lease)).status).toBe(409);
     await until(
       'the builder to be drained',
@@ -126,6 +122,7 @@ describe('draining and revoking', () => {
         ((await (await gyre.api('/api/v1/builders')).json()) as { items: { id: number; state: string }[] }).items.find(
           (b) => b.id === builder.id,
         )?.state === 'drained',
+      POLL,
     );
     expect((await builder.lease(1)).leases).toEqual([]);
   }, 30_000);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { GitError, GitMirror, mirrorDirectoryName, parseRepositoryUrl } from '../../src/services/git/index.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../src/testing/free-port.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 
 const run = promisify(execFile);
@@ -52,12 +52,6 @@ async function gitErrorOf(promise: Promise<unknown>): Promise<GitError> {
   return error as GitError;
 }
 
-/** Runs git in a bare repository on the server. */
-async function serverGit(repo: string, ...args: string[]): Promise<void> {
-  const result = await server.container.exec(['git', '-C', `/srv/git/${repo}.git`, ...args]);
-  if (result.exitCode !== 0) throw new Error(`git ${args.join(' ')} on the server failed: ${result.output}`);
-}
-
 /**
  * Two commits that only refs/pull/7/head leads to, like a pull request from a fork: `head` is
  * the ref's tip and `earlier` its parent, whose webhook could arrive after the next push.
@@ -67,7 +61,7 @@ async function pushPullRequestHead(repo: string): Promise<{ readonly earlier: st
   await server.push(repo, { [CONFIG]: configText('main') });
   const earlier = await server.push(repo, { [CONFIG]: configText('earlier') }, { branch: 'fork' });
   const head = await server.push(repo, { [CONFIG]: configText('pr') }, { branch: 'fork' });
-  await serverGit(repo, 'update-ref', 'refs/pull/7/head', head.sha);
+  await server.updateRef(repo, 'refs/pull/7/head', head.sha);
   await server.deleteBranch(repo, 'fork');
   return { earlier: earlier.sha, head: head.sha };
 }

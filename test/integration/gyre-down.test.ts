@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import { SERVICES_PROJECT_NAME } from '../../src/render/index.js';
 import { packageRoot } from '../../src/shared/package-files.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../src/testing/free-port.js';
 
 // GIVEN the services stack brought up by `gyre up` on this machine's Docker Engine, from a folder
 // of its own (`.env` and `.gyre` live there) with free ports on the loopback address.

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -42,8 +42,27 @@ afterAll(async () => {
 
 describe('GyreEnvironment', () => {
   it('serves the UI, the admin console and the API with the admin token, and lists its builder', async () => {
-    expect((await fetch(gyre.uiUrl)).status).toBeLessThan(500);
-    expect((await fetch(`${gyre.adminUrl}/healthz`)).ok).toBe(true);
+    // Signed out, the UI sends the visitor to its sign-in page.
+    const home = await fetch(gyre.uiUrl, { redirect: 'manual' });
+    expect({ status: home.status, location: home.headers.get('location') }).toEqual({
+      status: 302,
+      location: '/login?next=%2F',
+    });
+    const signIn = await fetch(new URL('/login?next=%2F', gyre.uiUrl));
+    expect(signIn.status).toBe(200);
+    expect(await signIn.text()).toContain('<h1>Sign in to Gyre</h1>');
+    const packageVersion = (
+      JSON.parse(await readFile(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }
+    ).version;
+    const health = await fetch(`${gyre.adminUrl}/healthz`);
+    expect({ status: health.status, answer: await health.json() }).toEqual({
+      status: 200,
+      answer: {
+        status: 'ok',
+        version: packageVersion,
+        database: { state: 'up', latencyMs: expect.any(Number), serverVersion: expect.stringMatching(/^15\./) },
+      },
+    });
     expect((await fetch(`${gyre.apiUrl}/api/v1/projects`)).status).toBe(401);
     const builders = (await (await gyre.api('/api/v1/builders')).json()) as {
       items: { name: string; state: string }[];

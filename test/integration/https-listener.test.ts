@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BUILDER_API_PREFIX } from '../../src/protocol/index.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../src/testing/free-port.js';
 import { startTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startServicesApp, type ServicesApp } from '../support/services-app.js';
 import { TEST_SECRETS } from '../support/services-under-test.js';

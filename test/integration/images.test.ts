@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import pg from 'pg';
 import { startNetnsEngine, type NetnsEngine } from '../support/netns-engine.js';
+import { until } from '../support/until.js';
 
 // GIVEN the images built by `gyre images build --offline` on the local engine (reused when
 // their inputs have not changed), and a second engine in its own network namespace.
@@ -104,10 +105,11 @@ describe('gyre images build', () => {
       });
       try {
         await container.start();
-        await waitFor(
+        await until(
+          'the database to accept connections (pg_isready)',
           async () =>
             (await run('docker', ['exec', container.id, 'pg_isready', '-h', '127.0.0.1', '-U', 'gyre'])).code === 0,
-          MINUTE,
+          { timeoutMs: MINUTE, intervalMs: 500 },
         );
         const port = Number((await container.inspect()).NetworkSettings.Ports['5432/tcp']?.[0]?.HostPort);
         expect(await queryUser(port, 'it-secret-1')).toBe('gyre');
@@ -158,13 +160,5 @@ async function queryUser(port: number, password: string): Promise<string> {
     return result.rows[0]!.user;
   } finally {
     await client.end();
-  }
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs / 1000}s`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }

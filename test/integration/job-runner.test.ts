@@ -215,7 +215,7 @@ describe('runJob on the local Docker Engine', () => {
     await gitServer.createRepo('widgets');
     const { sha } = await gitServer.push('widgets', { 'hello.txt': 'hello from git\n' });
     const base = makeJob([{ type: 'checkout' }, run('cat hello.txt; command -v git || echo no-git-here; pwd')]);
-    const gitUrl = `git://${gitServer.container.getIpAddress('bridge')}:9418/widgets.git`;
+    const gitUrl = gitServer.url('widgets');
     const job = { ...base, context: { ...base.context, gitUrl, sha } };
     const sink = new RecordingSink();
     // WHEN the job runs with the agent's image as helper

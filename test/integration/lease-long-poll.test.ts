@@ -9,6 +9,7 @@ import { statementsDuring } from '../support/postgres.js';
 import { seedWorkflow } from '../support/seed-jobs.js';
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
 import { SimulatedBuilder } from '../support/simulated-builder.js';
+import { until } from '../support/until.js';
 
 // GIVEN the services app on a real PostgreSQL, reached over real HTTP, with no job queued.
 let gyre: ServicesUnderTest;
@@ -50,8 +51,9 @@ describe('an idle lease long-poll', () => {
     const builder = await SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, { name: 'waiter' });
     let answeredAt = 0;
     const leasing = builder.lease(1, 20).then((answer) => ((answeredAt = performance.now()), answer));
-    // WHEN a job is queued while the poll waits (the waiting is proven by the first test).
+    // WHEN a job is queued while the poll still waits, a second into it.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(answeredAt).toBe(0);
     await seedWorkflow(db, projectId, [{ name: 'queued-during-wait' }]);
     const queuedAt = performance.now();
     const answer = await leasing;
@@ -66,6 +68,7 @@ describe('an idle lease long-poll', () => {
     let answeredAt = 0;
     const leasing = builder.lease(1, 20).then((answer) => ((answeredAt = performance.now()), answer));
     await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(answeredAt).toBe(0);
     const drained = await gyre.api(`/api/v1/builders/${builder.id}/drain`, { body: { deadlineSeconds: 600 } });
     expect(drained.status).toBe(200);
     const drainedAt = performance.now();
@@ -81,10 +84,7 @@ describe('an idle lease long-poll', () => {
     try {
       agent = await startAgent(proxy.url, 'idle-agent');
       const lease = `${BUILDER_API_PREFIX}/lease`;
-      for (const started = Date.now(); proxy.count(lease) === 0;) {
-        if (Date.now() - started > 30_000) throw new Error('the agent never asked for a lease');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await until('the agent to ask for a lease', () => proxy.count(lease) > 0, { timeoutMs: 30_000, intervalMs: 50 });
       const before = proxy.count(lease);
       // A measuring window, not a wait for an event: what one idle minute costs is the result.
       const statements = await statementsDuring(

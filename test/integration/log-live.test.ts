@@ -13,6 +13,7 @@ import { type LogChunk } from '../../src/services/core/logs/log-chunk.js';
 import { serveLogRoutes } from '../support/log-app.js';
 import { startMigratedDatabase, type MigratedDatabase } from '../support/postgres.js';
 import { insertTestJob } from '../support/test-jobs.js';
+import { until } from '../support/until.js';
 
 let database: MigratedDatabase;
 let db: Database;
@@ -55,6 +56,23 @@ async function followLog(
     .split('\n\n')
     .filter((block) => block.trim() !== '' && !block.startsWith(':'))
     .map(parseEvent);
+}
+
+/**
+ * Starts following a job's log. `opened` resolves once the stream is open; if the reader fails
+ * first (a failed assertion on the response, say), it rejects with that failure itself.
+ */
+function startFollowing(
+  jobId: number,
+  options: { readonly signal?: AbortSignal } = {},
+): { readonly opened: Promise<void>; readonly events: Promise<SseEvent[]> } {
+  let markOpen!: () => void;
+  const open = new Promise<void>((resolve) => (markOpen = resolve));
+  const events = followLog(jobId, { ...options, onOpen: () => markOpen() });
+  const endedFirst = events.then(() => {
+    throw new Error(`the log stream of job ${jobId} ended before it was open`);
+  });
+  return { opened: Promise.race([open, endedFirst]), events };
 }
 
 function parseEvent(block: string): SseEvent {
@@ -142,9 +160,8 @@ describe('GET /api/v1/jobs/:id/log/stream', () => {
       await logs.append(chunk);
       stored.add(chunk);
     }
-    let open = 0;
-    const readers = Array.from({ length: 20 }, () => followLog(jobId, { onOpen: () => open++ }));
-    while (open < 20) await sleep(20);
+    const readers = Array.from({ length: 20 }, () => startFollowing(jobId));
+    await Promise.all(readers.map((reader) => reader.opened));
     expect(live.pollerCount).toBe(1);
     for (const chunk of later) {
       await logs.append(chunk);
@@ -155,7 +172,7 @@ describe('GET /api/v1/jobs/:id/log/stream', () => {
     expect([...reported.values()]).toEqual(['finished', 'finished']);
     expect(live.pollerCount).toBe(1);
     await db.query(`UPDATE jobs SET state = 'success' WHERE id = $1`, [jobId]);
-    followed = await Promise.all(readers);
+    followed = await Promise.all(readers.map((reader) => reader.events));
     for (const events of followed) {
       expect(textOf(events)).toBe(full.toString('utf8'));
       expect(events.at(-1)).toEqual({ event: 'end', data: JSON.stringify({ offset: full.length }), id: undefined });
@@ -174,16 +191,13 @@ describe('GET /api/v1/jobs/:id/log/stream', () => {
   it('stops polling when the last reader of a running job disconnects', async () => {
     const running = await insertTestJob(db);
     const controller = new AbortController();
-    let opened = false;
-    const reading = followLog(running, { signal: controller.signal, onOpen: () => (opened = true) }).catch(
-      (error: unknown) => error,
-    );
-    while (!opened) await sleep(20);
+    const reader = startFollowing(running, { signal: controller.signal });
+    await reader.opened;
     expect(live.pollerCount).toBe(1);
     controller.abort();
-    await reading;
-    for (let waited = 0; live.pollerCount > 0 && waited < 5_000; waited += 50) await sleep(50);
-    expect(live.pollerCount).toBe(0);
+    // The job still runs, so the stream ends only by this reader's abort.
+    expect(await reader.events.then(String, (error: unknown) => (error as Error).name)).toBe('AbortError');
+    await until('the poller to stop', () => live.pollerCount === 0, { timeoutMs: 5_000, intervalMs: 50 });
   });
 
   it('answers 404 for an unknown job and 400 for attempt=all', async () => {

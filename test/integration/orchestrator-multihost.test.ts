@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import { packageRoot } from '../../src/shared/package-files.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../src/testing/free-port.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { shipImage, startNetnsEngine, type NetnsEngine } from '../support/netns-engine.js';
+import { until } from '../support/until.js';
 
 // GIVEN the services stack brought up by `gyre up` on this machine's Docker Engine, and two more
 // Docker Engines (hosts B and C), each in its own network namespace with its own address. Builders
@@ -94,15 +95,23 @@ async function jobsOf(pipeline: number): Promise<Job[]> {
 
 async function waitForJobs(
   pipeline: number,
-  until: (jobs: Job[]) => boolean | Promise<boolean>,
+  condition: (jobs: Job[]) => boolean | Promise<boolean>,
   timeoutMs = 300_000,
 ): Promise<Job[]> {
-  for (const started = Date.now(); Date.now() - started < timeoutMs;) {
-    const jobs = await jobsOf(pipeline);
-    if (jobs.length > 0 && (await until(jobs))) return jobs;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+  let jobs: Job[] = [];
+  try {
+    return await until(
+      `pipeline ${pipeline} to get there`,
+      async () => {
+        jobs = await jobsOf(pipeline);
+        return jobs.length > 0 && (await condition(jobs)) ? jobs : undefined;
+      },
+      { timeoutMs, intervalMs: 500 },
+    );
+  } catch (error) {
+    // The jobs as last seen tell where it got instead.
+    throw new Error(`${(error as Error).message}; jobs: ${JSON.stringify(jobs)}`, { cause: error });
   }
-  throw new Error(`pipeline ${pipeline} did not get there: ${JSON.stringify(await jobsOf(pipeline))}`);
 }
 
 const allFinished = (jobs: Job[]) => jobs.every((j) => isFinalJobState(j.state));
@@ -113,7 +122,11 @@ async function attemptsOf(job: Job): Promise<Attempt[]> {
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'gyre-fleet-'));
-  [hostB, hostC, git] = await Promise.all([startNetnsEngine(B), startNetnsEngine(C), startGitServer()]);
+  [hostB, hostC, git] = await Promise.all([
+    startNetnsEngine(B),
+    startNetnsEngine(C),
+    startGitServer({ listen: '0.0.0.0' }),
+  ]);
   await Promise.all([shipImage(hostB, JOB_IMAGE), shipImage(hostC, JOB_IMAGE)]);
   httpPort = await freePort();
   expect(gyre(['init', '--env', '.env']).code).toBe(0);
@@ -137,7 +150,7 @@ describe('gyre up, builders on two more hosts, drain, remove and roll', () => {
     expect(up.stdout).toMatch(/First admin: +admin \/ \S+/);
     await git.createRepo('fleet');
     // The services app runs in a container: it reaches the git server through this machine's address on B's veth.
-    const gitUrl = `git://${B.subnet}.1:${git.container.getMappedPort(9418)}/fleet.git`;
+    const gitUrl = `git://${B.subnet}.1:${git.port}/fleet.git`;
     const created = await api('/api/v1/projects', { body: { name: 'acme/fleet', gitUrl } });
     expect(created.status).toBe(201);
     projectId = ((await created.json()) as { id: number }).id;

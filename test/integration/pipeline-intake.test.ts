@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { deliverWebhook, pullRequestExample, pushPayloadFor } from '../support/github-examples.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
+import { until } from '../support/until.js';
 
 // GIVEN the services app on a real PostgreSQL and a project whose repository lives on a real
 // git server; pushes reach Gyre as GitHub's own push payload, signed with the project's secret.
@@ -69,12 +70,14 @@ interface PipelineView {
 }
 
 async function settledPipeline(id: number): Promise<PipelineView> {
-  for (let waited = 0; waited < 60_000; waited += 200) {
-    const pipeline = (await (await gyre.api(`/api/v1/pipelines/${id}`)).json()) as PipelineView;
-    if (pipeline.state !== 'pending') return pipeline;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`pipeline ${id} was still pending after 60s`);
+  return until(
+    `pipeline ${id} to leave pending`,
+    async () => {
+      const pipeline = (await (await gyre.api(`/api/v1/pipelines/${id}`)).json()) as PipelineView;
+      return pipeline.state !== 'pending' ? pipeline : undefined;
+    },
+    { intervalMs: 200 },
+  );
 }
 
 describe('a signed push webhook', () => {
@@ -117,7 +120,49 @@ describe('a signed push webhook', () => {
     const deliveryId = randomUUID();
     const before = await pipelineCount();
     const responses = await Promise.all(Array.from({ length: 100 }, () => deliver(body, { deliveryId })));
-    expect(responses.map((r) => r.status).filter((s) => s < 200 || s >= 300)).toEqual([]);
+    const answers = await Promise.all(
+      responses.map(async (r) => ({ status: r.status, answer: (await r.json()) as Record<string, unknown> })),
+    );
+    // One delivery is stored and acted on; the 99 others are answered as its duplicates.
+    const accepted = answers.filter((a) => a.status === 202);
+    expect(accepted).toEqual([
+      { status: 202, answer: { pipeline: { id: expect.any(Number), number: expect.any(Number), state: 'pending' } } },
+    ]);
+    const { pipeline } = accepted[0]!.answer as { pipeline: { id: number; number: number } };
+    const stored = (
+      (await (await gyre.api(`/api/v1/deliveries?project=${project.id}&limit=200`)).json()) as {
+        items: { id: number; deliveryId: string; receivedAt: string }[];
+      }
+    ).items.filter((d) => d.deliveryId === deliveryId);
+    expect(stored).toHaveLength(1);
+    const delivery = {
+      id: stored[0]!.id,
+      deliveryId,
+      event: 'push',
+      projectId: project.id,
+      receivedAt: stored[0]!.receivedAt,
+    };
+    // A duplicate shows that one stored delivery as it was when the duplicate arrived: received,
+    // then with its pipeline, then with its outcome recorded.
+    const states = [
+      { ...delivery, outcome: 'received', outcomeDetail: null, statusCode: null, pipelineId: null },
+      { ...delivery, outcome: 'received', outcomeDetail: null, statusCode: null, pipelineId: pipeline.id },
+      {
+        ...delivery,
+        outcome: 'pipeline',
+        outcomeDetail: `pipeline ${pipeline.number}`,
+        statusCode: 202,
+        pipelineId: pipeline.id,
+      },
+    ];
+    const duplicates = answers.filter((a) => a.status !== 202);
+    expect(duplicates).toHaveLength(99);
+    for (const { status, answer } of duplicates) {
+      const { duplicate, delivery: shown, ...others } = answer;
+      expect({ status, duplicate, others }).toEqual({ status: 200, duplicate: true, others: {} });
+      expect(states).toContainEqual(shown);
+    }
+    expect(await (await gyre.api(`/api/v1/deliveries/${delivery.id}`)).json()).toEqual(states[2]);
     expect(await pipelineCount()).toBe(before + 1);
   }, 120_000);
 
@@ -222,11 +267,19 @@ describe('a signed push webhook', () => {
   }, 120_000);
 
   it('can be triggered through the API on a branch, resolved with git', async () => {
+    const { sha } = await git.push('web', { '.circleci/config.yml': twoJobConfig, 'api.txt': 'by hand' });
     const response = await gyre.api(`/api/v1/projects/${project.id}/pipelines`, { body: { branch: 'main' } });
     expect(response.status).toBe(201);
     const created = (await response.json()) as { id: number; trigger: string };
     expect(created.trigger).toBe('api');
-    expect((await settledPipeline(created.id)).state).not.toBe('pending');
+    // The branch resolves to the commit just pushed, whose config is valid.
+    expect(await settledPipeline(created.id)).toMatchObject({
+      state: 'created',
+      trigger: 'api',
+      branch: 'main',
+      sha,
+      error: null,
+    });
     const missing = await gyre.api(`/api/v1/projects/${project.id}/pipelines`, { body: { branch: 'no-such-branch' } });
     expect(missing.status).toBe(400);
   }, 60_000);
@@ -245,7 +298,8 @@ describe('a signed push webhook', () => {
       trigger: 'api',
       detail: { rerunOf: pipeline.id, repository: first.detail['repository'] },
     });
-    expect(rerun.number).toBeGreaterThan(first.number);
+    // Nothing else made a pipeline of this project in between.
+    expect(rerun.number).toBe(first.number + 1);
     expect(await settledPipeline(rerun.id)).toMatchObject({ state: 'created' });
     expect((await gyre.api('/api/v1/pipelines/999999/rerun', { method: 'POST' })).status).toBe(404);
   }, 60_000);

@@ -63,8 +63,15 @@ describe('the projects API', () => {
 
   it('answers malformed JSON with 400, not 500', async () => {
     const response = await api('/api/v1/projects', { method: 'POST', body: '{"name": "x",' });
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBeDefined();
+    expect({ status: response.status, answer: await response.json() }).toEqual({
+      status: 400,
+      answer: {
+        error: {
+          code: 'fst_err_ctp_invalid_json_body',
+          message: "Body is not valid JSON but content-type is set to 'application/json'",
+        },
+      },
+    });
   });
 
   it('refuses requests without a valid token', async () => {

@@ -5,6 +5,7 @@ import { createDatabasePool, type Database } from '../../src/services/database/c
 import { seedWorkflow } from '../support/seed-jobs.js';
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
 import { SimulatedBuilder } from '../support/simulated-builder.js';
+import { until } from '../support/until.js';
 
 // GIVEN the services app on a real PostgreSQL, reaping every second, and builders that are real
 // HTTP clients of the protocol. Leases "expire" by moving their expiry into the past in the
@@ -49,15 +50,6 @@ const jobIdOf = async (workflowId: number, name: string) =>
       .rows[0]!.id,
   );
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  for (const started = Date.now(); Date.now() - started < timeoutMs;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 /** Leases one job and checks that it is the expected one. */
 async function leaseOne(builder: SimulatedBuilder, jobId: number, attempt: number): Promise<JobLease> {
   const { leases } = await builder.lease(1);
@@ -81,10 +73,14 @@ async function startUserStep(builder: SimulatedBuilder, lease: JobLease): Promis
 /** Makes the reaper see the lease as expired, and waits until it has handled the job. */
 async function expireLease(jobId: number): Promise<JobRow> {
   await db.query("UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1", [jobId]);
-  return until('the reaper to handle the expired lease', async () => {
-    const row = await jobRow(jobId);
-    return ['leased', 'running'].includes(row.state) ? undefined : row;
-  });
+  return until(
+    'the reaper to handle the expired lease',
+    async () => {
+      const row = await jobRow(jobId);
+      return ['leased', 'running'].includes(row.state) ? undefined : row;
+    },
+    { timeoutMs: 20_000 },
+  );
 }
 
 /** One attempt that starts a user step and is then lost to an expired lease. */
@@ -228,10 +224,14 @@ describe('requeues that use no retry', () => {
 
     const drained = await gyre.api(`/api/v1/builders/${holder.id}/drain`, { body: { deadlineSeconds: 1 } });
     expect(drained.status).toBe(200);
-    const requeued = await until('the deadline to requeue the job', async () => {
-      const row = await jobRow(jobId);
-      return row.state === 'queued' ? row : undefined;
-    });
+    const requeued = await until(
+      'the deadline to requeue the job',
+      async () => {
+        const row = await jobRow(jobId);
+        return row.state === 'queued' ? row : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(requeued).toEqual({
       state: 'queued',
       attempt: 1,
@@ -347,9 +347,9 @@ describe('a builder that stops calling', () => {
         (b) => b.id === id,
       )!.state;
     // The reaper pass that marks the silent builder looks at the recent one in the same statement.
-    await until('the silent builder to be marked lost', async () =>
-      (await stateOf(silent.id)) === 'lost' ? true : undefined,
-    );
+    await until('the silent builder to be marked lost', async () => (await stateOf(silent.id)) === 'lost', {
+      timeoutMs: 20_000,
+    });
     expect(await stateOf(recent.id)).toBe('active');
 
     // A lost builder that calls again is active again.

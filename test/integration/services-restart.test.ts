@@ -9,12 +9,13 @@ import { createDatabasePool, type Database } from '../../src/services/database/c
 import { JobStore } from '../../src/services/stores/jobs/job-store.js';
 import { PipelineStore } from '../../src/services/stores/pipelines/pipeline-store.js';
 import { packageRoot } from '../../src/shared/package-files.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../src/testing/free-port.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { deliverWebhook, pushPayloadFor } from '../support/github-examples.js';
 import { startTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startServicesApp } from '../support/services-app.js';
 import { TEST_SECRETS } from '../support/services-under-test.js';
+import { until } from '../support/until.js';
 
 // GIVEN a real PostgreSQL that outlives the services app, a real git server holding the project's
 // repository, and the services app started and stopped on that database as a restart would.
@@ -57,12 +58,14 @@ async function settled(
   id: number,
   timeoutMs = 60_000,
 ): Promise<PipelineView> {
-  for (const started = Date.now(); Date.now() - started < timeoutMs;) {
-    const pipeline = (await (await api(`/api/v1/pipelines/${id}`)).json()) as PipelineView;
-    if (pipeline.state !== 'pending') return pipeline;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`pipeline ${id} was still pending after ${timeoutMs} ms`);
+  return until(
+    `pipeline ${id} to leave pending`,
+    async () => {
+      const pipeline = (await (await api(`/api/v1/pipelines/${id}`)).json()) as PipelineView;
+      return pipeline.state !== 'pending' ? pipeline : undefined;
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
 }
 
 beforeAll(async () => {
@@ -141,7 +144,7 @@ describe('pipelines left pending by a restart', () => {
   it('are planned when `gyre serve` was killed while planning one and is started again', async () => {
     // GIVEN `gyre serve` as its own process, planning a pushed commit while the git server does not answer
     const dataDir = mkdtempSync(join(tmpdir(), 'gyre-data-'));
-    const gitContainer = new Docker().getContainer(git.container.getId());
+    const gitContainer = new Docker().getContainer(git.containerId);
     const { sha } = await git.push('app', { '.circleci/config.yml': config('after-crash', ['compile', 'verify']) });
     const first = await startServeProcess(dataDir);
     let second: ServeProcess | undefined;
@@ -155,7 +158,7 @@ describe('pipelines left pending by a restart', () => {
       expect(delivered.status).toBe(202);
       const { pipeline } = (await delivered.json()) as { pipeline: { id: number } };
       // The planner is inside git, waiting on the server, when the process dies.
-      await waitFor('the planner to run git', () => childCommands(first.child.pid!).includes('git'));
+      await until('the planner to run git', () => childCommands(first.child.pid!).includes('git'));
       expect(await storedState(pipeline.id)).toBe('pending');
 
       // WHEN the process is killed (with everything it started, as a container would be) and started again
@@ -220,7 +223,7 @@ async function startServeProcess(dataDir: string): Promise<ServeProcess> {
   );
   const base = `http://127.0.0.1:${httpPort}`;
   try {
-    await waitFor(
+    await until(
       'gyre serve to answer /healthz',
       async () =>
         child.exitCode === null &&
@@ -242,11 +245,4 @@ function childCommands(pid: number): string[] {
     .split('\n')
     .map((line) => line.trim())
     .filter(Boolean);
-}
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  for (const started = Date.now(); !(await check());) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

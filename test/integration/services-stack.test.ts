@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import * as compose from 'docker-compose';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../src/testing/free-port.js';
 import { runGyre } from '../support/cli.js';
 
 // GIVEN images built by `gyre images build --offline` (the integration global set-up builds

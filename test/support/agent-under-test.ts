@@ -8,7 +8,7 @@ import { Agent, type AgentConfig } from '../../src/builder/agent/agent.js';
 import { DockerJobBackend } from '../../src/docker/index.js';
 import { LABELS } from '../../src/shared/labels.js';
 import { packageRoot } from '../../src/shared/package-files.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../../src/testing/free-port.js';
 import { TEST_SECRETS } from './services-under-test.js';
 
 export const docker = new Dockerode();

@@ -9,6 +9,7 @@ import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { rm, mkdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
+import { until } from './until.js';
 
 const exec = promisify(execFile);
 
@@ -128,19 +129,18 @@ async function setUpNamespace({ name, subnet }: NetnsEngineOptions): Promise<voi
 }
 
 async function waitForEngine(engine: NetnsEngine, daemon: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (daemon.exitCode !== null)
-      throw new Error(`dockerd ${engine.name} exited with ${daemon.exitCode}; see /var/log/dockerd-${engine.name}.log`);
-    try {
-      await exec('docker', ['-H', engine.socketUrl, 'version', '--format', '{{.Server.Version}}']);
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 500)); // not up yet
-    }
-  }
-  throw new Error(
-    `dockerd ${engine.name} did not answer on ${engine.socketUrl} within ${timeoutMs / 1000}s; see /var/log/dockerd-${engine.name}.log`,
+  const log = `/var/log/dockerd-${engine.name}.log`;
+  await until(
+    `dockerd ${engine.name} to answer on ${engine.socketUrl} (see ${log})`,
+    async () => {
+      if (daemon.exitCode !== null)
+        throw new Error(`dockerd ${engine.name} exited with ${daemon.exitCode}; see ${log}`);
+      return exec('docker', ['-H', engine.socketUrl, 'version', '--format', '{{.Server.Version}}']).then(
+        () => true,
+        () => false, // not up yet
+      );
+    },
+    { timeoutMs, intervalMs: 500 },
   );
 }
 

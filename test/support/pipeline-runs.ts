@@ -2,6 +2,7 @@ import type { JobDetailResponse, JobSummaryResponse } from '../../src/api/respon
 import type { GitServer } from './git-server.js';
 import { isFinalJobState } from '../../src/protocol/job-states.js';
 import type { ServicesUnderTest } from './services-under-test.js';
+import { until } from './until.js';
 
 /** Pushes `.circleci/config.yml` (and any other files) to the repository and triggers a pipeline on main. */
 export async function pushAndTrigger(
@@ -15,21 +16,28 @@ export async function pushAndTrigger(
   return (await gyre.client.triggerPipeline(target.projectId, 'main')).id;
 }
 
-/** The pipeline's jobs, once `until` holds for them (by default: every job finished). */
+/** The pipeline's jobs, once `condition` holds for them (by default: every job finished). */
 export async function waitForJobs(
   gyre: ServicesUnderTest,
   pipelineId: number,
-  until: (jobs: JobSummaryResponse[]) => boolean = (jobs) =>
+  condition: (jobs: JobSummaryResponse[]) => boolean = (jobs) =>
     jobs.length > 0 && jobs.every((j) => isFinalJobState(j.state)),
   timeoutMs = 120_000,
 ): Promise<JobSummaryResponse[]> {
   let jobs: JobSummaryResponse[] = [];
-  for (const started = Date.now(); Date.now() - started < timeoutMs;) {
-    jobs = (await gyre.client.workflows(pipelineId)).flatMap((w) => w.jobs);
-    if (until(jobs)) return jobs;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  try {
+    return await until(
+      `the jobs of pipeline ${pipelineId} to meet the condition`,
+      async () => {
+        jobs = (await gyre.client.workflows(pipelineId)).flatMap((w) => w.jobs);
+        return condition(jobs) ? jobs : undefined;
+      },
+      { timeoutMs, intervalMs: 250 },
+    );
+  } catch (error) {
+    // The jobs as last seen tell what the pipeline did instead (or how far it got before an error).
+    throw new Error(`${(error as Error).message}; jobs: ${JSON.stringify(jobs)}`, { cause: error });
   }
-  throw new Error(`pipeline ${pipelineId}: condition not met within ${timeoutMs} ms; jobs: ${JSON.stringify(jobs)}`);
 }
 
 export function jobDetail(gyre: ServicesUnderTest, jobId: number): Promise<JobDetailResponse> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { startServices, type RunningServices } from '../../src/services/start-services.js';
 import { runGyre } from './cli.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../../src/testing/free-port.js';
 import { TEST_SECRETS } from './services-under-test.js';
 import { settingsFrom } from './settings.js';
 

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { GyreClient } from '../../src/client/gyre-client.js';
 import { startServices, type RunningServices } from '../../src/services/start-services.js';
 import { runGyre } from './cli.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../../src/testing/free-port.js';
 import { startTestDatabase, type TestDatabase } from './postgres.js';
 import { settingsFrom } from './settings.js';
 
