@@ -8,6 +8,7 @@ import { registerRenderCommand } from './commands/render.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerTokensCommand } from './commands/tokens.js';
+import { registerAccountsCommand } from './commands/accounts.js';
 import { registerImagesCommand } from './commands/images.js';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerStackCommands } from './commands/stack.js';
@@ -40,6 +41,7 @@ Exit codes: 0 ok, 1 failed, 2 invalid input, 3 a host or service unreachable, 4 
   registerAgentCommand(program);
   registerMigrateCommand(program);
   registerTokensCommand(program);
+  registerAccountsCommand(program);
   registerImagesCommand(program);
   return program;
 }

@@ -4,8 +4,8 @@ import { createDatabasePool, type Database } from '../../src/services/database/c
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
 import { WebClient } from '../support/web-client.js';
 
-// GIVEN the real services app on a real PostgreSQL, where ada made the first account (so she is
-// the administrator) and bob signed up after her, while sign-up was open as it is by default.
+// GIVEN the real services app on a real PostgreSQL, where the operator made ada an administrator
+// with `gyre accounts create --admin`, and bob signed up once the built-in admin opened sign-up.
 let gyre: ServicesUnderTest;
 let db: Database;
 let ada: WebClient;
@@ -32,14 +32,12 @@ async function signIn(base: string, login: string, password: string): Promise<We
 beforeAll(async () => {
   gyre = await startServicesUnderTest();
   db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
-  for (const [login, password] of [
-    ['ada', 'correct horse battery'],
-    ['bob', 'another long password'],
-  ]) {
-    expect(
-      (await new WebClient(gyre.base).submit('/signup', '/signup', { login: login!, password: password! })).status,
-    ).toBe(302);
-  }
+  gyre.createAccount('ada', 'correct horse battery', { admin: true });
+  await gyre.openSignup();
+  expect(
+    (await new WebClient(gyre.base).submit('/signup', '/signup', { login: 'bob', password: 'another long password' }))
+      .status,
+  ).toBe(302);
   ada = await signIn(gyre.services.addresses.admin, 'ada', 'correct horse battery');
 }, 300_000);
 
@@ -99,6 +97,7 @@ describe('the accounts page of the admin console', () => {
     ).toBe(303);
     expect(await isAdmin('erin')).toBe(true);
     expect(await audited('account.create')).toEqual([
+      { actor: 'cli:gyre accounts create', target: 'ada' },
       { actor: 'admin:ada', target: 'carol' },
       { actor: 'admin:ada', target: 'erin' },
     ]);

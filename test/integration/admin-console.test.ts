@@ -7,7 +7,7 @@ import { SimulatedBuilder } from '../support/simulated-builder.js';
 import { WebClient } from '../support/web-client.js';
 
 // GIVEN the real services app on a real PostgreSQL: the user UI on one port, the admin console on
-// the other, an administrator account (ada, the first account) and a regular one (bob).
+// the other, an administrator account (ada) and a regular one (bob), made with `gyre accounts create`.
 let gyre: ServicesUnderTest;
 let db: Database;
 let adminBase: string;
@@ -34,8 +34,8 @@ beforeAll(async () => {
   gyre = await startServicesUnderTest();
   adminBase = gyre.services.addresses.admin;
   db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
-  await new WebClient(gyre.base).submit('/signup', '/signup', { login: 'ada', password: 'correct horse battery' });
-  await new WebClient(gyre.base).submit('/signup', '/signup', { login: 'bob', password: 'another long password' });
+  gyre.createAccount('ada', 'correct horse battery', { admin: true });
+  gyre.createAccount('bob', 'another long password');
 }, 300_000);
 
 afterAll(async () => {

@@ -185,9 +185,10 @@ describe('GitHub commit statuses', () => {
     const { pipelineId, sha } = await pushAndDeliver(oneJob);
     await runPipeline(pipelineId, sha);
     await until("the first run's final status", () => statusesOf(sha)[1]);
+    gyre.createAccount('rerunner', 'a long enough password');
     const person = new WebClient(gyre.base);
     expect(
-      (await person.submit('/signup', '/signup', { login: 'rerunner', password: 'a long enough password' })).status,
+      (await person.submit('/login', '/login', { login: 'rerunner', password: 'a long enough password' })).status,
     ).toBe(302);
     const rerun = await person.submit(`/pipelines/${pipelineId}`, `/pipelines/${pipelineId}/rerun`, {});
     expect(rerun.status).toBe(303);

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { createDatabasePool } from '../../src/services/database/create-pool.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
 import { WebClient } from '../support/web-client.js';
 
-// GIVEN the real services app on a real PostgreSQL with no account yet, reached over HTTP like a
-// browser would: cookies kept, forms posted as application/x-www-form-urlencoded.
+// GIVEN the real services app on a real PostgreSQL with no account yet, sign-up closed as on every
+// new install, reached over HTTP like a browser would: cookies kept, forms posted as
+// application/x-www-form-urlencoded.
 let gyre: ServicesUnderTest;
 
 beforeAll(async () => {
@@ -15,30 +18,49 @@ afterAll(async () => {
 }, 120_000);
 
 describe('signing in to the user UI', () => {
-  it('sends a stranger to the sign-in page, which offers to create the first account', async () => {
+  it('sends a stranger to the sign-in page; a new install offers no sign-up and makes no account', async () => {
     const browser = new WebClient(gyre.base);
     const home = await browser.get('/');
     expect(home.status).toBe(302);
     expect(home.headers.get('location')).toBe('/login?next=%2F');
     const login = await browser.get('/login');
     expect(login.status).toBe(200);
-    expect(await login.text()).toContain('Create the first account');
+    const page = await login.text();
+    expect(page).toContain('No account? Ask an administrator of this Gyre to create one.');
+    expect(page).not.toContain('href="/signup"');
+    const signup = await browser.get('/signup');
+    expect(signup.status).toBe(403);
+    expect(await signup.text()).toContain('sign-up is closed on this Gyre');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await (await browser.get('/login')).text())![1]!;
+    const refused = await browser.post(
+      '/signup',
+      new URLSearchParams({ login: 'mallory', password: 'first come first served', _csrf: csrf }),
+    );
+    expect(refused.status).toBe(403);
+    const db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
+    try {
+      expect((await db.query('SELECT login FROM users')).rows).toEqual([]);
+    } finally {
+      await db.end();
+    }
   });
 
-  it('makes the first account an administrator, and the next one a regular user', async () => {
+  it('makes no administrator by sign-up, not even the first account; `gyre accounts create --admin` makes one', async () => {
+    await gyre.openSignup();
     const first = new WebClient(gyre.base);
     expect(
-      (await first.submit('/signup', '/signup', { login: 'ada', password: 'correct horse battery' })).headers.get(
+      (await first.submit('/signup', '/signup', { login: 'bob', password: 'another long password' })).headers.get(
         'location',
       ),
     ).toBe('/');
-    expect(await (await first.get('/')).text()).toContain('ada (admin)');
-
-    const second = new WebClient(gyre.base);
-    await second.submit('/signup', '/signup', { login: 'bob', password: 'another long password' });
-    const page = await (await second.get('/')).text();
-    expect(page).toContain('bob');
+    const page = await (await first.get('/')).text();
+    expect(page).toContain('<span class="who">bob</span>');
     expect(page).not.toContain('bob (admin)');
+
+    gyre.createAccount('ada', 'correct horse battery', { admin: true });
+    const ada = new WebClient(gyre.base);
+    await ada.submit('/login', '/login', { login: 'ada', password: 'correct horse battery' });
+    expect(await (await ada.get('/')).text()).toContain('ada (admin)');
   });
 
   it('refuses a bad new account with every problem (400) and a taken login as a conflict (409), creating nothing', async () => {

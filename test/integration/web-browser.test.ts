@@ -95,17 +95,34 @@ async function overflow(page: Page): Promise<{ scrollWidth: number; viewportWidt
 /** The state badge in the builder's row of the admin fleet page (the row's second cell). */
 const fleetState = (page: Page) => page.locator('tr', { hasText: BUILDER }).locator('td').nth(1).locator('.state');
 
-describe('Gyre in a real browser: sign-up to a drained builder', () => {
-  it('1. the first account signed up becomes the administrator', async () => {
-    await user.goto('/signup');
-    await user.getByText('This is the first account: it becomes the administrator.').waitFor();
+describe('Gyre in a real browser: the first account to a drained builder', () => {
+  it('1. the built-in admin creates the first account, an administrator, who signs in to the web UI', async () => {
+    // A new install offers no sign-up.
+    await user.goto('/login');
+    await user.getByText('No account? Ask an administrator of this Gyre to create one.').waitFor();
+    const adminPage = await newPage(browser, adminBase, 'wide');
+    try {
+      await adminPage.goto('/login');
+      await adminPage.getByLabel('Login').fill('admin');
+      await adminPage.getByLabel('Password').fill(TEST_SECRETS.GYRE_ADMIN_PASSWORD);
+      await adminPage.getByRole('button', { name: 'Sign in' }).click();
+      await adminPage.getByRole('link', { name: 'Accounts' }).click();
+      const form = adminPage.locator('#new-account');
+      await form.getByLabel('Login').fill(USER.login);
+      await form.getByLabel(/^Password/).fill(USER.password);
+      await form.getByLabel('Administrator').check();
+      await form.getByRole('button', { name: 'Create account' }).click();
+      await adminPage.locator('#accounts tr', { hasText: USER.login }).getByText('administrator').waitFor();
+      await saveScreenshot(adminPage, 'web-01-admin-creates-account');
+    } finally {
+      await adminPage.context().close();
+    }
     await user.getByLabel('Login').fill(USER.login);
-    await user.getByLabel(/^Password/).fill(USER.password);
-    await user.getByRole('button', { name: 'Create account' }).click();
+    await user.getByLabel('Password').fill(USER.password);
+    await user.getByRole('button', { name: 'Sign in' }).click();
     await user.waitForURL((url) => url.pathname === '/');
     await user.getByRole('heading', { name: 'Projects' }).waitFor();
     expect((await user.locator('header .who').textContent())?.trim()).toBe(`${USER.login} (admin)`);
-    await saveScreenshot(user, 'web-01-signed-up-admin');
   }, 60_000);
 
   it('2. adds a project through the form and is shown its webhook URL and secret once', async () => {

@@ -4,7 +4,7 @@ import { startGitHubDouble, type GitHubDouble } from '../support/github-double.j
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
 import { WebClient } from '../support/web-client.js';
 
-// GIVEN the real services app with no account yet, and a test double of GitHub's OAuth and REST
+// GIVEN the real services app with no account yet and sign-up closed, as on a new install, and a test double of GitHub's OAuth and REST
 // endpoints (GitHub Enterprise layout: the API under /api/v3), set as the GitHub app by the
 // built-in administrator in the admin console.
 let gyre: ServicesUnderTest;
@@ -45,12 +45,22 @@ describe('signing in with GitHub', () => {
     expect(await (await new WebClient(gyre.base).get('/login')).text()).toContain('Sign in with GitHub');
   });
 
-  it('signs the first GitHub user in as the administrator and sends them where they were going', async () => {
+  it('refuses a GitHub user without an account while sign-up is closed, as on a new install', async () => {
+    const stranger = new WebClient(gyre.base);
+    const refused = await signInWithGitHub(stranger);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('sign-up is closed');
+    expect(stranger.cookie('gyre_session')).toBeUndefined();
+  });
+
+  it('once sign-up is open, signs the first GitHub user in as a regular user and sends them where they were going', async () => {
+    await gyre.openSignup();
     const browser = new WebClient(gyre.base);
     const done = await signInWithGitHub(browser);
     expect(done.status).toBe(302);
     expect(done.headers.get('location')).toBe('/builders');
-    expect(await (await browser.get('/')).text()).toContain('octocat (admin)');
+    const page = await (await browser.get('/')).text();
+    expect(page).toContain('<span class="who">octocat</span>');
   });
 
   it('signs a second GitHub user in as a regular user, and the same user again into the same account', async () => {
@@ -104,19 +114,15 @@ describe('signing in with GitHub', () => {
     expect(await (await browser.get('/')).text()).toContain('<span class="who">monalisa-github</span>');
   });
 
-  it('refuses a GitHub user without an account while sign-up is closed, and still lets known ones in', async () => {
+  it('refuses new GitHub users again once sign-up is closed, and still lets known ones in', async () => {
     expect((await admin.submit('/accounts', '/accounts/signup', { signup: 'closed' })).status).toBe(303);
-    try {
-      github.user = { id: 9_000_003, login: 'newcomer' };
-      const stranger = new WebClient(gyre.base);
-      const refused = await signInWithGitHub(stranger);
-      expect(refused.status).toBe(403);
-      expect(await refused.text()).toContain('sign-up is closed');
-      expect(stranger.cookie('gyre_session')).toBeUndefined();
-      github.user = { id: 9_000_001, login: 'hubot' };
-      expect((await signInWithGitHub(new WebClient(gyre.base))).status).toBe(302);
-    } finally {
-      await admin.submit('/accounts', '/accounts/signup', { signup: 'open' });
-    }
+    github.user = { id: 9_000_003, login: 'newcomer' };
+    const stranger = new WebClient(gyre.base);
+    const refused = await signInWithGitHub(stranger);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('sign-up is closed');
+    expect(stranger.cookie('gyre_session')).toBeUndefined();
+    github.user = { id: 9_000_001, login: 'hubot' };
+    expect((await signInWithGitHub(new WebClient(gyre.base))).status).toBe(302);
   });
 });

@@ -38,7 +38,8 @@ beforeAll(async () => {
   await git.createRepo('web');
   pool = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
   browser = new WebClient(gyre.base);
-  await browser.submit('/signup', '/signup', { login: 'ada', password: 'correct horse battery' });
+  gyre.createAccount('ada', 'correct horse battery', { admin: true });
+  await browser.submit('/login', '/login', { login: 'ada', password: 'correct horse battery' });
   builder = await SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, { name: 'sim-1', slots: 20 });
 }, 300_000);
 
@@ -232,7 +233,8 @@ describe('API tokens', () => {
 
   it("does not let one user revoke another user's token", async () => {
     const other = new WebClient(gyre.base);
-    await other.submit('/signup', '/signup', { login: 'bob', password: 'another long password' });
+    gyre.createAccount('bob', 'another long password');
+    await other.submit('/login', '/login', { login: 'bob', password: 'another long password' });
     await other.submit('/tokens', '/tokens', { name: 'bob token' });
     const bobsId = (await db().query<{ id: string }>("SELECT id FROM api_tokens WHERE name = 'bob token'")).rows[0]!.id;
     expect((await browser.submit('/tokens', `/tokens/${bobsId}/revoke`, {})).status).toBe(404);

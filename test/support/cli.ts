@@ -11,13 +11,14 @@ export interface CliResult {
 /** Runs the built `gyre` CLI (dist/cli.js) as a user would. */
 export function runGyre(
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
 ): CliResult {
   const result = spawnSync(process.execPath, [join(packageRoot, 'dist/cli.js'), ...args], {
     cwd: options.cwd ?? packageRoot,
     env: options.env ?? process.env,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,
+    ...(options.input !== undefined && { input: options.input }),
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

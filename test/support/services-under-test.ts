@@ -8,6 +8,7 @@ import { runGyre } from './cli.js';
 import { freePort } from '../../src/testing/free-port.js';
 import { startTestDatabase, type TestDatabase } from './postgres.js';
 import { settingsFrom } from './settings.js';
+import { WebClient } from './web-client.js';
 
 /** Secrets of the services app under test; fixed, since the database is thrown away. */
 export const TEST_SECRETS = {
@@ -27,6 +28,10 @@ export interface ServicesUnderTest {
   readonly client: GyreClient;
   /** Calls the API with the token; JSON bodies are sent as JSON. */
   api(path: string, init?: { method?: string; body?: unknown }): Promise<Response>;
+  /** Makes a local account with `gyre accounts create`, as an operator on the services box does. */
+  createAccount(login: string, password: string, options?: { readonly admin?: boolean }): void;
+  /** Opens sign-up (closed on a new install) in the admin console, as its built-in admin. */
+  openSignup(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -46,7 +51,8 @@ export async function startServicesUnderTest(options: { reapIntervalMs?: number 
     pino({ level: process.env['GYRE_TEST_LOG'] ?? 'silent' }),
     { version: 'test', host: '127.0.0.1', ...options },
   );
-  const created = runGyre(['tokens', 'create', '--name', 'tests', '--json'], { env: { ...process.env, ...values } });
+  const cliEnv = { ...process.env, ...values };
+  const created = runGyre(['tokens', 'create', '--name', 'tests', '--json'], { env: cliEnv });
   if (created.status !== 0) throw new Error(`gyre tokens create failed: ${created.stderr}`);
   const token = (JSON.parse(created.stdout) as { token: string }).token;
   const base = `http://127.0.0.1:${httpPort}`;
@@ -65,6 +71,21 @@ export async function startServicesUnderTest(options: { reapIntervalMs?: number 
         },
         ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
       }),
+    createAccount: (login, password, { admin = false } = {}) => {
+      const args = ['accounts', 'create', '--login', login, '--password-stdin', ...(admin ? ['--admin'] : [])];
+      const made = runGyre(args, { env: cliEnv, input: password });
+      if (made.status !== 0) throw new Error(`gyre accounts create --login ${login} failed: ${made.stderr}`);
+    },
+    openSignup: async () => {
+      const console = new WebClient(services.addresses.admin);
+      const signedIn = await console.submit('/login', '/login', {
+        login: 'admin',
+        password: TEST_SECRETS.GYRE_ADMIN_PASSWORD,
+      });
+      if (signedIn.status !== 302) throw new Error(`signing in to the admin console answered ${signedIn.status}`);
+      const opened = await console.submit('/accounts', '/accounts/signup', { signup: 'open' });
+      if (opened.status !== 303) throw new Error(`opening sign-up answered ${opened.status}`);
+    },
     stop: async () => {
       await services.close();
       await database.stop();

@@ -74,7 +74,9 @@ Exit codes: 0 up, 2 invalid settings or flags, 3 a host unreachable, 4 timed out
 Gyre is up on ${result.host}.
   Web UI:         ${result.uiUrl}
   Admin console:  ${result.adminUrl}
-  First admin:    ${result.admin.user} / ${result.admin.password ?? '(GYRE_ADMIN_PASSWORD is not set)'}
+  First admin:    ${result.admin.user} / ${result.admin.password ?? '(GYRE_ADMIN_PASSWORD is not set)'}   (admin console)
+  Your account:   sign-up is closed; create accounts in the admin console (Accounts), or run
+                  docker compose -p ${SERVICES_PROJECT_NAME} exec app gyre accounts create --login <you> --admin
   API:            ${result.apiUrl}   (token in ${stateFolder.dir}/api.json)${join ? `\n  Builder:        ${join.result().name}, ${join.result().builder.slots} slot(s)` : ''}
 Next: \`gyre status\`, or \`gyre builder join --host <docker-host>\` to add builders.`);
     });

@@ -27,3 +27,18 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const key = await scrypt(password, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p) });
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
+
+/** A hash of a password nobody knows, to spend a real verification's time on a login that does not exist. */
+let decoy: Promise<string> | undefined;
+
+/**
+ * Whether `password` matches the account's stored hash; false when there is no account or no
+ * password. Either way it runs one scrypt verification, so that an unknown login takes as long
+ * as a wrong password and the answer's timing does not tell which logins exist.
+ */
+export async function checkPassword(password: string, stored: string | null | undefined): Promise<boolean> {
+  if (stored) return verifyPassword(password, stored);
+  decoy ??= hashPassword(randomBytes(24).toString('base64'));
+  await verifyPassword(password, await decoy);
+  return false;
+}

@@ -4,7 +4,7 @@
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { UserStore } from '../../stores/accounts/user-store.js';
-import { verifyPassword } from '../../core/security/passwords.js';
+import { checkPassword } from '../../core/security/passwords.js';
 import type { LoginPolicy } from '../web/login-pages.js';
 
 export const BUILT_IN_ADMIN = 'admin';
@@ -23,7 +23,7 @@ export function adminLoginPolicy(users: UserStore, adminPassword: string | undef
           : { refused: 'wrong login or password' };
       }
       const found = await users.withPassword(login);
-      if (!found?.passwordHash || !(await verifyPassword(password, found.passwordHash)))
+      if (!found || !(await checkPassword(password, found?.passwordHash)))
         return { refused: 'wrong login or password' };
       if (!found.user.isAdmin) return { refused: `${found.user.login} is not an administrator` };
       return { userId: found.user.id };

@@ -16,6 +16,7 @@ import type { UserStore } from '../../stores/accounts/user-store.js';
 import { ExitCode, GyreError } from '../../../shared/errors.js';
 import { COOKIE_OF, cookieOptions } from '../../http/session-auth.js';
 import type { WebDeps } from '../../http/web-scope.js';
+import { safeNext } from '../../http/safe-next.js';
 
 export interface GitHubLoginDeps extends WebDeps {
   readonly users: UserStore;
@@ -41,8 +42,7 @@ export function registerGitHubLogin(web: FastifyInstance, deps: GitHubLoginDeps)
 
   web.get<{ Querystring: { next?: string } }>('/auth/github/start', async (request, reply) => {
     const { url, state } = authorizeRedirect(await configured(), callbackUrl);
-    const next =
-      typeof request.query.next === 'string' && /^\/(?![/\\])/.test(request.query.next) ? request.query.next : '/';
+    const next = safeNext(request.query.next);
     return reply
       .setCookie(
         OAUTH_STATE_COOKIE,

@@ -3,7 +3,7 @@
  * GitHub documents it. The browser goes to `<base>/login/oauth/authorize` with a random `state`
  * (kept in a short-lived httpOnly cookie), comes back to `/auth/github` with a `code`, which the
  * services app exchanges at `<base>/login/oauth/access_token`; `GET <api>/user` then says who it
- * is. The first account ever made becomes the administrator, whichever way it signs in.
+ * is. A GitHub user's first sign-in makes an account only while sign-up is open, never an administrator.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { ExitCode, GyreError, messageOf } from '../../../shared/errors.js';

@@ -8,11 +8,12 @@ import type { LoginLimiter } from '../../http/login-limiter.js';
 import type { SessionScope } from '../../stores/accounts/session-store.js';
 import { SESSION_TTL_MS } from '../../stores/accounts/session-store.js';
 import { SIGNUP_CLOSED, type UserStore } from '../../stores/accounts/user-store.js';
-import { verifyPassword } from '../../core/security/passwords.js';
+import { checkPassword } from '../../core/security/passwords.js';
 import { GyreError, InvalidInputError } from '../../../shared/errors.js';
 import { describeError } from '../../http/error-shape.js';
 import { checkCsrf, COOKIE_OF, cookieOptions, csrfTokenFor } from '../../http/session-auth.js';
 import { sendPage, type WebDeps } from '../../http/web-scope.js';
+import { safeNext } from '../../http/safe-next.js';
 
 /** Who may sign in on a listener. */
 export interface LoginPolicy {
@@ -55,7 +56,7 @@ export function userLoginPolicy(
     offersGitHub: async () => (await githubApp()) !== undefined,
     authenticate: async (login, password) => {
       const found = await users.withPassword(login);
-      if (!found?.passwordHash || !(await verifyPassword(password, found.passwordHash)))
+      if (!found || !(await checkPassword(password, found?.passwordHash)))
         return { refused: 'wrong login or password' };
       return { userId: found.user.id };
     },
@@ -69,7 +70,7 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
       heading: policy.title,
       csrf: csrfTokenFor(request, reply, deps.secureCookies),
       next: safeNext((request.query as { next?: string }).next ?? (request.body as LoginBody | undefined)?.next),
-      ...(await signupState(policy, deps.users)),
+      ...(await signupState(policy)),
       githubLogin: (await policy.offersGitHub?.()) ?? false,
       login: '',
       error: null,
@@ -121,7 +122,7 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
         signedIn: undefined,
       });
     web.get('/signup', async (request, reply) => {
-      const state = await signupState(policy, deps.users);
+      const state = await signupState(policy);
       return page(request, state.signup ? reply : reply.code(403), state, '', []);
     });
     web.post<{ Body: LoginBody }>('/signup', async (request, reply) => {
@@ -138,7 +139,7 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
         if (!(error instanceof GyreError)) throw error;
         const errors =
           error instanceof InvalidInputError ? error.problems.map((p) => `${p.input} ${p.message}`) : [error.message];
-        return page(request, reply.code(describeError(error)[0]), await signupState(policy, deps.users), login, errors);
+        return page(request, reply.code(describeError(error)[0]), await signupState(policy), login, errors);
       }
     });
   }
@@ -154,12 +155,10 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
 /** What the sign-in and sign-up pages say about making an account. */
 interface SignupState {
   readonly signup: boolean;
-  readonly firstAccount: boolean;
 }
 
-async function signupState(policy: LoginPolicy, users: UserStore): Promise<SignupState> {
-  if (!policy.signupOpen || !(await policy.signupOpen())) return { signup: false, firstAccount: false };
-  return { signup: true, firstAccount: (await users.count()) === 0 };
+async function signupState(policy: LoginPolicy): Promise<SignupState> {
+  return { signup: (await policy.signupOpen?.()) ?? false };
 }
 
 async function startSession(
@@ -173,9 +172,4 @@ async function startSession(
   return reply
     .setCookie(COOKIE_OF[scope], cookie, cookieOptions(deps.secureCookies, SESSION_TTL_MS / 1000))
     .redirect(next);
-}
-
-/** Only a path on this site: `next=https://evil.example` must not turn sign-in into a redirector. */
-function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
 }

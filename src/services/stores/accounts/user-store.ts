@@ -1,8 +1,10 @@
 /**
- * Accounts. The first account anyone makes for themselves (local or GitHub) becomes an
- * administrator, as in the product Gyre replaces. Every change of who exists or who is an administrator runs under one
- * lock, so two first sign-ins at once cannot both become admin or both miss out, and two
- * administrators demoting each other at once cannot leave the console without one.
+ * Accounts. An account someone makes for themselves (sign-up, first GitHub sign-in) is never an
+ * administrator, not even the first: the first administrator is the admin console's built-in
+ * `admin` (GYRE_ADMIN_PASSWORD) or an account made with `gyre accounts create --admin` on the
+ * services box, so that whoever reaches a new install first cannot take it over. Every change of
+ * who exists or who is an administrator runs under one lock, so two administrators demoting each
+ * other at once cannot leave the console without one.
  */
 import type pg from 'pg';
 import type { Database } from '../../database/create-pool.js';
@@ -24,8 +26,8 @@ export interface Account extends User {
 }
 
 /**
- * Who makes an account: the person, signing up (refused while sign-up is closed; the first such
- * account becomes an administrator), or an administrator, who says whether it is one.
+ * Who makes an account: the person, signing up (refused while sign-up is closed; never an
+ * administrator), or an administrator, who says whether it is one.
  */
 export type AccountCreator =
   | { readonly by: 'self'; readonly signupOpen: boolean }
@@ -43,7 +45,7 @@ interface UserRow {
 const COLUMNS = 'id, login, is_admin, github_id, password_hash, created_at';
 const LOGIN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,38}$/;
 const MAX_LOGIN = 39;
-/** Serialises account changes, so "first account" has one winner and the last administrator stays. */
+/** Serialises account changes, so that the last administrator stays. */
 const ACCOUNTS_LOCK = 7_405_001;
 
 export const SIGNUP_CLOSED =
@@ -58,11 +60,6 @@ const toUser = (row: UserRow): User => ({
 
 export class UserStore {
   constructor(private readonly db: Database) {}
-
-  async count(): Promise<number> {
-    const result = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
-    return result.rows[0]?.n ?? 0;
-  }
 
   /** A local account; every problem with the input is reported at once. */
   async createLocal(login: string, password: string, creator: AccountCreator): Promise<User> {
@@ -182,8 +179,8 @@ export class UserStore {
       const login = logins.find((candidate) => !taken.has(candidate.toLowerCase()));
       if (login === undefined) throw new ConflictError(`the login "${logins[0]}" is taken; choose another`);
       const result = await client.query<UserRow>(
-        `INSERT INTO users (login, password_hash, github_id, is_admin) VALUES ($1, $2, $3, coalesce($4, NOT EXISTS (SELECT 1 FROM users))) RETURNING ${COLUMNS}`,
-        [login, passwordHash, githubId, creator.by === 'admin' ? creator.admin : null],
+        `INSERT INTO users (login, password_hash, github_id, is_admin) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+        [login, passwordHash, githubId, creator.by === 'admin' && creator.admin],
       );
       const user = toUser(result.rows[0]!);
       if (creator.by === 'admin')

@@ -24,7 +24,7 @@ export interface RuntimeSettingValues {
   readonly 'webhooks.baseUrl': string;
   readonly resourceClasses: ResourceClassTable;
   readonly 'github.app': StoredGitHubApp;
-  /** Whether people may make their own accounts (sign-up and first GitHub sign-in). @default 'open' */
+  /** Whether people may make their own accounts (sign-up and first GitHub sign-in). @default 'closed' */
   readonly 'accounts.signup': 'open' | 'closed';
 }
 
@@ -44,9 +44,12 @@ export class RuntimeSettings {
     return result.rows[0]?.value;
   }
 
-  /** Whether people may make their own accounts; until an administrator closes it, they may. */
+  /**
+   * Whether people may make their own accounts: only once an administrator opens sign-up. Closed
+   * by default, so nobody who reaches a new install's port can make an account on it.
+   */
   async signupOpen(): Promise<boolean> {
-    return (await this.get('accounts.signup')) !== 'closed';
+    return (await this.get('accounts.signup')) === 'open';
   }
 
   /** Stores a value; the audit entry gets `detail` (never a secret). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { hashPassword, verifyPassword } from '../../../../../src/services/core/security/passwords.js';
+import { checkPassword, hashPassword, verifyPassword } from '../../../../../src/services/core/security/passwords.js';
 
 describe('passwords', () => {
   it('verifies the right password and refuses a wrong one', async () => {
@@ -16,5 +16,13 @@ describe('passwords', () => {
   it('refuses a stored value it cannot read rather than throwing', async () => {
     expect(await verifyPassword('anything', 'md5$abc')).toBe(false);
     expect(await verifyPassword('anything', '')).toBe(false);
+  });
+
+  it('checks a sign-in: the right password of an account passes; a wrong one, no password or no account does not', async () => {
+    const stored = await hashPassword('correct horse battery');
+    expect(await checkPassword('correct horse battery', stored)).toBe(true);
+    expect(await checkPassword('correct horse batterY', stored)).toBe(false);
+    expect(await checkPassword('correct horse battery', null)).toBe(false);
+    expect(await checkPassword('correct horse battery', undefined)).toBe(false);
   });
 });
