@@ -10,7 +10,7 @@ import { planJoin } from '../../orchestrator/builders/join-builder.js';
 import { ComposeProject } from '../../orchestrator/compose/compose-project.js';
 import { connectHost } from '../../orchestrator/hosts.js';
 import { planServicesUp } from '../../orchestrator/services/services-up.js';
-import { readStatus } from '../../orchestrator/services/services-status.js';
+import { isHealthy, readStatus } from '../../orchestrator/services/services-status.js';
 import { GyreClient } from '../../client/gyre-client.js';
 import { builderProjectName, SERVICES_PROJECT_NAME } from '../../render/index.js';
 import { InvalidInputError } from '../../shared/errors.js';
@@ -144,11 +144,7 @@ Next: \`gyre status\`, or \`gyre builder join --host <docker-host>\` to add buil
       // Without api.json, readStatus reports the services box's side as unknown, with the fix.
       const record = stateFolder.loadApi();
       const status = await readStatus(target, stateFolder, record && new GyreClient(record.url, record.token));
-      const healthy =
-        !('error' in status.services) &&
-        status.services.length > 0 &&
-        status.services.every((s) => s.health === 'healthy' || s.health === '') &&
-        status.health.status === 'ok';
+      const healthy = isHealthy(status);
       if (!healthy) process.exitCode = 1;
       if (output.jsonMode) return output.json({ healthy, ...status });
       printStatus(status, healthy, output);

@@ -90,3 +90,19 @@ function summariseBuilders(builders: readonly { state: string; slots: number; sl
     slots: { total: taking.reduce((n, b) => n + b.slots, 0), used: live.reduce((n, b) => n + b.slotsUsed, 0) },
   };
 }
+
+/**
+ * Whether the install is healthy: every service runs and none is unhealthy, and the app's own
+ * health check (asked now, through the API) says it and its database are up. A service whose
+ * Docker health is still `starting` counts: Docker probes only every 30 s, so right after
+ * `gyre up` the first probe may not have run, while the app already answers.
+ */
+export function isHealthy(status: InstallStatus): boolean {
+  return (
+    !('error' in status.services) &&
+    status.services.length > 0 &&
+    status.services.every((s) => s.state === 'running' && ['healthy', 'starting', ''].includes(s.health)) &&
+    status.health.status === 'ok' &&
+    status.health.database === 'up'
+  );
+}
