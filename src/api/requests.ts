@@ -37,10 +37,15 @@ export const projectFields = {
     .describe('Branch name without refs/heads/'),
 } as const;
 
+const visibility = z
+  .enum(['private', 'internal'])
+  .describe('private: seen by its members and administrators; internal: by every signed-in account');
+
 export const createProjectBody = z.strictObject({
   name: projectFields.name,
   gitUrl: projectFields.gitUrl,
   defaultBranch: projectFields.defaultBranch.optional(),
+  visibility: visibility.optional().describe('@default private'),
 });
 export type CreateProjectRequest = z.infer<typeof createProjectBody>;
 
@@ -49,13 +54,23 @@ export const updateProjectBody = z
     name: projectFields.name.optional(),
     gitUrl: projectFields.gitUrl.optional(),
     defaultBranch: projectFields.defaultBranch.optional(),
+    visibility: visibility.optional(),
   })
-  .refine((body) => Object.keys(body).length > 0, 'give at least one of name, gitUrl, defaultBranch');
+  .refine((body) => Object.keys(body).length > 0, 'give at least one of name, gitUrl, defaultBranch, visibility');
 export type UpdateProjectRequest = z.infer<typeof updateProjectBody>;
 
 export const projectPageQuery = z.strictObject({
   limit: pageLimit,
   after: z.coerce.number().int().min(0).optional().describe('The last id of the previous page'),
+});
+
+export const memberParams = z.strictObject({
+  id: idSchema,
+  login: z.string().min(1).max(39).describe("The account's login"),
+});
+
+export const memberBody = z.strictObject({
+  role: z.enum(['viewer', 'member', 'maintainer']).describe('viewer < member < maintainer'),
 });
 
 export const variableParams = z.strictObject({

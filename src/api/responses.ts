@@ -36,6 +36,7 @@ export const projectResponse = z.looseObject({
   name: z.string(),
   gitUrl: z.string(),
   defaultBranch: z.string(),
+  visibility: z.enum(['private', 'internal']),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -47,6 +48,15 @@ export const projectWithWebhookResponse = projectResponse.extend({ webhookUrl: z
 /** A new project: the webhook secret is in this answer only. */
 export const createdProjectResponse = projectWithWebhookResponse.extend({ webhookSecret: z.string() });
 export type CreatedProjectResponse = z.infer<typeof createdProjectResponse>;
+
+/** A member of a project and their role. */
+export const memberResponse = z.looseObject({
+  userId: z.number().int(),
+  login: z.string(),
+  role: z.enum(['viewer', 'member', 'maintainer']),
+  addedAt: timestamp,
+});
+export type MemberResponse = z.infer<typeof memberResponse>;
 
 export const variableResponse = z.looseObject({
   name: z.string(),

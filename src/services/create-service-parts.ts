@@ -21,6 +21,7 @@ import { LogStore } from './stores/logs/log-store.js';
 import { PipelinePlanner } from './features/pipelines/pipeline-planner.js';
 import { PipelineStore } from './stores/pipelines/pipeline-store.js';
 import { ProjectStore } from './stores/projects/project-store.js';
+import { ProjectAccess } from './stores/projects/project-access.js';
 import { JobStore } from './stores/jobs/job-store.js';
 import { createSecretBox } from './core/security/secret-box.js';
 import { LoginLimiter } from './http/login-limiter.js';
@@ -52,6 +53,7 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
     version,
     publicUrl: settings.publicUrl,
     projects,
+    projectAccess: new ProjectAccess(db),
     pipelines,
     deliveries: new DeliveryStore(db),
     planner: new PipelinePlanner(pipelines, projects, git, logger.child({ part: 'pipelines' }), resourceClasses),

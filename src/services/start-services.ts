@@ -19,10 +19,13 @@ import { createListeners } from './http/create-listeners.js';
 import { startReaper } from './features/scheduler/reaper.js';
 import { registerUserUi } from './features/web/user-ui.js';
 import { userPages } from './features/web/user-pages.js';
+import { registerAccessPolicy, type PolicedRoute } from './http/access-policy.js';
 
 export interface RunningServices {
   /** Addresses the listeners are bound to, e.g. `http://0.0.0.0:80`. */
   readonly addresses: { readonly user: string; readonly admin: string; readonly userTls?: string };
+  /** Every route of the user and admin listeners with who may call it (the HTTPS listener serves the user's). */
+  readonly routes: { readonly user: readonly PolicedRoute[]; readonly admin: readonly PolicedRoute[] };
   /** Stops accepting connections, lets in-flight requests finish and closes the pool. */
   close(): Promise<void>;
 }
@@ -64,6 +67,11 @@ export async function startServices(
   const userApps = [listeners.user, ...(listeners.userTls ? [listeners.userTls] : [])];
   const parts = createServiceParts(settings, db, logger, options.version);
   await parts.joinSecrets.seed(settings.secrets.joinSecret!);
+  // Before any route: every route must declare who may call it, and gets that checked.
+  const routes = { user: [] as PolicedRoute[], admin: [] as PolicedRoute[] };
+  registerAccessPolicy(listeners.user, parts.projectAccess, routes.user);
+  if (listeners.userTls) registerAccessPolicy(listeners.userTls, parts.projectAccess);
+  registerAccessPolicy(listeners.admin, parts.projectAccess, routes.admin);
   // The API first: its OpenAPI collector documents every route registered after it.
   for (const app of userApps) registerApi(app, parts);
   for (const app of [...userApps, listeners.admin]) registerHealthRoutes(app, db, options.version);
@@ -96,6 +104,7 @@ export async function startServices(
   logger.info({ addresses, publicUrl: settings.publicUrl }, 'gyre serve is listening');
   return {
     addresses,
+    routes,
     close: async () => {
       // First, so waiting lease long-polls answer now rather than holding the close for up to 30 s.
       await parts.notifications.stop();

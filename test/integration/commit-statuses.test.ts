@@ -186,6 +186,11 @@ describe('GitHub commit statuses', () => {
     await runPipeline(pipelineId, sha);
     await until("the first run's final status", () => statusesOf(sha)[1]);
     gyre.createAccount('rerunner', 'a long enough password');
+    const member = await gyre.api(`/api/v1/projects/${project.id}/members/rerunner`, {
+      method: 'PUT',
+      body: { role: 'member' },
+    });
+    expect(member.status).toBe(200);
     const person = new WebClient(gyre.base);
     expect(
       (await person.submit('/login', '/login', { login: 'rerunner', password: 'a long enough password' })).status,

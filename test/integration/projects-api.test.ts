@@ -179,6 +179,8 @@ describe('the projects API', () => {
       '/api/v1/pipelines/{id}/workflows',
       '/api/v1/projects',
       '/api/v1/projects/{id}',
+      '/api/v1/projects/{id}/members',
+      '/api/v1/projects/{id}/members/{login}',
       '/api/v1/projects/{id}/pipelines',
       '/api/v1/projects/{id}/variables',
       '/api/v1/projects/{id}/variables/{name}',

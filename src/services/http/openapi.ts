@@ -5,6 +5,7 @@
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { publicRoute } from './access-policy.js';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 
@@ -32,5 +33,9 @@ export function registerOpenApi(app: FastifyInstance, version: string): void {
     },
     transformObject: jsonSchemaTransformObject,
   });
-  app.get(OPENAPI_PATH, { schema: { hide: true } }, () => app.swagger());
+  app.get(
+    OPENAPI_PATH,
+    { config: publicRoute('the description of the API holds no data'), schema: { hide: true } },
+    () => app.swagger(),
+  );
 }

@@ -20,6 +20,8 @@ export interface SignedIn {
 declare module 'fastify' {
   interface FastifyRequest {
     signedIn?: SignedIn;
+    /** Set on every request to a listener's pages, signed in or not. */
+    sessionScope?: SessionScope;
   }
 }
 
@@ -35,6 +37,7 @@ export interface SessionAuthDeps {
 
 export function registerSessionAuth(app: FastifyInstance, scope: SessionScope, deps: SessionAuthDeps): void {
   app.addHook('onRequest', async (request) => {
+    request.sessionScope = scope;
     const cookie = request.cookies[COOKIE_OF[scope]];
     if (!cookie) return;
     const session = await deps.sessions.find(cookie, scope);
@@ -43,12 +46,6 @@ export function registerSessionAuth(app: FastifyInstance, scope: SessionScope, d
     if (session.userId !== null && !user) return;
     request.signedIn = { session, user };
   });
-}
-
-/** A preHandler: pages behind it send strangers to the sign-in page, then back. */
-export async function requireSignedIn(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  if (request.signedIn) return;
-  await reply.redirect(`/login?next=${encodeURIComponent(request.url)}`);
 }
 
 export function cookieOptions(secure: boolean, maxAgeSeconds?: number) {

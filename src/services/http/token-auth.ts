@@ -2,7 +2,7 @@
  * Bearer-token authentication for `/api/*`. Tokens are looked up by hash; a revoked or unknown
  * token gets the same 401 so that callers learn nothing about which tokens exist.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Database } from '../database/create-pool.js';
 import { hashApiToken, looksLikeApiToken } from '../stores/accounts/api-tokens.js';
 import { AuthError } from './error-shape.js';
@@ -54,18 +54,6 @@ async function identify(request: FastifyRequest, db: Database): Promise<TokenIde
     admin: row.admin,
     userId: row.user_id === null ? null : Number(row.user_id),
   };
-}
-
-/** A preHandler for administrators' routes (fleet actions, accounts): other tokens get 403. */
-export function requireAdminToken(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
-  if (request.identity?.admin) return done();
-  const why = `the API token "${request.identity?.name ?? ''}" belongs to an account that is not an administrator`;
-  done(
-    new AuthError(
-      403,
-      `${why}; use a token of an administrator account, or one made with \`gyre tokens create\` on the services box`,
-    ),
-  );
 }
 
 /** Who the audit log names for a token's action: `token:<its name>`. */

@@ -13,6 +13,9 @@ import type { SessionScope } from '../stores/accounts/session-store.js';
 import { describeError } from './error-shape.js';
 import { registerSessionAuth, type SessionAuthDeps } from './session-auth.js';
 import { WEB_TEMPLATES_DIR, type RenderView } from './views.js';
+import { publicRoute } from './access-policy.js';
+
+const ASSETS_POLICY = publicRoute("Gyre's own stylesheet, script and icon, the same for everyone");
 
 export interface WebDeps extends SessionAuthDeps {
   readonly views: RenderView;
@@ -64,7 +67,7 @@ export function registerWebScope(
     const assets = new Map(
       Object.keys(ASSETS).map((name) => [name, readFileSync(join(WEB_TEMPLATES_DIR, 'assets', name))]),
     );
-    web.get<{ Params: { name: string } }>('/assets/:name', (request, reply) => {
+    web.get<{ Params: { name: string } }>('/assets/:name', { config: ASSETS_POLICY }, (request, reply) => {
       const body = assets.get(request.params.name);
       if (!body) return reply.code(404).type('text/plain').send('no such asset');
       return reply.type(ASSETS[request.params.name]!).header('cache-control', 'public, max-age=3600').send(body);

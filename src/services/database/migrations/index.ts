@@ -7,6 +7,7 @@ import { commitStatusesMigration } from './006-commit-statuses.js';
 import { jobsQueuedNotifyMigration } from './007-jobs-queued-notify.js';
 import { logUsageMigration } from './008-log-usage.js';
 import { builderAndStatusNotifyMigration } from './009-builder-and-status-notify.js';
+import { projectAccessMigration } from './010-project-access.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   jobsQueuedNotifyMigration,
   logUsageMigration,
   builderAndStatusNotifyMigration,
+  projectAccessMigration,
 ];

@@ -9,7 +9,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createAccountBody, idParams, setAdminBody, signupSettingBody } from '../../../api/requests.js';
 import { ConflictError } from '../../../shared/errors.js';
 import type { RuntimeSettings } from '../../stores/settings/runtime-settings.js';
-import { requireAdminToken, tokenActorOf } from '../../http/token-auth.js';
+import { tokenActorOf } from '../../http/token-auth.js';
+import { ADMIN_ONLY } from '../../http/access-policy.js';
 import type { UserStore } from '../../stores/accounts/user-store.js';
 
 export interface AccountRouteDeps {
@@ -25,12 +26,10 @@ function refuseSelf(request: FastifyRequest<{ Params: { id: number } }>, what: s
 }
 
 export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDeps): void {
-  const adminOnly = { preHandler: requireAdminToken };
-
   app.get(
     '/api/v1/accounts',
     {
-      ...adminOnly,
+      config: ADMIN_ONLY,
       schema: {
         tags,
         summary: 'Every account, oldest first, with how it signs in and its role',
@@ -43,7 +42,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
   app.post<{ Body: { login: string; password: string; admin?: boolean } }>(
     '/api/v1/accounts',
     {
-      ...adminOnly,
+      config: ADMIN_ONLY,
       schema: {
         tags,
         summary: 'Create a local account (whether sign-up is open or not)',
@@ -64,7 +63,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
   app.put<{ Params: { id: number }; Body: { admin: boolean } }>(
     '/api/v1/accounts/:id/admin',
     {
-      ...adminOnly,
+      config: ADMIN_ONLY,
       schema: {
         tags,
         summary: 'Grant (true) or revoke (false) administrator rights',
@@ -82,7 +81,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
   app.delete<{ Params: { id: number } }>(
     '/api/v1/accounts/:id',
     {
-      ...adminOnly,
+      config: ADMIN_ONLY,
       schema: {
         tags,
         summary: 'Remove an account with its sessions and API tokens',
@@ -99,7 +98,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
   app.get(
     '/api/v1/settings/signup',
     {
-      ...adminOnly,
+      config: ADMIN_ONLY,
       schema: { tags, summary: 'Whether people may make their own accounts', response: { 200: signupSettingResponse } },
     },
     async () => ({ signup: (await deps.runtimeSettings.signupOpen()) ? 'open' : 'closed' }),
@@ -108,7 +107,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
   app.put<{ Body: { signup: 'open' | 'closed' } }>(
     '/api/v1/settings/signup',
     {
-      ...adminOnly,
+      config: ADMIN_ONLY,
       schema: {
         tags,
         summary: 'Open or close sign-up (closed: no sign-up, new GitHub users refused)',

@@ -9,7 +9,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError } from '../../../shared/errors.js';
 import { sendPage } from '../../http/web-scope.js';
 import type { AdminDeps } from './admin-deps.js';
-import { actorOf, adminAction, adminOnly, adminPageModel } from './admin-page.js';
+import { actorOf, adminAction, adminPageModel } from './admin-page.js';
+import { ADMIN_ONLY } from '../../http/access-policy.js';
 
 interface AccountForm {
   Body: { login?: string; password?: string; admin?: string; signup?: string; _csrf?: string };
@@ -36,11 +37,11 @@ export function registerAccountsPages(web: FastifyInstance, deps: AdminDeps): vo
   const act = <R extends AccountForm | AccountRequest>(action: (request: FastifyRequest<R>) => Promise<unknown>) =>
     adminAction<R>(showAccounts, '/accounts', action);
 
-  web.get('/accounts', { preHandler: adminOnly }, (request, reply) => showAccounts(request, reply));
+  web.get('/accounts', { config: ADMIN_ONLY }, (request, reply) => showAccounts(request, reply));
 
   web.post<AccountForm>(
     '/accounts',
-    { preHandler: adminOnly },
+    { config: ADMIN_ONLY },
     act<AccountForm>(async (request) => {
       const user = await deps.users.createLocal(
         String(request.body.login ?? '').trim(),
@@ -53,7 +54,7 @@ export function registerAccountsPages(web: FastifyInstance, deps: AdminDeps): vo
 
   web.post<AccountForm>(
     '/accounts/signup',
-    { preHandler: adminOnly },
+    { config: ADMIN_ONLY },
     act<AccountForm>(async (request) => {
       const value = request.body.signup === 'open' ? 'open' : 'closed';
       await deps.runtimeSettings.put('accounts.signup', value, actorOf(request), { value });
@@ -63,7 +64,7 @@ export function registerAccountsPages(web: FastifyInstance, deps: AdminDeps): vo
 
   web.post<AccountRequest>(
     '/accounts/:id/admin',
-    { preHandler: adminOnly, schema: { params: idParams } },
+    { config: ADMIN_ONLY, schema: { params: idParams } },
     act<AccountRequest>(async (request) => {
       const grant = request.body.admin === 'grant';
       if (!grant && request.params.id === request.signedIn?.user?.id)
@@ -76,7 +77,7 @@ export function registerAccountsPages(web: FastifyInstance, deps: AdminDeps): vo
 
   web.post<AccountRequest>(
     '/accounts/:id/remove',
-    { preHandler: adminOnly, schema: { params: idParams } },
+    { config: ADMIN_ONLY, schema: { params: idParams } },
     act<AccountRequest>(async (request) => {
       if (request.params.id === request.signedIn?.user?.id)
         throw new ConflictError('you cannot remove your own account; another administrator can');

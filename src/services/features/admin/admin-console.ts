@@ -9,15 +9,15 @@ import { registerWebScope } from '../../http/web-scope.js';
 import { registerAccountsPages } from './accounts-pages.js';
 import type { AdminDeps } from './admin-deps.js';
 import { adminLoginPolicy } from './admin-login-policy.js';
-import { adminOnly } from './admin-page.js';
 import { registerAuditPage } from './audit-page.js';
 import { registerFleetPages } from './fleet-pages.js';
 import { registerSettingsPages } from './settings-pages.js';
+import { ADMIN_ONLY } from '../../http/access-policy.js';
 
 export function registerAdminConsole(app: FastifyInstance, deps: AdminDeps): void {
   registerWebScope(app, 'admin', deps, (web) => {
     registerLoginPages(web, adminLoginPolicy(deps.users, deps.adminPassword), deps);
-    web.get('/', { preHandler: adminOnly }, (_request, reply) => reply.redirect('/fleet'));
+    web.get('/', { config: ADMIN_ONLY }, (_request, reply) => reply.redirect('/fleet'));
     registerFleetPages(web, deps);
     registerAccountsPages(web, deps);
     registerSettingsPages(web, deps);

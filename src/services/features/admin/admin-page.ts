@@ -1,11 +1,11 @@
 /**
- * What every page of the admin console shares: the guard in front of it, its navigation, the
+ * What every page of the admin console shares (its guard is the ADMIN_ONLY route policy): its navigation, the
  * actor named in the audit log, and the page model the layout expects.
  */
 import type { FastifyReply, FastifyRequest, RouteGenericInterface } from 'fastify';
 import { GyreError, InvalidInputError } from '../../../shared/errors.js';
-import { AuthError, describeError } from '../../http/error-shape.js';
-import { checkCsrf, requireSignedIn } from '../../http/session-auth.js';
+import { describeError } from '../../http/error-shape.js';
+import { checkCsrf } from '../../http/session-auth.js';
 import { BUILT_IN_ADMIN } from './admin-login-policy.js';
 
 const NAV = [
@@ -15,15 +15,6 @@ const NAV = [
   { href: '/settings', label: 'Settings' },
   { href: '/audit', label: 'Audit log' },
 ];
-
-/** An account that stopped being an administrator loses the console at once, session or not. */
-function refuseFormerAdmin(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
-  const user = request.signedIn?.user;
-  done(user && !user.isAdmin ? new AuthError(403, `${user.login} is no longer an administrator`) : undefined);
-}
-
-/** The preHandlers of every console page except sign-in. */
-export const adminOnly = [requireSignedIn, refuseFormerAdmin];
 
 /** The navigation of the admin console, with the current page marked. */
 export function adminNav(request: FastifyRequest): { href: string; label: string; current: boolean }[] {

@@ -10,9 +10,10 @@ import { formatDuration } from '../../../shared/durations.js';
 import { readQueue } from '../../stores/jobs/queue-view.js';
 import { sendPage } from '../../http/web-scope.js';
 import type { AdminDeps } from './admin-deps.js';
-import { actorOf, adminAction, adminOnly, adminPageModel } from './admin-page.js';
+import { actorOf, adminAction, adminPageModel } from './admin-page.js';
 import { readRunningJobs } from '../../stores/jobs/jobs-by-builder.js';
 import { parseDrainDeadline } from '../../core/settings/settings-input.js';
+import { ADMIN_ONLY, signedInCaller } from '../../http/access-policy.js';
 
 const DEFAULT_DRAIN_DEADLINE = '30m';
 
@@ -42,11 +43,11 @@ export function registerFleetPages(web: FastifyInstance, deps: AdminDeps): void 
   const act = (action: (request: FastifyRequest<IdRequest>) => Promise<unknown>) =>
     adminAction<IdRequest>(showFleet, '/fleet', action);
 
-  web.get('/fleet', { preHandler: adminOnly }, (request, reply) => showFleet(request, reply));
+  web.get('/fleet', { config: ADMIN_ONLY }, (request, reply) => showFleet(request, reply));
 
   web.post<IdRequest>(
     '/fleet/:id/drain',
-    { preHandler: adminOnly, schema: { params: idParams } },
+    { config: ADMIN_ONLY, schema: { params: idParams } },
     act(async (request) => {
       const deadline = parseDrainDeadline(request.body.deadline ?? DEFAULT_DRAIN_DEADLINE);
       if (!deadline.ok) throw new InvalidInputError('the drain', deadline.problems);
@@ -60,13 +61,13 @@ export function registerFleetPages(web: FastifyInstance, deps: AdminDeps): void 
 
   web.post<IdRequest>(
     '/fleet/:id/cancel-drain',
-    { preHandler: adminOnly, schema: { params: idParams } },
+    { config: ADMIN_ONLY, schema: { params: idParams } },
     act((request) => deps.builders.cancelDrain(request.params.id, actorOf(request))),
   );
 
   web.post<IdRequest>(
     '/fleet/:id/revoke',
-    { preHandler: adminOnly, schema: { params: idParams } },
+    { config: ADMIN_ONLY, schema: { params: idParams } },
     act(async (request) => {
       const builder = await deps.builders.revoke(request.params.id, actorOf(request));
       const requeued = await deps.jobs.requeue(
@@ -78,8 +79,8 @@ export function registerFleetPages(web: FastifyInstance, deps: AdminDeps): void 
     }),
   );
 
-  web.get('/queue', { preHandler: adminOnly }, async (request, reply) => {
-    const queue = await readQueue(deps.db, await deps.builders.list());
+  web.get('/queue', { config: ADMIN_ONLY }, async (request, reply) => {
+    const queue = await readQueue(deps.db, await deps.builders.list(), signedInCaller(request));
     return sendPage(reply, deps, 'admin-queue', {
       ...adminPageModel(request, 'Queue'),
       queue,

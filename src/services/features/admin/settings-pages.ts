@@ -10,7 +10,7 @@ import { DEFAULT_RESOURCE_CLASSES } from '../../core/pipeline-config/resource-cl
 import { checkCsrf } from '../../http/session-auth.js';
 import { sendPage } from '../../http/web-scope.js';
 import type { AdminDeps } from './admin-deps.js';
-import { actorOf, adminOnly, adminPageModel } from './admin-page.js';
+import { actorOf, adminPageModel } from './admin-page.js';
 import {
   formatResourceClasses,
   GITHUB_DOTCOM,
@@ -20,6 +20,7 @@ import {
   parseWebhookBaseUrl,
   type Parsed,
 } from '../../core/settings/settings-input.js';
+import { ADMIN_ONLY } from '../../http/access-policy.js';
 
 type Section = 'joinSecret' | 'webhooks' | 'resourceClasses' | 'github';
 type Form = Record<string, string | undefined>;
@@ -95,7 +96,7 @@ async function showSettings(
 }
 
 export function registerSettingsPages(web: FastifyInstance, deps: AdminDeps): void {
-  web.get<{ Querystring: { saved?: string } }>('/settings', { preHandler: adminOnly }, (request, reply) =>
+  web.get<{ Querystring: { saved?: string } }>('/settings', { config: ADMIN_ONLY }, (request, reply) =>
     showSettings(request, reply, deps, { saved: SAVED[request.query.saved ?? ''] }),
   );
 
@@ -116,7 +117,7 @@ export function registerSettingsPages(web: FastifyInstance, deps: AdminDeps): vo
       return reply.redirect(`/settings?saved=${section}`, 303);
     };
 
-  web.post<{ Body: Form }>('/settings/join-secret', { preHandler: adminOnly }, async (request, reply) => {
+  web.post<{ Body: Form }>('/settings/join-secret', { config: ADMIN_ONLY }, async (request, reply) => {
     checkCsrf(request);
     const grace = parseGracePeriod(request.body?.['grace'] ?? DEFAULT_GRACE);
     if (!grace.ok)
@@ -135,7 +136,7 @@ export function registerSettingsPages(web: FastifyInstance, deps: AdminDeps): vo
 
   web.post<{ Body: Form }>(
     '/settings/webhooks',
-    { preHandler: adminOnly },
+    { config: ADMIN_ONLY },
     save(
       'webhooks',
       (form) => parseWebhookBaseUrl(form['webhookBaseUrl'] ?? ''),
@@ -148,7 +149,7 @@ export function registerSettingsPages(web: FastifyInstance, deps: AdminDeps): vo
 
   web.post<{ Body: Form }>(
     '/settings/resource-classes',
-    { preHandler: adminOnly },
+    { config: ADMIN_ONLY },
     save(
       'resourceClasses',
       (form) => parseResourceClasses(form['classes'] ?? '', form['defaultClass'] ?? ''),
@@ -158,7 +159,7 @@ export function registerSettingsPages(web: FastifyInstance, deps: AdminDeps): vo
 
   web.post<{ Body: Form }>(
     '/settings/github',
-    { preHandler: adminOnly },
+    { config: ADMIN_ONLY },
     save(
       'github',
       (form) =>

@@ -13,6 +13,7 @@ import { registerPipelineRoutes, type BranchResolver } from '../pipelines/pipeli
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
 import { registerProjectRoutes } from '../projects/project-routes.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
+import type { ProjectAccess } from '../../stores/projects/project-access.js';
 import { registerTokenAuth } from '../../http/token-auth.js';
 import { registerFleetRoutes } from '../fleet/fleet-routes.js';
 import { registerAccountRoutes } from '../accounts/account-routes.js';
@@ -31,6 +32,7 @@ import { registerOpenApi } from '../../http/openapi.js';
 export interface ApiDeps {
   readonly db: Database;
   readonly projects: ProjectStore;
+  readonly projectAccess: ProjectAccess;
   readonly pipelines: PipelineStore;
   readonly deliveries: DeliveryStore;
   readonly planner: PipelinePlanner;
@@ -57,7 +59,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   // Encapsulated: token authentication applies to the API routes only, not to /healthz or webhooks.
   void app.register((api, _options, done) => {
     registerTokenAuth(api, deps.db);
-    registerProjectRoutes(api, deps.projects, () => deps.webhookBaseUrl());
+    registerProjectRoutes(api, deps.projects, deps.projectAccess, () => deps.webhookBaseUrl());
     registerPipelineRoutes(api, deps);
     registerDeliveryRoutes(api, deps);
     registerFleetRoutes(api, deps);

@@ -16,7 +16,8 @@ import type { Database } from '../../database/create-pool.js';
 import type { BuilderStore } from '../../stores/builders/builder-store.js';
 import type { JoinSecrets } from '../../stores/builders/join-secrets.js';
 import { readQueue } from '../../stores/jobs/queue-view.js';
-import { requireAdminToken, tokenActorOf } from '../../http/token-auth.js';
+import { tokenActorOf } from '../../http/token-auth.js';
+import { ADMIN_ONLY, signedInCaller, SIGNED_IN } from '../../http/access-policy.js';
 
 export interface FleetDeps {
   readonly db: Database;
@@ -26,12 +27,12 @@ export interface FleetDeps {
 }
 
 const tags = ['fleet'];
-const adminOnly = { preHandler: requireAdminToken };
 
 export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void {
   app.get(
     '/api/v1/builders',
     {
+      config: SIGNED_IN,
       schema: { tags, summary: 'Every builder with its state and slots', response: { 200: itemsOf(builderResponse) } },
     },
     async () => ({
@@ -42,7 +43,7 @@ export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void
   app.post<{ Params: { id: number }; Body: { deadlineSeconds?: number } }>(
     '/api/v1/builders/:id/drain',
     {
-      ...adminOnly,
+      config: ADMIN_ONLY,
       schema: {
         tags,
         summary: 'Drain a builder: no new jobs; at the deadline its jobs are stopped and requeued',
@@ -57,14 +58,17 @@ export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void
 
   app.delete<{ Params: { id: number } }>(
     '/api/v1/builders/:id/drain',
-    { ...adminOnly, schema: { tags, summary: 'Cancel a drain', params: idParams, response: { 200: builderResponse } } },
+    {
+      config: ADMIN_ONLY,
+      schema: { tags, summary: 'Cancel a drain', params: idParams, response: { 200: builderResponse } },
+    },
     (request) => deps.builders.cancelDrain(request.params.id, tokenActorOf(request)),
   );
 
   app.post<{ Params: { id: number } }>(
     '/api/v1/builders/:id/revoke',
     {
-      ...adminOnly,
+      config: ADMIN_ONLY,
       schema: {
         tags,
         summary: "Revoke a builder's credential and requeue its jobs",
@@ -86,7 +90,7 @@ export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void
   app.post<{ Body: { graceSeconds?: number } }>(
     '/api/v1/join-secret/rotate',
     {
-      ...adminOnly,
+      config: ADMIN_ONLY,
       schema: {
         tags,
         summary: 'Issue a new join secret (shown once); the old one works for the grace period',
@@ -103,12 +107,13 @@ export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void
   app.get(
     '/api/v1/queue',
     {
+      config: SIGNED_IN,
       schema: {
         tags,
         summary: 'Queued jobs, oldest first, each with the reason it waits',
         response: { 200: queueResponse },
       },
     },
-    async () => readQueue(deps.db, await deps.builders.list()),
+    async (request) => readQueue(deps.db, await deps.builders.list(), signedInCaller(request)),
   );
 }

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../database/create-pool.js';
 import { ROUTINE } from '../../http/request-log.js';
 import { checkDatabase } from './check-database.js';
+import { publicRoute } from '../../http/access-policy.js';
 
 const DATABASE_TIMEOUT_MS = 2_000;
 
@@ -16,7 +17,7 @@ export function registerHealthRoutes(app: FastifyInstance, db: Database, version
     scope.get(
       '/healthz',
       {
-        ...ROUTINE,
+        config: { ...publicRoute('load balancers and probes ask it; it tells only health and version'), ...ROUTINE },
         schema: {
           summary: 'Health: 200 when the database answers, 503 with the reason when not',
           security: [],

@@ -10,6 +10,7 @@ import { LiveLogHub } from './live-log-hub.js';
 import type { Database } from '../../database/create-pool.js';
 import type { AttemptSelection, LogStore } from '../../stores/logs/log-store.js';
 import { registerLogStreamRoute } from './log-stream-route.js';
+import { projectRole } from '../../http/access-policy.js';
 
 /** What the log routes need. */
 export interface LogRouteDeps {
@@ -31,6 +32,7 @@ export function registerLogRoutes(app: FastifyInstance, deps: LogRouteDeps): voi
   app.get<{ Params: { id: number }; Querystring: { attempt?: string } }>(
     '/api/v1/jobs/:id/log',
     {
+      config: projectRole('viewer', 'job'),
       schema: {
         tags: ['logs'],
         summary: "Get a job's log as text, whole or a byte range (`Range: bytes=a-b`)",

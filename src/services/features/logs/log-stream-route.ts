@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LiveLogHub } from './live-log-hub.js';
 import type { LogStore } from '../../stores/logs/log-store.js';
 import { parseLastEventId } from '../../core/logs/sse-format.js';
+import { projectRole } from '../../http/access-policy.js';
 
 /** Registers the live stream route; the hub's streams are closed when the app closes. */
 export function registerLogStreamRoute(app: FastifyInstance, logs: LogStore, hub: LiveLogHub): void {
@@ -15,6 +16,7 @@ export function registerLogStreamRoute(app: FastifyInstance, logs: LogStore, hub
   app.get<LiveLogRequest>(
     '/api/v1/jobs/:id/log/stream',
     {
+      config: projectRole('viewer', 'job'),
       schema: {
         tags: ['logs'],
         summary: "Follow a job's log live as Server-Sent Events; resumes from `Last-Event-ID` (a byte offset)",

@@ -19,6 +19,7 @@ import type { JobStore } from '../../stores/jobs/job-store.js';
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
 import { rerunPipeline } from './rerun-pipeline.js';
 import { triggerPipeline } from './trigger-pipeline.js';
+import { projectRole } from '../../http/access-policy.js';
 
 /** Resolves a branch to its head commit (`git ls-remote`); undefined when there is no such branch. */
 export interface BranchResolver {
@@ -37,6 +38,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
   app.get<{ Params: { id: number }; Querystring: { limit: number; before?: number; branch?: string } }>(
     '/api/v1/projects/:id/pipelines',
     {
+      config: projectRole('viewer', 'project'),
       schema: {
         tags: ['pipelines'],
         summary: "List a project's pipelines, newest first, optionally of one branch",
@@ -56,6 +58,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
   app.post<{ Params: { id: number }; Body: { branch?: string } }>(
     '/api/v1/projects/:id/pipelines',
     {
+      config: projectRole('member', 'project'),
       schema: {
         tags: ['pipelines'],
         summary: "Trigger a pipeline on a branch (default: the project's default branch)",
@@ -81,6 +84,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
   app.get<{ Params: { id: number } }>(
     '/api/v1/pipelines/:id',
     {
+      config: projectRole('viewer', 'pipeline'),
       schema: { tags: ['pipelines'], summary: 'Get a pipeline', params: idParams, response: { 200: pipelineResponse } },
     },
     (request) => deps.pipelines.get(request.params.id),
@@ -88,6 +92,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
   app.post<{ Params: { id: number } }>(
     '/api/v1/pipelines/:id/cancel',
     {
+      config: projectRole('member', 'pipeline'),
       schema: {
         tags: ['pipelines'],
         summary: 'Cancel a pipeline: queued jobs end, running ones are signalled to stop',
@@ -100,6 +105,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
   app.post<{ Params: { id: number } }>(
     '/api/v1/pipelines/:id/rerun',
     {
+      config: projectRole('member', 'pipeline'),
       schema: {
         tags: ['pipelines'],
         summary: 'Rerun a pipeline: a new pipeline for the same commit and ref, planned again from its config',
@@ -113,6 +119,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
   app.get<{ Params: { id: number } }>(
     '/api/v1/pipelines/:id/workflows',
     {
+      config: projectRole('viewer', 'pipeline'),
       schema: {
         tags: ['pipelines'],
         summary: "List a pipeline's workflows with their jobs",
@@ -127,6 +134,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
   app.get<{ Params: { id: number } }>(
     '/api/v1/workflows/:id/jobs',
     {
+      config: projectRole('viewer', 'workflow'),
       schema: {
         tags: ['pipelines'],
         summary: "List a workflow's jobs",
@@ -141,6 +149,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
   app.get<{ Params: { id: number } }>(
     '/api/v1/jobs/:id',
     {
+      config: projectRole('viewer', 'job'),
       schema: {
         tags: ['pipelines'],
         summary: 'Get a job with its resolved spec',

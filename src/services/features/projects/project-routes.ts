@@ -6,6 +6,7 @@
 import {
   createdProjectResponse,
   itemsOf,
+  memberResponse,
   pageOf,
   projectResponse,
   projectWithWebhookResponse,
@@ -15,13 +16,19 @@ import type { FastifyInstance } from 'fastify';
 import {
   createProjectBody,
   idParams,
+  memberBody,
+  memberParams,
   projectPageQuery,
   updateProjectBody,
   variableBody,
   variableParams,
 } from '../../../api/requests.js';
+import { projectRole, signedInCaller, SIGNED_IN, type ProjectRole } from '../../http/access-policy.js';
 import { paginate } from '../../http/paginate.js';
+import { tokenActorOf } from '../../http/token-auth.js';
+import type { ProjectAccess } from '../../stores/projects/project-access.js';
 import type { Project, ProjectStore } from '../../stores/projects/project-store.js';
+import type { Visibility } from '../../core/access/project-roles.js';
 
 /** The URL to paste into GitHub's webhook settings; `project` pins the secret to check. */
 export function webhookUrlOf(baseUrl: string, project: Project): string {
@@ -34,15 +41,17 @@ export function webhookUrlOf(baseUrl: string, project: Project): string {
 export function registerProjectRoutes(
   app: FastifyInstance,
   projects: ProjectStore,
+  access: ProjectAccess,
   webhookBaseUrl: () => Promise<string>,
 ): void {
   const withWebhookUrl = async (project: Project) => ({
     ...project,
     webhookUrl: webhookUrlOf(await webhookBaseUrl(), project),
   });
-  app.post<{ Body: { name: string; gitUrl: string; defaultBranch?: string } }>(
+  app.post<{ Body: { name: string; gitUrl: string; defaultBranch?: string; visibility?: Visibility } }>(
     '/api/v1/projects',
     {
+      config: SIGNED_IN,
       schema: {
         tags: ['projects'],
         summary: 'Create a project; the answer holds its webhook secret, shown this once',
@@ -51,10 +60,10 @@ export function registerProjectRoutes(
       },
     },
     async (request, reply) => {
-      const { project, webhookSecret } = await projects.create({
-        ...request.body,
-        defaultBranch: request.body.defaultBranch ?? 'main',
-      });
+      const { project, webhookSecret } = await projects.create(
+        { ...request.body, defaultBranch: request.body.defaultBranch ?? 'main' },
+        signedInCaller(request),
+      );
       return reply.code(201).send({ ...(await withWebhookUrl(project)), webhookSecret });
     },
   );
@@ -62,21 +71,25 @@ export function registerProjectRoutes(
   app.get<{ Querystring: { limit: number; after?: number } }>(
     '/api/v1/projects',
     {
+      config: SIGNED_IN,
       schema: {
         tags: ['projects'],
-        summary: 'List projects',
+        summary: 'List the projects the caller may see',
         querystring: projectPageQuery,
         response: { 200: pageOf(projectResponse) },
       },
     },
     async (request) => {
-      return paginate(request.query.limit, (limit) => projects.list({ ...request.query, limit }));
+      return paginate(request.query.limit, (limit) =>
+        projects.list(signedInCaller(request), { ...request.query, limit }),
+      );
     },
   );
 
   app.get<{ Params: { id: number } }>(
     '/api/v1/projects/:id',
     {
+      config: projectRole('viewer', 'project'),
       schema: {
         tags: ['projects'],
         summary: 'Get a project',
@@ -87,9 +100,13 @@ export function registerProjectRoutes(
     async (request) => withWebhookUrl(await projects.get(request.params.id)),
   );
 
-  app.patch<{ Params: { id: number }; Body: { name?: string; gitUrl?: string; defaultBranch?: string } }>(
+  app.patch<{
+    Params: { id: number };
+    Body: { name?: string; gitUrl?: string; defaultBranch?: string; visibility?: Visibility };
+  }>(
     '/api/v1/projects/:id',
     {
+      config: projectRole('maintainer', 'project'),
       schema: {
         tags: ['projects'],
         summary: 'Change a project',
@@ -103,7 +120,10 @@ export function registerProjectRoutes(
 
   app.delete<{ Params: { id: number } }>(
     '/api/v1/projects/:id',
-    { schema: { tags: ['projects'], summary: 'Delete a project and its pipelines', params: idParams } },
+    {
+      config: projectRole('maintainer', 'project'),
+      schema: { tags: ['projects'], summary: 'Delete a project and its pipelines', params: idParams },
+    },
     async (request, reply) => {
       await projects.remove(request.params.id);
       return reply.code(204).send();
@@ -113,6 +133,7 @@ export function registerProjectRoutes(
   app.get<{ Params: { id: number } }>(
     '/api/v1/projects/:id/variables',
     {
+      config: projectRole('maintainer', 'project'),
       schema: {
         tags: ['projects'],
         summary: 'List variable names and the last 4 characters of each value',
@@ -128,6 +149,7 @@ export function registerProjectRoutes(
   app.put<{ Params: { id: number; name: string }; Body: { value: string } }>(
     '/api/v1/projects/:id/variables/:name',
     {
+      config: projectRole('maintainer', 'project'),
       schema: {
         tags: ['projects'],
         summary: 'Set a variable (encrypted at rest)',
@@ -143,9 +165,53 @@ export function registerProjectRoutes(
 
   app.delete<{ Params: { id: number; name: string } }>(
     '/api/v1/projects/:id/variables/:name',
-    { schema: { tags: ['projects'], summary: 'Remove a variable', params: variableParams } },
+    {
+      config: projectRole('maintainer', 'project'),
+      schema: { tags: ['projects'], summary: 'Remove a variable', params: variableParams },
+    },
     async (request, reply) => {
       await projects.removeVariable(request.params.id, request.params.name);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/api/v1/projects/:id/members',
+    {
+      config: projectRole('viewer', 'project'),
+      schema: {
+        tags: ['projects'],
+        summary: "List the project's members and their roles",
+        params: idParams,
+        response: { 200: itemsOf(memberResponse) },
+      },
+    },
+    async (request) => ({ items: await access.members(request.params.id) }),
+  );
+
+  app.put<{ Params: { id: number; login: string }; Body: { role: ProjectRole } }>(
+    '/api/v1/projects/:id/members/:login',
+    {
+      config: projectRole('maintainer', 'project'),
+      schema: {
+        tags: ['projects'],
+        summary: 'Add an account to the project with a role, or change its role',
+        params: memberParams,
+        body: memberBody,
+        response: { 200: memberResponse },
+      },
+    },
+    (request) => access.setMember(request.params.id, request.params.login, request.body.role, tokenActorOf(request)),
+  );
+
+  app.delete<{ Params: { id: number; login: string } }>(
+    '/api/v1/projects/:id/members/:login',
+    {
+      config: projectRole('maintainer', 'project'),
+      schema: { tags: ['projects'], summary: 'Remove a member (not the last maintainer)', params: memberParams },
+    },
+    async (request, reply) => {
+      await access.removeMember(request.params.id, request.params.login, tokenActorOf(request));
       return reply.code(204).send();
     },
   );

@@ -3,7 +3,7 @@
  * with the join secret, then leasing, acks, heartbeats, step reports and completion, each
  * authenticated with the builder's own credential and fenced by its lease.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   BUILDER_API_PREFIX,
   MAX_LEASE_WAIT_S,
@@ -38,6 +38,7 @@ import {
   stepReportSchema as stepSchema,
   leaseTokenSchema as tokenSchema,
 } from '../../../protocol/index.js';
+import { BUILDER_ROUTE } from '../../http/access-policy.js';
 
 export interface ProtocolDeps {
   readonly db: Database;
@@ -60,11 +61,16 @@ export interface ProtocolDeps {
 const POLL_INTERVAL_MS = 500;
 
 export function registerProtocolRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
+  // Before the body is read: a stranger cannot make the app parse a large body.
+  const joinSecretFirst = async (request: FastifyRequest) =>
+    checkJoinSecret(request.headers.authorization, deps.joinSecrets);
   void app.register(
     (scope, _options, done) => {
       scope.post<{ Body: RegisterRequest }>(
         '/register',
         {
+          config: BUILDER_ROUTE,
+          onRequest: joinSecretFirst,
           schema: {
             tags: ['builder protocol'],
             summary: 'Join with the join secret',
@@ -73,7 +79,6 @@ export function registerProtocolRoutes(app: FastifyInstance, deps: ProtocolDeps)
           },
         },
         async (request, reply) => {
-          await checkJoinSecret(request.headers.authorization, deps.joinSecrets);
           const { builder, credential } = await deps.builders.register(request.body.facts, request.body.identity);
           // A builder that registers again with its identity has restarted: whatever it ran is gone.
           if (credential === undefined)
@@ -93,11 +98,12 @@ export function registerProtocolRoutes(app: FastifyInstance, deps: ProtocolDeps)
       // Lets `gyre builder join` refuse a wrong secret before it starts anything on a host.
       scope.post(
         '/join-secret/check',
-        { schema: { tags: ['builder protocol'], summary: 'Check a join secret without registering', security: [] } },
-        async (request, reply) => {
-          await checkJoinSecret(request.headers.authorization, deps.joinSecrets);
-          return reply.code(204).send();
+        {
+          config: BUILDER_ROUTE,
+          onRequest: joinSecretFirst,
+          schema: { tags: ['builder protocol'], summary: 'Check a join secret without registering', security: [] },
         },
+        async (_request, reply) => reply.code(204).send(),
       );
       void scope.register((authed, _o, next) => {
         registerBuilderAuth(authed, deps.builders);
@@ -113,7 +119,10 @@ export function registerProtocolRoutes(app: FastifyInstance, deps: ProtocolDeps)
 function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
   app.post<{ Body: { max: number; waitSeconds: number } }>(
     '/lease',
-    { ...ROUTINE, schema: { tags: ['builder protocol'], summary: 'Long-poll for jobs', body: leaseSchema } },
+    {
+      config: { ...BUILDER_ROUTE, ...ROUTINE },
+      schema: { tags: ['builder protocol'], summary: 'Long-poll for jobs', body: leaseSchema },
+    },
     async (request, reply): Promise<LeaseResponse> => {
       const builder = builderOf(request);
       const deadline = Date.now() + Math.min(request.body.waitSeconds, MAX_LEASE_WAIT_S) * 1000;
@@ -143,7 +152,7 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
   app.post(
     '/heartbeat',
     {
-      ...ROUTINE,
+      config: { ...BUILDER_ROUTE, ...ROUTINE },
       schema: {
         tags: ['builder protocol'],
         summary: 'Keep an idle builder active; a draining builder without jobs becomes drained',
@@ -160,6 +169,7 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
   app.post<{ Body: DrainRequest }>(
     '/drain',
     {
+      config: BUILDER_ROUTE,
       schema: {
         tags: ['builder protocol'],
         summary: 'Drain this builder (SIGTERM or `gyre agent drain` on the box)',
@@ -179,6 +189,7 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
   app.post<{ Params: { id: number }; Body: LeaseToken }>(
     '/jobs/:id/ack',
     {
+      config: BUILDER_ROUTE,
       schema: {
         tags: ['builder protocol'],
         summary: 'Acknowledge a lease: the job is running',
@@ -195,7 +206,7 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
   app.post<{ Params: { id: number }; Body: LeaseToken }>(
     '/jobs/:id/heartbeat',
     {
-      ...ROUTINE,
+      config: { ...BUILDER_ROUTE, ...ROUTINE },
       schema: {
         tags: ['builder protocol'],
         summary: 'Renew a lease; learn whether to cancel',
@@ -213,7 +224,7 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
   app.post<{ Params: { id: number }; Body: StepReport }>(
     '/jobs/:id/steps',
     {
-      ...ROUTINE,
+      config: { ...BUILDER_ROUTE, ...ROUTINE },
       schema: {
         tags: ['builder protocol'],
         summary: "Report a step's start or end",
@@ -230,7 +241,7 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
   app.put<{ Params: { id: number }; Body: LogChunkRequest }>(
     '/jobs/:id/logs',
     {
-      ...ROUTINE,
+      config: { ...BUILDER_ROUTE, ...ROUTINE },
       schema: {
         tags: ['builder protocol'],
         summary: 'Send one log chunk (idempotent)',
@@ -249,6 +260,7 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
   app.post<{ Params: { id: number }; Body: CompleteRequest }>(
     '/jobs/:id/complete',
     {
+      config: BUILDER_ROUTE,
       schema: {
         tags: ['builder protocol'],
         summary: 'End the attempt with its outcome',

@@ -17,6 +17,11 @@ import { ExitCode, GyreError } from '../../../shared/errors.js';
 import { COOKIE_OF, cookieOptions } from '../../http/session-auth.js';
 import type { WebDeps } from '../../http/web-scope.js';
 import { safeNext } from '../../http/safe-next.js';
+import { publicRoute } from '../../http/access-policy.js';
+
+const GITHUB_SIGN_IN = publicRoute(
+  "GitHub's OAuth flow, guarded by its state cookie; accounts only while sign-up is open",
+);
 
 export interface GitHubLoginDeps extends WebDeps {
   readonly users: UserStore;
@@ -40,20 +45,25 @@ export function registerGitHubLogin(web: FastifyInstance, deps: GitHubLoginDeps)
     return config;
   };
 
-  web.get<{ Querystring: { next?: string } }>('/auth/github/start', async (request, reply) => {
-    const { url, state } = authorizeRedirect(await configured(), callbackUrl);
-    const next = safeNext(request.query.next);
-    return reply
-      .setCookie(
-        OAUTH_STATE_COOKIE,
-        `${state}.${Buffer.from(next).toString('base64url')}`,
-        cookieOptions(deps.secureCookies, OAUTH_STATE_TTL_SECONDS),
-      )
-      .redirect(url);
-  });
+  web.get<{ Querystring: { next?: string } }>(
+    '/auth/github/start',
+    { config: GITHUB_SIGN_IN },
+    async (request, reply) => {
+      const { url, state } = authorizeRedirect(await configured(), callbackUrl);
+      const next = safeNext(request.query.next);
+      return reply
+        .setCookie(
+          OAUTH_STATE_COOKIE,
+          `${state}.${Buffer.from(next).toString('base64url')}`,
+          cookieOptions(deps.secureCookies, OAUTH_STATE_TTL_SECONDS),
+        )
+        .redirect(url);
+    },
+  );
 
   web.get<{ Querystring: { code?: string; state?: string; error?: string; error_description?: string } }>(
     '/auth/github',
+    { config: GITHUB_SIGN_IN },
     async (request, reply) => {
       if (request.query.error)
         throw new GyreError(

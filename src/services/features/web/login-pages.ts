@@ -14,6 +14,11 @@ import { describeError } from '../../http/error-shape.js';
 import { checkCsrf, COOKIE_OF, cookieOptions, csrfTokenFor } from '../../http/session-auth.js';
 import { sendPage, type WebDeps } from '../../http/web-scope.js';
 import { safeNext } from '../../http/safe-next.js';
+import { publicRoute } from '../../http/access-policy.js';
+
+const SIGN_IN = publicRoute('whoever is not signed in yet signs in here; wrong passwords are rate limited');
+const SIGN_UP = publicRoute('refused while sign-up is closed, which it is by default');
+const SIGN_OUT = publicRoute('ends only the session its own cookie names, and needs its CSRF token');
 
 /** Who may sign in on a listener. */
 export interface LoginPolicy {
@@ -78,9 +83,9 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
       ...extra,
     });
 
-  web.get('/login', (request, reply) => form(request, reply));
+  web.get('/login', { config: SIGN_IN }, (request, reply) => form(request, reply));
 
-  web.post<{ Body: LoginBody }>('/login', async (request, reply) => {
+  web.post<{ Body: LoginBody }>('/login', { config: SIGN_IN }, async (request, reply) => {
     checkCsrf(request);
     const login = String(request.body.login ?? '').trim();
     const address = request.ip;
@@ -121,11 +126,11 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
         errors,
         signedIn: undefined,
       });
-    web.get('/signup', async (request, reply) => {
+    web.get('/signup', { config: SIGN_UP }, async (request, reply) => {
       const state = await signupState(policy);
       return page(request, state.signup ? reply : reply.code(403), state, '', []);
     });
-    web.post<{ Body: LoginBody }>('/signup', async (request, reply) => {
+    web.post<{ Body: LoginBody }>('/signup', { config: SIGN_UP }, async (request, reply) => {
       checkCsrf(request);
       const login = String(request.body.login ?? '').trim();
       try {
@@ -144,7 +149,7 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
     });
   }
 
-  web.post('/logout', async (request, reply) => {
+  web.post('/logout', { config: SIGN_OUT }, async (request, reply) => {
     checkCsrf(request);
     const cookie = request.cookies[COOKIE_OF[policy.scope]];
     if (cookie) await deps.sessions.end(cookie);

@@ -8,7 +8,7 @@ import type { RuntimeSettings } from '../../stores/settings/runtime-settings.js'
 import type { GitHubAppConfig } from './github-oauth.js';
 import { registerGitHubLogin } from './github-login-routes.js';
 import { registerLoginPages, userLoginPolicy, type LoginDeps } from './login-pages.js';
-import { requireSignedIn } from '../../http/session-auth.js';
+import { signedInCaller, SIGNED_IN } from '../../http/access-policy.js';
 import { registerWebScope, sendPage } from '../../http/web-scope.js';
 
 /** What the user UI serves from: the API's parts, plus sign-in and what administrators set. */
@@ -51,8 +51,8 @@ export function registerUserUi(app: FastifyInstance, deps: UserUiDeps, pages: re
       deps,
     );
     registerGitHubLogin(web, deps);
-    web.get('/', { preHandler: requireSignedIn }, async (request, reply) => {
-      const projects = await deps.projects.list({ limit: 500 });
+    web.get('/', { config: SIGNED_IN }, async (request, reply) => {
+      const projects = await deps.projects.list(signedInCaller(request), { limit: 500 });
       return sendPage(reply, deps, 'projects', {
         title: 'Projects',
         signedIn: request.signedIn,

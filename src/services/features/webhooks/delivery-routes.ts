@@ -10,11 +10,13 @@ import { ConflictError } from '../../../shared/errors.js';
 import { paginate } from '../../http/paginate.js';
 import { readDeliveryHeaders } from '../../core/webhooks/index.js';
 import { actOnDelivery, type InboxDeps } from './receive-delivery.js';
+import { ADMIN_ONLY, projectRole } from '../../http/access-policy.js';
 
 export function registerDeliveryRoutes(app: FastifyInstance, deps: InboxDeps): void {
   app.get<{ Querystring: { limit: number; before?: number; project?: number } }>(
     '/api/v1/deliveries',
     {
+      config: ADMIN_ONLY,
       schema: {
         tags: ['deliveries'],
         summary: 'List webhook deliveries, newest first',
@@ -37,6 +39,7 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: InboxDeps): v
   app.get<{ Params: { id: number } }>(
     '/api/v1/deliveries/:id',
     {
+      config: projectRole('viewer', 'delivery'),
       schema: {
         tags: ['deliveries'],
         summary: 'Get a delivery and what Gyre made of it',
@@ -50,6 +53,7 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: InboxDeps): v
   app.post<{ Params: { id: number } }>(
     '/api/v1/deliveries/:id/redeliver',
     {
+      config: projectRole('maintainer', 'delivery'),
       schema: {
         tags: ['deliveries'],
         summary:

@@ -5,6 +5,7 @@
 import { webhookQuery } from '../../../api/requests.js';
 import type { FastifyInstance } from 'fastify';
 import { receiveDelivery, type InboxDeps } from './receive-delivery.js';
+import { publicRoute } from '../../http/access-policy.js';
 
 export const MAX_DELIVERY_BYTES = 25 * 1024 * 1024;
 
@@ -18,6 +19,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: InboxDeps): voi
     scope.post<{ Querystring: { project?: number } }>(
       '/webhooks/github',
       {
+        config: publicRoute("GitHub calls it; each delivery is checked against its project's webhook secret"),
         schema: {
           tags: ['webhooks'],
           summary: 'GitHub webhook inbox, authenticated by X-Hub-Signature-256',

@@ -5,6 +5,8 @@
  */
 import type { Database } from '../../database/create-pool.js';
 import { describeWait, type SlotShape } from '../../core/scheduler/wait-reason.js';
+import type { Caller } from '../../core/access/project-roles.js';
+import { visibleTo } from '../projects/project-access.js';
 
 export interface QueuedJob {
   readonly jobId: number;
@@ -14,9 +16,10 @@ export interface QueuedJob {
 }
 
 export interface QueueView {
+  /** Every queued job, whoever may see it: how busy the fleet is. */
   readonly depth: number;
   readonly oldestQueuedAt: string | null;
-  /** At most 500, in the order the scheduler leases them. */
+  /** At most 500, in the order the scheduler leases them: only jobs of projects the caller may see. */
   readonly items: readonly QueuedJob[];
 }
 
@@ -30,13 +33,23 @@ interface QueuedRow {
 
 const QUEUED_COLUMNS = 'id, name, cpus, memory_bytes, queued_at';
 
-export async function readQueue(db: Database, fleet: readonly SlotShape[]): Promise<QueueView> {
+export async function readQueue(db: Database, fleet: readonly SlotShape[], caller: Caller): Promise<QueueView> {
+  const visible = visibleTo(caller, 1);
   const queued = await db.query<QueuedRow>(
-    `SELECT ${QUEUED_COLUMNS} FROM jobs WHERE state = 'queued' ORDER BY queue_priority, queued_at, id LIMIT 500`,
+    `SELECT j.id, j.name, j.cpus, j.memory_bytes, j.queued_at FROM jobs j
+     JOIN workflows w ON w.id = j.workflow_id JOIN pipelines pl ON pl.id = w.pipeline_id JOIN projects p ON p.id = pl.project_id
+     WHERE j.state = 'queued' AND ${visible.sql} ORDER BY j.queue_priority, j.queued_at, j.id LIMIT 500`,
+    visible.value === null ? [] : [visible.value],
   );
-  const depth = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM jobs WHERE state = 'queued'");
+  const depth = await db.query<{ n: number; oldest: Date | null }>(
+    "SELECT count(*)::int AS n, min(queued_at) AS oldest FROM jobs WHERE state = 'queued'",
+  );
   const items = queued.rows.map((row) => toQueuedJob(row, fleet));
-  return { depth: depth.rows[0]?.n ?? 0, oldestQueuedAt: items[0]?.queuedAt ?? null, items };
+  return {
+    depth: depth.rows[0]?.n ?? 0,
+    oldestQueuedAt: depth.rows[0]?.oldest?.toISOString() ?? null,
+    items,
+  };
 }
 
 /** Why one job waits; undefined when it is not queued (any more). */

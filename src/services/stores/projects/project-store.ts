@@ -7,12 +7,16 @@ import { randomBytes } from 'node:crypto';
 import type { Database } from '../../database/create-pool.js';
 import type { SecretBox } from '../../core/security/secret-box.js';
 import { ConflictError, NotFoundError } from '../../../shared/errors.js';
+import type { Caller, Visibility } from '../../core/access/project-roles.js';
+import { visibleTo } from './project-access.js';
 
 export interface Project {
   readonly id: number;
   readonly name: string;
   readonly gitUrl: string;
   readonly defaultBranch: string;
+  /** Private: seen by its members and administrators; internal: by every signed-in account. */
+  readonly visibility: Visibility;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -28,6 +32,7 @@ export interface ProjectChanges {
   readonly name?: string;
   readonly gitUrl?: string;
   readonly defaultBranch?: string;
+  readonly visibility?: Visibility;
 }
 
 interface ProjectRow {
@@ -35,11 +40,12 @@ interface ProjectRow {
   name: string;
   git_url: string;
   default_branch: string;
+  visibility: Visibility;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = 'id, name, git_url, default_branch, created_at, updated_at';
+const COLUMNS = 'id, name, git_url, default_branch, visibility, created_at, updated_at';
 const UNIQUE_VIOLATION = '23505';
 
 export class ProjectStore {
@@ -48,26 +54,43 @@ export class ProjectStore {
     private readonly box: SecretBox,
   ) {}
 
-  /** Creates a project with a generated webhook secret, which is returned this once. */
-  async create(input: {
-    name: string;
-    gitUrl: string;
-    defaultBranch: string;
-  }): Promise<{ project: Project; webhookSecret: string }> {
+  /**
+   * Creates a project with a generated webhook secret, which is returned this once. The account
+   * that creates it becomes its maintainer, in the same statement.
+   */
+  async create(
+    input: { name: string; gitUrl: string; defaultBranch: string; visibility?: Visibility },
+    creator: Caller,
+  ): Promise<{ project: Project; webhookSecret: string }> {
     const webhookSecret = randomBytes(32).toString('hex');
     const result = await this.db
       .query<ProjectRow>(
-        `INSERT INTO projects (name, git_url, default_branch, webhook_secret) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
-        [input.name, input.gitUrl, input.defaultBranch, this.box.seal(webhookSecret)],
+        `WITH created AS (
+           INSERT INTO projects (name, git_url, default_branch, webhook_secret, visibility)
+           VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}),
+         maintainer AS (
+           INSERT INTO project_members (project_id, user_id, role)
+           SELECT id, $6, 'maintainer' FROM created WHERE $6::bigint IS NOT NULL)
+         SELECT * FROM created`,
+        [
+          input.name,
+          input.gitUrl,
+          input.defaultBranch,
+          this.box.seal(webhookSecret),
+          input.visibility ?? 'private',
+          creator.userId,
+        ],
       )
       .catch(rethrowNameTaken(input.name));
     return { project: toProject(result.rows[0]!), webhookSecret };
   }
 
-  async list(page: { limit: number; after?: number }): Promise<Project[]> {
+  /** The projects `caller` may see, by id. */
+  async list(caller: Caller, page: { limit: number; after?: number }): Promise<Project[]> {
+    const visible = visibleTo(caller, 3);
     const result = await this.db.query<ProjectRow>(
-      `SELECT ${COLUMNS} FROM projects WHERE id > $1 ORDER BY id LIMIT $2`,
-      [page.after ?? 0, page.limit],
+      `SELECT ${COLUMNS} FROM projects p WHERE id > $1 AND ${visible.sql} ORDER BY id LIMIT $2`,
+      [page.after ?? 0, page.limit, ...(visible.value === null ? [] : [visible.value])],
     );
     return result.rows.map(toProject);
   }
@@ -80,9 +103,10 @@ export class ProjectStore {
   async update(id: number, changes: ProjectChanges): Promise<Project> {
     const result = await this.db
       .query<ProjectRow>(
-        `UPDATE projects SET name = COALESCE($2, name), git_url = COALESCE($3, git_url), default_branch = COALESCE($4, default_branch), updated_at = now()
+        `UPDATE projects SET name = COALESCE($2, name), git_url = COALESCE($3, git_url), default_branch = COALESCE($4, default_branch),
+           visibility = COALESCE($5, visibility), updated_at = now()
          WHERE id = $1 RETURNING ${COLUMNS}`,
-        [id, changes.name ?? null, changes.gitUrl ?? null, changes.defaultBranch ?? null],
+        [id, changes.name ?? null, changes.gitUrl ?? null, changes.defaultBranch ?? null, changes.visibility ?? null],
       )
       .catch(rethrowNameTaken(changes.name ?? ''));
     return toProject(found(result.rows[0], id));
@@ -146,6 +170,7 @@ function toProject(row: ProjectRow): Project {
     name: row.name,
     gitUrl: row.git_url,
     defaultBranch: row.default_branch,
+    visibility: row.visibility,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

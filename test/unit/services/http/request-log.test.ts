@@ -17,8 +17,8 @@ function appLoggingAt(level: string) {
   const logger: FastifyBaseLogger = pino({ level }, sink);
   const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) });
   registerRequestLog(app);
-  app.post('/lease', ROUTINE, () => ({ leases: [] }));
-  app.post('/stale', ROUTINE, (_request, reply) => reply.code(409).send({ error: 'stale' }));
+  app.post('/lease', { config: ROUTINE }, () => ({ leases: [] }));
+  app.post('/stale', { config: ROUTINE }, (_request, reply) => reply.code(409).send({ error: 'stale' }));
   app.post('/projects', () => ({ id: 1 }));
   return { app, lines };
 }

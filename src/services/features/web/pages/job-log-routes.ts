@@ -11,7 +11,8 @@ import { type LogStore } from '../../../stores/logs/log-store.js';
 import type { UserPages } from '../user-ui.js';
 import { logQuery } from '../../../../api/requests.js';
 import { stripAnsi } from './ansi-text.js';
-import { idParams, requireSessionForData, type IdRequest } from './page-common.js';
+import { idParams, type IdRequest } from './page-common.js';
+import { DATA_ROUTE, projectRole } from '../../../http/access-policy.js';
 
 /** The page shows at most this much of a log; the download has it all. */
 export const LOG_PREVIEW_BYTES = 512 * 1024;
@@ -24,7 +25,7 @@ export const jobLogRoutes: UserPages = (web, parts) => {
   closeStreamsOnClose(web, hub);
   web.get<LiveLogRequest>(
     '/jobs/:id/log/stream',
-    { preHandler: requireSessionForData, schema: liveLogSchema },
+    { config: { ...projectRole('viewer', 'job'), ...DATA_ROUTE }, schema: liveLogSchema },
     (request, reply) => sendLiveLog(parts.logs, hub, request, reply),
   );
   registerDownload(web, parts.logs);
@@ -33,7 +34,7 @@ export const jobLogRoutes: UserPages = (web, parts) => {
 function registerDownload(web: FastifyInstance, logs: LogStore): void {
   web.get<IdRequest & { Querystring: { attempt?: string } }>(
     '/jobs/:id/log.txt',
-    { preHandler: requireSessionForData, schema: { params: idParams, querystring: logQuery } },
+    { config: { ...projectRole('viewer', 'job'), ...DATA_ROUTE }, schema: { params: idParams, querystring: logQuery } },
     async (request, reply) => {
       const view = await logs.open(request.params.id, toSelection(request.query.attempt));
       const suffix = view.attempt === 'all' ? 'all-attempts' : `attempt-${view.attempt}`;

@@ -5,7 +5,8 @@
  */
 import { isFinalJobState } from '../../../../protocol/index.js';
 import { readWaitReason } from '../../../stores/jobs/queue-view.js';
-import { checkCsrf, requireSignedIn } from '../../../http/session-auth.js';
+import { checkCsrf } from '../../../http/session-auth.js';
+import { projectRole } from '../../../http/access-policy.js';
 import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { readLogPreview } from './job-log-routes.js';
@@ -17,7 +18,7 @@ const NOT_STARTED = ['queued', 'blocked'];
 export const jobPages: UserPages = (web, parts) => {
   web.get<IdRequest>(
     '/jobs/:id',
-    { preHandler: requireSignedIn, schema: { params: idParams } },
+    { config: projectRole('viewer', 'job'), schema: { params: idParams } },
     async (request, reply) => {
       const job = await parts.jobs.detail(request.params.id);
       const workflow = await parts.pipelines.workflow(job.workflowId);
@@ -49,7 +50,7 @@ export const jobPages: UserPages = (web, parts) => {
 
   web.post<IdRequest>(
     '/jobs/:id/cancel',
-    { preHandler: requireSignedIn, schema: { params: idParams } },
+    { config: projectRole('member', 'job'), schema: { params: idParams } },
     async (request, reply) => {
       checkCsrf(request);
       await parts.jobs.cancel({ jobId: request.params.id });

@@ -1,8 +1,8 @@
 /**
  * What the user UI's pages share: the model every page passes to the layout, the route schema
- * of `/:id` pages, and the guard of the data routes that scripts call.
+ * of `/:id` pages.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { User } from '../../../stores/accounts/user-store.js';
 import { AuthError } from '../../../http/error-shape.js';
 import { userNav } from '../user-ui.js';
@@ -19,23 +19,7 @@ export function pageModel(request: FastifyRequest, title: string, model: object)
   return { title, signedIn: request.signedIn, nav: userNav(request), ...model };
 }
 
-/**
- * A preHandler for routes that scripts call (JSON, the live log): a missing session is a 401,
- * not a redirect to the sign-in page, which a script could not follow anyway.
- */
-export function requireSessionForData(
-  request: FastifyRequest,
-  _reply: FastifyReply,
-  done: (error?: Error) => void,
-): void {
-  done(
-    request.signedIn
-      ? undefined
-      : new AuthError(401, 'sign in to Gyre first; this address is read by the pages of the user UI'),
-  );
-}
-
-/** The signed-in account; pages behind requireSignedIn always have one on the user port. */
+/** The signed-in account; pages behind a signed-in policy always have one on the user port. */
 export function signedInUser(request: FastifyRequest): User {
   const user = request.signedIn?.user;
   if (!user) throw new AuthError(403, 'this page belongs to a user account; sign in with yours');

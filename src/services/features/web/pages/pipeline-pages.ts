@@ -5,16 +5,17 @@
 import { isFinalJobState } from '../../../../protocol/index.js';
 import { ROUTINE } from '../../../http/request-log.js';
 import { rerunPipeline } from '../../pipelines/rerun-pipeline.js';
-import { checkCsrf, requireSignedIn } from '../../../http/session-auth.js';
+import { checkCsrf } from '../../../http/session-auth.js';
+import { DATA_ROUTE, projectRole } from '../../../http/access-policy.js';
 import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { layoutByDepth } from './job-graph.js';
-import { idParams, pageModel, requireSessionForData, shortSha, signedInUser, type IdRequest } from './page-common.js';
+import { idParams, pageModel, shortSha, signedInUser, type IdRequest } from './page-common.js';
 
 export const pipelinePages: UserPages = (web, parts) => {
   web.get<IdRequest>(
     '/pipelines/:id',
-    { preHandler: requireSignedIn, schema: { params: idParams } },
+    { config: projectRole('viewer', 'pipeline'), schema: { params: idParams } },
     async (request, reply) => {
       const pipeline = await parts.pipelines.get(request.params.id);
       const [project, workflows] = await Promise.all([
@@ -37,7 +38,7 @@ export const pipelinePages: UserPages = (web, parts) => {
 
   web.get<IdRequest>(
     '/pipelines/:id/status.json',
-    { ...ROUTINE, preHandler: requireSessionForData, schema: { params: idParams } },
+    { config: { ...projectRole('viewer', 'pipeline'), ...ROUTINE, ...DATA_ROUTE }, schema: { params: idParams } },
     async (request, reply) => {
       const pipeline = await parts.pipelines.get(request.params.id);
       const workflows = await parts.pipelines.workflows(pipeline.id);
@@ -55,7 +56,7 @@ export const pipelinePages: UserPages = (web, parts) => {
 
   web.post<IdRequest>(
     '/pipelines/:id/cancel',
-    { preHandler: requireSignedIn, schema: { params: idParams } },
+    { config: projectRole('member', 'pipeline'), schema: { params: idParams } },
     async (request, reply) => {
       checkCsrf(request);
       await parts.pipelines.cancel(request.params.id);
@@ -65,7 +66,7 @@ export const pipelinePages: UserPages = (web, parts) => {
 
   web.post<IdRequest>(
     '/pipelines/:id/rerun',
-    { preHandler: requireSignedIn, schema: { params: idParams } },
+    { config: projectRole('member', 'pipeline'), schema: { params: idParams } },
     async (request, reply) => {
       checkCsrf(request);
       const rerun = await rerunPipeline(parts, request.params.id, signedInUser(request).login);

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { describeError } from '../../../http/error-shape.js';
 import { triggerPipeline } from '../../pipelines/trigger-pipeline.js';
 import { webhookUrlOf } from '../../projects/project-routes.js';
-import { checkCsrf, requireSignedIn } from '../../../http/session-auth.js';
+import { checkCsrf } from '../../../http/session-auth.js';
+import { projectRole, signedInCaller, SIGNED_IN } from '../../../http/access-policy.js';
 import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { idParams, pageModel, shortSha, signedInUser, type IdRequest } from './page-common.js';
@@ -16,11 +17,11 @@ import { checkProjectForm, readProjectForm } from './project-form.js';
 const branchQuery = z.object({ branch: z.string().max(255).optional() });
 
 export const projectPages: UserPages = (web, parts) => {
-  web.get('/projects/new', { preHandler: requireSignedIn }, async (request, reply) =>
+  web.get('/projects/new', { config: SIGNED_IN }, async (request, reply) =>
     sendPage(reply, parts, 'project-new', pageModel(request, 'Add project', { form: { defaultBranch: 'main' } })),
   );
 
-  web.post('/projects/new', { preHandler: requireSignedIn }, async (request, reply) => {
+  web.post('/projects/new', { config: SIGNED_IN }, async (request, reply) => {
     checkCsrf(request);
     const form = readProjectForm(request.body);
     const problems = checkProjectForm(form);
@@ -28,7 +29,7 @@ export const projectPages: UserPages = (web, parts) => {
       sendPage(reply.code(status), parts, 'project-new', pageModel(request, 'Add project', { form, errors }));
     if (problems.length > 0) return again(400, problems);
     try {
-      const { project, webhookSecret } = await parts.projects.create(form);
+      const { project, webhookSecret } = await parts.projects.create(form, signedInCaller(request));
       return sendPage(
         reply.code(201),
         parts,
@@ -49,7 +50,7 @@ export const projectPages: UserPages = (web, parts) => {
 
   web.get<IdRequest & { Querystring: { branch?: string } }>(
     '/projects/:id',
-    { preHandler: requireSignedIn, schema: { params: idParams, querystring: branchQuery } },
+    { config: projectRole('viewer', 'project'), schema: { params: idParams, querystring: branchQuery } },
     async (request, reply) => {
       const project = await parts.projects.get(request.params.id);
       const branch = request.query.branch?.trim() || undefined;
@@ -71,7 +72,7 @@ export const projectPages: UserPages = (web, parts) => {
 
   web.post<IdRequest>(
     '/projects/:id/pipelines',
-    { preHandler: requireSignedIn, schema: { params: idParams } },
+    { config: projectRole('member', 'project'), schema: { params: idParams } },
     async (request, reply) => {
       checkCsrf(request);
       const posted = (request.body as { branch?: unknown } | undefined)?.branch;

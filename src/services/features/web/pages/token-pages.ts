@@ -3,7 +3,8 @@
  * post, never again) and revoke.
  */
 import { createApiToken, listUserTokens, revokeUserToken } from '../../../stores/accounts/api-tokens.js';
-import { checkCsrf, requireSignedIn } from '../../../http/session-auth.js';
+import { checkCsrf } from '../../../http/session-auth.js';
+import { SIGNED_IN } from '../../../http/access-policy.js';
 import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { idParams, pageModel, signedInUser, type IdRequest } from './page-common.js';
@@ -16,11 +17,11 @@ export const tokenPages: UserPages = (web, parts) => {
     return pageModel(request, 'API tokens', { tokens, csrf: request.signedIn?.session.csrfToken, ...extra });
   };
 
-  web.get('/tokens', { preHandler: requireSignedIn }, async (request, reply) =>
+  web.get('/tokens', { config: SIGNED_IN }, async (request, reply) =>
     sendPage(reply, parts, 'tokens', await show(request, {})),
   );
 
-  web.post('/tokens', { preHandler: requireSignedIn }, async (request, reply) => {
+  web.post('/tokens', { config: SIGNED_IN }, async (request, reply) => {
     checkCsrf(request);
     const user = signedInUser(request);
     const posted = (request.body as { name?: unknown } | undefined)?.name;
@@ -43,7 +44,7 @@ export const tokenPages: UserPages = (web, parts) => {
 
   web.post<IdRequest>(
     '/tokens/:id/revoke',
-    { preHandler: requireSignedIn, schema: { params: idParams } },
+    { config: SIGNED_IN, schema: { params: idParams } },
     async (request, reply) => {
       checkCsrf(request);
       await revokeUserToken(parts.db, signedInUser(request).id, request.params.id);

@@ -1,0 +1,119 @@
+/**
+ * Who may see and change a project: its members and their roles, its visibility, and the role a
+ * caller has in the project that a pipeline, workflow, job or delivery belongs to. Member changes
+ * write their audit entry in the same transaction.
+ */
+import type { Database } from '../../database/create-pool.js';
+import { withTransaction } from '../../database/with-transaction.js';
+import { ConflictError, NotFoundError } from '../../../shared/errors.js';
+import type { Caller, ProjectLocator, ProjectRole, ProjectRoles } from '../../core/access/project-roles.js';
+
+export interface ProjectMember {
+  readonly userId: number;
+  readonly login: string;
+  readonly role: ProjectRole;
+  readonly addedAt: string;
+}
+
+/** SQL that finds the thing `$1` names, with the id of its project (null for a delivery no project took). */
+const PROJECT_OF: Readonly<Record<ProjectLocator, string>> = {
+  project: 'SELECT id AS project_id FROM projects WHERE id = $1',
+  pipeline: 'SELECT project_id FROM pipelines WHERE id = $1',
+  workflow: 'SELECT p.project_id FROM workflows w JOIN pipelines p ON p.id = w.pipeline_id WHERE w.id = $1',
+  job: `SELECT p.project_id FROM jobs j JOIN workflows w ON w.id = j.workflow_id
+        JOIN pipelines p ON p.id = w.pipeline_id WHERE j.id = $1`,
+  delivery: 'SELECT project_id FROM webhook_deliveries WHERE id = $1',
+};
+
+/**
+ * A condition on `projects p` that holds for the projects `caller` may see: all of them for an
+ * administrator, else internal ones and those the caller is a member of. `$n` is the user id.
+ */
+export function visibleTo(caller: Caller, n: number): { sql: string; value: number | null } {
+  if (caller.admin) return { sql: 'true', value: null };
+  return {
+    sql: `(p.visibility = 'internal' OR EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = $${n}))`,
+    value: caller.userId,
+  };
+}
+
+export class ProjectAccess implements ProjectRoles {
+  constructor(private readonly db: Database) {}
+
+  async roleIn(caller: Caller, of: ProjectLocator, id: number): Promise<ProjectRole | undefined> {
+    const result = await this.db.query<{ visibility: string | null; role: ProjectRole | null }>(
+      `SELECT p.visibility, m.role FROM (${PROJECT_OF[of]}) target
+       LEFT JOIN projects p ON p.id = target.project_id
+       LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $2`,
+      [id, caller.userId],
+    );
+    const row = result.rows[0];
+    if (!row) return undefined;
+    // Administrators see everything, a delivery that no project took included.
+    if (caller.admin) return 'maintainer';
+    return row.role ?? (row.visibility === 'internal' ? 'viewer' : undefined);
+  }
+
+  async members(projectId: number): Promise<ProjectMember[]> {
+    const result = await this.db.query<{ user_id: string; login: string; role: ProjectRole; added_at: Date }>(
+      `SELECT m.user_id, u.login, m.role, m.added_at FROM project_members m JOIN users u ON u.id = m.user_id
+       WHERE m.project_id = $1 ORDER BY lower(u.login)`,
+      [projectId],
+    );
+    return result.rows.map((row) => ({
+      userId: Number(row.user_id),
+      login: row.login,
+      role: row.role,
+      addedAt: row.added_at.toISOString(),
+    }));
+  }
+
+  /** Adds the account `login` with `role`, or changes its role; audited as `actor`'s. */
+  async setMember(projectId: number, login: string, role: ProjectRole, actor: string): Promise<ProjectMember> {
+    return withTransaction(this.db, async (client) => {
+      const user = await client.query<{ id: string; login: string }>(
+        'SELECT id, login FROM users WHERE lower(login) = lower($1)',
+        [login],
+      );
+      const found = user.rows[0];
+      if (!found) throw new NotFoundError(`the account "${login}"`);
+      const result = await client.query<{ added_at: Date }>(
+        `INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, $3)
+         ON CONFLICT (project_id, user_id) DO UPDATE SET role = EXCLUDED.role RETURNING added_at`,
+        [projectId, found.id, role],
+      );
+      await client.query(
+        `INSERT INTO audit_log (actor, action, target, detail) VALUES ($1, 'project.member_set', $2, $3)`,
+        [actor, `project:${projectId}`, JSON.stringify({ login: found.login, role })],
+      );
+      return { userId: Number(found.id), login: found.login, role, addedAt: result.rows[0]!.added_at.toISOString() };
+    });
+  }
+
+  /** Removes a member; the last maintainer stays, so that someone can still manage the project. */
+  async removeMember(projectId: number, login: string, actor: string): Promise<void> {
+    await withTransaction(this.db, async (client) => {
+      // Locks the project's member rows, so two maintainers removing each other cannot both succeed.
+      const rows = await client.query<{ login: string; role: ProjectRole }>(
+        `SELECT u.login, m.role FROM project_members m JOIN users u ON u.id = m.user_id
+         WHERE m.project_id = $1 FOR UPDATE OF m`,
+        [projectId],
+      );
+      const member = rows.rows.find((row) => row.login.toLowerCase() === login.toLowerCase());
+      if (!member) throw new NotFoundError(`a member "${login}" of project ${projectId}`);
+      const maintainers = rows.rows.filter((row) => row.role === 'maintainer').length;
+      if (member.role === 'maintainer' && maintainers === 1)
+        throw new ConflictError(
+          `${member.login} is the project's last maintainer; make another member a maintainer first`,
+        );
+      await client.query(
+        `DELETE FROM project_members m USING users u WHERE m.project_id = $1 AND u.id = m.user_id AND lower(u.login) = lower($2)`,
+        [projectId, login],
+      );
+      await client.query(
+        `INSERT INTO audit_log (actor, action, target, detail) VALUES ($1, 'project.member_remove', $2, $3)`,
+        [actor, `project:${projectId}`, JSON.stringify({ login: member.login })],
+      );
+    });
+  }
+}
