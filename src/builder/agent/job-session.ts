@@ -25,6 +25,7 @@ import {
 } from '../runner/index.js';
 import { LogBuffer } from './log-buffer.js';
 import { LogChunker } from './log-chunker.js';
+import { SecretMasker } from './secret-masker.js';
 import { OrderedWrites } from './ordered-writes.js';
 import { isBuilderRefusal, StaleLeaseError, type BuilderRefusal, type ProtocolClient } from './protocol-client.js';
 import { retryWhileUnavailable } from './retry.js';
@@ -63,6 +64,8 @@ export class JobSession {
   private readonly writes: OrderedWrites;
   private readonly chunker: LogChunker;
   private readonly output: LogBuffer;
+  /** The job's secret values never leave the builder: output, step names and messages are masked first. */
+  private readonly masker: SecretMasker;
   private readonly logger: Logger;
   private abandoned: string | undefined;
   private stoppingNow = false;
@@ -99,6 +102,7 @@ export class JobSession {
       }),
     );
     this.output = new LogBuffer(this.chunker, deps.maxBufferedLogBytes);
+    this.masker = new SecretMasker(Object.values(lease.variables));
   }
 
   get jobId(): number {
@@ -164,15 +168,19 @@ export class JobSession {
 
   private sink(): RunnerSink {
     return {
-      log: (step, data) => this.output.write(step, data),
+      log: (step, data) => this.output.write(step, this.masker.write(step, data)),
       step: (event: StepEvent) => {
-        if (event.status === 'finished') this.output.endStep(event.index);
+        if (event.status === 'finished') {
+          const rest = this.masker.flush(event.index);
+          if (rest.length > 0) this.output.write(event.index, rest);
+          this.output.endStep(event.index);
+        }
         // A step's report follows its output, so the UI never shows a finished step with output still to come.
         this.chunker.flush();
         const report = {
           ...this.token,
           index: event.index,
-          name: event.name,
+          name: this.masker.text(event.name),
           user: event.index > 0,
           status: event.status,
           ...(event.exitCode !== undefined && { exitCode: event.exitCode }),
@@ -197,8 +205,13 @@ export class JobSession {
 
   private async complete(result: JobResult): Promise<SessionEnd> {
     const outcome: JobOutcome = this.stoppingNow ? 'infrastructure_failed' : result.outcome;
-    const message = this.stoppingNow ? 'the builder was stopped before the job ended' : result.message;
+    const message = this.stoppingNow
+      ? 'the builder was stopped before the job ended'
+      : result.message === undefined
+        ? undefined
+        : this.masker.text(result.message);
     try {
+      for (const [step, rest] of this.masker.flushAll()) if (rest.length > 0) this.output.write(step, rest);
       this.output.end();
       this.chunker.flush();
       await this.writes.settled();

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import type { Agent } from '../../src/builder/agent/agent.js';
+import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
+import { startAgent } from '../support/agent-under-test.js';
+import { startGitServer, type GitServer } from '../support/git-server.js';
+import { byName, jobDetail, jobLog, pushAndTrigger, waitForJobs } from '../support/pipeline-runs.js';
+import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
+
+// GIVEN the real services app on a real PostgreSQL, a real git server, a real agent running jobs
+// in containers, and a project variable whose value appears nowhere in the repository.
+const SECRET = 'Zq8-pa55-w0rd-41x';
+/** The secret's bytes as PostgreSQL prints a bytea: log chunks are stored as bytes. */
+const SECRET_HEX = Buffer.from(SECRET).toString('hex');
+/** The chunker cuts output at 256 KiB; this many bytes first puts the secret across the cut. */
+const BEFORE_BOUNDARY = 256 * 1024 - 7;
+
+let gyre: ServicesUnderTest;
+let git: GitServer;
+let agent: Agent;
+let db: Database;
+let project: { repo: string; projectId: number };
+
+beforeAll(async () => {
+  [gyre, git] = await Promise.all([startServicesUnderTest(), startGitServer()]);
+  db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
+  await git.createRepo('masked');
+  const created = await gyre.client.createProject({ name: 'acme/masked', gitUrl: git.url('masked') });
+  project = { repo: 'masked', projectId: created.id };
+  const set = await gyre.api(`/api/v1/projects/${created.id}/variables/DEPLOY_TOKEN`, {
+    method: 'PUT',
+    body: { value: SECRET },
+  });
+  expect(set.status).toBe(204);
+  agent = await startAgent(gyre.base, 'masking-agent');
+}, 300_000);
+
+afterAll(async () => {
+  agent?.drain();
+  await agent?.done;
+  await db?.end();
+  await Promise.all([gyre?.stop(), git?.stop()]);
+}, 120_000);
+
+describe('secret values in job output', () => {
+  it('never leave the builder: the stored log, the live stream, the download and the database hold only the mask', async () => {
+    // WHEN a job prints the value whole, one character at a time with pauses, across a chunk
+    // boundary, in a step's name and in its failure message.
+    const pipeline = await pushAndTrigger(
+      gyre,
+      git,
+      project,
+      `version: 2.1
+jobs:
+  leak:
+    docker: [{ image: debian:bookworm-slim }]
+    steps:
+      - run:
+          name: whole
+          command: echo "whole=$DEPLOY_TOKEN"
+      - run:
+          name: one character at a time
+          command: |
+            printf 'slow='
+            printf '%s\\n' "$DEPLOY_TOKEN" | fold -w1 | while read -r c; do printf '%s' "$c"; sleep 0.2; done
+            echo
+      - run:
+          name: across a chunk boundary
+          command: |
+            head -c ${BEFORE_BOUNDARY} /dev/zero | tr '\\0' x
+            printf '%s\\n' "$DEPLOY_TOKEN"
+      - run:
+          name: fails naming it
+          command: echo "failing with $DEPLOY_TOKEN" >&2; exit 3
+workflows:
+  main: { jobs: [leak] }
+`,
+    );
+    const [running] = await waitForJobs(gyre, pipeline, (jobs) => jobs.some((j) => j.state === 'running'));
+    const live = readStream(running!.id);
+    const [job] = await waitForJobs(gyre, pipeline);
+    expect(byName([job!], 'leak').state).toBe('failed');
+
+    // THEN every reader sees the mask where the value was, and the value nowhere.
+    const stored = await jobLog(gyre, job!.id);
+    expect(stored).toContain('whole=********\n');
+    expect(stored).toContain('slow=********\n');
+    expect(stored).toContain(`${'x'.repeat(BEFORE_BOUNDARY)}********\n`);
+    expect(stored).toContain('failing with ********');
+    const streamed = await live;
+    expect(streamed).toContain('slow=********');
+    const download = await (await gyre.api(`/api/v1/jobs/${job!.id}/log`, { method: 'GET' })).text();
+    for (const text of [stored, streamed, download, JSON.stringify(await jobDetail(gyre, job!.id))])
+      expect(text).not.toContain(SECRET);
+
+    // AND no table holds it, as text or as the bytes of a log chunk.
+    const tables = await db.query<{ name: string }>(
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    );
+    expect(tables.rows.map((t) => t.name)).toContain('log_chunks');
+    const found: string[] = [];
+    for (const { name } of tables.rows) {
+      const hits = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM "${name}" t WHERE t::text LIKE $1 OR t::text LIKE $2`,
+        [`%${SECRET}%`, `%${SECRET_HEX}%`],
+      );
+      if (hits.rows[0]!.n > 0) found.push(`${name}: ${hits.rows[0]!.n} rows`);
+    }
+    expect(found).toEqual([]);
+  }, 240_000);
+});
+
+/** Follows the job's live log (server-sent events) to its end; returns the text of its chunks. */
+async function readStream(jobId: number): Promise<string> {
+  const response = await fetch(`${gyre.base}/api/v1/jobs/${jobId}/log/stream`, {
+    headers: { authorization: `Bearer ${gyre.token}`, accept: 'text/event-stream' },
+  });
+  expect(response.status).toBe(200);
+  const events = (await response.text()).split('\n\n').filter((block) => block.includes('data: '));
+  return events
+    .filter((block) => /^event: log$/m.test(block))
+    .map((block) => (JSON.parse(/^data: (.*)$/m.exec(block)![1]!) as { text: string }).text)
+    .join('');
+}
