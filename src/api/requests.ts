@@ -55,8 +55,15 @@ export const updateProjectBody = z
     gitUrl: projectFields.gitUrl.optional(),
     defaultBranch: projectFields.defaultBranch.optional(),
     visibility: visibility.optional(),
+    buildForkPullRequests: z.boolean().optional().describe('Whether pull requests from forks start pipelines'),
+    passSecretsToForks: z
+      .boolean()
+      .optional()
+      .describe(
+        "Whether builds of pull requests from forks get the project's variables (their authors could print them)",
+      ),
   })
-  .refine((body) => Object.keys(body).length > 0, 'give at least one of name, gitUrl, defaultBranch, visibility');
+  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change');
 export type UpdateProjectRequest = z.infer<typeof updateProjectBody>;
 
 export const projectPageQuery = z.strictObject({

@@ -37,6 +37,8 @@ export const projectResponse = z.looseObject({
   gitUrl: z.string(),
   defaultBranch: z.string(),
   visibility: z.enum(['private', 'internal']),
+  buildForkPullRequests: z.boolean(),
+  passSecretsToForks: z.boolean(),
   createdAt: timestamp,
   updatedAt: timestamp,
 });

@@ -95,6 +95,18 @@ export const jobContextSchema = z.object({
   jobName: z.string(),
   /** The job's page in the web UI (CIRCLE_BUILD_URL). */
   buildUrl: z.string(),
+  /** Set when a pull request started the pipeline (CIRCLE_PULL_REQUEST, and CIRCLE_PR_* for forks). */
+  pullRequest: z
+    .object({
+      number: id,
+      url: z.string(),
+      fromFork: z.boolean(),
+      /** Who opened or updated it. */
+      username: z.string(),
+      /** The repository the head branch lives in (the fork's name for a fork); absent when it was deleted. */
+      headRepository: z.string().optional(),
+    })
+    .optional(),
 });
 export type JobContext = z.infer<typeof jobContextSchema>;
 

@@ -22,6 +22,17 @@ export function builtInEnvironment(job: RunnerJob): Record<string, string> {
     ...(context.branch !== null && { BRANCH: context.branch }),
     ...(context.tag !== null && { TAG: context.tag }),
   };
+  const pr = context.pullRequest;
+  if (pr) {
+    shared['PULL_REQUEST'] = pr.url;
+    shared['PULL_REQUESTS'] = pr.url;
+    // As CircleCI does: these three only for a pull request from a fork.
+    if (pr.fromFork) {
+      shared['PR_NUMBER'] = String(pr.number);
+      shared['PR_USERNAME'] = pr.username;
+      if (pr.headRepository) shared['PR_REPONAME'] = splitProjectName(pr.headRepository)[1];
+    }
+  }
   const env: Record<string, string> = { CI: 'true', CIRCLECI: 'true', GYRE: 'true', GYRE_ATTEMPT: String(job.attempt) };
   for (const [key, value] of Object.entries(shared)) {
     env[`CIRCLE_${key}`] = value;

@@ -8,6 +8,7 @@ import { jobsQueuedNotifyMigration } from './007-jobs-queued-notify.js';
 import { logUsageMigration } from './008-log-usage.js';
 import { builderAndStatusNotifyMigration } from './009-builder-and-status-notify.js';
 import { projectAccessMigration } from './010-project-access.js';
+import { forkPullRequestsMigration } from './011-fork-pull-requests.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   logUsageMigration,
   builderAndStatusNotifyMigration,
   projectAccessMigration,
+  forkPullRequestsMigration,
 ];

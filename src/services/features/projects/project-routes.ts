@@ -102,7 +102,14 @@ export function registerProjectRoutes(
 
   app.patch<{
     Params: { id: number };
-    Body: { name?: string; gitUrl?: string; defaultBranch?: string; visibility?: Visibility };
+    Body: {
+      name?: string;
+      gitUrl?: string;
+      defaultBranch?: string;
+      visibility?: Visibility;
+      buildForkPullRequests?: boolean;
+      passSecretsToForks?: boolean;
+    };
   }>(
     '/api/v1/projects/:id',
     {

@@ -275,10 +275,14 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
   );
 }
 
-/** The lease as the agent needs it: with the project's variables and the job's page. */
+/**
+ * The lease as the agent needs it: with the project's variables, unless it builds a fork's pull
+ * request in a project that does not pass them to forks, and with the job's page.
+ */
 async function withVariables(lease: ClaimedLease, deps: ProtocolDeps): Promise<JobLease> {
-  const variables = await deps.projects.variableValues(lease.context.projectId);
-  return { ...lease, context: { ...lease.context, buildUrl: `${deps.publicUrl}/jobs/${lease.jobId}` }, variables };
+  const { withholdSecrets, ...claimed } = lease;
+  const variables = withholdSecrets ? {} : await deps.projects.variableValues(lease.context.projectId);
+  return { ...claimed, context: { ...lease.context, buildUrl: `${deps.publicUrl}/jobs/${lease.jobId}` }, variables };
 }
 
 async function checkJoinSecret(authorization: string | undefined, joinSecrets: JoinSecrets): Promise<void> {

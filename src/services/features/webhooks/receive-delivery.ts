@@ -123,6 +123,14 @@ export async function actOnDelivery(
       return { ...fail(400, 'invalid_delivery', message, outcome.problems), outcome: 'invalid', detail: message };
     }
     case 'trigger': {
+      const trigger = outcome.trigger;
+      if (trigger.source === 'pull_request' && trigger.pullRequest.fromFork) {
+        const project = await deps.projects.get(projectId);
+        if (!project.buildForkPullRequests) {
+          const reason = `pull request #${trigger.pullRequest.number} comes from a fork, and project ${project.name} does not build pull requests from forks`;
+          return { status: 202, body: { ignored: reason }, outcome: 'ignored', detail: reason };
+        }
+      }
       const pipeline = await deps.pipelines.createPending(pipelineRequest(projectId, rowId, outcome.trigger));
       deps.planner.schedule(pipeline.id);
       return {

@@ -5,8 +5,14 @@
  */
 import type { JobContext, JobLease, JobSpec } from '../../../protocol/index.js';
 
-/** A lease as the database gives it; the protocol route adds the variables and the job's URL. */
-export type ClaimedLease = Omit<JobLease, 'variables' | 'context'> & { readonly context: Omit<JobContext, 'buildUrl'> };
+/**
+ * A lease as the database gives it; the protocol route adds the variables (unless
+ * `withholdSecrets`: a fork's pull request in a project that does not pass them) and the job's URL.
+ */
+export type ClaimedLease = Omit<JobLease, 'variables' | 'context'> & {
+  readonly context: Omit<JobContext, 'buildUrl'>;
+  readonly withholdSecrets: boolean;
+};
 import { LEASE_TTL_MS } from '../../../protocol/index.js';
 import type { Database } from '../../database/create-pool.js';
 import { withTransaction } from '../../database/with-transaction.js';
@@ -27,6 +33,10 @@ interface ClaimedRow {
   pipeline_number: number;
   workflow_name: string;
   job_name: string;
+  /** The trigger detail's pull request, as receive-delivery stored it. */
+  pull_request: { number: number; htmlUrl: string; fromFork: boolean; headRepository?: { fullName: string } } | null;
+  sender: string | null;
+  pass_secrets_to_forks: boolean;
 }
 
 /** Leases up to `max` jobs to an active builder; none to a builder in any other state. */
@@ -78,12 +88,15 @@ WITH candidate AS (
   RETURNING j.id, j.attempt, j.lease_id, j.lease_expires_at, j.spec, j.name, j.workflow_id
 )
 SELECT l.id, l.attempt, l.lease_id, l.lease_expires_at, l.spec, l.name AS job_name, w.name AS workflow_name,
-  p.sha, p.branch, p.tag, p.number AS pipeline_number, pr.id AS project_id, pr.name AS project_name, pr.git_url
+  p.sha, p.branch, p.tag, p.number AS pipeline_number, pr.id AS project_id, pr.name AS project_name, pr.git_url,
+  p.trigger_detail->'pullRequest' AS pull_request, p.trigger_detail->>'sender' AS sender, pr.pass_secrets_to_forks
 FROM leased l JOIN workflows w ON w.id = l.workflow_id JOIN pipelines p ON p.id = w.pipeline_id JOIN projects pr ON pr.id = p.project_id
 ORDER BY l.id`;
 
 function toLease(row: ClaimedRow): ClaimedLease {
+  const pr = row.pull_request;
   return {
+    withholdSecrets: pr !== null && pr.fromFork && !row.pass_secrets_to_forks,
     jobId: Number(row.id),
     attempt: row.attempt,
     leaseId: row.lease_id,
@@ -99,6 +112,15 @@ function toLease(row: ClaimedRow): ClaimedLease {
       pipelineNumber: row.pipeline_number,
       workflowName: row.workflow_name,
       jobName: row.job_name,
+      ...(pr !== null && {
+        pullRequest: {
+          number: pr.number,
+          url: pr.htmlUrl,
+          fromFork: pr.fromFork,
+          username: row.sender ?? '',
+          ...(pr.headRepository && { headRepository: pr.headRepository.fullName }),
+        },
+      }),
     },
   };
 }

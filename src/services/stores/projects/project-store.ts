@@ -17,6 +17,10 @@ export interface Project {
   readonly defaultBranch: string;
   /** Private: seen by its members and administrators; internal: by every signed-in account. */
   readonly visibility: Visibility;
+  /** Whether pull requests from forks start pipelines. */
+  readonly buildForkPullRequests: boolean;
+  /** Whether builds of pull requests from forks get the project's variables. */
+  readonly passSecretsToForks: boolean;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -33,6 +37,8 @@ export interface ProjectChanges {
   readonly gitUrl?: string;
   readonly defaultBranch?: string;
   readonly visibility?: Visibility;
+  readonly buildForkPullRequests?: boolean;
+  readonly passSecretsToForks?: boolean;
 }
 
 interface ProjectRow {
@@ -41,11 +47,14 @@ interface ProjectRow {
   git_url: string;
   default_branch: string;
   visibility: Visibility;
+  build_fork_prs: boolean;
+  pass_secrets_to_forks: boolean;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = 'id, name, git_url, default_branch, visibility, created_at, updated_at';
+const COLUMNS =
+  'id, name, git_url, default_branch, visibility, build_fork_prs, pass_secrets_to_forks, created_at, updated_at';
 const UNIQUE_VIOLATION = '23505';
 
 export class ProjectStore {
@@ -104,9 +113,18 @@ export class ProjectStore {
     const result = await this.db
       .query<ProjectRow>(
         `UPDATE projects SET name = COALESCE($2, name), git_url = COALESCE($3, git_url), default_branch = COALESCE($4, default_branch),
-           visibility = COALESCE($5, visibility), updated_at = now()
+           visibility = COALESCE($5, visibility), build_fork_prs = COALESCE($6, build_fork_prs),
+           pass_secrets_to_forks = COALESCE($7, pass_secrets_to_forks), updated_at = now()
          WHERE id = $1 RETURNING ${COLUMNS}`,
-        [id, changes.name ?? null, changes.gitUrl ?? null, changes.defaultBranch ?? null, changes.visibility ?? null],
+        [
+          id,
+          changes.name ?? null,
+          changes.gitUrl ?? null,
+          changes.defaultBranch ?? null,
+          changes.visibility ?? null,
+          changes.buildForkPullRequests ?? null,
+          changes.passSecretsToForks ?? null,
+        ],
       )
       .catch(rethrowNameTaken(changes.name ?? ''));
     return toProject(found(result.rows[0], id));
@@ -171,6 +189,8 @@ function toProject(row: ProjectRow): Project {
     gitUrl: row.git_url,
     defaultBranch: row.default_branch,
     visibility: row.visibility,
+    buildForkPullRequests: row.build_fork_prs,
+    passSecretsToForks: row.pass_secrets_to_forks,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

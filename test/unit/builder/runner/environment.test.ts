@@ -38,6 +38,30 @@ const step: RunStep = {
 };
 
 describe('builtInEnvironment', () => {
+  const prOf = (fromFork: boolean) => ({
+    number: 9,
+    url: 'https://github.com/acme/widgets/pull/9',
+    fromFork,
+    username: 'octocat',
+    headRepository: fromFork ? 'octocat/widgets-fork' : 'acme/widgets',
+  });
+
+  it('names the pull request of a pull request build, and its number, author and repository only for a fork, as CircleCI does', () => {
+    const branch = builtInEnvironment({ ...job, context: { ...job.context, pullRequest: prOf(false) } });
+    expect(branch).toMatchObject({
+      CIRCLE_PULL_REQUEST: 'https://github.com/acme/widgets/pull/9',
+      CIRCLE_PULL_REQUESTS: 'https://github.com/acme/widgets/pull/9',
+    });
+    expect(Object.keys(branch).filter((k) => k.startsWith('CIRCLE_PR_'))).toEqual([]);
+    expect(builtInEnvironment({ ...job, context: { ...job.context, pullRequest: prOf(true) } })).toMatchObject({
+      CIRCLE_PULL_REQUEST: 'https://github.com/acme/widgets/pull/9',
+      CIRCLE_PR_NUMBER: '9',
+      CIRCLE_PR_USERNAME: 'octocat',
+      CIRCLE_PR_REPONAME: 'widgets-fork',
+    });
+    expect(Object.keys(builtInEnvironment(job)).filter((k) => k.includes('PULL_REQUEST'))).toEqual([]);
+  });
+
   it('exports the CircleCI variables and their GYRE_ equivalents', () => {
     const env = builtInEnvironment(job);
     expect(env).toMatchObject({
