@@ -109,7 +109,9 @@ export const deliveryListQuery = z.strictObject({
 });
 
 /** The webhook inbox's query: which project's secret signs the delivery. */
-export const webhookQuery = z.object({ project: idSchema.optional() });
+export const webhookQuery = z.object({
+  project: idSchema.describe('The project whose secret signs the delivery; the project page shows the whole URL'),
+});
 
 export const logQuery = z.strictObject({
   attempt: z

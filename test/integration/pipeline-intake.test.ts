@@ -206,6 +206,36 @@ describe('a signed push webhook', () => {
     expect(deliveries.items.map((d) => d.deliveryId)).not.toContain(deliveryId);
   });
 
+  it('refuses a delivery that names no project before reading its body, and stores nothing', async () => {
+    const deliveryId = randomUUID();
+    const response = await deliverWebhook(
+      `${gyre.base}/webhooks/github`,
+      Buffer.alloc(25 * 1024 * 1024, 0x20),
+      project.webhookSecret,
+      { deliveryId },
+    );
+    expect({ status: response.status, body: await response.json() }).toEqual({
+      status: 400,
+      body: {
+        error: {
+          code: 'invalid_input',
+          message: expect.stringContaining('the webhook URL'),
+          details: [
+            {
+              input: 'project',
+              message: 'must name the project, e.g. /webhooks/github?project=12',
+              hint: "copy the webhook URL from the project's page into GitHub's webhook settings",
+            },
+          ],
+        },
+      },
+    });
+    const deliveries = (await (await gyre.api('/api/v1/deliveries?limit=200')).json()) as {
+      items: { deliveryId: string }[];
+    };
+    expect(deliveries.items.map((d) => d.deliveryId)).not.toContain(deliveryId);
+  }, 60_000);
+
   it('answers a body over 25 MB with 413', async () => {
     const response = await deliver(Buffer.alloc(25 * 1024 * 1024 + 1, 0x20));
     expect(response.status).toBe(413);

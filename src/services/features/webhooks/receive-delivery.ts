@@ -36,7 +36,7 @@ const fail = (status: number, code: string, message: string, details?: readonly 
 
 export async function receiveDelivery(
   deps: InboxDeps,
-  request: { headers: HeaderBag; rawBody: Buffer; projectId?: number },
+  request: { headers: HeaderBag; rawBody: Buffer; projectId: number },
 ): Promise<InboxAnswer> {
   const read = readDeliveryHeaders(request.headers);
   if (!read.ok) {
@@ -49,31 +49,21 @@ export async function receiveDelivery(
     );
   }
   const headers = read.headers;
-  const candidates = await deps.projects.webhookSecrets(request.projectId);
-  if (candidates.length === 0) {
-    return fail(
-      404,
-      'not_found',
-      request.projectId === undefined
-        ? 'no project exists yet; create one and use its webhook URL'
-        : `project ${request.projectId} does not exist; copy the webhook URL from the project's page`,
-    );
+  const projectId = request.projectId;
+  const secret = await deps.projects.webhookSecret(projectId);
+  if (secret === undefined) {
+    return fail(404, 'not_found', `project ${projectId} does not exist; copy the webhook URL from the project's page`);
   }
-  const checks = candidates.map((c) => ({
-    ...c,
-    check: verifyGitHubSignature(request.rawBody, headers.signature, c.secret),
-  }));
-  const signer = checks.find((c) => c.check.ok);
-  if (!signer) {
-    const reason = checks[0]!.check;
+  const check = verifyGitHubSignature(request.rawBody, headers.signature, secret);
+  if (!check.ok) {
     const hint = "check that the secret in the GitHub webhook settings is the project's webhook secret";
-    return fail(401, 'bad_signature', `${reason.ok ? '' : reason.message}; ${hint}`);
+    return fail(401, 'bad_signature', `${check.message}; ${hint}`);
   }
 
   const rowId = await deps.deliveries.insert({
     deliveryId: headers.deliveryId,
     event: headers.event,
-    projectId: signer.projectId,
+    projectId,
     headers: storedHeaders(request.headers),
     body: request.rawBody,
   });
@@ -81,14 +71,7 @@ export async function receiveDelivery(
     const earlier = await deps.deliveries.findByDeliveryId(headers.deliveryId);
     return { status: 200, body: { duplicate: true, delivery: earlier } };
   }
-  const answer = await actOnDelivery(
-    deps,
-    rowId,
-    signer.projectId,
-    headers.event,
-    request.rawBody,
-    headers.bodyEncoding,
-  );
+  const answer = await actOnDelivery(deps, rowId, projectId, headers.event, request.rawBody, headers.bodyEncoding);
   await deps.deliveries.recordOutcome(rowId, answer.outcome, answer.detail, answer.status);
   return { status: answer.status, body: answer.body };
 }

@@ -130,13 +130,14 @@ export class ProjectStore {
     return toProject(found(result.rows[0], id));
   }
 
-  /** Webhook secrets in clear, of one project or of all, for verifying a delivery's signature. */
-  async webhookSecrets(projectId?: number): Promise<{ projectId: number; secret: string }[]> {
-    const result = await this.db.query<{ id: string; webhook_secret: Buffer }>(
-      'SELECT id, webhook_secret FROM projects WHERE $1::bigint IS NULL OR id = $1 ORDER BY id',
-      [projectId ?? null],
+  /** A project's webhook secret in clear, for verifying a delivery's signature; undefined when there is no such project. */
+  async webhookSecret(projectId: number): Promise<string | undefined> {
+    const result = await this.db.query<{ webhook_secret: Buffer }>(
+      'SELECT webhook_secret FROM projects WHERE id = $1',
+      [projectId],
     );
-    return result.rows.map((row) => ({ projectId: Number(row.id), secret: this.box.open(row.webhook_secret) }));
+    const row = result.rows[0];
+    return row && this.box.open(row.webhook_secret);
   }
 
   async remove(id: number): Promise<void> {
