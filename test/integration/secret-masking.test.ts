@@ -45,7 +45,7 @@ afterAll(async () => {
 describe('secret values in job output', () => {
   it('never leave the builder: the stored log, the live stream, the download and the database hold only the mask', async () => {
     // WHEN a job prints the value whole, one character at a time with pauses, across a chunk
-    // boundary, in a step's name and in its failure message.
+    // boundary, and in its error output. (Masked step names and failure messages: unit tests.)
     const pipeline = await pushAndTrigger(
       gyre,
       git,
