@@ -3,7 +3,7 @@
  * and a body over 25 MB is refused with 413 as soon as its length is known.
  */
 import { webhookQuery } from '../../../api/requests.js';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidInputError } from '../../../shared/errors.js';
 import { receiveDelivery, type InboxDeps } from './receive-delivery.js';
 import { publicRoute } from '../../http/access-policy.js';
@@ -14,16 +14,18 @@ export const MAX_DELIVERY_BYTES = 25 * 1024 * 1024;
  * Before the body is read: a delivery must name its project, so that only that project's secret
  * is tried, and nobody can make the app read 25 MB and try every project's secret on it.
  */
-async function projectNamedFirst(request: FastifyRequest): Promise<void> {
+function projectNamedFirst(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
   const project = (request.query as { project?: unknown }).project;
-  if (typeof project !== 'string' || !/^[1-9][0-9]{0,15}$/.test(project))
-    throw new InvalidInputError('the webhook URL', [
+  if (typeof project === 'string' && /^[1-9][0-9]{0,15}$/.test(project)) return done();
+  done(
+    new InvalidInputError('the webhook URL', [
       {
         input: 'project',
         message: 'must name the project, e.g. /webhooks/github?project=12',
         hint: "copy the webhook URL from the project's page into GitHub's webhook settings",
       },
-    ]);
+    ]),
+  );
 }
 
 export function registerWebhookRoute(app: FastifyInstance, deps: InboxDeps): void {
