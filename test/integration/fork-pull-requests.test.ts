@@ -82,7 +82,12 @@ async function buildLog(number: number, headRepository: string): Promise<string>
   const delivered = await openPullRequest(number, headRepository);
   expect(delivered.status).toBe(202);
   const { pipeline } = (await delivered.json()) as { pipeline: { id: number } };
-  const [job] = await waitForJobs(gyre, pipeline.id);
+  return logOf(pipeline.id);
+}
+
+/** The log of the pipeline's one job once it finished. */
+async function logOf(pipelineId: number): Promise<string> {
+  const [job] = await waitForJobs(gyre, pipelineId);
   expect(job!.state).toBe('success');
   return jobLog(gyre, job!.id);
 }
@@ -93,6 +98,16 @@ describe('pull requests from forks', () => {
     expect(log).toContain('secret: absent');
     expect(log).toMatch(/^pr=11 user=\S+ repo=app-fork$/m);
     expect(log).toContain('url=https://github.com/acme/app/pull/11');
+
+    // A rerun, which any member may start, is still the fork's build.
+    const pipelines = (await (await gyre.api(`/api/v1/projects/${project.id}/pipelines`)).json()) as {
+      items: { id: number }[];
+    };
+    const rerun = await gyre.api(`/api/v1/pipelines/${pipelines.items[0]!.id}/rerun`, { method: 'POST' });
+    expect(rerun.status).toBe(201);
+    const rerunLog = await logOf(((await rerun.json()) as { id: number }).id);
+    expect(rerunLog).toContain('secret: absent');
+    expect(rerunLog).toMatch(/^pr=11 user=\S+ repo=app-fork$/m);
   }, 180_000);
 
   it("from the project's own repository build with its secrets, and without CIRCLE_PR_*", async () => {

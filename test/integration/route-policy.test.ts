@@ -340,6 +340,28 @@ describe('every route declares who may call it', () => {
     expect(wrong).toEqual([]);
   }, 300_000);
 
+  it("keeps a project's last maintainer: it can be neither demoted nor removed", async () => {
+    const asMaya = (method: string, body?: unknown) =>
+      fetch(`${gyre.base}/api/v1/projects/${ids.project}/members/maya`, {
+        method,
+        headers: {
+          authorization: `Bearer ${tokens.get('maintainer')}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    for (const answer of [await asMaya('PUT', { role: 'viewer' }), await asMaya('DELETE')])
+      expect({ status: answer.status, body: await answer.json() }).toEqual({
+        status: 409,
+        body: {
+          error: {
+            code: 'conflict',
+            message: "maya is the project's last maintainer; make another member a maintainer first",
+          },
+        },
+      });
+  });
+
   it('answers each route of the admin console: strangers sign in, a former administrator is refused, an administrator gets through', async () => {
     const wrong: string[] = [];
     for (const route of routesOf('admin')) {

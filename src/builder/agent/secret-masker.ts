@@ -68,14 +68,14 @@ export class SecretMasker {
     let copiedTo = 0;
     let at = 0;
     while (at < data.length) {
+      // Bytes that are the start of a longer secret may be completed by the next write; masking
+      // a shorter secret they hold (or passing them on) now would let the longer one's tail out.
+      if (!final && data.length - at < this.longest && this.couldStart(data.subarray(at))) break;
       const found = this.secrets.find((secret) => startsWithAt(data, at, secret));
       if (found) {
         parts.push(data.subarray(copiedTo, at), Buffer.from(MASK));
         at += found.length;
         copiedTo = at;
-      } else if (!final && data.length - at < this.longest && this.couldStart(data.subarray(at))) {
-        // From here on, the bytes may be the first part of a secret that the next write completes.
-        break;
       } else at += 1;
     }
     parts.push(data.subarray(copiedTo, at));

@@ -23,7 +23,8 @@ export function adminLoginPolicy(users: UserStore, adminPassword: string | undef
           : { refused: 'wrong login or password' };
       }
       const found = await users.withPassword(login);
-      if (!found || !(await checkPassword(password, found?.passwordHash)))
+      // checkPassword first: it spends a verification's time on an unknown login too.
+      if (!(await checkPassword(password, found?.passwordHash)) || !found)
         return { refused: 'wrong login or password' };
       if (!found.user.isAdmin) return { refused: `${found.user.login} is not an administrator` };
       return { userId: found.user.id };

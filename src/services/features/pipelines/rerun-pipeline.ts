@@ -12,7 +12,7 @@ export async function rerunPipeline(
   requestedBy: string | null,
 ): Promise<PipelineSummary> {
   const old = await deps.pipelines.get(pipelineId);
-  const repository = old.detail['repository'];
+  const { repository, pullRequest, sender } = old.detail;
   const pipeline = await deps.pipelines.createPending({
     projectId: old.projectId,
     // Pipelines know no 'rerun' trigger; a rerun is a person's request, as through the API.
@@ -21,8 +21,15 @@ export async function rerunPipeline(
     ...(old.branch !== null && { branch: old.branch }),
     ...(old.tag !== null && { tag: old.tag }),
     sha: old.sha,
-    // The GitHub repository a webhook named comes along, so the rerun reports its commit status too.
-    detail: { requestedBy, rerunOf: old.id, ...(typeof repository === 'string' && { repository }) },
+    // The GitHub repository a webhook named comes along, so the rerun reports its commit status
+    // too; so does the pull request, so that a rerun of a fork's build is still built as one
+    // (without the project's secrets).
+    detail: {
+      requestedBy,
+      rerunOf: old.id,
+      ...(typeof repository === 'string' && { repository }),
+      ...(pullRequest !== undefined && { pullRequest, sender }),
+    },
   });
   deps.planner.schedule(pipeline.id);
   return pipeline;

@@ -61,7 +61,8 @@ export function userLoginPolicy(
     offersGitHub: async () => (await githubApp()) !== undefined,
     authenticate: async (login, password) => {
       const found = await users.withPassword(login);
-      if (!found || !(await checkPassword(password, found?.passwordHash)))
+      // checkPassword first: it spends a verification's time on an unknown login too.
+      if (!(await checkPassword(password, found?.passwordHash)) || !found)
         return { refused: 'wrong login or password' };
       return { userId: found.user.id };
     },

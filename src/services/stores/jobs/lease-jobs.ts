@@ -33,6 +33,7 @@ interface ClaimedRow {
   pipeline_number: number;
   workflow_name: string;
   job_name: string;
+  ref: string;
   /** The trigger detail's pull request, as receive-delivery stored it. */
   pull_request: { number: number; htmlUrl: string; fromFork: boolean; headRepository?: { fullName: string } } | null;
   sender: string | null;
@@ -89,14 +90,17 @@ WITH candidate AS (
 )
 SELECT l.id, l.attempt, l.lease_id, l.lease_expires_at, l.spec, l.name AS job_name, w.name AS workflow_name,
   p.sha, p.branch, p.tag, p.number AS pipeline_number, pr.id AS project_id, pr.name AS project_name, pr.git_url,
-  p.trigger_detail->'pullRequest' AS pull_request, p.trigger_detail->>'sender' AS sender, pr.pass_secrets_to_forks
+  p.ref, p.trigger_detail->'pullRequest' AS pull_request, p.trigger_detail->>'sender' AS sender, pr.pass_secrets_to_forks
 FROM leased l JOIN workflows w ON w.id = l.workflow_id JOIN pipelines p ON p.id = w.pipeline_id JOIN projects pr ON pr.id = p.project_id
 ORDER BY l.id`;
 
 function toLease(row: ClaimedRow): ClaimedLease {
   const pr = row.pull_request;
+  // A pull request's head whose origin is not known to be the project's own repository is
+  // treated as a fork's: its code is not trusted with the secrets.
+  const untrusted = pr === null ? row.ref.startsWith('refs/pull/') : pr.fromFork !== false;
   return {
-    withholdSecrets: pr !== null && pr.fromFork && !row.pass_secrets_to_forks,
+    withholdSecrets: untrusted && !row.pass_secrets_to_forks,
     jobId: Number(row.id),
     attempt: row.attempt,
     leaseId: row.lease_id,

@@ -3,6 +3,7 @@
  * caller has in the project that a pipeline, workflow, job or delivery belongs to. Member changes
  * write their audit entry in the same transaction.
  */
+import type { PoolClient } from 'pg';
 import type { Database } from '../../database/create-pool.js';
 import { withTransaction } from '../../database/with-transaction.js';
 import { ConflictError, NotFoundError } from '../../../shared/errors.js';
@@ -77,6 +78,7 @@ export class ProjectAccess implements ProjectRoles {
       );
       const found = user.rows[0];
       if (!found) throw new NotFoundError(`the account "${login}"`);
+      if (role !== 'maintainer') await refuseLastMaintainer(client, projectId, found.login);
       const result = await client.query<{ added_at: Date }>(
         `INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, $3)
          ON CONFLICT (project_id, user_id) DO UPDATE SET role = EXCLUDED.role RETURNING added_at`,
@@ -93,19 +95,13 @@ export class ProjectAccess implements ProjectRoles {
   /** Removes a member; the last maintainer stays, so that someone can still manage the project. */
   async removeMember(projectId: number, login: string, actor: string): Promise<void> {
     await withTransaction(this.db, async (client) => {
-      // Locks the project's member rows, so two maintainers removing each other cannot both succeed.
       const rows = await client.query<{ login: string; role: ProjectRole }>(
-        `SELECT u.login, m.role FROM project_members m JOIN users u ON u.id = m.user_id
-         WHERE m.project_id = $1 FOR UPDATE OF m`,
+        `SELECT u.login, m.role FROM project_members m JOIN users u ON u.id = m.user_id WHERE m.project_id = $1`,
         [projectId],
       );
       const member = rows.rows.find((row) => row.login.toLowerCase() === login.toLowerCase());
       if (!member) throw new NotFoundError(`a member "${login}" of project ${projectId}`);
-      const maintainers = rows.rows.filter((row) => row.role === 'maintainer').length;
-      if (member.role === 'maintainer' && maintainers === 1)
-        throw new ConflictError(
-          `${member.login} is the project's last maintainer; make another member a maintainer first`,
-        );
+      await refuseLastMaintainer(client, projectId, member.login);
       await client.query(
         `DELETE FROM project_members m USING users u WHERE m.project_id = $1 AND u.id = m.user_id AND lower(u.login) = lower($2)`,
         [projectId, login],
@@ -116,4 +112,21 @@ export class ProjectAccess implements ProjectRoles {
       );
     });
   }
+}
+
+/**
+ * Refuses to take the maintainer role from `login` when it is the project's only maintainer, so
+ * someone can still manage the project. Locks the project row first: two maintainers demoting or
+ * removing each other at once are serialised, and the second sees the first's change.
+ */
+async function refuseLastMaintainer(client: PoolClient, projectId: number, login: string): Promise<void> {
+  await client.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [projectId]);
+  const maintainers = await client.query<{ login: string }>(
+    `SELECT u.login FROM project_members m JOIN users u ON u.id = m.user_id
+     WHERE m.project_id = $1 AND m.role = 'maintainer'`,
+    [projectId],
+  );
+  const logins = maintainers.rows.map((row) => row.login.toLowerCase());
+  if (logins.length === 1 && logins[0] === login.toLowerCase())
+    throw new ConflictError(`${login} is the project's last maintainer; make another member a maintainer first`);
 }

@@ -39,6 +39,12 @@ describe('SecretMasker', () => {
     expect(stream(masker(), ['line-one\r\nline-two\r\n'])).toBe(`${MASK}\r\n${MASK}\r\n`);
   });
 
+  it('masks a longer secret that starts with a shorter one, also when a write ends where the shorter one does', () => {
+    const m = new SecretMasker(['abcd1234', 'abcd1234XYZW']);
+    expect(stream(m, ['key=abcd1234', 'XYZW!'])).toBe(`key=${MASK}!`);
+    expect(stream(m, ['key=abcd1234', ' then'])).toBe(`key=${MASK} then`);
+  });
+
   it('leaves values shorter than 4 characters alone', () => {
     expect(stream(masker(), ['no, not now'])).toBe('no, not now');
   });
