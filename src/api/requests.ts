@@ -4,6 +4,7 @@
  * refused), the OpenAPI document is generated from them, and clients build requests with them.
  */
 import { z } from 'zod';
+import { parseRepositoryFullName } from '../shared/repository-name.js';
 
 /** A row id: path parameters and query values arrive as text. */
 export const idSchema = z.coerce.number().int().min(1);
@@ -35,6 +36,12 @@ export const projectFields = {
     .max(255)
     .regex(/^[^\s~^:?*[\\]+$/, 'must be a branch name without spaces')
     .describe('Branch name without refs/heads/'),
+  repository: z
+    .string()
+    .refine((name) => parseRepositoryFullName(name) !== undefined, 'must be a GitHub repository name: owner/name')
+    .describe(
+      'The GitHub repository (owner/name) whose webhook deliveries the project accepts and whose commits get statuses',
+    ),
 } as const;
 
 const visibility = z
@@ -46,6 +53,9 @@ export const createProjectBody = z.strictObject({
   gitUrl: projectFields.gitUrl,
   defaultBranch: projectFields.defaultBranch.optional(),
   visibility: visibility.optional().describe('@default private'),
+  repository: projectFields.repository
+    .optional()
+    .describe('@default the owner/name of a github.com git URL; otherwise unlinked, and deliveries are refused'),
 });
 export type CreateProjectRequest = z.infer<typeof createProjectBody>;
 
@@ -56,6 +66,7 @@ export const updateProjectBody = z
     defaultBranch: projectFields.defaultBranch.optional(),
     visibility: visibility.optional(),
     buildForkPullRequests: z.boolean().optional().describe('Whether pull requests from forks start pipelines'),
+    repository: projectFields.repository.nullable().optional().describe('null unlinks: every delivery is then refused'),
     passSecretsToForks: z
       .boolean()
       .optional()

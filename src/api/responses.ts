@@ -39,6 +39,7 @@ export const projectResponse = z.looseObject({
   visibility: z.enum(['private', 'internal']),
   buildForkPullRequests: z.boolean(),
   passSecretsToForks: z.boolean(),
+  repository: z.string().nullable().describe('The linked GitHub repository (owner/name); null when unlinked'),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -161,7 +162,7 @@ export const deliveryResponse = z.looseObject({
   deliveryId: z.string(),
   event: z.string(),
   projectId: z.number().int().nullable(),
-  outcome: z.enum(['received', 'ping', 'pipeline', 'skipped', 'ignored', 'invalid']),
+  outcome: z.enum(['received', 'ping', 'pipeline', 'skipped', 'ignored', 'invalid', 'refused']),
   outcomeDetail: z.string().nullable(),
   statusCode: z.number().int().nullable(),
   pipelineId: z.number().int().nullable(),

@@ -8,6 +8,7 @@
  * and waits for their health checks, creates an admin API token in the app container as `gyre up`
  * does, and runs a git server for the projects a test creates. `stop()` removes all of it.
  */
+import { parseRepositoryFullName } from '../shared/repository-name.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -55,6 +56,11 @@ export interface CreateProjectOptions {
   readonly name?: string;
   /** Branch the folder's files are committed to; the project's default branch. @default 'main' */
   readonly branch?: string;
+  /**
+   * The GitHub repository (owner/name) the project is linked to: webhook deliveries must name it.
+   * @default the project's name, when it is an owner/name
+   */
+  readonly repository?: string;
 }
 
 export interface PushOptions {
@@ -289,10 +295,16 @@ export class StartedGyreEnvironment implements AsyncDisposable {
         'pass { name: "owner/repository" }: letters, digits, dots, dashes, underscores and slashes, up to 100',
       );
     const branch = options.branch ?? 'main';
+    const repository = options.repository ?? (parseRepositoryFullName(name) ? name : undefined);
     const repo = `${name.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 60)}-${++this.repoCount}`;
     const sha = await this.git.createFromFolder(repo, path, branch);
     const created = await this.client.call(`creating project ${name}`, (client) =>
-      client.createProject({ name, gitUrl: this.git.url(repo), defaultBranch: branch }),
+      client.createProject({
+        name,
+        gitUrl: this.git.url(repo),
+        defaultBranch: branch,
+        ...(repository !== undefined && { repository }),
+      }),
     );
     this.repos.set(created.id, { repo, defaultBranch: branch });
     return {

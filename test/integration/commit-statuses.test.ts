@@ -68,7 +68,9 @@ beforeAll(async () => {
   db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
   await git.createRepo('status-app');
   project = (await (
-    await gyre.api('/api/v1/projects', { body: { name: 'octo-org/status-app', gitUrl: git.url('status-app') } })
+    await gyre.api('/api/v1/projects', {
+      body: { name: 'octo-org/status-app', gitUrl: git.url('status-app'), repository: REPOSITORY },
+    })
   ).json()) as typeof project;
   builder = await SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, { name: 'status-builder' });
 
@@ -271,6 +273,86 @@ describe('GitHub commit statuses', () => {
       ['success', targetUrl(pushedId)],
     ]);
   }, 180_000);
+
+  it('refuses a delivery naming another repository: stored as refused, no pipeline, no status posted anywhere', async () => {
+    const { sha } = await git.push('status-app', { '.circleci/config.yml': oneJob, 'change.txt': randomUUID() });
+    const foreign = 'someone-else/status-app';
+    const deliveryId = randomUUID();
+    const refused = await deliverWebhook(
+      `${gyre.base}/webhooks/github?project=${project.id}`,
+      pushPayloadFor(sha, { repository: { full_name: foreign, name: 'status-app' } }),
+      project.webhookSecret,
+      { deliveryId },
+    );
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toEqual({
+      error: {
+        code: 'foreign_repository',
+        message: `the delivery is from ${foreign}, but project octo-org/status-app is linked to ${REPOSITORY}; point this repository's webhook at its own project`,
+      },
+    });
+    const deliveries = (await (await gyre.api(`/api/v1/deliveries?project=${project.id}`)).json()) as {
+      items: { deliveryId: string; outcome: string; statusCode: number; pipelineId: number | null }[];
+    };
+    expect(deliveries.items.find((d) => d.deliveryId === deliveryId)).toMatchObject({
+      outcome: 'refused',
+      statusCode: 403,
+      pipelineId: null,
+    });
+    // Redelivering it is refused again.
+    const stored = (
+      await db.query<{ id: string }>('SELECT id FROM webhook_deliveries WHERE delivery_id = $1', [deliveryId])
+    ).rows[0]!.id;
+    expect((await gyre.api(`/api/v1/deliveries/${stored}/redeliver`, { method: 'POST' })).status).toBe(403);
+    const pipelines = (await (await gyre.api(`/api/v1/projects/${project.id}/pipelines`)).json()) as {
+      items: { sha: string }[];
+    };
+    expect(pipelines.items.filter((p) => p.sha === sha)).toEqual([]);
+
+    // The same commit pushed from the linked repository builds and reports there, and only there.
+    const pushed = await deliverWebhook(
+      `${gyre.base}/webhooks/github?project=${project.id}`,
+      pushPayloadFor(sha, { repository: { full_name: REPOSITORY.toUpperCase(), name: 'status-app' } }),
+      project.webhookSecret,
+    );
+    expect(pushed.status).toBe(202);
+    const pushedId = ((await pushed.json()) as { pipeline: { id: number } }).pipeline.id;
+    await runPipeline(pushedId, sha);
+    await until("the pushed pipeline's final status", () => statusesOf(sha).find((s) => s.state !== 'pending'));
+    expect(statusesOf(sha).map((s) => [s.repo, s.state])).toEqual([
+      [REPOSITORY, 'pending'],
+      [REPOSITORY, 'success'],
+    ]);
+    expect(github.statuses.filter((s) => s.repo !== REPOSITORY)).toEqual([]);
+  }, 180_000);
+
+  it('refuses every delivery that names a repository while a project is unlinked, saying how to link it', async () => {
+    const unlinked = (await (
+      await gyre.api('/api/v1/projects', { body: { name: 'octo-org/unlinked', gitUrl: git.url('status-app') } })
+    ).json()) as { id: number; webhookSecret: string; repository: string | null };
+    expect(unlinked.repository).toBeNull();
+    const response = await deliverWebhook(
+      `${gyre.base}/webhooks/github?project=${unlinked.id}`,
+      pushPayloadFor('a'.repeat(40), { repository: { full_name: REPOSITORY, name: 'status-app' } }),
+      unlinked.webhookSecret,
+    );
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toBe(
+      `project octo-org/unlinked is not linked to a GitHub repository, so it accepts no deliveries; a maintainer links it to ${REPOSITORY} in the project's settings if that is its repository`,
+    );
+    const linked = await gyre.api(`/api/v1/projects/${unlinked.id}`, {
+      method: 'PATCH',
+      body: { repository: 'not a name' },
+    });
+    expect(linked.status).toBe(400);
+    const fixed = await gyre.api(`/api/v1/projects/${unlinked.id}`, {
+      method: 'PATCH',
+      body: { repository: REPOSITORY },
+    });
+    expect(await fixed.json()).toMatchObject({ repository: REPOSITORY });
+    const unlink = await gyre.api(`/api/v1/projects/${unlinked.id}`, { method: 'PATCH', body: { repository: null } });
+    expect(await unlink.json()).toMatchObject({ repository: null });
+  }, 60_000);
 
   it('queues nothing once the status token is removed, and resumes when one is set again', async () => {
     expect((await saveGitHubSettings({ removeStatusToken: 'on' })).status).toBe(303);

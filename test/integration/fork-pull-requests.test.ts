@@ -31,7 +31,7 @@ beforeAll(async () => {
   [gyre, git] = await Promise.all([startServicesUnderTest(), startGitServer()]);
   await git.createRepo('app');
   await git.push('app', { '.circleci/config.yml': CONFIG });
-  project = await gyre.client.createProject({ name: 'acme/app', gitUrl: git.url('app') });
+  project = await gyre.client.createProject({ name: 'acme/app', gitUrl: git.url('app'), repository: 'acme/app' });
   expect(
     (
       await gyre.api(`/api/v1/projects/${project.id}/variables/DEPLOY_TOKEN`, {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startGitServer, type GitServer } from '../support/git-server.js';
-import { deliverWebhook, pullRequestExample, pushPayloadFor } from '../support/github-examples.js';
+import { deliverWebhook, EXAMPLE_REPOSITORY, pullRequestExample, pushPayloadFor } from '../support/github-examples.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
 import { until } from '../support/until.js';
 
@@ -37,7 +37,9 @@ workflows:
 beforeAll(async () => {
   [gyre, git] = await Promise.all([startServicesUnderTest(), startGitServer()]);
   await git.createRepo('web');
-  const created = await gyre.api('/api/v1/projects', { body: { name: 'acme/web', gitUrl: git.url('web') } });
+  const created = await gyre.api('/api/v1/projects', {
+    body: { name: 'acme/web', gitUrl: git.url('web'), repository: EXAMPLE_REPOSITORY },
+  });
   project = (await created.json()) as typeof project;
 }, 300_000);
 
@@ -243,7 +245,9 @@ describe('a signed push webhook', () => {
 
   it('records an unreachable repository on the pipeline, and redelivery after the fix builds it', async () => {
     const broken = (await (
-      await gyre.api('/api/v1/projects', { body: { name: 'acme/moved', gitUrl: 'git://127.0.0.1:1/moved.git' } })
+      await gyre.api('/api/v1/projects', {
+        body: { name: 'acme/moved', gitUrl: 'git://127.0.0.1:1/moved.git', repository: EXAMPLE_REPOSITORY },
+      })
     ).json()) as { id: number; webhookSecret: string };
     const { sha } = await git.push('web', { '.circleci/config.yml': twoJobConfig, 'moved.txt': 'x' });
     const deliveryId = randomUUID();

@@ -11,7 +11,7 @@ import { PipelineStore } from '../../src/services/stores/pipelines/pipeline-stor
 import { packageRoot } from '../../src/shared/package-files.js';
 import { freePort } from '../../src/testing/free-port.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
-import { deliverWebhook, pushPayloadFor } from '../support/github-examples.js';
+import { deliverWebhook, EXAMPLE_REPOSITORY, pushPayloadFor } from '../support/github-examples.js';
 import { startTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startServicesApp } from '../support/services-app.js';
 import { TEST_SECRETS } from '../support/services-under-test.js';
@@ -74,7 +74,9 @@ beforeAll(async () => {
   await git.createRepo('app');
   // The first start migrates the database and makes the project and a token; then it stops.
   const app = await startServicesApp(database.url);
-  const created = await app.api('/api/v1/projects', { body: { name: 'acme/app', gitUrl: git.url('app') } });
+  const created = await app.api('/api/v1/projects', {
+    body: { name: 'acme/app', gitUrl: git.url('app'), repository: EXAMPLE_REPOSITORY },
+  });
   project = (await created.json()) as typeof project;
   token = app.token;
   await app.close();

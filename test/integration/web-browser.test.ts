@@ -4,7 +4,7 @@ import type { Agent } from '../../src/builder/agent/agent.js';
 import { startAgent } from '../support/agent-under-test.js';
 import { launchBrowser, newPage, saveScreenshot, VIEWPORTS } from '../support/browser.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
-import { deliverWebhook, pushPayloadFor } from '../support/github-examples.js';
+import { deliverWebhook, EXAMPLE_REPOSITORY, pushPayloadFor } from '../support/github-examples.js';
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
 import { until } from '../support/until.js';
 
@@ -131,6 +131,7 @@ describe('Gyre in a real browser: the first account to a drained builder', () =>
     await user.getByLabel('Name').fill(PROJECT_NAME);
     await user.getByLabel('Git URL').fill(gitUrl());
     await user.getByLabel('Default branch').fill('main');
+    await user.getByLabel('GitHub repository').fill(EXAMPLE_REPOSITORY);
     await user.getByRole('button', { name: 'Add project' }).click();
     await user.getByRole('heading', { name: `Added ${PROJECT_NAME}` }).waitFor();
     const url = (await user.locator('dt:text-is("Payload URL") + dd').textContent())?.trim() ?? '';

@@ -14,7 +14,9 @@ import { until } from '../support/until.js';
 //   404 the project does not exist;
 //   401 the signature does not match the body: nothing is stored;
 //   then the delivery is stored once per X-GitHub-Delivery (in any letter case), a repeat is 200 {duplicate};
-//   400 the body is not UTF-8 JSON (or a form without a JSON `payload` field), or not the event's payload;
+//   400 the body is not UTF-8 JSON (or a form without a JSON `payload` field);
+//   403 refused: the body names (as repository.full_name) a repository the project is not linked to;
+//   400 the body is not the event's payload;
 //   200 ping; 200 skipped ([skip ci] in a push's head commit);
 //   202 ignored (other events, other pull request actions, deleted refs); 202 pipeline.
 // (413, a body over 25 MB, is not generated here: pipeline-intake.test.ts sends one.)
@@ -25,6 +27,8 @@ const runs = process.env['CI'] === 'true' ? 10_000 : 300;
 // Each pipeline takes about a second to fail its fetch (git retries once), so allow for them.
 const timeoutFor = (cases: number) => 120_000 + cases * 250;
 const UNREACHABLE = '127.0.0.1:1/none.git';
+/** The repository the project is linked to: the one most of GitHub's examples name. */
+const LINKED_REPOSITORY = 'Codertocat/Hello-World';
 const MISSING_PROJECT = 999_999;
 let gyre: ServicesUnderTest;
 let project: { id: number; webhookSecret: string };
@@ -33,7 +37,7 @@ beforeAll(async () => {
   gyre = await startServicesUnderTest();
   // Nothing listens on port 1, so pipelines that do get created fail fast at fetching.
   const created = await gyre.api('/api/v1/projects', {
-    body: { name: 'fuzz/target', gitUrl: `git://${UNREACHABLE}` },
+    body: { name: 'fuzz/target', gitUrl: `git://${UNREACHABLE}`, repository: LINKED_REPOSITORY },
   });
   project = (await created.json()) as typeof project;
 }, 300_000);
@@ -45,7 +49,7 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------
 // What a case is, and what Gyre must make of it.
 
-type Outcome = 'pipeline' | 'ignored' | 'skipped' | 'ping' | 'invalid';
+type Outcome = 'pipeline' | 'ignored' | 'skipped' | 'ping' | 'invalid' | 'refused';
 type Encoding = 'json' | 'form';
 
 /** A delivery whose headers GitHub could have sent, and what the inbox must make of its body. */
@@ -260,6 +264,18 @@ function changesOf(example: Example): fc.Arbitrary<Change> {
       return { payload, outcome: 'invalid', badField: key };
     }),
   );
+  // Another repository's name is refused, however the rest reads; GitHub ignores case in names.
+  if (isPlainObject(example.payload['repository'])) {
+    options.push(
+      fc
+        .constantFrom('someone-else/Hello-World', 'Codertocat/Hello-World-2', 'codertocat/hello-world')
+        .map((fullName) => {
+          const payload = copy();
+          payload['repository'] = { ...(payload['repository'] as object), full_name: fullName };
+          return { payload, outcome: example.outcome };
+        }),
+    );
+  }
   // Push and (building) pull request payloads name the repository git fetches.
   if (example.event === 'push' || (example.event === 'pull_request' && example.outcome === 'pipeline')) {
     options.push(
@@ -378,13 +394,34 @@ const anyBytes: fc.Arbitrary<Delivery> = fc
     })),
   );
 
+/**
+ * The repository a decodable body names, read as leniently as Gyre reads it to tie a delivery to
+ * a project: any `repository.full_name` of the form owner/name, whatever else the body holds.
+ */
+function namedRepository(delivery: Delivery): string | undefined {
+  const encoding = CONTENT_TYPES.json.includes(delivery.contentType) ? 'json' : 'form';
+  const value = decode(delivery.body, encoding)?.value;
+  if (!isPlainObject(value) || !isPlainObject(value['repository'])) return undefined;
+  const fullName = value['repository']['full_name'];
+  return typeof fullName === 'string' && /^[^/\s]+\/[^/\s]+$/.test(fullName) ? fullName : undefined;
+}
+
+/** A decodable body that names another repository than the linked one is refused before anything else is read. */
+function refusedWhenForeign(delivery: Delivery): Delivery {
+  const named = namedRepository(delivery);
+  if (named === undefined || named.toLowerCase() === LINKED_REPOSITORY.toLowerCase()) return delivery;
+  return { event: delivery.event, body: delivery.body, contentType: delivery.contentType, outcome: 'refused' };
+}
+
 /** A delivery as GitHub could send it; signed right, Gyre's answer depends only on the body. */
-const deliveries: fc.Arbitrary<Delivery> = fc.oneof(
-  { weight: 4, arbitrary: realPayloads },
-  { weight: 1, arbitrary: otherEventPayloads },
-  { weight: 1, arbitrary: notTheEventsPayload },
-  { weight: 2, arbitrary: anyBytes },
-);
+const deliveries: fc.Arbitrary<Delivery> = fc
+  .oneof(
+    { weight: 4, arbitrary: realPayloads },
+    { weight: 1, arbitrary: otherEventPayloads },
+    { weight: 1, arbitrary: notTheEventsPayload },
+    { weight: 2, arbitrary: anyBytes },
+  )
+  .map(refusedWhenForeign);
 
 // ---------------------------------------------------------------------------------------------
 // Talking to Gyre.
@@ -485,6 +522,19 @@ function expectAnswer(
       });
       const message = (answer['error'] as { message: string }).message;
       return { ...base, outcomeDetail: message.replaceAll('\u0000', '\uFFFD'), statusCode: 400, pipelineId: null };
+    }
+    case 'refused': {
+      expect({ status, answer }).toEqual({
+        status: 403,
+        answer: {
+          error: {
+            code: 'foreign_repository',
+            message: expect.stringContaining(`linked to ${LINKED_REPOSITORY}`),
+          },
+        },
+      });
+      const message = (answer['error'] as { message: string }).message;
+      return { ...base, outcomeDetail: message.replaceAll('\u0000', '\uFFFD'), statusCode: 403, pipelineId: null };
     }
     case 'ignored':
       expect({ status, answer }).toEqual({ status: 202, answer: { ignored: expect.any(String) } });

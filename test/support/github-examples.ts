@@ -11,6 +11,9 @@ import { signGitHubBody } from '../../src/services/core/webhooks/index.js';
 const require = createRequire(import.meta.url);
 const definitions = require('@octokit/webhooks-examples/api.github.com/index.json') as WebhookDefinition[];
 
+/** The repository GitHub's push and pull_request examples name; projects that get them link to it. */
+export const EXAMPLE_REPOSITORY = 'Codertocat/Hello-World';
+
 /** Every example payload of one event, as GitHub sent it. */
 export function examplesOf(event: string): readonly unknown[] {
   const definition = definitions.find((d) => d.name === event);

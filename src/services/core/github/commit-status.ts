@@ -9,6 +9,7 @@
  * `error` status under the context `gyre`, whose description names the problem.
  */
 import type { PipelineError } from '../pipelines/pipeline-model.js';
+import type { RepositoryName } from '../../../shared/repository-name.js';
 
 /** The states GitHub accepts. */
 export type CommitStatusState = 'error' | 'failure' | 'pending' | 'success';
@@ -114,24 +115,6 @@ export function pipelineErrorStatus(error: PipelineError): CommitStatus {
     description: truncateDescription(error.kind === 'internal' ? lead : `${lead}: ${error.message}`),
     context: PIPELINE_CONTEXT,
   };
-}
-
-/** A repository's owner and name, parsed from GitHub's `full_name`. */
-export interface RepositoryName {
-  readonly owner: string;
-  readonly repo: string;
-}
-
-const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
-const REPO = /^[A-Za-z0-9._-]{1,100}$/;
-
-/** `owner/repo` as GitHub spells it, or undefined when it is not one. */
-export function parseRepositoryFullName(fullName: string): RepositoryName | undefined {
-  const parts = fullName.split('/');
-  if (parts.length !== 2) return undefined;
-  const [owner = '', repo = ''] = parts;
-  if (!OWNER.test(owner) || !REPO.test(repo) || repo === '.' || repo === '..') return undefined;
-  return { owner, repo };
 }
 
 /** The REST endpoint that creates a status on `sha` (the API URL without a trailing slash). */

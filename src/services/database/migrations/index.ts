@@ -9,6 +9,7 @@ import { logUsageMigration } from './008-log-usage.js';
 import { builderAndStatusNotifyMigration } from './009-builder-and-status-notify.js';
 import { projectAccessMigration } from './010-project-access.js';
 import { forkPullRequestsMigration } from './011-fork-pull-requests.js';
+import { linkedRepositoryMigration } from './012-linked-repository.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   builderAndStatusNotifyMigration,
   projectAccessMigration,
   forkPullRequestsMigration,
+  linkedRepositoryMigration,
 ];

@@ -22,13 +22,14 @@ import {
   updateProjectBody,
   variableBody,
   variableParams,
+  type CreateProjectRequest,
+  type UpdateProjectRequest,
 } from '../../../api/requests.js';
 import { projectRole, signedInCaller, SIGNED_IN, type ProjectRole } from '../../http/access-policy.js';
 import { paginate } from '../../http/paginate.js';
 import { tokenActorOf } from '../../http/token-auth.js';
 import type { ProjectAccess } from '../../stores/projects/project-access.js';
 import type { Project, ProjectStore } from '../../stores/projects/project-store.js';
-import type { Visibility } from '../../core/access/project-roles.js';
 
 /** The URL to paste into GitHub's webhook settings; `project` pins the secret to check. */
 export function webhookUrlOf(baseUrl: string, project: Project): string {
@@ -48,7 +49,7 @@ export function registerProjectRoutes(
     ...project,
     webhookUrl: webhookUrlOf(await webhookBaseUrl(), project),
   });
-  app.post<{ Body: { name: string; gitUrl: string; defaultBranch?: string; visibility?: Visibility } }>(
+  app.post<{ Body: CreateProjectRequest }>(
     '/api/v1/projects',
     {
       config: SIGNED_IN,
@@ -102,14 +103,7 @@ export function registerProjectRoutes(
 
   app.patch<{
     Params: { id: number };
-    Body: {
-      name?: string;
-      gitUrl?: string;
-      defaultBranch?: string;
-      visibility?: Visibility;
-      buildForkPullRequests?: boolean;
-      passSecretsToForks?: boolean;
-    };
+    Body: UpdateProjectRequest;
   }>(
     '/api/v1/projects/:id',
     {

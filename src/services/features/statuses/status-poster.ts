@@ -12,13 +12,8 @@ import type { Logger } from 'pino';
 import type { RuntimeSettings } from '../../stores/settings/runtime-settings.js';
 import type { Database } from '../../database/create-pool.js';
 import type { ChangeSignal } from '../../database/notifications.js';
-import {
-  commitStatusEndpoint,
-  isRetryable,
-  parseRepositoryFullName,
-  pipelineUrl,
-  retryDelayMs,
-} from '../../core/github/commit-status.js';
+import { commitStatusEndpoint, isRetryable, pipelineUrl, retryDelayMs } from '../../core/github/commit-status.js';
+import { parseRepositoryFullName } from '../../../shared/repository-name.js';
 
 export interface StatusPosterOptions {
   /** How often the outbox is polled while notifications do not arrive. @default 1000 */
@@ -125,7 +120,7 @@ export class StatusPoster {
          ORDER BY c.id LIMIT $1 FOR UPDATE SKIP LOCKED)
        UPDATE commit_statuses c SET attempts = c.attempts + 1, next_attempt_at = now() + make_interval(secs => $2::double precision)
        FROM due, pipelines p WHERE c.id = due.id AND p.id = c.pipeline_id
-       RETURNING c.id, c.pipeline_id, c.state, c.description, c.context, c.attempts, p.sha, p.trigger_detail->>'repository' AS repository`,
+       RETURNING c.id, c.pipeline_id, c.state, c.description, c.context, c.attempts, p.sha, c.repository`,
       [this.batchSize, claimSeconds],
     );
     return result.rows.sort((a, b) => Number(a.id) - Number(b.id));

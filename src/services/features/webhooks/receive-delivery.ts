@@ -14,7 +14,8 @@ import {
 import type { PipelinePlanner } from '../pipelines/pipeline-planner.js';
 import type { PipelineRequest } from '../../core/pipelines/pipeline-model.js';
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
-import type { ProjectStore } from '../../stores/projects/project-store.js';
+import type { Project, ProjectStore } from '../../stores/projects/project-store.js';
+import { sameRepository } from '../../../shared/repository-name.js';
 import type { DeliveryOutcomeLabel, DeliveryStore } from '../../stores/deliveries/delivery-store.js';
 
 export interface InboxDeps {
@@ -94,6 +95,12 @@ export async function actOnDelivery(
   if (!decoded.ok)
     return { ...fail(400, 'invalid_delivery', decoded.message), outcome: 'invalid', detail: decoded.message };
   const outcome = interpretDelivery(event, decoded.body);
+  const project = await deps.projects.get(projectId);
+  if (outcome.repository !== undefined) {
+    const refusal = foreignRepositoryRefusal(project, outcome.repository.fullName);
+    if (refusal !== undefined)
+      return { ...fail(403, 'foreign_repository', refusal), outcome: 'refused', detail: refusal };
+  }
   switch (outcome.kind) {
     case 'ping':
       return { status: 200, body: { ping: true, zen: outcome.zen }, outcome: 'ping', detail: null };
@@ -108,7 +115,6 @@ export async function actOnDelivery(
     case 'trigger': {
       const trigger = outcome.trigger;
       if (trigger.source === 'pull_request' && trigger.pullRequest.fromFork) {
-        const project = await deps.projects.get(projectId);
         if (!project.buildForkPullRequests) {
           const reason = `pull request #${trigger.pullRequest.number} comes from a fork, and project ${project.name} does not build pull requests from forks`;
           return { status: 202, body: { ignored: reason }, outcome: 'ignored', detail: reason };
@@ -124,6 +130,20 @@ export async function actOnDelivery(
       };
     }
   }
+}
+
+/**
+ * Why a delivery naming `repository` is refused by `project`, or undefined when it is the linked
+ * one. A project's webhook secret is handed to whoever creates it, so a signature alone must not
+ * let a delivery build (and post statuses to) a repository the project is not linked to.
+ */
+function foreignRepositoryRefusal(project: Project, named: string): string | undefined {
+  if (project.repository !== null && sameRepository(project.repository, named)) return undefined;
+  // The name comes from the body, which anyone holding the secret writes: keep it short.
+  const repository = named.length > 140 ? `${named.slice(0, 140)}…` : named;
+  if (project.repository === null)
+    return `project ${project.name} is not linked to a GitHub repository, so it accepts no deliveries; a maintainer links it to ${repository} in the project's settings if that is its repository`;
+  return `the delivery is from ${repository}, but project ${project.name} is linked to ${project.repository}; point this repository's webhook at its own project`;
 }
 
 function pipelineRequest(projectId: number, deliveryRowId: number, trigger: Trigger): PipelineRequest {

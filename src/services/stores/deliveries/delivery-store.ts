@@ -4,8 +4,8 @@
 import type { Database } from '../../database/create-pool.js';
 import { NotFoundError } from '../../../shared/errors.js';
 
-/** What Gyre made of a delivery. */
-export type DeliveryOutcomeLabel = 'received' | 'ping' | 'pipeline' | 'skipped' | 'ignored' | 'invalid';
+/** What Gyre made of a delivery; `refused` names a repository its project is not linked to. */
+export type DeliveryOutcomeLabel = 'received' | 'ping' | 'pipeline' | 'skipped' | 'ignored' | 'invalid' | 'refused';
 
 export interface NewDelivery {
   readonly deliveryId: string;

@@ -9,6 +9,7 @@ import type { SecretBox } from '../../core/security/secret-box.js';
 import { ConflictError, NotFoundError } from '../../../shared/errors.js';
 import type { Caller, Visibility } from '../../core/access/project-roles.js';
 import { visibleTo } from './project-access.js';
+import { repositoryOfGitUrl } from '../../../shared/repository-name.js';
 
 export interface Project {
   readonly id: number;
@@ -21,6 +22,8 @@ export interface Project {
   readonly buildForkPullRequests: boolean;
   /** Whether builds of pull requests from forks get the project's variables. */
   readonly passSecretsToForks: boolean;
+  /** The GitHub repository (`owner/name`) whose deliveries it accepts and whose commits get statuses; null when unlinked. */
+  readonly repository: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -39,6 +42,8 @@ export interface ProjectChanges {
   readonly visibility?: Visibility;
   readonly buildForkPullRequests?: boolean;
   readonly passSecretsToForks?: boolean;
+  /** null unlinks the project. */
+  readonly repository?: string | null;
 }
 
 interface ProjectRow {
@@ -49,12 +54,13 @@ interface ProjectRow {
   visibility: Visibility;
   build_fork_prs: boolean;
   pass_secrets_to_forks: boolean;
+  repository: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const COLUMNS =
-  'id, name, git_url, default_branch, visibility, build_fork_prs, pass_secrets_to_forks, created_at, updated_at';
+  'id, name, git_url, default_branch, visibility, build_fork_prs, pass_secrets_to_forks, repository, created_at, updated_at';
 const UNIQUE_VIOLATION = '23505';
 
 export class ProjectStore {
@@ -65,18 +71,19 @@ export class ProjectStore {
 
   /**
    * Creates a project with a generated webhook secret, which is returned this once. The account
-   * that creates it becomes its maintainer, in the same statement.
+   * that creates it becomes its maintainer, in the same statement. Without a `repository`, a
+   * github.com git URL links the project to the repository it names.
    */
   async create(
-    input: { name: string; gitUrl: string; defaultBranch: string; visibility?: Visibility },
+    input: { name: string; gitUrl: string; defaultBranch: string; visibility?: Visibility; repository?: string },
     creator: Caller,
   ): Promise<{ project: Project; webhookSecret: string }> {
     const webhookSecret = randomBytes(32).toString('hex');
     const result = await this.db
       .query<ProjectRow>(
         `WITH created AS (
-           INSERT INTO projects (name, git_url, default_branch, webhook_secret, visibility)
-           VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}),
+           INSERT INTO projects (name, git_url, default_branch, webhook_secret, visibility, repository)
+           VALUES ($1, $2, $3, $4, $5, $7) RETURNING ${COLUMNS}),
          maintainer AS (
            INSERT INTO project_members (project_id, user_id, role)
            SELECT id, $6, 'maintainer' FROM created WHERE $6::bigint IS NOT NULL)
@@ -88,6 +95,7 @@ export class ProjectStore {
           this.box.seal(webhookSecret),
           input.visibility ?? 'private',
           creator.userId,
+          input.repository ?? repositoryOfGitUrl(input.gitUrl) ?? null,
         ],
       )
       .catch(rethrowNameTaken(input.name));
@@ -114,7 +122,8 @@ export class ProjectStore {
       .query<ProjectRow>(
         `UPDATE projects SET name = COALESCE($2, name), git_url = COALESCE($3, git_url), default_branch = COALESCE($4, default_branch),
            visibility = COALESCE($5, visibility), build_fork_prs = COALESCE($6, build_fork_prs),
-           pass_secrets_to_forks = COALESCE($7, pass_secrets_to_forks), updated_at = now()
+           pass_secrets_to_forks = COALESCE($7, pass_secrets_to_forks),
+           repository = CASE WHEN $8 THEN $9 ELSE repository END, updated_at = now()
          WHERE id = $1 RETURNING ${COLUMNS}`,
         [
           id,
@@ -124,6 +133,8 @@ export class ProjectStore {
           changes.visibility ?? null,
           changes.buildForkPullRequests ?? null,
           changes.passSecretsToForks ?? null,
+          changes.repository !== undefined,
+          changes.repository ?? null,
         ],
       )
       .catch(rethrowNameTaken(changes.name ?? ''));
@@ -192,6 +203,7 @@ function toProject(row: ProjectRow): Project {
     visibility: row.visibility,
     buildForkPullRequests: row.build_fork_prs,
     passSecretsToForks: row.pass_secrets_to_forks,
+    repository: row.repository,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

@@ -11,7 +11,7 @@ import { projectRole, signedInCaller, SIGNED_IN } from '../../../http/access-pol
 import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { idParams, pageModel, shortSha, signedInUser, type IdRequest } from './page-common.js';
-import { checkProjectForm, readProjectForm } from './project-form.js';
+import { checkProjectForm, projectOfForm, readProjectForm } from './project-form.js';
 
 /** The branch filter of a project's page; other query fields are ignored. */
 const branchQuery = z.object({ branch: z.string().max(255).optional() });
@@ -29,7 +29,7 @@ export const projectPages: UserPages = (web, parts) => {
       sendPage(reply.code(status), parts, 'project-new', pageModel(request, 'Add project', { form, errors }));
     if (problems.length > 0) return again(400, problems);
     try {
-      const { project, webhookSecret } = await parts.projects.create(form, signedInCaller(request));
+      const { project, webhookSecret } = await parts.projects.create(projectOfForm(form), signedInCaller(request));
       return sendPage(
         reply.code(201),
         parts,

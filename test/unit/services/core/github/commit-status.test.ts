@@ -2,7 +2,6 @@ import { describe, expect, it } from '@jest/globals';
 import {
   commitStatusEndpoint,
   isRetryable,
-  parseRepositoryFullName,
   pendingStatus,
   pipelineErrorStatus,
   pipelineUrl,
@@ -102,29 +101,6 @@ describe('truncateDescription', () => {
     const cut = truncateDescription('😀'.repeat(150));
     expect(Array.from(cut)).toHaveLength(140);
     expect(cut).toBe(`${'😀'.repeat(139)}…`);
-  });
-});
-
-describe('parseRepositoryFullName', () => {
-  it('reads owner and name', () => {
-    expect(parseRepositoryFullName('octo-org/hello.world_2')).toEqual({ owner: 'octo-org', repo: 'hello.world_2' });
-  });
-
-  it.each([
-    '',
-    'octo',
-    'a/b/c',
-    '/repo',
-    'owner/',
-    '-owner/repo',
-    'own er/repo',
-    'owner/re po',
-    'owner/..',
-    'owner/.',
-    `${'o'.repeat(40)}/repo`,
-    'owner/repo?x=1',
-  ])('refuses %j', (name) => {
-    expect(parseRepositoryFullName(name)).toBeUndefined();
   });
 });
 
