@@ -175,3 +175,37 @@ export type CreateAccountRequest = z.input<typeof createAccountBody>;
 export const setAdminBody = z.strictObject({ admin: z.boolean() });
 
 export const signupSettingBody = z.strictObject({ signup: z.enum(['open', 'closed']) });
+
+// --- Contexts and account groups (administrators) ----------------------------------------------
+
+/** Context and group names: what CircleCI allows in `context:`, without spaces at the ends. */
+const setName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
+    'must be letters, digits and . _ -, starting with a letter or digit, at most 100',
+  );
+
+export const contextParams = z.strictObject({ name: setName.describe("The context's name, as `context:` names it") });
+export const contextBody = z.strictObject({ name: setName.describe("The context's name, as `context:` names it") });
+export const contextVariableParams = z.strictObject({
+  name: setName,
+  variable: variableParams.shape.name,
+});
+export const contextRestrictionsBody = z.strictObject({
+  groups: z
+    .array(setName)
+    .max(100)
+    .nullable()
+    .describe('The groups whose members may use it; null: every account. An empty list: nobody'),
+  projects: z
+    .array(idSchema)
+    .max(1000)
+    .nullable()
+    .describe('The ids of the projects that may use it; null: every project. An empty list: none'),
+});
+export type ContextRestrictionsRequest = z.infer<typeof contextRestrictionsBody>;
+
+export const groupParams = z.strictObject({ name: setName.describe("The group's name") });
+export const groupBody = z.strictObject({ name: setName.describe("The group's name") });
+export const groupMemberParams = z.strictObject({ name: setName, login: memberParams.shape.login });

@@ -224,3 +224,24 @@ export const healthResponse = z.looseObject({
   database: z.looseObject({ state: z.enum(['up', 'down']) }),
 });
 export type HealthResponse = z.infer<typeof healthResponse>;
+
+// --- Contexts and account groups ----------------------------------------------------------------
+
+export const contextResponse = z.looseObject({
+  name: z.string(),
+  groups: z.array(z.string()).nullable().describe('The groups whose members may use it; null: every account'),
+  projects: z
+    .array(z.looseObject({ id: z.number().int(), name: z.string() }))
+    .nullable()
+    .describe('The projects that may use it; null: every project'),
+  variables: z.array(variableResponse).describe('Names and the last 4 characters of values; values are never shown'),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type ContextResponse = z.infer<typeof contextResponse>;
+
+export const groupResponse = z.looseObject({
+  name: z.string(),
+  members: z.array(z.string()).describe('Member logins'),
+  createdAt: timestamp,
+});

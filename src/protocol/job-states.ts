@@ -13,6 +13,7 @@ export const JOB_STATES = [
   'canceled',
   'infrastructure_failed',
   'not_run',
+  'unauthorized',
 ] as const;
 
 export type JobState = (typeof JOB_STATES)[number];
@@ -22,8 +23,11 @@ export const JOB_OUTCOMES = ['success', 'failed', 'canceled', 'infrastructure_fa
 
 export type JobOutcome = (typeof JOB_OUTCOMES)[number];
 
-/** States after which nothing changes: no more output, no more state. `not_run`: a required job did not succeed. */
-export const FINAL_JOB_STATES = [...JOB_OUTCOMES, 'not_run'] as const satisfies readonly JobState[];
+/**
+ * States after which nothing changes: no more output, no more state. `not_run`: a required job
+ * did not succeed; `unauthorized`: the job names a context that its pipeline may not use.
+ */
+export const FINAL_JOB_STATES = [...JOB_OUTCOMES, 'not_run', 'unauthorized'] as const satisfies readonly JobState[];
 
 /** Whether a job in `state` is over. */
 export function isFinalJobState(state: string): boolean {

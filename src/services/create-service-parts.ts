@@ -21,6 +21,8 @@ import { LogStore } from './stores/logs/log-store.js';
 import { PipelinePlanner } from './features/pipelines/pipeline-planner.js';
 import { PipelineStore } from './stores/pipelines/pipeline-store.js';
 import { ProjectStore } from './stores/projects/project-store.js';
+import { ContextStore } from './stores/contexts/context-store.js';
+import { GroupStore } from './stores/accounts/group-store.js';
 import { ProjectAccess } from './stores/projects/project-access.js';
 import { JobStore } from './stores/jobs/job-store.js';
 import { createSecretBox } from './core/security/secret-box.js';
@@ -40,6 +42,7 @@ export interface ServiceParts extends UserUiDeps, AdminDeps {
 export function createServiceParts(settings: Settings, db: Database, logger: Logger, version: string): ServiceParts {
   const box = createSecretBox(settings.secrets.encryptionKey!);
   const projects = new ProjectStore(db, box);
+  const contexts = new ContextStore(db, box);
   // The jobs store calls back into the pipelines store, which owns workflows, to settle them.
   const jobs: JobStore = new JobStore(db, (client, workflowId) => pipelines.settleWorkflow(client, workflowId));
   const pipelines = new PipelineStore(db, jobs);
@@ -56,7 +59,16 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
     projectAccess: new ProjectAccess(db),
     pipelines,
     deliveries: new DeliveryStore(db),
-    planner: new PipelinePlanner(pipelines, projects, git, logger.child({ part: 'pipelines' }), resourceClasses),
+    contexts,
+    groups: new GroupStore(db),
+    planner: new PipelinePlanner(
+      pipelines,
+      projects,
+      contexts,
+      git,
+      logger.child({ part: 'pipelines' }),
+      resourceClasses,
+    ),
     branches: git,
     builders: new BuilderStore(db),
     joinSecrets: new JoinSecrets(db),

@@ -29,8 +29,9 @@ export type PipelineState = z.infer<typeof pipelineStateSchema>;
 export type PipelineView = PipelineResponse;
 
 /**
- * A job's state. Finished states: `success`, `failed`, `canceled`, `infrastructure_failed` and
- * `not_run` (a job it requires did not succeed).
+ * A job's state. Finished states: `success`, `failed`, `canceled`, `infrastructure_failed`,
+ * `not_run` (a job it requires did not succeed) and `unauthorized` (it names a context its
+ * pipeline may not use).
  */
 export type { JobState };
 

@@ -91,6 +91,18 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'DELETE /api/v1/accounts/:id': 'admin',
     'GET /api/v1/settings/signup': 'admin',
     'PUT /api/v1/settings/signup': 'admin',
+    'GET /api/v1/contexts': 'admin',
+    'POST /api/v1/contexts': 'admin',
+    'GET /api/v1/contexts/:name': 'admin',
+    'DELETE /api/v1/contexts/:name': 'admin',
+    'PUT /api/v1/contexts/:name/restrictions': 'admin',
+    'PUT /api/v1/contexts/:name/variables/:variable': 'admin',
+    'DELETE /api/v1/contexts/:name/variables/:variable': 'admin',
+    'GET /api/v1/groups': 'admin',
+    'POST /api/v1/groups': 'admin',
+    'DELETE /api/v1/groups/:name': 'admin',
+    'PUT /api/v1/groups/:name/members/:login': 'admin',
+    'DELETE /api/v1/groups/:name/members/:login': 'admin',
     'GET /': 'signed-in',
     'GET /projects/new': 'signed-in',
     'POST /projects/new': 'signed-in',
@@ -184,6 +196,14 @@ beforeAll(async () => {
     204,
   );
 
+  // A context for the contexts routes' `:name`.
+  const context = await fetch(`${gyre.base}/api/v1/contexts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${gyre.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'SECRET_ONE' }),
+  });
+  expect(context.status).toBe(201);
+
   const seeded = await seedWorkflow(db, ids.project, [{ name: 'build' }]);
   ids.pipeline = seeded.pipelineId;
   ids.workflow = seeded.workflowId;
@@ -258,7 +278,8 @@ function addressOf(route: PolicedRoute): string {
   return route.url
     .replace(':id', () => String(idFor(route.policy)))
     .replace(':login', 'vera')
-    .replace(':name', 'SECRET_ONE');
+    .replace(':name', 'SECRET_ONE')
+    .replace(':variable', 'SECRET_ONE');
 }
 
 /** Calls the route as the persona: with its API token on the API, its session on pages. */

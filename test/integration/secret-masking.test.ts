@@ -8,10 +8,13 @@ import { byName, jobDetail, jobLog, pushAndTrigger, waitForJobs } from '../suppo
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
 
 // GIVEN the real services app on a real PostgreSQL, a real git server, a real agent running jobs
-// in containers, and a project variable whose value appears nowhere in the repository.
+// in containers, a project variable and a context variable whose values appear nowhere in the
+// repository.
 const SECRET = 'Zq8-pa55-w0rd-41x';
-/** The secret's bytes as PostgreSQL prints a bytea: log chunks are stored as bytes. */
-const SECRET_HEX = Buffer.from(SECRET).toString('hex');
+const CONTEXT_SECRET = 'ctx-Kw3-s3cr3t-77';
+/** A secret's bytes as PostgreSQL prints a bytea: log chunks are stored as bytes. */
+const hex = (secret: string) => Buffer.from(secret).toString('hex');
+const SECRET_HEX = hex(SECRET);
 /** The chunker cuts output at 256 KiB; this many bytes first puts the secret across the cut. */
 const BEFORE_BOUNDARY = 256 * 1024 - 7;
 
@@ -32,6 +35,12 @@ beforeAll(async () => {
     body: { value: SECRET },
   });
   expect(set.status).toBe(204);
+  expect((await gyre.api('/api/v1/contexts', { body: { name: 'cloud' } })).status).toBe(201);
+  const setInContext = await gyre.api('/api/v1/contexts/cloud/variables/CLOUD_KEY', {
+    method: 'PUT',
+    body: { value: CONTEXT_SECRET },
+  });
+  expect(setInContext.status).toBe(204);
   agent = await startAgent(gyre.base, 'masking-agent');
 }, 300_000);
 
@@ -59,6 +68,9 @@ jobs:
           name: whole
           command: echo "whole=$DEPLOY_TOKEN"
       - run:
+          name: from a context
+          command: echo "context=$CLOUD_KEY"
+      - run:
           name: one character at a time
           command: |
             printf 'slow='
@@ -73,7 +85,7 @@ jobs:
           name: fails naming it
           command: echo "failing with $DEPLOY_TOKEN" >&2; exit 3
 workflows:
-  main: { jobs: [leak] }
+  main: { jobs: [{ leak: { context: cloud } }] }
 `,
     );
     const [running] = await waitForJobs(gyre, pipeline, (jobs) => jobs.some((j) => j.state === 'running'));
@@ -84,6 +96,7 @@ workflows:
     // THEN every reader sees the mask where the value was, and the value nowhere.
     const stored = await jobLog(gyre, job!.id);
     expect(stored).toContain('whole=********\n');
+    expect(stored).toContain('context=********\n');
     expect(stored).toContain('slow=********\n');
     expect(stored).toContain(`${'x'.repeat(BEFORE_BOUNDARY)}********\n`);
     expect(stored).toContain('failing with ********');
@@ -91,7 +104,7 @@ workflows:
     expect(streamed).toContain('slow=********');
     const download = await (await gyre.api(`/api/v1/jobs/${job!.id}/log`, { method: 'GET' })).text();
     for (const text of [stored, streamed, download, JSON.stringify(await jobDetail(gyre, job!.id))])
-      expect(text).not.toContain(SECRET);
+      for (const secret of [SECRET, CONTEXT_SECRET]) expect(text).not.toContain(secret);
 
     // AND no table holds it, as text or as the bytes of a log chunk.
     const tables = await db.query<{ name: string }>(
@@ -101,8 +114,8 @@ workflows:
     const found: string[] = [];
     for (const { name } of tables.rows) {
       const hits = await db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM "${name}" t WHERE t::text LIKE $1 OR t::text LIKE $2`,
-        [`%${SECRET}%`, `%${SECRET_HEX}%`],
+        `SELECT count(*)::int AS n FROM "${name}" t WHERE t::text LIKE ANY ($1::text[])`,
+        [[SECRET, SECRET_HEX, CONTEXT_SECRET, hex(CONTEXT_SECRET)].map((s) => `%${s}%`)],
       );
       if (hits.rows[0]!.n > 0) found.push(`${name}: ${hits.rows[0]!.n} rows`);
     }

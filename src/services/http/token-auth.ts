@@ -17,6 +17,8 @@ export interface TokenIdentity {
   readonly admin: boolean;
   /** The account the token acts for; null for one made on the services box. */
   readonly userId: number | null;
+  /** That account's login. */
+  readonly login: string | null;
 }
 
 declare module 'fastify' {
@@ -41,9 +43,16 @@ async function identify(request: FastifyRequest, db: Database): Promise<TokenIde
     );
   if (!looksLikeApiToken(token))
     throw new AuthError(401, 'the API token is malformed; Gyre tokens start with gyre_pat_');
-  const result = await db.query<{ id: string; name: string; admin: boolean; user_id: string | null }>(
+  const result = await db.query<{
+    id: string;
+    name: string;
+    admin: boolean;
+    user_id: string | null;
+    login: string | null;
+  }>(
     `UPDATE api_tokens t SET last_used_at = now() WHERE token_hash = $1 AND revoked_at IS NULL
-     RETURNING id, name, user_id, (user_id IS NULL OR coalesce((SELECT is_admin FROM users u WHERE u.id = t.user_id), false)) AS admin`,
+     RETURNING id, name, user_id, (SELECT login FROM users u WHERE u.id = t.user_id) AS login,
+       (user_id IS NULL OR coalesce((SELECT is_admin FROM users u WHERE u.id = t.user_id), false)) AS admin`,
     [hashApiToken(token)],
   );
   const row = result.rows[0];
@@ -53,6 +62,7 @@ async function identify(request: FastifyRequest, db: Database): Promise<TokenIde
     name: row.name,
     admin: row.admin,
     userId: row.user_id === null ? null : Number(row.user_id),
+    login: row.login,
   };
 }
 

@@ -4,7 +4,7 @@
 'use strict';
 
 (function () {
-  const FINAL = ['success', 'failed', 'canceled', 'infrastructure_failed', 'not_run'];
+  const FINAL = ['success', 'failed', 'canceled', 'infrastructure_failed', 'not_run', 'unauthorized'];
 
   function setState(badge, state) {
     if (badge.textContent === state) return false;

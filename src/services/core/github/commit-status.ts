@@ -89,7 +89,7 @@ export function workflowOutcomeStatus(
       };
     }
     default: {
-      const failed = named(['failed', 'infrastructure_failed']);
+      const failed = named(['failed', 'infrastructure_failed', 'unauthorized']);
       const notRun = named(['not_run']);
       const detail = [failed.length > 0 && `${list(failed)} failed`, notRun.length > 0 && `${list(notRun)} not run`]
         .filter(Boolean)

@@ -41,6 +41,8 @@ export interface WorkflowJob {
   /** Names (within this workflow) of the jobs that must succeed first. */
   readonly requires: readonly string[];
   readonly filters: JobFilters;
+  /** The contexts (`context:`) whose variables the job gets, if its trigger may use them; in order, later ones win. */
+  readonly contexts: readonly string[];
   /** The job with this invocation's parameters applied. */
   readonly job: Job;
 }

@@ -33,7 +33,6 @@ const NOT_YET: Readonly<Record<string, string>> = {
     'ECR credentials (`aws_auth`) are not supported yet; use a public image or one your builders can already pull',
   parallelism: 'parallelism (test splitting) is not supported yet; remove it to run the job once',
   circleci_ip_ranges: 'circleci_ip_ranges is not supported: Gyre runs on your own network',
-  context: 'contexts are not supported yet; use project environment variables instead',
   matrix: 'matrix jobs are not supported yet; list each variant as its own workflow job with `name` and parameters',
   triggers: 'scheduled workflows (`triggers`) are not supported yet',
   when: 'conditional workflows (`when`) are not supported yet',

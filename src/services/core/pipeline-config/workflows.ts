@@ -12,8 +12,8 @@ import { instantiateJob } from './validate-jobs.js';
 import { checkWorkflowGraph, type JobInvocation } from './workflow-graph.js';
 import { getValue, makeScalar, type YEntry, type YMap, type YNode } from './yaml-node.js';
 
-const INVOCATION_KEYS = ['requires', 'filters', 'name'];
-const RESERVED_KEYS = [...INVOCATION_KEYS, 'context', 'matrix', 'type', 'pre-steps', 'post-steps'];
+const INVOCATION_KEYS = ['requires', 'filters', 'name', 'context'];
+const RESERVED_KEYS = [...INVOCATION_KEYS, 'matrix', 'type', 'pre-steps', 'post-steps'];
 
 /** Reads every workflow. Without `workflows:`, CircleCI runs the job named `build`, and so does Gyre. */
 export function readWorkflows(
@@ -47,7 +47,9 @@ function implicitWorkflow(at: Position, jobs: ReadonlyMap<string, JobDefinition>
     return [];
   }
   const job = instantiateJob(build, [], at, 'workflows', ctx);
-  return job ? [{ name: 'workflow', jobs: [{ name: 'build', jobName: 'build', requires: [], filters: {}, job }] }] : [];
+  return job
+    ? [{ name: 'workflow', jobs: [{ name: 'build', jobName: 'build', requires: [], filters: {}, contexts: [], job }] }]
+    : [];
 }
 
 function readWorkflow(
@@ -83,6 +85,7 @@ function readWorkflow(
         jobName: i.jobName,
         requires: i.requires.map((r) => r.name),
         filters: i.filters,
+        contexts: i.contexts,
         job: i.job,
       });
   }
@@ -92,6 +95,7 @@ function readWorkflow(
 interface ParsedInvocation extends JobInvocation {
   readonly jobName: string;
   readonly filters: JobFilters;
+  readonly contexts: readonly string[];
   readonly job: WorkflowJob['job'] | undefined;
 }
 
@@ -138,6 +142,7 @@ function readInvocation(
     path,
     jobName: entry.key,
     filters,
+    contexts: readContexts(option('context'), childPath(optionPath, 'context'), ctx),
     job,
     requires: readRequires(option('requires'), childPath(optionPath, 'requires'), ctx),
   };
@@ -155,6 +160,17 @@ function toEntry(node: YNode, path: string, ctx: ConfigContext): YEntry | undefi
     `a workflow job is a map with exactly one key, the job name; got ${map.entries.length} keys. Indent options such as requires under the job name`,
   );
   return undefined;
+}
+
+/** `context:` names one context or lists several; each job gets their variables (if it may use them). */
+function readContexts(node: YNode | undefined, path: string, ctx: ConfigContext): readonly string[] {
+  if (node === undefined) return [];
+  const items = node.kind === 'seq' ? node.items : [node];
+  const names = items.flatMap((item, i) => {
+    const name = readNonEmptyString(item, node.kind === 'seq' ? itemPath(path, i) : path, ctx.errors);
+    return name === undefined ? [] : [name.trim()];
+  });
+  return [...new Set(names)];
 }
 
 function readRequires(node: YNode | undefined, path: string, ctx: ConfigContext): JobInvocation['requires'] {

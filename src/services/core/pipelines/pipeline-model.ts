@@ -13,6 +13,23 @@ export type PipelineTrigger = 'push' | 'pull_request' | 'api';
 export type PipelineState = 'pending' | 'created' | 'error' | 'skipped';
 
 /** Everything needed to create a pipeline; the commit is always an exact sha. */
+/**
+ * The person behind a pipeline started by hand: `name` for display, `userId` (the account, when
+ * there is one) decides which contexts its jobs may use.
+ */
+export interface Requester {
+  readonly name: string | null;
+  readonly userId: number | null;
+}
+
+/** The trigger detail's record of a requester. */
+export function requesterDetail(requester: Requester): Record<string, unknown> {
+  return {
+    requestedBy: requester.name,
+    ...(requester.userId !== null && { requestedByUserId: requester.userId }),
+  };
+}
+
 export interface PipelineRequest {
   readonly projectId: number;
   readonly trigger: PipelineTrigger;
@@ -74,6 +91,10 @@ export interface WorkflowSummary {
 export interface NewJob {
   readonly name: string;
   readonly requires: readonly string[];
+  /** The contexts it names; see context-access.ts for who may use them. */
+  readonly contexts: readonly string[];
+  /** Why it may not use them: it is created `unauthorized`, with this message. */
+  readonly refusal?: string;
   readonly spec: unknown;
   readonly cpus: number;
   readonly memoryBytes: number;

@@ -47,6 +47,7 @@ export function planWorkflows(
     jobs: workflow.jobs.map((job) => ({
       name: job.name,
       requires: job.requires,
+      contexts: job.contexts,
       spec: substituteStrings(job.job, values),
       cpus: job.job.resourceClass.cpus,
       memoryBytes: job.job.resourceClass.memoryMiB * 1024 * 1024,

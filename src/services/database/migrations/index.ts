@@ -10,6 +10,7 @@ import { builderAndStatusNotifyMigration } from './009-builder-and-status-notify
 import { projectAccessMigration } from './010-project-access.js';
 import { forkPullRequestsMigration } from './011-fork-pull-requests.js';
 import { linkedRepositoryMigration } from './012-linked-repository.js';
+import { contextsMigration } from './013-contexts.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -28,4 +29,5 @@ export const migrations: readonly Migration[] = [
   projectAccessMigration,
   forkPullRequestsMigration,
   linkedRepositoryMigration,
+  contextsMigration,
 ];

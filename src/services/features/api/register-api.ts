@@ -3,6 +3,9 @@
  * signatures), the builder protocol (join secret, then builder credentials), then the JSON API
  * (authenticated by tokens).
  */
+import { registerContextRoutes } from '../contexts/context-routes.js';
+import type { ContextStore } from '../../stores/contexts/context-store.js';
+import type { GroupStore } from '../../stores/accounts/group-store.js';
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../database/create-pool.js';
 import { registerDeliveryRoutes } from '../webhooks/delivery-routes.js';
@@ -33,6 +36,8 @@ export interface ApiDeps {
   readonly db: Database;
   readonly projects: ProjectStore;
   readonly projectAccess: ProjectAccess;
+  readonly contexts: ContextStore;
+  readonly groups: GroupStore;
   readonly pipelines: PipelineStore;
   readonly deliveries: DeliveryStore;
   readonly planner: PipelinePlanner;
@@ -64,6 +69,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     registerDeliveryRoutes(api, deps);
     registerFleetRoutes(api, deps);
     registerAccountRoutes(api, deps);
+    registerContextRoutes(api, deps);
     registerLogRoutes(api, deps);
     done();
   });

@@ -5,7 +5,12 @@
  */
 import type { Logger } from 'pino';
 import { DEFAULT_RESOURCE_CLASSES, type ResourceClassTable } from '../../core/pipeline-config/index.js';
-import type { ProjectStore } from '../../stores/projects/project-store.js';
+import type { Project, ProjectStore } from '../../stores/projects/project-store.js';
+import type { ContextStore } from '../../stores/contexts/context-store.js';
+import type { NewJob, NewWorkflow, PipelineSummary } from '../../core/pipelines/pipeline-model.js';
+import { actorOfPipeline } from '../../core/access/context-access.js';
+import { withholdsSecrets } from '../../core/access/fork-secrets.js';
+import { checkContexts } from '../contexts/check-contexts.js';
 import { GyreError } from '../../../shared/errors.js';
 import { CONFIG_PATH, planWorkflows } from '../../core/pipelines/plan-workflows.js';
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
@@ -23,6 +28,7 @@ export class PipelinePlanner {
   constructor(
     private readonly pipelines: PipelineStore,
     private readonly projects: ProjectStore,
+    private readonly contexts: Pick<ContextStore, 'facts'>,
     private readonly source: ConfigSource,
     private readonly logger: Logger,
     /** The resource class table jobs are planned with. @default the built-in table */
@@ -55,6 +61,33 @@ export class PipelinePlanner {
     }
   }
 
+  /** Marks each job that names a context its pipeline may not use with the reason: it is created `unauthorized`. */
+  private async authorize(
+    workflows: readonly NewWorkflow[],
+    pipeline: PipelineSummary,
+    project: Project,
+  ): Promise<NewWorkflow[]> {
+    const circumstances = {
+      projectId: project.id,
+      projectName: project.name,
+      actor: actorOfPipeline(pipeline.detail),
+      secretsWithheld: withholdsSecrets(
+        { ref: pipeline.ref, pullRequest: pipeline.detail['pullRequest'] as { fromFork?: boolean } | undefined },
+        project.passSecretsToForks,
+      ),
+    };
+    const planned: NewWorkflow[] = [];
+    for (const workflow of workflows) {
+      const jobs: NewJob[] = [];
+      for (const job of workflow.jobs) {
+        const refusal = await checkContexts(this.contexts, job.contexts, circumstances);
+        jobs.push(refusal === undefined ? job : { ...job, refusal });
+      }
+      planned.push({ ...workflow, jobs });
+    }
+    return planned;
+  }
+
   private async build(pipelineId: number): Promise<void> {
     const log = this.logger.child({ pipelineId });
     try {
@@ -70,7 +103,7 @@ export class PipelinePlanner {
         return;
       }
       const plan = planWorkflows(text, pipeline, project.gitUrl, await this.resourceClasses());
-      if (plan.ok) await this.pipelines.fill(pipelineId, plan.workflows);
+      if (plan.ok) await this.pipelines.fill(pipelineId, await this.authorize(plan.workflows, pipeline, project));
       else await this.pipelines.fail(pipelineId, plan.error);
       log.info(
         { state: plan.ok ? 'created' : 'error', workflows: plan.ok ? plan.workflows.length : 0 },

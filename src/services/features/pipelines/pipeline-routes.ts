@@ -10,7 +10,8 @@ import {
   pipelineResponse,
   workflowResponse,
 } from '../../../api/responses.js';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Requester } from '../../core/pipelines/pipeline-model.js';
 import { idParams, pipelineListQuery, triggerBody } from '../../../api/requests.js';
 import { paginate } from '../../http/paginate.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
@@ -71,13 +72,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
       reply
         .code(201)
         .send(
-          await triggerPipeline(
-            deps,
-            request.params.id,
-            request.body?.branch,
-            request.identity?.name ?? null,
-            'request body',
-          ),
+          await triggerPipeline(deps, request.params.id, request.body?.branch, requesterOf(request), 'request body'),
         ),
   );
 
@@ -113,8 +108,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
         response: { 201: pipelineResponse },
       },
     },
-    async (request, reply) =>
-      reply.code(201).send(await rerunPipeline(deps, request.params.id, request.identity?.name ?? null)),
+    async (request, reply) => reply.code(201).send(await rerunPipeline(deps, request.params.id, requesterOf(request))),
   );
   app.get<{ Params: { id: number } }>(
     '/api/v1/pipelines/:id/workflows',
@@ -159,4 +153,10 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
     },
     (request) => deps.jobs.detail(request.params.id),
   );
+}
+
+/** The token's account asked for it; a token made on the services box has none, and is named by its name. */
+function requesterOf(request: FastifyRequest): Requester {
+  const identity = request.identity;
+  return { name: identity?.login ?? identity?.name ?? null, userId: identity?.userId ?? null };
 }

@@ -3,13 +3,13 @@
  * config. The web UI and the API both start reruns here.
  */
 import type { PipelinePlanner } from './pipeline-planner.js';
-import type { PipelineSummary } from '../../core/pipelines/pipeline-model.js';
+import { requesterDetail, type PipelineSummary, type Requester } from '../../core/pipelines/pipeline-model.js';
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
 
 export async function rerunPipeline(
   deps: { readonly pipelines: PipelineStore; readonly planner: PipelinePlanner },
   pipelineId: number,
-  requestedBy: string | null,
+  requester: Requester,
 ): Promise<PipelineSummary> {
   const old = await deps.pipelines.get(pipelineId);
   const { repository, pullRequest, sender } = old.detail;
@@ -23,9 +23,9 @@ export async function rerunPipeline(
     sha: old.sha,
     // The GitHub repository a webhook named comes along, so the rerun reports its commit status
     // too; so does the pull request, so that a rerun of a fork's build is still built as one
-    // (without the project's secrets).
+    // (without the project's secrets). The rerun is the rerunner's: contexts follow their account.
     detail: {
-      requestedBy,
+      ...requesterDetail(requester),
       rerunOf: old.id,
       ...(typeof repository === 'string' && { repository }),
       ...(pullRequest !== undefined && { pullRequest, sender }),

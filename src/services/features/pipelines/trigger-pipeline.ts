@@ -5,7 +5,7 @@
 import { InvalidInputError } from '../../../shared/errors.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { PipelinePlanner } from './pipeline-planner.js';
-import type { PipelineSummary } from '../../core/pipelines/pipeline-model.js';
+import { requesterDetail, type PipelineSummary, type Requester } from '../../core/pipelines/pipeline-model.js';
 import type { BranchResolver } from './pipeline-routes.js';
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
 
@@ -21,7 +21,7 @@ export async function triggerPipeline(
   deps: TriggerDeps,
   projectId: number,
   branch: string | undefined,
-  requestedBy: string | null,
+  requester: Requester,
   source: string,
 ): Promise<PipelineSummary> {
   const project = await deps.projects.get(projectId);
@@ -41,7 +41,7 @@ export async function triggerPipeline(
     ref: `refs/heads/${name}`,
     branch: name,
     sha,
-    detail: { requestedBy },
+    detail: requesterDetail(requester),
   });
   deps.planner.schedule(pipeline.id);
   return pipeline;

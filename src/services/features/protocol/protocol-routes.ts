@@ -3,6 +3,8 @@
  * with the join secret, then leasing, acks, heartbeats, step reports and completion, each
  * authenticated with the builder's own credential and fenced by its lease.
  */
+import { checkContexts } from '../contexts/check-contexts.js';
+import type { ContextStore } from '../../stores/contexts/context-store.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   BUILDER_API_PREFIX,
@@ -43,6 +45,7 @@ import { BUILDER_ROUTE } from '../../http/access-policy.js';
 export interface ProtocolDeps {
   readonly db: Database;
   readonly projects: ProjectStore;
+  readonly contexts: Pick<ContextStore, 'facts' | 'values'>;
   /** Base URL of the web UI, for each job's CIRCLE_BUILD_URL. */
   readonly publicUrl: string;
   readonly builders: BuilderStore;
@@ -140,7 +143,7 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
           deps.leaseWakeups.isStopped;
         if (done)
           return {
-            leases: await Promise.all(leases.map((lease) => withVariables(lease, deps))),
+            leases: await leasesFor(leases, builder.id, deps),
             builder: statusOf(current),
           };
         const left = deadline - Date.now();
@@ -275,13 +278,38 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
   );
 }
 
+/** The leases as the agent needs them, without those refused for their contexts. */
+async function leasesFor(leases: readonly ClaimedLease[], builderId: number, deps: ProtocolDeps): Promise<JobLease[]> {
+  const ready = await Promise.all(leases.map((lease) => withVariables(lease, builderId, deps)));
+  return ready.filter((lease) => lease !== undefined);
+}
+
 /**
- * The lease as the agent needs it: with the project's variables, unless it builds a fork's pull
- * request in a project that does not pass them to forks, and with the job's page.
+ * The lease as the agent needs it: with the project's variables and those of the contexts it
+ * names (unless it builds a fork's pull request in a project that does not pass secrets to
+ * forks), and with the job's page. A job that may no longer use a context it names ends
+ * `unauthorized` here, and its lease is not handed out.
  */
-async function withVariables(lease: ClaimedLease, deps: ProtocolDeps): Promise<JobLease> {
-  const { withholdSecrets, ...claimed } = lease;
-  const variables = withholdSecrets ? {} : await deps.projects.variableValues(lease.context.projectId);
+async function withVariables(
+  lease: ClaimedLease,
+  builderId: number,
+  deps: ProtocolDeps,
+): Promise<JobLease | undefined> {
+  const { withholdSecrets, contexts, actor, ...claimed } = lease;
+  const { projectId, projectName } = lease.context;
+  const refusal = await checkContexts(deps.contexts, contexts, {
+    projectId,
+    projectName,
+    actor,
+    secretsWithheld: withholdSecrets,
+  });
+  if (refusal !== undefined) {
+    await deps.jobs.refuseLease(builderId, lease.jobId, lease, refusal);
+    return undefined;
+  }
+  const variables = withholdSecrets
+    ? {}
+    : { ...(await deps.projects.variableValues(projectId)), ...(await deps.contexts.values(contexts)) };
   return { ...claimed, context: { ...lease.context, buildUrl: `${deps.publicUrl}/jobs/${lease.jobId}` }, variables };
 }
 

@@ -3,7 +3,21 @@
  * its own entry in the statement or transaction that makes it (BuilderStore, UserStore,
  * JoinSecrets, RuntimeSettings); this reads the log.
  */
+import type { PoolClient } from 'pg';
 import type { Database } from '../../database/create-pool.js';
+
+/** Writes one entry on the client of the transaction that makes the change. Never put a secret in `detail`. */
+export async function writeAudit(
+  client: PoolClient,
+  entry: { actor: string; action: string; target: string; detail: object },
+): Promise<void> {
+  await client.query('INSERT INTO audit_log (actor, action, target, detail) VALUES ($1, $2, $3, $4)', [
+    entry.actor,
+    entry.action,
+    entry.target,
+    JSON.stringify(entry.detail),
+  ]);
+}
 
 export interface AuditEntry {
   readonly id: number;

@@ -1,10 +1,11 @@
 /**
  * The fenced writes of a builder about a job it leased: ack, heartbeat, step reports and
- * completion. Each one names `(job, attempt, leaseId)` and succeeds only while that lease is the
+ * completion, and the services box's refusal of a lease. Each one names `(job, attempt, leaseId)` and succeeds only while that lease is the
  * job's current one and belongs to the writing builder; otherwise it is a StaleLeaseError (409).
  */
 import type { CompleteRequest, LeaseToken, StepReport } from '../../../protocol/index.js';
 import { LEASE_TTL_MS, StaleLeaseError } from '../../../protocol/index.js';
+import type { PoolClient } from 'pg';
 import type { Database } from '../../database/create-pool.js';
 import { withTransaction } from '../../database/with-transaction.js';
 import { requeueLostAttempt, toLeasedJob, LEASED_JOB_COLUMNS } from './requeue.js';
@@ -96,14 +97,53 @@ export async function completeAttempt(
       );
       return;
     }
-    await client.query(
-      'UPDATE jobs SET state = $2, finished_at = now(), message = $3, lease_expires_at = NULL WHERE id = $1',
-      [jobId, request.outcome, request.message ?? null],
-    );
-    await client.query(
-      'UPDATE job_attempts SET outcome = $3, message = $4, finished_at = now() WHERE job_id = $1 AND attempt = $2',
-      [jobId, request.attempt, request.outcome, request.message ?? null],
-    );
-    await advanceWorkflow(client, Number(row.workflow_id), settle);
+    await endAttempt(client, settle, { jobId, attempt: request.attempt, workflowId: Number(row.workflow_id) }, [
+      request.outcome,
+      request.message ?? null,
+    ]);
   });
+}
+
+/**
+ * leased → unauthorized: the services box refuses a lease it just made, because the job names a
+ * context it may no longer use (the check at planning passed, then a restriction changed).
+ */
+export async function refuseLease(
+  db: Database,
+  settle: SettleWorkflow,
+  builderId: number,
+  jobId: number,
+  token: LeaseToken,
+  message: string,
+): Promise<void> {
+  await withTransaction(db, async (client) => {
+    const current = await client.query<{ workflow_id: string }>(
+      `SELECT workflow_id FROM jobs WHERE ${FENCE} AND state = 'leased' FOR UPDATE`,
+      [jobId, token.attempt, token.leaseId, builderId],
+    );
+    const row = current.rows[0];
+    if (!row) throw StaleLeaseError.of(jobId, token);
+    await endAttempt(client, settle, { jobId, attempt: token.attempt, workflowId: Number(row.workflow_id) }, [
+      'unauthorized',
+      message,
+    ]);
+  });
+}
+
+/** Ends a job's current attempt in a final state, then moves its workflow on. */
+async function endAttempt(
+  client: PoolClient,
+  settle: SettleWorkflow,
+  job: { jobId: number; attempt: number; workflowId: number },
+  [state, message]: [string, string | null],
+): Promise<void> {
+  await client.query(
+    'UPDATE jobs SET state = $2, finished_at = now(), message = $3, lease_expires_at = NULL WHERE id = $1',
+    [job.jobId, state, message],
+  );
+  await client.query(
+    'UPDATE job_attempts SET outcome = $3, message = $4, finished_at = now() WHERE job_id = $1 AND attempt = $2',
+    [job.jobId, job.attempt, state, message],
+  );
+  await advanceWorkflow(client, job.workflowId, settle);
 }

@@ -23,12 +23,12 @@ import type { EndedJob } from '../../core/github/commit-status.js';
 import type { JobSummary, NewJob } from '../../core/pipelines/pipeline-model.js';
 import type { Database } from '../../database/create-pool.js';
 import { cancelJobs, type CancelResult, type CancelScope } from './cancel-jobs.js';
-import { ackLease, checkLease, completeAttempt, recordStep, renewLease } from './fenced-writes.js';
+import { ackLease, checkLease, completeAttempt, recordStep, refuseLease, renewLease } from './fenced-writes.js';
 import { endedJobsOf, jobDetail, jobsOfPipeline, jobsOfWorkflow } from './job-reads.js';
 import type { JobDetail } from './job-rows.js';
 import { leaseJobs, type ClaimedLease } from './lease-jobs.js';
 import { requeueLostAttempts, type LostAttempts } from './requeue.js';
-import type { SettleWorkflow } from './workflow-progress.js';
+import { advanceWorkflow, type SettleWorkflow } from './workflow-progress.js';
 
 export type { CancelResult, CancelScope } from './cancel-jobs.js';
 export type { ClaimedLease } from './lease-jobs.js';
@@ -42,25 +42,31 @@ export class JobStore {
     private readonly settle: SettleWorkflow,
   ) {}
 
-  /** Stores a planned workflow's jobs, in the transaction that stores the workflow. */
-  async create(client: pg.PoolClient, workflowId: number, jobs: readonly NewJob[]): Promise<void> {
+  /**
+   * Stores a planned workflow's jobs, in the transaction that stores the workflow. Returns
+   * whether one was refused (created `unauthorized`): then call {@link advance}.
+   */
+  async create(client: pg.PoolClient, workflowId: number, jobs: readonly NewJob[]): Promise<boolean> {
     for (const job of jobs) {
       // Jobs without requirements are ready for the scheduler; the others wait for theirs.
-      const ready = job.requires.length === 0;
+      const state = job.refusal !== undefined ? 'unauthorized' : job.requires.length === 0 ? 'queued' : 'blocked';
       await client.query(
-        `INSERT INTO jobs (workflow_id, name, requires, spec, state, queued_at, cpus, memory_bytes)
-         VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 = 'queued' THEN now() END, $6, $7)`,
+        `INSERT INTO jobs (workflow_id, name, requires, spec, state, queued_at, cpus, memory_bytes, contexts, message, finished_at)
+         VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 = 'queued' THEN now() END, $6, $7, $8, $9, CASE WHEN $5 = 'unauthorized' THEN now() END)`,
         [
           workflowId,
           job.name,
           job.requires,
           JSON.stringify(job.spec),
-          ready ? 'queued' : 'blocked',
+          state,
           job.cpus,
           job.memoryBytes,
+          job.contexts,
+          job.refusal ?? null,
         ],
       );
     }
+    return jobs.some((job) => job.refusal !== undefined);
   }
 
   lease(builderId: number, max: number): Promise<ClaimedLease[]> {
@@ -87,6 +93,16 @@ export class JobStore {
 
   complete(builderId: number, jobId: number, request: CompleteRequest): Promise<void> {
     return completeAttempt(this.db, this.settle, builderId, jobId, request);
+  }
+
+  /** Ends a job just leased as `unauthorized` instead of handing it out. */
+  refuseLease(builderId: number, jobId: number, token: LeaseToken, message: string): Promise<void> {
+    return refuseLease(this.db, this.settle, builderId, jobId, token, message);
+  }
+
+  /** Moves a workflow on after jobs were created ended (`unauthorized`), once its pending statuses are queued. */
+  advance(client: pg.PoolClient, workflowId: number): Promise<void> {
+    return advanceWorkflow(client, workflowId, this.settle);
   }
 
   /**

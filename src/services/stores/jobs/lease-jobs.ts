@@ -4,14 +4,21 @@
  * fit its slot with `FOR UPDATE SKIP LOCKED`, so racing builders never claim the same job.
  */
 import type { JobContext, JobLease, JobSpec } from '../../../protocol/index.js';
+import { actorOfPipeline, type PipelineActor } from '../../core/access/context-access.js';
+import { withholdsSecrets } from '../../core/access/fork-secrets.js';
 
 /**
- * A lease as the database gives it; the protocol route adds the variables (unless
- * `withholdSecrets`: a fork's pull request in a project that does not pass them) and the job's URL.
+ * A lease as the database gives it; the protocol route checks its contexts again and adds the
+ * variables (unless `withholdSecrets`: a fork's pull request in a project that does not pass
+ * them) and the job's URL.
  */
 export type ClaimedLease = Omit<JobLease, 'variables' | 'context'> & {
   readonly context: Omit<JobContext, 'buildUrl'>;
   readonly withholdSecrets: boolean;
+  /** The contexts the job names. */
+  readonly contexts: readonly string[];
+  /** Who started the pipeline: whether they may use the contexts. */
+  readonly actor: PipelineActor;
 };
 import { LEASE_TTL_MS } from '../../../protocol/index.js';
 import type { Database } from '../../database/create-pool.js';
@@ -38,6 +45,8 @@ interface ClaimedRow {
   pull_request: { number: number; htmlUrl: string; fromFork: boolean; headRepository?: { fullName: string } } | null;
   sender: string | null;
   pass_secrets_to_forks: boolean;
+  contexts: string[];
+  trigger_detail: Record<string, unknown>;
 }
 
 /** Leases up to `max` jobs to an active builder; none to a builder in any other state. */
@@ -86,21 +95,21 @@ WITH candidate AS (
   UPDATE jobs j SET state = 'leased', attempt = j.attempt + 1, lease_id = gen_random_uuid(), builder_id = $1,
     lease_expires_at = now() + make_interval(secs => $5::double precision / 1000), user_step_started = false
   FROM candidate WHERE j.id = candidate.id
-  RETURNING j.id, j.attempt, j.lease_id, j.lease_expires_at, j.spec, j.name, j.workflow_id
+  RETURNING j.id, j.attempt, j.lease_id, j.lease_expires_at, j.spec, j.name, j.workflow_id, j.contexts
 )
 SELECT l.id, l.attempt, l.lease_id, l.lease_expires_at, l.spec, l.name AS job_name, w.name AS workflow_name,
   p.sha, p.branch, p.tag, p.number AS pipeline_number, pr.id AS project_id, pr.name AS project_name, pr.git_url,
-  p.ref, p.trigger_detail->'pullRequest' AS pull_request, p.trigger_detail->>'sender' AS sender, pr.pass_secrets_to_forks
+  p.ref, p.trigger_detail->'pullRequest' AS pull_request, p.trigger_detail->>'sender' AS sender, pr.pass_secrets_to_forks,
+  l.contexts, p.trigger_detail
 FROM leased l JOIN workflows w ON w.id = l.workflow_id JOIN pipelines p ON p.id = w.pipeline_id JOIN projects pr ON pr.id = p.project_id
 ORDER BY l.id`;
 
 function toLease(row: ClaimedRow): ClaimedLease {
   const pr = row.pull_request;
-  // A pull request's head whose origin is not known to be the project's own repository is
-  // treated as a fork's: its code is not trusted with the secrets.
-  const untrusted = pr === null ? row.ref.startsWith('refs/pull/') : pr.fromFork !== false;
   return {
-    withholdSecrets: untrusted && !row.pass_secrets_to_forks,
+    withholdSecrets: withholdsSecrets({ ref: row.ref, pullRequest: pr }, row.pass_secrets_to_forks),
+    contexts: row.contexts,
+    actor: actorOfPipeline(row.trigger_detail),
     jobId: Number(row.id),
     attempt: row.attempt,
     leaseId: row.lease_id,

@@ -13,7 +13,7 @@ import type pg from 'pg';
  */
 export type SettleWorkflow = (client: pg.PoolClient, workflowId: number) => Promise<void>;
 
-const UNSUCCESSFUL = ['failed', 'canceled', 'infrastructure_failed', 'not_run'];
+const UNSUCCESSFUL = ['failed', 'canceled', 'infrastructure_failed', 'not_run', 'unauthorized'];
 
 export async function advanceWorkflow(
   client: pg.PoolClient,

@@ -69,18 +69,22 @@ export class PipelineStore {
       );
       // Another process filled it first (after a restart both may resume it); nothing left to do.
       if (claimed.rowCount === 0) return;
+      const withRefusals: number[] = [];
       for (const workflow of workflows) {
         const inserted = await client.query<{ id: string }>(
           "INSERT INTO workflows (pipeline_id, name, state) VALUES ($1, $2, 'running') RETURNING id",
           [pipelineId, workflow.name],
         );
-        await this.jobs.create(client, Number(inserted.rows[0]!.id), workflow.jobs);
+        const workflowId = Number(inserted.rows[0]!.id);
+        if (await this.jobs.create(client, workflowId, workflow.jobs)) withRefusals.push(workflowId);
       }
       await queueCommitStatuses(
         client,
         pipelineId,
         workflows.map((w) => pendingStatus(w.name)),
       );
+      // After the pending statuses, so a workflow that ends at once reports in order.
+      for (const workflowId of withRefusals) await this.jobs.advance(client, workflowId);
     });
   }
 

@@ -9,6 +9,7 @@ import type { SecretBox } from '../../core/security/secret-box.js';
 import { ConflictError, NotFoundError } from '../../../shared/errors.js';
 import type { Caller, Visibility } from '../../core/access/project-roles.js';
 import { visibleTo } from './project-access.js';
+import { lastFour } from '../../core/security/last-four.js';
 import { repositoryOfGitUrl } from '../../../shared/repository-name.js';
 
 export interface Project {
@@ -187,11 +188,6 @@ export class ProjectStore {
     const result = await this.db.query('DELETE FROM project_variables WHERE project_id = $1 AND name = $2', [id, name]);
     if (result.rowCount === 0) throw new NotFoundError(`variable ${name} of project ${id}`);
   }
-}
-
-/** The last 4 characters, but none of a short value, where 4 characters would give most of it away. */
-function lastFour(value: string): string {
-  return value.length >= 8 ? value.slice(-4) : '';
 }
 
 function toProject(row: ProjectRow): Project {

@@ -34,7 +34,7 @@ function appWith(register: (app: FastifyInstance) => void, table: PolicedRoute[]
   // Stands in for the token check of the API scope: it names the caller, or leaves it unknown.
   app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
     const who = CALLERS[String(request.headers['x-who'])];
-    if (who) request.identity = { tokenId: 1, name: who.name, admin: who.admin, userId: who.userId };
+    if (who) request.identity = { tokenId: 1, name: who.name, admin: who.admin, userId: who.userId, login: null };
     done();
   });
   registerAccessPolicy(app, roles, table);

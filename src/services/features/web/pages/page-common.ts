@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { User } from '../../../stores/accounts/user-store.js';
 import { AuthError } from '../../../http/error-shape.js';
 import { userNav } from '../user-ui.js';
+import type { Requester } from '../../../core/pipelines/pipeline-model.js';
 
 export { idParams } from '../../../../api/requests.js';
 
@@ -24,6 +25,12 @@ export function signedInUser(request: FastifyRequest): User {
   const user = request.signedIn?.user;
   if (!user) throw new AuthError(403, 'this page belongs to a user account; sign in with yours');
   return user;
+}
+
+/** The signed-in account, as the requester of a pipeline it starts. */
+export function requesterOfPage(request: FastifyRequest): Requester {
+  const user = signedInUser(request);
+  return { name: user.login, userId: user.id };
 }
 
 /** `abcdef0` for a commit: enough to recognise it, short enough for a phone. */

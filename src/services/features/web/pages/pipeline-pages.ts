@@ -10,7 +10,7 @@ import { DATA_ROUTE, projectRole } from '../../../http/access-policy.js';
 import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { layoutByDepth } from './job-graph.js';
-import { idParams, pageModel, shortSha, signedInUser, type IdRequest } from './page-common.js';
+import { idParams, pageModel, requesterOfPage, shortSha, type IdRequest } from './page-common.js';
 
 export const pipelinePages: UserPages = (web, parts) => {
   web.get<IdRequest>(
@@ -69,7 +69,7 @@ export const pipelinePages: UserPages = (web, parts) => {
     { config: projectRole('member', 'pipeline'), schema: { params: idParams } },
     async (request, reply) => {
       checkCsrf(request);
-      const rerun = await rerunPipeline(parts, request.params.id, signedInUser(request).login);
+      const rerun = await rerunPipeline(parts, request.params.id, requesterOfPage(request));
       return reply.redirect(`/pipelines/${rerun.id}`, 303);
     },
   );

@@ -10,7 +10,7 @@ import { checkCsrf } from '../../../http/session-auth.js';
 import { projectRole, signedInCaller, SIGNED_IN } from '../../../http/access-policy.js';
 import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
-import { idParams, pageModel, shortSha, signedInUser, type IdRequest } from './page-common.js';
+import { idParams, pageModel, requesterOfPage, shortSha, type IdRequest } from './page-common.js';
 import { checkProjectForm, projectOfForm, readProjectForm } from './project-form.js';
 
 /** The branch filter of a project's page; other query fields are ignored. */
@@ -81,7 +81,7 @@ export const projectPages: UserPages = (web, parts) => {
         parts,
         request.params.id,
         branch,
-        signedInUser(request).login,
+        requesterOfPage(request),
         'trigger form',
       );
       return reply.redirect(`/pipelines/${pipeline.id}`, 303);

@@ -48,16 +48,31 @@ describe('workflows', () => {
 
   it.each([
     [
-      '      - build: { context: org-secrets }\n',
-      'contexts are not supported yet; use project environment variables instead',
-    ],
-    [
       '      - build: { matrix: { parameters: { v: [1, 2] } } }\n',
       'matrix jobs are not supported yet; list each variant as its own workflow job with `name` and parameters',
     ],
     ['      - build: { type: approval }\n', 'approval jobs (`type: approval`) are not supported yet'],
   ])('refuses unsupported workflow job options: %s', (jobLine, message) => {
     expect(errorsOf(`  ci:\n    jobs:\n${jobLine}`)[0]).toMatch(message);
+  });
+
+  it('reads `context:` as one name or a list, without repeats', () => {
+    const config = parseValid(
+      `version: 2.1\n${JOBS}workflows:\n  ci:\n    jobs:\n      - build: { context: org-global }\n      - test: { context: [aws, npm, aws] }\n`,
+    );
+    expect(config.workflows[0]?.jobs.map((j) => [j.name, j.contexts])).toEqual([
+      ['build', ['org-global']],
+      ['test', ['aws', 'npm']],
+    ]);
+  });
+
+  it('refuses a context that is not a name', () => {
+    expect(
+      errorsOf('  ci:\n    jobs:\n      - build: { context: [aws, ""] }\n      - test: { context: { a: 1 } }\n'),
+    ).toEqual([
+      '8:33 workflows.ci.jobs[0].build.context[1]: must not be empty',
+      '9:26 workflows.ci.jobs[1].test.context: expected a string, got a map',
+    ]);
   });
 
   it('refuses scheduled and conditional workflows', () => {
