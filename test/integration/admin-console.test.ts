@@ -179,6 +179,67 @@ describe('the queue page', () => {
   });
 });
 
+describe('the contexts page', () => {
+  it('creates a context and a group, sets a variable without ever showing it, and restricts the context', async () => {
+    const admin = await asBuiltInAdmin();
+    expect((await admin.submit('/contexts', '/contexts', { name: 'release' })).status).toBe(303);
+    expect((await admin.submit('/contexts', '/groups', { name: 'ops' })).status).toBe(303);
+    expect((await admin.submit('/contexts', '/groups/ops/members', { login: 'bob' })).status).toBe(303);
+    const value = 'release-token-abcdef1234';
+    const set = await admin.submit('/contexts/release', '/contexts/release/variables', {
+      variable: 'RELEASE_TOKEN',
+      value,
+    });
+    expect(set.status).toBe(303);
+    const restricted = await admin.submit('/contexts/release', '/contexts/release/restrictions', {
+      groupsMode: 'some',
+      groups: 'ops',
+      projectsMode: 'all',
+    });
+    expect(restricted.status).toBe(303);
+
+    const page = await (await admin.get('/contexts/release')).text();
+    expect(page).toContain('<code>RELEASE_TOKEN</code>');
+    expect(page).toContain('…1234');
+    expect(page).not.toContain(value);
+    const list = await (await admin.get('/contexts')).text();
+    expect(list).toMatch(
+      /<a href="\/contexts\/release">release<\/a><\/td>\s*<td>1<\/td>\s*<td>ops<\/td>\s*<td>every project<\/td>/,
+    );
+    expect(list).toContain('<li>bob');
+    const api = (await (await gyre.api('/api/v1/contexts/release')).json()) as { groups: string[] };
+    expect(api.groups).toEqual(['ops']);
+    const audited = await db.query<{ actor: string; action: string }>(
+      "SELECT actor, action FROM audit_log WHERE target IN ('context:release', 'group:ops') ORDER BY id",
+    );
+    expect(audited.rows).toEqual([
+      { actor: 'admin:admin', action: 'context.create' },
+      { actor: 'admin:admin', action: 'group.create' },
+      { actor: 'admin:admin', action: 'group.member_add' },
+      { actor: 'admin:admin', action: 'context.variable_set' },
+      { actor: 'admin:admin', action: 'context.restrict' },
+    ]);
+  });
+
+  it('names every problem with a form, and refuses unknown groups and accounts', async () => {
+    const admin = await asBuiltInAdmin();
+    const badVariable = await admin.submit('/contexts/release', '/contexts/release/variables', {
+      variable: '1 bad name',
+      value: '',
+    });
+    expect(badVariable.status).toBe(400);
+    expect(await badVariable.text()).toContain('must be a variable name');
+    const badName = await admin.submit('/contexts', '/contexts', { name: 'two words' });
+    expect(badName.status).toBe(400);
+    expect(await badName.text()).toMatch(/<li>name: must be letters, digits/);
+    const stranger = await admin.submit('/contexts', '/groups/ops/members', { login: 'nobody-here' });
+    expect(stranger.status).toBe(404);
+    expect(await stranger.text()).toContain('the account &quot;nobody-here&quot; does not exist');
+    const missing = await admin.get('/contexts/no-such-context');
+    expect(missing.status).toBe(404);
+  });
+});
+
 describe('the settings page', () => {
   it('shows a rotated join secret once, and the old secret keeps working for the grace period', async () => {
     const admin = await asBuiltInAdmin();

@@ -134,6 +134,17 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'POST /fleet/:id/revoke': 'admin',
     'GET /queue': 'admin',
     'GET /accounts': 'admin',
+    'GET /contexts': 'admin',
+    'POST /contexts': 'admin',
+    'GET /contexts/:name': 'admin',
+    'POST /contexts/:name/variables': 'admin',
+    'POST /contexts/:name/variables/:item/remove': 'admin',
+    'POST /contexts/:name/restrictions': 'admin',
+    'POST /contexts/:name/delete': 'admin',
+    'POST /groups': 'admin',
+    'POST /groups/:name/members': 'admin',
+    'POST /groups/:name/members/:item/remove': 'admin',
+    'POST /groups/:name/delete': 'admin',
     'POST /accounts': 'admin',
     'POST /accounts/signup': 'admin',
     'POST /accounts/:id/admin': 'admin',
@@ -279,7 +290,8 @@ function addressOf(route: PolicedRoute): string {
     .replace(':id', () => String(idFor(route.policy)))
     .replace(':login', 'vera')
     .replace(':name', 'SECRET_ONE')
-    .replace(':variable', 'SECRET_ONE');
+    .replace(':variable', 'SECRET_ONE')
+    .replace(':item', 'SECRET_ONE');
 }
 
 /** Calls the route as the persona: with its API token on the API, its session on pages. */

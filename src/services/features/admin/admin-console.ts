@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { registerLoginPages } from '../web/login-pages.js';
 import { registerWebScope } from '../../http/web-scope.js';
 import { registerAccountsPages } from './accounts-pages.js';
+import { registerContextsPages } from './contexts-pages.js';
 import type { AdminDeps } from './admin-deps.js';
 import { adminLoginPolicy } from './admin-login-policy.js';
 import { registerAuditPage } from './audit-page.js';
@@ -20,6 +21,7 @@ export function registerAdminConsole(app: FastifyInstance, deps: AdminDeps): voi
     web.get('/', { config: ADMIN_ONLY }, (_request, reply) => reply.redirect('/fleet'));
     registerFleetPages(web, deps);
     registerAccountsPages(web, deps);
+    registerContextsPages(web, deps);
     registerSettingsPages(web, deps);
     registerAuditPage(web, deps);
   });

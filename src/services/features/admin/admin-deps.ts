@@ -5,6 +5,9 @@ import type { JoinSecrets } from '../../stores/builders/join-secrets.js';
 import type { Database } from '../../database/create-pool.js';
 import type { LoginDeps } from '../web/login-pages.js';
 import type { AuditLog } from '../../stores/audit/audit-log.js';
+import type { ProjectStore } from '../../stores/projects/project-store.js';
+import type { ContextStore } from '../../stores/contexts/context-store.js';
+import type { GroupStore } from '../../stores/accounts/group-store.js';
 import type { RuntimeSettings } from '../../stores/settings/runtime-settings.js';
 
 export interface AdminDeps extends LoginDeps {
@@ -14,6 +17,9 @@ export interface AdminDeps extends LoginDeps {
   readonly joinSecrets: JoinSecrets;
   readonly runtimeSettings: RuntimeSettings;
   readonly audit: AuditLog;
+  readonly projects: ProjectStore;
+  readonly contexts: ContextStore;
+  readonly groups: GroupStore;
   /** GYRE_ADMIN_PASSWORD: the built-in `admin` account's password; without it only admin users sign in. */
   readonly adminPassword: string | undefined;
   /** GYRE_PUBLIC_URL, shown where the webhook base URL is not overridden. */

@@ -12,6 +12,7 @@ const NAV = [
   { href: '/fleet', label: 'Fleet' },
   { href: '/queue', label: 'Queue' },
   { href: '/accounts', label: 'Accounts' },
+  { href: '/contexts', label: 'Contexts' },
   { href: '/settings', label: 'Settings' },
   { href: '/audit', label: 'Audit log' },
 ];
