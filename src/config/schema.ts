@@ -99,6 +99,12 @@ export const rawSettingsSchema = z.object({
     example: 'localhost,127.0.0.1,.internal',
     description: 'Comma-separated hosts that bypass the proxy.',
   }),
+  GYRE_TRUSTED_PROXIES: setting(v.addressList, {
+    scope: 'services',
+    example: '10.0.0.2, 10.1.0.0/16',
+    description:
+      'Reverse proxies or load balancers in front of the services box (IP addresses or CIDR blocks). Their X-Forwarded-For header then gives the client address, which sign-in throttling and the logs use; unset, the connecting address is the client.',
+  }),
   GYRE_DATABASE_URL: setting(v.postgresUrl, {
     scope: 'services',
     secret: true,

@@ -21,6 +21,8 @@ export interface Settings {
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
   readonly extraCaCertsFile?: string;
   readonly proxy: { readonly http?: string; readonly https?: string; readonly noProxy?: string };
+  /** Reverse proxies whose X-Forwarded-For is believed; empty: none. */
+  readonly trustedProxies: readonly string[];
   /** An external database URL, or the bundled database. */
   readonly database:
     { readonly kind: 'external'; readonly url: string } | { readonly kind: 'bundled'; readonly password?: string };
@@ -78,6 +80,7 @@ export function toSettings(raw: RawSettings): Settings {
     ...(tls && { tls }),
     ...(raw.GYRE_EXTRA_CA_CERTS_FILE && { extraCaCertsFile: raw.GYRE_EXTRA_CA_CERTS_FILE }),
     proxy: { http: raw.GYRE_HTTP_PROXY, https: raw.GYRE_HTTPS_PROXY, noProxy: raw.GYRE_NO_PROXY },
+    trustedProxies: raw.GYRE_TRUSTED_PROXIES ?? [],
     database: raw.GYRE_DATABASE_URL
       ? { kind: 'external', url: raw.GYRE_DATABASE_URL }
       : { kind: 'bundled', password: raw.GYRE_DB_PASSWORD },

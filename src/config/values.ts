@@ -140,3 +140,27 @@ export const encryptionKey = z
   .refine((text) => /^[A-Za-z0-9+/]{43}=$/.test(text) && Buffer.from(text, 'base64').length === 32, {
     error: 'must be 32 random bytes in base64 (44 characters)',
   });
+
+/** One IP address or CIDR block (`10.0.0.0/8`, `fd00::/8`). */
+const addressOrBlock = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);
+const isAddressOrBlock = (item: string): boolean => addressOrBlock.safeParse(item).success;
+
+/** Comma-separated IP addresses and CIDR blocks, e.g. `10.0.0.2, 192.168.0.0/16`. */
+export const addressList = z.string().transform((text, ctx) => {
+  const items = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  const bad = items.filter((item) => !isAddressOrBlock(item));
+  if (bad.length > 0 || items.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        bad.length > 0
+          ? `${bad.map((b) => `"${b}"`).join(', ')} ${bad.length === 1 ? 'is not an IP address or CIDR block' : 'are not IP addresses or CIDR blocks'}; list addresses such as 10.0.0.2 or 10.0.0.0/8, separated by commas`
+          : 'lists no address; give addresses such as 10.0.0.2 or 10.0.0.0/8, or leave it unset',
+    });
+    return z.NEVER;
+  }
+  return items;
+});

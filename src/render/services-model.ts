@@ -78,6 +78,7 @@ function appEnvironment(settings: Settings, secrets: readonly StackSecret[]): Re
     GYRE_HTTP_PORT: String(APP_CONTAINER_PORTS.http),
     GYRE_ADMIN_PORT: String(APP_CONTAINER_PORTS.admin),
     GYRE_LOG_LEVEL: settings.logLevel,
+    ...(settings.trustedProxies.length > 0 && { GYRE_TRUSTED_PROXIES: settings.trustedProxies.join(',') }),
   };
   if (settings.tls)
     Object.assign(env, {

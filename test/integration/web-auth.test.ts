@@ -116,6 +116,10 @@ describe('signing in to the user UI', () => {
     expect(Number(eleventh.headers.get('retry-after'))).toBeGreaterThan(0);
     const right = await browser.submit('/login', '/login', { login: 'bob', password: 'another long password' });
     expect(right.status).toBe(429);
+    // No proxy is trusted here, so a forwarded address changes nothing: the guesser is still stopped.
+    const claimsAnother = new WebClient(gyre.base, { 'x-forwarded-for': '198.51.100.99' });
+    const spoofed = await claimsAnother.submit('/login', '/login', { login: 'bob', password: 'another long password' });
+    expect(spoofed.status).toBe(429);
   });
 
   it('keeps the session cookie away from scripts and refuses a redirect to another site after sign-in', async () => {

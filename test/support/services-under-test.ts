@@ -35,7 +35,10 @@ export interface ServicesUnderTest {
   stop(): Promise<void>;
 }
 
-export async function startServicesUnderTest(options: { reapIntervalMs?: number } = {}): Promise<ServicesUnderTest> {
+/** `settings`: more settings as in `.env`, e.g. `{ GYRE_TRUSTED_PROXIES: '127.0.0.1' }`. */
+export async function startServicesUnderTest(
+  options: { reapIntervalMs?: number; settings?: Readonly<Record<string, string>> } = {},
+): Promise<ServicesUnderTest> {
   const database = await startTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'gyre-data-'));
   const [httpPort, adminPort] = [await freePort(), await freePort()];
@@ -45,11 +48,16 @@ export async function startServicesUnderTest(options: { reapIntervalMs?: number 
     GYRE_HTTP_PORT: String(httpPort),
     GYRE_ADMIN_PORT: String(adminPort),
     GYRE_DATA_DIR: dataDir,
+    ...options.settings,
   };
   const services = await startServices(
     settingsFrom(values, 'serve'),
     pino({ level: process.env['GYRE_TEST_LOG'] ?? 'silent' }),
-    { version: 'test', host: '127.0.0.1', ...options },
+    {
+      version: 'test',
+      host: '127.0.0.1',
+      ...(options.reapIntervalMs !== undefined && { reapIntervalMs: options.reapIntervalMs }),
+    },
   );
   const cliEnv = { ...process.env, ...values };
   const created = runGyre(['tokens', 'create', '--name', 'tests', '--json'], { env: cliEnv });

@@ -6,7 +6,11 @@
 export class WebClient {
   private readonly cookies = new Map<string, string>();
 
-  constructor(private readonly base: string) {}
+  /** @param headers sent with every request, e.g. the X-Forwarded-For a reverse proxy adds */
+  constructor(
+    private readonly base: string,
+    private readonly headers: Readonly<Record<string, string>> = {},
+  ) {}
 
   get(path: string): Promise<Response> {
     return this.send(path, { method: 'GET' });
@@ -38,7 +42,11 @@ export class WebClient {
     const response = await fetch(`${this.base}${path}`, {
       ...init,
       redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string> | undefined), ...(cookie && { cookie }) },
+      headers: {
+        ...this.headers,
+        ...(init.headers as Record<string, string> | undefined),
+        ...(cookie && { cookie }),
+      },
     });
     for (const line of response.headers.getSetCookie()) {
       const [pair] = line.split(';');

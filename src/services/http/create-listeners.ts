@@ -24,6 +24,8 @@ export function createListeners(settings: Settings, logger: Logger): Listeners {
     bodyLimit: BODY_LIMIT_BYTES,
     // Each request is logged once, by registerRequestLog, at a level that fits its route.
     logController: new LogController({ disableRequestLogging: true }),
+    // request.ip is the client's address: the connecting one, or what a trusted proxy forwarded.
+    trustProxy: settings.trustedProxies.length > 0 ? [...settings.trustedProxies] : false,
   };
   // pino's Logger is what Fastify logs through; its declared type is narrower than pino's own.
   const log = (listener: string) => logger.child({ listener }) as FastifyBaseLogger;

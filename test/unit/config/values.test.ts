@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { formatMemorySize, parseMemorySize } from '../../../src/config/index.js';
+import { rawSettingsSchema } from '../../../src/config/schema.js';
 
 const KiB = 1024;
 const MiB = 1024 ** 2;
@@ -38,4 +39,21 @@ describe('formatMemorySize', () => {
   it('uses the largest exact unit', () => {
     expect([4 * GiB, 1536 * MiB, 1000].map(formatMemorySize)).toEqual(['4G', '1536M', '1000']);
   });
+});
+
+describe('GYRE_TRUSTED_PROXIES', () => {
+  const parse = (text: string) => rawSettingsSchema.shape.GYRE_TRUSTED_PROXIES.safeParse(text);
+
+  it('reads addresses and CIDR blocks, IPv4 and IPv6, separated by commas', () => {
+    expect(parse(' 10.0.0.2, 10.1.0.0/16 ,fd00::/8,::1').data).toEqual(['10.0.0.2', '10.1.0.0/16', 'fd00::/8', '::1']);
+  });
+
+  it.each(['proxy.internal', '10.0.0.0/33', '10.0.0.1/8/1', ',', '10.0.0.300'])(
+    'refuses %j, saying what it wants',
+    (text) => {
+      const result = parse(text);
+      expect(result.success).toBe(false);
+      expect(result.error?.issues[0]?.message).toMatch(/10\.0\.0\.2 or 10\.0\.0\.0\/8/);
+    },
+  );
 });

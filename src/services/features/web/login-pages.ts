@@ -90,19 +90,18 @@ export function registerLoginPages(web: FastifyInstance, policy: LoginPolicy, de
     checkCsrf(request);
     const login = String(request.body.login ?? '').trim();
     const address = request.ip;
-    if (!deps.limiter.allows(login, address)) {
-      return form(
-        request,
-        reply.code(429).header('retry-after', String(deps.limiter.retryAfterSeconds(login, address))),
-        {
-          login,
-          error: `Too many wrong passwords. Wait ${deps.limiter.retryAfterSeconds(login, address)} seconds and try again.`,
-        },
-      );
+    const attempt = { listener: policy.scope, login, address };
+    if (!deps.limiter.allows(attempt)) {
+      const wait = deps.limiter.retryAfterSeconds(attempt);
+      request.log.warn({ login, address, scope: policy.scope }, 'sign-in throttled');
+      return form(request, reply.code(429).header('retry-after', String(wait)), {
+        login,
+        error: `Too many wrong passwords. Wait ${wait} seconds and try again.`,
+      });
     }
     const outcome = await policy.authenticate(login, String(request.body.password ?? ''));
     if ('refused' in outcome) {
-      deps.limiter.recordFailure(login, address);
+      deps.limiter.recordFailure(attempt);
       request.log.warn({ login, address, scope: policy.scope }, 'sign-in refused');
       return form(request, reply.code(401), { login, error: `Could not sign in: ${outcome.refused}.` });
     }
