@@ -151,6 +151,48 @@ describe('the projects API', () => {
     });
   });
 
+  it('audits every change of a project, its variables and members, never with a value or the git URL', async () => {
+    const created = (await (
+      await post('/api/v1/projects', { name: 'acme/audited', gitUrl: 'https://git.example.com/audited.git' })
+    ).json()) as { id: number };
+    const path = `/api/v1/projects/${created.id}`;
+    const secretUrl = 'https://git.example.com/moved-audited.git';
+    expect(
+      (await api(path, { method: 'PATCH', body: JSON.stringify({ gitUrl: secretUrl, visibility: 'internal' }) }))
+        .status,
+    ).toBe(200);
+    expect(
+      (
+        await api(`${path}/variables/TOKEN`, {
+          method: 'PUT',
+          body: JSON.stringify({ value: 'value-that-stays-secret' }),
+        })
+      ).status,
+    ).toBe(204);
+    expect((await api(`${path}/variables/TOKEN`, { method: 'DELETE' })).status).toBe(204);
+    expect((await api(path, { method: 'DELETE' })).status).toBe(204);
+
+    const pool = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
+    const entries = await pool.query<{ actor: string; action: string; detail: unknown }>(
+      'SELECT actor, action, detail FROM audit_log WHERE target = $1 ORDER BY id',
+      [`project:${created.id}`],
+    );
+    await pool.end();
+    expect(entries.rows).toEqual([
+      {
+        actor: 'token:tests',
+        action: 'project.create',
+        detail: { name: 'acme/audited', visibility: 'private', repository: null },
+      },
+      { actor: 'token:tests', action: 'project.update', detail: { gitUrl: 'changed', visibility: 'internal' } },
+      { actor: 'token:tests', action: 'project.variable_set', detail: { variable: 'TOKEN' } },
+      { actor: 'token:tests', action: 'project.variable_remove', detail: { variable: 'TOKEN' } },
+      { actor: 'token:tests', action: 'project.delete', detail: { name: 'acme/audited' } },
+    ]);
+    expect(JSON.stringify(entries.rows)).not.toContain('value-that-stays-secret');
+    expect(JSON.stringify(entries.rows)).not.toContain(secretUrl);
+  });
+
   it('publishes an OpenAPI document generated from the route schemas, covering every route', async () => {
     const response = await fetch(`${gyre.base}/api/v1/openapi.json`);
     expect(response.status).toBe(200);
@@ -166,9 +208,16 @@ describe('the projects API', () => {
       '/api/v1/builders',
       '/api/v1/builders/{id}/drain',
       '/api/v1/builders/{id}/revoke',
+      '/api/v1/contexts',
+      '/api/v1/contexts/{name}',
+      '/api/v1/contexts/{name}/restrictions',
+      '/api/v1/contexts/{name}/variables/{variable}',
       '/api/v1/deliveries',
       '/api/v1/deliveries/{id}',
       '/api/v1/deliveries/{id}/redeliver',
+      '/api/v1/groups',
+      '/api/v1/groups/{name}',
+      '/api/v1/groups/{name}/members/{login}',
       '/api/v1/jobs/{id}',
       '/api/v1/jobs/{id}/log',
       '/api/v1/jobs/{id}/log/stream',

@@ -64,6 +64,7 @@ export function registerProjectRoutes(
       const { project, webhookSecret } = await projects.create(
         { ...request.body, defaultBranch: request.body.defaultBranch ?? 'main' },
         signedInCaller(request),
+        tokenActorOf(request),
       );
       return reply.code(201).send({ ...(await withWebhookUrl(project)), webhookSecret });
     },
@@ -116,7 +117,7 @@ export function registerProjectRoutes(
         response: { 200: projectResponse },
       },
     },
-    (request) => projects.update(request.params.id, request.body),
+    (request) => projects.update(request.params.id, request.body, tokenActorOf(request)),
   );
 
   app.delete<{ Params: { id: number } }>(
@@ -126,7 +127,7 @@ export function registerProjectRoutes(
       schema: { tags: ['projects'], summary: 'Delete a project and its pipelines', params: idParams },
     },
     async (request, reply) => {
-      await projects.remove(request.params.id);
+      await projects.remove(request.params.id, tokenActorOf(request));
       return reply.code(204).send();
     },
   );
@@ -159,7 +160,7 @@ export function registerProjectRoutes(
       },
     },
     async (request, reply) => {
-      await projects.setVariable(request.params.id, request.params.name, request.body.value);
+      await projects.setVariable(request.params.id, request.params.name, request.body.value, tokenActorOf(request));
       return reply.code(204).send();
     },
   );
@@ -171,7 +172,7 @@ export function registerProjectRoutes(
       schema: { tags: ['projects'], summary: 'Remove a variable', params: variableParams },
     },
     async (request, reply) => {
-      await projects.removeVariable(request.params.id, request.params.name);
+      await projects.removeVariable(request.params.id, request.params.name, tokenActorOf(request));
       return reply.code(204).send();
     },
   );

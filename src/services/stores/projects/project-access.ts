@@ -6,6 +6,7 @@
 import type { PoolClient } from 'pg';
 import type { Database } from '../../database/create-pool.js';
 import { withTransaction } from '../../database/with-transaction.js';
+import { writeAudit } from '../audit/audit-log.js';
 import { ConflictError, NotFoundError } from '../../../shared/errors.js';
 import type { Caller, ProjectLocator, ProjectRole, ProjectRoles } from '../../core/access/project-roles.js';
 
@@ -84,10 +85,12 @@ export class ProjectAccess implements ProjectRoles {
          ON CONFLICT (project_id, user_id) DO UPDATE SET role = EXCLUDED.role RETURNING added_at`,
         [projectId, found.id, role],
       );
-      await client.query(
-        `INSERT INTO audit_log (actor, action, target, detail) VALUES ($1, 'project.member_set', $2, $3)`,
-        [actor, `project:${projectId}`, JSON.stringify({ login: found.login, role })],
-      );
+      await writeAudit(client, {
+        actor,
+        action: 'project.member_set',
+        target: `project:${projectId}`,
+        detail: { login: found.login, role },
+      });
       return { userId: Number(found.id), login: found.login, role, addedAt: result.rows[0]!.added_at.toISOString() };
     });
   }
@@ -106,10 +109,12 @@ export class ProjectAccess implements ProjectRoles {
         `DELETE FROM project_members m USING users u WHERE m.project_id = $1 AND u.id = m.user_id AND lower(u.login) = lower($2)`,
         [projectId, login],
       );
-      await client.query(
-        `INSERT INTO audit_log (actor, action, target, detail) VALUES ($1, 'project.member_remove', $2, $3)`,
-        [actor, `project:${projectId}`, JSON.stringify({ login: member.login })],
-      );
+      await writeAudit(client, {
+        actor,
+        action: 'project.member_remove',
+        target: `project:${projectId}`,
+        detail: { login: member.login },
+      });
     });
   }
 }

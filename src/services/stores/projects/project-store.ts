@@ -4,7 +4,10 @@
  * in clear, except the webhook secret to whoever creates the project.
  */
 import { randomBytes } from 'node:crypto';
+import type { PoolClient } from 'pg';
 import type { Database } from '../../database/create-pool.js';
+import { withTransaction } from '../../database/with-transaction.js';
+import { writeAudit } from '../audit/audit-log.js';
 import type { SecretBox } from '../../core/security/secret-box.js';
 import { ConflictError, NotFoundError } from '../../../shared/errors.js';
 import type { Caller, Visibility } from '../../core/access/project-roles.js';
@@ -78,29 +81,38 @@ export class ProjectStore {
   async create(
     input: { name: string; gitUrl: string; defaultBranch: string; visibility?: Visibility; repository?: string },
     creator: Caller,
+    actor: string,
   ): Promise<{ project: Project; webhookSecret: string }> {
     const webhookSecret = randomBytes(32).toString('hex');
-    const result = await this.db
-      .query<ProjectRow>(
-        `WITH created AS (
+    return withTransaction(this.db, async (client) => {
+      const result = await client
+        .query<ProjectRow>(
+          `WITH created AS (
            INSERT INTO projects (name, git_url, default_branch, webhook_secret, visibility, repository)
            VALUES ($1, $2, $3, $4, $5, $7) RETURNING ${COLUMNS}),
          maintainer AS (
            INSERT INTO project_members (project_id, user_id, role)
            SELECT id, $6, 'maintainer' FROM created WHERE $6::bigint IS NOT NULL)
          SELECT * FROM created`,
-        [
-          input.name,
-          input.gitUrl,
-          input.defaultBranch,
-          this.box.seal(webhookSecret),
-          input.visibility ?? 'private',
-          creator.userId,
-          input.repository ?? repositoryOfGitUrl(input.gitUrl) ?? null,
-        ],
-      )
-      .catch(rethrowNameTaken(input.name));
-    return { project: toProject(result.rows[0]!), webhookSecret };
+          [
+            input.name,
+            input.gitUrl,
+            input.defaultBranch,
+            this.box.seal(webhookSecret),
+            input.visibility ?? 'private',
+            creator.userId,
+            input.repository ?? repositoryOfGitUrl(input.gitUrl) ?? null,
+          ],
+        )
+        .catch(rethrowNameTaken(input.name));
+      const project = toProject(result.rows[0]!);
+      await audit(client, actor, 'project.create', project.id, {
+        name: project.name,
+        visibility: project.visibility,
+        repository: project.repository,
+      });
+      return { project, webhookSecret };
+    });
   }
 
   /** The projects `caller` may see, by id. */
@@ -118,28 +130,37 @@ export class ProjectStore {
     return toProject(found(result.rows[0], id));
   }
 
-  async update(id: number, changes: ProjectChanges): Promise<Project> {
-    const result = await this.db
-      .query<ProjectRow>(
-        `UPDATE projects SET name = COALESCE($2, name), git_url = COALESCE($3, git_url), default_branch = COALESCE($4, default_branch),
+  /** Audited with the names of the fields changed and their new values, except the git URL's (it may hold a credential). */
+  async update(id: number, changes: ProjectChanges, actor: string): Promise<Project> {
+    return withTransaction(this.db, async (client) => {
+      const result = await client
+        .query<ProjectRow>(
+          `UPDATE projects SET name = COALESCE($2, name), git_url = COALESCE($3, git_url), default_branch = COALESCE($4, default_branch),
            visibility = COALESCE($5, visibility), build_fork_prs = COALESCE($6, build_fork_prs),
            pass_secrets_to_forks = COALESCE($7, pass_secrets_to_forks),
            repository = CASE WHEN $8 THEN $9 ELSE repository END, updated_at = now()
          WHERE id = $1 RETURNING ${COLUMNS}`,
-        [
-          id,
-          changes.name ?? null,
-          changes.gitUrl ?? null,
-          changes.defaultBranch ?? null,
-          changes.visibility ?? null,
-          changes.buildForkPullRequests ?? null,
-          changes.passSecretsToForks ?? null,
-          changes.repository !== undefined,
-          changes.repository ?? null,
-        ],
-      )
-      .catch(rethrowNameTaken(changes.name ?? ''));
-    return toProject(found(result.rows[0], id));
+          [
+            id,
+            changes.name ?? null,
+            changes.gitUrl ?? null,
+            changes.defaultBranch ?? null,
+            changes.visibility ?? null,
+            changes.buildForkPullRequests ?? null,
+            changes.passSecretsToForks ?? null,
+            changes.repository !== undefined,
+            changes.repository ?? null,
+          ],
+        )
+        .catch(rethrowNameTaken(changes.name ?? ''));
+      const project = toProject(found(result.rows[0], id));
+      const { gitUrl, ...shown } = changes;
+      await audit(client, actor, 'project.update', id, {
+        ...shown,
+        ...(gitUrl !== undefined && { gitUrl: 'changed' }),
+      });
+      return project;
+    });
   }
 
   /** A project's webhook secret in clear, for verifying a delivery's signature; undefined when there is no such project. */
@@ -152,18 +173,26 @@ export class ProjectStore {
     return row && this.box.open(row.webhook_secret);
   }
 
-  async remove(id: number): Promise<void> {
-    const result = await this.db.query('DELETE FROM projects WHERE id = $1', [id]);
-    if (result.rowCount === 0) throw new NotFoundError(`project ${id}`);
+  async remove(id: number, actor: string): Promise<void> {
+    await withTransaction(this.db, async (client) => {
+      const result = await client.query<{ name: string }>('DELETE FROM projects WHERE id = $1 RETURNING name', [id]);
+      const removed = result.rows[0];
+      if (!removed) throw new NotFoundError(`project ${id}`);
+      await audit(client, actor, 'project.delete', id, { name: removed.name });
+    });
   }
 
-  async setVariable(id: number, name: string, value: string): Promise<void> {
+  /** Audited with the variable's name, never its value. */
+  async setVariable(id: number, name: string, value: string, actor: string): Promise<void> {
     await this.get(id);
-    await this.db.query(
-      `INSERT INTO project_variables (project_id, name, value, last4) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (project_id, name) DO UPDATE SET value = EXCLUDED.value, last4 = EXCLUDED.last4, updated_at = now()`,
-      [id, name, this.box.seal(value), lastFour(value)],
-    );
+    await withTransaction(this.db, async (client) => {
+      await client.query(
+        `INSERT INTO project_variables (project_id, name, value, last4) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (project_id, name) DO UPDATE SET value = EXCLUDED.value, last4 = EXCLUDED.last4, updated_at = now()`,
+        [id, name, this.box.seal(value), lastFour(value)],
+      );
+      await audit(client, actor, 'project.variable_set', id, { variable: name });
+    });
   }
 
   async listVariables(id: number): Promise<ProjectVariable[]> {
@@ -184,10 +213,20 @@ export class ProjectStore {
     return Object.fromEntries(result.rows.map((row) => [row.name, this.box.open(row.value)]));
   }
 
-  async removeVariable(id: number, name: string): Promise<void> {
-    const result = await this.db.query('DELETE FROM project_variables WHERE project_id = $1 AND name = $2', [id, name]);
-    if (result.rowCount === 0) throw new NotFoundError(`variable ${name} of project ${id}`);
+  async removeVariable(id: number, name: string, actor: string): Promise<void> {
+    await withTransaction(this.db, async (client) => {
+      const result = await client.query('DELETE FROM project_variables WHERE project_id = $1 AND name = $2', [
+        id,
+        name,
+      ]);
+      if (result.rowCount === 0) throw new NotFoundError(`variable ${name} of project ${id}`);
+      await audit(client, actor, 'project.variable_remove', id, { variable: name });
+    });
   }
+}
+
+function audit(client: PoolClient, actor: string, action: string, projectId: number, detail: object): Promise<void> {
+  return writeAudit(client, { actor, action, target: `project:${projectId}`, detail });
 }
 
 function toProject(row: ProjectRow): Project {

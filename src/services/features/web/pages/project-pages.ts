@@ -10,7 +10,7 @@ import { checkCsrf } from '../../../http/session-auth.js';
 import { projectRole, signedInCaller, SIGNED_IN } from '../../../http/access-policy.js';
 import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
-import { idParams, pageModel, requesterOfPage, shortSha, type IdRequest } from './page-common.js';
+import { idParams, pageModel, requesterOfPage, shortSha, signedInUser, type IdRequest } from './page-common.js';
 import { checkProjectForm, projectOfForm, readProjectForm } from './project-form.js';
 
 /** The branch filter of a project's page; other query fields are ignored. */
@@ -29,7 +29,11 @@ export const projectPages: UserPages = (web, parts) => {
       sendPage(reply.code(status), parts, 'project-new', pageModel(request, 'Add project', { form, errors }));
     if (problems.length > 0) return again(400, problems);
     try {
-      const { project, webhookSecret } = await parts.projects.create(projectOfForm(form), signedInCaller(request));
+      const { project, webhookSecret } = await parts.projects.create(
+        projectOfForm(form),
+        signedInCaller(request),
+        `user:${signedInUser(request).login}`,
+      );
       return sendPage(
         reply.code(201),
         parts,
