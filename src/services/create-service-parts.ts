@@ -23,6 +23,8 @@ import { PipelineStore } from './stores/pipelines/pipeline-store.js';
 import { ProjectStore } from './stores/projects/project-store.js';
 import { ContextStore } from './stores/contexts/context-store.js';
 import { GroupStore } from './stores/accounts/group-store.js';
+import { GitHubGrants } from './stores/accounts/github-grants.js';
+import { GitHubRoles } from './features/projects/github-roles.js';
 import { ProjectAccess } from './stores/projects/project-access.js';
 import { JobStore } from './stores/jobs/job-store.js';
 import { createSecretBox } from './core/security/secret-box.js';
@@ -43,11 +45,17 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
   const box = createSecretBox(settings.secrets.encryptionKey!);
   const projects = new ProjectStore(db, box);
   const contexts = new ContextStore(db, box);
+  const runtimeSettings = new RuntimeSettings(db, box);
+  const githubGrants = new GitHubGrants(db, box);
+  const githubRoles = new GitHubRoles(
+    githubGrants,
+    () => runtimeSettings.gitHubApp(),
+    logger.child({ part: 'github-roles' }),
+  );
   // The jobs store calls back into the pipelines store, which owns workflows, to settle them.
   const jobs: JobStore = new JobStore(db, (client, workflowId) => pipelines.settleWorkflow(client, workflowId));
   const pipelines = new PipelineStore(db, jobs);
   const git = new GitMirror({ cacheDir: join(settings.dataDir, 'git-mirrors'), logger: logger.child({ part: 'git' }) });
-  const runtimeSettings = new RuntimeSettings(db, box);
   // The admin console's table, read per pipeline, so a change applies to the next push.
   const notifications = new DatabaseNotifications(db, logger.child({ part: 'notifications' }));
   const resourceClasses = async () => (await runtimeSettings.get('resourceClasses')) ?? DEFAULT_RESOURCE_CLASSES;
@@ -56,7 +64,8 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
     version,
     publicUrl: settings.publicUrl,
     projects,
-    projectAccess: new ProjectAccess(db),
+    projectAccess: new ProjectAccess(db, githubRoles),
+    githubGrants,
     pipelines,
     deliveries: new DeliveryStore(db),
     contexts,

@@ -1,8 +1,9 @@
 /**
  * A test double of the parts of GitHub that Gyre calls, answering as GitHub's documentation says:
  * the OAuth web flow (`/login/oauth/authorize`, `/login/oauth/access_token`, which answers 200
- * with an `error` field for a bad code), `GET /user`, and commit statuses
- * (`POST /repos/{owner}/{repo}/statuses/{sha}`, 201). The API lives under `/api/v3`, as on GitHub
+ * with an `error` field for a bad code), `GET /user`, `GET /repos/{owner}/{repo}` (with the
+ * calling user's `permissions`; 404 for a repository the user may not read, as GitHub hides
+ * private ones), and commit statuses (`POST /repos/{owner}/{repo}/statuses/{sha}`, 201). The API lives under `/api/v3`, as on GitHub
  * Enterprise, so the same double checks that Gyre takes the base and API URLs from its settings.
  * "Signing in" at authorize is automatic: it approves at once for the configured user.
  */
@@ -33,6 +34,10 @@ export interface GitHubDouble {
   readonly statuses: RecordedStatus[];
   /** A token the API accepts, as an installation or personal token would be. */
   readonly apiToken: string;
+  /** Gives `login` a permission on `repository` (`owner/name`); undefined takes it away. */
+  grant(login: string, repository: string, permission: 'pull' | 'push' | 'admin' | undefined): void;
+  /** How many times `GET /repos/{owner}/{repo}` was asked, by repository (lower case). */
+  readonly repositoryReads: Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +55,8 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
   const host = options.host ?? '127.0.0.1';
   const codes = new Map<string, { user: GitHubUser; redirectUri: string }>();
   const tokens = new Map<string, GitHubUser>();
+  const grants = new Map<string, 'pull' | 'push' | 'admin'>();
+  const grantKey = (login: string, repository: string) => `${login.toLowerCase()} ${repository.toLowerCase()}`;
   const apiToken = `ghs_${randomBytes(12).toString('hex')}`;
   const double: Omit<GitHubDouble, 'baseUrl' | 'apiUrl' | 'stop'> & { baseUrl: string; apiUrl: string } = {
     baseUrl: '',
@@ -59,6 +66,11 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     user: { id: 583231, login: 'octocat' },
     statuses: [],
     apiToken,
+    grant: (login, repository, permission) => {
+      if (permission) grants.set(grantKey(login, repository), permission);
+      else grants.delete(grantKey(login, repository));
+    },
+    repositoryReads: new Map(),
   };
   tokens.set(apiToken, { id: 1, login: 'gyre-bot' });
 
@@ -106,6 +118,20 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     const path = url.pathname.slice('/api/v3'.length);
     if (request.method === 'GET' && path === '/user')
       return send(response, 200, { login: caller.login, id: caller.id, type: 'User', site_admin: false });
+    const repository = /^\/repos\/([^/]+\/[^/]+)$/.exec(path)?.[1];
+    if (request.method === 'GET' && repository) {
+      const key = repository.toLowerCase();
+      double.repositoryReads.set(key, (double.repositoryReads.get(key) ?? 0) + 1);
+      const permission = grants.get(grantKey(caller.login, repository));
+      if (!permission)
+        return send(response, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+      const level = ['pull', 'push', 'admin'].indexOf(permission);
+      return send(response, 200, {
+        full_name: repository,
+        private: true,
+        permissions: { admin: level >= 2, maintain: level >= 2, push: level >= 1, triage: level >= 1, pull: true },
+      });
+    }
     const status = /^\/repos\/([^/]+\/[^/]+)\/statuses\/([0-9a-f]{40})$/.exec(path);
     if (request.method === 'POST' && status) {
       const body = JSON.parse(await readBody(request)) as {

@@ -29,6 +29,13 @@ export interface Caller {
   readonly name: string;
 }
 
+/** The role an account's permission on a GitHub repository gives it (roles that follow GitHub). */
+export interface RepositoryRoles {
+  roleOn(userId: number, repository: string): Promise<ProjectRole | undefined>;
+  /** Re-reads the roles that are no longer fresh, before a list filters on them. */
+  refresh(userId: number): Promise<void>;
+}
+
 /** Answers the route policy's question. */
 export interface ProjectRoles {
   /** The caller's role in the project that `of` number `id` belongs to; undefined when there is none or the caller may not see it. */

@@ -11,6 +11,7 @@ import { projectAccessMigration } from './010-project-access.js';
 import { forkPullRequestsMigration } from './011-fork-pull-requests.js';
 import { linkedRepositoryMigration } from './012-linked-repository.js';
 import { contextsMigration } from './013-contexts.js';
+import { githubRolesMigration } from './014-github-roles.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -30,4 +31,5 @@ export const migrations: readonly Migration[] = [
   forkPullRequestsMigration,
   linkedRepositoryMigration,
   contextsMigration,
+  githubRolesMigration,
 ];

@@ -82,9 +82,9 @@ export function registerProjectRoutes(
       },
     },
     async (request) => {
-      return paginate(request.query.limit, (limit) =>
-        projects.list(signedInCaller(request), { ...request.query, limit }),
-      );
+      const caller = signedInCaller(request);
+      await access.refreshFor(caller);
+      return paginate(request.query.limit, (limit) => projects.list(caller, { ...request.query, limit }));
     },
   );
 

@@ -13,6 +13,7 @@ import {
 } from './github-oauth.js';
 import { SESSION_TTL_MS } from '../../stores/accounts/session-store.js';
 import type { UserStore } from '../../stores/accounts/user-store.js';
+import type { GitHubGrants } from '../../stores/accounts/github-grants.js';
 import { ExitCode, GyreError } from '../../../shared/errors.js';
 import { COOKIE_OF, cookieOptions } from '../../http/session-auth.js';
 import type { WebDeps } from '../../http/web-scope.js';
@@ -29,6 +30,8 @@ export interface GitHubLoginDeps extends WebDeps {
   readonly publicUrl: string;
   /** The GitHub app, or undefined while none is set. */
   githubApp(): Promise<GitHubAppConfig | undefined>;
+  /** Keeps the user's token for roles that follow GitHub. */
+  readonly githubGrants: Pick<GitHubGrants, 'saveToken'>;
   /** Whether a GitHub user without an account may make one by signing in. */
   readonly runtimeSettings: { signupOpen(): Promise<boolean> };
 }
@@ -79,6 +82,7 @@ export function registerGitHubLogin(web: FastifyInstance, deps: GitHubLoginDeps)
       const identity = await identifyGitHubUser(await configured(), request.query.code, callbackUrl);
       const user = await deps.users.upsertGitHub(identity.id, identity.login, await deps.runtimeSettings.signupOpen());
       request.log.info({ login: user.login, githubId: identity.id, admin: user.isAdmin }, 'signed in with GitHub');
+      await deps.githubGrants.saveToken(user.id, identity.token);
       const { cookie } = await deps.sessions.create('user', user.id);
       return reply
         .clearCookie(OAUTH_STATE_COOKIE, { path: '/' })

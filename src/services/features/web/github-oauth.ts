@@ -4,6 +4,7 @@
  * (kept in a short-lived httpOnly cookie), comes back to `/auth/github` with a `code`, which the
  * services app exchanges at `<base>/login/oauth/access_token`; `GET <api>/user` then says who it
  * is. A GitHub user's first sign-in makes an account only while sign-up is open, never an administrator.
+ * The token is kept (sealed) to read the user's permissions on linked repositories: github-roles.ts.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { ExitCode, GyreError, messageOf } from '../../../shared/errors.js';
@@ -18,10 +19,11 @@ export interface GitHubAppConfig {
   readonly clientSecret: string;
 }
 
-/** Who GitHub says signed in. */
+/** Who GitHub says signed in, and the token that reads their repository permissions. */
 export interface GitHubIdentity {
   readonly id: number;
   readonly login: string;
+  readonly token: string;
 }
 
 export const OAUTH_STATE_COOKIE = 'gyre_oauth';
@@ -36,7 +38,8 @@ export function authorizeRedirect(config: GitHubAppConfig, callbackUrl: string):
     client_id: config.clientId,
     redirect_uri: callbackUrl,
     state,
-    scope: 'read:user',
+    // `repo`: reading the user's permission on private repositories, for roles that follow GitHub.
+    scope: 'read:user repo',
     allow_signup: 'false',
   }).toString();
   return { url: url.toString(), state };
@@ -84,7 +87,7 @@ export async function identifyGitHubUser(
   })) as { id?: unknown; login?: unknown };
   if (typeof user.id !== 'number' || typeof user.login !== 'string')
     throw new GyreError("GitHub's /user answer has no id and login");
-  return { id: user.id, login: user.login };
+  return { id: user.id, login: user.login, token: token.access_token };
 }
 
 async function call(url: string, init: RequestInit): Promise<unknown> {

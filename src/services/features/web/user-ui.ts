@@ -2,6 +2,7 @@
  * The user UI on the user port: sign-in, then projects, pipelines, jobs and builders. Pages that
  * show data require a session; the data comes from the same stores the API uses.
  */
+import type { GitHubGrants } from '../../stores/accounts/github-grants.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiDeps } from '../api/register-api.js';
 import type { RuntimeSettings } from '../../stores/settings/runtime-settings.js';
@@ -17,6 +18,8 @@ export interface UserUiDeps extends ApiDeps, LoginDeps {
   readonly runtimeSettings: RuntimeSettings;
   /** The GitHub OAuth app for sign-in, once an administrator has set it. */
   githubApp(): Promise<GitHubAppConfig | undefined>;
+  /** What GitHub granted accounts that signed in with it. */
+  readonly githubGrants: GitHubGrants;
 }
 
 /** A group of pages of the user UI; each registers its routes in the user scope. */
@@ -52,7 +55,9 @@ export function registerUserUi(app: FastifyInstance, deps: UserUiDeps, pages: re
     );
     registerGitHubLogin(web, deps);
     web.get('/', { config: SIGNED_IN }, async (request, reply) => {
-      const projects = await deps.projects.list(signedInCaller(request), { limit: 500 });
+      const caller = signedInCaller(request);
+      await deps.projectAccess.refreshFor(caller);
+      const projects = await deps.projects.list(caller, { limit: 500 });
       return sendPage(reply, deps, 'projects', {
         title: 'Projects',
         signedIn: request.signedIn,

@@ -8,7 +8,15 @@ import type { Database } from '../../database/create-pool.js';
 import { withTransaction } from '../../database/with-transaction.js';
 import { writeAudit } from '../audit/audit-log.js';
 import { ConflictError, NotFoundError } from '../../../shared/errors.js';
-import type { Caller, ProjectLocator, ProjectRole, ProjectRoles } from '../../core/access/project-roles.js';
+import type {
+  Caller,
+  ProjectLocator,
+  ProjectRole,
+  ProjectRoles,
+  RepositoryRoles,
+} from '../../core/access/project-roles.js';
+import { higherRole } from '../../core/access/github-permission.js';
+import { GITHUB_ROLE_TTL_SECONDS } from '../accounts/github-grants.js';
 
 export interface ProjectMember {
   readonly userId: number;
@@ -29,22 +37,38 @@ const PROJECT_OF: Readonly<Record<ProjectLocator, string>> = {
 
 /**
  * A condition on `projects p` that holds for the projects `caller` may see: all of them for an
- * administrator, else internal ones and those the caller is a member of. `$n` is the user id.
+ * administrator, else internal ones, those the caller is a member of, and those whose linked
+ * repository GitHub lately said the caller may read (refresh the cache first: GitHubRoles).
+ * `$n` is the user id.
  */
 export function visibleTo(caller: Caller, n: number): { sql: string; value: number | null } {
   if (caller.admin) return { sql: 'true', value: null };
   return {
-    sql: `(p.visibility = 'internal' OR EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = $${n}))`,
+    sql: `(p.visibility = 'internal' OR EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = $${n})
+      OR EXISTS (SELECT 1 FROM github_repository_roles g WHERE g.user_id = $${n} AND g.repository = lower(p.repository)
+                 AND g.role IS NOT NULL AND g.checked_at > now() - make_interval(secs => ${GITHUB_ROLE_TTL_SECONDS})))`,
     value: caller.userId,
   };
 }
 
 export class ProjectAccess implements ProjectRoles {
-  constructor(private readonly db: Database) {}
+  /** @param github roles that follow GitHub, for accounts that signed in with it */
+  constructor(
+    private readonly db: Database,
+    private readonly github?: RepositoryRoles,
+  ) {}
 
+  /** The highest of: the explicit membership, the GitHub permission's role, viewer of an internal project. */
   async roleIn(caller: Caller, of: ProjectLocator, id: number): Promise<ProjectRole | undefined> {
-    const result = await this.db.query<{ visibility: string | null; role: ProjectRole | null }>(
-      `SELECT p.visibility, m.role FROM (${PROJECT_OF[of]}) target
+    const result = await this.db.query<{
+      visibility: string | null;
+      role: ProjectRole | null;
+      repository: string | null;
+      has_github: boolean;
+    }>(
+      `SELECT p.visibility, m.role, p.repository,
+         EXISTS (SELECT 1 FROM users u WHERE u.id = $2 AND u.github_token IS NOT NULL) AS has_github
+       FROM (${PROJECT_OF[of]}) target
        LEFT JOIN projects p ON p.id = target.project_id
        LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $2`,
       [id, caller.userId],
@@ -53,7 +77,19 @@ export class ProjectAccess implements ProjectRoles {
     if (!row) return undefined;
     // Administrators see everything, a delivery that no project took included.
     if (caller.admin) return 'maintainer';
-    return row.role ?? (row.visibility === 'internal' ? 'viewer' : undefined);
+    const fromGitHub =
+      this.github && row.has_github && row.repository !== null && caller.userId !== null
+        ? await this.github.roleOn(caller.userId, row.repository)
+        : undefined;
+    return higherRole(
+      higherRole(row.role ?? undefined, fromGitHub),
+      row.visibility === 'internal' ? 'viewer' : undefined,
+    );
+  }
+
+  /** Brings the caller's roles from GitHub up to date, before a list of what the caller may see. */
+  async refreshFor(caller: Caller): Promise<void> {
+    if (this.github && !caller.admin && caller.userId !== null) await this.github.refresh(caller.userId);
   }
 
   async members(projectId: number): Promise<ProjectMember[]> {
