@@ -24,7 +24,7 @@ import { ProjectStore } from './stores/projects/project-store.js';
 import { ContextStore } from './stores/contexts/context-store.js';
 import { GroupStore } from './stores/accounts/group-store.js';
 import { GitHubGrants } from './stores/accounts/github-grants.js';
-import { GitHubRoles } from './features/projects/github-roles.js';
+import { GitHubRoles } from './features/web/github-roles.js';
 import { ProjectAccess } from './stores/projects/project-access.js';
 import { JobStore } from './stores/jobs/job-store.js';
 import { createSecretBox } from './core/security/secret-box.js';

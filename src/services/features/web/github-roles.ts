@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { roleOfPermissions, type RepositoryPermissions } from '../../core/access/github-permission.js';
 import type { ProjectRole } from '../../core/access/project-roles.js';
 import type { GitHubGrants } from '../../stores/accounts/github-grants.js';
-import type { GitHubAppConfig } from '../web/github-oauth.js';
+import type { GitHubAppConfig } from './github-oauth.js';
 import { messageOf } from '../../../shared/errors.js';
 
 /** How many repositories are read from GitHub at once when a list needs them all. */
