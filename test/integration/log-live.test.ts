@@ -200,6 +200,31 @@ describe('GET /api/v1/jobs/:id/log/stream', () => {
     await until('the poller to stop', () => live.pollerCount === 0, { timeoutMs: 5_000, intervalMs: 50 });
   });
 
+  it('ends the stream of a reader who may no longer read it, e.g. removed from the project', async () => {
+    let allowed = true;
+    const guarded = new LiveLogHub(db, { pollIntervalMs: 300, accessRecheckMs: 200 });
+    const served = await serveLogRoutes({ db, logs, live: guarded }, { stillAllowed: () => Promise.resolve(allowed) });
+    try {
+      const running = await insertTestJob(db);
+      const response = await fetch(`${served.base}/api/v1/jobs/${running}/log/stream`);
+      expect(response.status).toBe(200);
+      const text = response.text();
+      await sleep(500);
+      allowed = false;
+      const events = (await text)
+        .split('\n\n')
+        .filter((block) => block.trim() !== '' && !block.startsWith(':'))
+        .map(parseEvent);
+      expect(events.at(-1)).toMatchObject({
+        event: 'error',
+        data: expect.stringContaining('you may no longer read this log'),
+      });
+      await until('the poller to stop', () => guarded.pollerCount === 0, { timeoutMs: 5_000, intervalMs: 50 });
+    } finally {
+      await served.app.close();
+    }
+  });
+
   it('answers 404 for an unknown job and 400 for attempt=all', async () => {
     expect((await fetch(`${base}/api/v1/jobs/999999/log/stream`)).status).toBe(404);
     expect((await fetch(`${base}/api/v1/jobs/1/log/stream?attempt=all`)).status).toBe(400);

@@ -168,6 +168,30 @@ describe('a signed push webhook', () => {
     expect(await pipelineCount()).toBe(before + 1);
   }, 120_000);
 
+  it("does not show another project's delivery to a duplicate of its delivery id", async () => {
+    const { sha } = await git.push('web', { '.circleci/config.yml': twoJobConfig, 'dup.txt': randomUUID() });
+    const deliveryId = randomUUID();
+    expect((await deliver(pushPayload(sha, 'main'), { deliveryId })).status).toBe(202);
+    const other = (await (
+      await gyre.api('/api/v1/projects', {
+        body: { name: 'acme/dup-other', gitUrl: git.url('web'), repository: EXAMPLE_REPOSITORY },
+      })
+    ).json()) as { id: number; webhookSecret: string };
+    const copied = await deliver(pushPayload(sha, 'main'), {
+      deliveryId,
+      projectId: other.id,
+      secret: other.webhookSecret,
+    });
+    expect(copied.status).toBe(409);
+    // Nothing of the first delivery: no outcome, no pipeline, no project.
+    expect(await copied.json()).toEqual({
+      error: {
+        code: 'duplicate_delivery',
+        message: `delivery ${deliveryId} was already received for another project; GitHub gives every delivery its own X-GitHub-Delivery`,
+      },
+    });
+  }, 60_000);
+
   it('gives an invalid config a pipeline in state error, with line and column', async () => {
     const { sha } = await git.push('web', {
       '.circleci/config.yml':

@@ -39,6 +39,13 @@ declare module 'fastify' {
     /** A page-scope route that answers scripts (JSON, a log stream), not people: strangers get 401, not the sign-in page. */
     data?: boolean;
   }
+  interface FastifyRequest {
+    /**
+     * On a project route that let the caller through: asks again whether the caller still has the
+     * role, for answers that last (a log stream) and must end when a membership is withdrawn.
+     */
+    stillAllowed?: () => Promise<boolean>;
+  }
 }
 
 /** Route config of a page-scope route that scripts call: `config: { ...projectRole(...), ...DATA_ROUTE }`. */
@@ -119,6 +126,10 @@ function enforce(policy: Exclude<RoutePolicy, { access: 'public' | 'builder' }>,
         403,
         `${caller.name} has the role ${role} in this project; this needs ${policy.role} or more (ask a maintainer of the project)`,
       );
+    request.stillAllowed = async () => {
+      const now = await roles.roleIn(caller, policy.of, id);
+      return now !== undefined && allows(now, policy.role);
+    };
     return undefined;
   };
 }

@@ -22,6 +22,8 @@ export interface LiveLogOptions {
    * @default 15000
    */
   readonly heartbeatMs?: number;
+  /** How often a stream asks whether its reader may still read it. @default 30000 */
+  readonly accessRecheckMs?: number;
   /**
    * Bytes a reader may leave unread before it is dropped (its response is closed; it may
    * reconnect with Last-Event-ID).
@@ -40,6 +42,8 @@ export interface FollowRequest {
   readonly from: number;
   /** The response, with its SSE headers already sent. */
   readonly response: ServerResponse;
+  /** Asked every `accessRecheckMs`; once it says no, the stream ends with an `error` event. */
+  readonly stillAllowed?: () => Promise<boolean>;
 }
 
 /** Shares one poller per (job, attempt) among all readers in this process. */
@@ -52,7 +56,13 @@ export class LiveLogHub {
     private readonly db: Database,
     options: LiveLogOptions = {},
   ) {
-    this.options = { pollIntervalMs: 400, heartbeatMs: 15_000, maxBufferedBytes: 8 * 1024 * 1024, ...options };
+    this.options = {
+      pollIntervalMs: 400,
+      heartbeatMs: 15_000,
+      maxBufferedBytes: 8 * 1024 * 1024,
+      accessRecheckMs: 30_000,
+      ...options,
+    };
   }
 
   /** Pollers running now; one per followed (job, attempt). Tests read it. */
@@ -64,7 +74,10 @@ export class LiveLogHub {
   async follow(request: FollowRequest): Promise<void> {
     const poller = this.pollerFor(request.jobId, request.attempt);
     const limits = { heartbeatMs: this.options.heartbeatMs, maxBufferedBytes: this.options.maxBufferedBytes };
+    const recheck =
+      request.stillAllowed && setInterval(() => void this.recheck(reader, request), this.options.accessRecheckMs);
     const reader = new LiveReader(request.response, request.from, limits, (gone) => {
+      clearInterval(recheck);
       this.readers.delete(gone);
       poller.remove(gone);
     });
@@ -78,6 +91,17 @@ export class LiveLogHub {
   /** Ends every stream, e.g. when the server shuts down; pollers stop with their last reader. */
   closeAll(): void {
     for (const reader of [...this.readers]) reader.close();
+  }
+
+  /** Ends the stream of a reader who may no longer read this log (e.g. removed from the project). */
+  private async recheck(reader: LiveReader, request: FollowRequest): Promise<void> {
+    const allowed = await request.stillAllowed!().catch((error: unknown) => {
+      this.options.onError?.(error, request);
+      return true;
+    });
+    if (allowed) return;
+    reader.accept({ kind: 'error', message: 'you may no longer read this log; the stream ends' });
+    reader.close();
   }
 
   private async catchUp(reader: LiveReader, request: FollowRequest, until: number): Promise<void> {

@@ -72,5 +72,6 @@ export async function sendLiveLog(
     attempt,
     from: parseLastEventId(request.headers['last-event-id']),
     response: reply.raw,
+    ...(request.stillAllowed && { stillAllowed: request.stillAllowed }),
   });
 }

@@ -70,6 +70,13 @@ export async function receiveDelivery(
   });
   if (rowId === undefined) {
     const earlier = await deps.deliveries.findByDeliveryId(headers.deliveryId);
+    // Only the project's own delivery is shown: another project's is not this secret holder's to read.
+    if (earlier?.projectId !== projectId)
+      return fail(
+        409,
+        'duplicate_delivery',
+        `delivery ${headers.deliveryId} was already received for another project; GitHub gives every delivery its own X-GitHub-Delivery`,
+      );
     return { status: 200, body: { duplicate: true, delivery: earlier } };
   }
   const answer = await actOnDelivery(deps, rowId, projectId, headers.event, request.rawBody, headers.bodyEncoding);

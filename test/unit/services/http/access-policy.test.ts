@@ -17,14 +17,15 @@ const CALLERS: Readonly<Record<string, Caller>> = {
   nora: { userId: 3, admin: false, name: 'nora' },
 };
 
-/** Project 7 exists; vera is its viewer; nobody else has a role. */
+/** Project 7 exists; vera is its viewer (until `veraRemoved`); nobody else has a role. */
 const roles = {
   asked: [] as string[],
+  veraRemoved: false,
   roleIn(caller: Caller, of: ProjectLocator, id: number): Promise<ProjectRole | undefined> {
     this.asked.push(`user ${caller.userId} ${of} ${id}`);
     if (id !== 7) return Promise.resolve(undefined);
     if (caller.admin) return Promise.resolve('maintainer');
-    return Promise.resolve(caller.userId === 2 ? 'viewer' : undefined);
+    return Promise.resolve(caller.userId === 2 && !this.veraRemoved ? 'viewer' : undefined);
   },
 };
 
@@ -47,6 +48,24 @@ describe('the route access policy', () => {
     expect(() => appWith((a) => a.get('/forgotten', () => 'open'))).toThrow(
       /GET \/forgotten declares no access policy/,
     );
+  });
+
+  it('lets a lasting answer ask again whether the caller still has the role', async () => {
+    let check: (() => Promise<boolean>) | undefined;
+    const app = appWith((a) =>
+      a.get('/jobs/:id/log/stream', { config: projectRole('viewer', 'job') }, (request) => {
+        check = request.stillAllowed;
+        return 'streaming';
+      }),
+    );
+    expect((await app.inject({ url: '/jobs/7/log/stream', headers: { 'x-who': 'vera' } })).body).toBe('streaming');
+    expect(await check!()).toBe(true);
+    roles.veraRemoved = true;
+    try {
+      expect(await check!()).toBe(false);
+    } finally {
+      roles.veraRemoved = false;
+    }
   });
 
   it('lists every route with its policy', async () => {
