@@ -3,7 +3,8 @@ import { pino } from 'pino';
 import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
 import { createApiToken } from '../../src/services/stores/accounts/api-tokens.js';
 import { startGitHubDouble, type GitHubDouble } from '../support/github-double.js';
-import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
+import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
+import { useGitHubDouble } from '../support/github-app.js';
 import { WebClient } from '../support/web-client.js';
 
 // GIVEN the real services app with the GitHub double as its GitHub app, sign-up open, and two
@@ -22,15 +23,7 @@ const browser = () => new WebClient(gyre.base);
 beforeAll(async () => {
   [gyre, github] = await Promise.all([startServicesUnderTest(), startGitHubDouble()]);
   db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
-  const admin = new WebClient(gyre.services.addresses.admin);
-  await admin.submit('/login', '/login', { login: 'admin', password: TEST_SECRETS.GYRE_ADMIN_PASSWORD });
-  const saved = await admin.submit('/settings', '/settings/github', {
-    baseUrl: github.baseUrl,
-    apiUrl: github.apiUrl,
-    clientId: github.clientId,
-    clientSecret: github.clientSecret,
-  });
-  expect(saved.status).toBe(303);
+  await useGitHubDouble(gyre, github);
   await gyre.openSignup();
   const create = async (name: string) =>
     (

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { startGitHubDouble, type GitHubDouble } from '../support/github-double.js';
-import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
+import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
+import { useGitHubDouble } from '../support/github-app.js';
 import { WebClient } from '../support/web-client.js';
 
 // GIVEN the real services app with no account yet and sign-up closed, as on a new install, and a test double of GitHub's OAuth and REST
@@ -13,15 +14,7 @@ let admin: WebClient;
 
 beforeAll(async () => {
   [gyre, github] = await Promise.all([startServicesUnderTest(), startGitHubDouble()]);
-  admin = new WebClient(gyre.services.addresses.admin.replace('0.0.0.0', '127.0.0.1'));
-  await admin.submit('/login', '/login', { login: 'admin', password: TEST_SECRETS.GYRE_ADMIN_PASSWORD });
-  const saved = await admin.submit('/settings', '/settings/github', {
-    baseUrl: github.baseUrl,
-    apiUrl: github.apiUrl,
-    clientId: github.clientId,
-    clientSecret: github.clientSecret,
-  });
-  expect(saved.status).toBe(303);
+  admin = await useGitHubDouble(gyre, github);
 }, 300_000);
 
 afterAll(async () => {

@@ -28,24 +28,34 @@ export class GitHubRoles {
   async roleOn(userId: number, repository: string): Promise<ProjectRole | undefined> {
     const cached = await this.grants.cached(userId, repository);
     if (cached?.fresh) return cached.role;
-    return this.read(userId, repository);
+    const access = await this.accessOf(userId);
+    return access && this.read(userId, repository, access);
   }
 
   /** Reads every linked repository whose role is not freshly cached, so that project lists can filter on the cache. */
   async refresh(userId: number): Promise<void> {
-    if ((await this.grants.token(userId)) === undefined) return;
+    const access = await this.accessOf(userId);
+    if (!access) return;
     const stale = await this.grants.staleRepositories(userId);
     for (let i = 0; i < stale.length; i += PARALLEL_READS)
-      await Promise.all(stale.slice(i, i + PARALLEL_READS).map((repository) => this.read(userId, repository)));
+      await Promise.all(stale.slice(i, i + PARALLEL_READS).map((repository) => this.read(userId, repository, access)));
   }
 
-  private async read(userId: number, repository: string): Promise<ProjectRole | undefined> {
+  /** The GitHub app and the account's token; undefined without either. */
+  private async accessOf(userId: number): Promise<{ apiUrl: string; token: string } | undefined> {
     const [config, token] = [await this.githubApp(), await this.grants.token(userId)];
-    if (!config || token === undefined) return undefined;
+    return config && token !== undefined ? { apiUrl: config.apiUrl, token } : undefined;
+  }
+
+  private async read(
+    userId: number,
+    repository: string,
+    { apiUrl, token }: { apiUrl: string; token: string },
+  ): Promise<ProjectRole | undefined> {
     const log = this.logger.child({ userId, repository });
     let response: Response;
     try {
-      response = await fetch(`${config.apiUrl.replace(/\/+$/, '')}/repos/${repository}`, {
+      response = await fetch(`${apiUrl.replace(/\/+$/, '')}/repos/${repository}`, {
         headers: {
           accept: 'application/vnd.github+json',
           authorization: `Bearer ${token}`,
