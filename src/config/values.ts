@@ -120,6 +120,37 @@ export const hostname = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9]
   error: 'must be a host name or IP address, without scheme or port',
 });
 
+/**
+ * A comma-separated list of host names, IP addresses and CIDR ranges (`git.internal,10.0.0.0/8`),
+ * trimmed, empty entries dropped. Used by GYRE_GIT_ALLOWED_HOSTS.
+ */
+export const hostList = z
+  .string()
+  .transform((text) =>
+    text
+      .split(',')
+      .map((entry) => entry.trim().toLowerCase())
+      .filter((entry) => entry !== ''),
+  )
+  .refine((entries) => entries.every((entry) => isHostEntry(entry)), {
+    error: 'must be a comma-separated list of host names, IP addresses or CIDR ranges such as git.internal,10.0.0.0/8',
+  });
+
+function isHostEntry(entry: string): boolean {
+  const [address, bits, ...rest] = entry.split('/');
+  if (rest.length > 0 || address === undefined) return false;
+  const family = ipFamily(address);
+  if (bits !== undefined) return family !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+  // All digits and dots is an address, never a name: 10.0.0.256 is a typo, not a host.
+  return family !== 0 || (!/^[\d.]+$/.test(address) && /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(address));
+}
+
+/** 4 or 6 for an IP address, 0 for anything else; without node:net, since settings do no I/O. */
+function ipFamily(text: string): 0 | 4 | 6 {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) return text.split('.').every((part) => Number(part) <= 255) ? 4 : 0;
+  return text.includes(':') && URL.canParse(`http://[${text}]/`) ? 6 : 0;
+}
+
 export const imageRef = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9._/:@-]*[a-z0-9])?$/i, { error: 'must be an image reference such as gyre/app:0.1.0' });

@@ -79,6 +79,7 @@ function appEnvironment(settings: Settings, secrets: readonly StackSecret[]): Re
     GYRE_ADMIN_PORT: String(APP_CONTAINER_PORTS.admin),
     GYRE_LOG_LEVEL: settings.logLevel,
   };
+  if (settings.gitAllowedHosts.length > 0) env['GYRE_GIT_ALLOWED_HOSTS'] = settings.gitAllowedHosts.join(',');
   if (settings.tls)
     Object.assign(env, {
       GYRE_HTTPS_PORT: String(APP_CONTAINER_PORTS.https),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { formatMemorySize, parseMemorySize } from '../../../src/config/index.js';
+import { hostList } from '../../../src/config/values.js';
 
 const KiB = 1024;
 const MiB = 1024 ** 2;
@@ -38,4 +39,22 @@ describe('formatMemorySize', () => {
   it('uses the largest exact unit', () => {
     expect([4 * GiB, 1536 * MiB, 1000].map(formatMemorySize)).toEqual(['4G', '1536M', '1000']);
   });
+});
+
+describe('GYRE_GIT_ALLOWED_HOSTS', () => {
+  it('reads host names, addresses and CIDR ranges, trimmed and lowercased', () => {
+    expect(hostList.parse(' Git.Internal, 10.0.0.0/8,,::1, fd00::/8 ')).toEqual([
+      'git.internal',
+      '10.0.0.0/8',
+      '::1',
+      'fd00::/8',
+    ]);
+  });
+
+  it.each(['http://git.internal', 'git.internal:22', '10.0.0.0/33', '10.0.0.256', 'fd00::/129', 'a/b/c', '-x'])(
+    'refuses %j, naming what it expects',
+    (text) => {
+      expect(hostList.safeParse(text).error?.issues[0]?.message).toMatch(/host names, IP addresses or CIDR ranges/);
+    },
+  );
 });
