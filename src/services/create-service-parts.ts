@@ -16,7 +16,8 @@ import type { Database } from './database/create-pool.js';
 import { NOTIFY_CHANNELS } from './database/notification-channels.js';
 import { DatabaseNotifications, type ChangeSignal } from './database/notifications.js';
 import { DeliveryStore } from './stores/deliveries/delivery-store.js';
-import { GitMirror } from './git/index.js';
+import { GitMirror, HostPolicy } from './git/index.js';
+import { GitCredentialStore } from './stores/projects/git-credentials.js';
 import { LogStore } from './stores/logs/log-store.js';
 import { PipelinePlanner } from './features/pipelines/pipeline-planner.js';
 import { PipelineStore } from './stores/pipelines/pipeline-store.js';
@@ -43,7 +44,13 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
   // The jobs store calls back into the pipelines store, which owns workflows, to settle them.
   const jobs: JobStore = new JobStore(db, (client, workflowId) => pipelines.settleWorkflow(client, workflowId));
   const pipelines = new PipelineStore(db, jobs);
-  const git = new GitMirror({ cacheDir: join(settings.dataDir, 'git-mirrors'), logger: logger.child({ part: 'git' }) });
+  const credentials = new GitCredentialStore(db, box);
+  const hostPolicy = new HostPolicy({ allowed: settings.gitAllowedHosts });
+  const git = new GitMirror({
+    cacheDir: join(settings.dataDir, 'git-mirrors'),
+    logger: logger.child({ part: 'git' }),
+    hostPolicy,
+  });
   const runtimeSettings = new RuntimeSettings(db, box);
   // The admin console's table, read per pipeline, so a change applies to the next push.
   const notifications = new DatabaseNotifications(db, logger.child({ part: 'notifications' }));
@@ -54,9 +61,18 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
     publicUrl: settings.publicUrl,
     projects,
     projectAccess: new ProjectAccess(db),
+    credentials,
+    hostPolicy,
     pipelines,
     deliveries: new DeliveryStore(db),
-    planner: new PipelinePlanner(pipelines, projects, git, logger.child({ part: 'pipelines' }), resourceClasses),
+    planner: new PipelinePlanner(
+      pipelines,
+      projects,
+      git,
+      credentials,
+      logger.child({ part: 'pipelines' }),
+      resourceClasses,
+    ),
     branches: git,
     builders: new BuilderStore(db),
     joinSecrets: new JoinSecrets(db),

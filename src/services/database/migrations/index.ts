@@ -10,6 +10,7 @@ import { builderAndStatusNotifyMigration } from './009-builder-and-status-notify
 import { projectAccessMigration } from './010-project-access.js';
 import { forkPullRequestsMigration } from './011-fork-pull-requests.js';
 import { linkedRepositoryMigration } from './012-linked-repository.js';
+import { gitCredentialsMigration } from './014-git-credentials.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -28,4 +29,6 @@ export const migrations: readonly Migration[] = [
   projectAccessMigration,
   forkPullRequestsMigration,
   linkedRepositoryMigration,
+  // 013 is reserved for contexts (another branch); the lead engineer orders them when merging.
+  gitCredentialsMigration,
 ];

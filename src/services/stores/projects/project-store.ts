@@ -10,6 +10,7 @@ import { ConflictError, NotFoundError } from '../../../shared/errors.js';
 import type { Caller, Visibility } from '../../core/access/project-roles.js';
 import { visibleTo } from './project-access.js';
 import { repositoryOfGitUrl } from '../../../shared/repository-name.js';
+import { hideUrlUserInfo } from '../../../shared/git-credential.js';
 
 export interface Project {
   readonly id: number;
@@ -198,7 +199,7 @@ function toProject(row: ProjectRow): Project {
   return {
     id: Number(row.id),
     name: row.name,
-    gitUrl: row.git_url,
+    gitUrl: hideUrlUserInfo(row.git_url),
     defaultBranch: row.default_branch,
     visibility: row.visibility,
     buildForkPullRequests: row.build_fork_prs,
