@@ -28,6 +28,7 @@ import { statusOf, type BuilderStore } from '../../stores/builders/builder-store
 import type { JoinSecrets } from '../../stores/builders/join-secrets.js';
 import type { ChangeSignal } from '../../database/notifications.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
+import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
 import {
   completeRequestSchema as completeSchema,
   drainRequestSchema as drainSchema,
@@ -43,6 +44,8 @@ import { BUILDER_ROUTE } from '../../http/access-policy.js';
 export interface ProtocolDeps {
   readonly db: Database;
   readonly projects: ProjectStore;
+  /** The repository credential each lease carries for its checkout. */
+  readonly credentials: Pick<GitCredentialStore, 'credentialOf'>;
   /** Base URL of the web UI, for each job's CIRCLE_BUILD_URL. */
   readonly publicUrl: string;
   readonly builders: BuilderStore;
@@ -277,12 +280,19 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
 
 /**
  * The lease as the agent needs it: with the project's variables, unless it builds a fork's pull
- * request in a project that does not pass them to forks, and with the job's page.
+ * request in a project that does not pass them to forks, with the repository credential (which
+ * only the checkout uses, so forks get it too: their code never sees it), and with the job's page.
  */
 async function withVariables(lease: ClaimedLease, deps: ProtocolDeps): Promise<JobLease> {
   const { withholdSecrets, ...claimed } = lease;
   const variables = withholdSecrets ? {} : await deps.projects.variableValues(lease.context.projectId);
-  return { ...claimed, context: { ...lease.context, buildUrl: `${deps.publicUrl}/jobs/${lease.jobId}` }, variables };
+  const gitCredential = await deps.credentials.credentialOf(lease.context.projectId);
+  return {
+    ...claimed,
+    context: { ...lease.context, buildUrl: `${deps.publicUrl}/jobs/${lease.jobId}` },
+    variables,
+    ...(gitCredential && { gitCredential }),
+  };
 }
 
 async function checkJoinSecret(authorization: string | undefined, joinSecrets: JoinSecrets): Promise<void> {
