@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { GyreClient } from '../../src/client/gyre-client.js';
@@ -17,6 +17,17 @@ export const TEST_SECRETS = {
   GYRE_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
   GYRE_SESSION_SECRET: 's'.repeat(40),
 };
+
+/**
+ * What the services under test are allowed to fetch from, as an administrator lists it in
+ * GYRE_GIT_ALLOWED_HOSTS: loopback 127.0.0.1 and this machine's address on Docker's default bridge,
+ * where the test git server listens. Everything else internal stays refused (127.0.0.2, ::1,
+ * 169.254.169.254, the other addresses of this machine).
+ */
+export const TEST_GIT_ALLOWED_HOSTS = [
+  '127.0.0.1',
+  ...(networkInterfaces()['docker0'] ?? []).filter((nic) => nic.family === 'IPv4').map((nic) => nic.address),
+];
 
 /** `gyre serve` in this process on a fresh PostgreSQL, with an API token made by `gyre tokens create`. */
 export interface ServicesUnderTest {
@@ -45,6 +56,7 @@ export async function startServicesUnderTest(options: { reapIntervalMs?: number 
     GYRE_HTTP_PORT: String(httpPort),
     GYRE_ADMIN_PORT: String(adminPort),
     GYRE_DATA_DIR: dataDir,
+    GYRE_GIT_ALLOWED_HOSTS: TEST_GIT_ALLOWED_HOSTS.join(','),
   };
   const services = await startServices(
     settingsFrom(values, 'serve'),
