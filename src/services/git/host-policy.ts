@@ -48,16 +48,17 @@ export interface HostPolicyOptions {
 export class HostPolicy {
   private readonly allowedNames = new Set<string>();
   private readonly allowedRanges = new BlockList();
-  private readonly refused = new BlockList();
   private readonly resolve: ResolveHost;
+  private readonly ownNetworks: () => readonly string[];
 
   constructor(options: HostPolicyOptions) {
     for (const entry of options.allowed) {
       if (isIP(entry.split('/')[0] ?? '') === 0) this.allowedNames.add(entry.toLowerCase());
       else addRange(this.allowedRanges, entry);
     }
-    for (const [address, prefix] of ALWAYS_REFUSED) this.refused.addSubnet(address, prefix, familyOf(address));
-    for (const network of options.ownNetworks ?? ownNetworks()) addRange(this.refused, network);
+    const own = options.ownNetworks;
+    // Read on every check: interfaces come and go (a Docker bridge is listed only while it is up).
+    this.ownNetworks = own === undefined ? ownNetworks : () => own;
     this.resolve =
       options.resolve ?? (async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address));
   }
@@ -70,9 +71,12 @@ export class HostPolicy {
   async check(url: RepositoryUrl): Promise<readonly string[]> {
     if (url.transport === 'file' || this.allowedNames.has(url.host)) return [];
     const addresses = isIP(url.host) !== 0 ? [url.host] : await this.resolve(url.host).catch(() => []);
+    const refused = new BlockList();
+    for (const [address, prefix] of ALWAYS_REFUSED) refused.addSubnet(address, prefix, familyOf(address));
+    for (const network of this.ownNetworks()) addRange(refused, network);
     for (const address of addresses) {
       const family = familyOf(address);
-      if (this.refused.check(address, family) && !this.allowedRanges.check(address, family))
+      if (refused.check(address, family) && !this.allowedRanges.check(address, family))
         throw new GitError(
           'not-allowed',
           `The repository host ${url.host} is not allowed: Gyre does not fetch from loopback, link-local or the services box's own addresses. ` +
