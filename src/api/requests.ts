@@ -103,6 +103,28 @@ export const variableBody = z.strictObject({
     .refine((value) => !value.includes('\0'), 'must hold no NUL character'),
 });
 
+/** A project's repository credential: a token the maintainer gives, or a deploy key Gyre generates. */
+export const gitCredentialBody = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('token'),
+    token: z
+      .string()
+      .min(1)
+      .max(4096)
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces, as tokens are')
+      .describe('An https access token with read access to the repository'),
+    username: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[^:\s]+$/, 'must hold no colon or space')
+      .optional()
+      .describe('The user name sent with the token. @default x-access-token (GitHub)'),
+  }),
+  z.strictObject({ kind: z.literal('deploy-key') }),
+]);
+export type GitCredentialRequest = z.infer<typeof gitCredentialBody>;
+
 export const pipelineListQuery = z.strictObject({
   limit: pageLimit,
   before: idSchema.optional().describe('The last id of the previous page'),

@@ -67,6 +67,20 @@ export const variableResponse = z.looseObject({
   updatedAt: timestamp,
 });
 
+/** A project's repository credential as it may be shown: never the token or the private key. */
+export const gitCredentialResponse = z.looseObject({
+  kind: z.enum(['token', 'deploy-key']),
+  username: z.string().optional().describe("The token's user name"),
+  last4: z.string().optional().describe("The token's last 4 characters; empty for tokens shorter than 8"),
+  publicKey: z
+    .string()
+    .optional()
+    .describe("The deploy key's public half: add it to the repository as a read-only deploy key"),
+  fingerprint: z.string().optional().describe("The deploy key's SHA256 fingerprint"),
+  updatedAt: timestamp,
+});
+export type GitCredentialResponse = z.infer<typeof gitCredentialResponse>;
+
 // --- Pipelines, workflows, jobs ----------------------------------------------------------------
 
 export const pipelineStateSchema = z.enum(['pending', 'created', 'error', 'skipped']);

@@ -215,6 +215,12 @@ export const rawSettingsSchema = z.object({
     description:
       'Folder of the services box for git mirrors, artifacts and caches; the services stack mounts the gyre-data volume there.',
   }),
+  GYRE_GIT_ALLOWED_HOSTS: setting(v.hostList, {
+    scope: 'services',
+    example: 'git.internal,10.20.0.0/16',
+    description:
+      "Repository hosts that project git URLs may name although they are loopback, link-local or the services box's own addresses (refused otherwise): comma-separated host names, IP addresses or CIDR ranges.",
+  }),
   GYRE_LOG_MAX_SIZE: setting(v.fileSize, {
     scope: 'all',
     default: '10M',

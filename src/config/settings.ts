@@ -42,6 +42,8 @@ export interface Settings {
   readonly builder: BuilderSettings;
   /** Folder for git mirrors, artifacts and caches. */
   readonly dataDir: string;
+  /** Hosts, addresses and CIDR ranges repository URLs may name although they are internal (GYRE_GIT_ALLOWED_HOSTS). */
+  readonly gitAllowedHosts: readonly string[];
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   /** Docker's log rotation for every container of the stacks. */
   readonly containerLogs: { readonly maxSizeBytes: number; readonly maxFiles: number };
@@ -106,6 +108,7 @@ export function toSettings(raw: RawSettings): Settings {
       drainTimeoutMs: raw.GYRE_DRAIN_TIMEOUT!,
     },
     dataDir: raw.GYRE_DATA_DIR!,
+    gitAllowedHosts: raw.GYRE_GIT_ALLOWED_HOSTS ?? [],
     logLevel: raw.GYRE_LOG_LEVEL!,
     containerLogs: { maxSizeBytes: raw.GYRE_LOG_MAX_SIZE!, maxFiles: raw.GYRE_LOG_MAX_FILES! },
   };

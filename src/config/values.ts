@@ -144,13 +144,29 @@ export const encryptionKey = z
 /** One IP address or CIDR block (`10.0.0.0/8`, `fd00::/8`). */
 const addressOrBlock = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);
 const isAddressOrBlock = (item: string): boolean => addressOrBlock.safeParse(item).success;
+// All digits and dots is an address, never a name: 10.0.0.256 is a typo, not a host.
+const isHostName = (item: string): boolean => !/^[\d.]+$/.test(item) && /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(item);
 
-/** Comma-separated IP addresses and CIDR blocks, e.g. `10.0.0.2, 192.168.0.0/16`. */
-export const addressList = z.string().transform((text, ctx) => {
-  const items = text
+/** The trimmed, non-empty items of a comma-separated setting. */
+const commaSeparated = (text: string): string[] =>
+  text
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
+
+/**
+ * A comma-separated list of host names, IP addresses and CIDR ranges (`git.internal,10.0.0.0/8`),
+ * lowercased. Used by GYRE_GIT_ALLOWED_HOSTS.
+ */
+export const hostList = z
+  .string()
+  .transform((text) => commaSeparated(text.toLowerCase()))
+  .refine((items) => items.every((item) => isAddressOrBlock(item) || isHostName(item)), {
+    error: 'must be a comma-separated list of host names, IP addresses or CIDR ranges such as git.internal,10.0.0.0/8',
+  });
+
+export const addressList = z.string().transform((text, ctx) => {
+  const items = commaSeparated(text);
   const bad = items.filter((item) => !isAddressOrBlock(item));
   if (bad.length > 0 || items.length === 0) {
     ctx.addIssue({

@@ -54,11 +54,22 @@ export class DockerJobBackend implements JobBackend {
   }
 
   async runContainer(spec: ContainerSpec, onOutput: (data: Buffer) => void): Promise<number> {
-    const container = await this.docker.createContainer(createOptions(spec));
+    const stdin = spec.stdin;
+    const container = await this.docker.createContainer({
+      ...createOptions(spec),
+      ...(stdin && { OpenStdin: true, StdinOnce: true, AttachStdin: true }),
+    });
     try {
-      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      const stream = await container.attach({
+        stream: true,
+        stdout: true,
+        stderr: true,
+        ...(stdin && { stdin: true, hijack: true }),
+      });
       const output = demux(container, stream, onOutput);
       await container.start();
+      // Closing our end closes the container's stdin (StdinOnce); its output still comes back.
+      if (stdin) stream.end(stdin);
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
       await output;
       return StatusCode;

@@ -29,6 +29,11 @@ export interface ContainerSpec {
   /** Named volumes to mount. */
   readonly volumes?: readonly { readonly name: string; readonly target: string }[];
   readonly limits?: ContainerLimits;
+  /**
+   * Bytes written to the container's stdin, which is then closed: how a secret reaches a helper
+   * without being in its environment (`docker inspect`) or on its command line. Only `runContainer`.
+   */
+  readonly stdin?: Buffer;
 }
 
 /** One process to run in a running container. */

@@ -110,6 +110,15 @@ export const jobContextSchema = z.object({
 });
 export type JobContext = z.infer<typeof jobContextSchema>;
 
+/**
+ * The project's credential for its private repository, for the job's checkout only: the agent
+ * never puts it in a step's environment and masks it in the job's output.
+ */
+export const gitCredentialSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('token'), username: z.string(), token: z.string() }),
+  z.object({ kind: z.literal('deploy-key'), privateKey: z.string() }),
+]);
+
 export const jobLeaseSchema = z.object({
   ...leaseTokenShape,
   jobId: id,
@@ -119,6 +128,8 @@ export const jobLeaseSchema = z.object({
   context: jobContextSchema,
   /** The project's variables, decrypted for this job only; never logged. */
   variables: z.record(z.string(), z.string()),
+  /** Present when the project has a repository credential; decrypted for this job only, never logged. */
+  gitCredential: gitCredentialSchema.optional(),
 });
 export type JobLease = z.infer<typeof jobLeaseSchema>;
 

@@ -80,6 +80,7 @@ function appEnvironment(settings: Settings, secrets: readonly StackSecret[]): Re
     GYRE_LOG_LEVEL: settings.logLevel,
     ...(settings.trustedProxies.length > 0 && { GYRE_TRUSTED_PROXIES: settings.trustedProxies.join(',') }),
   };
+  if (settings.gitAllowedHosts.length > 0) env['GYRE_GIT_ALLOWED_HOSTS'] = settings.gitAllowedHosts.join(',');
   if (settings.tls)
     Object.assign(env, {
       GYRE_HTTPS_PORT: String(APP_CONTAINER_PORTS.https),

@@ -16,7 +16,8 @@ import type { Database } from './database/create-pool.js';
 import { NOTIFY_CHANNELS } from './database/notification-channels.js';
 import { DatabaseNotifications, type ChangeSignal } from './database/notifications.js';
 import { DeliveryStore } from './stores/deliveries/delivery-store.js';
-import { GitMirror } from './git/index.js';
+import { GitMirror, HostPolicy } from './git/index.js';
+import { GitCredentialStore } from './stores/projects/git-credentials.js';
 import { LogStore } from './stores/logs/log-store.js';
 import { PipelinePlanner } from './features/pipelines/pipeline-planner.js';
 import { PipelineStore } from './stores/pipelines/pipeline-store.js';
@@ -55,7 +56,13 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
   // The jobs store calls back into the pipelines store, which owns workflows, to settle them.
   const jobs: JobStore = new JobStore(db, (client, workflowId) => pipelines.settleWorkflow(client, workflowId));
   const pipelines = new PipelineStore(db, jobs);
-  const git = new GitMirror({ cacheDir: join(settings.dataDir, 'git-mirrors'), logger: logger.child({ part: 'git' }) });
+  const credentials = new GitCredentialStore(db, box);
+  const hostPolicy = new HostPolicy({ allowed: settings.gitAllowedHosts });
+  const git = new GitMirror({
+    cacheDir: join(settings.dataDir, 'git-mirrors'),
+    logger: logger.child({ part: 'git' }),
+    hostPolicy,
+  });
   // The admin console's table, read per pipeline, so a change applies to the next push.
   const notifications = new DatabaseNotifications(db, logger.child({ part: 'notifications' }));
   const resourceClasses = async () => (await runtimeSettings.get('resourceClasses')) ?? DEFAULT_RESOURCE_CLASSES;
@@ -66,6 +73,8 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
     projects,
     projectAccess: new ProjectAccess(db, githubRoles),
     githubGrants,
+    credentials,
+    hostPolicy,
     pipelines,
     deliveries: new DeliveryStore(db),
     contexts,
@@ -75,6 +84,7 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
       projects,
       contexts,
       git,
+      credentials,
       logger.child({ part: 'pipelines' }),
       resourceClasses,
     ),

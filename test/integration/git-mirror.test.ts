@@ -6,7 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino, type Logger } from 'pino';
-import { GitError, GitMirror, mirrorDirectoryName, parseRepositoryUrl } from '../../src/services/git/index.js';
+import {
+  GitError,
+  GitMirror,
+  HostPolicy,
+  mirrorDirectoryName,
+  parseRepositoryUrl,
+  type RepositoryAccess,
+} from '../../src/services/git/index.js';
 import { freePort } from '../../src/testing/free-port.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 
@@ -31,10 +38,16 @@ let server: GitServer;
 let cacheDir: string;
 let mirror: GitMirror;
 
+/** One scope for every read here: the scopes' separation is tested on its own. */
+const SCOPE = 'project:1/credential:none';
+const at = (gitUrl: string): RepositoryAccess => ({ scope: SCOPE, gitUrl });
+/** The test git server is on this machine's Docker bridge, so it is listed as an administrator would. */
+const testHosts = () => new HostPolicy({ allowed: [server.hostAddress, '127.0.0.1'] });
+
 beforeAll(async () => {
   server = await startGitServer();
   cacheDir = await mkdtemp(join(tmpdir(), 'gyre-git-mirrors-'));
-  mirror = new GitMirror({ cacheDir, logger, timeoutMs: 60_000 });
+  mirror = new GitMirror({ cacheDir, logger, hostPolicy: testHosts(), timeoutMs: 60_000 });
 }, 300_000);
 
 afterAll(async () => {
@@ -68,7 +81,7 @@ async function pushPullRequestHead(repo: string): Promise<{ readonly earlier: st
 
 /** `<sha> <ref>` lines of the mirror of a repository on the server. */
 async function mirrorRefs(repo: string): Promise<string> {
-  const dir = join(cacheDir, mirrorDirectoryName(parseRepositoryUrl(server.url(repo))));
+  const dir = join(cacheDir, mirrorDirectoryName(parseRepositoryUrl(server.url(repo)), SCOPE));
   return (await run('git', ['show-ref'], { cwd: dir })).stdout;
 }
 
@@ -77,19 +90,19 @@ describe('GitMirror against a real git server', () => {
     await server.createRepo('reads');
     const { sha } = await server.push('reads', { [CONFIG]: configText('build'), 'README.md': 'hello\n' });
 
-    expect(await mirror.readFile(server.url('reads'), sha, CONFIG)).toBe(configText('build'));
-    expect(await mirror.readFile(server.url('reads'), sha, 'README.md')).toBe('hello\n');
+    expect(await mirror.readFile(at(server.url('reads')), sha, CONFIG)).toBe(configText('build'));
+    expect(await mirror.readFile(at(server.url('reads')), sha, 'README.md')).toBe('hello\n');
     expect(fetchesOf(server.url('reads'))).toBe(1);
   }, 120_000);
 
   it('fetches a commit pushed after the mirror was created', async () => {
     await server.createRepo('later');
     const first = await server.push('later', { [CONFIG]: configText('first') });
-    expect(await mirror.readFile(server.url('later'), first.sha, CONFIG)).toBe(configText('first'));
+    expect(await mirror.readFile(at(server.url('later')), first.sha, CONFIG)).toBe(configText('first'));
 
     const second = await server.push('later', { [CONFIG]: configText('second') }, { branch: 'feature/x' });
-    expect(await mirror.readFile(server.url('later'), second.sha, CONFIG)).toBe(configText('second'));
-    expect(await mirror.readFile(server.url('later'), first.sha, CONFIG)).toBe(configText('first'));
+    expect(await mirror.readFile(at(server.url('later')), second.sha, CONFIG)).toBe(configText('second'));
+    expect(await mirror.readFile(at(server.url('later')), first.sha, CONFIG)).toBe(configText('first'));
     expect(fetchesOf(server.url('later'))).toBe(2);
   }, 120_000);
 
@@ -99,13 +112,13 @@ describe('GitMirror against a real git server', () => {
     const tagged = await server.push('tagged', { [CONFIG]: configText('release') }, { branch: 'tmp', tag: 'v1.0.0' });
     await server.deleteBranch('tagged', 'tmp');
 
-    expect(await mirror.readFile(server.url('tagged'), tagged.sha, CONFIG)).toBe(configText('release'));
+    expect(await mirror.readFile(at(server.url('tagged')), tagged.sha, CONFIG)).toBe(configText('release'));
   }, 120_000);
 
   it('fetches a pull-request head that is in no branch or tag by its id', async () => {
     const { head: sha } = await pushPullRequestHead('sha-wants');
 
-    expect(await mirror.readFile(server.url('sha-wants'), sha, CONFIG)).toBe(configText('pr'));
+    expect(await mirror.readFile(at(server.url('sha-wants')), sha, CONFIG)).toBe(configText('pr'));
     const refs = await mirrorRefs('sha-wants');
     expect(refs).toContain(`${sha} refs/gyre/commits/${sha}`);
     expect(refs).not.toContain('refs/pull/');
@@ -116,9 +129,9 @@ describe('GitMirror against a real git server', () => {
     // Over protocol v0 (older servers) a server without uploadpack.allowReachableSHA1InWant
     // refuses a want for a commit that no ref points at directly.
     const v0 = { ...process.env, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'protocol.version', GIT_CONFIG_VALUE_0: '0' };
-    const oldServerMirror = new GitMirror({ cacheDir, logger, env: v0 });
+    const oldServerMirror = new GitMirror({ cacheDir, logger, hostPolicy: testHosts(), env: v0 });
 
-    expect(await oldServerMirror.readFile(server.url('pull-refs'), sha, CONFIG)).toBe(configText('earlier'));
+    expect(await oldServerMirror.readFile(at(server.url('pull-refs')), sha, CONFIG)).toBe(configText('earlier'));
     expect(await mirrorRefs('pull-refs')).toContain(' refs/pull/7/head');
     expect(
       logLines.filter(
@@ -131,20 +144,20 @@ describe('GitMirror against a real git server', () => {
     await server.createRepo('absent');
     const { sha } = await server.push('absent', { 'src/index.js': 'console.log(1)\n' });
 
-    expect(await mirror.readFile(server.url('absent'), sha, CONFIG)).toBeUndefined();
-    expect(await mirror.readFile(server.url('absent'), sha, 'src/index.js/config.yml')).toBeUndefined();
+    expect(await mirror.readFile(at(server.url('absent')), sha, CONFIG)).toBeUndefined();
+    expect(await mirror.readFile(at(server.url('absent')), sha, 'src/index.js/config.yml')).toBeUndefined();
   }, 120_000);
 
   it('refuses a directory and a file over the size limit with errors that name the path', async () => {
     await server.createRepo('limits');
     const { sha } = await server.push('limits', { [CONFIG]: 'x'.repeat(2048) });
-    const small = new GitMirror({ cacheDir, logger, maxFileBytes: 1024 });
+    const small = new GitMirror({ cacheDir, logger, hostPolicy: testHosts(), maxFileBytes: 1024 });
 
-    const tooLarge = await gitErrorOf(small.readFile(server.url('limits'), sha, CONFIG));
+    const tooLarge = await gitErrorOf(small.readFile(at(server.url('limits')), sha, CONFIG));
     expect(tooLarge.kind).toBe('file-too-large');
     expect(tooLarge.message).toContain(`${CONFIG} at commit ${sha}`);
     expect(tooLarge.message).toContain('2048 bytes; the limit is 1024 bytes');
-    const directory = await gitErrorOf(small.readFile(server.url('limits'), sha, '.circleci'));
+    const directory = await gitErrorOf(small.readFile(at(server.url('limits')), sha, '.circleci'));
     expect(directory.kind).toBe('not-a-file');
   }, 120_000);
 
@@ -153,7 +166,7 @@ describe('GitMirror against a real git server', () => {
     await server.push('unknown-sha', { [CONFIG]: configText('build') });
     const missing = 'f'.repeat(40);
 
-    const error = await gitErrorOf(mirror.readFile(server.url('unknown-sha'), missing, CONFIG));
+    const error = await gitErrorOf(mirror.readFile(at(server.url('unknown-sha')), missing, CONFIG));
     expect(error.kind).toBe('commit-not-found');
     expect(error.message).toContain(`Commit ${missing} is not in repository ${server.url('unknown-sha')}`);
   }, 120_000);
@@ -163,10 +176,10 @@ describe('GitMirror against a real git server', () => {
     const main = await server.push('branches', { [CONFIG]: configText('main') });
     const feature = await server.push('branches', { [CONFIG]: configText('feature') }, { branch: 'feature/login' });
 
-    expect(await mirror.resolveBranch(server.url('branches'), 'main')).toBe(main.sha);
-    expect(await mirror.resolveBranch(server.url('branches'), 'feature/login')).toBe(feature.sha);
-    expect(await mirror.resolveBranch(server.url('branches'), 'login')).toBeUndefined();
-    expect(await mirror.resolveBranch(server.url('branches'), 'nope')).toBeUndefined();
+    expect(await mirror.resolveBranch(at(server.url('branches')), 'main')).toBe(main.sha);
+    expect(await mirror.resolveBranch(at(server.url('branches')), 'feature/login')).toBe(feature.sha);
+    expect(await mirror.resolveBranch(at(server.url('branches')), 'login')).toBeUndefined();
+    expect(await mirror.resolveBranch(at(server.url('branches')), 'nope')).toBeUndefined();
   }, 120_000);
 
   it('serves 10 concurrent reads of a new repository with one fetch and leaves the mirror intact', async () => {
@@ -174,44 +187,87 @@ describe('GitMirror against a real git server', () => {
     const { sha } = await server.push('concurrent', { [CONFIG]: configText('build') });
 
     const texts = await Promise.all(
-      Array.from({ length: 10 }, () => mirror.readFile(server.url('concurrent'), sha, CONFIG)),
+      Array.from({ length: 10 }, () => mirror.readFile(at(server.url('concurrent')), sha, CONFIG)),
     );
     expect(texts).toEqual(Array.from({ length: 10 }, () => configText('build')));
     expect(fetchesOf(server.url('concurrent'))).toBe(1);
-    const dir = join(cacheDir, mirrorDirectoryName(parseRepositoryUrl(server.url('concurrent'))));
+    const dir = join(cacheDir, mirrorDirectoryName(parseRepositoryUrl(server.url('concurrent')), SCOPE));
     await expect(run('git', ['fsck', '--full', '--strict'], { cwd: dir })).resolves.toBeDefined();
   }, 120_000);
   it('keeps the mirror intact when two processes share the cache and fetch at once', async () => {
     await server.createRepo('two-processes');
     const { sha } = await server.push('two-processes', { [CONFIG]: configText('build') });
     // Separate instances have separate in-process locks, so only git's own locking is between them.
-    const processes = [mirror, new GitMirror({ cacheDir, logger }), new GitMirror({ cacheDir, logger })];
+    const processes = [
+      mirror,
+      new GitMirror({ cacheDir, logger, hostPolicy: testHosts() }),
+      new GitMirror({ cacheDir, logger, hostPolicy: testHosts() }),
+    ];
 
     const texts = await Promise.all(
       processes.flatMap((p) => [
-        p.readFile(server.url('two-processes'), sha, CONFIG),
-        p.readFile(server.url('two-processes'), sha, CONFIG),
+        p.readFile(at(server.url('two-processes')), sha, CONFIG),
+        p.readFile(at(server.url('two-processes')), sha, CONFIG),
       ]),
     );
     expect(new Set(texts)).toEqual(new Set([configText('build')]));
-    const dir = join(cacheDir, mirrorDirectoryName(parseRepositoryUrl(server.url('two-processes'))));
+    const dir = join(cacheDir, mirrorDirectoryName(parseRepositoryUrl(server.url('two-processes')), SCOPE));
     await expect(run('git', ['fsck', '--full', '--strict'], { cwd: dir })).resolves.toBeDefined();
     expect((await readdir(cacheDir)).filter((name) => name.startsWith('.init-'))).toEqual([]);
   }, 120_000);
 });
 
 describe('GitMirror when the remote does not answer', () => {
-  it('fails with unreachable for a closed port, naming the repository without its credentials', async () => {
+  it('fails with unreachable for a closed port of an allowed host, naming the repository', async () => {
     const port = await freePort();
-    const url = `http://deploy:s3cr3t-token@127.0.0.1:${port}/owner/repo.git`;
+    const url = `http://127.0.0.1:${port}/owner/repo.git`;
 
-    const error = await gitErrorOf(mirror.readFile(url, 'a'.repeat(40), CONFIG));
+    const error = await gitErrorOf(mirror.readFile(at(url), 'a'.repeat(40), CONFIG));
     expect(error.kind).toBe('unreachable');
-    expect(error.message).toContain(`Could not fetch from repository http://***:***@127.0.0.1:${port}/owner/repo.git`);
+    expect(error.message).toContain(`Could not fetch from repository ${url}`);
     expect(error.message).toMatch(/Failed to connect|Connection refused|Could not connect/i);
-    expect(error.message).not.toContain('s3cr3t-token');
-    const listing = await gitErrorOf(mirror.resolveBranch(`git://127.0.0.1:${port}/repo.git`, 'main'));
+    const listing = await gitErrorOf(mirror.resolveBranch(at(`git://127.0.0.1:${port}/repo.git`), 'main'));
     expect(listing.kind).toBe('unreachable');
+  }, 60_000);
+
+  it('refuses loopback addresses nobody allowed without running git, saying only that they are not allowed', async () => {
+    // GIVEN a mirror with the default policy, and a closed and an open port on this machine
+    const strict = new GitMirror({ cacheDir, logger });
+    const closed = await freePort();
+    for (const url of [
+      `http://127.0.0.1:${closed}/a.git`,
+      `git://localhost:${closed}/a.git`,
+      server.url('reads').replace(server.hostAddress, '127.0.0.1'),
+    ]) {
+      // WHEN it is asked to read from them
+      const error = await gitErrorOf(strict.readFile(at(url), 'a'.repeat(40), CONFIG));
+      // THEN both answer alike: no word of connections, ports or git servers
+      expect(error.kind).toBe('not-allowed');
+      expect(error.message).toMatch(/^The repository host \S+ is not allowed: /);
+      expect(error.message).not.toMatch(/connect|refused|port|daemon/i);
+    }
+  }, 60_000);
+
+  it('refuses a URL with a token in it, without repeating the token', async () => {
+    const error = await gitErrorOf(
+      mirror.readFile(at('https://deploy:s3cr3t-token@example.com/o/r.git'), 'a'.repeat(40), CONFIG),
+    );
+    expect(error.kind).toBe('invalid-url');
+    expect(error.message).toContain("set the project's git credential instead");
+    expect(error.message).not.toContain('s3cr3t-token');
+  });
+
+  it('keeps the mirrors of two scopes apart: each fetches for itself', async () => {
+    await server.createRepo('scopes');
+    const { sha } = await server.push('scopes', { [CONFIG]: configText('scoped') });
+    const url = server.url('scopes');
+    await mirror.readFile({ scope: 'project:1/credential:a', gitUrl: url }, sha, CONFIG);
+    await mirror.readFile({ scope: 'project:2/credential:none', gitUrl: url }, sha, CONFIG);
+    expect(fetchesOf(url)).toBe(2);
+    const names = ['project:1/credential:a', 'project:2/credential:none'].map((scope) =>
+      mirrorDirectoryName(parseRepositoryUrl(url), scope),
+    );
+    expect(new Set(names).size).toBe(2);
   }, 60_000);
 
   it('times out a fetch from a server that never answers, and kills git with its helpers', async () => {
@@ -219,10 +275,10 @@ describe('GitMirror when the remote does not answer', () => {
     const silent: Server = createServer((socket) => void sockets.push(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(silent.address() as { port: number }).port}/repo.git`;
-    const impatient = new GitMirror({ cacheDir, logger, timeoutMs: 1_500 });
+    const impatient = new GitMirror({ cacheDir, logger, hostPolicy: testHosts(), timeoutMs: 1_500 });
     try {
       const startedAt = Date.now();
-      const error = await gitErrorOf(impatient.readFile(url, 'b'.repeat(40), CONFIG));
+      const error = await gitErrorOf(impatient.readFile(at(url), 'b'.repeat(40), CONFIG));
       expect(error.kind).toBe('timeout');
       expect(error.message).toBe(
         `Timed out after 1s500ms waiting for \`git fetch\` on repository ${url}. Check that the services box can reach the git host (DNS, proxy, firewall), or raise the git timeout for very large repositories`,
@@ -257,11 +313,11 @@ describe('GitMirror cache', () => {
       await own.createRepo('cached');
       const { sha } = await own.push('cached', { [CONFIG]: configText('cached') });
       const url = own.url('cached');
-      expect(await mirror.readFile(url, sha, CONFIG)).toBe(configText('cached'));
+      expect(await mirror.readFile(at(url), sha, CONFIG)).toBe(configText('cached'));
 
       await own.stop();
-      expect(await mirror.readFile(url, sha, CONFIG)).toBe(configText('cached'));
-      expect(await mirror.readFile(url, sha, 'missing.txt')).toBeUndefined();
+      expect(await mirror.readFile(at(url), sha, CONFIG)).toBe(configText('cached'));
+      expect(await mirror.readFile(at(url), sha, 'missing.txt')).toBeUndefined();
       expect(fetchesOf(url)).toBe(1);
     } finally {
       await own.stop();

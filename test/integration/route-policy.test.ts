@@ -63,6 +63,9 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'GET /api/v1/projects/:id/variables': 'maintainer of project',
     'PUT /api/v1/projects/:id/variables/:name': 'maintainer of project',
     'DELETE /api/v1/projects/:id/variables/:name': 'maintainer of project',
+    'GET /api/v1/projects/:id/credential': 'maintainer of project',
+    'PUT /api/v1/projects/:id/credential': 'maintainer of project',
+    'DELETE /api/v1/projects/:id/credential': 'maintainer of project',
     'GET /api/v1/projects/:id/members': 'viewer of project',
     'PUT /api/v1/projects/:id/members/:login': 'maintainer of project',
     'DELETE /api/v1/projects/:id/members/:login': 'maintainer of project',
@@ -206,6 +209,8 @@ beforeAll(async () => {
   expect((await asMaya(`/api/v1/projects/${ids.project}/variables/SECRET_ONE`, 'PUT', { value: 'v' })).status).toBe(
     204,
   );
+  const credential = { kind: 'token', token: 'policy-token-0123' };
+  expect((await asMaya(`/api/v1/projects/${ids.project}/credential`, 'PUT', credential)).status).toBe(200);
 
   // A context for the contexts routes' `:name`.
   const context = await fetch(`${gyre.base}/api/v1/contexts`, {

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { startServices, type RunningServices } from '../../src/services/start-services.js';
 import { runGyre } from './cli.js';
 import { freePort } from '../../src/testing/free-port.js';
-import { TEST_SECRETS } from './services-under-test.js';
+import { testGitAllowedHosts, TEST_SECRETS } from './services-under-test.js';
 import { settingsFrom } from './settings.js';
 
 /**
@@ -42,6 +42,7 @@ export async function startServicesApp(databaseUrl: string, options: ServicesApp
     GYRE_HTTP_PORT: String(httpPort),
     GYRE_ADMIN_PORT: String(adminPort),
     GYRE_DATA_DIR: dataDir,
+    GYRE_GIT_ALLOWED_HOSTS: (await testGitAllowedHosts()).join(','),
     ...options.values,
   };
   const services = await startServices(

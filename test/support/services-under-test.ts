@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import Dockerode from 'dockerode';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { GyreClient } from '../../src/client/gyre-client.js';
@@ -17,6 +18,21 @@ export const TEST_SECRETS = {
   GYRE_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
   GYRE_SESSION_SECRET: 's'.repeat(40),
 };
+
+/**
+ * What the services under test are allowed to fetch from, as an administrator lists it in
+ * GYRE_GIT_ALLOWED_HOSTS: loopback 127.0.0.1 and Docker's default bridge, where the test git server
+ * listens (its gateway, or its subnet on an engine that does not report the gateway). Everything
+ * else internal stays refused (127.0.0.2, ::1, 169.254.169.254, this machine's other networks).
+ */
+export async function testGitAllowedHosts(): Promise<string[]> {
+  const bridge = (await new Dockerode().getNetwork('bridge').inspect()) as {
+    IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] };
+  };
+  const config = bridge.IPAM?.Config?.[0];
+  const address = config?.Gateway ?? config?.Subnet;
+  return ['127.0.0.1', ...(address === undefined ? [] : [address])];
+}
 
 /** `gyre serve` in this process on a fresh PostgreSQL, with an API token made by `gyre tokens create`. */
 export interface ServicesUnderTest {
@@ -48,6 +64,7 @@ export async function startServicesUnderTest(
     GYRE_HTTP_PORT: String(httpPort),
     GYRE_ADMIN_PORT: String(adminPort),
     GYRE_DATA_DIR: dataDir,
+    GYRE_GIT_ALLOWED_HOSTS: (await testGitAllowedHosts()).join(','),
     ...options.settings,
   };
   const services = await startServices(

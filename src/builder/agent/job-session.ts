@@ -26,6 +26,7 @@ import {
 import { LogBuffer } from './log-buffer.js';
 import { LogChunker } from './log-chunker.js';
 import { SecretMasker } from './secret-masker.js';
+import { credentialSecrets } from '../../shared/git-credential.js';
 import { OrderedWrites } from './ordered-writes.js';
 import { isBuilderRefusal, StaleLeaseError, type BuilderRefusal, type ProtocolClient } from './protocol-client.js';
 import { retryWhileUnavailable } from './retry.js';
@@ -102,7 +103,7 @@ export class JobSession {
       }),
     );
     this.output = new LogBuffer(this.chunker, deps.maxBufferedLogBytes);
-    this.masker = new SecretMasker(Object.values(lease.variables));
+    this.masker = new SecretMasker([...Object.values(lease.variables), ...credentialSecrets(lease.gitCredential)]);
   }
 
   get jobId(): number {
@@ -163,6 +164,7 @@ export class JobSession {
       spec: this.lease.spec,
       context: this.lease.context,
       projectVariables: this.lease.variables,
+      ...(this.lease.gitCredential && { gitCredential: this.lease.gitCredential }),
     };
   }
 

@@ -7,13 +7,28 @@ import type { JobBackend } from '../../docker/index.js';
 import { WORKSPACE_MOUNT } from './environment-setup.js';
 import { directoryExpression } from './shell.js';
 import type { CheckoutStep, RunnerJob, RunnerSink } from './types.js';
+import {
+  credentialGitConfig,
+  deployKeySshCommand,
+  gitConfigEnvironment,
+  type GitCredential,
+} from '../../shared/git-credential.js';
 
 /** Where the helper leaves the clone inside the workspace volume. */
 const CHECKOUT_DIR = `${WORKSPACE_MOUNT}/checkout`;
+/** The helper's own folder for the credential: in its container layer, never in the job's volume. */
+const CREDENTIAL_DIR = '/tmp/gyre-git';
+// stdin: `NAME=value` lines for git's environment, an empty line, then the deploy key (if any).
 const CLONE_SCRIPT = [
   'set -e',
+  'umask 077',
+  `mkdir -p ${CREDENTIAL_DIR}`,
+  'while IFS= read -r line && [ -n "$line" ]; do export "$line"; done',
+  `cat > ${CREDENTIAL_DIR}/key`,
+  'export GIT_TERMINAL_PROMPT=0',
   `rm -rf ${CHECKOUT_DIR}`,
   `git clone --quiet --no-checkout "$GYRE_GIT_URL" ${CHECKOUT_DIR}`,
+  `rm -rf ${CREDENTIAL_DIR}`,
   `cd ${CHECKOUT_DIR}`,
   'git -c advice.detachedHead=false checkout --quiet "$GYRE_SHA"',
   'echo "Checked out $GYRE_SHA"',
@@ -49,7 +64,9 @@ export async function runCheckout(
 
 /**
  * Runs git in the helper. It runs as root because the volume's root belongs to root, and on the
- * default bridge, where the services box is reachable; it has no job secrets.
+ * default bridge, where the services box is reachable; it has no job secrets. The repository
+ * credential reaches it on stdin (see src/shared/git-credential.ts for how git is given it), so it
+ * is in neither the helper's environment nor its command line, and the clone keeps none of it.
  */
 async function cloneInHelper(request: CheckoutRequest, job: RunnerJob, index: number): Promise<number> {
   return request.backend.runContainer(
@@ -59,9 +76,23 @@ async function cloneInHelper(request: CheckoutRequest, job: RunnerJob, index: nu
       entrypoint: ['/bin/sh', '-c', CLONE_SCRIPT],
       cmd: [],
       env: [`GYRE_GIT_URL=${job.context.gitUrl}`, `GYRE_SHA=${job.context.sha}`],
+      stdin: checkoutInput(job.gitCredential),
       labels: request.labels,
       volumes: [{ name: request.volume, target: WORKSPACE_MOUNT }],
     },
     (data) => request.sink.log(index, data),
   );
+}
+
+/** What the clone script reads on stdin for the credential; only the separator without one. */
+export function checkoutInput(credential: GitCredential | undefined): Buffer {
+  const env = gitConfigEnvironment(credentialGitConfig(credential));
+  if (credential?.kind === 'deploy-key')
+    env['GIT_SSH_COMMAND'] = deployKeySshCommand({
+      keyFile: `${CREDENTIAL_DIR}/key`,
+      knownHostsFile: `${CREDENTIAL_DIR}/known_hosts`,
+    });
+  const lines = Object.entries(env).map(([name, value]) => `${name}=${value}\n`);
+  const key = credential?.kind === 'deploy-key' ? credential.privateKey.replace(/\n?$/, '\n') : '';
+  return Buffer.from(`${lines.join('')}\n${key}`, 'utf8');
 }

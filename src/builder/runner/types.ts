@@ -4,6 +4,7 @@
 import type { JobOutcome } from '../../protocol/job-states.js';
 import type { JobContext } from '../../protocol/index.js';
 import type { JobSpec } from '../../protocol/job-spec.js';
+import type { GitCredential } from '../../shared/git-credential.js';
 
 export type { CheckoutStep, DockerImage, JobSpec, RunStep, Step, StepWhen } from '../../protocol/job-spec.js';
 
@@ -15,6 +16,8 @@ export interface RunnerJob {
   readonly context: JobContext;
   /** The project's variables (already decrypted); job and step environment override them. */
   readonly projectVariables: Readonly<Record<string, string>>;
+  /** The repository credential, for the checkout only; never in a step's environment. */
+  readonly gitCredential?: GitCredential;
 }
 
 /** A step's start or end. Steps are numbered from 1; index 0 is the runner's own set-up output. */

@@ -4,6 +4,7 @@ import { ExitCode, GyreError } from '../../shared/errors.js';
  * What went wrong with a git operation. Callers switch on this, never on message text:
  * - `invalid-url`: the repository URL is malformed or uses a transport Gyre refuses;
  * - `invalid-argument`: a commit sha, path or branch name is malformed;
+ * - `not-allowed`: the URL's host is loopback, link-local or the services box's own, and not allowed;
  * - `unreachable`: the repository could not be fetched (network, DNS, TLS, auth, no such repo);
  * - `timeout`: one git command ran out of time;
  * - `commit-not-found`: the repository answered but does not have the commit;
@@ -14,6 +15,7 @@ import { ExitCode, GyreError } from '../../shared/errors.js';
 export type GitErrorKind =
   | 'invalid-url'
   | 'invalid-argument'
+  | 'not-allowed'
   | 'unreachable'
   | 'timeout'
   | 'commit-not-found'
@@ -24,6 +26,7 @@ export type GitErrorKind =
 const EXIT_CODES: Readonly<Record<GitErrorKind, ExitCode>> = {
   'invalid-url': ExitCode.invalidInput,
   'invalid-argument': ExitCode.invalidInput,
+  'not-allowed': ExitCode.invalidInput,
   unreachable: ExitCode.unavailable,
   timeout: ExitCode.timeout,
   'commit-not-found': ExitCode.invalidInput,

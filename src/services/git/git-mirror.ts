@@ -9,15 +9,22 @@
  * concurrent fetches consistent; a fetch that loses a lock race is retried once. Reads never lock:
  * git's object store only grows and ref updates are atomic.
  *
- * Mirrors are keyed by the URL without credentials, so projects that share a repository URL share
- * its mirror; a commit already in the mirror is served without asking the remote again.
+ * Mirrors are keyed by the repository and the access scope (a project and its credential), so a
+ * project never reads objects another project fetched with its credential; a commit already in
+ * the scope's mirror is served without asking the remote again. Before anything, the URL's host
+ * is checked against the {@link HostPolicy}, on every call, since DNS may have changed.
+ *
+ * A deploy key's ssh learns the host key on first use into `<mirror>.known_hosts` beside the
+ * mirror and refuses a changed key afterwards (delete that file after a legitimate change).
  */
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { MAX_CONFIG_BYTES } from '../core/pipeline-config/index.js';
 import { validateBranchName, validateCommitSha, validateRepositoryPath } from './git-arguments.js';
 import { GitError } from './git-error.js';
+import { HostPolicy } from './host-policy.js';
 import { KeyedLock } from './keyed-lock.js';
+import { withAccessEnvironment, type RepositoryAccess } from './repository-access.js';
 import {
   ensureMirrorExists,
   fetchBranchesAndTags,
@@ -27,7 +34,7 @@ import {
   readTreeEntry,
   type MirrorContext,
 } from './mirror-repository.js';
-import { mirrorDirectoryName, parseRepositoryUrl, redactSecretsInText, type RepositoryUrl } from './repository-url.js';
+import { mirrorDirectoryName, parseRepositoryUrl, redactSecretsInText } from './repository-url.js';
 import { gitEnvironment, runGit, summariseStderr } from './run-git.js';
 
 /** Settings for {@link GitMirror}. */
@@ -43,6 +50,8 @@ export interface GitMirrorOptions {
   readonly allowFileUrls?: boolean;
   /** Environment for git. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** Which hosts may be fetched from. @default loopback, link-local and this machine's networks refused, nothing allowed */
+  readonly hostPolicy?: HostPolicy;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -55,25 +64,32 @@ export class GitMirror {
   private readonly maxFileBytes: number;
   private readonly env: NodeJS.ProcessEnv;
   private readonly fetchLock = new KeyedLock();
+  private readonly hostPolicy: HostPolicy;
 
   constructor(private readonly options: GitMirrorOptions) {
     this.cacheDir = resolve(options.cacheDir);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxFileBytes = options.maxFileBytes ?? MAX_CONFIG_BYTES;
     this.env = gitEnvironment(options.env ?? process.env, options.allowFileUrls === true);
+    this.hostPolicy = options.hostPolicy ?? new HostPolicy({ allowed: [] });
   }
 
   /**
    * The text of the file at `path` in commit `sha`, or undefined when the commit has no such
    * file. Fetches only when the mirror lacks the commit.
-   * @throws {GitError} `invalid-url`, `invalid-argument`, `unreachable`, `timeout`,
+   * @throws {GitError} `invalid-url`, `not-allowed`, `invalid-argument`, `unreachable`, `timeout`,
    *   `commit-not-found`, `file-too-large`, `not-a-file` or `git-failed`.
    */
-  async readFile(gitUrl: string, sha: string, path: string): Promise<string | undefined> {
-    const context = this.contextFor(gitUrl);
+  async readFile(access: RepositoryAccess, sha: string, path: string): Promise<string | undefined> {
     const commit = validateCommitSha(sha);
     const filePath = validateRepositoryPath(path);
-    await this.fetchCommitInto(context, commit);
+    return this.withContext(access, async (context) => {
+      await this.fetchCommitInto(context, commit);
+      return this.readFileAt(context, commit, filePath);
+    });
+  }
+
+  private async readFileAt(context: MirrorContext, commit: string, filePath: string): Promise<string | undefined> {
     const entry = await readTreeEntry(context, commit, filePath);
     if (entry === undefined) return undefined;
     const where = `${filePath} at commit ${commit} in ${context.url.redacted}`;
@@ -99,27 +115,30 @@ export class GitMirror {
    * to read more than one file.
    * @throws {GitError} as {@link GitMirror.readFile}, except the file kinds.
    */
-  async fetchCommit(gitUrl: string, sha: string): Promise<void> {
-    await this.fetchCommitInto(this.contextFor(gitUrl), validateCommitSha(sha));
+  async fetchCommit(access: RepositoryAccess, sha: string): Promise<void> {
+    const commit = validateCommitSha(sha);
+    await this.withContext(access, (context) => this.fetchCommitInto(context, commit));
   }
 
   /**
    * The commit a branch points at on the remote right now (`git ls-remote`), or undefined when
    * the remote has no such branch. Does not use or change the mirror.
-   * @throws {GitError} `invalid-url`, `invalid-argument`, `unreachable` or `timeout`.
+   * @throws {GitError} `invalid-url`, `not-allowed`, `invalid-argument`, `unreachable` or `timeout`.
    */
-  async resolveBranch(gitUrl: string, branch: string): Promise<string | undefined> {
-    const url = this.parseUrl(gitUrl);
+  async resolveBranch(access: RepositoryAccess, branch: string): Promise<string | undefined> {
     const ref = `refs/heads/${validateBranchName(branch)}`;
     // ls-remote needs no repository; `/` is a cwd that always exists, unlike the cache on first use.
-    const outcome = await runGit({
-      command: 'ls-remote',
-      args: ['--heads', '--', url.original, ref],
-      cwd: '/',
-      env: this.env,
-      timeoutMs: this.timeoutMs,
-      repository: url.redacted,
-    });
+    const { url, outcome } = await this.withContext(access, async (context) => ({
+      url: context.url,
+      outcome: await runGit({
+        command: 'ls-remote',
+        args: ['--heads', '--', context.url.original, ref],
+        cwd: '/',
+        env: context.env,
+        timeoutMs: this.timeoutMs,
+        repository: context.url.redacted,
+      }),
+    }));
     if (outcome.exitCode !== 0) {
       throw new GitError(
         'unreachable',
@@ -158,14 +177,15 @@ export class GitMirror {
     });
   }
 
-  private contextFor(gitUrl: string): MirrorContext {
-    const url = this.parseUrl(gitUrl);
-    const dir = join(this.cacheDir, mirrorDirectoryName(url));
-    return { cacheDir: this.cacheDir, dir, url, env: this.env, timeoutMs: this.timeoutMs, logger: this.options.logger };
-  }
-
-  private parseUrl(gitUrl: string): RepositoryUrl {
-    return parseRepositoryUrl(gitUrl, { allowFileUrls: this.options.allowFileUrls === true });
+  /** Checks the host, then runs `task` with the scope's mirror and git's environment for the credential. */
+  private async withContext<T>(access: RepositoryAccess, task: (context: MirrorContext) => Promise<T>): Promise<T> {
+    const url = parseRepositoryUrl(access.gitUrl, { allowFileUrls: this.options.allowFileUrls === true });
+    const addresses = await this.hostPolicy.check(url);
+    const dir = join(this.cacheDir, mirrorDirectoryName(url, access.scope));
+    const environment = { base: this.env, url, credential: access.credential, addresses };
+    return withAccessEnvironment({ ...environment, knownHostsFile: `${dir}.known_hosts` }, (env) =>
+      task({ cacheDir: this.cacheDir, dir, url, env, timeoutMs: this.timeoutMs, logger: this.options.logger }),
+    );
   }
 }
 

@@ -4,6 +4,8 @@
  */
 export { GitMirror, type GitMirrorOptions } from './git-mirror.js';
 export { GitError, type GitErrorKind } from './git-error.js';
+export { HostPolicy, ownNetworks, type HostPolicyOptions, type ResolveHost } from './host-policy.js';
+export type { RepositoryAccess } from './repository-access.js';
 export {
   parseRepositoryUrl,
   mirrorDirectoryName,

@@ -18,6 +18,10 @@ export interface RepositoryUrl {
   /** Identity of the repository: no credentials, lowercase scheme and host, no default port, no trailing `/` or `.git`. */
   readonly normalised: string;
   readonly transport: GitTransport;
+  /** The host to connect to: lowercase, IPv6 without brackets; empty for `file://`. */
+  readonly host: string;
+  /** The port to connect to: the URL's, else the transport's default. */
+  readonly port: number;
 }
 
 /** Options for {@link parseRepositoryUrl}. */
@@ -31,6 +35,8 @@ const DEFAULT_PORTS: Readonly<Record<string, string>> = { https: '443', http: '8
 const ACCEPTED =
   'https://host/owner/repo.git, http://…, ssh://user@host/owner/repo.git, user@host:owner/repo.git or git://host/owner/repo.git';
 // git's scp-like syntax: `[user@]host:path`, recognised only when no `/` comes before the first `:`.
+const USER_INFO_HINT =
+  "holds a user name or token. Gyre keeps no credentials in URLs: remove them from the URL and set the project's git credential instead (an https token or a deploy key: PUT /api/v1/projects/:id/credential)";
 const SCP_LIKE = /^(?:([^@/:]+)@)?([^@/:[\]]+|\[[^\]/]+\]):(.+)$/;
 
 /** Validates a repository URL given by a user; throws a {@link GitError} of kind `invalid-url`. */
@@ -74,12 +80,16 @@ function parseSchemeUrl(
   const path = url.pathname.replace(/\/+$/, '').replace(/\.git$/, '');
   if (path === '' || path === '/') reject('names no repository path');
   if (url.search !== '' || url.hash !== '') reject('has a query or fragment, which git does not use');
+  // Over ssh the user is an account name (`git`); anywhere else, and any password, is a secret.
+  if (url.password !== '' || (url.username !== '' && transport !== 'ssh')) reject(USER_INFO_HINT);
   const port = url.port === '' || url.port === DEFAULT_PORTS[transport] ? '' : `:${url.port}`;
   return {
     original: input,
     redacted: redactUrl(url, transport),
     normalised: `${transport}://${host}${port}${path}`,
     transport,
+    host: host.replace(/^\[(.*)\]$/, '$1'),
+    port: Number(url.port || DEFAULT_PORTS[transport] || 0),
   };
 }
 
@@ -112,7 +122,15 @@ function parseScpLike(input: string, match: RegExpExecArray, reject: (problem: s
     .replace(/^\/*/, '/');
   if (path === '/') reject('names no repository path');
   // `host:owner/repo` and `ssh://host/owner/repo` name the same repository on every forge Gyre targets.
-  return { original: input, redacted: input, normalised: `ssh://${rawHost.toLowerCase()}${path}`, transport: 'ssh' };
+  const host = rawHost.toLowerCase();
+  return {
+    original: input,
+    redacted: input,
+    normalised: `ssh://${host}${path}`,
+    transport: 'ssh',
+    host: host.replace(/^\[(.*)\]$/, '$1'),
+    port: 22,
+  };
 }
 
 function redactUrl(url: URL, transport: GitTransport): string {
@@ -130,9 +148,10 @@ export function redactSecretsInText(text: string): string {
 }
 
 /**
- * Directory name of the repository's mirror: a hash of the normalised URL, so it is stable across
- * credential changes and never contains user input.
+ * Directory name of a repository's mirror for one access scope (a project and its credential): a
+ * hash of both, so what one scope fetched with its credential is never served to another, and the
+ * name never contains user input.
  */
-export function mirrorDirectoryName(url: RepositoryUrl): string {
-  return `${createHash('sha256').update(url.normalised).digest('hex').slice(0, 32)}.git`;
+export function mirrorDirectoryName(url: RepositoryUrl, scope: string): string {
+  return `${createHash('sha256').update(`${scope}\n${url.normalised}`).digest('hex').slice(0, 32)}.git`;
 }

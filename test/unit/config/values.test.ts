@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { formatMemorySize, parseMemorySize } from '../../../src/config/index.js';
 import { rawSettingsSchema } from '../../../src/config/schema.js';
+import { hostList } from '../../../src/config/values.js';
 
 const KiB = 1024;
 const MiB = 1024 ** 2;
@@ -54,6 +55,24 @@ describe('GYRE_TRUSTED_PROXIES', () => {
       const result = parse(text);
       expect(result.success).toBe(false);
       expect(result.error?.issues[0]?.message).toMatch(/10\.0\.0\.2 or 10\.0\.0\.0\/8/);
+    },
+  );
+});
+
+describe('GYRE_GIT_ALLOWED_HOSTS', () => {
+  it('reads host names, addresses and CIDR ranges, trimmed and lowercased', () => {
+    expect(hostList.parse(' Git.Internal, 10.0.0.0/8,,::1, fd00::/8 ')).toEqual([
+      'git.internal',
+      '10.0.0.0/8',
+      '::1',
+      'fd00::/8',
+    ]);
+  });
+
+  it.each(['http://git.internal', 'git.internal:22', '10.0.0.0/33', '10.0.0.256', 'fd00::/129', 'a/b/c', '-x'])(
+    'refuses %j, naming what it expects',
+    (text) => {
+      expect(hostList.safeParse(text).error?.issues[0]?.message).toMatch(/host names, IP addresses or CIDR ranges/);
     },
   );
 });

@@ -12,6 +12,7 @@ import { forkPullRequestsMigration } from './011-fork-pull-requests.js';
 import { linkedRepositoryMigration } from './012-linked-repository.js';
 import { contextsMigration } from './013-contexts.js';
 import { githubRolesMigration } from './014-github-roles.js';
+import { gitCredentialsMigration } from './015-git-credentials.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -32,4 +33,5 @@ export const migrations: readonly Migration[] = [
   linkedRepositoryMigration,
   contextsMigration,
   githubRolesMigration,
+  gitCredentialsMigration,
 ];

@@ -17,6 +17,9 @@ import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
 import { registerProjectRoutes } from '../projects/project-routes.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { ProjectAccess } from '../../stores/projects/project-access.js';
+import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
+import type { HostPolicy } from '../../git/index.js';
+import { registerCredentialRoutes } from '../projects/credential-routes.js';
 import { registerTokenAuth } from '../../http/token-auth.js';
 import { registerFleetRoutes } from '../fleet/fleet-routes.js';
 import { registerAccountRoutes } from '../accounts/account-routes.js';
@@ -38,6 +41,10 @@ export interface ApiDeps {
   readonly projectAccess: ProjectAccess;
   readonly contexts: ContextStore;
   readonly groups: GroupStore;
+  /** Each project's credential for its private repository. */
+  readonly credentials: GitCredentialStore;
+  /** Which repository hosts git URLs may name (GYRE_GIT_ALLOWED_HOSTS). */
+  readonly hostPolicy: HostPolicy;
   readonly pipelines: PipelineStore;
   readonly deliveries: DeliveryStore;
   readonly planner: PipelinePlanner;
@@ -64,7 +71,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   // Encapsulated: token authentication applies to the API routes only, not to /healthz or webhooks.
   void app.register((api, _options, done) => {
     registerTokenAuth(api, deps.db);
-    registerProjectRoutes(api, deps.projects, deps.projectAccess, () => deps.webhookBaseUrl());
+    registerProjectRoutes(api, deps.projects, deps.projectAccess, () => deps.webhookBaseUrl(), deps.hostPolicy);
+    registerCredentialRoutes(api, deps);
     registerPipelineRoutes(api, deps);
     registerDeliveryRoutes(api, deps);
     registerFleetRoutes(api, deps);

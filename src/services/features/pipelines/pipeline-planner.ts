@@ -14,11 +14,13 @@ import { checkContexts } from '../contexts/check-contexts.js';
 import { GyreError } from '../../../shared/errors.js';
 import { CONFIG_PATH, planWorkflows } from '../../core/pipelines/plan-workflows.js';
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
+import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
+import type { RepositoryAccess } from '../../git/index.js';
 
 /** Where config files come from; rejects with a GyreError when the repository cannot be read. */
 export interface ConfigSource {
   /** The file's text at `sha`, or undefined when the commit has no such file. */
-  readFile(gitUrl: string, sha: string, path: string): Promise<string | undefined>;
+  readFile(access: RepositoryAccess, sha: string, path: string): Promise<string | undefined>;
 }
 
 export class PipelinePlanner {
@@ -30,6 +32,7 @@ export class PipelinePlanner {
     private readonly projects: ProjectStore,
     private readonly contexts: Pick<ContextStore, 'facts'>,
     private readonly source: ConfigSource,
+    private readonly credentials: Pick<GitCredentialStore, 'accessOf'>,
     private readonly logger: Logger,
     /** The resource class table jobs are planned with. @default the built-in table */
     private readonly resourceClasses: () => Promise<ResourceClassTable> = () =>
@@ -93,7 +96,8 @@ export class PipelinePlanner {
     try {
       const pipeline = await this.pipelines.get(pipelineId);
       const project = await this.projects.get(pipeline.projectId);
-      const text = await this.source.readFile(project.gitUrl, pipeline.sha, CONFIG_PATH);
+      const access = await this.credentials.accessOf(project);
+      const text = await this.source.readFile(access, pipeline.sha, CONFIG_PATH);
       if (text === undefined) {
         await this.pipelines.fail(pipelineId, {
           kind: 'config',

@@ -21,16 +21,19 @@ import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
 import { rerunPipeline } from './rerun-pipeline.js';
 import { triggerPipeline } from './trigger-pipeline.js';
 import { projectRole } from '../../http/access-policy.js';
+import type { RepositoryAccess } from '../../git/index.js';
+import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
 
 /** Resolves a branch to its head commit (`git ls-remote`); undefined when there is no such branch. */
 export interface BranchResolver {
-  resolveBranch(gitUrl: string, branch: string): Promise<string | undefined>;
+  resolveBranch(access: RepositoryAccess, branch: string): Promise<string | undefined>;
 }
 
 export interface PipelineRouteDeps {
   readonly pipelines: PipelineStore;
   readonly jobs: JobStore;
   readonly projects: ProjectStore;
+  readonly credentials: GitCredentialStore;
   readonly planner: PipelinePlanner;
   readonly branches: BranchResolver;
 }

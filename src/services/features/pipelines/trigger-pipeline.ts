@@ -8,9 +8,11 @@ import type { PipelinePlanner } from './pipeline-planner.js';
 import { requesterDetail, type PipelineSummary, type Requester } from '../../core/pipelines/pipeline-model.js';
 import type { BranchResolver } from './pipeline-routes.js';
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
+import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
 
 export interface TriggerDeps {
   readonly projects: ProjectStore;
+  readonly credentials: Pick<GitCredentialStore, 'accessOf'>;
   readonly pipelines: PipelineStore;
   readonly planner: PipelinePlanner;
   readonly branches: BranchResolver;
@@ -26,7 +28,7 @@ export async function triggerPipeline(
 ): Promise<PipelineSummary> {
   const project = await deps.projects.get(projectId);
   const name = branch ?? project.defaultBranch;
-  const sha = await deps.branches.resolveBranch(project.gitUrl, name);
+  const sha = await deps.branches.resolveBranch(await deps.credentials.accessOf(project), name);
   if (sha === undefined)
     throw new InvalidInputError(source, [
       {

@@ -30,6 +30,8 @@ import { paginate } from '../../http/paginate.js';
 import { tokenActorOf } from '../../http/token-auth.js';
 import type { ProjectAccess } from '../../stores/projects/project-access.js';
 import type { Project, ProjectStore } from '../../stores/projects/project-store.js';
+import type { HostPolicy } from '../../git/index.js';
+import { checkGitUrl } from './check-git-url.js';
 
 /** The URL to paste into GitHub's webhook settings; `project` pins the secret to check. */
 export function webhookUrlOf(baseUrl: string, project: Project): string {
@@ -38,12 +40,14 @@ export function webhookUrlOf(baseUrl: string, project: Project): string {
 
 /**
  * @param webhookBaseUrl where GitHub reaches Gyre: the admin console's override, else GYRE_PUBLIC_URL
+ * @param hostPolicy which repository hosts a git URL may name
  */
 export function registerProjectRoutes(
   app: FastifyInstance,
   projects: ProjectStore,
   access: ProjectAccess,
   webhookBaseUrl: () => Promise<string>,
+  hostPolicy: HostPolicy,
 ): void {
   const withWebhookUrl = async (project: Project) => ({
     ...project,
@@ -61,6 +65,7 @@ export function registerProjectRoutes(
       },
     },
     async (request, reply) => {
+      await checkGitUrl(hostPolicy, request.body.gitUrl, 'request body');
       const { project, webhookSecret } = await projects.create(
         { ...request.body, defaultBranch: request.body.defaultBranch ?? 'main' },
         signedInCaller(request),
@@ -117,7 +122,10 @@ export function registerProjectRoutes(
         response: { 200: projectResponse },
       },
     },
-    (request) => projects.update(request.params.id, request.body, tokenActorOf(request)),
+    async (request) => {
+      if (request.body.gitUrl !== undefined) await checkGitUrl(hostPolicy, request.body.gitUrl, 'request body');
+      return projects.update(request.params.id, request.body, tokenActorOf(request));
+    },
   );
 
   app.delete<{ Params: { id: number } }>(

@@ -30,6 +30,7 @@ import { statusOf, type BuilderStore } from '../../stores/builders/builder-store
 import type { JoinSecrets } from '../../stores/builders/join-secrets.js';
 import type { ChangeSignal } from '../../database/notifications.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
+import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
 import {
   completeRequestSchema as completeSchema,
   drainRequestSchema as drainSchema,
@@ -46,6 +47,8 @@ export interface ProtocolDeps {
   readonly db: Database;
   readonly projects: ProjectStore;
   readonly contexts: Pick<ContextStore, 'facts' | 'values'>;
+  /** The repository credential each lease carries for its checkout. */
+  readonly credentials: Pick<GitCredentialStore, 'credentialOf'>;
   /** Base URL of the web UI, for each job's CIRCLE_BUILD_URL. */
   readonly publicUrl: string;
   readonly builders: BuilderStore;
@@ -310,7 +313,13 @@ async function withVariables(
   const variables = withholdSecrets
     ? {}
     : { ...(await deps.projects.variableValues(projectId)), ...(await deps.contexts.values(contexts)) };
-  return { ...claimed, context: { ...lease.context, buildUrl: `${deps.publicUrl}/jobs/${lease.jobId}` }, variables };
+  const gitCredential = await deps.credentials.credentialOf(projectId);
+  return {
+    ...claimed,
+    context: { ...lease.context, buildUrl: `${deps.publicUrl}/jobs/${lease.jobId}` },
+    variables,
+    ...(gitCredential && { gitCredential }),
+  };
 }
 
 async function checkJoinSecret(authorization: string | undefined, joinSecrets: JoinSecrets): Promise<void> {

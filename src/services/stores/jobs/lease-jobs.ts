@@ -23,6 +23,7 @@ export type ClaimedLease = Omit<JobLease, 'variables' | 'context'> & {
 import { LEASE_TTL_MS } from '../../../protocol/index.js';
 import type { Database } from '../../database/create-pool.js';
 import { withTransaction } from '../../database/with-transaction.js';
+import { hideUrlUserInfo } from '../../../shared/git-credential.js';
 
 interface ClaimedRow {
   id: string;
@@ -118,7 +119,7 @@ function toLease(row: ClaimedRow): ClaimedLease {
     context: {
       projectId: Number(row.project_id),
       projectName: row.project_name,
-      gitUrl: row.git_url,
+      gitUrl: hideUrlUserInfo(row.git_url),
       sha: row.sha,
       branch: row.branch,
       tag: row.tag,

@@ -14,6 +14,7 @@ import type { Caller, Visibility } from '../../core/access/project-roles.js';
 import { visibleTo } from './project-access.js';
 import { lastFour } from '../../core/security/last-four.js';
 import { repositoryOfGitUrl } from '../../../shared/repository-name.js';
+import { hideUrlUserInfo } from '../../../shared/git-credential.js';
 
 export interface Project {
   readonly id: number;
@@ -233,7 +234,7 @@ function toProject(row: ProjectRow): Project {
   return {
     id: Number(row.id),
     name: row.name,
-    gitUrl: row.git_url,
+    gitUrl: hideUrlUserInfo(row.git_url),
     defaultBranch: row.default_branch,
     visibility: row.visibility,
     buildForkPullRequests: row.build_fork_prs,

@@ -9,6 +9,7 @@ import { gitEnvironment } from '../../../../src/services/git/run-git.js';
 const cacheDir = join(tmpdir(), `gyre-git-unit-${process.pid}-never-created`);
 const mirror = new GitMirror({ cacheDir, logger: pino({ level: 'silent' }) });
 const SHA = 'c'.repeat(40);
+const at = (gitUrl: string) => ({ scope: 'project:1/credential:none', gitUrl });
 
 async function kindOf(promise: Promise<unknown>): Promise<string> {
   const error = await promise.then(
@@ -21,13 +22,15 @@ async function kindOf(promise: Promise<unknown>): Promise<string> {
 
 describe('GitMirror input checks', () => {
   it('refuses dangerous URLs, shas, paths and branches before running git or touching the cache', async () => {
-    expect(await kindOf(mirror.readFile('ext::sh -c id', SHA, 'a'))).toBe('invalid-url');
-    expect(await kindOf(mirror.readFile('fd::0', SHA, 'a'))).toBe('invalid-url');
-    expect(await kindOf(mirror.readFile('file:///etc', SHA, 'a'))).toBe('invalid-url');
-    expect(await kindOf(mirror.readFile('https://github.com/a/b', '--all', 'a'))).toBe('invalid-argument');
-    expect(await kindOf(mirror.readFile('https://github.com/a/b', SHA, '../../etc/passwd'))).toBe('invalid-argument');
-    expect(await kindOf(mirror.resolveBranch('--upload-pack=id', 'main'))).toBe('invalid-url');
-    expect(await kindOf(mirror.resolveBranch('https://github.com/a/b', '--exec=id'))).toBe('invalid-argument');
+    expect(await kindOf(mirror.readFile(at('ext::sh -c id'), SHA, 'a'))).toBe('invalid-url');
+    expect(await kindOf(mirror.readFile(at('fd::0'), SHA, 'a'))).toBe('invalid-url');
+    expect(await kindOf(mirror.readFile(at('file:///etc'), SHA, 'a'))).toBe('invalid-url');
+    expect(await kindOf(mirror.readFile(at('https://github.com/a/b'), '--all', 'a'))).toBe('invalid-argument');
+    expect(await kindOf(mirror.readFile(at('https://github.com/a/b'), SHA, '../../etc/passwd'))).toBe(
+      'invalid-argument',
+    );
+    expect(await kindOf(mirror.resolveBranch(at('--upload-pack=id'), 'main'))).toBe('invalid-url');
+    expect(await kindOf(mirror.resolveBranch(at('https://github.com/a/b'), '--exec=id'))).toBe('invalid-argument');
     expect(existsSync(cacheDir)).toBe(false);
   });
 });

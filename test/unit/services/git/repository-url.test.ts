@@ -5,6 +5,7 @@ import {
   parseRepositoryUrl,
   redactSecretsInText,
 } from '../../../../src/services/git/index.js';
+import { hideUrlUserInfo } from '../../../../src/shared/git-credential.js';
 
 const rejection = (input: string, options = {}): GitError => {
   try {
@@ -18,29 +19,44 @@ const rejection = (input: string, options = {}): GitError => {
 
 describe('parseRepositoryUrl', () => {
   it.each([
-    ['https://github.com/gyre/app.git', 'https', 'https://github.com/gyre/app'],
-    ['HTTPS://GitHub.com:443/gyre/app/', 'https', 'https://github.com/gyre/app'],
-    ['http://git.internal:8080/gyre/app', 'http', 'http://git.internal:8080/gyre/app'],
-    ['ssh://git@github.com/gyre/app.git', 'ssh', 'ssh://github.com/gyre/app'],
-    ['ssh://git@GitHub.com:22/gyre/app.git', 'ssh', 'ssh://github.com/gyre/app'],
-    ['git@github.com:gyre/app.git', 'ssh', 'ssh://github.com/gyre/app'],
-    ['git://localhost:9418/app.git', 'git', 'git://localhost/app'],
-    ['git://localhost:32775/app.git', 'git', 'git://localhost:32775/app'],
-  ])('accepts %s as %s and normalises it to %s', (input, transport, normalised) => {
-    expect(parseRepositoryUrl(input)).toEqual({ original: input, redacted: expect.any(String), normalised, transport });
+    ['https://github.com/gyre/app.git', 'https', 'https://github.com/gyre/app', 'github.com', 443],
+    ['HTTPS://GitHub.com:443/gyre/app/', 'https', 'https://github.com/gyre/app', 'github.com', 443],
+    ['http://git.internal:8080/gyre/app', 'http', 'http://git.internal:8080/gyre/app', 'git.internal', 8080],
+    ['ssh://git@github.com/gyre/app.git', 'ssh', 'ssh://github.com/gyre/app', 'github.com', 22],
+    ['ssh://git@GitHub.com:22/gyre/app.git', 'ssh', 'ssh://github.com/gyre/app', 'github.com', 22],
+    ['git@github.com:gyre/app.git', 'ssh', 'ssh://github.com/gyre/app', 'github.com', 22],
+    ['git://localhost:9418/app.git', 'git', 'git://localhost/app', 'localhost', 9418],
+    ['git://localhost:32775/app.git', 'git', 'git://localhost:32775/app', 'localhost', 32775],
+    ['https://[::1]:8443/app.git', 'https', 'https://[::1]:8443/app', '::1', 8443],
+  ])('accepts %s as %s and normalises it to %s (host %s, port %d)', (input, transport, normalised, host, port) => {
+    expect(parseRepositoryUrl(input)).toEqual({
+      original: input,
+      redacted: expect.any(String),
+      normalised,
+      transport,
+      host,
+      port,
+    });
   });
 
-  it('gives the same identity with and without credentials, so token rotation keeps the mirror', () => {
-    const plain = parseRepositoryUrl('https://github.com/gyre/app.git');
-    const withToken = parseRepositoryUrl('https://x-access-token:ghs_abc@github.com/gyre/app');
-    expect(withToken.normalised).toBe(plain.normalised);
-    expect(mirrorDirectoryName(withToken)).toBe(mirrorDirectoryName(plain));
+  it.each([
+    'https://x-access-token:ghs_abc@github.com/gyre/app',
+    'https://ghp_abc@github.com/gyre/app',
+    'http://user:pw@git.internal/app.git',
+    'ssh://git:pw@github.com/gyre/app.git',
+    'git://user@localhost/app.git',
+  ])('refuses user info in %s with the hint to set the credential, never repeating it', (input) => {
+    const error = rejection(input);
+    expect(error.message).toContain("set the project's git credential instead");
+    expect(error.message).not.toMatch(/ghs_abc|ghp_abc|:pw@/);
   });
 
-  it('keeps different repositories in different mirror directories named only by a hash', () => {
-    const a = mirrorDirectoryName(parseRepositoryUrl('https://github.com/gyre/app'));
-    const b = mirrorDirectoryName(parseRepositoryUrl('https://github.com/gyre/api'));
-    expect(a).not.toBe(b);
+  it('keeps different repositories, and one repository of different scopes, in different mirror directories named only by a hash', () => {
+    const app = parseRepositoryUrl('https://github.com/gyre/app');
+    const a = mirrorDirectoryName(app, 'project:1/credential:none');
+    const b = mirrorDirectoryName(parseRepositoryUrl('https://github.com/gyre/api'), 'project:1/credential:none');
+    const c = mirrorDirectoryName(app, 'project:2/credential:none');
+    expect(new Set([a, b, c]).size).toBe(3);
     expect(a).toMatch(/^[0-9a-f]{32}\.git$/);
   });
 
@@ -83,13 +99,20 @@ describe('parseRepositoryUrl', () => {
 
 describe('redaction', () => {
   it.each([
-    ['https://x-access-token:ghs_secret@github.com/gyre/app.git', 'https://***:***@github.com/gyre/app.git'],
-    ['https://ghp_secret@github.com/gyre/app.git', 'https://***@github.com/gyre/app.git'],
-    ['ssh://git:pw@github.com/gyre/app.git', 'ssh://git:***@github.com/gyre/app.git'],
     ['ssh://git@github.com/gyre/app.git', 'ssh://git@github.com/gyre/app.git'],
     ['https://github.com/gyre/app.git', 'https://github.com/gyre/app.git'],
   ])('shows %s as %s', (input, redacted) => {
     expect(parseRepositoryUrl(input).redacted).toBe(redacted);
+  });
+
+  it.each([
+    ['https://x-access-token:ghs_secret@github.com/gyre/app.git', 'https://***@github.com/gyre/app.git'],
+    ['https://ghp_secret@github.com/gyre/app.git', 'https://***@github.com/gyre/app.git'],
+    ['ssh://git:pw@github.com/gyre/app.git', 'ssh://***@github.com/gyre/app.git'],
+    ['ssh://git@github.com/gyre/app.git', 'ssh://git@github.com/gyre/app.git'],
+    ['git@github.com:gyre/app.git', 'git@github.com:gyre/app.git'],
+  ])('hides the user info of a URL saved before credentials moved out: %s as %s', (input, shown) => {
+    expect(hideUrlUserInfo(input)).toBe(shown);
   });
 
   it('removes credentials from URLs inside git output', () => {

@@ -3,6 +3,7 @@
  * GitHub), and a project's pipelines, filterable by branch, with a form to trigger one.
  */
 import { z } from 'zod';
+import { InvalidInputError } from '../../../../shared/errors.js';
 import { describeError } from '../../../http/error-shape.js';
 import { triggerPipeline } from '../../pipelines/trigger-pipeline.js';
 import { webhookUrlOf } from '../../projects/project-routes.js';
@@ -12,6 +13,7 @@ import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { idParams, pageModel, requesterOfPage, shortSha, signedInUser, type IdRequest } from './page-common.js';
 import { checkProjectForm, projectOfForm, readProjectForm } from './project-form.js';
+import { checkGitUrl } from '../../projects/check-git-url.js';
 
 /** The branch filter of a project's page; other query fields are ignored. */
 const branchQuery = z.object({ branch: z.string().max(255).optional() });
@@ -29,6 +31,7 @@ export const projectPages: UserPages = (web, parts) => {
       sendPage(reply.code(status), parts, 'project-new', pageModel(request, 'Add project', { form, errors }));
     if (problems.length > 0) return again(400, problems);
     try {
+      await checkGitUrl(parts.hostPolicy, form.gitUrl, 'the form');
       const { project, webhookSecret } = await parts.projects.create(
         projectOfForm(form),
         signedInCaller(request),
@@ -45,7 +48,12 @@ export const projectPages: UserPages = (web, parts) => {
         }),
       );
     } catch (error) {
-      // A taken name is the user's to fix: show the form again with what they typed.
+      // A taken name or a refused git URL is the user's to fix: show the form again with what they typed.
+      if (error instanceof InvalidInputError)
+        return again(
+          400,
+          error.problems.map((p) => p.message),
+        );
       const [status, body] = describeError(error as Error);
       if (status !== 409) throw error;
       return again(status, [body.error.message]);
