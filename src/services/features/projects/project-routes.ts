@@ -32,7 +32,7 @@ import type { ProjectAccess } from '../../stores/projects/project-access.js';
 import type { Project, ProjectStore } from '../../stores/projects/project-store.js';
 
 /** The URL to paste into GitHub's webhook settings; `project` pins the secret to check. */
-export function webhookUrlOf(baseUrl: string, project: Project): string {
+export function webhookUrlOf(baseUrl: string, project: Pick<Project, 'id'>): string {
   return `${baseUrl}/webhooks/github?project=${project.id}`;
 }
 

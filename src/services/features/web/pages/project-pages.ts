@@ -1,6 +1,7 @@
 /**
  * Projects in the user UI: add one (its webhook URL and secret shown once, to paste into
- * GitHub), and a project's pipelines, filterable by branch, with a form to trigger one.
+ * GitHub), and a project's pipelines, filterable by branch, with a form to trigger one for
+ * members. The project's other pages are in project-*-pages.ts.
  */
 import { z } from 'zod';
 import { describeError } from '../../../http/error-shape.js';
@@ -12,6 +13,8 @@ import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { idParams, pageModel, shortSha, signedInUser, type IdRequest } from './page-common.js';
 import { checkProjectForm, projectOfForm, readProjectForm } from './project-form.js';
+import { projectPageModel } from './project-page-model.js';
+import { PAGE_ROLES } from './project-tabs.js';
 
 /** The branch filter of a project's page; other query fields are ignored. */
 const branchQuery = z.object({ branch: z.string().max(255).optional() });
@@ -50,21 +53,19 @@ export const projectPages: UserPages = (web, parts) => {
 
   web.get<IdRequest & { Querystring: { branch?: string } }>(
     '/projects/:id',
-    { config: projectRole('viewer', 'project'), schema: { params: idParams, querystring: branchQuery } },
+    { config: projectRole(PAGE_ROLES.pipelines, 'project'), schema: { params: idParams, querystring: branchQuery } },
     async (request, reply) => {
-      const project = await parts.projects.get(request.params.id);
       const branch = request.query.branch?.trim() || undefined;
-      const pipelines = await parts.pipelines.list(project.id, { limit: 100, ...(branch !== undefined && { branch }) });
+      const id = request.params.id;
+      const pipelines = await parts.pipelines.list(id, { limit: 100, ...(branch !== undefined && { branch }) });
       return sendPage(
         reply,
         parts,
         'project',
-        pageModel(request, project.name, {
-          project,
-          webhookUrl: webhookUrlOf(await parts.webhookBaseUrl(), project),
+        await projectPageModel(request, parts, id, 'pipelines', 'Pipelines', {
+          webhookUrl: webhookUrlOf(await parts.webhookBaseUrl(), { id }),
           branch,
           pipelines: pipelines.map((p) => ({ ...p, shortSha: shortSha(p.sha) })),
-          csrf: request.signedIn?.session.csrfToken,
         }),
       );
     },
