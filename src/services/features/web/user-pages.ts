@@ -9,12 +9,14 @@ import { pipelinePages } from './pages/pipeline-pages.js';
 import { projectDeletePages } from './pages/project-delete-pages.js';
 import { projectPages } from './pages/project-pages.js';
 import { projectSettingsPages } from './pages/project-settings-pages.js';
+import { projectVariablePages } from './pages/project-variable-pages.js';
 import { tokenPages } from './pages/token-pages.js';
 import type { UserPages } from './user-ui.js';
 
 export const userPages: readonly UserPages[] = [
   projectPages,
   projectSettingsPages,
+  projectVariablePages,
   projectDeletePages,
   pipelinePages,
   jobPages,
