@@ -104,6 +104,8 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'GET /projects/:id/members': 'viewer of project',
     'POST /projects/:id/members': 'maintainer of project',
     'POST /projects/:id/members/:login/remove': 'maintainer of project',
+    'GET /projects/:id/deliveries': 'viewer of project',
+    'POST /deliveries/:id/redeliver': 'maintainer of delivery',
     'GET /projects/:id/delete': 'maintainer of project',
     'POST /projects/:id/delete': 'maintainer of project',
     'GET /pipelines/:id': 'viewer of pipeline',

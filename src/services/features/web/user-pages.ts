@@ -7,6 +7,7 @@ import { jobLogRoutes } from './pages/job-log-routes.js';
 import { jobPages } from './pages/job-pages.js';
 import { pipelinePages } from './pages/pipeline-pages.js';
 import { projectDeletePages } from './pages/project-delete-pages.js';
+import { projectDeliveryPages } from './pages/project-delivery-pages.js';
 import { projectMemberPages } from './pages/project-member-pages.js';
 import { projectPages } from './pages/project-pages.js';
 import { projectSettingsPages } from './pages/project-settings-pages.js';
@@ -19,6 +20,7 @@ export const userPages: readonly UserPages[] = [
   projectSettingsPages,
   projectVariablePages,
   projectMemberPages,
+  projectDeliveryPages,
   projectDeletePages,
   pipelinePages,
   jobPages,
