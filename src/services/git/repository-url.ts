@@ -36,7 +36,7 @@ const ACCEPTED =
   'https://host/owner/repo.git, http://…, ssh://user@host/owner/repo.git, user@host:owner/repo.git or git://host/owner/repo.git';
 // git's scp-like syntax: `[user@]host:path`, recognised only when no `/` comes before the first `:`.
 const USER_INFO_HINT =
-  "holds a user name or token. Gyre keeps no credentials in URLs: remove them from the URL and set the project's git credential instead (an https token or a deploy key: PUT /api/v1/projects/:id/credential)";
+  "holds a user name or token. Gyre keeps no credentials in URLs: remove them from the URL and set the project's git credential instead (an https token or a deploy key, on the project's Settings page or with PUT /api/v1/projects/:id/credential)";
 const SCP_LIKE = /^(?:([^@/:]+)@)?([^@/:[\]]+|\[[^\]/]+\]):(.+)$/;
 
 /** Validates a repository URL given by a user; throws a {@link GitError} of kind `invalid-url`. */

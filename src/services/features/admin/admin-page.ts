@@ -2,10 +2,8 @@
  * What every page of the admin console shares (its guard is the ADMIN_ONLY route policy): its navigation, the
  * actor named in the audit log, and the page model the layout expects.
  */
-import type { FastifyReply, FastifyRequest, RouteGenericInterface } from 'fastify';
-import { GyreError, InvalidInputError } from '../../../shared/errors.js';
-import { describeError } from '../../http/error-shape.js';
-import { checkCsrf } from '../../http/session-auth.js';
+import type { FastifyRequest, RouteGenericInterface } from 'fastify';
+import { formAction, type ShowPage } from '../../http/form-action.js';
 import { BUILT_IN_ADMIN } from './admin-login-policy.js';
 
 const NAV = [
@@ -33,35 +31,17 @@ export function adminPageModel(request: FastifyRequest, title: string) {
   return { title, signedIn: request.signedIn, nav: adminNav(request), csrf: request.signedIn?.session.csrfToken ?? '' };
 }
 
-/** Renders a console page with refusals listed on it. */
-export type ShowPage = (
-  request: FastifyRequest,
-  reply: FastifyReply,
-  errors: readonly string[],
-) => Promise<FastifyReply>;
-
 /**
- * A console form's handler: checks the CSRF token, runs `action`, and sends the browser back to
- * `back`. A refusal (bad input, a forbidden or conflicting change) is listed on the page `show`
- * renders, with a status that says which; anything else is a bug and reaches the error handler.
+ * A console form's handler (see formAction): on success the browser goes back to `back`; a
+ * refusal is listed on the page `show` renders.
  */
 export function adminAction<R extends RouteGenericInterface>(
   show: ShowPage,
   back: string,
   action: (request: FastifyRequest<R>) => Promise<unknown>,
 ) {
-  return async (request: FastifyRequest<R>, reply: FastifyReply): Promise<FastifyReply> => {
-    checkCsrf(request);
-    try {
-      await action(request);
-    } catch (error) {
-      if (!(error instanceof GyreError)) throw error;
-      const errors =
-        error instanceof InvalidInputError
-          ? error.problems.map((p) => `${p.input}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`)
-          : [error.message];
-      return show(request, reply.code(describeError(error)[0]), errors);
-    }
-    return reply.redirect(back, 303);
-  };
+  return formAction<R>(show, async (request) => {
+    await action(request);
+    return back;
+  });
 }

@@ -6,12 +6,15 @@
 import { InvalidInputError } from '../../../shared/errors.js';
 import { GitError, parseRepositoryUrl, type HostPolicy } from '../../git/index.js';
 
-/** Throws an {@link InvalidInputError} naming `gitUrl` when the URL may not be saved. */
-export async function checkGitUrl(policy: HostPolicy, gitUrl: string, source: string): Promise<void> {
+/**
+ * Throws an {@link InvalidInputError} naming `input` (the field as its form or body calls it) when
+ * the URL may not be saved.
+ */
+export async function checkGitUrl(policy: HostPolicy, gitUrl: string, source: string, input = 'gitUrl'): Promise<void> {
   try {
     await policy.check(parseRepositoryUrl(gitUrl));
   } catch (error) {
     if (!(error instanceof GitError)) throw error;
-    throw new InvalidInputError(source, [{ input: 'gitUrl', message: error.message }]);
+    throw new InvalidInputError(source, [{ input, message: error.message }]);
   }
 }

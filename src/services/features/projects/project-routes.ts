@@ -34,7 +34,7 @@ import type { HostPolicy } from '../../git/index.js';
 import { checkGitUrl } from './check-git-url.js';
 
 /** The URL to paste into GitHub's webhook settings; `project` pins the secret to check. */
-export function webhookUrlOf(baseUrl: string, project: Project): string {
+export function webhookUrlOf(baseUrl: string, project: Pick<Project, 'id'>): string {
   return `${baseUrl}/webhooks/github?project=${project.id}`;
 }
 

@@ -1,15 +1,13 @@
 /**
  * `/api/v1/deliveries`: what GitHub sent and what Gyre made of it, and redelivery of a stored
- * delivery, which acts on it again as if it had just arrived (for example after fixing a
- * project's git access); the signature was checked when it first arrived.
+ * delivery (./redeliver.ts), which acts on it again as if it had just arrived.
  */
 import { deliveryResponse, pageOf } from '../../../api/responses.js';
 import type { FastifyInstance } from 'fastify';
 import { deliveryListQuery, idParams } from '../../../api/requests.js';
-import { ConflictError } from '../../../shared/errors.js';
 import { paginate } from '../../http/paginate.js';
-import { readDeliveryHeaders } from '../../core/webhooks/index.js';
-import { actOnDelivery, type InboxDeps } from './receive-delivery.js';
+import type { InboxDeps } from './receive-delivery.js';
+import { redeliver } from './redeliver.js';
 import { ADMIN_ONLY, projectRole } from '../../http/access-policy.js';
 
 export function registerDeliveryRoutes(app: FastifyInstance, deps: InboxDeps): void {
@@ -62,15 +60,8 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: InboxDeps): v
       },
     },
     async (request, reply) => {
-      const delivery = await deps.deliveries.get(request.params.id);
-      const raw = await deps.deliveries.raw(delivery.id);
-      if (raw.projectId === null)
-        throw new ConflictError(`delivery ${delivery.id} belongs to a project that was deleted`);
-      const headers = readDeliveryHeaders(raw.headers);
-      const encoding = headers.ok ? headers.headers.bodyEncoding : 'json';
-      const action = await actOnDelivery(deps, delivery.id, raw.projectId, delivery.event, raw.body, encoding);
-      await deps.deliveries.recordOutcome(delivery.id, action.outcome, action.detail, action.status);
-      return reply.code(action.status).send(action.body);
+      const { answer } = await redeliver(deps, request.params.id);
+      return reply.code(answer.status).send(answer.body);
     },
   );
 }

@@ -1,6 +1,6 @@
 /**
  * What the user UI's pages share: the model every page passes to the layout, the route schema
- * of `/:id` pages.
+ * of `/:id` pages, how a posted form is read, and who the audit log names.
  */
 import type { FastifyRequest } from 'fastify';
 import type { User } from '../../../stores/accounts/user-store.js';
@@ -36,4 +36,25 @@ export function requesterOfPage(request: FastifyRequest): Requester {
 /** `abcdef0` for a commit: enough to recognise it, short enough for a phone. */
 export function shortSha(sha: string): string {
   return sha.slice(0, 7);
+}
+
+/**
+ * A posted form's fields. The body parser gives one string per field, but a hand-made request
+ * can send anything: text that is not a string reads as empty, a checkbox is on only when sent.
+ */
+export function postedForm(body: unknown): {
+  /** The field as sent, spaces included. */
+  raw(key: string): string;
+  /** The field trimmed. */
+  text(key: string): string;
+  checked(key: string): boolean;
+} {
+  const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const raw = (key: string) => (typeof fields[key] === 'string' ? fields[key] : '');
+  return { raw, text: (key) => raw(key).trim(), checked: (key) => raw(key) !== '' };
+}
+
+/** Who the audit log names for a change made in the user UI: `user:<login>`. */
+export function userActorOf(request: FastifyRequest): string {
+  return `user:${signedInUser(request).login}`;
 }

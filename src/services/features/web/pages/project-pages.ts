@@ -1,6 +1,7 @@
 /**
  * Projects in the user UI: add one (its webhook URL and secret shown once, to paste into
- * GitHub), and a project's pipelines, filterable by branch, with a form to trigger one.
+ * GitHub), and a project's pipelines, filterable by branch, with a form to trigger one for
+ * members. The project's other pages are in project-*-pages.ts.
  */
 import { z } from 'zod';
 import { InvalidInputError } from '../../../../shared/errors.js';
@@ -11,9 +12,11 @@ import { checkCsrf } from '../../../http/session-auth.js';
 import { projectRole, signedInCaller, SIGNED_IN } from '../../../http/access-policy.js';
 import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
-import { idParams, pageModel, requesterOfPage, shortSha, signedInUser, type IdRequest } from './page-common.js';
+import { idParams, pageModel, requesterOfPage, shortSha, userActorOf, type IdRequest } from './page-common.js';
 import { checkProjectForm, projectOfForm, readProjectForm } from './project-form.js';
 import { checkGitUrl } from '../../projects/check-git-url.js';
+import { projectPageModel } from './project-page-model.js';
+import { PAGE_ROLES } from './project-tabs.js';
 
 /** The branch filter of a project's page; other query fields are ignored. */
 const branchQuery = z.object({ branch: z.string().max(255).optional() });
@@ -31,11 +34,11 @@ export const projectPages: UserPages = (web, parts) => {
       sendPage(reply.code(status), parts, 'project-new', pageModel(request, 'Add project', { form, errors }));
     if (problems.length > 0) return again(400, problems);
     try {
-      await checkGitUrl(parts.hostPolicy, form.gitUrl, 'the form');
+      await checkGitUrl(parts.hostPolicy, form.gitUrl, 'the project form', 'Git URL');
       const { project, webhookSecret } = await parts.projects.create(
         projectOfForm(form),
         signedInCaller(request),
-        `user:${signedInUser(request).login}`,
+        userActorOf(request),
       );
       return sendPage(
         reply.code(201),
@@ -62,21 +65,19 @@ export const projectPages: UserPages = (web, parts) => {
 
   web.get<IdRequest & { Querystring: { branch?: string } }>(
     '/projects/:id',
-    { config: projectRole('viewer', 'project'), schema: { params: idParams, querystring: branchQuery } },
+    { config: projectRole(PAGE_ROLES.pipelines, 'project'), schema: { params: idParams, querystring: branchQuery } },
     async (request, reply) => {
-      const project = await parts.projects.get(request.params.id);
       const branch = request.query.branch?.trim() || undefined;
-      const pipelines = await parts.pipelines.list(project.id, { limit: 100, ...(branch !== undefined && { branch }) });
+      const id = request.params.id;
+      const pipelines = await parts.pipelines.list(id, { limit: 100, ...(branch !== undefined && { branch }) });
       return sendPage(
         reply,
         parts,
         'project',
-        pageModel(request, project.name, {
-          project,
-          webhookUrl: webhookUrlOf(await parts.webhookBaseUrl(), project),
+        await projectPageModel(request, parts, id, 'pipelines', 'Pipelines', {
+          webhookUrl: webhookUrlOf(await parts.webhookBaseUrl(), { id }),
           branch,
           pipelines: pipelines.map((p) => ({ ...p, shortSha: shortSha(p.sha) })),
-          csrf: request.signedIn?.session.csrfToken,
         }),
       );
     },
