@@ -14,7 +14,7 @@ import { startGitServer, type GitServer } from '../support/git-server.js';
 import { deliverWebhook, EXAMPLE_REPOSITORY, pushPayloadFor } from '../support/github-examples.js';
 import { startTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startServicesApp } from '../support/services-app.js';
-import { TEST_SECRETS } from '../support/services-under-test.js';
+import { testGitAllowedHosts, TEST_SECRETS } from '../support/services-under-test.js';
 import { until } from '../support/until.js';
 
 // GIVEN a real PostgreSQL that outlives the services app, a real git server holding the project's
@@ -214,6 +214,8 @@ async function startServeProcess(dataDir: string): Promise<ServeProcess> {
       GYRE_HTTP_PORT: String(httpPort),
       GYRE_ADMIN_PORT: String(adminPort),
       GYRE_DATA_DIR: dataDir,
+      // The test git server is on loopback or the Docker bridge, which Gyre refuses unless allowed.
+      GYRE_GIT_ALLOWED_HOSTS: (await testGitAllowedHosts()).join(','),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
