@@ -22,6 +22,9 @@ let projectId: number;
 let webhookSecret: string;
 
 const page = (id = projectId) => `/projects/${id}`;
+/** Posts one of the settings page's forms as maya, with the page's CSRF token. */
+const onSettings = (action: string, fields: Readonly<Record<string, string>>) =>
+  maya.submit(`${page()}/settings`, `${page()}${action}`, fields);
 
 /** The project as the API sees it. */
 async function projectNow(): Promise<Record<string, unknown>> {
@@ -87,7 +90,7 @@ describe("a viewer's view of a project", () => {
 describe('the settings form', () => {
   it('names every bad field, keeps what was typed, and saves nothing', async () => {
     const before = await projectNow();
-    const answer = await maya.submit(`${page()}/settings`, `${page()}/settings`, {
+    const answer = await onSettings('/settings', {
       gitUrl: 'https://git.example/acme/new.git',
       defaultBranch: 'has space',
       repository: 'not a repository',
@@ -107,7 +110,7 @@ describe('the settings form', () => {
   });
 
   it('saves every field at once; an emptied repository unlinks the project', async () => {
-    const answer = await maya.submit(`${page()}/settings`, `${page()}/settings`, {
+    const answer = await onSettings('/settings', {
       gitUrl: 'https://git.example/acme/new.git',
       defaultBranch: 'develop',
       repository: '',
@@ -145,7 +148,7 @@ describe('the settings form and repository credentials', () => {
     ['a link-local host', 'http://169.254.169.254/acme/forms.git', /169\.254\.169\.254/],
   ])('refuses a git URL with %s, as the API does, and saves nothing', async (_case, gitUrl, why) => {
     const before = await projectNow();
-    const answer = await maya.submit(`${page()}/settings`, `${page()}/settings`, {
+    const answer = await onSettings('/settings', {
       gitUrl,
       defaultBranch: 'main',
       repository: 'acme/forms',
@@ -159,7 +162,7 @@ describe('the settings form and repository credentials', () => {
   });
 
   it('names a bad token without quoting it, and sets nothing', async () => {
-    const answer = await maya.submit(`${page()}/settings`, `${page()}/credential`, {
+    const answer = await onSettings('/credential', {
       kind: 'token',
       username: 'has:colon',
       token: 'two words-secret',
@@ -174,7 +177,7 @@ describe('the settings form and repository credentials', () => {
 
   it('sets a token, replaces it with a deploy key whose public half it shows, and removes it, auditing each', async () => {
     const token = 'ghp_webform0000token9876';
-    const set = await maya.submit(`${page()}/settings`, `${page()}/credential`, { kind: 'token', token });
+    const set = await onSettings('/credential', { kind: 'token', token });
     expect(set.status).toBe(303);
     const withToken = await (await maya.get(`${page()}/settings`)).text();
     expect(withToken).toContain('A token for user <code>x-access-token</code> ending in <code>9876</code>');
@@ -184,7 +187,7 @@ describe('the settings form and repository credentials', () => {
       last4: '9876',
     });
 
-    expect((await maya.submit(`${page()}/settings`, `${page()}/credential`, { kind: 'deploy-key' })).status).toBe(303);
+    expect((await onSettings('/credential', { kind: 'deploy-key' })).status).toBe(303);
     const withKey = await (await maya.get(`${page()}/settings`)).text();
     const shownKey = withKey.match(/data-testid="deploy-key">([^<]+)</)?.[1];
     expect(shownKey).toMatch(/^ssh-ed25519 [A-Za-z0-9+/=]+ gyre-project-\d+$/);
@@ -194,7 +197,7 @@ describe('the settings form and repository credentials', () => {
     });
     expect(withKey).not.toContain('PRIVATE KEY');
 
-    expect((await maya.submit(`${page()}/settings`, `${page()}/credential/remove`, {})).status).toBe(303);
+    expect((await onSettings('/credential/remove', {})).status).toBe(303);
     expect(await (await maya.get(`${page()}/settings`)).text()).toContain(
       'None: Gyre fetches the repository without one.',
     );
