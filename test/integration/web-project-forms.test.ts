@@ -172,6 +172,8 @@ describe('the settings form and repository credentials', () => {
     expect(html).toContain('Token: printable characters without spaces');
     expect(html).toContain('User name: at most 255 characters, without colons or spaces');
     expect(html).not.toContain('two words-secret');
+    // The settings form above it still shows what is saved, not the credential form's empty fields.
+    expect(html).toContain(`value="${GIT_URL}"`);
     expect((await gyre.api(`/api/v1/projects/${projectId}/credential`)).status).toBe(404);
   });
 

@@ -22,34 +22,36 @@ import { PAGE_ROLES } from './project-tabs.js';
 const savedQuery = z.object({ saved: z.string().optional() });
 
 export const projectSettingsPages: UserPages = (web, parts) => {
-  const show = async (request: FastifyRequest, reply: FastifyReply, errors: readonly string[] = []) => {
-    const id = (request.params as IdRequest['Params']).id;
-    const posted = request.method === 'POST';
-    const saved = !posted && (request.query as { saved?: string }).saved !== undefined;
-    const form = posted ? readSettingsForm(request.body) : settingsFormOf(await parts.projects.get(id));
-    return sendPage(
-      reply,
-      parts,
-      'project-settings',
-      await projectPageModel(request, parts, id, 'settings', 'Settings', {
-        form,
-        errors,
-        saved,
-        credential: await parts.credentials.summary(id),
-      }),
-    );
-  };
+  // After a refused settings form the page shows what was typed; after anything else, what is saved.
+  const show =
+    (typed: boolean) =>
+    async (request: FastifyRequest, reply: FastifyReply, errors: readonly string[] = []) => {
+      const id = (request.params as IdRequest['Params']).id;
+      const saved = request.method === 'GET' && (request.query as { saved?: string }).saved !== undefined;
+      const form = typed ? readSettingsForm(request.body) : settingsFormOf(await parts.projects.get(id));
+      return sendPage(
+        reply,
+        parts,
+        'project-settings',
+        await projectPageModel(request, parts, id, 'settings', 'Settings', {
+          form,
+          errors,
+          saved,
+          credential: await parts.credentials.summary(id),
+        }),
+      );
+    };
 
   web.get<IdRequest>(
     '/projects/:id/settings',
     { config: projectRole(PAGE_ROLES.settings, 'project'), schema: { params: idParams, querystring: savedQuery } },
-    (request, reply) => show(request, reply),
+    (request, reply) => show(false)(request, reply),
   );
 
   web.post<IdRequest>(
     '/projects/:id/settings',
     { config: projectRole('maintainer', 'project'), schema: { params: idParams } },
-    formAction<IdRequest>(show, async (request) => {
+    formAction<IdRequest>(show(true), async (request) => {
       const changes = settingsChanges(readSettingsForm(request.body));
       if (changes.gitUrl !== undefined)
         await checkGitUrl(parts.hostPolicy, changes.gitUrl, 'the settings form', 'Git URL');
@@ -61,7 +63,7 @@ export const projectSettingsPages: UserPages = (web, parts) => {
   web.post<IdRequest>(
     '/projects/:id/credential',
     { config: projectRole('maintainer', 'project'), schema: { params: idParams } },
-    formAction<IdRequest>(show, async (request) => {
+    formAction<IdRequest>(show(false), async (request) => {
       await parts.credentials.set(request.params.id, readCredentialForm(request.body), userActorOf(request));
       return `/projects/${request.params.id}/settings?saved=1`;
     }),
@@ -70,7 +72,7 @@ export const projectSettingsPages: UserPages = (web, parts) => {
   web.post<IdRequest>(
     '/projects/:id/credential/remove',
     { config: projectRole('maintainer', 'project'), schema: { params: idParams } },
-    formAction<IdRequest>(show, async (request) => {
+    formAction<IdRequest>(show(false), async (request) => {
       await parts.credentials.remove(request.params.id, userActorOf(request));
       return `/projects/${request.params.id}/settings?saved=1`;
     }),
