@@ -15,7 +15,8 @@ export function createBlobStore(settings: BlobStoreSettings, dataDir: string): B
   return new S3BlobStore(createS3Client(settings), settings);
 }
 
-function createS3Client(settings: S3BlobStoreSettings): S3Client {
+/** The S3 client of a store's settings (exported for tests that look into the bucket). */
+export function createS3Client(settings: S3BlobStoreSettings): S3Client {
   return new S3Client({
     region: settings.region,
     ...(settings.endpoint && { endpoint: settings.endpoint }),
