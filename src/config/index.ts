@@ -3,6 +3,9 @@ export type { SettingsPurpose } from './rules.js';
 export {
   BUNDLED_DATABASE,
   databaseUrlOf,
+  s3UrlOf,
+  type BlobStoreSettings,
+  type S3BlobStoreSettings,
   type Settings,
   type BuilderSettings,
   type ListenSettings,

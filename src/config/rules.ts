@@ -64,7 +64,45 @@ export function checkRules(raw: RawSettings, purpose: SettingsPurpose, context: 
   }
 
   problems.push(...checkDistinctPorts(raw, tlsOn));
+  checkBlobStore(raw, isSet, problems, warnings);
   return { problems, warnings };
+}
+
+const S3_SETTINGS: readonly SettingName[] = [
+  'GYRE_S3_ENDPOINT',
+  'GYRE_S3_REGION',
+  'GYRE_S3_ACCESS_KEY_ID',
+  'GYRE_S3_SECRET_ACCESS_KEY',
+  'GYRE_S3_FORCE_PATH_STYLE',
+];
+
+/** An S3 store needs its credentials; S3 settings beside a file store are a likely mistake. */
+function checkBlobStore(
+  raw: RawSettings,
+  isSet: RuleContext['isSet'],
+  problems: InputProblem[],
+  warnings: string[],
+): void {
+  const location = raw.GYRE_BLOB_STORE;
+  if (location?.kind === 's3') {
+    const credentials: [SettingName, string][] = [
+      ['GYRE_S3_ACCESS_KEY_ID', 'the access key ID'],
+      ['GYRE_S3_SECRET_ACCESS_KEY', 'the secret access key (or GYRE_S3_SECRET_ACCESS_KEY_FILE)'],
+    ];
+    for (const [name, what] of credentials)
+      if (!isSet(name))
+        problems.push({
+          input: name,
+          message: 'is required because GYRE_BLOB_STORE is an S3 bucket',
+          hint: `set ${what} that the S3 server issued for bucket ${location.bucket}, or set GYRE_BLOB_STORE=file to keep blobs on the services box`,
+        });
+  } else if (location?.kind === 'file') {
+    const ignored = S3_SETTINGS.filter(isSet);
+    if (ignored.length > 0)
+      warnings.push(
+        `${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} ignored because GYRE_BLOB_STORE is file; set GYRE_BLOB_STORE=s3://bucket to keep blobs in S3`,
+      );
+  }
 }
 
 function checkDistinctPorts(raw: RawSettings, tlsOn: boolean): InputProblem[] {

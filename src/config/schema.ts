@@ -215,6 +215,42 @@ export const rawSettingsSchema = z.object({
     description:
       'Folder of the services box for git mirrors, artifacts and caches; the services stack mounts the gyre-data volume there.',
   }),
+  GYRE_BLOB_STORE: setting(v.blobStoreLocation, {
+    scope: 'services',
+    default: 'file',
+    example: 's3://gyre-blobs/ci',
+    description:
+      'Where caches, workspaces and artifacts keep their bytes: `file` (under GYRE_DATA_DIR/blobs), or an S3 bucket and optional key prefix, `s3://bucket` or `s3://bucket/prefix`, which also lets builders download straight from the bucket.',
+  }),
+  GYRE_S3_ENDPOINT: setting(v.httpUrl, {
+    scope: 'services',
+    example: 'http://minio.internal:9000',
+    description: 'URL of an S3-compatible server (MinIO, Ceph, Garage, …) for an s3:// GYRE_BLOB_STORE; unset: AWS S3.',
+  }),
+  GYRE_S3_REGION: setting(v.region, {
+    scope: 'services',
+    default: 'us-east-1',
+    example: 'eu-west-1',
+    description: 'Region of the bucket of an s3:// GYRE_BLOB_STORE; S3-compatible servers often ignore it.',
+  }),
+  GYRE_S3_ACCESS_KEY_ID: setting(z.string(), {
+    scope: 'services',
+    example: 'AKIAIOSFODNN7EXAMPLE',
+    description: 'Access key ID for an s3:// GYRE_BLOB_STORE. Required with one.',
+  }),
+  GYRE_S3_SECRET_ACCESS_KEY: setting(z.string(), {
+    scope: 'services',
+    secret: true,
+    example: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    description: 'Secret access key matching GYRE_S3_ACCESS_KEY_ID. Required with an s3:// GYRE_BLOB_STORE.',
+  }),
+  GYRE_S3_FORCE_PATH_STYLE: setting(v.boolean, {
+    scope: 'services',
+    default: 'false',
+    example: 'true',
+    description:
+      'Address the bucket in the path (`http://host/bucket/key`) instead of the host name (`http://bucket.host/key`), as most S3-compatible servers need.',
+  }),
   GYRE_GIT_ALLOWED_HOSTS: setting(v.hostList, {
     scope: 'services',
     example: 'git.internal,10.20.0.0/16',

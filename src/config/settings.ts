@@ -42,6 +42,8 @@ export interface Settings {
   readonly builder: BuilderSettings;
   /** Folder for git mirrors, artifacts and caches. */
   readonly dataDir: string;
+  /** Where caches, workspaces and artifacts keep their bytes (GYRE_BLOB_STORE and GYRE_S3_*). */
+  readonly blobStore: BlobStoreSettings;
   /** Hosts, addresses and CIDR ranges repository URLs may name although they are internal (GYRE_GIT_ALLOWED_HOSTS). */
   readonly gitAllowedHosts: readonly string[];
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -58,6 +60,22 @@ export interface BuilderSettings {
   readonly slotCpus: number;
   readonly slotMemoryBytes: number;
   readonly drainTimeoutMs: number;
+}
+
+/** The filesystem under the data folder, or an S3 bucket with everything needed to reach it. */
+export type BlobStoreSettings = { readonly kind: 'file' } | S3BlobStoreSettings;
+
+export interface S3BlobStoreSettings {
+  readonly kind: 's3';
+  readonly bucket: string;
+  /** Key prefix without slashes at either end; '' for the bucket's top level. */
+  readonly prefix: string;
+  /** An S3-compatible server's URL; undefined for AWS. */
+  readonly endpoint?: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly forcePathStyle: boolean;
 }
 
 /** Builds the typed Settings from raw settings that have passed every rule. */
@@ -108,10 +126,30 @@ export function toSettings(raw: RawSettings): Settings {
       drainTimeoutMs: raw.GYRE_DRAIN_TIMEOUT!,
     },
     dataDir: raw.GYRE_DATA_DIR!,
+    blobStore: blobStoreOf(raw),
     gitAllowedHosts: raw.GYRE_GIT_ALLOWED_HOSTS ?? [],
     logLevel: raw.GYRE_LOG_LEVEL!,
     containerLogs: { maxSizeBytes: raw.GYRE_LOG_MAX_SIZE!, maxFiles: raw.GYRE_LOG_MAX_FILES! },
   };
+}
+
+function blobStoreOf(raw: RawSettings): BlobStoreSettings {
+  const location = raw.GYRE_BLOB_STORE!;
+  if (location.kind === 'file') return location;
+  // The rules have checked that an s3:// store comes with its credentials.
+  return {
+    ...location,
+    ...(raw.GYRE_S3_ENDPOINT && { endpoint: raw.GYRE_S3_ENDPOINT }),
+    region: raw.GYRE_S3_REGION!,
+    accessKeyId: raw.GYRE_S3_ACCESS_KEY_ID!,
+    secretAccessKey: raw.GYRE_S3_SECRET_ACCESS_KEY!,
+    forcePathStyle: raw.GYRE_S3_FORCE_PATH_STYLE!,
+  };
+}
+
+/** GYRE_BLOB_STORE's text for an S3 store: `s3://bucket` or `s3://bucket/prefix`. */
+export function s3UrlOf(store: S3BlobStoreSettings): string {
+  return `s3://${store.bucket}${store.prefix ? `/${store.prefix}` : ''}`;
 }
 
 function derivePublicUrl(hostname: string, listen: ListenSettings, tlsOn: boolean): string {

@@ -180,3 +180,50 @@ export const addressList = z.string().transform((text, ctx) => {
   }
   return items;
 });
+
+/** Where blobs live: the services box's data folder, or an S3 bucket and an optional key prefix. */
+export type BlobStoreLocation =
+  { readonly kind: 'file' } | { readonly kind: 's3'; readonly bucket: string; readonly prefix: string };
+
+const BLOB_STORE_RULE = 'must be "file", s3://bucket or s3://bucket/prefix';
+// S3's own bucket naming rule, so a typo is caught here rather than by the first upload.
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+// Key prefix segments: no empty segment and no `.`/`..`, so the prefix names one folder.
+const PREFIX_SEGMENT = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
+
+/** GYRE_BLOB_STORE: `file`, or `s3://bucket[/prefix]` (a trailing slash is dropped). */
+export const blobStoreLocation = z.string().transform((text, ctx): BlobStoreLocation => {
+  const trimmed = text.trim();
+  if (trimmed === 'file') return { kind: 'file' };
+  const match = /^s3:\/\/([^/]+)(?:\/(.*?))?\/?$/.exec(trimmed);
+  const [bucket, prefix = ''] = match ? [match[1]!, match[2]] : [];
+  if (!bucket || !BUCKET_NAME.test(bucket)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: match
+        ? `"${bucket}" is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens); ${BLOB_STORE_RULE}`
+        : BLOB_STORE_RULE,
+    });
+    return z.NEVER;
+  }
+  if (prefix !== '' && !prefix.split('/').every((segment) => PREFIX_SEGMENT.test(segment))) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${prefix}" is not a key prefix: use letters, digits, dots, hyphens and underscores in segments separated by single slashes`,
+    });
+    return z.NEVER;
+  }
+  return { kind: 's3', bucket, prefix };
+});
+
+/** A region name such as us-east-1 (S3-compatible servers often accept any, e.g. `garage`). */
+export const region = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'must be a region name such as us-east-1' });
+
+/** `true` or `false` (also yes/no, on/off, 1/0, in any case). */
+export const boolean = z.string().transform((text, ctx) => {
+  const word = text.trim().toLowerCase();
+  if (['true', 'yes', 'on', '1'].includes(word)) return true;
+  if (['false', 'no', 'off', '0'].includes(word)) return false;
+  ctx.addIssue({ code: 'custom', message: `"${text}" is not true or false` });
+  return z.NEVER;
+});

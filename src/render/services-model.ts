@@ -2,7 +2,7 @@
  * The plain object the services template renders: every decision about the services stack is
  * made here, in code that tests can read, and the template only lays it out.
  */
-import { BUNDLED_DATABASE, type Settings } from '../config/index.js';
+import { BUNDLED_DATABASE, s3UrlOf, type Settings } from '../config/index.js';
 import {
   composeFileMaps,
   containerLogging,
@@ -66,6 +66,10 @@ function servicesSecrets(settings: Settings): StackSecret[] {
     stackSecret('gyre_encryption_key', 'GYRE_ENCRYPTION_KEY', s.encryptionKey),
     stackSecret('gyre_session_secret', 'GYRE_SESSION_SECRET', s.sessionSecret),
   ];
+  if (settings.blobStore.kind === 's3')
+    list.push(
+      stackSecret('gyre_s3_secret_access_key', 'GYRE_S3_SECRET_ACCESS_KEY', settings.blobStore.secretAccessKey),
+    );
   if (settings.tls)
     list.push({ name: 'gyre_tls_key', file: settings.tls.keyFile, setting: 'GYRE_TLS_KEY_FILE', value: undefined });
   return list;
@@ -81,6 +85,16 @@ function appEnvironment(settings: Settings, secrets: readonly StackSecret[]): Re
     ...(settings.trustedProxies.length > 0 && { GYRE_TRUSTED_PROXIES: settings.trustedProxies.join(',') }),
   };
   if (settings.gitAllowedHosts.length > 0) env['GYRE_GIT_ALLOWED_HOSTS'] = settings.gitAllowedHosts.join(',');
+  const blobs = settings.blobStore;
+  // The file store is the default and needs nothing; the secret access key goes in as a secret, below.
+  if (blobs.kind === 's3')
+    Object.assign(env, {
+      GYRE_BLOB_STORE: s3UrlOf(blobs),
+      ...(blobs.endpoint && { GYRE_S3_ENDPOINT: blobs.endpoint }),
+      GYRE_S3_REGION: blobs.region,
+      GYRE_S3_ACCESS_KEY_ID: blobs.accessKeyId,
+      GYRE_S3_FORCE_PATH_STYLE: String(blobs.forcePathStyle),
+    });
   if (settings.tls)
     Object.assign(env, {
       GYRE_HTTPS_PORT: String(APP_CONTAINER_PORTS.https),

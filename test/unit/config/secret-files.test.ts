@@ -4,13 +4,24 @@ import { checkSettings } from '../../../src/config/index.js';
 import { check, sourceOf, VALID_SECRETS } from './settings-helpers.js';
 
 const DATABASE_URL = 'postgres://gyre:secret@db.internal:5432/gyre';
+const S3_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const valueOf = (name: SettingName) =>
-  name === 'GYRE_DATABASE_URL' ? DATABASE_URL : VALID_SECRETS[name as keyof typeof VALID_SECRETS];
+  name === 'GYRE_DATABASE_URL'
+    ? DATABASE_URL
+    : name === 'GYRE_S3_SECRET_ACCESS_KEY'
+      ? S3_SECRET_ACCESS_KEY
+      : VALID_SECRETS[name as keyof typeof VALID_SECRETS];
+/** Settings a secret belongs with: the S3 key is read only for an S3 blob store. */
+const companionsOf = (name: SettingName): Record<string, string> =>
+  name === 'GYRE_S3_SECRET_ACCESS_KEY' ? { GYRE_BLOB_STORE: 's3://gyre-blobs', GYRE_S3_ACCESS_KEY_ID: 'AKIA0' } : {};
 
 /** Valid serve settings with one secret in `NAME_FILE` instead of its variable. */
 function withSecretInFile(name: SettingName, fileValue: string | undefined): ReturnType<typeof check> {
   const { GYRE_DB_PASSWORD, ...others } = VALID_SECRETS;
-  const values: Record<string, string> = name === 'GYRE_DATABASE_URL' ? others : { ...others, GYRE_DB_PASSWORD };
+  const values: Record<string, string> = {
+    ...(name === 'GYRE_DATABASE_URL' ? others : { ...others, GYRE_DB_PASSWORD }),
+    ...companionsOf(name),
+  };
   delete values[name];
   values[`${name}_FILE`] = `/run/secrets/${name}`;
   return check(values, 'serve', fileValue === undefined ? {} : { [`/run/secrets/${name}`]: fileValue });
@@ -25,6 +36,7 @@ describe('NAME_FILE secrets', () => {
       'GYRE_ADMIN_PASSWORD',
       'GYRE_ENCRYPTION_KEY',
       'GYRE_SESSION_SECRET',
+      'GYRE_S3_SECRET_ACCESS_KEY',
     ]);
   });
 
@@ -57,9 +69,11 @@ describe('NAME_FILE secrets', () => {
     });
 
     it('refuses the secret set both directly and through the file', () => {
-      const result = check({ ...VALID_SECRETS, [name]: valueOf(name), [`${name}_FILE`]: '/run/secrets/x' }, 'serve', {
-        '/run/secrets/x': valueOf(name),
-      });
+      const result = check(
+        { ...VALID_SECRETS, ...companionsOf(name), [name]: valueOf(name), [`${name}_FILE`]: '/run/secrets/x' },
+        'serve',
+        { '/run/secrets/x': valueOf(name) },
+      );
       expect(result.problems).toEqual([
         {
           input: name,

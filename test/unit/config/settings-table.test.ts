@@ -13,7 +13,7 @@ describe('the settings table', () => {
     const rows = renderSettingsTable()
       .split('\n')
       .filter((line) => line.startsWith('| `'));
-    expect(rows.map((row) => /^\| `([A-Z_]+)`/.exec(row)?.[1])).toEqual(settingNames);
+    expect(rows.map((row) => /^\| `([A-Z0-9_]+)`/.exec(row)?.[1])).toEqual(settingNames);
     expect(rows[0]).toBe(
       `| \`GYRE_HOSTNAME\` | \`localhost\` | services |  | ${metaOf('GYRE_HOSTNAME').description} |`,
     );

@@ -100,6 +100,36 @@ describe('renderServicesStack', () => {
     );
   });
 
+  it('passes an S3 blob store to the app, its secret access key as a secret file', () => {
+    const secretAccessKey = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    const rendered = services({
+      GYRE_BLOB_STORE: 's3://gyre-blobs/ci',
+      GYRE_S3_ENDPOINT: 'http://minio.internal:9000',
+      GYRE_S3_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      GYRE_S3_SECRET_ACCESS_KEY: secretAccessKey,
+      GYRE_S3_FORCE_PATH_STYLE: 'yes',
+    });
+    expectGolden('services-s3.yml', rendered.text);
+    const app = serviceOf(rendered.text, 'app');
+    expect(app.environment).toMatchObject({
+      GYRE_BLOB_STORE: 's3://gyre-blobs/ci',
+      GYRE_S3_ENDPOINT: 'http://minio.internal:9000',
+      GYRE_S3_REGION: 'us-east-1',
+      GYRE_S3_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      GYRE_S3_FORCE_PATH_STYLE: 'true',
+      GYRE_S3_SECRET_ACCESS_KEY_FILE: '/run/secrets/gyre_s3_secret_access_key',
+    });
+    expect(app.secrets).toContain('gyre_s3_secret_access_key');
+    expect(rendered.text).not.toContain(secretAccessKey);
+    expect(rendered.secrets.find((s) => s.name === 'gyre_s3_secret_access_key')?.value).toBe(secretAccessKey);
+  });
+
+  it('passes nothing about blobs for the default file store, which needs only the data volume', () => {
+    const app = serviceOf(services({}).text, 'app');
+    expect(Object.keys(app.environment!).filter((name) => /BLOB|S3/.test(name))).toEqual([]);
+    expect(app.secrets).not.toContain('gyre_s3_secret_access_key');
+  });
+
   it('uses the configured image names', () => {
     const text = services({
       GYRE_APP_IMAGE: 'registry.example.com/gyre/app:9',

@@ -1,0 +1,168 @@
+/**
+ * The blob store in an S3-compatible bucket, for installs whose blobs outgrow the services box's
+ * disk; builders then download straight from the bucket through presigned URLs. A blob's key is
+ * `<prefix>/<digest>`, which is known only once every byte has passed, so a put streams to a
+ * temporary key (a multipart upload of unknown length) while hashing, then copies it into place.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3ServiceException,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { NotFoundError } from '../../shared/errors.js';
+import { assertDigest, DIGEST_PATTERN, DigestMeter } from './blob-digest.js';
+import type { BlobStore, ByteRange, StoredBlob } from './blob-store.js';
+import { assertRange, rangePastEnd } from './byte-range.js';
+
+/** The bucket and the key prefix ('' for the top level) the blobs live under. */
+export interface S3BlobLocation {
+  readonly bucket: string;
+  readonly prefix: string;
+}
+
+/**
+ * Uploads in progress, one folder down from the blobs: `list` asks for the prefix's own keys
+ * only (delimiter `/`), so it never sees them.
+ */
+const UPLOADS_FOLDER = 'uploads';
+/** S3's smallest part, and the most parts one multipart upload may have. */
+const MIN_PART_BYTES = 5 * 1024 ** 2;
+const MAX_PARTS = 10_000;
+/**
+ * Parts sent at once. Each is held in memory while it is sent, so this bounds an upload's memory
+ * to a few parts while builders upload side by side.
+ */
+const PARTS_IN_FLIGHT = 2;
+
+export class S3BlobStore implements BlobStore {
+  constructor(
+    private readonly client: S3Client,
+    private readonly location: S3BlobLocation,
+  ) {}
+
+  async put(body: Readable, options: { readonly maxBytes?: number } = {}): Promise<StoredBlob> {
+    const { bucket } = this.location;
+    const tempKey = this.#keyOf(`${UPLOADS_FOLDER}/${randomUUID()}`);
+    const meter = new DigestMeter(options.maxBytes);
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: bucket, Key: tempKey, Body: meter },
+      // Large enough parts that a blob of maxBytes fits in S3's 10,000 parts.
+      partSize: Math.max(MIN_PART_BYTES, Math.ceil((options.maxBytes ?? 0) / MAX_PARTS)),
+      queueSize: PARTS_IN_FLIGHT,
+      // A failed upload (over maxBytes, a broken source, the server) aborts its parts.
+      leavePartsOnError: false,
+    });
+    // An upload that fails on the server's side stops the source too, instead of leaving it paused.
+    const uploading = upload.done().catch((error: unknown) => {
+      meter.destroy(error as Error);
+      throw error;
+    });
+    try {
+      const [fed, uploaded] = await Promise.allSettled([pipeline(body, meter), uploading]);
+      // The source's own error (or the TooLargeError) says more than the upload's echo of it.
+      if (fed.status === 'rejected') throw fed.reason;
+      if (uploaded.status === 'rejected') throw uploaded.reason;
+      const blob = meter.stored();
+      // Copying over an existing blob writes the same bytes and refreshes its LastModified, so a
+      // sweeper that spares recent blobs cannot take it before a row names it again.
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: this.#keyOf(blob.digest),
+          CopySource: encodeURI(`${bucket}/${tempKey}`),
+        }),
+      );
+      return blob;
+    } finally {
+      // A temporary object left behind costs storage only; it must not replace the put's outcome.
+      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: tempKey })).catch(() => undefined);
+    }
+  }
+
+  async get(digest: string, range?: ByteRange): Promise<Readable> {
+    const key = this.#blobKey(digest);
+    assertRange(range);
+    try {
+      const object = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.location.bucket,
+          Key: key,
+          ...(range && { Range: `bytes=${range.start}-${range.end ?? ''}` }),
+        }),
+      );
+      // In Node the body is the HTTP response, a Readable.
+      return object.Body as Readable;
+    } catch (error) {
+      if (statusOf(error) === 404) throw new NotFoundError(`blob ${digest}`);
+      if (statusOf(error) === 416 && range) throw rangePastEnd(digest, range.start);
+      throw error;
+    }
+  }
+
+  async stat(digest: string): Promise<{ readonly size: number } | undefined> {
+    const key = this.#blobKey(digest);
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: key }));
+      return { size: head.ContentLength ?? 0 };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async delete(digest: string): Promise<void> {
+    // S3 answers a delete of a missing key with success.
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.#blobKey(digest) }));
+  }
+
+  async *list(): AsyncIterable<StoredBlob & { readonly modifiedAt: Date }> {
+    const prefix = this.#keyOf('');
+    let continuation: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.location.bucket,
+          Prefix: prefix,
+          Delimiter: '/',
+          ContinuationToken: continuation,
+        }),
+      );
+      for (const object of page.Contents ?? []) {
+        const digest = object.Key?.slice(prefix.length);
+        if (digest !== undefined && DIGEST_PATTERN.test(digest))
+          yield { digest, size: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date(0) };
+      }
+      continuation = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (continuation);
+  }
+
+  /** A presigned GET: the builder fetches the bytes from the bucket, not through the services box. */
+  async downloadUrl(digest: string, expiresInS: number): Promise<string | undefined> {
+    const command = new GetObjectCommand({ Bucket: this.location.bucket, Key: this.#blobKey(digest) });
+    return await getSignedUrl(this.client, command, { expiresIn: expiresInS });
+  }
+
+  #blobKey(digest: string): string {
+    assertDigest(digest);
+    return this.#keyOf(digest);
+  }
+
+  #keyOf(name: string): string {
+    return this.location.prefix ? `${this.location.prefix}/${name}` : name;
+  }
+}
+
+/** The HTTP status of an S3 error answer, or undefined for any other failure. */
+function statusOf(error: unknown): number | undefined {
+  return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+}
