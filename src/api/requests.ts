@@ -156,6 +156,16 @@ export const logQuery = z.strictObject({
     ),
 });
 
+export const testResultsQuery = z.strictObject({
+  status: z
+    .enum(['failed'])
+    .optional()
+    .describe('`failed`: only the failed and errored cases, with their messages. @default every case'),
+  limit: pageLimit,
+  after: z.coerce.number().int().min(0).optional().describe('The last id of the previous page'),
+});
+export type TestResultsRequest = z.infer<typeof testResultsQuery>;
+
 export const logStreamQuery = z.strictObject({
   attempt: z
     .string()

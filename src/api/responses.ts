@@ -169,6 +169,44 @@ export const cancelResponse = z.object({
   signalled: z.number().int().describe('Leased or running jobs told to stop'),
 });
 
+// --- Test results ------------------------------------------------------------------------------
+
+export const testTotalsResponse = z.looseObject({
+  tests: z.number().int(),
+  failures: z.number().int(),
+  errors: z.number().int(),
+  skipped: z.number().int(),
+  timeSeconds: z.number().describe("The cases' times added up"),
+});
+
+export const testCaseResponse = z.looseObject({
+  id: z.number().int().describe('Orders the cases as their reports list them; the cursor of the next page'),
+  suite: z.string(),
+  classname: z.string(),
+  name: z.string(),
+  file: z.string().nullable(),
+  timeSeconds: z.number(),
+  result: z.enum(['passed', 'failed', 'error', 'skipped']),
+  message: z.string().nullable().describe('The failure or skip message (cut past 2,000 characters)'),
+  details: z.string().nullable().describe("The failure's body, e.g. a stack trace (cut past 10,000 characters)"),
+});
+export type TestCaseResponse = z.infer<typeof testCaseResponse>;
+
+/** A job's test results: those of its newest attempt that stored any, a page of cases at a time. */
+export const testResultsResponse = z.looseObject({
+  attempt: z
+    .number()
+    .int()
+    .nullable()
+    .describe('The attempt shown: the newest that stored test results; null: none did'),
+  totals: testTotalsResponse.describe('Of every case of the reports, those not stored included'),
+  casesStored: z.number().int().describe('Cases that can be listed: at most 10,000 per attempt'),
+  warnings: z.array(z.string()).describe('Report files that could not be read, each with its path and why'),
+  items: z.array(testCaseResponse),
+  nextCursor: z.number().int().nullable(),
+});
+export type TestResultsResponse = z.infer<typeof testResultsResponse>;
+
 // --- Webhook deliveries ------------------------------------------------------------------------
 
 export const deliveryResponse = z.looseObject({

@@ -19,6 +19,7 @@ import { DeliveryStore } from './stores/deliveries/delivery-store.js';
 import { GitMirror, HostPolicy } from './git/index.js';
 import { GitCredentialStore } from './stores/projects/git-credentials.js';
 import { LogStore } from './stores/logs/log-store.js';
+import { TestResultStore } from './stores/test-results/test-result-store.js';
 import { PipelinePlanner } from './features/pipelines/pipeline-planner.js';
 import { PipelineStore } from './stores/pipelines/pipeline-store.js';
 import { ProjectStore } from './stores/projects/project-store.js';
@@ -93,6 +94,7 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
     joinSecrets: new JoinSecrets(db),
     jobs,
     logs: new LogStore(db),
+    testResults: new TestResultStore(db),
     notifications,
     leaseWakeups: notifications.signal([NOTIFY_CHANNELS.jobsQueued, NOTIFY_CHANNELS.buildersChanged]),
     statusWakeups: notifications.signal([NOTIFY_CHANNELS.statusesQueued]),

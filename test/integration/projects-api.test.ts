@@ -221,6 +221,7 @@ describe('the projects API', () => {
       '/api/v1/jobs/{id}',
       '/api/v1/jobs/{id}/log',
       '/api/v1/jobs/{id}/log/stream',
+      '/api/v1/jobs/{id}/tests',
       '/api/v1/join-secret/rotate',
       '/api/v1/pipelines/{id}',
       '/api/v1/pipelines/{id}/cancel',

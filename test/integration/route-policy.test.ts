@@ -79,6 +79,7 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'GET /api/v1/jobs/:id': 'viewer of job',
     'GET /api/v1/jobs/:id/log': 'viewer of job',
     'GET /api/v1/jobs/:id/log/stream': 'viewer of job',
+    'GET /api/v1/jobs/:id/tests': 'viewer of job',
     'GET /api/v1/deliveries': 'admin',
     'GET /api/v1/deliveries/:id': 'viewer of delivery',
     'POST /api/v1/deliveries/:id/redeliver': 'maintainer of delivery',

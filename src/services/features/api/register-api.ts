@@ -31,6 +31,8 @@ import type { JoinSecrets } from '../../stores/builders/join-secrets.js';
 import type { JobStore } from '../../stores/jobs/job-store.js';
 import type { ChangeSignal } from '../../database/notifications.js';
 import { registerLogRoutes } from '../logs/log-routes.js';
+import { registerTestResultRoutes } from '../test-results/test-result-routes.js';
+import type { TestResultStore } from '../../stores/test-results/test-result-store.js';
 import { type LogStore } from '../../stores/logs/log-store.js';
 import { registerErrorShape } from '../../http/error-shape.js';
 import { registerOpenApi } from '../../http/openapi.js';
@@ -58,6 +60,8 @@ export interface ApiDeps {
   readonly joinSecrets: JoinSecrets;
   readonly jobs: JobStore;
   readonly logs: LogStore;
+  /** What jobs stored with `store_test_results`. */
+  readonly testResults: TestResultStore;
   readonly leaseWakeups: ChangeSignal;
   readonly users: UserStore;
   readonly runtimeSettings: RuntimeSettings;
@@ -79,6 +83,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     registerAccountRoutes(api, deps);
     registerContextRoutes(api, deps);
     registerLogRoutes(api, deps);
+    registerTestResultRoutes(api, deps);
     done();
   });
 }

@@ -1,7 +1,8 @@
 /**
  * A job in the user UI: its attempts with their steps (status, exit code, duration), its log
  * (stored text, then live over SSE with JavaScript), why it waits when queued, and cancel and
- * rerun. Rerun posts to the pipeline's rerun: a job runs within its pipeline.
+ * rerun, and the tests it stored (job-tests.ts). Rerun posts to the pipeline's rerun: a job runs
+ * within its pipeline.
  */
 import { isFinalJobState } from '../../../../protocol/index.js';
 import { readWaitReason } from '../../../stores/jobs/queue-view.js';
@@ -10,6 +11,7 @@ import { projectRole } from '../../../http/access-policy.js';
 import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { readLogPreview } from './job-log-routes.js';
+import { readTestsSection } from './job-tests.js';
 import { idParams, pageModel, shortSha, type IdRequest } from './page-common.js';
 
 /** States before a job has a log; its page reloads when the job leaves them, to start the log. */
@@ -27,6 +29,7 @@ export const jobPages: UserPages = (web, parts) => {
       const waitingBecause =
         job.state === 'queued' ? await readWaitReason(parts.db, await parts.builders.list(), job.id) : undefined;
       const log = job.attempt > 0 ? await readLogPreview(parts.logs, job.id, job.attempt) : undefined;
+      const tests = await readTestsSection(parts.testResults, job.id);
       return sendPage(
         reply,
         parts,
@@ -40,6 +43,9 @@ export const jobPages: UserPages = (web, parts) => {
           project,
           waitingBecause,
           log,
+          tests,
+          // The results are of an earlier attempt than the one shown first: say so.
+          testsOfEarlierAttempt: tests !== undefined && tests.attempt !== job.attempt,
           notStarted: NOT_STARTED.includes(job.state),
           finished: isFinalJobState(job.state),
           csrf: request.signedIn?.session.csrfToken,
