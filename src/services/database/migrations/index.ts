@@ -13,6 +13,7 @@ import { linkedRepositoryMigration } from './012-linked-repository.js';
 import { contextsMigration } from './013-contexts.js';
 import { githubRolesMigration } from './014-github-roles.js';
 import { gitCredentialsMigration } from './015-git-credentials.js';
+import { jobDataMigration } from './017-job-data.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -34,4 +35,5 @@ export const migrations: readonly Migration[] = [
   contextsMigration,
   githubRolesMigration,
   gitCredentialsMigration,
+  jobDataMigration,
 ];
