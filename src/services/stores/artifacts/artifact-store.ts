@@ -29,6 +29,13 @@ export interface ArtifactList {
   readonly items: readonly StoredArtifact[];
 }
 
+/** An artifact the retention sweeper removed. */
+export interface RemovedArtifact extends StoredBlob {
+  readonly jobId: number;
+  readonly attempt: number;
+  readonly path: string;
+}
+
 interface ArtifactRow {
   path: string;
   digest: string;
@@ -105,5 +112,29 @@ export class ArtifactStore {
     const row = result.rows[0];
     if (!row) throw new NotFoundError(`the artifact ${path} of job ${jobId}`);
     return toArtifact(row);
+  }
+
+  /** Removes the artifacts stored before `cutoff`; answers which. */
+  async removeStoredBefore(cutoff: Date): Promise<RemovedArtifact[]> {
+    const result = await this.db.query<{ job_id: string; attempt: number; path: string; digest: string; size: string }>(
+      'DELETE FROM artifacts WHERE created_at < $1 RETURNING job_id, attempt, path, digest, size',
+      [cutoff],
+    );
+    return result.rows.map((row) => ({
+      jobId: Number(row.job_id),
+      attempt: row.attempt,
+      path: row.path,
+      digest: row.digest,
+      size: Number(row.size),
+    }));
+  }
+
+  /** Which of `digests` an artifact names. */
+  async named(digests: readonly string[]): Promise<Set<string>> {
+    const result = await this.db.query<{ digest: string }>(
+      'SELECT DISTINCT digest FROM artifacts WHERE digest = ANY($1::text[])',
+      [digests],
+    );
+    return new Set(result.rows.map((row) => row.digest));
   }
 }

@@ -6,12 +6,29 @@
  */
 import type { Database } from '../../database/create-pool.js';
 import type { StoredBlob } from '../../blobs/blob-store.js';
+import type { CacheUse } from '../../core/retention/retention-choices.js';
 
 /** A cache as a restore finds it. */
 export interface FoundCache extends StoredBlob {
   /** The key it was saved under (the prefix asked for may be shorter). */
   readonly key: string;
 }
+
+/** A cache the retention sweeper removed. */
+export interface RemovedCache extends FoundCache {
+  readonly projectId: number;
+}
+
+interface RemovedRow extends CacheRow {
+  project_id: string;
+}
+
+const toRemoved = (row: RemovedRow): RemovedCache => ({
+  projectId: Number(row.project_id),
+  key: row.key,
+  digest: row.digest,
+  size: Number(row.size),
+});
 
 interface CacheRow {
   key: string;
@@ -58,5 +75,44 @@ export class CacheStore {
       [projectId, key, blob.digest, blob.size],
     );
     return result.rowCount === 1 ? 'saved' : 'exists';
+  }
+
+  /** Removes the caches saved before `cutoff`; answers which. */
+  async removeSavedBefore(cutoff: Date): Promise<RemovedCache[]> {
+    const result = await this.db.query<RemovedRow>(
+      'DELETE FROM caches WHERE created_at < $1 RETURNING project_id, key, digest, size',
+      [cutoff],
+    );
+    return result.rows.map(toRemoved);
+  }
+
+  /** Every cache's size and last use, and the database's time of reading them. */
+  async usage(): Promise<{ readAt: Date; caches: CacheUse[] }> {
+    const result = await this.db.query<{ id: string; size: string; last_used_at: Date; read_at: Date }>(
+      'SELECT id, size, last_used_at, now() AS read_at FROM caches',
+    );
+    return {
+      readAt: result.rows[0]?.read_at ?? new Date(),
+      caches: result.rows.map((row) => ({ id: Number(row.id), size: Number(row.size), lastUsedAt: row.last_used_at })),
+    };
+  }
+
+  /** Removes the caches `ids`, except those restored since `readAt` (they are in use again); answers which went. */
+  async evict(ids: readonly number[], readAt: Date): Promise<RemovedCache[]> {
+    if (ids.length === 0) return [];
+    const result = await this.db.query<RemovedRow>(
+      'DELETE FROM caches WHERE id = ANY($1::bigint[]) AND last_used_at <= $2 RETURNING project_id, key, digest, size',
+      [ids, readAt],
+    );
+    return result.rows.map(toRemoved);
+  }
+
+  /** Which of `digests` a cache names. */
+  async named(digests: readonly string[]): Promise<Set<string>> {
+    const result = await this.db.query<{ digest: string }>(
+      'SELECT DISTINCT digest FROM caches WHERE digest = ANY($1::text[])',
+      [digests],
+    );
+    return new Set(result.rows.map((row) => row.digest));
   }
 }

@@ -23,6 +23,13 @@ export interface WorkspaceLayer extends StoredBlob {
   readonly attempt: number;
 }
 
+/** A layer the retention sweeper removed. */
+export interface RemovedLayer extends StoredBlob {
+  readonly jobId: number;
+  readonly attempt: number;
+  readonly pipelineId: number;
+}
+
 export class WorkspaceStore {
   constructor(private readonly db: Database) {}
 
@@ -66,5 +73,40 @@ export class WorkspaceStore {
         { job: name, jobId: Number(row.job_id), attempt: row.attempt, digest: row.digest, size: Number(row.size) },
       ];
     });
+  }
+
+  /**
+   * Removes the layers of pipelines created before `cutoff`, all of a pipeline's at once, so no
+   * job of a workflow that still runs loses the layers it attaches; answers which went.
+   */
+  async removeOfPipelinesBefore(cutoff: Date): Promise<RemovedLayer[]> {
+    const result = await this.db.query<{
+      job_id: string;
+      attempt: number;
+      pipeline_id: string;
+      digest: string;
+      size: string;
+    }>(
+      `DELETE FROM workspace_layers l USING jobs j, workflows w, pipelines p
+       WHERE j.id = l.job_id AND w.id = j.workflow_id AND p.id = w.pipeline_id AND p.created_at < $1
+       RETURNING l.job_id, l.attempt, p.id AS pipeline_id, l.digest, l.size`,
+      [cutoff],
+    );
+    return result.rows.map((row) => ({
+      jobId: Number(row.job_id),
+      attempt: row.attempt,
+      pipelineId: Number(row.pipeline_id),
+      digest: row.digest,
+      size: Number(row.size),
+    }));
+  }
+
+  /** Which of `digests` a layer names. */
+  async named(digests: readonly string[]): Promise<Set<string>> {
+    const result = await this.db.query<{ digest: string }>(
+      'SELECT DISTINCT digest FROM workspace_layers WHERE digest = ANY($1::text[])',
+      [digests],
+    );
+    return new Set(result.rows.map((row) => row.digest));
   }
 }
