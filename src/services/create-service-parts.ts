@@ -19,6 +19,10 @@ import { DeliveryStore } from './stores/deliveries/delivery-store.js';
 import { GitMirror, HostPolicy } from './git/index.js';
 import { GitCredentialStore } from './stores/projects/git-credentials.js';
 import { LogStore } from './stores/logs/log-store.js';
+import { ArtifactStore } from './stores/artifacts/artifact-store.js';
+import { CacheStore } from './stores/caches/cache-store.js';
+import { WorkspaceStore } from './stores/workspaces/workspace-store.js';
+import type { BlobStore } from './blobs/blob-store.js';
 import { PipelinePlanner } from './features/pipelines/pipeline-planner.js';
 import { PipelineStore } from './stores/pipelines/pipeline-store.js';
 import { ProjectStore } from './stores/projects/project-store.js';
@@ -40,9 +44,20 @@ export interface ServiceParts extends UserUiDeps, AdminDeps {
   readonly notifications: DatabaseNotifications;
   /** Wakes the commit status poster when statuses are queued. */
   readonly statusWakeups: ChangeSignal;
+  /** Each project's caches. */
+  readonly caches: CacheStore;
+  /** Jobs' workspace layers. */
+  readonly workspaces: WorkspaceStore;
 }
 
-export function createServiceParts(settings: Settings, db: Database, logger: Logger, version: string): ServiceParts {
+/** `blobs`: where caches, workspace layers and artifacts keep their bytes. */
+export function createServiceParts(
+  settings: Settings,
+  db: Database,
+  logger: Logger,
+  version: string,
+  blobs: BlobStore,
+): ServiceParts {
   const box = createSecretBox(settings.secrets.encryptionKey!);
   const projects = new ProjectStore(db, box);
   const contexts = new ContextStore(db, box);
@@ -93,6 +108,10 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
     joinSecrets: new JoinSecrets(db),
     jobs,
     logs: new LogStore(db),
+    blobs,
+    caches: new CacheStore(db),
+    workspaces: new WorkspaceStore(db),
+    artifacts: new ArtifactStore(db),
     notifications,
     leaseWakeups: notifications.signal([NOTIFY_CHANNELS.jobsQueued, NOTIFY_CHANNELS.buildersChanged]),
     statusWakeups: notifications.signal([NOTIFY_CHANNELS.statusesQueued]),

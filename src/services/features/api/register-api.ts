@@ -32,6 +32,8 @@ import type { JobStore } from '../../stores/jobs/job-store.js';
 import type { ChangeSignal } from '../../database/notifications.js';
 import { registerLogRoutes } from '../logs/log-routes.js';
 import { type LogStore } from '../../stores/logs/log-store.js';
+import type { ArtifactStore } from '../../stores/artifacts/artifact-store.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
 import { registerErrorShape } from '../../http/error-shape.js';
 import { registerOpenApi } from '../../http/openapi.js';
 
@@ -58,6 +60,10 @@ export interface ApiDeps {
   readonly joinSecrets: JoinSecrets;
   readonly jobs: JobStore;
   readonly logs: LogStore;
+  /** Where caches, workspace layers and artifacts keep their bytes. */
+  readonly blobs: BlobStore;
+  /** What jobs stored with `store_artifacts`. */
+  readonly artifacts: ArtifactStore;
   readonly leaseWakeups: ChangeSignal;
   readonly users: UserStore;
   readonly runtimeSettings: RuntimeSettings;
