@@ -19,12 +19,12 @@ import { DeliveryStore } from './stores/deliveries/delivery-store.js';
 import { GitMirror, HostPolicy } from './git/index.js';
 import { GitCredentialStore } from './stores/projects/git-credentials.js';
 import { LogStore } from './stores/logs/log-store.js';
+import { PipelinePlanner } from './features/pipelines/pipeline-planner.js';
+import { PipelineStore } from './stores/pipelines/pipeline-store.js';
 import { ArtifactStore } from './stores/artifacts/artifact-store.js';
 import { CacheStore } from './stores/caches/cache-store.js';
 import { WorkspaceStore } from './stores/workspaces/workspace-store.js';
 import type { BlobStore } from './blobs/blob-store.js';
-import { PipelinePlanner } from './features/pipelines/pipeline-planner.js';
-import { PipelineStore } from './stores/pipelines/pipeline-store.js';
 import { ProjectStore } from './stores/projects/project-store.js';
 import { ContextStore } from './stores/contexts/context-store.js';
 import { GroupStore } from './stores/accounts/group-store.js';
@@ -91,6 +91,10 @@ export function createServiceParts(
     credentials,
     hostPolicy,
     pipelines,
+    blobs,
+    caches: new CacheStore(db),
+    workspaces: new WorkspaceStore(db),
+    artifacts: new ArtifactStore(db),
     deliveries: new DeliveryStore(db),
     contexts,
     groups: new GroupStore(db),
@@ -108,10 +112,6 @@ export function createServiceParts(
     joinSecrets: new JoinSecrets(db),
     jobs,
     logs: new LogStore(db),
-    blobs,
-    caches: new CacheStore(db),
-    workspaces: new WorkspaceStore(db),
-    artifacts: new ArtifactStore(db),
     notifications,
     leaseWakeups: notifications.signal([NOTIFY_CHANNELS.jobsQueued, NOTIFY_CHANNELS.buildersChanged]),
     statusWakeups: notifications.signal([NOTIFY_CHANNELS.statusesQueued]),

@@ -14,6 +14,9 @@ import { registerWebhookRoute } from '../webhooks/webhook-route.js';
 import type { PipelinePlanner } from '../pipelines/pipeline-planner.js';
 import { registerPipelineRoutes, type BranchResolver } from '../pipelines/pipeline-routes.js';
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
+import { registerArtifactRoutes } from '../artifacts/artifact-routes.js';
+import type { ArtifactStore } from '../../stores/artifacts/artifact-store.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
 import { registerProjectRoutes } from '../projects/project-routes.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { ProjectAccess } from '../../stores/projects/project-access.js';
@@ -32,8 +35,6 @@ import type { JobStore } from '../../stores/jobs/job-store.js';
 import type { ChangeSignal } from '../../database/notifications.js';
 import { registerLogRoutes } from '../logs/log-routes.js';
 import { type LogStore } from '../../stores/logs/log-store.js';
-import type { ArtifactStore } from '../../stores/artifacts/artifact-store.js';
-import type { BlobStore } from '../../blobs/blob-store.js';
 import { registerErrorShape } from '../../http/error-shape.js';
 import { registerOpenApi } from '../../http/openapi.js';
 
@@ -48,6 +49,10 @@ export interface ApiDeps {
   /** Which repository hosts git URLs may name (GYRE_GIT_ALLOWED_HOSTS). */
   readonly hostPolicy: HostPolicy;
   readonly pipelines: PipelineStore;
+  /** Where caches, workspace layers and artifacts keep their bytes. */
+  readonly blobs: BlobStore;
+  /** What jobs stored with `store_artifacts`. */
+  readonly artifacts: ArtifactStore;
   readonly deliveries: DeliveryStore;
   readonly planner: PipelinePlanner;
   readonly branches: BranchResolver;
@@ -60,10 +65,6 @@ export interface ApiDeps {
   readonly joinSecrets: JoinSecrets;
   readonly jobs: JobStore;
   readonly logs: LogStore;
-  /** Where caches, workspace layers and artifacts keep their bytes. */
-  readonly blobs: BlobStore;
-  /** What jobs stored with `store_artifacts`. */
-  readonly artifacts: ArtifactStore;
   readonly leaseWakeups: ChangeSignal;
   readonly users: UserStore;
   readonly runtimeSettings: RuntimeSettings;
@@ -80,6 +81,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     registerProjectRoutes(api, deps.projects, deps.projectAccess, () => deps.webhookBaseUrl(), deps.hostPolicy);
     registerCredentialRoutes(api, deps);
     registerPipelineRoutes(api, deps);
+    registerArtifactRoutes(api, deps);
     registerDeliveryRoutes(api, deps);
     registerFleetRoutes(api, deps);
     registerAccountRoutes(api, deps);
