@@ -94,10 +94,10 @@ export class ArtifactStore {
     );
   }
 
-  /** The artifacts of the job's newest attempt that stored any, by path. */
+  /** The artifacts of the job's newest attempt that stored any, by path (byte order, the same on every database). */
   async list(jobId: number): Promise<ArtifactList> {
     const result = await this.db.query<ArtifactRow>(
-      `SELECT ${COLUMNS} FROM artifacts WHERE job_id = $1 AND attempt = ${NEWEST_ATTEMPT} ORDER BY path`,
+      `SELECT ${COLUMNS} FROM artifacts WHERE job_id = $1 AND attempt = ${NEWEST_ATTEMPT} ORDER BY path COLLATE "C"`,
       [jobId],
     );
     return { attempt: result.rows[0]?.attempt ?? null, items: result.rows.map(toArtifact) };
