@@ -241,3 +241,9 @@ export type ContextRestrictionsRequest = z.infer<typeof contextRestrictionsBody>
 export const groupParams = z.strictObject({ name: setName.describe("The group's name") });
 export const groupBody = z.strictObject({ name: setName.describe("The group's name") });
 export const groupMemberParams = z.strictObject({ name: setName, login: memberParams.shape.login });
+
+/** An artifact's address: the job, then the artifact's path as it is listed (`*`, slashes and all). */
+export const artifactParams = z.strictObject({
+  id: idSchema,
+  '*': z.string().min(1).describe("The artifact's path, e.g. `reports/index.html`"),
+});

@@ -297,3 +297,20 @@ export const groupResponse = z.looseObject({
   members: z.array(z.string()).describe('Member logins'),
   createdAt: timestamp,
 });
+
+// --- Artifacts ---------------------------------------------------------------------------------
+
+export const artifactResponse = z.looseObject({
+  path: z.string().describe('Where the job stored it: its `store_artifacts` destination and the file below it'),
+  size: z.number().int().describe('In bytes'),
+  contentType: z.string(),
+  url: z.string().describe('Download (a token may fetch it; `Range: bytes=a-b` for a part); always an attachment'),
+});
+export type ArtifactResponse = z.infer<typeof artifactResponse>;
+
+/** A job's artifacts: those of its newest attempt that stored any. */
+export const artifactListResponse = z.looseObject({
+  attempt: z.number().int().nullable().describe('The attempt listed; null: no attempt stored artifacts'),
+  items: z.array(artifactResponse),
+});
+export type ArtifactListResponse = z.infer<typeof artifactListResponse>;

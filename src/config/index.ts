@@ -9,6 +9,8 @@ export {
   type Settings,
   type BuilderSettings,
   type ListenSettings,
+  type RetentionSettings,
+  type TransferLimitSettings,
 } from './settings.js';
 export { settingNames, secretSettingNames, metaOf, type SettingName, type SettingMeta } from './schema.js';
 export { settingAliases } from './aliases.js';

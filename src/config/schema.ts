@@ -257,6 +257,46 @@ export const rawSettingsSchema = z.object({
     description:
       "Repository hosts that project git URLs may name although they are loopback, link-local or the services box's own addresses (refused otherwise): comma-separated host names, IP addresses or CIDR ranges.",
   }),
+  GYRE_CACHE_MAX_AGE_DAYS: setting(v.wholeNumber(1), {
+    scope: 'services',
+    default: '15',
+    example: '30',
+    description:
+      'Days a cache is kept after it was saved, as on CircleCI; a job that finds none saves a new one. Keys are never overwritten, so this is also how long a cache can be stale.',
+  }),
+  GYRE_CACHE_MAX_TOTAL_SIZE: setting(v.fileSize, {
+    scope: 'services',
+    example: '200G',
+    description:
+      "Total size of every project's caches above which the least recently restored are removed first; unset: caches are limited by age only.",
+  }),
+  GYRE_ARTIFACT_MAX_AGE_DAYS: setting(v.wholeNumber(1), {
+    scope: 'services',
+    default: '30',
+    example: '90',
+    description: "Days a job's artifacts are kept; workspace layers go with their pipeline when it is this old.",
+  }),
+  GYRE_CACHE_MAX_SIZE: setting(v.fileSize, {
+    scope: 'services',
+    default: '10G',
+    example: '2G',
+    description:
+      'Largest cache one `save_cache` step may upload (compressed); a larger one is refused naming this limit.',
+  }),
+  GYRE_WORKSPACE_MAX_SIZE: setting(v.fileSize, {
+    scope: 'services',
+    default: '10G',
+    example: '2G',
+    description:
+      'Largest workspace layer one job may persist with `persist_to_workspace` (compressed); a larger one is refused naming this limit.',
+  }),
+  GYRE_ARTIFACT_MAX_SIZE: setting(v.fileSize, {
+    scope: 'services',
+    default: '5G',
+    example: '1G',
+    description:
+      'Largest total of the files one `store_artifacts` step may upload; a larger upload is refused naming this limit and keeps none of its files.',
+  }),
   GYRE_LOG_MAX_SIZE: setting(v.fileSize, {
     scope: 'all',
     default: '10M',

@@ -46,6 +46,10 @@ export interface Settings {
   readonly blobStore: BlobStoreSettings;
   /** Hosts, addresses and CIDR ranges repository URLs may name although they are internal (GYRE_GIT_ALLOWED_HOSTS). */
   readonly gitAllowedHosts: readonly string[];
+  /** How long caches, workspace layers and artifacts are kept. */
+  readonly retention: RetentionSettings;
+  /** The largest upload of each kind a job may make. */
+  readonly transferLimits: TransferLimitSettings;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   /** Docker's log rotation for every container of the stacks. */
   readonly containerLogs: { readonly maxSizeBytes: number; readonly maxFiles: number };
@@ -76,6 +80,24 @@ export interface S3BlobStoreSettings {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly forcePathStyle: boolean;
+}
+
+export interface RetentionSettings {
+  /** Caches older than this are removed (GYRE_CACHE_MAX_AGE_DAYS). */
+  readonly cacheMaxAgeDays: number;
+  /** Above this total, the least recently used caches are removed; undefined: no limit. */
+  readonly cacheMaxTotalBytes?: number;
+  /** Artifacts older than this are removed, and workspace layers of pipelines older than this. */
+  readonly artifactMaxAgeDays: number;
+}
+
+export interface TransferLimitSettings {
+  /** One cache. */
+  readonly cacheBytes: number;
+  /** One job attempt's workspace layer. */
+  readonly workspaceLayerBytes: number;
+  /** All the artifacts of one `store_artifacts` step together. */
+  readonly artifactBytes: number;
 }
 
 /** Builds the typed Settings from raw settings that have passed every rule. */
@@ -128,6 +150,16 @@ export function toSettings(raw: RawSettings): Settings {
     dataDir: raw.GYRE_DATA_DIR!,
     blobStore: blobStoreOf(raw),
     gitAllowedHosts: raw.GYRE_GIT_ALLOWED_HOSTS ?? [],
+    retention: {
+      cacheMaxAgeDays: raw.GYRE_CACHE_MAX_AGE_DAYS!,
+      ...(raw.GYRE_CACHE_MAX_TOTAL_SIZE !== undefined && { cacheMaxTotalBytes: raw.GYRE_CACHE_MAX_TOTAL_SIZE }),
+      artifactMaxAgeDays: raw.GYRE_ARTIFACT_MAX_AGE_DAYS!,
+    },
+    transferLimits: {
+      cacheBytes: raw.GYRE_CACHE_MAX_SIZE!,
+      workspaceLayerBytes: raw.GYRE_WORKSPACE_MAX_SIZE!,
+      artifactBytes: raw.GYRE_ARTIFACT_MAX_SIZE!,
+    },
     logLevel: raw.GYRE_LOG_LEVEL!,
     containerLogs: { maxSizeBytes: raw.GYRE_LOG_MAX_SIZE!, maxFiles: raw.GYRE_LOG_MAX_FILES! },
   };

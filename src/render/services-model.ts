@@ -2,7 +2,14 @@
  * The plain object the services template renders: every decision about the services stack is
  * made here, in code that tests can read, and the template only lays it out.
  */
-import { BUNDLED_DATABASE, s3UrlOf, type Settings } from '../config/index.js';
+import {
+  BUNDLED_DATABASE,
+  formatMemorySize,
+  metaOf,
+  s3UrlOf,
+  type SettingName,
+  type Settings,
+} from '../config/index.js';
 import {
   composeFileMaps,
   containerLogging,
@@ -101,10 +108,29 @@ function appEnvironment(settings: Settings, secrets: readonly StackSecret[]): Re
       GYRE_TLS_CERT_FILE: TLS_CERT_PATH,
       GYRE_TLS_KEY_FILE: `${RUN_SECRETS}/gyre_tls_key`,
     });
+  Object.assign(env, jobDataEnvironment(settings));
   for (const secret of secrets) {
     if (secret.setting !== 'GYRE_TLS_KEY_FILE') env[`${secret.setting}_FILE`] = `${RUN_SECRETS}/${secret.name}`;
   }
   return { ...env, ...outboundEnvironment(settings, settings.extraCaCertsFile ? EXTRA_CA_PATH : undefined) };
+}
+
+/** The retention and upload limits set to something else than the defaults the app applies itself. */
+function jobDataEnvironment(settings: Settings): Record<string, string> {
+  const { retention, transferLimits } = settings;
+  const values: Partial<Record<SettingName, string>> = {
+    GYRE_CACHE_MAX_AGE_DAYS: String(retention.cacheMaxAgeDays),
+    ...(retention.cacheMaxTotalBytes !== undefined && {
+      GYRE_CACHE_MAX_TOTAL_SIZE: formatMemorySize(retention.cacheMaxTotalBytes),
+    }),
+    GYRE_ARTIFACT_MAX_AGE_DAYS: String(retention.artifactMaxAgeDays),
+    GYRE_CACHE_MAX_SIZE: formatMemorySize(transferLimits.cacheBytes),
+    GYRE_WORKSPACE_MAX_SIZE: formatMemorySize(transferLimits.workspaceLayerBytes),
+    GYRE_ARTIFACT_MAX_SIZE: formatMemorySize(transferLimits.artifactBytes),
+  };
+  return Object.fromEntries(
+    Object.entries(values).filter(([name, value]) => value !== metaOf(name as SettingName).default),
+  );
 }
 
 function publishedPorts(settings: Settings): string[] {

@@ -22,6 +22,10 @@ import { LogStore } from './stores/logs/log-store.js';
 import { TestResultStore } from './stores/test-results/test-result-store.js';
 import { PipelinePlanner } from './features/pipelines/pipeline-planner.js';
 import { PipelineStore } from './stores/pipelines/pipeline-store.js';
+import { ArtifactStore } from './stores/artifacts/artifact-store.js';
+import { CacheStore } from './stores/caches/cache-store.js';
+import { WorkspaceStore } from './stores/workspaces/workspace-store.js';
+import type { BlobStore } from './blobs/blob-store.js';
 import { ProjectStore } from './stores/projects/project-store.js';
 import { ContextStore } from './stores/contexts/context-store.js';
 import { GroupStore } from './stores/accounts/group-store.js';
@@ -41,9 +45,20 @@ export interface ServiceParts extends UserUiDeps, AdminDeps {
   readonly notifications: DatabaseNotifications;
   /** Wakes the commit status poster when statuses are queued. */
   readonly statusWakeups: ChangeSignal;
+  /** Each project's caches. */
+  readonly caches: CacheStore;
+  /** Jobs' workspace layers. */
+  readonly workspaces: WorkspaceStore;
 }
 
-export function createServiceParts(settings: Settings, db: Database, logger: Logger, version: string): ServiceParts {
+/** `blobs`: where caches, workspace layers and artifacts keep their bytes. */
+export function createServiceParts(
+  settings: Settings,
+  db: Database,
+  logger: Logger,
+  version: string,
+  blobs: BlobStore,
+): ServiceParts {
   const box = createSecretBox(settings.secrets.encryptionKey!);
   const projects = new ProjectStore(db, box);
   const contexts = new ContextStore(db, box);
@@ -77,6 +92,10 @@ export function createServiceParts(settings: Settings, db: Database, logger: Log
     credentials,
     hostPolicy,
     pipelines,
+    blobs,
+    caches: new CacheStore(db),
+    workspaces: new WorkspaceStore(db),
+    artifacts: new ArtifactStore(db),
     deliveries: new DeliveryStore(db),
     contexts,
     groups: new GroupStore(db),

@@ -1,7 +1,7 @@
 /**
  * Starts the services app (`gyre serve`): migrates PostgreSQL, opens the user and admin
- * listeners, resumes pending pipelines and starts the reaper, the commit status poster and the
- * listener that wakes builders' lease long-polls when jobs are queued.
+ * listeners, resumes pending pipelines and starts the reaper, the commit status poster, the
+ * retention sweeper and the listener that wakes builders' lease long-polls when jobs are queued.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -17,6 +17,9 @@ import { registerHealthRoutes } from './features/health/health-routes.js';
 import { startStatusPoster, type StatusPosterOptions } from './features/statuses/status-poster.js';
 import { createListeners } from './http/create-listeners.js';
 import { startReaper } from './features/scheduler/reaper.js';
+import { startRetentionSweeper } from './features/retention/retention-sweeper.js';
+import type { BlobStore } from './blobs/blob-store.js';
+import { createBlobStore } from './blobs/create-blob-store.js';
 import { registerUserUi } from './features/web/user-ui.js';
 import { userPages } from './features/web/user-pages.js';
 import { registerAccessPolicy, type PolicedRoute } from './http/access-policy.js';
@@ -40,6 +43,8 @@ export interface ServeOptions {
   readonly statusPoster?: StatusPosterOptions;
   /** How long to wait for the database to answer at start. @default 180000 */
   readonly databaseWaitMs?: number;
+  /** Where caches, workspace layers and artifacts keep their bytes. @default the one the settings name */
+  readonly blobs?: BlobStore;
 }
 
 /** Long enough for the bundled PostgreSQL to initialise its data folder on a slow disk. */
@@ -59,13 +64,14 @@ export async function startServices(
         hint: 'set GYRE_DB_PASSWORD or GYRE_DATABASE_URL',
       },
     ]);
+  const blobs = options.blobs ?? createBlobStore(settings.blobStore, settings.dataDir);
   const db = createDatabasePool(url, logger);
   await waitForDatabase(db, logger, options.databaseWaitMs ?? DATABASE_WAIT_MS);
   const migration = await migrateDatabase(db, logger);
   logger.info({ schema: migration.current, applied: migration.applied.length }, 'database schema is current');
   const listeners = createListeners(settings, logger);
   const userApps = [listeners.user, ...(listeners.userTls ? [listeners.userTls] : [])];
-  const parts = createServiceParts(settings, db, logger, options.version);
+  const parts = createServiceParts(settings, db, logger, options.version, blobs);
   await parts.joinSecrets.seed(settings.secrets.joinSecret!);
   // Before any route: every route must declare who may call it, and gets that checked.
   const routes = { user: [] as PolicedRoute[], admin: [] as PolicedRoute[] };
@@ -93,6 +99,14 @@ export async function startServices(
     },
     options.statusPoster,
   );
+  const retentionSweeper = startRetentionSweeper({
+    caches: parts.caches,
+    workspaces: parts.workspaces,
+    artifacts: parts.artifacts,
+    blobs: parts.blobs,
+    retention: settings.retention,
+    logger: logger.child({ part: 'retention' }),
+  });
 
   const host = options.host ?? '0.0.0.0';
   const listen = (app: FastifyInstance, port: number) => app.listen({ host, port });
@@ -112,6 +126,7 @@ export async function startServices(
       await reaper.stop();
       await parts.planner.idle();
       await statusPoster.stop();
+      await retentionSweeper.stop();
       await db.end();
     },
   };

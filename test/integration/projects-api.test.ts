@@ -219,6 +219,8 @@ describe('the projects API', () => {
       '/api/v1/groups/{name}',
       '/api/v1/groups/{name}/members/{login}',
       '/api/v1/jobs/{id}',
+      '/api/v1/jobs/{id}/artifacts',
+      '/api/v1/jobs/{id}/artifacts/{*}',
       '/api/v1/jobs/{id}/log',
       '/api/v1/jobs/{id}/log/stream',
       '/api/v1/jobs/{id}/tests',

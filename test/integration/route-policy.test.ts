@@ -8,11 +8,14 @@ import { deliverWebhook } from '../support/github-examples.js';
 import { seedWorkflow } from '../support/seed-jobs.js';
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
 import { SimulatedBuilder } from '../support/simulated-builder.js';
+import { MemoryBlobStore } from '../support/memory-blob-store.js';
+import { ArtifactStore } from '../../src/services/stores/artifacts/artifact-store.js';
 import { WebClient } from '../support/web-client.js';
 
 // GIVEN the real services app on a real PostgreSQL, a private project that maya created (so she is
 // its maintainer) and where she made vera a viewer and mike a member, nora who has no role in it,
-// ada an administrator, and in the project a pipeline whose job ran, a variable and a delivery.
+// ada an administrator, and in the project a pipeline whose job ran and stored an artifact, a
+// variable and a delivery.
 // WHEN every route the app registered is called as each of them, and as a stranger,
 // THEN each answers as its declared policy says: 401 (or the sign-in page), 404 for a project the
 // caller may not see, 403 for a role too small, and otherwise lets the request through to its handler.
@@ -77,6 +80,8 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'GET /api/v1/pipelines/:id/workflows': 'viewer of pipeline',
     'GET /api/v1/workflows/:id/jobs': 'viewer of workflow',
     'GET /api/v1/jobs/:id': 'viewer of job',
+    'GET /api/v1/jobs/:id/artifacts': 'viewer of job',
+    'GET /api/v1/jobs/:id/artifacts/*': 'viewer of job',
     'GET /api/v1/jobs/:id/log': 'viewer of job',
     'GET /api/v1/jobs/:id/log/stream': 'viewer of job',
     'GET /api/v1/jobs/:id/tests': 'viewer of job',
@@ -134,6 +139,7 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'POST /jobs/:id/cancel': 'member of job',
     'GET /jobs/:id/log/stream': 'viewer of job',
     'GET /jobs/:id/log.txt': 'viewer of job',
+    'GET /jobs/:id/artifacts/*': 'viewer of job',
     'GET /builders': 'signed-in',
     'GET /tokens': 'signed-in',
     'POST /tokens': 'signed-in',
@@ -187,9 +193,12 @@ let adaConsole: WebClient;
 let fredConsole: WebClient;
 /** The ids that `:id` stands for, by what the route's policy says it names. */
 const ids = { project: 0, pipeline: 0, workflow: 0, job: 0, delivery: 0, account: 0, builder: 0, token: 0 };
+/** The path that `*` stands for: the job's artifact. */
+const ARTIFACT_PATH = 'reports/index.html';
+const blobs = new MemoryBlobStore();
 
 beforeAll(async () => {
-  gyre = await startServicesUnderTest();
+  gyre = await startServicesUnderTest({ blobs });
   db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
   for (const [persona, login] of Object.entries(LOGINS)) {
     gyre.createAccount(login, PASSWORD, { admin: persona === 'administrator' });
@@ -243,6 +252,11 @@ beforeAll(async () => {
   const [lease] = (await builder.lease(1)).leases;
   ids.job = lease!.jobId;
   await builder.run(lease!);
+  await new ArtifactStore(db).add(ids.job, lease!.attempt, {
+    path: ARTIFACT_PATH,
+    blob: await blobs.putBytes('<h1>report</h1>'),
+    contentType: 'text/html; charset=utf-8',
+  });
 
   const ping = await deliverWebhook(
     `${gyre.base}/webhooks/github?project=${ids.project}`,
@@ -311,7 +325,8 @@ function addressOf(route: PolicedRoute): string {
     .replace(':login', 'vera')
     .replace(':name', 'SECRET_ONE')
     .replace(':variable', 'SECRET_ONE')
-    .replace(':item', 'SECRET_ONE');
+    .replace(':item', 'SECRET_ONE')
+    .replace('*', ARTIFACT_PATH);
 }
 
 /** Calls the route as the persona: with its API token on the API, its session on pages. */

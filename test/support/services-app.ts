@@ -7,6 +7,7 @@ import { runGyre } from './cli.js';
 import { freePort } from '../../src/testing/free-port.js';
 import { testGitAllowedHosts, TEST_SECRETS } from './services-under-test.js';
 import { settingsFrom } from './settings.js';
+import type { BlobStore } from '../../src/services/blobs/blob-store.js';
 
 /**
  * `gyre serve` in this process on a database the test owns, for tests that stop and start the
@@ -31,6 +32,8 @@ export interface ServicesAppOptions {
   readonly values?: Readonly<Record<string, string>>;
   /** An API token already in the database (a restarted app keeps its tokens); made with `gyre tokens create` otherwise. */
   readonly token?: string;
+  /** The blob store. @default the file store in the app's own data folder, as in production */
+  readonly blobs?: BlobStore;
 }
 
 export async function startServicesApp(databaseUrl: string, options: ServicesAppOptions = {}): Promise<ServicesApp> {
@@ -52,6 +55,7 @@ export async function startServicesApp(databaseUrl: string, options: ServicesApp
       version: 'test',
       host: '127.0.0.1',
       ...(options.reapIntervalMs !== undefined && { reapIntervalMs: options.reapIntervalMs }),
+      ...(options.blobs && { blobs: options.blobs }),
     },
   );
   let token = options.token;

@@ -9,6 +9,7 @@ import { runGyre } from './cli.js';
 import { freePort } from '../../src/testing/free-port.js';
 import { startTestDatabase, type TestDatabase } from './postgres.js';
 import { settingsFrom } from './settings.js';
+import type { BlobStore } from '../../src/services/blobs/blob-store.js';
 import { WebClient } from './web-client.js';
 
 /** Secrets of the services app under test; fixed, since the database is thrown away. */
@@ -51,9 +52,12 @@ export interface ServicesUnderTest {
   stop(): Promise<void>;
 }
 
-/** `settings`: more settings as in `.env`, e.g. `{ GYRE_TRUSTED_PROXIES: '127.0.0.1' }`. */
+/**
+ * `settings`: more settings as in `.env`, e.g. `{ GYRE_TRUSTED_PROXIES: '127.0.0.1' }`; `blobs`: the
+ * blob store, for tests that look into it (@default the file store in the data folder, as in production).
+ */
 export async function startServicesUnderTest(
-  options: { reapIntervalMs?: number; settings?: Readonly<Record<string, string>> } = {},
+  options: { reapIntervalMs?: number; settings?: Readonly<Record<string, string>>; blobs?: BlobStore } = {},
 ): Promise<ServicesUnderTest> {
   const database = await startTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'gyre-data-'));
@@ -74,6 +78,7 @@ export async function startServicesUnderTest(
       version: 'test',
       host: '127.0.0.1',
       ...(options.reapIntervalMs !== undefined && { reapIntervalMs: options.reapIntervalMs }),
+      ...(options.blobs && { blobs: options.blobs }),
     },
   );
   const cliEnv = { ...process.env, ...values };

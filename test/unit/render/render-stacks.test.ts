@@ -130,6 +130,27 @@ describe('renderServicesStack', () => {
     expect(app.secrets).not.toContain('gyre_s3_secret_access_key');
   });
 
+  it('passes the retention and upload limits that differ from their defaults, and only those', () => {
+    const defaults = serviceOf(services({ GYRE_CACHE_MAX_SIZE: '10240M' }).text, 'app').environment!;
+    expect(Object.keys(defaults).filter((name) => /CACHE|ARTIFACT|WORKSPACE/.test(name))).toEqual([]);
+    const changed = services({
+      GYRE_CACHE_MAX_AGE_DAYS: '7',
+      GYRE_CACHE_MAX_TOTAL_SIZE: '200G',
+      GYRE_ARTIFACT_MAX_AGE_DAYS: '90',
+      GYRE_CACHE_MAX_SIZE: '2048M',
+      GYRE_WORKSPACE_MAX_SIZE: '1500K',
+      GYRE_ARTIFACT_MAX_SIZE: '1G',
+    });
+    expect(serviceOf(changed.text, 'app').environment).toMatchObject({
+      GYRE_CACHE_MAX_AGE_DAYS: '7',
+      GYRE_CACHE_MAX_TOTAL_SIZE: '200G',
+      GYRE_ARTIFACT_MAX_AGE_DAYS: '90',
+      GYRE_CACHE_MAX_SIZE: '2G',
+      GYRE_WORKSPACE_MAX_SIZE: '1500K',
+      GYRE_ARTIFACT_MAX_SIZE: '1G',
+    });
+  });
+
   it('uses the configured image names', () => {
     const text = services({
       GYRE_APP_IMAGE: 'registry.example.com/gyre/app:9',

@@ -13,6 +13,7 @@ import { linkedRepositoryMigration } from './012-linked-repository.js';
 import { contextsMigration } from './013-contexts.js';
 import { githubRolesMigration } from './014-github-roles.js';
 import { gitCredentialsMigration } from './015-git-credentials.js';
+import { jobDataMigration } from './016-job-data.js';
 import { testResultsMigration } from './017-test-results.js';
 import type { Migration } from './migration.js';
 
@@ -35,5 +36,6 @@ export const migrations: readonly Migration[] = [
   contextsMigration,
   githubRolesMigration,
   gitCredentialsMigration,
+  jobDataMigration,
   testResultsMigration,
 ];

@@ -14,6 +14,9 @@ import { registerWebhookRoute } from '../webhooks/webhook-route.js';
 import type { PipelinePlanner } from '../pipelines/pipeline-planner.js';
 import { registerPipelineRoutes, type BranchResolver } from '../pipelines/pipeline-routes.js';
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
+import { registerArtifactRoutes } from '../artifacts/artifact-routes.js';
+import type { ArtifactStore } from '../../stores/artifacts/artifact-store.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
 import { registerProjectRoutes } from '../projects/project-routes.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { ProjectAccess } from '../../stores/projects/project-access.js';
@@ -48,6 +51,10 @@ export interface ApiDeps {
   /** Which repository hosts git URLs may name (GYRE_GIT_ALLOWED_HOSTS). */
   readonly hostPolicy: HostPolicy;
   readonly pipelines: PipelineStore;
+  /** Where caches, workspace layers and artifacts keep their bytes. */
+  readonly blobs: BlobStore;
+  /** What jobs stored with `store_artifacts`. */
+  readonly artifacts: ArtifactStore;
   readonly deliveries: DeliveryStore;
   readonly planner: PipelinePlanner;
   readonly branches: BranchResolver;
@@ -78,6 +85,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     registerProjectRoutes(api, deps.projects, deps.projectAccess, () => deps.webhookBaseUrl(), deps.hostPolicy);
     registerCredentialRoutes(api, deps);
     registerPipelineRoutes(api, deps);
+    registerArtifactRoutes(api, deps);
     registerDeliveryRoutes(api, deps);
     registerFleetRoutes(api, deps);
     registerAccountRoutes(api, deps);

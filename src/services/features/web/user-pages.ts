@@ -4,6 +4,7 @@
  */
 import { builderPages } from './pages/builder-pages.js';
 import { jobLogRoutes } from './pages/job-log-routes.js';
+import { jobArtifactRoutes } from './pages/job-artifacts.js';
 import { jobPages } from './pages/job-pages.js';
 import { pipelinePages } from './pages/pipeline-pages.js';
 import { projectDeletePages } from './pages/project-delete-pages.js';
@@ -25,6 +26,7 @@ export const userPages: readonly UserPages[] = [
   pipelinePages,
   jobPages,
   jobLogRoutes,
+  jobArtifactRoutes,
   builderPages,
   tokenPages,
 ];

@@ -8,6 +8,7 @@ import { isFinalJobState } from '../../../../protocol/index.js';
 import { readWaitReason } from '../../../stores/jobs/queue-view.js';
 import { checkCsrf } from '../../../http/session-auth.js';
 import { projectRole } from '../../../http/access-policy.js';
+import { readArtifactsSection } from './job-artifacts.js';
 import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { readLogPreview } from './job-log-routes.js';
@@ -26,6 +27,7 @@ export const jobPages: UserPages = (web, parts) => {
       const workflow = await parts.pipelines.workflow(job.workflowId);
       const pipeline = await parts.pipelines.get(workflow.pipelineId);
       const project = await parts.projects.get(pipeline.projectId);
+      const artifacts = await readArtifactsSection(parts.artifacts, job.id);
       const waitingBecause =
         job.state === 'queued' ? await readWaitReason(parts.db, await parts.builders.list(), job.id) : undefined;
       const log = job.attempt > 0 ? await readLogPreview(parts.logs, job.id, job.attempt) : undefined;
@@ -39,6 +41,9 @@ export const jobPages: UserPages = (web, parts) => {
           // Newest first: the attempt that matters is the one running or last run.
           attempts: [...job.attempts].reverse(),
           workflow,
+          artifacts,
+          // The artifacts are of an earlier attempt than the one shown first: say so.
+          artifactsOfEarlierAttempt: artifacts !== undefined && artifacts.attempt !== job.attempt,
           pipeline: { ...pipeline, shortSha: shortSha(pipeline.sha) },
           project,
           waitingBecause,
