@@ -109,3 +109,13 @@ export function messageWithCauseOf(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   return error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message;
 }
+
+/** Bytes over a size limit: a cache, artifact or upload. The message names the limit; the HTTP layer answers 413. */
+export class TooLargeError extends GyreError {
+  constructor(
+    what: string,
+    readonly limitBytes: number,
+  ) {
+    super(`${what} is over the size limit of ${limitBytes} bytes`, ExitCode.invalidInput);
+  }
+}

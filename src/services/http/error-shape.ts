@@ -8,6 +8,7 @@ import {
   ConflictError,
   ExitCode,
   ForbiddenError,
+  TooLargeError,
   GyreError,
   InvalidInputError,
   NotFoundError,
@@ -46,6 +47,7 @@ export function describeError(error: FastifyError | Error): [number, ApiErrorBod
   if (error instanceof NotFoundError) return [404, { error: { code: 'not_found', message: error.message } }];
   if (error instanceof ConflictError) return [409, { error: { code: error.code, message: error.message } }];
   if (error instanceof ForbiddenError) return [403, { error: { code: error.code, message: error.message } }];
+  if (error instanceof TooLargeError) return [413, { error: { code: 'too_large', message: error.message } }];
   if (error instanceof AuthError)
     return [
       error.statusCode,
