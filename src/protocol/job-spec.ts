@@ -77,8 +77,81 @@ export const runStepSchema = z
   .readonly();
 export type RunStep = z.infer<typeof runStepSchema>;
 
+/**
+ * Fields every step that moves data between jobs has. Templates (`{{ .Branch }}`, `{{ checksum
+ * "file" }}`, …) are rendered on the builder, which alone has the files and the environment.
+ * Paths are as the config wrote them: `~` and relative paths resolve in the primary container
+ * (relative to the job's working directory), as CircleCI resolves them.
+ */
+const dataStepFields = {
+  /** Shown in the UI. */
+  name: z.string(),
+  when: stepWhenSchema,
+};
+
+/** Saves `paths` under a key nobody has used yet in the project (caches are immutable). */
+export const saveCacheStepSchema = z
+  .object({
+    type: z.literal('save_cache'),
+    ...dataStepFields,
+    key: z.string().min(1),
+    paths: z.array(z.string()).readonly(),
+  })
+  .readonly();
+export type SaveCacheStep = z.infer<typeof saveCacheStepSchema>;
+
+/** Restores the first cache whose key is one of `keys` exactly, else the newest that starts with one, in order. */
+export const restoreCacheStepSchema = z
+  .object({ type: z.literal('restore_cache'), ...dataStepFields, keys: z.array(z.string().min(1)).min(1).readonly() })
+  .readonly();
+export type RestoreCacheStep = z.infer<typeof restoreCacheStepSchema>;
+
+/** Adds `paths` (globs allowed) under `root` as this job's layer of the workflow's workspace. */
+export const persistToWorkspaceStepSchema = z
+  .object({
+    type: z.literal('persist_to_workspace'),
+    ...dataStepFields,
+    root: z.string().min(1),
+    paths: z.array(z.string()).readonly(),
+  })
+  .readonly();
+export type PersistToWorkspaceStep = z.infer<typeof persistToWorkspaceStepSchema>;
+
+/** Unpacks the layers of every upstream job, in `requires` order, at `at`. */
+export const attachWorkspaceStepSchema = z
+  .object({ type: z.literal('attach_workspace'), ...dataStepFields, at: z.string().min(1) })
+  .readonly();
+export type AttachWorkspaceStep = z.infer<typeof attachWorkspaceStepSchema>;
+
+/** Keeps the file or folder at `path` as the job's artifacts, under `destination`. */
+export const storeArtifactsStepSchema = z
+  .object({
+    type: z.literal('store_artifacts'),
+    ...dataStepFields,
+    path: z.string().min(1),
+    /** @default undefined: the path's own name */
+    destination: z.string().optional(),
+  })
+  .readonly();
+export type StoreArtifactsStep = z.infer<typeof storeArtifactsStepSchema>;
+
+/** Sends the JUnit XML files under `path` to the services box, which parses them. */
+export const storeTestResultsStepSchema = z
+  .object({ type: z.literal('store_test_results'), ...dataStepFields, path: z.string().min(1) })
+  .readonly();
+export type StoreTestResultsStep = z.infer<typeof storeTestResultsStepSchema>;
+
 /** A step of a job, after command expansion. */
-export const stepSchema = z.discriminatedUnion('type', [checkoutStepSchema, runStepSchema]);
+export const stepSchema = z.discriminatedUnion('type', [
+  checkoutStepSchema,
+  runStepSchema,
+  saveCacheStepSchema,
+  restoreCacheStepSchema,
+  persistToWorkspaceStepSchema,
+  attachWorkspaceStepSchema,
+  storeArtifactsStepSchema,
+  storeTestResultsStepSchema,
+]);
 export type Step = z.infer<typeof stepSchema>;
 
 /** A concrete job, ready to be scheduled and run. */

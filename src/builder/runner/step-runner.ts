@@ -7,6 +7,7 @@ import type { JobBackend } from '../../docker/index.js';
 import { formatDuration } from '../../shared/durations.js';
 import { stepEnvironment, toEnvList } from './environment.js';
 import { runCheckout } from './checkout.js';
+import { runDataStep } from './data-steps/run-data-step.js';
 import type { JobResources } from './environment-setup.js';
 import type { JobStop } from './job-stop.js';
 import { DEFAULT_WORKING_DIRECTORY, killStepArgv, shellArgv, stepExecArgv, type ImageTools } from './shell.js';
@@ -46,7 +47,7 @@ export async function runSteps(ctx: StepContext): Promise<StepsOutcome> {
   let failed: StepsOutcome['failed'];
   for (const [position, step] of ctx.job.spec.steps.entries()) {
     if (ctx.stop.reason !== undefined) break;
-    const when = step.type === 'run' ? step.when : 'on_success';
+    const when = 'when' in step ? step.when : 'on_success';
     if (!shouldRunStep(when, failed !== undefined)) continue;
     const index = position + 1;
     const name = stepName(step);
@@ -65,6 +66,7 @@ export async function runSteps(ctx: StepContext): Promise<StepsOutcome> {
 /** Runs one step; `undefined` for a background step, which reports its own end. */
 async function runStep(ctx: StepContext, step: Step, index: number): Promise<StepEnd | undefined> {
   if (step.type === 'checkout') return checkout(ctx, step, index);
+  if (step.type !== 'run') return runDataStep(ctx, step, index);
   if (!step.background) return runProcess(ctx, step, index);
   const done = runProcess(ctx, step, index).then(
     (end) => ctx.sink.step({ index, name: step.name, status: 'finished', exitCode: end.exitCode }),

@@ -1,12 +1,13 @@
 /** Reads reusable `commands:` (2.1). Their steps are validated where they are invoked. */
 import { childPath, type ErrorCollector } from './errors.js';
 import type { CommandDefinition } from './context.js';
+import { DATA_STEPS } from './data-steps.js';
 import { readParameterSpecs } from './parameters.js';
 import { checkKeys, expectMap } from './read-node.js';
 import { getValue, type YNode } from './yaml-node.js';
 
 /** Step names a command may not take, because they already mean a built-in step. */
-export const BUILT_IN_STEPS = ['checkout', 'run'] as const;
+export const BUILT_IN_STEPS: readonly string[] = ['checkout', 'run', ...DATA_STEPS.keys()];
 
 /** Reads every command definition; broken ones are reported and left out. */
 export function readCommandDefinitions(
@@ -18,7 +19,7 @@ export function readCommandDefinitions(
     node === undefined ? undefined : expectMap(node, 'commands', errors, 'a map of command names to definitions');
   for (const entry of map?.entries ?? []) {
     const path = childPath('commands', entry.key);
-    if ((BUILT_IN_STEPS as readonly string[]).includes(entry.key)) {
+    if (BUILT_IN_STEPS.includes(entry.key)) {
       errors.add(
         entry.keyPos,
         path,

@@ -6,13 +6,19 @@
 import type { JobSpec } from '../../../protocol/job-spec.js';
 
 export type {
+  AttachWorkspaceStep,
   CheckoutStep,
   DockerExecutor,
   DockerImage,
+  PersistToWorkspaceStep,
   ResourceClass,
+  RestoreCacheStep,
   RunStep,
+  SaveCacheStep,
   Step,
   StepWhen,
+  StoreArtifactsStep,
+  StoreTestResultsStep,
 } from '../../../protocol/job-spec.js';
 
 /** The config `version` the file declared. */

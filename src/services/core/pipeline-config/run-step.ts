@@ -1,13 +1,13 @@
 /** The `run` step, as a string or as a map. */
 import { childPath, type ErrorCollector } from './errors.js';
 import { parseDuration } from '../../../shared/durations.js';
-import type { RunStep, StepWhen } from './model.js';
-import { checkKeys, expectMap, readBoolean, readEnvironment, readNonEmptyString, readString } from './read-node.js';
+import type { RunStep } from './model.js';
+import { checkKeys, expectMap, readBoolean, readEnvironment, readNonEmptyString } from './read-node.js';
+import { readWhen } from './step-options.js';
 import { getValue, type YMap, type YNode } from './yaml-node.js';
 
 /** CircleCI's default `no_output_timeout`. */
 export const DEFAULT_NO_OUTPUT_TIMEOUT_MS = 10 * 60_000;
-const WHEN_VALUES: readonly StepWhen[] = ['on_success', 'on_fail', 'always'];
 const RUN_KEYS = [
   'command',
   'name',
@@ -88,12 +88,4 @@ function readTimeout(node: YNode, path: string, errors: ErrorCollector): number 
   const ms = parsed !== undefined && parsed > 0 ? parsed : undefined;
   if (ms === undefined) errors.add(node.pos, path, 'expected a duration such as 30s, 10m, 1h or 1h30m');
   return ms;
-}
-
-function readWhen(node: YNode, path: string, errors: ErrorCollector): StepWhen | undefined {
-  const value = readString(node, path, errors);
-  if (value === undefined) return undefined;
-  const when = WHEN_VALUES.find((w) => w === value);
-  if (when === undefined) errors.add(node.pos, path, `expected one of ${WHEN_VALUES.join(', ')}, got "${value}"`);
-  return when;
 }

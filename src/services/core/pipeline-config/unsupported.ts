@@ -44,12 +44,6 @@ const NOT_YET: Readonly<Record<string, string>> = {
 
 /** Step types CircleCI has that Gyre does not run yet. */
 export const UNSUPPORTED_STEPS: Readonly<Record<string, string>> = {
-  save_cache: 'the save_cache step is not supported yet',
-  restore_cache: 'the restore_cache step is not supported yet',
-  persist_to_workspace: 'the persist_to_workspace step is not supported yet',
-  attach_workspace: 'the attach_workspace step is not supported yet',
-  store_artifacts: 'the store_artifacts step is not supported yet',
-  store_test_results: 'the store_test_results step is not supported yet',
   add_ssh_keys: 'the add_ssh_keys step is not supported yet',
   setup_remote_docker: 'the setup_remote_docker step is not supported: builds cannot reach a Docker daemon',
   deploy: 'the deploy step is not supported yet; use a run step',

@@ -1,9 +1,12 @@
 /**
  * Turns a job's `steps:` into {@link Step}s: built-in steps are read, reusable commands are
  * expanded in place (with their arguments substituted), and everything else is reported.
+ * Parameters in a command's steps are substituted before its steps are read here, so they work
+ * in every step's options alike.
  */
 import { childPath, itemPath } from './errors.js';
 import { substituteIn, type CommandDefinition, type ConfigContext } from './context.js';
+import { DATA_STEPS, LEGACY_DATA_STEPS } from './data-steps.js';
 import type { Step } from './model.js';
 import { bindArguments } from './parameters.js';
 import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
@@ -57,8 +60,13 @@ function readNamedStep(entry: YEntry, path: string, ctx: ConfigContext, calling:
   }
   const command = ctx.commands.get(key);
   if (command) return expandCommand(command, entry, path, ctx, calling);
+  const readDataStep = DATA_STEPS.get(key) ?? LEGACY_DATA_STEPS.get(key);
+  if (readDataStep) {
+    const step = readDataStep(entry, path, ctx.errors);
+    return step ? [step] : [];
+  }
   const unsupported = Object.hasOwn(UNSUPPORTED_STEPS, key) ? UNSUPPORTED_STEPS[key] : undefined;
-  const known = ['checkout', 'run', ...ctx.commands.keys()].join(', ');
+  const known = ['checkout', 'run', ...DATA_STEPS.keys(), ...ctx.commands.keys()].join(', ');
   ctx.errors.add(entry.keyPos, path, unsupported ?? `unknown step "${key}"; expected one of: ${known}`);
   return [];
 }

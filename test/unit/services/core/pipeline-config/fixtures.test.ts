@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { jobSpecSchema } from '../../../../../src/protocol/job-spec.js';
 import { formatErrors, parse } from './helpers.js';
 
 // Golden files next to each fixture: `<name>.model.json` for good configs, `<name>.errors.txt`
@@ -34,6 +35,8 @@ describe('real-world style configs', () => {
       join(ROOT, 'good', name.replace(/\.yml$/, '.model.json')),
       `${JSON.stringify(result.config, null, 2)}\n`,
     );
+    // The builder checks every lease against the protocol's schema; a job it would refuse is a parser bug.
+    for (const { job } of result.config.workflows.flatMap((w) => w.jobs)) expect(jobSpecSchema.parse(job)).toEqual(job);
   });
 
   it.each(fixtures('bad'))('rejects bad/%s with every expected error at its line:column', (name) => {

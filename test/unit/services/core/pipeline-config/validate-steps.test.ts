@@ -94,16 +94,14 @@ workflows:
 `);
     expect(errors.map((e) => `${e.line}:${e.column} ${e.message}`)).toEqual([
       '3:3 a command cannot be named "run": that is a built-in step; rename the command',
-      '10:13 unknown step "chekout"; expected one of: checkout, run, lint',
+      '10:13 unknown step "chekout"; expected one of: checkout, run, save_cache, restore_cache, persist_to_workspace, attach_workspace, store_artifacts, store_test_results, lint',
     ]);
   });
 
   it.each([
-    ['save_cache: { key: k, paths: [x] }', 'the save_cache step is not supported yet'],
-    ['restore_cache: { keys: [k] }', 'the restore_cache step is not supported yet'],
-    ['attach_workspace: { at: . }', 'the attach_workspace step is not supported yet'],
-    ['store_artifacts: { path: out }', 'the store_artifacts step is not supported yet'],
     ['add_ssh_keys', 'the add_ssh_keys step is not supported yet'],
+    ['setup_remote_docker', 'the setup_remote_docker step is not supported: builds cannot reach a Docker daemon'],
+    ['deploy: { command: make }', 'the deploy step is not supported yet; use a run step'],
     [
       'when: { condition: true, steps: [checkout] }',
       'conditional steps (`when`) are not supported yet; put the condition in a run step',
