@@ -1,0 +1,34 @@
+import { describe, expect, it } from '@jest/globals';
+import { parsePlacesProbe, resolveInContainer } from '../../../../../src/builder/runner/data-steps/container-paths.js';
+
+const places = { home: '/home/circleci', workingDirectory: '~/project' };
+
+describe('resolveInContainer', () => {
+  it.each([
+    ['~', '/home/circleci'],
+    ['~/.npm', '/home/circleci/.npm'],
+    ['node_modules', '/home/circleci/project/node_modules'],
+    ['./dist/', '/home/circleci/project/dist'],
+    ['../shared', '/home/circleci/shared'],
+    ['/tmp/workspace/', '/tmp/workspace'],
+    ['/', '/'],
+  ])('resolves %j as CircleCI does: %s', (path, absolute) => {
+    expect(resolveInContainer(path, places)).toBe(absolute);
+  });
+
+  it('takes a relative working directory from the home folder, and an absolute one as it is', () => {
+    expect(resolveInContainer('out', { home: '/root', workingDirectory: 'app' })).toBe('/root/app/out');
+    expect(resolveInContainer('out', { home: '/root', workingDirectory: '/src' })).toBe('/src/out');
+  });
+});
+
+describe('parsePlacesProbe', () => {
+  it('reads the home folder and the machine; an unset home is /', () => {
+    expect(parsePlacesProbe('/home/circleci\nx86_64\n', '~/project')).toEqual({
+      home: '/home/circleci',
+      workingDirectory: '~/project',
+      machine: 'x86_64',
+    });
+    expect(parsePlacesProbe('\naarch64\n', '/src').home).toBe('/');
+  });
+});
