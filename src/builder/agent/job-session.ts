@@ -24,6 +24,7 @@ import {
   type StepEvent,
 } from '../runner/index.js';
 import { LogBuffer } from './log-buffer.js';
+import { TransferClient } from './transfer-client.js';
 import { LogChunker } from './log-chunker.js';
 import { SecretMasker } from './secret-masker.js';
 import { credentialSecrets } from '../../shared/git-credential.js';
@@ -165,6 +166,7 @@ export class JobSession {
       context: this.lease.context,
       projectVariables: this.lease.variables,
       ...(this.lease.gitCredential && { gitCredential: this.lease.gitCredential }),
+      transfers: new TransferClient(this.deps.client, this.jobId, this.token),
     };
   }
 
