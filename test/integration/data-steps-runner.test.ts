@@ -31,27 +31,30 @@ afterAll(async () => {
 describe('data steps on the local Docker Engine', () => {
   it('carries a cache and a workspace from one job to the next, and stores artifacts and test results', async () => {
     const transfers = new FakeTransfers();
-    const first = makeJob([
-      run(
-        [
-          'mkdir -p ~/project/dist ~/project/results ~/.cache/deps',
-          'echo bundle > ~/project/dist/app.js',
-          'echo dependency > ~/.cache/deps/lib.txt',
-          'echo "<testsuite/>" > ~/project/results/junit.xml',
-          'echo lockfile > ~/project/package-lock.json',
-        ].join(' && '),
-      ),
-      data('save_cache', { key: 'deps-{{ .Branch }}-{{ checksum "package-lock.json" }}', paths: ['~/.cache/deps'] }),
-      data('persist_to_workspace', { root: '.', paths: ['dist'] }),
-      data('store_artifacts', { path: 'dist', destination: 'bundle' }),
-      data('store_test_results', { path: 'results' }),
-    ]);
+    const first = makeJob(
+      [
+        run(
+          [
+            'mkdir -p ~/project/dist ~/project/results ~/.cache/deps',
+            'echo bundle > ~/project/dist/app.js',
+            'echo dependency > ~/.cache/deps/lib.txt',
+            'echo "<testsuite/>" > ~/project/results/junit.xml',
+            'echo lockfile > ~/project/package-lock.json',
+          ].join(' && '),
+        ),
+        data('save_cache', { key: 'deps-{{ .Branch }}-{{ checksum "package-lock.json" }}', paths: ['~/.cache/deps'] }),
+        data('persist_to_workspace', { root: '.', paths: ['dist'] }),
+        data('store_artifacts', { path: 'dist', destination: 'bundle' }),
+        data('store_test_results', { path: 'results' }),
+      ],
+      { docker: { primary: image({ environment: { HOME: '/tmp/home' } }), services: [] } },
+    );
     const firstSink = new RecordingSink();
     expect(await runJob(backend, { ...first, transfers }, firstSink, options)).toEqual({ outcome: 'success' });
 
     expect(transfers.caches.map((c) => c.key)).toEqual([expect.stringMatching(/^deps-main-[A-Za-z0-9+/]+=*$/)]);
     expect(await filesInArchive(transfers.caches[0]!.archive)).toEqual(
-      new Map([['root/.cache/deps/lib.txt', 'dependency\n']]),
+      new Map([['tmp/home/.cache/deps/lib.txt', 'dependency\n']]),
     );
     expect(await filesInArchive(transfers.artifacts[0]!)).toEqual(new Map([['bundle/app.js', 'bundle\n']]));
     expect([...(await filesInArchive(transfers.testResults[0]!)).keys()]).toEqual(['results/junit.xml']);
@@ -62,13 +65,15 @@ describe('data steps on the local Docker Engine', () => {
       [
         data('restore_cache', { keys: ['deps-feature-', 'deps-'] }),
         data('attach_workspace', { at: '/tmp/workspace' }),
-        run('cat /root/.cache/deps/lib.txt /tmp/workspace/dist/app.js; stat -c %u /tmp/workspace/dist/app.js'),
+        run(
+          'cat ~/.cache/deps/lib.txt /tmp/workspace/dist/app.js; stat -c %u ~/.cache/deps/lib.txt /tmp/workspace/dist/app.js',
+        ),
       ],
-      { docker: { primary: image(), services: [] } },
+      { docker: { primary: image({ user: '65534:65534', environment: { HOME: '/tmp/home' } }), services: [] } },
     );
     const secondSink = new RecordingSink();
     expect(await runJob(backend, { ...second, transfers }, secondSink, options)).toEqual({ outcome: 'success' });
-    expect(secondSink.text(3)).toBe('dependency\nbundle\n0\n');
+    expect(secondSink.text(3)).toBe('dependency\nbundle\n65534\n65534\n');
     expect(secondSink.text(1)).toContain(`Found a cache for key ${transfers.caches[0]!.key}`);
   });
 
