@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { zstdCompressSync } from 'node:zlib';
 import { pack } from 'tar-stream';
@@ -30,7 +30,7 @@ function archive(files: Record<string, string>): Readable {
   const out = pack();
   for (const [name, text] of Object.entries(files)) out.entry({ name }, text);
   out.finalize();
-  return Readable.from([]).wrap(out as never);
+  return out.pipe(new PassThrough());
 }
 
 async function archiveBytes(files: Record<string, string>): Promise<Buffer> {
