@@ -3,6 +3,7 @@
  * number, environment, the checksum of a file in the primary container, the time and the machine.
  */
 import { createHash } from 'node:crypto';
+import { GyreError } from '../../../shared/errors.js';
 import { extract } from 'tar-stream';
 import { builtInEnvironment } from '../environment.js';
 import { parseKeyTemplate, renderKeyTemplate } from '../../../shared/cache-key-template.js';
@@ -12,14 +13,16 @@ import type { DataStepContext } from './data-step-context.js';
 export async function renderCacheKey(ctx: DataStepContext, template: string): Promise<string> {
   const { job } = ctx;
   const parsed = parseKeyTemplate(template);
-  return renderKeyTemplate(parsed, {
+  // The services box checked the template when it read the config; this is a lease from elsewhere.
+  if ('problems' in parsed) throw new GyreError(`cache key ${template}: ${parsed.problems.join('; ')}`);
+  return renderKeyTemplate(parsed.parts, {
     branch: job.context.branch ?? '',
     revision: job.context.sha,
     buildNum: String(job.jobId),
     environment: { ...builtInEnvironment(job), ...job.projectVariables, ...job.spec.environment },
     checksum: (file: string) => checksumOf(ctx, resolveInContainer(file, ctx.places)),
     epoch: Math.floor(Date.now() / 1000),
-    arch: ctx.machine,
+    machine: ctx.machine,
   });
 }
 
