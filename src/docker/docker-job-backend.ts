@@ -107,8 +107,9 @@ export class DockerJobBackend implements JobBackend {
   }
 
   async putArchive(containerId: string, path: string, tar: Readable): Promise<void> {
-    // copyUIDGID: the files belong to the container's user, not to whoever owned them in the tar.
-    const answer: unknown = await this.docker.getContainer(containerId).putArchive(tar, { path, copyUIDGID: '1' });
+    // Owners are as the tar says: the engine's copyUIDGID needs the user in the image's
+    // /etc/passwd, which a numeric `user: 1000:1000` need not be, so callers set them instead.
+    const answer: unknown = await this.docker.getContainer(containerId).putArchive(tar, { path });
     // The engine's empty answer, if dockerode hands it over as a stream, is drained so the socket frees.
     if (answer instanceof Readable) answer.resume();
   }

@@ -71,7 +71,7 @@ export interface JobBackend {
   hasPath(containerId: string, path: string): Promise<boolean>;
   /**
    * Unpacks a tar stream into a container at `path` (which must exist; missing parents of the
-   * entries are made), the files owned by the container's user, as if the job had made them.
+   * entries are made), each file owned by the uid and gid its entry names.
    */
   putArchive(containerId: string, path: string, tar: Readable): Promise<void>;
   /**

@@ -72,10 +72,10 @@ describe('data steps on the local Docker Engine', () => {
       { docker: { primary: image({ user: '65534:65534', environment: { HOME: '/tmp/home' } }), services: [] } },
     );
     const secondSink = new RecordingSink();
-    expect(await runJob(backend, { ...second, transfers }, secondSink, options)).toEqual({ outcome: 'success' });
-    expect(secondSink.text(3)).toBe('dependency\nbundle\n65534\n65534\n');
+    const secondResult = await runJob(backend, { ...second, transfers }, secondSink, options);
+    expect([secondResult, secondSink.text(3)]).toEqual([{ outcome: 'success' }, 'dependency\nbundle\n65534\n65534\n']);
     expect(secondSink.text(1)).toContain(`Found a cache for key ${transfers.caches[0]!.key}`);
-  });
+  }, 120_000);
 
   it('fails persist_to_workspace on a missing path, naming it, and only warns for a missing cache path', async () => {
     const transfers = new FakeTransfers();
@@ -89,5 +89,5 @@ describe('data steps on the local Docker Engine', () => {
     expect(transfers.caches).toEqual([]);
     expect(result.outcome).toBe('failed');
     expect(result.message).toContain('/tmp/missing does not exist');
-  });
+  }, 60_000);
 });

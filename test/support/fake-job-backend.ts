@@ -147,7 +147,8 @@ export class FakeJobBackend implements JobBackend {
 
   private processOf(cmd: readonly string[]): FakeProcess {
     if (cmd.join(' ') === PROBE_TOOLS_ARGV.join(' ')) return { exitCode: 0, output: 'bash\nsetsid\n' };
-    if (cmd.join(' ') === PROBE_PLACES_ARGV.join(' ')) return { exitCode: 0, output: `${this.home}\nx86_64\n` };
+    if (cmd.join(' ') === PROBE_PLACES_ARGV.join(' '))
+      return { exitCode: 0, output: `${this.home}\nx86_64\n1000\n1000\n` };
     if (cmd.includes('gyre-step')) {
       const script = cmd.at(-1)!;
       this.scripts.push(script);

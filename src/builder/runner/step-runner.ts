@@ -109,9 +109,9 @@ async function dataStep(ctx: StepContext, step: DataStep, index: number): Promis
     await outputOf(ctx.backend, ctx.primary, PROBE_PLACES_ARGV),
     ctx.job.spec.workingDirectory || DEFAULT_WORKING_DIRECTORY,
   );
-  const { machine, ...places } = probe;
+  const { machine, uid, gid, ...places } = probe;
   return runDataStep(
-    { backend: ctx.backend, primary: ctx.primary, transfers, places, machine, job: ctx.job, log },
+    { backend: ctx.backend, primary: ctx.primary, transfers, places, owner: { uid, gid }, machine, job: ctx.job, log },
     step,
   );
 }

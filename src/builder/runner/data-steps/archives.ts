@@ -8,6 +8,7 @@ import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { createZstdCompress, createZstdDecompress } from 'node:zlib';
 import { extract, pack, type Header, type Pack } from 'tar-stream';
 import { statusCodeOf, type JobBackend } from '../../../docker/index.js';
+import type { ContainerOwner } from './container-paths.js';
 
 /** One path to take from the container, and the name it has in the archive (no leading `/`). */
 export interface ArchiveSource {
@@ -56,11 +57,37 @@ export function packSources(
   return compressed(nodeStream(out));
 }
 
-/** Unpacks a zstd-compressed tar whose names are relative to `at` (absolute) into the container. */
-export async function unpackAt(backend: JobBackend, container: string, at: string, body: Readable): Promise<void> {
+/**
+ * Unpacks a zstd-compressed tar whose names are relative to `at` (absolute) into the container,
+ * every entry owned by `owner`, the user the steps run as, as if the job had untarred it: folders
+ * the entries need that the container lacks are made for that user too (the engine would make
+ * them for root), while folders that exist are left as they are.
+ */
+export async function unpackAt(
+  backend: JobBackend,
+  container: string,
+  at: string,
+  body: Readable,
+  owner: ContainerOwner,
+): Promise<void> {
   const prefix = at.replace(/^\/+/, '');
   const out = pack();
-  const copying = copyEntries(decompressed(body), out, (name) => posix.join(prefix, name)).then(
+  const known = new Set<string>();
+  const makeParents = async (name: string): Promise<void> => {
+    const parts = name.split('/');
+    for (let i = 1; i < parts.length; i += 1) {
+      const folder = parts.slice(0, i).join('/');
+      if (known.has(folder)) continue;
+      known.add(folder);
+      if (!(await backend.hasPath(container, `/${folder}`)))
+        out.entry({ name: folder, type: 'directory', mode: 0o755, ...owner });
+    }
+    known.add(name);
+  };
+  const copying = copyEntries(decompressed(body), out, (name) => posix.join(prefix, name), {
+    owner,
+    before: makeParents,
+  }).then(
     () => out.finalize(),
     (error: unknown) => out.destroy(error as Error),
   );
@@ -68,7 +95,12 @@ export async function unpackAt(backend: JobBackend, container: string, at: strin
 }
 
 /** Every entry of `tar` whose new name `mapName` gives, into `out`; resolves at the end of `tar`. */
-function copyEntries(tar: Readable, out: Pack, mapName: (name: string) => string | undefined): Promise<void> {
+function copyEntries(
+  tar: Readable,
+  out: Pack,
+  mapName: (name: string) => string | undefined,
+  unpacking?: { owner: ContainerOwner; before: (name: string) => Promise<void> },
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const entries = extract();
     entries.on('entry', (header: Header, body, next) => {
@@ -78,7 +110,11 @@ function copyEntries(tar: Readable, out: Pack, mapName: (name: string) => string
         return;
       }
       const linkname = header.type === 'link' && header.linkname ? mapName(header.linkname) : header.linkname;
-      body.pipe(out.entry({ ...header, name, linkname }, next));
+      const ready = unpacking ? unpacking.before(name) : Promise.resolve();
+      ready.then(
+        () => body.pipe(out.entry({ ...header, name, linkname, ...unpacking?.owner }, next)),
+        (error: unknown) => entries.destroy(error as Error),
+      );
     });
     pipeline(tar, entries, (error) => (error ? reject(error) : resolve()));
   });

@@ -50,7 +50,7 @@ export async function restoreCache(ctx: DataStepContext, step: RestoreCacheStep)
     return SUCCEEDED;
   }
   ctx.log(`Found a cache for key ${found.key} (${formatBytes(found.size)}); restoring it`);
-  await unpackAt(ctx.backend, ctx.primary, '/', await ctx.transfers.downloadCache(found.key));
+  await unpackAt(ctx.backend, ctx.primary, '/', await ctx.transfers.downloadCache(found.key), ctx.owner);
   ctx.log(`Restored cache ${found.key}`);
   return SUCCEEDED;
 }

@@ -26,11 +26,20 @@ function expandHome(path: string, home: string): string {
   return path.startsWith('~/') ? posix.join(home, path.slice(2)) : path;
 }
 
-/** Prints `$HOME`, then the machine (`x86_64`), one per line. */
-export const PROBE_PLACES_ARGV: readonly string[] = ['/bin/sh', '-c', 'printf "%s\\n" "$HOME"; uname -m'];
+/** The user the job's steps run as, by number: files put into the container belong to it. */
+export interface ContainerOwner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** Prints `$HOME`, the machine (`x86_64`), and the user's uid and gid, one per line. */
+export const PROBE_PLACES_ARGV: readonly string[] = ['/bin/sh', '-c', 'printf "%s\\n" "$HOME"; uname -m; id -u; id -g'];
 
 /** Reads that probe's output; an unset `$HOME` is `/`, as a shell without one would take it. */
-export function parsePlacesProbe(output: string, workingDirectory: string): ContainerPlaces & { machine: string } {
-  const [home = '', machine = ''] = output.split('\n');
-  return { home: home.trim() || '/', workingDirectory, machine: machine.trim() };
+export function parsePlacesProbe(
+  output: string,
+  workingDirectory: string,
+): ContainerPlaces & ContainerOwner & { machine: string } {
+  const [home = '', machine = '', uid = '', gid = ''] = output.split('\n').map((line) => line.trim());
+  return { home: home || '/', workingDirectory, machine, uid: Number(uid) || 0, gid: Number(gid) || 0 };
 }

@@ -4,7 +4,7 @@
  */
 import type { JobBackend } from '../../../docker/index.js';
 import type { RunnerJob } from '../types.js';
-import type { ContainerPlaces } from './container-paths.js';
+import type { ContainerOwner, ContainerPlaces } from './container-paths.js';
 import type { DataTransfers } from './transfers.js';
 
 export interface DataStepContext {
@@ -12,6 +12,8 @@ export interface DataStepContext {
   readonly primary: string;
   readonly transfers: DataTransfers;
   readonly places: ContainerPlaces;
+  /** Who owns what the steps put into the container. */
+  readonly owner: ContainerOwner;
   /** `uname -m` of the primary container, for `{{ arch }}`. */
   readonly machine: string;
   readonly job: RunnerJob;

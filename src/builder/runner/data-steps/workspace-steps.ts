@@ -44,7 +44,7 @@ export async function attachWorkspace(ctx: DataStepContext, step: AttachWorkspac
   }
   for (const layer of layers) {
     ctx.log(`Attaching the workspace layer of ${layer.job} (${formatBytes(layer.size)}) at ${at}`);
-    await unpackAt(ctx.backend, ctx.primary, at, await ctx.transfers.downloadWorkspaceLayer(layer.digest));
+    await unpackAt(ctx.backend, ctx.primary, at, await ctx.transfers.downloadWorkspaceLayer(layer.digest), ctx.owner);
   }
   return SUCCEEDED;
 }

@@ -20,6 +20,7 @@ function context(primary: string): DataStepContext {
     primary,
     transfers,
     places: { home: '/home/circleci', workingDirectory: '~/project' },
+    owner: { uid: 1000, gid: 1000 },
     machine: 'x86_64',
     job: makeJob([]),
     log: (line) => logs.push(line),

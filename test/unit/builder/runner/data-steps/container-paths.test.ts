@@ -24,10 +24,12 @@ describe('resolveInContainer', () => {
 
 describe('parsePlacesProbe', () => {
   it('reads the home folder and the machine; an unset home is /', () => {
-    expect(parsePlacesProbe('/home/circleci\nx86_64\n', '~/project')).toEqual({
+    expect(parsePlacesProbe('/home/circleci\nx86_64\n3434\n3434\n', '~/project')).toEqual({
       home: '/home/circleci',
       workingDirectory: '~/project',
       machine: 'x86_64',
+      uid: 3434,
+      gid: 3434,
     });
     expect(parsePlacesProbe('\naarch64\n', '/src').home).toBe('/');
   });

@@ -22,6 +22,7 @@ function context(): DataStepContext {
     primary: PRIMARY,
     transfers,
     places: { home: '/home/circleci', workingDirectory: '~/project' },
+    owner: { uid: 1000, gid: 1000 },
     machine: 'x86_64',
     job: {} as RunnerJob,
     log: (line) => logs.push(line),
