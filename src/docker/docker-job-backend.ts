@@ -2,7 +2,7 @@
  * The job backend on a Docker Engine, through dockerode. Errors are the engine's own, with their
  * `statusCode`, so that the runner can tell "gone" (404) and "not running" (409) from failures.
  */
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { GyreError, messageOf } from '../shared/errors.js';
 import { engineErrorMessage, statusCodeOf } from './errors.js';
@@ -90,6 +90,28 @@ export class DockerJobBackend implements JobBackend {
     const stream = await exec.start({ hijack: true, stdin: false });
     await demux(container, stream, request.onOutput ?? (() => undefined));
     return await exitCodeOf(exec);
+  }
+
+  async getArchive(containerId: string, path: string): Promise<Readable> {
+    return (await this.docker.getContainer(containerId).getArchive({ path })) as unknown as Readable;
+  }
+
+  async hasPath(containerId: string, path: string): Promise<boolean> {
+    try {
+      await this.docker.getContainer(containerId).infoArchive({ path });
+      return true;
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  async putArchive(containerId: string, path: string, tar: Readable): Promise<void> {
+    // Owners are as the tar says: the engine's copyUIDGID needs the user in the image's
+    // /etc/passwd, which a numeric `user: 1000:1000` need not be, so callers set them instead.
+    const answer: unknown = await this.docker.getContainer(containerId).putArchive(tar, { path });
+    // The engine's empty answer, if dockerode hands it over as a stream, is drained so the socket frees.
+    if (answer instanceof Readable) answer.resume();
   }
 
   async removeByLabels(labels: Readonly<Record<string, string>>, owner: string): Promise<void> {

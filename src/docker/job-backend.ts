@@ -4,6 +4,7 @@
  * of the runner and the agent use a fake. Errors the engine answered carry its HTTP status, so
  * callers classify them with `statusCodeOf` (404: gone, 409: not running).
  */
+import type { Readable } from 'node:stream';
 import type { EngineInfo } from './types.js';
 
 /** Limits of one container. */
@@ -60,6 +61,19 @@ export interface JobBackend {
   runContainer(spec: ContainerSpec, onOutput: (data: Buffer) => void): Promise<number>;
   /** Runs a process in a running container to its end; resolves to its exit code. */
   exec(containerId: string, request: ExecRequest): Promise<number>;
+  /**
+   * A tar stream of `path` in a container's file system, through the engine's archive API, so
+   * the image needs no tar. Entries are named from the path's last component (`/a/b` gives `b`,
+   * `b/…`). Rejects with the engine's 404 when the path does not exist.
+   */
+  getArchive(containerId: string, path: string): Promise<Readable>;
+  /** Whether `path` exists in the container (the archive API's stat, no archive made). */
+  hasPath(containerId: string, path: string): Promise<boolean>;
+  /**
+   * Unpacks a tar stream into a container at `path` (which must exist; missing parents of the
+   * entries are made), each file owned by the uid and gid its entry names.
+   */
+  putArchive(containerId: string, path: string, tar: Readable): Promise<void>;
   /**
    * Removes every container, network and volume carrying all of `labels` (in that order, since
    * containers hold the others). Idempotent: what is already gone counts as removed; one failure

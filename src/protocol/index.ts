@@ -5,3 +5,4 @@ export { builderNameOf, BUILDER_NAME_PATTERN, BUILDER_NAME_RULE } from './builde
 export * from './job-spec.js';
 export * from './messages.js';
 export * from './errors.js';
+export * from './transfer-messages.js';

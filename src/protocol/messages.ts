@@ -82,6 +82,11 @@ const leaseTokenShape = { attempt: id, leaseId: z.uuid() };
 export const leaseTokenSchema = z.strictObject(leaseTokenShape);
 export type LeaseToken = z.infer<typeof leaseTokenSchema>;
 
+/** The token of a lease: only its attempt and id, as the strict schema above accepts. */
+export function leaseTokenOf(lease: LeaseToken): LeaseToken {
+  return { attempt: lease.attempt, leaseId: lease.leaseId };
+}
+
 /** Facts about the job's pipeline that the agent turns into CIRCLE_* and GYRE_* variables. */
 export const jobContextSchema = z.object({
   projectId: id,

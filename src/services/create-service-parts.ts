@@ -25,6 +25,7 @@ import { PipelineStore } from './stores/pipelines/pipeline-store.js';
 import { ArtifactStore } from './stores/artifacts/artifact-store.js';
 import { CacheStore } from './stores/caches/cache-store.js';
 import { WorkspaceStore } from './stores/workspaces/workspace-store.js';
+import { TEST_RESULTS_MAX_BYTES } from './features/protocol/transfers/transfer-deps.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { ProjectStore } from './stores/projects/project-store.js';
 import { ContextStore } from './stores/contexts/context-store.js';
@@ -45,10 +46,6 @@ export interface ServiceParts extends UserUiDeps, AdminDeps {
   readonly notifications: DatabaseNotifications;
   /** Wakes the commit status poster when statuses are queued. */
   readonly statusWakeups: ChangeSignal;
-  /** Each project's caches. */
-  readonly caches: CacheStore;
-  /** Jobs' workspace layers. */
-  readonly workspaces: WorkspaceStore;
 }
 
 /** `blobs`: where caches, workspace layers and artifacts keep their bytes. */
@@ -96,6 +93,7 @@ export function createServiceParts(
     caches: new CacheStore(db),
     workspaces: new WorkspaceStore(db),
     artifacts: new ArtifactStore(db),
+    transferLimits: { ...settings.transferLimits, testResultBytes: TEST_RESULTS_MAX_BYTES },
     deliveries: new DeliveryStore(db),
     contexts,
     groups: new GroupStore(db),

@@ -137,24 +137,27 @@ describe('workspaces', () => {
     expect(await workspaces.layersFor(ids['checkout']!)).toEqual([]);
   });
 
-  it("takes each upstream job's layer from its attempt that succeeded, and the last upload of an attempt", async () => {
+  it("takes an upstream job's layers from its attempt that succeeded, one per persisting step, in order", async () => {
     // GIVEN build's first attempt persisting a layer and then lost to the infrastructure, its
-    // second attempt succeeding with another layer, uploaded twice (a retried upload)
+    // second attempt succeeding after persisting twice, the first upload retried
     const project = await insertProject(db, 'acme/retries');
     const { ids } = await workflowOf(db, project, [{ name: 'build' }, { name: 'test', requires: ['build'] }]);
     await recordAttempt(db, ids['build']!, 1, null);
     await workspaces.addLayer(ids['build']!, 1, await blob('lost attempt'));
     await recordAttempt(db, ids['build']!, 1, 'infrastructure_failed');
     await recordAttempt(db, ids['build']!, 2, null);
-    await workspaces.addLayer(ids['build']!, 2, await blob('upload cut off'));
+    const first = await blob('first step');
+    await workspaces.addLayer(ids['build']!, 2, first);
+    await workspaces.addLayer(ids['build']!, 2, first);
     // WHILE the attempt still runs, nothing is attached
     expect(await workspaces.layersFor(ids['test']!)).toEqual([]);
-    const final = await blob('second upload');
-    await workspaces.addLayer(ids['build']!, 2, final);
+    const second = await blob('second step');
+    await workspaces.addLayer(ids['build']!, 2, second);
     await recordAttempt(db, ids['build']!, 2, 'success');
-    // THEN test attaches the second attempt's last upload only
+    // THEN test attaches the second attempt's layers, the retried upload once, in the steps' order
     expect(await workspaces.layersFor(ids['test']!)).toEqual([
-      { job: 'build', jobId: ids['build'], attempt: 2, ...final },
+      { job: 'build', jobId: ids['build'], attempt: 2, ...first },
+      { job: 'build', jobId: ids['build'], attempt: 2, ...second },
     ]);
   });
 

@@ -1,6 +1,9 @@
 import type { ContainerSpec, ExecRequest, JobBackend } from '../../src/docker/index.js';
 import type { EngineInfo } from '../../src/docker/index.js';
+import type { Readable } from 'node:stream';
 import { PROBE_TOOLS_ARGV } from '../../src/builder/runner/shell.js';
+import { PROBE_PLACES_ARGV } from '../../src/builder/runner/data-steps/container-paths.js';
+import { FakeContainerFiles } from './fake-container-files.js';
 
 /** A failure the way the engine reports one: with its HTTP status. */
 export class FakeEngineError extends Error {
@@ -48,6 +51,10 @@ export class FakeJobBackend implements JobBackend {
   readonly removals: { labels: Readonly<Record<string, string>>; owner: string }[] = [];
   /** Makes the named operation throw this error. */
   readonly failures = new Map<'createNetwork' | 'removeByLabels' | 'pullImage', Error>();
+  /** Each container's files, as the archive API sees them. */
+  readonly files = new Map<string, FakeContainerFiles>();
+  /** `$HOME` in every container, for the data steps' probe. */
+  home = '/home/circleci';
   /** The helper container's run (checkout). */
   helperRun: FakeProcess = { exitCode: 0, output: 'Checked out\n' };
   private nextId = 0;
@@ -105,6 +112,28 @@ export class FakeJobBackend implements JobBackend {
     return Promise.resolve(process.exitCode);
   }
 
+  getArchive(containerId: string, path: string): Promise<Readable> {
+    const files = this.filesOf(containerId);
+    if (!files.has(path))
+      return Promise.reject(new FakeEngineError(404, `Could not find the file ${path} in container ${containerId}`));
+    return Promise.resolve(files.archive(path));
+  }
+
+  hasPath(containerId: string, path: string): Promise<boolean> {
+    return Promise.resolve(this.filesOf(containerId).has(path));
+  }
+
+  putArchive(containerId: string, path: string, tar: Readable): Promise<void> {
+    return this.filesOf(containerId).unpack(path, tar);
+  }
+
+  /** The container's files (made on first use), for the data steps. */
+  filesOf(containerId: string): FakeContainerFiles {
+    let files = this.files.get(containerId);
+    if (files === undefined) this.files.set(containerId, (files = new FakeContainerFiles()));
+    return files;
+  }
+
   removeByLabels(labels: Readonly<Record<string, string>>, owner: string): Promise<void> {
     this.removals.push({ labels, owner });
     const failure = this.failures.get('removeByLabels');
@@ -118,6 +147,8 @@ export class FakeJobBackend implements JobBackend {
 
   private processOf(cmd: readonly string[]): FakeProcess {
     if (cmd.join(' ') === PROBE_TOOLS_ARGV.join(' ')) return { exitCode: 0, output: 'bash\nsetsid\n' };
+    if (cmd.join(' ') === PROBE_PLACES_ARGV.join(' '))
+      return { exitCode: 0, output: `${this.home}\nx86_64\n1000\n1000\n` };
     if (cmd.includes('gyre-step')) {
       const script = cmd.at(-1)!;
       this.scripts.push(script);

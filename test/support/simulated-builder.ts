@@ -9,7 +9,7 @@ import {
   type StepReport,
 } from '../../src/protocol/index.js';
 
-const SIMULATED_FACTS = {
+export const SIMULATED_FACTS = {
   name: 'simulated',
   host: 'sim',
   cpus: 8,

@@ -14,6 +14,7 @@ import {
   type JobLease,
   type JobOutcome,
   type LeaseToken,
+  leaseTokenOf,
 } from '../../protocol/index.js';
 import {
   cleanupJob,
@@ -24,6 +25,7 @@ import {
   type StepEvent,
 } from '../runner/index.js';
 import { LogBuffer } from './log-buffer.js';
+import { TransferClient } from './transfer-client.js';
 import { LogChunker } from './log-chunker.js';
 import { SecretMasker } from './secret-masker.js';
 import { credentialSecrets } from '../../shared/git-credential.js';
@@ -111,7 +113,7 @@ export class JobSession {
   }
 
   private get token(): LeaseToken {
-    return { attempt: this.lease.attempt, leaseId: this.lease.leaseId };
+    return leaseTokenOf(this.lease);
   }
 
   /** Runs the job to its end. Never throws. */
@@ -165,6 +167,7 @@ export class JobSession {
       context: this.lease.context,
       projectVariables: this.lease.variables,
       ...(this.lease.gitCredential && { gitCredential: this.lease.gitCredential }),
+      transfers: new TransferClient(this.deps.client, this.jobId, this.token),
     };
   }
 

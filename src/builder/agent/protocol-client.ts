@@ -25,7 +25,12 @@ import {
   type RegisterRequest,
   type RegisterResponse,
   type StepReport,
+  type TransferQuery,
+  type FindCacheRequest,
+  foundCacheSchema,
+  TRANSFER_CONTENT_TYPE,
 } from '../../protocol/index.js';
+import { Readable } from 'node:stream';
 import { GyreError, messageWithCauseOf, UnavailableError } from '../../shared/errors.js';
 import { parseJsonFrom } from '../../shared/parse-json.js';
 
@@ -36,6 +41,9 @@ export class CredentialRefusedError extends GyreError {}
 
 /** Any other 4xx: the request itself is wrong, so sending it again cannot help. */
 export class RequestRefusedError extends GyreError {}
+
+/** 404: what was asked for is not there (a cache for none of the keys, say). */
+export class NotThereError extends RequestRefusedError {}
 
 /**
  * A 2xx whose body is not what the protocol says: a services box of another version. Running a
@@ -107,6 +115,11 @@ export class ProtocolClient {
     return this.authed('POST', `/jobs/${jobId}/heartbeat`, token, jobHeartbeatResponseSchema);
   }
 
+  /** The project's first cache for the keys; NotThereError when there is none. */
+  findCache(jobId: number, request: FindCacheRequest): Promise<z.infer<typeof foundCacheSchema>> {
+    return this.authed('POST', `/jobs/${jobId}/caches/find`, request, foundCacheSchema);
+  }
+
   step(jobId: number, report: StepReport): Promise<NoReply> {
     return this.authed('POST', `/jobs/${jobId}/steps`, report);
   }
@@ -160,13 +173,48 @@ export class ProtocolClient {
     const text = await response.text().catch(() => '');
     // A 2xx that is not JSON (a proxy's page) counts as no answer, so the call is retried.
     if (response.ok) return this.readReply(method, path, text, reply);
-    const message = `${method} ${path} was answered ${response.status}: ${errorOf(text)?.message ?? (text || '(no body)')}`;
-    if (response.status === 409) throw new StaleLeaseError(message);
-    if (response.status === 401) throw new CredentialRefusedError(message);
-    if (response.status === 403 && errorOf(text)?.code === BUILDER_REVOKED_CODE)
-      throw new BuilderRevokedError(errorOf(text)!.message);
-    if (response.status >= 400 && response.status < 500) throw new RequestRefusedError(message);
-    throw new UnavailableError(`the services box at ${this.servicesUrl}: ${message}`);
+    throw this.refusal(method, path, response.status, text);
+  }
+
+  /**
+   * A transfer of the data steps: `body` (a zstd tar) streams up, or the answer's body streams
+   * down, never held whole. Not retried here: a stream cannot be sent twice, so the step that
+   * made it decides. A redirect (to a blob store's presigned URL) is followed without the
+   * credential, which fetch drops when the origin changes.
+   */
+  async transfer(method: 'GET' | 'PUT', path: string, query: TransferQuery, body?: Readable): Promise<Response> {
+    if (!this.identity) throw new GyreError('the builder has not registered yet');
+    const search = new URLSearchParams({ attempt: String(query.attempt), leaseId: query.leaseId });
+    let response: Response;
+    try {
+      response = await fetch(`${this.servicesUrl}${BUILDER_API_PREFIX}${path}?${search.toString()}`, {
+        method,
+        headers: {
+          authorization: `Builder ${this.identity.builderId}.${this.identity.credential}`,
+          ...(body && { 'content-type': TRANSFER_CONTENT_TYPE }),
+        },
+        ...(body && { body: Readable.toWeb(body) as ReadableStream, duplex: 'half' }),
+      });
+    } catch (error) {
+      throw new UnavailableError(
+        `the services box at ${this.servicesUrl} did not take ${method} ${path}: ${messageWithCauseOf(error)}`,
+        { cause: error },
+      );
+    }
+    if (response.ok) return response;
+    throw this.refusal(method, path, response.status, await response.text().catch(() => ''));
+  }
+
+  /** The error class that says what an answer that is not 2xx means (see contract.ts, "Fencing"). */
+  private refusal(method: string, path: string, status: number, text: string): Error {
+    const message = `${method} ${path} was answered ${status}: ${errorOf(text)?.message ?? (text || '(no body)')}`;
+    if (status === 409) return new StaleLeaseError(message);
+    if (status === 401) return new CredentialRefusedError(message);
+    if (status === 403 && errorOf(text)?.code === BUILDER_REVOKED_CODE)
+      return new BuilderRevokedError(errorOf(text)!.message);
+    if (status === 404) return new NotThereError(message);
+    if (status >= 400 && status < 500) return new RequestRefusedError(message);
+    return new UnavailableError(`the services box at ${this.servicesUrl}: ${message}`);
   }
 
   private readReply<T>(method: string, path: string, text: string, reply: z.ZodType<T> | undefined): T {

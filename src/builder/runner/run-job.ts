@@ -18,7 +18,7 @@ import {
 import { JobStop } from './job-stop.js';
 import { jobLabels } from '../../shared/labels.js';
 import { KILL_ALL_ARGV, parseToolsProbe, PROBE_TOOLS_ARGV } from './shell.js';
-import { note, runSteps, type StepContext, type StepsOutcome } from './step-runner.js';
+import { note, outputOf, runSteps, type StepContext, type StepsOutcome } from './step-runner.js';
 import type { JobResult, RunJobOptions, RunnerJob, RunnerSink } from './types.js';
 
 /** Step index of the runner's own output (set-up, cancel, cleanup). */
@@ -142,11 +142,4 @@ async function cleanUp(
     log(message);
     return { ...result, cleanupError: message };
   }
-}
-
-/** A short probe's output (stdout and stderr together). */
-async function outputOf(backend: JobBackend, container: string, cmd: readonly string[]): Promise<string> {
-  const chunks: Buffer[] = [];
-  await backend.exec(container, { cmd, onOutput: (data) => chunks.push(data) });
-  return Buffer.concat(chunks).toString('utf8');
 }

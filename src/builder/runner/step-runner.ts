@@ -7,7 +7,8 @@ import type { JobBackend } from '../../docker/index.js';
 import { formatDuration } from '../../shared/durations.js';
 import { stepEnvironment, toEnvList } from './environment.js';
 import { runCheckout } from './checkout.js';
-import { runDataStep } from './data-steps/run-data-step.js';
+import { runDataStep, type DataStep } from './data-steps/run-data-step.js';
+import { parsePlacesProbe, PROBE_PLACES_ARGV } from './data-steps/container-paths.js';
 import type { JobResources } from './environment-setup.js';
 import type { JobStop } from './job-stop.js';
 import { DEFAULT_WORKING_DIRECTORY, killStepArgv, shellArgv, stepExecArgv, type ImageTools } from './shell.js';
@@ -66,7 +67,7 @@ export async function runSteps(ctx: StepContext): Promise<StepsOutcome> {
 /** Runs one step; `undefined` for a background step, which reports its own end. */
 async function runStep(ctx: StepContext, step: Step, index: number): Promise<StepEnd | undefined> {
   if (step.type === 'checkout') return checkout(ctx, step, index);
-  if (step.type !== 'run') return runDataStep(ctx, step, index);
+  if (step.type !== 'run') return dataStep(ctx, step, index);
   if (!step.background) return runProcess(ctx, step, index);
   const done = runProcess(ctx, step, index).then(
     (end) => ctx.sink.step({ index, name: step.name, status: 'finished', exitCode: end.exitCode }),
@@ -93,6 +94,26 @@ async function checkout(ctx: StepContext, step: CheckoutStep, index: number): Pr
     sink: ctx.sink,
   };
   return { exitCode: await runCheckout(request, ctx.job, step, index) };
+}
+
+/** Data steps move files through the services box, so they need the job's transfers. */
+async function dataStep(ctx: StepContext, step: DataStep, index: number): Promise<StepEnd> {
+  const log = (line: string): void => note(ctx, index, line);
+  const transfers = ctx.job.transfers;
+  if (transfers === undefined) {
+    const reason = `${step.type} needs a connection to the services box (RunnerJob.transfers), and none was given`;
+    log(reason);
+    return { exitCode: 1, reason: `failed: ${reason}` };
+  }
+  const probe = parsePlacesProbe(
+    await outputOf(ctx.backend, ctx.primary, PROBE_PLACES_ARGV),
+    ctx.job.spec.workingDirectory || DEFAULT_WORKING_DIRECTORY,
+  );
+  const { arch, uid, gid, ...places } = probe;
+  return runDataStep(
+    { backend: ctx.backend, primary: ctx.primary, transfers, places, owner: { uid, gid }, arch, job: ctx.job, log },
+    step,
+  );
 }
 
 /** Runs a `run` step's process, killing its session when it is silent for too long. */
@@ -139,4 +160,11 @@ async function killSilentStep(ctx: StepContext, index: number): Promise<void> {
 /** A line from the runner itself in a step's log. */
 export function note(ctx: Pick<StepContext, 'sink'>, index: number, line: string): void {
   ctx.sink.log(index, Buffer.from(`${line}\n`));
+}
+
+/** A short probe's output (stdout and stderr together). */
+export async function outputOf(backend: JobBackend, container: string, cmd: readonly string[]): Promise<string> {
+  const chunks: Buffer[] = [];
+  await backend.exec(container, { cmd, onOutput: (data) => chunks.push(data) });
+  return Buffer.concat(chunks).toString('utf8');
 }

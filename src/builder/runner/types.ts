@@ -5,8 +5,22 @@ import type { JobOutcome } from '../../protocol/job-states.js';
 import type { JobContext } from '../../protocol/index.js';
 import type { JobSpec } from '../../protocol/job-spec.js';
 import type { GitCredential } from '../../shared/git-credential.js';
+import type { DataTransfers } from './data-steps/transfers.js';
 
-export type { CheckoutStep, DockerImage, JobSpec, RunStep, Step, StepWhen } from '../../protocol/job-spec.js';
+export type {
+  AttachWorkspaceStep,
+  CheckoutStep,
+  DockerImage,
+  JobSpec,
+  PersistToWorkspaceStep,
+  RestoreCacheStep,
+  RunStep,
+  SaveCacheStep,
+  Step,
+  StepWhen,
+  StoreArtifactsStep,
+  StoreTestResultsStep,
+} from '../../protocol/job-spec.js';
 
 /** One job attempt to run. */
 export interface RunnerJob {
@@ -18,6 +32,8 @@ export interface RunnerJob {
   readonly projectVariables: Readonly<Record<string, string>>;
   /** The repository credential, for the checkout only; never in a step's environment. */
   readonly gitCredential?: GitCredential;
+  /** The services box's side of caches, workspaces, artifacts and test results, scoped to this lease. */
+  readonly transfers?: DataTransfers;
 }
 
 /** A step's start or end. Steps are numbered from 1; index 0 is the runner's own set-up output. */

@@ -2,7 +2,7 @@ import type { Migration } from './migration.js';
 
 /**
  * What jobs keep for later, as rows that name blobs of the blob store by their sha256: caches
- * (per project, immutable per key), workspace layers (one per job attempt, read by the jobs that
+ * (per project, immutable per key), workspace layers (one per `persist_to_workspace` of a job attempt, read by the jobs that
  * require it) and artifacts (files a job stored for people to download). Rows go with their
  * project or job; the blobs they name are removed by the retention sweeper once no row names them.
  *
@@ -26,15 +26,16 @@ CREATE TABLE caches (
 );
 CREATE INDEX caches_by_digest ON caches (digest);
 
--- One layer per attempt: a retried upload of the same attempt replaces it. Readers take each
--- upstream job's attempt that succeeded.
+-- A job attempt's layers, one per persist_to_workspace step, in the order of their ids; a retried
+-- upload of the same bytes is the same layer. Readers take each upstream job's attempt that succeeded.
 CREATE TABLE workspace_layers (
+  id          bigint GENERATED ALWAYS AS IDENTITY,
   job_id      bigint NOT NULL,
   attempt     integer NOT NULL,
   digest      text NOT NULL CHECK (digest ~ '^[0-9a-f]{64}$'),
   size        bigint NOT NULL CHECK (size >= 0),
   created_at  timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (job_id, attempt),
+  PRIMARY KEY (job_id, attempt, digest),
   FOREIGN KEY (job_id, attempt) REFERENCES job_attempts (job_id, attempt) ON DELETE CASCADE
 );
 CREATE INDEX workspace_layers_by_digest ON workspace_layers (digest);

@@ -16,6 +16,9 @@ import { registerPipelineRoutes, type BranchResolver } from '../pipelines/pipeli
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
 import { registerArtifactRoutes } from '../artifacts/artifact-routes.js';
 import type { ArtifactStore } from '../../stores/artifacts/artifact-store.js';
+import type { CacheStore } from '../../stores/caches/cache-store.js';
+import type { WorkspaceStore } from '../../stores/workspaces/workspace-store.js';
+import type { TransferLimits } from '../protocol/transfers/transfer-deps.js';
 import type { BlobStore } from '../../blobs/blob-store.js';
 import { registerProjectRoutes } from '../projects/project-routes.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
@@ -55,6 +58,12 @@ export interface ApiDeps {
   readonly blobs: BlobStore;
   /** What jobs stored with `store_artifacts`. */
   readonly artifacts: ArtifactStore;
+  /** Each project's caches. */
+  readonly caches: CacheStore;
+  /** Jobs' workspace layers. */
+  readonly workspaces: WorkspaceStore;
+  /** The largest upload of each kind a job may make. */
+  readonly transferLimits: TransferLimits;
   readonly deliveries: DeliveryStore;
   readonly planner: PipelinePlanner;
   readonly branches: BranchResolver;

@@ -26,6 +26,8 @@ import { ROUTINE } from '../../http/request-log.js';
 import type { ClaimedLease, JobStore } from '../../stores/jobs/job-store.js';
 import type { LogStore } from '../../stores/logs/log-store.js';
 import { builderOf, registerBuilderAuth } from './builder-auth.js';
+import type { TransferDeps } from './transfers/transfer-deps.js';
+import { registerTransferRoutes } from './transfers/transfer-routes.js';
 import { statusOf, type BuilderStore } from '../../stores/builders/builder-store.js';
 import type { JoinSecrets } from '../../stores/builders/join-secrets.js';
 import type { ChangeSignal } from '../../database/notifications.js';
@@ -43,7 +45,7 @@ import {
 } from '../../../protocol/index.js';
 import { BUILDER_ROUTE } from '../../http/access-policy.js';
 
-export interface ProtocolDeps {
+export interface ProtocolDeps extends TransferDeps {
   readonly db: Database;
   readonly projects: ProjectStore;
   readonly contexts: Pick<ContextStore, 'facts' | 'values'>;
@@ -114,6 +116,7 @@ export function registerProtocolRoutes(app: FastifyInstance, deps: ProtocolDeps)
       void scope.register((authed, _o, next) => {
         registerBuilderAuth(authed, deps.builders);
         registerAuthedRoutes(authed, deps);
+        registerTransferRoutes(authed, deps);
         next();
       });
       done();

@@ -33,6 +33,24 @@ export async function checkLease(db: Database, builderId: number, jobId: number,
   if (result.rowCount === 0) throw StaleLeaseError.of(jobId, token);
 }
 
+/** Like {@link checkLease}, and answers the project the leased job builds, for the transfer routes. */
+export async function leasedJobProject(
+  db: Database,
+  builderId: number,
+  jobId: number,
+  token: LeaseToken,
+): Promise<{ projectId: number }> {
+  const result = await db.query<{ project_id: string }>(
+    `SELECT (SELECT pl.project_id FROM workflows w JOIN pipelines pl ON pl.id = w.pipeline_id
+              WHERE w.id = jobs.workflow_id) AS project_id
+       FROM jobs WHERE ${FENCE} AND state IN ('leased', 'running')`,
+    [jobId, token.attempt, token.leaseId, builderId],
+  );
+  const row = result.rows[0];
+  if (!row) throw StaleLeaseError.of(jobId, token);
+  return { projectId: Number(row.project_id) };
+}
+
 /** Renews the lease and tells whether the job was canceled. */
 export async function renewLease(
   db: Database,

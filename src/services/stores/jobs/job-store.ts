@@ -23,7 +23,15 @@ import type { EndedJob } from '../../core/github/commit-status.js';
 import type { JobSummary, NewJob } from '../../core/pipelines/pipeline-model.js';
 import type { Database } from '../../database/create-pool.js';
 import { cancelJobs, type CancelResult, type CancelScope } from './cancel-jobs.js';
-import { ackLease, checkLease, completeAttempt, recordStep, refuseLease, renewLease } from './fenced-writes.js';
+import {
+  ackLease,
+  checkLease,
+  completeAttempt,
+  leasedJobProject,
+  recordStep,
+  refuseLease,
+  renewLease,
+} from './fenced-writes.js';
 import { endedJobsOf, jobDetail, jobsOfPipeline, jobsOfWorkflow } from './job-reads.js';
 import type { JobDetail } from './job-rows.js';
 import { leaseJobs, type ClaimedLease } from './lease-jobs.js';
@@ -89,6 +97,11 @@ export class JobStore {
   /** Throws StaleLeaseError unless the token is the job's current lease, held by this builder. */
   checkLease(builderId: number, jobId: number, token: LeaseToken): Promise<void> {
     return checkLease(this.db, builderId, jobId, token);
+  }
+
+  /** Checks the lease like {@link checkLease}; answers the job's project. */
+  leasedJobProject(builderId: number, jobId: number, token: LeaseToken): Promise<{ projectId: number }> {
+    return leasedJobProject(this.db, builderId, jobId, token);
   }
 
   complete(builderId: number, jobId: number, request: CompleteRequest): Promise<void> {

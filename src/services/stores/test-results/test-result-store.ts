@@ -113,7 +113,11 @@ export class TestResultStore {
    *   RangeError for an attempt that is not a positive whole number: check the lease first.
    *   Each file is stored in its own transaction: files recorded before a failure stay.
    */
-  async record(jobId: number, attempt: number, files: AsyncIterable<TestResultFile>): Promise<RecordedTestResults> {
+  async record(
+    jobId: number,
+    attempt: number,
+    files: Iterable<TestResultFile> | AsyncIterable<TestResultFile>,
+  ): Promise<RecordedTestResults> {
     if (!Number.isSafeInteger(attempt) || attempt < 1)
       throw new RangeError(`attempt must be a positive whole number, got ${attempt}`);
     const job = await this.db.query<{ attempt: number }>('SELECT attempt FROM jobs WHERE id = $1', [jobId]);

@@ -1,7 +1,8 @@
 /**
- * Workspaces (`persist_to_workspace` / `attach_workspace`), in `workspace_layers`: each job attempt
- * that persisted files has one layer, a blob; a job attaching the workspace gets the layers of
- * every job it transitively requires in its workflow, in `requires` order.
+ * Workspaces (`persist_to_workspace` / `attach_workspace`), in `workspace_layers`: each
+ * `persist_to_workspace` of a job attempt adds a layer, a blob; a job attaching the workspace gets
+ * the layers of every job it transitively requires in its workflow, in `requires` order, and each
+ * job's layers in the order they were added.
  *
  * A layer is read from the attempt of its job that succeeded: an attempt lost to the
  * infrastructure after persisting is retried, and its layer is not the job's result. Retrying the
@@ -33,19 +34,22 @@ export interface RemovedLayer extends StoredBlob {
 export class WorkspaceStore {
   constructor(private readonly db: Database) {}
 
-  /** Sets the layer of a job attempt; another upload by the same attempt replaces it. */
+  /**
+   * Adds a layer to a job attempt, after those it has. A retried upload has the same content
+   * address, so it adds nothing; so does a later step persisting the very same bytes, which
+   * changes nothing a job attaching them would see unless another step's layer came between.
+   */
   async addLayer(jobId: number, attempt: number, blob: StoredBlob): Promise<void> {
     await this.db.query(
       `INSERT INTO workspace_layers (job_id, attempt, digest, size) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (job_id, attempt) DO UPDATE SET digest = EXCLUDED.digest, size = EXCLUDED.size, created_at = now()`,
+       ON CONFLICT (job_id, attempt, digest) DO NOTHING`,
       [jobId, attempt, blob.digest, blob.size],
     );
   }
 
   /**
-   * The layers a job attaches: one per job it transitively requires that persisted any, each
-   * after the layers of the jobs that job requires, so unpacking them in order lets later jobs'
-   * files win.
+   * The layers a job attaches: those of each job it transitively requires, each job's after the
+   * layers of the jobs it requires, so unpacking them in order lets later jobs' files win.
    */
   async layersFor(jobId: number): Promise<WorkspaceLayer[]> {
     const jobs = await this.db.query<{ id: string; name: string; requires: string[]; this_job: boolean }>(
@@ -59,20 +63,25 @@ export class WorkspaceStore {
     if (upstream.length === 0) return [];
     const idOf = new Map(jobs.rows.map((row) => [row.name, row.id]));
     const layers = await this.db.query<{ job_id: string; attempt: number; digest: string; size: string }>(
-      `SELECT DISTINCT ON (l.job_id) l.job_id, l.attempt, l.digest, l.size
-       FROM workspace_layers l JOIN job_attempts a ON a.job_id = l.job_id AND a.attempt = l.attempt
-       WHERE l.job_id = ANY($1::bigint[]) AND a.outcome = 'success'
-       ORDER BY l.job_id, l.attempt DESC`,
+      `SELECT l.job_id, l.attempt, l.digest, l.size
+       FROM workspace_layers l
+       JOIN (SELECT job_id, max(attempt) AS attempt FROM job_attempts
+             WHERE job_id = ANY($1::bigint[]) AND outcome = 'success' GROUP BY job_id) a
+         ON a.job_id = l.job_id AND a.attempt = l.attempt
+       ORDER BY l.id`,
       [upstream.map((name) => idOf.get(name))],
     );
-    const byJob = new Map(layers.rows.map((row) => [row.job_id, row]));
-    return upstream.flatMap((name) => {
-      const row = byJob.get(idOf.get(name)!);
-      if (!row) return [];
-      return [
-        { job: name, jobId: Number(row.job_id), attempt: row.attempt, digest: row.digest, size: Number(row.size) },
-      ];
-    });
+    return upstream.flatMap((name) =>
+      layers.rows
+        .filter((row) => row.job_id === idOf.get(name))
+        .map((row) => ({
+          job: name,
+          jobId: Number(row.job_id),
+          attempt: row.attempt,
+          digest: row.digest,
+          size: Number(row.size),
+        })),
+    );
   }
 
   /**

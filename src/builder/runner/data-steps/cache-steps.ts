@@ -1,0 +1,56 @@
+/**
+ * `save_cache` and `restore_cache`, CircleCI's way. A cache holds its paths by their absolute
+ * names, so it unpacks where it was made. Caches are immutable: a key that exists is not saved
+ * again, and the log says so. A path that does not exist is a warning; with none left, nothing is
+ * saved. `restore_cache` finds nothing without failing: the job then builds without the cache.
+ */
+import { packSources, unpackAt } from './archives.js';
+import { renderCacheKey } from './cache-key.js';
+import { resolveInContainer } from './container-paths.js';
+import { formatBytes, SUCCEEDED, type DataStepContext, type DataStepEnd } from './data-step-context.js';
+import type { RestoreCacheStep, SaveCacheStep } from '../types.js';
+
+export async function saveCache(ctx: DataStepContext, step: SaveCacheStep): Promise<DataStepEnd> {
+  const key = await renderCacheKey(ctx, step.key);
+  const existing = await ctx.transfers.findCache([key]);
+  if (existing?.key === key) {
+    ctx.log(`Skipping cache generation: a cache already exists for key ${key} (caches are immutable)`);
+    return SUCCEEDED;
+  }
+  const paths: string[] = [];
+  for (const configured of step.paths) {
+    const path = resolveInContainer(configured, ctx.places);
+    if (await ctx.backend.hasPath(ctx.primary, path)) paths.push(path);
+    else ctx.log(`Warning: ${path} does not exist; it is not in the cache`);
+  }
+  if (paths.length === 0) {
+    ctx.log(`No paths to cache: nothing was saved for key ${key}`);
+    return SUCCEEDED;
+  }
+  ctx.log(`Creating cache ${key} of ${paths.join(', ')}`);
+  const sources = paths.map((path) => ({ path, name: path.slice(1) }));
+  const saved = await ctx.transfers.uploadCache(
+    key,
+    packSources(ctx.backend, ctx.primary, sources, () => undefined),
+  );
+  ctx.log(
+    saved === 'saved'
+      ? `Stored cache ${key}`
+      : `Another job saved cache ${key} first; that one is kept (caches are immutable)`,
+  );
+  return SUCCEEDED;
+}
+
+export async function restoreCache(ctx: DataStepContext, step: RestoreCacheStep): Promise<DataStepEnd> {
+  const keys: string[] = [];
+  for (const template of step.keys) keys.push(await renderCacheKey(ctx, template));
+  const found = await ctx.transfers.findCache(keys);
+  if (found === undefined) {
+    ctx.log(`No cache is found for keys: ${keys.join(', ')}`);
+    return SUCCEEDED;
+  }
+  ctx.log(`Found a cache for key ${found.key} (${formatBytes(found.size)}); restoring it`);
+  await unpackAt(ctx.backend, ctx.primary, '/', await ctx.transfers.downloadCache(found.key), ctx.owner);
+  ctx.log(`Restored cache ${found.key}`);
+  return SUCCEEDED;
+}

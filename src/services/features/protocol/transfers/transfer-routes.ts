@@ -1,0 +1,269 @@
+/**
+ * The builder protocol's transfer routes (src/protocol/transfer-messages.ts): caches, workspace
+ * layers, artifacts and test results stream between a job's builder and the blob store. Each
+ * route is a builder route scoped to a live lease of its job (the lease token is checked before
+ * a byte of the body is read), and a job reads only its project's caches and its upstream jobs'
+ * layers. Sizes are held to the administrator's limits: over one, 413 names it and nothing is kept.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import {
+  cacheKeySchema,
+  findCacheRequestSchema,
+  TRANSFER_CONTENT_TYPE,
+  transferQuerySchema,
+  type FindCacheRequest,
+  type TransferQuery,
+} from '../../../../protocol/index.js';
+import { NotFoundError, TooLargeError } from '../../../../shared/errors.js';
+import type { StoredBlob } from '../../../blobs/blob-store.js';
+import { BUILDER_ROUTE } from '../../../http/access-policy.js';
+import { builderOf } from '../builder-auth.js';
+import { eachFile } from './archive-entries.js';
+import { contentTypeOf } from './content-type.js';
+import type { TransferDeps } from './transfer-deps.js';
+
+const jobParams = z.strictObject({ id: z.coerce.number().int().positive() });
+const cacheParams = z.strictObject({ id: jobParams.shape.id, key: cacheKeySchema });
+const layerParams = z.strictObject({ id: jobParams.shape.id, digest: z.string().regex(/^[0-9a-f]{64}$/) });
+/** How long a presigned download URL lasts: long enough to start a large download. */
+const DOWNLOAD_URL_TTL_S = 600;
+const TAGS = ['builder protocol'];
+
+interface JobRequest<P = { id: number }> {
+  Params: P;
+  Querystring: TransferQuery;
+}
+
+export function registerTransferRoutes(app: FastifyInstance, deps: TransferDeps): void {
+  void app.register((scope, _options, done) => {
+    // The body stays a stream: the handler checks the lease first, then reads it once.
+    scope.addContentTypeParser(TRANSFER_CONTENT_TYPE, (_request, payload, parsed) => parsed(null, payload));
+    registerCacheRoutes(scope, deps);
+    registerWorkspaceRoutes(scope, deps);
+    registerArtifactRoutes(scope, deps);
+    done();
+  });
+}
+
+/** The leased job's project; a stale lease is refused with 409 before anything else happens. */
+function leasedProject(
+  deps: TransferDeps,
+  request: FastifyRequest<{ Params: { id: number } }>,
+  token: TransferQuery,
+): Promise<{ projectId: number }> {
+  return deps.jobs.leasedJobProject(builderOf(request).id, request.params.id, token);
+}
+
+function registerCacheRoutes(app: FastifyInstance, deps: TransferDeps): void {
+  app.post<{ Params: { id: number }; Body: FindCacheRequest }>(
+    '/jobs/:id/caches/find',
+    {
+      config: BUILDER_ROUTE,
+      schema: {
+        tags: TAGS,
+        summary: "Find the project's cache for keys",
+        params: jobParams,
+        body: findCacheRequestSchema,
+      },
+    },
+    async (request) => {
+      const { keys, ...token } = request.body;
+      const { projectId } = await leasedProject(deps, request, token);
+      const found = await deps.caches.find(projectId, keys);
+      if (found === undefined) throw new NotFoundError(`a cache for the keys ${keys.join(', ')}`);
+      return { key: found.key, size: found.size };
+    },
+  );
+
+  app.get<JobRequest<{ id: number; key: string }>>(
+    '/jobs/:id/caches/:key',
+    {
+      config: BUILDER_ROUTE,
+      schema: { tags: TAGS, summary: 'Download a cache', params: cacheParams, querystring: transferQuerySchema },
+    },
+    async (request, reply) => {
+      const { projectId } = await leasedProject(deps, request, request.query);
+      const found = await deps.caches.find(projectId, [request.params.key]);
+      if (found?.key !== request.params.key) throw new NotFoundError(`the cache ${request.params.key}`);
+      return sendBlob(reply, deps, found.digest);
+    },
+  );
+
+  app.put<JobRequest<{ id: number; key: string }>>(
+    '/jobs/:id/caches/:key',
+    {
+      config: BUILDER_ROUTE,
+      schema: {
+        tags: TAGS,
+        summary: 'Save a cache (immutable)',
+        params: cacheParams,
+        querystring: transferQuerySchema,
+      },
+    },
+    async (request) => {
+      const { projectId } = await leasedProject(deps, request, request.query);
+      const blob = await putLimited(deps, request.body as Readable, deps.transferLimits.cacheBytes, 'the cache');
+      return { saved: (await deps.caches.save(projectId, request.params.key, blob)) === 'saved' };
+    },
+  );
+}
+
+function registerWorkspaceRoutes(app: FastifyInstance, deps: TransferDeps): void {
+  app.put<JobRequest>(
+    '/jobs/:id/workspace',
+    {
+      config: BUILDER_ROUTE,
+      schema: {
+        tags: TAGS,
+        summary: "Add the job's workspace layer",
+        params: jobParams,
+        querystring: transferQuerySchema,
+      },
+    },
+    async (request, reply) => {
+      await leasedProject(deps, request, request.query);
+      const limit = deps.transferLimits.workspaceLayerBytes;
+      const blob = await putLimited(deps, request.body as Readable, limit, 'the workspace layer');
+      await deps.workspaces.addLayer(request.params.id, request.query.attempt, blob);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<JobRequest>(
+    '/jobs/:id/workspace',
+    {
+      config: BUILDER_ROUTE,
+      schema: {
+        tags: TAGS,
+        summary: "List the upstream jobs' workspace layers",
+        params: jobParams,
+        querystring: transferQuerySchema,
+      },
+    },
+    async (request) => {
+      await leasedProject(deps, request, request.query);
+      const layers = await deps.workspaces.layersFor(request.params.id);
+      return { layers: layers.map(({ job, digest, size }) => ({ job, digest, size })) };
+    },
+  );
+
+  app.get<JobRequest<{ id: number; digest: string }>>(
+    '/jobs/:id/workspace/:digest',
+    {
+      config: BUILDER_ROUTE,
+      schema: {
+        tags: TAGS,
+        summary: 'Download an upstream layer',
+        params: layerParams,
+        querystring: transferQuerySchema,
+      },
+    },
+    async (request, reply) => {
+      await leasedProject(deps, request, request.query);
+      // Only the layers of this job's own upstream jobs: a digest is not a capability.
+      const layers = await deps.workspaces.layersFor(request.params.id);
+      if (!layers.some((layer) => layer.digest === request.params.digest))
+        throw new NotFoundError(`an upstream workspace layer ${request.params.digest}`);
+      return sendBlob(reply, deps, request.params.digest);
+    },
+  );
+}
+
+function registerArtifactRoutes(app: FastifyInstance, deps: TransferDeps): void {
+  app.put<JobRequest>(
+    '/jobs/:id/artifacts',
+    {
+      config: BUILDER_ROUTE,
+      schema: {
+        tags: TAGS,
+        summary: 'Store artifacts (one per file)',
+        params: jobParams,
+        querystring: transferQuerySchema,
+      },
+    },
+    async (request) => {
+      await leasedProject(deps, request, request.query);
+      // Rows are written once every file is in: a failed upload leaves no half of its artifacts.
+      const stored: { path: string; blob: StoredBlob; contentType: string }[] = [];
+      let left = deps.transferLimits.artifactBytes;
+      await eachFile(
+        request.body as Readable,
+        async (path, content) => {
+          const blob = await putLimited(
+            deps,
+            content,
+            left,
+            'the artifacts of this step',
+            deps.transferLimits.artifactBytes,
+          );
+          left -= blob.size;
+          stored.push({ path, blob, contentType: contentTypeOf(path) });
+        },
+        'the artifacts upload',
+      );
+      for (const artifact of stored) await deps.artifacts.add(request.params.id, request.query.attempt, artifact);
+      return { files: stored.length, bytes: stored.reduce((sum, a) => sum + a.blob.size, 0) };
+    },
+  );
+
+  app.put<JobRequest>(
+    '/jobs/:id/test-results',
+    {
+      config: BUILDER_ROUTE,
+      schema: { tags: TAGS, summary: 'Store JUnit test results', params: jobParams, querystring: transferQuerySchema },
+    },
+    async (request) => {
+      await leasedProject(deps, request, request.query);
+      const files: { path: string; content: Buffer }[] = [];
+      let left = deps.transferLimits.testResultBytes;
+      await eachFile(
+        request.body as Readable,
+        async (path, content) => {
+          if (!path.toLowerCase().endsWith('.xml')) return void content.resume();
+          const bytes = await readLimited(content, left, deps.transferLimits.testResultBytes);
+          left -= bytes.length;
+          files.push({ path, content: bytes });
+        },
+        'the test results upload',
+      );
+      const { totals, warnings } = await deps.testResults.record(request.params.id, request.query.attempt, files);
+      return { tests: totals.tests, failures: totals.failures + totals.errors, warnings: [...warnings] };
+    },
+  );
+}
+
+/** Stores a stream under `limit` bytes; over it, a TooLargeError names the configured limit. */
+async function putLimited(
+  deps: TransferDeps,
+  body: Readable,
+  limit: number,
+  what: string,
+  configured = limit,
+): Promise<StoredBlob> {
+  try {
+    return await deps.blobs.put(body, { maxBytes: limit });
+  } catch (error) {
+    if (error instanceof TooLargeError) throw new TooLargeError(what, configured);
+    throw error;
+  }
+}
+
+async function readLimited(body: Readable, limit: number, configured: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new TooLargeError('the test results of this step', configured);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** A blob to a builder: a redirect to the store's own URL when it has one, else the bytes. */
+async function sendBlob(reply: FastifyReply, deps: TransferDeps, digest: string): Promise<FastifyReply> {
+  const url = await deps.blobs.downloadUrl(digest, DOWNLOAD_URL_TTL_S);
+  if (url !== undefined) return reply.redirect(url, 307);
+  return reply.type(TRANSFER_CONTENT_TYPE).send(await deps.blobs.get(digest));
+}

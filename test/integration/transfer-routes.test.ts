@@ -1,0 +1,186 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { PassThrough, Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { buffer } from 'node:stream/consumers';
+import { zstdCompressSync } from 'node:zlib';
+import { pack } from 'tar-stream';
+import { pino } from 'pino';
+import { ProtocolClient, StaleLeaseError } from '../../src/builder/agent/protocol-client.js';
+import { TransferClient } from '../../src/builder/agent/transfer-client.js';
+import { leaseTokenOf, type JobLease } from '../../src/protocol/index.js';
+import type { ArtifactListResponse, TestResultsResponse } from '../../src/api/responses.js';
+import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
+import { filesInArchive } from '../support/fake-transfers.js';
+import { seedWorkflow } from '../support/seed-jobs.js';
+import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
+import { SIMULATED_FACTS } from '../support/simulated-builder.js';
+import { makeJob } from '../support/runner-jobs.js';
+
+const JEST_REPORT = fileURLToPath(new URL('../fixtures/junit/jest-junit.xml', import.meta.url));
+
+// GIVEN the services app on a real PostgreSQL with its filesystem blob store, and the agent's real
+// transfer client with a lease of a job, WHEN it moves caches, workspace layers, artifacts and test
+// results, THEN they come back as they went, scoped to the project, the lease and the workflow.
+
+let gyre: ServicesUnderTest;
+let db: Database;
+let client: ProtocolClient;
+let projectId: number;
+let otherProjectId: number;
+let builders = 0;
+
+/** A zstd tar of `files`, as the runner sends it. */
+function archive(files: Record<string, string>): Readable {
+  const out = pack();
+  for (const [name, text] of Object.entries(files)) out.entry({ name }, text);
+  out.finalize();
+  return out.pipe(new PassThrough());
+}
+
+async function archiveBytes(files: Record<string, string>): Promise<Buffer> {
+  return zstdCompressSync(await buffer(archive(files)));
+}
+
+/** Leases each test took, ended after it so the builder's slots are free for the next. */
+const leased: JobLease[] = [];
+
+/** Leases the named jobs of a fresh workflow (jobs with no `requires` are leased first). */
+async function leaseWorkflow(
+  project: number,
+  jobs: { name: string; requires?: string[] }[],
+): Promise<{ workflowId: number; lease: (name: string) => Promise<JobLease> }> {
+  const { workflowId } = await seedWorkflow(db, project, jobs);
+  await db.query('UPDATE jobs SET spec = $2 WHERE workflow_id = $1', [workflowId, JSON.stringify(makeJob([]).spec)]);
+  return {
+    workflowId,
+    lease: async (name) => {
+      const { leases } = await client.lease({ max: 8, waitSeconds: 0 });
+      const found = leases.find((l) => l.context.jobName === name);
+      if (!found) throw new Error(`no lease for ${name}: ${leases.map((l) => l.context.jobName).join(', ')}`);
+      await client.ack(found.jobId, leaseTokenOf(found));
+      leased.push(found);
+      return found;
+    },
+  };
+}
+
+const transfersOf = (lease: JobLease) => new TransferClient(client, lease.jobId, leaseTokenOf(lease));
+
+beforeAll(async () => {
+  gyre = await startServicesUnderTest();
+  db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
+  const create = async (name: string) =>
+    (
+      (await (await gyre.api('/api/v1/projects', { body: { name, gitUrl: 'https://git.example/x.git' } })).json()) as {
+        id: number;
+      }
+    ).id;
+  projectId = await create('acme/transfers');
+  otherProjectId = await create('acme/other');
+  client = new ProtocolClient(gyre.base);
+  await client.register(TEST_SECRETS.GYRE_JOIN_SECRET, { facts: { ...SIMULATED_FACTS, name: `t${++builders}` } });
+}, 180_000);
+
+afterEach(async () => {
+  for (const lease of leased.splice(0)) {
+    const end = { ...leaseTokenOf(lease), outcome: 'success', logsAcknowledged: true } as const;
+    // A test may have ended its own lease already (a 409 then says so).
+    await client.complete(lease.jobId, end).catch(() => undefined);
+  }
+});
+
+afterAll(async () => {
+  await db?.end();
+  await gyre?.stop();
+}, 60_000);
+
+describe('cache transfers', () => {
+  it('saves a cache once, finds it by prefix in the same project only, and streams it back', async () => {
+    const { lease } = await leaseWorkflow(projectId, [{ name: 'build' }]);
+    const build = transfersOf(await lease('build'));
+    const bytes = await archiveBytes({ 'root/.npm/a.txt': 'cached' });
+    expect(await build.uploadCache('npm-v1-abc', Readable.from([bytes]))).toBe('saved');
+    expect(await build.uploadCache('npm-v1-abc', Readable.from([await archiveBytes({ other: 'x' })]))).toBe('exists');
+    expect(await build.findCache(['npm-v2-', 'npm-v1-'])).toEqual({ key: 'npm-v1-abc', size: bytes.length });
+    expect(await buffer(await build.downloadCache('npm-v1-abc'))).toEqual(bytes);
+
+    const other = await leaseWorkflow(otherProjectId, [{ name: 'build' }]);
+    expect(await transfersOf(await other.lease('build')).findCache(['npm-v1-'])).toBeUndefined();
+  });
+
+  it('refuses a stale lease before reading the body', async () => {
+    const { lease } = await leaseWorkflow(projectId, [{ name: 'stale' }]);
+    const leased = await lease('stale');
+    const stale = new TransferClient(client, leased.jobId, {
+      ...leased,
+      leaseId: '00000000-0000-4000-8000-000000000000',
+    });
+    await expect(stale.uploadCache('k', Readable.from([await archiveBytes({ a: 'b' })]))).rejects.toBeInstanceOf(
+      StaleLeaseError,
+    );
+  });
+});
+
+describe('workspace transfers', () => {
+  it("gives a downstream job its upstream jobs' layers, and no other layer", async () => {
+    const { lease } = await leaseWorkflow(projectId, [{ name: 'build' }, { name: 'test', requires: ['build'] }]);
+    const build = await lease('build');
+    await transfersOf(build).uploadWorkspaceLayer(Readable.from([await archiveBytes({ 'dist/app.js': 'bundle' })]));
+    await client.complete(build.jobId, { ...leaseTokenOf(build), outcome: 'success', logsAcknowledged: true });
+    const test = transfersOf(await lease('test'));
+    const layers = await test.workspaceLayers();
+    expect(layers).toEqual([
+      { job: 'build', digest: expect.stringMatching(/^[0-9a-f]{64}$/), size: expect.any(Number) },
+    ]);
+    const files = await filesInArchive(await buffer(await test.downloadWorkspaceLayer(layers[0]!.digest)));
+    expect(files).toEqual(new Map([['dist/app.js', 'bundle']]));
+    await expect(test.downloadWorkspaceLayer('0'.repeat(64))).rejects.toThrow(/404/);
+  });
+});
+
+describe('artifacts and test results', () => {
+  it('stores each file as an artifact the API lists with its size', async () => {
+    const { lease } = await leaseWorkflow(projectId, [{ name: 'package' }]);
+    const job = await lease('package');
+    const stored = await transfersOf(job).uploadArtifacts(
+      Readable.from([await archiveBytes({ 'bundle/app.js': 'bundle', 'bundle/report.html': '<script>x</script>' })]),
+    );
+    expect(stored).toEqual({ files: 2, bytes: 24 });
+    const listed = (await (await gyre.api(`/api/v1/jobs/${job.jobId}/artifacts`)).json()) as ArtifactListResponse;
+    expect(listed.items.map(({ path, size }) => ({ path, size }))).toEqual([
+      { path: 'bundle/app.js', size: 6 },
+      { path: 'bundle/report.html', size: 18 },
+    ]);
+  });
+
+  it('parses the JUnit reports of a test results upload, skips other files, and warns about a broken one', async () => {
+    const { lease } = await leaseWorkflow(projectId, [{ name: 'unit' }]);
+    const job = await lease('unit');
+    const receipt = await transfersOf(job).uploadTestResults(
+      Readable.from([
+        await archiveBytes({
+          'reports/jest-junit.xml': readFileSync(JEST_REPORT, 'utf8'),
+          'reports/broken.xml': '<testsuite><testcase name="cut',
+          'reports/summary.txt': 'not a report',
+        }),
+      ]),
+    );
+    // THEN jest-junit's 6 cases with 4 failures count, and the broken file is a warning naming it
+    expect(receipt).toMatchObject({ tests: 6, failures: 4 });
+    expect(receipt.warnings).toEqual([expect.stringContaining('reports/broken.xml')]);
+    const results = (await (await gyre.api(`/api/v1/jobs/${job.jobId}/tests`)).json()) as TestResultsResponse;
+    expect(results.totals).toMatchObject({ tests: 6, failures: 4 });
+    expect(results.items.filter((c) => c.result === 'failed').map((c) => c.name)).toContain('Failing test');
+  });
+
+  it('refuses a body that is not a zstd tar, naming it, and keeps nothing', async () => {
+    const { lease } = await leaseWorkflow(projectId, [{ name: 'garbage' }]);
+    const job = await lease('garbage');
+    await expect(transfersOf(job).uploadArtifacts(Readable.from([Buffer.from('not an archive')]))).rejects.toThrow(
+      /artifacts upload.*not a zstd-compressed tar/s,
+    );
+    const listed = (await (await gyre.api(`/api/v1/jobs/${job.jobId}/artifacts`)).json()) as ArtifactListResponse;
+    expect(listed.items).toEqual([]);
+  });
+});
