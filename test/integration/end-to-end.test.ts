@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ArtifactListResponse } from '../../src/api/responses.js';
 import { GyreEnvironment, type GyreProject, type JobView, type StartedGyreEnvironment } from '../../src/index.js';
 import { startGitHubDouble, type GitHubDouble, type RecordedStatus } from '../support/github-double.js';
 import { deliverWebhook, pushPayloadFor } from '../support/github-examples.js';
@@ -34,7 +35,9 @@ jobs:
       - run: cat greeting.txt
   deploy:
     docker: [{ image: debian:bookworm-slim }]
-    steps: [{ run: echo "deploying $CIRCLE_SHA1" }]
+    steps:
+      - run: echo "deploying $CIRCLE_SHA1" | tee /tmp/release.txt
+      - store_artifacts: { path: /tmp/release.txt, destination: release.txt }
 workflows:
   ci:
     jobs: [test, { deploy: { requires: [test] } }]
@@ -181,6 +184,12 @@ describe('Gyre end to end, from a GitHub push to a commit status', () => {
     expect(log).toMatch(/^1$/m);
     expect(log).toContain('hello from acme/shop');
     expect(await gyre.jobLog(result.job('deploy'))).toContain(`deploying ${sha}`);
+    // The agent's container uploaded the artifact to the app's container, which keeps it on its data volume
+    const artifacts = (await (
+      await gyre.api(`/api/v1/jobs/${result.job('deploy').id}/artifacts`)
+    ).json()) as ArtifactListResponse;
+    expect(artifacts.items.map((a) => a.path)).toEqual(['release.txt']);
+    expect(await (await gyre.api(new URL(artifacts.items[0]!.url).pathname)).text()).toBe(`deploying ${sha}\n`);
 
     expect(await settledStatuses(sha, 2)).toEqual([
       ['pending', 'gyre/ci'],
