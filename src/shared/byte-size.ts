@@ -2,9 +2,11 @@
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
 
-/** A size for humans: whole MiB or KiB when it is one, bytes otherwise ("64 MiB", "1 KiB", "1500 bytes"). */
+/** A size for humans: whole GiB, MiB or KiB when it is one, bytes otherwise ("10 GiB", "1 KiB", "1500 bytes"). */
 export function formatByteSize(bytes: number): string {
+  if (bytes >= GiB && bytes % GiB === 0) return `${bytes / GiB} GiB`;
   if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
   if (bytes >= KiB && bytes % KiB === 0) return `${bytes / KiB} KiB`;
   return `${bytes} bytes`;

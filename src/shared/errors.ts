@@ -1,4 +1,5 @@
 import { formatDuration } from './durations.js';
+import { formatByteSize } from './byte-size.js';
 
 /**
  * The small set of error classes Gyre uses. Boundaries (the CLI handler, the HTTP layer and the
@@ -112,10 +113,15 @@ export function messageWithCauseOf(error: unknown): string {
 
 /** Bytes over a size limit: a cache, artifact or upload. The message names the limit; the HTTP layer answers 413. */
 export class TooLargeError extends GyreError {
+  /** `setting`: the setting that holds the limit, named so the reader knows what to raise. */
   constructor(
     what: string,
     readonly limitBytes: number,
+    setting?: string,
   ) {
-    super(`${what} is over the size limit of ${limitBytes} bytes`, ExitCode.invalidInput);
+    super(
+      `${what} is over the size limit of ${formatByteSize(limitBytes)}${setting ? ` (${setting})` : ''}`,
+      ExitCode.invalidInput,
+    );
   }
 }

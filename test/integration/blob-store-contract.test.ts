@@ -17,6 +17,7 @@ import { createBlobStore, createS3Client } from '../../src/services/blobs/create
 import { InvalidInputError, NotFoundError, TooLargeError } from '../../src/shared/errors.js';
 import { settingsFrom } from '../support/settings.js';
 import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from '../support/s3-server.js';
+import { formatByteSize } from '../../src/shared/byte-size.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -257,7 +258,7 @@ describe.each([fileBackend(), s3Backend()])('the $name blob store', (backend) =>
       const { store, everythingStored } = backend.fresh();
       const refused = store.put(generated(limit + 1, 1), { maxBytes: limit });
       await expect(refused).rejects.toThrow(new TooLargeError('the upload', limit));
-      await expect(refused).rejects.toThrow(`is over the size limit of ${limit} bytes`);
+      await expect(refused).rejects.toThrow(`is over the size limit of ${formatByteSize(limit)}`);
       expect(await listAll(store)).toEqual([]);
       expect(await everythingStored()).toEqual([]);
       expect(await store.put(generated(limit, 2), { maxBytes: limit })).toEqual({

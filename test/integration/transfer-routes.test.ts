@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -68,7 +69,7 @@ async function leaseWorkflow(
 const transfersOf = (lease: JobLease) => new TransferClient(client, lease.jobId, leaseTokenOf(lease));
 
 beforeAll(async () => {
-  gyre = await startServicesUnderTest();
+  gyre = await startServicesUnderTest({ settings: { GYRE_CACHE_MAX_SIZE: '4K' } });
   db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
   const create = async (name: string) =>
     (
@@ -107,6 +108,16 @@ describe('cache transfers', () => {
 
     const other = await leaseWorkflow(otherProjectId, [{ name: 'build' }]);
     expect(await transfersOf(await other.lease('build')).findCache(['npm-v1-'])).toBeUndefined();
+  });
+
+  it('refuses a cache over GYRE_CACHE_MAX_SIZE, naming the limit and the setting, and keeps no key', async () => {
+    const { lease } = await leaseWorkflow(projectId, [{ name: 'big' }]);
+    const big = transfersOf(await lease('big'));
+    const incompressible = randomBytes(8 * 1024).toString('base64');
+    await expect(
+      big.uploadCache('big-v1', Readable.from([await archiveBytes({ blob: incompressible })])),
+    ).rejects.toThrow('the cache is over the size limit of 4 KiB (GYRE_CACHE_MAX_SIZE)');
+    expect(await big.findCache(['big-v1'])).toBeUndefined();
   });
 
   it('refuses a stale lease before reading the body', async () => {

@@ -9,7 +9,8 @@ import { posix } from 'node:path';
 import type { StoreArtifactsStep, StoreTestResultsStep } from '../types.js';
 import { packSources } from './archives.js';
 import { resolveInContainer } from './container-paths.js';
-import { formatBytes, SUCCEEDED, type DataStepContext, type DataStepEnd } from './data-step-context.js';
+import { SUCCEEDED, type DataStepContext, type DataStepEnd } from './data-step-context.js';
+import { formatRoundedByteSize } from '../../../shared/byte-size.js';
 
 export async function storeArtifacts(ctx: DataStepContext, step: StoreArtifactsStep): Promise<DataStepEnd> {
   const path = resolveInContainer(step.path, ctx.places);
@@ -22,7 +23,7 @@ export async function storeArtifacts(ctx: DataStepContext, step: StoreArtifactsS
     packSources(ctx.backend, ctx.primary, [{ path, name: destination }], () => undefined),
   );
   ctx.log(
-    `Stored ${stored.files} artifact${stored.files === 1 ? '' : 's'} (${formatBytes(stored.bytes)}) from ${path}`,
+    `Stored ${stored.files} artifact${stored.files === 1 ? '' : 's'} (${formatRoundedByteSize(stored.bytes)}) from ${path}`,
   );
   return SUCCEEDED;
 }

@@ -7,7 +7,8 @@
 import { packSources, unpackAt } from './archives.js';
 import { renderCacheKey } from './cache-key.js';
 import { resolveInContainer } from './container-paths.js';
-import { formatBytes, SUCCEEDED, type DataStepContext, type DataStepEnd } from './data-step-context.js';
+import { SUCCEEDED, type DataStepContext, type DataStepEnd } from './data-step-context.js';
+import { formatRoundedByteSize } from '../../../shared/byte-size.js';
 import type { RestoreCacheStep, SaveCacheStep } from '../types.js';
 
 export async function saveCache(ctx: DataStepContext, step: SaveCacheStep): Promise<DataStepEnd> {
@@ -49,7 +50,7 @@ export async function restoreCache(ctx: DataStepContext, step: RestoreCacheStep)
     ctx.log(`No cache is found for keys: ${keys.join(', ')}`);
     return SUCCEEDED;
   }
-  ctx.log(`Found a cache for key ${found.key} (${formatBytes(found.size)}); restoring it`);
+  ctx.log(`Found a cache for key ${found.key} (${formatRoundedByteSize(found.size)}); restoring it`);
   await unpackAt(ctx.backend, ctx.primary, '/', await ctx.transfers.downloadCache(found.key), ctx.owner);
   ctx.log(`Restored cache ${found.key}`);
   return SUCCEEDED;

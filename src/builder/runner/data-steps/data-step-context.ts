@@ -34,16 +34,3 @@ export function failed(ctx: Pick<DataStepContext, 'log'>, reason: string): DataS
   ctx.log(reason);
   return { exitCode: 1, reason: `failed: ${reason}` };
 }
-
-/** `12.3 MB`, for the log. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}

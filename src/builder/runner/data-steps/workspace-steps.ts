@@ -9,7 +9,8 @@ import picomatch from 'picomatch';
 import type { AttachWorkspaceStep, PersistToWorkspaceStep } from '../types.js';
 import { packSources, unpackAt, type ArchiveSource } from './archives.js';
 import { resolveInContainer } from './container-paths.js';
-import { failed, formatBytes, SUCCEEDED, type DataStepContext, type DataStepEnd } from './data-step-context.js';
+import { failed, SUCCEEDED, type DataStepContext, type DataStepEnd } from './data-step-context.js';
+import { formatRoundedByteSize } from '../../../shared/byte-size.js';
 
 const GLOB_CHARACTERS = /[*?[\]{}!]/;
 
@@ -43,7 +44,7 @@ export async function attachWorkspace(ctx: DataStepContext, step: AttachWorkspac
     return SUCCEEDED;
   }
   for (const layer of layers) {
-    ctx.log(`Attaching the workspace layer of ${layer.job} (${formatBytes(layer.size)}) at ${at}`);
+    ctx.log(`Attaching the workspace layer of ${layer.job} (${formatRoundedByteSize(layer.size)}) at ${at}`);
     await unpackAt(ctx.backend, ctx.primary, at, await ctx.transfers.downloadWorkspaceLayer(layer.digest), ctx.owner);
   }
   return SUCCEEDED;

@@ -104,7 +104,8 @@ function registerCacheRoutes(app: FastifyInstance, deps: TransferDeps): void {
     },
     async (request) => {
       const { projectId } = await leasedProject(deps, request, request.query);
-      const blob = await putLimited(deps, request.body as Readable, deps.transferLimits.cacheBytes, 'the cache');
+      const limit = { bytes: deps.transferLimits.cacheBytes, setting: 'GYRE_CACHE_MAX_SIZE' };
+      const blob = await putLimited(deps, request.body as Readable, limit.bytes, 'the cache', limit);
       return { saved: (await deps.caches.save(projectId, request.params.key, blob)) === 'saved' };
     },
   );
@@ -124,8 +125,8 @@ function registerWorkspaceRoutes(app: FastifyInstance, deps: TransferDeps): void
     },
     async (request, reply) => {
       await leasedProject(deps, request, request.query);
-      const limit = deps.transferLimits.workspaceLayerBytes;
-      const blob = await putLimited(deps, request.body as Readable, limit, 'the workspace layer');
+      const limit = { bytes: deps.transferLimits.workspaceLayerBytes, setting: 'GYRE_WORKSPACE_MAX_SIZE' };
+      const blob = await putLimited(deps, request.body as Readable, limit.bytes, 'the workspace layer', limit);
       await deps.workspaces.addLayer(request.params.id, request.query.attempt, blob);
       return reply.code(204).send();
     },
@@ -187,17 +188,12 @@ function registerArtifactRoutes(app: FastifyInstance, deps: TransferDeps): void 
       await leasedProject(deps, request, request.query);
       // Rows are written once every file is in: a failed upload leaves no half of its artifacts.
       const stored: { path: string; blob: StoredBlob; contentType: string }[] = [];
-      let left = deps.transferLimits.artifactBytes;
+      const limit = { bytes: deps.transferLimits.artifactBytes, setting: 'GYRE_ARTIFACT_MAX_SIZE' };
+      let left = limit.bytes;
       await eachFile(
         request.body as Readable,
         async (path, content) => {
-          const blob = await putLimited(
-            deps,
-            content,
-            left,
-            'the artifacts of this step',
-            deps.transferLimits.artifactBytes,
-          );
+          const blob = await putLimited(deps, content, left, 'the artifacts of this step', limit);
           left -= blob.size;
           stored.push({ path, blob, contentType: contentTypeOf(path) });
         },
@@ -234,18 +230,27 @@ function registerArtifactRoutes(app: FastifyInstance, deps: TransferDeps): void 
   );
 }
 
-/** Stores a stream under `limit` bytes; over it, a TooLargeError names the configured limit. */
+/** A limit an administrator set, and the setting that holds it. */
+interface ConfiguredLimit {
+  readonly bytes: number;
+  readonly setting: string;
+}
+
+/**
+ * Stores a stream under `maxBytes` (what is left of `configured` for this upload); over it, a
+ * TooLargeError names the configured limit and its setting.
+ */
 async function putLimited(
   deps: TransferDeps,
   body: Readable,
-  limit: number,
+  maxBytes: number,
   what: string,
-  configured = limit,
+  configured: ConfiguredLimit,
 ): Promise<StoredBlob> {
   try {
-    return await deps.blobs.put(body, { maxBytes: limit });
+    return await deps.blobs.put(body, { maxBytes });
   } catch (error) {
-    if (error instanceof TooLargeError) throw new TooLargeError(what, configured);
+    if (error instanceof TooLargeError) throw new TooLargeError(what, configured.bytes, configured.setting);
     throw error;
   }
 }

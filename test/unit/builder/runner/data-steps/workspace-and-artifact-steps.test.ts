@@ -109,7 +109,7 @@ describe('store_artifacts', () => {
       'home/circleci/project/build/report.txt',
     ]);
     expect([...(await filesInArchive(transfers.artifacts[1]!)).keys()]).toEqual(['bundle/app.js']);
-    expect(logs[0]).toBe('Stored 2 artifacts (9 B) from /home/circleci/project/build');
+    expect(logs[0]).toBe('Stored 2 artifacts (9 bytes) from /home/circleci/project/build');
   });
 
   it('warns about a missing path and succeeds, as CircleCI does', async () => {

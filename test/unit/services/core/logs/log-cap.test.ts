@@ -18,6 +18,7 @@ describe('truncationMarker', () => {
 describe('formatByteSize', () => {
   it('uses the largest whole unit', () => {
     expect(formatByteSize(3 * 1024 * 1024)).toBe('3 MiB');
+    expect(formatByteSize(10 * 1024 ** 3)).toBe('10 GiB');
     expect(formatByteSize(1536 * 1024)).toBe('1536 KiB');
     expect(formatByteSize(1500)).toBe('1500 bytes');
   });
