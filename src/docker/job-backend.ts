@@ -71,7 +71,9 @@ export interface JobBackend {
   hasPath(containerId: string, path: string): Promise<boolean>;
   /**
    * Unpacks a tar stream into a container at `path` (which must exist; missing parents of the
-   * entries are made), each file owned by the uid and gid its entry names.
+   * entries are made), each file owned by the uid and gid its entry names. Once the tar starts
+   * to arrive the engine holds the container until it ends: no other archive call on that
+   * container answers meanwhile, so none may be awaited while feeding `tar`.
    */
   putArchive(containerId: string, path: string, tar: Readable): Promise<void>;
   /**

@@ -53,6 +53,8 @@ export class FakeJobBackend implements JobBackend {
   readonly failures = new Map<'createNetwork' | 'removeByLabels' | 'pullImage', Error>();
   /** Each container's files, as the archive API sees them. */
   readonly files = new Map<string, FakeContainerFiles>();
+  /** Containers an archive is being put into, during which the engine answers no `hasPath`. */
+  private readonly putting = new Set<string>();
   /** `$HOME` in every container, for the data steps' probe. */
   home = '/home/circleci';
   /** The helper container's run (checkout). */
@@ -120,11 +122,20 @@ export class FakeJobBackend implements JobBackend {
   }
 
   hasPath(containerId: string, path: string): Promise<boolean> {
+    // The engine answers nothing about a container while an archive is put into it (it holds the
+    // container until the tar ends); where it would wait, maybe for ever, this fails at once.
+    if (this.putting.has(containerId))
+      return Promise.reject(new Error(`hasPath(${path}) while an archive is being put into ${containerId}`));
     return Promise.resolve(this.filesOf(containerId).has(path));
   }
 
-  putArchive(containerId: string, path: string, tar: Readable): Promise<void> {
-    return this.filesOf(containerId).unpack(path, tar);
+  async putArchive(containerId: string, path: string, tar: Readable): Promise<void> {
+    this.putting.add(containerId);
+    try {
+      await this.filesOf(containerId).unpack(path, tar);
+    } finally {
+      this.putting.delete(containerId);
+    }
   }
 
   /** The container's files (made on first use), for the data steps. */

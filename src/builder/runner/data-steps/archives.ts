@@ -47,10 +47,14 @@ export function packSources(
         continue;
       }
       const from = posix.basename(source.path);
-      await copyEntries(tar, out, (name) => {
-        const renamed = rename(name, from, source.name);
-        return renamed !== undefined && (source.keep?.(renamed) ?? true) ? renamed : undefined;
-      });
+      await copyEntries(
+        tar,
+        (name) => {
+          const renamed = rename(name, from, source.name);
+          return renamed !== undefined && (source.keep?.(renamed) ?? true) ? renamed : undefined;
+        },
+        (header, done) => out.entry(header, done),
+      );
     }
     out.finalize();
   })().catch((error: unknown) => out.destroy(error as Error));
@@ -62,6 +66,11 @@ export function packSources(
  * every entry owned by `owner`, the user the steps run as, as if the job had untarred it: folders
  * the entries need that the container lacks are made for that user too (the engine would make
  * them for root), while folders that exist are left as they are.
+ *
+ * The engine holds the container for as long as an archive is being put into it, so it answers
+ * no `hasPath` meanwhile; asking while our own put waits for the answer would hang both. An entry
+ * whose folders are not known yet therefore ends the put under way, asks, and starts the next
+ * one: a put per top-level path of the archive, since tars list a folder before what it holds.
  */
 export async function unpackAt(
   backend: JobBackend,
@@ -71,36 +80,58 @@ export async function unpackAt(
   owner: ContainerOwner,
 ): Promise<void> {
   const prefix = at.replace(/^\/+/, '');
-  const out = pack();
+  const tar = decompressed(body);
   const known = new Set<string>();
-  const makeParents = async (name: string): Promise<void> => {
-    const parts = name.split('/');
-    for (let i = 1; i < parts.length; i += 1) {
-      const folder = parts.slice(0, i).join('/');
-      if (known.has(folder)) continue;
+  let put: { out: Pack; done: Promise<void> } | undefined;
+  const endPut = async (): Promise<void> => {
+    const current = put;
+    put = undefined;
+    current?.out.finalize();
+    await current?.done;
+  };
+  const startPut = (): Pack => {
+    const out = pack();
+    const done = backend.putArchive(container, '/', nodeStream(out));
+    // A failed put ends the copy, which would otherwise wait for a packer nobody reads any more.
+    done.catch((error: unknown) => tar.destroy(error as Error));
+    put = { out, done };
+    return out;
+  };
+  const packerFor = async (name: string): Promise<Pack> => {
+    const unknown = parentsOf(name).filter((folder) => !known.has(folder));
+    const missing: string[] = [];
+    if (unknown.length > 0) await endPut();
+    for (const folder of unknown) {
       known.add(folder);
-      if (!(await backend.hasPath(container, `/${folder}`)))
-        out.entry({ name: folder, type: 'directory', mode: 0o755, ...owner });
+      if (!(await backend.hasPath(container, `/${folder}`))) missing.push(folder);
     }
     known.add(name);
+    const out = put?.out ?? startPut();
+    for (const folder of missing) out.entry({ name: folder, type: 'directory', mode: 0o755, ...owner });
+    return out;
   };
-  const copying = copyEntries(decompressed(body), out, (name) => posix.join(prefix, name), {
-    owner,
-    before: makeParents,
-  }).then(
-    () => out.finalize(),
-    (error: unknown) => out.destroy(error as Error),
-  );
-  await Promise.all([backend.putArchive(container, '/', nodeStream(out)), copying]);
+  try {
+    await copyEntries(
+      tar,
+      (name) => posix.join(prefix, name),
+      async (header, done) => (await packerFor(header.name)).entry({ ...header, ...owner }, done),
+    );
+  } catch (error) {
+    put?.out.destroy(error as Error);
+    throw error;
+  }
+  await endPut();
 }
 
-/** Every entry of `tar` whose new name `mapName` gives, into `out`; resolves at the end of `tar`. */
-function copyEntries(
-  tar: Readable,
-  out: Pack,
-  mapName: (name: string) => string | undefined,
-  unpacking?: { owner: ContainerOwner; before: (name: string) => Promise<void> },
-): Promise<void> {
+/** Adds one entry, already renamed, to an archive: the stream its body goes to; `done` once written. */
+type AddEntry = (
+  header: Parameters<Pack['entry']>[0],
+  done: (error?: Error | null) => void,
+) => EntrySink | Promise<EntrySink>;
+type EntrySink = ReturnType<Pack['entry']>;
+
+/** Every entry of `tar` whose new name `mapName` gives, through `add`; resolves at the end of `tar`. */
+function copyEntries(tar: Readable, mapName: (name: string) => string | undefined, add: AddEntry): Promise<void> {
   return new Promise((resolve, reject) => {
     const entries = extract();
     entries.on('entry', (header: Header, body, next) => {
@@ -110,14 +141,19 @@ function copyEntries(
         return;
       }
       const linkname = header.type === 'link' && header.linkname ? mapName(header.linkname) : header.linkname;
-      const ready = unpacking ? unpacking.before(name) : Promise.resolve();
-      ready.then(
-        () => body.pipe(out.entry({ ...header, name, linkname, ...unpacking?.owner }, next)),
+      Promise.resolve(add({ ...header, name, linkname }, next)).then(
+        (sink) => body.pipe(sink),
         (error: unknown) => entries.destroy(error as Error),
       );
     });
     pipeline(tar, entries, (error) => (error ? reject(error) : resolve()));
   });
+}
+
+/** `a/b/c` → `a`, `a/b`. */
+function parentsOf(name: string): string[] {
+  const parts = name.split('/');
+  return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'));
 }
 
 /** `from/rest` → `to/rest`; undefined for a name outside `from`. */
