@@ -98,7 +98,10 @@ export class DockerJobBackend implements JobBackend {
 
   async hasPath(containerId: string, path: string): Promise<boolean> {
     try {
-      await this.docker.getContainer(containerId).infoArchive({ path });
+      // dockerode answers this HEAD as a stream; it must be consumed, or its socket stays open
+      // and keeps the agent's process alive after it drained.
+      const answer: unknown = await this.docker.getContainer(containerId).infoArchive({ path });
+      if (answer instanceof Readable) answer.resume();
       return true;
     } catch (error) {
       if (statusCodeOf(error) === 404) return false;
