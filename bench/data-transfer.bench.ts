@@ -151,6 +151,7 @@ async function throughGyre() {
       );
       throw new Error(`jobs did not succeed: ${JSON.stringify(failed)}\n${logs.join('\n')}`);
     }
+    progress('reading the step durations');
     const save = await jobDetail(gyre, byName(jobs, 'save').id);
     const restore = await jobDetail(gyre, byName(jobs, 'restore').id);
     const beforeArtifact = samples.filter((s) => s.job !== 'artifact').at(-1)?.rssMB ?? Number.NaN;
@@ -167,8 +168,15 @@ async function throughGyre() {
       },
     };
   } finally {
+    progress('stopping the builder');
     agent.child.kill('SIGTERM');
-    await agent.exited;
+    const exit = await Promise.race([agent.exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]);
+    if (exit === 'timeout') {
+      progress(`the builder did not exit within 30 s of SIGTERM; its output:\n${agent.output().slice(-3000)}`);
+      agent.child.kill('SIGKILL');
+      process.exitCode = 1;
+    }
+    progress('stopping the services app and the git server');
     rmSync(stateDir, { recursive: true, force: true });
     await Promise.all([gyre.stop(), git.stop()]);
   }
