@@ -4,6 +4,7 @@
  * and answered with a 500 that reveals nothing internal.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { loggedUrl } from './request-log.js';
 import {
   ConflictError,
   ExitCode,
@@ -31,7 +32,7 @@ export class AuthError extends Error {
 export function registerErrorShape(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const [status, body] = describeError(error);
-    if (status >= 500) request.log.error({ err: error, url: request.url }, 'request failed');
+    if (status >= 500) request.log.error({ err: error, url: loggedUrl(request) }, 'request failed');
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -12,18 +12,36 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Repeats every few seconds per client; logged at debug unless it fails. @default false */
     readonly routine?: boolean;
+    /** Path parameters that may hold a job's secrets (a cache key can render `{{ .Environment.TOKEN }}`): logged as `:name`. */
+    readonly unloggedParams?: readonly string[];
   }
 }
 
 /** Route config that marks a route as routine traffic: `config: { ...SIGNED_IN, ...ROUTINE }`. */
 export const ROUTINE = { routine: true } as const;
 
+/**
+ * The request's URL as logs may hold it: the route's pattern with every path parameter filled in
+ * but those the route keeps out of logs, and the query string.
+ */
+export function loggedUrl(request: FastifyRequest): string {
+  const unlogged = request.routeOptions.config?.unloggedParams;
+  const pattern = request.routeOptions.url;
+  if (!unlogged?.length || pattern === undefined) return request.url;
+  const params = request.params as Readonly<Record<string, string>>;
+  const path = pattern.replace(/:(\w+)/g, (whole, name: string) =>
+    unlogged.includes(name) ? whole : encodeURIComponent(String(params[name] ?? whole)),
+  );
+  const query = request.url.indexOf('?');
+  return query === -1 ? path : path + request.url.slice(query);
+}
+
 export function registerRequestLog(app: FastifyInstance): void {
   app.addHook('onResponse', (request, reply, done) => {
     request.log[levelOf(request, reply)](
       {
         method: request.method,
-        url: request.url,
+        url: loggedUrl(request),
         statusCode: reply.statusCode,
         responseTimeMs: Math.round(reply.elapsedTime),
       },

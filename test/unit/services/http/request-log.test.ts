@@ -20,6 +20,7 @@ function appLoggingAt(level: string) {
   app.post('/lease', { config: ROUTINE }, () => ({ leases: [] }));
   app.post('/stale', { config: ROUTINE }, (_request, reply) => reply.code(409).send({ error: 'stale' }));
   app.post('/projects', () => ({ id: 1 }));
+  app.put('/jobs/:id/caches/:key', { config: { unloggedParams: ['key'] } }, () => ({ saved: true }));
   return { app, lines };
 }
 
@@ -46,5 +47,13 @@ describe('request logging', () => {
       [30, '/stale', 409],
       [30, '/projects', 200],
     ]);
+  });
+
+  it('keeps a path parameter the route marks out of the log, and logs the others and the query', async () => {
+    const { app, lines } = appLoggingAt('info');
+    const key = encodeURIComponent('deps-v1-s3cr3t-token-value');
+    await app.inject({ method: 'PUT', url: `/jobs/42/caches/${key}?attempt=1` });
+    expect(lines.map((line) => line.url)).toEqual(['/jobs/42/caches/:key?attempt=1']);
+    expect(JSON.stringify(lines)).not.toContain('s3cr3t');
   });
 });

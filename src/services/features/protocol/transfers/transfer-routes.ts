@@ -29,6 +29,9 @@ const cacheParams = z.strictObject({ id: jobParams.shape.id, key: cacheKeySchema
 const layerParams = z.strictObject({ id: jobParams.shape.id, digest: z.string().regex(/^[0-9a-f]{64}$/) });
 /** How long a presigned download URL lasts: long enough to start a large download. */
 const DOWNLOAD_URL_TTL_S = 600;
+/** A cache key may render the job's secrets, so logs show the route's `:key`, not the key. */
+const CACHE_KEY_ROUTE = { ...BUILDER_ROUTE, unloggedParams: ['key'] } as const;
+
 const TAGS = ['builder protocol'];
 
 interface JobRequest<P = { id: number }> {
@@ -80,7 +83,7 @@ function registerCacheRoutes(app: FastifyInstance, deps: TransferDeps): void {
   app.get<JobRequest<{ id: number; key: string }>>(
     '/jobs/:id/caches/:key',
     {
-      config: BUILDER_ROUTE,
+      config: CACHE_KEY_ROUTE,
       schema: { tags: TAGS, summary: 'Download a cache', params: cacheParams, querystring: transferQuerySchema },
     },
     async (request, reply) => {
@@ -94,7 +97,7 @@ function registerCacheRoutes(app: FastifyInstance, deps: TransferDeps): void {
   app.put<JobRequest<{ id: number; key: string }>>(
     '/jobs/:id/caches/:key',
     {
-      config: BUILDER_ROUTE,
+      config: CACHE_KEY_ROUTE,
       schema: {
         tags: TAGS,
         summary: 'Save a cache (immutable)',
