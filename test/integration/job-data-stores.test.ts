@@ -5,7 +5,7 @@ import { ArtifactStore } from '../../src/services/stores/artifacts/artifact-stor
 import { CacheStore } from '../../src/services/stores/caches/cache-store.js';
 import { WorkspaceStore } from '../../src/services/stores/workspaces/workspace-store.js';
 import { InvalidInputError, NotFoundError } from '../../src/shared/errors.js';
-import { insertProject, recordAttempt, workflowOf } from '../support/job-data.js';
+import { insertProject, projectCaches, recordAttempt, workflowOf } from '../support/job-data.js';
 import { MemoryBlobStore } from '../support/memory-blob-store.js';
 import { startMigratedDatabase, type MigratedDatabase } from '../support/postgres.js';
 
@@ -36,7 +36,7 @@ afterAll(async () => {
 describe('caches', () => {
   it('finds an exact key before a newer prefix match, else the newest prefix match, key by key', async () => {
     // GIVEN caches saved in this order: v1-deps, v1-deps-aaa, v1-deps-bbb
-    const project = await insertProject(db, 'acme/caches');
+    const project = projectCaches(await insertProject(db, 'acme/caches'));
     const saved: Record<string, StoredBlob> = {};
     for (const key of ['v1-deps', 'v1-deps-aaa', 'v1-deps-bbb']) {
       saved[key] = await blob(`cache ${key}`);
@@ -54,8 +54,8 @@ describe('caches', () => {
 
   it("never finds another project's cache", async () => {
     // GIVEN two projects with caches under the same prefix, the other project's newest
-    const mine = await insertProject(db, 'acme/mine');
-    const theirs = await insertProject(db, 'acme/theirs');
+    const mine = projectCaches(await insertProject(db, 'acme/mine'));
+    const theirs = projectCaches(await insertProject(db, 'acme/theirs'));
     await caches.save(mine, 'deps-1', await blob('mine'));
     await caches.save(theirs, 'deps-2', await blob('theirs'));
     await caches.save(theirs, 'only-theirs', await blob('theirs only'));
@@ -65,8 +65,24 @@ describe('caches', () => {
     expect(await caches.find(mine, ['only-theirs', 'only'])).toBeUndefined();
   });
 
+  it("keeps a fork's caches apart from the project's and from other forks', both ways", async () => {
+    // GIVEN a project's trusted cache and a cache saved by a fork's pull request under the same prefix
+    const trusted = projectCaches(await insertProject(db, 'acme/forked'));
+    const mallory = { projectId: trusted.projectId, partition: 'fork:mallory/forked' };
+    const eve = { projectId: trusted.projectId, partition: 'fork:eve/forked' };
+    await caches.save(trusted, 'deps-1', await blob('trusted'));
+    expect(await caches.save(mallory, 'deps-1', await blob('poisoned'))).toBe('saved');
+    await caches.save(mallory, 'deps-2', await blob('newer, poisoned'));
+    // THEN trusted builds restore only the project's cache, though the fork's is newer
+    expect(await caches.find(trusted, ['deps-1'])).toEqual({ key: 'deps-1', ...(await blob('trusted')) });
+    expect((await caches.find(trusted, ['deps-']))?.key).toBe('deps-1');
+    // AND the fork restores its own, and another fork neither
+    expect(await caches.find(mallory, ['deps-1'])).toEqual({ key: 'deps-1', ...(await blob('poisoned')) });
+    expect(await caches.find(eve, ['deps-'])).toBeUndefined();
+  });
+
   it('takes % and _ in a key as themselves, not as patterns', async () => {
-    const project = await insertProject(db, 'acme/patterns');
+    const project = projectCaches(await insertProject(db, 'acme/patterns'));
     await caches.save(project, 'v1_linux', await blob('linux'));
     await caches.save(project, 'v1%x', await blob('percent'));
     expect(await caches.find(project, ['v1%'])).toMatchObject({ key: 'v1%x' });
@@ -75,20 +91,22 @@ describe('caches', () => {
   });
 
   it('marks a found cache used', async () => {
-    const project = await insertProject(db, 'acme/touch');
+    const project = projectCaches(await insertProject(db, 'acme/touch'));
     await caches.save(project, 'k', await blob('touched'));
-    await db.query("UPDATE caches SET last_used_at = now() - interval '3 days' WHERE project_id = $1", [project]);
+    await db.query("UPDATE caches SET last_used_at = now() - interval '3 days' WHERE project_id = $1", [
+      project.projectId,
+    ]);
     await caches.find(project, ['k']);
     const row = await db.query<{ recent: boolean }>(
       "SELECT last_used_at > now() - interval '1 minute' AS recent FROM caches WHERE project_id = $1",
-      [project],
+      [project.projectId],
     );
     expect(row.rows[0]?.recent).toBe(true);
   });
 
   it('never overwrites a key: of many saves of one key at once, exactly one is saved and it stays', async () => {
     // GIVEN a cache key saved by 12 jobs at once, each with bytes of its own
-    const project = await insertProject(db, 'acme/race');
+    const project = projectCaches(await insertProject(db, 'acme/race'));
     const contents = await Promise.all(Array.from({ length: 12 }, (_, n) => blob(`contender ${n}`)));
     const outcomes = await Promise.all(contents.map((content) => caches.save(project, 'v1-race', content)));
     // THEN one is saved and the others are told the key exists

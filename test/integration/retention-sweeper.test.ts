@@ -10,7 +10,7 @@ import {
 import { ArtifactStore } from '../../src/services/stores/artifacts/artifact-store.js';
 import { CacheStore } from '../../src/services/stores/caches/cache-store.js';
 import { WorkspaceStore } from '../../src/services/stores/workspaces/workspace-store.js';
-import { insertProject, recordAttempt, workflowOf } from '../support/job-data.js';
+import { insertProject, projectCaches, recordAttempt, workflowOf } from '../support/job-data.js';
 import { MemoryBlobStore } from '../support/memory-blob-store.js';
 import { startMigratedDatabase, type MigratedDatabase } from '../support/postgres.js';
 import { until } from '../support/until.js';
@@ -90,10 +90,10 @@ describe('the retention sweeper', () => {
 
     // GIVEN a cache saved 16 days ago (though restored since) and one saved 14 days ago
     const expiredCache = await put('expired cache');
-    await caches.save(project, 'v1-old', expiredCache);
+    await caches.save(projectCaches(project), 'v1-old', expiredCache);
     await backdate('caches', 'created_at', 16, 'project_id = $1 AND key = $2', [project, 'v1-old']);
     const keptCache = await put('kept cache');
-    await caches.save(project, 'v1-new', keptCache);
+    await caches.save(projectCaches(project), 'v1-new', keptCache);
     await backdate('caches', 'created_at', 14, 'project_id = $1 AND key = $2', [project, 'v1-new']);
 
     // AND a pipeline of 31 days ago with a layer and an artifact, and one of today with the same
@@ -130,8 +130,8 @@ describe('the retention sweeper', () => {
       orphanBlobs: 3,
       orphanBytes: oldLayer.size + oldArtifact.size + orphan.size,
     });
-    expect((await caches.find(project, ['v1-']))?.key).toBe('v1-new');
-    expect(await caches.find(project, ['v1-old'])).toBeUndefined();
+    expect((await caches.find(projectCaches(project), ['v1-']))?.key).toBe('v1-new');
+    expect(await caches.find(projectCaches(project), ['v1-old'])).toBeUndefined();
     expect(await workspaces.named([oldLayer.digest, recentLayer.digest])).toEqual(new Set([recentLayer.digest]));
     expect(await artifacts.list(old.ids['build']!)).toEqual({ attempt: null, items: [] });
     // AND so are the blobs no row names any more, but the one in flight
@@ -170,16 +170,16 @@ describe('the retention sweeper', () => {
       ['v1-c', 1],
     ] as const) {
       saved.push(await put(key.padEnd(10, '.')));
-      await caches.save(project, key, saved.at(-1)!);
+      await caches.save(projectCaches(project), key, saved.at(-1)!);
       await backdate('caches', 'last_used_at', days, 'project_id = $1 AND key = $2', [project, key]);
     }
     // AND v1-a restored just now
-    await caches.find(project, ['v1-a']);
+    await caches.find(projectCaches(project), ['v1-a']);
     // WHEN the sweeper keeps caches to 25 bytes in all
     const report = await sweepOnce(depsOf(blobs, 25));
     // THEN v1-b goes, the least recently restored, and the others stay
     expect(report).toMatchObject({ evictedCaches: 1, orphanBlobs: 1, orphanBytes: 10 });
-    expect(await caches.find(project, ['v1-b'])).toBeUndefined();
+    expect(await caches.find(projectCaches(project), ['v1-b'])).toBeUndefined();
     expect(blobs.digests()).toEqual([saved[0]!.digest, saved[2]!.digest].sort());
     expect(logLines.find((line) => line.msg.includes('least recently used'))?.items).toEqual([
       { projectId: project, key: 'v1-b', size: 10 },

@@ -83,13 +83,16 @@ beforeAll(async () => {
   await client.register(TEST_SECRETS.GYRE_JOIN_SECRET, { facts: { ...SIMULATED_FACTS, name: `t${++builders}` } });
 }, 180_000);
 
-afterEach(async () => {
+/** Ends the leases taken so far, freeing the builder's slots. */
+async function endLeases(): Promise<void> {
   for (const lease of leased.splice(0)) {
     const end = { ...leaseTokenOf(lease), outcome: 'success', logsAcknowledged: true } as const;
     // A test may have ended its own lease already (a 409 then says so).
     await client.complete(lease.jobId, end).catch(() => undefined);
   }
-});
+}
+
+afterEach(endLeases);
 
 afterAll(async () => {
   await db?.end();
@@ -108,6 +111,51 @@ describe('cache transfers', () => {
 
     const other = await leaseWorkflow(otherProjectId, [{ name: 'build' }]);
     expect(await transfersOf(await other.lease('build')).findCache(['npm-v1-'])).toBeUndefined();
+  });
+
+  it("keeps a fork's pull requests out of the project's caches, both ways, unless it passes secrets to forks", async () => {
+    const forkProject = await db
+      .query<{ id: string }>(
+        "INSERT INTO projects (name, git_url, webhook_secret) VALUES ('acme/forked', 'https://git.example/f.git', '\\x00') RETURNING id",
+      )
+      .then((result) => Number(result.rows[0]!.id));
+    /** A build of a pull request from `fork`'s repository. */
+    const forkBuild = async (fork: string) => {
+      const { workflowId, lease } = await leaseWorkflow(forkProject, [{ name: 'pr' }]);
+      const pullRequest = { number: 5, htmlUrl: 'https://github.com/acme/forked/pull/5', fromFork: true };
+      const detail = { pullRequest: { ...pullRequest, headRepository: { fullName: fork } } };
+      await db.query(
+        `UPDATE pipelines SET ref = 'refs/pull/5/head', trigger_detail = $2
+          WHERE id = (SELECT pipeline_id FROM workflows WHERE id = $1)`,
+        [workflowId, JSON.stringify(detail)],
+      );
+      return transfersOf(await lease('pr'));
+    };
+    const trusted = transfersOf(await (await leaseWorkflow(forkProject, [{ name: 'main' }])).lease('main'));
+    const trustedBytes = await archiveBytes({ 'deps/a': 'trusted' });
+    expect(await trusted.uploadCache('deps-v1', Readable.from([trustedBytes]))).toBe('saved');
+
+    // A fork's build neither finds the project's cache nor can take its key from trusted builds.
+    const mallory = await forkBuild('mallory/forked');
+    expect(await mallory.findCache(['deps-'])).toBeUndefined();
+    await expect(mallory.downloadCache('deps-v1')).rejects.toThrow(/404/);
+    const poisoned = await archiveBytes({ 'deps/a': 'poisoned' });
+    expect(await mallory.uploadCache('deps-v1', Readable.from([poisoned]))).toBe('saved');
+    expect(await buffer(await mallory.downloadCache('deps-v1'))).toEqual(poisoned);
+    expect(await buffer(await trusted.downloadCache('deps-v1'))).toEqual(trustedBytes);
+    // Another fork's pull requests do not see it; the same fork's next pull request does.
+    expect(await (await forkBuild('eve/forked')).findCache(['deps-'])).toBeUndefined();
+    expect(await (await forkBuild('Mallory/forked')).findCache(['deps-'])).toEqual({
+      key: 'deps-v1',
+      size: poisoned.length,
+    });
+
+    await endLeases();
+    await db.query('UPDATE projects SET pass_secrets_to_forks = true WHERE id = $1', [forkProject]);
+    expect(await (await forkBuild('eve/forked')).findCache(['deps-'])).toEqual({
+      key: 'deps-v1',
+      size: trustedBytes.length,
+    });
   });
 
   it('refuses a cache over GYRE_CACHE_MAX_SIZE, naming the limit and the setting, and keeps no key', async () => {

@@ -1,5 +1,10 @@
 import type { Database } from '../../src/services/database/create-pool.js';
+import { PROJECT_CACHES } from '../../src/services/core/access/fork-caches.js';
+import type { CacheScope } from '../../src/services/stores/caches/cache-store.js';
 import { seedWorkflow } from './seed-jobs.js';
+
+/** The caches of a project's trusted builds. */
+export const projectCaches = (projectId: number): CacheScope => ({ projectId, partition: PROJECT_CACHES });
 
 /** A project inserted with plain SQL, for tests of project-scoped rows. */
 export async function insertProject(db: Database, name: string): Promise<number> {

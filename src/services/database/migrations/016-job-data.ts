@@ -7,7 +7,9 @@ import type { Migration } from './migration.js';
  * project or job; the blobs they name are removed by the retention sweeper once no row names them.
  *
  * Cache keys are compared byte by byte (COLLATE "C"), as CircleCI compares them, which also lets
- * the unique index serve prefix lookups (`key LIKE 'v1-deps-%'`).
+ * the unique index serve prefix lookups (`key LIKE 'v1-deps-%'`). A project's caches are split by
+ * `partition`: '' for its trusted builds, `fork:<owner/name>` for a fork's pull requests
+ * (src/services/core/access/fork-caches.ts), so untrusted code neither reads nor poisons them.
  */
 export const jobDataMigration: Migration = {
   id: 16,
@@ -16,13 +18,14 @@ export const jobDataMigration: Migration = {
 CREATE TABLE caches (
   id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   project_id    bigint NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+  partition     text NOT NULL DEFAULT '',
   key           text COLLATE "C" NOT NULL CHECK (key <> ''),
   digest        text NOT NULL CHECK (digest ~ '^[0-9a-f]{64}$'),
   size          bigint NOT NULL CHECK (size >= 0),
   created_at    timestamptz NOT NULL DEFAULT now(),
   -- Touched by each restore; the least recently used caches are evicted first.
   last_used_at  timestamptz NOT NULL DEFAULT now(),
-  UNIQUE (project_id, key)
+  UNIQUE (project_id, partition, key)
 );
 CREATE INDEX caches_by_digest ON caches (digest);
 

@@ -2,11 +2,18 @@
  * Each project's caches (`save_cache` / `restore_cache`), in `caches`: a key names a blob, and a
  * key once saved never changes, as on CircleCI, so a cache is rebuilt by changing its key (a
  * checksum, a version prefix). Lookups follow CircleCI: key by key, an exact match, else the
- * newest cache whose key starts with that key. A project never sees another project's caches.
+ * newest cache whose key starts with that key. A project never sees another project's caches,
+ * and a build sees only its partition of them (src/services/core/access/fork-caches.ts).
  */
 import type { Database } from '../../database/create-pool.js';
 import type { StoredBlob } from '../../blobs/blob-store.js';
 import type { CacheUse } from '../../core/retention/retention-choices.js';
+
+/** The caches a build may use: its project's, in its partition. */
+export interface CacheScope {
+  readonly projectId: number;
+  readonly partition: string;
+}
 
 /** A cache as a restore finds it. */
 export interface FoundCache extends StoredBlob {
@@ -49,14 +56,14 @@ export class CacheStore {
    * that key, else the newest one whose key starts with it; the first key that finds one wins.
    * Marks the cache used now, which keeps it from eviction by size the longest.
    */
-  async find(projectId: number, keys: readonly string[]): Promise<FoundCache | undefined> {
+  async find(scope: CacheScope, keys: readonly string[]): Promise<FoundCache | undefined> {
     for (const key of keys) {
       const result = await this.db.query<CacheRow>(
         `UPDATE caches SET last_used_at = now()
-         WHERE id = (SELECT id FROM caches WHERE project_id = $1 AND key LIKE $2
-                     ORDER BY key = $3 DESC, created_at DESC, id DESC LIMIT 1)
+         WHERE id = (SELECT id FROM caches WHERE project_id = $1 AND partition = $2 AND key LIKE $3
+                     ORDER BY key = $4 DESC, created_at DESC, id DESC LIMIT 1)
          RETURNING key, digest, size`,
-        [projectId, prefixPattern(key), key],
+        [scope.projectId, scope.partition, prefixPattern(key), key],
       );
       const row = result.rows[0];
       if (row) return { key: row.key, digest: row.digest, size: Number(row.size) };
@@ -68,11 +75,11 @@ export class CacheStore {
    * Saves `blob` under `key` unless the key is taken: 'exists' then, and the cache stays as it
    * was. Of two saves of one key at once, exactly one is 'saved'.
    */
-  async save(projectId: number, key: string, blob: StoredBlob): Promise<'saved' | 'exists'> {
+  async save(scope: CacheScope, key: string, blob: StoredBlob): Promise<'saved' | 'exists'> {
     const result = await this.db.query(
-      `INSERT INTO caches (project_id, key, digest, size) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (project_id, key) DO NOTHING`,
-      [projectId, key, blob.digest, blob.size],
+      `INSERT INTO caches (project_id, partition, key, digest, size) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (project_id, partition, key) DO NOTHING`,
+      [scope.projectId, scope.partition, key, blob.digest, blob.size],
     );
     return result.rowCount === 1 ? 'saved' : 'exists';
   }

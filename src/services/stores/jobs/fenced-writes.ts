@@ -10,6 +10,8 @@ import type { Database } from '../../database/create-pool.js';
 import { withTransaction } from '../../database/with-transaction.js';
 import { requeueLostAttempt, toLeasedJob, LEASED_JOB_COLUMNS } from './requeue.js';
 import { advanceWorkflow, type SettleWorkflow } from './workflow-progress.js';
+import { cachePartitionOf } from '../../core/access/fork-caches.js';
+import type { CacheScope } from '../caches/cache-store.js';
 
 const FENCE = 'id = $1 AND attempt = $2 AND lease_id = $3::uuid AND builder_id = $4';
 
@@ -33,22 +35,32 @@ export async function checkLease(db: Database, builderId: number, jobId: number,
   if (result.rowCount === 0) throw StaleLeaseError.of(jobId, token);
 }
 
-/** Like {@link checkLease}, and answers the project the leased job builds, for the transfer routes. */
+/**
+ * Like {@link checkLease}, and answers the project the leased job builds and the partition of its
+ * caches (a fork's pull request has its own), for the transfer routes.
+ */
 export async function leasedJobProject(
   db: Database,
   builderId: number,
   jobId: number,
   token: LeaseToken,
-): Promise<{ projectId: number }> {
-  const result = await db.query<{ project_id: string }>(
-    `SELECT (SELECT pl.project_id FROM workflows w JOIN pipelines pl ON pl.id = w.pipeline_id
-              WHERE w.id = jobs.workflow_id) AS project_id
-       FROM jobs WHERE ${FENCE} AND state IN ('leased', 'running')`,
+): Promise<CacheScope> {
+  const result = await db.query<{
+    project_id: string;
+    ref: string;
+    pull_request: Parameters<typeof cachePartitionOf>[0]['pullRequest'];
+    pass_secrets_to_forks: boolean;
+  }>(
+    `SELECT p.project_id, p.ref, p.trigger_detail->'pullRequest' AS pull_request, pr.pass_secrets_to_forks
+       FROM (SELECT workflow_id FROM jobs WHERE ${FENCE} AND state IN ('leased', 'running')) j
+       JOIN workflows w ON w.id = j.workflow_id JOIN pipelines p ON p.id = w.pipeline_id
+       JOIN projects pr ON pr.id = p.project_id`,
     [jobId, token.attempt, token.leaseId, builderId],
   );
   const row = result.rows[0];
   if (!row) throw StaleLeaseError.of(jobId, token);
-  return { projectId: Number(row.project_id) };
+  const build = { ref: row.ref, pullRequest: row.pull_request };
+  return { projectId: Number(row.project_id), partition: cachePartitionOf(build, row.pass_secrets_to_forks) };
 }
 
 /** Renews the lease and tells whether the job was canceled. */

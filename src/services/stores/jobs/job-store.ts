@@ -21,6 +21,7 @@ import type pg from 'pg';
 import type { CompleteRequest, LeaseToken, StepReport } from '../../../protocol/index.js';
 import type { EndedJob } from '../../core/github/commit-status.js';
 import type { JobSummary, NewJob } from '../../core/pipelines/pipeline-model.js';
+import type { CacheScope } from '../caches/cache-store.js';
 import type { Database } from '../../database/create-pool.js';
 import { cancelJobs, type CancelResult, type CancelScope } from './cancel-jobs.js';
 import {
@@ -99,8 +100,8 @@ export class JobStore {
     return checkLease(this.db, builderId, jobId, token);
   }
 
-  /** Checks the lease like {@link checkLease}; answers the job's project. */
-  leasedJobProject(builderId: number, jobId: number, token: LeaseToken): Promise<{ projectId: number }> {
+  /** Checks the lease like {@link checkLease}; answers the job's project and cache partition. */
+  leasedJobProject(builderId: number, jobId: number, token: LeaseToken): Promise<CacheScope> {
     return leasedJobProject(this.db, builderId, jobId, token);
   }
 

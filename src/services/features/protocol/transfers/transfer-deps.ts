@@ -4,6 +4,7 @@
  */
 import type { TransferLimitSettings } from '../../../../config/index.js';
 import type { BlobStore, StoredBlob } from '../../../blobs/blob-store.js';
+import type { CacheScope } from '../../../stores/caches/cache-store.js';
 import type { JobStore } from '../../../stores/jobs/job-store.js';
 
 /** The limits an administrator set, and the one for test results, which are read into memory to be parsed. */
@@ -19,8 +20,8 @@ export interface TransferDeps {
   readonly jobs: Pick<JobStore, 'leasedJobProject'>;
   readonly blobs: BlobStore;
   readonly caches: {
-    find(projectId: number, keys: readonly string[]): Promise<(StoredBlob & { key: string }) | undefined>;
-    save(projectId: number, key: string, blob: StoredBlob): Promise<'saved' | 'exists'>;
+    find(scope: CacheScope, keys: readonly string[]): Promise<(StoredBlob & { key: string }) | undefined>;
+    save(scope: CacheScope, key: string, blob: StoredBlob): Promise<'saved' | 'exists'>;
   };
   readonly workspaces: {
     addLayer(jobId: number, attempt: number, blob: StoredBlob): Promise<void>;

@@ -18,6 +18,7 @@ import {
 } from '../../../../protocol/index.js';
 import { NotFoundError, TooLargeError } from '../../../../shared/errors.js';
 import type { StoredBlob } from '../../../blobs/blob-store.js';
+import type { CacheScope } from '../../../stores/caches/cache-store.js';
 import { BUILDER_ROUTE } from '../../../http/access-policy.js';
 import { builderOf } from '../builder-auth.js';
 import { eachFile } from './archive-entries.js';
@@ -50,12 +51,15 @@ export function registerTransferRoutes(app: FastifyInstance, deps: TransferDeps)
   });
 }
 
-/** The leased job's project; a stale lease is refused with 409 before anything else happens. */
+/**
+ * The leased job's project and the partition of its caches; a stale lease is refused with 409
+ * before anything else happens.
+ */
 function leasedProject(
   deps: TransferDeps,
   request: FastifyRequest<{ Params: { id: number } }>,
   token: TransferQuery,
-): Promise<{ projectId: number }> {
+): Promise<CacheScope> {
   return deps.jobs.leasedJobProject(builderOf(request).id, request.params.id, token);
 }
 
@@ -73,8 +77,7 @@ function registerCacheRoutes(app: FastifyInstance, deps: TransferDeps): void {
     },
     async (request) => {
       const { keys, ...token } = request.body;
-      const { projectId } = await leasedProject(deps, request, token);
-      const found = await deps.caches.find(projectId, keys);
+      const found = await deps.caches.find(await leasedProject(deps, request, token), keys);
       if (found === undefined) throw new NotFoundError(`a cache for the keys ${keys.join(', ')}`);
       return { key: found.key, size: found.size };
     },
@@ -87,8 +90,8 @@ function registerCacheRoutes(app: FastifyInstance, deps: TransferDeps): void {
       schema: { tags: TAGS, summary: 'Download a cache', params: cacheParams, querystring: transferQuerySchema },
     },
     async (request, reply) => {
-      const { projectId } = await leasedProject(deps, request, request.query);
-      const found = await deps.caches.find(projectId, [request.params.key]);
+      const scope = await leasedProject(deps, request, request.query);
+      const found = await deps.caches.find(scope, [request.params.key]);
       if (found?.key !== request.params.key) throw new NotFoundError(`the cache ${request.params.key}`);
       return sendBlob(reply, deps, found.digest);
     },
@@ -106,10 +109,10 @@ function registerCacheRoutes(app: FastifyInstance, deps: TransferDeps): void {
       },
     },
     async (request) => {
-      const { projectId } = await leasedProject(deps, request, request.query);
+      const scope = await leasedProject(deps, request, request.query);
       const limit = { bytes: deps.transferLimits.cacheBytes, setting: 'GYRE_CACHE_MAX_SIZE' };
       const blob = await putLimited(deps, request.body as Readable, limit.bytes, 'the cache', limit);
-      return { saved: (await deps.caches.save(projectId, request.params.key, blob)) === 'saved' };
+      return { saved: (await deps.caches.save(scope, request.params.key, blob)) === 'saved' };
     },
   );
 }
