@@ -19,9 +19,13 @@ export interface SpooledFile {
   readonly size: number;
 }
 
-/** Spools `body`, calls `use` with the file, and removes the file whatever happens. */
-export async function withSpooledFile<T>(body: Readable, use: (file: SpooledFile) => Promise<T>): Promise<T> {
-  const folder = await mkdtemp(join(tmpdir(), 'gyre-upload-'));
+/** Spools `body` under `parent`, calls `use` with the file, and removes the file whatever happens. */
+export async function withSpooledFile<T>(
+  body: Readable,
+  use: (file: SpooledFile) => Promise<T>,
+  parent = tmpdir(),
+): Promise<T> {
+  const folder = await mkdtemp(join(parent, 'gyre-upload-'));
   try {
     const path = join(folder, 'body');
     const hash = createHash('sha256');
