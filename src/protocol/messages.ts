@@ -135,6 +135,12 @@ export const jobLeaseSchema = z.object({
   variables: z.record(z.string(), z.string()),
   /** Present when the project has a repository credential; decrypted for this job only, never logged. */
   gitCredential: gitCredentialSchema.optional(),
+  /**
+   * True when caches and workspace layers may go straight to the blob store (`POST
+   * /jobs/:id/uploads`), for which the agent spools them to learn their digest; absent, it
+   * streams them to the PUT routes.
+   */
+  directUploads: z.literal(true).optional(),
 });
 export type JobLease = z.infer<typeof jobLeaseSchema>;
 

@@ -3,20 +3,19 @@
  * temporary folder and the S3 store against a real S3-compatible server (s3rver, in process).
  * Each test gets a store of its own: a fresh folder, or a fresh key prefix in the bucket.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { appendFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { S3BlobStoreSettings } from '../../src/config/index.js';
 import { blobIsIntact } from '../../src/services/blobs/blob-digest.js';
-import type { BlobStore } from '../../src/services/blobs/blob-store.js';
+import type { BlobStore, DirectUpload } from '../../src/services/blobs/blob-store.js';
 import { createBlobStore, createS3Client } from '../../src/services/blobs/create-blob-store.js';
 import { InvalidInputError, NotFoundError, TooLargeError } from '../../src/shared/errors.js';
 import { settingsFrom } from '../support/settings.js';
-import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from '../support/s3-server.js';
+import { s3SettingsOf, startS3Server, type TestS3Server } from '../support/s3-server.js';
 import { formatByteSize } from '../../src/shared/byte-size.js';
 
 const KiB = 1024;
@@ -57,19 +56,6 @@ function fileBackend(): Backend {
       return { store, everythingStored };
     },
   };
-}
-
-/** The settings of a store under `prefix` of the test server's bucket, read as the services box reads them. */
-function s3SettingsOf(server: TestS3Server, prefix: string): S3BlobStoreSettings {
-  const settings = settingsFrom({
-    GYRE_BLOB_STORE: `s3://${server.bucket}${prefix ? `/${prefix}` : ''}`,
-    GYRE_S3_ENDPOINT: server.endpoint,
-    GYRE_S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-    GYRE_S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-    GYRE_S3_FORCE_PATH_STYLE: 'true',
-  }).blobStore;
-  if (settings.kind !== 's3') throw new Error(`GYRE_BLOB_STORE gave a ${settings.kind} store, not S3`);
-  return settings;
 }
 
 function s3Backend(): Backend {
@@ -312,6 +298,65 @@ describe.each([fileBackend(), s3Backend()])('the $name blob store', (backend) =>
       expect(createHash('sha256').update(body).digest('hex')).toBe(digest);
     },
   );
+});
+
+/** Sends bytes to a direct upload's URL as the agent does: its headers, no credential. */
+async function sendTo(upload: DirectUpload, bytes: Buffer): Promise<number> {
+  const response = await fetch(upload.url, { method: 'PUT', headers: { ...upload.headers }, body: bytes });
+  await response.body?.cancel();
+  return response.status;
+}
+
+describe.each([fileBackend(), s3Backend()])('direct uploads to the $name blob store', (backend) => {
+  beforeAll(() => backend.start(), 30_000);
+  afterAll(() => backend.stop(), 30_000);
+  const bytes = Buffer.from('the bytes of a cache');
+  const blob = { digest: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+
+  if (!backend.servesUrls) {
+    it('gives no upload URL, and refuses to commit an upload it never gave', async () => {
+      const { store } = backend.fresh();
+      expect(await store.uploadUrl(blob.digest, blob.size, 60)).toBeUndefined();
+      await expect(store.commitUpload(randomUUID(), blob)).rejects.toThrow(/through the services box/);
+    });
+    return;
+  }
+
+  it('takes the bytes PUT to its URL once they are committed, keeping no staging object', async () => {
+    const { store, everythingStored } = backend.fresh();
+    const upload = (await store.uploadUrl(blob.digest, blob.size, 60))!;
+    expect(upload.headers).toEqual({ 'x-amz-checksum-sha256': Buffer.from(blob.digest, 'hex').toString('base64') });
+    expect(await sendTo(upload, bytes)).toBe(200);
+    expect(await store.stat(blob.digest)).toBeUndefined();
+    await store.commitUpload(upload.upload, blob);
+    expect(await bytesOf(await store.get(blob.digest))).toEqual(bytes);
+    expect(await everythingStored()).toHaveLength(1);
+  });
+
+  // s3rver ignores the signed checksum, so the wrong bytes reach the staging key; the commit's
+  // own hash of them refuses them (on S3 the PUT itself is refused).
+  it('refuses bytes that do not hash to the digest, keeping nothing', async () => {
+    const { store, everythingStored } = backend.fresh();
+    const upload = (await store.uploadUrl(blob.digest, blob.size, 60))!;
+    await sendTo(upload, Buffer.from('THE bytes of a cache'));
+    await expect(store.commitUpload(upload.upload, blob)).rejects.toThrow(
+      new RegExp(`bytes hash to [0-9a-f]{64}, not to the digest ${blob.digest}`),
+    );
+    expect(await everythingStored()).toEqual([]);
+  });
+
+  it('refuses an upload of another size, one never sent, and a name it never gave', async () => {
+    const { store, everythingStored } = backend.fresh();
+    const upload = (await store.uploadUrl(blob.digest, blob.size, 60))!;
+    await sendTo(upload, Buffer.concat([bytes, Buffer.from('!')]));
+    await expect(store.commitUpload(upload.upload, blob)).rejects.toThrow(
+      `it holds ${blob.size + 1} bytes, not the ${blob.size} announced`,
+    );
+    const unsent = (await store.uploadUrl(blob.digest, blob.size, 60))!;
+    await expect(store.commitUpload(unsent.upload, blob)).rejects.toThrow(/no bytes were uploaded/);
+    await expect(store.commitUpload('../x', blob)).rejects.toBeInstanceOf(InvalidInputError);
+    expect(await everythingStored()).toEqual([]);
+  });
 });
 
 describe('the s3 blob store, beyond the contract', () => {

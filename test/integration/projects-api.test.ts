@@ -251,6 +251,7 @@ describe('the projects API', () => {
       '/builder/v1/jobs/{id}/logs',
       '/builder/v1/jobs/{id}/steps',
       '/builder/v1/jobs/{id}/test-results',
+      '/builder/v1/jobs/{id}/uploads',
       '/builder/v1/jobs/{id}/workspace',
       '/builder/v1/jobs/{id}/workspace/{digest}',
       '/builder/v1/join-secret/check',

@@ -58,6 +58,7 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'POST /builder/v1/jobs/:id/steps': 'builder',
     'PUT /builder/v1/jobs/:id/logs': 'builder',
     // Data steps' transfers: the builder's credential and, checked in each handler, the job's current lease.
+    'POST /builder/v1/jobs/:id/uploads': 'builder',
     'POST /builder/v1/jobs/:id/caches/find': 'builder',
     'GET /builder/v1/jobs/:id/caches/:key': 'builder',
     'PUT /builder/v1/jobs/:id/caches/:key': 'builder',

@@ -1,22 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { buffer } from 'node:stream/consumers';
-import { zstdCompressSync } from 'node:zlib';
-import { pack } from 'tar-stream';
-import { pino } from 'pino';
-import { ProtocolClient, StaleLeaseError } from '../../src/builder/agent/protocol-client.js';
+import { StaleLeaseError, type ProtocolClient } from '../../src/builder/agent/protocol-client.js';
 import { TransferClient } from '../../src/builder/agent/transfer-client.js';
-import { leaseTokenOf, type JobLease } from '../../src/protocol/index.js';
+import type { JobLease } from '../../src/protocol/index.js';
 import type { ArtifactListResponse, TestResultsResponse } from '../../src/api/responses.js';
-import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
 import { filesInArchive } from '../support/fake-transfers.js';
-import { seedWorkflow } from '../support/seed-jobs.js';
-import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
-import { SIMULATED_FACTS } from '../support/simulated-builder.js';
-import { makeJob } from '../support/runner-jobs.js';
+import { archiveBytes, LeasingBuilder } from '../support/leased-transfers.js';
+import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
 
 const JEST_REPORT = fileURLToPath(new URL('../fixtures/junit/jest-junit.xml', import.meta.url));
 
@@ -25,84 +19,37 @@ const JEST_REPORT = fileURLToPath(new URL('../fixtures/junit/jest-junit.xml', im
 // results, THEN they come back as they went, scoped to the project, the lease and the workflow.
 
 let gyre: ServicesUnderTest;
-let db: Database;
+let builder: LeasingBuilder;
 let client: ProtocolClient;
 let projectId: number;
 let otherProjectId: number;
-let builders = 0;
 
-/** A zstd tar of `files`, as the runner sends it. */
-function archive(files: Record<string, string>): Readable {
-  const out = pack();
-  for (const [name, text] of Object.entries(files)) out.entry({ name }, text);
-  out.finalize();
-  return out.pipe(new PassThrough());
-}
-
-async function archiveBytes(files: Record<string, string>): Promise<Buffer> {
-  return zstdCompressSync(await buffer(archive(files)));
-}
-
-/** Leases each test took, ended after it so the builder's slots are free for the next. */
-const leased: JobLease[] = [];
-
-/** Leases the named jobs of a fresh workflow (jobs with no `requires` are leased first). */
-async function leaseWorkflow(
-  project: number,
-  jobs: { name: string; requires?: string[] }[],
-): Promise<{ workflowId: number; lease: (name: string) => Promise<JobLease> }> {
-  const { workflowId } = await seedWorkflow(db, project, jobs);
-  await db.query('UPDATE jobs SET spec = $2 WHERE workflow_id = $1', [workflowId, JSON.stringify(makeJob([]).spec)]);
-  return {
-    workflowId,
-    lease: async (name) => {
-      const { leases } = await client.lease({ max: 8, waitSeconds: 0 });
-      const found = leases.find((l) => l.context.jobName === name);
-      if (!found) throw new Error(`no lease for ${name}: ${leases.map((l) => l.context.jobName).join(', ')}`);
-      await client.ack(found.jobId, leaseTokenOf(found));
-      leased.push(found);
-      return found;
-    },
-  };
-}
-
-const transfersOf = (lease: JobLease) => new TransferClient(client, lease.jobId, leaseTokenOf(lease));
+const leaseWorkflow = (project: number, jobs: { name: string; requires?: string[] }[]) =>
+  builder.leaseWorkflow(project, jobs);
+const transfersOf = (lease: JobLease) => builder.transfersOf(lease);
 
 beforeAll(async () => {
   gyre = await startServicesUnderTest({ settings: { GYRE_CACHE_MAX_SIZE: '4K' } });
-  db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
-  const create = async (name: string) =>
-    (
-      (await (await gyre.api('/api/v1/projects', { body: { name, gitUrl: 'https://git.example/x.git' } })).json()) as {
-        id: number;
-      }
-    ).id;
-  projectId = await create('acme/transfers');
-  otherProjectId = await create('acme/other');
-  client = new ProtocolClient(gyre.base);
-  await client.register(TEST_SECRETS.GYRE_JOIN_SECRET, { facts: { ...SIMULATED_FACTS, name: `t${++builders}` } });
+  builder = await LeasingBuilder.register(gyre);
+  client = builder.client;
+  projectId = await builder.createProject('acme/transfers');
+  otherProjectId = await builder.createProject('acme/other');
 }, 180_000);
 
-/** Ends the leases taken so far, freeing the builder's slots. */
-async function endLeases(): Promise<void> {
-  for (const lease of leased.splice(0)) {
-    const end = { ...leaseTokenOf(lease), outcome: 'success', logsAcknowledged: true } as const;
-    // A test may have ended its own lease already (a 409 then says so).
-    await client.complete(lease.jobId, end).catch(() => undefined);
-  }
-}
-
-afterEach(endLeases);
+afterEach(() => builder.endLeases());
 
 afterAll(async () => {
-  await db?.end();
+  await builder?.close();
   await gyre?.stop();
 }, 60_000);
 
 describe('cache transfers', () => {
   it('saves a cache once, finds it by prefix in the same project only, and streams it back', async () => {
     const { lease } = await leaseWorkflow(projectId, [{ name: 'build' }]);
-    const build = transfersOf(await lease('build'));
+    const leased = await lease('build');
+    // The filesystem store takes bytes only through the services box, so the agent streams them.
+    expect(leased.directUploads).toBeUndefined();
+    const build = transfersOf(leased);
     const bytes = await archiveBytes({ 'root/.npm/a.txt': 'cached' });
     expect(await build.uploadCache('npm-v1-abc', Readable.from([bytes]))).toBe('saved');
     expect(await build.uploadCache('npm-v1-abc', Readable.from([await archiveBytes({ other: 'x' })]))).toBe('exists');
@@ -114,7 +61,7 @@ describe('cache transfers', () => {
   });
 
   it("keeps a fork's pull requests out of the project's caches, both ways, unless it passes secrets to forks", async () => {
-    const forkProject = await db
+    const forkProject = await builder.db
       .query<{ id: string }>(
         "INSERT INTO projects (name, git_url, webhook_secret) VALUES ('acme/forked', 'https://git.example/f.git', '\\x00') RETURNING id",
       )
@@ -124,7 +71,7 @@ describe('cache transfers', () => {
       const { workflowId, lease } = await leaseWorkflow(forkProject, [{ name: 'pr' }]);
       const pullRequest = { number: 5, htmlUrl: 'https://github.com/acme/forked/pull/5', fromFork: true };
       const detail = { pullRequest: { ...pullRequest, headRepository: { fullName: fork } } };
-      await db.query(
+      await builder.db.query(
         `UPDATE pipelines SET ref = 'refs/pull/5/head', trigger_detail = $2
           WHERE id = (SELECT pipeline_id FROM workflows WHERE id = $1)`,
         [workflowId, JSON.stringify(detail)],
@@ -150,8 +97,8 @@ describe('cache transfers', () => {
       size: poisoned.length,
     });
 
-    await endLeases();
-    await db.query('UPDATE projects SET pass_secrets_to_forks = true WHERE id = $1', [forkProject]);
+    await builder.endLeases();
+    await builder.db.query('UPDATE projects SET pass_secrets_to_forks = true WHERE id = $1', [forkProject]);
     expect(await (await forkBuild('eve/forked')).findCache(['deps-'])).toEqual({
       key: 'deps-v1',
       size: trustedBytes.length,
@@ -186,7 +133,7 @@ describe('workspace transfers', () => {
     const { lease } = await leaseWorkflow(projectId, [{ name: 'build' }, { name: 'test', requires: ['build'] }]);
     const build = await lease('build');
     await transfersOf(build).uploadWorkspaceLayer(Readable.from([await archiveBytes({ 'dist/app.js': 'bundle' })]));
-    await client.complete(build.jobId, { ...leaseTokenOf(build), outcome: 'success', logsAcknowledged: true });
+    await builder.complete(build);
     const test = transfersOf(await lease('test'));
     const layers = await test.workspaceLayers();
     expect(layers).toEqual([

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { BlobStore, ByteRange, StoredBlob } from '../../src/services/blobs/blob-store.js';
+import {
+  noDirectUpload,
+  type BlobStore,
+  type ByteRange,
+  type DirectUpload,
+  type StoredBlob,
+} from '../../src/services/blobs/blob-store.js';
 import { InvalidInputError, NotFoundError, TooLargeError } from '../../src/shared/errors.js';
 
 /**
@@ -11,6 +17,7 @@ import { InvalidInputError, NotFoundError, TooLargeError } from '../../src/share
  * again) makes the blob's modification time now; `now` lets a test move that clock.
  */
 export class MemoryBlobStore implements BlobStore {
+  readonly takesDirectUploads = false;
   readonly #blobs = new Map<string, { bytes: Buffer; modifiedAt: Date }>();
 
   constructor(private readonly now: () => Date = () => new Date()) {}
@@ -72,6 +79,15 @@ export class MemoryBlobStore implements BlobStore {
   /** The services box serves the bytes itself, as with the filesystem store. */
   downloadUrl(): Promise<string | undefined> {
     return Promise.resolve(undefined);
+  }
+
+  /** Bytes come through the services box, as with the filesystem store. */
+  uploadUrl(): Promise<DirectUpload | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  commitUpload(upload: string): Promise<void> {
+    return Promise.reject(noDirectUpload(upload));
   }
 
   /** The digests held, for tests to check what was kept. */

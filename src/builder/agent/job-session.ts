@@ -167,7 +167,7 @@ export class JobSession {
       context: this.lease.context,
       projectVariables: this.lease.variables,
       ...(this.lease.gitCredential && { gitCredential: this.lease.gitCredential }),
-      transfers: new TransferClient(this.deps.client, this.jobId, this.token),
+      transfers: new TransferClient(this.deps.client, this.jobId, this.token, this.lease.directUploads),
     };
   }
 

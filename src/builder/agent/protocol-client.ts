@@ -29,6 +29,9 @@ import {
   type FindCacheRequest,
   foundCacheSchema,
   TRANSFER_CONTENT_TYPE,
+  uploadTargetResponseSchema,
+  type UploadTarget,
+  type UploadTargetRequest,
 } from '../../protocol/index.js';
 import { Readable } from 'node:stream';
 import { GyreError, messageWithCauseOf, UnavailableError } from '../../shared/errors.js';
@@ -120,6 +123,11 @@ export class ProtocolClient {
     return this.authed('POST', `/jobs/${jobId}/caches/find`, request, foundCacheSchema);
   }
 
+  /** Where to upload a blob of this digest and size: a presigned URL, or the PUT route itself. */
+  uploadTarget(jobId: number, request: UploadTargetRequest): Promise<UploadTarget> {
+    return this.authed('POST', `/jobs/${jobId}/uploads`, request, uploadTargetResponseSchema);
+  }
+
   step(jobId: number, report: StepReport): Promise<NoReply> {
     return this.authed('POST', `/jobs/${jobId}/steps`, report);
   }
@@ -180,9 +188,16 @@ export class ProtocolClient {
    * A transfer of the data steps: `body` (a zstd tar) streams up, or the answer's body streams
    * down, never held whole. Not retried here: a stream cannot be sent twice, so the step that
    * made it decides. A redirect (to a blob store's presigned URL) is followed without the
-   * credential, which fetch drops when the origin changes.
+   * credential, which fetch drops when the origin changes. `headers` go with the request (the
+   * headers naming a direct upload).
    */
-  async transfer(method: 'GET' | 'PUT', path: string, query: TransferQuery, body?: Readable): Promise<Response> {
+  async transfer(
+    method: 'GET' | 'PUT',
+    path: string,
+    query: TransferQuery,
+    body?: Readable,
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<Response> {
     if (!this.identity) throw new GyreError('the builder has not registered yet');
     const search = new URLSearchParams({ attempt: String(query.attempt), leaseId: query.leaseId });
     let response: Response;
@@ -190,6 +205,7 @@ export class ProtocolClient {
       response = await fetch(`${this.servicesUrl}${BUILDER_API_PREFIX}${path}?${search.toString()}`, {
         method,
         headers: {
+          ...headers,
           authorization: `Builder ${this.identity.builderId}.${this.identity.credential}`,
           ...(body && { 'content-type': TRANSFER_CONTENT_TYPE }),
         },

@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../../shared/errors.js';
 import { assertDigest, DIGEST_PATTERN, DigestMeter } from './blob-digest.js';
-import type { BlobStore, ByteRange, StoredBlob } from './blob-store.js';
+import { noDirectUpload, type BlobStore, type ByteRange, type DirectUpload, type StoredBlob } from './blob-store.js';
 import { assertRange, rangePastEnd } from './byte-range.js';
 
 /**
@@ -23,6 +23,8 @@ const UPLOADS_DIR = '.uploads';
 const FOLDER_PATTERN = /^[0-9a-f]{2}$/;
 
 export class FileBlobStore implements BlobStore {
+  readonly takesDirectUploads = false;
+
   constructor(private readonly root: string) {}
 
   async put(body: Readable, options: { readonly maxBytes?: number } = {}): Promise<StoredBlob> {
@@ -98,6 +100,18 @@ export class FileBlobStore implements BlobStore {
   async downloadUrl(digest: string): Promise<string | undefined> {
     assertDigest(digest);
     return undefined;
+  }
+
+  /** Builders send file blobs through the services box, which writes them with `put`. */
+  // eslint-disable-next-line @typescript-eslint/require-await -- async, so a bad digest rejects like every other call's
+  async uploadUrl(digest: string): Promise<DirectUpload | undefined> {
+    assertDigest(digest);
+    return undefined;
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await -- async: a refusal rejects like every other call's
+  async commitUpload(upload: string): Promise<void> {
+    throw noDirectUpload(upload);
   }
 
   #pathOf(digest: string): string {

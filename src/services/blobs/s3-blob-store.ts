@@ -3,8 +3,10 @@
  * disk; builders then download straight from the bucket through presigned URLs. A blob's key is
  * `<prefix>/<digest>`, which is known only once every byte has passed, so a put streams to a
  * temporary key (a multipart upload of unknown length) while hashing, then copies it into place.
+ * A builder that knows the digest already uploads directly: a presigned PUT to a staging key with
+ * the sha256 signed in, checked again here before it is copied into place (`commitUpload`).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -13,14 +15,15 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { NotFoundError } from '../../shared/errors.js';
+import { InvalidInputError, NotFoundError } from '../../shared/errors.js';
 import { assertDigest, DIGEST_PATTERN, DigestMeter } from './blob-digest.js';
-import type { BlobStore, ByteRange, StoredBlob } from './blob-store.js';
+import type { BlobStore, ByteRange, DirectUpload, StoredBlob } from './blob-store.js';
 import { assertRange, rangePastEnd } from './byte-range.js';
 
 /** The bucket and the key prefix ('' for the top level) the blobs live under. */
@@ -42,8 +45,16 @@ const MAX_PARTS = 10_000;
  * to a few parts while builders upload side by side.
  */
 const PARTS_IN_FLIGHT = 2;
+/**
+ * The header that carries a PUT's sha256 (base64). Signed into a presigned PUT (not hoisted into
+ * its query), so the builder must send exactly this value, and S3 refuses bytes that do not hash to it.
+ */
+const CHECKSUM_HEADER = 'x-amz-checksum-sha256';
+const UPLOAD_NAME_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export class S3BlobStore implements BlobStore {
+  readonly takesDirectUploads = true;
+
   constructor(
     private readonly client: S3Client,
     private readonly location: S3BlobLocation,
@@ -51,7 +62,7 @@ export class S3BlobStore implements BlobStore {
 
   async put(body: Readable, options: { readonly maxBytes?: number } = {}): Promise<StoredBlob> {
     const { bucket } = this.location;
-    const tempKey = this.#keyOf(`${UPLOADS_FOLDER}/${randomUUID()}`);
+    const tempKey = this.#stagingKey(randomUUID());
     const meter = new DigestMeter(options.maxBytes);
     const upload = new Upload({
       client: this.client,
@@ -152,6 +163,77 @@ export class S3BlobStore implements BlobStore {
     return await getSignedUrl(this.client, command, { expiresIn: expiresInS });
   }
 
+  /**
+   * A presigned PUT of exactly `size` bytes hashing to `digest`, to a staging key of its own: a
+   * builder never writes a blob's own key, so a store that does not check the signed checksum
+   * still cannot have a blob replaced by other bytes (`commitUpload` checks them first).
+   */
+  async uploadUrl(digest: string, size: number, expiresInS: number): Promise<DirectUpload | undefined> {
+    assertDigest(digest);
+    const upload = randomUUID();
+    const checksum = Buffer.from(digest, 'hex').toString('base64');
+    const command = new PutObjectCommand({
+      Bucket: this.location.bucket,
+      Key: this.#stagingKey(upload),
+      ContentLength: size,
+      ChecksumSHA256: checksum,
+    });
+    const url = await getSignedUrl(this.client, command, {
+      expiresIn: expiresInS,
+      unhoistableHeaders: new Set([CHECKSUM_HEADER]),
+      signableHeaders: new Set(['content-length']),
+    });
+    return { url, headers: { [CHECKSUM_HEADER]: checksum }, upload };
+  }
+
+  /**
+   * Checks the staged bytes' size, then their sha256: the checksum S3 verified on the PUT when the
+   * store reports one, else the bytes read back and hashed here (a store that ignores checksums,
+   * such as s3rver). Then copies them to the blob's key; the staging object goes either way.
+   */
+  async commitUpload(upload: string, expected: StoredBlob): Promise<void> {
+    if (!UPLOAD_NAME_PATTERN.test(upload)) throw uploadRefused(upload.slice(0, 80), 'no such upload was given out');
+    assertDigest(expected.digest);
+    const { bucket } = this.location;
+    const staged = this.#stagingKey(upload);
+    try {
+      const head = await this.client
+        .send(new HeadObjectCommand({ Bucket: bucket, Key: staged, ChecksumMode: 'ENABLED' }))
+        .catch((error: unknown) => {
+          if (statusOf(error) === 404) throw uploadRefused(upload, 'no bytes were uploaded to it');
+          throw error;
+        });
+      if (head.ContentLength !== expected.size)
+        throw uploadRefused(upload, `it holds ${head.ContentLength ?? 0} bytes, not the ${expected.size} announced`);
+      const sha256 = await this.#sha256Of(staged, head.ChecksumSHA256);
+      if (sha256 !== expected.digest)
+        throw uploadRefused(upload, `its bytes hash to ${sha256}, not to the digest ${expected.digest} announced`);
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: this.#keyOf(expected.digest),
+          CopySource: encodeURI(`${bucket}/${staged}`),
+        }),
+      );
+    } finally {
+      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: staged })).catch(() => undefined);
+    }
+  }
+
+  /** The staged object's sha256 in hex: the full-object checksum S3 reports, else hashed from its bytes. */
+  async #sha256Of(key: string, reported: string | undefined): Promise<string> {
+    // A multipart upload's checksum is of its parts ("…-3"); a presigned PUT is one part.
+    if (reported !== undefined && !reported.includes('-')) return Buffer.from(reported, 'base64').toString('hex');
+    const object = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: key }));
+    const hash = createHash('sha256');
+    for await (const chunk of object.Body as Readable) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  }
+
+  #stagingKey(upload: string): string {
+    return this.#keyOf(`${UPLOADS_FOLDER}/${upload}`);
+  }
+
   #blobKey(digest: string): string {
     assertDigest(digest);
     return this.#keyOf(digest);
@@ -160,6 +242,16 @@ export class S3BlobStore implements BlobStore {
   #keyOf(name: string): string {
     return this.location.prefix ? `${this.location.prefix}/${name}` : name;
   }
+}
+
+function uploadRefused(upload: string, problem: string): InvalidInputError {
+  return new InvalidInputError('the direct upload', [
+    {
+      input: 'x-gyre-blob-upload',
+      message: `upload ${upload} is refused: ${problem}`,
+      hint: 'upload the file again, announcing the sha256 and size of the bytes sent',
+    },
+  ]);
 }
 
 /** The HTTP status of an S3 error answer, or undefined for any other failure. */

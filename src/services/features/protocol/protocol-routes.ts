@@ -322,6 +322,7 @@ async function withVariables(
     context: { ...lease.context, buildUrl: `${deps.publicUrl}/jobs/${lease.jobId}` },
     variables,
     ...(gitCredential && { gitCredential }),
+    ...(deps.blobs.takesDirectUploads && { directUploads: true }),
   };
 }
 

@@ -4,6 +4,9 @@
  * route is a builder route scoped to a live lease of its job (the lease token is checked before
  * a byte of the body is read), and a job reads only its project's caches and its upstream jobs'
  * layers. Sizes are held to the administrator's limits: over one, 413 names it and nothing is kept.
+ * With an S3 blob store, caches and workspace layers go from the builder straight to the bucket
+ * (`POST /jobs/:id/uploads`, then the PUT route names the upload); artifacts and test results
+ * always come through here, since they are split into files or parsed on the way in.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
@@ -13,14 +16,19 @@ import {
   findCacheRequestSchema,
   TRANSFER_CONTENT_TYPE,
   transferQuerySchema,
+  uploadedBlobHeadersSchema,
+  uploadTargetRequestSchema,
+  uploadTargetResponseSchema,
   type FindCacheRequest,
   type TransferQuery,
+  type UploadTargetRequest,
 } from '../../../../protocol/index.js';
 import { NotFoundError, TooLargeError } from '../../../../shared/errors.js';
 import type { StoredBlob } from '../../../blobs/blob-store.js';
 import type { CacheScope } from '../../../stores/caches/cache-store.js';
 import { BUILDER_ROUTE } from '../../../http/access-policy.js';
 import { builderOf } from '../builder-auth.js';
+import { announcedUpload } from './announced-upload.js';
 import { eachFile } from './archive-entries.js';
 import { contentTypeOf } from './content-type.js';
 import type { TransferDeps } from './transfer-deps.js';
@@ -30,20 +38,41 @@ const cacheParams = z.strictObject({ id: jobParams.shape.id, key: cacheKeySchema
 const layerParams = z.strictObject({ id: jobParams.shape.id, digest: z.string().regex(/^[0-9a-f]{64}$/) });
 /** How long a presigned download URL lasts: long enough to start a large download. */
 const DOWNLOAD_URL_TTL_S = 600;
+/** How long a presigned upload URL lasts: the agent PUTs as soon as it has the answer. */
+const UPLOAD_URL_TTL_S = 600;
 /** A cache key may render the job's secrets, so logs show the route's `:key`, not the key. */
 const CACHE_KEY_ROUTE = { ...BUILDER_ROUTE, unloggedParams: ['key'] } as const;
-
 const TAGS = ['builder protocol'];
 
 interface JobRequest<P = { id: number }> {
   Params: P;
   Querystring: TransferQuery;
+  Headers: z.infer<typeof uploadedBlobHeadersSchema>;
 }
+
+/** What each kind of direct upload is called in errors, and the limit it is held to. */
+const UPLOAD_KINDS = {
+  cache: {
+    what: 'the cache',
+    limit: (deps: TransferDeps): ConfiguredLimit => ({
+      bytes: deps.transferLimits.cacheBytes,
+      setting: 'GYRE_CACHE_MAX_SIZE',
+    }),
+  },
+  workspace: {
+    what: 'the workspace layer',
+    limit: (deps: TransferDeps): ConfiguredLimit => ({
+      bytes: deps.transferLimits.workspaceLayerBytes,
+      setting: 'GYRE_WORKSPACE_MAX_SIZE',
+    }),
+  },
+} as const;
 
 export function registerTransferRoutes(app: FastifyInstance, deps: TransferDeps): void {
   void app.register((scope, _options, done) => {
     // The body stays a stream: the handler checks the lease first, then reads it once.
     scope.addContentTypeParser(TRANSFER_CONTENT_TYPE, (_request, payload, parsed) => parsed(null, payload));
+    registerUploadTargetRoute(scope, deps);
     registerCacheRoutes(scope, deps);
     registerWorkspaceRoutes(scope, deps);
     registerArtifactRoutes(scope, deps);
@@ -61,6 +90,33 @@ function leasedProject(
   token: TransferQuery,
 ): Promise<CacheScope> {
   return deps.jobs.leasedJobProject(builderOf(request).id, request.params.id, token);
+}
+
+function registerUploadTargetRoute(app: FastifyInstance, deps: TransferDeps): void {
+  app.post<{ Params: { id: number }; Body: UploadTargetRequest }>(
+    '/jobs/:id/uploads',
+    {
+      config: BUILDER_ROUTE,
+      schema: {
+        tags: TAGS,
+        summary: 'Where to upload a cache or workspace layer',
+        description:
+          'A presigned PUT straight to the blob store (S3), or `url: null`: stream the bytes to the PUT route.',
+        params: jobParams,
+        body: uploadTargetRequestSchema,
+        response: { 200: uploadTargetResponseSchema },
+      },
+    },
+    async (request) => {
+      const { kind, digest, size, ...token } = request.body;
+      await leasedProject(deps, request, token);
+      // Refused before a byte moves: the agent knows the size, having spooled the archive.
+      const { what, limit } = UPLOAD_KINDS[kind];
+      const { bytes, setting } = limit(deps);
+      if (size > bytes) throw new TooLargeError(what, bytes, setting);
+      return (await deps.blobs.uploadUrl(digest, size, UPLOAD_URL_TTL_S)) ?? { url: null };
+    },
+  );
 }
 
 function registerCacheRoutes(app: FastifyInstance, deps: TransferDeps): void {
@@ -104,14 +160,15 @@ function registerCacheRoutes(app: FastifyInstance, deps: TransferDeps): void {
       schema: {
         tags: TAGS,
         summary: 'Save a cache (immutable)',
+        description: 'The tar.zst as the body, or an empty body and headers naming a direct upload.',
         params: cacheParams,
         querystring: transferQuerySchema,
+        headers: uploadedBlobHeadersSchema,
       },
     },
     async (request) => {
       const scope = await leasedProject(deps, request, request.query);
-      const limit = { bytes: deps.transferLimits.cacheBytes, setting: 'GYRE_CACHE_MAX_SIZE' };
-      const blob = await putLimited(deps, request.body as Readable, limit.bytes, 'the cache', limit);
+      const blob = await receiveBlob(deps, request, 'cache');
       return { saved: (await deps.caches.save(scope, request.params.key, blob)) === 'saved' };
     },
   );
@@ -125,14 +182,15 @@ function registerWorkspaceRoutes(app: FastifyInstance, deps: TransferDeps): void
       schema: {
         tags: TAGS,
         summary: "Add the job's workspace layer",
+        description: 'The tar.zst as the body, or an empty body and headers naming a direct upload.',
         params: jobParams,
         querystring: transferQuerySchema,
+        headers: uploadedBlobHeadersSchema,
       },
     },
     async (request, reply) => {
       await leasedProject(deps, request, request.query);
-      const limit = { bytes: deps.transferLimits.workspaceLayerBytes, setting: 'GYRE_WORKSPACE_MAX_SIZE' };
-      const blob = await putLimited(deps, request.body as Readable, limit.bytes, 'the workspace layer', limit);
+      const blob = await receiveBlob(deps, request, 'workspace');
       await deps.workspaces.addLayer(request.params.id, request.query.attempt, blob);
       return reply.code(204).send();
     },
@@ -234,6 +292,24 @@ function registerArtifactRoutes(app: FastifyInstance, deps: TransferDeps): void 
       return { tests: totals.tests, failures: totals.failures + totals.errors, warnings: [...warnings] };
     },
   );
+}
+
+/**
+ * The blob of a cache's or workspace layer's PUT: the direct upload its headers name, checked and
+ * moved into place by the blob store, or else its body, streamed in.
+ */
+async function receiveBlob(
+  deps: TransferDeps,
+  request: FastifyRequest<JobRequest<unknown>>,
+  kind: keyof typeof UPLOAD_KINDS,
+): Promise<StoredBlob> {
+  const { what, limit } = UPLOAD_KINDS[kind];
+  const configured = limit(deps);
+  const announced = announcedUpload(request.headers, request.body !== undefined);
+  if (announced === undefined) return putLimited(deps, request.body as Readable, configured.bytes, what, configured);
+  if (announced.size > configured.bytes) throw new TooLargeError(what, configured.bytes, configured.setting);
+  await deps.blobs.commitUpload(announced.upload, announced);
+  return { digest: announced.digest, size: announced.size };
 }
 
 /** A limit an administrator set, and the setting that holds it. */
