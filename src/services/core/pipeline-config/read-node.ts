@@ -103,6 +103,10 @@ function readEnvironmentItem(item: YNode, path: string, env: Record<string, stri
   }
   const text = item.kind === 'scalar' && typeof item.value === 'string' ? item.value : undefined;
   const equals = text?.indexOf('=') ?? -1;
+  if (text !== undefined && equals < 0 && ENV_NAME.test(text)) {
+    errors.add(item.pos, path, `"${text}" has no value; write \`${text}=value\`, or \`${text}=\` for the empty string`);
+    return;
+  }
   if (text === undefined || equals < 0) {
     errors.add(item.pos, path, `expected \`NAME=value\` or \`NAME: value\`, got ${describeNode(item)}`);
     return;

@@ -153,7 +153,7 @@ workflows:
     [
       'a list item without =',
       '\n  - A',
-      '7:9 jobs.build.environment[0]: expected `NAME=value` or `NAME: value`, got the string "A"',
+      '7:9 jobs.build.environment[0]: "A" has no value; write `A=value`, or `A=` for the empty string',
     ],
     [
       'a nested list',
