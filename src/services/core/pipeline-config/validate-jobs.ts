@@ -117,7 +117,7 @@ function readOptionalString(node: YNode | undefined, path: string, errors: Error
 function checkParallelism(node: YNode | undefined, path: string, errors: ErrorCollector): void {
   if (node === undefined) return;
   const text = node.kind === 'scalar' ? node.text : undefined;
-  if (text === '1') return;
+  if (node.kind === 'scalar' && (node.value === 1 || node.value === '1')) return;
   if (text !== undefined && /^[1-9][0-9]*$/.test(text))
     errors.add(node.pos, path, explainUnsupportedKey('parallelism', 'a job') ?? '');
   else errors.add(node.pos, path, `expected a whole number of parallel runs such as 1, got ${describeNode(node)}`);

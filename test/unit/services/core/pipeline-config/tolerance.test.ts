@@ -189,7 +189,10 @@ describe('nulls and defaults CircleCI accepts', () => {
   });
 
   it('accepts `parallelism: 1`, the default, written out or from a parameter', () => {
-    expect(onlyJob(withJob('docker: [{ image: alpine }]\nparallelism: 1\nsteps: [checkout]')).steps).toHaveLength(1);
+    for (const one of ['1', '"1"', '1.0'])
+      expect(
+        onlyJob(withJob(`docker: [{ image: alpine }]\nparallelism: ${one}\nsteps: [checkout]`)).steps,
+      ).toHaveLength(1);
     const job = onlyJob(`version: 2.1
 jobs:
   build:
