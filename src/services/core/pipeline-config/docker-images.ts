@@ -12,6 +12,19 @@ import {
 import { getValue, type YMap, type YNode } from './yaml-node.js';
 
 const IMAGE_KEYS = ['image', 'name', 'environment', 'entrypoint', 'command', 'user'];
+/**
+ * docker-compose keys people copy into CircleCI images, which CircleCI accepts and ignores: every
+ * container of a job shares one network, so ports need no publishing, and the name to reach a
+ * service by is `name`. Gyre ignores them too, with a warning saying so.
+ */
+const IGNORED_IMAGE_KEYS: Readonly<Record<string, string>> = {
+  ports: "services are reachable on every port from the job's containers without publishing them",
+  expose: "services are reachable on every port from the job's containers without exposing them",
+  container_name: 'use `name` to choose the host name other containers reach this one by',
+  hostname: 'use `name` to choose the host name other containers reach this one by',
+  links: "every container of the job is reachable by its `name` (or its image's short name)",
+  depends_on: 'services start before the steps run; wait for a service in a run step if it needs time',
+};
 
 /** Reads a `docker:` list, or reports what is wrong with it. */
 export function readDockerExecutor(node: YNode, path: string, errors: ErrorCollector): DockerExecutor | undefined {
@@ -33,7 +46,16 @@ function readImage(node: YNode, path: string, errors: ErrorCollector): DockerIma
   const map = expectMap(node, path, errors, 'an image map with `image`');
   if (!map) return undefined;
   const before = errors.count;
-  checkKeys(map, path, IMAGE_KEYS, errors, 'a docker image');
+  checkKeys(map, path, [...IMAGE_KEYS, ...Object.keys(IGNORED_IMAGE_KEYS)], errors, 'a docker image');
+  for (const entry of map.entries) {
+    const why = Object.hasOwn(IGNORED_IMAGE_KEYS, entry.key) ? IGNORED_IMAGE_KEYS[entry.key] : undefined;
+    if (why !== undefined)
+      errors.warn(
+        entry.keyPos,
+        childPath(path, entry.key),
+        `\`${entry.key}\` is ignored, as CircleCI ignores it: ${why}`,
+      );
+  }
   const imageNode = getValue(map, 'image');
   if (!imageNode) errors.add(map.pos, path, 'each docker image needs `image`, e.g. `image: postgres:16`');
   const image = imageNode && readNonEmptyString(imageNode, childPath(path, 'image'), errors);

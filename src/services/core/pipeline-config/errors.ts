@@ -25,30 +25,52 @@ export interface ConfigError {
 export const DOCUMENT_START: Position = { line: 1, column: 1 };
 
 /**
+ * Something the config says that Gyre ignores, as CircleCI does (an image's `ports`, say). It does
+ * not stop the pipeline; it tells the user the line does nothing. Same shape as an error.
+ */
+export type ConfigWarning = ConfigError;
+
+/**
  * Collects every problem instead of stopping at the first, so one push shows the user all of
- * them. The same node can be reached more than once (a job used by two workflows, a YAML alias),
- * so identical reports are kept once.
+ * them, and the warnings beside them. The same node can be reached more than once (a job used by
+ * two workflows, a YAML alias), so identical reports are kept once.
  */
 export class ErrorCollector {
   readonly #errors = new Map<string, ConfigError>();
+  readonly #warnings = new Map<string, ConfigWarning>();
 
   /** Records a problem at `at` (a node's position). */
   add(at: Position, path: string, message: string): void {
-    const error: ConfigError = { line: at.line, column: at.column, path, message };
-    this.#errors.set(`${at.line}:${at.column}:${path}:${message}`, error);
+    record(this.#errors, at, path, message);
   }
 
-  /** Whether anything has been reported so far. */
+  /** Records a warning at `at`: accepted, but worth telling the user about. */
+  warn(at: Position, path: string, message: string): void {
+    record(this.#warnings, at, path, message);
+  }
+
+  /** How many problems (not warnings) have been reported so far. */
   get count(): number {
     return this.#errors.size;
   }
 
   /** Every problem, in document order. */
   list(): ConfigError[] {
-    return [...this.#errors.values()].sort(
-      (a, b) => a.line - b.line || a.column - b.column || a.path.localeCompare(b.path),
-    );
+    return inDocumentOrder(this.#errors);
   }
+
+  /** Every warning, in document order. */
+  warnings(): ConfigWarning[] {
+    return inDocumentOrder(this.#warnings);
+  }
+}
+
+function record(into: Map<string, ConfigError>, at: Position, path: string, message: string): void {
+  into.set(`${at.line}:${at.column}:${path}:${message}`, { line: at.line, column: at.column, path, message });
+}
+
+function inDocumentOrder(reports: ReadonlyMap<string, ConfigError>): ConfigError[] {
+  return [...reports.values()].sort((a, b) => a.line - b.line || a.column - b.column || a.path.localeCompare(b.path));
 }
 
 /** Joins a path and a map key, as in `jobs.build`. */

@@ -7,9 +7,10 @@
  *   substituted here. Other `<< pipeline.* >>` values are per-pipeline, so they stay in the model
  *   as text; the pipeline creator applies {@link substitutePipelineValues}.
  * - YAML anchors, aliases and `<<` merge keys work; errors inside aliased nodes point at the anchor.
- * - Top-level `references`, `defaults`, `aliases` and `x-*` keys are tolerated as anchor holders.
+ * - Top-level `references`, `defaults`, `aliases` and `x-*` keys, and any other top-level key
+ *   whose value defines an `&anchor`, are tolerated as anchor holders and otherwise ignored.
  */
-import { ErrorCollector, type ConfigError } from './errors.js';
+import { ErrorCollector, type ConfigError, type ConfigWarning } from './errors.js';
 import type { ConfigContext } from './context.js';
 import { readCommandDefinitions } from './commands.js';
 import type { PipelineConfig, ResourceClassTable } from './model.js';
@@ -22,7 +23,7 @@ import { readWorkflows } from './workflows.js';
 import { describeNode, getValue, type YMap } from './yaml-node.js';
 
 export type * from './model.js';
-export type { ConfigError, Position } from './errors.js';
+export type { ConfigError, ConfigWarning, Position } from './errors.js';
 export { DEFAULT_RESOURCE_CLASSES } from './resource-classes.js';
 export { matchesRef, type GitRef } from './filters.js';
 export { selectJobsForRef } from './select-jobs.js';
@@ -35,15 +36,18 @@ export interface ParseOptions {
   readonly resourceClasses: ResourceClassTable;
 }
 
-/** A parsed config, or every problem found in it (sorted by position). */
+/**
+ * A parsed config, or every problem found in it (sorted by position). Either way, `warnings`
+ * lists what the config says that Gyre ignores, as CircleCI does (sorted by position too).
+ */
 export type ParseResult =
-  | { readonly ok: true; readonly config: PipelineConfig }
-  | { readonly ok: false; readonly errors: readonly ConfigError[] };
+  | { readonly ok: true; readonly config: PipelineConfig; readonly warnings: readonly ConfigWarning[] }
+  | { readonly ok: false; readonly errors: readonly ConfigError[]; readonly warnings: readonly ConfigWarning[] };
 
 /** Parses and validates `.circleci/config.yml` text. Never throws. */
 export function parsePipelineConfig(text: string, options: ParseOptions): ParseResult {
   const yaml = parseYamlWithPositions(text);
-  if (!yaml.ok) return { ok: false, errors: yaml.errors };
+  if (!yaml.ok) return { ok: false, errors: yaml.errors, warnings: [] };
   const errors = new ErrorCollector();
   if (yaml.root.kind !== 'map') {
     errors.add(
@@ -51,14 +55,20 @@ export function parsePipelineConfig(text: string, options: ParseOptions): ParseR
       '',
       `the config must be a map with \`version\`, \`jobs\` and \`workflows\`, got ${describeNode(yaml.root)}`,
     );
-    return { ok: false, errors: errors.list() };
+    return { ok: false, errors: errors.list(), warnings: [] };
   }
-  const config = validateRoot(yaml.root, errors, options);
-  return config && errors.count === 0 ? { ok: true, config } : { ok: false, errors: errors.list() };
+  const config = validateRoot(yaml.root, yaml.anchorHolders, errors, options);
+  const warnings = errors.warnings();
+  return config && errors.count === 0 ? { ok: true, config, warnings } : { ok: false, errors: errors.list(), warnings };
 }
 
-function validateRoot(root: YMap, errors: ErrorCollector, options: ParseOptions): PipelineConfig | undefined {
-  const version = readHeader(root, errors);
+function validateRoot(
+  root: YMap,
+  anchorHolders: ReadonlySet<string>,
+  errors: ErrorCollector,
+  options: ParseOptions,
+): PipelineConfig | undefined {
+  const version = readHeader(root, anchorHolders, errors);
   if (version === undefined) return undefined;
   const ctx: ConfigContext = {
     errors,

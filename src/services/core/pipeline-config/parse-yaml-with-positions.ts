@@ -2,7 +2,7 @@
  * Turns config text into a {@link YNode} tree. Never throws: size limits, YAML syntax errors,
  * duplicate keys, unknown aliases and alias bombs all come back as positioned errors.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Alias, Document, Node as YamlNode, YAMLError } from 'yaml';
 import { DOCUMENT_START, type ConfigError, type Position } from './errors.js';
 import type { YEntry, YNode } from './yaml-node.js';
@@ -19,7 +19,13 @@ export const MAX_EXPANDED_NODES = 100_000;
 
 /** The outcome of reading the YAML layer only. */
 export type YamlParseResult =
-  { readonly ok: true; readonly root: YNode } | { readonly ok: false; readonly errors: ConfigError[] };
+  | {
+      readonly ok: true;
+      readonly root: YNode;
+      /** Top-level keys whose value defines at least one `&anchor` (where `<<: *defaults` comes from). */
+      readonly anchorHolders: ReadonlySet<string>;
+    }
+  | { readonly ok: false; readonly errors: ConfigError[] };
 
 /** Parses `text` as one YAML document and returns its positioned tree. */
 export function parseYamlWithPositions(text: string): YamlParseResult {
@@ -31,7 +37,13 @@ export function parseYamlWithPositions(text: string): YamlParseResult {
     );
   }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true, strict: true, version: '1.2' });
+  const doc = parseDocument(text, {
+    lineCounter,
+    uniqueKeys: sameKeyExceptMerge,
+    prettyErrors: true,
+    strict: true,
+    version: '1.2',
+  });
   if (doc.errors.length > 0) {
     return {
       ok: false,
@@ -50,7 +62,37 @@ export function parseYamlWithPositions(text: string): YamlParseResult {
   const root = converter.convert(doc.contents, '');
   if (converter.errors.length > 0) return { ok: false, errors: converter.errors };
   const budgetError = checkExpandedSize(root, converter.firstAliasAt ?? DOCUMENT_START);
-  return budgetError ? { ok: false, errors: [budgetError] } : { ok: true, root };
+  return budgetError
+    ? { ok: false, errors: [budgetError] }
+    : { ok: true, root, anchorHolders: topLevelAnchorHolders(doc.contents) };
+}
+
+/**
+ * Duplicate keys are errors, except `<<`: CircleCI accepts several merge keys in one map
+ * (`<<: *defaults` then `<<: *filters`) and merges them in order, see {@link mergeInOrder}.
+ */
+function sameKeyExceptMerge(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!isScalar(a) || !isScalar(b) || a.value !== b.value) return false;
+  return a.value !== '<<';
+}
+
+function topLevelAnchorHolders(contents: unknown): ReadonlySet<string> {
+  const holders = new Set<string>();
+  if (!isMap(contents)) return holders;
+  for (const pair of contents.items) {
+    if (!isScalar(pair.key) || typeof pair.key.value !== 'string' || pair.value === null) continue;
+    let anchored = false;
+    visit(pair.value as YamlNode, (_key, node) => {
+      if ((isScalar(node) || isMap(node) || isSeq(node)) && node.anchor) {
+        anchored = true;
+        return visit.BREAK;
+      }
+      return undefined;
+    });
+    if (anchored) holders.add(pair.key.value);
+  }
+  return holders;
 }
 
 function fail(at: Position, message: string): YamlParseResult {
@@ -174,7 +216,8 @@ class Converter {
   }
 }
 
-// Explicit keys win over merged ones, and an earlier merge source wins over a later one (YAML 1.1 merge semantics).
+// Explicit keys win over merged ones, and an earlier merge source wins over a later one (YAML 1.1
+// merge semantics); with several `<<` keys in one map, the earlier key's sources come first.
 function mergeInOrder(explicit: readonly YEntry[], merged: readonly YEntry[][]): YEntry[] {
   const seen = new Set(explicit.map((e) => e.key));
   const out: YEntry[] = [];

@@ -9,11 +9,19 @@ const NEEDS_2_1 = ['commands', 'executors', 'parameters'];
 // Keys people keep only to hold YAML anchors for `<<: *defaults`; CircleCI ignores them too.
 const ANCHOR_HOLDERS = ['references', 'defaults', 'aliases', 'anchors'];
 
-/** Checks the top-level keys and returns the config version, or `undefined` if it is unusable. */
-export function readHeader(root: YMap, errors: ErrorCollector): ConfigVersion | undefined {
+/**
+ * Checks the top-level keys and returns the config version, or `undefined` if it is unusable.
+ * Besides the usual anchor holders, any other top-level key whose value defines an `&anchor`
+ * (`base: &base`, `_defaults: &defaults`) is ignored once its anchors are used, as CircleCI
+ * ignores it; an unknown key holding no anchor is still reported, as it is usually a typo.
+ */
+export function readHeader(
+  root: YMap,
+  anchorHolders: ReadonlySet<string>,
+  errors: ErrorCollector,
+): ConfigVersion | undefined {
   for (const entry of root.entries) {
-    if (TOP_LEVEL_KEYS.includes(entry.key) || ANCHOR_HOLDERS.includes(entry.key) || entry.key.startsWith('x-'))
-      continue;
+    if (TOP_LEVEL_KEYS.includes(entry.key) || isAnchorHolder(entry.key, anchorHolders)) continue;
     errors.add(
       entry.keyPos,
       entry.key,
@@ -32,6 +40,12 @@ export function readHeader(root: YMap, errors: ErrorCollector): ConfigVersion | 
     }
   }
   return version;
+}
+
+function isAnchorHolder(key: string, anchorHolders: ReadonlySet<string>): boolean {
+  // A known refusal (orbs, setup, ...) stays refused even when it happens to hold an anchor.
+  if (explainUnsupportedKey(key, 'the config') !== undefined) return false;
+  return ANCHOR_HOLDERS.includes(key) || key.startsWith('x-') || anchorHolders.has(key);
 }
 
 function readVersion(root: YMap, errors: ErrorCollector): ConfigVersion | undefined {

@@ -2,7 +2,7 @@
  * Small readers that check one node's shape and report a positioned error when it is wrong.
  * Each returns `undefined` after reporting, so callers keep going and collect every problem.
  */
-import { childPath, type ErrorCollector } from './errors.js';
+import { childPath, type ErrorCollector, type Position } from './errors.js';
 import { explainUnsupportedKey } from './unsupported.js';
 import { describeNode, type YMap, type YNode, type YScalar } from './yaml-node.js';
 
@@ -60,28 +60,69 @@ export function readStringOrList(node: YNode, path: string, errors: ErrorCollect
   return values.every((v) => v !== undefined) ? values : undefined;
 }
 
-/** An `environment` map of names to values, or `undefined` after reporting. */
+/**
+ * An `environment` (of a job, executor, image or step), or `undefined` after reporting. CircleCI
+ * takes it in any of these forms, and so does Gyre:
+ * - a map, `FOO: bar`; a key without a value (`FOO:`) is the empty string;
+ * - a list of one-key maps, `- FOO: bar`;
+ * - a list of `KEY=VALUE` strings, `- FOO=bar` (split at the first `=`);
+ * - nothing at all (`environment:` alone), which sets no variable.
+ * Names may contain dots (`spring.profiles.active`), which Java tools read from the environment.
+ * A name given twice keeps its last value, as in a shell.
+ */
 export function readEnvironment(node: YNode, path: string, errors: ErrorCollector): Record<string, string> | undefined {
-  const map = expectMap(node, path, errors, 'a map of variable names to values');
-  if (!map) return undefined;
+  if (node.kind === 'scalar' && node.value === null) return {};
+  if (node.kind === 'scalar') {
+    errors.add(node.pos, path, `expected ${ENV_SHAPES}, got ${describeNode(node)}`);
+    return undefined;
+  }
   const env: Record<string, string> = {};
-  let ok = true;
+  const before = errors.count;
+  if (node.kind === 'map') readEnvironmentMap(node, path, env, errors);
+  else node.items.forEach((item, i) => readEnvironmentItem(item, `${path}[${i}]`, env, errors));
+  return errors.count === before ? env : undefined;
+}
+
+const ENV_SHAPES = 'a map of variable names to values, or a list of `NAME=value` strings or `NAME: value` maps';
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+
+function readEnvironmentMap(map: YMap, path: string, env: Record<string, string>, errors: ErrorCollector): void {
   for (const entry of map.entries) {
     const entryPath = childPath(path, entry.key);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(entry.key)) {
-      errors.add(
-        entry.keyPos,
-        entryPath,
-        `"${entry.key}" is not a valid environment variable name; use letters, digits and _ and do not start with a digit`,
-      );
-      ok = false;
-      continue;
-    }
-    const value = readScalarText(entry.value, entryPath, errors);
-    if (value === undefined) ok = false;
-    else env[entry.key] = value;
+    if (!checkEnvName(entry.key, entry.keyPos, entryPath, errors)) continue;
+    const value =
+      entry.value.kind === 'scalar' && entry.value.value === null ? '' : readScalarText(entry.value, entryPath, errors);
+    if (value !== undefined) env[entry.key] = value;
   }
-  return ok ? env : undefined;
+}
+
+function readEnvironmentItem(item: YNode, path: string, env: Record<string, string>, errors: ErrorCollector): void {
+  if (item.kind === 'map') {
+    readEnvironmentMap(item, path, env, errors);
+    return;
+  }
+  const text = item.kind === 'scalar' && typeof item.value === 'string' ? item.value : undefined;
+  const equals = text?.indexOf('=') ?? -1;
+  if (text !== undefined && equals < 0 && ENV_NAME.test(text)) {
+    errors.add(item.pos, path, `"${text}" has no value; write \`${text}=value\`, or \`${text}=\` for the empty string`);
+    return;
+  }
+  if (text === undefined || equals < 0) {
+    errors.add(item.pos, path, `expected \`NAME=value\` or \`NAME: value\`, got ${describeNode(item)}`);
+    return;
+  }
+  const name = text.slice(0, equals);
+  if (checkEnvName(name, item.pos, path, errors)) env[name] = text.slice(equals + 1);
+}
+
+function checkEnvName(name: string, at: Position, path: string, errors: ErrorCollector): boolean {
+  if (ENV_NAME.test(name)) return true;
+  errors.add(
+    at,
+    path,
+    `"${name}" is not a valid environment variable name; use letters, digits, _ and . and do not start with a digit`,
+  );
+  return false;
 }
 
 /**

@@ -1,4 +1,4 @@
-/** The `run` step, as a string or as a map. */
+/** The `run` step (and `deploy`, which takes the same options), as a string or as a map. */
 import { childPath, type ErrorCollector } from './errors.js';
 import { parseDuration } from '../../../shared/durations.js';
 import type { RunStep } from './model.js';
@@ -19,14 +19,19 @@ const RUN_KEYS = [
   'when',
 ];
 
-/** Reads a `run:` step's value. */
-export function readRunStep(node: YNode, path: string, errors: ErrorCollector): RunStep | undefined {
+/** Reads a `run:` (or `deploy:`, named by `step` in messages) step's value. */
+export function readRunStep(
+  node: YNode,
+  path: string,
+  errors: ErrorCollector,
+  stepName: 'run' | 'deploy' = 'run',
+): RunStep | undefined {
   if (node.kind === 'scalar') {
     const command = readNonEmptyString(node, path, errors);
     return command === undefined ? undefined : { ...runDefaults(command) };
   }
   const map = expectMap(node, path, errors, 'a command string or a map with `command`');
-  return map ? readRunMap(map, path, errors) : undefined;
+  return map ? readRunMap(map, path, errors, stepName) : undefined;
 }
 
 function runDefaults(command: string): RunStep {
@@ -51,12 +56,12 @@ function defaultName(command: string): string {
   );
 }
 
-function readRunMap(map: YMap, path: string, errors: ErrorCollector): RunStep | undefined {
+function readRunMap(map: YMap, path: string, errors: ErrorCollector, stepName: 'run' | 'deploy'): RunStep | undefined {
   const before = errors.count;
-  checkKeys(map, path, RUN_KEYS, errors, 'a run step');
+  checkKeys(map, path, RUN_KEYS, errors, `a ${stepName} step`);
   const commandNode = getValue(map, 'command');
   if (!commandNode) {
-    errors.add(map.pos, path, 'a run step needs `command`: the shell command to run');
+    errors.add(map.pos, path, `a ${stepName} step needs \`command\`: the shell command to run`);
     return undefined;
   }
   const command = readNonEmptyString(commandNode, childPath(path, 'command'), errors);

@@ -31,7 +31,8 @@ const NOT_YET: Readonly<Record<string, string>> = {
   auth: 'private registry credentials (`auth`) are not supported yet; use a public image or one your builders can already pull',
   aws_auth:
     'ECR credentials (`aws_auth`) are not supported yet; use a public image or one your builders can already pull',
-  parallelism: 'parallelism (test splitting) is not supported yet; remove it to run the job once',
+  parallelism:
+    'parallelism above 1 (test splitting) is not supported yet; remove it, or write `parallelism: 1`, to run the job once',
   circleci_ip_ranges: 'circleci_ip_ranges is not supported: Gyre runs on your own network',
   matrix: 'matrix jobs are not supported yet; list each variant as its own workflow job with `name` and parameters',
   triggers: 'scheduled workflows (`triggers`) are not supported yet',
@@ -46,7 +47,6 @@ const NOT_YET: Readonly<Record<string, string>> = {
 export const UNSUPPORTED_STEPS: Readonly<Record<string, string>> = {
   add_ssh_keys: 'the add_ssh_keys step is not supported yet',
   setup_remote_docker: 'the setup_remote_docker step is not supported: builds cannot reach a Docker daemon',
-  deploy: 'the deploy step is not supported yet; use a run step',
   when: 'conditional steps (`when`) are not supported yet; put the condition in a run step',
   unless: 'conditional steps (`unless`) are not supported yet; put the condition in a run step',
 };

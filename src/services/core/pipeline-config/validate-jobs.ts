@@ -8,14 +8,15 @@ import { readDockerExecutor } from './docker-images.js';
 import type { Job } from './model.js';
 import { bindArguments, readParameterSpecs } from './parameters.js';
 import { checkKeys, expectMap, readEnvironment, readNonEmptyString } from './read-node.js';
+import { explainUnsupportedKey } from './unsupported.js';
 import { EXECUTOR_KEYS, resolveExecutorReference } from './resolve-executors.js';
 import { resolveResourceClass } from './resource-classes.js';
 import { validateSteps } from './validate-job-steps.js';
-import { findEntry, getValue, type YEntry, type YMap, type YNode } from './yaml-node.js';
+import { describeNode, findEntry, getValue, type YEntry, type YMap, type YNode } from './yaml-node.js';
 
 /** CircleCI's default working directory. */
 export const DEFAULT_WORKING_DIRECTORY = '~/project';
-const JOB_KEYS = [...EXECUTOR_KEYS, 'executor', 'steps', 'parameters', 'description'];
+const JOB_KEYS = [...EXECUTOR_KEYS, 'executor', 'steps', 'parameters', 'description', 'parallelism'];
 
 /** Reads every job definition under `jobs:`; their bodies are checked when instantiated. */
 export function readJobDefinitions(
@@ -84,6 +85,7 @@ function buildJob(body: YMap, def: JobDefinition, ctx: ConfigContext): Job | und
     DEFAULT_WORKING_DIRECTORY;
   const shell = readOptionalString(pick('shell'), childPath(def.path, 'shell'), errors);
   const environment = { ...readEnv(base, def.path, errors), ...readEnv(body, def.path, errors) };
+  checkParallelism(getValue(body, 'parallelism'), childPath(def.path, 'parallelism'), errors);
   const steps = validateSteps(getValue(body, 'steps'), body.pos, def, ctx);
   if (errors.count !== before || !docker || !resourceClass) return undefined;
   return { docker, resourceClass, workingDirectory, environment, steps, ...(shell === undefined ? {} : { shell }) };
@@ -109,6 +111,16 @@ function readDocker(
 
 function readOptionalString(node: YNode | undefined, path: string, errors: ErrorCollector): string | undefined {
   return node === undefined ? undefined : readNonEmptyString(node, path, errors);
+}
+
+// `parallelism: 1` is CircleCI's default, so it is accepted (many configs spell it out); more is refused.
+function checkParallelism(node: YNode | undefined, path: string, errors: ErrorCollector): void {
+  if (node === undefined) return;
+  const text = node.kind === 'scalar' ? node.text : undefined;
+  if (node.kind === 'scalar' && (node.value === 1 || node.value === '1')) return;
+  if (text !== undefined && /^[1-9][0-9]*$/.test(text))
+    errors.add(node.pos, path, explainUnsupportedKey('parallelism', 'a job') ?? '');
+  else errors.add(node.pos, path, `expected a whole number of parallel runs such as 1, got ${describeNode(node)}`);
 }
 
 function readEnv(map: YMap | undefined, path: string, errors: ErrorCollector): Record<string, string> {

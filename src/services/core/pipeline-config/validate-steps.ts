@@ -50,14 +50,7 @@ function readStep(node: YNode, path: string, ctx: ConfigContext, calling: readon
 function readNamedStep(entry: YEntry, path: string, ctx: ConfigContext, calling: readonly string[]): Step[] {
   const { key, value } = entry;
   if (key === 'checkout') return readCheckout(value, path, ctx);
-  if (key === 'run') {
-    if (value.kind === 'scalar' && value.value === null) {
-      ctx.errors.add(entry.keyPos, path, 'a run step needs a command: `- run: make test` or a map with `command`');
-      return [];
-    }
-    const step = readRunStep(value, path, ctx.errors);
-    return step ? [step] : [];
-  }
+  if (key === 'run' || key === 'deploy') return readRun(entry, key, path, ctx);
   const command = ctx.commands.get(key);
   if (command) return expandCommand(command, entry, path, ctx, calling);
   const readDataStep = DATA_STEPS.get(key) ?? LEGACY_DATA_STEPS.get(key);
@@ -69,6 +62,30 @@ function readNamedStep(entry: YEntry, path: string, ctx: ConfigContext, calling:
   const known = ['checkout', 'run', ...DATA_STEPS.keys(), ...ctx.commands.keys()].join(', ');
   ctx.errors.add(entry.keyPos, path, unsupported ?? `unknown step "${key}"; expected one of: ${known}`);
   return [];
+}
+
+/**
+ * `run`, and `deploy`, which CircleCI runs exactly like `run` (it differs only with parallelism
+ * above 1, which Gyre refuses) and has deprecated; a warning suggests renaming it.
+ */
+function readRun(entry: YEntry, key: 'run' | 'deploy', path: string, ctx: ConfigContext): Step[] {
+  const { value } = entry;
+  if (value.kind === 'scalar' && value.value === null) {
+    ctx.errors.add(
+      entry.keyPos,
+      path,
+      `a ${key} step needs a command: \`- ${key}: make test\` or a map with \`command\``,
+    );
+    return [];
+  }
+  if (key === 'deploy')
+    ctx.errors.warn(
+      entry.keyPos,
+      path,
+      'the deploy step runs as a run step with the same options; CircleCI has deprecated it, so rename it to `run`',
+    );
+  const step = readRunStep(value, path, ctx.errors, key);
+  return step ? [step] : [];
 }
 
 function readCheckout(value: YNode, path: string, ctx: ConfigContext): Step[] {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jobSpecSchema } from '../../../../../src/protocol/job-spec.js';
 import { formatErrors, parse } from './helpers.js';
 
-// Golden files next to each fixture: `<name>.model.json` for good configs, `<name>.errors.txt`
-// for bad ones. GYRE_UPDATE_FIXTURES=1 rewrites them; review the diff before committing.
+// Golden files next to each fixture: `<name>.model.json` for good configs (and
+// `<name>.warnings.txt` when it has warnings), `<name>.errors.txt` for bad ones.
+// GYRE_UPDATE_FIXTURES=1 rewrites them; review the diff before committing.
 const ROOT = join(import.meta.dirname, '../../../../fixtures/pipeline-configs');
 const update = process.env.GYRE_UPDATE_FIXTURES === '1';
 
@@ -35,6 +36,10 @@ describe('real-world style configs', () => {
       join(ROOT, 'good', name.replace(/\.yml$/, '.model.json')),
       `${JSON.stringify(result.config, null, 2)}\n`,
     );
+    const warningsFile = join(ROOT, 'good', name.replace(/\.yml$/, '.warnings.txt'));
+    if (result.warnings.length > 0) compareGolden(warningsFile, `${formatErrors(result.warnings)}\n`);
+    else if (update) rmSync(warningsFile, { force: true });
+    else expect(existsSync(warningsFile)).toBe(false);
     // The builder checks every lease against the protocol's schema; a job it would refuse is a parser bug.
     for (const { job } of result.config.workflows.flatMap((w) => w.jobs)) expect(jobSpecSchema.parse(job)).toEqual(job);
   });

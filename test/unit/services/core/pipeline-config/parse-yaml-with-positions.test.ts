@@ -33,6 +33,16 @@ describe('YAML with positions', () => {
     expect(plain(root(text))).toEqual({ a: { x: 1, y: 1 }, b: { y: 2, z: 2 }, c: { x: 3, y: 1, z: 2 } });
   });
 
+  it('accepts several `<<` keys in one map, the earlier key winning over the later', () => {
+    const text = 'a: &a { x: 1, y: 1 }\nb: &b { y: 2, z: 2 }\nc:\n  <<: *a\n  <<: *b\n  z: 3\n';
+    expect(plain(root(text))).toEqual({ a: { x: 1, y: 1 }, b: { y: 2, z: 2 }, c: { x: 1, y: 1, z: 3 } });
+  });
+
+  it('tells which top-level keys define anchors, however deep', () => {
+    const result = parseYamlWithPositions('base: &b { x: 1 }\nlist:\n  - deep: &d 1\nplain: { x: *b }\nempty: &n\n');
+    expect(result.ok && [...result.anchorHolders]).toEqual(['base', 'list', 'empty']);
+  });
+
   it('points nodes reached through an alias at the anchor, where their text is', () => {
     const node = root('defaults: &d\n  image: alpine\njob:\n  <<: *d\n');
     const job = node.kind === 'map' ? node.entries[1]?.value : undefined;

@@ -101,7 +101,6 @@ workflows:
   it.each([
     ['add_ssh_keys', 'the add_ssh_keys step is not supported yet'],
     ['setup_remote_docker', 'the setup_remote_docker step is not supported: builds cannot reach a Docker daemon'],
-    ['deploy: { command: make }', 'the deploy step is not supported yet; use a run step'],
     [
       'when: { condition: true, steps: [checkout] }',
       'conditional steps (`when`) are not supported yet; put the condition in a run step',
