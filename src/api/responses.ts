@@ -107,6 +107,9 @@ export const pipelineResponse = z.looseObject({
     })
     .nullable()
     .describe('Why the pipeline is in state `error`; config errors list each problem with its line and column'),
+  configWarnings: z
+    .array(z.looseObject({ line: z.number().int(), column: z.number().int(), path: z.string(), message: z.string() }))
+    .describe('What the config says that Gyre ignores, as CircleCI does (the pipeline runs regardless)'),
   detail: z.record(z.string(), z.unknown()),
   createdAt: timestamp,
   updatedAt: timestamp,

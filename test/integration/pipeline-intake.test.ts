@@ -69,6 +69,7 @@ interface PipelineView {
   state: string;
   detail: Record<string, unknown>;
   error: { kind: string; message: string; errors: { line: number; column: number }[] } | null;
+  configWarnings: { line: number; column: number; path: string; message: string }[];
 }
 
 async function settledPipeline(id: number): Promise<PipelineView> {
@@ -202,6 +203,18 @@ describe('a signed push webhook', () => {
     expect(settled.state).toBe('error');
     expect(settled.error).toMatchObject({ kind: 'config', message: expect.stringMatching(/line 4, column 5/) });
     expect(settled.error!.errors[0]).toMatchObject({ line: 4, column: 5 });
+  }, 120_000);
+
+  it("keeps the config's warnings with a pipeline that runs regardless", async () => {
+    const withPorts = twoJobConfig.replace('- image: node:24\n', "- image: node:24\n        ports: ['8080:80']\n");
+    expect(withPorts).not.toBe(twoJobConfig);
+    const { sha } = await git.push('web', { '.circleci/config.yml': withPorts });
+    const { pipeline } = (await (await deliver(pushPayload(sha, 'main'))).json()) as { pipeline: { id: number } };
+    const settled = await settledPipeline(pipeline.id);
+    expect(settled).toMatchObject({ state: 'created', error: null });
+    expect(settled.configWarnings).toEqual([
+      expect.objectContaining({ path: 'jobs.test.docker[0].ports', message: expect.stringContaining('ports') }),
+    ]);
   }, 120_000);
 
   it('skips a push whose head commit says [skip ci], and records why', async () => {

@@ -135,6 +135,25 @@ describe('a pipeline page', () => {
     expect(status.settled).toBe(false);
     expect((await new WebClient(gyre.base).get(`/pipelines/${pipelineId}/status.json`)).status).toBe(401);
   });
+
+  it("lists the config's warnings, each with its line, column and path", async () => {
+    const { pipelineId } = await seedWorkflow(db(), projectId, [{ name: 'build' }]);
+    const warning = {
+      line: 5,
+      column: 9,
+      path: 'jobs.build.docker[0].ports',
+      message: 'ports is ignored <as CircleCI>',
+    };
+    await db().query('UPDATE pipelines SET config_warnings = $2 WHERE id = $1', [
+      pipelineId,
+      JSON.stringify([warning]),
+    ]);
+    const page = await text(`/pipelines/${pipelineId}`);
+    expect(page).toContain('aria-label="Config warnings"');
+    expect(page).toContain('line 5, column 9 (jobs.build.docker[0].ports): ports is ignored &lt;as CircleCI&gt;');
+    const quiet = await seedWorkflow(db(), projectId, [{ name: 'build' }]);
+    expect(await text(`/pipelines/${quiet.pipelineId}`)).not.toContain('Config warnings');
+  });
 });
 
 describe('a job page', () => {

@@ -44,12 +44,20 @@ export interface PipelineRequest {
   readonly deliveryRowId?: number;
 }
 
+/** A problem or warning about a line of the config. */
+export interface ConfigProblem {
+  readonly line: number;
+  readonly column: number;
+  readonly path: string;
+  readonly message: string;
+}
+
 /** Why a pipeline is in state `error`. Config errors carry their line and column. */
 export type PipelineError =
   | {
       readonly kind: 'config';
       readonly message: string;
-      readonly errors: readonly { line: number; column: number; path: string; message: string }[];
+      readonly errors: readonly ConfigProblem[];
     }
   | { readonly kind: 'fetch'; readonly message: string }
   | { readonly kind: 'internal'; readonly message: string };
@@ -65,6 +73,8 @@ export interface PipelineSummary {
   readonly sha: string;
   readonly state: PipelineState;
   readonly error: PipelineError | null;
+  /** What the config says that Gyre ignores, as CircleCI does; the pipeline runs regardless. */
+  readonly configWarnings: readonly ConfigProblem[];
   readonly detail: Readonly<Record<string, unknown>>;
   readonly createdAt: string;
   readonly updatedAt: string;

@@ -11,13 +11,15 @@ import {
   type PIPELINE_VALUES,
   type ResourceClassTable,
 } from '../pipeline-config/index.js';
-import type { NewWorkflow, PipelineError, PipelineSummary } from './pipeline-model.js';
+import type { ConfigProblem, NewWorkflow, PipelineError, PipelineSummary } from './pipeline-model.js';
 
 export const CONFIG_PATH = '.circleci/config.yml';
 
-export type WorkflowPlan =
+/** What to run, or why nothing runs; either way what the config says that Gyre ignores. */
+export type WorkflowPlan = { readonly warnings: readonly ConfigProblem[] } & (
   | { readonly ok: true; readonly workflows: readonly NewWorkflow[] }
-  | { readonly ok: false; readonly error: PipelineError };
+  | { readonly ok: false; readonly error: PipelineError }
+);
 
 type PipelineValues = Partial<Record<(typeof PIPELINE_VALUES)[number], string>>;
 
@@ -28,18 +30,12 @@ export function planWorkflows(
   resourceClasses: ResourceClassTable,
 ): WorkflowPlan {
   const parsed = parsePipelineConfig(configText, { resourceClasses });
+  const warnings = parsed.warnings.map(toProblem);
   if (!parsed.ok) {
     const first = parsed.errors[0];
     const where = first ? ` (first at line ${first.line}, column ${first.column}: ${first.message})` : '';
     const message = `${CONFIG_PATH} has ${parsed.errors.length} error${parsed.errors.length === 1 ? '' : 's'}${where}`;
-    return {
-      ok: false,
-      error: {
-        kind: 'config',
-        message,
-        errors: parsed.errors.map((e) => ({ line: e.line, column: e.column, path: e.path, message: e.message })),
-      },
-    };
+    return { ok: false, error: { kind: 'config', message, errors: parsed.errors.map(toProblem) }, warnings };
   }
   const values = pipelineValues(pipeline, gitUrl);
   const workflows = selectJobsForRef(parsed.config, refOf(pipeline)).map((workflow) => ({
@@ -53,7 +49,12 @@ export function planWorkflows(
       memoryBytes: job.job.resourceClass.memoryMiB * 1024 * 1024,
     })),
   }));
-  return { ok: true, workflows };
+  return { ok: true, workflows, warnings };
+}
+
+/** The parser's report as stored with the pipeline: exactly its four fields. */
+function toProblem({ line, column, path, message }: ConfigProblem): ConfigProblem {
+  return { line, column, path, message };
 }
 
 /** Pull requests build their head branch, so branch filters apply to it as CircleCI does. */

@@ -107,10 +107,15 @@ export class PipelinePlanner {
         return;
       }
       const plan = planWorkflows(text, pipeline, project.gitUrl, await this.resourceClasses());
-      if (plan.ok) await this.pipelines.fill(pipelineId, await this.authorize(plan.workflows, pipeline, project));
-      else await this.pipelines.fail(pipelineId, plan.error);
+      if (plan.ok)
+        await this.pipelines.fill(pipelineId, await this.authorize(plan.workflows, pipeline, project), plan.warnings);
+      else await this.pipelines.fail(pipelineId, plan.error, plan.warnings);
       log.info(
-        { state: plan.ok ? 'created' : 'error', workflows: plan.ok ? plan.workflows.length : 0 },
+        {
+          state: plan.ok ? 'created' : 'error',
+          workflows: plan.ok ? plan.workflows.length : 0,
+          configWarnings: plan.warnings.length,
+        },
         'pipeline planned',
       );
     } catch (error) {

@@ -2,6 +2,7 @@
  * Row shapes of the pipelines table and their mapping to API objects.
  */
 import type {
+  ConfigProblem,
   PipelineError,
   PipelineState,
   PipelineSummary,
@@ -9,7 +10,7 @@ import type {
 } from '../../core/pipelines/pipeline-model.js';
 
 export const PIPELINE_COLUMNS =
-  'id, project_id, number, trigger, ref, branch, tag, sha, state, error, trigger_detail, created_at, updated_at';
+  'id, project_id, number, trigger, ref, branch, tag, sha, state, error, config_warnings, trigger_detail, created_at, updated_at';
 export interface PipelineRow {
   id: string;
   project_id: string;
@@ -21,6 +22,7 @@ export interface PipelineRow {
   sha: string;
   state: PipelineState;
   error: PipelineError | null;
+  config_warnings: ConfigProblem[];
   trigger_detail: Record<string, unknown>;
   created_at: Date;
   updated_at: Date;
@@ -38,6 +40,7 @@ export function toPipelineSummary(row: PipelineRow): PipelineSummary {
     sha: row.sha,
     state: row.state,
     error: row.error,
+    configWarnings: row.config_warnings,
     detail: row.trigger_detail,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

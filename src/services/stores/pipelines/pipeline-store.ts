@@ -10,6 +10,7 @@ import { pendingStatus, pipelineErrorStatus } from '../../core/github/commit-sta
 import { queueCommitStatuses, queueWorkflowOutcome } from '../statuses/status-outbox.js';
 import { NotFoundError } from '../../../shared/errors.js';
 import type {
+  ConfigProblem,
   JobSummary,
   NewWorkflow,
   PipelineError,
@@ -59,13 +60,13 @@ export class PipelineStore {
 
   /**
    * Stores the workflows and jobs of a pending pipeline and marks it created (or skipped), queueing
-   * a `pending` commit status per workflow in the same transaction.
+   * a `pending` commit status per workflow in the same transaction, with the config's warnings.
    */
-  async fill(pipelineId: number, workflows: readonly NewWorkflow[]): Promise<void> {
+  async fill(pipelineId: number, workflows: readonly NewWorkflow[], warnings: readonly ConfigProblem[]): Promise<void> {
     await withTransaction(this.db, async (client) => {
       const claimed = await client.query(
-        "UPDATE pipelines SET state = $2, updated_at = now() WHERE id = $1 AND state = 'pending'",
-        [pipelineId, workflows.length > 0 ? 'created' : 'skipped'],
+        "UPDATE pipelines SET state = $2, config_warnings = $3, updated_at = now() WHERE id = $1 AND state = 'pending'",
+        [pipelineId, workflows.length > 0 ? 'created' : 'skipped', JSON.stringify(warnings)],
       );
       // Another process filled it first (after a restart both may resume it); nothing left to do.
       if (claimed.rowCount === 0) return;
@@ -88,12 +89,16 @@ export class PipelineStore {
     });
   }
 
-  /** Marks a pending pipeline `error`, queueing an `error` commit status that names the problem. */
-  async fail(pipelineId: number, error: PipelineError): Promise<void> {
+  /**
+   * Marks a pending pipeline `error`, queueing an `error` commit status that names the problem;
+   * a config that was read may have warnings as well as errors.
+   */
+  async fail(pipelineId: number, error: PipelineError, warnings: readonly ConfigProblem[] = []): Promise<void> {
     await withTransaction(this.db, async (client) => {
       const failed = await client.query(
-        "UPDATE pipelines SET state = 'error', error = $2, updated_at = now() WHERE id = $1 AND state = 'pending'",
-        [pipelineId, JSON.stringify(error)],
+        `UPDATE pipelines SET state = 'error', error = $2, config_warnings = $3, updated_at = now()
+          WHERE id = $1 AND state = 'pending'`,
+        [pipelineId, JSON.stringify(error), JSON.stringify(warnings)],
       );
       if ((failed.rowCount ?? 0) > 0) await queueCommitStatuses(client, pipelineId, [pipelineErrorStatus(error)]);
     });

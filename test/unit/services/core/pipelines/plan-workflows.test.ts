@@ -14,6 +14,7 @@ const pipeline = (overrides: Partial<PipelineSummary> = {}): PipelineSummary => 
   sha: 'a'.repeat(40),
   state: 'pending',
   error: null,
+  configWarnings: [],
   detail: {},
   createdAt: '',
   updatedAt: '',
@@ -71,7 +72,7 @@ describe('planWorkflows', () => {
       gitUrl,
       DEFAULT_RESOURCE_CLASSES,
     );
-    expect(plan).toEqual({ ok: true, workflows: [] });
+    expect(plan).toEqual({ ok: true, workflows: [], warnings: [] });
   });
 
   it('keeps quotes in branch names as data', () => {
@@ -93,5 +94,23 @@ describe('planWorkflows', () => {
     if (plan.error.kind !== 'config') return;
     expect(plan.error.errors.length).toBeGreaterThan(0);
     for (const e of plan.error.errors) expect(e.line).toBeGreaterThan(0);
+  });
+
+  it("keeps the config's warnings with the plan, whether it runs or not", () => {
+    const withPorts = config.replace(
+      'docker: [{ image: node:24 }]',
+      "docker: [{ image: node:24, ports: ['3000:3000'] }]",
+    );
+    const warning = {
+      line: 4,
+      column: 32,
+      path: 'jobs.build.docker[0].ports',
+      message: expect.stringContaining('ports'),
+    };
+    const plan = planWorkflows(withPorts, pipeline(), gitUrl, DEFAULT_RESOURCE_CLASSES);
+    expect(plan).toMatchObject({ ok: true, warnings: [warning] });
+    const failing = planWorkflows(`${withPorts}  bad: {}\n`, pipeline(), gitUrl, DEFAULT_RESOURCE_CLASSES);
+    expect(failing).toMatchObject({ ok: false, warnings: [warning] });
+    expect(planWorkflows(config, pipeline(), gitUrl, DEFAULT_RESOURCE_CLASSES).warnings).toEqual([]);
   });
 });
