@@ -15,6 +15,7 @@ import { githubRolesMigration } from './014-github-roles.js';
 import { gitCredentialsMigration } from './015-git-credentials.js';
 import { jobDataMigration } from './016-job-data.js';
 import { testResultsMigration } from './017-test-results.js';
+import { requiredStatusesMigration } from './018-required-statuses.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -38,4 +39,5 @@ export const migrations: readonly Migration[] = [
   gitCredentialsMigration,
   jobDataMigration,
   testResultsMigration,
+  requiredStatusesMigration,
 ];

@@ -59,12 +59,13 @@ export class JobStore {
       // Jobs without requirements are ready for the scheduler; the others wait for theirs.
       const state = job.refusal !== undefined ? 'unauthorized' : job.requires.length === 0 ? 'queued' : 'blocked';
       await client.query(
-        `INSERT INTO jobs (workflow_id, name, requires, spec, state, queued_at, cpus, memory_bytes, contexts, message, finished_at)
-         VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 = 'queued' THEN now() END, $6, $7, $8, $9, CASE WHEN $5 = 'unauthorized' THEN now() END)`,
+        `INSERT INTO jobs (workflow_id, name, requires, required_statuses, spec, state, queued_at, cpus, memory_bytes, contexts, message, finished_at)
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6 = 'queued' THEN now() END, $7, $8, $9, $10, CASE WHEN $6 = 'unauthorized' THEN now() END)`,
         [
           workflowId,
           job.name,
-          job.requires,
+          job.requires.map((r) => r.job),
+          JSON.stringify(Object.fromEntries(job.requires.map((r) => [r.job, r.statuses]))),
           JSON.stringify(job.spec),
           state,
           job.cpus,
