@@ -25,7 +25,8 @@ export type JobOutcome = (typeof JOB_OUTCOMES)[number];
 
 /**
  * States after which nothing changes: no more output, no more state. `not_run`: a required job
- * did not succeed; `unauthorized`: the job names a context that its pipeline may not use.
+ * ended in a status the job does not wait for (by default: it did not succeed); `unauthorized`:
+ * the job names a context that its pipeline may not use.
  */
 export const FINAL_JOB_STATES = [...JOB_OUTCOMES, 'not_run', 'unauthorized'] as const satisfies readonly JobState[];
 

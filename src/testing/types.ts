@@ -30,7 +30,7 @@ export type PipelineView = PipelineResponse;
 
 /**
  * A job's state. Finished states: `success`, `failed`, `canceled`, `infrastructure_failed`,
- * `not_run` (a job it requires did not succeed) and `unauthorized` (it names a context its
+ * `not_run` (a job it requires did not end as `requires` asks: by default, it did not succeed) and `unauthorized` (it names a context its
  * pipeline may not use).
  */
 export type { JobState };

@@ -59,8 +59,9 @@ export interface EndedJob {
 }
 
 /**
- * The status of a settled workflow (state `success`, `failed` or `canceled`): success only when
- * every job succeeded; failed jobs make it a failure and a cancellation an error.
+ * The status of a settled workflow (state `success`, `failed` or `canceled`): success when every
+ * job succeeded or did not run without anything failing; failed jobs make it a failure and a
+ * cancellation an error.
  */
 export function workflowOutcomeStatus(
   workflowName: string,
@@ -70,14 +71,18 @@ export function workflowOutcomeStatus(
   const context = workflowContext(workflowName);
   const named = (states: readonly string[]) => jobs.filter((j) => states.includes(j.state)).map((j) => j.name);
   switch (workflowState) {
-    case 'success':
+    case 'success': {
+      // Jobs waiting for a status that did not happen (`requires: [{ test: failed }]`) did not run.
+      const passed = named(['success']).length;
+      const notRun = named(['not_run']);
       return {
         state: 'success',
         description: truncateDescription(
-          `Workflow ${workflowName} succeeded: ${jobs.length} job${jobs.length === 1 ? '' : 's'} passed`,
+          `Workflow ${workflowName} succeeded: ${passed} job${passed === 1 ? '' : 's'} passed${notRun.length > 0 ? `; ${list(notRun)} not run` : ''}`,
         ),
         context,
       };
+    }
     case 'canceled': {
       const canceled = named(['canceled']);
       return {

@@ -44,13 +44,26 @@ export interface WorkflowJob {
   readonly name: string;
   /** The key of the job definition under `jobs`. */
   readonly jobName: string;
-  /** Names (within this workflow) of the jobs that must succeed first. */
-  readonly requires: readonly string[];
+  /** The jobs (within this workflow) that must end first, each in one of the statuses it lists. */
+  readonly requires: readonly JobRequirement[];
   readonly filters: JobFilters;
   /** The contexts (`context:`) whose variables the job gets, if its trigger may use them; in order, later ones win. */
   readonly contexts: readonly string[];
   /** The job with this invocation's parameters applied. */
   readonly job: Job;
+}
+
+/**
+ * The end states `requires` can wait for, as CircleCI names them. `terminal` in a config is
+ * shorthand for all of them and is expanded when the config is read.
+ */
+export const REQUIRED_STATUSES = ['success', 'failed', 'canceled', 'unauthorized', 'not_run'] as const;
+export type RequiredStatus = (typeof REQUIRED_STATUSES)[number];
+
+/** One entry of `requires`: a job of the workflow and the statuses it must end in (`[success]` by default). */
+export interface JobRequirement {
+  readonly job: string;
+  readonly statuses: readonly RequiredStatus[];
 }
 
 /** Which refs a workflow job runs for (CircleCI semantics, see `filters.ts`). */

@@ -1,5 +1,8 @@
 /** The job graph of one workflow: unique names, known `requires`, no cycles. */
 import type { ErrorCollector, Position } from './errors.js';
+import { REQUIRED_STATUSES } from './model.js';
+
+const REQUIRES_STATUS_WORDS: readonly string[] = [...REQUIRED_STATUSES, 'terminal'];
 
 /** What graph checks need to know about a workflow job. */
 export interface JobInvocation {
@@ -30,11 +33,19 @@ export function checkWorkflowGraph(jobs: readonly JobInvocation[], errors: Error
         errors.add(
           req.at,
           req.path,
-          `"${req.name}" is not a job of this workflow; requires can name: ${[...byName.keys()].filter((n) => n !== job.name).join(', ') || '(no other jobs)'}`,
+          `"${req.name}" is not a job of this workflow; requires can name: ${[...byName.keys()].filter((n) => n !== job.name).join(', ') || '(no other jobs)'}${statusHint(req.name, byName)}`,
         );
     }
   }
   reportCycles(byName, errors);
+}
+
+/** `- test failed` reads as one job name; say how to write a status instead. */
+function statusHint(written: string, byName: ReadonlyMap<string, JobInvocation>): string {
+  const [, name, status] = /^(\S+)\s+(\S+)$/.exec(written) ?? [];
+  return name !== undefined && status !== undefined && byName.has(name) && REQUIRES_STATUS_WORDS.includes(status)
+    ? `. To require a status of "${name}", write \`- ${name}: ${status}\``
+    : '';
 }
 
 function reportCycles(byName: ReadonlyMap<string, JobInvocation>, errors: ErrorCollector): void {

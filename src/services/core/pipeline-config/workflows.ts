@@ -1,12 +1,13 @@
 /**
  * `workflows:`: each workflow's job invocations, with names, parameters, filters and `requires`
- * checked. The dependency graph itself is checked in `workflow-graph.ts`.
+ * (requires.ts) checked. The dependency graph itself is checked in `workflow-graph.ts`.
  */
 import { childPath, itemPath, type Position } from './errors.js';
 import type { ConfigContext, JobDefinition } from './context.js';
 import { readFilters } from './filters.js';
 import type { JobFilters, Workflow, WorkflowJob } from './model.js';
 import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
+import { readRequires, type WrittenRequirement } from './requires.js';
 import { explainUnsupportedKey } from './unsupported.js';
 import { instantiateJob } from './validate-jobs.js';
 import { checkWorkflowGraph, type JobInvocation } from './workflow-graph.js';
@@ -83,7 +84,7 @@ function readWorkflow(
       built.push({
         name: i.name,
         jobName: i.jobName,
-        requires: i.requires.map((r) => r.name),
+        requires: i.requires.map((r) => ({ job: r.name, statuses: r.statuses })),
         filters: i.filters,
         contexts: i.contexts,
         job: i.job,
@@ -93,6 +94,7 @@ function readWorkflow(
 }
 
 interface ParsedInvocation extends JobInvocation {
+  readonly requires: readonly WrittenRequirement[];
   readonly jobName: string;
   readonly filters: JobFilters;
   readonly contexts: readonly string[];
@@ -144,7 +146,7 @@ function readInvocation(
     filters,
     contexts: readContexts(option('context'), childPath(optionPath, 'context'), ctx),
     job,
-    requires: readRequires(option('requires'), childPath(optionPath, 'requires'), ctx),
+    requires: readRequires(option('requires'), childPath(optionPath, 'requires'), ctx.errors),
   };
 }
 
@@ -171,14 +173,4 @@ function readContexts(node: YNode | undefined, path: string, ctx: ConfigContext)
     return name === undefined ? [] : [name.trim()];
   });
   return [...new Set(names)];
-}
-
-function readRequires(node: YNode | undefined, path: string, ctx: ConfigContext): JobInvocation['requires'] {
-  if (node === undefined) return [];
-  const items = node.kind === 'seq' ? node.items : [node];
-  if (node.kind !== 'seq') ctx.errors.add(node.pos, path, 'expected a list of job names, e.g. `requires: [build]`');
-  return items.flatMap((item, i) => {
-    const name = readNonEmptyString(item, itemPath(path, i), ctx.errors);
-    return name === undefined ? [] : [{ name, at: item.pos, path: itemPath(path, i) }];
-  });
 }

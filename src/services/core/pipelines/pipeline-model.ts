@@ -1,6 +1,7 @@
 /**
  * Pipelines as the API shows them, and what a new pipeline is asked for with.
  */
+import type { JobRequirement } from '../pipeline-config/index.js';
 
 /** Where a pipeline comes from. */
 export type PipelineTrigger = 'push' | 'pull_request' | 'api';
@@ -100,7 +101,8 @@ export interface WorkflowSummary {
 /** A planned job, ready to store: its resolved spec and what it needs of a builder. */
 export interface NewJob {
   readonly name: string;
-  readonly requires: readonly string[];
+  /** The jobs of its workflow it waits for, each with the statuses it must end in. */
+  readonly requires: readonly JobRequirement[];
   /** The contexts it names; see context-access.ts for who may use them. */
   readonly contexts: readonly string[];
   /** Why it may not use them: it is created `unauthorized`, with this message. */

@@ -16,6 +16,7 @@ import { gitCredentialsMigration } from './015-git-credentials.js';
 import { jobDataMigration } from './016-job-data.js';
 import { testResultsMigration } from './017-test-results.js';
 import { configWarningsMigration } from './018-config-warnings.js';
+import { requiredStatusesMigration } from './019-required-statuses.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -40,4 +41,5 @@ export const migrations: readonly Migration[] = [
   jobDataMigration,
   testResultsMigration,
   configWarningsMigration,
+  requiredStatusesMigration,
 ];

@@ -2,11 +2,11 @@
  * The jobs store: the one writer of `jobs`, `job_attempts` and `job_steps`. Every change of a
  * job's state has a name here, and nothing else in Gyre writes these tables (a unit test checks).
  *
- *     blocked ──(its requirements succeeded)──▶ queued ──lease──▶ leased(attempt n) ──ack──▶ running
- *        │                                         ▲                 │                       │
- *        └──(a requirement did not)──▶ not_run     └────requeue──────┴───────────────────────┤
- *                                                                                            ▼
- *                              success | failed | canceled | infrastructure_failed ◀──complete
+ *     blocked ──(its requirements ended as asked)──▶ queued ──lease──▶ leased(attempt n) ──ack──▶ running
+ *        │                                                 ▲                 │                       │
+ *        └──(a requirement did not)──▶ not_run             └────requeue──────┴───────────────────────┤
+ *                                                                                                    ▼
+ *                                      success | failed | canceled | infrastructure_failed ◀──complete
  *
  * - {@link create}: a planned workflow's jobs, `queued` without requirements, `blocked` with.
  * - {@link lease}: `queued` → `leased`, the next attempt, to a builder with room (SKIP LOCKED).
@@ -15,7 +15,9 @@
  * - {@link requeue}: an attempt lost to the infrastructure goes back to the head of the queue, or
  *   fails for good after the retries (see requeue.ts).
  * - {@link cancel}: `queued`/`blocked` → `canceled` at once; leased or running jobs are told to stop.
- * - `not_run` and `blocked` → `queued` follow from the DAG (workflow-progress.ts) whenever a job ends.
+ * - `not_run` and `blocked` → `queued` follow from the DAG (workflow-progress.ts) whenever a job ends:
+ *   a requirement "ends as asked" when its job ends in one of the statuses `requires` lists for
+ *   it (`success` unless the config says otherwise).
  */
 import type pg from 'pg';
 import type { CompleteRequest, LeaseToken, StepReport } from '../../../protocol/index.js';
@@ -60,12 +62,13 @@ export class JobStore {
       // Jobs without requirements are ready for the scheduler; the others wait for theirs.
       const state = job.refusal !== undefined ? 'unauthorized' : job.requires.length === 0 ? 'queued' : 'blocked';
       await client.query(
-        `INSERT INTO jobs (workflow_id, name, requires, spec, state, queued_at, cpus, memory_bytes, contexts, message, finished_at)
-         VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 = 'queued' THEN now() END, $6, $7, $8, $9, CASE WHEN $5 = 'unauthorized' THEN now() END)`,
+        `INSERT INTO jobs (workflow_id, name, requires, required_statuses, spec, state, queued_at, cpus, memory_bytes, contexts, message, finished_at)
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6 = 'queued' THEN now() END, $7, $8, $9, $10, CASE WHEN $6 = 'unauthorized' THEN now() END)`,
         [
           workflowId,
           job.name,
-          job.requires,
+          job.requires.map((r) => r.job),
+          JSON.stringify(Object.fromEntries(job.requires.map((r) => [r.job, r.statuses]))),
           JSON.stringify(job.spec),
           state,
           job.cpus,

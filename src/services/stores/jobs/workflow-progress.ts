@@ -1,10 +1,12 @@
 /**
- * The workflow DAG, on the jobs' side: when a job ends, queue the jobs whose requirements have
- * all succeeded and mark `not_run` every job that (transitively) requires one that did not. Then
+ * The workflow DAG, on the jobs' side: when a job ends, queue the jobs whose requirements have all
+ * ended in a status they accept (`success` unless `requires` lists others) and mark `not_run`
+ * every job waiting for a status that can no longer happen, and so on down the graph. Then
  * the workflow's owner settles the workflow (see {@link SettleWorkflow}). Runs inside the
  * transaction that ended the job.
  */
 import type pg from 'pg';
+import { FINAL_JOB_STATES } from '../../../protocol/index.js';
 
 /**
  * Gives a workflow its final state once none of its jobs is unfinished, in the transaction that
@@ -13,7 +15,17 @@ import type pg from 'pg';
  */
 export type SettleWorkflow = (client: pg.PoolClient, workflowId: number) => Promise<void>;
 
-const UNSUCCESSFUL = ['failed', 'canceled', 'infrastructure_failed', 'not_run', 'unauthorized'];
+/**
+ * The workflow's ended jobs with the CircleCI status `requires` compares against. CircleCI's
+ * statuses have no name for Gyre's `infrastructure_failed`: such a job did fail, so it is
+ * `failed`, and a job waiting for `failed` (to notify or clean up) runs after it.
+ */
+const ENDED_JOBS = `ended AS (
+  SELECT name, CASE state WHEN 'infrastructure_failed' THEN 'failed' ELSE state END AS status
+  FROM jobs WHERE workflow_id = $1 AND state = ANY($2::text[]))`;
+
+/** The statuses requirement `r.name` of job `j` accepts; jobs stored without a map wait for success. */
+const ACCEPTED = `COALESCE(j.required_statuses -> r.name, '["success"]'::jsonb)`;
 
 export async function advanceWorkflow(
   client: pg.PoolClient,
@@ -28,24 +40,32 @@ export async function advanceWorkflow(
   await settle(client, workflowId);
 }
 
+/**
+ * A blocked job whose requirement ended in a status it does not accept can never run: it ends
+ * `not_run`, as CircleCI ends a blocked job that cannot run (and jobs requiring it then see
+ * `not_run`). Repeat, since that may settle the jobs requiring it. Then queue the jobs whose every
+ * requirement ended in a status it accepts.
+ */
 async function releaseBlockedJobs(client: pg.PoolClient, workflowId: number): Promise<void> {
-  // Dependents of unsuccessful jobs can never run; repeat so the whole chain below is marked.
   let marked: number;
   do {
     const result = await client.query(
-      `UPDATE jobs SET state = 'not_run', finished_at = now()
-       WHERE workflow_id = $1 AND state = 'blocked'
-         AND requires && ARRAY(SELECT name FROM jobs WHERE workflow_id = $1 AND state = ANY($2::text[]))`,
-      [workflowId, UNSUCCESSFUL],
+      `WITH ${ENDED_JOBS}
+       UPDATE jobs j SET state = 'not_run', finished_at = now()
+       WHERE j.workflow_id = $1 AND j.state = 'blocked'
+         AND EXISTS (SELECT 1 FROM unnest(j.requires) AS r(name) JOIN ended e ON e.name = r.name
+                     WHERE NOT (${ACCEPTED} ? e.status))`,
+      [workflowId, FINAL_JOB_STATES],
     );
     marked = result.rowCount ?? 0;
   } while (marked > 0);
 
   await client.query(
-    `UPDATE jobs j SET state = 'queued', queued_at = now(), queue_priority = 1
+    `WITH ${ENDED_JOBS}
+     UPDATE jobs j SET state = 'queued', queued_at = now(), queue_priority = 1
      WHERE j.workflow_id = $1 AND j.state = 'blocked'
        AND NOT EXISTS (SELECT 1 FROM unnest(j.requires) AS r(name)
-                       WHERE NOT EXISTS (SELECT 1 FROM jobs d WHERE d.workflow_id = $1 AND d.name = r.name AND d.state = 'success'))`,
-    [workflowId],
+                       WHERE NOT EXISTS (SELECT 1 FROM ended e WHERE e.name = r.name AND ${ACCEPTED} ? e.status))`,
+    [workflowId, FINAL_JOB_STATES],
   );
 }

@@ -115,12 +115,15 @@ export class PipelineStore {
 
   /**
    * Gives a workflow its final state once none of its jobs is unfinished, and queues its commit
-   * status: the jobs store calls it in each transaction that ended or released jobs.
+   * status: the jobs store calls it in each transaction that ended or released jobs. Jobs that
+   * did not run do not fail it by themselves: a job waiting for `failed` is `not_run` when its
+   * requirement succeeds, and the workflow still succeeded; a job left out after a failure fails
+   * it through that failure.
    */
   async settleWorkflow(client: pg.PoolClient, workflowId: number): Promise<void> {
     const settled = await client.query<{ pipeline_id: string; name: string; state: string }>(
       `UPDATE workflows w SET state = CASE
-           WHEN NOT EXISTS (SELECT 1 FROM jobs WHERE workflow_id = $1 AND state <> 'success') THEN 'success'
+           WHEN NOT EXISTS (SELECT 1 FROM jobs WHERE workflow_id = $1 AND state NOT IN ('success', 'not_run')) THEN 'success'
            WHEN EXISTS (SELECT 1 FROM jobs WHERE workflow_id = $1 AND state = 'canceled') THEN 'canceled'
            ELSE 'failed' END
        WHERE w.id = $1 AND w.state = 'running'

@@ -23,6 +23,15 @@ describe('workflowOutcomeStatus', () => {
     );
   });
 
+  it('counts only the jobs that ran as passed, and names those that waited for a failure that did not happen', () => {
+    expect(
+      workflowOutcomeStatus('build', 'success', [
+        { name: 'test', state: 'success' },
+        { name: 'on-test-failure', state: 'not_run' },
+      ]).description,
+    ).toBe('Workflow build succeeded: 1 job passed; on-test-failure not run');
+  });
+
   it('is failure when a job failed or failed for infrastructure reasons, naming them and the jobs that did not run', () => {
     const jobs = [
       { name: 'lint', state: 'success' },

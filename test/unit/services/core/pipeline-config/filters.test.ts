@@ -90,7 +90,7 @@ workflows:
     expect(names(tag('v3.1.0'))).toEqual({ ci: ['test', 'release'] });
   });
 
-  it('skips a job whose required job was filtered out', () => {
+  it('skips a job whose only required job was filtered out, and the jobs requiring it', () => {
     expect(names(tag('nightly-2024'))).toEqual({ ci: ['test'] });
   });
 });

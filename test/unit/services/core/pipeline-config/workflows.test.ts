@@ -24,7 +24,7 @@ describe('workflows', () => {
     );
     expect(config.workflows[0]?.jobs.map((j) => [j.name, j.jobName, j.requires])).toEqual([
       ['build', 'build', []],
-      ['build-again', 'build', ['build']],
+      ['build-again', 'build', [{ job: 'build', statuses: ['success'] }]],
     ]);
   });
 

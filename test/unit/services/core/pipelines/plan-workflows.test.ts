@@ -61,7 +61,7 @@ describe('planWorkflows', () => {
     );
     expect(plan.ok && plan.workflows[0]!.jobs.map((j) => [j.name, j.requires])).toEqual([
       ['build', []],
-      ['release', ['build']],
+      ['release', [{ job: 'build', statuses: ['success'] }]],
     ]);
   });
 
