@@ -4,26 +4,31 @@
  * store has no use for. The file is read as it is sent, with its length known up front (S3 refuses
  * a PUT of unknown length).
  */
-import { openAsBlob } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { messageWithCauseOf, UnavailableError } from '../../shared/errors.js';
 import { RequestRefusedError } from './protocol-client.js';
+import type { SpooledFile } from './spooled-file.js';
+import { sendStreamed, type StreamedAnswer } from './streamed-request.js';
 
 export async function putToBlobStore(
   url: string,
   headers: Readonly<Record<string, string>>,
-  file: string,
+  file: SpooledFile,
 ): Promise<void> {
   // Errors name the object, never the signature in the URL's query.
   const { origin, pathname } = new URL(url);
   const where = `the blob store at ${origin}${pathname}`;
-  let response: Response;
+  let answer: StreamedAnswer;
   try {
-    response = await fetch(url, { method: 'PUT', headers, body: await openAsBlob(file) });
+    answer = await sendStreamed(url, {
+      method: 'PUT',
+      headers: { ...headers, 'content-length': String(file.size) },
+      body: createReadStream(file.path),
+    });
   } catch (error) {
     throw new UnavailableError(`${where} did not take the upload: ${messageWithCauseOf(error)}`, { cause: error });
   }
-  if (response.ok) return void (await response.body?.cancel());
-  const text = (await response.text().catch(() => '')).slice(0, 500) || '(no body)';
-  const message = `${where} answered the upload ${response.status}: ${text}`;
-  throw response.status >= 500 ? new UnavailableError(message) : new RequestRefusedError(message);
+  if (answer.status >= 200 && answer.status < 300) return;
+  const message = `${where} answered the upload ${answer.status}: ${answer.text.slice(0, 500) || '(no body)'}`;
+  throw answer.status >= 500 ? new UnavailableError(message) : new RequestRefusedError(message);
 }

@@ -33,9 +33,10 @@ import {
   type UploadTarget,
   type UploadTargetRequest,
 } from '../../protocol/index.js';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { GyreError, messageWithCauseOf, UnavailableError } from '../../shared/errors.js';
 import { parseJsonFrom } from '../../shared/parse-json.js';
+import { sendStreamed, type StreamedAnswer } from './streamed-request.js';
 
 export { BuilderRevokedError, StaleLeaseError } from '../../protocol/index.js';
 
@@ -147,9 +148,7 @@ export class ProtocolClient {
     reply?: z.ZodType<T>,
     options: { extraWaitMs?: number; signal?: AbortSignal | undefined } = {},
   ): Promise<T> {
-    if (!this.identity) throw new GyreError('the builder has not registered yet');
-    const authorization = `Builder ${this.identity.builderId}.${this.identity.credential}`;
-    return this.send(method, path, body, reply, { ...options, authorization });
+    return this.send(method, path, body, reply, { ...options, authorization: this.builderAuthorization() });
   }
 
   private async send<T>(
@@ -185,40 +184,66 @@ export class ProtocolClient {
   }
 
   /**
-   * A transfer of the data steps: `body` (a zstd tar) streams up, or the answer's body streams
-   * down, never held whole. Not retried here: a stream cannot be sent twice, so the step that
-   * made it decides. A redirect (to a blob store's presigned URL) is followed without the
-   * credential, which fetch drops when the origin changes. `headers` go with the request (the
-   * headers naming a direct upload).
+   * A download of the data steps: the answer's body streams down, never held whole. A redirect
+   * (to a blob store's presigned URL) is followed without the credential, which fetch drops when
+   * the origin changes. Not retried here: the step that asked decides.
    */
-  async transfer(
-    method: 'GET' | 'PUT',
-    path: string,
-    query: TransferQuery,
-    body?: Readable,
-    headers: Readonly<Record<string, string>> = {},
-  ): Promise<Response> {
-    if (!this.identity) throw new GyreError('the builder has not registered yet');
-    const search = new URLSearchParams({ attempt: String(query.attempt), leaseId: query.leaseId });
+  async download(path: string, query: TransferQuery): Promise<Response> {
+    const url = this.transferUrl(path, query);
     let response: Response;
     try {
-      response = await fetch(`${this.servicesUrl}${BUILDER_API_PREFIX}${path}?${search.toString()}`, {
-        method,
-        headers: {
-          ...headers,
-          authorization: `Builder ${this.identity.builderId}.${this.identity.credential}`,
-          ...(body && { 'content-type': TRANSFER_CONTENT_TYPE }),
-        },
-        ...(body && { body: Readable.toWeb(body) as ReadableStream, duplex: 'half' }),
-      });
+      response = await fetch(url, { headers: { authorization: this.builderAuthorization() } });
     } catch (error) {
       throw new UnavailableError(
-        `the services box at ${this.servicesUrl} did not take ${method} ${path}: ${messageWithCauseOf(error)}`,
+        `the services box at ${this.servicesUrl} did not answer GET ${path}: ${messageWithCauseOf(error)}`,
         { cause: error },
       );
     }
     if (response.ok) return response;
-    throw this.refusal(method, path, response.status, await response.text().catch(() => ''));
+    throw this.refusal('GET', path, response.status, await response.text().catch(() => ''));
+  }
+
+  /**
+   * An upload of the data steps: `body` (a zstd tar) streams up with backpressure, never held
+   * whole (see streamed-request.ts for why not fetch), or no body with `headers` naming a direct
+   * upload. Answers the reply's text. Not retried here: a stream cannot be sent twice, so the step
+   * that made it decides.
+   */
+  async upload(
+    path: string,
+    query: TransferQuery,
+    body: Readable | undefined,
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<string> {
+    let answer: StreamedAnswer;
+    try {
+      answer = await sendStreamed(this.transferUrl(path, query), {
+        method: 'PUT',
+        headers: {
+          ...headers,
+          authorization: this.builderAuthorization(),
+          ...(body ? { 'content-type': TRANSFER_CONTENT_TYPE } : { 'content-length': '0' }),
+        },
+        body,
+      });
+    } catch (error) {
+      throw new UnavailableError(
+        `the services box at ${this.servicesUrl} did not take PUT ${path}: ${messageWithCauseOf(error)}`,
+        { cause: error },
+      );
+    }
+    if (answer.status >= 200 && answer.status < 300) return answer.text;
+    throw this.refusal('PUT', path, answer.status, answer.text);
+  }
+
+  private transferUrl(path: string, query: TransferQuery): string {
+    const search = new URLSearchParams({ attempt: String(query.attempt), leaseId: query.leaseId });
+    return `${this.servicesUrl}${BUILDER_API_PREFIX}${path}?${search.toString()}`;
+  }
+
+  private builderAuthorization(): string {
+    if (!this.identity) throw new GyreError('the builder has not registered yet');
+    return `Builder ${this.identity.builderId}.${this.identity.credential}`;
   }
 
   /** The error class that says what an answer that is not 2xx means (see contract.ts, "Fencing"). */

@@ -51,21 +51,18 @@ export class TransferClient implements DataTransfers {
 
   async uploadCache(key: string, body: Readable): Promise<'saved' | 'exists'> {
     const path = `/jobs/${this.jobId}/caches/${encodeURIComponent(key)}`;
-    const answer = await this.read(
-      await this.uploadBlob('cache', path, body),
-      uploadCacheResponseSchema,
-      `PUT ${path}`,
-    );
+    const answer = this.read(await this.uploadBlob('cache', path, body), uploadCacheResponseSchema, `PUT ${path}`);
     return answer.saved ? 'saved' : 'exists';
   }
 
   async uploadWorkspaceLayer(body: Readable): Promise<void> {
-    await (await this.uploadBlob('workspace', `/jobs/${this.jobId}/workspace`, body)).body?.cancel();
+    await this.uploadBlob('workspace', `/jobs/${this.jobId}/workspace`, body);
   }
 
   async workspaceLayers(): Promise<readonly WorkspaceLayer[]> {
-    const response = await this.client.transfer('GET', `/jobs/${this.jobId}/workspace`, this.token);
-    return (await this.read(response, workspaceLayersResponseSchema, 'the workspace layers')).layers;
+    const response = await this.client.download(`/jobs/${this.jobId}/workspace`, this.token);
+    const text = await response.text();
+    return this.read(text, workspaceLayersResponseSchema, 'the workspace layers').layers;
   }
 
   downloadWorkspaceLayer(digest: string): Promise<Readable> {
@@ -81,7 +78,7 @@ export class TransferClient implements DataTransfers {
   }
 
   private async download(path: string): Promise<Readable> {
-    const response = await this.client.transfer('GET', path, this.token);
+    const response = await this.client.download(path, this.token);
     if (response.body === null) throw new MalformedReplyError(`GET ${path} was answered without a body`);
     return Readable.fromWeb(response.body);
   }
@@ -91,14 +88,14 @@ export class TransferClient implements DataTransfers {
    * uploads; then spooled to learn its digest and size, sent to the URL the services box gives and
    * named to the route by headers, or, when it gives none after all, streamed to the route from the file.
    */
-  private uploadBlob(kind: UploadTargetRequest['kind'], path: string, body: Readable): Promise<Response> {
-    if (!this.directUploads) return this.client.transfer('PUT', path, this.token, body);
+  private uploadBlob(kind: UploadTargetRequest['kind'], path: string, body: Readable): Promise<string> {
+    if (!this.directUploads) return this.client.upload(path, this.token, body);
     return withSpooledFile(body, async (file) => {
       const { digest, size } = file;
       const target = await this.client.uploadTarget(this.jobId, { ...leaseTokenOf(this.token), kind, digest, size });
-      if (target.url === null) return this.client.transfer('PUT', path, this.token, createReadStream(file.path));
-      await putToBlobStore(target.url, target.headers, file.path);
-      return this.client.transfer('PUT', path, this.token, undefined, {
+      if (target.url === null) return this.client.upload(path, this.token, createReadStream(file.path));
+      await putToBlobStore(target.url, target.headers, file);
+      return this.client.upload(path, this.token, undefined, {
         [BLOB_DIGEST_HEADER]: digest,
         [BLOB_SIZE_HEADER]: String(size),
         [BLOB_UPLOAD_HEADER]: target.upload,
@@ -107,14 +104,22 @@ export class TransferClient implements DataTransfers {
   }
 
   private async upload<T>(path: string, body: Readable, reply: z.ZodType<T>): Promise<T> {
-    return this.read(await this.client.transfer('PUT', path, this.token, body), reply, `PUT ${path}`);
+    return this.read(await this.client.upload(path, this.token, body), reply, `PUT ${path}`);
   }
 
-  private async read<T>(response: Response, reply: z.ZodType<T>, what: string): Promise<T> {
-    const parsed = reply.safeParse(await response.json().catch(() => undefined));
+  private read<T>(text: string, reply: z.ZodType<T>, what: string): T {
+    const parsed = reply.safeParse(jsonOrUndefined(text));
     if (parsed.success) return parsed.data;
     throw new MalformedReplyError(
       `the services box answered ${what} with a reply this agent cannot read; check that the builder runs the same Gyre version as the services box`,
     );
+  }
+}
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
