@@ -15,16 +15,20 @@
  *    agent compresses with zstd level 3 on one thread too). The baseline does not fsync its file;
  *    the blob store does, and the fsync of the baseline's file is shown apart for comparison.
  *    Read the ratio of speeds, Gyre / baseline (issue goal: at least 0.7): the machines are shared
- *    and noisy.
+ *    and noisy. Beside it, the floor under any design that moves the files through the engine's
+ *    archive API: the same folder fetched with GET archive alone, and that tar PUT into a fresh
+ *    container; `bestSaveRatio`/`bestRestoreRatio` are the ratios such a design could reach.
  * 2. The agent's resident memory (VmRSS of its process, every 250 ms) while `store_artifacts`
  *    uploads one file of BENCH_ARTIFACT_MB MiB of random bytes (default 2048): before the job,
  *    the peak during the step, and the growth. A builder that streams stays flat; one that
  *    buffers grows by the artifact's size.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobSummaryResponse } from '../src/api/responses.js';
 import { LABELS } from '../src/shared/labels.js';
@@ -125,6 +129,7 @@ async function baseline(): Promise<{
   restoreSeconds: number;
   fsyncSeconds: number;
   archiveBytes: number;
+  engine: { getSeconds: number; putSeconds: number };
 }> {
   const place = mkdtempSync(join(tmpdir(), 'gyre-bench-baseline-'));
   try {
@@ -139,9 +144,36 @@ async function baseline(): Promise<{
     const restoreSeconds = await timed(() =>
       run('bash', ['-o', 'pipefail', '-c', `zstd -q -d -c "${archive}" | tar -xf - -C "${place}/restored"`]),
     );
-    return { saveSeconds, restoreSeconds, fsyncSeconds, archiveBytes: statSync(archive).size };
+    return {
+      saveSeconds,
+      restoreSeconds,
+      fsyncSeconds,
+      archiveBytes: statSync(archive).size,
+      engine: await engineArchiveApi(`${place}/cache`, join(place, 'cache.tar')),
+    };
   } finally {
     rmSync(place, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The floor under any step that moves a container's files through the Docker Engine's archive
+ * API, as the agent does: the same folder fetched with GET archive (uncompressed tar, read to its
+ * end), and that tar PUT into a fresh container, with nothing else in the way.
+ */
+async function engineArchiveApi(folder: string, tarFile: string): Promise<{ getSeconds: number; putSeconds: number }> {
+  const holder = await docker.createContainer({ Image: IMAGE, HostConfig: { Binds: [`${folder}:/cache:ro`] } });
+  const target = await docker.createContainer({ Image: IMAGE });
+  try {
+    const getSeconds = await timed(async () => {
+      await pipeline((await holder.getArchive({ path: '/cache' })) as unknown as Readable, createWriteStream(tarFile));
+    });
+    const putSeconds = await timed(async () => {
+      await target.putArchive(createReadStream(tarFile), { path: '/' });
+    });
+    return { getSeconds, putSeconds };
+  } finally {
+    await Promise.all([holder.remove({ force: true }), target.remove({ force: true })]);
   }
 }
 
@@ -265,6 +297,13 @@ console.log(
           fsyncSecondsNotIncluded: round(base.fsyncSeconds),
           restoreSeconds: round(base.restoreSeconds),
           restoreMiBps: speed(base.restoreSeconds),
+        },
+        engineArchiveApi: {
+          how: "the same folder through the Docker Engine's archive API alone: GET (uncompressed tar) and PUT into a fresh container",
+          getSeconds: round(base.engine.getSeconds),
+          putSeconds: round(base.engine.putSeconds),
+          bestSaveRatio: round(base.saveSeconds / base.engine.getSeconds),
+          bestRestoreRatio: round(base.restoreSeconds / base.engine.putSeconds),
         },
         gyre: {
           how: 'save_cache and restore_cache step durations from GET /api/v1/jobs/:id',
