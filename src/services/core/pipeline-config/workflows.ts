@@ -110,14 +110,14 @@ function readInvocation(
   const entry = toEntry(node, path, ctx);
   if (!entry) return undefined;
   const def = jobs.get(entry.key);
-  if (!def) {
+  // An unknown job's options are still checked, and it stays in the graph, so jobs that require
+  // it are not also told it is missing: every problem at once, each reported once.
+  if (!def)
     ctx.errors.add(
       entry.keyPos,
       path,
       `unknown job "${entry.key}"; jobs defined under \`jobs:\`: ${[...jobs.keys()].join(', ') || '(none)'}`,
     );
-    return undefined;
-  }
   const options =
     entry.value.kind === 'scalar' && entry.value.value === null
       ? undefined
@@ -137,7 +137,7 @@ function readInvocation(
   const filtersNode = option('filters');
   const filters = (filtersNode && readFilters(filtersNode, childPath(optionPath, 'filters'), ctx.errors)) ?? {};
   const args = opts.filter((o) => !RESERVED_KEYS.includes(o.key));
-  const job = instantiateJob(def, args, entry.keyPos, optionPath, ctx);
+  const job = def && instantiateJob(def, args, entry.keyPos, optionPath, ctx);
   return {
     name,
     at: nameNode?.pos ?? entry.keyPos,

@@ -33,8 +33,21 @@ describe('workflows', () => {
       errorsOf('  ci:\n    jobs:\n      - build\n      - build\n      - test: { requires: [lint] }\n      - deploy\n'),
     ).toEqual([
       '9:9 workflows.ci.jobs[1]: duplicate job name "build" in this workflow; give one of them a different `name:`',
-      '10:28 workflows.ci.jobs[2].test.requires[0]: "lint" is not a job of this workflow; requires can name: build',
+      // The unknown job is still one of the workflow's, so requires may name it.
+      '10:28 workflows.ci.jobs[2].test.requires[0]: "lint" is not a job of this workflow; requires can name: build, deploy',
       '11:9 workflows.ci.jobs[3]: unknown job "deploy"; jobs defined under `jobs:`: build, test',
+    ]);
+  });
+
+  it("checks an unknown job's options too, and does not report the jobs that require it", () => {
+    expect(
+      errorsOf(
+        '  ci:\n    jobs:\n      - deploy: { requires: [lint], filters: { branches: 5 } }\n      - test: { requires: [deploy] }\n',
+      ),
+    ).toEqual([
+      '8:9 workflows.ci.jobs[0]: unknown job "deploy"; jobs defined under `jobs:`: build, test',
+      '8:30 workflows.ci.jobs[0].deploy.requires[0]: "lint" is not a job of this workflow; requires can name: test',
+      '8:58 workflows.ci.jobs[0].deploy.filters.branches: expected a map with `only` and/or `ignore`, got the number 5',
     ]);
   });
 
