@@ -97,6 +97,8 @@ describe('a signed push webhook', () => {
       trigger: 'push',
       error: null,
     });
+    // A new branch has no commit before it (GitHub sends zeros), so pipeline.git.base_revision is empty.
+    expect((await settledPipeline(pipeline.id)).detail).not.toHaveProperty('before');
     const workflows = (await (await gyre.api(`/api/v1/pipelines/${pipeline.id}/workflows`)).json()) as {
       items: { name: string; jobs: { id: number; name: string; requires: string[]; state: string }[] }[];
     };
@@ -205,13 +207,16 @@ describe('a signed push webhook', () => {
     expect(settled.error!.errors[0]).toMatchObject({ line: 4, column: 5 });
   }, 120_000);
 
-  it("keeps the config's warnings with a pipeline that runs regardless", async () => {
+  it("keeps the config's warnings and the commit before the push with a pipeline that runs regardless", async () => {
     const withPorts = twoJobConfig.replace('- image: node:24\n', "- image: node:24\n        ports: ['8080:80']\n");
     expect(withPorts).not.toBe(twoJobConfig);
+    const before = (await git.push('web', { '.circleci/config.yml': twoJobConfig })).sha;
     const { sha } = await git.push('web', { '.circleci/config.yml': withPorts });
-    const { pipeline } = (await (await deliver(pushPayload(sha, 'main'))).json()) as { pipeline: { id: number } };
+    const body = pushPayloadFor(sha, { branch: 'main', before });
+    const { pipeline } = (await (await deliver(body)).json()) as { pipeline: { id: number } };
     const settled = await settledPipeline(pipeline.id);
-    expect(settled).toMatchObject({ state: 'created', error: null });
+    // GitHub's `before` is kept, for pipeline.git.base_revision.
+    expect(settled).toMatchObject({ state: 'created', error: null, detail: { before } });
     expect(settled.configWarnings).toEqual([
       expect.objectContaining({ path: 'jobs.test.docker[0].ports', message: expect.stringContaining('ports') }),
     ]);

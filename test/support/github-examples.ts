@@ -47,10 +47,13 @@ export function pushPayloadFor(
     branch?: string;
     message?: string;
     repository?: { full_name: string; name: string; default_branch?: string };
+    /** The commit the branch pointed at before; by default none (GitHub's zeros: a new branch). */
+    before?: string;
   } = {},
 ): Buffer {
   const payload = pushExample('refs/heads/master', false);
   Object.assign(payload, { ref: `refs/heads/${options.branch ?? 'main'}`, after: sha });
+  if (options.before !== undefined) Object.assign(payload, { before: options.before, created: false });
   if (options.repository) Object.assign(payload.repository, options.repository);
   if (payload.head_commit) Object.assign(payload.head_commit, { id: sha, message: options.message ?? 'change things' });
   return Buffer.from(JSON.stringify(payload));

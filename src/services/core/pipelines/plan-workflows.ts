@@ -69,10 +69,22 @@ function pipelineValues(pipeline: PipelineSummary, gitUrl: string): PipelineValu
     'pipeline.project.git_url': gitUrl,
     'pipeline.project.type': 'github',
     'pipeline.git.revision': pipeline.sha,
+    'pipeline.git.base_revision': baseRevisionOf(pipeline),
     'pipeline.git.branch': pipeline.branch ?? '',
     'pipeline.git.tag': pipeline.tag ?? '',
     'pipeline.trigger_source': pipeline.trigger === 'api' ? 'api' : 'webhook',
   };
+}
+
+/**
+ * CircleCI's "SHA of the build prior to the one being built": for a push, the commit its branch
+ * pointed at before (none for a new branch); for a pull request, its base commit; none for a
+ * pipeline triggered through the API. None is the empty string.
+ */
+function baseRevisionOf(pipeline: PipelineSummary): string {
+  const { before, pullRequest } = pipeline.detail as { before?: unknown; pullRequest?: { baseSha?: unknown } };
+  const sha = pipeline.trigger === 'pull_request' ? pullRequest?.baseSha : before;
+  return typeof sha === 'string' ? sha : '';
 }
 
 /** Substitutes in every string of a job, leaving its structure alone (values may hold quotes). */

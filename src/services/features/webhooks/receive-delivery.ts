@@ -8,6 +8,7 @@ import {
   interpretDelivery,
   readDeliveryHeaders,
   verifyGitHubSignature,
+  ZERO_SHA,
   type HeaderBag,
   type Trigger,
 } from '../../core/webhooks/index.js';
@@ -158,7 +159,14 @@ function pipelineRequest(projectId: number, deliveryRowId: number, trigger: Trig
   const repository = trigger.repository.fullName;
   const detail =
     trigger.source === 'push'
-      ? { sender: trigger.sender, repository, headCommit: trigger.headCommit, compareUrl: trigger.compareUrl }
+      ? {
+          sender: trigger.sender,
+          repository,
+          headCommit: trigger.headCommit,
+          compareUrl: trigger.compareUrl,
+          // The commit the branch pointed at before this push; none for a new branch, as on CircleCI.
+          ...(trigger.before !== ZERO_SHA && { before: trigger.before }),
+        }
       : { sender: trigger.sender, repository, pullRequest: trigger.pullRequest };
   const tag = trigger.source === 'push' ? trigger.tag : undefined;
   return {

@@ -113,4 +113,25 @@ describe('planWorkflows', () => {
     expect(failing).toMatchObject({ ok: false, warnings: [warning] });
     expect(planWorkflows(config, pipeline(), gitUrl, DEFAULT_RESOURCE_CLASSES).warnings).toEqual([]);
   });
+
+  it('fills pipeline.git.base_revision as CircleCI does: the commit before a push, a pull request base, else empty', () => {
+    const echoing = `version: 2.1
+jobs:
+  diff:
+    docker: [{ image: node:24 }]
+    steps: [{ run: echo base=<< pipeline.git.base_revision >> }]
+workflows:
+  main: { jobs: [diff] }
+`;
+    const base = (overrides: Partial<PipelineSummary>) => {
+      const plan = planWorkflows(echoing, pipeline(overrides), gitUrl, DEFAULT_RESOURCE_CLASSES);
+      return /base=([0-9a-f]*)/.exec(JSON.stringify(plan.ok && plan.workflows[0]!.jobs[0]!.spec))?.[1];
+    };
+    expect(base({ detail: { before: 'b'.repeat(40) } })).toBe('b'.repeat(40));
+    expect(base({ detail: {} })).toBe('');
+    expect(base({ trigger: 'pull_request', detail: { pullRequest: { baseSha: 'd'.repeat(40) } } })).toBe(
+      'd'.repeat(40),
+    );
+    expect(base({ trigger: 'api', detail: {} })).toBe('');
+  });
 });
