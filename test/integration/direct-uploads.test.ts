@@ -146,7 +146,7 @@ describe('caches and workspace layers', () => {
 
 describe('an upload that is not what it was announced as', () => {
   /** Asks for a target for `announced`, PUTs `sent` there, then names the upload to the cache's PUT route. */
-  async function uploadAs(lease: JobLease, key: string, announced: Buffer, sent: Buffer): Promise<string> {
+  async function uploadAs(lease: JobLease, key: string, announced: Buffer, sent: Buffer): Promise<void> {
     const { client } = builder;
     const token = leaseTokenOf(lease);
     const digest = sha256(announced);
@@ -154,7 +154,7 @@ describe('an upload that is not what it was announced as', () => {
     if (target.url === null) throw new Error('the S3 store gave no upload URL');
     const put = await fetch(target.url, { method: 'PUT', headers: target.headers, body: sent });
     expect(put.status).toBe(200);
-    return await client.upload(`/jobs/${lease.jobId}/caches/${key}`, token, undefined, {
+    return await client.upload(`/jobs/${lease.jobId}/caches/${key}`, token, undefined, undefined, {
       [BLOB_DIGEST_HEADER]: digest,
       [BLOB_SIZE_HEADER]: String(announced.length),
       [BLOB_UPLOAD_HEADER]: target.upload,
@@ -188,7 +188,7 @@ describe('an upload that is not what it was announced as', () => {
     const token = leaseTokenOf(lease);
     const headers = { [BLOB_DIGEST_HEADER]: 'a'.repeat(64), [BLOB_SIZE_HEADER]: '10' };
     const put = (extra: Record<string, string>) =>
-      builder.client.upload(`/jobs/${lease.jobId}/caches/ghost`, token, undefined, { ...headers, ...extra });
+      builder.client.upload(`/jobs/${lease.jobId}/caches/ghost`, token, undefined, undefined, { ...headers, ...extra });
     await expect(put({ [BLOB_UPLOAD_HEADER]: randomUUID() })).rejects.toThrow(
       /answered 400: .*no bytes were uploaded/s,
     );

@@ -1,10 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { makeSelfSignedCert, type SelfSignedCert } from '../support/self-signed-cert.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BUILDER_API_PREFIX } from '../../src/protocol/index.js';
 import { freePort } from '../../src/testing/free-port.js';
@@ -16,7 +14,7 @@ import { TEST_SECRETS } from '../support/services-under-test.js';
 // PostgreSQL started with GYRE_TLS_CERT_FILE, GYRE_TLS_KEY_FILE and GYRE_HTTPS_PORT set.
 let database: TestDatabase;
 let app: ServicesApp;
-let certDir: string;
+let cert: SelfSignedCert;
 let ca: string;
 let httpsPort: number;
 let httpsBase: string;
@@ -57,36 +55,15 @@ function httpsCall(
 }
 
 beforeAll(async () => {
-  certDir = mkdtempSync(join(tmpdir(), 'gyre-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      join(certDir, 'key.pem'),
-      '-out',
-      join(certDir, 'cert.pem'),
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  ca = readFileSync(join(certDir, 'cert.pem'), 'utf8');
+  cert = makeSelfSignedCert();
+  ca = readFileSync(cert.certFile, 'utf8');
   httpsPort = await freePort();
   httpsBase = `https://127.0.0.1:${httpsPort}`;
   database = await startTestDatabase();
   app = await startServicesApp(database.url, {
     values: {
-      GYRE_TLS_CERT_FILE: join(certDir, 'cert.pem'),
-      GYRE_TLS_KEY_FILE: join(certDir, 'key.pem'),
+      GYRE_TLS_CERT_FILE: cert.certFile,
+      GYRE_TLS_KEY_FILE: cert.keyFile,
       GYRE_HTTPS_PORT: String(httpsPort),
     },
   });
@@ -95,7 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await database?.stop();
-  rmSync(certDir, { recursive: true, force: true });
+  cert?.remove();
 }, 60_000);
 
 describe('the HTTPS listener', () => {

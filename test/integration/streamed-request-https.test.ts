@@ -1,12 +1,12 @@
-import { execFileSync, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { makeSelfSignedCert, type SelfSignedCert } from '../support/self-signed-cert.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { packageRoot } from '../../src/shared/package-files.js';
 
@@ -17,35 +17,14 @@ import { packageRoot } from '../../src/shared/package-files.js';
 // the certificate when it does not.
 
 const MiB = 1024 * 1024;
-let certDir: string;
+let cert: SelfSignedCert;
 let server: Server;
 let url: string;
 
 beforeAll(async () => {
-  certDir = mkdtempSync(join(tmpdir(), 'gyre-upload-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      join(certDir, 'key.pem'),
-      '-out',
-      join(certDir, 'cert.pem'),
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
+  cert = makeSelfSignedCert();
   server = createServer(
-    { key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem')) },
+    { key: readFileSync(cert.keyFile), cert: readFileSync(cert.certFile) },
     (incoming, response) => {
       const hash = createHash('sha256');
       let bytes = 0;
@@ -67,7 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   server?.closeAllConnections();
   await new Promise((resolve) => server?.close(resolve));
-  rmSync(certDir, { recursive: true, force: true });
+  cert?.remove();
 });
 
 /** The body the child sends: `size` bytes made as read, chunk `i` all of byte `i % 256`. */
@@ -113,7 +92,7 @@ async function uploadFromChild(size: number, ca: string | undefined): Promise<Re
 describe('streamed requests over HTTPS', () => {
   it('trust the certificate NODE_EXTRA_CA_CERTS names and send a body of known length whole, unchunked', async () => {
     const size = 32 * MiB;
-    const answer = await uploadFromChild(size, join(certDir, 'cert.pem'));
+    const answer = await uploadFromChild(size, cert.certFile);
     expect(answer['status']).toBe(201);
     expect(JSON.parse(answer['text'] as string)).toEqual({
       bytes: size,

@@ -206,15 +206,16 @@ export class ProtocolClient {
   /**
    * An upload of the data steps: `body` (a zstd tar) streams up with backpressure, never held
    * whole (see streamed-request.ts for why not fetch), or no body with `headers` naming a direct
-   * upload. Answers the reply's text. Not retried here: a stream cannot be sent twice, so the step
+   * upload. Answers the reply, checked against `reply`. Not retried here: a stream cannot be sent twice, so the step
    * that made it decides.
    */
-  async upload(
+  async upload<T = NoReply>(
     path: string,
     query: TransferQuery,
     body: Readable | undefined,
+    reply?: z.ZodType<T>,
     headers: Readonly<Record<string, string>> = {},
-  ): Promise<string> {
+  ): Promise<T> {
     let answer: StreamedAnswer;
     try {
       answer = await sendStreamed(this.transferUrl(path, query), {
@@ -232,8 +233,14 @@ export class ProtocolClient {
         { cause: error },
       );
     }
-    if (answer.status >= 200 && answer.status < 300) return answer.text;
+    if (answer.status >= 200 && answer.status < 300) return this.readReply('PUT', path, answer.text, reply);
     throw this.refusal('PUT', path, answer.status, answer.text);
+  }
+
+  /** A transfer route's JSON answer (the workspace layers' list), checked against `reply`. */
+  async downloadReply<T>(path: string, query: TransferQuery, reply: z.ZodType<T>): Promise<T> {
+    const response = await this.download(path, query);
+    return this.readReply('GET', path, await response.text(), reply);
   }
 
   private transferUrl(path: string, query: TransferQuery): string {

@@ -51,18 +51,17 @@ export class TransferClient implements DataTransfers {
 
   async uploadCache(key: string, body: Readable): Promise<'saved' | 'exists'> {
     const path = `/jobs/${this.jobId}/caches/${encodeURIComponent(key)}`;
-    const answer = this.read(await this.uploadBlob('cache', path, body), uploadCacheResponseSchema, `PUT ${path}`);
+    const answer = await this.uploadBlob('cache', path, body, uploadCacheResponseSchema);
     return answer.saved ? 'saved' : 'exists';
   }
 
   async uploadWorkspaceLayer(body: Readable): Promise<void> {
-    await this.uploadBlob('workspace', `/jobs/${this.jobId}/workspace`, body);
+    await this.uploadBlob('workspace', `/jobs/${this.jobId}/workspace`, body, undefined);
   }
 
   async workspaceLayers(): Promise<readonly WorkspaceLayer[]> {
-    const response = await this.client.download(`/jobs/${this.jobId}/workspace`, this.token);
-    const text = await response.text();
-    return this.read(text, workspaceLayersResponseSchema, 'the workspace layers').layers;
+    const path = `/jobs/${this.jobId}/workspace`;
+    return (await this.client.downloadReply(path, this.token, workspaceLayersResponseSchema)).layers;
   }
 
   downloadWorkspaceLayer(digest: string): Promise<Readable> {
@@ -70,11 +69,11 @@ export class TransferClient implements DataTransfers {
   }
 
   uploadArtifacts(body: Readable): Promise<{ files: number; bytes: number }> {
-    return this.upload(`/jobs/${this.jobId}/artifacts`, body, uploadArtifactsResponseSchema);
+    return this.client.upload(`/jobs/${this.jobId}/artifacts`, this.token, body, uploadArtifactsResponseSchema);
   }
 
   uploadTestResults(body: Readable): Promise<TestResultsReceipt> {
-    return this.upload(`/jobs/${this.jobId}/test-results`, body, uploadTestResultsResponseSchema);
+    return this.client.upload(`/jobs/${this.jobId}/test-results`, this.token, body, uploadTestResultsResponseSchema);
   }
 
   private async download(path: string): Promise<Readable> {
@@ -88,38 +87,23 @@ export class TransferClient implements DataTransfers {
    * uploads; then spooled to learn its digest and size, sent to the URL the services box gives and
    * named to the route by headers, or, when it gives none after all, streamed to the route from the file.
    */
-  private uploadBlob(kind: UploadTargetRequest['kind'], path: string, body: Readable): Promise<string> {
-    if (!this.directUploads) return this.client.upload(path, this.token, body);
+  private uploadBlob<T>(
+    kind: UploadTargetRequest['kind'],
+    path: string,
+    body: Readable,
+    reply: z.ZodType<T> | undefined,
+  ): Promise<T> {
+    if (!this.directUploads) return this.client.upload(path, this.token, body, reply);
     return withSpooledFile(body, async (file) => {
       const { digest, size } = file;
       const target = await this.client.uploadTarget(this.jobId, { ...leaseTokenOf(this.token), kind, digest, size });
-      if (target.url === null) return this.client.upload(path, this.token, createReadStream(file.path));
+      if (target.url === null) return this.client.upload(path, this.token, createReadStream(file.path), reply);
       await putToBlobStore(target.url, target.headers, file);
-      return this.client.upload(path, this.token, undefined, {
+      return this.client.upload(path, this.token, undefined, reply, {
         [BLOB_DIGEST_HEADER]: digest,
         [BLOB_SIZE_HEADER]: String(size),
         [BLOB_UPLOAD_HEADER]: target.upload,
       });
     });
-  }
-
-  private async upload<T>(path: string, body: Readable, reply: z.ZodType<T>): Promise<T> {
-    return this.read(await this.client.upload(path, this.token, body), reply, `PUT ${path}`);
-  }
-
-  private read<T>(text: string, reply: z.ZodType<T>, what: string): T {
-    const parsed = reply.safeParse(jsonOrUndefined(text));
-    if (parsed.success) return parsed.data;
-    throw new MalformedReplyError(
-      `the services box answered ${what} with a reply this agent cannot read; check that the builder runs the same Gyre version as the services box`,
-    );
-  }
-}
-
-function jsonOrUndefined(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
   }
 }
