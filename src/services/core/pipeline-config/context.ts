@@ -1,6 +1,6 @@
 /** What every validation stage needs to know about the config as a whole. */
 import type { ErrorCollector } from './errors.js';
-import { substituteParameters } from './expand-parameters.js';
+import { substituteParameters, type PipelineValues } from './expand-parameters.js';
 import type { ConfigVersion, ResourceClassTable } from './model.js';
 import type { ParameterSpecs, ParameterValues } from './parameters.js';
 import type { YMap, YNode } from './yaml-node.js';
@@ -37,20 +37,30 @@ export interface ConfigContext {
   readonly executors: ReadonlyMap<string, ExecutorDefinition>;
   readonly resourceClasses: ResourceClassTable;
   readonly pipelineParameters: ParameterValues;
+  /** The pipeline's `<< pipeline.* >>` values; without them they stay as written. */
+  readonly pipelineValues?: PipelineValues;
 }
 
-/** Substitutes parameters in a 2.1 config; version 2 has no parameters, so its text stays literal. */
+/**
+ * Substitutes parameters in a 2.1 config; version 2 has no parameters, so its text stays literal.
+ * `parameters` are those of the enclosing job, command or executor; none outside one.
+ */
 export function substituteIn(
   ctx: ConfigContext,
   node: YNode,
-  parameters: ParameterValues,
+  parameters: ParameterValues | undefined,
   owner: string,
   path: string,
 ): YNode {
   if (ctx.version === '2') return node;
   return substituteParameters(
     node,
-    { parameters, owner, pipelineParameters: ctx.pipelineParameters },
+    {
+      ...(parameters && { parameters }),
+      owner,
+      pipelineParameters: ctx.pipelineParameters,
+      ...(ctx.pipelineValues && { pipelineValues: ctx.pipelineValues }),
+    },
     path,
     ctx.errors,
   );

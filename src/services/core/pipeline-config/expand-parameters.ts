@@ -1,17 +1,17 @@
 /**
- * `<< parameters.x >>` and `<< pipeline.parameters.x >>` substitution, done on the node tree so
- * substituted values keep their types (a steps parameter splices its steps into a list) and
- * their positions (an error in an argument points at the argument).
+ * `<< parameters.x >>`, `<< pipeline.parameters.x >>` and `<< pipeline.git.branch >>`-style
+ * substitution, done on the node tree so substituted values keep their types (a steps parameter
+ * splices its steps into a list, `<< pipeline.number >>` is a number) and their positions (an
+ * error in an argument points at the argument).
  *
- * Other `<< pipeline.* >>` values (`pipeline.number`, `pipeline.git.branch`, ...) are only known
- * when a pipeline is created, so they are left in place as text and the pipeline creator
- * substitutes them with {@link substitutePipelineValues}.
+ * The `<< pipeline.* >>` values are known only once a pipeline exists. Parsed without them (to
+ * check a config), they stay in place as text.
  */
 import type { ErrorCollector } from './errors.js';
 import type { ParameterValues } from './parameters.js';
-import type { YEntry, YNode, YScalar } from './yaml-node.js';
+import { makeScalar, type YEntry, type YNode, type YScalar } from './yaml-node.js';
 
-/** `<< pipeline.* >>` values that stay as text until the pipeline exists. */
+/** The `<< pipeline.* >>` values a pipeline fills in. */
 export const PIPELINE_VALUES = [
   'pipeline.id',
   'pipeline.number',
@@ -24,6 +24,9 @@ export const PIPELINE_VALUES = [
   'pipeline.trigger_source',
 ] as const;
 
+/** A pipeline's values, by name: `pipeline.number` is a number, the others are strings. */
+export type PipelineValues = Readonly<Partial<Record<(typeof PIPELINE_VALUES)[number], string | number>>>;
+
 /** What `<< parameters.x >>` and `<< pipeline.parameters.x >>` resolve to, and who owns them. */
 export interface SubstitutionScope {
   /** Values of the enclosing job, command or executor; `undefined` outside one. */
@@ -31,6 +34,8 @@ export interface SubstitutionScope {
   /** What the message calls the owner, e.g. `job "build"`. */
   readonly owner: string;
   readonly pipelineParameters: ParameterValues;
+  /** @default none: `<< pipeline.* >>` values stay as written */
+  readonly pipelineValues?: PipelineValues;
 }
 
 const REFERENCE = /<<\s*((?:parameters|pipeline|matrix)\.[A-Za-z0-9_.-]+?)\s*>>/g;
@@ -98,7 +103,10 @@ function lookUp(
   if (name.startsWith('pipeline.parameters.'))
     return lookUpIn(scope.pipelineParameters, name, 'pipeline.parameters.', 'the pipeline', node, path, errors);
   if (name.startsWith('matrix.')) errors.add(node.pos, path, `<< ${name} >>: matrix jobs are not supported yet`);
-  else if (name.startsWith('pipeline.') && !(PIPELINE_VALUES as readonly string[]).includes(name)) {
+  else if (isPipelineValue(name)) {
+    const value = scope.pipelineValues?.[name];
+    return value === undefined ? undefined : makeScalar(node.pos, value);
+  } else if (name.startsWith('pipeline.')) {
     errors.add(
       node.pos,
       path,
@@ -131,17 +139,6 @@ function lookUpIn(
   return undefined;
 }
 
-/**
- * Replaces `<< pipeline.number >>`, `<< pipeline.git.branch >>` and the other
- * {@link PIPELINE_VALUES} in a string, for the pipeline creator once it knows them. Values it is
- * not given stay as written.
- */
-export function substitutePipelineValues(
-  text: string,
-  values: Readonly<Partial<Record<(typeof PIPELINE_VALUES)[number], string>>>,
-): string {
-  return text.replace(
-    REFERENCE,
-    (match: string, name: string) => (values as Readonly<Record<string, string | undefined>>)[name] ?? match,
-  );
+function isPipelineValue(name: string): name is (typeof PIPELINE_VALUES)[number] {
+  return (PIPELINE_VALUES as readonly string[]).includes(name);
 }

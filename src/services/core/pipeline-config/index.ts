@@ -3,9 +3,10 @@
  * every problem (with line and column) out. Pure: no I/O, never throws on any input.
  *
  * Decisions that later work relies on:
- * - `<< parameters.x >>` and `<< pipeline.parameters.x >>` (pipeline parameter defaults) are
- *   substituted here. Other `<< pipeline.* >>` values are per-pipeline, so they stay in the model
- *   as text; the pipeline creator applies {@link substitutePipelineValues}.
+ * - `<< parameters.x >>`, `<< pipeline.parameters.x >>` (pipeline parameter defaults) and, when
+ *   the options give them, the pipeline's `<< pipeline.* >>` values are substituted here, as
+ *   CircleCI does when it compiles a config: logic statements (`when`/`unless`) use them.
+ *   Without them (checking a config outside a pipeline) those values stay in the model as text.
  * - YAML anchors, aliases and `<<` merge keys work; errors inside aliased nodes point at the anchor.
  * - Top-level `references`, `defaults`, `aliases` and `x-*` keys, and any other top-level key
  *   whose value defines an `&anchor`, are tolerated as anchor holders and otherwise ignored.
@@ -14,6 +15,7 @@ import { ErrorCollector, type ConfigError, type ConfigWarning } from './errors.j
 import type { ConfigContext } from './context.js';
 import { readCommandDefinitions } from './commands.js';
 import type { PipelineConfig, ResourceClassTable } from './model.js';
+import type { PipelineValues } from './expand-parameters.js';
 import { bindArguments, readParameterSpecs, type ParameterValues } from './parameters.js';
 import { parseYamlWithPositions } from './parse-yaml-with-positions.js';
 import { readExecutorDefinitions } from './resolve-executors.js';
@@ -27,13 +29,15 @@ export type { ConfigError, ConfigWarning, Position } from './errors.js';
 export { DEFAULT_RESOURCE_CLASSES } from './resource-classes.js';
 export { matchesRef, type GitRef } from './filters.js';
 export { selectJobsForRef } from './select-jobs.js';
-export { PIPELINE_VALUES, substitutePipelineValues } from './expand-parameters.js';
+export { PIPELINE_VALUES, type PipelineValues } from './expand-parameters.js';
 export { MAX_CONFIG_BYTES } from './parse-yaml-with-positions.js';
 
 /** What the parser needs from the installation. */
 export interface ParseOptions {
   /** The admin's resource class table; see `DEFAULT_RESOURCE_CLASSES`. */
   readonly resourceClasses: ResourceClassTable;
+  /** The pipeline's `<< pipeline.* >>` values. @default none: they stay as written */
+  readonly pipelineValues?: PipelineValues;
 }
 
 /**
@@ -77,6 +81,7 @@ function validateRoot(
     executors: readExecutorDefinitions(getValue(root, 'executors'), errors),
     resourceClasses: options.resourceClasses,
     pipelineParameters: readPipelineParameters(root, errors),
+    ...(options.pipelineValues && { pipelineValues: options.pipelineValues }),
   };
   const jobs = readJobDefinitions(getValue(root, 'jobs'), root.pos, ctx);
   const workflows = readWorkflows(getValue(root, 'workflows'), root, jobs, ctx);

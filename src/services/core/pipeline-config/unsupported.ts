@@ -36,8 +36,6 @@ const NOT_YET: Readonly<Record<string, string>> = {
   circleci_ip_ranges: 'circleci_ip_ranges is not supported: Gyre runs on your own network',
   matrix: 'matrix jobs are not supported yet; list each variant as its own workflow job with `name` and parameters',
   triggers: 'scheduled workflows (`triggers`) are not supported yet',
-  when: 'conditional workflows (`when`) are not supported yet',
-  unless: 'conditional workflows (`unless`) are not supported yet',
   type: 'approval jobs (`type: approval`) are not supported yet',
   'pre-steps': '`pre-steps` are not supported yet; add the steps to the job itself',
   'post-steps': '`post-steps` are not supported yet; add the steps to the job itself',
@@ -47,8 +45,6 @@ const NOT_YET: Readonly<Record<string, string>> = {
 export const UNSUPPORTED_STEPS: Readonly<Record<string, string>> = {
   add_ssh_keys: 'the add_ssh_keys step is not supported yet',
   setup_remote_docker: 'the setup_remote_docker step is not supported: builds cannot reach a Docker daemon',
-  when: 'conditional steps (`when`) are not supported yet; put the condition in a run step',
-  unless: 'conditional steps (`unless`) are not supported yet; put the condition in a run step',
 };
 
 /** A message for a key Gyre knows but refuses, or `undefined` for a key it does not know. */

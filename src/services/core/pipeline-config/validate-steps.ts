@@ -5,11 +5,13 @@
  * in every step's options alike.
  */
 import { childPath, itemPath } from './errors.js';
+import { BUILT_IN_STEPS } from './commands.js';
 import { substituteIn, type CommandDefinition, type ConfigContext } from './context.js';
 import { DATA_STEPS, LEGACY_DATA_STEPS } from './data-steps.js';
 import type { Step } from './model.js';
 import { bindArguments } from './parameters.js';
 import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
+import { evaluateCondition } from './logic.js';
 import { readRunStep } from './run-step.js';
 import { UNSUPPORTED_STEPS } from './unsupported.js';
 import { describeNode, getValue, type YEntry, type YNode } from './yaml-node.js';
@@ -51,6 +53,7 @@ function readNamedStep(entry: YEntry, path: string, ctx: ConfigContext, calling:
   const { key, value } = entry;
   if (key === 'checkout') return readCheckout(value, path, ctx);
   if (key === 'run' || key === 'deploy') return readRun(entry, key, path, ctx);
+  if (key === 'when' || key === 'unless') return readConditional(entry, key, path, ctx, calling);
   const command = ctx.commands.get(key);
   if (command) return expandCommand(command, entry, path, ctx, calling);
   const readDataStep = DATA_STEPS.get(key) ?? LEGACY_DATA_STEPS.get(key);
@@ -59,9 +62,37 @@ function readNamedStep(entry: YEntry, path: string, ctx: ConfigContext, calling:
     return step ? [step] : [];
   }
   const unsupported = Object.hasOwn(UNSUPPORTED_STEPS, key) ? UNSUPPORTED_STEPS[key] : undefined;
-  const known = ['checkout', 'run', ...DATA_STEPS.keys(), ...ctx.commands.keys()].join(', ');
+  const known = [...BUILT_IN_STEPS, ...ctx.commands.keys()].join(', ');
   ctx.errors.add(entry.keyPos, path, unsupported ?? `unknown step "${key}"; expected one of: ${known}`);
   return [];
+}
+
+/**
+ * `- when: { condition, steps }` and `- unless: ...`: the steps are spliced in when the condition
+ * holds (does not, for `unless`). Only those are read: steps of the branch not taken may name
+ * what this pipeline lacks, and CircleCI drops them unread too.
+ */
+function readConditional(
+  entry: YEntry,
+  key: 'when' | 'unless',
+  path: string,
+  ctx: ConfigContext,
+  calling: readonly string[],
+): Step[] {
+  const map = expectMap(entry.value, path, ctx.errors, `a map with \`condition\` and \`steps\``);
+  if (!map) return [];
+  const what = key === 'when' ? 'a when step' : 'an unless step';
+  checkKeys(map, path, ['condition', 'steps'], ctx.errors, what);
+  const condition = getValue(map, 'condition');
+  const steps = getValue(map, 'steps');
+  if (condition === undefined || steps === undefined) {
+    const missing = condition === undefined ? 'condition' : 'steps';
+    ctx.errors.add(map.pos, path, `${what} needs \`${missing}\`: \`condition\` and the \`steps\` it guards`);
+    return [];
+  }
+  const holds = evaluateCondition(condition, childPath(path, 'condition'), ctx.errors);
+  if (holds === undefined || holds !== (key === 'when')) return [];
+  return readSteps(steps, childPath(path, 'steps'), ctx, calling);
 }
 
 /**

@@ -3,8 +3,9 @@
  * (requires.ts) checked. The dependency graph itself is checked in `workflow-graph.ts`.
  */
 import { childPath, itemPath, type Position } from './errors.js';
-import type { ConfigContext, JobDefinition } from './context.js';
+import { substituteIn, type ConfigContext, type JobDefinition } from './context.js';
 import { readFilters } from './filters.js';
+import { evaluateCondition } from './logic.js';
 import type { JobFilters, Workflow, WorkflowJob } from './model.js';
 import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
 import { readRequires, type WrittenRequirement } from './requires.js';
@@ -61,7 +62,8 @@ function readWorkflow(
   const path = childPath('workflows', entry.key);
   const map = expectMap(entry.value, path, ctx.errors, 'a workflow with a `jobs:` list');
   if (!map) return undefined;
-  checkKeys(map, path, ['jobs'], ctx.errors, `workflow "${entry.key}"`);
+  checkKeys(map, path, ['jobs', 'when', 'unless'], ctx.errors, `workflow "${entry.key}"`);
+  const runs = workflowRuns(map, entry.key, path, ctx);
   const jobsNode = getValue(map, 'jobs');
   if (jobsNode?.kind !== 'seq' || jobsNode.items.length === 0) {
     ctx.errors.add(
@@ -90,7 +92,24 @@ function readWorkflow(
         job: i.job,
       });
   }
-  return built.length === invocations.length ? { name: entry.key, jobs: built } : undefined;
+  // A workflow its condition skips is still checked whole, but not run.
+  return built.length === invocations.length && runs ? { name: entry.key, jobs: built } : undefined;
+}
+
+/**
+ * A workflow's `when` and `unless` (logic.ts), both of which must allow it. Workflow conditions
+ * see pipeline parameters and values, not job parameters.
+ */
+function workflowRuns(map: YMap, name: string, path: string, ctx: ConfigContext): boolean {
+  let runs = true;
+  for (const key of ['when', 'unless'] as const) {
+    const node = getValue(map, key);
+    if (node === undefined) continue;
+    const at = childPath(path, key);
+    const holds = evaluateCondition(substituteIn(ctx, node, undefined, `workflow "${name}"`, at), at, ctx.errors);
+    runs &&= holds === (key === 'when');
+  }
+  return runs;
 }
 
 interface ParsedInvocation extends JobInvocation {

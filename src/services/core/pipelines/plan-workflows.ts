@@ -1,14 +1,13 @@
 /**
- * From config text to the workflows and jobs a pipeline runs: parse, pick what runs for the
- * ref, and fill in the per-pipeline `<< pipeline.* >>` values. Pure, so it is tested without a
+ * From config text to the workflows and jobs a pipeline runs: parse with the pipeline's
+ * `<< pipeline.* >>` values, and pick what runs for the ref. Pure, so it is tested without a
  * database or git.
  */
 import {
   parsePipelineConfig,
   selectJobsForRef,
-  substitutePipelineValues,
   type GitRef,
-  type PIPELINE_VALUES,
+  type PipelineValues,
   type ResourceClassTable,
 } from '../pipeline-config/index.js';
 import type { ConfigProblem, NewWorkflow, PipelineError, PipelineSummary } from './pipeline-model.js';
@@ -21,15 +20,13 @@ export type WorkflowPlan = { readonly warnings: readonly ConfigProblem[] } & (
   | { readonly ok: false; readonly error: PipelineError }
 );
 
-type PipelineValues = Partial<Record<(typeof PIPELINE_VALUES)[number], string>>;
-
 export function planWorkflows(
   configText: string,
   pipeline: PipelineSummary,
   gitUrl: string,
   resourceClasses: ResourceClassTable,
 ): WorkflowPlan {
-  const parsed = parsePipelineConfig(configText, { resourceClasses });
+  const parsed = parsePipelineConfig(configText, { resourceClasses, pipelineValues: pipelineValues(pipeline, gitUrl) });
   const warnings = parsed.warnings.map(toProblem);
   if (!parsed.ok) {
     const first = parsed.errors[0];
@@ -37,14 +34,13 @@ export function planWorkflows(
     const message = `${CONFIG_PATH} has ${parsed.errors.length} error${parsed.errors.length === 1 ? '' : 's'}${where}`;
     return { ok: false, error: { kind: 'config', message, errors: parsed.errors.map(toProblem) }, warnings };
   }
-  const values = pipelineValues(pipeline, gitUrl);
   const workflows = selectJobsForRef(parsed.config, refOf(pipeline)).map((workflow) => ({
     name: workflow.name,
     jobs: workflow.jobs.map((job) => ({
       name: job.name,
       requires: job.requires,
       contexts: job.contexts,
-      spec: substituteStrings(job.job, values),
+      spec: job.job,
       cpus: job.job.resourceClass.cpus,
       memoryBytes: job.job.resourceClass.memoryMiB * 1024 * 1024,
     })),
@@ -65,7 +61,7 @@ function refOf(pipeline: PipelineSummary): GitRef {
 function pipelineValues(pipeline: PipelineSummary, gitUrl: string): PipelineValues {
   return {
     'pipeline.id': String(pipeline.id),
-    'pipeline.number': String(pipeline.number),
+    'pipeline.number': pipeline.number,
     'pipeline.project.git_url': gitUrl,
     'pipeline.project.type': 'github',
     'pipeline.git.revision': pipeline.sha,
@@ -85,13 +81,4 @@ function baseRevisionOf(pipeline: PipelineSummary): string {
   const { before, pullRequest } = pipeline.detail as { before?: unknown; pullRequest?: { baseSha?: unknown } };
   const sha = pipeline.trigger === 'pull_request' ? pullRequest?.baseSha : before;
   return typeof sha === 'string' ? sha : '';
-}
-
-/** Substitutes in every string of a job, leaving its structure alone (values may hold quotes). */
-function substituteStrings(value: unknown, values: PipelineValues): unknown {
-  if (typeof value === 'string') return substitutePipelineValues(value, values);
-  if (Array.isArray(value)) return value.map((item) => substituteStrings(item, values));
-  if (value !== null && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteStrings(v, values)]));
-  return value;
 }

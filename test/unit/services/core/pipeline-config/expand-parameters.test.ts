@@ -1,6 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { substitutePipelineValues, type RunStep } from '../../../../../src/services/core/pipeline-config/index.js';
-import { parseErrors, parseValid } from './helpers.js';
+import {
+  DEFAULT_RESOURCE_CLASSES,
+  parsePipelineConfig,
+  type RunStep,
+} from '../../../../../src/services/core/pipeline-config/index.js';
+import { formatErrors, parseErrors, parseValid } from './helpers.js';
 
 function runSteps(text: string): RunStep[] {
   const steps = parseValid(text).workflows[0]?.jobs[0]?.job.steps ?? [];
@@ -51,8 +55,8 @@ workflows:
     expect(steps.map((s) => s.command)).toEqual(['echo before', 'echo one', 'echo two', 'echo after']);
   });
 
-  it('substitutes pipeline parameter defaults and leaves per-pipeline values for later', () => {
-    const steps = runSteps(`version: 2.1
+  it('substitutes pipeline parameter defaults, and the pipeline values when it is given them', () => {
+    const text = `version: 2.1
 parameters:
   deploy-env: { type: enum, enum: [staging, production], default: staging }
 jobs:
@@ -63,11 +67,16 @@ jobs:
 workflows:
   w:
     jobs: [build]
-`);
-    expect(steps[0]?.command).toBe('./deploy staging << pipeline.git.revision >> build-<< pipeline.number >>');
-    expect(
-      substitutePipelineValues(steps[0]?.command ?? '', { 'pipeline.git.revision': 'abc123', 'pipeline.number': '42' }),
-    ).toBe('./deploy staging abc123 build-42');
+`;
+    expect(runSteps(text)[0]?.command).toBe('./deploy staging << pipeline.git.revision >> build-<< pipeline.number >>');
+    const withValues = parsePipelineConfig(text, {
+      resourceClasses: DEFAULT_RESOURCE_CLASSES,
+      pipelineValues: { 'pipeline.git.revision': 'abc123', 'pipeline.number': 42 },
+    });
+    if (!withValues.ok) throw new Error(formatErrors(withValues.errors));
+    expect(withValues.config.workflows[0]?.jobs[0]?.job.steps[0]).toMatchObject({
+      command: './deploy staging abc123 build-42',
+    });
   });
 
   it('leaves shell heredocs and other << >> text alone', () => {

@@ -94,17 +94,13 @@ workflows:
 `);
     expect(errors.map((e) => `${e.line}:${e.column} ${e.message}`)).toEqual([
       '3:3 a command cannot be named "run": that is a built-in step; rename the command',
-      '10:13 unknown step "chekout"; expected one of: checkout, run, save_cache, restore_cache, persist_to_workspace, attach_workspace, store_artifacts, store_test_results, lint',
+      '10:13 unknown step "chekout"; expected one of: checkout, run, deploy, when, unless, save_cache, restore_cache, persist_to_workspace, attach_workspace, store_artifacts, store_test_results, lint',
     ]);
   });
 
   it.each([
     ['add_ssh_keys', 'the add_ssh_keys step is not supported yet'],
     ['setup_remote_docker', 'the setup_remote_docker step is not supported: builds cannot reach a Docker daemon'],
-    [
-      'when: { condition: true, steps: [checkout] }',
-      'conditional steps (`when`) are not supported yet; put the condition in a run step',
-    ],
   ])('refuses the step %s at its line and column', (step, message) => {
     expect(parseErrors(withJob(`docker: [{ image: alpine }]\nsteps:\n  - checkout\n  - ${step}`))).toEqual([
       expect.objectContaining({ line: 7, column: 9, message }),

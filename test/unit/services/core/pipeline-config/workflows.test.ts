@@ -88,10 +88,9 @@ describe('workflows', () => {
     ]);
   });
 
-  it('refuses scheduled and conditional workflows', () => {
+  it('refuses scheduled workflows', () => {
     expect(errorsOf('  nightly:\n    triggers: []\n    when: true\n    jobs: [build]\n')).toEqual([
       '7:5 workflows.nightly.triggers: scheduled workflows (`triggers`) are not supported yet',
-      '8:5 workflows.nightly.when: conditional workflows (`when`) are not supported yet',
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_RESOURCE_CLASSES } from '../../../../../src/services/core/pipeline-config/index.js';
+import type { JobSpec } from '../../../../../src/protocol/job-spec.js';
 import type { PipelineSummary } from '../../../../../src/services/core/pipelines/pipeline-model.js';
 import { planWorkflows } from '../../../../../src/services/core/pipelines/plan-workflows.js';
 
@@ -133,5 +134,40 @@ workflows:
       'd'.repeat(40),
     );
     expect(base({ trigger: 'api', detail: {} })).toBe('');
+  });
+
+  it("decides workflow and step conditions with the pipeline's own values", () => {
+    const conditional = `version: 2.1
+jobs:
+  build:
+    docker: [{ image: node:24 }]
+    steps:
+      - run: make
+      - when:
+          condition: { equal: [ 3, << pipeline.number >> ] }
+          steps: [{ run: echo third }]
+workflows:
+  release:
+    when: { matches: { pattern: "^release/.+$", value: << pipeline.git.branch >> } }
+    jobs: [build]
+  ci:
+    unless: { equal: [ main, << pipeline.git.branch >> ] }
+    jobs: [build]
+`;
+    const planned = (branch: string): string[] => {
+      const plan = planWorkflows(
+        conditional,
+        pipeline({ branch, ref: `refs/heads/${branch}` }),
+        gitUrl,
+        DEFAULT_RESOURCE_CLASSES,
+      );
+      if (!plan.ok) throw new Error(plan.error.message);
+      return plan.workflows.map(
+        (w) =>
+          `${w.name}: ${JSON.stringify((w.jobs[0]!.spec as JobSpec).steps.map((s) => (s.type === 'run' ? s.command : s.type)))}`,
+      );
+    };
+    expect(planned('main')).toEqual([]);
+    expect(planned('release/1.2')).toEqual(['release: ["make","echo third"]', 'ci: ["make","echo third"]']);
   });
 });
