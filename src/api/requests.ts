@@ -131,8 +131,27 @@ export const pipelineListQuery = z.strictObject({
   branch: z.string().min(1).max(255).optional(),
 });
 
-/** An empty body triggers the project's default branch. */
-export const triggerBody = z.strictObject({ branch: z.string().min(1).max(255).optional() }).optional();
+/** Values for the config's pipeline parameters, as CircleCI's API takes them. */
+export const pipelineParameters = z
+  .record(z.string(), z.union([z.string().max(4096), z.number().finite(), z.boolean()]))
+  .superRefine((values, ctx) => {
+    const names = Object.keys(values);
+    if (names.length > 100) ctx.addIssue({ code: 'custom', message: `at most 100 parameters, got ${names.length}` });
+    for (const name of names)
+      if (!/^[A-Za-z][\w-]{0,127}$/.test(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'not a parameter name: a letter, then up to 127 letters, digits, _ or -',
+        });
+  })
+  .describe("Values for the config's `parameters:` (strings, numbers, booleans), as `<< pipeline.parameters.x >>`");
+export type PipelineParameters = z.infer<typeof pipelineParameters>;
+
+/** An empty body triggers the project's default branch with the parameters' defaults. */
+export const triggerBody = z
+  .strictObject({ branch: z.string().min(1).max(255).optional(), parameters: pipelineParameters.optional() })
+  .optional();
 export type TriggerRequest = z.infer<typeof triggerBody>;
 
 export const deliveryListQuery = z.strictObject({

@@ -28,7 +28,7 @@ import {
   type QueueResponse,
   type WorkflowResponse,
 } from '../api/responses.js';
-import type { CreateProjectRequest } from '../api/requests.js';
+import type { CreateProjectRequest, PipelineParameters } from '../api/requests.js';
 import { GyreError, messageWithCauseOf, NotFoundError, UnavailableError } from '../shared/errors.js';
 import { parseJsonFrom } from '../shared/parse-json.js';
 
@@ -112,14 +112,12 @@ export class GyreClient {
     return this.call('GET', `/api/v1/projects${query(page)}`, pageOf(projectResponse));
   }
 
-  /** A pipeline on the branch's head; the project's default branch without one. */
-  triggerPipeline(projectId: number, branch?: string): Promise<PipelineResponse> {
-    return this.call(
-      'POST',
-      `/api/v1/projects/${projectId}/pipelines`,
-      pipelineResponse,
-      branch === undefined ? {} : { branch },
-    );
+  /** A pipeline on the branch's head (the project's default branch without one), with values for pipeline parameters. */
+  triggerPipeline(projectId: number, branch?: string, parameters?: PipelineParameters): Promise<PipelineResponse> {
+    return this.call('POST', `/api/v1/projects/${projectId}/pipelines`, pipelineResponse, {
+      ...(branch !== undefined && { branch }),
+      ...(parameters !== undefined && { parameters }),
+    });
   }
 
   pipeline(id: number): Promise<PipelineResponse> {

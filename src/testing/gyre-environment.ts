@@ -30,6 +30,7 @@ import { GyreEnvironmentError, messageOf } from './errors.js';
 import { freePorts } from './free-port.js';
 import { GitServer } from './git-server.js';
 import type { GyreProject, PipelineResult, PipelineView } from './types.js';
+import type { PipelineParameters } from '../api/requests.js';
 
 export type { ApiInit } from './api-client.js';
 export type { GitHubSettings } from './admin-console.js';
@@ -343,10 +344,17 @@ export class StartedGyreEnvironment implements AsyncDisposable {
     return pushed.sha;
   }
 
-  /** Triggers a pipeline on the branch's head, as the API's "run pipeline" does. @default the project's default branch */
-  triggerPipeline(project: Pick<GyreProject, 'id'>, branch?: string): Promise<PipelineView> {
+  /**
+   * Triggers a pipeline on the branch's head, as the API's "run pipeline" does, with values for
+   * the config's pipeline parameters. @default the project's default branch, the parameters' defaults
+   */
+  triggerPipeline(
+    project: Pick<GyreProject, 'id'>,
+    branch?: string,
+    parameters?: PipelineParameters,
+  ): Promise<PipelineView> {
     return this.client.call(`triggering a pipeline of project ${project.id}`, (client) =>
-      client.triggerPipeline(project.id, branch),
+      client.triggerPipeline(project.id, branch, parameters),
     );
   }
 

@@ -360,6 +360,60 @@ describe('a signed push webhook', () => {
     expect(missing.status).toBe(400);
   }, 60_000);
 
+  it('takes pipeline parameters through the API: they pick the workflow, and bad ones fail the pipeline or the request', async () => {
+    const config = `version: 2.1
+parameters:
+  deploy: { type: boolean, default: false }
+  target: { type: string, default: staging }
+jobs:
+  build:
+    docker: [{ image: node:24 }]
+    steps: [{ run: make }]
+  deploy:
+    docker: [{ image: node:24 }]
+    steps: [{ run: ./deploy << pipeline.parameters.target >> }]
+workflows:
+  build:
+    unless: << pipeline.parameters.deploy >>
+    jobs: [build]
+  deploy:
+    when: << pipeline.parameters.deploy >>
+    jobs: [deploy]
+`;
+    await git.push('web', { '.circleci/config.yml': config, 'params.txt': 'parameters' });
+    const trigger = async (body: unknown): Promise<Response> =>
+      gyre.api(`/api/v1/projects/${project.id}/pipelines`, { body });
+    const workflowsOf = async (response: Response): Promise<string[]> => {
+      const { id } = (await response.json()) as { id: number };
+      expect(await settledPipeline(id)).toMatchObject({ state: 'created' });
+      const listed = (await (await gyre.api(`/api/v1/pipelines/${id}/workflows`)).json()) as {
+        items: { name: string; jobs: { name: string }[] }[];
+      };
+      return listed.items.map((w) => w.name);
+    };
+    expect(await workflowsOf(await trigger({ branch: 'main' }))).toEqual(['build']);
+    const deploying = await trigger({ branch: 'main', parameters: { deploy: true, target: 'production' } });
+    expect(deploying.status).toBe(201);
+    const { id: deployId } = (await deploying.clone().json()) as { id: number };
+    expect(await workflowsOf(deploying)).toEqual(['deploy']);
+    // A rerun runs with the same parameters.
+    expect(await workflowsOf(await gyre.api(`/api/v1/pipelines/${deployId}/rerun`, { method: 'POST' }))).toEqual([
+      'deploy',
+    ]);
+
+    // A parameter the config does not declare, or of the wrong type, is a config error of that pipeline.
+    const wrong = (await (await trigger({ parameters: { deploy: 'yes', region: 'eu' } })).json()) as { id: number };
+    const failed = await settledPipeline(wrong.id);
+    expect(failed.state).toBe('error');
+    expect(failed.error?.errors.map((e) => (e as unknown as { message: string }).message).join('\n')).toMatch(
+      /deploy[\s\S]*boolean[\s\S]*unknown parameter "region"; the pipeline declares: deploy, target/,
+    );
+    // A body the API cannot take is refused before any pipeline exists, naming the field.
+    const refused = await trigger({ parameters: { 'not a name': 1, nested: { a: 1 } } });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/parameters/);
+  }, 60_000);
+
   it('reruns a pushed pipeline through the API: same commit and ref, planned again, keeping the repository for statuses', async () => {
     const { sha } = await git.push('web', { '.circleci/config.yml': twoJobConfig, 'rerun.txt': 'again' });
     const { pipeline } = (await (await deliver(pushPayload(sha, 'main'))).json()) as { pipeline: { id: number } };

@@ -294,4 +294,46 @@ describe('Gyre in a real browser: the first account to a drained builder', () =>
       await phone.context().close();
     }
   }, 120_000);
+
+  it('7. a member triggers a pipeline from the project page with parameters, which pick its workflow', async () => {
+    await git.push(REPO, {
+      '.circleci/config.yml': `version: 2.1
+parameters:
+  release: { type: boolean, default: false }
+  channel: { type: string, default: beta }
+jobs:
+  build:
+    docker: [{ image: debian:bookworm-slim }]
+    steps: [{ run: echo build }]
+  publish:
+    docker: [{ image: debian:bookworm-slim }]
+    steps: [{ run: echo publish << pipeline.parameters.channel >> }]
+workflows:
+  build:
+    unless: << pipeline.parameters.release >>
+    jobs: [build]
+  release:
+    when: << pipeline.parameters.release >>
+    jobs: [publish]
+`,
+    });
+    await user.goto(projectPath);
+    await user.getByLabel('Parameters').fill('release=true\nchannel="42"');
+    await user.getByRole('button', { name: 'Trigger pipeline' }).click();
+    await user.getByRole('heading', { name: /^Pipeline #\d+/ }).waitFor();
+    await expect(user.locator('dt:text-is("Parameters") + dd').textContent()).resolves.toBe(
+      'channel="42" release=true',
+    );
+    await user.locator('a.job-box', { hasText: 'publish' }).waitFor({ timeout: 60_000 });
+    await expect(user.locator('section.workflow h2').allTextContents()).resolves.toEqual([
+      expect.stringMatching(/^release /),
+    ]);
+    await saveScreenshot(user, 'web-14-triggered-with-parameters');
+
+    // A line that is not name=value is refused with the form's name, the line and how to write it.
+    await user.goto(projectPath);
+    await user.getByLabel('Parameters').fill('release');
+    await user.getByRole('button', { name: 'Trigger pipeline' }).click();
+    await user.getByText('"release" is not name=value').waitFor();
+  }, 120_000);
 });

@@ -22,7 +22,7 @@ import { readExecutorDefinitions } from './resolve-executors.js';
 import { readHeader } from './read-header.js';
 import { instantiateJob, readJobDefinitions } from './validate-jobs.js';
 import { readWorkflows } from './workflows.js';
-import { describeNode, getValue, type YMap } from './yaml-node.js';
+import { describeNode, findEntry, getValue, makeScalar, type YMap } from './yaml-node.js';
 
 export type * from './model.js';
 export type { ConfigError, ConfigWarning, Position } from './errors.js';
@@ -38,7 +38,12 @@ export interface ParseOptions {
   readonly resourceClasses: ResourceClassTable;
   /** The pipeline's `<< pipeline.* >>` values. @default none: they stay as written */
   readonly pipelineValues?: PipelineValues;
+  /** Values for the config's pipeline parameters, given when the pipeline was triggered. @default none */
+  readonly pipelineArguments?: PipelineArguments;
 }
+
+/** Values for pipeline parameters, as the API takes them. */
+export type PipelineArguments = Readonly<Record<string, string | number | boolean>>;
 
 /**
  * A parsed config, or every problem found in it (sorted by position). Either way, `warnings`
@@ -80,7 +85,7 @@ function validateRoot(
     commands: readCommandDefinitions(getValue(root, 'commands'), errors),
     executors: readExecutorDefinitions(getValue(root, 'executors'), errors),
     resourceClasses: options.resourceClasses,
-    pipelineParameters: readPipelineParameters(root, errors),
+    pipelineParameters: readPipelineParameters(root, options.pipelineArguments ?? {}, errors),
     ...(options.pipelineValues && { pipelineValues: options.pipelineValues }),
   };
   const jobs = readJobDefinitions(getValue(root, 'jobs'), root.pos, ctx);
@@ -93,8 +98,19 @@ function validateRoot(
   return { version, workflows };
 }
 
-function readPipelineParameters(root: YMap, errors: ErrorCollector): ParameterValues {
+/**
+ * The pipeline parameters, with the trigger's values bound to them. Those values are not in the
+ * file, so a problem with one points at the file's `parameters:` and names the parameter; a
+ * parameter without a default needs a value from every trigger, pushes included.
+ */
+function readPipelineParameters(root: YMap, given: PipelineArguments, errors: ErrorCollector): ParameterValues {
+  const at = findEntry(root, 'parameters')?.keyPos ?? root.pos;
   const specs = readParameterSpecs(getValue(root, 'parameters'), 'parameters', errors);
-  // Pipelines are triggered without arguments for now, so every pipeline parameter needs a default.
-  return bindArguments(specs, [], root.pos, 'parameters', 'the pipeline', errors) ?? new Map();
+  const args = Object.entries(given).map(([key, value]) => ({ key, keyPos: at, value: makeScalar(at, value) }));
+  // When a value is refused, the defaults stand in, so uses of the parameters are not reported too.
+  return (
+    bindArguments(specs, args, at, 'parameters', 'the pipeline', errors) ??
+    bindArguments(specs, [], at, 'parameters', 'the pipeline', new ErrorCollector()) ??
+    new Map()
+  );
 }

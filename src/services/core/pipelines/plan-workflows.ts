@@ -7,6 +7,7 @@ import {
   parsePipelineConfig,
   selectJobsForRef,
   type GitRef,
+  type PipelineArguments,
   type PipelineValues,
   type ResourceClassTable,
 } from '../pipeline-config/index.js';
@@ -26,7 +27,11 @@ export function planWorkflows(
   gitUrl: string,
   resourceClasses: ResourceClassTable,
 ): WorkflowPlan {
-  const parsed = parsePipelineConfig(configText, { resourceClasses, pipelineValues: pipelineValues(pipeline, gitUrl) });
+  const parsed = parsePipelineConfig(configText, {
+    resourceClasses,
+    pipelineValues: pipelineValues(pipeline, gitUrl),
+    pipelineArguments: pipelineArgumentsOf(pipeline),
+  });
   const warnings = parsed.warnings.map(toProblem);
   if (!parsed.ok) {
     const first = parsed.errors[0];
@@ -70,6 +75,17 @@ function pipelineValues(pipeline: PipelineSummary, gitUrl: string): PipelineValu
     'pipeline.git.tag': pipeline.tag ?? '',
     'pipeline.trigger_source': pipeline.trigger === 'api' ? 'api' : 'webhook',
   };
+}
+
+/** The pipeline parameters its trigger set (`POST /api/v1/projects/:id/pipelines`, the trigger form). */
+function pipelineArgumentsOf(pipeline: PipelineSummary): PipelineArguments {
+  const { parameters } = pipeline.detail as { parameters?: Record<string, unknown> };
+  // Written only by the trigger, checked there; kept to scalars here all the same.
+  return Object.fromEntries(
+    Object.entries(parameters ?? {}).filter((entry): entry is [string, string | number | boolean] =>
+      ['string', 'number', 'boolean'].includes(typeof entry[1]),
+    ),
+  );
 }
 
 /**

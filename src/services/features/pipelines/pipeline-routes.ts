@@ -12,7 +12,7 @@ import {
 } from '../../../api/responses.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Requester } from '../../core/pipelines/pipeline-model.js';
-import { idParams, pipelineListQuery, triggerBody } from '../../../api/requests.js';
+import { idParams, pipelineListQuery, triggerBody, type TriggerRequest } from '../../../api/requests.js';
 import { paginate } from '../../http/paginate.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { PipelinePlanner } from './pipeline-planner.js';
@@ -59,13 +59,13 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
     },
   );
 
-  app.post<{ Params: { id: number }; Body: { branch?: string } }>(
+  app.post<{ Params: { id: number }; Body: TriggerRequest }>(
     '/api/v1/projects/:id/pipelines',
     {
       config: projectRole('member', 'project'),
       schema: {
         tags: ['pipelines'],
-        summary: "Trigger a pipeline on a branch (default: the project's default branch)",
+        summary: "Trigger a pipeline on a branch (default: the project's default branch), with pipeline parameters",
         params: idParams,
         body: triggerBody,
         response: { 201: pipelineResponse },
@@ -74,9 +74,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
     async (request, reply) =>
       reply
         .code(201)
-        .send(
-          await triggerPipeline(deps, request.params.id, request.body?.branch, requesterOf(request), 'request body'),
-        ),
+        .send(await triggerPipeline(deps, request.params.id, request.body ?? {}, requesterOf(request), 'request body')),
   );
 
   app.get<{ Params: { id: number } }>(

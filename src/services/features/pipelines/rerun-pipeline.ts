@@ -12,7 +12,7 @@ export async function rerunPipeline(
   requester: Requester,
 ): Promise<PipelineSummary> {
   const old = await deps.pipelines.get(pipelineId);
-  const { repository, pullRequest, sender } = old.detail;
+  const { repository, pullRequest, sender, parameters } = old.detail;
   const pipeline = await deps.pipelines.createPending({
     projectId: old.projectId,
     // Pipelines know no 'rerun' trigger; a rerun is a person's request, as through the API.
@@ -24,11 +24,13 @@ export async function rerunPipeline(
     // The GitHub repository a webhook named comes along, so the rerun reports its commit status
     // too; so does the pull request, so that a rerun of a fork's build is still built as one
     // (without the project's secrets). The rerun is the rerunner's: contexts follow their account.
+    // Pipeline parameters come along, so the rerun runs what the first run ran.
     detail: {
       ...requesterDetail(requester),
       rerunOf: old.id,
       ...(typeof repository === 'string' && { repository }),
       ...(pullRequest !== undefined && { pullRequest, sender }),
+      ...(parameters !== undefined && { parameters }),
     },
   });
   deps.planner.schedule(pipeline.id);

@@ -2,6 +2,7 @@
  * A pipeline triggered by a person on a branch (web UI or API): the branch's head commit, planned
  * from its config. Both front doors start it here, so their checks cannot drift apart.
  */
+import type { PipelineParameters } from '../../../api/requests.js';
 import { InvalidInputError } from '../../../shared/errors.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { PipelinePlanner } from './pipeline-planner.js';
@@ -18,11 +19,21 @@ export interface TriggerDeps {
   readonly branches: BranchResolver;
 }
 
-/** `source` names the input in errors ("request body", "trigger form"); `branch` defaults to the project's default branch. */
+/** What to run: `branch` defaults to the project's default branch, `parameters` to none (the config's defaults). */
+export interface TriggerOptions {
+  readonly branch?: string | undefined;
+  readonly parameters?: PipelineParameters | undefined;
+}
+
+/**
+ * `source` names the input in errors ("request body", "trigger form"). The parameters are kept
+ * with the pipeline (its detail, shown with it) and bound when its config is read: a name the
+ * config does not declare, or a value of the wrong type, fails the pipeline with a config error.
+ */
 export async function triggerPipeline(
   deps: TriggerDeps,
   projectId: number,
-  branch: string | undefined,
+  { branch, parameters }: TriggerOptions,
   requester: Requester,
   source: string,
 ): Promise<PipelineSummary> {
@@ -43,7 +54,10 @@ export async function triggerPipeline(
     ref: `refs/heads/${name}`,
     branch: name,
     sha,
-    detail: requesterDetail(requester),
+    detail: {
+      ...requesterDetail(requester),
+      ...(parameters && Object.keys(parameters).length > 0 && { parameters }),
+    },
   });
   deps.planner.schedule(pipeline.id);
   return pipeline;

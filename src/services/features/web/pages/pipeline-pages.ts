@@ -29,6 +29,7 @@ export const pipelinePages: UserPages = (web, parts) => {
         pageModel(request, `${project.name} #${pipeline.number}`, {
           project,
           pipeline: { ...pipeline, shortSha: shortSha(pipeline.sha) },
+          parameters: parametersOf(pipeline.detail),
           workflows: workflows.map((w) => ({ ...w, columns: layoutByDepth(w.jobs) })),
           csrf: request.signedIn?.session.csrfToken,
         }),
@@ -74,3 +75,14 @@ export const pipelinePages: UserPages = (web, parts) => {
     },
   );
 };
+
+/**
+ * The pipeline parameters its trigger set, by name (the database keeps no order), as `name=value`
+ * with values written as JSON (`"42"` is a string).
+ */
+function parametersOf(detail: Record<string, unknown>): string[] {
+  const { parameters } = detail as { parameters?: Record<string, unknown> };
+  return Object.entries(parameters ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => `${name}=${JSON.stringify(value)}`);
+}

@@ -17,6 +17,7 @@ import { checkProjectForm, projectOfForm, readProjectForm } from './project-form
 import { checkGitUrl } from '../../projects/check-git-url.js';
 import { projectPageModel } from './project-page-model.js';
 import { PAGE_ROLES } from './project-tabs.js';
+import { readTriggerForm } from './trigger-form.js';
 
 /** The branch filter of a project's page; other query fields are ignored. */
 const branchQuery = z.object({ branch: z.string().max(255).optional() });
@@ -88,14 +89,12 @@ export const projectPages: UserPages = (web, parts) => {
     { config: projectRole('member', 'project'), schema: { params: idParams } },
     async (request, reply) => {
       checkCsrf(request);
-      const posted = (request.body as { branch?: unknown } | undefined)?.branch;
-      const branch = (typeof posted === 'string' && posted.trim()) || undefined;
       const pipeline = await triggerPipeline(
         parts,
         request.params.id,
-        branch,
+        readTriggerForm(request.body),
         requesterOfPage(request),
-        'trigger form',
+        'the trigger form',
       );
       return reply.redirect(`/pipelines/${pipeline.id}`, 303);
     },

@@ -170,4 +170,38 @@ workflows:
     expect(planned('main')).toEqual([]);
     expect(planned('release/1.2')).toEqual(['release: ["make","echo third"]', 'ci: ["make","echo third"]']);
   });
+
+  it("binds the trigger's pipeline parameters, and fails the pipeline on one the config does not take", () => {
+    const withParameters = `version: 2.1
+parameters:
+  target: { type: enum, enum: [staging, production], default: staging }
+  replicas: { type: integer, default: 1 }
+jobs:
+  deploy:
+    docker: [{ image: node:24 }]
+    steps: [{ run: ./deploy << pipeline.parameters.target >> x<< pipeline.parameters.replicas >> }]
+workflows:
+  w:
+    jobs: [deploy]
+`;
+    const plan = (parameters: Record<string, unknown>) =>
+      planWorkflows(
+        withParameters,
+        pipeline({ trigger: 'api', detail: { parameters } }),
+        gitUrl,
+        DEFAULT_RESOURCE_CLASSES,
+      );
+    const planned = plan({ target: 'production', replicas: 3 });
+    if (!planned.ok) throw new Error(planned.error.message);
+    expect((planned.workflows[0]!.jobs[0]!.spec as JobSpec).steps[0]).toMatchObject({
+      command: './deploy production x3',
+    });
+    const refused = plan({ target: 'moon', replicas: '3', extra: true });
+    if (refused.ok || refused.error.kind !== 'config') throw new Error('expected a config error');
+    expect(refused.error.errors.map((e) => `${e.line}:${e.column} ${e.path}: ${e.message}`).sort()).toEqual([
+      '2:1 parameters.extra: unknown parameter "extra"; the pipeline declares: target, replicas',
+      expect.stringMatching(/^2:1 parameters\.replicas: .*integer.*"3"/),
+      '2:1 parameters.target: parameter "target" must be one of staging, production, got the string "moon"',
+    ]);
+  });
 });
