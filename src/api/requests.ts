@@ -154,6 +154,19 @@ export const triggerBody = z
   .optional();
 export type TriggerRequest = z.infer<typeof triggerBody>;
 
+export const scheduleParams = z.strictObject({
+  id: idSchema,
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][\w .-]{0,99}$/, 'must be a schedule name: up to 100 letters, digits, spaces, _, . or -'),
+});
+export const scheduleBody = z.strictObject({
+  cron: z.string().max(200).describe('Five crontab fields in UTC: minute hour day-of-month month day-of-week'),
+  branch: z.string().min(1).max(255).optional().describe("@default the project's default branch"),
+  parameters: pipelineParameters.optional(),
+});
+export type ScheduleRequest = z.infer<typeof scheduleBody>;
+
 export const deliveryListQuery = z.strictObject({
   limit: pageLimit,
   before: idSchema.optional(),

@@ -89,7 +89,7 @@ export const pipelineResponse = z.looseObject({
   id: z.number().int(),
   projectId: z.number().int(),
   number: z.number().int(),
-  trigger: z.enum(['push', 'pull_request', 'api']),
+  trigger: z.enum(['push', 'pull_request', 'api', 'schedule']),
   ref: z.string(),
   branch: z.string().nullable(),
   tag: z.string().nullable(),
@@ -281,6 +281,19 @@ export const healthResponse = z.looseObject({
 export type HealthResponse = z.infer<typeof healthResponse>;
 
 // --- Contexts and account groups ----------------------------------------------------------------
+
+export const scheduleResponse = z.looseObject({
+  id: z.number().int(),
+  projectId: z.number().int(),
+  name: z.string(),
+  cron: z.string(),
+  branch: z.string(),
+  parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  lastSlot: z.string().nullable().describe('The last cron slot fired (UTC); null before the first'),
+});
 
 export const contextResponse = z.looseObject({
   name: z.string(),

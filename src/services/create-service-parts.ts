@@ -34,6 +34,7 @@ import { GitHubGrants } from './stores/accounts/github-grants.js';
 import { GitHubRoles } from './features/web/github-roles.js';
 import { ProjectAccess } from './stores/projects/project-access.js';
 import { JobStore } from './stores/jobs/job-store.js';
+import { ScheduleStore } from './stores/schedules/schedule-store.js';
 import { createSecretBox } from './core/security/secret-box.js';
 import { LoginLimiter } from './http/login-limiter.js';
 import { SessionStore } from './stores/accounts/session-store.js';
@@ -112,6 +113,7 @@ export function createServiceParts(
     jobs,
     logs: new LogStore(db),
     testResults: new TestResultStore(db),
+    schedules: new ScheduleStore(db),
     notifications,
     leaseWakeups: notifications.signal([NOTIFY_CHANNELS.jobsQueued, NOTIFY_CHANNELS.buildersChanged]),
     statusWakeups: notifications.signal([NOTIFY_CHANNELS.statusesQueued]),

@@ -18,6 +18,7 @@ import { startStatusPoster, type StatusPosterOptions } from './features/statuses
 import { createListeners } from './http/create-listeners.js';
 import { startReaper } from './features/scheduler/reaper.js';
 import { startRetentionSweeper } from './features/retention/retention-sweeper.js';
+import { startScheduleFiring, type ScheduleFiringOptions } from './features/schedules/schedule-firing.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { createBlobStore } from './blobs/create-blob-store.js';
 import { registerUserUi } from './features/web/user-ui.js';
@@ -45,6 +46,8 @@ export interface ServeOptions {
   readonly databaseWaitMs?: number;
   /** Where caches, workspace layers and artifacts keep their bytes. @default the one the settings name */
   readonly blobs?: BlobStore;
+  /** How often schedules are checked, and the clock they are checked by. @default every 30 s, the system clock */
+  readonly scheduleFiring?: ScheduleFiringOptions;
 }
 
 /** Long enough for the bundled PostgreSQL to initialise its data folder on a slow disk. */
@@ -108,6 +111,11 @@ export async function startServices(
     logger: logger.child({ part: 'retention' }),
   });
 
+  const scheduleFiring = startScheduleFiring(
+    { ...parts, logger: logger.child({ part: 'schedules' }) },
+    options.scheduleFiring,
+  );
+
   const host = options.host ?? '0.0.0.0';
   const listen = (app: FastifyInstance, port: number) => app.listen({ host, port });
   const addresses = {
@@ -127,6 +135,7 @@ export async function startServices(
       await parts.planner.idle();
       await statusPoster.stop();
       await retentionSweeper.stop();
+      await scheduleFiring.stop();
       await db.end();
     },
   };

@@ -235,6 +235,8 @@ describe('the projects API', () => {
       '/api/v1/projects/{id}/members',
       '/api/v1/projects/{id}/members/{login}',
       '/api/v1/projects/{id}/pipelines',
+      '/api/v1/projects/{id}/schedules',
+      '/api/v1/projects/{id}/schedules/{name}',
       '/api/v1/projects/{id}/variables',
       '/api/v1/projects/{id}/variables/{name}',
       '/api/v1/queue',

@@ -11,6 +11,7 @@ import { startTestDatabase, type TestDatabase } from './postgres.js';
 import { settingsFrom } from './settings.js';
 import type { BlobStore } from '../../src/services/blobs/blob-store.js';
 import { WebClient } from './web-client.js';
+import type { ScheduleFiringOptions } from '../../src/services/features/schedules/schedule-firing.js';
 
 /** Secrets of the services app under test; fixed, since the database is thrown away. */
 export const TEST_SECRETS = {
@@ -54,10 +55,16 @@ export interface ServicesUnderTest {
 
 /**
  * `settings`: more settings as in `.env`, e.g. `{ GYRE_TRUSTED_PROXIES: '127.0.0.1' }`; `blobs`: the
- * blob store, for tests that look into it (@default the file store in the data folder, as in production).
+ * blob store, for tests that look into it (@default the file store in the data folder, as in production);
+ * `scheduleFiring`: a clock for scheduled pipelines and how often they are checked.
  */
 export async function startServicesUnderTest(
-  options: { reapIntervalMs?: number; settings?: Readonly<Record<string, string>>; blobs?: BlobStore } = {},
+  options: {
+    reapIntervalMs?: number;
+    settings?: Readonly<Record<string, string>>;
+    blobs?: BlobStore;
+    scheduleFiring?: ScheduleFiringOptions;
+  } = {},
 ): Promise<ServicesUnderTest> {
   const database = await startTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'gyre-data-'));
@@ -79,6 +86,7 @@ export async function startServicesUnderTest(
       host: '127.0.0.1',
       ...(options.reapIntervalMs !== undefined && { reapIntervalMs: options.reapIntervalMs }),
       ...(options.blobs && { blobs: options.blobs }),
+      ...(options.scheduleFiring && { scheduleFiring: options.scheduleFiring }),
     },
   );
   const cliEnv = { ...process.env, ...values };

@@ -22,6 +22,8 @@ export const PIPELINE_VALUES = [
   'pipeline.git.revision',
   'pipeline.git.base_revision',
   'pipeline.trigger_source',
+  'pipeline.schedule.name',
+  'pipeline.schedule.id',
 ] as const;
 
 /** A pipeline's values, by name: `pipeline.number` is a number, the others are strings. */

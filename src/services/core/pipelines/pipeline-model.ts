@@ -4,7 +4,7 @@
 import type { JobRequirement } from '../pipeline-config/index.js';
 
 /** Where a pipeline comes from. */
-export type PipelineTrigger = 'push' | 'pull_request' | 'api';
+export type PipelineTrigger = 'push' | 'pull_request' | 'api' | 'schedule';
 
 /**
  * `pending`: waiting for its config to be fetched and parsed; `created`: workflows and jobs

@@ -73,8 +73,24 @@ function pipelineValues(pipeline: PipelineSummary, gitUrl: string): PipelineValu
     'pipeline.git.base_revision': baseRevisionOf(pipeline),
     'pipeline.git.branch': pipeline.branch ?? '',
     'pipeline.git.tag': pipeline.tag ?? '',
-    'pipeline.trigger_source': pipeline.trigger === 'api' ? 'api' : 'webhook',
+    'pipeline.trigger_source': TRIGGER_SOURCES[pipeline.trigger],
+    'pipeline.schedule.name': scheduleOf(pipeline)?.name ?? '',
+    'pipeline.schedule.id': scheduleOf(pipeline)?.id ?? '',
   };
+}
+
+/** CircleCI's `pipeline.trigger_source` for each way a pipeline starts. */
+const TRIGGER_SOURCES: Readonly<Record<PipelineSummary['trigger'], string>> = {
+  push: 'webhook',
+  pull_request: 'webhook',
+  api: 'api',
+  schedule: 'scheduled_pipeline',
+};
+
+/** The schedule that fired the pipeline, as its detail names it. */
+function scheduleOf(pipeline: PipelineSummary): { name: string; id: string } | undefined {
+  const { schedule } = pipeline.detail as { schedule?: { name?: unknown; id?: unknown } };
+  return typeof schedule?.name === 'string' ? { name: schedule.name, id: String(schedule.id) } : undefined;
 }
 
 /** The pipeline parameters its trigger set (`POST /api/v1/projects/:id/pipelines`, the trigger form). */

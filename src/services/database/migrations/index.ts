@@ -17,6 +17,7 @@ import { jobDataMigration } from './016-job-data.js';
 import { testResultsMigration } from './017-test-results.js';
 import { configWarningsMigration } from './018-config-warnings.js';
 import { requiredStatusesMigration } from './019-required-statuses.js';
+import { schedulesMigration } from './020-schedules.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -42,4 +43,5 @@ export const migrations: readonly Migration[] = [
   testResultsMigration,
   configWarningsMigration,
   requiredStatusesMigration,
+  schedulesMigration,
 ];

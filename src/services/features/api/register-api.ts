@@ -42,6 +42,8 @@ import type { TestResultStore } from '../../stores/test-results/test-result-stor
 import { type LogStore } from '../../stores/logs/log-store.js';
 import { registerErrorShape } from '../../http/error-shape.js';
 import { registerOpenApi } from '../../http/openapi.js';
+import { registerScheduleRoutes } from '../schedules/schedule-routes.js';
+import type { ScheduleStore } from '../../stores/schedules/schedule-store.js';
 
 export interface ApiDeps {
   readonly db: Database;
@@ -78,6 +80,8 @@ export interface ApiDeps {
   readonly logs: LogStore;
   /** What jobs stored with `store_test_results`. */
   readonly testResults: TestResultStore;
+  /** Each project's scheduled pipelines. */
+  readonly schedules: ScheduleStore;
   readonly leaseWakeups: ChangeSignal;
   readonly users: UserStore;
   readonly runtimeSettings: RuntimeSettings;
@@ -101,6 +105,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     registerContextRoutes(api, deps);
     registerLogRoutes(api, deps);
     registerTestResultRoutes(api, deps);
+    registerScheduleRoutes(api, deps);
     done();
   });
 }

@@ -32,30 +32,7 @@ export class PipelineStore {
    * serialises concurrent creations per project, so numbers never repeat or skip.
    */
   async createPending(request: PipelineRequest): Promise<PipelineSummary> {
-    return withTransaction(this.db, async (client) => {
-      const counter = await client.query<{ n: number }>(
-        'UPDATE projects SET pipeline_counter = pipeline_counter + 1 WHERE id = $1 RETURNING pipeline_counter AS n',
-        [request.projectId],
-      );
-      const number = counter.rows[0]?.n;
-      if (number === undefined) throw new NotFoundError(`project ${request.projectId}`);
-      const result = await client.query<PipelineRow>(
-        `INSERT INTO pipelines (project_id, number, delivery_id, trigger, ref, branch, tag, sha, state, trigger_detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9) RETURNING ${PIPELINE_COLUMNS}`,
-        [
-          request.projectId,
-          number,
-          request.deliveryRowId ?? null,
-          request.trigger,
-          request.ref,
-          request.branch ?? null,
-          request.tag ?? null,
-          request.sha,
-          JSON.stringify(request.detail),
-        ],
-      );
-      return toPipelineSummary(result.rows[0]!);
-    });
+    return withTransaction(this.db, (client) => insertPendingPipeline(client, request));
   }
 
   /**
@@ -191,4 +168,33 @@ export class PipelineStore {
     if (exists.rowCount === 0) throw new NotFoundError(`workflow ${workflowId}`);
     return this.jobs.ofWorkflow(workflowId);
   }
+}
+
+/**
+ * {@link PipelineStore.createPending} in the caller's transaction, for a caller that must do more
+ * in the same one (a schedule claims its slot with it).
+ */
+export async function insertPendingPipeline(client: pg.PoolClient, request: PipelineRequest): Promise<PipelineSummary> {
+  const counter = await client.query<{ n: number }>(
+    'UPDATE projects SET pipeline_counter = pipeline_counter + 1 WHERE id = $1 RETURNING pipeline_counter AS n',
+    [request.projectId],
+  );
+  const number = counter.rows[0]?.n;
+  if (number === undefined) throw new NotFoundError(`project ${request.projectId}`);
+  const result = await client.query<PipelineRow>(
+    `INSERT INTO pipelines (project_id, number, delivery_id, trigger, ref, branch, tag, sha, state, trigger_detail)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9) RETURNING ${PIPELINE_COLUMNS}`,
+    [
+      request.projectId,
+      number,
+      request.deliveryRowId ?? null,
+      request.trigger,
+      request.ref,
+      request.branch ?? null,
+      request.tag ?? null,
+      request.sha,
+      JSON.stringify(request.detail),
+    ],
+  );
+  return toPipelineSummary(result.rows[0]!);
 }

@@ -90,7 +90,7 @@ describe('workflows', () => {
 
   it('refuses scheduled workflows', () => {
     expect(errorsOf('  nightly:\n    triggers: []\n    when: true\n    jobs: [build]\n')).toEqual([
-      '7:5 workflows.nightly.triggers: scheduled workflows (`triggers`) are not supported yet',
+      '7:5 workflows.nightly.triggers: scheduled workflows (`triggers`) are not supported yet; make a project schedule (PUT /api/v1/projects/:id/schedules/:name) and pick the workflow with `when: { equal: [ scheduled_pipeline, << pipeline.trigger_source >> ] }`',
     ]);
   });
 
