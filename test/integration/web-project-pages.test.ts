@@ -60,7 +60,7 @@ describe("a project's pages in a real browser, each for the roles allowed", () =
     await maya.getByRole('link', { name: 'Go to the project' }).click();
     await maya.getByRole('heading', { name: PROJECT }).waitFor();
     projectPath = new URL(maya.url()).pathname;
-    expect(await tabLabels(maya)).toEqual(['Pipelines', 'Members', 'Deliveries', 'Variables', 'Settings']);
+    expect(await tabLabels(maya)).toEqual(['Pipelines', 'Schedules', 'Members', 'Deliveries', 'Variables', 'Settings']);
     await saveScreenshot(maya, 'project-01-maintainer-tabs');
   }, 60_000);
 
@@ -86,7 +86,7 @@ describe("a project's pages in a real browser, each for the roles allowed", () =
   }, 60_000);
 
   it('3. the viewer sees no settings or variables: no links, and the settings page answers 403', async () => {
-    expect(await tabLabels(nico)).toEqual(['Pipelines', 'Members', 'Deliveries']);
+    expect(await tabLabels(nico)).toEqual(['Pipelines', 'Schedules', 'Members', 'Deliveries']);
     await expect(nico.getByRole('link', { name: 'Settings' }).count()).resolves.toBe(0);
     await expect(nico.getByRole('link', { name: 'Variables' }).count()).resolves.toBe(0);
     await expect(nico.getByRole('button', { name: 'Trigger pipeline' }).count()).resolves.toBe(0);
@@ -154,6 +154,43 @@ describe("a project's pages in a real browser, each for the roles allowed", () =
     await nico.goto(`${projectPath}/deliveries`);
     await expect(nico.locator('#deliveries tbody tr .state').allTextContents()).resolves.toEqual(['refused', 'ping']);
     await expect(nico.getByRole('button', { name: 'Redeliver' }).count()).resolves.toBe(0);
+  }, 60_000);
+
+  it('6b. maya adds a schedule, a bad cron line named without saving; nico sees it without the form', async () => {
+    await maya.goto(projectPath);
+    await maya.getByRole('link', { name: 'Schedules' }).click();
+    await maya.getByRole('heading', { name: 'Schedules' }).waitFor();
+    const form = maya.locator('#set-schedule');
+    await form.getByLabel('Name').fill('nightly');
+    await form.getByLabel('Cron (UTC)').fill('0 3 * *');
+    await form.getByLabel('Parameters').fill('deploy=true\nregion="eu"');
+    await form.getByRole('button', { name: 'Save schedule' }).click();
+    await maya.getByText('Cron (UTC): "0 3 * *" has 4 fields; a schedule takes five').waitFor();
+    // The form comes back as it was sent, and nothing was saved.
+    await expect(form.getByLabel('Parameters').inputValue()).resolves.toBe('deploy=true\nregion="eu"');
+    await maya.getByText('No schedules yet.').waitFor();
+
+    await form.getByLabel('Cron (UTC)').fill('0 3 * * 1-5');
+    await form.getByRole('button', { name: 'Save schedule' }).click();
+    const row = maya.locator('#schedules tbody tr', { hasText: 'nightly' });
+    // The branch left empty is the project's default branch, which step 5 set to develop.
+    expect((await row.locator('td').allTextContents()).map((text) => text.trim())).toEqual([
+      'nightly',
+      '0 3 * * 1-5',
+      'develop',
+      'deploy=true region="eu"',
+      'not yet',
+      'Remove',
+    ]);
+    await saveScreenshot(maya, 'project-09-schedules');
+
+    await nico.goto(`${projectPath}/schedules`);
+    await nico.locator('#schedules tbody tr', { hasText: 'nightly' }).waitFor();
+    await expect(nico.locator('#set-schedule').count()).resolves.toBe(0);
+    await expect(nico.getByRole('button', { name: 'Remove nightly' }).count()).resolves.toBe(0);
+
+    await row.getByRole('button', { name: 'Remove nightly' }).click();
+    await maya.getByText('No schedules yet.').waitFor();
   }, 60_000);
 
   it('7. maya deletes the project after confirming its name; nico no longer sees it', async () => {

@@ -31,8 +31,11 @@ export function createViews(dir = WEB_TEMPLATES_DIR): RenderView {
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.hbs'))) {
     const name = basename(file, '.hbs');
     const source = readFileSync(join(dir, file), 'utf8');
-    if (name.startsWith('_')) env.registerPartial(name.slice(1), source);
-    else pages.set(name, env.compile(source));
+    // preventIndent: a partial's lines are not indented to where it is called, which would
+    // change what a <textarea> shown again holds.
+    const template = env.compile(source, { preventIndent: true });
+    if (name.startsWith('_')) env.registerPartial(name.slice(1), template);
+    else pages.set(name, template);
   }
   return (name, model) => {
     const page = pages.get(name);

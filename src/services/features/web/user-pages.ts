@@ -11,6 +11,7 @@ import { projectDeletePages } from './pages/project-delete-pages.js';
 import { projectDeliveryPages } from './pages/project-delivery-pages.js';
 import { projectMemberPages } from './pages/project-member-pages.js';
 import { projectPages } from './pages/project-pages.js';
+import { projectSchedulePages } from './pages/project-schedule-pages.js';
 import { projectSettingsPages } from './pages/project-settings-pages.js';
 import { projectVariablePages } from './pages/project-variable-pages.js';
 import { tokenPages } from './pages/token-pages.js';
@@ -20,6 +21,7 @@ export const userPages: readonly UserPages[] = [
   projectPages,
   projectSettingsPages,
   projectVariablePages,
+  projectSchedulePages,
   projectMemberPages,
   projectDeliveryPages,
   projectDeletePages,

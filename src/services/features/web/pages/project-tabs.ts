@@ -4,11 +4,12 @@
  */
 import { allows, type ProjectRole } from '../../../core/access/project-roles.js';
 
-export type ProjectPage = 'pipelines' | 'members' | 'deliveries' | 'variables' | 'settings';
+export type ProjectPage = 'pipelines' | 'schedules' | 'members' | 'deliveries' | 'variables' | 'settings';
 
 /** The role each project page needs to be seen; what it lets you change may need more. */
 export const PAGE_ROLES = {
   pipelines: 'viewer',
+  schedules: 'viewer',
   members: 'viewer',
   deliveries: 'viewer',
   variables: 'maintainer',
@@ -17,6 +18,7 @@ export const PAGE_ROLES = {
 
 const TABS: readonly { readonly page: ProjectPage; readonly label: string; readonly path: string }[] = [
   { page: 'pipelines', label: 'Pipelines', path: '' },
+  { page: 'schedules', label: 'Schedules', path: '/schedules' },
   { page: 'members', label: 'Members', path: '/members' },
   { page: 'deliveries', label: 'Deliveries', path: '/deliveries' },
   { page: 'variables', label: 'Variables', path: '/variables' },
