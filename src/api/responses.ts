@@ -293,6 +293,10 @@ export const scheduleResponse = z.looseObject({
   createdAt: z.string(),
   updatedAt: z.string(),
   lastSlot: z.string().nullable().describe('The last cron slot fired (UTC); null before the first'),
+  workflow: z
+    .string()
+    .nullable()
+    .describe("For a config's legacy `triggers:` schedule, the workflow it runs; null for a project schedule"),
 });
 
 export const contextResponse = z.looseObject({

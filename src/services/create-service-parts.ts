@@ -71,6 +71,7 @@ export function createServiceParts(
   const jobs: JobStore = new JobStore(db, (client, workflowId) => pipelines.settleWorkflow(client, workflowId));
   const pipelines = new PipelineStore(db, jobs);
   const credentials = new GitCredentialStore(db, box);
+  const schedules = new ScheduleStore(db);
   const hostPolicy = new HostPolicy({ allowed: settings.gitAllowedHosts });
   const git = new GitMirror({
     cacheDir: join(settings.dataDir, 'git-mirrors'),
@@ -104,6 +105,7 @@ export function createServiceParts(
       contexts,
       git,
       credentials,
+      schedules,
       logger.child({ part: 'pipelines' }),
       resourceClasses,
     ),
@@ -113,7 +115,7 @@ export function createServiceParts(
     jobs,
     logs: new LogStore(db),
     testResults: new TestResultStore(db),
-    schedules: new ScheduleStore(db),
+    schedules,
     notifications,
     leaseWakeups: notifications.signal([NOTIFY_CHANNELS.jobsQueued, NOTIFY_CHANNELS.buildersChanged]),
     statusWakeups: notifications.signal([NOTIFY_CHANNELS.statusesQueued]),

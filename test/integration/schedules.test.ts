@@ -153,4 +153,69 @@ describe('scheduled pipelines', () => {
     );
     expect(audit.rows.map((r) => r.action)).toEqual(['schedule.create', 'schedule.update', 'schedule.delete']);
   });
+
+  it("keeps a config's legacy triggers for the branch pushed, fires only that workflow, and drops them with the config", async () => {
+    const legacy = `version: 2
+jobs:
+  build:
+    docker: [{ image: node:24 }]
+    steps: [{ run: make }]
+  coverage:
+    docker: [{ image: node:24 }]
+    steps: [{ run: make coverage }]
+workflows:
+  version: 2
+  commit:
+    jobs: [build]
+  nightly:
+    triggers:
+      - schedule:
+          cron: "0 0 * * *"
+          filters: { branches: { only: main } }
+    jobs: [coverage]
+`;
+    const pushAndPlan = async (config: string) => {
+      await git.push('app', { '.circleci/config.yml': config });
+      const { id } = (await (await gyre.api(`/api/v1/projects/${projectId}/pipelines`, { body: {} })).json()) as {
+        id: number;
+      };
+      await until(`pipeline ${id} planned`, async () => {
+        const found = (await (await gyre.api(`/api/v1/pipelines/${id}`)).json()) as PipelineView;
+        return found.state !== 'pending' ? found : undefined;
+      });
+      const workflows = (await (await gyre.api(`/api/v1/pipelines/${id}/workflows`)).json()) as {
+        items: { name: string }[];
+      };
+      const listed = (await (await gyre.api(`/api/v1/projects/${projectId}/schedules`)).json()) as {
+        items: { name: string; cron: string; branch: string; workflow: string | null }[];
+      };
+      return { workflows: workflows.items.map((w) => w.name), schedules: listed.items };
+    };
+
+    // A push runs the commit workflow only, and keeps the nightly trigger for main.
+    expect(await pushAndPlan(legacy)).toEqual({
+      workflows: ['commit'],
+      schedules: [
+        expect.objectContaining({ name: 'nightly (main)', cron: '0 0 * * *', branch: 'main', workflow: 'nightly' }),
+      ],
+    });
+    const DAY = 24 * HOUR;
+    const midnight = new Date(Math.ceil(Math.max(Date.now(), clock.getTime()) / DAY) * DAY);
+    clock = new Date(midnight.getTime() + 30_000);
+    const fired = await until('the nightly trigger to fire', async () => {
+      const found = (await scheduledPipelines()).filter(
+        (p) =>
+          (p.detail.schedule as { workflow?: string } | undefined)?.workflow === 'nightly' && p.state !== 'pending',
+      );
+      return found.length > 0 ? found : undefined;
+    });
+    expect(fired).toHaveLength(1);
+    const workflows = (await (await gyre.api(`/api/v1/pipelines/${fired[0]!.id}/workflows`)).json()) as {
+      items: { name: string }[];
+    };
+    expect(workflows.items.map((w) => w.name)).toEqual(['nightly']);
+
+    // The config without triggers removes the schedule.
+    expect(await pushAndPlan(CONFIG)).toMatchObject({ schedules: [] });
+  }, 120_000);
 });

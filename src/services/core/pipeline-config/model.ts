@@ -34,6 +34,8 @@ export interface PipelineConfig {
 /** One workflow: a graph of jobs. */
 export interface Workflow {
   readonly name: string;
+  /** Its legacy `triggers:`: a workflow with any runs only when one fires, never on a push. */
+  readonly schedules?: readonly WorkflowSchedule[];
   /** Jobs in file order; `requires` always names jobs earlier or later in this list. */
   readonly jobs: readonly WorkflowJob[];
 }
@@ -85,6 +87,12 @@ export interface RefFilter {
 /** A filter pattern: an exact name, or a `/regex/` that must match the whole ref name. */
 export type RefPattern =
   { readonly kind: 'exact'; readonly value: string } | { readonly kind: 'regex'; readonly source: string };
+
+/** A legacy `triggers: - schedule:` entry: a crontab line in UTC and the branches it runs on. */
+export interface WorkflowSchedule {
+  readonly cron: string;
+  readonly branches: RefFilter;
+}
 
 /** A concrete job, ready to be scheduled: the protocol's job spec, which the lease carries to the builder. */
 export type Job = JobSpec;

@@ -6,6 +6,7 @@ import { childPath, itemPath, type Position } from './errors.js';
 import { substituteIn, type ConfigContext, type JobDefinition } from './context.js';
 import { readFilters } from './filters.js';
 import { evaluateCondition } from './logic.js';
+import { readTriggers } from './triggers.js';
 import type { JobFilters, Workflow, WorkflowJob } from './model.js';
 import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
 import { readRequires, type WrittenRequirement } from './requires.js';
@@ -62,7 +63,9 @@ function readWorkflow(
   const path = childPath('workflows', entry.key);
   const map = expectMap(entry.value, path, ctx.errors, 'a workflow with a `jobs:` list');
   if (!map) return undefined;
-  checkKeys(map, path, ['jobs', 'when', 'unless'], ctx.errors, `workflow "${entry.key}"`);
+  checkKeys(map, path, ['jobs', 'when', 'unless', 'triggers'], ctx.errors, `workflow "${entry.key}"`);
+  const triggersNode = getValue(map, 'triggers');
+  const schedules = triggersNode && readTriggers(triggersNode, childPath(path, 'triggers'), ctx.errors);
   const runs = workflowRuns(map, entry.key, path, ctx);
   const jobsNode = getValue(map, 'jobs');
   if (jobsNode?.kind !== 'seq' || jobsNode.items.length === 0) {
@@ -93,7 +96,8 @@ function readWorkflow(
       });
   }
   // A workflow its condition skips is still checked whole, but not run.
-  return built.length === invocations.length && runs ? { name: entry.key, jobs: built } : undefined;
+  if (built.length !== invocations.length || !runs) return undefined;
+  return { name: entry.key, ...(schedules && schedules.length > 0 && { schedules }), jobs: built };
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import {
   parsePipelineConfig,
+  matchesRef,
   selectJobsForRef,
   type GitRef,
   type PipelineArguments,
@@ -15,9 +16,22 @@ import type { ConfigProblem, NewWorkflow, PipelineError, PipelineSummary } from 
 
 export const CONFIG_PATH = '.circleci/config.yml';
 
-/** What to run, or why nothing runs; either way what the config says that Gyre ignores. */
+/** A legacy `triggers:` schedule of a workflow that runs on the pipeline's branch. */
+export interface ConfigSchedule {
+  readonly workflow: string;
+  readonly cron: string;
+}
+
+/**
+ * What to run, or why nothing runs; either way what the config says that Gyre ignores. A plan
+ * also lists the config's legacy schedules for the pipeline's branch, which the planner keeps.
+ */
 export type WorkflowPlan = { readonly warnings: readonly ConfigProblem[] } & (
-  | { readonly ok: true; readonly workflows: readonly NewWorkflow[] }
+  | {
+      readonly ok: true;
+      readonly workflows: readonly NewWorkflow[];
+      readonly configSchedules: readonly ConfigSchedule[];
+    }
   | { readonly ok: false; readonly error: PipelineError }
 );
 
@@ -39,7 +53,18 @@ export function planWorkflows(
     const message = `${CONFIG_PATH} has ${parsed.errors.length} error${parsed.errors.length === 1 ? '' : 's'}${where}`;
     return { ok: false, error: { kind: 'config', message, errors: parsed.errors.map(toProblem) }, warnings };
   }
-  const workflows = selectJobsForRef(parsed.config, refOf(pipeline)).map((workflow) => ({
+  const ref = refOf(pipeline);
+  // A workflow with legacy triggers runs only when its own schedule fires it, never on a push.
+  const firedWorkflow = scheduleOf(pipeline)?.workflow;
+  const runnable = parsed.config.workflows.filter((w) =>
+    firedWorkflow === undefined ? w.schedules === undefined : w.name === firedWorkflow,
+  );
+  const configSchedules = parsed.config.workflows.flatMap((w) =>
+    (w.schedules ?? [])
+      .filter((s) => ref.kind === 'branch' && matchesRef({ branches: s.branches }, ref))
+      .map((s) => ({ workflow: w.name, cron: s.cron })),
+  );
+  const workflows = selectJobsForRef({ ...parsed.config, workflows: runnable }, ref).map((workflow) => ({
     name: workflow.name,
     jobs: workflow.jobs.map((job) => ({
       name: job.name,
@@ -50,7 +75,7 @@ export function planWorkflows(
       memoryBytes: job.job.resourceClass.memoryMiB * 1024 * 1024,
     })),
   }));
-  return { ok: true, workflows, warnings };
+  return { ok: true, workflows, configSchedules, warnings };
 }
 
 /** The parser's report as stored with the pipeline: exactly its four fields. */
@@ -87,10 +112,15 @@ const TRIGGER_SOURCES: Readonly<Record<PipelineSummary['trigger'], string>> = {
   schedule: 'scheduled_pipeline',
 };
 
-/** The schedule that fired the pipeline, as its detail names it. */
-function scheduleOf(pipeline: PipelineSummary): { name: string; id: string } | undefined {
-  const { schedule } = pipeline.detail as { schedule?: { name?: unknown; id?: unknown } };
-  return typeof schedule?.name === 'string' ? { name: schedule.name, id: String(schedule.id) } : undefined;
+/** The schedule that fired the pipeline, as its detail names it; `workflow` for a config's legacy trigger. */
+function scheduleOf(pipeline: PipelineSummary): { name: string; id: string; workflow?: string } | undefined {
+  const { schedule } = pipeline.detail as { schedule?: { name?: unknown; id?: unknown; workflow?: unknown } };
+  if (typeof schedule?.name !== 'string') return undefined;
+  return {
+    name: schedule.name,
+    id: String(schedule.id),
+    ...(typeof schedule.workflow === 'string' && { workflow: schedule.workflow }),
+  };
 }
 
 /** The pipeline parameters its trigger set (`POST /api/v1/projects/:id/pipelines`, the trigger form). */

@@ -16,6 +16,7 @@ import { CONFIG_PATH, planWorkflows } from '../../core/pipelines/plan-workflows.
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
 import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
 import type { RepositoryAccess } from '../../git/index.js';
+import type { ScheduleStore } from '../../stores/schedules/schedule-store.js';
 
 /** Where config files come from; rejects with a GyreError when the repository cannot be read. */
 export interface ConfigSource {
@@ -33,6 +34,7 @@ export class PipelinePlanner {
     private readonly contexts: Pick<ContextStore, 'facts'>,
     private readonly source: ConfigSource,
     private readonly credentials: Pick<GitCredentialStore, 'accessOf'>,
+    private readonly schedules: Pick<ScheduleStore, 'syncFromConfig'>,
     private readonly logger: Logger,
     /** The resource class table jobs are planned with. @default the built-in table */
     private readonly resourceClasses: () => Promise<ResourceClassTable> = () =>
@@ -107,9 +109,12 @@ export class PipelinePlanner {
         return;
       }
       const plan = planWorkflows(text, pipeline, project.gitUrl, await this.resourceClasses());
-      if (plan.ok)
+      if (plan.ok) {
         await this.pipelines.fill(pipelineId, await this.authorize(plan.workflows, pipeline, project), plan.warnings);
-      else await this.pipelines.fail(pipelineId, plan.error, plan.warnings);
+        // A push or a person's trigger speaks for the branch; a fork's pull request or a firing does not.
+        if ((pipeline.trigger === 'push' || pipeline.trigger === 'api') && pipeline.branch !== null)
+          await this.schedules.syncFromConfig(project.id, pipeline.branch, plan.configSchedules);
+      } else await this.pipelines.fail(pipelineId, plan.error, plan.warnings);
       log.info(
         {
           state: plan.ok ? 'created' : 'error',

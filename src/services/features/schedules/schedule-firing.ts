@@ -59,7 +59,12 @@ async function fireSlot(deps: ScheduleFiringDeps, schedule: Schedule, slot: Date
     sha,
     detail: {
       ...requesterDetail({ name: `schedule "${schedule.name}"`, userId: null }),
-      schedule: { id: schedule.id, name: schedule.name, slot: slot.toISOString() },
+      schedule: {
+        id: schedule.id,
+        name: schedule.name,
+        slot: slot.toISOString(),
+        ...(schedule.workflow !== null && { workflow: schedule.workflow }),
+      },
       ...(Object.keys(schedule.parameters).length > 0 && { parameters: schedule.parameters }),
     },
   });

@@ -27,6 +27,19 @@ export interface Schedule {
   readonly updatedAt: string;
   /** The last slot fired (or passed over while the schedule could not fire); null before the first. */
   readonly lastSlot: string | null;
+  /** For a config's legacy `triggers:` schedule, the workflow it runs; null for a project schedule. */
+  readonly workflow: string | null;
+}
+
+/** What the config on a branch schedules: a workflow's legacy trigger. */
+export interface ConfigTrigger {
+  readonly workflow: string;
+  readonly cron: string;
+}
+
+/** The name a config's trigger is listed by; project schedule names cannot hold parentheses. */
+export function configScheduleName(workflow: string, branch: string): string {
+  return `${workflow} (${branch})`;
 }
 
 /** What a person sets: the rest is kept by the store. */
@@ -47,6 +60,7 @@ interface ScheduleRow {
   created_at: Date;
   updated_at: Date;
   last_slot: Date | null;
+  workflow: string | null;
 }
 
 export class ScheduleStore {
@@ -86,6 +100,29 @@ export class ScheduleStore {
         parameters: Object.keys(fields.parameters),
       });
       return toSchedule(stored);
+    });
+  }
+
+  /**
+   * Makes the config schedules of `branch` what its config (at the push just planned) says: new
+   * triggers are added, changed ones keep the slots they fired, and removed ones go. Only trusted
+   * pipelines call this, never a fork's pull request.
+   */
+  async syncFromConfig(projectId: number, branch: string, triggers: readonly ConfigTrigger[]): Promise<void> {
+    await withTransaction(this.db, async (client) => {
+      const names = triggers.map((t) => configScheduleName(t.workflow, branch));
+      await client.query(
+        `DELETE FROM schedules WHERE project_id = $1 AND branch = $2 AND workflow IS NOT NULL AND NOT (name = ANY($3))`,
+        [projectId, branch, names],
+      );
+      for (const trigger of triggers)
+        await client.query(
+          `INSERT INTO schedules (project_id, name, cron, branch, created_by, workflow)
+           VALUES ($1, $2, $3, $4, 'config', $5)
+           ON CONFLICT (project_id, name) DO UPDATE SET cron = EXCLUDED.cron, updated_at = now()
+             WHERE schedules.cron IS DISTINCT FROM EXCLUDED.cron`,
+          [projectId, configScheduleName(trigger.workflow, branch), trigger.cron, branch, trigger.workflow],
+        );
     });
   }
 
@@ -137,5 +174,6 @@ function toSchedule(row: ScheduleRow): Schedule {
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     lastSlot: row.last_slot?.toISOString() ?? null,
+    workflow: row.workflow,
   };
 }

@@ -88,9 +88,35 @@ describe('workflows', () => {
     ]);
   });
 
-  it('refuses scheduled workflows', () => {
-    expect(errorsOf('  nightly:\n    triggers: []\n    when: true\n    jobs: [build]\n')).toEqual([
-      '7:5 workflows.nightly.triggers: scheduled workflows (`triggers`) are not supported yet; make a project schedule (PUT /api/v1/projects/:id/schedules/:name) and pick the workflow with `when: { equal: [ scheduled_pipeline, << pipeline.trigger_source >> ] }`',
+  it('reads legacy schedule triggers: a crontab line in UTC and the branches they run on', () => {
+    const config = parseValid(
+      `version: 2\n${JOBS}workflows:\n  nightly:\n    triggers:\n      - schedule:\n          cron: "0 0 * * *"\n          filters: { branches: { only: [main, /release-.*/] } }\n    jobs: [build]\n`,
+    );
+    expect(config.workflows[0]?.schedules).toEqual([
+      {
+        cron: '0 0 * * *',
+        branches: {
+          only: [
+            { kind: 'exact', value: 'main' },
+            { kind: 'regex', source: 'release-.*' },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('reports every problem of a schedule trigger at its place', () => {
+    expect(
+      errorsOf(
+        '  nightly:\n    triggers:\n      - schedule: { cron: "0 0 * *", filters: { branches: { only: main } } }\n      - schedule: { cron: "0 0 * * *" }\n      - schedule: { cron: "0 0 * * *", filters: { tags: { only: v1 } } }\n      - cron: "0 0 * * *"\n    jobs: [build]\n  empty:\n    triggers: []\n    jobs: [build]\n',
+      ),
+    ).toEqual([
+      '8:27 workflows.nightly.triggers[0].schedule.cron: "0 0 * *" has 4 fields; a schedule takes five: minute hour day-of-month month day-of-week, e.g. "0 3 * * 1-5"',
+      '9:19 workflows.nightly.triggers[1].schedule: a schedule needs `filters: { branches: { only: [main] } }`: the branches it runs on',
+      '10:49 workflows.nightly.triggers[2].schedule.filters: a schedule needs `filters: { branches: ... }`: the branches it runs on',
+      '11:9 workflows.nightly.triggers[3]: a trigger needs `schedule:` with `cron` and `filters`',
+      '11:9 workflows.nightly.triggers[3].cron: unknown key "cron" in a trigger; expected one of: schedule',
+      '14:15 workflows.empty.triggers: expected a non-empty list of triggers (`- schedule: ...`), got a list',
     ]);
   });
 

@@ -73,7 +73,7 @@ describe('planWorkflows', () => {
       gitUrl,
       DEFAULT_RESOURCE_CLASSES,
     );
-    expect(plan).toEqual({ ok: true, workflows: [], warnings: [] });
+    expect(plan).toEqual({ ok: true, workflows: [], configSchedules: [], warnings: [] });
   });
 
   it('keeps quotes in branch names as data', () => {
@@ -203,5 +203,37 @@ workflows:
       expect.stringMatching(/^2:1 parameters\.replicas: .*integer.*"3"/),
       '2:1 parameters.target: parameter "target" must be one of staging, production, got the string "moon"',
     ]);
+  });
+
+  it('runs a workflow with legacy triggers only when its schedule fires it, and lists its schedules for the branch', () => {
+    const scheduled = `version: 2
+jobs:
+  build:
+    docker: [{ image: node:24 }]
+    steps: [{ run: make }]
+  coverage:
+    docker: [{ image: node:24 }]
+    steps: [{ run: make coverage }]
+workflows:
+  version: 2
+  commit:
+    jobs: [build]
+  nightly:
+    triggers:
+      - schedule:
+          cron: "0 0 * * *"
+          filters: { branches: { only: [main, beta] } }
+    jobs: [coverage]
+`;
+    const plan = (overrides: Partial<PipelineSummary>) => {
+      const planned = planWorkflows(scheduled, pipeline(overrides), gitUrl, DEFAULT_RESOURCE_CLASSES);
+      if (!planned.ok) throw new Error(planned.error.message);
+      return { workflows: planned.workflows.map((w) => w.name), schedules: planned.configSchedules };
+    };
+    expect(plan({})).toEqual({ workflows: ['commit'], schedules: [{ workflow: 'nightly', cron: '0 0 * * *' }] });
+    expect(plan({ branch: 'feature', ref: 'refs/heads/feature' })).toEqual({ workflows: ['commit'], schedules: [] });
+    expect(
+      plan({ trigger: 'schedule', detail: { schedule: { id: 4, name: 'nightly (main)', workflow: 'nightly' } } }),
+    ).toEqual({ workflows: ['nightly'], schedules: [{ workflow: 'nightly', cron: '0 0 * * *' }] });
   });
 });
