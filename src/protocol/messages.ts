@@ -100,6 +100,15 @@ export const jobContextSchema = z.object({
   jobName: z.string(),
   /** The job's page in the web UI (CIRCLE_BUILD_URL). */
   buildUrl: z.string(),
+  /** CIRCLE_PIPELINE_ID and CIRCLE_WORKFLOW_ID. Optional, as from services older than the builder. */
+  pipelineId: id.optional(),
+  workflowId: id.optional(),
+  /** CIRCLE_PREVIOUS_BUILD_NUM: the project's latest earlier job on the same branch; absent for the first. */
+  previousJobId: id.optional(),
+  /** CIRCLE_COMPARE_URL: GitHub's comparison of the push's commits; pushes only. */
+  compareUrl: z.string().optional(),
+  /** CIRCLE_USERNAME: who started the pipeline (the GitHub login of a push or pull request, the account of a trigger). */
+  username: z.string().optional(),
   /** Set when a pull request started the pipeline (CIRCLE_PULL_REQUEST, and CIRCLE_PR_* for forks). */
   pullRequest: z
     .object({

@@ -101,6 +101,17 @@ describe('the builder protocol', () => {
     const [{ workflowId }, silent] = await Promise.all([seedWorkflow(db, projectId, [{ name: 'abandoned' }]), join()]);
     const [lease] = (await silent.lease(1)).leases;
     expect(lease?.context.workflowName).toBe('w');
+    // The lease names its workflow and pipeline, and the project's latest earlier job on the
+    // branch (the first test's): CIRCLE_WORKFLOW_ID, CIRCLE_PIPELINE_ID, CIRCLE_PREVIOUS_BUILD_NUM.
+    const earlier = await db.query<{ id: string; pipeline_id: string }>(
+      'SELECT max(j.id) AS id, (SELECT pipeline_id FROM workflows WHERE id = $1) AS pipeline_id FROM jobs j WHERE j.id < $2',
+      [workflowId, lease!.jobId],
+    );
+    expect(lease?.context).toMatchObject({
+      workflowId,
+      pipelineId: Number(earlier.rows[0]!.pipeline_id),
+      previousJobId: Number(earlier.rows[0]!.id),
+    });
     expect((await silent.ack(lease!)).status).toBe(204);
     await until(
       'the job of the silent builder to be requeued',

@@ -19,6 +19,15 @@ export function builtInEnvironment(job: RunnerJob): Record<string, string> {
     BUILD_URL: job.context.buildUrl,
     PIPELINE_NUMBER: String(context.pipelineNumber),
     WORKFLOW_NAME: context.workflowName,
+    WORKFLOW_JOB_ID: String(job.jobId),
+    // Gyre runs each job once (no parallelism yet): node 0 of 1.
+    NODE_INDEX: '0',
+    NODE_TOTAL: '1',
+    ...(context.pipelineId !== undefined && { PIPELINE_ID: String(context.pipelineId) }),
+    ...(context.workflowId !== undefined && { WORKFLOW_ID: String(context.workflowId) }),
+    ...(context.previousJobId !== undefined && { PREVIOUS_BUILD_NUM: String(context.previousJobId) }),
+    ...(context.compareUrl !== undefined && { COMPARE_URL: context.compareUrl }),
+    ...(context.username !== undefined && { USERNAME: context.username }),
     ...(context.branch !== null && { BRANCH: context.branch }),
     ...(context.tag !== null && { TAG: context.tag }),
   };

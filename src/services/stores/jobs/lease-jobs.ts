@@ -48,6 +48,9 @@ interface ClaimedRow {
   pass_secrets_to_forks: boolean;
   contexts: string[];
   trigger_detail: Record<string, unknown>;
+  pipeline_id: string;
+  workflow_id: string;
+  previous_job_id: string | null;
 }
 
 /** Leases up to `max` jobs to an active builder; none to a builder in any other state. */
@@ -101,7 +104,11 @@ WITH candidate AS (
 SELECT l.id, l.attempt, l.lease_id, l.lease_expires_at, l.spec, l.name AS job_name, w.name AS workflow_name,
   p.sha, p.branch, p.tag, p.number AS pipeline_number, pr.id AS project_id, pr.name AS project_name, pr.git_url,
   p.ref, p.trigger_detail->'pullRequest' AS pull_request, p.trigger_detail->>'sender' AS sender, pr.pass_secrets_to_forks,
-  l.contexts, p.trigger_detail
+  l.contexts, p.trigger_detail, p.id AS pipeline_id, l.workflow_id,
+  -- Walks the jobs index down from this job: the latest earlier job is usually close by.
+  (SELECT j2.id FROM jobs j2 JOIN workflows w2 ON w2.id = j2.workflow_id JOIN pipelines p2 ON p2.id = w2.pipeline_id
+    WHERE j2.id < l.id AND p2.project_id = pr.id AND p2.branch IS NOT DISTINCT FROM p.branch
+    ORDER BY j2.id DESC LIMIT 1) AS previous_job_id
 FROM leased l JOIN workflows w ON w.id = l.workflow_id JOIN pipelines p ON p.id = w.pipeline_id JOIN projects pr ON pr.id = p.project_id
 ORDER BY l.id`;
 
@@ -126,6 +133,10 @@ function toLease(row: ClaimedRow): ClaimedLease {
       pipelineNumber: row.pipeline_number,
       workflowName: row.workflow_name,
       jobName: row.job_name,
+      pipelineId: Number(row.pipeline_id),
+      workflowId: Number(row.workflow_id),
+      ...(row.previous_job_id !== null && { previousJobId: Number(row.previous_job_id) }),
+      ...startedBy(row.trigger_detail),
       ...(pr !== null && {
         pullRequest: {
           number: pr.number,
@@ -136,5 +147,15 @@ function toLease(row: ClaimedRow): ClaimedLease {
         },
       }),
     },
+  };
+}
+
+/** CIRCLE_COMPARE_URL and CIRCLE_USERNAME from what the trigger recorded. */
+function startedBy(detail: Record<string, unknown>): { compareUrl?: string; username?: string } {
+  const { compareUrl, sender, requestedBy } = detail;
+  const username = typeof sender === 'string' ? sender : requestedBy;
+  return {
+    ...(typeof compareUrl === 'string' && { compareUrl }),
+    ...(typeof username === 'string' && { username }),
   };
 }

@@ -82,6 +82,34 @@ describe('builtInEnvironment', () => {
     });
   });
 
+  it('names the pipeline, workflow, previous job and who started it, when the lease says', () => {
+    expect(builtInEnvironment(job)).toMatchObject({
+      CIRCLE_WORKFLOW_JOB_ID: '42',
+      CIRCLE_NODE_INDEX: '0',
+      CIRCLE_NODE_TOTAL: '1',
+    });
+    expect(builtInEnvironment(job)).not.toHaveProperty('CIRCLE_PREVIOUS_BUILD_NUM');
+    const full = builtInEnvironment({
+      ...job,
+      context: {
+        ...job.context,
+        pipelineId: 5,
+        workflowId: 11,
+        previousJobId: 40,
+        compareUrl: 'https://github.com/acme/widgets/compare/0123abcd...abc123',
+        username: 'octocat',
+      },
+    });
+    expect(full).toMatchObject({
+      CIRCLE_PIPELINE_ID: '5',
+      CIRCLE_WORKFLOW_ID: '11',
+      CIRCLE_PREVIOUS_BUILD_NUM: '40',
+      CIRCLE_COMPARE_URL: 'https://github.com/acme/widgets/compare/0123abcd...abc123',
+      CIRCLE_USERNAME: 'octocat',
+      GYRE_USERNAME: 'octocat',
+    });
+  });
+
   it('leaves out CIRCLE_TAG for a branch build and CIRCLE_BRANCH for a tag build', () => {
     expect(builtInEnvironment(job)).not.toHaveProperty('CIRCLE_TAG');
     const tagged = builtInEnvironment({ ...job, context: { ...job.context, branch: null, tag: 'v1.0.0' } });
