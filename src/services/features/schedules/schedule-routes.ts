@@ -5,13 +5,12 @@
  * audited under the token's name.
  */
 import type { FastifyInstance } from 'fastify';
-import { scheduleBody, scheduleParams, type ScheduleRequest } from '../../../api/requests.js';
+import { idParams, scheduleBody, scheduleParams, type ScheduleRequest } from '../../../api/requests.js';
 import { itemsOf, scheduleResponse } from '../../../api/responses.js';
 import { InvalidInputError } from '../../../shared/errors.js';
 import { cronProblem } from '../../core/schedules/cron-slots.js';
 import { projectRole } from '../../http/access-policy.js';
 import { tokenActorOf } from '../../http/token-auth.js';
-import { idParams } from '../../../api/requests.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { ScheduleStore } from '../../stores/schedules/schedule-store.js';
 

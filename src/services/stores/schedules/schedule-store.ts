@@ -9,10 +9,8 @@ import { withTransaction } from '../../database/with-transaction.js';
 import { writeAudit } from '../audit/audit-log.js';
 import { insertPendingPipeline } from '../pipelines/pipeline-store.js';
 import { NotFoundError } from '../../../shared/errors.js';
+import type { PipelineArguments } from '../../core/pipeline-config/index.js';
 import type { PipelineRequest, PipelineSummary } from '../../core/pipelines/pipeline-model.js';
-
-/** Values for pipeline parameters, as the API takes them. */
-export type ScheduleParameters = Readonly<Record<string, string | number | boolean>>;
 
 export interface Schedule {
   readonly id: number;
@@ -21,7 +19,7 @@ export interface Schedule {
   /** Five crontab fields, in UTC. */
   readonly cron: string;
   readonly branch: string;
-  readonly parameters: ScheduleParameters;
+  readonly parameters: PipelineArguments;
   readonly createdBy: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -46,7 +44,7 @@ export function configScheduleName(workflow: string, branch: string): string {
 export interface ScheduleFields {
   readonly cron: string;
   readonly branch: string;
-  readonly parameters: ScheduleParameters;
+  readonly parameters: PipelineArguments;
 }
 
 interface ScheduleRow {
@@ -55,7 +53,7 @@ interface ScheduleRow {
   name: string;
   cron: string;
   branch: string;
-  parameters: ScheduleParameters;
+  parameters: PipelineArguments;
   created_by: string;
   created_at: Date;
   updated_at: Date;
