@@ -19,12 +19,14 @@ import {
 import { describeNode, type YEntry, type YNode } from './yaml-node.js';
 
 const KEY_EXAMPLE = 'v1-deps-{{ checksum "package-lock.json" }}';
+export const SAVE_CACHE_KEYS = ['key', 'paths', 'name', 'when'] as const;
+export const RESTORE_CACHE_KEYS = ['key', 'keys', 'name'] as const;
 
 /** Reads `save_cache` (or the older `save-cache`). */
 export function readSaveCache(entry: YEntry, path: string, errors: ErrorCollector): SaveCacheStep | undefined {
   const shape: StepShape = {
     step: entry.key,
-    keys: ['key', 'paths', 'name', 'when'],
+    keys: SAVE_CACHE_KEYS,
     example: `${entry.key}: { key: ${KEY_EXAMPLE}, paths: [node_modules] }`,
   };
   const before = errors.count;
@@ -58,7 +60,7 @@ export function readSaveCache(entry: YEntry, path: string, errors: ErrorCollecto
 export function readRestoreCache(entry: YEntry, path: string, errors: ErrorCollector): RestoreCacheStep | undefined {
   const shape: StepShape = {
     step: entry.key,
-    keys: ['key', 'keys', 'name'],
+    keys: RESTORE_CACHE_KEYS,
     example: `${entry.key}: { keys: [${KEY_EXAMPLE}, v1-deps-] }`,
     noWhen: RUNS_ON_SUCCESS,
   };

@@ -9,6 +9,8 @@ import { getValue, type YNode } from './yaml-node.js';
 /** Step names a command may not take, because they already mean a built-in step. */
 export const BUILT_IN_STEPS: readonly string[] = ['checkout', 'run', 'deploy', 'when', 'unless', ...DATA_STEPS.keys()];
 
+export const COMMAND_KEYS = ['steps', 'parameters', 'description'];
+
 /** Reads every command definition; broken ones are reported and left out. */
 export function readCommandDefinitions(
   node: YNode | undefined,
@@ -29,7 +31,7 @@ export function readCommandDefinitions(
     }
     const body = expectMap(entry.value, path, errors, 'a command definition with `steps`');
     if (!body) continue;
-    checkKeys(body, path, ['steps', 'parameters', 'description'], errors, `command "${entry.key}"`);
+    checkKeys(body, path, COMMAND_KEYS, errors, `command "${entry.key}"`);
     const steps = getValue(body, 'steps');
     if (!steps) {
       errors.add(body.pos, path, `command "${entry.key}" needs \`steps\`: a list of steps`);

@@ -7,7 +7,7 @@
  * every earlier step succeeded.
  */
 import type { ErrorCollector } from './errors.js';
-import { readRestoreCache, readSaveCache } from './cache-steps.js';
+import { readRestoreCache, readSaveCache, RESTORE_CACHE_KEYS, SAVE_CACHE_KEYS } from './cache-steps.js';
 import type { Step } from './model.js';
 import { readNonEmptyString } from './read-node.js';
 import {
@@ -27,6 +27,21 @@ export type DataStep = Exclude<Step, { type: 'checkout' | 'run' }>;
 type DataStepReader = (entry: YEntry, path: string, errors: ErrorCollector) => DataStep | undefined;
 
 /** The steps by the names CircleCI documents. */
+const PERSIST_KEYS = ['root', 'paths', 'name'] as const;
+const ATTACH_KEYS = ['at', 'name'] as const;
+const ARTIFACT_KEYS = ['path', 'destination', 'name'] as const;
+const TEST_RESULT_KEYS = ['path', 'name'] as const;
+
+/** The options each data step takes, for the README's table of supported keys. */
+export const DATA_STEP_KEYS: Readonly<Record<string, readonly string[]>> = {
+  save_cache: SAVE_CACHE_KEYS,
+  restore_cache: RESTORE_CACHE_KEYS,
+  persist_to_workspace: PERSIST_KEYS,
+  attach_workspace: ATTACH_KEYS,
+  store_artifacts: ARTIFACT_KEYS,
+  store_test_results: TEST_RESULT_KEYS,
+};
+
 export const DATA_STEPS: ReadonlyMap<string, DataStepReader> = new Map<string, DataStepReader>([
   ['save_cache', readSaveCache],
   ['restore_cache', readRestoreCache],
@@ -48,7 +63,7 @@ export const LEGACY_DATA_STEPS: ReadonlyMap<string, DataStepReader> = new Map<st
 function readPersistToWorkspace(entry: YEntry, path: string, errors: ErrorCollector): DataStep | undefined {
   const shape: StepShape = {
     step: entry.key,
-    keys: ['root', 'paths', 'name'],
+    keys: PERSIST_KEYS,
     example: 'persist_to_workspace: { root: ., paths: [dist] }',
     noWhen: RUNS_ON_SUCCESS,
   };
@@ -81,7 +96,7 @@ function readPersistToWorkspace(entry: YEntry, path: string, errors: ErrorCollec
 function readAttachWorkspace(entry: YEntry, path: string, errors: ErrorCollector): DataStep | undefined {
   const shape: StepShape = {
     step: entry.key,
-    keys: ['at', 'name'],
+    keys: ATTACH_KEYS,
     example: 'attach_workspace: { at: . }',
     noWhen: RUNS_ON_SUCCESS,
   };
@@ -98,7 +113,7 @@ function readAttachWorkspace(entry: YEntry, path: string, errors: ErrorCollector
 function readStoreArtifacts(entry: YEntry, path: string, errors: ErrorCollector): DataStep | undefined {
   const shape: StepShape = {
     step: entry.key,
-    keys: ['path', 'destination', 'name'],
+    keys: ARTIFACT_KEYS,
     example: 'store_artifacts: { path: coverage, destination: coverage-report }',
     noWhen: RUNS_ALWAYS,
   };
@@ -122,7 +137,7 @@ function readStoreArtifacts(entry: YEntry, path: string, errors: ErrorCollector)
 function readStoreTestResults(entry: YEntry, path: string, errors: ErrorCollector): DataStep | undefined {
   const shape: StepShape = {
     step: entry.key,
-    keys: ['path', 'name'],
+    keys: TEST_RESULT_KEYS,
     example: 'store_test_results: { path: test-results }',
     noWhen: RUNS_ALWAYS,
   };

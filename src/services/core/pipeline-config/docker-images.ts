@@ -11,13 +11,13 @@ import {
 } from './read-node.js';
 import { getValue, type YMap, type YNode } from './yaml-node.js';
 
-const IMAGE_KEYS = ['image', 'name', 'environment', 'entrypoint', 'command', 'user'];
+export const IMAGE_KEYS = ['image', 'name', 'environment', 'entrypoint', 'command', 'user'];
 /**
  * docker-compose keys people copy into CircleCI images, which CircleCI accepts and ignores: every
  * container of a job shares one network, so ports need no publishing, and the name to reach a
  * service by is `name`. Gyre ignores them too, with a warning saying so.
  */
-const IGNORED_IMAGE_KEYS: Readonly<Record<string, string>> = {
+export const IGNORED_IMAGE_KEYS: Readonly<Record<string, string>> = {
   ports: "services are reachable on every port from the job's containers without publishing them",
   expose: "services are reachable on every port from the job's containers without exposing them",
   container_name: 'use `name` to choose the host name other containers reach this one by',

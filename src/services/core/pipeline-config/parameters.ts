@@ -6,6 +6,8 @@ import { childPath, type ErrorCollector, type Position } from './errors.js';
 import { checkKeys, expectMap, readString } from './read-node.js';
 import { describeNode, getValue, type YEntry, type YNode } from './yaml-node.js';
 
+export const PARAMETER_KEYS = ['type', 'default', 'description', 'enum'];
+
 /** Parameter types CircleCI 2.1 defines and Gyre supports. */
 export const PARAMETER_TYPES = ['string', 'boolean', 'integer', 'enum', 'steps', 'executor', 'env_var_name'] as const;
 /** One of {@link PARAMETER_TYPES}. */
@@ -42,7 +44,7 @@ function readParameterSpec(entry: YEntry, path: string, errors: ErrorCollector):
     errors.add(entry.keyPos, path, `"${entry.key}" is not a valid parameter name; use letters, digits, _ and -`);
   const decl = expectMap(entry.value, path, errors, 'a parameter declaration with at least `type`');
   if (!decl) return undefined;
-  checkKeys(decl, path, ['type', 'default', 'description', 'enum'], errors, 'a parameter declaration');
+  checkKeys(decl, path, PARAMETER_KEYS, errors, 'a parameter declaration');
   const typeNode = getValue(decl, 'type');
   if (!typeNode) {
     errors.add(decl.pos, path, `parameter "${entry.key}" needs a type: one of ${PARAMETER_TYPES.join(', ')}`);

@@ -4,7 +4,7 @@ import type { ConfigVersion } from './model.js';
 import { explainUnsupportedKey } from './unsupported.js';
 import { describeNode, findEntry, type YMap } from './yaml-node.js';
 
-const TOP_LEVEL_KEYS = ['version', 'jobs', 'workflows', 'commands', 'executors', 'parameters', 'setup'];
+export const TOP_LEVEL_KEYS = ['version', 'jobs', 'workflows', 'commands', 'executors', 'parameters', 'setup'];
 const NEEDS_2_1 = ['commands', 'executors', 'parameters'];
 // Keys people keep only to hold YAML anchors for `<<: *defaults`; CircleCI ignores them too.
 const ANCHOR_HOLDERS = ['references', 'defaults', 'aliases', 'anchors'];

@@ -10,6 +10,7 @@ import { describeNode, findEntry, getValue, type YEntry, type YMap, type YNode }
 
 /** Keys an executor definition can set, which a job using it may override. */
 export const EXECUTOR_KEYS = ['docker', 'resource_class', 'working_directory', 'environment', 'shell'] as const;
+export const EXECUTOR_DEFINITION_KEYS = [...EXECUTOR_KEYS, 'parameters', 'description'];
 
 /** Reads every executor definition; broken ones are reported and left out. */
 export function readExecutorDefinitions(
@@ -23,7 +24,7 @@ export function readExecutorDefinitions(
     const path = childPath('executors', entry.key);
     const body = expectMap(entry.value, path, errors, 'an executor definition with `docker`');
     if (!body) continue;
-    checkKeys(body, path, [...EXECUTOR_KEYS, 'parameters', 'description'], errors, `executor "${entry.key}"`);
+    checkKeys(body, path, EXECUTOR_DEFINITION_KEYS, errors, `executor "${entry.key}"`);
     if (!findEntry(body, 'docker')) {
       if (!['machine', 'macos', 'windows'].some((k) => findEntry(body, k)))
         errors.add(body.pos, path, `executor "${entry.key}" needs \`docker:\`, a list of images`);

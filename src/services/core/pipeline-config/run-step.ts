@@ -8,7 +8,7 @@ import { getValue, type YMap, type YNode } from './yaml-node.js';
 
 /** CircleCI's default `no_output_timeout`. */
 export const DEFAULT_NO_OUTPUT_TIMEOUT_MS = 10 * 60_000;
-const RUN_KEYS = [
+export const RUN_KEYS = [
   'command',
   'name',
   'shell',

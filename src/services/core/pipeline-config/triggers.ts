@@ -11,6 +11,8 @@ import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
 import { cronProblem } from '../schedules/cron-slots.js';
 import { describeNode, getValue, type YNode } from './yaml-node.js';
 
+export const SCHEDULE_KEYS = ['cron', 'filters'];
+
 /** Reads `triggers:`; broken triggers are reported and left out. */
 export function readTriggers(node: YNode, path: string, errors: ErrorCollector): WorkflowSchedule[] {
   if (node.kind !== 'seq' || node.items.length === 0) {
@@ -39,7 +41,7 @@ export function readTriggers(node: YNode, path: string, errors: ErrorCollector):
 function readSchedule(node: YNode, path: string, errors: ErrorCollector): WorkflowSchedule | undefined {
   const map = expectMap(node, path, errors, 'a map with `cron` and `filters`');
   if (!map) return undefined;
-  checkKeys(map, path, ['cron', 'filters'], errors, 'a schedule');
+  checkKeys(map, path, SCHEDULE_KEYS, errors, 'a schedule');
   const cronNode = getValue(map, 'cron');
   const cron = cronNode && readNonEmptyString(cronNode, childPath(path, 'cron'), errors);
   if (cronNode === undefined) errors.add(map.pos, path, 'a schedule needs `cron`: five crontab fields in UTC');

@@ -16,7 +16,7 @@ import { describeNode, findEntry, getValue, type YEntry, type YMap, type YNode }
 
 /** CircleCI's default working directory. */
 export const DEFAULT_WORKING_DIRECTORY = '~/project';
-const JOB_KEYS = [...EXECUTOR_KEYS, 'executor', 'steps', 'parameters', 'description', 'parallelism'];
+export const JOB_KEYS = [...EXECUTOR_KEYS, 'executor', 'steps', 'parameters', 'description', 'parallelism'];
 
 /** Reads every job definition under `jobs:`; their bodies are checked when instantiated. */
 export function readJobDefinitions(

@@ -16,6 +16,9 @@ import { readRunStep } from './run-step.js';
 import { UNSUPPORTED_STEPS } from './unsupported.js';
 import { describeNode, getValue, type YEntry, type YNode } from './yaml-node.js';
 
+export const CONDITIONAL_STEP_KEYS = ['condition', 'steps'];
+export const CHECKOUT_KEYS = ['path'];
+
 /** Reads a list of steps. `calling` holds the commands being expanded, to catch recursion. */
 export function readSteps(node: YNode, path: string, ctx: ConfigContext, calling: readonly string[] = []): Step[] {
   if (node.kind !== 'seq') {
@@ -82,7 +85,7 @@ function readConditional(
   const map = expectMap(entry.value, path, ctx.errors, `a map with \`condition\` and \`steps\``);
   if (!map) return [];
   const what = key === 'when' ? 'a when step' : 'an unless step';
-  checkKeys(map, path, ['condition', 'steps'], ctx.errors, what);
+  checkKeys(map, path, CONDITIONAL_STEP_KEYS, ctx.errors, what);
   const condition = getValue(map, 'condition');
   const steps = getValue(map, 'steps');
   if (condition === undefined || steps === undefined) {
@@ -123,7 +126,7 @@ function readCheckout(value: YNode, path: string, ctx: ConfigContext): Step[] {
   if (value.kind === 'scalar' && value.value === null) return [{ type: 'checkout' }];
   const map = expectMap(value, path, ctx.errors, 'nothing, or a map with `path`');
   if (!map) return [];
-  checkKeys(map, path, ['path'], ctx.errors, 'a checkout step');
+  checkKeys(map, path, CHECKOUT_KEYS, ctx.errors, 'a checkout step');
   const pathNode = getValue(map, 'path');
   const target = pathNode && readNonEmptyString(pathNode, childPath(path, 'path'), ctx.errors);
   return [target === undefined ? { type: 'checkout' } : { type: 'checkout', path: target }];

@@ -15,7 +15,8 @@ import { instantiateJob } from './validate-jobs.js';
 import { checkWorkflowGraph, type JobInvocation } from './workflow-graph.js';
 import { getValue, makeScalar, type YEntry, type YMap, type YNode } from './yaml-node.js';
 
-const INVOCATION_KEYS = ['requires', 'filters', 'name', 'context'];
+export const INVOCATION_KEYS = ['requires', 'filters', 'name', 'context'];
+export const WORKFLOW_KEYS = ['jobs', 'when', 'unless', 'triggers'];
 const RESERVED_KEYS = [...INVOCATION_KEYS, 'matrix', 'type', 'pre-steps', 'post-steps'];
 
 /** Reads every workflow. Without `workflows:`, CircleCI runs the job named `build`, and so does Gyre. */
@@ -63,7 +64,7 @@ function readWorkflow(
   const path = childPath('workflows', entry.key);
   const map = expectMap(entry.value, path, ctx.errors, 'a workflow with a `jobs:` list');
   if (!map) return undefined;
-  checkKeys(map, path, ['jobs', 'when', 'unless', 'triggers'], ctx.errors, `workflow "${entry.key}"`);
+  checkKeys(map, path, WORKFLOW_KEYS, ctx.errors, `workflow "${entry.key}"`);
   const triggersNode = getValue(map, 'triggers');
   const schedules = triggersNode && readTriggers(triggersNode, childPath(path, 'triggers'), ctx.errors);
   const runs = workflowRuns(map, entry.key, path, ctx);
