@@ -131,6 +131,10 @@ export const pipelineListQuery = z.strictObject({
   branch: z.string().min(1).max(255).optional(),
 });
 
+/** A pipeline parameter's name, as the config declares it. */
+export const PARAMETER_NAME = /^[A-Za-z][\w-]{0,127}$/;
+export const PARAMETER_NAME_RULE = 'not a parameter name: a letter, then up to 127 letters, digits, _ or -';
+
 /** Values for the config's pipeline parameters, as CircleCI's API takes them. */
 export const pipelineParameters = z
   .record(z.string(), z.union([z.string().max(4096), z.number().finite(), z.boolean()]))
@@ -138,12 +142,7 @@ export const pipelineParameters = z
     const names = Object.keys(values);
     if (names.length > 100) ctx.addIssue({ code: 'custom', message: `at most 100 parameters, got ${names.length}` });
     for (const name of names)
-      if (!/^[A-Za-z][\w-]{0,127}$/.test(name))
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          message: 'not a parameter name: a letter, then up to 127 letters, digits, _ or -',
-        });
+      if (!PARAMETER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: PARAMETER_NAME_RULE });
   })
   .describe("Values for the config's `parameters:` (strings, numbers, booleans), as `<< pipeline.parameters.x >>`");
 export type PipelineParameters = z.infer<typeof pipelineParameters>;

@@ -280,7 +280,7 @@ export const healthResponse = z.looseObject({
 });
 export type HealthResponse = z.infer<typeof healthResponse>;
 
-// --- Contexts and account groups ----------------------------------------------------------------
+// --- Schedules ----------------------------------------------------------------------------------
 
 export const scheduleResponse = z.looseObject({
   id: z.number().int(),
@@ -298,6 +298,8 @@ export const scheduleResponse = z.looseObject({
     .nullable()
     .describe("For a config's legacy `triggers:` schedule, the workflow it runs; null for a project schedule"),
 });
+
+// --- Contexts and account groups ----------------------------------------------------------------
 
 export const contextResponse = z.looseObject({
   name: z.string(),

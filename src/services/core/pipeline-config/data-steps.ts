@@ -26,7 +26,6 @@ export type DataStep = Exclude<Step, { type: 'checkout' | 'run' }>;
 
 type DataStepReader = (entry: YEntry, path: string, errors: ErrorCollector) => DataStep | undefined;
 
-/** The steps by the names CircleCI documents. */
 const PERSIST_KEYS = ['root', 'paths', 'name'] as const;
 const ATTACH_KEYS = ['at', 'name'] as const;
 const ARTIFACT_KEYS = ['path', 'destination', 'name'] as const;
@@ -42,6 +41,7 @@ export const DATA_STEP_KEYS: Readonly<Record<string, readonly string[]>> = {
   store_test_results: TEST_RESULT_KEYS,
 };
 
+/** The steps by the names CircleCI documents. */
 export const DATA_STEPS: ReadonlyMap<string, DataStepReader> = new Map<string, DataStepReader>([
   ['save_cache', readSaveCache],
   ['restore_cache', readRestoreCache],

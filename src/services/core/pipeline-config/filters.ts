@@ -64,7 +64,8 @@ function readPattern(text: string, node: YNode, path: string, errors: ErrorColle
   return undefined;
 }
 
-function regexProblem(source: string): string | undefined {
+/** Why `source` is not a regular expression, or undefined when it is one. */
+export function regexProblem(source: string): string | undefined {
   try {
     new RegExp(source);
     return undefined;

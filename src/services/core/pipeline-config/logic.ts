@@ -11,6 +11,7 @@
  * `null`, `0`, NaN and `""` are falsy, everything else is truthy. Nesting stops at 100 levels.
  */
 import { childPath, itemPath, type ErrorCollector } from './errors.js';
+import { matchesPattern, regexProblem } from './filters.js';
 import { checkKeys, expectMap } from './read-node.js';
 import { describeNode, getValue, type YMap, type YNode } from './yaml-node.js';
 
@@ -103,13 +104,11 @@ function matches(node: YNode, path: string, errors: ErrorCollector): boolean | u
   const pattern = scalarText(map, 'pattern', path, errors);
   const value = scalarText(map, 'value', path, errors);
   if (pattern === undefined || value === undefined) return undefined;
-  try {
-    // CircleCI takes Java regular expressions and needs the whole value to match.
-    return new RegExp(`^(?:${pattern.text})$`).test(value.text);
-  } catch (error) {
-    errors.add(pattern.at, childPath(path, 'pattern'), `not a valid regular expression: ${(error as Error).message}`);
-    return undefined;
-  }
+  // CircleCI takes Java regular expressions and needs the whole value to match, as branch filters do.
+  const problem = regexProblem(pattern.text);
+  if (problem === undefined) return matchesPattern({ kind: 'regex', source: pattern.text }, value.text);
+  errors.add(pattern.at, childPath(path, 'pattern'), `not a valid regular expression: ${problem}`);
+  return undefined;
 }
 
 function scalarText(

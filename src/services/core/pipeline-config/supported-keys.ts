@@ -36,7 +36,9 @@ export function supportedKeys(): readonly { readonly where: string; readonly key
     { where: 'a job', keys: supported(JOB_KEYS) },
     { where: 'an executor', keys: supported(EXECUTOR_DEFINITION_KEYS) },
     { where: 'a command', keys: supported(COMMAND_KEYS) },
-    { where: 'a parameter', keys: [...supported(PARAMETER_KEYS), `type: ${PARAMETER_TYPES.join(' / ')}`] },
+    // Not filtered: `type` here is the parameter's type, not the approval jobs' key Gyre refuses.
+    { where: 'a parameter', keys: PARAMETER_KEYS },
+    { where: "a parameter's `type`", keys: PARAMETER_TYPES },
     { where: 'a docker image', keys: supported(IMAGE_KEYS) },
     { where: 'a docker image, ignored with a warning', keys: Object.keys(IGNORED_IMAGE_KEYS) },
     { where: 'step `run` (and `deploy`)', keys: supported(RUN_KEYS) },

@@ -10,6 +10,7 @@ import { DATA_ROUTE, projectRole } from '../../../http/access-policy.js';
 import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { layoutByDepth } from './job-graph.js';
+import { parameterLines } from './parameter-lines.js';
 import { idParams, pageModel, requesterOfPage, shortSha, type IdRequest } from './page-common.js';
 
 export const pipelinePages: UserPages = (web, parts) => {
@@ -29,7 +30,7 @@ export const pipelinePages: UserPages = (web, parts) => {
         pageModel(request, `${project.name} #${pipeline.number}`, {
           project,
           pipeline: { ...pipeline, shortSha: shortSha(pipeline.sha) },
-          parameters: parametersOf(pipeline.detail),
+          parameters: parameterLines((pipeline.detail as { parameters?: Record<string, unknown> }).parameters ?? {}),
           workflows: workflows.map((w) => ({ ...w, columns: layoutByDepth(w.jobs) })),
           csrf: request.signedIn?.session.csrfToken,
         }),
@@ -75,14 +76,3 @@ export const pipelinePages: UserPages = (web, parts) => {
     },
   );
 };
-
-/**
- * The pipeline parameters its trigger set, by name (the database keeps no order), as `name=value`
- * with values written as JSON (`"42"` is a string).
- */
-function parametersOf(detail: Record<string, unknown>): string[] {
-  const { parameters } = detail as { parameters?: Record<string, unknown> };
-  return Object.entries(parameters ?? {})
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, value]) => `${name}=${JSON.stringify(value)}`);
-}

@@ -31,7 +31,7 @@ export const projectSchedulePages: UserPages = (web, parts) => {
       parts,
       'project-schedules',
       await projectPageModel(request, parts, id, 'schedules', 'Schedules', {
-        schedules: schedules.map((s) => ({ ...s, parameterText: parameterLines(s.parameters).replace(/\n/g, ' ') })),
+        schedules: schedules.map((s) => ({ ...s, parameterText: parameterLines(s.parameters).join(' ') })),
         // After a refusal, the form comes back as it was sent.
         form: {
           name: posted.text('name'),

@@ -98,7 +98,7 @@ workflows:
       [
         '11:11 workflows.w.when.and[1]: expected a logic statement: a map with one key, one of and, or, not, equal, matches; got the keys nor',
         '12:15 workflows.w.when.and[2].or: expected a non-empty list of logic statements, got a list',
-        '13:31 workflows.w.when.and[3].matches.pattern: not a valid regular expression: Invalid regular expression: /^(?:()$/: Unterminated group',
+        '13:31 workflows.w.when.and[3].matches.pattern: not a valid regular expression: Unterminated group',
         '14:20 workflows.w.when.and[4].matches.pattern: a matches statement needs `pattern`, a string',
         '15:13 workflows.w.unless: unknown parameter << parameters.skip >>: parameters can only be used inside a job, command or executor',
         '16:19 workflows.w.jobs[1]: unknown job "missing"; jobs defined under `jobs:`: build',

@@ -22,7 +22,7 @@ describe('the trigger form', () => {
   it('lists every bad line at once, each by its line number', () => {
     let caught: unknown;
     try {
-      readTriggerForm({ branch: 'main', parameters: 'deploy\nok=1\nok=2\n9lives=yes' });
+      readTriggerForm({ branch: 'main', parameters: 'deploy\nok=1\nok=2\n9lives=yes\n__proto__=1' });
     } catch (error) {
       caught = error;
     }
@@ -30,7 +30,8 @@ describe('the trigger form', () => {
     expect((caught as InvalidInputError).problems.map((p) => `${p.input}: ${p.message}`)).toEqual([
       'Parameters, line 1: "deploy" is not name=value',
       'Parameters, line 3: "ok" is given twice',
-      'Parameters, 9lives: not a parameter name: a letter, then up to 127 letters, digits, _ or -',
+      'Parameters, line 4: "9lives": not a parameter name: a letter, then up to 127 letters, digits, _ or -',
+      'Parameters, line 5: "__proto__": not a parameter name: a letter, then up to 127 letters, digits, _ or -',
     ]);
   });
 });
