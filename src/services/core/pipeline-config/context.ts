@@ -43,7 +43,8 @@ export interface ConfigContext {
 
 /**
  * Substitutes parameters in a 2.1 config; version 2 has no parameters, so its text stays literal.
- * `parameters` are those of the enclosing job, command or executor; none outside one.
+ * `parameters` are those of the enclosing job, command or executor; none outside one. `matrix`
+ * is one matrix instance's values, in the options of the workflow job that declares it.
  */
 export function substituteIn(
   ctx: ConfigContext,
@@ -51,12 +52,14 @@ export function substituteIn(
   parameters: ParameterValues | undefined,
   owner: string,
   path: string,
+  matrix?: ParameterValues,
 ): YNode {
   if (ctx.version === '2') return node;
   return substituteParameters(
     node,
     {
       ...(parameters && { parameters }),
+      ...(matrix && { matrix }),
       owner,
       pipelineParameters: ctx.pipelineParameters,
       ...(ctx.pipelineValues && { pipelineValues: ctx.pipelineValues }),

@@ -38,6 +38,8 @@ export interface SubstitutionScope {
   readonly pipelineParameters: ParameterValues;
   /** @default none: `<< pipeline.* >>` values stay as written */
   readonly pipelineValues?: PipelineValues;
+  /** One instance's `<< matrix.x >>` values, in the options of a workflow job with `matrix:` (matrix.ts). */
+  readonly matrix?: ParameterValues;
 }
 
 const REFERENCE = /<<\s*((?:parameters|pipeline|matrix)\.[A-Za-z0-9_.-]+?)\s*>>/g;
@@ -104,8 +106,14 @@ function lookUp(
     return lookUpIn(scope.parameters, name, 'parameters.', scope.owner, node, path, errors);
   if (name.startsWith('pipeline.parameters.'))
     return lookUpIn(scope.pipelineParameters, name, 'pipeline.parameters.', 'the pipeline', node, path, errors);
-  if (name.startsWith('matrix.')) errors.add(node.pos, path, `<< ${name} >>: matrix jobs are not supported yet`);
-  else if (isPipelineValue(name)) {
+  if (name.startsWith('matrix.')) {
+    if (scope.matrix) return lookUpIn(scope.matrix, name, 'matrix.', 'the matrix', node, path, errors);
+    errors.add(
+      node.pos,
+      path,
+      `<< ${name} >> can only be used in the options of a workflow job with \`matrix:\`; inside a job, use << parameters.${name.slice('matrix.'.length)} >>`,
+    );
+  } else if (isPipelineValue(name)) {
     const value = scope.pipelineValues?.[name];
     return value === undefined ? undefined : makeScalar(node.pos, value);
   } else if (name.startsWith('pipeline.')) {

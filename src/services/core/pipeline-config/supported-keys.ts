@@ -7,6 +7,7 @@
 import { COMMAND_KEYS } from './commands.js';
 import { DATA_STEP_KEYS } from './data-steps.js';
 import { IGNORED_IMAGE_KEYS, IMAGE_KEYS } from './docker-images.js';
+import { MATRIX_KEYS } from './matrix.js';
 import { PARAMETER_KEYS, PARAMETER_TYPES } from './parameters.js';
 import { TOP_LEVEL_KEYS } from './read-header.js';
 import { EXECUTOR_DEFINITION_KEYS } from './resolve-executors.js';
@@ -47,6 +48,7 @@ export function supportedKeys(): readonly { readonly where: string; readonly key
     ...Object.entries(DATA_STEP_KEYS).map(([step, keys]) => ({ where: `step \`${step}\``, keys })),
     { where: 'a workflow', keys: supported(WORKFLOW_KEYS) },
     { where: "a workflow job (besides the job's parameters)", keys: supported(INVOCATION_KEYS) },
+    { where: "a workflow job's `matrix`", keys: MATRIX_KEYS },
     { where: 'a workflow `triggers: - schedule`', keys: SCHEDULE_KEYS },
   ];
 }

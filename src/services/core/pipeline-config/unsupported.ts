@@ -34,7 +34,6 @@ const NOT_YET: Readonly<Record<string, string>> = {
   parallelism:
     'parallelism above 1 (test splitting) is not supported yet; remove it, or write `parallelism: 1`, to run the job once',
   circleci_ip_ranges: 'circleci_ip_ranges is not supported: Gyre runs on your own network',
-  matrix: 'matrix jobs are not supported yet; list each variant as its own workflow job with `name` and parameters',
   type: 'approval jobs (`type: approval`) are not supported yet',
   'pre-steps': '`pre-steps` are not supported yet; add the steps to the job itself',
   'post-steps': '`post-steps` are not supported yet; add the steps to the job itself',

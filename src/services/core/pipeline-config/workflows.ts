@@ -6,6 +6,7 @@ import { childPath, itemPath, type Position } from './errors.js';
 import { substituteIn, type ConfigContext, type JobDefinition } from './context.js';
 import { readFilters } from './filters.js';
 import { evaluateCondition } from './logic.js';
+import { readMatrix, type Matrix, type MatrixInstance } from './matrix.js';
 import { readTriggers } from './triggers.js';
 import type { JobFilters, Workflow, WorkflowJob } from './model.js';
 import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
@@ -13,11 +14,12 @@ import { readRequires, type WrittenRequirement } from './requires.js';
 import { explainUnsupportedKey } from './unsupported.js';
 import { instantiateJob } from './validate-jobs.js';
 import { checkWorkflowGraph, type JobInvocation } from './workflow-graph.js';
-import { getValue, makeScalar, type YEntry, type YMap, type YNode } from './yaml-node.js';
+import { resolveGroupNames, type InvocationGroup } from './workflow-names.js';
+import { findEntry, getValue, makeScalar, type YEntry, type YMap, type YNode } from './yaml-node.js';
 
-export const INVOCATION_KEYS = ['requires', 'filters', 'name', 'context'];
+export const INVOCATION_KEYS = ['requires', 'filters', 'name', 'context', 'matrix'];
 export const WORKFLOW_KEYS = ['jobs', 'when', 'unless', 'triggers'];
-const RESERVED_KEYS = [...INVOCATION_KEYS, 'matrix', 'type', 'pre-steps', 'post-steps'];
+const RESERVED_KEYS = [...INVOCATION_KEYS, 'type', 'pre-steps', 'post-steps'];
 
 /** Reads every workflow. Without `workflows:`, CircleCI runs the job named `build`, and so does Gyre. */
 export function readWorkflows(
@@ -77,16 +79,14 @@ function readWorkflow(
     );
     return undefined;
   }
-  const invocations = jobsNode.items.map((item, i) =>
-    readInvocation(item, itemPath(childPath(path, 'jobs'), i), jobs, ctx),
+  const groups = jobsNode.items.map((item, i) =>
+    readInvocations(item, itemPath(childPath(path, 'jobs'), i), jobs, ctx),
   );
-  checkWorkflowGraph(
-    invocations.filter((i) => i !== undefined),
-    ctx.errors,
-  );
+  const invocations = resolveGroupNames(groups.filter((g) => g !== undefined));
+  checkWorkflowGraph(invocations, ctx.errors);
   const built: WorkflowJob[] = [];
   for (const i of invocations) {
-    if (i?.job)
+    if (i.job)
       built.push({
         name: i.name,
         jobName: i.jobName,
@@ -96,8 +96,9 @@ function readWorkflow(
         job: i.job,
       });
   }
+  const complete = groups.every((g) => g?.complete === true);
   // A workflow its condition skips is still checked whole, but not run.
-  if (built.length !== invocations.length || !runs) return undefined;
+  if (!complete || built.length !== invocations.length || !runs) return undefined;
   return { name: entry.key, ...(schedules && schedules.length > 0 && { schedules }), jobs: built };
 }
 
@@ -125,12 +126,16 @@ interface ParsedInvocation extends JobInvocation {
   readonly job: WorkflowJob['job'] | undefined;
 }
 
-function readInvocation(
+/**
+ * One entry of a workflow's `jobs:` list: one invocation, or one per matrix instance. `complete`
+ * is false when the entry could not be read whole (its jobs are then left out of the graph).
+ */
+function readInvocations(
   node: YNode,
   path: string,
   jobs: ReadonlyMap<string, JobDefinition>,
   ctx: ConfigContext,
-): ParsedInvocation | undefined {
+): InvocationGroup<ParsedInvocation> | undefined {
   const entry = toEntry(node, path, ctx);
   if (!entry) return undefined;
   const def = jobs.get(entry.key);
@@ -142,26 +147,70 @@ function readInvocation(
       path,
       `unknown job "${entry.key}"; jobs defined under \`jobs:\`: ${[...jobs.keys()].join(', ') || '(none)'}`,
     );
+  const optionPath = childPath(path, entry.key);
   const options =
     entry.value.kind === 'scalar' && entry.value.value === null
-      ? undefined
-      : expectMap(entry.value, childPath(path, entry.key), ctx.errors);
-  const optionPath = childPath(path, entry.key);
-  const opts = options?.entries ?? [];
-  for (const o of opts) {
+      ? emptyMap(entry.value.pos)
+      : expectMap(entry.value, optionPath, ctx.errors);
+  if (!options) return undefined;
+  for (const o of options.entries) {
     const why =
       RESERVED_KEYS.includes(o.key) && !INVOCATION_KEYS.includes(o.key)
         ? explainUnsupportedKey(o.key, 'a workflow job')
         : undefined;
     if (why) ctx.errors.add(o.keyPos, childPath(optionPath, o.key), why);
   }
+  const matrixNode = getValue(options, 'matrix');
+  const rest: YMap = { ...options, entries: options.entries.filter((o) => o.key !== 'matrix') };
+  const read = (instance?: MatrixInstance): ParsedInvocation =>
+    readInvocation({ entry, def, options: rest, path, optionPath }, instance, ctx);
+  if (matrixNode === undefined)
+    return { members: [read()], complete: true, ...(!findEntry(rest, 'name') && { repeatable: entry.key }) };
+  const matrix = readMatrixOf(matrixNode, childPath(optionPath, 'matrix'), ctx);
+  // A matrix that cannot be read still answers to its alias, so jobs requiring it are not also reported.
+  if (!matrix) return { members: [], complete: false, alias: entry.key };
+  return { members: matrix.instances.map(read), complete: true, alias: matrix.alias ?? entry.key };
+}
+
+function readMatrixOf(node: YNode, path: string, ctx: ConfigContext): Matrix | undefined {
+  if (ctx.version !== '2') return readMatrix(node, path, ctx.errors);
+  ctx.errors.add(node.pos, path, '`matrix` needs `version: 2.1`');
+  return undefined;
+}
+
+interface InvocationSource {
+  readonly entry: YEntry;
+  readonly def: JobDefinition | undefined;
+  /** The invocation's options without `matrix`. */
+  readonly options: YMap;
+  readonly path: string;
+  readonly optionPath: string;
+}
+
+/** One invocation: for a matrix, its `instance`, whose values stand in for `<< matrix.x >>`. */
+function readInvocation(
+  { entry, def, options, path, optionPath }: InvocationSource,
+  instance: MatrixInstance | undefined,
+  ctx: ConfigContext,
+): ParsedInvocation {
+  const matrixValues = instance && new Map(instance.args.map((a) => [a.key, a.value]));
+  const substituted = substituteIn(ctx, options, undefined, `workflow job "${entry.key}"`, optionPath, matrixValues);
+  const opts = substituted.kind === 'map' ? substituted.entries : [];
   const option = (key: string): YNode | undefined => opts.find((o) => o.key === key)?.value;
   const nameNode = option('name');
-  const name = (nameNode && readNonEmptyString(nameNode, childPath(optionPath, 'name'), ctx.errors)) ?? entry.key;
+  const defaultName = instance ? `${entry.key}-${instance.suffix}` : entry.key;
+  const name = (nameNode && readNonEmptyString(nameNode, childPath(optionPath, 'name'), ctx.errors)) ?? defaultName;
   const filtersNode = option('filters');
   const filters = (filtersNode && readFilters(filtersNode, childPath(optionPath, 'filters'), ctx.errors)) ?? {};
   const args = opts.filter((o) => !RESERVED_KEYS.includes(o.key));
-  const job = def && instantiateJob(def, args, entry.keyPos, optionPath, ctx);
+  for (const arg of args)
+    if (matrixValues?.has(arg.key))
+      ctx.errors.add(
+        arg.keyPos,
+        childPath(optionPath, arg.key),
+        `"${arg.key}" is given both here and in \`matrix.parameters\`; keep one of them`,
+      );
+  const job = def && instantiateJob(def, [...args, ...(instance?.args ?? [])], entry.keyPos, optionPath, ctx);
   return {
     name,
     at: nameNode?.pos ?? entry.keyPos,
@@ -172,6 +221,10 @@ function readInvocation(
     job,
     requires: readRequires(option('requires'), childPath(optionPath, 'requires'), ctx.errors),
   };
+}
+
+function emptyMap(pos: Position): YMap {
+  return { kind: 'map', pos, entries: [] };
 }
 
 function toEntry(node: YNode, path: string, ctx: ConfigContext): YEntry | undefined {

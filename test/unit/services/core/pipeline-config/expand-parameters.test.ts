@@ -120,7 +120,7 @@ workflows:
       expect.stringMatching(
         /^9:14 jobs.build.steps\[1\].run: unknown pipeline value << pipeline.git.commit >>; known: pipeline.id, /,
       ),
-      '10:14 jobs.build.steps[2].run: << matrix.os >>: matrix jobs are not supported yet',
+      '10:14 jobs.build.steps[2].run: << matrix.os >> can only be used in the options of a workflow job with `matrix:`; inside a job, use << parameters.os >>',
     ]);
   });
 
