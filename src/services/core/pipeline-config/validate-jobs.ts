@@ -5,7 +5,7 @@
 import { childPath, type ErrorCollector, type Position } from './errors.js';
 import { substituteIn, type ConfigContext, type JobDefinition } from './context.js';
 import { readDockerExecutor } from './docker-images.js';
-import type { Job } from './model.js';
+import type { Job, Step } from './model.js';
 import { bindArguments, readParameterSpecs } from './parameters.js';
 import { checkKeys, expectMap, readEnvironment, readNonEmptyString } from './read-node.js';
 import { explainUnsupportedKey } from './unsupported.js';
@@ -48,6 +48,12 @@ export function readJobDefinitions(
   return jobs;
 }
 
+/** A workflow job's `pre-steps` and `post-steps`, run before and after the job's own steps. */
+export interface SurroundingSteps {
+  readonly before: readonly Step[];
+  readonly after: readonly Step[];
+}
+
 /**
  * Builds the concrete job for one invocation; `undefined` once anything was reported. `at` and
  * `invocationPath` locate the invocation, where argument errors are reported.
@@ -58,13 +64,15 @@ export function instantiateJob(
   at: Position,
   invocationPath: string,
   ctx: ConfigContext,
+  around: SurroundingSteps = { before: [], after: [] },
 ): Job | undefined {
   const values = bindArguments(def.parameters, args, at, invocationPath, `job "${def.name}"`, ctx.errors);
   if (!values) return undefined;
   const withoutDecl: YMap = { ...def.body, entries: def.body.entries.filter((e) => e.key !== 'parameters') };
   const substituted = substituteIn(ctx, withoutDecl, values, `job "${def.name}"`, def.path);
   const body = expectMap(substituted, def.path, ctx.errors);
-  return body ? buildJob(body, def, ctx) : undefined;
+  const job = body && buildJob(body, def, ctx);
+  return job && { ...job, steps: [...around.before, ...job.steps, ...around.after] };
 }
 
 function buildJob(body: YMap, def: JobDefinition, ctx: ConfigContext): Job | undefined {

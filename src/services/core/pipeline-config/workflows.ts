@@ -8,18 +8,19 @@ import { readFilters } from './filters.js';
 import { evaluateCondition } from './logic.js';
 import { readMatrix, type Matrix, type MatrixInstance } from './matrix.js';
 import { readTriggers } from './triggers.js';
-import type { JobFilters, Workflow, WorkflowJob } from './model.js';
+import type { JobFilters, Step, Workflow, WorkflowJob } from './model.js';
 import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
 import { readRequires, type WrittenRequirement } from './requires.js';
 import { explainUnsupportedKey } from './unsupported.js';
 import { instantiateJob } from './validate-jobs.js';
+import { readSteps } from './validate-steps.js';
 import { checkWorkflowGraph, type JobInvocation } from './workflow-graph.js';
 import { resolveGroupNames, type InvocationGroup } from './workflow-names.js';
 import { findEntry, getValue, makeScalar, type YEntry, type YMap, type YNode } from './yaml-node.js';
 
-export const INVOCATION_KEYS = ['requires', 'filters', 'name', 'context', 'matrix'];
+export const INVOCATION_KEYS = ['requires', 'filters', 'name', 'context', 'matrix', 'pre-steps', 'post-steps'];
 export const WORKFLOW_KEYS = ['jobs', 'when', 'unless', 'triggers'];
-const RESERVED_KEYS = [...INVOCATION_KEYS, 'type', 'pre-steps', 'post-steps'];
+const RESERVED_KEYS = [...INVOCATION_KEYS, 'type'];
 
 /** Reads every workflow. Without `workflows:`, CircleCI runs the job named `build`, and so does Gyre. */
 export function readWorkflows(
@@ -197,6 +198,10 @@ function readInvocation(
   const substituted = substituteIn(ctx, options, undefined, `workflow job "${entry.key}"`, optionPath, matrixValues);
   const opts = substituted.kind === 'map' ? substituted.entries : [];
   const option = (key: string): YNode | undefined => opts.find((o) => o.key === key)?.value;
+  const readStepsOption = (key: string): Step[] => {
+    const steps = option(key);
+    return steps ? readSteps(steps, childPath(optionPath, key), ctx) : [];
+  };
   const nameNode = option('name');
   const defaultName = instance ? `${entry.key}-${instance.suffix}` : entry.key;
   const name = (nameNode && readNonEmptyString(nameNode, childPath(optionPath, 'name'), ctx.errors)) ?? defaultName;
@@ -210,7 +215,8 @@ function readInvocation(
         childPath(optionPath, arg.key),
         `"${arg.key}" is given both here and in \`matrix.parameters\`; keep one of them`,
       );
-  const job = def && instantiateJob(def, [...args, ...(instance?.args ?? [])], entry.keyPos, optionPath, ctx);
+  const around = { before: readStepsOption('pre-steps'), after: readStepsOption('post-steps') };
+  const job = def && instantiateJob(def, [...args, ...(instance?.args ?? [])], entry.keyPos, optionPath, ctx, around);
   return {
     name,
     at: nameNode?.pos ?? entry.keyPos,

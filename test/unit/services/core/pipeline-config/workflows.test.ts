@@ -68,6 +68,22 @@ describe('workflows', () => {
     },
   );
 
+  it('runs `pre-steps` before and `post-steps` after the job’s own steps, reporting their problems in place', () => {
+    const config = parseValid(
+      `version: 2.1\n${JOBS}workflows:\n  ci:\n    jobs:\n      - build:\n          pre-steps: [run: echo before]\n          post-steps: [run: echo after, { store_artifacts: { path: out } }]\n`,
+    );
+    expect(config.workflows[0]?.jobs[0]?.job.steps.map((s) => s.type)).toEqual([
+      'run',
+      'checkout',
+      'run',
+      'store_artifacts',
+    ]);
+    expect(errorsOf('  ci:\n    jobs:\n      - build: { pre-steps: [nonsense], post-steps: run }\n')).toEqual([
+      expect.stringMatching(/^8:30 workflows\.ci\.jobs\[0\]\.build\.pre-steps\[0\]: unknown step "nonsense"/),
+      '8:53 workflows.ci.jobs[0].build.post-steps: expected a list of steps, got the string "run"',
+    ]);
+  });
+
   it('reads `context:` as one name or a list, without repeats', () => {
     const config = parseValid(
       `version: 2.1\n${JOBS}workflows:\n  ci:\n    jobs:\n      - build: { context: org-global }\n      - test: { context: [aws, npm, aws] }\n`,
