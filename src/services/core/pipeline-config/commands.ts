@@ -7,7 +7,15 @@ import { checkKeys, expectMap } from './read-node.js';
 import { getValue, type YNode } from './yaml-node.js';
 
 /** Step names a command may not take, because they already mean a built-in step. */
-export const BUILT_IN_STEPS: readonly string[] = ['checkout', 'run', 'deploy', 'when', 'unless', ...DATA_STEPS.keys()];
+export const BUILT_IN_STEPS: readonly string[] = [
+  'checkout',
+  'run',
+  'deploy',
+  'when',
+  'unless',
+  'steps',
+  ...DATA_STEPS.keys(),
+];
 
 export const COMMAND_KEYS = ['steps', 'parameters', 'description'];
 

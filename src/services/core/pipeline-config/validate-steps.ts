@@ -57,6 +57,8 @@ function readNamedStep(entry: YEntry, path: string, ctx: ConfigContext, calling:
   if (key === 'checkout') return readCheckout(value, path, ctx);
   if (key === 'run' || key === 'deploy') return readRun(entry, key, path, ctx);
   if (key === 'when' || key === 'unless') return readConditional(entry, key, path, ctx, calling);
+  // `- steps: << parameters.after-deps >>`, CircleCI's way to splice a steps parameter in.
+  if (key === 'steps') return readSteps(value, childPath(path, 'steps'), ctx, calling);
   const command = ctx.commands.get(key);
   if (command) return expandCommand(command, entry, path, ctx, calling);
   const readDataStep = DATA_STEPS.get(key) ?? LEGACY_DATA_STEPS.get(key);

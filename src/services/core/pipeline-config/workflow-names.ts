@@ -1,10 +1,13 @@
 /**
- * Names that stand for several jobs of a workflow in `requires`:
- * - a matrix's `alias` (by default its job's key) stands for every instance of the matrix;
- * - a job invoked more than once without `name:` is numbered `<job>-1`, `<job>-2`, … in file
- *   order, as CircleCI names such jobs, and its key stands for all of them.
- * A name that is also a job's own name means that job only.
+ * The names of a workflow's jobs once matrices are expanded, and what `requires` may name, as
+ * CircleCI's configuration reference and compiler have them:
+ * - jobs that would share a name (a job invoked twice without `name:`, or with the same one) are
+ *   numbered `<name>-1`, `<name>-2`, … in file order; requiring that shared name is an error
+ *   ("Job 'bug' requires 'test', which is the name of 2 other jobs in workflow …");
+ * - a matrix's `alias` (by default its job's key) stands for every instance of the matrix.
+ * A job's own name always means that job.
  */
+import type { ErrorCollector } from './errors.js';
 import type { WrittenRequirement } from './requires.js';
 import type { JobInvocation } from './workflow-graph.js';
 
@@ -13,51 +16,56 @@ export interface InvocationGroup<T extends GroupMember> {
   readonly members: readonly T[];
   /** False when the entry could not be read whole; its members are then missing or incomplete. */
   readonly complete: boolean;
-  /** What `requires` may name to mean every member. */
+  /** What `requires` may name to mean every member: a matrix's alias. */
   readonly alias?: string;
-  /** The job key, when the one member's name is that key by default (no `name:`, no matrix). */
-  readonly repeatable?: string;
 }
 
 interface GroupMember extends JobInvocation {
   readonly requires: readonly WrittenRequirement[];
 }
 
-/** The members of every group, renamed where repeated, with `requires` naming jobs only. */
-export function resolveGroupNames<T extends GroupMember>(groups: readonly InvocationGroup<T>[]): T[] {
-  const repeats = new Map<string, number>();
-  for (const { repeatable } of groups)
-    if (repeatable !== undefined) repeats.set(repeatable, (repeats.get(repeatable) ?? 0) + 1);
+/** The members of every group, numbered where names repeat, with `requires` naming jobs only. */
+export function resolveGroupNames<T extends GroupMember>(
+  groups: readonly InvocationGroup<T>[],
+  errors: ErrorCollector,
+): T[] {
+  const counts = new Map<string, number>();
+  for (const m of groups.flatMap((g) => g.members)) counts.set(m.name, (counts.get(m.name) ?? 0) + 1);
   const numbered = new Map<string, number>();
   const aliases = new Map<string, string[]>();
   const members: T[] = [];
   for (const group of groups) {
-    let named: readonly T[] = group.members;
-    let alias = group.alias;
-    const key = group.repeatable;
-    if (key !== undefined && (repeats.get(key) ?? 0) > 1) {
-      const n = (numbered.get(key) ?? 0) + 1;
-      numbered.set(key, n);
-      named = group.members.map((m) => ({ ...m, name: `${key}-${n}` }));
-      alias = key;
-    }
-    if (alias !== undefined) aliases.set(alias, [...(aliases.get(alias) ?? []), ...named.map((m) => m.name)]);
+    const named = group.members.map((m) => {
+      if ((counts.get(m.name) ?? 0) < 2) return m;
+      const n = (numbered.get(m.name) ?? 0) + 1;
+      numbered.set(m.name, n);
+      return { ...m, name: `${m.name}-${n}` };
+    });
+    if (group.alias !== undefined)
+      aliases.set(group.alias, [...(aliases.get(group.alias) ?? []), ...named.map((m) => m.name)]);
     members.push(...named);
   }
   const names = new Set(members.map((m) => m.name));
-  return members.map((m) => ({ ...m, requires: expandAliases(m.requires, aliases, names) }));
+  const resolve = (owner: string, req: WrittenRequirement): string[] => {
+    if (names.has(req.name)) return [req.name];
+    const shared = counts.get(req.name) ?? 0;
+    if (shared < 2) return aliases.get(req.name) ?? [req.name];
+    errors.add(
+      req.at,
+      req.path,
+      `job "${owner}" requires "${req.name}", which is the name of ${shared} jobs of this workflow (${req.name}-1 to ${req.name}-${shared}); give the one to require a unique \`name:\` and require that`,
+    );
+    return [];
+  };
+  return members.map((m) => ({ ...m, requires: withoutRepeats(m.requires, (req) => resolve(m.name, req)) }));
 }
 
-/** Each requirement of an alias becomes one per job it stands for; a job required twice counts once. */
-function expandAliases(
+/** Each requirement becomes one per job it names; a job required twice counts once, as first written. */
+function withoutRepeats(
   requires: readonly WrittenRequirement[],
-  aliases: ReadonlyMap<string, readonly string[]>,
-  names: ReadonlySet<string>,
+  jobsOf: (req: WrittenRequirement) => readonly string[],
 ): WrittenRequirement[] {
   const byJob = new Map<string, WrittenRequirement>();
-  for (const req of requires) {
-    const jobs = names.has(req.name) ? [req.name] : (aliases.get(req.name) ?? [req.name]);
-    for (const job of jobs) if (!byJob.has(job)) byJob.set(job, { ...req, name: job });
-  }
+  for (const req of requires) for (const job of jobsOf(req)) if (!byJob.has(job)) byJob.set(job, { ...req, name: job });
   return [...byJob.values()];
 }

@@ -16,7 +16,7 @@ import { instantiateJob } from './validate-jobs.js';
 import { readSteps } from './validate-steps.js';
 import { checkWorkflowGraph, type JobInvocation } from './workflow-graph.js';
 import { resolveGroupNames, type InvocationGroup } from './workflow-names.js';
-import { findEntry, getValue, makeScalar, type YEntry, type YMap, type YNode } from './yaml-node.js';
+import { getValue, makeScalar, type YEntry, type YMap, type YNode } from './yaml-node.js';
 
 export const INVOCATION_KEYS = ['requires', 'filters', 'name', 'context', 'matrix', 'pre-steps', 'post-steps'];
 export const WORKFLOW_KEYS = ['jobs', 'when', 'unless', 'triggers'];
@@ -83,7 +83,10 @@ function readWorkflow(
   const groups = jobsNode.items.map((item, i) =>
     readInvocations(item, itemPath(childPath(path, 'jobs'), i), jobs, ctx),
   );
-  const invocations = resolveGroupNames(groups.filter((g) => g !== undefined));
+  const invocations = resolveGroupNames(
+    groups.filter((g) => g !== undefined),
+    ctx.errors,
+  );
   checkWorkflowGraph(invocations, ctx.errors);
   const built: WorkflowJob[] = [];
   for (const i of invocations) {
@@ -165,8 +168,7 @@ function readInvocations(
   const rest: YMap = { ...options, entries: options.entries.filter((o) => o.key !== 'matrix') };
   const read = (instance?: MatrixInstance): ParsedInvocation =>
     readInvocation({ entry, def, options: rest, path, optionPath }, instance, ctx);
-  if (matrixNode === undefined)
-    return { members: [read()], complete: true, ...(!findEntry(rest, 'name') && { repeatable: entry.key }) };
+  if (matrixNode === undefined) return { members: [read()], complete: true };
   const matrix = readMatrixOf(matrixNode, childPath(optionPath, 'matrix'), ctx);
   // A matrix that cannot be read still answers to its alias, so jobs requiring it are not also reported.
   if (!matrix) return { members: [], complete: false, alias: entry.key };

@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   DEFAULT_RESOURCE_CLASSES,
   parsePipelineConfig,
@@ -191,18 +193,46 @@ describe('matrix jobs', () => {
   });
 });
 
-describe('a job invoked more than once without a name', () => {
-  it('is numbered -1, -2 in file order, and its key in requires waits for every one', () => {
+describe("cider-nrepl's real matrix with a shared exclude list", () => {
+  const file = join(import.meta.dirname, '../../../../fixtures/pipeline-configs/large/cider-nrepl-matrix-exclude.yml');
+  const [workflow] = parseValid(readFileSync(file, 'utf8')).workflows;
+  const jobs = workflow?.jobs ?? [];
+
+  it('expands each of its two 48-combination matrices to 40 jobs, the excluded JDK 8 parser runs left out', () => {
+    expect(jobs.map((j) => j.name).filter((n) => n.endsWith('-test'))).toHaveLength(40);
+    expect(jobs.map((j) => j.name).filter((n) => n.endsWith('-smoketest'))).toHaveLength(40);
+    expect(jobs.map((j) => j.name)).toContain('test_code-1.9-openjdk8-legacy-parser-test');
+    expect(jobs.map((j) => j.name)).not.toContain('test_code-1.9-openjdk8-parser-next-test');
+    expect(jobs.map((j) => j.name)).not.toContain('test_code-master-openjdk8-parser-smoketest');
+  });
+
+  it('has deploy wait for both matrices through their aliases, and for the named lint job', () => {
+    const deploy = jobs.find((j) => j.name === 'deploy');
+    expect(deploy?.requires).toHaveLength(81);
+    expect(deploy?.requires.map((r) => r.job)).toContain('Code Linting');
+  });
+});
+
+describe('jobs that would share a name', () => {
+  it('are numbered -1, -2 in file order, named or not, as CircleCI numbers them', () => {
     const jobs = jobsOf(`      - test: { a: 1 }
       - test: { a: 2 }
-      - test: { name: test-named, a: 3 }
-      - deploy: { requires: [test] }
+      - deploy: { name: release }
+      - build: { name: release }
+      - deploy: { requires: [test-2, release-1] }
 `);
     expect(jobs.map((j) => [j.name, j.requires.map((r) => r.job)])).toEqual([
       ['test-1', []],
       ['test-2', []],
-      ['test-named', []],
-      ['deploy', ['test-1', 'test-2']],
+      ['release-1', []],
+      ['release-2', []],
+      ['deploy', ['test-2', 'release-1']],
+    ]);
+  });
+
+  it('cannot be required by the name they share, as in CircleCI', () => {
+    expect(errorsOf('      - test: { a: 1 }\n      - test: { a: 2 }\n      - deploy: { requires: [test] }\n')).toEqual([
+      '25:30 workflows.w.jobs[2].deploy.requires[0]: job "deploy" requires "test", which is the name of 2 jobs of this workflow (test-1 to test-2); give the one to require a unique `name:` and require that',
     ]);
   });
 });

@@ -52,6 +52,16 @@ describe('steps', () => {
     );
   });
 
+  it('splices `- steps: << parameters.x >>` in, as CircleCI documents for steps parameters', () => {
+    const commands =
+      'commands:\n  around:\n    parameters: { body: { type: steps } }\n    steps: [{ run: echo before }, { steps: << parameters.body >> }, { run: echo after }]\n';
+    expect(
+      steps('      - around: { body: [{ run: echo one }, { run: echo two }] }', commands).map((s) =>
+        s.type === 'run' ? s.command : s.type,
+      ),
+    ).toEqual(['echo before', 'echo one', 'echo two', 'echo after']);
+  });
+
   it('reports commands that call themselves instead of looping forever', () => {
     const errors = parseErrors(`version: 2.1
 commands:
@@ -94,7 +104,7 @@ workflows:
 `);
     expect(errors.map((e) => `${e.line}:${e.column} ${e.message}`)).toEqual([
       '3:3 a command cannot be named "run": that is a built-in step; rename the command',
-      '10:13 unknown step "chekout"; expected one of: checkout, run, deploy, when, unless, save_cache, restore_cache, persist_to_workspace, attach_workspace, store_artifacts, store_test_results, lint',
+      '10:13 unknown step "chekout"; expected one of: checkout, run, deploy, when, unless, steps, save_cache, restore_cache, persist_to_workspace, attach_workspace, store_artifacts, store_test_results, lint',
     ]);
   });
 

@@ -31,13 +31,14 @@ describe('workflows', () => {
   it('reports duplicate names, unknown requires and unknown jobs where they are written', () => {
     expect(
       errorsOf(
-        '  ci:\n    jobs:\n      - build\n      - test: { name: build }\n      - test: { requires: [lint] }\n      - deploy\n',
+        '  ci:\n    jobs:\n      - build: { name: build-1 }\n      - test: { name: build }\n      - test: { name: build }\n      - test: { requires: [lint] }\n      - deploy\n',
       ),
     ).toEqual([
-      '9:23 workflows.ci.jobs[1]: duplicate job name "build" in this workflow; give one of them a different `name:`',
+      // The two jobs named build are numbered build-1 and build-2, and the first is one too many.
+      '9:23 workflows.ci.jobs[1]: duplicate job name "build-1" in this workflow; give one of them a different `name:`',
       // The unknown job is still one of the workflow's, so requires may name it.
-      '10:28 workflows.ci.jobs[2].test.requires[0]: "lint" is not a job of this workflow; requires can name: build, deploy',
-      '11:9 workflows.ci.jobs[3]: unknown job "deploy"; jobs defined under `jobs:`: build, test',
+      '11:28 workflows.ci.jobs[3].test.requires[0]: "lint" is not a job of this workflow; requires can name: build-1, build-2, deploy',
+      '12:9 workflows.ci.jobs[4]: unknown job "deploy"; jobs defined under `jobs:`: build, test',
     ]);
   });
 
