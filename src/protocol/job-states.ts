@@ -5,6 +5,8 @@
  */
 export const JOB_STATES = [
   'blocked',
+  /** An approval job (`type: approval`) whose requirements are met, waiting for a member's decision. */
+  'on_hold',
   'queued',
   'leased',
   'running',

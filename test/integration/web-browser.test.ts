@@ -336,4 +336,39 @@ workflows:
     await user.getByRole('button', { name: 'Trigger pipeline' }).click();
     await user.getByText('"release" is not name=value').waitFor();
   }, 120_000);
+
+  it('8. a member approves an approval job on the pipeline page, which releases the job after it', async () => {
+    await git.push(REPO, {
+      '.circleci/config.yml': `version: 2.1
+jobs:
+  deploy:
+    docker: [{ image: debian:bookworm-slim }]
+    steps: [{ run: echo deploying }]
+workflows:
+  release:
+    jobs:
+      - hold: { type: approval }
+      - deploy: { requires: [hold] }
+`,
+    });
+    await user.goto(projectPath);
+    await user.getByRole('button', { name: 'Trigger pipeline' }).click();
+    await user.getByRole('heading', { name: /^Pipeline #\d+/ }).waitFor();
+    const pipelinePath = new URL(user.url()).pathname;
+    const approve = user.getByRole('button', { name: 'Approve' });
+    await reloadUntilVisible(user, approve, 60_000);
+    await expect(user.locator('div.approval').textContent()).resolves.toMatch(/Waiting for approval: hold/);
+    await saveScreenshot(user, 'web-15-approval-on-hold');
+
+    await approve.click();
+    await user.getByRole('heading', { name: /^hold/ }).waitFor();
+    await expect(user.locator('h1 .state').textContent()).resolves.toBe('success');
+    await user.getByText('Approved by user:alice').waitFor();
+
+    // The builder was drained in step 5, so deploy waits in the queue instead of running.
+    await user.goto(pipelinePath);
+    await expect(user.locator('a.job-box', { hasText: 'deploy' }).locator('.state').textContent()).resolves.toBe(
+      'queued',
+    );
+  }, 120_000);
 });

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
 import { SimulatedBuilder } from '../support/simulated-builder.js';
@@ -10,6 +12,8 @@ let gyre: ServicesUnderTest;
 let git: GitServer;
 let builder: SimulatedBuilder;
 let projectId: number;
+let approvalProjectId: number;
+let db: Database;
 
 // On a feature branch `build` is filtered out: `publish` waits for `lint` alone, `package` (which
 // requires only `build`) is not planned, and neither is `sign`, which requires `package`.
@@ -27,6 +31,18 @@ workflows:
       - j: { name: sign, requires: [package] }
       - j: { name: on-lint-failure, requires: [{ lint: failed }] }
       - j: { name: after-lint, requires: [{ lint: terminal }] }
+`;
+
+// An approval between build and deploy: the workflow waits there for a member's decision.
+const approvalConfig = `version: 2.1
+jobs:
+  j: { docker: [{ image: alpine }], steps: [{ run: "true" }] }
+workflows:
+  release:
+    jobs:
+      - j: { name: build }
+      - hold: { type: approval, requires: [build] }
+      - j: { name: deploy, requires: [hold] }
 `;
 
 interface JobView {
@@ -48,17 +64,25 @@ beforeAll(async () => {
   await git.push('requires', { '.circleci/config.yml': config });
   const created = await gyre.api('/api/v1/projects', { body: { name: 'acme/requires', gitUrl: git.url('requires') } });
   projectId = ((await created.json()) as { id: number }).id;
+  await git.createRepo('approvals');
+  await git.push('approvals', { '.circleci/config.yml': approvalConfig });
+  const approvals = await gyre.api('/api/v1/projects', {
+    body: { name: 'acme/approvals', gitUrl: git.url('approvals') },
+  });
+  approvalProjectId = ((await approvals.json()) as { id: number }).id;
+  db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
   builder = await SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, { name: 'requires-builder' });
 }, 300_000);
 
 afterAll(async () => {
+  await db?.end();
   await Promise.all([gyre?.stop(), git?.stop()]);
 }, 120_000);
 
 /** Pushes the config to `branch`, triggers a pipeline there and waits for its workflow. */
-async function pipelineOn(branch: string): Promise<number> {
-  await git.push('requires', { '.circleci/config.yml': config, 'change.txt': branch }, { branch });
-  const created = await gyre.api(`/api/v1/projects/${projectId}/pipelines`, { body: { branch } });
+async function pipelineOn(branch: string, repo = 'requires', text = config, project = projectId): Promise<number> {
+  await git.push(repo, { '.circleci/config.yml': text, 'change.txt': branch }, { branch });
+  const created = await gyre.api(`/api/v1/projects/${project}/pipelines`, { body: { branch } });
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: number };
   await until(
@@ -170,5 +194,80 @@ describe('requires', () => {
     ]);
     // Cancel it, so no job of it is left queued.
     expect((await gyre.api(`/api/v1/pipelines/${pipelineId}/cancel`, { method: 'POST' })).status).toBeLessThan(300);
+  }, 120_000);
+});
+
+describe('approval jobs', () => {
+  const releaseOn = (branch: string) => pipelineOn(branch, 'approvals', approvalConfig, approvalProjectId);
+  const jobNamed = async (pipelineId: number, name: string) =>
+    (await workflowOf(pipelineId)).jobs.find((j) => j.name === name)!;
+  const auditOf = async (jobId: number) =>
+    (
+      await db.query<{ actor: string; action: string }>('SELECT actor, action FROM audit_log WHERE target = $1', [
+        `job:${jobId}`,
+      ])
+    ).rows;
+
+  it('hold the workflow once their requirements end, until a member approves; the audit log names who', async () => {
+    // GIVEN a pipeline whose build succeeded
+    const pipelineId = await releaseOn('release-1');
+    expect(await jobsOf(pipelineId)).toEqual([
+      ['build', [], 'queued'],
+      ['hold', ['build'], 'blocked'],
+      ['deploy', ['hold'], 'blocked'],
+    ]);
+    const hold = await jobNamed(pipelineId, 'hold');
+    const early = await gyre.api(`/api/v1/jobs/${hold.id}/approve`, { method: 'POST' });
+    expect(early.status).toBe(409);
+    expect(await early.json()).toMatchObject({ error: { code: 'not_on_hold' } });
+    await runNext(pipelineId, 'build', 'success');
+
+    // THEN the approval is on hold, no builder is offered anything, and the workflow is still running
+    expect(await jobsOf(pipelineId)).toEqual([
+      ['build', [], 'success'],
+      ['hold', ['build'], 'on_hold'],
+      ['deploy', ['hold'], 'blocked'],
+    ]);
+    expect((await builder.lease(4)).leases).toEqual([]);
+    expect((await workflowOf(pipelineId)).state).toBe('running');
+
+    // WHEN a job that is no approval is "approved", nothing changes
+    const build = await jobNamed(pipelineId, 'build');
+    const wrong = await gyre.api(`/api/v1/jobs/${build.id}/approve`, { method: 'POST' });
+    expect(wrong.status).toBe(409);
+    expect(await wrong.json()).toMatchObject({ error: { code: 'not_an_approval' } });
+
+    // WHEN the approval is approved
+    const approved = await gyre.api(`/api/v1/jobs/${hold.id}/approve`, { method: 'POST' });
+    expect(approved.status).toBe(200);
+    expect(await approved.json()).toMatchObject({ type: 'approval', state: 'success', spec: null });
+
+    // THEN deploy runs, once, and the workflow succeeds
+    expect((await gyre.api(`/api/v1/jobs/${hold.id}/approve`, { method: 'POST' })).status).toBe(409);
+    await runNext(pipelineId, 'deploy', 'success');
+    expect(await workflowOf(pipelineId)).toMatchObject({ state: 'success' });
+    const detail = (await (await gyre.api(`/api/v1/jobs/${hold.id}`)).json()) as { message: string };
+    expect(detail.message).toMatch(/^Approved by token:/);
+    expect(await auditOf(hold.id)).toEqual([{ actor: expect.stringMatching(/^token:/), action: 'approval.approve' }]);
+  }, 120_000);
+
+  it('end the workflow canceled when canceled, and the jobs after them do not run', async () => {
+    const pipelineId = await releaseOn('release-2');
+    await runNext(pipelineId, 'build', 'success');
+    const hold = await jobNamed(pipelineId, 'hold');
+
+    const canceled = await gyre.api(`/api/v1/jobs/${hold.id}/cancel`, { method: 'POST' });
+    expect(canceled.status).toBe(200);
+    expect(await canceled.json()).toEqual({ canceled: 1, signalled: 0 });
+
+    expect(await workflowOf(pipelineId)).toMatchObject({
+      state: 'canceled',
+      jobs: [
+        { name: 'build', state: 'success' },
+        { name: 'hold', state: 'canceled' },
+        { name: 'deploy', state: 'not_run' },
+      ],
+    });
+    expect(await auditOf(hold.id)).toEqual([{ actor: expect.stringMatching(/^token:/), action: 'approval.cancel' }]);
   }, 120_000);
 });

@@ -40,19 +40,34 @@ export interface Workflow {
   readonly jobs: readonly WorkflowJob[];
 }
 
-/** A job as invoked by a workflow: its unique name there, its dependencies, filters and the concrete job. */
-export interface WorkflowJob {
+/** A job as invoked by a workflow: one that runs, or an approval the workflow waits at. */
+export type WorkflowJob = BuildWorkflowJob | ApprovalWorkflowJob;
+
+interface WorkflowJobBase {
   /** Unique within the workflow: the `name` override, or else the job's key under `jobs`. */
   readonly name: string;
-  /** The key of the job definition under `jobs`. */
+  /** The key of the job definition under `jobs` (for an approval job, the key as written). */
   readonly jobName: string;
   /** The jobs (within this workflow) that must end first, each in one of the statuses it lists. */
   readonly requires: readonly JobRequirement[];
   readonly filters: JobFilters;
   /** The contexts (`context:`) whose variables the job gets, if its trigger may use them; in order, later ones win. */
   readonly contexts: readonly string[];
+}
+
+/** A job that runs. */
+export interface BuildWorkflowJob extends WorkflowJobBase {
   /** The job with this invocation's parameters applied. */
   readonly job: Job;
+}
+
+/**
+ * `type: approval`: runs nothing. Once its requirements are met, the workflow waits there until
+ * a project member approves it (it succeeds, and the jobs requiring it go on) or cancels it. Its
+ * key needs no definition under `jobs:`, as in CircleCI.
+ */
+export interface ApprovalWorkflowJob extends WorkflowJobBase {
+  readonly approval: true;
 }
 
 /**

@@ -37,7 +37,6 @@ export function supportedKeys(): readonly { readonly where: string; readonly key
     { where: 'a job', keys: supported(JOB_KEYS) },
     { where: 'an executor', keys: supported(EXECUTOR_DEFINITION_KEYS) },
     { where: 'a command', keys: supported(COMMAND_KEYS) },
-    // Not filtered: `type` here is the parameter's type, not the approval jobs' key Gyre refuses.
     { where: 'a parameter', keys: PARAMETER_KEYS },
     { where: "a parameter's `type`", keys: PARAMETER_TYPES },
     { where: 'a docker image', keys: supported(IMAGE_KEYS) },

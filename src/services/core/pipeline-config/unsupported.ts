@@ -34,7 +34,6 @@ const NOT_YET: Readonly<Record<string, string>> = {
   parallelism:
     'parallelism above 1 (test splitting) is not supported yet; remove it, or write `parallelism: 1`, to run the job once',
   circleci_ip_ranges: 'circleci_ip_ranges is not supported: Gyre runs on your own network',
-  type: 'approval jobs (`type: approval`) are not supported yet',
 };
 
 /** Step types CircleCI has that Gyre does not run yet. */

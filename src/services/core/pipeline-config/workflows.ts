@@ -8,19 +8,19 @@ import { readFilters } from './filters.js';
 import { evaluateCondition } from './logic.js';
 import { readMatrix, type Matrix, type MatrixInstance } from './matrix.js';
 import { readTriggers } from './triggers.js';
-import type { JobFilters, Step, Workflow, WorkflowJob } from './model.js';
+import type { Job, JobFilters, Step, Workflow, WorkflowJob } from './model.js';
 import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
 import { readRequires, type WrittenRequirement } from './requires.js';
-import { explainUnsupportedKey } from './unsupported.js';
 import { instantiateJob } from './validate-jobs.js';
 import { readSteps } from './validate-steps.js';
 import { checkWorkflowGraph, type JobInvocation } from './workflow-graph.js';
 import { resolveGroupNames, type InvocationGroup } from './workflow-names.js';
-import { getValue, makeScalar, type YEntry, type YMap, type YNode } from './yaml-node.js';
+import { describeNode, getValue, makeScalar, type YEntry, type YMap, type YNode } from './yaml-node.js';
 
-export const INVOCATION_KEYS = ['requires', 'filters', 'name', 'context', 'matrix', 'pre-steps', 'post-steps'];
+export const INVOCATION_KEYS = ['requires', 'filters', 'name', 'context', 'matrix', 'pre-steps', 'post-steps', 'type'];
 export const WORKFLOW_KEYS = ['jobs', 'when', 'unless', 'triggers'];
-const RESERVED_KEYS = [...INVOCATION_KEYS, 'type'];
+/** Options of a workflow job that only a job that runs takes. */
+const RUNNING_JOB_KEYS = ['pre-steps', 'post-steps'];
 
 /** Reads every workflow. Without `workflows:`, CircleCI runs the job named `build`, and so does Gyre. */
 export function readWorkflows(
@@ -90,15 +90,10 @@ function readWorkflow(
   checkWorkflowGraph(invocations, ctx.errors);
   const built: WorkflowJob[] = [];
   for (const i of invocations) {
-    if (i.job)
-      built.push({
-        name: i.name,
-        jobName: i.jobName,
-        requires: i.requires.map((r) => ({ job: r.name, statuses: r.statuses })),
-        filters: i.filters,
-        contexts: i.contexts,
-        job: i.job,
-      });
+    const requires = i.requires.map((r) => ({ job: r.name, statuses: r.statuses }));
+    const base = { name: i.name, jobName: i.jobName, requires, filters: i.filters, contexts: i.contexts };
+    if (i.approval) built.push({ ...base, approval: true });
+    else if (i.job) built.push({ ...base, job: i.job });
   }
   const complete = groups.every((g) => g?.complete === true);
   // A workflow its condition skips is still checked whole, but not run.
@@ -127,7 +122,9 @@ interface ParsedInvocation extends JobInvocation {
   readonly jobName: string;
   readonly filters: JobFilters;
   readonly contexts: readonly string[];
-  readonly job: WorkflowJob['job'] | undefined;
+  /** The job to run; undefined for an approval job, or after reporting why it cannot be built. */
+  readonly job: Job | undefined;
+  readonly approval: boolean;
 }
 
 /**
@@ -142,32 +139,28 @@ function readInvocations(
 ): InvocationGroup<ParsedInvocation> | undefined {
   const entry = toEntry(node, path, ctx);
   if (!entry) return undefined;
-  const def = jobs.get(entry.key);
-  // An unknown job's options are still checked, and it stays in the graph, so jobs that require
-  // it are not also told it is missing: every problem at once, each reported once.
-  if (!def)
-    ctx.errors.add(
-      entry.keyPos,
-      path,
-      `unknown job "${entry.key}"; jobs defined under \`jobs:\`: ${[...jobs.keys()].join(', ') || '(none)'}`,
-    );
   const optionPath = childPath(path, entry.key);
   const options =
     entry.value.kind === 'scalar' && entry.value.value === null
       ? emptyMap(entry.value.pos)
       : expectMap(entry.value, optionPath, ctx.errors);
+  const typeNode = options && getValue(options, 'type');
+  const approval = typeNode !== undefined && isApproval(typeNode, childPath(optionPath, 'type'), ctx);
+  // An approval job's key names nothing under `jobs:`.
+  const def = approval ? undefined : jobs.get(entry.key);
+  // An unknown job's options are still checked, and it stays in the graph, so jobs that require
+  // it are not also told it is missing: every problem at once, each reported once.
+  if (!def && !approval)
+    ctx.errors.add(
+      entry.keyPos,
+      path,
+      `unknown job "${entry.key}"; jobs defined under \`jobs:\`: ${[...jobs.keys()].join(', ') || '(none)'}`,
+    );
   if (!options) return undefined;
-  for (const o of options.entries) {
-    const why =
-      RESERVED_KEYS.includes(o.key) && !INVOCATION_KEYS.includes(o.key)
-        ? explainUnsupportedKey(o.key, 'a workflow job')
-        : undefined;
-    if (why) ctx.errors.add(o.keyPos, childPath(optionPath, o.key), why);
-  }
   const matrixNode = getValue(options, 'matrix');
   const rest: YMap = { ...options, entries: options.entries.filter((o) => o.key !== 'matrix') };
   const read = (instance?: MatrixInstance): ParsedInvocation =>
-    readInvocation({ entry, def, options: rest, path, optionPath }, instance, ctx);
+    readInvocation({ entry, def, approval, options: rest, path, optionPath }, instance, ctx);
   if (matrixNode === undefined) return { members: [read()], complete: true };
   const matrix = readMatrixOf(matrixNode, childPath(optionPath, 'matrix'), ctx);
   // A matrix that cannot be read still answers to its alias, so jobs requiring it are not also reported.
@@ -181,9 +174,21 @@ function readMatrixOf(node: YNode, path: string, ctx: ConfigContext): Matrix | u
   return undefined;
 }
 
+/** `type: approval`, the only type a workflow job can name. */
+function isApproval(node: YNode, path: string, ctx: ConfigContext): boolean {
+  if (node.kind === 'scalar' && node.value === 'approval') return true;
+  ctx.errors.add(
+    node.pos,
+    path,
+    `expected \`type: approval\` (a job the workflow waits at until someone approves it), got ${describeNode(node)}; leave \`type\` out for a job that runs`,
+  );
+  return false;
+}
+
 interface InvocationSource {
   readonly entry: YEntry;
   readonly def: JobDefinition | undefined;
+  readonly approval: boolean;
   /** The invocation's options without `matrix`. */
   readonly options: YMap;
   readonly path: string;
@@ -192,7 +197,7 @@ interface InvocationSource {
 
 /** One invocation: for a matrix, its `instance`, whose values stand in for `<< matrix.x >>`. */
 function readInvocation(
-  { entry, def, options, path, optionPath }: InvocationSource,
+  { entry, def, approval, options, path, optionPath }: InvocationSource,
   instance: MatrixInstance | undefined,
   ctx: ConfigContext,
 ): ParsedInvocation {
@@ -209,7 +214,7 @@ function readInvocation(
   const name = (nameNode && readNonEmptyString(nameNode, childPath(optionPath, 'name'), ctx.errors)) ?? defaultName;
   const filtersNode = option('filters');
   const filters = (filtersNode && readFilters(filtersNode, childPath(optionPath, 'filters'), ctx.errors)) ?? {};
-  const args = opts.filter((o) => !RESERVED_KEYS.includes(o.key));
+  const args = opts.filter((o) => !INVOCATION_KEYS.includes(o.key));
   for (const arg of args)
     if (matrixValues?.has(arg.key))
       ctx.errors.add(
@@ -217,6 +222,7 @@ function readInvocation(
         childPath(optionPath, arg.key),
         `"${arg.key}" is given both here and in \`matrix.parameters\`; keep one of them`,
       );
+  if (approval) reportRunningJobOptions(opts, optionPath, ctx);
   const around = { before: readStepsOption('pre-steps'), after: readStepsOption('post-steps') };
   const job = def && instantiateJob(def, [...args, ...(instance?.args ?? [])], entry.keyPos, optionPath, ctx, around);
   return {
@@ -227,8 +233,20 @@ function readInvocation(
     filters,
     contexts: readContexts(option('context'), childPath(optionPath, 'context'), ctx),
     job,
+    approval,
     requires: readRequires(option('requires'), childPath(optionPath, 'requires'), ctx.errors),
   };
+}
+
+/** An approval job runs nothing: it has no parameters, and no steps to add to. */
+function reportRunningJobOptions(opts: readonly YEntry[], optionPath: string, ctx: ConfigContext): void {
+  for (const o of opts)
+    if (RUNNING_JOB_KEYS.includes(o.key) || !INVOCATION_KEYS.includes(o.key))
+      ctx.errors.add(
+        o.keyPos,
+        childPath(optionPath, o.key),
+        `an approval job runs nothing, so it takes no \`${o.key}\`; remove it, or remove \`type: approval\` to run job "${optionPath.split('.').pop() ?? ''}"`,
+      );
 }
 
 function emptyMap(pos: Position): YMap {

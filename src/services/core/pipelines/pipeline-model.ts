@@ -81,10 +81,14 @@ export interface PipelineSummary {
   readonly updatedAt: string;
 }
 
+/** A job that runs, or an approval job (`type: approval`) that a member decides. */
+export type JobType = 'build' | 'approval';
+
 export interface JobSummary {
   readonly id: number;
   readonly workflowId: number;
   readonly name: string;
+  readonly type: JobType;
   readonly requires: readonly string[];
   readonly state: string;
   readonly attempt: number;
@@ -101,6 +105,8 @@ export interface WorkflowSummary {
 /** A planned job, ready to store: its resolved spec and what it needs of a builder. */
 export interface NewJob {
   readonly name: string;
+  /** `approval`: runs nothing (spec null, no resources); waits `on_hold` for a member's decision. */
+  readonly type: JobType;
   /** The jobs of its workflow it waits for, each with the statuses it must end in. */
   readonly requires: readonly JobRequirement[];
   /** The contexts it names; see context-access.ts for who may use them. */

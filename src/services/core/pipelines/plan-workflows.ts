@@ -70,9 +70,14 @@ export function planWorkflows(
       name: job.name,
       requires: job.requires,
       contexts: job.contexts,
-      spec: job.job,
-      cpus: job.job.resourceClass.cpus,
-      memoryBytes: job.job.resourceClass.memoryMiB * 1024 * 1024,
+      ...('job' in job
+        ? {
+            type: 'build' as const,
+            spec: job.job,
+            cpus: job.job.resourceClass.cpus,
+            memoryBytes: job.job.resourceClass.memoryMiB * 1024 * 1024,
+          }
+        : { type: 'approval' as const, spec: null, cpus: 0, memoryBytes: 0 }),
     })),
   }));
   return { ok: true, workflows, configSchedules, warnings };

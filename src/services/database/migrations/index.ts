@@ -18,6 +18,7 @@ import { testResultsMigration } from './017-test-results.js';
 import { configWarningsMigration } from './018-config-warnings.js';
 import { requiredStatusesMigration } from './019-required-statuses.js';
 import { schedulesMigration } from './020-schedules.js';
+import { approvalJobsMigration } from './021-approval-jobs.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -44,4 +45,5 @@ export const migrations: readonly Migration[] = [
   configWarningsMigration,
   requiredStatusesMigration,
   schedulesMigration,
+  approvalJobsMigration,
 ];

@@ -1,5 +1,6 @@
 /**
- * `/api/v1/.../pipelines`, workflows and jobs: list, get, trigger a pipeline on a branch, cancel and rerun.
+ * `/api/v1/.../pipelines`, workflows and jobs: list, get, trigger a pipeline on a branch, cancel and
+ * rerun; cancel a job, approve an approval job.
  */
 import {
   cancelResponse,
@@ -21,6 +22,7 @@ import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
 import { rerunPipeline } from './rerun-pipeline.js';
 import { triggerPipeline } from './trigger-pipeline.js';
 import { projectRole } from '../../http/access-policy.js';
+import { tokenActorOf } from '../../http/token-auth.js';
 import type { RepositoryAccess } from '../../git/index.js';
 import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
 
@@ -96,7 +98,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
         response: { 200: cancelResponse },
       },
     },
-    (request) => deps.pipelines.cancel(request.params.id),
+    (request) => deps.pipelines.cancel(request.params.id, tokenActorOf(request)),
   );
   app.post<{ Params: { id: number } }>(
     '/api/v1/pipelines/:id/rerun',
@@ -153,6 +155,37 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
       },
     },
     (request) => deps.jobs.detail(request.params.id),
+  );
+  app.post<{ Params: { id: number } }>(
+    '/api/v1/jobs/:id/approve',
+    {
+      config: projectRole('member', 'job'),
+      schema: {
+        tags: ['pipelines'],
+        summary:
+          'Approve an approval job (`type: approval`) on hold: it succeeds and the jobs requiring it run; 409 for any other job',
+        params: idParams,
+        response: { 200: jobDetailResponse },
+      },
+    },
+    async (request) => {
+      await deps.jobs.approve(request.params.id, tokenActorOf(request));
+      return deps.jobs.detail(request.params.id);
+    },
+  );
+  app.post<{ Params: { id: number } }>(
+    '/api/v1/jobs/:id/cancel',
+    {
+      config: projectRole('member', 'job'),
+      schema: {
+        tags: ['pipelines'],
+        summary:
+          'Cancel a job: queued, blocked or on-hold (approval) jobs end at once, a running one is signalled to stop',
+        params: idParams,
+        response: { 200: cancelResponse },
+      },
+    },
+    (request) => deps.jobs.cancel({ jobId: request.params.id }, tokenActorOf(request)),
   );
 }
 

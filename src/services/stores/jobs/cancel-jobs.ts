@@ -1,10 +1,13 @@
 /**
- * Canceling: jobs not yet leased end as `canceled` at once (their dependents `not_run` through the
- * DAG), and leased or running ones are asked to stop: their next lease renewal answers `cancel`.
+ * Canceling: jobs not yet leased, and approval jobs on hold, end as `canceled` at once (their
+ * dependents `not_run` through the DAG), and leased or running ones are asked to stop: their next
+ * lease renewal answers `cancel`. Canceling an approval job is a decision on it: who made it goes
+ * into its message and the audit log, as for approving it (approve-job.ts).
  */
 import type { Database } from '../../database/create-pool.js';
 import { withTransaction } from '../../database/with-transaction.js';
 import { NotFoundError } from '../../../shared/errors.js';
+import { writeAudit } from '../audit/audit-log.js';
 import { advanceWorkflow, type SettleWorkflow } from './workflow-progress.js';
 
 /** Every job of a pipeline, or one job. */
@@ -17,7 +20,12 @@ export interface CancelResult {
   readonly signalled: number;
 }
 
-export async function cancelJobs(db: Database, scope: CancelScope, settle: SettleWorkflow): Promise<CancelResult> {
+export async function cancelJobs(
+  db: Database,
+  scope: CancelScope,
+  settle: SettleWorkflow,
+  actor: string,
+): Promise<CancelResult> {
   const [where, id] =
     'jobId' in scope
       ? ['id = $1', scope.jobId]
@@ -28,10 +36,19 @@ export async function cancelJobs(db: Database, scope: CancelScope, settle: Settl
       [id],
     );
     if ('jobId' in scope && workflows.rows.length === 0) throw new NotFoundError(`job ${scope.jobId}`);
-    const canceled = await client.query(
-      `UPDATE jobs SET state = 'canceled', finished_at = now() WHERE ${where} AND state IN ('queued', 'blocked')`,
-      [id],
+    const canceled = await client.query<{ id: string; type: string; name: string }>(
+      `UPDATE jobs SET state = 'canceled', finished_at = now(),
+         message = CASE WHEN type = 'approval' THEN 'Canceled by ' || $2 ELSE message END
+       WHERE ${where} AND state IN ('queued', 'blocked', 'on_hold') RETURNING id, type, name`,
+      [id, actor],
     );
+    for (const job of canceled.rows.filter((j) => j.type === 'approval'))
+      await writeAudit(client, {
+        actor,
+        action: 'approval.cancel',
+        target: `job:${job.id}`,
+        detail: { job: job.name },
+      });
     const signalled = await client.query(
       `UPDATE jobs SET cancel_requested = true WHERE ${where} AND state IN ('leased', 'running')`,
       [id],

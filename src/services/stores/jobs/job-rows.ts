@@ -1,14 +1,15 @@
 /**
  * Row shapes of the jobs tables (jobs, job_attempts, job_steps) and their mapping to API objects.
  */
-import type { JobSummary } from '../../core/pipelines/pipeline-model.js';
+import type { JobSummary, JobType } from '../../core/pipelines/pipeline-model.js';
 
-export const JOB_COLUMNS = 'j.id, j.workflow_id, j.name, j.requires, j.state, j.attempt';
+export const JOB_COLUMNS = 'j.id, j.workflow_id, j.name, j.type, j.requires, j.state, j.attempt';
 
 export interface JobRow {
   id: string;
   workflow_id: string;
   name: string;
+  type: JobType;
   requires: string[];
   state: string;
   attempt: number;
@@ -19,6 +20,7 @@ export function toJobSummary(row: JobRow): JobSummary {
     id: Number(row.id),
     workflowId: Number(row.workflow_id),
     name: row.name,
+    type: row.type,
     requires: row.requires,
     state: row.state,
     attempt: row.attempt,

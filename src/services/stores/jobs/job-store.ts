@@ -9,6 +9,8 @@
  *                                      success | failed | canceled | infrastructure_failed ◀──complete
  *
  * - {@link create}: a planned workflow's jobs, `queued` without requirements, `blocked` with.
+ * - Approval jobs (`type: approval`) are never queued: released, they wait `on_hold` until
+ *   {@link approve} (→ `success`) or {@link cancel} (→ `canceled`), each audited with who decided.
  * - {@link lease}: `queued` → `leased`, the next attempt, to a builder with room (SKIP LOCKED).
  * - {@link ack}, {@link heartbeat}, {@link reportStep}, {@link complete}: the builder's fenced
  *   writes; a stale `(attempt, leaseId)` is a {@link StaleLeaseError}.
@@ -25,6 +27,7 @@ import type { EndedJob } from '../../core/github/commit-status.js';
 import type { JobSummary, NewJob } from '../../core/pipelines/pipeline-model.js';
 import type { CacheScope } from '../caches/cache-store.js';
 import type { Database } from '../../database/create-pool.js';
+import { approveJob } from './approve-job.js';
 import { cancelJobs, type CancelResult, type CancelScope } from './cancel-jobs.js';
 import {
   ackLease,
@@ -59,11 +62,10 @@ export class JobStore {
    */
   async create(client: pg.PoolClient, workflowId: number, jobs: readonly NewJob[]): Promise<boolean> {
     for (const job of jobs) {
-      // Jobs without requirements are ready for the scheduler; the others wait for theirs.
-      const state = job.refusal !== undefined ? 'unauthorized' : job.requires.length === 0 ? 'queued' : 'blocked';
+      const state = initialState(job);
       await client.query(
-        `INSERT INTO jobs (workflow_id, name, requires, required_statuses, spec, state, queued_at, cpus, memory_bytes, contexts, message, finished_at)
-         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6 = 'queued' THEN now() END, $7, $8, $9, $10, CASE WHEN $6 = 'unauthorized' THEN now() END)`,
+        `INSERT INTO jobs (workflow_id, name, type, requires, required_statuses, spec, state, queued_at, cpus, memory_bytes, contexts, message, finished_at)
+         VALUES ($1, $2, $11, $3, $4, $5, $6, CASE WHEN $6 = 'queued' THEN now() END, $7, $8, $9, $10, CASE WHEN $6 = 'unauthorized' THEN now() END)`,
         [
           workflowId,
           job.name,
@@ -75,6 +77,7 @@ export class JobStore {
           job.memoryBytes,
           job.contexts,
           job.refusal ?? null,
+          job.type,
         ],
       );
     }
@@ -130,8 +133,14 @@ export class JobStore {
     return requeueLostAttempts(this.db, lost, reason, countsAsFailure, this.settle);
   }
 
-  cancel(scope: CancelScope): Promise<CancelResult> {
-    return cancelJobs(this.db, scope, this.settle);
+  /** `actor` (as the audit log names people) decides the approval jobs it cancels. */
+  cancel(scope: CancelScope, actor: string): Promise<CancelResult> {
+    return cancelJobs(this.db, scope, this.settle, actor);
+  }
+
+  /** Approves an approval job on hold; a ConflictError for any other job. */
+  approve(jobId: number, actor: string): Promise<void> {
+    return approveJob(this.db, this.settle, jobId, actor);
   }
 
   ofPipeline(pipelineId: number): Promise<JobSummary[]> {
@@ -150,4 +159,14 @@ export class JobStore {
   detail(jobId: number): Promise<JobDetail> {
     return jobDetail(this.db, jobId);
   }
+}
+
+/**
+ * A job refused its contexts ends at once; a job without requirements is ready: queued for the
+ * scheduler, or on hold for an approval job. The others wait for their requirements.
+ */
+function initialState(job: NewJob): string {
+  if (job.refusal !== undefined) return 'unauthorized';
+  if (job.requires.length > 0) return 'blocked';
+  return job.type === 'approval' ? 'on_hold' : 'queued';
 }

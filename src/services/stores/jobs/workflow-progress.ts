@@ -44,7 +44,7 @@ export async function advanceWorkflow(
  * A blocked job whose requirement ended in a status it does not accept can never run: it ends
  * `not_run`, as CircleCI ends a blocked job that cannot run (and jobs requiring it then see
  * `not_run`). Repeat, since that may settle the jobs requiring it. Then queue the jobs whose every
- * requirement ended in a status it accepts.
+ * requirement ended in a status it accepts, or put them on hold for a decision if they are approval jobs.
  */
 async function releaseBlockedJobs(client: pg.PoolClient, workflowId: number): Promise<void> {
   let marked: number;
@@ -62,7 +62,8 @@ async function releaseBlockedJobs(client: pg.PoolClient, workflowId: number): Pr
 
   await client.query(
     `WITH ${ENDED_JOBS}
-     UPDATE jobs j SET state = 'queued', queued_at = now(), queue_priority = 1
+     UPDATE jobs j SET state = CASE j.type WHEN 'approval' THEN 'on_hold' ELSE 'queued' END,
+       queued_at = CASE j.type WHEN 'approval' THEN NULL ELSE now() END, queue_priority = 1
      WHERE j.workflow_id = $1 AND j.state = 'blocked'
        AND NOT EXISTS (SELECT 1 FROM unnest(j.requires) AS r(name)
                        WHERE NOT EXISTS (SELECT 1 FROM ended e WHERE e.name = r.name AND ${ACCEPTED} ? e.status))`,

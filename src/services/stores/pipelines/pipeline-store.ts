@@ -83,11 +83,11 @@ export class PipelineStore {
 
   /**
    * Cancels a pipeline: jobs not yet leased end as `canceled` (their dependents `not_run`), and
-   * leased or running ones are asked to stop through their next heartbeat.
+   * leased or running ones are asked to stop through their next heartbeat. `actor` is who asked.
    */
-  async cancel(pipelineId: number): Promise<CancelResult> {
+  async cancel(pipelineId: number, actor: string): Promise<CancelResult> {
     await this.get(pipelineId);
-    return this.jobs.cancel({ pipelineId });
+    return this.jobs.cancel({ pipelineId }, actor);
   }
 
   /**
@@ -104,7 +104,7 @@ export class PipelineStore {
            WHEN EXISTS (SELECT 1 FROM jobs WHERE workflow_id = $1 AND state = 'canceled') THEN 'canceled'
            ELSE 'failed' END
        WHERE w.id = $1 AND w.state = 'running'
-         AND NOT EXISTS (SELECT 1 FROM jobs WHERE workflow_id = $1 AND state IN ('blocked', 'queued', 'leased', 'running'))
+         AND NOT EXISTS (SELECT 1 FROM jobs WHERE workflow_id = $1 AND state IN ('blocked', 'queued', 'leased', 'running', 'on_hold'))
        RETURNING w.pipeline_id, w.name, w.state`,
       [workflowId],
     );

@@ -1,7 +1,7 @@
 /**
  * A job in the user UI: its attempts with their steps (status, exit code, duration), its log
  * (stored text, then live over SSE with JavaScript), why it waits when queued, and cancel and
- * rerun, and the tests it stored (job-tests.ts). Rerun posts to the pipeline's rerun: a job runs
+ * rerun, and the tests it stored (job-tests.ts); for an approval job, approve and cancel. Rerun posts to the pipeline's rerun: a job runs
  * within its pipeline.
  */
 import { isFinalJobState } from '../../../../protocol/index.js';
@@ -13,10 +13,10 @@ import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { readLogPreview } from './job-log-routes.js';
 import { readTestsSection } from './job-tests.js';
-import { idParams, pageModel, shortSha, type IdRequest } from './page-common.js';
+import { idParams, pageModel, shortSha, userActorOf, type IdRequest } from './page-common.js';
 
 /** States before a job has a log; its page reloads when the job leaves them, to start the log. */
-const NOT_STARTED = ['queued', 'blocked'];
+const NOT_STARTED = ['queued', 'blocked', 'on_hold'];
 
 export const jobPages: UserPages = (web, parts) => {
   web.get<IdRequest>(
@@ -52,6 +52,7 @@ export const jobPages: UserPages = (web, parts) => {
           // The results are of an earlier attempt than the one shown first: say so.
           testsOfEarlierAttempt: tests !== undefined && tests.attempt !== job.attempt,
           notStarted: NOT_STARTED.includes(job.state),
+          approval: job.type === 'approval',
           finished: isFinalJobState(job.state),
           csrf: request.signedIn?.session.csrfToken,
         }),
@@ -64,7 +65,17 @@ export const jobPages: UserPages = (web, parts) => {
     { config: projectRole('member', 'job'), schema: { params: idParams } },
     async (request, reply) => {
       checkCsrf(request);
-      await parts.jobs.cancel({ jobId: request.params.id });
+      await parts.jobs.cancel({ jobId: request.params.id }, userActorOf(request));
+      return reply.redirect(`/jobs/${request.params.id}`, 303);
+    },
+  );
+
+  web.post<IdRequest>(
+    '/jobs/:id/approve',
+    { config: projectRole('member', 'job'), schema: { params: idParams } },
+    async (request, reply) => {
+      checkCsrf(request);
+      await parts.jobs.approve(request.params.id, userActorOf(request));
       return reply.redirect(`/jobs/${request.params.id}`, 303);
     },
   );

@@ -11,7 +11,7 @@ import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { layoutByDepth } from './job-graph.js';
 import { parameterLines } from './parameter-lines.js';
-import { idParams, pageModel, requesterOfPage, shortSha, type IdRequest } from './page-common.js';
+import { idParams, pageModel, requesterOfPage, shortSha, userActorOf, type IdRequest } from './page-common.js';
 
 export const pipelinePages: UserPages = (web, parts) => {
   web.get<IdRequest>(
@@ -31,7 +31,11 @@ export const pipelinePages: UserPages = (web, parts) => {
           project,
           pipeline: { ...pipeline, shortSha: shortSha(pipeline.sha) },
           parameters: parameterLines((pipeline.detail as { parameters?: Record<string, unknown> }).parameters ?? {}),
-          workflows: workflows.map((w) => ({ ...w, columns: layoutByDepth(w.jobs) })),
+          workflows: workflows.map((w) => ({
+            ...w,
+            columns: layoutByDepth(w.jobs),
+            onHold: w.jobs.filter((j) => j.state === 'on_hold'),
+          })),
           csrf: request.signedIn?.session.csrfToken,
         }),
       );
@@ -61,7 +65,7 @@ export const pipelinePages: UserPages = (web, parts) => {
     { config: projectRole('member', 'pipeline'), schema: { params: idParams } },
     async (request, reply) => {
       checkCsrf(request);
-      await parts.pipelines.cancel(request.params.id);
+      await parts.pipelines.cancel(request.params.id, userActorOf(request));
       return reply.redirect(`/pipelines/${request.params.id}`, 303);
     },
   );

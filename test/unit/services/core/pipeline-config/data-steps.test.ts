@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Step } from '../../../../../src/services/core/pipeline-config/index.js';
-import { formatErrors, parseErrors, parseValid } from './helpers.js';
+import { formatErrors, jobOf, parseErrors, parseValid } from './helpers.js';
 
 /** A 2.1 config whose `build` job has these steps (indented under `steps:`), plus optional top-level YAML. */
 function config(stepsYaml: string, topLevel = ''): string {
@@ -8,7 +8,7 @@ function config(stepsYaml: string, topLevel = ''): string {
 }
 
 function steps(stepsYaml: string, topLevel = ''): readonly Step[] {
-  return parseValid(config(stepsYaml, topLevel)).workflows[0]?.jobs[0]?.job.steps ?? [];
+  return jobOf(parseValid(config(stepsYaml, topLevel)).workflows[0]?.jobs[0])?.steps ?? [];
 }
 
 function errors(stepsYaml: string, topLevel = ''): string {
@@ -137,7 +137,7 @@ workflows:
   w:
     jobs: [{ build: { out: build } }]
 `;
-    expect(parseValid(text).workflows[0]?.jobs[0]?.job.steps).toEqual([
+    expect(jobOf(parseValid(text).workflows[0]?.jobs[0])?.steps).toEqual([
       { type: 'restore_cache', name: 'Restoring Cache', when: 'on_success', keys: ['v3-node_modules-{{ .Branch }}'] },
       {
         type: 'save_cache',

@@ -4,10 +4,10 @@ import {
   parsePipelineConfig,
   type RunStep,
 } from '../../../../../src/services/core/pipeline-config/index.js';
-import { formatErrors, parseErrors, parseValid } from './helpers.js';
+import { formatErrors, jobOf, parseErrors, parseValid } from './helpers.js';
 
 function runSteps(text: string): RunStep[] {
-  const steps = parseValid(text).workflows[0]?.jobs[0]?.job.steps ?? [];
+  const steps = jobOf(parseValid(text).workflows[0]?.jobs[0])?.steps ?? [];
   return steps.filter((s): s is RunStep => s.type === 'run');
 }
 
@@ -74,7 +74,7 @@ workflows:
       pipelineValues: { 'pipeline.git.revision': 'abc123', 'pipeline.number': 42 },
     });
     if (!withValues.ok) throw new Error(formatErrors(withValues.errors));
-    expect(withValues.config.workflows[0]?.jobs[0]?.job.steps[0]).toMatchObject({
+    expect(jobOf(withValues.config.workflows[0]?.jobs[0])?.steps[0]).toMatchObject({
       command: './deploy staging abc123 build-42',
     });
   });
@@ -97,7 +97,7 @@ workflows:
     const config = parseValid(
       'version: 2\njobs:\n  build:\n    docker: [{ image: alpine }]\n    steps: [{ run: "echo << parameters.x >>" }]\n',
     );
-    expect(config.workflows[0]?.jobs[0]?.job.steps[0]).toMatchObject({ command: 'echo << parameters.x >>' });
+    expect(jobOf(config.workflows[0]?.jobs[0])?.steps[0]).toMatchObject({ command: 'echo << parameters.x >>' });
   });
 
   it('reports unknown parameters and pipeline values at the scalar that names them', () => {

@@ -3,7 +3,9 @@ import {
   parsePipelineConfig,
   type ConfigError,
   type ParseResult,
+  type Job,
   type PipelineConfig,
+  type WorkflowJob,
 } from '../../../../../src/services/core/pipeline-config/index.js';
 
 /** Parses with the default resource class table. */
@@ -37,4 +39,9 @@ export function withJob(jobYaml: string): string {
     .map((line) => (line === '' ? line : `    ${line}`))
     .join('\n');
   return `version: 2.1\njobs:\n  build:\n${indented}\nworkflows:\n  main:\n    jobs: [build]\n`;
+}
+
+/** The job a workflow job runs; undefined for an approval job. */
+export function jobOf(workflowJob: WorkflowJob | undefined): Job | undefined {
+  return workflowJob && 'job' in workflowJob ? workflowJob.job : undefined;
 }

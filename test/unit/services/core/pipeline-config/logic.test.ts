@@ -5,7 +5,7 @@ import {
   type PipelineValues,
   type RunStep,
 } from '../../../../../src/services/core/pipeline-config/index.js';
-import { formatErrors, parseErrors, parseValid } from './helpers.js';
+import { formatErrors, jobOf, parseErrors, parseValid } from './helpers.js';
 
 const MAIN: PipelineValues = { 'pipeline.git.branch': 'main', 'pipeline.number': 42, 'pipeline.git.tag': '' };
 
@@ -148,7 +148,7 @@ workflows:
         pipelineValues: values,
       });
       if (!result.ok) throw new Error(formatErrors(result.errors));
-      const steps = result.config.workflows[0]?.jobs[0]?.job.steps ?? [];
+      const steps = jobOf(result.config.workflows[0]?.jobs[0])?.steps ?? [];
       return steps.filter((s): s is RunStep => s.type === 'run').map((s) => s.command);
     };
     // The unless branch names a step that does not exist; it is not taken, so it is not read.
@@ -195,7 +195,7 @@ workflows:
   w:
     jobs: [build]
 `);
-    expect(config2.workflows[0]?.jobs[0]?.job.steps.map((s) => (s.type === 'run' ? s.command : s.type))).toEqual([
+    expect(jobOf(config2.workflows[0]?.jobs[0])?.steps.map((s) => (s.type === 'run' ? s.command : s.type))).toEqual([
       'yes',
     ]);
   });

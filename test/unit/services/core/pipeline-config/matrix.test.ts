@@ -7,7 +7,7 @@ import {
   type PipelineConfig,
   type WorkflowJob,
 } from '../../../../../src/services/core/pipeline-config/index.js';
-import { formatErrors, parseErrors, parseValid } from './helpers.js';
+import { formatErrors, jobOf, parseErrors, parseValid } from './helpers.js';
 
 // Jobs with the parameters CircleCI's own matrix examples use.
 const JOBS = `version: 2.1
@@ -43,7 +43,7 @@ function errorsOf(workflowJobs: string): string[] {
 }
 
 function commandOf(job: WorkflowJob | undefined): string | undefined {
-  const step = job?.job.steps[0];
+  const step = jobOf(job)?.steps[0];
   return step?.type === 'run' ? step.command : undefined;
 }
 

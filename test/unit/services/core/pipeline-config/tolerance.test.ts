@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Job } from '../../../../../src/services/core/pipeline-config/index.js';
-import { formatErrors, parse, parseErrors, parseValid, withJob } from './helpers.js';
+import { formatErrors, jobOf, parse, parseErrors, parseValid, withJob } from './helpers.js';
 
 // What CircleCI accepts though it is loose (issue #16): Gyre accepts it too, and still refuses,
 // at the line and column, what CircleCI refuses.
 
 function onlyJob(text: string): Job {
-  const job = parseValid(text).workflows[0]?.jobs[0]?.job;
+  const job = jobOf(parseValid(text).workflows[0]?.jobs[0]);
   if (!job) throw new Error('expected one job');
   return job;
 }
@@ -138,7 +138,7 @@ workflows:
   w:
     jobs: [build]
 `);
-    const job = config.workflows[0]?.jobs[0]?.job;
+    const job = jobOf(config.workflows[0]?.jobs[0]);
     expect(job?.docker.primary.environment).toEqual({ IMAGE: '1' });
     expect(job?.environment).toEqual({ EXECUTOR: '1' });
     expect(job?.steps[0]).toMatchObject({ environment: { STEP: '1' } });

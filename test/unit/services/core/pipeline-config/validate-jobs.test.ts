@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { parsePipelineConfig, type Job } from '../../../../../src/services/core/pipeline-config/index.js';
-import { parseErrors, parseValid, withJob } from './helpers.js';
+import { jobOf, parseErrors, parseValid, withJob } from './helpers.js';
 
 function onlyJob(text: string): Job {
-  const job = parseValid(text).workflows[0]?.jobs[0]?.job;
+  const job = jobOf(parseValid(text).workflows[0]?.jobs[0]);
   if (!job) throw new Error('no job');
   return job;
 }
@@ -24,7 +24,7 @@ describe('jobs', () => {
     const result = parsePipelineConfig(text, {
       resourceClasses: { defaultClass: 'gpu', classes: { gpu: { cpus: 16, memoryMiB: 65536 } } },
     });
-    expect(result.ok && result.config.workflows[0]?.jobs[0]?.job.resourceClass).toEqual({
+    expect(result.ok && jobOf(result.config.workflows[0]?.jobs[0])?.resourceClass).toEqual({
       name: 'gpu',
       cpus: 16,
       memoryMiB: 65536,

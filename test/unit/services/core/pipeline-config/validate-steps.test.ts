@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Step } from '../../../../../src/services/core/pipeline-config/index.js';
-import { parseErrors, parseValid, withJob } from './helpers.js';
+import { jobOf, parseErrors, parseValid, withJob } from './helpers.js';
 
 function steps(stepsYaml: string, commands = ''): readonly Step[] {
   const text = `version: 2.1\n${commands}jobs:\n  build:\n    docker: [{ image: alpine }]\n    steps:\n${stepsYaml}\nworkflows:\n  w:\n    jobs: [build]\n`;
-  return parseValid(text).workflows[0]?.jobs[0]?.job.steps ?? [];
+  return jobOf(parseValid(text).workflows[0]?.jobs[0])?.steps ?? [];
 }
 
 describe('steps', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseErrors, parseValid } from './helpers.js';
+import { jobOf, parseErrors, parseValid } from './helpers.js';
 
 const JOBS = `jobs:
   build: { docker: [{ image: alpine }], steps: [checkout] }
@@ -62,18 +62,34 @@ describe('workflows', () => {
     ]);
   });
 
-  it.each([['      - build: { type: approval }\n', 'approval jobs (`type: approval`) are not supported yet']])(
-    'refuses unsupported workflow job options: %s',
-    (jobLine, message) => {
-      expect(errorsOf(`  ci:\n    jobs:\n${jobLine}`)[0]).toMatch(message);
-    },
-  );
+  it('reads approval jobs: their key needs no definition, and they run nothing', () => {
+    const config = parseValid(
+      `version: 2.1\n${JOBS}workflows:\n  ci:\n    jobs:\n      - build\n      - hold: { type: approval, requires: [build] }\n      - test: { requires: [hold] }\n`,
+    );
+    expect(config.workflows[0]?.jobs.map((j) => [j.name, 'approval' in j, j.requires.map((r) => r.job)])).toEqual([
+      ['build', false, []],
+      ['hold', true, ['build']],
+      ['test', false, ['hold']],
+    ]);
+  });
+
+  it('refuses another type, and parameters or steps on an approval job, where they are written', () => {
+    expect(
+      errorsOf(
+        '  ci:\n    jobs:\n      - build: { type: build }\n      - hold: { type: approval, pre-steps: [checkout], size: 2 }\n',
+      ),
+    ).toEqual([
+      '8:24 workflows.ci.jobs[0].build.type: expected `type: approval` (a job the workflow waits at until someone approves it), got the string "build"; leave `type` out for a job that runs',
+      '9:33 workflows.ci.jobs[1].hold.pre-steps: an approval job runs nothing, so it takes no `pre-steps`; remove it, or remove `type: approval` to run job "hold"',
+      '9:56 workflows.ci.jobs[1].hold.size: an approval job runs nothing, so it takes no `size`; remove it, or remove `type: approval` to run job "hold"',
+    ]);
+  });
 
   it('runs `pre-steps` before and `post-steps` after the job’s own steps, reporting their problems in place', () => {
     const config = parseValid(
       `version: 2.1\n${JOBS}workflows:\n  ci:\n    jobs:\n      - build:\n          pre-steps: [run: echo before]\n          post-steps: [run: echo after, { store_artifacts: { path: out } }]\n`,
     );
-    expect(config.workflows[0]?.jobs[0]?.job.steps.map((s) => s.type)).toEqual([
+    expect(jobOf(config.workflows[0]?.jobs[0])?.steps.map((s) => s.type)).toEqual([
       'run',
       'checkout',
       'run',
