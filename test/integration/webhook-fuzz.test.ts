@@ -575,6 +575,9 @@ describe('the webhook endpoint under fuzzing', () => {
     async () => {
       // Every delivery Gyre must have stored, by lowercase delivery id.
       const stored = new Map((await storedState()).deliveries.map((d) => [d.deliveryId, d]));
+      // The pipelines made, checked once the deliveries are in: the planner fails them at fetching
+      // while later deliveries arrive, instead of each case waiting for its own (5x faster in CI).
+      const pipelines: [number, NonNullable<Delivery['pipeline']>][] = [];
       await fc.assert(
         fc.asyncProperty(
           deliveries,
@@ -592,7 +595,7 @@ describe('the webhook endpoint under fuzzing', () => {
             const { status, answer } = await post(headers, delivery.body);
             const expected = expectAnswer(delivery, deliveryId, status, answer);
             stored.set(deliveryId, expected);
-            if (expected.pipelineId !== null) await expectPipelineFailsToFetch(expected.pipelineId, delivery.pipeline!);
+            if (expected.pipelineId !== null) pipelines.push([expected.pipelineId, delivery.pipeline!]);
             if (sendTwice) {
               // GitHub's redelivery: same delivery id (here in the other letter case), same bytes.
               const again = await post(
@@ -611,6 +614,7 @@ describe('the webhook endpoint under fuzzing', () => {
         ),
         { numRuns: runs },
       );
+      for (const [id, pipeline] of pipelines) await expectPipelineFailsToFetch(id, pipeline);
       expect(await storedState()).toEqual(stateOf(stored.values()));
     },
     timeoutFor(runs),
