@@ -73,6 +73,12 @@ export const updateProjectBody = z
       .describe(
         "Whether builds of pull requests from forks get the project's variables (their authors could print them)",
       ),
+    autoCancelRedundant: z
+      .boolean()
+      .optional()
+      .describe(
+        "Whether a new pipeline on a branch other than the default one cancels the branch's earlier unfinished pipelines",
+      ),
   })
   .refine((body) => Object.keys(body).length > 0, 'give at least one field to change');
 export type UpdateProjectRequest = z.infer<typeof updateProjectBody>;

@@ -39,6 +39,7 @@ export const projectResponse = z.looseObject({
   visibility: z.enum(['private', 'internal']),
   buildForkPullRequests: z.boolean(),
   passSecretsToForks: z.boolean(),
+  autoCancelRedundant: z.boolean(),
   repository: z.string().nullable().describe('The linked GitHub repository (owner/name); null when unlinked'),
   createdAt: timestamp,
   updatedAt: timestamp,

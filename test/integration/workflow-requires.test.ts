@@ -271,3 +271,42 @@ describe('approval jobs', () => {
     expect(await auditOf(hold.id)).toEqual([{ actor: expect.stringMatching(/^token:/), action: 'approval.cancel' }]);
   }, 120_000);
 });
+
+describe('auto-cancel of redundant pipelines (a project setting)', () => {
+  const releaseOn = (branch: string) => pipelineOn(branch, 'approvals', approvalConfig, approvalProjectId);
+  const statesOf = async (pipelineId: number) => (await workflowOf(pipelineId)).jobs.map((j) => j.state);
+
+  it('is off by default; on, a new pipeline on a non-default branch cancels what is left of the earlier ones there', async () => {
+    // GIVEN two pipelines on a feature branch while the setting is off: neither cancels the other
+    const first = await releaseOn('feature-x');
+    const second = await releaseOn('feature-x');
+    expect(await statesOf(first)).toEqual(['queued', 'blocked', 'blocked']);
+
+    // WHEN a maintainer turns it on and a third pipeline comes to the branch
+    const changed = await gyre.api(`/api/v1/projects/${approvalProjectId}`, {
+      method: 'PATCH',
+      body: { autoCancelRedundant: true },
+    });
+    expect(await changed.json()).toMatchObject({ autoCancelRedundant: true });
+    const third = await releaseOn('feature-x');
+
+    // THEN both earlier ones end canceled, saying why, and the newest is untouched
+    for (const earlier of [first, second]) {
+      expect(await workflowOf(earlier)).toMatchObject({ state: 'canceled' });
+      expect(await statesOf(earlier)).toEqual(['canceled', 'canceled', 'canceled']);
+    }
+    const build = (await workflowOf(first)).jobs[0]!;
+    const detail = (await (await gyre.api(`/api/v1/jobs/${build.id}`)).json()) as { message: string };
+    expect(detail.message).toMatch(/^Canceled by auto-cancel for pipeline #\d+$/);
+    expect(await statesOf(third)).toEqual(['queued', 'blocked', 'blocked']);
+
+    // AND on the default branch nothing is redundant
+    const onMain = await releaseOn('main');
+    const againOnMain = await releaseOn('main');
+    expect(await statesOf(onMain)).toEqual(['queued', 'blocked', 'blocked']);
+
+    // Leave nothing queued for the other tests' builder.
+    for (const id of [third, onMain, againOnMain])
+      expect((await gyre.api(`/api/v1/pipelines/${id}/cancel`, { method: 'POST' })).status).toBe(200);
+  }, 120_000);
+});

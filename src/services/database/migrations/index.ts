@@ -19,6 +19,7 @@ import { configWarningsMigration } from './018-config-warnings.js';
 import { requiredStatusesMigration } from './019-required-statuses.js';
 import { schedulesMigration } from './020-schedules.js';
 import { approvalJobsMigration } from './021-approval-jobs.js';
+import { autoCancelMigration } from './022-auto-cancel.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -46,4 +47,5 @@ export const migrations: readonly Migration[] = [
   requiredStatusesMigration,
   schedulesMigration,
   approvalJobsMigration,
+  autoCancelMigration,
 ];

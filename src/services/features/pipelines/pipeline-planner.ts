@@ -93,6 +93,20 @@ export class PipelinePlanner {
     return planned;
   }
 
+  /**
+   * The project's auto-cancel: a pushed or triggered pipeline that runs on a branch other than
+   * the default one makes the branch's earlier pipelines redundant. Not a firing, a rerun (of an
+   * older commit, maybe) or a pull request's (from a fork, maybe, whose branch may share the name).
+   */
+  private async cancelRedundant(pipeline: PipelineSummary, project: Project, log: Logger): Promise<void> {
+    if (!project.autoCancelRedundant || !['push', 'api'].includes(pipeline.trigger)) return;
+    if ('rerunOf' in pipeline.detail) return;
+    if (pipeline.branch === null || pipeline.branch === project.defaultBranch) return;
+    const canceled = await this.pipelines.cancelRedundant(pipeline);
+    if (canceled.length > 0)
+      log.info({ branch: pipeline.branch, canceled }, 'auto-canceled earlier pipelines of the branch');
+  }
+
   private async build(pipelineId: number): Promise<void> {
     const log = this.logger.child({ pipelineId });
     try {
@@ -111,6 +125,7 @@ export class PipelinePlanner {
       const plan = planWorkflows(text, pipeline, project.gitUrl, await this.resourceClasses());
       if (plan.ok) {
         await this.pipelines.fill(pipelineId, await this.authorize(plan.workflows, pipeline, project), plan.warnings);
+        await this.cancelRedundant(pipeline, project, log);
         // A push or a person's trigger speaks for the branch; a fork's pull request or a firing does not.
         if ((pipeline.trigger === 'push' || pipeline.trigger === 'api') && pipeline.branch !== null)
           await this.schedules.syncFromConfig(project.id, pipeline.branch, plan.configSchedules);

@@ -1,8 +1,9 @@
 /**
  * Canceling: jobs not yet leased, and approval jobs on hold, end as `canceled` at once (their
  * dependents `not_run` through the DAG), and leased or running ones are asked to stop: their next
- * lease renewal answers `cancel`. Canceling an approval job is a decision on it: who made it goes
- * into its message and the audit log, as for approving it (approve-job.ts).
+ * lease renewal answers `cancel`. The message of a job ended at once names who canceled it;
+ * canceling an approval job is a decision on it, which the audit log records too, as it records
+ * approving one (approve-job.ts).
  */
 import type { Database } from '../../database/create-pool.js';
 import { withTransaction } from '../../database/with-transaction.js';
@@ -38,7 +39,7 @@ export async function cancelJobs(
     if ('jobId' in scope && workflows.rows.length === 0) throw new NotFoundError(`job ${scope.jobId}`);
     const canceled = await client.query<{ id: string; type: string; name: string }>(
       `UPDATE jobs SET state = 'canceled', finished_at = now(),
-         message = CASE WHEN type = 'approval' THEN 'Canceled by ' || $2 ELSE message END
+         message = 'Canceled by ' || $2
        WHERE ${where} AND state IN ('queued', 'blocked', 'on_hold') RETURNING id, type, name`,
       [id, actor],
     );

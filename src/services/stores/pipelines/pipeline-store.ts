@@ -91,6 +91,27 @@ export class PipelineStore {
   }
 
   /**
+   * Auto-cancel: cancels what is left of the earlier pushed or triggered pipelines on
+   * `pipeline`'s branch, as the project setting asks. Scheduled pipelines and reruns are left
+   * alone, as CircleCI leaves them, and so are pull requests' (a fork's branch may share the
+   * name). The job messages name the pipeline that made the others redundant. Returns their numbers.
+   */
+  async cancelRedundant(pipeline: PipelineSummary): Promise<number[]> {
+    const earlier = await this.db.query<{ id: string; number: number }>(
+      `SELECT p.id, p.number FROM pipelines p
+       WHERE p.project_id = $1 AND p.branch = $2 AND p.id < $3 AND p.trigger IN ('push', 'api')
+         AND NOT (p.trigger_detail ? 'rerunOf')
+         AND EXISTS (SELECT 1 FROM workflows w JOIN jobs j ON j.workflow_id = w.id
+                     WHERE w.pipeline_id = p.id AND j.state IN ('blocked', 'queued', 'leased', 'running', 'on_hold'))
+       ORDER BY p.id`,
+      [pipeline.projectId, pipeline.branch, pipeline.id],
+    );
+    for (const row of earlier.rows)
+      await this.jobs.cancel({ pipelineId: Number(row.id) }, `auto-cancel for pipeline #${pipeline.number}`);
+    return earlier.rows.map((r) => r.number);
+  }
+
+  /**
    * Gives a workflow its final state once none of its jobs is unfinished, and queues its commit
    * status: the jobs store calls it in each transaction that ended or released jobs. Jobs that
    * did not run do not fail it by themselves: a job waiting for `failed` is `not_run` when its

@@ -27,6 +27,8 @@ export interface Project {
   readonly buildForkPullRequests: boolean;
   /** Whether builds of pull requests from forks get the project's variables. */
   readonly passSecretsToForks: boolean;
+  /** Whether a new pipeline on a non-default branch cancels the branch's earlier unfinished ones. */
+  readonly autoCancelRedundant: boolean;
   /** The GitHub repository (`owner/name`) whose deliveries it accepts and whose commits get statuses; null when unlinked. */
   readonly repository: string | null;
   readonly createdAt: string;
@@ -47,6 +49,7 @@ export interface ProjectChanges {
   readonly visibility?: Visibility;
   readonly buildForkPullRequests?: boolean;
   readonly passSecretsToForks?: boolean;
+  readonly autoCancelRedundant?: boolean;
   /** null unlinks the project. */
   readonly repository?: string | null;
 }
@@ -59,13 +62,14 @@ interface ProjectRow {
   visibility: Visibility;
   build_fork_prs: boolean;
   pass_secrets_to_forks: boolean;
+  auto_cancel_redundant: boolean;
   repository: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const COLUMNS =
-  'id, name, git_url, default_branch, visibility, build_fork_prs, pass_secrets_to_forks, repository, created_at, updated_at';
+  'id, name, git_url, default_branch, visibility, build_fork_prs, pass_secrets_to_forks, auto_cancel_redundant, repository, created_at, updated_at';
 const UNIQUE_VIOLATION = '23505';
 
 export class ProjectStore {
@@ -139,6 +143,7 @@ export class ProjectStore {
           `UPDATE projects SET name = COALESCE($2, name), git_url = COALESCE($3, git_url), default_branch = COALESCE($4, default_branch),
            visibility = COALESCE($5, visibility), build_fork_prs = COALESCE($6, build_fork_prs),
            pass_secrets_to_forks = COALESCE($7, pass_secrets_to_forks),
+           auto_cancel_redundant = COALESCE($10, auto_cancel_redundant),
            repository = CASE WHEN $8 THEN $9 ELSE repository END, updated_at = now()
          WHERE id = $1 RETURNING ${COLUMNS}`,
           [
@@ -151,6 +156,7 @@ export class ProjectStore {
             changes.passSecretsToForks ?? null,
             changes.repository !== undefined,
             changes.repository ?? null,
+            changes.autoCancelRedundant ?? null,
           ],
         )
         .catch(rethrowNameTaken(changes.name ?? ''));
@@ -239,6 +245,7 @@ function toProject(row: ProjectRow): Project {
     visibility: row.visibility,
     buildForkPullRequests: row.build_fork_prs,
     passSecretsToForks: row.pass_secrets_to_forks,
+    autoCancelRedundant: row.auto_cancel_redundant,
     repository: row.repository,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

@@ -19,6 +19,7 @@ export interface SettingsForm {
   readonly visibility: string;
   readonly buildForkPullRequests: boolean;
   readonly passSecretsToForks: boolean;
+  readonly autoCancelRedundant: boolean;
 }
 
 /** The form as it shows a project's current settings. */
@@ -30,6 +31,7 @@ export function settingsFormOf(project: Project): SettingsForm {
     visibility: project.visibility,
     buildForkPullRequests: project.buildForkPullRequests,
     passSecretsToForks: project.passSecretsToForks,
+    autoCancelRedundant: project.autoCancelRedundant,
   };
 }
 
@@ -43,6 +45,7 @@ export function readSettingsForm(body: unknown): SettingsForm {
     visibility: posted.text('visibility'),
     buildForkPullRequests: posted.checked('buildForkPullRequests'),
     passSecretsToForks: posted.checked('passSecretsToForks'),
+    autoCancelRedundant: posted.checked('autoCancelRedundant'),
   };
 }
 
@@ -63,6 +66,7 @@ export function settingsChanges(form: SettingsForm): ProjectChanges {
     visibility: form.visibility,
     buildForkPullRequests: form.buildForkPullRequests,
     passSecretsToForks: form.passSecretsToForks,
+    autoCancelRedundant: form.autoCancelRedundant,
   };
 }
 

@@ -15,6 +15,7 @@ const project: Project = {
   visibility: 'private',
   buildForkPullRequests: true,
   passSecretsToForks: false,
+  autoCancelRedundant: false,
   repository: null,
   createdAt: '2024-01-01T00:00:00.000Z',
   updatedAt: '2024-01-01T00:00:00.000Z',
@@ -40,6 +41,7 @@ describe('the project settings form', () => {
       visibility: 'private',
       buildForkPullRequests: true,
       passSecretsToForks: false,
+      autoCancelRedundant: false,
     });
   });
 
@@ -50,6 +52,7 @@ describe('the project settings form', () => {
       repository: 'Acme/Web',
       visibility: 'internal',
       passSecretsToForks: 'on',
+      autoCancelRedundant: 'on',
     });
     expect(settingsChanges(form)).toEqual({
       gitUrl: 'git@github.com:acme/web.git',
@@ -58,6 +61,7 @@ describe('the project settings form', () => {
       visibility: 'internal',
       buildForkPullRequests: false,
       passSecretsToForks: true,
+      autoCancelRedundant: true,
     });
   });
 
