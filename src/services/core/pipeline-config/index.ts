@@ -20,7 +20,7 @@ import { bindArguments, readParameterSpecs, type ParameterValues } from './param
 import { parseYamlWithPositions } from './parse-yaml-with-positions.js';
 import { readExecutorDefinitions } from './resolve-executors.js';
 import { readHeader } from './read-header.js';
-import { instantiateJob, readJobDefinitions } from './validate-jobs.js';
+import { checkExecutor, instantiateJob, readJobDefinitions } from './validate-jobs.js';
 import { readWorkflows } from './workflows.js';
 import { describeNode, findEntry, getValue, makeScalar, type YMap } from './yaml-node.js';
 
@@ -90,11 +90,12 @@ function validateRoot(
   };
   const jobs = readJobDefinitions(getValue(root, 'jobs'), root.pos, ctx);
   const workflows = readWorkflows(getValue(root, 'workflows'), root, jobs, ctx);
-  // Jobs no workflow runs are still checked, so mistakes show before someone wires them up.
+  // Jobs and executors nothing uses are still checked, so mistakes show before someone wires them up.
   for (const def of jobs.values()) {
     if ([...def.parameters.values()].every((p) => p.default !== undefined))
       instantiateJob(def, [], def.body.pos, def.path, ctx);
   }
+  for (const executor of ctx.executors.values()) checkExecutor(executor, ctx);
   return { version, workflows };
 }
 

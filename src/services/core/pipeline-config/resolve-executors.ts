@@ -2,7 +2,7 @@
  * Reusable `executors:` (docker only) and how a job picks one: `executor: name`,
  * `executor: { name, ...arguments }`, or its own `docker:` list.
  */
-import { childPath, type ErrorCollector } from './errors.js';
+import { childPath, type ErrorCollector, type Position } from './errors.js';
 import { substituteIn, type ConfigContext, type ExecutorDefinition } from './context.js';
 import { bindArguments, readParameterSpecs } from './parameters.js';
 import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
@@ -36,8 +36,14 @@ export function readExecutorDefinitions(
   return executors;
 }
 
+/** A named executor's body with its arguments substituted, and where it is written, for errors. */
+export interface ResolvedExecutor {
+  readonly body: YMap;
+  readonly path: string;
+}
+
 /** Where a job's executor settings come from: the named executor's (substituted) body, if any. */
-export function resolveExecutorReference(job: YMap, path: string, ctx: ConfigContext): YMap | undefined {
+export function resolveExecutorReference(job: YMap, path: string, ctx: ConfigContext): ResolvedExecutor | undefined {
   const entry = findEntry(job, 'executor');
   if (!entry) return undefined;
   const refPath = childPath(path, 'executor');
@@ -54,14 +60,29 @@ export function resolveExecutorReference(job: YMap, path: string, ctx: ConfigCon
     ctx.errors.add(entry.value.pos, refPath, `unknown executor "${name}"; ${known}`);
     return undefined;
   }
-  const values = bindArguments(executor.parameters, args, entry.value.pos, refPath, `executor "${name}"`, ctx.errors);
+  return instantiateExecutor(executor, args, entry.value.pos, refPath, ctx);
+}
+
+/**
+ * An executor's body with `args` bound to its parameters; undefined after reporting. `at` and
+ * `argsPath` locate the arguments, where argument errors are reported.
+ */
+export function instantiateExecutor(
+  executor: ExecutorDefinition,
+  args: readonly YEntry[],
+  at: Position,
+  argsPath: string,
+  ctx: ConfigContext,
+): ResolvedExecutor | undefined {
+  const owner = `executor "${executor.name}"`;
+  const values = bindArguments(executor.parameters, args, at, argsPath, owner, ctx.errors);
   if (!values) return undefined;
   const withoutDecl: YMap = {
     ...executor.body,
     entries: executor.body.entries.filter((e) => e.key !== 'parameters' && e.key !== 'description'),
   };
-  const body = substituteIn(ctx, withoutDecl, values, `executor "${name}"`, executor.path);
-  return body.kind === 'map' ? body : undefined;
+  const body = substituteIn(ctx, withoutDecl, values, owner, executor.path);
+  return body.kind === 'map' ? { body, path: executor.path } : undefined;
 }
 
 function readReference(

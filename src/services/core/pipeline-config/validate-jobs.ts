@@ -3,13 +3,13 @@
  * merged, resource class mapped and steps expanded into a concrete {@link Job}.
  */
 import { childPath, type ErrorCollector, type Position } from './errors.js';
-import { substituteIn, type ConfigContext, type JobDefinition } from './context.js';
+import { substituteIn, type ConfigContext, type ExecutorDefinition, type JobDefinition } from './context.js';
 import { readDockerExecutor } from './docker-images.js';
 import type { Job, Step } from './model.js';
 import { bindArguments, readParameterSpecs } from './parameters.js';
 import { checkKeys, expectMap, readEnvironment, readNonEmptyString } from './read-node.js';
 import { explainUnsupportedKey } from './unsupported.js';
-import { EXECUTOR_KEYS, resolveExecutorReference } from './resolve-executors.js';
+import { EXECUTOR_KEYS, instantiateExecutor, resolveExecutorReference } from './resolve-executors.js';
 import { resolveResourceClass } from './resource-classes.js';
 import { validateSteps } from './validate-job-steps.js';
 import { describeNode, findEntry, getValue, type YEntry, type YMap, type YNode } from './yaml-node.js';
@@ -80,33 +80,67 @@ function buildJob(body: YMap, def: JobDefinition, ctx: ConfigContext): Job | und
   const before = errors.count;
   checkKeys(body, def.path, JOB_KEYS, errors, `job "${def.name}"`);
   const base = resolveExecutorReference(body, def.path, ctx);
-  const pick = (key: string): YNode | undefined => getValue(body, key) ?? (base && getValue(base, key));
-  const docker = readDocker(pick('docker'), body, def, errors);
-  const resourceClass = resolveResourceClass(
-    pick('resource_class'),
-    childPath(def.path, 'resource_class'),
-    ctx.resourceClasses,
-    errors,
-  );
-  const workingDirectory =
-    readOptionalString(pick('working_directory'), childPath(def.path, 'working_directory'), errors) ??
-    DEFAULT_WORKING_DIRECTORY;
-  const shell = readOptionalString(pick('shell'), childPath(def.path, 'shell'), errors);
-  const environment = { ...readEnv(base, def.path, errors), ...readEnv(body, def.path, errors) };
+  // A setting the job leaves to its executor is checked where the executor writes it.
+  const pick = (key: string): Setting | undefined => {
+    const own = getValue(body, key);
+    if (own) return { node: own, path: childPath(def.path, key) };
+    const inherited = base && getValue(base.body, key);
+    return inherited && { node: inherited, path: childPath(base.path, key) };
+  };
+  const dockerSetting = pick('docker');
+  const docker = dockerSetting
+    ? readDockerExecutor(dockerSetting.node, dockerSetting.path, errors)
+    : reportMissingExecutor(body, def, errors);
+  const settings = readExecutorSettings(pick, ctx);
+  const environment = { ...readEnv(base?.body, base?.path ?? '', errors), ...readEnv(body, def.path, errors) };
   checkParallelism(getValue(body, 'parallelism'), childPath(def.path, 'parallelism'), errors);
   const steps = validateSteps(getValue(body, 'steps'), body.pos, def, ctx);
-  if (errors.count !== before || !docker || !resourceClass) return undefined;
+  if (errors.count !== before || !docker || !settings.resourceClass) return undefined;
+  const { resourceClass, workingDirectory, shell } = settings;
   return { docker, resourceClass, workingDirectory, environment, steps, ...(shell === undefined ? {} : { shell }) };
 }
 
-function readDocker(
-  node: YNode | undefined,
-  body: YMap,
-  def: JobDefinition,
-  errors: ErrorCollector,
-): Job['docker'] | undefined {
-  if (node) return readDockerExecutor(node, childPath(def.path, 'docker'), errors);
-  // A machine/macos/windows key has already been reported as not supported; do not pile on.
+/** A setting of a job, or of its executor, with where it is written. */
+interface Setting {
+  readonly node: YNode;
+  readonly path: string;
+}
+
+/** The executor settings besides `docker` and `environment`, from `pick`'s job or executor. */
+function readExecutorSettings(pick: (key: string) => Setting | undefined, ctx: ConfigContext) {
+  const resourceClass = pick('resource_class');
+  return {
+    resourceClass: resolveResourceClass(
+      resourceClass?.node,
+      resourceClass?.path ?? 'resource_class',
+      ctx.resourceClasses,
+      ctx.errors,
+    ),
+    workingDirectory: readOptionalString(pick('working_directory'), ctx.errors) ?? DEFAULT_WORKING_DIRECTORY,
+    shell: readOptionalString(pick('shell'), ctx.errors),
+  };
+}
+
+/**
+ * Checks an executor on its own, with its parameters' defaults, so mistakes in one that no job
+ * uses (yet) show too. One with a parameter that has no default is checked where it is used.
+ */
+export function checkExecutor(executor: ExecutorDefinition, ctx: ConfigContext): void {
+  if ([...executor.parameters.values()].some((p) => p.default === undefined)) return;
+  const resolved = instantiateExecutor(executor, [], executor.body.pos, executor.path, ctx);
+  if (!resolved) return;
+  const pick = (key: string): Setting | undefined => {
+    const node = getValue(resolved.body, key);
+    return node && { node, path: childPath(resolved.path, key) };
+  };
+  const docker = pick('docker');
+  if (docker) readDockerExecutor(docker.node, docker.path, ctx.errors);
+  readExecutorSettings(pick, ctx);
+  readEnv(resolved.body, resolved.path, ctx.errors);
+}
+
+/** A job without `docker` or `executor`; a machine/macos/windows key has been reported already. */
+function reportMissingExecutor(body: YMap, def: JobDefinition, errors: ErrorCollector): undefined {
   if (!['machine', 'macos', 'windows', 'executor'].some((k) => findEntry(body, k))) {
     errors.add(
       body.pos,
@@ -117,8 +151,8 @@ function readDocker(
   return undefined;
 }
 
-function readOptionalString(node: YNode | undefined, path: string, errors: ErrorCollector): string | undefined {
-  return node === undefined ? undefined : readNonEmptyString(node, path, errors);
+function readOptionalString(setting: Setting | undefined, errors: ErrorCollector): string | undefined {
+  return setting === undefined ? undefined : readNonEmptyString(setting.node, setting.path, errors);
 }
 
 // `parallelism: 1` is CircleCI's default, so it is accepted (many configs spell it out); more is refused.

@@ -137,4 +137,30 @@ steps: [checkout]`),
     expect(parseErrors(withJob('docker: []\nsteps: [checkout]'))[0]?.message).toMatch(/non-empty list of images/);
     expect(parseErrors(withJob('docker: [{ name: db }]\nsteps: [checkout]'))[0]?.message).toMatch(/needs `image`/);
   });
+
+  it("reports a problem of an executor where the executor writes it, also for one passed as a job's parameter, and checks executors no job uses", () => {
+    const errors = parseErrors(`version: 2.1
+executors:
+  broken:
+    docker: [{ name: db }]
+    resource_class: huge
+  unused:
+    working_directory: ""
+    docker: [{ image: alpine, unknown_key: 1 }]
+jobs:
+  build:
+    parameters:
+      os: { type: executor, default: broken }
+    executor: << parameters.os >>
+    steps: [checkout]
+workflows:
+  w: { jobs: [build] }
+`);
+    expect(errors.map((e) => `${e.line}:${e.column} ${e.path}`)).toEqual([
+      '4:14 executors.broken.docker[0]',
+      '5:21 executors.broken.resource_class',
+      '7:24 executors.unused.working_directory',
+      '8:31 executors.unused.docker[0].unknown_key',
+    ]);
+  });
 });
