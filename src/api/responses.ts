@@ -123,6 +123,11 @@ export const jobSummaryResponse = z.looseObject({
   id: z.number().int(),
   workflowId: z.number().int(),
   name: z.string(),
+  type: z
+    .enum(['build', 'approval'])
+    .describe('`approval`: a `type: approval` job, which a member approves or cancels'),
+  nodeIndex: z.number().int().describe("Which of the job's `parallelism` nodes this is (CIRCLE_NODE_INDEX)"),
+  nodeTotal: z.number().int().describe("The job's `parallelism`: a row like this one per node"),
   requires: z.array(z.string()),
   state: jobStateSchema,
   attempt: z.number().int(),

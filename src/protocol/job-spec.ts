@@ -166,6 +166,8 @@ export const jobSpecSchema = z
     /** Default shell for `run` steps. @default undefined: the image's `/bin/bash` or `/bin/sh` */
     shell: z.string().optional(),
     steps: z.array(stepSchema).readonly(),
+    /** How many nodes run the job at once (`parallelism`), each told its index. @default 1 */
+    parallelism: z.number().int().min(2).optional(),
   })
   .readonly();
 export type JobSpec = z.infer<typeof jobSpecSchema>;

@@ -105,6 +105,9 @@ export const jobContextSchema = z.object({
   workflowId: id.optional(),
   /** CIRCLE_PREVIOUS_BUILD_NUM: the project's latest earlier job on the same branch; absent for the first. */
   previousJobId: id.optional(),
+  /** CIRCLE_NODE_INDEX and CIRCLE_NODE_TOTAL of a job with `parallelism`; absent: node 0 of 1. */
+  nodeIndex: z.number().int().nonnegative().optional(),
+  nodeTotal: z.number().int().positive().optional(),
   /** CIRCLE_COMPARE_URL: GitHub's comparison of the push's commits; pushes only. */
   compareUrl: z.string().optional(),
   /** CIRCLE_USERNAME: who started the pipeline (the GitHub login of a push or pull request, the account of a trigger). */
@@ -133,6 +136,14 @@ export const gitCredentialSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('deploy-key'), privateKey: z.string() }),
 ]);
 
+/** One stored timing: a test file, class or test, and the seconds its cases took together. */
+export const testTimingSchema = z.object({
+  kind: z.enum(['filename', 'classname', 'testname']),
+  name: z.string(),
+  seconds: z.number().nonnegative(),
+});
+export type TestTiming = z.infer<typeof testTimingSchema>;
+
 export const jobLeaseSchema = z.object({
   ...leaseTokenShape,
   jobId: id,
@@ -150,6 +161,11 @@ export const jobLeaseSchema = z.object({
    * streams them to the PUT routes.
    */
   directUploads: z.literal(true).optional(),
+  /**
+   * For a job with `parallelism`: how long its tests took when the job last stored test results,
+   * by file, class name and test name, for `circleci tests split --split-by=timings`.
+   */
+  testTimings: z.array(testTimingSchema).optional(),
 });
 export type JobLease = z.infer<typeof jobLeaseSchema>;
 

@@ -167,6 +167,7 @@ export class JobSession {
       context: this.lease.context,
       projectVariables: this.lease.variables,
       ...(this.lease.gitCredential && { gitCredential: this.lease.gitCredential }),
+      ...(this.lease.testTimings && { testTimings: this.lease.testTimings }),
       transfers: new TransferClient(this.deps.client, this.jobId, this.token, this.lease.directUploads),
     };
   }

@@ -20,9 +20,9 @@ export function builtInEnvironment(job: RunnerJob): Record<string, string> {
     PIPELINE_NUMBER: String(context.pipelineNumber),
     WORKFLOW_NAME: context.workflowName,
     WORKFLOW_JOB_ID: String(job.jobId),
-    // Gyre runs each job once (no parallelism yet): node 0 of 1.
-    NODE_INDEX: '0',
-    NODE_TOTAL: '1',
+    // A job without `parallelism` is node 0 of 1.
+    NODE_INDEX: String(context.nodeIndex ?? 0),
+    NODE_TOTAL: String(context.nodeTotal ?? 1),
     ...(context.pipelineId !== undefined && { PIPELINE_ID: String(context.pipelineId) }),
     ...(context.workflowId !== undefined && { WORKFLOW_ID: String(context.workflowId) }),
     ...(context.previousJobId !== undefined && { PREVIOUS_BUILD_NUM: String(context.previousJobId) }),

@@ -16,6 +16,7 @@ import {
   type JobResources,
 } from './environment-setup.js';
 import { JobStop } from './job-stop.js';
+import { installTestSplitting } from './test-splitting.js';
 import { jobLabels } from '../../shared/labels.js';
 import { KILL_ALL_ARGV, parseToolsProbe, PROBE_TOOLS_ARGV } from './shell.js';
 import { note, outputOf, runSteps, type StepContext, type StepsOutcome } from './step-runner.js';
@@ -79,7 +80,9 @@ async function setUp(
     await startService(backend, resources, service);
   }
   throwIfStopped(stop);
-  return { ...resources, primary: await startPrimary(backend, resources, primary) };
+  const started = await startPrimary(backend, resources, primary);
+  await installTestSplitting(backend, started, job.testTimings ?? []);
+  return { ...resources, primary: started };
 }
 
 function failedResult({ message, ...failedStep }: NonNullable<StepsOutcome['failed']>): JobResult {

@@ -7,6 +7,9 @@
 /** The default working directory of a job. */
 export const DEFAULT_WORKING_DIRECTORY = '~/project';
 
+/** Gyre's tools in the primary container (test-splitting.ts), first on every step's PATH. */
+export const JOB_BIN_DIR = '/gyre/bin';
+
 /** What the runner learned about the primary image once per job. */
 export interface ImageTools {
   readonly hasBash: boolean;
@@ -41,7 +44,7 @@ export function stepPidFile(stepIndex: number): string {
 }
 
 /**
- * The exec argv of a step: create and enter the working directory, then run the script with the
+ * The exec argv of a step: put Gyre's bin folder first on PATH, create and enter the working directory, then run the script with the
  * shell. The script is passed as an argument, never spliced into shell text. stderr joins stdout
  * in one pipe because the engine reads two pipes independently and would reorder their lines.
  */
@@ -53,7 +56,8 @@ export function stepExecArgv(
   stepIndex: number,
 ): string[] {
   const where = directoryExpression(dir);
-  const inner = `echo $$ > ${stepPidFile(stepIndex)} && mkdir -p -- ${where} && cd -- ${where} && exec "$@" 2>&1`;
+  // Gyre's `circleci` (test-splitting.ts) comes first, before one the image may have.
+  const inner = `echo $$ > ${stepPidFile(stepIndex)} && PATH="${JOB_BIN_DIR}:$PATH" && export PATH && mkdir -p -- ${where} && cd -- ${where} && exec "$@" 2>&1`;
   const prefix = tools.hasSetsid ? ['setsid', '-w'] : [];
   return [...prefix, '/bin/sh', '-c', inner, 'gyre-step', ...shell, '-c', script];
 }

@@ -2,7 +2,7 @@
  * The runner's input and output. The input is the protocol's job spec (`JobLease.spec`).
  */
 import type { JobOutcome } from '../../protocol/job-states.js';
-import type { JobContext } from '../../protocol/index.js';
+import type { JobContext, TestTiming } from '../../protocol/index.js';
 import type { JobSpec } from '../../protocol/job-spec.js';
 import type { GitCredential } from '../../shared/git-credential.js';
 import type { DataTransfers } from './data-steps/transfers.js';
@@ -34,6 +34,8 @@ export interface RunnerJob {
   readonly gitCredential?: GitCredential;
   /** The services box's side of caches, workspaces, artifacts and test results, scoped to this lease. */
   readonly transfers?: DataTransfers;
+  /** What `circleci tests split --split-by=timings` weighs test names by. @default none */
+  readonly testTimings?: readonly TestTiming[];
 }
 
 /** A step's start or end. Steps are numbered from 1; index 0 is the runner's own set-up output. */

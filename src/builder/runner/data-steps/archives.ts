@@ -163,7 +163,7 @@ function rename(name: string, from: string, to: string): string | undefined {
 }
 
 /** tar-stream's packer as a Node stream, its failure included. */
-function nodeStream(out: Pack): Readable {
+export function nodeStream(out: Pack): Readable {
   const through = new PassThrough();
   out.on('error', (error: Error) => through.destroy(error));
   return out.pipe(through);

@@ -1,8 +1,7 @@
 /**
  * The README's table of the config keys Gyre reads, generated from the parser's own key lists,
  * so it cannot drift from what the parser accepts (a unit test keeps the README in step). Keys
- * the parser knows but refuses (explainUnsupportedKey) are left out, except where a note says
- * what of them is taken.
+ * the parser knows but refuses (explainUnsupportedKey) are left out.
  */
 import { COMMAND_KEYS } from './commands.js';
 import { DATA_STEP_KEYS } from './data-steps.js';
@@ -21,14 +20,8 @@ import { INVOCATION_KEYS, WORKFLOW_KEYS } from './workflows.js';
 export const CONFIG_KEYS_BEGIN = '<!-- config-keys:begin (generated from the parser; see supported-keys.ts) -->';
 export const CONFIG_KEYS_END = '<!-- config-keys:end -->';
 
-/** Keys the parser refuses in general but takes in part. */
-const PARTLY: Readonly<Record<string, string>> = { parallelism: 'parallelism (1 only)' };
-
 const supported = (keys: readonly string[]): string[] =>
-  keys.flatMap((key) => {
-    if (Object.hasOwn(PARTLY, key)) return [PARTLY[key]!];
-    return explainUnsupportedKey(key, '') === undefined ? [key] : [];
-  });
+  keys.filter((key) => explainUnsupportedKey(key, '') === undefined);
 
 /** Each place in a config and the keys Gyre reads there. */
 export function supportedKeys(): readonly { readonly where: string; readonly keys: readonly string[] }[] {

@@ -31,8 +31,6 @@ const NOT_YET: Readonly<Record<string, string>> = {
   auth: 'private registry credentials (`auth`) are not supported yet; use a public image or one your builders can already pull',
   aws_auth:
     'ECR credentials (`aws_auth`) are not supported yet; use a public image or one your builders can already pull',
-  parallelism:
-    'parallelism above 1 (test splitting) is not supported yet; remove it, or write `parallelism: 1`, to run the job once',
   circleci_ip_ranges: 'circleci_ip_ranges is not supported: Gyre runs on your own network',
 };
 

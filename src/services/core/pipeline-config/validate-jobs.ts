@@ -8,7 +8,6 @@ import { readDockerExecutor } from './docker-images.js';
 import type { Job, Step } from './model.js';
 import { bindArguments, readParameterSpecs } from './parameters.js';
 import { checkKeys, expectMap, readEnvironment, readNonEmptyString } from './read-node.js';
-import { explainUnsupportedKey } from './unsupported.js';
 import { EXECUTOR_KEYS, instantiateExecutor, resolveExecutorReference } from './resolve-executors.js';
 import { resolveResourceClass } from './resource-classes.js';
 import { validateSteps } from './validate-job-steps.js';
@@ -93,11 +92,19 @@ function buildJob(body: YMap, def: JobDefinition, ctx: ConfigContext): Job | und
     : reportMissingExecutor(body, def, errors);
   const settings = readExecutorSettings(pick, ctx);
   const environment = { ...readEnv(base?.body, base?.path ?? '', errors), ...readEnv(body, def.path, errors) };
-  checkParallelism(getValue(body, 'parallelism'), childPath(def.path, 'parallelism'), errors);
+  const parallelism = readParallelism(getValue(body, 'parallelism'), childPath(def.path, 'parallelism'), errors);
   const steps = validateSteps(getValue(body, 'steps'), body.pos, def, ctx);
   if (errors.count !== before || !docker || !settings.resourceClass) return undefined;
   const { resourceClass, workingDirectory, shell } = settings;
-  return { docker, resourceClass, workingDirectory, environment, steps, ...(shell === undefined ? {} : { shell }) };
+  return {
+    docker,
+    resourceClass,
+    workingDirectory,
+    environment,
+    steps,
+    ...(shell !== undefined && { shell }),
+    ...(parallelism !== undefined && parallelism > 1 && { parallelism }),
+  };
 }
 
 /** A setting of a job, or of its executor, with where it is written. */
@@ -155,14 +162,23 @@ function readOptionalString(setting: Setting | undefined, errors: ErrorCollector
   return setting === undefined ? undefined : readNonEmptyString(setting.node, setting.path, errors);
 }
 
-// `parallelism: 1` is CircleCI's default, so it is accepted (many configs spell it out); more is refused.
-function checkParallelism(node: YNode | undefined, path: string, errors: ErrorCollector): void {
-  if (node === undefined) return;
-  const text = node.kind === 'scalar' ? node.text : undefined;
-  if (node.kind === 'scalar' && (node.value === 1 || node.value === '1')) return;
-  if (text !== undefined && /^[1-9][0-9]*$/.test(text))
-    errors.add(node.pos, path, explainUnsupportedKey('parallelism', 'a job') ?? '');
-  else errors.add(node.pos, path, `expected a whole number of parallel runs such as 1, got ${describeNode(node)}`);
+/** The most nodes one job may run on at once. */
+export const MAX_PARALLELISM = 100;
+
+/** `parallelism`: how many nodes run the job at once, each with its CIRCLE_NODE_INDEX. @default 1 */
+function readParallelism(node: YNode | undefined, path: string, errors: ErrorCollector): number | undefined {
+  if (node === undefined) return 1;
+  const written = node.kind === 'scalar' ? node.value : null;
+  // A number, or its text (`"3"`, as a parameter may hold it); `1.0` is 1.
+  const value =
+    typeof written === 'number' || (typeof written === 'string' && written.trim() !== '') ? Number(written) : NaN;
+  if (Number.isInteger(value) && value >= 1 && value <= MAX_PARALLELISM) return value;
+  errors.add(
+    node.pos,
+    path,
+    `expected a whole number of parallel nodes from 1 to ${MAX_PARALLELISM}, got ${describeNode(node)}`,
+  );
+  return undefined;
 }
 
 function readEnv(map: YMap | undefined, path: string, errors: ErrorCollector): Record<string, string> {

@@ -89,6 +89,9 @@ export interface JobSummary {
   readonly workflowId: number;
   readonly name: string;
   readonly type: JobType;
+  /** Which of the job's `parallelism` nodes this is (CIRCLE_NODE_INDEX), and how many there are. */
+  readonly nodeIndex: number;
+  readonly nodeTotal: number;
   readonly requires: readonly string[];
   readonly state: string;
   readonly attempt: number;
@@ -116,6 +119,8 @@ export interface NewJob {
   readonly spec: unknown;
   readonly cpus: number;
   readonly memoryBytes: number;
+  /** How many nodes run it (`parallelism`): one row each, told its index. */
+  readonly nodes: number;
 }
 
 /** A planned workflow, ready to store. */

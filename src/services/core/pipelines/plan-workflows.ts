@@ -76,8 +76,9 @@ export function planWorkflows(
             spec: job.job,
             cpus: job.job.resourceClass.cpus,
             memoryBytes: job.job.resourceClass.memoryMiB * 1024 * 1024,
+            nodes: job.job.parallelism ?? 1,
           }
-        : { type: 'approval' as const, spec: null, cpus: 0, memoryBytes: 0 }),
+        : { type: 'approval' as const, spec: null, cpus: 0, memoryBytes: 0, nodes: 1 }),
     })),
   }));
   return { ok: true, workflows, configSchedules, warnings };

@@ -20,6 +20,7 @@ import { requiredStatusesMigration } from './019-required-statuses.js';
 import { schedulesMigration } from './020-schedules.js';
 import { approvalJobsMigration } from './021-approval-jobs.js';
 import { autoCancelMigration } from './022-auto-cancel.js';
+import { parallelNodesMigration } from './023-parallel-nodes.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -48,4 +49,5 @@ export const migrations: readonly Migration[] = [
   schedulesMigration,
   approvalJobsMigration,
   autoCancelMigration,
+  parallelNodesMigration,
 ];

@@ -317,12 +317,15 @@ async function withVariables(
     ? {}
     : { ...(await deps.projects.variableValues(projectId)), ...(await deps.contexts.values(contexts)) };
   const gitCredential = await deps.credentials.credentialOf(projectId);
+  // Only nodes of a job with `parallelism` have tests to split between them.
+  const testTimings = (lease.context.nodeTotal ?? 1) > 1 ? await deps.testResults.timingsFor(lease.jobId) : [];
   return {
     ...claimed,
     context: { ...lease.context, buildUrl: `${deps.publicUrl}/jobs/${lease.jobId}` },
     variables,
     ...(gitCredential && { gitCredential }),
     ...(deps.blobs.takesDirectUploads && { directUploads: true }),
+    ...(testTimings.length > 0 && { testTimings: [...testTimings] }),
   };
 }
 

@@ -7,6 +7,7 @@ import type { EndedJob } from '../../core/github/commit-status.js';
 import type { JobSummary } from '../../core/pipelines/pipeline-model.js';
 import type { Database } from '../../database/create-pool.js';
 import { NotFoundError } from '../../../shared/errors.js';
+import { JOB_STATE_OF_NODES } from './job-nodes.js';
 import {
   JOB_COLUMNS,
   toAttempt,
@@ -34,9 +35,11 @@ export async function jobsOfWorkflow(db: Database, workflowId: number): Promise<
 
 /** The end state of each job of a workflow, in the transaction that settles it. */
 export async function endedJobsOf(client: pg.PoolClient, workflowId: number): Promise<EndedJob[]> {
-  const jobs = await client.query<EndedJob>('SELECT name, state FROM jobs WHERE workflow_id = $1 ORDER BY id', [
-    workflowId,
-  ]);
+  // One per job, not per node of a job with `parallelism`.
+  const jobs = await client.query<EndedJob>(
+    `SELECT name, ${JOB_STATE_OF_NODES} AS state FROM jobs WHERE workflow_id = $1 GROUP BY name ORDER BY min(id)`,
+    [workflowId],
+  );
   return jobs.rows;
 }
 

@@ -3,13 +3,16 @@
  */
 import type { JobSummary, JobType } from '../../core/pipelines/pipeline-model.js';
 
-export const JOB_COLUMNS = 'j.id, j.workflow_id, j.name, j.type, j.requires, j.state, j.attempt';
+export const JOB_COLUMNS =
+  'j.id, j.workflow_id, j.name, j.type, j.node_index, j.node_total, j.requires, j.state, j.attempt';
 
 export interface JobRow {
   id: string;
   workflow_id: string;
   name: string;
   type: JobType;
+  node_index: number;
+  node_total: number;
   requires: string[];
   state: string;
   attempt: number;
@@ -21,6 +24,8 @@ export function toJobSummary(row: JobRow): JobSummary {
     workflowId: Number(row.workflow_id),
     name: row.name,
     type: row.type,
+    nodeIndex: row.node_index,
+    nodeTotal: row.node_total,
     requires: row.requires,
     state: row.state,
     attempt: row.attempt,

@@ -63,23 +63,27 @@ export class JobStore {
   async create(client: pg.PoolClient, workflowId: number, jobs: readonly NewJob[]): Promise<boolean> {
     for (const job of jobs) {
       const state = initialState(job);
-      await client.query(
-        `INSERT INTO jobs (workflow_id, name, type, requires, required_statuses, spec, state, queued_at, cpus, memory_bytes, contexts, message, finished_at)
-         VALUES ($1, $2, $11, $3, $4, $5, $6, CASE WHEN $6 = 'queued' THEN now() END, $7, $8, $9, $10, CASE WHEN $6 = 'unauthorized' THEN now() END)`,
-        [
-          workflowId,
-          job.name,
-          job.requires.map((r) => r.job),
-          JSON.stringify(Object.fromEntries(job.requires.map((r) => [r.job, r.statuses]))),
-          JSON.stringify(job.spec),
-          state,
-          job.cpus,
-          job.memoryBytes,
-          job.contexts,
-          job.refusal ?? null,
-          job.type,
-        ],
-      );
+      // A job with `parallelism` is one row per node, each leased on its own.
+      for (let node = 0; node < job.nodes; node++)
+        await client.query(
+          `INSERT INTO jobs (workflow_id, name, type, requires, required_statuses, spec, state, queued_at, cpus, memory_bytes, contexts, message, finished_at, node_index, node_total)
+           VALUES ($1, $2, $11, $3, $4, $5, $6, CASE WHEN $6 = 'queued' THEN now() END, $7, $8, $9, $10, CASE WHEN $6 = 'unauthorized' THEN now() END, $12, $13)`,
+          [
+            workflowId,
+            job.name,
+            job.requires.map((r) => r.job),
+            JSON.stringify(Object.fromEntries(job.requires.map((r) => [r.job, r.statuses]))),
+            JSON.stringify(job.spec),
+            state,
+            job.cpus,
+            job.memoryBytes,
+            job.contexts,
+            job.refusal ?? null,
+            job.type,
+            node,
+            job.nodes,
+          ],
+        );
     }
     return jobs.some((job) => job.refusal !== undefined);
   }

@@ -51,6 +51,8 @@ interface ClaimedRow {
   pipeline_id: string;
   workflow_id: string;
   previous_job_id: string | null;
+  node_index: number;
+  node_total: number;
 }
 
 /** Leases up to `max` jobs to an active builder; none to a builder in any other state. */
@@ -99,12 +101,13 @@ WITH candidate AS (
   UPDATE jobs j SET state = 'leased', attempt = j.attempt + 1, lease_id = gen_random_uuid(), builder_id = $1,
     lease_expires_at = now() + make_interval(secs => $5::double precision / 1000), user_step_started = false
   FROM candidate WHERE j.id = candidate.id
-  RETURNING j.id, j.attempt, j.lease_id, j.lease_expires_at, j.spec, j.name, j.workflow_id, j.contexts
+  RETURNING j.id, j.attempt, j.lease_id, j.lease_expires_at, j.spec, j.name, j.workflow_id, j.contexts,
+    j.node_index, j.node_total
 )
 SELECT l.id, l.attempt, l.lease_id, l.lease_expires_at, l.spec, l.name AS job_name, w.name AS workflow_name,
   p.sha, p.branch, p.tag, p.number AS pipeline_number, pr.id AS project_id, pr.name AS project_name, pr.git_url,
   p.ref, p.trigger_detail->'pullRequest' AS pull_request, p.trigger_detail->>'sender' AS sender, pr.pass_secrets_to_forks,
-  l.contexts, p.trigger_detail, p.id AS pipeline_id, l.workflow_id,
+  l.contexts, p.trigger_detail, p.id AS pipeline_id, l.workflow_id, l.node_index, l.node_total,
   -- Walks the jobs index down from this job: the latest earlier job is usually close by.
   (SELECT j2.id FROM jobs j2 JOIN workflows w2 ON w2.id = j2.workflow_id JOIN pipelines p2 ON p2.id = w2.pipeline_id
     WHERE j2.id < l.id AND p2.project_id = pr.id AND p2.branch IS NOT DISTINCT FROM p.branch
@@ -136,6 +139,7 @@ function toLease(row: ClaimedRow): ClaimedLease {
       pipelineId: Number(row.pipeline_id),
       workflowId: Number(row.workflow_id),
       ...(row.previous_job_id !== null && { previousJobId: Number(row.previous_job_id) }),
+      ...(row.node_total > 1 && { nodeIndex: row.node_index, nodeTotal: row.node_total }),
       ...startedBy(row.trigger_detail),
       ...(pr !== null && {
         pullRequest: {

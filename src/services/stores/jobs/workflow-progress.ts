@@ -7,6 +7,7 @@
  */
 import type pg from 'pg';
 import { FINAL_JOB_STATES } from '../../../protocol/index.js';
+import { JOB_STATE_OF_NODES } from './job-nodes.js';
 
 /**
  * Gives a workflow its final state once none of its jobs is unfinished, in the transaction that
@@ -16,13 +17,15 @@ import { FINAL_JOB_STATES } from '../../../protocol/index.js';
 export type SettleWorkflow = (client: pg.PoolClient, workflowId: number) => Promise<void>;
 
 /**
- * The workflow's ended jobs with the CircleCI status `requires` compares against. CircleCI's
+ * The workflow's ended jobs (all of their nodes ended, job-nodes.ts) with the CircleCI status
+ * `requires` compares against. CircleCI's
  * statuses have no name for Gyre's `infrastructure_failed`: such a job did fail, so it is
  * `failed`, and a job waiting for `failed` (to notify or clean up) runs after it.
  */
 const ENDED_JOBS = `ended AS (
-  SELECT name, CASE state WHEN 'infrastructure_failed' THEN 'failed' ELSE state END AS status
-  FROM jobs WHERE workflow_id = $1 AND state = ANY($2::text[]))`;
+  SELECT name, CASE s.state WHEN 'infrastructure_failed' THEN 'failed' ELSE s.state END AS status
+  FROM (SELECT name, ${JOB_STATE_OF_NODES} AS state FROM jobs WHERE workflow_id = $1
+        GROUP BY name HAVING bool_and(state = ANY($2::text[]))) s)`;
 
 /** The statuses requirement `r.name` of job `j` accepts; jobs stored without a map wait for success. */
 const ACCEPTED = `COALESCE(j.required_statuses -> r.name, '["success"]'::jsonb)`;

@@ -3,6 +3,8 @@
  * parsed and stored per file and per test case, and the reads the API and the job page make of
  * them. Each attempt keeps its own results; reads show the newest attempt that has any.
  */
+import type { TestTiming } from '../../../protocol/index.js';
+import { testTimingsFor } from './test-timings.js';
 import type pg from 'pg';
 import { NotFoundError } from '../../../shared/errors.js';
 import {
@@ -139,6 +141,11 @@ export class TestResultStore {
   }
 
   /** The newest attempt's results, or undefined when the job has none. */
+  /** What `circleci tests split --split-by=timings` weighs the job's tests by (test-timings.ts). */
+  timingsFor(jobId: number): Promise<TestTiming[]> {
+    return testTimingsFor(this.db, jobId);
+  }
+
   async summary(jobId: number): Promise<TestResultSummary | undefined> {
     const files = await this.db.query<FileRow>(
       `SELECT attempt, tests, failures, errors, skipped, time_seconds, cases_stored, warnings FROM test_result_files

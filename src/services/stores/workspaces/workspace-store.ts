@@ -61,7 +61,9 @@ export class WorkspaceStore {
     if (!self) throw new NotFoundError(`job ${jobId}`);
     const upstream = upstreamJobs(jobs.rows, self.name);
     if (upstream.length === 0) return [];
-    const idOf = new Map(jobs.rows.map((row) => [row.name, row.id]));
+    // A job with `parallelism` has a row, and maybe a layer, per node: every node's counts.
+    const idsOf = new Map<string, string[]>();
+    for (const row of jobs.rows) idsOf.set(row.name, [...(idsOf.get(row.name) ?? []), row.id]);
     const layers = await this.db.query<{ job_id: string; attempt: number; digest: string; size: string }>(
       `SELECT l.job_id, l.attempt, l.digest, l.size
        FROM workspace_layers l
@@ -69,11 +71,11 @@ export class WorkspaceStore {
              WHERE job_id = ANY($1::bigint[]) AND outcome = 'success' GROUP BY job_id) a
          ON a.job_id = l.job_id AND a.attempt = l.attempt
        ORDER BY l.id`,
-      [upstream.map((name) => idOf.get(name))],
+      [upstream.flatMap((name) => idsOf.get(name) ?? [])],
     );
     return upstream.flatMap((name) =>
       layers.rows
-        .filter((row) => row.job_id === idOf.get(name))
+        .filter((row) => idsOf.get(name)?.includes(row.job_id))
         .map((row) => ({
           job: name,
           jobId: Number(row.job_id),

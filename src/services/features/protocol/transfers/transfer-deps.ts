@@ -2,6 +2,7 @@
  * What the transfer routes need: the lease check, the blob store, the rows that name blobs, and
  * the size limits an administrator set.
  */
+import type { TestTiming } from '../../../../protocol/index.js';
 import type { TransferLimitSettings } from '../../../../config/index.js';
 import type { BlobStore, StoredBlob } from '../../../blobs/blob-store.js';
 import type { CacheScope } from '../../../stores/caches/cache-store.js';
@@ -40,6 +41,8 @@ export interface TransferDeps {
       attempt: number,
       files: Iterable<{ path: string; content: Buffer }>,
     ): Promise<{ totals: { tests: number; failures: number; errors: number }; warnings: readonly string[] }>;
+    /** Timings a job with `parallelism` splits its tests by. */
+    timingsFor(jobId: number): Promise<readonly TestTiming[]>;
   };
   readonly transferLimits: TransferLimits;
 }

@@ -13,7 +13,7 @@ import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { readLogPreview } from './job-log-routes.js';
 import { readTestsSection } from './job-tests.js';
-import { idParams, pageModel, shortSha, userActorOf, type IdRequest } from './page-common.js';
+import { idParams, jobLabel, pageModel, shortSha, userActorOf, type IdRequest } from './page-common.js';
 
 /** States before a job has a log; its page reloads when the job leaves them, to start the log. */
 const NOT_STARTED = ['queued', 'blocked', 'on_hold'];
@@ -36,8 +36,8 @@ export const jobPages: UserPages = (web, parts) => {
         reply,
         parts,
         'job',
-        pageModel(request, `${job.name} · ${project.name} #${pipeline.number}`, {
-          job,
+        pageModel(request, `${jobLabel(job)} · ${project.name} #${pipeline.number}`, {
+          job: { ...job, label: jobLabel(job) },
           // Newest first: the attempt that matters is the one running or last run.
           attempts: [...job.attempts].reverse(),
           workflow,

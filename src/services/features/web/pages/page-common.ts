@@ -58,3 +58,12 @@ export function postedForm(body: unknown): {
 export function userActorOf(request: FastifyRequest): string {
   return `user:${signedInUser(request).login}`;
 }
+
+/** A job's name as pages show it: with its node, for one of a job's `parallelism` nodes. */
+export function jobLabel(job: {
+  readonly name: string;
+  readonly nodeIndex: number;
+  readonly nodeTotal: number;
+}): string {
+  return job.nodeTotal > 1 ? `${job.name} (${job.nodeIndex + 1}/${job.nodeTotal})` : job.name;
+}

@@ -11,7 +11,15 @@ import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { layoutByDepth } from './job-graph.js';
 import { parameterLines } from './parameter-lines.js';
-import { idParams, pageModel, requesterOfPage, shortSha, userActorOf, type IdRequest } from './page-common.js';
+import {
+  idParams,
+  jobLabel,
+  pageModel,
+  requesterOfPage,
+  shortSha,
+  userActorOf,
+  type IdRequest,
+} from './page-common.js';
 
 export const pipelinePages: UserPages = (web, parts) => {
   web.get<IdRequest>(
@@ -33,7 +41,7 @@ export const pipelinePages: UserPages = (web, parts) => {
           parameters: parameterLines((pipeline.detail as { parameters?: Record<string, unknown> }).parameters ?? {}),
           workflows: workflows.map((w) => ({
             ...w,
-            columns: layoutByDepth(w.jobs),
+            columns: layoutByDepth(w.jobs.map((j) => ({ ...j, label: jobLabel(j) }))),
             onHold: w.jobs.filter((j) => j.state === 'on_hold'),
           })),
           csrf: request.signedIn?.session.csrfToken,

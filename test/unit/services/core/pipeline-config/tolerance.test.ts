@@ -95,6 +95,7 @@ jobs:
 `);
     expect(job.docker.primary.environment).toEqual({});
     expect(job.steps).toEqual([{ type: 'checkout' }]);
+    expect(job.parallelism).toBeUndefined();
   });
 
   it('still refuses merging a null anchor, pointing at the anchor', () => {
@@ -208,13 +209,18 @@ workflows:
     expect(job.steps).toEqual([{ type: 'checkout' }]);
   });
 
+  it('runs a job on as many nodes as `parallelism` says', () => {
+    expect(onlyJob(withJob('docker: [{ image: alpine }]\nparallelism: 4\nsteps: [checkout]')).parallelism).toBe(4);
+  });
+
   it.each([
+    ['0', '5:18 jobs.build.parallelism: expected a whole number of parallel nodes from 1 to 100, got the number 0'],
+    ['101', '5:18 jobs.build.parallelism: expected a whole number of parallel nodes from 1 to 100, got the number 101'],
+    ['2.5', '5:18 jobs.build.parallelism: expected a whole number of parallel nodes from 1 to 100, got the number 2.5'],
     [
-      '4',
-      '5:18 jobs.build.parallelism: parallelism above 1 (test splitting) is not supported yet; remove it, or write `parallelism: 1`, to run the job once',
+      'many',
+      '5:18 jobs.build.parallelism: expected a whole number of parallel nodes from 1 to 100, got the string "many"',
     ],
-    ['0', '5:18 jobs.build.parallelism: expected a whole number of parallel runs such as 1, got the number 0'],
-    ['many', '5:18 jobs.build.parallelism: expected a whole number of parallel runs such as 1, got the string "many"'],
   ])('refuses parallelism %s at its position', (value, expected) => {
     expect(
       formatErrors(parseErrors(withJob(`docker: [{ image: alpine }]\nparallelism: ${value}\nsteps: [checkout]`))),
