@@ -79,6 +79,7 @@ export class ApiClient {
           // Workflow states follow their jobs in the same transaction, so one more read shows them final.
           return resultOf(pipeline, items);
         }
+        throwIfOnlyApprovalsLeft(pipelineId, jobs);
       }
       await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
     }
@@ -92,6 +93,17 @@ export class ApiClient {
         : 'give waitForPipeline a longer timeoutMs, or look at the job logs (GET /api/v1/jobs/:id/log)',
     );
   }
+}
+
+/** A pipeline that waits for people only would not finish before the timeout: say so at once. */
+function throwIfOnlyApprovalsLeft(pipelineId: number, jobs: readonly JobView[]): void {
+  const onHold = jobs.filter((j) => j.state === 'on_hold');
+  if (onHold.length === 0 || jobs.some((j) => ['queued', 'leased', 'running'].includes(j.state))) return;
+  throw new GyreEnvironmentError(
+    `waiting for pipeline ${pipelineId}`,
+    `it waits for approval of ${onHold.map((j) => `${j.name} (job ${j.id})`).join(', ')}, and nothing else runs`,
+    `approve it with POST /api/v1/jobs/${onHold[0]!.id}/approve (or cancel it with .../cancel), then wait again`,
+  );
 }
 
 function resultOf(pipeline: PipelineView, workflows: readonly WorkflowView[]): PipelineResult {

@@ -297,7 +297,7 @@ describe('auto-cancel of redundant pipelines (a project setting)', () => {
     }
     const build = (await workflowOf(first)).jobs[0]!;
     const detail = (await (await gyre.api(`/api/v1/jobs/${build.id}`)).json()) as { message: string };
-    expect(detail.message).toMatch(/^Canceled by auto-cancel for pipeline #\d+$/);
+    expect(detail.message).toMatch(/^Canceled by system:auto-cancel for pipeline #\d+$/);
     expect(await statesOf(third)).toEqual(['queued', 'blocked', 'blocked']);
 
     // AND on the default branch nothing is redundant

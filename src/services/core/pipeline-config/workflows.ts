@@ -164,8 +164,14 @@ function readInvocations(
   if (matrixNode === undefined) return { members: [read()], complete: true };
   const matrix = readMatrixOf(matrixNode, childPath(optionPath, 'matrix'), ctx);
   // A matrix that cannot be read still answers to its alias, so jobs requiring it are not also reported.
-  if (!matrix) return { members: [], complete: false, alias: entry.key };
+  if (!matrix) return { members: [], complete: false, alias: writtenAlias(matrixNode) ?? entry.key };
   return { members: matrix.instances.map(read), complete: true, alias: matrix.alias ?? entry.key };
+}
+
+/** A matrix's `alias` as written, if it is a string, whatever else is wrong with the matrix. */
+function writtenAlias(matrixNode: YNode): string | undefined {
+  const alias = matrixNode.kind === 'map' ? getValue(matrixNode, 'alias') : undefined;
+  return alias?.kind === 'scalar' && typeof alias.value === 'string' ? alias.value : undefined;
 }
 
 function readMatrixOf(node: YNode, path: string, ctx: ConfigContext): Matrix | undefined {
@@ -207,7 +213,9 @@ function readInvocation(
   const option = (key: string): YNode | undefined => opts.find((o) => o.key === key)?.value;
   const readStepsOption = (key: string): Step[] => {
     const steps = option(key);
-    return steps ? readSteps(steps, childPath(optionPath, key), ctx) : [];
+    if (steps === undefined) return [];
+    if (ctx.version === '2') ctx.errors.add(steps.pos, childPath(optionPath, key), `\`${key}\` needs \`version: 2.1\``);
+    return readSteps(steps, childPath(optionPath, key), ctx);
   };
   const nameNode = option('name');
   const defaultName = instance ? `${entry.key}-${instance.suffix}` : entry.key;
@@ -222,7 +230,7 @@ function readInvocation(
         childPath(optionPath, arg.key),
         `"${arg.key}" is given both here and in \`matrix.parameters\`; keep one of them`,
       );
-  if (approval) reportRunningJobOptions(opts, optionPath, ctx);
+  if (approval) reportRunningJobOptions(opts, entry.key, optionPath, ctx);
   const around = { before: readStepsOption('pre-steps'), after: readStepsOption('post-steps') };
   const job = def && instantiateJob(def, [...args, ...(instance?.args ?? [])], entry.keyPos, optionPath, ctx, around);
   return {
@@ -239,14 +247,23 @@ function readInvocation(
 }
 
 /** An approval job runs nothing: it has no parameters, and no steps to add to. */
-function reportRunningJobOptions(opts: readonly YEntry[], optionPath: string, ctx: ConfigContext): void {
-  for (const o of opts)
+function reportRunningJobOptions(opts: readonly YEntry[], key: string, optionPath: string, ctx: ConfigContext): void {
+  for (const o of opts) {
+    const at = childPath(optionPath, o.key);
     if (RUNNING_JOB_KEYS.includes(o.key) || !INVOCATION_KEYS.includes(o.key))
       ctx.errors.add(
         o.keyPos,
-        childPath(optionPath, o.key),
-        `an approval job runs nothing, so it takes no \`${o.key}\`; remove it, or remove \`type: approval\` to run job "${optionPath.split('.').pop() ?? ''}"`,
+        at,
+        `an approval job runs nothing, so it takes no \`${o.key}\`; remove it, or remove \`type: approval\` to run job "${key}"`,
       );
+    // Refused, not ignored: a config that counts on it would let every member approve.
+    else if (o.key === 'context')
+      ctx.errors.add(
+        o.keyPos,
+        at,
+        "`context` on an approval job (which in CircleCI limits who may approve to the context's groups) is not supported yet: every project member may approve. Remove it to accept that",
+      );
+  }
 }
 
 function emptyMap(pos: Position): YMap {

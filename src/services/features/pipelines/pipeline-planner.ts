@@ -102,9 +102,14 @@ export class PipelinePlanner {
     if (!project.autoCancelRedundant || !['push', 'api'].includes(pipeline.trigger)) return;
     if ('rerunOf' in pipeline.detail) return;
     if (pipeline.branch === null || pipeline.branch === project.defaultBranch) return;
-    const canceled = await this.pipelines.cancelRedundant(pipeline);
-    if (canceled.length > 0)
-      log.info({ branch: pipeline.branch, canceled }, 'auto-canceled earlier pipelines of the branch');
+    // The new pipeline is planned whatever happens here; a failure is this feature's alone.
+    try {
+      const canceled = await this.pipelines.cancelRedundant(pipeline);
+      if (canceled.length > 0)
+        log.info({ branch: pipeline.branch, canceled }, 'auto-canceled earlier pipelines of the branch');
+    } catch (error) {
+      log.error({ err: error, branch: pipeline.branch }, 'auto-cancel of earlier pipelines failed; they go on');
+    }
   }
 
   private async build(pipelineId: number): Promise<void> {

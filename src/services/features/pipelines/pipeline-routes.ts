@@ -169,7 +169,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
       },
     },
     async (request) => {
-      await deps.jobs.approve(request.params.id, tokenActorOf(request));
+      await deps.jobs.approve(request.params.id, deciderOf(request));
       return deps.jobs.detail(request.params.id);
     },
   );
@@ -185,7 +185,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
         response: { 200: cancelResponse },
       },
     },
-    (request) => deps.jobs.cancel({ jobId: request.params.id }, tokenActorOf(request)),
+    (request) => deps.jobs.cancel({ jobId: request.params.id }, deciderOf(request)),
   );
 }
 
@@ -193,4 +193,10 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
 function requesterOf(request: FastifyRequest): Requester {
   const identity = request.identity;
   return { name: identity?.login ?? identity?.name ?? null, userId: identity?.userId ?? null };
+}
+
+/** Who decides through a token: its account, as the web UI names it, or the token itself. */
+function deciderOf(request: FastifyRequest): string {
+  const login = request.identity?.login;
+  return login ? `user:${login}` : tokenActorOf(request);
 }

@@ -33,7 +33,8 @@ export async function cancelJobs(
       : ['workflow_id IN (SELECT id FROM workflows WHERE pipeline_id = $1)', scope.pipelineId];
   return withTransaction(db, async (client) => {
     const workflows = await client.query<{ workflow_id: string }>(
-      `SELECT DISTINCT workflow_id FROM jobs WHERE ${where}`,
+      // In id order, as every transaction takes workflow locks (workflow-progress.ts): no deadlock.
+      `SELECT DISTINCT workflow_id FROM jobs WHERE ${where} ORDER BY workflow_id`,
       [id],
     );
     if ('jobId' in scope && workflows.rows.length === 0) throw new NotFoundError(`job ${scope.jobId}`);

@@ -3,6 +3,7 @@
  * job's state has a name here, and nothing else in Gyre writes these tables (a unit test checks).
  *
  *     blocked ──(its requirements ended as asked)──▶ queued ──lease──▶ leased(attempt n) ──ack──▶ running
+ *        │  (an approval job: ──▶ on_hold ──approve──▶ success, or cancel ──▶ canceled)
  *        │                                                 ▲                 │                       │
  *        └──(a requirement did not)──▶ not_run             └────requeue──────┴───────────────────────┤
  *                                                                                                    ▼
@@ -16,7 +17,7 @@
  *   writes; a stale `(attempt, leaseId)` is a {@link StaleLeaseError}.
  * - {@link requeue}: an attempt lost to the infrastructure goes back to the head of the queue, or
  *   fails for good after the retries (see requeue.ts).
- * - {@link cancel}: `queued`/`blocked` → `canceled` at once; leased or running jobs are told to stop.
+ * - {@link cancel}: `queued`/`blocked`/`on_hold` → `canceled` at once; leased or running jobs are told to stop.
  * - `not_run` and `blocked` → `queued` follow from the DAG (workflow-progress.ts) whenever a job ends:
  *   a requirement "ends as asked" when its job ends in one of the statuses `requires` lists for
  *   it (`success` unless the config says otherwise).

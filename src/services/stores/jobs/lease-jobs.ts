@@ -110,7 +110,7 @@ SELECT l.id, l.attempt, l.lease_id, l.lease_expires_at, l.spec, l.name AS job_na
   l.contexts, p.trigger_detail, p.id AS pipeline_id, l.workflow_id, l.node_index, l.node_total,
   -- Walks the jobs index down from this job: the latest earlier job is usually close by.
   (SELECT j2.id FROM jobs j2 JOIN workflows w2 ON w2.id = j2.workflow_id JOIN pipelines p2 ON p2.id = w2.pipeline_id
-    WHERE j2.id < l.id AND p2.project_id = pr.id AND p2.branch IS NOT DISTINCT FROM p.branch
+    WHERE j2.id < l.id AND j2.type = 'build' AND p2.project_id = pr.id AND p2.branch IS NOT DISTINCT FROM p.branch
     ORDER BY j2.id DESC LIMIT 1) AS previous_job_id
 FROM leased l JOIN workflows w ON w.id = l.workflow_id JOIN pipelines p ON p.id = w.pipeline_id JOIN projects pr ON pr.id = p.project_id
 ORDER BY l.id`;

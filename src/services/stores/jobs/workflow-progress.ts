@@ -35,6 +35,10 @@ export async function advanceWorkflow(
   workflowId: number,
   settle: SettleWorkflow,
 ): Promise<void> {
+  // Jobs of one workflow that end at once (a matrix's instances, a job's nodes) end in their own
+  // transactions; each must see the others' ends, or the jobs requiring both stay blocked. The
+  // workflow's row lock puts them in a row, and each statement after it sees those before.
+  await client.query('SELECT 1 FROM workflows WHERE id = $1 FOR UPDATE', [workflowId]);
   const blocked = await client.query('SELECT 1 FROM jobs WHERE workflow_id = $1 AND state = $2 LIMIT 1', [
     workflowId,
     'blocked',

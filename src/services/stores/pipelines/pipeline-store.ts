@@ -107,7 +107,7 @@ export class PipelineStore {
       [pipeline.projectId, pipeline.branch, pipeline.id],
     );
     for (const row of earlier.rows)
-      await this.jobs.cancel({ pipelineId: Number(row.id) }, `auto-cancel for pipeline #${pipeline.number}`);
+      await this.jobs.cancel({ pipelineId: Number(row.id) }, `system:auto-cancel for pipeline #${pipeline.number}`);
     return earlier.rows.map((r) => r.number);
   }
 

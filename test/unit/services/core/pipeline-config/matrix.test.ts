@@ -185,6 +185,17 @@ describe('matrix jobs', () => {
     ]);
   });
 
+  it('still answers to its alias when it cannot be read, so jobs requiring it are not also reported', () => {
+    expect(
+      errorsOf(`      - build:
+          matrix: { parameters: { version: [] }, alias: builds }
+      - deploy: { requires: [builds] }
+`),
+    ).toEqual([
+      '24:44 workflows.w.jobs[0].build.matrix.parameters.version: "version" lists no values; give at least one',
+    ]);
+  });
+
   it('needs version 2.1', () => {
     const errors = parseErrors(
       'version: 2\njobs:\n  build: { docker: [{ image: alpine }], steps: [checkout] }\nworkflows:\n  w:\n    jobs:\n      - build: { matrix: { parameters: { v: [1] } } }\n',

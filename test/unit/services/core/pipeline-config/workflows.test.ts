@@ -85,6 +85,19 @@ describe('workflows', () => {
     ]);
   });
 
+  it('refuses `context` on an approval job, which would not limit who may approve', () => {
+    expect(errorsOf('  ci:\n    jobs:\n      - hold: { type: approval, context: [deployers] }\n')).toEqual([
+      "8:33 workflows.ci.jobs[0].hold.context: `context` on an approval job (which in CircleCI limits who may approve to the context's groups) is not supported yet: every project member may approve. Remove it to accept that",
+    ]);
+  });
+
+  it('needs version 2.1 for pre-steps', () => {
+    const errors = parseErrors(
+      `version: 2\n${JOBS}workflows:\n  ci:\n    jobs:\n      - build: { pre-steps: [checkout] }\n`,
+    ).map((e) => `${e.line}:${e.column} ${e.path}: ${e.message}`);
+    expect(errors).toEqual(['8:29 workflows.ci.jobs[0].build.pre-steps: `pre-steps` needs `version: 2.1`']);
+  });
+
   it('runs `pre-steps` before and `post-steps` after the job’s own steps, reporting their problems in place', () => {
     const config = parseValid(
       `version: 2.1\n${JOBS}workflows:\n  ci:\n    jobs:\n      - build:\n          pre-steps: [run: echo before]\n          post-steps: [run: echo after, { store_artifacts: { path: out } }]\n`,
