@@ -102,8 +102,9 @@ export async function requeueLostAttempts(
 ): Promise<number> {
   return withTransaction(db, async (client) => {
     const rows = await client.query<Parameters<typeof toLeasedJob>[0]>(
+      // By workflow: workflows are locked in id order everywhere (workflow-progress.ts).
       `SELECT ${LEASED_JOB_COLUMNS} FROM jobs WHERE state IN ('leased', 'running') AND ${LOST_ATTEMPTS_SQL[lost.kind]}
-       FOR UPDATE SKIP LOCKED`,
+       ORDER BY workflow_id, id FOR UPDATE SKIP LOCKED`,
       lost.kind === 'of-builder' ? [lost.builderId] : [],
     );
     for (const row of rows.rows) await requeueLostAttempt(client, toLeasedJob(row), reason, countsAsFailure, settle);
