@@ -576,7 +576,7 @@ describe('the webhook endpoint under fuzzing', () => {
       // Every delivery Gyre must have stored, by lowercase delivery id.
       const stored = new Map((await storedState()).deliveries.map((d) => [d.deliveryId, d]));
       // The pipelines made, checked once the deliveries are in: the planner fails them at fetching
-      // while later deliveries arrive, instead of each case waiting for its own (5x faster in CI).
+      // while later deliveries arrive, instead of each case waiting for its own.
       const pipelines: [number, NonNullable<Delivery['pipeline']>][] = [];
       await fc.assert(
         fc.asyncProperty(

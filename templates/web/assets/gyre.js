@@ -36,8 +36,11 @@
       }
       for (const job of status.jobs) {
         for (const badge of document.querySelectorAll('[data-job-id="' + job.id + '"]')) {
+          const was = badge.textContent;
+          if (!setState(badge, job.state)) continue;
           // A job that leaves the queue gets a log: the page is drawn again to start following it.
-          if (setState(badge, job.state) && reloadOn === String(job.id)) return location.reload();
+          // An approval that goes on hold or is decided brings or takes away its Approve button.
+          if (reloadOn === String(job.id) || was === 'on_hold' || job.state === 'on_hold') return location.reload();
         }
       }
       if (!status.settled) schedule();
