@@ -123,11 +123,13 @@ export const jobSummaryResponse = z.looseObject({
   id: z.number().int(),
   workflowId: z.number().int(),
   name: z.string(),
+  // The defaults are what services older than these fields mean, for clients reading those.
   type: z
     .enum(['build', 'approval'])
+    .default('build')
     .describe('`approval`: a `type: approval` job, which a member approves or cancels'),
-  nodeIndex: z.number().int().describe("Which of the job's `parallelism` nodes this is (CIRCLE_NODE_INDEX)"),
-  nodeTotal: z.number().int().describe("The job's `parallelism`: a row like this one per node"),
+  nodeIndex: z.number().int().default(0).describe("Which of the job's `parallelism` nodes this is (CIRCLE_NODE_INDEX)"),
+  nodeTotal: z.number().int().default(1).describe("The job's `parallelism`: a row like this one per node"),
   requires: z.array(z.string()),
   state: jobStateSchema,
   attempt: z.number().int(),
