@@ -13,6 +13,7 @@
  * | `{{ .Environment.NAME }}` | the variable NAME, or `<no value>` when it is unset (what a Go template prints for a missing map entry) |
  * | `{{ checksum "file" }}`   | SHA-256 of the file's bytes in standard, padded base64 (44 characters); the path is absolute or relative to the working directory |
  * | `{{ epoch }}`             | whole seconds since the Unix epoch, when the key is rendered              |
+ * | `{{ epoch \| round "72h" }}` | the epoch rounded to the nearest multiple of a Go duration (`h`, `m`, `s`), so a key changes once per period; CircleCI's own orbs (go) write it, its docs do not describe it |
  * | `{{ arch }}`              | the OS and CPU as `arch1-<os>-<cpu architecture>-<cpu family>_<cpu model>`, e.g. `arch1-linux-amd64-6_85` |
  *
  * CircleCI fills `.Environment` only with the variables it sets itself (`CIRCLE_*`) and those of
@@ -29,7 +30,8 @@
 /** One piece of a parsed key: literal text or a value filled in when the key is rendered. */
 export type KeyTemplatePart =
   | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'branch' | 'revision' | 'buildNum' | 'epoch' | 'arch' }
+  | { readonly kind: 'branch' | 'revision' | 'buildNum' | 'arch' }
+  | { readonly kind: 'epoch'; readonly roundSeconds?: number }
   | { readonly kind: 'environment'; readonly name: string }
   | { readonly kind: 'checksum'; readonly path: string };
 
@@ -70,6 +72,7 @@ type Token =
   | { readonly kind: 'field'; readonly names: readonly string[] }
   | { readonly kind: 'word'; readonly name: string }
   | { readonly kind: 'string'; readonly value: string }
+  | { readonly kind: 'pipe' }
   | { readonly kind: 'bad'; readonly text: string };
 
 /** Parses a key; never throws. */
@@ -122,8 +125,11 @@ async function renderPart(part: KeyTemplatePart, facts: KeyTemplateFacts): Promi
       return Object.hasOwn(facts.environment, part.name) ? (facts.environment[part.name] ?? '') : MISSING_VALUE;
     case 'checksum':
       return facts.checksum(part.path);
-    case 'epoch':
-      return String(Math.floor(facts.epoch));
+    case 'epoch': {
+      const seconds = Math.floor(facts.epoch);
+      const period = part.roundSeconds;
+      return String(period === undefined ? seconds : Math.round(seconds / period) * period);
+    }
     case 'arch':
       return facts.arch;
   }
@@ -173,6 +179,7 @@ function lexToken(text: string, i: number): [Token, number] {
       return [token, i + match.length];
     }
   }
+  if (char === '|') return [{ kind: 'pipe' }, i + 1];
   if (char === '`') {
     const close = text.indexOf('`', i + 1);
     if (close !== -1) return [{ kind: 'string', value: text.slice(i + 1, close) }, close + 1];
@@ -209,6 +216,8 @@ function interpret(tokens: readonly Token[], source: string): KeyTemplatePart | 
       : '';
     return `unexpected ${JSON.stringify(bad.text)} in ${source}${hint}`;
   }
+  const pipe = tokens.findIndex((t) => t.kind === 'pipe');
+  if (pipe >= 0) return readRoundedEpoch(tokens, pipe, source);
   const [head, ...args] = tokens;
   if (head === undefined) return `${source} is empty; put a value in it, such as {{ .Branch }}`;
   if (head.kind === 'field') {
@@ -248,6 +257,32 @@ function readFunction(name: string, args: readonly Token[], source: string): Key
   }
   const near = FUNCTIONS.find((f) => f.split(' ')[0]!.toLowerCase() === name.toLowerCase());
   return `unknown function "${name}" in ${source}; ${near ? `did you mean ${near}? ` : ''}the functions are ${FUNCTIONS.join(', ')}`;
+}
+
+/** `{{ epoch | round "72h" }}`, the one pipeline keys use. */
+function readRoundedEpoch(tokens: readonly Token[], pipe: number, source: string): KeyTemplatePart | string {
+  const [value, bar, fn, duration, ...extra] = tokens;
+  const seconds = duration?.kind === 'string' ? durationSeconds(duration.value) : undefined;
+  if (
+    pipe !== 1 ||
+    value?.kind !== 'word' ||
+    value.name !== 'epoch' ||
+    bar?.kind !== 'pipe' ||
+    fn?.kind !== 'word' ||
+    fn.name !== 'round' ||
+    seconds === undefined ||
+    extra.length > 0
+  )
+    return `the only pipeline a key may use is {{ epoch | round "72h" }} (a Go duration of h, m and s); got ${source}`;
+  return { kind: 'epoch', roundSeconds: seconds };
+}
+
+/** A Go duration of whole hours, minutes and seconds (`72h`, `1h30m`), in seconds; undefined when not one or zero. */
+function durationSeconds(text: string): number | undefined {
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  if (!match || text === '') return undefined;
+  const seconds = Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
+  return seconds > 0 ? seconds : undefined;
 }
 
 function shorten(source: string): string {

@@ -125,7 +125,10 @@ describe('parseKeyTemplate', () => {
     ['{{ }}', '{{ }} is empty; put a value in it'],
     ['{{ . }}', 'unexpected "." in {{ . }}'],
     ['{{ "text" }}', '{{ "text" }} holds only a string'],
-    ['{{ .Branch | printf "%s" }}', 'unexpected "|"'],
+    ['{{ .Branch | printf "%s" }}', 'the only pipeline a key may use is {{ epoch | round "72h" }}'],
+    ['{{ epoch | round "72x" }}', 'the only pipeline a key may use is {{ epoch | round "72h" }} (a Go duration'],
+    ['{{ epoch | round "0h" }}', 'the only pipeline a key may use'],
+    ['{{ epoch | round }}', 'the only pipeline a key may use'],
     ['v1-{{ .Branch', '{{ .Branch is not closed; end it with }}'],
     ['v1-{{ checksum `a}}', 'the file name `a in {{ checksum `a}} is not closed; end it with `'],
     ['{{ checksum "a', '{{ checksum "a is not closed; end it with }}'],
@@ -149,6 +152,13 @@ describe('renderKeyTemplate', () => {
     await expect(render('{{ .Branch }}|{{ .Revision }}|{{ .BuildNum }}|{{ epoch }}|{{ arch }}')).resolves.toBe(
       'feature/login|0123456789abcdef0123456789abcdef01234567|42|1700000000|arch1-linux-amd64-6_85',
     );
+  });
+
+  it('renders {{ epoch | round "72h" }} as the epoch rounded to the nearest 72 hours, the go orb\'s weekly-ish key', async () => {
+    const period = 72 * 3600;
+    // 1,700,000,000 s is 6,558.6 periods of 72 h: rounds up to 6,559 periods.
+    await expect(render('{{ epoch | round "72h" }}')).resolves.toBe(String(6559 * period));
+    await expect(render('{{ epoch|round "1h30m" }}')).resolves.toBe(String(Math.round(1_700_000_000 / 5400) * 5400));
   });
 
   it('renders a checksum as the padded base64 of the SHA-256 of the file', async () => {

@@ -1,6 +1,6 @@
 /** Reads reusable `commands:` (2.1). Their steps are validated where they are invoked. */
 import { childPath, type ErrorCollector } from './errors.js';
-import type { CommandDefinition } from './context.js';
+import { checkDefinitionName, definitionKey, type CommandDefinition, type DefinitionPlace } from './context.js';
 import { DATA_STEPS } from './data-steps.js';
 import { readParameterSpecs } from './parameters.js';
 import { checkKeys, expectMap } from './read-node.js';
@@ -19,16 +19,18 @@ export const BUILT_IN_STEPS: readonly string[] = [
 
 export const COMMAND_KEYS = ['steps', 'parameters', 'description'];
 
-/** Reads every command definition; broken ones are reported and left out. */
+/** Reads every command definition at `place`; broken ones are reported and left out. */
 export function readCommandDefinitions(
   node: YNode | undefined,
   errors: ErrorCollector,
+  place: DefinitionPlace = { path: 'commands' },
 ): Map<string, CommandDefinition> {
   const commands = new Map<string, CommandDefinition>();
   const map =
-    node === undefined ? undefined : expectMap(node, 'commands', errors, 'a map of command names to definitions');
+    node === undefined ? undefined : expectMap(node, place.path, errors, 'a map of command names to definitions');
   for (const entry of map?.entries ?? []) {
-    const path = childPath('commands', entry.key);
+    const path = childPath(place.path, entry.key);
+    if (!checkDefinitionName(entry.key, entry.keyPos, path, errors)) continue;
     if (BUILT_IN_STEPS.includes(entry.key)) {
       errors.add(
         entry.keyPos,
@@ -46,7 +48,8 @@ export function readCommandDefinitions(
       continue;
     }
     const parameters = readParameterSpecs(getValue(body, 'parameters'), childPath(path, 'parameters'), errors);
-    commands.set(entry.key, { name: entry.key, parameters, steps, path });
+    const key = definitionKey(place, entry.key);
+    commands.set(key, { name: key, parameters, steps, path });
   }
   return commands;
 }

@@ -1,9 +1,35 @@
 /** What every validation stage needs to know about the config as a whole. */
-import type { ErrorCollector } from './errors.js';
+import type { ErrorCollector, Position } from './errors.js';
 import { substituteParameters, type PipelineValues } from './expand-parameters.js';
 import type { ConfigVersion, ResourceClassTable } from './model.js';
+import type { OrbScopes } from './orb-scopes.js';
 import type { ParameterSpecs, ParameterValues } from './parameters.js';
 import type { YMap, YNode } from './yaml-node.js';
+
+/**
+ * Where a block of definitions (`commands:`, `executors:`, `jobs:`) is written: its path, and for
+ * an orb's, the scope its names are keyed under (orb-scopes.ts).
+ */
+export interface DefinitionPlace {
+  readonly path: string;
+  readonly scope?: string;
+}
+
+/** The key of definition `name` written at `place`; `/` is refused in names, as it separates an orb from its elements. */
+export function definitionKey(place: DefinitionPlace, name: string): string {
+  return place.scope === undefined ? name : `${place.scope}/${name}`;
+}
+
+/** Reports a definition name that contains `/`; true when the name is usable. */
+export function checkDefinitionName(name: string, at: Position, path: string, errors: ErrorCollector): boolean {
+  if (!name.includes('/')) return true;
+  errors.add(
+    at,
+    path,
+    `"${name}" cannot be a name: \`/\` separates an orb from its elements (\`node/install\`); rename it`,
+  );
+  return false;
+}
 
 /** A reusable command under `commands:`. */
 export interface CommandDefinition {
@@ -37,6 +63,8 @@ export interface ConfigContext {
   readonly executors: ReadonlyMap<string, ExecutorDefinition>;
   readonly resourceClasses: ResourceClassTable;
   readonly pipelineParameters: ParameterValues;
+  /** The orbs' aliases in each scope, by which names in orbs and the config are resolved. */
+  readonly orbScopes: OrbScopes;
   /** The pipeline's `<< pipeline.* >>` values; without them they stay as written. */
   readonly pipelineValues?: PipelineValues;
 }

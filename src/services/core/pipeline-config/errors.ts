@@ -3,10 +3,17 @@
  * logical path to it, so the UI and the API can point at the exact spot in `.circleci/config.yml`.
  */
 
-/** A 1-based position in the config text. */
+/** A 1-based position in the config text, or in the text of an orb the config imports. */
 export interface Position {
   readonly line: number;
   readonly column: number;
+  /**
+   * The orb whose definitions the node belongs to, by its alias path (`node`, or `node/os-detect`
+   * for an orb `node` depends on); absent for the config's own. Names in the node resolve there.
+   */
+  readonly scope?: string;
+  /** The imported orb (`circleci/node@7.2.1`) whose text `line` and `column` are in; absent for the config. */
+  readonly orb?: string;
 }
 
 /** One problem with a pipeline config. */
@@ -19,6 +26,8 @@ export interface ConfigError {
   readonly path: string;
   /** What is wrong, what was expected, and how to fix it. */
   readonly message: string;
+  /** Set when `line` and `column` are in this imported orb's text (`circleci/node@7.2.1`), not the config. */
+  readonly orb?: string;
 }
 
 /** The start of a document: where errors about the whole file point. */
@@ -66,11 +75,24 @@ export class ErrorCollector {
 }
 
 function record(into: Map<string, ConfigError>, at: Position, path: string, message: string): void {
-  into.set(`${at.line}:${at.column}:${path}:${message}`, { line: at.line, column: at.column, path, message });
+  into.set(`${at.orb ?? ''}:${at.line}:${at.column}:${path}:${message}`, {
+    line: at.line,
+    column: at.column,
+    path,
+    message,
+    ...(at.orb !== undefined && { orb: at.orb }),
+  });
 }
 
+/** The config's own problems first, then each imported orb's, each in text order. */
 function inDocumentOrder(reports: ReadonlyMap<string, ConfigError>): ConfigError[] {
-  return [...reports.values()].sort((a, b) => a.line - b.line || a.column - b.column || a.path.localeCompare(b.path));
+  return [...reports.values()].sort(
+    (a, b) =>
+      (a.orb ?? '').localeCompare(b.orb ?? '') ||
+      a.line - b.line ||
+      a.column - b.column ||
+      a.path.localeCompare(b.path),
+  );
 }
 
 /** Joins a path and a map key, as in `jobs.build`. */

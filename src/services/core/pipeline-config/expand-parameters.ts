@@ -42,7 +42,9 @@ export interface SubstitutionScope {
   readonly matrix?: ParameterValues;
 }
 
-const REFERENCE = /<<\s*((?:parameters|pipeline|matrix)\.[A-Za-z0-9_.-]+?)\s*>>/g;
+// `\<<` is a literal `<<`, never a reference: `circleci orb pack` escapes every `<<` of an
+// included script so, and configs write `cat \<<EOF` the same way.
+const REFERENCE = /(?<!\\)<<\s*((?:parameters|pipeline|matrix)\.[A-Za-z0-9_.-]+?)\s*>>/g;
 
 /** Returns a copy of `node` with every reference substituted; bad references are reported. */
 export function substituteParameters(
@@ -92,7 +94,9 @@ function substituteScalar(
     changed = true;
     return typeof value.value === 'string' ? value.value : value.text;
   });
-  return changed ? { kind: 'scalar', pos: node.pos, value: replaced, text: replaced } : node;
+  // Each node is substituted once, so the escape is removed here, with the references.
+  const unescaped = replaced.replaceAll('\\<<', '<<');
+  return changed || unescaped !== text ? { kind: 'scalar', pos: node.pos, value: unescaped, text: unescaped } : node;
 }
 
 function lookUp(

@@ -12,7 +12,7 @@
  *   whose value defines an `&anchor`, are tolerated as anchor holders and otherwise ignored.
  */
 import { ErrorCollector, type ConfigError, type ConfigWarning } from './errors.js';
-import type { ConfigContext } from './context.js';
+import type { ConfigContext, JobDefinition } from './context.js';
 import { readCommandDefinitions } from './commands.js';
 import type { PipelineConfig, ResourceClassTable } from './model.js';
 import type { PipelineValues } from './expand-parameters.js';
@@ -20,6 +20,7 @@ import { bindArguments, readParameterSpecs, type ParameterValues } from './param
 import { parseYamlWithPositions } from './parse-yaml-with-positions.js';
 import { readExecutorDefinitions } from './resolve-executors.js';
 import { readHeader } from './read-header.js';
+import { readOrbs, type OrbLibrary } from './orbs.js';
 import { checkExecutor, instantiateJob, readJobDefinitions } from './validate-jobs.js';
 import { readWorkflows } from './workflows.js';
 import { describeNode, findEntry, getValue, makeScalar, type YMap } from './yaml-node.js';
@@ -31,6 +32,7 @@ export { matchesRef, type GitRef } from './filters.js';
 export { selectJobsForRef } from './select-jobs.js';
 export { PIPELINE_VALUES, type PipelineValues } from './expand-parameters.js';
 export { MAX_CONFIG_BYTES } from './parse-yaml-with-positions.js';
+export type { ImportedOrb, OrbLibrary } from './orbs.js';
 
 /** What the parser needs from the installation. */
 export interface ParseOptions {
@@ -40,6 +42,8 @@ export interface ParseOptions {
   readonly pipelineValues?: PipelineValues;
   /** Values for the config's pipeline parameters, given when the pipeline was triggered. @default none */
   readonly pipelineArguments?: PipelineArguments;
+  /** The store's orbs the config and its orbs refer to (orb-references.ts finds them). @default none */
+  readonly orbs?: OrbLibrary;
 }
 
 /** Values for pipeline parameters, as the API takes them. */
@@ -79,23 +83,32 @@ function validateRoot(
 ): PipelineConfig | undefined {
   const version = readHeader(root, anchorHolders, errors);
   if (version === undefined) return undefined;
+  const orbs = readOrbs(version === '2' ? undefined : getValue(root, 'orbs'), options.orbs ?? new Map(), errors);
   const ctx: ConfigContext = {
     errors,
     version,
-    commands: readCommandDefinitions(getValue(root, 'commands'), errors),
-    executors: readExecutorDefinitions(getValue(root, 'executors'), errors),
+    commands: new Map([...readCommandDefinitions(getValue(root, 'commands'), errors), ...orbs.commands]),
+    executors: new Map([...readExecutorDefinitions(getValue(root, 'executors'), errors), ...orbs.executors]),
+    orbScopes: orbs.scopes,
     resourceClasses: options.resourceClasses,
     pipelineParameters: readPipelineParameters(root, options.pipelineArguments ?? {}, errors),
     ...(options.pipelineValues && { pipelineValues: options.pipelineValues }),
   };
-  const jobs = readJobDefinitions(getValue(root, 'jobs'), root.pos, ctx);
-  const workflows = readWorkflows(getValue(root, 'workflows'), root, jobs, ctx);
-  // Jobs and executors nothing uses are still checked, so mistakes show before someone wires them up.
-  for (const def of jobs.values()) {
-    if ([...def.parameters.values()].every((p) => p.default !== undefined))
+  const jobsNode = getValue(root, 'jobs');
+  // A config may run only its orbs' jobs, as CircleCI allows: `jobs:` is then optional.
+  const ownJobs =
+    jobsNode === undefined && orbs.jobs.size > 0
+      ? new Map<string, JobDefinition>()
+      : readJobDefinitions(jobsNode, root.pos, ctx);
+  const workflows = readWorkflows(getValue(root, 'workflows'), root, new Map([...ownJobs, ...orbs.jobs]), ctx);
+  // The config's jobs and executors that nothing uses are still checked, so mistakes show before
+  // someone wires them up. An imported orb's are not: one unused job Gyre cannot run (a macOS
+  // one, say) must not fail every config that imports the orb.
+  for (const def of [...ownJobs.values(), ...orbs.jobs.values()]) {
+    if (!def.body.pos.orb && [...def.parameters.values()].every((p) => p.default !== undefined))
       instantiateJob(def, [], def.body.pos, def.path, ctx);
   }
-  for (const executor of ctx.executors.values()) checkExecutor(executor, ctx);
+  for (const executor of ctx.executors.values()) if (!executor.body.pos.orb) checkExecutor(executor, ctx);
   return { version, workflows };
 }
 

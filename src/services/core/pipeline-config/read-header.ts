@@ -4,8 +4,8 @@ import type { ConfigVersion } from './model.js';
 import { explainUnsupportedKey } from './unsupported.js';
 import { describeNode, findEntry, type YMap } from './yaml-node.js';
 
-export const TOP_LEVEL_KEYS = ['version', 'jobs', 'workflows', 'commands', 'executors', 'parameters', 'setup'];
-const NEEDS_2_1 = ['commands', 'executors', 'parameters'];
+export const TOP_LEVEL_KEYS = ['version', 'jobs', 'workflows', 'orbs', 'commands', 'executors', 'parameters', 'setup'];
+const NEEDS_2_1 = ['orbs', 'commands', 'executors', 'parameters'];
 // Keys people keep only to hold YAML anchors for `<<: *defaults`; CircleCI ignores them too.
 const ANCHOR_HOLDERS = ['references', 'defaults', 'aliases', 'anchors'];
 

@@ -3,7 +3,15 @@
  * `executor: { name, ...arguments }`, or its own `docker:` list.
  */
 import { childPath, type ErrorCollector, type Position } from './errors.js';
-import { substituteIn, type ConfigContext, type ExecutorDefinition } from './context.js';
+import {
+  checkDefinitionName,
+  definitionKey,
+  substituteIn,
+  type ConfigContext,
+  type DefinitionPlace,
+  type ExecutorDefinition,
+} from './context.js';
+import { resolveName, visibleNames } from './orb-scopes.js';
 import { bindArguments, readParameterSpecs } from './parameters.js';
 import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
 import { describeNode, findEntry, getValue, type YEntry, type YMap, type YNode } from './yaml-node.js';
@@ -12,16 +20,18 @@ import { describeNode, findEntry, getValue, type YEntry, type YMap, type YNode }
 export const EXECUTOR_KEYS = ['docker', 'resource_class', 'working_directory', 'environment', 'shell'] as const;
 export const EXECUTOR_DEFINITION_KEYS = [...EXECUTOR_KEYS, 'parameters', 'description'];
 
-/** Reads every executor definition; broken ones are reported and left out. */
+/** Reads every executor definition at `place`; broken ones are reported and left out. */
 export function readExecutorDefinitions(
   node: YNode | undefined,
   errors: ErrorCollector,
+  place: DefinitionPlace = { path: 'executors' },
 ): Map<string, ExecutorDefinition> {
   const executors = new Map<string, ExecutorDefinition>();
   const map =
-    node === undefined ? undefined : expectMap(node, 'executors', errors, 'a map of executor names to definitions');
+    node === undefined ? undefined : expectMap(node, place.path, errors, 'a map of executor names to definitions');
   for (const entry of map?.entries ?? []) {
-    const path = childPath('executors', entry.key);
+    const path = childPath(place.path, entry.key);
+    if (!checkDefinitionName(entry.key, entry.keyPos, path, errors)) continue;
     const body = expectMap(entry.value, path, errors, 'an executor definition with `docker`');
     if (!body) continue;
     checkKeys(body, path, EXECUTOR_DEFINITION_KEYS, errors, `executor "${entry.key}"`);
@@ -31,7 +41,8 @@ export function readExecutorDefinitions(
       continue;
     }
     const parameters = readParameterSpecs(getValue(body, 'parameters'), childPath(path, 'parameters'), errors);
-    executors.set(entry.key, { name: entry.key, parameters, body, path });
+    const key = definitionKey(place, entry.key);
+    executors.set(key, { name: key, parameters, body, path });
   }
   return executors;
 }
@@ -49,15 +60,16 @@ export function resolveExecutorReference(job: YMap, path: string, ctx: ConfigCon
   const refPath = childPath(path, 'executor');
   if (findEntry(job, 'docker'))
     ctx.errors.add(entry.keyPos, refPath, 'a job uses either `executor` or `docker`, not both');
-  const { name, args } = readReference(entry, refPath, ctx.errors) ?? {};
-  if (name === undefined || args === undefined) return undefined;
-  const executor = ctx.executors.get(name);
+  const { name, at, args } = readReference(entry, refPath, ctx.errors) ?? {};
+  if (name === undefined || at === undefined || args === undefined) return undefined;
+  const resolved = resolveName(name, at, ctx.orbScopes);
+  const executor = 'key' in resolved ? ctx.executors.get(resolved.key) : undefined;
+  if ('reported' in resolved) return undefined;
   if (!executor) {
+    const names = visibleNames(ctx.executors.keys(), at, ctx.orbScopes);
     const known =
-      ctx.executors.size > 0
-        ? `known executors: ${[...ctx.executors.keys()].join(', ')}`
-        : 'no executors are defined under `executors:`';
-    ctx.errors.add(entry.value.pos, refPath, `unknown executor "${name}"; ${known}`);
+      names.length > 0 ? `known executors: ${names.join(', ')}` : 'no executors are defined under `executors:`';
+    ctx.errors.add(at, refPath, 'problem' in resolved ? resolved.problem : `unknown executor "${name}"; ${known}`);
     return undefined;
   }
   return instantiateExecutor(executor, args, entry.value.pos, refPath, ctx);
@@ -89,9 +101,9 @@ function readReference(
   entry: YEntry,
   path: string,
   errors: ErrorCollector,
-): { name?: string; args?: readonly YEntry[] } | undefined {
+): { name?: string; at?: Position; args?: readonly YEntry[] } | undefined {
   const { value } = entry;
-  if (value.kind === 'scalar') return { name: readNonEmptyString(value, path, errors), args: [] };
+  if (value.kind === 'scalar') return { name: readNonEmptyString(value, path, errors), at: value.pos, args: [] };
   if (value.kind !== 'map') {
     errors.add(value.pos, path, `expected an executor name or a map with \`name\`, got ${describeNode(value)}`);
     return undefined;
@@ -103,6 +115,7 @@ function readReference(
   }
   return {
     name: readNonEmptyString(nameNode, childPath(path, 'name'), errors),
+    at: nameNode.pos,
     args: value.entries.filter((e) => e.key !== 'name'),
   };
 }

@@ -7,6 +7,7 @@ import { COMMAND_KEYS } from './commands.js';
 import { DATA_STEP_KEYS } from './data-steps.js';
 import { IGNORED_IMAGE_KEYS, IMAGE_KEYS } from './docker-images.js';
 import { MATRIX_KEYS } from './matrix.js';
+import { ORB_KEYS } from './orbs.js';
 import { PARAMETER_KEYS, PARAMETER_TYPES } from './parameters.js';
 import { TOP_LEVEL_KEYS } from './read-header.js';
 import { EXECUTOR_DEFINITION_KEYS } from './resolve-executors.js';
@@ -30,6 +31,7 @@ export function supportedKeys(): readonly { readonly where: string; readonly key
     { where: 'a job', keys: supported(JOB_KEYS) },
     { where: 'an executor', keys: supported(EXECUTOR_DEFINITION_KEYS) },
     { where: 'a command', keys: supported(COMMAND_KEYS) },
+    { where: 'an orb (inline under `orbs:`, or imported into the orb store)', keys: ORB_KEYS },
     { where: 'a parameter', keys: PARAMETER_KEYS },
     { where: "a parameter's `type`", keys: PARAMETER_TYPES },
     { where: 'a docker image', keys: supported(IMAGE_KEYS) },

@@ -18,12 +18,7 @@ const SECURITY_KEYS: Readonly<Record<string, string>> = {
   docker_socket: 'the Docker socket',
 };
 
-const ORBS_MESSAGE =
-  'orbs are not supported: they are fetched from the CircleCI orb registry, which a self-hosted Gyre cannot reach. ' +
-  "Inline the orb's commands and executors under `commands:` and `executors:` instead";
-
 const NOT_YET: Readonly<Record<string, string>> = {
-  orbs: ORBS_MESSAGE,
   setup: 'dynamic configuration (`setup: true`) is not supported yet',
   machine: 'the machine executor is not supported yet; use the docker executor',
   macos: 'the macos executor is not supported yet; use the docker executor',

@@ -3,7 +3,15 @@
  * merged, resource class mapped and steps expanded into a concrete {@link Job}.
  */
 import { childPath, type ErrorCollector, type Position } from './errors.js';
-import { substituteIn, type ConfigContext, type ExecutorDefinition, type JobDefinition } from './context.js';
+import {
+  checkDefinitionName,
+  definitionKey,
+  substituteIn,
+  type ConfigContext,
+  type DefinitionPlace,
+  type ExecutorDefinition,
+  type JobDefinition,
+} from './context.js';
 import { readDockerExecutor } from './docker-images.js';
 import type { Job, Step } from './model.js';
 import { bindArguments, readParameterSpecs } from './parameters.js';
@@ -17,28 +25,39 @@ import { describeNode, findEntry, getValue, type YEntry, type YMap, type YNode }
 export const DEFAULT_WORKING_DIRECTORY = '~/project';
 export const JOB_KEYS = [...EXECUTOR_KEYS, 'executor', 'steps', 'parameters', 'description', 'parallelism'];
 
-/** Reads every job definition under `jobs:`; their bodies are checked when instantiated. */
+/** Reads the config's job definitions under `jobs:`; their bodies are checked when instantiated. */
 export function readJobDefinitions(
   node: YNode | undefined,
   at: Position,
   ctx: Pick<ConfigContext, 'errors' | 'version'>,
 ): Map<string, JobDefinition> {
-  const jobs = new Map<string, JobDefinition>();
   if (node === undefined) {
     ctx.errors.add(at, 'jobs', 'the config needs `jobs:`, a map of job names to jobs');
-    return jobs;
+    return new Map();
   }
   const map = expectMap(node, 'jobs', ctx.errors, 'a map of job names to jobs');
   if (map?.entries.length === 0) ctx.errors.add(map.pos, 'jobs', '`jobs:` defines no job; add at least one');
-  for (const entry of map?.entries ?? []) {
-    const path = childPath('jobs', entry.key);
+  return map ? readJobMap(map, { path: 'jobs' }, ctx) : new Map<string, JobDefinition>();
+}
+
+/** Reads the job definitions of a `jobs:` map at `place`. */
+export function readJobMap(
+  map: YMap,
+  place: DefinitionPlace,
+  ctx: Pick<ConfigContext, 'errors' | 'version'>,
+): Map<string, JobDefinition> {
+  const jobs = new Map<string, JobDefinition>();
+  for (const entry of map.entries) {
+    const path = childPath(place.path, entry.key);
+    if (!checkDefinitionName(entry.key, entry.keyPos, path, ctx.errors)) continue;
     const body = expectMap(entry.value, path, ctx.errors, 'a job definition with `docker` and `steps`');
     if (!body) continue;
     const declared = findEntry(body, 'parameters');
     if (declared && ctx.version === '2')
       ctx.errors.add(declared.keyPos, childPath(path, 'parameters'), 'job parameters need `version: 2.1`');
-    jobs.set(entry.key, {
-      name: entry.key,
+    const key = definitionKey(place, entry.key);
+    jobs.set(key, {
+      name: key,
       parameters: readParameterSpecs(declared?.value, childPath(path, 'parameters'), ctx.errors),
       body,
       path,

@@ -12,6 +12,7 @@ import type { Step } from './model.js';
 import { bindArguments } from './parameters.js';
 import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
 import { evaluateCondition } from './logic.js';
+import { resolveName, visibleNames } from './orb-scopes.js';
 import { readRunStep } from './run-step.js';
 import { UNSUPPORTED_STEPS } from './unsupported.js';
 import { describeNode, getValue, type YEntry, type YNode } from './yaml-node.js';
@@ -59,7 +60,8 @@ function readNamedStep(entry: YEntry, path: string, ctx: ConfigContext, calling:
   if (key === 'when' || key === 'unless') return readConditional(entry, key, path, ctx, calling);
   // `- steps: << parameters.after-deps >>`, CircleCI's way to splice a steps parameter in.
   if (key === 'steps') return readSteps(value, childPath(path, 'steps'), ctx, calling);
-  const command = ctx.commands.get(key);
+  const resolved = resolveName(key, entry.keyPos, ctx.orbScopes);
+  const command = 'key' in resolved ? ctx.commands.get(resolved.key) : undefined;
   if (command) return expandCommand(command, entry, path, ctx, calling);
   const readDataStep = DATA_STEPS.get(key) ?? LEGACY_DATA_STEPS.get(key);
   if (readDataStep) {
@@ -67,8 +69,10 @@ function readNamedStep(entry: YEntry, path: string, ctx: ConfigContext, calling:
     return step ? [step] : [];
   }
   const unsupported = Object.hasOwn(UNSUPPORTED_STEPS, key) ? UNSUPPORTED_STEPS[key] : undefined;
-  const known = [...BUILT_IN_STEPS, ...ctx.commands.keys()].join(', ');
-  ctx.errors.add(entry.keyPos, path, unsupported ?? `unknown step "${key}"; expected one of: ${known}`);
+  const known = [...BUILT_IN_STEPS, ...visibleNames(ctx.commands.keys(), entry.keyPos, ctx.orbScopes)].join(', ');
+  if ('reported' in resolved) return [];
+  const problem = 'problem' in resolved ? resolved.problem : `unknown step "${key}"; expected one of: ${known}`;
+  ctx.errors.add(entry.keyPos, path, unsupported ?? problem);
   return [];
 }
 

@@ -7,6 +7,7 @@ import { substituteIn, type ConfigContext, type JobDefinition } from './context.
 import { readFilters } from './filters.js';
 import { evaluateCondition } from './logic.js';
 import { readMatrix, type Matrix, type MatrixInstance } from './matrix.js';
+import { resolveName, visibleNames } from './orb-scopes.js';
 import { readTriggers } from './triggers.js';
 import type { Job, JobFilters, Step, Workflow, WorkflowJob } from './model.js';
 import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
@@ -147,15 +148,18 @@ function readInvocations(
   const typeNode = options && getValue(options, 'type');
   const approval = typeNode !== undefined && isApproval(typeNode, childPath(optionPath, 'type'), ctx);
   // An approval job's key names nothing under `jobs:`.
-  const def = approval ? undefined : jobs.get(entry.key);
+  const resolved = resolveName(entry.key, entry.keyPos, ctx.orbScopes);
+  const def = approval || !('key' in resolved) ? undefined : jobs.get(resolved.key);
   // An unknown job's options are still checked, and it stays in the graph, so jobs that require
   // it are not also told it is missing: every problem at once, each reported once.
-  if (!def && !approval)
+  if (!def && !approval && !('reported' in resolved)) {
+    const known = visibleNames(jobs.keys(), entry.keyPos, ctx.orbScopes).join(', ') || '(none)';
     ctx.errors.add(
       entry.keyPos,
       path,
-      `unknown job "${entry.key}"; jobs defined under \`jobs:\`: ${[...jobs.keys()].join(', ') || '(none)'}`,
+      'problem' in resolved ? resolved.problem : `unknown job "${entry.key}"; jobs defined under \`jobs:\`: ${known}`,
     );
+  }
   if (!options) return undefined;
   const matrixNode = getValue(options, 'matrix');
   const rest: YMap = { ...options, entries: options.entries.filter((o) => o.key !== 'matrix') };

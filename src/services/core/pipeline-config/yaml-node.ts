@@ -60,3 +60,30 @@ export function describeNode(node: YNode): string {
 export function makeScalar(pos: Position, value: string | number | boolean | null): YScalar {
   return { kind: 'scalar', pos, value, text: value === null ? '' : String(value) };
 }
+
+/**
+ * A copy of `node` whose positions (and its keys') say they belong to an orb: `place.scope` is
+ * where names in it resolve, `place.orb` the imported orb's text they are in. Nodes shared
+ * through YAML aliases stay shared, so the copy is no larger than the original.
+ */
+export function placeInOrb(node: YNode, place: Pick<Position, 'scope' | 'orb'>): YNode {
+  const copies = new Map<YNode, YNode>();
+  const at = (pos: Position): Position => ({ ...pos, ...place });
+  const copy = (original: YNode): YNode => {
+    const done = copies.get(original);
+    if (done) return done;
+    const made: YNode =
+      original.kind === 'map'
+        ? {
+            ...original,
+            pos: at(original.pos),
+            entries: original.entries.map((e) => ({ key: e.key, keyPos: at(e.keyPos), value: copy(e.value) })),
+          }
+        : original.kind === 'seq'
+          ? { ...original, pos: at(original.pos), items: original.items.map(copy) }
+          : { ...original, pos: at(original.pos) };
+    copies.set(original, made);
+    return made;
+  };
+  return copy(node);
+}

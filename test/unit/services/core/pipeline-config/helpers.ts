@@ -29,7 +29,9 @@ export function parseErrors(text: string): readonly ConfigError[] {
 
 /** One line per error: `line:column path: message`, the form the fixtures use. */
 export function formatErrors(errors: readonly ConfigError[]): string {
-  return errors.map((e) => `${e.line}:${e.column} ${e.path || '(root)'}: ${e.message}`).join('\n');
+  return errors
+    .map((e) => `${e.orb ? `${e.orb} ` : ''}${e.line}:${e.column} ${e.path || '(root)'}: ${e.message}`)
+    .join('\n');
 }
 
 /** A minimal valid 2.1 config with the given job body lines, for focused tests. */

@@ -159,7 +159,7 @@ workflows:
   it('reads the branch taken, so a mistake there is reported', () => {
     const errors = parseErrors(config.replace('browser: chrome }', 'browser: firefox }'));
     expect(formatErrors(errors)).toMatch(
-      /^17:15 commands\.install\.steps\[1\]\.unless\.steps\[1\]: unknown step "some-orb\/not-here"/,
+      /^17:15 commands\.install\.steps\[1\]\.unless\.steps\[1\]: "some-orb\/not-here" names no orb "some-orb" under `orbs:`/,
     );
   });
 

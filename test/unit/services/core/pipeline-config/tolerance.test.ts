@@ -36,19 +36,20 @@ jobs:
   it('still refuses an unknown top-level key that holds no anchor, as it is usually a typo', () => {
     const errors = parseErrors('version: 2\njob:\n  build: { docker: [{ image: alpine }], steps: [checkout] }\n');
     expect(formatErrors(errors)).toContain(
-      '2:1 job: unknown top-level key "job"; expected one of: version, jobs, workflows, commands, executors, parameters, setup',
+      '2:1 job: unknown top-level key "job"; expected one of: version, jobs, workflows, orbs, commands, executors, parameters, setup',
     );
   });
 
-  it('still refuses orbs, even when the orbs map holds an anchor', () => {
+  it('reads `orbs:` as orbs even when it holds an anchor, so a missing orb is still reported', () => {
     const errors = parseErrors(
       `version: 2.1\norbs: &o\n  node: circleci/node@5\n${withJob('docker: [{ image: alpine }]\nsteps: [checkout]').slice(13)}`,
     );
     expect(errors).toEqual([
       expect.objectContaining({
-        line: 2,
-        column: 1,
-        message: expect.stringMatching(/^orbs are not supported/) as unknown,
+        line: 3,
+        column: 9,
+        path: 'orbs.node',
+        message: expect.stringMatching(/^orb circleci\/node@5 is not in this installation's orb store/) as unknown,
       }),
     ]);
   });

@@ -179,7 +179,7 @@ describe('the top level', () => {
     ['version: 2.1\nsetup: true\n', '2:1 setup: dynamic configuration (`setup: true`) is not supported yet'],
     [
       'version: 2.1\nworkflow: {}\n',
-      '2:1 workflow: unknown top-level key "workflow"; expected one of: version, jobs, workflows, commands, executors, parameters, setup',
+      '2:1 workflow: unknown top-level key "workflow"; expected one of: version, jobs, workflows, orbs, commands, executors, parameters, setup',
     ],
     ['version: 2.1\n', '1:1 jobs: the config needs `jobs:`, a map of job names to jobs'],
     ['version: 2.1\njobs: {}\n', '2:7 jobs: `jobs:` defines no job; add at least one'],

@@ -1,0 +1,100 @@
+/**
+ * `circleci orb pack` for an orb's source in the orb development kit layout: `@orb.yml` at the
+ * root of `src/`, and one element per YAML file under `commands/`, `jobs/`, `executors/` and
+ * `examples/`, named by its file name. `<<include(scripts/x.sh)>>` in an element is replaced by
+ * that file's text, relative to `src/`, with every `<<` in it escaped as `\<<` so the script's own
+ * heredocs and text are not read as parameters. Examples keep their includes as written, as the
+ * CircleCI CLI keeps them. Pure: the caller reads the files.
+ */
+import { posix } from 'node:path';
+import { isScalar, parseDocument, stringify, visit, type Document } from 'yaml';
+
+/** Element folders, in the order the packed YAML lists them after `@orb.yml`'s own keys. */
+const ELEMENT_FOLDERS = ['commands', 'executors', 'jobs', 'examples'] as const;
+const ORB_FILE = '@orb.yml';
+const INCLUDE = /<<\s*include\(([^)]*)\)\s*>>/g;
+
+/** The packed orb, or every problem with its source, each naming the file. */
+export type PackResult =
+  { readonly ok: true; readonly yaml: string } | { readonly ok: false; readonly problems: readonly string[] };
+
+/**
+ * Packs the files of an orb's `src/` folder, keyed by their path relative to it (`@orb.yml`,
+ * `commands/install.yml`, `scripts/install.sh`).
+ */
+export function packOrb(files: ReadonlyMap<string, string>): PackResult {
+  const problems: string[] = [];
+  const rootText = files.get(ORB_FILE);
+  if (rootText === undefined)
+    return { ok: false, problems: [`${ORB_FILE} is missing: an orb's src/ folder starts with @orb.yml`] };
+  const root = readYaml(ORB_FILE, rootText, problems);
+  if (root !== undefined && (typeof root !== 'object' || root === null || Array.isArray(root)))
+    problems.push(`${ORB_FILE}: expected a map with \`version\` and \`description\``);
+  const packed: Record<string, unknown> = { ...(root as Record<string, unknown> | undefined) };
+  for (const folder of ELEMENT_FOLDERS) {
+    const elements = readElements(folder, files, problems);
+    if (elements.size === 0) continue;
+    const own = packed[folder];
+    const merged: Record<string, unknown> = own !== null && typeof own === 'object' ? { ...own } : {};
+    for (const [name, value] of elements) {
+      if (Object.hasOwn(merged, name))
+        problems.push(`${folder}/${name}: ${ORB_FILE} already defines ${folder}.${name}`);
+      merged[name] = value;
+    }
+    packed[folder] = merged;
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, yaml: stringify(packed, { lineWidth: 0 }) };
+}
+
+/** Every element of one folder, by name; subfolders are flattened, as the CircleCI CLI does. */
+function readElements(folder: string, files: ReadonlyMap<string, string>, problems: string[]): Map<string, unknown> {
+  const elements = new Map<string, unknown>();
+  const paths = [...files.keys()].filter((p) => p.startsWith(`${folder}/`) && /\.ya?ml$/.test(p)).sort();
+  for (const path of paths) {
+    const name = posix.basename(path).replace(/\.ya?ml$/, '');
+    if (elements.has(name)) {
+      problems.push(`${path}: another file under ${folder}/ is also named ${name}; element names must be unique`);
+      continue;
+    }
+    const value = readYaml(path, files.get(path) ?? '', problems, folder === 'examples' ? undefined : files);
+    if (value !== undefined) elements.set(name, value);
+  }
+  return elements;
+}
+
+/** One file's YAML as plain data; with `includes`, its `<<include(...)>>` values filled in. */
+function readYaml(path: string, text: string, problems: string[], includes?: ReadonlyMap<string, string>): unknown {
+  const doc = parseDocument(text, { prettyErrors: true, merge: true });
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const at = e.linePos?.[0];
+      problems.push(`${path}${at ? `:${at.line}:${at.col}` : ''}: invalid YAML: ${e.message.split('\n')[0] ?? ''}`);
+    }
+    return undefined;
+  }
+  if (includes) fillIncludes(doc, path, includes, problems);
+  return doc.toJS({ maxAliasCount: 1000 }) as unknown;
+}
+
+function fillIncludes(doc: Document, path: string, files: ReadonlyMap<string, string>, problems: string[]): void {
+  visit(doc, {
+    Scalar(_key, node) {
+      if (!isScalar(node) || typeof node.value !== 'string' || !node.value.includes('include(')) return;
+      node.value = node.value.replace(INCLUDE, (match: string, target: string) => {
+        const included = resolveInclude(target.trim(), files);
+        if (typeof included === 'string') return included.replaceAll('<<', '\\<<');
+        problems.push(`${path}: ${match}: ${included.problem}`);
+        return match;
+      });
+    },
+  });
+}
+
+function resolveInclude(target: string, files: ReadonlyMap<string, string>): string | { problem: string } {
+  const normal = posix.normalize(target);
+  if (target === '' || posix.isAbsolute(target) || normal.startsWith('..'))
+    return { problem: "an include names a file inside the orb's src/ folder, such as scripts/install.sh" };
+  const text = files.get(normal);
+  return text ?? { problem: `src/${normal} does not exist` };
+}

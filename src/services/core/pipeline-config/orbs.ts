@@ -1,0 +1,141 @@
+/**
+ * `orbs:`: inline orbs written in the config, and orbs imported into the installation's orb store
+ * (the public registry is out of reach behind a firewall). Their commands, executors and jobs are
+ * read into the config's own maps under their alias path (orb-scopes.ts), and every node of an
+ * orb is placed in its scope, so names inside it resolve as CircleCI resolves them.
+ */
+import { readCommandDefinitions } from './commands.js';
+import type { CommandDefinition, ExecutorDefinition, JobDefinition } from './context.js';
+import { childPath, type ErrorCollector, type Position } from './errors.js';
+import type { OrbScopes } from './orb-scopes.js';
+import { parseOrbReference } from '../orbs/orb-versions.js';
+import { parseYamlWithPositions } from './parse-yaml-with-positions.js';
+import { checkKeys, expectMap } from './read-node.js';
+import { readExecutorDefinitions } from './resolve-executors.js';
+import { readJobMap } from './validate-jobs.js';
+import { describeNode, getValue, placeInOrb, type YNode } from './yaml-node.js';
+
+/** Keys of an orb, inline or packed (what `circleci orb pack` writes). */
+export const ORB_KEYS = ['version', 'description', 'display', 'orbs', 'commands', 'executors', 'jobs', 'examples'];
+
+/** An orb the installation's store holds, as the parser is given it. */
+export interface ImportedOrb {
+  /** The exact reference it was found under, `namespace/name@1.2.3`. */
+  readonly ref: string;
+  /** Its packed YAML. */
+  readonly yaml: string;
+}
+
+/**
+ * The orbs a pipeline may use, by the reference a config or orb writes (`circleci/node@7.2` may
+ * stand for the store's `circleci/node@7.2.1`). The caller finds them first (orb-references.ts).
+ */
+export type OrbLibrary = ReadonlyMap<string, ImportedOrb>;
+
+/** How deep orbs may depend on orbs; real ones go one or two levels. orb-references.ts reads as deep. */
+export const MAX_ORB_DEPTH = 8;
+
+/** Every orb's definitions, keyed by alias path, and the aliases of each scope. */
+export interface OrbDefinitions {
+  readonly commands: Map<string, CommandDefinition>;
+  readonly executors: Map<string, ExecutorDefinition>;
+  readonly jobs: Map<string, JobDefinition>;
+  readonly scopes: Map<string, ReadonlyMap<string, string | null>> & OrbScopes;
+}
+
+/** Reads the config's `orbs:` and, through them, every orb they depend on. */
+export function readOrbs(node: YNode | undefined, library: OrbLibrary, errors: ErrorCollector): OrbDefinitions {
+  const found: OrbDefinitions = { commands: new Map(), executors: new Map(), jobs: new Map(), scopes: new Map() };
+  const reader = new OrbReader(library, errors, found);
+  reader.readOrbMap(node, '', 'orbs', []);
+  return found;
+}
+
+class OrbReader {
+  constructor(
+    private readonly library: OrbLibrary,
+    private readonly errors: ErrorCollector,
+    private readonly found: OrbDefinitions,
+  ) {}
+
+  /** An `orbs:` map written in `scope` (`''` for the config); `chain` lists the imported orbs above it. */
+  readOrbMap(node: YNode | undefined, scope: string, path: string, chain: readonly string[]): void {
+    const aliases = new Map<string, string | null>();
+    this.found.scopes.set(scope, aliases);
+    if (node === undefined) return;
+    const map = expectMap(node, path, this.errors, 'a map of orb aliases to `namespace/name@version` or inline orbs');
+    for (const entry of map?.entries ?? []) {
+      const aliasPath = childPath(path, entry.key);
+      if (entry.key.includes('/')) {
+        this.errors.add(entry.keyPos, aliasPath, `orb alias "${entry.key}" cannot contain \`/\`; rename it`);
+        continue;
+      }
+      const target = scope === '' ? entry.key : `${scope}/${entry.key}`;
+      aliases.set(entry.key, this.readAliased(entry.value, entry.keyPos, target, aliasPath, chain) ? target : null);
+    }
+  }
+
+  /** The orb one alias stands for; false once a reason it cannot be used was reported. */
+  private readAliased(value: YNode, keyAt: Position, target: string, path: string, chain: readonly string[]): boolean {
+    if (chain.length >= MAX_ORB_DEPTH) {
+      this.errors.add(keyAt, path, `orbs depend on orbs more than ${MAX_ORB_DEPTH} levels deep here`);
+      return false;
+    }
+    if (value.kind === 'map') return this.readOrb(placeInOrb(value, { scope: target }), target, path, chain);
+    if (value.kind === 'scalar' && typeof value.value === 'string')
+      return this.importOrb(value.value, value.pos, target, path, chain);
+    this.errors.add(
+      value.pos,
+      path,
+      `expected an orb reference such as \`circleci/node@7.2.1\`, or an inline orb (a map with \`commands\`, \`jobs\` or \`executors\`), got ${describeNode(value)}`,
+    );
+    return false;
+  }
+
+  private importOrb(written: string, at: Position, scope: string, path: string, chain: readonly string[]): boolean {
+    const reference = parseOrbReference(written);
+    if ('problem' in reference) {
+      this.errors.add(at, path, reference.problem);
+      return false;
+    }
+    const orb = this.library.get(written);
+    if (!orb) {
+      const name = `${reference.namespace}/${reference.name}`;
+      this.errors.add(
+        at,
+        path,
+        `orb ${written} is not in this installation's orb store (Gyre cannot reach CircleCI's orb registry). An administrator imports it with \`gyre orbs import ${name}@<version> <packed.yml or orb source directory>\`, or under Orbs in the admin console`,
+      );
+      return false;
+    }
+    if (chain.includes(orb.ref)) {
+      this.errors.add(at, path, `orb ${orb.ref} depends on itself: ${[...chain, orb.ref].join(' → ')}`);
+      return false;
+    }
+    const parsed = parseYamlWithPositions(orb.yaml);
+    if (!parsed.ok) {
+      for (const e of parsed.errors) this.errors.add({ line: e.line, column: e.column, orb: orb.ref }, '', e.message);
+      return false;
+    }
+    return this.readOrb(placeInOrb(parsed.root, { scope, orb: orb.ref }), scope, '', [...chain, orb.ref]);
+  }
+
+  /** One orb's body, its nodes already placed in `scope`; `path` is where it is written. */
+  private readOrb(node: YNode, scope: string, path: string, chain: readonly string[]): boolean {
+    const body = expectMap(node, path, this.errors, 'an orb: a map with `commands`, `jobs` or `executors`');
+    if (!body) return false;
+    checkKeys(body, path, ORB_KEYS, this.errors, 'an orb');
+    this.readOrbMap(getValue(body, 'orbs'), scope, childPath(path, 'orbs'), chain);
+    const place = (key: string) => ({ path: childPath(path, key), scope });
+    for (const [key, def] of readCommandDefinitions(getValue(body, 'commands'), this.errors, place('commands')))
+      this.found.commands.set(key, def);
+    for (const [key, def] of readExecutorDefinitions(getValue(body, 'executors'), this.errors, place('executors')))
+      this.found.executors.set(key, def);
+    const jobs = getValue(body, 'jobs');
+    const jobMap = jobs && expectMap(jobs, childPath(path, 'jobs'), this.errors, 'a map of job names to jobs');
+    if (jobMap)
+      for (const [key, def] of readJobMap(jobMap, place('jobs'), { errors: this.errors, version: '2.1' }))
+        this.found.jobs.set(key, def);
+    return true;
+  }
+}
