@@ -284,3 +284,47 @@ export const artifactParams = z.strictObject({
   id: idSchema,
   '*': z.string().min(1).describe("The artifact's path, e.g. `reports/index.html`"),
 });
+
+// --- Orb store (administrators import; every account reads) ------------------------------------
+
+const orbNamePart = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, - and _, starting with a letter or digit');
+
+/** One orb version's address; `version` is a release, `major.minor.patch`. */
+export const orbParams = z.strictObject({
+  namespace: orbNamePart.describe('The namespace, as in `circleci` of `circleci/node@7.2.1`'),
+  name: orbNamePart.describe('The name, as in `node`'),
+  version: z
+    .string()
+    .regex(/^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$/, 'must be a release version such as 7.2.1')
+    .describe('The release version, as in `7.2.1`'),
+});
+export type OrbParams = z.infer<typeof orbParams>;
+
+/** Orb text never holds NUL (PostgreSQL text cannot) and stays under the config limit of 1 MiB each. */
+const orbText = z
+  .string()
+  .max(1024 * 1024)
+  .refine((text) => !text.includes('\0'), 'must hold no NUL character');
+
+/** An orb to import: its packed YAML, or its source tree (the orb development kit's `src/`), which Gyre packs. */
+export const importOrbBody = z.union([
+  z.strictObject({ yaml: orbText.describe('The packed orb, as `circleci orb pack` prints it') }),
+  z.strictObject({
+    files: z
+      .record(
+        z
+          .string()
+          .min(1)
+          .max(512)
+          .regex(/^[^\0]+$/),
+        orbText,
+      )
+      .refine((files) => Object.keys(files).length <= 1000, 'holds at most 1000 files')
+      .describe(
+        "The files of the orb's src/ folder by path relative to it: `@orb.yml`, `commands/install.yml`, `scripts/install.sh`",
+      ),
+  }),
+]);
+export type ImportOrbRequest = z.infer<typeof importOrbBody>;

@@ -344,3 +344,18 @@ export const artifactListResponse = z.looseObject({
   items: z.array(artifactResponse),
 });
 export type ArtifactListResponse = z.infer<typeof artifactListResponse>;
+
+// --- Orb store ---------------------------------------------------------------------------------
+
+export const orbResponse = z.looseObject({
+  namespace: z.string(),
+  name: z.string(),
+  version: z.string(),
+  ref: z.string().describe('`namespace/name@version`, as a config names it'),
+  sha256: z.string().describe('SHA-256 of the packed YAML, hex'),
+  importedBy: z.string(),
+  importedAt: timestamp,
+});
+export type OrbResponse = z.infer<typeof orbResponse>;
+export const orbDetailResponse = orbResponse.extend({ yaml: z.string().describe('The packed YAML configs expand') });
+export type OrbDetailResponse = z.infer<typeof orbDetailResponse>;

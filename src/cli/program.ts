@@ -10,6 +10,7 @@ import { registerMigrateCommand } from './commands/migrate.js';
 import { registerTokensCommand } from './commands/tokens.js';
 import { registerAccountsCommand } from './commands/accounts.js';
 import { registerImagesCommand } from './commands/images.js';
+import { registerOrbsCommand } from './commands/orbs.js';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerStackCommands } from './commands/stack.js';
 import { registerBuilderCommands } from './commands/builder.js';
@@ -43,5 +44,6 @@ Exit codes: 0 ok, 1 failed, 2 invalid input, 3 a host or service unreachable, 4 
   registerTokensCommand(program);
   registerAccountsCommand(program);
   registerImagesCommand(program);
+  registerOrbsCommand(program);
   return program;
 }

@@ -12,6 +12,8 @@ import {
   healthResponse,
   itemsOf,
   jobDetailResponse,
+  orbDetailResponse,
+  orbResponse,
   pageOf,
   pipelineResponse,
   projectResponse,
@@ -24,25 +26,30 @@ import {
   type ErrorResponse,
   type HealthResponse,
   type JobDetailResponse,
+  type OrbDetailResponse,
+  type OrbResponse,
   type PipelineResponse,
   type QueueResponse,
   type WorkflowResponse,
 } from '../api/responses.js';
-import type { CreateProjectRequest, PipelineParameters } from '../api/requests.js';
-import { GyreError, messageWithCauseOf, NotFoundError, UnavailableError } from '../shared/errors.js';
+import type { CreateProjectRequest, ImportOrbRequest, OrbParams, PipelineParameters } from '../api/requests.js';
+import { ExitCode, GyreError, messageWithCauseOf, NotFoundError, UnavailableError } from '../shared/errors.js';
 import { parseJsonFrom } from '../shared/parse-json.js';
 
 /** 401: the API token was refused. */
 export class TokenRefusedError extends GyreError {}
 
-/** Any other 4xx: the request was refused; `status`, `code` and `details` are the services box's. */
+/**
+ * Any other 4xx: the request was refused; `status`, `code` and `details` are the services box's.
+ * A 400 is the caller's input, so a command exits with the invalid-input code.
+ */
 export class RequestRefusedError extends GyreError {
   constructor(
     message: string,
     readonly status: number,
     readonly body: ErrorResponse | undefined,
   ) {
-    super(message);
+    super(message, status === 400 ? ExitCode.invalidInput : ExitCode.failure);
   }
 }
 
@@ -137,6 +144,23 @@ export class GyreClient {
     return (await this.send('GET', `/api/v1/jobs/${id}/log?attempt=${attempt}`)).text();
   }
 
+  async orbs(): Promise<OrbResponse[]> {
+    return (await this.call('GET', '/api/v1/orbs', itemsOf(orbResponse))).items;
+  }
+
+  orb(ref: OrbParams): Promise<OrbDetailResponse> {
+    return this.call('GET', orbPath(ref), orbDetailResponse);
+  }
+
+  /** Imports an orb version from its packed YAML or its source files; the same text again is a no-op. */
+  importOrb(ref: OrbParams, orb: ImportOrbRequest): Promise<OrbResponse> {
+    return this.call('PUT', orbPath(ref), orbResponse, orb);
+  }
+
+  async removeOrb(ref: OrbParams): Promise<void> {
+    await this.send('DELETE', orbPath(ref));
+  }
+
   /** A request and its parsed, checked answer. */
   private async call<S extends z.ZodType>(
     method: string,
@@ -204,6 +228,10 @@ export class GyreClient {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(the body)'}: ${issue.message}`);
     throw new MalformedAnswerError(`${source} answered with something this client cannot read: ${problems.join('; ')}`);
   }
+}
+
+function orbPath({ namespace, name, version }: OrbParams): string {
+  return `/api/v1/orbs/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(version)}`;
 }
 
 function query(values: Readonly<Record<string, string | number | undefined>>): string {

@@ -34,6 +34,7 @@ import { GitHubGrants } from './stores/accounts/github-grants.js';
 import { GitHubRoles } from './features/web/github-roles.js';
 import { ProjectAccess } from './stores/projects/project-access.js';
 import { JobStore } from './stores/jobs/job-store.js';
+import { OrbStore } from './stores/orbs/orb-store.js';
 import { ScheduleStore } from './stores/schedules/schedule-store.js';
 import { createSecretBox } from './core/security/secret-box.js';
 import { LoginLimiter } from './http/login-limiter.js';
@@ -72,6 +73,7 @@ export function createServiceParts(
   const pipelines = new PipelineStore(db, jobs);
   const credentials = new GitCredentialStore(db, box);
   const schedules = new ScheduleStore(db);
+  const orbs = new OrbStore(db);
   const hostPolicy = new HostPolicy({ allowed: settings.gitAllowedHosts });
   const git = new GitMirror({
     cacheDir: join(settings.dataDir, 'git-mirrors'),
@@ -98,6 +100,7 @@ export function createServiceParts(
     transferLimits: { ...settings.transferLimits, testResultBytes: TEST_RESULTS_MAX_BYTES },
     deliveries: new DeliveryStore(db),
     contexts,
+    orbs,
     groups: new GroupStore(db),
     planner: new PipelinePlanner(
       pipelines,
@@ -106,6 +109,7 @@ export function createServiceParts(
       git,
       credentials,
       schedules,
+      orbs,
       logger.child({ part: 'pipelines' }),
       resourceClasses,
     ),

@@ -240,6 +240,42 @@ describe('the contexts page', () => {
   });
 });
 
+describe('the orbs page', () => {
+  it('imports a packed orb from the form, lists it, refuses bad input with every problem named, and removes it', async () => {
+    const admin = await asBuiltInAdmin();
+    const yaml = 'version: 2.1\ncommands:\n  greet:\n    steps:\n      - run: echo hello\n';
+    expect((await admin.submit('/orbs', '/orbs', { ref: 'acme/greeter@1.0.0', yaml })).status).toBe(303);
+    const list = await (await admin.get('/orbs')).text();
+    expect(list).toMatch(
+      /<td><code>acme\/greeter@1\.0\.0<\/code><\/td>\s*<td><code title="[0-9a-f]{64}">[0-9a-f]{12}<\/code><\/td>\s*<td>admin:admin<\/td>/,
+    );
+
+    const badRef = await admin.submit('/orbs', '/orbs', { ref: 'acme/greeter@1.0', yaml });
+    expect(badRef.status).toBe(400);
+    expect(await badRef.text()).toContain('must name a release version, such as 7.2.1');
+    const badYaml = await admin.submit('/orbs', '/orbs', {
+      ref: 'acme/broken@1.0.0',
+      yaml: 'version: 2.1\ncommands: [1]\nextra: 1\n',
+    });
+    expect(badYaml.status).toBe(400);
+    const refusal = await badYaml.text();
+    expect(refusal).toContain('acme/broken@1.0.0 line 2, column 11 (commands)');
+    expect(refusal).toContain('acme/broken@1.0.0 line 3, column 1 (extra)');
+    const changed = await admin.submit('/orbs', '/orbs', { ref: 'acme/greeter@1.0.0', yaml: `${yaml}# changed\n` });
+    expect(changed.status).toBe(409);
+
+    expect((await admin.submit('/orbs', '/orbs/acme/greeter/1.0.0/remove', {})).status).toBe(303);
+    expect(await (await admin.get('/orbs')).text()).toContain('No orb imported yet');
+    const audited = await db.query<{ actor: string; action: string }>(
+      "SELECT actor, action FROM audit_log WHERE target = 'orb:acme/greeter@1.0.0' ORDER BY id",
+    );
+    expect(audited.rows).toEqual([
+      { actor: 'admin:admin', action: 'orb.import' },
+      { actor: 'admin:admin', action: 'orb.remove' },
+    ]);
+  });
+});
+
 describe('the settings page', () => {
   it('shows a rotated join secret once, and the old secret keeps working for the grace period', async () => {
     const admin = await asBuiltInAdmin();

@@ -127,6 +127,10 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'DELETE /api/v1/groups/:name': 'admin',
     'PUT /api/v1/groups/:name/members/:login': 'admin',
     'DELETE /api/v1/groups/:name/members/:login': 'admin',
+    'GET /api/v1/orbs': 'signed-in',
+    'GET /api/v1/orbs/:namespace/:name/:version': 'signed-in',
+    'PUT /api/v1/orbs/:namespace/:name/:version': 'admin',
+    'DELETE /api/v1/orbs/:namespace/:name/:version': 'admin',
     'GET /': 'signed-in',
     'GET /projects/new': 'signed-in',
     'POST /projects/new': 'signed-in',
@@ -188,6 +192,9 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'POST /groups/:name/members': 'admin',
     'POST /groups/:name/members/:item/remove': 'admin',
     'POST /groups/:name/delete': 'admin',
+    'GET /orbs': 'admin',
+    'POST /orbs': 'admin',
+    'POST /orbs/:namespace/:name/:version/remove': 'admin',
     'POST /accounts': 'admin',
     'POST /accounts/signup': 'admin',
     'POST /accounts/:id/admin': 'admin',
@@ -262,6 +269,13 @@ beforeAll(async () => {
     body: JSON.stringify({ name: 'SECRET_ONE' }),
   });
   expect(context.status).toBe(201);
+  // An orb for the orb routes' `:namespace/:name/:version`.
+  const orb = await fetch(`${gyre.base}/api/v1/orbs/${ORB}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${gyre.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ yaml: 'version: 2.1\ncommands:\n  hello: { steps: [checkout] }\n' }),
+  });
+  expect(orb.status).toBe(201);
 
   const seeded = await seedWorkflow(db, ids.project, [{ name: 'build' }]);
   ids.pipeline = seeded.pipelineId;
@@ -329,6 +343,9 @@ function expected(route: PolicedRoute, page: boolean, persona: Persona): Expecte
   }
 }
 
+/** The orb version the orb routes name. */
+const ORB = 'acme/policy/1.0.0';
+
 /** The route's address with each parameter filled in with something that exists. */
 function addressOf(route: PolicedRoute): string {
   const idFor = (policy: RoutePolicy): number => {
@@ -340,6 +357,7 @@ function addressOf(route: PolicedRoute): string {
     throw new Error(`no id for ${route.method} ${route.url}`);
   };
   return route.url
+    .replace(':namespace/:name/:version', ORB)
     .replace(':id', () => String(idFor(route.policy)))
     .replace(':login', 'vera')
     .replace(':name', 'SECRET_ONE')

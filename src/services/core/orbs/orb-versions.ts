@@ -1,34 +1,31 @@
 /**
- * Orb references and versions. A config names an orb as `namespace/name@version`, where the
- * version is exact (`7.2.1`), a major.minor (`7.2`: its newest patch) or a major (`7`: its newest
- * release), or `volatile` (the newest of all), as CircleCI's registry resolves them.
+ * Orb versions: which imported version a config's reference (orb-reference.ts) stands for, as
+ * CircleCI's registry resolves them, and the exact versions orbs are imported under.
  */
+import { InvalidInputError } from '../../../shared/errors.js';
+import { parseOrbReference } from '../pipeline-config/index.js';
 
-/** An orb's name and the version a config asks for. */
-export interface OrbReference {
+const RELEASE = /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$/;
+
+/** One orb version exactly, as the store keeps it. */
+export interface OrbVersionId {
   readonly namespace: string;
   readonly name: string;
-  /** As written after `@`. */
+  /** A release, `major.minor.patch`. */
   readonly version: string;
 }
 
-const NAME = /^[a-z0-9](?:[a-z0-9_-]{0,62})$/;
-const RELEASE = /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$/;
-const REQUEST = /^(?:volatile|(0|[1-9]\d{0,8})(?:\.(0|[1-9]\d{0,8})(?:\.(0|[1-9]\d{0,8}))?)?)$/;
-
-/** Reads `namespace/name@version`, or says what is wrong with it. */
-export function parseOrbReference(text: string): OrbReference | { readonly problem: string } {
-  const match = /^([^/@]+)\/([^/@]+)@(.+)$/.exec(text);
-  const [, namespace = '', name = '', version = ''] = match ?? [];
-  if (!match)
-    return { problem: `"${text}" is not an orb reference; write namespace/name@version, as in circleci/node@7.2.1` };
-  if (!NAME.test(namespace) || !NAME.test(name))
-    return {
-      problem: `"${text}": a namespace and a name are lower-case letters, digits, - and _ (at most 63), starting with a letter or digit`,
-    };
-  if (!REQUEST.test(version))
-    return { problem: `"${text}": the version is x.y.z, x.y, x or volatile, as in circleci/node@7.2.1` };
-  return { namespace, name, version };
+/** Reads the `namespace/name@1.2.3` an orb is imported as; throws, saying how to write it, otherwise. */
+export function releaseOf(text: string): OrbVersionId {
+  const reference = parseOrbReference(text.trim());
+  if (!('problem' in reference) && isReleaseVersion(reference.version)) return reference;
+  throw new InvalidInputError('the orb reference', [
+    {
+      input: text,
+      message: 'problem' in reference ? reference.problem : 'must name a release version, such as 7.2.1',
+      hint: 'write namespace/name@major.minor.patch, as in circleci/node@7.2.1',
+    },
+  ]);
 }
 
 /** True for a version an orb can be imported under: exactly major.minor.patch. */
@@ -43,13 +40,16 @@ export function pickVersion(requested: string, available: readonly string[]): st
     .filter(isReleaseVersion)
     .map((v) => ({ v, parts: v.split('.').map(Number) }))
     .filter(({ parts }) => wanted.every((n, i) => parts[i] === n));
-  matching.sort((a, b) => compareParts(b.parts, a.parts));
+  matching.sort((a, b) => compareVersions(b.v, a.v));
   return matching[0]?.v;
 }
 
-function compareParts(a: readonly number[], b: readonly number[]): number {
+/** Orders release versions: negative when `a` is older than `b`. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
   for (let i = 0; i < 3; i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
     if (d !== 0) return d;
   }
   return 0;

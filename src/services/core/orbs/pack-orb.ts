@@ -14,22 +14,31 @@ const ELEMENT_FOLDERS = ['commands', 'executors', 'jobs', 'examples'] as const;
 const ORB_FILE = '@orb.yml';
 const INCLUDE = /<<\s*include\(([^)]*)\)\s*>>/g;
 
-/** The packed orb, or every problem with its source, each naming the file. */
+/** A problem with one file of the source, `file` relative to `src/` (with `:line:column` for YAML errors). */
+export interface PackProblem {
+  readonly file: string;
+  readonly message: string;
+}
+
+/** The packed orb, or every problem with its source. */
 export type PackResult =
-  { readonly ok: true; readonly yaml: string } | { readonly ok: false; readonly problems: readonly string[] };
+  { readonly ok: true; readonly yaml: string } | { readonly ok: false; readonly problems: readonly PackProblem[] };
 
 /**
  * Packs the files of an orb's `src/` folder, keyed by their path relative to it (`@orb.yml`,
  * `commands/install.yml`, `scripts/install.sh`).
  */
 export function packOrb(files: ReadonlyMap<string, string>): PackResult {
-  const problems: string[] = [];
+  const problems: PackProblem[] = [];
   const rootText = files.get(ORB_FILE);
   if (rootText === undefined)
-    return { ok: false, problems: [`${ORB_FILE} is missing: an orb's src/ folder starts with @orb.yml`] };
+    return {
+      ok: false,
+      problems: [{ file: ORB_FILE, message: "is missing: an orb's src/ folder starts with @orb.yml" }],
+    };
   const root = readYaml(ORB_FILE, rootText, problems);
   if (root !== undefined && (typeof root !== 'object' || root === null || Array.isArray(root)))
-    problems.push(`${ORB_FILE}: expected a map with \`version\` and \`description\``);
+    problems.push({ file: ORB_FILE, message: 'expected a map with `version` and `description`' });
   const packed: Record<string, unknown> = { ...(root as Record<string, unknown> | undefined) };
   for (const folder of ELEMENT_FOLDERS) {
     const elements = readElements(folder, files, problems);
@@ -38,7 +47,7 @@ export function packOrb(files: ReadonlyMap<string, string>): PackResult {
     const merged: Record<string, unknown> = own !== null && typeof own === 'object' ? { ...own } : {};
     for (const [name, value] of elements) {
       if (Object.hasOwn(merged, name))
-        problems.push(`${folder}/${name}: ${ORB_FILE} already defines ${folder}.${name}`);
+        problems.push({ file: `${folder}/${name}`, message: `${ORB_FILE} already defines ${folder}.${name}` });
       merged[name] = value;
     }
     packed[folder] = merged;
@@ -48,13 +57,20 @@ export function packOrb(files: ReadonlyMap<string, string>): PackResult {
 }
 
 /** Every element of one folder, by name; subfolders are flattened, as the CircleCI CLI does. */
-function readElements(folder: string, files: ReadonlyMap<string, string>, problems: string[]): Map<string, unknown> {
+function readElements(
+  folder: string,
+  files: ReadonlyMap<string, string>,
+  problems: PackProblem[],
+): Map<string, unknown> {
   const elements = new Map<string, unknown>();
   const paths = [...files.keys()].filter((p) => p.startsWith(`${folder}/`) && /\.ya?ml$/.test(p)).sort();
   for (const path of paths) {
     const name = posix.basename(path).replace(/\.ya?ml$/, '');
     if (elements.has(name)) {
-      problems.push(`${path}: another file under ${folder}/ is also named ${name}; element names must be unique`);
+      problems.push({
+        file: path,
+        message: `another file under ${folder}/ is also named ${name}; element names must be unique`,
+      });
       continue;
     }
     const value = readYaml(path, files.get(path) ?? '', problems, folder === 'examples' ? undefined : files);
@@ -64,12 +80,20 @@ function readElements(folder: string, files: ReadonlyMap<string, string>, proble
 }
 
 /** One file's YAML as plain data; with `includes`, its `<<include(...)>>` values filled in. */
-function readYaml(path: string, text: string, problems: string[], includes?: ReadonlyMap<string, string>): unknown {
+function readYaml(
+  path: string,
+  text: string,
+  problems: PackProblem[],
+  includes?: ReadonlyMap<string, string>,
+): unknown {
   const doc = parseDocument(text, { prettyErrors: true, merge: true });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
       const at = e.linePos?.[0];
-      problems.push(`${path}${at ? `:${at.line}:${at.col}` : ''}: invalid YAML: ${e.message.split('\n')[0] ?? ''}`);
+      problems.push({
+        file: `${path}${at ? `:${at.line}:${at.col}` : ''}`,
+        message: `invalid YAML: ${e.message.split('\n')[0] ?? ''}`,
+      });
     }
     return undefined;
   }
@@ -77,14 +101,14 @@ function readYaml(path: string, text: string, problems: string[], includes?: Rea
   return doc.toJS({ maxAliasCount: 1000 }) as unknown;
 }
 
-function fillIncludes(doc: Document, path: string, files: ReadonlyMap<string, string>, problems: string[]): void {
+function fillIncludes(doc: Document, path: string, files: ReadonlyMap<string, string>, problems: PackProblem[]): void {
   visit(doc, {
     Scalar(_key, node) {
       if (!isScalar(node) || typeof node.value !== 'string' || !node.value.includes('include(')) return;
       node.value = node.value.replace(INCLUDE, (match: string, target: string) => {
         const included = resolveInclude(target.trim(), files);
         if (typeof included === 'string') return included.replaceAll('<<', '\\<<');
-        problems.push(`${path}: ${match}: ${included.problem}`);
+        problems.push({ file: path, message: `${match}: ${included.problem}` });
         return match;
       });
     },

@@ -32,7 +32,9 @@ export { matchesRef, type GitRef } from './filters.js';
 export { selectJobsForRef } from './select-jobs.js';
 export { PIPELINE_VALUES, type PipelineValues } from './expand-parameters.js';
 export { MAX_CONFIG_BYTES } from './parse-yaml-with-positions.js';
-export type { ImportedOrb, OrbLibrary } from './orbs.js';
+export { checkOrb, type ImportedOrb, type OrbLibrary } from './orbs.js';
+export { orbReferencesIn } from './orb-references.js';
+export { parseOrbReference, type OrbReference } from './orb-reference.js';
 
 /** What the parser needs from the installation. */
 export interface ParseOptions {
@@ -95,9 +97,10 @@ function validateRoot(
     ...(options.pipelineValues && { pipelineValues: options.pipelineValues }),
   };
   const jobsNode = getValue(root, 'jobs');
-  // A config may run only its orbs' jobs, as CircleCI allows: `jobs:` is then optional.
+  // A config with orbs may run only their jobs, as CircleCI allows: `jobs:` is then optional
+  // (and an orb that could not be read is reported once, not also as missing jobs).
   const ownJobs =
-    jobsNode === undefined && orbs.jobs.size > 0
+    jobsNode === undefined && orbs.scopes.get('')?.size
       ? new Map<string, JobDefinition>()
       : readJobDefinitions(jobsNode, root.pos, ctx);
   const workflows = readWorkflows(getValue(root, 'workflows'), root, new Map([...ownJobs, ...orbs.jobs]), ctx);

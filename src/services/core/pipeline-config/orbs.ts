@@ -6,14 +6,14 @@
  */
 import { readCommandDefinitions } from './commands.js';
 import type { CommandDefinition, ExecutorDefinition, JobDefinition } from './context.js';
-import { childPath, type ErrorCollector, type Position } from './errors.js';
+import { childPath, DOCUMENT_START, ErrorCollector, type ConfigError, type Position } from './errors.js';
 import type { OrbScopes } from './orb-scopes.js';
-import { parseOrbReference } from '../orbs/orb-versions.js';
+import { parseOrbReference } from './orb-reference.js';
 import { parseYamlWithPositions } from './parse-yaml-with-positions.js';
 import { checkKeys, expectMap } from './read-node.js';
 import { readExecutorDefinitions } from './resolve-executors.js';
 import { readJobMap } from './validate-jobs.js';
-import { describeNode, getValue, placeInOrb, type YNode } from './yaml-node.js';
+import { describeNode, getValue, makeScalar, placeInOrb, type YNode } from './yaml-node.js';
 
 /** Keys of an orb, inline or packed (what `circleci orb pack` writes). */
 export const ORB_KEYS = ['version', 'description', 'display', 'orbs', 'commands', 'executors', 'jobs', 'examples'];
@@ -49,6 +49,26 @@ export function readOrbs(node: YNode | undefined, library: OrbLibrary, errors: E
   const reader = new OrbReader(library, errors, found);
   reader.readOrbMap(node, '', 'orbs', []);
   return found;
+}
+
+/**
+ * Checks an orb before it is imported as `ref`: its YAML, its keys, the shape of its commands,
+ * executors and jobs, and that the orbs it depends on are in `library` (imported first). Element
+ * bodies are checked where configs use them, so one element Gyre cannot run (a macOS job, say)
+ * does not keep the rest of the orb out.
+ */
+export function checkOrb(ref: string, yaml: string, library: OrbLibrary): ConfigError[] {
+  const errors = new ErrorCollector();
+  const found: OrbDefinitions = { commands: new Map(), executors: new Map(), jobs: new Map(), scopes: new Map() };
+  const entry = { key: 'orb', keyPos: DOCUMENT_START, value: makeScalar(DOCUMENT_START, ref) };
+  const withItself = new Map([...library, [ref, { ref, yaml }]]);
+  new OrbReader(withItself, errors, found).readOrbMap(
+    { kind: 'map', pos: DOCUMENT_START, entries: [entry] },
+    '',
+    '',
+    [],
+  );
+  return errors.list();
 }
 
 class OrbReader {

@@ -51,6 +51,8 @@ export interface ConfigProblem {
   readonly column: number;
   readonly path: string;
   readonly message: string;
+  /** Set when `line` and `column` are in this imported orb's text, not the config. */
+  readonly orb?: string;
 }
 
 /** Why a pipeline is in state `error`. Config errors carry their line and column. */

@@ -8,6 +8,7 @@ import {
   matchesRef,
   selectJobsForRef,
   type GitRef,
+  type OrbLibrary,
   type PipelineArguments,
   type PipelineValues,
   type ResourceClassTable,
@@ -35,14 +36,22 @@ export type WorkflowPlan = { readonly warnings: readonly ConfigProblem[] } & (
   | { readonly ok: false; readonly error: PipelineError }
 );
 
+/** What the installation gives every plan: its resource classes and the orbs the config names. */
+export interface PlanSettings {
+  readonly resourceClasses: ResourceClassTable;
+  /** From the orb store (orb-library.ts). @default none */
+  readonly orbs?: OrbLibrary;
+}
+
 export function planWorkflows(
   configText: string,
   pipeline: PipelineSummary,
   gitUrl: string,
-  resourceClasses: ResourceClassTable,
+  { resourceClasses, orbs }: PlanSettings,
 ): WorkflowPlan {
   const parsed = parsePipelineConfig(configText, {
     resourceClasses,
+    ...(orbs && { orbs }),
     pipelineValues: pipelineValues(pipeline, gitUrl),
     pipelineArguments: pipelineArgumentsOf(pipeline),
   });
@@ -84,9 +93,9 @@ export function planWorkflows(
   return { ok: true, workflows, configSchedules, warnings };
 }
 
-/** The parser's report as stored with the pipeline: exactly its four fields. */
-function toProblem({ line, column, path, message }: ConfigProblem): ConfigProblem {
-  return { line, column, path, message };
+/** The parser's report as stored with the pipeline: exactly its fields. */
+function toProblem({ line, column, path, message, orb }: ConfigProblem): ConfigProblem {
+  return { line, column, path, message, ...(orb !== undefined && { orb }) };
 }
 
 /** Pull requests build their head branch, so branch filters apply to it as CircleCI does. */

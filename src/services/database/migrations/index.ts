@@ -21,6 +21,7 @@ import { schedulesMigration } from './020-schedules.js';
 import { approvalJobsMigration } from './021-approval-jobs.js';
 import { autoCancelMigration } from './022-auto-cancel.js';
 import { parallelNodesMigration } from './023-parallel-nodes.js';
+import { orbsMigration } from './024-orbs.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -50,4 +51,5 @@ export const migrations: readonly Migration[] = [
   approvalJobsMigration,
   autoCancelMigration,
   parallelNodesMigration,
+  orbsMigration,
 ];

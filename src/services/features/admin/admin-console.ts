@@ -8,6 +8,7 @@ import { registerLoginPages } from '../web/login-pages.js';
 import { registerWebScope } from '../../http/web-scope.js';
 import { registerAccountsPages } from './accounts-pages.js';
 import { registerContextsPages } from './contexts-pages.js';
+import { registerOrbsPages } from './orbs-pages.js';
 import type { AdminDeps } from './admin-deps.js';
 import { adminLoginPolicy } from './admin-login-policy.js';
 import { registerAuditPage } from './audit-page.js';
@@ -22,6 +23,7 @@ export function registerAdminConsole(app: FastifyInstance, deps: AdminDeps): voi
     registerFleetPages(web, deps);
     registerAccountsPages(web, deps);
     registerContextsPages(web, deps);
+    registerOrbsPages(web, deps);
     registerSettingsPages(web, deps);
     registerAuditPage(web, deps);
   });

@@ -8,6 +8,7 @@ import type { AuditLog } from '../../stores/audit/audit-log.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { ContextStore } from '../../stores/contexts/context-store.js';
 import type { GroupStore } from '../../stores/accounts/group-store.js';
+import type { OrbStore } from '../../stores/orbs/orb-store.js';
 import type { RuntimeSettings } from '../../stores/settings/runtime-settings.js';
 
 export interface AdminDeps extends LoginDeps {
@@ -20,6 +21,7 @@ export interface AdminDeps extends LoginDeps {
   readonly projects: ProjectStore;
   readonly contexts: ContextStore;
   readonly groups: GroupStore;
+  readonly orbs: OrbStore;
   /** GYRE_ADMIN_PASSWORD: the built-in `admin` account's password; without it only admin users sign in. */
   readonly adminPassword: string | undefined;
   /** GYRE_PUBLIC_URL, shown where the webhook base URL is not overridden. */

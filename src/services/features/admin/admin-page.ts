@@ -11,6 +11,7 @@ const NAV = [
   { href: '/queue', label: 'Queue' },
   { href: '/accounts', label: 'Accounts' },
   { href: '/contexts', label: 'Contexts' },
+  { href: '/orbs', label: 'Orbs' },
   { href: '/settings', label: 'Settings' },
   { href: '/audit', label: 'Audit log' },
 ];

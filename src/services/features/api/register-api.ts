@@ -4,6 +4,8 @@
  * (authenticated by tokens).
  */
 import { registerContextRoutes } from '../contexts/context-routes.js';
+import { registerOrbRoutes } from '../orbs/orb-routes.js';
+import type { OrbStore } from '../../stores/orbs/orb-store.js';
 import type { ContextStore } from '../../stores/contexts/context-store.js';
 import type { GroupStore } from '../../stores/accounts/group-store.js';
 import type { FastifyInstance } from 'fastify';
@@ -50,6 +52,8 @@ export interface ApiDeps {
   readonly projects: ProjectStore;
   readonly projectAccess: ProjectAccess;
   readonly contexts: ContextStore;
+  /** The installation's orb store. */
+  readonly orbs: OrbStore;
   readonly groups: GroupStore;
   /** Each project's credential for its private repository. */
   readonly credentials: GitCredentialStore;
@@ -103,6 +107,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     registerFleetRoutes(api, deps);
     registerAccountRoutes(api, deps);
     registerContextRoutes(api, deps);
+    registerOrbRoutes(api, deps.orbs);
     registerLogRoutes(api, deps);
     registerTestResultRoutes(api, deps);
     registerScheduleRoutes(api, deps);

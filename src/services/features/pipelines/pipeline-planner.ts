@@ -13,6 +13,7 @@ import { withholdsSecrets } from '../../core/access/fork-secrets.js';
 import { checkContexts } from '../contexts/check-contexts.js';
 import { GyreError } from '../../../shared/errors.js';
 import { CONFIG_PATH, planWorkflows } from '../../core/pipelines/plan-workflows.js';
+import { loadOrbLibrary, type OrbResolver } from '../../core/orbs/orb-library.js';
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
 import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
 import type { RepositoryAccess } from '../../git/index.js';
@@ -35,6 +36,8 @@ export class PipelinePlanner {
     private readonly source: ConfigSource,
     private readonly credentials: Pick<GitCredentialStore, 'accessOf'>,
     private readonly schedules: Pick<ScheduleStore, 'syncFromConfig'>,
+    /** The orb store, where the orbs a config names come from. */
+    private readonly orbs: OrbResolver,
     private readonly logger: Logger,
     /** The resource class table jobs are planned with. @default the built-in table */
     private readonly resourceClasses: () => Promise<ResourceClassTable> = () =>
@@ -127,7 +130,11 @@ export class PipelinePlanner {
         });
         return;
       }
-      const plan = planWorkflows(text, pipeline, project.gitUrl, await this.resourceClasses());
+      const orbs = await loadOrbLibrary([text], this.orbs);
+      const plan = planWorkflows(text, pipeline, project.gitUrl, {
+        resourceClasses: await this.resourceClasses(),
+        orbs,
+      });
       if (plan.ok) {
         await this.pipelines.fill(pipelineId, await this.authorize(plan.workflows, pipeline, project), plan.warnings);
         await this.cancelRedundant(pipeline, project, log);

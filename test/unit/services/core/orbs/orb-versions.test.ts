@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseOrbReference, pickVersion } from '../../../../../src/services/core/orbs/orb-versions.js';
+import { pickVersion } from '../../../../../src/services/core/orbs/orb-versions.js';
+import { parseOrbReference } from '../../../../../src/services/core/pipeline-config/index.js';
 
 describe('orb references and versions', () => {
   const available = ['7.1.0', '7.2.1', '7.2.0', '6.3.0', '10.0.0'];

@@ -9,7 +9,7 @@ const ORBS = join(import.meta.dirname, '../../../../fixtures/orbs');
 describe('packing an orb source tree as `circleci orb pack` does', () => {
   it('packs circleci/node@7.2.1: @orb.yml, then one element per file, scripts included and escaped', async () => {
     const result = packOrb(await readOrbSource(join(ORBS, 'node-7.2.1')));
-    if (!result.ok) throw new Error(result.problems.join('\n'));
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
     const packed = parse(result.yaml) as Record<string, Record<string, unknown>>;
     expect(Object.keys(packed)).toEqual([
       'version',
@@ -45,7 +45,7 @@ describe('packing an orb source tree as `circleci orb pack` does', () => {
         ['scripts/write.sh', 'cat <<EOF\n<< parameters.x >>\nEOF\n'],
       ]),
     );
-    if (!result.ok) throw new Error(result.problems.join('\n'));
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
     expect(parse(result.yaml)).toEqual({
       version: 2.1,
       description: 'test',
@@ -66,16 +66,23 @@ describe('packing an orb source tree as `circleci orb pack` does', () => {
     expect(result).toEqual({
       ok: false,
       problems: [
-        expect.stringMatching(/^commands\/b\.yml:\d+:\d+: invalid YAML/),
-        'commands/a: @orb.yml already defines commands.a',
-        'jobs/c.yml: <<include(scripts/missing.sh)>>: src/scripts/missing.sh does not exist',
-        "jobs/c.yml: << include(../../etc/passwd) >>: an include names a file inside the orb's src/ folder, such as scripts/install.sh",
-        'jobs/sub/c.yml: another file under jobs/ is also named c; element names must be unique',
+        {
+          file: expect.stringMatching(/^commands\/b\.yml:\d+:\d+$/) as unknown,
+          message: expect.stringMatching(/^invalid YAML/) as unknown,
+        },
+        { file: 'commands/a', message: '@orb.yml already defines commands.a' },
+        { file: 'jobs/c.yml', message: '<<include(scripts/missing.sh)>>: src/scripts/missing.sh does not exist' },
+        {
+          file: 'jobs/c.yml',
+          message:
+            "<< include(../../etc/passwd) >>: an include names a file inside the orb's src/ folder, such as scripts/install.sh",
+        },
+        { file: 'jobs/sub/c.yml', message: 'another file under jobs/ is also named c; element names must be unique' },
       ],
     });
     expect(packOrb(new Map())).toEqual({
       ok: false,
-      problems: ["@orb.yml is missing: an orb's src/ folder starts with @orb.yml"],
+      problems: [{ file: '@orb.yml', message: "is missing: an orb's src/ folder starts with @orb.yml" }],
     });
   });
 });

@@ -20,7 +20,7 @@ const update = process.env.GYRE_UPDATE_FIXTURES === '1';
 
 async function packed(folder: string, ref: string): Promise<ImportedOrb> {
   const result = packOrb(await readOrbSource(join(FIXTURES, 'orbs', folder)));
-  if (!result.ok) throw new Error(result.problems.join('\n'));
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
   return { ref, yaml: result.yaml };
 }
 

@@ -45,7 +45,7 @@ workflows:
 
 describe('planWorkflows', () => {
   it('plans the jobs that run on a branch, in dependency order, with pipeline values filled in', () => {
-    const plan = planWorkflows(config, pipeline(), gitUrl, DEFAULT_RESOURCE_CLASSES);
+    const plan = planWorkflows(config, pipeline(), gitUrl, { resourceClasses: DEFAULT_RESOURCE_CLASSES });
     if (!plan.ok) throw new Error(plan.error.message);
     expect(plan.workflows.map((w) => ({ name: w.name, jobs: w.jobs.map((j) => [j.name, j.requires]) }))).toEqual([
       { name: 'main', jobs: [['build', []]] },
@@ -54,12 +54,9 @@ describe('planWorkflows', () => {
   });
 
   it('plans the release job too for a matching tag', () => {
-    const plan = planWorkflows(
-      config,
-      pipeline({ ref: 'refs/tags/v1.0.0', branch: null, tag: 'v1.0.0' }),
-      gitUrl,
-      DEFAULT_RESOURCE_CLASSES,
-    );
+    const plan = planWorkflows(config, pipeline({ ref: 'refs/tags/v1.0.0', branch: null, tag: 'v1.0.0' }), gitUrl, {
+      resourceClasses: DEFAULT_RESOURCE_CLASSES,
+    });
     expect(plan.ok && plan.workflows[0]!.jobs.map((j) => [j.name, j.requires])).toEqual([
       ['build', []],
       ['release', [{ job: 'build', statuses: ['success'] }]],
@@ -67,27 +64,23 @@ describe('planWorkflows', () => {
   });
 
   it('plans nothing for a tag no filter accepts', () => {
-    const plan = planWorkflows(
-      config,
-      pipeline({ ref: 'refs/tags/nightly', branch: null, tag: 'nightly' }),
-      gitUrl,
-      DEFAULT_RESOURCE_CLASSES,
-    );
+    const plan = planWorkflows(config, pipeline({ ref: 'refs/tags/nightly', branch: null, tag: 'nightly' }), gitUrl, {
+      resourceClasses: DEFAULT_RESOURCE_CLASSES,
+    });
     expect(plan).toEqual({ ok: true, workflows: [], configSchedules: [], warnings: [] });
   });
 
   it('keeps quotes in branch names as data', () => {
-    const plan = planWorkflows(config, pipeline({ branch: 'fix/"quoted"' }), gitUrl, DEFAULT_RESOURCE_CLASSES);
+    const plan = planWorkflows(config, pipeline({ branch: 'fix/"quoted"' }), gitUrl, {
+      resourceClasses: DEFAULT_RESOURCE_CLASSES,
+    });
     expect(plan.ok && JSON.stringify(plan.workflows[0]!.jobs[0]!.spec)).toContain('building fix/\\"quoted\\" at');
   });
 
   it('reports an invalid config with the line and column of every error', () => {
-    const plan = planWorkflows(
-      'version: 2.1\njobs:\n  build:\n    machine: true\n',
-      pipeline(),
-      gitUrl,
-      DEFAULT_RESOURCE_CLASSES,
-    );
+    const plan = planWorkflows('version: 2.1\njobs:\n  build:\n    machine: true\n', pipeline(), gitUrl, {
+      resourceClasses: DEFAULT_RESOURCE_CLASSES,
+    });
     expect(plan.ok).toBe(false);
     if (plan.ok) return;
     expect(plan.error.kind).toBe('config');
@@ -108,11 +101,15 @@ describe('planWorkflows', () => {
       path: 'jobs.build.docker[0].ports',
       message: expect.stringContaining('ports'),
     };
-    const plan = planWorkflows(withPorts, pipeline(), gitUrl, DEFAULT_RESOURCE_CLASSES);
+    const plan = planWorkflows(withPorts, pipeline(), gitUrl, { resourceClasses: DEFAULT_RESOURCE_CLASSES });
     expect(plan).toMatchObject({ ok: true, warnings: [warning] });
-    const failing = planWorkflows(`${withPorts}  bad: {}\n`, pipeline(), gitUrl, DEFAULT_RESOURCE_CLASSES);
+    const failing = planWorkflows(`${withPorts}  bad: {}\n`, pipeline(), gitUrl, {
+      resourceClasses: DEFAULT_RESOURCE_CLASSES,
+    });
     expect(failing).toMatchObject({ ok: false, warnings: [warning] });
-    expect(planWorkflows(config, pipeline(), gitUrl, DEFAULT_RESOURCE_CLASSES).warnings).toEqual([]);
+    expect(planWorkflows(config, pipeline(), gitUrl, { resourceClasses: DEFAULT_RESOURCE_CLASSES }).warnings).toEqual(
+      [],
+    );
   });
 
   it('fills pipeline.git.base_revision as CircleCI does: the commit before a push, a pull request base, else empty', () => {
@@ -125,7 +122,7 @@ workflows:
   main: { jobs: [diff] }
 `;
     const base = (overrides: Partial<PipelineSummary>) => {
-      const plan = planWorkflows(echoing, pipeline(overrides), gitUrl, DEFAULT_RESOURCE_CLASSES);
+      const plan = planWorkflows(echoing, pipeline(overrides), gitUrl, { resourceClasses: DEFAULT_RESOURCE_CLASSES });
       return /base=([0-9a-f]*)/.exec(JSON.stringify(plan.ok && plan.workflows[0]!.jobs[0]!.spec))?.[1];
     };
     expect(base({ detail: { before: 'b'.repeat(40) } })).toBe('b'.repeat(40));
@@ -155,12 +152,9 @@ workflows:
     jobs: [build]
 `;
     const planned = (branch: string): string[] => {
-      const plan = planWorkflows(
-        conditional,
-        pipeline({ branch, ref: `refs/heads/${branch}` }),
-        gitUrl,
-        DEFAULT_RESOURCE_CLASSES,
-      );
+      const plan = planWorkflows(conditional, pipeline({ branch, ref: `refs/heads/${branch}` }), gitUrl, {
+        resourceClasses: DEFAULT_RESOURCE_CLASSES,
+      });
       if (!plan.ok) throw new Error(plan.error.message);
       return plan.workflows.map(
         (w) =>
@@ -185,12 +179,9 @@ workflows:
     jobs: [deploy]
 `;
     const plan = (parameters: Record<string, unknown>) =>
-      planWorkflows(
-        withParameters,
-        pipeline({ trigger: 'api', detail: { parameters } }),
-        gitUrl,
-        DEFAULT_RESOURCE_CLASSES,
-      );
+      planWorkflows(withParameters, pipeline({ trigger: 'api', detail: { parameters } }), gitUrl, {
+        resourceClasses: DEFAULT_RESOURCE_CLASSES,
+      });
     const planned = plan({ target: 'production', replicas: 3 });
     if (!planned.ok) throw new Error(planned.error.message);
     expect((planned.workflows[0]!.jobs[0]!.spec as JobSpec).steps[0]).toMatchObject({
@@ -226,7 +217,9 @@ workflows:
     jobs: [coverage]
 `;
     const plan = (overrides: Partial<PipelineSummary>) => {
-      const planned = planWorkflows(scheduled, pipeline(overrides), gitUrl, DEFAULT_RESOURCE_CLASSES);
+      const planned = planWorkflows(scheduled, pipeline(overrides), gitUrl, {
+        resourceClasses: DEFAULT_RESOURCE_CLASSES,
+      });
       if (!planned.ok) throw new Error(planned.error.message);
       return { workflows: planned.workflows.map((w) => w.name), schedules: planned.configSchedules };
     };
