@@ -180,6 +180,15 @@ export const cancelResponse = z.object({
   signalled: z.number().int().describe('Leased or running jobs told to stop'),
 });
 
+export const rerunResponse = z.looseObject({
+  workflowId: z.number().int().describe('The workflow that runs again'),
+  pipelineId: z.number().int(),
+  jobs: z
+    .array(z.string())
+    .describe('The jobs chosen to run again; the jobs after them that had not succeeded run too'),
+});
+export type RerunResponse = z.infer<typeof rerunResponse>;
+
 // --- Test results ------------------------------------------------------------------------------
 
 export const testTotalsResponse = z.looseObject({

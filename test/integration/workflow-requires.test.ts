@@ -53,6 +53,7 @@ interface JobView {
 }
 
 interface WorkflowView {
+  id: number;
   name: string;
   state: string;
   jobs: JobView[];
@@ -194,6 +195,96 @@ describe('requires', () => {
     ]);
     // Cancel it, so no job of it is left queued.
     expect((await gyre.api(`/api/v1/pipelines/${pipelineId}/cancel`, { method: 'POST' })).status).toBeLessThan(300);
+  }, 120_000);
+});
+
+describe('reruns in an ended workflow', () => {
+  const post = async (path: string) => {
+    const answer = await gyre.api(path, { method: 'POST' });
+    return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
+  };
+
+  it('reruns from failed: the failed job and the jobs after it run again in the workflow, the others keep their result', async () => {
+    // GIVEN a workflow that failed: lint failed, so publish did not run, while the failure handlers did
+    const pipelineId = await pipelineOn('rerun-1');
+    await runNext(pipelineId, 'lint', 'failed');
+    for (const lease of (await builder.lease(4)).leases) await builder.run(lease, 'success');
+    const workflow = await workflowOf(pipelineId);
+    expect(workflow.state).toBe('failed');
+    const lint = workflow.jobs.find((j) => j.name === 'lint')!;
+
+    // WHEN a member reruns it from failed
+    const rerun = await post(`/api/v1/workflows/${workflow.id}/rerun-failed`);
+
+    // THEN lint runs again and publish waits for it; the handlers that ran keep their result
+    expect(rerun).toEqual({ status: 200, body: expect.objectContaining({ pipelineId, jobs: ['lint'] }) });
+    expect(await workflowOf(pipelineId)).toMatchObject({
+      state: 'running',
+      jobs: [
+        { name: 'lint', state: 'queued' },
+        { name: 'publish', state: 'blocked' },
+        { name: 'on-lint-failure', state: 'success' },
+        { name: 'after-lint', state: 'success' },
+      ],
+    });
+    const again = await post(`/api/v1/jobs/${lint.id}/rerun`);
+    expect([again.status, again.body]).toEqual([409, { error: expect.objectContaining({ code: 'workflow_running' }) }]);
+    const { leases } = await builder.lease(4);
+    expect(leases.map((l) => [l.jobId, l.attempt])).toEqual([[lint.id, 2]]);
+    await builder.run(leases[0]!, 'success');
+    await runNext(pipelineId, 'publish', 'success');
+    expect((await workflowOf(pipelineId)).state).toBe('success');
+    const nothing = await post(`/api/v1/workflows/${workflow.id}/rerun-failed`);
+    expect([nothing.status, nothing.body]).toEqual([
+      409,
+      { error: expect.objectContaining({ code: 'nothing_to_rerun' }) },
+    ]);
+
+    // WHEN one job that succeeded is rerun, it alone runs again, as its third attempt
+    expect((await post(`/api/v1/jobs/${lint.id}/rerun`)).status).toBe(200);
+    const queued = (await (await gyre.api(`/api/v1/jobs/${lint.id}`)).json()) as { message: string };
+    expect(queued.message).toMatch(/^Rerun by token:/);
+    expect((await workflowOf(pipelineId)).jobs.map((j) => [j.name, j.state])).toEqual([
+      ['lint', 'queued'],
+      ['publish', 'success'],
+      ['on-lint-failure', 'success'],
+      ['after-lint', 'success'],
+    ]);
+    await runNext(pipelineId, 'lint', 'success');
+    const detail = (await (await gyre.api(`/api/v1/jobs/${lint.id}`)).json()) as {
+      attempts: { attempt: number; outcome: string }[];
+    };
+    expect(detail.attempts.map((a) => [a.attempt, a.outcome])).toEqual([
+      [1, 'failed'],
+      [2, 'success'],
+      [3, 'success'],
+    ]);
+    const audit = await db.query<{ action: string }>(
+      "SELECT action FROM audit_log WHERE action IN ('workflow.rerun_failed', 'job.rerun') ORDER BY id",
+    );
+    expect(audit.rows.map((r) => r.action)).toEqual(['workflow.rerun_failed', 'job.rerun']);
+  }, 120_000);
+
+  it('refuses to rerun a job whose contexts the caller may not use', async () => {
+    const refused = `version: 2.1
+jobs:
+  j: { docker: [{ image: alpine }], steps: [{ run: "true" }] }
+workflows:
+  release:
+    jobs: [{ j: { name: deploy, context: no-such-context } }]
+`;
+    const pipelineId = await pipelineOn('rerun-contexts', 'approvals', refused, approvalProjectId);
+    const workflow = await workflowOf(pipelineId);
+    expect(workflow.jobs.map((j) => j.state)).toEqual(['unauthorized']);
+    const rerun = await post(`/api/v1/workflows/${workflow.id}/rerun-failed`);
+    expect(rerun.status).toBe(403);
+    expect(rerun.body).toEqual({
+      error: expect.objectContaining({
+        code: 'context_refused',
+        message: expect.stringContaining('context "no-such-context" does not exist') as unknown,
+      }),
+    });
+    expect((await workflowOf(pipelineId)).state).toBe('failed');
   }, 120_000);
 });
 

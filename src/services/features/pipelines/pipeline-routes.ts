@@ -4,6 +4,7 @@
  */
 import {
   cancelResponse,
+  rerunResponse,
   itemsOf,
   jobDetailResponse,
   jobSummaryResponse,
@@ -20,6 +21,7 @@ import type { PipelinePlanner } from './pipeline-planner.js';
 import type { JobStore } from '../../stores/jobs/job-store.js';
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
 import { rerunPipeline } from './rerun-pipeline.js';
+import { rerunInWorkflow, type RerunDeps } from './rerun-in-workflow.js';
 import { triggerPipeline } from './trigger-pipeline.js';
 import { projectRole } from '../../http/access-policy.js';
 import { tokenActorOf } from '../../http/token-auth.js';
@@ -31,7 +33,7 @@ export interface BranchResolver {
   resolveBranch(access: RepositoryAccess, branch: string): Promise<string | undefined>;
 }
 
-export interface PipelineRouteDeps {
+export interface PipelineRouteDeps extends RerunDeps {
   readonly pipelines: PipelineStore;
   readonly jobs: JobStore;
   readonly projects: ProjectStore;
@@ -143,6 +145,26 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
       items: await deps.pipelines.jobsOfWorkflow(request.params.id),
     }),
   );
+  app.post<{ Params: { id: number } }>(
+    '/api/v1/workflows/:id/rerun-failed',
+    {
+      config: projectRole('member', 'workflow'),
+      schema: {
+        tags: ['pipelines'],
+        summary:
+          "Rerun an ended workflow from failed: its failed, canceled and refused jobs and the jobs after them run again in it; jobs that succeeded keep their result. 409 while it runs or when nothing failed; 403 when the contexts of a job to rerun are not the caller's to use",
+        params: idParams,
+        response: { 200: rerunResponse },
+      },
+    },
+    (request) =>
+      rerunInWorkflow(
+        deps,
+        { kind: 'failed', workflowId: request.params.id },
+        requesterOf(request),
+        deciderOf(request),
+      ),
+  );
   app.get<{ Params: { id: number } }>(
     '/api/v1/jobs/:id',
     {
@@ -172,6 +194,21 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
       await deps.jobs.approve(request.params.id, deciderOf(request));
       return deps.jobs.detail(request.params.id);
     },
+  );
+  app.post<{ Params: { id: number } }>(
+    '/api/v1/jobs/:id/rerun',
+    {
+      config: projectRole('member', 'job'),
+      schema: {
+        tags: ['pipelines'],
+        summary:
+          'Rerun one job of an ended workflow (all its parallel nodes) and the jobs after it that did not succeed, in the same workflow; its earlier attempts stay. 409 while the workflow runs',
+        params: idParams,
+        response: { 200: rerunResponse },
+      },
+    },
+    (request) =>
+      rerunInWorkflow(deps, { kind: 'job', jobId: request.params.id }, requesterOf(request), deciderOf(request)),
   );
   app.post<{ Params: { id: number } }>(
     '/api/v1/jobs/:id/cancel',

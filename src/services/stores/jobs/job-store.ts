@@ -18,6 +18,7 @@
  * - {@link requeue}: an attempt lost to the infrastructure goes back to the head of the queue, or
  *   fails for good after the retries (see requeue.ts).
  * - {@link cancel}: `queued`/`blocked`/`on_hold` → `canceled` at once; leased or running jobs are told to stop.
+ * - {@link rerun}: jobs of an ended workflow go back to `blocked`, keeping their attempts (rerun-jobs.ts).
  * - `not_run` and `blocked` → `queued` follow from the DAG (workflow-progress.ts) whenever a job ends:
  *   a requirement "ends as asked" when its job ends in one of the statuses `requires` lists for
  *   it (`success` unless the config says otherwise).
@@ -43,11 +44,14 @@ import { endedJobsOf, jobDetail, jobsOfPipeline, jobsOfWorkflow } from './job-re
 import type { JobDetail } from './job-rows.js';
 import { leaseJobs, type ClaimedLease } from './lease-jobs.js';
 import { requeueLostAttempts, type LostAttempts } from './requeue.js';
+import { rerunJobs, type RerunAuthorizer } from './rerun-jobs.js';
+import type { RerunSelection } from '../../core/pipelines/rerun-selection.js';
 import { advanceWorkflow, type SettleWorkflow } from './workflow-progress.js';
 
 export type { CancelResult, CancelScope } from './cancel-jobs.js';
 export type { ClaimedLease } from './lease-jobs.js';
 export type { LostAttempts } from './requeue.js';
+export type { RerunAuthorizer } from './rerun-jobs.js';
 export type { SettleWorkflow } from './workflow-progress.js';
 
 export class JobStore {
@@ -141,6 +145,22 @@ export class JobStore {
   /** `actor` (as the audit log names people) decides the approval jobs it cancels. */
   cancel(scope: CancelScope, actor: string): Promise<CancelResult> {
     return cancelJobs(this.db, scope, this.settle, actor);
+  }
+
+  /**
+   * Sends the selected jobs of an ended workflow back to `blocked` (rerun-jobs.ts) and releases
+   * those that may run, in the caller's transaction, which holds the workflow's row and reopens it.
+   */
+  async rerun(
+    client: pg.PoolClient,
+    workflow: { readonly id: number; readonly pipelineId: number },
+    selection: RerunSelection,
+    actor: string,
+    authorize: RerunAuthorizer,
+  ): Promise<readonly string[]> {
+    const chosen = await rerunJobs(client, workflow, selection, actor, authorize);
+    await advanceWorkflow(client, workflow.id, this.settle);
+    return chosen;
   }
 
   /** Approves an approval job on hold; a ConflictError for any other job. */

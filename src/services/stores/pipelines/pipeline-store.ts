@@ -8,7 +8,8 @@ import type { Database } from '../../database/create-pool.js';
 import { withTransaction } from '../../database/with-transaction.js';
 import { pendingStatus, pipelineErrorStatus } from '../../core/github/commit-status.js';
 import { queueCommitStatuses, queueWorkflowOutcome } from '../statuses/status-outbox.js';
-import { NotFoundError } from '../../../shared/errors.js';
+import { ConflictError, NotFoundError } from '../../../shared/errors.js';
+import type { RerunSelection } from '../../core/pipelines/rerun-selection.js';
 import type {
   ConfigProblem,
   JobSummary,
@@ -18,7 +19,7 @@ import type {
   PipelineSummary,
   WorkflowSummary,
 } from '../../core/pipelines/pipeline-model.js';
-import type { CancelResult, JobStore } from '../jobs/job-store.js';
+import type { CancelResult, JobStore, RerunAuthorizer } from '../jobs/job-store.js';
 import { toPipelineSummary, type PipelineRow, PIPELINE_COLUMNS } from './pipeline-rows.js';
 
 export class PipelineStore {
@@ -133,6 +134,41 @@ export class PipelineStore {
     if (!row) return;
     const workflow = { id: workflowId, pipelineId: Number(row.pipeline_id), name: row.name, state: row.state };
     await queueWorkflowOutcome(client, workflow, await this.jobs.endedOf(client, workflowId));
+  }
+
+  /**
+   * Reruns jobs of an ended workflow in place, as CircleCI's "Rerun workflow from failed" and
+   * "Rerun job": the workflow runs again, reports pending again, and keeps the jobs that succeeded.
+   * 409 `workflow_running` while it runs; see rerun-jobs.ts for the rest.
+   */
+  async rerunWorkflow(
+    selection: RerunSelection,
+    actor: string,
+    authorize: RerunAuthorizer,
+  ): Promise<{ readonly workflowId: number; readonly pipelineId: number; readonly jobs: readonly string[] }> {
+    return withTransaction(this.db, async (client) => {
+      const locked = await client.query<{ id: string; pipeline_id: string; name: string; state: string }>(
+        `SELECT id, pipeline_id, name, state FROM workflows
+         WHERE id = CASE WHEN $1::bigint IS NOT NULL THEN $1::bigint ELSE (SELECT workflow_id FROM jobs WHERE id = $2) END
+         FOR UPDATE`,
+        selection.kind === 'failed' ? [selection.workflowId, null] : [null, selection.jobId],
+      );
+      const workflow = locked.rows[0];
+      if (!workflow)
+        throw new NotFoundError(
+          selection.kind === 'failed' ? `workflow ${selection.workflowId}` : `job ${selection.jobId}`,
+        );
+      if (workflow.state === 'running')
+        throw new ConflictError(
+          `workflow "${workflow.name}" is still running; rerun it once it has ended, or cancel it first`,
+          'workflow_running',
+        );
+      const ids = { id: Number(workflow.id), pipelineId: Number(workflow.pipeline_id) };
+      await client.query("UPDATE workflows SET state = 'running' WHERE id = $1", [ids.id]);
+      await queueCommitStatuses(client, ids.pipelineId, [pendingStatus(workflow.name)]);
+      const jobs = await this.jobs.rerun(client, ids, selection, actor, authorize);
+      return { workflowId: ids.id, pipelineId: ids.pipelineId, jobs };
+    });
   }
 
   /** The workflow a job belongs to, to find its pipeline. */

@@ -1,8 +1,8 @@
 /**
  * A job in the user UI: its attempts with their steps (status, exit code, duration), its log
  * (stored text, then live over SSE with JavaScript), why it waits when queued, and cancel and
- * rerun, and the tests it stored (job-tests.ts); for an approval job, approve and cancel. Rerun posts to the pipeline's rerun: a job runs
- * within its pipeline.
+ * rerun (the job again in its ended workflow, or the whole pipeline), and the tests it stored
+ * (job-tests.ts); for an approval job, approve and cancel.
  */
 import { isFinalJobState } from '../../../../protocol/index.js';
 import { readWaitReason } from '../../../stores/jobs/queue-view.js';
@@ -13,7 +13,16 @@ import type { UserPages } from '../user-ui.js';
 import { sendPage } from '../../../http/web-scope.js';
 import { readLogPreview } from './job-log-routes.js';
 import { readTestsSection } from './job-tests.js';
-import { idParams, jobLabel, pageModel, shortSha, userActorOf, type IdRequest } from './page-common.js';
+import {
+  idParams,
+  jobLabel,
+  pageModel,
+  requesterOfPage,
+  shortSha,
+  userActorOf,
+  type IdRequest,
+} from './page-common.js';
+import { rerunInWorkflow } from '../../pipelines/rerun-in-workflow.js';
 
 /** States before a job has a log; its page reloads when the job leaves them, to start the log. */
 const NOT_STARTED = ['queued', 'blocked', 'on_hold'];
@@ -54,6 +63,8 @@ export const jobPages: UserPages = (web, parts) => {
           notStarted: NOT_STARTED.includes(job.state),
           approval: job.type === 'approval',
           finished: isFinalJobState(job.state),
+          // A job reruns in its workflow once the workflow has ended (rerun-in-workflow.ts).
+          rerunnable: workflow.state !== 'running',
           csrf: request.signedIn?.session.csrfToken,
         }),
       );
@@ -66,6 +77,21 @@ export const jobPages: UserPages = (web, parts) => {
     async (request, reply) => {
       checkCsrf(request);
       await parts.jobs.cancel({ jobId: request.params.id }, userActorOf(request));
+      return reply.redirect(`/jobs/${request.params.id}`, 303);
+    },
+  );
+
+  web.post<IdRequest>(
+    '/jobs/:id/rerun',
+    { config: projectRole('member', 'job'), schema: { params: idParams } },
+    async (request, reply) => {
+      checkCsrf(request);
+      await rerunInWorkflow(
+        parts,
+        { kind: 'job', jobId: request.params.id },
+        requesterOfPage(request),
+        userActorOf(request),
+      );
       return reply.redirect(`/jobs/${request.params.id}`, 303);
     },
   );

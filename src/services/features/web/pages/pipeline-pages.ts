@@ -1,10 +1,12 @@
 /**
  * A pipeline in the user UI: its workflows, each drawn as columns of jobs by dependency depth,
- * a small JSON status the page polls for live states, and cancel and rerun.
+ * a small JSON status the page polls for live states, cancel, rerun of the pipeline and rerun
+ * of a workflow from failed.
  */
 import { isFinalJobState } from '../../../../protocol/index.js';
 import { ROUTINE } from '../../../http/request-log.js';
 import { rerunPipeline } from '../../pipelines/rerun-pipeline.js';
+import { rerunInWorkflow } from '../../pipelines/rerun-in-workflow.js';
 import { checkCsrf } from '../../../http/session-auth.js';
 import { DATA_ROUTE, projectRole } from '../../../http/access-policy.js';
 import type { UserPages } from '../user-ui.js';
@@ -43,6 +45,8 @@ export const pipelinePages: UserPages = (web, parts) => {
             ...w,
             columns: layoutByDepth(w.jobs.map((j) => ({ ...j, label: jobLabel(j) }))),
             onHold: w.jobs.filter((j) => j.state === 'on_hold'),
+            // "Rerun from failed" reruns the failed, canceled and refused jobs of an ended workflow.
+            rerunnable: w.state === 'failed' || w.state === 'canceled',
           })),
           csrf: request.signedIn?.session.csrfToken,
         }),
@@ -75,6 +79,21 @@ export const pipelinePages: UserPages = (web, parts) => {
       checkCsrf(request);
       await parts.pipelines.cancel(request.params.id, userActorOf(request));
       return reply.redirect(`/pipelines/${request.params.id}`, 303);
+    },
+  );
+
+  web.post<IdRequest>(
+    '/workflows/:id/rerun-failed',
+    { config: projectRole('member', 'workflow'), schema: { params: idParams } },
+    async (request, reply) => {
+      checkCsrf(request);
+      const rerun = await rerunInWorkflow(
+        parts,
+        { kind: 'failed', workflowId: request.params.id },
+        requesterOfPage(request),
+        userActorOf(request),
+      );
+      return reply.redirect(`/pipelines/${rerun.pipelineId}`, 303);
     },
   );
 
