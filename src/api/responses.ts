@@ -86,6 +86,15 @@ export type GitCredentialResponse = z.infer<typeof gitCredentialResponse>;
 
 export const pipelineStateSchema = z.enum(['pending', 'created', 'error', 'skipped']);
 
+/** One problem (or warning) of a config, at its line and column: in the config, or in the imported orb `orb` names. */
+const configProblemResponse = z.looseObject({
+  line: z.number().int(),
+  column: z.number().int(),
+  path: z.string(),
+  message: z.string(),
+  orb: z.string().optional().describe('Set when line and column are in this imported orb, not the config'),
+});
+
 export const pipelineResponse = z.looseObject({
   id: z.number().int(),
   projectId: z.number().int(),
@@ -100,16 +109,12 @@ export const pipelineResponse = z.looseObject({
     .looseObject({
       kind: z.enum(['config', 'fetch', 'internal']),
       message: z.string(),
-      errors: z
-        .array(
-          z.looseObject({ line: z.number().int(), column: z.number().int(), path: z.string(), message: z.string() }),
-        )
-        .optional(),
+      errors: z.array(configProblemResponse).optional(),
     })
     .nullable()
     .describe('Why the pipeline is in state `error`; config errors list each problem with its line and column'),
   configWarnings: z
-    .array(z.looseObject({ line: z.number().int(), column: z.number().int(), path: z.string(), message: z.string() }))
+    .array(configProblemResponse)
     .describe('What the config says that Gyre ignores, as CircleCI does (the pipeline runs regardless)'),
   detail: z.record(z.string(), z.unknown()),
   createdAt: timestamp,

@@ -12,7 +12,6 @@ import {
   healthResponse,
   itemsOf,
   jobDetailResponse,
-  orbDetailResponse,
   orbResponse,
   pageOf,
   pipelineResponse,
@@ -26,7 +25,6 @@ import {
   type ErrorResponse,
   type HealthResponse,
   type JobDetailResponse,
-  type OrbDetailResponse,
   type OrbResponse,
   type PipelineResponse,
   type QueueResponse,
@@ -146,10 +144,6 @@ export class GyreClient {
 
   async orbs(): Promise<OrbResponse[]> {
     return (await this.call('GET', '/api/v1/orbs', itemsOf(orbResponse))).items;
-  }
-
-  orb(ref: OrbParams): Promise<OrbDetailResponse> {
-    return this.call('GET', orbPath(ref), orbDetailResponse);
   }
 
   /** Imports an orb version from its packed YAML or its source files; the same text again is a no-op. */

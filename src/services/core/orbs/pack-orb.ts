@@ -8,6 +8,7 @@
  */
 import { posix } from 'node:path';
 import { isScalar, parseDocument, stringify, visit, type Document } from 'yaml';
+import { MAX_CONFIG_BYTES } from '../pipeline-config/index.js';
 
 /** Element folders, in the order the packed YAML lists them after `@orb.yml`'s own keys. */
 const ELEMENT_FOLDERS = ['commands', 'executors', 'jobs', 'examples'] as const;
@@ -36,33 +37,52 @@ export function packOrb(files: ReadonlyMap<string, string>): PackResult {
       ok: false,
       problems: [{ file: ORB_FILE, message: "is missing: an orb's src/ folder starts with @orb.yml" }],
     };
+  // Included scripts count against the packed orb's limit as they are read, so a script included
+  // in every value cannot make the packer build gigabytes first.
+  const budget: IncludeBudget = { includedBytes: 0, exceeded: false };
   const root = readYaml(ORB_FILE, rootText, problems);
-  if (root !== undefined && (typeof root !== 'object' || root === null || Array.isArray(root)))
+  if (root !== undefined && !isMap(root))
     problems.push({ file: ORB_FILE, message: 'expected a map with `version` and `description`' });
-  const packed: Record<string, unknown> = { ...(root as Record<string, unknown> | undefined) };
+  const packed = new Map<string, unknown>(isMap(root) ? Object.entries(root) : []);
   for (const folder of ELEMENT_FOLDERS) {
-    const elements = readElements(folder, files, problems);
+    const elements = readElements(folder, files, problems, budget);
     if (elements.size === 0) continue;
-    const own = packed[folder];
-    const merged: Record<string, unknown> = own !== null && typeof own === 'object' ? { ...own } : {};
-    for (const [name, value] of elements) {
-      if (Object.hasOwn(merged, name))
-        problems.push({ file: `${folder}/${name}`, message: `${ORB_FILE} already defines ${folder}.${name}` });
-      merged[name] = value;
+    const own = packed.get(folder);
+    if (own !== undefined && own !== null && !isMap(own)) {
+      problems.push({ file: ORB_FILE, message: `\`${folder}\` must be a map of names to definitions` });
+      continue;
     }
-    packed[folder] = merged;
+    const merged = new Map<string, unknown>(isMap(own) ? Object.entries(own) : []);
+    for (const [name, element] of elements) {
+      if (merged.has(name))
+        problems.push({ file: element.file, message: `${ORB_FILE} already defines ${folder}.${name}` });
+      merged.set(name, element.value);
+    }
+    // Object.fromEntries defines each key as its own property, `__proto__` included.
+    packed.set(folder, Object.fromEntries(merged));
   }
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, yaml: stringify(packed, { lineWidth: 0 }) };
+  return { ok: true, yaml: stringify(Object.fromEntries(packed), { lineWidth: 0 }) };
 }
 
-/** Every element of one folder, by name; subfolders are flattened, as the CircleCI CLI does. */
+/** The bytes of the scripts included so far, against the packed orb's size limit. */
+interface IncludeBudget {
+  includedBytes: number;
+  exceeded: boolean;
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Every element of one folder, by name, with its file; subfolders are flattened, as the CircleCI CLI does. */
 function readElements(
   folder: string,
   files: ReadonlyMap<string, string>,
   problems: PackProblem[],
-): Map<string, unknown> {
-  const elements = new Map<string, unknown>();
+  budget: IncludeBudget,
+): Map<string, { file: string; value: unknown }> {
+  const elements = new Map<string, { file: string; value: unknown }>();
   const paths = [...files.keys()].filter((p) => p.startsWith(`${folder}/`) && /\.ya?ml$/.test(p)).sort();
   for (const path of paths) {
     const name = posix.basename(path).replace(/\.ya?ml$/, '');
@@ -73,8 +93,9 @@ function readElements(
       });
       continue;
     }
-    const value = readYaml(path, files.get(path) ?? '', problems, folder === 'examples' ? undefined : files);
-    if (value !== undefined) elements.set(name, value);
+    const includes = folder === 'examples' ? undefined : { files, budget };
+    const value = readYaml(path, files.get(path) ?? '', problems, includes);
+    if (value !== undefined) elements.set(name, { file: path, value });
   }
   return elements;
 }
@@ -84,7 +105,7 @@ function readYaml(
   path: string,
   text: string,
   problems: PackProblem[],
-  includes?: ReadonlyMap<string, string>,
+  includes?: { files: ReadonlyMap<string, string>; budget: IncludeBudget },
 ): unknown {
   const doc = parseDocument(text, { prettyErrors: true, merge: true });
   if (doc.errors.length > 0) {
@@ -97,20 +118,44 @@ function readYaml(
     }
     return undefined;
   }
-  if (includes) fillIncludes(doc, path, includes, problems);
-  return doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  if (includes) fillIncludes(doc, path, includes.files, includes.budget, problems);
+  try {
+    return doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  } catch (error) {
+    // An alias bomb, or a merge key (`<<: *x`) whose source is no map.
+    problems.push({ file: path, message: `cannot be read: ${error instanceof Error ? error.message : String(error)}` });
+    return undefined;
+  }
 }
 
-function fillIncludes(doc: Document, path: string, files: ReadonlyMap<string, string>, problems: PackProblem[]): void {
+/** Fills the includes of one file, until the packed text would pass the size limit (said once). */
+function fillIncludes(
+  doc: Document,
+  path: string,
+  files: ReadonlyMap<string, string>,
+  budget: IncludeBudget,
+  problems: PackProblem[],
+): void {
+  if (budget.exceeded) return;
   visit(doc, {
     Scalar(_key, node) {
-      if (!isScalar(node) || typeof node.value !== 'string' || !node.value.includes('include(')) return;
+      if (!isScalar(node) || typeof node.value !== 'string' || !node.value.includes('include(')) return undefined;
       node.value = node.value.replace(INCLUDE, (match: string, target: string) => {
         const included = resolveInclude(target.trim(), files);
-        if (typeof included === 'string') return included.replaceAll('<<', '\\<<');
-        problems.push({ file: path, message: `${match}: ${included.problem}` });
-        return match;
+        if (typeof included !== 'string') {
+          problems.push({ file: path, message: `${match}: ${included.problem}` });
+          return match;
+        }
+        budget.includedBytes += Buffer.byteLength(included);
+        return included.replaceAll('<<', '\\<<');
       });
+      if (budget.includedBytes <= MAX_CONFIG_BYTES) return undefined;
+      budget.exceeded = true;
+      problems.push({
+        file: path,
+        message: `its included scripts make the packed orb larger than ${MAX_CONFIG_BYTES} bytes (1 MiB), the most a config or orb may be`,
+      });
+      return visit.BREAK;
     },
   });
 }

@@ -43,7 +43,8 @@ export interface SubstitutionScope {
 }
 
 // `\<<` is a literal `<<`, never a reference: `circleci orb pack` escapes every `<<` of an
-// included script so, and configs write `cat \<<EOF` the same way.
+// included script so, and configs write `cat \<<EOF` the same way. The escape is removed from the
+// finished model (unescapeLiterals), once, wherever a value travelled.
 const REFERENCE = /(?<!\\)<<\s*((?:parameters|pipeline|matrix)\.[A-Za-z0-9_.-]+?)\s*>>/g;
 
 /** Returns a copy of `node` with every reference substituted; bad references are reported. */
@@ -94,9 +95,7 @@ function substituteScalar(
     changed = true;
     return typeof value.value === 'string' ? value.value : value.text;
   });
-  // Each node is substituted once, so the escape is removed here, with the references.
-  const unescaped = replaced.replaceAll('\\<<', '<<');
-  return changed || unescaped !== text ? { kind: 'scalar', pos: node.pos, value: unescaped, text: unescaped } : node;
+  return changed ? { kind: 'scalar', pos: node.pos, value: replaced, text: replaced } : node;
 }
 
 function lookUp(
@@ -155,4 +154,17 @@ function lookUpIn(
 
 function isPipelineValue(name: string): name is (typeof PIPELINE_VALUES)[number] {
   return (PIPELINE_VALUES as readonly string[]).includes(name);
+}
+
+/**
+ * A 2.1 config's finished model with every `\<<` turned into the literal `<<` it stands for. Done
+ * once at the end, because a value (a default, a matrix value, an argument) may be placed whole
+ * into another node and is never substituted itself.
+ */
+export function unescapeLiterals<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('\\<<', '<<') as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => unescapeLiterals(item)) as T;
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, unescapeLiterals(item)])) as T;
+  return value;
 }

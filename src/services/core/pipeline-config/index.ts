@@ -15,7 +15,7 @@ import { ErrorCollector, type ConfigError, type ConfigWarning } from './errors.j
 import type { ConfigContext, JobDefinition } from './context.js';
 import { readCommandDefinitions } from './commands.js';
 import type { PipelineConfig, ResourceClassTable } from './model.js';
-import type { PipelineValues } from './expand-parameters.js';
+import { unescapeLiterals, type PipelineValues } from './expand-parameters.js';
 import { bindArguments, readParameterSpecs, type ParameterValues } from './parameters.js';
 import { parseYamlWithPositions } from './parse-yaml-with-positions.js';
 import { readExecutorDefinitions } from './resolve-executors.js';
@@ -32,7 +32,7 @@ export { matchesRef, type GitRef } from './filters.js';
 export { selectJobsForRef } from './select-jobs.js';
 export { PIPELINE_VALUES, type PipelineValues } from './expand-parameters.js';
 export { MAX_CONFIG_BYTES } from './parse-yaml-with-positions.js';
-export { checkOrb, type ImportedOrb, type OrbLibrary } from './orbs.js';
+export { checkOrb, MAX_ORB_INSTANCES, type ImportedOrb, type OrbLibrary } from './orbs.js';
 export { orbReferencesIn } from './orb-references.js';
 export { parseOrbReference, type OrbReference } from './orb-reference.js';
 
@@ -112,7 +112,7 @@ function validateRoot(
       instantiateJob(def, [], def.body.pos, def.path, ctx);
   }
   for (const executor of ctx.executors.values()) if (!executor.body.pos.orb) checkExecutor(executor, ctx);
-  return { version, workflows };
+  return { version, workflows: version === '2' ? workflows : unescapeLiterals(workflows) };
 }
 
 /**

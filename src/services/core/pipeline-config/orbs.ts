@@ -9,11 +9,11 @@ import type { CommandDefinition, ExecutorDefinition, JobDefinition } from './con
 import { childPath, DOCUMENT_START, ErrorCollector, type ConfigError, type Position } from './errors.js';
 import type { OrbScopes } from './orb-scopes.js';
 import { parseOrbReference } from './orb-reference.js';
-import { parseYamlWithPositions } from './parse-yaml-with-positions.js';
+import { MAX_EXPANDED_NODES, parseYamlWithPositions, type YamlParseResult } from './parse-yaml-with-positions.js';
 import { checkKeys, expectMap } from './read-node.js';
 import { readExecutorDefinitions } from './resolve-executors.js';
 import { readJobMap } from './validate-jobs.js';
-import { describeNode, getValue, makeScalar, placeInOrb, type YNode } from './yaml-node.js';
+import { countNodes, describeNode, getValue, makeScalar, placeInOrb, type YNode } from './yaml-node.js';
 
 /** Keys of an orb, inline or packed (what `circleci orb pack` writes). */
 export const ORB_KEYS = ['version', 'description', 'display', 'orbs', 'commands', 'executors', 'jobs', 'examples'];
@@ -34,6 +34,13 @@ export type OrbLibrary = ReadonlyMap<string, ImportedOrb>;
 
 /** How deep orbs may depend on orbs; real ones go one or two levels. orb-references.ts reads as deep. */
 export const MAX_ORB_DEPTH = 8;
+/**
+ * How many orbs one config may read, each alias of each orb counted (real configs use a handful).
+ * With the node budget below, it bounds the work a config, a fork's included, makes the services do.
+ */
+export const MAX_ORB_INSTANCES = 32;
+/** How many YAML nodes all the orbs a config reads may hold together, as MAX_EXPANDED_NODES bounds a config. */
+export const MAX_ORB_NODES = MAX_EXPANDED_NODES;
 
 /** Every orb's definitions, keyed by alias path, and the aliases of each scope. */
 export interface OrbDefinitions {
@@ -72,6 +79,11 @@ export function checkOrb(ref: string, yaml: string, library: OrbLibrary): Config
 }
 
 class OrbReader {
+  #instances = 0;
+  #nodes = 0;
+  /** Each imported orb's text is parsed once, however many aliases name it. */
+  readonly #parsed = new Map<string, YamlParseResult>();
+
   constructor(
     private readonly library: OrbLibrary,
     private readonly errors: ErrorCollector,
@@ -101,7 +113,20 @@ class OrbReader {
       this.errors.add(keyAt, path, `orbs depend on orbs more than ${MAX_ORB_DEPTH} levels deep here`);
       return false;
     }
-    if (value.kind === 'map') return this.readOrb(placeInOrb(value, { scope: target }), target, path, chain);
+    if (++this.#instances > MAX_ORB_INSTANCES) {
+      // Said once, at the first orb over the limit.
+      if (this.#instances === MAX_ORB_INSTANCES + 1)
+        this.errors.add(
+          keyAt,
+          path,
+          `the config reads more than ${MAX_ORB_INSTANCES} orbs, counting the orbs each orb uses; use fewer aliases`,
+        );
+      return false;
+    }
+    if (value.kind === 'map')
+      return (
+        this.withinBudget(value, keyAt, path) && this.readOrb(placeInOrb(value, { scope: target }), target, path, chain)
+      );
     if (value.kind === 'scalar' && typeof value.value === 'string')
       return this.importOrb(value.value, value.pos, target, path, chain);
     this.errors.add(
@@ -132,12 +157,33 @@ class OrbReader {
       this.errors.add(at, path, `orb ${orb.ref} depends on itself: ${[...chain, orb.ref].join(' → ')}`);
       return false;
     }
-    const parsed = parseYamlWithPositions(orb.yaml);
+    const parsed = this.parse(orb);
     if (!parsed.ok) {
       for (const e of parsed.errors) this.errors.add({ line: e.line, column: e.column, orb: orb.ref }, '', e.message);
       return false;
     }
+    if (!this.withinBudget(parsed.root, at, path)) return false;
     return this.readOrb(placeInOrb(parsed.root, { scope, orb: orb.ref }), scope, '', [...chain, orb.ref]);
+  }
+
+  private parse(orb: ImportedOrb): YamlParseResult {
+    const known = this.#parsed.get(orb.ref);
+    if (known) return known;
+    const parsed = parseYamlWithPositions(orb.yaml, `orb ${orb.ref}`);
+    this.#parsed.set(orb.ref, parsed);
+    return parsed;
+  }
+
+  /** Counts an orb's nodes against MAX_ORB_NODES before it is copied into its scope. */
+  private withinBudget(node: YNode, at: Position, path: string): boolean {
+    this.#nodes += countNodes(node);
+    if (this.#nodes <= MAX_ORB_NODES) return true;
+    this.errors.add(
+      at,
+      path,
+      `the orbs this config reads hold more than ${MAX_ORB_NODES} YAML nodes together; use fewer orbs`,
+    );
+    return false;
   }
 
   /** One orb's body, its nodes already placed in `scope`; `path` is where it is written. */

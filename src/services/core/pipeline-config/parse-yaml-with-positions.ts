@@ -27,13 +27,18 @@ export type YamlParseResult =
     }
   | { readonly ok: false; readonly errors: ConfigError[] };
 
-/** Parses `text` as one YAML document and returns its positioned tree. */
-export function parseYamlWithPositions(text: string): YamlParseResult {
+/**
+ * Parses `text` as one YAML document and returns its positioned tree. `subject` names the text in
+ * messages about it as a whole: `orb circleci/node@7.2.1` for an orb's. @default the config
+ */
+export function parseYamlWithPositions(text: string, subject?: string): YamlParseResult {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_CONFIG_BYTES) {
     return fail(
       DOCUMENT_START,
-      `the config is ${bytes} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB). Move large scripts into files in the repository and call them from run steps`,
+      subject === undefined
+        ? `the config is ${bytes} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB). Move large scripts into files in the repository and call them from run steps`
+        : `${subject} is ${bytes} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB)`,
     );
   }
   const lineCounter = new LineCounter();
@@ -56,7 +61,12 @@ export function parseYamlWithPositions(text: string): YamlParseResult {
     };
   }
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
-    return fail(DOCUMENT_START, 'the config is empty; it needs at least `version` and `jobs`');
+    return fail(
+      DOCUMENT_START,
+      subject === undefined
+        ? 'the config is empty; it needs at least `version` and `jobs`'
+        : `${subject} is empty; it needs \`commands\`, \`jobs\` or \`executors\``,
+    );
   }
   const converter = new Converter(doc, lineCounter);
   const root = converter.convert(doc.contents, '');

@@ -87,3 +87,16 @@ export function placeInOrb(node: YNode, place: Pick<Position, 'scope' | 'orb'>):
   };
   return copy(node);
 }
+
+/** How many distinct nodes `node` holds; a node shared through YAML aliases counts once. */
+export function countNodes(node: YNode): number {
+  const seen = new Set<YNode>();
+  const walk = (n: YNode): void => {
+    if (seen.has(n)) return;
+    seen.add(n);
+    if (n.kind === 'map') for (const e of n.entries) walk(e.value);
+    else if (n.kind === 'seq') for (const item of n.items) walk(item);
+  };
+  walk(node);
+  return seen.size;
+}

@@ -5,7 +5,8 @@
  * listed on the page.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { orbParams, type OrbParams } from '../../../api/requests.js';
+import { importOrbBody, orbParams, type OrbParams } from '../../../api/requests.js';
+import { InvalidInputError } from '../../../shared/errors.js';
 import { releaseOf } from '../../core/orbs/orb-versions.js';
 import { ADMIN_ONLY } from '../../http/access-policy.js';
 import { sendPage } from '../../http/web-scope.js';
@@ -30,7 +31,14 @@ export function registerOrbsPages(web: FastifyInstance, deps: AdminDeps): void {
     { config: ADMIN_ONLY, bodyLimit: 4 * 1024 * 1024 },
     adminAction<{ Body: Form }>(show, '/orbs', async (request) => {
       const id = releaseOf(field(request.body.ref));
-      await importOrb(deps.orbs, id, { yaml: field(request.body.yaml) }, actorOf(request));
+      // The API's rules for the text: at most 1 MiB, no NUL (PostgreSQL text cannot hold one).
+      const body = importOrbBody.safeParse({ yaml: field(request.body.yaml) });
+      if (!body.success)
+        throw new InvalidInputError(
+          'the orb to import',
+          body.error.issues.map((issue) => ({ input: 'packed YAML', message: issue.message })),
+        );
+      await importOrb(deps.orbs, id, body.data, actorOf(request));
     }),
   );
   web.post<{ Params: OrbParams; Body: Form }>(

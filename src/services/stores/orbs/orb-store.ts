@@ -126,8 +126,13 @@ export class OrbStore {
       versions.rows.map((r) => r.version),
     );
     if (version === undefined) return undefined;
-    const orb = await this.get({ ...reference, version });
-    return { ref: orb.ref, yaml: orb.yaml };
+    // Removed meanwhile: as if it had never been imported, and the parser says so.
+    const row = await this.db.query<{ yaml: string }>(
+      'SELECT yaml FROM orbs WHERE namespace = $1 AND name = $2 AND version = $3',
+      [reference.namespace, reference.name, version],
+    );
+    const yaml = row.rows[0]?.yaml;
+    return yaml === undefined ? undefined : { ref: refOf({ ...reference, version }), yaml };
   }
 }
 

@@ -70,7 +70,7 @@ describe('packing an orb source tree as `circleci orb pack` does', () => {
           file: expect.stringMatching(/^commands\/b\.yml:\d+:\d+$/) as unknown,
           message: expect.stringMatching(/^invalid YAML/) as unknown,
         },
-        { file: 'commands/a', message: '@orb.yml already defines commands.a' },
+        { file: 'commands/a.yml', message: '@orb.yml already defines commands.a' },
         { file: 'jobs/c.yml', message: '<<include(scripts/missing.sh)>>: src/scripts/missing.sh does not exist' },
         {
           file: 'jobs/c.yml',
@@ -78,6 +78,33 @@ describe('packing an orb source tree as `circleci orb pack` does', () => {
             "<< include(../../etc/passwd) >>: an include names a file inside the orb's src/ folder, such as scripts/install.sh",
         },
         { file: 'jobs/sub/c.yml', message: 'another file under jobs/ is also named c; element names must be unique' },
+      ],
+    });
+    const big = 'x'.repeat(600 * 1024);
+    expect(
+      packOrb(
+        new Map([
+          ['@orb.yml', 'version: 2.1\ncommands:\n  __proto__: { steps: [checkout] }\n'],
+          ['scripts/big.sh', big],
+          ['commands/a.yml', 'steps:\n  - run: <<include(scripts/big.sh)>>\n  - run: <<include(scripts/big.sh)>>\n'],
+          ['commands/b.yml', 'steps:\n  - run: <<include(scripts/big.sh)>>\n'],
+          [
+            'jobs/bomb.yml',
+            'a: &a [x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n',
+          ],
+          ['executors/merge.yml', 'base: &s text\nmerged:\n  <<: *s\n'],
+        ]),
+      ),
+    ).toEqual({
+      ok: false,
+      problems: [
+        {
+          file: 'commands/a.yml',
+          message:
+            'its included scripts make the packed orb larger than 1048576 bytes (1 MiB), the most a config or orb may be',
+        },
+        { file: 'executors/merge.yml', message: expect.stringMatching(/^cannot be read: /) as unknown },
+        { file: 'jobs/bomb.yml', message: expect.stringMatching(/^cannot be read: .*alias/i) as unknown },
       ],
     });
     expect(packOrb(new Map())).toEqual({

@@ -131,6 +131,43 @@ workflows:
     expect(step?.type === 'run' && step.command).toBe('cat > out.txt <<EOF\nliteral << parameters.file >>\nEOF');
   });
 
+  it('removes the escape wherever an escaped value travels: defaults, steps defaults, matrix values, pipeline parameters', () => {
+    const text = `version: 2.1
+parameters:
+  banner: { type: string, default: 'echo \\<<pipeline>>' }
+commands:
+  write:
+    parameters:
+      script: { type: string, default: 'cat \\<<EOF' }
+      after: { type: steps, default: [{ run: 'tail \\<<END' }] }
+    steps: [{ run: << parameters.script >> }, { steps: << parameters.after >> }, { run: << pipeline.parameters.banner >> }]
+jobs:
+  build:
+    parameters: { tag: { type: string } }
+    docker: [{ image: alpine }]
+    steps: [write, { run: "echo << parameters.tag >>" }]
+workflows:
+  main:
+    jobs: [{ build: { matrix: { parameters: { tag: ['a\\<<b'] } } } }]
+`;
+    const [workflowJob] = parseValid(text).workflows[0]?.jobs ?? [];
+    expect(workflowJob?.name).toBe('build-a<<b');
+    expect(jobOf(workflowJob)?.steps.map((step) => step.type === 'run' && step.command)).toEqual([
+      'cat <<EOF',
+      'tail <<END',
+      'echo <<pipeline>>',
+      'echo a<<b',
+    ]);
+  });
+
+  it('refuses a config that reads more orbs than a config needs, so a small config cannot make the services do unbounded work', () => {
+    const aliases = Array.from({ length: 40 }, (_, i) => `  o${i}: *o`).join('\n');
+    const text = `version: 2.1\norbs:\n  base: &o { commands: { hi: { steps: [checkout] } } }\n${aliases}\njobs:\n  build: { docker: [{ image: alpine }], steps: [base/hi] }\n`;
+    expect(formatErrors(parseErrors(text))).toBe(
+      '35:3 orbs.o31: the config reads more than 32 orbs, counting the orbs each orb uses; use fewer aliases',
+    );
+  });
+
   it('reports what an orb lacks, names the orbs a scope declares, and keeps the config’s names apart', () => {
     const text = INLINE.replace('steps: [checkout, greet]', 'steps: [checkout, greet, nothing-here, other/thing]')
       .replace('- greet\n', '- greet\n      - tools/nothing\n')
@@ -225,6 +262,15 @@ workflows:
     );
     expect(errorsWith(CONFIG.replace('jobs: [build]', 'jobs: [build, tool/broken]'), {})).toMatch(
       /^3:9 orbs\.tool: orb acme\/tool@2\.0\.0 is not in this installation's orb store[^\n]*$/,
+    );
+  });
+
+  it('parses an imported orb once however many aliases name it, and counts every alias', () => {
+    const many = Array.from({ length: 33 }, (_, i) => `  t${i}: acme/tool@2.0.0`).join('\n');
+    const text = CONFIG.replace('  tool: acme/tool@2.0.0', many).replace('tool/install', 't0/install');
+    // The tool orb's own helper counts too: the 17th alias of the config is the 33rd orb read.
+    expect(errorsWith(text, { 'acme/tool@2.0.0': PACKED, 'acme/helper@1': HELPER })).toBe(
+      '19:3 orbs.t16: the config reads more than 32 orbs, counting the orbs each orb uses; use fewer aliases',
     );
   });
 
