@@ -64,6 +64,7 @@ export function parsePipelineConfig(text: string, options: ParseOptions): ParseR
   const yaml = parseYamlWithPositions(text);
   if (!yaml.ok) return { ok: false, errors: yaml.errors, warnings: [] };
   const errors = new ErrorCollector();
+  for (const e of yaml.yamlErrors) errors.add(e, e.path, e.message);
   if (yaml.root.kind !== 'map') {
     errors.add(
       yaml.root.pos,

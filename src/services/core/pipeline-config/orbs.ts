@@ -162,6 +162,7 @@ class OrbReader {
       for (const e of parsed.errors) this.errors.add({ line: e.line, column: e.column, orb: orb.ref }, '', e.message);
       return false;
     }
+    for (const e of parsed.yamlErrors) this.errors.add({ line: e.line, column: e.column, orb: orb.ref }, '', e.message);
     if (!this.withinBudget(parsed.root, at, path)) return false;
     return this.readOrb(placeInOrb(parsed.root, { scope, orb: orb.ref }), scope, '', [...chain, orb.ref]);
   }

@@ -24,6 +24,11 @@ export type YamlParseResult =
       readonly root: YNode;
       /** Top-level keys whose value defines at least one `&anchor` (where `<<: *defaults` comes from). */
       readonly anchorHolders: ReadonlySet<string>;
+      /**
+       * YAML errors that leave the document readable (a duplicate key, a bad escape in a quoted
+       * string): reported with whatever else the config gets wrong, not instead of it.
+       */
+      readonly yamlErrors: readonly ConfigError[];
     }
   | { readonly ok: false; readonly errors: ConfigError[] };
 
@@ -49,17 +54,13 @@ export function parseYamlWithPositions(text: string, subject?: string): YamlPars
     strict: true,
     version: '1.2',
   });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      errors: doc.errors.map((e) => ({
-        line: e.linePos?.[0].line ?? 1,
-        column: e.linePos?.[0].col ?? 1,
-        path: '',
-        message: describeYamlError(e, text),
-      })),
-    };
-  }
+  const yamlErrors = doc.errors.map((e) => ({
+    line: e.linePos?.[0].line ?? 1,
+    column: e.linePos?.[0].col ?? 1,
+    path: '',
+    message: describeYamlError(e, text),
+  }));
+  if (!doc.errors.every((e) => READABLE_AFTER.includes(e.code))) return { ok: false, errors: yamlErrors };
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     return fail(
       DOCUMENT_START,
@@ -70,12 +71,20 @@ export function parseYamlWithPositions(text: string, subject?: string): YamlPars
   }
   const converter = new Converter(doc, lineCounter);
   const root = converter.convert(doc.contents, '');
-  if (converter.errors.length > 0) return { ok: false, errors: converter.errors };
+  if (converter.errors.length > 0) return { ok: false, errors: [...yamlErrors, ...converter.errors] };
   const budgetError = checkExpandedSize(root, converter.firstAliasAt ?? DOCUMENT_START);
   return budgetError
-    ? { ok: false, errors: [budgetError] }
-    : { ok: true, root, anchorHolders: topLevelAnchorHolders(doc.contents) };
+    ? { ok: false, errors: [...yamlErrors, budgetError] }
+    : { ok: true, root, anchorHolders: topLevelAnchorHolders(doc.contents), yamlErrors };
 }
+
+/**
+ * YAML errors after which the document is still whole, so the rest of the config is checked too:
+ * a key written twice, an unknown escape in a double-quoted string, an
+ * over-long implicit key. After any other (bad indentation, an unclosed bracket) the tree is a
+ * guess, and checking it would report problems that are not there.
+ */
+const READABLE_AFTER: readonly string[] = ['DUPLICATE_KEY', 'BAD_DQ_ESCAPE', 'KEY_OVER_1024_CHARS'];
 
 /**
  * Duplicate keys are errors, except `<<`: CircleCI accepts several merge keys in one map

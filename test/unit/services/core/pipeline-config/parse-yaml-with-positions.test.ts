@@ -63,13 +63,20 @@ describe('YAML with positions', () => {
     });
   });
 
-  it('names the duplicated key', () => {
+  it('names the duplicated key, and still gives the tree, so the rest of the config is checked too', () => {
     const result = parseYamlWithPositions('jobs:\n  a: 1\n  a: 2\n');
-    expect(!result.ok && result.errors[0]).toMatchObject({
-      line: 3,
-      column: 3,
-      message: expect.stringContaining('duplicate key "a"') as unknown,
-    });
+    expect(result.ok && result.yamlErrors).toEqual([
+      expect.objectContaining({
+        line: 3,
+        column: 3,
+        message: expect.stringContaining('duplicate key "a"') as unknown,
+      }),
+    ]);
+  });
+
+  it('gives no tree after an error that leaves the document a guess', () => {
+    const result = parseYamlWithPositions('jobs:\n  a: [1, 2\n  b: "x\\q"\n');
+    expect(result.ok).toBe(false);
   });
 
   it('refuses complex keys', () => {
