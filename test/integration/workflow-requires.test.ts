@@ -361,6 +361,35 @@ describe('approval jobs', () => {
     });
     expect(await auditOf(hold.id)).toEqual([{ actor: expect.stringMatching(/^token:/), action: 'approval.cancel' }]);
   }, 120_000);
+
+  it('with a context, may be approved only by someone who may use the context, as in CircleCI', async () => {
+    // GIVEN a context restricted to the group ops, which the caller (a token without an account) is not in
+    const admin = (path: string, method: string, body: unknown) => gyre.api(path, { method, body });
+    expect((await admin('/api/v1/groups', 'POST', { name: 'ops' })).status).toBe(201);
+    expect((await admin('/api/v1/contexts', 'POST', { name: 'deployers' })).status).toBe(201);
+    const restrict = (groups: string[] | null) =>
+      admin('/api/v1/contexts/deployers/restrictions', 'PUT', { groups, projects: null });
+    expect((await restrict(['ops'])).status).toBe(200);
+    const gated = approvalConfig.replace('{ type: approval,', '{ type: approval, context: deployers,');
+    const pipelineId = await pipelineOn('release-gated', 'approvals', gated, approvalProjectId);
+    await runNext(pipelineId, 'build', 'success');
+    const hold = await jobNamed(pipelineId, 'hold');
+    expect(hold.state).toBe('on_hold');
+
+    // WHEN the caller approves, THEN it is refused and the workflow still waits
+    const refused = await gyre.api(`/api/v1/jobs/${hold.id}/approve`, { method: 'POST' });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({
+      error: { code: 'context_refused', message: expect.stringContaining('you may not approve this job') as unknown },
+    });
+    expect((await jobNamed(pipelineId, 'hold')).state).toBe('on_hold');
+
+    // WHEN the context is open to every account, THEN the same caller may approve
+    expect((await restrict(null)).status).toBe(200);
+    expect((await gyre.api(`/api/v1/jobs/${hold.id}/approve`, { method: 'POST' })).status).toBe(200);
+    await runNext(pipelineId, 'deploy', 'success');
+    expect((await workflowOf(pipelineId)).state).toBe('success');
+  }, 120_000);
 });
 
 describe('auto-cancel of redundant pipelines (a project setting)', () => {

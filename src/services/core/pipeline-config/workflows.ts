@@ -260,13 +260,6 @@ function reportRunningJobOptions(opts: readonly YEntry[], key: string, optionPat
         at,
         `an approval job runs nothing, so it takes no \`${o.key}\`; remove it, or remove \`type: approval\` to run job "${key}"`,
       );
-    // Refused, not ignored: a config that counts on it would let every member approve.
-    else if (o.key === 'context')
-      ctx.errors.add(
-        o.keyPos,
-        at,
-        "`context` on an approval job (which in CircleCI limits who may approve to the context's groups) is not supported yet: every project member may approve. Remove it to accept that",
-      );
   }
 }
 

@@ -88,7 +88,9 @@ export class PipelinePlanner {
     for (const workflow of workflows) {
       const jobs: NewJob[] = [];
       for (const job of workflow.jobs) {
-        const refusal = await checkContexts(this.contexts, job.contexts, circumstances);
+        // An approval job's contexts say who may approve it (checked then), not what a job may use.
+        const refusal =
+          job.type === 'approval' ? undefined : await checkContexts(this.contexts, job.contexts, circumstances);
         jobs.push(refusal === undefined ? job : { ...job, refusal });
       }
       planned.push({ ...workflow, jobs });

@@ -21,7 +21,7 @@ import type { PipelinePlanner } from './pipeline-planner.js';
 import type { JobStore } from '../../stores/jobs/job-store.js';
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
 import { rerunPipeline } from './rerun-pipeline.js';
-import { rerunInWorkflow, type RerunDeps } from './rerun-in-workflow.js';
+import { requesterContexts, rerunInWorkflow, type RerunDeps } from './rerun-in-workflow.js';
 import { triggerPipeline } from './trigger-pipeline.js';
 import { projectRole } from '../../http/access-policy.js';
 import { tokenActorOf } from '../../http/token-auth.js';
@@ -185,13 +185,13 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
       schema: {
         tags: ['pipelines'],
         summary:
-          'Approve an approval job (`type: approval`) on hold: it succeeds and the jobs requiring it run; 409 for any other job',
+          'Approve an approval job (`type: approval`) on hold: it succeeds and the jobs requiring it run; 409 for any other job; 403 `context_refused` when it names a context the caller may not use',
         params: idParams,
         response: { 200: jobDetailResponse },
       },
     },
     async (request) => {
-      await deps.jobs.approve(request.params.id, deciderOf(request));
+      await deps.jobs.approve(request.params.id, deciderOf(request), requesterContexts(deps, requesterOf(request)));
       return deps.jobs.detail(request.params.id);
     },
   );

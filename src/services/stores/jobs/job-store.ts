@@ -44,14 +44,15 @@ import { endedJobsOf, jobDetail, jobsOfPipeline, jobsOfWorkflow } from './job-re
 import type { JobDetail } from './job-rows.js';
 import { leaseJobs, type ClaimedLease } from './lease-jobs.js';
 import { requeueLostAttempts, type LostAttempts } from './requeue.js';
-import { rerunJobs, type RerunAuthorizer } from './rerun-jobs.js';
+import { rerunJobs } from './rerun-jobs.js';
+import type { ContextAuthorizer } from './context-authorizer.js';
 import type { RerunSelection } from '../../core/pipelines/rerun-selection.js';
 import { advanceWorkflow, type SettleWorkflow } from './workflow-progress.js';
 
 export type { CancelResult, CancelScope } from './cancel-jobs.js';
 export type { ClaimedLease } from './lease-jobs.js';
 export type { LostAttempts } from './requeue.js';
-export type { RerunAuthorizer } from './rerun-jobs.js';
+export type { ContextAuthorizer } from './context-authorizer.js';
 export type { SettleWorkflow } from './workflow-progress.js';
 
 export class JobStore {
@@ -156,16 +157,19 @@ export class JobStore {
     workflow: { readonly id: number; readonly pipelineId: number },
     selection: RerunSelection,
     actor: string,
-    authorize: RerunAuthorizer,
+    authorize: ContextAuthorizer,
   ): Promise<readonly string[]> {
     const chosen = await rerunJobs(client, workflow, selection, actor, authorize);
     await advanceWorkflow(client, workflow.id, this.settle);
     return chosen;
   }
 
-  /** Approves an approval job on hold; a ConflictError for any other job. */
-  approve(jobId: number, actor: string): Promise<void> {
-    return approveJob(this.db, this.settle, jobId, actor);
+  /**
+   * Approves an approval job on hold; a ConflictError for any other job, 403 when the approval
+   * names contexts the person may not use (in CircleCI, they limit who may approve).
+   */
+  approve(jobId: number, actor: string, authorize: ContextAuthorizer): Promise<void> {
+    return approveJob(this.db, this.settle, jobId, actor, authorize);
   }
 
   ofPipeline(pipelineId: number): Promise<JobSummary[]> {

@@ -5,12 +5,10 @@
  * the transaction of the pipelines store, which reopens the workflow.
  */
 import type pg from 'pg';
-import { ConflictError, ForbiddenError } from '../../../shared/errors.js';
+import { ConflictError } from '../../../shared/errors.js';
 import { planRerun, type RerunSelection } from '../../core/pipelines/rerun-selection.js';
 import { writeAudit } from '../audit/audit-log.js';
-
-/** Why the person rerunning may not run jobs of the pipeline that use these contexts, or undefined when they may. */
-export type RerunAuthorizer = (contexts: readonly string[], pipelineId: number) => Promise<string | undefined>;
+import { requireContexts, type ContextAuthorizer } from './context-authorizer.js';
 
 /** Resets the selected jobs of `workflow` (whose row the caller has locked); returns the names chosen. */
 export async function rerunJobs(
@@ -18,7 +16,7 @@ export async function rerunJobs(
   workflow: { readonly id: number; readonly pipelineId: number },
   selection: RerunSelection,
   actor: string,
-  authorize: RerunAuthorizer,
+  authorize: ContextAuthorizer,
 ): Promise<readonly string[]> {
   const rows = await client.query<{ id: string; name: string; state: string; requires: string[]; contexts: string[] }>(
     'SELECT id, name, state, requires, contexts FROM jobs WHERE workflow_id = $1 ORDER BY id',
@@ -28,8 +26,8 @@ export async function rerunJobs(
   const plan = planRerun(jobs, selection);
   if (!plan.ok) throw new ConflictError(plan.message, plan.code);
   // The rerun is the rerunner's: they may not run, again, jobs with secrets they may not use.
-  const refusal = await authorize([...new Set(plan.reset.flatMap((j) => j.contexts))], workflow.pipelineId);
-  if (refusal !== undefined) throw new ForbiddenError(`you may not rerun these jobs: ${refusal}`, 'context_refused');
+  const contexts = [...new Set(plan.reset.flatMap((j) => j.contexts))];
+  await requireContexts(authorize, contexts, workflow.pipelineId, 'rerun these jobs');
   await client.query(
     `UPDATE jobs SET state = 'blocked', message = $2, started_at = NULL, finished_at = NULL, queued_at = NULL, builder_id = NULL,
        lease_id = NULL, lease_expires_at = NULL, cancel_requested = false, user_step_started = false,

@@ -19,7 +19,7 @@ import type {
   PipelineSummary,
   WorkflowSummary,
 } from '../../core/pipelines/pipeline-model.js';
-import type { CancelResult, JobStore, RerunAuthorizer } from '../jobs/job-store.js';
+import type { CancelResult, ContextAuthorizer, JobStore } from '../jobs/job-store.js';
 import { toPipelineSummary, type PipelineRow, PIPELINE_COLUMNS } from './pipeline-rows.js';
 
 export class PipelineStore {
@@ -144,7 +144,7 @@ export class PipelineStore {
   async rerunWorkflow(
     selection: RerunSelection,
     actor: string,
-    authorize: RerunAuthorizer,
+    authorize: ContextAuthorizer,
   ): Promise<{ readonly workflowId: number; readonly pipelineId: number; readonly jobs: readonly string[] }> {
     return withTransaction(this.db, async (client) => {
       const locked = await client.query<{ id: string; pipeline_id: string; name: string; state: string }>(

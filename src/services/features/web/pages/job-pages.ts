@@ -22,7 +22,7 @@ import {
   userActorOf,
   type IdRequest,
 } from './page-common.js';
-import { rerunInWorkflow } from '../../pipelines/rerun-in-workflow.js';
+import { requesterContexts, rerunInWorkflow } from '../../pipelines/rerun-in-workflow.js';
 
 /** States before a job has a log; its page reloads when the job leaves them, to start the log. */
 const NOT_STARTED = ['queued', 'blocked', 'on_hold'];
@@ -101,7 +101,11 @@ export const jobPages: UserPages = (web, parts) => {
     { config: projectRole('member', 'job'), schema: { params: idParams } },
     async (request, reply) => {
       checkCsrf(request);
-      await parts.jobs.approve(request.params.id, userActorOf(request));
+      await parts.jobs.approve(
+        request.params.id,
+        userActorOf(request),
+        requesterContexts(parts, requesterOfPage(request)),
+      );
       return reply.redirect(`/jobs/${request.params.id}`, 303);
     },
   );

@@ -85,10 +85,11 @@ describe('workflows', () => {
     ]);
   });
 
-  it('refuses `context` on an approval job, which would not limit who may approve', () => {
-    expect(errorsOf('  ci:\n    jobs:\n      - hold: { type: approval, context: [deployers] }\n')).toEqual([
-      "8:33 workflows.ci.jobs[0].hold.context: `context` on an approval job (which in CircleCI limits who may approve to the context's groups) is not supported yet: every project member may approve. Remove it to accept that",
-    ]);
+  it('keeps the contexts of an approval job: they limit who may approve it', () => {
+    const config = parseValid(
+      `version: 2.1\n${JOBS}workflows:\n  ci:\n    jobs:\n      - hold: { type: approval, context: [deployers] }\n`,
+    );
+    expect(config.workflows[0]?.jobs[0]).toMatchObject({ name: 'hold', approval: true, contexts: ['deployers'] });
   });
 
   it('needs version 2.1 for pre-steps', () => {
