@@ -6,7 +6,7 @@ import { Readable, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { GyreError, messageOf } from '../shared/errors.js';
 import { engineErrorMessage, statusCodeOf } from './errors.js';
-import type { ContainerSpec, ExecRequest, JobBackend } from './job-backend.js';
+import type { ContainerSpec, ExecRequest, JobBackend, RegistryAuth } from './job-backend.js';
 import type { EngineInfo } from './types.js';
 
 /** docker-modem's demultiplexer; dockerode types `container.modem` as `any`. */
@@ -32,8 +32,8 @@ export class DockerJobBackend implements JobBackend {
     }
   }
 
-  async pullImage(ref: string): Promise<void> {
-    const stream = await this.docker.pull(ref);
+  async pullImage(ref: string, auth?: RegistryAuth): Promise<void> {
+    const stream = await this.docker.pull(ref, auth ? { authconfig: { ...auth } } : {});
     await new Promise<void>((resolve, reject) =>
       this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
     );

@@ -29,7 +29,7 @@ export {
 export { createDockerClient, splitTag } from './dockerode-client.js';
 export { toDockerError, statusCodeOf, engineErrorMessage } from './errors.js';
 export { DockerJobBackend } from './docker-job-backend.js';
-export type { JobBackend, ContainerSpec, ContainerLimits, ExecRequest } from './job-backend.js';
+export type { JobBackend, ContainerSpec, ContainerLimits, ExecRequest, RegistryAuth } from './job-backend.js';
 export type {
   DockerClient,
   EngineClient,

@@ -46,13 +46,21 @@ export interface ExecRequest {
   readonly onOutput?: (data: Buffer) => void;
 }
 
+/** Credentials for one pull from a private registry (the engine's X-Registry-Auth). */
+export interface RegistryAuth {
+  readonly username: string;
+  readonly password: string;
+  /** The registry, as `docker login` names it: `https://index.docker.io/v1/` for Docker Hub. */
+  readonly serveraddress: string;
+}
+
 export interface JobBackend {
   /** What the machine behind the engine offers. */
   info(): Promise<EngineInfo>;
   /** Whether the image is present; false only when the engine says it is not (404). */
   hasImage(ref: string): Promise<boolean>;
-  /** Pulls an image from its registry. */
-  pullImage(ref: string): Promise<void>;
+  /** Pulls an image from its registry, with credentials for a private one. */
+  pullImage(ref: string, auth?: RegistryAuth): Promise<void>;
   createNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
   createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
   /** Creates and starts a container; resolves to its id. */

@@ -21,6 +21,15 @@ export const dockerImageSchema = z
     command: z.array(z.string()).readonly().optional(),
     /** @default undefined: the image's own user */
     user: z.string().optional(),
+    /**
+     * Credentials for a private registry, as the config writes them: `$NAME` and `${NAME}` stand
+     * for the job's project and context variables, filled in on the builder just for the pull.
+     * @default undefined: pulled anonymously
+     */
+    auth: z
+      .object({ username: z.string().min(1), password: z.string().min(1) })
+      .readonly()
+      .optional(),
   })
   .readonly();
 export type DockerImage = z.infer<typeof dockerImageSchema>;

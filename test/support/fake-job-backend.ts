@@ -1,4 +1,4 @@
-import type { ContainerSpec, ExecRequest, JobBackend } from '../../src/docker/index.js';
+import type { ContainerSpec, ExecRequest, JobBackend, RegistryAuth } from '../../src/docker/index.js';
 import type { EngineInfo } from '../../src/docker/index.js';
 import type { Readable } from 'node:stream';
 import { PROBE_TOOLS_ARGV } from '../../src/builder/runner/shell.js';
@@ -71,7 +71,11 @@ export class FakeJobBackend implements JobBackend {
     return Promise.resolve(this.images.has(ref));
   }
 
-  pullImage(ref: string): Promise<void> {
+  /** The credentials each pull was made with, in order. */
+  readonly pulls: { ref: string; auth?: RegistryAuth }[] = [];
+
+  pullImage(ref: string, auth?: RegistryAuth): Promise<void> {
+    this.pulls.push({ ref, ...(auth && { auth }) });
     const failure = this.failures.get('pullImage');
     if (failure) return Promise.reject(failure);
     if (!this.pullable.has(ref)) return Promise.reject(new FakeEngineError(404, `pull access denied for ${ref}`));

@@ -3,7 +3,7 @@
  * the primary container. Nothing here ever sets privileged mode, host mounts, the Docker socket or
  * the host network; only the job's own network and volume are attached.
  */
-import { engineErrorMessage, type ContainerLimits, type JobBackend } from '../../docker/index.js';
+import { engineErrorMessage, type ContainerLimits, type JobBackend, type RegistryAuth } from '../../docker/index.js';
 import { GyreError } from '../../shared/errors.js';
 import { LABELS } from '../../shared/labels.js';
 import { serviceAlias } from './steps.js';
@@ -27,8 +27,13 @@ export interface JobResources {
   readonly slot: SlotLimits;
 }
 
-/** Makes sure an image is present, pulling it when it is not. */
-export async function ensureImage(backend: JobBackend, ref: string, log: (line: string) => void): Promise<void> {
+/** Makes sure an image is present, pulling it (with `auth` for a private registry) when it is not. */
+export async function ensureImage(
+  backend: JobBackend,
+  ref: string,
+  log: (line: string) => void,
+  auth?: RegistryAuth,
+): Promise<void> {
   let present: boolean;
   try {
     present = await backend.hasImage(ref);
@@ -38,9 +43,9 @@ export async function ensureImage(backend: JobBackend, ref: string, log: (line: 
     });
   }
   if (present) return;
-  log(`Pulling image ${ref}`);
+  log(`Pulling image ${ref}${auth ? ` as ${auth.username}` : ''}`);
   try {
-    await backend.pullImage(ref);
+    await backend.pullImage(ref, auth);
   } catch (error) {
     throw new ImageUnavailableError(
       `Image ${ref} is not on this builder and could not be pulled: ${engineErrorMessage(error)}`,

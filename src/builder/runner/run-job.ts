@@ -17,6 +17,7 @@ import {
 } from './environment-setup.js';
 import { JobStop } from './job-stop.js';
 import { installTestSplitting } from './test-splitting.js';
+import { registryAuthFor } from './registry-auth.js';
 import { jobLabels } from '../../shared/labels.js';
 import { KILL_ALL_ARGV, parseToolsProbe, PROBE_TOOLS_ARGV } from './shell.js';
 import { note, outputOf, runSteps, type StepContext, type StepsOutcome } from './step-runner.js';
@@ -65,14 +66,11 @@ async function setUp(
 ): Promise<JobResources & { primary: string }> {
   const { primary, services } = job.spec.docker;
   const needsHelper = options.helperImage !== undefined && job.spec.steps.some((step) => step.type === 'checkout');
-  for (const image of [
-    primary.image,
-    ...services.map((s) => s.image),
-    ...(needsHelper && options.helperImage ? [options.helperImage] : []),
-  ]) {
+  for (const image of [primary, ...services]) {
     throwIfStopped(stop);
-    await ensureImage(backend, image, log);
+    await ensureImage(backend, image.image, log, registryAuthFor(image, job.projectVariables));
   }
+  if (needsHelper && options.helperImage) await ensureImage(backend, options.helperImage, log);
   const labels = jobLabels(job.jobId, job.attempt, options.builderName);
   const resources = await createJobResources(backend, labels, options.slot);
   for (const service of services) {

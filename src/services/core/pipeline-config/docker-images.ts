@@ -11,7 +11,8 @@ import {
 } from './read-node.js';
 import { getValue, type YMap, type YNode } from './yaml-node.js';
 
-export const IMAGE_KEYS = ['image', 'name', 'environment', 'entrypoint', 'command', 'user'];
+export const IMAGE_KEYS = ['image', 'name', 'environment', 'entrypoint', 'command', 'user', 'auth'];
+export const IMAGE_AUTH_KEYS = ['username', 'password'];
 /**
  * docker-compose keys people copy into CircleCI images, which CircleCI accepts and ignores: every
  * container of a job shares one network, so ports need no publishing, and the name to reach a
@@ -66,8 +67,34 @@ function readImage(node: YNode, path: string, errors: ErrorCollector): DockerIma
     ...only('entrypoint', optional(map, 'entrypoint', path, errors, readStringOrList)),
     ...only('command', optional(map, 'command', path, errors, readStringOrList)),
     ...only('user', optional(map, 'user', path, errors, readScalarText)),
+    ...only('auth', optional(map, 'auth', path, errors, readAuth)),
   };
   return errors.count === before ? result : undefined;
+}
+
+/**
+ * `auth: { username, password }` for a private registry. The values usually name variables
+ * (`$DOCKERHUB_PASSWORD`), set in the project or a context and filled in by the builder; a
+ * password written out in the config is accepted, as CircleCI accepts it, with a warning.
+ */
+function readAuth(node: YNode, path: string, errors: ErrorCollector): DockerImage['auth'] {
+  const map = expectMap(node, path, errors, 'a map with `username` and `password`');
+  if (!map) return undefined;
+  checkKeys(map, path, IMAGE_AUTH_KEYS, errors, 'an image `auth`');
+  const [username, password] = IMAGE_AUTH_KEYS.map((key) => {
+    const value = getValue(map, key);
+    if (value === undefined)
+      errors.add(map.pos, path, `\`auth\` needs \`${key}\`, e.g. \`${key}: $DOCKERHUB_${key.toUpperCase()}\``);
+    return value && readNonEmptyString(value, childPath(path, key), errors);
+  });
+  if (username === undefined || password === undefined) return undefined;
+  if (!/\$\{?[A-Za-z_]/.test(password))
+    errors.warn(
+      getValue(map, 'password')!.pos,
+      childPath(path, 'password'),
+      'the password is written in the config, where everyone who can read the repository sees it; set it as a project or context variable and write `password: $NAME`',
+    );
+  return { username, password };
 }
 
 function optional<T>(

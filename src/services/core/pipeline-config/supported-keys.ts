@@ -5,7 +5,7 @@
  */
 import { COMMAND_KEYS } from './commands.js';
 import { DATA_STEP_KEYS } from './data-steps.js';
-import { IGNORED_IMAGE_KEYS, IMAGE_KEYS } from './docker-images.js';
+import { IGNORED_IMAGE_KEYS, IMAGE_AUTH_KEYS, IMAGE_KEYS } from './docker-images.js';
 import { MATRIX_KEYS } from './matrix.js';
 import { ORB_KEYS } from './orbs.js';
 import { PARAMETER_KEYS, PARAMETER_TYPES } from './parameters.js';
@@ -36,6 +36,7 @@ export function supportedKeys(): readonly { readonly where: string; readonly key
     { where: "a parameter's `type`", keys: PARAMETER_TYPES },
     { where: 'a docker image', keys: supported(IMAGE_KEYS) },
     { where: 'a docker image, ignored with a warning', keys: Object.keys(IGNORED_IMAGE_KEYS) },
+    { where: "a docker image's `auth`", keys: IMAGE_AUTH_KEYS },
     { where: 'step `run` (and `deploy`)', keys: supported(RUN_KEYS) },
     { where: 'step `checkout`', keys: CHECKOUT_KEYS },
     { where: 'steps `when` / `unless`', keys: CONDITIONAL_STEP_KEYS },

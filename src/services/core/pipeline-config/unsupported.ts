@@ -23,7 +23,6 @@ const NOT_YET: Readonly<Record<string, string>> = {
   machine: 'the machine executor is not supported yet; use the docker executor',
   macos: 'the macos executor is not supported yet; use the docker executor',
   windows: 'the windows executor is not supported yet; use the docker executor',
-  auth: 'private registry credentials (`auth`) are not supported yet; use a public image or one your builders can already pull',
   aws_auth:
     'ECR credentials (`aws_auth`) are not supported yet; use a public image or one your builders can already pull',
   circleci_ip_ranges: 'circleci_ip_ranges is not supported: Gyre runs on your own network',

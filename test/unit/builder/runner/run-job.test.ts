@@ -107,6 +107,44 @@ describe('runJob', () => {
     expect(backend.images.has(JOB_IMAGE)).toBe(true);
   });
 
+  it('pulls an image with `auth` with the credentials its variables hold, and fails, naming a missing one, before pulling', async () => {
+    const backend = backendWith(['gyre/app:test']);
+    const privateImage = 'registry.acme.example:5000/team/builder:1';
+    backend.pullable.add(privateImage);
+    const withAuth = (password: string) =>
+      makeJob([run('echo private')], {
+        docker: {
+          primary: image({ image: privateImage, auth: { username: 'ci-${PROJECT_VAR}', password } }),
+          services: [],
+        },
+      });
+    const job = withAuth('$REGISTRY_PASSWORD');
+    const sink = new RecordingSink();
+    const ok = await runJob(
+      backend,
+      { ...job, projectVariables: { ...job.projectVariables, REGISTRY_PASSWORD: 's3cret' } },
+      sink,
+      OPTIONS,
+    );
+    expect(ok).toEqual({ outcome: 'success' });
+    expect(backend.pulls).toEqual([
+      {
+        ref: privateImage,
+        auth: { username: 'ci-from-project', password: 's3cret', serveraddress: 'registry.acme.example:5000' },
+      },
+    ]);
+    expect(sink.text(0)).toContain(`Pulling image ${privateImage} as ci-from-project`);
+
+    const missing = await runJob(backend, withAuth('$NOT_SET'), new RecordingSink(), OPTIONS);
+    expect(missing).toEqual({
+      outcome: 'failed',
+      message: expect.stringContaining(
+        `Image ${privateImage} needs registry credentials from $NOT_SET, which this job does not have`,
+      ) as unknown,
+    });
+    expect(backend.pulls).toHaveLength(1);
+  });
+
   it('reports a set-up failure of the engine as an infrastructure failure, so the job is retried', async () => {
     const backend = backendWith();
     backend.failures.set('createNetwork', new FakeEngineError(500, 'could not find an available IPv4 address pool'));

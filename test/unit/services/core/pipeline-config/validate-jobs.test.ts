@@ -114,7 +114,6 @@ steps: [checkout]`),
     ['volumes: [/var/run/docker.sock:/var/run/docker.sock]', /may not request volumes \(host mounts\)/],
     ['network_mode: host', /may not request network_mode \(the host network\)/],
     ['cap_add: [SYS_ADMIN]', /may not request extra Linux capabilities/],
-    ['auth: { username: u, password: p }', /`auth`\) are not supported yet/],
     ['aws_auth: { aws_access_key_id: x }', /`aws_auth`\) are not supported yet/],
   ])('refuses %s on an image at its line and column', (line, message) => {
     const errors = parseErrors(withJob(`docker:\n  - image: alpine\n    ${line}\nsteps: [checkout]`));
