@@ -5,7 +5,7 @@
  * Objects keep fields they do not name, so the server may add fields without breaking clients.
  */
 import { z } from 'zod';
-import { builderFactsSchema, builderStateSchema, JOB_STATES } from '../protocol/index.js';
+import { builderFactsSchema, builderStateSchema, JOB_STATES, JOB_TYPES } from '../protocol/index.js';
 
 const timestamp = z.string().describe('ISO 8601 time');
 
@@ -130,7 +130,7 @@ export const jobSummaryResponse = z.looseObject({
   name: z.string(),
   // The defaults are what services older than these fields mean, for clients reading those.
   type: z
-    .enum(['build', 'approval'])
+    .enum(JOB_TYPES)
     .default('build')
     .describe('`approval`: a `type: approval` job, which a member approves or cancels'),
   nodeIndex: z.number().int().default(0).describe("Which of the job's `parallelism` nodes this is (CIRCLE_NODE_INDEX)"),

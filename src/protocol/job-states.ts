@@ -36,3 +36,8 @@ export const FINAL_JOB_STATES = [...JOB_OUTCOMES, 'not_run', 'unauthorized'] as 
 export function isFinalJobState(state: string): boolean {
   return (FINAL_JOB_STATES as readonly string[]).includes(state);
 }
+
+/** A job that runs, or an approval job (`type: approval`) that a member decides. */
+export const JOB_TYPES = ['build', 'approval'] as const;
+
+export type JobType = (typeof JOB_TYPES)[number];

@@ -371,4 +371,23 @@ workflows:
       'queued',
     );
   }, 120_000);
+
+  it('9. a member cancels the pipeline, then reruns its workflow from failed: the canceled job waits again, the approval keeps its result', async () => {
+    // The pipeline of step 8: hold approved, deploy queued (no builder takes it).
+    await user.getByRole('button', { name: 'Cancel pipeline' }).click();
+    const deployState = user.locator('a.job-box', { hasText: 'deploy' }).locator('.state');
+    await expect(deployState.textContent()).resolves.toBe('canceled');
+    const rerun = user.getByRole('button', { name: 'Rerun release from failed' });
+    await rerun.waitFor();
+    await saveScreenshot(user, 'web-16-rerun-from-failed');
+
+    await rerun.click();
+    await user.getByRole('heading', { name: /^Pipeline #\d+/ }).waitFor();
+    await expect(deployState.textContent()).resolves.toBe('queued');
+    // By its name: the deploy box says "needs hold" too.
+    const holdBox = user.locator('a.job-box', { has: user.locator('.job-name', { hasText: /^hold$/ }) });
+    await expect(holdBox.locator('.state').textContent()).resolves.toBe('success');
+    await expect(user.locator('[data-workflow-id]').textContent()).resolves.toBe('running');
+    await expect(rerun.count()).resolves.toBe(0);
+  }, 120_000);
 });

@@ -1,6 +1,7 @@
 /**
  * Pipelines as the API shows them, and what a new pipeline is asked for with.
  */
+import type { JobType } from '../../../protocol/index.js';
 import type { JobRequirement } from '../pipeline-config/index.js';
 
 /** Where a pipeline comes from. */
@@ -83,8 +84,7 @@ export interface PipelineSummary {
   readonly updatedAt: string;
 }
 
-/** A job that runs, or an approval job (`type: approval`) that a member decides. */
-export type JobType = 'build' | 'approval';
+export type { JobType } from '../../../protocol/index.js';
 
 export interface JobSummary {
   readonly id: number;

@@ -22,16 +22,10 @@ import type { JobStore } from '../../stores/jobs/job-store.js';
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
 import { rerunPipeline } from './rerun-pipeline.js';
 import { requesterContexts, rerunInWorkflow, type RerunDeps } from './rerun-in-workflow.js';
-import { triggerPipeline } from './trigger-pipeline.js';
+import { triggerPipeline, type BranchResolver } from './trigger-pipeline.js';
 import { projectRole } from '../../http/access-policy.js';
 import { tokenActorOf } from '../../http/token-auth.js';
-import type { RepositoryAccess } from '../../git/index.js';
 import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
-
-/** Resolves a branch to its head commit (`git ls-remote`); undefined when there is no such branch. */
-export interface BranchResolver {
-  resolveBranch(access: RepositoryAccess, branch: string): Promise<string | undefined>;
-}
 
 export interface PipelineRouteDeps extends RerunDeps {
   readonly pipelines: PipelineStore;
@@ -100,7 +94,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
         response: { 200: cancelResponse },
       },
     },
-    (request) => deps.pipelines.cancel(request.params.id, tokenActorOf(request)),
+    (request) => deps.pipelines.cancel(request.params.id, deciderOf(request)),
   );
   app.post<{ Params: { id: number } }>(
     '/api/v1/pipelines/:id/rerun',

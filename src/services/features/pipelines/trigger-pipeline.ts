@@ -7,9 +7,14 @@ import { InvalidInputError } from '../../../shared/errors.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { PipelinePlanner } from './pipeline-planner.js';
 import { requesterDetail, type PipelineSummary, type Requester } from '../../core/pipelines/pipeline-model.js';
-import type { BranchResolver } from './pipeline-routes.js';
 import type { PipelineStore } from '../../stores/pipelines/pipeline-store.js';
 import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
+import type { RepositoryAccess } from '../../git/index.js';
+
+/** Resolves a branch to its head commit (`git ls-remote`); undefined when there is no such branch. */
+export interface BranchResolver {
+  resolveBranch(access: RepositoryAccess, branch: string): Promise<string | undefined>;
+}
 
 export interface TriggerDeps {
   readonly projects: ProjectStore;

@@ -13,7 +13,7 @@ import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
 import type { Schedule, ScheduleStore } from '../../stores/schedules/schedule-store.js';
 import type { PipelinePlanner } from '../pipelines/pipeline-planner.js';
-import type { BranchResolver } from '../pipelines/pipeline-routes.js';
+import type { BranchResolver } from '../pipelines/trigger-pipeline.js';
 
 export interface ScheduleFiringDeps {
   readonly schedules: Pick<ScheduleStore, 'all' | 'fire'>;
