@@ -138,8 +138,9 @@ export class PipelinePlanner {
         orbs,
       });
       if (plan.ok) {
-        await this.pipelines.fill(pipelineId, await this.authorize(plan.workflows, pipeline, project), plan.warnings);
+        // Before the new pipeline shows as planned, so whoever sees it planned sees the earlier ones canceled.
         await this.cancelRedundant(pipeline, project, log);
+        await this.pipelines.fill(pipelineId, await this.authorize(plan.workflows, pipeline, project), plan.warnings);
         // A push or a person's trigger speaks for the branch; a fork's pull request or a firing does not.
         if ((pipeline.trigger === 'push' || pipeline.trigger === 'api') && pipeline.branch !== null)
           await this.schedules.syncFromConfig(project.id, pipeline.branch, plan.configSchedules);
