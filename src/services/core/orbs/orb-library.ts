@@ -21,6 +21,8 @@ export async function loadOrbLibrary(texts: readonly string[], orbs: OrbResolver
   // Depth first, in file order, as the parser reads orbs: the references it would reach first
   // are the ones looked up before the limit.
   const visit = async (text: string): Promise<void> => {
+    // Most configs name no orb: spare them a second parse on the way to planning.
+    if (!text.includes('orbs')) return;
     for (const written of orbReferencesIn(text)) {
       if (asked.has(written) || asked.size >= MAX_ORB_INSTANCES) continue;
       asked.add(written);

@@ -50,9 +50,13 @@ export interface OrbDefinitions {
   readonly scopes: Map<string, ReadonlyMap<string, string | null>> & OrbScopes;
 }
 
+function noDefinitions(): OrbDefinitions {
+  return { commands: new Map(), executors: new Map(), jobs: new Map(), scopes: new Map() };
+}
+
 /** Reads the config's `orbs:` and, through them, every orb they depend on. */
 export function readOrbs(node: YNode | undefined, library: OrbLibrary, errors: ErrorCollector): OrbDefinitions {
-  const found: OrbDefinitions = { commands: new Map(), executors: new Map(), jobs: new Map(), scopes: new Map() };
+  const found = noDefinitions();
   const reader = new OrbReader(library, errors, found);
   reader.readOrbMap(node, '', 'orbs', []);
   return found;
@@ -66,7 +70,7 @@ export function readOrbs(node: YNode | undefined, library: OrbLibrary, errors: E
  */
 export function checkOrb(ref: string, yaml: string, library: OrbLibrary): ConfigError[] {
   const errors = new ErrorCollector();
-  const found: OrbDefinitions = { commands: new Map(), executors: new Map(), jobs: new Map(), scopes: new Map() };
+  const found = noDefinitions();
   const entry = { key: 'orb', keyPos: DOCUMENT_START, value: makeScalar(DOCUMENT_START, ref) };
   const withItself = new Map([...library, [ref, { ref, yaml }]]);
   new OrbReader(withItself, errors, found).readOrbMap(
