@@ -6,7 +6,7 @@
 import { posix } from 'node:path';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { createZstdCompress, createZstdDecompress } from 'node:zlib';
-import { extract, pack, type Header, type Pack } from 'tar-stream';
+import { extract, pack, type ExtractEvents, type Header, type Pack } from 'tar-stream';
 import { statusCodeOf, type JobBackend } from '../../../docker/index.js';
 import type { ContainerOwner } from './container-paths.js';
 
@@ -147,6 +147,38 @@ function copyEntries(tar: Readable, mapName: (name: string) => string | undefine
       );
     });
     pipeline(tar, entries, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+/** An entry's body, as tar-stream gives it: a readable stream that is also async-iterable. */
+export type EntryBody = ExtractEvents['entry'][1];
+
+/**
+ * Calls `visit` with every entry of `tar`, in order, and moves to the next once the entry's body
+ * has ended (what `visit` leaves unread is skipped). Rejects when the tar or `visit` fails.
+ */
+export function eachEntry(
+  tar: Readable,
+  visit: (header: Header, body: EntryBody) => void | Promise<void>,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const entries = extract();
+    entries.on('entry', (header, body, next) => {
+      const ended = new Promise<void>((done) => body.once('end', () => done()));
+      Promise.resolve(visit(header, body))
+        .then(() => {
+          body.resume();
+          return ended;
+        })
+        .then(
+          () => next(),
+          (error: unknown) => entries.destroy(error as Error),
+        );
+    });
+    entries.on('finish', resolve);
+    entries.on('error', reject);
+    tar.on('error', reject);
+    tar.pipe(entries);
   });
 }
 

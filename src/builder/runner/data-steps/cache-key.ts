@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { GyreError } from '../../../shared/errors.js';
-import { extract } from 'tar-stream';
+import { eachEntry } from './archives.js';
 import { builtInEnvironment } from '../environment.js';
 import { parseKeyTemplate, renderKeyTemplate } from '../../../shared/cache-key-template.js';
 import { resolveInContainer } from './container-paths.js';
@@ -30,17 +30,8 @@ export async function renderCacheKey(ctx: DataStepContext, template: string): Pr
 /** The base64 SHA-256 of a file in the primary container, as CircleCI's `checksum` gives it. */
 async function checksumOf(ctx: DataStepContext, path: string): Promise<string> {
   const hash = createHash('sha256');
-  const tar = await ctx.backend.getArchive(ctx.primary, path);
-  await new Promise<void>((resolve, reject) => {
-    const entries = extract();
-    entries.on('entry', (header, body, next) => {
-      if (header.type === 'file') body.on('data', (chunk: unknown) => void hash.update(chunk as Buffer));
-      body.on('end', next).resume();
-    });
-    entries.on('finish', resolve);
-    entries.on('error', reject);
-    tar.on('error', reject);
-    tar.pipe(entries);
+  await eachEntry(await ctx.backend.getArchive(ctx.primary, path), (header, body) => {
+    if (header.type === 'file') body.on('data', (chunk: unknown) => void hash.update(chunk as Buffer));
   });
   return hash.digest('base64');
 }
