@@ -21,7 +21,7 @@ async function seedQueue(db: Database, projectId: number): Promise<void> {
     `WITH p AS (INSERT INTO pipelines (project_id, number, trigger, ref, branch, sha, state) VALUES ($1, 1, 'api', 'refs/heads/main', 'main', $2, 'created') RETURNING id),
      w AS (INSERT INTO workflows (pipeline_id, name, state) SELECT p.id, 'w' || g, 'running' FROM p, generate_series(1, $3::int / 10) g RETURNING id)
      INSERT INTO jobs (workflow_id, name, requires, spec, state, queued_at, cpus, memory_bytes)
-     SELECT w.id, 'j' || k, '{}', '{}', 'queued', clock_timestamp(), 2, 4294967296 FROM w, generate_series(1, 10) k`,
+     SELECT w.id, 'j' || k, '{}', '{"steps": []}', 'queued', clock_timestamp(), 2, 4294967296 FROM w, generate_series(1, 10) k`,
     [projectId, 'c'.repeat(40), JOBS],
   );
 }

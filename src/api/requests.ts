@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseRepositoryFullName } from '../shared/repository-name.js';
+import { MAX_PRIVATE_KEY_BYTES } from '../shared/ssh-keys.js';
 
 /** A row id: path parameters and query values arrive as text. */
 export const idSchema = z.coerce.number().int().min(1);
@@ -130,6 +131,31 @@ export const gitCredentialBody = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('deploy-key') }),
 ]);
 export type GitCredentialRequest = z.infer<typeof gitCredentialBody>;
+
+/** A project SSH key for `add_ssh_keys`; the store reads the key itself and lists every problem. */
+export const sshKeyBody = z.strictObject({
+  privateKey: z
+    .string()
+    .min(1)
+    .max(MAX_PRIVATE_KEY_BYTES)
+    .describe('The private key file, without a passphrase (OpenSSH or PEM; RSA, ECDSA or Ed25519)'),
+  hostname: z
+    .string()
+    .min(1)
+    .max(253)
+    .optional()
+    .describe('The host the key is for, as in `github.com`; leave out for every host'),
+});
+export type SshKeyRequest = z.infer<typeof sshKeyBody>;
+
+export const sshKeyParams = z.strictObject({
+  id: idSchema,
+  fingerprint: z
+    .string()
+    .min(1)
+    .max(100)
+    .describe('The MD5 (`ab:cd:…`) or SHA256 (`SHA256:…`, URL-encoded) fingerprint'),
+});
 
 export const pipelineListQuery = z.strictObject({
   limit: pageLimit,

@@ -82,6 +82,17 @@ export const gitCredentialResponse = z.looseObject({
 });
 export type GitCredentialResponse = z.infer<typeof gitCredentialResponse>;
 
+/** A project SSH key as anyone may see it: never the private half. */
+export const sshKeyResponse = z.looseObject({
+  md5: z.string().describe('MD5 fingerprint, `ab:cd:…`: the job has the key as `~/.ssh/id_rsa_<these hex digits>`'),
+  sha256: z.string().describe('SHA256 fingerprint, `SHA256:…`'),
+  hostname: z.string().optional().describe('The host the key is for; absent: every host'),
+  publicKey: z.string().describe('The public half, to give the host the key opens'),
+  addedBy: z.string(),
+  addedAt: timestamp,
+});
+export type SshKeyResponse = z.infer<typeof sshKeyResponse>;
+
 // --- Pipelines, workflows, jobs ----------------------------------------------------------------
 
 export const pipelineStateSchema = z.enum(['pending', 'created', 'error', 'skipped']);

@@ -14,6 +14,7 @@ import type { Environment } from './docker-config.js';
 import { describeDockerHost, DEFAULT_SSH_PORT, type SshDockerHost } from './host.js';
 import { sshArguments } from './host-hints.js';
 import { matchesPatterns, readSshConfig, type SshConfigEntry } from './ssh-config.js';
+import { isEncryptedKey } from '../shared/ssh-keys.js';
 
 /** What ssh2 needs to reach one host. */
 export interface SshLogin {
@@ -139,17 +140,4 @@ function findUsableKey(files: readonly string[]): Buffer | undefined {
     if (!isEncryptedKey(key)) return key;
   }
   return undefined;
-}
-
-/** True for a PEM or OpenSSH private key that needs a passphrase. */
-export function isEncryptedKey(pem: Buffer): boolean {
-  const text = pem.toString('utf8');
-  if (text.includes('ENCRYPTED')) return true;
-  const body = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END/.exec(text)?.[1];
-  if (body === undefined) return false;
-  const bytes = Buffer.from(body.replace(/\s/g, ''), 'base64');
-  const magic = 'openssh-key-v1\0';
-  if (bytes.length < magic.length + 4 || bytes.toString('latin1', 0, magic.length) !== magic) return false;
-  const length = bytes.readUInt32BE(magic.length);
-  return bytes.toString('latin1', magic.length + 4, magic.length + 4 + length) !== 'none';
 }

@@ -150,6 +150,22 @@ export const storeTestResultsStepSchema = z
   .readonly();
 export type StoreTestResultsStep = z.infer<typeof storeTestResultsStepSchema>;
 
+/**
+ * Puts project SSH keys into `~/.ssh` of the primary container, each as `id_rsa_<MD5 hex>` with a
+ * `Host` entry in `~/.ssh/config` (its hostname's, or every host's), as CircleCI does. The keys
+ * come with the lease (`JobLease.sshKeys`).
+ */
+export const addSshKeysStepSchema = z
+  .object({
+    type: z.literal('add_ssh_keys'),
+    name: z.string(),
+    when: z.literal('on_success'),
+    /** The keys to add, by fingerprint (MD5 `ab:cd:…` in lower case, or `SHA256:…`); empty: every key of the project. */
+    fingerprints: z.array(z.string().min(1)).readonly(),
+  })
+  .readonly();
+export type AddSshKeysStep = z.infer<typeof addSshKeysStepSchema>;
+
 /** A step of a job, after command expansion. */
 export const stepSchema = z.discriminatedUnion('type', [
   checkoutStepSchema,
@@ -160,6 +176,7 @@ export const stepSchema = z.discriminatedUnion('type', [
   attachWorkspaceStepSchema,
   storeArtifactsStepSchema,
   storeTestResultsStepSchema,
+  addSshKeysStepSchema,
 ]);
 export type Step = z.infer<typeof stepSchema>;
 

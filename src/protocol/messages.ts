@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { BUILDER_NAME_PATTERN } from './builder-name.js';
 import { jobSpecSchema } from './job-spec.js';
 import { JOB_OUTCOMES } from './job-states.js';
+import { MD5_FINGERPRINT, SSH_HOSTNAME } from '../shared/ssh-keys.js';
 
 /** The longest a lease long-poll waits for work, in seconds. */
 export const MAX_LEASE_WAIT_S = 30;
@@ -136,6 +137,17 @@ export const gitCredentialSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('deploy-key'), privateKey: z.string() }),
 ]);
 
+/** A project SSH key for `add_ssh_keys`, decrypted for this job only; never logged. */
+export const leasedSshKeySchema = z.object({
+  /** MD5 fingerprint, `ab:cd:…`: names the key's file (`~/.ssh/id_rsa_abcd…`). */
+  md5: z.string().regex(MD5_FINGERPRINT),
+  sha256: z.string(),
+  /** The host the key is for, written into `~/.ssh/config` as it is; absent: every host. */
+  hostname: z.string().regex(SSH_HOSTNAME).optional(),
+  privateKey: z.string(),
+});
+export type LeasedSshKey = z.infer<typeof leasedSshKeySchema>;
+
 /** One stored timing: a test file, class or test, and the seconds its cases took together. */
 export const testTimingSchema = z.object({
   kind: z.enum(['filename', 'classname', 'testname']),
@@ -155,6 +167,16 @@ export const jobLeaseSchema = z.object({
   variables: z.record(z.string(), z.string()),
   /** Present when the project has a repository credential; decrypted for this job only, never logged. */
   gitCredential: gitCredentialSchema.optional(),
+  /**
+   * The project's SSH keys that the job's `add_ssh_keys` steps name (all of them for a step that
+   * names none); absent when it has no such step or its secrets are withheld.
+   */
+  sshKeys: z.array(leasedSshKeySchema).optional(),
+  /**
+   * True when the job builds a fork's pull request in a project that does not pass secrets to
+   * forks: its variables are empty and it gets no SSH keys, and its steps can say why.
+   */
+  secretsWithheld: z.literal(true).optional(),
   /**
    * True when caches and workspace layers may go straight to the blob store (`POST
    * /jobs/:id/uploads`), for which the agent spools them to learn their digest; absent, it

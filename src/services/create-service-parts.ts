@@ -18,6 +18,7 @@ import { DatabaseNotifications, type ChangeSignal } from './database/notificatio
 import { DeliveryStore } from './stores/deliveries/delivery-store.js';
 import { GitMirror, HostPolicy } from './git/index.js';
 import { GitCredentialStore } from './stores/projects/git-credentials.js';
+import { SshKeyStore } from './stores/projects/ssh-keys.js';
 import { LogStore } from './stores/logs/log-store.js';
 import { TestResultStore } from './stores/test-results/test-result-store.js';
 import { PipelinePlanner } from './features/pipelines/pipeline-planner.js';
@@ -91,6 +92,7 @@ export function createServiceParts(
     projectAccess: new ProjectAccess(db, githubRoles),
     githubGrants,
     credentials,
+    sshKeys: new SshKeyStore(db, box),
     hostPolicy,
     pipelines,
     blobs,

@@ -11,6 +11,8 @@
  *   choosing (`accept-new`) and refuses a changed one.
  */
 
+import { privateKeyBody } from './ssh-keys.js';
+
 /** The user name a token is sent with when none is given: what GitHub expects of app and fine-grained tokens. */
 export const DEFAULT_TOKEN_USERNAME = 'x-access-token';
 
@@ -83,7 +85,7 @@ export function deployKeySshCommand(files: SshFiles): string {
 /** Every text that would give the credential away if printed, for the builder's output masking. */
 export function credentialSecrets(credential: GitCredential | undefined): string[] {
   if (credential === undefined) return [];
-  if (credential.kind === 'deploy-key') return [credential.privateKey];
+  if (credential.kind === 'deploy-key') return [privateKeyBody(credential.privateKey)];
   return [credential.token, basicAuthorization(credential.username, credential.token).slice('Basic '.length)];
 }
 

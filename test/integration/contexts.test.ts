@@ -4,7 +4,7 @@ import type { JobLease } from '../../src/protocol/index.js';
 import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
 import { createApiToken } from '../../src/services/stores/accounts/api-tokens.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
-import { deliverWebhook, pullRequestExample, pushPayloadFor } from '../support/github-examples.js';
+import { deliverWebhook, forkPullRequestPayload, pushPayloadFor } from '../support/github-examples.js';
 import { byName, waitForJobs } from '../support/pipeline-runs.js';
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
 import { SimulatedBuilder } from '../support/simulated-builder.js';
@@ -203,14 +203,16 @@ describe('contexts', () => {
 
   it("are kept from builds of a fork's pull request", async () => {
     const { sha } = await git.push('app', { '.circleci/config.yml': CONFIG }, { branch: 'fork-change' });
-    const payload = pullRequestExample('opened');
-    Object.assign(payload.repository, { full_name: REPOSITORY, name: 'app' });
-    Object.assign(payload.pull_request.head, { sha, ref: 'fork-change' });
-    payload.pull_request.head.repo = { ...structuredClone(payload.repository), full_name: 'someone/app' };
-    payload.sender.login = 'gabe-gh';
+    const payload = forkPullRequestPayload({
+      repository: REPOSITORY,
+      headRepository: 'someone/app',
+      sha,
+      branch: 'fork-change',
+      sender: 'gabe-gh',
+    });
     const response = await deliverWebhook(
       `${gyre.base}/webhooks/github?project=${project.id}`,
-      Buffer.from(JSON.stringify(payload)),
+      payload,
       project.webhookSecret,
       { event: 'pull_request' },
     );

@@ -242,6 +242,8 @@ describe('the projects API', () => {
       '/api/v1/projects/{id}/pipelines',
       '/api/v1/projects/{id}/schedules',
       '/api/v1/projects/{id}/schedules/{name}',
+      '/api/v1/projects/{id}/ssh-keys',
+      '/api/v1/projects/{id}/ssh-keys/{fingerprint}',
       '/api/v1/projects/{id}/variables',
       '/api/v1/projects/{id}/variables/{name}',
       '/api/v1/queue',

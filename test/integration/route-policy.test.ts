@@ -79,6 +79,10 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'GET /api/v1/projects/:id/credential': 'maintainer of project',
     'PUT /api/v1/projects/:id/credential': 'maintainer of project',
     'DELETE /api/v1/projects/:id/credential': 'maintainer of project',
+    // Members see fingerprints, hosts and public halves (configs name keys by fingerprint); never a private key.
+    'GET /api/v1/projects/:id/ssh-keys': 'member of project',
+    'POST /api/v1/projects/:id/ssh-keys': 'maintainer of project',
+    'DELETE /api/v1/projects/:id/ssh-keys/:fingerprint': 'maintainer of project',
     'GET /api/v1/projects/:id/members': 'viewer of project',
     'PUT /api/v1/projects/:id/members/:login': 'maintainer of project',
     'DELETE /api/v1/projects/:id/members/:login': 'maintainer of project',
@@ -145,6 +149,8 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'POST /projects/:id/settings': 'maintainer of project',
     'POST /projects/:id/credential': 'maintainer of project',
     'POST /projects/:id/credential/remove': 'maintainer of project',
+    'POST /projects/:id/ssh-keys': 'maintainer of project',
+    'POST /projects/:id/ssh-keys/remove': 'maintainer of project',
     'GET /projects/:id/variables': 'maintainer of project',
     'POST /projects/:id/variables': 'maintainer of project',
     'POST /projects/:id/variables/:name/remove': 'maintainer of project',
@@ -364,6 +370,7 @@ function addressOf(route: PolicedRoute): string {
     .replace(':namespace/:name/:version', ORB)
     .replace(':id', () => String(idFor(route.policy)))
     .replace(':login', 'vera')
+    .replace(':fingerprint', encodeURIComponent('SHA256:brLzjWArD8EsdtcC2v5MUeFHVA8QtaLhYlyOo/TgWRQ'))
     .replace(':name', 'SECRET_ONE')
     .replace(':variable', 'SECRET_ONE')
     .replace(':item', 'SECRET_ONE')

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import type { Agent } from '../../src/builder/agent/agent.js';
@@ -6,6 +7,7 @@ import { startAgent } from '../support/agent-under-test.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { byName, jobDetail, jobLog, pushAndTrigger, waitForJobs } from '../support/pipeline-runs.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
+import { opensshFingerprints, sshKeyText } from '../support/ssh-key-fixtures.js';
 
 // GIVEN the real services app on a real PostgreSQL, a real git server, a real agent running jobs
 // in containers, a project variable and a context variable whose values appear nowhere in the
@@ -120,6 +122,56 @@ workflows:
       if (hits.rows[0]!.n > 0) found.push(`${name}: ${hits.rows[0]!.n} rows`);
     }
     expect(found).toEqual([]);
+  }, 240_000);
+});
+
+describe('add_ssh_keys', () => {
+  it("puts the project's keys into ~/.ssh as CircleCI does, owned by the job's user, and masks them in output", async () => {
+    // GIVEN a project SSH key for github.com, and a job running as uid 1000, not root
+    const key = sshKeyText('ed25519.key');
+    const { md5 } = opensshFingerprints('ed25519.key');
+    const file = `/tmp/home/.ssh/id_rsa_${md5.replaceAll(':', '')}`;
+    const added = await gyre.api(`/api/v1/projects/${project.projectId}/ssh-keys`, {
+      body: { privateKey: key, hostname: 'github.com' },
+    });
+    expect(added.status).toBe(201);
+    // WHEN the job adds it by fingerprint, then shows what it got
+    const pipeline = await pushAndTrigger(
+      gyre,
+      git,
+      project,
+      `version: 2.1
+jobs:
+  deploy:
+    docker: [{ image: debian:bookworm-slim, user: "1000:1000", environment: { HOME: /tmp/home } }]
+    steps:
+      # The image has no account for uid 1000, so the job makes its home.
+      - run: mkdir -p "$HOME"
+      - add_ssh_keys: { fingerprints: ["${md5}"] }
+      - run:
+          name: show
+          command: |
+            stat -c '%n %a %u' ~/.ssh ${file} ~/.ssh/config
+            echo "sum=$(sha256sum < ${file})"
+            cat ~/.ssh/config
+            cat ${file}
+workflows:
+  main: { jobs: [deploy] }
+`,
+    );
+    const [job] = await waitForJobs(gyre, pipeline);
+    const log = await jobLog(gyre, job!.id);
+    const detail = await jobDetail(gyre, job!.id);
+    // (a failure shows why the job ended, and its log)
+    expect(detail.state === 'success' ? 'success' : `${detail.state}: ${detail.message}\n${log}`).toBe('success');
+    // THEN the key is there with the modes ssh wants, byte for byte, with its Host entry
+    expect(log).toContain(`/tmp/home/.ssh 700 1000\n${file} 600 1000\n/tmp/home/.ssh/config 600 1000\n`);
+    expect(log).toContain(`sum=${createHash('sha256').update(key).digest('hex')}  -`);
+    // AND printing it (right after the config) shows its armour and the mask, and no line of its body anywhere
+    expect(log).toContain(
+      `Host github.com\n  IdentitiesOnly no\n  IdentityFile "${file}"\n-----BEGIN OPENSSH PRIVATE KEY-----\n********\n-----END OPENSSH PRIVATE KEY-----\n`,
+    );
+    for (const line of key.trim().split('\n').slice(1, -1)) expect(log).not.toContain(line);
   }, 240_000);
 });
 

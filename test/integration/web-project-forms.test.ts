@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
 import { deliverWebhook, pushPayloadFor } from '../support/github-examples.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
+import { opensshFingerprints, sshKeyText } from '../support/ssh-key-fixtures.js';
 import { WebClient } from '../support/web-client.js';
 
 // GIVEN the real services app on a real PostgreSQL, maya, who adds a project in the web UI and so
@@ -219,6 +220,56 @@ describe('the settings form and repository credentials', () => {
   it("refuses a viewer's credential change", async () => {
     expect((await vera.submit(`${page()}/members`, `${page()}/credential`, { kind: 'deploy-key' })).status).toBe(403);
     expect((await gyre.api(`/api/v1/projects/${projectId}/credential`)).status).toBe(404);
+  });
+});
+
+describe('the SSH keys form', () => {
+  const keys = () => gyre.api(`/api/v1/projects/${projectId}/ssh-keys`);
+
+  it('names every problem of a key and its host without quoting the key, and adds nothing', async () => {
+    const answer = await onSettings('/ssh-keys', {
+      privateKey: sshKeyText('ed25519-passphrase.key'),
+      hostname: 'two words',
+    });
+    expect(answer.status).toBe(400);
+    const html = await answer.text();
+    expect(html).toContain('<li>privateKey: the key has a passphrase, which a job cannot type');
+    expect(html).toContain('<li>hostname: &quot;two words&quot; is not a host name');
+    expect(html).not.toContain(sshKeyText('ed25519-passphrase.key').split('\n')[1]);
+    expect(await (await keys()).json()).toEqual({ items: [] });
+  });
+
+  it('adds a key pasted with CRLF line ends, lists its fingerprints and host, and removes it, auditing each', async () => {
+    const { md5, sha256 } = opensshFingerprints('ed25519.key');
+    const pasted = sshKeyText('ed25519.key').replaceAll('\n', '\r\n');
+    expect((await onSettings('/ssh-keys', { privateKey: pasted, hostname: 'github.com' })).status).toBe(303);
+    const html = await (await maya.get(`${page()}/settings`)).text();
+    expect(html).toContain(`<code>${sha256}</code>`);
+    expect(html).toContain(`<code class="muted">${md5}</code>`);
+    expect(html).toContain('<td>github.com</td>');
+    expect(html).not.toContain(sshKeyText('ed25519.key').split('\n')[1]);
+    expect(await (await keys()).json()).toMatchObject({
+      items: [{ sha256, hostname: 'github.com', addedBy: 'user:maya' }],
+    });
+
+    expect((await onSettings('/ssh-keys/remove', { fingerprint: sha256 })).status).toBe(303);
+    expect(await (await maya.get(`${page()}/settings`)).text()).toContain('None yet.');
+    const audit = await db.query<{ actor: string; action: string }>(
+      `SELECT actor, action FROM audit_log WHERE target = $1 AND action LIKE 'project.ssh_key%' ORDER BY id`,
+      [`project:${projectId}`],
+    );
+    expect(audit.rows).toEqual([
+      { actor: 'user:maya', action: 'project.ssh_key_add' },
+      { actor: 'user:maya', action: 'project.ssh_key_remove' },
+    ]);
+  });
+
+  it("refuses a viewer's key", async () => {
+    const posted = await vera.submit(`${page()}/members`, `${page()}/ssh-keys`, {
+      privateKey: sshKeyText('ed25519.key'),
+    });
+    expect(posted.status).toBe(403);
+    expect(await (await keys()).json()).toEqual({ items: [] });
   });
 });
 

@@ -59,6 +59,26 @@ export function pushPayloadFor(
   return Buffer.from(JSON.stringify(payload));
 }
 
+/**
+ * GitHub's `pull_request` "opened" example re-aimed at a pull request from a fork: `repository`
+ * is the base, and the head is commit `sha` on `branch` of the fork `headRepository`.
+ */
+export function forkPullRequestPayload(options: {
+  repository: string;
+  headRepository: string;
+  sha: string;
+  branch: string;
+  /** Who opened it. @default the example's sender */
+  sender?: string;
+}): Buffer {
+  const payload = pullRequestExample('opened');
+  if (options.sender !== undefined) payload.sender.login = options.sender;
+  Object.assign(payload.repository, { full_name: options.repository, name: options.repository.split('/')[1] });
+  Object.assign(payload.pull_request.head, { sha: options.sha, ref: options.branch });
+  payload.pull_request.head.repo = { ...structuredClone(payload.repository), full_name: options.headRepository };
+  return Buffer.from(JSON.stringify(payload));
+}
+
 /** Posts `body` to a webhook URL as GitHub does: its headers, a fresh delivery id unless given, signed with `secret`. */
 export function deliverWebhook(
   url: string,

@@ -22,7 +22,7 @@ export async function seedWorkflow(
   const workflowId = Number(workflow.rows[0]!.id);
   await db.query(
     `INSERT INTO jobs (workflow_id, name, requires, spec, state, queued_at, cpus, memory_bytes)
-     SELECT $1, j.name, j.requires, '{}'::jsonb, CASE WHEN cardinality(j.requires) = 0 THEN 'queued' ELSE 'blocked' END,
+     SELECT $1, j.name, j.requires, '{"steps": []}'::jsonb, CASE WHEN cardinality(j.requires) = 0 THEN 'queued' ELSE 'blocked' END,
        CASE WHEN cardinality(j.requires) = 0 THEN clock_timestamp() END, j.cpus, j.memory_gib * 1024::bigint * 1024 * 1024
      FROM jsonb_to_recordset($2::jsonb) AS j(name text, requires text[], cpus numeric, memory_gib numeric)`,
     [

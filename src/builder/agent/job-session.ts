@@ -29,6 +29,7 @@ import { TransferClient } from './transfer-client.js';
 import { LogChunker } from './log-chunker.js';
 import { SecretMasker } from './secret-masker.js';
 import { credentialSecrets } from '../../shared/git-credential.js';
+import { privateKeyBody } from '../../shared/ssh-keys.js';
 import { OrderedWrites } from './ordered-writes.js';
 import { isBuilderRefusal, StaleLeaseError, type BuilderRefusal, type ProtocolClient } from './protocol-client.js';
 import { retryWhileUnavailable } from './retry.js';
@@ -105,7 +106,11 @@ export class JobSession {
       }),
     );
     this.output = new LogBuffer(this.chunker, deps.maxBufferedLogBytes);
-    this.masker = new SecretMasker([...Object.values(lease.variables), ...credentialSecrets(lease.gitCredential)]);
+    this.masker = new SecretMasker([
+      ...Object.values(lease.variables),
+      ...credentialSecrets(lease.gitCredential),
+      ...(lease.sshKeys ?? []).map((key) => privateKeyBody(key.privateKey)),
+    ]);
   }
 
   get jobId(): number {
@@ -168,6 +173,8 @@ export class JobSession {
       projectVariables: this.lease.variables,
       ...(this.lease.gitCredential && { gitCredential: this.lease.gitCredential }),
       ...(this.lease.testTimings && { testTimings: this.lease.testTimings }),
+      ...(this.lease.sshKeys && { sshKeys: this.lease.sshKeys }),
+      ...(this.lease.secretsWithheld && { secretsWithheld: true }),
       transfers: new TransferClient(this.deps.client, this.jobId, this.token, this.lease.directUploads),
     };
   }

@@ -13,7 +13,17 @@ import type { JobResources } from './environment-setup.js';
 import type { JobStop } from './job-stop.js';
 import { DEFAULT_WORKING_DIRECTORY, killStepArgv, shellArgv, stepExecArgv, type ImageTools } from './shell.js';
 import { shouldRunStep, stepName } from './steps.js';
-import type { FailedStep, RunJobOptions, CheckoutStep, RunnerJob, RunStep, RunnerSink, Step } from './types.js';
+import { addSshKeys } from './ssh-keys.js';
+import type {
+  AddSshKeysStep,
+  FailedStep,
+  RunJobOptions,
+  CheckoutStep,
+  RunnerJob,
+  RunStep,
+  RunnerSink,
+  Step,
+} from './types.js';
 
 /** Everything the steps of one job share. */
 export interface StepContext {
@@ -67,6 +77,7 @@ export async function runSteps(ctx: StepContext): Promise<StepsOutcome> {
 /** Runs one step; `undefined` for a background step, which reports its own end. */
 async function runStep(ctx: StepContext, step: Step, index: number): Promise<StepEnd | undefined> {
   if (step.type === 'checkout') return checkout(ctx, step, index);
+  if (step.type === 'add_ssh_keys') return sshKeys(ctx, step, index);
   if (step.type !== 'run') return dataStep(ctx, step, index);
   if (!step.background) return runProcess(ctx, step, index);
   const done = runProcess(ctx, step, index).then(
@@ -105,14 +116,24 @@ async function dataStep(ctx: StepContext, step: DataStep, index: number): Promis
     log(reason);
     return { exitCode: 1, reason: `failed: ${reason}` };
   }
-  const probe = parsePlacesProbe(
-    await outputOf(ctx.backend, ctx.primary, PROBE_PLACES_ARGV),
-    ctx.job.spec.workingDirectory || DEFAULT_WORKING_DIRECTORY,
-  );
-  const { arch, uid, gid, ...places } = probe;
+  const { arch, uid, gid, ...places } = await containerPlaces(ctx);
   return runDataStep(
     { backend: ctx.backend, primary: ctx.primary, transfers, places, owner: { uid, gid }, arch, job: ctx.job, log },
     step,
+  );
+}
+
+async function sshKeys(ctx: StepContext, step: AddSshKeysStep, index: number): Promise<StepEnd> {
+  const { home, uid, gid } = await containerPlaces(ctx);
+  const log = (line: string): void => note(ctx, index, line);
+  return addSshKeys({ backend: ctx.backend, primary: ctx.primary, job: ctx.job, home, owner: { uid, gid }, log }, step);
+}
+
+/** Where the primary container's home and working directory are, and who its user is. */
+async function containerPlaces(ctx: StepContext): Promise<ReturnType<typeof parsePlacesProbe>> {
+  return parsePlacesProbe(
+    await outputOf(ctx.backend, ctx.primary, PROBE_PLACES_ARGV),
+    ctx.job.spec.workingDirectory || DEFAULT_WORKING_DIRECTORY,
   );
 }
 

@@ -2,12 +2,13 @@
  * The runner's input and output. The input is the protocol's job spec (`JobLease.spec`).
  */
 import type { JobOutcome } from '../../protocol/job-states.js';
-import type { JobContext, TestTiming } from '../../protocol/index.js';
+import type { JobContext, LeasedSshKey, TestTiming } from '../../protocol/index.js';
 import type { JobSpec } from '../../protocol/job-spec.js';
 import type { GitCredential } from '../../shared/git-credential.js';
 import type { DataTransfers } from './data-steps/transfers.js';
 
 export type {
+  AddSshKeysStep,
   AttachWorkspaceStep,
   CheckoutStep,
   DockerImage,
@@ -32,6 +33,10 @@ export interface RunnerJob {
   readonly projectVariables: Readonly<Record<string, string>>;
   /** The repository credential, for the checkout only; never in a step's environment. */
   readonly gitCredential?: GitCredential;
+  /** The project's SSH keys the job's `add_ssh_keys` steps name, decrypted. @default none */
+  readonly sshKeys?: readonly LeasedSshKey[];
+  /** True for a fork's pull request whose project passes no secrets to forks: `add_ssh_keys` then fails, saying why. */
+  readonly secretsWithheld?: boolean;
   /** The services box's side of caches, workspaces, artifacts and test results, scoped to this lease. */
   readonly transfers?: DataTransfers;
   /** What `circleci tests split --split-by=timings` weighs test names by. @default none */

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { SshDockerHost } from '../../../src/docker/host.js';
-import { findKnownHostKeys, isEncryptedKey, sshLoginFor } from '../../../src/docker/ssh-options.js';
+import { findKnownHostKeys, sshLoginFor } from '../../../src/docker/ssh-options.js';
+import { isEncryptedKey } from '../../../src/shared/ssh-keys.js';
 import { InvalidInputError } from '../../../src/shared/errors.js';
 import { TempDir } from './docker-config-fixture.js';
 

@@ -14,6 +14,7 @@ export const BUILT_IN_STEPS: readonly string[] = [
   'when',
   'unless',
   'steps',
+  'add_ssh_keys',
   ...DATA_STEPS.keys(),
 ];
 

@@ -30,7 +30,6 @@ const NOT_YET: Readonly<Record<string, string>> = {
 
 /** Step types CircleCI has that Gyre does not run yet. */
 export const UNSUPPORTED_STEPS: Readonly<Record<string, string>> = {
-  add_ssh_keys: 'the add_ssh_keys step is not supported yet',
   setup_remote_docker: 'the setup_remote_docker step is not supported: builds cannot reach a Docker daemon',
 };
 

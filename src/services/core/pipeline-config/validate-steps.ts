@@ -14,6 +14,7 @@ import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
 import { evaluateCondition } from './logic.js';
 import { resolveName, visibleNames } from './orb-scopes.js';
 import { readRunStep } from './run-step.js';
+import { readAddSshKeys } from './ssh-keys-step.js';
 import { UNSUPPORTED_STEPS } from './unsupported.js';
 import { describeNode, getValue, type YEntry, type YNode } from './yaml-node.js';
 
@@ -58,6 +59,7 @@ function readNamedStep(entry: YEntry, path: string, ctx: ConfigContext, calling:
   if (key === 'checkout') return readCheckout(value, path, ctx);
   if (key === 'run' || key === 'deploy') return readRun(entry, key, path, ctx);
   if (key === 'when' || key === 'unless') return readConditional(entry, key, path, ctx, calling);
+  if (key === 'add_ssh_keys') return [readAddSshKeys(entry, path, ctx.errors)].filter((step) => step !== undefined);
   // `- steps: << parameters.after-deps >>`, CircleCI's way to splice a steps parameter in.
   if (key === 'steps') return readSteps(value, childPath(path, 'steps'), ctx, calling);
   const resolved = resolveName(key, entry.keyPos, ctx.orbScopes);

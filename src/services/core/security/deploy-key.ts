@@ -4,7 +4,8 @@
  * unencrypted `openssh-key-v1` file, which every OpenSSH reads (PKCS#8 PEM, which node writes,
  * is not read by older ones). Layout per OpenSSH's PROTOCOL.key.
  */
-import { createHash, generateKeyPairSync, randomInt } from 'node:crypto';
+import { generateKeyPairSync, randomInt } from 'node:crypto';
+import { fingerprintsOf } from '../../../shared/ssh-keys.js';
 
 /** A new key pair. */
 export interface DeployKey {
@@ -30,8 +31,7 @@ export function generateDeployKey(comment: string): DeployKey {
 
 /** SHA256 fingerprint as `ssh-keygen -l` shows it, for the audit log and the page. */
 export function fingerprintOf(publicKey: string): string {
-  const blob = Buffer.from(publicKey.split(' ')[1] ?? '', 'base64');
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+  return fingerprintsOf(Buffer.from(publicKey.split(' ')[1] ?? '', 'base64')).sha256;
 }
 
 function privateKeyFile(publicBlob: Buffer, pub: Buffer, seed: Buffer, comment: string): string {

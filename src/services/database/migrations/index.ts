@@ -22,6 +22,7 @@ import { approvalJobsMigration } from './021-approval-jobs.js';
 import { autoCancelMigration } from './022-auto-cancel.js';
 import { parallelNodesMigration } from './023-parallel-nodes.js';
 import { orbsMigration } from './024-orbs.js';
+import { sshKeysMigration } from './025-ssh-keys.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -52,4 +53,5 @@ export const migrations: readonly Migration[] = [
   autoCancelMigration,
   parallelNodesMigration,
   orbsMigration,
+  sshKeysMigration,
 ];

@@ -27,7 +27,9 @@ import { registerProjectRoutes } from '../projects/project-routes.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { ProjectAccess } from '../../stores/projects/project-access.js';
 import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
+import type { SshKeyStore } from '../../stores/projects/ssh-keys.js';
 import type { HostPolicy } from '../../git/index.js';
+import { registerSshKeyRoutes } from '../projects/ssh-key-routes.js';
 import { registerCredentialRoutes } from '../projects/credential-routes.js';
 import { registerTokenAuth } from '../../http/token-auth.js';
 import { registerFleetRoutes } from '../fleet/fleet-routes.js';
@@ -58,6 +60,8 @@ export interface ApiDeps {
   readonly groups: GroupStore;
   /** Each project's credential for its private repository. */
   readonly credentials: GitCredentialStore;
+  /** Each project's SSH keys for `add_ssh_keys`. */
+  readonly sshKeys: SshKeyStore;
   /** Which repository hosts git URLs may name (GYRE_GIT_ALLOWED_HOSTS). */
   readonly hostPolicy: HostPolicy;
   readonly pipelines: PipelineStore;
@@ -102,6 +106,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     registerTokenAuth(api, deps.db);
     registerProjectRoutes(api, deps.projects, deps.projectAccess, () => deps.webhookBaseUrl(), deps.hostPolicy);
     registerCredentialRoutes(api, deps);
+    registerSshKeyRoutes(api, deps);
     registerPipelineRoutes(api, deps);
     registerArtifactRoutes(api, deps);
     registerDeliveryRoutes(api, deps);

@@ -12,6 +12,7 @@ import {
   type CompleteRequest,
   type DrainRequest,
   type JobLease,
+  type JobSpec,
   type LogChunkRequest,
   type LeaseResponse,
   type LeaseToken,
@@ -33,6 +34,7 @@ import type { JoinSecrets } from '../../stores/builders/join-secrets.js';
 import type { ChangeSignal } from '../../database/notifications.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
+import type { SshKeyStore, WantedSshKeys } from '../../stores/projects/ssh-keys.js';
 import {
   completeRequestSchema as completeSchema,
   drainRequestSchema as drainSchema,
@@ -51,6 +53,8 @@ export interface ProtocolDeps extends TransferDeps {
   readonly contexts: Pick<ContextStore, 'facts' | 'values'>;
   /** The repository credential each lease carries for its checkout. */
   readonly credentials: Pick<GitCredentialStore, 'credentialOf'>;
+  /** The SSH keys a lease carries for the job's `add_ssh_keys` steps. */
+  readonly sshKeys: Pick<SshKeyStore, 'keysFor'>;
   /** Base URL of the web UI, for each job's CIRCLE_BUILD_URL. */
   readonly publicUrl: string;
   readonly builders: BuilderStore;
@@ -317,6 +321,8 @@ async function withVariables(
     ? {}
     : { ...(await deps.projects.variableValues(projectId)), ...(await deps.contexts.values(contexts)) };
   const gitCredential = await deps.credentials.credentialOf(projectId);
+  const wantedKeys = withholdSecrets ? undefined : sshKeysWanted(lease.spec);
+  const sshKeys = wantedKeys === undefined ? [] : await deps.sshKeys.keysFor(projectId, wantedKeys);
   // Only nodes of a job with `parallelism` have tests to split between them.
   const testTimings = (lease.context.nodeTotal ?? 1) > 1 ? await deps.testResults.timingsFor(lease.jobId) : [];
   return {
@@ -324,9 +330,18 @@ async function withVariables(
     context: { ...lease.context, buildUrl: `${deps.publicUrl}/jobs/${lease.jobId}` },
     variables,
     ...(gitCredential && { gitCredential }),
+    ...(sshKeys.length > 0 && { sshKeys }),
+    ...(withholdSecrets && { secretsWithheld: true as const }),
     ...(deps.blobs.takesDirectUploads && { directUploads: true }),
     ...(testTimings.length > 0 && { testTimings: [...testTimings] }),
   };
+}
+
+/** The keys the job's `add_ssh_keys` steps name: every key if one names none; undefined without such a step. */
+function sshKeysWanted(spec: JobSpec): WantedSshKeys | undefined {
+  const steps = spec.steps.filter((step) => step.type === 'add_ssh_keys');
+  if (steps.length === 0) return undefined;
+  return steps.some((step) => step.fingerprints.length === 0) ? 'all' : steps.flatMap((step) => step.fingerprints);
 }
 
 async function checkJoinSecret(authorization: string | undefined, joinSecrets: JoinSecrets): Promise<void> {

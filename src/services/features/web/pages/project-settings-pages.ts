@@ -1,7 +1,9 @@
 /**
  * A project's settings page (maintainers): git URL, default branch, linked GitHub repository,
- * visibility and the fork options, and the repository credential (set, replaced or removed as
- * `/api/v1/projects/:id/credential` does; a token is never shown again, a deploy key's public half is), saved with the same store call as `PATCH /api/v1/projects/:id`.
+ * visibility and the fork options (saved with the same store call as `PATCH /api/v1/projects/:id`),
+ * the repository credential (set, replaced or removed as `/api/v1/projects/:id/credential` does; a
+ * token is never shown again, a deploy key's public half is) and the SSH keys for `add_ssh_keys`
+ * (added and removed as `/api/v1/projects/:id/ssh-keys` does; a private key is never shown).
  * A bad form (including a git URL the API would refuse) is shown again with every problem and
  * what the user typed; nothing is saved. Changes are audited under the signed-in account.
  */
@@ -12,7 +14,7 @@ import { formAction } from '../../../http/form-action.js';
 import { sendPage } from '../../../http/web-scope.js';
 import type { UserPages } from '../user-ui.js';
 import { checkGitUrl } from '../../projects/check-git-url.js';
-import { idParams, userActorOf, type IdRequest } from './page-common.js';
+import { idParams, postedForm, userActorOf, type IdRequest } from './page-common.js';
 import { projectPageModel } from './project-page-model.js';
 import { readCredentialForm } from './project-credential-form.js';
 import { readSettingsForm, settingsChanges, settingsFormOf } from './project-settings-form.js';
@@ -38,6 +40,7 @@ export const projectSettingsPages: UserPages = (web, parts) => {
           errors,
           saved,
           credential: await parts.credentials.summary(id),
+          sshKeys: await parts.sshKeys.list(id),
         }),
       );
     };
@@ -74,6 +77,28 @@ export const projectSettingsPages: UserPages = (web, parts) => {
     { config: projectRole('maintainer', 'project'), schema: { params: idParams } },
     formAction<IdRequest>(show(false), async (request) => {
       await parts.credentials.remove(request.params.id, userActorOf(request));
+      return `/projects/${request.params.id}/settings?saved=1`;
+    }),
+  );
+
+  web.post<IdRequest>(
+    '/projects/:id/ssh-keys',
+    { config: projectRole('maintainer', 'project'), schema: { params: idParams } },
+    formAction<IdRequest>(show(false), async (request) => {
+      const posted = postedForm(request.body);
+      const hostname = posted.text('hostname');
+      const key = { privateKey: posted.raw('privateKey'), ...(hostname !== '' && { hostname }) };
+      await parts.sshKeys.add(request.params.id, key, userActorOf(request));
+      return `/projects/${request.params.id}/settings?saved=1`;
+    }),
+  );
+
+  web.post<IdRequest>(
+    '/projects/:id/ssh-keys/remove',
+    { config: projectRole('maintainer', 'project'), schema: { params: idParams } },
+    formAction<IdRequest>(show(false), async (request) => {
+      const fingerprint = postedForm(request.body).text('fingerprint');
+      await parts.sshKeys.remove(request.params.id, fingerprint, userActorOf(request));
       return `/projects/${request.params.id}/settings?saved=1`;
     }),
   );

@@ -104,16 +104,17 @@ workflows:
 `);
     expect(errors.map((e) => `${e.line}:${e.column} ${e.message}`)).toEqual([
       '3:3 a command cannot be named "run": that is a built-in step; rename the command',
-      '10:13 unknown step "chekout"; expected one of: checkout, run, deploy, when, unless, steps, save_cache, restore_cache, persist_to_workspace, attach_workspace, store_artifacts, store_test_results, lint',
+      '10:13 unknown step "chekout"; expected one of: checkout, run, deploy, when, unless, steps, add_ssh_keys, save_cache, restore_cache, persist_to_workspace, attach_workspace, store_artifacts, store_test_results, lint',
     ]);
   });
 
-  it.each([
-    ['add_ssh_keys', 'the add_ssh_keys step is not supported yet'],
-    ['setup_remote_docker', 'the setup_remote_docker step is not supported: builds cannot reach a Docker daemon'],
-  ])('refuses the step %s at its line and column', (step, message) => {
-    expect(parseErrors(withJob(`docker: [{ image: alpine }]\nsteps:\n  - checkout\n  - ${step}`))).toEqual([
-      expect.objectContaining({ line: 7, column: 9, message }),
+  it('refuses setup_remote_docker at its line and column', () => {
+    expect(parseErrors(withJob('docker: [{ image: alpine }]\nsteps:\n  - checkout\n  - setup_remote_docker'))).toEqual([
+      expect.objectContaining({
+        line: 7,
+        column: 9,
+        message: 'the setup_remote_docker step is not supported: builds cannot reach a Docker daemon',
+      }),
     ]);
   });
 
@@ -126,6 +127,67 @@ workflows:
         path: 'jobs.build.steps[0]',
         message: expect.stringMatching(/exactly one key.*Check the indentation/) as unknown,
       }),
+    ]);
+  });
+});
+
+describe('add_ssh_keys', () => {
+  const stepsOf = (steps: string) =>
+    jobOf(parseValid(withJob(`docker: [{ image: alpine }]\nsteps:\n${steps}`)).workflows[0]?.jobs[0])?.steps;
+
+  it('adds every project key when written bare, and the keys named (normalized) with fingerprints', () => {
+    expect(
+      stepsOf(
+        [
+          '  - add_ssh_keys',
+          '  - add_ssh_keys:',
+          '      fingerprints:',
+          '        - "MD5:1F:14:46:C9:03:23:DC:96:48:EA:57:01:48:45:1A:A7"',
+          '        - SHA256:brLzjWArD8EsdtcC2v5MUeFHVA8QtaLhYlyOo/TgWRQ',
+        ].join('\n'),
+      ),
+    ).toEqual([
+      { type: 'add_ssh_keys', name: 'Add SSH keys', when: 'on_success', fingerprints: [] },
+      {
+        type: 'add_ssh_keys',
+        name: 'Add SSH keys',
+        when: 'on_success',
+        fingerprints: [
+          '1f:14:46:c9:03:23:dc:96:48:ea:57:01:48:45:1a:a7',
+          'SHA256:brLzjWArD8EsdtcC2v5MUeFHVA8QtaLhYlyOo/TgWRQ',
+        ],
+      },
+    ]);
+  });
+
+  it('reports every bad fingerprint, an empty list, `when` and unknown keys at their line and column', () => {
+    const errors = parseErrors(
+      withJob(
+        [
+          'docker: [{ image: alpine }]',
+          'steps:',
+          '  - add_ssh_keys: { fingerprints: [deploy-key, "ab:cd"] }',
+          '  - add_ssh_keys: { fingerprints: [] }',
+          '  - add_ssh_keys: { fingerprints: SHA256:x, when: always, name: keys }',
+        ].join('\n'),
+      ),
+    );
+    expect(errors.map((e) => `${e.line}:${e.column} ${e.path}: ${e.message.split(';')[0]}`)).toEqual([
+      '6:40 jobs.build.steps[0].add_ssh_keys.fingerprints[0]: "deploy-key" is not a key fingerprint',
+      '6:52 jobs.build.steps[0].add_ssh_keys.fingerprints[1]: "ab:cd" is not a key fingerprint',
+      '7:39 jobs.build.steps[1].add_ssh_keys.fingerprints: the list of fingerprints is empty',
+      '8:39 jobs.build.steps[2].add_ssh_keys.fingerprints: expected a list of key fingerprints, got the string "SHA256:x"',
+      '8:49 jobs.build.steps[2].add_ssh_keys.when: add_ssh_keys takes no `when`: in CircleCI it runs only while every step before it succeeded',
+      '8:63 jobs.build.steps[2].add_ssh_keys.name: unknown key "name" in a add_ssh_keys step',
+    ]);
+  });
+
+  it('cannot be the name of a command', () => {
+    const errors = parseErrors(
+      'version: 2.1\ncommands:\n  add_ssh_keys: { steps: [checkout] }\njobs:\n  build:\n    docker: [{ image: alpine }]\n    steps: [checkout]\nworkflows:\n  w:\n    jobs: [build]\n',
+    );
+    expect(errors.map((e) => e.message)).toEqual([
+      'a command cannot be named "add_ssh_keys": that is a built-in step; rename the command',
     ]);
   });
 });
