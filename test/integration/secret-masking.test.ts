@@ -127,7 +127,7 @@ workflows:
 
 describe('add_ssh_keys', () => {
   it("puts the project's keys into ~/.ssh as CircleCI does, owned by the job's user, and masks them in output", async () => {
-    // GIVEN a project SSH key for github.com, and a job running as uid 1000, not root
+    // GIVEN a project SSH key for github.com, and a job running as uid 1000, not root, that checks out first
     const key = sshKeyText('ed25519.key');
     const { md5 } = opensshFingerprints('ed25519.key');
     const file = `/tmp/home/.ssh/id_rsa_${md5.replaceAll(':', '')}`;
@@ -147,11 +147,13 @@ jobs:
     steps:
       # The image has no account for uid 1000, so the job makes its home.
       - run: mkdir -p "$HOME"
+      - checkout
       - add_ssh_keys: { fingerprints: ["${md5}"] }
       - run:
           name: show
           command: |
-            stat -c '%n %a %u' ~/.ssh ${file} ~/.ssh/config
+            stat -c '%n %a %u' ~/.ssh ${file} ~/.ssh/config ~/.ssh/known_hosts
+            cut -d ' ' -f 1,2 ~/.ssh/known_hosts
             echo "sum=$(sha256sum < ${file})"
             cat ~/.ssh/config
             cat ${file}
@@ -165,7 +167,11 @@ workflows:
     // (a failure shows why the job ended, and its log)
     expect(detail.state === 'success' ? 'success' : `${detail.state}: ${detail.message}\n${log}`).toBe('success');
     // THEN the key is there with the modes ssh wants, byte for byte, with its Host entry
-    expect(log).toContain(`/tmp/home/.ssh 700 1000\n${file} 600 1000\n/tmp/home/.ssh/config 600 1000\n`);
+    expect(log).toContain(
+      `/tmp/home/.ssh 700 1000\n${file} 600 1000\n/tmp/home/.ssh/config 600 1000\n/tmp/home/.ssh/known_hosts 600 1000\n`,
+    );
+    // AND the checkout left GitHub's host keys, as CircleCI's does
+    expect(log).toContain('github.com ssh-ed25519\ngithub.com ecdsa-sha2-nistp256\ngithub.com ssh-rsa\n');
     expect(log).toContain(`sum=${createHash('sha256').update(key).digest('hex')}  -`);
     // AND printing it (right after the config) shows its armour and the mask, and no line of its body anywhere
     expect(log).toContain(

@@ -21,10 +21,11 @@ const CREDENTIAL_DIR = '/tmp/gyre-git';
 // stdin: `NAME=value` lines for git's environment, an empty line, then the deploy key (if any).
 const CLONE_SCRIPT = [
   'set -e',
-  'umask 077',
-  `mkdir -p ${CREDENTIAL_DIR}`,
+  // Only the credential is private: the clone must stay readable by the job's user, who copies it.
+  `mkdir -p -m 700 ${CREDENTIAL_DIR}`,
   'while IFS= read -r line && [ -n "$line" ]; do export "$line"; done',
-  `cat > ${CREDENTIAL_DIR}/key`,
+  `(umask 077 && cat > ${CREDENTIAL_DIR}/key)`,
+  'umask 022',
   'export GIT_TERMINAL_PROMPT=0',
   `rm -rf ${CHECKOUT_DIR}`,
   `git clone --quiet --no-checkout "$GYRE_GIT_URL" ${CHECKOUT_DIR}`,

@@ -13,6 +13,7 @@ import type { JobResources } from './environment-setup.js';
 import type { JobStop } from './job-stop.js';
 import { DEFAULT_WORKING_DIRECTORY, killStepArgv, shellArgv, stepExecArgv, type ImageTools } from './shell.js';
 import { shouldRunStep, stepName } from './steps.js';
+import { addGitHubKnownHosts } from './known-hosts.js';
 import { addSshKeys } from './ssh-keys.js';
 import type {
   AddSshKeysStep,
@@ -104,7 +105,29 @@ async function checkout(ctx: StepContext, step: CheckoutStep, index: number): Pr
     labels: ctx.resources.labels,
     sink: ctx.sink,
   };
-  return { exitCode: await runCheckout(request, ctx.job, step, index) };
+  const exitCode = await runCheckout(request, ctx.job, step, index);
+  if (exitCode === 0) await trustGitHub(ctx, index);
+  return { exitCode };
+}
+
+/**
+ * GitHub's host keys into `~/.ssh/known_hosts`, as CircleCI's checkout does. Best effort: a job
+ * that never uses ssh must not fail for an odd `~/.ssh`, so a problem is a line in the log.
+ */
+async function trustGitHub(ctx: StepContext, index: number): Promise<void> {
+  try {
+    const { home, uid, gid } = await containerPlaces(ctx);
+    if (!(await ctx.backend.hasPath(ctx.primary, home))) return;
+    const problem = await addGitHubKnownHosts({
+      backend: ctx.backend,
+      primary: ctx.primary,
+      home,
+      owner: { uid, gid },
+    });
+    if (problem !== undefined) note(ctx, index, `GitHub's host keys were not added to ~/.ssh/known_hosts: ${problem}`);
+  } catch (error) {
+    note(ctx, index, `GitHub's host keys were not added to ~/.ssh/known_hosts: ${messageOf(error)}`);
+  }
 }
 
 /** Data steps move files through the services box, so they need the job's transfers. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { runJob, type RunJobOptions } from '../../../../src/builder/runner/index.js';
+import { GITHUB_KNOWN_HOSTS } from '../../../../src/builder/runner/known-hosts.js';
 import { LABELS } from '../../../../src/shared/labels.js';
 import { FakeEngineError, FakeJobBackend } from '../../../support/fake-job-backend.js';
 import { image, JOB_IMAGE, makeJob, RecordingSink, run } from '../../../support/runner-jobs.js';
@@ -195,6 +196,25 @@ describe('runJob', () => {
     expect(result.failedStep).toEqual({ index: 1, name: 'Checkout code', exitCode: 128 });
     expect(sink.text(1)).toBe('fatal: repository not found\n');
     expect(backend.scripts).toEqual([]);
+  });
+
+  it("adds GitHub's host keys to ~/.ssh/known_hosts after a checkout, as CircleCI does", async () => {
+    const backend = backendWith();
+    // The primary is the first container started (c1); its home exists.
+    backend.filesOf('c1').nodes.set(backend.home, 'dir');
+    const result = await runJob(backend, makeJob([{ type: 'checkout' }]), new RecordingSink(), OPTIONS);
+    expect(result.outcome).toBe('success');
+    expect(backend.started[0]?.image).toBe(JOB_IMAGE);
+    expect(backend.filesOf('c1').read(`${backend.home}/.ssh/known_hosts`)).toBe([...GITHUB_KNOWN_HOSTS, ''].join('\n'));
+  });
+
+  it("does not fail a checkout over ~/.ssh it cannot write GitHub's keys into, and says so", async () => {
+    const backend = backendWith();
+    backend.filesOf('c1').write(`${backend.home}/.ssh`, 'a file');
+    const sink = new RecordingSink();
+    const result = await runJob(backend, makeJob([{ type: 'checkout' }]), sink, OPTIONS);
+    expect(result.outcome).toBe('success');
+    expect(sink.text(1)).toMatch(/GitHub's host keys were not added to ~\/\.ssh\/known_hosts: .*\.ssh is not a folder/);
   });
 
   it('fails a checkout step when no helper image was given', async () => {
