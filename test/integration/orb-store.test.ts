@@ -146,6 +146,7 @@ describe('the orb store', () => {
     );
   });
 
+  // Five CLI processes, each starting Node: jest's 5 s default is no bound for that on a busy machine.
   it('is driven by `gyre orbs` from a source folder, with JSON for scripts and exit codes that mean something', async () => {
     const env = { ...process.env, GYRE_API_URL: gyre.base, GYRE_API_TOKEN: gyre.token };
     const folder = mkdtempSync(join(tmpdir(), 'gyre-orb-'));
@@ -177,5 +178,5 @@ describe('the orb store', () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 });
