@@ -7,6 +7,7 @@ import { childPath, itemPath, type ErrorCollector } from './errors.js';
 import type { JobFilters, RefFilter, RefPattern } from './model.js';
 import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
 import { getValue, type YNode } from './yaml-node.js';
+import { fullMatch } from './bounded-regex.js';
 
 /** The git ref a pipeline was created for. */
 export type GitRef =
@@ -87,8 +88,8 @@ export function matchesRef(filters: JobFilters, ref: GitRef): boolean {
   return included && !excluded;
 }
 
-/** Whether one pattern matches a ref name; a regex has to match all of it. */
+/** Whether one pattern matches a ref name; a regex has to match all of it (RegexTimeoutError when it runs too long). */
 export function matchesPattern(pattern: RefPattern, name: string): boolean {
   if (pattern.kind === 'exact') return pattern.value === name;
-  return new RegExp(`^(?:${pattern.source})$`).test(name);
+  return fullMatch(pattern.source, name);
 }

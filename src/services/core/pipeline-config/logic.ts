@@ -11,6 +11,7 @@
  * `null`, `0`, NaN and `""` are falsy, everything else is truthy. Nesting stops at 100 levels.
  */
 import { childPath, itemPath, type ErrorCollector } from './errors.js';
+import { RegexTimeoutError } from './bounded-regex.js';
 import { matchesPattern, regexProblem } from './filters.js';
 import { checkKeys, expectMap } from './read-node.js';
 import { describeNode, getValue, type YMap, type YNode } from './yaml-node.js';
@@ -106,9 +107,17 @@ function matches(node: YNode, path: string, errors: ErrorCollector): boolean | u
   if (pattern === undefined || value === undefined) return undefined;
   // CircleCI takes Java regular expressions and needs the whole value to match, as branch filters do.
   const problem = regexProblem(pattern.text);
-  if (problem === undefined) return matchesPattern({ kind: 'regex', source: pattern.text }, value.text);
-  errors.add(pattern.at, childPath(path, 'pattern'), `not a valid regular expression: ${problem}`);
-  return undefined;
+  if (problem !== undefined) {
+    errors.add(pattern.at, childPath(path, 'pattern'), `not a valid regular expression: ${problem}`);
+    return undefined;
+  }
+  try {
+    return matchesPattern({ kind: 'regex', source: pattern.text }, value.text);
+  } catch (error) {
+    if (!(error instanceof RegexTimeoutError)) throw error;
+    errors.add(pattern.at, childPath(path, 'pattern'), error.message);
+    return undefined;
+  }
 }
 
 function scalarText(

@@ -9,7 +9,9 @@ import {
   selectJobsForRef,
   type GitRef,
   type OrbLibrary,
+  RegexTimeoutError,
   type PipelineArguments,
+  type PipelineConfig,
   type PipelineValues,
   type ResourceClassTable,
 } from '../pipeline-config/index.js';
@@ -28,13 +30,15 @@ export interface ConfigSchedule {
  * also lists the config's legacy schedules for the pipeline's branch, which the planner keeps.
  */
 export type WorkflowPlan = { readonly warnings: readonly ConfigProblem[] } & (
-  | {
-      readonly ok: true;
-      readonly workflows: readonly NewWorkflow[];
-      readonly configSchedules: readonly ConfigSchedule[];
-    }
-  | { readonly ok: false; readonly error: PipelineError }
+  SelectedWorkflows | { readonly ok: false; readonly error: PipelineError }
 );
+
+/** What runs for a pipeline's ref. */
+interface SelectedWorkflows {
+  readonly ok: true;
+  readonly workflows: readonly NewWorkflow[];
+  readonly configSchedules: readonly ConfigSchedule[];
+}
 
 /** What the installation gives every plan: its resource classes and the orbs the config names. */
 export interface PlanSettings {
@@ -62,18 +66,29 @@ export function planWorkflows(
     const message = `${CONFIG_PATH} has ${parsed.errors.length} error${parsed.errors.length === 1 ? '' : 's'}${where}`;
     return { ok: false, error: { kind: 'config', message, errors: parsed.errors.map(toProblem) }, warnings };
   }
+  try {
+    return { ...selectFor(parsed.config, pipeline), warnings };
+  } catch (error) {
+    // A filter's regex from the config (a fork's, maybe) that ran out of time: a config error, not a hang.
+    if (!(error instanceof RegexTimeoutError)) throw error;
+    return { ok: false, error: { kind: 'config', message: `${CONFIG_PATH}: ${error.message}`, errors: [] }, warnings };
+  }
+}
+
+/** The workflows and jobs that run for the pipeline's ref, and the config's schedules for its branch. */
+function selectFor(config: PipelineConfig, pipeline: PipelineSummary): SelectedWorkflows {
   const ref = refOf(pipeline);
   // A workflow with legacy triggers runs only when its own schedule fires it, never on a push.
   const firedWorkflow = scheduleOf(pipeline)?.workflow;
-  const runnable = parsed.config.workflows.filter((w) =>
+  const runnable = config.workflows.filter((w) =>
     firedWorkflow === undefined ? w.schedules === undefined : w.name === firedWorkflow,
   );
-  const configSchedules = parsed.config.workflows.flatMap((w) =>
+  const configSchedules = config.workflows.flatMap((w) =>
     (w.schedules ?? [])
       .filter((s) => ref.kind === 'branch' && matchesRef({ branches: s.branches }, ref))
       .map((s) => ({ workflow: w.name, cron: s.cron })),
   );
-  const workflows = selectJobsForRef({ ...parsed.config, workflows: runnable }, ref).map((workflow) => ({
+  const workflows = selectJobsForRef({ ...config, workflows: runnable }, ref).map((workflow) => ({
     name: workflow.name,
     jobs: workflow.jobs.map((job) => ({
       name: job.name,
@@ -90,7 +105,7 @@ export function planWorkflows(
         : { type: 'approval' as const, spec: null, cpus: 0, memoryBytes: 0, nodes: 1 }),
     })),
   }));
-  return { ok: true, workflows, configSchedules, warnings };
+  return { ok: true, workflows, configSchedules };
 }
 
 /** The parser's report as stored with the pipeline: exactly its fields. */

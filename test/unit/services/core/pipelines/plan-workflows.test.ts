@@ -44,6 +44,27 @@ workflows:
 `;
 
 describe('planWorkflows', () => {
+  it('ends the pipeline with a config error, not a hang, when a filter regex runs out of time', () => {
+    const slow = config.replace('filters: { tags: { only: /^v.*/ } }', 'filters: { branches: { only: /(a+)+/ } }');
+    const plan = planWorkflows(
+      slow,
+      pipeline({ ref: `refs/heads/${'a'.repeat(40)}b`, branch: `${'a'.repeat(40)}b` }),
+      gitUrl,
+      {
+        resourceClasses: DEFAULT_RESOURCE_CLASSES,
+      },
+    );
+    expect(plan).toMatchObject({
+      ok: false,
+      error: {
+        kind: 'config',
+        message: expect.stringMatching(
+          /^\.circleci\/config\.yml: the regular expression \/\(a\+\)\+\/ ran longer than 50 ms/,
+        ),
+      },
+    });
+  });
+
   it('plans the jobs that run on a branch, in dependency order, with pipeline values filled in', () => {
     const plan = planWorkflows(config, pipeline(), gitUrl, { resourceClasses: DEFAULT_RESOURCE_CLASSES });
     if (!plan.ok) throw new Error(plan.error.message);
