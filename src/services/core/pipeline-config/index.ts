@@ -29,7 +29,7 @@ export type * from './model.js';
 export type { ConfigError, ConfigWarning, Position } from './errors.js';
 export { DEFAULT_RESOURCE_CLASSES } from './resource-classes.js';
 export { matchesRef, type GitRef } from './filters.js';
-export { RegexTimeoutError } from './bounded-regex.js';
+export { RegexTimeoutError, withRegexBudget } from './bounded-regex.js';
 export { selectJobsForRef } from './select-jobs.js';
 export { PIPELINE_VALUES, type PipelineValues } from './expand-parameters.js';
 export { MAX_CONFIG_BYTES } from './parse-yaml-with-positions.js';

@@ -10,6 +10,7 @@ import {
   type GitRef,
   type OrbLibrary,
   RegexTimeoutError,
+  withRegexBudget,
   type PipelineArguments,
   type PipelineConfig,
   type PipelineValues,
@@ -47,7 +48,17 @@ export interface PlanSettings {
   readonly orbs?: OrbLibrary;
 }
 
+/** Plans a pipeline; the config's regular expressions share one time budget (bounded-regex.ts). */
 export function planWorkflows(
+  configText: string,
+  pipeline: PipelineSummary,
+  gitUrl: string,
+  settings: PlanSettings,
+): WorkflowPlan {
+  return withRegexBudget(() => plan(configText, pipeline, gitUrl, settings));
+}
+
+function plan(
   configText: string,
   pipeline: PipelineSummary,
   gitUrl: string,

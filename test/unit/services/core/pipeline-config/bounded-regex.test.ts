@@ -1,8 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   fullMatch,
+  REGEX_BUDGET_MS,
   REGEX_TIME_LIMIT_MS,
   RegexTimeoutError,
+  withRegexBudget,
 } from '../../../../../src/services/core/pipeline-config/bounded-regex.js';
 import {
   DEFAULT_RESOURCE_CLASSES,
@@ -21,6 +23,9 @@ describe('fullMatch', () => {
     expect(fullMatch('release-.*', 'release-1.2')).toBe(true);
     expect(fullMatch('release', 'release-1.2')).toBe(false);
     expect(fullMatch('v[0-9]+(\\.[0-9]+)*', 'v1.20.3')).toBe(true);
+    // The whole of an alternation, not just its last branch, must match all of the value.
+    expect(fullMatch('main|rc', 'main-x')).toBe(false);
+    expect(fullMatch('main|rc', 'rc')).toBe(true);
   });
 
   it('stops a pattern that backtracks for ever at the time limit, naming the pattern and the value', () => {
@@ -31,6 +36,36 @@ describe('fullMatch', () => {
     expect(() => fullMatch(CATASTROPHIC, NAME)).toThrow(
       `the regular expression /(a+)+/ ran longer than ${REGEX_TIME_LIMIT_MS} ms on "${NAME}"`,
     );
+  });
+});
+
+describe('withRegexBudget', () => {
+  it('stops the matches of one config once they took the budget together, and still answers what it remembers', () => {
+    withRegexBudget(() => {
+      expect(fullMatch('release-.*', 'release-1')).toBe(true);
+      // Slow patterns, each stopped at the one-match limit or under it, until together they spend the budget
+      // (distinct values, so nothing is remembered).
+      const stops: string[] = [];
+      for (let length = 18; length < 80 && !stops.some((m) => m.includes('together')); length += 1) {
+        try {
+          fullMatch(CATASTROPHIC, `${'a'.repeat(length)}b`);
+        } catch (caught) {
+          expect(caught).toBeInstanceOf(RegexTimeoutError);
+          stops.push(String(caught));
+        }
+      }
+      expect(stops.at(-1)).toContain(`ran longer than ${REGEX_BUDGET_MS} ms together`);
+      // The budget is spent: a new match is refused at once, naming where it stopped; a remembered one is answered.
+      expect(() => fullMatch('release-.*', 'release-2')).toThrow(
+        `the config's regular expressions ran longer than ${REGEX_BUDGET_MS} ms together and were stopped at /release-.*/ on "release-2"`,
+      );
+      expect(fullMatch('release-.*', 'release-1')).toBe(true);
+    });
+  });
+
+  it('gives each config its own budget', () => {
+    withRegexBudget(() => expect(() => fullMatch(CATASTROPHIC, NAME)).toThrow(RegexTimeoutError));
+    withRegexBudget(() => expect(fullMatch('release-.*', 'release-2')).toBe(true));
   });
 });
 

@@ -59,7 +59,7 @@ describe('planWorkflows', () => {
       error: {
         kind: 'config',
         message: expect.stringMatching(
-          /^\.circleci\/config\.yml: the regular expression \/\(a\+\)\+\/ ran longer than 50 ms/,
+          /^\.circleci\/config\.yml: the regular expression \/\(a\+\)\+\/ ran longer than 200 ms/,
         ),
       },
     });
