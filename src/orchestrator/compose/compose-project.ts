@@ -3,6 +3,7 @@
  * (which runs the real `docker compose` v2 CLI). Every failure names the stack, the host and
  * Compose's own last words.
  */
+import { stripVTControlCharacters } from 'node:util';
 import * as compose from 'docker-compose';
 import { composeEnvironment, describeDockerHost, DOCKER_CLI_VARIABLES, type DockerHost } from '../../docker/index.js';
 import { GyreError, TimeoutError, UnavailableError } from '../../shared/errors.js';
@@ -25,6 +26,9 @@ export interface ComposeProjectOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
+/** How much of a service's log an error about it carries. */
+const LOG_TAIL_LINES = 20;
+
 export class ComposeProject {
   constructor(readonly options: ComposeProjectOptions) {}
 
@@ -40,6 +44,13 @@ export class ComposeProject {
     await this.run('up', (options) =>
       compose.upAll({ ...options, commandOptions: ['--remove-orphans'], callback: lines(onLine) }),
     );
+    // `up` leaves a container it did not change as it is, even one that keeps failing (a wrong
+    // setting, since fixed in a secret file Compose does not compare). Started afresh, it reads
+    // the settings written now, and a failure is its own, not one from before.
+    const failing = (await this.ps()).filter((s) => s.state === 'restarting').map((s) => s.service);
+    if (failing.length === 0) return;
+    onLine(`restarting ${failing.join(', ')}: it kept failing before this start`);
+    await this.run(`restart ${failing.join(' ')}`, (options) => compose.restartMany(failing, options));
   }
 
   /**
@@ -52,7 +63,7 @@ export class ComposeProject {
       const state = (await this.ps()).find((s) => s.service === service)?.state ?? 'missing';
       if (state !== 'running')
         throw new GyreError(
-          `${service} of the ${this.description} is ${state}, not running; see its log: docker compose -p ${this.options.projectName} logs ${service}`,
+          `${service} of the ${this.description} is ${state}, not running; ${await this.logHint(service)}`,
         );
       let last: string;
       try {
@@ -62,10 +73,7 @@ export class ComposeProject {
         last = error instanceof Error ? error.message.split('\n').slice(-1)[0]! : String(error);
       }
       if (Date.now() >= deadline)
-        throw new TimeoutError(
-          `${what} (${last}); see the log: docker compose -p ${this.options.projectName} logs ${service}`,
-          timeoutMs,
-        );
+        throw new TimeoutError(`${what} (${last}); ${await this.logHint(service)}`, timeoutMs);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
@@ -79,6 +87,29 @@ export class ComposeProject {
   async ps(): Promise<ComposeService[]> {
     const result = await this.run('ps', (options) => compose.execCompose('ps', ['--all', '--format', 'json'], options));
     return parsePs(result.out);
+  }
+
+  /**
+   * The last lines a service logged, indented, and how to see the rest: for an error that says why
+   * the service is not ready. A log that cannot be read is said so, not thrown: the caller is
+   * already reporting a failure.
+   */
+  private async logHint(service: string): Promise<string> {
+    const whole = `see the whole log: docker compose -p ${this.options.projectName} logs ${service}`;
+    try {
+      const result = await this.run(`logs ${service}`, (options) =>
+        compose.execCompose(
+          'logs',
+          ['--no-color', '--no-log-prefix', '--tail', String(LOG_TAIL_LINES), service],
+          options,
+        ),
+      );
+      // Compose starts each line with an erase-line sequence even when the output is not a terminal.
+      const text = stripVTControlCharacters(`${result.out}${result.err}`).trimEnd();
+      return text === '' ? `its log is empty; ${whole}` : `the end of its log:\n${text.replace(/^/gm, '  ')}\n${whole}`;
+    } catch (error) {
+      return `its log could not be read (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); ${whole}`;
+    }
   }
 
   /** Runs a command in a service's container and returns its stdout. */
@@ -122,12 +153,21 @@ export class ComposeProject {
           : String(error);
     const message = `docker compose ${what} failed for the ${this.description}:\n${said}`;
     // Compose cannot reach the engine: the host is the problem, not the stack.
-    if (/Cannot connect to the Docker daemon|connection refused|no such host|dial-stdio/i.test(said))
+    if (engineUnreachable(said))
       return new UnavailableError(
         `${message}\ncheck that the Docker Engine on ${describeDockerHost(this.options.host)} is running and reachable`,
       );
     return new GyreError(message, undefined, { cause: error });
   }
+}
+
+/**
+ * Whether the Docker CLI's words say it could not reach the engine. Only the CLI's own phrases
+ * count: a command run by `exec` may print "Connection refused" itself (the HTTP probe does while
+ * the app starts), and that says nothing about the engine.
+ */
+export function engineUnreachable(said: string): boolean {
+  return /Cannot connect to the Docker daemon|error during connect|dial-stdio/i.test(said);
 }
 
 function lines(onLine: (line: string) => void): (chunk: Buffer) => void {

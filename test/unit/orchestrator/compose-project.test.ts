@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parsePs } from '../../../src/orchestrator/compose/compose-project.js';
+import { engineUnreachable, parsePs } from '../../../src/orchestrator/compose/compose-project.js';
 
 /** A row as `docker compose ps --format json` prints it, with the fields Gyre does not read. */
 function row(service: string, state: string, health?: string): Record<string, unknown> {
@@ -63,5 +63,26 @@ describe('parsePs', () => {
     { case: 'an empty array', out: '[]\n' },
   ])('finds no services in $case', ({ out }) => {
     expect(parsePs(out)).toEqual([]);
+  });
+});
+
+// The words below are what Compose v2.26 and bash 5.2 print, captured on the development machine.
+describe('engineUnreachable', () => {
+  it.each([
+    'Cannot connect to the Docker daemon at unix:///nonexist.sock. Is the docker daemon running?',
+    'Cannot connect to the Docker daemon at tcp://127.0.0.1:1. Is the docker daemon running?',
+    'error during connect: Get "http://nohost.invalid:2375/v1.45/containers/json": dial tcp: lookup nohost.invalid on 10.255.255.53:53: no such host',
+    'error during connect: Get "http://docker.example.com/v1.45/info": command [ssh -o ConnectTimeout=30 -- b.example docker system dial-stdio] has exited with exit status 255',
+  ])('blames the engine for %s', (said) => {
+    expect(engineUnreachable(said)).toBe(true);
+  });
+
+  it.each([
+    // The HTTP probe run by `exec` while the app is still starting: the engine answered fine.
+    'bash: connect: Connection refused\nbash: line 1: /dev/tcp/127.0.0.1/8800: Connection refused',
+    'service "app" is not running',
+    'no such service: agent',
+  ])('does not blame the engine for %s', (said) => {
+    expect(engineUnreachable(said)).toBe(false);
   });
 });
