@@ -23,7 +23,7 @@ const results = join(root, 'test-results');
 
 /** Imports that start builders, job containers, Compose stacks or Docker engines. */
 const DOCKER_LANE =
-  /from '(?:dockerode|gyre-ci|[./]+\/src\/index\.js|[./]+\/src\/docker\/[^']*|[./]+\/src\/builder\/runner\/[^']*|\.\.\/support\/(?:agent-under-test|netns-engine|runner-jobs)\.js)'/;
+  /from '(?:dockerode|gyre-ci|[./]+\/src\/index\.js|[./]+\/src\/docker\/[^']*|[./]+\/src\/builder\/runner\/[^']*|\.\.\/support\/(?:agent-under-test|netns-engine|runner-jobs|services-stack-objects)\.js)'/;
 
 interface Lane {
   readonly name: 'docker' | 'services';

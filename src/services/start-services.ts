@@ -69,7 +69,12 @@ export async function startServices(
     ]);
   const blobs = options.blobs ?? createBlobStore(settings.blobStore, settings.dataDir);
   const db = createDatabasePool(url, logger);
-  await waitForDatabase(db, logger, options.databaseWaitMs ?? DATABASE_WAIT_MS);
+  await waitForDatabase(
+    db,
+    logger,
+    options.databaseWaitMs ?? DATABASE_WAIT_MS,
+    settings.database.kind === 'external' ? 'GYRE_DATABASE_URL' : 'GYRE_DB_PASSWORD',
+  );
   const migration = await migrateDatabase(db, logger);
   logger.info({ schema: migration.current, applied: migration.applied.length }, 'database schema is current');
   const listeners = createListeners(settings, logger);

@@ -3,20 +3,17 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import Docker from 'dockerode';
-import { SERVICES_PROJECT_NAME } from '../../src/render/index.js';
 import { packageRoot } from '../../src/shared/package-files.js';
 import { freePort } from '../../src/testing/free-port.js';
+import { expectNoServicesStack, servicesStackObjects } from '../support/services-stack-objects.js';
 
 // GIVEN the services stack brought up by `gyre up` on this machine's Docker Engine, from a folder
 // of its own (`.env` and `.gyre` live there) with free ports on the loopback address.
 //
 // The Compose project name (gyre-services) is fixed, so this file must not run while another one
-// uses it (orchestrator-multihost.test.ts): jest runs integration files one at a time here (one
-// worker on a 2-core machine). The stack is refused up front if one is already there, rather
-// than taken over or taken down.
-const docker = new Docker();
-const projectLabel = `com.docker.compose.project=${SERVICES_PROJECT_NAME}`;
+// uses it (orchestrator-multihost.test.ts): both are in the docker lane, which runs its files one
+// at a time (services-stack-objects puts them there). The stack is refused up front if one is
+// already there, rather than taken over or taken down.
 let work: string;
 let httpPort: number;
 
@@ -66,19 +63,6 @@ function api(path: string, init: { method?: string; body?: unknown } = {}): Prom
   });
 }
 
-/** The services stack's containers (any state) and volumes on this engine. */
-async function stackObjects(): Promise<{ containers: string[]; volumes: string[] }> {
-  const filters = JSON.stringify({ label: [projectLabel] });
-  const [containers, volumes] = await Promise.all([
-    docker.listContainers({ all: true, filters }),
-    docker.listVolumes({ filters }),
-  ]);
-  return {
-    containers: containers.map((c) => c.Labels['com.docker.compose.service']!).sort(),
-    volumes: (volumes.Volumes ?? []).map((v) => v.Name).sort(),
-  };
-}
-
 function up(): CliRun {
   const run = gyre(['up']);
   expect(run.stderr).toBe('');
@@ -93,7 +77,7 @@ async function projectNames(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  expect(await stackObjects()).toEqual({ containers: [], volumes: [] });
+  await expectNoServicesStack();
   work = mkdtempSync(join(tmpdir(), 'gyre-down-'));
   httpPort = await freePort();
   expect(gyre(['init', '--env', '.env']).code).toBe(0);
@@ -107,7 +91,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // The last test took the stack and its data down already; this is the safety net when one failed.
   if (work === undefined) return;
-  const left = await stackObjects();
+  const left = await servicesStackObjects();
   if (left.containers.length + left.volumes.length > 0) gyre(['down', '--volumes', '--yes'], 300_000);
   rmSync(work, { recursive: true, force: true });
 }, 600_000);
@@ -122,7 +106,7 @@ describe('gyre down', () => {
     });
     expect(created.status).toBe(201);
     projectId = ((await created.json()) as { id: number }).id;
-    const volumes = (await stackObjects()).volumes;
+    const volumes = (await servicesStackObjects()).volumes;
     expect(volumes.length).toBeGreaterThan(0);
 
     const down = gyre(['down'], 300_000);
@@ -130,7 +114,7 @@ describe('gyre down', () => {
     expect(down.code).toBe(0);
     expect(down.stdout).toContain('The services stack is down on');
     expect(down.stdout).toContain('their data volumes are kept');
-    expect(await stackObjects()).toEqual({ containers: [], volumes });
+    expect(await servicesStackObjects()).toEqual({ containers: [], volumes });
 
     // The saved token still works: the database it lives in was kept.
     expect(up().stdout).toContain('reusing the token in');
@@ -140,13 +124,34 @@ describe('gyre down', () => {
     expect(await projectNames()).toEqual(['acme/kept']);
   }, 900_000);
 
+  it('a new GYRE_DB_PASSWORD against the kept data volume fails at once, saying why and how to fix it', async () => {
+    const envFile = join(work, '.env');
+    const settings = readFileSync(envFile, 'utf8');
+    expect(gyre(['down'], 300_000).code).toBe(0);
+    writeFileSync(
+      envFile,
+      settings.replace(/^GYRE_DB_PASSWORD=.*$/m, 'GYRE_DB_PASSWORD=not-the-one-the-volume-was-made-with'),
+    );
+
+    const refused = gyre(['up']);
+
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('app of the stack gyre-services on');
+    expect(refused.stderr).toContain('GYRE_DB_PASSWORD: is refused by the database');
+    expect(refused.stderr).toContain('gyre down --volumes');
+    // The data is still there: with the password it was made with, it comes back.
+    writeFileSync(envFile, settings);
+    expect(up().stdout).toContain('reusing the token in');
+    expect(await projectNames()).toEqual(['acme/kept']);
+  }, 900_000);
+
   it('--volumes asks for confirmation: without a terminal and without --yes it changes nothing', async () => {
-    const before = await stackObjects();
+    const before = await servicesStackObjects();
     expect(before.containers).toEqual(['app', 'db']);
     const refused = gyre(['down', '--volumes'], 120_000);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('add --yes to confirm');
-    expect(await stackObjects()).toEqual(before);
+    expect(await servicesStackObjects()).toEqual(before);
     expect(await projectNames()).toEqual(['acme/kept']);
   }, 300_000);
 
@@ -155,7 +160,7 @@ describe('gyre down', () => {
     expect(down.stderr).toBe('');
     expect(down.code).toBe(0);
     expect(down.stdout).toContain('their data volumes are deleted');
-    expect(await stackObjects()).toEqual({ containers: [], volumes: [] });
+    expect(await servicesStackObjects()).toEqual({ containers: [], volumes: [] });
 
     // A fresh database: the saved token is unknown there, so `gyre up` makes a new one.
     expect(up().stdout).toContain('saved to');
@@ -164,6 +169,6 @@ describe('gyre down', () => {
 
     const last = gyre(['down', '--volumes', '--yes'], 300_000);
     expect(last.code).toBe(0);
-    expect(await stackObjects()).toEqual({ containers: [], volumes: [] });
+    expect(await servicesStackObjects()).toEqual({ containers: [], volumes: [] });
   }, 900_000);
 });

@@ -8,6 +8,7 @@ import Docker from 'dockerode';
 import { packageRoot } from '../../src/shared/package-files.js';
 import { freePort } from '../../src/testing/free-port.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
+import { expectNoServicesStack } from '../support/services-stack-objects.js';
 import { shipImage, startNetnsEngine, type NetnsEngine } from '../support/netns-engine.js';
 import { until } from '../support/until.js';
 
@@ -121,6 +122,7 @@ async function attemptsOf(job: Job): Promise<Attempt[]> {
 }
 
 beforeAll(async () => {
+  await expectNoServicesStack();
   work = mkdtempSync(join(tmpdir(), 'gyre-fleet-'));
   [hostB, hostC, git] = await Promise.all([
     startNetnsEngine(B),
