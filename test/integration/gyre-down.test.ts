@@ -127,6 +127,7 @@ describe('gyre down', () => {
   it('a new GYRE_DB_PASSWORD against the kept data volume fails at once, saying why and how to fix it', async () => {
     const envFile = join(work, '.env');
     const settings = readFileSync(envFile, 'utf8');
+    const { volumes } = await servicesStackObjects();
     expect(gyre(['down'], 300_000).code).toBe(0);
     writeFileSync(
       envFile,
@@ -139,9 +140,12 @@ describe('gyre down', () => {
     expect(refused.stderr).toContain('app of the stack gyre-services on');
     expect(refused.stderr).toContain('GYRE_DB_PASSWORD: is refused by the database');
     expect(refused.stderr).toContain('gyre down --volumes');
-    // The data is still there: with the password it was made with, it comes back.
+    // The data is still there: with the password it was made with, it comes back. (The CLI runs
+    // block this process's event loop; the await before the API call lets its HTTP client see
+    // that the stack's restart closed the connection it keeps, which it would otherwise reuse.)
     writeFileSync(envFile, settings);
     expect(up().stdout).toContain('reusing the token in');
+    expect((await servicesStackObjects()).volumes).toEqual(volumes);
     expect(await projectNames()).toEqual(['acme/kept']);
   }, 900_000);
 
