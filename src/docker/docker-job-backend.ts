@@ -2,17 +2,21 @@
  * The job backend on a Docker Engine, through dockerode. Errors are the engine's own, with their
  * `statusCode`, so that the runner can tell "gone" (404) and "not running" (409) from failures.
  */
-import { Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable, type Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { GyreError, messageOf } from '../shared/errors.js';
-import { engineErrorMessage, statusCodeOf } from './errors.js';
-import type { ContainerSpec, ExecRequest, JobBackend, RegistryAuth } from './job-backend.js';
+import { engineErrorMessage, HelperExitError, statusCodeOf } from './errors.js';
+import type { ContainerSpec, ExecRequest, JobBackend, RegistryAuth, StreamedContainer } from './job-backend.js';
+import { MultiplexedOutput } from './multiplexed-output.js';
 import type { EngineInfo } from './types.js';
 
 /** docker-modem's demultiplexer; dockerode types `container.modem` as `any`. */
 interface Demuxer {
   demuxStream(stream: NodeJS.ReadableStream, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): void;
 }
+
+/** How much of a helper's stderr a failure quotes. */
+const STDERR_TAIL_CHARS = 2_000;
 
 export class DockerJobBackend implements JobBackend {
   constructor(private readonly docker: Dockerode) {}
@@ -75,6 +79,75 @@ export class DockerJobBackend implements JobBackend {
       return StatusCode;
     } finally {
       await container.remove({ force: true });
+    }
+  }
+
+  streamContainer(spec: ContainerSpec, io: { stdin?: Readable; onStderr: (data: Buffer) => void }): StreamedContainer {
+    const stdout = new PassThrough();
+    this.runStreamed(spec, io, stdout).catch((error: unknown) => stdout.destroy(error as Error));
+    return { stdout };
+  }
+
+  private async runStreamed(
+    spec: ContainerSpec,
+    io: { stdin?: Readable; onStderr: (data: Buffer) => void },
+    stdout: PassThrough,
+  ): Promise<void> {
+    const { stdin } = io;
+    const options = createOptions(spec);
+    const container = await this.docker.createContainer({
+      ...options,
+      // Logged, every byte of stdout would also be written to the engine's disk as it passes.
+      HostConfig: { ...options.HostConfig, LogConfig: { Type: 'none', Config: {} } },
+      ...(stdin && { OpenStdin: true, StdinOnce: true, AttachStdin: true }),
+    });
+    // Removed before stdout ends or fails, so nothing of the helper is left once its reader is
+    // done: the job's cleanup, which removes what carries its labels, may follow at once.
+    let removal: Promise<void> | undefined;
+    const remove = () => (removal ??= container.remove({ force: true }).then(() => undefined));
+    let stderrTail = '';
+    /** The container's end: its own failure, once it exited, is what a broken stream is reported as. */
+    const ended = async (): Promise<Error | undefined> => {
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      await remove();
+      return StatusCode === 0 ? undefined : new HelperExitError(StatusCode, stderrTail);
+    };
+    const output = new MultiplexedOutput({
+      onStderr: (data) => {
+        stderrTail = `${stderrTail}${data.toString('utf8')}`.slice(-STDERR_TAIL_CHARS);
+        io.onStderr(data);
+      },
+      beforeEnd: async () => {
+        const failure = await ended();
+        if (failure) throw failure;
+      },
+    });
+    const stream = (await container.attach({
+      stream: true,
+      stdout: true,
+      stderr: true,
+      ...(stdin && { stdin: true, hijack: true }),
+    })) as unknown as Duplex;
+    // A reader that gave up early (the cache key was taken first) leaves a helper still writing.
+    stdout.once('close', () => {
+      stream.destroy();
+      void remove().catch(() => undefined);
+    });
+    // A helper that stops reading its stdin early (tar refused a path) breaks the connection
+    // while it is fed; its exit code and stderr say why, the broken pipe does not.
+    stream.once('error', (error) => {
+      void ended().then(
+        (failure) => stdout.destroy(failure ?? error),
+        () => stdout.destroy(error),
+      );
+    });
+    output.once('error', (error) => stdout.destroy(error));
+    stream.pipe(output).pipe(stdout);
+    await container.start();
+    if (stdin) {
+      // Ending our side closes the container's stdin (StdinOnce); its output still comes back.
+      stdin.once('error', (error) => stdout.destroy(error));
+      stdin.pipe(stream);
     }
   }
 
@@ -149,6 +222,7 @@ function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
     Labels: { ...spec.labels },
     HostConfig: {
       ...(spec.network && { NetworkMode: spec.network.name }),
+      ...(spec.pidOf !== undefined && { PidMode: `container:${spec.pidOf}` }),
       ...(spec.volumes && {
         Mounts: spec.volumes.map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.target })),
       }),
@@ -197,6 +271,24 @@ async function removing(errors: unknown[], what: string, remove: () => Promise<u
     await remove();
   } catch (error) {
     if (statusCodeOf(error) === 404) return;
+    // 409 on a forced removal: another one is under way (a helper removed as its stream ends).
+    // Removing again once it is done answers 404, or says what really stands in the way.
+    if (statusCodeOf(error) === 409 && (await removedLater(remove))) return;
     errors.push(new GyreError(`removing ${what}: ${engineErrorMessage(error)}`, undefined, { cause: error }));
   }
+}
+
+/** Tries `remove` again a few times over about 2 s; true once the object is gone (404 or removed). */
+async function removedLater(remove: () => Promise<unknown>): Promise<boolean> {
+  for (let tries = 0; tries < 10; tries += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    try {
+      await remove();
+      return true;
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return true;
+      if (statusCodeOf(error) !== 409) return false;
+    }
+  }
+  return false;
 }

@@ -96,3 +96,19 @@ function engineMessage(fields: ErrorFields): string {
   if (typeof json === 'string' && json.trim() !== '') return json.trim();
   return typeof fields.message === 'string' ? fields.message : String(fields.message);
 }
+
+/** A helper container that ran and exited non-zero: the engine was fine, the command was not. */
+export class HelperExitError extends GyreError {
+  constructor(
+    readonly status: number,
+    stderrTail: string,
+  ) {
+    super(`the helper container exited with code ${status}: ${stderrTail.trim() || 'no output'}`);
+  }
+}
+
+/** Whether `error`, or an error it was caused by, is a {@link HelperExitError}. */
+export function isHelperExit(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) if (e instanceof HelperExitError) return true;
+  return false;
+}

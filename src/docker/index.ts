@@ -27,9 +27,16 @@ export {
   type PreflightOptions,
 } from './preflight.js';
 export { createDockerClient, splitTag } from './dockerode-client.js';
-export { toDockerError, statusCodeOf, engineErrorMessage } from './errors.js';
+export { toDockerError, statusCodeOf, engineErrorMessage, HelperExitError, isHelperExit } from './errors.js';
 export { DockerJobBackend } from './docker-job-backend.js';
-export type { JobBackend, ContainerSpec, ContainerLimits, ExecRequest, RegistryAuth } from './job-backend.js';
+export type {
+  JobBackend,
+  ContainerSpec,
+  ContainerLimits,
+  ExecRequest,
+  RegistryAuth,
+  StreamedContainer,
+} from './job-backend.js';
 export type {
   DockerClient,
   EngineClient,

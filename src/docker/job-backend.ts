@@ -35,6 +35,17 @@ export interface ContainerSpec {
    * without being in its environment (`docker inspect`) or on its command line. Only `runContainer`.
    */
   readonly stdin?: Buffer;
+  /**
+   * The id of a container whose PID namespace this one joins: a helper that reads and writes that
+   * container's files at `/proc/1/root`, with no more rights there than its user has.
+   */
+  readonly pidOf?: string;
+}
+
+/** A helper container whose stdout is a byte stream (see {@link JobBackend.streamContainer}). */
+export interface StreamedContainer {
+  /** What the container wrote to stdout. Fails, with the end of its stderr, unless it exited 0. */
+  readonly stdout: Readable;
 }
 
 /** One process to run in a running container. */
@@ -67,6 +78,13 @@ export interface JobBackend {
   startContainer(spec: ContainerSpec): Promise<string>;
   /** Runs a container to its end, streaming its output; removes it; resolves to its exit code. */
   runContainer(spec: ContainerSpec, onOutput: (data: Buffer) => void): Promise<number>;
+  /**
+   * Runs a helper container to its end with its stdout as a stream read at the pace of its reader,
+   * and `stdin` (when given) streamed in and then closed. The engine keeps no log of it (a logged
+   * stream is written to disk as it passes). Each piece of stderr goes to `onStderr`. The
+   * container is removed once it ended, or once the reader gave up on its stdout.
+   */
+  streamContainer(spec: ContainerSpec, io: { stdin?: Readable; onStderr: (data: Buffer) => void }): StreamedContainer;
   /** Runs a process in a running container to its end; resolves to its exit code. */
   exec(containerId: string, request: ExecRequest): Promise<number>;
   /**

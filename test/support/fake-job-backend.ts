@@ -1,6 +1,12 @@
-import type { ContainerSpec, ExecRequest, JobBackend, RegistryAuth } from '../../src/docker/index.js';
+import type {
+  ContainerSpec,
+  ExecRequest,
+  JobBackend,
+  RegistryAuth,
+  StreamedContainer,
+} from '../../src/docker/index.js';
 import type { EngineInfo } from '../../src/docker/index.js';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { PROBE_TOOLS_ARGV } from '../../src/builder/runner/shell.js';
 import { PROBE_PLACES_ARGV } from '../../src/builder/runner/data-steps/container-paths.js';
 import { FakeContainerFiles } from './fake-container-files.js';
@@ -109,6 +115,23 @@ export class FakeJobBackend implements JobBackend {
     return Promise.resolve(this.helperRun.exitCode);
   }
 
+  /** Paths whose parent folder is reached through a symbolic link, for the data steps' probe. */
+  readonly linkedPaths = new Set<string>();
+  /** Every streamed helper asked for, in order. */
+  readonly streamed: ContainerSpec[] = [];
+
+  /** What a streamed helper writes to stdout, given its stdin. By default it fails: this engine runs no programs. */
+  helperStream: (spec: ContainerSpec, stdin: Readable | undefined) => Readable = () => {
+    const stdout = new PassThrough();
+    stdout.destroy(new FakeEngineError(501, 'the fake engine runs no streamed helper containers'));
+    return stdout;
+  };
+
+  streamContainer(spec: ContainerSpec, io: { stdin?: Readable }): StreamedContainer {
+    this.streamed.push(spec);
+    return { stdout: this.helperStream(spec, io.stdin) };
+  }
+
   exec(containerId: string, request: ExecRequest): Promise<number> {
     if (!this.containers.has(containerId))
       return Promise.reject(new FakeEngineError(404, `No such container: ${containerId}`));
@@ -164,6 +187,10 @@ export class FakeJobBackend implements JobBackend {
     if (cmd.join(' ') === PROBE_TOOLS_ARGV.join(' ')) return { exitCode: 0, output: 'bash\nsetsid\n' };
     if (cmd.join(' ') === PROBE_PLACES_ARGV.join(' '))
       return { exitCode: 0, output: `${this.home}\nx86_64\n1000\n1000\n` };
+    if (cmd.includes('gyre-paths')) {
+      const paths = cmd.slice(cmd.indexOf('gyre-paths') + 1);
+      return { exitCode: 0, output: paths.filter((path) => this.linkedPaths.has(path)).join('\n') };
+    }
     if (cmd.includes('gyre-step')) {
       const script = cmd.at(-1)!;
       this.scripts.push(script);
