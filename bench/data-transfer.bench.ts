@@ -15,9 +15,10 @@
  *    agent compresses with zstd level 3 on one thread too). The baseline does not fsync its file;
  *    the blob store does, and the fsync of the baseline's file is shown apart for comparison.
  *    Read the ratio of speeds, Gyre / baseline (issue goal: at least 0.7): the machines are shared
- *    and noisy. Beside it, the floor under any design that moves the files through the engine's
- *    archive API: the same folder fetched with GET archive alone, and that tar PUT into a fresh
- *    container; `bestSaveRatio`/`bestRestoreRatio` are the ratios such a design could reach.
+ *    and noisy. The caches move through a helper container's `tar | zstd` at /proc/1/root, not the
+ *    engine's archive API; the floor under that API is measured beside it, as what workspaces and
+ *    artifacts still go through: the same folder fetched with GET archive alone, and that tar PUT
+ *    into a fresh container; `bestSaveRatio`/`bestRestoreRatio` are the ratios it could reach.
  * 2. The agent's resident memory (VmRSS of its process, every 250 ms) while `store_artifacts`
  *    uploads one file of BENCH_ARTIFACT_MB MiB of random bytes (default 2048): before the job,
  *    the peak during the step, and the growth. A builder that streams stays flat; one that

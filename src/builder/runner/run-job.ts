@@ -27,6 +27,8 @@ import type { JobResult, RunJobOptions, RunnerJob, RunnerSink } from './types.js
 export const SETUP_STEP_INDEX = 0;
 /** How long background steps get to end after being killed at the end of the job. */
 const BACKGROUND_WAIT_MS = 5_000;
+/** Steps that run in helper containers of the agent's image: its image is pulled for them. */
+const HELPER_STEPS: readonly string[] = ['checkout', 'save_cache', 'restore_cache'];
 
 /** Runs a job and always removes what it created. Never throws for a failure of the job itself. */
 export async function runJob(
@@ -65,7 +67,8 @@ async function setUp(
   stop: JobStop,
 ): Promise<JobResources & { primary: string }> {
   const { primary, services } = job.spec.docker;
-  const needsHelper = options.helperImage !== undefined && job.spec.steps.some((step) => step.type === 'checkout');
+  const needsHelper =
+    options.helperImage !== undefined && job.spec.steps.some((step) => HELPER_STEPS.includes(step.type));
   for (const image of [primary, ...services]) {
     throwIfStopped(stop);
     await ensureImage(backend, image.image, log, registryAuthFor(image, job.projectVariables));

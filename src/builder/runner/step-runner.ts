@@ -140,8 +140,19 @@ async function dataStep(ctx: StepContext, step: DataStep, index: number): Promis
     return { exitCode: 1, reason: `failed: ${reason}` };
   }
   const { arch, uid, gid, ...places } = await containerPlaces(ctx);
+  const helperImage = ctx.options.helperImage;
   return runDataStep(
-    { backend: ctx.backend, primary: ctx.primary, transfers, places, owner: { uid, gid }, arch, job: ctx.job, log },
+    {
+      backend: ctx.backend,
+      primary: ctx.primary,
+      transfers,
+      places,
+      owner: { uid, gid },
+      arch,
+      job: ctx.job,
+      ...(helperImage !== undefined && { helper: { image: helperImage, labels: ctx.resources.labels } }),
+      log,
+    },
     step,
   );
 }

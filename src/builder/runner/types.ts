@@ -79,7 +79,10 @@ export interface RunJobOptions {
   readonly killGraceMs?: number;
   /** The whole job's time limit. @default undefined: none */
   readonly jobTimeoutMs?: number;
-  /** The agent's own image, for `checkout`. @default undefined: `checkout` steps fail */
+  /**
+   * The agent's own image, for helper containers: `checkout` (which fails without it) and the
+   * caches (which go through the engine's archive API without it, more slowly).
+   */
   readonly helperImage?: string;
 }
 

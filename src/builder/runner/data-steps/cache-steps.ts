@@ -4,9 +4,11 @@
  * again, and the log says so. A path that does not exist is a warning; with none left, nothing is
  * saved. `restore_cache` finds nothing without failing: the job then builds without the cache.
  */
-import { packSources, unpackAt } from './archives.js';
+import type { Readable } from 'node:stream';
+import { packSources, unpackAt, type ArchiveSource } from './archives.js';
 import { renderCacheKey } from './cache-key.js';
 import { resolveInContainer } from './container-paths.js';
+import { linkedParents, packInHelper, unpackInHelper, uploading, withHelperOrEngine } from './tar-helper.js';
 import { SUCCEEDED, type DataStepContext, type DataStepEnd } from './data-step-context.js';
 import { formatRoundedByteSize } from '../../../shared/byte-size.js';
 import type { RestoreCacheStep, SaveCacheStep } from '../types.js';
@@ -29,10 +31,23 @@ export async function saveCache(ctx: DataStepContext, step: SaveCacheStep): Prom
     return SUCCEEDED;
   }
   ctx.log(`Creating cache ${key} of ${paths.join(', ')}`);
-  const sources = paths.map((path) => ({ path, name: path.slice(1) }));
-  const saved = await ctx.transfers.uploadCache(
-    key,
-    packSources(ctx.backend, ctx.primary, sources, () => undefined),
+  const upload = (body: Readable) => uploading(body, (b) => ctx.transfers.uploadCache(key, b));
+  const saved = await withHelperOrEngine(
+    ctx,
+    'the cache',
+    {
+      helper: (helper) =>
+        upload(
+          packInHelper(
+            ctx,
+            helper,
+            '/',
+            paths.map((path) => path.slice(1)),
+          ),
+        ),
+      engine: () => upload(packSources(ctx.backend, ctx.primary, sourcesOf(paths), () => undefined)),
+    },
+    async () => (await linkedParents(ctx, paths)).length === 0,
   );
   ctx.log(
     saved === 'saved'
@@ -51,7 +66,16 @@ export async function restoreCache(ctx: DataStepContext, step: RestoreCacheStep)
     return SUCCEEDED;
   }
   ctx.log(`Found a cache for key ${found.key} (${formatRoundedByteSize(found.size)}); restoring it`);
-  await unpackAt(ctx.backend, ctx.primary, '/', await ctx.transfers.downloadCache(found.key), ctx.owner);
+  const download = () => ctx.transfers.downloadCache(found.key);
+  await withHelperOrEngine(ctx, 'the cache', {
+    helper: async (helper) => unpackInHelper(ctx, helper, '/', await download()),
+    engine: async () => unpackAt(ctx.backend, ctx.primary, '/', await download(), ctx.owner),
+  });
   ctx.log(`Restored cache ${found.key}`);
   return SUCCEEDED;
+}
+
+/** Cache paths keep their absolute names, without the leading `/`. */
+function sourcesOf(paths: readonly string[]): ArchiveSource[] {
+  return paths.map((path) => ({ path, name: path.slice(1) }));
 }

@@ -5,6 +5,7 @@
 import type { JobBackend } from '../../../docker/index.js';
 import type { RunnerJob } from '../types.js';
 import type { ContainerOwner, ContainerPlaces } from './container-paths.js';
+import type { HelperContainers } from './tar-helper.js';
 import type { DataTransfers } from './transfers.js';
 
 export interface DataStepContext {
@@ -17,6 +18,8 @@ export interface DataStepContext {
   /** The primary container's `{{ arch }}`, as in `arch1-linux-amd64-6_85`. */
   readonly arch: string;
   readonly job: RunnerJob;
+  /** Helper containers, when the agent's image is known: caches move through them (tar-helper.ts). */
+  readonly helper?: HelperContainers;
   /** A line in the step's log. */
   log(line: string): void;
 }

@@ -5,10 +5,12 @@
  * winning. A path that does not exist fails the step, as in CircleCI.
  */
 import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
 import picomatch from 'picomatch';
 import type { AttachWorkspaceStep, PersistToWorkspaceStep } from '../types.js';
 import { packSources, unpackAt, type ArchiveSource } from './archives.js';
 import { resolveInContainer } from './container-paths.js';
+import { linkedParents, packInHelper, unpackInHelper, uploading, withHelperOrEngine } from './tar-helper.js';
 import { failed, SUCCEEDED, type DataStepContext, type DataStepEnd } from './data-step-context.js';
 import { formatRoundedByteSize } from '../../../shared/byte-size.js';
 
@@ -32,7 +34,21 @@ export async function persistToWorkspace(ctx: DataStepContext, step: PersistToWo
     sources.push({ path, name: relative });
   }
   ctx.log(`Persisting ${step.paths.join(', ')} under ${root} to the workspace`);
-  await ctx.transfers.uploadWorkspaceLayer(packSources(ctx.backend, ctx.primary, sources, () => undefined));
+  const upload = (body: Readable) => uploading(body, (b) => ctx.transfers.uploadWorkspaceLayer(b));
+  // Globs are matched as CircleCI matches them (picomatch) on the archive API's entries; tar has
+  // no such matching, so a step with one goes that way.
+  const names = sources.map((source) => source.name || '.');
+  // `root/.` has the root itself checked, not only the folder above it.
+  const checked = names.map((name) => (name === '.' ? `${root}/.` : posix.join(root, name)));
+  await withHelperOrEngine(
+    ctx,
+    'the workspace layer',
+    {
+      helper: (helper) => upload(packInHelper(ctx, helper, root, names)),
+      engine: () => upload(packSources(ctx.backend, ctx.primary, sources, () => undefined)),
+    },
+    async () => sources.every((s) => s.keep === undefined) && (await linkedParents(ctx, checked)).length === 0,
+  );
   return SUCCEEDED;
 }
 
@@ -43,9 +59,19 @@ export async function attachWorkspace(ctx: DataStepContext, step: AttachWorkspac
     ctx.log('No upstream job persisted anything to the workspace: nothing to attach');
     return SUCCEEDED;
   }
+  const helperFits = ctx.helper !== undefined && (await linkedParents(ctx, [`${at}/.`])).length === 0;
   for (const layer of layers) {
     ctx.log(`Attaching the workspace layer of ${layer.job} (${formatRoundedByteSize(layer.size)}) at ${at}`);
-    await unpackAt(ctx.backend, ctx.primary, at, await ctx.transfers.downloadWorkspaceLayer(layer.digest), ctx.owner);
+    const download = () => ctx.transfers.downloadWorkspaceLayer(layer.digest);
+    await withHelperOrEngine(
+      ctx,
+      `the workspace layer of ${layer.job}`,
+      {
+        helper: async (helper) => unpackInHelper(ctx, helper, at, await download()),
+        engine: async () => unpackAt(ctx.backend, ctx.primary, at, await download(), ctx.owner),
+      },
+      () => Promise.resolve(helperFits),
+    );
   }
   return SUCCEEDED;
 }
