@@ -150,7 +150,9 @@ async function dataStep(ctx: StepContext, step: DataStep, index: number): Promis
       owner: { uid, gid },
       arch,
       job: ctx.job,
-      ...(helperImage !== undefined && { helper: { image: helperImage, labels: ctx.resources.labels } }),
+      ...(helperImage !== undefined && {
+        helper: { image: helperImage, labels: ctx.resources.labels, network: ctx.resources.network },
+      }),
       log,
     },
     step,

@@ -4,7 +4,7 @@
  * runs as the job's own user, so at `/proc/1/root` it sees the job's files as the job does and
  * may read and write only what the job may; `tar` and `zstd` there move the bytes without the
  * engine's archive API, which carries every byte through dockerd at a fraction of tar's speed
- * (docs/design/data-between-jobs.md). It has no network and no credential.
+ * (docs/design/data-between-jobs.md). It holds no credential.
  */
 import type { Readable } from 'node:stream';
 import { isHelperExit, type ContainerSpec } from '../../../docker/index.js';
@@ -15,6 +15,8 @@ import type { DataStepContext } from './data-step-context.js';
 export interface HelperContainers {
   readonly image: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The job's network: the builder reaches the helper there (src/docker/helper-channel.ts). */
+  readonly network: string;
 }
 
 /** The primary's root file system, seen from a process in its PID namespace. */
@@ -137,7 +139,7 @@ function helperSpec(
     entrypoint: ['/bin/bash', '-c', script, name],
     cmd: [...args],
     labels: helper.labels,
-    network: { name: 'none' },
+    network: { name: helper.network },
     pidOf: ctx.primary,
   };
 }

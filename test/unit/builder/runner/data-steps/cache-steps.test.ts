@@ -104,7 +104,7 @@ describe('restore_cache', () => {
 });
 
 describe('through a helper container', () => {
-  const helper = { image: 'gyre/app:test', labels: { 'io.gyre.job': '7' } };
+  const helper = { image: 'gyre/app:test', labels: { 'io.gyre.job': '7' }, network: 'gyre-job-7' };
   const withHelper = (primary: string): DataStepContext => ({ ...context(primary), helper });
   beforeEach(() => {
     // Running primaries, which the probe for linked paths is run in.
@@ -131,7 +131,7 @@ describe('through a helper container', () => {
         image: 'gyre/app:test',
         user: '1000:1000',
         pidOf: 'a',
-        network: { name: 'none' },
+        network: { name: 'gyre-job-7' },
         labels: helper.labels,
         cmd: ['/', 'home/circleci/.npm', 'home/circleci/project/node_modules'],
       }),
