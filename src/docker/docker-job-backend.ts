@@ -2,36 +2,25 @@
  * The job backend on a Docker Engine, through dockerode. Errors are the engine's own, with their
  * `statusCode`, so that the runner can tell "gone" (404) and "not running" (409) from failures.
  */
-import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
-import { PassThrough, Readable, Transform, Writable, type Duplex } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { GyreError, messageOf } from '../shared/errors.js';
-import { engineErrorMessage, HelperExitError, statusCodeOf } from './errors.js';
+import { engineErrorMessage, statusCodeOf } from './errors.js';
 import type { ContainerSpec, ExecRequest, JobBackend, RegistryAuth, StreamedContainer } from './job-backend.js';
-import { CHANNEL_SERVER, openChannel } from './helper-channel.js';
-import { MultiplexedOutput } from './multiplexed-output.js';
+import { StreamedHelpers, type HelperIo } from './streamed-helper.js';
 import type { EngineInfo } from './types.js';
-
-/** A streamed helper's stdin and the callback for its stderr. */
-interface HelperIo {
-  readonly stdin?: Readable;
-  readonly onStderr: (data: Buffer) => void;
-}
 
 /** docker-modem's demultiplexer; dockerode types `container.modem` as `any`. */
 interface Demuxer {
   demuxStream(stream: NodeJS.ReadableStream, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): void;
 }
 
-/** How much of a helper's stderr a failure quotes. */
-const STDERR_TAIL_CHARS = 2_000;
-
 export class DockerJobBackend implements JobBackend {
-  /** Set once a helper's channel could not be opened: this builder does not reach the engine's networks. */
-  private channelUnreachable = false;
+  private readonly helpers: StreamedHelpers;
 
-  constructor(private readonly docker: Dockerode) {}
+  constructor(private readonly docker: Dockerode) {
+    this.helpers = new StreamedHelpers(docker, createOptions);
+  }
 
   async info(): Promise<EngineInfo> {
     const info = (await this.docker.info()) as { NCPU: number; MemTotal: number; Name: string; ServerVersion: string };
@@ -95,110 +84,7 @@ export class DockerJobBackend implements JobBackend {
   }
 
   streamContainer(spec: ContainerSpec, io: HelperIo): StreamedContainer {
-    const stdout = new PassThrough();
-    this.runHelper(spec, io, stdout).catch((error: unknown) => stdout.destroy(error as Error));
-    return { stdout };
-  }
-
-  /** Over a TCP channel when the helper is on a network this builder reaches; else through attach. */
-  private async runHelper(spec: ContainerSpec, io: HelperIo, stdout: PassThrough): Promise<void> {
-    if (spec.network !== undefined && spec.network.name !== 'none' && !this.channelUnreachable) {
-      if (await this.runStreamed(spec, io, stdout, randomBytes(24).toString('hex'))) return;
-      // Remembered, so that later helpers do not wait for a channel that cannot open either.
-      this.channelUnreachable = true;
-    }
-    await this.runStreamed(spec, io, stdout);
-  }
-
-  /**
-   * Runs the helper with stdin and stdout over the channel `token` opens (helper-channel.ts), or
-   * over the attach stream without one; stderr always comes through attach. False when the channel
-   * could not be opened (nothing of stdin was read, and the helper is removed).
-   */
-  private async runStreamed(spec: ContainerSpec, io: HelperIo, stdout: PassThrough, token?: string): Promise<boolean> {
-    const { stdin } = io;
-    const options = createOptions(spec);
-    const container = await this.docker.createContainer({
-      ...options,
-      ...(token !== undefined && {
-        Entrypoint: ['node', '-e', CHANNEL_SERVER],
-        Cmd: [...(spec.entrypoint ?? []), ...(spec.cmd ?? [])],
-        Env: [...(options.Env ?? []), `GYRE_CHANNEL_TOKEN=${token}`],
-      }),
-      // Logged, every byte of stdout would also be written to the engine's disk as it passes.
-      HostConfig: { ...options.HostConfig, LogConfig: { Type: 'none', Config: {} } },
-      ...(stdin && token === undefined && { OpenStdin: true, StdinOnce: true, AttachStdin: true }),
-    });
-    // Removed before stdout ends or fails, so nothing of the helper is left once its reader is
-    // done: the job's cleanup, which removes what carries its labels, may follow at once.
-    let removal: Promise<void> | undefined;
-    const remove = () => (removal ??= container.remove({ force: true }).then(() => undefined));
-    let stderrTail = '';
-    /** The container's end: its own failure, once it exited, is what a broken stream is reported as. */
-    const ended = async (): Promise<Error | undefined> => {
-      const { StatusCode } = (await container.wait()) as { StatusCode: number };
-      await remove();
-      return StatusCode === 0 ? undefined : new HelperExitError(StatusCode, stderrTail);
-    };
-    const failIfFailed = async (): Promise<void> => {
-      const failure = await ended();
-      if (failure) throw failure;
-    };
-    const brokenBy = (error: Error): void =>
-      void ended().then(
-        (failure) => stdout.destroy(failure ?? error),
-        () => stdout.destroy(error),
-      );
-    const frames = new MultiplexedOutput({
-      onStderr: (data) => {
-        stderrTail = `${stderrTail}${data.toString('utf8')}`.slice(-STDERR_TAIL_CHARS);
-        io.onStderr(data);
-      },
-      ...(token === undefined && { beforeEnd: failIfFailed }),
-    });
-    const attached = (await container.attach({
-      stream: true,
-      stdout: true,
-      stderr: true,
-      ...(stdin && token === undefined && { stdin: true, hijack: true }),
-    })) as unknown as Duplex;
-    const open: { channel?: Socket } = {};
-    // A reader that gave up early (the cache key was taken first) leaves a helper still writing.
-    stdout.once('close', () => {
-      attached.destroy();
-      open.channel?.destroy();
-      void remove().catch(() => undefined);
-    });
-    // A helper that stops reading its stdin early (tar refused a path) breaks the connection
-    // while it is fed; its exit code and stderr say why, the broken pipe does not.
-    attached.once('error', brokenBy);
-    frames.once('error', (error) => stdout.destroy(error));
-    await container.start();
-    if (token === undefined) {
-      attached.pipe(frames).pipe(stdout);
-      // Ending our side closes the container's stdin (StdinOnce); its output still comes back.
-      if (stdin) feed(stdin, attached, stdout);
-      return true;
-    }
-    attached.pipe(frames).resume();
-    const address = await addressOn(container, spec.network!.name);
-    const channel = address === undefined ? undefined : await openChannel(address, token);
-    open.channel = channel;
-    if (channel === undefined) {
-      await remove();
-      return false;
-    }
-    const passOn = new Transform({
-      transform: (chunk: Buffer, _encoding, done) => done(null, chunk),
-      flush: (done) => void failIfFailed().then(() => done(), done),
-    });
-    channel.once('error', brokenBy);
-    // The helper's stdout ended: ending our side too lets its channel close and the helper exit.
-    channel.once('end', () => channel.end());
-    passOn.once('error', (error) => stdout.destroy(error));
-    channel.pipe(passOn).pipe(stdout);
-    if (stdin) feed(stdin, channel, stdout);
-    return true;
+    return this.helpers.start(spec, io);
   }
 
   async exec(containerId: string, request: ExecRequest): Promise<number> {
@@ -273,6 +159,7 @@ function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
     HostConfig: {
       ...(spec.network && { NetworkMode: spec.network.name }),
       ...(spec.pidOf !== undefined && { PidMode: `container:${spec.pidOf}` }),
+      ...(spec.readOnlyRoot && { ReadonlyRootfs: true }),
       ...(spec.volumes && {
         Mounts: spec.volumes.map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.target })),
       }),
@@ -341,16 +228,4 @@ async function removedLater(remove: () => Promise<unknown>): Promise<boolean> {
     }
   }
   return false;
-}
-
-/** Streams `stdin` into the helper and ends it there; its failure fails the helper's stdout. */
-function feed(stdin: Readable, into: NodeJS.WritableStream, stdout: PassThrough): void {
-  stdin.once('error', (error) => stdout.destroy(error));
-  stdin.pipe(into);
-}
-
-/** The container's address on `network`, where the builder reaches it. */
-async function addressOn(container: Dockerode.Container, network: string): Promise<string | undefined> {
-  const info = await container.inspect();
-  return info.NetworkSettings.Networks[network]?.IPAddress || undefined;
 }

@@ -1,12 +1,12 @@
 /**
  * A helper container's stdin and stdout over TCP instead of the engine's attach stream, which
- * carries every byte through dockerd at a fraction of a socket's speed (docs/design/data-between-jobs.md).
- * The helper runs CHANNEL_SERVER in front of its command: it listens on its own address on its
- * network, takes one connection that starts with the token the builder gave it, and ties the
- * command's stdin and stdout to it. The builder connects (it shares the engine's host, so it
- * reaches containers' addresses), never the other way round: a job may not reach its builder.
- * A job on the same network that read the token (it shares the helper's PID namespace) could
- * connect first; it would then read or write only the files of its own job, as it may anyway.
+ * carries every byte through dockerd (docs/design/data-between-jobs.md). The helper runs
+ * CHANNEL_SERVER in front of its command: it listens on its own address on its network, takes the
+ * one connection that starts with the token the builder gave it, and ties the command's stdin and
+ * stdout to it. The builder connects (it shares the engine's host, so it reaches containers'
+ * addresses), never the other way round: a job may not reach its builder. A job on the same
+ * network that read the token (it shares the helper's PID namespace and uid) could connect first;
+ * it would then read or write only its own job's files, as it may anyway.
  */
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,23 +19,41 @@ const CONNECT_WITHIN_MS = 5_000;
 
 /**
  * Run by `node -e` in the helper, with the command as its arguments and the token in
- * GYRE_CHANNEL_TOKEN (removed from the command's environment). Half-open sockets, so the
- * builder's end of stdin does not end the command's stdout.
+ * GYRE_CHANNEL_TOKEN (kept from the command's environment). Half-open sockets, so the builder's
+ * end of stdin does not end the command's stdout. Other connections are dropped once the token
+ * came, and any that does not send it within 10 s; the helper exits with the command's code once
+ * the channel closed, or 10 s after the command ended if the builder does not close it.
  */
 export const CHANNEL_SERVER = `
 const net = require('node:net');
+const { timingSafeEqual } = require('node:crypto');
 const { spawn } = require('node:child_process');
 const [command, ...args] = process.argv.slice(1);
-const token = Buffer.from(process.env.GYRE_CHANNEL_TOKEN + '\\n');
+const expected = process.env.GYRE_CHANNEL_TOKEN;
 delete process.env.GYRE_CHANNEL_TOKEN;
+if (!expected) {
+  console.error('gyre helper: GYRE_CHANNEL_TOKEN is not set');
+  process.exit(125);
+}
+const token = Buffer.from(expected + '\\n');
+const waiting = new Set();
+let taken = false;
 const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-  let head = Buffer.alloc(0);
+  if (taken) return socket.destroy();
+  waiting.add(socket);
   socket.on('error', () => {});
+  socket.on('close', () => waiting.delete(socket));
+  socket.setTimeout(10000, () => socket.destroy());
+  let head = Buffer.alloc(0);
   const onData = (chunk) => {
     head = Buffer.concat([head, chunk]);
     if (head.length < token.length) return;
     socket.removeListener('data', onData);
-    if (!head.subarray(0, token.length).equals(token)) return socket.destroy();
+    if (taken || !timingSafeEqual(head.subarray(0, token.length), token)) return socket.destroy();
+    taken = true;
+    socket.setTimeout(0);
+    waiting.delete(socket);
+    for (const other of waiting) other.destroy();
     server.close();
     socket.pause();
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -44,40 +62,59 @@ const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     if (rest.length > 0) child.stdin.write(rest);
     socket.pipe(child.stdin);
     child.stdout.pipe(socket);
-    child.on('exit', (code, signal) => { process.exitCode = code ?? 128; });
+    child.on('error', (error) => {
+      console.error('gyre helper: ' + error.message);
+      process.exit(126);
+    });
+    child.on('close', (code) => {
+      process.exitCode = code ?? 128;
+      // Ends by itself once the channel closed; a builder that keeps it open gets 10 s.
+      setTimeout(() => process.exit(), 10000).unref();
+    });
   };
   socket.on('data', onData);
 });
 server.listen(${CHANNEL_PORT});
 `;
 
+/** A channel, or whether the helper's address answered at all (refused) when none opened. */
+export interface OpenedChannel {
+  readonly socket?: Socket;
+  /** True when some try was refused: the address is reachable, the helper did not listen. */
+  readonly reachable: boolean;
+}
+
 /**
- * Connects to a helper's channel and sends its token; undefined when the helper cannot be reached
- * within a few seconds (the builder does not share the engine's network: a remote engine, say).
+ * Connects to a helper's channel and sends its token. Without a channel within `withinMs`, says
+ * whether the address answered: a builder that is not on the engine's host never reaches it.
  */
 export async function openChannel(
   address: string,
   token: string,
   withinMs = CONNECT_WITHIN_MS,
-): Promise<Socket | undefined> {
+): Promise<OpenedChannel> {
   const deadline = Date.now() + withinMs;
+  let reachable = false;
   while (Date.now() < deadline) {
-    const socket = await new Promise<Socket | undefined>((resolve) => {
+    const tried = await new Promise<Socket | 'refused' | undefined>((resolve) => {
       const attempt = connect({ host: address, port: CHANNEL_PORT, allowHalfOpen: true, timeout: 1_000 });
       attempt.once('connect', () => {
         attempt.setTimeout(0);
         resolve(attempt);
       });
       attempt.once('timeout', () => attempt.destroy());
-      attempt.once('error', () => resolve(undefined));
+      attempt.once('error', (error: NodeJS.ErrnoException) =>
+        resolve(error.code === 'ECONNREFUSED' ? 'refused' : undefined),
+      );
       attempt.once('close', () => resolve(undefined));
     });
-    if (socket) {
-      socket.write(`${token}\n`);
-      return socket;
+    if (tried === 'refused') reachable = true;
+    else if (tried !== undefined) {
+      tried.write(`${token}\n`);
+      return { socket: tried, reachable: true };
     }
     // Refused while the helper's node starts; tried again shortly.
     await sleep(50);
   }
-  return undefined;
+  return { reachable };
 }

@@ -40,6 +40,8 @@ export interface ContainerSpec {
    * container's files at `/proc/1/root`, with no more rights there than its user has.
    */
   readonly pidOf?: string;
+  /** Its own file system read-only: a helper writes only where it is given to (`/proc/1/root`). */
+  readonly readOnlyRoot?: boolean;
 }
 
 /** A helper container whose stdout is a byte stream (see {@link JobBackend.streamContainer}). */

@@ -1,14 +1,18 @@
 /**
  * The engine's multiplexed output of a container without a terminal: frames of an 8-byte header
- * (stream 1 = stdout, 2 = stderr; bytes 4-7 the payload's size, big-endian) and the payload.
+ * (byte 0 the stream; bytes 4-7 the payload's size, big-endian) and the payload.
  * docker-modem's demuxer writes to its targets without waiting for them, so a fast container
  * and a slow reader would pile the difference up in memory; this transform passes stdout on at
- * its reader's pace instead, and each piece of stderr to a callback.
+ * its reader's pace instead, each piece of stderr to a callback, and fails on the engine's own
+ * error frame (stream 3); frames of stdin (0) are never sent and are dropped.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 
 const HEADER_BYTES = 8;
+const STDOUT = 1;
 const STDERR = 2;
+/** The engine's own error, in the middle of the output (a failed copy, say). */
+const SYSTEM_ERROR = 3;
 
 export interface MultiplexedOutputOptions {
   readonly onStderr: (data: Buffer) => void;
@@ -43,8 +47,12 @@ export class MultiplexedOutput extends Transform {
       const payload = data.subarray(0, this.left);
       this.left -= payload.length;
       data = data.subarray(payload.length);
-      if (this.stream === STDERR) this.options.onStderr(payload);
-      else this.push(payload);
+      if (this.stream === STDOUT) this.push(payload);
+      else if (this.stream === STDERR) this.options.onStderr(payload);
+      else if (this.stream === SYSTEM_ERROR) {
+        done(new Error(`the engine reported an error in the container's output: ${payload.toString('utf8')}`));
+        return;
+      }
     }
     done();
   }

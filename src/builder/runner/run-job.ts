@@ -28,7 +28,13 @@ export const SETUP_STEP_INDEX = 0;
 /** How long background steps get to end after being killed at the end of the job. */
 const BACKGROUND_WAIT_MS = 5_000;
 /** Steps that run in helper containers of the agent's image: its image is pulled for them. */
-const HELPER_STEPS: readonly string[] = ['checkout', 'save_cache', 'restore_cache'];
+const HELPER_STEPS: readonly string[] = [
+  'checkout',
+  'save_cache',
+  'restore_cache',
+  'persist_to_workspace',
+  'attach_workspace',
+];
 
 /** Runs a job and always removes what it created. Never throws for a failure of the job itself. */
 export async function runJob(

@@ -29,7 +29,8 @@ export async function waitForDatabase(
       return;
     } catch (error) {
       const reason = messageOf(error);
-      if ((error as { code?: unknown }).code === INVALID_PASSWORD) throw passwordRefused(passwordSetting, reason);
+      if ((error as { code?: unknown } | undefined)?.code === INVALID_PASSWORD)
+        throw passwordRefused(passwordSetting, reason);
       if (Date.now() + RETRY_DELAY_MS > deadline)
         throw new TimeoutError(
           `the database to answer (last error: ${reason}); check GYRE_DATABASE_URL or the db service's log`,

@@ -31,22 +31,22 @@ function helperOn(address: string): Promise<string> {
 describe('openChannel', () => {
   it('connects and sends the token first, as its own line', async () => {
     const heard = helperOn('127.0.0.21');
-    const socket = await openChannel('127.0.0.21', 'b1f2', 2_000);
-    expect(socket).toBeDefined();
+    const opened = await openChannel('127.0.0.21', 'b1f2', 2_000);
+    expect(opened.reachable).toBe(true);
     expect(await heard).toBe('b1f2\n');
-    socket!.destroy();
+    opened.socket!.destroy();
   });
 
   it('tries again while the helper is not listening yet', async () => {
     const opening = openChannel('127.0.0.22', 'late', 3_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const heard = helperOn('127.0.0.22');
-    const socket = await opening;
+    const opened = await opening;
     expect(await heard).toBe('late\n');
-    socket!.destroy();
+    opened.socket!.destroy();
   });
 
-  it('gives up after its time when nothing answers, so the helper runs through attach instead', async () => {
-    expect(await openChannel('127.0.0.23', 'nobody', 300)).toBeUndefined();
+  it('gives up after its time when nothing listens, saying the address answered (refused)', async () => {
+    expect(await openChannel('127.0.0.23', 'nobody', 300)).toEqual({ reachable: true });
   });
 });

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { MultiplexedOutput } from '../../../src/docker/multiplexed-output.js';
 
 /** One frame as the engine sends it: stream id, three zero bytes, the size, the payload. */
-function frame(stream: 1 | 2, payload: string | Buffer): Buffer {
+function frame(stream: 0 | 1 | 2 | 3, payload: string | Buffer): Buffer {
   const body = Buffer.from(payload);
   const header = Buffer.alloc(8);
   header[0] = stream;
@@ -76,5 +76,12 @@ describe('MultiplexedOutput', () => {
     await expect(
       demux([frame(1, 'x')], () => Promise.reject(new Error('the helper container exited with code 2'))),
     ).rejects.toThrow('exited with code 2');
+  });
+
+  it("fails on the engine's own error frame, and drops stdin frames", async () => {
+    expect(await demux([frame(0, 'echoed stdin'), frame(1, 'out')])).toEqual({ stdout: 'out', stderr: [] });
+    await expect(demux([frame(1, 'out'), frame(3, 'copy failed')])).rejects.toThrow(
+      "the engine reported an error in the container's output: copy failed",
+    );
   });
 });

@@ -38,11 +38,12 @@ export async function saveCache(ctx: DataStepContext, step: SaveCacheStep): Prom
     {
       helper: (helper) =>
         upload(
+          // `/` itself is `.` to tar, which takes no empty name.
           packInHelper(
             ctx,
             helper,
             '/',
-            paths.map((path) => path.slice(1)),
+            paths.map((path) => path.slice(1) || '.'),
           ),
         ),
       engine: () => upload(packSources(ctx.backend, ctx.primary, sourcesOf(paths), () => undefined)),

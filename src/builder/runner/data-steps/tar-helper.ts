@@ -141,6 +141,9 @@ function helperSpec(
     labels: helper.labels,
     network: { name: helper.network },
     pidOf: ctx.primary,
+    // A link to an absolute path in the job's files resolves in the helper's own file system; read
+    // only, a write through one fails (and the step goes through the engine) instead of vanishing.
+    readOnlyRoot: true,
   };
 }
 
