@@ -6,8 +6,15 @@ import { Readable, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { GyreError, messageOf } from '../shared/errors.js';
 import { engineErrorMessage, statusCodeOf } from './errors.js';
-import type { ContainerSpec, ExecRequest, JobBackend, RegistryAuth, StreamedContainer } from './job-backend.js';
-import { StreamedHelpers, type HelperIo } from './streamed-helper.js';
+import type {
+  ContainerSpec,
+  ExecRequest,
+  HelperIo,
+  JobBackend,
+  RegistryAuth,
+  StreamedContainer,
+} from './job-backend.js';
+import { StreamedHelpers } from './streamed-helper.js';
 import type { EngineInfo } from './types.js';
 
 /** docker-modem's demultiplexer; dockerode types `container.modem` as `any`. */

@@ -44,6 +44,12 @@ export interface ContainerSpec {
   readonly readOnlyRoot?: boolean;
 }
 
+/** A streamed helper's stdin and the callback for its stderr (see {@link JobBackend.streamContainer}). */
+export interface HelperIo {
+  readonly stdin?: Readable;
+  readonly onStderr: (data: Buffer) => void;
+}
+
 /** A helper container whose stdout is a byte stream (see {@link JobBackend.streamContainer}). */
 export interface StreamedContainer {
   /** What the container wrote to stdout. Fails, with the end of its stderr, unless it exited 0. */
@@ -86,7 +92,7 @@ export interface JobBackend {
    * stream is written to disk as it passes). Each piece of stderr goes to `onStderr`. The
    * container is removed once it ended, or once the reader gave up on its stdout.
    */
-  streamContainer(spec: ContainerSpec, io: { stdin?: Readable; onStderr: (data: Buffer) => void }): StreamedContainer;
+  streamContainer(spec: ContainerSpec, io: HelperIo): StreamedContainer;
   /** Runs a process in a running container to its end; resolves to its exit code. */
   exec(containerId: string, request: ExecRequest): Promise<number>;
   /**

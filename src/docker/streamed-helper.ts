@@ -7,19 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { PassThrough, Transform, type Duplex, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import { HelperExitError } from './errors.js';
 import { CHANNEL_SERVER, openChannel } from './helper-channel.js';
-import type { ContainerSpec, StreamedContainer } from './job-backend.js';
+import type { ContainerSpec, HelperIo, StreamedContainer } from './job-backend.js';
 import { MultiplexedOutput } from './multiplexed-output.js';
-
-/** A streamed helper's stdin and the callback for its stderr. */
-export interface HelperIo {
-  readonly stdin?: Readable;
-  readonly onStderr: (data: Buffer) => void;
-}
 
 /** How much of a helper's stderr a failure quotes. */
 const STDERR_TAIL_CHARS = 2_000;
