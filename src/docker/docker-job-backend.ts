@@ -5,6 +5,7 @@
 import { Readable, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { GyreError, messageOf } from '../shared/errors.js';
+import { engineInfoOf } from './engine-info.js';
 import { engineErrorMessage, statusCodeOf } from './errors.js';
 import type {
   ContainerSpec,
@@ -30,8 +31,7 @@ export class DockerJobBackend implements JobBackend {
   }
 
   async info(): Promise<EngineInfo> {
-    const info = (await this.docker.info()) as { NCPU: number; MemTotal: number; Name: string; ServerVersion: string };
-    return { cpus: info.NCPU, memoryBytes: info.MemTotal, name: info.Name, serverVersion: info.ServerVersion };
+    return engineInfoOf(await this.docker.info());
   }
 
   async hasImage(ref: string): Promise<boolean> {
@@ -154,6 +154,26 @@ export class DockerJobBackend implements JobBackend {
   }
 }
 
+/**
+ * Capabilities of Docker's default set that builds do not need, taken from every container of a
+ * job: raw sockets (spoofing on the job's network), device nodes and the audit log. What apt,
+ * dpkg, npm and `sudo` use stays (CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID, ...). Helpers get
+ * the same set as the primary: one with fewer capabilities could not read the primary's files at
+ * `/proc/1/root`.
+ */
+const DROPPED_CAPABILITIES = ['NET_RAW', 'MKNOD', 'AUDIT_WRITE'] as const;
+
+/**
+ * Where a job's leader cgroup is made, under each controller's root; its own name is the leader
+ * container's id. Named outright instead of inheriting the engine's default parent (`/docker`),
+ * which the engine does not report and other containers need to find.
+ */
+export const JOB_CGROUPS = '/gyre';
+
+function cgroupParentOf(cgroup: NonNullable<ContainerSpec['cgroup']>): string {
+  return cgroup === 'leader' ? JOB_CGROUPS : `${JOB_CGROUPS}/${cgroup.under}`;
+}
+
 function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
   const limits = spec.limits;
   return {
@@ -171,8 +191,12 @@ function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
         Mounts: spec.volumes.map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.target })),
       }),
       ...(limits && limits.cpus > 0 && { NanoCpus: Math.round(limits.cpus * 1e9) }),
-      ...(limits && limits.memoryBytes > 0 && { Memory: limits.memoryBytes }),
+      // Swap equal to memory: none beyond it, so the limit is the limit.
+      ...(limits && limits.memoryBytes > 0 && { Memory: limits.memoryBytes, MemorySwap: limits.memoryBytes }),
       ...(limits && { PidsLimit: limits.pids }),
+      ...(spec.cgroup && { CgroupParent: cgroupParentOf(spec.cgroup) }),
+      CapDrop: [...DROPPED_CAPABILITIES],
+      ...(!spec.mayGainPrivileges && { SecurityOpt: ['no-new-privileges'] }),
     },
     ...(spec.network?.aliases && {
       NetworkingConfig: { EndpointsConfig: { [spec.network.name]: { Aliases: [...spec.network.aliases] } } },

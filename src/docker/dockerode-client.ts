@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { GyreError, messageOf } from '../shared/errors.js';
 import { connectionOptions } from './connection.js';
+import { engineInfoOf } from './engine-info.js';
 import type { Environment } from './docker-config.js';
 import { toDockerError, statusCodeOf } from './errors.js';
 import { describeDockerHost, type DockerHost } from './host.js';
@@ -66,18 +67,7 @@ class DockerodeClient implements DockerClient {
   }
 
   async info(): Promise<EngineInfo> {
-    const info = (await this.call('reading the engine info', () => this.docker.info())) as {
-      NCPU?: unknown;
-      MemTotal?: unknown;
-      Name?: unknown;
-      ServerVersion?: unknown;
-    };
-    return {
-      cpus: Number(info.NCPU),
-      memoryBytes: Number(info.MemTotal),
-      name: String(info.Name),
-      serverVersion: String(info.ServerVersion),
-    };
+    return engineInfoOf(await this.call('reading the engine info', () => this.docker.info()));
   }
 
   async inspectImage(ref: string): Promise<ImageDetails | undefined> {

@@ -42,6 +42,18 @@ export interface ContainerSpec {
   readonly pidOf?: string;
   /** Its own file system read-only: a helper writes only where it is given to (`/proc/1/root`). */
   readonly readOnlyRoot?: boolean;
+  /**
+   * Where its cgroup goes, on engines that nest cgroups (`EngineInfo.nestedCgroups`): `leader`
+   * makes a cgroup of its own that holds the job's limits, `{ under }` nests this container in the
+   * leader's (a container id), so the limits bound the whole job.
+   */
+  readonly cgroup?: 'leader' | { readonly under: string };
+  /**
+   * Whether setuid programs such as `sudo` may raise its privileges. Every container gets Docker's
+   * `no-new-privileges` but the job's primary: CircleCI's images run as a user who installs
+   * packages with `sudo`. Its capabilities stay the reduced set all containers get.
+   */
+  readonly mayGainPrivileges?: boolean;
 }
 
 /** A streamed helper's stdin and the callback for its stderr (see {@link JobBackend.streamContainer}). */

@@ -21,6 +21,12 @@ export interface EngineInfo {
   /** The engine's host name. */
   readonly name: string;
   readonly serverVersion: string;
+  /**
+   * Whether a container may be given another container's cgroup as its parent, so that one
+   * cgroup's limits bound several containers: cgroup v1 with the cgroupfs driver. Version 2 forbids
+   * processes in a cgroup that has children, and the systemd driver takes only slices.
+   */
+  readonly nestedCgroups: boolean;
 }
 
 /** An image as Gyre needs to see it. */

@@ -70,7 +70,13 @@ export class FakeJobBackend implements JobBackend {
   constructor(readonly steps: (script: string) => FakeProcess = interpretScript) {}
 
   info(): Promise<EngineInfo> {
-    return Promise.resolve({ cpus: 8, memoryBytes: 16 * 1024 ** 3, name: 'fake-host', serverVersion: '20.10.24' });
+    return Promise.resolve({
+      cpus: 8,
+      memoryBytes: 16 * 1024 ** 3,
+      name: 'fake-host',
+      serverVersion: '20.10.24',
+      nestedCgroups: true,
+    });
   }
 
   hasImage(ref: string): Promise<boolean> {

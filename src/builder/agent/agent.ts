@@ -101,6 +101,8 @@ export class Agent {
     readonly name: string,
     readonly builderId: number,
     readonly capacity: Capacity,
+    /** Whether the engine nests cgroups, so that a job's limits bound all its containers together. */
+    private readonly sharedCgroup: boolean,
   ) {
     this.done = this.loop().catch((error: unknown) => {
       if (error instanceof BuilderRevokedError) return revokedExit(error);
@@ -123,6 +125,9 @@ export class Agent {
         slotCpus: capacity.slotCpus,
         slotMemoryBytes: capacity.slotMemoryBytes,
         explicit: capacity.explicit,
+        limitsPerJob: info.nestedCgroups
+          ? 'shared by its containers'
+          : 'per container (the engine does not nest cgroups)',
       },
       'capacity',
     );
@@ -159,7 +164,7 @@ export class Agent {
       { builderId: registered.builderId, state: registered.state, kept: registered.credential === undefined },
       'registered',
     );
-    const agent = new Agent(backend, client, config, log, name, registered.builderId, capacity);
+    const agent = new Agent(backend, client, config, log, name, registered.builderId, capacity, info.nestedCgroups);
     agent.updateStatus({ state: registered.state, drainDeadline: null });
     return agent;
   }
@@ -252,6 +257,7 @@ export class Agent {
         builderName: this.name,
         slot: { cpus: this.capacity.slotCpus, memoryBytes: this.capacity.slotMemoryBytes },
         helperImage: this.config.helperImage,
+        sharedCgroup: this.sharedCgroup,
         jobTimeoutMs: this.config.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
         ...(this.config.killGraceMs !== undefined && { killGraceMs: this.config.killGraceMs }),
       },

@@ -4,7 +4,7 @@
  * copies the tree into the checkout path, so the files belong to the primary's user.
  */
 import type { JobBackend } from '../../docker/index.js';
-import { WORKSPACE_MOUNT } from './environment-setup.js';
+import { WORKSPACE_MOUNT, type HelperPlacement } from './environment-setup.js';
 import { directoryExpression } from './shell.js';
 import type { CheckoutStep, RunnerJob, RunnerSink } from './types.js';
 import {
@@ -43,6 +43,8 @@ export interface CheckoutRequest {
   readonly helperImage: string;
   readonly volume: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The helper's share of the job's limits (see `inJobCgroup`). */
+  readonly placement: HelperPlacement;
   readonly sink: RunnerSink;
 }
 
@@ -80,6 +82,7 @@ async function cloneInHelper(request: CheckoutRequest, job: RunnerJob, index: nu
       stdin: checkoutInput(job.gitCredential),
       labels: request.labels,
       volumes: [{ name: request.volume, target: WORKSPACE_MOUNT }],
+      ...request.placement,
     },
     (data) => request.sink.log(index, data),
   );

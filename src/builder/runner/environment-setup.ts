@@ -3,7 +3,13 @@
  * the primary container. Nothing here ever sets privileged mode, host mounts, the Docker socket or
  * the host network; only the job's own network and volume are attached.
  */
-import { engineErrorMessage, type ContainerLimits, type JobBackend, type RegistryAuth } from '../../docker/index.js';
+import {
+  engineErrorMessage,
+  type ContainerLimits,
+  type ContainerSpec,
+  type JobBackend,
+  type RegistryAuth,
+} from '../../docker/index.js';
 import { GyreError } from '../../shared/errors.js';
 import { LABELS } from '../../shared/labels.js';
 import { serviceAlias } from './steps.js';
@@ -25,6 +31,8 @@ export interface JobResources {
   readonly volume: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly slot: SlotLimits;
+  /** Whether the job's containers nest in the primary's cgroup, whose limits then bound them all. */
+  readonly sharedCgroup: boolean;
 }
 
 /** Makes sure an image is present, pulling it (with `auth` for a private registry) when it is not. */
@@ -55,20 +63,32 @@ export async function ensureImage(
   }
 }
 
+/** How a container other than the primary is held to the job's limits. */
+export type HelperPlacement = Pick<ContainerSpec, 'cgroup' | 'limits'>;
+
 /** Creates the job's network and workspace volume; names are unique, cleanup uses the labels. */
 export async function createJobResources(
   backend: JobBackend,
   labels: Record<string, string>,
   slot: SlotLimits,
+  sharedCgroup = false,
 ): Promise<JobResources> {
   const base = `gyre-job-${labels[LABELS.job]}-${labels[LABELS.attempt]}-${Math.random().toString(36).slice(2, 8)}`;
   await backend.createNetwork(base, labels);
   await backend.createVolume(base, labels);
-  return { network: base, volume: base, labels, slot };
+  return { network: base, volume: base, labels, slot, sharedCgroup };
 }
 
-/** Starts a service container, reachable on the job network by its alias. */
-export async function startService(backend: JobBackend, res: JobResources, image: DockerImage): Promise<void> {
+/**
+ * Starts a service container, reachable on the job network by its alias; in the primary's cgroup
+ * where the engine nests them, else with limits of its own.
+ */
+export async function startService(
+  backend: JobBackend,
+  res: JobResources,
+  primary: string,
+  image: DockerImage,
+): Promise<void> {
   await backend.startContainer({
     image: image.image,
     env: toEnvList(image.environment),
@@ -77,11 +97,15 @@ export async function startService(backend: JobBackend, res: JobResources, image
     ...(image.user !== undefined && { user: image.user }),
     labels: res.labels,
     network: { name: res.network, aliases: [serviceAlias(image.image, image.name)] },
-    limits: limitsOf(res.slot),
+    ...inJobCgroup(res, primary),
   });
 }
 
-/** Starts the primary container, kept alive, with the workspace volume mounted; resolves to its id. */
+/**
+ * Starts the primary container, kept alive, with the workspace volume mounted; resolves to its id.
+ * Its cgroup is the job's where the engine nests them: started first, it holds the job's limits
+ * for every container that follows.
+ */
 export async function startPrimary(backend: JobBackend, res: JobResources, image: DockerImage): Promise<string> {
   return backend.startContainer({
     image: image.image,
@@ -92,13 +116,20 @@ export async function startPrimary(backend: JobBackend, res: JobResources, image
     network: { name: res.network },
     volumes: [{ name: res.volume, target: WORKSPACE_MOUNT }],
     limits: limitsOf(res.slot),
+    ...(res.sharedCgroup && { cgroup: 'leader' as const }),
+    mayGainPrivileges: true,
   });
 }
 
 /**
- * The slot's limits. Each container gets the whole slot: Docker has no limit shared by several
- * containers without a cgroup parent of our own, which is a later step.
+ * What puts one of the job's other containers (a service, a helper) under the job's limits: the
+ * primary's cgroup, or, on engines that do not nest cgroups, limits of its own, each the slot's.
  */
+export function inJobCgroup(res: Pick<JobResources, 'slot' | 'sharedCgroup'>, primary: string): HelperPlacement {
+  return res.sharedCgroup ? { cgroup: { under: primary } } : { limits: limitsOf(res.slot) };
+}
+
+/** The slot's limits. */
 function limitsOf(slot: SlotLimits): ContainerLimits {
   return { cpus: slot.cpus, memoryBytes: slot.memoryBytes, pids: slot.pids ?? DEFAULT_PIDS_LIMIT };
 }

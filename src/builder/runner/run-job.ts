@@ -81,13 +81,13 @@ async function setUp(
   }
   if (needsHelper && options.helperImage) await ensureImage(backend, options.helperImage, log);
   const labels = jobLabels(job.jobId, job.attempt, options.builderName);
-  const resources = await createJobResources(backend, labels, options.slot);
-  for (const service of services) {
-    throwIfStopped(stop);
-    await startService(backend, resources, service);
-  }
+  const resources = await createJobResources(backend, labels, options.slot, options.sharedCgroup);
   throwIfStopped(stop);
   const started = await startPrimary(backend, resources, primary);
+  for (const service of services) {
+    throwIfStopped(stop);
+    await startService(backend, resources, started, service);
+  }
   await installTestSplitting(backend, started, job.testTimings ?? []);
   return { ...resources, primary: started };
 }

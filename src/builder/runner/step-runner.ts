@@ -9,7 +9,7 @@ import { stepEnvironment, toEnvList } from './environment.js';
 import { runCheckout } from './checkout.js';
 import { runDataStep, type DataStep } from './data-steps/run-data-step.js';
 import { parsePlacesProbe, PROBE_PLACES_ARGV } from './data-steps/container-paths.js';
-import type { JobResources } from './environment-setup.js';
+import { inJobCgroup, type JobResources } from './environment-setup.js';
 import type { JobStop } from './job-stop.js';
 import { DEFAULT_WORKING_DIRECTORY, killStepArgv, shellArgv, stepExecArgv, type ImageTools } from './shell.js';
 import { shouldRunStep, stepName } from './steps.js';
@@ -103,6 +103,7 @@ async function checkout(ctx: StepContext, step: CheckoutStep, index: number): Pr
     helperImage,
     volume: ctx.resources.volume,
     labels: ctx.resources.labels,
+    placement: inJobCgroup(ctx.resources, ctx.primary),
     sink: ctx.sink,
   };
   const exitCode = await runCheckout(request, ctx.job, step, index);
@@ -151,7 +152,12 @@ async function dataStep(ctx: StepContext, step: DataStep, index: number): Promis
       arch,
       job: ctx.job,
       ...(helperImage !== undefined && {
-        helper: { image: helperImage, labels: ctx.resources.labels, network: ctx.resources.network },
+        helper: {
+          image: helperImage,
+          labels: ctx.resources.labels,
+          network: ctx.resources.network,
+          placement: inJobCgroup(ctx.resources, ctx.primary),
+        },
       }),
       log,
     },

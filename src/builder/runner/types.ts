@@ -84,6 +84,11 @@ export interface RunJobOptions {
    * caches (which go through the engine's archive API without it, more slowly).
    */
   readonly helperImage?: string;
+  /**
+   * Whether the engine nests cgroups (`EngineInfo.nestedCgroups`): then every container of a job
+   * runs in the primary's cgroup, and the slot's limits bound them together. @default false
+   */
+  readonly sharedCgroup?: boolean;
 }
 
 /** The step that decided a failed job. */

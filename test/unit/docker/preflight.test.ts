@@ -13,7 +13,13 @@ const tcp: DockerHost = {
 };
 const ssh: DockerHost = { kind: 'ssh', user: 'ci', address: 'builder-1', port: 2222 };
 const docker2010: EngineVersion = { version: '20.10.24+dfsg1', apiVersion: '1.41', os: 'linux', arch: 'amd64' };
-const info: EngineInfo = { cpus: 8, memoryBytes: 33_554_432_000, name: 'builder-1', serverVersion: '20.10.24+dfsg1' };
+const info: EngineInfo = {
+  cpus: 8,
+  memoryBytes: 33_554_432_000,
+  name: 'builder-1',
+  serverVersion: '20.10.24+dfsg1',
+  nestedCgroups: true,
+};
 
 /** An engine that answers as told: `ping` may fail or never answer. */
 function fakeEngine(

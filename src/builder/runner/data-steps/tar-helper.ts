@@ -9,6 +9,7 @@
 import type { Readable } from 'node:stream';
 import { isHelperExit, type ContainerSpec } from '../../../docker/index.js';
 import { messageOf } from '../../../shared/errors.js';
+import type { HelperPlacement } from '../environment-setup.js';
 import type { DataStepContext } from './data-step-context.js';
 
 /** The image and labels of the job's helper containers. */
@@ -17,6 +18,8 @@ export interface HelperContainers {
   readonly labels: Readonly<Record<string, string>>;
   /** The job's network: the builder reaches the helper there (src/docker/helper-channel.ts). */
   readonly network: string;
+  /** Its share of the job's limits (see `inJobCgroup`). */
+  readonly placement: HelperPlacement;
 }
 
 /** The primary's root file system, seen from a process in its PID namespace. */
@@ -140,6 +143,7 @@ function helperSpec(
     cmd: [...args],
     labels: helper.labels,
     network: { name: helper.network },
+    ...helper.placement,
     pidOf: ctx.primary,
     // A link to an absolute path in the job's files resolves in the helper's own file system; read
     // only, a write through one fails (and the step goes through the engine) instead of vanishing.

@@ -58,7 +58,7 @@ describe('runJob', () => {
     expect(backend.scripts).toEqual(['exit 3', 'echo report', 'echo tidy']);
   });
 
-  it('starts the services on the job network by their alias, then the primary with the workspace, all with the slot limits', async () => {
+  it('starts the primary with the workspace, then the services on the job network by their alias, each with the slot limits', async () => {
     const backend = backendWith([JOB_IMAGE, 'gyre/postgres:15', 'gyre/app:test']);
     const job = makeJob([run('echo hi')], {
       docker: {
@@ -72,18 +72,39 @@ describe('runJob', () => {
     const limits = { cpus: 2, memoryBytes: 1024 ** 3, pids: 4096 };
     expect(backend.started).toEqual([
       expect.objectContaining({
+        image: JOB_IMAGE,
+        network: { name: network },
+        volumes: [{ name: network, target: '/gyre/workspace' }],
+        limits,
+        mayGainPrivileges: true,
+      }),
+      expect.objectContaining({
         image: 'gyre/postgres:15',
         env: ['POSTGRES_PASSWORD=x'],
         network: { name: network, aliases: ['postgres'] },
         limits,
       }),
-      expect.objectContaining({
-        image: JOB_IMAGE,
-        network: { name: network },
-        volumes: [{ name: network, target: '/gyre/workspace' }],
-        limits,
-      }),
     ]);
+    expect(backend.started.map((spec) => spec.cgroup)).toEqual([undefined, undefined]);
+    expect(backend.started[1]?.mayGainPrivileges).toBeUndefined();
+  });
+
+  it("nests the services in the primary's cgroup where the engine can, so the slot's limits bound the job", async () => {
+    const backend = backendWith([JOB_IMAGE, 'gyre/postgres:15', 'gyre/app:test']);
+    const services = [image({ image: 'gyre/postgres:15' }), image({ image: 'gyre/postgres:15', name: 'db2' })];
+    const job = makeJob([run('echo hi')], { docker: { primary: image(), services } });
+    const result = await runJob(backend, job, new RecordingSink(), { ...OPTIONS, sharedCgroup: true });
+    expect(result.outcome).toBe('success');
+    const [primary, ...rest] = backend.started;
+    expect(primary).toEqual(
+      expect.objectContaining({ cgroup: 'leader', limits: { cpus: 2, memoryBytes: 1024 ** 3, pids: 4096 } }),
+    );
+    for (const service of rest) {
+      // c1: the fake engine's first container, the primary.
+      expect(service.cgroup).toEqual({ under: 'c1' });
+      expect(service.limits).toBeUndefined();
+    }
+    expect(rest).toHaveLength(2);
   });
 
   it('fails the job, not the builder, when an image is neither present nor pullable, and leaves nothing behind', async () => {

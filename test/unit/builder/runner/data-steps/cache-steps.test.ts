@@ -104,7 +104,12 @@ describe('restore_cache', () => {
 });
 
 describe('through a helper container', () => {
-  const helper = { image: 'gyre/app:test', labels: { 'io.gyre.job': '7' }, network: 'gyre-job-7' };
+  const helper = {
+    image: 'gyre/app:test',
+    labels: { 'io.gyre.job': '7' },
+    network: 'gyre-job-7',
+    placement: { cgroup: { under: 'a' } },
+  };
   const withHelper = (primary: string): DataStepContext => ({ ...context(primary), helper });
   beforeEach(() => {
     // Running primaries, which the probe for linked paths is run in.
@@ -132,6 +137,8 @@ describe('through a helper container', () => {
         user: '1000:1000',
         pidOf: 'a',
         network: { name: 'gyre-job-7' },
+        // In the job's cgroup, held to its limits with the primary.
+        cgroup: { under: 'a' },
         labels: helper.labels,
         cmd: ['/', 'home/circleci/.npm', 'home/circleci/project/node_modules'],
       }),
