@@ -27,9 +27,10 @@ export function stackSecret(name: string, setting: string, value: string | undef
 export function outboundEnvironment(settings: Settings, caPathInContainer: string | undefined): Record<string, string> {
   const env: Record<string, string> = {};
   const { http, https, noProxy } = settings.proxy;
-  if (http) Object.assign(env, { HTTP_PROXY: http, http_proxy: http });
-  if (https) Object.assign(env, { HTTPS_PROXY: https, https_proxy: https });
-  if (noProxy) Object.assign(env, { NO_PROXY: noProxy, no_proxy: noProxy });
+  // The GYRE_ spellings too: the agent reads them as settings and passes them to its jobs.
+  if (http) Object.assign(env, { HTTP_PROXY: http, http_proxy: http, GYRE_HTTP_PROXY: http });
+  if (https) Object.assign(env, { HTTPS_PROXY: https, https_proxy: https, GYRE_HTTPS_PROXY: https });
+  if (noProxy) Object.assign(env, { NO_PROXY: noProxy, no_proxy: noProxy, GYRE_NO_PROXY: noProxy });
   // Node's fetch honours the proxy variables only when asked to.
   if (http || https) env['NODE_USE_ENV_PROXY'] = '1';
   if (caPathInContainer)

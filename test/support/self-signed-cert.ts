@@ -1,5 +1,5 @@
 /**
- * A self-signed certificate for 127.0.0.1, made with openssl in a folder of its own, for tests of
+ * A self-signed certificate for 127.0.0.1 (or another host), made with openssl in a folder of its own, for tests of
  * TLS listeners and clients that trust it by a CA file (GYRE_TLS_*, NODE_EXTRA_CA_CERTS).
  */
 import { execFileSync } from 'node:child_process';
@@ -14,7 +14,8 @@ export interface SelfSignedCert {
   remove(): void;
 }
 
-export function makeSelfSignedCert(): SelfSignedCert {
+export function makeSelfSignedCert(host = '127.0.0.1'): SelfSignedCert {
+  const altName = /^[\d.]+$/.test(host) ? `IP:${host}` : `DNS:${host}`;
   const folder = mkdtempSync(join(tmpdir(), 'gyre-tls-'));
   const certFile = join(folder, 'cert.pem');
   const keyFile = join(folder, 'key.pem');
@@ -22,9 +23,9 @@ export function makeSelfSignedCert(): SelfSignedCert {
     'openssl',
     ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2'].concat([
       '-subj',
-      '/CN=127.0.0.1',
+      `/CN=${host}`,
       '-addext',
-      'subjectAltName=IP:127.0.0.1',
+      `subjectAltName=${altName}`,
     ]),
     { stdio: 'ignore' },
   );

@@ -20,7 +20,7 @@ import {
 } from '../../protocol/index.js';
 import { ExitCode, GyreError, messageOf } from '../../shared/errors.js';
 import { builderNameOf, computeCapacity, type Capacity, type SlotSettings } from '../../protocol/index.js';
-import { cleanupBuilder } from '../runner/index.js';
+import { cleanupBuilder, type Outbound } from '../runner/index.js';
 import { IdentityFile } from './identity-file.js';
 import { JobSession } from './job-session.js';
 import {
@@ -45,6 +45,8 @@ export interface AgentConfig {
   readonly drainTimeoutMs: number;
   /** The agent's own image, for checkout steps. */
   readonly helperImage: string;
+  /** The proxy and extra CA this builder uses, given to its jobs. */
+  readonly outbound?: Outbound;
   readonly version: string;
   /** @default HEARTBEAT_INTERVAL_MS */
   readonly heartbeatIntervalMs?: number;
@@ -258,6 +260,7 @@ export class Agent {
         slot: { cpus: this.capacity.slotCpus, memoryBytes: this.capacity.slotMemoryBytes },
         helperImage: this.config.helperImage,
         sharedCgroup: this.sharedCgroup,
+        ...(this.config.outbound !== undefined && { outbound: this.config.outbound }),
         jobTimeoutMs: this.config.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
         ...(this.config.killGraceMs !== undefined && { killGraceMs: this.config.killGraceMs }),
       },

@@ -45,6 +45,8 @@ export interface CheckoutRequest {
   readonly labels: Readonly<Record<string, string>>;
   /** The helper's share of the job's limits (see `inJobCgroup`). */
   readonly placement: HelperPlacement;
+  /** The proxy variables, for a clone from outside (see outbound.ts). */
+  readonly proxyEnv: readonly string[];
   readonly sink: RunnerSink;
 }
 
@@ -78,7 +80,8 @@ async function cloneInHelper(request: CheckoutRequest, job: RunnerJob, index: nu
       user: '0:0',
       entrypoint: ['/bin/sh', '-c', CLONE_SCRIPT],
       cmd: [],
-      env: [`GYRE_GIT_URL=${job.context.gitUrl}`, `GYRE_SHA=${job.context.sha}`],
+      // The agent's image trusts the extra CA already (images/app/Dockerfile).
+      env: [...request.proxyEnv, `GYRE_GIT_URL=${job.context.gitUrl}`, `GYRE_SHA=${job.context.sha}`],
       stdin: checkoutInput(job.gitCredential),
       labels: request.labels,
       volumes: [{ name: request.volume, target: WORKSPACE_MOUNT }],

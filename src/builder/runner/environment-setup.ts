@@ -88,10 +88,11 @@ export async function startService(
   res: JobResources,
   primary: string,
   image: DockerImage,
+  outboundEnv: readonly string[],
 ): Promise<void> {
   await backend.startContainer({
     image: image.image,
-    env: toEnvList(image.environment),
+    env: [...outboundEnv, ...toEnvList(image.environment)],
     ...(image.entrypoint && { entrypoint: image.entrypoint }),
     ...(image.command && { cmd: image.command }),
     ...(image.user !== undefined && { user: image.user }),
@@ -106,10 +107,16 @@ export async function startService(
  * Its cgroup is the job's where the engine nests them: started first, it holds the job's limits
  * for every container that follows.
  */
-export async function startPrimary(backend: JobBackend, res: JobResources, image: DockerImage): Promise<string> {
+export async function startPrimary(
+  backend: JobBackend,
+  res: JobResources,
+  image: DockerImage,
+  outboundEnv: readonly string[],
+): Promise<string> {
   return backend.startContainer({
     image: image.image,
-    env: toEnvList(image.environment),
+    // Gyre's own variables first: the image's, from the config, win.
+    env: [...outboundEnv, ...toEnvList(image.environment)],
     entrypoint: KEEP_ALIVE_ENTRYPOINT,
     ...(image.user !== undefined && { user: image.user }),
     labels: res.labels,

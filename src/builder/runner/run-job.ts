@@ -17,6 +17,8 @@ import {
 } from './environment-setup.js';
 import { JobStop } from './job-stop.js';
 import { installTestSplitting } from './test-splitting.js';
+import { caEnv, installExtraCa, proxyEnv } from './outbound.js';
+import { serviceAlias } from './steps.js';
 import { registryAuthFor } from './registry-auth.js';
 import { jobLabels } from '../../shared/labels.js';
 import { KILL_ALL_ARGV, parseToolsProbe, PROBE_TOOLS_ARGV } from './shell.js';
@@ -83,10 +85,15 @@ async function setUp(
   const labels = jobLabels(job.jobId, job.attempt, options.builderName);
   const resources = await createJobResources(backend, labels, options.slot, options.sharedCgroup);
   throwIfStopped(stop);
-  const started = await startPrimary(backend, resources, primary);
+  const proxy = proxyEnv(
+    options.outbound,
+    services.map((service) => serviceAlias(service.image, service.name)),
+  );
+  const started = await startPrimary(backend, resources, primary, [...proxy, ...caEnv(options.outbound)]);
+  if (options.outbound?.extraCa !== undefined) await installExtraCa(backend, started, options.outbound.extraCa);
   for (const service of services) {
     throwIfStopped(stop);
-    await startService(backend, resources, started, service);
+    await startService(backend, resources, started, service, proxy);
   }
   await installTestSplitting(backend, started, job.testTimings ?? []);
   return { ...resources, primary: started };

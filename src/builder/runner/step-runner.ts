@@ -15,6 +15,7 @@ import { DEFAULT_WORKING_DIRECTORY, killStepArgv, shellArgv, stepExecArgv, type 
 import { shouldRunStep, stepName } from './steps.js';
 import { addGitHubKnownHosts } from './known-hosts.js';
 import { addSshKeys } from './ssh-keys.js';
+import { proxyEnv } from './outbound.js';
 import type {
   AddSshKeysStep,
   FailedStep,
@@ -104,6 +105,7 @@ async function checkout(ctx: StepContext, step: CheckoutStep, index: number): Pr
     volume: ctx.resources.volume,
     labels: ctx.resources.labels,
     placement: inJobCgroup(ctx.resources, ctx.primary),
+    proxyEnv: proxyEnv(ctx.options.outbound, []),
     sink: ctx.sink,
   };
   const exitCode = await runCheckout(request, ctx.job, step, index);

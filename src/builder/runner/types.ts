@@ -6,6 +6,7 @@ import type { JobContext, LeasedSshKey, TestTiming } from '../../protocol/index.
 import type { JobSpec } from '../../protocol/job-spec.js';
 import type { GitCredential } from '../../shared/git-credential.js';
 import type { DataTransfers } from './data-steps/transfers.js';
+import type { Outbound } from './outbound.js';
 
 export type {
   AddSshKeysStep,
@@ -89,6 +90,8 @@ export interface RunJobOptions {
    * runs in the primary's cgroup, and the slot's limits bound them together. @default false
    */
   readonly sharedCgroup?: boolean;
+  /** The proxy and extra CA the builder uses, given to its jobs (see outbound.ts). */
+  readonly outbound?: Outbound;
 }
 
 /** The step that decided a failed job. */

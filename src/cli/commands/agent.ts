@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { readExtraCa } from '../../shared/extra-ca.js';
 import { port } from '../../config/values.js';
 import { flagValue } from '../flag-value.js';
 import { createOutput } from '../output.js';
@@ -92,6 +93,10 @@ Examples:
             },
             drainTimeoutMs: builder.drainTimeoutMs,
             helperImage: settings.images.app,
+            outbound: {
+              proxy: settings.proxy,
+              ...(settings.extraCaCertsFile !== undefined && { extraCa: readExtraCa(settings.extraCaCertsFile) }),
+            },
             version: GYRE_VERSION,
           },
           logger,

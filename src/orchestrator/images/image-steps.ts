@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from '../../config/index.js';
+import { readExtraCa } from '../../shared/extra-ca.js';
 import type { DockerClient, ImageDetails, ProgressListener } from '../../docker/index.js';
-import { GyreError, InvalidInputError, messageOf } from '../../shared/errors.js';
+import { GyreError, InvalidInputError } from '../../shared/errors.js';
 import {
   baseImageOf,
   contentBuildArgs,
@@ -213,26 +214,5 @@ async function requireBase(ctx: StepContext, kind: ImageKind, onLine: ProgressLi
 function extraCaSource(settings: Settings): ContextSource {
   const file = settings.extraCaCertsFile;
   if (file === undefined) return { to: 'extra-ca/extra-ca.crt', content: '' };
-  let content: string;
-  try {
-    content = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InvalidInputError('GYRE_EXTRA_CA_CERTS_FILE', [
-      {
-        input: file,
-        message: `cannot be read: ${messageOf(error)}`,
-        hint: 'point GYRE_EXTRA_CA_CERTS_FILE at a readable PEM bundle',
-      },
-    ]);
-  }
-  if (!content.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new InvalidInputError('GYRE_EXTRA_CA_CERTS_FILE', [
-      {
-        input: file,
-        message: 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)',
-        hint: 'point it at a PEM bundle, such as /etc/ssl/certs/ca-certificates.crt',
-      },
-    ]);
-  }
-  return { to: 'extra-ca/extra-ca.crt', content };
+  return { to: 'extra-ca/extra-ca.crt', content: readExtraCa(file) };
 }
