@@ -156,12 +156,13 @@ export class DockerJobBackend implements JobBackend {
 
 /**
  * Capabilities of Docker's default set that builds do not need, taken from every container of a
- * job: raw sockets (spoofing on the job's network), device nodes and the audit log. What apt,
- * dpkg, npm and `sudo` use stays (CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID, ...). Helpers get
+ * job: raw sockets (spoofing on the job's network) and device nodes. What apt, dpkg, npm and
+ * `sudo` use stays (CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID, ...), AUDIT_WRITE included:
+ * Debian's and Ubuntu's sudo write an audit record and complain on every call without it. Helpers get
  * the same set as the primary: one with fewer capabilities could not read the primary's files at
  * `/proc/1/root`.
  */
-const DROPPED_CAPABILITIES = ['NET_RAW', 'MKNOD', 'AUDIT_WRITE'] as const;
+const DROPPED_CAPABILITIES = ['NET_RAW', 'MKNOD'] as const;
 
 /**
  * Where a job's leader cgroup is made, under each controller's root; its own name is the leader

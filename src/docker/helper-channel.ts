@@ -16,21 +16,13 @@ export const CHANNEL_PORT = 7780;
 
 /** How long the builder tries to reach a started helper before it gives up on the channel. */
 const CONNECT_WITHIN_MS = 5_000;
-/** How long a helper that accepted the connection has to answer the token, at least. */
-const READY_WITHIN_MS = 1_000;
-
-/** What the helper says once it took the token; the command's stdout follows. */
-export const CHANNEL_READY = 'ready\n';
 
 /**
  * Run by `node -e` in the helper, with the command as its arguments and the token in
- * GYRE_CHANNEL_TOKEN (kept from the command's environment). Once the token came, it answers
- * CHANNEL_READY and hands the connection itself to the command as its stdin and stdout: the bytes
- * then pass between the socket and tar or zstd with no relay in between, which on a busy 2-core
- * builder cost as much CPU as zstd. The builder sends nothing past the token before it reads
- * CHANNEL_READY, and this process lets go of the connection in the same tick as it answers, so it
- * never reads a byte meant for the command. Other connections are dropped once the token came, and
- * any that does not send it within 10 s; the helper exits with the command's code.
+ * GYRE_CHANNEL_TOKEN (kept from the command's environment). Half-open sockets, so the builder's
+ * end of stdin does not end the command's stdout. Other connections are dropped once the token
+ * came, and any that does not send it within 10 s; the helper exits with the command's code once
+ * the channel closed, or 10 s after the command ended if the builder does not close it.
  */
 export const CHANNEL_SERVER = `
 const net = require('node:net');
@@ -57,19 +49,28 @@ const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     head = Buffer.concat([head, chunk]);
     if (head.length < token.length) return;
     socket.removeListener('data', onData);
-    if (taken || head.length !== token.length || !timingSafeEqual(head, token)) return socket.destroy();
+    if (taken || !timingSafeEqual(head.subarray(0, token.length), token)) return socket.destroy();
     taken = true;
+    socket.setTimeout(0);
     waiting.delete(socket);
     for (const other of waiting) other.destroy();
     server.close();
-    socket.write(${JSON.stringify(CHANNEL_READY)});
-    const child = spawn(command, args, { stdio: [socket, socket, 'inherit'] });
-    socket.destroy();
+    socket.pause();
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.stdin.on('error', () => {});
+    const rest = head.subarray(token.length);
+    if (rest.length > 0) child.stdin.write(rest);
+    socket.pipe(child.stdin);
+    child.stdout.pipe(socket);
     child.on('error', (error) => {
       console.error('gyre helper: ' + error.message);
       process.exit(126);
     });
-    child.on('exit', (code) => process.exit(code ?? 128));
+    child.on('close', (code) => {
+      process.exitCode = code ?? 128;
+      // Ends by itself once the channel closed; a builder that keeps it open gets 10 s.
+      setTimeout(() => process.exit(), 10000).unref();
+    });
   };
   socket.on('data', onData);
 });
@@ -110,39 +111,10 @@ export async function openChannel(
     if (tried === 'refused') reachable = true;
     else if (tried !== undefined) {
       tried.write(`${token}\n`);
-      if (await readyOn(tried, Math.max(deadline - Date.now(), READY_WITHIN_MS)))
-        return { socket: tried, reachable: true };
-      tried.destroy();
-      // It answered but did not take the token: the channel is no use, the address is reachable.
-      return { reachable: true };
+      return { socket: tried, reachable: true };
     }
     // Refused while the helper's node starts; tried again shortly.
     await sleep(50);
   }
   return { reachable };
-}
-
-/**
- * Whether the helper answered CHANNEL_READY within `ms`. Whatever came after it (the command's
- * first output) is put back, and the socket is left paused for its reader.
- */
-function readyOn(socket: Socket, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    let heard = Buffer.alloc(0);
-    const done = (ready: boolean) => {
-      clearTimeout(timer);
-      socket.off('data', onData).off('close', onClose).off('error', onClose);
-      socket.pause();
-      if (ready && heard.length > CHANNEL_READY.length) socket.unshift(heard.subarray(CHANNEL_READY.length));
-      resolve(ready);
-    };
-    const onData = (chunk: Buffer) => {
-      heard = Buffer.concat([heard, chunk]);
-      if (heard.length < CHANNEL_READY.length) return;
-      done(heard.subarray(0, CHANNEL_READY.length).toString('latin1') === CHANNEL_READY);
-    };
-    const onClose = () => done(false);
-    const timer = setTimeout(() => done(false), ms);
-    socket.on('data', onData).once('close', onClose).once('error', onClose);
-  });
 }

@@ -155,7 +155,7 @@ export class StreamedHelpers {
       flush: (done) => void failIfFailed().then(() => done(), done),
     });
     channel.on('error', brokenBy);
-    // The helper's stdout ended: the connection is half-open, so our side is ended too.
+    // The helper's stdout ended: ending our side too lets its channel close and the helper exit.
     channel.once('end', () => channel.end());
     passOn.on('error', (error) => stdout.destroy(error));
     channel.pipe(passOn).pipe(stdout);

@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { InvalidInputError, messageOf } from './errors.js';
 
-/** The bundle's PEM text; an unreadable file, or one without a certificate, names the setting and how to fix it. */
+const CERTIFICATE_BLOCKS = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/** The bundle's certificates as PEM text; an unreadable file, or one without a certificate, names the setting and how to fix it. */
 export function readExtraCa(file: string): string {
   let content: string;
   try {
@@ -16,7 +18,8 @@ export function readExtraCa(file: string): string {
       },
     ]);
   }
-  if (!content.includes('-----BEGIN CERTIFICATE-----')) {
+  const certificates = content.match(CERTIFICATE_BLOCKS);
+  if (certificates === null) {
     throw new InvalidInputError('GYRE_EXTRA_CA_CERTS_FILE', [
       {
         input: file,
@@ -25,5 +28,6 @@ export function readExtraCa(file: string): string {
       },
     ]);
   }
-  return content;
+  // Only the certificates: whatever else the file holds (a key, by mistake) never reaches a job.
+  return `${certificates.join('\n')}\n`;
 }

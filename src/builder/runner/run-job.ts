@@ -66,7 +66,7 @@ export async function runJob(
   return await cleanUp(backend, job.jobId, options.builderName, result, log);
 }
 
-/** Pulls the images and starts the services, then the primary; checks for a stop in between. */
+/** Pulls the images and starts the primary (its cgroup holds the job's limits), then the services; checks for a stop in between. */
 async function setUp(
   backend: JobBackend,
   job: RunnerJob,
@@ -90,7 +90,8 @@ async function setUp(
     services.map((service) => serviceAlias(service.image, service.name)),
   );
   const started = await startPrimary(backend, resources, primary, [...proxy, ...caEnv(options.outbound)]);
-  if (options.outbound?.extraCa !== undefined) await installExtraCa(backend, started, options.outbound.extraCa);
+  if (options.outbound?.extraCa !== undefined && !(await installExtraCa(backend, started, options.outbound.extraCa)))
+    log(`The image has no CA bundle Gyre knows of; SSL_CERT_FILE and the like name the builder's extra CA alone`);
   for (const service of services) {
     throwIfStopped(stop);
     await startService(backend, resources, started, service, proxy);
