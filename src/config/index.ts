@@ -8,6 +8,7 @@ export {
   type S3BlobStoreSettings,
   type Settings,
   type BuilderSettings,
+  type EgressSettings,
   type ListenSettings,
   type RetentionSettings,
   type TransferLimitSettings,
@@ -16,4 +17,11 @@ export { settingNames, secretSettingNames, metaOf, type SettingName, type Settin
 export { settingAliases } from './aliases.js';
 export { parseEnvFile, renderEnvFile, generateSecrets, type RandomBytes } from './env-file.js';
 export { renderSettingsTable, replaceSettingsTable } from './settings-table.js';
-export { parseMemorySize, formatMemorySize, parseDuration, formatDuration } from './values.js';
+export {
+  parseMemorySize,
+  formatMemorySize,
+  parseDuration,
+  formatDuration,
+  formatEgressAllowList,
+  type EgressAllowEntry,
+} from './values.js';

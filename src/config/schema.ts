@@ -208,6 +208,26 @@ export const rawSettingsSchema = z.object({
     description:
       "How long a draining builder lets running jobs finish before they are stopped and requeued. Also the builder stack's stop_grace_period.",
   }),
+  GYRE_JOB_MAX_SERVICES: setting(v.wholeNumber(0), {
+    scope: 'builder',
+    default: '8',
+    example: '4',
+    description:
+      "Most service containers a job may have besides its primary (the docker list's later images). They share the job's limits, but each is a process tree and a share of the builder's memory; a job with more fails before anything is pulled, naming this setting.",
+  }),
+  GYRE_EGRESS_POLICY: setting(z.enum(['enforce', 'off'], { error: 'must be enforce or off' }), {
+    scope: 'builder',
+    default: 'enforce',
+    example: 'off',
+    description:
+      "Whether the builder holds its jobs to the egress policy (iptables rules it keeps in Docker's DOCKER-USER chain): jobs reach the internet and their own services, never the services box, the builder host, other jobs, link-local addresses or a Docker API. `off` only where the engine manages no iptables (rootless engines); jobs then reach all of these.",
+  }),
+  GYRE_EGRESS_ALLOW: setting(v.egressAllowList, {
+    scope: 'builder',
+    example: '10.0.5.0/24,10.0.5.7:5432,10.0.6.0/24:8000-8999',
+    description:
+      'Internal addresses jobs may reach although the egress policy refuses them (a package mirror on the builder host, an internal registry): comma-separated IPv4 addresses or blocks, each with an optional TCP/UDP port or port range.',
+  }),
   GYRE_DATA_DIR: setting(v.absolutePath, {
     scope: 'services',
     default: '/var/lib/gyre',

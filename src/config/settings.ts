@@ -2,6 +2,7 @@
  * The typed `Settings` object every part of Gyre receives, built from validated raw settings.
  */
 import type { RawSettings } from './schema.js';
+import type { EgressAllowEntry } from './values.js';
 
 /** Published ports and the address they are published on. */
 export interface ListenSettings {
@@ -64,6 +65,15 @@ export interface BuilderSettings {
   readonly slotCpus: number;
   readonly slotMemoryBytes: number;
   readonly drainTimeoutMs: number;
+  /** The most service containers a job may have besides its primary. */
+  readonly maxServicesPerJob: number;
+  /** The jobs' egress policy (GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW). */
+  readonly egress: EgressSettings;
+}
+
+export interface EgressSettings {
+  readonly enforce: boolean;
+  readonly allow: readonly EgressAllowEntry[];
 }
 
 /** The filesystem under the data folder, or an S3 bucket with everything needed to reach it. */
@@ -146,6 +156,8 @@ export function toSettings(raw: RawSettings): Settings {
       slotCpus: raw.GYRE_SLOT_CPUS!,
       slotMemoryBytes: raw.GYRE_SLOT_MEMORY!,
       drainTimeoutMs: raw.GYRE_DRAIN_TIMEOUT!,
+      maxServicesPerJob: raw.GYRE_JOB_MAX_SERVICES!,
+      egress: { enforce: raw.GYRE_EGRESS_POLICY === 'enforce', allow: raw.GYRE_EGRESS_ALLOW ?? [] },
     },
     dataDir: raw.GYRE_DATA_DIR!,
     blobStore: blobStoreOf(raw),

@@ -181,6 +181,54 @@ export const addressList = z.string().transform((text, ctx) => {
   return items;
 });
 
+/** One opening in the jobs' egress policy: an IPv4 address or block, on every port or on a range of them. */
+export interface EgressAllowEntry {
+  /** `10.0.5.7` or `10.0.5.0/24`. */
+  readonly block: string;
+  /** TCP and UDP ports, inclusive; every port and protocol when absent. */
+  readonly ports?: { readonly first: number; readonly last: number };
+}
+
+const EGRESS_ENTRY = /^([^:]+?)(?::(\d{1,5})(?:-(\d{1,5}))?)?$/;
+
+function egressEntryOf(item: string): EgressAllowEntry | undefined {
+  const match = EGRESS_ENTRY.exec(item);
+  if (!match || !(z.ipv4().safeParse(match[1]).success || z.cidrv4().safeParse(match[1]).success)) return undefined;
+  if (match[2] === undefined) return { block: match[1]! };
+  const first = Number(match[2]);
+  const last = Number(match[3] ?? match[2]);
+  if (first < 1 || last > 65535 || last < first) return undefined;
+  return { block: match[1]!, ports: { first, last } };
+}
+
+/**
+ * GYRE_EGRESS_ALLOW: comma-separated IPv4 addresses or blocks that jobs may reach although the
+ * egress policy refuses them, each on every port or on a port range (`10.0.5.0/24`,
+ * `10.0.5.7:5432`, `10.0.6.0/24:8000-8999`). IPv4 only: job networks are IPv4.
+ */
+export const egressAllowList = z.string().transform((text, ctx) => {
+  const items = commaSeparated(text);
+  const entries = items.map(egressEntryOf);
+  const bad = items.filter((_, i) => entries[i] === undefined);
+  if (bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${bad.map((b) => `"${b}"`).join(', ')} ${bad.length === 1 ? 'is not' : 'are not'} an IPv4 address or block with an optional port or port range; write entries such as 10.0.5.0/24, 10.0.5.7:5432 or 10.0.6.0/24:8000-8999, separated by commas`,
+    });
+    return z.NEVER;
+  }
+  return entries as EgressAllowEntry[];
+});
+
+/** Formats an allow-list back into its setting's text (what the builder stack hands the agent). */
+export function formatEgressAllowList(entries: readonly EgressAllowEntry[]): string {
+  return entries
+    .map((e) =>
+      e.ports ? `${e.block}:${e.ports.first}${e.ports.last === e.ports.first ? '' : `-${e.ports.last}`}` : e.block,
+    )
+    .join(',');
+}
+
 /** Where blobs live: the services box's data folder, or an S3 bucket and an optional key prefix. */
 export type BlobStoreLocation =
   { readonly kind: 'file' } | { readonly kind: 's3'; readonly bucket: string; readonly prefix: string };

@@ -2,6 +2,7 @@
  * The job backend on a Docker Engine, through dockerode. Errors are the engine's own, with their
  * `statusCode`, so that the runner can tell "gone" (404) and "not running" (409) from failures.
  */
+import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { GyreError, messageOf } from '../shared/errors.js';
@@ -21,6 +22,23 @@ import type { EngineInfo } from './types.js';
 /** docker-modem's demultiplexer; dockerode types `container.modem` as `any`. */
 interface Demuxer {
   demuxStream(stream: NodeJS.ReadableStream, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): void;
+}
+
+/**
+ * The first letters of every job network's bridge: `gyj-` and 11 random letters and digits, within
+ * Linux's 15 characters for an interface name. Docker's own are `docker0` and `br-<network id>`.
+ */
+export const JOB_BRIDGE_PREFIX = 'gyj-';
+
+/** A bridge name for a new job network (see {@link JOB_BRIDGE_PREFIX}). */
+function jobBridgeName(): string {
+  return (
+    JOB_BRIDGE_PREFIX +
+    BigInt(`0x${randomBytes(8).toString('hex')}`)
+      .toString(36)
+      .padStart(11, '0')
+      .slice(-11)
+  );
 }
 
 export class DockerJobBackend implements JobBackend {
@@ -52,7 +70,15 @@ export class DockerJobBackend implements JobBackend {
   }
 
   async createNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
-    await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { ...labels }, CheckDuplicate: true });
+    await this.docker.createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      Labels: { ...labels },
+      CheckDuplicate: true,
+      // IPv4 only, whatever the daemon's default: the egress policy's rules are IPv4 rules.
+      EnableIPv6: false,
+      Options: { 'com.docker.network.bridge.name': jobBridgeName() },
+    });
   }
 
   async createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
@@ -66,9 +92,46 @@ export class DockerJobBackend implements JobBackend {
   }
 
   async runContainer(spec: ContainerSpec, onOutput: (data: Buffer) => void): Promise<number> {
-    const stdin = spec.stdin;
+    return this.runToEnd(createOptions(spec), spec.stdin, onOutput);
+  }
+
+  async runHostFirewall(image: string, script: string, labels: Readonly<Record<string, string>>): Promise<string> {
+    let output = '';
+    const code = await this.runToEnd(
+      {
+        Image: image,
+        User: '0:0',
+        Entrypoint: ['sh', '-s'],
+        Labels: { ...labels },
+        HostConfig: {
+          NetworkMode: 'host',
+          CapDrop: ['ALL'],
+          CapAdd: ['NET_ADMIN', 'NET_RAW'],
+          SecurityOpt: ['no-new-privileges'],
+          ReadonlyRootfs: true,
+          // iptables-legacy takes its lock in /run, and the script keeps its notes there. NET_RAW
+          // above is for iptables-legacy too, which talks to the kernel through a raw socket.
+          Tmpfs: { '/run': 'rw,size=1m' },
+        },
+      },
+      Buffer.from(script),
+      (data) => (output += data.toString()),
+    );
+    if (code !== 0)
+      throw new GyreError(
+        `The firewall helper (${image}, on the engine host's network) exited ${code}: ${output.trim() || 'no output'}`,
+      );
+    return output;
+  }
+
+  /** Creates a container, streams its output, feeds and closes its stdin, waits for its end and removes it. */
+  private async runToEnd(
+    options: Dockerode.ContainerCreateOptions,
+    stdin: Buffer | undefined,
+    onOutput: (data: Buffer) => void,
+  ): Promise<number> {
     const container = await this.docker.createContainer({
-      ...createOptions(spec),
+      ...options,
       ...(stdin && { OpenStdin: true, StdinOnce: true, AttachStdin: true }),
     });
     try {

@@ -28,7 +28,7 @@ export {
 } from './preflight.js';
 export { createDockerClient, splitTag } from './dockerode-client.js';
 export { toDockerError, statusCodeOf, engineErrorMessage, HelperExitError, isHelperExit } from './errors.js';
-export { DockerJobBackend } from './docker-job-backend.js';
+export { DockerJobBackend, JOB_BRIDGE_PREFIX } from './docker-job-backend.js';
 export type {
   JobBackend,
   ContainerSpec,

@@ -92,6 +92,10 @@ export interface JobBackend {
   hasImage(ref: string): Promise<boolean>;
   /** Pulls an image from its registry, with credentials for a private one. */
   pullImage(ref: string, auth?: RegistryAuth): Promise<void>;
+  /**
+   * Creates a job's network. Its Linux bridge is named `JOB_BRIDGE_PREFIX` and a random part,
+   * so the egress policy's rules match every job's network, and only those, by one wildcard.
+   */
   createNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
   createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
   /** Creates and starts a container; resolves to its id. */
@@ -122,6 +126,13 @@ export interface JobBackend {
    * container answers meanwhile, so none may be awaited while feeding `tar`.
    */
   putArchive(containerId: string, path: string, tar: Readable): Promise<void>;
+  /**
+   * Runs `script` with `sh`, as root, in a helper container of `image` on the engine host's own
+   * network with NET_ADMIN and NET_RAW only: how a builder keeps firewall rules on the host its
+   * engine runs on, wherever the builder itself runs. The container carries `labels` and is
+   * removed at its end. Rejects, quoting the script's output, when it exits non-zero.
+   */
+  runHostFirewall(image: string, script: string, labels: Readonly<Record<string, string>>): Promise<string>;
   /**
    * Removes every container, network and volume carrying all of `labels` (in that order, since
    * containers hold the others). Idempotent: what is already gone counts as removed; one failure

@@ -1,7 +1,7 @@
 /**
  * The plain object the builder template renders, for one builder on one Docker host.
  */
-import { formatDuration, formatMemorySize, type Settings } from '../config/index.js';
+import { formatDuration, formatEgressAllowList, formatMemorySize, type Settings } from '../config/index.js';
 import {
   composeFileMaps,
   containerLogging,
@@ -58,6 +58,9 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     GYRE_LOG_LEVEL: settings.logLevel,
     GYRE_JOIN_SECRET_FILE: '/run/secrets/gyre_join_secret',
     ...(builder.slots !== undefined && { GYRE_BUILDER_SLOTS: String(builder.slots) }),
+    GYRE_JOB_MAX_SERVICES: String(builder.maxServicesPerJob),
+    GYRE_EGRESS_POLICY: builder.egress.enforce ? 'enforce' : 'off',
+    ...(builder.egress.allow.length > 0 && { GYRE_EGRESS_ALLOW: formatEgressAllowList(builder.egress.allow) }),
     ...outboundEnvironment(settings, settings.extraCaCertsFile ? EXTRA_CA_PATH : undefined),
   };
 

@@ -240,8 +240,9 @@ export class StartedGyreEnvironment implements AsyncDisposable {
   readonly admin: { readonly user: string; readonly password: string };
   /**
    * The host's address on Docker's default bridge (e.g. 172.17.0.1), which the services box and
-   * every job container reach: a server the test runs on the host for Gyre to call (say, a GitHub
+   * the checkout step reach: a server the test runs on the host for Gyre to call (say, a GitHub
    * API double) listens on it, or on 0.0.0.0, and is given to Gyre as `http://${hostAddress}:port`.
+   * A job's own steps do not reach it: the builder's egress policy refuses the builder's host.
    */
   readonly hostAddress: string;
   /** Names of the builders, as `GET /api/v1/builders` shows them. */

@@ -29,6 +29,8 @@ export async function startAgent(
     stateDir: mkdtempSync(join(tmpdir(), 'gyre-agent-')),
     slots: TEST_SLOTS,
     drainTimeoutMs: 600_000,
+    egress: { enforce: true, allow: [] },
+    maxServicesPerJob: 8,
     helperImage: 'gyre/app:0.1.0',
     version: 'test',
     heartbeatIntervalMs: 1_000,

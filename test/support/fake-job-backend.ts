@@ -121,6 +121,18 @@ export class FakeJobBackend implements JobBackend {
     return Promise.resolve(this.helperRun.exitCode);
   }
 
+  /** Every firewall helper run on the host, in order. */
+  readonly firewallRuns: { image: string; script: string; labels: Readonly<Record<string, string>> }[] = [];
+  /** How the firewall helper answers: its output, or an error. */
+  firewallAnswer: string | Error = 'iptables-nft\n';
+
+  runHostFirewall(image: string, script: string, labels: Readonly<Record<string, string>>): Promise<string> {
+    this.firewallRuns.push({ image, script, labels });
+    return this.firewallAnswer instanceof Error
+      ? Promise.reject(this.firewallAnswer)
+      : Promise.resolve(this.firewallAnswer);
+  }
+
   /** Paths whose parent folder is reached through a symbolic link, for the data steps' probe. */
   readonly linkedPaths = new Set<string>();
   /** Every streamed helper asked for, in order. */

@@ -64,6 +64,8 @@ export async function startServicesUnderTest(
     settings?: Readonly<Record<string, string>>;
     blobs?: BlobStore;
     scheduleFiring?: ScheduleFiringOptions;
+    /** The address the listeners bind. @default 127.0.0.1 */
+    host?: string;
   } = {},
 ): Promise<ServicesUnderTest> {
   const database = await startTestDatabase();
@@ -83,7 +85,7 @@ export async function startServicesUnderTest(
     pino({ level: process.env['GYRE_TEST_LOG'] ?? 'silent' }),
     {
       version: 'test',
-      host: '127.0.0.1',
+      host: options.host ?? '127.0.0.1',
       ...(options.reapIntervalMs !== undefined && { reapIntervalMs: options.reapIntervalMs }),
       ...(options.blobs && { blobs: options.blobs }),
       ...(options.scheduleFiring && { scheduleFiring: options.scheduleFiring }),

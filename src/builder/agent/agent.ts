@@ -9,6 +9,7 @@
  * the remaining jobs are killed (the services box requeues them); a second SIGTERM stops them at
  * once, completed as infrastructure failures.
  */
+import type { EgressSettings } from '../../config/index.js';
 import type { JobBackend } from '../../docker/index.js';
 import type { Logger } from 'pino';
 import {
@@ -21,6 +22,7 @@ import {
 import { ExitCode, GyreError, messageOf } from '../../shared/errors.js';
 import { builderNameOf, computeCapacity, type Capacity, type SlotSettings } from '../../protocol/index.js';
 import { cleanupBuilder, type Outbound } from '../runner/index.js';
+import { applyEgressPolicy } from './egress-policy.js';
 import { IdentityFile } from './identity-file.js';
 import { JobSession } from './job-session.js';
 import {
@@ -47,6 +49,10 @@ export interface AgentConfig {
   readonly helperImage: string;
   /** The proxy and extra CA this builder uses, given to its jobs. */
   readonly outbound?: Outbound;
+  /** The most service containers a job may have besides its primary (GYRE_JOB_MAX_SERVICES). */
+  readonly maxServicesPerJob: number;
+  /** What jobs may reach (GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW), applied on the engine's host at start. */
+  readonly egress: EgressSettings;
   readonly version: string;
   /** @default HEARTBEAT_INTERVAL_MS */
   readonly heartbeatIntervalMs?: number;
@@ -136,6 +142,9 @@ export class Agent {
     await cleanupBuilder(backend, name).catch((error: unknown) =>
       log.warn({ err: error }, 'could not remove everything an earlier run left behind'),
     );
+    // Before registering, so that no job ever runs on a host without the policy.
+    if (config.egress.enforce) await applyEgressPolicy(backend, { ...config, builderName: name }, log);
+    else log.warn("GYRE_EGRESS_POLICY is off: jobs reach the services box, this host and other jobs' containers");
 
     const client = new ProtocolClient(config.servicesUrl);
     const identities = new IdentityFile(config.stateDir, (reason) =>
@@ -260,6 +269,7 @@ export class Agent {
         slot: { cpus: this.capacity.slotCpus, memoryBytes: this.capacity.slotMemoryBytes },
         helperImage: this.config.helperImage,
         sharedCgroup: this.sharedCgroup,
+        maxServices: this.config.maxServicesPerJob,
         ...(this.config.outbound !== undefined && { outbound: this.config.outbound }),
         jobTimeoutMs: this.config.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
         ...(this.config.killGraceMs !== undefined && { killGraceMs: this.config.killGraceMs }),

@@ -22,8 +22,19 @@ export const WORKSPACE_MOUNT = '/gyre/workspace';
 export const KEEP_ALIVE_ENTRYPOINT = ['/bin/sh', '-c', 'while :; do sleep 3600; done'];
 export const DEFAULT_PIDS_LIMIT = 4096;
 
-/** An image the job needs is neither present nor pullable; the job fails, the builder is fine. */
-export class ImageUnavailableError extends GyreError {}
+/** A set-up failure that is the job's own doing: the job fails, the builder is fine. */
+export class JobFaultError extends GyreError {}
+
+/** An image the job needs is neither present nor pullable. */
+export class ImageUnavailableError extends JobFaultError {}
+
+/** Fails a job with more service containers than the builder allows, before anything is pulled. */
+export function checkServiceCount(count: number, maxServices: number | undefined): void {
+  if (maxServices === undefined || count <= maxServices) return;
+  throw new JobFaultError(
+    `The job has ${count} service containers besides its primary; this builder allows at most ${maxServices} (GYRE_JOB_MAX_SERVICES). Use fewer images in the job's docker list, or ask an administrator to raise the limit.`,
+  );
+}
 
 /** The objects shared by a job's containers. */
 export interface JobResources {

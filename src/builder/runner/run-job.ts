@@ -10,7 +10,8 @@ import { cleanupJob } from './cleanup.js';
 import {
   createJobResources,
   ensureImage,
-  ImageUnavailableError,
+  checkServiceCount,
+  JobFaultError,
   startPrimary,
   startService,
   type JobResources,
@@ -75,6 +76,7 @@ async function setUp(
   stop: JobStop,
 ): Promise<JobResources & { primary: string }> {
   const { primary, services } = job.spec.docker;
+  checkServiceCount(services.length, options.maxServices);
   const needsHelper =
     options.helperImage !== undefined && job.spec.steps.some((step) => HELPER_STEPS.includes(step.type));
   for (const image of [primary, ...services]) {
@@ -120,11 +122,11 @@ function stopResult(stop: JobStop, options: RunJobOptions): JobResult | undefine
   return undefined;
 }
 
-/** A missing image is the job's fault (failed); any other set-up failure is the builder's. */
+/** A missing image or too many services is the job's fault (failed); any other set-up failure is the builder's. */
 function setUpFailure(error: unknown, log: (line: string) => void): JobResult {
   const message = messageOf(error);
   log(message);
-  return { outcome: error instanceof ImageUnavailableError ? 'failed' : 'infrastructure_failed', message };
+  return { outcome: error instanceof JobFaultError ? 'failed' : 'infrastructure_failed', message };
 }
 
 /** Background steps are killed at the end of the job, as in CircleCI. */

@@ -92,6 +92,8 @@ export interface RunJobOptions {
   readonly sharedCgroup?: boolean;
   /** The proxy and extra CA the builder uses, given to its jobs (see outbound.ts). */
   readonly outbound?: Outbound;
+  /** The most service containers a job may have besides its primary. @default no limit */
+  readonly maxServices?: number;
 }
 
 /** The step that decided a failed job. */

@@ -45,7 +45,12 @@ export function registerAgentCommand(program: Command): void {
       `
 Settings come from the environment: GYRE_SERVICES_URL (or SERVICES_PRIVATE_IP), GYRE_JOIN_SECRET
 (or CIRCLE_SECRET_PASSPHRASE), and optionally GYRE_BUILDER_NAME, GYRE_BUILDER_SLOTS
-(CIRCLE_NUM_CONTAINERS), GYRE_SLOT_CPUS, GYRE_SLOT_MEMORY, GYRE_DRAIN_TIMEOUT.
+(CIRCLE_NUM_CONTAINERS), GYRE_SLOT_CPUS, GYRE_SLOT_MEMORY, GYRE_DRAIN_TIMEOUT, GYRE_JOB_MAX_SERVICES,
+GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW.
+
+At start it writes the jobs' egress policy on the engine's host (iptables rules in DOCKER-USER
+and INPUT, through a short-lived helper container with NET_ADMIN): jobs reach the internet and
+their own services, never the services box, this host, other jobs, 169.254.0.0/16 or a Docker API.
 
 Signals: SIGTERM drains (no new jobs, running ones finish, exit 0 once drained);
 a second SIGTERM stops the running jobs at once, and they are retried on another builder.
@@ -92,6 +97,8 @@ Examples:
               slotMemoryBytes: builder.slotMemoryBytes,
             },
             drainTimeoutMs: builder.drainTimeoutMs,
+            egress: builder.egress,
+            maxServicesPerJob: builder.maxServicesPerJob,
             helperImage: settings.images.app,
             outbound: {
               proxy: settings.proxy,

@@ -27,6 +27,8 @@ describe('docker-install aliases', () => {
       slotCpus: 1.5,
       slotMemoryBytes: 4 * GiB,
       drainTimeoutMs: 30 * 60_000,
+      maxServicesPerJob: 8,
+      egress: { enforce: true, allow: [] },
     });
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatMemorySize, parseMemorySize } from '../../../src/config/index.js';
+import { formatEgressAllowList, formatMemorySize, parseMemorySize } from '../../../src/config/index.js';
 import { rawSettingsSchema } from '../../../src/config/schema.js';
-import { hostList } from '../../../src/config/values.js';
+import { egressAllowList, hostList } from '../../../src/config/values.js';
 
 const KiB = 1024;
 const MiB = 1024 ** 2;
@@ -75,4 +75,27 @@ describe('GYRE_GIT_ALLOWED_HOSTS', () => {
       expect(hostList.safeParse(text).error?.issues[0]?.message).toMatch(/host names, IP addresses or CIDR ranges/);
     },
   );
+});
+
+describe('egressAllowList (GYRE_EGRESS_ALLOW)', () => {
+  it('reads addresses and blocks, each on every port, one port or a range', () => {
+    expect(egressAllowList.parse(' 10.0.5.0/24, 10.0.5.7:5432 ,10.0.6.0/24:8000-8999,')).toEqual([
+      { block: '10.0.5.0/24' },
+      { block: '10.0.5.7', ports: { first: 5432, last: 5432 } },
+      { block: '10.0.6.0/24', ports: { first: 8000, last: 8999 } },
+    ]);
+    expect(formatEgressAllowList(egressAllowList.parse('10.0.5.0/24,10.0.5.7:5432,10.0.6.0/24:8000-8999'))).toBe(
+      '10.0.5.0/24,10.0.5.7:5432,10.0.6.0/24:8000-8999',
+    );
+  });
+
+  it('names every entry it cannot read at once, and says what an entry looks like', () => {
+    const result = egressAllowList.safeParse(
+      '10.0.5.0/24,git.internal,10.0.0.1:0,10.0.0.1:9-8,fd00::/8,10.0.0.1:70000',
+    );
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toBe(
+      '"git.internal", "10.0.0.1:0", "10.0.0.1:9-8", "fd00::/8", "10.0.0.1:70000" are not an IPv4 address or block with an optional port or port range; write entries such as 10.0.5.0/24, 10.0.5.7:5432 or 10.0.6.0/24:8000-8999, separated by commas',
+    );
+  });
 });

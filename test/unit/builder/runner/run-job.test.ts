@@ -120,6 +120,25 @@ describe('runJob', () => {
     expect(leftovers(backend)).toBe(0);
   });
 
+  it('fails a job with more services than the builder allows before pulling or starting anything, naming the setting', async () => {
+    const backend = backendWith();
+    const sink = new RecordingSink();
+    const services = ['a', 'b', 'c'].map((name) => image({ name }));
+    const job = makeJob([run('echo never')], { docker: { primary: image(), services } });
+    const result = await runJob(backend, job, sink, { ...OPTIONS, maxServices: 2 });
+    expect(result.outcome).toBe('failed');
+    expect(result.message).toMatch(
+      /^The job has 3 service containers besides its primary; this builder allows at most 2 \(GYRE_JOB_MAX_SERVICES\)\./,
+    );
+    expect(sink.text(0)).toContain('GYRE_JOB_MAX_SERVICES');
+    expect(backend.started).toEqual([]);
+    expect(backend.networks.size).toBe(0);
+
+    // At the limit, the job runs.
+    const atLimit = await runJob(backend, job, new RecordingSink(), { ...OPTIONS, maxServices: 3 });
+    expect(atLimit.outcome).toBe('success');
+  });
+
   it('pulls a missing image that its registry has, then runs', async () => {
     const backend = backendWith(['gyre/app:test']);
     backend.pullable.add(JOB_IMAGE);

@@ -1,0 +1,193 @@
+/**
+ * The egress policy of a builder's jobs: they reach the internet and their own service
+ * containers, never the services box, the builder host, other jobs, link-local (metadata)
+ * addresses or a Docker API, unless the administrator's allow-list opens an address.
+ *
+ * It is kept as iptables rules on the engine's host, as the product Gyre re-creates hardens its
+ * builders: a chain jumped to first from `DOCKER-USER` (forwarded traffic; Docker keeps that chain
+ * for its users and never rewrites it) and one from `INPUT` (traffic to the host's own addresses,
+ * which Docker's chains do not judge). Every rule matches job bridges by their name's prefix, so the rules are
+ * written once when the agent starts, not per job, and a job's network is covered from the moment
+ * it exists. The rules are replaced as a whole on every start (`iptables-restore --noflush`
+ * flushes the chains it declares), so a changed allow-list or services address takes effect then.
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Logger } from 'pino';
+import { formatEgressAllowList, type EgressAllowEntry, type EgressSettings } from '../../config/index.js';
+import { JOB_BRIDGE_PREFIX, type JobBackend } from '../../docker/index.js';
+import { ExitCode, GyreError, messageOf, UnavailableError } from '../../shared/errors.js';
+import { builderObjectLabels } from '../../shared/labels.js';
+
+/** Jumped to first from DOCKER-USER: what jobs send through the host to other machines and containers. */
+export const FORWARD_CHAIN = 'GYRE-JOBS';
+/** Jumped to first from INPUT: what jobs send to the host's own addresses. */
+export const INPUT_CHAIN = 'GYRE-JOBS-INPUT';
+/** Where refused traffic goes: a TCP reset or an ICMP error, so a job fails at once, not by timeout. */
+const REFUSE_CHAIN = 'GYRE-JOBS-REFUSE';
+
+/** Ports of the Docker API (plain, TLS) and of Swarm's management, refused on every address. */
+const DOCKER_API_PORTS = '2375:2377';
+
+export interface EgressPolicy {
+  /** The services box's IPv4 addresses, as the builder resolves its GYRE_SERVICES_URL. */
+  readonly servicesAddresses: readonly string[];
+  readonly allow: readonly EgressAllowEntry[];
+}
+
+/** The rules before the refusals: what is judged, what always flows, and the allow-list. */
+function openings(policy: EgressPolicy): string[] {
+  const jobs = `-i ${JOB_BRIDGE_PREFIX}+`;
+  // In FORWARD the destination is already rewritten for a port published on the host, so the
+  // allow-list matches the address and port the job asked for (conntrack's original ones).
+  const forward = policy.allow.flatMap(({ block, ports }) =>
+    ports
+      ? ['tcp', 'udp'].map(
+          (protocol) =>
+            `-A ${FORWARD_CHAIN} -p ${protocol} -m conntrack --ctorigdst ${block} --ctorigdstport ${ports.first}:${ports.last} -j RETURN`,
+        )
+      : [`-A ${FORWARD_CHAIN} -m conntrack --ctorigdst ${block} -j RETURN`],
+  );
+  const input = policy.allow.flatMap(({ block, ports }) =>
+    ports
+      ? ['tcp', 'udp'].map(
+          (protocol) => `-A ${INPUT_CHAIN} -d ${block} -p ${protocol} --dport ${ports.first}:${ports.last} -j RETURN`,
+        )
+      : [`-A ${INPUT_CHAIN} -d ${block} -j RETURN`],
+  );
+  return [
+    '*filter',
+    `:${FORWARD_CHAIN} - [0:0]`,
+    `:${INPUT_CHAIN} - [0:0]`,
+    `:${REFUSE_CHAIN} - [0:0]`,
+    `-A ${REFUSE_CHAIN} -p tcp -j REJECT --reject-with tcp-reset`,
+    `-A ${REFUSE_CHAIN} -j REJECT --reject-with icmp-admin-prohibited`,
+    // Only jobs' traffic is judged; everything else goes on to Docker's own rules.
+    `-A ${FORWARD_CHAIN} ! ${jobs} -j RETURN`,
+    // Within one job's bridge (its primary and its services) everything flows.
+    `-A ${FORWARD_CHAIN} -m physdev --physdev-is-bridged -j RETURN`,
+    // Answers to connections made into a job's network from outside it.
+    `-A ${FORWARD_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
+    ...forward,
+    `-A ${INPUT_CHAIN} ! ${jobs} -j RETURN`,
+    // Answers to the builder's own connections into a job's network (a helper's channel).
+    `-A ${INPUT_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
+    ...input,
+  ];
+}
+
+/** The refusals, after the openings and the host's name servers. */
+function refusals(policy: EgressPolicy): string[] {
+  const refuse = (chain: string, match: string) => `-A ${chain} ${match} -j ${REFUSE_CHAIN}`;
+  return [
+    // Ports published on any of the host's addresses (the services box's 80, 443 and 8800).
+    refuse(FORWARD_CHAIN, '-m conntrack --ctstate DNAT'),
+    refuse(FORWARD_CHAIN, '-d 169.254.0.0/16'),
+    ...policy.servicesAddresses.map((address) => refuse(FORWARD_CHAIN, `-d ${address}`)),
+    // Other bridges on this host: other jobs' networks, the services box's, every other container's.
+    refuse(FORWARD_CHAIN, `-o ${JOB_BRIDGE_PREFIX}+`),
+    refuse(FORWARD_CHAIN, '-o br-+'),
+    refuse(FORWARD_CHAIN, '-o docker0'),
+    refuse(FORWARD_CHAIN, `-p tcp -m multiport --dports ${DOCKER_API_PORTS}`),
+    // To the host itself: its gateway address on the job's bridge and every other one it holds.
+    refuse(INPUT_CHAIN, `-i ${JOB_BRIDGE_PREFIX}+`),
+    'COMMIT',
+  ];
+}
+
+/**
+ * The helper's script. It finds the iptables the engine uses: the one whose FORWARD chain jumps
+ * to Docker's DOCKER-USER, nft or legacy. It loads the rules with the host's IPv4 name servers
+ * (from its resolv.conf, which host networking shares), then puts both jumps first, once each,
+ * wherever they were. Its last line names the iptables it used. Exits 3 when no iptables
+ * qualifies.
+ */
+export function egressScript(policy: EgressPolicy): string {
+  return `set -eu
+ipt=
+# nft first, and legacy only if nft does not qualify: asking iptables-legacy loads the kernel's
+# legacy tables, which makes every later iptables-nft command on the host warn about them.
+for candidate in iptables-nft iptables-legacy; do
+  if "$candidate" -w -S FORWARD 2>/run/why | grep -q -- '-j DOCKER-USER'; then ipt=$candidate; break; fi
+done
+if [ -z "$ipt" ]; then
+  echo "no iptables (nft or legacy) sends FORWARD to Docker's DOCKER-USER chain: the engine manages no iptables (dockerd --iptables=false, a rootless engine, or Docker's nftables backend): $(cat /run/why)" >&2
+  exit 3
+fi
+# Docker's embedded resolver asks the host's name servers from inside the job's network, so they
+# stay reachable on port 53 where they are refused otherwise (Google Cloud's metadata address, a
+# dnsmasq on the host).
+name_servers=$(awk '$1 == "nameserver" && $2 ~ /^[0-9.]+$/ && $2 !~ /^127\\./ { print $2 }' /etc/resolv.conf)
+{
+  cat <<'RULES'
+${openings(policy).join('\n')}
+RULES
+  for address in $name_servers; do
+    for chain in ${FORWARD_CHAIN} ${INPUT_CHAIN}; do
+      for protocol in udp tcp; do echo "-A $chain -d $address -p $protocol --dport 53 -j RETURN"; done
+    done
+  done
+  cat <<'RULES'
+${refusals(policy).join('\n')}
+RULES
+} | "$ipt-restore" -w --noflush
+while "$ipt" -w -D DOCKER-USER -j ${FORWARD_CHAIN} 2>/dev/null; do :; done
+"$ipt" -w -I DOCKER-USER 1 -j ${FORWARD_CHAIN}
+while "$ipt" -w -D INPUT -j ${INPUT_CHAIN} 2>/dev/null; do :; done
+"$ipt" -w -I INPUT 1 -j ${INPUT_CHAIN}
+echo "$ipt"
+`;
+}
+
+/** The IPv4 addresses of the services URL's host (loopback ones left out: a job has its own loopback). */
+export async function servicesAddressesOf(servicesUrl: string): Promise<string[]> {
+  const host = new URL(servicesUrl).hostname.replace(/^\[|\]$/g, '');
+  const addresses =
+    isIP(host) !== 0 ? [host] : (await lookup(host, { all: true, family: 4 })).map((found) => found.address);
+  return [...new Set(addresses)].filter((address) => isIP(address) === 4 && !address.startsWith('127.'));
+}
+
+/**
+ * Writes the policy onto the engine's host through a firewall helper of `helperImage`. Throws a
+ * GyreError that says how to go on when the host cannot hold it: jobs must not run unguarded
+ * unless the administrator said so.
+ */
+export async function applyEgressPolicy(
+  backend: JobBackend,
+  options: {
+    readonly builderName: string;
+    readonly helperImage: string;
+    readonly servicesUrl: string;
+    readonly egress: EgressSettings;
+  },
+  log: Logger,
+): Promise<void> {
+  let servicesAddresses: string[];
+  try {
+    servicesAddresses = await servicesAddressesOf(options.servicesUrl);
+  } catch (error) {
+    throw new UnavailableError(
+      `GYRE_SERVICES_URL: could not resolve ${new URL(options.servicesUrl).hostname}, whose addresses jobs must not reach: ${messageOf(error)}; check the name and this host's DNS`,
+      { cause: error },
+    );
+  }
+  const policy = { servicesAddresses, allow: options.egress.allow };
+  let used: string;
+  try {
+    used = await backend.runHostFirewall(
+      options.helperImage,
+      egressScript(policy),
+      builderObjectLabels(options.builderName),
+    );
+  } catch (error) {
+    throw new GyreError(
+      `Could not apply the jobs' egress policy on the engine's host: ${messageOf(error)}. Fix: run the engine with its iptables management on (the default), or set GYRE_EGRESS_POLICY=off to run jobs without the policy (they then reach the services box, this host and other jobs).`,
+      ExitCode.failure,
+      { cause: error },
+    );
+  }
+  log.info(
+    { iptables: used.trim().split('\n').at(-1), servicesAddresses, allow: formatEgressAllowList(options.egress.allow) },
+    "jobs' egress policy applied",
+  );
+}

@@ -1,0 +1,119 @@
+import { describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { applyEgressPolicy, egressScript, servicesAddressesOf } from '../../../../src/builder/agent/egress-policy.js';
+import { LABELS } from '../../../../src/shared/labels.js';
+import { FakeJobBackend } from '../../../support/fake-job-backend.js';
+
+const silent = pino({ level: 'silent' });
+const OPTIONS = {
+  builderName: 'b1',
+  helperImage: 'gyre/app:0.1.0',
+  servicesUrl: 'http://10.0.0.5:8080',
+  egress: { enforce: true, allow: [] },
+};
+
+/** The rules of one chain, in order. */
+const chain = (rules: string, name: string) => rules.split('\n').filter((line) => line.startsWith(`-A ${name} `));
+
+describe("the jobs' egress rules", () => {
+  const rules = egressScript({
+    servicesAddresses: ['10.0.0.5'],
+    allow: [{ block: '10.0.9.0/24' }, { block: '10.0.8.1', ports: { first: 5432, last: 5433 } }],
+  });
+
+  it('judge only traffic from job bridges, and let a job talk to its own containers and answer the host', () => {
+    const forward = chain(rules, 'GYRE-JOBS');
+    expect(forward.slice(0, 3)).toEqual([
+      '-A GYRE-JOBS ! -i gyj-+ -j RETURN',
+      '-A GYRE-JOBS -m physdev --physdev-is-bridged -j RETURN',
+      '-A GYRE-JOBS -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN',
+    ]);
+  });
+
+  it('open the allow-list and the name servers before any refusal, for TCP and UDP on a port range', () => {
+    const forward = chain(rules, 'GYRE-JOBS');
+    const firstRefusal = forward.findIndex((line) => line.endsWith('-j GYRE-JOBS-REFUSE'));
+    // In FORWARD by the address the job asked for, so a port published on the host can be opened too.
+    expect(forward.filter((line) => line.includes('10.0.'))).toEqual([
+      '-A GYRE-JOBS -m conntrack --ctorigdst 10.0.9.0/24 -j RETURN',
+      '-A GYRE-JOBS -p tcp -m conntrack --ctorigdst 10.0.8.1 --ctorigdstport 5432:5433 -j RETURN',
+      '-A GYRE-JOBS -p udp -m conntrack --ctorigdst 10.0.8.1 --ctorigdstport 5432:5433 -j RETURN',
+      '-A GYRE-JOBS -d 10.0.0.5 -j GYRE-JOBS-REFUSE',
+    ]);
+    expect(forward.findIndex((line) => line.includes('10.0.8.1 --ctorigdstport'))).toBeLessThan(firstRefusal);
+    const input = chain(rules, 'GYRE-JOBS-INPUT');
+    expect(input.filter((line) => line.includes('10.0.'))).toEqual([
+      '-A GYRE-JOBS-INPUT -d 10.0.9.0/24 -j RETURN',
+      '-A GYRE-JOBS-INPUT -d 10.0.8.1 -p tcp --dport 5432:5433 -j RETURN',
+      '-A GYRE-JOBS-INPUT -d 10.0.8.1 -p udp --dport 5432:5433 -j RETURN',
+    ]);
+    // The name servers' rules are written by the script between the openings and the refusals.
+    const [opened, refused] = rules.split('for address in $name_servers; do');
+    expect(opened).toContain('-A GYRE-JOBS-INPUT -d 10.0.8.1 -p udp');
+    expect(refused).toContain('echo "-A $chain -d $address -p $protocol --dport 53 -j RETURN"');
+    expect(refused).toContain('-A GYRE-JOBS -m conntrack --ctstate DNAT -j GYRE-JOBS-REFUSE');
+  });
+
+  it('refuse published ports, link-local addresses, the services box, other bridges and the Docker API', () => {
+    expect(chain(rules, 'GYRE-JOBS').filter((line) => line.endsWith('-j GYRE-JOBS-REFUSE'))).toEqual([
+      '-A GYRE-JOBS -m conntrack --ctstate DNAT -j GYRE-JOBS-REFUSE',
+      '-A GYRE-JOBS -d 169.254.0.0/16 -j GYRE-JOBS-REFUSE',
+      '-A GYRE-JOBS -d 10.0.0.5 -j GYRE-JOBS-REFUSE',
+      '-A GYRE-JOBS -o gyj-+ -j GYRE-JOBS-REFUSE',
+      '-A GYRE-JOBS -o br-+ -j GYRE-JOBS-REFUSE',
+      '-A GYRE-JOBS -o docker0 -j GYRE-JOBS-REFUSE',
+      '-A GYRE-JOBS -p tcp -m multiport --dports 2375:2377 -j GYRE-JOBS-REFUSE',
+    ]);
+    // Everything a job sends to one of the host's own addresses, after answers and the allow-list.
+    expect(chain(rules, 'GYRE-JOBS-INPUT').at(-1)).toBe('-A GYRE-JOBS-INPUT -i gyj-+ -j GYRE-JOBS-REFUSE');
+  });
+
+  it('are loaded whole by the script, which then puts both jumps first, once each', () => {
+    const script = egressScript({ servicesAddresses: [], allow: [] });
+    expect(script).toContain(`} | "$ipt-restore" -w --noflush\n`);
+    expect(script).toContain(
+      'while "$ipt" -w -D DOCKER-USER -j GYRE-JOBS 2>/dev/null; do :; done\n"$ipt" -w -I DOCKER-USER 1 -j GYRE-JOBS\n',
+    );
+    expect(script).toContain(
+      'while "$ipt" -w -D INPUT -j GYRE-JOBS-INPUT 2>/dev/null; do :; done\n"$ipt" -w -I INPUT 1 -j GYRE-JOBS-INPUT\n',
+    );
+  });
+});
+
+describe("the services box's addresses", () => {
+  it('are the URL’s own address, or what its name resolves to, without loopback', async () => {
+    expect(await servicesAddressesOf('https://10.1.2.3')).toEqual(['10.1.2.3']);
+    expect(await servicesAddressesOf('http://127.0.0.1:8080')).toEqual([]);
+    expect(await servicesAddressesOf('http://localhost:8080')).toEqual([]);
+  });
+});
+
+describe('applying the policy', () => {
+  it("runs the script in the agent's image, labelled as the builder's, so a crash's leftover is cleaned up", async () => {
+    const backend = new FakeJobBackend();
+    await applyEgressPolicy(backend, OPTIONS, silent);
+    expect(backend.firewallRuns).toHaveLength(1);
+    const run = backend.firewallRuns[0]!;
+    expect(run.image).toBe('gyre/app:0.1.0');
+    expect(run.labels[LABELS.builder]).toBe('b1');
+    expect(run.script).toContain('-A GYRE-JOBS -d 10.0.0.5 -j GYRE-JOBS-REFUSE');
+  });
+
+  it('fails, saying how to go on, when the host cannot hold it', async () => {
+    const backend = new FakeJobBackend();
+    backend.firewallAnswer = new Error(
+      "The firewall helper exited 3: no iptables (nft or legacy) sends FORWARD to Docker's DOCKER-USER chain",
+    );
+    await expect(applyEgressPolicy(backend, OPTIONS, silent)).rejects.toThrow(
+      /^Could not apply the jobs' egress policy on the engine's host: The firewall helper exited 3: .*set GYRE_EGRESS_POLICY=off/,
+    );
+  });
+
+  it('fails, naming the setting, when the services URL’s name does not resolve', async () => {
+    const backend = new FakeJobBackend();
+    await expect(
+      applyEgressPolicy(backend, { ...OPTIONS, servicesUrl: 'http://no-such-host.invalid' }, silent),
+    ).rejects.toThrow(/^GYRE_SERVICES_URL: could not resolve no-such-host\.invalid/);
+    expect(backend.firewallRuns).toHaveLength(0);
+  });
+});
