@@ -4,13 +4,15 @@ import { runJob } from '../../src/builder/runner/index.js';
 import { DockerJobBackend } from '../../src/docker/index.js';
 import { image, makeJob, RecordingSink, run } from '../support/runner-jobs.js';
 
-// GIVEN the local engine (cgroup v1, cgroupfs driver: it nests cgroups) and a slot of 256 MiB.
+// GIVEN the local engine (cgroup v1, cgroupfs driver: it nests cgroups), a slot of 1 GiB, and jobs
+// of a 256 MiB resource class.
 const docker = new Docker();
 const backend = new DockerJobBackend(docker);
 const MEMORY = 256 * 1024 ** 2;
+const CLASS = { name: 'small-256', cpus: 1, memoryMiB: 256 };
 const options = {
   builderName: `limits-test-${process.pid}`,
-  slot: { cpus: 1, memoryBytes: MEMORY },
+  slot: { cpus: 2, memoryBytes: 1024 ** 3 },
   killGraceMs: 500,
   sharedCgroup: true,
 };
@@ -33,7 +35,7 @@ const HOG = image({
 const MEMORY_CGROUP = '/sys/fs/cgroup/memory';
 
 describe('limits per job on the local Docker Engine', () => {
-  it('holds a job with 3 service containers to its memory, checked from the cgroup files inside the job', async () => {
+  it("holds a job with 3 service containers to its class's memory, checked from the cgroup files inside the job", async () => {
     const engine = await backend.info();
     expect(engine.nestedCgroups).toBe(true);
     const sink = new RecordingSink();
@@ -43,15 +45,15 @@ describe('limits per job on the local Docker Engine', () => {
         run(`cat ${MEMORY_CGROUP}/memory.limit_in_bytes ${MEMORY_CGROUP}/memory.memsw.limit_in_bytes`),
         run(`sleep 15; cat ${MEMORY_CGROUP}/memory.max_usage_in_bytes; ls -d ${MEMORY_CGROUP}/*/ | wc -l`),
       ],
-      { docker: { primary: image(), services: [HOG, HOG, HOG] } },
+      { docker: { primary: image(), services: [HOG, HOG, HOG] }, resourceClass: CLASS },
     );
 
     const result = await runJob(backend, job, sink, options);
 
     expect(result.outcome).toBe('success');
-    // THEN the services' cgroups are inside the primary's, the job's, which holds the limit
-    // without swap on top, and the services together were stopped at it (each alone
-    // stayed far below it).
+    // THEN the services' cgroups are inside the primary's, the job's, which holds the class's
+    // limit (not the larger slot's) without swap on top, and the services together were stopped
+    // at it (each alone stayed far below it).
     expect(sink.text(1).trim()).toBe('3');
     expect(sink.text(2).trim().split('\n')).toEqual([String(MEMORY), String(MEMORY)]);
     const [maxUsage, servicesLeft] = sink.text(3).trim().split('\n').map(Number);

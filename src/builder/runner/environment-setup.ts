@@ -14,6 +14,7 @@ import { GyreError } from '../../shared/errors.js';
 import { LABELS } from '../../shared/labels.js';
 import { serviceAlias } from './steps.js';
 import { toEnvList } from './environment.js';
+import type { ResourceClass } from '../../protocol/index.js';
 import type { DockerImage, SlotLimits } from './types.js';
 
 /** Where the workspace volume is mounted in the primary container. */
@@ -41,7 +42,8 @@ export interface JobResources {
   readonly network: string;
   readonly volume: string;
   readonly labels: Readonly<Record<string, string>>;
-  readonly slot: SlotLimits;
+  /** The whole job's limits (see {@link jobLimits}). */
+  readonly limits: ContainerLimits;
   /** Whether the job's containers nest in the primary's cgroup, whose limits then bound them all. */
   readonly sharedCgroup: boolean;
 }
@@ -81,13 +83,13 @@ export type HelperPlacement = Pick<ContainerSpec, 'cgroup' | 'limits'>;
 export async function createJobResources(
   backend: JobBackend,
   labels: Record<string, string>,
-  slot: SlotLimits,
+  limits: ContainerLimits,
   sharedCgroup = false,
 ): Promise<JobResources> {
   const base = `gyre-job-${labels[LABELS.job]}-${labels[LABELS.attempt]}-${Math.random().toString(36).slice(2, 8)}`;
   await backend.createNetwork(base, labels);
   await backend.createVolume(base, labels);
-  return { network: base, volume: base, labels, slot, sharedCgroup };
+  return { network: base, volume: base, labels, limits, sharedCgroup };
 }
 
 /**
@@ -133,7 +135,7 @@ export async function startPrimary(
     labels: res.labels,
     network: { name: res.network },
     volumes: [{ name: res.volume, target: WORKSPACE_MOUNT }],
-    limits: limitsOf(res.slot),
+    limits: res.limits,
     ...(res.sharedCgroup && { cgroup: 'leader' as const }),
     mayGainPrivileges: true,
   });
@@ -141,13 +143,26 @@ export async function startPrimary(
 
 /**
  * What puts one of the job's other containers (a service, a helper) under the job's limits: the
- * primary's cgroup, or, on engines that do not nest cgroups, limits of its own, each the slot's.
+ * primary's cgroup, or, on engines that do not nest cgroups, limits of its own, each the job's.
  */
-export function inJobCgroup(res: Pick<JobResources, 'slot' | 'sharedCgroup'>, primary: string): HelperPlacement {
-  return res.sharedCgroup ? { cgroup: { under: primary } } : { limits: limitsOf(res.slot) };
+export function inJobCgroup(res: Pick<JobResources, 'limits' | 'sharedCgroup'>, primary: string): HelperPlacement {
+  return res.sharedCgroup ? { cgroup: { under: primary } } : { limits: res.limits };
 }
 
-/** The slot's limits. */
-function limitsOf(slot: SlotLimits): ContainerLimits {
-  return { cpus: slot.cpus, memoryBytes: slot.memoryBytes, pids: slot.pids ?? DEFAULT_PIDS_LIMIT };
+/**
+ * A job's limits: its resource class's CPUs and memory, as CircleCI sizes a job by its class, but
+ * never beyond the slot's where the slot has them (the scheduler places a job only in a slot at
+ * least as large, so this bounds a class changed between planning and running); the slot's pids.
+ * A slot without a CPU limit (GYRE_SLOT_CPUS=0) still holds the job to its class's CPUs.
+ */
+export function jobLimits(resourceClass: ResourceClass, slot: SlotLimits): ContainerLimits {
+  const memoryBytes = resourceClass.memoryMiB * 1024 ** 2;
+  return {
+    cpus:
+      slot.cpus > 0 && resourceClass.cpus > 0
+        ? Math.min(resourceClass.cpus, slot.cpus)
+        : resourceClass.cpus || slot.cpus,
+    memoryBytes: slot.memoryBytes > 0 ? Math.min(memoryBytes, slot.memoryBytes) : memoryBytes,
+    pids: slot.pids ?? DEFAULT_PIDS_LIMIT,
+  };
 }

@@ -9,6 +9,7 @@ import { formatDuration } from '../../shared/durations.js';
 import { cleanupJob } from './cleanup.js';
 import {
   createJobResources,
+  jobLimits,
   ensureImage,
   checkServiceCount,
   JobFaultError,
@@ -85,7 +86,8 @@ async function setUp(
   }
   if (needsHelper && options.helperImage) await ensureImage(backend, options.helperImage, log);
   const labels = jobLabels(job.jobId, job.attempt, options.builderName);
-  const resources = await createJobResources(backend, labels, options.slot, options.sharedCgroup);
+  const limits = jobLimits(job.spec.resourceClass, options.slot);
+  const resources = await createJobResources(backend, labels, limits, options.sharedCgroup);
   throwIfStopped(stop);
   const proxy = proxyEnv(
     options.outbound,

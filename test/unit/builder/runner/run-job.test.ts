@@ -58,7 +58,7 @@ describe('runJob', () => {
     expect(backend.scripts).toEqual(['exit 3', 'echo report', 'echo tidy']);
   });
 
-  it('starts the primary with the workspace, then the services on the job network by their alias, each with the slot limits', async () => {
+  it("starts the primary with the workspace, then the services on the job network by their alias, each with the class's limits", async () => {
     const backend = backendWith([JOB_IMAGE, 'gyre/postgres:15', 'gyre/app:test']);
     const job = makeJob([run('echo hi')], {
       docker: {
@@ -69,7 +69,8 @@ describe('runJob', () => {
     expect((await runJob(backend, job, new RecordingSink(), OPTIONS)).outcome).toBe('success');
     const network = backend.started[0]?.network?.name;
     expect(network).toMatch(new RegExp(`^gyre-job-${job.jobId}-1-`));
-    const limits = { cpus: 2, memoryBytes: 1024 ** 3, pids: 4096 };
+    // The job's `small` class (1 CPU, 512 MiB), inside the 2-CPU, 1 GiB slot.
+    const limits = { cpus: 1, memoryBytes: 512 * 1024 ** 2, pids: 4096 };
     expect(backend.started).toEqual([
       expect.objectContaining({
         image: JOB_IMAGE,
@@ -89,7 +90,7 @@ describe('runJob', () => {
     expect(backend.started[1]?.mayGainPrivileges).toBeUndefined();
   });
 
-  it("nests the services in the primary's cgroup where the engine can, so the slot's limits bound the job", async () => {
+  it("nests the services in the primary's cgroup where the engine can, so the class's limits bound the job", async () => {
     const backend = backendWith([JOB_IMAGE, 'gyre/postgres:15', 'gyre/app:test']);
     const services = [image({ image: 'gyre/postgres:15' }), image({ image: 'gyre/postgres:15', name: 'db2' })];
     const job = makeJob([run('echo hi')], { docker: { primary: image(), services } });
@@ -97,7 +98,7 @@ describe('runJob', () => {
     expect(result.outcome).toBe('success');
     const [primary, ...rest] = backend.started;
     expect(primary).toEqual(
-      expect.objectContaining({ cgroup: 'leader', limits: { cpus: 2, memoryBytes: 1024 ** 3, pids: 4096 } }),
+      expect.objectContaining({ cgroup: 'leader', limits: { cpus: 1, memoryBytes: 512 * 1024 ** 2, pids: 4096 } }),
     );
     for (const service of rest) {
       // c1: the fake engine's first container, the primary.
