@@ -84,7 +84,7 @@ describe('the orb store', () => {
       "SELECT action, target FROM audit_log WHERE action LIKE 'orb.%' ORDER BY id",
     );
     expect(audit.rows).toEqual([{ action: 'orb.import', target: 'orb:circleci/node@7.2.1' }]);
-  });
+  }, 60_000);
 
   it('refuses an orb whose dependency is not imported yet, then takes it once the dependency is', async () => {
     const files = await source('go-3.0.2');
@@ -94,7 +94,7 @@ describe('the orb store', () => {
     const standIn = readFileSync(join(FIXTURES, 'orbs/os-detect-stand-in/orb.yml'), 'utf8');
     expect((await put('circleci/os-detect@0.2.0', { yaml: standIn })).status).toBe(201);
     expect((await put('circleci/go@3.0.2', { files })).status).toBe(201);
-  });
+  }, 60_000);
 
   it('lists every problem of a bad orb at once, each naming where it is, and stores nothing', async () => {
     const broken = await put('acme/broken@1.0.0', {
@@ -120,7 +120,7 @@ describe('the orb store', () => {
     expect(JSON.stringify(source.body)).toContain('src/commands/x.yml');
     expect((await put('acme/broken@1.0', { yaml: 'version: 2.1\n' })).status).toBe(400);
     expect((await gyre.api('/api/v1/orbs/acme/broken/1.0.0')).status).toBe(404);
-  });
+  }, 60_000);
 
   it('plans a config that runs an orb job, and names an orb the store lacks with how to import it', async () => {
     const planned = await plan('node', NODE_CONFIG);
@@ -144,7 +144,7 @@ describe('the orb store', () => {
         ],
       }),
     );
-  });
+  }, 60_000);
 
   // Five CLI processes, each starting Node: jest's 5 s default is no bound for that on a busy machine.
   it('is driven by `gyre orbs` from a source folder, with JSON for scripts and exit codes that mean something', async () => {
