@@ -178,6 +178,12 @@ export const rawSettingsSchema = z.object({
     example: 'http://10.0.0.5',
     description: 'Where builders reach the services box. Alias: SERVICES_PRIVATE_IP (becomes http://IP).',
   }),
+  GYRE_SERVICES_CA_FILE: setting(v.absolutePath, {
+    scope: 'builder',
+    example: '/etc/gyre/services-ca.pem',
+    description:
+      "PEM bundle of the certificate authority that signed the services box's HTTPS certificate (or that certificate itself, when self-signed), for builders whose GYRE_SERVICES_URL is https://. Trusted beside the system's authorities; a certificate neither vouches for is refused.",
+  }),
   GYRE_BUILDER_NAME: setting(v.builderName, {
     scope: 'builder',
     example: 'builder-1',

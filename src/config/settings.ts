@@ -58,6 +58,8 @@ export interface Settings {
 
 export interface BuilderSettings {
   readonly servicesUrl?: string;
+  /** The CA bundle that vouches for the services box's certificate (GYRE_SERVICES_CA_FILE). */
+  readonly servicesCaFile?: string;
   readonly name?: string;
   /** Explicit slot count; computed from the host's capacity when undefined. */
   readonly slots?: number;
@@ -151,6 +153,7 @@ export function toSettings(raw: RawSettings): Settings {
     debianMirror: raw.GYRE_DEBIAN_MIRROR!,
     builder: {
       servicesUrl: raw.GYRE_SERVICES_URL?.replace(/\/+$/, ''),
+      ...(raw.GYRE_SERVICES_CA_FILE !== undefined && { servicesCaFile: raw.GYRE_SERVICES_CA_FILE }),
       name: raw.GYRE_BUILDER_NAME,
       slots: raw.GYRE_BUILDER_SLOTS,
       slotCpus: raw.GYRE_SLOT_CPUS!,

@@ -16,6 +16,7 @@ import {
 /** Port of the agent's local API (health and graceful shutdown) on the builder host. */
 export const AGENT_API_PORT = 7623;
 const EXTRA_CA_PATH = '/etc/gyre/extra-ca.pem';
+const SERVICES_CA_PATH = '/etc/gyre/services-ca.pem';
 
 /** Name of the builder when the settings name none: the single-machine evaluation builder. */
 export const DEFAULT_BUILDER_NAME = 'local';
@@ -45,7 +46,12 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
   const builder = settings.builder;
   const name = builder.name ?? DEFAULT_BUILDER_NAME;
   const secrets = [stackSecret('gyre_join_secret', 'GYRE_JOIN_SECRET', settings.secrets.joinSecret)];
-  const configs: Record<string, string> = settings.extraCaCertsFile ? { gyre_extra_ca: settings.extraCaCertsFile } : {};
+  // Each config: its file on this machine, and where the agent reads it.
+  const mounts: Record<string, [string, string]> = {
+    ...(settings.extraCaCertsFile && { gyre_extra_ca: [settings.extraCaCertsFile, EXTRA_CA_PATH] }),
+    ...(builder.servicesCaFile && { gyre_services_ca: [builder.servicesCaFile, SERVICES_CA_PATH] }),
+  };
+  const configs = Object.fromEntries(Object.entries(mounts).map(([source, [file]]) => [source, file]));
 
   const environment: Record<string, string> = {
     // With host networking, a builder on the services host reaches it on loopback.
@@ -57,6 +63,7 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     GYRE_APP_IMAGE: settings.images.app,
     GYRE_LOG_LEVEL: settings.logLevel,
     GYRE_JOIN_SECRET_FILE: '/run/secrets/gyre_join_secret',
+    ...(builder.servicesCaFile && { GYRE_SERVICES_CA_FILE: SERVICES_CA_PATH }),
     ...(builder.slots !== undefined && { GYRE_BUILDER_SLOTS: String(builder.slots) }),
     GYRE_JOB_MAX_SERVICES: String(builder.maxServicesPerJob),
     GYRE_EGRESS_POLICY: builder.egress.enforce ? 'enforce' : 'off',
@@ -75,7 +82,7 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     logging: containerLogging(settings),
     agentEnvironment: sortKeys(environment),
     agentSecrets: secrets.map((s) => s.name),
-    agentConfigs: Object.keys(configs).map((source) => ({ source, target: EXTRA_CA_PATH })),
+    agentConfigs: Object.entries(mounts).map(([source, [, target]]) => ({ source, target })),
     stopGracePeriod: formatDuration(builder.drainTimeoutMs),
     agentApiPort: String(common.agentApiPort ?? AGENT_API_PORT),
     agentHealthTest: httpHealthTest(common.agentApiPort ?? AGENT_API_PORT, '/healthz'),

@@ -55,8 +55,8 @@ export function buildServicesModel(
     appSecrets: secrets.filter((s) => s.name !== 'gyre_db_password' || bundled).map((s) => s.name),
     appConfigs: Object.entries(mounts).map(([source, [, target]]) => ({ source, target })),
     ports: publishedPorts(settings),
-    // The admin listener answers health checks too, and is never behind TLS.
-    appHealthTest: httpHealthTest(APP_CONTAINER_PORTS.admin, '/healthz'),
+    // The plain HTTP user port: it answers /healthz even with TLS on, when the admin console is HTTPS only.
+    appHealthTest: httpHealthTest(APP_CONTAINER_PORTS.http, '/healthz'),
     ...composeFileMaps(secrets, configs),
   };
   return { model, secrets };

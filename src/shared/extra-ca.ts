@@ -1,26 +1,31 @@
-/** The extra CA bundle (GYRE_EXTRA_CA_CERTS_FILE), read where it is used: image builds and the agent, which gives it to jobs. */
+/**
+ * Certificate bundles from settings, read where they are used: the extra CA
+ * (GYRE_EXTRA_CA_CERTS_FILE) by image builds and the agent, which gives it to jobs; the services
+ * box's CA (GYRE_SERVICES_CA_FILE) by the agent, which trusts it for the builder protocol.
+ */
 import { readFileSync } from 'node:fs';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { InvalidInputError, messageOf } from './errors.js';
 
 const CERTIFICATE_BLOCKS = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 /** The bundle's certificates as PEM text; an unreadable file, or one without a certificate, names the setting and how to fix it. */
-export function readExtraCa(file: string): string {
+export function readExtraCa(file: string, setting = 'GYRE_EXTRA_CA_CERTS_FILE'): string {
   let content: string;
   try {
     content = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new InvalidInputError('GYRE_EXTRA_CA_CERTS_FILE', [
+    throw new InvalidInputError(setting, [
       {
         input: file,
         message: `cannot be read: ${messageOf(error)}`,
-        hint: 'point GYRE_EXTRA_CA_CERTS_FILE at a readable PEM bundle',
+        hint: `point ${setting} at a readable PEM bundle`,
       },
     ]);
   }
   const certificates = content.match(CERTIFICATE_BLOCKS);
   if (certificates === null) {
-    throw new InvalidInputError('GYRE_EXTRA_CA_CERTS_FILE', [
+    throw new InvalidInputError(setting, [
       {
         input: file,
         message: 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)',
@@ -30,4 +35,13 @@ export function readExtraCa(file: string): string {
   }
   // Only the certificates: whatever else the file holds (a key, by mistake) never reaches a job.
   return `${certificates.join('\n')}\n`;
+}
+
+/**
+ * Adds the certificates of `file` to the ones this process trusts for every TLS connection,
+ * fetch's included, beside those it trusted already (Node's own list and NODE_EXTRA_CA_CERTS).
+ */
+export function trustAlso(file: string, setting: string): void {
+  const added = readExtraCa(file, setting).match(CERTIFICATE_BLOCKS) ?? [];
+  setDefaultCACertificates([...getCACertificates('default'), ...added]);
 }

@@ -1,7 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { httpsRequest, type HttpsCallOptions } from '../support/https-request.js';
 import { makeSelfSignedCert, type SelfSignedCert } from '../support/self-signed-cert.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BUILDER_API_PREFIX } from '../../src/protocol/index.js';
@@ -19,40 +18,9 @@ let ca: string;
 let httpsPort: number;
 let httpsBase: string;
 
-interface HttpsAnswer {
-  readonly status: number;
-  readonly body: string;
-  /** SHA-256 fingerprint of the certificate the server presented. */
-  readonly fingerprint256: string;
-}
-
-/** One HTTPS request with node:https; `ca` is the only certificate authority trusted (none: the system's). */
-function httpsCall(
-  path: string,
-  options: { ca?: string; method?: string; headers?: Record<string, string>; body?: unknown } = {},
-): Promise<HttpsAnswer> {
-  return new Promise((resolve, reject) => {
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const outgoing = request(
-      `${httpsBase}${path}`,
-      {
-        method: options.method ?? (body === undefined ? 'GET' : 'POST'),
-        headers: { ...options.headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
-        ...(options.ca !== undefined && { ca: options.ca }),
-      },
-      (incoming) => {
-        const fingerprint256 = (incoming.socket as TLSSocket).getPeerCertificate().fingerprint256;
-        let text = '';
-        incoming.setEncoding('utf8');
-        incoming.on('data', (chunk: string) => (text += chunk));
-        incoming.once('end', () => resolve({ status: incoming.statusCode ?? 0, body: text, fingerprint256 }));
-        incoming.once('error', reject);
-      },
-    );
-    outgoing.once('error', reject);
-    outgoing.end(body);
-  });
-}
+/** One HTTPS request to the user listener (or `base`). */
+const httpsCall = (path: string, options: HttpsCallOptions & { base?: string } = {}) =>
+  httpsRequest(`${options.base ?? httpsBase}${path}`, options);
 
 beforeAll(async () => {
   cert = makeSelfSignedCert();
@@ -97,9 +65,27 @@ describe('the HTTPS listener', () => {
     const overHttps = await httpsCall(`/api/v1/projects/${id}`, { ca, headers: bearer });
     expect(overHttps.status).toBe(200);
     expect(JSON.parse(overHttps.body)).toMatchObject({ id, name: 'tls/p' });
-    const overHttp = await app.api(`/api/v1/projects/${id}`);
-    expect(overHttp.status).toBe(200);
-    expect(await overHttp.json()).toMatchObject({ id, name: 'tls/p' });
+  });
+
+  it('serves the admin console over HTTPS only, with the same certificate', async () => {
+    const adminBase = app.services.addresses.admin;
+    expect(adminBase).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const health = await httpsCall('/healthz', { ca, base: adminBase });
+    expect(health.status).toBe(200);
+    expect(health.fingerprint256).toBe(new X509Certificate(ca).fingerprint256);
+    const login = await httpsCall('/login', { ca, base: adminBase });
+    expect(login.status).toBe(200);
+    // Plain HTTP on the admin port gets no answer.
+    await expect(fetch(`${adminBase.replace('https:', 'http:')}/healthz`)).rejects.toThrow();
+  });
+
+  it('tells browsers to keep to HTTPS, and sets its cookies Secure', async () => {
+    const login = await httpsCall('/login', { ca });
+    expect(login.status).toBe(200);
+    expect(login.headers['strict-transport-security']).toBe('max-age=31536000');
+    const cookies = [login.headers['set-cookie'] ?? []].flat();
+    expect(cookies.length).toBeGreaterThan(0);
+    for (const cookie of cookies) expect(cookie).toMatch(/; Secure/);
   });
 
   it('serves the builder protocol: a builder joins over HTTPS', async () => {
@@ -128,9 +114,20 @@ describe('the HTTPS listener', () => {
     await expect(httpsCall('/healthz')).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
   });
 
-  it('keeps serving plain HTTP on GYRE_HTTP_PORT', async () => {
+  it('sends plain HTTP on GYRE_HTTP_PORT to HTTPS, but for health probes and the builder protocol', async () => {
     const health = await fetch(`${app.base}/healthz`);
     expect(health.status).toBe(200);
+    for (const path of ['/', '/api/v1/projects?limit=5', '/login']) {
+      const answer = await fetch(`${app.base}${path}`, { redirect: 'manual' });
+      expect(answer.status).toBe(308);
+      expect(answer.headers.get('location')).toBe(`https://localhost:${httpsPort}${path}`);
+    }
+    const check = await fetch(`${app.base}${BUILDER_API_PREFIX}/join-secret/check`, {
+      method: 'POST',
+      headers: { authorization: 'Join not-the-secret' },
+      redirect: 'manual',
+    });
+    expect(check.status).toBe(401);
   });
 
   it('is not opened when no certificate is set', async () => {

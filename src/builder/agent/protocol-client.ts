@@ -34,7 +34,7 @@ import {
   type UploadTargetRequest,
 } from '../../protocol/index.js';
 import type { Readable } from 'node:stream';
-import { GyreError, messageWithCauseOf, UnavailableError } from '../../shared/errors.js';
+import { ExitCode, GyreError, messageWithCauseOf, UnavailableError } from '../../shared/errors.js';
 import { parseJsonFrom } from '../../shared/parse-json.js';
 import { sendStreamed, type StreamedAnswer } from './streamed-request.js';
 
@@ -170,6 +170,14 @@ export class ProtocolClient {
       });
     } catch (error) {
       if (options.signal?.aborted) throw error;
+      const untrusted = untrustedCertificateCode(error);
+      // Not retried: a certificate this builder does not trust stays untrusted until a setting changes.
+      if (untrusted)
+        throw new GyreError(
+          `the services box at ${this.servicesUrl} presented a certificate this builder does not trust (${untrusted}); set GYRE_SERVICES_CA_FILE to the certificate authority that signed it, or to the certificate itself when it is self-signed (gyre builder join --services-ca FILE)`,
+          ExitCode.invalidInput,
+          { cause: error },
+        );
       throw new UnavailableError(
         `the services box at ${this.servicesUrl} did not answer ${method} ${path}: ${messageWithCauseOf(error)}`,
         {
@@ -275,6 +283,29 @@ export class ProtocolClient {
       `${source} answered with a reply this agent cannot read: ${problems.join('; ')}; check that the builder runs the same Gyre version as the services box`,
     );
   }
+}
+
+/** OpenSSL's verification failures, as Node names them: the other side's certificate is not trusted or not for this name. */
+const CERTIFICATE_REFUSALS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The code of a certificate refusal anywhere in the error's causes (fetch wraps it in "fetch failed"). */
+function untrustedCertificateCode(error: unknown): string | undefined {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    const code = (current as NodeJS.ErrnoException).code;
+    if (code !== undefined && CERTIFICATE_REFUSALS.has(code)) return code;
+  }
+  return undefined;
 }
 
 /** The services box's error shape, `{ error: { code, message } }`; undefined for anything else (a proxy's page, say). */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { readExtraCa } from '../../shared/extra-ca.js';
+import { readExtraCa, trustAlso } from '../../shared/extra-ca.js';
 import { port } from '../../config/values.js';
 import { flagValue } from '../flag-value.js';
 import { createOutput } from '../output.js';
@@ -44,7 +44,8 @@ export function registerAgentCommand(program: Command): void {
       'after',
       `
 Settings come from the environment: GYRE_SERVICES_URL (or SERVICES_PRIVATE_IP), GYRE_JOIN_SECRET
-(or CIRCLE_SECRET_PASSPHRASE), and optionally GYRE_BUILDER_NAME, GYRE_BUILDER_SLOTS
+(or CIRCLE_SECRET_PASSPHRASE), and optionally GYRE_SERVICES_CA_FILE (for an https:// services
+URL whose certificate the system does not trust), GYRE_BUILDER_NAME, GYRE_BUILDER_SLOTS
 (CIRCLE_NUM_CONTAINERS), GYRE_SLOT_CPUS, GYRE_SLOT_MEMORY, GYRE_DRAIN_TIMEOUT, GYRE_JOB_MAX_SERVICES,
 GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW.
 
@@ -82,6 +83,8 @@ Examples:
       ]);
       const logger = createLogger('agent', settings.logLevel);
       const builder = settings.builder;
+      // Before the first call to the services box: its certificate is checked against it.
+      if (builder.servicesCaFile !== undefined) trustAlso(builder.servicesCaFile, 'GYRE_SERVICES_CA_FILE');
       let running: Awaited<ReturnType<typeof Agent.start>>;
       try {
         running = await Agent.start(

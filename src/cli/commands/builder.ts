@@ -1,6 +1,8 @@
 /**
  * `gyre builder join|list|drain|remove|roll`: builders on any Docker host.
  */
+import { resolve } from 'node:path';
+import { readExtraCa } from '../../shared/extra-ca.js';
 import type { Command } from 'commander';
 import { cpuCount, duration, httpUrl, memorySize, wholeNumber } from '../../config/values.js';
 import { drainBuilder, planRemove, planRoll, waitUntilDrained } from '../../orchestrator/builders/fleet-actions.js';
@@ -25,6 +27,7 @@ interface JoinFlags extends OrchestratorOptions, HostFlags {
   readonly slotCpus?: string;
   readonly slotMemory?: string;
   readonly servicesUrl?: string;
+  readonly servicesCa?: string;
   readonly timeout: string;
 }
 
@@ -45,6 +48,10 @@ export function registerBuilderCommands(program: Command): void {
       '--services-url <url>',
       'where the builder reaches the services box (default: GYRE_SERVICES_URL, or loopback on the local host)',
     )
+    .option(
+      '--services-ca <file>',
+      'PEM bundle that vouches for the services certificate, for an https:// services URL the system does not trust (default: GYRE_SERVICES_CA_FILE)',
+    )
     .option('--timeout <duration>', 'how long to wait for the registration', '3m')
     .addHelpText(
       'after',
@@ -53,7 +60,8 @@ Joining the same name on the same host again changes nothing and shows the build
 
 Examples:
   $ gyre builder join --host ssh://ops@build-1.example.com --services-url http://10.0.0.5
-  $ gyre builder join --host tcp://10.0.0.7:2376 --tls-cert cert.pem --tls-key key.pem --tls-ca ca.pem --slots 4`,
+  $ gyre builder join --host tcp://10.0.0.7:2376 --tls-cert cert.pem --tls-key key.pem --tls-ca ca.pem --slots 4
+  $ gyre builder join --host ssh://ops@build-2 --services-url https://ci.example.com --services-ca tls/cert.pem`,
     )
     .action(async (flags: JoinFlags) => {
       const output = createOutput(flags.json === true);
@@ -74,6 +82,7 @@ Examples:
         ...(flags.servicesUrl !== undefined && {
           servicesUrl: flagValue('--services-url', flags.servicesUrl, httpUrl, 'http://10.0.0.5').replace(/\/+$/, ''),
         }),
+        ...(flags.servicesCa !== undefined && { servicesCaFile: servicesCaOf(flags.servicesCa) }),
         timeoutMs: flagValue('--timeout', flags.timeout, duration, '3m'),
       });
       await runTasks(join.tasks, output, (line) => line);
@@ -175,4 +184,11 @@ Examples:
       await runTasks(roll.tasks, output, (line) => line);
       if (output.jsonMode) output.json({ replaced: roll.replaced() });
     });
+}
+
+/** The --services-ca file as an absolute path, checked to hold a certificate before anything changes. */
+function servicesCaOf(file: string): string {
+  const path = resolve(file);
+  readExtraCa(path, '--services-ca');
+  return path;
 }

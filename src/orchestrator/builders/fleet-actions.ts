@@ -146,6 +146,7 @@ export function planRoll(options: RollOptions): {
       name: successor,
       agentApiPort: otherPort(record.apiPort),
       servicesUrl: record.servicesUrl,
+      ...(record.servicesCaFile !== undefined && { servicesCaFile: record.servicesCaFile }),
       ...(record.slots.slots !== undefined && { slots: record.slots.slots }),
       slotCpus: record.slots.slotCpus,
       slotMemoryBytes: record.slots.slotMemoryBytes,

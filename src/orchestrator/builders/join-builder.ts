@@ -34,6 +34,8 @@ export interface JoinOptions {
   readonly slotMemoryBytes?: number;
   /** Where the builder reaches the services box. @default GYRE_SERVICES_URL, or loopback on the local host */
   readonly servicesUrl?: string;
+  /** The CA bundle that vouches for the services certificate. @default GYRE_SERVICES_CA_FILE */
+  readonly servicesCaFile?: string;
   /** Port of the agent's local API on the host. @default what this builder had, else AGENT_API_PORT */
   readonly agentApiPort?: number;
   /** How long to wait for the registration. @default 180000 */
@@ -146,6 +148,7 @@ export function planJoin(options: JoinOptions): BuilderJoin {
             ...settings.builder,
             name: builderName(),
             servicesUrl: servicesUrl!,
+            ...(options.servicesCaFile !== undefined && { servicesCaFile: options.servicesCaFile }),
             slots: capacity!.slots,
             slotCpus: capacity!.slotCpus,
             slotMemoryBytes: capacity!.slotMemoryBytes,
@@ -163,6 +166,7 @@ export function planJoin(options: JoinOptions): BuilderJoin {
           host: connected().text ?? '',
           apiPort,
           servicesUrl: servicesUrl!,
+          ...(options.servicesCaFile !== undefined && { servicesCaFile: options.servicesCaFile }),
           slots,
           ...(Object.keys(options.tls ?? {}).length > 0 && { tls: options.tls }),
         });

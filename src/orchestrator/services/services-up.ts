@@ -105,7 +105,8 @@ export function planServicesUp(options: UpOptions): ServicesUp {
         onLine('waiting for the app to answer (it waits for the database first)');
         await stack().waitUntil(
           'app',
-          httpProbeArgv(APP_CONTAINER_PORTS.admin, '/healthz'),
+          // Plain HTTP answers /healthz whether TLS is on or not.
+          httpProbeArgv(APP_CONTAINER_PORTS.http, '/healthz'),
           'the app to answer /healthz with its database up',
           options.waitTimeoutMs ?? 300_000,
         );
@@ -155,7 +156,7 @@ export function planServicesUp(options: UpOptions): ServicesUp {
     result: () => ({
       host: connected().description,
       uiUrl: settings.publicUrl,
-      adminUrl: `http://${settings.hostname}:${settings.listen.adminPort}`,
+      adminUrl: `${settings.tls ? 'https' : 'http'}://${settings.hostname}:${settings.listen.adminPort}`,
       apiUrl: apiUrl(),
       admin: { user: 'admin', password: settings.secrets.adminPassword },
     }),

@@ -1,7 +1,8 @@
 /**
- * The services app's two listeners: the user port (UI, API, webhooks, builder protocol) and the
- * admin console port, each its own Fastify instance so that no admin route can leak onto the
- * user port by accident.
+ * The services app's listeners: the user port (UI, API, webhooks, builder protocol) and the admin
+ * console port, each its own Fastify instance so that no admin route can leak onto the user port
+ * by accident. With TLS on, the user routes are also served on the HTTPS port, the admin console
+ * is HTTPS only, and the plain user port sends everything but health checks and builders there.
  */
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -9,6 +10,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { Logger } from 'pino';
 import type { Settings } from '../../config/index.js';
 import { registerRequestLog } from './request-log.js';
+import { httpsOriginOf, redirectToHttps, requireHttpsFromNowOn } from './tls-only.js';
 
 export interface Listeners {
   readonly user: FastifyInstance;
@@ -30,10 +32,12 @@ export function createListeners(settings: Settings, logger: Logger): Listeners {
   // pino's Logger is what Fastify logs through; its declared type is narrower than pino's own.
   const log = (listener: string) => logger.child({ listener }) as FastifyBaseLogger;
   const user = withRequestLog(Fastify({ ...options, loggerInstance: log('user') }));
-  const admin = withRequestLog(Fastify({ ...options, loggerInstance: log('admin') }));
-  if (!settings.tls) return { user, admin };
+  if (!settings.tls) return { user, admin: withRequestLog(Fastify({ ...options, loggerInstance: log('admin') })) };
   const https = { cert: readFileSync(settings.tls.certFile), key: readFileSync(settings.tls.keyFile) };
+  const admin = withRequestLog(Fastify({ ...options, https, loggerInstance: log('admin') }));
   const userTls = withRequestLog(Fastify({ ...options, https, loggerInstance: log('user-tls') }));
+  for (const app of [admin, userTls]) requireHttpsFromNowOn(app);
+  redirectToHttps(user, httpsOriginOf(settings.publicUrl, settings.hostname, settings.listen.httpsPort));
   return { user, admin, userTls };
 }
 

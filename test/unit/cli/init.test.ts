@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,27 @@ describe('gyre init', () => {
     expect(after['GYRE_JOIN_SECRET']).not.toBe(before['GYRE_JOIN_SECRET']);
     expect(after['GYRE_ENCRYPTION_KEY']).not.toBe(before['GYRE_ENCRYPTION_KEY']);
     expect(modeOf(envPath)).toBe(0o600);
+  });
+
+  it('makes a self-signed certificate for the host name with --self-signed-tls, and turns HTTPS on with it', async () => {
+    const init = await runGyre('init', '--env', envPath, '--hostname', 'ci.example.com', '--self-signed-tls');
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain(`Wrote a self-signed certificate, ${join(dir, 'tls/cert.pem')}, and its key`);
+    const values = parseEnvFile(readFileSync(envPath, 'utf8'));
+    expect(values['GYRE_TLS_CERT_FILE']).toBe(join(dir, 'tls/cert.pem'));
+    expect(values['GYRE_TLS_KEY_FILE']).toBe(join(dir, 'tls/key.pem'));
+    const cert = new X509Certificate(readFileSync(join(dir, 'tls/cert.pem')));
+    expect(cert.subjectAltName).toBe('DNS:ci.example.com, DNS:localhost, IP Address:127.0.0.1');
+    expect(cert.checkPrivateKey(createPrivateKey(readFileSync(join(dir, 'tls/key.pem'))))).toBe(true);
+    // The folder is the owner's; the key in it is readable by the app container's own user.
+    expect(modeOf(join(dir, 'tls'))).toBe(0o700);
+    expect(modeOf(join(dir, 'tls/key.pem'))).toBe(0o644);
+    expect(await runGyre('settings', 'check', '--env', envPath)).toMatchObject({ code: 0 });
+
+    // Again without --force: the .env and the certificate stay as they were.
+    const again = await runGyre('init', '--env', envPath, '--self-signed-tls');
+    expect(again.code).toBe(2);
+    expect(new X509Certificate(readFileSync(join(dir, 'tls/cert.pem'))).fingerprint256).toBe(cert.fingerprint256);
   });
 
   it('writes --hostname into the file', async () => {

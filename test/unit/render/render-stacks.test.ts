@@ -218,6 +218,33 @@ describe('renderBuilderStack', () => {
     });
   });
 
+  it("mounts the services box's CA beside the extra CA, each where the agent reads it, with the egress settings", () => {
+    const rendered = builder({
+      GYRE_EXTRA_CA_CERTS_FILE: '/etc/ca.pem',
+      GYRE_SERVICES_CA_FILE: '/etc/gyre-tls/cert.pem',
+      GYRE_EGRESS_ALLOW: '10.0.5.0/24, 10.0.5.7:5432',
+      GYRE_JOB_MAX_SERVICES: '3',
+    });
+    const document = parse(rendered.text) as {
+      services: { agent: { configs: unknown; environment: Record<string, string> } };
+      configs: unknown;
+    };
+    expect(document.services.agent.configs).toEqual([
+      { source: 'gyre_extra_ca', target: '/etc/gyre/extra-ca.pem' },
+      { source: 'gyre_services_ca', target: '/etc/gyre/services-ca.pem' },
+    ]);
+    expect(document.configs).toEqual({
+      gyre_extra_ca: { file: '/etc/ca.pem' },
+      gyre_services_ca: { file: '/etc/gyre-tls/cert.pem' },
+    });
+    expect(document.services.agent.environment).toMatchObject({
+      GYRE_SERVICES_CA_FILE: '/etc/gyre/services-ca.pem',
+      GYRE_EGRESS_POLICY: 'enforce',
+      GYRE_EGRESS_ALLOW: '10.0.5.0/24,10.0.5.7:5432',
+      GYRE_JOB_MAX_SERVICES: '3',
+    });
+  });
+
   it("for a remote host, reads the join secret from Compose's environment and writes no secret file", () => {
     const rendered = renderBuilderStack(settingsFrom({ GYRE_JOIN_SECRET: 'j'.repeat(40) }), templates, {
       ...options,

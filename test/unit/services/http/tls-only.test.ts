@@ -1,0 +1,54 @@
+import { describe, expect, it } from '@jest/globals';
+import Fastify from 'fastify';
+import { httpsOriginOf, redirectToHttps, requireHttpsFromNowOn } from '../../../../src/services/http/tls-only.js';
+
+/** The plain HTTP user listener of a services box with TLS on. */
+function plainListener() {
+  const app = Fastify();
+  redirectToHttps(app, 'https://ci.example.com:8443');
+  app.get('/healthz', () => ({ status: 'ok' }));
+  app.post('/builder/v1/lease', () => ({ leases: [] }));
+  app.post('/api/v1/projects', () => ({ id: 1 }));
+  app.get('/projects/:id', () => 'page');
+  return app;
+}
+
+describe('with TLS on, the plain HTTP port', () => {
+  it('sends pages, the API and unknown paths to the same path on the HTTPS origin, with a 308 that keeps the method', async () => {
+    const app = plainListener();
+    for (const [method, url] of [
+      ['GET', '/projects/3?tab=jobs'],
+      ['POST', '/api/v1/projects'],
+      ['GET', '/nowhere'],
+    ] as const) {
+      const answer = await app.inject({ method, url, headers: { host: 'attacker.example' } });
+      expect(answer.statusCode).toBe(308);
+      // The configured origin, whatever Host the request named.
+      expect(answer.headers.location).toBe(`https://ci.example.com:8443${url}`);
+    }
+  });
+
+  it('still answers health probes and builders itself', async () => {
+    const app = plainListener();
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'POST', url: '/builder/v1/lease' })).statusCode).toBe(200);
+  });
+});
+
+describe('the HTTPS listeners', () => {
+  it('tell browsers to use HTTPS only, on every answer, errors included', async () => {
+    const app = Fastify();
+    requireHttpsFromNowOn(app);
+    app.get('/healthz', () => ({ status: 'ok' }));
+    for (const url of ['/healthz', '/missing'])
+      expect((await app.inject({ method: 'GET', url })).headers['strict-transport-security']).toBe('max-age=31536000');
+  });
+});
+
+describe('the HTTPS origin', () => {
+  it("is the public URL's when that is HTTPS, else the host name on the HTTPS port", () => {
+    expect(httpsOriginOf('https://ci.example.com/base', 'gyre.internal', 8443)).toBe('https://ci.example.com');
+    expect(httpsOriginOf('http://gyre.internal', 'gyre.internal', 443)).toBe('https://gyre.internal');
+    expect(httpsOriginOf('http://gyre.internal', 'gyre.internal', 8443)).toBe('https://gyre.internal:8443');
+  });
+});
