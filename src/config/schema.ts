@@ -199,7 +199,8 @@ export const rawSettingsSchema = z.object({
     scope: 'builder',
     default: '2',
     example: '2',
-    description: 'CPUs per job slot; 0 means no CPU limit. Alias: CIRCLE_CONTAINER_CPUS.',
+    description:
+      "CPUs per job slot; 0: slots do not bound CPUs (jobs are still held to their resource class's). Alias: CIRCLE_CONTAINER_CPUS.",
   }),
   GYRE_SLOT_MEMORY: setting(v.memorySize, {
     scope: 'builder',

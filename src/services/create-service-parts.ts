@@ -129,7 +129,8 @@ export function createServiceParts(
     sessions: new SessionStore(db),
     limiter: new LoginLimiter(),
     views: createViews(),
-    secureCookies: settings.publicUrl.startsWith('https:'),
+    // With TLS on, every listener a browser uses is HTTPS, whatever GYRE_PUBLIC_URL says.
+    secureCookies: settings.tls !== undefined || settings.publicUrl.startsWith('https:'),
     runtimeSettings,
     githubApp: () => runtimeSettings.gitHubApp(),
     webhookBaseUrl: async () => (await runtimeSettings.get('webhooks.baseUrl')) ?? settings.publicUrl,

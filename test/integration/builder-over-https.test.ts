@@ -68,7 +68,7 @@ describe('a builder and a services box on HTTPS', () => {
     // Exit code 2: a setting is wrong; the stack's restart policy would only repeat the refusal.
     expect(await agent.exited).toBe(2);
     expect(agent.output()).toContain(
-      `the services box at ${httpsBase} presented a certificate this builder does not trust (DEPTH_ZERO_SELF_SIGNED_CERT); set GYRE_SERVICES_CA_FILE`,
+      `the services box at ${httpsBase} presented a certificate this builder does not accept (DEPTH_ZERO_SELF_SIGNED_CERT); set GYRE_SERVICES_CA_FILE`,
     );
     expect((await builders()).map((b) => b.name)).not.toContain('wrong-ca-builder');
   }, 120_000);

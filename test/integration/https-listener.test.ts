@@ -82,7 +82,7 @@ describe('the HTTPS listener', () => {
   it('tells browsers to keep to HTTPS, and sets its cookies Secure', async () => {
     const login = await httpsCall('/login', { ca });
     expect(login.status).toBe(200);
-    expect(login.headers['strict-transport-security']).toBe('max-age=31536000');
+    expect(login.headers['strict-transport-security']).toBe('max-age=15552000');
     const cookies = [login.headers['set-cookie'] ?? []].flat();
     expect(cookies.length).toBeGreaterThan(0);
     for (const cookie of cookies) expect(cookie).toMatch(/; Secure/);
@@ -114,10 +114,11 @@ describe('the HTTPS listener', () => {
     await expect(httpsCall('/healthz')).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
   });
 
-  it('sends plain HTTP on GYRE_HTTP_PORT to HTTPS, but for health probes and the builder protocol', async () => {
+  it('sends the web UI on GYRE_HTTP_PORT to HTTPS, but answers health probes, the API and builders there', async () => {
     const health = await fetch(`${app.base}/healthz`);
     expect(health.status).toBe(200);
-    for (const path of ['/', '/api/v1/projects?limit=5', '/login']) {
+    expect((await app.api('/api/v1/projects')).status).toBe(200);
+    for (const path of ['/', '/projects?tab=all', '/login']) {
       const answer = await fetch(`${app.base}${path}`, { redirect: 'manual' });
       expect(answer.status).toBe(308);
       expect(answer.headers.get('location')).toBe(`https://localhost:${httpsPort}${path}`);

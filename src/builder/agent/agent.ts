@@ -111,6 +111,8 @@ export class Agent {
     readonly capacity: Capacity,
     /** Whether the engine nests cgroups, so that a job's limits bound all its containers together. */
     private readonly sharedCgroup: boolean,
+    /** The engine host's CPUs, above which no job's CPU limit may go. */
+    private readonly hostCpus: number,
   ) {
     this.done = this.loop().catch((error: unknown) => {
       if (error instanceof BuilderRevokedError) return revokedExit(error);
@@ -175,7 +177,17 @@ export class Agent {
       { builderId: registered.builderId, state: registered.state, kept: registered.credential === undefined },
       'registered',
     );
-    const agent = new Agent(backend, client, config, log, name, registered.builderId, capacity, info.nestedCgroups);
+    const agent = new Agent(
+      backend,
+      client,
+      config,
+      log,
+      name,
+      registered.builderId,
+      capacity,
+      info.nestedCgroups,
+      info.cpus,
+    );
     agent.updateStatus({ state: registered.state, drainDeadline: null });
     return agent;
   }
@@ -269,6 +281,7 @@ export class Agent {
         slot: { cpus: this.capacity.slotCpus, memoryBytes: this.capacity.slotMemoryBytes },
         helperImage: this.config.helperImage,
         sharedCgroup: this.sharedCgroup,
+        hostCpus: this.hostCpus,
         maxServices: this.config.maxServicesPerJob,
         ...(this.config.outbound !== undefined && { outbound: this.config.outbound }),
         jobTimeoutMs: this.config.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,

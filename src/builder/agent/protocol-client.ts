@@ -170,14 +170,13 @@ export class ProtocolClient {
       });
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      const untrusted = untrustedCertificateCode(error);
-      // Not retried: a certificate this builder does not trust stays untrusted until a setting changes.
-      if (untrusted)
-        throw new GyreError(
-          `the services box at ${this.servicesUrl} presented a certificate this builder does not trust (${untrusted}); set GYRE_SERVICES_CA_FILE to the certificate authority that signed it, or to the certificate itself when it is self-signed (gyre builder join --services-ca FILE)`,
-          ExitCode.invalidInput,
-          { cause: error },
-        );
+      const refusal = certificateRefusal(error, this.servicesUrl);
+      // At registration a certificate the builder does not trust ends the start: it stays
+      // untrusted until a setting or the certificate changes. Later (a certificate renewed
+      // mid-run) it is one more unavailability, retried, so running jobs are kept.
+      if (refusal !== undefined && options.authorization.startsWith('Join '))
+        throw new GyreError(refusal, ExitCode.invalidInput, { cause: error });
+      if (refusal !== undefined) throw new UnavailableError(refusal, { cause: error });
       throw new UnavailableError(
         `the services box at ${this.servicesUrl} did not answer ${method} ${path}: ${messageWithCauseOf(error)}`,
         {
@@ -285,25 +284,38 @@ export class ProtocolClient {
   }
 }
 
-/** OpenSSL's verification failures, as Node names them: the other side's certificate is not trusted or not for this name. */
-const CERTIFICATE_REFUSALS = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
+/** OpenSSL's verification failures, as Node names them, each with what fixes it. */
+const UNTRUSTED =
+  'set GYRE_SERVICES_CA_FILE to the certificate authority that signed it, or to the certificate itself when it is self-signed (gyre builder join --services-ca FILE)';
+const CERTIFICATE_FIXES: Readonly<Record<string, string>> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: UNTRUSTED,
+  SELF_SIGNED_CERT_IN_CHAIN: UNTRUSTED,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: UNTRUSTED,
+  UNABLE_TO_GET_ISSUER_CERT: UNTRUSTED,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: UNTRUSTED,
+  CERT_UNTRUSTED: UNTRUSTED,
+  INVALID_CA: UNTRUSTED,
+  CERT_SIGNATURE_FAILURE: UNTRUSTED,
+  UNABLE_TO_DECRYPT_CERT_SIGNATURE: UNTRUSTED,
+  CERT_REJECTED: UNTRUSTED,
+  INVALID_PURPOSE: 'the certificate is not one for a TLS server: give the services box a server certificate',
+  CERT_REVOKED: 'the certificate was revoked: give the services box a new one',
+  CERT_HAS_EXPIRED: "the certificate has expired: renew the services box's certificate",
+  CERT_NOT_YET_VALID: "the certificate is not valid yet: check this host's and the services box's clocks",
+  ERR_TLS_CERT_ALTNAME_INVALID:
+    "the certificate is not for the host in GYRE_SERVICES_URL: use one of the certificate's names there, or add the name to the certificate",
+};
 
-/** The code of a certificate refusal anywhere in the error's causes (fetch wraps it in "fetch failed"). */
-function untrustedCertificateCode(error: unknown): string | undefined {
+/**
+ * What to tell an administrator when the error, anywhere in its causes (fetch wraps it in
+ * "fetch failed"), is a certificate refusal; undefined for any other failure.
+ */
+export function certificateRefusal(error: unknown, servicesUrl: string): string | undefined {
   for (let current: unknown = error; current instanceof Error; current = current.cause) {
     const code = (current as NodeJS.ErrnoException).code;
-    if (code !== undefined && CERTIFICATE_REFUSALS.has(code)) return code;
+    const fix = code === undefined ? undefined : CERTIFICATE_FIXES[code];
+    if (fix !== undefined)
+      return `the services box at ${servicesUrl} presented a certificate this builder does not accept (${code}); ${fix}`;
   }
   return undefined;
 }

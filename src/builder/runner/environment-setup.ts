@@ -153,15 +153,15 @@ export function inJobCgroup(res: Pick<JobResources, 'limits' | 'sharedCgroup'>, 
  * A job's limits: its resource class's CPUs and memory, as CircleCI sizes a job by its class, but
  * never beyond the slot's where the slot has them (the scheduler places a job only in a slot at
  * least as large, so this bounds a class changed between planning and running); the slot's pids.
- * A slot without a CPU limit (GYRE_SLOT_CPUS=0) still holds the job to its class's CPUs.
+ * A slot without a CPU limit (GYRE_SLOT_CPUS=0) still holds the job to its class's CPUs, but
+ * never to more than the host has (`hostCpus`): the engine refuses a CPU limit above that.
  */
-export function jobLimits(resourceClass: ResourceClass, slot: SlotLimits): ContainerLimits {
+export function jobLimits(resourceClass: ResourceClass, slot: SlotLimits, hostCpus?: number): ContainerLimits {
   const memoryBytes = resourceClass.memoryMiB * 1024 ** 2;
+  const cpus =
+    slot.cpus > 0 && resourceClass.cpus > 0 ? Math.min(resourceClass.cpus, slot.cpus) : resourceClass.cpus || slot.cpus;
   return {
-    cpus:
-      slot.cpus > 0 && resourceClass.cpus > 0
-        ? Math.min(resourceClass.cpus, slot.cpus)
-        : resourceClass.cpus || slot.cpus,
+    cpus: hostCpus !== undefined && cpus > hostCpus ? hostCpus : cpus,
     memoryBytes: slot.memoryBytes > 0 ? Math.min(memoryBytes, slot.memoryBytes) : memoryBytes,
     pids: slot.pids ?? DEFAULT_PIDS_LIMIT,
   };

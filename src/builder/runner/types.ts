@@ -92,6 +92,8 @@ export interface RunJobOptions {
   readonly sharedCgroup?: boolean;
   /** The proxy and extra CA the builder uses, given to its jobs (see outbound.ts). */
   readonly outbound?: Outbound;
+  /** The engine host's CPUs: no job's CPU limit goes above them (the engine refuses more). @default no cap */
+  readonly hostCpus?: number;
   /** The most service containers a job may have besides its primary. @default no limit */
   readonly maxServices?: number;
 }

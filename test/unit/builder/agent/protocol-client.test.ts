@@ -8,6 +8,7 @@ import {
   ProtocolClient,
   RequestRefusedError,
   StaleLeaseError,
+  certificateRefusal,
 } from '../../../../src/builder/agent/protocol-client.js';
 import { BUILDER_REVOKED_CODE, type RegisterRequest } from '../../../../src/protocol/index.js';
 import { UnavailableError } from '../../../../src/shared/errors.js';
@@ -38,7 +39,9 @@ const request: RegisterRequest = {
 };
 
 afterEach(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  // A test that started no server has nothing to close (and close's callback would never come).
+  const started = server;
+  if (started) await new Promise((resolve) => started.close(resolve));
   server = undefined;
 });
 
@@ -146,5 +149,22 @@ describe('ProtocolClient: what a reply must hold', () => {
   it('ignores fields it does not know, so a newer services box may add some', async () => {
     const client = await registeredClient({ leases: [], builder: { ...status, since: 'later' }, hint: 'new' });
     await expect(client.lease({ max: 1, waitSeconds: 0 })).resolves.toEqual({ leases: [], builder: status });
+  });
+});
+
+describe('ProtocolClient: a certificate the builder does not accept', () => {
+  /** What fetch throws for a TLS refusal: "fetch failed", caused by the socket's error with its code. */
+  const fetchFailure = (code: string) =>
+    new TypeError('fetch failed', { cause: Object.assign(new Error(`tls: ${code}`), { code }) });
+
+  it('names the code and the fix that fits it, and nothing for other failures', () => {
+    const url = 'https://ci.example.com';
+    expect(certificateRefusal(fetchFailure('DEPTH_ZERO_SELF_SIGNED_CERT'), url)).toBe(
+      'the services box at https://ci.example.com presented a certificate this builder does not accept (DEPTH_ZERO_SELF_SIGNED_CERT); set GYRE_SERVICES_CA_FILE to the certificate authority that signed it, or to the certificate itself when it is self-signed (gyre builder join --services-ca FILE)',
+    );
+    expect(certificateRefusal(fetchFailure('CERT_HAS_EXPIRED'), url)).toMatch(/renew the services box's certificate$/);
+    expect(certificateRefusal(fetchFailure('ERR_TLS_CERT_ALTNAME_INVALID'), url)).toMatch(/GYRE_SERVICES_URL/);
+    expect(certificateRefusal(fetchFailure('ECONNREFUSED'), url)).toBeUndefined();
+    expect(certificateRefusal(new Error('no code'), url)).toBeUndefined();
   });
 });

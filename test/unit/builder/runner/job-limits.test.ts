@@ -25,6 +25,11 @@ describe("a job's limits", () => {
     });
   });
 
+  it('never ask for more CPUs than the host has, which the engine would refuse', () => {
+    expect(jobLimits({ name: 'large', cpus: 4, memoryMiB: 8192 }, { cpus: 0, memoryBytes: 16 * GiB }, 2).cpus).toBe(2);
+    expect(jobLimits(MEDIUM, { cpus: 0, memoryBytes: 8 * GiB }, 8).cpus).toBe(2);
+  });
+
   it("take the slot's CPUs for a class without a CPU count, and none where neither has one", () => {
     const noCpus = { name: 'any', cpus: 0, memoryMiB: 1024 };
     expect(jobLimits(noCpus, { cpus: 2, memoryBytes: 4 * GiB }).cpus).toBe(2);

@@ -9,16 +9,17 @@ function plainListener() {
   app.get('/healthz', () => ({ status: 'ok' }));
   app.post('/builder/v1/lease', () => ({ leases: [] }));
   app.post('/api/v1/projects', () => ({ id: 1 }));
+  app.post('/webhooks/github', () => ({ accepted: true }));
   app.get('/projects/:id', () => 'page');
   return app;
 }
 
 describe('with TLS on, the plain HTTP port', () => {
-  it('sends pages, the API and unknown paths to the same path on the HTTPS origin, with a 308 that keeps the method', async () => {
+  it('sends pages and unknown paths to the same path on the HTTPS origin, with a 308 that keeps the method', async () => {
     const app = plainListener();
     for (const [method, url] of [
       ['GET', '/projects/3?tab=jobs'],
-      ['POST', '/api/v1/projects'],
+      ['POST', '/login'],
       ['GET', '/nowhere'],
     ] as const) {
       const answer = await app.inject({ method, url, headers: { host: 'attacker.example' } });
@@ -28,10 +29,18 @@ describe('with TLS on, the plain HTTP port', () => {
     }
   });
 
-  it('still answers health probes and builders itself', async () => {
+  it('keeps to its own origin for an absolute-form request target', async () => {
+    const answer = await plainListener().inject({ method: 'GET', url: 'http://attacker.example/login?x=1' });
+    expect(answer.statusCode).toBe(308);
+    expect(answer.headers.location).toBe('https://ci.example.com:8443/login?x=1');
+  });
+
+  it('still answers health probes, the API, webhooks and builders itself', async () => {
     const app = plainListener();
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     expect((await app.inject({ method: 'POST', url: '/builder/v1/lease' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'POST', url: '/api/v1/projects' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'POST', url: '/webhooks/github' })).statusCode).toBe(200);
   });
 });
 
@@ -41,7 +50,7 @@ describe('the HTTPS listeners', () => {
     requireHttpsFromNowOn(app);
     app.get('/healthz', () => ({ status: 'ok' }));
     for (const url of ['/healthz', '/missing'])
-      expect((await app.inject({ method: 'GET', url })).headers['strict-transport-security']).toBe('max-age=31536000');
+      expect((await app.inject({ method: 'GET', url })).headers['strict-transport-security']).toBe('max-age=15552000');
   });
 });
 
