@@ -233,7 +233,7 @@ export const rawSettingsSchema = z.object({
     scope: 'builder',
     example: '10.0.5.0/24,10.0.5.7:5432,10.0.6.0/24:8000-8999',
     description:
-      'Internal addresses jobs may reach although the egress policy refuses them (a package mirror on the builder host, an internal registry): comma-separated IPv4 addresses or blocks, each with an optional TCP/UDP port or port range.',
+      'Internal addresses jobs may reach although the egress policy refuses them (a package mirror on the builder host, an internal registry): comma-separated IPv4 addresses or blocks, each with an optional TCP/UDP port or port range. Opened to every job, fork pull requests included.',
   }),
   GYRE_DATA_DIR: setting(v.absolutePath, {
     scope: 'services',

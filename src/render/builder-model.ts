@@ -18,6 +18,16 @@ export const AGENT_API_PORT = 7623;
 const EXTRA_CA_PATH = '/etc/gyre/extra-ca.pem';
 const SERVICES_CA_PATH = '/etc/gyre/services-ca.pem';
 
+/**
+ * For a stack brought up on a remote Docker host, the variable of the `docker compose` process
+ * that holds each config's content: Compose mounts a config's `file` from the Docker host's own
+ * disk, where a file of this machine is not (see {@link JoinSecretSource}).
+ */
+export const BUILDER_CONFIG_VARIABLES = {
+  gyre_extra_ca: 'GYRE_EXTRA_CA_PEM',
+  gyre_services_ca: 'GYRE_SERVICES_CA_PEM',
+} as const;
+
 /** Name of the builder when the settings name none: the single-machine evaluation builder. */
 export const DEFAULT_BUILDER_NAME = 'local';
 
@@ -47,11 +57,12 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
   const name = builder.name ?? DEFAULT_BUILDER_NAME;
   const secrets = [stackSecret('gyre_join_secret', 'GYRE_JOIN_SECRET', settings.secrets.joinSecret)];
   // Each config: its file on this machine, and where the agent reads it.
-  const mounts: Record<string, [string, string]> = {
+  const mounts: Partial<Record<keyof typeof BUILDER_CONFIG_VARIABLES, [string, string]>> = {
     ...(settings.extraCaCertsFile && { gyre_extra_ca: [settings.extraCaCertsFile, EXTRA_CA_PATH] }),
     ...(builder.servicesCaFile && { gyre_services_ca: [builder.servicesCaFile, SERVICES_CA_PATH] }),
   };
-  const configs = Object.fromEntries(Object.entries(mounts).map(([source, [file]]) => [source, file]));
+  const sources = Object.keys(mounts) as (keyof typeof BUILDER_CONFIG_VARIABLES)[];
+  const configs = Object.fromEntries(sources.map((source) => [source, mounts[source]![0]]));
 
   const environment: Record<string, string> = {
     // With host networking, a builder on the services host reaches it on loopback.
@@ -82,12 +93,16 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     logging: containerLogging(settings),
     agentEnvironment: sortKeys(environment),
     agentSecrets: secrets.map((s) => s.name),
-    agentConfigs: Object.entries(mounts).map(([source, [, target]]) => ({ source, target })),
+    agentConfigs: sources.map((source) => ({ source, target: mounts[source]![1] })),
     stopGracePeriod: formatDuration(builder.drainTimeoutMs),
     agentApiPort: String(common.agentApiPort ?? AGENT_API_PORT),
     agentHealthTest: httpHealthTest(common.agentApiPort ?? AGENT_API_PORT, '/healthz'),
-    ...composeFileMaps(fromEnvironment ? [] : secrets, configs),
+    ...composeFileMaps(fromEnvironment ? [] : secrets, fromEnvironment ? {} : configs),
     secretEnvironment: fromEnvironment ? Object.fromEntries(secrets.map((s) => [s.name, s.setting])) : {},
+    configEnvironment:
+      fromEnvironment && sources.length > 0
+        ? Object.fromEntries(sources.map((source) => [source, BUILDER_CONFIG_VARIABLES[source]]))
+        : null,
   };
   return { model, secrets: fromEnvironment ? [] : secrets };
 }

@@ -6,6 +6,12 @@ export {
   type RenderedStack,
   type RenderOptions,
 } from './render-stacks.js';
-export { builderProjectName, DEFAULT_BUILDER_NAME, AGENT_API_PORT, type JoinSecretSource } from './builder-model.js';
+export {
+  builderProjectName,
+  DEFAULT_BUILDER_NAME,
+  AGENT_API_PORT,
+  BUILDER_CONFIG_VARIABLES,
+  type JoinSecretSource,
+} from './builder-model.js';
 export { APP_CONTAINER_PORTS } from './services-model.js';
 export { httpProbeArgv, SECRETS_DIR, type StackSecret } from './stack-files.js';

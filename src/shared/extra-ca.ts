@@ -4,7 +4,9 @@
  * box's CA (GYRE_SERVICES_CA_FILE) by the agent, which trusts it for the builder protocol.
  */
 import { readFileSync } from 'node:fs';
-import { getCACertificates, setDefaultCACertificates } from 'node:tls';
+// The namespace, not named imports: the two functions trustAlso uses are Node 22.15's, and a named
+// import of them would stop the whole CLI from loading on an older Node, where `gyre status` runs.
+import * as tls from 'node:tls';
 import { InvalidInputError, messageOf } from './errors.js';
 
 const CERTIFICATE_BLOCKS = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
@@ -43,5 +45,5 @@ export function readExtraCa(file: string, setting = 'GYRE_EXTRA_CA_CERTS_FILE'):
  */
 export function trustAlso(file: string, setting: string): void {
   const added = readExtraCa(file, setting).match(CERTIFICATE_BLOCKS) ?? [];
-  setDefaultCACertificates([...getCACertificates('default'), ...added]);
+  tls.setDefaultCACertificates([...tls.getCACertificates('default'), ...added]);
 }

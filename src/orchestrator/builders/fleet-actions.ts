@@ -3,7 +3,7 @@
  * through the services API (the agent sees them on its next lease or heartbeat); stacks come down
  * through Compose on the builder's own Docker host, found in the stateFolder.
  */
-import { builderProjectName } from '../../render/index.js';
+import { BUILDER_CONFIG_VARIABLES, builderProjectName } from '../../render/index.js';
 import { ConflictError, InvalidInputError, NotFoundError, TimeoutError } from '../../shared/errors.js';
 import type { BuilderResponse as FleetBuilder } from '../../api/responses.js';
 import type { GyreClient } from '../../client/gyre-client.js';
@@ -94,7 +94,11 @@ export function planRemove(options: RemoveOptions): Task[] {
           dir: stateFolder.builderDir(name),
           file: 'builder.yml',
           projectName: builderProjectName(name),
-          env: { GYRE_JOIN_SECRET: '' },
+          // `down` needs no value, but Compose reads the file and wants every variable it names.
+          env: {
+            GYRE_JOIN_SECRET: '',
+            ...Object.fromEntries(Object.values(BUILDER_CONFIG_VARIABLES).map((name) => [name, ''])),
+          },
         }).down(true);
         return `${builderProjectName(name)} removed from ${target.description}`;
       },

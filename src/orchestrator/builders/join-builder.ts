@@ -8,7 +8,13 @@
 import type { Settings } from '../../config/index.js';
 import { createDockerClient, resolveDockerHost, type DockerHostOptions } from '../../docker/index.js';
 import { builderNameOf, computeCapacity, type Capacity } from '../../protocol/index.js';
-import { AGENT_API_PORT, builderProjectName, renderBuilderStack } from '../../render/index.js';
+import {
+  AGENT_API_PORT,
+  BUILDER_CONFIG_VARIABLES,
+  builderProjectName,
+  renderBuilderStack,
+} from '../../render/index.js';
+import { readExtraCa } from '../../shared/extra-ca.js';
 import { ConflictError, InvalidInputError, TimeoutError } from '../../shared/errors.js';
 import { GYRE_VERSION } from '../../shared/package-files.js';
 import type { BuilderResponse as FleetBuilder } from '../../api/responses.js';
@@ -72,8 +78,20 @@ export function planJoin(options: JoinOptions): BuilderJoin {
       dir: stateFolder.builderDir(builderName()),
       file: 'builder.yml',
       projectName: builderProjectName(builderName()),
-      env: { GYRE_JOIN_SECRET: settings.secrets.joinSecret ?? '' },
+      env: { GYRE_JOIN_SECRET: settings.secrets.joinSecret ?? '', ...configContents() },
     });
+  // The configs' contents, handed to Compose as the stack's variables (BUILDER_CONFIG_VARIABLES).
+  const configContents = (): Record<string, string> => {
+    const servicesCa = options.servicesCaFile ?? settings.builder.servicesCaFile;
+    return {
+      ...(settings.extraCaCertsFile && {
+        [BUILDER_CONFIG_VARIABLES.gyre_extra_ca]: readExtraCa(settings.extraCaCertsFile),
+      }),
+      ...(servicesCa && {
+        [BUILDER_CONFIG_VARIABLES.gyre_services_ca]: readExtraCa(servicesCa, 'GYRE_SERVICES_CA_FILE'),
+      }),
+    };
+  };
   const slots = {
     ...(options.slots !== undefined || settings.builder.slots !== undefined
       ? { slots: options.slots ?? settings.builder.slots }

@@ -256,6 +256,24 @@ describe('renderBuilderStack', () => {
     expect(rendered.text).not.toContain('j'.repeat(40));
   });
 
+  it("for a remote host, takes the CA bundles' contents from Compose's environment, not from files of this machine", () => {
+    const rendered = renderBuilderStack(
+      settingsFrom({ GYRE_EXTRA_CA_CERTS_FILE: '/etc/ca.pem', GYRE_SERVICES_CA_FILE: '/etc/gyre-tls/cert.pem' }),
+      templates,
+      { ...options, joinSecretSource: 'environment' },
+    );
+    const document = parse(rendered.text) as { configs: unknown; services: { agent: { configs: unknown } } };
+    expect(document.configs).toEqual({
+      gyre_extra_ca: { environment: 'GYRE_EXTRA_CA_PEM' },
+      gyre_services_ca: { environment: 'GYRE_SERVICES_CA_PEM' },
+    });
+    expect(document.services.agent.configs).toEqual([
+      { source: 'gyre_extra_ca', target: '/etc/gyre/extra-ca.pem' },
+      { source: 'gyre_services_ca', target: '/etc/gyre/services-ca.pem' },
+    ]);
+    expect(rendered.text).not.toContain('/etc/gyre-tls/cert.pem');
+  });
+
   it('gives a second builder on the same host its own local API port, in the command and the health check', () => {
     const agent = serviceOf(
       renderBuilderStack(settingsFrom({}), templates, { ...options, agentApiPort: 7624 }).text,
