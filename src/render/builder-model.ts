@@ -20,13 +20,15 @@ const SERVICES_CA_PATH = '/etc/gyre/services-ca.pem';
 
 /**
  * For a stack brought up on a remote Docker host, the variable of the `docker compose` process
- * that holds each config's content: Compose mounts a config's `file` from the Docker host's own
- * disk, where a file of this machine is not (see {@link JoinSecretSource}).
+ * that holds a config's content: Compose mounts a config's `file` from the Docker host's own
+ * disk, where a file of this machine is not (see {@link JoinSecretSource}). Only the services CA:
+ * one variable may hold at most 128 KiB (Linux's MAX_ARG_STRLEN), which a whole extra CA bundle
+ * (a host's ca-certificates.crt, about 200 KiB) exceeds, so that one stays a file.
  */
-export const BUILDER_CONFIG_VARIABLES = {
-  gyre_extra_ca: 'GYRE_EXTRA_CA_PEM',
-  gyre_services_ca: 'GYRE_SERVICES_CA_PEM',
-} as const;
+export const BUILDER_CONFIG_VARIABLES = { gyre_services_ca: 'GYRE_SERVICES_CA_PEM' } as const;
+
+/** The largest services CA bundle that fits one variable, with room for the rest of the environment. */
+export const MAX_CONFIG_VARIABLE_BYTES = 100 * 1024;
 
 /** Name of the builder when the settings name none: the single-machine evaluation builder. */
 export const DEFAULT_BUILDER_NAME = 'local';
@@ -57,12 +59,19 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
   const name = builder.name ?? DEFAULT_BUILDER_NAME;
   const secrets = [stackSecret('gyre_join_secret', 'GYRE_JOIN_SECRET', settings.secrets.joinSecret)];
   // Each config: its file on this machine, and where the agent reads it.
-  const mounts: Partial<Record<keyof typeof BUILDER_CONFIG_VARIABLES, [string, string]>> = {
+  const mounts: Partial<Record<'gyre_extra_ca' | 'gyre_services_ca', [string, string]>> = {
     ...(settings.extraCaCertsFile && { gyre_extra_ca: [settings.extraCaCertsFile, EXTRA_CA_PATH] }),
     ...(builder.servicesCaFile && { gyre_services_ca: [builder.servicesCaFile, SERVICES_CA_PATH] }),
   };
-  const sources = Object.keys(mounts) as (keyof typeof BUILDER_CONFIG_VARIABLES)[];
-  const configs = Object.fromEntries(sources.map((source) => [source, mounts[source]![0]]));
+  const sources = Object.keys(mounts) as (keyof typeof mounts)[];
+  const fromEnvironment = common.joinSecretSource === 'environment';
+  const byVariable = (source: keyof typeof mounts) => fromEnvironment && source in BUILDER_CONFIG_VARIABLES;
+  const configs = Object.fromEntries(
+    sources.filter((source) => !byVariable(source)).map((source) => [source, mounts[source]![0]]),
+  );
+  const configEnvironment = Object.fromEntries(
+    sources.filter(byVariable).map((source) => [source, BUILDER_CONFIG_VARIABLES.gyre_services_ca]),
+  );
 
   const environment: Record<string, string> = {
     // With host networking, a builder on the services host reaches it on loopback.
@@ -82,7 +91,6 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     ...outboundEnvironment(settings, settings.extraCaCertsFile ? EXTRA_CA_PATH : undefined),
   };
 
-  const fromEnvironment = common.joinSecretSource === 'environment';
   const model = {
     version: common.version,
     stack: 'builder',
@@ -97,12 +105,10 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     stopGracePeriod: formatDuration(builder.drainTimeoutMs),
     agentApiPort: String(common.agentApiPort ?? AGENT_API_PORT),
     agentHealthTest: httpHealthTest(common.agentApiPort ?? AGENT_API_PORT, '/healthz'),
-    ...composeFileMaps(fromEnvironment ? [] : secrets, fromEnvironment ? {} : configs),
+    ...composeFileMaps(fromEnvironment ? [] : secrets, configs),
     secretEnvironment: fromEnvironment ? Object.fromEntries(secrets.map((s) => [s.name, s.setting])) : {},
-    configEnvironment:
-      fromEnvironment && sources.length > 0
-        ? Object.fromEntries(sources.map((source) => [source, BUILDER_CONFIG_VARIABLES[source]]))
-        : null,
+    configEnvironment: Object.keys(configEnvironment).length > 0 ? configEnvironment : null,
+    hasConfigs: sources.length > 0,
   };
   return { model, secrets: fromEnvironment ? [] : secrets };
 }

@@ -11,6 +11,7 @@ export {
   DEFAULT_BUILDER_NAME,
   AGENT_API_PORT,
   BUILDER_CONFIG_VARIABLES,
+  MAX_CONFIG_VARIABLE_BYTES,
   type JoinSecretSource,
 } from './builder-model.js';
 export { APP_CONTAINER_PORTS } from './services-model.js';

@@ -11,6 +11,7 @@ import { builderNameOf, computeCapacity, type Capacity } from '../../protocol/in
 import {
   AGENT_API_PORT,
   BUILDER_CONFIG_VARIABLES,
+  MAX_CONFIG_VARIABLE_BYTES,
   builderProjectName,
   renderBuilderStack,
 } from '../../render/index.js';
@@ -80,17 +81,20 @@ export function planJoin(options: JoinOptions): BuilderJoin {
       projectName: builderProjectName(builderName()),
       env: { GYRE_JOIN_SECRET: settings.secrets.joinSecret ?? '', ...configContents() },
     });
-  // The configs' contents, handed to Compose as the stack's variables (BUILDER_CONFIG_VARIABLES).
+  // The services CA's content, handed to Compose as the stack's variable (BUILDER_CONFIG_VARIABLES).
   const configContents = (): Record<string, string> => {
-    const servicesCa = options.servicesCaFile ?? settings.builder.servicesCaFile;
-    return {
-      ...(settings.extraCaCertsFile && {
-        [BUILDER_CONFIG_VARIABLES.gyre_extra_ca]: readExtraCa(settings.extraCaCertsFile),
-      }),
-      ...(servicesCa && {
-        [BUILDER_CONFIG_VARIABLES.gyre_services_ca]: readExtraCa(servicesCa, 'GYRE_SERVICES_CA_FILE'),
-      }),
-    };
+    const file = options.servicesCaFile ?? settings.builder.servicesCaFile;
+    if (file === undefined) return {};
+    const pem = readExtraCa(file, 'GYRE_SERVICES_CA_FILE');
+    if (Buffer.byteLength(pem) > MAX_CONFIG_VARIABLE_BYTES)
+      throw new InvalidInputError('--services-ca', [
+        {
+          input: file,
+          message: `holds ${Math.round(Buffer.byteLength(pem) / 1024)} KiB of certificates, more than one variable can carry to a remote host (${MAX_CONFIG_VARIABLE_BYTES / 1024} KiB)`,
+          hint: 'give only the certificate authority that signed the services certificate, or the certificate itself, not a whole bundle',
+        },
+      ]);
+    return { [BUILDER_CONFIG_VARIABLES.gyre_services_ca]: pem };
   };
   const slots = {
     ...(options.slots !== undefined || settings.builder.slots !== undefined

@@ -256,7 +256,7 @@ describe('renderBuilderStack', () => {
     expect(rendered.text).not.toContain('j'.repeat(40));
   });
 
-  it("for a remote host, takes the CA bundles' contents from Compose's environment, not from files of this machine", () => {
+  it("for a remote host, takes the services CA's content from Compose's environment; the extra CA bundle, too large for a variable, stays a file", () => {
     const rendered = renderBuilderStack(
       settingsFrom({ GYRE_EXTRA_CA_CERTS_FILE: '/etc/ca.pem', GYRE_SERVICES_CA_FILE: '/etc/gyre-tls/cert.pem' }),
       templates,
@@ -264,7 +264,7 @@ describe('renderBuilderStack', () => {
     );
     const document = parse(rendered.text) as { configs: unknown; services: { agent: { configs: unknown } } };
     expect(document.configs).toEqual({
-      gyre_extra_ca: { environment: 'GYRE_EXTRA_CA_PEM' },
+      gyre_extra_ca: { file: '/etc/ca.pem' },
       gyre_services_ca: { environment: 'GYRE_SERVICES_CA_PEM' },
     });
     expect(document.services.agent.configs).toEqual([
