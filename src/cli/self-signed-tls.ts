@@ -13,18 +13,13 @@ export interface TlsFiles {
   readonly keyFile: string;
 }
 
-/** Where the files go: a `tls` folder beside the settings file. */
-export function selfSignedTlsFiles(folder: string): TlsFiles {
-  return { certFile: join(folder, 'cert.pem'), keyFile: join(folder, 'key.pem') };
-}
-
 /**
  * Makes a certificate valid for a year for `hostname`, `localhost` and 127.0.0.1, and its key.
  * The folder is the owner's alone (700) while the key in it is 644, as `gyre render` does for
  * secrets: the stack mounts the key into the app container, whose unprivileged user must read it.
  */
 export function makeSelfSignedTls(folder: string, hostname: string, force: boolean): TlsFiles {
-  const files = selfSignedTlsFiles(folder);
+  const files = { certFile: join(folder, 'cert.pem'), keyFile: join(folder, 'key.pem') };
   if (!force && (existsSync(files.certFile) || existsSync(files.keyFile)))
     throw new GyreError(
       `${folder} already holds a certificate or key. Pass --force to replace them.`,

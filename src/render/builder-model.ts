@@ -70,7 +70,9 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     sources.filter((source) => !byVariable(source)).map((source) => [source, mounts[source]![0]]),
   );
   const configEnvironment = Object.fromEntries(
-    sources.filter(byVariable).map((source) => [source, BUILDER_CONFIG_VARIABLES.gyre_services_ca]),
+    sources
+      .filter(byVariable)
+      .map((source) => [source, BUILDER_CONFIG_VARIABLES[source as keyof typeof BUILDER_CONFIG_VARIABLES]]),
   );
 
   const environment: Record<string, string> = {
