@@ -3,9 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import Docker from 'dockerode';
+import { SERVICES_PROJECT_NAME } from '../../src/render/index.js';
 import { packageRoot } from '../../src/shared/package-files.js';
 import { freePort } from '../../src/testing/free-port.js';
 import { expectNoServicesStack, servicesStackObjects } from '../support/services-stack-objects.js';
+import { until } from '../support/until.js';
 
 // GIVEN the services stack brought up by `gyre up` on this machine's Docker Engine, from a folder
 // of its own (`.env` and `.gyre` live there) with free ports on the loopback address.
@@ -68,6 +71,15 @@ function up(): CliRun {
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
   return run;
+}
+
+/** Whether Docker calls the app's container running (a crash-looping one is, between restarts). */
+async function appIsRunning(): Promise<boolean> {
+  const filters = JSON.stringify({
+    label: [`com.docker.compose.project=${SERVICES_PROJECT_NAME}`, 'com.docker.compose.service=app'],
+  });
+  const [app] = await new Docker().listContainers({ all: true, filters });
+  return app?.State === 'running';
 }
 
 async function projectNames(): Promise<string[]> {
@@ -140,10 +152,16 @@ describe('gyre down', () => {
     expect(refused.stderr).toContain('app of the stack gyre-services on');
     expect(refused.stderr).toContain('GYRE_DB_PASSWORD: is refused by the database');
     expect(refused.stderr).toContain('gyre down --volumes');
-    // The data is still there: with the password it was made with, it comes back. (The CLI runs
-    // block this process's event loop; the await before the API call lets its HTTP client see
-    // that the stack's restart closed the connection it keeps, which it would otherwise reuse.)
+    // The data is still there: with the password it was made with, it comes back. `gyre up` runs
+    // while the crash-looping app is up between two restarts, as it was when CI once failed here:
+    // Compose then calls it running, and it still holds the wrong password. (The CLI runs block
+    // this process's event loop; the await before the API call lets its HTTP client see that the
+    // stack's restart closed the connection it keeps, which it would otherwise reuse.)
     writeFileSync(envFile, settings);
+    await until('the crash-looping app to be running between two restarts', () => appIsRunning(), {
+      timeoutMs: 120_000,
+      intervalMs: 50,
+    });
     expect(up().stdout).toContain('reusing the token in');
     expect((await servicesStackObjects()).volumes).toEqual(volumes);
     expect(await projectNames()).toEqual(['acme/kept']);

@@ -10,6 +10,8 @@ import { GyreError, TimeoutError, UnavailableError } from '../../shared/errors.j
 
 /** A service of a running stack, as `docker compose ps` reports it. */
 export interface ComposeService {
+  /** The container's ID: a new one means Compose recreated it. */
+  readonly id: string;
   readonly service: string;
   readonly state: string;
   /** `healthy`, `unhealthy`, `starting`, or '' without a health check. */
@@ -41,15 +43,22 @@ export class ComposeProject {
    * checks' first probe, which the stacks run only every 30 s; {@link waitUntil} checks readiness.
    */
   async up(onLine: (line: string) => void): Promise<void> {
+    // `up` leaves a container it does not change as it is, even one that keeps failing (a wrong
+    // setting, since fixed in a secret file Compose does not compare). Which ones those are is
+    // read before `up`, from Docker's restart state and health, because a crash-looping container
+    // is "running" for a moment between its restarts; after `up`, its next restart would still be
+    // a failure from before this start.
+    const unproven = (await this.ps()).filter(
+      (s) => s.state === 'restarting' || (s.state === 'running' && s.health !== '' && s.health !== 'healthy'),
+    );
     await this.run('up', (options) =>
       compose.upAll({ ...options, commandOptions: ['--remove-orphans'], callback: lines(onLine) }),
     );
-    // `up` leaves a container it did not change as it is, even one that keeps failing (a wrong
-    // setting, since fixed in a secret file Compose does not compare). Started afresh, it reads
-    // the settings written now, and a failure is its own, not one from before.
-    const failing = (await this.ps()).filter((s) => s.state === 'restarting').map((s) => s.service);
+    // Started afresh, they read the settings written now, and a failure is their own.
+    const kept = new Set((await this.ps()).map((s) => s.id));
+    const failing = unproven.filter((s) => kept.has(s.id)).map((s) => s.service);
     if (failing.length === 0) return;
-    onLine(`restarting ${failing.join(', ')}: it kept failing before this start`);
+    onLine(`restarting ${failing.join(', ')}: it was not healthy before this start`);
     await this.run(`restart ${failing.join(' ')}`, (options) => compose.restartMany(failing, options));
   }
 
@@ -180,9 +189,9 @@ function lines(onLine: (line: string) => void): (chunk: Buffer) => void {
 export function parsePs(out: string): ComposeService[] {
   const text = out.trim();
   if (text === '') return [];
-  type Row = { Service: string; State: string; Health?: string };
+  type Row = { ID: string; Service: string; State: string; Health?: string };
   const rows: Row[] = text.startsWith('[')
     ? (JSON.parse(text) as Row[])
     : text.split('\n').map((line) => JSON.parse(line) as Row);
-  return rows.map((row) => ({ service: row.Service, state: row.State, health: row.Health ?? '' }));
+  return rows.map((row) => ({ id: row.ID, service: row.Service, state: row.State, health: row.Health ?? '' }));
 }

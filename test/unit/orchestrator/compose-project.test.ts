@@ -20,9 +20,9 @@ describe('parsePs', () => {
     const out = `${[row('db', 'running', 'healthy'), row('app', 'running', 'starting'), row('migrate', 'exited', '')].map((r) => JSON.stringify(r)).join('\n')}\n`;
 
     expect(parsePs(out)).toEqual([
-      { service: 'db', state: 'running', health: 'healthy' },
-      { service: 'app', state: 'running', health: 'starting' },
-      { service: 'migrate', state: 'exited', health: '' },
+      { id: 'id-db', service: 'db', state: 'running', health: 'healthy' },
+      { id: 'id-app', service: 'app', state: 'running', health: 'starting' },
+      { id: 'id-migrate', service: 'migrate', state: 'exited', health: '' },
     ]);
   });
 
@@ -30,14 +30,14 @@ describe('parsePs', () => {
     const out = `${JSON.stringify([row('db', 'running', 'healthy'), row('app', 'restarting', 'unhealthy')])}\n`;
 
     expect(parsePs(out)).toEqual([
-      { service: 'db', state: 'running', health: 'healthy' },
-      { service: 'app', state: 'restarting', health: 'unhealthy' },
+      { id: 'id-db', service: 'db', state: 'running', health: 'healthy' },
+      { id: 'id-app', service: 'app', state: 'restarting', health: 'unhealthy' },
     ]);
   });
 
   it('reads a single service on a single line', () => {
     expect(parsePs(JSON.stringify(row('agent', 'running', 'healthy')))).toEqual([
-      { service: 'agent', state: 'running', health: 'healthy' },
+      { id: 'id-agent', service: 'agent', state: 'running', health: 'healthy' },
     ]);
   });
 
@@ -45,15 +45,15 @@ describe('parsePs', () => {
     { shape: 'lines', out: JSON.stringify(row('agent', 'running')) },
     { shape: 'an array', out: JSON.stringify([row('agent', 'running')]) },
   ])('gives a service without a health check an empty health, in $shape', ({ out }) => {
-    expect(parsePs(out)).toEqual([{ service: 'agent', state: 'running', health: '' }]);
+    expect(parsePs(out)).toEqual([{ id: 'id-agent', service: 'agent', state: 'running', health: '' }]);
   });
 
   it('reads lines ended with CRLF', () => {
     const out = `${JSON.stringify(row('db', 'running', 'healthy'))}\r\n${JSON.stringify(row('app', 'running'))}\r\n`;
 
     expect(parsePs(out)).toEqual([
-      { service: 'db', state: 'running', health: 'healthy' },
-      { service: 'app', state: 'running', health: '' },
+      { id: 'id-db', service: 'db', state: 'running', health: 'healthy' },
+      { id: 'id-app', service: 'app', state: 'running', health: '' },
     ]);
   });
 

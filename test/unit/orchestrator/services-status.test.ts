@@ -4,8 +4,8 @@ import { isHealthy, type InstallStatus } from '../../../src/orchestrator/service
 const HEALTHY: InstallStatus = {
   host: 'unix:///var/run/docker.sock',
   services: [
-    { service: 'app', state: 'running', health: 'healthy' },
-    { service: 'db', state: 'running', health: 'healthy' },
+    { id: 'c-app', service: 'app', state: 'running', health: 'healthy' },
+    { id: 'c-db', service: 'db', state: 'running', health: 'healthy' },
   ],
   health: { status: 'ok', database: 'up' },
   builders: { total: 1, byState: { active: 1 }, healthy: 1, slots: { total: 1, used: 0 } },
@@ -19,15 +19,15 @@ describe('isHealthy, the verdict of gyre status', () => {
 
   it("is healthy right after gyre up, while Docker's first 30 s probe has not run but the app answers", () => {
     const services = [
-      { service: 'app', state: 'running', health: 'starting' },
-      { service: 'db', state: 'running', health: 'starting' },
+      { id: 'c-app', service: 'app', state: 'running', health: 'starting' },
+      { id: 'c-db', service: 'db', state: 'running', health: 'starting' },
     ];
     expect(isHealthy({ ...HEALTHY, services })).toBe(true);
   });
 
   it.each([
-    ['a service is unhealthy', { services: [{ service: 'app', state: 'running', health: 'unhealthy' }] }],
-    ['a service is not running', { services: [{ service: 'app', state: 'exited', health: '' }] }],
+    ['a service is unhealthy', { services: [{ id: 'c-app', service: 'app', state: 'running', health: 'unhealthy' }] }],
+    ['a service is not running', { services: [{ id: 'c-app', service: 'app', state: 'exited', health: '' }] }],
     ['there is no service', { services: [] }],
     ['Compose could not be asked', { services: { error: 'cannot connect' } }],
     ['the app does not answer', { health: { status: 'unreachable (ECONNREFUSED)' } }],
