@@ -74,6 +74,11 @@ ensure_debootstrap() {
   command -v debootstrap >/dev/null || { log "installing debootstrap"; apt_install debootstrap; }
 }
 
+# The disk-limit test runs a second engine on a btrfs file system (see test/support/netns-engine.ts).
+ensure_btrfs_progs() {
+  command -v mkfs.btrfs >/dev/null || { log "installing btrfs-progs"; apt_install btrfs-progs; }
+}
+
 ensure_git() {
   command -v git >/dev/null || { log "installing git"; apt_install git; }
 }

@@ -222,6 +222,12 @@ export const rawSettingsSchema = z.object({
     description:
       "Most service containers a job may have besides its primary (the docker list's later images). They share the job's limits, but each is a process tree and a share of the builder's memory; a job with more fails before anything is pulled, naming this setting.",
   }),
+  GYRE_JOB_DISK: setting(v.fileSize, {
+    scope: 'builder',
+    example: '20G',
+    description:
+      "Most disk each of a job's containers may write into its own file system (Docker's `--storage-opt size`), where the engine's storage driver allows it (overlay2 on xfs mounted with pquota, btrfs, zfs); a builder whose engine does not refuses to start, naming this setting. Unset: not limited. The workspace volume is never limited (README, Disk per job).",
+  }),
   GYRE_EGRESS_POLICY: setting(z.enum(['enforce', 'off'], { error: 'must be enforce or off' }), {
     scope: 'builder',
     default: 'enforce',

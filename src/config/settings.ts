@@ -69,6 +69,8 @@ export interface BuilderSettings {
   readonly drainTimeoutMs: number;
   /** The most service containers a job may have besides its primary. */
   readonly maxServicesPerJob: number;
+  /** The most bytes each job container may write into its own file system; unlimited when undefined. */
+  readonly jobDiskBytes?: number;
   /** The jobs' egress policy (GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW). */
   readonly egress: EgressSettings;
 }
@@ -160,6 +162,7 @@ export function toSettings(raw: RawSettings): Settings {
       slotMemoryBytes: raw.GYRE_SLOT_MEMORY!,
       drainTimeoutMs: raw.GYRE_DRAIN_TIMEOUT!,
       maxServicesPerJob: raw.GYRE_JOB_MAX_SERVICES!,
+      ...(raw.GYRE_JOB_DISK !== undefined && { jobDiskBytes: raw.GYRE_JOB_DISK }),
       egress: { enforce: raw.GYRE_EGRESS_POLICY === 'enforce', allow: raw.GYRE_EGRESS_ALLOW ?? [] },
     },
     dataDir: raw.GYRE_DATA_DIR!,

@@ -124,6 +124,25 @@ export class DockerJobBackend implements JobBackend {
     return output;
   }
 
+  async diskLimitRefusal(
+    image: string,
+    bytes: number,
+    labels: Readonly<Record<string, string>>,
+  ): Promise<string | undefined> {
+    let container: Dockerode.Container;
+    try {
+      container = await this.docker.createContainer(createOptions({ image, labels, cmd: ['true'], diskBytes: bytes }));
+    } catch (error) {
+      // The storage driver's refusal is a 400 or 500 whose message names the driver's needs.
+      // Anything else (no such image, no engine) is not an answer about the limit.
+      const status = statusCodeOf(error);
+      if (status === undefined || status === 404) throw error;
+      return engineErrorMessage(error);
+    }
+    await container.remove({ force: true });
+    return undefined;
+  }
+
   /** Creates a container, streams its output, feeds and closes its stdin, waits for its end and removes it. */
   private async runToEnd(
     options: Dockerode.ContainerCreateOptions,
@@ -259,6 +278,7 @@ function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
       ...(limits && limits.memoryBytes > 0 && { Memory: limits.memoryBytes, MemorySwap: limits.memoryBytes }),
       ...(limits && { PidsLimit: limits.pids }),
       ...(spec.cgroup && { CgroupParent: cgroupParentOf(spec.cgroup) }),
+      ...(spec.diskBytes !== undefined && { StorageOpt: { size: String(spec.diskBytes) } }),
       CapDrop: [...DROPPED_CAPABILITIES],
       ...(!spec.mayGainPrivileges && { SecurityOpt: ['no-new-privileges'] }),
     },

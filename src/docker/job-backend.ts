@@ -54,6 +54,11 @@ export interface ContainerSpec {
    * packages with `sudo`. Its capabilities stay the reduced set all containers get.
    */
   readonly mayGainPrivileges?: boolean;
+  /**
+   * The most bytes it may write into its own file system (Docker's `--storage-opt size`); only
+   * storage drivers with quotas take it (see `checkDiskLimit`).
+   */
+  readonly diskBytes?: number;
 }
 
 /** A streamed helper's stdin and the callback for its stderr (see {@link JobBackend.streamContainer}). */
@@ -133,6 +138,12 @@ export interface JobBackend {
    * removed at its end. Rejects, quoting the script's output, when it exits non-zero.
    */
   runHostFirewall(image: string, script: string, labels: Readonly<Record<string, string>>): Promise<string>;
+  /**
+   * Whether the engine's storage driver holds a container to `bytes` of its own file system:
+   * creates (never starts) one container of `image` with that limit and removes it. Resolves to
+   * the engine's refusal, in its words, or undefined when it took the limit.
+   */
+  diskLimitRefusal(image: string, bytes: number, labels: Readonly<Record<string, string>>): Promise<string | undefined>;
   /**
    * Removes every container, network and volume carrying all of `labels` (in that order, since
    * containers hold the others). Idempotent: what is already gone counts as removed; one failure

@@ -88,6 +88,7 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     ...(builder.servicesCaFile && { GYRE_SERVICES_CA_FILE: SERVICES_CA_PATH }),
     ...(builder.slots !== undefined && { GYRE_BUILDER_SLOTS: String(builder.slots) }),
     GYRE_JOB_MAX_SERVICES: String(builder.maxServicesPerJob),
+    ...(builder.jobDiskBytes !== undefined && { GYRE_JOB_DISK: formatMemorySize(builder.jobDiskBytes) }),
     GYRE_EGRESS_POLICY: builder.egress.enforce ? 'enforce' : 'off',
     ...(builder.egress.allow.length > 0 && { GYRE_EGRESS_ALLOW: formatEgressAllowList(builder.egress.allow) }),
     ...outboundEnvironment(settings, settings.extraCaCertsFile ? EXTRA_CA_PATH : undefined),

@@ -133,6 +133,16 @@ export class FakeJobBackend implements JobBackend {
       : Promise.resolve(this.firewallAnswer);
   }
 
+  /** How the storage driver answers a disk limit: undefined takes it, a string is its refusal. */
+  diskLimitAnswer: string | undefined = undefined;
+  /** Every disk limit asked about, in order. */
+  readonly diskLimitChecks: { image: string; bytes: number }[] = [];
+
+  diskLimitRefusal(image: string, bytes: number): Promise<string | undefined> {
+    this.diskLimitChecks.push({ image, bytes });
+    return Promise.resolve(this.diskLimitAnswer);
+  }
+
   /** Paths whose parent folder is reached through a symbolic link, for the data steps' probe. */
   readonly linkedPaths = new Set<string>();
   /** Every streamed helper asked for, in order. */

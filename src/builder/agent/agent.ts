@@ -23,6 +23,7 @@ import { ExitCode, GyreError, messageOf } from '../../shared/errors.js';
 import { builderNameOf, computeCapacity, type Capacity, type SlotSettings } from '../../protocol/index.js';
 import { cleanupBuilder, type Outbound } from '../runner/index.js';
 import { applyEgressPolicy } from './egress-policy.js';
+import { checkDiskLimit } from './disk-limit.js';
 import { IdentityFile } from './identity-file.js';
 import { JobSession } from './job-session.js';
 import {
@@ -51,6 +52,8 @@ export interface AgentConfig {
   readonly outbound?: Outbound;
   /** The most service containers a job may have besides its primary (GYRE_JOB_MAX_SERVICES). */
   readonly maxServicesPerJob: number;
+  /** The most bytes each job container may write into its own file system (GYRE_JOB_DISK); checked at start. */
+  readonly jobDiskBytes?: number;
   /** What jobs may reach (GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW), applied on the engine's host at start. */
   readonly egress: EgressSettings;
   readonly version: string;
@@ -147,6 +150,8 @@ export class Agent {
     // Before registering, so that no job ever runs on a host without the policy.
     if (config.egress.enforce) await applyEgressPolicy(backend, { ...config, builderName: name }, log);
     else log.warn("GYRE_EGRESS_POLICY is off: jobs reach the services box, this host and other jobs' containers");
+    if (config.jobDiskBytes !== undefined)
+      await checkDiskLimit(backend, { ...config, builderName: name, jobDiskBytes: config.jobDiskBytes });
 
     const client = new ProtocolClient(config.servicesUrl);
     const identities = new IdentityFile(config.stateDir, (reason) =>
@@ -283,6 +288,7 @@ export class Agent {
         sharedCgroup: this.sharedCgroup,
         hostCpus: this.hostCpus,
         maxServices: this.config.maxServicesPerJob,
+        ...(this.config.jobDiskBytes !== undefined && { diskBytes: this.config.jobDiskBytes }),
         ...(this.config.outbound !== undefined && { outbound: this.config.outbound }),
         jobTimeoutMs: this.config.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
         ...(this.config.killGraceMs !== undefined && { killGraceMs: this.config.killGraceMs }),

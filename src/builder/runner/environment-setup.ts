@@ -46,6 +46,8 @@ export interface JobResources {
   readonly limits: ContainerLimits;
   /** Whether the job's containers nest in the primary's cgroup, whose limits then bound them all. */
   readonly sharedCgroup: boolean;
+  /** The most bytes each of its containers may write into its own file system; unlimited when undefined. */
+  readonly diskBytes?: number;
 }
 
 /** Makes sure an image is present, pulling it (with `auth` for a private registry) when it is not. */
@@ -84,12 +86,19 @@ export async function createJobResources(
   backend: JobBackend,
   labels: Record<string, string>,
   limits: ContainerLimits,
-  sharedCgroup = false,
+  placement: { readonly sharedCgroup?: boolean | undefined; readonly diskBytes?: number | undefined } = {},
 ): Promise<JobResources> {
   const base = `gyre-job-${labels[LABELS.job]}-${labels[LABELS.attempt]}-${Math.random().toString(36).slice(2, 8)}`;
   await backend.createNetwork(base, labels);
   await backend.createVolume(base, labels);
-  return { network: base, volume: base, labels, limits, sharedCgroup };
+  return {
+    network: base,
+    volume: base,
+    labels,
+    limits,
+    sharedCgroup: placement.sharedCgroup ?? false,
+    ...(placement.diskBytes !== undefined && { diskBytes: placement.diskBytes }),
+  };
 }
 
 /**
@@ -112,6 +121,7 @@ export async function startService(
     labels: res.labels,
     network: { name: res.network, aliases: [serviceAlias(image.image, image.name)] },
     ...inJobCgroup(res, primary),
+    ...(res.diskBytes !== undefined && { diskBytes: res.diskBytes }),
   });
 }
 
@@ -136,6 +146,7 @@ export async function startPrimary(
     network: { name: res.network },
     volumes: [{ name: res.volume, target: WORKSPACE_MOUNT }],
     limits: res.limits,
+    ...(res.diskBytes !== undefined && { diskBytes: res.diskBytes }),
     ...(res.sharedCgroup && { cgroup: 'leader' as const }),
     mayGainPrivileges: true,
   });

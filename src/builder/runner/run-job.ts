@@ -87,7 +87,10 @@ async function setUp(
   if (needsHelper && options.helperImage) await ensureImage(backend, options.helperImage, log);
   const labels = jobLabels(job.jobId, job.attempt, options.builderName);
   const limits = jobLimits(job.spec.resourceClass, options.slot, options.hostCpus);
-  const resources = await createJobResources(backend, labels, limits, options.sharedCgroup);
+  const resources = await createJobResources(backend, labels, limits, {
+    sharedCgroup: options.sharedCgroup,
+    diskBytes: options.diskBytes,
+  });
   throwIfStopped(stop);
   const proxy = proxyEnv(
     options.outbound,

@@ -96,6 +96,8 @@ export interface RunJobOptions {
   readonly hostCpus?: number;
   /** The most service containers a job may have besides its primary. @default no limit */
   readonly maxServices?: number;
+  /** The most bytes each job container may write into its own file system (GYRE_JOB_DISK). @default no limit */
+  readonly diskBytes?: number;
 }
 
 /** The step that decided a failed job. */

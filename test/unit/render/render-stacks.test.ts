@@ -218,12 +218,13 @@ describe('renderBuilderStack', () => {
     });
   });
 
-  it("mounts the services box's CA beside the extra CA, each where the agent reads it, with the egress settings", () => {
+  it("mounts the services box's CA beside the extra CA, each where the agent reads it, with the egress and job settings", () => {
     const rendered = builder({
       GYRE_EXTRA_CA_CERTS_FILE: '/etc/ca.pem',
       GYRE_SERVICES_CA_FILE: '/etc/gyre-tls/cert.pem',
       GYRE_EGRESS_ALLOW: '10.0.5.0/24, 10.0.5.7:5432',
       GYRE_JOB_MAX_SERVICES: '3',
+      GYRE_JOB_DISK: '20480M',
     });
     const document = parse(rendered.text) as {
       services: { agent: { configs: unknown; environment: Record<string, string> } };
@@ -242,6 +243,7 @@ describe('renderBuilderStack', () => {
       GYRE_EGRESS_POLICY: 'enforce',
       GYRE_EGRESS_ALLOW: '10.0.5.0/24,10.0.5.7:5432',
       GYRE_JOB_MAX_SERVICES: '3',
+      GYRE_JOB_DISK: '20G',
     });
   });
 

@@ -140,6 +140,17 @@ describe('runJob', () => {
     expect(atLimit.outcome).toBe('success');
   });
 
+  it('holds the primary and every service to the disk limit, and no container without one', async () => {
+    const backend = backendWith();
+    const job = makeJob([run('true')], { docker: { primary: image(), services: [image({ name: 'db' })] } });
+    await runJob(backend, job, new RecordingSink(), { ...OPTIONS, diskBytes: 5 * 1024 ** 3 });
+    expect(backend.started.map((spec) => spec.diskBytes)).toEqual([5 * 1024 ** 3, 5 * 1024 ** 3]);
+
+    const unlimited = backendWith();
+    await runJob(unlimited, job, new RecordingSink(), OPTIONS);
+    expect(unlimited.started.map((spec) => 'diskBytes' in spec)).toEqual([false, false]);
+  });
+
   it('pulls a missing image that its registry has, then runs', async () => {
     const backend = backendWith(['gyre/app:test']);
     backend.pullable.add(JOB_IMAGE);
