@@ -181,6 +181,7 @@ export class DockerJobBackend implements JobBackend {
     const exec = await container.exec({
       Cmd: [...request.cmd],
       Env: [...(request.env ?? [])],
+      ...(request.user !== undefined && { User: request.user }),
       AttachStdout: true,
       AttachStderr: true,
       Tty: false,

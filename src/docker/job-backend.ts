@@ -76,6 +76,8 @@ export interface StreamedContainer {
 /** One process to run in a running container. */
 export interface ExecRequest {
   readonly cmd: readonly string[];
+  /** Who it runs as, `uid:gid` or a name. @default the container's user */
+  readonly user?: string;
   /** `NAME=value` entries added to the container's environment. */
   readonly env?: readonly string[];
   /** Each piece of stdout or stderr, in the order the engine sent them. */

@@ -214,7 +214,10 @@ describe('runJob on the local Docker Engine', () => {
     gitServer = await startGitServer();
     await gitServer.createRepo('widgets');
     const { sha } = await gitServer.push('widgets', { 'hello.txt': 'hello from git\n' });
-    const base = makeJob([{ type: 'checkout' }, run('cat hello.txt; command -v git || echo no-git-here; pwd')]);
+    const base = makeJob([
+      { type: 'checkout' },
+      run('cat hello.txt; command -v git || echo no-git-here; pwd; stat -c %u:%g /gyre/workspace/checkout/.git/HEAD'),
+    ]);
     const gitUrl = gitServer.url('widgets');
     const job = { ...base, context: { ...base.context, gitUrl, sha } };
     const sink = new RecordingSink();
@@ -223,7 +226,8 @@ describe('runJob on the local Docker Engine', () => {
     // THEN the step sees the files at the commit
     expect(result).toEqual({ outcome: 'success' });
     expect(sink.text(1)).toContain(`Checked out ${sha}`);
-    expect(sink.text(2)).toBe('hello from git\nno-git-here\n/root/project\n');
+    // (git ran as nobody: the clone it left in the workspace volume is nobody's)
+    expect(sink.text(2)).toBe('hello from git\nno-git-here\n/root/project\n65534:65534\n');
   }, 60_000);
 
   it('removes what a crashed builder left behind, and does it again harmlessly', async () => {

@@ -54,6 +54,8 @@ export class FakeJobBackend implements JobBackend {
   readonly scripts: string[] = [];
   /** Every exec's argv, in order. */
   readonly execs: (readonly string[])[] = [];
+  /** Who each exec ran as (`ExecRequest.user`), beside `execs`. */
+  readonly execUsers: (string | undefined)[] = [];
   readonly removals: { labels: Readonly<Record<string, string>>; owner: string }[] = [];
   /** Makes the named operation throw this error. */
   readonly failures = new Map<'createNetwork' | 'removeByLabels' | 'pullImage', Error>();
@@ -115,8 +117,12 @@ export class FakeJobBackend implements JobBackend {
     return Promise.resolve(id);
   }
 
+  /** Every helper run to its end, in order. */
+  readonly ran: ContainerSpec[] = [];
+
   runContainer(spec: ContainerSpec, onOutput: (data: Buffer) => void): Promise<number> {
     if (!this.images.has(spec.image)) return Promise.reject(new FakeEngineError(404, `No such image: ${spec.image}`));
+    this.ran.push(spec);
     if (this.helperRun.output) onOutput(Buffer.from(this.helperRun.output));
     return Promise.resolve(this.helperRun.exitCode);
   }
@@ -164,6 +170,7 @@ export class FakeJobBackend implements JobBackend {
     if (!this.containers.has(containerId))
       return Promise.reject(new FakeEngineError(404, `No such container: ${containerId}`));
     this.execs.push(request.cmd);
+    this.execUsers.push(request.user);
     const process = this.processOf(request.cmd);
     if (process.output) request.onOutput?.(Buffer.from(process.output));
     return Promise.resolve(process.exitCode);
@@ -224,8 +231,8 @@ export class FakeJobBackend implements JobBackend {
       this.scripts.push(script);
       return this.steps(script);
     }
-    // The runner's own probes and signals (kill, copy after checkout): nothing left to signal.
-    return { exitCode: cmd.some((arg) => arg.includes('cp -R')) ? 0 : 1 };
+    // The runner's own probes and signals (kill, the checkout's folder and copy): nothing left to signal.
+    return { exitCode: cmd.some((arg) => arg.includes('cp -R') || arg.includes('chown')) ? 0 : 1 };
   }
 }
 

@@ -16,6 +16,11 @@ import {
 
 /** Where the helper leaves the clone inside the workspace volume. */
 const CHECKOUT_DIR = `${WORKSPACE_MOUNT}/checkout`;
+/**
+ * Who git runs as: Debian's `nobody`, a user that owns nothing else. The clone is the one thing
+ * it may write, so a flaw in git (or in what a repository makes it do) reaches no further.
+ */
+const CHECKOUT_USER = '65534:65534';
 /** The helper's own folder for the credential: in its container layer, never in the job's volume. */
 const CREDENTIAL_DIR = '/tmp/gyre-git';
 // stdin: `NAME=value` lines for git's environment, an empty line, then the deploy key (if any).
@@ -27,7 +32,6 @@ const CLONE_SCRIPT = [
   `(umask 077 && cat > ${CREDENTIAL_DIR}/key)`,
   'umask 022',
   'export GIT_TERMINAL_PROMPT=0',
-  `rm -rf ${CHECKOUT_DIR}`,
   `git clone --quiet --no-checkout "$GYRE_GIT_URL" ${CHECKOUT_DIR}`,
   `rm -rf ${CREDENTIAL_DIR}`,
   `cd ${CHECKOUT_DIR}`,
@@ -57,6 +61,16 @@ export async function runCheckout(
   step: CheckoutStep,
   index: number,
 ): Promise<number> {
+  const prepared = await request.backend.exec(request.primary, {
+    user: '0:0',
+    cmd: [
+      '/bin/sh',
+      '-c',
+      `rm -rf ${CHECKOUT_DIR} && mkdir ${CHECKOUT_DIR} && chown ${CHECKOUT_USER} ${CHECKOUT_DIR} 2>&1`,
+    ],
+    onOutput: (data) => request.sink.log(index, data),
+  });
+  if (prepared !== 0) return prepared;
   const cloned = await cloneInHelper(request, job, index);
   if (cloned !== 0) return cloned;
   const where = directoryExpression(step.path ?? job.spec.workingDirectory);
@@ -68,8 +82,10 @@ export async function runCheckout(
 }
 
 /**
- * Runs git in the helper. It runs as root because the volume's root belongs to root, and on the
- * default bridge, where the services box is reachable; it has no job secrets. The repository
+ * Runs git in the helper, as {@link CHECKOUT_USER}: the primary's root made the clone's folder
+ * for it, since the volume's root belongs to root. It runs on the default bridge, where git
+ * servers on the builder host are reachable (the job's network is refused the host); it has no
+ * job secrets. The repository
  * credential reaches it on stdin (see src/shared/git-credential.ts for how git is given it), so it
  * is in neither the helper's environment nor its command line, and the clone keeps none of it.
  */
@@ -77,11 +93,12 @@ async function cloneInHelper(request: CheckoutRequest, job: RunnerJob, index: nu
   return request.backend.runContainer(
     {
       image: request.helperImage,
-      user: '0:0',
+      user: CHECKOUT_USER,
       entrypoint: ['/bin/sh', '-c', CLONE_SCRIPT],
       cmd: [],
       // The agent's image trusts the extra CA already (images/app/Dockerfile).
-      env: [...request.proxyEnv, `GYRE_GIT_URL=${job.context.gitUrl}`, `GYRE_SHA=${job.context.sha}`],
+      // HOME: nobody's is /nonexistent, where ssh would complain that it cannot make ~/.ssh.
+      env: [...request.proxyEnv, 'HOME=/tmp', `GYRE_GIT_URL=${job.context.gitUrl}`, `GYRE_SHA=${job.context.sha}`],
       stdin: checkoutInput(job.gitCredential),
       labels: request.labels,
       volumes: [{ name: request.volume, target: WORKSPACE_MOUNT }],

@@ -250,6 +250,18 @@ describe('runJob', () => {
     expect(backend.scripts).toEqual([]);
   });
 
+  it("runs git as nobody, in a folder that the primary's root made for it and nothing else", async () => {
+    const backend = backendWith();
+    const result = await runJob(backend, makeJob([{ type: 'checkout' }]), new RecordingSink(), OPTIONS);
+    expect(result.outcome).toBe('success');
+    const prepared = backend.execs.findIndex((cmd) => cmd.some((arg) => arg.includes('chown')));
+    expect(backend.execs[prepared]?.at(-1)).toBe(
+      'rm -rf /gyre/workspace/checkout && mkdir /gyre/workspace/checkout && chown 65534:65534 /gyre/workspace/checkout 2>&1',
+    );
+    expect(backend.execUsers[prepared]).toBe('0:0');
+    expect(backend.ran.map((spec) => [spec.image, spec.user])).toEqual([['gyre/app:test', '65534:65534']]);
+  });
+
   it("adds GitHub's host keys to ~/.ssh/known_hosts after a checkout, as CircleCI does", async () => {
     const backend = backendWith();
     // The primary is the first container started (c1); its home exists.
