@@ -38,23 +38,22 @@ export interface EgressPolicy {
 /** The rules before the refusals: what is judged, what always flows, and the allow-list. */
 function openings(policy: EgressPolicy): string[] {
   const jobs = `-i ${JOB_BRIDGE_PREFIX}+`;
+  /** One RETURN per allowed entry (per protocol when it names ports), with `match` saying how. */
+  const allowIn = (chain: string, match: (block: string, ports?: string) => string) =>
+    policy.allow.flatMap(({ block, ports }) =>
+      ports
+        ? ['tcp', 'udp'].map(
+            (protocol) => `-A ${chain} -p ${protocol} ${match(block, `${ports.first}:${ports.last}`)} -j RETURN`,
+          )
+        : [`-A ${chain} ${match(block)} -j RETURN`],
+    );
   // In FORWARD the destination is already rewritten for a port published on the host, so the
   // allow-list matches the address and port the job asked for (conntrack's original ones).
-  const forward = policy.allow.flatMap(({ block, ports }) =>
-    ports
-      ? ['tcp', 'udp'].map(
-          (protocol) =>
-            `-A ${FORWARD_CHAIN} -p ${protocol} -m conntrack --ctorigdst ${block} --ctorigdstport ${ports.first}:${ports.last} -j RETURN`,
-        )
-      : [`-A ${FORWARD_CHAIN} -m conntrack --ctorigdst ${block} -j RETURN`],
+  const forward = allowIn(
+    FORWARD_CHAIN,
+    (block, ports) => `-m conntrack --ctorigdst ${block}${ports ? ` --ctorigdstport ${ports}` : ''}`,
   );
-  const input = policy.allow.flatMap(({ block, ports }) =>
-    ports
-      ? ['tcp', 'udp'].map(
-          (protocol) => `-A ${INPUT_CHAIN} -d ${block} -p ${protocol} --dport ${ports.first}:${ports.last} -j RETURN`,
-        )
-      : [`-A ${INPUT_CHAIN} -d ${block} -j RETURN`],
-  );
+  const input = allowIn(INPUT_CHAIN, (block, ports) => `-d ${block}${ports ? ` --dport ${ports}` : ''}`);
   return [
     '*filter',
     `:${FORWARD_CHAIN} - [0:0]`,

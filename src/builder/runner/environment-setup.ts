@@ -169,10 +169,10 @@ export function inJobCgroup(res: Pick<JobResources, 'limits' | 'sharedCgroup'>, 
  */
 export function jobLimits(resourceClass: ResourceClass, slot: SlotLimits, hostCpus?: number): ContainerLimits {
   const memoryBytes = resourceClass.memoryMiB * 1024 ** 2;
-  const cpus =
-    slot.cpus > 0 && resourceClass.cpus > 0 ? Math.min(resourceClass.cpus, slot.cpus) : resourceClass.cpus || slot.cpus;
+  // 0 means "no limit" for the class and the slot alike: the smaller of the others holds.
+  const bounds = [resourceClass.cpus, slot.cpus].filter((cpus) => cpus > 0);
   return {
-    cpus: hostCpus !== undefined && cpus > hostCpus ? hostCpus : cpus,
+    cpus: bounds.length > 0 ? Math.min(...bounds, hostCpus ?? Infinity) : 0,
     memoryBytes: slot.memoryBytes > 0 ? Math.min(memoryBytes, slot.memoryBytes) : memoryBytes,
     pids: slot.pids ?? DEFAULT_PIDS_LIMIT,
   };

@@ -44,12 +44,12 @@ describe("the jobs' egress rules", () => {
     const input = chain(rules, 'GYRE-JOBS-INPUT');
     expect(input.filter((line) => line.includes('10.0.'))).toEqual([
       '-A GYRE-JOBS-INPUT -d 10.0.9.0/24 -j RETURN',
-      '-A GYRE-JOBS-INPUT -d 10.0.8.1 -p tcp --dport 5432:5433 -j RETURN',
-      '-A GYRE-JOBS-INPUT -d 10.0.8.1 -p udp --dport 5432:5433 -j RETURN',
+      '-A GYRE-JOBS-INPUT -p tcp -d 10.0.8.1 --dport 5432:5433 -j RETURN',
+      '-A GYRE-JOBS-INPUT -p udp -d 10.0.8.1 --dport 5432:5433 -j RETURN',
     ]);
     // The name servers' rules are written by the script between the openings and the refusals.
     const [opened, refused] = rules.split('for address in $name_servers; do');
-    expect(opened).toContain('-A GYRE-JOBS-INPUT -d 10.0.8.1 -p udp');
+    expect(opened).toContain('-A GYRE-JOBS-INPUT -p udp -d 10.0.8.1');
     expect(refused).toContain('echo "-A $chain -d $address -p $protocol --dport 53 -j RETURN"');
     expect(refused).toContain('-A GYRE-JOBS -m conntrack --ctstate DNAT -j GYRE-JOBS-REFUSE');
   });
