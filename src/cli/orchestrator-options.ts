@@ -6,7 +6,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Settings } from '../config/index.js';
 import { ACCEPTED_HOSTS, type DockerHostOptions } from '../docker/index.js';
-import { GyreClient } from '../client/gyre-client.js';
+import type { GyreClient } from '../client/gyre-client.js';
+import { apiClientOf } from '../orchestrator/api-client.js';
 import { StateFolder } from '../orchestrator/state-folder.js';
 import { GyreError } from '../shared/errors.js';
 import type { Output } from './output.js';
@@ -78,5 +79,5 @@ export function apiOf(stateFolder: StateFolder): GyreClient {
     throw new GyreError(
       `no API address and token in ${stateFolder.dir}/api.json; run \`gyre up\` first, or set GYRE_API_URL and GYRE_API_TOKEN (a token from \`gyre tokens create\`)`,
     );
-  return new GyreClient(record.url, record.token);
+  return apiClientOf(record);
 }

@@ -3,6 +3,8 @@ export type { SettingsPurpose } from './rules.js';
 export {
   BUNDLED_DATABASE,
   databaseUrlOf,
+  httpsListenerUrl,
+  servicesCaOf,
   s3UrlOf,
   type BlobStoreSettings,
   type S3BlobStoreSettings,

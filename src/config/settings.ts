@@ -202,6 +202,24 @@ export function s3UrlOf(store: S3BlobStoreSettings): string {
   return `s3://${store.bucket}${store.prefix ? `/${store.prefix}` : ''}`;
 }
 
+/**
+ * Where `gyre` and the services host's own builder reach the API and the builder protocol with
+ * TLS on: the HTTPS listener under the host name its certificate names (the plain port only
+ * redirects there). Undefined with TLS off.
+ */
+export function httpsListenerUrl(settings: Settings): string | undefined {
+  return settings.tls && derivePublicUrl(settings.hostname, settings.listen, true);
+}
+
+/**
+ * The bundle that vouches for the services box's certificate, for `gyre` and the services host's
+ * own builder: GYRE_SERVICES_CA_FILE, else the certificate itself (what a self-signed one needs;
+ * one signed by a public CA is trusted already). Undefined with TLS off.
+ */
+export function servicesCaOf(settings: Settings): string | undefined {
+  return settings.tls && (settings.builder.servicesCaFile ?? settings.tls.certFile);
+}
+
 function derivePublicUrl(hostname: string, listen: ListenSettings, tlsOn: boolean): string {
   const [scheme, port, standard] = tlsOn ? ['https', listen.httpsPort, 443] : ['http', listen.httpPort, 80];
   return port === standard ? `${scheme}://${hostname}` : `${scheme}://${hostname}:${port}`;

@@ -29,6 +29,8 @@ export interface BuilderHostRecord {
 export interface ApiRecord {
   readonly url: string;
   readonly token: string;
+  /** The bundle that vouches for an HTTPS services box's certificate, when it needs one. */
+  readonly caFile?: string;
 }
 
 export class StateFolder {
@@ -52,7 +54,8 @@ export class StateFolder {
     // An empty variable counts as unset, as the Docker CLI treats an empty DOCKER_HOST.
     const url = env['GYRE_API_URL'] || stored?.url;
     const token = env['GYRE_API_TOKEN'] || stored?.token;
-    return url && token ? { url: url.replace(/\/+$/, ''), token } : undefined;
+    const caFile = env['GYRE_API_CA_FILE'] || stored?.caFile;
+    return url && token ? { url: url.replace(/\/+$/, ''), token, ...(caFile && { caFile }) } : undefined;
   }
 
   saveBuilderHost(record: BuilderHostRecord): void {

@@ -1,7 +1,14 @@
 /**
  * The plain object the builder template renders, for one builder on one Docker host.
  */
-import { formatDuration, formatEgressAllowList, formatMemorySize, type Settings } from '../config/index.js';
+import {
+  formatDuration,
+  formatEgressAllowList,
+  formatMemorySize,
+  httpsListenerUrl,
+  servicesCaOf,
+  type Settings,
+} from '../config/index.js';
 import {
   composeFileMaps,
   containerLogging,
@@ -52,16 +59,23 @@ export interface BuilderRenderOptions {
   readonly joinSecretSource?: JoinSecretSource;
   /** Port of the agent's local API; two builders on one host (during a roll) need two. @default AGENT_API_PORT */
   readonly agentApiPort?: number;
+  /**
+   * `name:address` entries for the agent's hosts file. @default those of {@link localServicesAccess}
+   * for a builder without GYRE_SERVICES_URL, else none
+   */
+  readonly extraHosts?: readonly string[];
 }
 
 export function buildBuilderModel(settings: Settings, common: BuilderRenderOptions): BuilderModel {
   const builder = settings.builder;
   const name = builder.name ?? DEFAULT_BUILDER_NAME;
+  const local = localServicesAccess(settings);
+  const servicesCaFile = builder.servicesCaFile ?? (builder.servicesUrl === undefined ? local.caFile : undefined);
   const secrets = [stackSecret('gyre_join_secret', 'GYRE_JOIN_SECRET', settings.secrets.joinSecret)];
   // Each config: its file on this machine, and where the agent reads it.
   const mounts: Partial<Record<'gyre_extra_ca' | 'gyre_services_ca', [string, string]>> = {
     ...(settings.extraCaCertsFile && { gyre_extra_ca: [settings.extraCaCertsFile, EXTRA_CA_PATH] }),
-    ...(builder.servicesCaFile && { gyre_services_ca: [builder.servicesCaFile, SERVICES_CA_PATH] }),
+    ...(servicesCaFile && { gyre_services_ca: [servicesCaFile, SERVICES_CA_PATH] }),
   };
   const sources = Object.keys(mounts) as (keyof typeof mounts)[];
   const fromEnvironment = common.joinSecretSource === 'environment';
@@ -76,8 +90,7 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
   );
 
   const environment: Record<string, string> = {
-    // With host networking, a builder on the services host reaches it on loopback.
-    GYRE_SERVICES_URL: builder.servicesUrl ?? `http://127.0.0.1:${settings.listen.httpPort}`,
+    GYRE_SERVICES_URL: builder.servicesUrl ?? local.url,
     GYRE_BUILDER_NAME: name,
     GYRE_SLOT_CPUS: String(builder.slotCpus),
     GYRE_SLOT_MEMORY: formatMemorySize(builder.slotMemoryBytes),
@@ -85,7 +98,7 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     GYRE_APP_IMAGE: settings.images.app,
     GYRE_LOG_LEVEL: settings.logLevel,
     GYRE_JOIN_SECRET_FILE: '/run/secrets/gyre_join_secret',
-    ...(builder.servicesCaFile && { GYRE_SERVICES_CA_FILE: SERVICES_CA_PATH }),
+    ...(servicesCaFile && { GYRE_SERVICES_CA_FILE: SERVICES_CA_PATH }),
     ...(builder.slots !== undefined && { GYRE_BUILDER_SLOTS: String(builder.slots) }),
     GYRE_JOB_MAX_SERVICES: String(builder.maxServicesPerJob),
     ...(builder.jobDiskBytes !== undefined && { GYRE_JOB_DISK: formatMemorySize(builder.jobDiskBytes) }),
@@ -105,6 +118,7 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     agentEnvironment: sortKeys(environment),
     agentSecrets: secrets.map((s) => s.name),
     agentConfigs: sources.map((source) => ({ source, target: mounts[source]![1] })),
+    extraHosts: common.extraHosts ?? (builder.servicesUrl === undefined ? local.extraHosts : []),
     stopGracePeriod: formatDuration(builder.drainTimeoutMs),
     agentApiPort: String(common.agentApiPort ?? AGENT_API_PORT),
     agentHealthTest: httpHealthTest(common.agentApiPort ?? AGENT_API_PORT, '/healthz'),
@@ -114,6 +128,33 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     hasConfigs: sources.length > 0,
   };
   return { model, secrets: fromEnvironment ? [] : secrets };
+}
+
+/** How a builder on the services host reaches it, with host networking. */
+export interface LocalServicesAccess {
+  readonly url: string;
+  /** The bundle it trusts the services certificate with, when TLS is on. */
+  readonly caFile?: string;
+  /** Its hosts file's entries (`name:address`). */
+  readonly extraHosts: readonly string[];
+}
+
+/**
+ * How a builder on the services host (no GYRE_SERVICES_URL) reaches it: on loopback over plain
+ * HTTP with TLS off. With TLS on, over HTTPS under the host name the certificate names, which the
+ * agent's hosts file points at loopback, trusting what `gyre` trusts (see servicesCaOf).
+ */
+export function localServicesAccess(settings: Settings): LocalServicesAccess {
+  const url = httpsListenerUrl(settings);
+  if (url === undefined) return { url: `http://127.0.0.1:${settings.listen.httpPort}`, extraHosts: [] };
+  const hostname = settings.hostname;
+  const caFile = servicesCaOf(settings);
+  return {
+    url,
+    ...(caFile !== undefined && { caFile }),
+    // An address needs no name (an IPv4 one, or IPv6 with its colons), nor does localhost.
+    extraHosts: /^[\d.]+$|:/.test(hostname) || hostname === 'localhost' ? [] : [`${hostname}:127.0.0.1`],
+  };
 }
 
 /** Compose project name of a builder's stack on its host. */

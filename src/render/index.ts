@@ -12,7 +12,9 @@ export {
   AGENT_API_PORT,
   BUILDER_CONFIG_VARIABLES,
   MAX_CONFIG_VARIABLE_BYTES,
+  localServicesAccess,
   type JoinSecretSource,
+  type LocalServicesAccess,
 } from './builder-model.js';
 export { APP_CONTAINER_PORTS } from './services-model.js';
 export { httpProbeArgv, SECRETS_DIR, type StackSecret } from './stack-files.js';

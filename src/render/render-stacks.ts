@@ -39,6 +39,8 @@ export interface RenderOptions {
   readonly joinSecretSource?: JoinSecretSource;
   /** Builder stack only. @default AGENT_API_PORT */
   readonly agentApiPort?: number;
+  /** Builder stack only: the agent's hosts file entries (see BuilderRenderOptions). */
+  readonly extraHosts?: readonly string[];
 }
 
 export function renderServicesStack(

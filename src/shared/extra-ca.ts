@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 // The namespace, not named imports: the two functions trustAlso uses are Node 22.15's, and a named
 // import of them would stop the whole CLI from loading on an older Node, where `gyre status` runs.
 import * as tls from 'node:tls';
-import { InvalidInputError, messageOf } from './errors.js';
+import { ExitCode, GyreError, InvalidInputError, messageOf } from './errors.js';
 
 const CERTIFICATE_BLOCKS = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
@@ -44,6 +44,16 @@ export function readExtraCa(file: string, setting = 'GYRE_EXTRA_CA_CERTS_FILE'):
  * fetch's included, beside those it trusted already (Node's own list and NODE_EXTRA_CA_CERTS).
  */
 export function trustAlso(file: string, setting: string): void {
+  if (trusted.has(file)) return;
+  if (typeof tls.setDefaultCACertificates !== 'function')
+    throw new GyreError(
+      `${setting} (${file}) needs Node.js 22.15 or later to be trusted; this is ${process.version}: run gyre with a newer Node.js`,
+      ExitCode.invalidInput,
+    );
   const added = readExtraCa(file, setting).match(CERTIFICATE_BLOCKS) ?? [];
   tls.setDefaultCACertificates([...tls.getCACertificates('default'), ...added]);
+  trusted.add(file);
 }
+
+/** Files trusted already: each is added once, however many clients ask for it. */
+const trusted = new Set<string>();

@@ -1,12 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import { SERVICES_PROJECT_NAME } from '../../src/render/index.js';
-import { packageRoot } from '../../src/shared/package-files.js';
 import { freePort } from '../../src/testing/free-port.js';
+import { gyreIn, removeInstall, type CliRun } from '../support/install-folder.js';
 import { expectNoServicesStack, servicesStackObjects } from '../support/services-stack-objects.js';
 import { until } from '../support/until.js';
 
@@ -20,35 +19,8 @@ import { until } from '../support/until.js';
 let work: string;
 let httpPort: number;
 
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/**
- * The CA bundle image builds trust, chosen as scripts/test chooses it. Without it, run on a
- * machine behind a TLS-inspecting proxy, `gyre up` would see other image inputs than the suite's
- * and rebuild the shared gyre/* images without the bundle.
- */
-function extraCaCertsFile(): Record<string, string> {
-  if (process.env['GYRE_EXTRA_CA_CERTS_FILE']) return {};
-  for (const ca of [process.env['NODE_EXTRA_CA_CERTS'], '/etc/ssl/certs/ca-certificates.crt'])
-    if (ca && (statSync(ca, { throwIfNoEntry: false })?.size ?? 0) > 0) return { GYRE_EXTRA_CA_CERTS_FILE: ca };
-  return {};
-}
-
-/** The built CLI, as an operator runs it, in the test's folder; stdin is not a terminal. */
-function gyre(args: readonly string[], timeoutMs = 600_000): CliRun {
-  const result = spawnSync(process.execPath, [join(packageRoot, 'dist/cli.js'), ...args], {
-    cwd: work,
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    env: { ...process.env, CI: 'true', ...extraCaCertsFile() },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+/** The built CLI, as an operator runs it, in the test's folder. */
+const gyre = (args: readonly string[], timeoutMs?: number): CliRun => gyreIn(work, args, timeoutMs);
 
 /** The API with the address and token `gyre up` saved in .gyre/api.json. */
 function api(path: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
@@ -102,10 +74,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // The last test took the stack and its data down already; this is the safety net when one failed.
-  if (work === undefined) return;
-  const left = await servicesStackObjects();
-  if (left.containers.length + left.volumes.length > 0) gyre(['down', '--volumes', '--yes'], 300_000);
-  rmSync(work, { recursive: true, force: true });
+  await removeInstall(work);
 }, 600_000);
 
 describe('gyre down', () => {

@@ -114,12 +114,14 @@ describe('the HTTPS listener', () => {
     await expect(httpsCall('/healthz')).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
   });
 
-  it('sends the web UI on GYRE_HTTP_PORT to HTTPS, but answers health probes, the API and builders there', async () => {
+  it('sends everything on GYRE_HTTP_PORT to HTTPS but health probes: pages, the API and the builder protocol alike', async () => {
     const health = await fetch(`${app.base}/healthz`);
     expect(health.status).toBe(200);
-    expect((await app.api('/api/v1/projects')).status).toBe(200);
-    for (const path of ['/', '/projects?tab=all', '/login']) {
-      const answer = await fetch(`${app.base}${path}`, { redirect: 'manual' });
+    for (const path of ['/', '/projects?tab=all', '/login', '/api/v1/projects']) {
+      const answer = await fetch(`${app.base}${path}`, {
+        headers: { authorization: `Bearer ${app.token}` },
+        redirect: 'manual',
+      });
       expect(answer.status).toBe(308);
       expect(answer.headers.get('location')).toBe(`https://localhost:${httpsPort}${path}`);
     }
@@ -128,7 +130,7 @@ describe('the HTTPS listener', () => {
       headers: { authorization: 'Join not-the-secret' },
       redirect: 'manual',
     });
-    expect(check.status).toBe(401);
+    expect(check.status).toBe(308);
   });
 
   it('is not opened when no certificate is set', async () => {

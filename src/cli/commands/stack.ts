@@ -11,7 +11,7 @@ import { ComposeProject } from '../../orchestrator/compose/compose-project.js';
 import { connectHost } from '../../orchestrator/hosts.js';
 import { planServicesUp } from '../../orchestrator/services/services-up.js';
 import { isHealthy, readStatus } from '../../orchestrator/services/services-status.js';
-import { GyreClient } from '../../client/gyre-client.js';
+import { apiClientOf } from '../../orchestrator/api-client.js';
 import { builderProjectName, SERVICES_PROJECT_NAME } from '../../render/index.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import {
@@ -143,7 +143,7 @@ Next: \`gyre status\`, or \`gyre builder join --host <docker-host>\` to add buil
       const target = await connectHost(options.host, tlsOf(options));
       // Without api.json, readStatus reports the services box's side as unknown, with the fix.
       const record = stateFolder.loadApi();
-      const status = await readStatus(target, stateFolder, record && new GyreClient(record.url, record.token));
+      const status = await readStatus(target, stateFolder, record && apiClientOf(record));
       const healthy = isHealthy(status);
       if (!healthy) process.exitCode = 1;
       if (output.jsonMode) return output.json({ healthy, ...status });

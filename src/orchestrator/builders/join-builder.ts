@@ -13,7 +13,9 @@ import {
   BUILDER_CONFIG_VARIABLES,
   MAX_CONFIG_VARIABLE_BYTES,
   builderProjectName,
+  localServicesAccess,
   renderBuilderStack,
+  type LocalServicesAccess,
 } from '../../render/index.js';
 import { readExtraCa } from '../../shared/extra-ca.js';
 import { ConflictError, InvalidInputError, TimeoutError } from '../../shared/errors.js';
@@ -69,6 +71,10 @@ export function planJoin(options: JoinOptions): BuilderJoin {
   let name = options.name;
   let capacity: Capacity | undefined;
   let servicesUrl: string | undefined;
+  /** How it reaches the services box when it is on the same host (and given no other address). */
+  let onServicesHost: LocalServicesAccess | undefined;
+  // GYRE_SERVICES_CA_FILE, else what a builder on the services host trusts (its own certificate).
+  const servicesCaFile = () => options.servicesCaFile ?? settings.builder.servicesCaFile ?? onServicesHost?.caFile;
   let existing: FleetBuilder | undefined;
   let builder: FleetBuilder | undefined;
   const connected = () => target!;
@@ -83,7 +89,7 @@ export function planJoin(options: JoinOptions): BuilderJoin {
     });
   // The services CA's content, handed to Compose as the stack's variable (BUILDER_CONFIG_VARIABLES).
   const configContents = (): Record<string, string> => {
-    const file = options.servicesCaFile ?? settings.builder.servicesCaFile;
+    const file = servicesCaFile();
     if (file === undefined) return {};
     const pem = readExtraCa(file, 'GYRE_SERVICES_CA_FILE');
     if (Buffer.byteLength(pem) > MAX_CONFIG_VARIABLE_BYTES)
@@ -111,10 +117,10 @@ export function planJoin(options: JoinOptions): BuilderJoin {
         target = await connectHost(options.hostText, options.tls);
         name ??= builderNameOf(target.facts.name);
         capacity = computeCapacity({ cpus: target.facts.cpus, memoryBytes: target.facts.memoryBytes }, slots);
-        servicesUrl =
-          options.servicesUrl ??
-          settings.builder.servicesUrl ??
-          (isLocalHost(target.host) ? `http://127.0.0.1:${settings.listen.httpPort}` : undefined);
+        const local = isLocalHost(target.host) ? localServicesAccess(settings) : undefined;
+        servicesUrl = options.servicesUrl ?? settings.builder.servicesUrl ?? local?.url;
+        // A roll passes the address it had: the services host's own, when it is this one.
+        onServicesHost = local !== undefined && servicesUrl === local.url ? local : undefined;
         if (servicesUrl === undefined) {
           throw new InvalidInputError('gyre builder join', [
             {
@@ -170,7 +176,7 @@ export function planJoin(options: JoinOptions): BuilderJoin {
             ...settings.builder,
             name: builderName(),
             servicesUrl: servicesUrl!,
-            ...(options.servicesCaFile !== undefined && { servicesCaFile: options.servicesCaFile }),
+            ...(servicesCaFile() !== undefined && { servicesCaFile: servicesCaFile()! }),
             slots: capacity!.slots,
             slotCpus: capacity!.slotCpus,
             slotMemoryBytes: capacity!.slotMemoryBytes,
@@ -181,6 +187,7 @@ export function planJoin(options: JoinOptions): BuilderJoin {
           version: GYRE_VERSION,
           joinSecretSource: 'environment',
           agentApiPort: apiPort,
+          extraHosts: onServicesHost?.extraHosts ?? [],
         });
         const [file] = writeStacks(stateFolder.builderDir(builderName()), [rendered], { warn: () => undefined });
         stateFolder.saveBuilderHost({

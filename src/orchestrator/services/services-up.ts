@@ -3,12 +3,14 @@
  * an API token for the orchestrator. Each step is safe to run again: images that exist are kept,
  * a healthy stack is left as it is, and a working API token is reused.
  */
-import type { Settings } from '../../config/index.js';
+import { resolve } from 'node:path';
+import { httpsListenerUrl, servicesCaOf, type Settings } from '../../config/index.js';
 import { createDockerClient, resolveDockerHost, type DockerHostOptions } from '../../docker/index.js';
 import { APP_CONTAINER_PORTS, httpProbeArgv, renderServicesStack, SERVICES_PROJECT_NAME } from '../../render/index.js';
 import { parseJsonFrom } from '../../shared/parse-json.js';
 import { GYRE_VERSION } from '../../shared/package-files.js';
-import { GyreClient } from '../../client/gyre-client.js';
+import type { GyreClient } from '../../client/gyre-client.js';
+import { apiClientOf } from '../api-client.js';
 import { ComposeProject } from '../compose/compose-project.js';
 import { addressOf, connectHost, type ConnectedHost } from '../hosts.js';
 import { planImageBuild, shipImages } from '../images/index.js';
@@ -60,7 +62,8 @@ export function planServicesUp(options: UpOptions): ServicesUp {
       projectName: SERVICES_PROJECT_NAME,
     });
   const address = () => addressOf(connected().host) ?? '127.0.0.1';
-  const apiUrl = () => `http://${address()}:${settings.listen.httpPort}`;
+  // With TLS on, the plain port only redirects: the API is the HTTPS listener, under its name.
+  const apiUrl = () => httpsListenerUrl(settings) ?? `http://${address()}:${settings.listen.httpPort}`;
 
   const tasks: Task[] = [
     {
@@ -128,22 +131,30 @@ export function planServicesUp(options: UpOptions): ServicesUp {
       title: 'API token for the gyre command',
       run: async () => {
         const saved = stateFolder.loadApi();
+        // Only at the address this start serves: turning TLS on moves the API to HTTPS.
+        const reusable = saved && saved.url === apiUrl() ? apiClientOf(saved) : undefined;
         if (
-          saved &&
-          (await new GyreClient(saved.url, saved.token).builders().then(
+          reusable &&
+          (await reusable.builders().then(
             () => true,
             () => false,
           ))
         ) {
-          api = new GyreClient(saved.url, saved.token);
+          api = reusable;
           return `reusing the token in ${stateFolder.dir}/api.json`;
         }
         const created = parseJsonFrom<{ token: string }>(
           await stack().exec('app', [...APP_CLI, 'tokens', 'create', '--name', `gyre-cli-${Date.now()}`, '--json']),
           '`gyre tokens create --json` in the app container',
         );
-        stateFolder.saveApi({ url: apiUrl(), token: created.token });
-        api = new GyreClient(apiUrl(), created.token);
+        const caFile = servicesCaOf(settings);
+        const record = {
+          url: apiUrl(),
+          token: created.token,
+          ...(caFile !== undefined && { caFile: resolve(caFile) }),
+        };
+        stateFolder.saveApi(record);
+        api = apiClientOf(record);
         return `saved to ${stateFolder.dir}/api.json`;
       },
     },

@@ -2,7 +2,7 @@
  * The services app's listeners: the user port (UI, API, webhooks, builder protocol) and the admin
  * console port, each its own Fastify instance so that no admin route can leak onto the user port
  * by accident. With TLS on, the user routes are also served on the HTTPS port, the admin console
- * is HTTPS only, and the plain user port sends the web UI's pages there (tls-only.ts).
+ * is HTTPS only, and the plain user port sends everything but /healthz there (tls-only.ts).
  */
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';

@@ -1,9 +1,8 @@
 /**
- * What turning TLS on changes beyond the HTTPS listeners: the plain HTTP port sends browsers to
+ * What turning TLS on changes beyond the HTTPS listeners: the plain HTTP port sends everything to
  * HTTPS, and every HTTPS answer tells browsers to use nothing else (HSTS).
  */
 import type { FastifyInstance } from 'fastify';
-import { BUILDER_API_PREFIX } from '../../protocol/index.js';
 
 /**
  * 180 days: long enough that a browser which once came over HTTPS keeps to it, short enough that
@@ -12,26 +11,20 @@ import { BUILDER_API_PREFIX } from '../../protocol/index.js';
 const HSTS = 'max-age=15552000';
 
 /**
- * What the plain HTTP port still answers itself with TLS on: machines, which do not follow a
- * redirect with their credentials (fetch drops Authorization when the origin changes, GitHub does
- * not follow redirects for webhooks), and which `gyre` and builders on the services host reach on
- * loopback, where no certificate names the address:
- * - `/healthz`, asked by the stack's health probe and `gyre up` inside the container;
- * - the API, the webhooks and the builder protocol.
- */
-const MACHINE_PATHS = ['/api/', '/webhooks/', `${BUILDER_API_PREFIX}/`];
-
-/**
- * Answers every other request on the plain HTTP listener, the web UI's pages, with a 308 to the
- * same path under `httpsOrigin`. The target is the configured origin and the request's own path
- * and query, never its Host header or an absolute-form target, so the redirect cannot be pointed
- * elsewhere.
+ * Answers every request on the plain HTTP listener but `/healthz` (asked by the stack's health
+ * probe and `gyre up` inside the container) with a 308 to the same path under `httpsOrigin`.
+ * The API, webhooks and the builder protocol too: a token or a job's variables must not cross the
+ * network in clear. Machines do not follow such a redirect with their credentials (fetch drops
+ * Authorization when the origin changes; GitHub does not follow redirects for webhooks), so they
+ * fail and are pointed at HTTPS; `gyre` and the services host's builder use HTTPS themselves.
+ * The target is the configured origin and the request's own path and query, never its Host header
+ * or an absolute-form target, so the redirect cannot be pointed elsewhere.
  */
 export function redirectToHttps(app: FastifyInstance, httpsOrigin: string): void {
   app.addHook('onRequest', async (request, reply) => {
     const target = new URL(request.url, 'http://request.invalid');
     const path = target.pathname;
-    if (path === '/healthz' || MACHINE_PATHS.some((prefix) => path.startsWith(prefix))) return;
+    if (path === '/healthz') return;
     await reply.redirect(`${httpsOrigin}${path}${target.search}`, 308);
   });
 }

@@ -49,6 +49,17 @@ describe('StateFolder: the API record', () => {
     expect(stateFolder.loadApi(noEnv)).toEqual({ url: 'http://10.0.0.5:8080', token: 'gyre_secret' });
   });
 
+  it("keeps an HTTPS box's CA bundle with the record, and lets GYRE_API_CA_FILE name another", () => {
+    stateFolder.saveApi({ url: 'https://ci.example.com', token: 'gyre_secret', caFile: '/srv/gyre/tls/cert.pem' });
+
+    expect(stateFolder.loadApi(noEnv)).toEqual({
+      url: 'https://ci.example.com',
+      token: 'gyre_secret',
+      caFile: '/srv/gyre/tls/cert.pem',
+    });
+    expect(stateFolder.loadApi({ GYRE_API_CA_FILE: '/etc/private-ca.pem' })?.caFile).toBe('/etc/private-ca.pem');
+  });
+
   it('replaces the record on a second save', () => {
     stateFolder.saveApi({ url: 'http://10.0.0.5:8080', token: 'old' });
     stateFolder.saveApi({ url: 'http://10.0.0.6:8080', token: 'new' });

@@ -204,6 +204,51 @@ describe('renderBuilderStack', () => {
     expect(rendered.projectName).toBe('gyre-builder-b1');
   });
 
+  it("with TLS on, sends the local builder to the HTTPS listener under the certificate's name, on loopback, trusting the certificate", () => {
+    const rendered = builder({
+      GYRE_HOSTNAME: 'ci.example.com',
+      GYRE_HTTPS_PORT: '8443',
+      GYRE_TLS_CERT_FILE: '/etc/gyre-tls/cert.pem',
+      GYRE_TLS_KEY_FILE: '/etc/gyre-tls/key.pem',
+    });
+    const document = parse(rendered.text) as {
+      services: { agent: ComposeService & { extra_hosts?: string[] } };
+      configs: unknown;
+    };
+    expect(document.services.agent.environment).toMatchObject({
+      GYRE_SERVICES_URL: 'https://ci.example.com:8443',
+      GYRE_SERVICES_CA_FILE: '/etc/gyre/services-ca.pem',
+    });
+    expect(document.services.agent.extra_hosts).toEqual(['ci.example.com:127.0.0.1']);
+    expect(document.configs).toEqual({ gyre_services_ca: { file: '/etc/gyre-tls/cert.pem' } });
+
+    // A CA of its own wins over the certificate; a name that is an address needs no hosts entry.
+    const private_ = parse(
+      builder({
+        GYRE_HOSTNAME: '10.0.0.5',
+        GYRE_TLS_CERT_FILE: '/etc/gyre-tls/cert.pem',
+        GYRE_TLS_KEY_FILE: '/etc/gyre-tls/key.pem',
+        GYRE_SERVICES_CA_FILE: '/etc/private-ca.pem',
+      }).text,
+    ) as { services: { agent: ComposeService & { extra_hosts?: string[] } }; configs: unknown };
+    expect(private_.services.agent.environment?.['GYRE_SERVICES_URL']).toBe('https://10.0.0.5');
+    expect(private_.services.agent.extra_hosts).toBeUndefined();
+    expect(private_.configs).toEqual({ gyre_services_ca: { file: '/etc/private-ca.pem' } });
+  });
+
+  it('with TLS on, leaves a builder given GYRE_SERVICES_URL to reach it there', () => {
+    const rendered = builder({
+      GYRE_HOSTNAME: 'ci.example.com',
+      GYRE_TLS_CERT_FILE: '/etc/gyre-tls/cert.pem',
+      GYRE_TLS_KEY_FILE: '/etc/gyre-tls/key.pem',
+      GYRE_SERVICES_URL: 'https://gyre.internal',
+    });
+    const agent = serviceOf(rendered.text, 'agent') as ComposeService & { extra_hosts?: string[] };
+    expect(agent.environment?.['GYRE_SERVICES_URL']).toBe('https://gyre.internal');
+    expect(agent.extra_hosts).toBeUndefined();
+    expect(agent.configs).toBeUndefined();
+  });
+
   it('sets stop_grace_period to the drain deadline so `docker compose stop` drains', () => {
     expect(serviceOf(builder({ GYRE_DRAIN_TIMEOUT: '1h30m' }).text, 'agent').stop_grace_period).toBe('1h30m');
   });

@@ -35,12 +35,15 @@ describe('with TLS on, the plain HTTP port', () => {
     expect(answer.headers.location).toBe('https://ci.example.com:8443/login?x=1');
   });
 
-  it('still answers health probes, the API, webhooks and builders itself', async () => {
+  it('answers only health probes itself: the API, webhooks and builders are sent to HTTPS too, so no token crosses in clear', async () => {
     const app = plainListener();
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
-    expect((await app.inject({ method: 'POST', url: '/builder/v1/lease' })).statusCode).toBe(200);
-    expect((await app.inject({ method: 'POST', url: '/api/v1/projects' })).statusCode).toBe(200);
-    expect((await app.inject({ method: 'POST', url: '/webhooks/github' })).statusCode).toBe(200);
+    for (const url of ['/builder/v1/lease', '/api/v1/projects', '/webhooks/github']) {
+      const answer = await app.inject({ method: 'POST', url, headers: { authorization: 'Bearer gyre_secret' } });
+      expect(answer.statusCode).toBe(308);
+      expect(answer.headers.location).toBe(`https://ci.example.com:8443${url}`);
+      expect(answer.body).not.toContain('leases');
+    }
   });
 });
 
