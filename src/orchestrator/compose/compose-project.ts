@@ -3,7 +3,8 @@
  * (which runs the real `docker compose` v2 CLI). Every failure names the stack, the host and
  * Compose's own last words.
  */
-import { stripVTControlCharacters } from 'node:util';
+import { execFile } from 'node:child_process';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import * as compose from 'docker-compose';
 import { composeEnvironment, describeDockerHost, DOCKER_CLI_VARIABLES, type DockerHost } from '../../docker/index.js';
 import { GyreError, TimeoutError, UnavailableError } from '../../shared/errors.js';
@@ -28,6 +29,8 @@ export interface ComposeProjectOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
+const execFileAsync = promisify(execFile);
+
 /** How much of a service's log an error about it carries. */
 const LOG_TAIL_LINES = 20;
 
@@ -45,12 +48,9 @@ export class ComposeProject {
   async up(onLine: (line: string) => void): Promise<void> {
     // `up` leaves a container it does not change as it is, even one that keeps failing (a wrong
     // setting, since fixed in a secret file Compose does not compare). Which ones those are is
-    // read before `up`, from Docker's restart state and health, because a crash-looping container
-    // is "running" for a moment between its restarts; after `up`, its next restart would still be
-    // a failure from before this start.
-    const unproven = (await this.ps()).filter(
-      (s) => s.state === 'restarting' || (s.state === 'running' && s.health !== '' && s.health !== 'healthy'),
-    );
+    // read before `up`, because a crash-looping container is "running" for a moment between its
+    // restarts; after `up`, its next restart would still be a failure from before this start.
+    const unproven = await this.keptFailing(await this.ps());
     await this.run('up', (options) =>
       compose.upAll({ ...options, commandOptions: ['--remove-orphans'], callback: lines(onLine) }),
     );
@@ -60,6 +60,34 @@ export class ComposeProject {
     if (failing.length === 0) return;
     onLine(`restarting ${failing.join(', ')}: it was not healthy before this start`);
     await this.run(`restart ${failing.join(' ')}`, (options) => compose.restartMany(failing, options));
+  }
+
+  /**
+   * The services whose containers keep failing: restarting, unhealthy, or running again after
+   * Docker restarted them (its restart count, which a start by hand resets) without having been
+   * healthy since. A container merely not probed yet (health `starting` after a start by hand)
+   * is not one: restarting it would drain a builder for nothing.
+   */
+  private async keptFailing(services: readonly ComposeService[]): Promise<ComposeService[]> {
+    const starting = services.filter((s) => s.state === 'running' && s.health === 'starting').map((s) => s.id);
+    const restarted = starting.length === 0 ? new Set<string>() : await this.restartedByDocker(starting);
+    return services.filter(
+      (s) => s.state === 'restarting' || (s.state === 'running' && (s.health === 'unhealthy' || restarted.has(s.id))),
+    );
+  }
+
+  /** Which of these containers Docker's restart policy has restarted since they were started. */
+  private async restartedByDocker(ids: readonly string[]): Promise<Set<string>> {
+    const out = await this.withDockerEnvironment('inspect', (env) =>
+      execFileAsync('docker', ['inspect', '--format', '{{.Id}} {{.RestartCount}}', ...ids], { env }),
+    );
+    const restarted = out.stdout
+      .split('\n')
+      .map((line) => line.trim().split(' '))
+      .filter(([, count]) => Number(count) > 0)
+      .map(([id]) => id!);
+    // `ps` shows short ids, `inspect` full ones.
+    return new Set(ids.filter((id) => restarted.some((full) => full.startsWith(id))));
   }
 
   /**
@@ -133,18 +161,25 @@ export class ComposeProject {
     what: string,
     call: (options: compose.IDockerComposeOptions) => Promise<T>,
   ): Promise<T> {
+    return this.withDockerEnvironment(what, (env) =>
+      call({
+        cwd: this.options.dir,
+        config: this.options.file,
+        composeOptions: ['-p', this.options.projectName],
+        log: false,
+        env: { ...env, ...this.options.env },
+      }),
+    );
+  }
+
+  /** Runs a Docker CLI command (Compose's or the CLI's own) against the stack's host. */
+  private async withDockerEnvironment<T>(what: string, call: (env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
     const target = composeEnvironment(this.options.host);
     const inherited = Object.fromEntries(
       Object.entries(process.env).filter(([name]) => !(DOCKER_CLI_VARIABLES as readonly string[]).includes(name)),
     );
     try {
-      return await call({
-        cwd: this.options.dir,
-        config: this.options.file,
-        composeOptions: ['-p', this.options.projectName],
-        log: false,
-        env: { ...inherited, ...target.env, ...this.options.env },
-      });
+      return await call({ ...inherited, ...target.env });
     } catch (error) {
       throw this.failure(what, error);
     } finally {
