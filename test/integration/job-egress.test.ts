@@ -5,7 +5,7 @@ import { networkInterfaces } from 'node:os';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { pino } from 'pino';
-import { applyEgressPolicy } from '../../src/builder/agent/egress-policy.js';
+import { applyEgressPolicy, removeEgressPolicy } from '../../src/builder/agent/egress-policy.js';
 import { runJob } from '../../src/builder/runner/index.js';
 import { DockerJobBackend } from '../../src/docker/index.js';
 import { LABELS } from '../../src/shared/labels.js';
@@ -137,23 +137,28 @@ beforeAll(async () => {
   await applyPolicy();
 }, 120_000);
 
-/** What `gyre agent` does at start, for a builder whose services box is on another host. */
-async function applyPolicy(): Promise<void> {
+/** Who runs the helper, for a builder whose services box is on another host. */
+function egressOptions() {
   const allow = [
     { block: OUTSIDE, ports: { first: 2376, last: 2376 } },
     { block: uplinkAddress, ports: { first: 18477, last: 18477 } },
   ];
-  await applyEgressPolicy(
-    backend,
-    {
-      builderName: BUILDER,
-      helperImage: APP_IMAGE,
-      servicesUrl: `http://${REMOTE_SERVICES}:8080`,
-      egress: { enforce: true, allow },
-    },
-    pino({ level: 'silent' }),
-  );
+  return {
+    builderName: BUILDER,
+    helperImage: APP_IMAGE,
+    servicesUrl: `http://${REMOTE_SERVICES}:8080`,
+    egress: { enforce: true, allow },
+  };
 }
+
+/** What `gyre agent` does at start (or, with `recheck`, every few minutes), logging into `lines`. */
+async function applyPolicy(recheck = false, lines: string[] = []): Promise<void> {
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+  await applyEgressPolicy(backend, egressOptions(), log, recheck);
+}
+
+/** The rules of one of the host's chains, as `iptables -S` prints them. */
+const rules = (chain: string) => exec('iptables', ['-S', chain]).then(({ stdout }) => stdout.split('\n'));
 
 afterAll(async () => {
   namespaceServer?.kill();
@@ -294,7 +299,6 @@ describe("the jobs' egress policy", () => {
     await exec('iptables', ['-I', 'DOCKER-USER', '1', '-s', '192.0.2.254/32', '-j', 'RETURN']);
     await applyPolicy();
     await exec('iptables', ['-D', 'DOCKER-USER', '-s', '192.0.2.254/32', '-j', 'RETURN']);
-    const rules = (chain: string) => exec('iptables', ['-S', chain]).then(({ stdout }) => stdout.split('\n'));
     const forward = await rules('DOCKER-USER');
     expect(forward.filter((line) => line.includes('GYRE-JOBS'))).toEqual(['-A DOCKER-USER -j GYRE-JOBS']);
     expect(forward[1]).toBe('-A DOCKER-USER -j GYRE-JOBS');
@@ -304,5 +308,33 @@ describe("the jobs' egress policy", () => {
     // The chains are replaced, not appended to.
     const refusals = (await rules('GYRE-JOBS')).filter((line) => line.endsWith('-j GYRE-JOBS-REFUSE'));
     expect(refusals).toHaveLength(new Set(refusals).size);
+  }, 60_000);
+
+  it("is written again by a running agent's check once a firewall reload took a jump away, and left alone while both are there", async () => {
+    await applyPolicy();
+    const before = await rules('GYRE-JOBS');
+    const quiet: string[] = [];
+    await applyPolicy(true, quiet);
+    expect(quiet).toEqual([]);
+    expect(await rules('GYRE-JOBS')).toEqual(before);
+
+    await exec('iptables', ['-D', 'INPUT', '-j', 'GYRE-JOBS-INPUT']);
+    const warned: string[] = [];
+    await applyPolicy(true, warned);
+    expect((await rules('INPUT'))[1]).toBe('-A INPUT -j GYRE-JOBS-INPUT');
+    expect((await rules('DOCKER-USER'))[1]).toBe('-A DOCKER-USER -j GYRE-JOBS');
+    expect(warned.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
+      "the jobs' egress rules had lost their jumps (a firewall reload?): written again",
+    ]);
+  }, 60_000);
+
+  it('has its jumps taken out by an agent started with the policy off, so off means off', async () => {
+    await applyPolicy();
+    await removeEgressPolicy(backend, egressOptions(), pino({ level: 'silent' }));
+    expect((await rules('DOCKER-USER')).filter((line) => line.includes('GYRE-JOBS'))).toEqual([]);
+    expect((await rules('INPUT')).filter((line) => line.includes('GYRE-JOBS'))).toEqual([]);
+    // The next start with the policy on puts them back.
+    await applyPolicy();
+    expect((await rules('DOCKER-USER'))[1]).toBe('-A DOCKER-USER -j GYRE-JOBS');
   }, 60_000);
 });

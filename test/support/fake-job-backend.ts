@@ -130,7 +130,7 @@ export class FakeJobBackend implements JobBackend {
   /** Every firewall helper run on the host, in order. */
   readonly firewallRuns: { image: string; script: string; labels: Readonly<Record<string, string>> }[] = [];
   /** How the firewall helper answers: its output, or an error. */
-  firewallAnswer: string | Error = 'iptables-nft\n';
+  firewallAnswer: string | Error = 'iptables-nft\nwritten\n';
 
   runHostFirewall(image: string, script: string, labels: Readonly<Record<string, string>>): Promise<string> {
     this.firewallRuns.push({ image, script, labels });

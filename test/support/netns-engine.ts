@@ -31,6 +31,8 @@ export interface NetnsEngineOptions {
    * (overlay2 on ext4, no xfs quotas in this kernel) does not. @default the root engine's driver
    */
   readonly btrfsBytes?: number;
+  /** False runs it as `dockerd --iptables=false`, as some hardened and rootless hosts do. @default true */
+  readonly iptables?: boolean;
   /** How long to wait for the engine to answer. @default 60_000 */
   readonly startTimeoutMs?: number;
 }
@@ -92,6 +94,7 @@ export async function startNetnsEngine(options: NetnsEngineOptions): Promise<Net
       `tcp://${options.subnet}.2:2375`,
       ...(options.bip ? ['--bip', options.bip] : []),
       ...(options.btrfsBytes !== undefined ? ['--storage-driver', 'btrfs'] : []),
+      ...(options.iptables === false ? ['--iptables=false'] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

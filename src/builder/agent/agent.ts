@@ -22,7 +22,7 @@ import {
 import { ExitCode, GyreError, messageOf } from '../../shared/errors.js';
 import { builderNameOf, computeCapacity, type Capacity, type SlotSettings } from '../../protocol/index.js';
 import { cleanupBuilder, type Outbound } from '../runner/index.js';
-import { applyEgressPolicy } from './egress-policy.js';
+import { applyEgressPolicy, EGRESS_RECHECK_MS, keepEgressPolicy, removeEgressPolicy } from './egress-policy.js';
 import { checkDiskLimit } from './disk-limit.js';
 import { IdentityFile } from './identity-file.js';
 import { JobSession } from './job-session.js';
@@ -56,6 +56,8 @@ export interface AgentConfig {
   readonly jobDiskBytes?: number;
   /** What jobs may reach (GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW), applied on the engine's host at start. */
   readonly egress: EgressSettings;
+  /** How often the running agent checks that the policy's jumps are still there. @default EGRESS_RECHECK_MS */
+  readonly egressRecheckMs?: number;
   readonly version: string;
   /** @default HEARTBEAT_INTERVAL_MS */
   readonly heartbeatIntervalMs?: number;
@@ -149,7 +151,7 @@ export class Agent {
     );
     // Before registering, so that no job ever runs on a host without the policy.
     if (config.egress.enforce) await applyEgressPolicy(backend, { ...config, builderName: name }, log);
-    else log.warn("GYRE_EGRESS_POLICY is off: jobs reach the services box, this host and other jobs' containers");
+    else await removeEgressPolicy(backend, { ...config, builderName: name }, log);
     if (config.jobDiskBytes !== undefined)
       await checkDiskLimit(backend, { ...config, builderName: name, jobDiskBytes: config.jobDiskBytes });
 
@@ -194,6 +196,15 @@ export class Agent {
       info.cpus,
     );
     agent.updateStatus({ state: registered.state, drainDeadline: null });
+    if (config.egress.enforce) {
+      const watch = keepEgressPolicy(
+        backend,
+        { ...config, builderName: name },
+        log,
+        config.egressRecheckMs ?? EGRESS_RECHECK_MS,
+      );
+      void agent.done.finally(() => watch.stop());
+    }
     return agent;
   }
 

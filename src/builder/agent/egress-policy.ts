@@ -10,6 +10,8 @@
  * written once when the agent starts, not per job, and a job's network is covered from the moment
  * it exists. The rules are replaced as a whole on every start (`iptables-restore --noflush`
  * flushes the chains it declares), so a changed allow-list or services address takes effect then.
+ * A running agent looks again every few minutes and writes them again when a firewall reload
+ * took its jumps away; an agent started with the policy off removes the jumps.
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -25,6 +27,9 @@ export const FORWARD_CHAIN = 'GYRE-JOBS';
 export const INPUT_CHAIN = 'GYRE-JOBS-INPUT';
 /** Where refused traffic goes: a TCP reset or an ICMP error, so a job fails at once, not by timeout. */
 const REFUSE_CHAIN = 'GYRE-JOBS-REFUSE';
+
+/** How often a running agent checks that its jumps are still there. */
+export const EGRESS_RECHECK_MS = 5 * 60_000;
 
 /** Ports of the Docker API (plain, TLS) and of Swarm's management, refused on every address. */
 const DOCKER_API_PORTS = '2375:2377';
@@ -94,25 +99,40 @@ function refusals(policy: EgressPolicy): string[] {
   ];
 }
 
-/**
- * The helper's script. It finds the iptables the engine uses: the one whose FORWARD chain jumps
- * to Docker's DOCKER-USER, nft or legacy. It loads the rules with the host's IPv4 name servers
- * (from its resolv.conf, which host networking shares), then puts both jumps first, once each,
- * wherever they were. Its last line names the iptables it used. Exits 3 when no iptables
- * qualifies.
- */
-export function egressScript(policy: EgressPolicy): string {
-  return `set -eu
-ipt=
-# nft first, and legacy only if nft does not qualify: asking iptables-legacy loads the kernel's
-# legacy tables, which makes every later iptables-nft command on the host warn about them.
+// Finds the iptables the engine uses: the one whose FORWARD chain jumps to Docker's DOCKER-USER.
+// nft first, and legacy only if nft does not qualify: asking iptables-legacy loads the kernel's
+// legacy tables, which makes every later iptables-nft command on the host warn about them.
+const FIND_IPTABLES = `ipt=
 for candidate in iptables-nft iptables-legacy; do
   if "$candidate" -w -S FORWARD 2>/run/why | grep -q -- '-j DOCKER-USER'; then ipt=$candidate; break; fi
-done
+done`;
+
+/** Takes both jumps out, wherever and however often they are. */
+const REMOVE_JUMPS = `while "$ipt" -w -D DOCKER-USER -j ${FORWARD_CHAIN} 2>/dev/null; do :; done
+while "$ipt" -w -D INPUT -j ${INPUT_CHAIN} 2>/dev/null; do :; done`;
+
+/**
+ * The helper's script. It finds the iptables the engine uses, loads the rules with the host's
+ * IPv4 name servers (from its resolv.conf, which host networking shares), then puts both jumps
+ * first, once each, wherever they were. Its last two lines name the iptables it used and say
+ * `written`, or `kept` on a `recheck` that found both jumps first and left everything untouched
+ * (writing the rules opens a moment without the jumps). Exits 3 when no iptables qualifies.
+ */
+export function egressScript(policy: EgressPolicy, recheck = false): string {
+  return `set -eu
+${FIND_IPTABLES}
 if [ -z "$ipt" ]; then
   echo "no iptables (nft or legacy) sends FORWARD to Docker's DOCKER-USER chain: the engine manages no iptables (dockerd --iptables=false, a rootless engine, or Docker's nftables backend): $(cat /run/why)" >&2
   exit 3
 fi
+${
+  recheck
+    ? `if [ "$("$ipt" -w -S DOCKER-USER | sed -n 2p)" = "-A DOCKER-USER -j ${FORWARD_CHAIN}" ] &&
+  [ "$("$ipt" -w -S INPUT | sed -n 2p)" = "-A INPUT -j ${INPUT_CHAIN}" ]; then
+  echo "$ipt"; echo kept; exit 0
+fi`
+    : ''
+}
 # Docker's embedded resolver asks the host's name servers from inside the job's network, so they
 # stay reachable on port 53 where they are refused otherwise (Google Cloud's metadata address, a
 # dnsmasq on the host).
@@ -130,10 +150,23 @@ RULES
 ${refusals(policy).join('\n')}
 RULES
 } | "$ipt-restore" -w --noflush
-while "$ipt" -w -D DOCKER-USER -j ${FORWARD_CHAIN} 2>/dev/null; do :; done
+${REMOVE_JUMPS}
 "$ipt" -w -I DOCKER-USER 1 -j ${FORWARD_CHAIN}
-while "$ipt" -w -D INPUT -j ${INPUT_CHAIN} 2>/dev/null; do :; done
 "$ipt" -w -I INPUT 1 -j ${INPUT_CHAIN}
+echo "$ipt"
+echo written
+`;
+}
+
+/**
+ * The script of an agent started with the policy off: takes out the jumps an earlier start wrote,
+ * so that off means off. Without an iptables that Docker uses, there is nothing to take out.
+ */
+export function egressRemovalScript(): string {
+  return `set -eu
+${FIND_IPTABLES}
+if [ -z "$ipt" ]; then echo none; exit 0; fi
+${REMOVE_JUMPS}
 echo "$ipt"
 `;
 }
@@ -146,20 +179,25 @@ export async function servicesAddressesOf(servicesUrl: string): Promise<string[]
   return [...new Set(addresses)].filter((address) => isIP(address) === 4 && !address.startsWith('127.'));
 }
 
+/** Who runs the helper, and where the services box is. */
+export interface EgressOptions {
+  readonly builderName: string;
+  readonly helperImage: string;
+  readonly servicesUrl: string;
+  readonly egress: EgressSettings;
+}
+
 /**
  * Writes the policy onto the engine's host through a firewall helper of `helperImage`. Throws a
  * GyreError that says how to go on when the host cannot hold it: jobs must not run unguarded
- * unless the administrator said so.
+ * unless the administrator said so. On a `recheck`, rules whose jumps are still first are kept,
+ * and finding them gone is logged as a warning.
  */
 export async function applyEgressPolicy(
   backend: JobBackend,
-  options: {
-    readonly builderName: string;
-    readonly helperImage: string;
-    readonly servicesUrl: string;
-    readonly egress: EgressSettings;
-  },
+  options: EgressOptions,
   log: Logger,
+  recheck = false,
 ): Promise<void> {
   let servicesAddresses: string[];
   try {
@@ -171,11 +209,11 @@ export async function applyEgressPolicy(
     );
   }
   const policy = { servicesAddresses, allow: options.egress.allow };
-  let used: string;
+  let output: string;
   try {
-    used = await backend.runHostFirewall(
+    output = await backend.runHostFirewall(
       options.helperImage,
-      egressScript(policy),
+      egressScript(policy, recheck),
       builderObjectLabels(options.builderName),
     );
   } catch (error) {
@@ -185,8 +223,59 @@ export async function applyEgressPolicy(
       { cause: error },
     );
   }
-  log.info(
-    { iptables: used.trim().split('\n').at(-1), servicesAddresses, allow: formatEgressAllowList(options.egress.allow) },
-    "jobs' egress policy applied",
-  );
+  const [iptables, outcome] = output.trim().split('\n').slice(-2);
+  const facts = { iptables, servicesAddresses, allow: formatEgressAllowList(options.egress.allow) };
+  if (!recheck) log.info(facts, "jobs' egress policy applied");
+  else if (outcome === 'written')
+    log.warn(facts, "the jobs' egress rules had lost their jumps (a firewall reload?): written again");
+}
+
+/**
+ * Checks the policy every `intervalMs` while the agent runs (see {@link applyEgressPolicy}'s
+ * recheck), one check at a time; a check that fails is logged, and the next one tries again.
+ */
+export function keepEgressPolicy(
+  backend: JobBackend,
+  options: EgressOptions,
+  log: Logger,
+  intervalMs: number,
+): { stop(): void } {
+  let checking = false;
+  const timer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    applyEgressPolicy(backend, options, log, true)
+      .catch((error: unknown) => log.error({ err: messageOf(error) }, "could not check the jobs' egress rules"))
+      .finally(() => (checking = false));
+  }, intervalMs);
+  // The agent's own work keeps the process alive; this timer never should.
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+/**
+ * With the policy off, takes out the jumps an earlier start wrote, so that off means off. A host
+ * where that cannot run (a rootless engine) has none to take out: its failure is only logged.
+ */
+export async function removeEgressPolicy(
+  backend: JobBackend,
+  options: Pick<EgressOptions, 'builderName' | 'helperImage'>,
+  log: Logger,
+): Promise<void> {
+  try {
+    const iptables = await backend.runHostFirewall(
+      options.helperImage,
+      egressRemovalScript(),
+      builderObjectLabels(options.builderName),
+    );
+    log.warn(
+      { iptables: iptables.trim() },
+      "GYRE_EGRESS_POLICY is off: jobs reach the services box, this host and other jobs' containers; the jumps to the policy's chains are removed",
+    );
+  } catch (error) {
+    log.warn(
+      { err: messageOf(error) },
+      "GYRE_EGRESS_POLICY is off: jobs reach the services box, this host and other jobs' containers (no jumps to remove could be looked for)",
+    );
+  }
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { applyEgressPolicy, egressScript, servicesAddressesOf } from '../../../../src/builder/agent/egress-policy.js';
+import {
+  applyEgressPolicy,
+  egressScript,
+  keepEgressPolicy,
+  removeEgressPolicy,
+  servicesAddressesOf,
+} from '../../../../src/builder/agent/egress-policy.js';
+import { until } from '../../../support/until.js';
 import { LABELS } from '../../../../src/shared/labels.js';
 import { FakeJobBackend } from '../../../support/fake-job-backend.js';
 
@@ -72,10 +79,13 @@ describe("the jobs' egress rules", () => {
     const script = egressScript({ servicesAddresses: [], allow: [] });
     expect(script).toContain(`} | "$ipt-restore" -w --noflush\n`);
     expect(script).toContain(
-      'while "$ipt" -w -D DOCKER-USER -j GYRE-JOBS 2>/dev/null; do :; done\n"$ipt" -w -I DOCKER-USER 1 -j GYRE-JOBS\n',
-    );
-    expect(script).toContain(
-      'while "$ipt" -w -D INPUT -j GYRE-JOBS-INPUT 2>/dev/null; do :; done\n"$ipt" -w -I INPUT 1 -j GYRE-JOBS-INPUT\n',
+      [
+        'while "$ipt" -w -D DOCKER-USER -j GYRE-JOBS 2>/dev/null; do :; done',
+        'while "$ipt" -w -D INPUT -j GYRE-JOBS-INPUT 2>/dev/null; do :; done',
+        '"$ipt" -w -I DOCKER-USER 1 -j GYRE-JOBS',
+        '"$ipt" -w -I INPUT 1 -j GYRE-JOBS-INPUT',
+        '',
+      ].join('\n'),
     );
   });
 });
@@ -115,5 +125,61 @@ describe('applying the policy', () => {
       applyEgressPolicy(backend, { ...OPTIONS, servicesUrl: 'http://no-such-host.invalid' }, silent),
     ).rejects.toThrow(/^GYRE_SERVICES_URL: could not resolve no-such-host\.invalid/);
     expect(backend.firewallRuns).toHaveLength(0);
+  });
+});
+
+/** A logger whose lines' messages land in `messages`, from level `level` up. */
+function capturing(messages: string[], level = 'info') {
+  return pino({ level }, { write: (line: string) => void messages.push((JSON.parse(line) as { msg: string }).msg) });
+}
+
+describe('keeping the policy', () => {
+  it('leaves rules alone when a check finds both jumps first, and never rewrites them on a start', () => {
+    const check = egressScript({ servicesAddresses: [], allow: [] }, true);
+    const start = egressScript({ servicesAddresses: [], allow: [] });
+    const keep = 'echo "$ipt"; echo kept; exit 0';
+    expect(check).toContain(keep);
+    // The check comes before anything is written.
+    expect(check.indexOf(keep)).toBeLessThan(check.indexOf('-restore'));
+    expect(start).not.toContain(keep);
+  });
+
+  it('warns when a check had to write the rules again, and says nothing when it kept them', async () => {
+    const backend = new FakeJobBackend();
+    const messages: string[] = [];
+    backend.firewallAnswer = 'iptables-nft\nkept\n';
+    await applyEgressPolicy(backend, OPTIONS, capturing(messages), true);
+    expect(messages).toEqual([]);
+    backend.firewallAnswer = 'iptables-nft\nwritten\n';
+    await applyEgressPolicy(backend, OPTIONS, capturing(messages), true);
+    expect(messages).toEqual(["the jobs' egress rules had lost their jumps (a firewall reload?): written again"]);
+    expect(backend.firewallRuns.every((run) => run.script.includes('echo kept'))).toBe(true);
+  });
+
+  it('checks again and again while it runs, logs a failed check and goes on, and stops when told', async () => {
+    const backend = new FakeJobBackend();
+    backend.firewallAnswer = new Error('the helper could not start');
+    const messages: string[] = [];
+    const watch = keepEgressPolicy(backend, OPTIONS, capturing(messages), 5);
+    await until('two checks', () => backend.firewallRuns.length >= 2);
+    watch.stop();
+    const runs = backend.firewallRuns.length;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(backend.firewallRuns.length).toBe(runs);
+    expect(messages[0]).toBe("could not check the jobs' egress rules");
+  });
+});
+
+describe('turning the policy off', () => {
+  it('takes the jumps out, and only warns when the host has no iptables to look in', async () => {
+    const backend = new FakeJobBackend();
+    const messages: string[] = [];
+    await removeEgressPolicy(backend, OPTIONS, capturing(messages));
+    expect(backend.firewallRuns[0]?.script).toContain('-D DOCKER-USER -j GYRE-JOBS');
+    expect(backend.firewallRuns[0]?.script).not.toContain('-restore');
+    backend.firewallAnswer = new Error('no NET_ADMIN here');
+    await expect(removeEgressPolicy(backend, OPTIONS, capturing(messages))).resolves.toBeUndefined();
+    expect(messages).toHaveLength(2);
+    expect(messages[1]).toMatch(/^GYRE_EGRESS_POLICY is off: .*no jumps to remove could be looked for/);
   });
 });
