@@ -175,6 +175,12 @@ export class GyreClient {
   ): Promise<Response> {
     const response = await this.fetch(method, path, body, authorization);
     if (response.ok) return response;
+    if (response.status >= 300 && response.status < 400)
+      throw new RequestRefusedError(
+        `the Gyre API at ${this.url} sends ${method} ${path} to ${response.headers.get('location') ?? 'another address'}: the services box has HTTPS on, or moved; run \`gyre up\` again to save its address, or set GYRE_API_URL`,
+        response.status,
+        undefined,
+      );
     const text = await response.text();
     const refusal = errorOf(text);
     const message = refusal?.error.message ?? (text.trim().slice(0, 300) || '(no body)');
@@ -206,6 +212,8 @@ export class GyreClient {
         headers: { authorization, ...(body !== undefined && { 'content-type': 'application/json' }) },
         ...(body !== undefined && { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.timeoutMs),
+        // Followed to another origin, a request would lose its token and read as refused.
+        redirect: 'manual',
       });
     } catch (error) {
       throw new UnavailableError(

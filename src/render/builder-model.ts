@@ -133,6 +133,8 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
 /** How a builder on the services host reaches it, with host networking. */
 export interface LocalServicesAccess {
   readonly url: string;
+  /** The plain loopback address, its URL with TLS off: what a builder joined before TLS was on saved. */
+  readonly loopbackHttpUrl: string;
   /** The bundle it trusts the services certificate with, when TLS is on. */
   readonly caFile?: string;
   /** Its hosts file's entries (`name:address`). */
@@ -145,12 +147,14 @@ export interface LocalServicesAccess {
  * agent's hosts file points at loopback, trusting what `gyre` trusts (see servicesCaOf).
  */
 export function localServicesAccess(settings: Settings): LocalServicesAccess {
+  const loopbackHttpUrl = `http://127.0.0.1:${settings.listen.httpPort}`;
   const url = httpsListenerUrl(settings);
-  if (url === undefined) return { url: `http://127.0.0.1:${settings.listen.httpPort}`, extraHosts: [] };
+  if (url === undefined) return { url: loopbackHttpUrl, loopbackHttpUrl, extraHosts: [] };
   const hostname = settings.hostname;
   const caFile = servicesCaOf(settings);
   return {
     url,
+    loopbackHttpUrl,
     ...(caFile !== undefined && { caFile }),
     // An address needs no name (an IPv4 one, or IPv6 with its colons), nor does localhost.
     extraHosts: /^[\d.]+$|:/.test(hostname) || hostname === 'localhost' ? [] : [`${hostname}:127.0.0.1`],

@@ -3,6 +3,7 @@
  * (GYRE_EXTRA_CA_CERTS_FILE) by image builds and the agent, which gives it to jobs; the services
  * box's CA (GYRE_SERVICES_CA_FILE) by the agent, which trusts it for the builder protocol.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 // The namespace, not named imports: the two functions trustAlso uses are Node 22.15's, and a named
 // import of them would stop the whole CLI from loading on an older Node, where `gyre status` runs.
@@ -53,6 +54,20 @@ export function trustAlso(file: string, setting: string): void {
   const added = readExtraCa(file, setting).match(CERTIFICATE_BLOCKS) ?? [];
   tls.setDefaultCACertificates([...tls.getCACertificates('default'), ...added]);
   trusted.add(file);
+}
+
+/**
+ * Whether `file` holds a certificate that signed itself and can be read here: the one kind that
+ * trusting the certificate itself makes acceptable (Node takes no leaf of a longer chain as an
+ * anchor). A path on another host (`gyre up --host`) is not readable here, and is no answer.
+ */
+export function isReadableSelfSigned(file: string): boolean {
+  try {
+    const certificate = new X509Certificate(readFileSync(file));
+    return certificate.issuer === certificate.subject && certificate.verify(certificate.publicKey);
+  } catch {
+    return false;
+  }
 }
 
 /** Files trusted already: each is added once, however many clients ask for it. */

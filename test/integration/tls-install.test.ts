@@ -64,6 +64,16 @@ describe('an install with TLS on', () => {
       builders: { total: 1, byState: { active: 1 } },
     });
 
+    // A builder is not joined to the plain address, where its credential would cross in clear.
+    // (One slot without a CPU limit, as `gyre up --with-builder` joins one, fits this small host.)
+    const plainJoin = gyre([
+      ...['builder', 'join', '--name', 'plain', '--slots', '1', '--slot-cpus', '0'],
+      ...['--services-url', `http://localhost:${httpPort}`],
+    ]);
+    expect(plainJoin.code).toBe(2);
+    expect(plainJoin.stderr).toContain('plain HTTP, but the services box has TLS on');
+    expect(plainJoin.stderr).toContain(`--services-url https://localhost:${httpsPort}`);
+
     // The plain port keeps nothing but health probes: the API sends the token's bearer to HTTPS.
     const { token } = JSON.parse(readFileSync(join(work, '.gyre/api.json'), 'utf8')) as { token: string };
     const plain = await fetch(`http://127.0.0.1:${httpPort}/api/v1/builders`, {

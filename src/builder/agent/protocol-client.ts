@@ -167,6 +167,9 @@ export class ProtocolClient {
         headers: { authorization: options.authorization, 'content-type': 'application/json' },
         body: JSON.stringify(body),
         signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
+        // Followed, a redirect would arrive without the credential (fetch drops it when the origin
+        // changes) and read as a refused one; it says the address is wrong, so that is said.
+        redirect: 'manual',
       });
     } catch (error) {
       if (options.signal?.aborted) throw error;
@@ -185,6 +188,13 @@ export class ProtocolClient {
       );
     }
     const text = await response.text().catch(() => '');
+    if (response.status >= 300 && response.status < 400) {
+      const moved = movedMessage(this.servicesUrl, response.headers.get('location'));
+      // At registration the address is wrong until a setting changes; later, the services box
+      // turned HTTPS on under a running builder, which keeps its jobs while it retries.
+      if (options.authorization.startsWith('Join ')) throw new GyreError(moved, ExitCode.invalidInput);
+      throw new UnavailableError(moved);
+    }
     // A 2xx that is not JSON (a proxy's page) counts as no answer, so the call is retried.
     if (response.ok) return this.readReply(method, path, text, reply);
     throw this.refusal(method, path, response.status, text);
@@ -282,6 +292,15 @@ export class ProtocolClient {
       `${source} answered with a reply this agent cannot read: ${problems.join('; ')}; check that the builder runs the same Gyre version as the services box`,
     );
   }
+}
+
+/** What a redirect of the builder protocol means: the services box is elsewhere, most often on HTTPS now. */
+function movedMessage(servicesUrl: string, location: string | null): string {
+  const target = location === null ? undefined : new URL(location, servicesUrl);
+  const toHttps = target?.protocol === 'https:' && new URL(servicesUrl).protocol === 'http:';
+  return toHttps
+    ? `the services box at ${servicesUrl} has HTTPS on and sends builders to ${target.origin}; set GYRE_SERVICES_URL=${target.origin} (gyre builder join --services-url ${target.origin}, with --services-ca FILE for a certificate the system does not trust)`
+    : `the services box at ${servicesUrl} answered with a redirect${target ? ` to ${target.href}` : ''}; set GYRE_SERVICES_URL to the services box's own address`;
 }
 
 /** OpenSSL's verification failures, as Node names them, each with what fixes it. */

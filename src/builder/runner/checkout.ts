@@ -97,7 +97,8 @@ async function cloneInHelper(request: CheckoutRequest, job: RunnerJob, index: nu
       entrypoint: ['/bin/sh', '-c', CLONE_SCRIPT],
       cmd: [],
       // The agent's image trusts the extra CA already (images/app/Dockerfile).
-      // HOME: nobody's is /nonexistent, where ssh would complain that it cannot make ~/.ssh.
+      // HOME: nobody's is /nonexistent, where git would look for its configuration. (ssh takes its
+      // home from the password file; its key and known_hosts are named outright.)
       env: [...request.proxyEnv, 'HOME=/tmp', `GYRE_GIT_URL=${job.context.gitUrl}`, `GYRE_SHA=${job.context.sha}`],
       stdin: checkoutInput(job.gitCredential),
       labels: request.labels,

@@ -118,15 +118,30 @@ export function planJoin(options: JoinOptions): BuilderJoin {
         name ??= builderNameOf(target.facts.name);
         capacity = computeCapacity({ cpus: target.facts.cpus, memoryBytes: target.facts.memoryBytes }, slots);
         const local = isLocalHost(target.host) ? localServicesAccess(settings) : undefined;
-        servicesUrl = options.servicesUrl ?? settings.builder.servicesUrl ?? local?.url;
-        // A roll passes the address it had: the services host's own, when it is this one.
-        onServicesHost = local !== undefined && servicesUrl === local.url ? local : undefined;
+        const given = options.servicesUrl ?? settings.builder.servicesUrl;
+        // A roll passes the address the builder had: the services host's own when it is this one,
+        // on plain loopback if it joined before TLS was on, which now takes the HTTPS one.
+        onServicesHost =
+          local !== undefined && (given === undefined || given === local.url || given === local.loopbackHttpUrl)
+            ? local
+            : undefined;
+        servicesUrl = onServicesHost?.url ?? given;
+        const scheme = settings.tls ? 'https' : 'http';
         if (servicesUrl === undefined) {
           throw new InvalidInputError('gyre builder join', [
             {
               input: '--services-url',
               message: `is needed: a builder on ${target.description} cannot reach the services box on loopback`,
-              hint: 'pass --services-url http://<services-host-address>:<port>, or set GYRE_SERVICES_URL in .env',
+              hint: `pass --services-url ${scheme}://<services-host-name>:<port>, or set GYRE_SERVICES_URL in .env`,
+            },
+          ]);
+        }
+        if (settings.tls && new URL(servicesUrl).protocol === 'http:') {
+          throw new InvalidInputError('gyre builder join', [
+            {
+              input: '--services-url',
+              message: `is ${servicesUrl}, plain HTTP, but the services box has TLS on: its plain port only redirects, and the builder's credential would cross in clear`,
+              hint: `pass --services-url https://${settings.hostname}:${settings.listen.httpsPort} (the name its certificate holds), with --services-ca FILE for a certificate this system does not trust`,
             },
           ]);
         }

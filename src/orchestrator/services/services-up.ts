@@ -10,6 +10,7 @@ import { APP_CONTAINER_PORTS, httpProbeArgv, renderServicesStack, SERVICES_PROJE
 import { parseJsonFrom } from '../../shared/parse-json.js';
 import { GYRE_VERSION } from '../../shared/package-files.js';
 import type { GyreClient } from '../../client/gyre-client.js';
+import { isReadableSelfSigned } from '../../shared/extra-ca.js';
 import { apiClientOf } from '../api-client.js';
 import { ComposeProject } from '../compose/compose-project.js';
 import { addressOf, connectHost, type ConnectedHost } from '../hosts.js';
@@ -147,7 +148,7 @@ export function planServicesUp(options: UpOptions): ServicesUp {
           await stack().exec('app', [...APP_CLI, 'tokens', 'create', '--name', `gyre-cli-${Date.now()}`, '--json']),
           '`gyre tokens create --json` in the app container',
         );
-        const caFile = servicesCaOf(settings);
+        const caFile = apiCaFile(settings);
         const record = {
           url: apiUrl(),
           token: created.token,
@@ -176,4 +177,15 @@ export function planServicesUp(options: UpOptions): ServicesUp {
 
 function fail(message: string): never {
   throw new Error(`internal: ${message}`);
+}
+
+/**
+ * The bundle `gyre` trusts the HTTPS API with: GYRE_SERVICES_CA_FILE, else a self-signed
+ * certificate of the services box, when this machine can read it. A certificate from a CA the
+ * system trusts needs none (and then no Node.js with tls.setDefaultCACertificates either).
+ */
+function apiCaFile(settings: Settings): string | undefined {
+  if (settings.builder.servicesCaFile !== undefined) return settings.builder.servicesCaFile;
+  const certificate = servicesCaOf(settings);
+  return certificate !== undefined && isReadableSelfSigned(certificate) ? certificate : undefined;
 }

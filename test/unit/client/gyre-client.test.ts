@@ -75,6 +75,22 @@ describe('GyreClient', () => {
     await expect((await answering(502, '<html>Bad gateway</html>')).queue()).rejects.toBeInstanceOf(UnavailableError);
   });
 
+  it('does not follow a redirect (its token would be dropped), and says to save the new address', async () => {
+    let requests = 0;
+    server = createServer((request, response) => {
+      requests += 1;
+      response.writeHead(308, { location: `https://localhost:8443${request.url}` }).end();
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const client = new GyreClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'gyre_pat_test');
+    const moved = client.queue();
+    await expect(moved).rejects.toMatchObject({ status: 308 });
+    await expect(moved).rejects.toThrow(
+      /sends GET \/api\/v1\/queue to https:\/\/localhost:8443\/api\/v1\/queue: the services box has HTTPS on, or moved; run `gyre up` again/,
+    );
+    expect(requests).toBe(1);
+  });
+
   it('says the server did not answer when nothing listens', async () => {
     const client = await answering(200, queue);
     await stop();

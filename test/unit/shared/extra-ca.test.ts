@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readExtraCa } from '../../../src/shared/extra-ca.js';
+import { isReadableSelfSigned, readExtraCa } from '../../../src/shared/extra-ca.js';
+import { makeSelfSignedCert } from '../../support/self-signed-cert.js';
 import { InvalidInputError } from '../../../src/shared/errors.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'gyre-extra-ca-'));
@@ -27,6 +28,20 @@ describe('readExtraCa', () => {
     for (const path of [file('key-only.pem', KEY), join(folder, 'missing.pem')]) {
       expect(() => readExtraCa(path)).toThrow(InvalidInputError);
       expect(() => readExtraCa(path)).toThrow(/GYRE_EXTRA_CA_CERTS_FILE/);
+    }
+  });
+});
+
+describe('isReadableSelfSigned', () => {
+  it('is true for a certificate that signed itself, and false for what is not one or cannot be read', () => {
+    const cert = makeSelfSignedCert('localhost');
+    try {
+      expect(isReadableSelfSigned(cert.certFile)).toBe(true);
+      expect(isReadableSelfSigned(cert.keyFile)).toBe(false);
+      expect(isReadableSelfSigned(file('fake.pem', CERT))).toBe(false);
+      expect(isReadableSelfSigned(join(folder, 'on-another-host.pem'))).toBe(false);
+    } finally {
+      cert.remove();
     }
   });
 });

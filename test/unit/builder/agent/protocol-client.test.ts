@@ -11,7 +11,7 @@ import {
   certificateRefusal,
 } from '../../../../src/builder/agent/protocol-client.js';
 import { BUILDER_REVOKED_CODE, type RegisterRequest } from '../../../../src/protocol/index.js';
-import { UnavailableError } from '../../../../src/shared/errors.js';
+import { ExitCode, UnavailableError } from '../../../../src/shared/errors.js';
 
 // A stand-in for the services box (or for a proxy in front of it) answering every request alike.
 let server: Server | undefined;
@@ -76,6 +76,20 @@ describe('ProtocolClient: what a refusal means', () => {
     await expect(
       (await answering(401, '{"error":{"code":"unauthenticated","message":"unknown"}}')).register('s', request),
     ).rejects.toBeInstanceOf(CredentialRefusedError);
+  });
+
+  it('says a services box that turned HTTPS on moved there, and refuses to start on the plain address', async () => {
+    server = createServer((request, response) =>
+      response.writeHead(308, { location: `https://ci.example.com:8443${request.url}` }).end(),
+    );
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const client = new ProtocolClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const registration = client.register('secret', request);
+    await expect(registration).rejects.toMatchObject({ exitCode: ExitCode.invalidInput });
+    await expect(registration).rejects.toThrow(
+      /has HTTPS on and sends builders to https:\/\/ci\.example\.com:8443; set GYRE_SERVICES_URL=https:\/\/ci\.example\.com:8443 /,
+    );
+    await expect(registration).rejects.not.toBeInstanceOf(CredentialRefusedError);
   });
 
   it('maps 409 to a stale lease', async () => {
