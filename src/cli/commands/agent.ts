@@ -52,6 +52,9 @@ GYRE_JOB_DISK, GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW.
 At start it writes the jobs' egress policy on the engine's host (iptables rules in DOCKER-USER
 and INPUT, through a short-lived helper container with NET_ADMIN): jobs reach the internet and
 their own services, never the services box, this host, other jobs, 169.254.0.0/16 or a Docker API.
+It checks them every 5 minutes and writes them again if a firewall reload removed them. With
+GYRE_EGRESS_POLICY=off it removes the jumps an earlier start wrote. With GYRE_JOB_DISK set, it
+first checks that the engine can hold a container's file system to that size.
 
 Signals: SIGTERM drains (no new jobs, running ones finish, exit 0 once drained);
 a second SIGTERM stops the running jobs at once, and they are retried on another builder.
