@@ -78,7 +78,7 @@ export class ComposeProject {
 
   /** Which of these containers Docker's restart policy has restarted since they were started. */
   private async restartedByDocker(ids: readonly string[]): Promise<Set<string>> {
-    const out = await this.withDockerEnvironment('inspect', (env) =>
+    const out = await this.withDockerEnvironment('docker inspect', (env) =>
       execFileAsync('docker', ['inspect', '--format', '{{.Id}} {{.RestartCount}}', ...ids], { env }),
     );
     const restarted = out.stdout
@@ -161,7 +161,7 @@ export class ComposeProject {
     what: string,
     call: (options: compose.IDockerComposeOptions) => Promise<T>,
   ): Promise<T> {
-    return this.withDockerEnvironment(what, (env) =>
+    return this.withDockerEnvironment(`docker compose ${what}`, (env) =>
       call({
         cwd: this.options.dir,
         config: this.options.file,
@@ -195,7 +195,7 @@ export class ComposeProject {
         : error instanceof Error
           ? error.message
           : String(error);
-    const message = `docker compose ${what} failed for the ${this.description}:\n${said}`;
+    const message = `${what} failed for the ${this.description}:\n${said}`;
     // Compose cannot reach the engine: the host is the problem, not the stack.
     if (engineUnreachable(said))
       return new UnavailableError(
