@@ -84,4 +84,34 @@ describe('limits per job on the local Docker Engine', () => {
     expect(sink.text(2).trim()).toBe('NoNewPrivs:\t0');
     expect(sink.text(3)).toMatch(/Operation not permitted/);
   }, 60_000);
+
+  it('holds a service container to no-new-privileges and the same reduced capabilities', async () => {
+    // The service tells whoever connects its own NoNewPrivs and its NET_RAW and MKNOD bits.
+    const probe = image({
+      image: 'gyre/app:0.1.0',
+      name: 'probe',
+      entrypoint: [
+        'node',
+        '-e',
+        `const s = require('fs').readFileSync('/proc/self/status', 'utf8');
+const bound = BigInt('0x' + s.match(/CapBnd:\\t(\\w+)/)[1]);
+const line = s.match(/NoNewPrivs:\\t\\d/)[0] + ' ' + ((bound >> 13n) & 1n) + ' ' + ((bound >> 27n) & 1n) + '\\n';
+require('net').createServer((c) => c.end(line)).listen(7000);`,
+      ],
+    });
+    const sink = new RecordingSink();
+    const job = makeJob(
+      [
+        run('for i in $(seq 100); do exec 3<>/dev/tcp/probe/7000 && break; sleep 0.1; done 2>/dev/null; cat <&3', {
+          shell: '/bin/bash',
+        }),
+      ],
+      { docker: { primary: image(), services: [probe] } },
+    );
+
+    const result = await runJob(backend, job, sink, options);
+
+    expect(result.outcome).toBe('success');
+    expect(sink.text(1)).toBe('NoNewPrivs:\t1 0 0\n');
+  }, 60_000);
 });
