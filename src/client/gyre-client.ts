@@ -100,6 +100,7 @@ export class GyreClient {
   /** `/healthz`, which answers 503 with the same body when the database is down. */
   async health(): Promise<HealthResponse> {
     const response = await this.fetch('GET', '/healthz');
+    if (isRedirect(response)) throw this.moved('GET', '/healthz', response);
     return this.read('GET', '/healthz', await response.text(), healthResponse);
   }
 
@@ -175,12 +176,7 @@ export class GyreClient {
   ): Promise<Response> {
     const response = await this.fetch(method, path, body, authorization);
     if (response.ok) return response;
-    if (response.status >= 300 && response.status < 400)
-      throw new RequestRefusedError(
-        `the Gyre API at ${this.url} sends ${method} ${path} to ${response.headers.get('location') ?? 'another address'}: the services box has HTTPS on, or moved; run \`gyre up\` again to save its address, or set GYRE_API_URL`,
-        response.status,
-        undefined,
-      );
+    if (isRedirect(response)) throw this.moved(method, path, response);
     const text = await response.text();
     const refusal = errorOf(text);
     const message = refusal?.error.message ?? (text.trim().slice(0, 300) || '(no body)');
@@ -197,6 +193,15 @@ export class GyreClient {
       `the Gyre API at ${this.url} refused ${method} ${path} (${response.status}): ${message}`,
       response.status,
       refusal,
+    );
+  }
+
+  /** A redirect, not followed: it would drop the token (fetch does when the origin changes). */
+  private moved(method: string, path: string, response: Response): RequestRefusedError {
+    return new RequestRefusedError(
+      `the Gyre API at ${this.url} sends ${method} ${path} to ${response.headers.get('location') ?? 'another address'}: the services box has HTTPS on, or moved; run \`gyre up\` again to save its address, or set GYRE_API_URL`,
+      response.status,
+      undefined,
     );
   }
 
@@ -230,6 +235,10 @@ export class GyreClient {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(the body)'}: ${issue.message}`);
     throw new MalformedAnswerError(`${source} answered with something this client cannot read: ${problems.join('; ')}`);
   }
+}
+
+function isRedirect(response: Response): boolean {
+  return response.status >= 300 && response.status < 400;
 }
 
 function orbPath({ namespace, name, version }: OrbParams): string {

@@ -324,7 +324,7 @@ describe("the jobs' egress policy", () => {
     expect((await rules('INPUT'))[1]).toBe('-A INPUT -j GYRE-JOBS-INPUT');
     expect((await rules('DOCKER-USER'))[1]).toBe('-A DOCKER-USER -j GYRE-JOBS');
     expect(warned.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
-      "the jobs' egress rules had lost their jumps (a firewall reload?): written again",
+      "the jobs' egress rules were not first in DOCKER-USER and INPUT any more (a firewall reload, or another tool's rule above them): written again and put first",
     ]);
   }, 60_000);
 

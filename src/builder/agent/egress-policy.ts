@@ -107,16 +107,12 @@ for candidate in iptables-nft iptables-legacy; do
   if "$candidate" -w -S FORWARD 2>/run/why | grep -q -- '-j DOCKER-USER'; then ipt=$candidate; break; fi
 done`;
 
-/** Takes both jumps out, wherever and however often they are. */
-const REMOVE_JUMPS = `while "$ipt" -w -D DOCKER-USER -j ${FORWARD_CHAIN} 2>/dev/null; do :; done
-while "$ipt" -w -D INPUT -j ${INPUT_CHAIN} 2>/dev/null; do :; done`;
-
 /**
  * The helper's script. It finds the iptables the engine uses, loads the rules with the host's
  * IPv4 name servers (from its resolv.conf, which host networking shares), then puts both jumps
- * first, once each, wherever they were. Its last two lines name the iptables it used and say
- * `written`, or `kept` on a `recheck` that found both jumps first and left everything untouched
- * (writing the rules opens a moment without the jumps). Exits 3 when no iptables qualifies.
+ * first, once each, wherever they were, never leaving a moment without them. Its last two lines name the iptables it used and say
+ * `written`, or `kept` on a `recheck` that found both jumps first and left everything untouched.
+ * Exits 3 when no iptables qualifies.
  */
 export function egressScript(policy: EgressPolicy, recheck = false): string {
   return `set -eu
@@ -150,9 +146,16 @@ RULES
 ${refusals(policy).join('\n')}
 RULES
 } | "$ipt-restore" -w --noflush
-${REMOVE_JUMPS}
-"$ipt" -w -I DOCKER-USER 1 -j ${FORWARD_CHAIN}
-"$ipt" -w -I INPUT 1 -j ${INPUT_CHAIN}
+# Each jump first and once: the new one goes in at the top before the older copies come out (the
+# last first, so the numbers of those above stay right), so that jobs are never without one.
+first() {
+  "$ipt" -w -I "$1" 1 -j "$2"
+  for n in $("$ipt" -w -S "$1" | awk -v rule="-A $1 -j $2" '$0 == rule { print NR - 1 }' | sort -rn); do
+    if [ "$n" -gt 1 ]; then "$ipt" -w -D "$1" "$n"; fi
+  done
+}
+first DOCKER-USER ${FORWARD_CHAIN}
+first INPUT ${INPUT_CHAIN}
 echo "$ipt"
 echo written
 `;
@@ -166,7 +169,8 @@ export function egressRemovalScript(): string {
   return `set -eu
 ${FIND_IPTABLES}
 if [ -z "$ipt" ]; then echo none; exit 0; fi
-${REMOVE_JUMPS}
+while "$ipt" -w -D DOCKER-USER -j ${FORWARD_CHAIN} 2>/dev/null; do :; done
+while "$ipt" -w -D INPUT -j ${INPUT_CHAIN} 2>/dev/null; do :; done
 echo "$ipt"
 `;
 }
@@ -227,7 +231,10 @@ export async function applyEgressPolicy(
   const facts = { iptables, servicesAddresses, allow: formatEgressAllowList(options.egress.allow) };
   if (!recheck) log.info(facts, "jobs' egress policy applied");
   else if (outcome === 'written')
-    log.warn(facts, "the jobs' egress rules had lost their jumps (a firewall reload?): written again");
+    log.warn(
+      facts,
+      "the jobs' egress rules were not first in DOCKER-USER and INPUT any more (a firewall reload, or another tool's rule above them): written again and put first",
+    );
 }
 
 /**

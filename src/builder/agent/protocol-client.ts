@@ -296,7 +296,7 @@ export class ProtocolClient {
 
 /** What a redirect of the builder protocol means: the services box is elsewhere, most often on HTTPS now. */
 function movedMessage(servicesUrl: string, location: string | null): string {
-  const target = location === null ? undefined : new URL(location, servicesUrl);
+  const target = URL.parse(location ?? '', servicesUrl) ?? undefined;
   const toHttps = target?.protocol === 'https:' && new URL(servicesUrl).protocol === 'http:';
   return toHttps
     ? `the services box at ${servicesUrl} has HTTPS on and sends builders to ${target.origin}; set GYRE_SERVICES_URL=${target.origin} (gyre builder join --services-url ${target.origin}, with --services-ca FILE for a certificate the system does not trust)`

@@ -79,7 +79,15 @@ export class ComposeProject {
   /** Which of these containers Docker's restart policy has restarted since they were started. */
   private async restartedByDocker(ids: readonly string[]): Promise<Set<string>> {
     const out = await this.withDockerEnvironment('docker inspect', (env) =>
-      execFileAsync('docker', ['inspect', '--format', '{{.Id}} {{.RestartCount}}', ...ids], { env }),
+      execFileAsync('docker', ['inspect', '--format', '{{.Id}} {{.RestartCount}}', ...ids], { env }).catch(
+        (error: unknown) => {
+          // A container removed since `ps` fails the command but not the others' lines: it was
+          // not restarted, it is gone. Without any line, the failure is the engine's.
+          const partial = error as { stdout?: string };
+          if (partial.stdout) return { stdout: partial.stdout };
+          throw error;
+        },
+      ),
     );
     const restarted = out.stdout
       .split('\n')

@@ -185,6 +185,7 @@ function fail(message: string): never {
  * system trusts needs none (and then no Node.js with tls.setDefaultCACertificates either).
  */
 function apiCaFile(settings: Settings): string | undefined {
+  if (!settings.tls) return undefined;
   if (settings.builder.servicesCaFile !== undefined) return settings.builder.servicesCaFile;
   const certificate = servicesCaOf(settings);
   return certificate !== undefined && isReadableSelfSigned(certificate) ? certificate : undefined;
