@@ -241,6 +241,12 @@ export const rawSettingsSchema = z.object({
     description:
       'Internal addresses jobs may reach although the egress policy refuses them (a package mirror on the builder host, an internal registry): comma-separated IPv4 addresses or blocks, each with an optional TCP/UDP port or port range. Opened to every job, fork pull requests included.',
   }),
+  GYRE_EGRESS_DENY: setting(v.egressAllowList, {
+    scope: 'builder',
+    example: '203.0.113.10,10.0.0.0/8',
+    description:
+      "Further addresses jobs may not reach, beside those the egress policy refuses anyway: the services box's other addresses (a public one behind NAT, a second network card), internal networks. Same form as GYRE_EGRESS_ALLOW, which wins where both name an address.",
+  }),
   GYRE_DATA_DIR: setting(v.absolutePath, {
     scope: 'services',
     default: '/var/lib/gyre',

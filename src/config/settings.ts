@@ -71,13 +71,15 @@ export interface BuilderSettings {
   readonly maxServicesPerJob: number;
   /** The most bytes each job container may write into its own file system; unlimited when undefined. */
   readonly jobDiskBytes?: number;
-  /** The jobs' egress policy (GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW). */
+  /** The jobs' egress policy (GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW, GYRE_EGRESS_DENY). */
   readonly egress: EgressSettings;
 }
 
 export interface EgressSettings {
   readonly enforce: boolean;
   readonly allow: readonly EgressAllowEntry[];
+  /** Refused beside what the policy refuses anyway (GYRE_EGRESS_DENY); the allow-list wins. @default none */
+  readonly deny?: readonly EgressAllowEntry[];
 }
 
 /** The filesystem under the data folder, or an S3 bucket with everything needed to reach it. */
@@ -163,7 +165,11 @@ export function toSettings(raw: RawSettings): Settings {
       drainTimeoutMs: raw.GYRE_DRAIN_TIMEOUT!,
       maxServicesPerJob: raw.GYRE_JOB_MAX_SERVICES!,
       ...(raw.GYRE_JOB_DISK !== undefined && { jobDiskBytes: raw.GYRE_JOB_DISK }),
-      egress: { enforce: raw.GYRE_EGRESS_POLICY === 'enforce', allow: raw.GYRE_EGRESS_ALLOW ?? [] },
+      egress: {
+        enforce: raw.GYRE_EGRESS_POLICY === 'enforce',
+        allow: raw.GYRE_EGRESS_ALLOW ?? [],
+        deny: raw.GYRE_EGRESS_DENY ?? [],
+      },
     },
     dataDir: raw.GYRE_DATA_DIR!,
     blobStore: blobStoreOf(raw),

@@ -104,6 +104,7 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     ...(builder.jobDiskBytes !== undefined && { GYRE_JOB_DISK: formatMemorySize(builder.jobDiskBytes) }),
     GYRE_EGRESS_POLICY: builder.egress.enforce ? 'enforce' : 'off',
     ...(builder.egress.allow.length > 0 && { GYRE_EGRESS_ALLOW: formatEgressAllowList(builder.egress.allow) }),
+    ...(builder.egress.deny?.length && { GYRE_EGRESS_DENY: formatEgressAllowList(builder.egress.deny) }),
     ...outboundEnvironment(settings, settings.extraCaCertsFile ? EXTRA_CA_PATH : undefined),
   };
 

@@ -7,6 +7,7 @@ import Docker from 'dockerode';
 import { pino } from 'pino';
 import { applyEgressPolicy, removeEgressPolicy } from '../../src/builder/agent/egress-policy.js';
 import { runJob } from '../../src/builder/runner/index.js';
+import type { DockerImage, RunStep } from '../../src/builder/runner/types.js';
 import { DockerJobBackend } from '../../src/docker/index.js';
 import { LABELS } from '../../src/shared/labels.js';
 import { image, makeJob, RecordingSink, run } from '../support/runner-jobs.js';
@@ -217,6 +218,18 @@ const outcomes = (text: string) =>
       .map((parts) => [parts.slice(0, -1).join(': '), parts.at(-1)]),
   );
 
+/** How this file's jobs run: on the test's builder, in a small slot, stopped quickly. */
+const RUN_OPTIONS = { builderName: BUILDER, slot: { cpus: 0, memoryBytes: 512 * 1024 ** 2 }, killGraceMs: 200 };
+
+/** A job, as an unprivileged user, whose steps can run `probeCommand` over `probes`. */
+function probingJob(steps: RunStep[], probes: readonly Target[], services: DockerImage[] = []) {
+  return makeJob(steps, {
+    docker: { primary: image({ image: APP_IMAGE, user: 'nobody' }), services },
+    environment: { PROBE_SCRIPT: PROBE, PROBES: JSON.stringify(probes) },
+    workingDirectory: '/tmp/project',
+  });
+}
+
 describe("the jobs' egress policy", () => {
   it('refuses the services box, the host, published ports, other containers, link-local and Docker API ports; lets the internet and own services through', async () => {
     const all = await targets();
@@ -226,12 +239,7 @@ describe("the jobs' egress policy", () => {
       docker: { primary: image({ image: APP_IMAGE }), services: [WEB] },
     });
     const stopOther = new AbortController();
-    const otherRun = runJob(backend, other, new RecordingSink(), {
-      builderName: BUILDER,
-      slot: { cpus: 0, memoryBytes: 512 * 1024 ** 2 },
-      killGraceMs: 200,
-      signal: stopOther.signal,
-    });
+    const otherRun = runJob(backend, other, new RecordingSink(), { ...RUN_OPTIONS, signal: stopOther.signal });
     const otherWeb = await until("the other job's service container", async () => {
       const found = await docker.listContainers({
         filters: JSON.stringify({ label: [`${LABELS.job}=${other.jobId}`] }),
@@ -247,7 +255,7 @@ describe("the jobs' egress policy", () => {
       { name: 'Debian mirror', host: 'deb.debian.org', port: 80 },
     ];
     const sink = new RecordingSink();
-    const job = makeJob(
+    const job = probingJob(
       [
         run(
           `until PROBES='[{"name":"web","host":"web","port":8080}]' ${probeCommand} | grep -q 'web: open'; do sleep 0.2; done`,
@@ -258,17 +266,10 @@ describe("the jobs' egress policy", () => {
           `node -e "fetch('http://deb.debian.org/debian/dists/bookworm/Release', { method: 'HEAD' }).then((r) => console.log(r.status))"`,
         ),
       ],
-      {
-        docker: { primary: image({ image: APP_IMAGE, user: 'nobody' }), services: [WEB] },
-        environment: { PROBE_SCRIPT: PROBE, PROBES: JSON.stringify(probes) },
-        workingDirectory: '/tmp/project',
-      },
+      probes,
+      [WEB],
     );
-    const result = await runJob(backend, job, sink, {
-      builderName: BUILDER,
-      slot: { cpus: 0, memoryBytes: 512 * 1024 ** 2 },
-      killGraceMs: 200,
-    });
+    const result = await runJob(backend, job, sink, RUN_OPTIONS);
     stopOther.abort();
     await otherRun;
 
@@ -326,6 +327,29 @@ describe("the jobs' egress policy", () => {
     expect(warned.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
       "the jobs' egress rules were not first in DOCKER-USER and INPUT any more (a firewall reload, or another tool's rule above them): written again and put first",
     ]);
+  }, 60_000);
+
+  it('refuses what GYRE_EGRESS_DENY names besides, unless GYRE_EGRESS_ALLOW opens it', async () => {
+    // The outside address stands for the services box's public address, denied whole; its port
+    // 2376 stays open through the allow-list.
+    const options = egressOptions();
+    await applyEgressPolicy(
+      backend,
+      { ...options, egress: { ...options.egress, deny: [{ block: `${OUTSIDE}/32` }] } },
+      pino({ level: 'silent' }),
+    );
+    try {
+      const probes = [
+        { name: 'outside: web', host: OUTSIDE, port: 8080 },
+        { name: 'outside: allowed port 2376', host: OUTSIDE, port: 2376 },
+      ];
+      const sink = new RecordingSink();
+      const result = await runJob(backend, probingJob([run(probeCommand)], probes), sink, RUN_OPTIONS);
+      expect(result.failedStep).toBeUndefined();
+      expect(outcomes(sink.text(1))).toEqual({ 'outside: web': 'refused', 'outside: allowed port 2376': 'open' });
+    } finally {
+      await applyPolicy();
+    }
   }, 60_000);
 
   it('has its jumps taken out by an agent started with the policy off, so off means off', async () => {

@@ -38,27 +38,37 @@ export interface EgressPolicy {
   /** The services box's IPv4 addresses, as the builder resolves its GYRE_SERVICES_URL. */
   readonly servicesAddresses: readonly string[];
   readonly allow: readonly EgressAllowEntry[];
+  /** What the administrator refuses besides (GYRE_EGRESS_DENY). @default none */
+  readonly deny?: readonly EgressAllowEntry[];
+}
+
+/**
+ * One rule per entry (per protocol when it names ports) in both chains, sending what it matches to
+ * `target`. In FORWARD the destination is already rewritten for a port published on the host, so
+ * an entry matches the address and port the job asked for (conntrack's original ones).
+ */
+function entryRules(entries: readonly EgressAllowEntry[], target: string): { forward: string[]; input: string[] } {
+  const rules = (chain: string, match: (block: string, ports?: string) => string) =>
+    entries.flatMap(({ block, ports }) =>
+      ports
+        ? ['tcp', 'udp'].map(
+            (protocol) => `-A ${chain} -p ${protocol} ${match(block, `${ports.first}:${ports.last}`)} -j ${target}`,
+          )
+        : [`-A ${chain} ${match(block)} -j ${target}`],
+    );
+  return {
+    forward: rules(
+      FORWARD_CHAIN,
+      (block, ports) => `-m conntrack --ctorigdst ${block}${ports ? ` --ctorigdstport ${ports}` : ''}`,
+    ),
+    input: rules(INPUT_CHAIN, (block, ports) => `-d ${block}${ports ? ` --dport ${ports}` : ''}`),
+  };
 }
 
 /** The rules before the refusals: what is judged, what always flows, and the allow-list. */
 function openings(policy: EgressPolicy): string[] {
   const jobs = `-i ${JOB_BRIDGE_PREFIX}+`;
-  /** One RETURN per allowed entry (per protocol when it names ports), with `match` saying how. */
-  const allowIn = (chain: string, match: (block: string, ports?: string) => string) =>
-    policy.allow.flatMap(({ block, ports }) =>
-      ports
-        ? ['tcp', 'udp'].map(
-            (protocol) => `-A ${chain} -p ${protocol} ${match(block, `${ports.first}:${ports.last}`)} -j RETURN`,
-          )
-        : [`-A ${chain} ${match(block)} -j RETURN`],
-    );
-  // In FORWARD the destination is already rewritten for a port published on the host, so the
-  // allow-list matches the address and port the job asked for (conntrack's original ones).
-  const forward = allowIn(
-    FORWARD_CHAIN,
-    (block, ports) => `-m conntrack --ctorigdst ${block}${ports ? ` --ctorigdstport ${ports}` : ''}`,
-  );
-  const input = allowIn(INPUT_CHAIN, (block, ports) => `-d ${block}${ports ? ` --dport ${ports}` : ''}`);
+  const { forward, input } = entryRules(policy.allow, 'RETURN');
   return [
     '*filter',
     `:${FORWARD_CHAIN} - [0:0]`,
@@ -83,7 +93,11 @@ function openings(policy: EgressPolicy): string[] {
 /** The refusals, after the openings and the host's name servers. */
 function refusals(policy: EgressPolicy): string[] {
   const refuse = (chain: string, match: string) => `-A ${chain} ${match} -j ${REFUSE_CHAIN}`;
+  const denied = entryRules(policy.deny ?? [], REFUSE_CHAIN);
   return [
+    // What the administrator refuses besides; after the allow-list, which wins.
+    ...denied.forward,
+    ...denied.input,
     // Ports published on any of the host's addresses (the services box's 80, 443 and 8800).
     refuse(FORWARD_CHAIN, '-m conntrack --ctstate DNAT'),
     refuse(FORWARD_CHAIN, '-d 169.254.0.0/16'),
@@ -212,7 +226,7 @@ export async function applyEgressPolicy(
       { cause: error },
     );
   }
-  const policy = { servicesAddresses, allow: options.egress.allow };
+  const policy = { servicesAddresses, allow: options.egress.allow, deny: options.egress.deny ?? [] };
   let output: string;
   try {
     output = await backend.runHostFirewall(
@@ -228,7 +242,12 @@ export async function applyEgressPolicy(
     );
   }
   const [iptables, outcome] = output.trim().split('\n').slice(-2);
-  const facts = { iptables, servicesAddresses, allow: formatEgressAllowList(options.egress.allow) };
+  const facts = {
+    iptables,
+    servicesAddresses,
+    allow: formatEgressAllowList(options.egress.allow),
+    deny: formatEgressAllowList(options.egress.deny ?? []),
+  };
   if (!recheck) log.info(facts, "jobs' egress policy applied");
   else if (outcome === 'written')
     log.warn(

@@ -47,7 +47,7 @@ Settings come from the environment: GYRE_SERVICES_URL (or SERVICES_PRIVATE_IP), 
 (or CIRCLE_SECRET_PASSPHRASE), and optionally GYRE_SERVICES_CA_FILE (for an https:// services
 URL whose certificate the system does not trust), GYRE_BUILDER_NAME, GYRE_BUILDER_SLOTS
 (CIRCLE_NUM_CONTAINERS), GYRE_SLOT_CPUS, GYRE_SLOT_MEMORY, GYRE_DRAIN_TIMEOUT, GYRE_JOB_MAX_SERVICES,
-GYRE_JOB_DISK, GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW.
+GYRE_JOB_DISK, GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW, GYRE_EGRESS_DENY.
 
 At start it writes the jobs' egress policy on the engine's host (iptables rules in DOCKER-USER
 and INPUT, through a short-lived helper container with NET_ADMIN): jobs reach the internet and

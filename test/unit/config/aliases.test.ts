@@ -28,7 +28,7 @@ describe('docker-install aliases', () => {
       slotMemoryBytes: 4 * GiB,
       drainTimeoutMs: 30 * 60_000,
       maxServicesPerJob: 8,
-      egress: { enforce: true, allow: [] },
+      egress: { enforce: true, allow: [], deny: [] },
     });
   });
 

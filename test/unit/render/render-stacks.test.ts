@@ -270,6 +270,7 @@ describe('renderBuilderStack', () => {
       GYRE_EGRESS_ALLOW: '10.0.5.0/24, 10.0.5.7:5432',
       GYRE_JOB_MAX_SERVICES: '3',
       GYRE_JOB_DISK: '20480M',
+      GYRE_EGRESS_DENY: '203.0.113.10, 10.0.0.0/8',
     });
     const document = parse(rendered.text) as {
       services: { agent: { configs: unknown; environment: Record<string, string> } };
@@ -289,6 +290,7 @@ describe('renderBuilderStack', () => {
       GYRE_EGRESS_ALLOW: '10.0.5.0/24,10.0.5.7:5432',
       GYRE_JOB_MAX_SERVICES: '3',
       GYRE_JOB_DISK: '20G',
+      GYRE_EGRESS_DENY: '203.0.113.10,10.0.0.0/8',
     });
   });
 

@@ -61,6 +61,29 @@ describe("the jobs' egress rules", () => {
     expect(refused).toContain('-A GYRE-JOBS -m conntrack --ctstate DNAT -j GYRE-JOBS-REFUSE');
   });
 
+  it('refuse what the administrator denies besides, in both chains, after the allow-list (which wins)', () => {
+    const denying = egressScript({
+      servicesAddresses: [],
+      allow: [{ block: '10.1.2.3', ports: { first: 443, last: 443 } }],
+      deny: [{ block: '10.0.0.0/8' }, { block: '203.0.113.10', ports: { first: 80, last: 81 } }],
+    });
+    const [opened, refused] = denying.split('for address in $name_servers; do');
+    expect(opened).not.toContain('10.0.0.0/8');
+    expect(chain(refused!, 'GYRE-JOBS').slice(0, 3)).toEqual([
+      '-A GYRE-JOBS -m conntrack --ctorigdst 10.0.0.0/8 -j GYRE-JOBS-REFUSE',
+      '-A GYRE-JOBS -p tcp -m conntrack --ctorigdst 203.0.113.10 --ctorigdstport 80:81 -j GYRE-JOBS-REFUSE',
+      '-A GYRE-JOBS -p udp -m conntrack --ctorigdst 203.0.113.10 --ctorigdstport 80:81 -j GYRE-JOBS-REFUSE',
+    ]);
+    expect(chain(refused!, 'GYRE-JOBS-INPUT').slice(0, 3)).toEqual([
+      '-A GYRE-JOBS-INPUT -d 10.0.0.0/8 -j GYRE-JOBS-REFUSE',
+      '-A GYRE-JOBS-INPUT -p tcp -d 203.0.113.10 --dport 80:81 -j GYRE-JOBS-REFUSE',
+      '-A GYRE-JOBS-INPUT -p udp -d 203.0.113.10 --dport 80:81 -j GYRE-JOBS-REFUSE',
+    ]);
+    expect(chain(opened!, 'GYRE-JOBS')).toContain(
+      '-A GYRE-JOBS -p tcp -m conntrack --ctorigdst 10.1.2.3 --ctorigdstport 443:443 -j RETURN',
+    );
+  });
+
   it('refuse published ports, link-local addresses, the services box, other bridges and the Docker API', () => {
     expect(chain(rules, 'GYRE-JOBS').filter((line) => line.endsWith('-j GYRE-JOBS-REFUSE'))).toEqual([
       '-A GYRE-JOBS -m conntrack --ctstate DNAT -j GYRE-JOBS-REFUSE',
