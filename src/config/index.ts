@@ -24,6 +24,6 @@ export {
   formatMemorySize,
   parseDuration,
   formatDuration,
-  formatEgressAllowList,
-  type EgressAllowEntry,
+  formatEgressList,
+  type EgressEntry,
 } from './values.js';

@@ -235,13 +235,13 @@ export const rawSettingsSchema = z.object({
     description:
       "Whether the builder holds its jobs to the egress policy (iptables rules it keeps in Docker's DOCKER-USER chain): jobs reach the internet and their own services, never the services box, the builder host, other jobs, link-local addresses or a Docker API. `off` only where the engine manages no iptables (rootless engines); jobs then reach all of these.",
   }),
-  GYRE_EGRESS_ALLOW: setting(v.egressAllowList, {
+  GYRE_EGRESS_ALLOW: setting(v.egressAddressList, {
     scope: 'builder',
     example: '10.0.5.0/24,10.0.5.7:5432,10.0.6.0/24:8000-8999',
     description:
       'Internal addresses jobs may reach although the egress policy refuses them (a package mirror on the builder host, an internal registry): comma-separated IPv4 addresses or blocks, each with an optional TCP/UDP port or port range. Opened to every job, fork pull requests included.',
   }),
-  GYRE_EGRESS_DENY: setting(v.egressAllowList, {
+  GYRE_EGRESS_DENY: setting(v.egressAddressList, {
     scope: 'builder',
     example: '203.0.113.10,10.0.0.0/8',
     description:

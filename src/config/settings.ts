@@ -2,7 +2,7 @@
  * The typed `Settings` object every part of Gyre receives, built from validated raw settings.
  */
 import type { RawSettings } from './schema.js';
-import type { EgressAllowEntry } from './values.js';
+import type { EgressEntry } from './values.js';
 
 /** Published ports and the address they are published on. */
 export interface ListenSettings {
@@ -77,9 +77,9 @@ export interface BuilderSettings {
 
 export interface EgressSettings {
   readonly enforce: boolean;
-  readonly allow: readonly EgressAllowEntry[];
+  readonly allow: readonly EgressEntry[];
   /** Refused beside what the policy refuses anyway (GYRE_EGRESS_DENY); the allow-list wins. @default none */
-  readonly deny?: readonly EgressAllowEntry[];
+  readonly deny?: readonly EgressEntry[];
 }
 
 /** The filesystem under the data folder, or an S3 bucket with everything needed to reach it. */

@@ -181,8 +181,8 @@ export const addressList = z.string().transform((text, ctx) => {
   return items;
 });
 
-/** One opening in the jobs' egress policy: an IPv4 address or block, on every port or on a range of them. */
-export interface EgressAllowEntry {
+/** One entry of the jobs' egress allow- or deny-list: an IPv4 address or block, on every port or on a range of them. */
+export interface EgressEntry {
   /** `10.0.5.7` or `10.0.5.0/24`. */
   readonly block: string;
   /** TCP and UDP ports, inclusive; every port and protocol when absent. */
@@ -191,7 +191,7 @@ export interface EgressAllowEntry {
 
 const EGRESS_ENTRY = /^([^:]+?)(?::(\d{1,5})(?:-(\d{1,5}))?)?$/;
 
-function egressEntryOf(item: string): EgressAllowEntry | undefined {
+function egressEntryOf(item: string): EgressEntry | undefined {
   const match = EGRESS_ENTRY.exec(item);
   if (!match || !(z.ipv4().safeParse(match[1]).success || z.cidrv4().safeParse(match[1]).success)) return undefined;
   if (match[2] === undefined) return { block: match[1]! };
@@ -202,11 +202,11 @@ function egressEntryOf(item: string): EgressAllowEntry | undefined {
 }
 
 /**
- * GYRE_EGRESS_ALLOW: comma-separated IPv4 addresses or blocks that jobs may reach although the
- * egress policy refuses them, each on every port or on a port range (`10.0.5.0/24`,
- * `10.0.5.7:5432`, `10.0.6.0/24:8000-8999`). IPv4 only: job networks are IPv4.
+ * GYRE_EGRESS_ALLOW and GYRE_EGRESS_DENY: comma-separated IPv4 addresses or blocks, each on every
+ * port or on a port range (`10.0.5.0/24`, `10.0.5.7:5432`, `10.0.6.0/24:8000-8999`). IPv4 only:
+ * job networks are IPv4.
  */
-export const egressAllowList = z.string().transform((text, ctx) => {
+export const egressAddressList = z.string().transform((text, ctx) => {
   const items = commaSeparated(text);
   const entries = items.map(egressEntryOf);
   const bad = items.filter((_, i) => entries[i] === undefined);
@@ -217,11 +217,11 @@ export const egressAllowList = z.string().transform((text, ctx) => {
     });
     return z.NEVER;
   }
-  return entries as EgressAllowEntry[];
+  return entries as EgressEntry[];
 });
 
-/** Formats an allow-list back into its setting's text (what the builder stack hands the agent). */
-export function formatEgressAllowList(entries: readonly EgressAllowEntry[]): string {
+/** Formats an allow- or deny-list back into its setting's text (what the builder stack hands the agent). */
+export function formatEgressList(entries: readonly EgressEntry[]): string {
   return entries
     .map((e) =>
       e.ports ? `${e.block}:${e.ports.first}${e.ports.last === e.ports.first ? '' : `-${e.ports.last}`}` : e.block,

@@ -3,7 +3,7 @@
  */
 import {
   formatDuration,
-  formatEgressAllowList,
+  formatEgressList,
   formatMemorySize,
   httpsListenerUrl,
   servicesCaOf,
@@ -103,8 +103,8 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     GYRE_JOB_MAX_SERVICES: String(builder.maxServicesPerJob),
     ...(builder.jobDiskBytes !== undefined && { GYRE_JOB_DISK: formatMemorySize(builder.jobDiskBytes) }),
     GYRE_EGRESS_POLICY: builder.egress.enforce ? 'enforce' : 'off',
-    ...(builder.egress.allow.length > 0 && { GYRE_EGRESS_ALLOW: formatEgressAllowList(builder.egress.allow) }),
-    ...(builder.egress.deny?.length && { GYRE_EGRESS_DENY: formatEgressAllowList(builder.egress.deny) }),
+    ...(builder.egress.allow.length > 0 && { GYRE_EGRESS_ALLOW: formatEgressList(builder.egress.allow) }),
+    ...(builder.egress.deny?.length && { GYRE_EGRESS_DENY: formatEgressList(builder.egress.deny) }),
     ...outboundEnvironment(settings, settings.extraCaCertsFile ? EXTRA_CA_PATH : undefined),
   };
 

@@ -150,10 +150,11 @@ export class Agent {
       log.warn({ err: error }, 'could not remove everything an earlier run left behind'),
     );
     // Before registering, so that no job ever runs on a host without the policy.
-    if (config.egress.enforce) await applyEgressPolicy(backend, { ...config, builderName: name }, log);
-    else await removeEgressPolicy(backend, { ...config, builderName: name }, log);
+    const helpers = { ...config, builderName: name };
+    if (config.egress.enforce) await applyEgressPolicy(backend, helpers, log);
+    else await removeEgressPolicy(backend, helpers, log);
     if (config.jobDiskBytes !== undefined)
-      await checkDiskLimit(backend, { ...config, builderName: name, jobDiskBytes: config.jobDiskBytes });
+      await checkDiskLimit(backend, { ...helpers, jobDiskBytes: config.jobDiskBytes });
 
     const client = new ProtocolClient(config.servicesUrl);
     const identities = new IdentityFile(config.stateDir, (reason) =>
@@ -197,12 +198,7 @@ export class Agent {
     );
     agent.updateStatus({ state: registered.state, drainDeadline: null });
     if (config.egress.enforce) {
-      const watch = keepEgressPolicy(
-        backend,
-        { ...config, builderName: name },
-        log,
-        config.egressRecheckMs ?? EGRESS_RECHECK_MS,
-      );
+      const watch = keepEgressPolicy(backend, helpers, log, config.egressRecheckMs ?? EGRESS_RECHECK_MS);
       void agent.done.finally(() => watch.stop());
     }
     return agent;

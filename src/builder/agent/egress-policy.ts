@@ -16,7 +16,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import { formatEgressAllowList, type EgressAllowEntry, type EgressSettings } from '../../config/index.js';
+import { formatEgressList, type EgressEntry, type EgressSettings } from '../../config/index.js';
 import { JOB_BRIDGE_PREFIX, type JobBackend } from '../../docker/index.js';
 import { ExitCode, GyreError, messageOf, UnavailableError } from '../../shared/errors.js';
 import { builderObjectLabels } from '../../shared/labels.js';
@@ -37,9 +37,9 @@ const DOCKER_API_PORTS = '2375:2377';
 export interface EgressPolicy {
   /** The services box's IPv4 addresses, as the builder resolves its GYRE_SERVICES_URL. */
   readonly servicesAddresses: readonly string[];
-  readonly allow: readonly EgressAllowEntry[];
+  readonly allow: readonly EgressEntry[];
   /** What the administrator refuses besides (GYRE_EGRESS_DENY). @default none */
-  readonly deny?: readonly EgressAllowEntry[];
+  readonly deny?: readonly EgressEntry[];
 }
 
 /**
@@ -47,7 +47,7 @@ export interface EgressPolicy {
  * `target`. In FORWARD the destination is already rewritten for a port published on the host, so
  * an entry matches the address and port the job asked for (conntrack's original ones).
  */
-function entryRules(entries: readonly EgressAllowEntry[], target: string): { forward: string[]; input: string[] } {
+function entryRules(entries: readonly EgressEntry[], target: string): { forward: string[]; input: string[] } {
   const rules = (chain: string, match: (block: string, ports?: string) => string) =>
     entries.flatMap(({ block, ports }) =>
       ports
@@ -124,9 +124,9 @@ done`;
 /**
  * The helper's script. It finds the iptables the engine uses, loads the rules with the host's
  * IPv4 name servers (from its resolv.conf, which host networking shares), then puts both jumps
- * first, once each, wherever they were, never leaving a moment without them. Its last two lines name the iptables it used and say
- * `written`, or `kept` on a `recheck` that found both jumps first and left everything untouched.
- * Exits 3 when no iptables qualifies.
+ * first, once each, wherever they were, never leaving a moment without them. Its last two lines
+ * name the iptables it used and say `written`, or `kept` on a `recheck` that found both jumps
+ * first and left everything untouched. Exits 3 when no iptables qualifies.
  */
 export function egressScript(policy: EgressPolicy, recheck = false): string {
   return `set -eu
@@ -245,8 +245,8 @@ export async function applyEgressPolicy(
   const facts = {
     iptables,
     servicesAddresses,
-    allow: formatEgressAllowList(options.egress.allow),
-    deny: formatEgressAllowList(options.egress.deny ?? []),
+    allow: formatEgressList(options.egress.allow),
+    deny: formatEgressList(options.egress.deny ?? []),
   };
   if (!recheck) log.info(facts, "jobs' egress policy applied");
   else if (outcome === 'written')
@@ -289,14 +289,16 @@ export async function removeEgressPolicy(
   log: Logger,
 ): Promise<void> {
   try {
-    const iptables = await backend.runHostFirewall(
-      options.helperImage,
-      egressRemovalScript(),
-      builderObjectLabels(options.builderName),
-    );
+    const iptables = (
+      await backend.runHostFirewall(
+        options.helperImage,
+        egressRemovalScript(),
+        builderObjectLabels(options.builderName),
+      )
+    ).trim();
     log.warn(
-      { iptables: iptables.trim() },
-      "GYRE_EGRESS_POLICY is off: jobs reach the services box, this host and other jobs' containers; the jumps to the policy's chains are removed",
+      { iptables },
+      `GYRE_EGRESS_POLICY is off: jobs reach the services box, this host and other jobs' containers; ${iptables === 'none' ? "the engine's host has no iptables of Docker's, so no jumps to remove" : "the jumps to the policy's chains are removed"}`,
     );
   } catch (error) {
     log.warn(

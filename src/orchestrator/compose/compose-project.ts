@@ -70,10 +70,7 @@ export class ComposeProject {
    */
   private async keptFailing(services: readonly ComposeService[]): Promise<ComposeService[]> {
     const starting = services.filter((s) => s.state === 'running' && s.health === 'starting').map((s) => s.id);
-    const restarted = starting.length === 0 ? new Set<string>() : await this.restartedByDocker(starting);
-    return services.filter(
-      (s) => s.state === 'restarting' || (s.state === 'running' && (s.health === 'unhealthy' || restarted.has(s.id))),
-    );
+    return failingOf(services, starting.length === 0 ? new Set() : await this.restartedByDocker(starting));
   }
 
   /** Which of these containers Docker's restart policy has restarted since they were started. */
@@ -226,6 +223,18 @@ function lines(onLine: (line: string) => void): (chunk: Buffer) => void {
   return (chunk) => {
     for (const line of chunk.toString('utf8').split(/\r?\n/)) if (line.trim() !== '') onLine(line.trim());
   };
+}
+
+/**
+ * Of these services, those that keep failing (see `ComposeProject.keptFailing`), given the ids of
+ * the containers Docker's restart policy has restarted.
+ */
+export function failingOf(services: readonly ComposeService[], restarted: ReadonlySet<string>): ComposeService[] {
+  return services.filter(
+    (s) =>
+      s.state === 'restarting' ||
+      (s.state === 'running' && (s.health === 'unhealthy' || (s.health === 'starting' && restarted.has(s.id)))),
+  );
 }
 
 /** Compose prints one JSON object per line (v2.21+) or one array (older v2). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatEgressAllowList, formatMemorySize, parseMemorySize } from '../../../src/config/index.js';
+import { formatEgressList, formatMemorySize, parseMemorySize } from '../../../src/config/index.js';
 import { rawSettingsSchema } from '../../../src/config/schema.js';
-import { egressAllowList, hostList } from '../../../src/config/values.js';
+import { egressAddressList, hostList } from '../../../src/config/values.js';
 
 const KiB = 1024;
 const MiB = 1024 ** 2;
@@ -77,20 +77,20 @@ describe('GYRE_GIT_ALLOWED_HOSTS', () => {
   );
 });
 
-describe('egressAllowList (GYRE_EGRESS_ALLOW)', () => {
+describe('egressAddressList (GYRE_EGRESS_ALLOW)', () => {
   it('reads addresses and blocks, each on every port, one port or a range', () => {
-    expect(egressAllowList.parse(' 10.0.5.0/24, 10.0.5.7:5432 ,10.0.6.0/24:8000-8999,')).toEqual([
+    expect(egressAddressList.parse(' 10.0.5.0/24, 10.0.5.7:5432 ,10.0.6.0/24:8000-8999,')).toEqual([
       { block: '10.0.5.0/24' },
       { block: '10.0.5.7', ports: { first: 5432, last: 5432 } },
       { block: '10.0.6.0/24', ports: { first: 8000, last: 8999 } },
     ]);
-    expect(formatEgressAllowList(egressAllowList.parse('10.0.5.0/24,10.0.5.7:5432,10.0.6.0/24:8000-8999'))).toBe(
+    expect(formatEgressList(egressAddressList.parse('10.0.5.0/24,10.0.5.7:5432,10.0.6.0/24:8000-8999'))).toBe(
       '10.0.5.0/24,10.0.5.7:5432,10.0.6.0/24:8000-8999',
     );
   });
 
   it('names every entry it cannot read at once, and says what an entry looks like', () => {
-    const result = egressAllowList.safeParse(
+    const result = egressAddressList.safeParse(
       '10.0.5.0/24,git.internal,10.0.0.1:0,10.0.0.1:9-8,fd00::/8,10.0.0.1:70000',
     );
     expect(result.success).toBe(false);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { engineUnreachable, parsePs } from '../../../src/orchestrator/compose/compose-project.js';
+import { engineUnreachable, failingOf, parsePs } from '../../../src/orchestrator/compose/compose-project.js';
 
 /** A row as `docker compose ps --format json` prints it, with the fields Gyre does not read. */
 function row(service: string, state: string, health?: string): Record<string, unknown> {
@@ -63,6 +63,25 @@ describe('parsePs', () => {
     { case: 'an empty array', out: '[]\n' },
   ])('finds no services in $case', ({ out }) => {
     expect(parsePs(out)).toEqual([]);
+  });
+});
+
+describe('failingOf: which services `gyre up` restarts', () => {
+  const service = (id: string, state: string, health: string) => ({ id, service: id, state, health });
+
+  it('takes those restarting, unhealthy, or running again after Docker restarted them; never one merely not probed yet', () => {
+    const services = [
+      service('a', 'restarting', 'unhealthy'),
+      service('b', 'running', 'unhealthy'),
+      service('c', 'running', 'starting'),
+      service('d', 'running', 'starting'),
+      service('e', 'running', 'healthy'),
+      service('f', 'running', ''),
+      service('g', 'exited', ''),
+    ];
+    expect(failingOf(services, new Set(['c'])).map((s) => s.id)).toEqual(['a', 'b', 'c']);
+    // A healthy container Docker once restarted is left alone.
+    expect(failingOf(services, new Set(['e'])).map((s) => s.id)).toEqual(['a', 'b']);
   });
 });
 

@@ -35,7 +35,7 @@ describe('with TLS on, the plain HTTP port', () => {
     expect(answer.headers.location).toBe('https://ci.example.com:8443/login?x=1');
   });
 
-  it('answers only health probes itself: the API, webhooks and builders are sent to HTTPS too, so no token crosses in clear', async () => {
+  it('answers only health probes itself: the API, webhooks and builders are sent to HTTPS too, and told nothing here', async () => {
     const app = plainListener();
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     for (const url of ['/builder/v1/lease', '/api/v1/projects', '/webhooks/github']) {
