@@ -262,7 +262,20 @@ export const deliveryResponse = z.looseObject({
 export const builderResponse = builderFactsSchema
   .extend({
     id: z.number().int(),
-    slotsUsed: z.number().int().describe('Jobs leased to or running on it'),
+    runningJobs: z.number().int().describe('Jobs leased to or running on it'),
+    room: z
+      .object({
+        cpus: z
+          .number()
+          .nullable()
+          .describe('CPUs for jobs, all slots together; null where the builder does not limit CPUs'),
+        memoryBytes: z.number().int().describe('Memory for jobs, all slots together'),
+        usedCpus: z.number().describe("What its leased and running jobs' resource classes take"),
+        usedMemoryBytes: z.number().int(),
+        freeCpus: z.number().nullable().describe('Null where the builder does not limit CPUs'),
+        freeMemoryBytes: z.number().int(),
+      })
+      .describe('Room for jobs: the scheduler places a job where its resource class fits what is free'),
     state: builderStateSchema,
     drainDeadline: timestamp.nullable(),
     registeredAt: timestamp,

@@ -193,14 +193,14 @@ export const rawSettingsSchema = z.object({
     scope: 'builder',
     example: '4',
     description:
-      "Number of concurrent jobs; computed from the host's CPUs and memory when unset. Alias: CIRCLE_NUM_CONTAINERS.",
+      "Number of job slots, which size the builder's room for jobs (slots × GYRE_SLOT_CPUS and × GYRE_SLOT_MEMORY); computed from the host's CPUs and memory when unset. Jobs are packed into the room by their resource classes: two `small` jobs share a `medium` slot, a `large` one takes two. Alias: CIRCLE_NUM_CONTAINERS.",
   }),
   GYRE_SLOT_CPUS: setting(v.cpuCount, {
     scope: 'builder',
     default: '2',
     example: '2',
     description:
-      "CPUs per job slot; 0: slots do not bound CPUs (jobs are still held to their resource class's). Alias: CIRCLE_CONTAINER_CPUS.",
+      "CPUs per job slot; 0: the builder does not place jobs by CPU (each job is still held to its resource class's CPUs). Alias: CIRCLE_CONTAINER_CPUS.",
   }),
   GYRE_SLOT_MEMORY: setting(v.memorySize, {
     scope: 'builder',

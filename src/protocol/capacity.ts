@@ -1,9 +1,11 @@
 /**
- * How many jobs a builder runs at once: the agent computes it from its host, and the orchestrator
+ * How much a builder gives its jobs: the agent computes it from its host, and the orchestrator
  * computes it first, so a host too small for one slot is refused before anything changes.
- * A builder keeps 2 CPUs and 4 GiB for coordinating builds and splits the rest into slots of
+ * A builder keeps 2 CPUs and 4 GiB for coordinating builds and sizes its room for jobs in slots of
  * `slotCpus` and `slotMemoryBytes` each:
  * `slots = min(floor((cpus - 2) / slotCpus), floor((memGiB - 4) / slotMemGiB))`.
+ * The slots only size the room: the scheduler packs jobs into it by their resource classes (see
+ * job-room.ts), so two `small` jobs share one slot's worth and a `large` job takes two.
  */
 import { InvalidInputError } from '../shared/errors.js';
 
@@ -26,7 +28,7 @@ export interface SlotSettings {
 
 export interface Capacity {
   readonly slots: number;
-  /** CPU limit of each job; 0 means none. */
+  /** CPUs per slot; 0: the builder does not place jobs by CPU. */
   readonly slotCpus: number;
   readonly slotMemoryBytes: number;
   /** Whether the count was set by an administrator rather than computed. */

@@ -71,10 +71,15 @@ export const drainRequestSchema = z.strictObject({
 export type DrainRequest = z.infer<typeof drainRequestSchema>;
 
 export const leaseRequestSchema = z.strictObject({
-  /** How many jobs the builder can take now (its free slots). */
+  /** The most jobs one answer may bring; the services box leases only what fits the builder's free room. */
   max: z.number().int().min(0).max(64),
   /** Seconds to wait for work; at most {@link MAX_LEASE_WAIT_S}. */
   waitSeconds: z.number().min(0).max(MAX_LEASE_WAIT_S),
+  /**
+   * The jobs the agent runs now. They count against its room even where their leases expired
+   * while it was cut off (and they were requeued): it runs them until it hears so.
+   */
+  running: z.array(id).max(10_000).optional(),
 });
 export type LeaseRequest = z.infer<typeof leaseRequestSchema>;
 

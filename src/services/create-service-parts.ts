@@ -123,7 +123,11 @@ export function createServiceParts(
     testResults: new TestResultStore(db),
     schedules,
     notifications,
-    leaseWakeups: notifications.signal([NOTIFY_CHANNELS.jobsQueued, NOTIFY_CHANNELS.buildersChanged]),
+    leaseWakeups: notifications.signal([
+      NOTIFY_CHANNELS.jobsQueued,
+      NOTIFY_CHANNELS.jobsMoved,
+      NOTIFY_CHANNELS.buildersChanged,
+    ]),
     statusWakeups: notifications.signal([NOTIFY_CHANNELS.statusesQueued]),
     users: new UserStore(db),
     sessions: new SessionStore(db),

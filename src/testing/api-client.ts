@@ -89,7 +89,7 @@ export class ApiClient {
       `waiting for pipeline ${pipelineId}`,
       `it did not finish within ${timeoutMs} ms (pipeline state: ${last.pipeline?.state ?? 'unknown'}; jobs: ${jobs})`,
       waiting
-        ? `jobs are still queued: check that a builder is up (GET /api/v1/builders) and has a slot big enough for the job's resource class (withBuilders(n, { slotMemory }))`
+        ? `jobs are still queued: check that a builder is up (GET /api/v1/builders) and has room for the job's resource class (withBuilders(n, { slots, slotMemory }))`
         : 'give waitForPipeline a longer timeoutMs, or look at the job logs (GET /api/v1/jobs/:id/log)',
     );
   }

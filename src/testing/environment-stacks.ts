@@ -15,11 +15,11 @@ import { GyreEnvironmentError, messageOf } from './errors.js';
 
 /** What one builder stack is sized to. */
 export interface BuilderSize {
-  /** Concurrent jobs. @default 1 */
+  /** Slots, which size the builder's room for jobs (jobs are packed into it by resource class). @default 1 */
   readonly slots?: number;
-  /** CPUs per job; 0 means no CPU limit. @default 0 */
+  /** CPUs per slot; 0: jobs are not placed by CPU (each is still held to its class's). @default 0 */
   readonly slotCpus?: number;
-  /** Memory per job, e.g. `2G`. @default '4G' */
+  /** Memory per slot, e.g. `2G`. @default '4G' */
   readonly slotMemory?: string;
 }
 

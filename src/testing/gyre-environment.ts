@@ -93,7 +93,7 @@ export class GyreEnvironment {
 
   /**
    * How many builders to start, each with `size`. @default 1 builder with 1 slot, no CPU limit
-   * and 4G of memory per slot.
+   * and 4G of memory per slot: room for one `medium` job or two `small` ones at a time.
    */
   withBuilders(count: number, size: BuilderSize = {}): this {
     if (!Number.isInteger(count) || count < 0 || count > 20)

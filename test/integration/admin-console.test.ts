@@ -114,7 +114,7 @@ describe('the fleet page', () => {
     const builder = await join();
     const page = await (await admin.get('/fleet')).text();
     expect(page).toContain(`admin-test-${count}`);
-    expect(page).toContain('0 / 4');
+    expect(page).toContain('8 CPU / 16 GiB<br><span class="muted">of 8 CPU / 16 GiB</span>');
     expect(page).toContain('value="30m"');
 
     const drained = await admin.submit('/fleet', `/fleet/${builder.id}/drain`, { deadline: '10m' });
@@ -175,7 +175,8 @@ describe('the queue page', () => {
     expect(page).toMatch(/Depth: <strong>[1-9]\d*<\/strong>/);
     expect(page).toContain('oldest queued at');
     expect(page).toContain('too-big');
-    expect(page).toContain('needs 64 CPU / 4 GiB; largest builder slot is 2 CPU / 4 GiB');
+    // Every builder here is simulated with 4 slots of 2 CPUs and 4 GiB.
+    expect(page).toContain('needs 64 CPU / 4 GiB; the largest builder has 8 CPU / 16 GiB for jobs');
   });
 });
 

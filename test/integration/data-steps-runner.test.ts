@@ -20,7 +20,7 @@ const BUILDER = `data-steps-test-${process.pid}`;
 const HELPER_IMAGE = 'gyre/app:0.1.0';
 const options: RunJobOptions = {
   builderName: BUILDER,
-  slot: { cpus: 1, memoryBytes: 256 * 1024 ** 2 },
+  room: { cpus: 1, memoryBytes: 256 * 1024 ** 2 },
   killGraceMs: 500,
 };
 

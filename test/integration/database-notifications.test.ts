@@ -111,7 +111,8 @@ describe('the notifying triggers', () => {
     const started = await probe.channelsNotifiedBy(() =>
       database.db.query("UPDATE jobs SET state = 'running' WHERE workflow_id = $1 AND state = 'queued'", [workflowId]),
     );
-    expect(started).toEqual([]);
+    // Jobs left the queue: that is a move (gyre_jobs_moved), not a queueing.
+    expect(started).toEqual([NOTIFY_CHANNELS.jobsMoved]);
     const released = await probe.channelsNotifiedBy(() =>
       database.db.query(
         "UPDATE jobs SET state = 'queued', queued_at = now() WHERE workflow_id = $1 AND state = 'blocked'",
@@ -137,6 +138,23 @@ describe('the notifying triggers', () => {
         database.db.query("UPDATE builders SET state = 'draining', last_seen_at = now() WHERE id = $1", [builderId]),
       ),
     ).toEqual([]);
+  });
+
+  it('notify gyre_jobs_moved once per statement that moves jobs out of queued, leased or running, and not for a renewal', async () => {
+    let workflowId = 0;
+    await probe.channelsNotifiedBy(
+      async () => ({ workflowId } = await seedWorkflow(database.db, projectId, [{ name: 'a' }, { name: 'b' }])),
+    );
+    const jobsOf = (set: string) => database.db.query(`UPDATE jobs SET ${set} WHERE workflow_id = $1`, [workflowId]);
+    expect(await probe.channelsNotifiedBy(() => jobsOf(`state = 'leased', builder_id = ${builderId}`))).toEqual([
+      NOTIFY_CHANNELS.jobsMoved,
+    ]);
+    expect(await probe.channelsNotifiedBy(() => jobsOf("state = 'running'"))).toEqual([]);
+    expect(await probe.channelsNotifiedBy(() => jobsOf("lease_expires_at = now() + interval '1 minute'"))).toEqual([]);
+    expect(await probe.channelsNotifiedBy(() => jobsOf("state = 'running'"))).toEqual([]);
+    expect(await probe.channelsNotifiedBy(() => jobsOf("state = 'success', finished_at = now()"))).toEqual([
+      NOTIFY_CHANNELS.jobsMoved,
+    ]);
   });
 
   it('notify gyre_statuses_queued when commit statuses are queued', async () => {

@@ -171,15 +171,16 @@ describe('cancel and capacity', () => {
   });
 
   it('keeps a job no builder can fit queued, with the reason visible in the queue', async () => {
+    // The largest builder here: 8 slots of 4 CPUs and 8 GiB (the others have at most 8 CPUs and 16 GiB).
+    const builder = await join(joinSecret, { slots: 8, slotCpus: 4, slotMemoryBytes: 8 * 1024 ** 3 });
     await seedWorkflow(db, projectId, [{ name: 'huge', cpus: 64, memoryGiB: 256 }]);
     const queue = (await (await gyre.api('/api/v1/queue')).json()) as {
       depth: number;
       items: { name: string; waitingBecause: string }[];
     };
     expect(queue.items.find((i) => i.name === 'huge')?.waitingBecause).toBe(
-      'needs 64 CPU / 256 GiB; largest builder slot is 2 CPU / 4 GiB',
+      'needs 64 CPU / 256 GiB; the largest builder has 32 CPU / 64 GiB for jobs',
     );
-    const builder = await join();
     expect((await builder.lease(4)).leases.map((l) => l.context.jobName)).not.toContain('huge');
   });
 });

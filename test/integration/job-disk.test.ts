@@ -44,7 +44,7 @@ describe('GYRE_JOB_DISK', () => {
 
     const result = await runJob(btrfs, job, sink, {
       builderName: `disk-test-${process.pid}`,
-      slot: { cpus: 1, memoryBytes: 1024 * MiB },
+      room: { cpus: 1, memoryBytes: 1024 * MiB },
       killGraceMs: 500,
       diskBytes: 300 * MiB,
     });

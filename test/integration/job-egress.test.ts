@@ -219,7 +219,7 @@ const outcomes = (text: string) =>
   );
 
 /** How this file's jobs run: on the test's builder, in a small slot, stopped quickly. */
-const RUN_OPTIONS = { builderName: BUILDER, slot: { cpus: 0, memoryBytes: 512 * 1024 ** 2 }, killGraceMs: 200 };
+const RUN_OPTIONS = { builderName: BUILDER, room: { cpus: null, memoryBytes: 512 * 1024 ** 2 }, killGraceMs: 200 };
 
 /** A job, as an unprivileged user, whose steps can run `probeCommand` over `probes`. */
 function probingJob(steps: RunStep[], probes: readonly Target[], services: DockerImage[] = []) {

@@ -4,7 +4,7 @@ import { runJob } from '../../src/builder/runner/index.js';
 import { DockerJobBackend } from '../../src/docker/index.js';
 import { image, makeJob, RecordingSink, run } from '../support/runner-jobs.js';
 
-// GIVEN the local engine (cgroup v1, cgroupfs driver: it nests cgroups), a slot of 1 GiB, and jobs
+// GIVEN the local engine (cgroup v1, cgroupfs driver: it nests cgroups), a builder room of 1 GiB, and jobs
 // of a 256 MiB resource class.
 const docker = new Docker();
 const backend = new DockerJobBackend(docker);
@@ -12,7 +12,7 @@ const MEMORY = 256 * 1024 ** 2;
 const CLASS = { name: 'small-256', cpus: 1, memoryMiB: 256 };
 const options = {
   builderName: `limits-test-${process.pid}`,
-  slot: { cpus: 2, memoryBytes: 1024 ** 3 },
+  room: { cpus: 2, memoryBytes: 1024 ** 3 },
   killGraceMs: 500,
   sharedCgroup: true,
 };
@@ -52,7 +52,7 @@ describe('limits per job on the local Docker Engine', () => {
 
     expect(result.outcome).toBe('success');
     // THEN the services' cgroups are inside the primary's, the job's, which holds the class's
-    // limit (not the larger slot's) without swap on top, and the services together were stopped
+    // limit (not the larger room's) without swap on top, and the services together were stopped
     // at it (each alone stayed far below it).
     expect(sink.text(1).trim()).toBe('3');
     expect(sink.text(2).trim().split('\n')).toEqual([String(MEMORY), String(MEMORY)]);

@@ -57,7 +57,7 @@ describe('the proxy and extra CA inside jobs', () => {
 
     const result = await runJob(backend, job, sink, {
       builderName: `outbound-test-${process.pid}`,
-      slot: { cpus: 1, memoryBytes: 512 * 1024 ** 2 },
+      room: { cpus: 1, memoryBytes: 512 * 1024 ** 2 },
       killGraceMs: 500,
       outbound: { proxy: { https: 'http://proxy.internal:3128', noProxy: '.corp' }, extraCa: pem },
     });

@@ -14,7 +14,7 @@ const BUILDER = `runner-test-${process.pid}`;
 
 const options: RunJobOptions = {
   builderName: BUILDER,
-  slot: { cpus: 1, memoryBytes: 256 * 1024 ** 2 },
+  room: { cpus: 1, memoryBytes: 256 * 1024 ** 2 },
   killGraceMs: 500,
 };
 

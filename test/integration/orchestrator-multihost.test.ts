@@ -276,6 +276,11 @@ describe('gyre up, builders on two more hosts, drain, remove and roll', () => {
       ['host-b', 'active', 2, hostB.tcpUrl],
       ['host-c', 'active', 2, hostC.tcpUrl],
     ]);
+    // Two slots of the default 4 GiB without a CPU limit, idle: all of it free.
+    const table = gyre(['builder', 'list']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^NAME +HOST +STATE +JOBS +FREE +ROOM +VERSION +LAST SEEN$/m);
+    expect(table.stdout).toMatch(/^host-b +\S+ +active +0 +unlimited CPU \/ 8 GiB +unlimited CPU \/ 8 GiB +/m);
   }, 900_000);
 
   it('spreads 10 jobs over both builders', async () => {
@@ -289,8 +294,8 @@ describe('gyre up, builders on two more hosts, drain, remove and roll', () => {
   it('drain --wait on B while its jobs run: they finish, new jobs go to C, nothing is lost', async () => {
     const pipeline = await startPipeline(6, 8);
     await waitForJobs(pipeline, async () =>
-      (await json<{ items: { name: string; slotsUsed: number }[] }>('/api/v1/builders')).items.some(
-        (b) => b.name === 'host-b' && b.slotsUsed === 2,
+      (await json<{ items: { name: string; runningJobs: number }[] }>('/api/v1/builders')).items.some(
+        (b) => b.name === 'host-b' && b.runningJobs === 2,
       ),
     );
     const drain = gyre(['builder', 'drain', 'host-b', '--deadline', '10m', '--wait']);
@@ -343,7 +348,14 @@ describe('gyre up, builders on two more hosts, drain, remove and roll', () => {
         expect.objectContaining({ service: 'app', health: 'healthy' }),
         expect.objectContaining({ service: 'db', health: 'healthy' }),
       ],
-      builders: { total: 1, byState: { active: 1 }, healthy: 1, slots: { total: 2, used: 0 } },
+      // Two slots of the default 4 GiB without a CPU limit: room for two `medium` jobs.
+      builders: {
+        total: 1,
+        byState: { active: 1 },
+        healthy: 1,
+        runningJobs: 0,
+        free: { cpus: null, memoryBytes: 8 * 1024 ** 3 },
+      },
       queue: { depth: 0, oldestJob: null },
     });
   }, 120_000);

@@ -203,13 +203,16 @@ describe('a job page', () => {
     );
     const page = await text(`/jobs/${jobId}`);
     // A job too big for every builder says why it waits, and where to look.
-    expect(page).toContain('needs 64 CPU / 4 GiB; largest builder slot is 2 CPU / 4 GiB');
+    // The only builder, sim-1, has 20 slots of 2 CPUs and 4 GiB.
+    expect(page).toContain('needs 64 CPU / 4 GiB; the largest builder has 40 CPU / 80 GiB for jobs');
     expect(page).toContain('href="/builders"');
     const builders = await text('/builders');
     expect(builders).toContain('sim-1');
-    expect(builders).toMatch(/<td>\d+ \/ 20<\/td>/);
+    expect(builders).toMatch(
+      /<td>\d+<\/td><td>\d+ CPU \/ \d+ GiB<br><small class="muted">of 40 CPU \/ 80 GiB<\/small><\/td>/,
+    );
     expect(builders).toContain(`<a href="/jobs/${jobId}">slow</a>`);
-    expect(builders).toContain('largest builder slot is 2 CPU');
+    expect(builders).toContain('the largest builder has 40 CPU / 80 GiB for jobs');
 
     const canceled = await browser.submit(`/jobs/${jobId}`, `/jobs/${jobId}/cancel`, {});
     expect(canceled.status).toBe(303);

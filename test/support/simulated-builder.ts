@@ -68,8 +68,9 @@ export class SimulatedBuilder {
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
-  async lease(max: number, waitSeconds = 0): Promise<LeaseResponse> {
-    const answer = await this.call<LeaseResponse>('/lease', { max, waitSeconds });
+  /** Leases up to `max` jobs; `running` names the jobs it says it runs, as an agent does. */
+  async lease(max: number, waitSeconds = 0, running?: readonly number[]): Promise<LeaseResponse> {
+    const answer = await this.call<LeaseResponse>('/lease', { max, waitSeconds, ...(running && { running }) });
     if (answer.status !== 200) throw new Error(`lease failed: ${answer.status} ${JSON.stringify(answer.body)}`);
     return answer.body;
   }

@@ -1,7 +1,7 @@
 /**
  * `gyre agent`: one builder. It measures the host's Docker Engine, removes what an earlier run
- * left behind, registers (keeping its identity in its volume), then leases jobs up to its free
- * slots and runs each in a {@link JobSession} until it is drained.
+ * left behind, registers (keeping its identity in its volume), then leases as many jobs as fit its
+ * free CPU and memory and runs each in a {@link JobSession} until it is drained.
  *
  * Drain has three doors that lead to the same room: SIGTERM, `gyre agent drain` (the local API)
  * and a drain set through the services API. In each case the agent takes no new job, lets the
@@ -20,7 +20,16 @@ import {
   type JobLease,
 } from '../../protocol/index.js';
 import { ExitCode, GyreError, messageOf } from '../../shared/errors.js';
-import { builderNameOf, computeCapacity, type Capacity, type SlotSettings } from '../../protocol/index.js';
+import {
+  builderNameOf,
+  computeCapacity,
+  jobRoomOf,
+  roomLeft,
+  type Capacity,
+  type JobNeed,
+  type JobRoom,
+  type SlotSettings,
+} from '../../protocol/index.js';
 import { cleanupBuilder, type Outbound } from '../runner/index.js';
 import { applyEgressPolicy, EGRESS_RECHECK_MS, keepEgressPolicy, removeEgressPolicy } from './egress-policy.js';
 import { checkDiskLimit } from './disk-limit.js';
@@ -92,9 +101,13 @@ const DEFAULT_JOB_TIMEOUT_MS = 5 * 3_600_000;
 const IDLE_DRAIN_REPORT_MS = 15_000;
 /** How often an idle, draining agent asks whether it is drained yet. */
 const DRAIN_POLL_MS = 1_000;
+/** The most jobs one lease answer may bring; what fits the builder's room bounds it first. */
+const MAX_LEASES_AT_ONCE = 16;
 
 export class Agent {
   private readonly sessions = new Map<number, JobSession>();
+  /** What each running job's resource class takes of this builder's room. */
+  private readonly needs = new Map<number, JobNeed>();
   private readonly wakeup = new Wakeup();
   private state: BuilderState = 'active';
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -140,6 +153,7 @@ export class Agent {
         slotCpus: capacity.slotCpus,
         slotMemoryBytes: capacity.slotMemoryBytes,
         explicit: capacity.explicit,
+        roomForJobs: jobRoomOf(capacity),
         limitsPerJob: info.nestedCgroups
           ? 'shared by its containers'
           : 'per container (the engine does not nest cgroups)',
@@ -264,14 +278,21 @@ export class Agent {
     }
   }
 
-  /** Leases up to the free slots (long-polling), or waits for a slot to free up. */
+  /**
+   * Long-polls for jobs, naming the jobs it runs: the services box leases only what fits the room
+   * they leave, and answers a waiting poll when a job ends or the queue moves. Without memory left
+   * by its own count no job fits: it waits for one of its jobs to end instead.
+   */
   private async leaseMore(): Promise<void> {
-    const free = this.capacity.slots - this.sessions.size;
-    if (free <= 0) return await this.wakeup.wait();
+    if (this.freeRoom().memoryBytes === 0) return await this.wakeup.wait();
     this.leaseAbort = new AbortController();
     try {
       const answer = await retryWhileUnavailable(
-        () => this.client.lease({ max: free, waitSeconds: MAX_LEASE_WAIT_S }, this.leaseAbort.signal),
+        () =>
+          this.client.lease(
+            { max: MAX_LEASES_AT_ONCE, waitSeconds: MAX_LEASE_WAIT_S, running: [...this.sessions.keys()] },
+            this.leaseAbort.signal,
+          ),
         { ...this.retryLog(), signal: this.leaseAbort.signal },
       );
       this.updateStatus(answer.builder);
@@ -283,6 +304,14 @@ export class Agent {
     }
   }
 
+  private freeRoom(): JobRoom {
+    const used = [...this.needs.values()].reduce(
+      (sum, need) => ({ cpus: sum.cpus + need.cpus, memoryBytes: sum.memoryBytes + need.memoryBytes }),
+      { cpus: 0, memoryBytes: 0 },
+    );
+    return roomLeft(jobRoomOf(this.capacity), used);
+  }
+
   private startSession(lease: JobLease): void {
     const session = new JobSession(lease, {
       client: this.client,
@@ -290,7 +319,7 @@ export class Agent {
       logger: this.logger,
       run: {
         builderName: this.name,
-        slot: { cpus: this.capacity.slotCpus, memoryBytes: this.capacity.slotMemoryBytes },
+        room: jobRoomOf(this.capacity),
         helperImage: this.config.helperImage,
         sharedCgroup: this.sharedCgroup,
         hostCpus: this.hostCpus,
@@ -304,12 +333,17 @@ export class Agent {
       onBuilderStatus: (status) => this.updateStatus(status),
       onCredentialRefused: (error) => {
         this.refused = error;
+        // A waiting long-poll would hold the loop until it ends: the credential is gone anyway.
+        this.leaseAbort.abort();
         this.wakeup.wake();
       },
     });
     this.sessions.set(lease.jobId, session);
+    const { cpus, memoryMiB } = lease.spec.resourceClass;
+    this.needs.set(lease.jobId, { cpus, memoryBytes: memoryMiB * 1024 ** 2 });
     void session.run().then((end) => {
       this.sessions.delete(lease.jobId);
+      this.needs.delete(lease.jobId);
       if (end.kind === 'abandoned') this.logger.warn({ jobId: lease.jobId, reason: end.reason }, 'job abandoned');
       this.wakeup.wake();
     });

@@ -15,7 +15,7 @@ import { LABELS } from '../../shared/labels.js';
 import { serviceAlias } from './steps.js';
 import { toEnvList } from './environment.js';
 import type { ResourceClass } from '../../protocol/index.js';
-import type { DockerImage, SlotLimits } from './types.js';
+import type { DockerImage, RoomLimits } from './types.js';
 
 /** Where the workspace volume is mounted in the primary container. */
 export const WORKSPACE_MOUNT = '/gyre/workspace';
@@ -162,18 +162,18 @@ export function inJobCgroup(res: Pick<JobResources, 'limits' | 'sharedCgroup'>, 
 
 /**
  * A job's limits: its resource class's CPUs and memory, as CircleCI sizes a job by its class, but
- * never beyond the slot's where the slot has them (the scheduler places a job only in a slot at
- * least as large, so this bounds a class changed between planning and running); the slot's pids.
- * A slot without a CPU limit (GYRE_SLOT_CPUS=0) still holds the job to its class's CPUs, but
- * never to more than the host has (`hostCpus`): the engine refuses a CPU limit above that.
+ * never beyond the builder's whole room for jobs (the scheduler places a job only on a builder
+ * with room for it, so this bounds a class changed between planning and running); the room's
+ * pids. A builder without a CPU limit (GYRE_SLOT_CPUS=0) still holds the job to its class's CPUs,
+ * but never to more than the host has (`hostCpus`): the engine refuses a CPU limit above that.
  */
-export function jobLimits(resourceClass: ResourceClass, slot: SlotLimits, hostCpus?: number): ContainerLimits {
+export function jobLimits(resourceClass: ResourceClass, room: RoomLimits, hostCpus?: number): ContainerLimits {
   const memoryBytes = resourceClass.memoryMiB * 1024 ** 2;
-  // 0 means "no limit" for the class and the slot alike: the smaller of the others holds.
-  const bounds = [resourceClass.cpus, slot.cpus].filter((cpus) => cpus > 0);
+  // A class's 0 and the room's null both mean "no limit": the smaller of the others holds.
+  const bounds = [resourceClass.cpus, room.cpus ?? 0].filter((cpus) => cpus > 0);
   return {
     cpus: bounds.length > 0 ? Math.min(...bounds, hostCpus ?? Infinity) : 0,
-    memoryBytes: slot.memoryBytes > 0 ? Math.min(memoryBytes, slot.memoryBytes) : memoryBytes,
-    pids: slot.pids ?? DEFAULT_PIDS_LIMIT,
+    memoryBytes: room.memoryBytes > 0 ? Math.min(memoryBytes, room.memoryBytes) : memoryBytes,
+    pids: room.pids ?? DEFAULT_PIDS_LIMIT,
   };
 }

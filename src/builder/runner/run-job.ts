@@ -86,7 +86,7 @@ async function setUp(
   }
   if (needsHelper && options.helperImage) await ensureImage(backend, options.helperImage, log);
   const labels = jobLabels(job.jobId, job.attempt, options.builderName);
-  const limits = jobLimits(job.spec.resourceClass, options.slot, options.hostCpus);
+  const limits = jobLimits(job.spec.resourceClass, options.room, options.hostCpus);
   const resources = await createJobResources(backend, labels, limits, {
     sharedCgroup: options.sharedCgroup,
     diskBytes: options.diskBytes,

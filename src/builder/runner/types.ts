@@ -60,10 +60,13 @@ export interface RunnerSink {
   step(event: StepEvent): void;
 }
 
-/** The slot a job runs in. */
-export interface SlotLimits {
-  /** CPUs; 0 means no CPU limit. */
-  readonly cpus: number;
+/**
+ * The builder's room for jobs (all its slots together; see jobRoomOf), above which no job's
+ * limits go, and the pids each job may have.
+ */
+export interface RoomLimits {
+  /** CPUs; null where the builder does not limit CPUs. */
+  readonly cpus: number | null;
   readonly memoryBytes: number;
   /** @default 4096 */
   readonly pids?: number;
@@ -73,7 +76,7 @@ export interface SlotLimits {
 export interface RunJobOptions {
   /** The builder's name, put in the `io.gyre.builder` label. */
   readonly builderName: string;
-  readonly slot: SlotLimits;
+  readonly room: RoomLimits;
   /** Aborting cancels the job: SIGTERM to the primary's processes, SIGKILL after `killGraceMs`. */
   readonly signal?: AbortSignal;
   /** @default 10000 */
@@ -87,7 +90,7 @@ export interface RunJobOptions {
   readonly helperImage?: string;
   /**
    * Whether the engine nests cgroups (`EngineInfo.nestedCgroups`): then every container of a job
-   * runs in the primary's cgroup, and the slot's limits bound them together. @default false
+   * runs in the primary's cgroup, and the job's limits bound them together. @default false
    */
   readonly sharedCgroup?: boolean;
   /** The proxy and extra CA the builder uses, given to its jobs (see outbound.ts). */

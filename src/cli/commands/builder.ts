@@ -3,6 +3,7 @@
  */
 import { resolve } from 'node:path';
 import { readExtraCa } from '../../shared/extra-ca.js';
+import { formatRoomSize } from '../../shared/room-size.js';
 import type { Command } from 'commander';
 import { cpuCount, duration, httpUrl, memorySize, wholeNumber } from '../../config/values.js';
 import { drainBuilder, planRemove, planRoll, waitUntilDrained } from '../../orchestrator/builders/fleet-actions.js';
@@ -89,13 +90,16 @@ Examples:
       const result = join.result();
       if (output.jsonMode) return output.json(result);
       output.info(
-        `Builder ${result.name} is ${result.builder.state} on ${result.host} with ${result.builder.slots} slot(s).`,
+        `Builder ${result.name} is ${result.builder.state} on ${result.host} with ${formatRoomSize(result.builder.room)} for jobs.`,
       );
     });
 
   withStateFolderOptions(builder.command('list'))
-    .description('Every builder: name, host, state, slots used/total, version, last seen')
-    .addHelpText('after', '\nExample:\n  $ gyre builder list --json | jq \'.[] | select(.state == "active") | .name\'')
+    .description('Every builder: name, host, state, jobs running, free CPU and memory for jobs, version, last seen')
+    .addHelpText(
+      'after',
+      "\nJOBS counts leased and running jobs. ROOM is what the builder gives jobs (its slots together);\nFREE is what their resource classes leave: a job runs where its class fits what is free.\n\nExample:\n  $ gyre builder list --json | jq '.[] | select(.room.freeMemoryBytes >= 8589934592) | .name'",
+    )
     .action(async (flags: OrchestratorOptions) => {
       const output = createOutput(flags.json === true);
       const stateFolder = stateFolderOf(flags);
@@ -104,13 +108,14 @@ Examples:
       if (output.jsonMode) return output.json(rows);
       if (rows.length === 0) return output.info('No builders. Join one with `gyre builder join --host <docker-host>`.');
       const table = [
-        ['NAME', 'HOST', 'STATE', 'SLOTS', 'RUNNING', 'VERSION', 'LAST SEEN'],
+        ['NAME', 'HOST', 'STATE', 'JOBS', 'FREE', 'ROOM', 'VERSION', 'LAST SEEN'],
         ...rows.map((b) => [
           b.name,
           b.dockerHost || b.host,
           b.state,
-          `${b.slotsUsed}/${b.slots}`,
-          String(b.slotsUsed),
+          String(b.runningJobs),
+          formatRoomSize({ cpus: b.room.freeCpus, memoryBytes: b.room.freeMemoryBytes }),
+          formatRoomSize(b.room),
           b.version,
           b.lastSeenAt,
         ]),

@@ -14,6 +14,7 @@ import { isHealthy, readStatus } from '../../orchestrator/services/services-stat
 import { apiClientOf } from '../../orchestrator/api-client.js';
 import { builderProjectName, SERVICES_PROJECT_NAME } from '../../render/index.js';
 import { InvalidInputError } from '../../shared/errors.js';
+import { formatRoomSize } from '../../shared/room-size.js';
 import {
   orchestratorSettings,
   tlsOf,
@@ -77,7 +78,7 @@ Gyre is up on ${result.host}.
   First admin:    ${result.admin.user} / ${result.admin.password ?? '(GYRE_ADMIN_PASSWORD is not set)'}   (admin console)
   Your account:   sign-up is closed; create accounts in the admin console (Accounts), or run
                   docker compose -p ${SERVICES_PROJECT_NAME} exec app gyre accounts create --login <you> --admin
-  API:            ${result.apiUrl}   (token in ${stateFolder.dir}/api.json)${join ? `\n  Builder:        ${join.result().name}, ${join.result().builder.slots} slot(s)` : ''}
+  API:            ${result.apiUrl}   (token in ${stateFolder.dir}/api.json)${join ? `\n  Builder:        ${join.result().name}, ${formatRoomSize(join.result().builder.room)} for jobs` : ''}
 Next: \`gyre status\`, or \`gyre builder join --host <docker-host>\` to add builders.`);
     });
 
@@ -167,7 +168,7 @@ function printStatus(status: Awaited<ReturnType<typeof readStatus>>, healthy: bo
         Object.entries(status.builders.byState)
           .map(([s, n]) => `${n} ${s}`)
           .join(', ') || 'none'
-      }); slots ${status.builders.slots.used}/${status.builders.slots.total} used`,
+      }); ${status.builders.runningJobs} job(s) running; ${formatRoomSize(status.builders.free)} free`,
     );
   if ('error' in status.queue) output.info(`  queue: ${status.queue.error}`);
   else

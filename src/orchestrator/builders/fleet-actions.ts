@@ -40,7 +40,7 @@ export async function waitUntilDrained(
   let last = '';
   for (const started = Date.now(); Date.now() - started < timeoutMs;) {
     const builder = await builderNamed(api, name);
-    const now = `${name}: ${builder.state}, ${builder.slotsUsed} job(s) running${builder.drainDeadline ? `, deadline ${builder.drainDeadline}` : ''}`;
+    const now = `${name}: ${builder.state}, ${builder.runningJobs} job(s) running${builder.drainDeadline ? `, deadline ${builder.drainDeadline}` : ''}`;
     if (now !== last) onLine((last = now));
     if (builder.state === 'drained') return builder;
     if (builder.state === 'active') throw new ConflictError(`the drain of ${name} was cancelled while waiting`);
@@ -76,7 +76,7 @@ export function planRemove(options: RemoveOptions): Task[] {
         if (!['drained', 'lost'].includes(builder.state)) {
           if (!options.force)
             throw new ConflictError(
-              `builder ${name} is ${builder.state} with ${builder.slotsUsed} job(s); drain it first (\`gyre builder drain ${name} --wait\`) or pass --force to stop its jobs now (they are requeued)`,
+              `builder ${name} is ${builder.state} with ${builder.runningJobs} job(s); drain it first (\`gyre builder drain ${name} --wait\`) or pass --force to stop its jobs now (they are requeued)`,
             );
           await api.drainBuilder(builder.id, 0);
           builder = await waitUntilDrained(api, name, onLine, 120_000);

@@ -1,11 +1,12 @@
 /**
  * `gyre status`: one view of the whole install, from Compose (are the services healthy?) and from
- * the API (builders, slots, queue). Each source that cannot be reached is reported as such, so
+ * the API (builders, their free room, queue). Each source that cannot be reached is reported as such, so
  * the status of a broken install is still a status.
  */
 import { messageOf } from '../../shared/errors.js';
 import { SERVICES_PROJECT_NAME } from '../../render/index.js';
 import type { GyreClient } from '../../client/gyre-client.js';
+import type { BuilderResponse } from '../../api/responses.js';
 import { ComposeProject, type ComposeService } from '../compose/compose-project.js';
 import type { ConnectedHost } from '../hosts.js';
 import type { StateFolder } from '../state-folder.js';
@@ -19,7 +20,9 @@ export interface InstallStatus {
         readonly total: number;
         readonly byState: Readonly<Record<string, number>>;
         readonly healthy: number;
-        readonly slots: { readonly total: number; readonly used: number };
+        readonly runningJobs: number;
+        /** What active builders have free for jobs, together; CPUs null where one does not limit them. */
+        readonly free: { readonly cpus: number | null; readonly memoryBytes: number };
       }
     | { readonly error: string };
   readonly queue:
@@ -78,7 +81,7 @@ export async function readStatus(
   };
 }
 
-function summariseBuilders(builders: readonly { state: string; slots: number; slotsUsed: number }[]) {
+function summariseBuilders(builders: readonly Pick<BuilderResponse, 'state' | 'runningJobs' | 'room'>[]) {
   const live = builders.filter((b) => b.state !== 'revoked');
   const byState: Record<string, number> = {};
   for (const b of live) byState[b.state] = (byState[b.state] ?? 0) + 1;
@@ -87,7 +90,11 @@ function summariseBuilders(builders: readonly { state: string; slots: number; sl
     total: live.length,
     byState,
     healthy: taking.length,
-    slots: { total: taking.reduce((n, b) => n + b.slots, 0), used: live.reduce((n, b) => n + b.slotsUsed, 0) },
+    runningJobs: live.reduce((n, b) => n + b.runningJobs, 0),
+    free: {
+      cpus: taking.some((b) => b.room.freeCpus === null) ? null : taking.reduce((n, b) => n + b.room.freeCpus!, 0),
+      memoryBytes: taking.reduce((n, b) => n + b.room.freeMemoryBytes, 0),
+    },
   };
 }
 

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Handlebars from 'handlebars';
 import { packageRoot } from '../../shared/package-files.js';
+import { formatRoomSize } from '../../shared/room-size.js';
 
 export const WEB_TEMPLATES_DIR = join(packageRoot, 'templates/web');
 
@@ -17,6 +18,7 @@ export type RenderView = (name: string, model: object) => string;
 export function createViews(dir = WEB_TEMPLATES_DIR): RenderView {
   const env = Handlebars.create();
   env.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  env.registerHelper('roomSize', (cpus: number | null, memoryBytes: number) => formatRoomSize({ cpus, memoryBytes }));
   env.registerHelper('time', (value: unknown) =>
     typeof value === 'string' ? value.replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '',
   );

@@ -110,10 +110,10 @@ describe('waitUntilDrained', () => {
   it('polls until the builder is drained, reporting each change once', async () => {
     const deadline = '2025-03-01T12:10:00.000Z';
     const api = new FakeGyreApi([
-      [fleetBuilder({ id: 7, name: 'b1', state: 'draining', slotsUsed: 2, drainDeadline: deadline })],
-      [fleetBuilder({ id: 7, name: 'b1', state: 'draining', slotsUsed: 2, drainDeadline: deadline })],
-      [fleetBuilder({ id: 7, name: 'b1', state: 'draining', slotsUsed: 1, drainDeadline: deadline })],
-      [fleetBuilder({ id: 7, name: 'b1', state: 'drained', slotsUsed: 0 })],
+      [fleetBuilder({ id: 7, name: 'b1', state: 'draining', runningJobs: 2, drainDeadline: deadline })],
+      [fleetBuilder({ id: 7, name: 'b1', state: 'draining', runningJobs: 2, drainDeadline: deadline })],
+      [fleetBuilder({ id: 7, name: 'b1', state: 'draining', runningJobs: 1, drainDeadline: deadline })],
+      [fleetBuilder({ id: 7, name: 'b1', state: 'drained', runningJobs: 0 })],
     ]);
     const lines: string[] = [];
 
@@ -140,8 +140,8 @@ describe('waitUntilDrained', () => {
 
   it('fails with a ConflictError when the drain is cancelled (the builder is active again)', async () => {
     const api = new FakeGyreApi([
-      [fleetBuilder({ id: 7, name: 'b1', state: 'draining', slotsUsed: 1 })],
-      [fleetBuilder({ id: 7, name: 'b1', state: 'active', slotsUsed: 1 })],
+      [fleetBuilder({ id: 7, name: 'b1', state: 'draining', runningJobs: 1 })],
+      [fleetBuilder({ id: 7, name: 'b1', state: 'active', runningJobs: 1 })],
     ]);
 
     const waiting = waitUntilDrained(api, 'b1', () => undefined);
@@ -151,7 +151,7 @@ describe('waitUntilDrained', () => {
   });
 
   it('fails with a TimeoutError naming the builder when it is not drained in time', async () => {
-    const api = new FakeGyreApi([[fleetBuilder({ id: 7, name: 'b1', state: 'draining', slotsUsed: 1 })]]);
+    const api = new FakeGyreApi([[fleetBuilder({ id: 7, name: 'b1', state: 'draining', runningJobs: 1 })]]);
 
     const waiting = waitUntilDrained(api, 'b1', () => undefined, 3_000);
     const outcome = expect(waiting).rejects.toThrow(TimeoutError);
@@ -162,7 +162,7 @@ describe('waitUntilDrained', () => {
 
   it('fails with a NotFoundError when the builder disappears while waiting', async () => {
     const api = new FakeGyreApi([
-      [fleetBuilder({ id: 7, name: 'b1', state: 'draining', slotsUsed: 1 })],
+      [fleetBuilder({ id: 7, name: 'b1', state: 'draining', runningJobs: 1 })],
       [fleetBuilder({ id: 7, name: 'b1', state: 'revoked' })],
     ]);
 
@@ -218,7 +218,7 @@ describe('planRemove: checking the builder', () => {
       servicesUrl: 'http://10.0.0.5',
       slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 },
     });
-    const api = new FakeGyreApi([[fleetBuilder({ id: 7, name: 'b1', state: 'lost', slotsUsed: 1 })]]);
+    const api = new FakeGyreApi([[fleetBuilder({ id: 7, name: 'b1', state: 'lost', runningJobs: 1 })]]);
 
     await expect(runCheck(api, 'b1', false)).resolves.toBe('b1 is lost on the local host');
     expect(api.calls).toEqual(['builders']);
@@ -232,7 +232,7 @@ describe('planRemove: checking the builder', () => {
       servicesUrl: 'http://10.0.0.5',
       slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 },
     });
-    const api = new FakeGyreApi([[fleetBuilder({ id: 7, name: 'b1', state: 'active', slotsUsed: 2 })]]);
+    const api = new FakeGyreApi([[fleetBuilder({ id: 7, name: 'b1', state: 'active', runningJobs: 2 })]]);
 
     const check = runCheck(api, 'b1', false);
 
@@ -254,9 +254,17 @@ describe('planRemove: checking the builder', () => {
       slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 },
     });
     const api = new FakeGyreApi([
-      [fleetBuilder({ id: 7, name: 'b1', state: 'active', slotsUsed: 2 })],
-      [fleetBuilder({ id: 7, name: 'b1', state: 'draining', slotsUsed: 2, drainDeadline: '2025-03-01T12:00:00.000Z' })],
-      [fleetBuilder({ id: 7, name: 'b1', state: 'drained', slotsUsed: 0 })],
+      [fleetBuilder({ id: 7, name: 'b1', state: 'active', runningJobs: 2 })],
+      [
+        fleetBuilder({
+          id: 7,
+          name: 'b1',
+          state: 'draining',
+          runningJobs: 2,
+          drainDeadline: '2025-03-01T12:00:00.000Z',
+        }),
+      ],
+      [fleetBuilder({ id: 7, name: 'b1', state: 'drained', runningJobs: 0 })],
     ]);
     const lines: string[] = [];
 
@@ -281,8 +289,8 @@ describe('planRemove: checking the builder', () => {
       slots: { slotCpus: 2, slotMemoryBytes: 4 * 1024 ** 3 },
     });
     const api = new FakeGyreApi([
-      [fleetBuilder({ id: 7, name: 'b1', state: 'active', slotsUsed: 1 })],
-      [fleetBuilder({ id: 7, name: 'b1', state: 'draining', slotsUsed: 1 })],
+      [fleetBuilder({ id: 7, name: 'b1', state: 'active', runningJobs: 1 })],
+      [fleetBuilder({ id: 7, name: 'b1', state: 'draining', runningJobs: 1 })],
     ]);
 
     const check = runCheck(api, 'b1', true);
@@ -328,7 +336,7 @@ describe('planRemove: checking the builder', () => {
   });
 
   it('refuses an active builder with no host record before draining it, even with --force', async () => {
-    const api = new FakeGyreApi([[fleetBuilder({ id: 7, name: 'b1', state: 'active', slotsUsed: 2 })]]);
+    const api = new FakeGyreApi([[fleetBuilder({ id: 7, name: 'b1', state: 'active', runningJobs: 2 })]]);
 
     await expect(runCheck(api, 'b1', true)).rejects.toThrow(NotFoundError);
     expect(api.calls).toEqual(['builders']);

@@ -8,7 +8,13 @@ const HEALTHY: InstallStatus = {
     { id: 'c-db', service: 'db', state: 'running', health: 'healthy' },
   ],
   health: { status: 'ok', database: 'up' },
-  builders: { total: 1, byState: { active: 1 }, healthy: 1, slots: { total: 1, used: 0 } },
+  builders: {
+    total: 1,
+    byState: { active: 1 },
+    healthy: 1,
+    runningJobs: 0,
+    free: { cpus: 2, memoryBytes: 4 * 1024 ** 3 },
+  },
   queue: { depth: 0, oldestQueuedAt: null, oldestJob: null },
 };
 

@@ -2,37 +2,34 @@
  * Why a queued job is waiting, in words a user can act on. Pure: it reads the job's needs and
  * the fleet as it is now.
  */
-import type { BuilderState } from '../../../protocol/index.js';
+import { fitsRoom, type BuilderState, type JobNeed } from '../../../protocol/index.js';
+import { formatRoomSize } from '../../../shared/room-size.js';
+import type { BuilderRoom } from './pack-jobs.js';
 
-export interface SlotShape {
+export interface BuilderShape {
   readonly state: BuilderState;
-  readonly slots: number;
-  readonly slotsUsed: number;
-  /** 0 means no CPU limit, which fits any CPU need. */
-  readonly slotCpus: number;
-  readonly slotMemoryBytes: number;
+  readonly room: BuilderRoom;
 }
 
-const GiB = 1024 ** 3;
-const gib = (bytes: number) => `${Math.round((bytes / GiB) * 10) / 10} GiB`;
-const cpus = (n: number) => (n === 0 ? 'unlimited CPU' : `${n} CPU`);
+// A class's 0 CPUs is a class without a CPU limit.
+const need = (job: JobNeed) => formatRoomSize({ cpus: job.cpus === 0 ? null : job.cpus, memoryBytes: job.memoryBytes });
+const freeOf = (b: BuilderShape) => ({ cpus: b.room.freeCpus, memoryBytes: b.room.freeMemoryBytes });
+// Memory first: every builder bounds it, while a builder without a CPU limit has "unlimited" CPUs.
+const byMemoryThenCpus = (a: { cpus: number | null; memoryBytes: number }, b: typeof a) =>
+  b.memoryBytes - a.memoryBytes || (b.cpus ?? Infinity) - (a.cpus ?? Infinity);
 
-export function describeWait(
-  job: { readonly cpus: number; readonly memoryBytes: number },
-  fleet: readonly SlotShape[],
-): string {
+export function describeWait(job: JobNeed, fleet: readonly BuilderShape[]): string {
   const usable = fleet.filter((b) => b.state === 'active' || b.state === 'draining');
   if (usable.length === 0) return 'no builder is connected; join one with `gyre builder join`';
-  const fits = (b: SlotShape) => (b.slotCpus === 0 || b.slotCpus >= job.cpus) && b.slotMemoryBytes >= job.memoryBytes;
-  const fitting = usable.filter(fits);
+  const fitting = usable.filter((b) => fitsRoom(job, b.room));
   if (fitting.length === 0) {
-    const largest = [...usable].sort(
-      (a, b) => b.slotMemoryBytes - a.slotMemoryBytes || (b.slotCpus || Infinity) - (a.slotCpus || Infinity),
-    )[0]!;
-    return `needs ${cpus(job.cpus)} / ${gib(job.memoryBytes)}; largest builder slot is ${cpus(largest.slotCpus)} / ${gib(largest.slotMemoryBytes)}`;
+    const largest = usable.map((b) => b.room).sort(byMemoryThenCpus)[0]!;
+    return `needs ${need(job)}; the largest builder has ${formatRoomSize(largest)} for jobs`;
   }
   const active = fitting.filter((b) => b.state === 'active');
   if (active.length === 0) return 'every builder that fits this job is draining; add a builder or cancel the drain';
-  const [total, used] = active.reduce(([t, u], b) => [t + b.slots, u + b.slotsUsed], [0, 0]);
-  return `waiting for a free slot: ${used} of ${total} slots that fit it are busy`;
+  if (active.some((b) => fitsRoom(job, freeOf(b))))
+    return 'a builder has room for it: it starts when the jobs queued before it have theirs';
+  const most = active.map(freeOf).sort(byMemoryThenCpus)[0]!;
+  return `waiting for room: needs ${need(job)}; the most free on a builder that fits it is ${formatRoomSize(most)}`;
 }

@@ -23,6 +23,7 @@ import { autoCancelMigration } from './022-auto-cancel.js';
 import { parallelNodesMigration } from './023-parallel-nodes.js';
 import { orbsMigration } from './024-orbs.js';
 import { sshKeysMigration } from './025-ssh-keys.js';
+import { jobsMovedNotifyMigration } from './026-jobs-moved-notify.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -54,4 +55,5 @@ export const migrations: readonly Migration[] = [
   parallelNodesMigration,
   orbsMigration,
   sshKeysMigration,
+  jobsMovedNotifyMigration,
 ];

@@ -1,5 +1,5 @@
 /**
- * The fleet and queue pages: every builder with its state, slots, jobs and version, with drain,
+ * The fleet and queue pages: every builder with its state, free room for jobs, jobs and version, with drain,
  * cancel-drain and revoke; and the queue with the reason each job waits. Builder changes are
  * audited by BuilderStore under the administrator's name.
  */

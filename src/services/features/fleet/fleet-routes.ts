@@ -33,7 +33,11 @@ export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void
     '/api/v1/builders',
     {
       config: SIGNED_IN,
-      schema: { tags, summary: 'Every builder with its state and slots', response: { 200: itemsOf(builderResponse) } },
+      schema: {
+        tags,
+        summary: 'Every builder with its state, jobs and free room for jobs',
+        response: { 200: itemsOf(builderResponse) },
+      },
     },
     async () => ({
       items: await deps.builders.list(),

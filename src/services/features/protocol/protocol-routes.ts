@@ -44,6 +44,7 @@ import {
   registerRequestSchema as registerSchema,
   stepReportSchema as stepSchema,
   leaseTokenSchema as tokenSchema,
+  type LeaseRequest,
 } from '../../../protocol/index.js';
 import { BUILDER_ROUTE } from '../../http/access-policy.js';
 
@@ -130,7 +131,7 @@ export function registerProtocolRoutes(app: FastifyInstance, deps: ProtocolDeps)
 }
 
 function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
-  app.post<{ Body: { max: number; waitSeconds: number } }>(
+  app.post<{ Body: LeaseRequest }>(
     '/lease',
     {
       config: { ...BUILDER_ROUTE, ...ROUTINE },
@@ -143,7 +144,7 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
       const gone = clientGoneSignal(reply.raw);
       for (;;) {
         const mark = deps.leaseWakeups.mark;
-        const leases = gone.aborted ? [] : await deps.jobs.lease(builder.id, request.body.max);
+        const leases = gone.aborted ? [] : await deps.jobs.lease(builder.id, request.body.max, request.body.running);
         const current = await deps.builders.get(builder.id);
         const done =
           leases.length > 0 ||

@@ -1,11 +1,18 @@
 /**
- * Row shape of `builders` and its API form, with the slots in use.
+ * Row shape of `builders` and its API form, with the jobs it runs and the CPU and memory they take.
  */
-import type { BuilderFacts, BuilderState } from '../../../protocol/index.js';
+import { jobRoomOf, roomLeft, type BuilderFacts, type BuilderState } from '../../../protocol/index.js';
+import type { BuilderRoom } from '../../core/scheduler/pack-jobs.js';
 
 export const builderColumns = `b.id, b.name, b.host, b.cpus, b.memory_bytes, b.docker_version, b.version, b.slots, b.slot_cpus, b.slot_memory_bytes,
   b.state, b.drain_deadline, b.registered_at, b.last_seen_at,
-  (SELECT count(*) FROM jobs j WHERE j.builder_id = b.id AND j.state IN ('leased', 'running'))::int AS slots_used`;
+  ${usedBy('count(*)::int')} AS running_jobs, ${usedBy('coalesce(sum(j.cpus), 0)')} AS used_cpus,
+  ${usedBy('coalesce(sum(j.memory_bytes), 0)')} AS used_memory_bytes`;
+
+/** A sum over the builder's leased and running jobs; a subquery, as `RETURNING` takes no joins. */
+function usedBy(aggregate: string): string {
+  return `(SELECT ${aggregate} FROM jobs j WHERE j.builder_id = b.id AND j.state IN ('leased', 'running'))`;
+}
 
 export interface BuilderRow {
   id: string;
@@ -22,13 +29,17 @@ export interface BuilderRow {
   drain_deadline: Date | null;
   registered_at: Date;
   last_seen_at: Date;
-  slots_used: number;
+  running_jobs: number;
+  used_cpus: string;
+  used_memory_bytes: string;
 }
 
 /** A registered builder: the facts it reported, plus what the services box knows of it. */
 export interface Builder extends BuilderFacts {
   readonly id: number;
-  readonly slotsUsed: number;
+  /** Jobs leased to it or running on it. */
+  readonly runningJobs: number;
+  readonly room: BuilderRoom;
   readonly state: BuilderState;
   readonly drainDeadline: string | null;
   readonly registeredAt: string;
@@ -36,6 +47,14 @@ export interface Builder extends BuilderFacts {
 }
 
 export function toBuilder(row: BuilderRow): Builder {
+  const capacity = {
+    slots: row.slots,
+    slotCpus: Number(row.slot_cpus),
+    slotMemoryBytes: Number(row.slot_memory_bytes),
+  };
+  const room = jobRoomOf(capacity);
+  const used = { cpus: Number(row.used_cpus), memoryBytes: Number(row.used_memory_bytes) };
+  const free = roomLeft(room, used);
   return {
     id: Number(row.id),
     name: row.name,
@@ -44,10 +63,15 @@ export function toBuilder(row: BuilderRow): Builder {
     memoryBytes: Number(row.memory_bytes),
     dockerVersion: row.docker_version,
     version: row.version,
-    slots: row.slots,
-    slotsUsed: row.slots_used,
-    slotCpus: Number(row.slot_cpus),
-    slotMemoryBytes: Number(row.slot_memory_bytes),
+    ...capacity,
+    runningJobs: row.running_jobs,
+    room: {
+      ...room,
+      usedCpus: used.cpus,
+      usedMemoryBytes: used.memoryBytes,
+      freeCpus: free.cpus,
+      freeMemoryBytes: free.memoryBytes,
+    },
     state: row.state,
     drainDeadline: row.drain_deadline?.toISOString() ?? null,
     registeredAt: row.registered_at.toISOString(),

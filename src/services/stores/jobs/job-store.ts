@@ -94,8 +94,8 @@ export class JobStore {
     return jobs.some((job) => job.refusal !== undefined);
   }
 
-  lease(builderId: number, max: number): Promise<ClaimedLease[]> {
-    return leaseJobs(this.db, builderId, max);
+  lease(builderId: number, max: number, agentRunning?: readonly number[]): Promise<ClaimedLease[]> {
+    return leaseJobs(this.db, builderId, max, agentRunning);
   }
 
   ack(builderId: number, jobId: number, token: LeaseToken): Promise<void> {

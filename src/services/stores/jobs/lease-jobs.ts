@@ -1,7 +1,8 @@
 /**
  * Leasing: one transaction locks the builder row (so a drain recorded before it is seen, and a
- * drain recorded after it waits), counts the builder's free slots, and claims queued jobs that
- * fit its slot with `FOR UPDATE SKIP LOCKED`, so racing builders never claim the same job.
+ * drain recorded after it waits), sums the CPU and memory of the jobs it runs, chooses queued jobs
+ * that fit what is left (see takeInQueueOrder), and claims them with `FOR UPDATE SKIP LOCKED`, so
+ * racing builders never claim the same job.
  */
 import type { JobContext, JobLease, JobSpec } from '../../../protocol/index.js';
 import { actorOfPipeline, type PipelineActor } from '../../core/access/context-access.js';
@@ -20,7 +21,8 @@ export type ClaimedLease = Omit<JobLease, 'variables' | 'context'> & {
   /** Who started the pipeline: whether they may use the contexts. */
   readonly actor: PipelineActor;
 };
-import { LEASE_TTL_MS } from '../../../protocol/index.js';
+import { jobRoomOf, LEASE_TTL_MS, roomLeft } from '../../../protocol/index.js';
+import { takeInQueueOrder } from '../../core/scheduler/pack-jobs.js';
 import type { Database } from '../../database/create-pool.js';
 import { withTransaction } from '../../database/with-transaction.js';
 import { hideUrlUserInfo } from '../../../shared/git-credential.js';
@@ -55,51 +57,98 @@ interface ClaimedRow {
   node_total: number;
 }
 
-/** Leases up to `max` jobs to an active builder; none to a builder in any other state. */
-export async function leaseJobs(db: Database, builderId: number, max: number): Promise<ClaimedLease[]> {
+/** How often one lease looks again after racing builders took jobs it chose. */
+const CLAIM_PASSES = 3;
+
+/**
+ * Leases up to `max` jobs to an active builder, as many as fit its free CPU and memory; none to a
+ * builder in any other state. Its jobs are those leased to it and those `agentRunning` names
+ * (the agent's own list) that are not finished: an agent cut off past its leases' expiry still
+ * runs those jobs until it hears they were taken away, although they were requeued meanwhile.
+ */
+export async function leaseJobs(
+  db: Database,
+  builderId: number,
+  max: number,
+  agentRunning: readonly number[] = [],
+): Promise<ClaimedLease[]> {
   return withTransaction(db, async (client) => {
+    // NO KEY UPDATE, not SHARE: two leases of one builder (a retried request beside the first)
+    // would each count the same free room and fill it twice.
     const builder = await client.query<{ state: string; slots: number; slot_cpus: string; slot_memory_bytes: string }>(
-      'SELECT state, slots, slot_cpus, slot_memory_bytes FROM builders WHERE id = $1 FOR SHARE',
+      'SELECT state, slots, slot_cpus, slot_memory_bytes FROM builders WHERE id = $1 FOR NO KEY UPDATE',
       [builderId],
     );
     const row = builder.rows[0];
     if (!row || row.state !== 'active') return [];
-    const used = await client.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM jobs WHERE builder_id = $1 AND state IN ('leased', 'running')",
-      [builderId],
+    const room = jobRoomOf({
+      slots: row.slots,
+      slotCpus: Number(row.slot_cpus),
+      slotMemoryBytes: Number(row.slot_memory_bytes),
+    });
+    const used = await client.query<{ cpus: string; memory_bytes: string }>(
+      `SELECT coalesce(sum(cpus), 0) AS cpus, coalesce(sum(memory_bytes), 0) AS memory_bytes FROM jobs
+       WHERE (builder_id = $1 AND state IN ('leased', 'running'))
+         OR (id = ANY($2::bigint[]) AND state IN ('queued', 'leased', 'running'))`,
+      [builderId, agentRunning],
     );
-    const room = Math.min(max, row.slots - (used.rows[0]?.n ?? 0));
-    if (room <= 0) return [];
-    const claimed = await client.query<ClaimedRow>(CLAIM_SQL, [
-      builderId,
-      room,
-      Number(row.slot_cpus),
-      Number(row.slot_memory_bytes),
-      LEASE_TTL_MS,
-    ]);
-    if (claimed.rows.length > 0) {
+    let free = roomLeft(room, {
+      cpus: Number(used.rows[0]!.cpus),
+      memoryBytes: Number(used.rows[0]!.memory_bytes),
+    });
+    const claimed: ClaimedRow[] = [];
+    for (let pass = 0; pass < CLAIM_PASSES && claimed.length < max; pass++) {
+      const queued = await client.query<{ id: string; cpus: string; memory_bytes: string }>(QUEUED_SQL, [
+        room.cpus,
+        room.memoryBytes,
+        max - claimed.length,
+      ]);
+      const chosen = takeInQueueOrder(
+        queued.rows.map((r) => ({ id: r.id, cpus: Number(r.cpus), memoryBytes: Number(r.memory_bytes) })),
+        free,
+        max - claimed.length,
+      );
+      if (chosen.length === 0) break;
+      const rows = (await client.query<ClaimedRow>(CLAIM_SQL, [builderId, chosen.map((j) => j.id), LEASE_TTL_MS])).rows;
+      claimed.push(...rows);
+      const taken = chosen.filter((j) => rows.some((r) => r.id === j.id));
+      free = roomLeft(free, {
+        cpus: taken.reduce((n, j) => n + j.cpus, 0),
+        memoryBytes: taken.reduce((n, j) => n + j.memoryBytes, 0),
+      });
+      // Every chosen job was still queued: the queue order held, nothing to look at again.
+      if (rows.length === chosen.length) break;
+    }
+    if (claimed.length > 0) {
       await client.query(
         // clock_timestamp(), not the transaction's start: taken while the builder row is locked,
         // it orders this lease against drains recorded in the audit log.
         `INSERT INTO job_attempts (job_id, attempt, builder_id, leased_at) SELECT unnest($1::bigint[]), unnest($2::int[]), $3, clock_timestamp()
          ON CONFLICT (job_id, attempt) DO UPDATE SET builder_id = EXCLUDED.builder_id, leased_at = EXCLUDED.leased_at`,
-        [claimed.rows.map((r) => r.id), claimed.rows.map((r) => r.attempt), builderId],
+        [claimed.map((r) => r.id), claimed.map((r) => r.attempt), builderId],
       );
     }
-    return claimed.rows.map(toLease);
+    return claimed.sort((a, b) => Number(a.id) - Number(b.id)).map(toLease);
   });
 }
 
+/**
+ * The queue as this builder sees it: jobs that fit its whole room, in queue order. Read without
+ * locks, so a racing builder's claim is only skipped by CLAIM_SQL, never waited for.
+ */
+const QUEUED_SQL = `
+SELECT id, cpus, memory_bytes FROM jobs
+WHERE state = 'queued' AND ($1::numeric IS NULL OR cpus <= $1) AND memory_bytes <= $2
+ORDER BY queue_priority, queued_at, id
+LIMIT $3`;
+
 const CLAIM_SQL = `
 WITH candidate AS (
-  SELECT j.id FROM jobs j
-  WHERE j.state = 'queued' AND ($3::numeric = 0 OR j.cpus <= $3) AND j.memory_bytes <= $4
-  ORDER BY j.queue_priority, j.queued_at, j.id
-  LIMIT $2
+  SELECT j.id FROM jobs j WHERE j.id = ANY($2::bigint[]) AND j.state = 'queued'
   FOR UPDATE SKIP LOCKED
 ), leased AS (
   UPDATE jobs j SET state = 'leased', attempt = j.attempt + 1, lease_id = gen_random_uuid(), builder_id = $1,
-    lease_expires_at = now() + make_interval(secs => $5::double precision / 1000), user_step_started = false
+    lease_expires_at = now() + make_interval(secs => $3::double precision / 1000), user_step_started = false
   FROM candidate WHERE j.id = candidate.id
   RETURNING j.id, j.attempt, j.lease_id, j.lease_expires_at, j.spec, j.name, j.workflow_id, j.contexts,
     j.node_index, j.node_total

@@ -4,7 +4,7 @@
  * to "why is my job waiting?" is the same everywhere.
  */
 import type { Database } from '../../database/create-pool.js';
-import { describeWait, type SlotShape } from '../../core/scheduler/wait-reason.js';
+import { describeWait, type BuilderShape } from '../../core/scheduler/wait-reason.js';
 import type { Caller } from '../../core/access/project-roles.js';
 import { visibleTo } from '../projects/project-access.js';
 
@@ -33,7 +33,7 @@ interface QueuedRow {
 
 const QUEUED_COLUMNS = 'id, name, cpus, memory_bytes, queued_at';
 
-export async function readQueue(db: Database, fleet: readonly SlotShape[], caller: Caller): Promise<QueueView> {
+export async function readQueue(db: Database, fleet: readonly BuilderShape[], caller: Caller): Promise<QueueView> {
   const visible = visibleTo(caller, 1);
   const queued = await db.query<QueuedRow>(
     `SELECT j.id, j.name, j.cpus, j.memory_bytes, j.queued_at FROM jobs j
@@ -55,7 +55,7 @@ export async function readQueue(db: Database, fleet: readonly SlotShape[], calle
 /** Why one job waits; undefined when it is not queued (any more). */
 export async function readWaitReason(
   db: Database,
-  fleet: readonly SlotShape[],
+  fleet: readonly BuilderShape[],
   jobId: number,
 ): Promise<string | undefined> {
   const result = await db.query<QueuedRow>(`SELECT ${QUEUED_COLUMNS} FROM jobs WHERE id = $1 AND state = 'queued'`, [
@@ -65,7 +65,7 @@ export async function readWaitReason(
   return row && toQueuedJob(row, fleet).waitingBecause;
 }
 
-function toQueuedJob(row: QueuedRow, fleet: readonly SlotShape[]): QueuedJob {
+function toQueuedJob(row: QueuedRow, fleet: readonly BuilderShape[]): QueuedJob {
   return {
     jobId: Number(row.id),
     name: row.name,

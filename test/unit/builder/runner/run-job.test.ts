@@ -9,7 +9,7 @@ import { image, JOB_IMAGE, makeJob, RecordingSink, run } from '../../../support/
 // (which steps run, what a failure means, what is cleaned up) without Docker.
 const OPTIONS: RunJobOptions = {
   builderName: 'unit-builder',
-  slot: { cpus: 2, memoryBytes: 1024 ** 3 },
+  room: { cpus: 2, memoryBytes: 1024 ** 3 },
   helperImage: 'gyre/app:test',
 };
 
@@ -69,7 +69,7 @@ describe('runJob', () => {
     expect((await runJob(backend, job, new RecordingSink(), OPTIONS)).outcome).toBe('success');
     const network = backend.started[0]?.network?.name;
     expect(network).toMatch(new RegExp(`^gyre-job-${job.jobId}-1-`));
-    // The job's `small` class (1 CPU, 512 MiB), inside the 2-CPU, 1 GiB slot.
+    // The job's `small` class (1 CPU, 512 MiB), inside the builder's 2-CPU, 1 GiB room.
     const limits = { cpus: 1, memoryBytes: 512 * 1024 ** 2, pids: 4096 };
     expect(backend.started).toEqual([
       expect.objectContaining({

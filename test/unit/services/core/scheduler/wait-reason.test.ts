@@ -1,21 +1,33 @@
 import { describe, expect, it } from '@jest/globals';
-import { describeWait, type SlotShape } from '../../../../../src/services/core/scheduler/wait-reason.js';
+import { describeWait, type BuilderShape } from '../../../../../src/services/core/scheduler/wait-reason.js';
 
 const GiB = 1024 ** 3;
-const builder = (overrides: Partial<SlotShape> = {}): SlotShape => ({
-  state: 'active',
-  slots: 2,
-  slotsUsed: 0,
-  slotCpus: 2,
-  slotMemoryBytes: 4 * GiB,
-  ...overrides,
-});
+/** A builder of two 2-CPU, 4 GiB slots: room for 4 CPUs and 8 GiB, of which `used` is taken. */
+const builder = (
+  overrides: { state?: BuilderShape['state']; cpus?: number | null; memoryBytes?: number } = {},
+  used = { cpus: 0, memoryBytes: 0 },
+): BuilderShape => {
+  const cpus = overrides.cpus === undefined ? 4 : overrides.cpus;
+  const memoryBytes = overrides.memoryBytes ?? 8 * GiB;
+  return {
+    state: overrides.state ?? 'active',
+    room: {
+      cpus,
+      memoryBytes,
+      usedCpus: used.cpus,
+      usedMemoryBytes: used.memoryBytes,
+      freeCpus: cpus === null ? null : cpus - used.cpus,
+      freeMemoryBytes: memoryBytes - used.memoryBytes,
+    },
+  };
+};
+const xlarge = { cpus: 8, memoryBytes: 16 * GiB };
 const large = { cpus: 4, memoryBytes: 8 * GiB };
 
 describe('describeWait', () => {
-  it('says a job is too large for every builder, naming both sizes', () => {
-    expect(describeWait(large, [builder(), builder({ slotMemoryBytes: 2 * GiB })])).toBe(
-      'needs 4 CPU / 8 GiB; largest builder slot is 2 CPU / 4 GiB',
+  it("says a job is too large for every builder's whole room, naming both sizes", () => {
+    expect(describeWait(xlarge, [builder(), builder({ memoryBytes: 2 * GiB })])).toBe(
+      'needs 8 CPU / 16 GiB; the largest builder has 4 CPU / 8 GiB for jobs',
     );
   });
 
@@ -25,18 +37,30 @@ describe('describeWait', () => {
     );
   });
 
-  it('counts a slot without a CPU limit as fitting any CPU need', () => {
-    expect(describeWait(large, [builder({ slotCpus: 0, slotMemoryBytes: 8 * GiB, slotsUsed: 2 })])).toBe(
-      'waiting for a free slot: 2 of 2 slots that fit it are busy',
+  it("names the most a fitting builder has free when the job's class does not fit what is left", () => {
+    expect(
+      describeWait(large, [
+        builder({}, { cpus: 2, memoryBytes: 4 * GiB }),
+        builder({}, { cpus: 3, memoryBytes: 6 * GiB }),
+      ]),
+    ).toBe('waiting for room: needs 4 CPU / 8 GiB; the most free on a builder that fits it is 2 CPU / 4 GiB');
+  });
+
+  it('counts a builder without a CPU limit as fitting any CPU need', () => {
+    expect(
+      describeWait(xlarge, [builder({ cpus: null, memoryBytes: 16 * GiB }, { cpus: 1, memoryBytes: 2 * GiB })]),
+    ).toBe('waiting for room: needs 8 CPU / 16 GiB; the most free on a builder that fits it is unlimited CPU / 14 GiB');
+  });
+
+  it('says the job waits only for its turn when a builder has room for it now', () => {
+    expect(describeWait(large, [builder()])).toBe(
+      'a builder has room for it: it starts when the jobs queued before it have theirs',
     );
   });
 
   it('says when only draining builders fit', () => {
     expect(
-      describeWait({ cpus: 2, memoryBytes: GiB }, [
-        builder({ state: 'draining' }),
-        builder({ slotMemoryBytes: GiB / 2 }),
-      ]),
+      describeWait({ cpus: 2, memoryBytes: GiB }, [builder({ state: 'draining' }), builder({ memoryBytes: GiB / 2 })]),
     ).toBe('every builder that fits this job is draining; add a builder or cancel the drain');
   });
 });
