@@ -97,26 +97,36 @@ export class DockerJobBackend implements JobBackend {
 
   async runHostFirewall(image: string, script: string, labels: Readonly<Record<string, string>>): Promise<string> {
     let output = '';
-    const code = await this.runToEnd(
-      {
-        Image: image,
-        User: '0:0',
-        Entrypoint: ['sh', '-s'],
-        Labels: { ...labels },
-        HostConfig: {
-          NetworkMode: 'host',
-          CapDrop: ['ALL'],
-          CapAdd: ['NET_ADMIN', 'NET_RAW'],
-          SecurityOpt: ['no-new-privileges'],
-          ReadonlyRootfs: true,
-          // iptables-legacy takes its lock in /run, and the script keeps its notes there. NET_RAW
-          // above is for iptables-legacy too, which talks to the kernel through a raw socket.
-          Tmpfs: { '/run': 'rw,size=1m' },
+    const run = (shareLock: boolean) =>
+      this.runToEnd(
+        {
+          Image: image,
+          User: '0:0',
+          Entrypoint: ['sh', '-s'],
+          Labels: { ...labels },
+          HostConfig: {
+            NetworkMode: 'host',
+            CapDrop: ['ALL'],
+            CapAdd: ['NET_ADMIN', 'NET_RAW'],
+            SecurityOpt: ['no-new-privileges'],
+            ReadonlyRootfs: true,
+            // The script keeps its notes in /run. NET_RAW above is for iptables-legacy, which
+            // talks to the kernel through a raw socket.
+            Tmpfs: { '/run': 'rw,size=1m' },
+            // iptables-legacy rewrites whole tables under this lock, and so does dockerd's when it
+            // publishes a port: with a lock of its own, one of them could undo the other's change.
+            // A bind mount (not `-v`, which would make a folder there) of the host's file; where
+            // it does not exist, no iptables-legacy on the host takes it.
+            ...(shareLock && { Mounts: [{ Type: 'bind', Source: XTABLES_LOCK, Target: XTABLES_LOCK }] }),
+          },
         },
-      },
-      Buffer.from(script),
-      (data) => (output += data.toString()),
-    );
+        Buffer.from(script),
+        (data) => (output += data.toString()),
+      );
+    const code = await run(true).catch((error: unknown) => {
+      if (!engineErrorMessage(error).includes('bind source path does not exist')) throw error;
+      return run(false);
+    });
     if (code !== 0)
       throw new GyreError(
         `The firewall helper (${image}, on the engine host's network) exited ${code}: ${output.trim() || 'no output'}`,
@@ -246,6 +256,8 @@ export class DockerJobBackend implements JobBackend {
  * `/proc/1/root`.
  */
 const DROPPED_CAPABILITIES = ['NET_RAW', 'MKNOD'] as const;
+/** iptables-legacy's lock file on the engine's host (XTABLES_LOCKFILE's default). */
+const XTABLES_LOCK = '/run/xtables.lock';
 
 /**
  * Where a job's leader cgroup is made, under each controller's root; its own name is the leader
