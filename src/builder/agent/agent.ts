@@ -30,7 +30,7 @@ import {
   type JobRoom,
   type SlotSettings,
 } from '../../protocol/index.js';
-import { cleanupBuilder, type Outbound } from '../runner/index.js';
+import { cleanupBuilder, unreachableProxies, type Outbound } from '../runner/index.js';
 import { applyEgressPolicy, EGRESS_RECHECK_MS, keepEgressPolicy, removeEgressPolicy } from './egress-policy.js';
 import { checkDiskLimit } from './disk-limit.js';
 import { IdentityFile } from './identity-file.js';
@@ -169,6 +169,11 @@ export class Agent {
     else await removeEgressPolicy(backend, helpers, log);
     if (config.jobDiskBytes !== undefined)
       await checkDiskLimit(backend, { ...helpers, jobDiskBytes: config.jobDiskBytes });
+    for (const proxy of unreachableProxies(config.outbound))
+      log.warn(
+        { proxy },
+        "jobs are given a proxy on this host's loopback, which their containers cannot reach (each has a loopback of its own): give the proxy an address on the host's network and put it in GYRE_EGRESS_ALLOW",
+      );
 
     const client = new ProtocolClient(config.servicesUrl);
     const identities = new IdentityFile(config.stateDir, (reason) =>

@@ -5,4 +5,4 @@ export { runJob, SETUP_STEP_INDEX } from './run-job.js';
 export { cleanupJob, cleanupBuilder } from './cleanup.js';
 export { ImageUnavailableError } from './environment-setup.js';
 export type * from './types.js';
-export type { Outbound } from './outbound.js';
+export { unreachableProxies, type Outbound } from './outbound.js';

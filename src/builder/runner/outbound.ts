@@ -31,6 +31,26 @@ const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/cert
 const LOCAL_HOSTS = ['localhost', '127.0.0.1', '::1'];
 
 /**
+ * The proxies jobs are given but cannot reach: those on the builder host's loopback, which the
+ * agent (on the host's network) reaches and a job's container, with a loopback of its own, does not.
+ */
+export function unreachableProxies(outbound: Outbound | undefined): string[] {
+  return [outbound?.proxy.http, outbound?.proxy.https]
+    .filter((proxy): proxy is string => proxy !== undefined)
+    .filter((proxy, index, all) => all.indexOf(proxy) === index && isLoopback(proxy));
+}
+
+function isLoopback(proxy: string): boolean {
+  let host: string;
+  try {
+    host = new URL(proxy).hostname;
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
+}
+
+/**
  * The proxy variables, upper and lower case, as `NAME=value` entries for any container of a job;
  * `jobHosts` are the names its containers reach each other by, kept off the proxy.
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { caEnv, proxyEnv } from '../../../../src/builder/runner/outbound.js';
+import { caEnv, proxyEnv, unreachableProxies } from '../../../../src/builder/runner/outbound.js';
 
 describe('proxyEnv', () => {
   it('is empty without a proxy, even with hosts of the job', () => {
@@ -26,5 +26,26 @@ describe('caEnv', () => {
       'GIT_SSL_CAINFO=/gyre/ca-bundle.pem',
       'NODE_EXTRA_CA_CERTS=/gyre/extra-ca.pem',
     ]);
+  });
+});
+
+describe('unreachableProxies', () => {
+  it("names each proxy on the builder host's loopback once, which no job's container reaches", () => {
+    expect(
+      unreachableProxies({
+        proxy: { http: 'http://127.0.0.1:3128', https: 'http://127.0.0.1:3128', noProxy: '.corp' },
+      }),
+    ).toEqual(['http://127.0.0.1:3128']);
+    expect(unreachableProxies({ proxy: { http: 'http://localhost:3128', https: 'http://[::1]:3129' } })).toEqual([
+      'http://localhost:3128',
+      'http://[::1]:3129',
+    ]);
+  });
+
+  it('passes over proxies on other addresses, and none at all', () => {
+    expect(unreachableProxies({ proxy: { http: 'http://10.0.0.5:3128', https: 'http://proxy.corp:8080' } })).toEqual(
+      [],
+    );
+    expect(unreachableProxies(undefined)).toEqual([]);
   });
 });
