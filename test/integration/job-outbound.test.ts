@@ -1,5 +1,10 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, normalize } from 'node:path';
 import Docker from 'dockerode';
 import { runJob } from '../../src/builder/runner/index.js';
 import { DockerJobBackend } from '../../src/docker/index.js';
@@ -80,4 +85,64 @@ describe('the proxy and extra CA inside jobs', () => {
       '/gyre/ca-bundle.pem /gyre/ca-bundle.pem',
     ]);
   }, 60_000);
+
+  it("clones over HTTPS in the checkout helper from a git server only the builder's extra CA vouches for", async () => {
+    // GIVEN a repository served over HTTPS (git's dumb protocol: its files as they are) on this
+    // host's address on the default bridge, where the helper runs, with a certificate the helper
+    // image's own bundle does not have.
+    const gateway = ((await docker.getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway: string }[] } }).IPAM
+      .Config[0]!.Gateway;
+    const gitCert = makeSelfSignedCert(gateway);
+    const folder = mkdtempSync(join(tmpdir(), 'gyre-https-git-'));
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: folder })
+        .toString()
+        .trim();
+    git('init', '-q', '-b', 'main', 'work');
+    execFileSync('sh', ['-c', 'echo "hello over https" > work/hello.txt'], { cwd: folder });
+    git('-C', 'work', 'add', '.');
+    git('-C', 'work', 'commit', '-q', '-m', 'first');
+    const sha = git('-C', 'work', 'rev-parse', 'HEAD');
+    git('clone', '-q', '--bare', 'work', 'repo.git');
+    git('-C', 'repo.git', 'update-server-info');
+    const server = createServer(
+      { cert: readFileSync(gitCert.certFile), key: readFileSync(gitCert.keyFile) },
+      (request, response) => {
+        try {
+          response.end(readFileSync(join(folder, normalize(decodeURIComponent(request.url!.split('?')[0]!)))));
+        } catch {
+          response.writeHead(404).end();
+        }
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, gateway, resolve));
+    try {
+      const gitUrl = `https://${gateway}:${(server.address() as AddressInfo).port}/repo.git`;
+      const base = makeJob([{ type: 'checkout' }, run('cat hello.txt')]);
+      const job = { ...base, context: { ...base.context, gitUrl, sha } };
+      const checkoutWith = async (extraCa: string | undefined) => {
+        const sink = new RecordingSink();
+        const result = await runJob(backend, job, sink, {
+          builderName: `outbound-test-${process.pid}`,
+          room: { cpus: 1, memoryBytes: 512 * 1024 ** 2 },
+          killGraceMs: 500,
+          helperImage: APP_IMAGE,
+          outbound: { proxy: {}, ...(extraCa !== undefined && { extraCa }) },
+        });
+        return { result, sink };
+      };
+      // WHEN the builder trusts the certificate through its extra CA, THEN the clone succeeds.
+      const trusted = await checkoutWith(readFileSync(gitCert.certFile, 'utf8'));
+      expect(trusted.result).toEqual({ outcome: 'success' });
+      expect(trusted.sink.text(2)).toBe('hello over https\n');
+      // Without it the same clone is refused: the trust came from Gyre, not from the image.
+      const refused = await checkoutWith(undefined);
+      expect(refused.result.failedStep?.index).toBe(1);
+      expect(refused.sink.text(1)).toMatch(/certificate/i);
+    } finally {
+      server.close();
+      gitCert.remove();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

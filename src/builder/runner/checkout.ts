@@ -23,12 +23,19 @@ const CHECKOUT_DIR = `${WORKSPACE_MOUNT}/checkout`;
 const CHECKOUT_USER = '65534:65534';
 /** The helper's own folder for the credential: in its container layer, never in the job's volume. */
 const CREDENTIAL_DIR = '/tmp/gyre-git';
-// stdin: `NAME=value` lines for git's environment, an empty line, then the deploy key (if any).
+// stdin: see checkoutInput.
 const CLONE_SCRIPT = [
   'set -e',
   // Only the credential is private: the clone must stay readable by the job's user, who copies it.
   `mkdir -p -m 700 ${CREDENTIAL_DIR}`,
   'while IFS= read -r line && [ -n "$line" ]; do export "$line"; done',
+  // The builder's extra CA, if any: trusted beside the image's bundle, which was made when the
+  // image was built and may predate it (a builder joined with a CA of its own, a renewed one).
+  'while IFS= read -r line && [ -n "$line" ]; do printf \'%s\\n\' "$line"; done > /tmp/extra-ca.pem',
+  'if [ -s /tmp/extra-ca.pem ]; then',
+  '  cat /etc/ssl/certs/ca-certificates.crt /tmp/extra-ca.pem > /tmp/ca-bundle.pem',
+  '  export GIT_SSL_CAINFO=/tmp/ca-bundle.pem',
+  'fi',
   `(umask 077 && cat > ${CREDENTIAL_DIR}/key)`,
   'umask 022',
   'export GIT_TERMINAL_PROMPT=0',
@@ -51,6 +58,8 @@ export interface CheckoutRequest {
   readonly placement: HelperPlacement;
   /** The proxy variables, for a clone from outside (see outbound.ts). */
   readonly proxyEnv: readonly string[];
+  /** PEM certificates the builder trusts besides the system's (GYRE_EXTRA_CA_CERTS_FILE). */
+  readonly extraCa?: string;
   readonly sink: RunnerSink;
 }
 
@@ -96,11 +105,10 @@ async function cloneInHelper(request: CheckoutRequest, job: RunnerJob, index: nu
       user: CHECKOUT_USER,
       entrypoint: ['/bin/sh', '-c', CLONE_SCRIPT],
       cmd: [],
-      // The agent's image trusts the extra CA already (images/app/Dockerfile).
       // HOME: nobody's is /nonexistent, where git would look for its configuration. (ssh takes its
       // home from the password file; its key and known_hosts are named outright.)
       env: [...request.proxyEnv, 'HOME=/tmp', `GYRE_GIT_URL=${job.context.gitUrl}`, `GYRE_SHA=${job.context.sha}`],
-      stdin: checkoutInput(job.gitCredential),
+      stdin: checkoutInput(job.gitCredential, request.extraCa),
       labels: request.labels,
       volumes: [{ name: request.volume, target: WORKSPACE_MOUNT }],
       ...request.placement,
@@ -109,8 +117,11 @@ async function cloneInHelper(request: CheckoutRequest, job: RunnerJob, index: nu
   );
 }
 
-/** What the clone script reads on stdin for the credential; only the separator without one. */
-export function checkoutInput(credential: GitCredential | undefined): Buffer {
+/**
+ * What the clone script reads on stdin: the credential's variables, a blank line, the extra CA's
+ * lines (PEM without blank lines), a blank line, and the deploy key to the end.
+ */
+export function checkoutInput(credential: GitCredential | undefined, extraCa?: string): Buffer {
   const env = gitConfigEnvironment(credentialGitConfig(credential));
   if (credential?.kind === 'deploy-key')
     env['GIT_SSH_COMMAND'] = deployKeySshCommand({
@@ -119,5 +130,9 @@ export function checkoutInput(credential: GitCredential | undefined): Buffer {
     });
   const lines = Object.entries(env).map(([name, value]) => `${name}=${value}\n`);
   const key = credential?.kind === 'deploy-key' ? credential.privateKey.replace(/\n?$/, '\n') : '';
-  return Buffer.from(`${lines.join('')}\n${key}`, 'utf8');
+  const ca = (extraCa ?? '')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => `${line}\n`);
+  return Buffer.from(`${lines.join('')}\n${ca.join('')}\n${key}`, 'utf8');
 }

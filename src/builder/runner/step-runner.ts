@@ -106,6 +106,7 @@ async function checkout(ctx: StepContext, step: CheckoutStep, index: number): Pr
     labels: ctx.resources.labels,
     placement: inJobCgroup(ctx.resources, ctx.primary),
     proxyEnv: proxyEnv(ctx.options.outbound, []),
+    ...(ctx.options.outbound?.extraCa !== undefined && { extraCa: ctx.options.outbound.extraCa }),
     sink: ctx.sink,
   };
   const exitCode = await runCheckout(request, ctx.job, step, index);
