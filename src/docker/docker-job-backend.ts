@@ -44,7 +44,11 @@ function jobBridgeName(): string {
 export class DockerJobBackend implements JobBackend {
   private readonly helpers: StreamedHelpers;
 
-  constructor(private readonly docker: Dockerode) {
+  constructor(
+    private readonly docker: Dockerode,
+    /** iptables-legacy's lock file on the engine's host, which the firewall helper shares. */
+    private readonly xtablesLock = XTABLES_LOCK,
+  ) {
     this.helpers = new StreamedHelpers(docker, createOptions);
   }
 
@@ -117,14 +121,19 @@ export class DockerJobBackend implements JobBackend {
             // publishes a port: with a lock of its own, one of them could undo the other's change.
             // A bind mount (not `-v`, which would make a folder there) of the host's file; where
             // it does not exist, no iptables-legacy on the host takes it.
-            ...(shareLock && { Mounts: [{ Type: 'bind', Source: XTABLES_LOCK, Target: XTABLES_LOCK }] }),
+            ...(shareLock && { Mounts: [{ Type: 'bind', Source: this.xtablesLock, Target: XTABLES_LOCK }] }),
           },
         },
         Buffer.from(script),
         (data) => (output += data.toString()),
       );
     const code = await run(true).catch((error: unknown) => {
-      if (!engineErrorMessage(error).includes('bind source path does not exist')) throw error;
+      const message = engineErrorMessage(error);
+      const noLock =
+        statusCodeOf(error) === 400 &&
+        message.includes('bind source path does not exist') &&
+        message.includes(this.xtablesLock);
+      if (!noLock) throw error;
       return run(false);
     });
     if (code !== 0)

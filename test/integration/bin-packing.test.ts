@@ -124,19 +124,20 @@ describe('bin-packing by resource class', () => {
     expect(answeredAt - takenAt).toBeLessThan(5_000);
   }, 30_000);
 
-  it('counts a job the builder says it still runs against its room, although its lease expired', async () => {
-    const builder = await builderOfMediumSlots(1);
+  it('counts a job the builder says it still runs against its room, and never leases it that job again', async () => {
+    const builder = await builderOfMediumSlots(2);
     await seedWorkflow(db, projectId, [{ name: 'cut-off' }]);
-    const [lease] = (await builder.lease(1)).leases;
-    // The lease expired while the builder was cut off: the job went back to the queue.
+    const [cutOff] = (await builder.lease(1)).leases;
+    // The lease expired while the builder was cut off: the job went back to the queue, ahead of `next`.
     await db.query("UPDATE jobs SET state = 'queued', builder_id = NULL, lease_id = NULL WHERE id = $1", [
-      lease!.jobId,
+      cutOff!.jobId,
     ]);
     await seedWorkflow(db, projectId, [{ name: 'next' }]);
-    // Still running `cut-off`, it has no room: not even for that job again.
-    expect(names(await builder.lease(16, 0, [lease!.jobId]))).toEqual([]);
-    // Once it stopped it (its next write heard the lease was gone), the room is free.
-    expect(names(await builder.lease(16, 0, []))).toEqual(['cut-off']);
+    // Still running `cut-off`, it has room for one more medium job, and that is not `cut-off` again.
+    const [next] = (await builder.lease(16, 0, [cutOff!.jobId])).leases;
+    expect(next?.context.jobName).toBe('next');
+    // Once it stopped `cut-off` (its next write heard the lease was gone), it may run it anew.
+    expect(names(await builder.lease(16, 0, [next!.jobId]))).toEqual(['cut-off']);
   });
 
   it("answers a full builder's waiting poll as soon as one of its jobs ends", async () => {

@@ -318,6 +318,12 @@ export class Agent {
   }
 
   private startSession(lease: JobLease): void {
+    // The services box leases no job this agent says it runs; were it to, a second session would
+    // remove the first one's containers (cleanup goes by the job's label). The new lease expires.
+    if (this.sessions.has(lease.jobId)) {
+      this.logger.warn({ jobId: lease.jobId }, 'leased a job this builder still runs; leaving the new lease to expire');
+      return;
+    }
     const session = new JobSession(lease, {
       client: this.client,
       backend: this.backend,

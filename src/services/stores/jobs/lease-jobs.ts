@@ -102,6 +102,7 @@ export async function leaseJobs(
         room.cpus,
         room.memoryBytes,
         max - claimed.length,
+        agentRunning,
       ]);
       const chosen = takeInQueueOrder(
         queued.rows.map((r) => ({ id: r.id, cpus: Number(r.cpus), memoryBytes: Number(r.memory_bytes) })),
@@ -128,17 +129,18 @@ export async function leaseJobs(
         [claimed.map((r) => r.id), claimed.map((r) => r.attempt), builderId],
       );
     }
-    return claimed.sort((a, b) => Number(a.id) - Number(b.id)).map(toLease);
+    return claimed.map(toLease);
   });
 }
 
 /**
- * The queue as this builder sees it: jobs that fit its whole room, in queue order. Read without
- * locks, so a racing builder's claim is only skipped by CLAIM_SQL, never waited for.
+ * The queue as this builder sees it: jobs that fit its whole room, in queue order, but for those
+ * it still runs (requeued when their leases expired while it was cut off). Read without locks, so
+ * a racing builder's claim is only skipped by CLAIM_SQL, never waited for.
  */
 const QUEUED_SQL = `
 SELECT id, cpus, memory_bytes FROM jobs
-WHERE state = 'queued' AND ($1::numeric IS NULL OR cpus <= $1) AND memory_bytes <= $2
+WHERE state = 'queued' AND ($1::numeric IS NULL OR cpus <= $1) AND memory_bytes <= $2 AND id <> ALL($4::bigint[])
 ORDER BY queue_priority, queued_at, id
 LIMIT $3`;
 
