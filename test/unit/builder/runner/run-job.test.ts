@@ -262,6 +262,21 @@ describe('runJob', () => {
     expect(backend.ran.map((spec) => [spec.image, spec.user])).toEqual([['gyre/app:test', '65534:65534']]);
   });
 
+  it("runs the checkout helper with no privileges to gain, and gives it the builder's extra CA on stdin", async () => {
+    const backend = backendWith();
+    const outbound = { proxy: {}, extraCa: '-----BEGIN CERTIFICATE-----\nEXTRA\n-----END CERTIFICATE-----\n' };
+    const result = await runJob(backend, makeJob([{ type: 'checkout' }]), new RecordingSink(), {
+      ...OPTIONS,
+      outbound,
+    });
+    expect(result.outcome).toBe('success');
+    expect(backend.ran).toHaveLength(1);
+    expect(backend.ran[0]?.mayGainPrivileges).toBeUndefined();
+    expect(backend.ran[0]?.stdin?.toString()).toContain(
+      '\n-----BEGIN CERTIFICATE-----\nEXTRA\n-----END CERTIFICATE-----\n\n',
+    );
+  });
+
   it("adds GitHub's host keys to ~/.ssh/known_hosts after a checkout, as CircleCI does", async () => {
     const backend = backendWith();
     // The primary is the first container started (c1); its home exists.
