@@ -6,7 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateSecrets, loadSettings, type Settings, type SettingsPurpose } from '../config/index.js';
+import {
+  formatEgressList,
+  generateSecrets,
+  loadSettings,
+  type EgressEntry,
+  type Settings,
+  type SettingsPurpose,
+} from '../config/index.js';
 import { readStackTemplates } from '../orchestrator/stack/stack-templates.js';
 import { writeStacks } from '../orchestrator/stack/write-stacks.js';
 import { renderBuilderStack, renderServicesStack } from '../render/index.js';
@@ -41,13 +48,20 @@ export interface StackOnDisk {
   readonly projectName: string;
 }
 
+/** A rendered builder stack on disk. */
+export type BuilderStackOnDisk = StackOnDisk & { readonly builderName: string };
+
 export interface EnvironmentStacks {
   readonly settings: Settings;
   readonly services: StackOnDisk;
-  readonly builders: readonly (StackOnDisk & { readonly builderName: string })[];
+  /**
+   * Renders and writes the builder stacks, whose jobs may also reach `reachable` (the
+   * environment's git server, on this host, which the egress policy refuses otherwise).
+   */
+  writeBuilders(reachable: readonly EgressEntry[]): readonly BuilderStackOnDisk[];
 }
 
-/** Renders and writes every stack of the environment. */
+/** Renders and writes the services stack, and gives the builder stacks' writer. */
 export function writeEnvironmentStacks(request: StacksRequest): EnvironmentStacks {
   const templates = readStackTemplates();
   const options = { version: GYRE_VERSION };
@@ -64,30 +78,33 @@ export function writeEnvironmentStacks(request: StacksRequest): EnvironmentStack
   const services = renderServicesStack(settings, templates, options);
   writeStacks(servicesDir, [services], { warn: () => undefined }, false);
 
-  const builders = request.builders.map((size, index) => {
-    const builderName = `env-${request.id}-${index + 1}`;
-    const builderSettings = settingsOf(
-      {
-        ...base,
-        // Builder stacks use host networking: the services box is on loopback.
-        GYRE_SERVICES_URL: `http://127.0.0.1:${request.httpPort}`,
-        GYRE_BUILDER_NAME: builderName,
-        GYRE_BUILDER_SLOTS: String(size.slots ?? 1),
-        GYRE_SLOT_CPUS: String(size.slotCpus ?? 0),
-        GYRE_SLOT_MEMORY: size.slotMemory ?? '4G',
-      },
-      'agent',
-    );
-    const dir = join(request.dir, `builder-${index + 1}`);
-    const stack = renderBuilderStack(builderSettings, templates, { ...options, agentApiPort: size.agentApiPort });
-    writeStacks(dir, [stack], { warn: () => undefined }, false);
-    return { dir, file: stack.fileName, projectName: `gyre-env-${request.id}-builder-${index + 1}`, builderName };
-  });
+  const writeBuilders = (reachable: readonly EgressEntry[]) =>
+    request.builders.map((size, index) => {
+      const builderName = `env-${request.id}-${index + 1}`;
+      const allow = [base['GYRE_EGRESS_ALLOW'], formatEgressList(reachable)].filter((list) => list).join(',');
+      const builderSettings = settingsOf(
+        {
+          ...base,
+          ...(allow && { GYRE_EGRESS_ALLOW: allow }),
+          // Builder stacks use host networking: the services box is on loopback.
+          GYRE_SERVICES_URL: `http://127.0.0.1:${request.httpPort}`,
+          GYRE_BUILDER_NAME: builderName,
+          GYRE_BUILDER_SLOTS: String(size.slots ?? 1),
+          GYRE_SLOT_CPUS: String(size.slotCpus ?? 0),
+          GYRE_SLOT_MEMORY: size.slotMemory ?? '4G',
+        },
+        'agent',
+      );
+      const dir = join(request.dir, `builder-${index + 1}`);
+      const stack = renderBuilderStack(builderSettings, templates, { ...options, agentApiPort: size.agentApiPort });
+      writeStacks(dir, [stack], { warn: () => undefined }, false);
+      return { dir, file: stack.fileName, projectName: `gyre-env-${request.id}-builder-${index + 1}`, builderName };
+    });
 
   return {
     settings,
     services: { dir: servicesDir, file: services.fileName, projectName: `gyre-env-${request.id}` },
-    builders,
+    writeBuilders,
   };
 }
 

@@ -5,10 +5,11 @@
  * no git either.
  *
  * Which network: the services app runs on its Compose project's network and the checkout helper
- * of every job on Docker's default bridge, and Docker keeps bridges apart. Both can reach the host
+ * of every job on the job's own network, and Docker keeps bridges apart. Both can reach the host
  * at its address on the default bridge (bridge-host-address.ts), so the daemon runs with host
  * networking and listens on that address only: reachable from every container on this Docker
- * host, not from the outside.
+ * host, not from the outside. Jobs reach it only where the builder's egress policy opens it
+ * ({@link GitServer.egressEntry}), as a git server on a real builder's host would need.
  *
  * Gyre's own integration tests use this same server (test/support/git-server.ts) with a small
  * image of Debian's git, and with `pushReplacesTree`, so that a push's files are the whole commit.
@@ -16,6 +17,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type Dockerode from 'dockerode';
+import type { EgressEntry } from '../config/index.js';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { bridgeHostAddress } from './bridge-host-address.js';
 import { GyreEnvironmentError, messageOf } from './errors.js';
@@ -150,6 +152,14 @@ export class GitServer {
   /** The host's address on Docker's default bridge, where the daemon listens: every container on this Docker host reaches it. */
   get hostAddress(): string {
     return this.address;
+  }
+
+  /**
+   * The GYRE_EGRESS_ALLOW entry that opens the daemon to jobs: a job's checkout runs on its own
+   * network, under the builder's egress policy, which refuses the builder host's addresses.
+   */
+  get egressEntry(): EgressEntry {
+    return { block: this.address, ports: { first: this.port, last: this.port } };
   }
 
   /** The server's container, e.g. to pause it and see what Gyre does when git does not answer. */

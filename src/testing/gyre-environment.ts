@@ -153,9 +153,10 @@ export class GyreEnvironment {
       const baseUrl = `http://127.0.0.1:${httpPort}`;
       const api = new ApiClient(baseUrl, adminToken);
 
-      parts.builderNames = stacks.builders.map((b) => b.builderName);
+      const builders = stacks.writeBuilders([git.egressEntry]);
+      parts.builderNames = builders.map((b) => b.builderName);
       await allStarted(
-        stacks.builders.map((builder) =>
+        builders.map((builder) =>
           this.up(builder, `builder stack ${builder.builderName}`, BUILDER_READY).then((started) =>
             parts.builders.push(started),
           ),
@@ -242,7 +243,9 @@ export class StartedGyreEnvironment implements AsyncDisposable {
    * The host's address on Docker's default bridge (e.g. 172.17.0.1), which the services box and
    * the checkout step reach: a server the test runs on the host for Gyre to call (say, a GitHub
    * API double) listens on it, or on 0.0.0.0, and is given to Gyre as `http://${hostAddress}:port`.
-   * A job's own steps do not reach it: the builder's egress policy refuses the builder's host.
+   * A job's own steps do not reach it: the builder's egress policy refuses the builder's host
+   * (only the environment's git server is opened to jobs, for their checkout; open another port
+   * with `withSettings({ GYRE_EGRESS_ALLOW: ... })`).
    */
   readonly hostAddress: string;
   /** Names of the builders, as `GET /api/v1/builders` shows them. */

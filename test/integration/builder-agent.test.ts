@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Agent } from '../../src/builder/agent/agent.js';
-import { leftoversOf, spawnAgent, startAgent } from '../support/agent-under-test.js';
+import { jobsMayReach, leftoversOf, spawnAgent, startAgent } from '../support/agent-under-test.js';
 import { runGyreAsync } from '../support/cli.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { byName, jobDetail, jobLog, pushAndTrigger, waitForJobs } from '../support/pipeline-runs.js';
@@ -42,7 +42,7 @@ describe('an agent running real jobs', () => {
   let agent: Agent;
 
   beforeAll(async () => {
-    agent = await startAgent(gyre.base, 'agent-main');
+    agent = await startAgent(gyre.base, 'agent-main', jobsMayReach(git.egressEntry));
   }, 60_000);
 
   afterAll(async () => {

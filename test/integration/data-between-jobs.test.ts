@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import type { ArtifactListResponse, JobSummaryResponse, TestResultsResponse } from '../../src/api/responses.js';
 import type { Agent } from '../../src/builder/agent/agent.js';
-import { startAgent } from '../support/agent-under-test.js';
+import { jobsMayReach, startAgent } from '../support/agent-under-test.js';
 import { launchBrowser, newPage, saveScreenshot } from '../support/browser.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { byName, jobLog, pushAndTrigger, waitForJobs } from '../support/pipeline-runs.js';
@@ -86,7 +86,7 @@ beforeAll(async () => {
     await gyre.api('/api/v1/projects', { body: { name: 'acme/shop', gitUrl: git.url('shop') } })
   ).json()) as { id: number };
   project = { repo: 'shop', projectId: created.id };
-  agent = await startAgent(gyre.base, 'data-builder');
+  agent = await startAgent(gyre.base, 'data-builder', jobsMayReach(git.egressEntry));
   gyre.createAccount('ops', PASSWORD, { admin: true });
   page = await newPage(browser, gyre.base, 'wide');
 }, 300_000);

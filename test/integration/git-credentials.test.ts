@@ -7,7 +7,7 @@ import type { Agent } from '../../src/builder/agent/agent.js';
 import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
 import { GitError, GitMirror, HostPolicy } from '../../src/services/git/index.js';
 import { basicAuthorization } from '../../src/shared/git-credential.js';
-import { startAgent } from '../support/agent-under-test.js';
+import { jobsMayReach, startAgent } from '../support/agent-under-test.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { jobLog, waitForJobs } from '../support/pipeline-runs.js';
 import { PrivateGitFront } from '../support/private-git-front.js';
@@ -38,7 +38,7 @@ beforeAll(async () => {
   [gyre, git] = await Promise.all([startServicesUnderTest(), startGitServer()]);
   front = await PrivateGitFront.start(git, TOKEN);
   db = createDatabasePool(gyre.database.url, pino({ level: 'silent' }));
-  agent = await startAgent(gyre.base, 'credentials-agent');
+  agent = await startAgent(gyre.base, 'credentials-agent', jobsMayReach(git.egressEntry, ...front.egressEntries));
 }, 300_000);
 
 afterAll(async () => {

@@ -44,7 +44,7 @@ describe('the git server of GyreEnvironment on a freshly installed engine', () =
       writeFileSync(join(folder, 'README'), 'hello from a fresh engine\n');
       const sha = await git.createFromFolder('fresh', folder, 'main');
 
-      // WHEN a container on the default bridge, as a job's checkout is, clones it.
+      // WHEN a container on the default bridge clones it (this engine's host has no egress policy).
       const clone = await remote.createContainer({
         Image: APP_IMAGE,
         Entrypoint: [

@@ -8,6 +8,7 @@ import { join, normalize } from 'node:path';
 import Docker from 'dockerode';
 import { runJob } from '../../src/builder/runner/index.js';
 import { DockerJobBackend } from '../../src/docker/index.js';
+import { enforceEgress } from '../support/host-egress.js';
 import { image, makeJob, RecordingSink, run } from '../support/runner-jobs.js';
 import { makeSelfSignedCert } from '../support/self-signed-cert.js';
 
@@ -88,8 +89,8 @@ describe('the proxy and extra CA inside jobs', () => {
 
   it("clones over HTTPS in the checkout helper from a git server only the builder's extra CA vouches for", async () => {
     // GIVEN a repository served over HTTPS (git's dumb protocol: its files as they are) on this
-    // host's address on the default bridge, where the helper runs, with a certificate the helper
-    // image's own bundle does not have.
+    // host's address on the default bridge, opened to jobs by the egress policy, with a
+    // certificate the helper image's own bundle does not have.
     const gateway = ((await docker.getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway: string }[] } }).IPAM
       .Config[0]!.Gateway;
     const gitCert = makeSelfSignedCert(gateway);
@@ -117,7 +118,9 @@ describe('the proxy and extra CA inside jobs', () => {
     );
     await new Promise<void>((resolve) => server.listen(0, gateway, resolve));
     try {
-      const gitUrl = `https://${gateway}:${(server.address() as AddressInfo).port}/repo.git`;
+      const port = (server.address() as AddressInfo).port;
+      await enforceEgress(backend, [{ block: gateway, ports: { first: port, last: port } }]);
+      const gitUrl = `https://${gateway}:${port}/repo.git`;
       const base = makeJob([{ type: 'checkout' }, run('cat hello.txt')]);
       const job = { ...base, context: { ...base.context, gitUrl, sha } };
       const checkoutWith = async (extraCa: string | undefined) => {

@@ -5,6 +5,7 @@ import { cleanupBuilder, runJob } from '../../src/builder/runner/index.js';
 import { DockerJobBackend } from '../../src/docker/index.js';
 import { jobLabels, LABELS } from '../../src/shared/labels.js';
 import type { JobResult, RunJobOptions, RunnerJob, RunnerSink } from '../../src/builder/runner/index.js';
+import { enforceEgress } from '../support/host-egress.js';
 import { image, JOB_IMAGE, makeJob, RecordingSink, run } from '../support/runner-jobs.js';
 
 // GIVEN the local engine and only local images: no registry is reachable here.
@@ -210,7 +211,7 @@ describe('runJob on the local Docker Engine', () => {
   }, 30_000);
 
   it('checks out the commit with the helper image into the working directory, without git in the job image', async () => {
-    // GIVEN a pushed commit on a git server on the default bridge, where helper containers run
+    // GIVEN a pushed commit on a git server on this host, and the egress policy enforced on it
     gitServer = await startGitServer();
     await gitServer.createRepo('widgets');
     const { sha } = await gitServer.push('widgets', { 'hello.txt': 'hello from git\n' });
@@ -220,8 +221,16 @@ describe('runJob on the local Docker Engine', () => {
     ]);
     const gitUrl = gitServer.url('widgets');
     const job = { ...base, context: { ...base.context, gitUrl, sha } };
+    await enforceEgress(backend, []);
+    // WHEN the job runs with the agent's image as helper, THEN the clone is refused: the helper
+    // runs on the job's network, whose traffic to this host the policy refuses
+    const refused = new RecordingSink();
+    const blocked = await runAndCheckCleanup(job, refused, { helperImage: 'gyre/app:0.1.0' });
+    expect(blocked.failedStep).toMatchObject({ index: 1, name: 'Checkout code' });
+    expect(refused.text(1)).toMatch(/Connection refused|unable to connect/);
+    // WHEN the policy opens the server's port to jobs, as GYRE_EGRESS_ALLOW would
+    await enforceEgress(backend, [gitServer.egressEntry]);
     const sink = new RecordingSink();
-    // WHEN the job runs with the agent's image as helper
     const result = await runAndCheckCleanup(job, sink, { helperImage: 'gyre/app:0.1.0' });
     // THEN the step sees the files at the commit
     expect(result).toEqual({ outcome: 'success' });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Agent } from '../../src/builder/agent/agent.js';
-import { startAgent } from '../support/agent-under-test.js';
+import { jobsMayReach, startAgent } from '../support/agent-under-test.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
 import { until } from '../support/until.js';
@@ -85,7 +85,7 @@ beforeAll(async () => {
     body: { name: 'acme/features', gitUrl: git.url('features') },
   });
   projectId = ((await created.json()) as { id: number }).id;
-  agent = await startAgent(gyre.base, 'features-builder');
+  agent = await startAgent(gyre.base, 'features-builder', jobsMayReach(git.egressEntry));
 }, 300_000);
 
 afterAll(async () => {

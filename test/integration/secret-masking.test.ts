@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import type { Agent } from '../../src/builder/agent/agent.js';
 import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
-import { startAgent } from '../support/agent-under-test.js';
+import { jobsMayReach, startAgent } from '../support/agent-under-test.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { byName, jobDetail, jobLog, pushAndTrigger, waitForJobs } from '../support/pipeline-runs.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
@@ -43,7 +43,7 @@ beforeAll(async () => {
     body: { value: CONTEXT_SECRET },
   });
   expect(setInContext.status).toBe(204);
-  agent = await startAgent(gyre.base, 'masking-agent');
+  agent = await startAgent(gyre.base, 'masking-agent', jobsMayReach(git.egressEntry));
 }, 300_000);
 
 afterAll(async () => {

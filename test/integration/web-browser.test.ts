@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Locator, Page } from 'playwright-core';
 import type { Agent } from '../../src/builder/agent/agent.js';
-import { startAgent } from '../support/agent-under-test.js';
+import { jobsMayReach, startAgent } from '../support/agent-under-test.js';
 import { launchBrowser, newPage, saveScreenshot, VIEWPORTS } from '../support/browser.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { deliverWebhook, EXAMPLE_REPOSITORY, pushPayloadFor } from '../support/github-examples.js';
@@ -52,7 +52,7 @@ beforeAll(async () => {
   ]);
   adminBase = gyre.services.addresses.admin.replace('0.0.0.0', '127.0.0.1');
   await git.createRepo(REPO);
-  agent = await startAgent(gyre.base, BUILDER);
+  agent = await startAgent(gyre.base, BUILDER, jobsMayReach(git.egressEntry));
   user = await newPage(browser, gyre.base, 'wide');
 }, 300_000);
 

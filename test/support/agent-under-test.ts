@@ -9,6 +9,7 @@ import { DockerJobBackend } from '../../src/docker/index.js';
 import { LABELS } from '../../src/shared/labels.js';
 import { packageRoot } from '../../src/shared/package-files.js';
 import { freePort } from '../../src/testing/free-port.js';
+import type { EgressEntry } from '../../src/config/index.js';
 import { TEST_SECRETS } from './services-under-test.js';
 
 export const docker = new Dockerode();
@@ -38,6 +39,14 @@ export async function startAgent(
     ...overrides,
   };
   return Agent.start(new DockerJobBackend(docker), config, pino({ level: process.env['GYRE_TEST_LOG'] ?? 'silent' }));
+}
+
+/**
+ * The egress policy with these addresses opened to the agent's jobs: the test's git servers run
+ * on this host, which the policy refuses, and a job's checkout clones on the job's network.
+ */
+export function jobsMayReach(...allow: EgressEntry[]): Pick<AgentConfig, 'egress'> {
+  return { egress: { enforce: true, allow } };
 }
 
 /** `gyre agent` as its own process (dist/cli.js), for signals and `kill -9`. */

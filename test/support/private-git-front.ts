@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import { generateDeployKey } from '../../src/services/core/security/deploy-key.js';
+import type { EgressEntry } from '../../src/config/index.js';
 import type { GitServer } from './git-server.js';
 
 const BARE_ROOT = '/srv/git';
@@ -49,6 +50,14 @@ export class PrivateGitFront {
   /** `ssh://git@<bridge address>:<port>/<repo>.git`. */
   sshUrl(repo: string): string {
     return `ssh://git@${this.git.hostAddress}:${(this.ssh.address() as AddressInfo).port}/${repo}.git`;
+  }
+
+  /** Both doors' ports on this host, to open to jobs under the egress policy. */
+  get egressEntries(): EgressEntry[] {
+    return [this.http, this.ssh].map((server) => {
+      const { port } = server.address() as AddressInfo;
+      return { block: this.git.hostAddress, ports: { first: port, last: port } };
+    });
   }
 
   /** The one public key (`ssh-ed25519 AAAA… comment`) the ssh door lets in, as GitHub's deploy key setting. */

@@ -53,6 +53,8 @@ export interface CheckoutRequest {
   readonly primary: string;
   readonly helperImage: string;
   readonly volume: string;
+  /** The job's network: the helper's traffic is the job's, under the builder's egress policy. */
+  readonly network: string;
   readonly labels: Readonly<Record<string, string>>;
   /** The helper's share of the job's limits (see `inJobCgroup`). */
   readonly placement: HelperPlacement;
@@ -92,9 +94,9 @@ export async function runCheckout(
 
 /**
  * Runs git in the helper, as {@link CHECKOUT_USER}: the primary's root made the clone's folder
- * for it, since the volume's root belongs to root. It runs on the default bridge, where git
- * servers on the builder host are reachable (the job's network is refused the host); it has no
- * job secrets. The repository
+ * for it, since the volume's root belongs to root. It runs on the job's own network, so it
+ * reaches what the job's steps reach and no more: a git server on the builder host, or on the
+ * services box, is refused unless GYRE_EGRESS_ALLOW opens it (README, Egress). The repository
  * credential reaches it on stdin (see src/shared/git-credential.ts for how git is given it), so it
  * is in neither the helper's environment nor its command line, and the clone keeps none of it.
  */
@@ -111,6 +113,7 @@ async function cloneInHelper(request: CheckoutRequest, job: RunnerJob, index: nu
       stdin: checkoutInput(job.gitCredential, request.extraCa),
       labels: request.labels,
       volumes: [{ name: request.volume, target: WORKSPACE_MOUNT }],
+      network: { name: request.network },
       ...request.placement,
     },
     (data) => request.sink.log(index, data),

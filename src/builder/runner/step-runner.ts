@@ -103,6 +103,7 @@ async function checkout(ctx: StepContext, step: CheckoutStep, index: number): Pr
     primary: ctx.primary,
     helperImage,
     volume: ctx.resources.volume,
+    network: ctx.resources.network,
     labels: ctx.resources.labels,
     placement: inJobCgroup(ctx.resources, ctx.primary),
     proxyEnv: proxyEnv(ctx.options.outbound, []),

@@ -262,6 +262,16 @@ describe('runJob', () => {
     expect(backend.ran.map((spec) => [spec.image, spec.user])).toEqual([['gyre/app:test', '65534:65534']]);
   });
 
+  it("runs the checkout helper on the job's own network, where the egress policy judges its traffic", async () => {
+    const backend = backendWith();
+    const result = await runJob(backend, makeJob([{ type: 'checkout' }]), new RecordingSink(), OPTIONS);
+    expect(result.outcome).toBe('success');
+    // (the primary's network is the job's own: the runner made it, and removed it at the end)
+    const jobNetwork = backend.started[0]?.network?.name;
+    expect(jobNetwork).toMatch(/^gyre-job-/);
+    expect(backend.ran.map((spec) => spec.network)).toEqual([{ name: jobNetwork }]);
+  });
+
   it("runs the checkout helper with no privileges to gain, and gives it the builder's extra CA on stdin", async () => {
     const backend = backendWith();
     const outbound = { proxy: {}, extraCa: '-----BEGIN CERTIFICATE-----\nEXTRA\n-----END CERTIFICATE-----\n' };
