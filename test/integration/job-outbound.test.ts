@@ -1,11 +1,12 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import Docker from 'dockerode';
+import { GenericContainer } from 'testcontainers';
 import { runJob } from '../../src/builder/runner/index.js';
 import { DockerJobBackend } from '../../src/docker/index.js';
 import { enforceEgress } from '../support/host-egress.js';
@@ -147,5 +148,50 @@ describe('the proxy and extra CA inside jobs', () => {
       gitCert.remove();
       rmSync(folder, { recursive: true, force: true });
     }
+  }, 120_000);
+
+  it('adds the extra CA to the file a linked system bundle points at, and leaves the link as it was', async () => {
+    // GIVEN an image laid out as Fedora's and RHEL's are: the usual bundle path is a relative link
+    // into an extracted trust store
+    const context = mkdtempSync(join(tmpdir(), 'gyre-linked-bundle-'));
+    writeFileSync(
+      join(context, 'Dockerfile'),
+      `FROM ${APP_IMAGE}
+USER root
+RUN mkdir -p /etc/pki/ca-trust/extracted/pem \\
+ && mv /etc/ssl/certs/ca-certificates.crt /etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem \\
+ && ln -s ../../pki/ca-trust/extracted/pem/tls-ca-bundle.pem /etc/ssl/certs/ca-certificates.crt
+`,
+    );
+    const linked = 'gyre/test-linked-ca-bundle:1';
+    try {
+      await GenericContainer.fromDockerfile(context).build(linked, { deleteOnExit: false });
+    } finally {
+      rmSync(context, { recursive: true, force: true });
+    }
+    const certTail = pem.trim().split('\n').at(-2)!;
+    const sink = new RecordingSink();
+    // WHEN a job of it runs on a builder with an extra CA
+    const result = await runJob(
+      backend,
+      makeJob(
+        [
+          run(
+            `readlink /etc/ssl/certs/ca-certificates.crt; grep -cF '${certTail}' /etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem`,
+          ),
+        ],
+        { docker: { primary: image({ image: linked }), services: [] } },
+      ),
+      sink,
+      {
+        builderName: `outbound-test-${process.pid}`,
+        room: { cpus: 1, memoryBytes: 512 * 1024 ** 2 },
+        killGraceMs: 500,
+        outbound: { proxy: {}, extraCa: pem },
+      },
+    );
+    // THEN the trust store's file has it, and the link still points there
+    expect(result).toEqual({ outcome: 'success' });
+    expect(sink.text(1)).toBe('../../pki/ca-trust/extracted/pem/tls-ca-bundle.pem\n1\n');
   }, 120_000);
 });
