@@ -38,6 +38,8 @@ export interface Settings {
     readonly db: string;
     readonly baseDebian: string;
     readonly baseNode: string;
+    /** The per-job Docker engine of `setup_remote_docker` (GYRE_ENGINE_IMAGE). */
+    readonly engine: string;
   };
   readonly debianMirror: string;
   readonly builder: BuilderSettings;
@@ -73,6 +75,8 @@ export interface BuilderSettings {
   readonly jobDiskBytes?: number;
   /** The jobs' egress policy (GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW, GYRE_EGRESS_DENY). */
   readonly egress: EgressSettings;
+  /** Whether jobs may start a Docker engine of their own (GYRE_DOCKER_IN_BUILDS). */
+  readonly dockerInBuilds: 'off' | 'remote';
 }
 
 export interface EgressSettings {
@@ -153,6 +157,7 @@ export function toSettings(raw: RawSettings): Settings {
       db: raw.GYRE_DB_IMAGE!,
       baseDebian: raw.GYRE_BASE_DEBIAN_IMAGE!,
       baseNode: raw.GYRE_BASE_NODE_IMAGE!,
+      engine: raw.GYRE_ENGINE_IMAGE!,
     },
     debianMirror: raw.GYRE_DEBIAN_MIRROR!,
     builder: {
@@ -170,6 +175,7 @@ export function toSettings(raw: RawSettings): Settings {
         allow: raw.GYRE_EGRESS_ALLOW ?? [],
         deny: raw.GYRE_EGRESS_DENY ?? [],
       },
+      dockerInBuilds: raw.GYRE_DOCKER_IN_BUILDS!,
     },
     dataDir: raw.GYRE_DATA_DIR!,
     blobStore: blobStoreOf(raw),

@@ -279,6 +279,24 @@ function cgroupParentOf(cgroup: NonNullable<ContainerSpec['cgroup']>): string {
   return cgroup === 'leader' ? JOB_CGROUPS : `${JOB_CGROUPS}/${cgroup.under}`;
 }
 
+/**
+ * What a rootless engine needs (see {@link ContainerSpec.rootlessEngine}). Its `newuidmap` works by
+ * file capabilities, which `no-new-privileges` would void, so it goes without; the image carries
+ * no setuid program.
+ */
+const ROOTLESS_ENGINE: Dockerode.HostConfig = {
+  SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+  // What the CLI's `--security-opt systempaths=unconfined` sends: no masked or read-only /proc paths.
+  MaskedPaths: [],
+  ReadonlyPaths: [],
+  Devices: [{ PathOnHost: '/dev/net/tun', PathInContainer: '/dev/net/tun', CgroupPermissions: 'rwm' }],
+};
+
+function securityOf(spec: ContainerSpec): Dockerode.HostConfig {
+  if (spec.rootlessEngine) return ROOTLESS_ENGINE;
+  return spec.mayGainPrivileges ? {} : { SecurityOpt: ['no-new-privileges'] };
+}
+
 function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
   const limits = spec.limits;
   return {
@@ -302,7 +320,7 @@ function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
       ...(spec.cgroup && { CgroupParent: cgroupParentOf(spec.cgroup) }),
       ...(spec.diskBytes !== undefined && { StorageOpt: { size: String(spec.diskBytes) } }),
       CapDrop: [...DROPPED_CAPABILITIES],
-      ...(!spec.mayGainPrivileges && { SecurityOpt: ['no-new-privileges'] }),
+      ...securityOf(spec),
     },
     ...(spec.network?.aliases && {
       NetworkingConfig: { EndpointsConfig: { [spec.network.name]: { Aliases: [...spec.network.aliases] } } },

@@ -59,6 +59,13 @@ export interface ContainerSpec {
    * storage drivers with quotas take it (see `checkDiskLimit`).
    */
   readonly diskBytes?: number;
+  /**
+   * A rootless Docker engine of a job's own (`setup_remote_docker`): it may make user and network
+   * namespaces and mount inside them, which Docker's seccomp and AppArmor profiles and its masked
+   * `/proc` forbid, and open `/dev/net/tun` for slirp4netns. No capability is added and nothing of
+   * the host is mounted; see docs/design/docker-in-builds.md for what this still risks.
+   */
+  readonly rootlessEngine?: boolean;
 }
 
 /** A streamed helper's stdin and the callback for its stderr (see {@link JobBackend.streamContainer}). */

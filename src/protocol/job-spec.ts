@@ -166,6 +166,23 @@ export const addSshKeysStepSchema = z
   .readonly();
 export type AddSshKeysStep = z.infer<typeof addSshKeysStepSchema>;
 
+/**
+ * Starts a Docker engine of the job's own (rootless, on the job's network, with TLS) and points
+ * the later steps at it with DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH.
+ */
+export const setupRemoteDockerStepSchema = z
+  .object({
+    type: z.literal('setup_remote_docker'),
+    name: z.string(),
+    when: z.literal('on_success'),
+    /** The engine version the config asked for: accepted, and the job log says which engine runs. */
+    version: z.string().optional(),
+    /** CircleCI's paid layer cache; the job log says whether the builder keeps one. */
+    dockerLayerCaching: z.boolean(),
+  })
+  .readonly();
+export type SetupRemoteDockerStep = z.infer<typeof setupRemoteDockerStepSchema>;
+
 /** A step of a job, after command expansion. */
 export const stepSchema = z.discriminatedUnion('type', [
   checkoutStepSchema,
@@ -177,6 +194,7 @@ export const stepSchema = z.discriminatedUnion('type', [
   storeArtifactsStepSchema,
   storeTestResultsStepSchema,
   addSshKeysStepSchema,
+  setupRemoteDockerStepSchema,
 ]);
 export type Step = z.infer<typeof stepSchema>;
 

@@ -18,6 +18,10 @@ const id = z.number().int().positive();
 export const builderStateSchema = z.enum(['active', 'draining', 'drained', 'lost', 'revoked']);
 export type BuilderState = z.infer<typeof builderStateSchema>;
 
+/** What Docker a builder's jobs may have: none, or an engine of each job's own. */
+export const dockerInBuildsSchema = z.enum(['off', 'remote']);
+export type DockerInBuilds = z.infer<typeof dockerInBuildsSchema>;
+
 /** What a builder reports about itself when it registers. */
 export const builderFactsSchema = z.strictObject({
   name: z.string().regex(BUILDER_NAME_PATTERN),
@@ -30,6 +34,8 @@ export const builderFactsSchema = z.strictObject({
   /** CPUs per slot; 0 means no CPU limit. */
   slotCpus: z.number().nonnegative(),
   slotMemoryBytes: id,
+  /** Whether it runs jobs with `setup_remote_docker` (GYRE_DOCKER_IN_BUILDS); older agents send none. */
+  dockerInBuilds: dockerInBuildsSchema.default('off'),
 });
 export type BuilderFacts = z.infer<typeof builderFactsSchema>;
 

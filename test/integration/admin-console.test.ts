@@ -141,6 +141,23 @@ describe('the fleet page', () => {
     for (const row of rows) expect(row).toContain('<td>admin:admin</td>');
   });
 
+  it('says a builder offers Docker in builds, and what that risks, only while one does', async () => {
+    const admin = await asBuiltInAdmin();
+    const plain = await join();
+    expect(await (await admin.get('/fleet')).text()).not.toContain('Docker in builds');
+    const offering = await SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, {
+      name: `admin-test-${++count}`,
+      dockerInBuilds: 'remote',
+    });
+    const page = await (await admin.get('/fleet')).text();
+    const row = page.split('<tr>').find((r) => r.includes(`admin-test-${count}<br>`))!;
+    expect(row).toContain('Docker in builds: on (rootless engine per job; see the kernel risk)');
+    expect(page).toContain("runs without Docker's seccomp and AppArmor profiles");
+    expect(page.split('<tr>').find((r) => r.includes(`admin-test-${count - 1}<br>`))).not.toContain('Docker in builds');
+    for (const builder of [plain, offering]) await admin.submit('/fleet', `/fleet/${builder.id}/revoke`, {});
+    expect(await (await admin.get('/fleet')).text()).not.toContain('Docker in builds');
+  });
+
   it('names the administrator account in the audit log, and shows a refused action on the page', async () => {
     const { browser: ada } = await signIn('ada', 'correct horse battery');
     const builder = await join();

@@ -156,3 +156,29 @@ describe('bin-packing by resource class', () => {
     expect(answeredAt - endedAt).toBeLessThan(5_000);
   }, 30_000);
 });
+
+describe('Docker in builds', () => {
+  it('leases a job with setup_remote_docker only to a builder that offers Docker in builds, and says why it waits meanwhile', async () => {
+    const plain = await builderOfMediumSlots(2);
+    await seedWorkflow(db, projectId, [small('builds-image'), small('plain')]);
+    await db.query(
+      `UPDATE jobs SET spec = '{"steps": [{"type": "setup_remote_docker", "name": "Setup a remote Docker engine", "when": "on_success", "dockerLayerCaching": false}]}'
+       WHERE name = 'builds-image' AND state = 'queued'`,
+    );
+    // A builder without it passes over the job (it was never leased) and takes the next one.
+    expect(names(await plain.lease(16))).toEqual(['plain']);
+    expect(await waitReasonOf('builds-image')).toBe(
+      'needs Docker in builds (setup_remote_docker); no builder offers it: an administrator sets GYRE_DOCKER_IN_BUILDS=remote on a builder',
+    );
+    const offering = await SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, {
+      name: `packer-${++count}`,
+      slots: 1,
+      slotCpus: 2,
+      slotMemoryBytes: 4 * GiB,
+      dockerInBuilds: 'remote',
+    });
+    expect((await roomOf(offering)).dockerInBuilds).toBe('remote');
+    expect((await roomOf(plain)).dockerInBuilds).toBe('off');
+    expect(names(await offering.lease(16))).toEqual(['builds-image']);
+  });
+});

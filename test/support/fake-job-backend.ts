@@ -56,6 +56,8 @@ export class FakeJobBackend implements JobBackend {
   readonly execs: (readonly string[])[] = [];
   /** Who each exec ran as (`ExecRequest.user`), beside `execs`. */
   readonly execUsers: (string | undefined)[] = [];
+  /** Each exec's variables (`ExecRequest.env`), beside `execs`. */
+  readonly execEnvs: (readonly string[] | undefined)[] = [];
   readonly removals: { labels: Readonly<Record<string, string>>; owner: string }[] = [];
   /** Makes the named operation throw this error. */
   readonly failures = new Map<'createNetwork' | 'removeByLabels' | 'pullImage', Error>();
@@ -65,6 +67,8 @@ export class FakeJobBackend implements JobBackend {
   private readonly putting = new Set<string>();
   /** `$HOME` in every container, for the data steps' probe. */
   home = '/home/circleci';
+  /** Whether a job's own Docker engine answers its readiness wait. */
+  engineAnswers = true;
   /** The helper container's run (checkout). */
   helperRun: FakeProcess = { exitCode: 0, output: 'Checked out\n' };
   private nextId = 0;
@@ -171,6 +175,7 @@ export class FakeJobBackend implements JobBackend {
       return Promise.reject(new FakeEngineError(404, `No such container: ${containerId}`));
     this.execs.push(request.cmd);
     this.execUsers.push(request.user);
+    this.execEnvs.push(request.env);
     const process = this.processOf(request.cmd);
     if (process.output) request.onOutput?.(Buffer.from(process.output));
     return Promise.resolve(process.exitCode);
@@ -231,6 +236,8 @@ export class FakeJobBackend implements JobBackend {
       this.scripts.push(script);
       return this.steps(script);
     }
+    // The readiness wait of a job's own engine (setup_remote_docker): it answers, unless told not to.
+    if (cmd.some((arg) => arg.includes('docker version'))) return { exitCode: this.engineAnswers ? 0 : 124 };
     // The runner's own probes and signals (kill, the checkout's folder and copy): nothing left to signal.
     return { exitCode: cmd.some((arg) => arg.includes('cp -R') || arg.includes('chown')) ? 0 : 1 };
   }

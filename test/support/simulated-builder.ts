@@ -9,7 +9,7 @@ import {
   type StepReport,
 } from '../../src/protocol/index.js';
 
-export const SIMULATED_FACTS = {
+export const SIMULATED_FACTS: BuilderFacts = {
   name: 'simulated',
   host: 'sim',
   cpus: 8,
@@ -19,6 +19,7 @@ export const SIMULATED_FACTS = {
   slots: 4,
   slotCpus: 2,
   slotMemoryBytes: 4 * 1024 ** 3,
+  dockerInBuilds: 'off',
 };
 
 /**

@@ -33,6 +33,7 @@ import {
 import { cleanupBuilder, unreachableProxies, type Outbound } from '../runner/index.js';
 import { applyEgressPolicy, EGRESS_RECHECK_MS, keepEgressPolicy, removeEgressPolicy } from './egress-policy.js';
 import { checkDiskLimit } from './disk-limit.js';
+import { checkEngineImage } from './engine-image.js';
 import { IdentityFile } from './identity-file.js';
 import { JobSession } from './job-session.js';
 import {
@@ -61,6 +62,11 @@ export interface AgentConfig {
   readonly outbound?: Outbound;
   /** The most service containers a job may have besides its primary (GYRE_JOB_MAX_SERVICES). */
   readonly maxServicesPerJob: number;
+  /**
+   * The image of each job's own Docker engine when this builder offers Docker in builds
+   * (GYRE_DOCKER_IN_BUILDS=remote); it must be on the engine's host at start. @default none: it offers none
+   */
+  readonly engineImage?: string;
   /** The most bytes each job container may write into its own file system (GYRE_JOB_DISK); checked at start. */
   readonly jobDiskBytes?: number;
   /** What jobs may reach (GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW), applied on the engine's host at start. */
@@ -169,6 +175,7 @@ export class Agent {
     else await removeEgressPolicy(backend, helpers, log);
     if (config.jobDiskBytes !== undefined)
       await checkDiskLimit(backend, { ...helpers, jobDiskBytes: config.jobDiskBytes });
+    if (config.engineImage !== undefined) await checkEngineImage(backend, config.engineImage);
     for (const proxy of unreachableProxies(config.outbound))
       log.warn(
         { proxy },
@@ -190,6 +197,7 @@ export class Agent {
       slots: capacity.slots,
       slotCpus: capacity.slotCpus,
       slotMemoryBytes: capacity.slotMemoryBytes,
+      dockerInBuilds: config.engineImage === undefined ? 'off' : 'remote',
     };
     const registered = await retryWhileUnavailable(
       () => client.register(config.joinSecret, { facts, ...(identity && { identity }) }),
@@ -336,6 +344,7 @@ export class Agent {
         hostCpus: this.hostCpus,
         maxServices: this.config.maxServicesPerJob,
         ...(this.config.jobDiskBytes !== undefined && { diskBytes: this.config.jobDiskBytes }),
+        ...(this.config.engineImage !== undefined && { engineImage: this.config.engineImage }),
         ...(this.config.outbound !== undefined && { outbound: this.config.outbound }),
         jobTimeoutMs: this.config.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
         ...(this.config.killGraceMs !== undefined && { killGraceMs: this.config.killGraceMs }),

@@ -50,9 +50,22 @@ export function builtInEnvironment(job: RunnerJob): Record<string, string> {
   return env;
 }
 
-/** Everything a `run` step sees, on top of the primary image's own environment. */
-export function stepEnvironment(job: RunnerJob, step: RunStep): Record<string, string> {
-  return { ...builtInEnvironment(job), ...job.projectVariables, ...job.spec.environment, ...step.environment };
+/**
+ * Everything a `run` step sees, on top of the primary image's own environment; `added` is what
+ * earlier steps set (`setup_remote_docker`'s DOCKER_HOST), which the job's own variables override.
+ */
+export function stepEnvironment(
+  job: RunnerJob,
+  step: RunStep,
+  added: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  return {
+    ...builtInEnvironment(job),
+    ...added,
+    ...job.projectVariables,
+    ...job.spec.environment,
+    ...step.environment,
+  };
 }
 
 /** `KEY=value` pairs as the engine's exec API takes them. */

@@ -57,7 +57,18 @@ export async function runJob(
     primary = resources.primary;
     stop.attach(primary);
     const tools = parseToolsProbe(await outputOf(backend, primary, PROBE_TOOLS_ARGV));
-    const ctx: StepContext = { job, sink, options, backend, primary, resources, tools, stop, background };
+    const ctx: StepContext = {
+      job,
+      sink,
+      options,
+      backend,
+      primary,
+      resources,
+      tools,
+      stop,
+      background,
+      addedEnvironment: {},
+    };
     const { failed } = await runSteps(ctx);
     result = stopResult(stop, options) ?? (failed ? failedResult(failed) : { outcome: 'success' });
   } catch (error) {

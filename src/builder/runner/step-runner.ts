@@ -15,6 +15,7 @@ import { DEFAULT_WORKING_DIRECTORY, killStepArgv, shellArgv, stepExecArgv, type 
 import { shouldRunStep, stepName } from './steps.js';
 import { addGitHubKnownHosts } from './known-hosts.js';
 import { addSshKeys } from './ssh-keys.js';
+import { setupRemoteDocker } from './remote-docker.js';
 import { proxyEnv } from './outbound.js';
 import type {
   AddSshKeysStep,
@@ -24,6 +25,7 @@ import type {
   RunnerJob,
   RunStep,
   RunnerSink,
+  SetupRemoteDockerStep,
   Step,
 } from './types.js';
 
@@ -41,6 +43,8 @@ export interface StepContext {
   readonly stop: JobStop;
   /** Background steps still running; the job waits for them after killing them. */
   readonly background: Promise<void>[];
+  /** Variables earlier steps set for the later ones (`setup_remote_docker`'s DOCKER_HOST). */
+  readonly addedEnvironment: Record<string, string>;
 }
 
 /** How one step ended. */
@@ -80,6 +84,7 @@ export async function runSteps(ctx: StepContext): Promise<StepsOutcome> {
 async function runStep(ctx: StepContext, step: Step, index: number): Promise<StepEnd | undefined> {
   if (step.type === 'checkout') return checkout(ctx, step, index);
   if (step.type === 'add_ssh_keys') return sshKeys(ctx, step, index);
+  if (step.type === 'setup_remote_docker') return remoteDocker(ctx, step, index);
   if (step.type !== 'run') return dataStep(ctx, step, index);
   if (!step.background) return runProcess(ctx, step, index);
   const done = runProcess(ctx, step, index).then(
@@ -175,6 +180,24 @@ async function sshKeys(ctx: StepContext, step: AddSshKeysStep, index: number): P
   return addSshKeys({ backend: ctx.backend, primary: ctx.primary, job: ctx.job, home, owner: { uid, gid }, log }, step);
 }
 
+async function remoteDocker(ctx: StepContext, step: SetupRemoteDockerStep, index: number): Promise<StepEnd> {
+  const { uid, gid } = await containerPlaces(ctx);
+  const end = await setupRemoteDocker(
+    {
+      backend: ctx.backend,
+      primary: ctx.primary,
+      resources: ctx.resources,
+      placement: inJobCgroup(ctx.resources, ctx.primary),
+      engineImage: ctx.options.engineImage,
+      owner: { uid, gid },
+      log: (line) => note(ctx, index, line),
+    },
+    step,
+  );
+  Object.assign(ctx.addedEnvironment, end.environment);
+  return end;
+}
+
 /** Where the primary container's home and working directory are, and who its user is. */
 async function containerPlaces(ctx: StepContext): Promise<ReturnType<typeof parsePlacesProbe>> {
   return parsePlacesProbe(
@@ -200,7 +223,7 @@ async function runProcess(ctx: StepContext, step: RunStep, index: number): Promi
   try {
     const exitCode = await ctx.backend.exec(ctx.primary, {
       cmd: stepExecArgv(ctx.tools, shell, step.command, dir, index),
-      env: toEnvList(stepEnvironment(ctx.job, step)),
+      env: toEnvList(stepEnvironment(ctx.job, step, ctx.addedEnvironment)),
       onOutput: (data) => {
         arm();
         ctx.sink.log(index, data);

@@ -18,6 +18,7 @@ export type {
   RestoreCacheStep,
   RunStep,
   SaveCacheStep,
+  SetupRemoteDockerStep,
   Step,
   StepWhen,
   StoreArtifactsStep,
@@ -101,6 +102,11 @@ export interface RunJobOptions {
   readonly maxServices?: number;
   /** The most bytes each job container may write into its own file system (GYRE_JOB_DISK). @default no limit */
   readonly diskBytes?: number;
+  /**
+   * The image of a job's own Docker engine (`setup_remote_docker`); without it this builder
+   * offers no Docker in builds, and the step fails saying so. @default none
+   */
+  readonly engineImage?: string;
 }
 
 /** The step that decided a failed job. */

@@ -106,6 +106,7 @@ Examples:
             egress: builder.egress,
             maxServicesPerJob: builder.maxServicesPerJob,
             ...(builder.jobDiskBytes !== undefined && { jobDiskBytes: builder.jobDiskBytes }),
+            ...(builder.dockerInBuilds === 'remote' && { engineImage: settings.images.engine }),
             helperImage: settings.images.app,
             outbound: {
               proxy: settings.proxy,

@@ -24,7 +24,7 @@ import type { BuilderResponse as FleetBuilder } from '../../api/responses.js';
 import type { GyreClient } from '../../client/gyre-client.js';
 import { ComposeProject } from '../compose/compose-project.js';
 import { connectHost, isLocalHost, type ConnectedHost } from '../hosts.js';
-import { shipImages } from '../images/index.js';
+import { builderImageRefs, shipImages } from '../images/index.js';
 import { readStackTemplates } from '../stack/stack-templates.js';
 import { writeStacks } from '../stack/write-stacks.js';
 import type { Task } from '../tasks.js';
@@ -173,13 +173,14 @@ export function planJoin(options: JoinOptions): BuilderJoin {
       },
     },
     {
-      title: 'Gyre image on the host',
+      title: 'Gyre images on the host',
       run: async (onLine) => {
         const local = createDockerClient(resolveDockerHost(undefined, process.env));
-        const shipped = await shipImages(local, connected().docker, [settings.images.app], onLine);
+        const refs = builderImageRefs(settings);
+        const shipped = await shipImages(local, connected().docker, refs, onLine);
         return shipped.shipped.length > 0
-          ? `shipped ${settings.images.app}`
-          : `${settings.images.app} is already there`;
+          ? `shipped ${shipped.shipped.join(', ')}`
+          : `${refs.join(', ')} ${refs.length > 1 ? 'are' : 'is'} already there`;
       },
     },
     {

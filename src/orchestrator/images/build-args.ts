@@ -9,7 +9,7 @@ import { GyreError } from '../../shared/errors.js';
 import { INPUTS_LABEL } from './inputs-hash.js';
 
 /** The images `gyre images build` produces. */
-export type ImageKind = 'base-debian' | 'base-node' | 'db' | 'app';
+export type ImageKind = 'base-debian' | 'base-node' | 'db' | 'app' | 'engine';
 
 /** The Debian release every image is built on. */
 export const DEBIAN_SUITE = 'bookworm';
@@ -35,6 +35,7 @@ export function baseImageOf(kind: ImageKind, settings: Settings): string | undef
       return undefined;
     case 'base-node':
     case 'db':
+    case 'engine':
       return settings.images.baseDebian;
     case 'app':
       return settings.images.baseNode;
@@ -48,13 +49,14 @@ export function imageRefOf(kind: ImageKind, settings: Settings): string {
     'base-node': settings.images.baseNode,
     db: settings.images.db,
     app: settings.images.app,
+    engine: settings.images.engine,
   }[kind];
 }
 
 /** Arguments that change what an image contains; they are part of its fingerprint. */
 export function contentBuildArgs(kind: ImageKind, settings: Settings): Record<string, string> {
   const args: Record<string, string> = { BASE_IMAGE: baseImageOf(kind, settings) ?? '' };
-  if (kind === 'db' || kind === 'app') args['DEBIAN_SUITE'] = DEBIAN_SUITE;
+  if (kind !== 'base-debian' && kind !== 'base-node') args['DEBIAN_SUITE'] = DEBIAN_SUITE;
   return args;
 }
 
@@ -64,7 +66,7 @@ export function contentBuildArgs(kind: ImageKind, settings: Settings): Record<st
  */
 export function sourceBuildArgs(kind: ImageKind, settings: Settings, mirror: string): Record<string, string> {
   const args: Record<string, string> = {};
-  if (kind === 'db' || kind === 'app') args['DEBIAN_MIRROR'] = mirror;
+  if (kind !== 'base-debian' && kind !== 'base-node') args['DEBIAN_MIRROR'] = mirror;
   const { http, https, noProxy } = settings.proxy;
   if (http !== undefined) Object.assign(args, { HTTP_PROXY: http, http_proxy: http });
   if (https !== undefined) Object.assign(args, { HTTPS_PROXY: https, https_proxy: https });
@@ -74,7 +76,7 @@ export function sourceBuildArgs(kind: ImageKind, settings: Settings, mirror: str
 
 /**
  * Labels added at build time; `inputs` is the fingerprint of the image's inputs. Each
- * Dockerfile sets its own `io.gyre.image` (app, postgres, base-node).
+ * Dockerfile sets its own `io.gyre.image` (app, postgres, base-node, engine).
  */
 export function imageLabels(version: string, inputs: string): Record<string, string> {
   return { [LABELS.version]: version, [INPUTS_LABEL]: inputs };

@@ -1,6 +1,7 @@
 /**
- * `gyre images build`: the database image and the application image, and with `offline` first
- * the base images they stand on, made from a Debian mirror and the npm registry.
+ * `gyre images build`: the database image and the application image (and the per-job Docker
+ * engine's where builders offer Docker in builds), and with `offline` first the base images they
+ * stand on, made from a Debian mirror and the npm registry.
  */
 import type { Task } from '../tasks.js';
 import type { Settings } from '../../config/index.js';
@@ -10,6 +11,7 @@ import {
   ensureAppImage,
   ensureDbImage,
   ensureDebianBase,
+  ensureEngineImage,
   ensureNodeBase,
   type ImageResult,
   type StepContext,
@@ -60,5 +62,11 @@ export function planImageBuild(settings: Settings, options: BuildImagesOptions):
   }
   steps.push({ title: `Database image ${settings.images.db}`, run: (onLine) => ensureDbImage(ctx, onLine) });
   steps.push({ title: `Application image ${settings.images.app}`, run: (onLine) => ensureAppImage(ctx, onLine) });
+  // Only where builders run jobs with Docker: it adds Debian's dockerd, about 100 MB.
+  if (settings.builder.dockerInBuilds !== 'off')
+    steps.push({
+      title: `Docker engine image ${settings.images.engine} (setup_remote_docker)`,
+      run: (onLine) => ensureEngineImage(ctx, onLine),
+    });
   return steps;
 }

@@ -12,7 +12,16 @@ import { GyreError, InvalidInputError, messageOf } from '../../shared/errors.js'
 
 /** The images a deployment runs, which is what a bundle carries by default. */
 export function runtimeImageRefs(settings: Settings): string[] {
-  return [settings.images.app, settings.images.db];
+  return [settings.images.app, settings.images.db, ...engineImageRefs(settings)];
+}
+
+/** The images a builder's host needs: the agent's, and the per-job engine's where jobs may have Docker. */
+export function builderImageRefs(settings: Settings): string[] {
+  return [settings.images.app, ...engineImageRefs(settings)];
+}
+
+function engineImageRefs(settings: Settings): string[] {
+  return settings.builder.dockerInBuilds === 'off' ? [] : [settings.images.engine];
 }
 
 /** Writes the images into one file; the file appears only once it is complete. */

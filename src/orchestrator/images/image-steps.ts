@@ -79,18 +79,26 @@ export async function ensureNodeBase(ctx: StepContext, onLine: ProgressListener)
 }
 
 /** Builds the database image unless a current one exists. */
-export async function ensureDbImage(ctx: StepContext, onLine: ProgressListener): Promise<ImageResult> {
-  const dir = join(ctx.packageRoot, 'images/postgres');
-  return buildStaged(
-    ctx,
-    'db',
-    [
-      { to: 'Dockerfile', copyFrom: join(dir, 'Dockerfile') },
-      { to: 'docker-entrypoint.sh', copyFrom: join(dir, 'docker-entrypoint.sh') },
-      extraCaSource(ctx.settings),
-    ],
-    onLine,
-  );
+export function ensureDbImage(ctx: StepContext, onLine: ProgressListener): Promise<ImageResult> {
+  return ensurePackagedImage(ctx, 'db', 'postgres', ['docker-entrypoint.sh'], onLine);
+}
+
+/** Builds the per-job Docker engine image (`setup_remote_docker`) unless a current one exists. */
+export function ensureEngineImage(ctx: StepContext, onLine: ProgressListener): Promise<ImageResult> {
+  return ensurePackagedImage(ctx, 'engine', 'engine', ['gyre-engine'], onLine);
+}
+
+/** An image of Debian packages: its Dockerfile and `files` from `images/<folder>`, and the extra CA. */
+function ensurePackagedImage(
+  ctx: StepContext,
+  kind: ImageKind,
+  folder: string,
+  files: readonly string[],
+  onLine: ProgressListener,
+): Promise<ImageResult> {
+  const dir = join(ctx.packageRoot, 'images', folder);
+  const sources = ['Dockerfile', ...files].map((file) => ({ to: file, copyFrom: join(dir, file) }));
+  return buildStaged(ctx, kind, [...sources, extraCaSource(ctx.settings)], onLine);
 }
 
 /** Builds the application image from the compiled dist/ unless a current one exists. */

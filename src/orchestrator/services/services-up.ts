@@ -14,7 +14,7 @@ import { isReadableSelfSigned } from '../../shared/extra-ca.js';
 import { apiClientOf } from '../api-client.js';
 import { ComposeProject } from '../compose/compose-project.js';
 import { addressOf, connectHost, type ConnectedHost } from '../hosts.js';
-import { planImageBuild, shipImages } from '../images/index.js';
+import { planImageBuild, runtimeImageRefs, shipImages } from '../images/index.js';
 import { readStackTemplates } from '../stack/stack-templates.js';
 import { writeStacks } from '../stack/write-stacks.js';
 import type { Task } from '../tasks.js';
@@ -78,7 +78,7 @@ export function planServicesUp(options: UpOptions): ServicesUp {
       title: 'Gyre images',
       run: async (onLine) => {
         const local = createDockerClient(resolveDockerHost(undefined, process.env));
-        const refs = [settings.images.app, settings.images.db];
+        const refs = runtimeImageRefs(settings);
         // Every build step compares its inputs' hash with the image's label, so images that match
         // this version of Gyre are kept and only missing or stale ones are built.
         for (const step of planImageBuild(settings, { docker: local, offline: true })) {

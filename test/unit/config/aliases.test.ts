@@ -29,6 +29,7 @@ describe('docker-install aliases', () => {
       drainTimeoutMs: 30 * 60_000,
       maxServicesPerJob: 8,
       egress: { enforce: true, allow: [], deny: [] },
+      dockerInBuilds: 'off',
     });
   });
 

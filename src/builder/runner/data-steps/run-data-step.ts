@@ -10,7 +10,7 @@ import { restoreCache, saveCache } from './cache-steps.js';
 import { failed, type DataStepContext, type DataStepEnd } from './data-step-context.js';
 import { attachWorkspace, persistToWorkspace } from './workspace-steps.js';
 
-export type DataStep = Exclude<Step, { type: 'checkout' | 'run' | 'add_ssh_keys' }>;
+export type DataStep = Exclude<Step, { type: 'checkout' | 'run' | 'add_ssh_keys' | 'setup_remote_docker' }>;
 
 /** Runs one data step; a failure to move the data fails the step with the reason, never the builder. */
 export async function runDataStep(ctx: DataStepContext, step: DataStep): Promise<DataStepEnd> {

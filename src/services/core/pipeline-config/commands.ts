@@ -15,6 +15,7 @@ export const BUILT_IN_STEPS: readonly string[] = [
   'unless',
   'steps',
   'add_ssh_keys',
+  'setup_remote_docker',
   ...DATA_STEPS.keys(),
 ];
 

@@ -22,7 +22,7 @@ import {
 import type { YEntry } from './yaml-node.js';
 
 /** A step of this family. */
-export type DataStep = Exclude<Step, { type: 'checkout' | 'run' | 'add_ssh_keys' }>;
+export type DataStep = Exclude<Step, { type: 'checkout' | 'run' | 'add_ssh_keys' | 'setup_remote_docker' }>;
 
 type DataStepReader = (entry: YEntry, path: string, errors: ErrorCollector) => DataStep | undefined;
 

@@ -5,6 +5,7 @@
  */
 import { COMMAND_KEYS } from './commands.js';
 import { DATA_STEP_KEYS } from './data-steps.js';
+import { SETUP_REMOTE_DOCKER_KEYS } from './remote-docker-step.js';
 import { ADD_SSH_KEYS_KEYS } from './ssh-keys-step.js';
 import { IGNORED_IMAGE_KEYS, IMAGE_AUTH_KEYS, IMAGE_KEYS } from './docker-images.js';
 import { MATRIX_KEYS } from './matrix.js';
@@ -42,6 +43,7 @@ export function supportedKeys(): readonly { readonly where: string; readonly key
     { where: 'step `checkout`', keys: CHECKOUT_KEYS },
     { where: 'steps `when` / `unless`', keys: CONDITIONAL_STEP_KEYS },
     { where: 'step `add_ssh_keys`', keys: ADD_SSH_KEYS_KEYS },
+    { where: 'step `setup_remote_docker`', keys: SETUP_REMOTE_DOCKER_KEYS },
     ...Object.entries(DATA_STEP_KEYS).map(([step, keys]) => ({ where: `step \`${step}\``, keys })),
     { where: 'a workflow', keys: supported(WORKFLOW_KEYS) },
     { where: "a workflow job (besides the job's parameters)", keys: supported(INVOCATION_KEYS) },

@@ -28,11 +28,6 @@ const NOT_YET: Readonly<Record<string, string>> = {
   circleci_ip_ranges: 'circleci_ip_ranges is not supported: Gyre runs on your own network',
 };
 
-/** Step types CircleCI has that Gyre does not run yet. */
-export const UNSUPPORTED_STEPS: Readonly<Record<string, string>> = {
-  setup_remote_docker: 'the setup_remote_docker step is not supported: builds cannot reach a Docker daemon',
-};
-
 /** A message for a key Gyre knows but refuses, or `undefined` for a key it does not know. */
 export function explainUnsupportedKey(key: string, where: string): string | undefined {
   const security = SECURITY_KEYS[key];

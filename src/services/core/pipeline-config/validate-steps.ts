@@ -15,7 +15,7 @@ import { evaluateCondition } from './logic.js';
 import { resolveName, visibleNames } from './orb-scopes.js';
 import { readRunStep } from './run-step.js';
 import { readAddSshKeys } from './ssh-keys-step.js';
-import { UNSUPPORTED_STEPS } from './unsupported.js';
+import { readSetupRemoteDocker } from './remote-docker-step.js';
 import { describeNode, getValue, type YEntry, type YNode } from './yaml-node.js';
 
 export const CONDITIONAL_STEP_KEYS = ['condition', 'steps'];
@@ -60,6 +60,8 @@ function readNamedStep(entry: YEntry, path: string, ctx: ConfigContext, calling:
   if (key === 'run' || key === 'deploy') return readRun(entry, key, path, ctx);
   if (key === 'when' || key === 'unless') return readConditional(entry, key, path, ctx, calling);
   if (key === 'add_ssh_keys') return [readAddSshKeys(entry, path, ctx.errors)].filter((step) => step !== undefined);
+  if (key === 'setup_remote_docker')
+    return [readSetupRemoteDocker(entry, path, ctx.errors)].filter((step) => step !== undefined);
   // `- steps: << parameters.after-deps >>`, CircleCI's way to splice a steps parameter in.
   if (key === 'steps') return readSteps(value, childPath(path, 'steps'), ctx, calling);
   const resolved = resolveName(key, entry.keyPos, ctx.orbScopes);
@@ -70,11 +72,10 @@ function readNamedStep(entry: YEntry, path: string, ctx: ConfigContext, calling:
     const step = readDataStep(entry, path, ctx.errors);
     return step ? [step] : [];
   }
-  const unsupported = Object.hasOwn(UNSUPPORTED_STEPS, key) ? UNSUPPORTED_STEPS[key] : undefined;
   const known = [...BUILT_IN_STEPS, ...visibleNames(ctx.commands.keys(), entry.keyPos, ctx.orbScopes)].join(', ');
   if ('reported' in resolved) return [];
   const problem = 'problem' in resolved ? resolved.problem : `unknown step "${key}"; expected one of: ${known}`;
-  ctx.errors.add(entry.keyPos, path, unsupported ?? problem);
+  ctx.errors.add(entry.keyPos, path, problem);
   return [];
 }
 

@@ -2,13 +2,20 @@
  * Why a queued job is waiting, in words a user can act on. Pure: it reads the job's needs and
  * the fleet as it is now.
  */
-import { fitsRoom, type BuilderState, type JobNeed } from '../../../protocol/index.js';
+import { fitsRoom, type BuilderState, type DockerInBuilds, type JobNeed } from '../../../protocol/index.js';
 import { formatRoomSize } from '../../../shared/room-size.js';
 import type { BuilderRoom } from './pack-jobs.js';
 
 export interface BuilderShape {
   readonly state: BuilderState;
   readonly room: BuilderRoom;
+  readonly dockerInBuilds: DockerInBuilds;
+}
+
+/** What a queued job needs of a builder. */
+export interface QueuedNeed extends JobNeed {
+  /** It has a `setup_remote_docker` step. */
+  readonly needsDocker: boolean;
 }
 
 // A class's 0 CPUs is a class without a CPU limit.
@@ -18,9 +25,12 @@ const freeOf = (b: BuilderShape) => ({ cpus: b.room.freeCpus, memoryBytes: b.roo
 const byMemoryThenCpus = (a: { cpus: number | null; memoryBytes: number }, b: typeof a) =>
   b.memoryBytes - a.memoryBytes || (b.cpus ?? Infinity) - (a.cpus ?? Infinity);
 
-export function describeWait(job: JobNeed, fleet: readonly BuilderShape[]): string {
-  const usable = fleet.filter((b) => b.state === 'active' || b.state === 'draining');
-  if (usable.length === 0) return 'no builder is connected; join one with `gyre builder join`';
+export function describeWait(job: QueuedNeed, fleet: readonly BuilderShape[]): string {
+  const connected = fleet.filter((b) => b.state === 'active' || b.state === 'draining');
+  if (connected.length === 0) return 'no builder is connected; join one with `gyre builder join`';
+  const usable = job.needsDocker ? connected.filter((b) => b.dockerInBuilds !== 'off') : connected;
+  if (usable.length === 0)
+    return 'needs Docker in builds (setup_remote_docker); no builder offers it: an administrator sets GYRE_DOCKER_IN_BUILDS=remote on a builder';
   const fitting = usable.filter((b) => fitsRoom(job, b.room));
   if (fitting.length === 0) {
     const largest = usable.map((b) => b.room).sort(byMemoryThenCpus)[0]!;

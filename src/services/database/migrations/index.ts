@@ -24,6 +24,7 @@ import { parallelNodesMigration } from './023-parallel-nodes.js';
 import { orbsMigration } from './024-orbs.js';
 import { sshKeysMigration } from './025-ssh-keys.js';
 import { jobsMovedNotifyMigration } from './026-jobs-moved-notify.js';
+import { dockerInBuildsMigration } from './027-docker-in-builds.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -56,4 +57,5 @@ export const migrations: readonly Migration[] = [
   orbsMigration,
   sshKeysMigration,
   jobsMovedNotifyMigration,
+  dockerInBuildsMigration,
 ];

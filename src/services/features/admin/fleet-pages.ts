@@ -31,10 +31,13 @@ export function registerFleetPages(web: FastifyInstance, deps: AdminDeps): void 
       canDrain: ['active', 'draining', 'lost'].includes(builder.state),
       canCancelDrain: builder.state === 'draining' || builder.state === 'drained',
       canRevoke: builder.state !== 'revoked',
+      offersDocker: builder.state !== 'revoked' && builder.dockerInBuilds !== 'off',
     }));
     return sendPage(reply, deps, 'admin-fleet', {
       ...adminPageModel(request, 'Fleet'),
       builders: rows,
+      // The risk is said where an administrator sees the feature on (docs/design/docker-in-builds.md).
+      dockerInBuilds: rows.some((b) => b.offersDocker),
       errors,
       defaultDeadline: DEFAULT_DRAIN_DEADLINE,
     });

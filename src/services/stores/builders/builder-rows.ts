@@ -1,11 +1,17 @@
 /**
  * Row shape of `builders` and its API form, with the jobs it runs and the CPU and memory they take.
  */
-import { jobRoomOf, roomLeft, type BuilderFacts, type BuilderState } from '../../../protocol/index.js';
+import {
+  jobRoomOf,
+  roomLeft,
+  type BuilderFacts,
+  type BuilderState,
+  type DockerInBuilds,
+} from '../../../protocol/index.js';
 import type { BuilderRoom } from '../../core/scheduler/pack-jobs.js';
 
 export const builderColumns = `b.id, b.name, b.host, b.cpus, b.memory_bytes, b.docker_version, b.version, b.slots, b.slot_cpus, b.slot_memory_bytes,
-  b.state, b.drain_deadline, b.registered_at, b.last_seen_at,
+  b.docker_in_builds, b.state, b.drain_deadline, b.registered_at, b.last_seen_at,
   ${usedBy('count(*)::int')} AS running_jobs, ${usedBy('coalesce(sum(j.cpus), 0)')} AS used_cpus,
   ${usedBy('coalesce(sum(j.memory_bytes), 0)')} AS used_memory_bytes`;
 
@@ -25,6 +31,7 @@ export interface BuilderRow {
   slots: number;
   slot_cpus: string;
   slot_memory_bytes: string;
+  docker_in_builds: DockerInBuilds;
   state: BuilderState;
   drain_deadline: Date | null;
   registered_at: Date;
@@ -64,6 +71,7 @@ export function toBuilder(row: BuilderRow): Builder {
     dockerVersion: row.docker_version,
     version: row.version,
     ...capacity,
+    dockerInBuilds: row.docker_in_builds,
     runningJobs: row.running_jobs,
     room: {
       ...room,

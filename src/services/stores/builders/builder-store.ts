@@ -36,8 +36,8 @@ export class BuilderStore {
     }
     const credential = randomBytes(32).toString('base64url');
     const result = await this.db.query<BuilderRow>(
-      `INSERT INTO builders AS b (name, host, cpus, memory_bytes, docker_version, version, slots, slot_cpus, slot_memory_bytes, credential_hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name) DO NOTHING RETURNING ${builderColumns}`,
+      `INSERT INTO builders AS b (name, host, cpus, memory_bytes, docker_version, version, slots, slot_cpus, slot_memory_bytes, credential_hash, docker_in_builds)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (name) DO NOTHING RETURNING ${builderColumns}`,
       [
         facts.name,
         facts.host,
@@ -49,6 +49,7 @@ export class BuilderStore {
         facts.slotCpus,
         facts.slotMemoryBytes,
         hashCredential(credential),
+        facts.dockerInBuilds,
       ],
     );
     const row = result.rows[0];
@@ -80,7 +81,7 @@ export class BuilderStore {
 
   private async updateFacts(id: number, facts: BuilderFacts): Promise<Builder> {
     const result = await this.db.query<BuilderRow>(
-      `UPDATE builders b SET host = $2, cpus = $3, memory_bytes = $4, docker_version = $5, version = $6, slots = $7, slot_cpus = $8, slot_memory_bytes = $9,
+      `UPDATE builders b SET host = $2, cpus = $3, memory_bytes = $4, docker_version = $5, version = $6, slots = $7, slot_cpus = $8, slot_memory_bytes = $9, docker_in_builds = $10,
          state = CASE WHEN state IN ('lost', 'drained') THEN 'active' ELSE state END, drain_deadline = CASE WHEN state = 'drained' THEN NULL ELSE drain_deadline END
        WHERE id = $1 RETURNING ${builderColumns}`,
       [
@@ -93,6 +94,7 @@ export class BuilderStore {
         facts.slots,
         facts.slotCpus,
         facts.slotMemoryBytes,
+        facts.dockerInBuilds,
       ],
     );
     return toBuilder(result.rows[0]!);

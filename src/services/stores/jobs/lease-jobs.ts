@@ -75,8 +75,14 @@ export async function leaseJobs(
   return withTransaction(db, async (client) => {
     // NO KEY UPDATE, not SHARE: two leases of one builder (a retried request beside the first)
     // would each count the same free room and fill it twice.
-    const builder = await client.query<{ state: string; slots: number; slot_cpus: string; slot_memory_bytes: string }>(
-      'SELECT state, slots, slot_cpus, slot_memory_bytes FROM builders WHERE id = $1 FOR NO KEY UPDATE',
+    const builder = await client.query<{
+      state: string;
+      slots: number;
+      slot_cpus: string;
+      slot_memory_bytes: string;
+      docker_in_builds: string;
+    }>(
+      'SELECT state, slots, slot_cpus, slot_memory_bytes, docker_in_builds FROM builders WHERE id = $1 FOR NO KEY UPDATE',
       [builderId],
     );
     const row = builder.rows[0];
@@ -103,6 +109,7 @@ export async function leaseJobs(
         room.memoryBytes,
         max - claimed.length,
         agentRunning,
+        row.docker_in_builds !== 'off',
       ]);
       const chosen = takeInQueueOrder(
         queued.rows.map((r) => ({ id: r.id, cpus: Number(r.cpus), memoryBytes: Number(r.memory_bytes) })),
@@ -138,9 +145,11 @@ export async function leaseJobs(
  * it still runs (requeued when their leases expired while it was cut off). Read without locks, so
  * a racing builder's claim is only skipped by CLAIM_SQL, never waited for.
  */
+/** Queued jobs this builder could ever run: within its whole room, and with Docker only where it offers it. */
 const QUEUED_SQL = `
 SELECT id, cpus, memory_bytes FROM jobs
 WHERE state = 'queued' AND ($1::numeric IS NULL OR cpus <= $1) AND memory_bytes <= $2 AND id <> ALL($4::bigint[])
+  AND ($5::boolean OR NOT needs_docker)
 ORDER BY queue_priority, queued_at, id
 LIMIT $3`;
 

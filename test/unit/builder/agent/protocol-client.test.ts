@@ -33,6 +33,7 @@ const request: RegisterRequest = {
     dockerVersion: '27',
     version: 't',
     slots: 1,
+    dockerInBuilds: 'off',
     slotCpus: 0,
     slotMemoryBytes: 1,
   },

@@ -287,6 +287,76 @@ describe('runJob', () => {
     );
   });
 
+  const remoteDocker = {
+    type: 'setup_remote_docker',
+    name: 'Setup a remote Docker engine',
+    when: 'on_success',
+    dockerLayerCaching: false,
+  } as const;
+
+  it("starts the job's own rootless engine on its network, hands the primary the client certificate and points later steps at it", async () => {
+    const backend = backendWith();
+    backend.images.add('gyre/engine:test');
+    // The engine is the second container the job starts, after the primary; its entrypoint writes these.
+    for (const name of ['ca.pem', 'cert.pem', 'key.pem', 'server-key.pem'])
+      backend.filesOf('c2').write(`/certs/${name}`, `${name} body\n`);
+    const result = await runJob(backend, makeJob([remoteDocker, run('docker build .')]), new RecordingSink(), {
+      ...OPTIONS,
+      engineImage: 'gyre/engine:test',
+    });
+    expect(result.outcome).toBe('success');
+    const [primary, engine] = backend.started;
+    expect(engine).toMatchObject({
+      image: 'gyre/engine:test',
+      rootlessEngine: true,
+      labels: primary!.labels,
+      network: { name: primary!.network!.name, aliases: ['remote-docker'] },
+      volumes: [{ name: expect.stringMatching(/-engine$/), target: '/home/engine/.local/share/docker' }],
+    });
+    // (nothing of the host: no pid namespace, no privileges asked for)
+    expect(engine!.pidOf).toBeUndefined();
+    expect(engine!.mayGainPrivileges).toBeUndefined();
+    // The client's files only, the key for its user alone; the server's key stays in the engine.
+    expect(backend.filesOf('c1').filesUnder('/tmp/docker-certs')).toEqual([
+      '/tmp/docker-certs/ca.pem',
+      '/tmp/docker-certs/cert.pem',
+      '/tmp/docker-certs/key.pem',
+    ]);
+    const step = backend.execs.findIndex((cmd) => cmd.some((arg) => arg.includes('docker build .')));
+    expect(backend.execEnvs[step]).toEqual(
+      expect.arrayContaining([
+        'DOCKER_HOST=tcp://remote-docker:2376',
+        'DOCKER_TLS_VERIFY=1',
+        'DOCKER_CERT_PATH=/tmp/docker-certs',
+      ]),
+    );
+  });
+
+  it('fails setup_remote_docker when the engine does not answer, wrote no certificate, or the builder offers no Docker', async () => {
+    const silent = backendWith();
+    silent.images.add('gyre/engine:test');
+    silent.engineAnswers = false;
+    const waited = new RecordingSink();
+    await runJob(silent, makeJob([remoteDocker]), waited, { ...OPTIONS, engineImage: 'gyre/engine:test' });
+    expect(waited.text(1)).toContain("the job's Docker engine did not answer within 120 s");
+
+    const backend = backendWith();
+    backend.images.add('gyre/engine:test');
+    // Its folder holds the server's files only.
+    backend.filesOf('c2').write('/certs/server-cert.pem', 'server\n');
+    const sink = new RecordingSink();
+    const result = await runJob(backend, makeJob([remoteDocker, run('echo never')]), sink, {
+      ...OPTIONS,
+      engineImage: 'gyre/engine:test',
+    });
+    expect(result.failedStep).toEqual({ index: 1, name: 'Setup a remote Docker engine', exitCode: 1 });
+    expect(sink.text(1)).toContain('the engine wrote no ca.pem, cert.pem, key.pem into /certs');
+    const off = new RecordingSink();
+    const without = await runJob(backendWith(), makeJob([remoteDocker]), off, OPTIONS);
+    expect(without.failedStep?.index).toBe(1);
+    expect(off.text(1)).toContain('GYRE_DOCKER_IN_BUILDS is off');
+  });
+
   it("adds GitHub's host keys to ~/.ssh/known_hosts after a checkout, as CircleCI does", async () => {
     const backend = backendWith();
     // The primary is the first container started (c1); its home exists.

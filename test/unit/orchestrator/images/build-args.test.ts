@@ -8,6 +8,7 @@ import {
   nodePackageSpec,
   sourceBuildArgs,
 } from '../../../../src/orchestrator/images/build-args.js';
+import { builderImageRefs, runtimeImageRefs } from '../../../../src/orchestrator/images/bundle.js';
 
 function settingsFrom(values: Record<string, string>): Settings {
   return loadSettings({ name: 'test.env', values, readFile: () => '' }, 'generate');
@@ -53,6 +54,17 @@ describe('image build arguments', () => {
       no_proxy: 'localhost,.internal',
     });
     expect(Object.keys(contentBuildArgs('db', proxied))).not.toContain('HTTP_PROXY');
+  });
+
+  it("builds the per-job engine from Debian's packages, and puts it among a builder's images only where jobs may have Docker", () => {
+    const on = settingsFrom({ GYRE_DOCKER_IN_BUILDS: 'remote' });
+    expect(baseImageOf('engine', on)).toBe('debian:bookworm-slim');
+    expect(imageRefOf('engine', on)).toBe('gyre/engine:0.1.0');
+    expect(contentBuildArgs('engine', on)).toEqual({ BASE_IMAGE: 'debian:bookworm-slim', DEBIAN_SUITE: 'bookworm' });
+    expect(sourceBuildArgs('engine', on, 'http://mirror/debian')).toEqual({ DEBIAN_MIRROR: 'http://mirror/debian' });
+    expect(builderImageRefs(defaults)).toEqual(['gyre/app:0.1.0']);
+    expect(builderImageRefs(on)).toEqual(['gyre/app:0.1.0', 'gyre/engine:0.1.0']);
+    expect(runtimeImageRefs(on)).toEqual(['gyre/app:0.1.0', 'gyre/postgres:15', 'gyre/engine:0.1.0']);
   });
 
   it('passes no proxy arguments when no proxy is set', () => {

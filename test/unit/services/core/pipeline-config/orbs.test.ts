@@ -174,9 +174,9 @@ workflows:
       .replace('jobs: [build, tools/lint]', 'jobs: [build, tools/lint, tools/missing, tools/deep/er]');
     expect(errorsWith(text, {})).toBe(
       [
-        '18:34 orbs.tools.jobs.lint.steps[2]: unknown step "nothing-here"; expected one of: checkout, run, deploy, when, unless, steps, add_ssh_keys, save_cache, restore_cache, persist_to_workspace, attach_workspace, store_artifacts, store_test_results, greet',
+        '18:34 orbs.tools.jobs.lint.steps[2]: unknown step "nothing-here"; expected one of: checkout, run, deploy, when, unless, steps, add_ssh_keys, setup_remote_docker, save_cache, restore_cache, persist_to_workspace, attach_workspace, store_artifacts, store_test_results, greet',
         '18:48 orbs.tools.jobs.lint.steps[3]: "other/thing" names no orb "other" under `orbs:` (none is declared)',
-        '28:9 jobs.build.steps[1]: unknown step "tools/nothing"; expected one of: checkout, run, deploy, when, unless, steps, add_ssh_keys, save_cache, restore_cache, persist_to_workspace, attach_workspace, store_artifacts, store_test_results, greet, tools/greet',
+        '28:9 jobs.build.steps[1]: unknown step "tools/nothing"; expected one of: checkout, run, deploy, when, unless, steps, add_ssh_keys, setup_remote_docker, save_cache, restore_cache, persist_to_workspace, attach_workspace, store_artifacts, store_test_results, greet, tools/greet',
         '32:31 workflows.main.jobs[2]: unknown job "tools/missing"; jobs defined under `jobs:`: build, tools/lint',
         '32:46 workflows.main.jobs[3]: "tools/deep/er" is not an orb element; write `tools/<element>`, as in `tools/install`',
       ].join('\n'),
@@ -252,7 +252,7 @@ workflows:
   it('reports an error inside an orb at its line in the orb, naming the orb, once the job is used', () => {
     const used = CONFIG.replace('jobs: [build]', 'jobs: [build, tool/broken]');
     expect(errorsWith(used, { 'acme/tool@2.0.0': PACKED, 'acme/helper@1': HELPER })).toBe(
-      'acme/tool@2.0.0 13:13 jobs.broken.steps[0]: unknown step "not-a-step"; expected one of: checkout, run, deploy, when, unless, steps, add_ssh_keys, save_cache, restore_cache, persist_to_workspace, attach_workspace, store_artifacts, store_test_results, helper/setup, install',
+      'acme/tool@2.0.0 13:13 jobs.broken.steps[0]: unknown step "not-a-step"; expected one of: checkout, run, deploy, when, unless, steps, add_ssh_keys, setup_remote_docker, save_cache, restore_cache, persist_to_workspace, attach_workspace, store_artifacts, store_test_results, helper/setup, install',
     );
   });
 

@@ -104,18 +104,41 @@ workflows:
 `);
     expect(errors.map((e) => `${e.line}:${e.column} ${e.message}`)).toEqual([
       '3:3 a command cannot be named "run": that is a built-in step; rename the command',
-      '10:13 unknown step "chekout"; expected one of: checkout, run, deploy, when, unless, steps, add_ssh_keys, save_cache, restore_cache, persist_to_workspace, attach_workspace, store_artifacts, store_test_results, lint',
+      '10:13 unknown step "chekout"; expected one of: checkout, run, deploy, when, unless, steps, add_ssh_keys, setup_remote_docker, save_cache, restore_cache, persist_to_workspace, attach_workspace, store_artifacts, store_test_results, lint',
     ]);
   });
 
-  it('refuses setup_remote_docker at its line and column', () => {
-    expect(parseErrors(withJob('docker: [{ image: alpine }]\nsteps:\n  - checkout\n  - setup_remote_docker'))).toEqual([
-      expect.objectContaining({
-        line: 7,
-        column: 9,
-        message: 'the setup_remote_docker step is not supported: builds cannot reach a Docker daemon',
-      }),
+  it('reads setup_remote_docker bare and with its options', () => {
+    expect(steps('      - setup_remote_docker')).toEqual([
+      {
+        type: 'setup_remote_docker',
+        name: 'Setup a remote Docker engine',
+        when: 'on_success',
+        dockerLayerCaching: false,
+      },
     ]);
+    expect(
+      steps('      - setup_remote_docker:\n          version: 20.10.24\n          docker_layer_caching: true'),
+    ).toEqual([
+      {
+        type: 'setup_remote_docker',
+        name: 'Setup a remote Docker engine',
+        when: 'on_success',
+        version: '20.10.24',
+        dockerLayerCaching: true,
+      },
+    ]);
+  });
+
+  it('refuses an unknown option of setup_remote_docker and a docker_layer_caching that is no boolean, at their lines', () => {
+    const errors = parseErrors(
+      withJob(
+        'docker: [{ image: alpine }]\nsteps:\n  - setup_remote_docker:\n      docker_layer_caching: maybe\n      size: big',
+      ),
+    );
+    expect(errors.map((e) => `${e.line}:${e.column}`)).toEqual(['7:33', '8:11']);
+    expect(errors[0]?.message).toMatch(/true or false|boolean/);
+    expect(errors[1]?.message).toMatch(/size/);
   });
 
   it('points at the first extra key when run options are not indented under run', () => {

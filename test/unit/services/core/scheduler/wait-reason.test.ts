@@ -4,7 +4,12 @@ import { describeWait, type BuilderShape } from '../../../../../src/services/cor
 const GiB = 1024 ** 3;
 /** A builder of two 2-CPU, 4 GiB slots: room for 4 CPUs and 8 GiB, of which `used` is taken. */
 const builder = (
-  overrides: { state?: BuilderShape['state']; cpus?: number | null; memoryBytes?: number } = {},
+  overrides: {
+    state?: BuilderShape['state'];
+    cpus?: number | null;
+    memoryBytes?: number;
+    dockerInBuilds?: BuilderShape['dockerInBuilds'];
+  } = {},
   used = { cpus: 0, memoryBytes: 0 },
 ): BuilderShape => {
   const cpus = overrides.cpus === undefined ? 4 : overrides.cpus;
@@ -19,10 +24,11 @@ const builder = (
       freeCpus: cpus === null ? null : cpus - used.cpus,
       freeMemoryBytes: memoryBytes - used.memoryBytes,
     },
+    dockerInBuilds: overrides.dockerInBuilds ?? 'off',
   };
 };
-const xlarge = { cpus: 8, memoryBytes: 16 * GiB };
-const large = { cpus: 4, memoryBytes: 8 * GiB };
+const xlarge = { cpus: 8, memoryBytes: 16 * GiB, needsDocker: false };
+const large = { cpus: 4, memoryBytes: 8 * GiB, needsDocker: false };
 
 describe('describeWait', () => {
   it("says a job is too large for every builder's whole room, naming both sizes", () => {
@@ -58,9 +64,30 @@ describe('describeWait', () => {
     );
   });
 
+  it('says a job with setup_remote_docker waits for a builder that offers Docker in builds, and which setting does it', () => {
+    expect(
+      describeWait({ ...large, needsDocker: true }, [builder(), builder({ cpus: 8, memoryBytes: 16 * GiB })]),
+    ).toBe(
+      'needs Docker in builds (setup_remote_docker); no builder offers it: an administrator sets GYRE_DOCKER_IN_BUILDS=remote on a builder',
+    );
+  });
+
+  it('sizes a job with setup_remote_docker against the builders that offer Docker in builds only', () => {
+    const fleet = [builder({ dockerInBuilds: 'remote', memoryBytes: 2 * GiB }), builder({ memoryBytes: 16 * GiB })];
+    expect(describeWait({ ...large, needsDocker: true }, fleet)).toBe(
+      'needs 4 CPU / 8 GiB; the largest builder has 4 CPU / 2 GiB for jobs',
+    );
+    expect(describeWait(large, fleet)).toBe(
+      'a builder has room for it: it starts when the jobs queued before it have theirs',
+    );
+  });
+
   it('says when only draining builders fit', () => {
     expect(
-      describeWait({ cpus: 2, memoryBytes: GiB }, [builder({ state: 'draining' }), builder({ memoryBytes: GiB / 2 })]),
+      describeWait({ cpus: 2, memoryBytes: GiB, needsDocker: false }, [
+        builder({ state: 'draining' }),
+        builder({ memoryBytes: GiB / 2 }),
+      ]),
     ).toBe('every builder that fits this job is draining; add a builder or cancel the drain');
   });
 });

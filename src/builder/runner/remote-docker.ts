@@ -1,0 +1,138 @@
+/**
+ * `setup_remote_docker`: a Docker engine of the job's own, as CircleCI's remote Docker is. It runs
+ * in a container of the engine image (images/engine): Debian's dockerd, rootless, on the job's
+ * network under the alias `remote-docker`, with a data volume of its own and TLS that asks for the
+ * job's client certificate. It is in the job's cgroup (its containers count against the job's
+ * resource class), carries the job's labels (cleanup removes it with the job, or after a crash),
+ * and never sees the builder host's engine or files. See docs/design/docker-in-builds.md.
+ */
+import { posix } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { pack } from 'tar-stream';
+import type { JobBackend } from '../../docker/index.js';
+import { messageOf } from '../../shared/errors.js';
+import type { ContainerOwner } from './data-steps/container-paths.js';
+import { eachEntry, nodeStream } from './data-steps/archives.js';
+import { failed, SUCCEEDED, type DataStepEnd } from './data-steps/data-step-context.js';
+import { ensureImage, type HelperPlacement, type JobResources } from './environment-setup.js';
+import type { SetupRemoteDockerStep } from './types.js';
+
+/** The engine's name on the job's network, in DOCKER_HOST and in its server certificate. */
+export const REMOTE_DOCKER_HOST = 'remote-docker';
+const ENGINE_PORT = 2376;
+/** Where the engine keeps images and containers (the engine user's rootless data root). */
+const ENGINE_DATA = '/home/engine/.local/share/docker';
+/** Where the engine image's entrypoint writes its CA and the job's client certificate. */
+const ENGINE_CERTS = '/certs';
+/** Where the primary gets the client certificate: DOCKER_CERT_PATH. */
+export const DOCKER_CERT_PATH = '/tmp/docker-certs';
+const CLIENT_FILES = ['ca.pem', 'cert.pem', 'key.pem'] as const;
+/** How long the engine may take to answer; a cold start takes a few seconds. */
+const READY_TIMEOUT_S = 120;
+
+/** What the step needs of the job. */
+export interface RemoteDockerContext {
+  readonly backend: JobBackend;
+  readonly primary: string;
+  readonly resources: Pick<JobResources, 'network' | 'volume' | 'labels'>;
+  /** The engine's share of the job's limits (see `inJobCgroup`). */
+  readonly placement: HelperPlacement;
+  /** The engine image; undefined on a builder that offers no Docker in builds. */
+  readonly engineImage: string | undefined;
+  /** The primary's user, who gets the client certificate. */
+  readonly owner: ContainerOwner;
+  log(line: string): void;
+}
+
+/** How the step ended, and the variables that point later steps at the engine. */
+export interface RemoteDockerEnd extends DataStepEnd {
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/** Starts the engine and hands the primary its client certificate; never throws. */
+export async function setupRemoteDocker(
+  ctx: RemoteDockerContext,
+  step: SetupRemoteDockerStep,
+): Promise<RemoteDockerEnd> {
+  if (ctx.engineImage === undefined)
+    return failed(
+      ctx,
+      'this builder offers no Docker in builds (GYRE_DOCKER_IN_BUILDS is off); an administrator turns it on for the builders that may run such jobs',
+    );
+  try {
+    const engine = await startEngine(ctx, ctx.engineImage);
+    const ready = await waitUntilReady(ctx, engine);
+    if (ready !== 0)
+      return failed(ctx, `the job's Docker engine did not answer within ${READY_TIMEOUT_S} s (exit ${ready})`);
+    await handOverClientCertificate(ctx, engine);
+    describe(ctx, step);
+    return {
+      ...SUCCEEDED,
+      environment: {
+        DOCKER_HOST: `tcp://${REMOTE_DOCKER_HOST}:${ENGINE_PORT}`,
+        DOCKER_TLS_VERIFY: '1',
+        DOCKER_CERT_PATH,
+      },
+    };
+  } catch (error) {
+    return failed(ctx, `setup_remote_docker could not start the job's Docker engine: ${messageOf(error)}`);
+  }
+}
+
+async function startEngine(ctx: RemoteDockerContext, image: string): Promise<string> {
+  await ensureImage(ctx.backend, image, (line) => ctx.log(line));
+  const volume = `${ctx.resources.volume}-engine`;
+  await ctx.backend.createVolume(volume, ctx.resources.labels);
+  return ctx.backend.startContainer({
+    image,
+    labels: ctx.resources.labels,
+    network: { name: ctx.resources.network, aliases: [REMOTE_DOCKER_HOST] },
+    volumes: [{ name: volume, target: ENGINE_DATA }],
+    env: [`GYRE_ENGINE_NAME=${REMOTE_DOCKER_HOST}`],
+    rootlessEngine: true,
+    ...ctx.placement,
+  });
+}
+
+/** Asks the engine, from inside its container and with the client certificate, until it answers. */
+function waitUntilReady(ctx: RemoteDockerContext, engine: string): Promise<number> {
+  const ask = `DOCKER_HOST=tcp://localhost:${ENGINE_PORT} DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=${ENGINE_CERTS} docker version`;
+  return ctx.backend.exec(engine, {
+    user: '0:0',
+    cmd: [
+      'timeout',
+      String(READY_TIMEOUT_S),
+      '/bin/sh',
+      '-c',
+      `until [ -s ${ENGINE_CERTS}/key.pem ] && ${ask} >/dev/null 2>&1; do sleep 0.2; done`,
+    ],
+  });
+}
+
+/** Copies the CA and the client certificate and key into DOCKER_CERT_PATH, the key readable by the job's user alone. */
+async function handOverClientCertificate(ctx: RemoteDockerContext, engine: string): Promise<void> {
+  const files = new Map<string, string>();
+  await eachEntry(await ctx.backend.getArchive(engine, ENGINE_CERTS), async (header, body) => {
+    const name = posix.basename(header.name);
+    if (header.type === 'file' && (CLIENT_FILES as readonly string[]).includes(name)) files.set(name, await text(body));
+  });
+  const missing = CLIENT_FILES.filter((name) => !files.has(name));
+  if (missing.length > 0) throw new Error(`the engine wrote no ${missing.join(', ')} into ${ENGINE_CERTS}`);
+  const out = pack();
+  const root = DOCKER_CERT_PATH.slice(1);
+  out.entry({ name: root, type: 'directory', mode: 0o700, ...ctx.owner });
+  for (const [name, body] of files)
+    out.entry({ name: `${root}/${name}`, mode: name === 'key.pem' ? 0o600 : 0o644, ...ctx.owner }, body);
+  out.finalize();
+  await ctx.backend.putArchive(ctx.primary, '/', nodeStream(out));
+}
+
+function describe(ctx: RemoteDockerContext, step: SetupRemoteDockerStep): void {
+  ctx.log(
+    `A Docker engine of this job's own is ready at tcp://${REMOTE_DOCKER_HOST}:${ENGINE_PORT} (rootless, TLS with a client certificate in ${DOCKER_CERT_PATH}); DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are set for the later steps. Ports its containers publish are reached at ${REMOTE_DOCKER_HOST}:PORT.`,
+  );
+  if (step.version !== undefined)
+    ctx.log(`version ${step.version} was asked for: this builder runs the Docker engine of its engine image.`);
+  if (step.dockerLayerCaching)
+    ctx.log('docker_layer_caching: this builder keeps no layer cache yet, so the engine starts empty.');
+}

@@ -1,0 +1,161 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import Docker from 'dockerode';
+import { cleanupBuilder, runJob } from '../../src/builder/runner/index.js';
+import { DockerJobBackend } from '../../src/docker/index.js';
+import { LABELS } from '../../src/shared/labels.js';
+import { image, makeJob, RecordingSink, run } from '../support/runner-jobs.js';
+
+// GIVEN the local engine and Gyre's engine image, which also serves as the job's primary here:
+// it has the Docker CLI, openssl and tar, and no registry is reachable, so the job builds its
+// images from files of its own primary (`docker import`) instead of pulling any.
+const docker = new Docker();
+const backend = new DockerJobBackend(docker);
+const ENGINE_IMAGE = 'gyre/engine:0.1.0';
+const BUILDER = `remote-docker-test-${process.pid}`;
+/** A file on the builder host that no container of the job may read. */
+const HOST_MARKER = `/tmp/gyre-host-marker-${process.pid}`;
+const secret = randomBytes(12).toString('hex');
+writeFileSync(HOST_MARKER, secret);
+
+afterAll(async () => {
+  rmSync(HOST_MARKER, { force: true });
+  await cleanupBuilder(backend, BUILDER);
+});
+
+/** A minimal image of the primary's own dash, cat and openssl, made inside the job's engine. */
+const IMPORT_MINI = String.raw`set -e
+files="/usr/bin/dash /usr/bin/cat /usr/bin/openssl /usr/lib/ssl/openssl.cnf $(ldd /usr/bin/openssl /usr/bin/dash /usr/bin/cat | awk '/=>/{print $3} /ld-linux/{print $1}' | sort -u)"
+tar -chf - $files 2>/dev/null | docker import - mini:1 >/dev/null
+docker image ls --format '{{.Repository}}:{{.Tag}}' mini`;
+
+const BUILD_AND_SERVE = String.raw`set -e
+mkdir -p /tmp/ctx
+cat > /tmp/ctx/Dockerfile <<'EOF'
+FROM mini:1
+RUN ["/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=inner", "-keyout", "/key.pem", "-out", "/cert.pem"]
+EOF
+docker build -q -t served:1 /tmp/ctx >/dev/null
+docker run -d -p 8443:8443 --name web served:1 /usr/bin/openssl s_server -accept 8443 -www -cert /cert.pem -key /key.pem >/dev/null
+for i in $(seq 50); do
+  if printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 openssl s_client -connect remote-docker:8443 -quiet 2>/dev/null | head -1 | grep -q '200 ok'; then
+    echo "served through remote-docker:8443"; exit 0
+  fi
+  sleep 0.2
+done
+echo "nothing answered at remote-docker:8443"; exit 1`;
+
+const ASK_ENGINE = String.raw`ask() { printf 'GET /version HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -connect remote-docker:2376 -verify_hostname remote-docker -verify_return_error -CAfile $DOCKER_CERT_PATH/ca.pem "$@" -quiet 2>/dev/null | grep -o '"ApiVersion"' | head -1; }
+echo "with the certificate: $(ask -cert $DOCKER_CERT_PATH/cert.pem -key $DOCKER_CERT_PATH/key.pem)"
+echo "without: $(ask)"
+DOCKER_TLS_VERIFY= DOCKER_CERT_PATH= docker version >/dev/null 2>&1 || echo 'refused without TLS'`;
+
+describe('setup_remote_docker: a Docker engine of the job’s own', () => {
+  it('builds, runs and publishes from the primary through DOCKER_HOST, and sees neither the host engine nor its files', async () => {
+    const sink = new RecordingSink();
+    const job = makeJob(
+      [
+        {
+          type: 'setup_remote_docker',
+          name: 'Setup a remote Docker engine',
+          when: 'on_success',
+          dockerLayerCaching: false,
+        },
+        run(
+          'echo $DOCKER_HOST $DOCKER_TLS_VERIFY $DOCKER_CERT_PATH; ls $DOCKER_CERT_PATH; stat -c %a $DOCKER_CERT_PATH/key.pem',
+        ),
+        run(IMPORT_MINI),
+        run(BUILD_AND_SERVE),
+        // The engine's root is its own container's: the builder host's file is not there.
+        run(
+          `docker run --rm -v /:/host mini:1 /usr/bin/cat /host${HOST_MARKER} 2>&1 || echo "not on the engine's host"`,
+        ),
+        run(
+          "docker info --format '{{.SecurityOptions}}'; test -e /var/run/docker.sock || echo 'no host socket'; DOCKER_HOST=unix:///var/run/docker.sock DOCKER_TLS_VERIFY= docker version >/dev/null 2>&1 || echo 'no host engine'",
+        ),
+        // The engine's certificate is verified by its name, and it answers only a client with the job's certificate.
+        run(ASK_ENGINE),
+        run(`until [ -f /tmp/inspected ]; do sleep 0.2; done`, { noOutputTimeoutMs: 60_000 }),
+      ],
+      { docker: { primary: image({ image: ENGINE_IMAGE }), services: [] }, workingDirectory: '/tmp/project' },
+    );
+
+    // WHEN it runs on a builder that offers Docker in builds; while its last step waits, the
+    // test looks at the engine's container from the builder host.
+    let engine: Docker.ContainerInspectInfo | undefined;
+    let primary: string | undefined;
+    const inspected = (async () => {
+      const filters = JSON.stringify({ label: [`${LABELS.job}=${job.jobId}`] });
+      for (;;) {
+        const started = sink.events.some((e) => e.index === 8 && e.status === 'started');
+        if (started) {
+          const containers = await docker.listContainers({ filters });
+          const engineSummary = containers.find((c) => c.Image === ENGINE_IMAGE && c.Command.includes('gyre-engine'));
+          primary = containers.find((c) => c.Image === ENGINE_IMAGE && !c.Command.includes('gyre-engine'))?.Id;
+          if (engineSummary) engine = await docker.getContainer(engineSummary.Id).inspect();
+          if (primary) await (await docker.getContainer(primary).exec({ Cmd: ['touch', '/tmp/inspected'] })).start({});
+          return;
+        }
+        if (sink.events.some((e) => e.status === 'finished' && e.exitCode !== 0)) return;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+    const result = await runJob(backend, job, sink, {
+      builderName: BUILDER,
+      room: { cpus: 2, memoryBytes: 2 * 1024 ** 3 },
+      killGraceMs: 500,
+      engineImage: ENGINE_IMAGE,
+      jobTimeoutMs: 300_000,
+    });
+    await inspected;
+
+    // THEN every step passed, with the engine's variables and a client certificate only the job's user reads
+    expect(result).toEqual({ outcome: 'success' });
+    expect(sink.text(1)).toContain('A Docker engine of this job');
+    expect(sink.text(2)).toBe('tcp://remote-docker:2376 1 /tmp/docker-certs\nca.pem\ncert.pem\nkey.pem\n600\n');
+    expect(sink.text(3)).toBe('mini:1\n');
+    expect(sink.text(4)).toBe('served through remote-docker:8443\n');
+    expect(sink.text(5)).not.toContain(secret);
+    expect(sink.text(5)).toContain("not on the engine's host");
+    expect(sink.text(6)).toMatch(/rootless/);
+    expect(sink.text(6)).toContain('no host socket\nno host engine\n');
+    expect(sink.text(7)).toBe('with the certificate: "ApiVersion"\nwithout: \nrefused without TLS\n');
+    // AND the engine's container had no host mount and no extra capability: only its own volume
+    expect(engine).toBeDefined();
+    expect(engine!.Mounts.map((m) => [m.Type, m.Destination])).toEqual([
+      ['volume', '/home/engine/.local/share/docker'],
+    ]);
+    expect(engine!.HostConfig.Privileged).toBe(false);
+    expect(engine!.HostConfig.CapAdd ?? []).toEqual([]);
+    expect(engine!.HostConfig.Binds ?? []).toEqual([]);
+    // AND nothing of the job is left: its engine container and the engine's volume went with it
+    const filters = JSON.stringify({ label: [`${LABELS.job}=${job.jobId}`] });
+    const [containers, volumes] = await Promise.all([
+      docker.listContainers({ all: true, filters }),
+      docker.listVolumes({ filters }),
+    ]);
+    expect(containers).toEqual([]);
+    expect(volumes.Volumes ?? []).toEqual([]);
+  }, 400_000);
+
+  it('fails the step on a builder that offers no Docker in builds, saying which setting does', async () => {
+    const sink = new RecordingSink();
+    const job = makeJob([
+      {
+        type: 'setup_remote_docker',
+        name: 'Setup a remote Docker engine',
+        when: 'on_success',
+        dockerLayerCaching: false,
+      },
+      run('echo never'),
+    ]);
+    const result = await runJob(backend, job, sink, {
+      builderName: BUILDER,
+      room: { cpus: 1, memoryBytes: 512 * 1024 ** 2 },
+      killGraceMs: 500,
+    });
+    expect(result.failedStep).toEqual({ index: 1, name: 'Setup a remote Docker engine', exitCode: 1 });
+    expect(sink.text(1)).toContain('GYRE_DOCKER_IN_BUILDS is off');
+  }, 60_000);
+});
