@@ -228,12 +228,19 @@ export const rawSettingsSchema = z.object({
     description:
       "Most disk each of a job's containers may write into its own file system (Docker's `--storage-opt size`), where the engine's storage driver allows it (overlay2 on xfs mounted with pquota, btrfs, zfs); a builder whose engine does not refuses to start, naming this setting. Unset: not limited. The workspace volume is never limited (README, Disk per job).",
   }),
-  GYRE_DOCKER_IN_BUILDS: setting(z.enum(['off', 'remote'], { error: 'must be off or remote' }), {
+  GYRE_DOCKER_IN_BUILDS: setting(z.enum(['off', 'remote', 'machine'], { error: 'must be off, remote or machine' }), {
     scope: 'builder',
     default: 'off',
-    example: 'remote',
+    example: 'machine',
     description:
-      "Whether the builder runs jobs with `setup_remote_docker`: `remote` starts a rootless Docker engine of each such job's own (GYRE_ENGINE_IMAGE), on the job's network, removed with the job. Jobs that need it wait for a builder that offers it. The engine container runs without Docker's seccomp and AppArmor profiles (see the README's Docker in builds for what that risks).",
+      "Whether the builder runs jobs with Docker: `remote` runs `setup_remote_docker`, starting a rootless Docker engine of each such job's own (GYRE_ENGINE_IMAGE) on the job's network, removed with the job; `machine` also runs `machine` jobs, in GYRE_MACHINE_IMAGE with such an engine. Jobs that need it wait for a builder that offers it. The engine container runs without Docker's seccomp and AppArmor profiles (see the README's Docker in builds for what that risks).",
+  }),
+  GYRE_MACHINE_IMAGE: setting(v.imageRef, {
+    scope: 'builder',
+    default: 'gyre/machine:0.1.0',
+    example: 'registry.example.com/gyre/machine:0.1.0',
+    description:
+      'Image `machine` jobs run in (Debian 12 with the Docker CLI, Compose, git and common build tools), whatever CircleCI image they name; `gyre images build` makes it when GYRE_DOCKER_IN_BUILDS is machine.',
   }),
   GYRE_ENGINE_IMAGE: setting(v.imageRef, {
     scope: 'builder',

@@ -40,6 +40,8 @@ export interface Settings {
     readonly baseNode: string;
     /** The per-job Docker engine of `setup_remote_docker` (GYRE_ENGINE_IMAGE). */
     readonly engine: string;
+    /** What `machine` jobs run in (GYRE_MACHINE_IMAGE). */
+    readonly machine: string;
   };
   readonly debianMirror: string;
   readonly builder: BuilderSettings;
@@ -75,8 +77,8 @@ export interface BuilderSettings {
   readonly jobDiskBytes?: number;
   /** The jobs' egress policy (GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW, GYRE_EGRESS_DENY). */
   readonly egress: EgressSettings;
-  /** Whether jobs may start a Docker engine of their own (GYRE_DOCKER_IN_BUILDS). */
-  readonly dockerInBuilds: 'off' | 'remote';
+  /** Whether jobs may start a Docker engine of their own, and run as `machine` jobs (GYRE_DOCKER_IN_BUILDS). */
+  readonly dockerInBuilds: 'off' | 'remote' | 'machine';
 }
 
 export interface EgressSettings {
@@ -158,6 +160,7 @@ export function toSettings(raw: RawSettings): Settings {
       baseDebian: raw.GYRE_BASE_DEBIAN_IMAGE!,
       baseNode: raw.GYRE_BASE_NODE_IMAGE!,
       engine: raw.GYRE_ENGINE_IMAGE!,
+      machine: raw.GYRE_MACHINE_IMAGE!,
     },
     debianMirror: raw.GYRE_DEBIAN_MIRROR!,
     builder: {

@@ -282,9 +282,12 @@ function cgroupParentOf(cgroup: NonNullable<ContainerSpec['cgroup']>): string {
 /**
  * What a rootless engine needs (see {@link ContainerSpec.rootlessEngine}). Its `newuidmap` works by
  * file capabilities, which `no-new-privileges` would void, so it goes without; the image carries
- * no setuid program.
+ * no setuid program. Of the capabilities, only what its entrypoint needs as root before it drops
+ * to the engine's user (a new user namespace starts with every capability of its own anyway).
  */
 const ROOTLESS_ENGINE: Dockerode.HostConfig = {
+  CapDrop: ['ALL'],
+  CapAdd: ['SETUID', 'SETGID', 'CHOWN'],
   SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
   // What the CLI's `--security-opt systempaths=unconfined` sends: no masked or read-only /proc paths.
   MaskedPaths: [],

@@ -212,6 +212,11 @@ export const jobSpecSchema = z
     steps: z.array(stepSchema).readonly(),
     /** How many nodes run the job at once (`parallelism`), each told its index. @default 1 */
     parallelism: z.number().int().min(2).optional(),
+    /**
+     * A `machine` job: the builder runs its primary from its machine image (GYRE_MACHINE_IMAGE),
+     * whatever `docker.primary.image` names (the CircleCI image the config asked for).
+     */
+    machine: z.literal(true).optional(),
   })
   .readonly();
 export type JobSpec = z.infer<typeof jobSpecSchema>;

@@ -18,9 +18,11 @@ const id = z.number().int().positive();
 export const builderStateSchema = z.enum(['active', 'draining', 'drained', 'lost', 'revoked']);
 export type BuilderState = z.infer<typeof builderStateSchema>;
 
-/** What Docker a builder's jobs may have: none, or an engine of each job's own. */
-export const dockerInBuildsSchema = z.enum(['off', 'remote']);
+/** What Docker a builder's jobs may have: none, an engine of each job's own, or that and the machine executor. */
+export const dockerInBuildsSchema = z.enum(['off', 'remote', 'machine']);
 export type DockerInBuilds = z.infer<typeof dockerInBuildsSchema>;
+/** Each offer as a level: a builder runs the jobs whose level (jobs.docker_level) is at most its own. */
+export const DOCKER_LEVELS: Readonly<Record<DockerInBuilds, number>> = { off: 0, remote: 1, machine: 2 };
 
 /** What a builder reports about itself when it registers. */
 export const builderFactsSchema = z.strictObject({
@@ -34,8 +36,11 @@ export const builderFactsSchema = z.strictObject({
   /** CPUs per slot; 0 means no CPU limit. */
   slotCpus: z.number().nonnegative(),
   slotMemoryBytes: id,
-  /** Whether it runs jobs with `setup_remote_docker` (GYRE_DOCKER_IN_BUILDS); older agents send none. */
-  dockerInBuilds: dockerInBuildsSchema.default('off'),
+  /**
+   * What Docker its jobs may have (GYRE_DOCKER_IN_BUILDS); absent means off. Sent only when on,
+   * so an agent that offers none still registers with a services box older than this field.
+   */
+  dockerInBuilds: dockerInBuildsSchema.optional(),
 });
 export type BuilderFacts = z.infer<typeof builderFactsSchema>;
 

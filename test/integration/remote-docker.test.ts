@@ -5,6 +5,7 @@ import Docker from 'dockerode';
 import { cleanupBuilder, runJob } from '../../src/builder/runner/index.js';
 import { DockerJobBackend } from '../../src/docker/index.js';
 import { LABELS } from '../../src/shared/labels.js';
+import { MACHINE_ENGINE_STEP } from '../../src/services/core/pipeline-config/machine-executor.js';
 import { image, makeJob, RecordingSink, run } from '../support/runner-jobs.js';
 
 // GIVEN the local engine and Gyre's engine image, which also serves as the job's primary here:
@@ -127,8 +128,13 @@ describe('setup_remote_docker: a Docker engine of the job’s own', () => {
       ['volume', '/home/engine/.local/share/docker'],
     ]);
     expect(engine!.HostConfig.Privileged).toBe(false);
-    expect(engine!.HostConfig.CapAdd ?? []).toEqual([]);
     expect(engine!.HostConfig.Binds ?? []).toEqual([]);
+    // AND of the capabilities only what its entrypoint needs to drop to the engine's user, who runs the rest
+    expect(engine!.HostConfig.CapDrop).toEqual(['ALL']);
+    expect(engine!.HostConfig.CapAdd).toEqual(['SETUID', 'SETGID', 'CHOWN']);
+    expect((engine!.HostConfig.Devices as { PathOnHost: string }[] | undefined)?.map((d) => d.PathOnHost)).toEqual([
+      '/dev/net/tun',
+    ]);
     // AND nothing of the job is left: its engine container and the engine's volume went with it
     const filters = JSON.stringify({ label: [`${LABELS.job}=${job.jobId}`] });
     const [containers, volumes] = await Promise.all([
@@ -137,6 +143,43 @@ describe('setup_remote_docker: a Docker engine of the job’s own', () => {
     ]);
     expect(containers).toEqual([]);
     expect(volumes.Volumes ?? []).toEqual([]);
+  }, 400_000);
+
+  it('runs a machine job in the machine image as circleci, with its engine: docker build, and compose up, exec and down', async () => {
+    const sink = new RecordingSink();
+    const job = makeJob(
+      [
+        MACHINE_ENGINE_STEP,
+        run('id -un; stat -c %U $DOCKER_CERT_PATH/key.pem; docker compose version --short >/dev/null && echo compose'),
+        run(String.raw`set -e
+files="/usr/bin/dash /usr/bin/cat /usr/bin/sleep $(ldd /usr/bin/dash /usr/bin/cat /usr/bin/sleep | awk '/=>/{print $3} /ld-linux/{print $1}' | sort -u)"
+tar -chf - $files 2>/dev/null | docker import - mini:1 >/dev/null
+mkdir -p ~/app && cd ~/app
+printf 'FROM mini:1\nRUN ["/usr/bin/dash", "-c", "echo built by compose > /built"]\n' > Dockerfile
+printf 'services:\n  app:\n    build: .\n    command: ["/usr/bin/sleep", "300"]\n' > compose.yml
+docker compose up -d >/dev/null 2>&1
+docker compose exec -T app /usr/bin/cat /built
+docker compose down -t 0 2>/dev/null
+docker ps -a --format '{{.Names}}' | wc -l`),
+      ],
+      {
+        docker: { primary: image({ image: 'ubuntu-2204:2024.01.1' }), services: [] },
+        machine: true,
+        workingDirectory: '~/project',
+      },
+    );
+    const result = await runJob(backend, job, sink, {
+      builderName: BUILDER,
+      room: { cpus: 2, memoryBytes: 2 * 1024 ** 3 },
+      killGraceMs: 500,
+      engineImage: ENGINE_IMAGE,
+      machineImage: 'gyre/machine:0.1.0',
+      jobTimeoutMs: 300_000,
+    });
+    expect(result).toEqual({ outcome: 'success' });
+    // The job's user, not root, owns the client key; Compose v2 is there.
+    expect(sink.text(2)).toBe('circleci\ncircleci\ncompose\n');
+    expect(sink.text(3)).toBe('built by compose\n0\n');
   }, 400_000);
 
   it('fails the step on a builder that offers no Docker in builds, saying which setting does', async () => {

@@ -33,7 +33,7 @@ import {
 import { cleanupBuilder, unreachableProxies, type Outbound } from '../runner/index.js';
 import { applyEgressPolicy, EGRESS_RECHECK_MS, keepEgressPolicy, removeEgressPolicy } from './egress-policy.js';
 import { checkDiskLimit } from './disk-limit.js';
-import { checkEngineImage } from './engine-image.js';
+import { checkDockerImages, dockerInBuildsOf } from './engine-image.js';
 import { IdentityFile } from './identity-file.js';
 import { JobSession } from './job-session.js';
 import {
@@ -67,6 +67,11 @@ export interface AgentConfig {
    * (GYRE_DOCKER_IN_BUILDS=remote); it must be on the engine's host at start. @default none: it offers none
    */
   readonly engineImage?: string;
+  /**
+   * The image `machine` jobs run in, when this builder runs them too (GYRE_DOCKER_IN_BUILDS=machine,
+   * which needs `engineImage`); it must be on the engine's host at start. @default none
+   */
+  readonly machineImage?: string;
   /** The most bytes each job container may write into its own file system (GYRE_JOB_DISK); checked at start. */
   readonly jobDiskBytes?: number;
   /** What jobs may reach (GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW), applied on the engine's host at start. */
@@ -175,7 +180,7 @@ export class Agent {
     else await removeEgressPolicy(backend, helpers, log);
     if (config.jobDiskBytes !== undefined)
       await checkDiskLimit(backend, { ...helpers, jobDiskBytes: config.jobDiskBytes });
-    if (config.engineImage !== undefined) await checkEngineImage(backend, config.engineImage);
+    await checkDockerImages(backend, config);
     for (const proxy of unreachableProxies(config.outbound))
       log.warn(
         { proxy },
@@ -197,7 +202,7 @@ export class Agent {
       slots: capacity.slots,
       slotCpus: capacity.slotCpus,
       slotMemoryBytes: capacity.slotMemoryBytes,
-      dockerInBuilds: config.engineImage === undefined ? 'off' : 'remote',
+      ...(dockerInBuildsOf(config) !== 'off' && { dockerInBuilds: dockerInBuildsOf(config) }),
     };
     const registered = await retryWhileUnavailable(
       () => client.register(config.joinSecret, { facts, ...(identity && { identity }) }),
@@ -345,6 +350,7 @@ export class Agent {
         maxServices: this.config.maxServicesPerJob,
         ...(this.config.jobDiskBytes !== undefined && { diskBytes: this.config.jobDiskBytes }),
         ...(this.config.engineImage !== undefined && { engineImage: this.config.engineImage }),
+        ...(this.config.machineImage !== undefined && { machineImage: this.config.machineImage }),
         ...(this.config.outbound !== undefined && { outbound: this.config.outbound }),
         jobTimeoutMs: this.config.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
         ...(this.config.killGraceMs !== undefined && { killGraceMs: this.config.killGraceMs }),

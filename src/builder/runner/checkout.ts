@@ -53,7 +53,7 @@ export interface CheckoutRequest {
   readonly primary: string;
   readonly helperImage: string;
   readonly volume: string;
-  /** The job's network: the helper's traffic is the job's, under the builder's egress policy. */
+  /** The checkout's own job network: under the builder's egress policy, with no job container on it. */
   readonly network: string;
   readonly labels: Readonly<Record<string, string>>;
   /** The helper's share of the job's limits (see `inJobCgroup`). */
@@ -94,9 +94,10 @@ export async function runCheckout(
 
 /**
  * Runs git in the helper, as {@link CHECKOUT_USER}: the primary's root made the clone's folder
- * for it, since the volume's root belongs to root. It runs on the job's own network, so it
- * reaches what the job's steps reach and no more: a git server on the builder host, or on the
- * services box, is refused unless GYRE_EGRESS_ALLOW opens it (README, Egress). The repository
+ * for it, since the volume's root belongs to root. It runs on a job network of its own, so it
+ * reaches what the job's steps reach and no more (a git server on the builder host, or on the
+ * services box, is refused unless GYRE_EGRESS_ALLOW opens it), and no service container of the job
+ * can answer for the git host's name. The repository
  * credential reaches it on stdin (see src/shared/git-credential.ts for how git is given it), so it
  * is in neither the helper's environment nor its command line, and the clone keeps none of it.
  */

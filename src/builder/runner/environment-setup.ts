@@ -50,6 +50,17 @@ export interface JobResources {
   readonly diskBytes?: number;
 }
 
+/**
+ * Fails unless one of Gyre's own images is on the builder's host. Never pulled: Gyre builds them,
+ * and a registry's image of that name could be anyone's. A builder fault, not the job's.
+ */
+export async function requireGyreImage(backend: JobBackend, ref: string, setting: string): Promise<void> {
+  if (await backend.hasImage(ref)) return;
+  throw new GyreError(
+    `${ref} (${setting}) is not on this builder's Docker host; Gyre builds it (\`gyre images build\`, shipped by \`gyre builder join\`) and never pulls it`,
+  );
+}
+
 /** Makes sure an image is present, pulling it (with `auth` for a private registry) when it is not. */
 export async function ensureImage(
   backend: JobBackend,

@@ -14,7 +14,7 @@ import { messageOf } from '../../shared/errors.js';
 import type { ContainerOwner } from './data-steps/container-paths.js';
 import { eachEntry, nodeStream } from './data-steps/archives.js';
 import { failed, SUCCEEDED, type DataStepEnd } from './data-steps/data-step-context.js';
-import { ensureImage, type HelperPlacement, type JobResources } from './environment-setup.js';
+import { requireGyreImage, type HelperPlacement, type JobResources } from './environment-setup.js';
 import type { SetupRemoteDockerStep } from './types.js';
 
 /** The engine's name on the job's network, in DOCKER_HOST and in its server certificate. */
@@ -41,6 +41,8 @@ export interface RemoteDockerContext {
   readonly engineImage: string | undefined;
   /** The primary's user, who gets the client certificate. */
   readonly owner: ContainerOwner;
+  /** The builder's proxy variables, for the engine's pulls. */
+  readonly proxyEnv: readonly string[];
   log(line: string): void;
 }
 
@@ -80,7 +82,7 @@ export async function setupRemoteDocker(
 }
 
 async function startEngine(ctx: RemoteDockerContext, image: string): Promise<string> {
-  await ensureImage(ctx.backend, image, (line) => ctx.log(line));
+  await requireGyreImage(ctx.backend, image, 'GYRE_ENGINE_IMAGE');
   const volume = `${ctx.resources.volume}-engine`;
   await ctx.backend.createVolume(volume, ctx.resources.labels);
   return ctx.backend.startContainer({
@@ -88,7 +90,7 @@ async function startEngine(ctx: RemoteDockerContext, image: string): Promise<str
     labels: ctx.resources.labels,
     network: { name: ctx.resources.network, aliases: [REMOTE_DOCKER_HOST] },
     volumes: [{ name: volume, target: ENGINE_DATA }],
-    env: [`GYRE_ENGINE_NAME=${REMOTE_DOCKER_HOST}`],
+    env: [`GYRE_ENGINE_NAME=${REMOTE_DOCKER_HOST}`, ...ctx.proxyEnv],
     rootlessEngine: true,
     ...ctx.placement,
   });
@@ -98,7 +100,8 @@ async function startEngine(ctx: RemoteDockerContext, image: string): Promise<str
 function waitUntilReady(ctx: RemoteDockerContext, engine: string): Promise<number> {
   const ask = `DOCKER_HOST=tcp://localhost:${ENGINE_PORT} DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=${ENGINE_CERTS} docker version`;
   return ctx.backend.exec(engine, {
-    user: '0:0',
+    // Not root: with /proc unmasked, a root process could write the host's sysctls.
+    user: 'engine',
     cmd: [
       'timeout',
       String(READY_TIMEOUT_S),

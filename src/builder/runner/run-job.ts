@@ -11,6 +11,7 @@ import {
   createJobResources,
   jobLimits,
   ensureImage,
+  requireGyreImage,
   checkServiceCount,
   JobFaultError,
   startPrimary,
@@ -21,11 +22,12 @@ import { JobStop } from './job-stop.js';
 import { installTestSplitting } from './test-splitting.js';
 import { caEnv, installExtraCa, proxyEnv } from './outbound.js';
 import { serviceAlias } from './steps.js';
+import { REMOTE_DOCKER_HOST } from './remote-docker.js';
 import { registryAuthFor } from './registry-auth.js';
 import { jobLabels } from '../../shared/labels.js';
 import { KILL_ALL_ARGV, parseToolsProbe, PROBE_TOOLS_ARGV } from './shell.js';
 import { note, outputOf, runSteps, type StepContext, type StepsOutcome } from './step-runner.js';
-import type { JobResult, RunJobOptions, RunnerJob, RunnerSink } from './types.js';
+import type { DockerImage, JobResult, RunJobOptions, RunnerJob, RunnerSink } from './types.js';
 
 /** Step index of the runner's own output (set-up, cancel, cleanup). */
 export const SETUP_STEP_INDEX = 0;
@@ -87,11 +89,13 @@ async function setUp(
   log: (line: string) => void,
   stop: JobStop,
 ): Promise<JobResources & { primary: string }> {
-  const { primary, services } = job.spec.docker;
+  const primary = primaryOf(job, options);
+  const { services } = job.spec.docker;
   checkServiceCount(services.length, options.maxServices);
   const needsHelper =
     options.helperImage !== undefined && job.spec.steps.some((step) => HELPER_STEPS.includes(step.type));
-  for (const image of [primary, ...services]) {
+  if (job.spec.machine) await requireGyreImage(backend, primary.image, 'GYRE_MACHINE_IMAGE');
+  for (const image of job.spec.machine ? services : [primary, ...services]) {
     throwIfStopped(stop);
     await ensureImage(backend, image.image, log, registryAuthFor(image, job.projectVariables));
   }
@@ -103,10 +107,11 @@ async function setUp(
     diskBytes: options.diskBytes,
   });
   throwIfStopped(stop);
-  const proxy = proxyEnv(
-    options.outbound,
-    services.map((service) => serviceAlias(service.image, service.name)),
-  );
+  const engine = job.spec.steps.some((step) => step.type === 'setup_remote_docker') ? [REMOTE_DOCKER_HOST] : [];
+  const proxy = proxyEnv(options.outbound, [
+    ...services.map((service) => serviceAlias(service.image, service.name)),
+    ...engine,
+  ]);
   const started = await startPrimary(backend, resources, primary, [...proxy, ...caEnv(options.outbound)]);
   if (options.outbound?.extraCa !== undefined && !(await installExtraCa(backend, started, options.outbound.extraCa)))
     log(`The image has no CA bundle Gyre knows of; SSL_CERT_FILE and the like name the builder's extra CA alone`);
@@ -116,6 +121,17 @@ async function setUp(
   }
   await installTestSplitting(backend, started, job.testTimings ?? []);
   return { ...resources, primary: started };
+}
+
+/** The job's primary image; a `machine` job's is the builder's machine image, whatever CircleCI image it names. */
+function primaryOf(job: RunnerJob, options: RunJobOptions): DockerImage {
+  const { primary } = job.spec.docker;
+  if (!job.spec.machine) return primary;
+  if (options.machineImage === undefined)
+    throw new JobFaultError(
+      'This builder runs no machine jobs (GYRE_DOCKER_IN_BUILDS is not machine); an administrator turns the machine executor on for the builders that may run them.',
+    );
+  return { ...primary, image: options.machineImage };
 }
 
 function failedResult({ message, ...failedStep }: NonNullable<StepsOutcome['failed']>): JobResult {

@@ -45,6 +45,8 @@ export interface StepContext {
   readonly background: Promise<void>[];
   /** Variables earlier steps set for the later ones (`setup_remote_docker`'s DOCKER_HOST). */
   readonly addedEnvironment: Record<string, string>;
+  /** The checkout helper's network, made by the first checkout (see {@link checkoutNetworkOf}). */
+  checkoutNetwork?: Promise<string>;
 }
 
 /** How one step ended. */
@@ -108,7 +110,7 @@ async function checkout(ctx: StepContext, step: CheckoutStep, index: number): Pr
     primary: ctx.primary,
     helperImage,
     volume: ctx.resources.volume,
-    network: ctx.resources.network,
+    network: await checkoutNetworkOf(ctx),
     labels: ctx.resources.labels,
     placement: inJobCgroup(ctx.resources, ctx.primary),
     proxyEnv: proxyEnv(ctx.options.outbound, []),
@@ -118,6 +120,21 @@ async function checkout(ctx: StepContext, step: CheckoutStep, index: number): Pr
   const exitCode = await runCheckout(request, ctx.job, step, index);
   if (exitCode === 0) await trustGitHub(ctx, index);
   return { exitCode };
+}
+
+/**
+ * A network of the job's own for its checkout: a job bridge, so the egress policy judges the clone
+ * as it judges the steps, but with none of the job's containers on it, whose names (which the
+ * config chooses) would otherwise answer for the git host's name and take the credential.
+ * Removed with the job's other objects, by its labels.
+ */
+function checkoutNetworkOf(ctx: StepContext): Promise<string> {
+  ctx.checkoutNetwork ??= (async () => {
+    const name = `${ctx.resources.network}-checkout`;
+    await ctx.backend.createNetwork(name, ctx.resources.labels);
+    return name;
+  })();
+  return ctx.checkoutNetwork;
 }
 
 /**
@@ -181,6 +198,11 @@ async function sshKeys(ctx: StepContext, step: AddSshKeysStep, index: number): P
 }
 
 async function remoteDocker(ctx: StepContext, step: SetupRemoteDockerStep, index: number): Promise<StepEnd> {
+  // Orbs' commands repeat the step; a second engine under the same name would split its answers.
+  if (ctx.addedEnvironment['DOCKER_HOST'] !== undefined) {
+    note(ctx, index, `The job's Docker engine already runs at ${ctx.addedEnvironment['DOCKER_HOST']}.`);
+    return { exitCode: 0 };
+  }
   const { uid, gid } = await containerPlaces(ctx);
   const end = await setupRemoteDocker(
     {
@@ -190,6 +212,7 @@ async function remoteDocker(ctx: StepContext, step: SetupRemoteDockerStep, index
       placement: inJobCgroup(ctx.resources, ctx.primary),
       engineImage: ctx.options.engineImage,
       owner: { uid, gid },
+      proxyEnv: proxyEnv(ctx.options.outbound, []),
       log: (line) => note(ctx, index, line),
     },
     step,

@@ -107,6 +107,8 @@ export interface RunJobOptions {
    * offers no Docker in builds, and the step fails saying so. @default none
    */
   readonly engineImage?: string;
+  /** The image `machine` jobs run in; without it this builder runs none, and such a job fails saying so. @default none */
+  readonly machineImage?: string;
 }
 
 /** The step that decided a failed job. */

@@ -106,7 +106,8 @@ Examples:
             egress: builder.egress,
             maxServicesPerJob: builder.maxServicesPerJob,
             ...(builder.jobDiskBytes !== undefined && { jobDiskBytes: builder.jobDiskBytes }),
-            ...(builder.dockerInBuilds === 'remote' && { engineImage: settings.images.engine }),
+            ...(builder.dockerInBuilds !== 'off' && { engineImage: settings.images.engine }),
+            ...(builder.dockerInBuilds === 'machine' && { machineImage: settings.images.machine }),
             helperImage: settings.images.app,
             outbound: {
               proxy: settings.proxy,

@@ -9,7 +9,7 @@ import { GyreError } from '../../shared/errors.js';
 import { INPUTS_LABEL } from './inputs-hash.js';
 
 /** The images `gyre images build` produces. */
-export type ImageKind = 'base-debian' | 'base-node' | 'db' | 'app' | 'engine';
+export type ImageKind = 'base-debian' | 'base-node' | 'db' | 'app' | 'engine' | 'machine';
 
 /** The Debian release every image is built on. */
 export const DEBIAN_SUITE = 'bookworm';
@@ -36,6 +36,7 @@ export function baseImageOf(kind: ImageKind, settings: Settings): string | undef
     case 'base-node':
     case 'db':
     case 'engine':
+    case 'machine':
       return settings.images.baseDebian;
     case 'app':
       return settings.images.baseNode;
@@ -50,6 +51,7 @@ export function imageRefOf(kind: ImageKind, settings: Settings): string {
     db: settings.images.db,
     app: settings.images.app,
     engine: settings.images.engine,
+    machine: settings.images.machine,
   }[kind];
 }
 
@@ -76,7 +78,7 @@ export function sourceBuildArgs(kind: ImageKind, settings: Settings, mirror: str
 
 /**
  * Labels added at build time; `inputs` is the fingerprint of the image's inputs. Each
- * Dockerfile sets its own `io.gyre.image` (app, postgres, base-node, engine).
+ * Dockerfile sets its own `io.gyre.image` (app, postgres, base-node, engine, machine).
  */
 export function imageLabels(version: string, inputs: string): Record<string, string> {
   return { [LABELS.version]: version, [INPUTS_LABEL]: inputs };

@@ -12,6 +12,7 @@ import {
   ensureDbImage,
   ensureDebianBase,
   ensureEngineImage,
+  ensureMachineImage,
   ensureNodeBase,
   type ImageResult,
   type StepContext,
@@ -67,6 +68,11 @@ export function planImageBuild(settings: Settings, options: BuildImagesOptions):
     steps.push({
       title: `Docker engine image ${settings.images.engine} (setup_remote_docker)`,
       run: (onLine) => ensureEngineImage(ctx, onLine),
+    });
+  if (settings.builder.dockerInBuilds === 'machine')
+    steps.push({
+      title: `Machine image ${settings.images.machine} (the machine executor)`,
+      run: (onLine) => ensureMachineImage(ctx, onLine),
     });
   return steps;
 }

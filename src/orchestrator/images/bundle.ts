@@ -21,7 +21,9 @@ export function builderImageRefs(settings: Settings): string[] {
 }
 
 function engineImageRefs(settings: Settings): string[] {
-  return settings.builder.dockerInBuilds === 'off' ? [] : [settings.images.engine];
+  const { dockerInBuilds } = settings.builder;
+  if (dockerInBuilds === 'off') return [];
+  return dockerInBuilds === 'machine' ? [settings.images.engine, settings.images.machine] : [settings.images.engine];
 }
 
 /** Writes the images into one file; the file appears only once it is complete. */

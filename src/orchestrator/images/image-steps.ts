@@ -88,6 +88,11 @@ export function ensureEngineImage(ctx: StepContext, onLine: ProgressListener): P
   return ensurePackagedImage(ctx, 'engine', 'engine', ['gyre-engine'], onLine);
 }
 
+/** Builds the image `machine` jobs run in unless a current one exists. */
+export function ensureMachineImage(ctx: StepContext, onLine: ProgressListener): Promise<ImageResult> {
+  return ensurePackagedImage(ctx, 'machine', 'machine', [], onLine);
+}
+
 /** An image of Debian packages: its Dockerfile and `files` from `images/<folder>`, and the extra CA. */
 function ensurePackagedImage(
   ctx: StepContext,

@@ -1,7 +1,7 @@
 /**
  * `setup_remote_docker`, as CircleCI documents it: `- setup_remote_docker`, or with `version` and
  * `docker_layer_caching`. The job then needs a builder that offers Docker in builds
- * (GYRE_DOCKER_IN_BUILDS): the jobs table's `needs_docker` is generated from the step's presence.
+ * (GYRE_DOCKER_IN_BUILDS): the jobs table's `docker_level` is generated from the step's presence.
  */
 import type { ErrorCollector } from './errors.js';
 import type { Step } from './model.js';

@@ -1,5 +1,5 @@
 /**
- * Reusable `executors:` (docker only) and how a job picks one: `executor: name`,
+ * Reusable `executors:` (docker or machine) and how a job picks one: `executor: name`,
  * `executor: { name, ...arguments }`, or its own `docker:` list.
  */
 import { childPath, type ErrorCollector, type Position } from './errors.js';
@@ -17,7 +17,14 @@ import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
 import { describeNode, findEntry, getValue, type YEntry, type YMap, type YNode } from './yaml-node.js';
 
 /** Keys an executor definition can set, which a job using it may override. */
-export const EXECUTOR_KEYS = ['docker', 'resource_class', 'working_directory', 'environment', 'shell'] as const;
+export const EXECUTOR_KEYS = [
+  'docker',
+  'machine',
+  'resource_class',
+  'working_directory',
+  'environment',
+  'shell',
+] as const;
 export const EXECUTOR_DEFINITION_KEYS = [...EXECUTOR_KEYS, 'parameters', 'description'];
 
 /** Reads every executor definition at `place`; broken ones are reported and left out. */
@@ -32,12 +39,12 @@ export function readExecutorDefinitions(
   for (const entry of map?.entries ?? []) {
     const path = childPath(place.path, entry.key);
     if (!checkDefinitionName(entry.key, entry.keyPos, path, errors)) continue;
-    const body = expectMap(entry.value, path, errors, 'an executor definition with `docker`');
+    const body = expectMap(entry.value, path, errors, 'an executor definition with `docker` or `machine`');
     if (!body) continue;
     checkKeys(body, path, EXECUTOR_DEFINITION_KEYS, errors, `executor "${entry.key}"`);
-    if (!findEntry(body, 'docker')) {
-      if (!['machine', 'macos', 'windows'].some((k) => findEntry(body, k)))
-        errors.add(body.pos, path, `executor "${entry.key}" needs \`docker:\`, a list of images`);
+    if (!findEntry(body, 'docker') && !findEntry(body, 'machine')) {
+      if (!['macos', 'windows'].some((k) => findEntry(body, k)))
+        errors.add(body.pos, path, `executor "${entry.key}" needs \`docker:\`, a list of images, or \`machine:\``);
       continue;
     }
     const parameters = readParameterSpecs(getValue(body, 'parameters'), childPath(path, 'parameters'), errors);

@@ -8,6 +8,7 @@ import { DATA_STEP_KEYS } from './data-steps.js';
 import { SETUP_REMOTE_DOCKER_KEYS } from './remote-docker-step.js';
 import { ADD_SSH_KEYS_KEYS } from './ssh-keys-step.js';
 import { IGNORED_IMAGE_KEYS, IMAGE_AUTH_KEYS, IMAGE_KEYS } from './docker-images.js';
+import { MACHINE_KEYS } from './machine-executor.js';
 import { MATRIX_KEYS } from './matrix.js';
 import { ORB_KEYS } from './orbs.js';
 import { PARAMETER_KEYS, PARAMETER_TYPES } from './parameters.js';
@@ -32,6 +33,7 @@ export function supportedKeys(): readonly { readonly where: string; readonly key
     { where: 'top level', keys: supported(TOP_LEVEL_KEYS) },
     { where: 'a job', keys: supported(JOB_KEYS) },
     { where: 'an executor', keys: supported(EXECUTOR_DEFINITION_KEYS) },
+    { where: 'a `machine` executor', keys: MACHINE_KEYS },
     { where: 'a command', keys: supported(COMMAND_KEYS) },
     { where: 'an orb (inline under `orbs:`, or imported into the orb store)', keys: ORB_KEYS },
     { where: 'a parameter', keys: PARAMETER_KEYS },

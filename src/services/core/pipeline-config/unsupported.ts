@@ -20,7 +20,6 @@ const SECURITY_KEYS: Readonly<Record<string, string>> = {
 
 const NOT_YET: Readonly<Record<string, string>> = {
   setup: 'dynamic configuration (`setup: true`) is not supported yet',
-  machine: 'the machine executor is not supported yet; use the docker executor',
   macos: 'the macos executor is not supported yet; use the docker executor',
   windows: 'the windows executor is not supported yet; use the docker executor',
   aws_auth:

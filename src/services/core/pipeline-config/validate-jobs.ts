@@ -12,6 +12,7 @@ import {
   type ExecutorDefinition,
   type JobDefinition,
 } from './context.js';
+import { readMachineExecutor, MACHINE_ENGINE_STEP } from './machine-executor.js';
 import { readDockerExecutor } from './docker-images.js';
 import type { Job, Step } from './model.js';
 import { bindArguments, readParameterSpecs } from './parameters.js';
@@ -90,7 +91,9 @@ export function instantiateJob(
   const substituted = substituteIn(ctx, withoutDecl, values, `job "${def.name}"`, def.path);
   const body = expectMap(substituted, def.path, ctx.errors);
   const job = body && buildJob(body, def, ctx);
-  return job && { ...job, steps: [...around.before, ...job.steps, ...around.after] };
+  // A machine's engine starts first: pre-steps may use Docker as much as the job's own steps.
+  const engine = job?.machine ? [MACHINE_ENGINE_STEP] : [];
+  return job && { ...job, steps: [...engine, ...around.before, ...job.steps, ...around.after] };
 }
 
 function buildJob(body: YMap, def: JobDefinition, ctx: ConfigContext): Job | undefined {
@@ -106,9 +109,14 @@ function buildJob(body: YMap, def: JobDefinition, ctx: ConfigContext): Job | und
     return inherited && { node: inherited, path: childPath(base.path, key) };
   };
   const dockerSetting = pick('docker');
+  const machineSetting = pick('machine');
+  if (dockerSetting && machineSetting)
+    errors.add(machineSetting.node.pos, machineSetting.path, 'a job uses either `docker` or `machine`, not both');
   const docker = dockerSetting
     ? readDockerExecutor(dockerSetting.node, dockerSetting.path, errors)
-    : reportMissingExecutor(body, def, errors);
+    : machineSetting
+      ? readMachineExecutor(machineSetting.node, machineSetting.path, errors)
+      : reportMissingExecutor(body, def, errors);
   const settings = readExecutorSettings(pick, ctx);
   const environment = { ...readEnv(base?.body, base?.path ?? '', errors), ...readEnv(body, def.path, errors) };
   const parallelism = readParallelism(getValue(body, 'parallelism'), childPath(def.path, 'parallelism'), errors);
@@ -123,6 +131,7 @@ function buildJob(body: YMap, def: JobDefinition, ctx: ConfigContext): Job | und
     steps,
     ...(shell !== undefined && { shell }),
     ...(parallelism !== undefined && parallelism > 1 && { parallelism }),
+    ...(machineSetting && !dockerSetting && { machine: true as const }),
   };
 }
 
@@ -161,17 +170,19 @@ export function checkExecutor(executor: ExecutorDefinition, ctx: ConfigContext):
   };
   const docker = pick('docker');
   if (docker) readDockerExecutor(docker.node, docker.path, ctx.errors);
+  const machine = pick('machine');
+  if (machine) readMachineExecutor(machine.node, machine.path, ctx.errors);
   readExecutorSettings(pick, ctx);
   readEnv(resolved.body, resolved.path, ctx.errors);
 }
 
-/** A job without `docker` or `executor`; a machine/macos/windows key has been reported already. */
+/** A job without `docker`, `machine` or `executor`; a macos/windows key has been reported already. */
 function reportMissingExecutor(body: YMap, def: JobDefinition, errors: ErrorCollector): undefined {
-  if (!['machine', 'macos', 'windows', 'executor'].some((k) => findEntry(body, k))) {
+  if (!['macos', 'windows', 'executor'].some((k) => findEntry(body, k))) {
     errors.add(
       body.pos,
       def.path,
-      `job "${def.name}" needs an executor: add \`docker:\` with a list of images, or \`executor:\` naming one under \`executors:\``,
+      `job "${def.name}" needs an executor: add \`docker:\` with a list of images, \`machine: true\`, or \`executor:\` naming one under \`executors:\``,
     );
   }
   return undefined;

@@ -2,7 +2,13 @@
  * Why a queued job is waiting, in words a user can act on. Pure: it reads the job's needs and
  * the fleet as it is now.
  */
-import { fitsRoom, type BuilderState, type DockerInBuilds, type JobNeed } from '../../../protocol/index.js';
+import {
+  DOCKER_LEVELS,
+  fitsRoom,
+  type BuilderState,
+  type DockerInBuilds,
+  type JobNeed,
+} from '../../../protocol/index.js';
 import { formatRoomSize } from '../../../shared/room-size.js';
 import type { BuilderRoom } from './pack-jobs.js';
 
@@ -14,8 +20,8 @@ export interface BuilderShape {
 
 /** What a queued job needs of a builder. */
 export interface QueuedNeed extends JobNeed {
-  /** It has a `setup_remote_docker` step. */
-  readonly needsDocker: boolean;
+  /** What Docker it needs (jobs.docker_level): 0 none, 1 an engine of its own, 2 the machine executor. */
+  readonly dockerLevel: number;
 }
 
 // A class's 0 CPUs is a class without a CPU limit.
@@ -28,9 +34,11 @@ const byMemoryThenCpus = (a: { cpus: number | null; memoryBytes: number }, b: ty
 export function describeWait(job: QueuedNeed, fleet: readonly BuilderShape[]): string {
   const connected = fleet.filter((b) => b.state === 'active' || b.state === 'draining');
   if (connected.length === 0) return 'no builder is connected; join one with `gyre builder join`';
-  const usable = job.needsDocker ? connected.filter((b) => b.dockerInBuilds !== 'off') : connected;
+  const usable = connected.filter((b) => DOCKER_LEVELS[b.dockerInBuilds] >= job.dockerLevel);
   if (usable.length === 0)
-    return 'needs Docker in builds (setup_remote_docker); no builder offers it: an administrator sets GYRE_DOCKER_IN_BUILDS=remote on a builder';
+    return job.dockerLevel > 1
+      ? 'needs the machine executor; no builder offers it: an administrator sets GYRE_DOCKER_IN_BUILDS=machine on a builder'
+      : 'needs Docker in builds (setup_remote_docker); no builder offers it: an administrator sets GYRE_DOCKER_IN_BUILDS=remote on a builder';
   const fitting = usable.filter((b) => fitsRoom(job, b.room));
   if (fitting.length === 0) {
     const largest = usable.map((b) => b.room).sort(byMemoryThenCpus)[0]!;

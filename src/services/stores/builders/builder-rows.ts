@@ -43,6 +43,7 @@ export interface BuilderRow {
 
 /** A registered builder: the facts it reported, plus what the services box knows of it. */
 export interface Builder extends BuilderFacts {
+  readonly dockerInBuilds: DockerInBuilds;
   readonly id: number;
   /** Jobs leased to it or running on it. */
   readonly runningJobs: number;

@@ -49,7 +49,7 @@ export class BuilderStore {
         facts.slotCpus,
         facts.slotMemoryBytes,
         hashCredential(credential),
-        facts.dockerInBuilds,
+        facts.dockerInBuilds ?? 'off',
       ],
     );
     const row = result.rows[0];
@@ -94,7 +94,7 @@ export class BuilderStore {
         facts.slots,
         facts.slotCpus,
         facts.slotMemoryBytes,
-        facts.dockerInBuilds,
+        facts.dockerInBuilds ?? 'off',
       ],
     );
     return toBuilder(result.rows[0]!);

@@ -21,7 +21,7 @@ export type ClaimedLease = Omit<JobLease, 'variables' | 'context'> & {
   /** Who started the pipeline: whether they may use the contexts. */
   readonly actor: PipelineActor;
 };
-import { jobRoomOf, LEASE_TTL_MS, roomLeft } from '../../../protocol/index.js';
+import { DOCKER_LEVELS, jobRoomOf, LEASE_TTL_MS, roomLeft, type DockerInBuilds } from '../../../protocol/index.js';
 import { takeInQueueOrder } from '../../core/scheduler/pack-jobs.js';
 import type { Database } from '../../database/create-pool.js';
 import { withTransaction } from '../../database/with-transaction.js';
@@ -80,7 +80,7 @@ export async function leaseJobs(
       slots: number;
       slot_cpus: string;
       slot_memory_bytes: string;
-      docker_in_builds: string;
+      docker_in_builds: DockerInBuilds;
     }>(
       'SELECT state, slots, slot_cpus, slot_memory_bytes, docker_in_builds FROM builders WHERE id = $1 FOR NO KEY UPDATE',
       [builderId],
@@ -109,7 +109,7 @@ export async function leaseJobs(
         room.memoryBytes,
         max - claimed.length,
         agentRunning,
-        row.docker_in_builds !== 'off',
+        DOCKER_LEVELS[row.docker_in_builds],
       ]);
       const chosen = takeInQueueOrder(
         queued.rows.map((r) => ({ id: r.id, cpus: Number(r.cpus), memoryBytes: Number(r.memory_bytes) })),
@@ -145,11 +145,11 @@ export async function leaseJobs(
  * it still runs (requeued when their leases expired while it was cut off). Read without locks, so
  * a racing builder's claim is only skipped by CLAIM_SQL, never waited for.
  */
-/** Queued jobs this builder could ever run: within its whole room, and with Docker only where it offers it. */
+/** Queued jobs this builder could ever run: within its whole room, and with no more Docker than it offers. */
 const QUEUED_SQL = `
 SELECT id, cpus, memory_bytes FROM jobs
 WHERE state = 'queued' AND ($1::numeric IS NULL OR cpus <= $1) AND memory_bytes <= $2 AND id <> ALL($4::bigint[])
-  AND ($5::boolean OR NOT needs_docker)
+  AND docker_level <= $5
 ORDER BY queue_priority, queued_at, id
 LIMIT $3`;
 

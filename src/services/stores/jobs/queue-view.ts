@@ -28,16 +28,16 @@ interface QueuedRow {
   name: string;
   cpus: string;
   memory_bytes: string;
-  needs_docker: boolean;
+  docker_level: number;
   queued_at: Date;
 }
 
-const QUEUED_COLUMNS = 'id, name, cpus, memory_bytes, needs_docker, queued_at';
+const QUEUED_COLUMNS = 'id, name, cpus, memory_bytes, docker_level, queued_at';
 
 export async function readQueue(db: Database, fleet: readonly BuilderShape[], caller: Caller): Promise<QueueView> {
   const visible = visibleTo(caller, 1);
   const queued = await db.query<QueuedRow>(
-    `SELECT j.id, j.name, j.cpus, j.memory_bytes, j.needs_docker, j.queued_at FROM jobs j
+    `SELECT j.id, j.name, j.cpus, j.memory_bytes, j.docker_level, j.queued_at FROM jobs j
      JOIN workflows w ON w.id = j.workflow_id JOIN pipelines pl ON pl.id = w.pipeline_id JOIN projects p ON p.id = pl.project_id
      WHERE j.state = 'queued' AND ${visible.sql} ORDER BY j.queue_priority, j.queued_at, j.id LIMIT 500`,
     visible.value === null ? [] : [visible.value],
@@ -72,7 +72,7 @@ function toQueuedJob(row: QueuedRow, fleet: readonly BuilderShape[]): QueuedJob 
     name: row.name,
     queuedAt: row.queued_at.toISOString(),
     waitingBecause: describeWait(
-      { cpus: Number(row.cpus), memoryBytes: Number(row.memory_bytes), needsDocker: row.needs_docker },
+      { cpus: Number(row.cpus), memoryBytes: Number(row.memory_bytes), dockerLevel: row.docker_level },
       fleet,
     ),
   };

@@ -262,14 +262,26 @@ describe('runJob', () => {
     expect(backend.ran.map((spec) => [spec.image, spec.user])).toEqual([['gyre/app:test', '65534:65534']]);
   });
 
-  it("runs the checkout helper on the job's own network, where the egress policy judges its traffic", async () => {
+  it('runs the checkout helper on a job network of its own: under the egress policy, with no job container on it', async () => {
     const backend = backendWith();
-    const result = await runJob(backend, makeJob([{ type: 'checkout' }]), new RecordingSink(), OPTIONS);
+    const made: string[] = [];
+    const create = backend.createNetwork.bind(backend);
+    backend.createNetwork = (name, labels) => (made.push(name), create(name, labels));
+    const job = makeJob([{ type: 'checkout' }, { type: 'checkout', path: 'again' }], {
+      docker: { primary: image(), services: [image({ image: JOB_IMAGE, name: 'github.com' })] },
+    });
+    const result = await runJob(backend, job, new RecordingSink(), OPTIONS);
     expect(result.outcome).toBe('success');
     // (the primary's network is the job's own: the runner made it, and removed it at the end)
     const jobNetwork = backend.started[0]?.network?.name;
     expect(jobNetwork).toMatch(/^gyre-job-/);
-    expect(backend.ran.map((spec) => spec.network)).toEqual([{ name: jobNetwork }]);
+    expect(made).toEqual([jobNetwork, `${jobNetwork}-checkout`]);
+    expect(backend.ran.map((spec) => spec.network)).toEqual([
+      { name: `${jobNetwork}-checkout` },
+      { name: `${jobNetwork}-checkout` },
+    ]);
+    expect(backend.started.map((spec) => spec.network?.name)).toEqual([jobNetwork, jobNetwork]);
+    expect(backend.networks.size).toBe(0);
   });
 
   it("runs the checkout helper with no privileges to gain, and gives it the builder's extra CA on stdin", async () => {
@@ -300,11 +312,15 @@ describe('runJob', () => {
     // The engine is the second container the job starts, after the primary; its entrypoint writes these.
     for (const name of ['ca.pem', 'cert.pem', 'key.pem', 'server-key.pem'])
       backend.filesOf('c2').write(`/certs/${name}`, `${name} body\n`);
-    const result = await runJob(backend, makeJob([remoteDocker, run('docker build .')]), new RecordingSink(), {
+    const sink = new RecordingSink();
+    const result = await runJob(backend, makeJob([remoteDocker, run('docker build .'), remoteDocker]), sink, {
       ...OPTIONS,
       engineImage: 'gyre/engine:test',
     });
     expect(result.outcome).toBe('success');
+    // One engine, however often the step comes.
+    expect(backend.started).toHaveLength(2);
+    expect(sink.text(3)).toBe("The job's Docker engine already runs at tcp://remote-docker:2376.\n");
     const [primary, engine] = backend.started;
     expect(engine).toMatchObject({
       image: 'gyre/engine:test',
@@ -313,9 +329,8 @@ describe('runJob', () => {
       network: { name: primary!.network!.name, aliases: ['remote-docker'] },
       volumes: [{ name: expect.stringMatching(/-engine$/), target: '/home/engine/.local/share/docker' }],
     });
-    // (nothing of the host: no pid namespace, no privileges asked for)
+    // (nothing of another container: no pid namespace to join)
     expect(engine!.pidOf).toBeUndefined();
-    expect(engine!.mayGainPrivileges).toBeUndefined();
     // The client's files only, the key for its user alone; the server's key stays in the engine.
     expect(backend.filesOf('c1').filesUnder('/tmp/docker-certs')).toEqual([
       '/tmp/docker-certs/ca.pem',
@@ -355,6 +370,34 @@ describe('runJob', () => {
     const without = await runJob(backendWith(), makeJob([remoteDocker]), off, OPTIONS);
     expect(without.failedStep?.index).toBe(1);
     expect(off.text(1)).toContain('GYRE_DOCKER_IN_BUILDS is off');
+  });
+
+  it("runs a machine job's primary from the builder's machine image, never pulled, whatever CircleCI image it names", async () => {
+    const machineJob = makeJob([run('echo hi')], {
+      docker: { primary: image({ image: 'ubuntu-2204:2024.01.1' }), services: [] },
+      machine: true,
+    });
+    const backend = backendWith(['gyre/machine:test']);
+    const result = await runJob(backend, machineJob, new RecordingSink(), {
+      ...OPTIONS,
+      machineImage: 'gyre/machine:test',
+    });
+    expect(result.outcome).toBe('success');
+    expect(backend.started[0]?.image).toBe('gyre/machine:test');
+
+    const missing = backendWith([]);
+    missing.pullable.add('gyre/machine:test');
+    const absent = await runJob(missing, machineJob, new RecordingSink(), {
+      ...OPTIONS,
+      machineImage: 'gyre/machine:test',
+    });
+    expect(absent.outcome).toBe('infrastructure_failed');
+    expect(absent.message).toContain('gyre/machine:test (GYRE_MACHINE_IMAGE) is not on this builder');
+    expect(missing.pulls).toEqual([]);
+
+    const refused = await runJob(backendWith(), machineJob, new RecordingSink(), OPTIONS);
+    expect(refused.outcome).toBe('failed');
+    expect(refused.message).toContain('GYRE_DOCKER_IN_BUILDS is not machine');
   });
 
   it("adds GitHub's host keys to ~/.ssh/known_hosts after a checkout, as CircleCI does", async () => {

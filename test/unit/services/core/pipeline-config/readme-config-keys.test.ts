@@ -22,7 +22,8 @@ describe("README.md's table of supported config keys", () => {
     expect(keys['top level']).not.toContain('setup');
     expect(keys['top level']).toContain('orbs');
     expect(keys['a job']).toContain('parallelism');
-    expect(keys['a job']).not.toContain('machine');
+    expect(keys['a job']).toContain('machine');
+    expect(keys['a `machine` executor']).toEqual(['image', 'docker_layer_caching']);
     expect(keys['a workflow']).toEqual(['jobs', 'when', 'unless', 'triggers']);
   });
 });

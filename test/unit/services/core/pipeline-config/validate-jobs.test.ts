@@ -68,9 +68,9 @@ workflows:
   it('explains a missing executor, missing steps and a misnamed key', () => {
     const errors = parseErrors(withJob('resource_clas: large'));
     expect(errors.map((e) => `${e.line}:${e.column} ${e.path}: ${e.message}`)).toEqual([
-      '4:5 jobs.build: job "build" needs an executor: add `docker:` with a list of images, or `executor:` naming one under `executors:`',
+      '4:5 jobs.build: job "build" needs an executor: add `docker:` with a list of images, `machine: true`, or `executor:` naming one under `executors:`',
       '4:5 jobs.build: job "build" needs `steps:`, a list of steps such as `- checkout` and `- run: make test`',
-      '4:5 jobs.build.resource_clas: unknown key "resource_clas" in job "build"; expected one of: docker, resource_class, working_directory, environment, shell, executor, steps, parameters, description, parallelism',
+      '4:5 jobs.build.resource_clas: unknown key "resource_clas" in job "build"; expected one of: docker, machine, resource_class, working_directory, environment, shell, executor, steps, parameters, description, parallelism',
     ]);
   });
 
