@@ -213,7 +213,7 @@ describe('GitHub commit statuses', () => {
 
   it('reports error for an invalid config, naming the problem', async () => {
     const { pipelineId, sha } = await pushAndDeliver(
-      'version: 2.1\njobs:\n  build:\n    machine: true\n    steps: [checkout]\nworkflows:\n  w:\n    jobs: [build]\n',
+      'version: 2.1\njobs:\n  build:\n    macos: { xcode: 15.4.0 }\n    steps: [checkout]\nworkflows:\n  w:\n    jobs: [build]\n',
     );
     const status = await until('the error status', () => statusesOf(sha)[0]);
     expect(status).toMatchObject({

@@ -55,11 +55,11 @@ workflows:
     jobs: [test]
 `;
 
-// Line 4, column 5: a `machine` executor, which Gyre does not run.
+// Line 4, column 5: a `macos` executor, which Gyre does not run.
 const INVALID = `version: 2.1
 jobs:
   build:
-    machine: true
+    macos: { xcode: 15.4.0 }
     steps: [checkout]
 workflows:
   ci:

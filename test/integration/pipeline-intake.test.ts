@@ -198,7 +198,7 @@ describe('a signed push webhook', () => {
   it('gives an invalid config a pipeline in state error, with line and column', async () => {
     const { sha } = await git.push('web', {
       '.circleci/config.yml':
-        'version: 2.1\njobs:\n  build:\n    machine: true\n    steps: [checkout]\nworkflows:\n  w:\n    jobs: [build]\n',
+        'version: 2.1\njobs:\n  build:\n    macos: { xcode: 15.4.0 }\n    steps: [checkout]\nworkflows:\n  w:\n    jobs: [build]\n',
     });
     const { pipeline } = (await (await deliver(pushPayload(sha, 'main'))).json()) as { pipeline: { id: number } };
     const settled = await settledPipeline(pipeline.id);
