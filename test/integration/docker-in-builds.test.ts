@@ -1,7 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Agent } from '../../src/builder/agent/agent.js';
 import type { QueueResponse } from '../../src/api/responses.js';
-import { jobsMayReach, startAgent } from '../support/agent-under-test.js';
+import { docker, jobsMayReach, leftoversOf, spawnAgent, startAgent } from '../support/agent-under-test.js';
+import { LABELS } from '../../src/shared/labels.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { byName, jobLog, pushAndTrigger, waitForJobs } from '../support/pipeline-runs.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
@@ -134,4 +138,57 @@ describe('Docker in builds through a pipeline', () => {
       await offering.done;
     }
   }, 600_000);
+
+  it("removes a job's engine, its container and its volume, when the agent is killed mid-job and comes back", async () => {
+    // GIVEN an agent process whose job's engine runs, and a first attempt that would take 10 minutes
+    const stateDir = mkdtempSync(join(tmpdir(), 'gyre-agent-'));
+    const name = 'docker-killed';
+    const env = { GYRE_DOCKER_IN_BUILDS: 'remote' };
+    const first = await spawnAgent(gyre.base, name, stateDir, env);
+    const pipeline = await pushAndTrigger(
+      gyre,
+      git,
+      project,
+      `version: 2.1
+jobs:
+  engine:
+    docker: [{ image: gyre/machine:0.1.0 }]
+    steps:
+      - setup_remote_docker
+      - run: 'docker version --format "engine {{.Server.Version}} up"; if [ "$GYRE_ATTEMPT" = 1 ]; then sleep 600; fi'
+workflows:
+  main: { jobs: [engine] }
+`,
+    );
+    const [running] = await waitForJobs(gyre, pipeline, (jobs) => jobs[0]?.state === 'running', 120_000);
+    await until('the engine to answer', async () => /engine \S+ up/.test(await jobLog(gyre, running!.id)));
+    const engines = async () => {
+      const filters = JSON.stringify({ label: [`${LABELS.builder}=${name}`], ancestor: ['gyre/engine:0.1.0'] });
+      const volumes = JSON.stringify({ label: [`${LABELS.builder}=${name}`] });
+      return {
+        containers: (await docker.listContainers({ all: true, filters })).length,
+        volumes: ((await docker.listVolumes({ filters: volumes })).Volumes ?? []).filter((v) =>
+          v.Name.endsWith('-engine'),
+        ).length,
+      };
+    };
+    expect(await engines()).toEqual({ containers: 1, volumes: 1 });
+
+    // WHEN the agent dies, its engine is left running; THEN the agent that comes back removes it, and
+    // nothing of the job is left once its next attempt has run
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+    expect(await engines()).toEqual({ containers: 1, volumes: 1 });
+    const restarted = await spawnAgent(gyre.base, name, stateDir, env);
+    try {
+      const [done] = await waitForJobs(gyre, pipeline, undefined, 180_000);
+      expect(done!.state).toBe('success');
+      expect(await jobLog(gyre, running!.id)).toMatch(/engine \S+ up/);
+    } finally {
+      restarted.child.kill('SIGTERM');
+      expect(await restarted.exited).toBe(0);
+    }
+    expect(await engines()).toEqual({ containers: 0, volumes: 0 });
+    expect(await leftoversOf(name)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  }, 400_000);
 });
