@@ -85,6 +85,15 @@ export class DockerJobBackend implements JobBackend {
     });
   }
 
+  async removeNetwork(name: string): Promise<void> {
+    await this.docker
+      .getNetwork(name)
+      .remove()
+      .catch((error: unknown) => {
+        if (statusCodeOf(error) !== 404) throw error;
+      });
+  }
+
   async createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
     await this.docker.createVolume({ Name: name, Labels: { ...labels } });
   }

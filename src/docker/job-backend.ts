@@ -62,8 +62,9 @@ export interface ContainerSpec {
   /**
    * A rootless Docker engine of a job's own (`setup_remote_docker`): it may make user and network
    * namespaces and mount inside them, which Docker's seccomp and AppArmor profiles and its masked
-   * `/proc` forbid, and open `/dev/net/tun` for slirp4netns. No capability is added and nothing of
-   * the host is mounted; see docs/design/docker-in-builds.md for what this still risks.
+   * `/proc` forbid, and open `/dev/net/tun` for slirp4netns. Its capabilities are only those its
+   * entrypoint needs to drop to the engine's user, and nothing of the host is mounted; see
+   * docs/design/docker-in-builds.md for what this still risks.
    */
   readonly rootlessEngine?: boolean;
 }
@@ -111,6 +112,8 @@ export interface JobBackend {
    * so the egress policy's rules match every job's network, and only those, by one wildcard.
    */
   createNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
+  /** Removes a network no container is attached to any more; one already gone is fine. */
+  removeNetwork(name: string): Promise<void>;
   createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
   /** Creates and starts a container; resolves to its id. */
   startContainer(spec: ContainerSpec): Promise<string>;

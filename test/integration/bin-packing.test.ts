@@ -181,4 +181,26 @@ describe('Docker in builds', () => {
     expect((await roomOf(plain)).dockerInBuilds).toBe('off');
     expect(names(await offering.lease(16))).toEqual(['builds-image']);
   });
+
+  it('leases a machine job only to a builder that offers the machine executor, not to one with remote engines only', async () => {
+    await seedWorkflow(db, projectId, [small('vm')]);
+    await db.query(
+      `UPDATE jobs SET spec = '{"machine": true, "steps": [{"type": "setup_remote_docker", "name": "Start the machine''s Docker engine", "when": "on_success", "dockerLayerCaching": false}]}'
+       WHERE name = 'vm' AND state = 'queued'`,
+    );
+    const join = (dockerInBuilds: 'remote' | 'machine') =>
+      SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, {
+        name: `packer-${++count}`,
+        slots: 1,
+        slotCpus: 2,
+        slotMemoryBytes: 4 * GiB,
+        dockerInBuilds,
+      });
+    const remote = await join('remote');
+    expect(names(await remote.lease(16))).toEqual([]);
+    expect(await waitReasonOf('vm')).toBe(
+      'needs the machine executor; no builder offers it: an administrator sets GYRE_DOCKER_IN_BUILDS=machine on a builder',
+    );
+    expect(names(await (await join('machine')).lease(16))).toEqual(['vm']);
+  });
 });

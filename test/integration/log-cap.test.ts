@@ -63,7 +63,7 @@ describe('the size cap of an attempt', () => {
     expect(await readAll(jobId)).toBe('x'.repeat(800) + marker);
   });
 
-  it('stores the marker once when many appends cross the cap at the same time', async () => {
+  it('stores the marker once when many appends over the cap race', async () => {
     // The log is filled to just below the cap first: the cap's check takes no lock (append-chunk.ts),
     // so appends racing from an empty log may all pass it on a loaded machine and store no marker.
     const jobId = await insertTestJob(db);

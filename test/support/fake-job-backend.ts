@@ -108,6 +108,11 @@ export class FakeJobBackend implements JobBackend {
     return Promise.resolve();
   }
 
+  removeNetwork(name: string): Promise<void> {
+    this.networks.delete(name);
+    return Promise.resolve();
+  }
+
   createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
     this.volumes.set(name, { name, labels });
     return Promise.resolve();

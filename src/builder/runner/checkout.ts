@@ -28,7 +28,8 @@ const CLONE_SCRIPT = [
   'set -e',
   // Only the credential is private: the clone must stay readable by the job's user, who copies it.
   `mkdir -p -m 700 ${CREDENTIAL_DIR}`,
-  'while IFS= read -r line && [ -n "$line" ]; do export "$line"; done',
+  'names=',
+  'while IFS= read -r line && [ -n "$line" ]; do export "$line"; names="$names ${line%%=*}"; done',
   // The builder's extra CA, if any: trusted beside the image's bundle, which was made when the
   // image was built and may predate it (a builder joined with a CA of its own, a renewed one).
   'while IFS= read -r line && [ -n "$line" ]; do printf \'%s\\n\' "$line"; done > /tmp/extra-ca.pem',
@@ -40,9 +41,12 @@ const CLONE_SCRIPT = [
   'umask 022',
   'export GIT_TERMINAL_PROMPT=0',
   `git clone --quiet --no-checkout "$GYRE_GIT_URL" ${CHECKOUT_DIR}`,
+  // The credential is done with: the clone's folder is in the job's volume, where the primary can
+  // write while git checks out, so no hook or fsmonitor it plants may run with the credential.
+  'unset $names',
   `rm -rf ${CREDENTIAL_DIR}`,
   `cd ${CHECKOUT_DIR}`,
-  'git -c advice.detachedHead=false checkout --quiet "$GYRE_SHA"',
+  'git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c advice.detachedHead=false checkout --quiet "$GYRE_SHA"',
   'echo "Checked out $GYRE_SHA"',
 ].join('\n');
 

@@ -3,7 +3,7 @@
  * primary), steps, then cleanup by label, whatever happened. Step output and events go to the
  * sink as they happen; the result says how the attempt ended.
  */
-import { messageOf } from '../../shared/errors.js';
+import { GyreError, messageOf } from '../../shared/errors.js';
 import type { JobBackend } from '../../docker/index.js';
 import { formatDuration } from '../../shared/durations.js';
 import { cleanupJob } from './cleanup.js';
@@ -13,6 +13,7 @@ import {
   ensureImage,
   requireGyreImage,
   checkServiceCount,
+  ImageUnavailableError,
   JobFaultError,
   startPrimary,
   startService,
@@ -95,9 +96,13 @@ async function setUp(
   const needsHelper =
     options.helperImage !== undefined && job.spec.steps.some((step) => HELPER_STEPS.includes(step.type));
   if (job.spec.machine) await requireGyreImage(backend, primary.image, 'GYRE_MACHINE_IMAGE');
+  const gyreImages = [options.helperImage, options.engineImage, options.machineImage];
   for (const image of job.spec.machine ? services : [primary, ...services]) {
     throwIfStopped(stop);
-    await ensureImage(backend, image.image, log, registryAuthFor(image, job.projectVariables));
+    // A registry's image of one of Gyre's names, pulled for a job, would later run as Gyre's own
+    // (the engine image, with the rights it has), so those names are used only as built here.
+    if (gyreImages.includes(image.image)) await refuseToPull(backend, image.image);
+    else await ensureImage(backend, image.image, log, registryAuthFor(image, job.projectVariables));
   }
   if (needsHelper && options.helperImage) await ensureImage(backend, options.helperImage, log);
   const labels = jobLabels(job.jobId, job.attempt, options.builderName);
@@ -123,12 +128,20 @@ async function setUp(
   return { ...resources, primary: started };
 }
 
+async function refuseToPull(backend: JobBackend, ref: string): Promise<void> {
+  if (await backend.hasImage(ref)) return;
+  throw new ImageUnavailableError(
+    `Image ${ref} is one of Gyre's own images, which a builder never pulls, and it is not on this builder; use another image name`,
+  );
+}
+
 /** The job's primary image; a `machine` job's is the builder's machine image, whatever CircleCI image it names. */
 function primaryOf(job: RunnerJob, options: RunJobOptions): DockerImage {
   const { primary } = job.spec.docker;
   if (!job.spec.machine) return primary;
+  // The lease gives machine jobs only to builders that run them: a builder's fault, so requeued.
   if (options.machineImage === undefined)
-    throw new JobFaultError(
+    throw new GyreError(
       'This builder runs no machine jobs (GYRE_DOCKER_IN_BUILDS is not machine); an administrator turns the machine executor on for the builders that may run them.',
     );
   return { ...primary, image: options.machineImage };

@@ -45,8 +45,6 @@ export interface StepContext {
   readonly background: Promise<void>[];
   /** Variables earlier steps set for the later ones (`setup_remote_docker`'s DOCKER_HOST). */
   readonly addedEnvironment: Record<string, string>;
-  /** The checkout helper's network, made by the first checkout (see {@link checkoutNetworkOf}). */
-  checkoutNetwork?: Promise<string>;
 }
 
 /** How one step ended. */
@@ -105,36 +103,33 @@ async function checkout(ctx: StepContext, step: CheckoutStep, index: number): Pr
     note(ctx, index, reason);
     return { exitCode: 1, reason };
   }
+  // A network of the checkout's own, for the clone only: a job bridge, so the egress policy judges
+  // the clone as it judges the steps, but with none of the job's containers on it, whose names
+  // (the config chooses them) would otherwise answer for the git host's and take the credential.
+  // Removed at once: every job network takes one of the engine's few address pools.
+  const network = `${ctx.resources.network}-checkout-${index}`;
+  await ctx.backend.createNetwork(network, ctx.resources.labels);
   const request = {
     backend: ctx.backend,
     primary: ctx.primary,
     helperImage,
     volume: ctx.resources.volume,
-    network: await checkoutNetworkOf(ctx),
+    network,
     labels: ctx.resources.labels,
     placement: inJobCgroup(ctx.resources, ctx.primary),
     proxyEnv: proxyEnv(ctx.options.outbound, []),
     ...(ctx.options.outbound?.extraCa !== undefined && { extraCa: ctx.options.outbound.extraCa }),
     sink: ctx.sink,
   };
-  const exitCode = await runCheckout(request, ctx.job, step, index);
+  let exitCode: number;
+  try {
+    exitCode = await runCheckout(request, ctx.job, step, index);
+  } finally {
+    // Left behind, it goes with the job's other objects, by its labels.
+    await ctx.backend.removeNetwork(network).catch(() => undefined);
+  }
   if (exitCode === 0) await trustGitHub(ctx, index);
   return { exitCode };
-}
-
-/**
- * A network of the job's own for its checkout: a job bridge, so the egress policy judges the clone
- * as it judges the steps, but with none of the job's containers on it, whose names (which the
- * config chooses) would otherwise answer for the git host's name and take the credential.
- * Removed with the job's other objects, by its labels.
- */
-function checkoutNetworkOf(ctx: StepContext): Promise<string> {
-  ctx.checkoutNetwork ??= (async () => {
-    const name = `${ctx.resources.network}-checkout`;
-    await ctx.backend.createNetwork(name, ctx.resources.labels);
-    return name;
-  })();
-  return ctx.checkoutNetwork;
 }
 
 /**

@@ -262,11 +262,13 @@ describe('runJob', () => {
     expect(backend.ran.map((spec) => [spec.image, spec.user])).toEqual([['gyre/app:test', '65534:65534']]);
   });
 
-  it('runs the checkout helper on a job network of its own: under the egress policy, with no job container on it', async () => {
+  it('runs each checkout on a job network of its own, with no job container on it, removed when the clone is done', async () => {
     const backend = backendWith();
     const made: string[] = [];
     const create = backend.createNetwork.bind(backend);
     backend.createNetwork = (name, labels) => (made.push(name), create(name, labels));
+    const removed: string[] = [];
+    backend.removeNetwork = (name) => (removed.push(name), Promise.resolve(void backend.networks.delete(name)));
     const job = makeJob([{ type: 'checkout' }, { type: 'checkout', path: 'again' }], {
       docker: { primary: image(), services: [image({ image: JOB_IMAGE, name: 'github.com' })] },
     });
@@ -275,13 +277,11 @@ describe('runJob', () => {
     // (the primary's network is the job's own: the runner made it, and removed it at the end)
     const jobNetwork = backend.started[0]?.network?.name;
     expect(jobNetwork).toMatch(/^gyre-job-/);
-    expect(made).toEqual([jobNetwork, `${jobNetwork}-checkout`]);
-    expect(backend.ran.map((spec) => spec.network)).toEqual([
-      { name: `${jobNetwork}-checkout` },
-      { name: `${jobNetwork}-checkout` },
-    ]);
+    const checkouts = [`${jobNetwork}-checkout-1`, `${jobNetwork}-checkout-2`];
+    expect(made).toEqual([jobNetwork, ...checkouts]);
+    expect(backend.ran.map((spec) => spec.network)).toEqual(checkouts.map((name) => ({ name })));
+    expect(removed).toEqual(checkouts);
     expect(backend.started.map((spec) => spec.network?.name)).toEqual([jobNetwork, jobNetwork]);
-    expect(backend.networks.size).toBe(0);
   });
 
   it("runs the checkout helper with no privileges to gain, and gives it the builder's extra CA on stdin", async () => {
@@ -396,8 +396,25 @@ describe('runJob', () => {
     expect(missing.pulls).toEqual([]);
 
     const refused = await runJob(backendWith(), machineJob, new RecordingSink(), OPTIONS);
-    expect(refused.outcome).toBe('failed');
+    expect(refused.outcome).toBe('infrastructure_failed');
     expect(refused.message).toContain('GYRE_DOCKER_IN_BUILDS is not machine');
+  });
+
+  it("never pulls one of Gyre's own images for a job, where a registry's image of that name would later run as Gyre's", async () => {
+    const backend = backendWith([JOB_IMAGE]);
+    backend.pullable.add('gyre/engine:test');
+    const job = makeJob([run('echo hi')], {
+      docker: { primary: image(), services: [image({ image: 'gyre/engine:test', name: 'fake-engine' })] },
+    });
+    const result = await runJob(backend, job, new RecordingSink(), { ...OPTIONS, engineImage: 'gyre/engine:test' });
+    expect(result.outcome).toBe('failed');
+    expect(result.message).toContain("gyre/engine:test is one of Gyre's own images, which a builder never pulls");
+    expect(backend.pulls).toEqual([]);
+    // Built here, it serves a job as any image does.
+    backend.images.add('gyre/engine:test');
+    expect(
+      (await runJob(backend, job, new RecordingSink(), { ...OPTIONS, engineImage: 'gyre/engine:test' })).outcome,
+    ).toBe('success');
   });
 
   it("adds GitHub's host keys to ~/.ssh/known_hosts after a checkout, as CircleCI does", async () => {
