@@ -471,6 +471,9 @@ async function storedState(): Promise<{ deliveries: StoredDelivery[]; pipelineId
 }
 
 /** What {@link storedState} must show after the deliveries in `expected`, and nothing else, were stored. */
+/** A detail as PostgreSQL text can hold it: NUL and half a surrogate pair become U+FFFD (delivery-store.ts). */
+const storable = (detail: string) => detail.replaceAll('\u0000', '\uFFFD').toWellFormed();
+
 function stateOf(expected: Iterable<StoredDelivery>): Awaited<ReturnType<typeof storedState>> {
   const deliveries = [...expected].sort((a, b) => a.deliveryId.localeCompare(b.deliveryId));
   return {
@@ -521,7 +524,7 @@ function expectAnswer(
         },
       });
       const message = (answer['error'] as { message: string }).message;
-      return { ...base, outcomeDetail: message.replaceAll('\u0000', '\uFFFD'), statusCode: 400, pipelineId: null };
+      return { ...base, outcomeDetail: storable(message), statusCode: 400, pipelineId: null };
     }
     case 'refused': {
       expect({ status, answer }).toEqual({
@@ -534,7 +537,7 @@ function expectAnswer(
         },
       });
       const message = (answer['error'] as { message: string }).message;
-      return { ...base, outcomeDetail: message.replaceAll('\u0000', '\uFFFD'), statusCode: 403, pipelineId: null };
+      return { ...base, outcomeDetail: storable(message), statusCode: 403, pipelineId: null };
     }
     case 'ignored':
       expect({ status, answer }).toEqual({ status: 202, answer: { ignored: expect.any(String) } });

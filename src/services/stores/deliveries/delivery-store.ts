@@ -62,8 +62,9 @@ export class DeliveryStore {
     detail: string | null,
     statusCode: number,
   ): Promise<void> {
-    // Details can quote the payload, and PostgreSQL text cannot hold NUL characters.
-    const storable = detail?.replaceAll('\u0000', '\uFFFD') ?? null;
+    // Details can quote the payload, and PostgreSQL text cannot hold NUL characters nor half a
+    // surrogate pair (JSON.parse's message may cut a quoted character in two): both become U+FFFD.
+    const storable = detail?.replaceAll('\u0000', '\uFFFD').toWellFormed() ?? null;
     await this.db.query(
       'UPDATE webhook_deliveries SET outcome = $2, outcome_detail = $3, status_code = $4, processed_at = now() WHERE id = $1',
       [id, outcome, storable, statusCode],
