@@ -84,6 +84,15 @@ export const updateProjectBody = z
   .refine((body) => Object.keys(body).length > 0, 'give at least one field to change');
 export type UpdateProjectRequest = z.infer<typeof updateProjectBody>;
 
+export const dockerInBuildsBody = z.strictObject({
+  allowed: z
+    .boolean()
+    .describe(
+      "Whether the project's jobs may use setup_remote_docker and the machine executor, on builders that offer them",
+    ),
+});
+export type DockerInBuildsRequest = z.infer<typeof dockerInBuildsBody>;
+
 export const projectPageQuery = z.strictObject({
   limit: pageLimit,
   after: z.coerce.number().int().min(0).optional().describe('The last id of the previous page'),

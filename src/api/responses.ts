@@ -40,6 +40,9 @@ export const projectResponse = z.looseObject({
   buildForkPullRequests: z.boolean(),
   passSecretsToForks: z.boolean(),
   autoCancelRedundant: z.boolean(),
+  dockerInBuilds: z
+    .boolean()
+    .describe('Whether its jobs may use setup_remote_docker and the machine executor: granted by an administrator'),
   repository: z.string().nullable().describe('The linked GitHub repository (owner/name); null when unlinked'),
   createdAt: timestamp,
   updatedAt: timestamp,

@@ -197,6 +197,48 @@ describe('the queue page', () => {
   });
 });
 
+describe('the projects page', () => {
+  it("grants and withdraws a project's Docker in builds, saying the risk, audited under the administrator's name", async () => {
+    const project = (await (
+      await gyre.api('/api/v1/projects', { body: { name: 'admin/docker', gitUrl: 'https://git.example.com/d.git' } })
+    ).json()) as { id: number };
+    const { browser: ada } = await signIn('ada', 'correct horse battery');
+    const rowOf = (page: string) => page.split('<tr>').find((r) => r.includes('<td>admin/docker</td>'))!;
+    const before = await (await ada.get('/projects')).text();
+    expect(before).toContain('could become root on the builder');
+    expect(rowOf(before)).toContain('not allowed');
+
+    expect(
+      (await ada.submit('/projects', `/projects/${project.id}/docker-in-builds`, { allowed: 'true' })).status,
+    ).toBe(303);
+    expect(rowOf(await (await ada.get('/projects')).text())).toContain('<span class="warning">allowed</span>');
+    expect(await (await gyre.api(`/api/v1/projects/${project.id}`)).json()).toMatchObject({ dockerInBuilds: true });
+    expect(await (await ada.get('/audit')).text()).toMatch(
+      new RegExp(`<td>admin:ada</td><td><code>project.docker_in_builds</code></td><td>project:${project.id}</td>`),
+    );
+
+    expect(
+      (await ada.submit('/projects', `/projects/${project.id}/docker-in-builds`, { allowed: 'false' })).status,
+    ).toBe(303);
+    expect(rowOf(await (await ada.get('/projects')).text())).toContain('not allowed');
+    const gone = await ada.submit('/projects', '/projects/999999/docker-in-builds', { allowed: 'true' });
+    expect(gone.status).toBe(404);
+    expect(await gone.text()).toContain('project 999999');
+  });
+
+  it("keeps the grant out of the project's own settings, which its maintainers change", async () => {
+    const project = (await (
+      await gyre.api('/api/v1/projects', { body: { name: 'admin/patch', gitUrl: 'https://git.example.com/p.git' } })
+    ).json()) as { id: number };
+    const patched = await gyre.api(`/api/v1/projects/${project.id}`, {
+      method: 'PATCH',
+      body: { dockerInBuilds: true },
+    });
+    expect(patched.status).toBe(400);
+    expect(await (await gyre.api(`/api/v1/projects/${project.id}`)).json()).toMatchObject({ dockerInBuilds: false });
+  });
+});
+
 describe('the contexts page', () => {
   it('creates a context and a group, sets a variable without ever showing it, and restricts the context', async () => {
     const admin = await asBuiltInAdmin();

@@ -158,25 +158,69 @@ describe('bin-packing by resource class', () => {
 });
 
 describe('Docker in builds', () => {
+  const REMOTE_DOCKER_SPEC = `'{"steps": [{"type": "setup_remote_docker", "name": "Setup a remote Docker engine", "when": "on_success", "dockerLayerCaching": false}]}'`;
+  /** A builder of one medium slot that offers Docker in builds. */
+  const joinOffering = (dockerInBuilds: 'remote' | 'machine') =>
+    SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, {
+      name: `packer-${++count}`,
+      slots: 1,
+      slotCpus: 2,
+      slotMemoryBytes: 4 * GiB,
+      dockerInBuilds,
+    });
+  const allowDocker = (id: number, allowed: boolean) =>
+    gyre.api(`/api/v1/projects/${id}/docker-in-builds`, { method: 'PUT', body: { allowed } });
+
+  beforeAll(async () => {
+    expect((await allowDocker(projectId, true)).status).toBe(200);
+  });
+
+  it('passes over a Docker job of a project an administrator has not allowed it, and leases it as soon as one does', async () => {
+    const created = await gyre.api('/api/v1/projects', {
+      body: { name: 'packing/not-yet', gitUrl: 'https://git.example.com/n.git' },
+    });
+    const other = (await created.json()) as { id: number; dockerInBuilds: boolean };
+    expect(other.dockerInBuilds).toBe(false);
+    await seedWorkflow(db, other.id, [small('needs-grant')]);
+    await db.query(`UPDATE jobs SET spec = ${REMOTE_DOCKER_SPEC} WHERE name = 'needs-grant' AND state = 'queued'`);
+    const offering = await joinOffering('remote');
+    expect(names(await offering.lease(16))).toEqual([]);
+    expect(await waitReasonOf('needs-grant')).toBe(
+      "needs Docker in builds, which its project is not allowed: an administrator allows it on the admin console's Projects page",
+    );
+
+    // The builder's poll waits; the grant wakes it, far sooner than the 20 s it asked for.
+    const leasing = offering.lease(16, 20);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const grantedAt = performance.now();
+    const granted = await allowDocker(other.id, true);
+    expect(await granted.json()).toMatchObject({ id: other.id, dockerInBuilds: true });
+    expect(names(await leasing)).toEqual(['needs-grant']);
+    expect(performance.now() - grantedAt).toBeLessThan(5_000);
+    const audited = await db.query<{ actor: string; detail: unknown }>(
+      "SELECT actor, detail FROM audit_log WHERE action = 'project.docker_in_builds' AND target = $1",
+      [`project:${other.id}`],
+    );
+    expect(audited.rows).toEqual([{ actor: expect.stringMatching(/^token:/), detail: { allowed: true } }]);
+
+    // Withdrawn, the project's next Docker job waits again; its jobs without Docker do not.
+    expect((await allowDocker(other.id, false)).status).toBe(200);
+    await seedWorkflow(db, other.id, [small('after-withdrawal'), small('plain-after')]);
+    await db.query(`UPDATE jobs SET spec = ${REMOTE_DOCKER_SPEC} WHERE name = 'after-withdrawal' AND state = 'queued'`);
+    expect(names(await offering.lease(16))).toEqual(['plain-after']);
+    expect(await waitReasonOf('after-withdrawal')).toMatch(/which its project is not allowed/);
+  }, 30_000);
+
   it('leases a job with setup_remote_docker only to a builder that offers Docker in builds, and says why it waits meanwhile', async () => {
     const plain = await builderOfMediumSlots(2);
     await seedWorkflow(db, projectId, [small('builds-image'), small('plain')]);
-    await db.query(
-      `UPDATE jobs SET spec = '{"steps": [{"type": "setup_remote_docker", "name": "Setup a remote Docker engine", "when": "on_success", "dockerLayerCaching": false}]}'
-       WHERE name = 'builds-image' AND state = 'queued'`,
-    );
+    await db.query(`UPDATE jobs SET spec = ${REMOTE_DOCKER_SPEC} WHERE name = 'builds-image' AND state = 'queued'`);
     // A builder without it passes over the job (it was never leased) and takes the next one.
     expect(names(await plain.lease(16))).toEqual(['plain']);
     expect(await waitReasonOf('builds-image')).toBe(
       'needs Docker in builds (setup_remote_docker); no builder offers it: an administrator sets GYRE_DOCKER_IN_BUILDS=remote on a builder',
     );
-    const offering = await SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, {
-      name: `packer-${++count}`,
-      slots: 1,
-      slotCpus: 2,
-      slotMemoryBytes: 4 * GiB,
-      dockerInBuilds: 'remote',
-    });
+    const offering = await joinOffering('remote');
     expect((await roomOf(offering)).dockerInBuilds).toBe('remote');
     expect((await roomOf(plain)).dockerInBuilds).toBe('off');
     expect(names(await offering.lease(16))).toEqual(['builds-image']);
@@ -188,19 +232,11 @@ describe('Docker in builds', () => {
       `UPDATE jobs SET spec = '{"machine": true, "steps": [{"type": "setup_remote_docker", "name": "Start the machine''s Docker engine", "when": "on_success", "dockerLayerCaching": false}]}'
        WHERE name = 'vm' AND state = 'queued'`,
     );
-    const join = (dockerInBuilds: 'remote' | 'machine') =>
-      SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, {
-        name: `packer-${++count}`,
-        slots: 1,
-        slotCpus: 2,
-        slotMemoryBytes: 4 * GiB,
-        dockerInBuilds,
-      });
-    const remote = await join('remote');
+    const remote = await joinOffering('remote');
     expect(names(await remote.lease(16))).toEqual([]);
     expect(await waitReasonOf('vm')).toBe(
       'needs the machine executor; no builder offers it: an administrator sets GYRE_DOCKER_IN_BUILDS=machine on a builder',
     );
-    expect(names(await (await join('machine')).lease(16))).toEqual(['vm']);
+    expect(names(await (await joinOffering('machine')).lease(16))).toEqual(['vm']);
   });
 });

@@ -83,6 +83,7 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'GET /api/v1/projects/:id/ssh-keys': 'member of project',
     'POST /api/v1/projects/:id/ssh-keys': 'maintainer of project',
     'DELETE /api/v1/projects/:id/ssh-keys/:fingerprint': 'maintainer of project',
+    'PUT /api/v1/projects/:id/docker-in-builds': 'admin',
     'GET /api/v1/projects/:id/members': 'viewer of project',
     'PUT /api/v1/projects/:id/members/:login': 'maintainer of project',
     'DELETE /api/v1/projects/:id/members/:login': 'maintainer of project',
@@ -190,6 +191,8 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'POST /fleet/:id/cancel-drain': 'admin',
     'POST /fleet/:id/revoke': 'admin',
     'GET /queue': 'admin',
+    'GET /projects': 'admin',
+    'POST /projects/:id/docker-in-builds': 'admin',
     'GET /accounts': 'admin',
     'GET /contexts': 'admin',
     'POST /contexts': 'admin',
@@ -364,6 +367,8 @@ function addressOf(route: PolicedRoute): string {
     if (route.url.includes('/builders/') || route.url.startsWith('/fleet/')) return ids.builder;
     if (route.url.includes('/accounts/')) return ids.account;
     if (route.url.startsWith('/tokens/')) return ids.token;
+    // Administrators' routes of a project (its Docker in builds grant).
+    if (route.url.includes('/projects/:id')) return ids.project;
     throw new Error(`no id for ${route.method} ${route.url}`);
   };
   return route.url

@@ -137,6 +137,26 @@ describe('the settings form', () => {
       body: { gitUrl: GIT_URL, repository: 'acme/forms', visibility: 'private', buildForkPullRequests: true },
     });
   });
+
+  it("shows the administrator's Docker in builds grant, which the maintainer's form cannot change", async () => {
+    const grant = async () =>
+      (await (await maya.get(`${page()}/settings`)).text()).match(/data-testid="docker-in-builds">([^\n]*)<\/p>/)?.[1];
+    expect(await grant()).toContain('not allowed; jobs that need it wait');
+    const now = await projectNow();
+    const answer = await onSettings('/settings', {
+      gitUrl: GIT_URL,
+      defaultBranch: String(now.defaultBranch),
+      repository: 'acme/forms',
+      visibility: 'private',
+      buildForkPullRequests: 'on',
+      dockerInBuilds: 'on',
+    });
+    expect(answer.status).toBe(303);
+    expect(await projectNow()).toMatchObject({ dockerInBuilds: false });
+    await gyre.api(`/api/v1/projects/${projectId}/docker-in-builds`, { method: 'PUT', body: { allowed: true } });
+    expect(await grant()).toContain('allowed by an administrator');
+    await gyre.api(`/api/v1/projects/${projectId}/docker-in-builds`, { method: 'PUT', body: { allowed: false } });
+  });
 });
 
 describe('the settings form and repository credentials', () => {

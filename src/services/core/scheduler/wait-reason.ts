@@ -22,6 +22,8 @@ export interface BuilderShape {
 export interface QueuedNeed extends JobNeed {
   /** What Docker it needs (jobs.docker_level): 0 none, 1 an engine of its own, 2 the machine executor. */
   readonly dockerLevel: number;
+  /** Whether an administrator allowed the job's project Docker in builds. */
+  readonly dockerAllowed: boolean;
 }
 
 // A class's 0 CPUs is a class without a CPU limit.
@@ -32,6 +34,8 @@ const byMemoryThenCpus = (a: { cpus: number | null; memoryBytes: number }, b: ty
   b.memoryBytes - a.memoryBytes || (b.cpus ?? Infinity) - (a.cpus ?? Infinity);
 
 export function describeWait(job: QueuedNeed, fleet: readonly BuilderShape[]): string {
+  if (job.dockerLevel > 0 && !job.dockerAllowed)
+    return "needs Docker in builds, which its project is not allowed: an administrator allows it on the admin console's Projects page";
   const connected = fleet.filter((b) => b.state === 'active' || b.state === 'draining');
   if (connected.length === 0) return 'no builder is connected; join one with `gyre builder join`';
   const usable = connected.filter((b) => DOCKER_LEVELS[b.dockerInBuilds] >= job.dockerLevel);

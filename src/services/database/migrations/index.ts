@@ -25,6 +25,7 @@ import { orbsMigration } from './024-orbs.js';
 import { sshKeysMigration } from './025-ssh-keys.js';
 import { jobsMovedNotifyMigration } from './026-jobs-moved-notify.js';
 import { dockerInBuildsMigration } from './027-docker-in-builds.js';
+import { projectDockerPermissionMigration } from './028-project-docker-permission.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -58,4 +59,5 @@ export const migrations: readonly Migration[] = [
   sshKeysMigration,
   jobsMovedNotifyMigration,
   dockerInBuildsMigration,
+  projectDockerPermissionMigration,
 ];

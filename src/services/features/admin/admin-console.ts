@@ -1,6 +1,6 @@
 /**
  * The admin console, on the admin port only: sign-in for administrators (cookie `gyre_admin`,
- * separate from the user UI's), then the fleet, the queue, the accounts, the settings and the audit log.
+ * separate from the user UI's), then the fleet, the queue, the projects' Docker grants, the accounts, the settings and the audit log.
  * Nothing here is registered on the user port, so none of it is reachable there.
  */
 import type { FastifyInstance } from 'fastify';
@@ -9,6 +9,7 @@ import { registerWebScope } from '../../http/web-scope.js';
 import { registerAccountsPages } from './accounts-pages.js';
 import { registerContextsPages } from './contexts-pages.js';
 import { registerOrbsPages } from './orbs-pages.js';
+import { registerProjectsPages } from './projects-pages.js';
 import type { AdminDeps } from './admin-deps.js';
 import { adminLoginPolicy } from './admin-login-policy.js';
 import { registerAuditPage } from './audit-page.js';
@@ -21,6 +22,7 @@ export function registerAdminConsole(app: FastifyInstance, deps: AdminDeps): voi
     registerLoginPages(web, adminLoginPolicy(deps.users, deps.adminPassword), deps);
     web.get('/', { config: ADMIN_ONLY }, (_request, reply) => reply.redirect('/fleet'));
     registerFleetPages(web, deps);
+    registerProjectsPages(web, deps);
     registerAccountsPages(web, deps);
     registerContextsPages(web, deps);
     registerOrbsPages(web, deps);

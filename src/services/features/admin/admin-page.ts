@@ -9,6 +9,7 @@ import { BUILT_IN_ADMIN } from './admin-login-policy.js';
 const NAV = [
   { href: '/fleet', label: 'Fleet' },
   { href: '/queue', label: 'Queue' },
+  { href: '/projects', label: 'Projects' },
   { href: '/accounts', label: 'Accounts' },
   { href: '/contexts', label: 'Contexts' },
   { href: '/orbs', label: 'Orbs' },

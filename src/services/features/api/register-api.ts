@@ -30,6 +30,7 @@ import type { GitCredentialStore } from '../../stores/projects/git-credentials.j
 import type { SshKeyStore } from '../../stores/projects/ssh-keys.js';
 import type { HostPolicy } from '../../git/index.js';
 import { registerSshKeyRoutes } from '../projects/ssh-key-routes.js';
+import { registerDockerPermissionRoutes } from '../projects/docker-permission-routes.js';
 import { registerCredentialRoutes } from '../projects/credential-routes.js';
 import { registerTokenAuth } from '../../http/token-auth.js';
 import { registerFleetRoutes } from '../fleet/fleet-routes.js';
@@ -107,6 +108,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     registerProjectRoutes(api, deps.projects, deps.projectAccess, () => deps.webhookBaseUrl(), deps.hostPolicy);
     registerCredentialRoutes(api, deps);
     registerSshKeyRoutes(api, deps);
+    registerDockerPermissionRoutes(api, deps);
     registerPipelineRoutes(api, deps);
     registerArtifactRoutes(api, deps);
     registerDeliveryRoutes(api, deps);

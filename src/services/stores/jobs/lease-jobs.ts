@@ -142,14 +142,16 @@ export async function leaseJobs(
 
 /**
  * The queue as this builder sees it: jobs that fit its whole room, in queue order, but for those
- * it still runs (requeued when their leases expired while it was cut off). Read without locks, so
- * a racing builder's claim is only skipped by CLAIM_SQL, never waited for.
+ * it still runs (requeued when their leases expired while it was cut off); with no more Docker
+ * than it offers, nor any Docker unless an administrator allowed the job's project it. Read
+ * without locks, so a racing builder's claim is only skipped by CLAIM_SQL, never waited for.
  */
-/** Queued jobs this builder could ever run: within its whole room, and with no more Docker than it offers. */
 const QUEUED_SQL = `
 SELECT id, cpus, memory_bytes FROM jobs
 WHERE state = 'queued' AND ($1::numeric IS NULL OR cpus <= $1) AND memory_bytes <= $2 AND id <> ALL($4::bigint[])
   AND docker_level <= $5
+  AND (docker_level = 0 OR EXISTS (SELECT 1 FROM workflows w JOIN pipelines pl ON pl.id = w.pipeline_id
+    JOIN projects p ON p.id = pl.project_id WHERE w.id = jobs.workflow_id AND p.docker_in_builds))
 ORDER BY queue_priority, queued_at, id
 LIMIT $3`;
 

@@ -29,16 +29,18 @@ interface QueuedRow {
   cpus: string;
   memory_bytes: string;
   docker_level: number;
+  docker_in_builds: boolean;
   queued_at: Date;
 }
 
-const QUEUED_COLUMNS = 'id, name, cpus, memory_bytes, docker_level, queued_at';
+const QUEUED_COLUMNS = 'j.id, j.name, j.cpus, j.memory_bytes, j.docker_level, p.docker_in_builds, j.queued_at';
+const QUEUED_FROM = `jobs j JOIN workflows w ON w.id = j.workflow_id JOIN pipelines pl ON pl.id = w.pipeline_id
+  JOIN projects p ON p.id = pl.project_id`;
 
 export async function readQueue(db: Database, fleet: readonly BuilderShape[], caller: Caller): Promise<QueueView> {
   const visible = visibleTo(caller, 1);
   const queued = await db.query<QueuedRow>(
-    `SELECT j.id, j.name, j.cpus, j.memory_bytes, j.docker_level, j.queued_at FROM jobs j
-     JOIN workflows w ON w.id = j.workflow_id JOIN pipelines pl ON pl.id = w.pipeline_id JOIN projects p ON p.id = pl.project_id
+    `SELECT ${QUEUED_COLUMNS} FROM ${QUEUED_FROM}
      WHERE j.state = 'queued' AND ${visible.sql} ORDER BY j.queue_priority, j.queued_at, j.id LIMIT 500`,
     visible.value === null ? [] : [visible.value],
   );
@@ -59,9 +61,10 @@ export async function readWaitReason(
   fleet: readonly BuilderShape[],
   jobId: number,
 ): Promise<string | undefined> {
-  const result = await db.query<QueuedRow>(`SELECT ${QUEUED_COLUMNS} FROM jobs WHERE id = $1 AND state = 'queued'`, [
-    jobId,
-  ]);
+  const result = await db.query<QueuedRow>(
+    `SELECT ${QUEUED_COLUMNS} FROM ${QUEUED_FROM} WHERE j.id = $1 AND j.state = 'queued'`,
+    [jobId],
+  );
   const row = result.rows[0];
   return row && toQueuedJob(row, fleet).waitingBecause;
 }
@@ -72,7 +75,12 @@ function toQueuedJob(row: QueuedRow, fleet: readonly BuilderShape[]): QueuedJob 
     name: row.name,
     queuedAt: row.queued_at.toISOString(),
     waitingBecause: describeWait(
-      { cpus: Number(row.cpus), memoryBytes: Number(row.memory_bytes), dockerLevel: row.docker_level },
+      {
+        cpus: Number(row.cpus),
+        memoryBytes: Number(row.memory_bytes),
+        dockerLevel: row.docker_level,
+        dockerAllowed: row.docker_in_builds,
+      },
       fleet,
     ),
   };

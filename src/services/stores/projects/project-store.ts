@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { Database } from '../../database/create-pool.js';
 import { withTransaction } from '../../database/with-transaction.js';
+import { NOTIFY_CHANNELS } from '../../database/notification-channels.js';
 import { writeAudit } from '../audit/audit-log.js';
 import type { SecretBox } from '../../core/security/secret-box.js';
 import { ConflictError, NotFoundError } from '../../../shared/errors.js';
@@ -29,6 +30,11 @@ export interface Project {
   readonly passSecretsToForks: boolean;
   /** Whether a new pipeline on a non-default branch cancels the branch's earlier unfinished ones. */
   readonly autoCancelRedundant: boolean;
+  /**
+   * Whether its jobs may have Docker in builds (`setup_remote_docker`, the machine executor): an
+   * administrator's grant (allowDockerInBuilds), not a project setting its maintainers change.
+   */
+  readonly dockerInBuilds: boolean;
   /** The GitHub repository (`owner/name`) whose deliveries it accepts and whose commits get statuses; null when unlinked. */
   readonly repository: string | null;
   readonly createdAt: string;
@@ -63,13 +69,14 @@ interface ProjectRow {
   build_fork_prs: boolean;
   pass_secrets_to_forks: boolean;
   auto_cancel_redundant: boolean;
+  docker_in_builds: boolean;
   repository: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const COLUMNS =
-  'id, name, git_url, default_branch, visibility, build_fork_prs, pass_secrets_to_forks, auto_cancel_redundant, repository, created_at, updated_at';
+  'id, name, git_url, default_branch, visibility, build_fork_prs, pass_secrets_to_forks, auto_cancel_redundant, docker_in_builds, repository, created_at, updated_at';
 const UNIQUE_VIOLATION = '23505';
 
 export class ProjectStore {
@@ -170,6 +177,24 @@ export class ProjectStore {
     });
   }
 
+  /**
+   * Grants or withdraws Docker in builds, audited. A grant wakes the builders' lease long-polls:
+   * the project's Docker jobs were passed over while they waited. A withdrawal leaves running jobs
+   * alone; the project's queued Docker jobs wait again.
+   */
+  async allowDockerInBuilds(id: number, allowed: boolean, actor: string): Promise<Project> {
+    return withTransaction(this.db, async (client) => {
+      const result = await client.query<ProjectRow>(
+        `UPDATE projects SET docker_in_builds = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id, allowed],
+      );
+      const project = toProject(found(result.rows[0], id));
+      await audit(client, actor, 'project.docker_in_builds', id, { allowed });
+      if (allowed) await client.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNELS.jobsQueued, '']);
+      return project;
+    });
+  }
+
   /** A project's webhook secret in clear, for verifying a delivery's signature; undefined when there is no such project. */
   async webhookSecret(projectId: number): Promise<string | undefined> {
     const result = await this.db.query<{ webhook_secret: Buffer }>(
@@ -246,6 +271,7 @@ function toProject(row: ProjectRow): Project {
     buildForkPullRequests: row.build_fork_prs,
     passSecretsToForks: row.pass_secrets_to_forks,
     autoCancelRedundant: row.auto_cancel_redundant,
+    dockerInBuilds: row.docker_in_builds,
     repository: row.repository,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

@@ -27,8 +27,8 @@ const builder = (
     dockerInBuilds: overrides.dockerInBuilds ?? 'off',
   };
 };
-const xlarge = { cpus: 8, memoryBytes: 16 * GiB, dockerLevel: 0 };
-const large = { cpus: 4, memoryBytes: 8 * GiB, dockerLevel: 0 };
+const xlarge = { cpus: 8, memoryBytes: 16 * GiB, dockerLevel: 0, dockerAllowed: false };
+const large = { cpus: 4, memoryBytes: 8 * GiB, dockerLevel: 0, dockerAllowed: false };
 
 describe('describeWait', () => {
   it("says a job is too large for every builder's whole room, naming both sizes", () => {
@@ -65,23 +65,41 @@ describe('describeWait', () => {
   });
 
   it('says a job with setup_remote_docker waits for a builder that offers Docker in builds, and which setting does it', () => {
-    expect(describeWait({ ...large, dockerLevel: 1 }, [builder(), builder({ cpus: 8, memoryBytes: 16 * GiB })])).toBe(
+    expect(
+      describeWait({ ...large, dockerLevel: 1, dockerAllowed: true }, [
+        builder(),
+        builder({ cpus: 8, memoryBytes: 16 * GiB }),
+      ]),
+    ).toBe(
       'needs Docker in builds (setup_remote_docker); no builder offers it: an administrator sets GYRE_DOCKER_IN_BUILDS=remote on a builder',
     );
   });
 
   it('says a machine job waits for a builder that offers the machine executor, which one with setup_remote_docker only does not', () => {
-    expect(describeWait({ ...large, dockerLevel: 2 }, [builder({ dockerInBuilds: 'remote' })])).toBe(
+    expect(
+      describeWait({ ...large, dockerLevel: 2, dockerAllowed: true }, [builder({ dockerInBuilds: 'remote' })]),
+    ).toBe(
       'needs the machine executor; no builder offers it: an administrator sets GYRE_DOCKER_IN_BUILDS=machine on a builder',
     );
-    expect(describeWait({ ...large, dockerLevel: 1 }, [builder({ dockerInBuilds: 'machine' })])).toBe(
+    expect(
+      describeWait({ ...large, dockerLevel: 1, dockerAllowed: true }, [builder({ dockerInBuilds: 'machine' })]),
+    ).toBe('a builder has room for it: it starts when the jobs queued before it have theirs');
+  });
+
+  it("says a Docker job of a project not allowed Docker in builds waits for an administrator's grant, even beside a builder that offers it", () => {
+    const grant =
+      "needs Docker in builds, which its project is not allowed: an administrator allows it on the admin console's Projects page";
+    expect(describeWait({ ...large, dockerLevel: 1 }, [builder({ dockerInBuilds: 'machine' })])).toBe(grant);
+    expect(describeWait({ ...large, dockerLevel: 2 }, [builder({ dockerInBuilds: 'machine' })])).toBe(grant);
+    // A job without Docker never waits for the grant.
+    expect(describeWait(large, [builder()])).toBe(
       'a builder has room for it: it starts when the jobs queued before it have theirs',
     );
   });
 
   it('sizes a job with setup_remote_docker against the builders that offer Docker in builds only', () => {
     const fleet = [builder({ dockerInBuilds: 'remote', memoryBytes: 2 * GiB }), builder({ memoryBytes: 16 * GiB })];
-    expect(describeWait({ ...large, dockerLevel: 1 }, fleet)).toBe(
+    expect(describeWait({ ...large, dockerLevel: 1, dockerAllowed: true }, fleet)).toBe(
       'needs 4 CPU / 8 GiB; the largest builder has 4 CPU / 2 GiB for jobs',
     );
     expect(describeWait(large, fleet)).toBe(
@@ -91,7 +109,7 @@ describe('describeWait', () => {
 
   it('says when only draining builders fit', () => {
     expect(
-      describeWait({ cpus: 2, memoryBytes: GiB, dockerLevel: 0 }, [
+      describeWait({ cpus: 2, memoryBytes: GiB, dockerLevel: 0, dockerAllowed: false }, [
         builder({ state: 'draining' }),
         builder({ memoryBytes: GiB / 2 }),
       ]),

@@ -16,6 +16,7 @@ const project: Project = {
   buildForkPullRequests: true,
   passSecretsToForks: false,
   autoCancelRedundant: false,
+  dockerInBuilds: false,
   repository: null,
   createdAt: '2024-01-01T00:00:00.000Z',
   updatedAt: '2024-01-01T00:00:00.000Z',
