@@ -24,6 +24,8 @@ export const LABELS = {
   inputs: 'io.gyre.inputs',
   /** Marks a base image Gyre built itself, without a registry (`offline`). */
   base: 'io.gyre.base',
+  /** Objects of a builder's start check (`engine`), removed when the check ends. */
+  check: 'io.gyre.check',
   /** Containers a GyreEnvironment started outside Compose, with the environment's id. */
   testEnvironment: 'io.gyre.test-environment',
 } as const;

@@ -182,7 +182,7 @@ docker ps -a --format '{{.Names}}' | wc -l`),
     expect(sink.text(3)).toBe('built by compose\n0\n');
   }, 400_000);
 
-  it('fails the step on a builder that offers no Docker in builds, saying which setting does', async () => {
+  it('ends the job infrastructure_failed, to be retried elsewhere, on a builder that offers no Docker in builds, saying which setting does', async () => {
     const sink = new RecordingSink();
     const job = makeJob([
       {
@@ -198,7 +198,9 @@ docker ps -a --format '{{.Names}}' | wc -l`),
       room: { cpus: 1, memoryBytes: 512 * 1024 ** 2 },
       killGraceMs: 500,
     });
-    expect(result.failedStep).toEqual({ index: 1, name: 'Setup a remote Docker engine', exitCode: 1 });
-    expect(sink.text(1)).toContain('GYRE_DOCKER_IN_BUILDS is off');
+    expect(result.outcome).toBe('infrastructure_failed');
+    expect(result.message).toContain('GYRE_DOCKER_IN_BUILDS is off');
+    expect(sink.text(1)).toContain('the builder is at fault, so the job is retried');
+    expect(sink.text(2)).toBe('');
   }, 60_000);
 });

@@ -61,6 +61,8 @@ export class FakeJobBackend implements JobBackend {
   readonly removals: { labels: Readonly<Record<string, string>>; owner: string }[] = [];
   /** Makes the named operation throw this error. */
   readonly failures = new Map<'createNetwork' | 'removeByLabels' | 'pullImage', Error>();
+  /** Paths that no archive may write (a primary whose `/tmp` is no folder): a put that would fails with the error. */
+  readonly refusedPaths = new Map<string, Error>();
   /** Each container's files, as the archive API sees them. */
   readonly files = new Map<string, FakeContainerFiles>();
   /** Containers an archive is being put into, during which the engine answers no `hasPath`. */
@@ -204,7 +206,11 @@ export class FakeJobBackend implements JobBackend {
   async putArchive(containerId: string, path: string, tar: Readable): Promise<void> {
     this.putting.add(containerId);
     try {
-      await this.filesOf(containerId).unpack(path, tar);
+      const put = new FakeContainerFiles();
+      await put.unpack(path, tar);
+      for (const written of put.nodes.keys())
+        for (const [refused, error] of this.refusedPaths) if (written.startsWith(refused)) throw error;
+      for (const [written, node] of put.nodes) this.filesOf(containerId).nodes.set(written, node);
     } finally {
       this.putting.delete(containerId);
     }

@@ -33,7 +33,7 @@ import {
 import { cleanupBuilder, unreachableProxies, type Outbound } from '../runner/index.js';
 import { applyEgressPolicy, EGRESS_RECHECK_MS, keepEgressPolicy, removeEgressPolicy } from './egress-policy.js';
 import { checkDiskLimit } from './disk-limit.js';
-import { checkDockerImages, dockerInBuildsOf } from './engine-image.js';
+import { checkDockerImages, checkEngine, dockerInBuildsOf } from './engine-image.js';
 import { IdentityFile } from './identity-file.js';
 import { JobSession } from './job-session.js';
 import {
@@ -181,6 +181,7 @@ export class Agent {
     if (config.jobDiskBytes !== undefined)
       await checkDiskLimit(backend, { ...helpers, jobDiskBytes: config.jobDiskBytes });
     await checkDockerImages(backend, config);
+    await checkEngine(backend, config, name);
     for (const proxy of unreachableProxies(config.outbound))
       log.warn(
         { proxy },

@@ -1,12 +1,14 @@
 /**
  * GYRE_DOCKER_IN_BUILDS is checked once, when the builder starts: a builder that offers Docker in
  * builds must have the engine image (and, for the machine executor, the machine image) on its
- * host, since jobs that need them are placed only on such builders and would otherwise fail one
- * after another. They are not pulled: Gyre builds them.
+ * host, and a rootless engine must start there, since jobs that need them are placed only on such
+ * builders and would otherwise be retried from one failure to the next. The images are not
+ * pulled: Gyre builds them.
  */
 import type { JobBackend } from '../../docker/index.js';
 import type { DockerInBuilds } from '../../protocol/index.js';
-import { InvalidInputError } from '../../shared/errors.js';
+import { InvalidInputError, messageOf } from '../../shared/errors.js';
+import { checkEngineStarts } from '../runner/remote-docker.js';
 
 interface DockerImages {
   readonly engineImage?: string | undefined;
@@ -35,4 +37,20 @@ export async function checkDockerImages(backend: JobBackend, config: DockerImage
       hint: 'build it with `gyre images build` (it is made when GYRE_DOCKER_IN_BUILDS is on) and ship it with `gyre builder join`, or set GYRE_DOCKER_IN_BUILDS=off',
     })),
   );
+}
+
+/** Starts an engine as a job would get one (a few seconds), refusing the settings when it does not answer. */
+export async function checkEngine(backend: JobBackend, config: DockerImages, builderName: string): Promise<void> {
+  if (config.engineImage === undefined) return;
+  try {
+    await checkEngineStarts(backend, config.engineImage, builderName);
+  } catch (error) {
+    throw new InvalidInputError('builder settings', [
+      {
+        input: 'GYRE_DOCKER_IN_BUILDS',
+        message: `is ${dockerInBuildsOf(config)}, but a job's rootless Docker engine does not start on this host: ${messageOf(error)}`,
+        hint: "the host's kernel must allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, and on Ubuntu kernel.apparmor_restrict_unprivileged_userns=0) and have /dev/net/tun; `docker logs` of an engine container shows why it stopped. Or set GYRE_DOCKER_IN_BUILDS=off",
+      },
+    ]);
+  }
 }

@@ -51,15 +51,19 @@ export interface JobResources {
 }
 
 /**
- * Fails unless one of Gyre's own images is on the builder's host. Never pulled: Gyre builds them,
- * and a registry's image of that name could be anyone's. A builder fault, not the job's.
+ * Fails with `missing()` unless one of Gyre's own images is on the builder's host. Never pulled:
+ * Gyre builds them, and a registry's image of that name could be anyone's. Whose fault a missing
+ * one is depends on who named it: the builder's settings (builderLacks) or a job's config.
  */
-export async function requireGyreImage(backend: JobBackend, ref: string, setting: string): Promise<void> {
-  if (await backend.hasImage(ref)) return;
-  throw new GyreError(
+export async function requireGyreImage(backend: JobBackend, ref: string, missing: () => GyreError): Promise<void> {
+  if (!(await backend.hasImage(ref))) throw missing();
+}
+
+/** A Gyre image that a builder setting names is missing: the builder's fault, so the job is retried elsewhere. */
+export const builderLacks = (ref: string, setting: string) => (): GyreError =>
+  new GyreError(
     `${ref} (${setting}) is not on this builder's Docker host; Gyre builds it (\`gyre images build\`, shipped by \`gyre builder join\`) and never pulls it`,
   );
-}
 
 /** Makes sure an image is present, pulling it (with `auth` for a private registry) when it is not. */
 export async function ensureImage(

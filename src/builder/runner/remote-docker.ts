@@ -2,19 +2,26 @@
  * `setup_remote_docker`: a Docker engine of the job's own, as CircleCI's remote Docker is. It runs
  * in a container of the engine image (images/engine): Debian's dockerd, rootless, on the job's
  * network under the alias `remote-docker`, with a data volume of its own and TLS that asks for the
- * job's client certificate. It is in the job's cgroup (its containers count against the job's
- * resource class), carries the job's labels (cleanup removes it with the job, or after a crash),
- * and never sees the builder host's engine or files. See docs/design/docker-in-builds.md.
+ * job's client certificate. It shares the job's limits (in the job's cgroup where the engine nests
+ * cgroups, else limits of its own; see inJobCgroup), carries the job's labels (cleanup removes it
+ * with the job, or after a crash), and never sees the builder host's engine or files.
+ *
+ * An engine that does not start or answer is the builder's fault (the job cannot change how it
+ * starts), so the step throws and the job ends `infrastructure_failed`, to be retried; a client
+ * certificate the primary cannot take fails the step, as the primary is the job's.
+ * See docs/design/docker-in-builds.md.
  */
+import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { pack } from 'tar-stream';
 import type { JobBackend } from '../../docker/index.js';
-import { messageOf } from '../../shared/errors.js';
+import { GyreError, messageOf } from '../../shared/errors.js';
+import { builderObjectLabels, LABELS } from '../../shared/labels.js';
 import type { ContainerOwner } from './data-steps/container-paths.js';
 import { eachEntry, nodeStream } from './data-steps/archives.js';
 import { failed, SUCCEEDED, type DataStepEnd } from './data-steps/data-step-context.js';
-import { requireGyreImage, type HelperPlacement, type JobResources } from './environment-setup.js';
+import { builderLacks, requireGyreImage, type HelperPlacement, type JobResources } from './environment-setup.js';
 import type { SetupRemoteDockerStep } from './types.js';
 
 /** The engine's name on the job's network, in DOCKER_HOST and in its server certificate. */
@@ -51,38 +58,92 @@ export interface RemoteDockerEnd extends DataStepEnd {
   readonly environment?: Readonly<Record<string, string>>;
 }
 
-/** Starts the engine and hands the primary its client certificate; never throws. */
+/** Starts the engine and hands the primary its client certificate; throws when the engine fails (see above). */
 export async function setupRemoteDocker(
   ctx: RemoteDockerContext,
   step: SetupRemoteDockerStep,
 ): Promise<RemoteDockerEnd> {
+  // The lease gives such jobs only to builders that offer Docker in builds.
   if (ctx.engineImage === undefined)
-    return failed(
+    throw engineFailure(
       ctx,
       'this builder offers no Docker in builds (GYRE_DOCKER_IN_BUILDS is off); an administrator turns it on for the builders that may run such jobs',
     );
+  const files = await startReadyEngine(ctx, ctx.engineImage);
   try {
-    const engine = await startEngine(ctx, ctx.engineImage);
-    const ready = await waitUntilReady(ctx, engine);
-    if (ready !== 0)
-      return failed(ctx, `the job's Docker engine did not answer within ${READY_TIMEOUT_S} s (exit ${ready})`);
-    await handOverClientCertificate(ctx, engine);
-    describe(ctx, step);
-    return {
-      ...SUCCEEDED,
-      environment: {
-        DOCKER_HOST: `tcp://${REMOTE_DOCKER_HOST}:${ENGINE_PORT}`,
-        DOCKER_TLS_VERIFY: '1',
-        DOCKER_CERT_PATH,
-      },
-    };
+    await handOverClientCertificate(ctx, files);
   } catch (error) {
-    return failed(ctx, `setup_remote_docker could not start the job's Docker engine: ${messageOf(error)}`);
+    return failed(
+      ctx,
+      `setup_remote_docker could not put the client certificate into ${DOCKER_CERT_PATH}: ${messageOf(error)}`,
+    );
+  }
+  describe(ctx, step);
+  return {
+    ...SUCCEEDED,
+    environment: {
+      DOCKER_HOST: `tcp://${REMOTE_DOCKER_HOST}:${ENGINE_PORT}`,
+      DOCKER_TLS_VERIFY: '1',
+      DOCKER_CERT_PATH,
+    },
+  };
+}
+
+/**
+ * Starts an engine as a job gets one, waits until it answers, and removes it: the builder's start
+ * check that rootless engines run on its host (a kernel that forbids unprivileged user namespaces
+ * would fail every such job). Throws GyreError saying what failed. Its objects carry the builder's
+ * labels, so a check cut short by a crash is cleaned up at the next start.
+ */
+export async function checkEngineStarts(backend: JobBackend, image: string, builderName: string): Promise<void> {
+  const labels = { ...builderObjectLabels(builderName), [LABELS.check]: 'engine' };
+  const name = `gyre-engine-check-${randomBytes(4).toString('hex')}`;
+  try {
+    await backend.createNetwork(name, labels);
+    await startReadyEngine(
+      {
+        backend,
+        primary: '',
+        resources: { network: name, volume: name, labels },
+        placement: {},
+        engineImage: image,
+        owner: { uid: 0, gid: 0 },
+        proxyEnv: [],
+        log: () => undefined,
+      },
+      image,
+    );
+  } finally {
+    await backend.removeByLabels(labels, "the engine's start check");
   }
 }
 
+/** Starts the engine and waits until it answers; its client certificate's files by name. */
+async function startReadyEngine(ctx: RemoteDockerContext, image: string): Promise<Map<string, string>> {
+  let ready: number;
+  let files = new Map<string, string>();
+  try {
+    const engine = await startEngine(ctx, image);
+    ready = await waitUntilReady(ctx, engine);
+    if (ready === 0) files = await clientFilesOf(ctx, engine);
+  } catch (error) {
+    throw engineFailure(ctx, `setup_remote_docker could not start the job's Docker engine: ${messageOf(error)}`);
+  }
+  if (ready !== 0)
+    throw engineFailure(ctx, `the job's Docker engine did not answer within ${READY_TIMEOUT_S} s (exit ${ready})`);
+  const missing = CLIENT_FILES.filter((name) => !files.has(name));
+  if (missing.length > 0) throw engineFailure(ctx, `the engine wrote no ${missing.join(', ')} into ${ENGINE_CERTS}`);
+  return files;
+}
+
+/** Said in the step's log too, which is where the job's reader looks. */
+function engineFailure(ctx: RemoteDockerContext, message: string): GyreError {
+  ctx.log(`${message}; the builder is at fault, so the job is retried`);
+  return new GyreError(message);
+}
+
 async function startEngine(ctx: RemoteDockerContext, image: string): Promise<string> {
-  await requireGyreImage(ctx.backend, image, 'GYRE_ENGINE_IMAGE');
+  await requireGyreImage(ctx.backend, image, builderLacks(image, 'GYRE_ENGINE_IMAGE'));
   const volume = `${ctx.resources.volume}-engine`;
   await ctx.backend.createVolume(volume, ctx.resources.labels);
   return ctx.backend.startContainer({
@@ -112,15 +173,18 @@ function waitUntilReady(ctx: RemoteDockerContext, engine: string): Promise<numbe
   });
 }
 
-/** Copies the CA and the client certificate and key into DOCKER_CERT_PATH, the key readable by the job's user alone. */
-async function handOverClientCertificate(ctx: RemoteDockerContext, engine: string): Promise<void> {
+/** The CA and the client certificate and key that the engine's entrypoint wrote. */
+async function clientFilesOf(ctx: RemoteDockerContext, engine: string): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   await eachEntry(await ctx.backend.getArchive(engine, ENGINE_CERTS), async (header, body) => {
     const name = posix.basename(header.name);
     if (header.type === 'file' && (CLIENT_FILES as readonly string[]).includes(name)) files.set(name, await text(body));
   });
-  const missing = CLIENT_FILES.filter((name) => !files.has(name));
-  if (missing.length > 0) throw new Error(`the engine wrote no ${missing.join(', ')} into ${ENGINE_CERTS}`);
+  return files;
+}
+
+/** Copies the client's files into DOCKER_CERT_PATH, the key readable by the job's user alone. */
+async function handOverClientCertificate(ctx: RemoteDockerContext, files: ReadonlyMap<string, string>): Promise<void> {
   const out = pack();
   const root = DOCKER_CERT_PATH.slice(1);
   out.entry({ name: root, type: 'directory', mode: 0o700, ...ctx.owner });

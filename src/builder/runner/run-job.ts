@@ -12,6 +12,7 @@ import {
   jobLimits,
   ensureImage,
   requireGyreImage,
+  builderLacks,
   checkServiceCount,
   ImageUnavailableError,
   JobFaultError,
@@ -95,13 +96,14 @@ async function setUp(
   checkServiceCount(services.length, options.maxServices);
   const needsHelper =
     options.helperImage !== undefined && job.spec.steps.some((step) => HELPER_STEPS.includes(step.type));
-  if (job.spec.machine) await requireGyreImage(backend, primary.image, 'GYRE_MACHINE_IMAGE');
+  if (job.spec.machine)
+    await requireGyreImage(backend, primary.image, builderLacks(primary.image, 'GYRE_MACHINE_IMAGE'));
   const gyreImages = [options.helperImage, options.engineImage, options.machineImage];
   for (const image of job.spec.machine ? services : [primary, ...services]) {
     throwIfStopped(stop);
     // A registry's image of one of Gyre's names, pulled for a job, would later run as Gyre's own
     // (the engine image, with the rights it has), so those names are used only as built here.
-    if (gyreImages.includes(image.image)) await refuseToPull(backend, image.image);
+    if (gyreImages.includes(image.image)) await requireGyreImage(backend, image.image, jobNamesGyreImage(image.image));
     else await ensureImage(backend, image.image, log, registryAuthFor(image, job.projectVariables));
   }
   if (needsHelper && options.helperImage) await ensureImage(backend, options.helperImage, log);
@@ -128,12 +130,11 @@ async function setUp(
   return { ...resources, primary: started };
 }
 
-async function refuseToPull(backend: JobBackend, ref: string): Promise<void> {
-  if (await backend.hasImage(ref)) return;
-  throw new ImageUnavailableError(
+/** A job names one of Gyre's own images that is not on the builder: the job's fault (another name serves it). */
+const jobNamesGyreImage = (ref: string) => (): GyreError =>
+  new ImageUnavailableError(
     `Image ${ref} is one of Gyre's own images, which a builder never pulls, and it is not on this builder; use another image name`,
   );
-}
 
 /** The job's primary image; a `machine` job's is the builder's machine image, whatever CircleCI image it names. */
 function primaryOf(job: RunnerJob, options: RunJobOptions): DockerImage {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkDockerImages, dockerInBuildsOf } from '../../../../src/builder/agent/engine-image.js';
+import { checkDockerImages, checkEngine, dockerInBuildsOf } from '../../../../src/builder/agent/engine-image.js';
 import { ExitCode, InvalidInputError } from '../../../../src/shared/errors.js';
 import { FakeJobBackend } from '../../../support/fake-job-backend.js';
 
@@ -37,5 +37,42 @@ describe('checking Docker in builds at start', () => {
       }),
     ]);
     expect(backend.pulls).toEqual([]);
+  });
+
+  it("starts a job's engine once, as a job would get one, and removes everything it made", async () => {
+    const backend = new FakeJobBackend();
+    backend.images.add('gyre/engine:test');
+    // The check's engine is the first container; its entrypoint writes these.
+    for (const name of ['ca.pem', 'cert.pem', 'key.pem']) backend.filesOf('c1').write(`/certs/${name}`, 'pem\n');
+    await checkEngine(backend, BOTH, 'b1');
+    expect(backend.started).toEqual([expect.objectContaining({ image: 'gyre/engine:test', rootlessEngine: true })]);
+    expect(backend.removals).toEqual([
+      {
+        labels: { 'io.gyre.managed': 'true', 'io.gyre.builder': 'b1', 'io.gyre.check': 'engine' },
+        owner: "the engine's start check",
+      },
+    ]);
+    expect([...backend.containers.keys(), ...backend.networks.keys(), ...backend.volumes.keys()]).toEqual([]);
+    await checkEngine(new FakeJobBackend(), {}, 'b1');
+  });
+
+  it('refuses to start, exit 2, when the engine does not answer, saying what the kernel must allow, and still cleans up', async () => {
+    const backend = new FakeJobBackend();
+    backend.images.add('gyre/engine:test');
+    backend.engineAnswers = false;
+    const failure = await checkEngine(backend, { engineImage: 'gyre/engine:test' }, 'b1').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect((failure as InvalidInputError).exitCode).toBe(ExitCode.invalidInput);
+    expect((failure as InvalidInputError).problems).toEqual([
+      {
+        input: 'GYRE_DOCKER_IN_BUILDS',
+        message:
+          "is remote, but a job's rootless Docker engine does not start on this host: the job's Docker engine did not answer within 120 s (exit 124)",
+        hint: expect.stringContaining('unprivileged user namespaces'),
+      },
+    ]);
+    expect(backend.removals).toHaveLength(1);
   });
 });

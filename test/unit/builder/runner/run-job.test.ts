@@ -347,29 +347,55 @@ describe('runJob', () => {
     );
   });
 
-  it('fails setup_remote_docker when the engine does not answer, wrote no certificate, or the builder offers no Docker', async () => {
+  it("ends the job infrastructure_failed, to be retried, when the builder's engine does not start, answer or write its certificate", async () => {
+    const retried = async (backend: FakeJobBackend, engineImage: string | undefined) => {
+      const sink = new RecordingSink();
+      const result = await runJob(backend, makeJob([remoteDocker, run('echo never')]), sink, {
+        ...OPTIONS,
+        ...(engineImage !== undefined && { engineImage }),
+      });
+      expect(result.outcome).toBe('infrastructure_failed');
+      expect(sink.text(1)).toContain(`${result.message}; the builder is at fault, so the job is retried`);
+      expect(sink.text(2)).toBe('');
+      return result.message;
+    };
     const silent = backendWith();
     silent.images.add('gyre/engine:test');
     silent.engineAnswers = false;
-    const waited = new RecordingSink();
-    await runJob(silent, makeJob([remoteDocker]), waited, { ...OPTIONS, engineImage: 'gyre/engine:test' });
-    expect(waited.text(1)).toContain("the job's Docker engine did not answer within 120 s");
+    expect(await retried(silent, 'gyre/engine:test')).toBe(
+      "the job's Docker engine did not answer within 120 s (exit 124)",
+    );
 
+    const serverFilesOnly = backendWith();
+    serverFilesOnly.images.add('gyre/engine:test');
+    serverFilesOnly.filesOf('c2').write('/certs/server-cert.pem', 'server\n');
+    expect(await retried(serverFilesOnly, 'gyre/engine:test')).toBe(
+      'the engine wrote no ca.pem, cert.pem, key.pem into /certs',
+    );
+
+    expect(await retried(backendWith(), 'gyre/engine:test')).toContain(
+      "could not start the job's Docker engine: gyre/engine:test (GYRE_ENGINE_IMAGE) is not on this builder's Docker host",
+    );
+    expect(await retried(backendWith(), undefined)).toContain('GYRE_DOCKER_IN_BUILDS is off');
+  });
+
+  it("fails the step, the job's fault, when the primary cannot take the client certificate", async () => {
     const backend = backendWith();
     backend.images.add('gyre/engine:test');
-    // Its folder holds the server's files only.
-    backend.filesOf('c2').write('/certs/server-cert.pem', 'server\n');
+    backend.filesOf('c2').write('/certs/ca.pem', 'ca\n');
+    backend.filesOf('c2').write('/certs/cert.pem', 'cert\n');
+    backend.filesOf('c2').write('/certs/key.pem', 'key\n');
+    backend.refusedPaths.set('/tmp/docker-certs', new Error('/tmp is not a directory'));
     const sink = new RecordingSink();
-    const result = await runJob(backend, makeJob([remoteDocker, run('echo never')]), sink, {
+    const result = await runJob(backend, makeJob([remoteDocker]), sink, {
       ...OPTIONS,
       engineImage: 'gyre/engine:test',
     });
+    expect(result.outcome).toBe('failed');
     expect(result.failedStep).toEqual({ index: 1, name: 'Setup a remote Docker engine', exitCode: 1 });
-    expect(sink.text(1)).toContain('the engine wrote no ca.pem, cert.pem, key.pem into /certs');
-    const off = new RecordingSink();
-    const without = await runJob(backendWith(), makeJob([remoteDocker]), off, OPTIONS);
-    expect(without.failedStep?.index).toBe(1);
-    expect(off.text(1)).toContain('GYRE_DOCKER_IN_BUILDS is off');
+    expect(sink.text(1)).toContain(
+      'setup_remote_docker could not put the client certificate into /tmp/docker-certs: /tmp is not a directory',
+    );
   });
 
   it("runs a machine job's primary from the builder's machine image, never pulled, whatever CircleCI image it names", async () => {
