@@ -249,6 +249,13 @@ export const rawSettingsSchema = z.object({
     description:
       "Image of the per-job Docker engine of `setup_remote_docker` (Debian's dockerd, rootless); `gyre images build` makes it when GYRE_DOCKER_IN_BUILDS is on.",
   }),
+  GYRE_LAYER_CACHE_SIZE: setting(v.fileSizeOrOff, {
+    scope: 'builder',
+    default: '20G',
+    example: 'off',
+    description:
+      "Most a project's layer cache for `docker_layer_caching` may hold on this builder when a job takes it; a larger one is emptied first. One volume per project that used it, kept across jobs and restarts, one job at a time; builds of forks' pull requests get none. `off`: every job's engine starts empty.",
+  }),
   GYRE_EGRESS_POLICY: setting(z.enum(['enforce', 'off'], { error: 'must be enforce or off' }), {
     scope: 'builder',
     default: 'enforce',

@@ -79,6 +79,8 @@ export interface BuilderSettings {
   readonly egress: EgressSettings;
   /** Whether jobs may start a Docker engine of their own, and run as `machine` jobs (GYRE_DOCKER_IN_BUILDS). */
   readonly dockerInBuilds: 'off' | 'remote' | 'machine';
+  /** The most a project's layer cache may hold when a job takes it; 0: none kept (GYRE_LAYER_CACHE_SIZE). */
+  readonly layerCacheBytes: number;
 }
 
 export interface EgressSettings {
@@ -179,6 +181,7 @@ export function toSettings(raw: RawSettings): Settings {
         deny: raw.GYRE_EGRESS_DENY ?? [],
       },
       dockerInBuilds: raw.GYRE_DOCKER_IN_BUILDS!,
+      layerCacheBytes: raw.GYRE_LAYER_CACHE_SIZE!,
     },
     dataDir: raw.GYRE_DATA_DIR!,
     blobStore: blobStoreOf(raw),

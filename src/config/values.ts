@@ -94,6 +94,20 @@ export const fileSize = z.string().transform((text, ctx) => {
   return bytes;
 });
 
+/** A file size as above, or `off` (0): a limit that can be turned off. */
+export const fileSizeOrOff = z.string().transform((text, ctx) => {
+  if (text === 'off') return 0;
+  const bytes = parseMemorySize(text);
+  if (bytes === undefined || bytes < 1024) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" is not a file size of at least 1K, nor off; use a number with a unit such as 10G, or off`,
+    });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
 export const duration = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined) {

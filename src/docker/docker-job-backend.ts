@@ -86,16 +86,22 @@ export class DockerJobBackend implements JobBackend {
   }
 
   async removeNetwork(name: string): Promise<void> {
-    await this.docker
-      .getNetwork(name)
-      .remove()
-      .catch((error: unknown) => {
-        if (statusCodeOf(error) !== 404) throw error;
-      });
+    await this.docker.getNetwork(name).remove().catch(goneIsFine);
   }
 
   async createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
     await this.docker.createVolume({ Name: name, Labels: { ...labels } });
+  }
+
+  async volumeBytes(name: string): Promise<number | undefined> {
+    // The engine sizes volumes only in its disk-usage report, which walks their files.
+    const usage = (await this.docker.df()) as { Volumes?: { Name: string; UsageData?: { Size: number } }[] };
+    const volume = usage.Volumes?.find((v) => v.Name === name);
+    return volume && Math.max(0, volume.UsageData?.Size ?? 0);
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.docker.getVolume(name).remove().catch(goneIsFine);
   }
 
   async startContainer(spec: ContainerSpec): Promise<string> {
@@ -395,4 +401,9 @@ async function removedLater(remove: () => Promise<unknown>): Promise<boolean> {
     }
   }
   return false;
+}
+
+/** A removal's answer when the object is already gone (404) is what the removal wanted. */
+function goneIsFine(error: unknown): void {
+  if (statusCodeOf(error) !== 404) throw error;
 }

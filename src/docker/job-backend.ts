@@ -115,6 +115,10 @@ export interface JobBackend {
   /** Removes a network no container is attached to any more; one already gone is fine. */
   removeNetwork(name: string): Promise<void>;
   createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
+  /** How many bytes a volume's files take, as the engine counts them; undefined when there is no such volume. */
+  volumeBytes(name: string): Promise<number | undefined>;
+  /** Removes a volume no container uses; one already gone is fine. */
+  removeVolume(name: string): Promise<void>;
   /** Creates and starts a container; resolves to its id. */
   startContainer(spec: ContainerSpec): Promise<string>;
   /** Runs a container to its end, streaming its output; removes it; resolves to its exit code. */

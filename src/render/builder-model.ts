@@ -105,6 +105,9 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     GYRE_DOCKER_IN_BUILDS: builder.dockerInBuilds,
     ...(builder.dockerInBuilds !== 'off' && { GYRE_ENGINE_IMAGE: settings.images.engine }),
     ...(builder.dockerInBuilds === 'machine' && { GYRE_MACHINE_IMAGE: settings.images.machine }),
+    ...(builder.dockerInBuilds !== 'off' && {
+      GYRE_LAYER_CACHE_SIZE: builder.layerCacheBytes === 0 ? 'off' : formatMemorySize(builder.layerCacheBytes),
+    }),
     GYRE_EGRESS_POLICY: builder.egress.enforce ? 'enforce' : 'off',
     ...(builder.egress.allow.length > 0 && { GYRE_EGRESS_ALLOW: formatEgressList(builder.egress.allow) }),
     ...(builder.egress.deny?.length && { GYRE_EGRESS_DENY: formatEgressList(builder.egress.deny) }),

@@ -24,6 +24,8 @@ export const LABELS = {
   inputs: 'io.gyre.inputs',
   /** Marks a base image Gyre built itself, without a registry (`offline`). */
   base: 'io.gyre.base',
+  /** A builder's layer cache volume for `docker_layer_caching`, with its project's id; kept across jobs. */
+  layerCache: 'io.gyre.layer-cache',
   /** Objects of a builder's start check (`engine`), removed when the check ends. */
   check: 'io.gyre.check',
   /** Containers a GyreEnvironment started outside Compose, with the environment's id. */

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import Docker from 'dockerode';
-import { cleanupBuilder, runJob } from '../../src/builder/runner/index.js';
+import { cleanupBuilder, LayerCaches, runJob } from '../../src/builder/runner/index.js';
 import { DockerJobBackend } from '../../src/docker/index.js';
 import { LABELS } from '../../src/shared/labels.js';
 import { MACHINE_ENGINE_STEP } from '../../src/services/core/pipeline-config/machine-executor.js';
@@ -180,6 +180,50 @@ docker ps -a --format '{{.Names}}' | wc -l`),
     // The job's user, not root, owns the client key; Compose v2 is there.
     expect(sink.text(2)).toBe('circleci\ncircleci\ncompose\n');
     expect(sink.text(3)).toBe('built by compose\n0\n');
+  }, 400_000);
+
+  it("keeps the project's images from one job's engine to the next with docker_layer_caching, in a volume job cleanup leaves", async () => {
+    const caches = new LayerCaches(BUILDER, 10 * 1024 ** 3);
+    const cachedJob = (script: string) =>
+      makeJob(
+        [{ type: 'setup_remote_docker', name: 'Engine', when: 'on_success', dockerLayerCaching: true }, run(script)],
+        { docker: { primary: image({ image: ENGINE_IMAGE }), services: [] }, workingDirectory: '/tmp/project' },
+      );
+    const runCached = async (script: string) => {
+      const sink = new RecordingSink();
+      const result = await runJob(backend, cachedJob(script), sink, {
+        builderName: BUILDER,
+        room: { cpus: 1, memoryBytes: 1024 ** 3 },
+        killGraceMs: 500,
+        engineImage: ENGINE_IMAGE,
+        layerCaches: caches,
+        jobTimeoutMs: 300_000,
+      });
+      return { result, sink };
+    };
+    const volume = `gyre-layer-cache-${BUILDER}-p1`;
+    try {
+      const first = await runCached(IMPORT_MINI);
+      expect(first.result).toEqual({ outcome: 'success' });
+      expect(first.sink.text(1)).toContain('the engine starts empty');
+      expect((await docker.getVolume(volume).inspect()).Labels).toEqual({
+        [LABELS.layerCache]: '1',
+        [LABELS.builder]: BUILDER,
+      });
+
+      // A new engine, in a new container, on the same data root: the image is there.
+      const second = await runCached("docker image ls --format '{{.Repository}}:{{.Tag}}' mini");
+      expect(second.result).toEqual({ outcome: 'success' });
+      expect(second.sink.text(1)).toMatch(
+        /starts from this project's layer cache on this builder \(\d[\d.]* [KMG]iB\)/,
+      );
+      expect(second.sink.text(2)).toBe('mini:1\n');
+    } finally {
+      await docker
+        .getVolume(volume)
+        .remove()
+        .catch(() => undefined);
+    }
   }, 400_000);
 
   it('ends the job infrastructure_failed, to be retried elsewhere, on a builder that offers no Docker in builds, saying which setting does', async () => {

@@ -120,6 +120,19 @@ export class FakeJobBackend implements JobBackend {
     return Promise.resolve();
   }
 
+  /** What volumeBytes answers for each volume; 0 for one not named here. */
+  readonly volumeSizes = new Map<string, number>();
+
+  volumeBytes(name: string): Promise<number | undefined> {
+    return Promise.resolve(this.volumes.has(name) ? (this.volumeSizes.get(name) ?? 0) : undefined);
+  }
+
+  removeVolume(name: string): Promise<void> {
+    this.volumes.delete(name);
+    this.volumeSizes.delete(name);
+    return Promise.resolve();
+  }
+
   startContainer(spec: ContainerSpec): Promise<string> {
     if (!this.images.has(spec.image)) return Promise.reject(new FakeEngineError(404, `No such image: ${spec.image}`));
     const id = `c${++this.nextId}`;

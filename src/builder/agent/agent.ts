@@ -30,7 +30,7 @@ import {
   type JobRoom,
   type SlotSettings,
 } from '../../protocol/index.js';
-import { cleanupBuilder, unreachableProxies, type Outbound } from '../runner/index.js';
+import { cleanupBuilder, LayerCaches, unreachableProxies, type Outbound } from '../runner/index.js';
 import { applyEgressPolicy, EGRESS_RECHECK_MS, keepEgressPolicy, removeEgressPolicy } from './egress-policy.js';
 import { checkDiskLimit } from './disk-limit.js';
 import { checkDockerImages, checkEngine, dockerInBuildsOf } from './engine-image.js';
@@ -72,6 +72,8 @@ export interface AgentConfig {
    * which needs `engineImage`); it must be on the engine's host at start. @default none
    */
   readonly machineImage?: string;
+  /** The most a project's layer cache may hold when a job takes it (GYRE_LAYER_CACHE_SIZE); 0 or none: no layer caches. */
+  readonly layerCacheBytes?: number;
   /** The most bytes each job container may write into its own file system (GYRE_JOB_DISK); checked at start. */
   readonly jobDiskBytes?: number;
   /** What jobs may reach (GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW), applied on the engine's host at start. */
@@ -127,6 +129,8 @@ export class Agent {
   private stoppingNow = false;
   private refused: BuilderRefusal | undefined;
   private leaseAbort = new AbortController();
+  /** The projects' layer caches, each held by one job at a time; none unless the builder offers Docker in builds. */
+  private readonly layerCaches: LayerCaches | undefined;
   /** Resolves when the agent has stopped; the CLI exits with its code. */
   readonly done: Promise<AgentExit>;
 
@@ -143,6 +147,9 @@ export class Agent {
     /** The engine host's CPUs, above which no job's CPU limit may go. */
     private readonly hostCpus: number,
   ) {
+    const cacheBytes = config.layerCacheBytes ?? 0;
+    this.layerCaches =
+      config.engineImage !== undefined && cacheBytes > 0 ? new LayerCaches(name, cacheBytes) : undefined;
     this.done = this.loop().catch((error: unknown) => {
       if (error instanceof BuilderRevokedError) return revokedExit(error);
       this.logger.error({ err: error }, 'the agent stopped on an error');
@@ -351,6 +358,7 @@ export class Agent {
         maxServices: this.config.maxServicesPerJob,
         ...(this.config.jobDiskBytes !== undefined && { diskBytes: this.config.jobDiskBytes }),
         ...(this.config.engineImage !== undefined && { engineImage: this.config.engineImage }),
+        ...(this.layerCaches !== undefined && { layerCaches: this.layerCaches }),
         ...(this.config.machineImage !== undefined && { machineImage: this.config.machineImage }),
         ...(this.config.outbound !== undefined && { outbound: this.config.outbound }),
         jobTimeoutMs: this.config.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,

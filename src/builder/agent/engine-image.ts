@@ -8,7 +8,7 @@
 import type { JobBackend } from '../../docker/index.js';
 import type { DockerInBuilds } from '../../protocol/index.js';
 import { InvalidInputError, messageOf } from '../../shared/errors.js';
-import { checkEngineStarts } from '../runner/remote-docker.js';
+import { checkEngineStarts } from '../runner/index.js';
 
 interface DockerImages {
   readonly engineImage?: string | undefined;

@@ -6,3 +6,5 @@ export { cleanupJob, cleanupBuilder } from './cleanup.js';
 export { ImageUnavailableError } from './environment-setup.js';
 export type * from './types.js';
 export { unreachableProxies, type Outbound } from './outbound.js';
+export { LayerCaches } from './layer-cache.js';
+export { checkEngineStarts } from './remote-docker.js';

@@ -44,6 +44,8 @@ export interface RemoteDockerContext {
   readonly resources: Pick<JobResources, 'network' | 'volume' | 'labels'>;
   /** The engine's share of the job's limits (see `inJobCgroup`). */
   readonly placement: HelperPlacement;
+  /** The volume of the engine's data root: the project's layer cache. @default one of the job's own, removed with it */
+  readonly dataVolume?: string;
   /** The engine image; undefined on a builder that offers no Docker in builds. */
   readonly engineImage: string | undefined;
   /** The primary's user, who gets the client certificate. */
@@ -144,8 +146,8 @@ function engineFailure(ctx: RemoteDockerContext, message: string): GyreError {
 
 async function startEngine(ctx: RemoteDockerContext, image: string): Promise<string> {
   await requireGyreImage(ctx.backend, image, builderLacks(image, 'GYRE_ENGINE_IMAGE'));
-  const volume = `${ctx.resources.volume}-engine`;
-  await ctx.backend.createVolume(volume, ctx.resources.labels);
+  const volume = ctx.dataVolume ?? `${ctx.resources.volume}-engine`;
+  if (ctx.dataVolume === undefined) await ctx.backend.createVolume(volume, ctx.resources.labels);
   return ctx.backend.startContainer({
     image,
     labels: ctx.resources.labels,
@@ -200,6 +202,4 @@ function describe(ctx: RemoteDockerContext, step: SetupRemoteDockerStep): void {
   );
   if (step.version !== undefined)
     ctx.log(`version ${step.version} was asked for: this builder runs the Docker engine of its engine image.`);
-  if (step.dockerLayerCaching)
-    ctx.log('docker_layer_caching: this builder keeps no layer cache yet, so the engine starts empty.');
 }

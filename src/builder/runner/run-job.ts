@@ -25,6 +25,7 @@ import { installTestSplitting } from './test-splitting.js';
 import { caEnv, installExtraCa, proxyEnv } from './outbound.js';
 import { serviceAlias } from './steps.js';
 import { REMOTE_DOCKER_HOST } from './remote-docker.js';
+import type { TakenLayerCache } from './layer-cache.js';
 import { registryAuthFor } from './registry-auth.js';
 import { jobLabels } from '../../shared/labels.js';
 import { KILL_ALL_ARGV, parseToolsProbe, PROBE_TOOLS_ARGV } from './shell.js';
@@ -56,6 +57,7 @@ export async function runJob(
   const background: Promise<void>[] = [];
   let primary: string | undefined;
   let result: JobResult;
+  const layerCache = takeLayerCache(job, options);
   try {
     const resources = await setUp(backend, job, options, log, stop);
     primary = resources.primary;
@@ -72,6 +74,7 @@ export async function runJob(
       stop,
       background,
       addedEnvironment: {},
+      ...(layerCache !== undefined && { layerCache }),
     };
     const { failed } = await runSteps(ctx);
     result = stopResult(stop, options) ?? (failed ? failedResult(failed) : { outcome: 'success' });
@@ -80,7 +83,18 @@ export async function runJob(
   }
   await stop.dispose();
   await endBackground(backend, primary, background, log);
-  return await cleanUp(backend, job.jobId, options.builderName, result, log);
+  const cleaned = await cleanUp(backend, job.jobId, options.builderName, result, log);
+  // Only once its engine is gone: two engines on one data root would corrupt it. Left held when
+  // cleanup failed; the agent's next start removes the engine.
+  if (typeof layerCache === 'object' && cleaned.cleanupError === undefined) layerCache.release();
+  return cleaned;
+}
+
+/** The project's layer cache when a `setup_remote_docker` step asks for one, or why there is none. */
+function takeLayerCache(job: RunnerJob, options: RunJobOptions): TakenLayerCache | string | undefined {
+  const asks = job.spec.steps.some((step) => step.type === 'setup_remote_docker' && step.dockerLayerCaching);
+  if (!asks || options.layerCaches === undefined) return undefined;
+  return options.layerCaches.take(job.context.projectId, job.secretsWithheld === true);
 }
 
 /** Pulls the images and starts the primary (its cgroup holds the job's limits), then the services; checks for a stop in between. */

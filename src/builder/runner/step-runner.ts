@@ -16,6 +16,7 @@ import { shouldRunStep, stepName } from './steps.js';
 import { addGitHubKnownHosts } from './known-hosts.js';
 import { addSshKeys } from './ssh-keys.js';
 import { setupRemoteDocker } from './remote-docker.js';
+import type { TakenLayerCache } from './layer-cache.js';
 import { proxyEnv } from './outbound.js';
 import type {
   AddSshKeysStep,
@@ -45,6 +46,8 @@ export interface StepContext {
   readonly background: Promise<void>[];
   /** Variables earlier steps set for the later ones (`setup_remote_docker`'s DOCKER_HOST). */
   readonly addedEnvironment: Record<string, string>;
+  /** The project's layer cache this job holds for `docker_layer_caching`, or why it has none. */
+  readonly layerCache?: TakenLayerCache | string;
 }
 
 /** How one step ended. */
@@ -199,21 +202,36 @@ async function remoteDocker(ctx: StepContext, step: SetupRemoteDockerStep, index
     return { exitCode: 0 };
   }
   const { uid, gid } = await containerPlaces(ctx);
+  const log = (line: string): void => note(ctx, index, line);
+  const cache = step.dockerLayerCaching ? await layerCacheVolume(ctx, log) : undefined;
   const end = await setupRemoteDocker(
     {
       backend: ctx.backend,
       primary: ctx.primary,
       resources: ctx.resources,
+      ...(cache !== undefined && { dataVolume: cache }),
       placement: inJobCgroup(ctx.resources, ctx.primary),
       engineImage: ctx.options.engineImage,
       owner: { uid, gid },
       proxyEnv: proxyEnv(ctx.options.outbound, []),
-      log: (line) => note(ctx, index, line),
+      log,
     },
     step,
   );
   Object.assign(ctx.addedEnvironment, end.environment);
   return end;
+}
+
+/** The volume of the project's layer cache, made or emptied as its cap says; undefined (logged why) when the job has none. */
+async function layerCacheVolume(ctx: StepContext, log: (line: string) => void): Promise<string | undefined> {
+  const cache =
+    ctx.layerCache ?? 'this builder keeps no layer caches (GYRE_LAYER_CACHE_SIZE is off); the engine starts empty';
+  if (typeof cache === 'string' || ctx.options.layerCaches === undefined) {
+    log(`docker_layer_caching: ${typeof cache === 'string' ? cache : 'the engine starts empty'}.`);
+    return undefined;
+  }
+  await ctx.options.layerCaches.prepare(ctx.backend, cache.volume, ctx.job.context.projectId, log);
+  return cache.volume;
 }
 
 /** Where the primary container's home and working directory are, and who its user is. */

@@ -3,6 +3,7 @@
  */
 import type { JobOutcome } from '../../protocol/job-states.js';
 import type { JobContext, LeasedSshKey, TestTiming } from '../../protocol/index.js';
+import type { LayerCaches } from './layer-cache.js';
 import type { JobSpec } from '../../protocol/job-spec.js';
 import type { GitCredential } from '../../shared/git-credential.js';
 import type { DataTransfers } from './data-steps/transfers.js';
@@ -77,6 +78,8 @@ export interface RoomLimits {
 export interface RunJobOptions {
   /** The builder's name, put in the `io.gyre.builder` label. */
   readonly builderName: string;
+  /** The builder's layer caches for `docker_layer_caching`; none: every engine starts empty. */
+  readonly layerCaches?: LayerCaches;
   readonly room: RoomLimits;
   /** Aborting cancels the job: SIGTERM to the primary's processes, SIGKILL after `killGraceMs`. */
   readonly signal?: AbortSignal;

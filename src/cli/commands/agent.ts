@@ -108,6 +108,7 @@ Examples:
             ...(builder.jobDiskBytes !== undefined && { jobDiskBytes: builder.jobDiskBytes }),
             ...(builder.dockerInBuilds !== 'off' && { engineImage: settings.images.engine }),
             ...(builder.dockerInBuilds === 'machine' && { machineImage: settings.images.machine }),
+            layerCacheBytes: builder.layerCacheBytes,
             helperImage: settings.images.app,
             outbound: {
               proxy: settings.proxy,

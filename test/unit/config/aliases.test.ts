@@ -30,6 +30,7 @@ describe('docker-install aliases', () => {
       maxServicesPerJob: 8,
       egress: { enforce: true, allow: [], deny: [] },
       dockerInBuilds: 'off',
+      layerCacheBytes: 20 * GiB,
     });
   });
 

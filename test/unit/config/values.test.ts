@@ -99,3 +99,20 @@ describe('egressAddressList (GYRE_EGRESS_ALLOW)', () => {
     );
   });
 });
+
+describe('GYRE_LAYER_CACHE_SIZE', () => {
+  const parse = (value: string) => rawSettingsSchema.shape.GYRE_LAYER_CACHE_SIZE.safeParse(value);
+
+  // Unset, it is 20 GiB (aliases.test.ts sees the default applied).
+  it('reads a size, and off as 0', () => {
+    expect(parse('5G').data).toBe(5 * 1024 ** 3);
+    expect(parse('off').data).toBe(0);
+  });
+
+  it('refuses what is neither a size nor off, saying both', () => {
+    expect(parse('lots').error?.issues[0]?.message).toBe(
+      '"lots" is not a file size of at least 1K, nor off; use a number with a unit such as 10G, or off',
+    );
+    expect(parse('0').success).toBe(false);
+  });
+});

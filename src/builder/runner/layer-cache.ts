@@ -1,0 +1,66 @@
+/**
+ * `docker_layer_caching`: a volume per builder and project that holds a job engine's data root
+ * (images, build cache) from one job of the project to the next, as CircleCI's layer caching does.
+ *
+ * - One job at a time: two engines on one data root would corrupt it, so a job that finds the
+ *   project's cache held by another job of this builder gets an empty engine, as on CircleCI.
+ * - Not for untrusted builds: a fork's pull request (one that gets no secrets) would write layers
+ *   that the project's own builds then run; its engine starts empty.
+ * - Capped: measured when a job takes it, a cache past the cap is emptied first. A job can grow
+ *   it past the cap meanwhile, by what it pulls and builds.
+ * - Kept across the agent's restarts: the volume carries none of the labels by which job and
+ *   builder cleanup remove objects, only `io.gyre.layer-cache` (its project) and the builder's.
+ */
+import { formatRoundedByteSize } from '../../shared/byte-size.js';
+import { LABELS } from '../../shared/labels.js';
+import type { JobBackend } from '../../docker/index.js';
+
+/** A project's cache, taken by one job until it ends (after its engine is removed). */
+export interface TakenLayerCache {
+  readonly volume: string;
+  release(): void;
+}
+
+export class LayerCaches {
+  private readonly held = new Set<number>();
+
+  /** @param maxBytes the most a cache may hold when a job takes it (GYRE_LAYER_CACHE_SIZE) */
+  constructor(
+    private readonly builderName: string,
+    readonly maxBytes: number,
+  ) {}
+
+  /** The project's cache, or why the job's engine starts empty instead. */
+  take(projectId: number, untrusted: boolean): TakenLayerCache | string {
+    if (untrusted)
+      return "this build of a fork's pull request gets no layer cache (its layers would reach the project's own builds); the engine starts empty";
+    if (this.held.has(projectId))
+      return "another job of this project holds this builder's layer cache; the engine starts empty";
+    this.held.add(projectId);
+    return {
+      volume: `gyre-layer-cache-${this.builderName}-p${projectId}`,
+      release: () => this.held.delete(projectId),
+    };
+  }
+
+  /** Makes the volume, or empties it when it grew past the cap; says which in the job's log. */
+  async prepare(backend: JobBackend, volume: string, projectId: number, log: (line: string) => void): Promise<void> {
+    const bytes = await backend.volumeBytes(volume);
+    if (bytes !== undefined && bytes <= this.maxBytes) {
+      log(
+        `docker_layer_caching: the engine starts from this project's layer cache on this builder (${formatRoundedByteSize(bytes)}).`,
+      );
+      return;
+    }
+    if (bytes !== undefined) {
+      log(
+        `docker_layer_caching: the layer cache had grown to ${formatRoundedByteSize(bytes)}, past its ${formatRoundedByteSize(this.maxBytes)} (GYRE_LAYER_CACHE_SIZE); it starts empty again.`,
+      );
+      await backend.removeVolume(volume);
+    } else
+      log(
+        'docker_layer_caching: this is the first job of the project with a layer cache on this builder; the engine starts empty.',
+      );
+    await backend.createVolume(volume, { [LABELS.layerCache]: String(projectId), [LABELS.builder]: this.builderName });
+  }
+}
