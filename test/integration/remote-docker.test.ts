@@ -5,7 +5,6 @@ import Docker from 'dockerode';
 import { cleanupBuilder, LayerCaches, runJob } from '../../src/builder/runner/index.js';
 import { DockerJobBackend } from '../../src/docker/index.js';
 import { LABELS } from '../../src/shared/labels.js';
-import { MACHINE_ENGINE_STEP } from '../../src/services/core/pipeline-config/machine-executor.js';
 import { image, makeJob, RecordingSink, run } from '../support/runner-jobs.js';
 
 // GIVEN the local engine and Gyre's engine image, which also serves as the job's primary here:
@@ -149,7 +148,12 @@ describe('setup_remote_docker: a Docker engine of the job’s own', () => {
     const sink = new RecordingSink();
     const job = makeJob(
       [
-        MACHINE_ENGINE_STEP,
+        {
+          type: 'setup_remote_docker',
+          name: "Start the machine's Docker engine",
+          when: 'on_success',
+          dockerLayerCaching: false,
+        },
         run('id -un; stat -c %U $DOCKER_CERT_PATH/key.pem; docker compose version --short >/dev/null && echo compose'),
         run(String.raw`set -e
 files="/usr/bin/dash /usr/bin/cat /usr/bin/sleep $(ldd /usr/bin/dash /usr/bin/cat /usr/bin/sleep | awk '/=>/{print $3} /ld-linux/{print $1}' | sort -u)"

@@ -14,13 +14,16 @@ export const MACHINE_KEYS = ['image', 'docker_layer_caching'] as const;
 /** What `machine: true` asks for, in CircleCI's words. */
 const DEFAULT_IMAGE = 'default';
 
-/** The machine's Docker engine, started before every other step. */
-export const MACHINE_ENGINE_STEP: Step = {
-  type: 'setup_remote_docker',
-  name: "Start the machine's Docker engine",
-  when: 'on_success',
-  dockerLayerCaching: false,
-};
+/** The machine's Docker engine, started before every other step; the builder's layer cache when the executor asks for it. */
+export function machineEngineStep(machine: YNode): Step {
+  const caching = machine.kind === 'map' ? getValue(machine, 'docker_layer_caching') : undefined;
+  return {
+    type: 'setup_remote_docker',
+    name: "Start the machine's Docker engine",
+    when: 'on_success',
+    dockerLayerCaching: caching?.kind === 'scalar' && caching.value === true,
+  };
+}
 
 /** The executor as the job spec holds it (the builder runs its machine image instead), or undefined after reporting. */
 export function readMachineExecutor(node: YNode, path: string, errors: ErrorCollector): DockerExecutor | undefined {

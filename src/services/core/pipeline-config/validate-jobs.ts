@@ -12,7 +12,7 @@ import {
   type ExecutorDefinition,
   type JobDefinition,
 } from './context.js';
-import { readMachineExecutor, MACHINE_ENGINE_STEP } from './machine-executor.js';
+import { machineEngineStep, readMachineExecutor } from './machine-executor.js';
 import { readDockerExecutor } from './docker-images.js';
 import type { Job, Step } from './model.js';
 import { bindArguments, readParameterSpecs } from './parameters.js';
@@ -91,9 +91,13 @@ export function instantiateJob(
   const substituted = substituteIn(ctx, withoutDecl, values, `job "${def.name}"`, def.path);
   const body = expectMap(substituted, def.path, ctx.errors);
   const job = body && buildJob(body, def, ctx);
-  // A machine's engine starts first: pre-steps may use Docker as much as the job's own steps.
-  const engine = job?.machine ? [MACHINE_ENGINE_STEP] : [];
-  return job && { ...job, steps: [...engine, ...around.before, ...job.steps, ...around.after] };
+  if (!job) return undefined;
+  // A machine's engine (buildJob's first step) starts first: pre-steps may use Docker as much as the job's own steps.
+  const lead = job.machine ? 1 : 0;
+  return {
+    ...job,
+    steps: [...job.steps.slice(0, lead), ...around.before, ...job.steps.slice(lead), ...around.after],
+  };
 }
 
 function buildJob(body: YMap, def: JobDefinition, ctx: ConfigContext): Job | undefined {
@@ -123,15 +127,16 @@ function buildJob(body: YMap, def: JobDefinition, ctx: ConfigContext): Job | und
   const steps = validateSteps(getValue(body, 'steps'), body.pos, def, ctx);
   if (errors.count !== before || !docker || !settings.resourceClass) return undefined;
   const { resourceClass, workingDirectory, shell } = settings;
+  const machine = machineSetting && !dockerSetting;
   return {
     docker,
     resourceClass,
     workingDirectory,
     environment,
-    steps,
+    steps: machine ? [machineEngineStep(machineSetting.node), ...steps] : steps,
     ...(shell !== undefined && { shell }),
     ...(parallelism !== undefined && parallelism > 1 && { parallelism }),
-    ...(machineSetting && !dockerSetting && { machine: true as const }),
+    ...(machine && { machine: true as const }),
   };
 }
 

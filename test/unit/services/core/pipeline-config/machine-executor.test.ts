@@ -29,6 +29,8 @@ describe('the machine executor', () => {
     const job = jobOf(result.config.workflows[0]?.jobs[0])!;
     expect(job.docker.primary.image).toBe('ubuntu-2204:2024.01.1');
     expect(job.resourceClass.name).toBe('large');
+    // The machine's engine takes the builder's layer cache, as a setup_remote_docker step would.
+    expect(job.steps[0]).toEqual({ ...ENGINE, dockerLayerCaching: true });
     expect(result.warnings.map((w) => `${w.line}:${w.column} ${w.message}`)).toEqual([
       `5:14 machine image "ubuntu-2204:2024.01.1" runs as Gyre's machine image: Debian 12 with the Docker CLI, Compose, git and common build tools, and a Docker engine of the job's own`,
     ]);
