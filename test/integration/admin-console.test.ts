@@ -151,7 +151,7 @@ describe('the fleet page', () => {
     });
     const page = await (await admin.get('/fleet')).text();
     const row = page.split('<tr>').find((r) => r.includes(`admin-test-${count}<br>`))!;
-    expect(row).toContain('Docker in builds: on (rootless engine per job; see the kernel risk)');
+    expect(row).toContain('Docker in builds: setup_remote_docker (rootless engine per job; see the kernel risk)');
     expect(page).toContain("runs without Docker's seccomp and AppArmor profiles");
     expect(page.split('<tr>').find((r) => r.includes(`admin-test-${count - 1}<br>`))).not.toContain('Docker in builds');
     for (const builder of [plain, offering]) await admin.submit('/fleet', `/fleet/${builder.id}/revoke`, {});
@@ -212,6 +212,9 @@ describe('the projects page', () => {
       (await ada.submit('/projects', `/projects/${project.id}/docker-in-builds`, { allowed: 'true' })).status,
     ).toBe(303);
     expect(rowOf(await (await ada.get('/projects')).text())).toContain('<span class="warning">allowed</span>');
+    expect(rowOf(await (await ada.get('/projects')).text())).not.toContain("forks' pull requests too");
+    await gyre.api(`/api/v1/projects/${project.id}`, { method: 'PATCH', body: { passSecretsToForks: true } });
+    expect(rowOf(await (await ada.get('/projects')).text())).toContain("forks' pull requests too");
     expect(await (await gyre.api(`/api/v1/projects/${project.id}`)).json()).toMatchObject({ dockerInBuilds: true });
     expect(await (await ada.get('/audit')).text()).toMatch(
       new RegExp(`<td>admin:ada</td><td><code>project.docker_in_builds</code></td><td>project:${project.id}</td>`),

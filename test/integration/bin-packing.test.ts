@@ -211,6 +211,31 @@ describe('Docker in builds', () => {
     expect(await waitReasonOf('after-withdrawal')).toMatch(/which its project is not allowed/);
   }, 30_000);
 
+  it("gives no Docker to a fork's pull request unless its project passes forks its secrets, while a pull request from the repository itself gets it", async () => {
+    const asPullRequest = async (jobName: string, fromFork: boolean) => {
+      const { pipelineId } = await seedWorkflow(db, projectId, [small(jobName)]);
+      await db.query(
+        `UPDATE pipelines SET trigger = 'pull_request', ref = 'refs/pull/7/head', trigger_detail = $2 WHERE id = $1`,
+        [pipelineId, { pullRequest: { number: 7, htmlUrl: 'https://github.com/a/b/pull/7', fromFork } }],
+      );
+      await db.query(`UPDATE jobs SET spec = ${REMOTE_DOCKER_SPEC} WHERE name = $1 AND state = 'queued'`, [jobName]);
+    };
+    await asPullRequest('from-fork', true);
+    await asPullRequest('from-branch', false);
+    const offering = await joinOffering('remote');
+    expect(names(await offering.lease(16))).toEqual(['from-branch']);
+    expect(await waitReasonOf('from-fork')).toBe(
+      "needs Docker in builds, which a fork's pull request gets only where the project passes forks its secrets (project settings); it never starts otherwise: cancel it",
+    );
+    // The maintainers' own trust in forks (they get the secrets too) lets it run.
+    await gyre.api(`/api/v1/projects/${projectId}`, { method: 'PATCH', body: { passSecretsToForks: true } });
+    try {
+      expect(names(await offering.lease(16))).toEqual(['from-fork']);
+    } finally {
+      await gyre.api(`/api/v1/projects/${projectId}`, { method: 'PATCH', body: { passSecretsToForks: false } });
+    }
+  });
+
   it('leases a job with setup_remote_docker only to a builder that offers Docker in builds, and says why it waits meanwhile', async () => {
     const plain = await builderOfMediumSlots(2);
     await seedWorkflow(db, projectId, [small('builds-image'), small('plain')]);

@@ -279,8 +279,8 @@ describe('gyre up, builders on two more hosts, drain, remove and roll', () => {
     // Two slots of the default 4 GiB without a CPU limit, idle: all of it free.
     const table = gyre(['builder', 'list']);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^NAME +HOST +STATE +JOBS +FREE +ROOM +VERSION +LAST SEEN$/m);
-    expect(table.stdout).toMatch(/^host-b +\S+ +active +0 +unlimited CPU \/ 8 GiB +unlimited CPU \/ 8 GiB +/m);
+    expect(table.stdout).toMatch(/^NAME +HOST +STATE +JOBS +FREE +ROOM +DOCKER +VERSION +LAST SEEN$/m);
+    expect(table.stdout).toMatch(/^host-b +\S+ +active +0 +unlimited CPU \/ 8 GiB +unlimited CPU \/ 8 GiB +off +/m);
   }, 900_000);
 
   it('spreads 10 jobs over both builders', async () => {

@@ -95,10 +95,12 @@ Examples:
     });
 
   withStateFolderOptions(builder.command('list'))
-    .description('Every builder: name, host, state, jobs running, free CPU and memory for jobs, version, last seen')
+    .description(
+      'Every builder: name, host, state, jobs running, free CPU and memory for jobs, Docker in builds, version, last seen',
+    )
     .addHelpText(
       'after',
-      "\nJOBS counts leased and running jobs. ROOM is what the builder gives jobs (its slots together);\nFREE is what their resource classes leave: a job runs where its class fits what is free.\n\nExample:\n  $ gyre builder list --json | jq '.[] | select(.room.freeMemoryBytes >= 8589934592) | .name'",
+      "\nJOBS counts leased and running jobs. ROOM is what the builder gives jobs (its slots together);\nFREE is what their resource classes leave: a job runs where its class fits what is free.\nDOCKER is the builder's GYRE_DOCKER_IN_BUILDS: off, remote (setup_remote_docker) or machine (also machine jobs).\n\nExample:\n  $ gyre builder list --json | jq '.[] | select(.room.freeMemoryBytes >= 8589934592) | .name'",
     )
     .action(async (flags: OrchestratorOptions) => {
       const output = createOutput(flags.json === true);
@@ -108,7 +110,7 @@ Examples:
       if (output.jsonMode) return output.json(rows);
       if (rows.length === 0) return output.info('No builders. Join one with `gyre builder join --host <docker-host>`.');
       const table = [
-        ['NAME', 'HOST', 'STATE', 'JOBS', 'FREE', 'ROOM', 'VERSION', 'LAST SEEN'],
+        ['NAME', 'HOST', 'STATE', 'JOBS', 'FREE', 'ROOM', 'DOCKER', 'VERSION', 'LAST SEEN'],
         ...rows.map((b) => [
           b.name,
           b.dockerHost || b.host,
@@ -116,6 +118,7 @@ Examples:
           String(b.runningJobs),
           formatRoomSize({ cpus: b.room.freeCpus, memoryBytes: b.room.freeMemoryBytes }),
           formatRoomSize(b.room),
+          b.dockerInBuilds ?? 'off',
           b.version,
           b.lastSeenAt,
         ]),

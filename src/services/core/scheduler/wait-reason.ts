@@ -24,6 +24,8 @@ export interface QueuedNeed extends JobNeed {
   readonly dockerLevel: number;
   /** Whether an administrator allowed the job's project Docker in builds. */
   readonly dockerAllowed: boolean;
+  /** Whether its build is a fork's pull request that gets none of the project's secrets, nor Docker. */
+  readonly untrustedFork: boolean;
 }
 
 // A class's 0 CPUs is a class without a CPU limit.
@@ -36,6 +38,8 @@ const byMemoryThenCpus = (a: { cpus: number | null; memoryBytes: number }, b: ty
 export function describeWait(job: QueuedNeed, fleet: readonly BuilderShape[]): string {
   if (job.dockerLevel > 0 && !job.dockerAllowed)
     return "needs Docker in builds, which its project is not allowed: an administrator allows it on the admin console's Projects page";
+  if (job.dockerLevel > 0 && job.untrustedFork)
+    return "needs Docker in builds, which a fork's pull request gets only where the project passes forks its secrets (project settings); it never starts otherwise: cancel it";
   const connected = fleet.filter((b) => b.state === 'active' || b.state === 'draining');
   if (connected.length === 0) return 'no builder is connected; join one with `gyre builder join`';
   const usable = connected.filter((b) => DOCKER_LEVELS[b.dockerInBuilds] >= job.dockerLevel);

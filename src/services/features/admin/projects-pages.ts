@@ -29,7 +29,8 @@ export function registerProjectsPages(web: FastifyInstance, deps: AdminDeps): vo
     const builders = await deps.builders.list();
     return sendPage(reply, deps, 'admin-projects', {
       ...adminPageModel(request, 'Projects'),
-      projects: page.slice(0, PAGE),
+      // A fork's pull request gets Docker where it gets the secrets (docker-grant.ts).
+      projects: page.slice(0, PAGE).map((p) => ({ ...p, forksToo: p.buildForkPullRequests && p.passSecretsToForks })),
       next: page.length > PAGE ? page[PAGE - 1]!.id : undefined,
       builderOffersDocker: builders.some((b) => b.state !== 'revoked' && b.dockerInBuilds !== 'off'),
       errors,

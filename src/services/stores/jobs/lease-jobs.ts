@@ -23,6 +23,7 @@ export type ClaimedLease = Omit<JobLease, 'variables' | 'context'> & {
 };
 import { DOCKER_LEVELS, jobRoomOf, LEASE_TTL_MS, roomLeft, type DockerInBuilds } from '../../../protocol/index.js';
 import { takeInQueueOrder } from '../../core/scheduler/pack-jobs.js';
+import { dockerGrantedSql } from './docker-grant.js';
 import type { Database } from '../../database/create-pool.js';
 import { withTransaction } from '../../database/with-transaction.js';
 import { hideUrlUserInfo } from '../../../shared/git-credential.js';
@@ -143,22 +144,21 @@ export async function leaseJobs(
 /**
  * The queue as this builder sees it: jobs that fit its whole room, in queue order, but for those
  * it still runs (requeued when their leases expired while it was cut off); with no more Docker
- * than it offers, nor any Docker unless an administrator allowed the job's project it. Read
+ * than it offers, nor any Docker unless it may have it (docker-grant.ts). Read
  * without locks, so a racing builder's claim is only skipped by CLAIM_SQL, never waited for.
  */
 const QUEUED_SQL = `
 SELECT id, cpus, memory_bytes FROM jobs
 WHERE state = 'queued' AND ($1::numeric IS NULL OR cpus <= $1) AND memory_bytes <= $2 AND id <> ALL($4::bigint[])
-  AND docker_level <= $5
-  AND (docker_level = 0 OR EXISTS (SELECT 1 FROM workflows w JOIN pipelines pl ON pl.id = w.pipeline_id
-    JOIN projects p ON p.id = pl.project_id WHERE w.id = jobs.workflow_id AND p.docker_in_builds))
+  AND docker_level <= $5 AND ${dockerGrantedSql('jobs')}
 ORDER BY queue_priority, queued_at, id
 LIMIT $3`;
 
 const CLAIM_SQL = `
 WITH candidate AS (
-  SELECT j.id FROM jobs j WHERE j.id = ANY($2::bigint[]) AND j.state = 'queued'
-  FOR UPDATE SKIP LOCKED
+  -- The grant again: a withdrawal committed since QUEUED_SQL read the queue holds.
+  SELECT j.id FROM jobs j WHERE j.id = ANY($2::bigint[]) AND j.state = 'queued' AND ${dockerGrantedSql('j')}
+  FOR UPDATE OF j SKIP LOCKED
 ), leased AS (
   UPDATE jobs j SET state = 'leased', attempt = j.attempt + 1, lease_id = gen_random_uuid(), builder_id = $1,
     lease_expires_at = now() + make_interval(secs => $3::double precision / 1000), user_step_started = false

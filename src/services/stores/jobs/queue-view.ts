@@ -7,6 +7,7 @@ import type { Database } from '../../database/create-pool.js';
 import { describeWait, type BuilderShape } from '../../core/scheduler/wait-reason.js';
 import type { Caller } from '../../core/access/project-roles.js';
 import { visibleTo } from '../projects/project-access.js';
+import { SECRETS_WITHHELD_SQL } from './docker-grant.js';
 
 export interface QueuedJob {
   readonly jobId: number;
@@ -30,10 +31,12 @@ interface QueuedRow {
   memory_bytes: string;
   docker_level: number;
   docker_in_builds: boolean;
+  secrets_withheld: boolean;
   queued_at: Date;
 }
 
-const QUEUED_COLUMNS = 'j.id, j.name, j.cpus, j.memory_bytes, j.docker_level, p.docker_in_builds, j.queued_at';
+const QUEUED_COLUMNS = `j.id, j.name, j.cpus, j.memory_bytes, j.docker_level, p.docker_in_builds,
+  ${SECRETS_WITHHELD_SQL} AS secrets_withheld, j.queued_at`;
 const QUEUED_FROM = `jobs j JOIN workflows w ON w.id = j.workflow_id JOIN pipelines pl ON pl.id = w.pipeline_id
   JOIN projects p ON p.id = pl.project_id`;
 
@@ -80,6 +83,7 @@ function toQueuedJob(row: QueuedRow, fleet: readonly BuilderShape[]): QueuedJob 
         memoryBytes: Number(row.memory_bytes),
         dockerLevel: row.docker_level,
         dockerAllowed: row.docker_in_builds,
+        untrustedFork: row.secrets_withheld,
       },
       fleet,
     ),

@@ -27,8 +27,8 @@ const builder = (
     dockerInBuilds: overrides.dockerInBuilds ?? 'off',
   };
 };
-const xlarge = { cpus: 8, memoryBytes: 16 * GiB, dockerLevel: 0, dockerAllowed: false };
-const large = { cpus: 4, memoryBytes: 8 * GiB, dockerLevel: 0, dockerAllowed: false };
+const xlarge = { cpus: 8, memoryBytes: 16 * GiB, dockerLevel: 0, dockerAllowed: false, untrustedFork: false };
+const large = { cpus: 4, memoryBytes: 8 * GiB, dockerLevel: 0, dockerAllowed: false, untrustedFork: false };
 
 describe('describeWait', () => {
   it("says a job is too large for every builder's whole room, naming both sizes", () => {
@@ -66,7 +66,7 @@ describe('describeWait', () => {
 
   it('says a job with setup_remote_docker waits for a builder that offers Docker in builds, and which setting does it', () => {
     expect(
-      describeWait({ ...large, dockerLevel: 1, dockerAllowed: true }, [
+      describeWait({ ...large, dockerLevel: 1, dockerAllowed: true, untrustedFork: false }, [
         builder(),
         builder({ cpus: 8, memoryBytes: 16 * GiB }),
       ]),
@@ -77,12 +77,16 @@ describe('describeWait', () => {
 
   it('says a machine job waits for a builder that offers the machine executor, which one with setup_remote_docker only does not', () => {
     expect(
-      describeWait({ ...large, dockerLevel: 2, dockerAllowed: true }, [builder({ dockerInBuilds: 'remote' })]),
+      describeWait({ ...large, dockerLevel: 2, dockerAllowed: true, untrustedFork: false }, [
+        builder({ dockerInBuilds: 'remote' }),
+      ]),
     ).toBe(
       'needs the machine executor; no builder offers it: an administrator sets GYRE_DOCKER_IN_BUILDS=machine on a builder',
     );
     expect(
-      describeWait({ ...large, dockerLevel: 1, dockerAllowed: true }, [builder({ dockerInBuilds: 'machine' })]),
+      describeWait({ ...large, dockerLevel: 1, dockerAllowed: true, untrustedFork: false }, [
+        builder({ dockerInBuilds: 'machine' }),
+      ]),
     ).toBe('a builder has room for it: it starts when the jobs queued before it have theirs');
   });
 
@@ -91,7 +95,14 @@ describe('describeWait', () => {
       "needs Docker in builds, which its project is not allowed: an administrator allows it on the admin console's Projects page";
     expect(describeWait({ ...large, dockerLevel: 1 }, [builder({ dockerInBuilds: 'machine' })])).toBe(grant);
     expect(describeWait({ ...large, dockerLevel: 2 }, [builder({ dockerInBuilds: 'machine' })])).toBe(grant);
-    // A job without Docker never waits for the grant.
+    // A fork's pull request without the project's secrets gets no Docker, granted or not.
+    expect(describeWait({ ...large, dockerLevel: 1, dockerAllowed: true, untrustedFork: true }, [builder()])).toBe(
+      "needs Docker in builds, which a fork's pull request gets only where the project passes forks its secrets (project settings); it never starts otherwise: cancel it",
+    );
+    // A job without Docker never waits for the grant, fork or not.
+    expect(describeWait({ ...large, untrustedFork: true }, [builder()])).toBe(
+      'a builder has room for it: it starts when the jobs queued before it have theirs',
+    );
     expect(describeWait(large, [builder()])).toBe(
       'a builder has room for it: it starts when the jobs queued before it have theirs',
     );
@@ -99,7 +110,7 @@ describe('describeWait', () => {
 
   it('sizes a job with setup_remote_docker against the builders that offer Docker in builds only', () => {
     const fleet = [builder({ dockerInBuilds: 'remote', memoryBytes: 2 * GiB }), builder({ memoryBytes: 16 * GiB })];
-    expect(describeWait({ ...large, dockerLevel: 1, dockerAllowed: true }, fleet)).toBe(
+    expect(describeWait({ ...large, dockerLevel: 1, dockerAllowed: true, untrustedFork: false }, fleet)).toBe(
       'needs 4 CPU / 8 GiB; the largest builder has 4 CPU / 2 GiB for jobs',
     );
     expect(describeWait(large, fleet)).toBe(
@@ -109,7 +120,7 @@ describe('describeWait', () => {
 
   it('says when only draining builders fit', () => {
     expect(
-      describeWait({ cpus: 2, memoryBytes: GiB, dockerLevel: 0, dockerAllowed: false }, [
+      describeWait({ cpus: 2, memoryBytes: GiB, dockerLevel: 0, dockerAllowed: false, untrustedFork: false }, [
         builder({ state: 'draining' }),
         builder({ memoryBytes: GiB / 2 }),
       ]),
