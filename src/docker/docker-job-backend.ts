@@ -15,6 +15,7 @@ import type {
   JobBackend,
   RegistryAuth,
   StreamedContainer,
+  VolumeUsage,
 } from './job-backend.js';
 import { StreamedHelpers } from './streamed-helper.js';
 import type { EngineInfo } from './types.js';
@@ -93,11 +94,15 @@ export class DockerJobBackend implements JobBackend {
     await this.docker.createVolume({ Name: name, Labels: { ...labels } });
   }
 
-  async volumeBytes(name: string): Promise<number | undefined> {
-    // The engine sizes volumes only in its disk-usage report, which walks their files.
-    const usage = (await this.docker.df()) as { Volumes?: { Name: string; UsageData?: { Size: number } }[] };
+  async volumeUsage(name: string): Promise<VolumeUsage | undefined> {
+    // The engine sizes volumes only in its disk-usage report, which walks their files; -1 is "not sized".
+    const usage = (await this.docker.df()) as {
+      Volumes?: { Name: string; UsageData?: { Size: number; RefCount: number } }[];
+    };
     const volume = usage.Volumes?.find((v) => v.Name === name);
-    return volume && Math.max(0, volume.UsageData?.Size ?? 0);
+    if (volume === undefined) return undefined;
+    const size = volume.UsageData?.Size ?? -1;
+    return { bytes: size < 0 ? undefined : size, containers: Math.max(0, volume.UsageData?.RefCount ?? 0) };
   }
 
   async removeVolume(name: string): Promise<void> {

@@ -36,6 +36,7 @@ export type {
   ExecRequest,
   RegistryAuth,
   StreamedContainer,
+  VolumeUsage,
 } from './job-backend.js';
 export type {
   DockerClient,

@@ -100,6 +100,13 @@ export interface RegistryAuth {
   readonly serveraddress: string;
 }
 
+export interface VolumeUsage {
+  /** Undefined when the engine could not size it. */
+  readonly bytes: number | undefined;
+  /** Containers that mount it, running or not. */
+  readonly containers: number;
+}
+
 export interface JobBackend {
   /** What the machine behind the engine offers. */
   info(): Promise<EngineInfo>;
@@ -115,8 +122,8 @@ export interface JobBackend {
   /** Removes a network no container is attached to any more; one already gone is fine. */
   removeNetwork(name: string): Promise<void>;
   createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
-  /** How many bytes a volume's files take, as the engine counts them; undefined when there is no such volume. */
-  volumeBytes(name: string): Promise<number | undefined>;
+  /** What a volume's files take and how many containers use it, as the engine counts them; undefined when there is no such volume. */
+  volumeUsage(name: string): Promise<VolumeUsage | undefined>;
   /** Removes a volume no container uses; one already gone is fine. */
   removeVolume(name: string): Promise<void>;
   /** Creates and starts a container; resolves to its id. */

@@ -237,6 +237,7 @@ describe('the projects API', () => {
       '/api/v1/projects',
       '/api/v1/projects/{id}',
       '/api/v1/projects/{id}/credential',
+      '/api/v1/projects/{id}/docker-in-builds',
       '/api/v1/projects/{id}/members',
       '/api/v1/projects/{id}/members/{login}',
       '/api/v1/projects/{id}/pipelines',

@@ -207,7 +207,10 @@ docker ps -a --format '{{.Names}}' | wc -l`),
     };
     const volume = `gyre-layer-cache-${BUILDER}-p1`;
     try {
-      const first = await runCached(IMPORT_MINI);
+      // A container with a restart policy would come back with the next engine on this data root.
+      const first = await runCached(
+        `${IMPORT_MINI}\ndocker run -d -i --restart always --name lingering mini:1 /usr/bin/cat >/dev/null`,
+      );
       expect(first.result).toEqual({ outcome: 'success' });
       expect(first.sink.text(1)).toContain('the engine starts empty');
       expect((await docker.getVolume(volume).inspect()).Labels).toEqual({
@@ -216,12 +219,14 @@ docker ps -a --format '{{.Names}}' | wc -l`),
       });
 
       // A new engine, in a new container, on the same data root: the image is there.
-      const second = await runCached("docker image ls --format '{{.Repository}}:{{.Tag}}' mini");
+      const second = await runCached(
+        'docker image ls --format \'{{.Repository}}:{{.Tag}}\' mini; echo "containers: $(docker ps -aq | wc -l)"',
+      );
       expect(second.result).toEqual({ outcome: 'success' });
       expect(second.sink.text(1)).toMatch(
         /starts from this project's layer cache on this builder \(\d[\d.]* [KMG]iB\)/,
       );
-      expect(second.sink.text(2)).toBe('mini:1\n');
+      expect(second.sink.text(2)).toBe('mini:1\ncontainers: 0\n');
     } finally {
       await docker
         .getVolume(volume)

@@ -4,6 +4,7 @@ import type {
   JobBackend,
   RegistryAuth,
   StreamedContainer,
+  VolumeUsage,
 } from '../../src/docker/index.js';
 import type { EngineInfo } from '../../src/docker/index.js';
 import { PassThrough, type Readable } from 'node:stream';
@@ -69,6 +70,8 @@ export class FakeJobBackend implements JobBackend {
   private readonly putting = new Set<string>();
   /** `$HOME` in every container, for the data steps' probe. */
   home = '/home/circleci';
+  /** How often an engine was told to remove the containers earlier jobs left in its layer cache. */
+  earlierContainerRemovals = 0;
   /** Whether a job's own Docker engine answers its readiness wait. */
   engineAnswers = true;
   /** The helper container's run (checkout). */
@@ -120,11 +123,17 @@ export class FakeJobBackend implements JobBackend {
     return Promise.resolve();
   }
 
-  /** What volumeBytes answers for each volume; 0 for one not named here. */
-  readonly volumeSizes = new Map<string, number>();
+  /** The size volumeUsage gives each volume (undefined: the engine could not size it); 0 for one not named here. */
+  readonly volumeSizes = new Map<string, number | undefined>();
+  /** What volumeUsage fails with, as a disk-usage report already running does on older engines. */
+  volumeUsageFailure: Error | undefined;
 
-  volumeBytes(name: string): Promise<number | undefined> {
-    return Promise.resolve(this.volumes.has(name) ? (this.volumeSizes.get(name) ?? 0) : undefined);
+  volumeUsage(name: string): Promise<VolumeUsage | undefined> {
+    if (this.volumeUsageFailure) return Promise.reject(this.volumeUsageFailure);
+    if (!this.volumes.has(name)) return Promise.resolve(undefined);
+    const containers = [...this.containers.values()].filter((c) => c.spec.volumes?.some((v) => v.name === name));
+    const bytes = this.volumeSizes.has(name) ? this.volumeSizes.get(name) : 0;
+    return Promise.resolve({ bytes, containers: containers.length });
   }
 
   removeVolume(name: string): Promise<void> {
@@ -262,6 +271,11 @@ export class FakeJobBackend implements JobBackend {
     }
     // The readiness wait of a job's own engine (setup_remote_docker): it answers, unless told not to.
     if (cmd.some((arg) => arg.includes('docker version'))) return { exitCode: this.engineAnswers ? 0 : 124 };
+    // The removal of containers an earlier job left in a layer cache's engine.
+    if (cmd.some((arg) => arg.includes('docker rm -f'))) {
+      this.earlierContainerRemovals += 1;
+      return { exitCode: 0 };
+    }
     // The runner's own probes and signals (kill, the checkout's folder and copy): nothing left to signal.
     return { exitCode: cmd.some((arg) => arg.includes('cp -R') || arg.includes('chown')) ? 0 : 1 };
   }

@@ -13,6 +13,7 @@
  */
 import { formatRoundedByteSize } from '../../shared/byte-size.js';
 import { LABELS } from '../../shared/labels.js';
+import { messageOf } from '../../shared/errors.js';
 import type { JobBackend } from '../../docker/index.js';
 
 /** A project's cache, taken by one job until it ends (after its engine is removed). */
@@ -20,6 +21,8 @@ export interface TakenLayerCache {
   readonly volume: string;
   release(): void;
 }
+
+const PREFIX = 'docker_layer_caching: ';
 
 export class LayerCaches {
   private readonly held = new Set<number>();
@@ -43,24 +46,44 @@ export class LayerCaches {
     };
   }
 
-  /** Makes the volume, or empties it when it grew past the cap; says which in the job's log. */
-  async prepare(backend: JobBackend, volume: string, projectId: number, log: (line: string) => void): Promise<void> {
-    const bytes = await backend.volumeBytes(volume);
-    if (bytes !== undefined && bytes <= this.maxBytes) {
-      log(
-        `docker_layer_caching: the engine starts from this project's layer cache on this builder (${formatRoundedByteSize(bytes)}).`,
-      );
-      return;
+  /**
+   * The volume for the job's engine, made, or emptied when it grew past the cap; says which in the
+   * job's log. Undefined, and the engine starts empty, when the cache cannot be used: a container
+   * of an earlier engine still mounts it (left by a crash, until the next start's cleanup), or
+   * the engine could not report it. Never throws: the cache only ever saves time.
+   */
+  async prepare(
+    backend: JobBackend,
+    volume: string,
+    projectId: number,
+    log: (line: string) => void,
+  ): Promise<string | undefined> {
+    try {
+      const usage = await backend.volumeUsage(volume);
+      if (usage !== undefined && usage.containers > 0) {
+        log(`${PREFIX}the layer cache is still used by an engine left from before; this engine starts empty.`);
+        return undefined;
+      }
+      if (usage === undefined)
+        log(`${PREFIX}the first job of the project with a layer cache on this builder; the engine starts empty.`);
+      else if (usage.bytes === undefined || usage.bytes <= this.maxBytes) {
+        const size = usage.bytes === undefined ? 'size unknown' : formatRoundedByteSize(usage.bytes);
+        log(`${PREFIX}the engine starts from this project's layer cache on this builder (${size}).`);
+        return volume;
+      } else {
+        log(
+          `${PREFIX}the layer cache had grown to ${formatRoundedByteSize(usage.bytes)}, past its ${formatRoundedByteSize(this.maxBytes)} (GYRE_LAYER_CACHE_SIZE); it starts empty again.`,
+        );
+        await backend.removeVolume(volume);
+      }
+      await backend.createVolume(volume, {
+        [LABELS.layerCache]: String(projectId),
+        [LABELS.builder]: this.builderName,
+      });
+      return volume;
+    } catch (error) {
+      log(`${PREFIX}the layer cache could not be read (${messageOf(error)}); this engine starts empty.`);
+      return undefined;
     }
-    if (bytes !== undefined) {
-      log(
-        `docker_layer_caching: the layer cache had grown to ${formatRoundedByteSize(bytes)}, past its ${formatRoundedByteSize(this.maxBytes)} (GYRE_LAYER_CACHE_SIZE); it starts empty again.`,
-      );
-      await backend.removeVolume(volume);
-    } else
-      log(
-        'docker_layer_caching: this is the first job of the project with a layer cache on this builder; the engine starts empty.',
-      );
-    await backend.createVolume(volume, { [LABELS.layerCache]: String(projectId), [LABELS.builder]: this.builderName });
   }
 }

@@ -127,6 +127,7 @@ async function startReadyEngine(ctx: RemoteDockerContext, image: string): Promis
   try {
     const engine = await startEngine(ctx, image);
     ready = await waitUntilReady(ctx, engine);
+    if (ready === 0 && ctx.dataVolume !== undefined) await removeEarlierContainers(ctx, engine);
     if (ready === 0) files = await clientFilesOf(ctx, engine);
   } catch (error) {
     throw engineFailure(ctx, `setup_remote_docker could not start the job's Docker engine: ${messageOf(error)}`);
@@ -159,9 +160,26 @@ async function startEngine(ctx: RemoteDockerContext, image: string): Promise<str
   });
 }
 
+/** The engine's client variables, for commands run in its own container (as `engine`, never root). */
+const LOCAL_CLIENT = `DOCKER_HOST=tcp://localhost:${ENGINE_PORT} DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=${ENGINE_CERTS}`;
+
+/**
+ * A layer cache keeps a data root's containers too: those an earlier job started with a restart
+ * policy come back with the engine. They are removed before the job gets it, so nothing of one
+ * job keeps running into the next (its images and build cache stay).
+ */
+async function removeEarlierContainers(ctx: RemoteDockerContext, engine: string): Promise<void> {
+  const exitCode = await ctx.backend.exec(engine, {
+    user: 'engine',
+    cmd: ['/bin/sh', '-c', `${LOCAL_CLIENT} docker ps -aq | xargs -r env ${LOCAL_CLIENT} docker rm -f >/dev/null`],
+  });
+  if (exitCode !== 0)
+    throw new Error(`the containers an earlier job left in the layer cache could not be removed (exit ${exitCode})`);
+}
+
 /** Asks the engine, from inside its container and with the client certificate, until it answers. */
 function waitUntilReady(ctx: RemoteDockerContext, engine: string): Promise<number> {
-  const ask = `DOCKER_HOST=tcp://localhost:${ENGINE_PORT} DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=${ENGINE_CERTS} docker version`;
+  const ask = `${LOCAL_CLIENT} docker version`;
   return ctx.backend.exec(engine, {
     // Not root: with /proc unmasked, a root process could write the host's sysctls.
     user: 'engine',

@@ -86,7 +86,13 @@ export async function runJob(
   const cleaned = await cleanUp(backend, job.jobId, options.builderName, result, log);
   // Only once its engine is gone: two engines on one data root would corrupt it. Left held when
   // cleanup failed; the agent's next start removes the engine.
-  if (typeof layerCache === 'object' && cleaned.cleanupError === undefined) layerCache.release();
+  if (typeof layerCache === 'object') {
+    if (cleaned.cleanupError === undefined) layerCache.release();
+    else
+      log(
+        "The project's layer cache stays held on this builder until the agent restarts: the job's engine may still run on it.",
+      );
+  }
   return cleaned;
 }
 

@@ -230,8 +230,7 @@ async function layerCacheVolume(ctx: StepContext, log: (line: string) => void): 
     log(`docker_layer_caching: ${typeof cache === 'string' ? cache : 'the engine starts empty'}.`);
     return undefined;
   }
-  await ctx.options.layerCaches.prepare(ctx.backend, cache.volume, ctx.job.context.projectId, log);
-  return cache.volume;
+  return ctx.options.layerCaches.prepare(ctx.backend, cache.volume, ctx.job.context.projectId, log);
 }
 
 /** Where the primary container's home and working directory are, and who its user is. */

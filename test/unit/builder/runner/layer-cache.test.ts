@@ -61,6 +61,8 @@ describe('docker_layer_caching', () => {
     const second = await runCached(fake, caches);
     expect(second.log).toContain("the engine starts from this project's layer cache on this builder (300 MiB)");
     expect(second.engine?.volumes).toEqual([{ name: CACHE, target: '/home/engine/.local/share/docker' }]);
+    // Each cached engine is cleared of containers an earlier job left, before the job gets it.
+    expect(fake.earlierContainerRemovals).toBe(2);
   });
 
   it('empties a cache that grew past its cap before a job takes it', async () => {
@@ -72,7 +74,7 @@ describe('docker_layer_caching', () => {
     expect(log).toContain(
       'the layer cache had grown to 3 GiB, past its 1 GiB (GYRE_LAYER_CACHE_SIZE); it starts empty again',
     );
-    expect(await fake.volumeBytes(CACHE)).toBe(0);
+    expect((await fake.volumeUsage(CACHE))?.bytes).toBe(0);
   });
 
   it('gives a second job of the project an empty engine of its own while the first holds the cache, and the cache back once it ended', async () => {
@@ -104,10 +106,48 @@ describe('docker_layer_caching', () => {
     const fake = backend();
     const caches = new LayerCaches('unit-builder', GiB);
     fake.failures.set('removeByLabels', new Error('engine busy'));
-    const { result } = await runCached(fake, caches);
+    const sink = new RecordingSink();
+    const result = await runJob(fake, makeJob([cachedEngine]), sink, options(caches));
     expect(result.cleanupError).toContain('engine busy');
+    expect(sink.text(0)).toContain("The project's layer cache stays held on this builder until the agent restarts");
     expect(caches.take(1, false)).toBe(
       "another job of this project holds this builder's layer cache; the engine starts empty",
+    );
+  });
+
+  it('starts an empty engine, without failing the job, when the cache cannot be read or an earlier engine still mounts it', async () => {
+    const fake = backend();
+    const caches = new LayerCaches('unit-builder', GiB);
+    await runCached(fake, caches);
+    fake.volumeUsageFailure = new Error('a disk usage operation is already running');
+    const unread = await runCached(fake, caches);
+    expect(unread.result.outcome).toBe('success');
+    expect(unread.log).toContain(
+      'the layer cache could not be read (a disk usage operation is already running); this engine starts empty',
+    );
+    expect(unread.engine?.volumes?.[0]?.name).not.toBe(CACHE);
+
+    fake.volumeUsageFailure = undefined;
+    // An engine a crash left behind, still on the cache, until the next start's cleanup.
+    await fake.startContainer({
+      image: 'gyre/engine:test',
+      labels: {},
+      volumes: [{ name: CACHE, target: '/home/engine/.local/share/docker' }],
+    });
+    const leftBehind = await runCached(fake, caches);
+    expect(leftBehind.log).toContain(
+      'the layer cache is still used by an engine left from before; this engine starts empty',
+    );
+    expect(leftBehind.engine?.volumes?.[0]?.name).not.toBe(CACHE);
+  });
+
+  it('uses a cache the engine could not size, saying so', async () => {
+    const fake = backend();
+    const caches = new LayerCaches('unit-builder', GiB);
+    await runCached(fake, caches);
+    fake.volumeSizes.set(CACHE, undefined);
+    expect((await runCached(fake, caches)).log).toContain(
+      "the engine starts from this project's layer cache on this builder (size unknown)",
     );
   });
 
