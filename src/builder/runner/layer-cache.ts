@@ -26,6 +26,8 @@ const PREFIX = 'docker_layer_caching: ';
 
 export class LayerCaches {
   private readonly held = new Set<number>();
+  /** Projects whose cache an engine failed to start on: emptied when a job next takes it. */
+  private readonly distrusted = new Set<number>();
 
   /** @param maxBytes the most a cache may hold when a job takes it (GYRE_LAYER_CACHE_SIZE) */
   constructor(
@@ -47,6 +49,15 @@ export class LayerCaches {
   }
 
   /**
+   * An engine did not start on the project's cache: a job may have broken its data root (it can
+   * write there through the engine), so the next job that takes it starts it empty rather than
+   * failing the same way.
+   */
+  distrust(projectId: number): void {
+    this.distrusted.add(projectId);
+  }
+
+  /**
    * The volume for the job's engine, made, or emptied when it grew past the cap; says which in the
    * job's log. Undefined, and the engine starts empty, when the cache cannot be used: a container
    * of an earlier engine still mounts it (left by a crash, until the next start's cleanup), or
@@ -64,7 +75,10 @@ export class LayerCaches {
         log(`${PREFIX}the layer cache is still used by an engine left from before; this engine starts empty.`);
         return undefined;
       }
-      if (usage === undefined)
+      if (usage !== undefined && this.distrusted.delete(projectId)) {
+        log(`${PREFIX}the last engine on the layer cache did not start; it starts empty again.`);
+        await backend.removeVolume(volume);
+      } else if (usage === undefined)
         log(`${PREFIX}the first job of the project with a layer cache on this builder; the engine starts empty.`);
       else if (usage.bytes === undefined || usage.bytes <= this.maxBytes) {
         const size = usage.bytes === undefined ? 'size unknown' : formatRoundedByteSize(usage.bytes);

@@ -204,7 +204,7 @@ async function remoteDocker(ctx: StepContext, step: SetupRemoteDockerStep, index
   const { uid, gid } = await containerPlaces(ctx);
   const log = (line: string): void => note(ctx, index, line);
   const cache = step.dockerLayerCaching ? await layerCacheVolume(ctx, log) : undefined;
-  const end = await setupRemoteDocker(
+  const setup = setupRemoteDocker(
     {
       backend: ctx.backend,
       primary: ctx.primary,
@@ -218,6 +218,10 @@ async function remoteDocker(ctx: StepContext, step: SetupRemoteDockerStep, index
     },
     step,
   );
+  const end = await setup.catch((error: unknown) => {
+    if (cache !== undefined) ctx.options.layerCaches?.distrust(ctx.job.context.projectId);
+    throw error;
+  });
   Object.assign(ctx.addedEnvironment, end.environment);
   return end;
 }

@@ -141,6 +141,22 @@ describe('docker_layer_caching', () => {
     expect(leftBehind.engine?.volumes?.[0]?.name).not.toBe(CACHE);
   });
 
+  it('empties a cache an engine failed to start on before the next job takes it, as a job may have broken it', async () => {
+    const fake = backend();
+    const caches = new LayerCaches('unit-builder', GiB);
+    await runCached(fake, caches);
+    fake.volumeSizes.set(CACHE, 300 * 1024 ** 2);
+    fake.engineAnswers = false;
+    expect((await runCached(fake, caches)).result.outcome).toBe('infrastructure_failed');
+    fake.engineAnswers = true;
+    const next = await runCached(fake, caches);
+    expect(next.log).toContain('the last engine on the layer cache did not start; it starts empty again');
+    expect(next.engine?.volumes?.[0]?.name).toBe(CACHE);
+    expect((await fake.volumeUsage(CACHE))?.bytes).toBe(0);
+    // Once only: the job after that starts from the cache again.
+    expect((await runCached(fake, caches)).log).toContain("starts from this project's layer cache");
+  });
+
   it('uses a cache the engine could not size, saying so', async () => {
     const fake = backend();
     const caches = new LayerCaches('unit-builder', GiB);
