@@ -58,11 +58,14 @@ export class DockerJobBackend implements JobBackend {
   }
 
   async hasImage(ref: string): Promise<boolean> {
+    return (await this.imageId(ref)) !== undefined;
+  }
+
+  async imageId(ref: string): Promise<string | undefined> {
     try {
-      await this.docker.getImage(ref).inspect();
-      return true;
+      return (await this.docker.getImage(ref).inspect()).Id;
     } catch (error) {
-      if (statusCodeOf(error) === 404) return false;
+      if (statusCodeOf(error) === 404) return undefined;
       throw error;
     }
   }

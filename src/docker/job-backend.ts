@@ -112,6 +112,8 @@ export interface JobBackend {
   info(): Promise<EngineInfo>;
   /** Whether the image is present; false only when the engine says it is not (404). */
   hasImage(ref: string): Promise<boolean>;
+  /** The image's id (`sha256:…`), which names this image for good whatever is tagged later; undefined when absent. */
+  imageId(ref: string): Promise<string | undefined>;
   /** Pulls an image from its registry, with credentials for a private one. */
   pullImage(ref: string, auth?: RegistryAuth): Promise<void>;
   /**

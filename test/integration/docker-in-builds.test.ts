@@ -123,6 +123,7 @@ describe('Docker in builds through a pipeline', () => {
       ...jobsMayReach(git.egressEntry),
       engineImage: 'gyre/engine:0.1.0',
       machineImage: 'gyre/machine:0.1.0',
+      layerCacheBytes: 10 * 1024 ** 3,
     });
     try {
       // THEN both jobs build an image, run it and use Compose, each with an engine of its own
@@ -136,12 +137,19 @@ describe('Docker in builds through a pipeline', () => {
         expect(log).toContain('built in the job\nbuilt in the job\ncontainers left: 0\n');
       }
       const remoteLog = await jobLog(gyre, byName(jobs, 'remote').id);
-      expect(remoteLog).toContain('docker_layer_caching: this builder keeps no layer cache yet');
+      expect(remoteLog).toContain(
+        'docker_layer_caching: the first job of the project with a layer cache on this builder; the engine starts empty.',
+      );
       const vmLog = await jobLog(gyre, byName(jobs, 'vm').id);
       expect(vmLog).toContain("A Docker engine of this job's own is ready");
     } finally {
       offering.drain();
       await offering.done;
+      // The layer cache outlives jobs and agents by design; this test's goes with it.
+      const caches = await docker.listVolumes({
+        filters: JSON.stringify({ label: [LABELS.layerCache, `${LABELS.builder}=${offering.name}`] }),
+      });
+      for (const volume of caches.Volumes ?? []) await docker.getVolume(volume.Name).remove();
     }
   }, 600_000);
 

@@ -91,7 +91,18 @@ export class FakeJobBackend implements JobBackend {
   }
 
   hasImage(ref: string): Promise<boolean> {
-    return Promise.resolve(this.images.has(ref));
+    return Promise.resolve(this.present(ref));
+  }
+
+  /** An image's id here is `sha256:` and its name, so a test can tell a run by id from one by name. */
+  imageId(ref: string): Promise<string | undefined> {
+    if (!this.present(ref)) return Promise.resolve(undefined);
+    return Promise.resolve(ref.startsWith('sha256:') ? ref : `sha256:${ref}`);
+  }
+
+  /** Whether an image is here, by name or by id. */
+  private present(ref: string): boolean {
+    return this.images.has(ref) || (ref.startsWith('sha256:') && this.images.has(ref.slice('sha256:'.length)));
   }
 
   /** The credentials each pull was made with, in order. */
@@ -143,7 +154,7 @@ export class FakeJobBackend implements JobBackend {
   }
 
   startContainer(spec: ContainerSpec): Promise<string> {
-    if (!this.images.has(spec.image)) return Promise.reject(new FakeEngineError(404, `No such image: ${spec.image}`));
+    if (!this.present(spec.image)) return Promise.reject(new FakeEngineError(404, `No such image: ${spec.image}`));
     const id = `c${++this.nextId}`;
     this.containers.set(id, { name: id, labels: spec.labels, spec });
     this.started.push(spec);
@@ -154,7 +165,7 @@ export class FakeJobBackend implements JobBackend {
   readonly ran: ContainerSpec[] = [];
 
   runContainer(spec: ContainerSpec, onOutput: (data: Buffer) => void): Promise<number> {
-    if (!this.images.has(spec.image)) return Promise.reject(new FakeEngineError(404, `No such image: ${spec.image}`));
+    if (!this.present(spec.image)) return Promise.reject(new FakeEngineError(404, `No such image: ${spec.image}`));
     this.ran.push(spec);
     if (this.helperRun.output) onOutput(Buffer.from(this.helperRun.output));
     return Promise.resolve(this.helperRun.exitCode);

@@ -33,7 +33,7 @@ import {
 import { cleanupBuilder, LayerCaches, unreachableProxies, type Outbound } from '../runner/index.js';
 import { applyEgressPolicy, EGRESS_RECHECK_MS, keepEgressPolicy, removeEgressPolicy } from './egress-policy.js';
 import { checkDiskLimit } from './disk-limit.js';
-import { checkDockerImages, checkEngine, dockerInBuildsOf } from './engine-image.js';
+import { checkDockerImages, checkEngine, dockerInBuildsOf, type DockerImages } from './engine-image.js';
 import { IdentityFile } from './identity-file.js';
 import { JobSession } from './job-session.js';
 import {
@@ -146,6 +146,8 @@ export class Agent {
     private readonly sharedCgroup: boolean,
     /** The engine host's CPUs, above which no job's CPU limit may go. */
     private readonly hostCpus: number,
+    /** The ids of the engine and machine images the settings name, as found at start: jobs run them by id. */
+    private readonly pinned: DockerImages,
   ) {
     const cacheBytes = config.layerCacheBytes ?? 0;
     this.layerCaches =
@@ -187,8 +189,8 @@ export class Agent {
     else await removeEgressPolicy(backend, helpers, log);
     if (config.jobDiskBytes !== undefined)
       await checkDiskLimit(backend, { ...helpers, jobDiskBytes: config.jobDiskBytes });
-    await checkDockerImages(backend, config);
-    await checkEngine(backend, config, name);
+    const pinned = await checkDockerImages(backend, config);
+    await checkEngine(backend, pinned, name);
     for (const proxy of unreachableProxies(config.outbound))
       log.warn(
         { proxy },
@@ -235,6 +237,7 @@ export class Agent {
       capacity,
       info.nestedCgroups,
       info.cpus,
+      pinned,
     );
     agent.updateStatus({ state: registered.state, drainDeadline: null });
     if (config.egress.enforce) {
@@ -353,13 +356,17 @@ export class Agent {
         builderName: this.name,
         room: jobRoomOf(this.capacity),
         helperImage: this.config.helperImage,
+        // Gyre's own images by name: a job may use them only as built here, never pulled.
+        reservedImages: [this.config.helperImage, this.config.engineImage, this.config.machineImage].filter(
+          (image) => image !== undefined,
+        ),
         sharedCgroup: this.sharedCgroup,
         hostCpus: this.hostCpus,
         maxServices: this.config.maxServicesPerJob,
         ...(this.config.jobDiskBytes !== undefined && { diskBytes: this.config.jobDiskBytes }),
-        ...(this.config.engineImage !== undefined && { engineImage: this.config.engineImage }),
+        ...(this.pinned.engineImage !== undefined && { engineImage: this.pinned.engineImage }),
         ...(this.layerCaches !== undefined && { layerCaches: this.layerCaches }),
-        ...(this.config.machineImage !== undefined && { machineImage: this.config.machineImage }),
+        ...(this.pinned.machineImage !== undefined && { machineImage: this.pinned.machineImage }),
         ...(this.config.outbound !== undefined && { outbound: this.config.outbound }),
         jobTimeoutMs: this.config.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
         ...(this.config.killGraceMs !== undefined && { killGraceMs: this.config.killGraceMs }),

@@ -10,7 +10,7 @@ import type { DockerInBuilds } from '../../protocol/index.js';
 import { InvalidInputError, messageOf } from '../../shared/errors.js';
 import { checkEngineStarts } from '../runner/index.js';
 
-interface DockerImages {
+export interface DockerImages {
   readonly engineImage?: string | undefined;
   readonly machineImage?: string | undefined;
 }
@@ -21,14 +21,28 @@ export function dockerInBuildsOf(config: DockerImages): DockerInBuilds {
   return config.machineImage === undefined ? 'remote' : 'machine';
 }
 
-export async function checkDockerImages(backend: JobBackend, config: DockerImages): Promise<void> {
+/**
+ * The ids of the images the settings name, refusing the settings when one is missing. Jobs run
+ * them by id from then on: an image tagged with the same name later (an administrator's
+ * `docker pull`) never runs as a job's engine or machine.
+ */
+export async function checkDockerImages(backend: JobBackend, config: DockerImages): Promise<DockerImages> {
   const images = [
-    ...(config.engineImage === undefined ? [] : [{ image: config.engineImage, setting: 'GYRE_ENGINE_IMAGE' }]),
-    ...(config.machineImage === undefined ? [] : [{ image: config.machineImage, setting: 'GYRE_MACHINE_IMAGE' }]),
+    ...(config.engineImage === undefined
+      ? []
+      : [{ key: 'engineImage', image: config.engineImage, setting: 'GYRE_ENGINE_IMAGE' }]),
+    ...(config.machineImage === undefined
+      ? []
+      : [{ key: 'machineImage', image: config.machineImage, setting: 'GYRE_MACHINE_IMAGE' }]),
   ];
+  const pinned: Record<string, string> = {};
   const missing = [];
-  for (const entry of images) if (!(await backend.hasImage(entry.image))) missing.push(entry);
-  if (missing.length === 0) return;
+  for (const entry of images) {
+    const id = await backend.imageId(entry.image);
+    if (id === undefined) missing.push(entry);
+    else pinned[entry.key] = id;
+  }
+  if (missing.length === 0) return pinned;
   throw new InvalidInputError(
     'builder settings',
     missing.map(({ image, setting }) => ({

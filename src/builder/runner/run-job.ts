@@ -118,7 +118,7 @@ async function setUp(
     options.helperImage !== undefined && job.spec.steps.some((step) => HELPER_STEPS.includes(step.type));
   if (job.spec.machine)
     await requireGyreImage(backend, primary.image, builderLacks(primary.image, 'GYRE_MACHINE_IMAGE'));
-  const gyreImages = [options.helperImage, options.engineImage, options.machineImage];
+  const gyreImages = options.reservedImages ?? [];
   for (const image of job.spec.machine ? services : [primary, ...services]) {
     throwIfStopped(stop);
     // A registry's image of one of Gyre's names, pulled for a job, would later run as Gyre's own

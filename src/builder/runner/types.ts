@@ -106,12 +106,15 @@ export interface RunJobOptions {
   /** The most bytes each job container may write into its own file system (GYRE_JOB_DISK). @default no limit */
   readonly diskBytes?: number;
   /**
-   * The image of a job's own Docker engine (`setup_remote_docker`); without it this builder
-   * offers no Docker in builds, and the step fails saying so. @default none
+   * The image of a job's own Docker engine (`setup_remote_docker`), best by id (the agent pins it
+   * at start); without it this builder offers no Docker in builds, and the job is retried
+   * elsewhere. @default none
    */
   readonly engineImage?: string;
-  /** The image `machine` jobs run in; without it this builder runs none, and such a job fails saying so. @default none */
+  /** The image `machine` jobs run in, best by id; without it this builder runs none, and such a job is retried elsewhere. @default none */
   readonly machineImage?: string;
+  /** Names of Gyre's own images: a job that names one gets it only as built here, never pulled. @default none */
+  readonly reservedImages?: readonly string[];
 }
 
 /** The step that decided a failed job. */

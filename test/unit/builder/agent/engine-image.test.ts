@@ -13,11 +13,14 @@ describe('checking Docker in builds at start', () => {
     expect(dockerInBuildsOf(BOTH)).toBe('machine');
   });
 
-  it('goes on when the images are on the host, and asks for none when it is off', async () => {
+  it('goes on when the images are on the host, giving their ids for jobs to run them by, and asks for none when it is off', async () => {
     const backend = new FakeJobBackend();
     backend.images.add('gyre/engine:test').add('gyre/machine:test');
-    await checkDockerImages(backend, BOTH);
-    await checkDockerImages(new FakeJobBackend(), {});
+    expect(await checkDockerImages(backend, BOTH)).toEqual({
+      engineImage: 'sha256:gyre/engine:test',
+      machineImage: 'sha256:gyre/machine:test',
+    });
+    expect(await checkDockerImages(new FakeJobBackend(), {})).toEqual({});
   });
 
   it('refuses to start, exit 2, naming each missing image and its setting, and never pulls one', async () => {

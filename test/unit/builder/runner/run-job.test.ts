@@ -432,15 +432,14 @@ describe('runJob', () => {
     const job = makeJob([run('echo hi')], {
       docker: { primary: image(), services: [image({ image: 'gyre/engine:test', name: 'fake-engine' })] },
     });
-    const result = await runJob(backend, job, new RecordingSink(), { ...OPTIONS, engineImage: 'gyre/engine:test' });
+    const reserved = { ...OPTIONS, engineImage: 'sha256:gyre/engine:test', reservedImages: ['gyre/engine:test'] };
+    const result = await runJob(backend, job, new RecordingSink(), reserved);
     expect(result.outcome).toBe('failed');
     expect(result.message).toContain("gyre/engine:test is one of Gyre's own images, which a builder never pulls");
     expect(backend.pulls).toEqual([]);
     // Built here, it serves a job as any image does.
     backend.images.add('gyre/engine:test');
-    expect(
-      (await runJob(backend, job, new RecordingSink(), { ...OPTIONS, engineImage: 'gyre/engine:test' })).outcome,
-    ).toBe('success');
+    expect((await runJob(backend, job, new RecordingSink(), reserved)).outcome).toBe('success');
   });
 
   it("adds GitHub's host keys to ~/.ssh/known_hosts after a checkout, as CircleCI does", async () => {
