@@ -251,6 +251,18 @@ describe('Docker in builds', () => {
     expect(names(await offering.lease(16))).toEqual(['builds-image']);
   });
 
+  it('takes a builder whose older agent says nothing of Docker in builds as offering none', async () => {
+    await seedWorkflow(db, projectId, [small('needs-engine')]);
+    await db.query(`UPDATE jobs SET spec = ${REMOTE_DOCKER_SPEC} WHERE name = 'needs-engine' AND state = 'queued'`);
+    // JSON leaves the undefined fact out, as an agent from before the fact existed sends none.
+    const older = await SimulatedBuilder.join(gyre.base, TEST_SECRETS.GYRE_JOIN_SECRET, {
+      name: `packer-${++count}`,
+      dockerInBuilds: undefined,
+    });
+    expect((await roomOf(older)).dockerInBuilds).toBe('off');
+    expect(names(await older.lease(16))).toEqual([]);
+  });
+
   it('leases a machine job only to a builder that offers the machine executor, not to one with remote engines only', async () => {
     await seedWorkflow(db, projectId, [small('vm')]);
     await db.query(
