@@ -233,7 +233,7 @@ export const rawSettingsSchema = z.object({
     default: 'off',
     example: 'machine',
     description:
-      "Whether the builder runs jobs with Docker: `remote` runs `setup_remote_docker`, starting a rootless Docker engine of each such job's own (GYRE_ENGINE_IMAGE) on the job's network, removed with the job; `machine` also runs `machine` jobs, in GYRE_MACHINE_IMAGE with such an engine. Jobs that need it wait for a builder that offers it. The engine container runs without Docker's seccomp and AppArmor profiles (see the README's Docker in builds for what that risks).",
+      "Whether the builder runs jobs with Docker: `remote` runs `setup_remote_docker`, starting a rootless Docker engine of each such job's own (GYRE_ENGINE_IMAGE) on the job's network, removed with the job; `machine` also runs `machine` jobs, in GYRE_MACHINE_IMAGE with such an engine. Jobs that need it wait for a builder that offers it, in projects an administrator allowed it. The engine container runs without Docker's seccomp and AppArmor profiles (see the README's Docker in builds for what that risks).",
   }),
   GYRE_MACHINE_IMAGE: setting(v.imageRef, {
     scope: 'builder',
