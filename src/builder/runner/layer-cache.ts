@@ -75,9 +75,11 @@ export class LayerCaches {
         log(`${PREFIX}the layer cache is still used by an engine left from before; this engine starts empty.`);
         return undefined;
       }
-      if (usage !== undefined && this.distrusted.delete(projectId)) {
+      if (usage !== undefined && this.distrusted.has(projectId)) {
         log(`${PREFIX}the last engine on the layer cache did not start; it starts empty again.`);
         await backend.removeVolume(volume);
+        // Only once it is gone: a removal that failed leaves it distrusted for the next job.
+        this.distrusted.delete(projectId);
       } else if (usage === undefined)
         log(`${PREFIX}the first job of the project with a layer cache on this builder; the engine starts empty.`);
       else if (usage.bytes === undefined || usage.bytes <= this.maxBytes) {

@@ -171,7 +171,12 @@ const LOCAL_CLIENT = `DOCKER_HOST=tcp://localhost:${ENGINE_PORT} DOCKER_TLS_VERI
 async function removeEarlierContainers(ctx: RemoteDockerContext, engine: string): Promise<void> {
   const exitCode = await ctx.backend.exec(engine, {
     user: 'engine',
-    cmd: ['/bin/sh', '-c', `${LOCAL_CLIENT} docker ps -aq | xargs -r env ${LOCAL_CLIENT} docker rm -f >/dev/null`],
+    // No pipe: sh has no pipefail, and a failed listing must not read as nothing to remove.
+    cmd: [
+      '/bin/sh',
+      '-c',
+      `ids=$(${LOCAL_CLIENT} docker ps -aq) || exit 1; [ -z "$ids" ] || ${LOCAL_CLIENT} docker rm -f $ids >/dev/null`,
+    ],
   });
   if (exitCode !== 0)
     throw new Error(`the containers an earlier job left in the layer cache could not be removed (exit ${exitCode})`);

@@ -98,8 +98,10 @@ export async function runJob(
 
 /** The project's layer cache when a `setup_remote_docker` step asks for one, or why there is none. */
 function takeLayerCache(job: RunnerJob, options: RunJobOptions): TakenLayerCache | string | undefined {
-  const asks = job.spec.steps.some((step) => step.type === 'setup_remote_docker' && step.dockerLayerCaching);
-  if (!asks || options.layerCaches === undefined) return undefined;
+  // The first such step starts the engine; a later one finds it running and changes nothing.
+  const engineStep = job.spec.steps.find((step) => step.type === 'setup_remote_docker');
+  if (engineStep?.type !== 'setup_remote_docker' || !engineStep.dockerLayerCaching || options.layerCaches === undefined)
+    return undefined;
   return options.layerCaches.take(job.context.projectId, job.secretsWithheld === true);
 }
 

@@ -7,9 +7,9 @@
  */
 
 /** An untrusted fork's build, over `pl` (its pipeline) and `p` (its project): as withholdsSecrets decides. */
-export const SECRETS_WITHHELD_SQL = `(CASE WHEN jsonb_typeof(pl.trigger_detail->'pullRequest') = 'object'
-    THEN coalesce(pl.trigger_detail->'pullRequest'->>'fromFork', 'true') <> 'false'
-    ELSE pl.ref LIKE 'refs/pull/%' END
+export const SECRETS_WITHHELD_SQL = `(CASE WHEN coalesce(jsonb_typeof(pl.trigger_detail->'pullRequest'), 'null') = 'null'
+    THEN pl.ref LIKE 'refs/pull/%'
+    ELSE (pl.trigger_detail->'pullRequest'->'fromFork') IS DISTINCT FROM 'false'::jsonb END
   AND NOT p.pass_secrets_to_forks)`;
 
 /** Whether job `alias` may run now as far as Docker in builds goes. */

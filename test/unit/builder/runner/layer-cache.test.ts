@@ -157,6 +157,15 @@ describe('docker_layer_caching', () => {
     expect((await runCached(fake, caches)).log).toContain("starts from this project's layer cache");
   });
 
+  it("takes no cache when the job's first engine step does not ask for one, as a later step only finds that engine", async () => {
+    const fake = backend();
+    const caches = new LayerCaches('unit-builder', GiB);
+    const plainFirst = makeJob([{ ...cachedEngine, dockerLayerCaching: false }, cachedEngine]);
+    const { engine } = await runCached(fake, caches, plainFirst);
+    expect(engine?.volumes?.[0]?.name).not.toBe(CACHE);
+    expect(fake.volumes.size).toBe(0);
+  });
+
   it('uses a cache the engine could not size, saying so', async () => {
     const fake = backend();
     const caches = new LayerCaches('unit-builder', GiB);
