@@ -4,7 +4,7 @@ import type { JobLease } from '../../src/protocol/index.js';
 import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
 import { createApiToken } from '../../src/services/stores/accounts/api-tokens.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
-import { deliverWebhook, forkPullRequestPayload, pushPayloadFor } from '../support/github-examples.js';
+import { deliverForkPullRequest, deliverWebhook, pushPayloadFor } from '../support/github-examples.js';
 import { byName, waitForJobs } from '../support/pipeline-runs.js';
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
 import { SimulatedBuilder } from '../support/simulated-builder.js';
@@ -202,22 +202,14 @@ describe('contexts', () => {
   }, 120_000);
 
   it("are kept from builds of a fork's pull request", async () => {
-    const { sha } = await git.push('app', { '.circleci/config.yml': CONFIG }, { branch: 'fork-change' });
-    const payload = forkPullRequestPayload({
+    const pipelineId = await deliverForkPullRequest(gyre, git, project, {
+      repo: 'app',
       repository: REPOSITORY,
       headRepository: 'someone/app',
-      sha,
       branch: 'fork-change',
+      config: CONFIG,
       sender: 'gabe-gh',
     });
-    const response = await deliverWebhook(
-      `${gyre.base}/webhooks/github?project=${project.id}`,
-      payload,
-      project.webhookSecret,
-      { event: 'pull_request' },
-    );
-    expect(response.status).toBe(202);
-    const pipelineId = ((await response.json()) as { pipeline: { id: number } }).pipeline.id;
     const planned = await waitForJobs(gyre, pipelineId, (jobs) => jobs.length === 4);
     expect(byName(planned, 'build').state).toBe('unauthorized');
     expect(await messageOf(byName(planned, 'build').id)).toBe(

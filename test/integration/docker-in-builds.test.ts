@@ -8,7 +8,7 @@ import { docker, jobsMayReach, leftoversOf, spawnAgent, startAgent } from '../su
 import { LABELS } from '../../src/shared/labels.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { byName, jobLog, pushAndTrigger, waitForJobs } from '../support/pipeline-runs.js';
-import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
+import { allowDockerInBuilds, startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
 import { until } from '../support/until.js';
 
 // GIVEN the real services app on a real PostgreSQL, a real git server, and `gyre agent` on this
@@ -26,11 +26,7 @@ beforeAll(async () => {
   ).json()) as { id: number };
   project = { repo: 'images', projectId: created.id };
   // An administrator's grant: without it the jobs would wait (bin-packing.test.ts shows that).
-  const granted = await gyre.api(`/api/v1/projects/${created.id}/docker-in-builds`, {
-    method: 'PUT',
-    body: { allowed: true },
-  });
-  expect(granted.status).toBe(200);
+  await allowDockerInBuilds(gyre, created.id);
 }, 300_000);
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import type { JobLease } from '../../src/protocol/index.js';
 import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
 import { createApiToken } from '../../src/services/stores/accounts/api-tokens.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
-import { deliverWebhook, forkPullRequestPayload } from '../support/github-examples.js';
+import { deliverForkPullRequest } from '../support/github-examples.js';
 import { waitForJobs } from '../support/pipeline-runs.js';
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
 import { SimulatedBuilder } from '../support/simulated-builder.js';
@@ -163,21 +163,14 @@ describe('project SSH keys', () => {
   }, 120_000);
 
   it("are kept from the build of a fork's pull request, which is told its secrets are withheld", async () => {
-    const { sha } = await git.push('keys', { '.circleci/config.yml': CONFIG }, { branch: 'fork-change' });
-    const payload = forkPullRequestPayload({
+    const pipelineId = await deliverForkPullRequest(gyre, git, project, {
+      repo: 'keys',
       repository: REPOSITORY,
       headRepository: 'someone/keys',
-      sha,
       branch: 'fork-change',
+      config: CONFIG,
     });
-    const response = await deliverWebhook(
-      `${gyre.base}/webhooks/github?project=${project.id}`,
-      payload,
-      project.webhookSecret,
-      { event: 'pull_request' },
-    );
-    expect(response.status).toBe(202);
-    const leases = await leasesOf(((await response.json()) as { pipeline: { id: number } }).pipeline.id);
+    const leases = await leasesOf(pipelineId);
     for (const name of ['named', 'every']) {
       expect(leases.get(name)!.sshKeys).toBeUndefined();
       expect(leases.get(name)!.secretsWithheld).toBe(true);

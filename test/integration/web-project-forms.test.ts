@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
 import { deliverWebhook, pushPayloadFor } from '../support/github-examples.js';
-import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
+import { allowDockerInBuilds, startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
 import { opensshFingerprints, sshKeyText } from '../support/ssh-key-fixtures.js';
 import { WebClient } from '../support/web-client.js';
 
@@ -153,9 +153,9 @@ describe('the settings form', () => {
     });
     expect(answer.status).toBe(303);
     expect(await projectNow()).toMatchObject({ dockerInBuilds: false });
-    await gyre.api(`/api/v1/projects/${projectId}/docker-in-builds`, { method: 'PUT', body: { allowed: true } });
+    await allowDockerInBuilds(gyre, projectId);
     expect(await grant()).toContain('allowed by an administrator');
-    await gyre.api(`/api/v1/projects/${projectId}/docker-in-builds`, { method: 'PUT', body: { allowed: false } });
+    await allowDockerInBuilds(gyre, projectId, false);
   });
 });
 

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type { WebhookDefinition } from '@octokit/webhooks-examples';
 import type { PullRequestEvent, PushEvent } from '@octokit/webhooks-types';
 import { signGitHubBody } from '../../src/services/core/webhooks/index.js';
+import type { GitServer } from './git-server.js';
 
 const require = createRequire(import.meta.url);
 const definitions = require('@octokit/webhooks-examples/api.github.com/index.json') as WebhookDefinition[];
@@ -97,4 +98,35 @@ export function deliverWebhook(
     },
     body,
   });
+}
+
+/**
+ * Pushes `config` as `.circleci/config.yml` to `branch` of the git server's repository `repo`,
+ * and delivers GitHub's pull request for it from the fork `headRepository` to the project (whose
+ * linked repository is `repository`); the pipeline's id.
+ */
+export async function deliverForkPullRequest(
+  services: { readonly base: string },
+  git: Pick<GitServer, 'push'>,
+  project: { readonly id: number; readonly webhookSecret: string },
+  options: {
+    repo: string;
+    repository: string;
+    headRepository: string;
+    branch: string;
+    config: string;
+    sender?: string;
+  },
+): Promise<number> {
+  const { sha } = await git.push(options.repo, { '.circleci/config.yml': options.config }, { branch: options.branch });
+  const payload = forkPullRequestPayload({ ...options, sha });
+  const response = await deliverWebhook(
+    `${services.base}/webhooks/github?project=${project.id}`,
+    payload,
+    project.webhookSecret,
+    { event: 'pull_request' },
+  );
+  if (response.status !== 202)
+    throw new Error(`the pull request was answered ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { pipeline: { id: number } }).pipeline.id;
 }

@@ -133,3 +133,16 @@ export async function startServicesUnderTest(
     },
   };
 }
+
+/** An administrator's grant (or withdrawal) of Docker in builds to a project, as the API makes it. */
+export async function allowDockerInBuilds(
+  services: Pick<ServicesUnderTest, 'api'>,
+  projectId: number,
+  allowed = true,
+): Promise<void> {
+  const answer = await services.api(`/api/v1/projects/${projectId}/docker-in-builds`, {
+    method: 'PUT',
+    body: { allowed },
+  });
+  if (answer.status !== 200) throw new Error(`the grant was answered ${answer.status}: ${await answer.text()}`);
+}

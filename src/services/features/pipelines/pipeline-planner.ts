@@ -11,6 +11,7 @@ import type { NewJob, NewWorkflow, PipelineSummary } from '../../core/pipelines/
 import { actorOfPipeline } from '../../core/access/context-access.js';
 import { withholdsSecrets } from '../../core/access/fork-secrets.js';
 import { checkContexts } from '../contexts/check-contexts.js';
+import { forkDockerRefusal } from '../../core/access/fork-docker.js';
 import { GyreError } from '../../../shared/errors.js';
 import { CONFIG_PATH, planWorkflows } from '../../core/pipelines/plan-workflows.js';
 import { loadOrbLibrary, type OrbResolver } from '../../core/orbs/orb-library.js';
@@ -90,7 +91,10 @@ export class PipelinePlanner {
       for (const job of workflow.jobs) {
         // An approval job's contexts say who may approve it (checked then), not what a job may use.
         const refusal =
-          job.type === 'approval' ? undefined : await checkContexts(this.contexts, job.contexts, circumstances);
+          job.type === 'approval'
+            ? undefined
+            : ((await checkContexts(this.contexts, job.contexts, circumstances)) ??
+              forkDockerRefusal(job.spec, circumstances.secretsWithheld));
         jobs.push(refusal === undefined ? job : { ...job, refusal });
       }
       planned.push({ ...workflow, jobs });
