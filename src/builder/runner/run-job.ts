@@ -128,7 +128,9 @@ async function setUp(
     if (gyreImages.includes(image.image)) await requireGyreImage(backend, image.image, jobNamesGyreImage(image.image));
     else await ensureImage(backend, image.image, log, registryAuthFor(image, job.projectVariables));
   }
-  if (needsHelper && options.helperImage) await ensureImage(backend, options.helperImage, log);
+  // The helper runs git with the repository's credential: never a registry's image of its name.
+  if (needsHelper && options.helperImage)
+    await requireGyreImage(backend, options.helperImage, builderLacks(options.helperImage, 'GYRE_APP_IMAGE'));
   const labels = jobLabels(job.jobId, job.attempt, options.builderName);
   const limits = jobLimits(job.spec.resourceClass, options.room, options.hostCpus);
   const resources = await createJobResources(backend, labels, limits, {

@@ -442,6 +442,15 @@ describe('runJob', () => {
     expect((await runJob(backend, job, new RecordingSink(), reserved)).outcome).toBe('success');
   });
 
+  it('never pulls the helper image, which runs git with the repository credential: a builder without it is at fault', async () => {
+    const backend = backendWith([JOB_IMAGE]);
+    backend.pullable.add('gyre/app:test');
+    const result = await runJob(backend, makeJob([{ type: 'checkout' }]), new RecordingSink(), OPTIONS);
+    expect(result.outcome).toBe('infrastructure_failed');
+    expect(result.message).toContain("gyre/app:test (GYRE_APP_IMAGE) is not on this builder's Docker host");
+    expect(backend.pulls).toEqual([]);
+  });
+
   it("adds GitHub's host keys to ~/.ssh/known_hosts after a checkout, as CircleCI does", async () => {
     const backend = backendWith();
     // The primary is the first container started (c1); its home exists.
