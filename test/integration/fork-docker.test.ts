@@ -29,6 +29,7 @@ beforeAll(async () => {
   const created = await gyre.api('/api/v1/projects', {
     body: { name: 'acme/images', gitUrl: git.url('images'), repository: REPOSITORY },
   });
+  expect(created.status).toBe(201);
   project = (await created.json()) as typeof project;
   await allowDockerInBuilds(gyre, project.id);
 }, 300_000);
@@ -54,7 +55,35 @@ describe("Docker in builds for a fork's pull request", () => {
     ]);
     const job = (await (await gyre.api(`/api/v1/jobs/${byName(jobs, 'image').id}`)).json()) as { message: string };
     expect(job.message).toBe(
-      "builds of pull requests from forks get no Docker in builds, and this job uses setup_remote_docker; a maintainer can pass secrets to builds from forks in the project's settings, which gives them Docker in builds too",
+      "builds of pull requests from forks get no Docker in builds, and this job uses setup_remote_docker; a maintainer can pass secrets to builds from forks in the project's settings, which gives them Docker in builds where an administrator allowed the project it, and then rerun the job",
     );
+  }, 120_000);
+
+  it('refuses to rerun such a job while the build gets no secrets, and reruns it once the project passes forks its secrets', async () => {
+    const pipelineId = await deliverForkPullRequest(gyre, git, project, {
+      repo: 'images',
+      repository: REPOSITORY,
+      headRepository: 'someone/images',
+      branch: 'only-docker',
+      config:
+        'version: 2.1\njobs:\n  image: { machine: true, steps: [{ run: docker info }] }\nworkflows:\n  main: { jobs: [image] }\n',
+    });
+    expect((await waitForJobs(gyre, pipelineId, (planned) => planned.length === 1)).map((j) => j.state)).toEqual([
+      'unauthorized',
+    ]);
+    const workflows = (await (await gyre.api(`/api/v1/pipelines/${pipelineId}/workflows`)).json()) as {
+      items: { id: number }[];
+    };
+    const rerun = () => gyre.api(`/api/v1/workflows/${workflows.items[0]!.id}/rerun-failed`, { method: 'POST' });
+    const refused = await rerun();
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+      "you may not rerun these jobs: builds of pull requests from forks get no Docker in builds, and this job uses the machine executor; a maintainer can pass secrets to builds from forks in the project's settings, which gives them Docker in builds where an administrator allowed the project it, and then rerun the job",
+    );
+    await gyre.api(`/api/v1/projects/${project.id}`, { method: 'PATCH', body: { passSecretsToForks: true } });
+    expect((await rerun()).status).toBe(200);
+    expect((await waitForJobs(gyre, pipelineId, (jobs) => jobs[0]?.state === 'queued')).map((j) => j.state)).toEqual([
+      'queued',
+    ]);
   }, 120_000);
 });

@@ -62,7 +62,7 @@ export async function requireGyreImage(backend: JobBackend, ref: string, missing
 /** A Gyre image that a builder setting names is missing: the builder's fault, so the job is retried elsewhere. */
 export const builderLacks = (ref: string, setting: string) => (): GyreError =>
   new GyreError(
-    `${ref} (${setting}) is not on this builder's Docker host; Gyre builds it (\`gyre images build\`, shipped by \`gyre builder join\`) and never pulls it, and the agent runs the engine and machine images by the ids it found when it started: restart it after rebuilding them`,
+    `${ref} (${setting}) is not on this builder's Docker host; Gyre builds it (\`gyre images build\`, shipped by \`gyre builder join\`) and never pulls it (the agent runs the engine and machine images by the ids it found when it started: restart it after rebuilding them)`,
   );
 
 /** Makes sure an image is present, pulling it (with `auth` for a private registry) when it is not. */

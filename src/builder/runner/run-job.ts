@@ -36,7 +36,7 @@ import type { DockerImage, JobResult, RunJobOptions, RunnerJob, RunnerSink } fro
 export const SETUP_STEP_INDEX = 0;
 /** How long background steps get to end after being killed at the end of the job. */
 const BACKGROUND_WAIT_MS = 5_000;
-/** Steps that run in helper containers of the agent's image: its image is pulled for them. */
+/** Steps that run in helper containers of the agent's image: it must be on the builder for them (never pulled). */
 const HELPER_STEPS: readonly string[] = [
   'checkout',
   'save_cache',

@@ -10,7 +10,7 @@ export function forkDockerRefusal(spec: unknown, secretsWithheld: boolean): stri
   if (!secretsWithheld) return undefined;
   const needs = dockerNeedOf(spec);
   if (needs === undefined) return undefined;
-  return `builds of pull requests from forks get no Docker in builds, and this job uses ${needs}; a maintainer can pass secrets to builds from forks in the project's settings, which gives them Docker in builds too`;
+  return `builds of pull requests from forks get no Docker in builds, and this job uses ${needs}; a maintainer can pass secrets to builds from forks in the project's settings, which gives them Docker in builds where an administrator allowed the project it, and then rerun the job`;
 }
 
 function dockerNeedOf(spec: unknown): string | undefined {

@@ -146,7 +146,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
       schema: {
         tags: ['pipelines'],
         summary:
-          "Rerun an ended workflow from failed: its failed, canceled and refused jobs and the jobs after them run again in it; jobs that succeeded keep their result. 409 while it runs or when nothing failed; 403 when the contexts of a job to rerun are not the caller's to use",
+          "Rerun an ended workflow from failed: its failed, canceled and refused jobs and the jobs after them run again in it; jobs that succeeded keep their result. 409 while it runs or when nothing failed; 403 when the contexts of a job to rerun are not the caller's to use, or it needs Docker in a fork's build without secrets",
         params: idParams,
         response: { 200: rerunResponse },
       },

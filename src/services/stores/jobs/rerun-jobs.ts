@@ -5,7 +5,9 @@
  * the transaction of the pipelines store, which reopens the workflow.
  */
 import type pg from 'pg';
-import { ConflictError } from '../../../shared/errors.js';
+import { ConflictError, ForbiddenError } from '../../../shared/errors.js';
+import { forkDockerRefusal } from '../../core/access/fork-docker.js';
+import { SECRETS_WITHHELD_SQL } from './docker-grant.js';
 import { planRerun, type RerunSelection } from '../../core/pipelines/rerun-selection.js';
 import { writeAudit } from '../audit/audit-log.js';
 import { requireContexts, type ContextAuthorizer } from './context-authorizer.js';
@@ -28,6 +30,10 @@ export async function rerunJobs(
   // The rerun is the rerunner's: they may not run, again, jobs with secrets they may not use.
   const contexts = [...new Set(plan.reset.flatMap((j) => j.contexts))];
   await requireContexts(authorize, contexts, workflow.pipelineId, 'rerun these jobs');
+  await refuseForkDocker(
+    client,
+    plan.reset.map((j) => j.id),
+  );
   await client.query(
     `UPDATE jobs SET state = 'blocked', message = $2, started_at = NULL, finished_at = NULL, queued_at = NULL, builder_id = NULL,
        lease_id = NULL, lease_expires_at = NULL, cancel_requested = false, user_step_started = false,
@@ -42,4 +48,21 @@ export async function rerunJobs(
     detail: { jobs: [...new Set(plan.reset.map((j) => j.name))] },
   });
   return plan.chosen;
+}
+
+/**
+ * A Docker job of an untrusted fork's build was refused at planning; rerun, it would only wait
+ * (the lease never gives it one), so the rerun is refused now, as one of contexts is. Checked as
+ * things are now: a project that since passes forks its secrets may rerun it.
+ */
+async function refuseForkDocker(client: pg.PoolClient, jobIds: readonly number[]): Promise<void> {
+  const refused = await client.query<{ spec: unknown }>(
+    `SELECT j.spec FROM jobs j JOIN workflows w ON w.id = j.workflow_id JOIN pipelines pl ON pl.id = w.pipeline_id
+       JOIN projects p ON p.id = pl.project_id
+     WHERE j.id = ANY($1::bigint[]) AND j.docker_level > 0 AND ${SECRETS_WITHHELD_SQL} LIMIT 1`,
+    [jobIds],
+  );
+  const row = refused.rows[0];
+  const why = row && forkDockerRefusal(row.spec, true);
+  if (why !== undefined) throw new ForbiddenError(`you may not rerun these jobs: ${why}`, 'docker_refused');
 }

@@ -8,7 +8,7 @@ const plain = { steps: [{ type: 'checkout' }, { type: 'run' }] };
 describe("Docker in builds for forks' pull requests", () => {
   it('refuses a job with setup_remote_docker or the machine executor in a build that gets no secrets, naming which', () => {
     expect(forkDockerRefusal(remote, true)).toBe(
-      "builds of pull requests from forks get no Docker in builds, and this job uses setup_remote_docker; a maintainer can pass secrets to builds from forks in the project's settings, which gives them Docker in builds too",
+      "builds of pull requests from forks get no Docker in builds, and this job uses setup_remote_docker; a maintainer can pass secrets to builds from forks in the project's settings, which gives them Docker in builds where an administrator allowed the project it, and then rerun the job",
     );
     expect(forkDockerRefusal(machine, true)).toContain('this job uses the machine executor');
   });
