@@ -18,6 +18,7 @@ import { startStatusPoster, type StatusPosterOptions } from './features/statuses
 import { createListeners } from './http/create-listeners.js';
 import { startReaper } from './features/scheduler/reaper.js';
 import { startRetentionSweeper } from './features/retention/retention-sweeper.js';
+import { PostgresBlobDeletionLock } from './stores/backup/blob-deletion-lock.js';
 import { startScheduleFiring, type ScheduleFiringOptions } from './features/schedules/schedule-firing.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { createBlobStore } from './blobs/create-blob-store.js';
@@ -112,6 +113,7 @@ export async function startServices(
     workspaces: parts.workspaces,
     artifacts: parts.artifacts,
     blobs: parts.blobs,
+    blobDeletion: new PostgresBlobDeletionLock(db),
     retention: settings.retention,
     logger: logger.child({ part: 'retention' }),
   });

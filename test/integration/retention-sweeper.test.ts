@@ -7,6 +7,8 @@ import {
   sweepOnce,
   type RetentionSweeperDeps,
 } from '../../src/services/features/retention/retention-sweeper.js';
+import { openBackupSnapshot } from '../../src/services/stores/backup/backup-snapshot.js';
+import { PostgresBlobDeletionLock } from '../../src/services/stores/backup/blob-deletion-lock.js';
 import { ArtifactStore } from '../../src/services/stores/artifacts/artifact-store.js';
 import { CacheStore } from '../../src/services/stores/caches/cache-store.js';
 import { WorkspaceStore } from '../../src/services/stores/workspaces/workspace-store.js';
@@ -63,6 +65,7 @@ function depsOf(blobs: MemoryBlobStore, cacheMaxTotalBytes?: number): RetentionS
     workspaces: new WorkspaceStore(db),
     artifacts: new ArtifactStore(db),
     blobs,
+    blobDeletion: new PostgresBlobDeletionLock(db),
     retention: { cacheMaxAgeDays: 15, artifactMaxAgeDays: 30, ...(cacheMaxTotalBytes && { cacheMaxTotalBytes }) },
     logger,
   };
@@ -129,6 +132,7 @@ describe('the retention sweeper', () => {
       workspaceLayers: 1,
       orphanBlobs: 3,
       orphanBytes: oldLayer.size + oldArtifact.size + orphan.size,
+      blobDeletionDeferred: false,
     });
     expect((await caches.find(projectCaches(project), ['v1-']))?.key).toBe('v1-new');
     expect(await caches.find(projectCaches(project), ['v1-old'])).toBeUndefined();
@@ -155,6 +159,43 @@ describe('the retention sweeper', () => {
 
     // WHEN it runs again, THEN there is nothing left to remove
     expect(await sweepOnce(depsOf(blobs))).toMatchObject({ expiredCaches: 0, artifacts: 0, orphanBlobs: 0 });
+  });
+
+  it('deletes no blob while a backup holds its snapshot, which names every blob a row names, and does once it closes', async () => {
+    const { blobs, put } = datedBlobs();
+    const caches = new CacheStore(db);
+    const project = await insertProject(db, 'acme/backup-during-sweep');
+    const cached = await put('cached for the backup');
+    await caches.save(projectCaches(project), 'v1-backup', cached);
+    const orphan = await put('an orphan the backup does not need');
+
+    // GIVEN a backup's snapshot, open
+    const snapshot = await openBackupSnapshot(db);
+    // THEN it names the cache's blob with its size, and counts the rows it saw
+    expect(snapshot.contents.blobs).toContainEqual({ digest: cached.digest, size: cached.size });
+    expect(snapshot.contents.blobs.map((b) => b.digest)).not.toContain(orphan.digest);
+    expect(snapshot.contents.tables['caches']).toBe(
+      Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM caches')).rows[0]!.n),
+    );
+    expect(snapshot.contents.snapshot).toMatch(/^[0-9A-F]+-[0-9A-F]+-\d+$/);
+
+    // WHEN the cache expires and the sweeper runs while the snapshot is open
+    await backdate('caches', 'created_at', 16, 'project_id = $1', [project]);
+    logLines.length = 0;
+    const during = await sweepOnce(depsOf(blobs));
+    // THEN the row goes, but no blob: the backup may still be copying the cache's
+    expect(during).toMatchObject({ expiredCaches: 1, orphanBlobs: 0, blobDeletionDeferred: true });
+    expect(blobs.digests()).toEqual(expect.arrayContaining([cached.digest, orphan.digest]));
+    expect(logLines.map((line) => line.msg)).toContain(
+      'blobs no row names are kept this pass: a backup is copying blobs',
+    );
+
+    // WHEN the backup closes its snapshot, THEN the next pass deletes both
+    await snapshot.close();
+    const after = await sweepOnce(depsOf(blobs));
+    expect(after).toMatchObject({ blobDeletionDeferred: false });
+    expect(blobs.digests()).not.toEqual(expect.arrayContaining([cached.digest]));
+    expect(blobs.digests()).not.toContain(orphan.digest);
   });
 
   it('evicts the least recently restored caches over the total size, and no more', async () => {

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { RetentionSettings } from '../../../config/index.js';
 import type { BlobStore } from '../../blobs/blob-store.js';
 import { cachesToEvict, expiryCutoff, orphansOf, type ListedBlob } from '../../core/retention/retention-choices.js';
+import type { BlobDeletionLock } from '../../stores/backup/blob-deletion-lock.js';
 import type { ArtifactStore } from '../../stores/artifacts/artifact-store.js';
 import type { CacheStore } from '../../stores/caches/cache-store.js';
 import type { WorkspaceStore } from '../../stores/workspaces/workspace-store.js';
@@ -27,6 +28,8 @@ export interface RetentionSweeperDeps {
   readonly workspaces: Pick<WorkspaceStore, 'removeOfPipelinesBefore' | 'named'>;
   readonly artifacts: Pick<ArtifactStore, 'removeStoredBefore' | 'named'>;
   readonly blobs: BlobStore;
+  /** Held while blobs are deleted, so none vanishes from under a backup that is copying it. */
+  readonly blobDeletion: BlobDeletionLock;
   readonly retention: RetentionSettings;
   readonly logger: Logger;
   /** @default the system clock */
@@ -40,6 +43,8 @@ export interface SweepReport {
   readonly workspaceLayers: number;
   readonly orphanBlobs: number;
   readonly orphanBytes: number;
+  /** A backup was copying blobs, so this pass deleted none; the next one will. */
+  readonly blobDeletionDeferred: boolean;
 }
 
 /** One pass: rows past retention, caches over the total, then blobs nothing names. */
@@ -87,7 +92,10 @@ export async function sweepOnce(deps: RetentionSweeperDeps): Promise<SweepReport
     size: l.size,
   }));
 
-  const orphans = await deleteOrphans(deps, now);
+  const deletion = await deps.blobDeletion.whileNoBackup(() => deleteOrphans(deps, now));
+  const deferred = deletion === 'busy';
+  if (deferred) logger.info('blobs no row names are kept this pass: a backup is copying blobs');
+  const orphans = deferred ? [] : deletion;
   logRemoved(logger, 'blobs', 'no cache, workspace layer or artifact names them', orphans, (b) => ({
     digest: b.digest,
     size: b.size,
@@ -101,6 +109,7 @@ export async function sweepOnce(deps: RetentionSweeperDeps): Promise<SweepReport
     workspaceLayers: layers.length,
     orphanBlobs: orphans.length,
     orphanBytes: orphans.reduce((sum, blob) => sum + blob.size, 0),
+    blobDeletionDeferred: deferred,
   };
 }
 
