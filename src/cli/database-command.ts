@@ -2,7 +2,7 @@
  * Shared set-up of commands that talk to the services database directly (`migrate`, `tokens`),
  * typically run inside the app container: settings from the environment, a pool, and clean-up.
  */
-import { databaseUrlOf } from '../config/index.js';
+import { databaseUrlOf, type Settings } from '../config/index.js';
 import type { Database } from '../services/database/create-pool.js';
 import { InvalidInputError } from '../shared/errors.js';
 import type { Output } from './output.js';
@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 export async function withDatabase<T>(
   options: { env?: string },
   output: Output,
-  use: (db: Database, logger: Logger) => Promise<T>,
+  use: (db: Database, logger: Logger, settings: Settings) => Promise<T>,
 ): Promise<T> {
   const settings = loadCommandSettings({ env: options.env }, 'serve', output, true);
   const url = databaseUrlOf(settings);
@@ -32,7 +32,7 @@ export async function withDatabase<T>(
   const logger = createLogger('cli', output.jsonMode ? 'warn' : settings.logLevel);
   const db = createDatabasePool(url, logger);
   try {
-    return await use(db, logger);
+    return await use(db, logger, settings);
   } finally {
     await db.end();
   }

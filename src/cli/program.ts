@@ -14,6 +14,7 @@ import { registerOrbsCommand } from './commands/orbs.js';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerStackCommands } from './commands/stack.js';
 import { registerBuilderCommands } from './commands/builder.js';
+import { registerBackupCommands } from './commands/backup.js';
 import { GYRE_VERSION } from '../shared/package-files.js';
 
 export function createProgram(): Command {
@@ -36,6 +37,7 @@ Exit codes: 0 ok, 1 failed, 2 invalid input, 3 a host or service unreachable, 4 
   registerInitCommand(program);
   registerStackCommands(program);
   registerBuilderCommands(program);
+  registerBackupCommands(program);
   registerSettingsCommand(program);
   registerRenderCommand(program);
   registerServeCommand(program);

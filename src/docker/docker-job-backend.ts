@@ -2,6 +2,7 @@
  * The job backend on a Docker Engine, through dockerode. Errors are the engine's own, with their
  * `statusCode`, so that the runner can tell "gone" (404) and "not running" (409) from failures.
  */
+import { exitCodeOf } from './exec-exit.js';
 import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
@@ -372,15 +373,6 @@ async function demux(
     stream.on('close', resolve);
     stream.on('error', reject);
   });
-}
-
-/** The stream can end a moment before the engine records the exit, so wait briefly for it. */
-async function exitCodeOf(exec: Dockerode.Exec): Promise<number> {
-  for (let tries = 0; ; tries += 1) {
-    const info = await exec.inspect();
-    if (!info.Running || tries >= 100) return info.ExitCode ?? -1;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Runs one removal; a 404 means someone else removed it already, which is the goal. */

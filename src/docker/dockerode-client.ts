@@ -2,6 +2,7 @@
  * The one DockerClient implementation, on dockerode. Every method wraps its failures with
  * `toDockerError` so callers see a GyreError that names the host and what was being done.
  */
+import { DockerodeContainers, type ContainerClient } from './container-client.js';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { GyreError, messageOf } from '../shared/errors.js';
@@ -52,10 +53,14 @@ export function createDockerClient(host: DockerHost, env: Environment = process.
 }
 
 class DockerodeClient implements DockerClient {
+  readonly containers: ContainerClient;
+
   constructor(
     readonly host: DockerHost,
     private readonly docker: Docker,
-  ) {}
+  ) {
+    this.containers = new DockerodeContainers(host, docker);
+  }
 
   async ping(signal?: AbortSignal): Promise<void> {
     await this.call('connecting', () => (this.docker as unknown as AbortablePing).ping({ abortSignal: signal }));

@@ -4,6 +4,7 @@
  * (unix, tcp with or without TLS, ssh, contexts) plug in without touching the callers.
  */
 import type { Readable } from 'node:stream';
+import type { ContainerClient } from './container-client.js';
 import type { DockerHost } from './host.js';
 
 /** What the engine says about itself. */
@@ -99,4 +100,6 @@ export interface ImageClient {
 }
 
 /** Everything the orchestrator needs from one Docker host. */
-export interface DockerClient extends EngineClient, ImageClient {}
+export interface DockerClient extends EngineClient, ImageClient {
+  readonly containers: ContainerClient;
+}

@@ -28,6 +28,8 @@ export const LABELS = {
   layerCache: 'io.gyre.layer-cache',
   /** Objects of a builder's start check (`engine`), removed when the check ends. */
   check: 'io.gyre.check',
+  /** A backup's scratch database and its network (`gyre backup verify`), with the backup's name. */
+  scratchDatabase: 'io.gyre.scratch-database',
   /** Containers a GyreEnvironment started outside Compose, with the environment's id. */
   testEnvironment: 'io.gyre.test-environment',
 } as const;

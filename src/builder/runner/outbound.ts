@@ -8,7 +8,7 @@
 import { posix } from 'node:path';
 import { pack } from 'tar-stream';
 import type { JobBackend } from '../../docker/index.js';
-import { eachEntry, nodeStream } from './data-steps/archives.js';
+import { eachEntry, nodeStream } from '../../shared/tar-streams.js';
 
 export interface Outbound {
   readonly proxy: { readonly http?: string; readonly https?: string; readonly noProxy?: string };

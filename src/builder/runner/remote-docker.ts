@@ -19,7 +19,7 @@ import type { JobBackend } from '../../docker/index.js';
 import { GyreError, messageOf } from '../../shared/errors.js';
 import { builderObjectLabels, LABELS } from '../../shared/labels.js';
 import type { ContainerOwner } from './data-steps/container-paths.js';
-import { eachEntry, nodeStream } from './data-steps/archives.js';
+import { eachEntry, nodeStream } from '../../shared/tar-streams.js';
 import { failed, SUCCEEDED, type DataStepEnd } from './data-steps/data-step-context.js';
 import { builderLacks, requireGyreImage, type HelperPlacement, type JobResources } from './environment-setup.js';
 import type { SetupRemoteDockerStep } from './types.js';

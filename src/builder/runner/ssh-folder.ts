@@ -9,7 +9,7 @@ import { text } from 'node:stream/consumers';
 import { pack } from 'tar-stream';
 import type { JobBackend } from '../../docker/index.js';
 import type { ContainerOwner } from './data-steps/container-paths.js';
-import { eachEntry, nodeStream } from './data-steps/archives.js';
+import { eachEntry, nodeStream } from '../../shared/tar-streams.js';
 
 /** The primary container and whose `~/.ssh` it is. */
 export interface SshFolderContext {

@@ -11,7 +11,7 @@ import { pack } from 'tar-stream';
 import type { JobBackend } from '../../docker/index.js';
 import type { TestTiming } from '../../protocol/index.js';
 import { packageRoot } from '../../shared/package-files.js';
-import { nodeStream } from './data-steps/archives.js';
+import { nodeStream } from '../../shared/tar-streams.js';
 import { JOB_BIN_DIR } from './shell.js';
 
 /** Where the script looks for timings (its GYRE_TEST_TIMINGS_FILE default). */

@@ -6,7 +6,8 @@
 import { posix } from 'node:path';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { createZstdCompress, createZstdDecompress } from 'node:zlib';
-import { extract, pack, type ExtractEvents, type Header, type Pack } from 'tar-stream';
+import { extract, pack, type Header, type Pack } from 'tar-stream';
+import { nodeStream } from '../../../shared/tar-streams.js';
 import { statusCodeOf, type JobBackend } from '../../../docker/index.js';
 import type { ContainerOwner } from './container-paths.js';
 
@@ -150,38 +151,6 @@ function copyEntries(tar: Readable, mapName: (name: string) => string | undefine
   });
 }
 
-/** An entry's body, as tar-stream gives it: a readable stream that is also async-iterable. */
-export type EntryBody = ExtractEvents['entry'][1];
-
-/**
- * Calls `visit` with every entry of `tar`, in order, and moves to the next once the entry's body
- * has ended (what `visit` leaves unread is skipped). Rejects when the tar or `visit` fails.
- */
-export function eachEntry(
-  tar: Readable,
-  visit: (header: Header, body: EntryBody) => void | Promise<void>,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const entries = extract();
-    entries.on('entry', (header, body, next) => {
-      const ended = new Promise<void>((done) => body.once('end', () => done()));
-      Promise.resolve(visit(header, body))
-        .then(() => {
-          body.resume();
-          return ended;
-        })
-        .then(
-          () => next(),
-          (error: unknown) => entries.destroy(error as Error),
-        );
-    });
-    entries.on('finish', resolve);
-    entries.on('error', reject);
-    tar.on('error', reject);
-    tar.pipe(entries);
-  });
-}
-
 /** `a/b/c` → `a`, `a/b`. */
 function parentsOf(name: string): string[] {
   const parts = name.split('/');
@@ -192,13 +161,6 @@ function parentsOf(name: string): string[] {
 function rename(name: string, from: string, to: string): string | undefined {
   if (name === from) return to;
   return name.startsWith(`${from}/`) ? posix.join(to, name.slice(from.length + 1)) : undefined;
-}
-
-/** tar-stream's packer as a Node stream, its failure included. */
-export function nodeStream(out: Pack): Readable {
-  const through = new PassThrough();
-  out.on('error', (error: Error) => through.destroy(error));
-  return out.pipe(through);
 }
 
 function compressed(tar: Readable): Readable {

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { GyreError } from '../../../shared/errors.js';
-import { eachEntry } from './archives.js';
+import { eachEntry } from '../../../shared/tar-streams.js';
 import { builtInEnvironment } from '../environment.js';
 import { parseKeyTemplate, renderKeyTemplate } from '../../../shared/cache-key-template.js';
 import { resolveInContainer } from './container-paths.js';

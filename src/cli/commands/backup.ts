@@ -1,0 +1,144 @@
+/**
+ * `gyre backup create|verify` and `gyre restore`: the services box's data, out and back in, over
+ * the Docker API of its host. `gyre backup snapshot` is the services box's side of `create`, run
+ * in the app container.
+ */
+import type { Command } from 'commander';
+import { renderEnvFile, secretSettingNames, settingNames, type SettingName } from '../../config/index.js';
+import { planBackup } from '../../orchestrator/backup/create-backup.js';
+import { planVerify } from '../../orchestrator/backup/verify-backup.js';
+import { ExitCode } from '../../shared/errors.js';
+import { GYRE_VERSION } from '../../shared/package-files.js';
+import { formatByteSize } from '../../shared/byte-size.js';
+import { withDatabase } from '../database-command.js';
+import { tlsOf, withHostOptions, type HostFlags } from '../orchestrator-options.js';
+import { createOutput } from '../output.js';
+import { loadCommandSettings, readSettingsSource } from '../settings-source.js';
+import { runTasks } from '../task-runner.js';
+
+interface BackupFlags extends HostFlags {
+  readonly env?: string;
+  readonly json?: boolean;
+}
+
+export function registerBackupCommands(program: Command): void {
+  const backup = program
+    .command('backup')
+    .description('Back up the services box (database, blobs, settings) and verify backups');
+
+  withHostOptions(backup.command('create'), 'of the services stack')
+    .description('Back up a running install: one consistent snapshot of the database, its blobs and the settings')
+    .requiredOption('--out <dir>', 'the backup folder; each backup is a sub-folder, blobs are shared and copied once')
+    .option('--env <file>', 'settings file (default ./.env): kept in the backup without its secrets')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Consistent while builds run: the database is dumped (pg_dump) in one snapshot, and exactly the
+blobs that snapshot names are copied. A backup into a folder that holds earlier ones copies only
+blobs it does not have. GYRE_ENCRYPTION_KEY is never in a backup: keep it somewhere else, as a
+restore needs it.
+
+Examples:
+  $ gyre backup create --out /backups/gyre
+  $ gyre backup create --out /backups/gyre --host ssh://ops@ci.example.com --json | jq .backup
+Exit codes: 0 written, 1 failed, 2 invalid flags, 3 the host is unreachable.`,
+    )
+    .action(async (options: BackupFlags & { out: string }) => {
+      const output = createOutput(options.json === true);
+      const plan = planBackup({
+        outDir: options.out,
+        settingsText: settingsWithoutSecrets(options.env),
+        ...(options.host && { hostText: options.host }),
+        tls: tlsOf(options),
+      });
+      try {
+        await runTasks(plan.tasks, output, (line) => line);
+      } finally {
+        plan.close();
+      }
+      const result = plan.result();
+      if (output.jsonMode) return output.json(result);
+      output.info(
+        `Backed up to ${result.backup}: database ${formatByteSize(result.databaseBytes)} (schema ${result.schema}), ${result.blobs.total} blobs (${result.blobs.copied} copied now).\nCheck it with: gyre backup verify ${result.backup}`,
+      );
+    });
+
+  withHostOptions(backup.command('verify'), 'that runs the scratch database (default: this machine)')
+    .description(
+      "Check a backup: every file's checksum, then a restore into a scratch PostgreSQL, its row counts and the migrations",
+    )
+    .argument('<backup>', 'a backup folder, or the folder given to `backup create --out` (its newest backup)')
+    .option('--env <file>', 'settings file (default ./.env): the image names to run')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Checks, in order: each file's size and SHA-256 against the manifest; the dump restored into a
+throwaway PostgreSQL container of the install's database image, whose tables must hold the rows
+the manifest counted; and this Gyre's migrations run on it. The scratch container and its
+network are removed afterwards. Needs no installation key and changes nothing.
+
+Examples:
+  $ gyre backup verify /backups/gyre
+  $ gyre backup verify /backups/gyre/2026-12-07T09-30-00Z --json | jq '.checks[] | select(.ok | not)'
+Exit codes: 0 every check passed, 1 a check failed, 2 not a backup, 3 the Docker host is unreachable.`,
+    )
+    .action(async (path: string, options: BackupFlags) => {
+      const output = createOutput(options.json === true);
+      const settings = loadCommandSettings({ env: options.env }, 'generate', output, true);
+      const plan = planVerify({
+        path,
+        images: { app: settings.images.app, db: settings.images.db },
+        ...(options.host && { hostText: options.host }),
+        tls: tlsOf(options),
+      });
+      try {
+        await runTasks(plan.tasks, output, (line) => line);
+      } finally {
+        await plan.close();
+      }
+      const result = plan.result();
+      if (!result.ok) process.exitCode = ExitCode.failure;
+      if (output.jsonMode) return output.json(result);
+      output.info(
+        result.ok
+          ? `${result.backup} is good: ${result.checks.map((c) => c.detail).join('; ')}.`
+          : `${result.backup} FAILED verification: ${result.checks
+              .filter((c) => !c.ok)
+              .map((c) => `${c.check}: ${c.detail}`)
+              .join('; ')}.`,
+      );
+    });
+
+  backup
+    .command('snapshot', { hidden: true })
+    .description(
+      'In the app container: open a snapshot for a backup, print what it holds as one JSON line, and hold it until stdin ends',
+    )
+    .option('--env <file>', '.env file to read under the process environment')
+    .action(async (options: { env?: string }) => {
+      const output = createOutput(true);
+      const { holdBackupSnapshot } = await import('../../services/features/backup/hold-snapshot.js');
+      const released = new Promise<void>((resolve) => {
+        process.stdin.on('end', resolve);
+        process.stdin.on('close', resolve);
+        process.stdin.resume();
+      });
+      await withDatabase(options, output, (db, _logger, settings) =>
+        holdBackupSnapshot(db, settings, GYRE_VERSION, (line) => process.stdout.write(`${line}\n`), released),
+      );
+    });
+}
+
+/** The `.env` of this install without the values the schema marks secret. */
+function settingsWithoutSecrets(env: string | undefined): string {
+  const { values } = readSettingsSource({ ...(env !== undefined && { env }) }, false);
+  const secret = new Set<string>(secretSettingNames);
+  const kept: Partial<Record<SettingName, string>> = {};
+  for (const name of settingNames) {
+    const value = values[name];
+    if (value !== undefined && !secret.has(name)) kept[name] = value;
+  }
+  return renderEnvFile(kept);
+}

@@ -1,0 +1,221 @@
+/**
+ * Container calls the orchestrator makes on a Docker host it manages (backups and restores): find
+ * a stack's service container, run a command in it with its output streamed, move files in and
+ * out through the archive API, and run a throwaway container. Everything goes over the Docker API,
+ * so it works the same on a remote host as on this machine.
+ */
+import type { Duplex, Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { GyreError } from '../shared/errors.js';
+import { exitCodeOf } from './exec-exit.js';
+import { statusCodeOf, toDockerError } from './errors.js';
+import { describeDockerHost, type DockerHost } from './host.js';
+import { MultiplexedOutput } from './multiplexed-output.js';
+
+/** How much of a command's stderr a failure quotes. */
+const STDERR_TAIL_CHARS = 2_000;
+
+/** A command running in a container. */
+export interface ExecRun {
+  /** Its stdout, at the reader's pace; fails, naming the exit code and stderr's end, if it exits non-zero. */
+  readonly stdout: Readable;
+  /** Ends the command's stdin (a half-close: its output still comes, up to its exit). */
+  endStdin(): void;
+}
+
+export interface ExecOptions {
+  /** Attach stdin and keep it open until `endStdin`: a command can wait for its end. @default false */
+  readonly holdStdin?: boolean;
+  readonly env?: readonly string[];
+}
+
+/** A container to create and start. */
+export interface RunSpec {
+  readonly name: string;
+  readonly image: string;
+  readonly cmd?: readonly string[];
+  readonly env?: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  /** The network to join, and the name it answers to there. */
+  readonly network?: { readonly name: string; readonly alias: string };
+}
+
+export interface FinishedRun {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface ContainerClient {
+  /** The id of the running container of a Compose project's service, or undefined. */
+  serviceContainer(project: string, service: string): Promise<string | undefined>;
+  exec(id: string, argv: readonly string[], options?: ExecOptions): Promise<ExecRun>;
+  /** Runs a command to its end and resolves to its stdout; rejects as {@link ExecRun.stdout} fails. */
+  execText(id: string, argv: readonly string[], options?: ExecOptions): Promise<string>;
+  getArchive(id: string, path: string): Promise<Readable>;
+  /** Extracts a tar under `path`; owners are as the tar's headers say. */
+  putArchive(id: string, path: string, tar: Readable): Promise<void>;
+  /** Creates and starts a container; resolves to its id. */
+  run(spec: RunSpec): Promise<string>;
+  /** Runs a container to its exit and removes it; resolves to its exit code and what it wrote. */
+  runToEnd(spec: RunSpec): Promise<FinishedRun>;
+  /** Removes a container with its anonymous volumes; one already gone is no error. */
+  remove(id: string): Promise<void>;
+  createNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
+  removeNetwork(name: string): Promise<void>;
+  volumeExists(name: string): Promise<boolean>;
+}
+
+export class DockerodeContainers implements ContainerClient {
+  constructor(
+    private readonly host: DockerHost,
+    private readonly docker: Dockerode,
+  ) {}
+
+  async serviceContainer(project: string, service: string): Promise<string | undefined> {
+    const filters = JSON.stringify({
+      label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${service}`],
+      status: ['running'],
+    });
+    const found = await this.call(`finding ${service} of ${project}`, () => this.docker.listContainers({ filters }));
+    return found[0]?.Id;
+  }
+
+  async exec(id: string, argv: readonly string[], options: ExecOptions = {}): Promise<ExecRun> {
+    const what = `\`${argv.join(' ')}\` in container ${id.slice(0, 12)}`;
+    const exec = await this.call(`starting ${what}`, () =>
+      this.docker.getContainer(id).exec({
+        Cmd: [...argv],
+        Env: [...(options.env ?? [])],
+        AttachStdin: options.holdStdin === true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+      }),
+    );
+    const stream = await this.call<Duplex>(
+      `starting ${what}`,
+      async () => (await exec.start({ hijack: true, stdin: options.holdStdin === true })) as Duplex,
+    );
+    let stderrTail = '';
+    const stdout = new MultiplexedOutput({
+      onStderr: (data) => {
+        stderrTail = `${stderrTail}${data.toString('utf8')}`.slice(-STDERR_TAIL_CHARS);
+      },
+      beforeEnd: async () => {
+        const code = await exitCodeOf(exec);
+        if (code !== 0)
+          throw new GyreError(
+            `Docker host ${describeDockerHost(this.host)}: ${what} exited with ${code}${stderrTail.trim() ? `: ${stderrTail.trim()}` : ''}`,
+          );
+      },
+    });
+    stream.on('error', (error) => stdout.destroy(error));
+    stream.pipe(stdout);
+    return { stdout, endStdin: () => stream.end() };
+  }
+
+  async execText(id: string, argv: readonly string[], options: ExecOptions = {}): Promise<string> {
+    const run = await this.exec(id, argv, options);
+    const chunks: Buffer[] = [];
+    for await (const chunk of run.stdout) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  async getArchive(id: string, path: string): Promise<Readable> {
+    return (await this.call(`reading ${path} of container ${id.slice(0, 12)}`, () =>
+      this.docker.getContainer(id).getArchive({ path }),
+    )) as unknown as Readable;
+  }
+
+  async putArchive(id: string, path: string, tar: Readable): Promise<void> {
+    const answer: unknown = await this.call(`writing under ${path} of container ${id.slice(0, 12)}`, () =>
+      this.docker.getContainer(id).putArchive(tar, { path }),
+    );
+    // The engine's empty answer, if dockerode hands it over as a stream, is drained so the socket frees.
+    if (answer && typeof (answer as Readable).resume === 'function') (answer as Readable).resume();
+  }
+
+  async run(spec: RunSpec): Promise<string> {
+    const container = await this.call(`creating container ${spec.name} of ${spec.image}`, () =>
+      this.docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        ...(spec.cmd && { Cmd: [...spec.cmd] }),
+        Env: [...(spec.env ?? [])],
+        Labels: { ...spec.labels },
+        ...(spec.network && {
+          HostConfig: { NetworkMode: spec.network.name },
+          NetworkingConfig: { EndpointsConfig: { [spec.network.name]: { Aliases: [spec.network.alias] } } },
+        }),
+      }),
+    );
+    await this.call(`starting container ${spec.name}`, () => container.start());
+    return container.id;
+  }
+
+  async runToEnd(spec: RunSpec): Promise<FinishedRun> {
+    const id = await this.run(spec);
+    try {
+      const container = this.docker.getContainer(id);
+      const { StatusCode } = (await this.call(`waiting for container ${spec.name}`, () => container.wait())) as {
+        StatusCode: number;
+      };
+      const logs = await this.call(`reading the log of container ${spec.name}`, () =>
+        container.logs({ stdout: true, stderr: true, follow: false }),
+      );
+      return { exitCode: StatusCode, stdout: demultiplexed(logs, 1), stderr: demultiplexed(logs, 2) };
+    } finally {
+      await this.remove(id);
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (error) {
+      if (statusCodeOf(error) !== 404) throw toDockerError(error, this.host, `removing container ${id}`);
+    }
+  }
+
+  async createNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
+    await this.call(`creating network ${name}`, () => this.docker.createNetwork({ Name: name, Labels: { ...labels } }));
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(name).remove();
+    } catch (error) {
+      if (statusCodeOf(error) !== 404) throw toDockerError(error, this.host, `removing network ${name}`);
+    }
+  }
+
+  async volumeExists(name: string): Promise<boolean> {
+    try {
+      await this.docker.getVolume(name).inspect();
+      return true;
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return false;
+      throw toDockerError(error, this.host, `inspecting volume ${name}`);
+    }
+  }
+
+  private async call<T>(action: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw toDockerError(error, this.host, action);
+    }
+  }
+}
+
+/** The text of one stream (1 stdout, 2 stderr) of a whole multiplexed log (8-byte frame headers before each payload). */
+function demultiplexed(log: Buffer, stream: 1 | 2): string {
+  const parts: Buffer[] = [];
+  for (let at = 0; at + 8 <= log.length;) {
+    const size = log.readUInt32BE(at + 4);
+    if (log[at] === stream) parts.push(log.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}

@@ -1,0 +1,98 @@
+/**
+ * A backup's dump into a PostgreSQL container, and the row counts read back, by `docker exec`
+ * and the archive API: the same for a scratch database on this machine and an install's database
+ * on a remote host.
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { pack } from 'tar-stream';
+import type { ContainerClient } from '../../docker/index.js';
+import { nodeStream } from '../../shared/tar-streams.js';
+
+/** Where the dump is put in the database container while pg_restore reads it. */
+const DUMP_IN_CONTAINER = '/tmp/gyre-restore.pgdump';
+
+export interface DatabaseLogin {
+  readonly user: string;
+  readonly name: string;
+}
+
+/** Restores a custom-format dump into the (empty) database; fails with pg_restore's own words. */
+export async function restoreDump(
+  containers: ContainerClient,
+  container: string,
+  dumpPath: string,
+  login: DatabaseLogin,
+): Promise<void> {
+  const tar = pack();
+  const entry = tar.entry({ name: DUMP_IN_CONTAINER.slice(1), size: statSync(dumpPath).size, mode: 0o644 }, (error) =>
+    error ? tar.destroy(error) : tar.finalize(),
+  );
+  createReadStream(dumpPath)
+    .on('error', (error) => tar.destroy(error))
+    .pipe(entry);
+  await containers.putArchive(container, '/', nodeStream(tar));
+  try {
+    // Owners and grants are the installation's own roles, which a scratch database need not have.
+    await containers.execText(container, [
+      'pg_restore',
+      '--exit-on-error',
+      '--no-owner',
+      '--no-privileges',
+      '--username',
+      login.user,
+      '--dbname',
+      login.name,
+      DUMP_IN_CONTAINER,
+    ]);
+  } finally {
+    await containers.execText(container, ['rm', '-f', DUMP_IN_CONTAINER]);
+  }
+}
+
+/** Each table's rows; a table the database lacks is absent from the answer. */
+export async function rowCounts(
+  containers: ContainerClient,
+  container: string,
+  login: DatabaseLogin,
+  tables: readonly string[],
+): Promise<Record<string, number>> {
+  const present = new Set(
+    (await psql(containers, container, login, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+      .split('\n')
+      .filter((line) => line !== ''),
+  );
+  const counted = tables.filter((table) => present.has(table));
+  if (counted.length === 0) return {};
+  const query = counted
+    .map((table) => `SELECT '${table.replaceAll("'", "''")}', count(*) FROM public."${table.replaceAll('"', '""')}"`)
+    .join(' UNION ALL ');
+  const counts: Record<string, number> = {};
+  for (const line of (await psql(containers, container, login, query)).split('\n')) {
+    const bar = line.lastIndexOf('|');
+    if (bar > 0) counts[line.slice(0, bar)] = Number(line.slice(bar + 1));
+  }
+  return counts;
+}
+
+/** Runs one statement with psql over the container's local socket; resolves to its unaligned rows. */
+export function psql(
+  containers: ContainerClient,
+  container: string,
+  login: DatabaseLogin,
+  sql: string,
+): Promise<string> {
+  return containers.execText(container, [
+    'psql',
+    '--no-psqlrc',
+    '--tuples-only',
+    '--no-align',
+    '--set',
+    'ON_ERROR_STOP=1',
+    '--username',
+    login.user,
+    '--dbname',
+    login.name,
+    '--command',
+    sql,
+  ]);
+}

@@ -1,0 +1,193 @@
+/**
+ * `gyre backup verify`: every file against the manifest's size and SHA-256, then the dump
+ * restored into a scratch PostgreSQL whose row counts must equal the manifest's, then this Gyre's
+ * migrations run on it. Each check's outcome is kept, so a failure says all that is wrong at once.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DockerHostOptions } from '../../docker/index.js';
+import { GyreError } from '../../shared/errors.js';
+import { parseJsonFrom } from '../../shared/parse-json.js';
+import { connectHost, type ConnectedHost } from '../hosts.js';
+import type { Task } from '../tasks.js';
+import { DUMP_FILE, findBackup, type FoundBackup } from './backup-set.js';
+import { checksumOf } from './checksummed-files.js';
+import { restoreDump, rowCounts } from './database-restore.js';
+import { startScratchDatabase, type ScratchDatabase } from './scratch-database.js';
+
+/** Problems of one check listed in its outcome; the count says how many there were in all. */
+const LISTED_PROBLEMS = 20;
+
+export interface VerifyOptions {
+  readonly path: string;
+  /** Where the scratch database runs. */
+  readonly hostText?: string;
+  readonly tls?: DockerHostOptions;
+  readonly images: { readonly app: string; readonly db: string };
+}
+
+export interface CheckOutcome {
+  readonly check: 'files' | 'database' | 'migrations';
+  readonly ok: boolean;
+  readonly detail: string;
+  readonly problems: readonly string[];
+}
+
+export interface VerifyResult {
+  readonly backup: string;
+  readonly ok: boolean;
+  readonly checks: readonly CheckOutcome[];
+}
+
+export interface VerifyPlan {
+  readonly tasks: Task[];
+  result(): VerifyResult;
+  /** Removes the scratch database; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export function planVerify(options: VerifyOptions): VerifyPlan {
+  let found: FoundBackup | undefined;
+  let target: ConnectedHost | undefined;
+  let scratch: ScratchDatabase | undefined;
+  const checks: CheckOutcome[] = [];
+  const backup = () => found ?? internal('the backup was not read');
+  const dumpIntact = () => checks.find((c) => c.check === 'files')?.problems.every((p) => !p.startsWith(DUMP_FILE));
+  const record = (outcome: CheckOutcome) => {
+    checks.push(outcome);
+    return outcome.ok ? outcome.detail : `FAILED: ${outcome.detail}${listed(outcome.problems)}`;
+  };
+
+  const tasks: Task[] = [
+    {
+      title: `Read the backup ${options.path}`,
+      run: () => {
+        found = findBackup(options.path);
+        const m = found.manifest;
+        return Promise.resolve(
+          `${found.dir}: made ${m.createdAt} by Gyre ${m.gyre}, schema ${m.schema}, ${m.files.length} files`,
+        );
+      },
+    },
+    {
+      title: "Check every file's size and SHA-256",
+      run: async (onLine) => {
+        const { manifest, setDir, dir } = backup();
+        const problems: string[] = [];
+        for (const [index, file] of manifest.files.entries()) {
+          const path = join(setDir, file.path);
+          // Problems about the backup's own files are named without its folder, e.g. `database.pgdump`.
+          const name = file.path.startsWith(`${dir.slice(setDir.length + 1)}/`)
+            ? file.path.slice(dir.length - setDir.length)
+            : file.path;
+          if (!existsSync(path)) problems.push(`${name}: missing`);
+          else {
+            const sum = await checksumOf(path);
+            if (sum.size !== file.size) problems.push(`${name}: ${sum.size} bytes, the manifest says ${file.size}`);
+            else if (sum.sha256 !== file.sha256)
+              problems.push(`${name}: SHA-256 ${sum.sha256}, the manifest says ${file.sha256}`);
+          }
+          if ((index + 1) % 100 === 0) onLine(`${index + 1}/${manifest.files.length} files checked`);
+        }
+        return record({
+          check: 'files',
+          ok: problems.length === 0,
+          detail:
+            problems.length === 0
+              ? `${manifest.files.length} files match the manifest`
+              : `${problems.length} of ${manifest.files.length} files do not match the manifest`,
+          problems,
+        });
+      },
+    },
+    {
+      title: 'Restore the dump into a scratch PostgreSQL and count its rows',
+      run: async (onLine) => {
+        const { manifest, dir } = backup();
+        if (!dumpIntact())
+          return record({ check: 'database', ok: false, detail: 'not tried: the dump is damaged', problems: [] });
+        target = await connectHost(options.hostText, options.tls);
+        for (const image of [options.images.db, options.images.app])
+          if (!(await target.docker.inspectImage(image)))
+            throw new GyreError(
+              `${target.description} has no image ${image}, which verify runs the scratch database with: run \`gyre images build\``,
+            );
+        onLine(`starting ${options.images.db} on ${target.description}`);
+        scratch = await startScratchDatabase(target.docker.containers, options.images.db, manifest.database, dir);
+        onLine('restoring the dump');
+        await restoreDump(target.docker.containers, scratch.container, join(dir, DUMP_FILE), manifest.database);
+        const counted = await rowCounts(
+          target.docker.containers,
+          scratch.container,
+          manifest.database,
+          Object.keys(manifest.tables),
+        );
+        const problems = Object.entries(manifest.tables)
+          .filter(([table, rows]) => counted[table] !== rows)
+          .map(([table, rows]) =>
+            counted[table] === undefined
+              ? `table ${table}: missing, the manifest says ${rows} rows`
+              : `table ${table}: ${counted[table]} rows, the manifest says ${rows}`,
+          );
+        const rows = Object.values(counted).reduce((sum, n) => sum + n, 0);
+        return record({
+          check: 'database',
+          ok: problems.length === 0,
+          detail:
+            problems.length === 0
+              ? `restored: ${Object.keys(counted).length} tables, ${rows} rows, as the manifest says`
+              : `restored, but ${problems.length} tables differ from the manifest`,
+          problems,
+        });
+      },
+    },
+    {
+      title: "Run this Gyre's migrations on the restored database",
+      run: async () => {
+        if (!scratch)
+          return record({ check: 'migrations', ok: false, detail: 'not tried: nothing was restored', problems: [] });
+        const run = await scratch.migrate(options.images.app);
+        if (run.exitCode !== 0)
+          return record({
+            check: 'migrations',
+            ok: false,
+            detail: `gyre migrate exited with ${run.exitCode}`,
+            problems: `${run.stdout}${run.stderr}`.trim().split('\n').slice(-10),
+          });
+        const report = parseJsonFrom<{ current?: number; applied?: unknown[] }>(
+          run.stdout,
+          `\`gyre migrate --json\` of ${options.images.app}`,
+        );
+        return record({
+          check: 'migrations',
+          ok: true,
+          detail: `schema ${backup().manifest.schema} → ${report.current ?? '?'} (${report.applied?.length ?? 0} applied)`,
+          problems: [],
+        });
+      },
+    },
+  ];
+
+  return {
+    tasks,
+    result: () => ({ backup: backup().dir, ok: checks.length === 3 && checks.every((c) => c.ok), checks: [...checks] }),
+    close: async () => {
+      const removing = scratch;
+      scratch = undefined;
+      await removing?.remove();
+    },
+  };
+}
+
+function listed(problems: readonly string[]): string {
+  if (problems.length === 0) return '';
+  const more = problems.length > LISTED_PROBLEMS ? `\n  … and ${problems.length - LISTED_PROBLEMS} more` : '';
+  return `\n${problems
+    .slice(0, LISTED_PROBLEMS)
+    .map((p) => `  - ${p}`)
+    .join('\n')}${more}`;
+}
+
+function internal(message: string): never {
+  throw new Error(`internal: ${message}`);
+}

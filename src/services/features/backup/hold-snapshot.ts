@@ -1,0 +1,54 @@
+/**
+ * The services box's side of a backup: opens the snapshot, announces what it holds as one JSON
+ * line, and keeps it open until `release` settles (the orchestrator closing the command's stdin,
+ * or its connection dropping), so a crashed backup never leaves a transaction open.
+ */
+import { join } from 'node:path';
+import { BUNDLED_DATABASE, type Settings } from '../../../config/index.js';
+import type { BackupSnapshotAnnouncement } from '../../../protocol/backup-snapshot.js';
+import { KEY_CHECK_TEXT } from '../../../protocol/backup-snapshot.js';
+import { createSecretBox } from '../../core/security/secret-box.js';
+import type { Database } from '../../database/create-pool.js';
+import { openBackupSnapshot } from '../../stores/backup/backup-snapshot.js';
+
+export async function holdBackupSnapshot(
+  db: Database,
+  settings: Settings,
+  version: string,
+  announce: (line: string) => void,
+  release: Promise<void>,
+): Promise<void> {
+  const key = settings.secrets.encryptionKey;
+  if (key === undefined) throw new Error('GYRE_ENCRYPTION_KEY is not set in the app container');
+  const snapshot = await openBackupSnapshot(db);
+  try {
+    const store = settings.blobStore;
+    const announcement: BackupSnapshotAnnouncement = {
+      gyre: version,
+      ...snapshot.contents,
+      blobs: [...snapshot.contents.blobs],
+      keyCheck: createSecretBox(key).seal(KEY_CHECK_TEXT).toString('base64'),
+      database: databaseOf(settings),
+      blobStore:
+        store.kind === 'file'
+          ? { kind: 'file', root: join(settings.dataDir, 'blobs') }
+          : {
+              kind: 's3',
+              bucket: store.bucket,
+              prefix: store.prefix,
+              ...(store.endpoint !== undefined && { endpoint: store.endpoint }),
+            },
+    };
+    announce(JSON.stringify(announcement));
+    await release;
+  } finally {
+    await snapshot.close();
+  }
+}
+
+/** The user and database `pg_dump` logs in as. */
+function databaseOf(settings: Settings): { user: string; name: string } {
+  if (settings.database.kind === 'bundled') return { user: BUNDLED_DATABASE.user, name: BUNDLED_DATABASE.database };
+  const url = new URL(settings.database.url);
+  return { user: decodeURIComponent(url.username), name: decodeURIComponent(url.pathname.slice(1)) };
+}
