@@ -95,7 +95,7 @@ export class DockerodeContainers implements ContainerClient {
     );
     const stream = await this.call<Duplex>(
       `starting ${what}`,
-      async () => (await exec.start({ hijack: true, stdin: options.holdStdin === true })) as Duplex,
+      async () => (await exec.start({ hijack: true, stdin: options.holdStdin === true })),
     );
     let stderrTail = '';
     const stdout = new MultiplexedOutput({
