@@ -178,6 +178,12 @@ export const rawSettingsSchema = z.object({
     example: 'http://10.0.0.5',
     description: 'Where builders reach the services box. Alias: SERVICES_PRIVATE_IP (becomes http://IP).',
   }),
+  GYRE_BUILDER_MOVED_FROM: setting(v.httpUrl, {
+    scope: 'builder',
+    example: 'http://10.0.0.4',
+    description:
+      "The services box's address this builder's identity was saved for, when the install was restored at a new GYRE_SERVICES_URL: the builder then keeps its identity there instead of joining as new. `gyre builder join` sets it when the address changes.",
+  }),
   GYRE_SERVICES_CA_FILE: setting(v.absolutePath, {
     scope: 'builder',
     example: '/etc/gyre/services-ca.pem',

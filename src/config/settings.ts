@@ -62,6 +62,8 @@ export interface Settings {
 
 export interface BuilderSettings {
   readonly servicesUrl?: string;
+  /** The services URL the builder's identity was saved for, before the install moved. */
+  readonly movedFrom?: string;
   /** The CA bundle that vouches for the services box's certificate (GYRE_SERVICES_CA_FILE). */
   readonly servicesCaFile?: string;
   readonly name?: string;
@@ -167,6 +169,7 @@ export function toSettings(raw: RawSettings): Settings {
     debianMirror: raw.GYRE_DEBIAN_MIRROR!,
     builder: {
       servicesUrl: raw.GYRE_SERVICES_URL?.replace(/\/+$/, ''),
+      movedFrom: raw.GYRE_BUILDER_MOVED_FROM?.replace(/\/+$/, ''),
       ...(raw.GYRE_SERVICES_CA_FILE !== undefined && { servicesCaFile: raw.GYRE_SERVICES_CA_FILE }),
       name: raw.GYRE_BUILDER_NAME,
       slots: raw.GYRE_BUILDER_SLOTS,

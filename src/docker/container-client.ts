@@ -47,8 +47,8 @@ export interface FinishedRun {
 }
 
 export interface ContainerClient {
-  /** The id of the running container of a Compose project's service, or undefined. */
-  serviceContainer(project: string, service: string): Promise<string | undefined>;
+  /** The id of a Compose project's service container (by default, a running one), or undefined. */
+  serviceContainer(project: string, service: string, options?: { running: boolean }): Promise<string | undefined>;
   exec(id: string, argv: readonly string[], options?: ExecOptions): Promise<ExecRun>;
   /** Runs a command to its end and resolves to its stdout; rejects as {@link ExecRun.stdout} fails. */
   execText(id: string, argv: readonly string[], options?: ExecOptions): Promise<string>;
@@ -72,12 +72,14 @@ export class DockerodeContainers implements ContainerClient {
     private readonly docker: Dockerode,
   ) {}
 
-  async serviceContainer(project: string, service: string): Promise<string | undefined> {
+  async serviceContainer(project: string, service: string, options = { running: true }): Promise<string | undefined> {
     const filters = JSON.stringify({
       label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${service}`],
-      status: ['running'],
+      ...(options.running && { status: ['running'] }),
     });
-    const found = await this.call(`finding ${service} of ${project}`, () => this.docker.listContainers({ filters }));
+    const found = await this.call(`finding ${service} of ${project}`, () =>
+      this.docker.listContainers({ all: !options.running, filters }),
+    );
     return found[0]?.Id;
   }
 
@@ -95,7 +97,7 @@ export class DockerodeContainers implements ContainerClient {
     );
     const stream = await this.call<Duplex>(
       `starting ${what}`,
-      async () => (await exec.start({ hijack: true, stdin: options.holdStdin === true })),
+      async () => await exec.start({ hijack: true, stdin: options.holdStdin === true }),
     );
     let stderrTail = '';
     const stdout = new MultiplexedOutput({

@@ -20,6 +20,8 @@ export interface BuilderHostRecord {
   readonly apiPort: number;
   /** Where the builder reaches the services box. */
   readonly servicesUrl: string;
+  /** The address it reached before the install moved (GYRE_BUILDER_MOVED_FROM), kept so joins again render the same. */
+  readonly movedFrom?: string;
   /** The CA bundle it verifies the services certificate with, when one was given. */
   readonly servicesCaFile?: string;
   /** The slot settings it was joined with (a roll joins its successor with the same). */

@@ -91,6 +91,7 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
 
   const environment: Record<string, string> = {
     GYRE_SERVICES_URL: builder.servicesUrl ?? local.url,
+    ...(builder.movedFrom !== undefined && { GYRE_BUILDER_MOVED_FROM: builder.movedFrom }),
     GYRE_BUILDER_NAME: name,
     GYRE_SLOT_CPUS: String(builder.slotCpus),
     GYRE_SLOT_MEMORY: formatMemorySize(builder.slotMemoryBytes),

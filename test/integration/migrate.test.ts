@@ -46,6 +46,17 @@ describe('database migrations', () => {
     expect(JSON.parse(result.stdout)).toEqual({ applied: [], current: migrations.at(-1)!.id });
   }, 60_000);
 
+  it('refuse a database that a newer Gyre migrated, naming the migrations they do not know', async () => {
+    await newPool().query("INSERT INTO schema_migrations (id, name) VALUES (9001, 'from the future')");
+    try {
+      await expect(migrateDatabase(newPool(), logger)).rejects.toThrow(
+        'the database has migrations this Gyre does not know (9001): a newer Gyre migrated it; run that version or a newer one',
+      );
+    } finally {
+      await newPool().query('DELETE FROM schema_migrations WHERE id = 9001');
+    }
+  }, 60_000);
+
   it('roll a failing migration back completely and name it', async () => {
     const broken = [
       ...migrations,

@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { isFinalJobState } from '../../src/protocol/job-states.js';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import { packageRoot } from '../../src/shared/package-files.js';
-import { freePort } from '../../src/testing/free-port.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
+import { initInstallFolder } from '../support/install-folder.js';
 import { expectNoServicesStack } from '../support/services-stack-objects.js';
 import { shipImage, startNetnsEngine, type NetnsEngine } from '../support/netns-engine.js';
 import { until } from '../support/until.js';
@@ -130,11 +130,7 @@ beforeAll(async () => {
     startGitServer({ listen: '0.0.0.0' }),
   ]);
   await Promise.all([shipImage(hostB, JOB_IMAGE), shipImage(hostC, JOB_IMAGE)]);
-  httpPort = await freePort();
-  expect(gyre(['init', '--env', '.env']).code).toBe(0);
-  writeFileSync(join(work, '.env'), `\nGYRE_HTTP_PORT=${httpPort}\nGYRE_ADMIN_PORT=${await freePort()}\n`, {
-    flag: 'a',
-  });
+  httpPort = await initInstallFolder(work);
 }, 600_000);
 
 afterAll(async () => {

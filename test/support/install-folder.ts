@@ -3,9 +3,10 @@
  * there), as an operator makes one: for the tests that run `gyre up` on this machine's engine.
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync, statSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/shared/package-files.js';
+import { freePort } from '../../src/testing/free-port.js';
 import { servicesStackObjects } from './services-stack-objects.js';
 
 export interface CliRun {
@@ -27,12 +28,17 @@ function extraCaCertsFile(): Record<string, string> {
 }
 
 /** The built CLI in `folder`, as an operator runs it there; stdin is not a terminal. */
-export function gyreIn(folder: string, args: readonly string[], timeoutMs = 600_000): CliRun {
+export function gyreIn(
+  folder: string,
+  args: readonly string[],
+  timeoutMs = 600_000,
+  env: Readonly<Record<string, string>> = {},
+): CliRun {
   const result = spawnSync(process.execPath, [join(packageRoot, 'dist/cli.js'), ...args], {
     cwd: folder,
     encoding: 'utf8',
     timeout: timeoutMs,
-    env: { ...process.env, CI: 'true', ...extraCaCertsFile() },
+    env: { ...process.env, CI: 'true', ...extraCaCertsFile(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -44,4 +50,18 @@ export async function removeInstall(folder: string | undefined): Promise<void> {
   const left = await servicesStackObjects();
   if (left.containers.length + left.volumes.length > 0) gyreIn(folder, ['down', '--volumes', '--yes'], 300_000);
   rmSync(folder, { recursive: true, force: true });
+}
+
+/**
+ * `gyre init` in `folder`, on ports of its own so that it can run beside other installs; resolves
+ * to the HTTP port.
+ */
+export async function initInstallFolder(folder: string): Promise<number> {
+  const init = gyreIn(folder, ['init', '--env', '.env'], 60_000);
+  if (init.code !== 0) throw new Error(`gyre init failed in ${folder}: ${init.stderr}`);
+  const httpPort = await freePort();
+  writeFileSync(join(folder, '.env'), `\nGYRE_HTTP_PORT=${httpPort}\nGYRE_ADMIN_PORT=${await freePort()}\n`, {
+    flag: 'a',
+  });
+  return httpPort;
 }

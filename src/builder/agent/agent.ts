@@ -49,6 +49,8 @@ import { Wakeup } from './wakeup.js';
 
 export interface AgentConfig {
   readonly servicesUrl: string;
+  /** The services URL the identity was saved for, when the install was restored at servicesUrl. */
+  readonly movedFrom?: string;
   readonly joinSecret: string;
   /** @default the Docker host's name, made into a valid builder name */
   readonly name?: string;
@@ -201,7 +203,7 @@ export class Agent {
     const identities = new IdentityFile(config.stateDir, (reason) =>
       log.warn({ reason }, 'ignoring a damaged builder identity: joining as a new builder'),
     );
-    const identity = await identities.load(config.servicesUrl, name);
+    const identity = await identities.load(config.servicesUrl, name, config.movedFrom);
     const facts: BuilderFacts = {
       name,
       host: info.name,
@@ -215,14 +217,20 @@ export class Agent {
       ...(dockerInBuildsOf(config) !== 'off' && { dockerInBuilds: dockerInBuildsOf(config) }),
     };
     const registered = await retryWhileUnavailable(
-      () => client.register(config.joinSecret, { facts, ...(identity && { identity }) }),
+      () =>
+        client.register(config.joinSecret, {
+          facts,
+          ...(identity && { identity: { builderId: identity.builderId, credential: identity.credential } }),
+        }),
       {
         onRetry: (error, waitMs) => log.warn({ err: error.message, retryInMs: waitMs }, 'waiting for the services box'),
       },
     ).catch((error: unknown) => {
       throw registrationError(error, config.servicesUrl);
     });
-    if (registered.credential !== undefined) await identities.save(config.servicesUrl, name, client.currentIdentity!);
+    // A new credential, or an identity kept across a move: saved for the address it is good at now.
+    if (registered.credential !== undefined || identity?.servicesUrl !== config.servicesUrl)
+      await identities.save(config.servicesUrl, name, client.currentIdentity!);
     log.info(
       { builderId: registered.builderId, state: registered.state, kept: registered.credential === undefined },
       'registered',

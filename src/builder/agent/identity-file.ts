@@ -30,8 +30,15 @@ export class IdentityFile {
     this.path = join(stateDir, FILE_NAME);
   }
 
-  /** The identity for this services box and name, if one was saved. */
-  async load(servicesUrl: string, name: string): Promise<BuilderIdentity | undefined> {
+  /**
+   * The identity for this services box and name, if one was saved: for its address, or for the
+   * address an operator moved the builder from (`movedFrom`: the same install, restored elsewhere).
+   */
+  async load(
+    servicesUrl: string,
+    name: string,
+    movedFrom?: string,
+  ): Promise<(BuilderIdentity & { readonly servicesUrl: string }) | undefined> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -42,8 +49,9 @@ export class IdentityFile {
       });
     }
     const stored = this.parse(text);
-    if (!stored || stored.servicesUrl !== servicesUrl || stored.name !== name) return undefined;
-    return { builderId: stored.builderId, credential: stored.credential };
+    if (!stored || stored.name !== name) return undefined;
+    if (stored.servicesUrl !== servicesUrl && stored.servicesUrl !== movedFrom) return undefined;
+    return { builderId: stored.builderId, credential: stored.credential, servicesUrl: stored.servicesUrl };
   }
 
   private parse(text: string): StoredIdentity | undefined {

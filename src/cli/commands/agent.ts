@@ -94,6 +94,7 @@ Examples:
           new DockerJobBackend(new Dockerode()),
           {
             servicesUrl: builder.servicesUrl!,
+            ...(builder.movedFrom !== undefined && { movedFrom: builder.movedFrom }),
             joinSecret: settings.secrets.joinSecret!,
             ...(builder.name !== undefined && { name: builder.name }),
             stateDir: options.stateDir,

@@ -7,11 +7,21 @@ import type { Command } from 'commander';
 import { renderEnvFile, secretSettingNames, settingNames, type SettingName } from '../../config/index.js';
 import { planBackup } from '../../orchestrator/backup/create-backup.js';
 import { planVerify } from '../../orchestrator/backup/verify-backup.js';
+import { planRestore } from '../../orchestrator/backup/restore-backup.js';
 import { ExitCode } from '../../shared/errors.js';
+import { KEY_CHECK_TEXT } from '../../protocol/backup-snapshot.js';
 import { GYRE_VERSION } from '../../shared/package-files.js';
 import { formatByteSize } from '../../shared/byte-size.js';
 import { withDatabase } from '../database-command.js';
-import { tlsOf, withHostOptions, type HostFlags } from '../orchestrator-options.js';
+import {
+  orchestratorSettings,
+  stateFolderOf,
+  tlsOf,
+  withHostOptions,
+  withStateFolderOptions,
+  type HostFlags,
+  type OrchestratorOptions,
+} from '../orchestrator-options.js';
 import { createOutput } from '../output.js';
 import { loadCommandSettings, readSettingsSource } from '../settings-source.js';
 import { runTasks } from '../task-runner.js';
@@ -109,6 +119,71 @@ Exit codes: 0 every check passed, 1 a check failed, 2 not a backup, 3 the Docker
               .map((c) => `${c.check}: ${c.detail}`)
               .join('; ')}.`,
       );
+    });
+
+  withHostOptions(withStateFolderOptions(program.command('restore')), 'to restore onto')
+    .description('Restore a backup onto a host without an install, then start the services stack as `gyre up` does')
+    .argument('<backup>', 'a backup folder, or the folder given to `backup create --out` (its newest backup)')
+    .option(
+      '--force',
+      "replace the database of an install that is on the host (its blobs stay; the backup's are added)",
+    )
+    .addHelpText(
+      'after',
+      `
+Needs the install's GYRE_ENCRYPTION_KEY in .env: a wrong or missing key is refused before
+anything is written, as is a backup whose files do not match its manifest, one made by a newer
+Gyre, or a host that already has an install (unless --force). A backup made by an older Gyre is
+migrated forward.
+
+Afterwards:
+  - jobs that were running when the backup was made are requeued (or end infrastructure_failed
+    after their last retry) once their leases run out, as for a lost builder;
+  - builders keep their names; point each at the new address and it registers again:
+      gyre builder join --host <builder's host> --name <its name> --services-url <new URL>
+  - webhooks GitHub sent after the backup are in each repository's webhook log (Settings,
+    Webhooks, Recent Deliveries): redeliver them there or with GitHub's REST API.
+
+Examples:
+  $ gyre restore /backups/gyre --host ssh://ops@new-ci.example.com
+  $ gyre down --volumes --yes && gyre restore /backups/gyre/2026-12-07T09-30-00Z
+Exit codes: 0 restored and up, 1 failed, 2 refused (the key, the backup or the host), 3 the host is unreachable.`,
+    )
+    .action(async (path: string, options: OrchestratorOptions & HostFlags & { force?: boolean }) => {
+      const output = createOutput(options.json === true);
+      const settings = orchestratorSettings(options, output);
+      // The services box's own rules, which the orchestrator does not import: its migrations and
+      // its secret box.
+      const [{ LATEST_SCHEMA }, { createSecretBox }] = await Promise.all([
+        import('../../services/database/migrations/index.js'),
+        import('../../services/core/security/secret-box.js'),
+      ]);
+      const plan = planRestore({
+        knownSchema: LATEST_SCHEMA,
+        keyOpens: (key, keyCheck) => {
+          try {
+            return createSecretBox(key).open(Buffer.from(keyCheck, 'base64')) === KEY_CHECK_TEXT;
+          } catch {
+            return false;
+          }
+        },
+        path,
+        settings,
+        stateFolder: stateFolderOf(options),
+        ...(options.host && { hostText: options.host }),
+        tls: tlsOf(options),
+        force: options.force === true,
+      });
+      await runTasks(plan.tasks, output, (line) => line);
+      const result = plan.result();
+      if (output.jsonMode) return output.json(result);
+      output.info(`
+Restored ${result.backup} (made ${result.createdAt}, schema ${result.schema}, ${result.blobs} blobs) on ${result.host}.
+  Web UI:         ${result.uiUrl}
+  Admin console:  ${result.adminUrl}
+  API:            ${result.apiUrl}
+Next: point each builder at this address (\`gyre builder join --host <its host> --name <its name> --services-url <URL>\`),
+and redeliver from GitHub the webhooks sent after ${result.createdAt}.`);
     });
 
   backup

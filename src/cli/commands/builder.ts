@@ -58,6 +58,8 @@ export function registerBuilderCommands(program: Command): void {
       'after',
       `
 Joining the same name on the same host again changes nothing and shows the builder.
+Joining it again with another --services-url (the install was restored elsewhere) keeps its
+identity, and stops its agent at once: jobs it was running are requeued by the services box.
 
 Examples:
   $ gyre builder join --host ssh://ops@build-1.example.com --services-url http://10.0.0.5

@@ -15,6 +15,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { backupSnapshotSchema } from '../../protocol/backup-snapshot.js';
 import { InvalidInputError } from '../../shared/errors.js';
+import { checksumOf } from './checksummed-files.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const DUMP_FILE = 'database.pgdump';
@@ -112,4 +113,27 @@ function readManifest(path: string): Manifest {
       })),
     );
   return parsed.data;
+}
+
+/**
+ * Each file of the backup that is missing or differs from its manifest entry, named as in the
+ * backup (`database.pgdump`, `blobs/ab/ab12…`).
+ */
+export async function fileProblems(backup: FoundBackup, onLine: (line: string) => void): Promise<string[]> {
+  const { manifest, setDir, dir } = backup;
+  const own = `${basename(dir)}/`;
+  const problems: string[] = [];
+  for (const [index, file] of manifest.files.entries()) {
+    const path = join(setDir, file.path);
+    const name = file.path.startsWith(own) ? file.path.slice(own.length) : file.path;
+    if (!existsSync(path)) problems.push(`${name}: missing`);
+    else {
+      const sum = await checksumOf(path);
+      if (sum.size !== file.size) problems.push(`${name}: ${sum.size} bytes, the manifest says ${file.size}`);
+      else if (sum.sha256 !== file.sha256)
+        problems.push(`${name}: SHA-256 ${sum.sha256}, the manifest says ${file.sha256}`);
+    }
+    if ((index + 1) % 100 === 0) onLine(`${index + 1}/${manifest.files.length} files checked`);
+  }
+  return problems;
 }

@@ -3,15 +3,13 @@
  * restored into a scratch PostgreSQL whose row counts must equal the manifest's, then this Gyre's
  * migrations run on it. Each check's outcome is kept, so a failure says all that is wrong at once.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DockerHostOptions } from '../../docker/index.js';
 import { GyreError } from '../../shared/errors.js';
 import { parseJsonFrom } from '../../shared/parse-json.js';
 import { connectHost, type ConnectedHost } from '../hosts.js';
 import type { Task } from '../tasks.js';
-import { DUMP_FILE, findBackup, type FoundBackup } from './backup-set.js';
-import { checksumOf } from './checksummed-files.js';
+import { DUMP_FILE, fileProblems, findBackup, type FoundBackup } from './backup-set.js';
 import { restoreDump, rowCounts } from './database-restore.js';
 import { startScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 
@@ -72,23 +70,8 @@ export function planVerify(options: VerifyOptions): VerifyPlan {
     {
       title: "Check every file's size and SHA-256",
       run: async (onLine) => {
-        const { manifest, setDir, dir } = backup();
-        const problems: string[] = [];
-        for (const [index, file] of manifest.files.entries()) {
-          const path = join(setDir, file.path);
-          // Problems about the backup's own files are named without its folder, e.g. `database.pgdump`.
-          const name = file.path.startsWith(`${dir.slice(setDir.length + 1)}/`)
-            ? file.path.slice(dir.length - setDir.length)
-            : file.path;
-          if (!existsSync(path)) problems.push(`${name}: missing`);
-          else {
-            const sum = await checksumOf(path);
-            if (sum.size !== file.size) problems.push(`${name}: ${sum.size} bytes, the manifest says ${file.size}`);
-            else if (sum.sha256 !== file.sha256)
-              problems.push(`${name}: SHA-256 ${sum.sha256}, the manifest says ${file.sha256}`);
-          }
-          if ((index + 1) % 100 === 0) onLine(`${index + 1}/${manifest.files.length} files checked`);
-        }
+        const { manifest } = backup();
+        const problems = await fileProblems(backup(), onLine);
         return record({
           check: 'files',
           ok: problems.length === 0,

@@ -76,6 +76,8 @@ export function planJoin(options: JoinOptions): BuilderJoin {
   // GYRE_SERVICES_CA_FILE, else what a builder on the services host trusts (its own certificate).
   const servicesCaFile = () => options.servicesCaFile ?? settings.builder.servicesCaFile ?? onServicesHost?.caFile;
   let existing: FleetBuilder | undefined;
+  /** The address the builder reached before this join, when this join changes it. */
+  let movedAway: string | undefined;
   let builder: FleetBuilder | undefined;
   const connected = () => target!;
   const builderName = () => name!;
@@ -186,12 +188,18 @@ export function planJoin(options: JoinOptions): BuilderJoin {
     {
       title: 'Render the builder stack',
       run: () => {
+        const before = stateFolder.builderHost(builderName());
+        // A builder joined again at another address (its install restored there) keeps its
+        // identity: the agent may send it to the new address, as it did to the old.
+        movedAway = before !== undefined && before.servicesUrl !== servicesUrl ? before.servicesUrl : undefined;
+        const movedFrom = movedAway ?? before?.movedFrom;
         const builderSettings: Settings = {
           ...settings,
           builder: {
             ...settings.builder,
             name: builderName(),
             servicesUrl: servicesUrl!,
+            ...(movedFrom !== undefined && { movedFrom }),
             ...(servicesCaFile() !== undefined && { servicesCaFile: servicesCaFile()! }),
             slots: capacity!.slots,
             slotCpus: capacity!.slotCpus,
@@ -211,6 +219,7 @@ export function planJoin(options: JoinOptions): BuilderJoin {
           host: connected().text ?? '',
           apiPort,
           servicesUrl: servicesUrl!,
+          ...(movedFrom !== undefined && { movedFrom }),
           ...(options.servicesCaFile !== undefined && { servicesCaFile: options.servicesCaFile }),
           slots,
           ...(Object.keys(options.tls ?? {}).length > 0 && { tls: options.tls }),
@@ -221,6 +230,13 @@ export function planJoin(options: JoinOptions): BuilderJoin {
     {
       title: 'Start the builder stack',
       run: async (onLine) => {
+        if (movedAway !== undefined) {
+          // Its jobs cannot report to the address it leaves (a restore moved the install, or it is
+          // down), so a drain would wait out its whole deadline: the agent stops at once, and the
+          // services box requeues its jobs by the lease rules.
+          onLine(`stopping the agent at once: it leaves ${movedAway}, where its running jobs could not report`);
+          await stack().stopService('agent', 0);
+        }
         await stack().up(onLine);
         return `${builderProjectName(builderName())} is up on ${connected().description}`;
       },

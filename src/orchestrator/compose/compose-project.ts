@@ -120,6 +120,29 @@ export class ComposeProject {
     }
   }
 
+  /** Starts some services alone (`up -d --no-deps`), as a restore starts the database first. */
+  async upServices(services: readonly string[]): Promise<void> {
+    await this.run(`up ${services.join(' ')}`, (options) =>
+      compose.upMany([...services], { ...options, commandOptions: ['--no-deps'] }),
+    );
+  }
+
+  /** Creates a service's container without starting it, so that files can be put in its volumes first. */
+  async createService(service: string): Promise<void> {
+    await this.run(`create ${service}`, (options) => compose.createOne(service, options));
+  }
+
+  /** Stops a service; `timeoutSeconds` 0 kills it at once instead of waiting for it to finish. */
+  async stopService(service: string, timeoutSeconds?: number): Promise<void> {
+    await this.run(`stop ${service}`, (options) =>
+      compose.execCompose(
+        'stop',
+        [...(timeoutSeconds === undefined ? [] : ['--timeout', String(timeoutSeconds)]), service],
+        options,
+      ),
+    );
+  }
+
   async down(removeVolumes: boolean): Promise<void> {
     await this.run('down', (options) =>
       compose.downAll({ ...options, commandOptions: ['--remove-orphans', ...(removeVolumes ? ['--volumes'] : [])] }),

@@ -30,6 +30,8 @@ export interface UpOptions {
   readonly tls?: DockerHostOptions;
   /** How long to wait for the app to answer, its database up. @default 300000 */
   readonly waitTimeoutMs?: number;
+  /** Tasks run once the stack is rendered and before it starts: a restore puts the data in place there. */
+  readonly beforeStart?: readonly Task[];
 }
 
 /** Where to go once the stack is up. */
@@ -48,6 +50,8 @@ export interface ServicesUp {
   api(): GyreClient;
   /** The connected host, once the first step has run. */
   host(): ConnectedHost;
+  /** The rendered services stack on that host. */
+  stack(): ComposeProject;
 }
 
 export function planServicesUp(options: UpOptions): ServicesUp {
@@ -102,6 +106,7 @@ export function planServicesUp(options: UpOptions): ServicesUp {
         return Promise.resolve(`wrote ${file}`);
       },
     },
+    ...(options.beforeStart ?? []),
     {
       title: 'Start the services stack',
       run: async (onLine) => {
@@ -165,6 +170,7 @@ export function planServicesUp(options: UpOptions): ServicesUp {
     tasks,
     api: () => api ?? fail('the API token step has not run'),
     host: connected,
+    stack,
     result: () => ({
       host: connected().description,
       uiUrl: settings.publicUrl,

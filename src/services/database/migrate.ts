@@ -28,6 +28,14 @@ export async function migrateDatabase(
     const done = new Set(
       (await client.query<{ id: number }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id),
     );
+    // A database a newer Gyre migrated (a restore, or a downgrade) may hold what this one does
+    // not understand: running on it would corrupt it quietly.
+    const known = new Set(migrations.map((migration) => migration.id));
+    const unknown = [...done].filter((id) => !known.has(id)).sort((a, b) => a - b);
+    if (unknown.length > 0)
+      throw new Error(
+        `the database has migrations this Gyre does not know (${unknown.join(', ')}): a newer Gyre migrated it; run that version or a newer one`,
+      );
     const applied: { id: number; name: string }[] = [];
     for (const migration of [...migrations].sort((a, b) => a.id - b.id)) {
       if (done.has(migration.id)) continue;

@@ -61,3 +61,6 @@ export const migrations: readonly Migration[] = [
   dockerInBuildsMigration,
   projectDockerPermissionMigration,
 ];
+
+/** The last migration this Gyre has: a database past it was made by a newer Gyre. */
+export const LATEST_SCHEMA = Math.max(...migrations.map((migration) => migration.id));
