@@ -23,8 +23,17 @@ export const SETTINGS_FILE = 'settings.env';
 export const BLOBS_DIR = 'blobs';
 
 const fileEntry = z.object({
-  /** Relative to the backup folder's parent (the set), with `/`: `<backup>/database.pgdump`, `blobs/ab/ab12…`. */
-  path: z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/),
+  /**
+   * Relative to the set, and only what a backup writes: `<backup>/database.pgdump`,
+   * `<backup>/settings.env` or `blobs/ab/ab12…`. Nothing else, so that a manifest cannot make a
+   * restore read or write outside the set.
+   */
+  path: z
+    .string()
+    .regex(
+      /^(?:\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z\/(?:database\.pgdump|settings\.env)|blobs\/([0-9a-f]{2})\/\1[0-9a-f]{62})$/,
+      'is none of the files a backup holds (<backup>/database.pgdump, <backup>/settings.env, blobs/<2 hex>/<sha256>)',
+    ),
   size: z.number().int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
 });
@@ -86,7 +95,14 @@ export function findBackup(path: string): FoundBackup {
       );
     dir = join(given, newest);
   }
-  return { dir, setDir: dirname(dir), manifest: readManifest(join(dir, MANIFEST_FILE)) };
+  const manifest = readManifest(join(dir, MANIFEST_FILE));
+  // Restores read the dump by its name: it must be one of the files the checksums cover.
+  if (!manifest.files.some((file) => file.path === `${basename(dir)}/${DUMP_FILE}`))
+    throw problem(
+      `has a manifest that lists no ${basename(dir)}/${DUMP_FILE}`,
+      'the backup is damaged or was not made by `gyre backup create`; use another one',
+    );
+  return { dir, setDir: dirname(dir), manifest };
 }
 
 function readManifest(path: string): Manifest {
