@@ -4,7 +4,7 @@
  * out through the archive API, and run a throwaway container. Everything goes over the Docker API,
  * so it works the same on a remote host as on this machine.
  */
-import type { Duplex, Readable } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { GyreError } from '../shared/errors.js';
 import { exitCodeOf } from './exec-exit.js';
@@ -113,6 +113,9 @@ export class DockerodeContainers implements ContainerClient {
       },
     });
     stream.on('error', (error) => stdout.destroy(error));
+    // A reader that gave up (its disk full, say) ends the connection too: the command's output
+    // would otherwise block it forever.
+    stdout.once('close', () => stream.destroy());
     stream.pipe(stdout);
     return { stdout, endStdin: () => stream.end() };
   }
@@ -152,7 +155,12 @@ export class DockerodeContainers implements ContainerClient {
         }),
       }),
     );
-    await this.call(`starting container ${spec.name}`, () => container.start());
+    try {
+      await this.call(`starting container ${spec.name}`, () => container.start());
+    } catch (error) {
+      await this.remove(container.id);
+      throw error;
+    }
     return container.id;
   }
 
@@ -166,7 +174,7 @@ export class DockerodeContainers implements ContainerClient {
       const logs = await this.call(`reading the log of container ${spec.name}`, () =>
         container.logs({ stdout: true, stderr: true, follow: false }),
       );
-      return { exitCode: StatusCode, stdout: demultiplexed(logs, 1), stderr: demultiplexed(logs, 2) };
+      return { exitCode: StatusCode, ...(await demultiplexed(logs)) };
     } finally {
       await this.remove(id);
     }
@@ -211,13 +219,11 @@ export class DockerodeContainers implements ContainerClient {
   }
 }
 
-/** The text of one stream (1 stdout, 2 stderr) of a whole multiplexed log (8-byte frame headers before each payload). */
-function demultiplexed(log: Buffer, stream: 1 | 2): string {
-  const parts: Buffer[] = [];
-  for (let at = 0; at + 8 <= log.length;) {
-    const size = log.readUInt32BE(at + 4);
-    if (log[at] === stream) parts.push(log.subarray(at + 8, at + 8 + size));
-    at += 8 + size;
-  }
-  return Buffer.concat(parts).toString('utf8');
+/** The stdout and stderr of a whole multiplexed log. */
+async function demultiplexed(log: Buffer): Promise<{ stdout: string; stderr: string }> {
+  const stderr: Buffer[] = [];
+  const stdout: Buffer[] = [];
+  const frames = new MultiplexedOutput({ onStderr: (data) => stderr.push(data) });
+  for await (const chunk of Readable.from([log]).pipe(frames)) stdout.push(chunk as Buffer);
+  return { stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
 }

@@ -125,3 +125,8 @@ export class TooLargeError extends GyreError {
     );
   }
 }
+
+/** A state the code's own order rules out: a bug in Gyre, reported as internal (exit 70). */
+export function internal(message: string): never {
+  throw new Error(`internal: ${message}`);
+}

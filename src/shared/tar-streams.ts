@@ -31,7 +31,11 @@ export function eachEntry(
         );
     });
     entries.on('finish', resolve);
-    entries.on('error', reject);
+    entries.on('error', (error) => {
+      // The source (an engine's archive answer) would otherwise stay open, unread.
+      tar.destroy();
+      reject(error);
+    });
     tar.on('error', reject);
     tar.pipe(entries);
   });

@@ -3,12 +3,13 @@
  * the Docker API of its host. `gyre backup snapshot` is the services box's side of `create`, run
  * in the app container.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { renderEnvFile, secretSettingNames, settingNames, type SettingName } from '../../config/index.js';
 import { planBackup } from '../../orchestrator/backup/create-backup.js';
 import { planVerify } from '../../orchestrator/backup/verify-backup.js';
 import { planRestore } from '../../orchestrator/backup/restore-backup.js';
-import { ExitCode } from '../../shared/errors.js';
+import { ExitCode, InvalidInputError, messageOf } from '../../shared/errors.js';
 import { KEY_CHECK_TEXT } from '../../protocol/backup-snapshot.js';
 import { GYRE_VERSION } from '../../shared/package-files.js';
 import { formatByteSize } from '../../shared/byte-size.js';
@@ -27,6 +28,7 @@ import { loadCommandSettings, readSettingsSource } from '../settings-source.js';
 import { runTasks } from '../task-runner.js';
 
 interface BackupFlags extends HostFlags {
+  readonly passphraseFile?: string;
   readonly env?: string;
   readonly json?: boolean;
 }
@@ -40,6 +42,10 @@ export function registerBackupCommands(program: Command): void {
     .description('Back up a running install: one consistent snapshot of the database, its blobs and the settings')
     .requiredOption('--out <dir>', 'the backup folder; each backup is a sub-folder, blobs are shared and copied once')
     .option('--env <file>', 'settings file (default ./.env): kept in the backup without its secrets')
+    .option(
+      '--passphrase-file <file>',
+      'encrypt every file with a key derived from the passphrase in this file (a whole folder shares one passphrase)',
+    )
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -56,7 +62,9 @@ Exit codes: 0 written, 1 failed, 2 invalid flags, 3 the host is unreachable.`,
     )
     .action(async (options: BackupFlags & { out: string }) => {
       const output = createOutput(options.json === true);
+      const passphrase = passphraseOf(options.passphraseFile, 'create');
       const plan = planBackup({
+        ...(passphrase !== undefined && { passphrase }),
         outDir: options.out,
         settingsText: settingsWithoutSecrets(options.env),
         ...(options.host && { hostText: options.host }),
@@ -80,6 +88,10 @@ Exit codes: 0 written, 1 failed, 2 invalid flags, 3 the host is unreachable.`,
     )
     .argument('<backup>', 'a backup folder, or the folder given to `backup create --out` (its newest backup)')
     .option('--env <file>', 'settings file (default ./.env): the image names to run')
+    .option(
+      '--passphrase-file <file>',
+      'the passphrase of an encrypted backup: without it only the checksums are checked',
+    )
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -97,7 +109,9 @@ Exit codes: 0 every check passed, 1 a check failed, 2 not a backup, 3 the Docker
     .action(async (path: string, options: BackupFlags) => {
       const output = createOutput(options.json === true);
       const settings = loadCommandSettings({ env: options.env }, 'generate', output, true);
+      const passphrase = passphraseOf(options.passphraseFile, 'open');
       const plan = planVerify({
+        ...(passphrase !== undefined && { passphrase }),
         path,
         images: { app: settings.images.app, db: settings.images.db },
         ...(options.host && { hostText: options.host }),
@@ -124,6 +138,7 @@ Exit codes: 0 every check passed, 1 a check failed, 2 not a backup, 3 the Docker
   withHostOptions(withStateFolderOptions(program.command('restore')), 'to restore onto')
     .description('Restore a backup onto a host without an install, then start the services stack as `gyre up` does')
     .argument('<backup>', 'a backup folder, or the folder given to `backup create --out` (its newest backup)')
+    .option('--passphrase-file <file>', 'the passphrase of an encrypted backup')
     .option(
       '--force',
       "replace the database of an install that is on the host (its blobs stay; the backup's are added)",
@@ -149,7 +164,7 @@ Examples:
   $ gyre down --volumes --yes && gyre restore /backups/gyre/2026-12-07T09-30-00Z
 Exit codes: 0 restored and up, 1 failed, 2 refused (the key, the backup or the host), 3 the host is unreachable.`,
     )
-    .action(async (path: string, options: OrchestratorOptions & HostFlags & { force?: boolean }) => {
+    .action(async (path: string, options: OrchestratorOptions & BackupFlags & { force?: boolean }) => {
       const output = createOutput(options.json === true);
       const settings = orchestratorSettings(options, output);
       // The services box's own rules, which the orchestrator does not import: its migrations and
@@ -158,7 +173,9 @@ Exit codes: 0 restored and up, 1 failed, 2 refused (the key, the backup or the h
         import('../../services/database/migrations/index.js'),
         import('../../services/core/security/secret-box.js'),
       ]);
+      const passphrase = passphraseOf(options.passphraseFile, 'open');
       const plan = planRestore({
+        ...(passphrase !== undefined && { passphrase }),
         knownSchema: LATEST_SCHEMA,
         keyOpens: (key, keyCheck) => {
           try {
@@ -216,4 +233,36 @@ function settingsWithoutSecrets(env: string | undefined): string {
     if (value !== undefined && !secret.has(name)) kept[name] = value;
   }
   return renderEnvFile(kept);
+}
+
+/** The shortest passphrase a new encrypted backup takes. */
+const MIN_PASSPHRASE = 12;
+
+/** The passphrase in `--passphrase-file`, without the file's final line break. */
+function passphraseOf(file: string | undefined, use: 'create' | 'open'): string | undefined {
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new InvalidInputError('--passphrase-file', [
+      {
+        input: file,
+        message: `cannot be read: ${messageOf(error)}`,
+        hint: 'pass a readable file that holds the passphrase',
+      },
+    ]);
+  }
+  if (text === '' || (use === 'create' && text.length < MIN_PASSPHRASE))
+    throw new InvalidInputError('--passphrase-file', [
+      {
+        input: file,
+        message:
+          text === ''
+            ? 'is empty'
+            : `holds ${text.length} characters; a backup's passphrase needs ${MIN_PASSPHRASE} or more`,
+        hint: 'put a long passphrase in it, e.g. `openssl rand -base64 24 > backup.pass`',
+      },
+    ]);
+  return text;
 }

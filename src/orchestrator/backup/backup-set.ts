@@ -39,22 +39,37 @@ const fileEntry = z.object({
 });
 export type ManifestFile = z.infer<typeof fileEntry>;
 
-export const manifestSchema = z.object({
-  format: z.literal(1),
-  createdAt: z.iso.datetime(),
-  /** The Gyre that made it, and the last migration its database had. */
-  gyre: z.string(),
-  schema: z.number().int().nonnegative(),
-  postgres: z.string(),
-  keyCheck: z.string(),
-  database: backupSnapshotSchema.shape.database,
-  blobStore: backupSnapshotSchema.shape.blobStore,
-  /** Rows per table at the snapshot. */
-  tables: z.record(z.string(), z.number().int().nonnegative()),
-  files: z.array(fileEntry),
-  /** With an S3 blob store: the digests the snapshot names, which stay in the bucket. */
-  bucketBlobs: z.array(backupSnapshotSchema.shape.blobs.element).optional(),
-});
+export const manifestSchema = z
+  .object({
+    format: z.literal(1),
+    createdAt: z.iso.datetime(),
+    /** The Gyre that made it, and the last migration its database had. */
+    gyre: z.string(),
+    schema: z.number().int().nonnegative(),
+    postgres: z.string(),
+    keyCheck: z.string(),
+    database: backupSnapshotSchema.shape.database,
+    blobStore: backupSnapshotSchema.shape.blobStore,
+    /** Rows per table at the snapshot. */
+    tables: z.record(z.string(), z.number().int().nonnegative()),
+    files: z.array(fileEntry),
+    /** Every file is encrypted with the set's passphrase (encryption.json beside it). */
+    encrypted: z.boolean().optional(),
+    /** With an S3 blob store: the digests the snapshot names, which stay in the bucket. */
+    bucketBlobs: z.array(backupSnapshotSchema.shape.blobs.element).optional(),
+  })
+  .superRefine((manifest, ctx) => {
+    // A plain blob's checksum is its name: a manifest that says otherwise would let a restore put
+    // other bytes under a digest. (Encrypted blobs' checksums are of their encrypted bytes.)
+    if (manifest.encrypted) return;
+    for (const [index, file] of manifest.files.entries())
+      if (file.path.startsWith(`${BLOBS_DIR}/`) && file.path.slice(-64) !== file.sha256)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['files', index, 'sha256'],
+          message: `is not the digest its name ${file.path} says`,
+        });
+  });
 export type Manifest = z.infer<typeof manifestSchema>;
 
 /** One backup found on disk: its folder, the set it belongs to, and its manifest. */

@@ -1,9 +1,11 @@
 /**
  * Files of a backup written and read with their SHA-256 taken on the way. A file is written under
- * a temporary name and renamed once complete and flushed, so an interrupted backup never leaves
- * a partial file under a name a manifest could list.
+ * a temporary name of its own and renamed once complete and flushed, so an interrupted backup, or
+ * two at once into one folder, never leaves a partial file under a name a manifest could list.
+ * Backups hold password hashes and sealed secrets: files are for their owner only (0600, folders
+ * 0700).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -15,17 +17,27 @@ export interface Checksum {
   readonly sha256: string;
 }
 
-/** Writes `body` to `path`, calling `onBytes` with the running total; resolves to its size and SHA-256. */
+export interface WriteOptions {
+  /** Told the running total of bytes written. */
+  readonly onBytes?: (total: number) => void;
+  /** Transforms the bytes pass through before they are counted and written (encryption). */
+  readonly through?: readonly Transform[];
+  /** Runs once all is written, before the file gets its name; throwing leaves no file. */
+  readonly check?: () => void;
+}
+
+/** Writes `body` to `path`; resolves to the size and SHA-256 of what was written. */
 export async function writeChecksummed(
   body: Readable,
   path: string,
-  onBytes: (total: number) => void = () => undefined,
+  { onBytes = () => undefined, through = [], check = () => undefined }: WriteOptions = {},
 ): Promise<Checksum> {
-  await mkdir(dirname(path), { recursive: true });
-  const partial = `${path}.partial`;
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const partial = `${path}.${randomUUID()}.partial`;
   const meter = checksumMeter(onBytes);
   try {
-    await pipeline(body, meter.stream, createWriteStream(partial, { flush: true }));
+    await pipeline([body, ...through, meter.stream, createWriteStream(partial, { flush: true, mode: 0o600 })]);
+    check();
     await rename(partial, path);
     return meter.result();
   } finally {
@@ -42,7 +54,8 @@ export async function checksumOf(path: string): Promise<Checksum> {
   return meter.result();
 }
 
-function checksumMeter(onBytes: (total: number) => void) {
+/** A pass-through that counts and hashes what passes; `result` once it has ended. */
+export function checksumMeter(onBytes: (total: number) => void = () => undefined) {
   const hash = createHash('sha256');
   let size = 0;
   const stream = new Transform({

@@ -5,16 +5,16 @@
  * read out of the app container by their content address, skipping those the folder already has;
  * the manifest, written last, records versions, row counts, and every file's size and SHA-256.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import type { DockerHostOptions, ExecRun } from '../../docker/index.js';
 import { backupSnapshotSchema, type BackupSnapshotAnnouncement } from '../../protocol/backup-snapshot.js';
 import { SERVICES_PROJECT_NAME } from '../../render/index.js';
 import { formatByteSize } from '../../shared/byte-size.js';
-import { GyreError } from '../../shared/errors.js';
+import { GyreError, InvalidInputError, internal } from '../../shared/errors.js';
 import { eachEntry } from '../../shared/tar-streams.js';
 import { connectHost, type ConnectedHost } from '../hosts.js';
 import { APP_CLI } from '../services/services-up.js';
@@ -28,7 +28,8 @@ import {
   type Manifest,
   type ManifestFile,
 } from './backup-set.js';
-import { writeChecksummed } from './checksummed-files.js';
+import { checksumMeter, writeChecksummed } from './checksummed-files.js';
+import { encryptedSize, encrypting, ENCRYPTION_FILE, setKey, type SetKey } from './passphrase-encryption.js';
 
 /** Blobs read from the app container at once. */
 const BLOB_COPIES = 4;
@@ -42,6 +43,8 @@ export interface BackupOptions {
   readonly outDir: string;
   /** The install's settings without its secrets, kept beside the dump. */
   readonly settingsText: string;
+  /** Encrypt every file with a key derived from this passphrase. */
+  readonly passphrase?: string;
   readonly now?: () => Date;
 }
 
@@ -83,6 +86,8 @@ export function planBackup(options: BackupOptions): BackupPlan {
   const connected = () => target ?? internal('the host was not checked');
   const snapshot = () => holder?.snapshot ?? internal('no snapshot is open');
   const relative = (name: string) => `${backupNameAt(createdAt)}/${name}`;
+  let key: SetKey | undefined;
+  const sealing = (): Transform[] => (key ? [encrypting(key)] : []);
 
   const tasks: Task[] = [
     {
@@ -100,6 +105,7 @@ export function planBackup(options: BackupOptions): BackupPlan {
           throw new GyreError(
             'the install uses an external database (GYRE_DATABASE_URL): back it up with its own tools; `gyre backup` dumps the bundled one',
           );
+        key = keyForSet(setDir, options.passphrase);
         if (existsSync(backupDir)) throw new GyreError(`${backupDir} exists already; wait a second and run it again`);
         return `${target.description}: app ${app.slice(0, 12)}, db ${db.slice(0, 12)}`;
       },
@@ -127,9 +133,10 @@ export function planBackup(options: BackupOptions): BackupPlan {
           s.database.name,
         ]);
         const progress = throttled(onLine);
-        const sum = await writeChecksummed(dump.stdout, join(backupDir, DUMP_FILE), (bytes) =>
-          progress(`${formatByteSize(bytes)} dumped`),
-        );
+        const sum = await writeChecksummed(dump.stdout, join(backupDir, DUMP_FILE), {
+          onBytes: (bytes) => progress(`${formatByteSize(bytes)} dumped`),
+          through: sealing(),
+        });
         databaseFile = { path: relative(DUMP_FILE), ...sum };
         return `${formatByteSize(sum.size)} dumped (PostgreSQL ${s.postgres})`;
       },
@@ -146,7 +153,7 @@ export function planBackup(options: BackupOptions): BackupPlan {
         const root = s.blobStore.root;
         const missing = s.blobs.filter((blob) => {
           const path = join(setDir, blobPath(blob.digest));
-          const there = existsSync(path) && statSync(path).size === blob.size;
+          const there = existsSync(path) && statSync(path).size === (key ? encryptedSize(blob.size) : blob.size);
           if (there) {
             blobCounts.alreadyThere += 1;
             blobFiles.push({ path: blobPath(blob.digest), size: blob.size, sha256: blob.digest });
@@ -155,7 +162,14 @@ export function planBackup(options: BackupOptions): BackupPlan {
         });
         const progress = throttled(onLine);
         await inParallel(missing, BLOB_COPIES, async (blob) => {
-          const file = await copyBlob(connected(), app!, root, blob.digest, join(setDir, blobPath(blob.digest)));
+          const file = await copyBlob(
+            connected(),
+            app!,
+            root,
+            blob.digest,
+            join(setDir, blobPath(blob.digest)),
+            sealing,
+          );
           blobFiles.push(file);
           blobCounts.copied += 1;
           blobCounts.copiedBytes += file.size;
@@ -172,6 +186,7 @@ export function planBackup(options: BackupOptions): BackupPlan {
         const settingsFile = await writeChecksummed(
           Readable.from([Buffer.from(options.settingsText, 'utf8')]),
           join(backupDir, SETTINGS_FILE),
+          { through: sealing() },
         );
         manifest = {
           format: 1,
@@ -189,9 +204,10 @@ export function planBackup(options: BackupOptions): BackupPlan {
             ...blobFiles.sort((a, b) => a.path.localeCompare(b.path)),
           ],
           ...(s.blobStore.kind === 's3' && { bucketBlobs: s.blobs }),
+          ...(key && { encrypted: true }),
         };
-        await mkdir(backupDir, { recursive: true });
-        await writeFile(join(backupDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+        await mkdir(backupDir, { recursive: true, mode: 0o700 });
+        await writeFile(join(backupDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
         return `${backupDir}: ${manifest.files.length} files`;
       },
     },
@@ -223,39 +239,52 @@ export function planBackup(options: BackupOptions): BackupPlan {
 
 /**
  * Runs `gyre backup snapshot` in the app container and reads its announcement. The command holds
- * the snapshot until its stdin ends; its exit afterwards says whether it closed cleanly.
+ * the snapshot until its stdin ends; its exit afterwards says whether it closed cleanly. Every
+ * failure here ends its stdin, so no snapshot stays open behind a failed backup.
  */
 async function openSnapshot(
   target: ConnectedHost,
   app: string,
 ): Promise<{ run: ExecRun; exited: Promise<void>; snapshot: BackupSnapshotAnnouncement }> {
   const run = await target.docker.containers.exec(app, [...APP_CLI, 'backup', 'snapshot'], { holdStdin: true });
-  const lines = createInterface({ input: run.stdout });
-  const ended = new Promise<void>((resolve, reject) => {
-    run.stdout.on('error', reject);
-    run.stdout.on('end', resolve);
-    run.stdout.on('close', resolve);
-  });
-  // Heard from the start, so that a failure before the first line is not unhandled.
-  ended.catch(() => undefined);
-  const first = await new Promise<string | undefined>((resolve, reject) => {
-    lines.once('line', resolve);
-    lines.once('close', () => resolve(undefined));
+  const exited = new Promise<void>((resolve, reject) => {
     run.stdout.once('error', reject);
+    run.stdout.once('end', resolve);
   });
-  if (first === undefined) {
-    await ended;
-    throw new GyreError('`gyre backup snapshot` in the app container ended without naming its snapshot');
-  }
-  const parsed = backupSnapshotSchema.safeParse(JSON.parse(first));
-  if (!parsed.success) {
+  // Heard from the start, so that a failure before the announcement is not unhandled.
+  exited.catch(() => undefined);
+  try {
+    const snapshot = await announcementOf(run.stdout);
+    if (snapshot === undefined) {
+      await exited; // a failed command's exit code and stderr say more than its silence
+      throw new GyreError('`gyre backup snapshot` in the app container ended without naming its snapshot');
+    }
+    run.stdout.resume();
+    return { run, exited, snapshot };
+  } catch (error) {
     run.endStdin();
-    throw new GyreError(
-      `the app container's \`gyre backup snapshot\` answered what this gyre does not read (${parsed.error.issues[0]?.message}); run the same version of gyre as the install`,
-    );
+    throw error;
   }
-  lines.on('line', () => undefined);
-  return { run, exited: ended, snapshot: parsed.data };
+}
+
+/** The first line that is the announcement; other lines (a log line, a warning) are passed over. */
+async function announcementOf(stdout: Readable): Promise<BackupSnapshotAnnouncement | undefined> {
+  for await (const line of createInterface({ input: stdout })) {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (typeof value !== 'object' || value === null || !('snapshot' in value)) continue;
+    const parsed = backupSnapshotSchema.safeParse(value);
+    if (!parsed.success)
+      throw new GyreError(
+        `the app container's \`gyre backup snapshot\` answered what this gyre does not read (${parsed.error.issues[0]?.message}); run the same version of gyre as the install`,
+      );
+    return parsed.data;
+  }
+  return undefined;
 }
 
 /** Reads one blob out of the app container and checks that its bytes are what its name says. */
@@ -265,26 +294,72 @@ async function copyBlob(
   root: string,
   digest: string,
   path: string,
+  sealing: () => Transform[],
 ): Promise<ManifestFile> {
   const tar = await target.docker.containers.getArchive(app, `${root}/${digest.slice(0, 2)}/${digest}`);
   let file: ManifestFile | undefined;
   await eachEntry(tar, async (header, body) => {
     if (header.type !== 'file') return;
-    const sum = await writeChecksummed(Readable.from(body), path);
+    // The plain bytes must be what the name says before the file takes that name: a later backup
+    // trusts a blob that is there.
+    const plain = checksumMeter();
+    const sum = await writeChecksummed(Readable.from(body), path, {
+      through: [plain.stream, ...sealing()],
+      check: () => {
+        const { sha256 } = plain.result();
+        if (sha256 !== digest)
+          throw new GyreError(
+            `blob ${digest} in the app container's ${root} holds other bytes (SHA-256 ${sha256}): the blob store is damaged there`,
+          );
+      },
+    });
     file = { path: blobPath(digest), ...sum };
   });
   if (!file) throw new GyreError(`blob ${digest} is not a file in the app container's ${root}`);
-  if (file.sha256 !== digest)
-    throw new GyreError(
-      `blob ${digest} in the app container's ${root} holds other bytes (SHA-256 ${file.sha256}): the blob store is damaged there`,
-    );
   return file;
+}
+
+/**
+ * The set's key when the backup is encrypted. A set is all encrypted or all plain, as its blobs
+ * are shared: an encrypted backup's blob must not stand in for a plain one's, nor the other way.
+ */
+function keyForSet(setDir: string, passphrase: string | undefined): SetKey | undefined {
+  const encrypted = existsSync(join(setDir, ENCRYPTION_FILE));
+  const hasBackups = existsSync(setDir) && readdirSync(setDir).length > 0;
+  if (passphrase === undefined) {
+    if (encrypted)
+      throw new InvalidInputError('gyre backup create', [
+        {
+          input: '--out',
+          message: `${setDir} holds encrypted backups`,
+          hint: 'pass --passphrase-file with their passphrase, or back up into another folder',
+        },
+      ]);
+    return undefined;
+  }
+  if (!encrypted && hasBackups)
+    throw new InvalidInputError('gyre backup create', [
+      {
+        input: '--out',
+        message: `${setDir} holds backups that are not encrypted`,
+        hint: 'back up with --passphrase-file into a new folder',
+      },
+    ]);
+  mkdirSync(setDir, { recursive: true, mode: 0o700 });
+  return setKey(setDir, passphrase, 'create');
 }
 
 async function inParallel<T>(items: readonly T[], width: number, each: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) await each(items[next++]!);
+    try {
+      while (next < items.length && !failed) await each(items[next++]!);
+    } catch (error) {
+      // The others stop at their next item: the backup has failed anyway.
+      failed = true;
+      throw error;
+    }
   };
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
 }
@@ -297,8 +372,4 @@ function throttled(onLine: (line: string) => void): (line: string) => void {
     last = now;
     onLine(line);
   };
-}
-
-function internal(message: string): never {
-  throw new Error(`internal: ${message}`);
 }

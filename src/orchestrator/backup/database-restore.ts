@@ -4,9 +4,12 @@
  * on a remote host.
  */
 import { createReadStream, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { pack } from 'tar-stream';
 import type { ContainerClient } from '../../docker/index.js';
 import { nodeStream } from '../../shared/tar-streams.js';
+import { DUMP_FILE, type FoundBackup } from './backup-set.js';
+import { decryptedCopy, type SetKey } from './passphrase-encryption.js';
 
 /** Where the dump is put in the database container while pg_restore reads it. */
 const DUMP_IN_CONTAINER = '/tmp/gyre-restore.pgdump';
@@ -95,4 +98,22 @@ export function psql(
     '--command',
     sql,
   ]);
+}
+
+/** Restores a backup's own dump, decrypted first when the backup is encrypted. */
+export async function restoreBackupDump(
+  containers: ContainerClient,
+  container: string,
+  backup: FoundBackup,
+  key: SetKey | undefined,
+): Promise<void> {
+  const path = join(backup.dir, DUMP_FILE);
+  if (!backup.manifest.encrypted) return restoreDump(containers, container, path, backup.manifest.database);
+  if (!key) throw new Error('internal: an encrypted dump without its key');
+  const plain = await decryptedCopy(path, key, `${basename(backup.dir)}/${DUMP_FILE}`);
+  try {
+    await restoreDump(containers, container, plain.path, backup.manifest.database);
+  } finally {
+    await plain.remove();
+  }
 }

@@ -8,19 +8,20 @@
  */
 import { createReadStream, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { pack, type Pack } from 'tar-stream';
-import type { Settings } from '../../config/index.js';
+import { extract, pack, type Pack } from 'tar-stream';
+import { BUNDLED_DATABASE, type Settings } from '../../config/index.js';
 import type { ContainerClient, DockerHostOptions } from '../../docker/index.js';
 import { SERVICES_PROJECT_NAME } from '../../render/index.js';
 import { formatByteSize } from '../../shared/byte-size.js';
-import { GyreError, InvalidInputError } from '../../shared/errors.js';
-import { eachEntry, nodeStream } from '../../shared/tar-streams.js';
+import { InvalidInputError, internal } from '../../shared/errors.js';
+import { nodeStream } from '../../shared/tar-streams.js';
 import { connectHost } from '../hosts.js';
 import { planServicesUp, type ServicesUp, type UpResult } from '../services/services-up.js';
 import type { StateFolder } from '../state-folder.js';
 import type { Task } from '../tasks.js';
 import { BLOBS_DIR, DUMP_FILE, fileProblems, findBackup, type FoundBackup } from './backup-set.js';
-import { psql, restoreDump } from './database-restore.js';
+import { psql, restoreBackupDump } from './database-restore.js';
+import { decrypting, plainSize, setKey, type SetKey } from './passphrase-encryption.js';
 
 export interface RestoreOptions {
   readonly path: string;
@@ -30,6 +31,8 @@ export interface RestoreOptions {
   readonly tls?: DockerHostOptions;
   /** Replace the database of an install that is there. */
   readonly force?: boolean;
+  /** Opens an encrypted backup. */
+  readonly passphrase?: string;
   /** The last migration this Gyre has: a backup past it was made by a newer Gyre. */
   readonly knownSchema: number;
   /** Whether the installation key opens a backup's key check (the services box's secret box knows how). */
@@ -47,6 +50,7 @@ export function planRestore(options: RestoreOptions): { tasks: Task[]; result():
   const { settings } = options;
   let found: FoundBackup | undefined;
   let replacing = false;
+  let key: SetKey | undefined;
   const backup = () => found ?? internal('the backup was not checked');
   const dbVolume = `${SERVICES_PROJECT_NAME}_gyre-db`;
 
@@ -56,14 +60,8 @@ export function planRestore(options: RestoreOptions): { tasks: Task[]; result():
       found = findBackup(options.path);
       const { manifest } = found;
       refuseWhatCannotWork(found, options);
-      const problems = await fileProblems(found, onLine);
-      if (problems.length > 0)
-        throw new GyreError(
-          `${found.dir} does not match its manifest, so nothing was restored:\n${problems
-            .slice(0, 20)
-            .map((p) => `  - ${p}`)
-            .join('\n')}\nrun \`gyre backup verify\` on it, and restore another backup`,
-        );
+      if (manifest.encrypted) key = setKey(found.setDir, options.passphrase!, 'open');
+      // The cheap checks first: the host and what is on it, before every file is read.
       const target = await connectHost(options.hostText, options.tls);
       replacing = await target.docker.containers.volumeExists(dbVolume);
       if (replacing && options.force !== true)
@@ -74,6 +72,16 @@ export function planRestore(options: RestoreOptions): { tasks: Task[]; result():
             hint: 'restore onto a new host, or run `gyre down --volumes` there first, or pass --force to replace it',
           },
         ]);
+      const problems = await fileProblems(found, onLine);
+      if (problems.length > 0)
+        throw new InvalidInputError(
+          'gyre restore',
+          problems.slice(0, 20).map((problem) => ({
+            input: `${found!.setDir}/${problem.split(':')[0]}`,
+            message: `does not match the manifest (${problem.slice(problem.indexOf(':') + 2)}), so nothing was restored`,
+            hint: 'run `gyre backup verify` on the backup, and restore another one',
+          })),
+        );
       return `${found.dir}: Gyre ${manifest.gyre}, schema ${manifest.schema}, made ${manifest.createdAt}; the key opens it; ${target.description} ${replacing ? 'has an install, which --force replaces' : 'has no install'}`;
     },
   };
@@ -109,7 +117,7 @@ export function planRestore(options: RestoreOptions): { tasks: Task[]; result():
           await psql(containers(), db, maintenance, `CREATE DATABASE ${quoted}`);
         }
         onLine('pg_restore');
-        await restoreDump(containers(), db, join(backup().dir, DUMP_FILE), login());
+        await restoreBackupDump(containers(), db, backup(), key);
         return `restored ${formatByteSize(statSync(join(backup().dir, DUMP_FILE)).size)} of dump into ${login().name}`;
       },
     },
@@ -128,21 +136,25 @@ export function planRestore(options: RestoreOptions): { tasks: Task[]; result():
         const owner = await ownerOf(containers(), app, settings.dataDir);
         let bytes = 0;
         const tar = pack();
-        const written = containers().putArchive(app, settings.dataDir, nodeStream(tar));
-        try {
-          const folders = new Set(blobs.map((file) => posix.dirname(file.path)));
-          addFolder(tar, BLOBS_DIR, owner);
-          for (const folder of [...folders].sort()) addFolder(tar, folder, owner);
-          for (const [index, file] of blobs.entries()) {
-            await addFile(tar, join(setDir, file.path), file.path, file.size, owner);
-            bytes += file.size;
-            if ((index + 1) % 100 === 0) onLine(`${index + 1}/${blobs.length} blobs, ${formatByteSize(bytes)}`);
+        const produce = async () => {
+          try {
+            const folders = new Set(blobs.map((file) => posix.dirname(file.path)));
+            addFolder(tar, BLOBS_DIR, owner);
+            for (const folder of [...folders].sort()) addFolder(tar, folder, owner);
+            for (const [index, file] of blobs.entries()) {
+              const size = key ? plainSize(file.size) : file.size;
+              await addFile(tar, join(setDir, file.path), file.path, size, owner, key);
+              bytes += size;
+              if ((index + 1) % 100 === 0) onLine(`${index + 1}/${blobs.length} blobs, ${formatByteSize(bytes)}`);
+            }
+            tar.finalize();
+          } catch (error) {
+            tar.destroy(error as Error);
+            throw error;
           }
-          tar.finalize();
-        } catch (error) {
-          tar.destroy(error as Error);
-        }
-        await written;
+        };
+        // Both at once, each failure heard: the engine may refuse the archive before it is all sent.
+        await Promise.all([produce(), containers().putArchive(app, settings.dataDir, nodeStream(tar))]);
         return `${blobs.length} blobs (${formatByteSize(bytes)}) in ${settings.dataDir}/${BLOBS_DIR}`;
       },
     },
@@ -186,6 +198,18 @@ function refuseWhatCannotWork(found: FoundBackup, options: RestoreOptions): void
       message: `is not the installation key ${dir} was made with: its secrets could not be read with it`,
       hint: 'set GYRE_ENCRYPTION_KEY in .env to the key of the install the backup is from; nothing was written',
     });
+  if (manifest.encrypted && options.passphrase === undefined)
+    problems.push({
+      input: '--passphrase-file',
+      message: `is needed: ${dir} is encrypted`,
+      hint: 'pass --passphrase-file with the passphrase the backup was made with',
+    });
+  if (manifest.database.user !== BUNDLED_DATABASE.user || manifest.database.name !== BUNDLED_DATABASE.database)
+    problems.push({
+      input: dir,
+      message: `holds a dump of the database ${manifest.database.name} (user ${manifest.database.user}), not the bundled ${BUNDLED_DATABASE.database}`,
+      hint: 'restore it into its own database with pg_restore; `gyre restore` restores the bundled one',
+    });
   if (manifest.schema > knownSchema)
     problems.push({
       input: dir,
@@ -212,29 +236,41 @@ interface Owner {
   readonly gid: number;
 }
 
-/** Who owns a folder in a container: its archive's first entry says. */
+/** Who owns a folder in a container: its archive's first entry says; the rest is not read. */
 async function ownerOf(containers: ContainerClient, container: string, path: string): Promise<Owner> {
   const tar = await containers.getArchive(container, path);
-  let owner: Owner | undefined;
-  await eachEntry(tar, (header) => {
-    owner ??= { uid: header.uid ?? 0, gid: header.gid ?? 0 };
+  return new Promise((resolve, reject) => {
+    const entries = extract();
+    entries.once('entry', (header) => {
+      resolve({ uid: header.uid ?? 0, gid: header.gid ?? 0 });
+      tar.destroy();
+      entries.destroy();
+    });
+    entries.on('error', reject);
+    entries.on('finish', () => reject(new Error(`internal: ${path} has no archive entry`)));
+    tar.on('error', reject);
+    tar.pipe(entries);
   });
-  return owner ?? internal(`${path} has no archive entry`);
 }
 
 function addFolder(tar: Pack, name: string, owner: Owner): void {
   tar.entry({ name, type: 'directory', mode: 0o750, ...owner });
 }
 
-function addFile(tar: Pack, path: string, name: string, size: number, owner: Owner): Promise<void> {
+/** A blob into the archive, decrypted on the way when the backup is encrypted. */
+function addFile(
+  tar: Pack,
+  path: string,
+  name: string,
+  size: number,
+  owner: Owner,
+  key: SetKey | undefined,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const entry = tar.entry({ name, size, mode: 0o640, ...owner }, (error) => (error ? reject(error) : resolve()));
-    createReadStream(path)
-      .on('error', (error) => entry.destroy(error))
-      .pipe(entry);
+    const source = createReadStream(path);
+    const plain = key ? source.pipe(decrypting(key, name)) : source;
+    for (const stream of [source, plain]) stream.on('error', (error: Error) => entry.destroy(error));
+    plain.pipe(entry);
   });
-}
-
-function internal(message: string): never {
-  throw new Error(`internal: ${message}`);
 }

@@ -3,14 +3,14 @@
  * restored into a scratch PostgreSQL whose row counts must equal the manifest's, then this Gyre's
  * migrations run on it. Each check's outcome is kept, so a failure says all that is wrong at once.
  */
-import { join } from 'node:path';
 import type { DockerHostOptions } from '../../docker/index.js';
-import { GyreError } from '../../shared/errors.js';
+import { GyreError, internal } from '../../shared/errors.js';
 import { parseJsonFrom } from '../../shared/parse-json.js';
 import { connectHost, type ConnectedHost } from '../hosts.js';
 import type { Task } from '../tasks.js';
 import { DUMP_FILE, fileProblems, findBackup, type FoundBackup } from './backup-set.js';
-import { restoreDump, rowCounts } from './database-restore.js';
+import { restoreBackupDump, rowCounts } from './database-restore.js';
+import { setKey, type SetKey } from './passphrase-encryption.js';
 import { startScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 
 /** Problems of one check listed in its outcome; the count says how many there were in all. */
@@ -22,11 +22,15 @@ export interface VerifyOptions {
   readonly hostText?: string;
   readonly tls?: DockerHostOptions;
   readonly images: { readonly app: string; readonly db: string };
+  /** Opens an encrypted backup, so that its database is checked too. */
+  readonly passphrase?: string;
 }
 
 export interface CheckOutcome {
   readonly check: 'files' | 'database' | 'migrations';
   readonly ok: boolean;
+  /** Not run: an encrypted backup without its passphrase. */
+  readonly skipped?: boolean;
   readonly detail: string;
   readonly problems: readonly string[];
 }
@@ -86,7 +90,16 @@ export function planVerify(options: VerifyOptions): VerifyPlan {
     {
       title: 'Restore the dump into a scratch PostgreSQL and count its rows',
       run: async (onLine) => {
-        const { manifest, dir } = backup();
+        const { manifest, dir, setDir } = backup();
+        if (manifest.encrypted && options.passphrase === undefined)
+          return record({
+            check: 'database',
+            ok: true,
+            skipped: true,
+            detail: 'skipped: the backup is encrypted; pass --passphrase-file to check its database too',
+            problems: [],
+          });
+        const key: SetKey | undefined = manifest.encrypted ? setKey(setDir, options.passphrase!, 'open') : undefined;
         if (!dumpIntact())
           return record({ check: 'database', ok: false, detail: 'not tried: the dump is damaged', problems: [] });
         target = await connectHost(options.hostText, options.tls);
@@ -98,7 +111,16 @@ export function planVerify(options: VerifyOptions): VerifyPlan {
         onLine(`starting ${options.images.db} on ${target.description}`);
         scratch = await startScratchDatabase(target.docker.containers, options.images.db, manifest.database, dir);
         onLine('restoring the dump');
-        await restoreDump(target.docker.containers, scratch.container, join(dir, DUMP_FILE), manifest.database);
+        try {
+          await restoreBackupDump(target.docker.containers, scratch.container, backup(), key);
+        } catch (error) {
+          return record({
+            check: 'database',
+            ok: false,
+            detail: 'the dump does not restore',
+            problems: [(error as Error).message],
+          });
+        }
         const counted = await rowCounts(
           target.docker.containers,
           scratch.container,
@@ -127,8 +149,21 @@ export function planVerify(options: VerifyOptions): VerifyPlan {
     {
       title: "Run this Gyre's migrations on the restored database",
       run: async () => {
-        if (!scratch)
-          return record({ check: 'migrations', ok: false, detail: 'not tried: nothing was restored', problems: [] });
+        if (checks.find((c) => c.check === 'database')?.skipped)
+          return record({
+            check: 'migrations',
+            ok: true,
+            skipped: true,
+            detail: 'skipped with the database',
+            problems: [],
+          });
+        if (!scratch || !checks.find((c) => c.check === 'database')?.ok)
+          return record({
+            check: 'migrations',
+            ok: false,
+            detail: 'not tried: the database did not restore as the manifest says',
+            problems: [],
+          });
         const run = await scratch.migrate(options.images.app);
         if (run.exitCode !== 0)
           return record({
@@ -169,8 +204,4 @@ function listed(problems: readonly string[]): string {
     .slice(0, LISTED_PROBLEMS)
     .map((p) => `  - ${p}`)
     .join('\n')}${more}`;
-}
-
-function internal(message: string): never {
-  throw new Error(`internal: ${message}`);
 }

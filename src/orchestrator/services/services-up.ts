@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { httpsListenerUrl, servicesCaOf, type Settings } from '../../config/index.js';
 import { createDockerClient, resolveDockerHost, type DockerHostOptions } from '../../docker/index.js';
 import { APP_CONTAINER_PORTS, httpProbeArgv, renderServicesStack, SERVICES_PROJECT_NAME } from '../../render/index.js';
+import { internal } from '../../shared/errors.js';
 import { parseJsonFrom } from '../../shared/parse-json.js';
 import { GYRE_VERSION } from '../../shared/package-files.js';
 import type { GyreClient } from '../../client/gyre-client.js';
@@ -58,7 +59,7 @@ export function planServicesUp(options: UpOptions): ServicesUp {
   const { settings, stateFolder } = options;
   let target: ConnectedHost | undefined;
   let api: GyreClient | undefined;
-  const connected = () => target ?? fail('the host was not checked yet');
+  const connected = () => target ?? internal('the host was not checked yet');
   const stack = () =>
     new ComposeProject({
       host: connected().host,
@@ -168,7 +169,7 @@ export function planServicesUp(options: UpOptions): ServicesUp {
 
   return {
     tasks,
-    api: () => api ?? fail('the API token step has not run'),
+    api: () => api ?? internal('the API token step has not run'),
     host: connected,
     stack,
     result: () => ({
@@ -179,10 +180,6 @@ export function planServicesUp(options: UpOptions): ServicesUp {
       admin: { user: 'admin', password: settings.secrets.adminPassword },
     }),
   };
-}
-
-function fail(message: string): never {
-  throw new Error(`internal: ${message}`);
 }
 
 /**

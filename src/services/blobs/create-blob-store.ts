@@ -9,9 +9,14 @@ import type { BlobStore } from './blob-store.js';
 import { FileBlobStore } from './file-blob-store.js';
 import { S3BlobStore } from './s3-blob-store.js';
 
-/** The blob store of these settings; a file store lives in `<dataDir>/blobs`. */
+/** Where a file store keeps its blobs under the data folder. */
+export function fileBlobRoot(dataDir: string): string {
+  return join(dataDir, 'blobs');
+}
+
+/** The blob store of these settings; a file store lives in {@link fileBlobRoot}. */
 export function createBlobStore(settings: BlobStoreSettings, dataDir: string): BlobStore {
-  if (settings.kind === 'file') return new FileBlobStore(join(dataDir, 'blobs'));
+  if (settings.kind === 'file') return new FileBlobStore(fileBlobRoot(dataDir));
   return new S3BlobStore(createS3Client(settings), settings);
 }
 

@@ -3,10 +3,10 @@
  * line, and keeps it open until `release` settles (the orchestrator closing the command's stdin,
  * or its connection dropping), so a crashed backup never leaves a transaction open.
  */
-import { join } from 'node:path';
 import { BUNDLED_DATABASE, type Settings } from '../../../config/index.js';
 import type { BackupSnapshotAnnouncement } from '../../../protocol/backup-snapshot.js';
 import { KEY_CHECK_TEXT } from '../../../protocol/backup-snapshot.js';
+import { fileBlobRoot } from '../../blobs/create-blob-store.js';
 import { createSecretBox } from '../../core/security/secret-box.js';
 import type { Database } from '../../database/create-pool.js';
 import { openBackupSnapshot } from '../../stores/backup/backup-snapshot.js';
@@ -31,7 +31,7 @@ export async function holdBackupSnapshot(
       database: databaseOf(settings),
       blobStore:
         store.kind === 'file'
-          ? { kind: 'file', root: join(settings.dataDir, 'blobs') }
+          ? { kind: 'file', root: fileBlobRoot(settings.dataDir) }
           : {
               kind: 's3',
               bucket: store.bucket,

@@ -41,8 +41,11 @@ export async function openBackupSnapshot(db: Database): Promise<BackupSnapshot> 
         try {
           await client.query('COMMIT');
           await client.query('SELECT pg_advisory_unlock_shared($1)', [BLOB_DELETION_LOCK_KEY]);
-        } finally {
           client.release();
+        } catch (error) {
+          // A connection that may still hold the lock is closed, not pooled.
+          client.release(error as Error);
+          throw error;
         }
       },
     };

@@ -82,6 +82,16 @@ describe('a backup set on disk', () => {
     expect(problemsOf(() => findBackup(broken))).toMatch(/manifest\.json: is not readable JSON[\s\S]*damaged/);
   });
 
+  it("refuses a manifest whose plain blob's checksum is not the digest in its name", () => {
+    const name = '2026-12-07T09-00-00Z';
+    const set = setWith({
+      [name]: manifestWith([dumpOf(name), { path: blobPath(DIGEST), size: 1, sha256: 'cd'.repeat(32) }]),
+    });
+    expect(problemsOf(() => findBackup(set))).toContain(
+      `files.1.sha256: is not the digest its name ${blobPath(DIGEST)} says`,
+    );
+  });
+
   it('refuses a manifest that does not cover its own dump', () => {
     const set = setWith({ '2026-12-07T09-00-00Z': manifestWith([]) });
     expect(problemsOf(() => findBackup(set))).toContain('lists no 2026-12-07T09-00-00Z/database.pgdump');
