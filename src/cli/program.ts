@@ -15,6 +15,7 @@ import { registerAgentCommand } from './commands/agent.js';
 import { registerStackCommands } from './commands/stack.js';
 import { registerBuilderCommands } from './commands/builder.js';
 import { registerBackupCommands } from './commands/backup.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { GYRE_VERSION } from '../shared/package-files.js';
 
 export function createProgram(): Command {
@@ -38,6 +39,7 @@ Exit codes: 0 ok, 1 failed, 2 invalid input, 3 a host or service unreachable, 4 
   registerStackCommands(program);
   registerBuilderCommands(program);
   registerBackupCommands(program);
+  registerDoctorCommand(program);
   registerSettingsCommand(program);
   registerRenderCommand(program);
   registerServeCommand(program);

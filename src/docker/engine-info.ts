@@ -8,6 +8,7 @@ interface InfoAnswer {
   readonly ServerVersion?: unknown;
   readonly CgroupVersion?: unknown;
   readonly CgroupDriver?: unknown;
+  readonly SystemTime?: unknown;
 }
 
 export function engineInfoOf(answer: unknown): EngineInfo {
@@ -17,6 +18,8 @@ export function engineInfoOf(answer: unknown): EngineInfo {
     memoryBytes: Number(info.MemTotal),
     name: String(info.Name),
     serverVersion: String(info.ServerVersion),
+    // When it answered: the host's clock, for a skew between hosts.
+    ...(typeof info.SystemTime === 'string' && { systemTime: info.SystemTime }),
     // Engines before API 1.40 do not say; they predate cgroup v2 support.
     nestedCgroups: (info.CgroupVersion ?? '1') === '1' && info.CgroupDriver === 'cgroupfs',
   };

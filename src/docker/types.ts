@@ -22,6 +22,8 @@ export interface EngineInfo {
   /** The engine's host name. */
   readonly name: string;
   readonly serverVersion: string;
+  /** The host's clock when it answered (RFC 3339), where the engine says. */
+  readonly systemTime?: string;
   /**
    * Whether a container may be given another container's cgroup as its parent, so that one
    * cgroup's limits bound several containers: cgroup v1 with the cgroupfs driver. Version 2 forbids

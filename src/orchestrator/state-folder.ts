@@ -35,6 +35,14 @@ export interface ApiRecord {
   readonly caFile?: string;
 }
 
+/** The last backup `gyre backup create` made, and what `gyre backup verify` found of it. */
+export interface LastBackupRecord {
+  readonly backup: string;
+  readonly createdAt: string;
+  readonly verified?: boolean;
+  readonly verifiedAt?: string;
+}
+
 export class StateFolder {
   constructor(readonly dir: string) {}
 
@@ -58,6 +66,16 @@ export class StateFolder {
     const token = env['GYRE_API_TOKEN'] || stored?.token;
     const caFile = env['GYRE_API_CA_FILE'] || stored?.caFile;
     return url && token ? { url: url.replace(/\/+$/, ''), token, ...(caFile && { caFile }) } : undefined;
+  }
+
+  /** Remembers the last backup made from here, for `gyre doctor`. */
+  saveLastBackup(record: LastBackupRecord): void {
+    mkdirSync(this.dir, { recursive: true });
+    writeFileSync(join(this.dir, 'last-backup.json'), `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  lastBackup(): LastBackupRecord | undefined {
+    return readJson<LastBackupRecord>(join(this.dir, 'last-backup.json'), 'make a backup again');
   }
 
   saveBuilderHost(record: BuilderHostRecord): void {

@@ -53,11 +53,11 @@ export async function removeInstall(folder: string | undefined): Promise<void> {
 }
 
 /**
- * `gyre init` in `folder`, on ports of its own so that it can run beside other installs; resolves
+ * `gyre init` in `folder` (with `initFlags`, such as `--self-signed-tls`), on ports of its own so that it can run beside other installs; resolves
  * to the HTTP port.
  */
-export async function initInstallFolder(folder: string): Promise<number> {
-  const init = gyreIn(folder, ['init', '--env', '.env'], 60_000);
+export async function initInstallFolder(folder: string, initFlags: readonly string[] = []): Promise<number> {
+  const init = gyreIn(folder, ['init', '--env', '.env', ...initFlags], 60_000);
   if (init.code !== 0) throw new Error(`gyre init failed in ${folder}: ${init.stderr}`);
   const httpPort = await freePort();
   writeFileSync(join(folder, '.env'), `\nGYRE_HTTP_PORT=${httpPort}\nGYRE_ADMIN_PORT=${await freePort()}\n`, {

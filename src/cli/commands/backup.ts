@@ -38,15 +38,13 @@ export function registerBackupCommands(program: Command): void {
     .command('backup')
     .description('Back up the services box (database, blobs, settings) and verify backups');
 
-  withHostOptions(backup.command('create'), 'of the services stack')
+  withHostOptions(withStateFolderOptions(backup.command('create')), 'of the services stack')
     .description('Back up a running install: one consistent snapshot of the database, its blobs and the settings')
     .requiredOption('--out <dir>', 'the backup folder; each backup is a sub-folder, blobs are shared and copied once')
-    .option('--env <file>', 'settings file (default ./.env): kept in the backup without its secrets')
     .option(
       '--passphrase-file <file>',
       'encrypt every file with a key derived from the passphrase in this file (a whole folder shares one passphrase)',
     )
-    .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
       `
@@ -60,7 +58,7 @@ Examples:
   $ gyre backup create --out /backups/gyre --host ssh://ops@ci.example.com --json | jq .backup
 Exit codes: 0 written, 1 failed, 2 invalid flags, 3 the host is unreachable.`,
     )
-    .action(async (options: BackupFlags & { out: string }) => {
+    .action(async (options: BackupFlags & OrchestratorOptions & { out: string }) => {
       const output = createOutput(options.json === true);
       const passphrase = passphraseOf(options.passphraseFile, 'create');
       const plan = planBackup({
@@ -76,23 +74,25 @@ Exit codes: 0 written, 1 failed, 2 invalid flags, 3 the host is unreachable.`,
         plan.close();
       }
       const result = plan.result();
+      stateFolderOf(options).saveLastBackup({ backup: result.backup, createdAt: result.createdAt });
       if (output.jsonMode) return output.json(result);
       output.info(
         `Backed up to ${result.backup}: database ${formatByteSize(result.databaseBytes)} (schema ${result.schema}), ${result.blobs.total} blobs (${result.blobs.copied} copied now).\nCheck it with: gyre backup verify ${result.backup}`,
       );
     });
 
-  withHostOptions(backup.command('verify'), 'that runs the scratch database (default: this machine)')
+  withHostOptions(
+    withStateFolderOptions(backup.command('verify')),
+    'that runs the scratch database (default: this machine)',
+  )
     .description(
       "Check a backup: every file's checksum, then a restore into a scratch PostgreSQL, its row counts and the migrations",
     )
     .argument('<backup>', 'a backup folder, or the folder given to `backup create --out` (its newest backup)')
-    .option('--env <file>', 'settings file (default ./.env): the image names to run')
     .option(
       '--passphrase-file <file>',
       'the passphrase of an encrypted backup: without it only the checksums are checked',
     )
-    .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
       `
@@ -106,7 +106,7 @@ Examples:
   $ gyre backup verify /backups/gyre/2026-12-07T09-30-00Z --json | jq '.checks[] | select(.ok | not)'
 Exit codes: 0 every check passed, 1 a check failed, 2 not a backup, 3 the Docker host is unreachable.`,
     )
-    .action(async (path: string, options: BackupFlags) => {
+    .action(async (path: string, options: BackupFlags & OrchestratorOptions) => {
       const output = createOutput(options.json === true);
       const settings = loadCommandSettings({ env: options.env }, 'generate', output, true);
       const passphrase = passphraseOf(options.passphraseFile, 'open');
@@ -124,6 +124,12 @@ Exit codes: 0 every check passed, 1 a check failed, 2 not a backup, 3 the Docker
       }
       const result = plan.result();
       if (!result.ok) process.exitCode = ExitCode.failure;
+      const stateFolder = stateFolderOf(options);
+      const last = stateFolder.lastBackup();
+      // Verified means every check ran: an encrypted backup checked without its passphrase is not.
+      const complete = result.checks.every((c) => c.skipped !== true);
+      if (last?.backup === result.backup && (complete || !result.ok))
+        stateFolder.saveLastBackup({ ...last, verified: result.ok, verifiedAt: new Date().toISOString() });
       if (output.jsonMode) return output.json(result);
       output.info(
         result.ok

@@ -28,7 +28,7 @@ import {
   type Manifest,
   type ManifestFile,
 } from './backup-set.js';
-import { checksumMeter, writeChecksummed } from './checksummed-files.js';
+import { checksumMeter, checksumOf, writeChecksummed } from './checksummed-files.js';
 import { encryptedSize, encrypting, ENCRYPTION_FILE, setKey, type SetKey } from './passphrase-encryption.js';
 
 /** Blobs read from the app container at once. */
@@ -87,7 +87,8 @@ export function planBackup(options: BackupOptions): BackupPlan {
   const snapshot = () => holder?.snapshot ?? internal('no snapshot is open');
   const relative = (name: string) => `${backupNameAt(createdAt)}/${name}`;
   let key: SetKey | undefined;
-  const sealing = (): Transform[] => (key ? [encrypting(key)] : []);
+  /** What a file of the set passes through on its way to disk: encryption under its name, or nothing. */
+  const sealing = (name: string): Transform[] => (key ? [encrypting(key, name)] : []);
 
   const tasks: Task[] = [
     {
@@ -135,7 +136,7 @@ export function planBackup(options: BackupOptions): BackupPlan {
         const progress = throttled(onLine);
         const sum = await writeChecksummed(dump.stdout, join(backupDir, DUMP_FILE), {
           onBytes: (bytes) => progress(`${formatByteSize(bytes)} dumped`),
-          through: sealing(),
+          through: sealing(relative(DUMP_FILE)),
         });
         databaseFile = { path: relative(DUMP_FILE), ...sum };
         return `${formatByteSize(sum.size)} dumped (PostgreSQL ${s.postgres})`;
@@ -151,15 +152,20 @@ export function planBackup(options: BackupOptions): BackupPlan {
           return `${s.blobs.length} blobs stay in s3://${s.blobStore.bucket}/${s.blobStore.prefix}: the manifest lists them, the bucket keeps them`;
         }
         const root = s.blobStore.root;
-        const missing = s.blobs.filter((blob) => {
+        const missing: typeof s.blobs = [];
+        for (const blob of s.blobs) {
           const path = join(setDir, blobPath(blob.digest));
-          const there = existsSync(path) && statSync(path).size === (key ? encryptedSize(blob.size) : blob.size);
-          if (there) {
-            blobCounts.alreadyThere += 1;
-            blobFiles.push({ path: blobPath(blob.digest), size: blob.size, sha256: blob.digest });
+          const size = key ? encryptedSize(blob.size) : blob.size;
+          if (!existsSync(path) || statSync(path).size !== size) {
+            missing.push(blob);
+            continue;
           }
-          return !there;
-        });
+          blobCounts.alreadyThere += 1;
+          // A plain blob's checksum is its name; an encrypted one's is of its encrypted bytes,
+          // read again (verify then checks the file against it).
+          const sha256 = key ? (await checksumOf(path)).sha256 : blob.digest;
+          blobFiles.push({ path: blobPath(blob.digest), size, sha256 });
+        }
         const progress = throttled(onLine);
         await inParallel(missing, BLOB_COPIES, async (blob) => {
           const file = await copyBlob(
@@ -186,7 +192,7 @@ export function planBackup(options: BackupOptions): BackupPlan {
         const settingsFile = await writeChecksummed(
           Readable.from([Buffer.from(options.settingsText, 'utf8')]),
           join(backupDir, SETTINGS_FILE),
-          { through: sealing() },
+          { through: sealing(relative(SETTINGS_FILE)) },
         );
         manifest = {
           format: 1,
@@ -294,7 +300,7 @@ async function copyBlob(
   root: string,
   digest: string,
   path: string,
-  sealing: () => Transform[],
+  sealing: (name: string) => Transform[],
 ): Promise<ManifestFile> {
   const tar = await target.docker.containers.getArchive(app, `${root}/${digest.slice(0, 2)}/${digest}`);
   let file: ManifestFile | undefined;
@@ -304,7 +310,7 @@ async function copyBlob(
     // trusts a blob that is there.
     const plain = checksumMeter();
     const sum = await writeChecksummed(Readable.from(body), path, {
-      through: [plain.stream, ...sealing()],
+      through: [plain.stream, ...sealing(blobPath(digest))],
       check: () => {
         const { sha256 } = plain.result();
         if (sha256 !== digest)

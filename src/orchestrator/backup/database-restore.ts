@@ -4,12 +4,13 @@
  * on a remote host.
  */
 import { createReadStream, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { basename, join } from 'node:path';
 import { pack } from 'tar-stream';
 import type { ContainerClient } from '../../docker/index.js';
 import { nodeStream } from '../../shared/tar-streams.js';
 import { DUMP_FILE, type FoundBackup } from './backup-set.js';
-import { decryptedCopy, type SetKey } from './passphrase-encryption.js';
+import { decrypting, plainSize, type SetKey } from './passphrase-encryption.js';
 
 /** Where the dump is put in the database container while pg_restore reads it. */
 const DUMP_IN_CONTAINER = '/tmp/gyre-restore.pgdump';
@@ -23,16 +24,14 @@ export interface DatabaseLogin {
 export async function restoreDump(
   containers: ContainerClient,
   container: string,
-  dumpPath: string,
+  dump: { readonly body: Readable; readonly size: number },
   login: DatabaseLogin,
 ): Promise<void> {
   const tar = pack();
-  const entry = tar.entry({ name: DUMP_IN_CONTAINER.slice(1), size: statSync(dumpPath).size, mode: 0o644 }, (error) =>
+  const entry = tar.entry({ name: DUMP_IN_CONTAINER.slice(1), size: dump.size, mode: 0o600 }, (error) =>
     error ? tar.destroy(error) : tar.finalize(),
   );
-  createReadStream(dumpPath)
-    .on('error', (error) => tar.destroy(error))
-    .pipe(entry);
+  dump.body.on('error', (error) => tar.destroy(error)).pipe(entry);
   await containers.putArchive(container, '/', nodeStream(tar));
   try {
     // Owners and grants are the installation's own roles, which a scratch database need not have.
@@ -100,7 +99,10 @@ export function psql(
   ]);
 }
 
-/** Restores a backup's own dump, decrypted first when the backup is encrypted. */
+/**
+ * Restores a backup's own dump, decrypted on its way into the container when the backup is
+ * encrypted (never as a plain file on this machine).
+ */
 export async function restoreBackupDump(
   containers: ContainerClient,
   container: string,
@@ -108,12 +110,10 @@ export async function restoreBackupDump(
   key: SetKey | undefined,
 ): Promise<void> {
   const path = join(backup.dir, DUMP_FILE);
-  if (!backup.manifest.encrypted) return restoreDump(containers, container, path, backup.manifest.database);
-  if (!key) throw new Error('internal: an encrypted dump without its key');
-  const plain = await decryptedCopy(path, key, `${basename(backup.dir)}/${DUMP_FILE}`);
-  try {
-    await restoreDump(containers, container, plain.path, backup.manifest.database);
-  } finally {
-    await plain.remove();
-  }
+  const size = statSync(path).size;
+  if (backup.manifest.encrypted && !key) throw new Error('internal: an encrypted dump without its key');
+  const file = createReadStream(path);
+  const body = key ? file.pipe(decrypting(key, `${basename(backup.dir)}/${DUMP_FILE}`)) : file;
+  file.on('error', (error) => body.destroy(error));
+  await restoreDump(containers, container, { body, size: key ? plainSize(size) : size }, backup.manifest.database);
 }

@@ -3,17 +3,15 @@
  * passphrase and a salt kept in the set's `encryption.json`, so that every backup of a set shares
  * it and blobs stay copied once; each file is AES-256-GCM in chunks of 64 KiB, each with a fresh
  * nonce and its index and a last-chunk flag as associated data, so chunks cannot be reordered,
- * dropped or cut off unnoticed. Checksums are of the encrypted files: verify needs no passphrase
- * to find a damaged file, only to open the dump.
+ * dropped or cut off unnoticed, and the file's name in the set as well, so one file cannot stand in
+ * for another (an older backup's dump, another blob). Checksums are of the encrypted files: verify
+ * needs no passphrase to find a damaged file, only to open the dump.
  *
  * File layout: "GYREENC1", then per chunk: nonce (12) | ciphertext (up to 64 KiB) | tag (16).
  */
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { z } from 'zod';
 import { InvalidInputError } from '../../shared/errors.js';
@@ -58,8 +56,15 @@ export function setKey(setDir: string, passphrase: string, mode: 'create' | 'ope
     const salt = randomBytes(16);
     const key = derive(passphrase, salt);
     const record = { format: 1, kdf: 'scrypt', salt: salt.toString('base64'), check: seal(key, CHECK_TEXT) };
-    writeFileSync(path, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-    return { key };
+    try {
+      // Exclusive: of two backups starting at once into a new folder, one salt wins, and the
+      // other opens it.
+      writeFileSync(path, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+      return { key };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      return setKey(setDir, passphrase, 'open');
+    }
   }
   const parsed = encryptionSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!parsed.success)
@@ -78,15 +83,15 @@ export function setKey(setDir: string, passphrase: string, mode: 'create' | 'ope
   return { key };
 }
 
-/** Encrypts a stream; its output is {@link encryptedSize} of the input's. */
-export function encrypting({ key }: SetKey): Transform {
+/** Encrypts a stream, the file `name` (its path in the set); its output is {@link encryptedSize} of the input's. */
+export function encrypting({ key }: SetKey, name: string): Transform {
   let pending = Buffer.alloc(0);
   let index = 0;
   let started = false;
   const record = (plain: Buffer, last: boolean): Buffer => {
     const nonce = randomBytes(NONCE);
     const cipher = createCipheriv('aes-256-gcm', key, nonce);
-    cipher.setAAD(associated(index++, last));
+    cipher.setAAD(associated(name, index++, last));
     const body = Buffer.concat([cipher.update(plain), cipher.final()]);
     return Buffer.concat([nonce, body, cipher.getAuthTag()]);
   };
@@ -121,12 +126,12 @@ export function decrypting({ key }: SetKey, name: string): Transform {
   const open = (bytes: Buffer, last: boolean): Buffer => {
     if (bytes.length < NONCE + TAG) throw fail('it ends in the middle of a chunk');
     const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, NONCE));
-    decipher.setAAD(associated(index++, last));
+    decipher.setAAD(associated(name, index++, last));
     decipher.setAuthTag(bytes.subarray(bytes.length - TAG));
     try {
       return Buffer.concat([decipher.update(bytes.subarray(NONCE, bytes.length - TAG)), decipher.final()]);
     } catch {
-      throw fail(`chunk ${index - 1} does not open (changed, moved, cut off, or another passphrase)`);
+      throw fail(`chunk ${index - 1} does not open (changed, moved, cut off, another file's, or another passphrase)`);
     }
   };
   return new Transform({
@@ -177,11 +182,11 @@ function derive(passphrase: string, salt: Buffer): Buffer {
   return scryptSync(passphrase.normalize('NFC'), salt, 32, SCRYPT);
 }
 
-function associated(index: number, last: boolean): Buffer {
+function associated(name: string, index: number, last: boolean): Buffer {
   const aad = Buffer.alloc(9);
   aad.writeBigUInt64BE(BigInt(index));
   aad[8] = last ? 1 : 0;
-  return aad;
+  return Buffer.concat([aad, Buffer.from(name, 'utf8')]);
 }
 
 function seal(key: Buffer, text: string): string {
@@ -202,24 +207,4 @@ function open(key: Buffer, sealed: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * A plain copy of an encrypted file in a private temporary folder, for tools that read files (the
- * dump for pg_restore); `remove` deletes it.
- */
-export async function decryptedCopy(
-  path: string,
-  key: SetKey,
-  name: string,
-): Promise<{ readonly path: string; remove(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'gyre-restore-'));
-  const plain = join(dir, basename(path));
-  try {
-    await pipeline(createReadStream(path), decrypting(key, name), createWriteStream(plain, { mode: 0o600 }));
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
-  return { path: plain, remove: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -92,10 +92,8 @@ export async function sweepOnce(deps: RetentionSweeperDeps): Promise<SweepReport
     size: l.size,
   }));
 
-  const deletion = await deps.blobDeletion.whileNoBackup(() => deleteOrphans(deps, now));
-  const deferred = deletion === 'busy';
+  const { deleted: orphans, deferred } = await deleteOrphans(deps, now);
   if (deferred) logger.info('blobs no row names are kept this pass: a backup is copying blobs');
-  const orphans = deferred ? [] : deletion;
   logRemoved(logger, 'blobs', 'no cache, workspace layer or artifact names them', orphans, (b) => ({
     digest: b.digest,
     size: b.size,
@@ -113,9 +111,18 @@ export async function sweepOnce(deps: RetentionSweeperDeps): Promise<SweepReport
   };
 }
 
-/** Walks the blob store, deleting the blobs no row names that are past the grace period. */
-async function deleteOrphans(deps: RetentionSweeperDeps, now: Date): Promise<ListedBlob[]> {
+/**
+ * Walks the blob store, deleting the blobs no row names that are past the grace period. The
+ * deletions, and only they, hold the blob deletion lock (so an idle install costs no statement
+ * for it): a backup's snapshot, taken under the lock, is either before them, when no row named
+ * them any more, or after them; a backup holding it defers them to the next pass.
+ */
+async function deleteOrphans(
+  deps: RetentionSweeperDeps,
+  now: Date,
+): Promise<{ deleted: ListedBlob[]; deferred: boolean }> {
   const deleted: ListedBlob[] = [];
+  let deferred = false;
   let batch: ListedBlob[] = [];
   const flush = async () => {
     const digests = batch.map((blob) => blob.digest);
@@ -125,18 +132,23 @@ async function deleteOrphans(deps: RetentionSweeperDeps, now: Date): Promise<Lis
       deps.artifacts.named(digests),
     ]);
     const namedByAny = new Set(named.flatMap((set) => [...set]));
-    for (const orphan of orphansOf(batch, namedByAny, now, ORPHAN_GRACE_MS)) {
-      await deps.blobs.delete(orphan.digest);
-      deleted.push(orphan);
-    }
+    const orphans = orphansOf(batch, namedByAny, now, ORPHAN_GRACE_MS);
     batch = [];
+    if (orphans.length === 0 || deferred) return;
+    const done = await deps.blobDeletion.whileNoBackup(async () => {
+      for (const orphan of orphans) {
+        await deps.blobs.delete(orphan.digest);
+        deleted.push(orphan);
+      }
+    });
+    deferred = done === 'busy';
   };
   for await (const blob of deps.blobs.list()) {
     batch.push(blob);
     if (batch.length >= NAME_CHECK_BATCH) await flush();
   }
   if (batch.length > 0) await flush();
-  return deleted;
+  return { deleted, deferred };
 }
 
 /** One log line for what a step removed: how many, how many bytes, and which (the first hundred). */

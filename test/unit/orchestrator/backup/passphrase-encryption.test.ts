@@ -31,15 +31,15 @@ describe('passphrase encryption of backup files', () => {
     'gives back %i bytes as they were, at the size it predicts',
     async (size) => {
       const plain = randomBytes(size);
-      const sealed = await through(encrypting(key), plain);
+      const sealed = await through(encrypting(key, 'f'), plain);
       expect(sealed.length).toBe(encryptedSize(size));
       expect(plainSize(sealed.length)).toBe(size);
       expect((await through(decrypting(key, 'f'), sealed, 7_000)).equals(plain)).toBe(true);
     },
   );
 
-  it('fails, naming the file and the chunk, on a flipped byte, a cut at a chunk boundary or swapped chunks', async () => {
-    const sealed = await through(encrypting(key), randomBytes(150 * KIB));
+  it('fails, naming the file and the chunk, on a flipped byte, a cut at a chunk boundary, swapped chunks or another file', async () => {
+    const sealed = await through(encrypting(key, 'blobs/ab/x'), randomBytes(150 * KIB));
     const flipped = Buffer.from(sealed);
     flipped[100] = flipped[100]! ^ 1;
     await expect(through(decrypting(key, 'blobs/ab/x'), flipped)).rejects.toThrow(
@@ -47,14 +47,18 @@ describe('passphrase encryption of backup files', () => {
     );
     const record = 12 + 64 * KIB + 16;
     const cut = sealed.subarray(0, 8 + 2 * record);
-    await expect(through(decrypting(key, 'f'), cut)).rejects.toThrow('chunk 1 does not open');
+    await expect(through(decrypting(key, 'blobs/ab/x'), cut)).rejects.toThrow('chunk 1 does not open');
+    // The same bytes under another name: a file cannot stand in for another.
+    await expect(through(decrypting(key, 'blobs/cd/y'), sealed)).rejects.toThrow(
+      'blobs/cd/y cannot be decrypted: chunk 0 does not open',
+    );
     const swapped = Buffer.concat([
       sealed.subarray(0, 8),
       sealed.subarray(8 + record, 8 + 2 * record),
       sealed.subarray(8, 8 + record),
       sealed.subarray(8 + 2 * record),
     ]);
-    await expect(through(decrypting(key, 'f'), swapped)).rejects.toThrow('chunk 0 does not open');
+    await expect(through(decrypting(key, 'blobs/ab/x'), swapped)).rejects.toThrow('chunk 0 does not open');
     await expect(through(decrypting(key, 'f'), Buffer.from('plain text'))).rejects.toThrow(
       'is not an encrypted backup file',
     );
@@ -62,7 +66,7 @@ describe('passphrase encryption of backup files', () => {
 
   it('opens the set with its passphrase, and refuses another one or a set without its salt', async () => {
     const again = setKey(set, 'correct horse battery staple', 'open');
-    const sealed = await through(encrypting(key), Buffer.from('x'));
+    const sealed = await through(encrypting(key, 'f'), Buffer.from('x'));
     expect((await through(decrypting(again, 'f'), sealed)).toString()).toBe('x');
     expect(() => setKey(set, 'wrong horse', 'open')).toThrow(InvalidInputError);
     expect(() => setKey(set, 'wrong horse', 'create')).toThrow(/--passphrase-file: does not hold the passphrase/);

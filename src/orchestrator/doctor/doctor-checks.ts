@@ -1,0 +1,146 @@
+/**
+ * `gyre doctor`'s judgements: pure functions from what was measured to one check each, with the
+ * fix an operator applies. Measuring (Docker, the API, TLS) is in run-doctor.ts.
+ */
+import type { BuilderResponse } from '../../api/responses.js';
+import { formatRoundedByteSize } from '../../shared/byte-size.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
+
+export interface DoctorCheck {
+  readonly check: string;
+  readonly status: CheckStatus;
+  readonly detail: string;
+  /** What to do about a warning or a failure. */
+  readonly fix?: string;
+}
+
+/** Below these, a disk is failing (the database stops taking writes soon) or worth a warning. */
+const DISK_FAIL = { bytes: 1024 ** 3, share: 0.05 };
+const DISK_WARN = { bytes: 5 * 1024 ** 3, share: 0.15 };
+const CERTIFICATE_WARN_DAYS = 30;
+const CLOCK_WARN_MS = 5_000;
+const BACKUP_WARN_DAYS = 7;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface DiskSpace {
+  readonly availableBytes: number;
+  readonly totalBytes: number;
+}
+
+/** Free space of a volume, as `df` in the container that mounts it sees it. */
+export function diskCheck(check: string, what: string, space: DiskSpace): DoctorCheck {
+  const share = space.totalBytes === 0 ? 0 : space.availableBytes / space.totalBytes;
+  const free = `${formatRoundedByteSize(space.availableBytes)} free of ${formatRoundedByteSize(space.totalBytes)} (${Math.round(share * 100)}%)`;
+  const fix = `free space on the Docker host's disk that holds ${what}, or keep less: lower GYRE_ARTIFACT_MAX_AGE_DAYS, GYRE_CACHE_MAX_AGE_DAYS or GYRE_CACHE_MAX_TOTAL_SIZE (see \`gyre settings\`)`;
+  if (space.availableBytes < DISK_FAIL.bytes || share < DISK_FAIL.share)
+    return { check, status: 'fail', detail: `${what}: only ${free}`, fix };
+  if (space.availableBytes < DISK_WARN.bytes || share < DISK_WARN.share)
+    return { check, status: 'warn', detail: `${what}: ${free}`, fix };
+  return { check, status: 'ok', detail: `${what}: ${free}` };
+}
+
+/** The certificate the HTTPS listener serves. */
+export function certificateCheck(
+  served: { readonly subject: string; readonly validFrom: Date; readonly validTo: Date },
+  now: Date,
+): DoctorCheck {
+  const check = 'certificate';
+  const fix =
+    'put a valid certificate and key in GYRE_TLS_CERT_FILE and GYRE_TLS_KEY_FILE (or run `gyre init --self-signed-tls --force` for a new self-signed one), then `gyre up`';
+  if (Number.isNaN(served.validFrom.getTime()) || Number.isNaN(served.validTo.getTime()))
+    return { check, status: 'fail', detail: `${served.subject} has dates that cannot be read`, fix };
+  const until = `valid until ${served.validTo.toISOString()}`;
+  if (now < served.validFrom)
+    return {
+      check,
+      status: 'fail',
+      detail: `${served.subject} is not valid before ${served.validFrom.toISOString()}: clients refuse it`,
+      fix,
+    };
+  if (now > served.validTo)
+    return { check, status: 'fail', detail: `${served.subject} expired at ${served.validTo.toISOString()}`, fix };
+  const days = Math.floor((served.validTo.getTime() - now.getTime()) / DAY_MS);
+  if (days < CERTIFICATE_WARN_DAYS)
+    return { check, status: 'warn', detail: `${served.subject} expires in ${days} days (${until})`, fix };
+  return { check, status: 'ok', detail: `${served.subject}, ${until}` };
+}
+
+/** Builders: some take jobs, none is lost, all run the services box's version. */
+export function buildersCheck(
+  builders: readonly Pick<BuilderResponse, 'name' | 'state' | 'version' | 'lastSeenAt'>[],
+  servicesVersion: string,
+): DoctorCheck {
+  const check = 'builders';
+  const live = builders.filter((b) => b.state !== 'revoked');
+  const lost = live.filter((b) => b.state === 'lost');
+  if (lost.length > 0)
+    return {
+      check,
+      status: 'fail',
+      detail: `${lost.map((b) => `${b.name} (last seen ${b.lastSeenAt})`).join(', ')} ${lost.length === 1 ? 'is' : 'are'} lost`,
+      fix: 'check that each runs and reaches the services box (`gyre builder list`, `docker compose -p gyre-builder-<name> logs agent` on its host), or remove it with `gyre builder remove --force <name>`',
+    };
+  if (!live.some((b) => b.state === 'active'))
+    return {
+      check,
+      status: 'warn',
+      detail:
+        live.length === 0 ? 'no builder has joined: jobs wait' : 'no builder takes jobs (all draining or drained)',
+      fix: 'join one: `gyre builder join --host <docker-host>`',
+    };
+  const skewed = live.filter((b) => b.version !== servicesVersion);
+  if (skewed.length > 0)
+    return {
+      check,
+      status: 'warn',
+      detail: `${skewed.map((b) => `${b.name} runs ${b.version}`).join(', ')}; the services box runs ${servicesVersion}`,
+      fix: 'roll them onto this version: `gyre builder roll`',
+    };
+  return { check, status: 'ok', detail: `${live.length} builder(s), all on ${servicesVersion}` };
+}
+
+/**
+ * Clocks of the builders' Docker hosts against the services host's, each given as its offset from
+ * this machine's clock (measured at the middle of its own round trip, so that connecting to a
+ * slow host is not taken for skew).
+ */
+export function clockCheck(
+  servicesOffsetMs: number,
+  builderHosts: readonly { readonly name: string; readonly offsetMs: number }[],
+): DoctorCheck {
+  const check = 'clocks';
+  if (builderHosts.length === 0)
+    return { check, status: 'skip', detail: 'no builder host is recorded in the state folder to compare with' };
+  const skews = builderHosts.map((b) => ({ name: b.name, ms: b.offsetMs - servicesOffsetMs }));
+  const off = skews.filter((s) => Math.abs(s.ms) > CLOCK_WARN_MS);
+  if (off.length > 0)
+    return {
+      check,
+      status: 'warn',
+      detail: off.map((s) => `${s.name}'s host is ${(s.ms / 1000).toFixed(1)} s off the services host`).join(', '),
+      fix: 'run NTP (chrony or systemd-timesyncd) on every host: log times and time-outs compare clocks',
+    };
+  return {
+    check,
+    status: 'ok',
+    detail: `${skews.length} builder host(s) within ${CLOCK_WARN_MS / 1000} s of the services host`,
+  };
+}
+
+/** The last backup `gyre backup create` made from this state folder, and its verification. */
+export function backupCheck(
+  last: { readonly backup: string; readonly createdAt: string; readonly verified?: boolean } | undefined,
+  now: Date,
+): DoctorCheck {
+  const check = 'backup';
+  const fix = 'back up: `gyre backup create --out <dir>`, then `gyre backup verify <dir>`';
+  if (!last) return { check, status: 'warn', detail: 'no backup was made from this state folder', fix };
+  const days = Math.floor((now.getTime() - Date.parse(last.createdAt)) / DAY_MS);
+  const verified =
+    last.verified === undefined ? 'not verified' : last.verified ? 'verified' : 'FAILED its verification';
+  const detail = `${last.backup}, ${days} day(s) old, ${verified}`;
+  if (last.verified === false) return { check, status: 'fail', detail, fix };
+  if (days >= BACKUP_WARN_DAYS || last.verified === undefined) return { check, status: 'warn', detail, fix };
+  return { check, status: 'ok', detail };
+}
