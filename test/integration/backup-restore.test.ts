@@ -215,7 +215,7 @@ ${SLOW_JOBS.map((name) => `      - ${name}: { requires: [build] }`).join('\n')}
     );
   }, 900_000);
 
-  it('verify passes on the backup, checks an encrypted one with its passphrase, and fails on a copy with one flipped byte, naming the file', () => {
+  it('verify passes on the backup, checks an encrypted one with its passphrase, and fails on a copy with one flipped byte, naming the file', async () => {
     const good = gyre(['backup', 'verify', backups]);
     expect(good.stderr).toBe('');
     expect(good.code).toBe(0);
@@ -239,6 +239,24 @@ ${SLOW_JOBS.map((name) => `      - ${name}: { requires: [build] }`).join('\n')}
     ]);
     expect(sealed.stderr).toBe('');
     expect(sealed.code).toBe(0);
+    // A second one into the same folder a second later takes the blobs it has, and verifies too.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const again = gyre([
+      'backup',
+      'create',
+      '--out',
+      encrypted,
+      '--host',
+      hostB.tcpUrl,
+      '--passphrase-file',
+      'backup.pass',
+      '--json',
+    ]);
+    expect(again.code).toBe(0);
+    expect((JSON.parse(again.stdout) as { blobs: { copied: number; alreadyThere: number } }).blobs).toMatchObject({
+      copied: 0,
+      alreadyThere: 2,
+    });
     const checksumsOnly = gyre(['backup', 'verify', encrypted]);
     expect(checksumsOnly.code).toBe(0);
     expect(checksumsOnly.stdout).toContain('skipped: the backup is encrypted');

@@ -11,8 +11,8 @@ import { startNetnsEngine, type NetnsEngine } from '../support/netns-engine.js';
 // namespace, its data root on a file system of its own), WHEN one thing at a time breaks
 // (the database stops, the data disk fills, the certificate served has expired), THEN
 // `gyre doctor` names each with its fix and exits 1, and passes once it is mended.
-// 16 GiB (a sparse file) so that a fresh install has more free than the 5 GiB doctor warns under.
-const D = { name: 'doctord', subnet: '10.250.43', bip: '172.31.43.1/24', btrfsBytes: 16 * 1024 ** 3 };
+// 8 GiB of ext4 (a sparse file) so that a fresh install has more free than the 5 GiB doctor warns under.
+const D = { name: 'doctord', subnet: '10.250.43', bip: '172.31.43.1/24', ext4Bytes: 8 * 1024 ** 3 };
 let hostD: NetnsEngine;
 let work: string;
 let docker: Docker;
@@ -115,7 +115,7 @@ describe('gyre doctor', () => {
     expect(disk.status).toBe('fail');
     expect(disk.detail).toMatch(/^the data volume \(blobs, git mirrors\): only \d+(\.\d+)? MiB free/);
     expect(disk.fix).toContain('GYRE_ARTIFACT_MAX_AGE_DAYS');
-    // btrfs frees the space once its transaction commits: sync, then look again until it shows.
+    // The space shows as free once the file system has committed the removal: sync, and look again.
     await inApp(['sh', '-c', 'rm /var/lib/gyre/fill && sync']);
     let roomy = doctor().checks.find((c) => c.check === 'data disk')!;
     for (let tries = 0; roomy.status !== 'ok' && tries < 30; tries += 1) {

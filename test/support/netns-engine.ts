@@ -31,6 +31,11 @@ export interface NetnsEngineOptions {
    * (overlay2 on ext4, no xfs quotas in this kernel) does not. @default the root engine's driver
    */
   readonly btrfsBytes?: number;
+  /**
+   * Its data root on an ext4 file system of this size (a sparse file, loop-mounted), with the
+   * default storage driver: a host whose disk a test can fill.
+   */
+  readonly ext4Bytes?: number;
   /** False runs it as `dockerd --iptables=false`, as some hardened and rootless hosts do. @default true */
   readonly iptables?: boolean;
   /** How long to wait for the engine to answer. @default 60_000 */
@@ -55,7 +60,7 @@ function pathsOf(name: string) {
     peerVeth: `vp-${name}`,
     socketPath: `/run/docker-${name}.sock`,
     dataRoot: `/var/lib/docker-${name}`,
-    dataImage: `/var/lib/docker-${name}.btrfs`,
+    dataImage: `/var/lib/docker-${name}.disk`,
     execRoot: `/run/docker-${name}`,
     pidFile: `/run/docker-${name}.pid`,
     logFile: `/var/log/dockerd-${name}.log`,
@@ -71,9 +76,15 @@ export async function startNetnsEngine(options: NetnsEngineOptions): Promise<Net
   await setUpNamespace(options);
   await mkdir(p.dataRoot, { recursive: true });
   await mkdir(p.execRoot, { recursive: true });
-  if (options.btrfsBytes !== undefined) {
-    await exec('truncate', ['-s', String(options.btrfsBytes), p.dataImage]);
-    await exec('mkfs.btrfs', ['-q', p.dataImage]);
+  const disk =
+    options.btrfsBytes !== undefined
+      ? { bytes: options.btrfsBytes, mkfs: ['mkfs.btrfs', '-q'] }
+      : options.ext4Bytes !== undefined
+        ? { bytes: options.ext4Bytes, mkfs: ['mkfs.ext4', '-q', '-F'] }
+        : undefined;
+  if (disk) {
+    await exec('truncate', ['-s', String(disk.bytes), p.dataImage]);
+    await exec(disk.mkfs[0]!, [...disk.mkfs.slice(1), p.dataImage]);
     await exec('mount', ['-o', 'loop', p.dataImage, p.dataRoot]);
   }
   const log = createWriteStream(p.logFile, { flags: 'a' });
