@@ -227,31 +227,24 @@ ${SLOW_JOBS.map((name) => `      - ${name}: { requires: [build] }`).join('\n')}
     // are checked; with it, its database too.
     const encrypted = join(work, 'encrypted');
     writeFileSync(join(work, 'backup.pass'), 'a passphrase of some length\n');
-    const sealed = gyre([
-      'backup',
-      'create',
-      '--out',
-      encrypted,
-      '--host',
-      hostB.tcpUrl,
-      '--passphrase-file',
-      'backup.pass',
-    ]);
+    const backUpEncrypted = () =>
+      gyre([
+        'backup',
+        'create',
+        '--out',
+        encrypted,
+        '--host',
+        hostB.tcpUrl,
+        '--passphrase-file',
+        'backup.pass',
+        '--json',
+      ]);
+    const sealed = backUpEncrypted();
     expect(sealed.stderr).toBe('');
     expect(sealed.code).toBe(0);
     // A second one into the same folder a second later takes the blobs it has, and verifies too.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    const again = gyre([
-      'backup',
-      'create',
-      '--out',
-      encrypted,
-      '--host',
-      hostB.tcpUrl,
-      '--passphrase-file',
-      'backup.pass',
-      '--json',
-    ]);
+    const again = backUpEncrypted();
     expect(again.code).toBe(0);
     expect((JSON.parse(again.stdout) as { blobs: { copied: number; alreadyThere: number } }).blobs).toMatchObject({
       copied: 0,
