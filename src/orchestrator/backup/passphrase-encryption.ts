@@ -66,10 +66,20 @@ export function setKey(setDir: string, passphrase: string, mode: 'create' | 'ope
       return setKey(setDir, passphrase, 'open');
     }
   }
-  const parsed = encryptionSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    data = undefined;
+  }
+  const parsed = encryptionSchema.safeParse(data);
   if (!parsed.success)
     throw new InvalidInputError('backup', [
-      { input: path, message: 'is not an encryption record this Gyre reads', hint: 'the backup set is damaged' },
+      {
+        input: path,
+        message: 'is not an encryption record this Gyre reads',
+        hint: 'the backup folder is damaged: restore its encryption.json from a copy, or use another folder',
+      },
     ]);
   const key = derive(passphrase, Buffer.from(parsed.data.salt, 'base64'));
   if (open(key, parsed.data.check) !== CHECK_TEXT)

@@ -91,7 +91,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
   if (settings.database.kind === 'bundled')
     checks.push(await disk(containers, db, 'database disk', 'the database volume', DATABASE_DIR));
   checks.push(await blobStore(containers, app, settings));
-  checks.push(await certificate(target, settings, stateFolder, now));
+  checks.push(await certificate(target, settings, record?.url, now));
 
   if (apiAnswers && status.health.database !== 'up')
     checks.push({
@@ -176,12 +176,11 @@ async function blobStore(
 async function certificate(
   target: ConnectedHost,
   settings: Settings,
-  stateFolder: StateFolder,
+  apiUrl: string | undefined,
   now: Date,
 ): Promise<DoctorCheck> {
   if (!settings.tls) return { check: 'certificate', status: 'skip', detail: 'HTTPS is off' };
   // Where `gyre` itself reaches the HTTPS listener (the bind address may not be loopback).
-  const apiUrl = stateFolder.loadApi()?.url;
   const host = apiUrl?.startsWith('https:') ? new URL(apiUrl).hostname : (addressOf(target.host) ?? '127.0.0.1');
   try {
     const served = await new Promise<{ subject: string; validFrom: Date; validTo: Date }>((resolve, reject) => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, type Transform } from 'node:stream';
@@ -71,5 +71,8 @@ describe('passphrase encryption of backup files', () => {
     expect(() => setKey(set, 'wrong horse', 'open')).toThrow(InvalidInputError);
     expect(() => setKey(set, 'wrong horse', 'create')).toThrow(/--passphrase-file: does not hold the passphrase/);
     expect(() => setKey(mkdtempSync(join(tmpdir(), 'gyre-enc-')), 'x', 'open')).toThrow(/encryption\.json: is missing/);
+    const damaged = mkdtempSync(join(tmpdir(), 'gyre-enc-'));
+    writeFileSync(join(damaged, 'encryption.json'), '{"format": 1,');
+    expect(() => setKey(damaged, 'x', 'open')).toThrow(/encryption\.json: is not an encryption record this Gyre reads/);
   });
 });
