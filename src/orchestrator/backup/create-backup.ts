@@ -27,8 +27,8 @@ import {
   SETTINGS_FILE,
   type Manifest,
   type ManifestFile,
-} from './backup-set.js';
-import { checksumMeter, checksumOf, writeChecksummed } from './checksummed-files.js';
+} from '../../protocol/backup-manifest.js';
+import { checksumMeter, checksumOf, writeChecksummed } from '../../shared/checksummed-files.js';
 import { encryptedSize, encrypting, ENCRYPTION_FILE, setKey, type SetKey } from './passphrase-encryption.js';
 
 /** Blobs read from the app container at once. */

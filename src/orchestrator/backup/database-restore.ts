@@ -9,7 +9,8 @@ import { basename, join } from 'node:path';
 import { pack } from 'tar-stream';
 import type { ContainerClient } from '../../docker/index.js';
 import { nodeStream } from '../../shared/tar-streams.js';
-import { DUMP_FILE, type FoundBackup } from './backup-set.js';
+import { DUMP_FILE } from '../../protocol/backup-manifest.js';
+import type { FoundBackup } from './backup-set.js';
 import { decrypting, plainSize, type SetKey } from './passphrase-encryption.js';
 
 /** Where the dump is put in the database container while pg_restore reads it. */

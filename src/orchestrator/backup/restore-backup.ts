@@ -19,7 +19,8 @@ import { connectHost } from '../hosts.js';
 import { planServicesUp, type ServicesUp, type UpResult } from '../services/services-up.js';
 import type { StateFolder } from '../state-folder.js';
 import type { Task } from '../tasks.js';
-import { BLOBS_DIR, DUMP_FILE, fileProblems, findBackup, type FoundBackup } from './backup-set.js';
+import { BLOBS_DIR, DUMP_FILE } from '../../protocol/backup-manifest.js';
+import { fileProblems, findBackup, type FoundBackup } from './backup-set.js';
 import { psql, restoreBackupDump } from './database-restore.js';
 import { decrypting, plainSize, setKey, type SetKey } from './passphrase-encryption.js';
 

@@ -2,13 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import {
-  backupNameAt,
-  blobPath,
-  fileProblems,
-  findBackup,
-  type Manifest,
-} from '../../../../src/orchestrator/backup/backup-set.js';
+import { fileProblems, findBackup } from '../../../../src/orchestrator/backup/backup-set.js';
+import { backupNameAt, blobPath, type Manifest } from '../../../../src/protocol/backup-manifest.js';
 import { InvalidInputError } from '../../../../src/shared/errors.js';
 
 const DIGEST = 'ab'.repeat(32);
