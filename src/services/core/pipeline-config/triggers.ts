@@ -8,7 +8,7 @@ import { childPath, itemPath, type ErrorCollector } from './errors.js';
 import { readFilters } from './filters.js';
 import type { WorkflowSchedule } from './model.js';
 import { checkKeys, expectMap, readNonEmptyString } from './read-node.js';
-import { cronProblem } from '../schedules/cron-slots.js';
+import { cronProblem } from '../../../shared/cron-slots.js';
 import { describeNode, getValue, type YNode } from './yaml-node.js';
 
 export const SCHEDULE_KEYS = ['cron', 'filters'];

@@ -15,6 +15,7 @@ import type { BlobDeletionLock } from '../../stores/backup/blob-deletion-lock.js
 import type { ArtifactStore } from '../../stores/artifacts/artifact-store.js';
 import type { CacheStore } from '../../stores/caches/cache-store.js';
 import type { WorkspaceStore } from '../../stores/workspaces/workspace-store.js';
+import { repeatPasses, type RepeatedPasses } from '../../../shared/repeat-passes.js';
 
 /** How long a blob no row names is kept: far longer than an upload takes to write its row. */
 export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
@@ -182,28 +183,10 @@ export interface RetentionSweeperOptions {
 export function startRetentionSweeper(
   deps: RetentionSweeperDeps,
   options: RetentionSweeperOptions = {},
-): { stop(): Promise<void> } {
-  const intervalMs = options.intervalMs ?? 60 * 60 * 1000;
-  let current: Promise<unknown> = Promise.resolve();
-  let stopped = false;
-  let timer: NodeJS.Timeout;
-  const schedule = (delayMs: number) => {
-    timer = setTimeout(() => {
-      current = sweepOnce(deps)
-        .catch((error: unknown) =>
-          deps.logger.error({ err: error }, 'retention sweep failed; the next pass tries again'),
-        )
-        .finally(() => {
-          if (!stopped) schedule(intervalMs);
-        });
-    }, delayMs);
-  };
-  schedule(options.firstAfterMs ?? 60 * 1000);
-  return {
-    stop: async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await current;
-    },
-  };
+): RepeatedPasses {
+  return repeatPasses(
+    () => sweepOnce(deps),
+    (error) => deps.logger.error({ err: error }, 'retention sweep failed; the next pass tries again'),
+    { intervalMs: options.intervalMs ?? 60 * 60 * 1000, firstAfterMs: options.firstAfterMs ?? 60 * 1000 },
+  );
 }

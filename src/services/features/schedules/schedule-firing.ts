@@ -8,12 +8,13 @@
  */
 import type { Logger } from 'pino';
 import { requesterDetail } from '../../core/pipelines/pipeline-model.js';
-import { latestSlot } from '../../core/schedules/cron-slots.js';
+import { latestSlot } from '../../../shared/cron-slots.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
 import type { Schedule, ScheduleStore } from '../../stores/schedules/schedule-store.js';
 import type { PipelinePlanner } from '../pipelines/pipeline-planner.js';
 import type { BranchResolver } from '../pipelines/trigger-pipeline.js';
+import { repeatPasses, type RepeatedPasses } from '../../../shared/repeat-passes.js';
 
 export interface ScheduleFiringDeps {
   readonly schedules: Pick<ScheduleStore, 'all' | 'fire'>;
@@ -83,32 +84,11 @@ export interface ScheduleFiringOptions {
 }
 
 /** Runs {@link fireDueSchedules} every `intervalMs`. */
-export function startScheduleFiring(
-  deps: ScheduleFiringDeps,
-  options: ScheduleFiringOptions = {},
-): { stop(): Promise<void> } {
-  const intervalMs = options.intervalMs ?? 30_000;
+export function startScheduleFiring(deps: ScheduleFiringDeps, options: ScheduleFiringOptions = {}): RepeatedPasses {
   const now = options.now ?? (() => new Date());
-  let current: Promise<unknown> = Promise.resolve();
-  let stopped = false;
-  let timer: NodeJS.Timeout;
-  const next = () => {
-    timer = setTimeout(() => {
-      current = fireDueSchedules(deps, now())
-        .catch((error: unknown) =>
-          deps.logger.error({ err: error }, 'firing schedules failed; the next pass tries again'),
-        )
-        .finally(() => {
-          if (!stopped) next();
-        });
-    }, intervalMs);
-  };
-  next();
-  return {
-    stop: async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await current;
-    },
-  };
+  return repeatPasses(
+    () => fireDueSchedules(deps, now()),
+    (error) => deps.logger.error({ err: error }, 'firing schedules failed; the next pass tries again'),
+    { intervalMs: options.intervalMs ?? 30_000 },
+  );
 }

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { idParams, scheduleBody, scheduleParams, type ScheduleRequest } from '../../../api/requests.js';
 import { itemsOf, scheduleResponse } from '../../../api/responses.js';
 import { InvalidInputError } from '../../../shared/errors.js';
-import { cronProblem } from '../../core/schedules/cron-slots.js';
+import { cronProblem } from '../../../shared/cron-slots.js';
 import { projectRole } from '../../http/access-policy.js';
 import { tokenActorOf } from '../../http/token-auth.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';

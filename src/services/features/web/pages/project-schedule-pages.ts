@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { scheduleParams } from '../../../../api/requests.js';
 import { InvalidInputError, type InputProblem } from '../../../../shared/errors.js';
-import { cronProblem } from '../../../core/schedules/cron-slots.js';
+import { cronProblem } from '../../../../shared/cron-slots.js';
 import { projectRole } from '../../../http/access-policy.js';
 import { formAction } from '../../../http/form-action.js';
 import { sendPage } from '../../../http/web-scope.js';

@@ -1,5 +1,5 @@
 /**
- * Cron slots of a schedule, in UTC, as CircleCI reads schedules: five POSIX crontab fields
+ * Cron slots, in UTC, as CircleCI reads schedules (project schedules, and scheduled backups): five POSIX crontab fields
  * (minute, hour, day of month, month, day of week), parsed by cron-parser.
  */
 import { CronExpressionParser } from 'cron-parser';
@@ -29,4 +29,9 @@ export function latestSlot(cron: string, after: Date, now: Date): Date | undefin
     .prev()
     .toDate();
   return slot > after ? slot : undefined;
+}
+
+/** The first slot after `now`. */
+export function nextSlot(cron: string, now: Date): Date {
+  return CronExpressionParser.parse(cron, { tz: 'UTC', currentDate: now }).next().toDate();
 }

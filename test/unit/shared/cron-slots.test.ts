@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { cronProblem, latestSlot } from '../../../../../src/services/core/schedules/cron-slots.js';
+import { cronProblem, latestSlot } from '../../../src/shared/cron-slots.js';
 
 const at = (iso: string) => new Date(iso);
 
