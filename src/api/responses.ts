@@ -400,3 +400,33 @@ export const orbResponse = z.looseObject({
 export type OrbResponse = z.infer<typeof orbResponse>;
 export const orbDetailResponse = orbResponse.extend({ yaml: z.string().describe('The packed YAML configs expand') });
 export type OrbDetailResponse = z.infer<typeof orbDetailResponse>;
+
+// --- Backups -----------------------------------------------------------------------------------
+
+export const backupRunResponse = z.looseObject({
+  id: z.number().int(),
+  slot: timestamp.describe('The cron slot it backs up'),
+  name: z.string().describe("The backup's folder in its destination"),
+  destination: z.string(),
+  state: z.enum(['running', 'succeeded', 'failed', 'removed']).describe('removed: past GYRE_BACKUP_KEEP'),
+  startedAt: timestamp,
+  finishedAt: timestamp.nullable(),
+  gyre: z.string().nullable(),
+  schema: z.number().int().nullable(),
+  databaseBytes: z.number().int().nullable(),
+  blobs: z.number().int().nullable(),
+  blobsAdded: z.number().int().nullable(),
+  blobBytesAdded: z.number().int().nullable(),
+  verification: z.enum(['passed', 'failed']).nullable().describe('What reading it back found'),
+  verificationDetail: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type BackupRunResponse = z.infer<typeof backupRunResponse>;
+
+export const backupsResponse = z.object({
+  schedule: z.string().nullable().describe('GYRE_BACKUP_SCHEDULE, or null when scheduled backups are off'),
+  keep: z.number().int(),
+  destination: z.string(),
+  items: z.array(backupRunResponse).describe('The newest runs first'),
+});
+export type BackupsResponse = z.infer<typeof backupsResponse>;

@@ -24,6 +24,16 @@ export function generateSecrets(randomBytes: RandomBytes): Partial<Record<Settin
   };
 }
 
+/** The `.env` of these values without those the schema marks secret, as backups keep it. */
+export function renderEnvFileWithoutSecrets(values: Readonly<Record<string, string | undefined>>): string {
+  const kept: Partial<Record<SettingName, string>> = {};
+  for (const name of settingNames) {
+    const value = values[name];
+    if (value !== undefined && metaOf(name).secret !== true) kept[name] = value;
+  }
+  return renderEnvFile(kept);
+}
+
 /**
  * Renders a `.env` file: every setting with its description, set values uncommented and the
  * rest commented out at their defaults, so the file documents itself.

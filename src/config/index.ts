@@ -17,7 +17,13 @@ export {
 } from './settings.js';
 export { settingNames, secretSettingNames, metaOf, type SettingName, type SettingMeta } from './schema.js';
 export { settingAliases } from './aliases.js';
-export { parseEnvFile, renderEnvFile, generateSecrets, type RandomBytes } from './env-file.js';
+export {
+  parseEnvFile,
+  renderEnvFile,
+  renderEnvFileWithoutSecrets,
+  generateSecrets,
+  type RandomBytes,
+} from './env-file.js';
 export { renderSettingsTable, replaceSettingsTable } from './settings-table.js';
 export {
   parseMemorySize,

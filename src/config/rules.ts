@@ -64,7 +64,8 @@ export function checkRules(raw: RawSettings, purpose: SettingsPurpose, context: 
   }
 
   problems.push(...checkDistinctPorts(raw, tlsOn));
-  checkBlobStore(raw, isSet, problems, warnings);
+  checkS3(raw, isSet, problems, warnings);
+  checkBackups(raw, isSet, problems);
   return { problems, warnings };
 }
 
@@ -76,33 +77,54 @@ const S3_SETTINGS: readonly SettingName[] = [
   'GYRE_S3_FORCE_PATH_STYLE',
 ];
 
-/** An S3 store needs its credentials; S3 settings beside a file store are a likely mistake. */
-function checkBlobStore(
-  raw: RawSettings,
-  isSet: RuleContext['isSet'],
-  problems: InputProblem[],
-  warnings: string[],
-): void {
-  const location = raw.GYRE_BLOB_STORE;
-  if (location?.kind === 's3') {
-    const credentials: [SettingName, string][] = [
-      ['GYRE_S3_ACCESS_KEY_ID', 'the access key ID'],
-      ['GYRE_S3_SECRET_ACCESS_KEY', 'the secret access key (or GYRE_S3_SECRET_ACCESS_KEY_FILE)'],
-    ];
-    for (const [name, what] of credentials)
-      if (!isSet(name))
-        problems.push({
-          input: name,
-          message: 'is required because GYRE_BLOB_STORE is an S3 bucket',
-          hint: `set ${what} that the S3 server issued for bucket ${location.bucket}, or set GYRE_BLOB_STORE=file to keep blobs on the services box`,
-        });
-  } else if (location?.kind === 'file') {
+/**
+ * An S3 blob store or backup destination needs the credentials; S3 settings that neither uses are
+ * a likely mistake.
+ */
+function checkS3(raw: RawSettings, isSet: RuleContext['isSet'], problems: InputProblem[], warnings: string[]): void {
+  const users: [SettingName, { bucket: string } | undefined, string][] = [
+    [
+      'GYRE_BLOB_STORE',
+      raw.GYRE_BLOB_STORE?.kind === 's3' ? raw.GYRE_BLOB_STORE : undefined,
+      'GYRE_BLOB_STORE=file to keep blobs on the services box',
+    ],
+    [
+      'GYRE_BACKUP_DESTINATION',
+      raw.GYRE_BACKUP_DESTINATION?.kind === 's3' ? raw.GYRE_BACKUP_DESTINATION : undefined,
+      'GYRE_BACKUP_DESTINATION=data to keep backups on the data volume',
+    ],
+  ];
+  const using = users.filter(([, location]) => location !== undefined);
+  if (using.length === 0) {
     const ignored = S3_SETTINGS.filter(isSet);
-    if (ignored.length > 0)
+    if (ignored.length > 0 && raw.GYRE_BLOB_STORE !== undefined)
       warnings.push(
-        `${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} ignored because GYRE_BLOB_STORE is file; set GYRE_BLOB_STORE=s3://bucket to keep blobs in S3`,
+        `${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} ignored because neither GYRE_BLOB_STORE nor GYRE_BACKUP_DESTINATION is an S3 bucket; set GYRE_BLOB_STORE=s3://bucket to keep blobs in S3`,
       );
+    return;
   }
+  const [user, location, fallback] = using[0]!;
+  const credentials: [SettingName, string][] = [
+    ['GYRE_S3_ACCESS_KEY_ID', 'the access key ID'],
+    ['GYRE_S3_SECRET_ACCESS_KEY', 'the secret access key (or GYRE_S3_SECRET_ACCESS_KEY_FILE)'],
+  ];
+  for (const [name, what] of credentials)
+    if (!isSet(name))
+      problems.push({
+        input: name,
+        message: `is required because ${user} is an S3 bucket`,
+        hint: `set ${what} that the S3 server issued for bucket ${location!.bucket}, or set ${fallback}`,
+      });
+}
+
+/** Scheduled backups dump the bundled database, as `gyre backup create` does. */
+function checkBackups(raw: RawSettings, isSet: RuleContext['isSet'], problems: InputProblem[]): void {
+  if (raw.GYRE_BACKUP_SCHEDULE !== undefined && isSet('GYRE_DATABASE_URL'))
+    problems.push({
+      input: 'GYRE_BACKUP_SCHEDULE',
+      message: 'backs up the bundled database, but GYRE_DATABASE_URL names an external one',
+      hint: "unset GYRE_BACKUP_SCHEDULE and back the external database up with its own tools (its operator's snapshots, pg_dump or a base backup)",
+    });
 }
 
 function checkDistinctPorts(raw: RawSettings, tlsOn: boolean): InputProblem[] {

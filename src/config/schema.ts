@@ -349,6 +349,25 @@ export const rawSettingsSchema = z.object({
     example: '90',
     description: "Days a job's artifacts are kept; workspace layers go with their pipeline when it is this old.",
   }),
+  GYRE_BACKUP_SCHEDULE: setting(v.cron, {
+    scope: 'services',
+    example: '0 3 * * *',
+    description:
+      'When the services box backs itself up, as a five-field crontab line in UTC; unset: no scheduled backups (`gyre backup create` still works). Each backup is a consistent snapshot of the bundled database and the blobs its rows name, in the layout `gyre backup verify` and `gyre restore` read.',
+  }),
+  GYRE_BACKUP_KEEP: setting(v.wholeNumber(1), {
+    scope: 'services',
+    default: '7',
+    example: '30',
+    description: 'Scheduled backups kept: after each one, older ones are removed, and so are the blobs only they held.',
+  }),
+  GYRE_BACKUP_DESTINATION: setting(v.backupDestination, {
+    scope: 'services',
+    default: 'data',
+    example: 's3://gyre-backups/ci',
+    description:
+      'Where scheduled backups go: `data` (GYRE_DATA_DIR/backups on the data volume, where blobs are hard links and cost no space while the blob store keeps them), or an S3 bucket and optional key prefix, reached with the GYRE_S3_* settings (the blobs of a file store are copied there once each).',
+  }),
   GYRE_CACHE_MAX_SIZE: setting(v.fileSize, {
     scope: 'services',
     default: '10G',

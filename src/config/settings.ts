@@ -53,6 +53,8 @@ export interface Settings {
   readonly gitAllowedHosts: readonly string[];
   /** How long caches, workspace layers and artifacts are kept. */
   readonly retention: RetentionSettings;
+  /** Scheduled backups of the services box (GYRE_BACKUP_*). */
+  readonly backup: BackupSettings;
   /** The largest upload of each kind a job may make. */
   readonly transferLimits: TransferLimitSettings;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -106,6 +108,15 @@ export interface S3BlobStoreSettings {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly forcePathStyle: boolean;
+}
+
+export interface BackupSettings {
+  /** A crontab line in UTC; undefined: no scheduled backups. */
+  readonly schedule?: string;
+  /** How many scheduled backups are kept. */
+  readonly keep: number;
+  /** GYRE_DATA_DIR/backups, or an S3 prefix reached with the GYRE_S3_* settings. */
+  readonly destination: { readonly kind: 'data' } | S3BlobStoreSettings;
 }
 
 export interface RetentionSettings {
@@ -194,6 +205,12 @@ export function toSettings(raw: RawSettings): Settings {
       ...(raw.GYRE_CACHE_MAX_TOTAL_SIZE !== undefined && { cacheMaxTotalBytes: raw.GYRE_CACHE_MAX_TOTAL_SIZE }),
       artifactMaxAgeDays: raw.GYRE_ARTIFACT_MAX_AGE_DAYS!,
     },
+    backup: {
+      ...(raw.GYRE_BACKUP_SCHEDULE !== undefined && { schedule: raw.GYRE_BACKUP_SCHEDULE }),
+      keep: raw.GYRE_BACKUP_KEEP!,
+      destination:
+        raw.GYRE_BACKUP_DESTINATION!.kind === 'data' ? { kind: 'data' } : s3Of(raw, raw.GYRE_BACKUP_DESTINATION!),
+    },
     transferLimits: {
       cacheBytes: raw.GYRE_CACHE_MAX_SIZE!,
       workspaceLayerBytes: raw.GYRE_WORKSPACE_MAX_SIZE!,
@@ -206,10 +223,16 @@ export function toSettings(raw: RawSettings): Settings {
 
 function blobStoreOf(raw: RawSettings): BlobStoreSettings {
   const location = raw.GYRE_BLOB_STORE!;
-  if (location.kind === 'file') return location;
-  // The rules have checked that an s3:// store comes with its credentials.
+  return location.kind === 'file' ? location : s3Of(raw, location);
+}
+
+/** A bucket and prefix with the GYRE_S3_* settings that reach it. */
+function s3Of(raw: RawSettings, location: { bucket: string; prefix: string }): S3BlobStoreSettings {
+  // The rules have checked that an s3:// location comes with its credentials.
   return {
-    ...location,
+    kind: 's3',
+    bucket: location.bucket,
+    prefix: location.prefix,
     ...(raw.GYRE_S3_ENDPOINT && { endpoint: raw.GYRE_S3_ENDPOINT }),
     region: raw.GYRE_S3_REGION!,
     accessKeyId: raw.GYRE_S3_ACCESS_KEY_ID!,
@@ -218,8 +241,8 @@ function blobStoreOf(raw: RawSettings): BlobStoreSettings {
   };
 }
 
-/** GYRE_BLOB_STORE's text for an S3 store: `s3://bucket` or `s3://bucket/prefix`. */
-export function s3UrlOf(store: S3BlobStoreSettings): string {
+/** An S3 location as GYRE_BLOB_STORE and GYRE_BACKUP_DESTINATION write it: `s3://bucket` or `s3://bucket/prefix`. */
+export function s3UrlOf(store: { readonly bucket: string; readonly prefix: string }): string {
   return `s3://${store.bucket}${store.prefix ? `/${store.prefix}` : ''}`;
 }
 

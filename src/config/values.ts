@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { BUILDER_NAME_PATTERN, BUILDER_NAME_RULE } from '../protocol/builder-name.js';
+import { cronProblem } from '../shared/cron-slots.js';
 import { parseDuration } from '../shared/durations.js';
 
 const BINARY_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -248,34 +249,55 @@ export type BlobStoreLocation =
   { readonly kind: 'file' } | { readonly kind: 's3'; readonly bucket: string; readonly prefix: string };
 
 const BLOB_STORE_RULE = 'must be "file", s3://bucket or s3://bucket/prefix';
+const BACKUP_DESTINATION_RULE = 'must be "data" (GYRE_DATA_DIR/backups), s3://bucket or s3://bucket/prefix';
 // S3's own bucket naming rule, so a typo is caught here rather than by the first upload.
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 // Key prefix segments: no empty segment and no `.`/`..`, so the prefix names one folder.
 const PREFIX_SEGMENT = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
 
-/** GYRE_BLOB_STORE: `file`, or `s3://bucket[/prefix]` (a trailing slash is dropped). */
+/** `s3://bucket[/prefix]` (a trailing slash is dropped), or what is wrong with it, `rule` saying what else would do. */
+function s3Location(text: string, rule: string): { bucket: string; prefix: string } | string {
+  const match = /^s3:\/\/([^/]+)(?:\/(.*?))?\/?$/.exec(text);
+  const [bucket, prefix = ''] = match ? [match[1]!, match[2]] : [];
+  if (!bucket || !BUCKET_NAME.test(bucket))
+    return match
+      ? `"${bucket}" is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens); ${rule}`
+      : rule;
+  if (prefix !== '' && !prefix.split('/').every((segment) => PREFIX_SEGMENT.test(segment)))
+    return `"${prefix}" is not a key prefix: use letters, digits, dots, hyphens and underscores in segments separated by single slashes`;
+  return { bucket, prefix };
+}
+
+/** GYRE_BLOB_STORE: `file`, or `s3://bucket[/prefix]`. */
 export const blobStoreLocation = z.string().transform((text, ctx): BlobStoreLocation => {
   const trimmed = text.trim();
   if (trimmed === 'file') return { kind: 'file' };
-  const match = /^s3:\/\/([^/]+)(?:\/(.*?))?\/?$/.exec(trimmed);
-  const [bucket, prefix = ''] = match ? [match[1]!, match[2]] : [];
-  if (!bucket || !BUCKET_NAME.test(bucket)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: match
-        ? `"${bucket}" is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens); ${BLOB_STORE_RULE}`
-        : BLOB_STORE_RULE,
-    });
-    return z.NEVER;
-  }
-  if (prefix !== '' && !prefix.split('/').every((segment) => PREFIX_SEGMENT.test(segment))) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${prefix}" is not a key prefix: use letters, digits, dots, hyphens and underscores in segments separated by single slashes`,
-    });
-    return z.NEVER;
-  }
-  return { kind: 's3', bucket, prefix };
+  const location = s3Location(trimmed, BLOB_STORE_RULE);
+  if (typeof location === 'object') return { kind: 's3', ...location };
+  ctx.addIssue({ code: 'custom', message: location });
+  return z.NEVER;
+});
+
+/** A five-field crontab line, read in UTC. */
+export const cron = z.string().transform((text, ctx) => {
+  const problem = cronProblem(text);
+  if (problem === undefined) return text.trim();
+  ctx.addIssue({ code: 'custom', message: problem });
+  return z.NEVER;
+});
+
+/** Where scheduled backups go: the services box's data volume, or an S3 bucket and key prefix. */
+export type BackupDestination =
+  { readonly kind: 'data' } | { readonly kind: 's3'; readonly bucket: string; readonly prefix: string };
+
+/** GYRE_BACKUP_DESTINATION: `data`, or `s3://bucket[/prefix]`. */
+export const backupDestination = z.string().transform((text, ctx): BackupDestination => {
+  const trimmed = text.trim();
+  if (trimmed === 'data') return { kind: 'data' };
+  const location = s3Location(trimmed, BACKUP_DESTINATION_RULE);
+  if (typeof location === 'object') return { kind: 's3', ...location };
+  ctx.addIssue({ code: 'custom', message: location });
+  return z.NEVER;
 });
 
 /** A region name such as us-east-1 (S3-compatible servers often accept any, e.g. `garage`). */

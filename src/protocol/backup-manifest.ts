@@ -13,7 +13,7 @@
  * A manifest is written last: a folder without one is a backup that did not finish.
  */
 import { z } from 'zod';
-import { backupSnapshotSchema } from './backup-snapshot.js';
+import { backupSnapshotSchema, type BackupSnapshotAnnouncement } from './backup-snapshot.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const DUMP_FILE = 'database.pgdump';
@@ -77,4 +77,30 @@ export function backupNameAt(time: Date): string {
 
 export function blobPath(digest: string): string {
   return `${BLOBS_DIR}/${digest.slice(0, 2)}/${digest}`;
+}
+
+/**
+ * The manifest of a backup of `snapshot` made at `createdAt`: `files` are its dump, its settings
+ * and the blobs it holds, in that order; an S3 store's blobs are listed as staying in the bucket.
+ */
+export function manifestOf(
+  snapshot: BackupSnapshotAnnouncement,
+  createdAt: Date,
+  files: ManifestFile[],
+  encrypted: boolean,
+): Manifest {
+  return {
+    format: 1,
+    createdAt: createdAt.toISOString(),
+    gyre: snapshot.gyre,
+    schema: snapshot.schema,
+    postgres: snapshot.postgres,
+    keyCheck: snapshot.keyCheck,
+    database: snapshot.database,
+    blobStore: snapshot.blobStore,
+    tables: snapshot.tables,
+    files,
+    ...(snapshot.blobStore.kind === 's3' && { bucketBlobs: snapshot.blobs }),
+    ...(encrypted && { encrypted: true }),
+  };
 }

@@ -7,6 +7,7 @@ import {
   formatMemorySize,
   metaOf,
   s3UrlOf,
+  type S3BlobStoreSettings,
   type SettingName,
   type Settings,
 } from '../config/index.js';
@@ -73,10 +74,8 @@ function servicesSecrets(settings: Settings): StackSecret[] {
     stackSecret('gyre_encryption_key', 'GYRE_ENCRYPTION_KEY', s.encryptionKey),
     stackSecret('gyre_session_secret', 'GYRE_SESSION_SECRET', s.sessionSecret),
   ];
-  if (settings.blobStore.kind === 's3')
-    list.push(
-      stackSecret('gyre_s3_secret_access_key', 'GYRE_S3_SECRET_ACCESS_KEY', settings.blobStore.secretAccessKey),
-    );
+  const s3 = s3SettingsOf(settings);
+  if (s3) list.push(stackSecret('gyre_s3_secret_access_key', 'GYRE_S3_SECRET_ACCESS_KEY', s3.secretAccessKey));
   if (settings.tls)
     list.push({ name: 'gyre_tls_key', file: settings.tls.keyFile, setting: 'GYRE_TLS_KEY_FILE', value: undefined });
   return list;
@@ -92,16 +91,18 @@ function appEnvironment(settings: Settings, secrets: readonly StackSecret[]): Re
     ...(settings.trustedProxies.length > 0 && { GYRE_TRUSTED_PROXIES: settings.trustedProxies.join(',') }),
   };
   if (settings.gitAllowedHosts.length > 0) env['GYRE_GIT_ALLOWED_HOSTS'] = settings.gitAllowedHosts.join(',');
-  const blobs = settings.blobStore;
-  // The file store is the default and needs nothing; the secret access key goes in as a secret, below.
-  if (blobs.kind === 's3')
+  // The file store and the data volume are the defaults and need nothing; the secret access key
+  // goes in as a secret, below.
+  if (settings.blobStore.kind === 's3') env['GYRE_BLOB_STORE'] = s3UrlOf(settings.blobStore);
+  const s3 = s3SettingsOf(settings);
+  if (s3)
     Object.assign(env, {
-      GYRE_BLOB_STORE: s3UrlOf(blobs),
-      ...(blobs.endpoint && { GYRE_S3_ENDPOINT: blobs.endpoint }),
-      GYRE_S3_REGION: blobs.region,
-      GYRE_S3_ACCESS_KEY_ID: blobs.accessKeyId,
-      GYRE_S3_FORCE_PATH_STYLE: String(blobs.forcePathStyle),
+      ...(s3.endpoint && { GYRE_S3_ENDPOINT: s3.endpoint }),
+      GYRE_S3_REGION: s3.region,
+      GYRE_S3_ACCESS_KEY_ID: s3.accessKeyId,
+      GYRE_S3_FORCE_PATH_STYLE: String(s3.forcePathStyle),
     });
+  Object.assign(env, backupEnvironment(settings));
   if (settings.tls)
     Object.assign(env, {
       GYRE_HTTPS_PORT: String(APP_CONTAINER_PORTS.https),
@@ -113,6 +114,22 @@ function appEnvironment(settings: Settings, secrets: readonly StackSecret[]): Re
     if (secret.setting !== 'GYRE_TLS_KEY_FILE') env[`${secret.setting}_FILE`] = `${RUN_SECRETS}/${secret.name}`;
   }
   return { ...env, ...outboundEnvironment(settings, settings.extraCaCertsFile ? EXTRA_CA_PATH : undefined) };
+}
+
+/** The GYRE_S3_* settings, when the blob store or the backups use S3 (both read the same ones). */
+function s3SettingsOf(settings: Settings): S3BlobStoreSettings | undefined {
+  if (settings.blobStore.kind === 's3') return settings.blobStore;
+  return settings.backup.destination.kind === 's3' ? settings.backup.destination : undefined;
+}
+
+function backupEnvironment(settings: Settings): Record<string, string> {
+  const { schedule, keep, destination } = settings.backup;
+  if (schedule === undefined) return {};
+  return {
+    GYRE_BACKUP_SCHEDULE: schedule,
+    GYRE_BACKUP_KEEP: String(keep),
+    ...(destination.kind === 's3' && { GYRE_BACKUP_DESTINATION: s3UrlOf(destination) }),
+  };
 }
 
 /** The retention and upload limits set to something else than the defaults the app applies itself. */

@@ -42,6 +42,8 @@ import { LoginLimiter } from './http/login-limiter.js';
 import { SessionStore } from './stores/accounts/session-store.js';
 import { UserStore } from './stores/accounts/user-store.js';
 import { createViews } from './http/views.js';
+import { BackupRuns } from './stores/backup/backup-runs.js';
+import { backupDestinationText } from './features/backup/start-backup-schedule.js';
 
 /** Everything the listeners serve: the API's parts, the web UI's and the admin console's. */
 export interface ServiceParts extends UserUiDeps, AdminDeps {
@@ -139,6 +141,12 @@ export function createServiceParts(
     githubApp: () => runtimeSettings.gitHubApp(),
     webhookBaseUrl: async () => (await runtimeSettings.get('webhooks.baseUrl')) ?? settings.publicUrl,
     audit: new AuditLog(db),
+    backups: {
+      runs: new BackupRuns(db),
+      schedule: settings.backup.schedule,
+      keep: settings.backup.keep,
+      destination: backupDestinationText(settings),
+    },
     adminPassword: settings.secrets.adminPassword,
   };
 }

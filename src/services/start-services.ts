@@ -1,7 +1,7 @@
 /**
  * Starts the services app (`gyre serve`): migrates PostgreSQL, opens the user and admin
  * listeners, resumes pending pipelines and starts the reaper, the commit status poster, the
- * retention sweeper and the listener that wakes builders' lease long-polls when jobs are queued.
+ * retention sweeper, scheduled backups and the listener that wakes builders' lease long-polls when jobs are queued.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -20,6 +20,8 @@ import { startReaper } from './features/scheduler/reaper.js';
 import { startRetentionSweeper } from './features/retention/retention-sweeper.js';
 import { PostgresBlobDeletionLock } from './stores/backup/blob-deletion-lock.js';
 import { startScheduleFiring, type ScheduleFiringOptions } from './features/schedules/schedule-firing.js';
+import { startBackupSchedule } from './features/backup/start-backup-schedule.js';
+import type { ScheduledBackupOptions } from './features/backup/scheduled-backups.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { createBlobStore } from './blobs/create-blob-store.js';
 import { registerUserUi } from './features/web/user-ui.js';
@@ -49,6 +51,8 @@ export interface ServeOptions {
   readonly blobs?: BlobStore;
   /** How often schedules are checked, and the clock they are checked by. @default every 30 s, the system clock */
   readonly scheduleFiring?: ScheduleFiringOptions;
+  /** How often the backup schedule is checked, and its clock. @default every 30 s, the system clock */
+  readonly scheduledBackups?: ScheduledBackupOptions;
 }
 
 /** Long enough for the bundled PostgreSQL to initialise its data folder on a slow disk. */
@@ -123,6 +127,18 @@ export async function startServices(
     options.scheduleFiring,
   );
 
+  const backupSchedule = startBackupSchedule(
+    {
+      settings,
+      db,
+      databaseUrl: url,
+      runs: parts.backups.runs,
+      version: options.version,
+      logger: logger.child({ part: 'backups' }),
+    },
+    options.scheduledBackups,
+  );
+
   const host = options.host ?? '0.0.0.0';
   const listen = (app: FastifyInstance, port: number) => app.listen({ host, port });
   const addresses = {
@@ -143,6 +159,7 @@ export async function startServices(
       await statusPoster.stop();
       await retentionSweeper.stop();
       await scheduleFiring.stop();
+      await backupSchedule?.stop();
       await db.end();
     },
   };

@@ -92,7 +92,7 @@ describe('the user port', () => {
   it('serves none of the admin pages or actions', async () => {
     const user = new WebClient(gyre.base);
     await user.submit('/login', '/login', { login: 'ada', password: 'correct horse battery' });
-    for (const path of ['/fleet', '/queue', '/settings', '/audit'])
+    for (const path of ['/fleet', '/queue', '/settings', '/audit', '/backups'])
       expect([path, (await user.get(path)).status]).toEqual([path, 404]);
     for (const path of [
       '/fleet/1/drain',
@@ -471,5 +471,47 @@ describe('the settings page', () => {
       ((await (await gyre.api(`/api/v1/projects/${created.id}`)).json()) as { webhookUrl: string }).webhookUrl,
     ).toBe(`${gyre.base.replace('127.0.0.1', 'localhost')}/webhooks/github?project=${created.id}`);
     expect(await (await admin.get('/audit')).text()).toContain('settings.reset');
+  });
+});
+
+describe('the Backups page', () => {
+  it('says scheduled backups are off, and shows the runs with what reading each back found', async () => {
+    // GIVEN no GYRE_BACKUP_SCHEDULE, and two runs recorded (as an earlier schedule left them)
+    const admin = await asBuiltInAdmin();
+    expect(await (await admin.get('/backups')).text()).toContain('Scheduled backups are off');
+    await db.query(
+      `INSERT INTO backups (slot, name, destination, state, finished_at, gyre, schema_version, database_bytes,
+         blobs, blobs_added, blob_bytes_added, verification, verification_detail)
+       VALUES ('2026-12-06T03:00:00Z', '2026-12-06T03-00-00Z', '/var/lib/gyre/backups', 'succeeded', now(), '0.1.0',
+         29, 1048576, 12, 3, 4096, 'passed', 'read back: 2 files match their checksums')`,
+    );
+    await db.query(
+      `INSERT INTO backups (slot, name, destination, state, finished_at, error)
+       VALUES ('2026-12-07T03:00:00Z', '2026-12-07T03-00-00Z', '/var/lib/gyre/backups', 'failed', now(),
+         'pg_dump exited with 1: connection refused')`,
+    );
+
+    // WHEN an administrator opens the page
+    const page = await (await admin.get('/backups')).text();
+
+    // THEN the last backup is the failed one, with its reason; the good one shows its read-back
+    expect(page).toMatch(
+      /Last backup<\/h2>\s*<p>\s*<span class="state state-failed">failed<\/span> 2026-12-07T03-00-00Z/,
+    );
+    expect(page).toContain('pg_dump exited with 1: connection refused');
+    expect(page).toContain('<span class="state state-passed">passed</span>');
+    expect(page).toContain('1 MiB');
+    expect(page).toMatch(/docker cp gyre-services-app-1:\/\S+\/backups \.\/gyre-backups\ngyre backup verify/);
+
+    // AND the API lists the same runs, newest first, for administrators' tokens
+    const answer = (await (await gyre.api('/api/v1/backups')).json()) as {
+      schedule: string | null;
+      items: { name: string; state: string }[];
+    };
+    expect(answer.schedule).toBeNull();
+    expect(answer.items.map((run) => [run.name, run.state])).toEqual([
+      ['2026-12-07T03-00-00Z', 'failed'],
+      ['2026-12-06T03-00-00Z', 'succeeded'],
+    ]);
   });
 });

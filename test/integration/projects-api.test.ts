@@ -205,6 +205,7 @@ describe('the projects API', () => {
       '/api/v1/accounts',
       '/api/v1/accounts/{id}',
       '/api/v1/accounts/{id}/admin',
+      '/api/v1/backups',
       '/api/v1/builders',
       '/api/v1/builders/{id}/drain',
       '/api/v1/builders/{id}/revoke',

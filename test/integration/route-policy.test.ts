@@ -115,6 +115,7 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'DELETE /api/v1/builders/:id/drain': 'admin',
     'POST /api/v1/builders/:id/revoke': 'admin',
     'POST /api/v1/join-secret/rotate': 'admin',
+    'GET /api/v1/backups': 'admin',
     'GET /api/v1/queue': 'signed-in',
     'GET /api/v1/accounts': 'admin',
     'POST /api/v1/accounts': 'admin',
@@ -218,6 +219,7 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'POST /settings/resource-classes': 'admin',
     'POST /settings/github': 'admin',
     'GET /audit': 'admin',
+    'GET /backups': 'admin',
   },
 };
 const summaryOf = (policy: RoutePolicy) =>

@@ -15,6 +15,8 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  type ListObjectsV2CommandInput,
+  type ListObjectsV2CommandOutput,
   PutObjectCommand,
   S3ServiceException,
   type S3Client,
@@ -138,23 +140,12 @@ export class S3BlobStore implements BlobStore {
 
   async *list(): AsyncIterable<StoredBlob & { readonly modifiedAt: Date }> {
     const prefix = this.#keyOf('');
-    let continuation: string | undefined;
-    do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({
-          Bucket: this.location.bucket,
-          Prefix: prefix,
-          Delimiter: '/',
-          ContinuationToken: continuation,
-        }),
-      );
+    for await (const page of listPages(this.client, { Bucket: this.location.bucket, Prefix: prefix, Delimiter: '/' }))
       for (const object of page.Contents ?? []) {
         const digest = object.Key?.slice(prefix.length);
         if (digest !== undefined && DIGEST_PATTERN.test(digest))
           yield { digest, size: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date(0) };
       }
-      continuation = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (continuation);
   }
 
   /** A presigned GET: the builder fetches the bytes from the bucket, not through the services box. */
@@ -254,7 +245,20 @@ function uploadRefused(upload: string, problem: string): InvalidInputError {
   ]);
 }
 
+/** Every page of a listing, following continuation tokens. */
+export async function* listPages(
+  client: S3Client,
+  input: Omit<ListObjectsV2CommandInput, 'ContinuationToken'>,
+): AsyncIterable<ListObjectsV2CommandOutput> {
+  let continuation: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ ...input, ContinuationToken: continuation }));
+    yield page;
+    continuation = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (continuation);
+}
+
 /** The HTTP status of an S3 error answer, or undefined for any other failure. */
-function statusOf(error: unknown): number | undefined {
+export function statusOf(error: unknown): number | undefined {
   return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
 }

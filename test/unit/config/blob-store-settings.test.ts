@@ -133,7 +133,7 @@ describe('GYRE_S3_* settings', () => {
     expect(result.problems).toEqual([]);
     expect(result.settings?.blobStore).toEqual({ kind: 'file' });
     expect(result.warnings).toEqual([
-      'GYRE_S3_REGION, GYRE_S3_SECRET_ACCESS_KEY are ignored because GYRE_BLOB_STORE is file; set GYRE_BLOB_STORE=s3://bucket to keep blobs in S3',
+      'GYRE_S3_REGION, GYRE_S3_SECRET_ACCESS_KEY are ignored because neither GYRE_BLOB_STORE nor GYRE_BACKUP_DESTINATION is an S3 bucket; set GYRE_BLOB_STORE=s3://bucket to keep blobs in S3',
     ]);
   });
 });

@@ -124,6 +124,32 @@ describe('renderServicesStack', () => {
     expect(rendered.secrets.find((s) => s.name === 'gyre_s3_secret_access_key')?.value).toBe(secretAccessKey);
   });
 
+  it('passes scheduled backups to an S3 prefix with the S3 settings and secret, though blobs stay in files', () => {
+    const secretAccessKey = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    const rendered = services({
+      GYRE_BACKUP_SCHEDULE: '0 3 * * *',
+      GYRE_BACKUP_KEEP: '14',
+      GYRE_BACKUP_DESTINATION: 's3://gyre-backups/ci',
+      GYRE_S3_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      GYRE_S3_SECRET_ACCESS_KEY: secretAccessKey,
+    });
+    const app = serviceOf(rendered.text, 'app');
+    expect(app.environment).toMatchObject({
+      GYRE_BACKUP_SCHEDULE: '0 3 * * *',
+      GYRE_BACKUP_KEEP: '14',
+      GYRE_BACKUP_DESTINATION: 's3://gyre-backups/ci',
+      GYRE_S3_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      GYRE_S3_SECRET_ACCESS_KEY_FILE: '/run/secrets/gyre_s3_secret_access_key',
+    });
+    expect(app.environment).not.toHaveProperty('GYRE_BLOB_STORE');
+    expect(rendered.text).not.toContain(secretAccessKey);
+  });
+
+  it('passes nothing about backups while no schedule is set', () => {
+    const app = serviceOf(services({ GYRE_BACKUP_KEEP: '3' }).text, 'app');
+    expect(Object.keys(app.environment!).filter((name) => /BACKUP/.test(name))).toEqual([]);
+  });
+
   it('passes nothing about blobs for the default file store, which needs only the data volume', () => {
     const app = serviceOf(services({}).text, 'app');
     expect(Object.keys(app.environment!).filter((name) => /BLOB|S3/.test(name))).toEqual([]);

@@ -26,6 +26,7 @@ import { sshKeysMigration } from './025-ssh-keys.js';
 import { jobsMovedNotifyMigration } from './026-jobs-moved-notify.js';
 import { dockerInBuildsMigration } from './027-docker-in-builds.js';
 import { projectDockerPermissionMigration } from './028-project-docker-permission.js';
+import { backupsMigration } from './029-backups.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -60,6 +61,7 @@ export const migrations: readonly Migration[] = [
   jobsMovedNotifyMigration,
   dockerInBuildsMigration,
   projectDockerPermissionMigration,
+  backupsMigration,
 ];
 
 /** The last migration this Gyre has: a database past it was made by a newer Gyre. */

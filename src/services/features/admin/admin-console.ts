@@ -1,6 +1,6 @@
 /**
  * The admin console, on the admin port only: sign-in for administrators (cookie `gyre_admin`,
- * separate from the user UI's), then the fleet, the queue, the projects' Docker grants, the accounts, the settings and the audit log.
+ * separate from the user UI's), then the fleet, the queue, the projects' Docker grants, the accounts, the settings, the backups and the audit log.
  * Nothing here is registered on the user port, so none of it is reachable there.
  */
 import type { FastifyInstance } from 'fastify';
@@ -13,6 +13,7 @@ import { registerProjectsPages } from './projects-pages.js';
 import type { AdminDeps } from './admin-deps.js';
 import { adminLoginPolicy } from './admin-login-policy.js';
 import { registerAuditPage } from './audit-page.js';
+import { registerBackupsPage } from './backups-page.js';
 import { registerFleetPages } from './fleet-pages.js';
 import { registerSettingsPages } from './settings-pages.js';
 import { ADMIN_ONLY } from '../../http/access-policy.js';
@@ -27,6 +28,7 @@ export function registerAdminConsole(app: FastifyInstance, deps: AdminDeps): voi
     registerContextsPages(web, deps);
     registerOrbsPages(web, deps);
     registerSettingsPages(web, deps);
+    registerBackupsPage(web, deps);
     registerAuditPage(web, deps);
   });
 }

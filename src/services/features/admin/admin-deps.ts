@@ -10,6 +10,7 @@ import type { ContextStore } from '../../stores/contexts/context-store.js';
 import type { GroupStore } from '../../stores/accounts/group-store.js';
 import type { OrbStore } from '../../stores/orbs/orb-store.js';
 import type { RuntimeSettings } from '../../stores/settings/runtime-settings.js';
+import type { BackupOverview } from '../backup/backup-overview.js';
 
 export interface AdminDeps extends LoginDeps {
   readonly db: Database;
@@ -26,4 +27,6 @@ export interface AdminDeps extends LoginDeps {
   readonly adminPassword: string | undefined;
   /** GYRE_PUBLIC_URL, shown where the webhook base URL is not overridden. */
   readonly publicUrl: string;
+  /** Scheduled backups: their settings, and the runs so far. */
+  readonly backups: BackupOverview;
 }

@@ -14,6 +14,7 @@ const NAV = [
   { href: '/contexts', label: 'Contexts' },
   { href: '/orbs', label: 'Orbs' },
   { href: '/settings', label: 'Settings' },
+  { href: '/backups', label: 'Backups' },
   { href: '/audit', label: 'Audit log' },
 ];
 

@@ -5,6 +5,7 @@
  */
 import { registerContextRoutes } from '../contexts/context-routes.js';
 import { registerOrbRoutes } from '../orbs/orb-routes.js';
+import type { BackupOverview } from '../backup/backup-overview.js';
 import type { OrbStore } from '../../stores/orbs/orb-store.js';
 import type { ContextStore } from '../../stores/contexts/context-store.js';
 import type { GroupStore } from '../../stores/accounts/group-store.js';
@@ -34,6 +35,7 @@ import { registerDockerPermissionRoutes } from '../projects/docker-permission-ro
 import { registerCredentialRoutes } from '../projects/credential-routes.js';
 import { registerTokenAuth } from '../../http/token-auth.js';
 import { registerFleetRoutes } from '../fleet/fleet-routes.js';
+import { registerBackupRoutes } from '../backup/backup-routes.js';
 import { registerAccountRoutes } from '../accounts/account-routes.js';
 import type { UserStore } from '../../stores/accounts/user-store.js';
 import type { RuntimeSettings } from '../../stores/settings/runtime-settings.js';
@@ -95,6 +97,7 @@ export interface ApiDeps {
   readonly leaseWakeups: ChangeSignal;
   readonly users: UserStore;
   readonly runtimeSettings: RuntimeSettings;
+  readonly backups: BackupOverview;
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
@@ -113,6 +116,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     registerArtifactRoutes(api, deps);
     registerDeliveryRoutes(api, deps);
     registerFleetRoutes(api, deps);
+    registerBackupRoutes(api, deps);
     registerAccountRoutes(api, deps);
     registerContextRoutes(api, deps);
     registerOrbRoutes(api, deps.orbs);

@@ -5,6 +5,7 @@
  * before the backup has it, however long the copy takes, and the sweeper merely skips a pass.
  */
 import type { Database } from '../../database/create-pool.js';
+import { withTryAdvisoryLock } from '../../database/try-advisory-lock.js';
 
 /** Arbitrary but fixed ("gybl" in ASCII), distinct from the migrations' lock. */
 export const BLOB_DELETION_LOCK_KEY = 0x6779626c;
@@ -17,21 +18,8 @@ export interface BlobDeletionLock {
 export class PostgresBlobDeletionLock implements BlobDeletionLock {
   constructor(private readonly db: Database) {}
 
-  async whileNoBackup<T>(deleting: () => Promise<T>): Promise<T | 'busy'> {
-    // A session lock on a client of its own: the deletions run outside any transaction.
-    const client = await this.db.connect();
-    try {
-      const { rows } = await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1) AS held', [
-        BLOB_DELETION_LOCK_KEY,
-      ]);
-      if (!rows[0]!.held) return 'busy';
-      try {
-        return await deleting();
-      } finally {
-        await client.query('SELECT pg_advisory_unlock($1)', [BLOB_DELETION_LOCK_KEY]);
-      }
-    } finally {
-      client.release();
-    }
+  whileNoBackup<T>(deleting: () => Promise<T>): Promise<T | 'busy'> {
+    // A session lock: the deletions run outside any transaction.
+    return withTryAdvisoryLock(this.db, BLOB_DELETION_LOCK_KEY, deleting);
   }
 }
