@@ -257,6 +257,17 @@ ${SLOW_JOBS.map((name) => `      - ${name}: { requires: [build] }`).join('\n')}
     expect(opened.code).toBe(0);
     expect(opened.stdout).toMatch(/restored: \d+ tables, \d+ rows, as the manifest says/);
 
+    // One backup as one file: made, and verified from the file
+    const archive = join(work, 'one.tar');
+    const packed = gyre(['backup', 'create', '--out', archive, '--host', hostB.tcpUrl, '--json']);
+    expect(packed.stderr).toBe('');
+    expect(packed.code).toBe(0);
+    expect((JSON.parse(packed.stdout) as { backup: string }).backup).toBe(archive);
+    expect(readdirSync(work).filter((name) => name.startsWith('one.tar'))).toEqual(['one.tar']);
+    const fromFile = gyre(['backup', 'verify', archive]);
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stdout).toMatch(/restored: \d+ tables, \d+ rows, as the manifest says/);
+
     const damaged = join(work, 'damaged');
     cpSync(backups, damaged, { recursive: true });
     const folder = readdirSync(join(damaged, 'blobs'))[0]!;
@@ -275,7 +286,8 @@ ${SLOW_JOBS.map((name) => `      - ${name}: { requires: [build] }`).join('\n')}
     expect(down.code).toBe(0);
     expect(await volumesOn(hostB)).toEqual([]);
 
-    const wrong = gyre(['restore', backups, '--host', hostC.tcpUrl], {
+    // (from the one-file backup: unpacked first, then refused the same way)
+    const wrong = gyre(['restore', join(work, 'one.tar'), '--host', hostC.tcpUrl], {
       GYRE_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
     });
     expect(wrong.code).toBe(2);

@@ -5,8 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { renderEnvFile, secretSettingNames, settingNames, type SettingName } from '../../config/index.js';
+import { renderEnvFileWithoutSecrets } from '../../config/index.js';
 import { planBackup } from '../../orchestrator/backup/create-backup.js';
+import { planArchiveBackup } from '../../orchestrator/backup/archive-backup.js';
+import { isBackupArchive } from '../../orchestrator/backup/backup-archive.js';
 import { planVerify } from '../../orchestrator/backup/verify-backup.js';
 import { planRestore } from '../../orchestrator/backup/restore-backup.js';
 import { ExitCode, InvalidInputError, messageOf } from '../../shared/errors.js';
@@ -40,7 +42,10 @@ export function registerBackupCommands(program: Command): void {
 
   withHostOptions(withStateFolderOptions(backup.command('create')), 'of the services stack')
     .description('Back up a running install: one consistent snapshot of the database, its blobs and the settings')
-    .requiredOption('--out <dir>', 'the backup folder; each backup is a sub-folder, blobs are shared and copied once')
+    .requiredOption(
+      '--out <dir|file.tar>',
+      'the backup folder (each backup is a sub-folder, blobs are shared and copied once), or a new .tar file to hold this one backup',
+    )
     .option(
       '--passphrase-file <file>',
       'encrypt every file with a key derived from the passphrase in this file (a whole folder shares one passphrase)',
@@ -53,17 +58,23 @@ blobs that snapshot names are copied. A backup into a folder that holds earlier 
 blobs it does not have. GYRE_ENCRYPTION_KEY is never in a backup: keep it somewhere else, as a
 restore needs it.
 
+With --out FILE.tar the backup is one file that holds what a folder with just this backup would.
+It is made in a private folder beside FILE.tar and then packed, so that filesystem needs room for
+it twice meanwhile. Every blob is copied every time (nothing is incremental), and a FILE.tar that
+exists already is refused.
+
 Examples:
   $ gyre backup create --out /backups/gyre
+  $ gyre backup create --out /backups/gyre-$(date -u +%Y-%m-%d).tar --passphrase-file backup.pass
   $ gyre backup create --out /backups/gyre --host ssh://ops@ci.example.com --json | jq .backup
 Exit codes: 0 written, 1 failed, 2 invalid flags, 3 the host is unreachable.`,
     )
     .action(async (options: BackupFlags & OrchestratorOptions & { out: string }) => {
       const output = createOutput(options.json === true);
       const passphrase = passphraseOf(options.passphraseFile, 'create');
-      const plan = planBackup({
+      const plan = (isBackupArchive(options.out) ? planArchiveBackup : planBackup)({
         ...(passphrase !== undefined && { passphrase }),
-        outDir: options.out,
+        out: options.out,
         settingsText: settingsWithoutSecrets(options.env),
         ...(options.host && { hostText: options.host }),
         tls: tlsOf(options),
@@ -71,7 +82,7 @@ Exit codes: 0 written, 1 failed, 2 invalid flags, 3 the host is unreachable.`,
       try {
         await runTasks(plan.tasks, output, (line) => line);
       } finally {
-        plan.close();
+        await plan.close();
       }
       const result = plan.result();
       stateFolderOf(options).saveLastBackup({ backup: result.backup, createdAt: result.createdAt });
@@ -88,7 +99,10 @@ Exit codes: 0 written, 1 failed, 2 invalid flags, 3 the host is unreachable.`,
     .description(
       "Check a backup: every file's checksum, then a restore into a scratch PostgreSQL, its row counts and the migrations",
     )
-    .argument('<backup>', 'a backup folder, or the folder given to `backup create --out` (its newest backup)')
+    .argument(
+      '<backup>',
+      'a backup folder, the folder given to `backup create --out` (its newest backup), or a .tar file it wrote',
+    )
     .option(
       '--passphrase-file <file>',
       'the passphrase of an encrypted backup: without it only the checksums are checked',
@@ -101,8 +115,13 @@ throwaway PostgreSQL container of the install's database image, whose tables mus
 the manifest counted; and this Gyre's migrations run on it. The scratch container and its
 network are removed afterwards. Needs no installation key and changes nothing.
 
+A .tar file is first unpacked into a private folder under $TMPDIR (default /tmp), which needs room
+for it and is removed afterwards. Only the files and folders of a backup are unpacked: a link, a
+name outside the layout or leading out of it, or a file that is no tar is refused.
+
 Examples:
   $ gyre backup verify /backups/gyre
+  $ gyre backup verify /backups/gyre-2026-12-07.tar --passphrase-file backup.pass
   $ gyre backup verify /backups/gyre/2026-12-07T09-30-00Z --json | jq '.checks[] | select(.ok | not)'
 Exit codes: 0 every check passed, 1 a check failed, 2 not a backup, 3 the Docker host is unreachable.`,
     )
@@ -143,7 +162,10 @@ Exit codes: 0 every check passed, 1 a check failed, 2 not a backup, 3 the Docker
 
   withHostOptions(withStateFolderOptions(program.command('restore')), 'to restore onto')
     .description('Restore a backup onto a host without an install, then start the services stack as `gyre up` does')
-    .argument('<backup>', 'a backup folder, or the folder given to `backup create --out` (its newest backup)')
+    .argument(
+      '<backup>',
+      'a backup folder, the folder given to `backup create --out` (its newest backup), or a .tar file it wrote',
+    )
     .option('--passphrase-file <file>', 'the passphrase of an encrypted backup')
     .option(
       '--force',
@@ -155,7 +177,8 @@ Exit codes: 0 every check passed, 1 a check failed, 2 not a backup, 3 the Docker
 Needs the install's GYRE_ENCRYPTION_KEY in .env: a wrong or missing key is refused before
 anything is written, as is a backup whose files do not match its manifest, one made by a newer
 Gyre, or a host that already has an install (unless --force). A backup made by an older Gyre is
-migrated forward.
+migrated forward. A .tar file is unpacked into a private folder under $TMPDIR first, as by
+\`gyre backup verify\`, and that folder is removed afterwards.
 
 Afterwards:
   - jobs that were running when the backup was made are requeued (or end infrastructure_failed
@@ -167,6 +190,7 @@ Afterwards:
 
 Examples:
   $ gyre restore /backups/gyre --host ssh://ops@new-ci.example.com
+  $ gyre restore /backups/gyre-2026-12-07.tar --host ssh://ops@new-ci.example.com
   $ gyre down --volumes --yes && gyre restore /backups/gyre/2026-12-07T09-30-00Z
 Exit codes: 0 restored and up, 1 failed, 2 refused (the key, the backup or the host), 3 the host is unreachable.`,
     )
@@ -197,7 +221,11 @@ Exit codes: 0 restored and up, 1 failed, 2 refused (the key, the backup or the h
         tls: tlsOf(options),
         force: options.force === true,
       });
-      await runTasks(plan.tasks, output, (line) => line);
+      try {
+        await runTasks(plan.tasks, output, (line) => line);
+      } finally {
+        await plan.close();
+      }
       const result = plan.result();
       if (output.jsonMode) return output.json(result);
       output.info(`
@@ -231,14 +259,7 @@ and redeliver from GitHub the webhooks sent after ${result.createdAt}.`);
 
 /** The `.env` of this install without the values the schema marks secret. */
 function settingsWithoutSecrets(env: string | undefined): string {
-  const { values } = readSettingsSource({ ...(env !== undefined && { env }) }, false);
-  const secret = new Set<string>(secretSettingNames);
-  const kept: Partial<Record<SettingName, string>> = {};
-  for (const name of settingNames) {
-    const value = values[name];
-    if (value !== undefined && !secret.has(name)) kept[name] = value;
-  }
-  return renderEnvFile(kept);
+  return renderEnvFileWithoutSecrets(readSettingsSource({ ...(env !== undefined && { env }) }, false).values);
 }
 
 /** The shortest passphrase a new encrypted backup takes. */

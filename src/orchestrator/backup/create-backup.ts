@@ -24,6 +24,7 @@ import {
   blobPath,
   DUMP_FILE,
   MANIFEST_FILE,
+  manifestOf,
   SETTINGS_FILE,
   type Manifest,
   type ManifestFile,
@@ -39,8 +40,8 @@ const PROGRESS_EVERY_MS = 1_000;
 export interface BackupOptions {
   readonly hostText?: string;
   readonly tls?: DockerHostOptions;
-  /** The backup set's folder. */
-  readonly outDir: string;
+  /** The backup set's folder (or, given to `planArchiveBackup`, the `.tar` file to write). */
+  readonly out: string;
   /** The install's settings without its secrets, kept beside the dump. */
   readonly settingsText: string;
   /** Encrypt every file with a key derived from this passphrase. */
@@ -67,12 +68,12 @@ export interface BackupResult {
 export interface BackupPlan {
   readonly tasks: Task[];
   result(): BackupResult;
-  /** Ends the snapshot if a task failed while it was open; safe to call twice. */
-  close(): void;
+  /** Ends the snapshot if a task failed while it was open, and removes what is temporary; safe to call twice. */
+  close(): Promise<void>;
 }
 
 export function planBackup(options: BackupOptions): BackupPlan {
-  const setDir = resolve(options.outDir);
+  const setDir = resolve(options.out);
   const createdAt = (options.now ?? (() => new Date()))();
   const backupDir = join(setDir, backupNameAt(createdAt));
   let target: ConnectedHost | undefined;
@@ -194,24 +195,16 @@ export function planBackup(options: BackupOptions): BackupPlan {
           join(backupDir, SETTINGS_FILE),
           { through: sealing(relative(SETTINGS_FILE)) },
         );
-        manifest = {
-          format: 1,
-          createdAt: createdAt.toISOString(),
-          gyre: s.gyre,
-          schema: s.schema,
-          postgres: s.postgres,
-          keyCheck: s.keyCheck,
-          database: s.database,
-          blobStore: s.blobStore,
-          tables: s.tables,
-          files: [
+        manifest = manifestOf(
+          s,
+          createdAt,
+          [
             databaseFile ?? internal('the database was not dumped'),
             { path: relative(SETTINGS_FILE), ...settingsFile },
             ...blobFiles.sort((a, b) => a.path.localeCompare(b.path)),
           ],
-          ...(s.blobStore.kind === 's3' && { bucketBlobs: s.blobs }),
-          ...(key && { encrypted: true }),
-        };
+          key !== undefined,
+        );
         await mkdir(backupDir, { recursive: true, mode: 0o700 });
         await writeFile(join(backupDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
         return `${backupDir}: ${manifest.files.length} files`;
@@ -227,7 +220,10 @@ export function planBackup(options: BackupOptions): BackupPlan {
 
   return {
     tasks,
-    close: () => holder?.run.endStdin(),
+    close: () => {
+      holder?.run.endStdin();
+      return Promise.resolve();
+    },
     result: () => {
       const m = manifest ?? internal('the backup did not finish');
       return {

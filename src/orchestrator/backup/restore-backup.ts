@@ -21,10 +21,12 @@ import type { StateFolder } from '../state-folder.js';
 import type { Task } from '../tasks.js';
 import { BLOBS_DIR, DUMP_FILE } from '../../protocol/backup-manifest.js';
 import { fileProblems, findBackup, type FoundBackup } from './backup-set.js';
+import { backupSource } from './backup-source.js';
 import { psql, restoreBackupDump } from './database-restore.js';
 import { decrypting, plainSize, setKey, type SetKey } from './passphrase-encryption.js';
 
 export interface RestoreOptions {
+  /** A backup's folder, its set's, or a backup archive (`.tar`). */
   readonly path: string;
   readonly settings: Settings;
   readonly stateFolder: StateFolder;
@@ -47,8 +49,16 @@ export interface RestoreResult extends UpResult {
   readonly blobs: number;
 }
 
-export function planRestore(options: RestoreOptions): { tasks: Task[]; result(): RestoreResult } {
+export interface RestorePlan {
+  readonly tasks: Task[];
+  result(): RestoreResult;
+  /** Removes an archive's unpacked folder; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export function planRestore(options: RestoreOptions): RestorePlan {
   const { settings } = options;
+  const source = backupSource(options.path);
   let found: FoundBackup | undefined;
   let replacing = false;
   let key: SetKey | undefined;
@@ -58,7 +68,7 @@ export function planRestore(options: RestoreOptions): { tasks: Task[]; result():
   const check: Task = {
     title: `Check the backup ${options.path} and the host`,
     run: async (onLine) => {
-      found = findBackup(options.path);
+      found = findBackup(source.path);
       const { manifest } = found;
       refuseWhatCannotWork(found, options);
       if (manifest.encrypted) key = setKey(found.setDir, options.passphrase!, 'open');
@@ -170,10 +180,11 @@ export function planRestore(options: RestoreOptions): { tasks: Task[]; result():
   });
 
   return {
-    tasks: [check, ...up.tasks],
+    tasks: source.tasks([check, ...up.tasks]),
+    close: source.close,
     result: () => ({
       ...ofUp().result(),
-      backup: backup().dir,
+      backup: source.name(backup()),
       createdAt: backup().manifest.createdAt,
       schema: backup().manifest.schema,
       blobs: backup().manifest.files.filter((file) => file.path.startsWith(`${BLOBS_DIR}/`)).length,

@@ -10,6 +10,7 @@ import { connectHost, type ConnectedHost } from '../hosts.js';
 import type { Task } from '../tasks.js';
 import { DUMP_FILE } from '../../protocol/backup-manifest.js';
 import { fileProblems, findBackup, type FoundBackup } from './backup-set.js';
+import { backupSource } from './backup-source.js';
 import { restoreBackupDump, rowCounts } from './database-restore.js';
 import { setKey, type SetKey } from './passphrase-encryption.js';
 import { startScratchDatabase, type ScratchDatabase } from './scratch-database.js';
@@ -18,6 +19,7 @@ import { startScratchDatabase, type ScratchDatabase } from './scratch-database.j
 const LISTED_PROBLEMS = 20;
 
 export interface VerifyOptions {
+  /** A backup's folder, its set's, or a backup archive (`.tar`). */
   readonly path: string;
   /** Where the scratch database runs. */
   readonly hostText?: string;
@@ -45,11 +47,12 @@ export interface VerifyResult {
 export interface VerifyPlan {
   readonly tasks: Task[];
   result(): VerifyResult;
-  /** Removes the scratch database; safe to call twice. */
+  /** Removes the scratch database and an archive's unpacked folder; safe to call twice. */
   close(): Promise<void>;
 }
 
 export function planVerify(options: VerifyOptions): VerifyPlan {
+  const source = backupSource(options.path);
   let found: FoundBackup | undefined;
   let target: ConnectedHost | undefined;
   let scratch: ScratchDatabase | undefined;
@@ -61,11 +64,11 @@ export function planVerify(options: VerifyOptions): VerifyPlan {
     return outcome.ok ? outcome.detail : `FAILED: ${outcome.detail}${listed(outcome.problems)}`;
   };
 
-  const tasks: Task[] = [
+  const tasks = source.tasks([
     {
       title: `Read the backup ${options.path}`,
       run: () => {
-        found = findBackup(options.path);
+        found = findBackup(source.path);
         const m = found.manifest;
         return Promise.resolve(
           `${found.dir}: made ${m.createdAt} by Gyre ${m.gyre}, schema ${m.schema}, ${m.files.length} files`,
@@ -91,7 +94,7 @@ export function planVerify(options: VerifyOptions): VerifyPlan {
     {
       title: 'Restore the dump into a scratch PostgreSQL and count its rows',
       run: async (onLine) => {
-        const { manifest, dir, setDir } = backup();
+        const { manifest, setDir } = backup();
         if (manifest.encrypted && options.passphrase === undefined)
           return record({
             check: 'database',
@@ -110,7 +113,12 @@ export function planVerify(options: VerifyOptions): VerifyPlan {
               `${target.description} has no image ${image}, which verify runs the scratch database with: run \`gyre images build\``,
             );
         onLine(`starting ${options.images.db} on ${target.description}`);
-        scratch = await startScratchDatabase(target.docker.containers, options.images.db, manifest.database, dir);
+        scratch = await startScratchDatabase(
+          target.docker.containers,
+          options.images.db,
+          manifest.database,
+          source.name(backup()),
+        );
         onLine('restoring the dump');
         try {
           await restoreBackupDump(target.docker.containers, scratch.container, backup(), key);
@@ -185,15 +193,23 @@ export function planVerify(options: VerifyOptions): VerifyPlan {
         });
       },
     },
-  ];
+  ]);
 
   return {
     tasks,
-    result: () => ({ backup: backup().dir, ok: checks.length === 3 && checks.every((c) => c.ok), checks: [...checks] }),
+    result: () => ({
+      backup: source.name(backup()),
+      ok: checks.length === 3 && checks.every((c) => c.ok),
+      checks: [...checks],
+    }),
     close: async () => {
       const removing = scratch;
       scratch = undefined;
-      await removing?.remove();
+      try {
+        await removing?.remove();
+      } finally {
+        await source.close();
+      }
     },
   };
 }
