@@ -259,6 +259,7 @@ export const deliveryResponse = z.looseObject({
   pipelineId: z.number().int().nullable(),
   receivedAt: timestamp,
 });
+export type DeliveryResponse = z.infer<typeof deliveryResponse>;
 
 // --- Fleet -------------------------------------------------------------------------------------
 
@@ -430,3 +431,28 @@ export const backupsResponse = z.object({
   items: z.array(backupRunResponse).describe('The newest runs first'),
 });
 export type BackupsResponse = z.infer<typeof backupsResponse>;
+
+// --- Health of what the services box depends on (for `gyre doctor`) ------------------------------
+
+export const joinSecretAgeResponse = z.object({
+  createdAt: timestamp.describe('When the current join secret was set (the first start, or the last rotation)'),
+  previousValidUntil: timestamp.nullable().describe('Until when the secret it replaced still works, if it does'),
+});
+export type JoinSecretAgeResponse = z.infer<typeof joinSecretAgeResponse>;
+
+export const gitHubCheckResponse = z.object({
+  configured: z.boolean().describe('Whether the admin console has GitHub settings'),
+  apiUrl: z.string().nullable(),
+  reachable: z.boolean().nullable().describe("Whether GitHub's API answered its root endpoint"),
+  problem: z.string().nullable().describe("What is wrong, in GitHub's words where it gave any"),
+  statusToken: z
+    .object({
+      valid: z.boolean(),
+      login: z.string().nullable(),
+      scopes: z.array(z.string()).nullable().describe("A classic token's scopes (X-OAuth-Scopes); null for others"),
+      lacking: z.array(z.string()).describe('Scopes posting commit statuses needs that it lacks'),
+    })
+    .nullable()
+    .describe('The commit status token, when one is set'),
+});
+export type GitHubCheckResponse = z.infer<typeof gitHubCheckResponse>;

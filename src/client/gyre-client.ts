@@ -29,6 +29,14 @@ import {
   type PipelineResponse,
   type QueueResponse,
   type WorkflowResponse,
+  backupsResponse,
+  type BackupsResponse,
+  joinSecretAgeResponse,
+  type JoinSecretAgeResponse,
+  gitHubCheckResponse,
+  type GitHubCheckResponse,
+  deliveryResponse,
+  type DeliveryResponse,
 } from '../api/responses.js';
 import type { CreateProjectRequest, ImportOrbRequest, OrbParams, PipelineParameters } from '../api/requests.js';
 import { ExitCode, GyreError, messageWithCauseOf, NotFoundError, UnavailableError } from '../shared/errors.js';
@@ -80,6 +88,26 @@ export class GyreClient {
 
   revokeBuilder(id: number): Promise<BuilderResponse & { requeued: number }> {
     return this.call('POST', `/api/v1/builders/${id}/revoke`, revokedBuilderResponse, {});
+  }
+
+  /** When the current join secret was set (administrators' tokens). */
+  joinSecretAge(): Promise<JoinSecretAgeResponse> {
+    return this.call('GET', '/api/v1/join-secret', joinSecretAgeResponse);
+  }
+
+  /** Whether GitHub answers and takes the commit status token (administrators' tokens; calls GitHub). */
+  gitHubCheck(): Promise<GitHubCheckResponse> {
+    return this.call('GET', '/api/v1/github/check', gitHubCheckResponse);
+  }
+
+  /** The newest webhook deliveries, newest first (administrators' tokens). */
+  async deliveries(limit: number): Promise<DeliveryResponse[]> {
+    return (await this.call('GET', `/api/v1/deliveries?limit=${limit}`, pageOf(deliveryResponse))).items;
+  }
+
+  /** The backup schedule and the newest scheduled backups (administrators' tokens). */
+  backups(): Promise<BackupsResponse> {
+    return this.call('GET', '/api/v1/backups', backupsResponse);
   }
 
   queue(): Promise<QueueResponse> {

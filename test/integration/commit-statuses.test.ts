@@ -371,4 +371,34 @@ describe('GitHub commit statuses', () => {
     await until('the final status', () => statusesOf(again.sha)[1]);
     expect(statusesOf(without.sha)).toEqual([]);
   }, 180_000);
+
+  it("checks GitHub's API and the status token for `gyre doctor`: valid, lacking repo:status, refused", async () => {
+    type Check = {
+      reachable: boolean;
+      problem: string | null;
+      statusToken: { valid: boolean; login: string | null; scopes: string[] | null; lacking: string[] } | null;
+    };
+    const check = async () => (await (await gyre.api('/api/v1/github/check')).json()) as Check;
+    expect(await check()).toMatchObject({
+      reachable: true,
+      problem: null,
+      statusToken: { valid: true, login: 'gyre-bot', scopes: ['repo:status'], lacking: [] },
+    });
+    try {
+      expect(
+        (await saveGitHubSettings({ statusToken: github.issueToken('someone', ['read:user', 'gist']) })).status,
+      ).toBe(303);
+      expect(await check()).toMatchObject({
+        problem: "the commit status token's scopes (read:user, gist) lack repo:status",
+        statusToken: { valid: true, login: 'someone', lacking: ['repo:status'] },
+      });
+      expect((await saveGitHubSettings({ statusToken: 'ghp_not-a-token-github-issued' })).status).toBe(303);
+      expect(await check()).toMatchObject({
+        problem: 'GitHub answered 401 to the commit status token: Bad credentials',
+        statusToken: { valid: false },
+      });
+    } finally {
+      await saveGitHubSettings({ statusToken: github.apiToken });
+    }
+  }, 60_000);
 });

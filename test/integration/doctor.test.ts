@@ -80,6 +80,9 @@ describe('gyre doctor', () => {
       certificate: 'ok',
       builders: 'warn',
       clocks: 'skip',
+      'join secret': 'ok',
+      github: 'skip',
+      'webhook deliveries': 'ok',
       backup: 'warn',
     });
     const text = gyre(['doctor']);
@@ -124,6 +127,42 @@ describe('gyre doctor', () => {
     }
     expect(roomy).toMatchObject({ status: 'ok' });
   }, 300_000);
+
+  it('sees scheduled backups: the app dumps its database on the schedule, and a copy of the set verifies', async () => {
+    // GIVEN a backup every minute, kept two at a time
+    writeFileSync(join(work, '.env'), `\nGYRE_BACKUP_SCHEDULE=* * * * *\nGYRE_BACKUP_KEEP=2\n`, { flag: 'a' });
+    const up = gyre(['up']);
+    expect(up.code).toBe(0);
+
+    // WHEN the next minute's backup has run in the app container (pg_dump of the app image)
+    let backup: Check | undefined;
+    for (let tries = 0; tries < 60; tries += 1) {
+      backup = doctor().checks.find((c) => c.check === 'backup');
+      if (backup?.status !== 'warn') break;
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+    }
+
+    // THEN doctor names it as the last backup, read back
+    expect(backup).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(
+        /^\/var\/lib\/gyre\/backups\/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-00Z, 0 day\(s\) old, verified$/,
+      ),
+    });
+    // AND a copy of the set, as the Backups page says to make it, passes `gyre backup verify`
+    const copy = join(work, 'copied');
+    execFileSync('mkdir', ['-p', copy]);
+    const tar = await container('app').getArchive({ path: '/var/lib/gyre/backups' });
+    const archive = join(work, 'backups.tar');
+    const chunks: Buffer[] = [];
+    for await (const chunk of tar) chunks.push(chunk as Buffer);
+    writeFileSync(archive, Buffer.concat(chunks));
+    execFileSync('tar', ['-xf', archive, '-C', copy]);
+    const verified = gyre(['backup', 'verify', join(copy, 'backups')]);
+    expect(verified.stderr).toBe('');
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/restored: \d+ tables, \d+ rows, as the manifest says/);
+  }, 600_000);
 
   it('names an expired certificate with its fix', async () => {
     // A certificate for the same name that expired in 2021, served in place of the good one.

@@ -93,9 +93,18 @@ describe('joining', () => {
   });
 
   it('accepts a rotated join secret at once and the old one only during the grace period', async () => {
+    type Age = { createdAt: string; previousValidUntil: string | null };
+    const seeded = (await (await gyre.api('/api/v1/join-secret')).json()) as Age;
+    expect(seeded.previousValidUntil).toBeNull();
     const rotated = (await (await gyre.api('/api/v1/join-secret/rotate', { body: { graceSeconds: 2 } })).json()) as {
       joinSecret: string;
     };
+    // Its age starts again, and the old one's end of grace is told (never either secret)
+    const age = await (await gyre.api('/api/v1/join-secret')).text();
+    expect(age).not.toContain(rotated.joinSecret);
+    const after = JSON.parse(age) as Age;
+    expect(Date.parse(after.createdAt)).toBeGreaterThan(Date.parse(seeded.createdAt));
+    expect(Date.parse(after.previousValidUntil!)).toBeGreaterThan(Date.now());
     await join(rotated.joinSecret);
     await join(TEST_SECRETS.GYRE_JOIN_SECRET);
     await new Promise((resolve) => setTimeout(resolve, 2_500));

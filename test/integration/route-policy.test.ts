@@ -116,6 +116,8 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'POST /api/v1/builders/:id/revoke': 'admin',
     'POST /api/v1/join-secret/rotate': 'admin',
     'GET /api/v1/backups': 'admin',
+    'GET /api/v1/join-secret': 'admin',
+    'GET /api/v1/github/check': 'admin',
     'GET /api/v1/queue': 'signed-in',
     'GET /api/v1/accounts': 'admin',
     'POST /api/v1/accounts': 'admin',

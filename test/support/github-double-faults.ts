@@ -43,9 +43,12 @@ export async function startFlakyGitHub(double: GitHubDouble): Promise<FlakyGitHu
         headers,
         ...(body.length > 0 && { body }),
       });
-      response
-        .writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' })
-        .end(Buffer.from(await answer.arrayBuffer()));
+      // GitHub's own headers (X-OAuth-Scopes, rate limits) pass through; the framing is this answer's own.
+      const answered: Record<string, string> = {};
+      for (const [name, value] of answer.headers)
+        if (!['connection', 'content-length', 'content-encoding', 'transfer-encoding', 'keep-alive'].includes(name))
+          answered[name] = value;
+      response.writeHead(answer.status, answered).end(Buffer.from(await answer.arrayBuffer()));
     })().catch((error: unknown) => response.writeHead(502).end(String(error)));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -3,7 +3,9 @@
  * the OAuth web flow (`/login/oauth/authorize`, `/login/oauth/access_token`, which answers 200
  * with an `error` field for a bad code), `GET /user`, `GET /repos/{owner}/{repo}` (with the
  * calling user's `permissions`; 404 for a repository the user may not read, as GitHub hides
- * private ones), and commit statuses (`POST /repos/{owner}/{repo}/statuses/{sha}`, 201). The API lives under `/api/v3`, as on GitHub
+ * private ones), commit statuses (`POST /repos/{owner}/{repo}/statuses/{sha}`, 201), and the
+ * root endpoint (`GET /`, which needs no token). A classic token's scopes come back in
+ * `X-OAuth-Scopes` on every authenticated answer. The API lives under `/api/v3`, as on GitHub
  * Enterprise, so the same double checks that Gyre takes the base and API URLs from its settings.
  * "Signing in" at authorize is automatic: it approves at once for the configured user.
  */
@@ -32,8 +34,10 @@ export interface GitHubDouble {
   /** The user the next authorize approves. */
   user: GitHubUser;
   readonly statuses: RecordedStatus[];
-  /** A token the API accepts, as an installation or personal token would be. */
+  /** A token the API accepts, as a classic personal token with scope repo:status would be. */
   readonly apiToken: string;
+  /** A further classic token of `login`, with these scopes. */
+  issueToken(login: string, scopes: readonly string[]): string;
   /** Gives `login` a permission on `repository` (`owner/name`); undefined takes it away. */
   grant(login: string, repository: string, permission: 'pull' | 'push' | 'admin' | undefined): void;
   /** How many times `GET /repos/{owner}/{repo}` was asked, by repository (lower case). */
@@ -54,7 +58,7 @@ export interface GitHubDoubleOptions {
 export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Promise<GitHubDouble> {
   const host = options.host ?? '127.0.0.1';
   const codes = new Map<string, { user: GitHubUser; redirectUri: string }>();
-  const tokens = new Map<string, GitHubUser>();
+  const tokens = new Map<string, GitHubUser & { readonly scopes: string }>();
   const grants = new Map<string, 'pull' | 'push' | 'admin'>();
   const grantKey = (login: string, repository: string) => `${login.toLowerCase()} ${repository.toLowerCase()}`;
   const apiToken = `ghs_${randomBytes(12).toString('hex')}`;
@@ -71,8 +75,13 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       else grants.delete(grantKey(login, repository));
     },
     repositoryReads: new Map(),
+    issueToken: (login, scopes) => {
+      const token = `ghp_${randomBytes(16).toString('hex')}`;
+      tokens.set(token, { id: 2, login, scopes: scopes.join(', ') });
+      return token;
+    },
   };
-  tokens.set(apiToken, { id: 1, login: 'gyre-bot' });
+  tokens.set(apiToken, { id: 1, login: 'gyre-bot', scopes: 'repo:status' });
 
   const server: Server = createServer((request, response) => {
     void handle(request, response).catch((error: unknown) => send(response, 500, { message: String(error) }));
@@ -107,14 +116,17 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         });
       codes.delete(String(body['code']));
       const token = `gho_${randomBytes(16).toString('hex')}`;
-      tokens.set(token, grant.user);
+      tokens.set(token, { ...grant.user, scopes: 'read:user' });
       return send(response, 200, { access_token: token, token_type: 'bearer', scope: 'read:user' });
     }
     if (!url.pathname.startsWith('/api/v3/')) return send(response, 404, { message: 'Not Found' });
+    if (request.method === 'GET' && url.pathname === '/api/v3/')
+      return send(response, 200, { current_user_url: `${double.apiUrl}/user` });
     const token = /^(?:Bearer|token) (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
     const caller = token ? tokens.get(token) : undefined;
     if (!caller)
       return send(response, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+    response.setHeader('x-oauth-scopes', caller.scopes);
     const path = url.pathname.slice('/api/v3'.length);
     if (request.method === 'GET' && path === '/user')
       return send(response, 200, { login: caller.login, id: caller.id, type: 'User', site_admin: false });

@@ -2,7 +2,13 @@
  * `gyre doctor`'s judgements: pure functions from what was measured to one check each, with the
  * fix an operator applies. Measuring (Docker, the API, TLS) is in run-doctor.ts.
  */
-import type { BuilderResponse } from '../../api/responses.js';
+import type {
+  BackupsResponse,
+  BuilderResponse,
+  DeliveryResponse,
+  GitHubCheckResponse,
+  JoinSecretAgeResponse,
+} from '../../api/responses.js';
 import { formatRoundedByteSize } from '../../shared/byte-size.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
@@ -21,6 +27,10 @@ const DISK_WARN = { bytes: 5 * 1024 ** 3, share: 0.15 };
 const CERTIFICATE_WARN_DAYS = 30;
 const CLOCK_WARN_MS = 5_000;
 const BACKUP_WARN_DAYS = 7;
+/** A join secret older than this is worth rotating: every builder host's `.env` holds it. */
+const JOIN_SECRET_WARN_DAYS = 90;
+/** The window failing webhook deliveries are counted in. */
+const DELIVERY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface DiskSpace {
@@ -128,14 +138,52 @@ export function clockCheck(
   };
 }
 
-/** The last backup `gyre backup create` made from this state folder, and its verification. */
+/** A backup doctor knows of: its place, when it was made, and whether it was checked. */
+export interface KnownBackup {
+  readonly backup: string;
+  readonly createdAt: string;
+  /** Undefined: never checked. */
+  readonly verified?: boolean;
+}
+
+/**
+ * The newest backup, whichever made it: `gyre backup create` from this state folder (with `gyre
+ * backup verify`'s verdict), or the schedule (read back by the services box). A scheduled run that
+ * failed after it fails the check.
+ */
 export function backupCheck(
-  last: { readonly backup: string; readonly createdAt: string; readonly verified?: boolean } | undefined,
+  manual: KnownBackup | undefined,
+  scheduled: BackupsResponse | undefined,
   now: Date,
 ): DoctorCheck {
   const check = 'backup';
-  const fix = 'back up: `gyre backup create --out <dir>`, then `gyre backup verify <dir>`';
-  if (!last) return { check, status: 'warn', detail: 'no backup was made from this state folder', fix };
+  const fix = scheduled?.schedule
+    ? "see why on the admin console's Backups page, or back up now: `gyre backup create --out <dir>`"
+    : 'back up: `gyre backup create --out <dir>`, then `gyre backup verify <dir>`; or set GYRE_BACKUP_SCHEDULE';
+  const runs = scheduled?.items.filter((run) => run.state !== 'running') ?? [];
+  const lastRun = runs[0];
+  if (lastRun?.state === 'failed' && (!manual || Date.parse(lastRun.startedAt) > Date.parse(manual.createdAt)))
+    return {
+      check,
+      status: 'fail',
+      detail: `the last scheduled backup, ${lastRun.name}, failed: ${lastRun.error ?? 'no reason recorded'}`,
+      fix,
+    };
+  const good = runs.find((run) => run.state === 'succeeded');
+  const known: KnownBackup[] = [
+    ...(manual ? [manual] : []),
+    ...(good ? [{ backup: `${good.destination}/${good.name}`, createdAt: good.startedAt, verified: true }] : []),
+  ];
+  const last = known.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0];
+  if (!last)
+    return {
+      check,
+      status: 'warn',
+      detail: scheduled?.schedule
+        ? `no backup yet: none from this state folder, and the schedule (${scheduled.schedule}) has not run`
+        : 'no backup was made from this state folder, and scheduled backups are off',
+      fix,
+    };
   const days = Math.floor((now.getTime() - Date.parse(last.createdAt)) / DAY_MS);
   const verified =
     last.verified === undefined ? 'not verified' : last.verified ? 'verified' : 'FAILED its verification';
@@ -143,4 +191,65 @@ export function backupCheck(
   if (last.verified === false) return { check, status: 'fail', detail, fix };
   if (days >= BACKUP_WARN_DAYS || last.verified === undefined) return { check, status: 'warn', detail, fix };
   return { check, status: 'ok', detail };
+}
+
+/** The current join secret's age. */
+export function joinSecretCheck(age: JoinSecretAgeResponse, now: Date): DoctorCheck {
+  const check = 'join secret';
+  const days = Math.floor((now.getTime() - Date.parse(age.createdAt)) / DAY_MS);
+  const detail = `set ${days} day(s) ago${age.previousValidUntil ? `; the one it replaced works until ${age.previousValidUntil}` : ''}`;
+  if (days < JOIN_SECRET_WARN_DAYS) return { check, status: 'ok', detail };
+  return {
+    check,
+    status: 'warn',
+    detail: `${detail}, over ${JOIN_SECRET_WARN_DAYS} days: every builder host's .env holds it`,
+    fix: 'rotate it on the admin console (Settings → Join secret) or with POST /api/v1/join-secret/rotate, then put the new one in GYRE_JOIN_SECRET and run `gyre builder join` again on each builder host before the grace period ends',
+  };
+}
+
+/** GitHub's API and the commit status token, when the admin console configures GitHub. */
+export function gitHubCheck(answer: GitHubCheckResponse): DoctorCheck {
+  const check = 'github';
+  if (!answer.configured) return { check, status: 'skip', detail: 'GitHub is not configured on the admin console' };
+  const fixToken =
+    'make a token that may post commit statuses (classic: scope repo:status; fine-grained: Commit statuses, read and write) and set it on the admin console (Settings → GitHub)';
+  if (!answer.reachable)
+    return {
+      check,
+      status: 'fail',
+      detail: answer.problem ?? `${answer.apiUrl} does not answer`,
+      fix: 'check the API URL on the admin console (Settings → GitHub) and that the services box reaches it (GYRE_HTTPS_PROXY, firewall)',
+    };
+  const token = answer.statusToken;
+  if (token === null)
+    return {
+      check,
+      status: 'ok',
+      detail: `${answer.apiUrl} answers; no commit status token, so no statuses are posted`,
+    };
+  if (!token.valid || token.lacking.length > 0)
+    return { check, status: 'fail', detail: answer.problem ?? 'GitHub refuses the commit status token', fix: fixToken };
+  const scopes = token.scopes === null ? 'a token without classic scopes' : `scopes ${token.scopes.join(', ')}`;
+  return {
+    check,
+    status: 'ok',
+    detail: `${answer.apiUrl} answers; the commit status token is ${token.login ?? 'valid'}'s, ${scopes}`,
+  };
+}
+
+/** Webhook deliveries Gyre answered with an error (GitHub shows them failed) in the last day. */
+export function deliveriesCheck(deliveries: readonly DeliveryResponse[], now: Date): DoctorCheck {
+  const check = 'webhook deliveries';
+  const recent = deliveries.filter((d) => now.getTime() - Date.parse(d.receivedAt) <= DELIVERY_WINDOW_MS);
+  const failing = recent.filter((d) => d.statusCode !== null && d.statusCode >= 400);
+  if (failing.length === 0)
+    return { check, status: 'ok', detail: `${recent.length} in the last 24 h, none answered with an error` };
+  const newest = failing[0]!;
+  const where = newest.projectId === null ? 'no project' : `project ${newest.projectId}`;
+  return {
+    check,
+    status: 'warn',
+    detail: `${failing.length} of ${recent.length} in the last 24 h were answered with an error; the newest: ${newest.event} for ${where}, ${newest.statusCode} ${newest.outcome}${newest.outcomeDetail ? ` (${newest.outcomeDetail})` : ''}`,
+    fix: "see the project's Deliveries page; a refused signature means the webhook secret on GitHub differs from the project's (copy it again from the project's settings), then redeliver from GitHub",
+  };
 }

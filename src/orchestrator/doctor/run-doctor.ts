@@ -1,6 +1,7 @@
 /**
  * `gyre doctor`: measures a running install end to end (the stack, its database, its disks, the
- * certificate it serves, the builders and their clocks, its blob store, its last backup) and
+ * certificate it serves, the builders and their clocks, its blob store, the join secret's age,
+ * GitHub, failing webhook deliveries, its last backup) and
  * judges each with doctor-checks.ts. A part that cannot be measured is itself a failed check with
  * its fix, so a broken install still gets a full checklist.
  */
@@ -10,6 +11,7 @@ import type { Settings } from '../../config/index.js';
 import type { ContainerClient, DockerHostOptions } from '../../docker/index.js';
 import { SERVICES_PROJECT_NAME } from '../../render/index.js';
 import { messageOf } from '../../shared/errors.js';
+import type { GyreClient } from '../../client/gyre-client.js';
 import { apiClientOf } from '../api-client.js';
 import { addressOf, connectHost, type ConnectedHost } from '../hosts.js';
 import { readStatus } from '../services/services-status.js';
@@ -19,7 +21,10 @@ import {
   buildersCheck,
   certificateCheck,
   clockCheck,
+  deliveriesCheck,
   diskCheck,
+  gitHubCheck,
+  joinSecretCheck,
   type DiskSpace,
   type DoctorCheck,
 } from './doctor-checks.js';
@@ -31,6 +36,9 @@ export interface DoctorOptions {
   readonly tls?: DockerHostOptions;
   readonly now?: () => Date;
 }
+
+/** The newest webhook deliveries read to find failing ones: a busy day's worth is more, but these show a pattern. */
+const DELIVERIES_READ = 100;
 
 /** Where the bundled database keeps its files, in its container. */
 const DATABASE_DIR = '/var/lib/postgresql/data';
@@ -119,8 +127,28 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
       ),
     );
   checks.push(await clocks(target, stateFolder));
-  checks.push(backupCheck(stateFolder.lastBackup(), now));
+  if (api && apiAnswers && status.health.database === 'up') checks.push(...(await servicesBoxChecks(api, now)));
+  // An older services box, or a token that is not an administrator's, has no answer: the state
+  // folder's backup is then all doctor knows.
+  const scheduled = await api?.backups().catch(() => undefined);
+  checks.push(backupCheck(stateFolder.lastBackup(), scheduled, now));
   return checks;
+}
+
+/** What the services box tells about itself: the join secret, GitHub, its webhook deliveries. */
+async function servicesBoxChecks(api: GyreClient, now: Date): Promise<DoctorCheck[]> {
+  const asked = async (check: string, ask: () => Promise<DoctorCheck>): Promise<DoctorCheck> =>
+    ask().catch((error: unknown): DoctorCheck => ({
+      check,
+      status: 'fail',
+      detail: `the API does not answer: ${messageOf(error)}`,
+      fix: "an administrator's token is needed (`gyre tokens create` in the app container); check the services stack (`gyre status`)",
+    }));
+  return Promise.all([
+    asked('join secret', async () => joinSecretCheck(await api.joinSecretAge(), now)),
+    asked('github', async () => gitHubCheck(await api.gitHubCheck())),
+    asked('webhook deliveries', async () => deliveriesCheck(await api.deliveries(DELIVERIES_READ), now)),
+  ]);
 }
 
 async function disk(

@@ -36,6 +36,7 @@ import { registerCredentialRoutes } from '../projects/credential-routes.js';
 import { registerTokenAuth } from '../../http/token-auth.js';
 import { registerFleetRoutes } from '../fleet/fleet-routes.js';
 import { registerBackupRoutes } from '../backup/backup-routes.js';
+import { registerGitHubCheckRoutes } from '../github/github-check-routes.js';
 import { registerAccountRoutes } from '../accounts/account-routes.js';
 import type { UserStore } from '../../stores/accounts/user-store.js';
 import type { RuntimeSettings } from '../../stores/settings/runtime-settings.js';
@@ -117,6 +118,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     registerDeliveryRoutes(api, deps);
     registerFleetRoutes(api, deps);
     registerBackupRoutes(api, deps);
+    registerGitHubCheckRoutes(api, deps);
     registerAccountRoutes(api, deps);
     registerContextRoutes(api, deps);
     registerOrbRoutes(api, deps.orbs);

@@ -1,10 +1,12 @@
 /**
  * `/api/v1/builders`, the queue and the join secret: what the fleet is doing and why jobs wait
- * (any token), and the drain / cancel-drain / revoke / rotate actions (administrators' tokens).
+ * (any token), and the join secret's age and the drain / cancel-drain / revoke / rotate actions
+ * (administrators' tokens).
  */
 import {
   builderResponse,
   itemsOf,
+  joinSecretAgeResponse,
   joinSecretResponse,
   queueResponse,
   revokedBuilderResponse,
@@ -89,6 +91,19 @@ export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps): void
       );
       return { ...builder, requeued };
     },
+  );
+
+  app.get(
+    '/api/v1/join-secret',
+    {
+      config: ADMIN_ONLY,
+      schema: {
+        tags,
+        summary: 'When the current join secret was set (never the secret itself)',
+        response: { 200: joinSecretAgeResponse },
+      },
+    },
+    () => deps.joinSecrets.age(),
   );
 
   app.post<{ Body: { graceSeconds?: number } }>(

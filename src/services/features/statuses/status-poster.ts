@@ -9,6 +9,7 @@
  */
 import { messageWithCauseOf } from '../../../shared/errors.js';
 import type { Logger } from 'pino';
+import { gitHubMessage } from '../../core/github/github-message.js';
 import type { RuntimeSettings } from '../../stores/settings/runtime-settings.js';
 import type { Database } from '../../database/create-pool.js';
 import type { ChangeSignal } from '../../database/notifications.js';
@@ -247,13 +248,4 @@ export function startStatusPoster(
       await running;
     },
   };
-}
-
-function gitHubMessage(text: string): string {
-  try {
-    const message = (JSON.parse(text) as { message?: unknown }).message;
-    return typeof message === 'string' ? `: ${message.slice(0, 300)}` : '';
-  } catch {
-    return text.trim() === '' ? '' : `: ${text.trim().slice(0, 300)}`;
-  }
 }

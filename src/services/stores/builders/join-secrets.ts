@@ -28,6 +28,18 @@ export class JoinSecrets {
     return result.rows.map((row) => timingSafeEqual(row.secret_hash, presented)).includes(true);
   }
 
+  /** When the current secret was set, and until when the one it replaced still works. */
+  async age(): Promise<{ createdAt: string; previousValidUntil: string | null }> {
+    const { rows } = await this.db.query<{ created_at: Date; previous: Date | null }>(
+      `SELECT (SELECT created_at FROM join_secrets WHERE expires_at IS NULL ORDER BY id DESC LIMIT 1) AS created_at,
+              (SELECT max(expires_at) FROM join_secrets WHERE expires_at > now()) AS previous`,
+    );
+    return {
+      createdAt: rows[0]!.created_at.toISOString(),
+      previousValidUntil: rows[0]!.previous?.toISOString() ?? null,
+    };
+  }
+
   /**
    * Issues a new current secret; the previous ones stop working after `graceMs`. Returns it once.
    * The audit entry naming `actor` is written by the same statement, so the log cannot miss one.
