@@ -5,6 +5,7 @@ export {
   databaseUrlOf,
   httpsListenerUrl,
   servicesCaOf,
+  s3SettingsOf,
   s3UrlOf,
   type BlobStoreSettings,
   type S3BlobStoreSettings,

@@ -241,6 +241,12 @@ function s3Of(raw: RawSettings, location: { bucket: string; prefix: string }): S
   };
 }
 
+/** The GYRE_S3_* settings, when the blob store or the backups use S3 (both read the same ones). */
+export function s3SettingsOf(settings: Settings): S3BlobStoreSettings | undefined {
+  if (settings.blobStore.kind === 's3') return settings.blobStore;
+  return settings.backup.destination.kind === 's3' ? settings.backup.destination : undefined;
+}
+
 /** An S3 location as GYRE_BLOB_STORE and GYRE_BACKUP_DESTINATION write it: `s3://bucket` or `s3://bucket/prefix`. */
 export function s3UrlOf(store: { readonly bucket: string; readonly prefix: string }): string {
   return `s3://${store.bucket}${store.prefix ? `/${store.prefix}` : ''}`;

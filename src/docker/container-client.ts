@@ -6,7 +6,7 @@
  */
 import { Readable, type Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { GyreError } from '../shared/errors.js';
+import { GyreError, TimeoutError } from '../shared/errors.js';
 import { exitCodeOf } from './exec-exit.js';
 import { statusCodeOf, toDockerError } from './errors.js';
 import { describeDockerHost, type DockerHost } from './host.js';
@@ -38,6 +38,8 @@ export interface RunSpec {
   readonly labels: Readonly<Record<string, string>>;
   /** The network to join, and the name it answers to there. */
   readonly network?: { readonly name: string; readonly alias: string };
+  /** {@link ContainerClient.runToEnd} stops it and fails after this long. @default no limit */
+  readonly timeoutMs?: number;
 }
 
 export interface FinishedRun {
@@ -64,6 +66,11 @@ export interface ContainerClient {
   createNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
   removeNetwork(name: string): Promise<void>;
   volumeExists(name: string): Promise<boolean>;
+  /**
+   * Removes the containers and networks carrying `label` made over `olderThanMs` ago: what a
+   * killed command left behind. Resolves to how many containers it removed.
+   */
+  removeLeftovers(label: string, olderThanMs: number): Promise<number>;
 }
 
 export class DockerodeContainers implements ContainerClient {
@@ -166,16 +173,32 @@ export class DockerodeContainers implements ContainerClient {
 
   async runToEnd(spec: RunSpec): Promise<FinishedRun> {
     const id = await this.run(spec);
+    let timer: NodeJS.Timeout | undefined;
     try {
       const container = this.docker.getContainer(id);
-      const { StatusCode } = (await this.call(`waiting for container ${spec.name}`, () => container.wait())) as {
+      const waiting = this.call(`waiting for container ${spec.name}`, () => container.wait()) as Promise<{
         StatusCode: number;
-      };
+      }>;
+      const limit =
+        spec.timeoutMs === undefined
+          ? []
+          : [
+              new Promise<never>((_resolve, reject) => {
+                timer = setTimeout(
+                  () => reject(new TimeoutError(`container ${spec.name} to finish`, spec.timeoutMs!)),
+                  spec.timeoutMs,
+                );
+              }),
+            ];
+      // The container is removed below either way, which also ends the wait.
+      waiting.catch(() => undefined);
+      const { StatusCode } = await Promise.race([waiting, ...limit]);
       const logs = await this.call(`reading the log of container ${spec.name}`, () =>
         container.logs({ stdout: true, stderr: true, follow: false }),
       );
       return { exitCode: StatusCode, ...(await demultiplexed(logs)) };
     } finally {
+      clearTimeout(timer);
       await this.remove(id);
     }
   }
@@ -208,6 +231,21 @@ export class DockerodeContainers implements ContainerClient {
       if (statusCodeOf(error) === 404) return false;
       throw toDockerError(error, this.host, `inspecting volume ${name}`);
     }
+  }
+
+  async removeLeftovers(label: string, olderThanMs: number): Promise<number> {
+    const before = (Date.now() - olderThanMs) / 1000;
+    const filters = JSON.stringify({ label: [label] });
+    const containers = await this.call(`listing containers labelled ${label}`, () =>
+      this.docker.listContainers({ all: true, filters }),
+    );
+    const old = containers.filter((container) => container.Created < before);
+    for (const container of old) await this.remove(container.Id);
+    const networks = await this.call(`listing networks labelled ${label}`, () => this.docker.listNetworks({ filters }));
+    // A network's Created is an RFC 3339 time; one still in use (by a younger container) stays.
+    for (const network of networks.filter((n) => Date.parse(n.Created ?? '') / 1000 < before))
+      await this.removeNetwork(network.Name).catch(() => undefined);
+    return old.length;
   }
 
   private async call<T>(action: string, run: () => Promise<T>): Promise<T> {

@@ -6,8 +6,8 @@ import {
   BUNDLED_DATABASE,
   formatMemorySize,
   metaOf,
+  s3SettingsOf,
   s3UrlOf,
-  type S3BlobStoreSettings,
   type SettingName,
   type Settings,
 } from '../config/index.js';
@@ -114,12 +114,6 @@ function appEnvironment(settings: Settings, secrets: readonly StackSecret[]): Re
     if (secret.setting !== 'GYRE_TLS_KEY_FILE') env[`${secret.setting}_FILE`] = `${RUN_SECRETS}/${secret.name}`;
   }
   return { ...env, ...outboundEnvironment(settings, settings.extraCaCertsFile ? EXTRA_CA_PATH : undefined) };
-}
-
-/** The GYRE_S3_* settings, when the blob store or the backups use S3 (both read the same ones). */
-function s3SettingsOf(settings: Settings): S3BlobStoreSettings | undefined {
-  if (settings.blobStore.kind === 's3') return settings.blobStore;
-  return settings.backup.destination.kind === 's3' ? settings.backup.destination : undefined;
 }
 
 function backupEnvironment(settings: Settings): Record<string, string> {

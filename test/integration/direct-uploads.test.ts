@@ -12,7 +12,8 @@ import {
   type JobLease,
 } from '../../src/protocol/index.js';
 import type { BlobStore, StoredBlob } from '../../src/services/blobs/blob-store.js';
-import { createBlobStore, createS3Client } from '../../src/services/blobs/create-blob-store.js';
+import { createBlobStore } from '../../src/services/blobs/create-blob-store.js';
+import { createS3Client } from '../../src/shared/s3-client.js';
 import { filesInArchive } from '../support/fake-transfers.js';
 import { archiveBytes, LeasingBuilder } from '../support/leased-transfers.js';
 import { s3SettingsOf, startS3Server, type TestS3Server } from '../support/s3-server.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { renderEnvFileWithoutSecrets } from '../../config/index.js';
+import { renderEnvFileWithoutSecrets, s3SettingsOf } from '../../config/index.js';
 import { planBackup } from '../../orchestrator/backup/create-backup.js';
 import { planArchiveBackup } from '../../orchestrator/backup/archive-backup.js';
 import { isBackupArchive } from '../../orchestrator/backup/backup-archive.js';
@@ -133,6 +133,7 @@ Exit codes: 0 every check passed, 1 a check failed, 2 not a backup, 3 the Docker
         ...(passphrase !== undefined && { passphrase }),
         path,
         images: { app: settings.images.app, db: settings.images.db },
+        ...(s3SettingsOf(settings) && { s3: s3SettingsOf(settings) }),
         ...(options.host && { hostText: options.host }),
         tls: tlsOf(options),
       });

@@ -11,6 +11,15 @@ import type { DatabaseLogin } from './database-restore.js';
 
 /** How long the scratch database may take to initialise and accept connections. */
 const READY_TIMEOUT_MS = 120_000;
+/** How long `gyre migrate` may take on the restored database before verify gives up on it. */
+const MIGRATE_TIMEOUT_MS = 30 * 60_000;
+/** A scratch database older than this belongs to no verify still running: one was killed. */
+const LEFTOVER_AFTER_MS = 24 * 60 * 60_000;
+
+/** Removes scratch databases (and networks) a killed `verify` left; resolves to how many. */
+export function removeLeftoverScratchDatabases(containers: ContainerClient): Promise<number> {
+  return containers.removeLeftovers(LABELS.scratchDatabase, LEFTOVER_AFTER_MS);
+}
 
 export interface ScratchDatabase {
   readonly container: string;
@@ -62,6 +71,7 @@ export async function startScratchDatabase(
         env: [...secrets, `GYRE_DATABASE_URL=${url}`],
         labels,
         network: { name, alias: 'migrate' },
+        timeoutMs: MIGRATE_TIMEOUT_MS,
       });
     },
   };

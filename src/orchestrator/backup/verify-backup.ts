@@ -1,19 +1,22 @@
 /**
- * `gyre backup verify`: every file against the manifest's size and SHA-256, then the dump
+ * `gyre backup verify`: every file against the manifest's size and SHA-256, an S3 store's blobs
+ * against its bucket, then the dump
  * restored into a scratch PostgreSQL whose row counts must equal the manifest's, then this Gyre's
  * migrations run on it. Each check's outcome is kept, so a failure says all that is wrong at once.
  */
 import type { DockerHostOptions } from '../../docker/index.js';
-import { GyreError, internal } from '../../shared/errors.js';
+import { GyreError, internal, messageOf } from '../../shared/errors.js';
+import { createS3Client, type S3Connection } from '../../shared/s3-client.js';
 import { parseJsonFrom } from '../../shared/parse-json.js';
 import { connectHost, type ConnectedHost } from '../hosts.js';
 import type { Task } from '../tasks.js';
 import { DUMP_FILE } from '../../protocol/backup-manifest.js';
 import { fileProblems, findBackup, type FoundBackup } from './backup-set.js';
 import { backupSource } from './backup-source.js';
+import { bucketProblems } from './bucket-blobs.js';
 import { restoreBackupDump, rowCounts } from './database-restore.js';
 import { setKey, type SetKey } from './passphrase-encryption.js';
-import { startScratchDatabase, type ScratchDatabase } from './scratch-database.js';
+import { removeLeftoverScratchDatabases, startScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 
 /** Problems of one check listed in its outcome; the count says how many there were in all. */
 const LISTED_PROBLEMS = 20;
@@ -27,10 +30,12 @@ export interface VerifyOptions {
   readonly images: { readonly app: string; readonly db: string };
   /** Opens an encrypted backup, so that its database is checked too. */
   readonly passphrase?: string;
+  /** How to reach S3 (the .env's GYRE_S3_*), to ask the bucket of an S3 blob store for its blobs. */
+  readonly s3?: S3Connection;
 }
 
 export interface CheckOutcome {
-  readonly check: 'files' | 'database' | 'migrations';
+  readonly check: 'files' | 'bucket' | 'database' | 'migrations';
   readonly ok: boolean;
   /** Not run: an encrypted backup without its passphrase. */
   readonly skipped?: boolean;
@@ -92,6 +97,49 @@ export function planVerify(options: VerifyOptions): VerifyPlan {
       },
     },
     {
+      title: 'Ask the bucket for the blobs the backup left there',
+      run: async (onLine) => {
+        const { manifest } = backup();
+        const store = manifest.blobStore;
+        if (store.kind !== 's3' || manifest.bucketBlobs === undefined) return 'none: the blobs are in the backup';
+        const where = `s3://${store.bucket}${store.prefix ? `/${store.prefix}` : ''}`;
+        if (options.s3 === undefined)
+          return record({
+            check: 'bucket',
+            ok: true,
+            skipped: true,
+            detail: `skipped: ${manifest.bucketBlobs.length} blobs are in ${where}; set GYRE_S3_* in .env to have them checked`,
+            problems: [],
+          });
+        const client = createS3Client({
+          ...options.s3,
+          ...(store.endpoint !== undefined && { endpoint: store.endpoint }),
+        });
+        let problems: string[];
+        try {
+          problems = await bucketProblems(client, { ...store, blobs: manifest.bucketBlobs }, onLine);
+        } catch (error) {
+          return record({
+            check: 'bucket',
+            ok: false,
+            detail: `${where} does not answer`,
+            problems: [messageOf(error)],
+          });
+        } finally {
+          client.destroy();
+        }
+        return record({
+          check: 'bucket',
+          ok: problems.length === 0,
+          detail:
+            problems.length === 0
+              ? `${where} holds all ${manifest.bucketBlobs.length} blobs the backup names`
+              : `${problems.length} of ${manifest.bucketBlobs.length} blobs are not in ${where} as the backup names them`,
+          problems,
+        });
+      },
+    },
+    {
       title: 'Restore the dump into a scratch PostgreSQL and count its rows',
       run: async (onLine) => {
         const { manifest, setDir } = backup();
@@ -112,6 +160,9 @@ export function planVerify(options: VerifyOptions): VerifyPlan {
             throw new GyreError(
               `${target.description} has no image ${image}, which verify runs the scratch database with: run \`gyre images build\``,
             );
+        const leftovers = await removeLeftoverScratchDatabases(target.docker.containers);
+        if (leftovers > 0)
+          onLine(`removed ${leftovers} scratch database(s) that a killed verify left a day ago or more`);
         onLine(`starting ${options.images.db} on ${target.description}`);
         scratch = await startScratchDatabase(
           target.docker.containers,
@@ -199,7 +250,10 @@ export function planVerify(options: VerifyOptions): VerifyPlan {
     tasks,
     result: () => ({
       backup: source.name(backup()),
-      ok: checks.length === 3 && checks.every((c) => c.ok),
+      // Files, database and migrations are always checked (the bucket only for an S3 store's backup).
+      ok:
+        (['files', 'database', 'migrations'] as const).every((name) => checks.some((c) => c.check === name)) &&
+        checks.every((c) => c.ok),
       checks: [...checks],
     }),
     close: async () => {

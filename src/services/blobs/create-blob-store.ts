@@ -3,8 +3,8 @@
  * through a client built from the GYRE_S3_* settings.
  */
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
-import type { BlobStoreSettings, S3BlobStoreSettings } from '../../config/index.js';
+import type { BlobStoreSettings } from '../../config/index.js';
+import { createS3Client } from '../../shared/s3-client.js';
 import type { BlobStore } from './blob-store.js';
 import { FileBlobStore } from './file-blob-store.js';
 import { S3BlobStore } from './s3-blob-store.js';
@@ -18,19 +18,4 @@ export function fileBlobRoot(dataDir: string): string {
 export function createBlobStore(settings: BlobStoreSettings, dataDir: string): BlobStore {
   if (settings.kind === 'file') return new FileBlobStore(fileBlobRoot(dataDir));
   return new S3BlobStore(createS3Client(settings), settings);
-}
-
-/** The S3 client of a store's settings (exported for tests that look into the bucket). */
-export function createS3Client(settings: S3BlobStoreSettings): S3Client {
-  return new S3Client({
-    region: settings.region,
-    ...(settings.endpoint && { endpoint: settings.endpoint }),
-    forcePathStyle: settings.forcePathStyle,
-    credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
-    // The SDK's default CRC32 checksums send bodies aws-chunked with trailers, which many
-    // S3-compatible servers store verbatim or refuse. Blobs are named by their sha256 anyway, so
-    // checksums are sent only where S3 requires one.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
 }

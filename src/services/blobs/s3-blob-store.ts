@@ -18,12 +18,12 @@ import {
   type ListObjectsV2CommandInput,
   type ListObjectsV2CommandOutput,
   PutObjectCommand,
-  S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { InvalidInputError, NotFoundError } from '../../shared/errors.js';
+import { s3KeyOf, statusOf } from '../../shared/s3-client.js';
 import { assertDigest, DIGEST_PATTERN, DigestMeter } from './blob-digest.js';
 import type { BlobStore, ByteRange, DirectUpload, StoredBlob } from './blob-store.js';
 import { assertRange, rangePastEnd } from './byte-range.js';
@@ -231,7 +231,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   #keyOf(name: string): string {
-    return this.location.prefix ? `${this.location.prefix}/${name}` : name;
+    return s3KeyOf(this.location.prefix, name);
   }
 }
 
@@ -256,9 +256,4 @@ export async function* listPages(
     yield page;
     continuation = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (continuation);
-}
-
-/** The HTTP status of an S3 error answer, or undefined for any other failure. */
-export function statusOf(error: unknown): number | undefined {
-  return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
 }

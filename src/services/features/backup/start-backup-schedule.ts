@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { renderEnvFileWithoutSecrets, s3UrlOf, type Settings } from '../../../config/index.js';
 import type { RepeatedPasses } from '../../../shared/repeat-passes.js';
-import { createS3Client } from '../../blobs/create-blob-store.js';
+import { createS3Client } from '../../../shared/s3-client.js';
 import type { Database } from '../../database/create-pool.js';
 import type { BackupRuns } from '../../stores/backup/backup-runs.js';
 import { checkBackup } from './check-backup.js';

@@ -10,7 +10,8 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { s3UrlOf } from '../../../../config/index.js';
 import { BLOBS_DIR, blobPath, MANIFEST_FILE } from '../../../../protocol/backup-manifest.js';
 import { checksumMeter, type Checksum } from '../../../../shared/checksummed-files.js';
-import { listPages, statusOf } from '../../../blobs/s3-blob-store.js';
+import { listPages } from '../../../blobs/s3-blob-store.js';
+import { s3KeyOf, statusOf } from '../../../../shared/s3-client.js';
 import { BACKUP_NAME_PATTERN, type BackupDestination } from './backup-destination.js';
 
 const DIGEST = /^[0-9a-f]{64}$/;
@@ -83,7 +84,7 @@ export class S3Destination implements BackupDestination {
   }
 
   #key(path: string): string {
-    return this.location.prefix ? `${this.location.prefix}/${path}` : path;
+    return s3KeyOf(this.location.prefix, path);
   }
 
   async #sizeOf(path: string): Promise<number | undefined> {
