@@ -24,14 +24,29 @@ export function generateSecrets(randomBytes: RandomBytes): Partial<Record<Settin
   };
 }
 
-/** The `.env` of these values without those the schema marks secret, as backups keep it. */
+/**
+ * The `.env` of these values without those the schema marks secret, as backups keep it. A URL's
+ * password (a proxy's, `http://user:password@proxy:3128`) is left out too.
+ */
 export function renderEnvFileWithoutSecrets(values: Readonly<Record<string, string | undefined>>): string {
   const kept: Partial<Record<SettingName, string>> = {};
   for (const name of settingNames) {
     const value = values[name];
-    if (value !== undefined && metaOf(name).secret !== true) kept[name] = value;
+    if (value !== undefined && metaOf(name).secret !== true) kept[name] = withoutUrlPassword(value);
   }
   return renderEnvFile(kept);
+}
+
+function withoutUrlPassword(value: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim())) return value;
+  try {
+    const url = new URL(value.trim());
+    if (url.password === '') return value;
+    url.password = 'REDACTED';
+    return url.toString();
+  } catch {
+    return value;
+  }
 }
 
 /**

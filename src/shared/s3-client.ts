@@ -23,6 +23,9 @@ export function createS3Client(settings: S3Connection): S3Client {
     // checksums are sent only where S3 requires one.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // A server that stops answering mid-request must not hold a backup, a sweep or an upload for
+    // ever: give up on a connection that takes 10 s, or a socket silent for 2 minutes.
+    requestHandler: { connectionTimeout: 10_000, socketTimeout: 120_000 },
   });
 }
 

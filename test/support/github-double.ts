@@ -61,7 +61,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
   const tokens = new Map<string, GitHubUser & { readonly scopes: string }>();
   const grants = new Map<string, 'pull' | 'push' | 'admin'>();
   const grantKey = (login: string, repository: string) => `${login.toLowerCase()} ${repository.toLowerCase()}`;
-  const apiToken = `ghs_${randomBytes(12).toString('hex')}`;
+  const apiToken = `ghp_${randomBytes(18).toString('hex')}`;
   const double: Omit<GitHubDouble, 'baseUrl' | 'apiUrl' | 'stop'> & { baseUrl: string; apiUrl: string } = {
     baseUrl: '',
     apiUrl: '',

@@ -27,6 +27,8 @@ const DISK_WARN = { bytes: 5 * 1024 ** 3, share: 0.15 };
 const CERTIFICATE_WARN_DAYS = 30;
 const CLOCK_WARN_MS = 5_000;
 const BACKUP_WARN_DAYS = 7;
+/** A scheduled backup is stopped after 6 h; one still running later is stuck with its process. */
+const BACKUP_RUN_STUCK_MS = 7 * 60 * 60 * 1000;
 /** A join secret older than this is worth rotating: every builder host's `.env` holds it. */
 const JOIN_SECRET_WARN_DAYS = 90;
 /** The window failing webhook deliveries are counted in. */
@@ -160,6 +162,16 @@ export function backupCheck(
   const fix = scheduled?.schedule
     ? "see why on the admin console's Backups page, or back up now: `gyre backup create --out <dir>`"
     : 'back up: `gyre backup create --out <dir>`, then `gyre backup verify <dir>`; or set GYRE_BACKUP_SCHEDULE';
+  const stuck = scheduled?.items.find(
+    (run) => run.state === 'running' && now.getTime() - Date.parse(run.startedAt) > BACKUP_RUN_STUCK_MS,
+  );
+  if (stuck)
+    return {
+      check,
+      status: 'warn',
+      detail: `the scheduled backup ${stuck.name} has run since ${stuck.startedAt}, past its deadline: its services process may hang`,
+      fix: `restart the app (docker compose -p gyre-services restart app); the next pass settles the run`,
+    };
   const runs = scheduled?.items.filter((run) => run.state !== 'running') ?? [];
   const lastRun = runs[0];
   if (lastRun?.state === 'failed' && (!manual || Date.parse(lastRun.startedAt) > Date.parse(manual.createdAt)))
@@ -237,7 +249,11 @@ export function gitHubCheck(answer: GitHubCheckResponse): DoctorCheck {
   };
 }
 
-/** Webhook deliveries Gyre answered with an error (GitHub shows them failed) in the last day. */
+/**
+ * Stored webhook deliveries Gyre answered with an error (GitHub shows them failed) in the last
+ * day. A delivery whose signature does not match is refused before it is stored, so it is not
+ * among them: an unauthenticated sender must not be able to fill the table.
+ */
 export function deliveriesCheck(deliveries: readonly DeliveryResponse[], now: Date): DoctorCheck {
   const check = 'webhook deliveries';
   const recent = deliveries.filter((d) => now.getTime() - Date.parse(d.receivedAt) <= DELIVERY_WINDOW_MS);
@@ -250,6 +266,6 @@ export function deliveriesCheck(deliveries: readonly DeliveryResponse[], now: Da
     check,
     status: 'warn',
     detail: `${failing.length} of ${recent.length} in the last 24 h were answered with an error; the newest: ${newest.event} for ${where}, ${newest.statusCode} ${newest.outcome}${newest.outcomeDetail ? ` (${newest.outcomeDetail})` : ''}`,
-    fix: "see the project's Deliveries page; a refused signature means the webhook secret on GitHub differs from the project's (copy it again from the project's settings), then redeliver from GitHub",
+    fix: "see the project's Deliveries page: a repository the project is not linked to, or a payload Gyre cannot read; fix the project or the hook, then redeliver from GitHub. (Deliveries with a wrong webhook secret are refused before anything is stored: GitHub's Recent Deliveries of the hook shows those.)",
   };
 }

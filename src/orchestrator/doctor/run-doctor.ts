@@ -127,7 +127,18 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
       ),
     );
   checks.push(await clocks(target, stateFolder));
-  if (api && apiAnswers && status.health.database === 'up') checks.push(...(await servicesBoxChecks(api, now)));
+  if (api && status.health.database === 'up') checks.push(...(await servicesBoxChecks(api, now)));
+  else
+    for (const check of ['join secret', 'github', 'webhook deliveries'])
+      checks.push({
+        check,
+        status: 'skip',
+        detail: !api
+          ? 'no API token'
+          : apiAnswers
+            ? 'the services box answers from its database, which is down'
+            : 'the API does not answer',
+      });
   // An older services box, or a token that is not an administrator's, has no answer: the state
   // folder's backup is then all doctor knows.
   const scheduled = await api?.backups().catch(() => undefined);

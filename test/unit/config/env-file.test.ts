@@ -5,6 +5,7 @@ import {
   generateSecrets,
   parseEnvFile,
   renderEnvFile,
+  renderEnvFileWithoutSecrets,
   secretSettingNames,
   settingNames,
   type SettingName,
@@ -114,5 +115,24 @@ describe('renderEnvFile', () => {
   it('marks every secret as one', () => {
     const text = renderEnvFile({});
     for (const name of secretSettingNames) expect(text).toMatch(new RegExp(`\\(secret\\)\\n# ${name}=`));
+  });
+});
+
+describe('renderEnvFileWithoutSecrets', () => {
+  it('leaves out every secret setting and the password of a URL, keeping the rest', () => {
+    const text = renderEnvFileWithoutSecrets({
+      GYRE_HOSTNAME: 'ci.example.com',
+      GYRE_ENCRYPTION_KEY: 'Z3lyZS1maXh0dXJlLWVuY3J5cHRpb24ta2V5LTAwMzI=',
+      GYRE_DB_PASSWORD: 'fixture-db-password',
+      GYRE_HTTPS_PROXY: 'http://ops:proxy-pass@proxy.internal:3128',
+      GYRE_HTTP_PROXY: 'http://proxy.internal:3128',
+      NOT_A_SETTING: 'kept out',
+    });
+    const values = parseEnvFile(text);
+    expect(values['GYRE_HOSTNAME']).toBe('ci.example.com');
+    expect(values['GYRE_HTTP_PROXY']).toBe('http://proxy.internal:3128');
+    expect(values['GYRE_HTTPS_PROXY']).toBe('http://ops:REDACTED@proxy.internal:3128/');
+    for (const leaked of ['Z3lyZS1', 'fixture-db-password', 'proxy-pass', 'kept out'])
+      expect(text).not.toContain(leaked);
   });
 });

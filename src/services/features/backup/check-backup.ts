@@ -20,17 +20,19 @@ export async function checkBackup(
   tools: DatabaseDumpTools,
   name: string,
   manifest: Manifest,
+  signal: AbortSignal,
 ): Promise<BackupCheck> {
   const problems: string[] = [];
   const own = manifest.files.filter((file) => file.path.startsWith(`${name}/`));
   let tables: string[] | undefined;
   for (const file of own) {
+    signal.throwIfAborted();
     const meter = checksumMeter();
     const body = await destination.read(file.path);
     body.once('error', (error) => meter.stream.destroy(error));
     const through: Readable = body.pipe(meter.stream);
     try {
-      if (file.path === `${name}/${DUMP_FILE}`) tables = await tools.tablesIn(through);
+      if (file.path === `${name}/${DUMP_FILE}`) tables = await tools.tablesIn(through, signal);
       else for await (const _ of through);
     } catch (error) {
       problems.push(`${file.path}: ${(error as Error).message}`);

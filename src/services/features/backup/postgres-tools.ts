@@ -1,32 +1,51 @@
 /**
  * The PostgreSQL client programs scheduled backups run in the app container (Debian's
  * postgresql-client, of the bundled server's major version): `pg_dump` of an exported snapshot,
- * and `pg_restore --list`, which reads a dump's whole table of contents back.
+ * and `pg_restore` turning a dump back into its SQL script, which reads every block of it.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
 
 export interface DatabaseDumpTools {
-  /** The custom-format dump of the snapshot `snapshot`; the stream fails if pg_dump does. */
-  dump(snapshot: string): Readable;
-  /** The tables whose data the dump holds (`TABLE DATA` entries), or a failure saying why it cannot be read. */
-  tablesIn(dump: Readable): Promise<string[]>;
+  /**
+   * The custom-format dump of the snapshot `snapshot`. The stream fails if pg_dump does; destroying
+   * it (its reader failed) stops pg_dump, so no dump is left holding a connection.
+   */
+  dump(snapshot: string, signal: AbortSignal): Readable;
+  /**
+   * Reads the whole dump as a restore would; resolves to the tables whose data it holds, or fails
+   * saying why it cannot be read. `dump` is read to its end either way.
+   */
+  tablesIn(dump: Readable, signal: AbortSignal): Promise<string[]>;
 }
 
 /** The last bytes of a program's stderr kept for its error message. */
 const STDERR_KEPT = 4_096;
+/** pg_dump gives up on a table it cannot lock within this, rather than wait behind a migration for ever. */
+const LOCK_WAIT_TIMEOUT = '5min';
+/** A table's data in pg_restore's script: `-- Data for Name: jobs; Type: TABLE DATA; Schema: public; Owner: gyre`. */
+const TABLE_DATA = /^-- Data for Name: ([^;]+); Type: TABLE DATA; Schema: public;/;
 
 export class PostgresTools implements DatabaseDumpTools {
   /** `url`: the database, as the services app connects to it. */
   constructor(private readonly url: string) {}
 
-  dump(snapshot: string): Readable {
+  dump(snapshot: string, signal: AbortSignal): Readable {
     const out = new PassThrough();
-    const child = spawn('pg_dump', ['--format=custom', `--snapshot=${snapshot}`, '--no-password'], {
-      env: { ...process.env, ...connectionEnv(this.url) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'pg_dump',
+      [
+        '--format=custom',
+        `--snapshot=${snapshot}`,
+        `--lock-wait-timeout=${LOCK_WAIT_TIMEOUT}`,
+        '--no-password',
+        `--dbname=${conninfoOf(this.url)}`,
+      ],
+      { env: { ...process.env, PGPASSWORD: passwordOf(this.url) }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    signal.addEventListener('abort', () => out.destroy(signal.reason as Error), { once: true });
     const stderr = tail(child.stderr);
     // Ended only once pg_dump has exited 0: a dump cut short by a failure must not look complete.
     child.stdout.pipe(out, { end: false });
@@ -35,41 +54,70 @@ export class PostgresTools implements DatabaseDumpTools {
       if (code === 0) out.end();
       else out.destroy(new Error(`pg_dump exited with ${code}: ${stderr().trim() || 'no message'}`));
     });
+    // Its reader gave up (a full disk, S3 refused): pg_dump would block on its next write, with
+    // its transaction open, for as long as the process lives.
+    out.once('close', () => stopIfRunning(child));
     return out;
   }
 
-  async tablesIn(dump: Readable): Promise<string[]> {
-    const child = spawn('pg_restore', ['--list'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  async tablesIn(dump: Readable, signal: AbortSignal): Promise<string[]> {
+    // To a file (stdout) instead of a database, pg_restore writes the SQL script: it must read and decompress every
+    // data block, which --list (the table of contents only) would not.
+    const child = spawn('pg_restore', ['--file=-'], { stdio: ['pipe', 'pipe', 'pipe'], signal });
     const stderr = tail(child.stderr);
-    const listing: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => listing.push(chunk));
+    const tables: string[] = [];
+    const script = createInterface({ input: child.stdout });
+    script.on('line', (line) => {
+      const table = TABLE_DATA.exec(line)?.[1];
+      if (table !== undefined) tables.push(table.replace(/^"(.*)"$/, '$1'));
+    });
     const exited = new Promise<number | null>((resolve, reject) => {
       child.once('error', (error) => reject(missingProgram(error, 'pg_restore')));
       child.once('close', resolve);
     });
-    // pg_restore may stop reading early on a damaged dump; its exit code says why, not EPIPE.
-    await pipeline(dump, child.stdin).catch(() => undefined);
-    const code = await exited;
-    if (code !== 0) throw new Error(`pg_restore --list exited with ${code}: ${stderr().trim() || 'no message'}`);
-    // Lines such as `215; 0 16390 TABLE DATA public jobs gyre`.
-    return Buffer.concat(listing)
-      .toString('utf8')
-      .split('\n')
-      .map((line) => /^\d+; \d+ \d+ TABLE DATA public (\S+) /.exec(line)?.[1])
-      .filter((name): name is string => name !== undefined);
+    // pg_restore stopping early (a damaged dump) is for its exit code to say, not an EPIPE here.
+    child.stdin.on('error', () => undefined);
+    dump.pipe(child.stdin);
+    let code: number | null;
+    try {
+      code = await exited;
+    } finally {
+      dump.unpipe(child.stdin);
+      if (signal.aborted) dump.destroy();
+      else {
+        // Read to the end, so that whoever hashes the stream on its way sees all of it.
+        dump.resume();
+        await finished(dump).catch(() => undefined);
+      }
+    }
+    if (code !== 0) throw new Error(`pg_restore exited with ${code}: ${stderr().trim() || 'no message'}`);
+    return tables;
   }
 }
 
-/** libpq's variables for `url`, so that the password is in no command line. */
-function connectionEnv(url: string): Record<string, string> {
+function stopIfRunning(child: ChildProcess): void {
+  if (child.exitCode === null && child.signalCode === null) child.kill();
+}
+
+/**
+ * libpq's connection string for `url` without its password (which goes in PGPASSWORD, so it is in
+ * no command line), with TCP keepalives: a database host that vanishes mid-dump is noticed within
+ * a minute or so, not after the system's two hours.
+ */
+function conninfoOf(url: string): string {
   const parsed = new URL(url);
-  return {
-    PGHOST: parsed.hostname,
-    PGPORT: parsed.port || '5432',
-    PGUSER: decodeURIComponent(parsed.username),
-    PGPASSWORD: decodeURIComponent(parsed.password),
-    PGDATABASE: decodeURIComponent(parsed.pathname.slice(1)),
-  };
+  const value = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+  return [
+    `host=${value(parsed.hostname)}`,
+    `port=${value(parsed.port || '5432')}`,
+    `user=${value(decodeURIComponent(parsed.username))}`,
+    `dbname=${value(decodeURIComponent(parsed.pathname.slice(1)))}`,
+    'connect_timeout=10 keepalives=1 keepalives_idle=30 keepalives_interval=10 keepalives_count=3',
+  ].join(' ');
+}
+
+function passwordOf(url: string): string {
+  return decodeURIComponent(new URL(url).password);
 }
 
 function tail(stream: Readable): () => string {

@@ -1,7 +1,9 @@
 /**
- * GYRE_BACKUP_KEEP: after a scheduled backup, the set keeps the newest backups, and only the blobs
- * their manifests name. Runs under the backup run lock, so no backup is being written meanwhile;
- * anything else in the set (older backups, a failed run's partial folder) goes.
+ * GYRE_BACKUP_KEEP: after a scheduled backup, the backups the schedule made and has marked
+ * removed go, and then every blob that no backup left in the set names. Only backups the
+ * `backups` table knows as this install's are removed: a folder it does not know (an older
+ * install's, before a restore; another install's sharing the prefix) stays, with its blobs.
+ * Runs under the backup run lock, so no backup is being written meanwhile.
  */
 import { MANIFEST_FILE, manifestSchema } from '../../../protocol/backup-manifest.js';
 import type { BackupDestination } from './destinations/backup-destination.js';
@@ -11,27 +13,31 @@ export interface Pruned {
   readonly blobs: number;
 }
 
-export async function pruneBackups(destination: BackupDestination, kept: readonly string[]): Promise<Pruned> {
-  const keep = new Set(kept);
-  const removed: string[] = [];
-  for (const { name } of await destination.backups())
-    if (!keep.has(name)) {
+export async function pruneBackups(destination: BackupDestination, removed: readonly string[]): Promise<Pruned> {
+  const marked = new Set(removed);
+  const present = await destination.backups();
+  const gone: string[] = [];
+  for (const { name } of present)
+    if (marked.has(name)) {
       await destination.remove(name);
-      removed.push(name);
+      gone.push(name);
     }
+  // Every finished backup left names its blobs; one whose manifest cannot be read stops the
+  // pruning of blobs (it could name any of them).
   const named = new Set<string>();
-  for (const name of kept) {
-    const text = await readAll(await destination.read(`${name}/${MANIFEST_FILE}`));
-    for (const file of manifestSchema.parse(JSON.parse(text)).files)
-      if (file.path.startsWith('blobs/')) named.add(file.sha256);
-  }
+  for (const { name, finished } of present)
+    if (finished && !marked.has(name)) {
+      const text = await readAll(await destination.read(`${name}/${MANIFEST_FILE}`));
+      for (const file of manifestSchema.parse(JSON.parse(text)).files)
+        if (file.path.startsWith('blobs/')) named.add(file.sha256);
+    }
   let blobs = 0;
   for (const digest of await destination.blobs())
     if (!named.has(digest)) {
       await destination.removeBlob(digest);
       blobs += 1;
     }
-  return { backups: removed.sort(), blobs };
+  return { backups: gone.sort(), blobs };
 }
 
 async function readAll(body: AsyncIterable<Buffer | string>): Promise<string> {

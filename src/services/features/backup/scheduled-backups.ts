@@ -16,11 +16,20 @@ import { repeatPasses, type RepeatedPasses } from '../../../shared/repeat-passes
 export interface ScheduledBackupDeps {
   readonly runs: Pick<
     BackupRuns,
-    'whileNoOtherRun' | 'failInterrupted' | 'latestSlot' | 'claim' | 'succeed' | 'fail' | 'keepNewest'
+    | 'whileNoOtherRun'
+    | 'interrupted'
+    | 'settleInterrupted'
+    | 'latestSlot'
+    | 'claim'
+    | 'succeed'
+    | 'fail'
+    | 'removeBeyond'
   >;
   readonly destination: BackupDestination;
-  /** Writes the backup `name` and reads it back. */
-  readonly backUp: (name: string, createdAt: Date) => Promise<BackupRunResult>;
+  /** Writes the backup `name` and reads it back, stopping where it is once `signal` aborts. */
+  readonly backUp: (name: string, createdAt: Date, signal: AbortSignal) => Promise<BackupRunResult>;
+  /** @default BACKUP_DEADLINE_MS */
+  readonly deadlineMs?: number;
   readonly schedule: string;
   readonly keep: number;
   /** Slots before this are not caught up with when no backup has run yet (the process's start). */
@@ -28,56 +37,102 @@ export interface ScheduledBackupDeps {
   readonly logger: Logger;
 }
 
+/**
+ * How long one backup may run. Past it the run is stopped and failed, so that a hung dump or
+ * upload does not hold the run lock and the blob deletion lock (the sweeper waits) for ever.
+ */
+export const BACKUP_DEADLINE_MS = 6 * 3_600_000;
+
 /** What one pass did. */
 export type BackupPass =
   | { readonly kind: 'busy' | 'not-due' | 'claimed-elsewhere' }
   | { readonly kind: 'succeeded' | 'failed'; readonly id: number; readonly name: string };
 
 export async function runDueBackup(deps: ScheduledBackupDeps, now: Date): Promise<BackupPass> {
-  const pass = await deps.runs.whileNoOtherRun(async (): Promise<BackupPass> => {
-    const interrupted = await deps.runs.failInterrupted();
-    if (interrupted > 0)
-      deps.logger.warn({ interrupted }, 'a backup was interrupted when its services process stopped');
+  const pass = await deps.runs.whileNoOtherRun(async (held): Promise<BackupPass> => {
+    await settleInterrupted(deps);
     const slot = latestSlot(deps.schedule, (await deps.runs.latestSlot()) ?? deps.since, now);
     if (slot === undefined) return { kind: 'not-due' };
     const name = backupNameAt(slot);
     const id = await deps.runs.claim(slot, name, deps.destination.description);
     if (id === undefined) return { kind: 'claimed-elsewhere' };
-    return backUpSlot(deps, id, name, now);
+    if ((await deps.destination.backups()).some((backup) => backup.name === name)) {
+      // Made before this database was restored from an older backup: not this run's to replace.
+      await deps.runs.fail(
+        id,
+        `a backup named ${name} is in ${deps.destination.description} already; it is left as it is`,
+      );
+      return { kind: 'failed', id, name };
+    }
+    return backUpSlot(deps, id, name, now, held);
   });
   return pass === 'busy' ? { kind: 'busy' } : pass;
 }
 
-async function backUpSlot(deps: ScheduledBackupDeps, id: number, name: string, now: Date): Promise<BackupPass> {
+/** Runs left `running` by a stopped process: whole backups count, partial ones are failed and removed. */
+async function settleInterrupted(deps: ScheduledBackupDeps): Promise<void> {
+  const left = await deps.runs.interrupted();
+  if (left.length === 0) return;
+  const present = await deps.destination.backups();
+  for (const run of left) {
+    const here = run.destination === deps.destination.description;
+    const whole = here && present.some((backup) => backup.name === run.name && backup.finished);
+    await deps.runs.settleInterrupted(run.id, whole);
+    if (here && !whole) await deps.destination.remove(run.name);
+    deps.logger.warn({ backup: run.name, whole }, 'a backup was interrupted when its services process stopped');
+  }
+}
+
+async function backUpSlot(
+  deps: ScheduledBackupDeps,
+  id: number,
+  name: string,
+  now: Date,
+  held: () => Promise<boolean>,
+): Promise<BackupPass> {
   const log = deps.logger.child({ backup: name, destination: deps.destination.description });
   log.info('scheduled backup started');
-  let result: BackupRunResult;
-  try {
-    result = await deps.backUp(name, now);
-  } catch (error) {
-    const message = (error as Error).message;
-    log.error({ err: error }, 'scheduled backup failed');
-    await deps.runs.fail(id, message);
-    // Its partial files go now; the last good backups stay as they are.
+  const failed = async (reason: string, error?: unknown): Promise<BackupPass> => {
+    log.error({ err: error, reason }, 'scheduled backup failed');
+    await deps.runs.fail(id, reason);
+    // Its files go now, so a failure costs no space; the last good backups stay as they are.
     await deps.destination
       .remove(name)
       .catch((cleanup: unknown) => log.warn({ err: cleanup }, 'could not remove the failed backup'));
     return { kind: 'failed', id, name };
+  };
+  const deadlineMs = deps.deadlineMs ?? BACKUP_DEADLINE_MS;
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new Error(`the backup ran past its deadline of ${deadlineMs / 3_600_000} h and was stopped`)),
+    deadlineMs,
+  );
+  let result: BackupRunResult;
+  try {
+    result = await deps.backUp(name, now, deadline.signal);
+  } catch (error) {
+    return failed(
+      deadline.signal.aborted ? (deadline.signal.reason as Error).message : (error as Error).message,
+      error,
+    );
+  } finally {
+    clearTimeout(timer);
   }
-  if (!result.verification.passed) {
-    log.error({ verification: result.verification.detail }, 'scheduled backup written, but reading it back failed');
-    await deps.runs.fail(id, `written, but reading it back failed: ${result.verification.detail}`);
-    return { kind: 'failed', id, name };
-  }
+  if (!result.verification.passed) return failed(`written, but reading it back failed: ${result.verification.detail}`);
   await deps.runs.succeed(id, result);
   log.info(
     { databaseBytes: result.databaseBytes, blobs: result.blobs, blobsAdded: result.blobsAdded },
     'scheduled backup written and read back',
   );
+  if (!(await held())) {
+    // Another process may be running a backup now; pruning is the next holder's.
+    log.warn('lost the backup run lock (its database connection dropped); older backups are pruned next time');
+    return { kind: 'succeeded', id, name };
+  }
   try {
     const pruned = await pruneBackups(
       deps.destination,
-      await deps.runs.keepNewest(deps.destination.description, deps.keep),
+      await deps.runs.removeBeyond(deps.destination.description, deps.keep),
     );
     if (pruned.backups.length > 0 || pruned.blobs > 0) log.info(pruned, 'older backups removed (GYRE_BACKUP_KEEP)');
   } catch (error) {

@@ -60,10 +60,17 @@ export function startBackupSchedule(
   return startScheduledBackups(scheduled, options);
 }
 
-/** The schedule's parts, made of the settings; slots before `since` are not caught up with. */
-export function scheduledBackupDeps(deps: BackupScheduleDeps, schedule: string, since: Date): ScheduledBackupDeps {
+/**
+ * The schedule's parts, made of the settings (the destination too, unless given); slots before
+ * `since` are not caught up with.
+ */
+export function scheduledBackupDeps(
+  deps: BackupScheduleDeps,
+  schedule: string,
+  since: Date,
+  destination: BackupDestination = backupDestinationOf(deps.settings),
+): ScheduledBackupDeps {
   const { settings } = deps;
-  const destination = backupDestinationOf(settings);
   const tools = new PostgresTools(deps.databaseUrl);
   // The app container holds the settings it was rendered with, not the `.env`: its ports are the
   // container's, and settings it does not read are not there. Said at the top of the file.
@@ -75,11 +82,12 @@ export function scheduledBackupDeps(deps: BackupScheduleDeps, schedule: string, 
     keep: settings.backup.keep,
     since,
     logger: deps.logger,
-    backUp: async (name, createdAt) => {
+    backUp: async (name, createdAt, signal) => {
       const written = await writeBackup(
         { db: deps.db, settings, version: deps.version, tools, destination, settingsText },
         name,
         createdAt,
+        signal,
       );
       return {
         gyre: written.manifest.gyre,
@@ -88,7 +96,7 @@ export function scheduledBackupDeps(deps: BackupScheduleDeps, schedule: string, 
         blobs: written.manifest.bucketBlobs?.length ?? written.manifest.files.length - 2,
         blobsAdded: written.blobsAdded,
         blobBytesAdded: written.blobBytesAdded,
-        verification: await checkBackup(destination, tools, name, written.manifest),
+        verification: await checkBackup(destination, tools, name, written.manifest, signal),
       };
     },
   };

@@ -42,9 +42,15 @@ export interface WrittenBackup {
   readonly blobBytesAdded: number;
 }
 
-export async function writeBackup(deps: BackupWriterDeps, name: string, createdAt: Date): Promise<WrittenBackup> {
+/** Writes the backup `name`; `signal` (the run's deadline) stops it where it is. */
+export async function writeBackup(
+  deps: BackupWriterDeps,
+  name: string,
+  createdAt: Date,
+  signal: AbortSignal,
+): Promise<WrittenBackup> {
   const snapshot = await openBackupSnapshot(deps.db);
-  const taken = await writeSnapshotFiles(deps, name, snapshot.contents).finally(() => snapshot.close());
+  const taken = await writeSnapshotFiles(deps, name, snapshot.contents, signal).finally(() => snapshot.close());
   const s = taken.described;
   const settingsPath = `${name}/${SETTINGS_FILE}`;
   const settingsFile = await deps.destination.write(settingsPath, Readable.from([Buffer.from(deps.settingsText)]));
@@ -65,13 +71,18 @@ export async function writeBackup(deps: BackupWriterDeps, name: string, createdA
 }
 
 /** What must be written while the snapshot is open: the dump, and the blobs it names. */
-async function writeSnapshotFiles(deps: BackupWriterDeps, name: string, contents: SnapshotContents) {
+async function writeSnapshotFiles(
+  deps: BackupWriterDeps,
+  name: string,
+  contents: SnapshotContents,
+  signal: AbortSignal,
+) {
   const { destination } = deps;
   const described = describeSnapshot(contents, deps.settings, deps.version);
   const dumpPath = `${name}/${DUMP_FILE}`;
   const dump: ManifestFile = {
     path: dumpPath,
-    ...(await destination.write(dumpPath, deps.tools.dump(contents.snapshot))),
+    ...(await destination.write(dumpPath, deps.tools.dump(contents.snapshot, signal))),
   };
   const blobs: ManifestFile[] = [];
   let blobsAdded = 0;
@@ -80,6 +91,7 @@ async function writeSnapshotFiles(deps: BackupWriterDeps, name: string, contents
   // An S3 store's blobs stay in its bucket; the manifest lists them (bucketBlobs).
   if (store.kind === 'file')
     for (const { digest, size } of described.blobs) {
+      signal.throwIfAborted();
       if (!(await destination.hasBlob(digest, size))) {
         const added = await destination.addBlob(digest, join(store.root, digest.slice(0, 2), digest));
         if (added.sha256 !== digest)

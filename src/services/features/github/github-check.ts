@@ -24,8 +24,11 @@ export async function checkGitHub(target: GitHubTarget | undefined): Promise<Git
   const api = target.apiUrl.replace(/\/+$/, '');
   const base = { configured: true, apiUrl: api };
   try {
-    // The root endpoint answers anyone; any answer at all means GitHub is there.
-    await fetch(`${api}/`, { headers: HEADERS, signal: AbortSignal.timeout(TIMEOUT_MS) }).then((r) => r.body?.cancel());
+    // The root endpoint answers anyone; a server error (GitHub's, or a proxy's) is no answer.
+    const root = await fetch(`${api}/`, { headers: HEADERS, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    await root.body?.cancel();
+    if (root.status >= 500)
+      return { ...base, reachable: false, problem: `${api}/ answered ${root.status}`, statusToken: null };
   } catch (error) {
     return { ...base, reachable: false, problem: `${api} did not answer: ${messageOf(error)}`, statusToken: null };
   }
@@ -40,6 +43,15 @@ export async function checkGitHub(target: GitHubTarget | undefined): Promise<Git
     return { ...base, reachable: false, problem: `${api}/user did not answer: ${messageOf(error)}`, statusToken: null };
   }
   const text = await response.text();
+  // A GitHub App's installation token may not read /user (403, "Resource not accessible by
+  // integration") yet posts statuses: it is valid, its permissions unknown here.
+  if (response.status === 403)
+    return {
+      ...base,
+      reachable: true,
+      problem: null,
+      statusToken: { valid: true, login: null, scopes: null, lacking: [] },
+    };
   if (!response.ok)
     return {
       ...base,
@@ -60,7 +72,9 @@ export async function checkGitHub(target: GitHubTarget | undefined): Promise<Git
     ...base,
     reachable: true,
     problem:
-      lacking.length > 0 ? `the commit status token's scopes (${scopes!.join(', ') || 'none'}) lack repo:status` : null,
+      lacking.length > 0
+        ? `the commit status token's scopes (${scopes!.join(', ') || 'none'}) lack repo:status${scopes!.includes('public_repo') ? ' (public_repo reaches public repositories only)' : ''}`
+        : null,
     statusToken: { valid: true, login: loginOf(text), scopes, lacking },
   };
 }

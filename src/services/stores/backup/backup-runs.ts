@@ -88,20 +88,36 @@ export class BackupRuns {
 
   /**
    * Runs `work` while no other process runs a backup; 'busy' otherwise. Whoever holds this lock
-   * knows that a row still `running` belongs to a process that stopped mid-run.
+   * knows that a row still `running` belongs to a process that stopped mid-run. `held` says
+   * whether the lock is still this process's (its connection may have dropped meanwhile).
    */
-  whileNoOtherRun<T>(work: () => Promise<T>): Promise<T | 'busy'> {
+  whileNoOtherRun<T>(work: (held: () => Promise<boolean>) => Promise<T>): Promise<T | 'busy'> {
     return withTryAdvisoryLock(this.db, BACKUP_RUN_LOCK_KEY, work);
   }
 
-  /** Marks runs that were left `running` as failed; call only holding the run lock. */
-  async failInterrupted(): Promise<number> {
-    const { rowCount } = await this.db.query(
-      `UPDATE backups SET state = 'failed', finished_at = now(),
-         error = 'interrupted: the services process stopped during the backup'
-       WHERE state = 'running'`,
+  /** Runs left `running` by a process that stopped; ask only holding the run lock. */
+  async interrupted(): Promise<{ id: number; name: string; destination: string }[]> {
+    const { rows } = await this.db.query<{ id: string; name: string; destination: string }>(
+      `SELECT id, name, destination FROM backups WHERE state = 'running' ORDER BY id`,
     );
-    return rowCount ?? 0;
+    return rows.map((row) => ({ id: Number(row.id), name: row.name, destination: row.destination }));
+  }
+
+  /**
+   * Settles an interrupted run: failed, or, when its backup is whole in its destination (the
+   * snapshot a restored database was taken in names its own run), succeeded without a read-back.
+   */
+  async settleInterrupted(id: number, whole: boolean): Promise<void> {
+    await this.db.query(
+      whole
+        ? `UPDATE backups SET state = 'succeeded', finished_at = coalesce(finished_at, now()),
+             verification_detail = 'finished before its services process stopped; not read back'
+           WHERE id = $1 AND state = 'running'`
+        : `UPDATE backups SET state = 'failed', finished_at = now(),
+             error = 'interrupted: the services process stopped during the backup'
+           WHERE id = $1 AND state = 'running'`,
+      [id],
+    );
   }
 
   /** The latest slot claimed so far. */
@@ -148,18 +164,19 @@ export class BackupRuns {
   }
 
   /**
-   * The names of the `keep` newest backups in `destination` that succeeded; older ones there are
-   * marked removed, as the caller is about to remove them.
+   * Marks the backups of `destination` past the `keep` newest that succeeded as removed; resolves
+   * to the names of all it marks removed there, now or before, for the caller to remove.
    */
-  async keepNewest(destination: string, keep: number): Promise<string[]> {
-    const { rows } = await this.db.query<{ name: string }>(
-      `WITH kept AS (
-         SELECT id FROM backups WHERE destination = $1 AND state = 'succeeded' ORDER BY slot DESC LIMIT $2),
-       removed AS (
-         UPDATE backups SET state = 'removed'
-         WHERE destination = $1 AND state = 'succeeded' AND id NOT IN (SELECT id FROM kept))
-       SELECT name FROM backups WHERE id IN (SELECT id FROM kept)`,
+  async removeBeyond(destination: string, keep: number): Promise<string[]> {
+    await this.db.query(
+      `UPDATE backups SET state = 'removed'
+       WHERE destination = $1 AND state = 'succeeded' AND id NOT IN (
+         SELECT id FROM backups WHERE destination = $1 AND state = 'succeeded' ORDER BY slot DESC LIMIT $2)`,
       [destination, keep],
+    );
+    const { rows } = await this.db.query<{ name: string }>(
+      `SELECT name FROM backups WHERE destination = $1 AND state = 'removed'`,
+      [destination],
     );
     return rows.map((row) => row.name);
   }

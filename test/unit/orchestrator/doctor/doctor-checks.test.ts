@@ -160,6 +160,15 @@ describe("gyre doctor's judgements", () => {
       ).toBe('ok');
     });
 
+    it('warns of a run stuck past its deadline', () => {
+      expect(backupCheck(undefined, schedule(run(0.5, 'running'), run(1, 'succeeded')), NOW)).toMatchObject({
+        status: 'warn',
+        detail: expect.stringMatching(/^the scheduled backup n0.5 has run since .*, past its deadline/),
+      });
+      // A run within its deadline is passed over
+      expect(backupCheck(undefined, schedule(run(0.1, 'running'), run(1, 'succeeded')), NOW).status).toBe('ok');
+    });
+
     it('warns while the schedule has not run yet', () => {
       expect(backupCheck(undefined, schedule(), NOW)).toMatchObject({
         status: 'warn',
@@ -243,25 +252,25 @@ describe("gyre doctor's judgements", () => {
       event: 'push',
       projectId: 3,
       outcome,
-      outcomeDetail: outcome === 'refused' ? 'signature does not match' : null,
+      outcomeDetail: outcome === 'refused' ? 'acme/other is not the linked repository' : null,
       statusCode,
       pipelineId: null,
       receivedAt: new Date(NOW.getTime() - hoursAgo * 60 * 60 * 1000).toISOString(),
     });
-    expect(deliveriesCheck([delivery(1, 202, 'pipeline'), delivery(30, 401, 'refused')], NOW)).toEqual({
+    expect(deliveriesCheck([delivery(1, 202, 'pipeline'), delivery(30, 403, 'refused')], NOW)).toEqual({
       check: 'webhook deliveries',
       status: 'ok',
       detail: '1 in the last 24 h, none answered with an error',
     });
     const failing = deliveriesCheck(
-      [delivery(1, 401, 'refused'), delivery(2, 202, 'pipeline'), delivery(3, 401, 'refused')],
+      [delivery(1, 403, 'refused'), delivery(2, 202, 'pipeline'), delivery(3, 403, 'refused')],
       NOW,
     );
     expect(failing).toMatchObject({
       status: 'warn',
       detail:
-        '2 of 3 in the last 24 h were answered with an error; the newest: push for project 3, 401 refused (signature does not match)',
-      fix: expect.stringContaining('webhook secret'),
+        '2 of 3 in the last 24 h were answered with an error; the newest: push for project 3, 403 refused (acme/other is not the linked repository)',
+      fix: expect.stringContaining('not linked to'),
     });
   });
 });

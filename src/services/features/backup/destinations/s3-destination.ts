@@ -31,11 +31,17 @@ export class S3Destination implements BackupDestination {
     // pipe() does not pass a failing source on: the upload must fail with it, not end short.
     body.once('error', (error) => meter.stream.destroy(error));
     // An upload is all or nothing: S3 shows an object only once its last part is in.
-    await new Upload({
-      client: this.client,
-      params: { Bucket: this.location.bucket, Key: this.#key(path), Body: body.pipe(meter.stream) },
-      leavePartsOnError: false,
-    }).done();
+    try {
+      await new Upload({
+        client: this.client,
+        params: { Bucket: this.location.bucket, Key: this.#key(path), Body: body.pipe(meter.stream) },
+        leavePartsOnError: false,
+      }).done();
+    } catch (error) {
+      // The source must stop too (a pg_dump would wait on its next write for ever).
+      body.destroy(error as Error);
+      throw error;
+    }
     return meter.result();
   }
 
