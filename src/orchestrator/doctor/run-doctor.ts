@@ -76,7 +76,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
   const apiAnswers = status.health.database !== undefined;
   checks.push(
     status.health.database === 'up'
-      ? { check: 'database', status: 'ok', detail: 'the app reaches it' }
+      ? {
+          check: 'database',
+          status: 'ok',
+          detail:
+            'the app reaches it, migrated (the app migrates at start and does not run on a schema it cannot migrate)',
+        }
       : apiAnswers
         ? {
             check: 'database',
