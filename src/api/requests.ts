@@ -363,3 +363,8 @@ export const importOrbBody = z.union([
   }),
 ]);
 export type ImportOrbRequest = z.infer<typeof importOrbBody>;
+
+export const addSshKeyBody = z.strictObject({
+  title: z.string().max(100).optional().describe("What the key is for; the key's comment when left out"),
+  key: z.string().max(8192).describe('One line of a public key file, e.g. the whole of ~/.ssh/id_ed25519.pub'),
+});

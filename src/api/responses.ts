@@ -456,3 +456,15 @@ export const gitHubCheckResponse = z.object({
     .describe('The commit status token, when one is set'),
 });
 export type GitHubCheckResponse = z.infer<typeof gitHubCheckResponse>;
+
+// --- SSH keys of accounts -----------------------------------------------------------------------
+
+export const userSshKeyResponse = z.looseObject({
+  id: z.number().int(),
+  title: z.string(),
+  publicKey: z.string().describe('`ssh-ed25519 AAAA…`, without its comment'),
+  fingerprint: z.string().describe('SHA256, as `ssh-keygen -l` prints it'),
+  fingerprintMd5: z.string(),
+  createdAt: timestamp,
+  lastUsedAt: timestamp.nullable(),
+});

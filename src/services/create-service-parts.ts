@@ -43,6 +43,7 @@ import { SessionStore } from './stores/accounts/session-store.js';
 import { UserStore } from './stores/accounts/user-store.js';
 import { createViews } from './http/views.js';
 import { BackupRuns } from './stores/backup/backup-runs.js';
+import { UserSshKeys } from './stores/accounts/user-ssh-keys.js';
 import { backupDestinationText } from './features/backup/start-backup-schedule.js';
 
 /** Everything the listeners serve: the API's parts, the web UI's and the admin console's. */
@@ -95,6 +96,7 @@ export function createServiceParts(
     githubGrants,
     credentials,
     sshKeys: new SshKeyStore(db, box),
+    userSshKeys: new UserSshKeys(db),
     hostPolicy,
     pipelines,
     blobs,

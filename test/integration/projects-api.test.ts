@@ -252,6 +252,8 @@ describe('the projects API', () => {
       '/api/v1/projects/{id}/variables/{name}',
       '/api/v1/queue',
       '/api/v1/settings/signup',
+      '/api/v1/user/ssh-keys',
+      '/api/v1/user/ssh-keys/{id}',
       '/api/v1/workflows/{id}/jobs',
       '/api/v1/workflows/{id}/rerun-failed',
       '/builder/v1/drain',

@@ -118,6 +118,9 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'GET /api/v1/backups': 'admin',
     'GET /api/v1/join-secret': 'admin',
     'GET /api/v1/github/check': 'admin',
+    'GET /api/v1/user/ssh-keys': 'signed-in',
+    'POST /api/v1/user/ssh-keys': 'signed-in',
+    'DELETE /api/v1/user/ssh-keys/:id': 'signed-in',
     'GET /api/v1/queue': 'signed-in',
     'GET /api/v1/accounts': 'admin',
     'POST /api/v1/accounts': 'admin',
@@ -180,6 +183,9 @@ const REVIEWED: Readonly<Record<'user' | 'admin', Readonly<Record<string, string
     'GET /builders': 'signed-in',
     'GET /tokens': 'signed-in',
     'POST /tokens': 'signed-in',
+    'GET /ssh-keys': 'signed-in',
+    'POST /ssh-keys': 'signed-in',
+    'POST /ssh-keys/:id/remove': 'signed-in',
     'POST /tokens/:id/revoke': 'signed-in',
   },
   admin: {
@@ -371,6 +377,8 @@ function addressOf(route: PolicedRoute): string {
     if (route.url.includes('/builders/') || route.url.startsWith('/fleet/')) return ids.builder;
     if (route.url.includes('/accounts/')) return ids.account;
     if (route.url.startsWith('/tokens/')) return ids.token;
+    // The caller's own SSH keys: one that is not theirs is not found, after the policy let them through.
+    if (route.url.includes('/ssh-keys/:id')) return ids.token;
     // Administrators' routes of a project (its Docker in builds grant).
     if (route.url.includes('/projects/:id')) return ids.project;
     throw new Error(`no id for ${route.method} ${route.url}`);

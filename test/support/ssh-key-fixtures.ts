@@ -9,7 +9,14 @@ export type SshKeyFixture = 'rsa-pem.key' | 'ed25519.key' | 'ecdsa.key';
 
 /** A key file's text. */
 export function sshKeyText(
-  name: SshKeyFixture | 'ed25519-passphrase.key' | 'ed25519-pkcs8.key' | 'rsa-pem.pub' | 'ed25519.pub',
+  name:
+    | SshKeyFixture
+    | 'ed25519-passphrase.key'
+    | 'ed25519-pkcs8.key'
+    | 'rsa-pem.pub'
+    | 'ed25519.pub'
+    | 'rsa-1024.pub'
+    | 'dsa.pub',
 ): string {
   return readFileSync(join(DIR, name), 'utf8');
 }

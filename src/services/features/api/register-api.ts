@@ -38,6 +38,8 @@ import { registerFleetRoutes } from '../fleet/fleet-routes.js';
 import { registerBackupRoutes } from '../backup/backup-routes.js';
 import { registerGitHubCheckRoutes } from '../github/github-check-routes.js';
 import { registerAccountRoutes } from '../accounts/account-routes.js';
+import { registerAccountSshKeyRoutes } from '../accounts/account-ssh-key-routes.js';
+import type { UserSshKeys } from '../../stores/accounts/user-ssh-keys.js';
 import type { UserStore } from '../../stores/accounts/user-store.js';
 import type { RuntimeSettings } from '../../stores/settings/runtime-settings.js';
 import { registerProtocolRoutes } from '../protocol/protocol-routes.js';
@@ -99,6 +101,8 @@ export interface ApiDeps {
   readonly users: UserStore;
   readonly runtimeSettings: RuntimeSettings;
   readonly backups: BackupOverview;
+  /** Each account's public keys for SSH into builds. */
+  readonly userSshKeys: UserSshKeys;
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
@@ -120,6 +124,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     registerBackupRoutes(api, deps);
     registerGitHubCheckRoutes(api, deps);
     registerAccountRoutes(api, deps);
+    registerAccountSshKeyRoutes(api, deps);
     registerContextRoutes(api, deps);
     registerOrbRoutes(api, deps.orbs);
     registerLogRoutes(api, deps);

@@ -14,6 +14,7 @@ import { projectPages } from './pages/project-pages.js';
 import { projectSchedulePages } from './pages/project-schedule-pages.js';
 import { projectSettingsPages } from './pages/project-settings-pages.js';
 import { projectVariablePages } from './pages/project-variable-pages.js';
+import { sshKeyPages } from './pages/ssh-key-pages.js';
 import { tokenPages } from './pages/token-pages.js';
 import type { UserPages } from './user-ui.js';
 
@@ -31,4 +32,5 @@ export const userPages: readonly UserPages[] = [
   jobArtifactRoutes,
   builderPages,
   tokenPages,
+  sshKeyPages,
 ];

@@ -32,6 +32,7 @@ export function userNav(request: FastifyRequest): { href: string; label: string;
     { href: '/', label: 'Projects' },
     { href: '/builders', label: 'Builders' },
     { href: '/tokens', label: 'API tokens' },
+    { href: '/ssh-keys', label: 'SSH keys' },
   ];
   return items.map((item) => ({
     ...item,
