@@ -4,7 +4,7 @@
  * out through the archive API, and run a throwaway container. Everything goes over the Docker API,
  * so it works the same on a remote host as on this machine.
  */
-import { Readable, type Duplex } from 'node:stream';
+import { PassThrough, Readable, type Duplex, type Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { GyreError, TimeoutError } from '../shared/errors.js';
 import { exitCodeOf } from './exec-exit.js';
@@ -27,6 +27,28 @@ export interface ExecOptions {
   /** Attach stdin and keep it open until `endStdin`: a command can wait for its end. @default false */
   readonly holdStdin?: boolean;
   readonly env?: readonly string[];
+}
+
+/** A command run in a container for a person at a terminal (SSH into builds). */
+export interface InteractiveSpec {
+  readonly cmd: readonly string[];
+  /** A pseudo-terminal: one stream, raw, sized by `resize`. */
+  readonly tty: boolean;
+  readonly env?: readonly string[];
+  readonly workdir?: string;
+  readonly user?: string;
+}
+
+export interface InteractiveExec {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  /** Empty with a terminal, which mixes both into stdout. */
+  readonly stderr: Readable;
+  resize(rows: number, columns: number): Promise<void>;
+  /** Its exit code, once its output has ended. */
+  readonly exited: Promise<number>;
+  /** Drops the connection: the command gets a hang-up, as from a closed terminal. */
+  close(): void;
 }
 
 /** A container to create and start. */
@@ -54,6 +76,8 @@ export interface ContainerClient {
   exec(id: string, argv: readonly string[], options?: ExecOptions): Promise<ExecRun>;
   /** Runs a command to its end and resolves to its stdout; rejects as {@link ExecRun.stdout} fails. */
   execText(id: string, argv: readonly string[], options?: ExecOptions): Promise<string>;
+  /** Starts a command with stdin, stdout and stderr (or a terminal) for a person to use. */
+  interactive(id: string, spec: InteractiveSpec): Promise<InteractiveExec>;
   getArchive(id: string, path: string): Promise<Readable>;
   /** Extracts a tar under `path`; owners are as the tar's headers say. */
   putArchive(id: string, path: string, tar: Readable): Promise<void>;
@@ -125,6 +149,49 @@ export class DockerodeContainers implements ContainerClient {
     stdout.once('close', () => stream.destroy());
     stream.pipe(stdout);
     return { stdout, endStdin: () => stream.end() };
+  }
+
+  async interactive(id: string, spec: InteractiveSpec): Promise<InteractiveExec> {
+    const what = `\`${spec.cmd.join(' ')}\` in container ${id.slice(0, 12)}`;
+    const exec = await this.call(`starting ${what}`, () =>
+      this.docker.getContainer(id).exec({
+        Cmd: [...spec.cmd],
+        Env: [...(spec.env ?? [])],
+        ...(spec.workdir !== undefined && { WorkingDir: spec.workdir }),
+        ...(spec.user !== undefined && { User: spec.user }),
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: spec.tty,
+      }),
+    );
+    const stream = await this.call<Duplex>(
+      `starting ${what}`,
+      async () => await exec.start({ hijack: true, stdin: true, Tty: spec.tty }),
+    );
+    const stderr = new PassThrough();
+    let stdout: Readable = stream;
+    if (!spec.tty) {
+      const frames = new MultiplexedOutput({ onStderr: (data) => stderr.write(data) });
+      stream.pipe(frames);
+      stdout = frames;
+    }
+    const ended = new Promise<void>((resolve) => {
+      stdout.once('end', resolve);
+      stdout.once('close', resolve);
+    });
+    const exited = ended.then(() => exitCodeOf(exec));
+    void exited.finally(() => stderr.end()).catch(() => undefined);
+    return {
+      stdin: stream,
+      stdout,
+      stderr,
+      exited,
+      resize: async (rows, columns) => {
+        await this.call(`resizing the terminal of ${what}`, () => exec.resize({ h: rows, w: columns }));
+      },
+      close: () => stream.destroy(),
+    };
   }
 
   async execText(id: string, argv: readonly string[], options: ExecOptions = {}): Promise<string> {

@@ -27,7 +27,15 @@ export {
   type PreflightOptions,
 } from './preflight.js';
 export { createDockerClient, splitTag } from './dockerode-client.js';
-export type { ContainerClient, ExecRun, ExecOptions, FinishedRun, RunSpec } from './container-client.js';
+export type {
+  ContainerClient,
+  ExecRun,
+  ExecOptions,
+  FinishedRun,
+  InteractiveExec,
+  InteractiveSpec,
+  RunSpec,
+} from './container-client.js';
 export { toDockerError, statusCodeOf, engineErrorMessage, HelperExitError, isHelperExit } from './errors.js';
 export { DockerJobBackend, JOB_BRIDGE_PREFIX } from './docker-job-backend.js';
 export type {
