@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import ssh2 from 'ssh2';
-import { SshGateway, type SessionEvent } from '../../src/builder/agent/ssh/ssh-gateway.js';
+import { SshGateway, type SessionEvent, type SshTarget } from '../../src/builder/agent/ssh/ssh-gateway.js';
+import { freePort } from '../../src/testing/free-port.js';
+import { POSTGRES_IMAGE } from '../support/postgres.js';
 import { connectHost } from '../../src/orchestrator/hosts.js';
 import { opensshFingerprints, sshKeyText } from '../support/ssh-key-fixtures.js';
 import { settingsFrom } from '../support/settings.js';
@@ -20,6 +23,8 @@ import { until } from '../support/until.js';
 const IMAGE = settingsFrom({}).images.baseDebian;
 const docker = new Docker();
 let container: Docker.Container;
+let service: Docker.Container;
+let allowedTarget: SshTarget;
 let gateway: SshGateway;
 let port: number;
 let keys: string;
@@ -40,6 +45,20 @@ function run(
 
 function ssh(key: 'ed25519.key' | 'rsa-pem.key', user: string, command: string, options: readonly string[] = []) {
   return run('ssh', [...clientOptions(key), ...options, `${user}@127.0.0.1`, command]);
+}
+
+/** What a server on 127.0.0.1:`port` answers `send` with first; '' when it closes (or resets) without a byte. */
+function firstBytes(port: number, send: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(send));
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer within 5 s')));
+    socket.once('data', (data) => {
+      resolve(data.toString('latin1'));
+      socket.destroy();
+    });
+    socket.once('close', () => resolve(''));
+    socket.once('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? resolve('') : reject(error)));
+  });
 }
 
 /** The options every client here takes; scp and sftp name the port with -P. */
@@ -79,14 +98,24 @@ beforeAll(async () => {
     Cmd: ['sh', '-c', 'mkdir -p /work && echo left by the failed step > /work/report.txt'],
   });
   await exec.start({});
+  // A service container of the job: PostgreSQL, as `db`
+  service = await docker.createContainer({
+    Image: POSTGRES_IMAGE,
+    Env: ['POSTGRES_USER=gyre', 'POSTGRES_PASSWORD=pw', 'POSTGRES_DB=gyre'],
+    Labels: { 'io.gyre.test': 'ssh-gateway' },
+    HostConfig: { AutoRemove: true },
+  });
+  await service.start();
+  const serviceAddress = (await service.inspect()).NetworkSettings.Networks['bridge']!.IPAddress;
   const { docker: client } = await connectHost(undefined);
   const hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
   gateway = new SshGateway(client.containers, hostKey, (event) => events.push(event));
   port = await gateway.listen(0, '127.0.0.1');
-  gateway.allow('job-7', {
+  allowedTarget = {
     container: container.id,
     workdir: '/work',
     env: ['CIRCLE_JOB=build'],
+    services: { db: serviceAddress },
     keys: [
       {
         publicKey: sshKeyText('ed25519.pub').trim(),
@@ -94,12 +123,14 @@ beforeAll(async () => {
         account: 'ada',
       },
     ],
-  });
+  };
+  gateway.allow('job-7', allowedTarget);
 }, 120_000);
 
 afterAll(async () => {
   await gateway?.close();
   await container?.kill().catch(() => undefined);
+  await service?.kill().catch(() => undefined);
   rmSync(keys, { recursive: true, force: true });
 });
 
@@ -178,6 +209,35 @@ describe("the agent's SSH gateway", () => {
       rmSync(local, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it("forwards a local port to the job's service container by its name, and nowhere else", async () => {
+    const [toDb, elsewhere] = [await freePort(), await freePort()];
+    const tunnel = run('ssh', [
+      ...clientOptions('ed25519.key'),
+      '-N',
+      '-L',
+      `127.0.0.1:${toDb}:db:5432`,
+      '-L',
+      // The gateway's own port: it listens (a forward there would read its banner), but it is no service
+      `127.0.0.1:${elsewhere}:127.0.0.1:${port}`,
+      'job-7@127.0.0.1',
+    ]);
+    try {
+      // PostgreSQL answers an SSL request with one byte, N or S, once it runs
+      const answer = await until('PostgreSQL through the tunnel', async () => {
+        const reply = await firstBytes(toDb, Buffer.from([0, 0, 0, 8, 4, 210, 22, 47])).catch(() => '');
+        return reply.length > 0 ? reply : undefined;
+      });
+      expect(['N', 'S']).toContain(answer.slice(0, 1));
+      // Anything else: the tunnel opens nothing, the connection just ends
+      expect(await firstBytes(elsewhere, Buffer.from('SSH-2.0-probe\r\n'))).toBe('');
+      expect(await firstBytes(port, Buffer.from('SSH-2.0-probe\r\n'))).toMatch(/^SSH-2\.0-Gyre/);
+    } finally {
+      gateway.revoke('job-7');
+      await tunnel;
+      gateway.allow('job-7', allowedTarget);
+    }
+  }, 90_000);
 
   it('ends open sessions when the job is revoked', async () => {
     const waiting = ssh('ed25519.key', 'job-7', 'sleep 120');

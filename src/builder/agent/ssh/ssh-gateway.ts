@@ -3,10 +3,11 @@
  * jobs apart by the user name (`job-<id>`), takes only the public keys the job's lease allows,
  * and bridges each session into the job's primary container by `docker exec`: a shell or a
  * command, with a terminal when the client asks for one, its window size followed, and the exit
- * code passed back; or SFTP (and so `scp`), served by the agent (sftp-bridge.ts). Every session's start and end is reported for the audit log.
+ * code passed back; or SFTP (and so `scp`), served by the agent (sftp-bridge.ts); or a local
+ * port forward to one of the job's service containers. Every session's start and end is reported for the audit log.
  */
-import { type AddressInfo } from 'node:net';
-import ssh2, { type Connection, type ParsedKey, type ServerChannel } from 'ssh2';
+import { connect, type AddressInfo } from 'node:net';
+import ssh2, { type Connection, type ParsedKey, type ServerChannel, type TcpipRequestInfo } from 'ssh2';
 import type { ContainerClient, InteractiveExec } from '../../../docker/index.js';
 import { serveSftp } from './sftp-bridge.js';
 
@@ -26,6 +27,11 @@ export interface SshTarget {
   readonly user?: string;
   readonly env: readonly string[];
   readonly keys: readonly AllowedKey[];
+  /**
+   * The job's service containers by the names the job reaches them at (`db`, `redis`), with their
+   * addresses on the job's network: `ssh -L` may forward to these, and to nothing else.
+   */
+  readonly services?: Readonly<Record<string, string>>;
 }
 
 export interface SessionEvent {
@@ -120,6 +126,7 @@ export class SshGateway {
       job.connections.add(client);
       client.once('close', () => job.connections.delete(client));
       client.on('session', (accept) => this.#session(accept(), user, job.target, allowed!));
+      client.on('tcpip', (accept, reject, info) => forward(job.target, info, accept, reject));
     });
     // A client that vanishes mid-handshake is no concern of the agent's.
     client.on('error', () => undefined);
@@ -193,4 +200,23 @@ export class SshGateway {
     );
     return exec;
   }
+}
+
+/**
+ * `ssh -L port:db:5432`: a connection to one of the job's service containers, by its name or its
+ * address; anything else is refused, so a session reaches no more than the job's steps do.
+ */
+function forward(target: SshTarget, info: TcpipRequestInfo, accept: () => ServerChannel, reject: () => void): void {
+  const services = target.services ?? {};
+  const address = services[info.destIP] ?? (Object.values(services).includes(info.destIP) ? info.destIP : undefined);
+  if (address === undefined) return reject();
+  const socket = connect(info.destPort, address);
+  socket.once('error', () => reject());
+  socket.once('connect', () => {
+    socket.removeAllListeners('error');
+    const channel = accept();
+    socket.on('error', () => channel.destroy());
+    channel.on('error', () => socket.destroy());
+    channel.pipe(socket).pipe(channel);
+  });
 }
