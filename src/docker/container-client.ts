@@ -171,14 +171,20 @@ export class DockerodeContainers implements ContainerClient {
     );
     const stderr = new PassThrough();
     let stdout: Readable = stream;
+    // A connection the engine resets must fail the streams, not the process (no listener: a crash).
+    stream.on('error', () => undefined);
     if (!spec.tty) {
       const frames = new MultiplexedOutput({ onStderr: (data) => stderr.write(data) });
       stream.pipe(frames);
+      // Destroying the connection does not end what it was piped into.
+      stream.once('close', () => frames.end());
+      frames.on('error', () => undefined);
       stdout = frames;
     }
     const ended = new Promise<void>((resolve) => {
       stdout.once('end', resolve);
       stdout.once('close', resolve);
+      stream.once('close', resolve);
     });
     const exited = ended.then(() => exitCodeOf(exec));
     void exited.finally(() => stderr.end()).catch(() => undefined);

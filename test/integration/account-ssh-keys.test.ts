@@ -58,11 +58,17 @@ describe("an account's SSH keys", () => {
     expect(page).toContain('key: this is a private key: never share it');
     expect(page).toContain('value="laptop"');
 
-    expect((await browser.submit('/ssh-keys', '/ssh-keys', { title: '', key: `${ED25519} ada@laptop` })).status).toBe(
-      303,
-    );
+    expect(page).not.toContain('PRIVATE KEY');
+
+    // The title is the key's comment when left empty, kept to what a title may hold
+    expect(
+      (await browser.submit('/ssh-keys', '/ssh-keys', { title: '', key: `${ED25519} ada+ci@laptop:work "home"` }))
+        .status,
+    ).toBe(303);
     const listed = await (await browser.get('/ssh-keys')).text();
-    expect(listed).toContain(`<td>ada@laptop</td><td><code>${opensshFingerprints('ed25519.key').sha256}</code></td>`);
+    expect(listed).toContain(
+      `<td>ada+ci@laptop:work home</td><td><code>${opensshFingerprints('ed25519.key').sha256}</code></td>`,
+    );
     const id = /action="\/ssh-keys\/(\d+)\/remove"/.exec(listed)![1]!;
     expect((await browser.submit('/ssh-keys', `/ssh-keys/${id}/remove`, {})).status).toBe(303);
     expect(await (await browser.get('/ssh-keys')).text()).toContain('You have no SSH keys yet.');
@@ -80,8 +86,13 @@ describe("an account's SSH keys", () => {
     expect(again.status).toBe(409);
     expect(((await again.json()) as { error: { message: string } }).error.message).toContain('already');
 
-    // Bob sees none of Ada's keys, and cannot remove hers
+    // Bob sees none of Ada's keys, cannot remove hers, and cannot add her key as his
     expect(await (await api(bob.token, '/api/v1/user/ssh-keys')).json()).toEqual({ items: [] });
+    const taken = await api(bob.token, '/api/v1/user/ssh-keys', { method: 'POST', body: { key: RSA } });
+    expect(taken.status).toBe(409);
+    expect(((await taken.json()) as { error: { message: string } }).error.message).toContain(
+      'is in use by another account',
+    );
     expect((await api(bob.token, `/api/v1/user/ssh-keys/${key.id}`, { method: 'DELETE' })).status).toBe(404);
 
     const bad = await api(bob.token, '/api/v1/user/ssh-keys', { method: 'POST', body: { key: sshKeyText('dsa.pub') } });
@@ -100,8 +111,8 @@ describe("an account's SSH keys", () => {
     expect(audited.rows.map((row) => [row.actor, row.action])).toEqual([
       ['user:ada', 'user.ssh_key.add'],
       ['user:ada', 'user.ssh_key.remove'],
-      ['user:ada', 'user.ssh_key.add'],
-      ['user:ada', 'user.ssh_key.remove'],
+      ['token:ada script', 'user.ssh_key.add'],
+      ['token:ada script', 'user.ssh_key.remove'],
     ]);
     expect(JSON.stringify(audited.rows)).not.toContain(RSA.split(' ')[1]);
   });

@@ -47,6 +47,22 @@ function ssh(key: 'ed25519.key' | 'rsa-pem.key', user: string, command: string, 
   return run('ssh', [...clientOptions(key), ...options, `${user}@127.0.0.1`, command]);
 }
 
+/** Whether the gateway refuses a forward to `host`:`destPort`, asked by ssh2's client with the allowed key. */
+function forwardRefused(host: string, destPort: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    client.once('error', reject);
+    client.once('ready', () =>
+      client.forwardOut('127.0.0.1', 0, host, destPort, (error, channel) => {
+        channel?.destroy();
+        client.end();
+        resolve(error !== undefined);
+      }),
+    );
+    client.connect({ host: '127.0.0.1', port, username: 'job-7', privateKey: sshKeyText('ed25519.key') });
+  });
+}
+
 /** What a server on 127.0.0.1:`port` answers `send` with first; '' when it closes (or resets) without a byte. */
 function firstBytes(port: number, send: Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -140,15 +156,11 @@ describe("the agent's SSH gateway", () => {
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe('left by the failed step\nbuild\n/work\n');
     expect(run.status).toBe(0);
+    const fingerprint = opensshFingerprints('ed25519.key').sha256;
+    const what = 'cat report.txt; echo "$CIRCLE_JOB"; pwd';
     expect(events.slice(-2)).toEqual([
-      { kind: 'start', job: 'job-7', account: 'ada', fingerprint: opensshFingerprints('ed25519.key').sha256 },
-      {
-        kind: 'end',
-        job: 'job-7',
-        account: 'ada',
-        fingerprint: opensshFingerprints('ed25519.key').sha256,
-        exitCode: 0,
-      },
+      { kind: 'start', job: 'job-7', account: 'ada', fingerprint, what },
+      { kind: 'end', job: 'job-7', account: 'ada', fingerprint, what, exitCode: 0 },
     ]);
   }, 60_000);
 
@@ -231,6 +243,9 @@ describe("the agent's SSH gateway", () => {
       expect(['N', 'S']).toContain(answer.slice(0, 1));
       // Anything else: the tunnel opens nothing, the connection just ends
       expect(await firstBytes(elsewhere, Buffer.from('SSH-2.0-probe\r\n'))).toBe('');
+      // A name the services object has only through its prototype is no service either
+      expect(await forwardRefused('constructor', port)).toBe(true);
+      expect(events).toContainEqual(expect.objectContaining({ kind: 'start', what: 'forward to db:5432' }));
       expect(await firstBytes(port, Buffer.from('SSH-2.0-probe\r\n'))).toMatch(/^SSH-2\.0-Gyre/);
     } finally {
       gateway.revoke('job-7');
@@ -241,11 +256,18 @@ describe("the agent's SSH gateway", () => {
 
   it('ends open sessions when the job is revoked', async () => {
     const waiting = ssh('ed25519.key', 'job-7', 'sleep 120');
-    await until('the session to open', () => (gateway.connected('job-7') === 1 ? true : undefined));
+    await until('the command to start', () =>
+      events.some((e) => e.kind === 'start' && e.what === 'sleep 120') ? true : undefined,
+    );
+    expect(gateway.connected('job-7')).toBe(1);
     const revoked = Date.now();
     gateway.revoke('job-7');
     await waiting;
     expect(Date.now() - revoked).toBeLessThan(10_000);
+    // Its end is reported, though the command never finished
+    await until('the end of the session to be reported', () =>
+      events.some((e) => e.kind === 'end' && e.what === 'sleep 120') ? true : undefined,
+    );
     expect((await ssh('ed25519.key', 'job-7', 'true')).status).toBe(255);
   }, 60_000);
 });

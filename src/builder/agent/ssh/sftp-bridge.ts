@@ -20,8 +20,17 @@ import { eachEntry, nodeStream } from '../../../shared/tar-streams.js';
 
 const { OPEN_MODE, STATUS_CODE } = ssh2.utils.sftp;
 
-/** The most a READ answers at once; clients ask for 32 KiB to 256 KiB. */
-const MAX_READ = 256 * 1024;
+/** The most a READ answers at once: within OpenSSH's 256 KiB message limit with the header. */
+const MAX_READ = 64 * 1024;
+/**
+ * The largest file moved either way: each open file waits whole in a temporary file on the
+ * agent's disk, which jobs share. Copy bigger ones with `store_artifacts` or through a command.
+ */
+export const MAX_SFTP_FILE_BYTES = 1024 ** 3;
+/** Open files and directories a session may hold at once. */
+const MAX_HANDLES = 64;
+/** Names per READDIR answer, well within OpenSSH's message limit. */
+const NAMES_PER_READDIR = 100;
 
 /** Where a session's SFTP requests land. */
 export interface SftpTarget {
@@ -41,7 +50,8 @@ interface OpenFile {
 interface OpenDirectory {
   readonly kind: 'directory';
   readonly path: string;
-  listed: boolean;
+  /** The names not yet answered; undefined until listed. */
+  left?: { filename: string; longname: string; attrs: Attributes }[];
 }
 
 /** A name with its attributes, as `stat -c STAT_FORMAT` prints them. */
@@ -81,21 +91,22 @@ export function serveSftp(sftp: SFTPWrapper, containers: ContainerClient, target
   const resolve = (path: string) => posix.resolve(target.workdir, path || '.');
   const shell = (script: string, ...args: string[]) =>
     containers.execText(target.container, ['/bin/sh', '-c', script, 'sh', ...args]);
-  const statOf = async (paths: readonly string[]): Promise<Stat[]> =>
-    parseStat(await shell(`stat -c "${STAT_FORMAT}" -- "$@"`, ...paths));
+  /** `follow`: of what a symbolic link points to, as STAT (not LSTAT) asks. */
+  const statOf = async (paths: readonly string[], follow = false): Promise<Stat[]> =>
+    parseStat(await shell(`stat ${follow ? '-L ' : ''}-c "${STAT_FORMAT}" -- "$@"`, ...paths));
   /** Answers `request` with what `work` does; a failure is the client's "no such file" or "failure". */
   const answer = (reqId: number, work: () => Promise<void>) => {
     work().catch((error: unknown) => {
       const message = (error as Error).message;
-      sftp.status(
-        reqId,
-        /No such file|not found|can't stat|cannot stat/i.test(message) ? STATUS_CODE.NO_SUCH_FILE : STATUS_CODE.FAILURE,
-        message.split('\n')[0],
-      );
+      if (/No such file|not found|can't stat|cannot stat/i.test(message))
+        return sftp.status(reqId, STATUS_CODE.NO_SUCH_FILE, 'No such file');
+      // A command's own words, not the Docker host and container they ran in.
+      sftp.status(reqId, STATUS_CODE.FAILURE, (/exited with \d+: (.*)$/s.exec(message)?.[1] ?? message).split('\n')[0]);
     });
   };
   const handleOf = (handle: Buffer) => handles.get(handle.toString('utf8'));
   const newHandle = (entry: OpenFile | OpenDirectory) => {
+    if (handles.size >= MAX_HANDLES) throw new Error(`at most ${MAX_HANDLES} files and folders open at once`);
     const id = randomUUID();
     handles.set(id, entry);
     return Buffer.from(id, 'utf8');
@@ -105,17 +116,34 @@ export function serveSftp(sftp: SFTPWrapper, containers: ContainerClient, target
     const full = resolve(path);
     sftp.name(reqId, [{ filename: full, longname: full, attrs: {} as Attributes }]);
   });
-  for (const event of ['STAT', 'LSTAT'] as const)
-    sftp.on(event, (reqId: number, path: string) =>
-      answer(reqId, async () => sftp.attrs(reqId, (await statOf([resolve(path)]))[0]!.attrs)),
-    );
+  sftp.on('STAT', (reqId, path) =>
+    answer(reqId, async () => sftp.attrs(reqId, (await statOf([resolve(path)], true))[0]!.attrs)),
+  );
+  sftp.on('LSTAT', (reqId, path) =>
+    answer(reqId, async () => sftp.attrs(reqId, (await statOf([resolve(path)]))[0]!.attrs)),
+  );
   sftp.on('OPEN', (reqId, filename, flags) =>
     answer(reqId, async () => {
-      const path = resolve(filename);
       const writing = (flags & OPEN_MODE.WRITE) !== 0;
+      // What a link points to, and only a regular file within the size limit.
+      const path =
+        (await shell('readlink -f -- "$1" || printf %s "$1"', resolve(filename))).trim() || resolve(filename);
+      const [found] = await statOf([path], true).catch((error: unknown) => {
+        if (writing && (flags & OPEN_MODE.CREAT) !== 0) return [];
+        throw error;
+      });
+      if (found && ((found.attrs.mode ?? 0) & 0o170000) !== 0o100000)
+        return sftp.status(reqId, STATUS_CODE.FAILURE, `${path} is not a regular file`);
+      if (found && (found.attrs.size ?? 0) > MAX_SFTP_FILE_BYTES)
+        return sftp.status(
+          reqId,
+          STATUS_CODE.FAILURE,
+          `${path} is larger than ${MAX_SFTP_FILE_BYTES} bytes, the most SFTP moves here`,
+        );
       const local = join(await scratchDir(), randomUUID());
-      if (!writing || (flags & OPEN_MODE.TRUNC) === 0)
-        await copyOut(containers, target.container, path, local, writing);
+      if (found && (!writing || (flags & OPEN_MODE.TRUNC) === 0))
+        await copyOut(containers, target.container, path, local);
+      else await (await open(local, 'w')).close();
       const handle = await open(local, writing ? (flags & OPEN_MODE.TRUNC ? 'w+' : 'r+') : 'r');
       sftp.handle(reqId, newHandle({ kind: 'file', path, local, handle, writing }));
     }),
@@ -135,6 +163,8 @@ export function serveSftp(sftp: SFTPWrapper, containers: ContainerClient, target
       const file = handleOf(handle);
       if (file?.kind !== 'file' || !file.writing)
         return sftp.status(reqId, STATUS_CODE.FAILURE, 'not open for writing');
+      if (offset + data.length > MAX_SFTP_FILE_BYTES)
+        return sftp.status(reqId, STATUS_CODE.FAILURE, `a file here may have at most ${MAX_SFTP_FILE_BYTES} bytes`);
       await file.handle.write(data, 0, data.length, offset);
       sftp.status(reqId, STATUS_CODE.OK);
     }),
@@ -175,26 +205,25 @@ export function serveSftp(sftp: SFTPWrapper, containers: ContainerClient, target
   sftp.on('OPENDIR', (reqId, path) =>
     answer(reqId, async () => {
       const full = resolve(path);
-      const [found] = await statOf([full]);
+      const [found] = await statOf([full], true);
       if (((found!.attrs.mode ?? 0) & 0o170000) !== 0o040000)
         return sftp.status(reqId, STATUS_CODE.FAILURE, `${full} is not a directory`);
-      sftp.handle(reqId, newHandle({ kind: 'directory', path: full, listed: false }));
+      sftp.handle(reqId, newHandle({ kind: 'directory', path: full }));
     }),
   );
   sftp.on('READDIR', (reqId, handle) =>
     answer(reqId, async () => {
       const dir = handleOf(handle);
       if (dir?.kind !== 'directory') return sftp.status(reqId, STATUS_CODE.FAILURE, 'not an open directory');
-      if (dir.listed) return sftp.status(reqId, STATUS_CODE.EOF);
-      dir.listed = true;
-      const entries = parseStat(
+      dir.left ??= parseStat(
         await shell(
           `cd -- "$1" && for f in * .[!.]* ..?*; do if [ -e "$f" ] || [ -L "$f" ]; then stat -c "${STAT_FORMAT}" -- "$f"; fi; done`,
           dir.path,
         ),
       ).map(({ name, attrs }) => ({ filename: name, longname: name, attrs }));
-      if (entries.length === 0) return sftp.status(reqId, STATUS_CODE.EOF);
-      sftp.name(reqId, entries);
+      const page = dir.left.splice(0, NAMES_PER_READDIR);
+      if (page.length === 0) return sftp.status(reqId, STATUS_CODE.EOF);
+      sftp.name(reqId, page);
     }),
   );
   for (const event of ['REMOVE', 'RMDIR', 'MKDIR', 'RENAME', 'SYMLINK', 'READLINK'] as const)
@@ -217,27 +246,15 @@ export function serveSftp(sftp: SFTPWrapper, containers: ContainerClient, target
   });
 }
 
-/** The container's file at `path` into the local file `local` (empty when it is new and `creating`). */
-async function copyOut(
-  containers: ContainerClient,
-  container: string,
-  path: string,
-  local: string,
-  creating: boolean,
-): Promise<void> {
-  let tar;
-  try {
-    tar = await containers.getArchive(container, path);
-  } catch (error) {
-    if (creating && /404|No such|not found/i.test((error as Error).message)) {
-      await (await open(local, 'w')).close();
-      return;
-    }
-    throw error;
-  }
+/** The container's regular file at `path` into the local file `local`. */
+async function copyOut(containers: ContainerClient, container: string, path: string, local: string): Promise<void> {
+  const tar = await containers.getArchive(container, path);
   let copied = false;
   await eachEntry(tar, async (header, body) => {
-    if (copied || header.type !== 'file') return;
+    // The first entry is the file itself; anything else (it changed meanwhile) is refused.
+    if (copied) return;
+    if (header.type !== 'file' || header.name !== posix.basename(path))
+      throw new Error(`${path} is not a regular file`);
     copied = true;
     await pipeline(body, createWriteStream(local, { mode: 0o600 }));
   });
@@ -258,9 +275,14 @@ async function copyIn(containers: ContainerClient, target: SftpTarget, path: str
     gid: Number(owner[1]),
     mtime: new Date(),
   });
-  const writing = pipeline(createReadStream(local), entry);
   const putting = containers.putArchive(target.container, folder, nodeStream(tar));
-  await writing;
-  tar.finalize();
-  await putting;
+  const writing = pipeline(createReadStream(local), entry).then(
+    () => tar.finalize(),
+    (error: unknown) => {
+      tar.destroy(error as Error);
+      throw error;
+    },
+  );
+  // Both awaited at once: an engine that refuses the upload must not be an unhandled rejection.
+  await Promise.all([putting, writing]);
 }

@@ -2,7 +2,7 @@ import type { Migration } from './migration.js';
 
 /**
  * The public keys each account connects with when it reruns a job with SSH: added on the account's
- * SSH keys page or through the API, one row per key, unique per account by fingerprint.
+ * SSH keys page or through the API, one row per key, each key (by fingerprint) one account's.
  */
 export const userSshKeysMigration: Migration = {
   id: 30,
@@ -18,7 +18,9 @@ CREATE TABLE user_ssh_keys (
   fingerprint_md5 text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   last_used_at timestamptz,
-  UNIQUE (user_id, fingerprint_sha256)
+  -- One account per key, as on GitHub: a session's audit entry names whoever connected.
+  UNIQUE (fingerprint_sha256)
 );
+CREATE INDEX user_ssh_keys_user ON user_ssh_keys (user_id);
 `,
 };

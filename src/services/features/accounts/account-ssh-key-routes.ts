@@ -8,6 +8,7 @@ import { addSshKeyBody, idParams } from '../../../api/requests.js';
 import { itemsOf, userSshKeyResponse } from '../../../api/responses.js';
 import { SIGNED_IN } from '../../http/access-policy.js';
 import { AuthError } from '../../http/error-shape.js';
+import { tokenActorOf } from '../../http/token-auth.js';
 import type { UserSshKeys } from '../../stores/accounts/user-ssh-keys.js';
 
 const tags = ['ssh keys'];
@@ -51,7 +52,9 @@ export function registerAccountSshKeyRoutes(app: FastifyInstance, deps: { readon
     },
     async (request, reply) => {
       const account = accountOf(request);
-      return reply.code(201).send(await deps.userSshKeys.add(account.id, account.login, request.body));
+      return reply
+        .code(201)
+        .send(await deps.userSshKeys.add(account.id, account.login, request.body, tokenActorOf(request)));
     },
   );
 
@@ -60,7 +63,7 @@ export function registerAccountSshKeyRoutes(app: FastifyInstance, deps: { readon
     { config: SIGNED_IN, schema: { tags, summary: 'Remove one of the calling account’s SSH keys', params: idParams } },
     async (request, reply) => {
       const account = accountOf(request);
-      await deps.userSshKeys.remove(account.id, account.login, request.params.id);
+      await deps.userSshKeys.remove(account.id, account.login, request.params.id, tokenActorOf(request));
       return reply.code(204).send();
     },
   );

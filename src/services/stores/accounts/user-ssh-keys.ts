@@ -20,7 +20,13 @@ export interface UserSshKey {
 
 /** Keys an account may hold: enough for every machine a person works at. */
 export const MAX_KEYS_PER_ACCOUNT = 50;
-const TITLE = /^[\p{L}\p{N} ._@()-]{1,100}$/u;
+const TITLE = /^[\p{L}\p{M}\p{N} ._@()+:'-]{1,100}$/u;
+/** A key's comment as a title: what the title allows, at most 100 characters. */
+const titleOfComment = (comment: string) =>
+  comment
+    .replace(/[^\p{L}\p{M}\p{N} ._@()+:'-]/gu, '')
+    .slice(0, 100)
+    .trim();
 
 interface KeyRow {
   id: string;
@@ -56,9 +62,14 @@ export class UserSshKeys {
    * Adds the key line `text` under `title` (the key's comment when none is given). Refuses a bad
    * line or title, naming the field, and a key the account has already.
    */
-  async add(userId: number, login: string, input: { title?: string; key: string }): Promise<UserSshKey> {
+  async add(
+    userId: number,
+    login: string,
+    input: { title?: string; key: string },
+    actor = `user:${login}`,
+  ): Promise<UserSshKey> {
     const key = readSshPublicKey(input.key, 'key');
-    const title = (input.title ?? '').trim() || ('comment' in key ? key.comment : '') || 'SSH key';
+    const title = (input.title ?? '').trim() || ('comment' in key ? titleOfComment(key.comment) : '') || 'SSH key';
     const problems = [
       ...('input' in key ? [key] : []),
       ...(TITLE.test(title)
@@ -66,7 +77,7 @@ export class UserSshKeys {
         : [
             {
               input: 'title',
-              message: 'must be 1 to 100 letters, digits, spaces and . _ @ ( ) -',
+              message: "must be 1 to 100 letters, digits, spaces and . _ @ ( ) + : ' -",
               hint: 'name the machine the key is on, e.g. "laptop"',
             },
           ]),
@@ -85,12 +96,23 @@ export class UserSshKeys {
         );
       const { rows } = await client.query<KeyRow>(
         `INSERT INTO user_ssh_keys (user_id, title, public_key, fingerprint_sha256, fingerprint_md5)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, fingerprint_sha256) DO NOTHING RETURNING *`,
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (fingerprint_sha256) DO NOTHING RETURNING *`,
         [userId, title, key.publicKey, key.fingerprints.sha256, key.fingerprints.md5],
       );
-      if (rows[0] === undefined) throw new ConflictError(`you have added the key ${key.fingerprints.sha256} already`);
+      if (rows[0] === undefined) {
+        // One key, one account: a session's audit entry must name who connected.
+        const { rows: owner } = await client.query<{ user_id: string }>(
+          'SELECT user_id FROM user_ssh_keys WHERE fingerprint_sha256 = $1',
+          [key.fingerprints.sha256],
+        );
+        throw new ConflictError(
+          Number(owner[0]?.user_id) === userId
+            ? `you have added the key ${key.fingerprints.sha256} already`
+            : `the key ${key.fingerprints.sha256} is in use by another account; each key belongs to one account, so make one of your own with \`ssh-keygen -t ed25519\``,
+        );
+      }
       await writeAudit(client, {
-        actor: `user:${login}`,
+        actor,
         action: 'user.ssh_key.add',
         target: login,
         detail: { fingerprint: key.fingerprints.sha256, title },
@@ -99,7 +121,7 @@ export class UserSshKeys {
     });
   }
 
-  async remove(userId: number, login: string, id: number): Promise<void> {
+  async remove(userId: number, login: string, id: number, actor = `user:${login}`): Promise<void> {
     await withTransaction(this.db, async (client) => {
       const { rows } = await client.query<{ fingerprint_sha256: string }>(
         'DELETE FROM user_ssh_keys WHERE id = $1 AND user_id = $2 RETURNING fingerprint_sha256',
@@ -107,7 +129,7 @@ export class UserSshKeys {
       );
       if (rows[0] === undefined) throw new NotFoundError(`SSH key ${id}`);
       await writeAudit(client, {
-        actor: `user:${login}`,
+        actor,
         action: 'user.ssh_key.remove',
         target: login,
         detail: { fingerprint: rows[0].fingerprint_sha256 },

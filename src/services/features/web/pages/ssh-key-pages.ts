@@ -21,7 +21,8 @@ export const sshKeyPages: UserPages = (web, parts) => {
       // A refused form is shown again as it was typed.
       ...(errors.length > 0 && {
         title: typeof posted.title === 'string' ? posted.title : '',
-        key: typeof posted.key === 'string' ? posted.key : '',
+        // Never a private key pasted by mistake: it is not sent back to the page.
+        key: typeof posted.key === 'string' && !posted.key.includes('PRIVATE KEY') ? posted.key : '',
       }),
     });
   };
