@@ -9,15 +9,12 @@
  * Ratios are against the stack with no port, measured in the same run: the machines are shared
  * and noisy.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as compose from 'docker-compose';
 import { percentile, round } from './stats.js';
 
-const exec = promisify(execFile);
 const RUNS = Number(process.env['BENCH_PORT_RUNS'] ?? 3);
 const IMAGE = process.env['BENCH_PORT_IMAGE'] ?? 'debian:bookworm-slim';
 const PROJECT = `bench-ssh-ports-${process.pid}`;
@@ -40,7 +37,7 @@ interface Measure {
   readonly proxyRssBytes: number;
 }
 
-/** The docker-proxy processes running now, with their resident memory. */
+/** The docker-proxy processes running now, with their resident memory: of a daemon on this machine only (/proc). */
 function dockerProxies(): { count: number; rssBytes: number } {
   let count = 0;
   let rssBytes = 0;
@@ -83,9 +80,7 @@ async function measure(variant: Variant, folder: string): Promise<Measure> {
 
 async function main(): Promise<void> {
   const folder = mkdtempSync(join(tmpdir(), 'gyre-bench-ports-'));
-  const { stdout: proxyMode } = await exec('docker', ['info', '--format', '{{json .}}']).catch(() => ({ stdout: '' }));
   console.log(`# Publishing ports through Compose (${RUNS} runs each, ${IMAGE})`);
-  if (proxyMode.includes('"userland-proxy":false')) console.log('(the daemon runs without its userland proxy)');
   const results = new Map<string, Measure[]>();
   try {
     for (let run = 0; run < RUNS; run += 1)
