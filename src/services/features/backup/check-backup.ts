@@ -1,7 +1,7 @@
 /**
  * Reads a scheduled backup back from its destination right after writing it: the files it wrote
- * must hash to what the manifest says, `pg_restore --list` must read the whole dump and find data
- * of every table the snapshot counted, and every blob it names must be in the set. A full restore
+ * must hash to what the manifest says, `pg_restore` must turn the whole dump back into SQL and
+ * find data of every table the snapshot counted, and every blob it names must be in the set. A full restore
  * into a scratch database is `gyre backup verify`'s, which needs Docker.
  */
 import type { Readable } from 'node:stream';
