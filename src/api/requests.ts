@@ -194,6 +194,18 @@ export const triggerBody = z
   .optional();
 export type TriggerRequest = z.infer<typeof triggerBody>;
 
+export const rerunJobBody = z
+  .strictObject({
+    ssh: z
+      .boolean()
+      .optional()
+      .describe(
+        "Rerun with SSH: the job waits for SSH sessions after its steps (GYRE_SSH_IDLE, at most GYRE_SSH_MAX). Only your account and administrators connect, with the keys of the SSH keys page (or GitHub's, for GitHub accounts); the job's attempt shows the `ssh` command",
+      ),
+  })
+  .optional();
+export type RerunJobRequest = z.infer<typeof rerunJobBody>;
+
 export const scheduleParams = z.strictObject({
   id: idSchema,
   name: z

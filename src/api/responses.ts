@@ -183,6 +183,25 @@ export const attemptDetailResponse = z.looseObject({
   leasedAt: timestamp,
   finishedAt: timestamp.nullable(),
   steps: z.array(stepDetailResponse),
+  ssh: z
+    .looseObject({
+      requestedBy: z.string().nullable().describe('The account that asked; null once removed'),
+      command: z
+        .string()
+        .nullable()
+        .describe(
+          'What to type to connect, e.g. `ssh -p 64535 job-12@builder-1`; null until a builder with SSH takes it',
+        ),
+      hostKeyFingerprint: z
+        .string()
+        .nullable()
+        .describe("The builder's host key, `SHA256:…`, to check the first connection"),
+      idleUntil: timestamp.nullable().describe('After the steps: when the job ends unless someone connects'),
+      until: timestamp.nullable().describe('After the steps: when the job ends even with a session open'),
+      connected: z.number().int().nullable().describe('Sessions open when the builder last reported'),
+    })
+    .nullable()
+    .describe('Set for an attempt of a rerun with SSH'),
 });
 
 export const jobDetailResponse = jobSummaryResponse.extend({

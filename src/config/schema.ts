@@ -262,6 +262,22 @@ export const rawSettingsSchema = z.object({
     description:
       "Most a project's layer cache for `docker_layer_caching` may hold on this builder when a job takes it; a larger one is emptied first. One volume per project that used it, kept across jobs and restarts, one job at a time; builds of forks' pull requests get none. `off`: every job's engine starts empty.",
   }),
+  GYRE_SSH_PORTS: setting(v.portRangeOrOff, {
+    scope: 'builder',
+    default: '64535-65535',
+    example: 'off',
+    description:
+      "Ports for SSH into builds. The agent (host networking) listens on the first free one for all its jobs' sessions and tells them apart by user name (`ssh -p 64535 job-1234@builder`); nothing is published. A second builder on the same host (during `gyre builder roll`) takes the next free port. Firewalls open the range, or at least its first two ports, to the users' networks. `off`: this builder offers no SSH, and SSH reruns go to others.",
+  }),
+  GYRE_SSH_HOST: setting(
+    z.string().regex(/^[A-Za-z0-9.:[\]-]{1,255}$/, { error: 'must be a host name or IP address' }),
+    {
+      scope: 'builder',
+      example: 'builder-1.ci.example.com',
+      description:
+        "The address users reach this builder's SSH port at, as job pages show it in the `ssh` line; defaults to the Docker host's name.",
+    },
+  ),
   GYRE_EGRESS_POLICY: setting(z.enum(['enforce', 'off'], { error: 'must be enforce or off' }), {
     scope: 'builder',
     default: 'enforce',
@@ -354,6 +370,20 @@ export const rawSettingsSchema = z.object({
     example: '0 3 * * *',
     description:
       'When the services box backs itself up, as a five-field crontab line in UTC; unset: no scheduled backups (`gyre backup create` still works). Each backup is a consistent snapshot of the bundled database and the blobs its rows name, in the layout `gyre backup verify` and `gyre restore` read.',
+  }),
+  GYRE_SSH_IDLE: setting(v.duration, {
+    scope: 'services',
+    default: '10m',
+    example: '30m',
+    description:
+      'How long a job rerun with SSH stays up after its steps end, pass or fail, while nobody is connected; it keeps its slot meanwhile.',
+  }),
+  GYRE_SSH_MAX: setting(v.duration, {
+    scope: 'services',
+    default: '2h',
+    example: '4h',
+    description:
+      'The longest a job rerun with SSH stays up after its steps end, even with a session connected; it then ends, and so do its sessions.',
   }),
   GYRE_BACKUP_KEEP: setting(v.wholeNumber(1), {
     scope: 'services',

@@ -53,6 +53,8 @@ export interface Settings {
   readonly gitAllowedHosts: readonly string[];
   /** How long caches, workspace layers and artifacts are kept. */
   readonly retention: RetentionSettings;
+  /** How long a job rerun with SSH stays up after its steps (GYRE_SSH_IDLE, GYRE_SSH_MAX). */
+  readonly sshHold: { readonly idleMs: number; readonly maxMs: number };
   /** Scheduled backups of the services box (GYRE_BACKUP_*). */
   readonly backup: BackupSettings;
   /** The largest upload of each kind a job may make. */
@@ -85,6 +87,11 @@ export interface BuilderSettings {
   readonly dockerInBuilds: 'off' | 'remote' | 'machine';
   /** The most a project's layer cache may hold when a job takes it; 0: none kept (GYRE_LAYER_CACHE_SIZE). */
   readonly layerCacheBytes: number;
+  /**
+   * SSH into builds (GYRE_SSH_PORTS, GYRE_SSH_HOST): the range whose first free port the agent
+   * listens on, and the address job pages show; off when undefined.
+   */
+  readonly ssh?: { readonly first: number; readonly last: number; readonly host?: string };
 }
 
 export interface EgressSettings {
@@ -196,6 +203,7 @@ export function toSettings(raw: RawSettings): Settings {
       },
       dockerInBuilds: raw.GYRE_DOCKER_IN_BUILDS!,
       layerCacheBytes: raw.GYRE_LAYER_CACHE_SIZE!,
+      ...sshOf(raw),
     },
     dataDir: raw.GYRE_DATA_DIR!,
     blobStore: blobStoreOf(raw),
@@ -205,6 +213,7 @@ export function toSettings(raw: RawSettings): Settings {
       ...(raw.GYRE_CACHE_MAX_TOTAL_SIZE !== undefined && { cacheMaxTotalBytes: raw.GYRE_CACHE_MAX_TOTAL_SIZE }),
       artifactMaxAgeDays: raw.GYRE_ARTIFACT_MAX_AGE_DAYS!,
     },
+    sshHold: { idleMs: raw.GYRE_SSH_IDLE!, maxMs: raw.GYRE_SSH_MAX! },
     backup: {
       ...(raw.GYRE_BACKUP_SCHEDULE !== undefined && { schedule: raw.GYRE_BACKUP_SCHEDULE }),
       keep: raw.GYRE_BACKUP_KEEP!,
@@ -219,6 +228,13 @@ export function toSettings(raw: RawSettings): Settings {
     logLevel: raw.GYRE_LOG_LEVEL!,
     containerLogs: { maxSizeBytes: raw.GYRE_LOG_MAX_SIZE!, maxFiles: raw.GYRE_LOG_MAX_FILES! },
   };
+}
+
+/** The builder's SSH port and address, unless GYRE_SSH_PORTS is off. */
+function sshOf(raw: RawSettings): Pick<BuilderSettings, 'ssh'> {
+  const ports = raw.GYRE_SSH_PORTS!;
+  if (ports === 'off') return {};
+  return { ssh: { ...ports, ...(raw.GYRE_SSH_HOST !== undefined && { host: raw.GYRE_SSH_HOST }) } };
 }
 
 function blobStoreOf(raw: RawSettings): BlobStoreSettings {

@@ -121,6 +121,22 @@ export const duration = z.string().transform((text, ctx) => {
   return ms;
 });
 
+/** A port range such as `64535-65535` (one port is a range of one), or `off`; `{ first, last }` or `off`. */
+export const portRangeOrOff = z.string().transform((text, ctx) => {
+  if (text === 'off') return 'off' as const;
+  const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text);
+  const first = Number(match?.[1]);
+  const last = Number(match?.[2] ?? match?.[1]);
+  if (!match || first < 1 || last > 65535 || first > last) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" is not a port range; write two ports between 1 and 65535, the lower first, such as 64535-65535 (or one port, or off)`,
+    });
+    return z.NEVER;
+  }
+  return { first, last };
+});
+
 export const httpUrl = z.string().refine((text) => /^https?:$/.test(URL.parse(text)?.protocol ?? ''), {
   error: 'must be an http:// or https:// URL',
 });

@@ -18,7 +18,7 @@ import type {
   StreamedContainer,
   VolumeUsage,
 } from './job-backend.js';
-import { StreamedHelpers } from './streamed-helper.js';
+import { addressOn, StreamedHelpers } from './streamed-helper.js';
 import type { EngineInfo } from './types.js';
 
 /** docker-modem's demultiplexer; dockerode types `container.modem` as `any`. */
@@ -117,6 +117,10 @@ export class DockerJobBackend implements JobBackend {
     const container = await this.docker.createContainer(createOptions(spec));
     await container.start();
     return container.id;
+  }
+
+  addressOn(containerId: string, network: string): Promise<string | undefined> {
+    return addressOn(this.docker.getContainer(containerId), network);
   }
 
   async runContainer(spec: ContainerSpec, onOutput: (data: Buffer) => void): Promise<number> {

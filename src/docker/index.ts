@@ -36,6 +36,7 @@ export type {
   InteractiveSpec,
   RunSpec,
 } from './container-client.js';
+export { DockerodeContainers } from './container-client.js';
 export { toDockerError, statusCodeOf, engineErrorMessage, HelperExitError, isHelperExit } from './errors.js';
 export { DockerJobBackend, JOB_BRIDGE_PREFIX } from './docker-job-backend.js';
 export type {

@@ -139,6 +139,8 @@ export interface JobBackend {
    * container is removed once it ended, or once the reader gave up on its stdout.
    */
   streamContainer(spec: ContainerSpec, io: HelperIo): StreamedContainer;
+  /** The container's IPv4 address on `network`; undefined when it has none there. */
+  addressOn(containerId: string, network: string): Promise<string | undefined>;
   /** Runs a process in a running container to its end; resolves to its exit code. */
   exec(containerId: string, request: ExecRequest): Promise<number>;
   /**

@@ -165,7 +165,7 @@ export class StreamedHelpers {
 }
 
 /** The container's address on `network`, where the builder reaches it. */
-async function addressOn(container: Dockerode.Container, network: string): Promise<string | undefined> {
+export async function addressOn(container: Dockerode.Container, network: string): Promise<string | undefined> {
   const info = await container.inspect();
   return info.NetworkSettings.Networks[network]?.IPAddress || undefined;
 }

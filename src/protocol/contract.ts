@@ -16,7 +16,9 @@
  * 4. `POST /jobs/:id/heartbeat` every {@link HEARTBEAT_INTERVAL_MS} renews the lease; its answer
  *    says whether to cancel the job and the builder's state (`draining` means take no new jobs).
  * 5. `POST /jobs/:id/steps` reports each step's start and end (exit code); `PUT /jobs/:id/logs`
- *    sends sequence-numbered log chunks; `POST /jobs/:id/complete` ends the attempt.
+ *    sends sequence-numbered log chunks; `POST /jobs/:id/complete` ends the attempt. A rerun
+ *    with SSH (its lease has `ssh`) reports sessions and the wait after its steps to
+ *    `POST /jobs/:id/ssh`, and completes only once that wait is over.
  * 6. `POST /heartbeat` keeps an idle builder `active` (a builder silent for
  *    {@link BUILDER_LOST_AFTER_MS} becomes `lost`). A draining builder with no jobs left becomes
  *    `drained` on its next heartbeat, and the agent exits.

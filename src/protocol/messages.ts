@@ -24,6 +24,19 @@ export type DockerInBuilds = z.infer<typeof dockerInBuildsSchema>;
 /** Each offer as a level: a builder runs the jobs whose level (jobs.docker_level) is at most its own. */
 export const DOCKER_LEVELS: Readonly<Record<DockerInBuilds, number>> = { off: 0, remote: 1, machine: 2 };
 
+/** SSH's `SHA256:…` fingerprint of a key (base64 without padding). */
+const SHA256_FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
+
+/** Where users reach a builder's SSH gateway for SSH into builds; absent when GYRE_SSH_PORTS is off. */
+export const builderSshSchema = z.strictObject({
+  /** The address job pages show (GYRE_SSH_HOST, else the Docker host's name). */
+  host: z.string().min(1).max(255),
+  port: z.number().int().min(1).max(65535),
+  /** The fingerprint of the builder's Ed25519 host key, so that a first connection can be checked. */
+  hostKeyFingerprint: z.string().regex(SHA256_FINGERPRINT),
+});
+export type BuilderSsh = z.infer<typeof builderSshSchema>;
+
 /** What a builder reports about itself when it registers. */
 export const builderFactsSchema = z.strictObject({
   name: z.string().regex(BUILDER_NAME_PATTERN),
@@ -41,6 +54,8 @@ export const builderFactsSchema = z.strictObject({
    * so an agent that offers none still registers with a services box older than this field.
    */
   dockerInBuilds: dockerInBuildsSchema.optional(),
+  /** Its SSH gateway; sent only when on, as `dockerInBuilds` is, and SSH reruns are leased only to builders with one. */
+  ssh: builderSshSchema.optional(),
 });
 export type BuilderFacts = z.infer<typeof builderFactsSchema>;
 
@@ -172,6 +187,27 @@ export const testTimingSchema = z.object({
 });
 export type TestTiming = z.infer<typeof testTimingSchema>;
 
+/** A public key that may open SSH sessions into a job, and whose account it is. */
+export const sshAccessKeySchema = z.object({
+  /** `ssh-ed25519 AAAA…`, as the account uploaded it (or GitHub lists it). */
+  publicKey: z.string().max(16_384),
+  fingerprint: z.string().regex(SHA256_FINGERPRINT),
+  /** The account, as the audit log names it. */
+  account: z.string().max(200),
+});
+export type SshAccessKey = z.infer<typeof sshAccessKeySchema>;
+
+/** A rerun with SSH: who may connect, and how long the job stays up after its steps. */
+export const jobSshSchema = z.object({
+  /** The keys of the account that asked and of the administrators; renewed with each job heartbeat. */
+  keys: z.array(sshAccessKeySchema).max(1_000),
+  /** Stay up this long after the steps while nobody is connected (GYRE_SSH_IDLE). */
+  idleSeconds: z.number().int().positive(),
+  /** And at most this long after the steps, connected or not (GYRE_SSH_MAX). */
+  maxSeconds: z.number().int().positive(),
+});
+export type JobSsh = z.infer<typeof jobSshSchema>;
+
 export const jobLeaseSchema = z.object({
   ...leaseTokenShape,
   jobId: id,
@@ -204,6 +240,8 @@ export const jobLeaseSchema = z.object({
    * by file, class name and test name, for `circleci tests split --split-by=timings`.
    */
   testTimings: z.array(testTimingSchema).optional(),
+  /** Present for a rerun with SSH, which is leased only to builders whose facts have `ssh`. */
+  ssh: jobSshSchema.optional(),
 });
 export type JobLease = z.infer<typeof jobLeaseSchema>;
 
@@ -215,6 +253,8 @@ export const jobHeartbeatResponseSchema = z.object({
   cancel: z.boolean(),
   expiresAt: z.string(),
   builder: builderStatusSchema,
+  /** For a rerun with SSH: the keys allowed now (a key removed since the lease is refused from here on). */
+  sshKeys: z.array(sshAccessKeySchema).max(1_000).optional(),
 });
 export type JobHeartbeatResponse = z.infer<typeof jobHeartbeatResponseSchema>;
 
@@ -256,6 +296,36 @@ export const completeRequestSchema = z.strictObject({
   message: z.string().max(10_000).optional(),
 });
 export type CompleteRequest = z.infer<typeof completeRequestSchema>;
+
+/**
+ * What happens to a rerun with SSH (`POST /jobs/:id/ssh`): a session's or forward's start and
+ * end, for the audit log; and the job held after its steps, for its page. A resent session event
+ * may be recorded twice; a resent wait is the same write again.
+ */
+export const sshReportSchema = z.strictObject({
+  ...leaseTokenShape,
+  event: z.discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.enum(['start', 'end']),
+      account: z.string().max(200),
+      fingerprint: z.string().regex(SHA256_FINGERPRINT),
+      /** A command, `shell`, `sftp`, or `forward to <host>:<port>`. */
+      what: z.string().max(1_000),
+      /** For a command's end: its exit code. */
+      exitCode: z.number().int().optional(),
+    }),
+    z.strictObject({
+      kind: z.literal('held'),
+      /** When the job ends unless someone connects (its steps ended; nobody is connected). */
+      idleUntil: z.iso.datetime(),
+      /** When it ends even with someone connected. */
+      until: z.iso.datetime(),
+      /** Sessions open now. */
+      connected: z.number().int().min(0),
+    }),
+  ]),
+});
+export type SshReport = z.infer<typeof sshReportSchema>;
 
 /** The path parameter of the job routes. */
 export const jobParamsSchema = z.strictObject({ id: z.coerce.number().int().positive() });

@@ -109,6 +109,8 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     ...(builder.dockerInBuilds !== 'off' && {
       GYRE_LAYER_CACHE_SIZE: builder.layerCacheBytes === 0 ? 'off' : formatMemorySize(builder.layerCacheBytes),
     }),
+    GYRE_SSH_PORTS: builder.ssh ? `${builder.ssh.first}-${builder.ssh.last}` : 'off',
+    ...(builder.ssh?.host !== undefined && { GYRE_SSH_HOST: builder.ssh.host }),
     GYRE_EGRESS_POLICY: builder.egress.enforce ? 'enforce' : 'off',
     ...(builder.egress.allow.length > 0 && { GYRE_EGRESS_ALLOW: formatEgressList(builder.egress.allow) }),
     ...(builder.egress.deny?.length && { GYRE_EGRESS_DENY: formatEgressList(builder.egress.deny) }),

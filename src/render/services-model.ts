@@ -4,6 +4,7 @@
  */
 import {
   BUNDLED_DATABASE,
+  formatDuration,
   formatMemorySize,
   metaOf,
   s3SettingsOf,
@@ -126,7 +127,7 @@ function backupEnvironment(settings: Settings): Record<string, string> {
   };
 }
 
-/** The retention and upload limits set to something else than the defaults the app applies itself. */
+/** The retention, upload limits and SSH hold times set to something else than the defaults the app applies itself. */
 function jobDataEnvironment(settings: Settings): Record<string, string> {
   const { retention, transferLimits } = settings;
   const values: Partial<Record<SettingName, string>> = {
@@ -138,6 +139,8 @@ function jobDataEnvironment(settings: Settings): Record<string, string> {
     GYRE_CACHE_MAX_SIZE: formatMemorySize(transferLimits.cacheBytes),
     GYRE_WORKSPACE_MAX_SIZE: formatMemorySize(transferLimits.workspaceLayerBytes),
     GYRE_ARTIFACT_MAX_SIZE: formatMemorySize(transferLimits.artifactBytes),
+    GYRE_SSH_IDLE: formatDuration(settings.sshHold.idleMs),
+    GYRE_SSH_MAX: formatDuration(settings.sshHold.maxMs),
   };
   return Object.fromEntries(
     Object.entries(values).filter(([name, value]) => value !== metaOf(name as SettingName).default),

@@ -2,6 +2,9 @@
  * Builds the services app's parts from settings and a database pool: the stores, the git
  * mirror, the pipeline planner. One place that wires concrete implementations together.
  */
+import { SshReruns } from './features/ssh/ssh-reruns.js';
+import { GitHubSshKeys } from './features/ssh/github-ssh-keys.js';
+import { SshAttempts } from './stores/jobs/ssh-attempts.js';
 import type { AdminDeps } from './features/admin/admin-deps.js';
 import type { UserUiDeps } from './features/web/user-ui.js';
 import { join } from 'node:path';
@@ -97,6 +100,12 @@ export function createServiceParts(
     credentials,
     sshKeys: new SshKeyStore(db, box),
     userSshKeys: new UserSshKeys(db),
+    sshReruns: new SshReruns(
+      db,
+      new SshAttempts(db),
+      new GitHubSshKeys(() => runtimeSettings.gitHubApp(), logger.child({ part: 'github-ssh-keys' })),
+      settings.sshHold,
+    ),
     hostPolicy,
     pipelines,
     blobs,

@@ -265,6 +265,7 @@ describe('the projects API', () => {
       '/builder/v1/jobs/{id}/complete',
       '/builder/v1/jobs/{id}/heartbeat',
       '/builder/v1/jobs/{id}/logs',
+      '/builder/v1/jobs/{id}/ssh',
       '/builder/v1/jobs/{id}/steps',
       '/builder/v1/jobs/{id}/test-results',
       '/builder/v1/jobs/{id}/uploads',

@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -13,6 +12,7 @@ import { connectHost } from '../../src/orchestrator/hosts.js';
 import { opensshFingerprints, sshKeyText } from '../support/ssh-key-fixtures.js';
 import { settingsFrom } from '../support/settings.js';
 import { until } from '../support/until.js';
+import { OpenSshClient, runProgram, type ClientKey } from '../support/openssh-client.js';
 
 // GIVEN a job's primary container on the local Docker Engine, holding a file a failed step left,
 // and the agent's SSH gateway allowing one account's key into it as `job-7`, WHEN people connect
@@ -27,24 +27,11 @@ let service: Docker.Container;
 let allowedTarget: SshTarget;
 let gateway: SshGateway;
 let port: number;
-let keys: string;
+let openssh: OpenSshClient;
 const events: SessionEvent[] = [];
 
-/** Runs one of OpenSSH's programs without blocking this process, which serves the other end. */
-function run(
-  program: string,
-  args: readonly string[],
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(program, args);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  return new Promise((resolve) => child.once('close', (status) => resolve({ status, stdout, stderr })));
-}
-
-function ssh(key: 'ed25519.key' | 'rsa-pem.key', user: string, command: string, options: readonly string[] = []) {
-  return run('ssh', [...clientOptions(key), ...options, `${user}@127.0.0.1`, command]);
+function ssh(key: ClientKey, user: string, command: string, options: readonly string[] = []) {
+  return openssh.ssh(key, user, command, options);
 }
 
 /** Whether the gateway refuses a forward to `host`:`destPort`, asked by ssh2's client with the allowed key. */
@@ -77,32 +64,8 @@ function firstBytes(port: number, send: Buffer): Promise<string> {
   });
 }
 
-/** The options every client here takes; scp and sftp name the port with -P. */
-function clientOptions(key: 'ed25519.key' | 'rsa-pem.key', portFlag = '-p'): string[] {
-  return [
-    '-i',
-    join(keys, key),
-    portFlag,
-    String(port),
-    '-o',
-    'StrictHostKeyChecking=no',
-    '-o',
-    'UserKnownHostsFile=/dev/null',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    'LogLevel=ERROR',
-  ];
-}
-
 beforeAll(async () => {
-  keys = mkdtempSync(join(tmpdir(), 'gyre-ssh-keys-'));
-  for (const key of ['ed25519.key', 'rsa-pem.key'] as const) {
-    writeFileSync(join(keys, key), sshKeyText(key));
-    chmodSync(join(keys, key), 0o600);
-  }
+  openssh = new OpenSshClient(() => port);
   container = await docker.createContainer({
     Image: IMAGE,
     Cmd: ['sleep', '600'],
@@ -147,7 +110,7 @@ afterAll(async () => {
   await gateway?.close();
   await container?.kill().catch(() => undefined);
   await service?.kill().catch(() => undefined);
-  rmSync(keys, { recursive: true, force: true });
+  openssh?.remove();
 });
 
 describe("the agent's SSH gateway", () => {
@@ -185,8 +148,8 @@ describe("the agent's SSH gateway", () => {
     const local = mkdtempSync(join(tmpdir(), 'gyre-scp-'));
     try {
       // Out: the report the step left, by its path relative to the working directory
-      const out = await run('scp', [
-        ...clientOptions('ed25519.key', '-P'),
+      const out = await runProgram('scp', [
+        ...openssh.options('ed25519.key', '-P'),
         'job-7@127.0.0.1:report.txt',
         join(local, 'report.txt'),
       ]);
@@ -195,8 +158,8 @@ describe("the agent's SSH gateway", () => {
       expect(readFileSync(join(local, 'report.txt'), 'utf8')).toBe('left by the failed step\n');
       // In: a file lands in the container
       writeFileSync(join(local, 'fix.sh'), 'echo patched\n');
-      const into = await run('scp', [
-        ...clientOptions('ed25519.key', '-P'),
+      const into = await runProgram('scp', [
+        ...openssh.options('ed25519.key', '-P'),
         join(local, 'fix.sh'),
         'job-7@127.0.0.1:/work/fix.sh',
       ]);
@@ -204,8 +167,8 @@ describe("the agent's SSH gateway", () => {
       expect((await ssh('ed25519.key', 'job-7', 'sh fix.sh')).stdout).toBe('patched\n');
       // A listing of the working directory
       writeFileSync(join(local, 'batch'), 'ls -1 /work\n');
-      const listed = await run('sftp', [
-        ...clientOptions('ed25519.key', '-P'),
+      const listed = await runProgram('sftp', [
+        ...openssh.options('ed25519.key', '-P'),
         '-b',
         join(local, 'batch'),
         'job-7@127.0.0.1',
@@ -214,7 +177,11 @@ describe("the agent's SSH gateway", () => {
       expect(listed.stdout).toContain('/work/report.txt');
       expect(listed.stdout).toContain('/work/fix.sh');
       // A file that is not there is the client's "no such file"
-      const missing = await run('scp', [...clientOptions('ed25519.key', '-P'), 'job-7@127.0.0.1:nothing.txt', local]);
+      const missing = await runProgram('scp', [
+        ...openssh.options('ed25519.key', '-P'),
+        'job-7@127.0.0.1:nothing.txt',
+        local,
+      ]);
       expect(missing.status).toBe(1);
       expect(missing.stderr).toMatch(/No such file/);
     } finally {
@@ -224,8 +191,8 @@ describe("the agent's SSH gateway", () => {
 
   it("forwards a local port to the job's service container by its name, and nowhere else", async () => {
     const [toDb, elsewhere] = [await freePort(), await freePort()];
-    const tunnel = run('ssh', [
-      ...clientOptions('ed25519.key'),
+    const tunnel = runProgram('ssh', [
+      ...openssh.options('ed25519.key'),
       '-N',
       '-L',
       `127.0.0.1:${toDb}:db:5432`,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { pino } from 'pino';
 import { Agent, type AgentConfig } from '../../src/builder/agent/agent.js';
-import { DockerJobBackend } from '../../src/docker/index.js';
+import { DEFAULT_DOCKER_SOCKET, DockerJobBackend, DockerodeContainers } from '../../src/docker/index.js';
 import { LABELS } from '../../src/shared/labels.js';
 import { packageRoot } from '../../src/shared/package-files.js';
 import { freePort } from '../../src/testing/free-port.js';
@@ -38,7 +38,13 @@ export async function startAgent(
     killGraceMs: 2_000,
     ...overrides,
   };
-  return Agent.start(new DockerJobBackend(docker), config, pino({ level: process.env['GYRE_TEST_LOG'] ?? 'silent' }));
+  return Agent.start(
+    new DockerJobBackend(docker),
+    config,
+    pino({ level: process.env['GYRE_TEST_LOG'] ?? 'silent' }),
+    // What SSH sessions reach the job's containers through, as `gyre agent` gives it.
+    new DockerodeContainers({ kind: 'unix', socketPath: DEFAULT_DOCKER_SOCKET }, docker),
+  );
 }
 
 /**

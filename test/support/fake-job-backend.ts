@@ -69,6 +69,8 @@ export class FakeJobBackend implements JobBackend {
   /** Containers an archive is being put into, during which the engine answers no `hasPath`. */
   private readonly putting = new Set<string>();
   /** `$HOME` in every container, for the data steps' probe. */
+  /** The ids of the containers `startContainer` made, in order (`started` holds their specs). */
+  readonly startedIds: string[] = [];
   home = '/home/circleci';
   /** How often an engine was told to remove the containers earlier jobs left in its layer cache. */
   earlierContainerRemovals = 0;
@@ -153,11 +155,19 @@ export class FakeJobBackend implements JobBackend {
     return Promise.resolve();
   }
 
+  /** Each container's address on its network: 10.0.0.<its number>. */
+  addressOn(containerId: string, network: string): Promise<string | undefined> {
+    const container = this.containers.get(containerId);
+    if (container?.spec.network?.name !== network) return Promise.resolve(undefined);
+    return Promise.resolve(`10.0.0.${containerId.slice(1)}`);
+  }
+
   startContainer(spec: ContainerSpec): Promise<string> {
     if (!this.present(spec.image)) return Promise.reject(new FakeEngineError(404, `No such image: ${spec.image}`));
     const id = `c${++this.nextId}`;
     this.containers.set(id, { name: id, labels: spec.labels, spec });
     this.started.push(spec);
+    this.startedIds.push(id);
     return Promise.resolve(id);
   }
 
@@ -275,6 +285,8 @@ export class FakeJobBackend implements JobBackend {
       const paths = cmd.slice(cmd.indexOf('gyre-paths') + 1);
       return { exitCode: 0, output: paths.filter((path) => this.linkedPaths.has(path)).join('\n') };
     }
+    // An SSH rerun's working directory (ssh-landing.ts), `~/…` in the fake home.
+    if (cmd.includes('gyre-workdir')) return { exitCode: 0, output: `${this.home}/project\n` };
     if (cmd.includes('gyre-step')) {
       const script = cmd.at(-1)!;
       this.scripts.push(script);

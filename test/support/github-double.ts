@@ -3,8 +3,9 @@
  * the OAuth web flow (`/login/oauth/authorize`, `/login/oauth/access_token`, which answers 200
  * with an `error` field for a bad code), `GET /user`, `GET /repos/{owner}/{repo}` (with the
  * calling user's `permissions`; 404 for a repository the user may not read, as GitHub hides
- * private ones), commit statuses (`POST /repos/{owner}/{repo}/statuses/{sha}`, 201), and the
- * root endpoint (`GET /`, which needs no token). A classic token's scopes come back in
+ * private ones), commit statuses (`POST /repos/{owner}/{repo}/statuses/{sha}`, 201), a user's
+ * public SSH keys (`GET /users/{username}/keys`: `[{ id, key }]`, no token needed, 404 for an unknown
+ * user), and the root endpoint (`GET /`, which needs no token). A classic token's scopes come back in
  * `X-OAuth-Scopes` on every authenticated answer. The API lives under `/api/v3`, as on GitHub
  * Enterprise, so the same double checks that Gyre takes the base and API URLs from its settings.
  * "Signing in" at authorize is automatic: it approves at once for the configured user.
@@ -42,6 +43,8 @@ export interface GitHubDouble {
   grant(login: string, repository: string, permission: 'pull' | 'push' | 'admin' | undefined): void;
   /** How many times `GET /repos/{owner}/{repo}` was asked, by repository (lower case). */
   readonly repositoryReads: Map<string, number>;
+  /** Each user's public SSH keys (`ssh-ed25519 AAAA…`), by login (lower case); a login not here is unknown. */
+  readonly publicKeys: Map<string, readonly string[]>;
   stop(): Promise<void>;
 }
 
@@ -75,6 +78,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       else grants.delete(grantKey(login, repository));
     },
     repositoryReads: new Map(),
+    publicKeys: new Map(),
     issueToken: (login, scopes) => {
       const token = `ghp_${randomBytes(16).toString('hex')}`;
       tokens.set(token, { id: 2, login, scopes: scopes.join(', ') });
@@ -122,6 +126,17 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     if (!url.pathname.startsWith('/api/v3/')) return send(response, 404, { message: 'Not Found' });
     if (request.method === 'GET' && url.pathname === '/api/v3/')
       return send(response, 200, { current_user_url: `${double.apiUrl}/user` });
+    const keysOf = /^\/api\/v3\/users\/([^/]+)\/keys$/.exec(url.pathname)?.[1];
+    if (request.method === 'GET' && keysOf !== undefined) {
+      const keys = double.publicKeys.get(decodeURIComponent(keysOf).toLowerCase());
+      if (keys === undefined)
+        return send(response, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+      return send(
+        response,
+        200,
+        keys.map((key, index) => ({ id: index + 1, key })),
+      );
+    }
     const token = /^(?:Bearer|token) (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
     const caller = token ? tokens.get(token) : undefined;
     if (!caller)

@@ -57,3 +57,14 @@ export class WebClient {
     return response;
   }
 }
+
+/** Signs `login` in on the user UI and makes an API token of the account's own on its tokens page. */
+export async function accountToken(base: string, login: string, password: string): Promise<string> {
+  const client = new WebClient(base);
+  const signedIn = await client.submit('/login', '/login', { login, password });
+  if (signedIn.status !== 302) throw new Error(`${login} could not sign in: ${signedIn.status}`);
+  const page = await (await client.submit('/tokens', '/tokens', { name: `${login} script` })).text();
+  const token = /gyre_pat_[A-Za-z0-9_-]{43}/.exec(page)?.[0];
+  if (token === undefined) throw new Error(`the tokens page made ${login} no token`);
+  return token;
+}

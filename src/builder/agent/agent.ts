@@ -10,7 +10,7 @@
  * once, completed as infrastructure failures.
  */
 import type { EgressSettings } from '../../config/index.js';
-import type { JobBackend } from '../../docker/index.js';
+import type { ContainerClient, JobBackend } from '../../docker/index.js';
 import type { Logger } from 'pino';
 import {
   MAX_LEASE_WAIT_S,
@@ -45,6 +45,8 @@ import {
   type BuilderRefusal,
 } from './protocol-client.js';
 import { retryWhileUnavailable } from './retry.js';
+import { jobIdOfUser, startSshGateway, type AgentSshSettings, type StartedGateway } from './ssh/start-gateway.js';
+import type { SessionEvent } from './ssh/ssh-gateway.js';
 import { Wakeup } from './wakeup.js';
 
 export interface AgentConfig {
@@ -89,6 +91,8 @@ export interface AgentConfig {
   readonly killGraceMs?: number;
   /** @default 5 hours */
   readonly jobTimeoutMs?: number;
+  /** SSH into builds (GYRE_SSH_PORTS, GYRE_SSH_HOST); none when undefined. Needs `containers` at start. */
+  readonly ssh?: AgentSshSettings;
 }
 
 /** What the agent reports on its local API and in its logs. */
@@ -150,6 +154,8 @@ export class Agent {
     private readonly hostCpus: number,
     /** The ids of the engine and machine images the settings name, as found at start: jobs run them by id. */
     private readonly pinned: DockerImages,
+    /** The SSH gateway, when this builder offers SSH into builds. */
+    private readonly ssh: StartedGateway | undefined,
   ) {
     const cacheBytes = config.layerCacheBytes ?? 0;
     this.layerCaches =
@@ -162,7 +168,13 @@ export class Agent {
   }
 
   /** Measures, cleans up, registers and starts leasing. Throws when the host or the services box refuses. */
-  static async start(backend: JobBackend, config: AgentConfig, logger: Logger): Promise<Agent> {
+  static async start(
+    backend: JobBackend,
+    config: AgentConfig,
+    logger: Logger,
+    /** What SSH sessions reach the job's containers through; without it the builder offers no SSH. */
+    containers?: ContainerClient,
+  ): Promise<Agent> {
     const info = await backend.info();
     const name = config.name ?? builderNameOf(info.name);
     const capacity = computeCapacity({ cpus: info.cpus, memoryBytes: info.memoryBytes }, config.slots);
@@ -199,6 +211,19 @@ export class Agent {
         "jobs are given a proxy on this host's loopback, which their containers cannot reach (each has a loopback of its own): give the proxy an address on the host's network and put it in GYRE_EGRESS_ALLOW",
       );
 
+    // Before registering, so that the builder's facts can say where its sessions are taken.
+    // Sessions are of jobs, which the agent made below runs.
+    const events: { to?: Agent } = {};
+    const ssh =
+      config.ssh && containers
+        ? await startSshGateway(
+            containers,
+            config.ssh,
+            { stateDir: config.stateDir, dockerHostName: info.name },
+            (event) => events.to?.onSshEvent(event),
+            log,
+          )
+        : undefined;
     const client = new ProtocolClient(config.servicesUrl);
     const identities = new IdentityFile(config.stateDir, (reason) =>
       log.warn({ reason }, 'ignoring a damaged builder identity: joining as a new builder'),
@@ -215,6 +240,7 @@ export class Agent {
       slotCpus: capacity.slotCpus,
       slotMemoryBytes: capacity.slotMemoryBytes,
       ...(dockerInBuildsOf(config) !== 'off' && { dockerInBuilds: dockerInBuildsOf(config) }),
+      ...(ssh && { ssh: ssh.facts }),
     };
     const registered = await retryWhileUnavailable(
       () =>
@@ -225,7 +251,8 @@ export class Agent {
       {
         onRetry: (error, waitMs) => log.warn({ err: error.message, retryInMs: waitMs }, 'waiting for the services box'),
       },
-    ).catch((error: unknown) => {
+    ).catch(async (error: unknown) => {
+      await ssh?.gateway.close();
       throw registrationError(error, config.servicesUrl);
     });
     // A new credential, or an identity kept across a move: saved for the address it is good at now.
@@ -246,7 +273,10 @@ export class Agent {
       info.nestedCgroups,
       info.cpus,
       pinned,
+      ssh,
     );
+    events.to = agent;
+    if (ssh) void agent.done.finally(() => ssh.gateway.close());
     agent.updateStatus({ state: registered.state, drainDeadline: null });
     if (config.egress.enforce) {
       const watch = keepEgressPolicy(backend, helpers, log, config.egressRecheckMs ?? EGRESS_RECHECK_MS);
@@ -264,6 +294,20 @@ export class Agent {
       capacity: this.capacity,
       runningJobs: [...this.sessions.keys()],
     };
+  }
+
+  /** A session's start or end, reported by the job it is of (for the audit log). */
+  private onSshEvent(event: SessionEvent): void {
+    const jobId = jobIdOfUser(event.job);
+    const session = jobId === undefined ? undefined : this.sessions.get(jobId);
+    if (!session) return this.logger.warn({ event }, 'an SSH session event of no job this builder runs');
+    session.reportSsh({
+      kind: event.kind,
+      account: event.account,
+      fingerprint: event.fingerprint,
+      what: event.what.slice(0, 1_000),
+      ...(event.exitCode !== undefined && { exitCode: event.exitCode }),
+    });
   }
 
   /** SIGTERM or `gyre agent drain`: take no new jobs and exit once the running ones are done. */
@@ -380,6 +424,9 @@ export class Agent {
         ...(this.config.killGraceMs !== undefined && { killGraceMs: this.config.killGraceMs }),
       },
       ...(this.config.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: this.config.heartbeatIntervalMs }),
+      ...(this.ssh && {
+        ssh: { door: this.ssh.gateway, address: { host: this.ssh.facts.host, port: this.ssh.facts.port } },
+      }),
       onBuilderStatus: (status) => this.updateStatus(status),
       onCredentialRefused: (error) => {
         this.refused = error;

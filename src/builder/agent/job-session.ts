@@ -14,6 +14,7 @@ import {
   type JobLease,
   type JobOutcome,
   type LeaseToken,
+  type SshReport,
   leaseTokenOf,
 } from '../../protocol/index.js';
 import {
@@ -34,6 +35,7 @@ import { OrderedWrites } from './ordered-writes.js';
 import { isBuilderRefusal, StaleLeaseError, type BuilderRefusal, type ProtocolClient } from './protocol-client.js';
 import { retryWhileUnavailable } from './retry.js';
 import { messageOf, UnavailableError } from '../../shared/errors.js';
+import { JobSshAccessOnAgent, type SshDoor } from './ssh/job-ssh.js';
 
 export interface JobSessionDeps {
   readonly client: ProtocolClient;
@@ -49,6 +51,8 @@ export interface JobSessionDeps {
   readonly onBuilderStatus: (status: BuilderStatus) => void;
   /** The credential was refused: the builder was revoked. */
   readonly onCredentialRefused: (error: BuilderRefusal) => void;
+  /** The builder's SSH gateway and where users reach it; absent when it offers no SSH. */
+  readonly ssh?: { readonly door: SshDoor; readonly address: { readonly host: string; readonly port: number } };
 }
 
 /** How the session ended, as far as this builder is concerned. */
@@ -60,6 +64,10 @@ export type SessionEnd =
 
 /** How long a builder that is stopping now waits for its last writes. */
 const STOP_NOW_WRITE_WINDOW_MS = 10_000;
+/** How long an SSH report waits for a services box that does not answer, before it is given up (and logged). */
+const SSH_REPORT_WINDOW_MS = 60_000;
+/** How long completion waits for the reports of sessions that ended with the job. */
+const SSH_REPORTS_SETTLE_MS = 5_000;
 
 export class JobSession {
   private readonly cancel = new AbortController();
@@ -74,6 +82,9 @@ export class JobSession {
   private abandoned: string | undefined;
   private stoppingNow = false;
   private killing: Promise<void> = Promise.resolve();
+  /** For a rerun with SSH on a builder that offers it. */
+  private readonly sshAccess: JobSshAccessOnAgent | undefined;
+  private readonly sshReports = new Set<Promise<void>>();
 
   constructor(
     private readonly lease: JobLease,
@@ -111,6 +122,31 @@ export class JobSession {
       ...credentialSecrets(lease.gitCredential),
       ...(lease.sshKeys ?? []).map((key) => privateKeyBody(key.privateKey)),
     ]);
+    if (lease.ssh && !deps.ssh)
+      this.logger.warn(
+        'the job was rerun with SSH, but this builder offers none (GYRE_SSH_PORTS=off): it runs without',
+      );
+    this.sshAccess =
+      lease.ssh && deps.ssh
+        ? new JobSshAccessOnAgent(deps.ssh.door, {
+            jobId: lease.jobId,
+            lease: lease.ssh,
+            address: deps.ssh.address,
+            report: (event) => this.reportSsh(event),
+          })
+        : undefined;
+  }
+
+  /** The gateway's report of a session into this job, for the audit log. */
+  reportSsh(event: SshReport['event']): void {
+    const sent = retryWhileUnavailable(() => this.deps.client.sshReport(this.jobId, { ...this.token, event }), {
+      signal: AbortSignal.timeout(SSH_REPORT_WINDOW_MS),
+    }).then(
+      () => undefined,
+      (error: unknown) => this.logger.warn({ err: messageOf(error), event }, 'could not report an SSH event'),
+    );
+    this.sshReports.add(sent);
+    void sent.finally(() => this.sshReports.delete(sent));
   }
 
   get jobId(): number {
@@ -136,6 +172,7 @@ export class JobSession {
       result = await runJob(this.deps.backend, this.runnerJob(), this.sink(), {
         ...this.deps.run,
         signal: this.cancel.signal,
+        ...(this.sshAccess && { ssh: this.sshAccess }),
       });
     } finally {
       clearInterval(heartbeat);
@@ -207,6 +244,7 @@ export class JobSession {
     try {
       const answer = await this.deps.client.jobHeartbeat(this.jobId, this.token);
       this.deps.onBuilderStatus(answer.builder);
+      if (answer.sshKeys) this.sshAccess?.renewKeys(answer.sshKeys);
       if (answer.cancel && !this.cancel.signal.aborted) {
         this.logger.info('job canceled by a user');
         this.cancel.abort();
@@ -224,6 +262,8 @@ export class JobSession {
         ? undefined
         : this.masker.text(result.message);
     try {
+      // Sessions cut when the job ended report their end while the attempt is still this builder's.
+      await Promise.race([Promise.all(this.sshReports), pause(SSH_REPORTS_SETTLE_MS)]);
       for (const [step, rest] of this.masker.flushAll()) if (rest.length > 0) this.output.write(step, rest);
       this.output.end();
       this.chunker.flush();
@@ -266,4 +306,8 @@ export class JobSession {
     if (!(error instanceof StaleLeaseError)) this.logger.error({ err: error }, 'a job write was refused');
     this.abandon(why);
   }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -24,6 +24,7 @@ import {
   type LogChunkRequest,
   type RegisterRequest,
   type RegisterResponse,
+  type SshReport,
   type StepReport,
   type TransferQuery,
   type FindCacheRequest,
@@ -131,6 +132,10 @@ export class ProtocolClient {
 
   step(jobId: number, report: StepReport): Promise<NoReply> {
     return this.authed('POST', `/jobs/${jobId}/steps`, report);
+  }
+
+  sshReport(jobId: number, report: SshReport): Promise<NoReply> {
+    return this.authed('POST', `/jobs/${jobId}/ssh`, report);
   }
 
   log(jobId: number, chunk: LogChunkRequest): Promise<NoReply> {

@@ -126,8 +126,8 @@ export async function startService(
   primary: string,
   image: DockerImage,
   outboundEnv: readonly string[],
-): Promise<void> {
-  await backend.startContainer({
+): Promise<string> {
+  return backend.startContainer({
     image: image.image,
     env: [...outboundEnv, ...toEnvList(image.environment)],
     ...(image.entrypoint && { entrypoint: image.entrypoint }),

@@ -51,21 +51,20 @@ export function builtInEnvironment(job: RunnerJob): Record<string, string> {
 }
 
 /**
- * Everything a `run` step sees, on top of the primary image's own environment; `added` is what
+ * What every step of the job sees, on top of the primary image's own environment; `added` is what
  * earlier steps set (`setup_remote_docker`'s DOCKER_HOST), which the job's own variables override.
  */
+export function jobEnvironment(job: RunnerJob, added: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return { ...builtInEnvironment(job), ...added, ...job.projectVariables, ...job.spec.environment };
+}
+
+/** Everything a `run` step sees: the job's variables and the step's own. */
 export function stepEnvironment(
   job: RunnerJob,
   step: RunStep,
   added: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
-  return {
-    ...builtInEnvironment(job),
-    ...added,
-    ...job.projectVariables,
-    ...job.spec.environment,
-    ...step.environment,
-  };
+  return { ...jobEnvironment(job, added), ...step.environment };
 }
 
 /** `KEY=value` pairs as the engine's exec API takes them. */

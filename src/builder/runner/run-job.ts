@@ -27,10 +27,19 @@ import { serviceAlias } from './steps.js';
 import { REMOTE_DOCKER_HOST } from './remote-docker.js';
 import type { TakenLayerCache } from './layer-cache.js';
 import { registryAuthFor } from './registry-auth.js';
+import { sshLandingOf, type StartedService } from './ssh-landing.js';
 import { jobLabels } from '../../shared/labels.js';
 import { KILL_ALL_ARGV, parseToolsProbe, PROBE_TOOLS_ARGV } from './shell.js';
 import { note, outputOf, runSteps, type StepContext, type StepsOutcome } from './step-runner.js';
-import type { DockerImage, JobResult, RunJobOptions, RunnerJob, RunnerSink } from './types.js';
+import type {
+  DockerImage,
+  JobResult,
+  JobSshAccess,
+  RunJobOptions,
+  RunnerJob,
+  RunnerSink,
+  SshLanding,
+} from './types.js';
 
 /** Step index of the runner's own output (set-up, cancel, cleanup). */
 export const SETUP_STEP_INDEX = 0;
@@ -57,11 +66,17 @@ export async function runJob(
   const background: Promise<void>[] = [];
   let primary: string | undefined;
   let result: JobResult;
+  /** Where a rerun with SSH's sessions land, read again for the wait after the steps. */
+  let landing: (() => Promise<SshLanding>) | undefined;
   const layerCache = takeLayerCache(job, options);
   try {
     const resources = await setUp(backend, job, options, log, stop);
     primary = resources.primary;
     stop.attach(primary);
+    const addedEnvironment: Record<string, string> = {};
+    landing = () =>
+      sshLandingOf(backend, job, resources.primary, resources.network, resources.services, addedEnvironment);
+    if (options.ssh) options.ssh.open(await landing());
     const tools = parseToolsProbe(await outputOf(backend, primary, PROBE_TOOLS_ARGV));
     const ctx: StepContext = {
       job,
@@ -73,7 +88,7 @@ export async function runJob(
       tools,
       stop,
       background,
-      addedEnvironment: {},
+      addedEnvironment,
       ...(layerCache !== undefined && { layerCache }),
     };
     const { failed } = await runSteps(ctx);
@@ -81,6 +96,8 @@ export async function runJob(
   } catch (error) {
     result = stopResult(stop, options) ?? setUpFailure(error, log);
   }
+  if (options.ssh && landing && stop.reason === undefined) await holdForSsh(options.ssh, landing, options.signal, log);
+  options.ssh?.close();
   await stop.dispose();
   await endBackground(backend, primary, background, log);
   const cleaned = await cleanUp(backend, job.jobId, options.builderName, result, log);
@@ -94,6 +111,24 @@ export async function runJob(
       );
   }
   return cleaned;
+}
+
+/**
+ * A rerun with SSH, once its steps ended: sessions land with what the steps added to the job's
+ * variables (setup_remote_docker's DOCKER_HOST), and the job waits for them.
+ */
+async function holdForSsh(
+  ssh: JobSshAccess,
+  landing: () => Promise<SshLanding>,
+  signal: AbortSignal | undefined,
+  log: (line: string) => void,
+): Promise<void> {
+  try {
+    ssh.open(await landing());
+  } catch (error) {
+    log(`SSH sessions land as they did while the steps ran: ${messageOf(error)}`);
+  }
+  await ssh.hold(signal, log);
 }
 
 /** The project's layer cache when a `setup_remote_docker` step asks for one, or why there is none. */
@@ -112,7 +147,7 @@ async function setUp(
   options: RunJobOptions,
   log: (line: string) => void,
   stop: JobStop,
-): Promise<JobResources & { primary: string }> {
+): Promise<JobResources & { primary: string; services: readonly StartedService[] }> {
   const primary = primaryOf(job, options);
   const { services } = job.spec.docker;
   checkServiceCount(services.length, options.maxServices);
@@ -146,12 +181,14 @@ async function setUp(
   const started = await startPrimary(backend, resources, primary, [...proxy, ...caEnv(options.outbound)]);
   if (options.outbound?.extraCa !== undefined && !(await installExtraCa(backend, started, options.outbound.extraCa)))
     log(`The image has no CA bundle Gyre knows of; SSL_CERT_FILE and the like name the builder's extra CA alone`);
+  const startedServices: StartedService[] = [];
   for (const service of services) {
     throwIfStopped(stop);
-    await startService(backend, resources, started, service, proxy);
+    const id = await startService(backend, resources, started, service, proxy);
+    startedServices.push({ alias: serviceAlias(service.image, service.name), id });
   }
   await installTestSplitting(backend, started, job.testTimings ?? []);
-  return { ...resources, primary: started };
+  return { ...resources, primary: started, services: startedServices };
 }
 
 /** A job names one of Gyre's own images that is not on the builder: the job's fault (another name serves it). */

@@ -115,6 +115,32 @@ export interface RunJobOptions {
   readonly machineImage?: string;
   /** Names of Gyre's own images: a job that names one gets it only as built here, never pulled. @default none */
   readonly reservedImages?: readonly string[];
+  /** For a rerun with SSH: where sessions land, and the wait for them after the steps. @default none */
+  readonly ssh?: JobSshAccess;
+}
+
+/** Where a rerun with SSH's sessions land: the primary container, as the job's steps run in it. */
+export interface SshLanding {
+  readonly container: string;
+  /** The job's working directory, made if it was not there. */
+  readonly workdir: string;
+  /** The job's variables (built-in, project, job), as its steps see them but for a step's own. */
+  readonly env: readonly string[];
+  /** The job's service containers by the names the job reaches them at, with their addresses. */
+  readonly services: Readonly<Record<string, string>>;
+}
+
+/** The agent's side of a rerun with SSH, as the runner drives it. */
+export interface JobSshAccess {
+  /** The primary runs: sessions may land in it from now on. */
+  open(landing: SshLanding): void;
+  /**
+   * The steps have ended: resolves once the job may end (nobody connected for the idle window, or
+   * the longest wait over), or as soon as `signal` aborts (the job was canceled).
+   */
+  hold(signal: AbortSignal | undefined, log: (line: string) => void): Promise<void>;
+  /** The job ends: no more sessions, and those open are ended. */
+  close(): void;
 }
 
 /** The step that decided a failed job. */

@@ -47,7 +47,11 @@ Settings come from the environment: GYRE_SERVICES_URL (or SERVICES_PRIVATE_IP), 
 (or CIRCLE_SECRET_PASSPHRASE), and optionally GYRE_SERVICES_CA_FILE (for an https:// services
 URL whose certificate the system does not trust), GYRE_BUILDER_NAME, GYRE_BUILDER_SLOTS
 (CIRCLE_NUM_CONTAINERS), GYRE_SLOT_CPUS, GYRE_SLOT_MEMORY, GYRE_DRAIN_TIMEOUT, GYRE_JOB_MAX_SERVICES,
-GYRE_JOB_DISK, GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW, GYRE_EGRESS_DENY.
+GYRE_JOB_DISK, GYRE_EGRESS_POLICY, GYRE_EGRESS_ALLOW, GYRE_EGRESS_DENY, GYRE_SSH_PORTS, GYRE_SSH_HOST.
+
+SSH into builds: unless GYRE_SSH_PORTS=off, it listens on the range's first free port (64535
+by default) on every address of the host, for the sessions of jobs rerun with SSH (user job-<id>),
+with an Ed25519 host key it makes at first start and keeps in --state-dir.
 
 At start it writes the jobs' egress policy on the engine's host (iptables rules in DOCKER-USER
 and INPUT, through a short-lived helper container with NET_ADMIN): jobs reach the internet and
@@ -77,21 +81,24 @@ Examples:
         { Agent, BuilderRevokedError },
         { startLocalApi },
         { createLogger },
+        { DockerodeContainers, DEFAULT_DOCKER_SOCKET },
       ] = await Promise.all([
         import('dockerode'),
         import('../../docker/docker-job-backend.js'),
         import('../../builder/agent/agent.js'),
         import('../../builder/agent/local-api.js'),
         import('../../shared/create-logger.js'),
+        import('../../docker/index.js'),
       ]);
       const logger = createLogger('agent', settings.logLevel);
       const builder = settings.builder;
       // Before the first call to the services box: its certificate is checked against it.
       if (builder.servicesCaFile !== undefined) trustAlso(builder.servicesCaFile, 'GYRE_SERVICES_CA_FILE');
       let running: Awaited<ReturnType<typeof Agent.start>>;
+      const docker = new Dockerode();
       try {
         running = await Agent.start(
-          new DockerJobBackend(new Dockerode()),
+          new DockerJobBackend(docker),
           {
             servicesUrl: builder.servicesUrl!,
             ...(builder.movedFrom !== undefined && { movedFrom: builder.movedFrom }),
@@ -116,8 +123,16 @@ Examples:
               ...(settings.extraCaCertsFile !== undefined && { extraCa: readExtraCa(settings.extraCaCertsFile) }),
             },
             version: GYRE_VERSION,
+            ...(builder.ssh && {
+              ssh: {
+                first: builder.ssh.first,
+                last: builder.ssh.last,
+                ...(builder.ssh.host !== undefined && { host: builder.ssh.host }),
+              },
+            }),
           },
           logger,
+          new DockerodeContainers({ kind: 'unix', socketPath: DEFAULT_DOCKER_SOCKET }, docker),
         );
       } catch (error) {
         if (!(error instanceof BuilderRevokedError)) throw error;

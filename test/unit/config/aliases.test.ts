@@ -31,6 +31,7 @@ describe('docker-install aliases', () => {
       egress: { enforce: true, allow: [], deny: [] },
       dockerInBuilds: 'off',
       layerCacheBytes: 20 * GiB,
+      ssh: { first: 64535, last: 65535 },
     });
   });
 

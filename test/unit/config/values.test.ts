@@ -116,3 +116,22 @@ describe('GYRE_LAYER_CACHE_SIZE', () => {
     expect(parse('0').success).toBe(false);
   });
 });
+
+describe('GYRE_SSH_PORTS', () => {
+  const parse = (value: string) => rawSettingsSchema.shape.GYRE_SSH_PORTS.safeParse(value);
+
+  it('reads a range, one port as a range of one, and off', () => {
+    expect(parse('64535-65535').data).toEqual({ first: 64535, last: 65535 });
+    expect(parse('2222').data).toEqual({ first: 2222, last: 2222 });
+    expect(parse('off').data).toBe('off');
+  });
+
+  it.each(['65535-64535', '0-10', '64535-65536', '64535:65535', 'ssh', ''])(
+    'refuses %j, saying what a range is',
+    (value) => {
+      expect(parse(value).error?.issues[0]?.message).toBe(
+        `"${value}" is not a port range; write two ports between 1 and 65535, the lower first, such as 64535-65535 (or one port, or off)`,
+      );
+    },
+  );
+});

@@ -17,7 +17,13 @@ export interface RerunCandidate {
 
 /** Every failed job of a workflow and what follows them, or one job (by id) and what follows it. */
 export type RerunSelection =
-  { readonly kind: 'failed'; readonly workflowId: number } | { readonly kind: 'job'; readonly jobId: number };
+  | { readonly kind: 'failed'; readonly workflowId: number }
+  | {
+      readonly kind: 'job';
+      readonly jobId: number;
+      /** "Rerun job with SSH": the account that asked, who (with the administrators) may connect to the job's nodes. */
+      readonly sshFor?: number;
+    };
 
 /** The jobs to run again, or why there are none. */
 export type RerunPlan<J extends RerunCandidate> =

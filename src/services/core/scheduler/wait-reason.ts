@@ -16,6 +16,8 @@ export interface BuilderShape {
   readonly state: BuilderState;
   readonly room: BuilderRoom;
   readonly dockerInBuilds: DockerInBuilds;
+  /** Where its SSH gateway is; absent when it offers none. */
+  readonly ssh?: unknown;
 }
 
 /** What a queued job needs of a builder. */
@@ -26,6 +28,8 @@ export interface QueuedNeed extends JobNeed {
   readonly dockerAllowed: boolean;
   /** Whether its build is a fork's pull request that gets none of the project's secrets, nor Docker. */
   readonly untrustedFork: boolean;
+  /** Whether it is a rerun with SSH, which only builders with an SSH gateway take. @default false */
+  readonly ssh?: boolean;
 }
 
 // A class's 0 CPUs is a class without a CPU limit.
@@ -42,7 +46,10 @@ export function describeWait(job: QueuedNeed, fleet: readonly BuilderShape[]): s
     return "needs Docker in builds, which a fork's pull request gets only where the project passes forks its secrets (project settings); it never starts otherwise: cancel it";
   const connected = fleet.filter((b) => b.state === 'active' || b.state === 'draining');
   if (connected.length === 0) return 'no builder is connected; join one with `gyre builder join`';
-  const usable = connected.filter((b) => DOCKER_LEVELS[b.dockerInBuilds] >= job.dockerLevel);
+  const withSsh = job.ssh === true ? connected.filter((b) => b.ssh !== undefined) : connected;
+  if (withSsh.length === 0)
+    return 'is a rerun with SSH, and no connected builder offers SSH: an administrator sets GYRE_SSH_PORTS on a builder (it is off on these), or cancel the job and rerun it without SSH';
+  const usable = withSsh.filter((b) => DOCKER_LEVELS[b.dockerInBuilds] >= job.dockerLevel);
   if (usable.length === 0)
     return job.dockerLevel > 1
       ? 'needs the machine executor; no builder offers it: an administrator sets GYRE_DOCKER_IN_BUILDS=machine on a builder'

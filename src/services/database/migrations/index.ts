@@ -27,6 +27,7 @@ import { jobsMovedNotifyMigration } from './026-jobs-moved-notify.js';
 import { dockerInBuildsMigration } from './027-docker-in-builds.js';
 import { projectDockerPermissionMigration } from './028-project-docker-permission.js';
 import { backupsMigration } from './029-backups.js';
+import { sshRerunsMigration } from './031-ssh-reruns.js';
 import { userSshKeysMigration } from './030-user-ssh-keys.js';
 import type { Migration } from './migration.js';
 
@@ -64,6 +65,7 @@ export const migrations: readonly Migration[] = [
   projectDockerPermissionMigration,
   backupsMigration,
   userSshKeysMigration,
+  sshRerunsMigration,
 ];
 
 /** The last migration this Gyre has: a database past it was made by a newer Gyre. */

@@ -29,6 +29,7 @@ import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { ProjectAccess } from '../../stores/projects/project-access.js';
 import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
 import type { SshKeyStore } from '../../stores/projects/ssh-keys.js';
+import type { SshReruns } from '../ssh/ssh-reruns.js';
 import type { HostPolicy } from '../../git/index.js';
 import { registerSshKeyRoutes } from '../projects/ssh-key-routes.js';
 import { registerDockerPermissionRoutes } from '../projects/docker-permission-routes.js';
@@ -68,6 +69,8 @@ export interface ApiDeps {
   readonly credentials: GitCredentialStore;
   /** Each project's SSH keys for `add_ssh_keys`. */
   readonly sshKeys: SshKeyStore;
+  /** Reruns with SSH: who may ask and connect, and what builders report of them. */
+  readonly sshReruns: SshReruns;
   /** Which repository hosts git URLs may name (GYRE_GIT_ALLOWED_HOSTS). */
   readonly hostPolicy: HostPolicy;
   readonly pipelines: PipelineStore;

@@ -14,7 +14,14 @@ import {
 } from '../../../api/responses.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Requester } from '../../core/pipelines/pipeline-model.js';
-import { idParams, pipelineListQuery, triggerBody, type TriggerRequest } from '../../../api/requests.js';
+import {
+  idParams,
+  pipelineListQuery,
+  rerunJobBody,
+  triggerBody,
+  type RerunJobRequest,
+  type TriggerRequest,
+} from '../../../api/requests.js';
 import { paginate } from '../../http/paginate.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { PipelinePlanner } from './pipeline-planner.js';
@@ -24,6 +31,7 @@ import { rerunPipeline } from './rerun-pipeline.js';
 import { requesterContexts, rerunInWorkflow, type RerunDeps } from './rerun-in-workflow.js';
 import { triggerPipeline, type BranchResolver } from './trigger-pipeline.js';
 import { projectRole } from '../../http/access-policy.js';
+import type { SshReruns } from '../ssh/ssh-reruns.js';
 import { tokenActorOf } from '../../http/token-auth.js';
 import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
 
@@ -34,6 +42,7 @@ export interface PipelineRouteDeps extends RerunDeps {
   readonly credentials: GitCredentialStore;
   readonly planner: PipelinePlanner;
   readonly branches: BranchResolver;
+  readonly sshReruns: Pick<SshReruns, 'requesterFor'>;
 }
 
 export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRouteDeps): void {
@@ -189,20 +198,29 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
       return deps.jobs.detail(request.params.id);
     },
   );
-  app.post<{ Params: { id: number } }>(
+  app.post<{ Params: { id: number }; Body: RerunJobRequest }>(
     '/api/v1/jobs/:id/rerun',
     {
       config: projectRole('member', 'job'),
       schema: {
         tags: ['pipelines'],
         summary:
-          'Rerun one job of an ended workflow (all its parallel nodes) and the jobs after it that did not succeed, in the same workflow; its earlier attempts stay. 409 while the workflow runs',
+          'Rerun one job of an ended workflow (all its parallel nodes) and the jobs after it that did not succeed, in the same workflow; its earlier attempts stay. 409 while the workflow runs. With `ssh`: 403 `ssh_needs_account` for a token of no account, 409 `no_ssh_keys` when your account has no key to connect with',
         params: idParams,
+        body: rerunJobBody,
         response: { 200: rerunResponse },
       },
     },
-    (request) =>
-      rerunInWorkflow(deps, { kind: 'job', jobId: request.params.id }, requesterOf(request), deciderOf(request)),
+    async (request) => {
+      const requester = requesterOf(request);
+      const sshFor = request.body?.ssh === true ? await deps.sshReruns.requesterFor(requester) : undefined;
+      return rerunInWorkflow(
+        deps,
+        { kind: 'job', jobId: request.params.id, ...(sshFor !== undefined && { sshFor }) },
+        requester,
+        deciderOf(request),
+      );
+    },
   );
   app.post<{ Params: { id: number } }>(
     '/api/v1/jobs/:id/cancel',

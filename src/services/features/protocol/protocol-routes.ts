@@ -18,6 +18,7 @@ import {
   type LeaseToken,
   type RegisterRequest,
   type RegisterResponse,
+  type SshReport,
   type StepReport,
 } from '../../../protocol/index.js';
 import type { Database } from '../../database/create-pool.js';
@@ -35,6 +36,7 @@ import type { ChangeSignal } from '../../database/notifications.js';
 import type { ProjectStore } from '../../stores/projects/project-store.js';
 import type { GitCredentialStore } from '../../stores/projects/git-credentials.js';
 import type { SshKeyStore, WantedSshKeys } from '../../stores/projects/ssh-keys.js';
+import type { SshReruns } from '../ssh/ssh-reruns.js';
 import {
   completeRequestSchema as completeSchema,
   drainRequestSchema as drainSchema,
@@ -43,6 +45,7 @@ import {
   logChunkRequestSchema as logChunkSchema,
   registerRequestSchema as registerSchema,
   stepReportSchema as stepSchema,
+  sshReportSchema,
   leaseTokenSchema as tokenSchema,
   type LeaseRequest,
 } from '../../../protocol/index.js';
@@ -56,6 +59,8 @@ export interface ProtocolDeps extends TransferDeps {
   readonly credentials: Pick<GitCredentialStore, 'credentialOf'>;
   /** The SSH keys a lease carries for the job's `add_ssh_keys` steps. */
   readonly sshKeys: Pick<SshKeyStore, 'keysFor'>;
+  /** What a rerun with SSH's lease and heartbeats carry, and where its reports go. */
+  readonly sshReruns: Pick<SshReruns, 'leaseSsh' | 'keysForAttempt' | 'record'>;
   /** Base URL of the web UI, for each job's CIRCLE_BUILD_URL. */
   readonly publicUrl: string;
   readonly builders: BuilderStore;
@@ -231,7 +236,8 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
     async (request) => {
       const builder = builderOf(request);
       const renewed = await deps.jobs.heartbeat(builder.id, request.params.id, request.body);
-      return { ...renewed, builder: statusOf(builder) };
+      const sshKeys = await deps.sshReruns.keysForAttempt(request.params.id, request.body.attempt);
+      return { ...renewed, builder: statusOf(builder), ...(sshKeys && { sshKeys: [...sshKeys] }) };
     },
   );
 
@@ -271,6 +277,23 @@ function registerAuthedRoutes(app: FastifyInstance, deps: ProtocolDeps): void {
     },
   );
 
+  app.post<{ Params: { id: number }; Body: SshReport }>(
+    '/jobs/:id/ssh',
+    {
+      config: BUILDER_ROUTE,
+      schema: {
+        tags: ['builder protocol'],
+        summary: "Report a rerun with SSH's session start or end (audited), or its wait for sessions after the steps",
+        params: jobParams,
+        body: sshReportSchema,
+      },
+    },
+    async (request, reply) => {
+      await deps.sshReruns.record(builderOf(request), request.params.id, request.body);
+      return reply.code(204).send();
+    },
+  );
+
   app.post<{ Params: { id: number }; Body: CompleteRequest }>(
     '/jobs/:id/complete',
     {
@@ -306,7 +329,7 @@ async function withVariables(
   builderId: number,
   deps: ProtocolDeps,
 ): Promise<JobLease | undefined> {
-  const { withholdSecrets, contexts, actor, ...claimed } = lease;
+  const { withholdSecrets, contexts, actor, sshRequestedBy, ...claimed } = lease;
   const { projectId, projectName } = lease.context;
   const refusal = await checkContexts(deps.contexts, contexts, {
     projectId,
@@ -335,6 +358,7 @@ async function withVariables(
     ...(withholdSecrets && { secretsWithheld: true as const }),
     ...(deps.blobs.takesDirectUploads && { directUploads: true }),
     ...(testTimings.length > 0 && { testTimings: [...testTimings] }),
+    ...(sshRequestedBy !== undefined && { ssh: await deps.sshReruns.leaseSsh(sshRequestedBy) }),
   };
 }
 

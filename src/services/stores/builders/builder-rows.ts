@@ -11,7 +11,7 @@ import {
 import type { BuilderRoom } from '../../core/scheduler/pack-jobs.js';
 
 export const builderColumns = `b.id, b.name, b.host, b.cpus, b.memory_bytes, b.docker_version, b.version, b.slots, b.slot_cpus, b.slot_memory_bytes,
-  b.docker_in_builds, b.state, b.drain_deadline, b.registered_at, b.last_seen_at,
+  b.docker_in_builds, b.ssh_host, b.ssh_port, b.ssh_host_key_fingerprint, b.state, b.drain_deadline, b.registered_at, b.last_seen_at,
   ${usedBy('count(*)::int')} AS running_jobs, ${usedBy('coalesce(sum(j.cpus), 0)')} AS used_cpus,
   ${usedBy('coalesce(sum(j.memory_bytes), 0)')} AS used_memory_bytes`;
 
@@ -32,6 +32,9 @@ export interface BuilderRow {
   slot_cpus: string;
   slot_memory_bytes: string;
   docker_in_builds: DockerInBuilds;
+  ssh_host: string | null;
+  ssh_port: number | null;
+  ssh_host_key_fingerprint: string | null;
   state: BuilderState;
   drain_deadline: Date | null;
   registered_at: Date;
@@ -73,6 +76,11 @@ export function toBuilder(row: BuilderRow): Builder {
     version: row.version,
     ...capacity,
     dockerInBuilds: row.docker_in_builds,
+    ...(row.ssh_host !== null &&
+      row.ssh_port !== null &&
+      row.ssh_host_key_fingerprint !== null && {
+        ssh: { host: row.ssh_host, port: row.ssh_port, hostKeyFingerprint: row.ssh_host_key_fingerprint },
+      }),
     runningJobs: row.running_jobs,
     room: {
       ...room,

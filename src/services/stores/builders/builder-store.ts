@@ -36,8 +36,8 @@ export class BuilderStore {
     }
     const credential = randomBytes(32).toString('base64url');
     const result = await this.db.query<BuilderRow>(
-      `INSERT INTO builders AS b (name, host, cpus, memory_bytes, docker_version, version, slots, slot_cpus, slot_memory_bytes, credential_hash, docker_in_builds)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (name) DO NOTHING RETURNING ${builderColumns}`,
+      `INSERT INTO builders AS b (name, host, cpus, memory_bytes, docker_version, version, slots, slot_cpus, slot_memory_bytes, credential_hash, docker_in_builds, ssh_host, ssh_port, ssh_host_key_fingerprint)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (name) DO NOTHING RETURNING ${builderColumns}`,
       [
         facts.name,
         facts.host,
@@ -50,6 +50,7 @@ export class BuilderStore {
         facts.slotMemoryBytes,
         hashCredential(credential),
         facts.dockerInBuilds ?? 'off',
+        ...sshColumns(facts),
       ],
     );
     const row = result.rows[0];
@@ -82,6 +83,7 @@ export class BuilderStore {
   private async updateFacts(id: number, facts: BuilderFacts): Promise<Builder> {
     const result = await this.db.query<BuilderRow>(
       `UPDATE builders b SET host = $2, cpus = $3, memory_bytes = $4, docker_version = $5, version = $6, slots = $7, slot_cpus = $8, slot_memory_bytes = $9, docker_in_builds = $10,
+         ssh_host = $11, ssh_port = $12, ssh_host_key_fingerprint = $13,
          state = CASE WHEN state IN ('lost', 'drained') THEN 'active' ELSE state END, drain_deadline = CASE WHEN state = 'drained' THEN NULL ELSE drain_deadline END
        WHERE id = $1 RETURNING ${builderColumns}`,
       [
@@ -95,6 +97,7 @@ export class BuilderStore {
         facts.slotCpus,
         facts.slotMemoryBytes,
         facts.dockerInBuilds ?? 'off',
+        ...sshColumns(facts),
       ],
     );
     return toBuilder(result.rows[0]!);
@@ -200,4 +203,9 @@ export function revokedError(name: string): BuilderRevokedError {
   return new BuilderRevokedError(
     `builder ${name} was revoked by an administrator; remove it on its host with \`gyre builder remove ${name}\` (or stop its agent), or join the host again under another name`,
   );
+}
+
+/** ssh_host, ssh_port and ssh_host_key_fingerprint: all null for a builder that offers no SSH. */
+function sshColumns(facts: BuilderFacts): [string | null, number | null, string | null] {
+  return [facts.ssh?.host ?? null, facts.ssh?.port ?? null, facts.ssh?.hostKeyFingerprint ?? null];
 }

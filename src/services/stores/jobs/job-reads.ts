@@ -11,6 +11,8 @@ import { JOB_STATE_OF_NODES } from './job-nodes.js';
 import {
   JOB_COLUMNS,
   toAttempt,
+  ATTEMPT_COLUMNS,
+  ATTEMPT_JOINS,
   toJobSummary,
   type AttemptRow,
   type JobDetail,
@@ -51,8 +53,7 @@ export async function jobDetail(db: Database, id: number): Promise<JobDetail> {
   const row = result.rows[0];
   if (!row) throw new NotFoundError(`job ${id}`);
   const attempts = await db.query<AttemptRow>(
-    `SELECT a.attempt, b.name AS builder, a.outcome, a.message, a.leased_at, a.finished_at FROM job_attempts a LEFT JOIN builders b ON b.id = a.builder_id
-     WHERE a.job_id = $1 ORDER BY a.attempt`,
+    `SELECT ${ATTEMPT_COLUMNS} FROM job_attempts a ${ATTEMPT_JOINS} WHERE a.job_id = $1 ORDER BY a.attempt`,
     [id],
   );
   const steps = await db.query<StepRow>(
@@ -67,6 +68,7 @@ export async function jobDetail(db: Database, id: number): Promise<JobDetail> {
     finishedAt: row.finished_at?.toISOString() ?? null,
     attempts: attempts.rows.map((a) =>
       toAttempt(
+        id,
         a,
         steps.rows.filter((s) => s.attempt === a.attempt),
       ),

@@ -39,7 +39,21 @@ export interface AttemptRow {
   message: string | null;
   leased_at: Date;
   finished_at: Date | null;
+  ssh_requested_login: string | null;
+  ssh_requested: boolean;
+  ssh_host: string | null;
+  ssh_port: number | null;
+  ssh_host_key_fingerprint: string | null;
+  ssh_idle_until: Date | null;
+  ssh_until: Date | null;
+  ssh_connected: number | null;
 }
+
+/** The columns of {@link AttemptRow}, from job_attempts `a`, its builder `b` and the account `u` that asked for SSH. */
+export const ATTEMPT_COLUMNS = `a.attempt, b.name AS builder, a.outcome, a.message, a.leased_at, a.finished_at,
+  u.login AS ssh_requested_login, a.ssh_requested_by IS NOT NULL AS ssh_requested, b.ssh_host, b.ssh_port,
+  b.ssh_host_key_fingerprint, a.ssh_idle_until, a.ssh_until, a.ssh_connected`;
+export const ATTEMPT_JOINS = `LEFT JOIN builders b ON b.id = a.builder_id LEFT JOIN users u ON u.id = a.ssh_requested_by`;
 
 export interface StepRow {
   attempt: number;
@@ -72,6 +86,21 @@ export interface AttemptDetail {
   readonly leasedAt: string;
   readonly finishedAt: string | null;
   readonly steps: readonly StepDetail[];
+  /** Set for an attempt of a rerun with SSH. */
+  readonly ssh: AttemptSsh | null;
+}
+
+/** How to reach an attempt rerun with SSH, and how long it waits for sessions. */
+export interface AttemptSsh {
+  /** The account that asked; null when it has been removed since. */
+  readonly requestedBy: string | null;
+  /** `ssh -p 64535 job-12@builder-1.example.com`; null when its builder has no SSH gateway (any more). */
+  readonly command: string | null;
+  readonly hostKeyFingerprint: string | null;
+  /** Once the steps ended: when the job ends unless someone connects, and when it ends anyway. */
+  readonly idleUntil: string | null;
+  readonly until: string | null;
+  readonly connected: number | null;
 }
 
 export interface JobDetail extends JobSummary {
@@ -82,7 +111,7 @@ export interface JobDetail extends JobSummary {
   readonly attempts: readonly AttemptDetail[];
 }
 
-export function toAttempt(row: AttemptRow, steps: readonly StepRow[]): AttemptDetail {
+export function toAttempt(jobId: number, row: AttemptRow, steps: readonly StepRow[]): AttemptDetail {
   return {
     attempt: row.attempt,
     builder: row.builder,
@@ -90,6 +119,7 @@ export function toAttempt(row: AttemptRow, steps: readonly StepRow[]): AttemptDe
     message: row.message,
     leasedAt: row.leased_at.toISOString(),
     finishedAt: row.finished_at?.toISOString() ?? null,
+    ssh: row.ssh_requested ? attemptSshOf(jobId, row) : null,
     steps: steps.map((s) => ({
       index: s.index,
       name: s.name,
@@ -101,4 +131,22 @@ export function toAttempt(row: AttemptRow, steps: readonly StepRow[]): AttemptDe
       durationMs: s.started_at && s.finished_at ? s.finished_at.getTime() - s.started_at.getTime() : null,
     })),
   };
+}
+
+function attemptSshOf(jobId: number, row: AttemptRow): AttemptSsh {
+  const reachable = row.ssh_host !== null && row.ssh_port !== null;
+  return {
+    requestedBy: row.ssh_requested_login,
+    command: reachable ? sshCommandOf(jobId, row.ssh_host!, row.ssh_port!) : null,
+    hostKeyFingerprint: row.ssh_host_key_fingerprint,
+    idleUntil: row.ssh_idle_until?.toISOString() ?? null,
+    until: row.ssh_until?.toISOString() ?? null,
+    connected: row.ssh_connected,
+  };
+}
+
+/** What a person types to reach a job: the builder's gateway tells jobs apart by the user name. */
+export function sshCommandOf(jobId: number, host: string, port: number): string {
+  // An IPv6 address stays one word; ssh takes it as it is after the @.
+  return `ssh -p ${port} job-${jobId}@${host}`;
 }

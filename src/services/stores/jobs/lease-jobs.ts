@@ -20,6 +20,8 @@ export type ClaimedLease = Omit<JobLease, 'variables' | 'context'> & {
   readonly contexts: readonly string[];
   /** Who started the pipeline: whether they may use the contexts. */
   readonly actor: PipelineActor;
+  /** For a rerun with SSH: the account that asked for it. */
+  readonly sshRequestedBy?: number;
 };
 import { DOCKER_LEVELS, jobRoomOf, LEASE_TTL_MS, roomLeft, type DockerInBuilds } from '../../../protocol/index.js';
 import { takeInQueueOrder } from '../../core/scheduler/pack-jobs.js';
@@ -56,6 +58,7 @@ interface ClaimedRow {
   previous_job_id: string | null;
   node_index: number;
   node_total: number;
+  ssh_requested_by: string | null;
 }
 
 /** How often one lease looks again after racing builders took jobs it chose. */
@@ -82,8 +85,9 @@ export async function leaseJobs(
       slot_cpus: string;
       slot_memory_bytes: string;
       docker_in_builds: DockerInBuilds;
+      offers_ssh: boolean;
     }>(
-      'SELECT state, slots, slot_cpus, slot_memory_bytes, docker_in_builds FROM builders WHERE id = $1 FOR NO KEY UPDATE',
+      'SELECT state, slots, slot_cpus, slot_memory_bytes, docker_in_builds, ssh_port IS NOT NULL AS offers_ssh FROM builders WHERE id = $1 FOR NO KEY UPDATE',
       [builderId],
     );
     const row = builder.rows[0];
@@ -111,6 +115,7 @@ export async function leaseJobs(
         max - claimed.length,
         agentRunning,
         DOCKER_LEVELS[row.docker_in_builds],
+        row.offers_ssh,
       ]);
       const chosen = takeInQueueOrder(
         queued.rows.map((r) => ({ id: r.id, cpus: Number(r.cpus), memoryBytes: Number(r.memory_bytes) })),
@@ -132,9 +137,11 @@ export async function leaseJobs(
       await client.query(
         // clock_timestamp(), not the transaction's start: taken while the builder row is locked,
         // it orders this lease against drains recorded in the audit log.
-        `INSERT INTO job_attempts (job_id, attempt, builder_id, leased_at) SELECT unnest($1::bigint[]), unnest($2::int[]), $3, clock_timestamp()
-         ON CONFLICT (job_id, attempt) DO UPDATE SET builder_id = EXCLUDED.builder_id, leased_at = EXCLUDED.leased_at`,
-        [claimed.map((r) => r.id), claimed.map((r) => r.attempt), builderId],
+        `INSERT INTO job_attempts (job_id, attempt, builder_id, leased_at, ssh_requested_by)
+         SELECT unnest($1::bigint[]), unnest($2::int[]), $3, clock_timestamp(), unnest($4::bigint[])
+         ON CONFLICT (job_id, attempt) DO UPDATE SET builder_id = EXCLUDED.builder_id, leased_at = EXCLUDED.leased_at,
+           ssh_requested_by = EXCLUDED.ssh_requested_by`,
+        [claimed.map((r) => r.id), claimed.map((r) => r.attempt), builderId, claimed.map((r) => r.ssh_requested_by)],
       );
     }
     return claimed.map(toLease);
@@ -144,13 +151,14 @@ export async function leaseJobs(
 /**
  * The queue as this builder sees it: jobs that fit its whole room, in queue order, but for those
  * it still runs (requeued when their leases expired while it was cut off); with no more Docker
- * than it offers, nor any Docker unless it may have it (docker-grant.ts). Read
+ * than it offers, nor any Docker unless it may have it (docker-grant.ts); reruns with SSH only
+ * where the builder offers SSH. Read
  * without locks, so a racing builder's claim is only skipped by CLAIM_SQL, never waited for.
  */
 const QUEUED_SQL = `
 SELECT id, cpus, memory_bytes FROM jobs
 WHERE state = 'queued' AND ($1::numeric IS NULL OR cpus <= $1) AND memory_bytes <= $2 AND id <> ALL($4::bigint[])
-  AND docker_level <= $5 AND ${dockerGrantedSql('jobs')}
+  AND docker_level <= $5 AND ${dockerGrantedSql('jobs')} AND (ssh_requested_by IS NULL OR $6::boolean)
 ORDER BY queue_priority, queued_at, id
 LIMIT $3`;
 
@@ -164,12 +172,12 @@ WITH candidate AS (
     lease_expires_at = now() + make_interval(secs => $3::double precision / 1000), user_step_started = false
   FROM candidate WHERE j.id = candidate.id
   RETURNING j.id, j.attempt, j.lease_id, j.lease_expires_at, j.spec, j.name, j.workflow_id, j.contexts,
-    j.node_index, j.node_total
+    j.node_index, j.node_total, j.ssh_requested_by
 )
 SELECT l.id, l.attempt, l.lease_id, l.lease_expires_at, l.spec, l.name AS job_name, w.name AS workflow_name,
   p.sha, p.branch, p.tag, p.number AS pipeline_number, pr.id AS project_id, pr.name AS project_name, pr.git_url,
   p.ref, p.trigger_detail->'pullRequest' AS pull_request, p.trigger_detail->>'sender' AS sender, pr.pass_secrets_to_forks,
-  l.contexts, p.trigger_detail, p.id AS pipeline_id, l.workflow_id, l.node_index, l.node_total,
+  l.contexts, p.trigger_detail, p.id AS pipeline_id, l.workflow_id, l.node_index, l.node_total, l.ssh_requested_by,
   -- Walks the jobs index down from this job: the latest earlier job is usually close by.
   (SELECT j2.id FROM jobs j2 JOIN workflows w2 ON w2.id = j2.workflow_id JOIN pipelines p2 ON p2.id = w2.pipeline_id
     WHERE j2.id < l.id AND j2.type = 'build' AND p2.project_id = pr.id AND p2.branch IS NOT DISTINCT FROM p.branch
@@ -183,6 +191,7 @@ function toLease(row: ClaimedRow): ClaimedLease {
     withholdSecrets: withholdsSecrets({ ref: row.ref, pullRequest: pr }, row.pass_secrets_to_forks),
     contexts: row.contexts,
     actor: actorOfPipeline(row.trigger_detail),
+    ...(row.ssh_requested_by !== null && { sshRequestedBy: Number(row.ssh_requested_by) }),
     jobId: Number(row.id),
     attempt: row.attempt,
     leaseId: row.lease_id,

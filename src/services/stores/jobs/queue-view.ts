@@ -32,11 +32,12 @@ interface QueuedRow {
   docker_level: number;
   docker_in_builds: boolean;
   secrets_withheld: boolean;
+  ssh: boolean;
   queued_at: Date;
 }
 
 const QUEUED_COLUMNS = `j.id, j.name, j.cpus, j.memory_bytes, j.docker_level, p.docker_in_builds,
-  ${SECRETS_WITHHELD_SQL} AS secrets_withheld, j.queued_at`;
+  ${SECRETS_WITHHELD_SQL} AS secrets_withheld, j.ssh_requested_by IS NOT NULL AS ssh, j.queued_at`;
 const QUEUED_FROM = `jobs j JOIN workflows w ON w.id = j.workflow_id JOIN pipelines pl ON pl.id = w.pipeline_id
   JOIN projects p ON p.id = pl.project_id`;
 
@@ -84,6 +85,7 @@ function toQueuedJob(row: QueuedRow, fleet: readonly BuilderShape[]): QueuedJob 
         dockerLevel: row.docker_level,
         dockerAllowed: row.docker_in_builds,
         untrustedFork: row.secrets_withheld,
+        ssh: row.ssh,
       },
       fleet,
     ),

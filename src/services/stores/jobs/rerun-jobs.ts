@@ -34,16 +34,19 @@ export async function rerunJobs(
     client,
     plan.reset.map((j) => j.id),
   );
+  // With SSH, only the chosen job's nodes wait for sessions; the jobs after it run as usual.
+  const sshFor = selection.kind === 'job' ? (selection.sshFor ?? null) : null;
   await client.query(
     `UPDATE jobs SET state = 'blocked', message = $2, started_at = NULL, finished_at = NULL, queued_at = NULL, builder_id = NULL,
        lease_id = NULL, lease_expires_at = NULL, cancel_requested = false, user_step_started = false,
-       infrastructure_retries = 0
+       infrastructure_retries = 0, ssh_requested_by = CASE WHEN name = ANY($4::text[]) THEN $3::bigint END
      WHERE id = ANY($1::bigint[])`,
-    [plan.reset.map((j) => j.id), `Rerun by ${actor}`],
+    [plan.reset.map((j) => j.id), `Rerun by ${actor}${sshFor === null ? '' : ' with SSH'}`, sshFor, plan.chosen],
   );
   await writeAudit(client, {
     actor,
-    action: selection.kind === 'failed' ? 'workflow.rerun_failed' : 'job.rerun',
+    action:
+      selection.kind === 'failed' ? 'workflow.rerun_failed' : sshFor === null ? 'job.rerun' : 'job.rerun_with_ssh',
     target: selection.kind === 'failed' ? `workflow:${workflow.id}` : `job:${selection.jobId}`,
     detail: { jobs: [...new Set(plan.reset.map((j) => j.name))] },
   });

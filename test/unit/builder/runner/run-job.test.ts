@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { runJob, type RunJobOptions } from '../../../../src/builder/runner/index.js';
+import {
+  runJob,
+  type JobSshAccess,
+  type RunJobOptions,
+  type SshLanding,
+} from '../../../../src/builder/runner/index.js';
+import { until } from '../../../support/until.js';
 import { GITHUB_KNOWN_HOSTS } from '../../../../src/builder/runner/known-hosts.js';
 import { LABELS } from '../../../../src/shared/labels.js';
 import { FakeEngineError, FakeJobBackend } from '../../../support/fake-job-backend.js';
@@ -475,5 +481,81 @@ describe('runJob', () => {
     const { helperImage: _none, ...withoutHelper } = OPTIONS;
     const result = await runJob(backend, makeJob([{ type: 'checkout' }]), new RecordingSink(), withoutHelper);
     expect(result.failedStep).toEqual({ index: 1, name: 'Checkout code', exitCode: 1 });
+  });
+});
+
+describe('runJob for a rerun with SSH', () => {
+  /** The runner's side of SSH access, recorded: what it opened, when it held, and whether it closed. */
+  function recordingAccess(holdFor: (signal: AbortSignal | undefined) => Promise<void> = () => Promise.resolve()) {
+    const calls: string[] = [];
+    const landings: SshLanding[] = [];
+    const access: JobSshAccess = {
+      open: (landing) => {
+        calls.push('open');
+        landings.push(landing);
+      },
+      hold: async (signal, log) => {
+        calls.push('hold');
+        log('held for SSH');
+        await holdFor(signal);
+      },
+      close: () => calls.push('close'),
+    };
+    return { access, calls, landings };
+  }
+
+  it('opens sessions into the primary before the steps, in the working directory with the job variables and the services by name, and waits after a failed step before cleaning up', async () => {
+    const backend = backendWith([JOB_IMAGE, 'gyre/postgres:15', 'gyre/app:test']);
+    const { access, calls, landings } = recordingAccess();
+    const job = makeJob([run('exit 3', { name: 'tests' })], {
+      environment: { JOB_VAR: 'from-job' },
+      docker: { primary: image(), services: [image({ image: 'gyre/postgres:15' })] },
+    });
+    const sink = new RecordingSink();
+    const result = await runJob(backend, job, sink, { ...OPTIONS, ssh: access });
+    expect(result.outcome).toBe('failed');
+    expect(calls).toEqual(['open', 'open', 'hold', 'close']);
+    const [primary, service] = [...backend.startedIds];
+    expect(landings[0]).toEqual({
+      container: primary,
+      workdir: '/home/circleci/project',
+      env: expect.arrayContaining(['PROJECT_VAR=from-project', 'JOB_VAR=from-job', `CIRCLE_BUILD_NUM=${job.jobId}`]),
+      services: { postgres: `10.0.0.${service!.slice(1)}` },
+    });
+    expect(sink.text(0)).toContain('held for SSH');
+    // The wait came before cleanup: everything is gone only after it.
+    expect(leftovers(backend)).toBe(0);
+  });
+
+  it('ends the wait when the job is canceled, and closes the sessions', async () => {
+    const backend = backendWith();
+    const cancel = new AbortController();
+    const { access, calls } = recordingAccess(
+      (signal) => new Promise((resolve) => signal?.addEventListener('abort', () => resolve())),
+    );
+    const running = runJob(backend, makeJob([run('echo done')]), new RecordingSink(), {
+      ...OPTIONS,
+      signal: cancel.signal,
+      ssh: access,
+    });
+    await until('the wait for SSH', () => calls.includes('hold'));
+    cancel.abort();
+    await running;
+    expect(calls.at(-1)).toBe('close');
+  });
+
+  it('does not wait after a job canceled during its steps', async () => {
+    const backend = backendWith();
+    const cancel = new AbortController();
+    cancel.abort();
+    const { access, calls } = recordingAccess();
+    const result = await runJob(backend, makeJob([run('echo never')]), new RecordingSink(), {
+      ...OPTIONS,
+      signal: cancel.signal,
+      ssh: access,
+    });
+    expect(result.outcome).toBe('canceled');
+    expect(calls).not.toContain('hold');
+    expect(calls.at(-1)).toBe('close');
   });
 });

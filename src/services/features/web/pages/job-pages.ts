@@ -1,7 +1,8 @@
 /**
  * A job in the user UI: its attempts with their steps (status, exit code, duration), its log
  * (stored text, then live over SSE with JavaScript), why it waits when queued, and cancel and
- * rerun (the job again in its ended workflow, or the whole pipeline), and the tests it stored
+ * rerun (the job again in its ended workflow, with SSH or without, or the whole pipeline); for
+ * a rerun with SSH, the `ssh` line, the builder's host key and how long the job waits; the tests it stored
  * (job-tests.ts); for an approval job, approve and cancel.
  */
 import { isFinalJobState } from '../../../../protocol/index.js';
@@ -92,6 +93,18 @@ export const jobPages: UserPages = (web, parts) => {
         requesterOfPage(request),
         userActorOf(request),
       );
+      return reply.redirect(`/jobs/${request.params.id}`, 303);
+    },
+  );
+
+  web.post<IdRequest>(
+    '/jobs/:id/rerun-with-ssh',
+    { config: projectRole('member', 'job'), schema: { params: idParams } },
+    async (request, reply) => {
+      checkCsrf(request);
+      const requester = requesterOfPage(request);
+      const sshFor = await parts.sshReruns.requesterFor(requester);
+      await rerunInWorkflow(parts, { kind: 'job', jobId: request.params.id, sshFor }, requester, userActorOf(request));
       return reply.redirect(`/jobs/${request.params.id}`, 303);
     },
   );

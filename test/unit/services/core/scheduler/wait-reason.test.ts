@@ -31,6 +31,16 @@ const xlarge = { cpus: 8, memoryBytes: 16 * GiB, dockerLevel: 0, dockerAllowed: 
 const large = { cpus: 4, memoryBytes: 8 * GiB, dockerLevel: 0, dockerAllowed: false, untrustedFork: false };
 
 describe('describeWait', () => {
+  it('says a rerun with SSH waits for a builder that offers SSH, and not once one does', () => {
+    const ssh = { ...large, ssh: true };
+    expect(describeWait(ssh, [builder()])).toBe(
+      'is a rerun with SSH, and no connected builder offers SSH: an administrator sets GYRE_SSH_PORTS on a builder (it is off on these), or cancel the job and rerun it without SSH',
+    );
+    expect(describeWait(ssh, [builder(), { ...builder(), ssh: { host: 'b', port: 64535 } }])).toBe(
+      'a builder has room for it: it starts when the jobs queued before it have theirs',
+    );
+  });
+
   it("says a job is too large for every builder's whole room, naming both sizes", () => {
     expect(describeWait(xlarge, [builder(), builder({ memoryBytes: 2 * GiB })])).toBe(
       'needs 8 CPU / 16 GiB; the largest builder has 4 CPU / 8 GiB for jobs',

@@ -1,0 +1,97 @@
+/**
+ * "Rerun job with SSH" on the services box: who may ask (a member with an account and a key to
+ * connect with), what the lease and each heartbeat of such a job carry (the keys of the account
+ * that asked and of every administrator, uploaded or, for GitHub accounts, GitHub's, and how long
+ * the job waits for sessions after its steps), and what the builder reports back. See
+ * docs/design/ssh-into-builds.md.
+ */
+import type { JobSsh, SshAccessKey, SshReport } from '../../../protocol/index.js';
+import { ConflictError, ForbiddenError } from '../../../shared/errors.js';
+import type { Requester } from '../../core/pipelines/pipeline-model.js';
+import type { Database } from '../../database/create-pool.js';
+import { sshAccessOf, uploadedAmong } from '../../stores/accounts/ssh-access-keys.js';
+import type { SshAttempts } from '../../stores/jobs/ssh-attempts.js';
+import type { GitHubSshKeys } from './github-ssh-keys.js';
+
+export interface SshHoldSettings {
+  /** GYRE_SSH_IDLE. */
+  readonly idleMs: number;
+  /** GYRE_SSH_MAX. */
+  readonly maxMs: number;
+}
+
+export class SshReruns {
+  constructor(
+    private readonly db: Database,
+    private readonly attempts: SshAttempts,
+    private readonly github: Pick<GitHubSshKeys, 'keysOf'>,
+    private readonly hold: SshHoldSettings,
+  ) {}
+
+  /**
+   * The account a rerun with SSH is for, once it is sure that person can connect: an account
+   * (a token of its own counts), with a key Gyre knows. Refused with what to do otherwise.
+   */
+  async requesterFor(requester: Requester): Promise<number> {
+    if (requester.userId === null)
+      throw new ForbiddenError(
+        'a rerun with SSH is for a person to connect to: sign in, or use an API token of your own account',
+        'ssh_needs_account',
+      );
+    const keys = await this.keysFor(requester.userId, (account) => account.id === requester.userId);
+    if (keys.length === 0)
+      throw new ConflictError(
+        'you have no SSH key to connect with: add your public key on the SSH keys page (/ssh-keys) or through /api/v1/user/ssh-keys, then rerun with SSH',
+        'no_ssh_keys',
+      );
+    return requester.userId;
+  }
+
+  /** What the lease of a job rerun with SSH by `requesterId` carries. */
+  async leaseSsh(requesterId: number): Promise<JobSsh> {
+    return {
+      keys: [...(await this.keysFor(requesterId))],
+      idleSeconds: Math.max(1, Math.round(this.hold.idleMs / 1000)),
+      maxSeconds: Math.max(1, Math.round(this.hold.maxMs / 1000)),
+    };
+  }
+
+  /** The keys allowed now into this attempt; undefined when it is not a rerun with SSH. */
+  async keysForAttempt(jobId: number, attempt: number): Promise<readonly SshAccessKey[] | undefined> {
+    const requester = await this.attempts.requesterOf(jobId, attempt);
+    return requester === undefined ? undefined : this.keysFor(requester);
+  }
+
+  record(builder: { readonly id: number; readonly name: string }, jobId: number, report: SshReport): Promise<void> {
+    return this.attempts.record(builder, jobId, report);
+  }
+
+  /**
+   * The uploaded keys of the requester and the administrators, then GitHub's keys of those that
+   * sign in with GitHub. A key is one account's: a GitHub key that any account uploaded to Gyre
+   * is left out, so a session never names the wrong person.
+   */
+  private async keysFor(
+    requesterId: number,
+    include: (account: { id: number }) => boolean = () => true,
+  ): Promise<readonly SshAccessKey[]> {
+    const access = await sshAccessOf(this.db, requesterId);
+    const accounts = access.accounts.filter(include);
+    const logins = new Set(accounts.map((account) => account.login));
+    const keys = access.keys.filter((key) => logins.has(key.account));
+    const fromGitHub = await Promise.all(
+      accounts.filter((account) => account.github).map((account) => this.github.keysOf(account.login)),
+    );
+    const github = fromGitHub.flat();
+    const seen = await uploadedAmong(
+      this.db,
+      github.map((key) => key.fingerprint),
+    );
+    for (const key of github) {
+      if (seen.has(key.fingerprint)) continue;
+      seen.add(key.fingerprint);
+      keys.push(key);
+    }
+    return keys;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Who may connect to a rerun with SSH: the account that asked for it and every administrator,
+ * with the keys they uploaded. Read again at each job heartbeat, so a removed key, or an
+ * administrator's right taken away, is refused from then on.
+ */
+import type { SshAccessKey } from '../../../protocol/index.js';
+import type { Database } from '../../database/create-pool.js';
+
+export interface SshAccount {
+  readonly id: number;
+  readonly login: string;
+  /** Signs in with GitHub: its GitHub keys count too. */
+  readonly github: boolean;
+}
+
+export interface SshAccess {
+  readonly accounts: readonly SshAccount[];
+  readonly keys: readonly SshAccessKey[];
+}
+
+export async function sshAccessOf(db: Database, requesterId: number): Promise<SshAccess> {
+  const { rows } = await db.query<{
+    id: string;
+    login: string;
+    github: boolean;
+    public_key: string | null;
+    fingerprint_sha256: string | null;
+  }>(
+    `SELECT u.id, u.login, u.github_id IS NOT NULL AS github, k.public_key, k.fingerprint_sha256
+     FROM users u LEFT JOIN user_ssh_keys k ON k.user_id = u.id
+     WHERE u.id = $1 OR u.is_admin ORDER BY u.id, k.id`,
+    [requesterId],
+  );
+  const accounts = new Map<string, SshAccount>();
+  const keys: SshAccessKey[] = [];
+  for (const row of rows) {
+    accounts.set(row.id, { id: Number(row.id), login: row.login, github: row.github });
+    if (row.public_key !== null && row.fingerprint_sha256 !== null)
+      keys.push({ publicKey: row.public_key, fingerprint: row.fingerprint_sha256, account: row.login });
+  }
+  return { accounts: [...accounts.values()], keys };
+}
+
+/** Which of `fingerprints` some account uploaded: such a key is that account's, whoever else lists it. */
+export async function uploadedAmong(db: Database, fingerprints: readonly string[]): Promise<Set<string>> {
+  if (fingerprints.length === 0) return new Set();
+  const { rows } = await db.query<{ fingerprint_sha256: string }>(
+    'SELECT fingerprint_sha256 FROM user_ssh_keys WHERE fingerprint_sha256 = ANY($1::text[])',
+    [fingerprints],
+  );
+  return new Set(rows.map((row) => row.fingerprint_sha256));
+}
