@@ -203,7 +203,10 @@ export const rerunJobBody = z
         "Rerun with SSH: the job waits for SSH sessions after its steps (GYRE_SSH_IDLE, at most GYRE_SSH_MAX). Only your account and administrators connect, with the keys of the SSH keys page (or GitHub's, for GitHub accounts); the job's attempt shows the `ssh` command",
       ),
   })
-  .optional();
+
+  // A POST without a body (as before this field) comes as null.
+  .nullish();
+
 export type RerunJobRequest = z.infer<typeof rerunJobBody>;
 
 export const scheduleParams = z.strictObject({

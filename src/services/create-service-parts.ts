@@ -79,6 +79,7 @@ export function createServiceParts(
   const jobs: JobStore = new JobStore(db, (client, workflowId) => pipelines.settleWorkflow(client, workflowId));
   const pipelines = new PipelineStore(db, jobs);
   const credentials = new GitCredentialStore(db, box);
+  const projectAccess = new ProjectAccess(db, githubRoles);
   const schedules = new ScheduleStore(db);
   const orbs = new OrbStore(db);
   const hostPolicy = new HostPolicy({ allowed: settings.gitAllowedHosts });
@@ -95,7 +96,7 @@ export function createServiceParts(
     version,
     publicUrl: settings.publicUrl,
     projects,
-    projectAccess: new ProjectAccess(db, githubRoles),
+    projectAccess,
     githubGrants,
     credentials,
     sshKeys: new SshKeyStore(db, box),
@@ -103,7 +104,12 @@ export function createServiceParts(
     sshReruns: new SshReruns(
       db,
       new SshAttempts(db),
-      new GitHubSshKeys(() => runtimeSettings.gitHubApp(), logger.child({ part: 'github-ssh-keys' })),
+      new GitHubSshKeys({
+        githubApp: () => runtimeSettings.gitHubApp(),
+        tokenOf: (userId) => githubGrants.token(userId),
+        logger: logger.child({ part: 'github-ssh-keys' }),
+      }),
+      projectAccess,
       settings.sshHold,
     ),
     hostPolicy,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import ssh2 from 'ssh2';
+import type { Caller, ProjectRole } from '../../src/services/core/access/project-roles.js';
 import { GitHubSshKeys } from '../../src/services/features/ssh/github-ssh-keys.js';
 import { SshReruns } from '../../src/services/features/ssh/ssh-reruns.js';
 import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
@@ -10,12 +11,13 @@ import { startGitHubDouble, type GitHubDouble } from '../support/github-double.j
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
 import { opensshFingerprints, sshKeyText } from '../support/ssh-key-fixtures.js';
 
-// GIVEN the services box's database with four accounts (ada and bob with keys they uploaded,
-// octo who signs in with GitHub and uploaded none, and root, an administrator) and the GitHub API
-// double listing octo's public keys, WHEN a rerun with SSH asks who may connect, THEN it is the
-// account that asked and every administrator, each with its uploaded keys, plus GitHub's keys of
-// GitHub accounts; a key another account uploaded is never listed under a GitHub account; an
-// account with no key at all may not ask; and a GitHub that does not answer gives no GitHub keys.
+// GIVEN the services box's database with four accounts (ada and bob, who uploaded keys or none;
+// octo, who signs in with GitHub as `octo-on-github` and uploaded none; root, an administrator)
+// and the GitHub API double, WHEN a rerun with SSH asks who may connect, THEN it is the account
+// that asked (while it is a member of the job's project) and every administrator, each with its
+// uploaded keys, plus GitHub's keys of GitHub accounts, found by GitHub id and never by Gyre
+// login; a key another account uploaded is never listed under a GitHub account; an account with
+// no key may not ask; and a GitHub that stops answering leaves the keys it last listed.
 
 let gyre: ServicesUnderTest;
 let github: GitHubDouble;
@@ -24,19 +26,33 @@ const ids: Record<string, number> = {};
 const ED25519 = sshKeyText('ed25519.pub').trim();
 const RSA = sshKeyText('rsa-pem.pub').trim();
 /** A key only GitHub lists (octo's), without a comment, as GitHub lists keys. */
-const GITHUB_ONLY = ssh2.utils.generateKeyPairSync('ed25519').public.trim().split(' ').slice(0, 2).join(' ');
+const newKey = () => ssh2.utils.generateKeyPairSync('ed25519').public.trim().split(' ').slice(0, 2).join(' ');
+const OCTO_ON_GITHUB = newKey();
+/** A stranger's key, listed on GitHub under the name that is octo's login in Gyre. */
+const STRANGER = newKey();
+const OCTO_GITHUB_ID = 583231;
 const HOLD = { idleMs: 600_000, maxMs: 7_200_000 };
+const JOB = 12;
+/** Each account's role in the job's project (ProjectAccess is tested on its own). */
+const roles = new Map<number, ProjectRole>();
 
-function reruns(apiUrl: () => string | undefined): SshReruns {
-  const keys = new GitHubSshKeys(
-    () => {
-      const url = apiUrl();
-      return Promise.resolve(url === undefined ? undefined : { apiUrl: url });
-    },
-    pino({ level: 'silent' }),
-  );
-  return new SshReruns(db, new SshAttempts(db), keys, HOLD);
+function reruns(apiUrl: () => string | undefined, keys?: GitHubSshKeys): SshReruns {
+  const github =
+    keys ??
+    new GitHubSshKeys({
+      githubApp: () => {
+        const url = apiUrl();
+        return Promise.resolve(url === undefined ? undefined : { apiUrl: url });
+      },
+      tokenOf: () => Promise.resolve(undefined),
+      logger: pino({ level: 'silent' }),
+    });
+  const access = { roleIn: (caller: Caller) => Promise.resolve(roles.get(caller.userId!)) };
+  return new SshReruns(db, new SshAttempts(db), github, access, HOLD);
 }
+
+const accountsOf = async (ssh: SshReruns, requester: number | null) =>
+  (await ssh.leaseSsh(JOB, requester)).keys.map((key) => key.account);
 
 beforeAll(async () => {
   [gyre, github] = await Promise.all([startServicesUnderTest(), startGitHubDouble()]);
@@ -47,12 +63,15 @@ beforeAll(async () => {
   gyre.createAccount('root', 'the admin password', { admin: true });
   const { rows } = await db.query<{ id: string; login: string }>('SELECT id, login FROM users');
   for (const row of rows) ids[row.login] = Number(row.id);
-  await db.query('UPDATE users SET github_id = 583231 WHERE login = $1', ['octo']);
+  for (const login of ['ada', 'bob', 'octo']) roles.set(ids[login]!, 'member');
+  await db.query('UPDATE users SET github_id = $2 WHERE login = $1', ['octo', OCTO_GITHUB_ID]);
   const keys = new UserSshKeys(db);
   await keys.add(ids['ada']!, 'ada', { key: ED25519 });
   await keys.add(ids['root']!, 'root', { key: RSA });
+  github.users.set(OCTO_GITHUB_ID, 'octo-on-github');
   // GitHub lists octo's own key, and also ada's: one that another account uploaded.
-  github.publicKeys.set('octo', [GITHUB_ONLY, ED25519]);
+  github.publicKeys.set('octo-on-github', [OCTO_ON_GITHUB, ED25519]);
+  github.publicKeys.set('octo', [STRANGER]);
 }, 300_000);
 
 afterAll(async () => {
@@ -65,7 +84,7 @@ describe('who may connect to a rerun with SSH', () => {
     const ssh = reruns(() => github.apiUrl);
     const ed25519 = opensshFingerprints('ed25519.key').sha256;
     const rsa = opensshFingerprints('rsa-pem.key').sha256;
-    expect(await ssh.leaseSsh(ids['ada']!)).toEqual({
+    expect(await ssh.leaseSsh(JOB, ids['ada']!)).toEqual({
       keys: [
         { publicKey: ED25519, fingerprint: ed25519, account: 'ada' },
         { publicKey: RSA, fingerprint: rsa, account: 'root' },
@@ -73,17 +92,23 @@ describe('who may connect to a rerun with SSH', () => {
       idleSeconds: 600,
       maxSeconds: 7200,
     });
-    const forOcto = await ssh.leaseSsh(ids['octo']!);
+    // Octo's keys are those of GitHub user 583231, named as octo; not those of GitHub's "octo"
+    const forOcto = await ssh.leaseSsh(JOB, ids['octo']!);
     expect(forOcto.keys).toEqual([
       { publicKey: RSA, fingerprint: rsa, account: 'root' },
-      {
-        publicKey: GITHUB_ONLY.replace(/ octo@github$/, ''),
-        fingerprint: expect.stringMatching(/^SHA256:/),
-        account: 'octo',
-      },
+      { publicKey: OCTO_ON_GITHUB, fingerprint: expect.stringMatching(/^SHA256:/), account: 'octo' },
     ]);
-    // Bob is not an administrator: his account is in no one else's list
-    expect(forOcto.keys.some((key) => key.account === 'bob')).toBe(false);
+    expect(forOcto.keys.some((key) => key.publicKey === STRANGER)).toBe(false);
+  });
+
+  it('keeps out an account that asked once it is no longer a member, or is gone', async () => {
+    const ssh = reruns(() => github.apiUrl);
+    roles.set(ids['ada']!, 'viewer');
+    expect(await accountsOf(ssh, ids['ada']!)).toEqual(['root']);
+    roles.set(ids['ada']!, 'member');
+    expect(await accountsOf(ssh, ids['ada']!)).toEqual(['ada', 'root']);
+    // The account that asked was removed: administrators still may connect
+    expect(await accountsOf(ssh, null)).toEqual(['root']);
   });
 
   it('lets an account ask only when it has a key to connect with, and never through a token of no account', async () => {
@@ -96,14 +121,38 @@ describe('who may connect to a rerun with SSH', () => {
     });
   });
 
-  it('gives GitHub accounts no GitHub keys while GitHub is not set up or does not know them, failing closed', async () => {
-    expect((await reruns(() => undefined).leaseSsh(ids['octo']!)).keys.map((key) => key.account)).toEqual(['root']);
-    github.publicKeys.delete('octo');
-    expect((await reruns(() => github.apiUrl).leaseSsh(ids['octo']!)).keys.map((key) => key.account)).toEqual(['root']);
+  it('keeps the GitHub keys it last read while GitHub does not answer, and has none before it ever did', async () => {
+    let now = 0;
+    const keys = new GitHubSshKeys({
+      githubApp: () => Promise.resolve({ apiUrl: github.apiUrl }),
+      tokenOf: () => Promise.resolve(undefined),
+      logger: pino({ level: 'silent' }),
+      now: () => now,
+    });
+    const ssh = reruns(() => github.apiUrl, keys);
+    expect(await accountsOf(ssh, ids['octo']!)).toEqual(['root', 'octo']);
+    github.users.delete(OCTO_GITHUB_ID);
+    now += 61_000;
+    expect(await accountsOf(ssh, ids['octo']!)).toEqual(['root', 'octo']);
+    // A new cache that GitHub never answered: no GitHub keys, and no rerun with SSH for octo
+    expect(
+      await accountsOf(
+        reruns(() => github.apiUrl),
+        ids['octo']!,
+      ),
+    ).toEqual(['root']);
     await expect(
       reruns(() => github.apiUrl).requesterFor({ name: 'octo', userId: ids['octo']! }),
     ).rejects.toMatchObject({
       code: 'no_ssh_keys',
     });
+    // Without a GitHub app set up, nobody has GitHub keys
+    github.users.set(OCTO_GITHUB_ID, 'octo-on-github');
+    expect(
+      await accountsOf(
+        reruns(() => undefined),
+        ids['octo']!,
+      ),
+    ).toEqual(['root']);
   });
 });

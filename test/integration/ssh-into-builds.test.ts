@@ -23,9 +23,9 @@ import { accountToken } from '../support/web-client.js';
 // the project; root, an administrator) each with a key of their own, and a job whose step fails
 // after leaving a file, WHEN ada reruns the job with SSH in Chromium and people connect with
 // Debian's OpenSSH, THEN the job page shows the `ssh` line and the builder's host key; ada and the
-// administrator get in, land in the working directory and read the file, scp copies it out, bob's
-// key is refused; the sessions are audited; and the job ends once nobody is connected for the idle
-// window, failed as before.
+// administrator get in, land in the working directory as the job's user and read the file, scp
+// copies it out, bob's key is refused; the sessions are audited; and the job ends once nobody is
+// connected for the idle window, failed as before.
 
 const IDLE_SECONDS = 15;
 const CONFIG = `version: 2.1
@@ -33,6 +33,8 @@ jobs:
   debug:
     docker:
       - image: ${settingsFrom({}).images.baseDebian}
+        user: nobody
+    working_directory: /tmp/project
     steps:
       - run:
           name: fails after leaving a report
@@ -167,7 +169,7 @@ describe('SSH into builds', () => {
       'pwd && cat report.txt && echo "user=$(id -un) build=$CIRCLE_BUILD_NUM"',
     );
     expect(landed).toMatchObject({ status: 0, stderr: '' });
-    expect(landed.stdout).toBe(`/root/project\nleft by the failed step\nuser=root build=${jobId}\n`);
+    expect(landed.stdout).toBe(`/tmp/project\nleft by the failed step\nuser=nobody build=${jobId}\n`);
     // The host key the builder offers is the one the page shows
     const folder = mkdtempSync(join(tmpdir(), 'gyre-ssh-into-builds-'));
     const scanned = await runProgram('ssh-keyscan', ['-p', String(sshPort), '-t', 'ed25519', '127.0.0.1']);

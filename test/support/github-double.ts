@@ -4,8 +4,9 @@
  * with an `error` field for a bad code), `GET /user`, `GET /repos/{owner}/{repo}` (with the
  * calling user's `permissions`; 404 for a repository the user may not read, as GitHub hides
  * private ones), commit statuses (`POST /repos/{owner}/{repo}/statuses/{sha}`, 201), a user's
- * public SSH keys (`GET /users/{username}/keys`: `[{ id, key }]`, no token needed, 404 for an unknown
- * user), and the root endpoint (`GET /`, which needs no token). A classic token's scopes come back in
+ * public SSH keys (`GET /users/{username}/keys`: `[{ id, key }]`) and a user by id (`GET /user/{id}`),
+ * both public (no token needed, 404 for an unknown user), and the root endpoint (`GET /`, which needs
+ * no token). A classic token's scopes come back in
  * `X-OAuth-Scopes` on every authenticated answer. The API lives under `/api/v3`, as on GitHub
  * Enterprise, so the same double checks that Gyre takes the base and API URLs from its settings.
  * "Signing in" at authorize is automatic: it approves at once for the configured user.
@@ -45,6 +46,8 @@ export interface GitHubDouble {
   readonly repositoryReads: Map<string, number>;
   /** Each user's public SSH keys (`ssh-ed25519 AAAA…`), by login (lower case); a login not here is unknown. */
   readonly publicKeys: Map<string, readonly string[]>;
+  /** Users `GET /user/{id}` knows: their current login by id. */
+  readonly users: Map<number, string>;
   stop(): Promise<void>;
 }
 
@@ -79,6 +82,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     },
     repositoryReads: new Map(),
     publicKeys: new Map(),
+    users: new Map(),
     issueToken: (login, scopes) => {
       const token = `ghp_${randomBytes(16).toString('hex')}`;
       tokens.set(token, { id: 2, login, scopes: scopes.join(', ') });
@@ -126,6 +130,13 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     if (!url.pathname.startsWith('/api/v3/')) return send(response, 404, { message: 'Not Found' });
     if (request.method === 'GET' && url.pathname === '/api/v3/')
       return send(response, 200, { current_user_url: `${double.apiUrl}/user` });
+    const userId = /^\/api\/v3\/user\/(\d+)$/.exec(url.pathname)?.[1];
+    if (request.method === 'GET' && userId !== undefined) {
+      const login = double.users.get(Number(userId));
+      if (login === undefined)
+        return send(response, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+      return send(response, 200, { login, id: Number(userId), type: 'User', site_admin: false });
+    }
     const keysOf = /^\/api\/v3\/users\/([^/]+)\/keys$/.exec(url.pathname)?.[1];
     if (request.method === 'GET' && keysOf !== undefined) {
       const keys = double.publicKeys.get(decodeURIComponent(keysOf).toLowerCase());

@@ -120,6 +120,8 @@ const DEFAULT_JOB_TIMEOUT_MS = 5 * 3_600_000;
 const IDLE_DRAIN_REPORT_MS = 15_000;
 /** How often an idle, draining agent asks whether it is drained yet. */
 const DRAIN_POLL_MS = 1_000;
+/** How long before a drain deadline reruns with SSH stop waiting for sessions, to complete in time. */
+const SSH_WAIT_BEFORE_DEADLINE_MS = 60_000;
 /** The most jobs one lease answer may bring; what fits the builder's room bounds it first. */
 const MAX_LEASES_AT_ONCE = 16;
 
@@ -130,6 +132,8 @@ export class Agent {
   private readonly wakeup = new Wakeup();
   private state: BuilderState = 'active';
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /** Ends the SSH reruns' waits for sessions a minute before the drain deadline. */
+  private sshWaitTimer: NodeJS.Timeout | undefined;
   private localDrain = false;
   private drainReported = false;
   private stoppingNow = false;
@@ -481,6 +485,7 @@ export class Agent {
       this.wakeup.wake();
     }
     clearTimeout(this.deadlineTimer);
+    clearTimeout(this.sshWaitTimer);
     this.deadlineTimer = undefined;
     const deadline = status.drainDeadline === null ? NaN : Date.parse(status.drainDeadline);
     if (status.state === 'draining' && status.drainDeadline !== null && !Number.isFinite(deadline)) {
@@ -495,6 +500,15 @@ export class Agent {
           session.abandon('the drain deadline passed; the services box requeues the job');
       }, inMs);
       this.deadlineTimer.unref();
+      // A rerun with SSH whose steps have ended completes as they ended before the deadline: given
+      // up at the deadline, its steps would run again elsewhere.
+      this.sshWaitTimer = setTimeout(
+        () => {
+          for (const session of this.sessions.values()) session.endSshWait("The builder's drain deadline is near");
+        },
+        Math.max(0, inMs - SSH_WAIT_BEFORE_DEADLINE_MS),
+      );
+      this.sshWaitTimer.unref();
     }
   }
 
@@ -503,6 +517,7 @@ export class Agent {
     if (this.refused) for (const session of this.sessions.values()) session.abandon('the builder was revoked');
     while (this.sessions.size > 0) await this.wakeup.wait();
     clearTimeout(this.deadlineTimer);
+    clearTimeout(this.sshWaitTimer);
     return exit;
   }
 

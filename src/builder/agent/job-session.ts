@@ -85,6 +85,7 @@ export class JobSession {
   /** For a rerun with SSH on a builder that offers it. */
   private readonly sshAccess: JobSshAccessOnAgent | undefined;
   private readonly sshReports = new Set<Promise<void>>();
+  private heldReports: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly lease: JobLease,
@@ -122,10 +123,6 @@ export class JobSession {
       ...credentialSecrets(lease.gitCredential),
       ...(lease.sshKeys ?? []).map((key) => privateKeyBody(key.privateKey)),
     ]);
-    if (lease.ssh && !deps.ssh)
-      this.logger.warn(
-        'the job was rerun with SSH, but this builder offers none (GYRE_SSH_PORTS=off): it runs without',
-      );
     this.sshAccess =
       lease.ssh && deps.ssh
         ? new JobSshAccessOnAgent(deps.ssh.door, {
@@ -137,14 +134,31 @@ export class JobSession {
         : undefined;
   }
 
-  /** The gateway's report of a session into this job, for the audit log. */
+  /** Ends a rerun with SSH's wait for sessions (now, or when it comes): it then completes as its steps ended. */
+  endSshWait(reason: string): void {
+    this.sshAccess?.release(reason);
+  }
+
+  /**
+   * A report of the job's SSH sessions: the gateway's starts and ends, for the audit log, and the
+   * wait's changes, sent one after the other so that the page never shows an older one last.
+   */
   reportSsh(event: SshReport['event']): void {
-    const sent = retryWhileUnavailable(() => this.deps.client.sshReport(this.jobId, { ...this.token, event }), {
+    const send = () => this.sendSshReport(event);
+    if (event.kind === 'held') this.heldReports = this.heldReports.then(send);
+    else this.track(send());
+  }
+
+  private sendSshReport(event: SshReport['event']): Promise<void> {
+    return retryWhileUnavailable(() => this.deps.client.sshReport(this.jobId, { ...this.token, event }), {
       signal: AbortSignal.timeout(SSH_REPORT_WINDOW_MS),
     }).then(
       () => undefined,
       (error: unknown) => this.logger.warn({ err: messageOf(error), event }, 'could not report an SSH event'),
     );
+  }
+
+  private track(sent: Promise<void>): void {
     this.sshReports.add(sent);
     void sent.finally(() => this.sshReports.delete(sent));
   }
@@ -166,6 +180,13 @@ export class JobSession {
       return { kind: 'abandoned', reason: this.abandoned ?? String(error) };
     }
     this.logger.info({ image: this.lease.spec.docker.primary.image }, 'job started');
+    if (this.lease.ssh && !this.sshAccess)
+      this.output.write(
+        0,
+        Buffer.from(
+          'The job was rerun with SSH, but this builder offers no SSH (GYRE_SSH_PORTS=off): it runs without.\n',
+        ),
+      );
     const heartbeat = setInterval(() => void this.heartbeat(), this.deps.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS);
     let result: JobResult;
     try {
@@ -184,6 +205,8 @@ export class JobSession {
 
   /** Stops the job now (a second SIGTERM): it is completed as an infrastructure failure, so it is retried elsewhere. */
   stopNow(): void {
+    // Its steps have ended: it completes as they ended, without its wait for SSH sessions.
+    if (this.sshAccess?.holding) return this.endSshWait('The builder is stopping now');
     this.stoppingNow = true;
     this.cancel.abort();
     setTimeout(() => this.giveUp.abort(), STOP_NOW_WRITE_WINDOW_MS).unref();
@@ -263,7 +286,7 @@ export class JobSession {
         : this.masker.text(result.message);
     try {
       // Sessions cut when the job ended report their end while the attempt is still this builder's.
-      await Promise.race([Promise.all(this.sshReports), pause(SSH_REPORTS_SETTLE_MS)]);
+      await Promise.race([Promise.all([...this.sshReports, this.heldReports]), pause(SSH_REPORTS_SETTLE_MS)]);
       for (const [step, rest] of this.masker.flushAll()) if (rest.length > 0) this.output.write(step, rest);
       this.output.end();
       this.chunker.flush();

@@ -96,9 +96,14 @@ export async function runJob(
   } catch (error) {
     result = stopResult(stop, options) ?? setUpFailure(error, log);
   }
-  if (options.ssh && landing && stop.reason === undefined) await holdForSsh(options.ssh, landing, options.signal, log);
-  options.ssh?.close();
+  // The job's time limit is for its steps: it must not kill the processes of SSH sessions.
   await stop.dispose();
+  try {
+    if (options.ssh && landing && stop.reason === undefined)
+      await holdForSsh(options.ssh, landing, options.signal, log);
+  } finally {
+    options.ssh?.close();
+  }
   await endBackground(backend, primary, background, log);
   const cleaned = await cleanUp(backend, job.jobId, options.builderName, result, log);
   // Only once its engine is gone: two engines on one data root would corrupt it. Left held when

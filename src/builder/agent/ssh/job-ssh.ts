@@ -34,6 +34,9 @@ export class JobSshAccessOnAgent implements JobSshAccess {
   #keys: readonly SshAccessKey[];
   #landing: SshLanding | undefined;
   #closed = false;
+  /** Ends the wait early, saying why: the builder stops, or its drain deadline is near. */
+  readonly #release = new AbortController();
+  #holding = false;
 
   constructor(
     private readonly door: SshDoor,
@@ -58,7 +61,26 @@ export class JobSshAccessOnAgent implements JobSshAccess {
     this.#allow();
   }
 
+  /** Whether the steps have ended and the job waits for sessions. */
+  get holding(): boolean {
+    return this.#holding;
+  }
+
+  /** Ends the wait (if any, or when it comes) with `reason` in the job's log; the job then completes as its steps ended. */
+  release(reason: string): void {
+    if (!this.#release.signal.aborted) this.#release.abort(reason);
+  }
+
   async hold(signal: AbortSignal | undefined, log: (line: string) => void): Promise<void> {
+    this.#holding = true;
+    try {
+      await this.#wait(signal, log);
+    } finally {
+      this.#holding = false;
+    }
+  }
+
+  async #wait(signal: AbortSignal | undefined, log: (line: string) => void): Promise<void> {
     const now = this.options.now ?? Date.now;
     const idleMs = this.options.lease.idleSeconds * 1000;
     const maxMs = this.options.lease.maxSeconds * 1000;
@@ -68,8 +90,11 @@ export class JobSshAccessOnAgent implements JobSshAccess {
     log(
       `The steps have ended. The job stays up for SSH: ${this.command} (for ${formatDuration(idleMs)} while nobody is connected, ${formatDuration(maxMs)} at most).`,
     );
+    const either = signal ? AbortSignal.any([signal, this.#release.signal]) : this.#release.signal;
     for (;;) {
-      if (signal?.aborted) return log('The job was canceled: its SSH sessions end.');
+      if (this.#release.signal.aborted)
+        return log(`${String(this.#release.signal.reason)}: the job ends, and its SSH sessions with it.`);
+      if (signal?.aborted) return log('The job is stopping (canceled, or its lease was lost): its SSH sessions end.');
       const connected = this.door.connected(this.user);
       if (connected > 0) lastConnected = now();
       const idleUntil = Math.min(lastConnected + idleMs, until);
@@ -84,7 +109,7 @@ export class JobSshAccessOnAgent implements JobSshAccess {
           connected,
         });
       }
-      await pause(this.options.pollMs ?? 1_000, signal);
+      await pause(this.options.pollMs ?? 1_000, either);
     }
   }
 

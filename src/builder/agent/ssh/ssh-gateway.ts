@@ -163,7 +163,12 @@ export class SshGateway {
     client.on('ready', () => {
       clearTimeout(deadline);
       const job = this.#jobs.get(user);
-      if (job === undefined || allowed === undefined || !job.keys.some((k) => k.allowed === allowed))
+      // By fingerprint: a renewal of the keys between the signature and here makes new objects.
+      if (
+        job === undefined ||
+        allowed === undefined ||
+        !job.keys.some((k) => k.allowed.fingerprint === allowed!.fingerprint)
+      )
         return cut(client);
       const key = allowed;
       job.connections.set(client, key);

@@ -10,8 +10,13 @@ export const sshRerunsMigration: Migration = {
   id: 31,
   name: 'ssh-reruns',
   sql: `
-ALTER TABLE jobs ADD COLUMN ssh_requested_by bigint REFERENCES users (id) ON DELETE SET NULL;
+-- ssh stays true when the account that asked is removed: administrators may still connect,
+-- and the sessions are still audited; the removed account's keys are gone with it.
+ALTER TABLE jobs
+  ADD COLUMN ssh boolean NOT NULL DEFAULT false,
+  ADD COLUMN ssh_requested_by bigint REFERENCES users (id) ON DELETE SET NULL;
 ALTER TABLE job_attempts
+  ADD COLUMN ssh boolean NOT NULL DEFAULT false,
   ADD COLUMN ssh_requested_by bigint REFERENCES users (id) ON DELETE SET NULL,
   -- Set once the steps have ended: the job then waits for sessions until ssh_idle_until while
   -- nobody is connected, and until ssh_until at most.

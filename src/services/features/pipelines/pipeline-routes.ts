@@ -205,7 +205,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRoute
       schema: {
         tags: ['pipelines'],
         summary:
-          'Rerun one job of an ended workflow (all its parallel nodes) and the jobs after it that did not succeed, in the same workflow; its earlier attempts stay. 409 while the workflow runs. With `ssh`: 403 `ssh_needs_account` for a token of no account, 409 `no_ssh_keys` when your account has no key to connect with',
+          'Rerun one job of an ended workflow (all its parallel nodes) and the jobs after it that did not succeed, in the same workflow; its earlier attempts stay. 409 while the workflow runs. With `ssh`: 403 `ssh_needs_account` for a token of no account, 409 `no_ssh_keys` when your account has no key to connect with, 409 `ssh_not_for_approval` for an approval job',
         params: idParams,
         body: rerunJobBody,
         response: { 200: rerunResponse },

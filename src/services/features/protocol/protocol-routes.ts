@@ -329,7 +329,7 @@ async function withVariables(
   builderId: number,
   deps: ProtocolDeps,
 ): Promise<JobLease | undefined> {
-  const { withholdSecrets, contexts, actor, sshRequestedBy, ...claimed } = lease;
+  const { withholdSecrets, contexts, actor, sshRerun, ...claimed } = lease;
   const { projectId, projectName } = lease.context;
   const refusal = await checkContexts(deps.contexts, contexts, {
     projectId,
@@ -358,7 +358,7 @@ async function withVariables(
     ...(withholdSecrets && { secretsWithheld: true as const }),
     ...(deps.blobs.takesDirectUploads && { directUploads: true }),
     ...(testTimings.length > 0 && { testTimings: [...testTimings] }),
-    ...(sshRequestedBy !== undefined && { ssh: await deps.sshReruns.leaseSsh(sshRequestedBy) }),
+    ...(sshRerun && { ssh: await deps.sshReruns.leaseSsh(lease.jobId, sshRerun.requestedBy) }),
   };
 }
 

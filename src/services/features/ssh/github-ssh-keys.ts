@@ -1,9 +1,15 @@
 /**
- * The public keys GitHub lists for an account that signs in with GitHub (`GET /users/{login}/keys`,
- * public on github.com and GitHub Enterprise), so that such a person can connect to their SSH
- * reruns without uploading a key to Gyre. Cached for a minute per account: a job heartbeat asks
- * every 15 s. When GitHub cannot be asked, the account has no GitHub keys until it can (its
- * uploaded keys still work): access fails closed.
+ * The public keys GitHub lists for an account that signs in with GitHub, so that such a person can
+ * connect to their SSH reruns without uploading a key to Gyre. Found by the account's GitHub id,
+ * never by its Gyre login: a Gyre login may differ from the GitHub one (`alice-github` when a local
+ * `alice` existed) and GitHub logins change hands, so a lookup by name could let a stranger in.
+ * `GET /user/{id}` gives the current login, then `GET /users/{login}/keys` the keys, both with the
+ * account's own OAuth token where Gyre keeps one (GitHub allows few requests without one).
+ *
+ * Cached for a minute per account (a job heartbeat asks every 15 s), one request at a time per
+ * account. When GitHub does not answer, the last answer it gave stands, so that a rate limit or an
+ * outage does not cut sessions; an account GitHub never answered for has no GitHub keys: access
+ * fails closed.
  */
 import type { Logger } from 'pino';
 import type { SshAccessKey } from '../../../protocol/index.js';
@@ -15,48 +21,93 @@ const TIMEOUT_MS = 10_000;
 /** More than anyone lists; a longer answer is cut here. */
 const MAX_KEYS = 100;
 
+/** An account that signs in with GitHub. */
+export interface GitHubAccount {
+  readonly userId: number;
+  readonly githubId: number;
+  /** Its Gyre login, which the keys are named as (sessions are audited under it). */
+  readonly login: string;
+}
+
+export interface GitHubSshKeysDeps {
+  /** The GitHub (or GitHub Enterprise) API that accounts sign in through, once an administrator set it. */
+  readonly githubApp: () => Promise<{ readonly apiUrl: string } | undefined>;
+  /** The account's GitHub OAuth token, if Gyre keeps one. */
+  readonly tokenOf: (userId: number) => Promise<string | undefined>;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+interface Cached {
+  readonly at: number;
+  readonly keys: readonly SshAccessKey[];
+}
+
 export class GitHubSshKeys {
-  readonly #cache = new Map<string, { readonly at: number; readonly keys: readonly SshAccessKey[] }>();
+  readonly #cache = new Map<number, Cached>();
+  readonly #reading = new Map<number, Promise<readonly SshAccessKey[]>>();
 
-  constructor(
-    /** The GitHub (or GitHub Enterprise) API that accounts sign in through, once an administrator set it. */
-    private readonly githubApp: () => Promise<{ readonly apiUrl: string } | undefined>,
-    private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly deps: GitHubSshKeysDeps) {}
 
-  /** `login`'s keys on GitHub, named as the account; none without a GitHub app or an answer. */
-  async keysOf(login: string): Promise<readonly SshAccessKey[]> {
-    const cached = this.#cache.get(login.toLowerCase());
-    if (cached && this.now() - cached.at < CACHE_MS) return cached.keys;
-    const config = await this.githubApp();
-    if (config === undefined) return [];
-    const keys = await this.#read(config.apiUrl, login);
-    // Dropped past the window rather than swept: a handful of accounts ever rerun with SSH.
-    this.#cache.set(login.toLowerCase(), { at: this.now(), keys });
-    return keys;
+  /** The account's keys on GitHub, named as its Gyre login; none without a GitHub app. */
+  async keysOf(account: GitHubAccount): Promise<readonly SshAccessKey[]> {
+    const cached = this.#cache.get(account.githubId);
+    if (cached && this.#now() - cached.at < CACHE_MS) return cached.keys;
+    const reading = this.#reading.get(account.githubId);
+    if (reading) return reading;
+    const read = this.#refresh(account, cached).finally(() => this.#reading.delete(account.githubId));
+    this.#reading.set(account.githubId, read);
+    return read;
   }
 
-  async #read(apiUrl: string, login: string): Promise<readonly SshAccessKey[]> {
-    const url = `${apiUrl.replace(/\/+$/, '')}/users/${encodeURIComponent(login)}/keys?per_page=${MAX_KEYS}`;
+  async #refresh(account: GitHubAccount, cached: Cached | undefined): Promise<readonly SshAccessKey[]> {
+    const config = await this.deps.githubApp();
+    if (config === undefined) return [];
     try {
-      const response = await fetch(url, {
-        headers: { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' },
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-      if (!response.ok) throw new Error(`GitHub answered ${response.status}`);
-      const body: unknown = await response.json();
-      if (!Array.isArray(body)) throw new Error('GitHub answered with something other than a list');
-      return body.slice(0, MAX_KEYS).flatMap((entry: unknown) => {
-        const text = (entry as { key?: unknown } | null)?.key;
-        const key = typeof text === 'string' ? readSshPublicKey(text, 'key') : undefined;
-        return key === undefined || 'input' in key
-          ? []
-          : [{ publicKey: key.publicKey, fingerprint: key.fingerprints.sha256, account: login }];
-      });
+      const keys = await this.#read(config.apiUrl, account);
+      this.#cache.set(account.githubId, { at: this.#now(), keys });
+      return keys;
     } catch (error) {
-      this.logger.warn({ login, err: messageOf(error) }, "could not read the account's SSH keys from GitHub");
-      return [];
+      this.deps.logger.warn(
+        { login: account.login, githubId: account.githubId, err: messageOf(error), keeping: cached?.keys.length ?? 0 },
+        "could not read the account's SSH keys from GitHub; keeping the keys it last listed",
+      );
+      return cached?.keys ?? [];
     }
+  }
+
+  async #read(apiUrl: string, account: GitHubAccount): Promise<readonly SshAccessKey[]> {
+    const api = apiUrl.replace(/\/+$/, '');
+    const token = await this.deps.tokenOf(account.userId);
+    const user = await this.#get(`${api}/user/${account.githubId}`, token);
+    const login = (user as { login?: unknown } | null)?.login;
+    if (typeof login !== 'string' || (user as { id?: unknown }).id !== account.githubId)
+      throw new Error(`GitHub's user ${account.githubId} came back without that id and a login`);
+    const body = await this.#get(`${api}/users/${encodeURIComponent(login)}/keys?per_page=${MAX_KEYS}`, token);
+    if (!Array.isArray(body)) throw new Error('GitHub answered with something other than a list of keys');
+    return body.slice(0, MAX_KEYS).flatMap((entry: unknown) => {
+      const text = (entry as { key?: unknown } | null)?.key;
+      const key = typeof text === 'string' ? readSshPublicKey(text, 'key') : undefined;
+      return key === undefined || 'input' in key
+        ? []
+        : [{ publicKey: key.publicKey, fingerprint: key.fingerprints.sha256, account: account.login }];
+    });
+  }
+
+  async #get(url: string, token: string | undefined): Promise<unknown> {
+    const response = await fetch(url, {
+      headers: {
+        accept: 'application/vnd.github+json',
+        'x-github-api-version': '2022-11-28',
+        ...(token !== undefined && { authorization: `Bearer ${token}` }),
+      },
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    if (!response.ok) throw new Error(`GitHub answered ${response.status} to ${new URL(url).pathname}`);
+    return response.json();
+  }
+
+  #now(): number {
+    return (this.deps.now ?? Date.now)();
   }
 }

@@ -9,7 +9,9 @@ import type { JobSsh, SshAccessKey, SshReport } from '../../../protocol/index.js
 import { ConflictError, ForbiddenError } from '../../../shared/errors.js';
 import type { Requester } from '../../core/pipelines/pipeline-model.js';
 import type { Database } from '../../database/create-pool.js';
-import { sshAccessOf, uploadedAmong } from '../../stores/accounts/ssh-access-keys.js';
+import { sshAccessOf, uploadedAmong, type SshAccess } from '../../stores/accounts/ssh-access-keys.js';
+import type { ProjectAccess } from '../../stores/projects/project-access.js';
+import { allows } from '../../core/access/project-roles.js';
 import type { SshAttempts } from '../../stores/jobs/ssh-attempts.js';
 import type { GitHubSshKeys } from './github-ssh-keys.js';
 
@@ -25,6 +27,8 @@ export class SshReruns {
     private readonly db: Database,
     private readonly attempts: SshAttempts,
     private readonly github: Pick<GitHubSshKeys, 'keysOf'>,
+    /** Whether the account that asked may still rerun the job (a member of its project). */
+    private readonly roles: Pick<ProjectAccess, 'roleIn'>,
     private readonly hold: SshHoldSettings,
   ) {}
 
@@ -38,19 +42,20 @@ export class SshReruns {
         'a rerun with SSH is for a person to connect to: sign in, or use an API token of your own account',
         'ssh_needs_account',
       );
-    const keys = await this.keysFor(requester.userId, (account) => account.id === requester.userId);
-    if (keys.length === 0)
+    const access = await sshAccessOf(this.db, requester.userId);
+    const own = access.accounts.filter((account) => account.id === requester.userId);
+    if ((await this.keysOf({ ...access, accounts: own })).length === 0)
       throw new ConflictError(
-        'you have no SSH key to connect with: add your public key on the SSH keys page (/ssh-keys) or through /api/v1/user/ssh-keys, then rerun with SSH',
+        `you have no SSH key to connect with: add your public key on the SSH keys page (/ssh-keys) or through /api/v1/user/ssh-keys, then rerun with SSH${own[0]?.githubId != null ? ' (your GitHub keys count when GitHub lists some and can be reached)' : ''}`,
         'no_ssh_keys',
       );
     return requester.userId;
   }
 
-  /** What the lease of a job rerun with SSH by `requesterId` carries. */
-  async leaseSsh(requesterId: number): Promise<JobSsh> {
+  /** What the lease of this attempt of a rerun with SSH carries. */
+  async leaseSsh(jobId: number, requesterId: number | null): Promise<JobSsh> {
     return {
-      keys: [...(await this.keysFor(requesterId))],
+      keys: [...(await this.keysFor(jobId, requesterId))],
       idleSeconds: Math.max(1, Math.round(this.hold.idleMs / 1000)),
       maxSeconds: Math.max(1, Math.round(this.hold.maxMs / 1000)),
     };
@@ -58,8 +63,8 @@ export class SshReruns {
 
   /** The keys allowed now into this attempt; undefined when it is not a rerun with SSH. */
   async keysForAttempt(jobId: number, attempt: number): Promise<readonly SshAccessKey[] | undefined> {
-    const requester = await this.attempts.requesterOf(jobId, attempt);
-    return requester === undefined ? undefined : this.keysFor(requester);
+    const found = await this.attempts.of(jobId, attempt);
+    return found === undefined ? undefined : this.keysFor(jobId, found.requestedBy);
   }
 
   record(builder: { readonly id: number; readonly name: string }, jobId: number, report: SshReport): Promise<void> {
@@ -67,20 +72,36 @@ export class SshReruns {
   }
 
   /**
-   * The uploaded keys of the requester and the administrators, then GitHub's keys of those that
-   * sign in with GitHub. A key is one account's: a GitHub key that any account uploaded to Gyre
-   * is left out, so a session never names the wrong person.
+   * The keys of the administrators, and of the account that asked while it is still a member of
+   * the job's project (removed from it, or gone, it connects no more).
    */
-  private async keysFor(
-    requesterId: number,
-    include: (account: { id: number }) => boolean = () => true,
-  ): Promise<readonly SshAccessKey[]> {
+  private async keysFor(jobId: number, requesterId: number | null): Promise<readonly SshAccessKey[]> {
     const access = await sshAccessOf(this.db, requesterId);
-    const accounts = access.accounts.filter(include);
-    const logins = new Set(accounts.map((account) => account.login));
+    const requester = access.accounts.find((account) => account.id === requesterId);
+    const role =
+      requester === undefined || requester.admin
+        ? undefined
+        : await this.roles.roleIn({ userId: requester.id, admin: false, name: requester.login }, 'job', jobId);
+    const requesterStays =
+      requester !== undefined && (requester.admin || (role !== undefined && allows(role, 'member')));
+    const accounts = access.accounts.filter((account) => account.admin || (requesterStays && account === requester));
+    return this.keysOf({ ...access, accounts });
+  }
+
+  /**
+   * The uploaded keys of `accounts`, then GitHub's keys of those that sign in with GitHub. A key is
+   * one account's: a GitHub key that any account uploaded to Gyre is left out, so a session never
+   * names the wrong person.
+   */
+  private async keysOf(access: SshAccess): Promise<readonly SshAccessKey[]> {
+    const logins = new Set(access.accounts.map((account) => account.login));
     const keys = access.keys.filter((key) => logins.has(key.account));
     const fromGitHub = await Promise.all(
-      accounts.filter((account) => account.github).map((account) => this.github.keysOf(account.login)),
+      access.accounts.flatMap((account) =>
+        account.githubId === null
+          ? []
+          : [this.github.keysOf({ userId: account.id, githubId: account.githubId, login: account.login })],
+      ),
     );
     const github = fromGitHub.flat();
     const seen = await uploadedAmong(

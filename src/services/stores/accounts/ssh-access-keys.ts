@@ -1,7 +1,7 @@
 /**
- * Who may connect to a rerun with SSH: the account that asked for it and every administrator,
- * with the keys they uploaded. Read again at each job heartbeat, so a removed key, or an
- * administrator's right taken away, is refused from then on.
+ * Who may connect to a rerun with SSH: the account that asked for it (while it still may, which
+ * the caller decides) and every administrator, with the keys they uploaded. Read again at each
+ * job heartbeat, so a removed key, or an administrator's right taken away, is refused from then on.
  */
 import type { SshAccessKey } from '../../../protocol/index.js';
 import type { Database } from '../../database/create-pool.js';
@@ -9,8 +9,9 @@ import type { Database } from '../../database/create-pool.js';
 export interface SshAccount {
   readonly id: number;
   readonly login: string;
-  /** Signs in with GitHub: its GitHub keys count too. */
-  readonly github: boolean;
+  readonly admin: boolean;
+  /** Its GitHub id, when it signs in with GitHub: its GitHub keys count too. */
+  readonly githubId: number | null;
 }
 
 export interface SshAccess {
@@ -18,15 +19,17 @@ export interface SshAccess {
   readonly keys: readonly SshAccessKey[];
 }
 
-export async function sshAccessOf(db: Database, requesterId: number): Promise<SshAccess> {
+/** The administrators, and the account `requesterId` when given, with their uploaded keys. */
+export async function sshAccessOf(db: Database, requesterId: number | null): Promise<SshAccess> {
   const { rows } = await db.query<{
     id: string;
     login: string;
-    github: boolean;
+    is_admin: boolean;
+    github_id: string | null;
     public_key: string | null;
     fingerprint_sha256: string | null;
   }>(
-    `SELECT u.id, u.login, u.github_id IS NOT NULL AS github, k.public_key, k.fingerprint_sha256
+    `SELECT u.id, u.login, u.is_admin, u.github_id, k.public_key, k.fingerprint_sha256
      FROM users u LEFT JOIN user_ssh_keys k ON k.user_id = u.id
      WHERE u.id = $1 OR u.is_admin ORDER BY u.id, k.id`,
     [requesterId],
@@ -34,7 +37,12 @@ export async function sshAccessOf(db: Database, requesterId: number): Promise<Ss
   const accounts = new Map<string, SshAccount>();
   const keys: SshAccessKey[] = [];
   for (const row of rows) {
-    accounts.set(row.id, { id: Number(row.id), login: row.login, github: row.github });
+    accounts.set(row.id, {
+      id: Number(row.id),
+      login: row.login,
+      admin: row.is_admin,
+      githubId: row.github_id === null ? null : Number(row.github_id),
+    });
     if (row.public_key !== null && row.fingerprint_sha256 !== null)
       keys.push({ publicKey: row.public_key, fingerprint: row.fingerprint_sha256, account: row.login });
   }

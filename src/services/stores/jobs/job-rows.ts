@@ -51,7 +51,7 @@ export interface AttemptRow {
 
 /** The columns of {@link AttemptRow}, from job_attempts `a`, its builder `b` and the account `u` that asked for SSH. */
 export const ATTEMPT_COLUMNS = `a.attempt, b.name AS builder, a.outcome, a.message, a.leased_at, a.finished_at,
-  u.login AS ssh_requested_login, a.ssh_requested_by IS NOT NULL AS ssh_requested, b.ssh_host, b.ssh_port,
+  u.login AS ssh_requested_login, a.ssh AS ssh_requested, b.ssh_host, b.ssh_port,
   b.ssh_host_key_fingerprint, a.ssh_idle_until, a.ssh_until, a.ssh_connected`;
 export const ATTEMPT_JOINS = `LEFT JOIN builders b ON b.id = a.builder_id LEFT JOIN users u ON u.id = a.ssh_requested_by`;
 

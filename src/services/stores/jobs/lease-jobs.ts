@@ -13,15 +13,15 @@ import { withholdsSecrets } from '../../core/access/fork-secrets.js';
  * variables (unless `withholdSecrets`: a fork's pull request in a project that does not pass
  * them) and the job's URL.
  */
-export type ClaimedLease = Omit<JobLease, 'variables' | 'context'> & {
+export type ClaimedLease = Omit<JobLease, 'variables' | 'context' | 'ssh'> & {
   readonly context: Omit<JobContext, 'buildUrl'>;
   readonly withholdSecrets: boolean;
   /** The contexts the job names. */
   readonly contexts: readonly string[];
   /** Who started the pipeline: whether they may use the contexts. */
   readonly actor: PipelineActor;
-  /** For a rerun with SSH: the account that asked for it. */
-  readonly sshRequestedBy?: number;
+  /** Set for a rerun with SSH: the account that asked for it, null once that account was removed. */
+  readonly sshRerun?: { readonly requestedBy: number | null };
 };
 import { DOCKER_LEVELS, jobRoomOf, LEASE_TTL_MS, roomLeft, type DockerInBuilds } from '../../../protocol/index.js';
 import { takeInQueueOrder } from '../../core/scheduler/pack-jobs.js';
@@ -58,6 +58,7 @@ interface ClaimedRow {
   previous_job_id: string | null;
   node_index: number;
   node_total: number;
+  ssh: boolean;
   ssh_requested_by: string | null;
 }
 
@@ -137,11 +138,17 @@ export async function leaseJobs(
       await client.query(
         // clock_timestamp(), not the transaction's start: taken while the builder row is locked,
         // it orders this lease against drains recorded in the audit log.
-        `INSERT INTO job_attempts (job_id, attempt, builder_id, leased_at, ssh_requested_by)
-         SELECT unnest($1::bigint[]), unnest($2::int[]), $3, clock_timestamp(), unnest($4::bigint[])
+        `INSERT INTO job_attempts (job_id, attempt, builder_id, leased_at, ssh, ssh_requested_by)
+         SELECT unnest($1::bigint[]), unnest($2::int[]), $3, clock_timestamp(), unnest($4::boolean[]), unnest($5::bigint[])
          ON CONFLICT (job_id, attempt) DO UPDATE SET builder_id = EXCLUDED.builder_id, leased_at = EXCLUDED.leased_at,
-           ssh_requested_by = EXCLUDED.ssh_requested_by`,
-        [claimed.map((r) => r.id), claimed.map((r) => r.attempt), builderId, claimed.map((r) => r.ssh_requested_by)],
+           ssh = EXCLUDED.ssh, ssh_requested_by = EXCLUDED.ssh_requested_by`,
+        [
+          claimed.map((r) => r.id),
+          claimed.map((r) => r.attempt),
+          builderId,
+          claimed.map((r) => r.ssh),
+          claimed.map((r) => r.ssh_requested_by),
+        ],
       );
     }
     return claimed.map(toLease);
@@ -158,7 +165,7 @@ export async function leaseJobs(
 const QUEUED_SQL = `
 SELECT id, cpus, memory_bytes FROM jobs
 WHERE state = 'queued' AND ($1::numeric IS NULL OR cpus <= $1) AND memory_bytes <= $2 AND id <> ALL($4::bigint[])
-  AND docker_level <= $5 AND ${dockerGrantedSql('jobs')} AND (ssh_requested_by IS NULL OR $6::boolean)
+  AND docker_level <= $5 AND ${dockerGrantedSql('jobs')} AND (NOT ssh OR $6::boolean)
 ORDER BY queue_priority, queued_at, id
 LIMIT $3`;
 
@@ -172,12 +179,12 @@ WITH candidate AS (
     lease_expires_at = now() + make_interval(secs => $3::double precision / 1000), user_step_started = false
   FROM candidate WHERE j.id = candidate.id
   RETURNING j.id, j.attempt, j.lease_id, j.lease_expires_at, j.spec, j.name, j.workflow_id, j.contexts,
-    j.node_index, j.node_total, j.ssh_requested_by
+    j.node_index, j.node_total, j.ssh, j.ssh_requested_by
 )
 SELECT l.id, l.attempt, l.lease_id, l.lease_expires_at, l.spec, l.name AS job_name, w.name AS workflow_name,
   p.sha, p.branch, p.tag, p.number AS pipeline_number, pr.id AS project_id, pr.name AS project_name, pr.git_url,
   p.ref, p.trigger_detail->'pullRequest' AS pull_request, p.trigger_detail->>'sender' AS sender, pr.pass_secrets_to_forks,
-  l.contexts, p.trigger_detail, p.id AS pipeline_id, l.workflow_id, l.node_index, l.node_total, l.ssh_requested_by,
+  l.contexts, p.trigger_detail, p.id AS pipeline_id, l.workflow_id, l.node_index, l.node_total, l.ssh, l.ssh_requested_by,
   -- Walks the jobs index down from this job: the latest earlier job is usually close by.
   (SELECT j2.id FROM jobs j2 JOIN workflows w2 ON w2.id = j2.workflow_id JOIN pipelines p2 ON p2.id = w2.pipeline_id
     WHERE j2.id < l.id AND j2.type = 'build' AND p2.project_id = pr.id AND p2.branch IS NOT DISTINCT FROM p.branch
@@ -191,7 +198,7 @@ function toLease(row: ClaimedRow): ClaimedLease {
     withholdSecrets: withholdsSecrets({ ref: row.ref, pullRequest: pr }, row.pass_secrets_to_forks),
     contexts: row.contexts,
     actor: actorOfPipeline(row.trigger_detail),
-    ...(row.ssh_requested_by !== null && { sshRequestedBy: Number(row.ssh_requested_by) }),
+    ...(row.ssh && { sshRerun: { requestedBy: row.ssh_requested_by === null ? null : Number(row.ssh_requested_by) } }),
     jobId: Number(row.id),
     attempt: row.attempt,
     leaseId: row.lease_id,

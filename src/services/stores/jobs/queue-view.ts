@@ -37,7 +37,7 @@ interface QueuedRow {
 }
 
 const QUEUED_COLUMNS = `j.id, j.name, j.cpus, j.memory_bytes, j.docker_level, p.docker_in_builds,
-  ${SECRETS_WITHHELD_SQL} AS secrets_withheld, j.ssh_requested_by IS NOT NULL AS ssh, j.queued_at`;
+  ${SECRETS_WITHHELD_SQL} AS secrets_withheld, j.ssh, j.queued_at`;
 const QUEUED_FROM = `jobs j JOIN workflows w ON w.id = j.workflow_id JOIN pipelines pl ON pl.id = w.pipeline_id
   JOIN projects p ON p.id = pl.project_id`;
 

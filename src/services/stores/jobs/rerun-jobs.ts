@@ -20,13 +20,23 @@ export async function rerunJobs(
   actor: string,
   authorize: ContextAuthorizer,
 ): Promise<readonly string[]> {
-  const rows = await client.query<{ id: string; name: string; state: string; requires: string[]; contexts: string[] }>(
-    'SELECT id, name, state, requires, contexts FROM jobs WHERE workflow_id = $1 ORDER BY id',
-    [workflow.id],
-  );
+  const rows = await client.query<{
+    id: string;
+    name: string;
+    type: string;
+    state: string;
+    requires: string[];
+    contexts: string[];
+  }>('SELECT id, name, type, state, requires, contexts FROM jobs WHERE workflow_id = $1 ORDER BY id', [workflow.id]);
   const jobs = rows.rows.map((r) => ({ ...r, id: Number(r.id) }));
   const plan = planRerun(jobs, selection);
   if (!plan.ok) throw new ConflictError(plan.message, plan.code);
+  if (
+    selection.kind === 'job' &&
+    selection.sshFor !== undefined &&
+    jobs.some((j) => j.id === selection.jobId && j.type === 'approval')
+  )
+    throw new ConflictError('an approval job runs nothing to connect to: rerun it without SSH', 'ssh_not_for_approval');
   // The rerun is the rerunner's: they may not run, again, jobs with secrets they may not use.
   const contexts = [...new Set(plan.reset.flatMap((j) => j.contexts))];
   await requireContexts(authorize, contexts, workflow.pipelineId, 'rerun these jobs');
@@ -39,7 +49,8 @@ export async function rerunJobs(
   await client.query(
     `UPDATE jobs SET state = 'blocked', message = $2, started_at = NULL, finished_at = NULL, queued_at = NULL, builder_id = NULL,
        lease_id = NULL, lease_expires_at = NULL, cancel_requested = false, user_step_started = false,
-       infrastructure_retries = 0, ssh_requested_by = CASE WHEN name = ANY($4::text[]) THEN $3::bigint END
+       infrastructure_retries = 0, ssh = $3::bigint IS NOT NULL AND name = ANY($4::text[]),
+       ssh_requested_by = CASE WHEN name = ANY($4::text[]) THEN $3::bigint END
      WHERE id = ANY($1::bigint[])`,
     [plan.reset.map((j) => j.id), `Rerun by ${actor}${sshFor === null ? '' : ' with SSH'}`, sshFor, plan.chosen],
   );

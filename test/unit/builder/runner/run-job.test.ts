@@ -506,7 +506,11 @@ describe('runJob for a rerun with SSH', () => {
 
   it('opens sessions into the primary before the steps, in the working directory with the job variables and the services by name, and waits after a failed step before cleaning up', async () => {
     const backend = backendWith([JOB_IMAGE, 'gyre/postgres:15', 'gyre/app:test']);
-    const { access, calls, landings } = recordingAccess();
+    let runningWhileHeld = 0;
+    const { access, calls, landings } = recordingAccess(() => {
+      runningWhileHeld = backend.containers.size;
+      return Promise.resolve();
+    });
     const job = makeJob([run('exit 3', { name: 'tests' })], {
       environment: { JOB_VAR: 'from-job' },
       docker: { primary: image(), services: [image({ image: 'gyre/postgres:15' })] },
@@ -523,7 +527,8 @@ describe('runJob for a rerun with SSH', () => {
       services: { postgres: `10.0.0.${service!.slice(1)}` },
     });
     expect(sink.text(0)).toContain('held for SSH');
-    // The wait came before cleanup: everything is gone only after it.
+    // The wait came before cleanup: the primary and the service still ran during it, and are gone after.
+    expect(runningWhileHeld).toBe(2);
     expect(leftovers(backend)).toBe(0);
   });
 

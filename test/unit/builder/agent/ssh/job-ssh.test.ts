@@ -110,11 +110,30 @@ describe('JobSshAccessOnAgent', () => {
     expect(lines.at(-1)).toBe('The longest wait for SSH (1m) is over: the job ends.');
   });
 
-  it('ends at once when the job is canceled', async () => {
-    const { tick, lines } = setUp();
+  it('ends when the job is canceled while it waits', async () => {
     const cancel = new AbortController();
-    cancel.abort();
-    expect(await tick(cancel.signal)).toBe(0);
-    expect(lines.at(-1)).toBe('The job was canceled: its SSH sessions end.');
+    const { tick, lines, access } = setUp((second) => {
+      if (second === 3) cancel.abort();
+    });
+    expect(await tick(cancel.signal)).toBe(3);
+    expect(lines.at(-1)).toBe('The job is stopping (canceled, or its lease was lost): its SSH sessions end.');
+    expect(access.holding).toBe(false);
+  });
+
+  it('ends early when released (a near drain deadline), saying why, even with a session connected', async () => {
+    const { tick, lines, access } = setUp((second, door) => {
+      door.sessions = 1;
+      if (second === 4) access.release("The builder's drain deadline is near");
+    });
+    const waiting = tick();
+    expect(access.holding).toBe(true);
+    expect(await waiting).toBe(4);
+    expect(lines.at(-1)).toBe("The builder's drain deadline is near: the job ends, and its SSH sessions with it.");
+  });
+
+  it('does not wait at all when released before the steps ended', async () => {
+    const { tick, access } = setUp();
+    access.release('The builder is stopping now');
+    expect(await tick()).toBe(0);
   });
 });
