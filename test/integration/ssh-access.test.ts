@@ -10,6 +10,7 @@ import { SshAttempts } from '../../src/services/stores/jobs/ssh-attempts.js';
 import { startGitHubDouble, type GitHubDouble } from '../support/github-double.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
 import { opensshFingerprints, sshKeyText } from '../support/ssh-key-fixtures.js';
+import { until } from '../support/until.js';
 
 // GIVEN the services box's database with four accounts (ada and bob, who uploaded keys or none;
 // octo, who signs in with GitHub as `octo-on-github` and uploaded none; root, an administrator)
@@ -17,7 +18,8 @@ import { opensshFingerprints, sshKeyText } from '../support/ssh-key-fixtures.js'
 // that asked (while it is a member of the job's project) and every administrator, each with its
 // uploaded keys, plus GitHub's keys of GitHub accounts, found by GitHub id and never by Gyre
 // login; a key another account uploaded is never listed under a GitHub account; an account with
-// no key may not ask; and a GitHub that stops answering leaves the keys it last listed.
+// no key may not ask; a GitHub that stops answering leaves the keys it last listed, and one that
+// says the user is gone takes them away.
 
 let gyre: ServicesUnderTest;
 let github: GitHubDouble;
@@ -102,11 +104,20 @@ describe('who may connect to a rerun with SSH', () => {
   });
 
   it('keeps out an account that asked once it is no longer a member, or is gone', async () => {
-    const ssh = reruns(() => github.apiUrl);
     roles.set(ids['ada']!, 'viewer');
-    expect(await accountsOf(ssh, ids['ada']!)).toEqual(['root']);
+    expect(
+      await accountsOf(
+        reruns(() => github.apiUrl),
+        ids['ada']!,
+      ),
+    ).toEqual(['root']);
+    // Seen a member once, it stays one for a while when its role reads as none (GitHub not answering)
     roles.set(ids['ada']!, 'member');
+    const ssh = reruns(() => github.apiUrl);
     expect(await accountsOf(ssh, ids['ada']!)).toEqual(['ada', 'root']);
+    roles.set(ids['ada']!, 'viewer');
+    expect(await accountsOf(ssh, ids['ada']!)).toEqual(['ada', 'root']);
+    roles.set(ids['ada']!, 'member');
     // The account that asked was removed: administrators still may connect
     expect(await accountsOf(ssh, null)).toEqual(['root']);
   });
@@ -121,33 +132,40 @@ describe('who may connect to a rerun with SSH', () => {
     });
   });
 
-  it('keeps the GitHub keys it last read while GitHub does not answer, and has none before it ever did', async () => {
+  it('keeps the GitHub keys it last read while GitHub does not answer, drops them once GitHub says the user is gone, and has none before it ever answered', async () => {
     let now = 0;
+    let apiUrl = github.apiUrl;
     const keys = new GitHubSshKeys({
-      githubApp: () => Promise.resolve({ apiUrl: github.apiUrl }),
+      githubApp: () => Promise.resolve({ apiUrl }),
       tokenOf: () => Promise.resolve(undefined),
       logger: pino({ level: 'silent' }),
       now: () => now,
     });
-    const ssh = reruns(() => github.apiUrl, keys);
+    const ssh = reruns(() => apiUrl, keys);
     expect(await accountsOf(ssh, ids['octo']!)).toEqual(['root', 'octo']);
-    github.users.delete(OCTO_GITHUB_ID);
+    // Nothing answers there: the keys GitHub last listed stand, answered at once while it is asked again
+    apiUrl = 'http://127.0.0.1:9/api/v3';
     now += 61_000;
-    expect(await accountsOf(ssh, ids['octo']!)).toEqual(['root', 'octo']);
-    // A new cache that GitHub never answered: no GitHub keys, and no rerun with SSH for octo
+    for (let i = 0; i < 3; i++) expect(await accountsOf(ssh, ids['octo']!)).toEqual(['root', 'octo']);
+    // GitHub answers that the user is gone: no keys, once the read in the background has ended
+    apiUrl = github.apiUrl;
+    github.users.delete(OCTO_GITHUB_ID);
+    await until('the keys of a user GitHub no longer knows to go', async () =>
+      (await accountsOf(ssh, ids['octo']!)).includes('octo') ? undefined : true,
+    );
+    github.users.set(OCTO_GITHUB_ID, 'octo-on-github');
+    // A cache GitHub never answered: no GitHub keys, and no rerun with SSH for octo
+    apiUrl = 'http://127.0.0.1:9/api/v3';
     expect(
       await accountsOf(
-        reruns(() => github.apiUrl),
+        reruns(() => apiUrl),
         ids['octo']!,
       ),
     ).toEqual(['root']);
-    await expect(
-      reruns(() => github.apiUrl).requesterFor({ name: 'octo', userId: ids['octo']! }),
-    ).rejects.toMatchObject({
+    await expect(reruns(() => apiUrl).requesterFor({ name: 'octo', userId: ids['octo']! })).rejects.toMatchObject({
       code: 'no_ssh_keys',
     });
     // Without a GitHub app set up, nobody has GitHub keys
-    github.users.set(OCTO_GITHUB_ID, 'octo-on-github');
     expect(
       await accountsOf(
         reruns(() => undefined),

@@ -487,6 +487,8 @@ export class Agent {
     clearTimeout(this.deadlineTimer);
     clearTimeout(this.sshWaitTimer);
     this.deadlineTimer = undefined;
+    // Set again below while the builder drains with a deadline; otherwise SSH reruns wait in full.
+    for (const session of this.sessions.values()) session.resumeSshWait();
     const deadline = status.drainDeadline === null ? NaN : Date.parse(status.drainDeadline);
     if (status.state === 'draining' && status.drainDeadline !== null && !Number.isFinite(deadline)) {
       this.logger.warn(

@@ -139,6 +139,11 @@ export class JobSession {
     this.sshAccess?.release(reason);
   }
 
+  /** Takes back {@link endSshWait} where the wait has not ended yet (the drain was canceled). */
+  resumeSshWait(): void {
+    this.sshAccess?.resume();
+  }
+
   /**
    * A report of the job's SSH sessions: the gateway's starts and ends, for the audit log, and the
    * wait's changes, sent one after the other so that the page never shows an older one last.
@@ -205,11 +210,11 @@ export class JobSession {
 
   /** Stops the job now (a second SIGTERM): it is completed as an infrastructure failure, so it is retried elsewhere. */
   stopNow(): void {
+    setTimeout(() => this.giveUp.abort(), STOP_NOW_WRITE_WINDOW_MS).unref();
     // Its steps have ended: it completes as they ended, without its wait for SSH sessions.
     if (this.sshAccess?.holding) return this.endSshWait('The builder is stopping now');
     this.stoppingNow = true;
     this.cancel.abort();
-    setTimeout(() => this.giveUp.abort(), STOP_NOW_WRITE_WINDOW_MS).unref();
   }
 
   /** Kills the job without another write, e.g. at the drain deadline, when the services box requeues it. */

@@ -128,12 +128,13 @@ async function holdForSsh(
   signal: AbortSignal | undefined,
   log: (line: string) => void,
 ): Promise<void> {
-  try {
-    ssh.open(await landing());
-  } catch (error) {
-    log(`SSH sessions land as they did while the steps ran: ${messageOf(error)}`);
-  }
-  await ssh.hold(signal, log);
+  await ssh.hold(signal, log, async () => {
+    try {
+      ssh.open(await landing());
+    } catch (error) {
+      log(`SSH sessions land as they did while the steps ran: ${messageOf(error)}`);
+    }
+  });
 }
 
 /** The project's layer cache when a `setup_remote_docker` step asks for one, or why there is none. */

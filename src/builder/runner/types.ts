@@ -135,10 +135,11 @@ export interface JobSshAccess {
   /** The primary runs: sessions may land in it from now on. */
   open(landing: SshLanding): void;
   /**
-   * The steps have ended: resolves once the job may end (nobody connected for the idle window, or
-   * the longest wait over), or as soon as `signal` aborts (the job was canceled).
+   * The steps have ended: runs `prepare` (the landing again), then resolves once the job may end
+   * (nobody connected for the idle window, or the longest wait over), or as soon as `signal`
+   * aborts (the job was canceled).
    */
-  hold(signal: AbortSignal | undefined, log: (line: string) => void): Promise<void>;
+  hold(signal: AbortSignal | undefined, log: (line: string) => void, prepare?: () => Promise<void>): Promise<void>;
   /** The job ends: no more sessions, and those open are ended. */
   close(): void;
 }

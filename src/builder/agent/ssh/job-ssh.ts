@@ -35,7 +35,7 @@ export class JobSshAccessOnAgent implements JobSshAccess {
   #landing: SshLanding | undefined;
   #closed = false;
   /** Ends the wait early, saying why: the builder stops, or its drain deadline is near. */
-  readonly #release = new AbortController();
+  #release = new AbortController();
   #holding = false;
 
   constructor(
@@ -71,9 +71,20 @@ export class JobSshAccessOnAgent implements JobSshAccess {
     if (!this.#release.signal.aborted) this.#release.abort(reason);
   }
 
-  async hold(signal: AbortSignal | undefined, log: (line: string) => void): Promise<void> {
+  /** Takes back a release that has not ended a wait yet (a drain was canceled while the steps ran). */
+  resume(): void {
+    if (this.#release.signal.aborted && !this.#holding) this.#release = new AbortController();
+  }
+
+  async hold(
+    signal: AbortSignal | undefined,
+    log: (line: string) => void,
+    prepare: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<void> {
+    // Holding from here on, so that a stop from now on completes as the steps ended.
     this.#holding = true;
     try {
+      await prepare();
       await this.#wait(signal, log);
     } finally {
       this.#holding = false;

@@ -6,10 +6,11 @@
  * `GET /user/{id}` gives the current login, then `GET /users/{login}/keys` the keys, both with the
  * account's own OAuth token where Gyre keeps one (GitHub allows few requests without one).
  *
- * Cached for a minute per account (a job heartbeat asks every 15 s), one request at a time per
- * account. When GitHub does not answer, the last answer it gave stands, so that a rate limit or an
- * outage does not cut sessions; an account GitHub never answered for has no GitHub keys: access
- * fails closed.
+ * Cached for a minute per account (a job heartbeat asks every 15 s); past that the cached keys
+ * are answered at once while one request per account reads them again, so a slow GitHub never
+ * holds a heartbeat. When GitHub does not answer (an outage, a rate limit), the last answer stands,
+ * so that sessions are not cut; an account GitHub says is gone (404, 410) has no keys; one GitHub
+ * never answered for has none either: access fails closed.
  */
 import type { Logger } from 'pino';
 import type { SshAccessKey } from '../../../protocol/index.js';
@@ -53,11 +54,11 @@ export class GitHubSshKeys {
   async keysOf(account: GitHubAccount): Promise<readonly SshAccessKey[]> {
     const cached = this.#cache.get(account.githubId);
     if (cached && this.#now() - cached.at < CACHE_MS) return cached.keys;
-    const reading = this.#reading.get(account.githubId);
-    if (reading) return reading;
-    const read = this.#refresh(account, cached).finally(() => this.#reading.delete(account.githubId));
-    this.#reading.set(account.githubId, read);
-    return read;
+    const reading =
+      this.#reading.get(account.githubId) ??
+      this.#refresh(account, cached).finally(() => this.#reading.delete(account.githubId));
+    this.#reading.set(account.githubId, reading);
+    return cached ? cached.keys : reading;
   }
 
   async #refresh(account: GitHubAccount, cached: Cached | undefined): Promise<readonly SshAccessKey[]> {
@@ -68,6 +69,10 @@ export class GitHubSshKeys {
       this.#cache.set(account.githubId, { at: this.#now(), keys });
       return keys;
     } catch (error) {
+      if (error instanceof GoneOnGitHub) {
+        this.#cache.set(account.githubId, { at: this.#now(), keys: [] });
+        return [];
+      }
       this.deps.logger.warn(
         { login: account.login, githubId: account.githubId, err: messageOf(error), keeping: cached?.keys.length ?? 0 },
         "could not read the account's SSH keys from GitHub; keeping the keys it last listed",
@@ -103,11 +108,19 @@ export class GitHubSshKeys {
       },
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
+    if (response.status === 404 || response.status === 410) throw new GoneOnGitHub();
     if (!response.ok) throw new Error(`GitHub answered ${response.status} to ${new URL(url).pathname}`);
     return response.json();
   }
 
   #now(): number {
     return (this.deps.now ?? Date.now)();
+  }
+}
+
+/** GitHub's answer that the user (or its keys) is not there: a real answer, not a failure to keep old keys through. */
+class GoneOnGitHub extends Error {
+  constructor() {
+    super('GitHub knows no such user');
   }
 }

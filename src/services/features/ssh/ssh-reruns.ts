@@ -22,7 +22,13 @@ export interface SshHoldSettings {
   readonly maxMs: number;
 }
 
+/** How long a member who asked is taken to be one while their role reads as none (see isMember). */
+const MEMBER_GRACE_MS = 5 * 60_000;
+
 export class SshReruns {
+  /** When each (job, account that asked) was last seen a member; forgotten once it is not. */
+  readonly #lastMember = new Map<string, number>();
+
   constructor(
     private readonly db: Database,
     private readonly attempts: SshAttempts,
@@ -78,14 +84,29 @@ export class SshReruns {
   private async keysFor(jobId: number, requesterId: number | null): Promise<readonly SshAccessKey[]> {
     const access = await sshAccessOf(this.db, requesterId);
     const requester = access.accounts.find((account) => account.id === requesterId);
-    const role =
-      requester === undefined || requester.admin
-        ? undefined
-        : await this.roles.roleIn({ userId: requester.id, admin: false, name: requester.login }, 'job', jobId);
-    const requesterStays =
-      requester !== undefined && (requester.admin || (role !== undefined && allows(role, 'member')));
+    const requesterStays = requester !== undefined && (requester.admin || (await this.isMember(requester, jobId)));
     const accounts = access.accounts.filter((account) => account.admin || (requesterStays && account === requester));
     return this.keysOf({ ...access, accounts });
+  }
+
+  /**
+   * Whether the account that asked is still a member of the job's project. A role that follows
+   * GitHub reads as none while GitHub does not answer; so that an outage or a rate limit does not
+   * cut the sessions, a member stays one for MEMBER_GRACE_MS after it was last seen as one (roles
+   * that follow GitHub are cached that long anyway).
+   */
+  private async isMember(account: { id: number; login: string }, jobId: number): Promise<boolean> {
+    const key = `${jobId}:${account.id}`;
+    const role = await this.roles.roleIn({ userId: account.id, admin: false, name: account.login }, 'job', jobId);
+    const now = Date.now();
+    if (role !== undefined && allows(role, 'member')) {
+      this.#lastMember.set(key, now);
+      return true;
+    }
+    const last = this.#lastMember.get(key);
+    if (last !== undefined && now - last < MEMBER_GRACE_MS) return true;
+    this.#lastMember.delete(key);
+    return false;
   }
 
   /**

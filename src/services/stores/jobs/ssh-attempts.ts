@@ -38,8 +38,8 @@ export class SshAttempts {
   /**
    * Records what the builder reports. The wait is the running attempt's: a stale lease is refused
    * (409) as for any job write. A session's start or end is taken from the builder that ran the
-   * attempt until shortly after it ended, and only for an account that may connect to it (the one
-   * that asked, or an administrator): a builder cannot put any name it likes in the audit log.
+   * attempt until shortly after it ended, and a start only for an account that may connect to it
+   * (the one that asked, or an administrator): a builder cannot put any name it likes in the audit log.
    */
   async record(
     builder: { readonly id: number; readonly name: string },
@@ -64,7 +64,8 @@ export class SshAttempts {
       [jobId, report.attempt, builder.id, event.account],
     );
     if (rows[0] === undefined) throw StaleLeaseError.of(jobId, token);
-    if (!rows[0].may_connect)
+    // An end is recorded whoever it names now: an administrator demoted during a session was cut.
+    if (event.kind === 'start' && !rows[0].may_connect)
       throw new ForbiddenError(
         `${event.account} may not connect to job ${jobId}: only the account that asked and administrators may`,
         'ssh_account_refused',

@@ -494,7 +494,8 @@ describe('runJob for a rerun with SSH', () => {
         calls.push('open');
         landings.push(landing);
       },
-      hold: async (signal, log) => {
+      hold: async (signal, log, prepare) => {
+        await prepare?.();
         calls.push('hold');
         log('held for SSH');
         await holdFor(signal);

@@ -136,4 +136,27 @@ describe('JobSshAccessOnAgent', () => {
     access.release('The builder is stopping now');
     expect(await tick()).toBe(0);
   });
+
+  it('waits in full again when a release before the wait is taken back (the drain was canceled)', async () => {
+    const { tick, access } = setUp();
+    access.release("The builder's drain deadline is near");
+    access.resume();
+    expect(await tick()).toBe(10);
+  });
+
+  it('holds from the start of its preparation, so that a stop meanwhile completes as the steps ended', async () => {
+    const { access } = setUp();
+    let holdingWhilePreparing = false;
+    await access.hold(
+      undefined,
+      () => undefined,
+      () => {
+        holdingWhilePreparing = access.holding;
+        access.release('The builder is stopping now');
+        return Promise.resolve();
+      },
+    );
+    expect(holdingWhilePreparing).toBe(true);
+    expect(access.holding).toBe(false);
+  });
 });
