@@ -188,24 +188,30 @@ export const pipelineParameters = z
   .describe("Values for the config's `parameters:` (strings, numbers, booleans), as `<< pipeline.parameters.x >>`");
 export type PipelineParameters = z.infer<typeof pipelineParameters>;
 
+/**
+ * A request body that may be left out: a POST without one reaches the route as null (Fastify's
+ * empty body), which `.optional()` alone would refuse with 400.
+ */
+function optionalBody<T extends z.ZodType>(schema: T) {
+  return schema.nullish();
+}
+
 /** An empty body triggers the project's default branch with the parameters' defaults. */
-export const triggerBody = z
-  .strictObject({ branch: z.string().min(1).max(255).optional(), parameters: pipelineParameters.optional() })
-  .optional();
+export const triggerBody = optionalBody(
+  z.strictObject({ branch: z.string().min(1).max(255).optional(), parameters: pipelineParameters.optional() }),
+);
 export type TriggerRequest = z.infer<typeof triggerBody>;
 
-export const rerunJobBody = z
-  .strictObject({
+export const rerunJobBody = optionalBody(
+  z.strictObject({
     ssh: z
       .boolean()
       .optional()
       .describe(
         "Rerun with SSH: the job waits for SSH sessions after its steps (GYRE_SSH_IDLE, at most GYRE_SSH_MAX). Only your account and administrators connect, with the keys of the SSH keys page (or GitHub's, for GitHub accounts); the job's attempt shows the `ssh` command",
       ),
-  })
-
-  // A POST without a body (as before this field) comes as null.
-  .nullish();
+  }),
+);
 
 export type RerunJobRequest = z.infer<typeof rerunJobBody>;
 
@@ -261,28 +267,28 @@ export const logStreamQuery = z.strictObject({
     .describe('An attempt number or `latest` (the default)'),
 });
 
-export const drainBody = z
-  .strictObject({
+export const drainBody = optionalBody(
+  z.strictObject({
     deadlineSeconds: z
       .number()
       .int()
       .min(0)
       .max(7 * 86_400)
       .optional(),
-  })
-  .optional();
+  }),
+);
 export type DrainBuilderRequest = z.infer<typeof drainBody>;
 
-export const rotateJoinSecretBody = z
-  .strictObject({
+export const rotateJoinSecretBody = optionalBody(
+  z.strictObject({
     graceSeconds: z
       .number()
       .int()
       .min(0)
       .max(30 * 86_400)
       .optional(),
-  })
-  .optional();
+  }),
+);
 
 export const createAccountBody = z.strictObject({
   login: z.string(),

@@ -115,6 +115,19 @@ describe('joining', () => {
 });
 
 describe('draining and revoking', () => {
+  it('drains with the default 30-minute deadline when the POST has no body, and cancels the drain', async () => {
+    const builder = await join();
+    const drained = await gyre.api(`/api/v1/builders/${builder.id}/drain`, { method: 'POST' });
+    expect(drained.status).toBe(200);
+    const body = (await drained.json()) as { state: string; drainDeadline: string };
+    expect(body.state).toBe('draining');
+    const inMinutes = (Date.parse(body.drainDeadline) - Date.now()) / 60_000;
+    expect(inMinutes).toBeGreaterThan(29);
+    expect(inMinutes).toBeLessThanOrEqual(30);
+    const canceled = await gyre.api(`/api/v1/builders/${builder.id}/drain`, { method: 'DELETE' });
+    expect(((await canceled.json()) as { state: string }).state).toBe('active');
+  });
+
   it('stops and requeues a draining builder’s running job at the deadline, then shows it drained', async () => {
     await seedWorkflow(db, projectId, [{ name: 'long' }]);
     const builder = await join();
