@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import ssh2 from 'ssh2';
+import { generateEd25519Key } from '../../src/builder/agent/ssh/host-key.js';
 import type { Caller, ProjectRole } from '../../src/services/core/access/project-roles.js';
 import { GitHubSshKeys } from '../../src/services/features/ssh/github-ssh-keys.js';
 import { SshReruns } from '../../src/services/features/ssh/ssh-reruns.js';
@@ -28,7 +28,7 @@ const ids: Record<string, number> = {};
 const ED25519 = sshKeyText('ed25519.pub').trim();
 const RSA = sshKeyText('rsa-pem.pub').trim();
 /** A key only GitHub lists (octo's), without a comment, as GitHub lists keys. */
-const newKey = () => ssh2.utils.generateKeyPairSync('ed25519').public.trim().split(' ').slice(0, 2).join(' ');
+const newKey = () => generateEd25519Key().public.trim().split(' ').slice(0, 2).join(' ');
 const OCTO_ON_GITHUB = newKey();
 /** A stranger's key, listed on GitHub under the name that is octo's login in Gyre. */
 const STRANGER = newKey();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import ssh2 from 'ssh2';
+import { generateEd25519Key } from '../../src/builder/agent/ssh/host-key.js';
 import { SshGateway, type SessionEvent, type SshTarget } from '../../src/builder/agent/ssh/ssh-gateway.js';
 import { freePort } from '../../src/testing/free-port.js';
 import { POSTGRES_IMAGE } from '../support/postgres.js';
@@ -87,7 +88,7 @@ beforeAll(async () => {
   await service.start();
   const serviceAddress = (await service.inspect()).NetworkSettings.Networks['bridge']!.IPAddress;
   const { docker: client } = await connectHost(undefined);
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+  const hostKey = generateEd25519Key().private;
   gateway = new SshGateway(client.containers, hostKey, (event) => events.push(event));
   port = await gateway.listen(0, '127.0.0.1');
   allowedTarget = {

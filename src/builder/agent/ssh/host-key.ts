@@ -32,12 +32,28 @@ export async function loadOrCreateHostKey(stateDir: string, onReplaced: (reason:
   const kept = text === undefined ? undefined : hostKeyOf(text);
   if (kept !== undefined) return kept;
   if (text !== undefined) onReplaced(`${path} does not hold an Ed25519 private key`);
-  const made = ssh2.utils.generateKeyPairSync('ed25519').private;
+  const made = generateEd25519Key().private;
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, made, { mode: 0o600 });
   await rename(temporary, path);
   return hostKeyOf(made)!;
+}
+
+/** The most keys made before giving up: each is malformed with a chance of about 1 in 170. */
+const GENERATION_TRIES = 20;
+
+/**
+ * A new Ed25519 key pair in OpenSSH's formats. ssh2 1.x sometimes writes a malformed key (it drops
+ * a leading zero byte of the public key, about once in 170 keys, and then cannot read it back),
+ * so keys are made until one reads back whole.
+ */
+export function generateEd25519Key(): { readonly private: string; readonly public: string } {
+  for (let tries = 0; tries < GENERATION_TRIES; tries++) {
+    const made = ssh2.utils.generateKeyPairSync('ed25519');
+    if (hostKeyOf(made.private) !== undefined) return made;
+  }
+  throw new Error(`ssh2 made ${GENERATION_TRIES} malformed Ed25519 keys in a row`);
 }
 
 function hostKeyOf(text: string): HostKey | undefined {

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { loadOrCreateHostKey } from '../../../../../src/builder/agent/ssh/host-key.js';
+import ssh2 from 'ssh2';
+import { generateEd25519Key, loadOrCreateHostKey } from '../../../../../src/builder/agent/ssh/host-key.js';
 import { jobIdOfUser } from '../../../../../src/builder/agent/ssh/start-gateway.js';
 
 // GIVEN a builder's state folder, WHEN the agent starts, THEN its SSH host key is made once, kept
@@ -42,5 +43,16 @@ describe('jobIdOfUser', () => {
     ['job-12x', undefined],
   ])('%s → %s', (user, id) => {
     expect(jobIdOfUser(user)).toBe(id);
+  });
+});
+
+describe('generateEd25519Key', () => {
+  // ssh2 alone writes about one malformed key in 170; 500 keys would meet several.
+  it('makes only keys that read back whole, with a 32-byte public key', () => {
+    for (let i = 0; i < 500; i++) {
+      const made = generateEd25519Key();
+      const key = ssh2.utils.parseKey(made.private);
+      expect(key instanceof Error ? key.message : key.getPublicSSH().length).toBe(51);
+    }
   });
 });
