@@ -13,17 +13,12 @@ import { startAgent } from '../test/support/agent-under-test.js';
 import { startGitServer } from '../test/support/git-server.js';
 import { pushAndTrigger, waitForJobs } from '../test/support/pipeline-runs.js';
 import { startServicesUnderTest } from '../test/support/services-under-test.js';
+import { NO_OP_IMAGE, noOpPipeline } from './no-op-pipeline.js';
 import { round } from './stats.js';
 
 const JOBS = Number(process.env['BENCH_AGENT_JOBS'] ?? 100);
 const SLOTS = Number(process.env['BENCH_AGENT_SLOTS'] ?? 2);
-const IMAGE = 'debian:bookworm-slim';
-
-function noOpConfig(): string {
-  const names = Array.from({ length: JOBS }, (_, i) => `noop-${i + 1}`);
-  const jobs = names.map((name) => `  ${name}: { docker: [{ image: ${IMAGE} }], steps: [{ run: "true" }] }`).join('\n');
-  return `version: 2.1\njobs:\n${jobs}\nworkflows:\n  main:\n    jobs: [${names.join(', ')}]\n`;
-}
+const IMAGE = NO_OP_IMAGE;
 
 async function throughGyre(): Promise<number> {
   const [gyre, git] = await Promise.all([startServicesUnderTest({ reapIntervalMs: 1000 }), startGitServer()]);
@@ -37,7 +32,7 @@ async function throughGyre(): Promise<number> {
       heartbeatIntervalMs: 15_000,
     });
     const started = performance.now();
-    const pipeline = await pushAndTrigger(gyre, git, { repo: 'bench', projectId: created.id }, noOpConfig());
+    const pipeline = await pushAndTrigger(gyre, git, { repo: 'bench', projectId: created.id }, noOpPipeline(JOBS));
     const jobs = await waitForJobs(gyre, pipeline, undefined, 1_800_000);
     const elapsed = performance.now() - started;
     const failed = jobs.filter((j) => j.state !== 'success');

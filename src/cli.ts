@@ -10,7 +10,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 try {
-  await createProgram().parseAsync(process.argv);
+  await (await createProgram(process.argv)).parseAsync(process.argv);
 } catch (error) {
   process.exitCode = exitCodeFor(error);
 }

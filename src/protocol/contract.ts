@@ -57,6 +57,18 @@
  * job is ever leased to a builder whose drain has been recorded.
  */
 export const BUILDER_API_PREFIX = '/builder/v1';
+/** Port of the agent's local API (health and graceful shutdown) on the builder host, unless set. */
+export const AGENT_API_PORT = 7623;
+/**
+ * The agent process's memory settings, as the builder stack runs it (`npm run bench`: job-start
+ * footprint). Its garbage is short-lived (requests, log chunks), and V8's default young generation
+ * of up to 3 × 16 MiB stays resident once touched: 1 MiB semi-spaces take about 12 MB off an idle
+ * agent. Its few threads allocate little, so one malloc arena saves the others' unused pages.
+ */
+export const AGENT_PROCESS_ENVIRONMENT: Readonly<Record<string, string>> = {
+  NODE_OPTIONS: '--max-semi-space-size=1',
+  MALLOC_ARENA_MAX: '1',
+};
 export const LEASE_TTL_MS = 60_000;
 export const HEARTBEAT_INTERVAL_MS = 15_000;
 export const BUILDER_LOST_AFTER_MS = 90_000;

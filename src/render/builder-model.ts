@@ -19,9 +19,8 @@ import {
   stackSecret,
   type StackSecret,
 } from './stack-files.js';
+import { AGENT_API_PORT, AGENT_PROCESS_ENVIRONMENT } from '../protocol/index.js';
 
-/** Port of the agent's local API (health and graceful shutdown) on the builder host. */
-export const AGENT_API_PORT = 7623;
 const EXTRA_CA_PATH = '/etc/gyre/extra-ca.pem';
 const SERVICES_CA_PATH = '/etc/gyre/services-ca.pem';
 
@@ -98,6 +97,7 @@ export function buildBuilderModel(settings: Settings, common: BuilderRenderOptio
     GYRE_DRAIN_TIMEOUT: formatDuration(builder.drainTimeoutMs),
     GYRE_APP_IMAGE: settings.images.app,
     GYRE_LOG_LEVEL: settings.logLevel,
+    ...AGENT_PROCESS_ENVIRONMENT,
     GYRE_JOIN_SECRET_FILE: '/run/secrets/gyre_join_secret',
     ...(servicesCaFile && { GYRE_SERVICES_CA_FILE: SERVICES_CA_PATH }),
     ...(builder.slots !== undefined && { GYRE_BUILDER_SLOTS: String(builder.slots) }),

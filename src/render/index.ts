@@ -9,7 +9,6 @@ export {
 export {
   builderProjectName,
   DEFAULT_BUILDER_NAME,
-  AGENT_API_PORT,
   BUILDER_CONFIG_VARIABLES,
   MAX_CONFIG_VARIABLE_BYTES,
   localServicesAccess,

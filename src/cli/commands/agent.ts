@@ -7,7 +7,7 @@ import { createOutput } from '../output.js';
 import { loadCommandSettings } from '../settings-source.js';
 import { ExitCode, GyreError } from '../../shared/errors.js';
 import { GYRE_VERSION } from '../../shared/package-files.js';
-import { AGENT_API_PORT } from '../../render/index.js';
+import { AGENT_API_PORT } from '../../protocol/index.js';
 
 /** A port, or 0 for one the system picks. */
 const LOCAL_API_PORT = z

@@ -7,9 +7,8 @@
  */
 import type { Settings } from '../../config/index.js';
 import { createDockerClient, resolveDockerHost, type DockerHostOptions } from '../../docker/index.js';
-import { builderNameOf, computeCapacity, type Capacity } from '../../protocol/index.js';
+import { AGENT_API_PORT, builderNameOf, computeCapacity, type Capacity } from '../../protocol/index.js';
 import {
-  AGENT_API_PORT,
   BUILDER_CONFIG_VARIABLES,
   MAX_CONFIG_VARIABLE_BYTES,
   builderProjectName,

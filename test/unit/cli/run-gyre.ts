@@ -23,7 +23,8 @@ export async function runGyre(...args: string[]): Promise<GyreRun> {
   process.exitCode = undefined;
   let code: number;
   try {
-    await createProgram().parseAsync(['node', 'gyre', ...args]);
+    const argv = ['node', 'gyre', ...args];
+    await (await createProgram(argv)).parseAsync(argv);
     code = Number(process.exitCode ?? 0);
   } catch (error) {
     code = exitCodeFor(error);
