@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Agent } from '../../src/builder/agent/agent.js';
-import { jobsMayReach, leftoversOf, spawnAgent, startAgent } from '../support/agent-under-test.js';
+import { jobsMayReach, leftoversOf, spawnAgent, startAgent, untilNothingLeftBy } from '../support/agent-under-test.js';
 import { runGyreAsync } from '../support/cli.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { byName, jobDetail, jobLog, pushAndTrigger, waitForJobs } from '../support/pipeline-runs.js';
@@ -113,7 +113,7 @@ workflows:
       ['show where the variable is', 'finished', 0],
     ]);
     expect(await jobLog(gyre, byName(jobs, 'deploy').id)).toMatch(/deploying [0-9a-f]{40}/);
-    expect(await leftoversOf('agent-main')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    await untilNothingLeftBy('agent-main');
   }, 180_000);
 
   it('fails a job on a failing step with its exit code, skips the next step and still runs `when: always`', async () => {
@@ -178,7 +178,7 @@ workflows:
       'step 1 `hangs` was killed after 2s without output (no_output_timeout)',
     );
     expect(byName(jobs, 'long').state).toBe('canceled');
-    expect(await leftoversOf('agent-main')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    await untilNothingLeftBy('agent-main');
   }, 180_000);
 
   it('refuses pipeline YAML that asks for privileged mode or host mounts, naming the line', async () => {

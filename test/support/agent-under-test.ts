@@ -11,6 +11,7 @@ import { packageRoot } from '../../src/shared/package-files.js';
 import { freePort } from '../../src/testing/free-port.js';
 import type { EgressEntry } from '../../src/config/index.js';
 import { TEST_SECRETS } from './services-under-test.js';
+import { until } from './until.js';
 
 export const docker = new Dockerode();
 
@@ -109,4 +110,25 @@ export async function leftoversOf(
     docker.listVolumes({ filters }),
   ]);
   return { containers: containers.length, networks: networks.length, volumes: volumes.Volumes?.length ?? 0 };
+}
+
+/**
+ * Waits until nothing this builder made for jobs is left. A running agent removes an ended job's
+ * containers, network and volume after the job completed, so a test that looks right after a job
+ * ended waits for the removal instead of finding it under way.
+ */
+export async function untilNothingLeftBy(builderName: string): Promise<void> {
+  let left = await leftoversOf(builderName);
+  try {
+    await until(
+      `builder ${builderName} to remove what its ended jobs made`,
+      async () => {
+        left = await leftoversOf(builderName);
+        return left.containers + left.networks + left.volumes === 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; left: ${JSON.stringify(left)}`, { cause: error });
+  }
 }

@@ -30,7 +30,7 @@ import {
   type JobRoom,
   type SlotSettings,
 } from '../../protocol/index.js';
-import { cleanupBuilder, LayerCaches, unreachableProxies, type Outbound } from '../runner/index.js';
+import { BackgroundCleanup, cleanupBuilder, LayerCaches, unreachableProxies, type Outbound } from '../runner/index.js';
 import { applyEgressPolicy, EGRESS_RECHECK_MS, keepEgressPolicy, removeEgressPolicy } from './egress-policy.js';
 import { checkDiskLimit } from './disk-limit.js';
 import { checkDockerImages, checkEngine, dockerInBuildsOf, type DockerImages } from './engine-image.js';
@@ -141,6 +141,8 @@ export class Agent {
   private leaseAbort = new AbortController();
   /** The projects' layer caches, each held by one job at a time; none unless the builder offers Docker in builds. */
   private readonly layerCaches: LayerCaches | undefined;
+  /** Removals of ended jobs, after they completed; one per slot at most, so they keep up. */
+  private readonly cleanup: BackgroundCleanup;
   /** Resolves when the agent has stopped; the CLI exits with its code. */
   readonly done: Promise<AgentExit>;
 
@@ -164,11 +166,23 @@ export class Agent {
     const cacheBytes = config.layerCacheBytes ?? 0;
     this.layerCaches =
       config.engineImage !== undefined && cacheBytes > 0 ? new LayerCaches(name, cacheBytes) : undefined;
-    this.done = this.loop().catch((error: unknown) => {
-      if (error instanceof BuilderRevokedError) return revokedExit(error);
-      this.logger.error({ err: error }, 'the agent stopped on an error');
-      return { code: 1, reason: messageOf(error) };
-    });
+    this.cleanup = new BackgroundCleanup(Math.max(1, capacity.slots), (jobId, error) =>
+      this.logger.error(
+        { jobId, err: error },
+        "could not remove an ended job's containers, network or volume; the agent's next start removes them",
+      ),
+    );
+    this.done = this.loop()
+      .catch((error: unknown): AgentExit => {
+        if (error instanceof BuilderRevokedError) return revokedExit(error);
+        this.logger.error({ err: error }, 'the agent stopped on an error');
+        return { code: 1, reason: messageOf(error) };
+      })
+      // Nothing an ended job made is left behind by an agent that stops (drained or not).
+      .then(async (exit) => {
+        await this.cleanup.idle();
+        return exit;
+      });
   }
 
   /** Measures, cleans up, registers and starts leasing. Throws when the host or the services box refuses. */
@@ -425,6 +439,7 @@ export class Agent {
         ...(this.pinned.machineImage !== undefined && { machineImage: this.pinned.machineImage }),
         ...(this.config.outbound !== undefined && { outbound: this.config.outbound }),
         jobTimeoutMs: this.config.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
+        backgroundCleanup: this.cleanup,
         ...(this.config.killGraceMs !== undefined && { killGraceMs: this.config.killGraceMs }),
       },
       ...(this.config.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: this.config.heartbeatIntervalMs }),

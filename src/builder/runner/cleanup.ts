@@ -3,7 +3,7 @@
  * crash). Idempotent: the backend counts "already gone" as removed and joins its failures.
  */
 import type { JobBackend } from '../../docker/index.js';
-import { builderObjectLabels } from '../../shared/labels.js';
+import { builderObjectLabels, LABELS } from '../../shared/labels.js';
 
 /**
  * Removes every container, network and volume this builder made for a job (all its attempts).
@@ -11,6 +11,22 @@ import { builderObjectLabels } from '../../shared/labels.js';
  */
 export async function cleanupJob(backend: JobBackend, jobId: number, builderName: string): Promise<void> {
   await backend.removeByLabels(builderObjectLabels(builderName, jobId), `job ${jobId}`);
+}
+
+/**
+ * Removes what this builder made for one attempt of a job: a removal that runs after the attempt
+ * completed must not touch the next attempt, which may already run here.
+ */
+export async function cleanupAttempt(
+  backend: JobBackend,
+  jobId: number,
+  attempt: number,
+  builderName: string,
+): Promise<void> {
+  await backend.removeByLabels(
+    { ...builderObjectLabels(builderName, jobId), [LABELS.attempt]: String(attempt) },
+    `job ${jobId} attempt ${attempt}`,
+  );
 }
 
 /** Removes everything a builder created; run at start-up, after a crash left objects behind. */

@@ -104,8 +104,9 @@ export async function createJobResources(
   placement: { readonly sharedCgroup?: boolean | undefined; readonly diskBytes?: number | undefined } = {},
 ): Promise<JobResources> {
   const base = `gyre-job-${labels[LABELS.job]}-${labels[LABELS.attempt]}-${Math.random().toString(36).slice(2, 8)}`;
-  await backend.createNetwork(base, labels);
-  await backend.createVolume(base, labels);
+  // Independent: made together, as each is a round trip to the engine. A failure leaves the other
+  // to the job's cleanup, which goes by label.
+  await Promise.all([backend.createNetwork(base, labels), backend.createVolume(base, labels)]);
   return {
     network: base,
     volume: base,

@@ -6,7 +6,7 @@
 import { GyreError, messageOf } from '../../shared/errors.js';
 import type { JobBackend } from '../../docker/index.js';
 import { formatDuration } from '../../shared/durations.js';
-import { cleanupJob } from './cleanup.js';
+import { cleanupAttempt, cleanupJob } from './cleanup.js';
 import {
   createJobResources,
   jobLimits,
@@ -29,7 +29,7 @@ import type { TakenLayerCache } from './layer-cache.js';
 import { registryAuthFor } from './registry-auth.js';
 import { sshLandingOf, type StartedService } from './ssh-landing.js';
 import { jobLabels } from '../../shared/labels.js';
-import { KILL_ALL_ARGV, parseToolsProbe, PROBE_TOOLS_ARGV } from './shell.js';
+import { KILL_ALL_ARGV, parseToolsProbe, PROBE_TOOLS_ARGV, type ImageTools } from './shell.js';
 import { note, outputOf, runSteps, type StepContext, type StepsOutcome } from './step-runner.js';
 import type {
   DockerImage,
@@ -77,7 +77,7 @@ export async function runJob(
     landing = () =>
       sshLandingOf(backend, job, resources.primary, resources.network, resources.services, addedEnvironment);
     if (options.ssh) options.ssh.open(await landing());
-    const tools = parseToolsProbe(await outputOf(backend, primary, PROBE_TOOLS_ARGV));
+    const { tools } = resources;
     const ctx: StepContext = {
       job,
       sink,
@@ -105,6 +105,14 @@ export async function runJob(
     options.ssh?.close();
   }
   await endBackground(backend, primary, background, log);
+  // A job that holds the project's layer cache is removed first: the next job of the project may
+  // take the cache only once this job's engine is gone.
+  if (options.backgroundCleanup && typeof layerCache !== 'object') {
+    await options.backgroundCleanup.add(job.jobId, () =>
+      cleanupAttempt(backend, job.jobId, job.attempt, options.builderName),
+    );
+    return result;
+  }
   const cleaned = await cleanUp(backend, job.jobId, options.builderName, result, log);
   // Only once its engine is gone: two engines on one data root would corrupt it. Left held when
   // cleanup failed; the agent's next start removes the engine.
@@ -153,7 +161,7 @@ async function setUp(
   options: RunJobOptions,
   log: (line: string) => void,
   stop: JobStop,
-): Promise<JobResources & { primary: string; services: readonly StartedService[] }> {
+): Promise<JobResources & { primary: string; services: readonly StartedService[]; tools: ImageTools }> {
   const primary = primaryOf(job, options);
   const { services } = job.spec.docker;
   checkServiceCount(services.length, options.maxServices);
@@ -185,16 +193,36 @@ async function setUp(
     ...engine,
   ]);
   const started = await startPrimary(backend, resources, primary, [...proxy, ...caEnv(options.outbound)]);
-  if (options.outbound?.extraCa !== undefined && !(await installExtraCa(backend, started, options.outbound.extraCa)))
-    log(`The image has no CA bundle Gyre knows of; SSL_CERT_FILE and the like name the builder's extra CA alone`);
+  // Round trips to the engine that the services need not wait for (issue 21).
+  const prepared = preparePrimary(backend, started, job, options, log);
+  // Awaited below; a service that fails to start first must not leave it unhandled.
+  prepared.catch(() => undefined);
   const startedServices: StartedService[] = [];
   for (const service of services) {
     throwIfStopped(stop);
     const id = await startService(backend, resources, started, service, proxy);
     startedServices.push({ alias: serviceAlias(service.image, service.name), id });
   }
-  await installTestSplitting(backend, started, job.testTimings ?? []);
-  return { ...resources, primary: started, services: startedServices };
+  return { ...resources, primary: started, services: startedServices, tools: await prepared };
+}
+
+/** What goes into the primary before the steps (the extra CA, `circleci tests`), and what its image has. */
+async function preparePrimary(
+  backend: JobBackend,
+  primary: string,
+  job: RunnerJob,
+  options: RunJobOptions,
+  log: (line: string) => void,
+): Promise<ImageTools> {
+  // The probe is an exec, which the engine runs beside an archive's extraction; the archives go
+  // one after the other, as the engine holds the container while it extracts one.
+  const tools = outputOf(backend, primary, PROBE_TOOLS_ARGV).then(parseToolsProbe);
+  tools.catch(() => undefined);
+  const extraCa = options.outbound?.extraCa;
+  if (extraCa !== undefined && !(await installExtraCa(backend, primary, extraCa)))
+    log(`The image has no CA bundle Gyre knows of; SSL_CERT_FILE and the like name the builder's extra CA alone`);
+  await installTestSplitting(backend, primary, job.testTimings ?? []);
+  return await tools;
 }
 
 /** A job names one of Gyre's own images that is not on the builder: the job's fault (another name serves it). */

@@ -4,6 +4,7 @@
 import type { JobOutcome } from '../../protocol/job-states.js';
 import type { JobContext, LeasedSshKey, TestTiming } from '../../protocol/index.js';
 import type { LayerCaches } from './layer-cache.js';
+import type { BackgroundCleanup } from './background-cleanup.js';
 import type { JobSpec } from '../../protocol/job-spec.js';
 import type { GitCredential } from '../../shared/git-credential.js';
 import type { DataTransfers } from './data-steps/transfers.js';
@@ -117,6 +118,12 @@ export interface RunJobOptions {
   readonly reservedImages?: readonly string[];
   /** For a rerun with SSH: where sessions land, and the wait for them after the steps. @default none */
   readonly ssh?: JobSshAccess;
+  /**
+   * Where the job's containers, network and volume are removed after the result is returned, so
+   * the attempt completes and its slot frees without waiting for the engine. @default none: removed
+   * before the result is returned, with a failure in it (`cleanupError`)
+   */
+  readonly backgroundCleanup?: BackgroundCleanup;
 }
 
 /** Where a rerun with SSH's sessions land: the primary container, as the job's steps run in it. */
@@ -157,6 +164,6 @@ export interface JobResult {
   /** A human-readable reason for anything but success, e.g. "step 2 `npm test` exited with 3". */
   readonly message?: string;
   readonly failedStep?: FailedStep;
-  /** Set when removing the job's containers, network or volume failed (they are left for `cleanupBuilder`). */
+  /** Set when removing the job's containers, network or volume failed (they are left for `cleanupBuilder`); never with `backgroundCleanup`. */
   readonly cleanupError?: string;
 }

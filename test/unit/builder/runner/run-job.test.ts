@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  BackgroundCleanup,
   runJob,
   type JobSshAccess,
   type RunJobOptions,
@@ -231,6 +232,39 @@ describe('runJob', () => {
         owner: `job ${job.jobId}`,
       },
     ]);
+  });
+
+  it('with a background cleanup, returns before the removal, which takes only this attempt', async () => {
+    const backend = backendWith();
+    const job = { ...makeJob([run('echo ok')]), attempt: 2 };
+    const failures: [number, unknown][] = [];
+    const cleanup = new BackgroundCleanup(1, (jobId, error) => failures.push([jobId, error]));
+    backend.failures.set('removeByLabels', new Error('Cleanup of job 1 attempt 2 failed for 1 object(s)'));
+    const result = await runJob(backend, job, new RecordingSink(), { ...OPTIONS, backgroundCleanup: cleanup });
+    // The result carries no cleanup failure: the removal runs after it, and its failure is the agent's to log.
+    expect(result).toEqual({ outcome: 'success' });
+    expect(cleanup.size).toBe(1);
+    await cleanup.idle();
+    expect(failures).toEqual([[job.jobId, new Error('Cleanup of job 1 attempt 2 failed for 1 object(s)')]]);
+    expect(backend.removals).toEqual([
+      {
+        labels: {
+          [LABELS.managed]: 'true',
+          [LABELS.builder]: 'unit-builder',
+          [LABELS.job]: String(job.jobId),
+          [LABELS.attempt]: '2',
+        },
+        owner: `job ${job.jobId} attempt 2`,
+      },
+    ]);
+  });
+
+  it('with a background cleanup, removes everything it made once the removal ran', async () => {
+    const backend = backendWith();
+    const cleanup = new BackgroundCleanup(1, () => undefined);
+    await runJob(backend, makeJob([run('echo ok')]), new RecordingSink(), { ...OPTIONS, backgroundCleanup: cleanup });
+    await cleanup.idle();
+    expect(leftovers(backend)).toBe(0);
   });
 
   it('ends a job canceled before it started as canceled, running no step', async () => {
