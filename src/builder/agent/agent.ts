@@ -30,7 +30,14 @@ import {
   type JobRoom,
   type SlotSettings,
 } from '../../protocol/index.js';
-import { BackgroundCleanup, cleanupBuilder, LayerCaches, unreachableProxies, type Outbound } from '../runner/index.js';
+import {
+  BackgroundCleanup,
+  cleanupBuilder,
+  ImageToolsCache,
+  LayerCaches,
+  unreachableProxies,
+  type Outbound,
+} from '../runner/index.js';
 import { applyEgressPolicy, EGRESS_RECHECK_MS, keepEgressPolicy, removeEgressPolicy } from './egress-policy.js';
 import { checkDiskLimit } from './disk-limit.js';
 import { checkDockerImages, checkEngine, dockerInBuildsOf, type DockerImages } from './engine-image.js';
@@ -143,6 +150,8 @@ export class Agent {
   private readonly layerCaches: LayerCaches | undefined;
   /** Removals of ended jobs, after they completed; one per slot at most, so they keep up. */
   private readonly cleanup: BackgroundCleanup;
+  /** What the primary images of earlier jobs offered the step runner. */
+  private readonly imageTools = new ImageToolsCache();
   /** Resolves when the agent has stopped; the CLI exits with its code. */
   readonly done: Promise<AgentExit>;
 
@@ -440,6 +449,7 @@ export class Agent {
         ...(this.config.outbound !== undefined && { outbound: this.config.outbound }),
         jobTimeoutMs: this.config.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
         backgroundCleanup: this.cleanup,
+        imageTools: this.imageTools,
         ...(this.config.killGraceMs !== undefined && { killGraceMs: this.config.killGraceMs }),
       },
       ...(this.config.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: this.config.heartbeatIntervalMs }),

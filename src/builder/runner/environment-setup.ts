@@ -141,6 +141,11 @@ export async function startService(
   });
 }
 
+/** The primary container's variables: Gyre's own first, so the image's, from the config, win. */
+export function primaryEnvOf(image: DockerImage, outboundEnv: readonly string[]): string[] {
+  return [...outboundEnv, ...toEnvList(image.environment)];
+}
+
 /**
  * Starts the primary container, kept alive, with the workspace volume mounted; resolves to its id.
  * Its cgroup is the job's where the engine nests them: started first, it holds the job's limits
@@ -154,8 +159,7 @@ export async function startPrimary(
 ): Promise<string> {
   return backend.startContainer({
     image: image.image,
-    // Gyre's own variables first: the image's, from the config, win.
-    env: [...outboundEnv, ...toEnvList(image.environment)],
+    env: primaryEnvOf(image, outboundEnv),
     entrypoint: KEEP_ALIVE_ENTRYPOINT,
     ...(image.user !== undefined && { user: image.user }),
     labels: res.labels,

@@ -4,6 +4,7 @@
 export { runJob, SETUP_STEP_INDEX } from './run-job.js';
 export { cleanupJob, cleanupBuilder } from './cleanup.js';
 export { BackgroundCleanup } from './background-cleanup.js';
+export { ImageToolsCache } from './image-tools-cache.js';
 export { ImageUnavailableError } from './environment-setup.js';
 export type * from './types.js';
 export { unreachableProxies, type Outbound } from './outbound.js';

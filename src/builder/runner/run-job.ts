@@ -17,6 +17,7 @@ import {
   ImageUnavailableError,
   JobFaultError,
   startPrimary,
+  primaryEnvOf,
   startService,
   type JobResources,
 } from './environment-setup.js';
@@ -29,6 +30,7 @@ import type { TakenLayerCache } from './layer-cache.js';
 import { registryAuthFor } from './registry-auth.js';
 import { sshLandingOf, type StartedService } from './ssh-landing.js';
 import { jobLabels } from '../../shared/labels.js';
+import { ImageToolsCache } from './image-tools-cache.js';
 import { KILL_ALL_ARGV, parseToolsProbe, PROBE_TOOLS_ARGV, type ImageTools } from './shell.js';
 import { note, outputOf, runSteps, type StepContext, type StepsOutcome } from './step-runner.js';
 import type {
@@ -192,9 +194,11 @@ async function setUp(
     ...services.map((service) => serviceAlias(service.image, service.name)),
     ...engine,
   ]);
-  const started = await startPrimary(backend, resources, primary, [...proxy, ...caEnv(options.outbound)]);
+  const primaryEnv = [...proxy, ...caEnv(options.outbound)];
+  const started = await startPrimary(backend, resources, primary, primaryEnv);
+  const toolsKey = options.imageTools && (await toolsKeyOf(backend, primary, primaryEnv));
   // Round trips to the engine that the services need not wait for (issue 21).
-  const prepared = preparePrimary(backend, started, job, options, log);
+  const prepared = preparePrimary(backend, started, job, options, log, toolsKey);
   // Awaited below; a service that fails to start first must not leave it unhandled.
   prepared.catch(() => undefined);
   const startedServices: StartedService[] = [];
@@ -213,16 +217,35 @@ async function preparePrimary(
   job: RunnerJob,
   options: RunJobOptions,
   log: (line: string) => void,
+  toolsKey: string | undefined,
 ): Promise<ImageTools> {
   // The probe is an exec, which the engine runs beside an archive's extraction; the archives go
   // one after the other, as the engine holds the container while it extracts one.
-  const tools = outputOf(backend, primary, PROBE_TOOLS_ARGV).then(parseToolsProbe);
+  const known = toolsKey === undefined ? undefined : options.imageTools?.get(toolsKey);
+  const tools = known
+    ? Promise.resolve(known)
+    : outputOf(backend, primary, PROBE_TOOLS_ARGV)
+        .then(parseToolsProbe)
+        .then((probed) => {
+          if (toolsKey !== undefined) options.imageTools?.set(toolsKey, probed);
+          return probed;
+        });
   tools.catch(() => undefined);
   const extraCa = options.outbound?.extraCa;
   if (extraCa !== undefined && !(await installExtraCa(backend, primary, extraCa)))
     log(`The image has no CA bundle Gyre knows of; SSL_CERT_FILE and the like name the builder's extra CA alone`);
   await installTestSplitting(backend, primary, job.testTimings ?? []);
   return await tools;
+}
+
+/** What the tools probe of the primary depends on; undefined when its image has no id to go by. */
+async function toolsKeyOf(
+  backend: JobBackend,
+  primary: DockerImage,
+  env: readonly string[],
+): Promise<string | undefined> {
+  const imageId = await backend.imageId(primary.image);
+  return imageId === undefined ? undefined : ImageToolsCache.keyOf(imageId, primary.user, primaryEnvOf(primary, env));
 }
 
 /** A job names one of Gyre's own images that is not on the builder: the job's fault (another name serves it). */

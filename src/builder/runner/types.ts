@@ -5,6 +5,7 @@ import type { JobOutcome } from '../../protocol/job-states.js';
 import type { JobContext, LeasedSshKey, TestTiming } from '../../protocol/index.js';
 import type { LayerCaches } from './layer-cache.js';
 import type { BackgroundCleanup } from './background-cleanup.js';
+import type { ImageToolsCache } from './image-tools-cache.js';
 import type { JobSpec } from '../../protocol/job-spec.js';
 import type { GitCredential } from '../../shared/git-credential.js';
 import type { DataTransfers } from './data-steps/transfers.js';
@@ -124,6 +125,8 @@ export interface RunJobOptions {
    * before the result is returned, with a failure in it (`cleanupError`)
    */
   readonly backgroundCleanup?: BackgroundCleanup;
+  /** What primary images offered earlier jobs, so that their next jobs skip the probe. @default none: every job probes */
+  readonly imageTools?: ImageToolsCache;
 }
 
 /** Where a rerun with SSH's sessions land: the primary container, as the job's steps run in it. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   BackgroundCleanup,
+  ImageToolsCache,
   runJob,
   type JobSshAccess,
   type RunJobOptions,
@@ -9,6 +10,7 @@ import {
 import { until } from '../../../support/until.js';
 import { GITHUB_KNOWN_HOSTS } from '../../../../src/builder/runner/known-hosts.js';
 import { LABELS } from '../../../../src/shared/labels.js';
+import { PROBE_TOOLS_ARGV } from '../../../../src/builder/runner/shell.js';
 import { FakeEngineError, FakeJobBackend } from '../../../support/fake-job-backend.js';
 import { image, JOB_IMAGE, makeJob, RecordingSink, run } from '../../../support/runner-jobs.js';
 
@@ -265,6 +267,34 @@ describe('runJob', () => {
     await runJob(backend, makeJob([run('echo ok')]), new RecordingSink(), { ...OPTIONS, backgroundCleanup: cleanup });
     await cleanup.idle();
     expect(leftovers(backend)).toBe(0);
+  });
+
+  it('probes a primary image once for jobs alike, and again for another user or other variables', async () => {
+    const backend = backendWith();
+    const imageTools = new ImageToolsCache();
+    const probes = () => backend.execs.filter((cmd) => cmd.join(' ') === PROBE_TOOLS_ARGV.join(' ')).length;
+    const runWith = async (job: ReturnType<typeof makeJob>) =>
+      expect(await runJob(backend, job, new RecordingSink(), { ...OPTIONS, imageTools })).toEqual({
+        outcome: 'success',
+      });
+    const job = makeJob([run('echo ok')]);
+    await runWith(job);
+    await runWith(job);
+    expect(probes()).toBe(1);
+    // The step still ran with what the probe found (bash and setsid).
+    expect(backend.scripts.at(-1)).toBe('echo ok');
+    const asOther = {
+      ...job,
+      spec: { ...job.spec, docker: { ...job.spec.docker, primary: image({ user: 'nobody' }) } },
+    };
+    await runWith(asOther);
+    expect(probes()).toBe(2);
+    const otherPath = {
+      ...job,
+      spec: { ...job.spec, docker: { ...job.spec.docker, primary: image({ environment: { PATH: '/opt/bin' } }) } },
+    };
+    await runWith(otherPath);
+    expect(probes()).toBe(3);
   });
 
   it('ends a job canceled before it started as canceled, running no step', async () => {
