@@ -405,6 +405,13 @@ export const rawSettingsSchema = z.object({
     description:
       'Largest cache one `save_cache` step may upload (compressed); a larger one is refused naming this limit.',
   }),
+  GYRE_JOB_LOG_MAX_SIZE: setting(v.fileSize, {
+    scope: 'services',
+    default: '64M',
+    example: '256M',
+    description:
+      "Most log one job attempt keeps, stored in PostgreSQL; past it one line says the log was truncated, and the job runs on. Raise it for jobs that print more, with the database's disk in mind.",
+  }),
   GYRE_WORKSPACE_MAX_SIZE: setting(v.fileSize, {
     scope: 'services',
     default: '10G',

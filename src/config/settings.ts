@@ -59,6 +59,8 @@ export interface Settings {
   readonly backup: BackupSettings;
   /** The largest upload of each kind a job may make. */
   readonly transferLimits: TransferLimitSettings;
+  /** The most log bytes one job attempt keeps (GYRE_JOB_LOG_MAX_SIZE). */
+  readonly jobLogMaxBytes: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   /** Docker's log rotation for every container of the stacks. */
   readonly containerLogs: { readonly maxSizeBytes: number; readonly maxFiles: number };
@@ -225,6 +227,7 @@ export function toSettings(raw: RawSettings): Settings {
       workspaceLayerBytes: raw.GYRE_WORKSPACE_MAX_SIZE!,
       artifactBytes: raw.GYRE_ARTIFACT_MAX_SIZE!,
     },
+    jobLogMaxBytes: raw.GYRE_JOB_LOG_MAX_SIZE!,
     logLevel: raw.GYRE_LOG_LEVEL!,
     containerLogs: { maxSizeBytes: raw.GYRE_LOG_MAX_SIZE!, maxFiles: raw.GYRE_LOG_MAX_FILES! },
   };

@@ -127,7 +127,7 @@ function backupEnvironment(settings: Settings): Record<string, string> {
   };
 }
 
-/** The retention, upload limits and SSH hold times set to something else than the defaults the app applies itself. */
+/** The retention, upload and job log limits and SSH hold times set to something else than the defaults the app applies itself. */
 function jobDataEnvironment(settings: Settings): Record<string, string> {
   const { retention, transferLimits } = settings;
   const values: Partial<Record<SettingName, string>> = {
@@ -137,6 +137,7 @@ function jobDataEnvironment(settings: Settings): Record<string, string> {
     }),
     GYRE_ARTIFACT_MAX_AGE_DAYS: String(retention.artifactMaxAgeDays),
     GYRE_CACHE_MAX_SIZE: formatMemorySize(transferLimits.cacheBytes),
+    GYRE_JOB_LOG_MAX_SIZE: formatMemorySize(settings.jobLogMaxBytes),
     GYRE_WORKSPACE_MAX_SIZE: formatMemorySize(transferLimits.workspaceLayerBytes),
     GYRE_ARTIFACT_MAX_SIZE: formatMemorySize(transferLimits.artifactBytes),
     GYRE_SSH_IDLE: formatDuration(settings.sshHold.idleMs),

@@ -138,7 +138,7 @@ export function createServiceParts(
     builders: new BuilderStore(db),
     joinSecrets: new JoinSecrets(db),
     jobs,
-    logs: new LogStore(db),
+    logs: new LogStore(db, { maxAttemptBytes: settings.jobLogMaxBytes }),
     testResults: new TestResultStore(db),
     schedules,
     notifications,

@@ -156,9 +156,9 @@ describe('renderServicesStack', () => {
     expect(app.secrets).not.toContain('gyre_s3_secret_access_key');
   });
 
-  it('passes the retention and upload limits that differ from their defaults, and only those', () => {
+  it('passes the retention, upload and job log limits that differ from their defaults, and only those', () => {
     const defaults = serviceOf(services({ GYRE_CACHE_MAX_SIZE: '10240M' }).text, 'app').environment!;
-    expect(Object.keys(defaults).filter((name) => /CACHE|ARTIFACT|WORKSPACE/.test(name))).toEqual([]);
+    expect(Object.keys(defaults).filter((name) => /CACHE|ARTIFACT|WORKSPACE|JOB_LOG/.test(name))).toEqual([]);
     const changed = services({
       GYRE_CACHE_MAX_AGE_DAYS: '7',
       GYRE_CACHE_MAX_TOTAL_SIZE: '200G',
@@ -166,6 +166,7 @@ describe('renderServicesStack', () => {
       GYRE_CACHE_MAX_SIZE: '2048M',
       GYRE_WORKSPACE_MAX_SIZE: '1500K',
       GYRE_ARTIFACT_MAX_SIZE: '1G',
+      GYRE_JOB_LOG_MAX_SIZE: '256M',
     });
     expect(serviceOf(changed.text, 'app').environment).toMatchObject({
       GYRE_CACHE_MAX_AGE_DAYS: '7',
@@ -174,6 +175,7 @@ describe('renderServicesStack', () => {
       GYRE_CACHE_MAX_SIZE: '2G',
       GYRE_WORKSPACE_MAX_SIZE: '1500K',
       GYRE_ARTIFACT_MAX_SIZE: '1G',
+      GYRE_JOB_LOG_MAX_SIZE: '256M',
     });
   });
 
