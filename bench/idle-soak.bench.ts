@@ -9,24 +9,20 @@
  * - the RSS of the app and of the agent at the start and at the end of the window.
  * Goals: under 1 request/s per builder, under 2% of a core in all, under 10 KB of logs a minute,
  * and flat RSS. There is no baseline to divide by: an idle install should cost next to nothing.
- *
- * BENCH_GYRE_CLI points at another build's `dist/cli.js` (say, an earlier commit's) to measure it.
  */
-import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { packageRoot } from '../src/shared/package-files.js';
 import { BUILDER_API_PREFIX } from '../src/protocol/index.js';
 import { RecordingProxy } from '../test/support/recording-proxy.js';
 import { freePort } from '../src/testing/free-port.js';
+import { GYRE_CLI, runGyre } from './run-gyre.js';
 import { round } from './stats.js';
 
 const MINUTES = Number(process.env['BENCH_IDLE_MINUTES'] ?? 10);
 /** Start-up work (migrations, JIT, the first health checks) is not idle cost: the window opens after it. */
 const WARMUP_SECONDS = Number(process.env['BENCH_IDLE_WARMUP_SECONDS'] ?? 60);
-const CLI = process.env['BENCH_GYRE_CLI'] ?? join(packageRoot, 'dist/cli.js');
 const BUILDER = 'soak';
 const docker = new Docker();
 
@@ -34,21 +30,6 @@ interface Sample {
   readonly cpuNs: number;
   readonly rssBytes: number;
   readonly logBytes: number;
-}
-
-/** Runs the CLI in `work` (so `.env` and `.gyre` are that folder's), without blocking this process: the counting proxy lives in it. */
-function gyre(work: string, args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: work,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      timeout: 20 * 60_000,
-    });
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`gyre ${args.join(' ')} exited with ${code}`)),
-    );
-  });
 }
 
 /** Gyre's containers: the services stack and the soak builder, by Compose service. */
@@ -88,15 +69,15 @@ async function soak(): Promise<object> {
   let proxy: RecordingProxy | undefined;
   try {
     const [httpPort, adminPort] = [await freePort(), await freePort()];
-    await gyre(work, ['init']);
+    await runGyre(work, ['init']);
     const ca = process.env['GYRE_EXTRA_CA_CERTS_FILE'];
     appendFileSync(
       join(work, '.env'),
       `GYRE_BIND_ADDRESS=127.0.0.1\nGYRE_HTTP_PORT=${httpPort}\nGYRE_ADMIN_PORT=${adminPort}\n${ca ? `GYRE_EXTRA_CA_CERTS_FILE=${ca}\n` : ''}`,
     );
-    await gyre(work, ['up']);
+    await runGyre(work, ['up']);
     proxy = await RecordingProxy.start(`http://127.0.0.1:${httpPort}`);
-    await gyre(work, [
+    await runGyre(work, [
       'builder',
       'join',
       '--name',
@@ -142,7 +123,7 @@ async function soak(): Promise<object> {
       round(Object.values(perContainer).reduce((total, c) => total + pick(c), 0));
     return {
       benchmark: `idle install (services, PostgreSQL, 1 builder) for ${MINUTES} min`,
-      cli: CLI,
+      cli: GYRE_CLI,
       requestsPerSecond: round((proxy.total() - requestsBefore) / seconds),
       leaseCallsPerMinute: round(((proxy.count(`${BUILDER_API_PREFIX}/lease`) - leasesBefore) / seconds) * 60),
       cpuPercentOfCore: sum((c) => c.cpuPercentOfCore),
@@ -157,7 +138,7 @@ async function soak(): Promise<object> {
     };
   } finally {
     await proxy?.stop();
-    await gyre(work, ['down', '--volumes', '--yes']);
+    await runGyre(work, ['down', '--volumes', '--yes']);
     rmSync(work, { recursive: true, force: true });
   }
 }
