@@ -10,14 +10,13 @@
  * Goals: under 1 request/s per builder, under 2% of a core in all, under 10 KB of logs a minute,
  * and flat RSS. There is no baseline to divide by: an idle install should cost next to nothing.
  */
-import { appendFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { BUILDER_API_PREFIX } from '../src/protocol/index.js';
 import { RecordingProxy } from '../test/support/recording-proxy.js';
-import { freePort } from '../src/testing/free-port.js';
-import { GYRE_CLI, runGyre } from './run-gyre.js';
+import { GYRE_CLI, initInstall, runGyre } from './run-gyre.js';
 import { round } from './stats.js';
 
 const MINUTES = Number(process.env['BENCH_IDLE_MINUTES'] ?? 10);
@@ -68,13 +67,7 @@ async function soak(): Promise<object> {
   const work = mkdtempSync(join(tmpdir(), 'gyre-soak-'));
   let proxy: RecordingProxy | undefined;
   try {
-    const [httpPort, adminPort] = [await freePort(), await freePort()];
-    await runGyre(work, ['init']);
-    const ca = process.env['GYRE_EXTRA_CA_CERTS_FILE'];
-    appendFileSync(
-      join(work, '.env'),
-      `GYRE_BIND_ADDRESS=127.0.0.1\nGYRE_HTTP_PORT=${httpPort}\nGYRE_ADMIN_PORT=${adminPort}\n${ca ? `GYRE_EXTRA_CA_CERTS_FILE=${ca}\n` : ''}`,
-    );
+    const httpPort = await initInstall(work);
     await runGyre(work, ['up']);
     proxy = await RecordingProxy.start(`http://127.0.0.1:${httpPort}`);
     await runGyre(work, [

@@ -5,11 +5,10 @@
  * Goal: ≤ 20 s. The first `up` of the run makes the volumes and is not counted.
  * On its own ports (bound to 127.0.0.1), so it runs beside another install.
  */
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../src/testing/free-port.js';
-import { runGyre } from './run-gyre.js';
+import { initInstall, runGyre } from './run-gyre.js';
 import { percentile, round } from './stats.js';
 
 const RUNS = Number(process.env['BENCH_INSTALL_RUNS'] ?? 3);
@@ -17,13 +16,7 @@ const RUNS = Number(process.env['BENCH_INSTALL_RUNS'] ?? 3);
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'gyre-install-'));
   try {
-    const [httpPort, adminPort] = [await freePort(), await freePort()];
-    await runGyre(work, ['init']);
-    const ca = process.env['GYRE_EXTRA_CA_CERTS_FILE'];
-    appendFileSync(
-      join(work, '.env'),
-      `GYRE_BIND_ADDRESS=127.0.0.1\nGYRE_HTTP_PORT=${httpPort}\nGYRE_ADMIN_PORT=${adminPort}\n${ca ? `GYRE_EXTRA_CA_CERTS_FILE=${ca}\n` : ''}`,
-    );
+    await initInstall(work);
     await runGyre(work, ['up', '--with-builder']);
     const seconds: number[] = [];
     for (let run = 0; run < RUNS; run++) {
