@@ -61,6 +61,30 @@ describe('the builder protocol', () => {
     expect(states.rows).toEqual([{ state: 'success', n: 1000 }]);
   }, 300_000);
 
+  it('gives each of 10 builders polling at the same moment its share of the queue', async () => {
+    // (Leases that raced on the same head of the queue left all but one builder empty-handed.)
+    const { workflowId } = await seedWorkflow(
+      db,
+      projectId,
+      Array.from({ length: 40 }, (_, i) => ({ name: `share-${i}` })),
+    );
+    const builders = await Promise.all(Array.from({ length: 10 }, () => join()));
+    const answers = await Promise.all(builders.map((builder) => builder.lease(4)));
+    expect(answers.map((answer) => answer.leases.length)).toEqual(Array(10).fill(4));
+    const ids = answers.flatMap((answer) => answer.leases.map((lease) => lease.jobId));
+    expect(new Set(ids).size).toBe(40);
+    await Promise.all(
+      builders.map(async (builder, i) => {
+        for (const lease of answers[i]!.leases) await builder.run(lease);
+      }),
+    );
+    const left = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM jobs WHERE workflow_id = $1 AND state <> 'success'",
+      [workflowId],
+    );
+    expect(left.rows[0]!.n).toBe(0);
+  }, 120_000);
+
   it('runs a workflow in dependency order and marks the dependents of a failure not_run', async () => {
     const { workflowId } = await seedWorkflow(db, projectId, [
       { name: 'build' },

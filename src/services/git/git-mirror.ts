@@ -23,7 +23,7 @@ import { MAX_CONFIG_BYTES } from '../core/pipeline-config/index.js';
 import { validateBranchName, validateCommitSha, validateRepositoryPath } from './git-arguments.js';
 import { GitError } from './git-error.js';
 import { HostPolicy } from './host-policy.js';
-import { KeyedLock } from './keyed-lock.js';
+import { KeyedLock } from '../../shared/keyed-lock.js';
 import { withAccessEnvironment, type RepositoryAccess } from './repository-access.js';
 import {
   ensureMirrorExists,

@@ -159,21 +159,17 @@ export async function leaseJobs(
  * The queue as this builder sees it: jobs that fit its whole room, in queue order, but for those
  * it still runs (requeued when their leases expired while it was cut off); with no more Docker
  * than it offers, nor any Docker unless it may have it (docker-grant.ts); reruns with SSH only
- * where the builder offers SSH.
- *
- * Locked as read, skipping rows a racing lease holds: read without locks, every builder polling
- * at once saw the same head of the queue, one claimed it and the rest came away empty (the
- * scheduler bench: 50 builders leased about 25 jobs a round, at 300 ms a lease). A row read here
- * that does not fit the free room stays locked until this lease commits, so another builder may
- * take a later job first for those few milliseconds.
+ * where the builder offers SSH. Read
+ * without locks, so a racing builder's claim is only skipped by CLAIM_SQL, never waited for.
+ * Locking here (`SKIP LOCKED`) would let a builder skip a job another builder read but cannot fit,
+ * and take the smaller ones behind it, which takeInQueueOrder exists to prevent.
  */
 const QUEUED_SQL = `
 SELECT id, cpus, memory_bytes FROM jobs
 WHERE state = 'queued' AND ($1::numeric IS NULL OR cpus <= $1) AND memory_bytes <= $2 AND id <> ALL($4::bigint[])
   AND docker_level <= $5 AND ${dockerGrantedSql('jobs')} AND (NOT ssh OR $6::boolean)
 ORDER BY queue_priority, queued_at, id
-LIMIT $3
-FOR UPDATE SKIP LOCKED`;
+LIMIT $3`;
 
 const CLAIM_SQL = `
 WITH candidate AS (

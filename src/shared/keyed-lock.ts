@@ -1,6 +1,6 @@
 /**
- * Runs tasks one at a time per key, in arrival order. Gyre uses it so that only one fetch per
- * repository mirror runs inside this process; other processes are handled by git's own lock files.
+ * Runs tasks one at a time per key, in arrival order, inside this process: one fetch per
+ * repository mirror (other processes are handled by git's own lock files), one lease at a time.
  */
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<void>>();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { KeyedLock } from '../../../../src/services/git/keyed-lock.js';
+import { KeyedLock } from '../../../src/shared/keyed-lock.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
