@@ -12,7 +12,10 @@ export interface LogSink {
   write(step: number, data: Buffer): void;
 }
 
-/** @default for {@link LogBuffer}: the log store's cap per attempt, so a full buffer is a full log anyway. */
+/**
+ * @default for {@link LogBuffer}: the default of the log store's cap per attempt (GYRE_JOB_LOG_MAX_SIZE),
+ * though a services box may keep more; past it, output is dropped while unacknowledged, not slowed.
+ */
 export const DEFAULT_LOG_BUFFER_BYTES = 64 * 1024 * 1024;
 
 export class LogBuffer {

@@ -19,7 +19,9 @@ export class BackgroundCleanup {
   /** Starts `removal` once fewer than `limit` run; resolves as soon as it started. */
   async add(jobId: number, removal: () => Promise<void>): Promise<void> {
     while (this.running.size >= this.limit) await Promise.race(this.running);
-    const started: Promise<void> = removal()
+    // Through a promise, so a removal that throws at once is reported like one that rejects.
+    const started: Promise<void> = Promise.resolve()
+      .then(removal)
       .catch((error: unknown) => this.onFailure(jobId, error))
       .finally(() => this.running.delete(started));
     this.running.add(started);

@@ -104,9 +104,11 @@ export async function createJobResources(
   placement: { readonly sharedCgroup?: boolean | undefined; readonly diskBytes?: number | undefined } = {},
 ): Promise<JobResources> {
   const base = `gyre-job-${labels[LABELS.job]}-${labels[LABELS.attempt]}-${Math.random().toString(36).slice(2, 8)}`;
-  // Independent: made together, as each is a round trip to the engine. A failure leaves the other
-  // to the job's cleanup, which goes by label.
-  await Promise.all([backend.createNetwork(base, labels), backend.createVolume(base, labels)]);
+  // Independent: made together, as each is a round trip to the engine. Both are settled before a
+  // failure is thrown, so the job's cleanup, which goes by label, finds the other one made.
+  const made = await Promise.allSettled([backend.createNetwork(base, labels), backend.createVolume(base, labels)]);
+  const failed = made.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
   return {
     network: base,
     volume: base,

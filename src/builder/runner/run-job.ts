@@ -199,13 +199,17 @@ async function setUp(
   const toolsKey = options.imageTools && (await toolsKeyOf(backend, primary, primaryEnv));
   // Round trips to the engine that the services need not wait for (issue 21).
   const prepared = preparePrimary(backend, started, job, options, log, toolsKey);
-  // Awaited below; a service that fails to start first must not leave it unhandled.
-  prepared.catch(() => undefined);
   const startedServices: StartedService[] = [];
-  for (const service of services) {
-    throwIfStopped(stop);
-    const id = await startService(backend, resources, started, service, proxy);
-    startedServices.push({ alias: serviceAlias(service.image, service.name), id });
+  try {
+    for (const service of services) {
+      throwIfStopped(stop);
+      const id = await startService(backend, resources, started, service, proxy);
+      startedServices.push({ alias: serviceAlias(service.image, service.name), id });
+    }
+  } catch (error) {
+    // Ended before the job does: nothing of it may write to the job's log once it completed.
+    await prepared.catch(() => undefined);
+    throw error;
   }
   return { ...resources, primary: started, services: startedServices, tools: await prepared };
 }
@@ -238,13 +242,16 @@ async function preparePrimary(
   return await tools;
 }
 
-/** What the tools probe of the primary depends on; undefined when its image has no id to go by. */
+/**
+ * What the tools probe of the primary depends on; undefined when its image has no id to go by.
+ * Only saves time: an engine that does not answer here leaves the job to probe.
+ */
 async function toolsKeyOf(
   backend: JobBackend,
   primary: DockerImage,
   env: readonly string[],
 ): Promise<string | undefined> {
-  const imageId = await backend.imageId(primary.image);
+  const imageId = await backend.imageId(primary.image).catch(() => undefined);
   return imageId === undefined ? undefined : ImageToolsCache.keyOf(imageId, primary.user, primaryEnvOf(primary, env));
 }
 

@@ -53,6 +53,16 @@ describe('BackgroundCleanup', () => {
     await cleanup.idle();
   });
 
+  it('reports a removal that throws at once like one that rejects', async () => {
+    const failures: [number, unknown][] = [];
+    const cleanup = new BackgroundCleanup(1, (jobId, error) => failures.push([jobId, error]));
+    await cleanup.add(9, () => {
+      throw new Error('no engine');
+    });
+    await cleanup.idle();
+    expect(failures).toEqual([[9, new Error('no engine')]]);
+  });
+
   it('idle waits for removals that start while it waits', async () => {
     const cleanup = new BackgroundCleanup(2, () => undefined);
     const [a, b] = [removal(), removal()];

@@ -215,6 +215,8 @@ describe('runJob', () => {
       outcome: 'infrastructure_failed',
       message: 'could not find an available IPv4 address pool',
     });
+    // The volume made beside the network that failed is removed with the job.
+    expect(leftovers(backend)).toBe(0);
   });
 
   it('keeps the outcome when cleanup fails, and reports the cleanup failure with it', async () => {
