@@ -196,7 +196,7 @@ export function backupCheck(
         : 'no backup was made from this state folder, and scheduled backups are off',
       fix,
     };
-  const days = Math.floor((now.getTime() - Date.parse(last.createdAt)) / DAY_MS);
+  const days = daysSince(last.createdAt, now);
   const verified =
     last.verified === undefined ? 'not verified' : last.verified ? 'verified' : 'FAILED its verification';
   const detail = `${last.backup}, ${days} day(s) old, ${verified}`;
@@ -205,10 +205,18 @@ export function backupCheck(
   return { check, status: 'ok', detail };
 }
 
+/**
+ * Whole days from `time` to `now`. `now` is taken when doctor starts, and a backup may start
+ * while it reads the rest: that one is 0 days old, not -1 (a CI run met it).
+ */
+function daysSince(time: string, now: Date): number {
+  return Math.max(0, Math.floor((now.getTime() - Date.parse(time)) / DAY_MS));
+}
+
 /** The current join secret's age. */
 export function joinSecretCheck(age: JoinSecretAgeResponse, now: Date): DoctorCheck {
   const check = 'join secret';
-  const days = Math.floor((now.getTime() - Date.parse(age.createdAt)) / DAY_MS);
+  const days = daysSince(age.createdAt, now);
   const detail = `set ${days} day(s) ago${age.previousValidUntil ? `; the one it replaced works until ${age.previousValidUntil}` : ''}`;
   if (days < JOIN_SECRET_WARN_DAYS) return { check, status: 'ok', detail };
   return {

@@ -99,6 +99,11 @@ describe("gyre doctor's judgements", () => {
       detail: '/b/1, 1 day(s) old, verified',
     });
     expect(backupCheck({ backup: '/b/1', createdAt: at(1) }, undefined, NOW).status).toBe('warn');
+    // Made after doctor took its time, while it read the rest:
+    expect(backupCheck({ backup: '/b/1', createdAt: at(-0.0001), verified: true }, undefined, NOW)).toMatchObject({
+      status: 'ok',
+      detail: '/b/1, 0 day(s) old, verified',
+    });
     expect(backupCheck({ backup: '/b/1', createdAt: at(8), verified: true }, undefined, NOW).status).toBe('warn');
     expect(backupCheck({ backup: '/b/1', createdAt: at(1), verified: false }, undefined, NOW)).toMatchObject({
       status: 'fail',
