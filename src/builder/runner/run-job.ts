@@ -223,8 +223,8 @@ async function preparePrimary(
   log: (line: string) => void,
   toolsKey: string | undefined,
 ): Promise<ImageTools> {
-  // The probe is an exec, which the engine runs beside an archive's extraction; the archives go
-  // one after the other, as the engine holds the container while it extracts one.
+  // The probe's exec is sent at once, though the engine holds the container while it extracts an
+  // archive and runs the exec after it; the archives go one after the other for that reason.
   const known = toolsKey === undefined ? undefined : options.imageTools?.get(toolsKey);
   const tools = known
     ? Promise.resolve(known)
