@@ -363,11 +363,23 @@ function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
 async function demux(
   container: Dockerode.Container,
   stream: NodeJS.ReadableStream,
-  onOutput: (data: Buffer) => void,
+  onOutput: (data: Buffer) => void | Promise<void>,
 ): Promise<void> {
+  // One engine read can hold several frames, each with its own wait: reading resumes after the last.
+  let waits = 0;
+  const resume = (): void => {
+    waits -= 1;
+    if (waits === 0) stream.resume();
+  };
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      onOutput(chunk);
+      const wait = onOutput(chunk);
+      // A `void` callback may still return a value (TypeScript allows it): only a promise is a wait.
+      if (wait instanceof Promise) {
+        if (waits === 0) stream.pause();
+        waits += 1;
+        wait.then(resume, resume);
+      }
       done();
     },
   });

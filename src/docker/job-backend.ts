@@ -88,8 +88,11 @@ export interface ExecRequest {
   readonly user?: string;
   /** `NAME=value` entries added to the container's environment. */
   readonly env?: readonly string[];
-  /** Each piece of stdout or stderr, in the order the engine sent them. */
-  readonly onOutput?: (data: Buffer) => void;
+  /**
+   * Each piece of stdout or stderr, in the order the engine sent them. A returned promise stops
+   * the reading until it settles: the process's output then waits in its pipe (back-pressure).
+   */
+  readonly onOutput?: (data: Buffer) => void | Promise<void>;
 }
 
 /** Credentials for one pull from a private registry (the engine's X-Registry-Auth). */

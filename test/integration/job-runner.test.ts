@@ -136,6 +136,46 @@ describe('runJob on the local Docker Engine', () => {
     expect(sink.events.filter((e) => e.index === 1).map((e) => e.status)).toEqual(['started', 'finished']);
   }, 30_000);
 
+  it('stops reading a step while the sink has no room: the process waits, nothing is lost, and waiting is not silence', async () => {
+    // GIVEN a step printing 6.9 MB of numbered lines and then a marker, with a 1 s no_output_timeout
+    const job = makeJob([run('seq 1000000; echo after-the-flood', { noOutputTimeoutMs: 1_000 })]);
+    // AND a sink that says "no room" after its first 64 KiB, for 3 s
+    const sink = new RecordingSink();
+    let received = 0;
+    let room: Promise<void> | undefined;
+    let receivedWhenHeld = 0;
+    const backlog: RunnerSink = {
+      log: (step, data) => {
+        if (step === 1) received += data.length;
+        sink.log(step, data);
+      },
+      room: () => {
+        if (received < 64 * 1024 || receivedWhenHeld > 0) return undefined;
+        receivedWhenHeld = received;
+        room = new Promise((resolve) => setTimeout(resolve, 3_000));
+        return room;
+      },
+      step: (event) => sink.step(event),
+    };
+    const whileHeld = new Promise<number>((resolve) => {
+      const check = setInterval(() => {
+        if (!room) return;
+        clearInterval(check);
+        // What arrives over 2 s of the wait, once the engine read under way when it began is through
+        const before = received;
+        setTimeout(() => resolve(received - before), 2_000);
+      }, 100);
+    });
+    // WHEN it runs
+    const result = await runAndCheckCleanup(job, backlog);
+    // THEN reading stopped while held (the step's pipe and the engine's buffers hold far less than it printed)
+    expect(await whileHeld).toBe(0);
+    // AND the wait did not count as silence, and every byte arrived in order
+    expect(result).toEqual({ outcome: 'success' });
+    const expected = Array.from({ length: 1_000_000 }, (_, i) => `${i + 1}\n`).join('');
+    expect(sink.text(1) === `${expected}after-the-flood\n`).toBe(true);
+  }, 60_000);
+
   /** Runs `job`, cancels it once step 1 has printed `running`, checks it ended canceled, and returns its output. */
   async function cancelOnceRunning(job: RunnerJob, killGraceMs: number): Promise<RecordingSink> {
     const sink = new RecordingSink();

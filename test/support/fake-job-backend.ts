@@ -220,15 +220,15 @@ export class FakeJobBackend implements JobBackend {
     return { stdout: this.helperStream(spec, io.stdin) };
   }
 
-  exec(containerId: string, request: ExecRequest): Promise<number> {
-    if (!this.containers.has(containerId))
-      return Promise.reject(new FakeEngineError(404, `No such container: ${containerId}`));
+  async exec(containerId: string, request: ExecRequest): Promise<number> {
+    if (!this.containers.has(containerId)) throw new FakeEngineError(404, `No such container: ${containerId}`);
     this.execs.push(request.cmd);
     this.execUsers.push(request.user);
     this.execEnvs.push(request.env);
     const process = this.processOf(request.cmd);
-    if (process.output) request.onOutput?.(Buffer.from(process.output));
-    return Promise.resolve(process.exitCode);
+    // As the engine's reader does, the process ends only once its output was taken.
+    if (process.output) await request.onOutput?.(Buffer.from(process.output));
+    return process.exitCode;
   }
 
   getArchive(containerId: string, path: string): Promise<Readable> {

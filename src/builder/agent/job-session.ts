@@ -45,7 +45,7 @@ export interface JobSessionDeps {
   readonly run: Omit<RunJobOptions, 'signal'>;
   /** @default HEARTBEAT_INTERVAL_MS */
   readonly heartbeatIntervalMs?: number;
-  /** Output held while the services box does not acknowledge it; the rest is dropped with a note. @default DEFAULT_LOG_BUFFER_BYTES */
+  /** Output held while the services box does not acknowledge it; beyond it, steps wait. @default DEFAULT_LOG_BUFFER_BYTES */
   readonly maxBufferedLogBytes?: number;
   /** Every builder status the services box reports with a heartbeat. */
   readonly onBuilderStatus: (status: BuilderStatus) => void;
@@ -118,6 +118,8 @@ export class JobSession {
       }),
     );
     this.output = new LogBuffer(this.chunker, deps.maxBufferedLogBytes);
+    // Without writes, no acknowledgement comes: steps waiting for room must go on, or a killed one never ends.
+    this.giveUp.signal.addEventListener('abort', () => this.output.release(), { once: true });
     this.masker = new SecretMasker([
       ...Object.values(lease.variables),
       ...credentialSecrets(lease.gitCredential),
@@ -247,11 +249,11 @@ export class JobSession {
   private sink(): RunnerSink {
     return {
       log: (step, data) => this.output.write(step, this.masker.write(step, data)),
+      room: () => this.output.room(),
       step: (event: StepEvent) => {
         if (event.status === 'finished') {
           const rest = this.masker.flush(event.index);
           if (rest.length > 0) this.output.write(event.index, rest);
-          this.output.endStep(event.index);
         }
         // A step's report follows its output, so the UI never shows a finished step with output still to come.
         this.chunker.flush();
@@ -293,7 +295,6 @@ export class JobSession {
       // Sessions cut when the job ended report their end while the attempt is still this builder's.
       await Promise.race([Promise.all([...this.sshReports, this.heldReports]), pause(SSH_REPORTS_SETTLE_MS)]);
       for (const [step, rest] of this.masker.flushAll()) if (rest.length > 0) this.output.write(step, rest);
-      this.output.end();
       this.chunker.flush();
       await this.writes.settled();
       await retryWhileUnavailable(

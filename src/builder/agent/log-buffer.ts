@@ -1,11 +1,12 @@
 /**
- * Bounds the output a job holds in the agent's memory while the services box does not
- * acknowledge it. Output keeps flowing into the chunker until `capBytes` are held; beyond that it
- * is dropped and counted per step, and the step's log gets a line saying how much is missing as
- * soon as there is room again (or when the step ends), so a long outage costs a gap that the log
- * shows, never the builder's memory.
+ * Bounds the output a job holds in the agent's memory while the services box has not acknowledged
+ * it, by slowing the job rather than losing output: every byte goes on to the chunker, and once
+ * more than `capBytes` are held, {@link LogBuffer.room} tells the reader of the step's output to
+ * stop until acknowledgements bring the held bytes down to half the cap. A paused reader leaves the
+ * step's process blocked on its full stdout pipe, as a terminal that cannot keep up would; a long
+ * outage of the services box thus holds the job, never the builder's memory, and the stored log
+ * holds every byte.
  */
-import { formatByteSize } from '../../shared/byte-size.js';
 
 /** Where held output goes: the job's chunker. */
 export interface LogSink {
@@ -13,43 +14,50 @@ export interface LogSink {
 }
 
 /**
- * @default for {@link LogBuffer}: the default of the log store's cap per attempt (GYRE_JOB_LOG_MAX_SIZE),
- * though a services box may keep more; past it, output is dropped while unacknowledged, not slowed.
+ * @default for {@link LogBuffer}: several protocol chunks (256 KiB each) in flight keep the writes
+ * busy, while a job that prints faster than the services box stores costs at most this.
  */
-export const DEFAULT_LOG_BUFFER_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_LOG_BUFFER_BYTES = 8 * 1024 * 1024;
 
 export class LogBuffer {
   private held = 0;
-  private readonly dropped = new Map<number, number>();
+  private released = false;
+  private waiters: (() => void)[] = [];
 
   constructor(
     private readonly sink: LogSink,
     private readonly capBytes: number = DEFAULT_LOG_BUFFER_BYTES,
   ) {}
 
-  /** Output of `step`; dropped (and counted) while the buffer is full. */
+  /** Output of `step`, passed on at once; callers that can wait ask {@link room} afterwards. */
   write(step: number, data: Buffer): void {
-    if (this.held + data.length > this.capBytes) {
-      this.dropped.set(step, (this.dropped.get(step) ?? 0) + data.length);
-      return;
-    }
-    this.reportDrops(step);
-    this.pass(step, data);
+    this.held += data.length;
+    this.sink.write(step, data);
+  }
+
+  /**
+   * Undefined while the buffer has room; otherwise resolves once acknowledgements brought the held
+   * bytes down to half the cap (so a reader resumes for a while, not for one chunk), or on
+   * {@link release}.
+   */
+  room(): Promise<void> | undefined {
+    if (this.released || this.held <= this.capBytes) return undefined;
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** The services box acknowledged `bytes` of held output. */
   acknowledged(bytes: number): void {
     this.held -= bytes;
+    if (this.held <= this.capBytes / 2) this.wake();
   }
 
-  /** Writes the "output dropped" line of `step` now (its end), whether or not there is room. */
-  endStep(step: number): void {
-    this.reportDrops(step);
-  }
-
-  /** Writes every step's "output dropped" line now: the job is over. */
-  end(): void {
-    for (const step of [...this.dropped.keys()]) this.reportDrops(step);
+  /**
+   * No acknowledgement will come any more (the session gave up on its writes): readers go on, so
+   * that killed steps can end, and nothing waits from now on.
+   */
+  release(): void {
+    this.released = true;
+    this.wake();
   }
 
   /** Bytes given to the sink and not yet acknowledged. */
@@ -57,16 +65,9 @@ export class LogBuffer {
     return this.held;
   }
 
-  private reportDrops(step: number): void {
-    const bytes = this.dropped.get(step);
-    if (bytes === undefined) return;
-    this.dropped.delete(step);
-    const line = `\n[gyre] ${formatByteSize(bytes)} of this step's output was dropped: the services box did not acknowledge output for a while and the builder holds at most ${formatByteSize(this.capBytes)}.\n`;
-    this.pass(step, Buffer.from(line));
-  }
-
-  private pass(step: number, data: Buffer): void {
-    this.held += data.length;
-    this.sink.write(step, data);
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
   }
 }

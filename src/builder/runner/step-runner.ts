@@ -264,8 +264,12 @@ async function runProcess(ctx: StepContext, step: RunStep, index: number): Promi
       cmd: stepExecArgv(ctx.tools, shell, step.command, dir, index),
       env: toEnvList(stepEnvironment(ctx.job, step, ctx.addedEnvironment)),
       onOutput: (data) => {
-        arm();
         ctx.sink.log(index, data);
+        const room = ctx.sink.room?.();
+        if (!room) return arm();
+        // The step is not silent while its output waits for the services box to take more.
+        clearTimeout(timer);
+        return room.then(arm);
       },
     });
     if (silentFor === undefined) return { exitCode };
@@ -294,6 +298,6 @@ export function note(ctx: Pick<StepContext, 'sink'>, index: number, line: string
 /** A short probe's output (stdout and stderr together). */
 export async function outputOf(backend: JobBackend, container: string, cmd: readonly string[]): Promise<string> {
   const chunks: Buffer[] = [];
-  await backend.exec(container, { cmd, onOutput: (data) => chunks.push(data) });
+  await backend.exec(container, { cmd, onOutput: (data) => void chunks.push(data) });
   return Buffer.concat(chunks).toString('utf8');
 }

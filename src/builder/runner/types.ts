@@ -61,6 +61,11 @@ export interface StepEvent {
 export interface RunnerSink {
   /** Output of step `stepIndex` (stdout and stderr interleaved as they arrived). */
   log(stepIndex: number, data: Buffer): void;
+  /**
+   * After `log`: undefined while the sink can take more; otherwise a promise of room, until which
+   * a step's output is not read (its process then waits on its full pipe). Absent: always room.
+   */
+  room?(): Promise<void> | undefined;
   step(event: StepEvent): void;
 }
 

@@ -56,7 +56,7 @@ export async function linkedParents(ctx: DataStepContext, paths: readonly string
   const chunks: Buffer[] = [];
   const exitCode = await ctx.backend.exec(ctx.primary, {
     cmd: ['/bin/sh', '-c', LINKED_PARENTS_SCRIPT, 'gyre-paths', ...paths],
-    onOutput: (data) => chunks.push(data),
+    onOutput: (data) => void chunks.push(data),
   });
   // Without a working shell every path counts as linked: the archive API takes them all.
   if (exitCode !== 0) return [...paths];

@@ -6,47 +6,51 @@ function recorder() {
   return { writes, sink: { write: (step: number, data: Buffer) => writes.push({ step, text: data.toString() }) } };
 }
 
+/** Whether `promise` settled by the end of this turn of the event loop. */
+async function settled(promise: Promise<void>): Promise<boolean> {
+  let done = false;
+  void promise.then(() => (done = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  return done;
+}
+
 describe('LogBuffer', () => {
-  it('passes output through while the held bytes stay within the cap', () => {
+  it('passes every byte on, beyond the cap too, and counts what is held', () => {
     const { writes, sink } = recorder();
     const buffer = new LogBuffer(sink, 10);
     buffer.write(1, Buffer.from('12345'));
     buffer.write(1, Buffer.from('67890'));
-    expect(writes.map((w) => w.text)).toEqual(['12345', '67890']);
-    expect(buffer.heldBytes).toBe(10);
-  });
-
-  it('drops output beyond the cap and says how much, at the step, once acknowledgements make room', () => {
-    const { writes, sink } = recorder();
-    const buffer = new LogBuffer(sink, 10);
-    buffer.write(1, Buffer.from('12345678'));
-    buffer.write(1, Buffer.from('abc'));
-    buffer.write(1, Buffer.from('defg'));
-    expect(writes).toHaveLength(1);
-    buffer.acknowledged(8);
-    buffer.write(1, Buffer.from('next'));
-    expect(writes.map((w) => w.text)).toEqual([
-      '12345678',
-      expect.stringContaining("[gyre] 7 bytes of this step's output was dropped"),
-      'next',
+    buffer.write(2, Buffer.from('abc'));
+    expect(writes).toEqual([
+      { step: 1, text: '12345' },
+      { step: 1, text: '67890' },
+      { step: 2, text: 'abc' },
     ]);
-    expect(writes[1]!.text).toContain('holds at most 10 bytes');
-    expect(buffer.heldBytes).toBe(writes[1]!.text.length + 4);
+    expect(buffer.heldBytes).toBe(13);
   });
 
-  it("reports a step's drops when the step ends, and every remaining one when the job ends", () => {
-    const { writes, sink } = recorder();
-    const buffer = new LogBuffer(sink, 4);
-    buffer.write(1, Buffer.from('full'));
-    buffer.write(1, Buffer.from('lost'));
-    buffer.write(0, Buffer.from('setup'));
-    buffer.endStep(1);
-    expect(writes.map((w) => w.step)).toEqual([1, 1]);
-    expect(writes[1]!.text).toContain('4 bytes');
-    buffer.end();
-    expect(writes.map((w) => w.step)).toEqual([1, 1, 0]);
-    expect(writes[2]!.text).toContain('5 bytes');
-    buffer.end();
-    expect(writes).toHaveLength(3);
+  it('has room up to the cap, and beyond it promises room once acknowledgements reach half the cap', async () => {
+    const buffer = new LogBuffer(recorder().sink, 10);
+    buffer.write(1, Buffer.from('1234567890'));
+    expect(buffer.room()).toBeUndefined();
+    buffer.write(1, Buffer.from('x'));
+    const room = buffer.room()!;
+    expect(room).toBeInstanceOf(Promise);
+    buffer.acknowledged(5);
+    expect(await settled(room)).toBe(false);
+    buffer.acknowledged(1);
+    expect(await settled(room)).toBe(true);
+    expect(buffer.room()).toBeUndefined();
+  });
+
+  it('lets every waiting reader go when released, and keeps no one waiting afterwards', async () => {
+    const buffer = new LogBuffer(recorder().sink, 4);
+    buffer.write(1, Buffer.from('full!'));
+    const first = buffer.room()!;
+    const second = buffer.room()!;
+    buffer.release();
+    expect([await settled(first), await settled(second)]).toEqual([true, true]);
+    buffer.write(1, Buffer.from('more'));
+    expect(buffer.room()).toBeUndefined();
   });
 });
