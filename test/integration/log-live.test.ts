@@ -225,6 +225,33 @@ describe('GET /api/v1/jobs/:id/log/stream', () => {
     }
   });
 
+  it('wakes a poller when this process stores a chunk, rather than leaving it to the next poll', async () => {
+    // GIVEN a hub that would poll again only after 10 minutes, and a reader of a running job
+    const sleepy = new LiveLogHub(db, { pollIntervalMs: 600_000 });
+    const served = await serveLogRoutes({ db, logs, live: sleepy });
+    try {
+      const running = await insertTestJob(db);
+      const response = await fetch(`${served.base}/api/v1/jobs/${running}/log/stream`);
+      expect(response.status).toBe(200);
+      const text = response.text();
+      await until('the poller', () => sleepy.pollerCount === 1, { timeoutMs: 5_000, intervalMs: 50 });
+      // Its first poll (found nothing) is over well within this; the next one is 10 minutes away.
+      await sleep(1_000);
+      // WHEN the job ends and then its last chunk is stored here
+      await db.query(`UPDATE jobs SET state = 'success' WHERE id = $1`, [running]);
+      await logs.append({ jobId: running, attempt: 1, step: 0, seq: 0, data: Buffer.from('stored here\n') });
+      // THEN the reader gets it and the end at once (the test's limit is far below the poll interval)
+      const events = (await text)
+        .split('\n\n')
+        .filter((block) => block.trim() !== '' && !block.startsWith(':'))
+        .map(parseEvent);
+      expect(textOf(events)).toBe('stored here\n');
+      expect(events.at(-1)?.event).toBe('end');
+    } finally {
+      await served.app.close();
+    }
+  }, 30_000);
+
   it('answers 404 for an unknown job and 400 for attempt=all', async () => {
     expect((await fetch(`${base}/api/v1/jobs/999999/log/stream`)).status).toBe(404);
     expect((await fetch(`${base}/api/v1/jobs/1/log/stream?attempt=all`)).status).toBe(400);

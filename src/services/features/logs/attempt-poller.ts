@@ -52,6 +52,8 @@ export class AttemptPoller {
   private cursor: LogCursor = { step: 0, seq: 0 };
   private sent = 0;
   private timer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private nudged = false;
   private stopped = false;
 
   constructor(
@@ -78,6 +80,17 @@ export class AttemptPoller {
     if (this.readers.size === 0) this.stop();
   }
 
+  /** New chunks were stored: polls now rather than after the pause (or right after the poll under way). */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.polling) {
+      this.nudged = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.schedule(0);
+  }
+
   /** Stops polling for good; the hub makes a new poller for later readers. */
   stop(): void {
     if (this.stopped) return;
@@ -89,11 +102,17 @@ export class AttemptPoller {
 
   private schedule(delayMs: number): void {
     this.timer = setTimeout(() => {
+      this.polling = true;
+      this.nudged = false;
       this.poll().then(
         (more) => {
-          if (!this.stopped) this.schedule(more ? 0 : this.hooks.intervalMs);
+          this.polling = false;
+          if (!this.stopped) this.schedule(more || this.nudged ? 0 : this.hooks.intervalMs);
         },
-        (error: unknown) => this.fail(error),
+        (error: unknown) => {
+          this.polling = false;
+          this.fail(error);
+        },
       );
     }, delayMs);
   }

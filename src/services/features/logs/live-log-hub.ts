@@ -88,6 +88,11 @@ export class LiveLogHub {
     if (request.from < behind) await this.catchUp(reader, request, behind);
   }
 
+  /** Chunks of (job, attempt) were stored: its poller, if it has readers, looks now. */
+  nudge(jobId: number, attempt: number): void {
+    this.pollers.get(`${jobId}:${attempt}`)?.nudge();
+  }
+
   /** Ends every stream, e.g. when the server shuts down; pollers stop with their last reader. */
   closeAll(): void {
     for (const reader of [...this.readers]) reader.close();

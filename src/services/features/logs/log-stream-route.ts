@@ -10,9 +10,9 @@ import type { LogStore } from '../../stores/logs/log-store.js';
 import { parseLastEventId } from '../../core/logs/sse-format.js';
 import { projectRole } from '../../http/access-policy.js';
 
-/** Registers the live stream route; the hub's streams are closed when the app closes. */
+/** Registers the live stream route; see {@link attachHub}. */
 export function registerLogStreamRoute(app: FastifyInstance, logs: LogStore, hub: LiveLogHub): void {
-  closeStreamsOnClose(app, hub);
+  attachHub(app, hub, logs);
   app.get<LiveLogRequest>(
     '/api/v1/jobs/:id/log/stream',
     {
@@ -37,9 +37,12 @@ export interface LiveLogRequest {
 /** The schemas a live log route validates with. */
 export const liveLogSchema = { params: idParams, querystring: logStreamQuery } as const;
 
-export function closeStreamsOnClose(app: FastifyInstance, hub: LiveLogHub): void {
+/** Wakes the hub's pollers when this process stores chunks, and closes its streams when the app closes. */
+export function attachHub(app: FastifyInstance, hub: LiveLogHub, logs: LogStore): void {
+  const unsubscribe = logs.onAppend((jobId, attempt) => hub.nudge(jobId, attempt));
   // Open streams would otherwise keep the server from closing.
   app.addHook('preClose', (done) => {
+    unsubscribe();
     hub.closeAll();
     done();
   });

@@ -2,6 +2,7 @@
  * Job logs in PostgreSQL: chunks stored idempotently as the agent sends them, and reads of a
  * whole log or a byte range of it, streamed in batches.
  */
+import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import { NotFoundError } from '../../../shared/errors.js';
 import type { Database } from '../../database/create-pool.js';
@@ -59,9 +60,13 @@ const EXTENTS_SQL = `
      WHERE last.job_id = $1 AND last.attempt = c.attempt AND last.byte_length > 0 ORDER BY last.step DESC, last.seq DESC LIMIT 1) AS ends_with_newline
   FROM log_chunks c WHERE job_id = $1 GROUP BY attempt ORDER BY attempt`;
 
+/** Told of each chunk this process stored: (job, attempt). */
+export type AppendListener = (jobId: number, attempt: number) => void;
+
 /** Stores and reads job logs. */
 export class LogStore {
   private readonly maxAttemptBytes: number;
+  private readonly appends = new EventEmitter();
 
   constructor(
     private readonly db: Database,
@@ -69,6 +74,18 @@ export class LogStore {
   ) {
     this.maxAttemptBytes = options.maxAttemptBytes ?? DEFAULT_MAX_ATTEMPT_BYTES;
     checkMaxAttemptBytes(this.maxAttemptBytes);
+    // One listener per live log hub of the app (API and web pages), not per reader.
+    this.appends.setMaxListeners(0);
+  }
+
+  /**
+   * Calls `listener` after each chunk this process stores, so that live readers here need not wait
+   * for their next poll; chunks stored by other processes are found by polling alone. Returns the
+   * unsubscribe.
+   */
+  onAppend(listener: AppendListener): () => void {
+    this.appends.on('append', listener);
+    return () => this.appends.off('append', listener);
   }
 
   /**
@@ -79,7 +96,9 @@ export class LogStore {
    */
   async append(chunk: LogChunk): Promise<AppendResult> {
     validateLogChunk(chunk);
-    return appendCapped(this.db, chunk, this.maxAttemptBytes);
+    const result = await appendCapped(this.db, chunk, this.maxAttemptBytes);
+    this.appends.emit('append', chunk.jobId, chunk.attempt);
+    return result;
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import { LiveLogHub } from '../../logs/live-log-hub.js';
 import type { FastifyInstance } from 'fastify';
-import { closeStreamsOnClose, liveLogSchema, sendLiveLog, type LiveLogRequest } from '../../logs/log-stream-route.js';
+import { attachHub, liveLogSchema, sendLiveLog, type LiveLogRequest } from '../../logs/log-stream-route.js';
 import { toSelection } from '../../logs/log-routes.js';
 import { type LogStore } from '../../../stores/logs/log-store.js';
 import type { UserPages } from '../user-ui.js';
@@ -22,7 +22,7 @@ export const jobLogRoutes: UserPages = (web, parts) => {
   const hub = new LiveLogHub(parts.db, {
     onError: (error, at) => web.log.warn({ err: error, ...at }, 'live log poll failed'),
   });
-  closeStreamsOnClose(web, hub);
+  attachHub(web, hub, parts.logs);
   web.get<LiveLogRequest>(
     '/jobs/:id/log/stream',
     { config: { ...projectRole('viewer', 'job'), ...DATA_ROUTE }, schema: liveLogSchema },
