@@ -11,7 +11,6 @@
  * (1,000 by default) and after a tenth of them, whose ratio is the leak check. Goals: ≤ 100 MB
  * idle and ≤ 110 MB after 1,000 jobs.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import { jobLog, waitForJobs } from '../test/support/pipeline-runs.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../test/support/services-under-test.js';
 import { until } from '../test/support/until.js';
 import { AGENT_PROCESS_ENVIRONMENT } from '../src/protocol/index.js';
+import { printedTime, rawDockerRun } from './docker-run-baseline.js';
 import { NO_OP_IMAGE, noOpPipeline } from './no-op-pipeline.js';
 import { percentile, round } from './stats.js';
 
@@ -37,24 +37,6 @@ jobs:
 workflows:
   main: { jobs: [first] }
 `;
-
-/** The first line of the step's output that is a `date +%s%N`, in epoch milliseconds. */
-function printedTime(log: string): number {
-  const found = /^(\d{19})$/m.exec(log);
-  if (!found) throw new Error(`no epoch nanoseconds in the job's log:\n${log}`);
-  return Number(BigInt(found[1]!) / 1000n) / 1000;
-}
-
-function rawDockerRun(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const sent = Date.now();
-    let out = '';
-    const child = spawn('docker', ['run', '--rm', IMAGE, 'date', '+%s%N'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    child.stdout.on('data', (data: Buffer) => (out += data.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(printedTime(out) - sent) : reject(new Error(`exit ${code}`))));
-  });
-}
 
 interface Bench {
   readonly gyre: ServicesUnderTest;

@@ -88,3 +88,11 @@ ensure_git() {
 ensure_chromium() {
   [ -x /usr/bin/chromium ] || { log "installing chromium"; apt_install chromium; }
 }
+
+# The start-latency bench runs Buildbot beside Gyre; Debian's packages (3.7 on bookworm) are
+# the only way in here, as PyPI is not reachable from these machines.
+ensure_buildbot() {
+  command -v buildbot >/dev/null && command -v buildbot-worker >/dev/null && return 0
+  log "installing buildbot and buildbot-worker"
+  apt_install buildbot buildbot-worker
+}
