@@ -367,9 +367,19 @@ async function demux(
 ): Promise<void> {
   // One engine read can hold several frames, each with its own wait: reading resumes after the last.
   let waits = 0;
+  // The engine may close the stream while a wait is pending (its last read was taken): the output
+  // counts as read only once every wait is over too.
+  let ended = false;
+  let done!: () => void;
+  const read = new Promise<void>((resolve) => (done = resolve));
+  const settle = (): void => {
+    if (ended && waits === 0) done();
+  };
   const resume = (): void => {
     waits -= 1;
-    if (waits === 0) stream.resume();
+    if (waits > 0) return;
+    stream.resume();
+    settle();
   };
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -385,9 +395,14 @@ async function demux(
   });
   await new Promise<void>((resolve, reject) => {
     (container.modem as Demuxer).demuxStream(stream, sink, sink);
-    stream.on('end', resolve);
-    stream.on('close', resolve);
+    const end = (): void => {
+      ended = true;
+      settle();
+    };
+    stream.on('end', end);
+    stream.on('close', end);
     stream.on('error', reject);
+    void read.then(resolve);
   });
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import { startGitServer, type GitServer } from '../support/git-server.js';
@@ -6,6 +7,7 @@ import { DockerJobBackend } from '../../src/docker/index.js';
 import { jobLabels, LABELS } from '../../src/shared/labels.js';
 import type { JobResult, RunJobOptions, RunnerJob, RunnerSink } from '../../src/builder/runner/index.js';
 import { enforceEgress } from '../support/host-egress.js';
+import { until } from '../support/until.js';
 import { image, JOB_IMAGE, makeJob, RecordingSink, run } from '../support/runner-jobs.js';
 
 // GIVEN the local engine and only local images: no registry is reachable here.
@@ -139,42 +141,72 @@ describe('runJob on the local Docker Engine', () => {
   it('stops reading a step while the sink has no room: the process waits, nothing is lost, and waiting is not silence', async () => {
     // GIVEN a step printing 6.9 MB of numbered lines and then a marker, with a 1 s no_output_timeout
     const job = makeJob([run('seq 1000000; echo after-the-flood', { noOutputTimeoutMs: 1_000 })]);
-    // AND a sink that says "no room" after its first 64 KiB, for 3 s
+    // AND a sink that says "no room" after its first 64 KiB, until the test has watched it for 2 s
     const sink = new RecordingSink();
     let received = 0;
-    let room: Promise<void> | undefined;
-    let receivedWhenHeld = 0;
+    let held = false;
+    let makeRoom!: () => void;
+    const room = new Promise<void>((resolve) => (makeRoom = resolve));
     const backlog: RunnerSink = {
       log: (step, data) => {
         if (step === 1) received += data.length;
         sink.log(step, data);
       },
       room: () => {
-        if (received < 64 * 1024 || receivedWhenHeld > 0) return undefined;
-        receivedWhenHeld = received;
-        room = new Promise((resolve) => setTimeout(resolve, 3_000));
+        if (received < 64 * 1024 || held) return undefined;
+        held = true;
         return room;
       },
       step: (event) => sink.step(event),
     };
-    const whileHeld = new Promise<number>((resolve) => {
-      const check = setInterval(() => {
-        if (!room) return;
-        clearInterval(check);
-        // What arrives over 2 s of the wait, once the engine read under way when it began is through
-        const before = received;
-        setTimeout(() => resolve(received - before), 2_000);
-      }, 100);
-    });
+    const whileHeld = (async () => {
+      await until('the sink to hold the step', () => held, { timeoutMs: 30_000, intervalMs: 100 });
+      // What arrives over 2 s of the wait, once the engine read under way when it began is through
+      const before = received;
+      await sleep(2_000);
+      const arrived = received - before;
+      makeRoom();
+      return arrived;
+    })();
     // WHEN it runs
     const result = await runAndCheckCleanup(job, backlog);
     // THEN reading stopped while held (the step's pipe and the engine's buffers hold far less than it printed)
     expect(await whileHeld).toBe(0);
+    expect(held).toBe(true);
     // AND the wait did not count as silence, and every byte arrived in order
     expect(result).toEqual({ outcome: 'success' });
     const expected = Array.from({ length: 1_000_000 }, (_, i) => `${i + 1}\n`).join('');
     expect(sink.text(1) === `${expected}after-the-flood\n`).toBe(true);
   }, 60_000);
+
+  it('finishes a step that exited while its output waited only once the wait is over', async () => {
+    // GIVEN a step that prints 200 kB at once and exits, and a sink with no room for 2 s after its first output
+    const job = makeJob([run('head -c 200000 /dev/zero | tr "\\0" x; echo', { noOutputTimeoutMs: 500 })]);
+    const sink = new RecordingSink();
+    let roomAt: number | undefined;
+    let finishedAt: number | undefined;
+    const slow: RunnerSink = {
+      log: (step, data) => sink.log(step, data),
+      room: () => {
+        if (roomAt !== undefined) return undefined;
+        roomAt = Date.now() + 2_000;
+        return new Promise((resolve) => setTimeout(resolve, 2_000));
+      },
+      step: (event) => {
+        if (event.index === 1 && event.status === 'finished') finishedAt = Date.now();
+        sink.step(event);
+      },
+    };
+    // WHEN it runs
+    const result = await runAndCheckCleanup(job, slow);
+    // THEN the step finished after the wait (not when the engine closed the stream), with all its
+    // output, and its 500 ms no_output_timeout, suspended during the wait, was not armed again after it
+    expect(result).toEqual({ outcome: 'success' });
+    expect(finishedAt).toBeGreaterThanOrEqual(roomAt!);
+    expect(sink.text(1)).toBe(`${'x'.repeat(200_000)}\n`);
+    await sleep(1_000);
+    expect(sink.text(0)).not.toContain('could not kill');
+  }, 30_000);
 
   /** Runs `job`, cancels it once step 1 has printed `running`, checks it ended canceled, and returns its output. */
   async function cancelOnceRunning(job: RunnerJob, killGraceMs: number): Promise<RecordingSink> {

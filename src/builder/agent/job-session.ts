@@ -18,7 +18,7 @@ import {
   leaseTokenOf,
 } from '../../protocol/index.js';
 import {
-  cleanupJob,
+  cleanupAttempt,
   runJob,
   type JobResult,
   type RunJobOptions,
@@ -226,8 +226,9 @@ export class JobSession {
     this.logger.warn({ reason }, 'abandoning the job: killing its containers');
     this.giveUp.abort();
     this.cancel.abort();
-    this.killing = cleanupJob(this.deps.backend, this.jobId, this.deps.run.builderName).catch((error: unknown) =>
-      this.logger.error({ err: error }, "could not remove the job's containers"),
+    // This attempt's objects only: the job, requeued, may already run here again as the next one.
+    this.killing = cleanupAttempt(this.deps.backend, this.jobId, this.lease.attempt, this.deps.run.builderName).catch(
+      (error: unknown) => this.logger.error({ err: error }, "could not remove the job's containers"),
     );
   }
 

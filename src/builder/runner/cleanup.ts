@@ -1,21 +1,14 @@
 /**
- * Teardown by label: everything a builder made for a job, or for every job (at start-up, after a
+ * Teardown by label: everything a builder made for an attempt of a job, or for every job (at start-up, after a
  * crash). Idempotent: the backend counts "already gone" as removed and joins its failures.
  */
 import type { JobBackend } from '../../docker/index.js';
 import { builderObjectLabels, LABELS } from '../../shared/labels.js';
 
 /**
- * Removes every container, network and volume this builder made for a job (all its attempts).
- * Another builder's attempt of the same job on the same host is left alone.
- */
-export async function cleanupJob(backend: JobBackend, jobId: number, builderName: string): Promise<void> {
-  await backend.removeByLabels(builderObjectLabels(builderName, jobId), `job ${jobId}`);
-}
-
-/**
- * Removes what this builder made for one attempt of a job: a removal that runs after the attempt
- * completed must not touch the next attempt, which may already run here.
+ * Removes every container, network and volume this builder made for one attempt of a job: the
+ * next attempt may already run here (the job was requeued), and another builder's attempt on the
+ * same host is left alone.
  */
 export async function cleanupAttempt(
   backend: JobBackend,

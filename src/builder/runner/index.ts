@@ -2,7 +2,7 @@
  * The job runner: runs one leased job on the local Docker Engine and cleans up after it.
  */
 export { runJob, SETUP_STEP_INDEX } from './run-job.js';
-export { cleanupJob, cleanupBuilder } from './cleanup.js';
+export { cleanupAttempt, cleanupBuilder } from './cleanup.js';
 export { BackgroundCleanup } from './background-cleanup.js';
 export { ImageToolsCache } from './image-tools-cache.js';
 export { ImageUnavailableError } from './environment-setup.js';

@@ -34,10 +34,15 @@ export class JobStop {
       readonly killGraceMs?: number;
     },
     private readonly log: (line: string) => void,
+    /** Called once, as the job starts stopping. */
+    private readonly onStop: () => void = () => undefined,
   ) {
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
     if (options.jobTimeoutMs !== undefined) this.timer = setTimeout(() => this.stop('timeout'), options.jobTimeoutMs);
-    if (options.signal?.aborted) this.reason = 'canceled';
+    if (options.signal?.aborted) {
+      this.reason = 'canceled';
+      onStop();
+    }
   }
 
   /** The container to stop (its id), once it exists. */
@@ -49,6 +54,7 @@ export class JobStop {
   stop(reason: StopReason): void {
     if (this.reason !== undefined) return;
     this.reason = reason;
+    this.onStop();
     this.log(
       reason === 'canceled'
         ? 'Job canceled: stopping its processes'

@@ -6,7 +6,7 @@
 import { GyreError, messageOf } from '../../shared/errors.js';
 import type { JobBackend } from '../../docker/index.js';
 import { formatDuration } from '../../shared/durations.js';
-import { cleanupAttempt, cleanupJob } from './cleanup.js';
+import { cleanupAttempt } from './cleanup.js';
 import {
   createJobResources,
   jobLimits,
@@ -22,6 +22,7 @@ import {
   type JobResources,
 } from './environment-setup.js';
 import { JobStop } from './job-stop.js';
+import { OutputPace } from './output-pace.js';
 import { installTestSplitting } from './test-splitting.js';
 import { caEnv, installExtraCa, proxyEnv } from './outbound.js';
 import { serviceAlias } from './steps.js';
@@ -64,7 +65,8 @@ export async function runJob(
   options: RunJobOptions,
 ): Promise<JobResult> {
   const log = (line: string): void => note({ sink }, SETUP_STEP_INDEX, line);
-  const stop = new JobStop(backend, options, log);
+  const pace = new OutputPace();
+  const stop = new JobStop(backend, options, log, () => pace.end());
   const background: Promise<void>[] = [];
   let primary: string | undefined;
   let result: JobResult;
@@ -89,6 +91,7 @@ export async function runJob(
       resources,
       tools,
       stop,
+      pace,
       background,
       addedEnvironment,
       ...(layerCache !== undefined && { layerCache }),
@@ -98,6 +101,7 @@ export async function runJob(
   } catch (error) {
     result = stopResult(stop, options) ?? setUpFailure(error, log);
   }
+  pace.end();
   // The job's time limit is for its steps: it must not kill the processes of SSH sessions.
   await stop.dispose();
   try {
@@ -115,7 +119,7 @@ export async function runJob(
     );
     return result;
   }
-  const cleaned = await cleanUp(backend, job.jobId, options.builderName, result, log);
+  const cleaned = await cleanUp(backend, job, options.builderName, result, log);
   // Only once its engine is gone: two engines on one data root would corrupt it. Left held when
   // cleanup failed; the agent's next start removes the engine.
   if (typeof layerCache === 'object') {
@@ -320,13 +324,13 @@ async function endBackground(
 /** Cleanup failures do not change the outcome of the job, but they are reported with it. */
 async function cleanUp(
   backend: JobBackend,
-  jobId: number,
+  job: Pick<RunnerJob, 'jobId' | 'attempt'>,
   builderName: string,
   result: JobResult,
   log: (line: string) => void,
 ): Promise<JobResult> {
   try {
-    await cleanupJob(backend, jobId, builderName);
+    await cleanupAttempt(backend, job.jobId, job.attempt, builderName);
     return result;
   } catch (error) {
     const message = messageOf(error);

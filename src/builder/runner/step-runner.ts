@@ -11,6 +11,7 @@ import { runDataStep, type DataStep } from './data-steps/run-data-step.js';
 import { parsePlacesProbe, PROBE_PLACES_ARGV } from './data-steps/container-paths.js';
 import { inJobCgroup, type JobResources } from './environment-setup.js';
 import type { JobStop } from './job-stop.js';
+import type { OutputPace } from './output-pace.js';
 import { DEFAULT_WORKING_DIRECTORY, killStepArgv, shellArgv, stepExecArgv, type ImageTools } from './shell.js';
 import { shouldRunStep, stepName } from './steps.js';
 import { addGitHubKnownHosts } from './known-hosts.js';
@@ -42,6 +43,8 @@ export interface StepContext {
   readonly resources: JobResources;
   readonly tools: ImageTools;
   readonly stop: JobStop;
+  /** Whether steps' output may wait for the sink. */
+  readonly pace: OutputPace;
   /** Background steps still running; the job waits for them after killing them. */
   readonly background: Promise<void>[];
   /** Variables earlier steps set for the later ones (`setup_remote_docker`'s DOCKER_HOST). */
@@ -251,6 +254,9 @@ async function runProcess(ctx: StepContext, step: RunStep, index: number): Promi
   const dir = step.workingDirectory ?? (ctx.job.spec.workingDirectory || DEFAULT_WORKING_DIRECTORY);
   let silentFor: number | undefined;
   let timer: NodeJS.Timeout | undefined;
+  // A wait for room that ends after the step must not arm a timer that nothing clears.
+  let over = false;
+  let waits = 0;
   const arm = (): void => {
     clearTimeout(timer);
     timer = setTimeout(() => {
@@ -265,11 +271,19 @@ async function runProcess(ctx: StepContext, step: RunStep, index: number): Promi
       env: toEnvList(stepEnvironment(ctx.job, step, ctx.addedEnvironment)),
       onOutput: (data) => {
         ctx.sink.log(index, data);
-        const room = ctx.sink.room?.();
-        if (!room) return arm();
-        // The step is not silent while its output waits for the services box to take more.
+        const room = ctx.pace.wait(ctx.sink);
+        // The step is not silent while its output waits for the services box to take more (a
+        // later frame of the same read may find room, but the reading stays paused until all waits end).
+        if (!room) {
+          if (waits === 0) arm();
+          return undefined;
+        }
+        waits += 1;
         clearTimeout(timer);
-        return room.then(arm);
+        return room.then(() => {
+          waits -= 1;
+          if (!over && waits === 0) arm();
+        });
       },
     });
     if (silentFor === undefined) return { exitCode };
@@ -277,6 +291,7 @@ async function runProcess(ctx: StepContext, step: RunStep, index: number): Promi
     note(ctx, index, `Too long with no output: the step ${reason}`);
     return { exitCode: exitCode === 0 ? 137 : exitCode, reason };
   } finally {
+    over = true;
     clearTimeout(timer);
   }
 }

@@ -97,7 +97,7 @@ export class LogStore {
   async append(chunk: LogChunk): Promise<AppendResult> {
     validateLogChunk(chunk);
     const result = await appendCapped(this.db, chunk, this.maxAttemptBytes);
-    this.appends.emit('append', chunk.jobId, chunk.attempt);
+    if (result.stored) this.appends.emit('append', chunk.jobId, chunk.attempt);
     return result;
   }
 

@@ -4,6 +4,7 @@ import {
   ImageToolsCache,
   runJob,
   type JobSshAccess,
+  type RunnerSink,
   type RunJobOptions,
   type SshLanding,
 } from '../../../../src/builder/runner/index.js';
@@ -226,14 +227,19 @@ describe('runJob', () => {
     expect(result).toEqual({ outcome: 'success', cleanupError: 'Cleanup of job 1 failed for 1 object(s)' });
   });
 
-  it('removes only what this builder made for this job', async () => {
+  it('removes only what this builder made for this attempt of the job', async () => {
     const backend = backendWith();
-    const job = makeJob([run('echo ok')]);
+    const job = { ...makeJob([run('echo ok')]), attempt: 3 };
     await runJob(backend, job, new RecordingSink(), OPTIONS);
     expect(backend.removals).toEqual([
       {
-        labels: { [LABELS.managed]: 'true', [LABELS.builder]: 'unit-builder', [LABELS.job]: String(job.jobId) },
-        owner: `job ${job.jobId}`,
+        labels: {
+          [LABELS.managed]: 'true',
+          [LABELS.builder]: 'unit-builder',
+          [LABELS.job]: String(job.jobId),
+          [LABELS.attempt]: '3',
+        },
+        owner: `job ${job.jobId} attempt 3`,
       },
     ]);
   });
@@ -310,6 +316,29 @@ describe('runJob', () => {
     expect(result).toEqual({ outcome: 'canceled', message: 'the job was canceled' });
     expect(backend.scripts).toEqual([]);
     expect(leftovers(backend)).toBe(0);
+  });
+
+  it("ends a canceled job whose step waits for the sink's room that never comes", async () => {
+    // GIVEN a sink that never has room again once the step printed
+    const backend = backendWith();
+    const sink = new RecordingSink();
+    const full: RunnerSink = {
+      log: (step, data) => sink.log(step, data),
+      room: () => (sink.text(1) === '' ? undefined : new Promise<void>(() => undefined)),
+      step: (event) => sink.step(event),
+    };
+    const canceled = new AbortController();
+    sink.onLog = (step) => {
+      if (step === 1) setTimeout(() => canceled.abort(), 50);
+    };
+    // WHEN it is canceled while the step waits
+    const result = await runJob(backend, makeJob([run('echo waiting'), run('echo never')]), full, {
+      ...OPTIONS,
+      signal: canceled.signal,
+    });
+    // THEN it ends canceled, and its later steps do not run
+    expect(result).toEqual({ outcome: 'canceled', message: 'the job was canceled' });
+    expect(backend.scripts).toEqual(['echo waiting']);
   });
 
   it("clones in the helper image and fails the checkout step with the helper's exit code", async () => {
