@@ -1,12 +1,12 @@
 import type { JobDetailResponse, JobSummaryResponse } from '../../src/api/responses.js';
 import type { GitServer } from './git-server.js';
 import { isFinalJobState } from '../../src/protocol/job-states.js';
-import type { ServicesUnderTest } from './services-under-test.js';
+import type { AppUnderTest } from './services-under-test.js';
 import { until } from './until.js';
 
 /** Pushes `.circleci/config.yml` (and any other files) to the repository and triggers a pipeline on main. */
 export async function pushAndTrigger(
-  gyre: ServicesUnderTest,
+  gyre: AppUnderTest,
   git: GitServer,
   target: { repo: string; projectId: number },
   config: string,
@@ -18,7 +18,7 @@ export async function pushAndTrigger(
 
 /** The pipeline's jobs, once `condition` holds for them (by default: every job finished). */
 export async function waitForJobs(
-  gyre: ServicesUnderTest,
+  gyre: AppUnderTest,
   pipelineId: number,
   condition: (jobs: JobSummaryResponse[]) => boolean = (jobs) =>
     jobs.length > 0 && jobs.every((j) => isFinalJobState(j.state)),
@@ -40,13 +40,13 @@ export async function waitForJobs(
   }
 }
 
-export function jobDetail(gyre: ServicesUnderTest, jobId: number): Promise<JobDetailResponse> {
+export function jobDetail(gyre: AppUnderTest, jobId: number): Promise<JobDetailResponse> {
   return gyre.client.job(jobId);
 }
 
 /** The job's log as text; `all` puts every attempt after a `--- attempt N ---` line. */
 export async function jobLog(
-  gyre: ServicesUnderTest,
+  gyre: AppUnderTest,
   jobId: number,
   attempt: 'latest' | 'all' | number = 'latest',
 ): Promise<string> {

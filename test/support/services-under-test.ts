@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import Dockerode from 'dockerode';
@@ -7,6 +8,8 @@ import { GyreClient } from '../../src/client/gyre-client.js';
 import { startServices, type RunningServices } from '../../src/services/start-services.js';
 import { runGyre } from './cli.js';
 import { freePort } from '../../src/testing/free-port.js';
+import { packageRoot } from '../../src/shared/package-files.js';
+import { until } from './until.js';
 import { startTestDatabase, type TestDatabase } from './postgres.js';
 import { settingsFrom } from './settings.js';
 import type { BlobStore } from '../../src/services/blobs/blob-store.js';
@@ -36,12 +39,11 @@ export async function testGitAllowedHosts(): Promise<string[]> {
   return ['127.0.0.1', ...(address === undefined ? [] : [address])];
 }
 
-/** `gyre serve` in this process on a fresh PostgreSQL, with an API token made by `gyre tokens create`. */
-export interface ServicesUnderTest {
+/** `gyre serve` on a fresh PostgreSQL, with an API token made by `gyre tokens create`. */
+export interface AppUnderTest {
   readonly base: string;
   readonly token: string;
   readonly database: TestDatabase;
-  readonly services: RunningServices;
   /** The API client of Gyre's own CLI, with the token. */
   readonly client: GyreClient;
   /** Calls the API with the token; JSON bodies are sent as JSON. */
@@ -53,21 +55,74 @@ export interface ServicesUnderTest {
   stop(): Promise<void>;
 }
 
+/** The app in this process, whose parts tests may reach. */
+export interface ServicesUnderTest extends AppUnderTest {
+  readonly services: RunningServices;
+}
+
+/** Settings and hooks of the services under test. */
+export interface ServicesUnderTestOptions {
+  readonly reapIntervalMs?: number;
+  /** More settings as in `.env`, e.g. `{ GYRE_TRUSTED_PROXIES: '127.0.0.1' }`. */
+  readonly settings?: Readonly<Record<string, string>>;
+  /** The blob store, for tests that look into it. @default the file store in the data folder, as in production */
+  readonly blobs?: BlobStore;
+  /** A clock for scheduled pipelines and how often they are checked. */
+  readonly scheduleFiring?: ScheduleFiringOptions;
+  /** The address the listeners bind. @default 127.0.0.1 */
+  readonly host?: string;
+}
+
+/** `gyre serve` in this process on a fresh PostgreSQL. */
+export async function startServicesUnderTest(options: ServicesUnderTestOptions = {}): Promise<ServicesUnderTest> {
+  const install = await prepareInstall(options.settings);
+  const services = await startServices(
+    settingsFrom(install.values, 'serve'),
+    pino({ level: process.env['GYRE_TEST_LOG'] ?? 'silent' }),
+    {
+      version: 'test',
+      host: options.host ?? '127.0.0.1',
+      ...(options.reapIntervalMs !== undefined && { reapIntervalMs: options.reapIntervalMs }),
+      ...(options.blobs && { blobs: options.blobs }),
+      ...(options.scheduleFiring && { scheduleFiring: options.scheduleFiring }),
+    },
+  );
+  return { ...clientOf(install, services.addresses.admin, () => services.close()), services };
+}
+
 /**
- * `settings`: more settings as in `.env`, e.g. `{ GYRE_TRUSTED_PROXIES: '127.0.0.1' }`; `blobs`: the
- * blob store, for tests that look into it (@default the file store in the data folder, as in production);
- * `scheduleFiring`: a clock for scheduled pipelines and how often they are checked.
+ * `gyre serve` as its own process (the built `dist/cli.js`), as the app container runs it, on a
+ * fresh PostgreSQL: for benches that measure the app's own process.
  */
-export async function startServicesUnderTest(
-  options: {
-    reapIntervalMs?: number;
-    settings?: Readonly<Record<string, string>>;
-    blobs?: BlobStore;
-    scheduleFiring?: ScheduleFiringOptions;
-    /** The address the listeners bind. @default 127.0.0.1 */
-    host?: string;
-  } = {},
-): Promise<ServicesUnderTest> {
+export async function spawnServicesUnderTest(
+  settings: Readonly<Record<string, string>> = {},
+): Promise<AppUnderTest & { readonly pid: number }> {
+  const install = await prepareInstall({ GYRE_LOG_LEVEL: 'warn', ...settings });
+  const child = spawn(process.execPath, [join(packageRoot, 'dist/cli.js'), 'serve'], {
+    env: { PATH: process.env['PATH'] ?? '', ...install.values },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const base = `http://127.0.0.1:${install.values.GYRE_HTTP_PORT}`;
+  await until('gyre serve to answer', async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok, {
+    timeoutMs: 60_000,
+  });
+  const admin = `http://127.0.0.1:${install.values.GYRE_ADMIN_PORT}`;
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return { ...clientOf(install, admin, stop), pid: child.pid! };
+}
+
+interface Install {
+  readonly database: TestDatabase;
+  readonly dataDir: string;
+  readonly values: Record<string, string>;
+}
+
+/** A fresh database and data folder, and the settings that use them. */
+async function prepareInstall(settings: Readonly<Record<string, string>> = {}): Promise<Install> {
   const database = await startTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'gyre-data-'));
   const [httpPort, adminPort] = [await freePort(), await freePort()];
@@ -78,29 +133,23 @@ export async function startServicesUnderTest(
     GYRE_ADMIN_PORT: String(adminPort),
     GYRE_DATA_DIR: dataDir,
     GYRE_GIT_ALLOWED_HOSTS: (await testGitAllowedHosts()).join(','),
-    ...options.settings,
+    ...settings,
   };
-  const services = await startServices(
-    settingsFrom(values, 'serve'),
-    pino({ level: process.env['GYRE_TEST_LOG'] ?? 'silent' }),
-    {
-      version: 'test',
-      host: options.host ?? '127.0.0.1',
-      ...(options.reapIntervalMs !== undefined && { reapIntervalMs: options.reapIntervalMs }),
-      ...(options.blobs && { blobs: options.blobs }),
-      ...(options.scheduleFiring && { scheduleFiring: options.scheduleFiring }),
-    },
-  );
+  return { database, dataDir, values };
+}
+
+/** The API token, clients and CLI of a running app; `closeApp` stops the app before the database goes. */
+function clientOf(install: Install, adminAddress: string, closeApp: () => Promise<void>): AppUnderTest {
+  const { database, dataDir, values } = install;
   const cliEnv = { ...process.env, ...values };
   const created = runGyre(['tokens', 'create', '--name', 'tests', '--json'], { env: cliEnv });
   if (created.status !== 0) throw new Error(`gyre tokens create failed: ${created.stderr}`);
   const token = (JSON.parse(created.stdout) as { token: string }).token;
-  const base = `http://127.0.0.1:${httpPort}`;
+  const base = `http://127.0.0.1:${values['GYRE_HTTP_PORT']}`;
   return {
     base,
     token,
     database,
-    services,
     client: new GyreClient(base, token),
     api: (path, init = {}) =>
       fetch(`${base}${path}`, {
@@ -117,7 +166,7 @@ export async function startServicesUnderTest(
       if (made.status !== 0) throw new Error(`gyre accounts create --login ${login} failed: ${made.stderr}`);
     },
     openSignup: async () => {
-      const console = new WebClient(services.addresses.admin);
+      const console = new WebClient(adminAddress);
       const signedIn = await console.submit('/login', '/login', {
         login: 'admin',
         password: TEST_SECRETS.GYRE_ADMIN_PASSWORD,
@@ -127,7 +176,7 @@ export async function startServicesUnderTest(
       if (opened.status !== 303) throw new Error(`opening sign-up answered ${opened.status}`);
     },
     stop: async () => {
-      await services.close();
+      await closeApp();
       await database.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
