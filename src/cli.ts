@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First, so that no module loads dockerode before the hook is in place.
+import './docker/skip-buildkit-session.js';
 import { createProgram } from './cli/program.js';
 import { exitCodeFor } from './cli/handle-errors.js';
 
