@@ -22,6 +22,7 @@ import { jobLog, waitForJobs } from '../test/support/pipeline-runs.js';
 import { spawnServicesUnderTest, type AppUnderTest } from '../test/support/services-under-test.js';
 import { until } from '../test/support/until.js';
 import { AGENT_PROCESS_ENVIRONMENT } from '../src/protocol/index.js';
+import { APP_PROCESS_ENVIRONMENT } from '../src/render/services-model.js';
 import { printedTime, rawDockerRun } from './docker-run-baseline.js';
 import { NO_OP_IMAGE, noOpPipeline } from './no-op-pipeline.js';
 import { percentile, round } from './stats.js';
@@ -88,7 +89,7 @@ async function runNoOps(bench: Bench, count: number, label: string): Promise<voi
 async function main(): Promise<void> {
   const raw: number[] = [];
   for (let i = 0; i < RUNS; i++) raw.push(await rawDockerRun());
-  const [gyre, git] = await Promise.all([spawnServicesUnderTest(), startGitServer()]);
+  const [gyre, git] = await Promise.all([spawnServicesUnderTest(APP_PROCESS_ENVIRONMENT), startGitServer()]);
   let agent: AgentProcess | undefined;
   try {
     await git.createRepo('start');
