@@ -102,17 +102,39 @@ export async function spawnServicesUnderTest(
     env: { PATH: process.env['PATH'] ?? '', ...install.values },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const base = `http://127.0.0.1:${install.values.GYRE_HTTP_PORT}`;
-  await until('gyre serve to answer', async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok, {
-    timeoutMs: 60_000,
+  let gone = false;
+  const exited = new Promise<void>((resolve) => {
+    const done = (): void => {
+      gone = true;
+      resolve();
+    };
+    child.once('exit', done);
+    child.once('error', done);
   });
-  const admin = `http://127.0.0.1:${install.values.GYRE_ADMIN_PORT}`;
-  const stop = async () => {
+  // SIGTERM lets it finish its requests; one that hangs on them is killed after 30 s.
+  const stop = async (): Promise<void> => {
     child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     await exited;
+    clearTimeout(killer);
   };
-  return { ...clientOf(install, admin, stop), pid: child.pid! };
+  try {
+    const base = `http://127.0.0.1:${install.values.GYRE_HTTP_PORT}`;
+    await until(
+      'gyre serve to answer',
+      async () => {
+        if (gone) throw new Error('gyre serve exited before it answered (its output is above)');
+        return (await fetch(`${base}/healthz`).catch(() => undefined))?.ok;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const admin = `http://127.0.0.1:${install.values.GYRE_ADMIN_PORT}`;
+    return { ...clientOf(install, admin, stop), pid: child.pid! };
+  } catch (error) {
+    await stop();
+    await removeInstall(install);
+    throw error;
+  }
 }
 
 interface Install {
@@ -138,9 +160,14 @@ async function prepareInstall(settings: Readonly<Record<string, string>> = {}): 
   return { database, dataDir, values };
 }
 
+async function removeInstall({ database, dataDir }: Install): Promise<void> {
+  await database.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
 /** The API token, clients and CLI of a running app; `closeApp` stops the app before the database goes. */
 function clientOf(install: Install, adminAddress: string, closeApp: () => Promise<void>): AppUnderTest {
-  const { database, dataDir, values } = install;
+  const { database, values } = install;
   const cliEnv = { ...process.env, ...values };
   const created = runGyre(['tokens', 'create', '--name', 'tests', '--json'], { env: cliEnv });
   if (created.status !== 0) throw new Error(`gyre tokens create failed: ${created.stderr}`);
@@ -177,8 +204,7 @@ function clientOf(install: Install, adminAddress: string, closeApp: () => Promis
     },
     stop: async () => {
       await closeApp();
-      await database.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      await removeInstall(install);
     },
   };
 }

@@ -1,8 +1,8 @@
 /**
  * Whether a step's output may wait for the sink's room (back-pressure, see RunnerSink.room): while
- * the job's steps run. Once the job stops (cancel, time limit) or its foreground steps are over,
- * waits end at once and no new ones start: killed processes and background steps must be able to
- * end even while the services box takes nothing, and what they still print is small.
+ * the job's steps run. Once the job stops (cancel, time limit) or its background steps are being
+ * killed, waits end at once and no new ones start: killed processes must be able to end even while
+ * the services box takes nothing, and what they print while they die is small.
  */
 import type { RunnerSink } from './types.js';
 

@@ -101,7 +101,6 @@ export async function runJob(
   } catch (error) {
     result = stopResult(stop, options) ?? setUpFailure(error, log);
   }
-  pace.end();
   // The job's time limit is for its steps: it must not kill the processes of SSH sessions.
   await stop.dispose();
   try {
@@ -110,6 +109,8 @@ export async function runJob(
   } finally {
     options.ssh?.close();
   }
+  // Background steps are paced until they are killed: through a rerun with SSH's wait too, which may last hours.
+  pace.end();
   await endBackground(backend, primary, background, log);
   // A job that holds the project's layer cache is removed first: the next job of the project may
   // take the cache only once this job's engine is gone.

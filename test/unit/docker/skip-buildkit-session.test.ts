@@ -10,12 +10,16 @@ function loadDockerode(hooked: boolean): { grpc: boolean; session: string } {
     ${hooked ? `await import(${JSON.stringify(hook)});` : ''}
     const { createRequire } = await import('node:module');
     const require = createRequire(${JSON.stringify(join(packageRoot, 'package.json'))});
-    const Docker = require('dockerode');
+    // As Gyre loads it: an ES import of the CommonJS package, whose own require()s the hook must see.
+    const { default: Docker } = await import('dockerode');
     const session = require('dockerode/lib/session.js');
     let answer = 'ran';
     try { session(new Docker(), {}, () => undefined); } catch (error) { answer = error.message; }
     console.log(JSON.stringify({ grpc: Object.keys(require.cache).some((file) => file.includes('@grpc')), session: answer }));`;
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    cwd: packageRoot,
+  });
   if (run.status !== 0) throw new Error(run.stderr);
   return JSON.parse(run.stdout) as { grpc: boolean; session: string };
 }
