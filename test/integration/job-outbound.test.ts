@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import Docker from 'dockerode';
 import { GenericContainer } from 'testcontainers';
@@ -92,8 +92,10 @@ describe('the proxy and extra CA inside jobs', () => {
     // GIVEN a repository served over HTTPS (git's dumb protocol: its files as they are) on this
     // host's address on the default bridge, opened to jobs by the egress policy, with a
     // certificate the helper image's own bundle does not have.
-    const gateway = ((await docker.getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway: string }[] } }).IPAM
-      .Config[0]!.Gateway;
+    // The default bridge's address on this host: a freshly installed engine lists no Gateway in its IPAM.
+    const gateway = networkInterfaces()['docker0']?.find((address) => address.family === 'IPv4')?.address;
+    if (gateway === undefined)
+      throw new Error('docker0 has no IPv4 address: the engine runs without its default bridge');
     const gitCert = makeSelfSignedCert(gateway);
     const folder = mkdtempSync(join(tmpdir(), 'gyre-https-git-'));
     const git = (...args: string[]) =>
