@@ -5,7 +5,8 @@
  * builder). This hook gives dockerode a stand-in for that one file, so every `gyre` process, the
  * agent above all, runs without gRPC. The CLI's entry imports it before anything else.
  */
-import { registerHooks } from 'node:module';
+// A namespace import: Node before 22.15 has no registerHooks, and a named import would not load there.
+import * as nodeModule from 'node:module';
 
 const SESSION_FILE = /[\\/]dockerode[\\/]lib[\\/]session\.js$/;
 
@@ -14,9 +15,11 @@ const STAND_IN = `module.exports = function withSession() {
   throw new Error('dockerode BuildKit sessions (buildImage with version "2") are left out of gyre: see src/docker/skip-buildkit-session.ts');
 };`;
 
-registerHooks({
-  load(url, context, nextLoad) {
-    if (SESSION_FILE.test(url)) return { format: 'commonjs', source: STAND_IN, shortCircuit: true };
-    return nextLoad(url, context);
-  },
-});
+// Where it is missing, gyre runs as before, with gRPC loaded.
+if (typeof nodeModule.registerHooks === 'function')
+  nodeModule.registerHooks({
+    load(url, context, nextLoad) {
+      if (SESSION_FILE.test(url)) return { format: 'commonjs', source: STAND_IN, shortCircuit: true };
+      return nextLoad(url, context);
+    },
+  });
