@@ -9,6 +9,7 @@ import { applyEgressPolicy, removeEgressPolicy } from '../../src/builder/agent/e
 import { runJob } from '../../src/builder/runner/index.js';
 import type { DockerImage, RunStep } from '../../src/builder/runner/types.js';
 import { DockerJobBackend } from '../../src/docker/index.js';
+import { bridgeHostAddress } from '../../src/testing/bridge-host-address.js';
 import { LABELS } from '../../src/shared/labels.js';
 import { image, makeJob, RecordingSink, run } from '../support/runner-jobs.js';
 import { startServicesUnderTest, type ServicesUnderTest } from '../support/services-under-test.js';
@@ -123,7 +124,8 @@ beforeAll(async () => {
   services = await startServicesUnderTest({ host: '0.0.0.0' });
   servicesPort = Number(new URL(services.base).port);
   adminPort = Number(new URL(services.services.addresses.admin).port);
-  bridgeAddress = addressOf('docker0');
+  // As a container sees it: Node lists no docker0 while no container is on the default bridge.
+  bridgeAddress = await bridgeHostAddress(docker, APP_IMAGE, { [LABELS.builder]: BUILDER });
   uplinkAddress = addressOf(uplink());
 
   published = await docker.createContainer({

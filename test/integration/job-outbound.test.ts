@@ -3,12 +3,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import Docker from 'dockerode';
 import { GenericContainer } from 'testcontainers';
 import { runJob } from '../../src/builder/runner/index.js';
 import { DockerJobBackend } from '../../src/docker/index.js';
+import { bridgeHostAddress } from '../../src/testing/bridge-host-address.js';
 import { enforceEgress } from '../support/host-egress.js';
 import { image, makeJob, RecordingSink, run } from '../support/runner-jobs.js';
 import { makeSelfSignedCert } from '../support/self-signed-cert.js';
@@ -92,10 +93,9 @@ describe('the proxy and extra CA inside jobs', () => {
     // GIVEN a repository served over HTTPS (git's dumb protocol: its files as they are) on this
     // host's address on the default bridge, opened to jobs by the egress policy, with a
     // certificate the helper image's own bundle does not have.
-    // The default bridge's address on this host: a freshly installed engine lists no Gateway in its IPAM.
-    const gateway = networkInterfaces()['docker0']?.find((address) => address.family === 'IPv4')?.address;
-    if (gateway === undefined)
-      throw new Error('docker0 has no IPv4 address: the engine runs without its default bridge');
+    // The default bridge's address on this host, as a container there sees it: a freshly started
+    // engine lists no Gateway in its IPAM, and Node lists no docker0 while no container is on it.
+    const gateway = await bridgeHostAddress(docker, APP_IMAGE, { 'gyre.test': 'job-outbound' });
     const gitCert = makeSelfSignedCert(gateway);
     const folder = mkdtempSync(join(tmpdir(), 'gyre-https-git-'));
     const git = (...args: string[]) =>
