@@ -90,6 +90,10 @@ export class DockerJobBackend implements JobBackend {
     });
   }
 
+  async removeContainer(idOrName: string): Promise<void> {
+    await this.docker.getContainer(idOrName).remove({ force: true, v: true }).catch(goneIsFine);
+  }
+
   async removeNetwork(name: string): Promise<void> {
     await this.docker.getNetwork(name).remove().catch(goneIsFine);
   }
@@ -330,7 +334,10 @@ function securityOf(spec: ContainerSpec): Dockerode.HostConfig {
 
 function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
   const limits = spec.limits;
+  if (spec.network !== undefined && spec.networkOf !== undefined)
+    throw new Error("A container joins a network or another container's network namespace, not both");
   return {
+    ...(spec.name !== undefined && { name: spec.name }),
     Image: spec.image,
     Env: [...(spec.env ?? [])],
     ...(spec.entrypoint && { Entrypoint: [...spec.entrypoint] }),
@@ -339,10 +346,16 @@ function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
     Labels: { ...spec.labels },
     HostConfig: {
       ...(spec.network && { NetworkMode: spec.network.name }),
+      ...(spec.networkOf !== undefined && { NetworkMode: `container:${spec.networkOf}` }),
       ...(spec.pidOf !== undefined && { PidMode: `container:${spec.pidOf}` }),
       ...(spec.readOnlyRoot && { ReadonlyRootfs: true }),
       ...(spec.volumes && {
-        Mounts: spec.volumes.map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.target })),
+        Mounts: spec.volumes.map((v) => ({
+          Type: 'volume' as const,
+          Source: v.name,
+          Target: v.target,
+          ...(v.readOnly && { ReadOnly: true }),
+        })),
       }),
       ...(limits && limits.cpus > 0 && { NanoCpus: Math.round(limits.cpus * 1e9) }),
       // Swap equal to memory: none beyond it, so the limit is the limit.

@@ -19,6 +19,8 @@ export interface ContainerLimits {
 /** A container to create. Nothing here can ask for privileged mode, host mounts or the host network. */
 export interface ContainerSpec {
   readonly image: string;
+  /** The container's name, by which it can be removed though its start failed. @default one the engine makes up */
+  readonly name?: string;
   /** `NAME=value` entries. */
   readonly env?: readonly string[];
   readonly entrypoint?: readonly string[];
@@ -27,8 +29,14 @@ export interface ContainerSpec {
   readonly labels: Readonly<Record<string, string>>;
   /** The network to join, with aliases other containers reach it by. @default Docker's default bridge */
   readonly network?: { readonly name: string; readonly aliases?: readonly string[] };
+  /**
+   * The id of a running container whose network namespace this one joins instead (Docker's
+   * `container:` network mode): the job's primary joins the pool's holder, already on the job's
+   * network (resource-pool.ts). Not with `network`.
+   */
+  readonly networkOf?: string;
   /** Named volumes to mount. */
-  readonly volumes?: readonly { readonly name: string; readonly target: string }[];
+  readonly volumes?: readonly { readonly name: string; readonly target: string; readonly readOnly?: boolean }[];
   readonly limits?: ContainerLimits;
   /**
    * Bytes written to the container's stdin, which is then closed: how a secret reaches a helper
@@ -124,6 +132,8 @@ export interface JobBackend {
    * so the egress policy's rules match every job's network, and only those, by one wildcard.
    */
   createNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
+  /** Kills and removes a container, by id or name, with its anonymous volumes; one already gone is fine. */
+  removeContainer(idOrName: string): Promise<void>;
   /** Removes a network no container is attached to any more; one already gone is fine. */
   removeNetwork(name: string): Promise<void>;
   createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void>;

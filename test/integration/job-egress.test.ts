@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { pino } from 'pino';
 import { applyEgressPolicy, removeEgressPolicy } from '../../src/builder/agent/egress-policy.js';
-import { runJob } from '../../src/builder/runner/index.js';
+import { JobResourcePool, runJob } from '../../src/builder/runner/index.js';
 import type { DockerImage, RunStep } from '../../src/builder/runner/types.js';
 import { DockerJobBackend } from '../../src/docker/index.js';
 import { bridgeHostAddress } from '../../src/testing/bridge-host-address.js';
@@ -271,7 +271,27 @@ describe("the jobs' egress policy", () => {
       probes,
       [WEB],
     );
-    const result = await runJob(backend, job, sink, RUN_OPTIONS);
+    // The probing job runs as an agent's jobs do, in the namespace of a holder the pool made
+    // ahead; the other job on a network made for it.
+    const poolFailures: unknown[] = [];
+    const pool = new JobResourcePool(backend, BUILDER, APP_IMAGE, 1, (error) => poolFailures.push(error));
+    pool.fill();
+    await until('the pool to make a network and its holder', () => pool.readyCount === 1);
+    const poolNetworks = async () =>
+      (
+        await docker.listNetworks({
+          filters: JSON.stringify({ name: ['gyre-pool-'], label: [`${LABELS.builder}=${BUILDER}`] }),
+        })
+      ).map((network) => network.Name);
+    const [pooled] = await poolNetworks();
+    const result = await runJob(backend, job, sink, { ...RUN_OPTIONS, resourcePool: pool });
+    // It ran in the pool's: that network went with the job, and the pool made the next one.
+    await until('the pool to make the next one', () => pool.readyCount === 1);
+    const after = await poolNetworks();
+    await pool.close();
+    expect(poolFailures).toEqual([]);
+    expect(after).toHaveLength(1);
+    expect(after).not.toContain(pooled);
     stopOther.abort();
     await otherRun;
 

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import { startGitServer, type GitServer } from '../support/git-server.js';
-import { cleanupBuilder, runJob } from '../../src/builder/runner/index.js';
+import { cleanupBuilder, JobResourcePool, runJob, ToolsVolume } from '../../src/builder/runner/index.js';
 import { DockerJobBackend } from '../../src/docker/index.js';
 import { jobLabels, LABELS } from '../../src/shared/labels.js';
 import type { JobResult, RunJobOptions, RunnerJob, RunnerSink } from '../../src/builder/runner/index.js';
@@ -14,6 +14,7 @@ import { image, JOB_IMAGE, makeJob, RecordingSink, run } from '../support/runner
 const docker = new Docker();
 const backend = new DockerJobBackend(docker);
 const BUILDER = `runner-test-${process.pid}`;
+const HELPER_IMAGE = 'gyre/app:0.1.0';
 
 const options: RunJobOptions = {
   builderName: BUILDER,
@@ -100,6 +101,63 @@ describe('runJob on the local Docker Engine', () => {
       expect(c.HostConfig.NetworkMode).toMatch(/^gyre-job-/);
     }
   }, 30_000);
+
+  it("runs as an agent's jobs run: the primary in the namespace of the pool's holder, with the circleci script from the read-only tools volume", async () => {
+    // GIVEN the agent's pool and tools volume, made ahead of a job with a service named db
+    const failures: unknown[] = [];
+    const pool = new JobResourcePool(backend, BUILDER, HELPER_IMAGE, 1, (error) => failures.push(error));
+    const toolsVolume = new ToolsVolume(backend, BUILDER, HELPER_IMAGE);
+    pool.fill();
+    await until('the pool to make a network and its holder', () => pool.readyCount === 1);
+    const job = makeJob(
+      [
+        run('getent hosts db >/dev/null && echo db-resolves'),
+        run('printf "a.test\\nb.test\\nc.test\\n" | circleci tests split --total=2 --index=1'),
+        run(
+          'touch /gyre/bin/other 2>/dev/null && echo writable || echo read-only; ls -l /gyre/bin/circleci | cut -c1-10',
+        ),
+      ],
+      {
+        docker: {
+          primary: image({ user: 'nobody' }),
+          services: [image({ name: 'db', command: ['sleep', 'infinity'] })],
+        },
+        workingDirectory: '/tmp/project',
+      },
+    );
+    const sink = new RecordingSink();
+    let containers: Promise<Docker.ContainerInspectInfo[]> | undefined;
+    sink.onLog = (step) => {
+      containers ??= step === 1 ? inspectJobContainers(job.jobId) : undefined;
+    };
+    // WHEN it runs with them
+    try {
+      const result = await runAndCheckCleanup(job, sink, {
+        resourcePool: pool,
+        toolsVolume,
+        helperImage: HELPER_IMAGE,
+      });
+      // THEN it reaches its service by name through the holder's resolver, splits tests with a
+      // script it cannot change, and its primary had no network of its own
+      expect(result).toEqual({ outcome: 'success' });
+      expect([sink.text(1), sink.text(2), sink.text(3)]).toEqual([
+        'db-resolves\n',
+        'c.test\n',
+        'read-only\n-rwxr-xr-x\n',
+      ]);
+      const isService = (c: Docker.ContainerInspectInfo) => c.Config.Cmd?.join(' ') === 'sleep infinity';
+      const [primary, service] = [(await containers)!.find((c) => !isService(c)), (await containers)!.find(isService)];
+      expect(primary!.HostConfig.NetworkMode).toMatch(/^container:[0-9a-f]{64}$/);
+      expect(service!.HostConfig.NetworkMode).toMatch(/^gyre-pool-/);
+      expect(primary!.Mounts.find((m) => m.Destination === '/gyre/bin')).toMatchObject({ RW: false });
+      // AND what it took from the pool went with it; the pool made the next one
+      await until('the pool to make the next one', () => pool.readyCount === 1);
+      expect(failures).toEqual([]);
+    } finally {
+      await Promise.all([pool.close(), toolsVolume.remove()]);
+    }
+    expect(await leftovers(`${LABELS.builder}=${BUILDER}`)).toBe(0);
+  }, 60_000);
 
   it('fails on the first failing step, skips on_success steps and still runs always and on_fail steps', async () => {
     const job = makeJob([

@@ -112,19 +112,33 @@ export async function leftoversOf(
   return { containers: containers.length, networks: networks.length, volumes: volumes.Volumes?.length ?? 0 };
 }
 
+/** How many networks, volumes and holders a running test agent's pool keeps ready: one of each per slot (resource-pool.ts). */
+export const POOL_SIZE = TEST_SLOTS.slots;
+
 /**
- * Waits until nothing this builder made for jobs is left. A running agent removes an ended job's
- * containers, network and volume after the job completed, so a test that looks right after a job
- * ended waits for the removal instead of finding it under way.
+ * What a running test agent keeps besides what its jobs made: its pool, and the volume with the
+ * `circleci` script (tools-volume.ts). A stopped agent keeps nothing.
  */
-export async function untilNothingLeftBy(builderName: string): Promise<void> {
+export const KEPT_BY_RUNNING_AGENT = { containers: POOL_SIZE, networks: POOL_SIZE, volumes: POOL_SIZE + 1 };
+
+/**
+ * Waits until this builder's objects are `expected`: by default a running agent's with nothing
+ * of its ended jobs left, only what it keeps. A running agent removes an ended job's
+ * containers, network and volume after the job completed, and makes the pool's next pair after a
+ * job took one, so a test that looks right after a job ended waits instead of finding either under way.
+ */
+export async function untilNothingLeftBy(builderName: string, expected = KEPT_BY_RUNNING_AGENT): Promise<void> {
   let left = await leftoversOf(builderName);
   try {
     await until(
-      `builder ${builderName} to remove what its ended jobs made`,
+      `builder ${builderName} to hold ${JSON.stringify(expected)}`,
       async () => {
         left = await leftoversOf(builderName);
-        return left.containers + left.networks + left.volumes === 0;
+        return (
+          left.containers === expected.containers &&
+          left.networks === expected.networks &&
+          left.volumes === expected.volumes
+        );
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     );

@@ -126,6 +126,12 @@ export class FakeJobBackend implements JobBackend {
     return Promise.resolve();
   }
 
+  removeContainer(idOrName: string): Promise<void> {
+    for (const [id, container] of this.containers)
+      if (id === idOrName || container.name === idOrName) this.containers.delete(id);
+    return Promise.resolve();
+  }
+
   removeNetwork(name: string): Promise<void> {
     this.networks.delete(name);
     return Promise.resolve();
@@ -165,7 +171,7 @@ export class FakeJobBackend implements JobBackend {
   startContainer(spec: ContainerSpec): Promise<string> {
     if (!this.present(spec.image)) return Promise.reject(new FakeEngineError(404, `No such image: ${spec.image}`));
     const id = `c${++this.nextId}`;
-    this.containers.set(id, { name: id, labels: spec.labels, spec });
+    this.containers.set(id, { name: spec.name ?? id, labels: spec.labels, spec });
     this.started.push(spec);
     this.startedIds.push(id);
     return Promise.resolve(id);

@@ -34,6 +34,8 @@ import {
   BackgroundCleanup,
   cleanupBuilder,
   ImageToolsCache,
+  JobResourcePool,
+  ToolsVolume,
   LayerCaches,
   unreachableProxies,
   type Outbound,
@@ -152,6 +154,10 @@ export class Agent {
   private readonly cleanup: BackgroundCleanup;
   /** What the primary images of earlier jobs offered the step runner. */
   private readonly imageTools = new ImageToolsCache();
+  /** The next jobs' networks and volumes, made while slots are free. */
+  private readonly resourcePool: JobResourcePool;
+  /** The `circleci` script every primary mounts. */
+  private readonly toolsVolume: ToolsVolume;
   /** Resolves when the agent has stopped; the CLI exits with its code. */
   readonly done: Promise<AgentExit>;
 
@@ -181,6 +187,13 @@ export class Agent {
         "could not remove an ended job's containers, network or volume; the agent's next start removes them",
       ),
     );
+    this.resourcePool = new JobResourcePool(backend, name, config.helperImage, Math.max(1, capacity.slots), (error) =>
+      this.logger.warn({ err: error }, 'could not make a network and volume ahead of a job; jobs make their own'),
+    );
+    this.resourcePool.fill();
+    this.toolsVolume = new ToolsVolume(backend, name, config.helperImage);
+    // Made now, so that the first job does not wait for it; a failure is the job's to report.
+    this.toolsVolume.name().catch(() => undefined);
     this.done = this.loop()
       .catch((error: unknown): AgentExit => {
         if (error instanceof BuilderRevokedError) return revokedExit(error);
@@ -190,6 +203,12 @@ export class Agent {
       // Nothing an ended job made is left behind by an agent that stops (drained or not).
       .then(async (exit) => {
         await this.cleanup.idle();
+        await Promise.all([this.resourcePool.close(), this.toolsVolume.remove()]).catch((error: unknown) =>
+          this.logger.warn(
+            { err: error },
+            "could not remove the pool's networks and volumes or the tools volume; the agent's next start removes them",
+          ),
+        );
         return exit;
       });
   }
@@ -450,6 +469,8 @@ export class Agent {
         jobTimeoutMs: this.config.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
         backgroundCleanup: this.cleanup,
         imageTools: this.imageTools,
+        resourcePool: this.resourcePool,
+        toolsVolume: this.toolsVolume,
         ...(this.config.killGraceMs !== undefined && { killGraceMs: this.config.killGraceMs }),
       },
       ...(this.config.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: this.config.heartbeatIntervalMs }),

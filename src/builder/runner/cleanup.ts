@@ -4,22 +4,26 @@
  */
 import type { JobBackend } from '../../docker/index.js';
 import { builderObjectLabels, LABELS } from '../../shared/labels.js';
+import { removePooled, type PooledResources } from './resource-pool.js';
 
 /**
  * Removes every container, network and volume this builder made for one attempt of a job: the
  * next attempt may already run here (the job was requeued), and another builder's attempt on the
- * same host is left alone.
+ * same host is left alone. `pooled` is what the job took from the pool, which carries no job
+ * labels; it goes once the containers that used it are gone.
  */
 export async function cleanupAttempt(
   backend: JobBackend,
   jobId: number,
   attempt: number,
   builderName: string,
+  pooled?: PooledResources,
 ): Promise<void> {
   await backend.removeByLabels(
     { ...builderObjectLabels(builderName, jobId), [LABELS.attempt]: String(attempt) },
     `job ${jobId} attempt ${attempt}`,
   );
+  if (pooled !== undefined) await removePooled(backend, pooled);
 }
 
 /** Removes everything a builder created; run at start-up, after a crash left objects behind. */

@@ -14,6 +14,8 @@ import { GyreError } from '../../shared/errors.js';
 import { LABELS } from '../../shared/labels.js';
 import { serviceAlias } from './steps.js';
 import { toEnvList } from './environment.js';
+import { JOB_BIN_DIR } from './shell.js';
+import type { PooledResources } from './resource-pool.js';
 import type { ResourceClass } from '../../protocol/index.js';
 import type { DockerImage, RoomLimits } from './types.js';
 
@@ -41,6 +43,8 @@ export function checkServiceCount(count: number, maxServices: number | undefined
 export interface JobResources {
   readonly network: string;
   readonly volume: string;
+  /** The pool's holder on `network`, whose network namespace the primary joins; none for a network made for the job. */
+  readonly holder?: string;
   readonly labels: Readonly<Record<string, string>>;
   /** The whole job's limits (see {@link jobLimits}). */
   readonly limits: ContainerLimits;
@@ -96,22 +100,31 @@ export async function ensureImage(
 /** How a container other than the primary is held to the job's limits. */
 export type HelperPlacement = Pick<ContainerSpec, 'cgroup' | 'limits'>;
 
-/** Creates the job's network and workspace volume; names are unique, cleanup uses the labels. */
+/**
+ * The job's network and workspace volume: the pool's (resource-pool.ts), or new ones with unique
+ * names, which cleanup finds by their labels.
+ */
 export async function createJobResources(
   backend: JobBackend,
   labels: Record<string, string>,
   limits: ContainerLimits,
   placement: { readonly sharedCgroup?: boolean | undefined; readonly diskBytes?: number | undefined } = {},
+  pooled?: PooledResources,
 ): Promise<JobResources> {
-  const base = `gyre-job-${labels[LABELS.job]}-${labels[LABELS.attempt]}-${Math.random().toString(36).slice(2, 8)}`;
-  // Independent: made together, as each is a round trip to the engine. Both are settled before a
-  // failure is thrown, so the job's cleanup, which goes by label, finds the other one made.
-  const made = await Promise.allSettled([backend.createNetwork(base, labels), backend.createVolume(base, labels)]);
-  const failed = made.find((result) => result.status === 'rejected');
-  if (failed) throw failed.reason;
+  const base =
+    pooled?.name ??
+    `gyre-job-${labels[LABELS.job]}-${labels[LABELS.attempt]}-${Math.random().toString(36).slice(2, 8)}`;
+  if (pooled === undefined) {
+    // Independent: made together, as each is a round trip to the engine. Both are settled before a
+    // failure is thrown, so the job's cleanup, which goes by label, finds the other one made.
+    const made = await Promise.allSettled([backend.createNetwork(base, labels), backend.createVolume(base, labels)]);
+    const failed = made.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
   return {
     network: base,
     volume: base,
+    ...(pooled !== undefined && { holder: pooled.holder }),
     labels,
     limits,
     sharedCgroup: placement.sharedCgroup ?? false,
@@ -158,6 +171,8 @@ export async function startPrimary(
   res: JobResources,
   image: DockerImage,
   outboundEnv: readonly string[],
+  /** The builder's tools volume (tools-volume.ts), mounted read-only at /gyre/bin. @default none */
+  toolsVolume?: string,
 ): Promise<string> {
   return backend.startContainer({
     image: image.image,
@@ -165,8 +180,11 @@ export async function startPrimary(
     entrypoint: KEEP_ALIVE_ENTRYPOINT,
     ...(image.user !== undefined && { user: image.user }),
     labels: res.labels,
-    network: { name: res.network },
-    volumes: [{ name: res.volume, target: WORKSPACE_MOUNT }],
+    ...(res.holder !== undefined ? { networkOf: res.holder } : { network: { name: res.network } }),
+    volumes: [
+      { name: res.volume, target: WORKSPACE_MOUNT },
+      ...(toolsVolume !== undefined ? [{ name: toolsVolume, target: JOB_BIN_DIR, readOnly: true }] : []),
+    ],
     limits: res.limits,
     ...(res.diskBytes !== undefined && { diskBytes: res.diskBytes }),
     ...(res.sharedCgroup && { cgroup: 'leader' as const }),

@@ -28,6 +28,7 @@ import { caEnv, installExtraCa, proxyEnv } from './outbound.js';
 import { serviceAlias } from './steps.js';
 import { REMOTE_DOCKER_HOST } from './remote-docker.js';
 import type { TakenLayerCache } from './layer-cache.js';
+import type { PooledResources } from './resource-pool.js';
 import { registryAuthFor } from './registry-auth.js';
 import { sshLandingOf, type StartedService } from './ssh-landing.js';
 import { jobLabels } from '../../shared/labels.js';
@@ -73,8 +74,9 @@ export async function runJob(
   /** Where a rerun with SSH's sessions land, read again for the wait after the steps. */
   let landing: (() => Promise<SshLanding>) | undefined;
   const layerCache = takeLayerCache(job, options);
+  const pooled = options.resourcePool?.take();
   try {
-    const resources = await setUp(backend, job, options, log, stop);
+    const resources = await setUp(backend, job, options, log, stop, pooled).finally(() => options.resourcePool?.fill());
     primary = resources.primary;
     stop.attach(primary);
     const addedEnvironment: Record<string, string> = {};
@@ -116,11 +118,11 @@ export async function runJob(
   // take the cache only once this job's engine is gone.
   if (options.backgroundCleanup && typeof layerCache !== 'object') {
     await options.backgroundCleanup.add(job.jobId, () =>
-      cleanupAttempt(backend, job.jobId, job.attempt, options.builderName),
+      cleanupAttempt(backend, job.jobId, job.attempt, options.builderName, pooled),
     );
     return result;
   }
-  const cleaned = await cleanUp(backend, job, options.builderName, result, log);
+  const cleaned = await cleanUp(backend, job, options.builderName, pooled, result, log);
   // Only once its engine is gone: two engines on one data root would corrupt it. Left held when
   // cleanup failed; the agent's next start removes the engine.
   if (typeof layerCache === 'object') {
@@ -168,6 +170,7 @@ async function setUp(
   options: RunJobOptions,
   log: (line: string) => void,
   stop: JobStop,
+  pooled: PooledResources | undefined,
 ): Promise<JobResources & { primary: string; services: readonly StartedService[]; tools: ImageTools }> {
   const primary = primaryOf(job, options);
   const { services } = job.spec.docker;
@@ -189,10 +192,13 @@ async function setUp(
     await requireGyreImage(backend, options.helperImage, builderLacks(options.helperImage, 'GYRE_APP_IMAGE'));
   const labels = jobLabels(job.jobId, job.attempt, options.builderName);
   const limits = jobLimits(job.spec.resourceClass, options.room, options.hostCpus);
-  const resources = await createJobResources(backend, labels, limits, {
-    sharedCgroup: options.sharedCgroup,
-    diskBytes: options.diskBytes,
-  });
+  const resources = await createJobResources(
+    backend,
+    labels,
+    limits,
+    { sharedCgroup: options.sharedCgroup, diskBytes: options.diskBytes },
+    pooled,
+  );
   throwIfStopped(stop);
   const engine = job.spec.steps.some((step) => step.type === 'setup_remote_docker') ? [REMOTE_DOCKER_HOST] : [];
   const proxy = proxyEnv(options.outbound, [
@@ -200,10 +206,17 @@ async function setUp(
     ...engine,
   ]);
   const primaryEnv = [...proxy, ...caEnv(options.outbound)];
-  const started = await startPrimary(backend, resources, primary, primaryEnv);
+  // Without it, the script goes in through the archive API, as it did before the volume.
+  const toolsVolume = await options.toolsVolume?.name().catch((error: unknown) => {
+    log(
+      `The builder's tools volume could not be made (${messageOf(error)}); the job gets the circleci script as a copy`,
+    );
+    return undefined;
+  });
+  const started = await startPrimary(backend, resources, primary, primaryEnv, toolsVolume);
   const toolsKey = options.imageTools && (await toolsKeyOf(backend, primary, primaryEnv));
   // Round trips to the engine that the services need not wait for (issue 21).
-  const prepared = preparePrimary(backend, started, job, options, log, toolsKey);
+  const prepared = preparePrimary(backend, started, job, options, log, toolsKey, toolsVolume !== undefined);
   const startedServices: StartedService[] = [];
   try {
     for (const service of services) {
@@ -227,6 +240,7 @@ async function preparePrimary(
   options: RunJobOptions,
   log: (line: string) => void,
   toolsKey: string | undefined,
+  scriptMounted: boolean,
 ): Promise<ImageTools> {
   // The probe's exec is sent at once, though the engine holds the container while it extracts an
   // archive and runs the exec after it; the archives go one after the other for that reason.
@@ -243,7 +257,7 @@ async function preparePrimary(
   const extraCa = options.outbound?.extraCa;
   if (extraCa !== undefined && !(await installExtraCa(backend, primary, extraCa)))
     log(`The image has no CA bundle Gyre knows of; SSL_CERT_FILE and the like name the builder's extra CA alone`);
-  await installTestSplitting(backend, primary, job.testTimings ?? []);
+  await installTestSplitting(backend, primary, job.testTimings ?? [], scriptMounted);
   return await tools;
 }
 
@@ -327,11 +341,12 @@ async function cleanUp(
   backend: JobBackend,
   job: Pick<RunnerJob, 'jobId' | 'attempt'>,
   builderName: string,
+  pooled: PooledResources | undefined,
   result: JobResult,
   log: (line: string) => void,
 ): Promise<JobResult> {
   try {
-    await cleanupAttempt(backend, job.jobId, job.attempt, builderName);
+    await cleanupAttempt(backend, job.jobId, job.attempt, builderName, pooled);
     return result;
   } catch (error) {
     const message = messageOf(error);

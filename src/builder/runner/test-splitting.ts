@@ -2,8 +2,8 @@
  * `circleci tests glob` and `split` inside the job: Gyre's own `circleci` script
  * (templates/job/circleci, POSIX sh and awk) goes into the primary container as
  * /gyre/bin/circleci, first on every step's PATH, with the timings the lease brought beside it.
- * Written through the engine's archive API, so the image needs nothing and the job's user can run
- * it whatever the image's users are.
+ * From the builder's tools volume, or written through the engine's archive API, so the image
+ * needs nothing and the job's user can run it whatever the image's users are.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,17 +19,30 @@ const TIMINGS_PATH = 'gyre/test-timings.tsv';
 
 let script: string | undefined;
 
-/** Puts the script and the timings into the primary container. */
+/** The script's text. */
+export function circleciScript(): string {
+  script ??= readFileSync(join(packageRoot, 'templates/job/circleci'), 'utf8');
+  return script;
+}
+
+/**
+ * Puts the script and the timings into the primary container: only the timings, and only when
+ * there are any, where the builder's tools volume (tools-volume.ts) is mounted at /gyre/bin
+ * already. The script takes a missing timings file for no timings.
+ */
 export async function installTestSplitting(
   backend: JobBackend,
   container: string,
   timings: readonly TestTiming[],
+  scriptMounted: boolean,
 ): Promise<void> {
-  script ??= readFileSync(join(packageRoot, 'templates/job/circleci'), 'utf8');
+  if (scriptMounted && timings.length === 0) return;
   const out = pack();
   out.entry({ name: 'gyre/', type: 'directory', mode: 0o755 });
-  out.entry({ name: `${JOB_BIN_DIR.slice(1)}/`, type: 'directory', mode: 0o755 });
-  out.entry({ name: `${JOB_BIN_DIR.slice(1)}/circleci`, mode: 0o755 }, script);
+  if (!scriptMounted) {
+    out.entry({ name: `${JOB_BIN_DIR.slice(1)}/`, type: 'directory', mode: 0o755 });
+    out.entry({ name: `${JOB_BIN_DIR.slice(1)}/circleci`, mode: 0o755 }, circleciScript());
+  }
   out.entry({ name: TIMINGS_PATH, mode: 0o644 }, timingsFile(timings));
   out.finalize();
   await backend.putArchive(container, '/', nodeStream(out));

@@ -6,6 +6,8 @@ import type { JobContext, LeasedSshKey, TestTiming } from '../../protocol/index.
 import type { LayerCaches } from './layer-cache.js';
 import type { BackgroundCleanup } from './background-cleanup.js';
 import type { ImageToolsCache } from './image-tools-cache.js';
+import type { JobResourcePool } from './resource-pool.js';
+import type { ToolsVolume } from './tools-volume.js';
 import type { JobSpec } from '../../protocol/job-spec.js';
 import type { GitCredential } from '../../shared/git-credential.js';
 import type { DataTransfers } from './data-steps/transfers.js';
@@ -132,6 +134,10 @@ export interface RunJobOptions {
   readonly backgroundCleanup?: BackgroundCleanup;
   /** What primary images offered earlier jobs, so that their next jobs skip the probe. @default none: every job probes */
   readonly imageTools?: ImageToolsCache;
+  /** Networks and volumes made ahead of jobs. @default none: every job makes its own */
+  readonly resourcePool?: JobResourcePool;
+  /** The builder's volume with the `circleci` script. @default none: each primary gets a copy */
+  readonly toolsVolume?: ToolsVolume;
 }
 
 /** Where a rerun with SSH's sessions land: the primary container, as the job's steps run in it. */

@@ -2,7 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import {
   BackgroundCleanup,
   ImageToolsCache,
+  JobResourcePool,
   runJob,
+  ToolsVolume,
   type JobSshAccess,
   type RunnerSink,
   type RunJobOptions,
@@ -32,6 +34,17 @@ function backendWith(images: readonly string[] = [JOB_IMAGE, 'gyre/app:test']): 
 /** What the job left on the engine once runJob returned. */
 function leftovers(backend: FakeJobBackend): number {
   return backend.containers.size + backend.networks.size + backend.volumes.size;
+}
+
+/** Runs a one-step job with a pool of one, filled first: what the pool held, and the job's result. */
+async function runWithPool(backend: FakeJobBackend, step: ReturnType<typeof run>) {
+  const pool = new JobResourcePool(backend, OPTIONS.builderName, 'gyre/app:test', 1, () => undefined);
+  pool.fill();
+  await until('the pool to fill', () => pool.readyCount === 1);
+  const [pooled] = [...backend.networks.keys()];
+  const [holder] = backend.startedIds;
+  const result = await runJob(backend, makeJob([step]), new RecordingSink(), { ...OPTIONS, resourcePool: pool });
+  return { pool, pooled, holder, result };
 }
 
 describe('runJob', () => {
@@ -275,6 +288,51 @@ describe('runJob', () => {
     await runJob(backend, makeJob([run('echo ok')]), new RecordingSink(), { ...OPTIONS, backgroundCleanup: cleanup });
     await cleanup.idle();
     expect(leftovers(backend)).toBe(0);
+  });
+
+  it("runs the primary in the namespace of the pool's holder, and removes what it took from the pool with the job's containers, whatever the outcome", async () => {
+    const backend = backendWith();
+    const { pool, pooled, holder, result } = await runWithPool(backend, run('exit 4'));
+    expect(result.outcome).toBe('failed');
+    const primary = backend.started[1]!;
+    expect(primary.image).toBe(JOB_IMAGE);
+    expect(primary.network).toBeUndefined();
+    expect([primary.networkOf, primary.volumes?.[0]?.name]).toEqual([holder, pooled]);
+    // The pool made the next one once the primary ran: only that is left.
+    await until('the pool to fill again', () => pool.readyCount === 1);
+    expect([...backend.networks.keys()]).not.toContain(pooled);
+    expect([...backend.volumes.keys()]).not.toContain(pooled);
+    expect([...backend.containers.keys()]).not.toContain(holder);
+    expect([backend.containers.size, backend.networks.size, backend.volumes.size]).toEqual([1, 1, 1]);
+  });
+
+  it("mounts the builder's tools volume read-only at /gyre/bin and puts no script in, only timings when there are some", async () => {
+    const backend = backendWith();
+    const toolsVolume = new ToolsVolume(backend, OPTIONS.builderName, 'gyre/app:test');
+    const volume = await toolsVolume.name();
+    const bare = await runJob(backend, makeJob([run('true')]), new RecordingSink(), { ...OPTIONS, toolsVolume });
+    expect(bare.outcome).toBe('success');
+    expect(backend.started[0]!.volumes).toContainEqual({ name: volume, target: '/gyre/bin', readOnly: true });
+    expect(backend.filesOf(backend.startedIds[0]!).nodes.has('/gyre/bin/circleci')).toBe(false);
+    expect(backend.filesOf(backend.startedIds[0]!).nodes.has('/gyre/test-timings.tsv')).toBe(false);
+    const timed = {
+      ...makeJob([run('true')]),
+      testTimings: [{ kind: 'filename' as const, name: 'a.test', seconds: 2 }],
+    };
+    await runJob(backend, timed, new RecordingSink(), { ...OPTIONS, toolsVolume });
+    expect(backend.filesOf(backend.startedIds[1]!).nodes.has('/gyre/bin/circleci')).toBe(false);
+    expect(backend.filesOf(backend.startedIds[1]!).nodes.has('/gyre/test-timings.tsv')).toBe(true);
+  });
+
+  it('removes what a job took from the pool when its set-up failed before using it', async () => {
+    const backend = backendWith(['gyre/app:test']);
+    const { pooled, holder, result } = await runWithPool(backend, run('true'));
+    expect(result.outcome).toBe('failed');
+    expect([backend.networks.has(pooled!), backend.volumes.has(pooled!), backend.containers.has(holder!)]).toEqual([
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('probes a primary image once for jobs alike, and again for another user or other variables', async () => {
