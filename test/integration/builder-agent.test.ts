@@ -7,6 +7,7 @@ import {
   docker,
   jobsMayReach,
   leftoversOf,
+  objectsOf,
   POOL_SIZE,
   spawnAgent,
   startAgent,
@@ -354,7 +355,8 @@ workflows:
       filters: JSON.stringify({ label: [`${LABELS.job}=${slow!.id}`, `${LABELS.builder}=agent-crash`] }),
     });
     expect(jobContainers).toHaveLength(1);
-    expect((await leftoversOf('agent-crash')).containers).toBeGreaterThan(POOL_SIZE);
+    const leftByCrash = await objectsOf('agent-crash');
+    expect(leftByCrash.size).toBeGreaterThan(POOL_SIZE);
 
     const second = await startAgent(gyre.base, 'agent-second');
     const [done] = await waitForJobs(gyre, pipeline, undefined, 150_000);
@@ -373,8 +375,10 @@ workflows:
     await until('the restarted agent to open its local API', () => restarted.output().includes('local API listening'), {
       intervalMs: 200,
     });
-    // Only what the restarted agent's pool keeps: everything the crash left is gone.
+    // Only what the restarted agent keeps: everything the crash left is gone.
     await untilNothingLeftBy('agent-crash');
+    const now = await objectsOf('agent-crash');
+    expect([...leftByCrash].filter((object) => now.has(object))).toEqual([]);
     const builders = (await (await gyre.api('/api/v1/builders')).json()) as { items: { name: string }[] };
     expect(builders.items.filter((b) => b.name === 'agent-crash')).toHaveLength(1);
     restarted.child.kill('SIGTERM');

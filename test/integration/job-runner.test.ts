@@ -106,7 +106,7 @@ describe('runJob on the local Docker Engine', () => {
     // GIVEN the agent's pool and tools volume, made ahead of a job with a service named db
     const failures: unknown[] = [];
     const pool = new JobResourcePool(backend, BUILDER, HELPER_IMAGE, 1, (error) => failures.push(error));
-    const toolsVolume = new ToolsVolume(backend, BUILDER, HELPER_IMAGE);
+    const toolsVolume = new ToolsVolume(backend, BUILDER, HELPER_IMAGE, (error) => failures.push(error));
     pool.fill();
     await until('the pool to make a network and its holder', () => pool.readyCount === 1);
     const job = makeJob(
@@ -119,7 +119,8 @@ describe('runJob on the local Docker Engine', () => {
       ],
       {
         docker: {
-          primary: image({ user: 'nobody' }),
+          // root, whom only a read-only mount stops from writing there
+          primary: image(),
           services: [image({ name: 'db', command: ['sleep', 'infinity'] })],
         },
         workingDirectory: '/tmp/project',

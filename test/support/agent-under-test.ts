@@ -100,16 +100,32 @@ export async function spawnAgent(
 }
 
 /** Containers, networks and volumes labelled as this builder's. */
-export async function leftoversOf(
-  builderName: string,
-): Promise<{ containers: number; networks: number; volumes: number }> {
+async function listedFor(builderName: string) {
   const filters = JSON.stringify({ label: [`${LABELS.builder}=${builderName}`] });
   const [containers, networks, volumes] = await Promise.all([
     docker.listContainers({ all: true, filters }),
     docker.listNetworks({ filters }),
     docker.listVolumes({ filters }),
   ]);
-  return { containers: containers.length, networks: networks.length, volumes: volumes.Volumes?.length ?? 0 };
+  return { containers, networks, volumes: volumes.Volumes ?? [] };
+}
+
+/** How many containers, networks and volumes are labelled as this builder's. */
+export async function leftoversOf(
+  builderName: string,
+): Promise<{ containers: number; networks: number; volumes: number }> {
+  const { containers, networks, volumes } = await listedFor(builderName);
+  return { containers: containers.length, networks: networks.length, volumes: volumes.length };
+}
+
+/** The ids of this builder's containers and the names of its networks and volumes. */
+export async function objectsOf(builderName: string): Promise<Set<string>> {
+  const { containers, networks, volumes } = await listedFor(builderName);
+  return new Set([
+    ...containers.map((c) => c.Id),
+    ...networks.map((n) => `network ${n.Name}`),
+    ...volumes.map((v) => `volume ${v.Name}`),
+  ]);
 }
 
 /** How many networks, volumes and holders a running test agent's pool keeps ready: one of each per slot (resource-pool.ts). */

@@ -119,9 +119,19 @@ export class FakeJobBackend implements JobBackend {
     return Promise.resolve();
   }
 
+  /** How many networks the engine has addresses for, as Docker's default address pools bound them. */
+  addressPools = Infinity;
+
   createNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
     const failure = this.failures.get('createNetwork');
     if (failure) return Promise.reject(failure);
+    if (this.networks.size >= this.addressPools)
+      return Promise.reject(
+        new FakeEngineError(
+          400,
+          'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network',
+        ),
+      );
     this.networks.set(name, { name, labels });
     return Promise.resolve();
   }
@@ -133,6 +143,10 @@ export class FakeJobBackend implements JobBackend {
   }
 
   removeNetwork(name: string): Promise<void> {
+    if ([...this.containers.values()].some((c) => c.spec.network?.name === name))
+      return Promise.reject(
+        new FakeEngineError(403, `error while removing network: network ${name} has active endpoints`),
+      );
     this.networks.delete(name);
     return Promise.resolve();
   }
@@ -170,6 +184,8 @@ export class FakeJobBackend implements JobBackend {
 
   startContainer(spec: ContainerSpec): Promise<string> {
     if (!this.present(spec.image)) return Promise.reject(new FakeEngineError(404, `No such image: ${spec.image}`));
+    if (spec.networkOf !== undefined && !this.containers.has(spec.networkOf))
+      return Promise.reject(new FakeEngineError(409, 'cannot join network of a non running container'));
     const id = `c${++this.nextId}`;
     this.containers.set(id, { name: spec.name ?? id, labels: spec.labels, spec });
     this.started.push(spec);

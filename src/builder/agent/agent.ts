@@ -35,6 +35,7 @@ import {
   cleanupBuilder,
   ImageToolsCache,
   JobResourcePool,
+  MAX_POOL_SIZE,
   ToolsVolume,
   LayerCaches,
   unreachableProxies,
@@ -187,13 +188,23 @@ export class Agent {
         "could not remove an ended job's containers, network or volume; the agent's next start removes them",
       ),
     );
-    this.resourcePool = new JobResourcePool(backend, name, config.helperImage, Math.max(1, capacity.slots), (error) =>
-      this.logger.warn({ err: error }, 'could not make a network and volume ahead of a job; jobs make their own'),
+    this.resourcePool = new JobResourcePool(
+      backend,
+      name,
+      config.helperImage,
+      Math.min(Math.max(1, capacity.slots), MAX_POOL_SIZE),
+      (error) =>
+        this.logger.warn({ err: error }, 'could not make a network and volume ahead of a job; jobs make their own'),
     );
     this.resourcePool.fill();
-    this.toolsVolume = new ToolsVolume(backend, name, config.helperImage);
-    // Made now, so that the first job does not wait for it; a failure is the job's to report.
-    this.toolsVolume.name().catch(() => undefined);
+    this.toolsVolume = new ToolsVolume(backend, name, config.helperImage, (error) =>
+      this.logger.warn(
+        { err: error },
+        'could not make the volume with the circleci script; jobs get a copy each, and a job a minute later tries again',
+      ),
+    );
+    // Made now, so that the first job does not wait for it.
+    void this.toolsVolume.name();
     this.done = this.loop()
       .catch((error: unknown): AgentExit => {
         if (error instanceof BuilderRevokedError) return revokedExit(error);
@@ -203,12 +214,17 @@ export class Agent {
       // Nothing an ended job made is left behind by an agent that stops (drained or not).
       .then(async (exit) => {
         await this.cleanup.idle();
-        await Promise.all([this.resourcePool.close(), this.toolsVolume.remove()]).catch((error: unknown) =>
+        const [pool, tools] = await Promise.allSettled([this.resourcePool.close(), this.toolsVolume.remove()]);
+        if (pool.status === 'rejected')
           this.logger.warn(
-            { err: error },
-            "could not remove the pool's networks and volumes or the tools volume; the agent's next start removes them",
-          ),
-        );
+            { err: pool.reason },
+            "could not remove the networks, volumes and holders made ahead of jobs; the agent's next start removes them",
+          );
+        if (tools.status === 'rejected')
+          this.logger.warn(
+            { err: tools.reason },
+            "could not remove the volume with the circleci script; the agent's next start removes it",
+          );
         return exit;
       });
   }

@@ -15,7 +15,7 @@ import { LABELS } from '../../shared/labels.js';
 import { serviceAlias } from './steps.js';
 import { toEnvList } from './environment.js';
 import { JOB_BIN_DIR } from './shell.js';
-import type { PooledResources } from './resource-pool.js';
+import { createJobNetwork, type JobResourcePool, type PooledResources } from './resource-pool.js';
 import type { ResourceClass } from '../../protocol/index.js';
 import type { DockerImage, RoomLimits } from './types.js';
 
@@ -110,6 +110,8 @@ export async function createJobResources(
   limits: ContainerLimits,
   placement: { readonly sharedCgroup?: boolean | undefined; readonly diskBytes?: number | undefined } = {},
   pooled?: PooledResources,
+  /** The pool, which gives a network back when the engine has no address pool left. */
+  pool?: JobResourcePool,
 ): Promise<JobResources> {
   const base =
     pooled?.name ??
@@ -117,7 +119,10 @@ export async function createJobResources(
   if (pooled === undefined) {
     // Independent: made together, as each is a round trip to the engine. Both are settled before a
     // failure is thrown, so the job's cleanup, which goes by label, finds the other one made.
-    const made = await Promise.allSettled([backend.createNetwork(base, labels), backend.createVolume(base, labels)]);
+    const made = await Promise.allSettled([
+      createJobNetwork(backend, base, labels, pool),
+      backend.createVolume(base, labels),
+    ]);
     const failed = made.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JobBackend } from '../../docker/index.js';
+import { messageOf } from '../../shared/errors.js';
 import { builderObjectLabels } from '../../shared/labels.js';
 
 /** A network and a volume of one name, and the container that holds the network's namespace. */
@@ -27,6 +28,16 @@ export interface PooledResources {
 
 /** The holder: one process that sleeps, as nobody, with nothing to write and next to no room. */
 const HOLDER_LIMITS = { cpus: 0, memoryBytes: 16 * 1024 ** 2, pids: 4 };
+
+/**
+ * The most a pool holds, whatever the slots. Every bridge network takes one of the engine's
+ * address pools, of which a default engine has about 30 for jobs, their checkouts and the pool
+ * together; only jobs starting at once need one each.
+ */
+export const MAX_POOL_SIZE = 4;
+
+/** How the engine says it has no address pool left for another network. */
+const NO_ADDRESS_POOL = /non-overlapping IPv4 address pool/i;
 
 export class JobResourcePool {
   /** Made and not yet taken, oldest first. */
@@ -65,6 +76,33 @@ export class JobResourcePool {
   /** How many pairs are ready now. */
   get readyCount(): number {
     return this.ready.length;
+  }
+
+  /**
+   * Removes the newest ready one, so that a job whose network found no address pool left gets
+   * that one's; whether there was one.
+   */
+  async giveBack(): Promise<boolean> {
+    const pooled = this.ready.pop();
+    if (pooled === undefined) return false;
+    await removePooled(this.backend, pooled);
+    return true;
+  }
+
+  /**
+   * Removes every ready one and makes new ones: a job found its holder stopped (the engine
+   * restarted, or someone stopped it), and those made at the same time may be too.
+   */
+  renew(): void {
+    const stale = this.ready.splice(0);
+    void Promise.all(stale.map((pooled) => removePooled(this.backend, pooled).catch(() => undefined))).then(() =>
+      this.fill(),
+    );
+  }
+
+  /** Whether a ready one's holder still runs on its network (a stopped container has no address there). */
+  async holds(pooled: PooledResources): Promise<boolean> {
+    return (await this.backend.addressOn(pooled.holder, pooled.name).catch(() => undefined)) !== undefined;
   }
 
   /** Stops making pairs and removes those not taken; a taken pair goes with its job. */
@@ -112,6 +150,24 @@ export class JobResourcePool {
       readOnlyRoot: true,
       limits: HOLDER_LIMITS,
     });
+  }
+}
+
+/**
+ * Creates a job's network (its own, or a checkout's); when the engine has no address pool left,
+ * takes one of the pool's ready networks away and tries once more.
+ */
+export async function createJobNetwork(
+  backend: JobBackend,
+  name: string,
+  labels: Readonly<Record<string, string>>,
+  pool: JobResourcePool | undefined,
+): Promise<void> {
+  try {
+    await backend.createNetwork(name, labels);
+  } catch (error) {
+    if (!NO_ADDRESS_POOL.test(messageOf(error)) || !(await pool?.giveBack())) throw error;
+    await backend.createNetwork(name, labels);
   }
 }
 

@@ -192,13 +192,8 @@ async function setUp(
     await requireGyreImage(backend, options.helperImage, builderLacks(options.helperImage, 'GYRE_APP_IMAGE'));
   const labels = jobLabels(job.jobId, job.attempt, options.builderName);
   const limits = jobLimits(job.spec.resourceClass, options.room, options.hostCpus);
-  const resources = await createJobResources(
-    backend,
-    labels,
-    limits,
-    { sharedCgroup: options.sharedCgroup, diskBytes: options.diskBytes },
-    pooled,
-  );
+  const placement = { sharedCgroup: options.sharedCgroup, diskBytes: options.diskBytes };
+  let resources = await createJobResources(backend, labels, limits, placement, pooled, options.resourcePool);
   throwIfStopped(stop);
   const engine = job.spec.steps.some((step) => step.type === 'setup_remote_docker') ? [REMOTE_DOCKER_HOST] : [];
   const proxy = proxyEnv(options.outbound, [
@@ -207,13 +202,18 @@ async function setUp(
   ]);
   const primaryEnv = [...proxy, ...caEnv(options.outbound)];
   // Without it, the script goes in through the archive API, as it did before the volume.
-  const toolsVolume = await options.toolsVolume?.name().catch((error: unknown) => {
-    log(
-      `The builder's tools volume could not be made (${messageOf(error)}); the job gets the circleci script as a copy`,
-    );
-    return undefined;
-  });
-  const started = await startPrimary(backend, resources, primary, primaryEnv, toolsVolume);
+  const toolsVolume = await options.toolsVolume?.name();
+  let started: string;
+  try {
+    started = await startPrimary(backend, resources, primary, primaryEnv, toolsVolume);
+  } catch (error) {
+    if (pooled === undefined || !options.resourcePool || (await options.resourcePool.holds(pooled))) throw error;
+    // The pool's holder was not running (the engine restarted, or someone stopped it): the job
+    // makes a network of its own, as without a pool, and the pool makes new ones.
+    options.resourcePool.renew();
+    resources = await createJobResources(backend, labels, limits, placement, undefined, options.resourcePool);
+    started = await startPrimary(backend, resources, primary, primaryEnv, toolsVolume);
+  }
   const toolsKey = options.imageTools && (await toolsKeyOf(backend, primary, primaryEnv));
   // Round trips to the engine that the services need not wait for (issue 21).
   const prepared = preparePrimary(backend, started, job, options, log, toolsKey, toolsVolume !== undefined);

@@ -2,6 +2,7 @@
  * Runs a job's steps in its primary container, in order, with CircleCI's `when` rules,
  * background steps and the no-output timeout.
  */
+import { createJobNetwork } from './resource-pool.js';
 import { messageOf } from '../../shared/errors.js';
 import type { JobBackend } from '../../docker/index.js';
 import { formatDuration } from '../../shared/durations.js';
@@ -114,7 +115,7 @@ async function checkout(ctx: StepContext, step: CheckoutStep, index: number): Pr
   // (the config chooses them) would otherwise answer for the git host's and take the credential.
   // Removed at once: every job network takes one of the engine's few address pools.
   const network = `${ctx.resources.network}-checkout-${index}`;
-  await ctx.backend.createNetwork(network, ctx.resources.labels);
+  await createJobNetwork(ctx.backend, network, ctx.resources.labels, ctx.options.resourcePool);
   const request = {
     backend: ctx.backend,
     primary: ctx.primary,

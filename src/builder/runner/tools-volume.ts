@@ -13,26 +13,36 @@ import { circleciScript } from './test-splitting.js';
 /** Where the maker sees the volume. */
 const TARGET = '/tools';
 
+/** How long after a failure the next job's call tries again; jobs meanwhile get the script as a copy at once. */
+export const TOOLS_RETRY_MS = 60_000;
+
 export class ToolsVolume {
   private made: Promise<string> | undefined;
+  private failedAt = -Infinity;
 
   constructor(
     private readonly backend: JobBackend,
     private readonly builderName: string,
     /** The image of the container that writes the script (the builder's helper image, always present). */
     private readonly helperImage: string,
+    /** Making it failed (the agent's log says why; the job's only that it got a copy). */
+    private readonly onFailure: (error: unknown) => void,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
-   * The volume's name, made on the first call. Rejects when it could not be made; the next call
-   * tries again, and jobs meanwhile get the script through the archive API.
+   * The volume's name, made on the first call. Undefined when it could not be made: then jobs get
+   * the script through the archive API, and a call TOOLS_RETRY_MS later tries again.
    */
-  name(): Promise<string> {
+  async name(): Promise<string | undefined> {
+    if (this.made === undefined && this.now() - this.failedAt < TOOLS_RETRY_MS) return undefined;
     this.made ??= this.make().catch((error: unknown) => {
       this.made = undefined;
+      this.failedAt = this.now();
+      this.onFailure(error);
       throw error;
     });
-    return this.made;
+    return await this.made.catch(() => undefined);
   }
 
   /** Removes the volume once no container uses it; one never made or already gone is fine. */
@@ -48,8 +58,8 @@ export class ToolsVolume {
     const labels = builderObjectLabels(this.builderName);
     await this.backend.createVolume(name, labels);
     let output = '';
-    // Root writes it (the volume starts root's); the script comes on stdin, and the maker writes
-    // nothing else.
+    // Root writes it (the volume starts root's); the script comes on stdin, and the maker has no
+    // network and writes nothing else.
     const exitCode = await this.backend
       .runContainer(
         {
@@ -58,6 +68,7 @@ export class ToolsVolume {
           entrypoint: ['sh', '-c', `cat > ${TARGET}/circleci && chmod 0755 ${TARGET}/circleci`],
           labels,
           volumes: [{ name, target: TARGET }],
+          network: { name: 'none' },
           readOnlyRoot: true,
           stdin: Buffer.from(circleciScript()),
         },

@@ -20,12 +20,18 @@ const poolOn = (backend: FakeJobBackend, size = 2, failures: unknown[] = []) =>
 
 const counts = (backend: FakeJobBackend) => [backend.networks.size, backend.volumes.size, backend.containers.size];
 
+/** A pool of two on a new engine, once both are ready. */
+async function filledPool() {
+  const backend = engine();
+  const pool = poolOn(backend);
+  pool.fill();
+  await until('the pool to fill', () => pool.readyCount === 2);
+  return { backend, pool };
+}
+
 describe('JobResourcePool', () => {
   it("fills to its size with a network and a volume of one name and an idle holder on the network, all the builder's and no job's", async () => {
-    const backend = engine();
-    const pool = poolOn(backend);
-    pool.fill();
-    await until('the pool to fill', () => pool.readyCount === 2);
+    const { backend } = await filledPool();
     expect([...backend.networks.keys()].sort()).toEqual([...backend.volumes.keys()].sort());
     expect(counts(backend)).toEqual([2, 2, 2]);
     for (const network of backend.networks.values()) {
@@ -44,10 +50,7 @@ describe('JobResourcePool', () => {
   });
 
   it('hands out each one once, oldest first, and makes more only when told to fill', async () => {
-    const backend = engine();
-    const pool = poolOn(backend);
-    pool.fill();
-    await until('the pool to fill', () => pool.readyCount === 2);
+    const { backend, pool } = await filledPool();
     const [first, second] = [...backend.networks.keys()];
     const taken = [pool.take(), pool.take()];
     expect(taken.map((t) => t?.name)).toEqual([first, second]);
@@ -87,10 +90,7 @@ describe('JobResourcePool', () => {
   });
 
   it('on close, removes what was not taken, stops making more, and leaves taken ones to their jobs', async () => {
-    const backend = engine();
-    const pool = poolOn(backend);
-    pool.fill();
-    await until('the pool to fill', () => pool.readyCount === 2);
+    const { backend, pool } = await filledPool();
     const taken = pool.take()!;
     await pool.close();
     expect([...backend.networks.keys()]).toEqual([taken.name]);
@@ -99,6 +99,44 @@ describe('JobResourcePool', () => {
     pool.fill();
     await new Promise((resolve) => setImmediate(resolve));
     expect(counts(backend)).toEqual([1, 1, 1]);
+  });
+
+  it('on close while making one, removes that one too once it is made', async () => {
+    const backend = engine();
+    const pool = poolOn(backend, 2);
+    pool.fill();
+    await pool.close();
+    expect(counts(backend)).toEqual([0, 0, 0]);
+    expect(pool.readyCount).toBe(0);
+  });
+
+  it("gives back its newest ready one's network for a job's, and says when it had none", async () => {
+    const { backend, pool } = await filledPool();
+    const [oldest, newest] = [...backend.networks.keys()];
+    expect(await pool.giveBack()).toBe(true);
+    expect([...backend.networks.keys()]).toEqual([oldest]);
+    expect(backend.volumes.has(newest!)).toBe(false);
+    expect(await pool.giveBack()).toBe(true);
+    expect(await pool.giveBack()).toBe(false);
+  });
+
+  it('tells a running holder from a stopped one, and on renew replaces every ready one', async () => {
+    const { backend, pool } = await filledPool();
+    const before = [...backend.containers.keys()];
+    const [first] = before;
+    await backend.removeContainer(first!);
+    const taken = pool.take()!;
+    expect(await pool.holds(taken)).toBe(false);
+    expect(await pool.holds(pool.take()!)).toBe(true);
+    pool.fill();
+    await until('the pool to fill again', () => pool.readyCount === 2);
+    const stale = [...backend.containers.keys()].filter((id) => !before.includes(id));
+    pool.renew();
+    expect(pool.readyCount).toBe(0);
+    await until('the pool to make new ones', () => pool.readyCount === 2);
+    const renewed = [pool.take()!.holder, pool.take()!.holder];
+    expect(renewed.filter((id) => stale.includes(id) || before.includes(id))).toEqual([]);
+    expect(stale.every((id) => !backend.containers.has(id))).toBe(true);
   });
 
   it('refuses a size that is not a positive integer', () => {

@@ -308,8 +308,11 @@ describe('runJob', () => {
 
   it("mounts the builder's tools volume read-only at /gyre/bin and puts no script in, only timings when there are some", async () => {
     const backend = backendWith();
-    const toolsVolume = new ToolsVolume(backend, OPTIONS.builderName, 'gyre/app:test');
+    const toolsVolume = new ToolsVolume(backend, OPTIONS.builderName, 'gyre/app:test', (error) => {
+      throw error;
+    });
     const volume = await toolsVolume.name();
+    expect(volume).toBeDefined();
     const bare = await runJob(backend, makeJob([run('true')]), new RecordingSink(), { ...OPTIONS, toolsVolume });
     expect(bare.outcome).toBe('success');
     expect(backend.started[0]!.volumes).toContainEqual({ name: volume, target: '/gyre/bin', readOnly: true });
@@ -322,6 +325,46 @@ describe('runJob', () => {
     await runJob(backend, timed, new RecordingSink(), { ...OPTIONS, toolsVolume });
     expect(backend.filesOf(backend.startedIds[1]!).nodes.has('/gyre/bin/circleci')).toBe(false);
     expect(backend.filesOf(backend.startedIds[1]!).nodes.has('/gyre/test-timings.tsv')).toBe(true);
+  });
+
+  it("makes a network of its own when the pool's holder is not running, and has the pool make new ones", async () => {
+    const backend = backendWith();
+    const pool = new JobResourcePool(backend, OPTIONS.builderName, 'gyre/app:test', 1, () => undefined);
+    pool.fill();
+    await until('the pool to fill', () => pool.readyCount === 1);
+    const [stale] = backend.startedIds;
+    // The engine restarted, or someone stopped the holder: it runs no more.
+    await backend.removeContainer(stale!);
+    const result = await runJob(backend, makeJob([run('echo fine')]), new RecordingSink(), {
+      ...OPTIONS,
+      resourcePool: pool,
+    });
+    expect(result).toEqual({ outcome: 'success' });
+    const primary = backend.started.find((spec) => spec.image === JOB_IMAGE)!;
+    expect(primary.networkOf).toBeUndefined();
+    expect(primary.network?.name).toMatch(/^gyre-job-/);
+    await until('the pool to make a new one', () => pool.readyCount === 1);
+    const fresh = pool.take()!;
+    expect(fresh.holder).not.toBe(stale);
+    expect(await pool.holds(fresh)).toBe(true);
+  });
+
+  it("takes one of the pool's ready networks away when the engine has no address left for the job's checkout", async () => {
+    const backend = backendWith();
+    const failures: unknown[] = [];
+    const pool = new JobResourcePool(backend, OPTIONS.builderName, 'gyre/app:test', 2, (error) => failures.push(error));
+    pool.fill();
+    await until('the pool to fill', () => pool.readyCount === 2);
+    const [taken, spare] = [...backend.networks.keys()];
+    // The engine has addresses for the pool's two networks and no more.
+    backend.addressPools = 2;
+    const job = makeJob([{ type: 'checkout' }, run('echo fine')]);
+    const result = await runJob(backend, job, new RecordingSink(), { ...OPTIONS, resourcePool: pool });
+    expect(result).toEqual({ outcome: 'success' });
+    expect(backend.ran.map((spec) => spec.network?.name)).toEqual([`${taken}-checkout-1`]);
+    expect([pool.readyCount, backend.networks.has(spare!)]).toEqual([0, false]);
+    // The pool could not make the next one meanwhile, for the same reason.
+    expect(String(failures[0])).toContain('non-overlapping IPv4 address pool');
   });
 
   it('removes what a job took from the pool when its set-up failed before using it', async () => {
