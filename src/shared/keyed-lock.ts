@@ -1,6 +1,6 @@
 /**
  * Runs tasks one at a time per key, in arrival order, inside this process: one fetch per
- * repository mirror (other processes are handled by git's own lock files), one lease at a time.
+ * repository mirror (other processes are handled by git's own lock files).
  */
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<void>>();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { createDatabasePool, type Database } from '../../src/services/database/create-pool.js';
+import { LeaseBatches } from '../../src/services/stores/jobs/lease-batches.js';
 import { seedWorkflow } from '../support/seed-jobs.js';
 import { startServicesUnderTest, TEST_SECRETS, type ServicesUnderTest } from '../support/services-under-test.js';
 import { SimulatedBuilder } from '../support/simulated-builder.js';
@@ -84,6 +85,29 @@ describe('the builder protocol', () => {
     );
     expect(left.rows[0]!.n).toBe(0);
   }, 120_000);
+
+  it('leases waiting together in one transaction, each seeing the claims before it, and fails only the lease that fails', async () => {
+    await seedWorkflow(
+      db,
+      projectId,
+      Array.from({ length: 8 }, (_, i) => ({ name: `batch-${i}` })),
+    );
+    const [first, second] = await Promise.all([join(), join()]);
+    const batches = new LeaseBatches(db);
+    // The first runs alone at once; the next two wait for it and go together, where the one whose
+    // running job id is out of bigint's range fails the transaction, and each then goes alone.
+    const [a, broken, b] = await Promise.allSettled([
+      batches.lease(first.id, 4),
+      batches.lease(second.id, 4, [2 ** 64]),
+      batches.lease(second.id, 4),
+    ]);
+    expect(broken).toMatchObject({ status: 'rejected', reason: { message: expect.stringContaining('out of range') } });
+    const ids = [a, b].flatMap((answer) => (answer.status === 'fulfilled' ? answer.value.map((l) => l.jobId) : []));
+    expect(ids).toHaveLength(8);
+    expect(new Set(ids).size).toBe(8);
+    for (const lease of [a, b].flatMap((answer) => (answer.status === 'fulfilled' ? answer.value : [])))
+      await db.query("UPDATE jobs SET state = 'success', finished_at = now() WHERE id = $1", [lease.jobId]);
+  }, 60_000);
 
   it('runs a workflow in dependency order and marks the dependents of a failure not_run', async () => {
     const { workflowId } = await seedWorkflow(db, projectId, [

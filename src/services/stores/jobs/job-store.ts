@@ -42,8 +42,8 @@ import {
 } from './fenced-writes.js';
 import { endedJobsOf, jobDetail, jobsOfPipeline, jobsOfWorkflow } from './job-reads.js';
 import type { JobDetail } from './job-rows.js';
-import { KeyedLock } from '../../../shared/keyed-lock.js';
-import { leaseJobs, type ClaimedLease } from './lease-jobs.js';
+import type { ClaimedLease } from './lease-jobs.js';
+import { LeaseBatches } from './lease-batches.js';
 import { requeueLostAttempts, type LostAttempts } from './requeue.js';
 import { rerunJobs } from './rerun-jobs.js';
 import type { ContextAuthorizer } from './context-authorizer.js';
@@ -57,13 +57,15 @@ export type { ContextAuthorizer } from './context-authorizer.js';
 export type { SettleWorkflow } from './workflow-progress.js';
 
 export class JobStore {
-  private readonly leasing = new KeyedLock();
+  private readonly leases: LeaseBatches;
 
   constructor(
     private readonly db: Database,
     /** Called in each transaction that ended or released jobs of a workflow. */
     private readonly settle: SettleWorkflow,
-  ) {}
+  ) {
+    this.leases = new LeaseBatches(db);
+  }
 
   /**
    * Stores a planned workflow's jobs, in the transaction that stores the workflow. Returns
@@ -98,11 +100,9 @@ export class JobStore {
   }
 
   lease(builderId: number, max: number, agentRunning?: readonly number[]): Promise<ClaimedLease[]> {
-    // One at a time in this process: every long-poll wakes on the same notification, and leases
-    // racing on the same head of the queue left all but one builder empty-handed (the scheduler
-    // bench: 50 builders leased about 25 jobs a round). In turn, each sees the last one's claims.
-    // Several processes (app replicas) still race, and CLAIM_SQL's SKIP LOCKED keeps that correct.
-    return this.leasing.run('lease', () => leaseJobs(this.db, builderId, max, agentRunning));
+    // In turn, several to a transaction (lease-batches.ts): racing leases left all but one
+    // builder empty-handed (the scheduler bench: 50 builders leased about 25 jobs a round).
+    return this.leases.lease(builderId, max, agentRunning);
   }
 
   ack(builderId: number, jobId: number, token: LeaseToken): Promise<void> {

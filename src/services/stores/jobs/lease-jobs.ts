@@ -26,6 +26,7 @@ export type ClaimedLease = Omit<JobLease, 'variables' | 'context' | 'ssh'> & {
 import { DOCKER_LEVELS, jobRoomOf, LEASE_TTL_MS, roomLeft, type DockerInBuilds } from '../../../protocol/index.js';
 import { takeInQueueOrder } from '../../core/scheduler/pack-jobs.js';
 import { dockerGrantedSql } from './docker-grant.js';
+import type pg from 'pg';
 import type { Database } from '../../database/create-pool.js';
 import { withTransaction } from '../../database/with-transaction.js';
 import { hideUrlUserInfo } from '../../../shared/git-credential.js';
@@ -77,82 +78,90 @@ export async function leaseJobs(
   max: number,
   agentRunning: readonly number[] = [],
 ): Promise<ClaimedLease[]> {
-  return withTransaction(db, async (client) => {
-    // NO KEY UPDATE, not SHARE: two leases of one builder (a retried request beside the first)
-    // would each count the same free room and fill it twice.
-    const builder = await client.query<{
-      state: string;
-      slots: number;
-      slot_cpus: string;
-      slot_memory_bytes: string;
-      docker_in_builds: DockerInBuilds;
-      offers_ssh: boolean;
-    }>(
-      'SELECT state, slots, slot_cpus, slot_memory_bytes, docker_in_builds, ssh_port IS NOT NULL AS offers_ssh FROM builders WHERE id = $1 FOR NO KEY UPDATE',
-      [builderId],
-    );
-    const row = builder.rows[0];
-    if (!row || row.state !== 'active') return [];
-    const room = jobRoomOf({
-      slots: row.slots,
-      slotCpus: Number(row.slot_cpus),
-      slotMemoryBytes: Number(row.slot_memory_bytes),
-    });
-    const used = await client.query<{ cpus: string; memory_bytes: string }>(
-      `SELECT coalesce(sum(cpus), 0) AS cpus, coalesce(sum(memory_bytes), 0) AS memory_bytes FROM jobs
-       WHERE (builder_id = $1 AND state IN ('leased', 'running'))
-         OR (id = ANY($2::bigint[]) AND state IN ('queued', 'leased', 'running'))`,
-      [builderId, agentRunning],
-    );
-    let free = roomLeft(room, {
-      cpus: Number(used.rows[0]!.cpus),
-      memoryBytes: Number(used.rows[0]!.memory_bytes),
-    });
-    const claimed: ClaimedRow[] = [];
-    for (let pass = 0; pass < CLAIM_PASSES && claimed.length < max; pass++) {
-      const queued = await client.query<{ id: string; cpus: string; memory_bytes: string }>(QUEUED_SQL, [
-        room.cpus,
-        room.memoryBytes,
-        max - claimed.length,
-        agentRunning,
-        DOCKER_LEVELS[row.docker_in_builds],
-        row.offers_ssh,
-      ]);
-      const chosen = takeInQueueOrder(
-        queued.rows.map((r) => ({ id: r.id, cpus: Number(r.cpus), memoryBytes: Number(r.memory_bytes) })),
-        free,
-        max - claimed.length,
-      );
-      if (chosen.length === 0) break;
-      const rows = (await client.query<ClaimedRow>(CLAIM_SQL, [builderId, chosen.map((j) => j.id), LEASE_TTL_MS])).rows;
-      claimed.push(...rows);
-      const taken = chosen.filter((j) => rows.some((r) => r.id === j.id));
-      free = roomLeft(free, {
-        cpus: taken.reduce((n, j) => n + j.cpus, 0),
-        memoryBytes: taken.reduce((n, j) => n + j.memoryBytes, 0),
-      });
-      // Every chosen job was still queued: the queue order held, nothing to look at again.
-      if (rows.length === chosen.length) break;
-    }
-    if (claimed.length > 0) {
-      await client.query(
-        // clock_timestamp(), not the transaction's start: taken while the builder row is locked,
-        // it orders this lease against drains recorded in the audit log.
-        `INSERT INTO job_attempts (job_id, attempt, builder_id, leased_at, ssh, ssh_requested_by)
-         SELECT unnest($1::bigint[]), unnest($2::int[]), $3, clock_timestamp(), unnest($4::boolean[]), unnest($5::bigint[])
-         ON CONFLICT (job_id, attempt) DO UPDATE SET builder_id = EXCLUDED.builder_id, leased_at = EXCLUDED.leased_at,
-           ssh = EXCLUDED.ssh, ssh_requested_by = EXCLUDED.ssh_requested_by`,
-        [
-          claimed.map((r) => r.id),
-          claimed.map((r) => r.attempt),
-          builderId,
-          claimed.map((r) => r.ssh),
-          claimed.map((r) => r.ssh_requested_by),
-        ],
-      );
-    }
-    return claimed.map(toLease);
+  return withTransaction(db, (client) => leaseJobsIn(client, builderId, max, agentRunning));
+}
+
+/** {@link leaseJobs} in a transaction the caller holds (lease-batches.ts runs several in one). */
+export async function leaseJobsIn(
+  client: pg.PoolClient,
+  builderId: number,
+  max: number,
+  agentRunning: readonly number[] = [],
+): Promise<ClaimedLease[]> {
+  // NO KEY UPDATE, not SHARE: two leases of one builder (a retried request beside the first)
+  // would each count the same free room and fill it twice.
+  const builder = await client.query<{
+    state: string;
+    slots: number;
+    slot_cpus: string;
+    slot_memory_bytes: string;
+    docker_in_builds: DockerInBuilds;
+    offers_ssh: boolean;
+  }>(
+    'SELECT state, slots, slot_cpus, slot_memory_bytes, docker_in_builds, ssh_port IS NOT NULL AS offers_ssh FROM builders WHERE id = $1 FOR NO KEY UPDATE',
+    [builderId],
+  );
+  const row = builder.rows[0];
+  if (!row || row.state !== 'active') return [];
+  const room = jobRoomOf({
+    slots: row.slots,
+    slotCpus: Number(row.slot_cpus),
+    slotMemoryBytes: Number(row.slot_memory_bytes),
   });
+  const used = await client.query<{ cpus: string; memory_bytes: string }>(
+    `SELECT coalesce(sum(cpus), 0) AS cpus, coalesce(sum(memory_bytes), 0) AS memory_bytes FROM jobs
+     WHERE (builder_id = $1 AND state IN ('leased', 'running'))
+       OR (id = ANY($2::bigint[]) AND state IN ('queued', 'leased', 'running'))`,
+    [builderId, agentRunning],
+  );
+  let free = roomLeft(room, {
+    cpus: Number(used.rows[0]!.cpus),
+    memoryBytes: Number(used.rows[0]!.memory_bytes),
+  });
+  const claimed: ClaimedRow[] = [];
+  for (let pass = 0; pass < CLAIM_PASSES && claimed.length < max; pass++) {
+    const queued = await client.query<{ id: string; cpus: string; memory_bytes: string }>(QUEUED_SQL, [
+      room.cpus,
+      room.memoryBytes,
+      max - claimed.length,
+      agentRunning,
+      DOCKER_LEVELS[row.docker_in_builds],
+      row.offers_ssh,
+    ]);
+    const chosen = takeInQueueOrder(
+      queued.rows.map((r) => ({ id: r.id, cpus: Number(r.cpus), memoryBytes: Number(r.memory_bytes) })),
+      free,
+      max - claimed.length,
+    );
+    if (chosen.length === 0) break;
+    const rows = (await client.query<ClaimedRow>(CLAIM_SQL, [builderId, chosen.map((j) => j.id), LEASE_TTL_MS])).rows;
+    claimed.push(...rows);
+    const taken = chosen.filter((j) => rows.some((r) => r.id === j.id));
+    free = roomLeft(free, {
+      cpus: taken.reduce((n, j) => n + j.cpus, 0),
+      memoryBytes: taken.reduce((n, j) => n + j.memoryBytes, 0),
+    });
+    // Every chosen job was still queued: the queue order held, nothing to look at again.
+    if (rows.length === chosen.length) break;
+  }
+  if (claimed.length > 0) {
+    await client.query(
+      // clock_timestamp(), not the transaction's start: taken while the builder row is locked,
+      // it orders this lease against drains recorded in the audit log.
+      `INSERT INTO job_attempts (job_id, attempt, builder_id, leased_at, ssh, ssh_requested_by)
+       SELECT unnest($1::bigint[]), unnest($2::int[]), $3, clock_timestamp(), unnest($4::boolean[]), unnest($5::bigint[])
+       ON CONFLICT (job_id, attempt) DO UPDATE SET builder_id = EXCLUDED.builder_id, leased_at = EXCLUDED.leased_at,
+         ssh = EXCLUDED.ssh, ssh_requested_by = EXCLUDED.ssh_requested_by`,
+      [
+        claimed.map((r) => r.id),
+        claimed.map((r) => r.attempt),
+        builderId,
+        claimed.map((r) => r.ssh),
+        claimed.map((r) => r.ssh_requested_by),
+      ],
+    );
+  }
+  return claimed.map(toLease);
 }
 
 /**
