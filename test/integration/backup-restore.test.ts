@@ -102,8 +102,30 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const host of [hostB, hostC]) if (host) gyre(['down', '--volumes', '--yes', '--host', host.tcpUrl]);
-  // The builder's stack, whichever services box it last knew.
-  spawnSync('docker', ['compose', '-p', 'gyre-builder-here', 'down', '--volumes', '--remove-orphans']);
+  // The builder's stack, whichever services box it last knew. Not its drain, which would wait the
+  // whole drain deadline for jobs that can no longer report to a box that is down; so then what
+  // its jobs and pool made is swept by its label.
+  spawnSync('docker', [
+    'compose',
+    '-p',
+    'gyre-builder-here',
+    'down',
+    '--volumes',
+    '--remove-orphans',
+    '--timeout',
+    '10',
+  ]);
+  for (const kind of ['container', 'network', 'volume']) {
+    const listed = spawnSync(
+      'docker',
+      [kind, 'ls', ...(kind === 'container' ? ['-a'] : []), '-q', '--filter', 'label=io.gyre.builder=here'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const ids = listed.stdout.split('\n').filter(Boolean);
+    if (ids.length > 0) spawnSync('docker', [kind, 'rm', ...(kind === 'container' ? ['-f'] : []), ...ids]);
+  }
   await Promise.all([hostB?.stop(), hostC?.stop(), git?.stop()]);
   rmSync(work, { recursive: true, force: true });
 }, 600_000);

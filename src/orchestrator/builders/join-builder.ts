@@ -77,6 +77,8 @@ export function planJoin(options: JoinOptions): BuilderJoin {
   let existing: FleetBuilder | undefined;
   /** The address the builder reached before this join, when this join changes it. */
   let movedAway: string | undefined;
+  /** When a moved builder's row was last seen before its agent started again, by the services box's clock. */
+  let seenBeforeStart: string | undefined;
   let builder: FleetBuilder | undefined;
   const connected = () => target!;
   const builderName = () => name!;
@@ -235,6 +237,8 @@ export function planJoin(options: JoinOptions): BuilderJoin {
           // services box requeues its jobs by the lease rules.
           onLine(`stopping the agent at once: it leaves ${movedAway}, where its running jobs could not report`);
           await stack().stopService('agent', 0);
+          // A restored row is `active` already: the registration to wait for is the one after this.
+          seenBeforeStart = (await options.api().builders()).find((b) => b.name === builderName())?.lastSeenAt;
         }
         await stack().up(onLine);
         return `${builderProjectName(builderName())} is up on ${connected().description}`;
@@ -243,7 +247,13 @@ export function planJoin(options: JoinOptions): BuilderJoin {
     {
       title: 'Wait for the registration',
       run: async (onLine) => {
-        builder = await waitForRegistration(options.api(), builderName(), options.timeoutMs ?? 180_000, onLine);
+        builder = await waitForRegistration(
+          options.api(),
+          builderName(),
+          options.timeoutMs ?? 180_000,
+          onLine,
+          seenBeforeStart,
+        );
         return `${builder.name} is ${builder.state}: ${builder.slots} slot(s) of ${builder.slotCpus || 'unlimited'} CPU / ${Math.round(builder.slotMemoryBytes / 1024 ** 3)} GiB`;
       },
     },
@@ -260,20 +270,26 @@ export function planJoin(options: JoinOptions): BuilderJoin {
   };
 }
 
-/** The builder once it is registered and active. */
+/**
+ * The builder once it is registered and active; with `seenBefore` (the services box's time of the
+ * row's last sign of life before the agent started), only once it was seen since, by registering.
+ */
 async function waitForRegistration(
   api: GyreClient,
   name: string,
   timeoutMs: number,
   onLine: (line: string) => void,
+  seenBefore?: string,
 ): Promise<FleetBuilder> {
   const started = Date.now();
   let last = '';
   while (Date.now() - started < timeoutMs) {
     const builder = (await api.builders()).find((b) => b.name === name && b.state !== 'revoked');
-    const now = builder ? `${name} is ${builder.state}` : `waiting for ${name} to register`;
+    const registered =
+      builder !== undefined && (seenBefore === undefined || Date.parse(builder.lastSeenAt) > Date.parse(seenBefore));
+    const now = !registered ? `waiting for ${name} to register` : `${name} is ${builder.state}`;
     if (now !== last) onLine((last = now));
-    if (builder?.state === 'active') return builder;
+    if (registered && builder.state === 'active') return builder;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   throw new TimeoutError(

@@ -84,7 +84,8 @@ export class BuilderStore {
     const result = await this.db.query<BuilderRow>(
       `UPDATE builders b SET host = $2, cpus = $3, memory_bytes = $4, docker_version = $5, version = $6, slots = $7, slot_cpus = $8, slot_memory_bytes = $9, docker_in_builds = $10,
          ssh_host = $11, ssh_port = $12, ssh_host_key_fingerprint = $13,
-         state = CASE WHEN state IN ('lost', 'drained') THEN 'active' ELSE state END, drain_deadline = CASE WHEN state = 'drained' THEN NULL ELSE drain_deadline END
+         state = CASE WHEN state IN ('lost', 'drained') THEN 'active' ELSE state END, drain_deadline = CASE WHEN state = 'drained' THEN NULL ELSE drain_deadline END,
+         last_seen_at = now()
        WHERE id = $1 RETURNING ${builderColumns}`,
       [
         id,
