@@ -174,7 +174,16 @@ jobs:
 workflows:
   main: { jobs: [background, silent, long] }
 `);
-    await waitForJobs(gyre, pipeline, (jobs) => jobs.some((j) => j.name === 'long' && j.state === 'running'), 120_000);
+    // The cancel comes once `silent` met its timeout: with 2 slots for 3 jobs, it may start last,
+    // and a cancel before its 2 s were up would cancel it instead.
+    await waitForJobs(
+      gyre,
+      pipeline,
+      (jobs) =>
+        jobs.some((j) => j.name === 'long' && j.state === 'running') &&
+        jobs.some((j) => j.name === 'silent' && j.state === 'failed'),
+      120_000,
+    );
     const longId = byName(await waitForJobs(gyre, pipeline, () => true), 'long').id;
     await until('job long to print long-started', async () => (await jobLog(gyre, longId)).includes('long-started'), {
       intervalMs: 200,
